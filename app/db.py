@@ -1,0 +1,138 @@
+"""Database URLs, engines and migrations: the one place that knows SQLite from PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.orm import Session, sessionmaker
+
+ENV_VAR = "GRIDDESK_DB"
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+class DatabaseUrlError(ValueError):
+    """A database URL that cannot be used, with a message that says why."""
+
+
+def default_db_path() -> Path:
+    """Return the path of the embedded SQLite database in the user's data folder."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("GridDesk", appauthor=False)) / "griddesk.db"
+
+
+def default_url() -> str:
+    return f"sqlite:///{default_db_path()}"
+
+
+def resolve_url(flag: str | None = None, settings_url: str | None = None) -> str:
+    """Return the URL to use: the flag, else GRIDDESK_DB, else the settings, else the default."""
+    for candidate in (flag, os.environ.get(ENV_VAR), settings_url):
+        if candidate and candidate.strip():
+            return normalise_url(candidate.strip())
+    return default_url()
+
+
+def normalise_url(url: str) -> str:
+    """Check a URL and pin the PostgreSQL driver to psycopg 3; raise DatabaseUrlError if unusable."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseUrlError(
+            f"'{url}' is not a database URL. Use sqlite:///path/to/file.db or "
+            "postgresql://user:password@host:5432/dbname."
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.render_as_string(hide_password=False)
+    if backend in ("postgresql", "postgres"):
+        if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return parsed.render_as_string(hide_password=False)
+    raise DatabaseUrlError(
+        f"database '{backend}' is not supported: GridDesk runs on SQLite or PostgreSQL."
+    )
+
+
+def redact(url: str) -> str:
+    """Return the URL with any password hidden, for logs, the status bar and messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<invalid URL>"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def make_engine(url: str, **kw) -> Engine:
+    """Return an engine for ``url`` with the settings GridDesk relies on."""
+    url = normalise_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        try:
+            engine = create_engine(url, **kw)
+        except NoSuchModuleError as exc:  # pragma: no cover - depends on the install
+            raise DatabaseUrlError(str(exc)) from None
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    kw.setdefault("pool_pre_ping", True)
+    try:
+        return create_engine(url, **kw)
+    except NoSuchModuleError as exc:  # pragma: no cover
+        raise DatabaseUrlError(str(exc)) from None
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def is_sqlite(engine_or_session: Engine | Session) -> bool:
+    bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
+    return bind.dialect.name == "sqlite"
+
+
+def alembic_config(engine: Engine):
+    """Return an Alembic Config bound to ``engine`` (no alembic.ini needed)."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def migrate(engine: Engine) -> None:
+    """Create the schema or bring it up to the newest revision."""
+    from alembic import command
+
+    command.upgrade(alembic_config(engine), "head")
+
+
+def needs_migration(engine: Engine) -> bool:
+    """Return True when the database is not at the newest schema revision."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_heads()
+    return set(current) != set(script.get_heads())
+
+
+def has_schema(engine: Engine) -> bool:
+    return inspect(engine).has_table("branch")

@@ -1,0 +1,29 @@
+"""SQLAlchemy models of GridDesk. No Qt here."""
+
+from app.models.base import Base, UTCDateTime, utcnow
+from app.models.customers import Customer, PersistencyBase, Policy, PremiumDue
+from app.models.geo import AddressRule, Grid
+from app.models.org import Branch, DepartedAgent, Specialist, Team, User, user_team
+from app.models.work import AssignmentEvent, ChangeBatch, Notification, Task
+
+__all__ = [
+    "AddressRule",
+    "AssignmentEvent",
+    "Base",
+    "Branch",
+    "ChangeBatch",
+    "Customer",
+    "DepartedAgent",
+    "Grid",
+    "Notification",
+    "PersistencyBase",
+    "Policy",
+    "PremiumDue",
+    "Specialist",
+    "Task",
+    "Team",
+    "User",
+    "UTCDateTime",
+    "user_team",
+    "utcnow",
+]

@@ -1,0 +1,101 @@
+"""Tasks, the SMS outbox, the assignment history and rebalance batches."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, UTCDateTime, utcnow
+from app.models.enums import (
+    AssignmentReason,
+    Channel,
+    NotificationStatus,
+    NotificationTemplate,
+    TaskKind,
+    TaskStatus,
+)
+from app.models.types import enum_column
+
+
+class Task(Base):
+    __tablename__ = "task"
+    __table_args__ = (
+        Index("ix_task_specialist_status", "specialist_id", "status", "due_date"),
+        Index("ix_task_status_completed", "status", "completed_at", "kind", "specialist_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_no: Mapped[str] = mapped_column(String(40), unique=True)
+    kind: Mapped[TaskKind] = enum_column(TaskKind)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    policy_id: Mapped[int | None] = mapped_column(ForeignKey("policy.id"))
+    specialist_id: Mapped[int | None] = mapped_column(ForeignKey("specialist.id"))
+    channel: Mapped[Channel] = enum_column(Channel, default=Channel.OFFLINE)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[TaskStatus] = enum_column(TaskStatus, default=TaskStatus.OPEN)
+    outcome: Mapped[str | None] = mapped_column(String(200))
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Notification(Base):
+    """An SMS waiting in the outbox; the company gateway sends it, outside this program."""
+
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_status_created", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    template: Mapped[NotificationTemplate] = enum_column(NotificationTemplate)
+    # The rendered message text.
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[NotificationStatus] = enum_column(
+        NotificationStatus, default=NotificationStatus.QUEUED
+    )
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(String(200))
+
+
+class AssignmentEvent(Base):
+    """One change of a customer's specialist or a grid's owner. Never deleted."""
+
+    __tablename__ = "assignment_event"
+    __table_args__ = (
+        Index("ix_assignment_event_customer_at", "customer_id", "at"),
+        Index("ix_assignment_event_grid_at", "grid_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Exactly one of customer_id / grid_id / task_id says what changed hands.
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"))
+    from_specialist_id: Mapped[int | None] = mapped_column(ForeignKey("specialist.id"))
+    to_specialist_id: Mapped[int | None] = mapped_column(ForeignKey("specialist.id"))
+    reason: Mapped[AssignmentReason] = enum_column(AssignmentReason)
+    # The login of who made the change ("system" for automatic ones).
+    actor: Mapped[str] = mapped_column(String(50), default="system")
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("change_batch.id"), index=True)
+
+
+class ChangeBatch(Base):
+    """A group of assignment changes applied together (a rebalance plan), so it can be undone."""
+
+    __tablename__ = "change_batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    actor: Mapped[str] = mapped_column(String(50))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The plan as applied, JSON, for the record and for undo.
+    plan: Mapped[str] = mapped_column(Text, default="{}")
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    undone_by: Mapped[str | None] = mapped_column(String(50))

@@ -1,0 +1,1 @@
+"""Plain-Python services: each takes a Session (or plain data) and returns plain data. No Qt."""

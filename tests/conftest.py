@@ -1,0 +1,107 @@
+"""Shared fixtures: every database test runs on SQLite and, when a server is given, PostgreSQL.
+
+PostgreSQL is used when ``--pg URL`` or ``GRIDDESK_TEST_PG`` names a server (``.ci/run`` starts
+one on loopback). Each test run creates its own database on that server and drops it at the end,
+so several runs can share a server.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--disable-gpu --disable-background-networking")
+
+from app.db import make_engine, make_sessionmaker  # noqa: E402
+from app.models import Base  # noqa: E402
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--pg",
+        default=os.environ.get("GRIDDESK_TEST_PG"),
+        help="URL of a PostgreSQL server to run the database tests on as well",
+    )
+
+
+def _backends(config: pytest.Config) -> list[str]:
+    return ["sqlite", "postgresql"] if config.getoption("--pg") else ["sqlite"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", _backends(metafunc.config), scope="session")
+
+
+@pytest.fixture(scope="session")
+def pg_server_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """Yield the URL of a database made for this run on the PostgreSQL server, or None."""
+    url = request.config.getoption("--pg")
+    if not url:
+        yield None
+        return
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"griddesk_test_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _pg_engine(pg_server_url: str | None) -> Iterator[Engine | None]:
+    if pg_server_url is None:
+        yield None
+        return
+    engine = make_engine(pg_server_url)
+    Base.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db_url(backend: str, tmp_path, pg_server_url: str | None) -> str:
+    """The URL of an empty GridDesk database on the backend under test."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    assert pg_server_url is not None
+    return pg_server_url
+
+
+@pytest.fixture
+def engine(backend: str, db_url: str, _pg_engine: Engine | None) -> Iterator[Engine]:
+    """An engine on a database holding the current schema and no rows."""
+    if backend == "sqlite":
+        eng = make_engine(db_url)
+        Base.metadata.create_all(eng)
+        yield eng
+        eng.dispose()
+        return
+    assert _pg_engine is not None
+    yield _pg_engine
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with _pg_engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def Session(engine: Engine) -> sessionmaker[Session]:  # noqa: N802 - reads like the class it makes
+    return make_sessionmaker(engine)
+
+
+@pytest.fixture
+def session(Session: sessionmaker[Session]) -> Iterator[Session]:  # noqa: N803
+    with Session() as s:
+        yield s
