@@ -1,0 +1,235 @@
+"""The griddesk command line: the desktop app, and the same services for scripts and jobs."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+
+from app import __version__
+
+DEBUG_ENV = "GRIDDESK_DEBUG"
+
+
+class CommandError(Exception):
+    """A failure to report to the user as one readable message (exit status 1)."""
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date: write it as 2024-03-31") from None
+
+
+def _common() -> argparse.ArgumentParser:
+    # --db may stand before or after the command: the subparsers carry it too, without a default
+    # of their own so they do not overwrite a value given before the command.
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument(
+        "--db",
+        metavar="URL",
+        default=argparse.SUPPRESS,
+        help="database URL (sqlite:///file.db or postgresql://user@host/db); "
+        "default: $GRIDDESK_DB, then the settings, then the local file",
+    )
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(
+        prog="griddesk",
+        description="GridDesk: the community grid workbench. Without a command, opens the app.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"GridDesk {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub.add_parser("init", parents=[common], help="create or migrate the database")
+
+    p = sub.add_parser("demo", parents=[common], help="build a demo branch")
+    p.add_argument("--size", choices=("small", "city", "large"), default="small")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--as-of", type=_date, default=None, help="the demo's today (default: today)")
+
+    from app.services.importer import KINDS
+
+    p = sub.add_parser("import", parents=[common], help="import an exchange file")
+    p.add_argument("kind", choices=KINDS)
+    p.add_argument("file")
+    p.add_argument("--branch", metavar="CODE", help="branch code, when the database holds several")
+
+    metrics = sub.add_parser("metrics", parents=[common], help="print persistency or the funnel")
+    msub = metrics.add_subparsers(dest="metric", metavar="METRIC", required=True)
+    p = msub.add_parser("persistency", parents=[common], help="13- or 25-month persistency")
+    p.add_argument("--period", required=True, help="2024-03, 2024-Q1 or 2024")
+    p.add_argument("--as-of", type=_date, default=None, help="report date (default: today)")
+    p.add_argument("--month", type=int, choices=(13, 25), default=13)
+    p.add_argument("--by", choices=("grid", "specialist", "team", "payment_mode", "product", "cohort"))
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p = msub.add_parser("funnel", parents=[common], help="the 4-sell funnel of a pool-entry cohort")
+    p.add_argument("--cohort", required=True, help="2024-03, 2024-Q1 or 2024")
+    p.add_argument("--by", choices=("grid", "specialist", "team", "cohort"))
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        from app.main import run_app
+
+        return run_app(getattr(args, "db", None))
+    handler: Callable[[argparse.Namespace], int] = COMMANDS[args.command]
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        print("griddesk: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one readable line, never a traceback, unless debugging
+        if os.environ.get(DEBUG_ENV):
+            raise
+        print(f"griddesk {args.command}: {describe_error(exc)}", file=sys.stderr)
+        return 1
+
+
+def describe_error(exc: BaseException) -> str:
+    """Return a message for the user about ``exc`` (no traceback, no password)."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from app.db import DatabaseUrlError
+
+    if isinstance(exc, (CommandError, DatabaseUrlError)):
+        return str(exc)
+    if isinstance(exc, OperationalError):
+        orig = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        return f"the database cannot be used: {orig}"
+    if isinstance(exc, ProgrammingError):
+        orig = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        return f"the database refused the request: {orig} (is the schema current? run 'griddesk init')"
+    text = str(exc).strip() or type(exc).__name__
+    return text
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+def _open(args: argparse.Namespace, *, migrate_sqlite: bool = True):
+    """Return (url, engine, sessionmaker) for the database the arguments choose."""
+    from app.config import settings_db_url
+    from app.db import (
+        has_schema,
+        is_sqlite,
+        make_engine,
+        make_sessionmaker,
+        migrate,
+        needs_migration,
+        redact,
+        resolve_url,
+    )
+
+    url = resolve_url(getattr(args, "db", None), settings_db_url())
+    engine = make_engine(url)
+    if needs_migration(engine):
+        if is_sqlite(engine) and migrate_sqlite:
+            migrate(engine)
+        elif not has_schema(engine):
+            raise CommandError(f"{redact(url)} has no GridDesk schema yet: run 'griddesk init'")
+        else:
+            raise CommandError(f"{redact(url)} has an older schema: run 'griddesk init' to migrate it")
+    return url, engine, make_sessionmaker(engine)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from app.config import settings_db_url
+    from app.db import make_engine, migrate, redact, resolve_url
+
+    url = resolve_url(getattr(args, "db", None), settings_db_url())
+    migrate(make_engine(url))
+    print(f"database ready: {redact(url)}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from app.services.demo import build_demo
+
+    from app.cli_progress import TerminalProgress
+
+    _url, _engine, Session = _open(args)
+    with Session() as s, s.begin():
+        summary = build_demo(
+            s, size=args.size, seed=args.seed, as_of=args.as_of, state=TerminalProgress()
+        )
+    print(
+        f"demo branch built: {summary.grids} grids, {summary.teams} teams, "
+        f"{summary.specialists} specialists, {summary.customers} customers, "
+        f"{summary.policies} policies, {summary.dues} premium dues, {summary.tasks} tasks"
+    )
+    for login, role, password in summary.users:
+        print(f"  user {login} ({role}), password {password}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from app.cli_progress import TerminalProgress
+    from app.models import Branch
+    from app.services.importer import import_file
+
+    _url, _engine, Session = _open(args)
+    with Session() as s, s.begin():
+        branch_id = None
+        if args.branch:
+            branch_id = s.scalar(select(Branch.id).where(Branch.code == args.branch))
+            if branch_id is None:
+                raise CommandError(f"no branch with code '{args.branch}' in this database")
+        result = import_file(s, args.kind, args.file, branch_id=branch_id, state=TerminalProgress())
+    print(
+        f"{result.file}: {result.rows} rows imported as {result.kind} "
+        f"({result.inserted} new, {result.updated} updated)"
+    )
+    return 0
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    from app.services.metrics.formatting import render_funnel, render_persistency
+    from app.services.periods import Period
+
+    _url, _engine, Session = _open(args)
+    with Session() as s:
+        if args.metric == "persistency":
+            from app.services.metrics.persistency import persistency_report
+
+            rows = persistency_report(
+                s,
+                period=Period.parse(args.period),
+                as_of=args.as_of or date.today(),
+                month=args.month,
+                by=args.by,
+            )
+            out = render_persistency(rows, args.format)
+        else:
+            from app.services.metrics.funnel import funnel_report
+
+            rows = funnel_report(s, cohort=Period.parse(args.cohort), by=args.by)
+            out = render_funnel(rows, args.format)
+    sys.stdout.write(out if out.endswith("\n") else out + "\n")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "init": cmd_init,
+    "demo": cmd_demo,
+    "import": cmd_import,
+    "metrics": cmd_metrics,
+}
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

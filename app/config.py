@@ -1,0 +1,12 @@
+"""What the command line needs from the settings, without starting the GUI."""
+
+from __future__ import annotations
+
+
+def settings_db_url() -> str | None:
+    """Return the database URL saved in the settings, or None."""
+    try:
+        from app.settings import Preferences
+    except ImportError:  # pragma: no cover - Qt missing: settings cannot be read
+        return None
+    return Preferences().database_url or None
