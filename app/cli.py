@@ -21,7 +21,9 @@ def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date: write it as 2024-03-31") from None
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a date: write it as 2024-03-31"
+        ) from None
 
 
 def _common() -> argparse.ArgumentParser:
@@ -68,7 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--period", required=True, help="2024-03, 2024-Q1 or 2024")
     p.add_argument("--as-of", type=_date, default=None, help="report date (default: today)")
     p.add_argument("--month", type=int, choices=(13, 25), default=13)
-    p.add_argument("--by", choices=("grid", "specialist", "team", "payment_mode", "product", "cohort"))
+    p.add_argument(
+        "--by", choices=("grid", "specialist", "team", "payment_mode", "product", "cohort")
+    )
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     p = msub.add_parser("funnel", parents=[common], help="the 4-sell funnel of a pool-entry cohort")
     p.add_argument("--cohort", required=True, help="2024-03, 2024-Q1 or 2024")
@@ -111,7 +115,9 @@ def describe_error(exc: BaseException) -> str:
         return f"the database cannot be used: {orig}"
     if isinstance(exc, ProgrammingError):
         orig = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        return f"the database refused the request: {orig} (is the schema current? run 'griddesk init')"
+        return (
+            f"the database refused the request: {orig} (is the schema current? run 'griddesk init')"
+        )
     text = str(exc).strip() or type(exc).__name__
     return text
 
@@ -141,7 +147,9 @@ def _open(args: argparse.Namespace, *, migrate_sqlite: bool = True):
         elif not has_schema(engine):
             raise CommandError(f"{redact(url)} has no GridDesk schema yet: run 'griddesk init'")
         else:
-            raise CommandError(f"{redact(url)} has an older schema: run 'griddesk init' to migrate it")
+            raise CommandError(
+                f"{redact(url)} has an older schema: run 'griddesk init' to migrate it"
+            )
     return url, engine, make_sessionmaker(engine)
 
 
@@ -156,9 +164,8 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from app.services.demo import build_demo
-
     from app.cli_progress import TerminalProgress
+    from app.services.demo import build_demo
 
     _url, _engine, Session = _open(args)
     with Session() as s, s.begin():

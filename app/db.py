@@ -101,7 +101,11 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 def is_sqlite(engine_or_session: Engine | Session) -> bool:
-    bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
+    bind = (
+        engine_or_session.get_bind()
+        if isinstance(engine_or_session, Session)
+        else engine_or_session
+    )
     return bind.dialect.name == "sqlite"
 
 

@@ -32,7 +32,9 @@ class PaymentMode(StrEnum):
     @property
     def per_year(self) -> int:
         """Instalments in one policy year (0 for single premium)."""
-        return {"annual": 1, "semiannual": 2, "quarterly": 4, "monthly": 12, "single": 0}[self.value]
+        return {"annual": 1, "semiannual": 2, "quarterly": 4, "monthly": 12, "single": 0}[
+            self.value
+        ]
 
 
 class PolicyStatus(StrEnum):

@@ -61,7 +61,9 @@ class Specialist(Base):
     team_id: Mapped[int] = mapped_column(ForeignKey("team.id"), index=True)
     contract_type: Mapped[ContractType] = enum_column(ContractType, default=ContractType.LABOUR)
     hire_date: Mapped[date | None] = mapped_column(Date)
-    status: Mapped[SpecialistStatus] = enum_column(SpecialistStatus, default=SpecialistStatus.ACTIVE)
+    status: Mapped[SpecialistStatus] = enum_column(
+        SpecialistStatus, default=SpecialistStatus.ACTIVE
+    )
     left_on: Mapped[date | None] = mapped_column(Date)
     capacity: Mapped[int] = mapped_column(Integer, default=400)
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -1,0 +1,83 @@
+"""Start the desktop app: settings, translations, fonts, the database, sign-in, main window."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import date
+
+
+def _prepare_environment() -> None:
+    # Chromium's sandbox cannot run as root (containers, CI); it stays on for normal users.
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+    # No network is assumed: keep the embedded browser from phoning home.
+    os.environ.setdefault(
+        "QTWEBENGINE_CHROMIUM_FLAGS", "--disable-background-networking --disable-component-update"
+    )
+
+
+def webengine_available() -> bool:
+    """Import QtWebEngine before the QApplication exists (Qt requires it); False if it cannot."""
+    try:
+        import PySide6.QtWebEngineWidgets  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def run_app(db_flag: str | None = None, argv: list[str] | None = None) -> int:
+    """Run the desktop app until the user quits; return the exit status."""
+    _prepare_environment()
+    has_web = webengine_available()
+
+    from PySide6.QtCore import QCoreApplication, Qt
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    QCoreApplication.setOrganizationName("GridDesk")
+    QCoreApplication.setApplicationName("GridDesk")
+    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+    app = QApplication.instance() or QApplication(argv or sys.argv)
+
+    from app.settings import Preferences
+    from app.views.fonts import install_cjk_font
+    from app.views.i18n import effective_language, install_translators
+
+    prefs = Preferences()
+    app._translators = install_translators(app, effective_language(prefs.language))  # type: ignore[attr-defined]
+    install_cjk_font()
+
+    from app.views.startup import open_database, sign_in
+
+    opened = open_database(db_flag, prefs)
+    if opened is None:
+        return 1
+    user = sign_in(opened, prefs)
+    if user is None:
+        return 0
+
+    from app.views.context import AppContext
+    from app.views.main_window import MainWindow
+    from app.views.operations import BackgroundRunner
+
+    ctx = AppContext(
+        Session=opened.Session,
+        user=user,
+        runner=BackgroundRunner(app),
+        db_label=opened.label,
+        as_of=date.today(),
+        read_only=opened.read_only,
+        snapshot_label=opened.snapshot_label,
+        web_available=has_web,
+    )
+    window = MainWindow(ctx)
+    window.show()
+    try:
+        return app.exec()
+    except Exception as exc:  # pragma: no cover - last resort: a message, not a traceback
+        QMessageBox.critical(None, "GridDesk", str(exc))
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(run_app())

@@ -1,0 +1,10 @@
+"""Where the app's bundled resources are."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+I18N = RESOURCES / "i18n"
+ICONS = RESOURCES / "icons"
+WEB = RESOURCES / "web"

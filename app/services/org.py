@@ -1,0 +1,102 @@
+"""Lookups of teams, specialists and grids for pickers and filters."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Branch, Grid, Specialist, Team
+from app.models.enums import SpecialistStatus
+
+
+@dataclass(frozen=True)
+class TeamRef:
+    id: int
+    code: str
+    name: str
+    supervisor_name: str | None
+
+
+@dataclass(frozen=True)
+class SpecialistRef:
+    id: int
+    employee_no: str
+    name: str
+    team_id: int
+    status: SpecialistStatus
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.employee_no})"
+
+
+@dataclass(frozen=True)
+class GridRef:
+    id: int
+    code: str
+    name: str
+    district: str | None
+    owner_id: int | None
+
+
+@dataclass(frozen=True)
+class BranchRef:
+    id: int
+    code: str
+    name: str
+    city: str
+    grace_days: int
+
+
+def branch(session: Session, branch_id: int) -> BranchRef:
+    b = session.get(Branch, branch_id)
+    if b is None:
+        raise LookupError(f"branch {branch_id} does not exist")
+    return BranchRef(b.id, b.code, b.name, b.city, b.grace_days)
+
+
+def teams(
+    session: Session, *, branch_id: int, team_ids: Collection[int] | None = None
+) -> list[TeamRef]:
+    """Return the branch's teams (those in ``team_ids`` when given), by code."""
+    stmt = select(Team.id, Team.code, Team.name, Team.supervisor_name).where(
+        Team.branch_id == branch_id
+    )
+    if team_ids is not None:
+        stmt = stmt.where(Team.id.in_(list(team_ids)))
+    return [TeamRef(*r) for r in session.execute(stmt.order_by(Team.code))]
+
+
+def specialists(
+    session: Session,
+    *,
+    branch_id: int,
+    team_ids: Collection[int] | None = None,
+    active_only: bool = False,
+) -> list[SpecialistRef]:
+    """Return the branch's specialists (in the given teams), by employee number."""
+    stmt = select(
+        Specialist.id,
+        Specialist.employee_no,
+        Specialist.name,
+        Specialist.team_id,
+        Specialist.status,
+    ).where(Specialist.branch_id == branch_id)
+    if team_ids is not None:
+        stmt = stmt.where(Specialist.team_id.in_(list(team_ids)))
+    if active_only:
+        stmt = stmt.where(Specialist.status == SpecialistStatus.ACTIVE)
+    return [
+        SpecialistRef(r[0], r[1], r[2], r[3], SpecialistStatus(r[4]))
+        for r in session.execute(stmt.order_by(Specialist.employee_no))
+    ]
+
+
+def grids(session: Session, *, branch_id: int) -> list[GridRef]:
+    stmt = select(Grid.id, Grid.code, Grid.name, Grid.district, Grid.owner_id).where(
+        Grid.branch_id == branch_id
+    )
+    return [GridRef(*r) for r in session.execute(stmt.order_by(Grid.code))]

@@ -1,0 +1,286 @@
+"""Task queues: filtered id lists, pages of rows for the views, and reassignment."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from app.models import AssignmentEvent, Customer, Grid, Policy, Specialist, Task
+from app.models.base import utcnow
+from app.models.enums import OPEN_TASK_STATUSES, AssignmentReason, TaskKind, TaskStatus
+from app.services.auth import UserInfo
+from app.services.errors import NotAllowed, NotFound, StaleData
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    """Which tasks a queue shows. Empty collections and None mean "any"."""
+
+    as_of: date
+    team_ids: frozenset[int] | None = None
+    specialist_ids: frozenset[int] | None = None
+    grid_ids: frozenset[int] | None = None
+    kinds: frozenset[TaskKind] = field(default_factory=frozenset)
+    statuses: frozenset[TaskStatus] = field(default_factory=frozenset)
+    overdue_only: bool = False
+    search: str = ""
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    id: int
+    task_no: str
+    kind: TaskKind
+    status: TaskStatus
+    customer_id: int
+    customer_no: str
+    customer_name: str
+    policy_no: str | None
+    specialist_id: int | None
+    specialist_name: str | None
+    employee_no: str | None
+    grid_code: str | None
+    channel: str
+    created_at: datetime
+    due_date: date | None
+    completed_at: datetime | None
+    outcome: str | None
+    overdue: bool
+    version: int
+
+
+# Columns a queue may be sorted by, as the views name them.
+SORT_COLUMNS = {
+    "task_no": Task.task_no,
+    "kind": Task.kind,
+    "status": Task.status,
+    "customer": Customer.name,
+    "specialist": Specialist.name,
+    "due_date": Task.due_date,
+    "created_at": Task.created_at,
+    "completed_at": Task.completed_at,
+}
+
+
+def _conditions(f: TaskFilter) -> list:
+    conds = []
+    if f.team_ids is not None:
+        conds.append(Specialist.team_id.in_(f.team_ids))
+    if f.specialist_ids is not None:
+        conds.append(Task.specialist_id.in_(f.specialist_ids))
+    if f.grid_ids is not None:
+        conds.append(Customer.grid_id.in_(f.grid_ids))
+    if f.kinds:
+        conds.append(Task.kind.in_(f.kinds))
+    if f.statuses:
+        conds.append(Task.status.in_(f.statuses))
+    if f.overdue_only:
+        conds.append(and_(Task.status.in_(OPEN_TASK_STATUSES), Task.due_date < f.as_of))
+    text = f.search.strip()
+    if text:
+        like = f"%{text}%"
+        conds.append(
+            or_(Task.task_no.like(like), Customer.name.like(like), Customer.customer_no.like(like))
+        )
+    return conds
+
+
+def _base(columns, f: TaskFilter):
+    stmt = (
+        select(*columns)
+        .select_from(Task)
+        .join(Customer, Customer.id == Task.customer_id)
+        .outerjoin(Specialist, Specialist.id == Task.specialist_id)
+    )
+    conds = _conditions(f)
+    return stmt.where(*conds) if conds else stmt
+
+
+def task_ids(
+    session: Session, f: TaskFilter, *, sort: str = "due_date", descending: bool = False
+) -> list[int]:
+    """Return the ids of the tasks the filter selects, in the order asked for."""
+    col = SORT_COLUMNS[sort]
+    order = [col.desc() if descending else col.asc(), Task.id]
+    if (
+        sort == "customer"
+        or sort == "specialist"
+        or f.search
+        or f.team_ids is not None
+        or f.grid_ids is not None
+    ):
+        stmt = _base([Task.id], f)
+    else:  # no join needed: much faster on large queues
+        conds = _conditions(f)
+        stmt = select(Task.id).where(*conds) if conds else select(Task.id)
+    return list(session.scalars(stmt.order_by(*order)))
+
+
+def task_rows(session: Session, ids: Sequence[int], *, as_of: date) -> list[TaskRow]:
+    """Return the rows of the given task ids, in the same order."""
+    if not ids:
+        return []
+    owner_grid = aliased(Grid)
+    stmt = (
+        select(
+            Task.id,
+            Task.task_no,
+            Task.kind,
+            Task.status,
+            Customer.id,
+            Customer.customer_no,
+            Customer.name,
+            Policy.policy_no,
+            Task.specialist_id,
+            Specialist.name,
+            Specialist.employee_no,
+            owner_grid.code,
+            Task.channel,
+            Task.created_at,
+            Task.due_date,
+            Task.completed_at,
+            Task.outcome,
+            Task.version,
+        )
+        .select_from(Task)
+        .join(Customer, Customer.id == Task.customer_id)
+        .outerjoin(Policy, Policy.id == Task.policy_id)
+        .outerjoin(Specialist, Specialist.id == Task.specialist_id)
+        .outerjoin(owner_grid, owner_grid.id == Customer.grid_id)
+        .where(Task.id.in_(list(ids)))
+    )
+    by_id = {}
+    for r in session.execute(stmt):
+        status = TaskStatus(r[3])
+        by_id[r[0]] = TaskRow(
+            id=r[0],
+            task_no=r[1],
+            kind=TaskKind(r[2]),
+            status=status,
+            customer_id=r[4],
+            customer_no=r[5],
+            customer_name=r[6],
+            policy_no=r[7],
+            specialist_id=r[8],
+            specialist_name=r[9],
+            employee_no=r[10],
+            grid_code=r[11],
+            channel=str(r[12]),
+            created_at=r[13],
+            due_date=r[14],
+            completed_at=r[15],
+            outcome=r[16],
+            overdue=status.is_open and r[14] is not None and r[14] < as_of,
+            version=r[17],
+        )
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def count_tasks(session: Session, f: TaskFilter) -> int:
+    return session.scalar(_base([func.count(Task.id)], f)) or 0
+
+
+@dataclass(frozen=True)
+class Reassigned:
+    """What a reassignment changed, for the views to refresh."""
+
+    task_ids: tuple[int, ...]
+    from_specialist_ids: frozenset[int]
+    to_specialist_id: int
+
+
+def reassign_tasks(
+    session: Session,
+    *,
+    user: UserInfo,
+    versions: dict[int, int],
+    to_specialist_id: int,
+) -> Reassigned:
+    """Move open tasks (id -> version the user saw) to another specialist, all or nothing.
+
+    Raises NotAllowed when the role or team scope forbids it, StaleData when any task changed
+    since it was read, NotFound for an unknown task or specialist.
+    """
+    if not user.may_reassign_tasks:
+        raise NotAllowed("your role may not reassign tasks")
+    target = session.get(Specialist, to_specialist_id)
+    if target is None:
+        raise NotFound(f"specialist {to_specialist_id} does not exist")
+    if target.status.value != "active":
+        raise NotAllowed(f"{target.name} ({target.employee_no}) is not active")
+    scope = user.team_scope()
+    if scope is not None and target.team_id not in scope:
+        raise NotAllowed(f"{target.name} is not in your team")
+    ids = sorted(versions)
+    rows = session.execute(
+        select(
+            Task.id, Task.task_no, Task.status, Task.version, Task.specialist_id, Specialist.team_id
+        )
+        .outerjoin(Specialist, Specialist.id == Task.specialist_id)
+        .where(Task.id.in_(ids))
+    ).all()
+    found = {r.id: r for r in rows}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise NotFound(f"{len(missing)} of the selected tasks no longer exist")
+    stale = [r.task_no for r in rows if r.version != versions[r.id]]
+    if stale:
+        raise StaleData(
+            f"{len(stale)} task(s) were changed by someone else since you loaded them "
+            f"({', '.join(stale[:5])}{'…' if len(stale) > 5 else ''}); reload and try again"
+        )
+    closed = [r.task_no for r in rows if not TaskStatus(r.status).is_open]
+    if closed:
+        raise NotAllowed(f"only open tasks can be reassigned; closed: {', '.join(closed[:5])}")
+    if scope is not None:
+        outside = [r.task_no for r in rows if r.team_id is not None and r.team_id not in scope]
+        if outside:
+            raise NotAllowed(f"tasks outside your team: {', '.join(outside[:5])}")
+    now = utcnow()
+    moved = [r for r in rows if r.specialist_id != to_specialist_id]
+    for r in moved:
+        result = session.execute(
+            update(Task)
+            .where(Task.id == r.id, Task.version == r.version)
+            .values(specialist_id=to_specialist_id, version=r.version + 1)
+        )
+        if result.rowcount != 1:  # changed between our read and this write
+            raise StaleData(f"task {r.task_no} was changed by someone else; reload and try again")
+    if moved:
+        session.execute(
+            AssignmentEvent.__table__.insert(),
+            [
+                {
+                    "task_id": r.id,
+                    "from_specialist_id": r.specialist_id,
+                    "to_specialist_id": to_specialist_id,
+                    "reason": AssignmentReason.MANUAL.value,
+                    "actor": user.login,
+                    "at": now,
+                }
+                for r in moved
+            ],
+        )
+    return Reassigned(
+        task_ids=tuple(r.id for r in moved),
+        from_specialist_ids=frozenset(r.specialist_id for r in moved if r.specialist_id),
+        to_specialist_id=to_specialist_id,
+    )
+
+
+def open_task_counts(
+    session: Session, *, specialist_ids: Collection[int] | None = None
+) -> dict[int, int]:
+    """Return open tasks per specialist id."""
+    stmt = (
+        select(Task.specialist_id, func.count())
+        .where(Task.status.in_(OPEN_TASK_STATUSES), Task.specialist_id.is_not(None))
+        .group_by(Task.specialist_id)
+    )
+    if specialist_ids is not None:
+        stmt = stmt.where(Task.specialist_id.in_(list(specialist_ids)))
+    return dict(session.execute(stmt).tuples().all())

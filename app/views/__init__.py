@@ -1,0 +1,1 @@
+"""Widgets, dialogs and Qt item models. Thin: the work is done in app.services."""

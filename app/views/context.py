@@ -1,0 +1,51 @@
+"""What every page of the main window shares: the database, the user, the background runner."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.services.auth import UserInfo
+from app.views.operations import BackgroundRunner, JobState
+
+T = TypeVar("T")
+
+
+@dataclass
+class AppContext:
+    Session: sessionmaker[Session]
+    user: UserInfo
+    runner: BackgroundRunner
+    db_label: str
+    as_of: date
+    read_only: bool = False
+    snapshot_label: str = ""
+    web_available: bool = True
+
+    def read(self, fn: Callable[[Session], T]) -> Callable[[JobState], T]:
+        """Wrap ``fn(session)`` as a background job that opens and closes its own session."""
+
+        def job(_state: JobState) -> T:
+            with self.Session() as s:
+                return fn(s)
+
+        return job
+
+    def write(self, fn: Callable[[Session], T]) -> Callable[[JobState], T]:
+        """Wrap ``fn(session)`` as a background job run in one transaction."""
+
+        def job(_state: JobState) -> T:
+            with self.Session() as s, s.begin():
+                return fn(s)
+
+        return job
+
+
+def call(ctx: AppContext, fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+    """Run a quick read on the GUI thread (a handful of rows, well under a frame)."""
+    with ctx.Session() as s:
+        return fn(s, *args, **kw)

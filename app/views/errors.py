@@ -1,0 +1,23 @@
+"""Readable messages for errors that reach the GUI."""
+
+from __future__ import annotations
+
+from app.views.i18n import tr
+
+
+def error_text(exc: BaseException | str) -> str:
+    """Return what to tell the user about ``exc``: the message, never a traceback."""
+    if isinstance(exc, str):
+        return exc
+    from sqlalchemy.exc import OperationalError
+
+    from app.services.errors import NotAllowed, NotFound, StaleData
+
+    if isinstance(exc, StaleData):
+        return tr("errors", "Someone else changed this data in the meantime.") + "\n" + str(exc)
+    if isinstance(exc, (NotAllowed, NotFound)):
+        return str(exc)
+    if isinstance(exc, OperationalError):
+        orig = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        return tr("errors", "The database cannot be reached or used:") + "\n" + orig
+    return str(exc).strip() or type(exc).__name__

@@ -1,0 +1,41 @@
+"""Languages: Simplified Chinese (the users' language) and English.
+
+Source strings are English; ``resources/i18n/griddesk_zh_CN.qm`` carries the Chinese. The
+language is the one chosen in the settings, else Chinese on a Chinese system, else English.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
+
+from app.paths import I18N
+
+LANGUAGES = {"zh_CN": "简体中文", "en": "English"}
+
+
+def effective_language(preference: str) -> str:
+    """Return 'zh_CN' or 'en' for a saved preference ('' means follow the system)."""
+    if preference in LANGUAGES:
+        return preference
+    return "zh_CN" if QLocale.system().language() == QLocale.Language.Chinese else "en"
+
+
+def install_translators(app: QCoreApplication, language: str) -> list[QTranslator]:
+    """Load Qt's own and GridDesk's translations for ``language``; return them (keep a ref)."""
+    installed: list[QTranslator] = []
+    if language == "en":
+        QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Territory.UnitedStates))
+        return installed
+    QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Territory.China))
+    qt_dir = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    for name, folder in ((f"qtbase_{language}", qt_dir), (f"griddesk_{language}", str(I18N))):
+        tr = QTranslator(app)
+        if tr.load(name, folder):
+            app.installTranslator(tr)
+            installed.append(tr)
+    return installed
+
+
+def tr(context: str, text: str) -> str:
+    """Translate ``text`` outside a QObject (item models, dataclass labels)."""
+    return QCoreApplication.translate(context, text)

@@ -1,0 +1,199 @@
+"""The main window: a sidebar of pages (map, specialists, tasks, charts) and a status bar
+that always shows the database in use and the signed-in user."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QWidget,
+)
+
+from app import __version__
+from app.settings import WindowState
+from app.views.context import AppContext
+from app.views.i18n import tr
+
+ROLE_LABELS = {
+    "senior_supervisor": "Senior supervisor",
+    "supervisor": "Supervisor",
+    "analyst": "Analyst",
+}
+
+
+class MainWindow(QMainWindow):
+    """The supervisor's desktop.
+
+    Signals:
+        data_changed(object): emitted once after any change a page made to the database, with
+            the plain-data description the service returned; every page decides whether to
+            reload. Pages never call each other.
+        grid_selected(str): a grid was picked (on the map or elsewhere); pages follow it.
+    """
+
+    data_changed = Signal(object)
+    grid_selected = Signal(str)
+
+    def __init__(self, ctx: AppContext, *, window_state: WindowState | None = None) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self._ws = window_state or WindowState()
+        self.setWindowTitle(self.tr("GridDesk"))
+        self.resize(1360, 860)
+
+        self.nav = QListWidget()
+        self.nav.setObjectName("nav")
+        self.nav.setFixedWidth(150)
+        self.nav.setIconSize(QSize(20, 20))
+        self.nav.setStyleSheet(
+            "QListWidget { border: none; background: palette(window); font-size: 14px; }"
+            "QListWidget::item { padding: 10px 12px; }"
+            "QListWidget::item:selected { background: palette(highlight);"
+            " color: palette(highlighted-text); border-radius: 4px; }"
+        )
+        self.stack = QStackedWidget()
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(6, 6, 6, 0)
+        layout.addWidget(self.nav)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self.pages: dict[str, QWidget] = {}
+        self.nav.currentRowChanged.connect(self._show_page)
+
+        self._build_status_bar()
+        self._build_menus()
+        self._add_pages()
+        self._restore()
+
+    # --- pages ---------------------------------------------------------------------------
+
+    def _add_pages(self) -> None:
+        from app.views.pages import page_factories
+
+        for key, title, factory in page_factories():
+            page = factory(self.ctx, self)
+            page.setObjectName(f"page_{key}")
+            self.pages[key] = page
+            self.stack.addWidget(page)
+            QListWidgetItem(title, self.nav)
+            self.data_changed.connect(page.on_data_changed)
+            if hasattr(page, "changed"):
+                page.changed.connect(self.data_changed)
+            if hasattr(page, "grid_picked"):
+                page.grid_picked.connect(self.grid_selected)
+            if hasattr(page, "follow_grid"):
+                self.grid_selected.connect(page.follow_grid)
+        for i in range(len(self.pages)):
+            action = QAction(self.nav.item(i).text(), self)
+            action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
+            action.triggered.connect(lambda _=False, row=i: self.nav.setCurrentRow(row))
+            self.view_menu.addAction(action)
+        self.nav.setCurrentRow(0)
+
+    def show_page(self, key: str) -> QWidget:
+        """Bring the page ``key`` to the front and return it."""
+        self.nav.setCurrentRow(list(self.pages).index(key))
+        return self.pages[key]
+
+    def _show_page(self, row: int) -> None:
+        if row < 0:
+            return
+        self.stack.setCurrentIndex(row)
+        page = self.stack.currentWidget()
+        if hasattr(page, "activate"):
+            page.activate()
+
+    # --- chrome --------------------------------------------------------------------------
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        role = tr("MainWindow", ROLE_LABELS.get(self.ctx.user.role.value, self.ctx.user.role.value))
+        self.user_label = QLabel(f"{self.ctx.user.display_name} · {role}")
+        self.user_label.setObjectName("user_label")
+        db_text = self.ctx.db_label
+        if self.ctx.read_only:
+            db_text = (
+                self.tr("Offline snapshot (read-only) of %1: %2")
+                .replace("%1", self.ctx.snapshot_label)
+                .replace("%2", db_text)
+            )
+        self.db_label = QLabel(db_text)
+        self.db_label.setObjectName("db_label")
+        self.db_label.setToolTip(self.ctx.db_label)
+        as_of = QLabel(self.tr("As of %1").replace("%1", self.ctx.as_of.isoformat()))
+        for w in (self.db_label, as_of, self.user_label):
+            bar.addPermanentWidget(w)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu(self.tr("&File"))
+        settings = QAction(self.tr("&Settings…"), self)
+        settings.setShortcut(QKeySequence.StandardKey.Preferences)
+        settings.triggered.connect(self.open_settings)
+        file_menu.addAction(settings)
+        reset = QAction(self.tr("Reset window layout"), self)
+        reset.triggered.connect(self._reset_layout)
+        file_menu.addAction(reset)
+        file_menu.addSeparator()
+        quit_action = QAction(self.tr("&Quit"), self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        self.view_menu = self.menuBar().addMenu(self.tr("&View"))
+        help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        about = QAction(self.tr("&About GridDesk"), self)
+        about.triggered.connect(self._about)
+        help_menu.addAction(about)
+
+    def open_settings(self) -> None:
+        from app.views.settings_dialog import SettingsDialog
+
+        SettingsDialog(self).exec()
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self,
+            self.tr("About GridDesk"),
+            self.tr(
+                "GridDesk %1\nThe branch supervisor's workbench for the community grid "
+                "programme of orphan policies."
+            ).replace("%1", __version__),
+        )
+
+    def show_error(self, title: str, exc: BaseException | str) -> None:
+        """Show an error as a readable message (never a traceback)."""
+        from app.views.errors import error_text
+
+        QMessageBox.warning(self, title, error_text(exc))
+
+    # --- state ---------------------------------------------------------------------------
+
+    def _restore(self) -> None:
+        geometry = self._ws.restore("main/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        for key, page in self.pages.items():
+            if hasattr(page, "restore_state"):
+                page.restore_state(self._ws, f"page/{key}")
+
+    def _save(self) -> None:
+        self._ws.save("main/geometry", self.saveGeometry())
+        for key, page in self.pages.items():
+            if hasattr(page, "save_state"):
+                page.save_state(self._ws, f"page/{key}")
+
+    def _reset_layout(self) -> None:
+        self._ws.reset()
+        self.resize(1360, 860)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self._save()
+        self.ctx.runner.cancel_all()
+        super().closeEvent(event)

@@ -1,0 +1,96 @@
+"""The sign-in dialog: user name and password, checked against the argon2 hashes."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+)
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.services.auth import SignInFailed, UserInfo, authenticate
+
+
+class SignInDialog(QDialog):
+    """Asks for a user name and password; ``user`` holds the signed-in user after accept()."""
+
+    def __init__(
+        self,
+        Session: sessionmaker[Session],  # noqa: N803
+        *,
+        db_label: str,
+        last_login: str = "",
+        demo_hint: str = "",
+        parent=None,
+    ) -> None:
+        super().__init__(parent)
+        self._Session = Session
+        self.user: UserInfo | None = None
+        self.setWindowTitle(self.tr("Sign in to GridDesk"))
+        self.setMinimumWidth(380)
+
+        title = QLabel(self.tr("GridDesk · Community grid workbench"))
+        title.setStyleSheet("font-size: 16px; font-weight: 600;")
+        database = QLabel(self.tr("Database: %1").replace("%1", db_label))
+        database.setStyleSheet("color: palette(mid);")
+        database.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.login = QLineEdit(last_login)
+        self.login.setObjectName("login")
+        self.password = QLineEdit()
+        self.password.setObjectName("password")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        form = QFormLayout()
+        form.addRow(self.tr("User name"), self.login)
+        form.addRow(self.tr("Password"), self.password)
+
+        self.error = QLabel()
+        self.error.setObjectName("error")
+        self.error.setStyleSheet("color: #b3261e;")
+        self.error.hide()
+
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("Sign in"))
+        buttons.accepted.connect(self.try_sign_in)
+        buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addWidget(database)
+        layout.addLayout(form)
+        if demo_hint:
+            hint = QLabel(demo_hint)
+            hint.setObjectName("demo_hint")
+            hint.setWordWrap(True)
+            hint.setStyleSheet("color: palette(mid); font-size: 11px;")
+            layout.addWidget(hint)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        (self.password if last_login else self.login).setFocus()
+
+    def try_sign_in(self) -> None:
+        """Check the credentials; accept the dialog or say what is wrong."""
+        login, password = self.login.text().strip(), self.password.text()
+        if not login or not password:
+            self._fail(self.tr("Enter your user name and password."))
+            return
+        try:
+            with self._Session() as s, s.begin():
+                self.user = authenticate(s, login, password)
+        except SignInFailed:
+            self._fail(self.tr("Wrong user name or password."))
+            return
+        self.accept()
+
+    def _fail(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.show()
+        self.password.selectAll()
+        self.password.setFocus()

@@ -1,0 +1,168 @@
+"""Before the main window: open the database (migrating it, building the demo on a new one) and
+sign the user in. Every failure is a readable message box."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QEventLoop, Qt
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QProgressDialog
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.db import (
+    DatabaseUrlError,
+    default_url,
+    has_schema,
+    is_sqlite,
+    make_engine,
+    make_sessionmaker,
+    migrate,
+    needs_migration,
+    redact,
+    resolve_url,
+)
+from app.services.auth import UserInfo
+from app.views.errors import error_text
+from app.views.i18n import tr
+from app.views.operations import BackgroundRunner
+
+_C = "startup"
+
+
+@dataclass
+class OpenedDatabase:
+    Session: sessionmaker[Session]
+    url: str
+    label: str
+    read_only: bool = False
+    snapshot_label: str = ""
+
+
+def _error(text: str) -> None:
+    QMessageBox.critical(None, tr(_C, "GridDesk cannot start"), text)
+
+
+def open_database(flag: str | None, prefs) -> OpenedDatabase | None:
+    """Return the database to work on, ready to use, or None after telling the user why not."""
+    try:
+        url = resolve_url(flag, prefs.database_url)
+        engine = make_engine(url)
+        with engine.connect():
+            pass
+    except DatabaseUrlError as exc:
+        _error(str(exc))
+        return None
+    except Exception as exc:  # cannot connect: say where and why
+        _error(
+            tr(_C, "Cannot open the database %1:").replace("%1", redact(url))
+            + "\n"
+            + error_text(exc)
+        )
+        return None
+    try:
+        if needs_migration(engine):
+            if not is_sqlite(engine):
+                question = (
+                    tr(_C, "The database %1 has no GridDesk tables yet. Create them?")
+                    if not has_schema(engine)
+                    else tr(_C, "The database %1 uses an older GridDesk schema. Upgrade it now?")
+                )
+                answer = QMessageBox.question(None, "GridDesk", question.replace("%1", redact(url)))
+                if answer != QMessageBox.StandardButton.Yes:
+                    return None
+            migrate(engine)
+    except Exception as exc:
+        _error(tr(_C, "The database could not be prepared:") + "\n" + error_text(exc))
+        return None
+    Session = make_sessionmaker(engine)
+    from app.models import Branch
+
+    with Session() as s:
+        branches = s.scalar(select(func.count()).select_from(Branch))
+    if not branches:
+        embedded = url == default_url()
+        if not embedded:
+            answer = QMessageBox.question(
+                None,
+                "GridDesk",
+                tr(_C, "The database %1 holds no branch yet. Build the demo branch in it?").replace(
+                    "%1", redact(url)
+                ),
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return None
+        if not build_demo_with_progress(Session):
+            return None
+    return OpenedDatabase(Session=Session, url=url, label=redact(url))
+
+
+def build_demo_with_progress(Session: sessionmaker[Session]) -> bool:  # noqa: N803
+    """Build the small demo branch with a progress dialog; return True when it is there."""
+    from app.services.demo import build_demo
+
+    def job(state):
+        with Session() as s, s.begin():
+            return build_demo(s, size="small", state=state)
+
+    outcome: dict[str, object] = {}
+    loop = QEventLoop()
+    dialog = QProgressDialog(tr(_C, "Building the demo branch…"), tr(_C, "Cancel"), 0, 1000)
+    dialog.setWindowTitle("GridDesk")
+    dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
+    dialog.setMinimumDuration(0)
+    runner = BackgroundRunner(QApplication.instance())
+
+    def done(result):
+        outcome["ok"] = result
+        loop.quit()
+
+    def failed(exc):
+        outcome["error"] = exc
+        loop.quit()
+
+    def progressed(fraction: float, text: str) -> None:
+        dialog.setValue(int(fraction * 1000))
+        if text:
+            dialog.setLabelText(text)
+
+    job_handle = runner.start("demo", job, on_done=done, on_error=failed, on_progress=progressed)
+    job_handle.finished.connect(loop.quit)
+    dialog.canceled.connect(job_handle.cancel)
+    dialog.show()
+    loop.exec()
+    dialog.close()
+    if "error" in outcome:
+        _error(tr(_C, "The demo branch could not be built:") + "\n" + error_text(outcome["error"]))  # type: ignore[arg-type]
+        return False
+    return "ok" in outcome
+
+
+def demo_hint(Session: sessionmaker[Session]) -> str:  # noqa: N803
+    """Return the sign-in hint for the demo users, or '' when this is not a demo database."""
+    from app.models import Branch
+
+    with Session() as s:
+        is_demo = s.scalar(select(func.count()).select_from(Branch).where(Branch.code == "demo"))
+    if not is_demo:
+        return ""
+    return tr(
+        _C,
+        "Demo users: senior (senior supervisor), supervisor, analyst; password demo1234.",
+    )
+
+
+def sign_in(opened: OpenedDatabase, prefs) -> UserInfo | None:
+    """Show the sign-in dialog; return the user, or None when they cancelled."""
+    from app.views.signin import SignInDialog
+
+    dialog = SignInDialog(
+        opened.Session,
+        db_label=opened.label,
+        last_login=prefs.last_login,
+        demo_hint=demo_hint(opened.Session),
+    )
+    if dialog.exec() != QDialog.DialogCode.Accepted or dialog.user is None:
+        return None
+    prefs.last_login = dialog.user.login
+    return dialog.user

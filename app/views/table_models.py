@@ -1,0 +1,181 @@
+"""Small, correct Qt item models over plain rows.
+
+``RowTableModel`` holds a list of frozen dataclass rows (rosters, reports). ``LazyTableModel``
+holds only ids and fetches rows a page at a time when the view first needs them (task queues of
+hundreds of thousands of rows). Both are checked with pytest-qt's qtmodeltester.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+
+R = TypeVar("R")
+
+ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # the row object itself
+SORT_ROLE = Qt.ItemDataRole.UserRole + 2  # a value that sorts right (numbers as numbers)
+
+_Index = QModelIndex | QPersistentModelIndex
+_ALERT = QBrush(QColor("#b3261e"))
+
+
+@dataclass(frozen=True)
+class Column(Generic[R]):
+    """One column: its key, header, how to get the value and how to show it."""
+
+    key: str
+    header: str
+    value: Callable[[R], Any]
+    text: Callable[[Any], str] = lambda v: "" if v is None else str(v)
+    numeric: bool = False
+    alert: Callable[[R], bool] | None = None
+    tooltip: Callable[[R], str] | None = None
+
+
+def _cell(column: Column, row: Any, role: int) -> Any:
+    if role == Qt.ItemDataRole.DisplayRole:
+        return column.text(column.value(row))
+    if role == SORT_ROLE:
+        value = column.value(row)
+        if value is None:
+            return float("-inf") if column.numeric else ""
+        return float(value) if column.numeric else str(value)
+    if role == ROW_ROLE:
+        return row
+    if role == Qt.ItemDataRole.TextAlignmentRole and column.numeric:
+        return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    if role == Qt.ItemDataRole.ForegroundRole and column.alert is not None and column.alert(row):
+        return _ALERT
+    if role == Qt.ItemDataRole.ToolTipRole and column.tooltip is not None:
+        return column.tooltip(row)
+    return None
+
+
+class RowTableModel(QAbstractTableModel, Generic[R]):
+    """A table over a list of rows, replaced as a whole when new data arrives."""
+
+    def __init__(self, columns: Sequence[Column[R]], parent=None) -> None:
+        super().__init__(parent)
+        self.columns = list(columns)
+        self._rows: list[R] = []
+
+    def set_rows(self, rows: Sequence[R]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def rows(self) -> list[R]:
+        return list(self._rows)
+
+    def row_at(self, row: int) -> R:
+        return self._rows[row]
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not (0 <= index.row() < len(self._rows)):
+            return None
+        return _cell(self.columns[index.column()], self._rows[index.row()], role)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:  # noqa: N802
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            if 0 <= section < len(self.columns):
+                return self.columns[section].header
+        return None
+
+
+class LazyTableModel(QAbstractTableModel, Generic[R]):
+    """A table over a list of ids whose rows are fetched a page at a time on first view.
+
+    Sorting is done by whoever supplies the ids (the database): ``sort()`` only emits
+    ``sort_requested`` so the page can fetch the ids again in the new order.
+    """
+
+    sort_requested = Signal(str, bool)  # column key, descending
+
+    def __init__(
+        self,
+        columns: Sequence[Column[R]],
+        fetch: Callable[[Sequence[int]], Sequence[R]],
+        *,
+        row_id: Callable[[R], int],
+        page_size: int = 200,
+        parent=None,
+    ) -> None:
+        super().__init__(parent)
+        self.columns = list(columns)
+        self._fetch = fetch
+        self._row_id = row_id
+        self._page = page_size
+        self._ids: list[int] = []
+        self._cache: dict[int, R] = {}
+
+    def set_ids(self, ids: Sequence[int]) -> None:
+        self.beginResetModel()
+        self._ids = list(ids)
+        self._cache.clear()
+        self.endResetModel()
+
+    def ids(self) -> list[int]:
+        return list(self._ids)
+
+    def invalidate(self, ids: Sequence[int] | None = None) -> None:
+        """Forget cached rows (all, or the given ids) so they are fetched again."""
+        if ids is None:
+            self._cache.clear()
+        else:
+            for i in ids:
+                self._cache.pop(i, None)
+        if self._ids:
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(len(self._ids) - 1, len(self.columns) - 1)
+            )
+
+    def row_at(self, row: int) -> R | None:
+        if not 0 <= row < len(self._ids):
+            return None
+        rid = self._ids[row]
+        if rid not in self._cache:
+            start = (row // self._page) * self._page
+            page_ids = [i for i in self._ids[start : start + self._page] if i not in self._cache]
+            for r in self._fetch(page_ids):
+                self._cache[self._row_id(r)] = r
+        return self._cache.get(rid)
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self._ids)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self.row_at(index.row())
+        if row is None:  # deleted since the ids were read
+            return None
+        return _cell(self.columns[index.column()], row, role)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:  # noqa: N802
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            if 0 <= section < len(self.columns):
+                return self.columns[section].header
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if 0 <= column < len(self.columns):
+            self.sort_requested.emit(
+                self.columns[column].key, order == Qt.SortOrder.DescendingOrder
+            )

@@ -1,0 +1,296 @@
+"""The task queue: every task in the user's scope, filtered, sorted, reassigned."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.models.enums import OPEN_TASK_STATUSES, TaskKind, TaskStatus
+from app.services import org
+from app.services import tasks as task_service
+from app.views.context import AppContext, call
+from app.views.i18n import tr
+from app.views.labels import TASK_KINDS, TASK_STATUSES, label
+from app.views.table_models import Column, LazyTableModel
+
+STATUS_CHOICES = {
+    "open_any": OPEN_TASK_STATUSES,
+    "all": (),
+    **{s.value: (s,) for s in TaskStatus},
+}
+
+
+def _dt(value) -> str:
+    return "" if value is None else value.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def task_columns() -> list[Column[task_service.TaskRow]]:
+    c = "TasksPage"
+    return [
+        Column("task_no", tr(c, "Task"), lambda r: r.task_no),
+        Column("kind", tr(c, "Kind"), lambda r: label(TASK_KINDS, r.kind)),
+        Column(
+            "status",
+            tr(c, "Status"),
+            lambda r: label(TASK_STATUSES, r.status),
+            alert=lambda r: r.overdue,
+        ),
+        Column("customer", tr(c, "Customer"), lambda r: f"{r.customer_name} ({r.customer_no})"),
+        Column("specialist", tr(c, "Specialist"), lambda r: r.specialist_name or "—"),
+        Column("grid", tr(c, "Grid"), lambda r: r.grid_code or "—"),
+        Column("due_date", tr(c, "Due"), lambda r: r.due_date, alert=lambda r: r.overdue),
+        Column("created_at", tr(c, "Created"), lambda r: _dt(r.created_at)),
+        Column("completed_at", tr(c, "Completed"), lambda r: _dt(r.completed_at)),
+        Column("outcome", tr(c, "Outcome"), lambda r: r.outcome or ""),
+    ]
+
+
+class TasksPage(QWidget):
+    """Signals: changed(object) after a reassignment, with what the service changed."""
+
+    changed = Signal(object)
+
+    def __init__(self, ctx: AppContext, parent=None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self._loaded = False
+        self._sort = ("due_date", False)
+        self._grid_id: int | None = None
+        user = ctx.user
+        with ctx.Session() as s:
+            self._specialists = org.specialists(
+                s, branch_id=user.branch_id, team_ids=user.team_scope()
+            )
+            self._teams = org.teams(s, branch_id=user.branch_id, team_ids=user.team_scope())
+            self._grids = {g.code: g for g in org.grids(s, branch_id=user.branch_id)}
+
+        self.scope = QComboBox()
+        self.scope.setObjectName("scope")
+        self.scope.addItem(self.tr("Everyone in my scope"), None)
+        for t in self._teams:
+            self.scope.addItem(self.tr("Team: %1").replace("%1", t.name), ("team", t.id))
+        for sp in self._specialists:
+            self.scope.addItem(sp.label, ("specialist", sp.id))
+        self.kind = QComboBox()
+        self.kind.setObjectName("kind")
+        self.kind.addItem(self.tr("All kinds"), None)
+        for k in TaskKind:
+            self.kind.addItem(label(TASK_KINDS, k), k)
+        self.status = QComboBox()
+        self.status.setObjectName("status")
+        self.status.addItem(self.tr("Open or in progress"), "open_any")
+        self.status.addItem(self.tr("Any status"), "all")
+        for s_ in TaskStatus:
+            self.status.addItem(label(TASK_STATUSES, s_), s_.value)
+        self.overdue = QCheckBox(self.tr("Overdue only"))
+        self.overdue.setObjectName("overdue")
+        self.search = QLineEdit()
+        self.search.setObjectName("search")
+        self.search.setPlaceholderText(self.tr("Search task, customer name or number"))
+        self.search.setClearButtonEnabled(True)
+        self.grid_chip = QToolButton()
+        self.grid_chip.setObjectName("grid_chip")
+        self.grid_chip.setToolTip(self.tr("Showing one grid; click to show all grids"))
+        self.grid_chip.clicked.connect(lambda: self.follow_grid(""))
+        self.grid_chip.hide()
+
+        filters = QHBoxLayout()
+        for w in (self.scope, self.kind, self.status, self.overdue, self.grid_chip):
+            filters.addWidget(w)
+        filters.addWidget(self.search, 1)
+
+        self.model = LazyTableModel(task_columns(), self._fetch_rows, row_id=lambda r: r.id)
+        self.model.sort_requested.connect(self._sort_by)
+        self.table = QTableView()
+        self.table.setObjectName("tasks_table")
+        self.table.setModel(self.model)
+        self.table.setSortingEnabled(True)
+        self.table.horizontalHeader().setSortIndicator(6, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(24)
+        self.table.horizontalHeader().setStretchLastSection(True)
+
+        self.count = QLabel()
+        self.count.setObjectName("count")
+        self.reassign_button = QPushButton(self.tr("Reassign selected…"))
+        self.reassign_button.setObjectName("reassign")
+        self.reassign_button.setEnabled(False)
+        self.reassign_button.setVisible(ctx.user.may_reassign_tasks and not ctx.read_only)
+        self.reassign_button.clicked.connect(self.reassign_selected)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.count, 1)
+        bottom.addWidget(self.reassign_button)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(filters)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(bottom)
+
+        for combo in (self.scope, self.kind, self.status):
+            combo.currentIndexChanged.connect(self.reload)
+        self.overdue.toggled.connect(self.reload)
+        self.search.returnPressed.connect(self.reload)
+        self.search.textChanged.connect(lambda t: t or self.reload())
+
+    # --- loading -----------------------------------------------------------------------
+
+    def activate(self) -> None:
+        if not self._loaded:
+            self.reload()
+
+    def current_filter(self) -> task_service.TaskFilter:
+        """Return the filter the controls describe, limited to the user's scope."""
+        f = task_service.TaskFilter(as_of=self.ctx.as_of, team_ids=self.ctx.user.team_scope())
+        scope = self.scope.currentData()
+        if scope is not None:
+            kind, ident = scope
+            if kind == "team":
+                f = replace(f, team_ids=frozenset({ident}))
+            else:
+                f = replace(f, specialist_ids=frozenset({ident}))
+        if self._grid_id is not None:
+            f = replace(f, grid_ids=frozenset({self._grid_id}))
+        if self.kind.currentData() is not None:
+            f = replace(f, kinds=frozenset({self.kind.currentData()}))
+        f = replace(f, statuses=frozenset(STATUS_CHOICES[self.status.currentData()]))
+        return replace(f, overdue_only=self.overdue.isChecked(), search=self.search.text())
+
+    def reload(self) -> None:
+        """Fetch the matching task ids in the background and show them."""
+        self._loaded = True
+        f = self.current_filter()
+        sort, desc = self._sort
+        self.count.setText(self.tr("Loading…"))
+        self.ctx.runner.start(
+            "tasks.ids",
+            self.ctx.read(lambda s: task_service.task_ids(s, f, sort=sort, descending=desc)),
+            on_done=self._show_ids,
+            on_error=self._failed,
+        )
+
+    def _show_ids(self, ids: list[int]) -> None:
+        self.model.set_ids(ids)
+        self.count.setText(self.tr("%1 tasks").replace("%1", f"{len(ids):,}"))
+
+    def _fetch_rows(self, ids):
+        return call(self.ctx, task_service.task_rows, ids, as_of=self.ctx.as_of)
+
+    def _sort_by(self, key: str, descending: bool) -> None:
+        self._sort = (key, descending)
+        if self._loaded:
+            self.reload()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.count.setText("")
+        self.window().show_error(self.tr("Tasks"), exc)
+
+    # --- following the rest of the window ------------------------------------------------
+
+    def follow_grid(self, code: str) -> None:
+        """Show only the tasks of customers in grid ``code`` ('' shows every grid)."""
+        grid = self._grids.get(code)
+        self._grid_id = grid.id if grid else None
+        self.grid_chip.setVisible(grid is not None)
+        if grid is not None:
+            self.grid_chip.setText(self.tr("Grid %1 ✕").replace("%1", grid.code))
+        if self._loaded or self.isVisible():
+            self.reload()
+
+    def on_data_changed(self, change) -> None:
+        if self._loaded:
+            self.reload()
+
+    # --- reassignment --------------------------------------------------------------------
+
+    def selected_rows(self) -> list[task_service.TaskRow]:
+        rows = []
+        for index in self.table.selectionModel().selectedRows():
+            row = self.model.row_at(index.row())
+            if row is not None:
+                rows.append(row)
+        return rows
+
+    def _selection_changed(self) -> None:
+        rows = self.selected_rows()
+        self.reassign_button.setEnabled(bool(rows) and all(r.status.is_open for r in rows))
+
+    def reassign_selected(self) -> None:
+        rows = self.selected_rows()
+        if not rows:
+            return
+        targets = [s for s in self._specialists if s.status.value == "active"]
+        dialog = ReassignDialog(targets, len(rows), self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        self.reassign(rows, dialog.target_id())
+
+    def reassign(self, rows: list[task_service.TaskRow], to_specialist_id: int) -> None:
+        """Move the given open tasks to another specialist, in the background."""
+        versions = {r.id: r.version for r in rows}
+        user = self.ctx.user
+        self.ctx.runner.start(
+            "tasks.reassign",
+            self.ctx.write(
+                lambda s: task_service.reassign_tasks(
+                    s, user=user, versions=versions, to_specialist_id=to_specialist_id
+                )
+            ),
+            on_done=self._reassigned,
+            on_error=self._failed,
+        )
+
+    def _reassigned(self, change: task_service.Reassigned) -> None:
+        self.model.invalidate(change.task_ids)
+        self.changed.emit(change)
+
+    # --- layout --------------------------------------------------------------------------
+
+    def save_state(self, ws, key: str) -> None:
+        ws.save(f"{key}/header", self.table.horizontalHeader().saveState())
+
+    def restore_state(self, ws, key: str) -> None:
+        state = ws.restore(f"{key}/header")
+        if state is not None:
+            self.table.horizontalHeader().restoreState(state)
+
+
+class ReassignDialog(QDialog):
+    def __init__(self, targets, count: int, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Reassign tasks"))
+        self.target = QComboBox()
+        self.target.setObjectName("target")
+        for sp in targets:
+            self.target.addItem(sp.label, sp.id)
+        form = QFormLayout(self)
+        form.addRow(QLabel(self.tr("Move %1 selected task(s) to:").replace("%1", str(count))))
+        form.addRow(self.tr("Specialist"), self.target)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def target_id(self) -> int:
+        return self.target.currentData()
