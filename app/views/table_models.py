@@ -55,6 +55,13 @@ def _cell(column: Column, row: Any, role: int) -> Any:
     return None
 
 
+def _header(columns: Sequence[Column], section: int, orientation: Qt.Orientation, role: int) -> Any:
+    horizontal = orientation == Qt.Orientation.Horizontal
+    if role == Qt.ItemDataRole.DisplayRole and horizontal and 0 <= section < len(columns):
+        return columns[section].header
+    return None
+
+
 class RowTableModel(QAbstractTableModel, Generic[R]):
     """A table over a list of rows, replaced as a whole when new data arrives."""
 
@@ -88,10 +95,7 @@ class RowTableModel(QAbstractTableModel, Generic[R]):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            if 0 <= section < len(self.columns):
-                return self.columns[section].header
-        return None
+        return _header(self.columns, section, orientation, role)
 
 
 class LazyTableModel(QAbstractTableModel, Generic[R]):
@@ -169,10 +173,7 @@ class LazyTableModel(QAbstractTableModel, Generic[R]):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            if 0 <= section < len(self.columns):
-                return self.columns[section].header
-        return None
+        return _header(self.columns, section, orientation, role)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if 0 <= column < len(self.columns):
