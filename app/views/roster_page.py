@@ -1,0 +1,300 @@
+"""The specialist roster: workload and results per specialist, sortable, filterable."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.services import org
+from app.services import roster as roster_service
+from app.services.auth import mask_phone
+from app.views.context import AppContext
+from app.views.i18n import tr
+from app.views.labels import CONTRACT_TYPES, SPECIALIST_STATUSES, label, pct
+from app.views.table_models import ROW_ROLE, SORT_ROLE, Column, RowTableModel
+
+_C = "RosterPage"
+
+
+def roster_columns(show_contact: bool):
+    """Return the roster's columns and the function that writes the funnel cell."""
+
+    def funnel(r) -> str:
+        return " / ".join("—" if v is None else f"{float(v) * 100:.0f}" for v in r.conversion)
+
+    return [
+        Column("employee_no", tr(_C, "Employee no."), lambda r: r.employee_no),
+        Column("name", tr(_C, "Name"), lambda r: r.name),
+        Column("team", tr(_C, "Team"), lambda r: r.team_name),
+        Column(
+            "phone", tr(_C, "Phone"), lambda r: r.phone if show_contact else mask_phone(r.phone)
+        ),
+        Column("contract", tr(_C, "Contract"), lambda r: label(CONTRACT_TYPES, r.contract_type)),
+        Column(
+            "status",
+            tr(_C, "Status"),
+            lambda r: label(SPECIALIST_STATUSES, r.status),
+            alert=lambda r: r.status.value != "active" and bool(r.grid_codes),
+        ),
+        Column(
+            "grids",
+            tr(_C, "Grids"),
+            lambda r: len(r.grid_codes),
+            numeric=True,
+            tooltip=lambda r: "、".join(r.grid_codes),
+        ),
+        Column(
+            "customers",
+            tr(_C, "Customers / capacity"),
+            lambda r: r.load,
+            text=lambda v: "",
+            numeric=True,
+            alert=lambda r: (r.load or 0) > 1,
+        ),
+        Column("open", tr(_C, "Open tasks"), lambda r: r.open_tasks, numeric=True),
+        Column(
+            "overdue",
+            tr(_C, "Overdue"),
+            lambda r: r.overdue_tasks,
+            numeric=True,
+            alert=lambda r: r.overdue_tasks > 0,
+        ),
+        Column(
+            "persistency",
+            tr(_C, "13-month persistency"),
+            lambda r: r.persistency_13,
+            text=pct,
+            numeric=True,
+        ),
+        Column(
+            "funnel",
+            tr(_C, "4-sell reached % (1/2/3/4)"),
+            lambda r: r.conversion[1],
+            text=lambda v: "",
+            numeric=True,
+        ),
+        Column(
+            "activity",
+            tr(_C, "Tasks done / week"),
+            lambda r: r.tasks_done_per_week,
+            text=lambda v: f"{v:.1f}",
+            numeric=True,
+        ),
+        Column(
+            "equity",
+            tr(_C, "Service equity"),
+            lambda r: r.equity_gap,
+            text=lambda v: "",
+            numeric=True,
+            alert=lambda r: r.equity_flag,
+        ),
+    ], funnel
+
+
+class RosterModel(RowTableModel):
+    """Rows of the roster; some columns show text built from several fields."""
+
+    def __init__(self, show_contact: bool, parent=None) -> None:
+        columns, self._funnel = roster_columns(show_contact)
+        super().__init__(columns, parent)
+        self._keys = [c.key for c in columns]
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and index.isValid():
+            key = self._keys[index.column()]
+            r = self.row_at(index.row())
+            if key == "customers":
+                return f"{r.customers} / {r.capacity}"
+            if key == "funnel":
+                return self._funnel(r)
+            if key == "equity":
+                if r.equity_gap is None:
+                    return "—"
+                gap = f"{float(r.equity_gap) * 100:+.0f} pt"
+                return ("⚠ " + gap) if r.equity_flag else gap
+        return super().data(index, role)
+
+
+class RosterFilter(QSortFilterProxyModel):
+    """Filters the roster by team, status and free text; sorts numbers as numbers."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._team_id: int | None = None
+        self._active_only = False
+        self._text = ""
+        self._grid = ""
+        self.setSortRole(SORT_ROLE)
+
+    def set_team(self, team_id: int | None) -> None:
+        self._team_id = team_id
+        self.invalidateFilter()
+
+    def set_active_only(self, on: bool) -> None:
+        self._active_only = on
+        self.invalidateFilter()
+
+    def set_search_text(self, text: str) -> None:
+        self._text = text.strip().lower()
+        self.invalidateFilter()
+
+    def set_grid(self, code: str) -> None:
+        """Show only the owner of grid ``code`` ('' for everyone)."""
+        self._grid = code
+        self.invalidateFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex) -> bool:  # noqa: N802
+        r = self.sourceModel().index(source_row, 0, source_parent).data(ROW_ROLE)
+        if r is None:
+            return False
+        if self._team_id is not None and r.team_id != self._team_id:
+            return False
+        if self._active_only and r.status.value != "active":
+            return False
+        if self._grid and self._grid not in r.grid_codes:
+            return False
+        if self._text:
+            hay = f"{r.employee_no} {r.name} {r.team_name} {' '.join(r.grid_codes)}".lower()
+            return self._text in hay
+        return True
+
+
+class RosterPage(QWidget):
+    """Signals: specialist_opened(int) when a row is double-clicked."""
+
+    specialist_opened = Signal(int)
+
+    def __init__(self, ctx: AppContext, parent=None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self._loaded = False
+        with ctx.Session() as s:
+            teams = org.teams(s, branch_id=ctx.user.branch_id, team_ids=ctx.user.team_scope())
+
+        self.team = QComboBox()
+        self.team.setObjectName("team")
+        self.team.addItem(self.tr("All teams"), None)
+        for t in teams:
+            self.team.addItem(t.name, t.id)
+        self.active_only = QCheckBox(self.tr("Active only"))
+        self.active_only.setObjectName("active_only")
+        self.search = QLineEdit()
+        self.search.setObjectName("search")
+        self.search.setPlaceholderText(self.tr("Search name, employee no., team or grid"))
+        self.search.setClearButtonEnabled(True)
+        self.grid_note = QLabel()
+        self.grid_note.setObjectName("grid_note")
+        self.grid_note.hide()
+        top = QHBoxLayout()
+        top.addWidget(self.team)
+        top.addWidget(self.active_only)
+        top.addWidget(self.grid_note)
+        top.addWidget(self.search, 1)
+
+        self.model = RosterModel(ctx.user.sees_contact_data, self)
+        self.proxy = RosterFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self.table = QTableView()
+        self.table.setObjectName("roster_table")
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.doubleClicked.connect(self._open_row)
+        self.status = QLabel()
+        self.status.setObjectName("status")
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.status)
+
+        self.team.currentIndexChanged.connect(lambda: self.proxy.set_team(self.team.currentData()))
+        self.active_only.toggled.connect(self.proxy.set_active_only)
+        self.search.textChanged.connect(self.proxy.set_search_text)
+        self.proxy.rowsInserted.connect(self._count)
+        self.proxy.modelReset.connect(self._count)
+        self.proxy.layoutChanged.connect(self._count)
+        self.specialist_opened.connect(self.open_specialist)
+
+    def activate(self) -> None:
+        if not self._loaded:
+            self.reload()
+
+    def reload(self) -> None:
+        self._loaded = True
+        self.status.setText(self.tr("Loading…"))
+        user, as_of = self.ctx.user, self.ctx.as_of
+        self.ctx.runner.start(
+            "roster",
+            self.ctx.read(
+                lambda s: roster_service.roster(
+                    s, branch_id=user.branch_id, as_of=as_of, team_ids=user.team_scope()
+                )
+            ),
+            on_done=self._show,
+            on_error=lambda exc: self.window().show_error(self.tr("Specialists"), exc),
+        )
+
+    def _show(self, rows) -> None:
+        self.model.set_rows(rows)
+        self.table.resizeColumnsToContents()
+        self._count()
+
+    def _count(self) -> None:
+        self.status.setText(
+            self.tr("%1 of %2 specialists")
+            .replace("%1", str(self.proxy.rowCount()))
+            .replace("%2", str(self.model.rowCount()))
+        )
+
+    def follow_grid(self, code: str) -> None:
+        """Show the owner of grid ``code`` and select it ('' shows everyone again)."""
+        self.proxy.set_grid(code)
+        self.grid_note.setVisible(bool(code))
+        self.grid_note.setText(self.tr("Owner of grid %1").replace("%1", code))
+        if code and self.proxy.rowCount():
+            self.table.selectRow(0)
+        self._count()
+
+    def selected(self) -> roster_service.RosterRow | None:
+        rows = self.table.selectionModel().selectedRows()
+        return rows[0].data(ROW_ROLE) if rows else None
+
+    def _open_row(self, index) -> None:
+        row = index.data(ROW_ROLE)
+        if row is not None:
+            self.specialist_opened.emit(row.specialist_id)
+
+    def open_specialist(self, specialist_id: int) -> None:
+        from app.views.specialist_dialog import SpecialistDialog
+
+        row = next((r for r in self.model.rows() if r.specialist_id == specialist_id), None)
+        if row is not None:
+            SpecialistDialog(self.ctx, row, self).show()
+
+    def on_data_changed(self, change) -> None:
+        if self._loaded:
+            self.reload()
+
+    def save_state(self, ws, key: str) -> None:
+        ws.save(f"{key}/header", self.table.horizontalHeader().saveState())
+
+    def restore_state(self, ws, key: str) -> None:
+        state = ws.restore(f"{key}/header")
+        if state is not None:
+            self.table.horizontalHeader().restoreState(state)

@@ -1,0 +1,107 @@
+"""One specialist's page: their customers, grids and assignment history."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QLabel, QMessageBox, QTableView, QTabWidget, QVBoxLayout
+
+from app.services import roster as roster_service
+from app.services.auth import mask_id_number, mask_phone
+from app.views.context import AppContext
+from app.views.errors import error_text
+from app.views.i18n import tr
+from app.views.labels import CONTRACT_TYPES, SPECIALIST_STATUSES, STEPS, label, pct
+from app.views.table_models import Column, RowTableModel
+
+_C = "SpecialistDialog"
+
+
+def customer_columns(show_contact: bool) -> list[Column[roster_service.CustomerRow]]:
+    phone = (lambda r: r.phone or "") if show_contact else (lambda r: mask_phone(r.phone))
+    ident = (
+        (lambda r: r.id_number or "") if show_contact else (lambda r: mask_id_number(r.id_number))
+    )
+    return [
+        Column("customer_no", tr(_C, "Customer no."), lambda r: r.customer_no),
+        Column("name", tr(_C, "Name"), lambda r: r.name),
+        Column("phone", tr(_C, "Phone"), phone),
+        Column("id_number", tr(_C, "ID number"), ident),
+        Column("grid", tr(_C, "Grid"), lambda r: r.grid_code or "—"),
+        Column("pool", tr(_C, "Entered pool"), lambda r: r.pool_entered_on),
+        Column("step", tr(_C, "4-sell step"), lambda r: label(STEPS, r.step) if r.step else "—"),
+        Column("open", tr(_C, "Open tasks"), lambda r: r.open_tasks, numeric=True),
+        Column("address", tr(_C, "Address"), lambda r: r.address),
+    ]
+
+
+def history_columns() -> list[Column[roster_service.HistoryRow]]:
+    what = {"customer": tr(_C, "Customer"), "grid": tr(_C, "Grid"), "task": tr(_C, "Task")}
+    return [
+        Column("at", tr(_C, "When"), lambda r: r.at.astimezone().strftime("%Y-%m-%d %H:%M")),
+        Column("what", tr(_C, "What"), lambda r: what.get(r.what, r.what)),
+        Column("subject", tr(_C, "Which"), lambda r: r.subject),
+        Column("from", tr(_C, "From"), lambda r: r.from_name or "—"),
+        Column("to", tr(_C, "To"), lambda r: r.to_name or "—"),
+        Column("reason", tr(_C, "Reason"), lambda r: r.reason),
+        Column("actor", tr(_C, "By"), lambda r: r.actor),
+    ]
+
+
+class SpecialistDialog(QDialog):
+    def __init__(self, ctx: AppContext, row: roster_service.RosterRow, parent=None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.setWindowTitle(f"{row.name} ({row.employee_no})")
+        self.resize(980, 620)
+        summary = QLabel(
+            "  ·  ".join(
+                [
+                    row.team_name,
+                    label(CONTRACT_TYPES, row.contract_type),
+                    label(SPECIALIST_STATUSES, row.status),
+                    self.tr("%1 customers of %2")
+                    .replace("%1", str(row.customers))
+                    .replace("%2", str(row.capacity)),
+                    self.tr("13-month persistency %1").replace("%1", pct(row.persistency_13)),
+                    self.tr("grids: %1").replace("%1", "、".join(row.grid_codes) or "—"),
+                ]
+            )
+        )
+        summary.setWordWrap(True)
+        self.customers = RowTableModel(customer_columns(ctx.user.sees_contact_data), self)
+        self.history = RowTableModel(history_columns(), self)
+        tabs = QTabWidget()
+        for model, title in (
+            (self.customers, self.tr("Customers")),
+            (self.history, self.tr("History")),
+        ):
+            view = QTableView()
+            view.setModel(model)
+            view.setAlternatingRowColors(True)
+            view.verticalHeader().setVisible(False)
+            view.horizontalHeader().setStretchLastSection(True)
+            tabs.addTab(view, title)
+        self.tabs = tabs
+        layout = QVBoxLayout(self)
+        layout.addWidget(summary)
+        layout.addWidget(tabs, 1)
+        sid = row.specialist_id
+        ctx.runner.start(
+            f"specialist.{sid}",
+            ctx.read(
+                lambda s: (
+                    roster_service.specialist_customers(s, sid),
+                    roster_service.specialist_history(s, sid),
+                )
+            ),
+            on_done=self._show,
+            on_error=lambda exc: QMessageBox.warning(self, self.windowTitle(), error_text(exc)),
+        )
+
+    def _show(self, data) -> None:
+        customers, history = data
+        self.customers.set_rows(customers)
+        self.history.set_rows(history)
+        for i in range(self.tabs.count()):
+            self.tabs.widget(i).resizeColumnsToContents()
