@@ -1,0 +1,184 @@
+"""Draws GridDesk's charts on a matplotlib Figure (never pyplot): the same functions serve the
+app's canvases and PNG export. Inputs are plain series; labels arrive already translated."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+PALETTE = ("#1f6feb", "#e8590c", "#2f9e44", "#ae3ec9", "#f59f00", "#0c8599", "#c92a2a", "#5f3dc4")
+MUTED = "#8c959f"
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line of a trend: a label and one value per x position (None where no data)."""
+
+    label: str
+    values: Sequence[float | None]
+
+
+def _finish(fig: Figure, title: str) -> None:
+    fig.suptitle(title, x=0.01, ha="left", fontsize=12, fontweight="bold")
+    fig.set_layout_engine("constrained")
+
+
+def draw_persistency_trend(
+    fig: Figure,
+    *,
+    months: Sequence[str],
+    current: Sequence[Series],
+    year_earlier: Sequence[Series] = (),
+    title: str,
+    year_earlier_suffix: str,
+    pilot_month: str | None = None,
+    pilot_label: str = "",
+) -> None:
+    """Draw persistency per cohort month, each group with its year-earlier line dashed."""
+    fig.clear()
+    ax = fig.add_subplot()
+    x = range(len(months))
+    for i, s in enumerate(current):
+        colour = PALETTE[i % len(PALETTE)]
+        ax.plot(x, _nan(s.values), marker="o", markersize=3, lw=2, color=colour, label=s.label)
+    for i, s in enumerate(year_earlier):
+        colour = PALETTE[i % len(PALETTE)]
+        ax.plot(
+            x,
+            _nan(s.values),
+            lw=1.2,
+            ls="--",
+            color=colour,
+            alpha=0.6,
+            label=f"{s.label} {year_earlier_suffix}",
+        )
+    if pilot_month in months:
+        px = list(months).index(pilot_month)
+        ax.axvline(px, color=MUTED, lw=1, ls=":")
+        ax.annotate(
+            pilot_label,
+            (px, 0.02),
+            xycoords=("data", "axes fraction"),
+            xytext=(4, 0),
+            textcoords="offset points",
+            color=MUTED,
+            fontsize=8,
+        )
+    ax.set_xticks(list(x))
+    ax.set_xticklabels(months, rotation=45, ha="right", fontsize=8)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.grid(axis="y", alpha=0.3)
+    ax.spines[["top", "right"]].set_visible(False)
+    if current or year_earlier:
+        ax.legend(fontsize=8, ncols=2, frameon=False, loc="lower right")
+    _finish(fig, title)
+
+
+def draw_funnel(
+    fig: Figure,
+    *,
+    steps: Sequence[str],
+    reached: Sequence[int],
+    cohort_size: int,
+    step_conversion: Sequence[float | None],
+    title: str,
+    reached_label: str,
+    conversion_label: str,
+) -> None:
+    """Draw the 4-sell funnel: reached counts as bars, step conversion written on each bar."""
+    fig.clear()
+    ax = fig.add_subplot()
+    y = list(range(len(steps)))[::-1]
+    widths = [n / cohort_size if cohort_size else 0 for n in reached]
+    bars = ax.barh(y, widths, color=PALETTE[: len(steps)], height=0.6)
+    for bar, n, conv in zip(bars, reached, step_conversion, strict=True):
+        text = f"{n:,}" + ("" if conv is None else f"   {conversion_label} {conv * 100:.1f}%")
+        ax.annotate(
+            text,
+            (bar.get_width(), bar.get_y() + bar.get_height() / 2),
+            xytext=(6, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=9,
+        )
+    ax.set_yticks(y)
+    ax.set_yticklabels(steps)
+    ax.set_xlim(0, 1.35)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xlabel(reached_label)
+    ax.spines[["top", "right"]].set_visible(False)
+    _finish(fig, title)
+
+
+def draw_activity(
+    fig: Figure,
+    *,
+    weeks: Sequence[str],
+    by_kind: Mapping[str, Sequence[int]],
+    title: str,
+    ylabel: str,
+) -> None:
+    """Draw tasks completed per week, stacked by kind."""
+    fig.clear()
+    ax = fig.add_subplot()
+    bottom = [0] * len(weeks)
+    for i, (kind, counts) in enumerate(by_kind.items()):
+        ax.bar(
+            range(len(weeks)), counts, bottom=bottom, color=PALETTE[i % len(PALETTE)], label=kind
+        )
+        bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
+    ax.set_xticks(range(len(weeks)))
+    ax.set_xticklabels(weeks, rotation=45, ha="right", fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.grid(axis="y", alpha=0.3)
+    ax.spines[["top", "right"]].set_visible(False)
+    if by_kind:
+        ax.legend(fontsize=8, frameon=False, ncols=3)
+    _finish(fig, title)
+
+
+def draw_equity(
+    fig: Figure,
+    *,
+    names: Sequence[str],
+    rate_without: Sequence[float | None],
+    rate_with: Sequence[float | None],
+    flagged: Sequence[bool],
+    title: str,
+    without_label: str,
+    with_label: str,
+) -> None:
+    """Draw each specialist's service completion rate for customers who did and did not buy
+    more, side by side; flagged specialists' names in red."""
+    fig.clear()
+    ax = fig.add_subplot()
+    n = len(names)
+    xs = range(n)
+    ax.bar(
+        [x - 0.2 for x in xs], _zero(rate_without), width=0.4, color=PALETTE[0], label=without_label
+    )
+    ax.bar([x + 0.2 for x in xs], _zero(rate_with), width=0.4, color=PALETTE[1], label=with_label)
+    ax.set_xticks(list(xs))
+    ax.set_xticklabels(names, rotation=60, ha="right", fontsize=8)
+    for tick, flag in zip(ax.get_xticklabels(), flagged, strict=True):
+        if flag:
+            tick.set_color("#c92a2a")
+            tick.set_fontweight("bold")
+    ax.set_ylim(0, 1.05)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.grid(axis="y", alpha=0.3)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(fontsize=8, frameon=False, loc="lower right")
+    _finish(fig, title)
+
+
+def _nan(values: Sequence[float | None]) -> list[float]:
+    return [float("nan") if v is None else float(v) for v in values]
+
+
+def _zero(values: Sequence[float | None]) -> list[float]:
+    return [0.0 if v is None else float(v) for v in values]
