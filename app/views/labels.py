@@ -24,6 +24,11 @@ TASK_STATUSES = {
 SPECIALIST_STATUSES = {"active": "Active", "leave": "On leave", "left": "Left"}
 CONTRACT_TYPES = {"labour": "Labour contract", "service": "Service contract"}
 CHANNELS = {"offline": "Offline", "online": "Online seat"}
+ROLES = {
+    "senior_supervisor": "Senior supervisor",
+    "supervisor": "Supervisor",
+    "analyst": "Analyst",
+}
 STEPS = {1: "Pre-sell", 2: "Soft-sell", 3: "Cross-sell", 4: "Up-sell"}
 
 

@@ -19,13 +19,7 @@ from PySide6.QtWidgets import (
 from app import __version__
 from app.settings import WindowState
 from app.views.context import AppContext
-from app.views.i18n import tr
-
-ROLE_LABELS = {
-    "senior_supervisor": "Senior supervisor",
-    "supervisor": "Supervisor",
-    "analyst": "Analyst",
-}
+from app.views.labels import ROLES, label
 
 
 class MainWindow(QMainWindow):
@@ -115,7 +109,7 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        role = tr("MainWindow", ROLE_LABELS.get(self.ctx.user.role.value, self.ctx.user.role.value))
+        role = label(ROLES, self.ctx.user.role)
         self.user_label = QLabel(f"{self.ctx.user.display_name} · {role}")
         self.user_label.setObjectName("user_label")
         db_text = self.ctx.db_label
