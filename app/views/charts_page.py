@@ -1,0 +1,240 @@
+"""Charts: persistency trend, the 4-sell funnel, weekly activity and service equity."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+from matplotlib.figure import Figure
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.services import chart_data, charts, org
+from app.services.fonts import configure_matplotlib
+from app.services.periods import Period
+from app.views.context import AppContext
+from app.views.i18n import tr
+from app.views.labels import STEPS, TASK_KINDS, label
+
+_C = "ChartsPage"
+
+CHARTS = ("trend", "funnel", "activity", "equity")
+
+
+def chart_titles() -> dict[str, str]:
+    return {
+        "trend": tr(_C, "13-month persistency by cohort month"),
+        "funnel": tr(_C, "4-sell funnel"),
+        "activity": tr(_C, "Tasks completed per week"),
+        "equity": tr(_C, "Service equity"),
+    }
+
+
+def cohort_choices(as_of: date) -> list[Period]:
+    """Return the pool-entry cohorts offered: the last 24 months, the last 8 quarters, 2 years."""
+    months = Period(date(as_of.year - 2, as_of.month, 1), as_of, "").months()[::-1]
+    quarters = []
+    y, q = as_of.year, (as_of.month - 1) // 3 + 1
+    for _ in range(8):
+        quarters.append(Period.parse(f"{y}-Q{q}"))
+        y, q = (y - 1, 4) if q == 1 else (y, q - 1)
+    years = [Period.parse(str(as_of.year - i)) for i in range(3)]
+    return months + quarters + years
+
+
+class ChartsPage(QWidget):
+    """Signals: drawn(str) after a chart has been redrawn with new data (its key)."""
+
+    drawn = Signal(str)
+
+    def __init__(self, ctx: AppContext, parent=None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self._loaded = False
+        configure_matplotlib()
+        with ctx.Session() as s:
+            teams = org.teams(s, branch_id=ctx.user.branch_id, team_ids=ctx.user.team_scope())
+
+        self.chart = QComboBox()
+        self.chart.setObjectName("chart")
+        for key, title in chart_titles().items():
+            self.chart.addItem(title, key)
+        self.scope = QComboBox()
+        self.scope.setObjectName("scope")
+        if ctx.user.sees_all_teams:
+            self.scope.addItem(self.tr("Whole branch"), None)
+        self.scope.addItem(self.tr("Compare teams"), "by_team")
+        for t in teams:
+            self.scope.addItem(t.name, t.id)
+        self.month = QComboBox()
+        self.month.setObjectName("month")
+        self.month.addItem(self.tr("13-month"), 13)
+        self.month.addItem(self.tr("25-month"), 25)
+        self.cohort = QComboBox()
+        self.cohort.setObjectName("cohort")
+        for p in cohort_choices(ctx.as_of):
+            self.cohort.addItem(p.label, p.label)
+        self.cohort.setCurrentIndex(min(3, self.cohort.count() - 1))
+        self.save = QPushButton(self.tr("Save as PNG…"))
+        self.save.setObjectName("save_png")
+        self.save.clicked.connect(self.save_png)
+        self.status = QLabel()
+        self.status.setObjectName("status")
+
+        top = QHBoxLayout()
+        top.addWidget(self.chart)
+        top.addWidget(self.scope)
+        top.addWidget(self.month)
+        top.addWidget(self.cohort)
+        top.addStretch(1)
+        top.addWidget(self.status)
+        top.addWidget(self.save)
+
+        self.figure = Figure(figsize=(9, 5), dpi=100)
+        self.canvas = FigureCanvasQTAgg(self.figure)
+        self.canvas.setObjectName("canvas")
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.canvas, 1)
+
+        for combo in (self.chart, self.scope, self.month, self.cohort):
+            combo.currentIndexChanged.connect(self.reload)
+        self._sync_controls()
+
+    def activate(self) -> None:
+        if not self._loaded:
+            self.reload()
+
+    def current_chart(self) -> str:
+        return self.chart.currentData()
+
+    def _sync_controls(self) -> None:
+        key = self.current_chart()
+        self.month.setVisible(key == "trend")
+        self.cohort.setVisible(key == "funnel")
+        self.scope.setVisible(True)
+
+    def _teams(self) -> tuple[frozenset[int] | None, bool]:
+        """Return the team ids to include and whether to draw one line per team."""
+        scope = self.scope.currentData()
+        limit = self.ctx.user.team_scope()
+        if scope is None:
+            return limit, False
+        if scope == "by_team":
+            return limit, True
+        return frozenset({scope}), False
+
+    def reload(self) -> None:
+        """Fetch the current chart's data in the background and redraw it."""
+        self._loaded = True
+        self._sync_controls()
+        key = self.current_chart()
+        team_ids, by_team = self._teams()
+        as_of, month = self.ctx.as_of, self.month.currentData()
+        branch_id = self.ctx.user.branch_id
+        cohort = Period.parse(self.cohort.currentData())
+        self.status.setText(self.tr("Loading…"))
+
+        def fetch(s):
+            if key == "trend":
+                return chart_data.trend_data(
+                    s,
+                    branch_id=branch_id,
+                    as_of=as_of,
+                    month=month,
+                    team_ids=team_ids,
+                    by_team=by_team,
+                )
+            if key == "funnel":
+                return chart_data.funnel_data(
+                    s, branch_id=branch_id, cohort=cohort, team_ids=team_ids
+                )
+            if key == "activity":
+                return chart_data.activity_data(
+                    s, branch_id=branch_id, as_of=as_of, team_ids=team_ids
+                )
+            return chart_data.equity_data(s, branch_id=branch_id, as_of=as_of, team_ids=team_ids)
+
+        self.ctx.runner.start(
+            "charts",
+            self.ctx.read(fetch),
+            on_done=lambda data: self._draw(key, data),
+            on_error=self._failed,
+        )
+
+    def _failed(self, exc: BaseException) -> None:
+        self.status.setText("")
+        self.window().show_error(self.tr("Charts"), exc)
+
+    def _draw(self, key: str, data) -> None:
+        title = chart_titles()[key]
+        if key == "trend":
+            if self.month.currentData() == 25:
+                title = self.tr("25-month persistency by cohort month")
+            charts.draw_persistency_trend(
+                self.figure,
+                months=data.months,
+                current=data.current,
+                year_earlier=data.year_earlier,
+                title=title,
+                year_earlier_suffix=self.tr("(a year earlier)"),
+                pilot_month=data.pilot_month,
+                pilot_label=self.tr("pilot starts"),
+            )
+        elif key == "funnel":
+            charts.draw_funnel(
+                self.figure,
+                steps=[label(STEPS, i) for i in range(1, 5)],
+                reached=data.reached,
+                cohort_size=data.cohort_size,
+                step_conversion=data.step_conversion,
+                title=f"{title} · {self.cohort.currentData()} · "
+                + self.tr("%1 customers").replace("%1", f"{data.cohort_size:,}"),
+                reached_label=self.tr("Share of the cohort that reached the step"),
+                conversion_label=self.tr("step conversion"),
+            )
+        elif key == "activity":
+            charts.draw_activity(
+                self.figure,
+                weeks=data.weeks,
+                by_kind={label(TASK_KINDS, k): v for k, v in data.by_kind.items()},
+                title=title,
+                ylabel=self.tr("tasks"),
+            )
+        else:
+            charts.draw_equity(
+                self.figure,
+                names=data.names,
+                rate_without=data.rate_without,
+                rate_with=data.rate_with,
+                flagged=data.flagged,
+                title=title + " · " + self.tr("completion of service and renewal tasks"),
+                without_label=self.tr("customers who never bought more"),
+                with_label=self.tr("customers who reached cross-sell or up-sell"),
+            )
+        self.canvas.draw_idle()
+        self.status.setText("")
+        self.drawn.emit(key)
+
+    def save_png(self, path: str | None = None) -> str | None:
+        """Save the chart shown as a PNG (asks where when no path is given); return the path."""
+        if not path:
+            path, _ = QFileDialog.getSaveFileName(
+                self, self.tr("Save chart"), f"{self.current_chart()}.png", "PNG (*.png)"
+            )
+        if not path:
+            return None
+        self.figure.savefig(path, dpi=150)
+        return path
+
+    def on_data_changed(self, change) -> None:
+        if self._loaded:
+            self.reload()

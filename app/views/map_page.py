@@ -1,0 +1,228 @@
+"""The grid map: folium HTML in an embedded browser (offline), or a matplotlib drawing of the
+same polygons when QtWebEngine cannot start. Clicking a grid selects it in the whole window."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtCore import QFile, QIODevice, QObject, QTemporaryDir, QUrl, Signal, Slot
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from app.services.mapping import MEASURES, build_map_html, load_map_data
+from app.settings import Preferences
+from app.views.context import AppContext
+from app.views.i18n import tr
+
+_C = "MapPage"
+
+
+def measure_titles() -> dict[str, str]:
+    return {
+        "persistency": tr(_C, "13-month persistency"),
+        "open_tasks": tr(_C, "Open tasks of the owner"),
+        "load": tr(_C, "Customers against capacity"),
+        "coverage": tr(_C, "Coverage gaps"),
+    }
+
+
+class MapBridge(QObject):
+    """The object the page's JavaScript calls (as ``bridge``) when a grid is clicked."""
+
+    grid_clicked = Signal(str)
+
+    @Slot(str)
+    def gridClicked(self, code: str) -> None:  # noqa: N802 - the name the page calls
+        self.grid_clicked.emit(code)
+
+
+class MapPage(QWidget):
+    """Signals: grid_picked(str) when the user clicks a grid; loaded() when a map is shown."""
+
+    grid_picked = Signal(str)
+    loaded = Signal()
+
+    def __init__(self, ctx: AppContext, parent=None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self._loaded = False
+        self._data = None
+        self._selected = ""
+        self._tmp = QTemporaryDir()
+        self.measure = QComboBox()
+        self.measure.setObjectName("measure")
+        for key in MEASURES:
+            self.measure.addItem(measure_titles().get(key, key), key)
+        self.status = QLabel()
+        self.status.setObjectName("status")
+        top = QHBoxLayout()
+        top.addWidget(QLabel(self.tr("Colour grids by")))
+        top.addWidget(self.measure)
+        top.addStretch(1)
+        top.addWidget(self.status)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+
+        self.web = None
+        self.canvas = None
+        if ctx.web_available:
+            try:
+                self._make_web_view()
+            except Exception:  # the embedded browser cannot start here: draw with matplotlib
+                self.web = None
+        if self.web is None:
+            self._make_fallback()
+        layout.addWidget(self.web or self.canvas, 1)
+        self.measure.currentIndexChanged.connect(self._redraw)
+
+    # --- the two renderers -------------------------------------------------------------------
+
+    def _make_web_view(self) -> None:
+        from PySide6.QtWebChannel import QWebChannel
+        from PySide6.QtWebEngineCore import QWebEngineScript, QWebEngineSettings
+        from PySide6.QtWebEngineWidgets import QWebEngineView
+
+        self.web = QWebEngineView(self)
+        self.web.setObjectName("map_view")
+        settings = self.web.settings()
+        settings.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessFileUrls, True)
+        settings.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls, True)
+        self.bridge = MapBridge(self)
+        self.bridge.grid_clicked.connect(self._clicked)
+        self.channel = QWebChannel(self)
+        self.channel.registerObject("bridge", self.bridge)
+        page = self.web.page()
+        page.setWebChannel(self.channel)
+        # qwebchannel.js ships inside Qt; inject it so the page needs no copy of its own.
+        f = QFile(":/qtwebchannel/qwebchannel.js")
+        if f.open(QIODevice.OpenModeFlag.ReadOnly):
+            script = QWebEngineScript()
+            script.setName("qwebchannel")
+            script.setSourceCode(bytes(f.readAll()).decode("utf-8"))
+            script.setInjectionPoint(QWebEngineScript.InjectionPoint.DocumentCreation)
+            script.setWorldId(QWebEngineScript.ScriptWorldId.MainWorld)
+            page.scripts().insert(script)
+            f.close()
+        self.web.loadFinished.connect(self._page_loaded)
+
+    def _make_fallback(self) -> None:
+        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+        from matplotlib.figure import Figure
+
+        from app.services.fonts import configure_matplotlib
+
+        configure_matplotlib()
+        self.figure = Figure(figsize=(8, 6))
+        self.canvas = FigureCanvasQTAgg(self.figure)
+        self.canvas.setObjectName("map_fallback")
+        self.canvas.mpl_connect("pick_event", self._picked)
+
+    # --- loading -----------------------------------------------------------------------------
+
+    def activate(self) -> None:
+        if not self._loaded:
+            self.reload()
+
+    def reload(self) -> None:
+        """Read the grids and customers in the background, then draw them."""
+        self._loaded = True
+        self.status.setText(self.tr("Loading the map…"))
+        user, as_of = self.ctx.user, self.ctx.as_of
+        self.ctx.runner.start(
+            "map.data",
+            self.ctx.read(
+                lambda s: load_map_data(
+                    s, branch_id=user.branch_id, team_ids=user.team_scope(), as_of=as_of
+                )
+            ),
+            on_done=self._have_data,
+            on_error=self._failed,
+        )
+
+    def _have_data(self, data) -> None:
+        self._data = data
+        self._redraw()
+
+    def current_measure(self) -> str:
+        return self.measure.currentData()
+
+    def _redraw(self) -> None:
+        if self._data is None:
+            return
+        if self.web is None:
+            self._draw_fallback()
+            return
+        data, measure, selected = self._data, self.current_measure(), self._selected
+        lang = "zh_CN" if _chinese_ui() else "en"
+        tiles = Preferences().map_tiles
+        target = Path(self._tmp.path()) / f"map_{measure}.html"
+
+        def build(_state):
+            html = build_map_html(
+                data,
+                measure=measure,
+                lang=lang,
+                asset_mode="relative",
+                tiles=tiles,
+                selected_grid=selected or None,
+            )
+            target.write_text(html, encoding="utf-8")
+            return target
+
+        self.status.setText(self.tr("Drawing…"))
+        self.ctx.runner.start(
+            "map.html",
+            build,
+            on_done=lambda p: self.web.load(QUrl.fromLocalFile(str(p))),
+            on_error=self._failed,
+        )
+
+    def _page_loaded(self, ok: bool) -> None:
+        self.status.setText("" if ok else self.tr("The map page could not be shown."))
+        if ok:
+            self.loaded.emit()
+
+    def _draw_fallback(self) -> None:
+        from app.services.mapping import draw_grid_map
+
+        self.figure.clear()
+        ax = self.figure.add_subplot()
+        self._artists = draw_grid_map(ax, self._data, measure=self.current_measure())
+        for artist in self._artists:
+            artist.set_picker(True)
+        self.canvas.draw_idle()
+        self.status.setText(self.tr("Simple map (the embedded browser is not available)"))
+        self.loaded.emit()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.status.setText("")
+        self.window().show_error(self.tr("Map"), exc)
+
+    # --- selection ---------------------------------------------------------------------------
+
+    def _picked(self, event) -> None:
+        code = self._artists.get(event.artist)
+        if code:
+            self._clicked(code)
+
+    def _clicked(self, code: str) -> None:
+        self._selected = code
+        self.grid_picked.emit(code)
+
+    def follow_grid(self, code: str) -> None:
+        """Highlight grid ``code`` (picked here or elsewhere in the window)."""
+        self._selected = code
+        if self.web is not None and code:
+            self.web.page().runJavaScript(
+                f"window.griddeskHighlight && window.griddeskHighlight({json.dumps(code)})"
+            )
+
+    def on_data_changed(self, change) -> None:
+        if self._loaded:
+            self.reload()
+
+
+def _chinese_ui() -> bool:
+    from PySide6.QtCore import QLocale
+
+    return QLocale().language() == QLocale.Language.Chinese
