@@ -1,0 +1,149 @@
+"""Takes the screenshots in docs/screenshots/ from the real app on a fresh demo branch.
+
+    python docs/make_screenshots.py [--lang zh_CN|en] [--size small|city]
+
+It runs the app on a virtual screen (Xvfb, Debian package ``xvfb``) unless a display is
+already set, builds the demo branch in a temporary database, signs in as the senior supervisor
+and photographs every page once its data has loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "screenshots"
+sys.path.insert(0, str(ROOT))
+
+
+def _ensure_display() -> subprocess.Popen | None:
+    if os.environ.get("DISPLAY") or os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+        return None
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        sys.exit("Xvfb is not installed (Debian: apt-get install xvfb)")
+    proc = subprocess.Popen([xvfb, ":97", "-screen", "0", "1600x1000x24", "-nolisten", "tcp"])
+    os.environ["DISPLAY"] = ":97"
+    time.sleep(1.0)
+    return proc
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lang", default="zh_CN", choices=("zh_CN", "en"))
+    parser.add_argument("--size", default="small", choices=("small", "city"))
+    parser.add_argument("--suffix", default="")
+    args = parser.parse_args()
+    xvfb = _ensure_display()
+    os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
+    tmp = Path(tempfile.mkdtemp(prefix="griddesk-shots-"))
+    os.environ["GRIDDESK_SETTINGS_DIR"] = str(tmp)
+    try:
+        return _shoot(args, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if xvfb is not None:
+            xvfb.terminate()
+
+
+def _wait(app, until, timeout: float = 60.0) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and not until():
+        app.processEvents()
+        time.sleep(0.02)
+
+
+def _settle(app, seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.02)
+
+
+def _shoot(args, tmp: Path) -> int:
+    from app.main import _prepare_environment, webengine_available
+
+    _prepare_environment()
+    has_web = webengine_available()
+    from PySide6.QtWidgets import QApplication
+    from sqlalchemy import select
+
+    from app.db import make_engine, make_sessionmaker, migrate
+    from app.models import User
+    from app.services.auth import user_info
+    from app.services.demo import build_demo
+    from app.views.context import AppContext
+    from app.views.fonts import install_cjk_font
+    from app.views.i18n import install_translators
+    from app.views.main_window import MainWindow
+    from app.views.operations import BackgroundRunner
+
+    app = QApplication([])
+    app._tr = install_translators(app, args.lang)  # type: ignore[attr-defined]
+    install_cjk_font()
+    engine = make_engine(f"sqlite:///{tmp / 'demo.db'}")
+    migrate(engine)
+    Session = make_sessionmaker(engine)
+    as_of = date.today()
+    with Session() as s, s.begin():
+        build_demo(s, size=args.size, seed=7, as_of=as_of)
+    with Session() as s:
+        user = user_info(s.scalars(select(User).where(User.login == "senior")).one())
+    runner = BackgroundRunner(app)
+    ctx = AppContext(
+        Session=Session,
+        user=user,
+        runner=runner,
+        db_label="sqlite:///…/griddesk.db",
+        as_of=as_of,
+        web_available=has_web,
+    )
+    OUT.mkdir(parents=True, exist_ok=True)
+
+    from app.views.signin import SignInDialog
+    from app.views.startup import demo_hint
+
+    dialog = SignInDialog(
+        Session,
+        db_label="sqlite:///…/griddesk.db",
+        last_login="senior",
+        demo_hint=demo_hint(Session),
+    )
+    dialog.show()
+    _settle(app, 0.5)
+    dialog.grab().save(str(OUT / f"signin{args.suffix}.png"))
+    dialog.close()
+
+    window = MainWindow(ctx)
+    window.resize(1440, 900)
+    window.show()
+    suffix = args.suffix
+    for key in window.pages:
+        page = window.show_page(key)
+        _wait(app, lambda: not runner._running, 120)
+        _settle(app, 4.0 if key == "map" else 0.8)
+        _wait(app, lambda: not runner._running, 120)
+        _settle(app, 0.5)
+        screen = window.screen()
+        shot = (
+            screen.grabWindow(window.winId())
+            if os.environ.get("QT_QPA_PLATFORM") == "xcb"
+            else window.grab()
+        )
+        shot.save(str(OUT / f"{key}{suffix}.png"))
+        print("saved", OUT / f"{key}{suffix}.png")
+        del page
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
