@@ -1,0 +1,374 @@
+"""Intake of a departed agent's customers: into the pool, an SMS each, matched to a grid, given
+the grid owner as specialist, with their first tasks. Running it again changes nothing."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import exists, func, insert, or_, select
+from sqlalchemy.orm import Session
+
+from app.models import (
+    AssignmentEvent,
+    Branch,
+    Customer,
+    DepartedAgent,
+    Grid,
+    Notification,
+    Policy,
+    PremiumDue,
+    Specialist,
+    Task,
+)
+from app.models.base import utcnow
+from app.models.enums import (
+    AssignmentReason,
+    Channel,
+    MatchMethod,
+    NotificationStatus,
+    NotificationTemplate,
+    PolicyStatus,
+    SpecialistStatus,
+    TaskKind,
+    TaskStatus,
+)
+from app.services.clock import local_date
+from app.services.errors import NotFound
+from app.services.intake.matching import GridIndex
+from app.services.intake.sms import SpecialistContact, agent_change_text
+from app.services.metrics.base_table import refresh_persistency_base
+
+PRE_SELL_DAYS = 7
+RENEWAL_WINDOW_DAYS = 60
+_CHUNK = 2000  # ids per IN (...) list: far below SQLite's and PostgreSQL's parameter limits
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    """What one intake run did. The second run for the same agent reports only
+    ``already_in_pool``."""
+
+    agent_code: str
+    on_date: date
+    customers_entered: int
+    already_in_pool: int
+    matched_by_point: int
+    matched_by_address: int
+    matched_by_rule: int
+    # Entering customers that had a grid already (set by a person before intake ran).
+    matched_before: int
+    unmatched: int
+    # Matched to a grid that has no active owner: a coverage gap, specialist left empty.
+    without_specialist: int
+    sms_queued: int
+    tasks_created: int
+    customer_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Owner:
+    """A grid's active owning specialist."""
+
+    id: int
+    name: str
+    phone: str | None
+
+    @property
+    def contact(self) -> SpecialistContact:
+        return SpecialistContact(self.name, self.phone)
+
+
+def chunks(items: Sequence[int], size: int = _CHUNK) -> Iterator[list[int]]:
+    for i in range(0, len(items), size):
+        yield list(items[i : i + size])
+
+
+def branch_today(session: Session, branch_id: int) -> date:
+    """Return today's date in the branch's time zone."""
+    tz = session.scalar(select(Branch.timezone).where(Branch.id == branch_id))
+    return local_date(utcnow(), tz)
+
+
+def active_owners(session: Session, grid_ids: Iterable[int], on_date: date) -> dict[int, Owner]:
+    """Return grid id -> its owner, for the grids whose owner is active on ``on_date``."""
+    out: dict[int, Owner] = {}
+    for part in chunks(sorted(set(grid_ids))):
+        rows = session.execute(
+            select(Grid.id, Specialist.id, Specialist.name, Specialist.phone)
+            .join(Specialist, Specialist.id == Grid.owner_id)
+            .where(
+                Grid.id.in_(part),
+                Specialist.status == SpecialistStatus.ACTIVE,
+                or_(Specialist.left_on.is_(None), Specialist.left_on > on_date),
+            )
+        )
+        for grid_id, sid, name, phone in rows:
+            out[grid_id] = Owner(sid, name, phone)
+    return out
+
+
+def serve_by_grid_owner(
+    session: Session,
+    customers: Sequence[Customer],
+    owners: dict[int, Owner],
+    *,
+    reason: AssignmentReason,
+    actor: str,
+    now: datetime,
+) -> dict[int, Owner | None]:
+    """Make each customer's grid owner their specialist (None when the grid has no active
+    owner: the customer keeps no specialist), recording each change in the history; return
+    customer id -> the owner."""
+    events = []
+    served: dict[int, Owner | None] = {}
+    for c in customers:
+        owner = owners.get(c.grid_id) if c.grid_id is not None else None
+        served[c.id] = owner
+        new_id = owner.id if owner else None
+        if new_id is not None and c.specialist_id != new_id:
+            events.append(
+                {
+                    "customer_id": c.id,
+                    "from_specialist_id": c.specialist_id,
+                    "to_specialist_id": new_id,
+                    "reason": reason,
+                    "actor": actor,
+                    "at": now,
+                }
+            )
+            c.specialist_id = new_id
+    if events:
+        session.flush()
+        session.execute(insert(AssignmentEvent), events)
+    return served
+
+
+def task_no(natural: str) -> str:
+    """Return ``natural`` if it fits the task number column, else a stable digest of it."""
+    if len(natural) <= 40:
+        return natural
+    return "IN-" + hashlib.sha1(natural.encode()).hexdigest()[:37]
+
+
+def create_first_tasks(
+    session: Session,
+    customers: Sequence[tuple[int, str, int | None]],
+    *,
+    on_date: date,
+    now: datetime,
+    renewals: bool = True,
+) -> int:
+    """Create the pre_sell task (due in 7 days) of each (customer id, customer no, specialist
+    id) that has none, and a renewal_collection task for each unpaid premium of their in-force
+    policies due within 60 days that has none; return how many tasks were created."""
+    if not customers:
+        return 0
+    ids = [c[0] for c in customers]
+    has_pre_sell: set[int] = set()
+    for part in chunks(ids):
+        has_pre_sell.update(
+            session.scalars(
+                select(Task.customer_id).where(
+                    Task.kind == TaskKind.PRE_SELL, Task.customer_id.in_(part)
+                )
+            )
+        )
+    rows: list[dict] = []
+    pre_due = on_date + timedelta(days=PRE_SELL_DAYS)
+    for cid, customer_no, sid in customers:
+        if cid not in has_pre_sell:
+            rows.append(
+                _task(
+                    f"IN-{customer_no}-PS-{pre_due:%Y%m%d}",
+                    TaskKind.PRE_SELL,
+                    cid,
+                    None,
+                    sid,
+                    pre_due,
+                    now,
+                )
+            )
+    if renewals:
+        specialist_of = {c[0]: c[2] for c in customers}
+        end = on_date + timedelta(days=RENEWAL_WINDOW_DAYS)
+        for part in chunks(ids):
+            dues = session.execute(
+                select(Policy.customer_id, Policy.id, Policy.policy_no, PremiumDue.due_date)
+                .join(PremiumDue, PremiumDue.policy_id == Policy.id)
+                .where(
+                    Policy.customer_id.in_(part),
+                    Policy.status == PolicyStatus.IN_FORCE,
+                    PremiumDue.due_date >= on_date,
+                    PremiumDue.due_date <= end,
+                    PremiumDue.amount_received_fen < PremiumDue.amount_due_fen,
+                    ~exists().where(
+                        Task.policy_id == Policy.id,
+                        Task.kind == TaskKind.RENEWAL_COLLECTION,
+                        Task.due_date == PremiumDue.due_date,
+                    ),
+                )
+                .order_by(Policy.customer_id, PremiumDue.due_date, Policy.policy_no)
+            )
+            for cid, pid, policy_no, due in dues:
+                rows.append(
+                    _task(
+                        f"IN-{policy_no}-RC-{due:%Y%m%d}",
+                        TaskKind.RENEWAL_COLLECTION,
+                        cid,
+                        pid,
+                        specialist_of[cid],
+                        due,
+                        now,
+                    )
+                )
+    if not rows:
+        return 0
+    # A task imported under the same number already stands for this one.
+    taken: set[str] = set()
+    numbers = [r["task_no"] for r in rows]
+    for i in range(0, len(numbers), _CHUNK):
+        taken.update(
+            session.scalars(select(Task.task_no).where(Task.task_no.in_(numbers[i : i + _CHUNK])))
+        )
+    rows = [r for r in rows if r["task_no"] not in taken]
+    if rows:
+        session.execute(insert(Task), rows)
+    return len(rows)
+
+
+def _task(natural_no, kind, customer_id, policy_id, specialist_id, due, now) -> dict:
+    return {
+        "task_no": task_no(natural_no),
+        "kind": kind,
+        "customer_id": customer_id,
+        "policy_id": policy_id,
+        "specialist_id": specialist_id,
+        "channel": Channel.OFFLINE,
+        "created_at": now,
+        "due_date": due,
+        "status": TaskStatus.OPEN,
+    }
+
+
+def _has_in_force_policy():
+    return exists().where(Policy.customer_id == Customer.id, Policy.status == PolicyStatus.IN_FORCE)
+
+
+def intake_agent(
+    session: Session,
+    *,
+    agent_code: str,
+    on_date: date | None = None,
+    actor: str = "system",
+    index: GridIndex | None = None,
+    signature: str | None = None,
+) -> IntakeResult:
+    """Return what the intake of a departed agent's customers did.
+
+    Every customer of the agent with an in-force policy and not yet in the pool enters it on
+    ``on_date`` (default: the agent's leaving date, else today), is matched to a grid, gets the
+    grid's active owner as specialist, an agent-change SMS in the outbox and a pre_sell task
+    plus renewal_collection tasks for unpaid premiums due in the next 60 days (customers left
+    without a specialist get the same tasks, unassigned). Customers already in the pool are
+    left alone, so a second run changes nothing. ``index`` reuses a GridIndex across calls;
+    ``signature`` is the SMS signature (default: the branch name).
+    """
+    agent = session.scalar(select(DepartedAgent).where(DepartedAgent.agent_code == agent_code))
+    if agent is None:
+        raise NotFound(f"no departed agent with code '{agent_code}'")
+    branch = session.get(Branch, agent.branch_id)
+    assert branch is not None
+    if on_date is None:
+        on_date = agent.left_on or local_date(utcnow(), branch.timezone)
+    if agent.left_on is None:
+        agent.left_on = on_date
+
+    already = session.scalar(
+        select(func.count(Customer.id)).where(
+            Customer.agent_id == agent.id,
+            Customer.pool_entered_on.is_not(None),
+            _has_in_force_policy(),
+        )
+    )
+    entering = list(
+        session.scalars(
+            select(Customer)
+            .where(
+                Customer.agent_id == agent.id,
+                Customer.pool_entered_on.is_(None),
+                _has_in_force_policy(),
+            )
+            .order_by(Customer.id)
+        )
+    )
+    counts = dict.fromkeys(MatchMethod, 0)
+    unmatched = matched_before = 0
+    if entering:
+        to_match = [c for c in entering if c.grid_id is None]
+        matched_before = len(entering) - len(to_match)
+        if to_match:
+            index = index or GridIndex.from_session(session, agent.branch_id)
+            for c, m in zip(to_match, index.match(to_match), strict=True):
+                if m.grid_id is None:
+                    unmatched += 1
+                    continue
+                c.grid_id = m.grid_id
+                c.match_method = m.method
+                counts[m.method] += 1  # type: ignore[index]
+        for c in entering:
+            c.pool_entered_on = on_date
+    now = utcnow()
+    grid_ids = [c.grid_id for c in entering if c.grid_id is not None]
+    owners = active_owners(session, grid_ids, on_date)
+    served = serve_by_grid_owner(
+        session, entering, owners, reason=AssignmentReason.AUTO_MATCH, actor=actor, now=now
+    )
+    sign = signature or branch.name
+    sms = [
+        {
+            "customer_id": c.id,
+            "template": NotificationTemplate.AGENT_CHANGE,
+            "body": agent_change_text(
+                signature=sign,
+                customer_name=c.name,
+                id_number=c.id_number,
+                specialist=o.contact if (o := served[c.id]) else None,
+            ),
+            "created_at": now,
+            "status": NotificationStatus.QUEUED,
+        }
+        for c in entering
+    ]
+    session.flush()
+    if sms:
+        session.execute(insert(Notification), sms)
+    tasks = create_first_tasks(
+        session,
+        [(c.id, c.customer_no, c.specialist_id) for c in entering],
+        on_date=on_date,
+        now=now,
+    )
+    customer_ids = tuple(c.id for c in entering)
+    if customer_ids:
+        session.flush()
+        refresh_persistency_base(session, customer_ids=customer_ids)
+    return IntakeResult(
+        agent_code=agent.agent_code,
+        on_date=on_date,
+        customers_entered=len(entering),
+        already_in_pool=already or 0,
+        matched_by_point=counts[MatchMethod.POINT],
+        matched_by_address=counts[MatchMethod.ADDRESS],
+        matched_by_rule=counts[MatchMethod.RULE],
+        matched_before=matched_before,
+        unmatched=unmatched,
+        without_specialist=sum(
+            1 for c in entering if c.grid_id is not None and served[c.id] is None
+        ),
+        sms_queued=len(sms),
+        tasks_created=tasks,
+        customer_ids=customer_ids,
+    )

@@ -1,0 +1,327 @@
+"""The unmatched-address queue: pool customers no grid was found for, a person's choice of grid
+(optionally kept as an address rule), and re-matching the queue after new rules."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import cast
+
+from sqlalchemy import CursorResult, insert, select, update
+from sqlalchemy.orm import Session
+
+from app.models import AddressRule, Branch, Customer, Grid, Notification, Task
+from app.models.base import utcnow
+from app.models.enums import (
+    OPEN_TASK_STATUSES,
+    AssignmentReason,
+    GridStatus,
+    MatchMethod,
+    NotificationStatus,
+    NotificationTemplate,
+)
+from app.services.errors import NotFound, StaleData
+from app.services.intake.intake import (
+    Owner,
+    active_owners,
+    branch_today,
+    chunks,
+    create_first_tasks,
+    serve_by_grid_owner,
+)
+from app.services.intake.matching import (
+    MIN_NAME_LENGTH,
+    GridIndex,
+    Suggestion,
+    normalise,
+    normalise_address,
+)
+from app.services.intake.sms import agent_change_text, specialist_change_text
+from app.services.metrics.base_table import refresh_persistency_base
+
+
+class InvalidChoice(ValueError):
+    """A grid choice or address rule that cannot be saved, with the reason for the user."""
+
+
+@dataclass(frozen=True)
+class UnmatchedRow:
+    customer_id: int
+    customer_no: str
+    name: str
+    address: str
+    pool_entered_on: date | None
+    # The grids sharing the longest piece of text with the address, best first.
+    suggestions: tuple[Suggestion, ...]
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What resolving one unmatched customer changed."""
+
+    customer_id: int
+    grid_id: int
+    specialist_id: int | None
+    rule_id: int | None
+    tasks_assigned: int
+    tasks_created: int
+
+
+def unmatched_queue(
+    session: Session,
+    branch_id: int,
+    *,
+    limit: int | None = None,
+    index: GridIndex | None = None,
+) -> list[UnmatchedRow]:
+    """Return the branch's pool customers without a grid, oldest pool entry first, each with up
+    to three suggested grids."""
+    stmt = (
+        select(
+            Customer.id,
+            Customer.customer_no,
+            Customer.name,
+            Customer.address,
+            Customer.pool_entered_on,
+        )
+        .where(
+            Customer.branch_id == branch_id,
+            Customer.pool_entered_on.is_not(None),
+            Customer.grid_id.is_(None),
+        )
+        .order_by(Customer.pool_entered_on, Customer.customer_no)
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    rows = session.execute(stmt).all()
+    if not rows:
+        return []
+    index = index or GridIndex.from_session(session, branch_id)
+    return [UnmatchedRow(*r, suggestions=tuple(index.suggest(r.address))) for r in rows]
+
+
+def resolve_unmatched(
+    session: Session,
+    *,
+    customer_id: int,
+    grid_id: int,
+    actor: str,
+    save_rule: str | None = None,
+    on_date: date | None = None,
+    signature: str | None = None,
+) -> Resolved:
+    """Return what putting an unmatched customer in the grid a person chose changed.
+
+    The grid's active owner becomes the specialist (history reason manual), the customer's
+    open unassigned tasks go to them, a pre_sell task is created if the customer has none, and
+    the SMS tells the customer who serves them. ``save_rule`` (a piece of the address) is kept
+    as an address rule so the next import sends such addresses to this grid by itself.
+    Raises NotFound, StaleData (matched meanwhile) or InvalidChoice.
+    """
+    c = session.get(Customer, customer_id)
+    if c is None:
+        raise NotFound(f"customer {customer_id} does not exist")
+    grid = session.get(Grid, grid_id)
+    if grid is None:
+        raise NotFound(f"grid {grid_id} does not exist")
+    if grid.branch_id != c.branch_id:
+        raise InvalidChoice(f"grid {grid.code} belongs to another branch")
+    if grid.status != GridStatus.ACTIVE:
+        raise InvalidChoice(f"grid {grid.code} is retired")
+    if c.grid_id is not None:
+        raise StaleData(f"customer {c.customer_no} was put in a grid meanwhile; reload the queue")
+    rule_id = None
+    if save_rule is not None:
+        rule_id = _save_rule(session, c, grid, save_rule, actor)
+    c.grid_id = grid.id
+    c.match_method = MatchMethod.MANUAL
+    on_date = on_date or branch_today(session, c.branch_id)
+    assigned, created = _settle(
+        session,
+        [c],
+        reason=AssignmentReason.MANUAL,
+        actor=actor,
+        on_date=on_date,
+        signature=signature,
+    )
+    return Resolved(
+        customer_id=c.id,
+        grid_id=grid.id,
+        specialist_id=c.specialist_id,
+        rule_id=rule_id,
+        tasks_assigned=assigned,
+        tasks_created=created,
+    )
+
+
+def _save_rule(session: Session, c: Customer, grid: Grid, text: str, actor: str) -> int:
+    city = session.scalar(select(Branch.city).where(Branch.id == c.branch_id))
+    pattern = normalise(text)
+    if len(pattern) < MIN_NAME_LENGTH:
+        raise InvalidChoice(
+            f"the rule '{text}' is too short: give at least {MIN_NAME_LENGTH} characters"
+        )
+    address = normalise_address(c.address, city=city)
+    if pattern not in address:
+        raise InvalidChoice(
+            f"the rule '{text}' does not occur in the address as matching reads it ('{address}')"
+        )
+    existing = session.scalar(
+        select(AddressRule).where(
+            AddressRule.branch_id == c.branch_id, AddressRule.pattern == pattern
+        )
+    )
+    if existing is not None:
+        if existing.grid_id != grid.id:
+            other = session.scalar(select(Grid.code).where(Grid.id == existing.grid_id))
+            raise InvalidChoice(f"the rule '{pattern}' already sends addresses to grid {other}")
+        return existing.id
+    rule = AddressRule(branch_id=c.branch_id, pattern=pattern, grid_id=grid.id, created_by=actor)
+    session.add(rule)
+    session.flush()
+    return rule.id
+
+
+def rematch_unmatched(
+    session: Session,
+    branch_id: int,
+    *,
+    actor: str = "system",
+    on_date: date | None = None,
+    signature: str | None = None,
+) -> int:
+    """Run matching again over the branch's unmatched queue (after new address rules); return
+    how many customers found a grid. They are settled as in resolve_unmatched (reason
+    auto-match)."""
+    queue = list(
+        session.scalars(
+            select(Customer)
+            .where(
+                Customer.branch_id == branch_id,
+                Customer.pool_entered_on.is_not(None),
+                Customer.grid_id.is_(None),
+            )
+            .order_by(Customer.id)
+        )
+    )
+    if not queue:
+        return 0
+    index = GridIndex.from_session(session, branch_id)
+    matched = []
+    for c, m in zip(queue, index.match(queue), strict=True):
+        if m.grid_id is not None:
+            c.grid_id = m.grid_id
+            c.match_method = m.method
+            matched.append(c)
+    if matched:
+        _settle(
+            session,
+            matched,
+            reason=AssignmentReason.AUTO_MATCH,
+            actor=actor,
+            on_date=on_date or branch_today(session, branch_id),
+            signature=signature,
+        )
+    return len(matched)
+
+
+def _settle(
+    session: Session,
+    customers: Sequence[Customer],
+    *,
+    reason: AssignmentReason,
+    actor: str,
+    on_date: date,
+    signature: str | None,
+) -> tuple[int, int]:
+    """Serve customers just given a grid; return (open tasks assigned, tasks created)."""
+    now = utcnow()
+    owners = active_owners(session, [c.grid_id for c in customers if c.grid_id], on_date)
+    served = serve_by_grid_owner(session, customers, owners, reason=reason, actor=actor, now=now)
+    session.flush()
+    by_owner: dict[int, list[int]] = {}
+    for c in customers:
+        if (owner := served[c.id]) is not None:
+            by_owner.setdefault(owner.id, []).append(c.id)
+    assigned = 0
+    for owner_id, ids in by_owner.items():
+        for part in chunks(ids):
+            result = session.execute(
+                update(Task)
+                .where(
+                    Task.customer_id.in_(part),
+                    Task.specialist_id.is_(None),
+                    Task.status.in_(OPEN_TASK_STATUSES),
+                )
+                .values(specialist_id=owner_id, version=Task.version + 1)
+                .execution_options(synchronize_session=False)
+            )
+            assigned += cast(CursorResult, result).rowcount or 0
+    created = create_first_tasks(
+        session,
+        [(c.id, c.customer_no, c.specialist_id) for c in customers],
+        on_date=on_date,
+        now=now,
+        renewals=False,
+    )
+    _tell_customers(session, customers, served, signature=signature, now=now)
+    session.flush()
+    refresh_persistency_base(session, customer_ids=[c.id for c in customers])
+    return assigned, created
+
+
+def _tell_customers(
+    session: Session,
+    customers: Sequence[Customer],
+    served: dict[int, Owner | None],
+    *,
+    signature: str | None,
+    now: datetime,
+) -> None:
+    """Name the new specialist in the agent-change SMS still queued, or queue a
+    specialist-change SMS when that one has gone out already."""
+    told = [c for c in customers if served.get(c.id) is not None]
+    if not told:
+        return
+    sign = (
+        signature or session.scalar(select(Branch.name).where(Branch.id == told[0].branch_id)) or ""
+    )
+    queued: dict[int, Notification] = {}
+    for part in chunks([c.id for c in told]):
+        for n in session.scalars(
+            select(Notification).where(
+                Notification.customer_id.in_(part),
+                Notification.template == NotificationTemplate.AGENT_CHANGE,
+                Notification.status == NotificationStatus.QUEUED,
+            )
+        ):
+            queued[n.customer_id] = n
+    new_rows = []
+    for c in told:
+        owner = served[c.id]
+        assert owner is not None
+        if c.id in queued:
+            queued[c.id].body = agent_change_text(
+                signature=sign,
+                customer_name=c.name,
+                id_number=c.id_number,
+                specialist=owner.contact,
+            )
+        else:
+            new_rows.append(
+                {
+                    "customer_id": c.id,
+                    "template": NotificationTemplate.SPECIALIST_CHANGE,
+                    "body": specialist_change_text(
+                        signature=sign,
+                        customer_name=c.name,
+                        id_number=c.id_number,
+                        specialist=owner.contact,
+                    ),
+                    "created_at": now,
+                    "status": NotificationStatus.QUEUED,
+                }
+            )
+    if new_rows:
+        session.execute(insert(Notification), new_rows)

@@ -1,0 +1,143 @@
+"""Matching customers to grids: points in polygons, address rules, the longest grid name."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.models import AddressRule, Branch, Grid
+from app.models.enums import GridStatus, MatchMethod
+from app.services.intake.matching import (
+    GridIndex,
+    GridShape,
+    MatchInput,
+    RuleRow,
+    normalise,
+    normalise_address,
+)
+
+
+def square(x0: float, x1: float) -> str:
+    ring = [[x0, 0], [x1, 0], [x1, 1], [x0, 1], [x0, 0]]
+    return json.dumps({"type": "Polygon", "coordinates": [ring]})
+
+
+@pytest.fixture
+def index() -> GridIndex:
+    # Listed out of id order on purpose: border points still go to the lowest id.
+    grids = [
+        GridShape(20, "B", square(1, 2), json.dumps(["春熙路社区"], ensure_ascii=False)),
+        GridShape(10, "A", square(0, 1), ["春熙路", "红星路"]),
+        GridShape(30, "C", "{not geojson", ["红星路", "太升南路"]),
+    ]
+    return GridIndex(grids, [RuleRow("太古里", 20)], city="成都")
+
+
+def test_points_fall_in_their_polygon_border_goes_to_lowest_id_outside_is_minus_one(index):
+    got = index.match_points([0.5, 1.5, 1.0, 5.0, None], [0.5, 0.5, 0.5, 5.0, None])
+    assert got.tolist() == [10, 20, 10, -1, -1]
+
+
+def test_the_longest_name_wins(index):
+    assert index.match_address("春熙路社区12号") == (20, MatchMethod.ADDRESS)
+    assert index.match_address("春熙路88号") == (10, MatchMethod.ADDRESS)
+    # A grid whose polygon cannot be read still matches by its names.
+    assert index.match_address("太升南路1号") == (30, MatchMethod.ADDRESS)
+
+
+def test_a_rule_beats_a_longer_grid_name(index):
+    assert index.match_address("太古里春熙路社区5号") == (20, MatchMethod.RULE)
+    assert index.match_address("太古里春熙路5号") == (20, MatchMethod.RULE)
+
+
+def test_full_width_characters_spaces_and_punctuation_are_ignored(index):
+    assert normalise("ＡＢ　春熙路（社区）－１２号") == "ab春熙路社区12号"
+    assert index.match_address("春熙路　社区 ８号") == (20, MatchMethod.ADDRESS)
+    assert index.match_address("春熙路·社区，8号") == (20, MatchMethod.ADDRESS)
+
+
+def test_the_province_and_city_prefix_is_dropped():
+    assert normalise_address("四川省成都市锦江区春熙路1号") == "锦江区春熙路1号"
+    assert normalise_address("成都市锦江区", city="成都") == "锦江区"
+    assert normalise_address("北京市朝阳区") == "朝阳区"
+    # No province before it: a name with 市 or 省 in it stays whole.
+    assert normalise_address("锦江区城市花园") == "锦江区城市花园"
+    assert normalise_address("省府路3号") == "省府路3号"
+
+
+def test_a_tie_between_grids_is_no_match_and_names_the_candidates(index):
+    assert index.match_address("红星路1号") is None
+    assert index.match_addresses(["红星路1号"])[0].candidates == (10, 30)
+    assert index.match_address("无名小区") is None
+    assert index.match_address("") is None
+
+
+def test_match_uses_coordinates_first_then_the_address(index):
+    got = index.match(
+        [
+            MatchInput(1, "春熙路1号", 1.5, 0.5),  # the point says B
+            MatchInput(2, "春熙路社区2号", 10.0, 10.0),  # outside every grid: the address
+            MatchInput(3, "无名小区"),
+        ]
+    )
+    assert [(m.customer_id, m.grid_id, m.method) for m in got] == [
+        (1, 20, MatchMethod.POINT),
+        (2, 20, MatchMethod.ADDRESS),
+        (3, None, None),
+    ]
+
+
+def test_suggestions_rank_grids_by_the_longest_shared_piece(index):
+    got = index.suggest("春熙南路社区")
+    assert [(s.grid_code, s.fragment) for s in got] == [
+        ("B", "路社区"),
+        ("A", "春熙"),
+        ("C", "南路"),
+    ]
+    assert len(index.suggest("春熙南路社区", limit=1)) == 1
+
+
+def test_index_from_session_skips_retired_grids_and_other_branches(session):
+    b1 = Branch(code="CD", name="成都分公司", city="成都")
+    b2 = Branch(code="CQ", name="重庆分公司", city="重庆")
+    session.add_all([b1, b2])
+    session.flush()
+
+    def grid(branch, code, x0, names, status=GridStatus.ACTIVE):
+        g = Grid(
+            branch_id=branch.id,
+            code=code,
+            name=code,
+            geometry=square(x0, x0 + 1),
+            communities=json.dumps(names, ensure_ascii=False),
+            status=status,
+            min_lon=x0,
+            min_lat=0,
+            max_lon=x0 + 1,
+            max_lat=1,
+            centroid_lon=x0 + 0.5,
+            centroid_lat=0.5,
+        )
+        session.add(g)
+        session.flush()
+        return g
+
+    a = grid(b1, "A", 0, ["春熙路"])
+    old = grid(b1, "OLD", 1, ["玉林路"], GridStatus.RETIRED)
+    other = grid(b2, "X", 0, ["解放碑"])
+    session.add_all(
+        [
+            AddressRule(branch_id=b1.id, pattern="太古里", grid_id=a.id),
+            AddressRule(branch_id=b2.id, pattern="洪崖洞", grid_id=other.id),
+        ]
+    )
+    session.flush()
+    index = GridIndex.from_session(session, b1.id)
+    assert index.grid_count == 1
+    assert index.match_points([0.5, 1.5], [0.5, 0.5]).tolist() == [a.id, -1]
+    assert index.match_address("成都市玉林路1号") is None
+    assert index.match_address("解放碑1号") is None
+    assert index.match_address("洪崖洞") is None
+    assert index.match_address("太古里") == (a.id, MatchMethod.RULE)
+    assert old.id != a.id
