@@ -272,9 +272,10 @@ def intake_agent(
     ``on_date`` (default: the agent's leaving date, else today), is matched to a grid, gets the
     grid's active owner as specialist, an agent-change SMS in the outbox and a pre_sell task
     plus renewal_collection tasks for unpaid premiums due in the next 60 days (customers left
-    without a specialist get the same tasks, unassigned). Customers already in the pool are
-    left alone, so a second run changes nothing. ``index`` reuses a GridIndex across calls;
-    ``signature`` is the SMS signature (default: the branch name).
+    without a specialist get the same tasks, unassigned: resolving their grid assigns them).
+    Customers already in the pool are left alone, so a second run changes nothing. An agent
+    without a leaving date gets ``on_date`` as one. ``index`` reuses a GridIndex across calls;
+    ``signature`` is the SMS signature (default: the branch name). Raises NotFound.
     """
     agent = session.scalar(select(DepartedAgent).where(DepartedAgent.agent_code == agent_code))
     if agent is None:

@@ -366,8 +366,8 @@ class GridIndex:
     ) -> np.ndarray:
         """Return the id of the grid containing each point, or -1; a point on a border shared
         by several grids goes to the lowest grid id."""
-        lon = np.asarray([np.nan if v is None else v for v in lons], dtype=np.float64)
-        lat = np.asarray([np.nan if v is None else v for v in lats], dtype=np.float64)
+        lon = np.asarray(lons, dtype=np.float64)  # None becomes NaN: no point, no grid
+        lat = np.asarray(lats, dtype=np.float64)
         out = np.full(len(lon), -1, dtype=np.int64)
         if len(lon) == 0 or len(self._tree_grid_ids) == 0:
             return out
