@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 ENV_VAR = "GRIDDESK_DB"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -75,10 +77,34 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def make_engine(url: str, **kw) -> Engine:
-    """Return an engine for ``url`` with the settings GridDesk relies on."""
+def _sqlite_read_only(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.close()
+
+
+def make_engine(url: str, *, read_only: bool = False, **kw) -> Engine:
+    """Return an engine for ``url`` with the settings GridDesk relies on.
+
+    ``read_only`` opens a SQLite file so that nothing can write to it (offline snapshots).
+    """
     url = normalise_url(url)
     parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and read_only:
+        path = Path(parsed.database or "").expanduser().resolve()
+        if not path.is_file():
+            raise DatabaseUrlError(f"{path} does not exist")
+        kw.setdefault("poolclass", QueuePool)
+        engine = create_engine(
+            "sqlite://",
+            creator=lambda: sqlite3.connect(
+                f"file:{path}?mode=ro", uri=True, check_same_thread=False
+            ),
+            **kw,
+        )
+        event.listen(engine, "connect", _sqlite_read_only)
+        return engine
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):

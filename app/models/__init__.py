@@ -3,6 +3,7 @@
 from app.models.base import Base, UTCDateTime, utcnow
 from app.models.customers import Customer, PersistencyBase, Policy, PremiumDue
 from app.models.geo import AddressRule, Grid
+from app.models.meta import SnapshotInfo
 from app.models.org import Branch, DepartedAgent, Specialist, Team, User, user_team
 from app.models.work import AssignmentEvent, ChangeBatch, Notification, Task
 
@@ -19,6 +20,7 @@ __all__ = [
     "PersistencyBase",
     "Policy",
     "PremiumDue",
+    "SnapshotInfo",
     "Specialist",
     "Task",
     "Team",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 01:24:36.485279
+Create Date: 2026-11-25 02:00:35.174003
 
 """
 from typing import Sequence, Union
@@ -31,6 +31,15 @@ def upgrade() -> None:
     sa.Column('pilot_start', sa.Date(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_branch')),
     sa.UniqueConstraint('code', name=op.f('uq_branch_code'))
+    )
+    op.create_table('snapshot_info',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('taken_at', sa.DateTime(), nullable=False),
+    sa.Column('taken_by', sa.String(length=50), nullable=False),
+    sa.Column('source', sa.String(length=300), nullable=False),
+    sa.Column('branch_id', sa.Integer(), nullable=False),
+    sa.Column('team_ids', sa.Text(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_snapshot_info'))
     )
     op.create_table('agent',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -391,5 +400,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_agent_branch_id'))
 
     op.drop_table('agent')
+    op.drop_table('snapshot_info')
     op.drop_table('branch')
     # ### end Alembic commands ###

@@ -1,0 +1,192 @@
+"""Offline snapshots: the branch copied into a read-only SQLite file, scoped, all or nothing."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+from app.db import make_engine, make_sessionmaker
+from app.models import (
+    Base,
+    Branch,
+    Customer,
+    Grid,
+    Policy,
+    PremiumDue,
+    Specialist,
+    Task,
+    Team,
+    User,
+)
+from app.models.enums import PaymentMode, PolicyStatus, Role, TaskKind
+from app.services.auth import hash_password
+from app.services.progress import Cancelled
+from app.services.snapshot import plan_snapshot, snapshot_meta, take_snapshot
+
+SQUARE = '{"type":"Polygon","coordinates":[[[104,30],[104.1,30],[104.1,30.1],[104,30.1],[104,30]]]}'
+
+
+@pytest.fixture
+def branch(session):
+    b = Branch(code="cd", name="成都分公司", city="成都")
+    other = Branch(code="cq", name="重庆分公司", city="重庆")
+    session.add_all([b, other])
+    session.flush()
+    teams = [Team(branch_id=b.id, code=f"T{i}", name=f"{i}队") for i in (1, 2)]
+    session.add_all(teams)
+    session.flush()
+    sps = [
+        Specialist(branch_id=b.id, employee_no=f"E{i}", name=f"专员{i}", team_id=teams[i - 1].id)
+        for i in (1, 2)
+    ]
+    session.add_all(sps)
+    session.flush()
+    grid = Grid(
+        branch_id=b.id,
+        code="G1",
+        name="网格一",
+        geometry=SQUARE,
+        min_lon=104,
+        min_lat=30,
+        max_lon=104.1,
+        max_lat=30.1,
+        centroid_lon=104.05,
+        centroid_lat=30.05,
+        owner_id=sps[0].id,
+    )
+    session.add(grid)
+    session.flush()
+    for n in range(6):
+        sp = sps[n % 2]
+        c = Customer(
+            branch_id=b.id,
+            customer_no=f"C{n}",
+            name=f"客户{n}",
+            phone="13812345678",
+            address="春熙路",
+            grid_id=grid.id,
+            specialist_id=sp.id,
+        )
+        session.add(c)
+        session.flush()
+        p = Policy(
+            policy_no=f"P{n}",
+            customer_id=c.id,
+            issue_date=date(2023, 1, 1),
+            payment_mode=PaymentMode.ANNUAL,
+            modal_premium_fen=100_000,
+            status=PolicyStatus.IN_FORCE,
+        )
+        session.add(p)
+        session.flush()
+        session.add(
+            PremiumDue(
+                policy_id=p.id,
+                policy_year=2,
+                due_date=date(2024, 1, 1),
+                amount_due_fen=100_000,
+                amount_received_fen=100_000,
+                received_on=date(2024, 1, 5),
+            )
+        )
+        session.add(
+            Task(
+                task_no=f"T{n}",
+                kind=TaskKind.PRE_SELL,
+                customer_id=c.id,
+                specialist_id=sp.id,
+                created_at=datetime(2024, 1, 1, tzinfo=timezone.utc),
+            )
+        )
+    oc = Customer(branch_id=other.id, customer_no="X1", name="外地", address="解放碑")
+    session.add(oc)
+    session.add(
+        User(
+            branch_id=b.id,
+            login="senior",
+            display_name="资深",
+            role=Role.SENIOR_SUPERVISOR,
+            password_hash=hash_password("pw"),
+        )
+    )
+    session.commit()
+    return {"branch": b, "teams": teams}
+
+
+def _count(Session, model):  # noqa: N803
+    with Session() as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+def test_snapshot_copies_the_branch_and_opens_read_only(engine, branch, tmp_path):
+    target = tmp_path / "offline.sqlite"
+    plan = plan_snapshot(engine, branch_id=branch["branch"].id)
+    assert plan.rows["customer"] == 6 and plan.rows["premium_due"] == 6
+    assert plan.estimated_bytes > 0
+    result = take_snapshot(engine, target, branch_id=branch["branch"].id, taken_by="senior")
+    assert result.rows == plan.rows
+    ro = make_engine(f"sqlite:///{target}", read_only=True)
+    Session = make_sessionmaker(ro)
+    assert _count(Session, Customer) == 6  # the other branch's customer stays behind
+    assert _count(Session, Branch) == 1
+    assert _count(Session, Task) == 6
+    with Session() as s:
+        assert s.scalar(select(Customer.phone).limit(1)) == "13812345678"
+        assert s.scalar(select(PremiumDue.received_on).limit(1)) == date(2024, 1, 5)
+    meta = snapshot_meta(ro)
+    assert meta is not None and meta.taken_by == "senior"
+    assert "password" not in meta.source
+    with pytest.raises(OperationalError), Session() as s, s.begin():
+        s.execute(Customer.__table__.delete())
+    ro.dispose()
+
+
+def test_team_scoped_snapshot_holds_only_that_teams_customers(engine, branch, tmp_path):
+    team = branch["teams"][0]
+    target = tmp_path / "team.sqlite"
+    take_snapshot(engine, target, branch_id=branch["branch"].id, team_ids=[team.id], taken_by="sup")
+    ro = make_engine(f"sqlite:///{target}", read_only=True)
+    Session = make_sessionmaker(ro)
+    with Session() as s:
+        nos = s.scalars(select(Customer.customer_no).order_by(Customer.customer_no)).all()
+        assert nos == ["C0", "C2", "C4"]
+        assert s.scalar(select(func.count()).select_from(Task)) == 3
+    ro.dispose()
+
+
+def test_live_database_is_not_a_snapshot(engine):
+    assert snapshot_meta(engine) is None
+
+
+def test_cancelled_snapshot_leaves_no_file(engine, branch, tmp_path):
+    class CancelSoon:
+        calls = 0
+
+        def report(self, fraction, text=""):
+            pass
+
+        def cancelled(self):
+            self.calls += 1
+            return self.calls > 2
+
+    out = tmp_path / "out"
+    out.mkdir()
+    target = out / "never.sqlite"
+    with pytest.raises(Cancelled):
+        take_snapshot(
+            engine, target, branch_id=branch["branch"].id, taken_by="x", state=CancelSoon()
+        )
+    assert list(out.iterdir()) == []
+
+
+def test_snapshot_schema_matches_the_models(engine, branch, tmp_path):
+    target = tmp_path / "s.sqlite"
+    take_snapshot(engine, target, branch_id=branch["branch"].id, taken_by="x")
+    ro = make_engine(f"sqlite:///{target}", read_only=True)
+    from sqlalchemy import inspect
+
+    assert set(Base.metadata.tables) <= set(inspect(ro).get_table_names())
+    ro.dispose()
