@@ -176,14 +176,18 @@ def export_outbox(
     partial = target.with_name(target.name + ".part")
     written = 0
     # Written beside the target and renamed, so a gateway job never picks up half a file.
-    with partial.open("w", encoding="utf-8-sig", newline="") as f:
-        out = csv.writer(f)
-        out.writerow(EXPORT_COLUMNS)
-        for mid, phone, body, template, created, tz in session.execute(stmt):
-            local = created.astimezone(branch_tz(tz)).strftime("%Y-%m-%d %H:%M:%S")
-            out.writerow((mid, (phone or "").strip(), body, str(template), local))
-            written += 1
-    os.replace(partial, target)
+    try:
+        with partial.open("w", encoding="utf-8-sig", newline="") as f:
+            out = csv.writer(f)
+            out.writerow(EXPORT_COLUMNS)
+            for mid, phone, body, template, created, tz in session.execute(stmt):
+                local = created.astimezone(branch_tz(tz)).strftime("%Y-%m-%d %H:%M:%S")
+                out.writerow((mid, (phone or "").strip(), body, str(template), local))
+                written += 1
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     return written
 
 

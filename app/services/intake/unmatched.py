@@ -165,7 +165,8 @@ def _save_rule(session: Session, c: Customer, grid: Grid, text: str, actor: str)
     address = normalise_address(c.address, city=city)
     if pattern not in address:
         raise InvalidChoice(
-            f"the rule '{text}' does not occur in the address as matching reads it ('{address}')"
+            f"the rule '{text}' does not occur in the customer's address as matching reads it "
+            "(without spaces, punctuation and the province and city)"
         )
     existing = session.scalar(
         select(AddressRule).where(
