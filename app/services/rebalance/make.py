@@ -1,0 +1,160 @@
+"""Making a rebalancing plan from the database: read the workloads, run the optimiser, and
+record the versions of every row the moves rely on."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Branch, Team
+from app.models.base import utcnow
+from app.services.progress import JobState, NullState
+from app.services.rebalance.optimise import (
+    CUSTOMER,
+    GRID,
+    CustomerItem,
+    GridItem,
+    SpecialistItem,
+    propose,
+)
+from app.services.rebalance.plan import Plan, PlanError, PlanMove, PlanSpecialist, sequence
+from app.services.rebalance.workload import (
+    Weights,
+    following_customers,
+    grid_loads,
+    workloads,
+)
+
+
+def make_plan(
+    session: Session,
+    *,
+    branch_id: int,
+    as_of: date,
+    team_ids: Collection[int] | None = None,
+    weights: Weights = Weights(),  # noqa: B008 - frozen
+    max_moves: int | None = None,
+    max_distance_km: float | None = None,
+    allow_customer_moves: bool = True,
+    time_limit_s: float = 3.0,
+    state: JobState | None = None,
+) -> Plan:
+    """Return a proposed plan for the branch (or the given teams): the moves that bring the
+    largest workload down the most within the rules, with the versions they rely on."""
+    state = state or NullState()
+    branch = session.get(Branch, branch_id)
+    if branch is None:
+        raise PlanError(f"branch {branch_id} does not exist")
+    state.report(0.05, "Reading workloads")
+    people = workloads(session, branch_id=branch_id, as_of=as_of, weights=weights)
+    grids = grid_loads(session, branch_id=branch_id, as_of=as_of, weights=weights)
+    scope_codes: tuple[str, ...] = ()
+    if team_ids is not None:
+        scope_codes = tuple(
+            sorted(session.scalars(select(Team.code).where(Team.id.in_(list(team_ids)))))
+        )
+        people_in = [p for p in people if p.team_id in set(team_ids)]
+    else:
+        people_in = people
+    in_scope = {p.specialist_id for p in people_in}
+    # Customer-level items only for grids that could be too heavy on their own.
+    mean = sum(p.load for p in people_in) / len(people_in) if people_in else 0.0
+    split_candidates = [
+        g.grid_id for g in grids if g.owner_id in in_scope and not g.locked and g.load > mean / 2
+    ]
+    state.report(0.2, "Reading the customers of the heaviest grids")
+    by_grid: dict[int, list[CustomerItem]] = {}
+    if allow_customer_moves and split_candidates:
+        for c in following_customers(session, split_candidates, as_of=as_of, weights=weights):
+            by_grid.setdefault(c.grid_id, []).append(CustomerItem(c.customer_id, c.load))
+    items = [
+        GridItem(
+            id=g.grid_id,
+            owner_id=g.owner_id,
+            load=g.load,
+            customers=g.customers,
+            centroid=g.centroid,
+            neighbours=g.neighbours,
+            locked=g.locked,
+            customer_items=tuple(by_grid.get(g.grid_id, ())),
+        )
+        for g in grids
+    ]
+    specs = [
+        SpecialistItem(p.specialist_id, p.load, p.customers, p.capacity, p.team_id)
+        for p in people_in
+    ]
+    state.report(0.3, "Looking for the best moves")
+    proposal = propose(
+        items,
+        specs,
+        max_moves=max_moves,
+        max_distance_km=max_distance_km,
+        allow_customer_moves=allow_customer_moves,
+        time_limit_s=time_limit_s,
+    )
+    state.report(0.9, "Writing the plan")
+    grid_by_id = {g.grid_id: g for g in grids}
+    person = {p.specialist_id: p for p in people_in}
+    moved_grids = [m.grid_id for m in proposal.moves if m.kind == GRID]
+    followers = following_customers(session, moved_grids, as_of=as_of, weights=weights)
+    grid_customers: dict[int, list[int]] = {g: [] for g in moved_grids}
+    customer_versions: dict[int, int] = {}
+    for c in followers:
+        grid_customers[c.grid_id].append(c.customer_id)
+        customer_versions[c.customer_id] = c.version
+    split_ids = [m.customer_id for m in proposal.moves if m.kind == CUSTOMER]
+    numbers: dict[int, str] = {}
+    if split_ids:
+        split_grids = {m.grid_id for m in proposal.moves if m.kind == CUSTOMER}
+        for c in following_customers(session, split_grids, as_of=as_of, weights=weights):
+            if c.customer_id in set(split_ids):
+                customer_versions[c.customer_id] = c.version
+                numbers[c.customer_id] = c.customer_no
+    moves = tuple(
+        PlanMove(
+            kind=m.kind,
+            grid_id=m.grid_id,
+            grid_code=grid_by_id[m.grid_id].code,
+            customer_id=m.customer_id,
+            customer_no=numbers.get(m.customer_id) if m.customer_id is not None else None,
+            from_no=person[m.from_id].employee_no,
+            to_no=person[m.to_id].employee_no,
+            load=m.load,
+            customers=m.customers,
+        )
+        for m in proposal.moves
+    )
+    specialists = tuple(
+        PlanSpecialist(
+            id=p.specialist_id,
+            employee_no=p.employee_no,
+            name=p.name,
+            team_code=p.team_code,
+            capacity=p.capacity,
+            customers=p.customers,
+            load=p.load,
+            version=p.version,
+        )
+        for p in people_in
+    )
+    state.report(1.0, "Plan ready")
+    return Plan(
+        created_at=utcnow(),
+        as_of=as_of,
+        branch_id=branch.id,
+        branch_code=branch.code,
+        scope=scope_codes,
+        weights=weights,
+        max_moves=max_moves,
+        max_distance_km=max_distance_km,
+        lower_bound=proposal.lower_bound,
+        specialists=specialists,
+        moves=sequence(moves, {s.employee_no: s.load for s in specialists}),
+        grid_versions={g: grid_by_id[g].version for g in moved_grids},
+        customer_versions=customer_versions,
+        grid_customers={g: tuple(v) for g, v in grid_customers.items()},
+    )

@@ -1,0 +1,346 @@
+"""The rebalancing optimiser: which grids (and, for a grid too heavy on its own, which customers)
+to hand to another specialist so that the largest workload is as small as possible.
+
+Pure: plain items in, plain moves out, no database; the benchmark calls it directly.
+
+The model. Every specialist in scope carries a fixed load (locked grids, locked customers,
+customers outside the grids they own, tasks of customers elsewhere) plus the load of the
+unlocked grids they own. A grid may go to an active specialist in scope who owns a grid touching
+it, or one owning a grid within ``max_distance_km`` of it (centroid to centroid), always measured
+on today's ownership so territories stay together. A specialist may not end with more customers
+than their capacity (one already over it may lose customers but gains none). At most
+``max_moves`` grids end with another owner (a grid given back to its owner frees a move).
+
+The method, per FIELD-NOTES "Geometry and optimisation": the LP relaxation (scipy HiGHS) gives the
+lower bound and a fractional plan; its rounding and a quick greedy both seed a local search with
+ejection chains (move, swap, chains of two hand-overs) under a falling target, kept within the
+time limit. See :mod:`app.services.rebalance.search`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+GRID = "grid"
+CUSTOMER = "customer"
+
+# Local flat-earth approximation: good to well under 1 % across a city.
+KM_PER_DEG_LAT = 110.574
+KM_PER_DEG_LON_EQUATOR = 111.320
+
+
+@dataclass(frozen=True)
+class SpecialistItem:
+    """One active specialist as the optimiser sees them: today's load and customers."""
+
+    id: int
+    load: float
+    customers: int
+    capacity: int
+    team_id: int | None = None
+
+
+@dataclass(frozen=True)
+class CustomerItem:
+    """One customer of a grid that could move on their own (a grid too heavy as a whole)."""
+
+    id: int
+    load: float
+    locked: bool = False
+
+
+@dataclass(frozen=True)
+class GridItem:
+    """One grid: who owns it and the load that would go with it to a new owner."""
+
+    id: int
+    owner_id: int | None
+    # The owner's unlocked customers in the grid, with their open tasks and premium due.
+    load: float
+    customers: int
+    centroid: tuple[float, float]  # lon, lat
+    neighbours: tuple[int, ...] = ()
+    locked: bool = False
+    # Needed only for grids that may be split; empty otherwise.
+    customer_items: tuple[CustomerItem, ...] = ()
+
+
+@dataclass(frozen=True)
+class Move:
+    """A grid, or one customer of a grid, handed from one specialist to another."""
+
+    kind: str  # GRID or CUSTOMER
+    grid_id: int
+    from_id: int
+    to_id: int
+    load: float
+    customers: int
+    customer_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """The moves proposed and what they do to the workloads."""
+
+    moves: tuple[Move, ...]
+    before: dict[int, float]  # specialist id -> load today
+    after: dict[int, float]  # specialist id -> load after the moves
+    before_max: float
+    after_max: float
+    # No plan under the same rules can bring the largest load below this (LP relaxation).
+    lower_bound: float
+    seconds: float = 0.0
+    stats: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def grid_moves(self) -> int:
+        return sum(1 for m in self.moves if m.kind == GRID)
+
+    @property
+    def customer_moves(self) -> int:
+        return sum(1 for m in self.moves if m.kind == CUSTOMER)
+
+
+def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Return the distance in km between two lon/lat points (flat-earth, city scale)."""
+    mid_lat = math.radians((a[1] + b[1]) / 2)
+    dx = (a[0] - b[0]) * KM_PER_DEG_LON_EQUATOR * math.cos(mid_lat)
+    dy = (a[1] - b[1]) * KM_PER_DEG_LAT
+    return math.hypot(dx, dy)
+
+
+@dataclass
+class Problem:
+    """The optimiser's indexed view of the items: specialists 0..S-1, movable grids 0..G-1."""
+
+    spec_ids: list[int]
+    grid_ids: list[int]  # movable grids only
+    owner: list[int]  # index of today's owner of each movable grid
+    gload: list[float]
+    gcust: list[int]
+    eligible: list[list[int]]  # specialist indices that may take each grid (owner first)
+    base: list[float]  # load that stays with each specialist whatever moves
+    base_cust: list[int]
+    cap: list[int]  # the most customers each specialist may end with
+    load0: list[float]
+    grid_index: dict[int, int]
+    spec_index: dict[int, int]
+
+    @property
+    def n_specs(self) -> int:
+        return len(self.spec_ids)
+
+    @property
+    def n_grids(self) -> int:
+        return len(self.grid_ids)
+
+
+def build_problem(
+    grids: Sequence[GridItem],
+    specialists: Sequence[SpecialistItem],
+    *,
+    scope_team_ids: Collection[int] | None = None,
+    max_distance_km: float | None = None,
+) -> Problem:
+    """Return the indexed problem: who is in scope, which grids may move, and to whom."""
+    specs = [s for s in specialists if scope_team_ids is None or s.team_id in set(scope_team_ids)]
+    spec_index = {s.id: i for i, s in enumerate(specs)}
+    by_id = {g.id: g for g in grids}
+    # Who owns grids next to each grid, and (for the distance rule) where each one's grids lie.
+    candidates: list[tuple[GridItem, list[int]]] = []
+    near = _near_owners(grids, spec_index, max_distance_km) if max_distance_km else {}
+    for g in grids:
+        if g.locked or g.owner_id not in spec_index:
+            continue
+        own = spec_index[g.owner_id]
+        elig = [own]
+        for h in g.neighbours:
+            other = by_id.get(h)
+            if other is not None and other.owner_id in spec_index:
+                i = spec_index[other.owner_id]
+                if i not in elig:
+                    elig.append(i)
+        for i in near.get(g.id, ()):
+            if i not in elig:
+                elig.append(i)
+        candidates.append((g, elig))
+    base = [s.load for s in specs]
+    base_cust = [s.customers for s in specs]
+    grid_ids: list[int] = []
+    owner: list[int] = []
+    gload: list[float] = []
+    gcust: list[int] = []
+    eligible: list[list[int]] = []
+    for g, elig in candidates:
+        own = elig[0]
+        base[own] -= g.load
+        base_cust[own] -= g.customers
+        if len(elig) == 1:  # nowhere to go: its load stays with the owner
+            base[own] += g.load
+            base_cust[own] += g.customers
+            continue
+        grid_ids.append(g.id)
+        owner.append(own)
+        gload.append(float(g.load))
+        gcust.append(int(g.customers))
+        eligible.append(elig)
+    return Problem(
+        spec_ids=[s.id for s in specs],
+        grid_ids=grid_ids,
+        owner=owner,
+        gload=gload,
+        gcust=gcust,
+        eligible=eligible,
+        base=base,
+        base_cust=base_cust,
+        cap=[max(s.capacity, s.customers) for s in specs],
+        load0=[float(s.load) for s in specs],
+        grid_index={gid: k for k, gid in enumerate(grid_ids)},
+        spec_index=spec_index,
+    )
+
+
+def _near_owners(
+    grids: Sequence[GridItem], spec_index: dict[int, int], max_distance_km: float
+) -> dict[int, list[int]]:
+    """Return, per grid id, the specialists owning a grid whose centroid is within reach."""
+    from scipy.spatial import cKDTree
+
+    owned = [g for g in grids if g.owner_id in spec_index]
+    if not owned:
+        return {}
+    lat0 = math.radians(sum(g.centroid[1] for g in owned) / len(owned))
+    xy = np.array(
+        [
+            (
+                g.centroid[0] * KM_PER_DEG_LON_EQUATOR * math.cos(lat0),
+                g.centroid[1] * KM_PER_DEG_LAT,
+            )
+            for g in owned
+        ]
+    )
+    tree = cKDTree(xy)
+    result: dict[int, list[int]] = {}
+    for g, hits in zip(owned, tree.query_ball_point(xy, r=max_distance_km), strict=True):
+        result[g.id] = sorted({spec_index[owned[j].owner_id] for j in hits})  # type: ignore[index]
+    return result
+
+
+def lp_bound(problem: Problem, *, max_moves: int | None) -> tuple[float, np.ndarray | None, list]:
+    """Return the LP-relaxation lower bound on the largest load, the fractional solution and the
+    (grid, specialist) pair of each of its variables."""
+    from scipy.optimize import linprog
+    from scipy.sparse import coo_matrix
+
+    p = problem
+    floor = max(p.base) if p.base else 0.0
+    if p.n_grids == 0:
+        return floor, None, []
+    pairs = [(g, s) for g in range(p.n_grids) for s in p.eligible[g]]
+    n = len(pairs)
+    t_col = n
+    rows_eq, cols_eq = [], []
+    rows_ub, cols_ub, vals_ub = [], [], []
+    move_row = 2 * p.n_specs
+    for j, (g, s) in enumerate(pairs):
+        rows_eq.append(g)
+        cols_eq.append(j)
+        rows_ub += [s, p.n_specs + s]
+        cols_ub += [j, j]
+        vals_ub += [p.gload[g], float(p.gcust[g])]
+        if max_moves is not None and s != p.owner[g]:
+            rows_ub.append(move_row)
+            cols_ub.append(j)
+            vals_ub.append(1.0)
+    for s in range(p.n_specs):
+        rows_ub.append(s)
+        cols_ub.append(t_col)
+        vals_ub.append(-1.0)
+    n_ub = 2 * p.n_specs + (1 if max_moves is not None else 0)
+    a_ub = coo_matrix((vals_ub, (rows_ub, cols_ub)), shape=(n_ub, n + 1)).tocsr()
+    b_ub = [-b for b in p.base] + [float(c - b) for c, b in zip(p.cap, p.base_cust, strict=True)]
+    if max_moves is not None:
+        b_ub.append(float(max_moves))
+    a_eq = coo_matrix(([1.0] * n, (rows_eq, cols_eq)), shape=(p.n_grids, n + 1)).tocsr()
+    c = np.zeros(n + 1)
+    c[t_col] = 1.0
+    bounds = [(0.0, 1.0)] * n + [(floor, None)]
+    res = linprog(
+        c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=np.ones(p.n_grids), bounds=bounds, method="highs"
+    )
+    if res.status != 0:  # infeasible only if capacities are already broken: no useful bound
+        return floor, None, pairs
+    return float(res.x[t_col]), res.x[:n], pairs
+
+
+def propose(
+    grids: Sequence[GridItem],
+    specialists: Sequence[SpecialistItem],
+    *,
+    max_moves: int | None = None,
+    scope_team_ids: Collection[int] | None = None,
+    max_distance_km: float | None = None,
+    allow_customer_moves: bool = True,
+    time_limit_s: float = 3.0,
+    seed: int = 0,
+) -> Proposal:
+    """Return the proposed moves that bring the largest workload down the most, within the rules
+    and at most ``max_moves`` moves (grids and customers together; None: no limit)."""
+    from app.services.rebalance import search
+
+    started = time.perf_counter()
+    deadline = started + max(0.05, time_limit_s)
+    problem = build_problem(
+        grids, specialists, scope_team_ids=scope_team_ids, max_distance_km=max_distance_km
+    )
+    before = dict(zip(problem.spec_ids, problem.load0, strict=True))
+    before_max = max(problem.load0, default=0.0)
+    bound, fractional, pairs = lp_bound(problem, max_moves=max_moves)
+    assign = search.solve(
+        problem,
+        max_moves=max_moves,
+        lower_bound=bound,
+        fractional=fractional,
+        pairs=pairs,
+        deadline=deadline,
+        seed=seed,
+    )
+    moves: list[Move] = []
+    loads = search.loads_of(problem, assign)
+    for k, s in enumerate(assign):
+        if s != problem.owner[k]:
+            moves.append(
+                Move(
+                    kind=GRID,
+                    grid_id=problem.grid_ids[k],
+                    from_id=problem.spec_ids[problem.owner[k]],
+                    to_id=problem.spec_ids[s],
+                    load=problem.gload[k],
+                    customers=problem.gcust[k],
+                )
+            )
+    if allow_customer_moves:
+        budget = None if max_moves is None else max_moves - len(moves)
+        moves += search.split_heavy_grids(
+            problem,
+            grids,
+            assign,
+            loads,
+            target=bound,
+            budget=budget,
+        )
+    after = dict(zip(problem.spec_ids, loads, strict=True))
+    return Proposal(
+        moves=tuple(moves),
+        before=before,
+        after=after,
+        before_max=before_max,
+        after_max=max(loads, default=0.0),
+        lower_bound=min(bound, before_max),
+        seconds=time.perf_counter() - started,
+    )

@@ -1,0 +1,483 @@
+"""The search behind the rebalancing optimiser: a quick greedy, the rounding of the LP solution,
+and a tabu local search with ejection chains under a falling target. Pure Python on the indexed
+:class:`~app.services.rebalance.optimise.Problem`.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from app.services.rebalance.optimise import GridItem, Move, Problem
+
+EPS = 1e-9
+INF_MOVES = 1 << 30
+
+
+def loads_of(problem: Problem, assign: Sequence[int]) -> list[float]:
+    """Return each specialist's load under an assignment of the movable grids."""
+    loads = list(problem.base)
+    for g, s in enumerate(assign):
+        loads[s] += problem.gload[g]
+    return loads
+
+
+class _State:
+    """A working assignment with its loads, customers, holdings and move count."""
+
+    def __init__(self, problem: Problem, assign: Sequence[int], max_moves: int | None) -> None:
+        p = problem
+        self.p = p
+        self.assign = list(assign)
+        self.load = list(p.base)
+        self.cust = list(p.base_cust)
+        self.owned: list[set[int]] = [set() for _ in range(p.n_specs)]
+        # Grids each specialist owns today that are now held by someone else.
+        self.exported: list[set[int]] = [set() for _ in range(p.n_specs)]
+        self.moved = 0
+        for g, s in enumerate(self.assign):
+            self.load[s] += p.gload[g]
+            self.cust[s] += p.gcust[g]
+            self.owned[s].add(g)
+            if s != p.owner[g]:
+                self.moved += 1
+                self.exported[p.owner[g]].add(g)
+        self.budget = INF_MOVES if max_moves is None else max_moves
+
+    def move(self, g: int, t: int) -> None:
+        p = self.p
+        s = self.assign[g]
+        if s == t:
+            return
+        self.load[s] -= p.gload[g]
+        self.load[t] += p.gload[g]
+        self.cust[s] -= p.gcust[g]
+        self.cust[t] += p.gcust[g]
+        self.owned[s].discard(g)
+        self.owned[t].add(g)
+        o = p.owner[g]
+        self.moved += (t != o) - (s != o)
+        if t == o:
+            self.exported[o].discard(g)
+        else:
+            self.exported[o].add(g)
+        self.assign[g] = t
+
+    def max_load(self) -> float:
+        return max(self.load, default=0.0)
+
+
+def _pen(x: float, target: float) -> float:
+    d = x - target
+    return d * d if d > 0 else 0.0
+
+
+class _Tabu:
+    """The tabu search's settings and memory: target, move-limit penalty, forbidden hand-backs."""
+
+    def __init__(self, st: _State, max_moves: int | None, scale: float, rng: random.Random):
+        self.st = st
+        self.limit = INF_MOVES if max_moves is None else max_moves
+        self.target = 0.0
+        # Price of one move over the limit, in squared load units; adapted as the search runs.
+        self.lam0 = (0.01 * scale) ** 2 or 1.0
+        self.lam = self.lam0
+        self.forbidden: dict[tuple[int, int], int] = {}
+        self.it = 0
+        self.rng = rng
+
+    def allowed(self, g: int, t: int) -> bool:
+        return self.forbidden.get((g, t), -1) <= self.it
+
+    def over_cost(self, dm: int) -> float:
+        moved = self.st.moved
+        return self.lam * (max(0, moved + dm - self.limit) - max(0, moved - self.limit))
+
+    def apply(self, handovers: tuple[tuple[int, int], ...]) -> None:
+        st = self.st
+        for g, t in handovers:
+            src = st.assign[g]
+            st.move(g, t)
+            self.forbidden[(g, src)] = self.it + 7 + self.rng.randrange(10)
+
+    def best_relief(self, s: int) -> tuple[float, tuple[tuple[int, int], ...] | None]:
+        """Return the best (penalty change, hand-overs) taking load off ``s``: a grid to a
+        neighbour; a grid to a neighbour who passes one on (to a third, or back: a swap); or
+        one of the grids ``s`` gave away taken back while another goes instead."""
+        st = self.st
+        p = st.p
+        T = self.target
+        load, cust, cap = st.load, st.cust, p.cap
+        gload, gcust, owner, elig = p.gload, p.gcust, p.owner, p.eligible
+        ok = self.allowed
+        ls = load[s]
+        pen_s = _pen(ls, T)
+        best: tuple[tuple[int, int], ...] | None = None
+        best_d = float("inf")
+        for g in st.owned[s]:
+            lg, cg, og = gload[g], gcust[g], owner[g]
+            dm_out = -1 if s != og else 0
+            ls1 = ls - lg
+            for t in elig[g]:
+                if t == s or not ok(g, t):
+                    continue
+                dm1 = dm_out + (t != og)
+                lt = load[t]
+                lt1 = lt + lg
+                base_d = _pen(ls1, T) - pen_s - _pen(lt, T)
+                if cust[t] + cg <= cap[t]:
+                    d = base_d + _pen(lt1, T) + self.over_cost(dm1)
+                    if d < best_d:
+                        best_d, best = d, ((g, t),)
+                if lt1 <= T:
+                    continue
+                ct1 = cust[t] + cg
+                for h in st.owned[t]:
+                    lh, oh = gload[h], owner[h]
+                    if ct1 - gcust[h] > cap[t]:
+                        continue
+                    dm_h = dm1 + (-1 if t != oh else 0)
+                    lt2 = lt1 - lh
+                    for u in elig[h]:
+                        if u == t or not ok(h, u):
+                            continue
+                        if u == s:
+                            if cust[s] - cg + gcust[h] > cap[s]:
+                                continue
+                            d = _pen(ls1 + lh, T) - pen_s - _pen(lt, T) + _pen(lt2, T)
+                        else:
+                            if cust[u] + gcust[h] > cap[u]:
+                                continue
+                            lu = load[u]
+                            d = base_d + _pen(lt2, T) + _pen(lu + lh, T) - _pen(lu, T)
+                        d += self.over_cost(dm_h + (u != oh))
+                        if d < best_d:
+                            best_d, best = d, ((g, t), (h, u))
+        for a in st.exported[s]:
+            if not ok(a, s):
+                continue
+            t = st.assign[a]
+            la, ca = gload[a], gcust[a]
+            lt = load[t]
+            pen_t = _pen(lt, T)
+            for b in st.owned[s]:
+                lb, cb, ob = gload[b], gcust[b], owner[b]
+                if cust[s] + ca - cb > cap[s]:
+                    continue
+                dm_b = -1 + (-1 if s != ob else 0)
+                ls2 = _pen(ls + la - lb, T) - pen_s
+                for t2 in elig[b]:
+                    if t2 == s or not ok(b, t2):
+                        continue
+                    if t2 == t:
+                        if cust[t] - ca + cb > cap[t]:
+                            continue
+                        d = ls2 + _pen(lt - la + lb, T) - pen_t
+                    else:
+                        if cust[t2] + cb > cap[t2]:
+                            continue
+                        l2 = load[t2]
+                        d = ls2 + _pen(lt - la, T) - pen_t + _pen(l2 + lb, T) - _pen(l2, T)
+                    d += self.over_cost(dm_b + (t2 != ob))
+                    if d < best_d:
+                        best_d, best = d, ((a, s), (b, t2))
+        return best_d, best
+
+    def best_return(self) -> tuple[float, tuple[tuple[int, int], ...] | None]:
+        """Return the best single hand-back of a moved grid to its owner (to get under the
+        move limit)."""
+        st = self.st
+        p = st.p
+        T = self.target
+        load = st.load
+        best: tuple[tuple[int, int], ...] | None = None
+        best_d = float("inf")
+        for o in range(p.n_specs):
+            for g in st.exported[o]:
+                if not self.allowed(g, o) or st.cust[o] + p.gcust[g] > p.cap[o]:
+                    continue
+                x = st.assign[g]
+                lg = p.gload[g]
+                d = (
+                    _pen(load[x] - lg, T)
+                    - _pen(load[x], T)
+                    + _pen(load[o] + lg, T)
+                    - _pen(load[o], T)
+                    + self.over_cost(-1)
+                )
+                if d < best_d:
+                    best_d, best = d, ((g, o),)
+        return best_d, best
+
+
+def _relief(st: _State, s: int) -> tuple[tuple[int, int], ...] | None:
+    """Return the move, swap or two-step chain that leaves the largest of the loads it touches
+    lowest, if that is below the load of ``s`` today."""
+    p = st.p
+    load, cust, cap = st.load, st.cust, p.cap
+    gload, gcust, owner, elig = p.gload, p.gcust, p.owner, p.eligible
+    room = st.budget - st.moved
+    ls = load[s]
+    best_m = ls - EPS
+    best: tuple[tuple[int, int], ...] | None = None
+    for g in st.owned[s]:
+        lg, cg, og = gload[g], gcust[g], owner[g]
+        dm_out = -1 if s != og else 0
+        for t in elig[g]:
+            if t == s:
+                continue
+            dm1 = dm_out + (1 if t != og else 0)
+            lt1 = load[t] + lg
+            m = max(ls - lg, lt1)
+            if m < best_m and dm1 <= room and cust[t] + cg <= cap[t]:
+                best_m, best = m, ((g, t),)
+            if lt1 < best_m:
+                continue
+            for h in st.owned[t]:
+                lh, oh = gload[h], owner[h]
+                dm_h = -1 if t != oh else 0
+                for u in elig[h]:
+                    if u == t:
+                        continue
+                    dm = dm1 + dm_h + (1 if u != oh else 0)
+                    if dm > room or cust[t] + cg - gcust[h] > cap[t]:
+                        continue
+                    if u == s:
+                        m = max(ls - lg + lh, lt1 - lh)
+                        ok = cust[s] - cg + gcust[h] <= cap[s]
+                    else:
+                        m = max(ls - lg, lt1 - lh, load[u] + lh)
+                        ok = cust[u] + gcust[h] <= cap[u]
+                    if m < best_m and ok:
+                        best_m, best = m, ((g, t), (h, u))
+    return best
+
+
+def greedy(problem: Problem, *, max_moves: int | None, deadline: float) -> list[int]:
+    """Return the quick greedy's assignment: relieve the most loaded specialist with the best
+    move, swap or two-step chain while that lowers the largest load."""
+    st = _State(problem, problem.owner, max_moves)
+    while time.perf_counter() < deadline:
+        s = max(range(problem.n_specs), key=st.load.__getitem__)
+        found = _relief(st, s)
+        if found is None:
+            break
+        for g, t in found:
+            st.move(g, t)
+    return st.assign
+
+
+def round_lp(
+    problem: Problem, fractional: np.ndarray, pairs: list, *, max_moves: int | None
+) -> list[int]:
+    """Return the LP solution rounded grid by grid to its largest share, within the move limit
+    (the least-supported moves are given back first) and capacities."""
+    p = problem
+    best_share = [-1.0] * p.n_grids
+    assign = list(p.owner)
+    share_owner = [0.0] * p.n_grids
+    for j, (g, s) in enumerate(pairs):
+        x = float(fractional[j])
+        if s == p.owner[g]:
+            share_owner[g] = x
+        if x > best_share[g] + EPS or (abs(x - best_share[g]) <= EPS and s == p.owner[g]):
+            best_share[g] = x
+            assign[g] = s
+    st = _State(p, p.owner, max_moves)
+    order = sorted(
+        (g for g in range(p.n_grids) if assign[g] != p.owner[g]), key=lambda g: share_owner[g]
+    )
+    for g in order:
+        t = assign[g]
+        if st.moved < st.budget and st.cust[t] + p.gcust[g] <= p.cap[t]:
+            st.move(g, t)
+    return st.assign
+
+
+def tabu_search(
+    problem: Problem,
+    start: Sequence[int],
+    *,
+    max_moves: int | None,
+    lower_bound: float,
+    deadline: float,
+    seed: int,
+    alpha: float = 0.5,
+    focus: int = 3,
+    patience: int = 3000,
+) -> list[int]:
+    """Return the best assignment within the move limit found by a tabu search.
+
+    Each step takes the best hand-over (move, chain, swap, exchange) off one of the ``focus``
+    most loaded specialists, judged by the squared excess over a target set ``alpha`` of the way
+    from the lower bound to the best largest load so far. The move limit is soft inside the
+    search (a price per move over it, raised while over and lowered while under), so the search
+    can trade one move for a better one; only solutions within the limit are kept.
+    """
+    st = _State(problem, start, None)
+    search = _Tabu(st, max_moves, max(lower_bound, 1e-9), random.Random(seed))
+    limit = search.limit
+    best_assign = list(st.assign)
+    best_max = st.max_load() if st.moved <= limit else float("inf")
+    ref = best_max if best_max < float("inf") else st.max_load()
+    n = problem.n_specs
+    since = 0
+    while best_max > lower_bound * (1 + 1e-6) + EPS and since < patience:
+        if search.it % 16 == 0 and time.perf_counter() >= deadline:
+            break
+        search.it += 1
+        since += 1
+        search.target = lower_bound + alpha * (ref - lower_bound)
+        over = [s for s in range(n) if st.load[s] > search.target]
+        over.sort(key=st.load.__getitem__, reverse=True)
+        chosen: tuple[float, tuple[tuple[int, int], ...] | None] = (float("inf"), None)
+        for s in over[:focus]:
+            found = search.best_relief(s)
+            if found[0] < chosen[0]:
+                chosen = found
+        if st.moved > limit:
+            found = search.best_return()
+            if found[0] < chosen[0]:
+                chosen = found
+        if chosen[1] is None:
+            break
+        search.apply(chosen[1])
+        if st.moved <= limit:
+            m = st.max_load()
+            if m < best_max - EPS:
+                best_max, best_assign, ref, since = m, list(st.assign), m, 0
+            search.lam = max(search.lam * 0.98, search.lam0 * 1e-3)
+        else:
+            search.lam = min(search.lam * 1.05, search.lam0 * 1e4)
+    return best_assign
+
+
+def solve(
+    problem: Problem,
+    *,
+    max_moves: int | None,
+    lower_bound: float,
+    fractional: np.ndarray | None,
+    pairs: list,
+    deadline: float,
+    seed: int = 0,
+) -> list[int]:
+    """Return the best assignment of the movable grids found before the deadline: the tabu
+    search started from the rounded LP solution (from the greedy's when there is none), or the
+    greedy's own if that is better."""
+    if problem.n_grids == 0:
+        return []
+    quick = greedy(problem, max_moves=max_moves, deadline=deadline)
+    start = quick
+    if fractional is not None:
+        start = round_lp(problem, fractional, pairs, max_moves=max_moves)
+    found = tabu_search(
+        problem,
+        start,
+        max_moves=max_moves,
+        lower_bound=lower_bound,
+        deadline=deadline,
+        seed=seed,
+    )
+
+    def key(a: Sequence[int]) -> tuple[float, int]:
+        moves = sum(1 for g, s in enumerate(a) if s != problem.owner[g])
+        return round(max(loads_of(problem, a), default=0.0), 9), moves
+
+    return prune(problem, min((found, quick), key=key))
+
+
+def prune(problem: Problem, assign: Sequence[int]) -> list[int]:
+    """Return the assignment without the moves that do not help: a grid goes back to its owner
+    when the owner would then carry no more than its holder carries now."""
+    st = _State(problem, assign, None)
+    p = problem
+    changed = True
+    while changed:
+        changed = False
+        moved = [g for g in range(p.n_grids) if st.assign[g] != p.owner[g]]
+        for g in sorted(moved, key=lambda g: p.gload[g]):
+            o, x = p.owner[g], st.assign[g]
+            if st.load[o] + p.gload[g] <= st.load[x] + EPS and st.cust[o] + p.gcust[g] <= p.cap[o]:
+                st.move(g, o)
+                changed = True
+    return st.assign
+
+
+def split_heavy_grids(
+    problem: Problem,
+    grids: Sequence[GridItem],
+    assign: Sequence[int],
+    loads: list[float],
+    *,
+    target: float,
+    budget: int | None,
+) -> list[Move]:
+    """Return customer moves out of grids too heavy on their own, while they lower the largest
+    load; ``loads`` is updated to match.
+
+    A grid is too heavy when its holder, left with nothing but that grid and their fixed load,
+    would still be above ``target``. Its unlocked customers may go, one by one, to the owners of
+    neighbouring grids (the specialists who may take the grid itself), within capacities and
+    the move budget. Only grids that keep their owner are split.
+    """
+    from app.services.rebalance.optimise import CUSTOMER, Move
+
+    p = problem
+    items = {g.id: g.customer_items for g in grids if g.customer_items}
+    if not items or budget == 0:
+        return []
+    cust = list(p.base_cust)
+    for g, s in enumerate(assign):
+        cust[s] += p.gcust[g]
+    # Per holder, the heavy grids they keep, with the customers still in them (lightest last).
+    heavy: dict[int, list[tuple[int, list]]] = {}
+    for k, gid in enumerate(p.grid_ids):
+        s = assign[k]
+        if s != p.owner[k] or gid not in items or p.base[s] + p.gload[k] <= target:
+            continue
+        movable = sorted((c for c in items[gid] if not c.locked), key=lambda c: c.load)
+        heavy.setdefault(s, []).append((k, movable))
+    moves: list[Move] = []
+    left = INF_MOVES if budget is None else budget
+    while left > 0 and heavy:
+        s = max(range(p.n_specs), key=loads.__getitem__)
+        if s not in heavy:
+            break
+        ls = loads[s]
+        best = None
+        best_m = ls - EPS
+        for k, movable in heavy[s]:
+            for i, c in enumerate(movable):
+                for t in p.eligible[k]:
+                    if t == s or cust[t] + 1 > p.cap[t]:
+                        continue
+                    m = max(ls - c.load, loads[t] + c.load)
+                    if m < best_m:
+                        best_m, best = m, (k, i, t)
+        if best is None:
+            break
+        k, i, t = best
+        c = heavy[s][[h[0] for h in heavy[s]].index(k)][1].pop(i)
+        loads[s] -= c.load
+        loads[t] += c.load
+        cust[s] -= 1
+        cust[t] += 1
+        left -= 1
+        moves.append(
+            Move(
+                kind=CUSTOMER,
+                grid_id=p.grid_ids[k],
+                from_id=p.spec_ids[s],
+                to_id=p.spec_ids[t],
+                load=c.load,
+                customers=1,
+                customer_id=c.id,
+            )
+        )
+    return moves

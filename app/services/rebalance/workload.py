@@ -1,0 +1,408 @@
+"""Workloads: what each specialist carries today and what each grid would take with it.
+
+A specialist's workload is a weighted sum of
+
+- the customers they serve,
+- their open tasks (open or in progress), and
+- the premium still to collect on in-force policies of their customers that falls due in the
+  next 90 days (from the as-of date, that day included: ``as_of <= due_date < as_of + 90``),
+  the amount due less what was already received,
+
+with the weights of :class:`Weights` (kept in the settings by the views). The defaults make one
+customer, two open tasks and 10,000 yuan of premium due each count 1.
+
+A grid *carries* the part of its owner's workload that would follow it to a new owner: the
+owner's unlocked customers in the grid, the open tasks the owner holds for them and their premium
+due. Locked customers, customers served by someone other than the owner and tasks held by
+someone else stay where they are.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
+
+from app.models import Customer, Grid, Policy, PremiumDue, Specialist, Task, Team
+from app.models.enums import OPEN_TASK_STATUSES, GridStatus, PolicyStatus, SpecialistStatus
+
+PREMIUM_WINDOW_DAYS = 90
+FEN_PER_10K_YUAN = 1_000_000
+# Polygons closer than this (degrees, about 1 m) count as touching: real boundaries have seams.
+TOUCH_TOLERANCE_DEG = 1e-5
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How much each part of the work counts in a workload.
+
+    Defaults: a customer counts 1, an open task 0.5, and 10,000 yuan of premium due in the next
+    90 days 1.
+    """
+
+    customer: float = 1.0
+    open_task: float = 0.5
+    premium_per_10k_yuan: float = 1.0
+
+    def load(self, customers: int, open_tasks: int, premium_due_fen: int) -> float:
+        """Return the weighted workload of the given counts and amount (fen)."""
+        return (
+            self.customer * customers
+            + self.open_task * open_tasks
+            + self.premium_per_10k_yuan * premium_due_fen / FEN_PER_10K_YUAN
+        )
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "customer": self.customer,
+            "open_task": self.open_task,
+            "premium_per_10k_yuan": self.premium_per_10k_yuan,
+        }
+
+
+@dataclass(frozen=True)
+class SpecialistLoad:
+    specialist_id: int
+    employee_no: str
+    name: str
+    team_id: int
+    team_code: str
+    capacity: int
+    customers: int
+    open_tasks: int
+    premium_due_fen: int
+    load: float
+    version: int
+
+    @property
+    def utilisation(self) -> float | None:
+        """Customers served as a share of capacity."""
+        return self.customers / self.capacity if self.capacity else None
+
+
+@dataclass(frozen=True)
+class GridLoad:
+    grid_id: int
+    code: str
+    name: str
+    owner_id: int | None
+    locked: bool
+    version: int
+    centroid: tuple[float, float]  # lon, lat
+    neighbours: tuple[int, ...]
+    # What would follow the grid to a new owner.
+    customers: int
+    open_tasks: int
+    premium_due_fen: int
+    load: float
+
+
+@dataclass(frozen=True)
+class CustomerLoad:
+    """One customer who would follow their grid to a new owner, with their own load."""
+
+    customer_id: int
+    customer_no: str
+    grid_id: int
+    specialist_id: int
+    open_tasks: int
+    premium_due_fen: int
+    load: float
+    version: int
+
+
+def premium_window(as_of: date) -> tuple[date, date]:
+    """Return the first day and the day after the last of the premium-due window."""
+    return as_of, as_of + timedelta(days=PREMIUM_WINDOW_DAYS)
+
+
+def _outstanding():
+    return func.coalesce(
+        func.sum(
+            case(
+                (
+                    PremiumDue.amount_due_fen > PremiumDue.amount_received_fen,
+                    PremiumDue.amount_due_fen - PremiumDue.amount_received_fen,
+                ),
+                else_=0,
+            )
+        ),
+        0,
+    )
+
+
+def _due_conditions(as_of: date) -> list:
+    first, end = premium_window(as_of)
+    return [
+        PremiumDue.due_date >= first,
+        PremiumDue.due_date < end,
+        Policy.status == PolicyStatus.IN_FORCE,
+    ]
+
+
+def workloads(
+    session: Session,
+    *,
+    branch_id: int,
+    as_of: date,
+    weights: Weights = Weights(),  # noqa: B008 - frozen, shared safely
+    team_ids: Collection[int] | None = None,
+) -> list[SpecialistLoad]:
+    """Return the workload of every active specialist of the branch (or of the given teams),
+    by team code then employee number."""
+    people = select(
+        Specialist.id,
+        Specialist.employee_no,
+        Specialist.name,
+        Specialist.team_id,
+        Team.code,
+        Specialist.capacity,
+        Specialist.version,
+    ).join(Team, Team.id == Specialist.team_id)
+    people = people.where(
+        Specialist.branch_id == branch_id, Specialist.status == SpecialistStatus.ACTIVE
+    )
+    if team_ids is not None:
+        people = people.where(Specialist.team_id.in_(list(team_ids)))
+    rows = session.execute(people.order_by(Team.code, Specialist.employee_no)).all()
+    ids = [r[0] for r in rows]
+    customers: dict[int | None, int] = {}
+    tasks: dict[int | None, int] = {}
+    premium: dict[int | None, int] = {}
+    for chunk in _chunks(ids):
+        customers.update(
+            session.execute(
+                select(Customer.specialist_id, func.count())
+                .where(Customer.specialist_id.in_(chunk))
+                .group_by(Customer.specialist_id)
+            ).all()
+        )
+        tasks.update(
+            session.execute(
+                select(Task.specialist_id, func.count())
+                .where(Task.specialist_id.in_(chunk), Task.status.in_(OPEN_TASK_STATUSES))
+                .group_by(Task.specialist_id)
+            ).all()
+        )
+        premium.update(
+            session.execute(
+                select(Customer.specialist_id, _outstanding())
+                .select_from(PremiumDue)
+                .join(Policy, Policy.id == PremiumDue.policy_id)
+                .join(Customer, Customer.id == Policy.customer_id)
+                .where(Customer.specialist_id.in_(chunk), *_due_conditions(as_of))
+                .group_by(Customer.specialist_id)
+            ).all()
+        )
+    result = []
+    for sid, no, name, team_id, team_code, capacity, version in rows:
+        c, t, p = customers.get(sid, 0), tasks.get(sid, 0), int(premium.get(sid, 0))
+        result.append(
+            SpecialistLoad(
+                specialist_id=sid,
+                employee_no=no,
+                name=name,
+                team_id=team_id,
+                team_code=team_code,
+                capacity=capacity,
+                customers=c,
+                open_tasks=t,
+                premium_due_fen=p,
+                load=weights.load(c, t, p),
+                version=version,
+            )
+        )
+    return result
+
+
+def _following():
+    """Conditions under which a customer goes with their grid: served by its owner, unlocked."""
+    return and_(Customer.specialist_id == Grid.owner_id, Customer.locked.is_(False))
+
+
+def grid_loads(
+    session: Session,
+    *,
+    branch_id: int,
+    as_of: date,
+    weights: Weights = Weights(),  # noqa: B008
+) -> list[GridLoad]:
+    """Return every active grid of the branch with its owner, neighbours and the load that would
+    follow it to a new owner, by grid code."""
+    grids = session.execute(
+        select(
+            Grid.id,
+            Grid.code,
+            Grid.name,
+            Grid.owner_id,
+            Grid.locked,
+            Grid.version,
+            Grid.centroid_lon,
+            Grid.centroid_lat,
+            Grid.geometry,
+        )
+        .where(Grid.branch_id == branch_id, Grid.status == GridStatus.ACTIVE)
+        .order_by(Grid.code)
+    ).all()
+    in_branch = and_(Grid.branch_id == branch_id, Grid.status == GridStatus.ACTIVE)
+    customers = dict(
+        session.execute(
+            select(Customer.grid_id, func.count())
+            .join(Grid, Grid.id == Customer.grid_id)
+            .where(in_branch, _following())
+            .group_by(Customer.grid_id)
+        ).all()
+    )
+    tasks = dict(
+        session.execute(
+            select(Customer.grid_id, func.count())
+            .select_from(Task)
+            .join(Customer, Customer.id == Task.customer_id)
+            .join(Grid, Grid.id == Customer.grid_id)
+            .where(
+                in_branch,
+                _following(),
+                Task.specialist_id == Grid.owner_id,
+                Task.status.in_(OPEN_TASK_STATUSES),
+            )
+            .group_by(Customer.grid_id)
+        ).all()
+    )
+    premium: dict[int | None, int] = dict(
+        session.execute(
+            select(Customer.grid_id, _outstanding())
+            .select_from(PremiumDue)
+            .join(Policy, Policy.id == PremiumDue.policy_id)
+            .join(Customer, Customer.id == Policy.customer_id)
+            .join(Grid, Grid.id == Customer.grid_id)
+            .where(in_branch, _following(), *_due_conditions(as_of))
+            .group_by(Customer.grid_id)
+        ).all()
+    )
+    neighbours = touching([r[8] for r in grids])
+    result = []
+    for (gid, code, name, owner, locked, version, lon, lat, _geo), near in zip(
+        grids, neighbours, strict=True
+    ):
+        c, t, p = customers.get(gid, 0), tasks.get(gid, 0), int(premium.get(gid, 0))
+        result.append(
+            GridLoad(
+                grid_id=gid,
+                code=code,
+                name=name,
+                owner_id=owner,
+                locked=bool(locked),
+                version=version,
+                centroid=(lon, lat),
+                neighbours=tuple(grids[j][0] for j in near),
+                customers=c,
+                open_tasks=t,
+                premium_due_fen=p,
+                load=weights.load(c, t, p),
+            )
+        )
+    return result
+
+
+def following_customers(
+    session: Session,
+    grid_ids: Iterable[int],
+    *,
+    as_of: date,
+    weights: Weights = Weights(),  # noqa: B008
+) -> list[CustomerLoad]:
+    """Return the customers who would follow the given grids to a new owner, each with their own
+    load and version, by grid then customer number."""
+    result: list[CustomerLoad] = []
+    for chunk in _chunks(sorted(set(grid_ids))):
+        rows = session.execute(
+            select(
+                Customer.id,
+                Customer.customer_no,
+                Customer.grid_id,
+                Customer.specialist_id,
+                Customer.version,
+            )
+            .join(Grid, Grid.id == Customer.grid_id)
+            .where(Grid.id.in_(chunk), _following())
+        ).all()
+        ids = [r[0] for r in rows]
+        tasks: defaultdict[int, int] = defaultdict(int)
+        premium: defaultdict[int, int] = defaultdict(int)
+        for ids_chunk in _chunks(ids):
+            tasks.update(
+                session.execute(
+                    select(Task.customer_id, func.count())
+                    .join(Customer, Customer.id == Task.customer_id)
+                    .where(
+                        Task.customer_id.in_(ids_chunk),
+                        Task.specialist_id == Customer.specialist_id,
+                        Task.status.in_(OPEN_TASK_STATUSES),
+                    )
+                    .group_by(Task.customer_id)
+                ).all()
+            )
+            premium.update(
+                session.execute(
+                    select(Policy.customer_id, _outstanding())
+                    .select_from(PremiumDue)
+                    .join(Policy, Policy.id == PremiumDue.policy_id)
+                    .where(Policy.customer_id.in_(ids_chunk), *_due_conditions(as_of))
+                    .group_by(Policy.customer_id)
+                ).all()
+            )
+        for cid, no, gid, sid, version in rows:
+            assert gid is not None and sid is not None  # the join and _following() ensure it
+            t, p = tasks[cid], int(premium[cid])
+            result.append(
+                CustomerLoad(
+                    customer_id=cid,
+                    customer_no=no,
+                    grid_id=gid,
+                    specialist_id=sid,
+                    open_tasks=t,
+                    premium_due_fen=p,
+                    load=weights.load(1, t, p),
+                    version=version,
+                )
+            )
+    result.sort(key=lambda c: (c.grid_id, c.customer_no))
+    return result
+
+
+def touching(geojson: Sequence[str], *, tolerance: float = TOUCH_TOLERANCE_DEG) -> list[list[int]]:
+    """Return, for each GeoJSON geometry, the indices of the others it touches or overlaps
+    (closer than ``tolerance`` degrees), in index order."""
+    from shapely.geometry import shape
+
+    return touching_shapes([shape(json.loads(text)) for text in geojson], tolerance=tolerance)
+
+
+def touching_shapes(
+    geometries: Sequence, *, tolerance: float = TOUCH_TOLERANCE_DEG
+) -> list[list[int]]:
+    """Return, for each shapely geometry, the indices of the others within ``tolerance``."""
+    from shapely import STRtree
+
+    result: list[list[int]] = [[] for _ in geometries]
+    if not geometries:
+        return result
+    tree = STRtree(list(geometries))
+    left, right = tree.query(list(geometries), predicate="dwithin", distance=tolerance)
+    for i, j in zip(left.tolist(), right.tolist(), strict=True):
+        if i != j:
+            result[i].append(j)
+    for near in result:
+        near.sort()
+    return result
+
+
+def _chunks(ids: Sequence[int], size: int = _CHUNK) -> Iterable[list[int]]:
+    for i in range(0, len(ids), size):
+        yield list(ids[i : i + size])
