@@ -100,3 +100,46 @@ def grids(session: Session, *, branch_id: int) -> list[GridRef]:
         Grid.branch_id == branch_id
     )
     return [GridRef(*r) for r in session.execute(stmt.order_by(Grid.code))]
+
+
+@dataclass(frozen=True)
+class AgentRow:
+    """A departed agent and how many of their customers are in the pool already."""
+
+    id: int
+    agent_code: str
+    name: str
+    left_on: object
+    customers: int
+    in_pool: int
+
+    @property
+    def waiting(self) -> int:
+        return self.customers - self.in_pool
+
+
+def departed_agents(session: Session, *, branch_id: int) -> list[AgentRow]:
+    """Return the branch's departed agents, those with customers waiting for intake first."""
+    from sqlalchemy import case, func
+
+    from app.models import Customer, DepartedAgent
+
+    stmt = (
+        select(
+            DepartedAgent.id,
+            DepartedAgent.agent_code,
+            DepartedAgent.name,
+            DepartedAgent.left_on,
+            func.count(Customer.id),
+            func.coalesce(func.sum(case((Customer.pool_entered_on.is_not(None), 1), else_=0)), 0),
+        )
+        .outerjoin(Customer, Customer.agent_id == DepartedAgent.id)
+        .where(DepartedAgent.branch_id == branch_id)
+        .group_by(
+            DepartedAgent.id, DepartedAgent.agent_code, DepartedAgent.name, DepartedAgent.left_on
+        )
+    )
+    rows = [AgentRow(*r) for r in session.execute(stmt)]
+    return sorted(
+        rows, key=lambda r: (r.waiting == 0, -(r.left_on.toordinal() if r.left_on else 0))
+    )

@@ -1,0 +1,273 @@
+"""Intake: run the pool intake for departed agents, and resolve the unmatched-address queue
+(pick the grid from a list or on the map, optionally saving an address rule)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.services import org
+from app.views.context import AppContext
+from app.views.i18n import tr
+from app.views.table_models import ROW_ROLE, Column, RowTableModel
+
+_C = "IntakePage"
+
+
+def agent_columns() -> list[Column[org.AgentRow]]:
+    return [
+        Column("code", tr(_C, "Agent"), lambda r: r.agent_code),
+        Column("name", tr(_C, "Name"), lambda r: r.name),
+        Column("left_on", tr(_C, "Left on"), lambda r: r.left_on),
+        Column("customers", tr(_C, "Customers"), lambda r: r.customers, numeric=True),
+        Column(
+            "waiting",
+            tr(_C, "Waiting for intake"),
+            lambda r: r.waiting,
+            numeric=True,
+            alert=lambda r: r.waiting > 0,
+        ),
+    ]
+
+
+def unmatched_columns() -> list[Column]:
+    return [
+        Column("customer_no", tr(_C, "Customer no."), lambda r: r.customer_no),
+        Column("name", tr(_C, "Name"), lambda r: r.name),
+        Column("pool", tr(_C, "Entered pool"), lambda r: r.pool_entered_on),
+        Column("address", tr(_C, "Address"), lambda r: r.address),
+        Column(
+            "suggestions",
+            tr(_C, "Suggested grids"),
+            lambda r: "、".join(s.grid_code for s in r.suggestions) or "—",
+        ),
+    ]
+
+
+class IntakePage(QWidget):
+    """Signals: changed(object) after an intake run or a resolved customer."""
+
+    changed = Signal(object)
+
+    def __init__(self, ctx: AppContext, parent=None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self._loaded = False
+        may_change = ctx.user.may_move_across_teams and not ctx.read_only
+        with ctx.Session() as s:
+            self._grids = org.grids(s, branch_id=ctx.user.branch_id)
+
+        # Departed agents.
+        self.agents = RowTableModel(agent_columns(), self)
+        self.agent_table = QTableView()
+        self.agent_table.setObjectName("agents_table")
+        self.agent_table.setModel(self.agents)
+        self.agent_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.agent_table.verticalHeader().setVisible(False)
+        self.agent_table.horizontalHeader().setStretchLastSection(True)
+        self.run_button = QPushButton(self.tr("Run intake for the selected agent"))
+        self.run_button.setObjectName("run_intake")
+        self.run_button.setVisible(may_change)
+        self.run_button.clicked.connect(self.run_intake)
+        agents_box = QGroupBox(self.tr("Departed agents"))
+        box = QVBoxLayout(agents_box)
+        box.addWidget(self.agent_table)
+        box.addWidget(self.run_button, 0, Qt.AlignmentFlag.AlignRight)
+
+        # Unmatched queue.
+        self.queue = RowTableModel(unmatched_columns(), self)
+        self.queue_table = QTableView()
+        self.queue_table.setObjectName("unmatched_table")
+        self.queue_table.setModel(self.queue)
+        self.queue_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.queue_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.queue_table.verticalHeader().setVisible(False)
+        self.queue_table.horizontalHeader().setStretchLastSection(True)
+        self.queue_table.selectionModel().selectionChanged.connect(self._queue_selected)
+        self.grid = QComboBox()
+        self.grid.setObjectName("grid")
+        self.grid.setEditable(True)
+        self.grid.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.save_rule = QCheckBox(self.tr("Remember: addresses containing"))
+        self.save_rule.setObjectName("save_rule")
+        self.rule_text = QLineEdit()
+        self.rule_text.setObjectName("rule_text")
+        self.rule_text.setPlaceholderText(self.tr("part of the address, e.g. a community name"))
+        rule_row = QHBoxLayout()
+        rule_row.addWidget(self.save_rule)
+        rule_row.addWidget(self.rule_text, 1)
+        rule_row.addWidget(QLabel(self.tr("go to this grid")))
+        self.assign_button = QPushButton(self.tr("Put in grid"))
+        self.assign_button.setObjectName("assign")
+        self.assign_button.setEnabled(False)
+        self.assign_button.clicked.connect(self.resolve_selected)
+        form = QFormLayout()
+        form.addRow(self.tr("Grid (or click it on the map)"), self.grid)
+        form.addRow(rule_row)
+        form.addRow(self.assign_button)
+        self.queue_count = QLabel()
+        queue_box = QGroupBox(self.tr("Addresses matching no grid"))
+        qbox = QVBoxLayout(queue_box)
+        qbox.addWidget(self.queue_table, 1)
+        qbox.addWidget(self.queue_count)
+        if may_change:
+            qbox.addLayout(form)
+
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(agents_box)
+        split.addWidget(queue_box)
+        split.setSizes([300, 500])
+        self.splitter = split
+        layout = QVBoxLayout(self)
+        layout.addWidget(split)
+
+    def activate(self) -> None:
+        if not self._loaded:
+            self.reload()
+
+    def reload(self) -> None:
+        from app.services.intake.unmatched import unmatched_queue
+
+        self._loaded = True
+        branch_id = self.ctx.user.branch_id
+        self.ctx.runner.start(
+            "intake.load",
+            self.ctx.read(
+                lambda s: (
+                    org.departed_agents(s, branch_id=branch_id),
+                    unmatched_queue(s, branch_id),
+                )
+            ),
+            on_done=self._show,
+            on_error=lambda exc: self.window().show_error(self.tr("Intake"), exc),
+        )
+
+    def _show(self, data) -> None:
+        agents, queue = data
+        self.agents.set_rows(agents)
+        self.queue.set_rows(queue)
+        self.queue_count.setText(
+            self.tr("%1 customers wait for a grid").replace("%1", str(len(queue)))
+        )
+        for t in (self.agent_table, self.queue_table):
+            t.resizeColumnsToContents()
+
+    # --- intake --------------------------------------------------------------------------
+
+    def run_intake(self) -> None:
+        from app.services.intake.intake import intake_agent
+
+        rows = self.agent_table.selectionModel().selectedRows()
+        if not rows:
+            return
+        agent = rows[0].data(ROW_ROLE)
+        actor = self.ctx.user.login
+        self.ctx.runner.start(
+            "intake.run",
+            self.ctx.write(lambda s: intake_agent(s, agent_code=agent.agent_code, actor=actor)),
+            on_done=self._intake_done,
+            on_error=lambda exc: self.window().show_error(self.tr("Intake"), exc),
+            progress_parent=self,
+            progress_title=self.tr("Intake of %1").replace("%1", agent.agent_code),
+        )
+
+    def _intake_done(self, result) -> None:
+        QMessageBox.information(
+            self,
+            self.tr("Intake"),
+            self.tr(
+                "%1 customers entered the pool (%2 were in it already).\n"
+                "Matched by coordinates %3, by address %4, by rule %5; %6 wait for a grid.\n"
+                "%7 SMS queued, %8 tasks created."
+            )
+            .replace("%1", str(result.customers_entered))
+            .replace("%2", str(result.already_in_pool))
+            .replace("%3", str(result.matched_by_point))
+            .replace("%4", str(result.matched_by_address))
+            .replace("%5", str(result.matched_by_rule))
+            .replace("%6", str(result.unmatched))
+            .replace("%7", str(result.sms_queued))
+            .replace("%8", str(result.tasks_created)),
+        )
+        self.changed.emit(result)
+
+    # --- unmatched queue -----------------------------------------------------------------
+
+    def _queue_selected(self) -> None:
+        row = self.selected_customer()
+        self.assign_button.setEnabled(row is not None)
+        self.grid.clear()
+        if row is None:
+            return
+        suggested = [s.grid_id for s in row.suggestions]
+        by_id = {g.id: g for g in self._grids}
+        for gid in suggested:
+            if gid in by_id:
+                g = by_id[gid]
+                self.grid.addItem(f"★ {g.code} {g.name}", g.id)
+        for g in self._grids:
+            if g.id not in suggested:
+                self.grid.addItem(f"{g.code} {g.name}", g.id)
+        best = row.suggestions[0] if row.suggestions else None
+        self.rule_text.setText(best.fragment if best else "")
+
+    def selected_customer(self):
+        rows = self.queue_table.selectionModel().selectedRows()
+        return rows[0].data(ROW_ROLE) if rows else None
+
+    def follow_grid(self, code: str) -> None:
+        """Preselect grid ``code`` in the picker (a click on the map)."""
+        for i in range(self.grid.count()):
+            if self.grid.itemText(i).lstrip("★ ").split(" ")[0] == code:
+                self.grid.setCurrentIndex(i)
+                return
+
+    def resolve_selected(self) -> None:
+        from app.services.intake.unmatched import resolve_unmatched
+
+        row = self.selected_customer()
+        grid_id = self.grid.currentData()
+        if row is None or grid_id is None:
+            return
+        rule = self.rule_text.text().strip() if self.save_rule.isChecked() else None
+        actor = self.ctx.user.login
+        self.ctx.runner.start(
+            "intake.resolve",
+            self.ctx.write(
+                lambda s: resolve_unmatched(
+                    s, customer_id=row.customer_id, grid_id=grid_id, actor=actor, save_rule=rule
+                )
+            ),
+            on_done=self._resolved,
+            on_error=lambda exc: self.window().show_error(self.tr("Intake"), exc),
+        )
+
+    def _resolved(self, result) -> None:
+        self.changed.emit(result)
+
+    def on_data_changed(self, change) -> None:
+        if self._loaded:
+            self.reload()
+
+    def save_state(self, ws, key: str) -> None:
+        ws.save(f"{key}/splitter", self.splitter.saveState())
+
+    def restore_state(self, ws, key: str) -> None:
+        state = ws.restore(f"{key}/splitter")
+        if state is not None:
+            self.splitter.restoreState(state)
