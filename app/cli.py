@@ -57,10 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--as-of", type=_date, default=None, help="the demo's today (default: today)")
 
-    from app.services.importer import KINDS
-
     p = sub.add_parser("import", parents=[common], help="import an exchange file")
-    p.add_argument("kind", choices=KINDS)
+    p.add_argument(
+        "kind",
+        metavar="KIND",
+        help="grids, teams, specialists, agents, customers, policies, dues or tasks",
+    )
     p.add_argument("file")
     p.add_argument("--branch", metavar="CODE", help="branch code, when the database holds several")
 
@@ -204,8 +206,10 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     from app.cli_progress import TerminalProgress
     from app.models import Branch
-    from app.services.importer import import_file
+    from app.services.importer import KINDS, import_file
 
+    if args.kind not in KINDS:
+        raise CommandError(f"unknown kind '{args.kind}': choose one of {', '.join(KINDS)}")
     _url, _engine, Session = _open(args)
     with Session() as s, s.begin():
         branch_id = None
