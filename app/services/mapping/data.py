@@ -1,0 +1,278 @@
+"""What the grid map shows, read with Core column selects: one row per grid and the customers'
+points."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from app.models import Customer, Grid, Specialist, Task, Team
+from app.models.enums import OPEN_TASK_STATUSES, GridStatus, SpecialistStatus
+from app.services.periods import Period, add_months
+
+
+@dataclass(frozen=True)
+class GridRow:
+    """One grid with its owner and the figures the map colours by.
+
+    ``owner_*`` describe the grid's current owner whatever their status; ``uncovered`` says the
+    grid has no *active* owner on the as-of date (none at all, on leave, or left).
+    """
+
+    code: str
+    name: str
+    district: str | None
+    geometry: Mapping[str, Any]  # GeoJSON Polygon or MultiPolygon, WGS84 lon/lat
+    owner_name: str | None = None
+    owner_employee_no: str | None = None
+    team_name: str | None = None
+    uncovered: bool = True
+    customers: int = 0  # customers matched to this grid
+    unserved: int = 0  # customers matched to this grid who have no specialist
+    owner_customers: int | None = None  # customers the owner serves, across their grids
+    owner_capacity: int | None = None
+    owner_open_tasks: int | None = None  # open and in-progress tasks of the owner
+    persistency_13: Decimal | None = None  # 13-month persistency, premium basis, trailing year
+
+    @property
+    def load(self) -> float | None:
+        """Return the owner's customers as a share of their capacity, or None without an owner."""
+        if self.owner_customers is None or not self.owner_capacity:
+            return None
+        return self.owner_customers / self.owner_capacity
+
+
+@dataclass(frozen=True)
+class MapData:
+    """The grids in scope and the customers with coordinates, ready to draw.
+
+    ``points`` holds (lon, lat, grid code or None) per customer; ``unmatched`` counts pool
+    customers no grid was found for (with or without coordinates).
+    """
+
+    grids: tuple[GridRow, ...]
+    points: tuple[tuple[float, float, str | None], ...] = ()
+    unmatched: int = 0
+    as_of: date | None = None
+    persistency_period: str = ""
+    _by_code: dict[str, GridRow] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._by_code.update((g.code, g) for g in self.grids)
+
+    def grid(self, code: str) -> GridRow | None:
+        """Return the grid with this code, or None."""
+        return self._by_code.get(code)
+
+    def bounds(self) -> tuple[float, float, float, float] | None:
+        """Return (min lon, min lat, max lon, max lat) over the grids, or None without grids."""
+        xs: list[float] = []
+        ys: list[float] = []
+        for g in self.grids:
+            for x, y in iter_coordinates(g.geometry):
+                xs.append(x)
+                ys.append(y)
+        if not xs:
+            return None
+        return min(xs), min(ys), max(xs), max(ys)
+
+
+def iter_coordinates(geometry: Mapping[str, Any]) -> Iterator[tuple[float, float]]:
+    """Yield every (lon, lat) vertex of a Polygon or MultiPolygon."""
+    coords = geometry.get("coordinates") or []
+    polygons = coords if geometry.get("type") == "MultiPolygon" else [coords]
+    for polygon in polygons:
+        for ring in polygon:
+            for x, y, *_ in ring:
+                yield float(x), float(y)
+
+
+def persistency_year(as_of: date) -> Period:
+    """Return the twelve whole months before ``as_of``'s month: the map's persistency period."""
+    first = add_months(as_of.replace(day=1), -12)
+    end = as_of.replace(day=1) - timedelta(days=1)
+    return Period(first, end, f"{first:%Y-%m}…{end:%Y-%m}")
+
+
+def grid_persistency_13(session: Session, *, as_of: date) -> dict[str, Decimal]:
+    """Return 13-month persistency (premium basis) per grid code over the trailing year.
+
+    Adapter over ``app.services.metrics.persistency.persistency_report``, written while that
+    module was being built: it returns an empty mapping (the map then shows "no data") while the
+    report is missing or not implemented, and is the one place to change if its rows change.
+    """
+    try:
+        from app.services.metrics.persistency import persistency_report
+    except ImportError:
+        return {}
+    try:
+        rows = persistency_report(session, period=persistency_year(as_of), as_of=as_of, by="grid")
+    except NotImplementedError:
+        return {}
+    out: dict[str, Decimal] = {}
+    for row in rows:
+        rate = getattr(row, "persistency_premium", None)
+        if rate is not None:
+            out[str(row.group)] = rate if isinstance(rate, Decimal) else Decimal(str(rate))
+    return out
+
+
+def load_map_data(
+    session: Session,
+    *,
+    branch_id: int | None = None,
+    team_ids: Collection[int] | None = None,
+    as_of: date,
+) -> MapData:
+    """Return the active grids of the branch (or of the grids owned by ``team_ids``) with their
+    owners and figures, and the in-scope customers that have coordinates."""
+    owner = aliased(Specialist)
+    scope = _grid_scope(owner, branch_id=branch_id, team_ids=team_ids)
+    active_owner = and_(
+        owner.status == SpecialistStatus.ACTIVE,
+        or_(owner.left_on.is_(None), owner.left_on > as_of),
+    )
+    grid_rows = session.execute(
+        scope.with_only_columns(
+            Grid.id,
+            Grid.code,
+            Grid.name,
+            Grid.district,
+            Grid.geometry,
+            owner.id,
+            owner.name,
+            owner.employee_no,
+            owner.capacity,
+            Team.name,
+            case((active_owner, True), else_=False),
+        )
+        .outerjoin(Team, Team.id == owner.team_id)
+        .order_by(Grid.code)
+    ).all()
+    grid_ids = scope.with_only_columns(Grid.id)
+
+    in_grid: dict[int, tuple[int, int]] = {
+        gid: (n, int(unserved or 0))
+        for gid, n, unserved in session.execute(
+            select(
+                Customer.grid_id,
+                func.count(),
+                func.sum(case((Customer.specialist_id.is_(None), 1), else_=0)),
+            )
+            .where(Customer.grid_id.in_(grid_ids))
+            .group_by(Customer.grid_id)
+        )
+    }
+    owner_ids = scope.with_only_columns(Grid.owner_id).where(Grid.owner_id.is_not(None))
+    served: dict[int | None, int] = {
+        sid: n
+        for sid, n in session.execute(
+            select(Customer.specialist_id, func.count())
+            .where(Customer.specialist_id.in_(owner_ids))
+            .group_by(Customer.specialist_id)
+        )
+    }
+    open_tasks: dict[int | None, int] = {
+        sid: n
+        for sid, n in session.execute(
+            select(Task.specialist_id, func.count())
+            .where(Task.status.in_(OPEN_TASK_STATUSES), Task.specialist_id.in_(owner_ids))
+            .group_by(Task.specialist_id)
+        )
+    }
+    persistency = grid_persistency_13(session, as_of=as_of)
+
+    grids = []
+    for gid, code, name, district, geometry, oid, oname, ono, cap, team, active in grid_rows:
+        customers, unserved = in_grid.get(gid, (0, 0))
+        grids.append(
+            GridRow(
+                code=code,
+                name=name,
+                district=district,
+                geometry=json.loads(geometry),
+                owner_name=oname,
+                owner_employee_no=ono,
+                team_name=team,
+                uncovered=not active,
+                customers=customers,
+                unserved=unserved,
+                owner_customers=served.get(oid, 0) if oid is not None else None,
+                owner_capacity=cap,
+                owner_open_tasks=open_tasks.get(oid, 0) if oid is not None else None,
+                persistency_13=persistency.get(code),
+            )
+        )
+
+    unmatched_q = select(func.count()).where(
+        Customer.pool_entered_on.is_not(None), Customer.grid_id.is_(None)
+    )
+    if branch_id is not None:
+        unmatched_q = unmatched_q.where(Customer.branch_id == branch_id)
+    if team_ids is not None:
+        # A team's scope holds the grids it owns; unmatched customers belong to nobody yet.
+        unmatched_q = unmatched_q.where(Customer.specialist_id.in_(_team_members(team_ids)))
+
+    return MapData(
+        grids=tuple(grids),
+        points=_points(session, grid_ids, branch_id=branch_id, team_ids=team_ids),
+        unmatched=session.scalar(unmatched_q) or 0,
+        as_of=as_of,
+        persistency_period=persistency_year(as_of).label,
+    )
+
+
+def _grid_scope(
+    owner: Any, *, branch_id: int | None, team_ids: Collection[int] | None
+) -> Select[Any]:
+    """Return a select over the in-scope active grids joined to their owner (outer)."""
+    q = (
+        select(Grid.id)
+        .select_from(Grid)
+        .outerjoin(owner, owner.id == Grid.owner_id)
+        .where(Grid.status == GridStatus.ACTIVE)
+    )
+    if branch_id is not None:
+        q = q.where(Grid.branch_id == branch_id)
+    if team_ids is not None:
+        q = q.where(owner.team_id.in_(list(team_ids)))
+    return q
+
+
+def _team_members(team_ids: Collection[int]) -> Select[Any]:
+    return select(Specialist.id).where(Specialist.team_id.in_(list(team_ids)))
+
+
+def _points(
+    session: Session,
+    grid_ids: Any,
+    *,
+    branch_id: int | None,
+    team_ids: Collection[int] | None,
+) -> tuple[tuple[float, float, str | None], ...]:
+    """Return (lon, lat, grid code) of the in-scope customers that have coordinates: those in
+    the in-scope grids, plus the pool customers no grid was found for."""
+    no_grid = and_(Customer.grid_id.is_(None), Customer.pool_entered_on.is_not(None))
+    if team_ids is not None:
+        no_grid = and_(no_grid, Customer.specialist_id.in_(_team_members(team_ids)))
+    q = (
+        select(Customer.lon, Customer.lat, Grid.code)
+        .outerjoin(Grid, Grid.id == Customer.grid_id)
+        .where(
+            Customer.lon.is_not(None),
+            Customer.lat.is_not(None),
+            or_(Customer.grid_id.in_(grid_ids), no_grid),
+        )
+        .order_by(Customer.id)
+    )
+    if branch_id is not None:
+        q = q.where(Customer.branch_id == branch_id)
+    rows: Sequence[Any] = session.execute(q).all()
+    return tuple((float(lon), float(lat), code) for lon, lat, code in rows)

@@ -1,0 +1,260 @@
+"""The measures a grid can be coloured by: each grid's colour, the legend and the tooltip
+lines, in Chinese or English. Shared by the web map and the matplotlib fallback."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from branca.colormap import LinearColormap
+
+from app.services.mapping.data import GridRow, MapData
+
+MEASURES: tuple[str, ...] = ("persistency", "open_tasks", "load", "coverage")
+
+NO_DATA = "#d0d0d0"
+OUTLINE = "#4a4a4a"
+PERSISTENCY_COLOURS = ("#d73027", "#fee08b", "#1a9850")  # low red, high green
+OPEN_TASK_COLOURS = ("#fff5eb", "#fd8d3c", "#a63603")
+# Load of the owner (customers / capacity): the upper bound (included) of each band, its colour.
+LOAD_BANDS: tuple[tuple[float, str], ...] = (
+    (0.8, "#1a9850"),
+    (1.0, "#fee08b"),
+    (1.2, "#fc8d59"),
+    (float("inf"), "#d73027"),
+)
+UNCOVERED = "#d73027"
+UNSERVED = "#fdae61"
+COVERED = "#c7e9c0"
+
+LABELS: dict[str, dict[str, str]] = {
+    "zh_CN": {
+        "persistency": "13个月继续率（保费口径）",
+        "open_tasks": "专员未完成任务数",
+        "load": "专员客户数 / 服务上限",
+        "coverage": "覆盖缺口",
+        "no_data": "无数据",
+        "no_owner": "无专员",
+        "uncovered": "无在岗专员",
+        "unserved": "有客户未分配专员",
+        "covered": "已覆盖",
+        "grid": "网格",
+        "district": "区域",
+        "owner": "专员",
+        "team": "团队",
+        "customers": "网格客户",
+        "owner_load": "专员客户 / 上限",
+        "open_tasks_short": "专员未完成任务",
+        "persistency_short": "13个月继续率",
+        "unserved_short": "未分配专员的客户",
+        "unmatched_note": "未匹配网格的客户：{n}",
+        "grids_layer": "网格",
+        "customers_layer": "客户",
+        "tiles_layer": "在线底图",
+        "under": "不超过 {a}",
+        "between": "{a} – {b}",
+        "over": "高于 {a}",
+        "period": "统计期 {p}",
+    },
+    "en": {
+        "persistency": "13-month persistency (premium)",
+        "open_tasks": "Open tasks of the owner",
+        "load": "Owner's customers / capacity",
+        "coverage": "Coverage gaps",
+        "no_data": "No data",
+        "no_owner": "No owner",
+        "uncovered": "No active specialist",
+        "unserved": "Customers without a specialist",
+        "covered": "Covered",
+        "grid": "Grid",
+        "district": "District",
+        "owner": "Specialist",
+        "team": "Team",
+        "customers": "Customers in grid",
+        "owner_load": "Owner's customers / capacity",
+        "open_tasks_short": "Owner's open tasks",
+        "persistency_short": "13-month persistency",
+        "unserved_short": "Customers without a specialist",
+        "unmatched_note": "Customers matched to no grid: {n}",
+        "grids_layer": "Grids",
+        "customers_layer": "Customers",
+        "tiles_layer": "Online base map",
+        "under": "up to {a}",
+        "between": "{a} – {b}",
+        "over": "over {a}",
+        "period": "period {p}",
+    },
+}
+
+
+def labels(lang: str) -> dict[str, str]:
+    """Return the label dictionary for a language code (Chinese for zh*, else English)."""
+    return LABELS["zh_CN" if lang.lower().startswith("zh") else "en"]
+
+
+@dataclass(frozen=True)
+class Legend:
+    """How to explain the colours: a gradient between two labelled ends, or swatches."""
+
+    title: str
+    kind: str  # "gradient" or "swatches"
+    colours: tuple[str, ...]  # gradient stops (low to high) or swatch colours
+    labels: tuple[str, ...]  # (low, high) for a gradient, one per swatch otherwise
+    vmin: float = 0.0
+    vmax: float = 1.0
+    percent: bool = False
+    no_data: str | None = None  # label of the grey swatch for grids without a value
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Colouring:
+    """The fill colour of each grid (by code) and the legend that explains them."""
+
+    fills: dict[str, str]
+    legend: Legend
+
+
+def colour_grids(data: MapData, *, measure: str, lang: str = "zh_CN") -> Colouring:
+    """Return each grid's fill colour for ``measure`` and the legend."""
+    if measure not in MEASURES:
+        raise ValueError(f"unknown map measure '{measure}': choose one of {', '.join(MEASURES)}")
+    t = labels(lang)
+    notes = [t["unmatched_note"].format(n=data.unmatched)] if data.unmatched else []
+    if measure == "persistency":
+        values = {
+            g.code: float(g.persistency_13) for g in data.grids if g.persistency_13 is not None
+        }
+        if data.persistency_period:
+            notes.insert(0, t["period"].format(p=data.persistency_period))
+        return _gradient(
+            values, data, PERSISTENCY_COLOURS, t["persistency"], t, notes, percent=True
+        )
+    if measure == "open_tasks":
+        values = {
+            g.code: float(g.owner_open_tasks) for g in data.grids if g.owner_open_tasks is not None
+        }
+        return _gradient(values, data, OPEN_TASK_COLOURS, t["open_tasks"], t, notes, floor=0.0)
+    if measure == "load":
+        fills = {}
+        for g in data.grids:
+            load = g.load
+            fills[g.code] = NO_DATA if load is None else _band(load)
+        band_labels = []
+        lower = None
+        for upper, _colour in LOAD_BANDS:
+            if lower is None:
+                band_labels.append(t["under"].format(a=_pct(upper)))
+            elif upper == float("inf"):
+                band_labels.append(t["over"].format(a=_pct(lower)))
+            else:
+                band_labels.append(t["between"].format(a=_pct(lower), b=_pct(upper)))
+            lower = upper
+        legend = Legend(
+            title=t["load"],
+            kind="swatches",
+            colours=tuple(c for _u, c in LOAD_BANDS) + (NO_DATA,),
+            labels=(*band_labels, t["no_owner"]),
+            notes=tuple(notes),
+        )
+        return Colouring(fills, legend)
+    fills = {}
+    for g in data.grids:
+        fills[g.code] = UNCOVERED if g.uncovered else UNSERVED if g.unserved else COVERED
+    legend = Legend(
+        title=t["coverage"],
+        kind="swatches",
+        colours=(UNCOVERED, UNSERVED, COVERED),
+        labels=(t["uncovered"], t["unserved"], t["covered"]),
+        notes=tuple(notes),
+    )
+    return Colouring(fills, legend)
+
+
+def _gradient(
+    values: dict[str, float],
+    data: MapData,
+    colours: tuple[str, ...],
+    title: str,
+    t: dict[str, str],
+    notes: list[str],
+    *,
+    percent: bool = False,
+    floor: float | None = None,
+) -> Colouring:
+    if values:
+        vmin, vmax = min(values.values()), max(values.values())
+    else:
+        vmin, vmax = 0.0, 1.0
+    if floor is not None:
+        vmin = min(vmin, floor)
+    if vmax <= vmin:
+        vmax = vmin + (0.01 if percent else 1.0)
+    scale = LinearColormap(list(colours), vmin=vmin, vmax=vmax)
+    fills = {g.code: scale(values[g.code]) if g.code in values else NO_DATA for g in data.grids}
+    fmt = _pct1 if percent else _count
+    legend = Legend(
+        title=title,
+        kind="gradient",
+        colours=colours,
+        labels=(fmt(vmin), fmt(vmax)),
+        vmin=vmin,
+        vmax=vmax,
+        percent=percent,
+        no_data=t["no_data"] if len(values) < len(data.grids) else None,
+        notes=tuple(notes),
+    )
+    return Colouring({k: _hex(v) for k, v in fills.items()}, legend)
+
+
+def _band(load: float) -> str:
+    for upper, colour in LOAD_BANDS:
+        if load <= upper:
+            return colour
+    return LOAD_BANDS[-1][1]
+
+
+def _hex(colour: str) -> str:
+    # branca returns #rrggbbaa; Leaflet and matplotlib both read #rrggbb.
+    return colour[:7]
+
+
+def _pct(x: float | Decimal) -> str:
+    return f"{float(x) * 100:.0f}%"
+
+
+def _pct1(x: float | Decimal) -> str:
+    return f"{float(x) * 100:.1f}%"
+
+
+def _count(x: float) -> str:
+    return f"{x:.0f}"
+
+
+def tooltip_lines(g: GridRow, *, lang: str = "zh_CN") -> list[tuple[str, str]]:
+    """Return (label, value) lines describing a grid: code and name, district, owner, figures."""
+    t = labels(lang)
+    owner = "—"
+    if g.owner_name:
+        owner = f"{g.owner_name} ({g.owner_employee_no})" if g.owner_employee_no else g.owner_name
+    if g.uncovered:
+        owner = f"{owner} · {t['uncovered']}" if g.owner_name else t["uncovered"]
+    lines = [
+        (t["grid"], f"{g.code} {g.name}"),
+        (t["district"], g.district or "—"),
+        (t["owner"], owner),
+    ]
+    if g.team_name:
+        lines.append((t["team"], g.team_name))
+    lines.append((t["customers"], str(g.customers)))
+    if g.unserved:
+        lines.append((t["unserved_short"], str(g.unserved)))
+    if g.owner_customers is not None:
+        cap = str(g.owner_capacity) if g.owner_capacity else "—"
+        share = f" ({_pct(g.load)})" if g.load is not None else ""
+        lines.append((t["owner_load"], f"{g.owner_customers} / {cap}{share}"))
+    if g.owner_open_tasks is not None:
+        lines.append((t["open_tasks_short"], str(g.owner_open_tasks)))
+    persistency = _pct1(g.persistency_13) if g.persistency_13 is not None else "—"
+    lines.append((t["persistency_short"], persistency))
+    return lines
