@@ -568,10 +568,15 @@ def _fingerprint(session: Session) -> tuple[dict[str, int], str]:
             Policy.status,
         ).order_by(Policy.policy_no),
         select(
-            func.sum(PremiumDue.amount_due_fen),
-            func.sum(PremiumDue.amount_received_fen),
-            func.max(PremiumDue.received_on),
-        ),
+            Policy.policy_no,
+            PremiumDue.due_date,
+            PremiumDue.policy_year,
+            PremiumDue.amount_due_fen,
+            PremiumDue.amount_received_fen,
+            PremiumDue.received_on,
+        )
+        .join(Policy, Policy.id == PremiumDue.policy_id)
+        .order_by(Policy.policy_no, PremiumDue.due_date),
         select(
             Task.task_no, Task.kind, Task.status, Task.created_at, Task.completed_at, Task.outcome
         ).order_by(Task.task_no),

@@ -7,7 +7,7 @@ import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -242,7 +242,7 @@ class BookWriter:
         self._specialist_sms(story, new, at)
         return True
 
-    def _specialist_sms(self, story: Story, spec: int, at) -> None:
+    def _specialist_sms(self, story: Story, spec: int, at: datetime) -> None:
         s = self.specs[spec]
         self.writer.sms(
             story,

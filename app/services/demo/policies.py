@@ -37,10 +37,10 @@ PRODUCTS: tuple[Product, ...] = (
 )
 _PRODUCT_CUM = list(itertools.accumulate(p.weight for p in PRODUCTS))
 _MODES = (
-    (PaymentMode.ANNUAL, 72),
+    (PaymentMode.ANNUAL, 76),
     (PaymentMode.SEMIANNUAL, 6),
     (PaymentMode.QUARTERLY, 6),
-    (PaymentMode.MONTHLY, 9),
+    (PaymentMode.MONTHLY, 5),
     (PaymentMode.SINGLE, 7),
 )
 _MODE_VALUES = [m for m, _ in _MODES]
