@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from html.parser import HTMLParser
@@ -214,6 +215,13 @@ def test_persistency_runs_from_red_to_green_and_grey_without_data():
     assert c.fills["WH001"] == NO_DATA
     assert c.legend.labels == ("70.0%", "85.0%")
     assert c.legend.no_data == "No data"
+
+
+def test_persistency_without_any_figure_says_no_data():
+    data = MapData(grids=tuple(replace(g, persistency_13=None) for g in three_grids().grids))
+    c = colour_grids(data, measure="persistency", lang="en")
+    assert set(c.fills.values()) == {NO_DATA}
+    assert (c.legend.kind, c.legend.labels) == ("swatches", ("No data",))
 
 
 def test_load_bands_and_coverage_categories():

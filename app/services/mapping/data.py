@@ -62,10 +62,10 @@ class MapData:
     unmatched: int = 0
     as_of: date | None = None
     persistency_period: str = ""
-    _by_code: dict[str, GridRow] = field(default_factory=dict, repr=False, compare=False)
+    _by_code: dict[str, GridRow] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        self._by_code.update((g.code, g) for g in self.grids)
+        object.__setattr__(self, "_by_code", {g.code: g for g in self.grids})
 
     def grid(self, code: str) -> GridRow | None:
         """Return the grid with this code, or None."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html
 import json
-from typing import Any
+from typing import Any, Literal
 
 import folium
 from branca.element import Figure
@@ -26,6 +26,8 @@ from app.services.mapping.measures import (
     tooltip_lines,
 )
 
+AssetMode = Literal["relative", "inline"]
+
 # Above this many customers, points are grouped into clusters: one canvas circle per customer
 # stays fluid to ~30k (0.7 s painted), past that the page slows down.
 CLUSTER_ABOVE = 30_000
@@ -43,7 +45,7 @@ def build_map_html(
     *,
     measure: str,
     lang: str = "zh_CN",
-    asset_mode: str = "relative",
+    asset_mode: AssetMode = "relative",
     tiles: bool = False,
     selected_grid: str | None = None,
 ) -> str:
@@ -82,7 +84,8 @@ def build_map_html(
             attr=OSM_ATTRIBUTION,
             name=t["tiles_layer"],
             max_zoom=MAX_ZOOM,
-            overlay=False,
+            # A tick box, so it can be switched off; tiles stay under the grids either way.
+            overlay=True,
             control=True,
         ).add_to(m)
 

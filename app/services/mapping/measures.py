@@ -182,10 +182,17 @@ def _gradient(
     percent: bool = False,
     floor: float | None = None,
 ) -> Colouring:
-    if values:
-        vmin, vmax = min(values.values()), max(values.values())
-    else:
-        vmin, vmax = 0.0, 1.0
+    if not values:
+        # Nothing to scale (e.g. no policy has reached its year-2 due date yet): say so.
+        legend = Legend(
+            title=title,
+            kind="swatches",
+            colours=(NO_DATA,),
+            labels=(t["no_data"],),
+            notes=tuple(notes),
+        )
+        return Colouring({g.code: NO_DATA for g in data.grids}, legend)
+    vmin, vmax = min(values.values()), max(values.values())
     if floor is not None:
         vmin = min(vmin, floor)
     if vmax <= vmin:
