@@ -86,13 +86,14 @@ def roster(
         select(Grid.owner_id, Grid.code).where(Grid.owner_id.in_(ids)).order_by(Grid.code)
     ):
         grids[owner].append(code)
-    customers = dict(
-        session.execute(
+    customers = {
+        sid: n
+        for sid, n in session.execute(
             select(Customer.specialist_id, func.count())
             .where(Customer.specialist_id.in_(ids))
             .group_by(Customer.specialist_id)
-        ).tuples()
-    )
+        )
+    }
     is_open = Task.status.in_(OPEN_TASK_STATUSES)
     task_counts = {
         r[0]: (r[1], r[2])
@@ -151,7 +152,7 @@ def _done_per_week(session: Session, ids: list[int], as_of: date, weeks: int = 4
             Task.specialist_id.in_(ids),
         )
         .group_by(Task.specialist_id)
-    ).tuples()
+    )
     return {sid: n / weeks for sid, n in counts}
 
 

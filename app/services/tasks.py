@@ -283,4 +283,4 @@ def open_task_counts(
     )
     if specialist_ids is not None:
         stmt = stmt.where(Task.specialist_id.in_(list(specialist_ids)))
-    return dict(session.execute(stmt).tuples().all())
+    return {sid: n for sid, n in session.execute(stmt)}

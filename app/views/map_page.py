@@ -187,7 +187,8 @@ class MapPage(QWidget):
 
         self.figure.clear()
         ax = self.figure.add_subplot()
-        self._artists = draw_grid_map(ax, self._data, measure=self.current_measure())
+        lang = "zh_CN" if _chinese_ui() else "en"
+        self._artists = draw_grid_map(ax, self._data, measure=self.current_measure(), lang=lang)
         for artist in self._artists:
             artist.set_picker(True)
         self.canvas.draw_idle()
