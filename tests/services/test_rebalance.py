@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
@@ -531,16 +531,32 @@ def test_undo_is_refused_when_a_row_changed_hands_after_the_rebalance(Session, c
 def test_apply_refreshes_the_persistency_base(Session, city, persistency_ready):  # noqa: N803
     if not persistency_ready:
         pytest.skip("refresh_persistency_base is not implemented yet")
+    soon = date.today() + timedelta(days=60)
+    with Session() as s, s.begin():
+        c07 = s.scalars(select(Customer).where(Customer.customer_no == "C07")).one()
+        later = Policy(
+            policy_no="P5",
+            customer_id=c07.id,
+            issue_date=soon - timedelta(days=365),
+            payment_mode=PaymentMode.ANNUAL,
+            modal_premium_fen=500_000,
+            status=PolicyStatus.IN_FORCE,
+        )
+        s.add(later)
+        s.flush()
+        s.add(PremiumDue(policy_id=later.id, policy_year=2, due_date=soon, amount_due_fen=500_000))
     with Session() as s, s.begin():
         apply_plan(s, plan_one_move(Session, city), actor="senior", user_may_cross_teams=False)
     with Session() as s:
-        rows = s.execute(
-            select(PersistencyBase.specialist_id)
-            .join(Customer, Customer.id == PersistencyBase.customer_id)
-            .where(Customer.customer_no == "C07")
-        ).all()
-        # The year-2 due of P1 (2024-07-30) falls after the move: 李强 serves it.
-        assert rows and all(r[0] == city["E2"] for r in rows)
+        rows = dict(
+            s.execute(
+                select(Policy.policy_no, PersistencyBase.specialist_id)
+                .join(PersistencyBase, PersistencyBase.policy_id == Policy.id)
+                .where(Policy.policy_no.in_(["P1", "P5"]), PersistencyBase.policy_year == 2)
+            ).all()
+        )
+    # P1 fell due (2024-07-30) before the move: 王芳's; P5 falls due after it: 李强's.
+    assert rows == {"P1": city["E1"], "P5": city["E2"]}
 
 
 # --- two supervisors on one PostgreSQL server ----------------------------------------------

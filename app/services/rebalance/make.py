@@ -23,6 +23,7 @@ from app.services.rebalance.optimise import (
 from app.services.rebalance.plan import Plan, PlanError, PlanMove, PlanSpecialist, sequence
 from app.services.rebalance.workload import (
     Weights,
+    followers,
     following_customers,
     grid_loads,
     workloads,
@@ -100,20 +101,19 @@ def make_plan(
     grid_by_id = {g.grid_id: g for g in grids}
     person = {p.specialist_id: p for p in people_in}
     moved_grids = [m.grid_id for m in proposal.moves if m.kind == GRID]
-    followers = following_customers(session, moved_grids, as_of=as_of, weights=weights)
     grid_customers: dict[int, list[int]] = {g: [] for g in moved_grids}
     customer_versions: dict[int, int] = {}
-    for c in followers:
-        grid_customers[c.grid_id].append(c.customer_id)
-        customer_versions[c.customer_id] = c.version
-    split_ids = [m.customer_id for m in proposal.moves if m.kind == CUSTOMER]
+    for f in followers(session, moved_grids):
+        grid_customers[f.grid_id].append(f.customer_id)
+        customer_versions[f.customer_id] = f.version
+    split_ids = {m.customer_id for m in proposal.moves if m.kind == CUSTOMER}
     numbers: dict[int, str] = {}
     if split_ids:
         split_grids = {m.grid_id for m in proposal.moves if m.kind == CUSTOMER}
-        for c in following_customers(session, split_grids, as_of=as_of, weights=weights):
-            if c.customer_id in set(split_ids):
-                customer_versions[c.customer_id] = c.version
-                numbers[c.customer_id] = c.customer_no
+        for f in followers(session, split_grids):
+            if f.customer_id in split_ids:
+                customer_versions[f.customer_id] = f.version
+                numbers[f.customer_id] = f.customer_no
     moves = tuple(
         PlanMove(
             kind=m.kind,

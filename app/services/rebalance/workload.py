@@ -310,6 +310,29 @@ def grid_loads(
     return result
 
 
+@dataclass(frozen=True)
+class Follower:
+    customer_id: int
+    customer_no: str
+    grid_id: int
+    version: int
+
+
+def followers(session: Session, grid_ids: Iterable[int]) -> list[Follower]:
+    """Return who would follow the given grids to a new owner (ids and versions only), by grid
+    then customer number."""
+    result = []
+    for chunk in _chunks(sorted(set(grid_ids))):
+        rows = session.execute(
+            select(Customer.id, Customer.customer_no, Customer.grid_id, Customer.version)
+            .join(Grid, Grid.id == Customer.grid_id)
+            .where(Grid.id.in_(chunk), _following())
+        )
+        result += [Follower(r[0], r[1], r[2], r[3]) for r in rows if r[2] is not None]
+    result.sort(key=lambda f: (f.grid_id, f.customer_no))
+    return result
+
+
 def following_customers(
     session: Session,
     grid_ids: Iterable[int],
