@@ -101,9 +101,11 @@ class PersistencyBase(Base):
             "ix_persistency_base_year_date",
             "policy_year",
             "due_date",
+            "branch_id",
             "specialist_id",
             "amount_due_fen",
             "received_fen",
+            "days_late",
             "received_on",
             "terminated_on",
         ),
@@ -113,11 +115,14 @@ class PersistencyBase(Base):
         ForeignKey("policy.id", ondelete="CASCADE"), primary_key=True
     )
     policy_year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id"))
     due_date: Mapped[date] = mapped_column(Date)
     amount_due_fen: Mapped[int] = mapped_column(BigInteger)
     # Received amount capped at the amount due.
     received_fen: Mapped[int] = mapped_column(BigInteger)
     received_on: Mapped[date | None] = mapped_column(Date)
+    # received_on minus due_date in days (negative when paid ahead); null when nothing came in.
+    days_late: Mapped[int | None] = mapped_column(Integer)
     # Date of a termination by death or claim, else null.
     terminated_on: Mapped[date | None] = mapped_column(Date)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 02:00:35.174003
+Create Date: 2026-11-25 02:20:05.626982
 
 """
 from typing import Sequence, Union
@@ -241,16 +241,19 @@ def upgrade() -> None:
     op.create_table('persistency_base',
     sa.Column('policy_id', sa.Integer(), nullable=False),
     sa.Column('policy_year', sa.SmallInteger(), nullable=False),
+    sa.Column('branch_id', sa.Integer(), nullable=False),
     sa.Column('due_date', sa.Date(), nullable=False),
     sa.Column('amount_due_fen', sa.BigInteger(), nullable=False),
     sa.Column('received_fen', sa.BigInteger(), nullable=False),
     sa.Column('received_on', sa.Date(), nullable=True),
+    sa.Column('days_late', sa.Integer(), nullable=True),
     sa.Column('terminated_on', sa.Date(), nullable=True),
     sa.Column('customer_id', sa.Integer(), nullable=False),
     sa.Column('grid_id', sa.Integer(), nullable=True),
     sa.Column('specialist_id', sa.Integer(), nullable=True),
     sa.Column('payment_mode', sa.Enum('annual', 'semiannual', 'quarterly', 'monthly', 'single', name='paymentmode', native_enum=False, length=24), nullable=False),
     sa.Column('product', sa.String(length=100), nullable=True),
+    sa.ForeignKeyConstraint(['branch_id'], ['branch.id'], name=op.f('fk_persistency_base_branch_id_branch')),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], name=op.f('fk_persistency_base_customer_id_customer')),
     sa.ForeignKeyConstraint(['grid_id'], ['grid.id'], name=op.f('fk_persistency_base_grid_id_grid')),
     sa.ForeignKeyConstraint(['policy_id'], ['policy.id'], name=op.f('fk_persistency_base_policy_id_policy'), ondelete='CASCADE'),
@@ -259,7 +262,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('persistency_base', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_persistency_base_customer_id'), ['customer_id'], unique=False)
-        batch_op.create_index('ix_persistency_base_year_date', ['policy_year', 'due_date', 'specialist_id', 'amount_due_fen', 'received_fen', 'received_on', 'terminated_on'], unique=False)
+        batch_op.create_index('ix_persistency_base_year_date', ['policy_year', 'due_date', 'branch_id', 'specialist_id', 'amount_due_fen', 'received_fen', 'days_late', 'received_on', 'terminated_on'], unique=False)
 
     op.create_table('premium_due',
     sa.Column('id', sa.Integer(), nullable=False),

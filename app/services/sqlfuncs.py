@@ -1,0 +1,50 @@
+"""Date arithmetic that SQLite and PostgreSQL spell differently, as portable SQL expressions."""
+
+from __future__ import annotations
+
+from sqlalchemy import Integer, String
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+
+class days_between(FunctionElement):  # noqa: N801 - reads as SQL
+    """``days_between(later, earlier)``: whole days from ``earlier`` to ``later`` (two dates)."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "days_between"
+
+
+@compiles(days_between, "sqlite")
+def _days_sqlite(element, compiler, **kw):
+    later, earlier = list(element.clauses)
+    return (
+        f"CAST(julianday({compiler.process(later, **kw)}) - "
+        f"julianday({compiler.process(earlier, **kw)}) AS INTEGER)"
+    )
+
+
+@compiles(days_between, "postgresql")
+def _days_pg(element, compiler, **kw):
+    later, earlier = list(element.clauses)
+    return f"({compiler.process(later, **kw)} - {compiler.process(earlier, **kw)})"
+
+
+class month_of(FunctionElement):  # noqa: N801
+    """``month_of(date)``: the month as 'YYYY-MM' text."""
+
+    type = String()
+    inherit_cache = True
+    name = "month_of"
+
+
+@compiles(month_of, "sqlite")
+def _month_sqlite(element, compiler, **kw):
+    (day,) = list(element.clauses)
+    return f"strftime('%Y-%m', {compiler.process(day, **kw)})"
+
+
+@compiles(month_of, "postgresql")
+def _month_pg(element, compiler, **kw):
+    (day,) = list(element.clauses)
+    return f"to_char({compiler.process(day, **kw)}, 'YYYY-MM')"
