@@ -1,0 +1,61 @@
+"""The fields reports group by, as SQL expressions with a readable label for each group."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Grid, Specialist, Team
+
+PERSISTENCY_FIELDS = ("grid", "specialist", "team", "payment_mode", "product", "cohort")
+FUNNEL_FIELDS = ("grid", "specialist", "team", "cohort")
+
+
+class GroupingError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Readable names of grids, specialists and teams, looked up once per report."""
+
+    grids: dict[int, str]
+    specialists: dict[int, str]
+    teams: dict[int, str]
+
+    @classmethod
+    def load(cls, session: Session) -> Labels:
+        return cls(
+            grids={
+                i: f"{c} {n}" for i, c, n in session.execute(select(Grid.id, Grid.code, Grid.name))
+            },
+            specialists={
+                i: f"{n} ({e})"
+                for i, e, n in session.execute(
+                    select(Specialist.id, Specialist.employee_no, Specialist.name)
+                )
+            },
+            teams={i: n for i, n in session.execute(select(Team.id, Team.name))},
+        )
+
+    def name(self, field: str, key) -> str:
+        if key is None:
+            return {
+                "grid": "(no grid)",
+                "specialist": "(agent / unassigned)",
+                "team": "(no team)",
+            }.get(field, "(none)")
+        if field == "grid":
+            return self.grids.get(key, str(key))
+        if field == "specialist":
+            return self.specialists.get(key, str(key))
+        if field == "team":
+            return self.teams.get(key, str(key))
+        return str(key)
+
+
+def check_field(by: str | None, allowed: tuple[str, ...]) -> None:
+    if by is not None and by not in allowed:
+        raise GroupingError(f"cannot group by '{by}': choose one of {', '.join(allowed)}")

@@ -1,0 +1,279 @@
+"""13- and 25-month persistency exactly as DOMAIN.md defines it, premium and count basis.
+
+For a review period, the rows are the persistency base rows (first due of policy year 2 or 3
+of regular-premium policies) whose due date falls in the period. A row whose policy was
+terminated by death or claim before the due date is left out of both sides. A row whose due
+date plus the grace period lies after the as-of date is *pending*: counted apart, not in the
+rate. A receipt counts when it came within the grace period and on or before the as-of date,
+capped at the amount due (the base table caps it). A row persists (count basis) when it was
+paid in full within the grace period. Each row is attributed to the specialist who served the
+customer on the due date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from app.models import Branch, PersistencyBase, Specialist
+from app.services.metrics.grouping import PERSISTENCY_FIELDS, Labels, check_field
+from app.services.periods import Period
+from app.services.sqlfuncs import month_of
+
+FOUR = Decimal("0.0001")
+MONTH_TO_YEAR = {13: 2, 25: 3}
+
+
+@dataclass(frozen=True)
+class PersistencyRow:
+    group_key: object
+    group: str
+    policies: int
+    persisting_policies: int
+    pending_policies: int
+    premium_due_fen: int
+    premium_received_fen: int
+    persistency_premium: Decimal | None
+    persistency_count: Decimal | None
+
+
+@dataclass(frozen=True)
+class PersistencyYoY:
+    """A group's persistency beside the same period one year earlier."""
+
+    current: PersistencyRow
+    year_earlier: PersistencyRow | None
+
+    @property
+    def change_points(self) -> Decimal | None:
+        """Premium-basis change in percentage points (None when either side has no rate)."""
+        now = self.current.persistency_premium
+        before = self.year_earlier.persistency_premium if self.year_earlier else None
+        if now is None or before is None:
+            return None
+        return ((now - before) * 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def rate(numerator: int, denominator: int) -> Decimal | None:
+    """Return numerator / denominator rounded to 4 decimals, or None for an empty denominator."""
+    if not denominator:
+        return None
+    return (Decimal(numerator) / Decimal(denominator)).quantize(FOUR, ROUND_HALF_UP)
+
+
+def _grace(session: Session, branch_id: int | None, grace_days: int | None) -> int:
+    if grace_days is not None:
+        return grace_days
+    stmt = select(Branch.grace_days)
+    if branch_id is not None:
+        stmt = stmt.where(Branch.id == branch_id)
+    return session.scalar(stmt.limit(1)) or 60
+
+
+def _group_expr(by: str):
+    b = PersistencyBase
+    if by == "grid":
+        return b.grid_id
+    if by == "specialist":
+        return b.specialist_id
+    if by == "team":
+        return Specialist.team_id
+    if by == "payment_mode":
+        return b.payment_mode
+    if by == "product":
+        return b.product
+    return month_of(b.due_date)  # cohort: the due month
+
+
+def _aggregate(
+    session: Session,
+    *,
+    start: date,
+    end: date,
+    as_of: date,
+    year: int,
+    grace: int,
+    by: Sequence[str],
+    branch_id: int | None,
+    team_ids: Collection[int] | None,
+    specialist_ids: Collection[int] | None,
+) -> list[tuple]:
+    """Return rows (group keys..., policies, persisting, pending, due, received) in one query."""
+    b = PersistencyBase
+    mature_cutoff = as_of - timedelta(days=grace)
+    kept = or_(b.terminated_on.is_(None), b.terminated_on >= b.due_date)
+    mature = b.due_date <= mature_cutoff
+    in_grace = and_(b.days_late.is_not(None), b.days_late <= grace, b.received_on <= as_of)
+    one = literal(1)
+    cols = [
+        func.sum(case((mature, one), else_=0)),
+        func.sum(case((and_(mature, in_grace, b.received_fen >= b.amount_due_fen), one), else_=0)),
+        func.sum(case((mature, 0), else_=one)),
+        func.sum(case((mature, b.amount_due_fen), else_=0)),
+        func.sum(case((and_(mature, in_grace), b.received_fen), else_=0)),
+    ]
+    keys = [_group_expr(f).label(f"k{i}") for i, f in enumerate(by)]
+    stmt = select(*keys, *cols).where(
+        b.policy_year == year, b.due_date >= start, b.due_date <= end, kept
+    )
+    if "team" in by or team_ids is not None:
+        stmt = stmt.outerjoin(Specialist, Specialist.id == b.specialist_id)
+    if branch_id is not None:
+        stmt = stmt.where(b.branch_id == branch_id)
+    if team_ids is not None:
+        stmt = stmt.where(Specialist.team_id.in_(list(team_ids)))
+    if specialist_ids is not None:
+        stmt = stmt.where(b.specialist_id.in_(list(specialist_ids)))
+    if keys:
+        stmt = stmt.group_by(*keys)
+    return [tuple(r) for r in session.execute(stmt)]
+
+
+def _row(key, label: str, counts: Sequence) -> PersistencyRow:
+    policies, persisting, pending, due, received = (int(v or 0) for v in counts)
+    return PersistencyRow(
+        group_key=key,
+        group=label,
+        policies=policies,
+        persisting_policies=persisting,
+        pending_policies=pending,
+        premium_due_fen=due,
+        premium_received_fen=received,
+        persistency_premium=rate(received, due),
+        persistency_count=rate(persisting, policies),
+    )
+
+
+def persistency_report(
+    session: Session,
+    *,
+    period: Period,
+    as_of: date,
+    month: int = 13,
+    by: str | None = None,
+    grace_days: int | None = None,
+    branch_id: int | None = None,
+    team_ids: Collection[int] | None = None,
+    specialist_ids: Collection[int] | None = None,
+) -> list[PersistencyRow]:
+    """Return persistency for the period: one row per group (one row 'all' without ``by``)."""
+    if month not in MONTH_TO_YEAR:
+        raise ValueError("persistency is 13-month or 25-month")
+    check_field(by, PERSISTENCY_FIELDS)
+    grace = _grace(session, branch_id, grace_days)
+    rows = _aggregate(
+        session,
+        start=period.start,
+        end=period.end,
+        as_of=as_of,
+        year=MONTH_TO_YEAR[month],
+        grace=grace,
+        by=[by] if by else [],
+        branch_id=branch_id,
+        team_ids=team_ids,
+        specialist_ids=specialist_ids,
+    )
+    if by is None:
+        return [_row("all", "all", rows[0] if rows else (0,) * 5)]
+    labels = Labels.load(session) if by in ("grid", "specialist", "team") else None
+    out = [_row(r[0], labels.name(by, r[0]) if labels else _plain(r[0]), r[1:]) for r in rows]
+    return sorted(out, key=lambda r: (r.group_key is None, r.group))
+
+
+def _plain(key) -> str:
+    if key is None:
+        return "(none)"
+    return str(getattr(key, "value", key))
+
+
+def persistency_with_yoy(
+    session: Session,
+    *,
+    period: Period,
+    as_of: date,
+    month: int = 13,
+    by: str | None = None,
+    **scope,
+) -> list[PersistencyYoY]:
+    """Return each group's persistency with the same period one year earlier beside it.
+
+    The earlier period is evaluated at the same as-of date: a year older, it is complete, so
+    the comparison is between this period as known today and last year's final figure.
+    """
+    now = persistency_report(session, period=period, as_of=as_of, month=month, by=by, **scope)
+    before = persistency_report(
+        session, period=period.year_earlier(), as_of=as_of, month=month, by=by, **scope
+    )
+    earlier = {r.group_key: r for r in before}
+    return [PersistencyYoY(r, earlier.get(r.group_key)) for r in now]
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    group_key: object
+    group: str
+    month: str
+    rate: Decimal | None
+    year_earlier: Decimal | None
+    policies: int
+
+
+def persistency_trend(
+    session: Session,
+    *,
+    months: Sequence[Period],
+    as_of: date,
+    month: int = 13,
+    by: str | None = None,
+    grace_days: int | None = None,
+    branch_id: int | None = None,
+    team_ids: Collection[int] | None = None,
+) -> list[TrendPoint]:
+    """Return premium-basis persistency per due month (and group), each with the rate of the
+    same month a year earlier, from one query."""
+    if not months:
+        return []
+    check_field(by, PERSISTENCY_FIELDS)
+    grace = _grace(session, branch_id, grace_days)
+    start = months[0].year_earlier().start
+    group = [by, "cohort"] if by and by != "cohort" else ["cohort"]
+    rows = _aggregate(
+        session,
+        start=start,
+        end=months[-1].end,
+        as_of=as_of,
+        year=MONTH_TO_YEAR[month],
+        grace=grace,
+        by=group,
+        branch_id=branch_id,
+        team_ids=team_ids,
+        specialist_ids=None,
+    )
+    cells: dict[tuple, tuple] = {}
+    for r in rows:
+        key = r[0] if len(group) == 2 else "all"
+        cells[(key, r[len(group) - 1])] = r[len(group) :]
+    labels = Labels.load(session) if by in ("grid", "specialist", "team") else None
+    keys = sorted({k for k, _ in cells}, key=lambda k: (k is None, str(k)))
+    out = []
+    for key in keys:
+        name = "all" if key == "all" else (labels.name(by, key) if labels else _plain(key))
+        for m in months:
+            now = cells.get((key, m.label))
+            before = cells.get((key, m.year_earlier().label))
+            out.append(
+                TrendPoint(
+                    group_key=key,
+                    group=name,
+                    month=m.label,
+                    rate=rate(int(now[4] or 0), int(now[3] or 0)) if now else None,
+                    year_earlier=rate(int(before[4] or 0), int(before[3] or 0)) if before else None,
+                    policies=int(now[0] or 0) if now else 0,
+                )
+            )
+    return out
