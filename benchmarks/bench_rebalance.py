@@ -8,7 +8,8 @@ polygons do (the app's own neighbour code). Customers per grid are denser toward
 a grid's load is its customers times 1.1-1.9 (tasks and premium). Territories are contiguous
 (recursive bisection of the grids by load, each cut skewed by a random factor) but unequal: the
 largest load is 1.3-1.6 times the bound. 5 % of the grids are locked; every specialist may serve
-1.5 times the mean number of customers.
+1.5 times the mean number of customers (``--capacity``; at 1.0 about half the specialists are
+full and relief needs chains through them).
 
 For each move limit the table gives, as largest load / LP-relaxation lower bound (computed here,
 independently of the optimiser's own, with scipy's HiGHS) and seconds:
@@ -47,7 +48,7 @@ LON0, LAT0, SIZE = 104.06, 30.66, 0.40
 
 
 def make_city(
-    n_grids: int, n_specialists: int, seed: int, spread: float = 0.08
+    n_grids: int, n_specialists: int, seed: int, spread: float = 0.08, capacity: float = 1.5
 ) -> tuple[list[GridItem], list[SpecialistItem]]:
     """Return the synthetic city's grids and specialists."""
     rng = np.random.default_rng(seed)
@@ -96,9 +97,9 @@ def make_city(
     ]
     loads = np.bincount(owner, weights=load, minlength=n_specialists)
     served = np.bincount(owner, weights=customers, minlength=n_specialists)
-    capacity = int(served.mean() * 1.5)
+    cap = int(served.mean() * capacity)
     specialists = [
-        SpecialistItem(id=s, load=float(loads[s]), customers=int(served[s]), capacity=capacity)
+        SpecialistItem(id=s, load=float(loads[s]), customers=int(served[s]), capacity=cap)
         for s in range(n_specialists)
     ]
     return grids, specialists
@@ -197,6 +198,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limits", default="50,200,none")
     ap.add_argument("--time-limit", type=float, default=3.0)
     ap.add_argument("--milp", type=float, default=0.0, help="seconds for a MILP reference run")
+    ap.add_argument(
+        "--capacity",
+        type=float,
+        default=1.5,
+        help="capacity as a multiple of the mean customers per specialist (1.0: tight)",
+    )
     args = ap.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
     limits = [None if x == "none" else int(x) for x in args.limits.split(",")]
@@ -211,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     print(header)
     ratios: dict[object, list[float]] = {}
     for seed in seeds:
-        grids, specialists = make_city(args.grids, args.specialists, seed)
+        grids, specialists = make_city(args.grids, args.specialists, seed, capacity=args.capacity)
         for limit in limits:
             bound = lp_bound(grids, specialists, limit)
             before = max(s.load for s in specialists) / bound

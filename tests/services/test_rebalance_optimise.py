@@ -147,3 +147,22 @@ def test_customer_moves_can_be_turned_off():
     ]
     specs = [SpecialistItem(1, 10.0, 10, 100), SpecialistItem(2, 1.0, 1, 100)]
     assert propose(grids, specs, allow_customer_moves=False).moves == ()
+
+
+def test_a_full_neighbour_passes_a_grid_on_to_make_room():
+    # a1 - a2 - b1 - c1 in a row. 李 (2) is at capacity (5 customers, all in b1), so a2 can go
+    # to them only if b1 goes on to 3, who has room.
+    grids = [
+        GridItem(0, 1, 5.0, 5, (104.0, 30.6), (1,)),
+        GridItem(1, 1, 5.0, 5, (104.01, 30.6), (0, 2)),
+        GridItem(2, 2, 1.0, 5, (104.02, 30.6), (1, 3)),
+        GridItem(3, 3, 1.0, 1, (104.03, 30.6), (2,)),
+    ]
+    specs = [
+        SpecialistItem(1, 10.0, 10, 100),
+        SpecialistItem(2, 1.0, 5, 5),
+        SpecialistItem(3, 1.0, 1, 100),
+    ]
+    p = propose(grids, specs, allow_customer_moves=False)
+    assert _moves(p) == {(1, 1, 2), (2, 2, 3)}
+    assert p.after == pytest.approx({1: 5.0, 2: 5.0, 3: 2.0})

@@ -48,16 +48,25 @@ class _State:
                 self.moved += 1
                 self.exported[p.owner[g]].add(g)
         self.budget = INF_MOVES if max_moves is None else max_moves
+        # Customers above capacity, summed over specialists (0 in any plan we keep).
+        self.over_cap = sum(_ex(c, k) for c, k in zip(self.cust, p.cap, strict=True))
 
     def move(self, g: int, t: int) -> None:
         p = self.p
         s = self.assign[g]
         if s == t:
             return
+        cap, cust, cg = p.cap, self.cust, p.gcust[g]
+        self.over_cap += (
+            _ex(cust[s] - cg, cap[s])
+            - _ex(cust[s], cap[s])
+            + _ex(cust[t] + cg, cap[t])
+            - _ex(cust[t], cap[t])
+        )
         self.load[s] -= p.gload[g]
         self.load[t] += p.gload[g]
-        self.cust[s] -= p.gcust[g]
-        self.cust[t] += p.gcust[g]
+        cust[s] -= cg
+        cust[t] += cg
         self.owned[s].discard(g)
         self.owned[t].add(g)
         o = p.owner[g]
@@ -70,6 +79,10 @@ class _State:
 
     def max_load(self) -> float:
         return max(self.load, default=0.0)
+
+
+def _ex(customers: int, capacity: int) -> int:
+    return customers - capacity if customers > capacity else 0
 
 
 def _pen(x: float, target: float) -> float:
@@ -87,6 +100,9 @@ class _Tabu:
         # Price of one move over the limit, in squared load units; adapted as the search runs.
         self.lam0 = (0.01 * scale) ** 2 or 1.0
         self.lam = self.lam0
+        # Price of one customer over a capacity, likewise adapted.
+        self.kappa0 = self.lam0 / 10
+        self.kappa = self.kappa0
         self.forbidden: dict[tuple[int, int], int] = {}
         self.it = 0
         self.rng = rng
@@ -105,16 +121,29 @@ class _Tabu:
             st.move(g, t)
             self.forbidden[(g, src)] = self.it + 7 + self.rng.randrange(10)
 
+    def cap_cost(self, *changes: tuple[int, int]) -> float:
+        """Return the price of the capacity excess the (specialist, customer change) pairs
+        add (negative when they remove some); a specialist may appear once."""
+        cust, cap = self.st.cust, self.st.p.cap
+        d = 0
+        for s, dc in changes:
+            if dc:
+                d += _ex(cust[s] + dc, cap[s]) - _ex(cust[s], cap[s])
+        return self.kappa * d
+
     def best_relief(self, s: int) -> tuple[float, tuple[tuple[int, int], ...] | None]:
         """Return the best (penalty change, hand-overs) taking load off ``s``: a grid to a
         neighbour; a grid to a neighbour who passes one on (to a third, or back: a swap); or
-        one of the grids ``s`` gave away taken back while another goes instead."""
+        one of the grids ``s`` gave away taken back while another goes instead. Capacities and
+        the move limit are priced, not enforced, so the search can pass through plans that
+        break them on its way to better ones."""
         st = self.st
         p = st.p
         T = self.target
-        load, cust, cap = st.load, st.cust, p.cap
+        load = st.load
         gload, gcust, owner, elig = p.gload, p.gcust, p.owner, p.eligible
         ok = self.allowed
+        cap_cost = self.cap_cost
         ls = load[s]
         pen_s = _pen(ls, T)
         best: tuple[tuple[int, int], ...] | None = None
@@ -130,31 +159,27 @@ class _Tabu:
                 lt = load[t]
                 lt1 = lt + lg
                 base_d = _pen(ls1, T) - pen_s - _pen(lt, T)
-                if cust[t] + cg <= cap[t]:
-                    d = base_d + _pen(lt1, T) + self.over_cost(dm1)
-                    if d < best_d:
-                        best_d, best = d, ((g, t),)
-                if lt1 <= T:
+                d = base_d + _pen(lt1, T) + self.over_cost(dm1) + cap_cost((s, -cg), (t, cg))
+                if d < best_d:
+                    best_d, best = d, ((g, t),)
+                if lt1 <= T and cap_cost((t, cg)) <= 0:
                     continue
-                ct1 = cust[t] + cg
                 for h in st.owned[t]:
-                    lh, oh = gload[h], owner[h]
-                    if ct1 - gcust[h] > cap[t]:
+                    if h == g:
                         continue
+                    lh, oh, ch = gload[h], owner[h], gcust[h]
                     dm_h = dm1 + (-1 if t != oh else 0)
                     lt2 = lt1 - lh
                     for u in elig[h]:
                         if u == t or not ok(h, u):
                             continue
                         if u == s:
-                            if cust[s] - cg + gcust[h] > cap[s]:
-                                continue
                             d = _pen(ls1 + lh, T) - pen_s - _pen(lt, T) + _pen(lt2, T)
+                            d += cap_cost((s, ch - cg), (t, cg - ch))
                         else:
-                            if cust[u] + gcust[h] > cap[u]:
-                                continue
                             lu = load[u]
                             d = base_d + _pen(lt2, T) + _pen(lu + lh, T) - _pen(lu, T)
+                            d += cap_cost((s, -cg), (t, cg - ch), (u, ch))
                         d += self.over_cost(dm_h + (u != oh))
                         if d < best_d:
                             best_d, best = d, ((g, t), (h, u))
@@ -167,26 +192,38 @@ class _Tabu:
             pen_t = _pen(lt, T)
             for b in st.owned[s]:
                 lb, cb, ob = gload[b], gcust[b], owner[b]
-                if cust[s] + ca - cb > cap[s]:
-                    continue
                 dm_b = -1 + (-1 if s != ob else 0)
                 ls2 = _pen(ls + la - lb, T) - pen_s
                 for t2 in elig[b]:
                     if t2 == s or not ok(b, t2):
                         continue
                     if t2 == t:
-                        if cust[t] - ca + cb > cap[t]:
-                            continue
                         d = ls2 + _pen(lt - la + lb, T) - pen_t
+                        d += cap_cost((s, ca - cb), (t, cb - ca))
                     else:
-                        if cust[t2] + cb > cap[t2]:
-                            continue
                         l2 = load[t2]
                         d = ls2 + _pen(lt - la, T) - pen_t + _pen(l2 + lb, T) - _pen(l2, T)
+                        d += cap_cost((s, ca - cb), (t, -ca), (t2, cb))
                     d += self.over_cost(dm_b + (t2 != ob))
                     if d < best_d:
                         best_d, best = d, ((a, s), (b, t2))
         return best_d, best
+
+    def best_step(
+        self, specialists: Sequence[int]
+    ) -> tuple[float, tuple[tuple[int, int], ...] | None]:
+        """Return the best relief of any of the given specialists, or hand-back when over
+        the move limit."""
+        chosen: tuple[float, tuple[tuple[int, int], ...] | None] = (float("inf"), None)
+        for s in specialists:
+            found = self.best_relief(s)
+            if found[0] < chosen[0]:
+                chosen = found
+        if self.st.moved > self.limit:
+            found = self.best_return()
+            if found[0] < chosen[0]:
+                chosen = found
+        return chosen
 
     def best_return(self) -> tuple[float, tuple[tuple[int, int], ...] | None]:
         """Return the best single hand-back of a moved grid to its owner (to get under the
@@ -199,16 +236,17 @@ class _Tabu:
         best_d = float("inf")
         for o in range(p.n_specs):
             for g in st.exported[o]:
-                if not self.allowed(g, o) or st.cust[o] + p.gcust[g] > p.cap[o]:
+                if not self.allowed(g, o):
                     continue
                 x = st.assign[g]
-                lg = p.gload[g]
+                lg, cg = p.gload[g], p.gcust[g]
                 d = (
                     _pen(load[x] - lg, T)
                     - _pen(load[x], T)
                     + _pen(load[o] + lg, T)
                     - _pen(load[o], T)
                     + self.over_cost(-1)
+                    + self.cap_cost((x, -cg), (o, cg))
                 )
                 if d < best_d:
                     best_d, best = d, ((g, o),)
@@ -276,7 +314,8 @@ def round_lp(
     problem: Problem, fractional: np.ndarray, pairs: list, *, max_moves: int | None
 ) -> list[int]:
     """Return the LP solution rounded grid by grid to its largest share, within the move limit
-    (the least-supported moves are given back first) and capacities."""
+    (the least-supported moves are given back first). Capacities may be broken: the search
+    repairs them."""
     p = problem
     best_share = [-1.0] * p.n_grids
     assign = list(p.owner)
@@ -294,7 +333,7 @@ def round_lp(
     )
     for g in order:
         t = assign[g]
-        if st.moved < st.budget and st.cust[t] + p.gcust[g] <= p.cap[t]:
+        if st.moved < st.budget:
             st.move(g, t)
     return st.assign
 
@@ -307,24 +346,29 @@ def tabu_search(
     lower_bound: float,
     deadline: float,
     seed: int,
+    incumbent: Sequence[int] | None = None,
     alpha: float = 0.5,
     focus: int = 3,
     patience: int = 3000,
 ) -> list[int]:
-    """Return the best assignment within the move limit found by a tabu search.
+    """Return the best assignment within the move limit and capacities found by a tabu search
+    from ``start`` (which may break them), or ``incumbent`` (which must not) if nothing better.
 
     Each step takes the best hand-over (move, chain, swap, exchange) off one of the ``focus``
-    most loaded specialists, judged by the squared excess over a target set ``alpha`` of the way
-    from the lower bound to the best largest load so far. The move limit is soft inside the
-    search (a price per move over it, raised while over and lowered while under), so the search
-    can trade one move for a better one; only solutions within the limit are kept.
+    most loaded specialists (or off one over capacity), judged by the squared excess over a
+    target set ``alpha`` of the way from the lower bound to the best largest load so far. The
+    move limit and the capacities are soft inside the search (a price per move over the limit
+    and per customer over a capacity, raised while broken and lowered while kept), so the
+    search can pass through plans that break them; only plans that keep them are kept.
     """
     st = _State(problem, start, None)
     search = _Tabu(st, max_moves, max(lower_bound, 1e-9), random.Random(seed))
     limit = search.limit
-    best_assign = list(st.assign)
-    best_max = st.max_load() if st.moved <= limit else float("inf")
-    ref = best_max if best_max < float("inf") else st.max_load()
+    best_assign = list(incumbent if incumbent is not None else problem.owner)
+    best_max = max(loads_of(problem, best_assign), default=0.0)
+    if st.moved <= limit and st.over_cap == 0 and st.max_load() < best_max:
+        best_assign, best_max = list(st.assign), st.max_load()
+    ref = min(best_max, st.max_load())
     n = problem.n_specs
     since = 0
     while best_max > lower_bound * (1 + 1e-6) + EPS and since < patience:
@@ -335,25 +379,32 @@ def tabu_search(
         search.target = lower_bound + alpha * (ref - lower_bound)
         over = [s for s in range(n) if st.load[s] > search.target]
         over.sort(key=st.load.__getitem__, reverse=True)
-        chosen: tuple[float, tuple[tuple[int, int], ...] | None] = (float("inf"), None)
-        for s in over[:focus]:
-            found = search.best_relief(s)
-            if found[0] < chosen[0]:
-                chosen = found
-        if st.moved > limit:
-            found = search.best_return()
-            if found[0] < chosen[0]:
-                chosen = found
+        candidates = over[:focus]
+        if st.over_cap:
+            full = sorted(range(n), key=lambda s: problem.cap[s] - st.cust[s])[:2]
+            candidates += [s for s in full if st.cust[s] > problem.cap[s] and s not in candidates]
+        chosen = search.best_step(candidates)
+        if chosen[1] is None:  # all forbidden or none possible: look wider, then forget
+            chosen = search.best_step(over)
+        if chosen[1] is None and search.forbidden:
+            search.forbidden.clear()
+            chosen = search.best_step(over)
         if chosen[1] is None:
             break
         search.apply(chosen[1])
-        if st.moved <= limit:
+        within = st.moved <= limit
+        if within and st.over_cap == 0:
             m = st.max_load()
             if m < best_max - EPS:
                 best_max, best_assign, ref, since = m, list(st.assign), m, 0
+        if within:
             search.lam = max(search.lam * 0.98, search.lam0 * 1e-3)
         else:
             search.lam = min(search.lam * 1.05, search.lam0 * 1e4)
+        if st.over_cap:
+            search.kappa = min(search.kappa * 1.05, search.kappa0 * 1e4)
+        else:
+            search.kappa = max(search.kappa * 0.98, search.kappa0 * 1e-3)
     return best_assign
 
 
@@ -383,6 +434,7 @@ def solve(
         lower_bound=lower_bound,
         deadline=deadline,
         seed=seed,
+        incumbent=quick,
     )
 
     def key(a: Sequence[int]) -> tuple[float, int]:
