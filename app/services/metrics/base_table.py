@@ -99,7 +99,10 @@ def _insert(session: Session, policy_chunk: list[int] | None) -> int:
             Policy.product,
         )
         .select_from(first)
-        .join(PremiumDue, and_(PremiumDue.policy_id == first.c.pid, PremiumDue.due_date == first.c.first))
+        .join(
+            PremiumDue,
+            and_(PremiumDue.policy_id == first.c.pid, PremiumDue.due_date == first.c.first),
+        )
         .join(Policy, Policy.id == PremiumDue.policy_id)
         .join(Customer, Customer.id == Policy.customer_id)
         .where(Policy.payment_mode != PaymentMode.SINGLE)

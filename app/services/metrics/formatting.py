@@ -1,0 +1,136 @@
+"""Persistency and funnel reports as a terminal table, CSV or JSON (the command line's output)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import unicodedata
+from collections.abc import Sequence
+from decimal import Decimal
+
+from app.services.metrics.funnel import FunnelRow
+from app.services.metrics.persistency import PersistencyRow
+
+PERSISTENCY_COLUMNS = (
+    "group",
+    "policies",
+    "persisting_policies",
+    "pending_policies",
+    "premium_due",
+    "premium_received",
+    "persistency_premium",
+    "persistency_count",
+)
+FUNNEL_COLUMNS = (
+    "group",
+    "cohort_size",
+    *(f"reached_{s}" for s in ("pre_sell", "soft_sell", "cross_sell", "up_sell")),
+    *(f"step_conversion_{i}" for i in range(1, 5)),
+    *(f"cumulative_conversion_{i}" for i in range(1, 5)),
+    *(f"median_days_{i}" for i in range(1, 5)),
+)
+
+
+def _yuan(fen: int) -> str:
+    return f"{Decimal(fen) / 100:.2f}"
+
+
+def _rate(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:.4f}"
+
+
+def persistency_records(rows: Sequence[PersistencyRow]) -> list[dict[str, str]]:
+    """Return the rows as the CSV columns DOMAIN.md names (rates 4 decimals, yuan 2)."""
+    return [
+        {
+            "group": r.group,
+            "policies": str(r.policies),
+            "persisting_policies": str(r.persisting_policies),
+            "pending_policies": str(r.pending_policies),
+            "premium_due": _yuan(r.premium_due_fen),
+            "premium_received": _yuan(r.premium_received_fen),
+            "persistency_premium": _rate(r.persistency_premium),
+            "persistency_count": _rate(r.persistency_count),
+        }
+        for r in rows
+    ]
+
+
+def funnel_records(rows: Sequence[FunnelRow]) -> list[dict[str, str]]:
+    out = []
+    for r in rows:
+        rec = {"group": r.group, "cohort_size": str(r.cohort_size)}
+        names = ("pre_sell", "soft_sell", "cross_sell", "up_sell")
+        rec.update({f"reached_{n}": str(c) for n, c in zip(names, r.reached, strict=True)})
+        rec.update({f"step_conversion_{i + 1}": _rate(v) for i, v in enumerate(r.step_conversion)})
+        rec.update(
+            {
+                f"cumulative_conversion_{i + 1}": _rate(v)
+                for i, v in enumerate(r.cumulative_conversion)
+            }
+        )
+        rec.update(
+            {
+                f"median_days_{i + 1}": "" if v is None else f"{v:g}"
+                for i, v in enumerate(r.median_days)
+            }
+        )
+        out.append(rec)
+    return out
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _table(columns: Sequence[str], records: list[dict[str, str]]) -> str:
+    widths = [max([_width(c)] + [_width(r[c]) for r in records]) for c in columns]
+
+    def line(values):
+        cells = []
+        for i, v in enumerate(values):
+            pad = " " * (widths[i] - _width(v))
+            cells.append(v + pad if i == 0 else pad + v)
+        return "  ".join(cells).rstrip()
+
+    out = [line(columns), line(["-" * w for w in widths])]
+    out += [line([r[c] for c in columns]) for r in records]
+    return "\n".join(out) + "\n"
+
+
+def _render(columns: Sequence[str], records: list[dict[str, str]], fmt: str) -> str:
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(records)
+        return buf.getvalue()
+    if fmt == "json":
+        typed = [{k: _typed(v) for k, v in r.items()} for r in records]
+        return json.dumps(typed, ensure_ascii=False, indent=2) + "\n"
+    if fmt == "table":
+        return _table(columns, records)
+    raise ValueError(f"unknown format '{fmt}': use table, csv or json")
+
+
+def _typed(value: str):
+    """Numbers as JSON numbers (amounts have 2 decimals, rates 4), empty as null, text as text."""
+    if value == "":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        pass
+    try:
+        return float(Decimal(value)) if "." in value else value
+    except ArithmeticError:
+        return value
+
+
+def render_persistency(rows: Sequence[PersistencyRow], fmt: str) -> str:
+    return _render(PERSISTENCY_COLUMNS, persistency_records(rows), fmt)
+
+
+def render_funnel(rows: Sequence[FunnelRow], fmt: str) -> str:
+    return _render(FUNNEL_COLUMNS, funnel_records(rows), fmt)
