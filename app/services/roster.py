@@ -62,18 +62,22 @@ def roster(
     team_ids: Collection[int] | None = None,
 ) -> list[RosterRow]:
     """Return the roster of the branch (or of the given teams), by team then employee number."""
-    sp = select(
-        Specialist.id,
-        Specialist.employee_no,
-        Specialist.name,
-        Specialist.phone,
-        Specialist.team_id,
-        Team.name,
-        Specialist.contract_type,
-        Specialist.status,
-        Specialist.hire_date,
-        Specialist.capacity,
-    ).join(Team, Team.id == Specialist.team_id).where(Specialist.branch_id == branch_id)
+    sp = (
+        select(
+            Specialist.id,
+            Specialist.employee_no,
+            Specialist.name,
+            Specialist.phone,
+            Specialist.team_id,
+            Team.name,
+            Specialist.contract_type,
+            Specialist.status,
+            Specialist.hire_date,
+            Specialist.capacity,
+        )
+        .join(Team, Team.id == Specialist.team_id)
+        .where(Specialist.branch_id == branch_id)
+    )
     if team_ids is not None:
         sp = sp.where(Specialist.team_id.in_(list(team_ids)))
     people = session.execute(sp.order_by(Team.code, Specialist.employee_no)).all()
@@ -141,7 +145,9 @@ def roster(
     return rows
 
 
-def _done_per_week(session: Session, ids: list[int], as_of: date, weeks: int = 4) -> dict[int, float]:
+def _done_per_week(
+    session: Session, ids: list[int], as_of: date, weeks: int = 4
+) -> dict[int, float]:
     """Return tasks completed per week over the last ``weeks`` weeks, per specialist."""
     start = start_of_day(as_of - timedelta(weeks=weeks))
     counts = session.execute(
@@ -157,12 +163,44 @@ def _done_per_week(session: Session, ids: list[int], as_of: date, weeks: int = 4
 
 
 def _results(session, *, branch_id, as_of, team_ids):
-    """Return persistency, conversion and equity per specialist id, from the metrics services."""
-    from app.services.metrics.roster_figures import specialist_results
+    """Return (13-month persistency, cumulative conversion, equity gap, flag) per specialist."""
+    from app.services.metrics.equity import equity_report
+    from app.services.metrics.funnel import funnel_report
+    from app.services.metrics.persistency import persistency_report
 
-    return specialist_results(
-        session, branch_id=branch_id, as_of=as_of, period=trailing_year(as_of), team_ids=team_ids
-    )
+    year = trailing_year(as_of)
+    persistency = {
+        r.group_key: r.persistency_premium
+        for r in persistency_report(
+            session,
+            period=year,
+            as_of=as_of,
+            by="specialist",
+            branch_id=branch_id,
+            team_ids=team_ids,
+        )
+    }
+    conversion = {
+        r.group_key: r.cumulative_conversion
+        for r in funnel_report(
+            session, cohort=year, by="specialist", branch_id=branch_id, team_ids=team_ids
+        )
+    }
+    equity = {
+        r.specialist_id: r
+        for r in equity_report(session, as_of=as_of, branch_id=branch_id, team_ids=team_ids)
+    }
+    out = {}
+    for sid in set(persistency) | set(conversion) | set(equity):
+        e = equity.get(sid)
+        gap = None if e is None or e.gap_points is None else e.gap_points / 100
+        out[sid] = (
+            persistency.get(sid),
+            conversion.get(sid, (None,) * 4),
+            gap,
+            bool(e and e.flagged),
+        )
+    return out
 
 
 # --- one specialist -------------------------------------------------------------------------
@@ -222,7 +260,9 @@ def specialist_customers(session: Session, specialist_id: int) -> list[CustomerR
     return [CustomerRow(*r) for r in session.execute(stmt)]
 
 
-def specialist_history(session: Session, specialist_id: int, *, limit: int = 500) -> list[HistoryRow]:
+def specialist_history(
+    session: Session, specialist_id: int, *, limit: int = 500
+) -> list[HistoryRow]:
     """Return the newest assignment changes to or from the specialist."""
     src, dst = aliased(Specialist), aliased(Specialist)
     stmt = (
@@ -263,4 +303,3 @@ def specialist_history(session: Session, specialist_id: int, *, limit: int = 500
             what, subject = "task", r[6]
         out.append(HistoryRow(r[0], what, subject or "", r[7], r[8], str(r[9]), r[10]))
     return out
-

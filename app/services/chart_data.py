@@ -1,0 +1,150 @@
+"""The figures each chart draws, read in one go as plain data (for a background job)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Branch, Specialist
+from app.services.charts import Series
+from app.services.metrics.activity import activity_report, recent_weeks, weekly_totals
+from app.services.metrics.equity import equity_report
+from app.services.metrics.funnel import funnel_report
+from app.services.metrics.persistency import persistency_trend
+from app.services.periods import Period, add_months
+
+
+@dataclass(frozen=True)
+class TrendData:
+    months: list[str]
+    current: list[Series]
+    year_earlier: list[Series]
+    pilot_month: str | None
+
+
+@dataclass(frozen=True)
+class FunnelData:
+    cohort_size: int
+    reached: list[int]
+    step_conversion: list[float | None]
+    median_days: list[float | None]
+
+
+@dataclass(frozen=True)
+class ActivityData:
+    weeks: list[str]
+    by_kind: dict[str, list[int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EquityData:
+    names: list[str]
+    rate_without: list[float | None]
+    rate_with: list[float | None]
+    flagged: list[bool]
+
+
+def last_months(as_of: date, count: int) -> list[Period]:
+    """Return the ``count`` months ending with the month of ``as_of``."""
+    first = add_months(as_of.replace(day=1), -(count - 1))
+    return Period(first, as_of, "").months()
+
+
+def _f(value) -> float | None:
+    return None if value is None else float(value)
+
+
+def trend_data(
+    session: Session,
+    *,
+    branch_id: int,
+    as_of: date,
+    month: int = 13,
+    team_ids: Collection[int] | None = None,
+    by_team: bool = False,
+    months: int = 24,
+) -> TrendData:
+    """Return persistency per due month over the last ``months`` months, per team if asked,
+    with the year-earlier rates."""
+    periods = last_months(as_of, months)
+    points = persistency_trend(
+        session,
+        months=periods,
+        as_of=as_of,
+        month=month,
+        by="team" if by_team else None,
+        branch_id=branch_id,
+        team_ids=team_ids,
+    )
+    groups: dict[object, list] = {}
+    for p in points:
+        if by_team and p.group_key is None:
+            continue  # no specialist on the due date: not a team's result
+        groups.setdefault(p.group_key, []).append(p)
+    current = [
+        Series(pts[0].group if by_team else "", [_f(p.rate) for p in pts])
+        for pts in groups.values()
+    ]
+    earlier = [
+        Series(pts[0].group if by_team else "", [_f(p.year_earlier) for p in pts])
+        for pts in groups.values()
+    ]
+    pilot = session.scalar(select(Branch.pilot_start).where(Branch.id == branch_id))
+    return TrendData(
+        months=[p.label for p in periods],
+        current=current,
+        year_earlier=earlier,
+        pilot_month=f"{pilot:%Y-%m}" if pilot else None,
+    )
+
+
+def funnel_data(
+    session: Session, *, branch_id: int, cohort: Period, team_ids: Collection[int] | None = None
+) -> FunnelData:
+    (row,) = funnel_report(session, cohort=cohort, branch_id=branch_id, team_ids=team_ids) or [None]
+    if row is None:
+        return FunnelData(0, [0, 0, 0, 0], [None] * 4, [None] * 4)
+    return FunnelData(
+        cohort_size=row.cohort_size,
+        reached=list(row.reached),
+        step_conversion=[_f(v) for v in row.step_conversion],
+        median_days=list(row.median_days),
+    )
+
+
+def activity_data(
+    session: Session,
+    *,
+    branch_id: int,
+    as_of: date,
+    team_ids: Collection[int] | None = None,
+    weeks: int = 12,
+) -> ActivityData:
+    labels = recent_weeks(as_of, weeks)
+    rows = activity_report(
+        session, as_of=as_of, weeks=weeks, branch_id=branch_id, team_ids=team_ids
+    )
+    return ActivityData(
+        weeks=labels, by_kind={k.value: v for k, v in weekly_totals(rows, labels).items()}
+    )
+
+
+def equity_data(
+    session: Session, *, branch_id: int, as_of: date, team_ids: Collection[int] | None = None
+) -> EquityData:
+    rows = [
+        r
+        for r in equity_report(session, as_of=as_of, branch_id=branch_id, team_ids=team_ids)
+        if r.tasks_without or r.tasks_with
+    ]
+    names = dict(session.execute(select(Specialist.id, Specialist.name)).all())
+    return EquityData(
+        names=[names.get(r.specialist_id, str(r.specialist_id)) for r in rows],
+        rate_without=[_f(r.rate_without) for r in rows],
+        rate_with=[_f(r.rate_with) for r in rows],
+        flagged=[r.flagged for r in rows],
+    )
