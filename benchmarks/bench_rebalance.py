@@ -15,7 +15,7 @@ For each move limit the table gives, as largest load / LP-relaxation lower bound
 independently of the optimiser's own, with scipy's HiGHS) and seconds:
 
 - ``quick greedy``: relieve the most loaded specialist by a move, swap or two-step chain while
-  that helps (app.services.rebalance.search.greedy);
+  that helps (app.services.rebalance.construct.greedy);
 - ``propose``: what the app proposes (app.services.rebalance.optimise.propose, grid moves only)
   within ``--time-limit`` seconds, the LP included;
 - with ``--milp S``: scipy's HiGHS MILP on the full model for S seconds, for reference.
@@ -35,13 +35,14 @@ from shapely.geometry import MultiPoint, box
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.services.rebalance import search  # noqa: E402
+from app.services.rebalance.construct import greedy  # noqa: E402
 from app.services.rebalance.optimise import (  # noqa: E402
     GridItem,
     SpecialistItem,
     build_problem,
     propose,
 )
+from app.services.rebalance.state import loads_of  # noqa: E402
 from app.services.rebalance.workload import touching_shapes  # noqa: E402
 
 LON0, LAT0, SIZE = 104.06, 30.66, 0.40
@@ -224,9 +225,9 @@ def main(argv: list[str] | None = None) -> int:
             before = max(s.load for s in specialists) / bound
             problem = build_problem(grids, specialists)
             t = time.perf_counter()
-            quick = search.greedy(problem, max_moves=limit, deadline=t + args.time_limit)
+            quick = greedy(problem, max_moves=limit, deadline=t + args.time_limit)
             t_quick = time.perf_counter() - t
-            r_quick = max(search.loads_of(problem, quick)) / bound
+            r_quick = max(loads_of(problem, quick)) / bound
             t = time.perf_counter()
             p = propose(
                 grids,

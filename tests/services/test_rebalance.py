@@ -47,7 +47,7 @@ from app.models.enums import (
     TaskStatus,
 )
 from app.services.errors import NotAllowed, NotFound, StaleData
-from app.services.rebalance import apply as apply_module
+from app.services.rebalance import changes as changes_module
 from app.services.rebalance.apply import apply_plan, undo_batch
 from app.services.rebalance.make import make_plan
 from app.services.rebalance.plan import PlanError, read_plan, write_plan
@@ -65,7 +65,7 @@ def persistency_ready(session, monkeypatch) -> bool:
     try:
         refresh_persistency_base(session, customer_ids=[])
     except NotImplementedError:
-        monkeypatch.setattr(apply_module, "refresh_persistency_base", lambda s, **kw: 0)
+        monkeypatch.setattr(changes_module, "refresh_persistency_base", lambda s, **kw: 0)
         return False
     finally:
         session.rollback()

@@ -14,7 +14,8 @@ than their capacity (one already over it may lose customers but gains none). At 
 The method, per FIELD-NOTES "Geometry and optimisation": the LP relaxation (scipy HiGHS) gives the
 lower bound and a fractional plan; its rounding and a quick greedy both seed a local search with
 ejection chains (move, swap, chains of two hand-overs) under a falling target, kept within the
-time limit. See :mod:`app.services.rebalance.search`.
+time limit. See :mod:`app.services.rebalance.search` and
+:mod:`app.services.rebalance.construct`.
 """
 
 from __future__ import annotations
@@ -291,7 +292,9 @@ def propose(
 ) -> Proposal:
     """Return the proposed moves that bring the largest workload down the most, within the rules
     and at most ``max_moves`` moves (grids and customers together; None: no limit)."""
-    from app.services.rebalance import search
+    from app.services.rebalance.construct import split_heavy_grids
+    from app.services.rebalance.search import solve
+    from app.services.rebalance.state import loads_of
 
     started = time.perf_counter()
     deadline = started + max(0.05, time_limit_s)
@@ -301,7 +304,7 @@ def propose(
     before = dict(zip(problem.spec_ids, problem.load0, strict=True))
     before_max = max(problem.load0, default=0.0)
     bound, fractional, pairs = lp_bound(problem, max_moves=max_moves)
-    assign = search.solve(
+    assign = solve(
         problem,
         max_moves=max_moves,
         lower_bound=bound,
@@ -311,7 +314,7 @@ def propose(
         seed=seed,
     )
     moves: list[Move] = []
-    loads = search.loads_of(problem, assign)
+    loads = loads_of(problem, assign)
     for k, s in enumerate(assign):
         if s != problem.owner[k]:
             moves.append(
@@ -326,7 +329,7 @@ def propose(
             )
     if allow_customer_moves:
         budget = None if max_moves is None else max_moves - len(moves)
-        moves += search.split_heavy_grids(
+        moves += split_heavy_grids(
             problem,
             grids,
             assign,

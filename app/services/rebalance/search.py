@@ -1,5 +1,6 @@
-"""The search behind the rebalancing optimiser: a quick greedy, the rounding of the LP solution,
-and a tabu local search with ejection chains under a falling target. Pure Python on the indexed
+"""The tabu search behind the rebalancing optimiser: ejection chains (move, chain, swap,
+exchange) under a falling target, with the move limit and capacities priced rather than
+enforced inside the search. Pure Python on the indexed
 :class:`~app.services.rebalance.optimise.Problem`.
 """
 
@@ -12,77 +13,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from app.services.rebalance.construct import greedy, prune, round_lp
+from app.services.rebalance.state import EPS, INF_MOVES, State, loads_of, over_capacity
+
 if TYPE_CHECKING:
-    from app.services.rebalance.optimise import GridItem, Move, Problem
-
-EPS = 1e-9
-INF_MOVES = 1 << 30
-
-
-def loads_of(problem: Problem, assign: Sequence[int]) -> list[float]:
-    """Return each specialist's load under an assignment of the movable grids."""
-    loads = list(problem.base)
-    for g, s in enumerate(assign):
-        loads[s] += problem.gload[g]
-    return loads
-
-
-class _State:
-    """A working assignment with its loads, customers, holdings and move count."""
-
-    def __init__(self, problem: Problem, assign: Sequence[int], max_moves: int | None) -> None:
-        p = problem
-        self.p = p
-        self.assign = list(assign)
-        self.load = list(p.base)
-        self.cust = list(p.base_cust)
-        self.owned: list[set[int]] = [set() for _ in range(p.n_specs)]
-        # Grids each specialist owns today that are now held by someone else.
-        self.exported: list[set[int]] = [set() for _ in range(p.n_specs)]
-        self.moved = 0
-        for g, s in enumerate(self.assign):
-            self.load[s] += p.gload[g]
-            self.cust[s] += p.gcust[g]
-            self.owned[s].add(g)
-            if s != p.owner[g]:
-                self.moved += 1
-                self.exported[p.owner[g]].add(g)
-        self.budget = INF_MOVES if max_moves is None else max_moves
-        # Customers above capacity, summed over specialists (0 in any plan we keep).
-        self.over_cap = sum(_ex(c, k) for c, k in zip(self.cust, p.cap, strict=True))
-
-    def move(self, g: int, t: int) -> None:
-        p = self.p
-        s = self.assign[g]
-        if s == t:
-            return
-        cap, cust, cg = p.cap, self.cust, p.gcust[g]
-        self.over_cap += (
-            _ex(cust[s] - cg, cap[s])
-            - _ex(cust[s], cap[s])
-            + _ex(cust[t] + cg, cap[t])
-            - _ex(cust[t], cap[t])
-        )
-        self.load[s] -= p.gload[g]
-        self.load[t] += p.gload[g]
-        cust[s] -= cg
-        cust[t] += cg
-        self.owned[s].discard(g)
-        self.owned[t].add(g)
-        o = p.owner[g]
-        self.moved += (t != o) - (s != o)
-        if t == o:
-            self.exported[o].discard(g)
-        else:
-            self.exported[o].add(g)
-        self.assign[g] = t
-
-    def max_load(self) -> float:
-        return max(self.load, default=0.0)
-
-
-def _ex(customers: int, capacity: int) -> int:
-    return customers - capacity if customers > capacity else 0
+    from app.services.rebalance.optimise import Problem
 
 
 def _pen(x: float, target: float) -> float:
@@ -93,7 +28,7 @@ def _pen(x: float, target: float) -> float:
 class _Tabu:
     """The tabu search's settings and memory: target, move-limit penalty, forbidden hand-backs."""
 
-    def __init__(self, st: _State, max_moves: int | None, scale: float, rng: random.Random):
+    def __init__(self, st: State, max_moves: int | None, scale: float, rng: random.Random):
         self.st = st
         self.limit = INF_MOVES if max_moves is None else max_moves
         self.target = 0.0
@@ -128,7 +63,7 @@ class _Tabu:
         d = 0
         for s, dc in changes:
             if dc:
-                d += _ex(cust[s] + dc, cap[s]) - _ex(cust[s], cap[s])
+                d += over_capacity(cust[s] + dc, cap[s]) - over_capacity(cust[s], cap[s])
         return self.kappa * d
 
     def best_relief(self, s: int) -> tuple[float, tuple[tuple[int, int], ...] | None]:
@@ -253,91 +188,6 @@ class _Tabu:
         return best_d, best
 
 
-def _relief(st: _State, s: int) -> tuple[tuple[int, int], ...] | None:
-    """Return the move, swap or two-step chain that leaves the largest of the loads it touches
-    lowest, if that is below the load of ``s`` today."""
-    p = st.p
-    load, cust, cap = st.load, st.cust, p.cap
-    gload, gcust, owner, elig = p.gload, p.gcust, p.owner, p.eligible
-    room = st.budget - st.moved
-    ls = load[s]
-    best_m = ls - EPS
-    best: tuple[tuple[int, int], ...] | None = None
-    for g in st.owned[s]:
-        lg, cg, og = gload[g], gcust[g], owner[g]
-        dm_out = -1 if s != og else 0
-        for t in elig[g]:
-            if t == s:
-                continue
-            dm1 = dm_out + (1 if t != og else 0)
-            lt1 = load[t] + lg
-            m = max(ls - lg, lt1)
-            if m < best_m and dm1 <= room and cust[t] + cg <= cap[t]:
-                best_m, best = m, ((g, t),)
-            if lt1 < best_m:
-                continue
-            for h in st.owned[t]:
-                lh, oh = gload[h], owner[h]
-                dm_h = -1 if t != oh else 0
-                for u in elig[h]:
-                    if u == t:
-                        continue
-                    dm = dm1 + dm_h + (1 if u != oh else 0)
-                    if dm > room or cust[t] + cg - gcust[h] > cap[t]:
-                        continue
-                    if u == s:
-                        m = max(ls - lg + lh, lt1 - lh)
-                        ok = cust[s] - cg + gcust[h] <= cap[s]
-                    else:
-                        m = max(ls - lg, lt1 - lh, load[u] + lh)
-                        ok = cust[u] + gcust[h] <= cap[u]
-                    if m < best_m and ok:
-                        best_m, best = m, ((g, t), (h, u))
-    return best
-
-
-def greedy(problem: Problem, *, max_moves: int | None, deadline: float) -> list[int]:
-    """Return the quick greedy's assignment: relieve the most loaded specialist with the best
-    move, swap or two-step chain while that lowers the largest load."""
-    st = _State(problem, problem.owner, max_moves)
-    while time.perf_counter() < deadline:
-        s = max(range(problem.n_specs), key=st.load.__getitem__)
-        found = _relief(st, s)
-        if found is None:
-            break
-        for g, t in found:
-            st.move(g, t)
-    return st.assign
-
-
-def round_lp(
-    problem: Problem, fractional: np.ndarray, pairs: list, *, max_moves: int | None
-) -> list[int]:
-    """Return the LP solution rounded grid by grid to its largest share, within the move limit
-    (the least-supported moves are given back first). Capacities may be broken: the search
-    repairs them."""
-    p = problem
-    best_share = [-1.0] * p.n_grids
-    assign = list(p.owner)
-    share_owner = [0.0] * p.n_grids
-    for j, (g, s) in enumerate(pairs):
-        x = float(fractional[j])
-        if s == p.owner[g]:
-            share_owner[g] = x
-        if x > best_share[g] + EPS or (abs(x - best_share[g]) <= EPS and s == p.owner[g]):
-            best_share[g] = x
-            assign[g] = s
-    st = _State(p, p.owner, max_moves)
-    order = sorted(
-        (g for g in range(p.n_grids) if assign[g] != p.owner[g]), key=lambda g: share_owner[g]
-    )
-    for g in order:
-        t = assign[g]
-        if st.moved < st.budget:
-            st.move(g, t)
-    return st.assign
-
-
 def tabu_search(
     problem: Problem,
     start: Sequence[int],
@@ -361,7 +211,7 @@ def tabu_search(
     and per customer over a capacity, raised while broken and lowered while kept), so the
     search can pass through plans that break them; only plans that keep them are kept.
     """
-    st = _State(problem, start, None)
+    st = State(problem, start, None)
     search = _Tabu(st, max_moves, max(lower_bound, 1e-9), random.Random(seed))
     limit = search.limit
     best_assign = list(incumbent if incumbent is not None else problem.owner)
@@ -442,94 +292,3 @@ def solve(
         return round(max(loads_of(problem, a), default=0.0), 9), moves
 
     return prune(problem, min((found, quick), key=key))
-
-
-def prune(problem: Problem, assign: Sequence[int]) -> list[int]:
-    """Return the assignment without the moves that do not help: a grid goes back to its owner
-    when the owner would then carry no more than its holder carries now."""
-    st = _State(problem, assign, None)
-    p = problem
-    changed = True
-    while changed:
-        changed = False
-        moved = [g for g in range(p.n_grids) if st.assign[g] != p.owner[g]]
-        for g in sorted(moved, key=lambda g: p.gload[g]):
-            o, x = p.owner[g], st.assign[g]
-            if st.load[o] + p.gload[g] <= st.load[x] + EPS and st.cust[o] + p.gcust[g] <= p.cap[o]:
-                st.move(g, o)
-                changed = True
-    return st.assign
-
-
-def split_heavy_grids(
-    problem: Problem,
-    grids: Sequence[GridItem],
-    assign: Sequence[int],
-    loads: list[float],
-    *,
-    target: float,
-    budget: int | None,
-) -> list[Move]:
-    """Return customer moves out of grids too heavy on their own, while they lower the largest
-    load; ``loads`` is updated to match.
-
-    A grid is too heavy when its holder, left with nothing but that grid and their fixed load,
-    would still be above ``target``. Its unlocked customers may go, one by one, to the owners of
-    neighbouring grids (the specialists who may take the grid itself), within capacities and
-    the move budget. Only grids that keep their owner are split.
-    """
-    from app.services.rebalance.optimise import CUSTOMER, Move
-
-    p = problem
-    items = {g.id: g.customer_items for g in grids if g.customer_items}
-    if not items or budget == 0:
-        return []
-    cust = list(p.base_cust)
-    for g, s in enumerate(assign):
-        cust[s] += p.gcust[g]
-    # Per holder, the heavy grids they keep, with the customers still in them (lightest last).
-    heavy: dict[int, list[tuple[int, list]]] = {}
-    for k, gid in enumerate(p.grid_ids):
-        s = assign[k]
-        if s != p.owner[k] or gid not in items or p.base[s] + p.gload[k] <= target:
-            continue
-        movable = sorted((c for c in items[gid] if not c.locked), key=lambda c: c.load)
-        heavy.setdefault(s, []).append((k, movable))
-    moves: list[Move] = []
-    left = INF_MOVES if budget is None else budget
-    while left > 0 and heavy:
-        s = max(range(p.n_specs), key=loads.__getitem__)
-        if s not in heavy:
-            break
-        ls = loads[s]
-        best = None
-        best_m = ls - EPS
-        for k, movable in heavy[s]:
-            for i, c in enumerate(movable):
-                for t in p.eligible[k]:
-                    if t == s or cust[t] + 1 > p.cap[t]:
-                        continue
-                    m = max(ls - c.load, loads[t] + c.load)
-                    if m < best_m:
-                        best_m, best = m, (k, i, t)
-        if best is None:
-            break
-        k, i, t = best
-        c = heavy[s][[h[0] for h in heavy[s]].index(k)][1].pop(i)
-        loads[s] -= c.load
-        loads[t] += c.load
-        cust[s] -= 1
-        cust[t] += 1
-        left -= 1
-        moves.append(
-            Move(
-                kind=CUSTOMER,
-                grid_id=p.grid_ids[k],
-                from_id=p.spec_ids[s],
-                to_id=p.spec_ids[t],
-                load=c.load,
-                customers=1,
-                customer_id=c.id,
-            )
-        )
-    return moves

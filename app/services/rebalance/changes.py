@@ -1,0 +1,226 @@
+"""What applying and undoing a rebalance share: the rows they read, the stale-data report,
+version-checked writes, history rows and the specialist-change SMS."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import desc, insert, select, tuple_, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import Session
+
+from app.models import AssignmentEvent, Customer, Notification, Specialist
+from app.models.base import utcnow
+from app.models.enums import AssignmentReason, NotificationStatus, NotificationTemplate
+from app.services.clock import branch_tz, local_date
+from app.services.errors import StaleData
+from app.services.intake.sms import SpecialistContact, specialist_change_text
+from app.services.metrics.base_table import refresh_persistency_base
+
+__all__ = ["refresh_persistency_base"]
+
+BATCH_KIND = "rebalance"
+UNDO_KIND = "undo"
+CHUNK = 400
+SHOWN = 5
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    employee_no: str
+    name: str
+    phone: str | None
+    team_id: int
+    status: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.employee_no})"
+
+
+class Stale:
+    """Collects what changed, and raises one StaleData that lists it."""
+
+    def __init__(self, session: Session, tz: str, *, since_text: str) -> None:
+        self.session = session
+        self.tz = tz
+        self.since_text = since_text
+        self.reasons: list[str] = []
+
+    def add(self, text: str) -> None:
+        self.reasons.append(text)
+
+    def reassigned(
+        self, what: str, label: str, *, column, row_id: int, after: datetime | int, now_id
+    ) -> None:
+        """Say who gave ``what label`` to whom, from the newest history row after ``after``
+        (a time, or an event id), else just who holds it now."""
+        stmt = select(AssignmentEvent.actor, AssignmentEvent.at, AssignmentEvent.to_specialist_id)
+        stmt = stmt.where(column == row_id)
+        if isinstance(after, datetime):
+            stmt = stmt.where(AssignmentEvent.at > after)
+        else:
+            stmt = stmt.where(AssignmentEvent.id > after)
+        event = self.session.execute(stmt.order_by(desc(AssignmentEvent.id)).limit(1)).first()
+        holder = self._who(now_id)
+        if event is None:
+            self.add(f"{what} {label} is now with {holder}, a change made {self.since_text}")
+            return
+        actor, at, _ = event
+        self.add(
+            f"{what} {label} was reassigned to {holder} by {actor} {self._when(at)} "
+            f"{self.since_text}"
+        )
+
+    def _who(self, specialist_id: int | None) -> str:
+        if specialist_id is None:
+            return "nobody"
+        row = self.session.execute(
+            select(Specialist.name, Specialist.employee_no).where(Specialist.id == specialist_id)
+        ).first()
+        return f"{row[0]} ({row[1]})" if row else f"specialist {specialist_id}"
+
+    def _when(self, at: datetime) -> str:
+        local = at.astimezone(branch_tz(self.tz))
+        if local_date(utcnow(), self.tz) == local.date():
+            return f"at {local:%H:%M}"
+        return f"on {local:%Y-%m-%d} at {local:%H:%M}"
+
+    def raise_if_any(self, advice: str) -> None:
+        if not self.reasons:
+            return
+        shown = "; ".join(self.reasons[:SHOWN])
+        more = len(self.reasons) - SHOWN
+        if more > 0:
+            shown += f"; and {more} more change(s)"
+        raise StaleData(f"{shown}. {advice}")
+
+
+def customer_columns():
+    return (
+        Customer.id,
+        Customer.customer_no,
+        Customer.name,
+        Customer.id_number,
+        Customer.grid_id,
+        Customer.specialist_id,
+        Customer.locked,
+        Customer.version,
+    )
+
+
+def update_one(session: Session, model, row_id: int, seen: int, *, what: str, **values) -> None:
+    """Write one row if it still has the version seen; the caller expires cached copies."""
+    result = cast(
+        CursorResult,
+        session.execute(
+            update(model)
+            .where(model.id == row_id, model.version == seen)
+            .values(**values, version=seen + 1)
+            .execution_options(synchronize_session=False)
+        ),
+    )
+    if result.rowcount != 1:
+        raise StaleData(f"{what} was changed by someone else while saving; nothing was saved")
+
+
+def update_many(session: Session, model, rows: Sequence[tuple[int, int, int]], column: str):
+    """Set ``column`` of each (id, version seen, value) row, checking every version."""
+    by_value: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for row_id, seen, value in rows:
+        by_value[value].append((row_id, seen))
+    for value, pairs in by_value.items():
+        for chunk in chunks(pairs):
+            result = cast(
+                CursorResult,
+                session.execute(
+                    update(model)
+                    .where(tuple_(model.id, model.version).in_(chunk))
+                    .values({column: value, "version": model.version + 1})
+                    .execution_options(synchronize_session=False)
+                ),
+            )
+            if result.rowcount != len(chunk):
+                raise StaleData(
+                    f"{model.__tablename__} rows were changed by someone else while saving; "
+                    "nothing was saved"
+                )
+    expire(session, model, {r[0] for r in rows})
+
+
+def expire(session: Session, model, ids: set[int]) -> None:
+    """Forget cached ORM copies of rows changed here by Core updates."""
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, model) and obj.id in ids:
+            session.expire(obj)
+
+
+def event(
+    *,
+    src: int | None,
+    dst: int | None,
+    actor: str,
+    at: datetime,
+    batch: int,
+    grid_id: int | None = None,
+    customer_id: int | None = None,
+    task_id: int | None = None,
+    reason: AssignmentReason = AssignmentReason.REBALANCE,
+) -> dict[str, Any]:
+    return {
+        "grid_id": grid_id,
+        "customer_id": customer_id,
+        "task_id": task_id,
+        "from_specialist_id": src,
+        "to_specialist_id": dst,
+        "reason": reason,
+        "actor": actor,
+        "at": at,
+        "batch_id": batch,
+    }
+
+
+def queue_sms(
+    session: Session,
+    signature: str,
+    moved: Sequence[tuple[Any, int]],
+    people: dict[int, Person],
+    now: datetime,
+) -> int:
+    """Queue a specialist-change SMS per (customer row, new specialist id); return how many."""
+    missing = {dst for _, dst in moved} - set(people)
+    if missing:
+        for r in session.execute(
+            select(Specialist.id, Specialist.employee_no, Specialist.name, Specialist.phone).where(
+                Specialist.id.in_(sorted(missing))
+            )
+        ):
+            people[r[0]] = Person(r[0], r[1], r[2], r[3], 0, "")
+    rows = [
+        {
+            "customer_id": c.id,
+            "template": NotificationTemplate.SPECIALIST_CHANGE,
+            "body": specialist_change_text(
+                signature=signature,
+                customer_name=c.name,
+                id_number=c.id_number,
+                specialist=SpecialistContact(people[dst].name, people[dst].phone),
+            ),
+            "created_at": now,
+            "status": NotificationStatus.QUEUED,
+        }
+        for c, dst in moved
+    ]
+    if rows:
+        session.execute(insert(Notification), rows)
+    return len(rows)
+
+
+def chunks(items: Sequence, size: int = CHUNK) -> Iterable[list]:
+    for i in range(0, len(items), size):
+        yield list(items[i : i + size])

@@ -1,0 +1,276 @@
+"""Undoing an applied rebalance: every grid, customer and open task back where it was.
+
+Like applying, it locks and checks every row before writing and refuses with
+:class:`StaleData` naming what changed hands after the rebalance.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import cast
+
+from sqlalchemy import desc, insert, select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import Session
+
+from app.models import AssignmentEvent, Branch, ChangeBatch, Customer, Grid, Task
+from app.models.base import utcnow
+from app.models.enums import OPEN_TASK_STATUSES, AssignmentReason, TaskStatus
+from app.services.errors import NotFound, StaleData
+from app.services.rebalance import changes
+from app.services.rebalance.changes import (
+    BATCH_KIND,
+    UNDO_KIND,
+    Stale,
+    chunks,
+    customer_columns,
+    event,
+    expire,
+    queue_sms,
+    update_many,
+    update_one,
+)
+
+
+@dataclass(frozen=True)
+class UndoResult:
+    batch_id: int  # the rebalance undone
+    undo_batch_id: int
+    grids_restored: int
+    customers_restored: int
+    tasks_restored: int
+    # Tasks moved by the rebalance and closed since: they stay with who closed them.
+    tasks_kept: int
+    sms_queued: int
+    specialist_ids: frozenset[int]
+
+
+def latest_batch(session: Session, *, branch_id: int | None = None) -> int | None:
+    """Return the id of the newest rebalance not undone yet (in the branch), or None."""
+    stmt = select(ChangeBatch.id).where(
+        ChangeBatch.kind == BATCH_KIND, ChangeBatch.undone_at.is_(None)
+    )
+    if branch_id is not None:
+        stmt = stmt.where(ChangeBatch.branch_id == branch_id)
+    return session.scalar(stmt.order_by(desc(ChangeBatch.created_at), desc(ChangeBatch.id)))
+
+
+def undo_batch(
+    session: Session,
+    *,
+    actor: str,
+    batch_id: int | None = None,
+    branch_id: int | None = None,
+) -> UndoResult:
+    """Put every grid, customer and open task of a rebalance back where it was, in the caller's
+    transaction, and return what changed; the newest rebalance not undone when ``batch_id`` is
+    None.
+
+    Tasks closed since stay with who closed them. Raises NotFound when there is nothing to undo,
+    StaleData (nothing written) when one of the rows changed hands after the rebalance or the
+    batch was undone meanwhile.
+    """
+    if batch_id is None:
+        batch_id = latest_batch(session, branch_id=branch_id)
+        if batch_id is None:
+            raise NotFound("there is no rebalance to undo")
+    batch = session.execute(
+        select(ChangeBatch.id, ChangeBatch.branch_id, ChangeBatch.kind, ChangeBatch.undone_at)
+        .where(ChangeBatch.id == batch_id)
+        .with_for_update(of=ChangeBatch)
+    ).first()
+    if batch is None or batch.kind != BATCH_KIND:
+        raise NotFound(f"change batch {batch_id} is not a rebalance")
+    if batch.undone_at is not None:
+        raise StaleData(f"rebalance {batch_id} was already undone")
+    branch = session.get(Branch, batch.branch_id)
+    assert branch is not None
+    events = session.execute(
+        select(
+            AssignmentEvent.id,
+            AssignmentEvent.grid_id,
+            AssignmentEvent.customer_id,
+            AssignmentEvent.task_id,
+            AssignmentEvent.from_specialist_id,
+            AssignmentEvent.to_specialist_id,
+        )
+        .where(
+            AssignmentEvent.batch_id == batch_id,
+            AssignmentEvent.reason == AssignmentReason.REBALANCE,
+        )
+        .order_by(AssignmentEvent.id)
+    ).all()
+    last_event = max((e.id for e in events), default=0)
+    stale = Stale(session, branch.timezone, since_text="after that rebalance")
+    grid_ev = {e.grid_id: e for e in events if e.grid_id is not None}
+    cust_ev = {e.customer_id: e for e in events if e.customer_id is not None}
+    task_ev = {e.task_id: e for e in events if e.task_id is not None}
+
+    grids = {
+        r.id: r
+        for chunk in chunks(sorted(grid_ev))
+        for r in session.execute(
+            select(Grid.id, Grid.code, Grid.owner_id, Grid.locked, Grid.version)
+            .where(Grid.id.in_(chunk))
+            .order_by(Grid.id)
+            .with_for_update(of=Grid)
+        )
+    }
+    for gid, e in grid_ev.items():
+        g = grids[gid]
+        if g.owner_id != e.to_specialist_id:
+            stale.reassigned(
+                "grid",
+                g.code,
+                column=AssignmentEvent.grid_id,
+                row_id=gid,
+                after=last_event,
+                now_id=g.owner_id,
+            )
+        elif g.locked:
+            stale.add(f"grid {g.code} was locked {stale.since_text}")
+    customers = {
+        r.id: r
+        for chunk in chunks(sorted(cust_ev))
+        for r in session.execute(
+            select(*customer_columns())
+            .where(Customer.id.in_(chunk))
+            .order_by(Customer.id)
+            .with_for_update(of=Customer)
+        )
+    }
+    for cid, e in cust_ev.items():
+        c = customers[cid]
+        if c.specialist_id != e.to_specialist_id:
+            stale.reassigned(
+                "customer",
+                c.customer_no,
+                column=AssignmentEvent.customer_id,
+                row_id=cid,
+                after=last_event,
+                now_id=c.specialist_id,
+            )
+        elif c.locked:
+            stale.add(f"customer {c.customer_no} was locked {stale.since_text}")
+    tasks = {
+        r.id: r
+        for chunk in chunks(sorted(task_ev))
+        for r in session.execute(
+            select(Task.id, Task.task_no, Task.status, Task.specialist_id, Task.version)
+            .where(Task.id.in_(chunk))
+            .order_by(Task.id)
+            .with_for_update(of=Task)
+        )
+    }
+    kept = 0
+    restore_tasks = []
+    for tid, e in task_ev.items():
+        t = tasks[tid]
+        if TaskStatus(t.status) not in OPEN_TASK_STATUSES:
+            kept += 1
+        elif t.specialist_id != e.to_specialist_id:
+            stale.reassigned(
+                "task",
+                t.task_no,
+                column=AssignmentEvent.task_id,
+                row_id=tid,
+                after=last_event,
+                now_id=t.specialist_id,
+            )
+        else:
+            restore_tasks.append((t, e.from_specialist_id))
+    stale.raise_if_any("It can no longer be undone as a whole.")
+
+    now = utcnow()
+    done = cast(
+        CursorResult,
+        session.execute(
+            update(ChangeBatch)
+            .where(ChangeBatch.id == batch_id, ChangeBatch.undone_at.is_(None))
+            .values(undone_at=now, undone_by=actor)
+            .execution_options(synchronize_session=False)
+        ),
+    )
+    if done.rowcount != 1:
+        raise StaleData(f"rebalance {batch_id} was undone by someone else meanwhile")
+    expire(session, ChangeBatch, {batch_id})
+    undo = ChangeBatch(
+        branch_id=branch.id,
+        kind=UNDO_KIND,
+        actor=actor,
+        created_at=now,
+        plan=json.dumps({"undoes": batch_id}),
+    )
+    session.add(undo)
+    session.flush()
+    for gid, e in grid_ev.items():
+        g = grids[gid]
+        update_one(
+            session, Grid, gid, g.version, owner_id=e.from_specialist_id, what=f"grid {g.code}"
+        )
+    expire(session, Grid, set(grid_ev))
+    update_many(
+        session,
+        Customer,
+        [(cid, customers[cid].version, e.from_specialist_id) for cid, e in cust_ev.items()],
+        "specialist_id",
+    )
+    update_many(
+        session, Task, [(t.id, t.version, src) for t, src in restore_tasks], "specialist_id"
+    )
+    reason = AssignmentReason.UNDO
+    rows = [
+        event(
+            grid_id=gid,
+            src=e.to_specialist_id,
+            dst=e.from_specialist_id,
+            actor=actor,
+            at=now,
+            batch=undo.id,
+            reason=reason,
+        )
+        for gid, e in grid_ev.items()
+    ]
+    rows += [
+        event(
+            customer_id=cid,
+            src=e.to_specialist_id,
+            dst=e.from_specialist_id,
+            actor=actor,
+            at=now,
+            batch=undo.id,
+            reason=reason,
+        )
+        for cid, e in cust_ev.items()
+    ]
+    rows += [
+        event(
+            task_id=t.id,
+            src=t.specialist_id,
+            dst=src,
+            actor=actor,
+            at=now,
+            batch=undo.id,
+            reason=reason,
+        )
+        for t, src in restore_tasks
+    ]
+    if rows:
+        session.execute(insert(AssignmentEvent), rows)
+    back = [(customers[cid], e.from_specialist_id) for cid, e in cust_ev.items()]
+    sms = queue_sms(session, branch.name, [(c, dst) for c, dst in back if dst is not None], {}, now)
+    session.flush()
+    if cust_ev:
+        changes.refresh_persistency_base(session, customer_ids=sorted(cust_ev))
+    touched = {e.from_specialist_id for e in events} | {e.to_specialist_id for e in events}
+    return UndoResult(
+        batch_id=batch_id,
+        undo_batch_id=undo.id,
+        grids_restored=len(grid_ev),
+        customers_restored=len(cust_ev),
+        tasks_restored=len(restore_tasks),
+        tasks_kept=kept,
+        sms_queued=sms,
+        specialist_ids=frozenset(s for s in touched if s is not None),
+    )
