@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
             action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
             action.triggered.connect(lambda _=False, row=i: self.nav.setCurrentRow(row))
             self.view_menu.addAction(action)
+            self.addAction(action)  # the shortcut works whichever widget has the focus
         self.nav.setCurrentRow(0)
 
     def show_page(self, key: str) -> QWidget:

@@ -137,21 +137,25 @@ class RosterFilter(QSortFilterProxyModel):
         self.setSortRole(SORT_ROLE)
 
     def set_team(self, team_id: int | None) -> None:
+        self.beginFilterChange()
         self._team_id = team_id
-        self.invalidateFilter()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def set_active_only(self, on: bool) -> None:
+        self.beginFilterChange()
         self._active_only = on
-        self.invalidateFilter()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def set_search_text(self, text: str) -> None:
+        self.beginFilterChange()
         self._text = text.strip().lower()
-        self.invalidateFilter()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def set_grid(self, code: str) -> None:
         """Show only the owner of grid ``code`` ('' for everyone)."""
+        self.beginFilterChange()
         self._grid = code
-        self.invalidateFilter()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex) -> bool:  # noqa: N802
         r = self.sourceModel().index(source_row, 0, source_parent).data(ROW_ROLE)

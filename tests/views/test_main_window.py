@@ -1,0 +1,160 @@
+"""The real main window, offscreen, on the demo branch: roles, pages, selection, charts."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from app.models import AssignmentEvent, Task
+from app.views.main_window import MainWindow
+from app.views.signin import SignInDialog
+from app.views.table_models import ROW_ROLE
+
+
+@pytest.fixture
+def window(qtbot, make_ctx):
+    def open_as(login: str) -> MainWindow:
+        w = MainWindow(make_ctx(login))
+        qtbot.addWidget(w)
+        w.show()
+        return w
+
+    return open_as
+
+
+def _wait_loaded(qtbot, model, minimum=1):
+    qtbot.waitUntil(lambda: model.rowCount() >= minimum, timeout=10000)
+
+
+def test_sign_in_checks_the_password_and_gives_the_role(qtbot, demo_db):
+    dialog = SignInDialog(demo_db, db_label="demo")
+    qtbot.addWidget(dialog)
+    dialog.login.setText("supervisor")
+    dialog.password.setText("wrong")
+    dialog.try_sign_in()
+    assert dialog.user is None
+    assert dialog.error.isVisibleTo(dialog) and dialog.error.text()
+    dialog.password.setText("demo1234")
+    dialog.try_sign_in()
+    assert dialog.user is not None and dialog.user.role.value == "supervisor"
+    assert dialog.result() == SignInDialog.DialogCode.Accepted
+
+
+def test_status_bar_shows_the_database_and_the_user(window):
+    w = window("analyst")
+    assert "demo.db" in w.db_label.text()
+    assert w.ctx.user.display_name in w.user_label.text()
+
+
+def test_every_page_has_a_keyboard_shortcut(window):
+    w = window("senior")
+    by_key = {a.shortcut().toString(): a for a in w.actions()}
+    # The offscreen platform delivers no shortcut events, so trigger what the key is bound to.
+    by_key["Ctrl+3"].trigger()
+    assert w.stack.currentWidget() is w.pages["tasks"]
+    by_key["Ctrl+2"].trigger()
+    assert w.stack.currentWidget() is w.pages["roster"]
+    assert {f"Ctrl+{i + 1}" for i in range(len(w.pages))} <= set(by_key)
+
+
+def test_supervisor_sees_only_own_team_and_analyst_sees_masked_phones(window, qtbot):
+    sup = window("supervisor")
+    roster = sup.show_page("roster")
+    _wait_loaded(qtbot, roster.model)
+    teams = {roster.model.row_at(i).team_id for i in range(roster.model.rowCount())}
+    assert teams == set(sup.ctx.user.team_ids)
+
+    analyst = window("analyst")
+    page = analyst.show_page("roster")
+    _wait_loaded(qtbot, page.model)
+    phone_col = [c.key for c in page.model.columns].index("phone")
+    shown = page.model.index(0, phone_col).data()
+    assert "****" in shown
+    assert len({page.model.row_at(i).team_id for i in range(page.model.rowCount())}) > 1
+
+
+def test_roster_filters_by_search_and_team(window, qtbot, qtmodeltester):
+    w = window("senior")
+    page = w.show_page("roster")
+    _wait_loaded(qtbot, page.model)
+    total = page.proxy.rowCount()
+    first = page.model.row_at(0)
+    qtbot.keyClicks(page.search, first.employee_no)  # QTest types ASCII only
+    assert page.proxy.rowCount() == 1 < total
+    assert page.proxy.index(0, 0).data() == first.employee_no
+    page.search.setText(first.name)
+    assert first.name in page.proxy.index(0, 1).data()
+    page.search.clear()
+    page.team.setCurrentIndex(1)
+    team_id = page.team.currentData()
+    assert all(
+        page.proxy.index(i, 0).data(ROW_ROLE).team_id == team_id for i in range(page.proxy.rowCount())
+    )
+    qtmodeltester.check(page.model, force_py=True)
+    qtmodeltester.check(page.proxy, force_py=True)
+
+
+def test_grid_picked_on_the_map_filters_roster_and_tasks(window, qtbot):
+    w = window("senior")
+    map_page = w.show_page("map")
+    qtbot.waitUntil(lambda: map_page._data is not None, timeout=10000)
+    grid = next(g for g in map_page._data.grids if g.owner_employee_no)
+    roster = w.pages["roster"]
+    roster.activate()
+    _wait_loaded(qtbot, roster.model)
+    tasks = w.pages["tasks"]
+    tasks.activate()
+    with qtbot.waitSignal(w.grid_selected, timeout=5000):
+        map_page._clicked(grid.code)
+    assert roster.proxy.rowCount() == 1
+    assert grid.code in roster.proxy.index(0, 0).data(ROW_ROLE).grid_codes
+    qtbot.waitUntil(lambda: tasks.model.rowCount() > 0, timeout=10000)
+    rows = [tasks.model.row_at(i) for i in range(min(50, tasks.model.rowCount()))]
+    assert {r.grid_code for r in rows} == {grid.code}
+
+
+def test_reassigning_tasks_records_history_and_refreshes(window, qtbot, qtmodeltester, demo_db):
+    w = window("senior")
+    page = w.show_page("tasks")
+    _wait_loaded(qtbot, page.model)
+    qtmodeltester.check(page.model, force_py=True)
+    first = page.model.row_at(0)
+    target = next(s for s in page._specialists if s.status.value == "active" and s.id != first.specialist_id)
+    with qtbot.waitSignal(w.data_changed, timeout=10000):
+        page.reassign([first], target.id)
+    with demo_db() as s:
+        assert s.get(Task, first.id).specialist_id == target.id
+        event = s.scalars(select(AssignmentEvent).where(AssignmentEvent.task_id == first.id)).one()
+        assert (event.from_specialist_id, event.to_specialist_id, event.actor) == (
+            first.specialist_id,
+            target.id,
+            "senior",
+        )
+
+
+def test_analyst_cannot_reassign_tasks(window):
+    w = window("analyst")
+    page = w.show_page("tasks")
+    assert not page.reassign_button.isVisibleTo(page)
+
+
+def test_overdue_filter_shows_only_overdue_tasks(window, qtbot):
+    w = window("senior")
+    page = w.show_page("tasks")
+    _wait_loaded(qtbot, page.model)
+    page.overdue.setChecked(True)
+    qtbot.waitUntil(lambda: page.model.rowCount() > 0 and page.model.row_at(0).overdue, timeout=10000)
+    assert all(page.model.row_at(i).overdue for i in range(min(100, page.model.rowCount())))
+
+
+def test_chart_redraws_when_another_chart_is_chosen_and_saves_png(window, qtbot, tmp_path):
+    w = window("senior")
+    page = w.show_page("charts")
+    qtbot.waitUntil(lambda: bool(page.figure.axes), timeout=10000)
+    with qtbot.waitSignal(page.drawn, timeout=10000) as blocker:
+        page.chart.setCurrentIndex(page.chart.findData("funnel"))
+    assert blocker.args == ["funnel"]
+    bars = page.figure.axes[0].patches
+    assert len(bars) == 4
+    out = page.save_png(str(tmp_path / "funnel.png"))
+    assert (tmp_path / "funnel.png").stat().st_size > 10_000 and out
