@@ -298,13 +298,16 @@ def _lock_open_tasks(session: Session, holder: dict[int, int]) -> list[Any]:
     """Lock and return the open tasks of the given customers held by their specialist
     (customer id -> specialist id): the tasks that follow the customer."""
     tasks = []
+    open_statuses = {s.value for s in OPEN_TASK_STATUSES}
     for chunk in chunks(sorted(holder)):
+        # By customer only, so the customer index is used; closed ones are dropped here.
         for r in session.execute(
-            select(Task.id, Task.customer_id, Task.specialist_id, Task.version)
-            .where(Task.customer_id.in_(chunk), Task.status.in_(OPEN_TASK_STATUSES))
+            select(Task.id, Task.customer_id, Task.specialist_id, Task.status, Task.version)
+            .where(Task.customer_id.in_(chunk))
             .order_by(Task.id)
             .with_for_update(of=Task)
         ):
-            if r.specialist_id is not None and r.specialist_id == holder[r.customer_id]:
+            held = r.specialist_id is not None and r.specialist_id == holder[r.customer_id]
+            if held and str(r.status) in open_statuses:
                 tasks.append(r)
     return tasks

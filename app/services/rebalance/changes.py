@@ -3,13 +3,12 @@ version-checked writes, history rows and the specialist-change SMS."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import desc, insert, select, tuple_, update
+from sqlalchemy import bindparam, desc, insert, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
@@ -131,25 +130,21 @@ def update_one(session: Session, model, row_id: int, seen: int, *, what: str, **
 
 def update_many(session: Session, model, rows: Sequence[tuple[int, int, int]], column: str):
     """Set ``column`` of each (id, version seen, value) row, checking every version."""
-    by_value: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for row_id, seen, value in rows:
-        by_value[value].append((row_id, seen))
-    for value, pairs in by_value.items():
-        for chunk in chunks(pairs):
-            result = cast(
-                CursorResult,
-                session.execute(
-                    update(model)
-                    .where(tuple_(model.id, model.version).in_(chunk))
-                    .values({column: value, "version": model.version + 1})
-                    .execution_options(synchronize_session=False)
-                ),
+    table = model.__table__
+    stmt = (
+        table.update()
+        .where(table.c.id == bindparam("row_id"), table.c.version == bindparam("seen"))
+        .values({column: bindparam("value"), "version": bindparam("next")})
+    )
+    for chunk in chunks(list(rows), 5000):
+        params = [{"row_id": i, "seen": v, "value": x, "next": v + 1} for i, v, x in chunk]
+        result = cast(CursorResult, session.execute(stmt, params))
+        # Both drivers report the rows an executemany changed (supports_sane_multi_rowcount).
+        if result.rowcount != len(chunk):
+            raise StaleData(
+                f"{model.__tablename__} rows were changed by someone else while saving; "
+                "nothing was saved"
             )
-            if result.rowcount != len(chunk):
-                raise StaleData(
-                    f"{model.__tablename__} rows were changed by someone else while saving; "
-                    "nothing was saved"
-                )
     expire(session, model, {r[0] for r in rows})
 
 
