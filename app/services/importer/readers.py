@@ -95,10 +95,12 @@ def _csv(path: Path, encoding: str, head: bytes) -> Table:
 
 def _xlsx(path: Path, names: tuple[str, ...]) -> Table:
     from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        # A file object, so a workbook saved under another extension is read all the same.
+        wb = load_workbook(path.open("rb"), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, InvalidFileException) as exc:
         raise FileProblem(f"is not a readable .xlsx workbook ({exc})") from None
     ws = next((wb[n] for n in names if n in wb.sheetnames), wb.worksheets[0])
     it = ws.iter_rows(values_only=True)
