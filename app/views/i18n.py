@@ -24,9 +24,9 @@ def install_translators(app: QCoreApplication, language: str) -> list[QTranslato
     """Load Qt's own and GridDesk's translations for ``language``; return them (keep a ref)."""
     installed: list[QTranslator] = []
     if language == "en":
-        QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Territory.UnitedStates))
+        QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedStates))
         return installed
-    QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Territory.China))
+    QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
     qt_dir = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
     for name, folder in ((f"qtbase_{language}", qt_dir), (f"griddesk_{language}", str(I18N))):
         tr = QTranslator(app)

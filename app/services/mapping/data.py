@@ -101,27 +101,21 @@ def persistency_year(as_of: date) -> Period:
     return Period(first, end, f"{first:%Y-%m}…{end:%Y-%m}")
 
 
-def grid_persistency_13(session: Session, *, as_of: date) -> dict[str, Decimal]:
-    """Return 13-month persistency (premium basis) per grid code over the trailing year.
+def grid_persistency_13(
+    session: Session, *, as_of: date, branch_id: int | None = None
+) -> dict[str, Decimal]:
+    """Return 13-month persistency (premium basis) per grid code over the trailing year."""
+    from app.services.metrics.persistency import persistency_report
 
-    Adapter over ``app.services.metrics.persistency.persistency_report``, written while that
-    module was being built: it returns an empty mapping (the map then shows "no data") while the
-    report is missing or not implemented, and is the one place to change if its rows change.
-    """
-    try:
-        from app.services.metrics.persistency import persistency_report
-    except ImportError:
-        return {}
-    try:
-        rows = persistency_report(session, period=persistency_year(as_of), as_of=as_of, by="grid")
-    except NotImplementedError:
-        return {}
-    out: dict[str, Decimal] = {}
-    for row in rows:
-        rate = getattr(row, "persistency_premium", None)
-        if rate is not None:
-            out[str(row.group)] = rate if isinstance(rate, Decimal) else Decimal(str(rate))
-    return out
+    rows = persistency_report(
+        session, period=persistency_year(as_of), as_of=as_of, by="grid", branch_id=branch_id
+    )
+    codes = dict(session.execute(select(Grid.id, Grid.code)).all())
+    return {
+        codes[r.group_key]: r.persistency_premium
+        for r in rows
+        if r.group_key in codes and r.persistency_premium is not None
+    }
 
 
 def load_map_data(
@@ -187,7 +181,7 @@ def load_map_data(
             .group_by(Task.specialist_id)
         )
     }
-    persistency = grid_persistency_13(session, as_of=as_of)
+    persistency = grid_persistency_13(session, as_of=as_of, branch_id=branch_id)
 
     grids = []
     for gid, code, name, district, geometry, oid, oname, ono, cap, team, active in grid_rows:
