@@ -9,6 +9,8 @@ from PySide6.QtWidgets import QWidget
 from app.views.context import AppContext
 from app.views.i18n import tr
 
+_C = "MainWindow"
+
 
 def page_factories() -> list[tuple[str, str, Callable[[AppContext, QWidget], QWidget]]]:
     """Return (key, title, factory) for each page."""
@@ -18,11 +20,10 @@ def page_factories() -> list[tuple[str, str, Callable[[AppContext, QWidget], QWi
     from app.views.roster_page import RosterPage
     from app.views.tasks_page import TasksPage
 
-    c = "MainWindow"
     return [
-        ("map", tr(c, "Grid map"), MapPage),
-        ("roster", tr(c, "Specialists"), RosterPage),
-        ("tasks", tr(c, "Tasks"), TasksPage),
-        ("charts", tr(c, "Charts"), ChartsPage),
-        ("intake", tr(c, "Intake"), IntakePage),
+        ("map", tr(_C, "Grid map"), MapPage),
+        ("roster", tr(_C, "Specialists"), RosterPage),
+        ("tasks", tr(_C, "Tasks"), TasksPage),
+        ("charts", tr(_C, "Charts"), ChartsPage),
+        ("intake", tr(_C, "Intake"), IntakePage),
     ]

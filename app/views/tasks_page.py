@@ -30,6 +30,8 @@ from app.views.i18n import tr
 from app.views.labels import TASK_KINDS, TASK_STATUSES, label
 from app.views.table_models import Column, LazyTableModel
 
+_C = "TasksPage"
+
 STATUS_CHOICES = {
     "open_any": OPEN_TASK_STATUSES,
     "all": (),
@@ -42,23 +44,22 @@ def _dt(value) -> str:
 
 
 def task_columns() -> list[Column[task_service.TaskRow]]:
-    c = "TasksPage"
     return [
-        Column("task_no", tr(c, "Task"), lambda r: r.task_no),
-        Column("kind", tr(c, "Kind"), lambda r: label(TASK_KINDS, r.kind)),
+        Column("task_no", tr(_C, "Task"), lambda r: r.task_no),
+        Column("kind", tr(_C, "Kind"), lambda r: label(TASK_KINDS, r.kind)),
         Column(
             "status",
-            tr(c, "Status"),
+            tr(_C, "Status"),
             lambda r: label(TASK_STATUSES, r.status),
             alert=lambda r: r.overdue,
         ),
-        Column("customer", tr(c, "Customer"), lambda r: f"{r.customer_name} ({r.customer_no})"),
-        Column("specialist", tr(c, "Specialist"), lambda r: r.specialist_name or "—"),
-        Column("grid", tr(c, "Grid"), lambda r: r.grid_code or "—"),
-        Column("due_date", tr(c, "Due"), lambda r: r.due_date, alert=lambda r: r.overdue),
-        Column("created_at", tr(c, "Created"), lambda r: _dt(r.created_at)),
-        Column("completed_at", tr(c, "Completed"), lambda r: _dt(r.completed_at)),
-        Column("outcome", tr(c, "Outcome"), lambda r: r.outcome or ""),
+        Column("customer", tr(_C, "Customer"), lambda r: f"{r.customer_name} ({r.customer_no})"),
+        Column("specialist", tr(_C, "Specialist"), lambda r: r.specialist_name or "—"),
+        Column("grid", tr(_C, "Grid"), lambda r: r.grid_code or "—"),
+        Column("due_date", tr(_C, "Due"), lambda r: r.due_date, alert=lambda r: r.overdue),
+        Column("created_at", tr(_C, "Created"), lambda r: _dt(r.created_at)),
+        Column("completed_at", tr(_C, "Completed"), lambda r: _dt(r.completed_at)),
+        Column("outcome", tr(_C, "Outcome"), lambda r: r.outcome or ""),
     ]
 
 

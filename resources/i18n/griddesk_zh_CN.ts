@@ -1,0 +1,829 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN" sourcelanguage="en">
+  <context>
+    <name>ChartsPage</name>
+    <message>
+      <source>%1 customers</source>
+      <translation>%1 位客户</translation>
+    </message>
+    <message>
+      <source>(a year earlier)</source>
+      <translation>（上年同期）</translation>
+    </message>
+    <message>
+      <source>13-month</source>
+      <translation>13个月</translation>
+    </message>
+    <message>
+      <source>13-month persistency by cohort month</source>
+      <translation>13个月保单继续率（按应缴月份）</translation>
+    </message>
+    <message>
+      <source>25-month</source>
+      <translation>25个月</translation>
+    </message>
+    <message>
+      <source>25-month persistency by cohort month</source>
+      <translation>25个月保单继续率（按应缴月份）</translation>
+    </message>
+    <message>
+      <source>4-sell funnel</source>
+      <translation>4-sell 渐进式经营漏斗</translation>
+    </message>
+    <message>
+      <source>Charts</source>
+      <translation>图表</translation>
+    </message>
+    <message>
+      <source>Compare teams</source>
+      <translation>按团队对比</translation>
+    </message>
+    <message>
+      <source>Loading…</source>
+      <translation>正在加载…</translation>
+    </message>
+    <message>
+      <source>Save as PNG…</source>
+      <translation>另存为 PNG…</translation>
+    </message>
+    <message>
+      <source>Save chart</source>
+      <translation>保存图表</translation>
+    </message>
+    <message>
+      <source>Service equity</source>
+      <translation>服务公平</translation>
+    </message>
+    <message>
+      <source>Share of the cohort that reached the step</source>
+      <translation>达到该阶段的客户占比</translation>
+    </message>
+    <message>
+      <source>Tasks completed per week</source>
+      <translation>每周完成任务数</translation>
+    </message>
+    <message>
+      <source>Whole branch</source>
+      <translation>全机构</translation>
+    </message>
+    <message>
+      <source>completion of service and renewal tasks</source>
+      <translation>服务与续收任务完成率</translation>
+    </message>
+    <message>
+      <source>customers who never bought more</source>
+      <translation>未加保客户</translation>
+    </message>
+    <message>
+      <source>customers who reached cross-sell or up-sell</source>
+      <translation>已综拓或加保客户</translation>
+    </message>
+    <message>
+      <source>pilot starts</source>
+      <translation>试点开始</translation>
+    </message>
+    <message>
+      <source>step conversion</source>
+      <translation>阶段转化率</translation>
+    </message>
+    <message>
+      <source>tasks</source>
+      <translation>任务数</translation>
+    </message>
+  </context>
+  <context>
+    <name>IntakePage</name>
+    <message>
+      <source>%1 customers entered the pool (%2 were in it already).
+Matched by coordinates %3, by address %4, by rule %5; %6 wait for a grid.
+%7 SMS queued, %8 tasks created.</source>
+      <translation>%1 位客户进入客户池（%2 位此前已在池中）。
+按坐标匹配 %3，按地址匹配 %4，按规则匹配 %5；%6 位待人工指定网格。
+已排队短信 %7 条，新建任务 %8 个。</translation>
+    </message>
+    <message>
+      <source>%1 customers wait for a grid</source>
+      <translation>%1 位客户待指定网格</translation>
+    </message>
+    <message>
+      <source>Address</source>
+      <translation>地址</translation>
+    </message>
+    <message>
+      <source>Addresses matching no grid</source>
+      <translation>未匹配网格的地址</translation>
+    </message>
+    <message>
+      <source>Agent</source>
+      <translation>代理人</translation>
+    </message>
+    <message>
+      <source>Customer no.</source>
+      <translation>客户号</translation>
+    </message>
+    <message>
+      <source>Customers</source>
+      <translation>客户数</translation>
+    </message>
+    <message>
+      <source>Departed agents</source>
+      <translation>离职代理人</translation>
+    </message>
+    <message>
+      <source>Entered pool</source>
+      <translation>入池日期</translation>
+    </message>
+    <message>
+      <source>Grid (or click it on the map)</source>
+      <translation>网格（或在地图上点选）</translation>
+    </message>
+    <message>
+      <source>Intake</source>
+      <translation>入池</translation>
+    </message>
+    <message>
+      <source>Intake of %1</source>
+      <translation>%1 的客户入池</translation>
+    </message>
+    <message>
+      <source>Left on</source>
+      <translation>离职日期</translation>
+    </message>
+    <message>
+      <source>Name</source>
+      <translation>姓名</translation>
+    </message>
+    <message>
+      <source>Put in grid</source>
+      <translation>划入网格</translation>
+    </message>
+    <message>
+      <source>Remember: addresses containing</source>
+      <translation>记住：地址包含</translation>
+    </message>
+    <message>
+      <source>Run intake for the selected agent</source>
+      <translation>为所选代理人执行入池</translation>
+    </message>
+    <message>
+      <source>Suggested grids</source>
+      <translation>建议网格</translation>
+    </message>
+    <message>
+      <source>Waiting for intake</source>
+      <translation>待入池</translation>
+    </message>
+    <message>
+      <source>go to this grid</source>
+      <translation>的划入此网格</translation>
+    </message>
+    <message>
+      <source>part of the address, e.g. a community name</source>
+      <translation>地址片段，如社区名称</translation>
+    </message>
+  </context>
+  <context>
+    <name>MainWindow</name>
+    <message>
+      <source>&amp;About GridDesk</source>
+      <translation>关于 GridDesk(&amp;A)</translation>
+    </message>
+    <message>
+      <source>&amp;File</source>
+      <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+      <source>&amp;Help</source>
+      <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+      <source>&amp;Quit</source>
+      <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+      <source>&amp;Settings…</source>
+      <translation>设置(&amp;S)…</translation>
+    </message>
+    <message>
+      <source>&amp;View</source>
+      <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+      <source>About GridDesk</source>
+      <translation>关于 GridDesk</translation>
+    </message>
+    <message>
+      <source>As of %1</source>
+      <translation>数据截至 %1</translation>
+    </message>
+    <message>
+      <source>Charts</source>
+      <translation>图表</translation>
+    </message>
+    <message>
+      <source>Grid map</source>
+      <translation>网格地图</translation>
+    </message>
+    <message>
+      <source>GridDesk</source>
+      <translation>GridDesk 社区网格工作台</translation>
+    </message>
+    <message>
+      <source>GridDesk %1
+The branch supervisor's workbench for the community grid programme of orphan policies.</source>
+      <translation>GridDesk %1
+孤儿单社区网格化经营的机构主管工作台。</translation>
+    </message>
+    <message>
+      <source>Intake</source>
+      <translation>入池</translation>
+    </message>
+    <message>
+      <source>Offline snapshot (read-only) of %1: %2</source>
+      <translation>离线快照（只读），取自 %1：%2</translation>
+    </message>
+    <message>
+      <source>Reset window layout</source>
+      <translation>重置窗口布局</translation>
+    </message>
+    <message>
+      <source>Specialists</source>
+      <translation>网格专员</translation>
+    </message>
+    <message>
+      <source>Tasks</source>
+      <translation>任务</translation>
+    </message>
+  </context>
+  <context>
+    <name>MapPage</name>
+    <message>
+      <source>13-month persistency</source>
+      <translation>13个月继续率</translation>
+    </message>
+    <message>
+      <source>Colour grids by</source>
+      <translation>网格着色依据</translation>
+    </message>
+    <message>
+      <source>Coverage gaps</source>
+      <translation>覆盖缺口</translation>
+    </message>
+    <message>
+      <source>Customers against capacity</source>
+      <translation>客户数/服务上限</translation>
+    </message>
+    <message>
+      <source>Drawing…</source>
+      <translation>正在绘制…</translation>
+    </message>
+    <message>
+      <source>Loading the map…</source>
+      <translation>正在加载地图…</translation>
+    </message>
+    <message>
+      <source>Map</source>
+      <translation>地图</translation>
+    </message>
+    <message>
+      <source>Open tasks of the owner</source>
+      <translation>负责专员的待办任务</translation>
+    </message>
+    <message>
+      <source>Simple map (the embedded browser is not available)</source>
+      <translation>简易地图（内嵌浏览器不可用）</translation>
+    </message>
+    <message>
+      <source>The map page could not be shown.</source>
+      <translation>地图页面无法显示。</translation>
+    </message>
+  </context>
+  <context>
+    <name>ReassignDialog</name>
+    <message>
+      <source>Move %1 selected task(s) to:</source>
+      <translation>将所选 %1 个任务转给：</translation>
+    </message>
+    <message>
+      <source>Reassign tasks</source>
+      <translation>转派任务</translation>
+    </message>
+    <message>
+      <source>Specialist</source>
+      <translation>网格专员</translation>
+    </message>
+  </context>
+  <context>
+    <name>RosterPage</name>
+    <message>
+      <source>%1 of %2 specialists</source>
+      <translation>显示 %1 / 共 %2 位专员</translation>
+    </message>
+    <message>
+      <source>13-month persistency</source>
+      <translation>13个月继续率</translation>
+    </message>
+    <message>
+      <source>4-sell reached % (1/2/3/4)</source>
+      <translation>4-sell 达成率%（1/2/3/4）</translation>
+    </message>
+    <message>
+      <source>Active only</source>
+      <translation>仅在职</translation>
+    </message>
+    <message>
+      <source>All teams</source>
+      <translation>全部团队</translation>
+    </message>
+    <message>
+      <source>Contract</source>
+      <translation>合同类型</translation>
+    </message>
+    <message>
+      <source>Customers / capacity</source>
+      <translation>客户数 / 上限</translation>
+    </message>
+    <message>
+      <source>Employee no.</source>
+      <translation>工号</translation>
+    </message>
+    <message>
+      <source>Grids</source>
+      <translation>网格数</translation>
+    </message>
+    <message>
+      <source>Loading…</source>
+      <translation>正在加载…</translation>
+    </message>
+    <message>
+      <source>Name</source>
+      <translation>姓名</translation>
+    </message>
+    <message>
+      <source>Open tasks</source>
+      <translation>待办任务</translation>
+    </message>
+    <message>
+      <source>Overdue</source>
+      <translation>逾期</translation>
+    </message>
+    <message>
+      <source>Owner of grid %1</source>
+      <translation>网格 %1 的负责专员</translation>
+    </message>
+    <message>
+      <source>Phone</source>
+      <translation>手机号</translation>
+    </message>
+    <message>
+      <source>Search name, employee no., team or grid</source>
+      <translation>搜索姓名、工号、团队或网格</translation>
+    </message>
+    <message>
+      <source>Service equity</source>
+      <translation>服务公平</translation>
+    </message>
+    <message>
+      <source>Specialists</source>
+      <translation>网格专员</translation>
+    </message>
+    <message>
+      <source>Status</source>
+      <translation>状态</translation>
+    </message>
+    <message>
+      <source>Tasks done / week</source>
+      <translation>周均完成任务</translation>
+    </message>
+    <message>
+      <source>Team</source>
+      <translation>团队</translation>
+    </message>
+  </context>
+  <context>
+    <name>SettingsDialog</name>
+    <message>
+      <source>Connected to %1.</source>
+      <translation>已连接 %1。</translation>
+    </message>
+    <message>
+      <source>Database</source>
+      <translation>数据库</translation>
+    </message>
+    <message>
+      <source>Empty: the local database on this computer</source>
+      <translation>留空：使用本机数据库</translation>
+    </message>
+    <message>
+      <source>Follow the system</source>
+      <translation>跟随系统</translation>
+    </message>
+    <message>
+      <source>Language</source>
+      <translation>语言</translation>
+    </message>
+    <message>
+      <source>Language and database changes take effect the next time GridDesk starts.</source>
+      <translation>语言和数据库的更改在下次启动 GridDesk 时生效。</translation>
+    </message>
+    <message>
+      <source>Settings</source>
+      <translation>设置</translation>
+    </message>
+    <message>
+      <source>Shared database URL</source>
+      <translation>共享数据库地址</translation>
+    </message>
+    <message>
+      <source>Show online map tiles under the grids (needs network)</source>
+      <translation>在网格下显示在线底图（需要网络）</translation>
+    </message>
+    <message>
+      <source>Test connection</source>
+      <translation>测试连接</translation>
+    </message>
+    <message>
+      <source>The local database is always available.</source>
+      <translation>本机数据库始终可用。</translation>
+    </message>
+  </context>
+  <context>
+    <name>SignInDialog</name>
+    <message>
+      <source>Database: %1</source>
+      <translation>数据库：%1</translation>
+    </message>
+    <message>
+      <source>Enter your user name and password.</source>
+      <translation>请输入用户名和密码。</translation>
+    </message>
+    <message>
+      <source>GridDesk · Community grid workbench</source>
+      <translation>GridDesk · 社区网格工作台</translation>
+    </message>
+    <message>
+      <source>Password</source>
+      <translation>密码</translation>
+    </message>
+    <message>
+      <source>Sign in</source>
+      <translation>登录</translation>
+    </message>
+    <message>
+      <source>Sign in to GridDesk</source>
+      <translation>登录 GridDesk</translation>
+    </message>
+    <message>
+      <source>User name</source>
+      <translation>用户名</translation>
+    </message>
+    <message>
+      <source>Wrong user name or password.</source>
+      <translation>用户名或密码错误。</translation>
+    </message>
+  </context>
+  <context>
+    <name>SpecialistDialog</name>
+    <message>
+      <source>%1 customers of %2</source>
+      <translation>客户 %1 / 上限 %2</translation>
+    </message>
+    <message>
+      <source>13-month persistency %1</source>
+      <translation>13个月继续率 %1</translation>
+    </message>
+    <message>
+      <source>4-sell step</source>
+      <translation>4-sell 阶段</translation>
+    </message>
+    <message>
+      <source>Address</source>
+      <translation>地址</translation>
+    </message>
+    <message>
+      <source>By</source>
+      <translation>操作人</translation>
+    </message>
+    <message>
+      <source>Customer</source>
+      <translation>客户</translation>
+    </message>
+    <message>
+      <source>Customer no.</source>
+      <translation>客户号</translation>
+    </message>
+    <message>
+      <source>Customers</source>
+      <translation>客户</translation>
+    </message>
+    <message>
+      <source>Entered pool</source>
+      <translation>入池日期</translation>
+    </message>
+    <message>
+      <source>From</source>
+      <translation>原专员</translation>
+    </message>
+    <message>
+      <source>Grid</source>
+      <translation>网格</translation>
+    </message>
+    <message>
+      <source>History</source>
+      <translation>分配记录</translation>
+    </message>
+    <message>
+      <source>ID number</source>
+      <translation>证件号码</translation>
+    </message>
+    <message>
+      <source>Name</source>
+      <translation>姓名</translation>
+    </message>
+    <message>
+      <source>Open tasks</source>
+      <translation>待办任务</translation>
+    </message>
+    <message>
+      <source>Phone</source>
+      <translation>手机号</translation>
+    </message>
+    <message>
+      <source>Reason</source>
+      <translation>原因</translation>
+    </message>
+    <message>
+      <source>Task</source>
+      <translation>任务</translation>
+    </message>
+    <message>
+      <source>To</source>
+      <translation>新专员</translation>
+    </message>
+    <message>
+      <source>What</source>
+      <translation>类型</translation>
+    </message>
+    <message>
+      <source>When</source>
+      <translation>时间</translation>
+    </message>
+    <message>
+      <source>Which</source>
+      <translation>对象</translation>
+    </message>
+    <message>
+      <source>grids: %1</source>
+      <translation>网格：%1</translation>
+    </message>
+  </context>
+  <context>
+    <name>TasksPage</name>
+    <message>
+      <source>%1 tasks</source>
+      <translation>%1 个任务</translation>
+    </message>
+    <message>
+      <source>All kinds</source>
+      <translation>全部类型</translation>
+    </message>
+    <message>
+      <source>Any status</source>
+      <translation>任意状态</translation>
+    </message>
+    <message>
+      <source>Completed</source>
+      <translation>完成时间</translation>
+    </message>
+    <message>
+      <source>Created</source>
+      <translation>创建时间</translation>
+    </message>
+    <message>
+      <source>Customer</source>
+      <translation>客户</translation>
+    </message>
+    <message>
+      <source>Due</source>
+      <translation>截止日期</translation>
+    </message>
+    <message>
+      <source>Everyone in my scope</source>
+      <translation>我管辖的全部人员</translation>
+    </message>
+    <message>
+      <source>Grid</source>
+      <translation>网格</translation>
+    </message>
+    <message>
+      <source>Grid %1 ✕</source>
+      <translation>网格 %1 ✕</translation>
+    </message>
+    <message>
+      <source>Kind</source>
+      <translation>类型</translation>
+    </message>
+    <message>
+      <source>Loading…</source>
+      <translation>正在加载…</translation>
+    </message>
+    <message>
+      <source>Open or in progress</source>
+      <translation>待办或进行中</translation>
+    </message>
+    <message>
+      <source>Outcome</source>
+      <translation>结果</translation>
+    </message>
+    <message>
+      <source>Overdue only</source>
+      <translation>仅逾期</translation>
+    </message>
+    <message>
+      <source>Reassign selected…</source>
+      <translation>转派所选…</translation>
+    </message>
+    <message>
+      <source>Search task, customer name or number</source>
+      <translation>搜索任务、客户姓名或客户号</translation>
+    </message>
+    <message>
+      <source>Showing one grid; click to show all grids</source>
+      <translation>仅显示一个网格；点击显示全部</translation>
+    </message>
+    <message>
+      <source>Specialist</source>
+      <translation>网格专员</translation>
+    </message>
+    <message>
+      <source>Status</source>
+      <translation>状态</translation>
+    </message>
+    <message>
+      <source>Task</source>
+      <translation>任务编号</translation>
+    </message>
+    <message>
+      <source>Tasks</source>
+      <translation>任务</translation>
+    </message>
+    <message>
+      <source>Team: %1</source>
+      <translation>团队：%1</translation>
+    </message>
+  </context>
+  <context>
+    <name>errors</name>
+    <message>
+      <source>Someone else changed this data in the meantime.</source>
+      <translation>其他人已修改了这些数据。</translation>
+    </message>
+    <message>
+      <source>The database cannot be reached or used:</source>
+      <translation>无法连接或使用数据库：</translation>
+    </message>
+  </context>
+  <context>
+    <name>labels</name>
+    <message>
+      <source>Active</source>
+      <translation>在职</translation>
+    </message>
+    <message>
+      <source>Analyst</source>
+      <translation>分析员</translation>
+    </message>
+    <message>
+      <source>Callback (online seat)</source>
+      <translation>回访（线上坐席）</translation>
+    </message>
+    <message>
+      <source>Cancelled</source>
+      <translation>已取消</translation>
+    </message>
+    <message>
+      <source>Cross-sell</source>
+      <translation>综拓推荐</translation>
+    </message>
+    <message>
+      <source>Cross-sell / referral</source>
+      <translation>综拓推荐</translation>
+    </message>
+    <message>
+      <source>Done</source>
+      <translation>已完成</translation>
+    </message>
+    <message>
+      <source>Failed</source>
+      <translation>失败</translation>
+    </message>
+    <message>
+      <source>In progress</source>
+      <translation>进行中</translation>
+    </message>
+    <message>
+      <source>Labour contract</source>
+      <translation>劳动合同</translation>
+    </message>
+    <message>
+      <source>Left</source>
+      <translation>离职</translation>
+    </message>
+    <message>
+      <source>Offline</source>
+      <translation>线下</translation>
+    </message>
+    <message>
+      <source>On leave</source>
+      <translation>休假</translation>
+    </message>
+    <message>
+      <source>Online seat</source>
+      <translation>线上坐席</translation>
+    </message>
+    <message>
+      <source>Open</source>
+      <translation>待办</translation>
+    </message>
+    <message>
+      <source>Policy servicing</source>
+      <translation>保全服务</translation>
+    </message>
+    <message>
+      <source>Pre-sell</source>
+      <translation>建联加微</translation>
+    </message>
+    <message>
+      <source>Pre-sell (contact, WeChat)</source>
+      <translation>建联加微</translation>
+    </message>
+    <message>
+      <source>Renewal collection</source>
+      <translation>续收</translation>
+    </message>
+    <message>
+      <source>Senior supervisor</source>
+      <translation>资深主管</translation>
+    </message>
+    <message>
+      <source>Service contract</source>
+      <translation>劳务合同</translation>
+    </message>
+    <message>
+      <source>Soft-sell</source>
+      <translation>服务续收</translation>
+    </message>
+    <message>
+      <source>Supervisor</source>
+      <translation>主管</translation>
+    </message>
+    <message>
+      <source>Up-sell</source>
+      <translation>加保销售</translation>
+    </message>
+  </context>
+  <context>
+    <name>startup</name>
+    <message>
+      <source>Building the demo branch…</source>
+      <translation>正在创建演示机构…</translation>
+    </message>
+    <message>
+      <source>Cancel</source>
+      <translation>取消</translation>
+    </message>
+    <message>
+      <source>Cannot open the database %1:</source>
+      <translation>无法打开数据库 %1：</translation>
+    </message>
+    <message>
+      <source>Demo users: senior (senior supervisor), supervisor, analyst; password demo1234.</source>
+      <translation>演示用户：senior（资深主管）、supervisor（主管）、analyst（分析员），密码均为 demo1234。</translation>
+    </message>
+    <message>
+      <source>GridDesk cannot start</source>
+      <translation>GridDesk 无法启动</translation>
+    </message>
+    <message>
+      <source>The database %1 has no GridDesk tables yet. Create them?</source>
+      <translation>数据库 %1 尚无 GridDesk 数据表，是否创建？</translation>
+    </message>
+    <message>
+      <source>The database %1 holds no branch yet. Build the demo branch in it?</source>
+      <translation>数据库 %1 中还没有机构，是否在其中创建演示机构？</translation>
+    </message>
+    <message>
+      <source>The database %1 uses an older GridDesk schema. Upgrade it now?</source>
+      <translation>数据库 %1 的结构版本较旧，是否立即升级？</translation>
+    </message>
+    <message>
+      <source>The database could not be prepared:</source>
+      <translation>数据库无法准备就绪：</translation>
+    </message>
+    <message>
+      <source>The demo branch could not be built:</source>
+      <translation>演示机构创建失败：</translation>
+    </message>
+  </context>
+</TS>
