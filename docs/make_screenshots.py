@@ -47,11 +47,13 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="griddesk-shots-"))
     os.environ["GRIDDESK_SETTINGS_DIR"] = str(tmp)
     try:
-        return _shoot(args, tmp)
+        rc = _shoot(args, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        if xvfb is not None:
-            xvfb.terminate()
+    sys.stdout.flush()
+    if xvfb is not None:
+        xvfb.terminate()
+    os._exit(rc)  # leave before Qt notices its display is gone
 
 
 def _wait(app, until, timeout: float = 60.0) -> None:

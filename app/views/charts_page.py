@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
@@ -179,11 +180,14 @@ class ChartsPage(QWidget):
         if key == "trend":
             if self.month.currentData() == 25:
                 title = self.tr("25-month persistency by cohort month")
+            scope = self.scope.currentText()
+            current = [replace(s, label=s.label or scope) for s in data.current]
+            earlier = [replace(s, label=s.label or scope) for s in data.year_earlier]
             charts.draw_persistency_trend(
                 self.figure,
                 months=data.months,
-                current=data.current,
-                year_earlier=data.year_earlier,
+                current=current,
+                year_earlier=earlier,
                 title=title,
                 year_earlier_suffix=self.tr("(a year earlier)"),
                 pilot_month=data.pilot_month,
