@@ -83,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = osub.add_parser("import", parents=[common], help="read the gateway's results")
     p.add_argument("file")
 
+    p = sub.add_parser("snapshot", parents=[common], help="copy the branch for offline review")
+    p.add_argument("--to", required=True, metavar="FILE.sqlite", help="the snapshot file to write")
+    p.add_argument("--branch", metavar="CODE", help="branch code, when the database holds several")
+    p.add_argument("--team", metavar="CODE", action="append", help="only these teams' customers")
+
     metrics = sub.add_parser("metrics", parents=[common], help="print persistency or the funnel")
     msub = metrics.add_subparsers(dest="metric", metavar="METRIC", required=True)
     p = msub.add_parser("persistency", parents=[common], help="13- or 25-month persistency")
@@ -376,7 +381,55 @@ def cmd_rebalance(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from app.cli_progress import TerminalProgress
+    from app.models import Branch, Team
+    from app.services.snapshot import plan_snapshot, take_snapshot
+
+    _url, engine, Session = _open(args, migrate_sqlite=False)
+    with Session() as s:
+        stmt = (
+            select(Branch.id)
+            if not args.branch
+            else select(Branch.id).where(Branch.code == args.branch)
+        )
+        ids = s.scalars(stmt).all()
+        if len(ids) != 1:
+            raise CommandError(
+                f"no branch with code '{args.branch}'"
+                if args.branch
+                else "say which branch: --branch CODE"
+            )
+        team_ids = None
+        if args.team:
+            team_ids = s.scalars(
+                select(Team.id).where(Team.branch_id == ids[0], Team.code.in_(args.team))
+            ).all()
+            if len(team_ids) != len(set(args.team)):
+                raise CommandError(f"unknown team code among {', '.join(args.team)}")
+    plan = plan_snapshot(engine, branch_id=ids[0], team_ids=team_ids)
+    print(
+        f"copying {plan.total_rows:,} rows, about {plan.estimated_bytes / 1e6:.0f} MB",
+        file=sys.stderr,
+    )
+    result = take_snapshot(
+        engine,
+        args.to,
+        branch_id=ids[0],
+        team_ids=team_ids,
+        taken_by="cli",
+        state=TerminalProgress(),
+    )
+    print(
+        f"snapshot written: {result.path} ({result.bytes / 1e6:.1f} MB, {sum(result.rows.values()):,} rows)"
+    )
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "snapshot": cmd_snapshot,
     "init": cmd_init,
     "demo": cmd_demo,
     "import": cmd_import,

@@ -133,6 +133,11 @@ class MainWindow(QMainWindow):
         settings.setShortcut(QKeySequence.StandardKey.Preferences)
         settings.triggered.connect(self.open_settings)
         file_menu.addAction(settings)
+        offline = QAction(self.tr("Take offline…"), self)
+        offline.setObjectName("take_offline")
+        offline.setEnabled(not self.ctx.read_only)
+        offline.triggered.connect(self.take_offline)
+        file_menu.addAction(offline)
         reset = QAction(self.tr("Reset window layout"), self)
         reset.triggered.connect(self._reset_layout)
         file_menu.addAction(reset)
@@ -151,6 +156,50 @@ class MainWindow(QMainWindow):
         from app.views.settings_dialog import SettingsDialog
 
         SettingsDialog(self).exec()
+
+    def take_offline(self, path: str | None = None) -> None:
+        """Copy the user's scope into a local snapshot file, after showing its size."""
+        from PySide6.QtWidgets import QFileDialog
+
+        from app.services.snapshot import plan_snapshot, take_snapshot
+
+        engine = self.ctx.Session.kw["bind"]
+        user = self.ctx.user
+        plan = plan_snapshot(engine, branch_id=user.branch_id, team_ids=user.team_scope())
+        if path is None:
+            answer = QMessageBox.question(
+                self,
+                self.tr("Take offline"),
+                self.tr(
+                    "Copy %1 rows (about %2 MB) into a file on this computer for offline review?"
+                )
+                .replace("%1", f"{plan.total_rows:,}")
+                .replace("%2", f"{plan.estimated_bytes / 1e6:.0f}"),
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+            path, _ = QFileDialog.getSaveFileName(
+                self, self.tr("Save snapshot"), "griddesk-offline.sqlite", "SQLite (*.sqlite)"
+            )
+            if not path:
+                return
+        self.ctx.runner.start(
+            "snapshot",
+            lambda state: take_snapshot(
+                engine,
+                path,
+                branch_id=user.branch_id,
+                team_ids=user.team_scope(),
+                taken_by=user.login,
+                state=state,
+            ),
+            on_done=lambda r: self.statusBar().showMessage(
+                self.tr("Snapshot saved: %1").replace("%1", r.path), 10000
+            ),
+            on_error=lambda exc: self.show_error(self.tr("Take offline"), exc),
+            progress_parent=self,
+            progress_title=self.tr("Taking the branch offline…"),
+        )
 
     def _about(self) -> None:
         QMessageBox.about(

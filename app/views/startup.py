@@ -60,6 +60,21 @@ def open_database(flag: str | None, prefs) -> OpenedDatabase | None:
             + error_text(exc)
         )
         return None
+    from app.services.snapshot import snapshot_meta
+
+    meta = snapshot_meta(engine) if is_sqlite(engine) else None
+    if meta is not None:
+        # An offline snapshot: open it so that nothing can change it, and say so everywhere.
+        engine.dispose()
+        engine = make_engine(url, read_only=True)
+        when = meta.taken_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        return OpenedDatabase(
+            Session=make_sessionmaker(engine),
+            url=url,
+            label=redact(url),
+            read_only=True,
+            snapshot_label=f"{meta.source} @ {when}",
+        )
     try:
         if needs_migration(engine):
             if not is_sqlite(engine):

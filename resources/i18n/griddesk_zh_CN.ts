@@ -222,6 +222,10 @@ Matched by coordinates %3, by address %4, by rule %5; %6 wait for a grid.
       <translation>图表</translation>
     </message>
     <message>
+      <source>Copy %1 rows (about %2 MB) into a file on this computer for offline review?</source>
+      <translation>将 %1 行数据（约 %2 MB）复制到本机文件，供离线查看？</translation>
+    </message>
+    <message>
       <source>Grid map</source>
       <translation>网格地图</translation>
     </message>
@@ -248,8 +252,28 @@ The branch supervisor's workbench for the community grid programme of orphan pol
       <translation>重置窗口布局</translation>
     </message>
     <message>
+      <source>Save snapshot</source>
+      <translation>保存快照</translation>
+    </message>
+    <message>
+      <source>Snapshot saved: %1</source>
+      <translation>快照已保存：%1</translation>
+    </message>
+    <message>
       <source>Specialists</source>
       <translation>网格专员</translation>
+    </message>
+    <message>
+      <source>Take offline</source>
+      <translation>离线带走</translation>
+    </message>
+    <message>
+      <source>Take offline…</source>
+      <translation>离线带走…</translation>
+    </message>
+    <message>
+      <source>Taking the branch offline…</source>
+      <translation>正在复制机构数据…</translation>
     </message>
     <message>
       <source>Tasks</source>

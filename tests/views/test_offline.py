@@ -1,0 +1,28 @@
+"""Taking the branch offline from the app, and opening the snapshot read-only."""
+
+from __future__ import annotations
+
+from app.settings import Preferences
+from app.views.main_window import MainWindow
+from app.views.startup import open_database
+
+
+def test_take_offline_then_open_the_snapshot_read_only(qtbot, make_ctx, tmp_path):
+    window = MainWindow(make_ctx("senior"))
+    qtbot.addWidget(window)
+    target = tmp_path / "offline.sqlite"
+    window.take_offline(str(target))
+    qtbot.waitUntil(target.exists, timeout=20000)
+
+    opened = open_database(f"sqlite:///{target}", Preferences())
+    assert opened is not None and opened.read_only
+    ctx = make_ctx("senior")
+    ctx.Session, ctx.read_only, ctx.snapshot_label = opened.Session, True, opened.snapshot_label
+    offline = MainWindow(ctx)
+    qtbot.addWidget(offline)
+    assert "snapshot" in offline.db_label.text().lower() or "快照" in offline.db_label.text()
+    tasks = offline.show_page("tasks")
+    assert not tasks.reassign_button.isVisibleTo(tasks)
+    qtbot.waitUntil(lambda: tasks.model.rowCount() > 0, timeout=10000)
+    roster = offline.show_page("roster")
+    qtbot.waitUntil(lambda: roster.model.rowCount() > 0, timeout=10000)
