@@ -1,0 +1,148 @@
+"""Desktop responsiveness on the `city` demo: time from process start to the main window shown
+and usable, and the longest stall of the GUI event loop while the map, the roster, the task
+queue and the charts load.
+
+    .venv/bin/python benchmarks/bench_desktop.py [--runs 3] [--size city]
+
+The demo database is built once into benchmarks/data/desktop-<size>.db. Each run is a fresh
+process (offscreen Qt) so start-up includes every import. A 5 ms timer measures the event
+loop's lateness: how much later than due each tick arrives is how long the window was frozen.
+Goals (issue): usable under 2 s; no stall over 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+CHILD = r"""
+import json, os, sys, time
+t_start = float(sys.argv[2])
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+from app.main import _prepare_environment, webengine_available
+_prepare_environment()
+web = webengine_available()
+from PySide6.QtCore import QElapsedTimer, QTimer
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from sqlalchemy import select
+from app.db import make_engine, make_sessionmaker
+from app.models import User
+from app.services.auth import user_info
+from app.views.context import AppContext
+from app.views.fonts import install_cjk_font
+from app.views.main_window import MainWindow
+from app.views.operations import BackgroundRunner
+from datetime import date
+install_cjk_font()
+Session = make_sessionmaker(make_engine("sqlite:///" + sys.argv[1]))
+with Session() as s:
+    user = user_info(s.scalars(select(User).where(User.login == "senior")).one())
+runner = BackgroundRunner(app)
+ctx = AppContext(Session=Session, user=user, runner=runner, db_label="bench", as_of=date.fromisoformat(sys.argv[3]), web_available=web)
+window = MainWindow(ctx)
+window.resize(1440, 900)
+window.show()
+app.processEvents()
+shown = time.time() - t_start
+
+lateness = []
+clock = QElapsedTimer(); clock.start()
+last = [clock.elapsed()]
+def tick():
+    now = clock.elapsed()
+    lateness.append(now - last[0] - 5)
+    last[0] = now
+timer = QTimer(); timer.setInterval(5); timer.timeout.connect(tick); timer.start()
+
+def wait(pred, timeout=120):
+    end = time.time() + timeout
+    while time.time() < end and not pred():
+        app.processEvents()
+        time.sleep(0.001)
+
+usable = None
+results = {"shown_s": shown, "web": web}
+stalls = {}
+for key in ["map", "roster", "tasks", "charts"]:
+    lateness.clear()
+    t0 = time.time()
+    page = window.show_page(key)
+    wait(lambda: not runner._running)
+    if key == "map" and page.web is not None:
+        done = []
+        page.loaded.connect(lambda: done.append(1))
+        wait(lambda: done or not runner._running and page.status.text() == "", 60)
+    for _ in range(20):
+        app.processEvents(); time.sleep(0.005)
+    if usable is None:
+        usable = time.time() - t_start
+    stalls[key] = {"load_s": time.time() - t0, "max_stall_ms": max(lateness) if lateness else 0}
+results["usable_s"] = usable
+results["pages"] = stalls
+print(json.dumps(results))
+"""
+
+
+def build(size: str) -> Path:
+    path = HERE / "data" / f"desktop-{size}.db"
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    from app.db import make_engine, make_sessionmaker, migrate
+    from app.services.demo import build_demo
+
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    t = time.perf_counter()
+    with make_sessionmaker(engine)() as s, s.begin():
+        build_demo(s, size=size, seed=7, as_of=AS_OF)
+    print(f"built {size} demo in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    engine.dispose()
+    return path
+
+
+AS_OF = date(2026, 11, 20)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--size", default="city")
+    args = ap.parse_args()
+    db = build(args.size)
+    runs = []
+    for _ in range(args.runs):
+        t = time.time()
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, str(db), repr(t), AS_OF.isoformat()],
+            capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        line = [x for x in out.stdout.splitlines() if x.startswith("{")]
+        if not line:
+            sys.exit(out.stderr[-3000:])
+        runs.append(json.loads(line[-1]))
+    med = lambda xs: statistics.median(xs)  # noqa: E731
+    print(f"{args.size} demo, {args.runs} runs (median), embedded browser: {runs[0]['web']}")
+    print(f"  main window shown      {med([r['shown_s'] for r in runs]):.2f} s")
+    print(f"  first page usable      {med([r['usable_s'] for r in runs]):.2f} s")
+    for key in runs[0]["pages"]:
+        load = med([r["pages"][key]["load_s"] for r in runs])
+        stall = med([r["pages"][key]["max_stall_ms"] for r in runs])
+        print(f"  {key:<8} loaded in {load:5.2f} s, longest event-loop stall {stall:6.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
