@@ -14,7 +14,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import sessionmaker
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
@@ -97,11 +98,11 @@ def engine(backend: str, db_url: str, _pg_engine: Engine | None) -> Iterator[Eng
 
 
 @pytest.fixture
-def Session(engine: Engine) -> sessionmaker[Session]:  # noqa: N802 - reads like the class it makes
+def Session(engine: Engine) -> sessionmaker[OrmSession]:  # noqa: N802 - reads like the class it makes
     return make_sessionmaker(engine)
 
 
 @pytest.fixture
-def session(Session: sessionmaker[Session]) -> Iterator[Session]:  # noqa: N803
+def session(Session: sessionmaker[OrmSession]) -> Iterator[OrmSession]:  # noqa: N803
     with Session() as s:
         yield s
