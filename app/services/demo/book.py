@@ -340,7 +340,7 @@ def plan_agents(
         aid = next_id("agent")
         if not agents:
             days = 1
-        elif rng.random() < 0.35:
+        elif rng.random() < 0.55:
             days = ri(rng, pilot_days + 1, 730)
         else:
             days = ri(rng, 2, pilot_days)

@@ -12,9 +12,9 @@ from app.services.demo.staff import SpecPlan
 
 # Chance that the first due of a policy year is paid within the grace period: while the agent was
 # still there, once the customer was orphaned with nobody serving, and the specialists' uplift.
-P_AGENT = 0.73
+P_AGENT = 0.74
 P_ORPHAN = 0.62
-UPLIFT = 0.24
+UPLIFT = 0.21
 
 
 @dataclass
@@ -106,4 +106,4 @@ def pay_chance(
             p += team_effect[spec.team] + engaged
     if year >= 3:
         p += 0.04
-    return max(0.3, min(0.985, p))
+    return max(0.3, min(0.97, p))

@@ -265,10 +265,10 @@ class TaskWriter:
                 done_day=steps[1],
                 outcome=rng.choice(_SERVICES),
             )
-            # Later service requests: an equity gap shows as slower, rarer service for those
-            # who never bought more.
+            # Later service requests: an equity gap shows as requests from those who never
+            # bought more left undone, or done slowly (the requests keep coming back).
             biased = spec is not None and spec.equity_gap and story.level < 3
-            for _ in range(rng.choice((0, 0, 1, 1, 2))):
+            for _ in range(rng.choice((1, 2, 3) if biased else (0, 0, 1, 1, 2))):
                 day = steps[1] + timedelta(days=ri(rng, 1, max(2, (as_of - steps[1]).days)))
                 if day > as_of:
                     continue
@@ -276,7 +276,7 @@ class TaskWriter:
                     story,
                     TaskKind.SERVICING,
                     day,
-                    done=0.55 if biased else 0.93,
+                    done=0.5 if biased else 0.93,
                     median=(5.0 if biased else 1.5) * (spec.speed if spec else 1.0),
                     due_days=5,
                     outcomes=_SERVICES,
