@@ -1,50 +1,61 @@
-"""Reading exchange files row by row: CSV in UTF-8, UTF-8 with BOM or GBK/GB18030 (detected),
-and XLSX (the first sheet, or the sheet named after the kind), without loading the whole file."""
+"""Reading exchange files row by row without loading them whole: CSV in UTF-8, UTF-8 with BOM,
+UTF-16 (Excel's "Unicode text") or GBK/GB18030, detected; XLSX through openpyxl's read-only
+mode, from the sheet named after the kind or else the first sheet."""
 
 from __future__ import annotations
 
 import codecs
 import csv
+import io
+import warnings
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-SAMPLE = 256 * 1024
+# Enough of the file to see its encoding and its first rows; a character cut at the end of
+# the sample is allowed.
+SAMPLE = 1024 * 1024
+_BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b", b"Rar!", b"7z\xbc")
 
 
 class FileProblem(ValueError):
-    """The file as a whole cannot be read (wrong type, empty, broken)."""
+    """The file as a whole cannot be read (wrong type, empty, broken); the message says why."""
 
 
 @dataclass
 class Table:
-    """A header and an iterator of (spreadsheet row number, cells)."""
+    """The header row, an iterator of (row number as a spreadsheet shows it, cells), and how far
+    through the file the iterator is (0..1)."""
 
     headers: list[str]
     rows: Iterator[tuple[int, list[object]]]
+    progress: Callable[[], float]
+    close: Callable[[], None]
     sheet: str | None = None
 
 
 def detect_encoding(sample: bytes) -> str:
-    """Return the encoding of a CSV sample: utf-8-sig, utf-8 or gb18030."""
+    """Return the encoding of a CSV sample: utf-8-sig, utf-16, utf-8 or gb18030."""
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
-    decoder = codecs.getincrementaldecoder("utf-8")()
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
     try:
-        decoder.decode(sample, final=False)  # a character cut at the sample's end is fine
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
         return "utf-8"
     except UnicodeDecodeError:
         pass
     try:
+        # GB18030 is a superset of GBK and GB2312: one decoder reads all three.
         codecs.getincrementaldecoder("gb18030")().decode(sample, final=False)
         return "gb18030"
     except UnicodeDecodeError:
-        raise FileProblem("is neither UTF-8 nor GBK text") from None
+        raise FileProblem("is neither UTF-8 nor GBK/GB18030 text") from None
 
 
-def open_table(path: Path, kind: str, sheet_names: tuple[str, ...] = ()) -> Table:
-    """Return the rows of a CSV or XLSX file."""
+def open_table(path: Path, sheet_names: tuple[str, ...] = ()) -> Table:
+    """Return the rows of a CSV or XLSX file; raise FileProblem if it is neither."""
     if not path.exists():
         raise FileProblem("does not exist")
     if path.is_dir():
@@ -54,69 +65,109 @@ def open_table(path: Path, kind: str, sheet_names: tuple[str, ...] = ()) -> Tabl
     if not head.strip():
         raise FileProblem("is empty")
     if head.startswith(b"PK\x03\x04"):
-        return _xlsx(path, (kind, *sheet_names))
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _xlsx(path, sheet_names)
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
         raise FileProblem("is not a valid .xlsx workbook (save it again from Excel as .xlsx)")
-    if path.suffix.lower() == ".xls" or head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise FileProblem("is an old .xls workbook: save it as .xlsx or .csv")
-    if b"\x00" in head:
+    if suffix == ".xls" or head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise FileProblem("is an old .xls workbook: save it from Excel as .xlsx or .csv")
+    utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    if head.startswith(_BINARY_MAGIC) or (b"\x00" in head and not utf16):
         raise FileProblem("is not a text (CSV) or Excel (.xlsx) file")
     return _csv(path, detect_encoding(head), head)
 
 
+def _delimiter(first_line: str) -> str:
+    counts = {d: first_line.count(d) for d in (",", "\t", ";")}
+    best = max(counts, key=counts.__getitem__)
+    return best if counts[best] else ","
+
+
 def _csv(path: Path, encoding: str, head: bytes) -> Table:
-    first_line = head.split(b"\n", 1)[0].decode(encoding, errors="replace")
-    delimiter = max(",\t;", key=first_line.count) if any(d in first_line for d in ",\t;") else ","
+    sample = head.decode(encoding, errors="replace")
+    delimiter = _delimiter(sample.lstrip("\ufeff").split("\n", 1)[0])
+    size = max(path.stat().st_size, 1)
+    raw = path.open("rb")
+    text = io.TextIOWrapper(raw, encoding=encoding, newline="", errors="strict")
+    reader = csv.reader(text, delimiter=delimiter)
+    try:
+        headers = next(reader)
+    except StopIteration:
+        text.close()
+        raise FileProblem("is empty") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        text.close()
+        raise FileProblem(f"has an unreadable first row ({exc})") from None
 
     def rows() -> Iterator[tuple[int, list[object]]]:
-        with path.open(encoding=encoding, newline="", errors="strict") as f:
-            reader = csv.reader(f, delimiter=delimiter)
-            try:
-                next(reader)
-                for cells in reader:
-                    if any(c.strip() for c in cells):
-                        yield reader.line_num, list(cells)
-            except UnicodeDecodeError as exc:
-                raise FileProblem(
-                    f"has bytes that are not {encoding} text near byte {exc.start}"
-                ) from None
-            except csv.Error as exc:
-                raise FileProblem(
-                    f"is not well-formed CSV at line {reader.line_num}: {exc}"
-                ) from None
-
-    with path.open(encoding=encoding, newline="", errors="replace") as f:
+        # Excel shows one row per record (a quoted cell may hold line breaks) and blank lines
+        # as empty rows, so the row number counts records, the header being row 1.
+        n = 1
         try:
-            headers = next(csv.reader(f, delimiter=delimiter))
-        except StopIteration:
-            raise FileProblem("is empty") from None
-    return Table([str(h) for h in headers], rows())
+            for cells in reader:
+                n += 1
+                yield n, cells  # type: ignore[misc]
+        except UnicodeDecodeError:
+            raise FileProblem(
+                f"has bytes that are not {encoding} text after row {n}: "
+                "save the whole file in one encoding (UTF-8 or GBK)"
+            ) from None
+        except csv.Error as exc:
+            raise FileProblem(f"is not well-formed CSV at row {n + 1}: {exc}") from None
+        finally:
+            text.close()
+
+    return Table(
+        [str(h).lstrip("\ufeff") for h in headers],
+        rows(),
+        lambda: min(1.0, raw.tell() / size) if not raw.closed else 1.0,
+        text.close,
+    )
 
 
 def _xlsx(path: Path, names: tuple[str, ...]) -> Table:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
-    try:
-        # A file object, so a workbook saved under another extension is read all the same.
-        wb = load_workbook(path.open("rb"), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, InvalidFileException) as exc:
-        raise FileProblem(f"is not a readable .xlsx workbook ({exc})") from None
-    ws = next((wb[n] for n in names if n in wb.sheetnames), wb.worksheets[0])
-    it = ws.iter_rows(values_only=True)
-    try:
-        header_row = next(it)
-    except StopIteration:
+    fh = path.open("rb")  # a file object, so a workbook under another extension reads too
+
+    def close() -> None:
         wb.close()
-        raise FileProblem(f"sheet '{ws.title}' is empty") from None
-    headers = ["" if h is None else str(h) for h in header_row]
+        fh.close()
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "no default style" and the like
+            wb = load_workbook(fh, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, InvalidFileException) as exc:
+        fh.close()
+        raise FileProblem(f"is not a readable .xlsx workbook ({exc})") from None
+    if not wb.worksheets:
+        close()
+        raise FileProblem("is a workbook without sheets")
+    titles = {t.strip().lower(): t for t in wb.sheetnames}
+    title = next((titles[n.lower()] for n in names if n.lower() in titles), None)
+    ws = wb[title] if title else wb.worksheets[0]
+    it = ws.iter_rows(values_only=True)
+    header_row = next(it, None)
+    if header_row is None or not any(h is not None and str(h).strip() for h in header_row):
+        close()
+        raise FileProblem(f"is empty (sheet '{ws.title}' has no header row)")
+    total = ws.max_row if isinstance(ws.max_row, int) and ws.max_row > 1 else None
+    at = [1]
 
     def rows() -> Iterator[tuple[int, list[object]]]:
         try:
             for n, cells in enumerate(it, start=2):
-                if any(c is not None and str(c).strip() for c in cells):
-                    yield n, list(cells)
+                at[0] = n
+                yield n, list(cells)
         finally:
-            wb.close()
+            close()
 
-    return Table(headers, rows(), ws.title)
+    return Table(
+        ["" if h is None else str(h) for h in header_row],
+        rows(),
+        lambda: min(1.0, at[0] / total) if total else 0.0,
+        close,
+        ws.title,
+    )

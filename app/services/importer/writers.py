@@ -1,13 +1,19 @@
-"""Writing parsed rows of each kind: references resolved a chunk at a time, rows upserted by
-their key so a nightly re-import updates instead of duplicating."""
+"""Per kind: resolve a chunk of parsed rows (references by number to ids, checks across
+columns) into database rows, and write them by key.
+
+Each writer gets the chunk and returns the problems it found as (row, column, message); it
+writes only when asked to and nothing was found wrong, so a file that already failed is still
+checked to the end for more problems.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -22,297 +28,293 @@ from app.models import (
     Team,
 )
 from app.models.base import utcnow
-from app.models.enums import AssignmentReason
+from app.models.enums import AssignmentReason, Channel, ContractType, SpecialistStatus, TaskStatus
+from app.services.importer.store import Target, lookup_ids, save, table_of
+from app.services.importer.values import to_utc
+
+RowProblem = tuple[int, str, str]  # row, column, message
 
 
 @dataclass
 class Pending:
-    """A parsed row waiting to be written, with where it came from (for messages)."""
+    """A parsed row waiting to be written, with the row number it came from."""
 
     row: int
-    values: dict[str, object]
+    values: dict[str, Any]
 
 
 @dataclass
-class ChunkResult:
+class Context:
+    """What every chunk of one import shares."""
+
+    session: Session
+    branch_id: int
+    tz: ZoneInfo
+    present: frozenset[str]  # the file's columns
+    write: bool = True  # False once a problem was found: only check from then on
     inserted: int = 0
     updated: int = 0
-    problems: list[tuple[int, str, str]] = field(default_factory=list)  # row, column, message
-    policy_ids: set[int] = field(default_factory=set)
+    policy_ids: set[int] = field(default_factory=set)  # touched, for the derived data
     customer_ids: set[int] = field(default_factory=set)
 
-
-def upsert(session: Session, table: Table, rows: list[dict], keys: Sequence[str]) -> None:
-    """Insert rows, updating the existing ones with the same key (SQLite and PostgreSQL)."""
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = make(table)
-    updates = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
-    if updates:
-        stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=updates)
-    else:
-        stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
-    session.execute(stmt, rows)
+    def count(self, inserted: int, updated: int) -> None:
+        self.inserted += inserted
+        self.updated += updated
 
 
-def _lookup(session: Session, column, values: set) -> dict:
-    """Return {value: id} for the given key values, in chunks."""
-    out = {}
-    vals = sorted(v for v in values if v)
-    model_id = column.class_.id
-    for i in range(0, len(vals), 2000):
-        out.update(
-            dict(
-                session.execute(
-                    select(column, model_id).where(column.in_(vals[i : i + 2000]))
-                ).all()
-            )
-        )
-    return out
+def _optional(ctx: Context, row: dict, values: dict, column: str, db_column: str) -> None:
+    """Copy an optional column into the database row when the file has it (None if empty)."""
+    if column in ctx.present:
+        row[db_column] = values.get(column)
 
 
-def _count_existing(result: ChunkResult, existing: set, keys: list) -> None:
-    for k in keys:
-        if k in existing:
-            result.updated += 1
-        else:
-            result.inserted += 1
+TEAMS = Target(table_of(Team), ("branch_id", "code"), "code")
+AGENTS = Target(table_of(DepartedAgent), ("agent_code",), "agent_code", insert_only=("branch_id",))
+SPECIALISTS = Target(
+    table_of(Specialist),
+    ("employee_no",),
+    "employee_no",
+    defaults={"contract_type": ContractType.LABOUR, "status": SpecialistStatus.ACTIVE,
+              "capacity": 400},
+    insert_only=("branch_id",),
+    versioned=True,
+)  # fmt: skip
+CUSTOMERS = Target(
+    table_of(Customer), ("customer_no",), "customer_no", insert_only=("branch_id",), versioned=True
+)
+POLICIES = Target(table_of(Policy), ("policy_no",), "policy_no")
+DUES = Target(table_of(PremiumDue), ("policy_id", "due_date"), "policy_id")
+TASKS = Target(
+    table_of(Task), ("task_no",), "task_no", defaults={"channel": Channel.OFFLINE}, versioned=True
+)
 
 
-def write_teams(
-    session: Session, branch_id: int, chunk: list[Pending], result: ChunkResult
-) -> None:
-    codes = {p.values["team_code"] for p in chunk}
-    existing = set(
-        session.scalars(select(Team.code).where(Team.branch_id == branch_id, Team.code.in_(codes)))
-    )
-    rows = [
-        {"branch_id": branch_id, "code": p.values["team_code"], "name": p.values["team_name"],
-         "supervisor_name": p.values.get("supervisor") or None}
-        for p in chunk
-    ]  # fmt: skip
-    _count_existing(result, existing, [r["code"] for r in rows])
-    upsert(session, Team.__table__, rows, ["branch_id", "code"])
+def write_teams(ctx: Context, chunk: list[Pending]) -> list[RowProblem]:
+    rows = []
+    for p in chunk:
+        v = p.values
+        row = {"branch_id": ctx.branch_id, "code": v["team_code"], "name": v["team_name"]}
+        _optional(ctx, row, v, "supervisor", "supervisor_name")
+        rows.append(row)
+    if ctx.write:
+        ctx.count(*_counts(save(ctx.session, TEAMS, rows)))
+    return []
 
 
-def write_agents(
-    session: Session, branch_id: int, chunk: list[Pending], result: ChunkResult
-) -> None:
-    existing = _lookup(session, DepartedAgent.agent_code, {p.values["agent_code"] for p in chunk})
-    rows = [
-        {"branch_id": branch_id, "agent_code": p.values["agent_code"], "name": p.values["name"],
-         "left_on": p.values.get("left_on")}
-        for p in chunk
-    ]  # fmt: skip
-    _count_existing(result, set(existing), [r["agent_code"] for r in rows])
-    upsert(session, DepartedAgent.__table__, rows, ["agent_code"])
+def write_agents(ctx: Context, chunk: list[Pending]) -> list[RowProblem]:
+    rows = []
+    for p in chunk:
+        v = p.values
+        row = {"branch_id": ctx.branch_id, "agent_code": v["agent_code"], "name": v["name"]}
+        _optional(ctx, row, v, "left_on", "left_on")
+        rows.append(row)
+    if ctx.write:
+        ctx.count(*_counts(save(ctx.session, AGENTS, rows)))
+    return []
 
 
-def write_specialists(
-    session: Session, branch_id: int, chunk: list[Pending], result: ChunkResult
-) -> None:
-    teams = dict(
-        session.execute(select(Team.code, Team.id).where(Team.branch_id == branch_id)).all()
-    )
-    grids = dict(
-        session.execute(select(Grid.code, Grid.id).where(Grid.branch_id == branch_id)).all()
-    )
-    existing = _lookup(session, Specialist.employee_no, {p.values["employee_no"] for p in chunk})
+def write_specialists(ctx: Context, chunk: list[Pending]) -> list[RowProblem]:
+    s, bid = ctx.session, ctx.branch_id
+    teams = lookup_ids(s, Team.code, (p.values["team_code"] for p in chunk), where=Team.branch_id == bid)  # fmt: skip
+    listed = {g for p in chunk for g in p.values.get("grids") or ()}
+    grids = lookup_ids(s, Grid.code, listed, where=Grid.branch_id == bid)
+    problems: list[RowProblem] = []
     rows, owners = [], []
     for p in chunk:
         v = p.values
         team_id = teams.get(v["team_code"])
         if team_id is None:
-            result.problems.append(
-                (p.row, "team_code", f"no team '{v['team_code']}' (import the teams first)")
+            problems.append(
+                (
+                    p.row,
+                    "team_code",
+                    f"no team '{v['team_code']}' in this branch (import the teams first)",
+                )  # fmt: skip
             )
-            continue
         unknown = [g for g in v.get("grids") or () if g not in grids]
         if unknown:
-            result.problems.append((p.row, "grids", f"no grid {', '.join(unknown)} in this branch"))
-            continue
-        row = {
-            "branch_id": branch_id,
-            "employee_no": v["employee_no"],
-            "name": v["name"],
-            "team_id": team_id,
-        }
-        for col in ("phone", "contract_type", "hire_date", "status", "capacity"):
-            if v.get(col) is not None:
-                row[col] = v[col]
-        row.setdefault("contract_type", "labour")
-        row.setdefault("status", "active")
-        row.setdefault("capacity", 400)
-        rows.append(row)
-        owners.append((v["employee_no"], [grids[g] for g in v.get("grids") or ()]))
-    if result.problems:
-        return
-    # One statement needs the same columns on every row: fill what a row did not give.
-    for r in rows:
-        r.setdefault("phone", None)
-        r.setdefault("hire_date", None)
-    _count_existing(result, set(existing), [r["employee_no"] for r in rows])
-    upsert(session, Specialist.__table__, rows, ["employee_no"])
-    ids = _lookup(session, Specialist.employee_no, {e for e, _ in owners})
-    now = utcnow()
-    for employee_no, grid_ids in owners:
-        sid = ids[employee_no]
-        for gid, old in session.execute(
-            select(Grid.id, Grid.owner_id).where(Grid.id.in_(grid_ids))
-        ).all():
-            if old != sid:
-                session.execute(
-                    Grid.__table__.update()
-                    .where(Grid.id == gid)
-                    .values(owner_id=sid, version=Grid.version + 1)
-                )
-                session.execute(
-                    AssignmentEvent.__table__.insert(),
-                    [{"grid_id": gid, "from_specialist_id": old, "to_specialist_id": sid,
-                      "reason": AssignmentReason.IMPORT.value, "actor": "import", "at": now}],
+            problems.append(
+                (
+                    p.row,
+                    "grids",
+                    f"no grid {', '.join(unknown)} in this branch (import the grids first)",
                 )  # fmt: skip
+            )
+        row = {"branch_id": bid, "employee_no": v["employee_no"], "name": v["name"], "team_id": team_id}  # fmt: skip
+        for col in ("phone", "contract_type", "hire_date", "status", "capacity"):
+            _optional(ctx, row, v, col, col)
+        rows.append(row)
+        if v.get("grids"):
+            owners.append((v["employee_no"], [grids.get(g) for g in v["grids"]]))
+    if problems or not ctx.write:
+        return problems
+    saved = save(s, SPECIALISTS, rows, want_ids=True)
+    ctx.count(saved.inserted, saved.updated)
+    _set_owners(s, [(saved.ids[(e,)], gids) for e, gids in owners])
+    return []
 
 
-def write_customers(
-    session: Session, branch_id: int, chunk: list[Pending], result: ChunkResult
-) -> None:
-    agents = _lookup(session, DepartedAgent.agent_code, {p.values["agent_code"] for p in chunk})
-    existing = _lookup(session, Customer.customer_no, {p.values["customer_no"] for p in chunk})
+def _set_owners(session: Session, owners: list[tuple[int, list]]) -> None:
+    """Make each specialist the owner of the grids listed with them (a later row wins),
+    recording every change of owner in the assignment history."""
+    final: dict[int, int] = {}
+    for specialist_id, grid_ids in owners:
+        for gid in grid_ids:
+            final[gid] = specialist_id
+    if not final:
+        return
+    grid = table_of(Grid)
+    before = dict(
+        session.execute(select(grid.c.id, grid.c.owner_id).where(grid.c.id.in_(list(final)))).all()
+    )
+    changes = [(gid, before.get(gid), sid) for gid, sid in final.items() if before.get(gid) != sid]
+    if not changes:
+        return
+    session.execute(
+        update(grid)
+        .where(grid.c.id == bindparam("g"))
+        .values(owner_id=bindparam("o"), version=grid.c.version + 1),
+        [{"g": gid, "o": sid} for gid, _old, sid in changes],
+    )
+    now = utcnow()
+    session.execute(
+        insert(table_of(AssignmentEvent)),
+        [{"grid_id": gid, "customer_id": None, "task_id": None, "from_specialist_id": old,
+          "to_specialist_id": sid, "reason": AssignmentReason.IMPORT, "actor": "import",
+          "at": now, "batch_id": None}
+         for gid, old, sid in changes],
+    )  # fmt: skip
+
+
+def write_customers(ctx: Context, chunk: list[Pending]) -> list[RowProblem]:
+    agents = lookup_ids(ctx.session, DepartedAgent.agent_code, (p.values["agent_code"] for p in chunk))  # fmt: skip
+    problems: list[RowProblem] = []
     rows = []
     for p in chunk:
         v = p.values
-        if v["agent_code"] not in agents:
-            result.problems.append(
+        agent_id = agents.get(v["agent_code"])
+        if agent_id is None:
+            problems.append(
                 (
                     p.row,
                     "agent_code",
                     f"no departed agent '{v['agent_code']}' (import the agents first)",
-                )
+                )  # fmt: skip
             )
-            continue
-        rows.append(
-            {"branch_id": branch_id, "customer_no": v["customer_no"], "name": v["name"],
-             "phone": v.get("phone"), "id_number": v.get("id_number"), "address": v["address"],
-             "lon": v.get("lon"), "lat": v.get("lat"), "agent_id": agents[v["agent_code"]]}
-        )  # fmt: skip
-    if result.problems:
-        return
-    _count_existing(result, set(existing), [r["customer_no"] for r in rows])
-    upsert(session, Customer.__table__, rows, ["customer_no"])
+        row = {"branch_id": ctx.branch_id, "customer_no": v["customer_no"], "name": v["name"],
+               "address": v["address"], "agent_id": agent_id}  # fmt: skip
+        for col in ("phone", "id_number", "lon", "lat"):
+            _optional(ctx, row, v, col, col)
+        rows.append(row)
+    if problems or not ctx.write:
+        return problems
+    ctx.count(*_counts(save(ctx.session, CUSTOMERS, rows)))
+    return []
 
 
-def write_policies(
-    session: Session, branch_id: int, chunk: list[Pending], result: ChunkResult
-) -> None:
-    customers = _lookup(session, Customer.customer_no, {p.values["customer_no"] for p in chunk})
-    existing = _lookup(session, Policy.policy_no, {p.values["policy_no"] for p in chunk})
+def write_policies(ctx: Context, chunk: list[Pending]) -> list[RowProblem]:
+    customers = lookup_ids(ctx.session, Customer.customer_no, (p.values["customer_no"] for p in chunk))  # fmt: skip
+    problems: list[RowProblem] = []
     rows = []
     for p in chunk:
         v = p.values
-        if v["customer_no"] not in customers:
-            result.problems.append(
+        customer_id = customers.get(v["customer_no"])
+        if customer_id is None:
+            problems.append(
                 (
                     p.row,
                     "customer_no",
                     f"no customer '{v['customer_no']}' (import the customers first)",
-                )
+                )  # fmt: skip
             )
-            continue
-        rows.append(
-            {"policy_no": v["policy_no"], "customer_id": customers[v["customer_no"]],
-             "product": v.get("product") or None, "issue_date": v["issue_date"],
-             "payment_mode": v["payment_mode"], "modal_premium_fen": v["modal_premium"],
-             "status": v["status"], "status_date": v.get("status_date")}
-        )  # fmt: skip
-    if result.problems:
-        return
-    _count_existing(result, set(existing), [r["policy_no"] for r in rows])
-    upsert(session, Policy.__table__, rows, ["policy_no"])
-    result.policy_ids.update(
-        _lookup(session, Policy.policy_no, {r["policy_no"] for r in rows}).values()
-    )
+        row = {"policy_no": v["policy_no"], "customer_id": customer_id,
+               "issue_date": v["issue_date"], "payment_mode": v["payment_mode"],
+               "modal_premium_fen": v["modal_premium"], "status": v["status"]}  # fmt: skip
+        _optional(ctx, row, v, "product", "product")
+        _optional(ctx, row, v, "status_date", "status_date")
+        rows.append(row)
+    if problems or not ctx.write:
+        return problems
+    saved = save(ctx.session, POLICIES, rows, want_ids=True)
+    ctx.count(saved.inserted, saved.updated)
+    ctx.policy_ids.update(saved.ids.values())
+    return []
 
 
-def write_dues(session: Session, branch_id: int, chunk: list[Pending], result: ChunkResult) -> None:
-    policies = _lookup(session, Policy.policy_no, {p.values["policy_no"] for p in chunk})
+def write_dues(ctx: Context, chunk: list[Pending]) -> list[RowProblem]:
+    policies = lookup_ids(ctx.session, Policy.policy_no, (p.values["policy_no"] for p in chunk))
+    problems: list[RowProblem] = []
     rows = []
+    received_given = "amount_received" in ctx.present
     for p in chunk:
         v = p.values
-        pid = policies.get(v["policy_no"])
-        if pid is None:
-            result.problems.append(
+        policy_id = policies.get(v["policy_no"])
+        if policy_id is None:
+            problems.append(
                 (p.row, "policy_no", f"no policy '{v['policy_no']}' (import the policies first)")
             )
             continue
-        received = v.get("amount_received") or 0
-        if received and v.get("received_date") is None:
-            result.problems.append(
-                (p.row, "received_date", "an amount was received but the date is missing")
-            )
-            continue
-        rows.append(
-            {"policy_id": pid, "policy_year": v["policy_year"], "due_date": v["due_date"],
-             "amount_due_fen": v["amount_due"], "amount_received_fen": received,
-             "received_on": v.get("received_date")}
-        )  # fmt: skip
-    if result.problems:
-        return
-    keys = [(r["policy_id"], r["due_date"]) for r in rows]
-    existing: set = set()
-    pids = sorted({k[0] for k in keys})
-    for i in range(0, len(pids), 2000):
-        existing.update(
-            (a, b)
-            for a, b in session.execute(
-                select(PremiumDue.policy_id, PremiumDue.due_date).where(
-                    PremiumDue.policy_id.in_(pids[i : i + 2000])
+        row = {"policy_id": policy_id, "policy_year": v["policy_year"], "due_date": v["due_date"],
+               "amount_due_fen": v["amount_due"]}  # fmt: skip
+        if received_given:
+            # An empty received amount is nothing received (yet), not "keep the old figure".
+            row["amount_received_fen"] = v.get("amount_received") or 0
+            if row["amount_received_fen"] and v.get("received_date") is None:
+                problems.append(
+                    (p.row, "received_date", "an amount was received but its date is missing")
                 )
-            )
-        )
-    _count_existing(result, existing, keys)
-    upsert(session, PremiumDue.__table__, rows, ["policy_id", "due_date"])
-    result.policy_ids.update(pid for pid, _ in keys)
+        _optional(ctx, row, v, "received_date", "received_on")
+        rows.append(row)
+    if problems or not ctx.write:
+        return problems
+    ctx.count(*_counts(save(ctx.session, DUES, rows)))
+    ctx.policy_ids.update(r["policy_id"] for r in rows)
+    return []
 
 
-def write_tasks(
-    session: Session, branch_id: int, chunk: list[Pending], result: ChunkResult
-) -> None:
-    customers = _lookup(session, Customer.customer_no, {p.values["customer_no"] for p in chunk})
-    policies = _lookup(session, Policy.policy_no, {p.values.get("policy_no") for p in chunk})
-    people = _lookup(session, Specialist.employee_no, {p.values.get("employee_no") for p in chunk})
-    existing = _lookup(session, Task.task_no, {p.values["task_no"] for p in chunk})
+def write_tasks(ctx: Context, chunk: list[Pending]) -> list[RowProblem]:
+    s = ctx.session
+    customers = lookup_ids(s, Customer.customer_no, (p.values["customer_no"] for p in chunk))
+    policies = lookup_ids(s, Policy.policy_no, (p.values.get("policy_no") for p in chunk))
+    people = lookup_ids(s, Specialist.employee_no, (p.values.get("employee_no") for p in chunk))
+    problems: list[RowProblem] = []
     rows = []
     for p in chunk:
         v = p.values
-        if v["customer_no"] not in customers:
-            result.problems.append((p.row, "customer_no", f"no customer '{v['customer_no']}'"))
-            continue
-        if v.get("policy_no") and v["policy_no"] not in policies:
-            result.problems.append((p.row, "policy_no", f"no policy '{v['policy_no']}'"))
-            continue
-        if v.get("employee_no") and v["employee_no"] not in people:
-            result.problems.append((p.row, "employee_no", f"no specialist '{v['employee_no']}'"))
-            continue
-        if v["status"].value == "done" and v.get("completed_at") is None:
-            result.problems.append((p.row, "completed_at", "a done task needs its completion time"))
-            continue
-        rows.append(
-            {"task_no": v["task_no"], "kind": v["kind"], "customer_id": customers[v["customer_no"]],
-             "policy_id": policies.get(v.get("policy_no")), "specialist_id": people.get(v.get("employee_no")),
-             "channel": v.get("channel") or "offline", "created_at": v["created_at"],
-             "due_date": v.get("due_date"), "status": v["status"], "outcome": v.get("outcome") or None,
-             "completed_at": v.get("completed_at")}
-        )  # fmt: skip
-    if result.problems:
-        return
-    _count_existing(result, set(existing), [r["task_no"] for r in rows])
-    upsert(session, Task.__table__, rows, ["task_no"])
-    result.customer_ids.update(r["customer_id"] for r in rows)
+        for col, ids, what in (
+            ("customer_no", customers, "customer"),
+            ("policy_no", policies, "policy"),
+            ("employee_no", people, "specialist"),
+        ):
+            if v.get(col) is not None and v[col] not in ids:
+                problems.append((p.row, col, f"no {what} '{v[col]}'"))
+        if v["status"] == TaskStatus.DONE and v.get("completed_at") is None:
+            problems.append((p.row, "completed_at", "a done task needs its completion time"))
+        row = {"task_no": v["task_no"], "kind": v["kind"],
+               "customer_id": customers.get(v["customer_no"]),
+               "created_at": to_utc(v["created_at"], ctx.tz), "status": v["status"]}  # fmt: skip
+        if "policy_no" in ctx.present:
+            row["policy_id"] = policies.get(v.get("policy_no"))
+        if "employee_no" in ctx.present:
+            row["specialist_id"] = people.get(v.get("employee_no"))
+        if "completed_at" in ctx.present:
+            done = v.get("completed_at")
+            row["completed_at"] = None if done is None else to_utc(done, ctx.tz)
+        for col in ("channel", "due_date", "outcome"):
+            _optional(ctx, row, v, col, col)
+        rows.append(row)
+    if problems or not ctx.write:
+        return problems
+    ctx.count(*_counts(save(s, TASKS, rows)))
+    ctx.customer_ids.update(r["customer_id"] for r in rows)
+    return []
 
 
-WRITERS: dict[str, Callable[[Session, int, list[Pending], ChunkResult], None]] = {
+def _counts(saved) -> tuple[int, int]:
+    return saved.inserted, saved.updated
+
+
+WRITERS: dict[str, Callable[[Context, list[Pending]], list[RowProblem]]] = {
     "teams": write_teams,
     "specialists": write_specialists,
     "agents": write_agents,
@@ -320,15 +322,4 @@ WRITERS: dict[str, Callable[[Session, int, list[Pending], ChunkResult], None]] =
     "policies": write_policies,
     "dues": write_dues,
     "tasks": write_tasks,
-}
-
-# The key column of each kind: a key twice in one file is a mistake to report.
-KEYS = {
-    "teams": ("team_code",),
-    "specialists": ("employee_no",),
-    "agents": ("agent_code",),
-    "customers": ("customer_no",),
-    "policies": ("policy_no",),
-    "dues": ("policy_no", "due_date"),
-    "tasks": ("task_no",),
 }

@@ -1,0 +1,181 @@
+"""The columns of each exchange-file kind (DOMAIN.md, "Exchange files"): English or Chinese
+headers, which are required, and how each cell is read."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+from app.models.enums import (
+    Channel,
+    ContractType,
+    PaymentMode,
+    PolicyStatus,
+    SpecialistStatus,
+    TaskKind,
+    TaskStatus,
+)
+from app.services.importer.values import (
+    parse_amount_fen,
+    parse_code,
+    parse_date,
+    parse_datetime,
+    parse_enum,
+    parse_float,
+    parse_id_number,
+    parse_int,
+    parse_phone,
+    parse_text,
+    split_list,
+)
+
+# Chinese labels (and a few other spellings) of each code; the codes themselves always work.
+CONTRACT = {"劳动合同": "labour", "劳务合同": "service", "劳动": "labour", "劳务": "service",
+            "labor": "labour"}  # fmt: skip
+SPECIALIST_STATUS = {"在职": "active", "休假": "leave", "离职": "left", "请假": "leave",
+                     "on leave": "leave", "on_leave": "leave"}  # fmt: skip
+MODES = {"年交": "annual", "年缴": "annual", "半年交": "semiannual", "半年缴": "semiannual",
+         "季交": "quarterly", "季缴": "quarterly", "月交": "monthly", "月缴": "monthly",
+         "趸交": "single", "趸缴": "single", "semi-annual": "semiannual",
+         "semi_annual": "semiannual"}  # fmt: skip
+POLICY_STATUS = {"有效": "in_force", "失效": "lapsed", "退保": "surrendered", "理赔终止": "claim",
+                 "身故终止": "death", "满期": "matured", "in force": "in_force"}  # fmt: skip
+TASK_KIND = {"建联加微": "pre_sell", "续收": "renewal_collection", "保全": "servicing",
+             "综拓推荐": "cross_sell", "加保销售": "up_sell", "回访": "callback",
+             "续期收费": "renewal_collection", "保全服务": "servicing"}  # fmt: skip
+TASK_STATUS = {"待办": "open", "未开始": "open", "进行中": "in_progress", "处理中": "in_progress",
+               "已完成": "done", "完成": "done", "失败": "failed", "已取消": "cancelled",
+               "取消": "cancelled", "canceled": "cancelled"}  # fmt: skip
+CHANNEL = {"线下": "offline", "线上坐席": "online", "线上": "online", "坐席": "online"}
+
+
+def _enum(enum_cls, labels):
+    return partial(parse_enum, enum_cls=enum_cls, labels=labels)
+
+
+@dataclass(frozen=True)
+class Col:
+    """One column of an exchange file."""
+
+    name: str
+    zh: str
+    required: bool = False
+    parse: Callable[[object], object] = parse_text
+    # Other headers the core systems use for the same column.
+    aliases: tuple[str, ...] = ()
+
+
+PHONE = ("手机", "电话", "联系电话", "手机号码")
+COLUMNS: dict[str, tuple[Col, ...]] = {
+    "teams": (
+        Col("team_code", "团队代码", True, parse_code, ("团队编号", "团队编码")),
+        Col("team_name", "团队名称", True),
+        Col("supervisor", "主管", aliases=("主管姓名",)),
+    ),
+    "specialists": (
+        Col("employee_no", "工号", True, parse_code, ("员工号", "员工编号")),
+        Col("name", "姓名", True),
+        Col("phone", "手机号", parse=parse_phone, aliases=PHONE),
+        Col("team_code", "团队代码", True, parse_code, ("团队编号", "团队编码")),
+        Col("contract_type", "合同类型", parse=_enum(ContractType, CONTRACT)),
+        Col("hire_date", "入职日期", parse=parse_date),
+        Col("status", "状态", parse=_enum(SpecialistStatus, SPECIALIST_STATUS)),
+        Col("capacity", "服务上限", parse=partial(parse_int, minimum=0)),
+        Col("grids", "负责网格", parse=split_list),
+    ),
+    "agents": (
+        Col("agent_code", "代理人代码", True, parse_code, ("代理人编号", "代理人工号")),
+        Col("name", "姓名", True, aliases=("代理人姓名",)),
+        Col("left_on", "离职日期", parse=parse_date),
+    ),
+    "customers": (
+        Col("customer_no", "客户号", True, parse_code, ("客户编号", "客户代码")),
+        Col("name", "姓名", True, aliases=("客户姓名",)),
+        Col("phone", "手机号", parse=parse_phone, aliases=PHONE),
+        Col("id_number", "证件号码", parse=parse_id_number, aliases=("身份证号", "身份证号码")),
+        Col("address", "地址", True, aliases=("户籍地址", "联系地址", "住址")),
+        Col("lon", "经度", parse=partial(parse_float, low=-180, high=180)),
+        Col("lat", "纬度", parse=partial(parse_float, low=-90, high=90)),
+        Col("agent_code", "原代理人代码", True, parse_code, ("代理人代码",)),
+    ),
+    "policies": (
+        Col("policy_no", "保单号", True, parse_code, ("保险单号", "保单号码")),
+        Col("customer_no", "客户号", True, parse_code, ("客户编号", "投保人客户号")),
+        Col("product", "产品", aliases=("产品名称", "险种")),
+        Col("issue_date", "生效日期", True, parse_date, ("承保日期",)),
+        Col("payment_mode", "缴费方式", True, _enum(PaymentMode, MODES), ("交费方式",)),
+        Col("modal_premium", "期交保费", True, parse_amount_fen, ("期缴保费",)),
+        Col("status", "保单状态", True, _enum(PolicyStatus, POLICY_STATUS)),
+        Col("status_date", "状态日期", parse=parse_date),
+    ),
+    "dues": (
+        Col("policy_no", "保单号", True, parse_code, ("保险单号", "保单号码")),
+        Col("policy_year", "保单年度", True, partial(parse_int, minimum=1)),
+        Col("due_date", "应缴日期", True, parse_date, ("应交日期",)),
+        Col("amount_due", "应收保费", True, parse_amount_fen),
+        Col("amount_received", "实收保费", parse=parse_amount_fen),
+        Col("received_date", "实收日期", parse=parse_date, aliases=("received_on",)),
+    ),
+    "tasks": (
+        Col("task_no", "任务编号", True, parse_code, ("任务号",)),
+        Col("kind", "任务类型", True, _enum(TaskKind, TASK_KIND)),
+        Col("customer_no", "客户号", True, parse_code, ("客户编号",)),
+        Col("policy_no", "保单号", parse=parse_code),
+        Col("employee_no", "工号", parse=parse_code, aliases=("专员工号",)),
+        Col("channel", "渠道", parse=_enum(Channel, CHANNEL)),
+        Col("created_at", "创建时间", True, parse_datetime),
+        Col("due_date", "截止日期", parse=parse_date),
+        Col("status", "状态", True, _enum(TaskStatus, TASK_STATUS), ("任务状态",)),
+        Col("outcome", "结果"),
+        Col("completed_at", "完成时间", parse=parse_datetime),
+    ),
+}
+
+# The columns that identify a row: the same key twice in one file must agree.
+KEYS: dict[str, tuple[str, ...]] = {
+    "teams": ("team_code",),
+    "specialists": ("employee_no",),
+    "agents": ("agent_code",),
+    "customers": ("customer_no",),
+    "policies": ("policy_no",),
+    "dues": ("policy_no", "due_date"),
+    "tasks": ("task_no",),
+}
+
+# Sheet names a workbook may use for each kind besides the kind itself.
+SHEET_NAMES: dict[str, tuple[str, ...]] = {
+    "teams": ("团队",),
+    "specialists": ("专员", "网格专员"),
+    "agents": ("代理人", "离职代理人"),
+    "customers": ("客户",),
+    "policies": ("保单",),
+    "dues": ("应收保费", "保费", "应收"),
+    "tasks": ("任务",),
+}
+
+
+def header_key(header: object) -> str:
+    """Return a header reduced for matching: folded, lower case, without a note in brackets
+    or a trailing '*' (保单号(必填), Policy No*, policy-no all read as policy_no / 保单号)."""
+    s = unicodedata.normalize("NFKC", "" if header is None else str(header)).strip().lower()
+    s = re.sub(r"\s*[(\[].*?[)\]]\s*$", "", s).rstrip("*").strip()
+    return re.sub(r"[\s\-]+", "_", s)
+
+
+def match_headers(kind: str, headers: list[str]) -> tuple[dict[str, int], list[Col]]:
+    """Return {column name: position} of the columns found, and the required columns missing.
+    Unknown headers are ignored; when a column appears twice the first one counts."""
+    cols = COLUMNS[kind]
+    names: dict[str, str] = {}
+    for c in cols:
+        for spelling in (c.name, c.zh, *c.aliases):
+            names.setdefault(header_key(spelling), c.name)
+    found: dict[str, int] = {}
+    for i, h in enumerate(headers):
+        name = names.get(header_key(h))
+        if name and name not in found:
+            found[name] = i
+    return found, [c for c in cols if c.required and c.name not in found]

@@ -1,0 +1,159 @@
+"""The row loop of a table import: read lazily, parse each cell, check keys, and hand chunks to
+the kind's writer, collecting problems instead of stopping at the first."""
+
+from __future__ import annotations
+
+from array import array
+from pathlib import Path
+
+import numpy as np
+
+from app.services.importer.kinds import COLUMNS, KEYS, SHEET_NAMES, match_headers
+from app.services.importer.problems import ImportFailed, Problem
+from app.services.importer.readers import FileProblem, open_table
+from app.services.importer.values import ValueProblem, clean
+from app.services.importer.writers import WRITERS, Context, Pending
+from app.services.progress import JobState, check
+
+CHUNK = 5_000
+MAX_PROBLEMS = 50
+
+
+class KeyLog:
+    """Every row's key and values as two 64-bit hashes (20 bytes a row however long the keys),
+    so a key that comes back later in the file with other values is found at the end.
+
+    Two different keys share a hash with a chance of about n²/2⁶⁵ (1e-8 for a million rows).
+    """
+
+    def __init__(self) -> None:
+        self.keys = array("q")
+        self.values = array("q")
+        self.rows = array("l")
+
+    def add(self, key: tuple, values: tuple, row: int) -> None:
+        self.keys.append(hash(key))
+        self.values.append(hash(values))
+        self.rows.append(row)
+
+    def conflicts(self, limit: int) -> list[tuple[int, int]]:
+        """Return (row, first row) of the rows repeating an earlier key with other values."""
+        if len(self.keys) < 2:
+            return []
+        keys = np.frombuffer(self.keys, dtype=np.int64)
+        order = np.argsort(keys, kind="stable")  # a key's rows stay in file order
+        k = keys[order]
+        starts = np.ones(len(k), dtype=bool)
+        starts[1:] = k[1:] != k[:-1]
+        if starts.all():
+            return []
+        first = np.maximum.accumulate(np.where(starts, np.arange(len(k)), 0))
+        vals = np.frombuffer(self.values, dtype=np.int64)[order]
+        bad = np.flatnonzero(~starts & (vals != vals[first]))
+        rows = np.frombuffer(self.rows, dtype=np.int32 if self.rows.itemsize == 4 else np.int64)
+        out = sorted((int(rows[order[i]]), int(rows[order[first[i]]])) for i in bad)
+        return out[:limit]
+
+
+def _hashable(value: object) -> object:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def import_table(
+    ctx: Context, kind: str, path: Path, state: JobState, *, chunk_size: int | None = None
+) -> int:
+    """Import the rows of a CSV or XLSX file of ``kind``; return how many were read. Raise
+    ImportFailed with every problem found (up to MAX_PROBLEMS) if any row is wrong."""
+    name = path.name
+    try:
+        table = open_table(path, (kind, *SHEET_NAMES.get(kind, ())))
+    except FileProblem as exc:
+        raise ImportFailed([Problem(name, None, None, str(exc))]) from None
+    try:
+        return _rows(ctx, kind, table, name, state, chunk_size or CHUNK)
+    finally:
+        table.close()
+
+
+def _rows(ctx, kind, table, name, state, chunk_size) -> int:
+    found, missing = match_headers(kind, table.headers)
+    if missing:
+        shown = ", ".join(h for h in table.headers if h and h.strip()) or "none"
+        raise ImportFailed(
+            [
+                Problem(
+                    name,
+                    1,
+                    c.name,
+                    f"required column missing: write {c.name} or {c.zh} in the first row (headers found: {shown})",
+                )  # fmt: skip
+                for c in missing
+            ]
+        )
+    ctx.present = frozenset(found)
+    columns = [(c.name, found[c.name], c.parse, c.required) for c in COLUMNS[kind] if c.name in found]  # fmt: skip
+    key_columns = KEYS[kind]
+    has_lists = kind == "specialists"  # its grids column is a list, which cannot be hashed
+    writer = WRITERS[kind]
+    problems: list[Problem] = []
+    keys = KeyLog()
+    chunk: list[Pending] = []
+    chunk_keys: set[tuple] = set()
+    rows = 0
+
+    def flush() -> None:
+        ctx.write = not problems
+        problems.extend(Problem(name, r, c, m) for r, c, m in writer(ctx, chunk))
+        chunk.clear()
+        chunk_keys.clear()
+
+    try:
+        for rownum, cells in table.rows:
+            if not any(cells):
+                continue  # a blank row
+            rows += 1
+            values: dict[str, object] = {}
+            ok = True
+            width = len(cells)
+            for col, pos, parse, required in columns:
+                raw = clean(cells[pos]) if pos < width else None
+                if raw is None:
+                    if required:
+                        problems.append(Problem(name, rownum, col, "is required but empty"))
+                        ok = False
+                    continue
+                try:
+                    values[col] = parse(raw)
+                except ValueProblem as exc:
+                    problems.append(Problem(name, rownum, col, str(exc)))
+                    ok = False
+            if not ok:
+                if len(problems) >= MAX_PROBLEMS:
+                    break
+                continue
+            key = tuple(values[k] for k in key_columns)
+            everything = tuple(values.values())
+            if has_lists:
+                everything = tuple(_hashable(v) for v in everything)
+            keys.add(key, everything, rownum)
+            if key in chunk_keys:
+                continue  # the same row again in this chunk: the key log judges it at the end
+            chunk_keys.add(key)
+            chunk.append(Pending(rownum, values))
+            if len(chunk) >= chunk_size:
+                flush()
+                check(state)
+                state.report(min(0.95, table.progress() * 0.95), f"{rows:,} rows read")
+                if len(problems) >= MAX_PROBLEMS:
+                    break
+    except FileProblem as exc:
+        problems.append(Problem(name, None, None, str(exc)))
+    if chunk and len(problems) < MAX_PROBLEMS:
+        flush()
+    for row, first in keys.conflicts(MAX_PROBLEMS):
+        column = key_columns[0]
+        problems.append(Problem(name, row, column, f"the same {' + '.join(key_columns)} as row {first}, with other values"))  # fmt: skip
+    if problems:
+        problems.sort(key=lambda p: p.row or 0)
+        raise ImportFailed(problems[:MAX_PROBLEMS], stopped_early=len(problems) >= MAX_PROBLEMS)
+    return rows
