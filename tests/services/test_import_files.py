@@ -139,3 +139,24 @@ def test_identical_repeated_rows_are_accepted(session, branch):
     result = import_file(session, "customers", path)
     assert result.rows == 2
     assert count(session, Customer) == 2  # C1 from the branch fixture, and C2 once
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_title_rows_above_the_header(session, branch, suffix):
+    # Core-system exports often open with a title and a blank line; rows keep their numbers.
+    rows = [[None] * 6, DUES, ["P1", 1, "2023-03-01", 1200, None, None], ["P1", 2, "2024-02-30", 1200, None, None]]  # fmt: skip
+    path = write_table(branch / f"d.{suffix}", ["应收保费清单（2024年3月）"], rows)
+    with pytest.raises(ImportFailed) as err:
+        import_file(session, "dues", path)
+    assert [(p.row, p.column) for p in err.value.problems] == [(5, "due_date")]
+
+
+def test_excel_separator_hint_line(session, branch):
+    path = branch / "d.csv"
+    path.write_text(
+        "sep=;\n保单号;保单年度;应缴日期;应收保费\nP1;1;2023-03-01;1.200,00x\n", encoding="utf-8"
+    )
+    with pytest.raises(ImportFailed) as err:
+        import_file(session, "dues", path)
+    # The hint line is not shown by Excel: the header is row 1, the data row 2.
+    assert [(p.row, p.column) for p in err.value.problems] == [(2, "amount_due")]

@@ -109,6 +109,13 @@ def test_the_same_key_with_other_values(session, branch):
             (4, "policy_no", "the same policy_no + due_date as row 2"))  # fmt: skip
 
 
+def test_checks_across_columns(session, branch):
+    rejects(session, "policies", write_table(branch / "p.csv", [*POLICIES, "status_date"], [["P2", "C1", "2020-01-01", "年交", 100, "身故终止", None]]),
+            (2, "status_date", "ended by death needs the date"))  # fmt: skip
+    rejects(session, "customers", write_table(branch / "c.csv", ["客户号", "姓名", "地址", "经度", "原代理人代码"], [["C2", "王五", "成都", 104.1, "A1"]]),
+            (2, "lat", "both longitude and latitude"))  # fmt: skip
+
+
 def test_a_done_task_needs_its_completion_time_and_a_received_amount_its_date(session, branch):
     rejects(session, "tasks", write_table(branch / "t.csv", TASKS, [["K1", "保全", "C1", None, None, "2024-03-01 10:00", "已完成"]]),
             (2, "completed_at", "completion time"))  # fmt: skip

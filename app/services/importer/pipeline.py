@@ -5,17 +5,19 @@ from __future__ import annotations
 
 from array import array
 from pathlib import Path
+from unicodedata import normalize
 
 import numpy as np
 
 from app.services.importer.kinds import COLUMNS, KEYS, SHEET_NAMES, match_headers
 from app.services.importer.problems import ImportFailed, Problem
-from app.services.importer.readers import FileProblem, open_table
-from app.services.importer.values import ValueProblem, clean
+from app.services.importer.readers import FileProblem, Table, open_table
+from app.services.importer.values import ValueProblem
 from app.services.importer.writers import WRITERS, Context, Pending
 from app.services.progress import JobState, check
 
 CHUNK = 5_000
+HEADER_SEARCH = 10  # rows looked at for the header
 MAX_PROBLEMS = 50
 
 
@@ -71,25 +73,47 @@ def import_table(
         raise ImportFailed([Problem(name, None, None, str(exc))]) from None
     try:
         return _rows(ctx, kind, table, name, state, chunk_size or CHUNK)
+    except FileProblem as exc:  # unreadable before the first data row
+        raise ImportFailed([Problem(name, None, None, str(exc))]) from None
     finally:
         table.close()
 
 
-def _rows(ctx, kind, table, name, state, chunk_size) -> int:
-    found, missing = match_headers(kind, table.headers)
-    if missing:
-        shown = ", ".join(h for h in table.headers if h and h.strip()) or "none"
-        raise ImportFailed(
-            [
-                Problem(
-                    name,
-                    1,
-                    c.name,
-                    f"required column missing: write {c.name} or {c.zh} in the first row (headers found: {shown})",
-                )  # fmt: skip
-                for c in missing
-            ]
-        )
+def _header(kind: str, table: Table, name: str) -> dict[str, int]:
+    """Find the header row: the first row naming every required column among the first few
+    (exports often carry a title row or two above it). Return {column: position}."""
+    first = None
+    for looked, (rownum, cells) in enumerate(table.rows, start=1):
+        if not any(cells):
+            continue
+        headers = ["" if c is None else str(c).strip() for c in cells]
+        found, missing = match_headers(kind, headers)
+        if not missing:
+            return found
+        first = first or (rownum, headers, missing)
+        if looked >= HEADER_SEARCH:
+            break
+    if first is None:
+        raise ImportFailed([Problem(name, None, None, "is empty")])
+    rownum, headers, missing = first
+    shown = ", ".join(h for h in headers if h) or "none"
+    raise ImportFailed(
+        [
+            Problem(
+                name,
+                rownum,
+                c.name,
+                f"required column missing: write {c.name} or {c.zh} in the header row (headers found: {shown})",
+            )  # fmt: skip
+            for c in missing
+        ]
+    )
+
+
+def _rows(
+    ctx: Context, kind: str, table: Table, name: str, state: JobState, chunk_size: int
+) -> int:
+    found = _header(kind, table, name)
     ctx.present = frozenset(found)
     columns = [(c.name, found[c.name], c.parse, c.required) for c in COLUMNS[kind] if c.name in found]  # fmt: skip
     key_columns = KEYS[kind]
@@ -116,7 +140,11 @@ def _rows(ctx, kind, table, name, state, chunk_size) -> int:
             ok = True
             width = len(cells)
             for col, pos, parse, required in columns:
-                raw = clean(cells[pos]) if pos < width else None
+                raw = cells[pos] if pos < width else None
+                if raw.__class__ is str:  # clean() inlined: this loop runs for every cell
+                    raw = raw.strip() if raw.isascii() else normalize("NFKC", raw).strip()  # type: ignore[union-attr]
+                    if not raw:
+                        raw = None
                 if raw is None:
                     if required:
                         problems.append(Problem(name, rownum, col, "is required but empty"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import warnings
 import zipfile
 from collections.abc import Callable, Iterator
@@ -25,10 +26,9 @@ class FileProblem(ValueError):
 
 @dataclass
 class Table:
-    """The header row, an iterator of (row number as a spreadsheet shows it, cells), and how far
-    through the file the iterator is (0..1)."""
+    """An iterator of (row number as a spreadsheet shows it, cells) from the first row on,
+    how far through the file it is (0..1), and how to let go of the file."""
 
-    headers: list[str]
     rows: Iterator[tuple[int, list[object]]]
     progress: Callable[[], float]
     close: Callable[[], None]
@@ -60,8 +60,11 @@ def open_table(path: Path, sheet_names: tuple[str, ...] = ()) -> Table:
         raise FileProblem("does not exist")
     if path.is_dir():
         raise FileProblem("is a folder, not a file")
-    with path.open("rb") as f:
-        head = f.read(SAMPLE)
+    try:
+        with path.open("rb") as f:
+            head = f.read(SAMPLE)
+    except OSError as exc:
+        raise FileProblem(f"cannot be opened ({exc.strerror or exc})") from None
     if not head.strip():
         raise FileProblem("is empty")
     if head.startswith(b"PK\x03\x04"):
@@ -84,28 +87,26 @@ def _delimiter(first_line: str) -> str:
 
 
 def _csv(path: Path, encoding: str, head: bytes) -> Table:
-    sample = head.decode(encoding, errors="replace")
-    delimiter = _delimiter(sample.lstrip("\ufeff").split("\n", 1)[0])
+    first_line = head.decode(encoding, errors="replace").lstrip("\ufeff").split("\n", 1)[0]
+    # Files made for Excel may start with "sep=;", a line Excel reads and does not show.
+    hint = re.fullmatch(r"sep=(.)\s*", first_line)
+    delimiter = hint.group(1) if hint else _delimiter(first_line)
     size = max(path.stat().st_size, 1)
     raw = path.open("rb")
     text = io.TextIOWrapper(raw, encoding=encoding, newline="", errors="strict")
     reader = csv.reader(text, delimiter=delimiter)
-    try:
-        headers = next(reader)
-    except StopIteration:
-        text.close()
-        raise FileProblem("is empty") from None
-    except (UnicodeDecodeError, csv.Error) as exc:
-        text.close()
-        raise FileProblem(f"has an unreadable first row ({exc})") from None
 
     def rows() -> Iterator[tuple[int, list[object]]]:
         # Excel shows one row per record (a quoted cell may hold line breaks) and blank lines
-        # as empty rows, so the row number counts records, the header being row 1.
-        n = 1
+        # as empty rows, so the row number counts records.
+        n = 0
         try:
+            if hint:
+                next(reader, None)
             for cells in reader:
                 n += 1
+                if n == 1 and cells:
+                    cells[0] = cells[0].lstrip("\ufeff")
                 yield n, cells  # type: ignore[misc]
         except UnicodeDecodeError:
             raise FileProblem(
@@ -117,12 +118,7 @@ def _csv(path: Path, encoding: str, head: bytes) -> Table:
         finally:
             text.close()
 
-    return Table(
-        [str(h).lstrip("\ufeff") for h in headers],
-        rows(),
-        lambda: min(1.0, raw.tell() / size) if not raw.closed else 1.0,
-        text.close,
-    )
+    return Table(rows(), lambda: min(1.0, raw.tell() / size) if not raw.closed else 1.0, text.close)
 
 
 def _xlsx(path: Path, names: tuple[str, ...]) -> Table:
@@ -148,26 +144,15 @@ def _xlsx(path: Path, names: tuple[str, ...]) -> Table:
     titles = {t.strip().lower(): t for t in wb.sheetnames}
     title = next((titles[n.lower()] for n in names if n.lower() in titles), None)
     ws = wb[title] if title else wb.worksheets[0]
-    it = ws.iter_rows(values_only=True)
-    header_row = next(it, None)
-    if header_row is None or not any(h is not None and str(h).strip() for h in header_row):
-        close()
-        raise FileProblem(f"is empty (sheet '{ws.title}' has no header row)")
     total = ws.max_row if isinstance(ws.max_row, int) and ws.max_row > 1 else None
-    at = [1]
+    at = [0]
 
     def rows() -> Iterator[tuple[int, list[object]]]:
         try:
-            for n, cells in enumerate(it, start=2):
+            for n, cells in enumerate(ws.iter_rows(values_only=True), start=1):
                 at[0] = n
                 yield n, list(cells)
         finally:
             close()
 
-    return Table(
-        ["" if h is None else str(h) for h in header_row],
-        rows(),
-        lambda: min(1.0, at[0] / total) if total else 0.0,
-        close,
-        ws.title,
-    )
+    return Table(rows(), lambda: min(1.0, at[0] / total) if total else 0.0, close, ws.title)

@@ -65,7 +65,7 @@ def existing_ids(session: Session, target: Target, keys: Iterable[tuple]) -> dic
     out: dict[tuple, int] = {}
     for i in range(0, len(probes), LOOKUP_CHUNK):
         stmt = select(t.c.id, *cols).where(t.c[target.probe].in_(probes[i : i + LOOKUP_CHUNK]))
-        for row_id, *key in session.execute(stmt):
+        for row_id, *key in session.execute(stmt).all():
             k = tuple(key)
             if k in keys:
                 out[k] = row_id
@@ -101,7 +101,13 @@ def save(session: Session, target: Target, rows: list[dict], *, want_ids: bool =
         if target.versioned:
             values["version"] = t.c.version + 1
         stmt = update(t).where(t.c.id == bindparam("v__id"), differs).values(values)
-        session.execute(stmt, [{"v__id": i, **{f"v_{c}": r[c] for c in changing}} for i, r in old])
+        names = [f"v_{c}" for c in changing]
+        params = []
+        for i, r in old:
+            p = dict(zip(names, [r[c] for c in changing], strict=True))
+            p["v__id"] = i
+            params.append(p)
+        session.execute(stmt, params)
     saved.inserted, saved.updated = len(new), len(old)
     if want_ids:
         saved.ids = dict(found)

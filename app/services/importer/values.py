@@ -105,6 +105,10 @@ def _date_and_rest(s: str) -> tuple[date, str]:
 def parse_date(value: object) -> date:
     """Return the date in a cell: 2024-03-01, 2024/3/1, 2024年3月1日, 20240301 or an Excel date
     (a time of day after the date is ignored)."""
+    if value.__class__ is str:
+        day, rest = _date_and_rest(value)  # type: ignore[arg-type]
+        if not rest:
+            return day
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -183,9 +187,11 @@ def _decimal(s: str) -> Decimal:
 
 def parse_amount_fen(value: object) -> int:
     """Return an amount in yuan as integer fen, exactly: '1,234.50', '¥1234.5', '１２３４'."""
-    if isinstance(value, bool):
+    if value.__class__ is str:
+        amount = _decimal(value)  # type: ignore[arg-type]
+    elif isinstance(value, bool):
         raise ValueProblem(f"'{value}' is not an amount")
-    if isinstance(value, int):
+    elif isinstance(value, int):
         amount = Decimal(value)
     elif isinstance(value, float):
         # What Excel shows: a sum such as 1234.5600000000001 is 1234.56 on screen.
@@ -204,9 +210,11 @@ def parse_amount_fen(value: object) -> int:
 
 def parse_int(value: object, *, minimum: int | None = None) -> int:
     """Return a whole number ('3', 3, 3.0 or '３')."""
-    if isinstance(value, bool):
+    if value.__class__ is str and value.isdigit() and value.isascii():  # type: ignore[attr-defined]
+        n = int(value)  # type: ignore[call-overload]
+    elif isinstance(value, bool):
         raise ValueProblem(f"'{value}' is not a whole number")
-    if isinstance(value, int):
+    elif isinstance(value, int):
         n = value
     else:
         s = _number_text(value).replace(",", "")

@@ -28,7 +28,14 @@ from app.models import (
     Team,
 )
 from app.models.base import utcnow
-from app.models.enums import AssignmentReason, Channel, ContractType, SpecialistStatus, TaskStatus
+from app.models.enums import (
+    TERMINATED_BY_EVENT,
+    AssignmentReason,
+    Channel,
+    ContractType,
+    SpecialistStatus,
+    TaskStatus,
+)
 from app.services.importer.store import Target, lookup_ids, save, table_of
 from app.services.importer.values import to_utc
 
@@ -201,6 +208,9 @@ def write_customers(ctx: Context, chunk: list[Pending]) -> list[RowProblem]:
                     f"no departed agent '{v['agent_code']}' (import the agents first)",
                 )  # fmt: skip
             )
+        if (v.get("lon") is None) != (v.get("lat") is None):
+            missing = "lat" if v.get("lat") is None else "lon"
+            problems.append((p.row, missing, "a location needs both longitude and latitude"))
         row = {"branch_id": ctx.branch_id, "customer_no": v["customer_no"], "name": v["name"],
                "address": v["address"], "agent_id": agent_id}  # fmt: skip
         for col in ("phone", "id_number", "lon", "lat"):
@@ -227,6 +237,9 @@ def write_policies(ctx: Context, chunk: list[Pending]) -> list[RowProblem]:
                     f"no customer '{v['customer_no']}' (import the customers first)",
                 )  # fmt: skip
             )
+        if v["status"] in TERMINATED_BY_EVENT and v.get("status_date") is None:
+            # Persistency leaves such a policy out only from its termination date on.
+            problems.append((p.row, "status_date", f"a policy ended by {v['status']} needs the date it ended"))  # fmt: skip
         row = {"policy_no": v["policy_no"], "customer_id": customer_id,
                "issue_date": v["issue_date"], "payment_mode": v["payment_mode"],
                "modal_premium_fen": v["modal_premium"], "status": v["status"]}  # fmt: skip
