@@ -103,10 +103,17 @@ def test_long_numbers_excel_stored_as_numbers_are_refused_as_keys(session, branc
     rejects(session, "policies", path, (2, "policy_no", "may have lost digits"))
 
 
-def test_the_same_key_with_other_values(session, branch):
+@pytest.mark.parametrize("chunk", [5_000, 1])  # in one chunk, and across chunks written apart
+def test_the_same_key_with_other_values(session, branch, monkeypatch, chunk):
+    monkeypatch.setattr(pipeline, "CHUNK", chunk)
     rows = [["P1", 1, "2023-03-01", 1200], ["P1", 2, "2024-03-01", 1200], ["P1", 1, "2023-03-01", 1300]]  # fmt: skip
     rejects(session, "dues", write_table(branch / "d.csv", DUES, rows),
             (4, "policy_no", "the same policy_no + due_date as row 2"))  # fmt: skip
+
+
+def test_text_longer_than_the_database_keeps(session, branch):
+    path = write_table(branch / "c.csv", ["客户号", "姓名", "地址", "原代理人代码"], [["C2", "王五", "成都" * 101, "A1"]])  # fmt: skip
+    rejects(session, "customers", path, (2, "address", "is 202 characters long: at most 200 fit"))
 
 
 def test_checks_across_columns(session, branch):

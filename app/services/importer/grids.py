@@ -89,6 +89,12 @@ def read_grids(path: Path) -> tuple[list[dict], list[FeatureProblem]]:
         if not geom.is_valid:
             problems.append((n, "geometry", f"is not a valid polygon: {shapely.is_valid_reason(geom)}"))  # fmt: skip
             continue
+        for prop in ("code", "name", "district"):
+            longest = getattr(Grid, prop).type.length
+            text = clean(props.get(prop))
+            if text is not None and len(parse_text(text)) > longest:
+                problems.append((n, prop, f"is longer than the {longest} characters that fit"))
+                code = None
         if code is None or name is None:
             continue
         centre = geom.centroid

@@ -8,7 +8,9 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
+from app.models import Customer, DepartedAgent, Policy, Specialist, Task, Team
 from app.models.enums import (
     Channel,
     ContractType,
@@ -155,6 +157,25 @@ SHEET_NAMES: dict[str, tuple[str, ...]] = {
     "dues": ("应收保费", "保费", "应收"),
     "tasks": ("任务",),
 }
+
+
+# Where the free-text columns are stored: text longer than the column holds is a problem to
+# report (PostgreSQL would refuse the whole statement; SQLite would keep it silently).
+STORED_IN: dict[str, dict[str, Any]] = {
+    "teams": {"team_code": Team.code, "team_name": Team.name, "supervisor": Team.supervisor_name},
+    "specialists": {"employee_no": Specialist.employee_no, "name": Specialist.name},
+    "agents": {"agent_code": DepartedAgent.agent_code, "name": DepartedAgent.name},
+    "customers": {"customer_no": Customer.customer_no, "name": Customer.name,
+                  "address": Customer.address},
+    "policies": {"policy_no": Policy.policy_no, "product": Policy.product},
+    "tasks": {"task_no": Task.task_no, "outcome": Task.outcome},
+}  # fmt: skip
+
+
+def max_length(kind: str, column: str) -> int | None:
+    """Return how many characters the database keeps of a text column, or None."""
+    stored = STORED_IN.get(kind, {}).get(column)
+    return getattr(stored.type, "length", None) if stored is not None else None
 
 
 def header_key(header: object) -> str:

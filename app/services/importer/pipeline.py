@@ -9,7 +9,7 @@ from unicodedata import normalize
 
 import numpy as np
 
-from app.services.importer.kinds import COLUMNS, KEYS, SHEET_NAMES, match_headers
+from app.services.importer.kinds import COLUMNS, KEYS, SHEET_NAMES, match_headers, max_length
 from app.services.importer.problems import ImportFailed, Problem
 from app.services.importer.readers import FileProblem, Table, open_table
 from app.services.importer.values import ValueProblem
@@ -115,7 +115,8 @@ def _rows(
 ) -> int:
     found = _header(kind, table, name)
     ctx.present = frozenset(found)
-    columns = [(c.name, found[c.name], c.parse, c.required) for c in COLUMNS[kind] if c.name in found]  # fmt: skip
+    columns = [(c.name, found[c.name], c.parse, c.required, max_length(kind, c.name))
+               for c in COLUMNS[kind] if c.name in found]  # fmt: skip
     key_columns = KEYS[kind]
     has_lists = kind == "specialists"  # its grids column is a list, which cannot be hashed
     writer = WRITERS[kind]
@@ -139,7 +140,7 @@ def _rows(
             values: dict[str, object] = {}
             ok = True
             width = len(cells)
-            for col, pos, parse, required in columns:
+            for col, pos, parse, required, longest in columns:
                 raw = cells[pos] if pos < width else None
                 if raw.__class__ is str:  # clean() inlined: this loop runs for every cell
                     raw = raw.strip() if raw.isascii() else normalize("NFKC", raw).strip()  # type: ignore[union-attr]
@@ -151,9 +152,13 @@ def _rows(
                         ok = False
                     continue
                 try:
-                    values[col] = parse(raw)
+                    value = values[col] = parse(raw)
                 except ValueProblem as exc:
                     problems.append(Problem(name, rownum, col, str(exc)))
+                    ok = False
+                    continue
+                if longest and len(value) > longest:  # type: ignore[arg-type]
+                    problems.append(Problem(name, rownum, col, f"is {len(value)} characters long: at most {longest} fit"))  # type: ignore[arg-type]  # fmt: skip
                     ok = False
             if not ok:
                 if len(problems) >= MAX_PROBLEMS:
