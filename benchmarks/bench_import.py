@@ -196,17 +196,19 @@ def run_worker(kind: str, path: str, url: str) -> dict:
 
 
 def report(r: dict) -> None:
-    rows = r["rows"]
-    rate = rows / r["seconds"] if rows else 0
-    what = (
-        f"{rows:>9,} rows {r['inserted']:>9,} new {r['updated']:>9,} updated"
-        if "rejected" not in r
-        else f"rejected: {r['rejected'][:60]}  dues {r['dues_before']:,} -> {r['dues_after']:,}"
-    )
+    """Print one line per import: rows, time (the derived-data refresh apart), rows/s, memory."""
+    rows, secs, hook = r["rows"], r["seconds"], r["hook_seconds"]
+    if "rejected" in r:
+        what = f"{'rejected':>38}"
+    else:
+        what = f"{rows:>9,} rows {r['inserted']:>9,} new {r['updated']:>9,} upd"
+    rate = f"{rows / secs:>7,.0f} rows/s ({rows / (secs - hook):>7,.0f} without)" if rows else ""
     print(
-        f"{r['file']:<24} {what}  {r['seconds']:7.1f} s (refresh {r['hook_seconds']:5.1f} s)"
-        f"  {rate:>9,.0f} rows/s  peak RSS {r['peak_rss_mb']:6.0f} MB (base {r['base_rss_mb']:.0f})"
+        f"{r['file']:<22} {what} {secs:6.1f} s (refresh {hook:5.1f} s) {rate:<32}"
+        f" peak RSS {r['peak_rss_mb']:4.0f} MB (base {r['base_rss_mb']:.0f})"
     )
+    if "rejected" in r:
+        print(f"    {r['rejected']}; dues {r['dues_before']:,} before, {r['dues_after']:,} after")
 
 
 def main() -> int:

@@ -300,3 +300,12 @@ def test_branches_the_rows_go_to(session, tmp_path):
     assert sorted(session.execute(select(Team.branch_id, Team.code)).all()) == [(cd, "T1"), (cq, "T1")]  # fmt: skip
     with pytest.raises(ImportFailed, match="branch 999 does not exist"):
         import_file(session, "teams", path, branch_id=999)
+
+
+def test_an_empty_cell_clears_an_optional_value_but_keeps_one_that_cannot_be_empty(session, branch):
+    header = ["工号", "姓名", "手机号", "团队代码", "状态", "服务上限"]
+    import_file(session, "specialists", write_table(branch / "s1.csv", header, [["E1", "王芳", "13800000001", "T1", "休假", 250]]))  # fmt: skip
+    import_file(session, "specialists", write_table(branch / "s2.csv", header, [["E1", "王芳", None, "T1", None, None]]))  # fmt: skip
+    session.commit()
+    e1 = session.scalars(select(Specialist)).one()
+    assert (e1.phone, e1.status.value, e1.capacity) == (None, "leave", 250)

@@ -231,3 +231,10 @@ def test_grids_geojson_problems_name_the_feature(session, tmp_path):
                            (b"\xff\xfe\x00garbage", "not a GeoJSON text file"), (b"", "is empty")):  # fmt: skip
         path.write_bytes(content)
         rejects(session, "grids", path, (None, None, words))
+
+
+def test_a_missing_column_is_named_on_the_header_row_below_a_title(session, branch):
+    path = write_table(branch / "d.xlsx", ["应收保费清单"], [[], ["保单号", "保单年度", "应缴日期"], ["P1", 1, "2023-03-01"]])  # fmt: skip
+    rejects(
+        session, "dues", path, (3, "amount_due", "write amount_due or 应收保费 in the header row")
+    )

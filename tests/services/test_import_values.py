@@ -51,7 +51,8 @@ def test_dates(raw, expected):
     ("raw", "words"),
     [("2024-02-30", "not a real date"), ("2023-02-29", "not a real date"),
      ("2024/13/1", "not a real date"), ("3/1/2024", "not a date"), ("soon", "not a date"),
-     (45352, "not a date"), ("2024-03-01 soon", "not a date")],
+     (45352, "not a date"), ("2024-03-01 soon", "not a date"), ("2024-03-015", "not a date"),
+     ("2024-03-01 5", "not a date")],
 )  # fmt: skip
 def test_impossible_dates(raw, words):
     with pytest.raises(ValueProblem, match=words):

@@ -82,7 +82,7 @@ def import_table(
 def _header(kind: str, table: Table, name: str) -> dict[str, int]:
     """Find the header row: the first row naming every required column among the first few
     (exports often carry a title row or two above it). Return {column: position}."""
-    first = None
+    best = None  # the row most like a header, for the message when none is complete
     for looked, (rownum, cells) in enumerate(table.rows, start=1):
         if not any(cells):
             continue
@@ -90,24 +90,21 @@ def _header(kind: str, table: Table, name: str) -> dict[str, int]:
         found, missing = match_headers(kind, headers)
         if not missing:
             return found
-        first = first or (rownum, headers, missing)
+        if best is None or len(found) > best[0]:
+            best = (len(found), rownum, headers, missing)
         if looked >= HEADER_SEARCH:
             break
-    if first is None:
+    if best is None:
         raise ImportFailed([Problem(name, None, None, "is empty")])
-    rownum, headers, missing = first
+    _, rownum, headers, missing = best
     shown = ", ".join(h for h in headers if h) or "none"
     raise ImportFailed(
         [
-            Problem(
-                name,
-                rownum,
-                c.name,
-                f"required column missing: write {c.name} or {c.zh} in the header row (headers found: {shown})",
-            )  # fmt: skip
+            Problem(name, rownum, c.name, f"required column missing: write {c.name} or {c.zh} "
+                    f"in the header row (headers found: {shown})")
             for c in missing
         ]
-    )
+    )  # fmt: skip
 
 
 def _rows(

@@ -91,7 +91,7 @@ def _date_and_rest(s: str) -> tuple[date, str]:
         except ValueError:
             pass  # 2024-02-30, or a spelling fromisoformat does not take: read it below
     m = _DATE.match(s)
-    if m:
+    if m and not s[m.end() : m.end() + 1].isdigit():
         g = m.groups()
         y, mo, d = (g[0], g[1], g[2]) if g[0] else (g[3], g[4], g[5])
         return _ymd(int(y), int(mo), int(d), s), s[m.end() :].strip()
@@ -120,7 +120,7 @@ def parse_date(value: object) -> date:
         return _date_and_rest(s)[0]
     s = str(value)
     day, rest = _date_and_rest(s)
-    if rest and not (rest[0] in "Tt" or rest[0].isdigit()):
+    if rest and not _TIME.fullmatch(rest.lstrip("Tt").strip()):
         raise ValueProblem(f"'{s}' is not a date ({DATE_HINT})")
     return day
 

@@ -131,22 +131,12 @@ def write_specialists(ctx: Context, chunk: list[Pending]) -> list[RowProblem]:
         v = p.values
         team_id = teams.get(v["team_code"])
         if team_id is None:
-            problems.append(
-                (
-                    p.row,
-                    "team_code",
-                    f"no team '{v['team_code']}' in this branch (import the teams first)",
-                )  # fmt: skip
-            )
+            msg = f"no team '{v['team_code']}' in this branch (import the teams first)"
+            problems.append((p.row, "team_code", msg))
         unknown = [g for g in v.get("grids") or () if g not in grids]
         if unknown:
-            problems.append(
-                (
-                    p.row,
-                    "grids",
-                    f"no grid {', '.join(unknown)} in this branch (import the grids first)",
-                )  # fmt: skip
-            )
+            msg = f"no grid {', '.join(unknown)} in this branch (import the grids first)"
+            problems.append((p.row, "grids", msg))
         row = {"branch_id": bid, "employee_no": v["employee_no"], "name": v["name"], "team_id": team_id}  # fmt: skip
         for col in ("phone", "contract_type", "hire_date", "status", "capacity"):
             _optional(ctx, row, v, col, col)
@@ -201,13 +191,8 @@ def write_customers(ctx: Context, chunk: list[Pending]) -> list[RowProblem]:
         v = p.values
         agent_id = agents.get(v["agent_code"])
         if agent_id is None:
-            problems.append(
-                (
-                    p.row,
-                    "agent_code",
-                    f"no departed agent '{v['agent_code']}' (import the agents first)",
-                )  # fmt: skip
-            )
+            msg = f"no departed agent '{v['agent_code']}' (import the agents first)"
+            problems.append((p.row, "agent_code", msg))
         if (v.get("lon") is None) != (v.get("lat") is None):
             missing = "lat" if v.get("lat") is None else "lon"
             problems.append((p.row, missing, "a location needs both longitude and latitude"))
@@ -230,16 +215,12 @@ def write_policies(ctx: Context, chunk: list[Pending]) -> list[RowProblem]:
         v = p.values
         customer_id = customers.get(v["customer_no"])
         if customer_id is None:
-            problems.append(
-                (
-                    p.row,
-                    "customer_no",
-                    f"no customer '{v['customer_no']}' (import the customers first)",
-                )  # fmt: skip
-            )
+            msg = f"no customer '{v['customer_no']}' (import the customers first)"
+            problems.append((p.row, "customer_no", msg))
         if v["status"] in TERMINATED_BY_EVENT and v.get("status_date") is None:
             # Persistency leaves such a policy out only from its termination date on.
-            problems.append((p.row, "status_date", f"a policy ended by {v['status']} needs the date it ended"))  # fmt: skip
+            msg = f"a policy ended by {v['status']} needs the date it ended"
+            problems.append((p.row, "status_date", msg))
         row = {"policy_no": v["policy_no"], "customer_id": customer_id,
                "issue_date": v["issue_date"], "payment_mode": v["payment_mode"],
                "modal_premium_fen": v["modal_premium"], "status": v["status"]}  # fmt: skip
