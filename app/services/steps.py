@@ -1,27 +1,36 @@
-"""Derives each customer's 4-sell step and step dates from their done tasks."""
+"""Derives each customer's 4-sell step and step dates from their done tasks (DOMAIN.md).
+
+Evidence: a done task of kind ``pre_sell`` is evidence of step 1, ``renewal_collection`` or
+``servicing`` of step 2, ``cross_sell`` of step 3, ``up_sell`` of step 4 (callbacks of none),
+dated by the branch-local calendar day of ``completed_at``. Reaching a step implies the
+earlier ones on that date when they have no earlier evidence, so a step's date is the earliest
+evidence of that step OR of any higher one; the customer's step is the highest one reached.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import cast
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import ColumnElement, CursorResult, Result, Table, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.models import Customer, Task
 from app.models.enums import STEP_OF_TASK_KIND, TaskKind, TaskStatus
-from app.services.clock import local_date
+from app.services.metrics.sql import branch_offsets, local_day, offset_for
 
 CHUNK = 5_000
 STEP_COLUMNS = ("pre_sell_on", "soft_sell_on", "cross_sell_on", "up_sell_on")
 
 
-def step_dates(evidence: dict[int, date]) -> list[date | None]:
-    """Return the date each step 1-4 was reached, given the earliest evidence per step.
+def kinds_at_or_above(level: int) -> list[TaskKind]:
+    """Return the task kinds whose done tasks are evidence of reaching step ``level``."""
+    return [k for k, step in STEP_OF_TASK_KIND.items() if step.level >= level]
 
-    Reaching a step implies the earlier ones on that date when they have no earlier evidence.
-    """
+
+def step_dates(evidence: dict[int, date]) -> list[date | None]:
+    """Return the date each step 1-4 was reached, given the earliest evidence per step level."""
     dates: list[date | None] = [None] * 4
     running: date | None = None
     for level in (4, 3, 2, 1):
@@ -33,39 +42,73 @@ def step_dates(evidence: dict[int, date]) -> list[date | None]:
 
 
 def recompute_steps(session: Session, *, customer_ids: Iterable[int] | None = None) -> int:
-    """Recompute step and step dates of the given customers (all when None); return how many."""
-    ids = None if customer_ids is None else sorted(set(customer_ids))
-    stmt = (
-        select(Task.customer_id, Task.kind, func.min(Task.completed_at))
+    """Return how many customers' step or step dates changed after deriving them again for the
+    given customers (all when None) from their done tasks."""
+    offsets = branch_offsets(session)
+    if customer_ids is None:
+        return _recompute(session, None, offsets)
+    ids = sorted(set(customer_ids))
+    return sum(_recompute(session, ids[i : i + CHUNK], offsets) for i in range(0, len(ids), CHUNK))
+
+
+def _recompute(session: Session, chunk: Sequence[int] | None, offsets: dict[int, int]) -> int:
+    c = Customer.__table__.c
+    day = local_day(Task.completed_at, offset_for(Customer.branch_id, offsets))
+    evidence = (
+        select(
+            Task.customer_id.label("cid"),
+            *(
+                func.min(case((Task.kind.in_(kinds_at_or_above(level)), day))).label(f"d{level}")
+                for level in (1, 2, 3, 4)
+            ),
+        )
+        .join(Customer, Customer.id == Task.customer_id)
         .where(Task.status == TaskStatus.DONE, Task.completed_at.is_not(None))
-        .group_by(Task.customer_id, Task.kind)
+        .group_by(Task.customer_id)
     )
-    chunks = [None] if ids is None else [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
-    changed = 0
-    for chunk in chunks:
-        evidence: dict[int, dict[int, date]] = defaultdict(dict)
-        s = stmt if chunk is None else stmt.where(Task.customer_id.in_(chunk))
-        for cid, kind, first in session.execute(s):
-            step = STEP_OF_TASK_KIND.get(TaskKind(kind))
-            if step is None:
-                continue
-            day = local_date(first)
-            known = evidence[cid].get(step.level)
-            if known is None or day < known:
-                evidence[cid][step.level] = day
-        targets = chunk if chunk is not None else session.scalars(select(Customer.id)).all()
-        rows = []
-        for cid in targets:
-            dates = step_dates(evidence.get(cid, {}))
-            level = max((i + 1 for i, d in enumerate(dates) if d is not None), default=0)
-            rows.append({"cid": cid, "step": level, **dict(zip(STEP_COLUMNS, dates, strict=True))})
-        t = Customer.__table__
-        for i in range(0, len(rows), CHUNK):
-            session.execute(
-                update(t)
-                .where(t.c.id == bindparam("cid"))
-                .values(step=bindparam("step"), **{c: bindparam(c) for c in STEP_COLUMNS}),
-                rows[i : i + CHUNK],
-            )
-        changed += len(rows)
-    return changed
+    if chunk is not None:
+        evidence = evidence.where(Task.customer_id.in_(chunk))
+    ev = evidence.subquery()
+    dates = [ev.c.d1, ev.c.d2, ev.c.d3, ev.c.d4]
+    step = case(
+        *((d.is_not(None), level) for level, d in reversed(list(enumerate(dates, 1)))), else_=0
+    )
+    changed = _differs(c, step, dates)
+    t = cast(Table, Customer.__table__)
+    written = _rowcount(
+        session.execute(
+            update(t)
+            .where(t.c.id == ev.c.cid, changed)
+            .values(step=step, **{col: d for col, d in zip(STEP_COLUMNS, dates, strict=True)})
+        )
+    )
+    # Customers left without any evidence (their done tasks were cancelled or re-imported).
+    has_evidence = (
+        select(Task.customer_id)
+        .where(Task.status == TaskStatus.DONE, Task.completed_at.is_not(None))
+        .where(Task.kind.in_(kinds_at_or_above(1)))
+    )
+    cleared = (
+        update(t)
+        .where(t.c.id.not_in(has_evidence), _differs(c, 0, [None] * 4))
+        .values(step=0, **dict.fromkeys(STEP_COLUMNS))
+    )
+    if chunk is not None:
+        cleared = cleared.where(t.c.id.in_(chunk))
+    return written + _rowcount(session.execute(cleared))
+
+
+def _rowcount(result: Result) -> int:
+    return max(cast(CursorResult, result).rowcount or 0, 0)
+
+
+def _differs(c, step, dates: list) -> ColumnElement[bool]:
+    """True where the stored step or any step date is not the derived one."""
+    stored = [getattr(c, col) for col in STEP_COLUMNS]
+    return or_(
+        c.step.is_distinct_from(step),
+        *(
+            s.is_not(None) if d is None else s.is_distinct_from(d)
+            for s, d in zip(stored, dates, strict=True)
+        ),
+    )

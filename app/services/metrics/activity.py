@@ -7,14 +7,15 @@ from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
-from statistics import median
 
-from sqlalchemy import func, select
+from sqlalchemy import Date, func, literal, select
 from sqlalchemy.orm import Session
 
-from app.models import Specialist, Task
+from app.models import Branch, Specialist, Task
 from app.models.enums import OPEN_TASK_STATUSES, TaskKind, TaskStatus
-from app.services.clock import local_date, start_of_day
+from app.services.clock import end_of_day, start_of_day
+from app.services.metrics.sql import grouped_medians, hours_between, local_day, utc_offset_minutes
+from app.services.sqlfuncs import days_between
 
 
 def week_label(day: date) -> str:
@@ -48,32 +49,41 @@ def activity_report(
     branch_id: int | None = None,
     team_ids: Collection[int] | None = None,
 ) -> list[SpecialistActivity]:
-    """Return each specialist's completed tasks per ISO week (the last ``weeks`` weeks),
-    overdue open tasks on ``as_of`` and median hours to completion over those weeks."""
+    """Return, for every specialist in scope, the tasks completed per ISO week and kind over
+    the last ``weeks`` weeks (up to the end of ``as_of``), the open tasks overdue on ``as_of``
+    (status open or in progress, due before it) and the median hours from creation to
+    completion of the tasks completed in those weeks.
+
+    Weeks and days are branch-local; everything is counted in the database."""
     first_week = recent_weeks(as_of, weeks)[0]
-    start_day = date.fromisocalendar(int(first_week[:4]), int(first_week[6:]), 1)
-    start, end = start_of_day(start_day), start_of_day(as_of + timedelta(days=1))
+    monday = date.fromisocalendar(int(first_week[:4]), int(first_week[6:]), 1)
+    tz = _zone(session, branch_id)
+    start, end = start_of_day(monday, tz), end_of_day(as_of, tz)
     people = select(Specialist.id)
     if branch_id is not None:
         people = people.where(Specialist.branch_id == branch_id)
     if team_ids is not None:
         people = people.where(Specialist.team_id.in_(list(team_ids)))
-    ids = list(session.scalars(people))
-    done: dict[int, dict[str, dict[TaskKind, int]]] = defaultdict(
-        lambda: defaultdict(lambda: defaultdict(int))
+    ids = list(session.scalars(people.order_by(Specialist.id)))
+    done = (Task.status == TaskStatus.DONE, Task.completed_at >= start, Task.completed_at < end)
+    offset = literal(utc_offset_minutes(tz))
+    week = (days_between(local_day(Task.completed_at, offset), literal(monday, Date)) // 7).label(
+        "week"
     )
-    hours: dict[int, list[float]] = defaultdict(list)
-    for sid, kind, created, completed in session.execute(
-        select(Task.specialist_id, Task.kind, Task.created_at, Task.completed_at).where(
-            Task.status == TaskStatus.DONE,
-            Task.completed_at >= start,
-            Task.completed_at < end,
-            Task.specialist_id.in_(people),
-        )
+    counts: dict[int, dict[str, dict[TaskKind, int]]] = defaultdict(lambda: defaultdict(dict))
+    for sid, n_week, kind, n in session.execute(
+        select(Task.specialist_id, week, Task.kind, func.count())
+        .where(*done, Task.specialist_id.in_(people))
+        .group_by(Task.specialist_id, week, Task.kind)
     ):
-        done[sid][week_label(local_date(completed))][TaskKind(kind)] += 1
-        hours[sid].append((completed - created).total_seconds() / 3600)
-    overdue = {
+        counts[sid][week_label(monday + timedelta(weeks=int(n_week)))][TaskKind(kind)] = n
+    hours = grouped_medians(
+        session,
+        select(Task.specialist_id, hours_between(Task.completed_at, Task.created_at)).where(
+            *done, Task.specialist_id.in_(people)
+        ),
+    )
+    overdue: dict[int | None, int] = {
         sid: n
         for sid, n in session.execute(
             select(Task.specialist_id, func.count())
@@ -88,12 +98,18 @@ def activity_report(
     return [
         SpecialistActivity(
             specialist_id=sid,
-            done_by_week={w: dict(k) for w, k in done.get(sid, {}).items()},
+            done_by_week={w: dict(k) for w, k in counts.get(sid, {}).items()},
             overdue_open=overdue.get(sid, 0),
-            median_hours_to_complete=round(median(hours[sid]), 1) if hours.get(sid) else None,
+            median_hours_to_complete=round(hours[(sid,)], 1) if (sid,) in hours else None,
         )
         for sid in ids
     ]
+
+
+def _zone(session: Session, branch_id: int | None) -> str | None:
+    if branch_id is None:
+        return None
+    return session.scalar(select(Branch.timezone).where(Branch.id == branch_id))
 
 
 def weekly_totals(rows: list[SpecialistActivity], weeks: list[str]) -> dict[TaskKind, list[int]]:

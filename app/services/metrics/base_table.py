@@ -1,24 +1,44 @@
-"""Keeps the persistency_base table (one row per policy and policy year 2 or 3) current."""
+"""Keeps the persistency_base table (one row per policy and policy year 2 or 3) current.
+
+Each row copies the policy's FIRST due row of that policy year (earliest due date): what was
+due, what came in (capped at the amount due) and when, the date of a termination by death or
+claim, and the customer, grid, payment mode and product. ``specialist_id`` is the specialist
+who served the customer ON the due date: the ``from_specialist_id`` of the customer's first
+assignment event at or after the end of the due date (midnight in the branch's time zone, see
+``app.services.metrics.sql``), or the customer's current specialist when they have not moved
+since. A move during the due date itself therefore gives the row to the new specialist.
+
+Every refresh is set-based SQL (DELETE, INSERT ... SELECT, UPDATE with correlated
+subqueries) over chunks of ids, on SQLite and PostgreSQL alike. The caller commits.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import cast
 
-from sqlalchemy import and_, bindparam, case, delete, func, insert, select, update
+from sqlalchemy import CursorResult, and_, case, delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from app.models import Customer, PersistencyBase, Policy, PremiumDue
-from app.models.enums import PaymentMode, PolicyStatus
-from app.services.history import ServingTimeline
+from app.models import AssignmentEvent, Customer, PersistencyBase, Policy, PremiumDue
+from app.models.enums import TERMINATED_BY_EVENT, PaymentMode
+from app.services.metrics.sql import branch_offsets, offset_for, utc_day_end
 from app.services.sqlfuncs import days_between
 
 CHUNK = 2_000
 BASE_YEARS = (2, 3)  # 13-month and 25-month persistency
 
+_COLUMNS = [
+    "policy_id", "policy_year", "branch_id", "due_date", "amount_due_fen", "received_fen",
+    "received_on", "days_late", "terminated_on", "customer_id", "grid_id", "specialist_id",
+    "payment_mode", "product",
+]  # fmt: skip
 
-def _chunks(ids: list[int]) -> Iterable[list[int]]:
-    for i in range(0, len(ids), CHUNK):
-        yield ids[i : i + CHUNK]
+
+def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
+    ordered = sorted(set(ids))
+    for i in range(0, len(ordered), CHUNK):
+        yield ordered[i : i + CHUNK]
 
 
 def refresh_persistency_base(
@@ -27,38 +47,54 @@ def refresh_persistency_base(
     policy_ids: Iterable[int] | None = None,
     customer_ids: Iterable[int] | None = None,
 ) -> int:
-    """Rebuild the persistency base rows of the given policies or customers (all when both are
-    None) from policies, dues and the assignment history; return the number of rows written."""
+    """Return the number of base rows written after rebuilding those of the given policies
+    and of every policy of the given customers (the whole table when both are None)."""
+    offsets = branch_offsets(session)
     if policy_ids is None and customer_ids is None:
         session.execute(delete(PersistencyBase))
         written = _insert(session, None)
-        _attribute(session, None)
+        _attribute_moved(session, None, offsets)
         return written
     pids: set[int] = set(policy_ids or ())
-    if customer_ids is not None:
-        cids = sorted(set(customer_ids))
-        for chunk in _chunks(cids):
-            pids.update(session.scalars(select(Policy.id).where(Policy.customer_id.in_(chunk))))
+    for chunk in _chunks(customer_ids or ()):
+        pids.update(session.scalars(select(Policy.id).where(Policy.customer_id.in_(chunk))))
     written = 0
-    ordered = sorted(pids)
-    for chunk in _chunks(ordered):
+    for chunk in _chunks(pids):
         session.execute(delete(PersistencyBase).where(PersistencyBase.policy_id.in_(chunk)))
         written += _insert(session, chunk)
-    affected_customers: set[int] = set()
-    for chunk in _chunks(ordered):
-        affected_customers.update(
-            session.scalars(select(Policy.customer_id).where(Policy.id.in_(chunk)).distinct())
-        )
-    _attribute(session, affected_customers)
+        _attribute_moved(session, chunk, offsets)
     return written
 
 
-def refresh_attribution(session: Session, *, customer_ids: Iterable[int]) -> None:
-    """Recompute who served each base row of these customers on its due date (after moves)."""
-    _attribute(session, set(customer_ids))
+def refresh_attribution(session: Session, *, customer_ids: Iterable[int]) -> int:
+    """Return the number of base rows of these customers whose specialist and grid were set
+    again from the assignment history and the customers' current grid (after a move)."""
+    offsets = branch_offsets(session)
+    b = PersistencyBase
+    later = _later_moves(offsets)
+    first_from = _first_from(offsets)
+    current = select(Customer.specialist_id).where(Customer.id == b.customer_id)
+    grid = select(Customer.grid_id).where(Customer.id == b.customer_id)
+    touched = 0
+    for chunk in _chunks(customer_ids):
+        result = session.execute(
+            update(b)
+            .where(b.customer_id.in_(chunk))
+            .values(
+                specialist_id=case(
+                    (exists(later), first_from.scalar_subquery()),
+                    else_=current.scalar_subquery(),
+                ),
+                grid_id=grid.scalar_subquery(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        touched += max(cast(CursorResult, result).rowcount or 0, 0)
+    return touched
 
 
 def _insert(session: Session, policy_chunk: list[int] | None) -> int:
+    """Insert the base rows of the given policies (all) with today's specialist."""
     # The first due row of each policy year, found by grouping once (a correlated subquery
     # made SQLite scan a whole policy year per row).
     firsts = select(
@@ -69,10 +105,7 @@ def _insert(session: Session, policy_chunk: list[int] | None) -> int:
     if policy_chunk is not None:
         firsts = firsts.where(PremiumDue.policy_id.in_(policy_chunk))
     first = firsts.group_by(PremiumDue.policy_id, PremiumDue.policy_year).subquery()
-    terminated = case(
-        (Policy.status.in_([PolicyStatus.DEATH, PolicyStatus.CLAIM]), Policy.status_date),
-        else_=None,
-    )
+    terminated = case((Policy.status.in_(TERMINATED_BY_EVENT), Policy.status_date), else_=None)
     received = case(
         (PremiumDue.amount_received_fen > PremiumDue.amount_due_fen, PremiumDue.amount_due_fen),
         else_=PremiumDue.amount_received_fen,
@@ -101,45 +134,53 @@ def _insert(session: Session, policy_chunk: list[int] | None) -> int:
         .select_from(first)
         .join(
             PremiumDue,
-            and_(PremiumDue.policy_id == first.c.pid, PremiumDue.due_date == first.c.first),
+            and_(
+                PremiumDue.policy_id == first.c.pid,
+                PremiumDue.policy_year == first.c.year,
+                PremiumDue.due_date == first.c.first,
+            ),
         )
         .join(Policy, Policy.id == PremiumDue.policy_id)
         .join(Customer, Customer.id == Policy.customer_id)
         .where(Policy.payment_mode != PaymentMode.SINGLE)
     )
-    cols = [
-        "policy_id", "policy_year", "branch_id", "due_date", "amount_due_fen", "received_fen",
-        "received_on", "days_late", "terminated_on", "customer_id", "grid_id", "specialist_id",
-        "payment_mode", "product",
-    ]  # fmt: skip
-    result = session.execute(insert(PersistencyBase).from_select(cols, rows))
-    return max(result.rowcount or 0, 0)
-
-
-def _attribute(session: Session, customer_ids: set[int] | None) -> None:
-    """Set specialist_id of base rows to whoever served the customer on the due date."""
-    timeline = ServingTimeline.load(session, customer_ids)
-    stmt = select(
-        PersistencyBase.policy_id,
-        PersistencyBase.policy_year,
-        PersistencyBase.customer_id,
-        PersistencyBase.due_date,
-        PersistencyBase.specialist_id,
+    result = session.execute(
+        insert(PersistencyBase)
+        .from_select(_COLUMNS, rows)
+        .execution_options(preserve_rowcount=True)  # psycopg reports -1 otherwise
     )
-    candidates = customer_ids if customer_ids is not None else timeline.moved_customers()
-    changes = []
-    for chunk in _chunks(sorted(candidates)):
-        for pid, year, cid, due, current in session.execute(
-            stmt.where(PersistencyBase.customer_id.in_(chunk))
-        ):
-            served = timeline.specialist_on(cid, due)
-            if served != current:
-                changes.append({"p": pid, "y": year, "s": served})
-    if changes:
-        t = PersistencyBase.__table__
-        session.execute(
-            update(t)
-            .where(and_(t.c.policy_id == bindparam("p"), t.c.policy_year == bindparam("y")))
-            .values(specialist_id=bindparam("s")),
-            changes,
-        )
+    return max(cast(CursorResult, result).rowcount or 0, 0)
+
+
+def _later_moves(offsets: dict[int, int]):
+    """Moves of the base row's customer at or after the end of its due date (correlated)."""
+    b = PersistencyBase
+    e = AssignmentEvent
+    return select(e.id).where(
+        e.customer_id == b.customer_id,
+        e.at >= utc_day_end(b.due_date, offset_for(b.branch_id, offsets)),
+    )
+
+
+def _first_from(offsets: dict[int, int]):
+    """Who the first of those moves took the customer from (correlated)."""
+    e = AssignmentEvent
+    moves = _later_moves(offsets)
+    return moves.with_only_columns(e.from_specialist_id).order_by(e.at, e.id).limit(1)
+
+
+def _attribute_moved(
+    session: Session, policy_chunk: list[int] | None, offsets: dict[int, int]
+) -> None:
+    """Give rows whose customer moved after the due date to who served them on that date."""
+    b = PersistencyBase
+    moved = select(AssignmentEvent.customer_id).where(AssignmentEvent.customer_id.is_not(None))
+    stmt = (
+        update(b)
+        .where(b.customer_id.in_(moved), exists(_later_moves(offsets)))
+        .values(specialist_id=_first_from(offsets).scalar_subquery())
+        .execution_options(synchronize_session=False)
+    )
+    if policy_chunk is not None:
+        stmt = stmt.where(b.policy_id.in_(policy_chunk))
+    session.execute(stmt)

@@ -4,20 +4,19 @@ tasks between the two groups; a gap above the threshold flags the specialist."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from statistics import median
 
-from sqlalchemy import select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.models import Customer, Specialist, Task
-from app.models.enums import TaskKind, TaskStatus
-from app.services.clock import start_of_day
+from app.models.enums import OPEN_TASK_STATUSES, TaskKind, TaskStatus
+from app.services.clock import end_of_day, start_of_day
 from app.services.metrics.persistency import rate
+from app.services.metrics.sql import grouped_medians, hours_between
 
 SERVICE_KINDS = (TaskKind.SERVICING, TaskKind.RENEWAL_COLLECTION)
 DEFAULT_THRESHOLD_POINTS = 10
@@ -44,59 +43,61 @@ def equity_report(
     as_of: date,
     days: int = 365,
     threshold_points: float = DEFAULT_THRESHOLD_POINTS,
+    min_tasks: int = MIN_TASKS,
     branch_id: int | None = None,
     team_ids: Collection[int] | None = None,
 ) -> list[EquityRow]:
-    """Return the equity comparison per specialist over service and renewal tasks created in
-    the ``days`` before ``as_of``.
+    """Return, for every specialist in scope, the completion rate and median completion hours
+    of the servicing and renewal-collection tasks created in the ``days`` days up to
+    ``as_of``, for customers who never reached cross-sell or up-sell (step below 3) and for
+    those who did, and whether the gap flags the specialist.
 
-    A task counts in the completion rate when it is done, failed, or still open past its due
-    date; a done task is a completion. Cancelled tasks and open tasks not yet due are left out.
+    A task counts in the completion rate when it is done, failed, or still open (open or in
+    progress) with a due date before ``as_of``; a done task is a completion. Cancelled tasks
+    and open tasks not yet due are left out. The gap is rate_with minus rate_without in points
+    (serving buyers better than the others); it flags the specialist when it is above
+    ``threshold_points`` and each group has at least ``min_tasks`` counted tasks.
     """
     people = select(Specialist.id)
     if branch_id is not None:
         people = people.where(Specialist.branch_id == branch_id)
     if team_ids is not None:
         people = people.where(Specialist.team_id.in_(list(team_ids)))
-    start = start_of_day(as_of - timedelta(days=days))
-    stmt = (
-        select(
-            Task.specialist_id,
-            Customer.step,
-            Task.status,
-            Task.due_date,
-            Task.created_at,
-            Task.completed_at,
-        )
-        .join(Customer, Customer.id == Task.customer_id)
-        .where(
-            Task.kind.in_(SERVICE_KINDS),
-            Task.created_at >= start,
-            Task.status != TaskStatus.CANCELLED,
-            Task.specialist_id.in_(people),
-        )
+    bought = case((Customer.step >= 3, 1), else_=0).label("bought")
+    counted = (
+        Task.kind.in_(SERVICE_KINDS),
+        Task.created_at >= start_of_day(as_of - timedelta(days=days)),
+        Task.created_at < end_of_day(as_of),
+        Task.status != TaskStatus.CANCELLED,
+        or_(Task.status.not_in(OPEN_TASK_STATUSES), Task.due_date < as_of),
+        Task.specialist_id.in_(people),
     )
-    counted: dict[tuple[int, bool], int] = defaultdict(int)
-    completed: dict[tuple[int, bool], int] = defaultdict(int)
-    hours: dict[tuple[int, bool], list[float]] = defaultdict(list)
-    for sid, step, status, due, created, done_at in session.execute(stmt):
-        status = TaskStatus(status)
-        if status.is_open and (due is None or due >= as_of):
-            continue
-        key = (sid, (step or 0) >= 3)
-        counted[key] += 1
-        if status is TaskStatus.DONE:
-            completed[key] += 1
-            if done_at is not None:
-                hours[key].append((done_at - created).total_seconds() / 3600)
+    is_done = case((Task.status == TaskStatus.DONE, 1), else_=0)
+    totals = {
+        (sid, bool(b)): (int(n), int(d or 0))
+        for sid, b, n, d in session.execute(
+            select(Task.specialist_id, bought, func.count(), func.sum(is_done))
+            .join(Customer, Customer.id == Task.customer_id)
+            .where(*counted)
+            .group_by(Task.specialist_id, bought)
+        )
+    }
+    hours = grouped_medians(
+        session,
+        select(Task.specialist_id, bought, hours_between(Task.completed_at, Task.created_at))
+        .join(Customer, Customer.id == Task.customer_id)
+        .where(*counted, Task.status == TaskStatus.DONE, Task.completed_at.is_not(None)),
+    )
+    threshold = Decimal(str(threshold_points))
     out = []
-    for sid in session.scalars(people):
-        n0, n1 = counted[(sid, False)], counted[(sid, True)]
-        r0, r1 = rate(completed[(sid, False)], n0), rate(completed[(sid, True)], n1)
+    for sid in session.scalars(people.order_by(Specialist.id)):
+        n0, d0 = totals.get((sid, False), (0, 0))
+        n1, d1 = totals.get((sid, True), (0, 0))
+        r0, r1 = rate(d0, n0), rate(d1, n1)
         gap = None
-        if n0 >= MIN_TASKS and n1 >= MIN_TASKS and r0 is not None and r1 is not None:
+        if n0 >= min_tasks and n1 >= min_tasks and r0 is not None and r1 is not None:
             gap = (r1 - r0) * 100
-        h0, h1 = hours.get((sid, False)), hours.get((sid, True))
+        h0, h1 = hours.get((sid, 0)), hours.get((sid, 1))
         out.append(
             EquityRow(
                 specialist_id=sid,
@@ -104,10 +105,10 @@ def equity_report(
                 tasks_with=n1,
                 rate_without=r0,
                 rate_with=r1,
-                median_hours_without=round(median(h0), 1) if h0 else None,
-                median_hours_with=round(median(h1), 1) if h1 else None,
+                median_hours_without=None if h0 is None else round(h0, 1),
+                median_hours_with=None if h1 is None else round(h1, 1),
                 gap_points=gap,
-                flagged=gap is not None and gap > Decimal(str(threshold_points)),
+                flagged=gap is not None and gap > threshold,
             )
         )
     return out

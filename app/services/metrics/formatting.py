@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import unicodedata
 from collections.abc import Sequence
 from decimal import Decimal
@@ -22,6 +23,7 @@ PERSISTENCY_COLUMNS = (
     "persistency_premium",
     "persistency_count",
 )
+_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?")
 FUNNEL_COLUMNS = (
     "group",
     "cohort_size",
@@ -58,6 +60,7 @@ def persistency_records(rows: Sequence[PersistencyRow]) -> list[dict[str, str]]:
 
 
 def funnel_records(rows: Sequence[FunnelRow]) -> list[dict[str, str]]:
+    """Return the funnel rows as text cells keyed by FUNNEL_COLUMNS."""
     out = []
     for r in rows:
         rec = {"group": r.group, "cohort_size": str(r.cohort_size)}
@@ -107,30 +110,40 @@ def _render(columns: Sequence[str], records: list[dict[str, str]], fmt: str) -> 
         writer.writerows(records)
         return buf.getvalue()
     if fmt == "json":
-        typed = [{k: _typed(v) for k, v in r.items()} for r in records]
-        return json.dumps(typed, ensure_ascii=False, indent=2) + "\n"
+        return _json(records) + "\n"
     if fmt == "table":
         return _table(columns, records)
     raise ValueError(f"unknown format '{fmt}': use table, csv or json")
 
 
-def _typed(value: str):
-    """Numbers as JSON numbers (amounts have 2 decimals, rates 4), empty as null, text as text."""
+def _json(records: list[dict[str, str]]) -> str:
+    """Return the records as a JSON list of objects: counts, amounts and rates as JSON numbers
+    written exactly as in the CSV (never through a binary float), empty cells as null."""
+    if not records:
+        return "[]"
+    objects = []
+    for r in records:
+        fields = [
+            f"    {json.dumps(k, ensure_ascii=False)}: {_json_value(k, v)}" for k, v in r.items()
+        ]
+        objects.append("  {\n" + ",\n".join(fields) + "\n  }")
+    return "[\n" + ",\n".join(objects) + "\n]"
+
+
+def _json_value(key: str, value: str) -> str:
     if value == "":
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        pass
-    try:
-        return float(Decimal(value)) if "." in value else value
-    except ArithmeticError:
+        return "null"
+    if key != "group" and _NUMBER.fullmatch(value):
         return value
+    return json.dumps(value, ensure_ascii=False)
 
 
 def render_persistency(rows: Sequence[PersistencyRow], fmt: str) -> str:
+    """Return the persistency rows as ``table`` (aligned text), ``csv`` or ``json`` with the
+    columns DOMAIN.md names: rates as fractions with 4 decimals, amounts in yuan with 2."""
     return _render(PERSISTENCY_COLUMNS, persistency_records(rows), fmt)
 
 
 def render_funnel(rows: Sequence[FunnelRow], fmt: str) -> str:
+    """Return the funnel rows as ``table``, ``csv`` or ``json`` (conversions with 4 decimals)."""
     return _render(FUNNEL_COLUMNS, funnel_records(rows), fmt)

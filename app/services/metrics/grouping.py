@@ -19,7 +19,8 @@ class GroupingError(ValueError):
 
 @dataclass(frozen=True)
 class Labels:
-    """Readable names of grids, specialists and teams, looked up once per report."""
+    """Readable names of grids ('code name'), specialists ('employee_no name') and teams
+    (name), looked up once per report."""
 
     grids: dict[int, str]
     specialists: dict[int, str]
@@ -32,7 +33,7 @@ class Labels:
                 i: f"{c} {n}" for i, c, n in session.execute(select(Grid.id, Grid.code, Grid.name))
             },
             specialists={
-                i: f"{n} ({e})"
+                i: f"{e} {n}"
                 for i, e, n in session.execute(
                     select(Specialist.id, Specialist.employee_no, Specialist.name)
                 )
@@ -44,7 +45,7 @@ class Labels:
         if key is None:
             return {
                 "grid": "(no grid)",
-                "specialist": "(agent / unassigned)",
+                "specialist": "(unassigned)",
                 "team": "(no team)",
             }.get(field, "(none)")
         if field == "grid":

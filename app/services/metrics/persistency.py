@@ -52,11 +52,20 @@ class PersistencyYoY:
     @property
     def change_points(self) -> Decimal | None:
         """Premium-basis change in percentage points (None when either side has no rate)."""
-        now = self.current.persistency_premium
         before = self.year_earlier.persistency_premium if self.year_earlier else None
-        if now is None or before is None:
-            return None
-        return ((now - before) * 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        return _points(self.current.persistency_premium, before)
+
+    @property
+    def change_points_count(self) -> Decimal | None:
+        """Count-basis change in percentage points (None when either side has no rate)."""
+        before = self.year_earlier.persistency_count if self.year_earlier else None
+        return _points(self.current.persistency_count, before)
+
+
+def _points(now: Decimal | None, before: Decimal | None) -> Decimal | None:
+    if now is None or before is None:
+        return None
+    return ((now - before) * 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 def rate(numerator: int, denominator: int) -> Decimal | None:
@@ -155,16 +164,24 @@ def persistency_report(
     period: Period,
     as_of: date,
     month: int = 13,
-    by: str | None = None,
+    by: str | Sequence[str] | None = None,
     grace_days: int | None = None,
     branch_id: int | None = None,
     team_ids: Collection[int] | None = None,
     specialist_ids: Collection[int] | None = None,
 ) -> list[PersistencyRow]:
-    """Return persistency for the period: one row per group (one row 'all' without ``by``)."""
+    """Return persistency for the period: one row per group (one row 'all' without ``by``).
+
+    ``by`` is one of grid, specialist, team, payment_mode, product or cohort (the due month
+    'YYYY-MM'), or several of them (e.g. ``("specialist", "cohort")``), when the group key is
+    the tuple of keys and the label joins their names with ' · '. ``grace_days`` None means
+    the branch's grace period.
+    """
     if month not in MONTH_TO_YEAR:
         raise ValueError("persistency is 13-month or 25-month")
-    check_field(by, PERSISTENCY_FIELDS)
+    fields = [by] if isinstance(by, str) else list(by or ())
+    for f in fields:
+        check_field(f, PERSISTENCY_FIELDS)
     grace = _grace(session, branch_id, grace_days)
     rows = _aggregate(
         session,
@@ -173,16 +190,28 @@ def persistency_report(
         as_of=as_of,
         year=MONTH_TO_YEAR[month],
         grace=grace,
-        by=[by] if by else [],
+        by=fields,
         branch_id=branch_id,
         team_ids=team_ids,
         specialist_ids=specialist_ids,
     )
-    if by is None:
+    if not fields:
         return [_row("all", "all", rows[0] if rows else (0,) * 5)]
-    labels = Labels.load(session) if by in ("grid", "specialist", "team") else None
-    out = [_row(r[0], labels.name(by, r[0]) if labels else _plain(r[0]), r[1:]) for r in rows]
-    return sorted(out, key=lambda r: (r.group_key is None, r.group))
+    labels = Labels.load(session) if set(fields) & {"grid", "specialist", "team"} else None
+    width = len(fields)
+    out = []
+    for r in rows:
+        keys = tuple(r[:width])
+        names = [
+            labels.name(f, k) if labels else _plain(k) for f, k in zip(fields, keys, strict=True)
+        ]
+        key = keys[0] if width == 1 else keys
+        out.append(_row(key, " · ".join(names), r[width:]))
+    return sorted(out, key=lambda r: (None in _tuple(r.group_key), r.group))
+
+
+def _tuple(key) -> tuple:
+    return key if isinstance(key, tuple) else (key,)
 
 
 def _plain(key) -> str:
@@ -262,7 +291,9 @@ def persistency_trend(
     keys = sorted({k for k, _ in cells}, key=lambda k: (k is None, str(k)))
     out = []
     for key in keys:
-        name = "all" if key == "all" else (labels.name(by, key) if labels else _plain(key))
+        name = (
+            "all" if key == "all" or not by else (labels.name(by, key) if labels else _plain(key))
+        )
         for m in months:
             now = cells.get((key, m.label))
             before = cells.get((key, m.year_earlier().label))
