@@ -36,6 +36,7 @@ class Saved:
     inserted: int = 0
     updated: int = 0
     ids: dict[tuple, int] = field(default_factory=dict)  # key -> id (when asked for)
+    written: list[dict] = field(default_factory=list)  # the rows inserted or changed
 
 
 def table_of(model: type) -> Table:
@@ -131,6 +132,7 @@ def save(session: Session, target: Target, rows: list[dict], *, want_ids: bool =
             params.append(p)
         session.execute(stmt, params)
     saved.inserted, saved.updated = len(new), len(keyed) - len(new)
+    saved.written = new + [r for _, r in changed]
     if want_ids:
         saved.ids = {k: v[0] for k, v in found.items()}
         if new:

@@ -61,7 +61,8 @@ class Context:
     write: bool = True  # False once a problem was found: only check from then on
     inserted: int = 0
     updated: int = 0
-    policy_ids: set[int] = field(default_factory=set)  # touched, for the derived data
+    # Written (inserted or changed): their derived data is refreshed after the import.
+    policy_ids: set[int] = field(default_factory=set)
     customer_ids: set[int] = field(default_factory=set)
 
     def count(self, inserted: int, updated: int) -> None:
@@ -231,7 +232,7 @@ def write_policies(ctx: Context, chunk: list[Pending]) -> list[RowProblem]:
         return problems
     saved = save(ctx.session, POLICIES, rows, want_ids=True)
     ctx.count(saved.inserted, saved.updated)
-    ctx.policy_ids.update(saved.ids.values())
+    ctx.policy_ids.update(saved.ids[(r["policy_no"],)] for r in saved.written)
     return []
 
 
@@ -261,8 +262,9 @@ def write_dues(ctx: Context, chunk: list[Pending]) -> list[RowProblem]:
         rows.append(row)
     if problems or not ctx.write:
         return problems
-    ctx.count(*_counts(save(ctx.session, DUES, rows)))
-    ctx.policy_ids.update(r["policy_id"] for r in rows)
+    saved = save(ctx.session, DUES, rows)
+    ctx.count(saved.inserted, saved.updated)
+    ctx.policy_ids.update(r["policy_id"] for r in saved.written)
     return []
 
 
@@ -299,8 +301,9 @@ def write_tasks(ctx: Context, chunk: list[Pending]) -> list[RowProblem]:
         rows.append(row)
     if problems or not ctx.write:
         return problems
-    ctx.count(*_counts(save(s, TASKS, rows)))
-    ctx.customer_ids.update(r["customer_id"] for r in rows)
+    saved = save(s, TASKS, rows)
+    ctx.count(saved.inserted, saved.updated)
+    ctx.customer_ids.update(r["customer_id"] for r in saved.written)
     return []
 
 
