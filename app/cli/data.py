@@ -1,0 +1,132 @@
+"""Commands that create, fill and copy the database."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from app.cli.common import CommandError, Handlers, open_db, parse_date
+
+
+def register(sub, common: argparse.ArgumentParser) -> Handlers:
+    """Add this module's commands to ``sub``; return their handlers by name."""
+    sub.add_parser("init", parents=[common], help="create or migrate the database")
+    p = sub.add_parser("demo", parents=[common], help="build a demo branch")
+    p.add_argument("--size", choices=("small", "city", "large"), default="small")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument(
+        "--as-of", type=parse_date, default=None, help="the demo's today (default: today)"
+    )
+    p = sub.add_parser("import", parents=[common], help="import an exchange file")
+    p.add_argument(
+        "kind",
+        metavar="KIND",
+        help="grids, teams, specialists, agents, customers, policies, dues or tasks",
+    )
+    p.add_argument("file")
+    p.add_argument("--branch", metavar="CODE", help="branch code, when the database holds several")
+    p = sub.add_parser("snapshot", parents=[common], help="copy the branch for offline review")
+    p.add_argument("--to", required=True, metavar="FILE.sqlite", help="the snapshot file to write")
+    p.add_argument("--branch", metavar="CODE", help="branch code, when the database holds several")
+    p.add_argument("--team", metavar="CODE", action="append", help="only these teams' customers")
+    return {"init": cmd_init, "demo": cmd_demo, "import": cmd_import, "snapshot": cmd_snapshot}
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from app.config import settings_db_url
+    from app.db import make_engine, migrate, redact, resolve_url
+
+    url = resolve_url(getattr(args, "db", None), settings_db_url())
+    migrate(make_engine(url))
+    print(f"database ready: {redact(url)}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from app.cli.progress import TerminalProgress
+    from app.services.demo import build_demo
+
+    _url, _engine, Session = open_db(args)
+    with Session() as s, s.begin():
+        summary = build_demo(
+            s, size=args.size, seed=args.seed, as_of=args.as_of, state=TerminalProgress()
+        )
+    print(
+        f"demo branch built: {summary.grids} grids, {summary.teams} teams, "
+        f"{summary.specialists} specialists, {summary.customers} customers, "
+        f"{summary.policies} policies, {summary.dues} premium dues, {summary.tasks} tasks"
+    )
+    for login, role, password in summary.users:
+        print(f"  user {login} ({role}), password {password}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from app.cli.progress import TerminalProgress
+    from app.models import Branch
+    from app.services.importer import KINDS, import_file
+
+    if args.kind not in KINDS:
+        raise CommandError(f"unknown kind '{args.kind}': choose one of {', '.join(KINDS)}")
+    _url, _engine, Session = open_db(args)
+    with Session() as s, s.begin():
+        branch_id = None
+        if args.branch:
+            branch_id = s.scalar(select(Branch.id).where(Branch.code == args.branch))
+            if branch_id is None:
+                raise CommandError(f"no branch with code '{args.branch}' in this database")
+        result = import_file(s, args.kind, args.file, branch_id=branch_id, state=TerminalProgress())
+    print(
+        f"{result.file}: {result.rows} rows imported as {result.kind} "
+        f"({result.inserted} new, {result.updated} updated)"
+    )
+    return 0
+
+
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from app.cli.progress import TerminalProgress
+    from app.models import Branch, Team
+    from app.services.snapshot import plan_snapshot, take_snapshot
+
+    _url, engine, Session = open_db(args, migrate_sqlite=False)
+    with Session() as s:
+        stmt = (
+            select(Branch.id)
+            if not args.branch
+            else select(Branch.id).where(Branch.code == args.branch)
+        )
+        ids = s.scalars(stmt).all()
+        if len(ids) != 1:
+            raise CommandError(
+                f"no branch with code '{args.branch}'"
+                if args.branch
+                else "say which branch: --branch CODE"
+            )
+        team_ids = None
+        if args.team:
+            team_ids = s.scalars(
+                select(Team.id).where(Team.branch_id == ids[0], Team.code.in_(args.team))
+            ).all()
+            if len(team_ids) != len(set(args.team)):
+                raise CommandError(f"unknown team code among {', '.join(args.team)}")
+    plan = plan_snapshot(engine, branch_id=ids[0], team_ids=team_ids)
+    print(
+        f"copying {plan.total_rows:,} rows, about {plan.estimated_bytes / 1e6:.0f} MB",
+        file=sys.stderr,
+    )
+    result = take_snapshot(
+        engine,
+        args.to,
+        branch_id=ids[0],
+        team_ids=team_ids,
+        taken_by="cli",
+        state=TerminalProgress(),
+    )
+    print(
+        f"snapshot written: {result.path} ({result.bytes / 1e6:.1f} MB, {sum(result.rows.values()):,} rows)"
+    )
+    return 0

@@ -1,0 +1,54 @@
+"""Commands that print persistency and the 4-sell funnel."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+
+from app.cli.common import Handlers, open_db, parse_date
+
+
+def register(sub, common: argparse.ArgumentParser) -> Handlers:
+    """Add this module's commands to ``sub``; return their handlers by name."""
+    metrics = sub.add_parser("metrics", parents=[common], help="print persistency or the funnel")
+    msub = metrics.add_subparsers(dest="metric", metavar="METRIC", required=True)
+    p = msub.add_parser("persistency", parents=[common], help="13- or 25-month persistency")
+    p.add_argument("--period", required=True, help="2024-03, 2024-Q1 or 2024")
+    p.add_argument("--as-of", type=parse_date, default=None, help="report date (default: today)")
+    p.add_argument("--month", type=int, choices=(13, 25), default=13)
+    p.add_argument(
+        "--by", choices=("grid", "specialist", "team", "payment_mode", "product", "cohort")
+    )
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p = msub.add_parser("funnel", parents=[common], help="the 4-sell funnel of a pool-entry cohort")
+    p.add_argument("--cohort", required=True, help="2024-03, 2024-Q1 or 2024")
+    p.add_argument("--by", choices=("grid", "specialist", "team", "cohort"))
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    return {"metrics": cmd_metrics}
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    from app.services.metrics.formatting import render_funnel, render_persistency
+    from app.services.periods import Period
+
+    _url, _engine, Session = open_db(args)
+    with Session() as s:
+        if args.metric == "persistency":
+            from app.services.metrics.persistency import persistency_report
+
+            rows = persistency_report(
+                s,
+                period=Period.parse(args.period),
+                as_of=args.as_of or date.today(),
+                month=args.month,
+                by=args.by,
+            )
+            out = render_persistency(rows, args.format)
+        else:
+            from app.services.metrics.funnel import funnel_report
+
+            rows = funnel_report(s, cohort=Period.parse(args.cohort), by=args.by)
+            out = render_funnel(rows, args.format)
+    sys.stdout.write(out if out.endswith("\n") else out + "\n")
+    return 0

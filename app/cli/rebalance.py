@@ -1,0 +1,98 @@
+"""Commands that propose, apply and undo rebalancing plans."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+
+from app.cli.common import CommandError, Handlers, open_db, parse_date
+
+
+def register(sub, common: argparse.ArgumentParser) -> Handlers:
+    """Add this module's commands to ``sub``; return their handlers by name."""
+    rebalance = sub.add_parser("rebalance", parents=[common], help="rebalance workloads")
+    rsub = rebalance.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = rsub.add_parser("propose", parents=[common], help="write a rebalancing plan")
+    p.add_argument("--scope", default="branch", help="branch (default) or team:CODE")
+    p.add_argument("--max-moves", type=int, default=None, metavar="N", help="default: no limit")
+    p.add_argument("--max-distance-km", type=float, default=None, metavar="KM")
+    p.add_argument("--grids-only", action="store_true", help="never move single customers")
+    p.add_argument("--as-of", type=parse_date, default=None, help="default: today")
+    p.add_argument("--time-limit", type=float, default=3.0, metavar="SECONDS")
+    p.add_argument("--branch", metavar="CODE", help="branch code, when the database holds several")
+    p.add_argument("--out", required=True, metavar="PLAN.json")
+    p = rsub.add_parser("apply", parents=[common], help="apply a plan in one transaction")
+    p.add_argument("plan", metavar="PLAN.json")
+    p = rsub.add_parser("undo", parents=[common], help="undo the latest rebalance")
+    p.add_argument("--batch", type=int, default=None, help="the change batch to undo")
+    return {"rebalance": cmd_rebalance}
+
+
+def cmd_rebalance(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from app.models import Branch, Team
+    from app.services.rebalance.apply import apply_plan, undo_batch
+    from app.services.rebalance.make import make_plan
+    from app.services.rebalance.plan import read_plan, write_plan
+
+    _url, _engine, Session = open_db(args)
+    if args.action == "apply":
+        plan = read_plan(args.plan)
+        with Session() as s, s.begin():
+            r = apply_plan(s, plan, actor="cli", user_may_cross_teams=True)
+        print(
+            f"{args.plan}: applied as change batch {r.batch_id}: {r.grids_moved} grids, "
+            f"{r.customers_moved} customers and {r.tasks_moved} open tasks moved, "
+            f"{r.sms_queued} SMS queued"
+        )
+        return 0
+    if args.action == "undo":
+        with Session() as s, s.begin():
+            u = undo_batch(s, actor="cli", batch_id=args.batch)
+        print(
+            f"rebalance {u.batch_id} undone: {u.grids_restored} grids, {u.customers_restored} "
+            f"customers and {u.tasks_restored} open tasks back ({u.tasks_kept} tasks closed "
+            f"since stay), {u.sms_queued} SMS queued"
+        )
+        return 0
+    with Session() as s:
+        branches = s.execute(select(Branch.id, Branch.code)).all()
+        chosen = [b for b in branches if args.branch in (None, b.code)]
+        if len(chosen) != 1:
+            raise CommandError(
+                f"no branch with code '{args.branch}' in this database"
+                if args.branch
+                else "the database holds no branch"
+                if not branches
+                else "the database holds several branches: choose one with --branch CODE"
+            )
+        team_ids = None
+        if args.scope != "branch":
+            code = args.scope.removeprefix("team:")
+            team = s.scalar(
+                select(Team.id).where(Team.branch_id == chosen[0].id, Team.code == code)
+            )
+            if not args.scope.startswith("team:") or team is None:
+                raise CommandError(
+                    f"--scope must be 'branch' or 'team:CODE' of a team, not '{args.scope}'"
+                )
+            team_ids = [team]
+        plan = make_plan(
+            s,
+            branch_id=chosen[0].id,
+            as_of=args.as_of or date.today(),
+            team_ids=team_ids,
+            max_moves=args.max_moves,
+            max_distance_km=args.max_distance_km,
+            allow_customer_moves=not args.grids_only,
+            time_limit_s=args.time_limit,
+        )
+    write_plan(args.out, plan)
+    grids = sum(1 for m in plan.moves if m.kind == "grid")
+    print(
+        f"{args.out}: {len(plan.moves)} moves ({grids} grids, {len(plan.moves) - grids} "
+        f"customers); largest workload {plan.before_max:.1f} -> {plan.after_max:.1f} "
+        f"(no plan can go below {plan.lower_bound:.1f})"
+    )
+    return 0
