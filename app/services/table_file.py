@@ -1,0 +1,251 @@
+"""A table as the user sees it, written to an Excel workbook or a CSV file. No Qt here.
+
+The views collect what a table shows (visible columns in their order, header labels in the
+user's language, rows in the view's order) into a ``TableData``; this module writes it.
+Excel gets typed cells (numbers as numbers, rates as percentages, dates as dates) under a bold,
+frozen header with an autofilter; CSV gets the text as shown, UTF-8 with a byte-order mark so
+Excel on a Chinese Windows opens it without garbling. Files are written beside the target and
+renamed over it, so a failed or cancelled export never leaves half a file under the name chosen.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+import unicodedata
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from app.services.progress import JobState, check
+
+Kind = Literal["text", "number", "percent", "date", "datetime"]
+KINDS: tuple[str, ...] = ("text", "number", "percent", "date", "datetime")
+
+PERCENT_FORMAT = "0.0%"
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+INTEGER_FORMAT = "0"
+DECIMAL_FORMAT = "0.0#"
+MAX_WIDTH = 60
+WIDTH_SAMPLE = 2000  # rows looked at to fit a column's width
+_EXCEL_MAX_ROWS = 1_048_576
+# Excel refuses a sheet name with these characters or longer than 31 characters.
+_SHEET_FORBIDDEN = str.maketrans({c: "_" for c in "[]:*?/\\"})
+
+
+@dataclass(frozen=True)
+class TableData:
+    """What a table shows: one header label and kind per column, and rows of cells.
+
+    ``values`` holds typed cells (``None`` for an empty one) for Excel; ``texts`` the text as
+    displayed, for CSV and for fitting column widths. Both have one list per row, in order.
+    """
+
+    headers: list[str]
+    kinds: list[str]
+    values: list[list[Any]]
+    texts: list[list[str]]
+
+    def __post_init__(self) -> None:
+        if len(self.kinds) != len(self.headers):
+            raise ValueError("one kind per header is needed")
+        if len(self.values) != len(self.texts):
+            raise ValueError("values and texts must have the same rows")
+        unknown = set(self.kinds) - set(KINDS)
+        if unknown:
+            raise ValueError(f"unknown column kinds: {sorted(unknown)}")
+
+    @property
+    def row_count(self) -> int:
+        return len(self.values)
+
+
+def write_table(
+    path: str | os.PathLike[str],
+    table: TableData,
+    *,
+    sheet_name: str = "Sheet1",
+    title: str = "",
+    state: JobState | None = None,
+) -> Path:
+    """Write ``table`` as ``.xlsx`` or ``.csv`` (by the file's suffix); return the path."""
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix == ".xlsx":
+        write_xlsx(target, table, sheet_name=sheet_name, title=title, state=state)
+    elif suffix == ".csv":
+        write_csv(target, table, state=state)
+    else:
+        raise ValueError(f"cannot write a table as '{suffix or target.name}': use .xlsx or .csv")
+    return target
+
+
+def write_csv(
+    path: str | os.PathLike[str],
+    table: TableData,
+    *,
+    state: JobState | None = None,
+) -> Path:
+    """Write the header and the displayed text of every row as UTF-8 CSV with a BOM."""
+    target = Path(path)
+    with atomic_file(target, binary=False) as f:
+        writer = csv.writer(f, lineterminator="\r\n")
+        writer.writerow(table.headers)
+        for row in _checked(table.texts, state):
+            writer.writerow(row)
+    return target
+
+
+def write_xlsx(
+    path: str | os.PathLike[str],
+    table: TableData,
+    *,
+    sheet_name: str = "Sheet1",
+    title: str = "",
+    state: JobState | None = None,
+) -> Path:
+    """Write one sheet with a bold frozen header, an autofilter, fitted widths and typed cells."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    if table.row_count + 1 > _EXCEL_MAX_ROWS:
+        raise ValueError(
+            f"{table.row_count:,} rows do not fit in one Excel sheet "
+            f"({_EXCEL_MAX_ROWS - 1:,} at most): export as CSV instead"
+        )
+    target = Path(path)
+    wb = Workbook(write_only=True)
+    if title:
+        wb.properties.title = title
+    ws = wb.create_sheet(sheet_name_for(sheet_name))
+    ncols = len(table.headers)
+    for c, width in enumerate(fitted_widths(table), start=1):
+        ws.column_dimensions[get_column_letter(c)].width = width
+    if ncols:
+        ws.freeze_panes = "A2"
+        last = get_column_letter(ncols)
+        ws.auto_filter.ref = f"A1:{last}{table.row_count + 1}"
+
+    bold = Font(bold=True)
+    centre = Alignment(vertical="center", wrap_text=False)
+    header_cells = []
+    for text in table.headers:
+        cell = WriteOnlyCell(ws, value=text)
+        cell.font = bold
+        cell.alignment = centre
+        header_cells.append(cell)
+    ws.append(header_cells)
+
+    formats = [_number_format(kind) for kind in table.kinds]
+    typed = [kind != "text" for kind in table.kinds]
+    try:
+        for row in _checked(table.values, state):
+            out: list[Any] = []
+            for c, value in enumerate(row):
+                value = _excel_value(value, table.kinds[c])
+                if typed[c] and value is not None:
+                    cell = WriteOnlyCell(ws, value=value)
+                    fmt = formats[c] or _plain_number_format(value)
+                    if fmt:
+                        cell.number_format = fmt
+                    out.append(cell)
+                else:
+                    out.append(value)
+            ws.append(out)
+    except BaseException:
+        ws.close()  # let the sheet's temporary file go; nothing was saved
+        raise
+
+    with atomic_file(target, binary=True) as f:
+        wb.save(f)
+    return target
+
+
+def sheet_name_for(name: str) -> str:
+    """Return ``name`` made acceptable to Excel as a sheet name."""
+    cleaned = name.translate(_SHEET_FORBIDDEN).strip("' ") or "Sheet1"
+    return cleaned[:31]
+
+
+def display_width(text: str) -> int:
+    """Return how many Latin character cells ``text`` takes (Chinese characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def fitted_widths(table: TableData) -> list[float]:
+    """Return a column width per column fitting the header and the widest of the first rows."""
+    widths = [display_width(h) + 4 for h in table.headers]  # room for the filter button
+    for row in table.texts[:WIDTH_SAMPLE]:
+        for c, text in enumerate(row):
+            w = display_width(text) + 2
+            if w > widths[c]:
+                widths[c] = w
+    return [float(min(max(w, 6), MAX_WIDTH)) for w in widths]
+
+
+@contextmanager
+def atomic_file(target: Path, *, binary: bool) -> Iterator[IO[Any]]:
+    """Yield a temporary file beside ``target``; rename it over ``target`` on success only."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".part", dir=target.parent)
+    try:
+        if binary:
+            f: IO[Any] = os.fdopen(fd, "wb")
+        else:
+            f = os.fdopen(fd, "w", encoding="utf-8-sig", newline="")
+        with f:
+            yield f
+        os.replace(tmp, target)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _checked(rows: Sequence[list[Any]], state: JobState | None) -> Iterator[list[Any]]:
+    """Yield the rows, reporting progress and stopping when the job is cancelled."""
+    n = len(rows)
+    step = max(1, n // 100)
+    for i, row in enumerate(rows):
+        if i % step == 0:
+            check(state)
+            if state is not None:
+                state.report(i / n)
+        yield row
+
+
+def _number_format(kind: str) -> str | None:
+    return {
+        "percent": PERCENT_FORMAT,
+        "date": DATE_FORMAT,
+        "datetime": DATETIME_FORMAT,
+    }.get(kind)
+
+
+def _plain_number_format(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        return None
+    if isinstance(value, int) or (isinstance(value, Decimal) and value == value.to_integral()):
+        return INTEGER_FORMAT
+    return DECIMAL_FORMAT
+
+
+def _excel_value(value: Any, kind: str) -> Any:
+    """Return ``value`` as a cell value Excel can hold (aware times made local and naive)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone().replace(tzinfo=None)
+    if kind == "text" and not isinstance(value, str):
+        return str(value)
+    if kind == "date" and isinstance(value, datetime):
+        return value.date()
+    return value  # a placeholder such as "—" in a number column stays text
