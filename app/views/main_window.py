@@ -3,6 +3,8 @@ that always shows the database in use and the signed-in user."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
+
 from PySide6.QtCore import QSize, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -59,7 +61,6 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.nav)
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
-        self.pages: dict[str, QWidget] = {}
         self.nav.currentRowChanged.connect(self._show_page)
 
         self._build_status_bar()
@@ -72,19 +73,15 @@ class MainWindow(QMainWindow):
     def _add_pages(self) -> None:
         from app.views.pages import page_factories
 
+        # A page is built the first time it is shown (or asked for): the window appears before
+        # matplotlib, folium and the pages' first queries are paid for.
+        self.pages = _LazyPages(self)
         for key, title, factory in page_factories():
-            page = factory(self.ctx, self)
-            page.setObjectName(f"page_{key}")
-            self.pages[key] = page
-            self.stack.addWidget(page)
+            self.pages.add(key, factory)
+            placeholder = QWidget()
+            placeholder.setObjectName(f"placeholder_{key}")
+            self.stack.addWidget(placeholder)
             QListWidgetItem(title, self.nav)
-            self.data_changed.connect(page.on_data_changed)
-            if hasattr(page, "changed"):
-                page.changed.connect(self.data_changed)
-            if hasattr(page, "grid_picked"):
-                page.grid_picked.connect(self.grid_selected)
-            if hasattr(page, "follow_grid"):
-                self.grid_selected.connect(page.follow_grid)
         for i in range(len(self.pages)):
             action = QAction(self.nav.item(i).text(), self)
             action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
@@ -92,6 +89,27 @@ class MainWindow(QMainWindow):
             self.view_menu.addAction(action)
             self.addAction(action)  # the shortcut works whichever widget has the focus
         self.nav.setCurrentRow(0)
+
+    def _build_page(self, key: str, factory: Callable[[AppContext, QWidget], QWidget]) -> QWidget:
+        page = factory(self.ctx, self)
+        page.setObjectName(f"page_{key}")
+        row = list(self.pages).index(key)
+        placeholder = self.stack.widget(row)
+        current = self.stack.currentIndex()
+        self.stack.insertWidget(row, page)
+        self.stack.removeWidget(placeholder)
+        placeholder.deleteLater()
+        self.stack.setCurrentIndex(current)
+        self.data_changed.connect(page.on_data_changed)
+        if hasattr(page, "changed"):
+            page.changed.connect(self.data_changed)
+        if hasattr(page, "grid_picked"):
+            page.grid_picked.connect(self.grid_selected)
+        if hasattr(page, "follow_grid"):
+            self.grid_selected.connect(page.follow_grid)
+        if hasattr(page, "restore_state"):
+            page.restore_state(self._ws, f"page/{key}")
+        return page
 
     def show_page(self, key: str) -> QWidget:
         """Bring the page ``key`` to the front and return it."""
@@ -101,8 +119,8 @@ class MainWindow(QMainWindow):
     def _show_page(self, row: int) -> None:
         if row < 0:
             return
+        page = self.pages[list(self.pages)[row]]
         self.stack.setCurrentIndex(row)
-        page = self.stack.currentWidget()
         if hasattr(page, "activate"):
             page.activate()
 
@@ -223,13 +241,10 @@ class MainWindow(QMainWindow):
         geometry = self._ws.restore("main/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        for key, page in self.pages.items():
-            if hasattr(page, "restore_state"):
-                page.restore_state(self._ws, f"page/{key}")
 
     def _save(self) -> None:
         self._ws.save("main/geometry", self.saveGeometry())
-        for key, page in self.pages.items():
+        for key, page in self.pages.built():
             if hasattr(page, "save_state"):
                 page.save_state(self._ws, f"page/{key}")
 
@@ -241,3 +256,30 @@ class MainWindow(QMainWindow):
         self._save()
         self.ctx.runner.cancel_all()
         super().closeEvent(event)
+
+
+class _LazyPages(Mapping[str, QWidget]):
+    """The window's pages by key, in sidebar order; a page is built on first access."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self._window = window
+        self._factories: dict[str, Callable[[AppContext, QWidget], QWidget]] = {}
+        self._built: dict[str, QWidget] = {}
+
+    def add(self, key: str, factory: Callable[[AppContext, QWidget], QWidget]) -> None:
+        self._factories[key] = factory
+
+    def __getitem__(self, key: str) -> QWidget:
+        if key not in self._built:
+            self._built[key] = self._window._build_page(key, self._factories[key])
+        return self._built[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._factories)
+
+    def __len__(self) -> int:
+        return len(self._factories)
+
+    def built(self) -> list[tuple[str, QWidget]]:
+        """Return the pages built so far."""
+        return list(self._built.items())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import import_module
 
 from PySide6.QtWidgets import QWidget
 
@@ -12,18 +13,25 @@ from app.views.i18n import tr
 _C = "MainWindow"
 
 
-def page_factories() -> list[tuple[str, str, Callable[[AppContext, QWidget], QWidget]]]:
-    """Return (key, title, factory) for each page."""
-    from app.views.charts_page import ChartsPage
-    from app.views.intake_page import IntakePage
-    from app.views.map_page import MapPage
-    from app.views.roster_page import RosterPage
-    from app.views.tasks_page import TasksPage
+Factory = Callable[[AppContext, QWidget], QWidget]
 
+
+def lazy(module: str, name: str) -> Factory:
+    """Return a factory that imports ``module`` only when the page is first built (the charts
+    page pulls in matplotlib, the map page folium: the window shows before either loads)."""
+
+    def factory(ctx: AppContext, parent: QWidget) -> QWidget:
+        return getattr(import_module(module), name)(ctx, parent)
+
+    return factory
+
+
+def page_factories() -> list[tuple[str, str, Factory]]:
+    """Return (key, title, factory) for each page."""
     return [
-        ("map", tr(_C, "Grid map"), MapPage),
-        ("roster", tr(_C, "Specialists"), RosterPage),
-        ("tasks", tr(_C, "Tasks"), TasksPage),
-        ("charts", tr(_C, "Charts"), ChartsPage),
-        ("intake", tr(_C, "Intake"), IntakePage),
+        ("map", tr(_C, "Grid map"), lazy("app.views.map_page", "MapPage")),
+        ("roster", tr(_C, "Specialists"), lazy("app.views.roster_page", "RosterPage")),
+        ("tasks", tr(_C, "Tasks"), lazy("app.views.tasks_page", "TasksPage")),
+        ("charts", tr(_C, "Charts"), lazy("app.views.charts_page", "ChartsPage")),
+        ("intake", tr(_C, "Intake"), lazy("app.views.intake_page", "IntakePage")),
     ]
