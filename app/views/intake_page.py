@@ -1,5 +1,6 @@
-"""Intake: run the pool intake for departed agents, and resolve the unmatched-address queue
-(pick the grid from a list or on the map, optionally saving an address rule)."""
+"""Intake: run the pool intake for departed agents, resolve the unmatched-address queue
+(pick the grid from a list or on the map, optionally saving an address rule), and hand the SMS
+outbox to the company's gateway (export the CSV, import the results)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,10 @@ from PySide6.QtWidgets import (
 
 from app.services import org
 from app.views.context import AppContext
+from app.views.errors import error_text
 from app.views.i18n import tr
+from app.views.messages import inform
+from app.views.table_export import install_table_export
 from app.views.table_models import ROW_ROLE, Column, RowTableModel
 
 _C = "IntakePage"
@@ -80,6 +84,7 @@ class IntakePage(QWidget):
         self.agent_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.agent_table.verticalHeader().setVisible(False)
         self.agent_table.horizontalHeader().setStretchLastSection(True)
+        install_table_export(self.agent_table, name=self.tr("Departed agents"), runner=ctx.runner)
         self.run_button = QPushButton(self.tr("Run intake for the selected agent"))
         self.run_button.setObjectName("run_intake")
         self.run_button.setVisible(may_change)
@@ -99,6 +104,9 @@ class IntakePage(QWidget):
         self.queue_table.verticalHeader().setVisible(False)
         self.queue_table.horizontalHeader().setStretchLastSection(True)
         self.queue_table.selectionModel().selectionChanged.connect(self._queue_selected)
+        install_table_export(
+            self.queue_table, name=self.tr("Addresses matching no grid"), runner=ctx.runner
+        )
         self.grid = QComboBox()
         self.grid.setObjectName("grid")
         self.grid.setEditable(True)
@@ -128,12 +136,39 @@ class IntakePage(QWidget):
         if may_change:
             qbox.addLayout(form)
 
+        # SMS outbox: the file for the gateway and the gateway's results.
+        self.outbox_count = QLabel()
+        self.outbox_count.setObjectName("outbox_count")
+        self.export_button = QPushButton(self.tr("Export SMS outbox…"))
+        self.export_button.setObjectName("export_outbox")
+        self.export_button.setToolTip(
+            self.tr("Write the queued messages as the CSV file the SMS gateway takes")
+        )
+        self.export_button.clicked.connect(lambda: self.export_outbox())
+        self.import_button = QPushButton(self.tr("Import gateway results…"))
+        self.import_button.setObjectName("import_outbox")
+        self.import_button.setToolTip(
+            self.tr("Read the gateway's result file and mark messages sent or failed")
+        )
+        self.import_button.clicked.connect(lambda: self.import_outbox_results())
+        # The export holds customers' full phone numbers: only roles allowed to import.
+        may_exchange = ctx.user.may_import and not ctx.read_only
+        outbox_box = QGroupBox(self.tr("SMS outbox"))
+        obox = QHBoxLayout(outbox_box)
+        obox.addWidget(self.outbox_count, 1)
+        obox.addWidget(self.export_button)
+        obox.addWidget(self.import_button)
+        for b in (self.export_button, self.import_button):
+            b.setVisible(ctx.user.may_import)
+            b.setEnabled(may_exchange)
+
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(agents_box)
         split.addWidget(queue_box)
         split.setSizes([300, 500])
         self.splitter = split
         layout = QVBoxLayout(self)
+        layout.addWidget(outbox_box)
         layout.addWidget(split)
 
     def activate(self) -> None:
@@ -141,6 +176,7 @@ class IntakePage(QWidget):
             self.reload()
 
     def reload(self) -> None:
+        from app.services.intake.outbox import outbox_summary
         from app.services.intake.unmatched import unmatched_queue
 
         self._loaded = True
@@ -151,6 +187,7 @@ class IntakePage(QWidget):
                 lambda s: (
                     org.departed_agents(s, branch_id=branch_id),
                     unmatched_queue(s, branch_id),
+                    outbox_summary(s, branch_id=branch_id),
                 )
             ),
             on_done=self._show,
@@ -158,7 +195,14 @@ class IntakePage(QWidget):
         )
 
     def _show(self, data) -> None:
-        agents, queue = data
+        agents, queue, outbox = data
+        self.outbox_count.setText(
+            self.tr("%1 messages queued (%2 of them wait for a phone number), %3 sent, %4 failed")
+            .replace("%1", str(outbox.queued))
+            .replace("%2", str(outbox.queued_without_phone))
+            .replace("%3", str(outbox.sent))
+            .replace("%4", str(outbox.failed))
+        )
         self.agents.set_rows(agents)
         self.queue.set_rows(queue)
         self.queue_count.setText(
@@ -258,6 +302,94 @@ class IntakePage(QWidget):
         )
 
     def _resolved(self, result) -> None:
+        self.changed.emit(result)
+
+    # --- SMS outbox ----------------------------------------------------------------------
+
+    def export_outbox(self, path: str | None = None) -> None:
+        """Write the queued messages to ``path`` (asked for when None) as the gateway's CSV."""
+        from app.services.intake.outbox import export_outbox
+
+        if path is None:
+            from PySide6.QtWidgets import QFileDialog
+
+            name = f"sms-outbox-{self.ctx.as_of:%Y%m%d}.csv"
+            path, _ = QFileDialog.getSaveFileName(
+                self, self.tr("Export SMS outbox"), name, self.tr("CSV files (*.csv)")
+            )
+            if not path:
+                return
+        branch_id = self.ctx.user.branch_id
+        target = path
+        self.ctx.runner.start(
+            "intake.outbox",
+            self.ctx.read(lambda s: export_outbox(s, target, branch_id=branch_id)),
+            on_done=lambda n: self._exported(n, target),
+            on_error=lambda exc: inform(
+                self, self.tr("Export SMS outbox"), error_text(exc), warning=True
+            ),
+            progress_parent=self,
+            progress_title=self.tr("Exporting the SMS outbox…"),
+        )
+
+    def _exported(self, written: int, path: str) -> None:
+        if written == 0:
+            text = self.tr("No queued messages with a phone number: %1 holds only the header.")
+        else:
+            text = self.tr(
+                "%2 messages written to %1.\nThey stay queued until the gateway's result file "
+                "is imported."
+            )
+        inform(
+            self,
+            self.tr("Export SMS outbox"),
+            text.replace("%1", path).replace("%2", str(written)),
+        )
+
+    def import_outbox_results(self, path: str | None = None) -> None:
+        """Mark messages sent or failed from the gateway's result file (asked for when None)."""
+        from app.services.intake.outbox import import_outbox_results
+
+        if path is None:
+            from PySide6.QtWidgets import QFileDialog
+
+            path, _ = QFileDialog.getOpenFileName(
+                self,
+                self.tr("Import gateway results"),
+                "",
+                self.tr("CSV files (*.csv);;All files (*)"),
+            )
+            if not path:
+                return
+        source = path
+        self.ctx.runner.start(
+            "intake.outbox",
+            self.ctx.write(lambda s: import_outbox_results(s, source)),
+            on_done=self._imported,
+            on_error=lambda exc: inform(
+                self,
+                self.tr("Import gateway results"),
+                self.tr("The file was not imported; nothing changed.") + "\n" + error_text(exc),
+                warning=True,
+            ),
+            progress_parent=self,
+            progress_title=self.tr("Importing gateway results…"),
+        )
+
+    def _imported(self, result) -> None:
+        text = (
+            self.tr("%1: %2 rows read, %3 messages marked sent, %4 failed.")
+            .replace("%1", result.file)
+            .replace("%2", str(result.rows))
+            .replace("%3", str(result.sent))
+            .replace("%4", str(result.failed))
+        )
+        if result.unknown_ids:
+            shown = ", ".join(str(i) for i in result.unknown_ids[:10])
+            text += "\n" + self.tr(
+                "%1 message ids are not in this database and were left alone: %2"
+            ).replace("%1", str(len(result.unknown_ids))).replace("%2", shown)
+        inform(self, self.tr("Import gateway results"), text)
         self.changed.emit(result)
 
     def on_data_changed(self, change) -> None:

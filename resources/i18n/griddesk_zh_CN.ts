@@ -107,6 +107,24 @@ Matched by coordinates %3, by address %4, by rule %5; %6 wait for a grid.
       <translation>%1 位客户待指定网格</translation>
     </message>
     <message>
+      <source>%1 message ids are not in this database and were left alone: %2</source>
+      <translation>%1 个消息编号不在本数据库中，未做处理：%2</translation>
+    </message>
+    <message>
+      <source>%1 messages queued (%2 of them wait for a phone number), %3 sent, %4 failed</source>
+      <translation>待发送短信 %1 条（其中 %2 条缺少手机号），已发送 %3 条，发送失败 %4 条</translation>
+    </message>
+    <message>
+      <source>%1: %2 rows read, %3 messages marked sent, %4 failed.</source>
+      <translation>%1：读取 %2 行，%3 条标记为已发送，%4 条标记为发送失败。</translation>
+    </message>
+    <message>
+      <source>%2 messages written to %1.
+They stay queued until the gateway's result file is imported.</source>
+      <translation>已将 %2 条短信写入 %1。
+在导入短信网关的回执文件之前，这些短信仍为待发送状态。</translation>
+    </message>
+    <message>
       <source>Address</source>
       <translation>地址</translation>
     </message>
@@ -117,6 +135,14 @@ Matched by coordinates %3, by address %4, by rule %5; %6 wait for a grid.
     <message>
       <source>Agent</source>
       <translation>代理人</translation>
+    </message>
+    <message>
+      <source>CSV files (*.csv)</source>
+      <translation>CSV 文件 (*.csv)</translation>
+    </message>
+    <message>
+      <source>CSV files (*.csv);;All files (*)</source>
+      <translation>CSV 文件 (*.csv);;所有文件 (*)</translation>
     </message>
     <message>
       <source>Customer no.</source>
@@ -135,8 +161,32 @@ Matched by coordinates %3, by address %4, by rule %5; %6 wait for a grid.
       <translation>入池日期</translation>
     </message>
     <message>
+      <source>Export SMS outbox</source>
+      <translation>导出短信发件箱</translation>
+    </message>
+    <message>
+      <source>Export SMS outbox…</source>
+      <translation>导出短信发件箱…</translation>
+    </message>
+    <message>
+      <source>Exporting the SMS outbox…</source>
+      <translation>正在导出短信发件箱…</translation>
+    </message>
+    <message>
       <source>Grid (or click it on the map)</source>
       <translation>网格（或在地图上点选）</translation>
+    </message>
+    <message>
+      <source>Import gateway results</source>
+      <translation>导入网关回执</translation>
+    </message>
+    <message>
+      <source>Import gateway results…</source>
+      <translation>导入网关回执…</translation>
+    </message>
+    <message>
+      <source>Importing gateway results…</source>
+      <translation>正在导入网关回执…</translation>
     </message>
     <message>
       <source>Intake</source>
@@ -155,8 +205,16 @@ Matched by coordinates %3, by address %4, by rule %5; %6 wait for a grid.
       <translation>姓名</translation>
     </message>
     <message>
+      <source>No queued messages with a phone number: %1 holds only the header.</source>
+      <translation>没有带手机号的待发送短信：%1 中只有表头。</translation>
+    </message>
+    <message>
       <source>Put in grid</source>
       <translation>划入网格</translation>
+    </message>
+    <message>
+      <source>Read the gateway's result file and mark messages sent or failed</source>
+      <translation>读取短信网关的回执文件，将短信标记为已发送或发送失败</translation>
     </message>
     <message>
       <source>Remember: addresses containing</source>
@@ -167,12 +225,24 @@ Matched by coordinates %3, by address %4, by rule %5; %6 wait for a grid.
       <translation>为所选代理人执行入池</translation>
     </message>
     <message>
+      <source>SMS outbox</source>
+      <translation>短信发件箱</translation>
+    </message>
+    <message>
       <source>Suggested grids</source>
       <translation>建议网格</translation>
     </message>
     <message>
+      <source>The file was not imported; nothing changed.</source>
+      <translation>文件未导入，数据没有任何改动。</translation>
+    </message>
+    <message>
       <source>Waiting for intake</source>
       <translation>待入池</translation>
+    </message>
+    <message>
+      <source>Write the queued messages as the CSV file the SMS gateway takes</source>
+      <translation>将待发送短信导出为短信网关所需的 CSV 文件</translation>
     </message>
     <message>
       <source>go to this grid</source>
@@ -600,6 +670,41 @@ The branch supervisor's workbench for the community grid programme of orphan pol
     <message>
       <source>grids: %1</source>
       <translation>网格：%1</translation>
+    </message>
+  </context>
+  <context>
+    <name>TableExport</name>
+    <message>
+      <source>CSV, UTF-8 (*.csv)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Copy</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Excel workbook (*.xlsx)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Export table</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Export table as CSV…</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Export table as Excel…</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Exporting %1…</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Saved %1</source>
+      <translation type="unfinished" />
     </message>
   </context>
   <context>

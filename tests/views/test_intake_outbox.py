@@ -1,0 +1,97 @@
+"""The SMS outbox buttons of the intake page: export for the gateway, import its results."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+from sqlalchemy import func, select
+
+from app.models import Notification
+from app.models.enums import NotificationStatus
+from app.views.main_window import MainWindow
+
+
+@pytest.fixture
+def page(qtbot, make_ctx):
+    def open_as(login: str = "senior", *, read_only: bool = False):
+        ctx = make_ctx(login)
+        ctx.read_only = read_only
+        w = MainWindow(ctx)
+        qtbot.addWidget(w)
+        w.show()
+        p = w.show_page("intake")
+        qtbot.waitUntil(lambda: bool(p.outbox_count.text()), timeout=10000)
+        return p
+
+    return open_as
+
+
+def _message(qtbot, widget) -> str:
+    """Return the text of the newest message box shown over ``widget``, and close it."""
+
+    def shown():
+        return [b for b in widget.findChildren(QMessageBox) if b.isVisible()]
+
+    qtbot.waitUntil(lambda: bool(shown()), timeout=10000)
+    box = shown()[-1]
+    text = box.text()
+    box.close()
+    return text
+
+
+def _statuses(demo_db):
+    with demo_db() as s:
+        return dict(
+            s.execute(select(Notification.status, func.count()).group_by(Notification.status)).all()
+        )
+
+
+def test_export_writes_the_gateway_csv(qtbot, page, tmp_path, demo_db):
+    p = page()
+    out = tmp_path / "outbox.csv"
+    p.export_outbox(str(out))
+    with out.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["message_id", "phone", "content", "template", "created_at"]
+    queued = _statuses(demo_db).get(NotificationStatus.QUEUED, 0)
+    assert 0 < len(rows) - 1 <= queued
+    assert str(len(rows) - 1) in _message(qtbot, p)
+    assert _statuses(demo_db).get(NotificationStatus.QUEUED, 0) == queued  # nothing changed
+
+
+def test_gateway_results_mark_messages_and_a_bad_file_changes_nothing(qtbot, page, tmp_path, demo_db):
+    p = page()
+    out = tmp_path / "outbox.csv"
+    p.export_outbox(str(out))
+    _message(qtbot, p)
+    with out.open(encoding="utf-8-sig", newline="") as f:
+        ids = [r["message_id"] for r in csv.DictReader(f)][:3]
+    before = _statuses(demo_db)
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"message_id,status\n{ids[0]},sent\n{ids[1]},maybe\n", encoding="utf-8")
+    p.import_outbox_results(str(bad))
+    text = _message(qtbot, p)
+    assert "bad.csv" in text and "row 3" in text and "status" in text
+    assert _statuses(demo_db) == before
+
+    good = tmp_path / "results.csv"
+    good.write_text(
+        f"message_id,status,error\n{ids[0]},sent,\n{ids[1]},sent,\n{ids[2]},failed,no signal\n",
+        encoding="utf-8",
+    )
+    p.import_outbox_results(str(good))
+    text = _message(qtbot, p)
+    assert "results.csv" in text and "2" in text
+    after = _statuses(demo_db)
+    assert after.get(NotificationStatus.SENT, 0) == before.get(NotificationStatus.SENT, 0) + 2
+    assert after.get(NotificationStatus.FAILED, 0) == before.get(NotificationStatus.FAILED, 0) + 1
+
+
+def test_outbox_buttons_follow_role_and_read_only(page):
+    assert not page("supervisor").export_button.isVisibleTo(page("supervisor"))
+    snapshot = page("senior", read_only=True)
+    assert snapshot.export_button.isVisibleTo(snapshot)
+    assert not snapshot.export_button.isEnabled() and not snapshot.import_button.isEnabled()
