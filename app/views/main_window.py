@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 
-from PySide6.QtCore import QSize, Signal
+from PySide6.QtCore import QSize, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -22,6 +22,9 @@ from app import __version__
 from app.settings import WindowState
 from app.views.context import AppContext
 from app.views.labels import ROLES, label
+
+# After this long the first page has usually loaded: the other pages' modules are imported then.
+WARM_UP_MS = 1500
 
 
 class MainWindow(QMainWindow):
@@ -67,6 +70,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._add_pages()
         self._restore()
+        QTimer.singleShot(WARM_UP_MS, self._warm_up)
 
     # --- pages ---------------------------------------------------------------------------
 
@@ -89,6 +93,11 @@ class MainWindow(QMainWindow):
             self.view_menu.addAction(action)
             self.addAction(action)  # the shortcut works whichever widget has the focus
         self.nav.setCurrentRow(0)
+
+    def _warm_up(self) -> None:
+        from app.views.operations import warm_imports
+
+        warm_imports([f"app.views.{key}_page" for key in self.pages] + ["app.services.charts"])
 
     def _build_page(self, key: str, factory: Callable[[AppContext, QWidget], QWidget]) -> QWidget:
         page = factory(self.ctx, self)

@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QFile, QIODevice, QObject, QTemporaryDir, QUrl, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from app.services.mapping import MEASURES, build_map_html, load_map_data
+from app.services.mapping import MEASURES, load_map_data
 from app.settings import Preferences
 from app.views.context import AppContext
 from app.views.i18n import tr
@@ -104,6 +104,9 @@ class MapPage(QWidget):
             page.scripts().insert(script)
             f.close()
         self.web.loadFinished.connect(self._page_loaded)
+        # Start the browser's render process now, while the grids load in the background:
+        # the real page then only has to be parsed and drawn.
+        self.web.setHtml("<html><body></body></html>")
 
     def _make_fallback(self) -> None:
         from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
@@ -158,6 +161,8 @@ class MapPage(QWidget):
         target = Path(self._tmp.path()) / f"map_{measure}.html"
 
         def build(_state):
+            from app.services.mapping import build_map_html  # folium: imported on first draw
+
             html = build_map_html(
                 data,
                 measure=measure,
@@ -178,6 +183,8 @@ class MapPage(QWidget):
         )
 
     def _page_loaded(self, ok: bool) -> None:
+        if not self.web.url().isLocalFile():  # the blank warm-up page
+            return
         self.status.setText("" if ok else self.tr("The map page could not be shown."))
         if ok:
             self.loaded.emit()

@@ -178,3 +178,24 @@ class BackgroundRunner(QObject):
     def cancel_all(self) -> None:
         for job in list(self._running.values()):
             job.cancel()
+
+
+def warm_imports(modules: list[str]) -> threading.Thread:
+    """Import ``modules`` in a daemon thread, so the page that needs them opens at once.
+
+    Pages import matplotlib (~0.5 s) and folium lazily to show the window sooner; once the
+    window is up this loads them while the user looks at the first page. An import that fails
+    is left for the page to report when it is opened."""
+
+    def run() -> None:
+        import importlib
+
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001, S112 - the page reports it when opened
+                continue
+
+    thread = threading.Thread(target=run, name="warm-imports", daemon=True)
+    thread.start()
+    return thread
