@@ -21,6 +21,7 @@ from app.services.auth import mask_phone
 from app.views.context import AppContext
 from app.views.i18n import tr
 from app.views.labels import CONTRACT_TYPES, SPECIALIST_STATUSES, label, pct
+from app.views.table_export import install_table_export
 from app.views.table_models import ROW_ROLE, SORT_ROLE, Column, RowTableModel
 
 _C = "RosterPage"
@@ -75,6 +76,7 @@ def roster_columns(show_contact: bool):
             lambda r: r.persistency_13,
             text=pct,
             numeric=True,
+            kind="percent",
         ),
         Column(
             "funnel",
@@ -89,6 +91,7 @@ def roster_columns(show_contact: bool):
             lambda r: r.tasks_done_per_week,
             text=lambda v: f"{v:.1f}",
             numeric=True,
+            kind="number",
         ),
         Column(
             "equity",
@@ -219,6 +222,9 @@ class RosterPage(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.doubleClicked.connect(self._open_row)
+        self.table_export = install_table_export(
+            self.table, name=self.tr("Specialists"), runner=ctx.runner
+        )
         self.status = QLabel()
         self.status.setObjectName("status")
 

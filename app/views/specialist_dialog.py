@@ -11,6 +11,7 @@ from app.views.context import AppContext
 from app.views.errors import error_text
 from app.views.i18n import tr
 from app.views.labels import CONTRACT_TYPES, SPECIALIST_STATUSES, STEPS, label, pct
+from app.views.table_export import install_table_export
 from app.views.table_models import Column, RowTableModel
 
 _C = "SpecialistDialog"
@@ -81,6 +82,7 @@ class SpecialistDialog(QDialog):
             view.setAlternatingRowColors(True)
             view.verticalHeader().setVisible(False)
             view.horizontalHeader().setStretchLastSection(True)
+            install_table_export(view, name=f"{row.name} {title}", runner=ctx.runner)
             tabs.addTab(view, title)
         self.tabs = tabs
         layout = QVBoxLayout(self)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -18,22 +19,47 @@ R = TypeVar("R")
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # the row object itself
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2  # a value that sorts right (numbers as numbers)
+EXPORT_ROLE = Qt.ItemDataRole.UserRole + 3  # the typed value a spreadsheet should hold
+KIND_ROLE = Qt.ItemDataRole.UserRole + 4  # header: the column's kind (app.services.table_file)
 
 _Index = QModelIndex | QPersistentModelIndex
 _ALERT = QBrush(QColor("#b3261e"))
 
 
+def plain_text(value: Any) -> str:
+    """The default display of a cell: the value as a string, nothing for None."""
+    return "" if value is None else str(value)
+
+
 @dataclass(frozen=True)
 class Column(Generic[R]):
-    """One column: its key, header, how to get the value and how to show it."""
+    """One column: its key, header, how to get the value and how to show it.
+
+    ``kind`` says how the value goes into a spreadsheet ("text", "number", "percent", "date",
+    "datetime"); left empty it is "number" for a numeric column shown as is, "date" for a date
+    shown as is, else "text" (the cell's display text is exported).
+    """
 
     key: str
     header: str
     value: Callable[[R], Any]
-    text: Callable[[Any], str] = lambda v: "" if v is None else str(v)
+    text: Callable[[Any], str] = plain_text
     numeric: bool = False
     alert: Callable[[R], bool] | None = None
     tooltip: Callable[[R], str] | None = None
+    kind: str = ""
+
+
+def column_kind(column: Column, sample: Any = None) -> str:
+    """Return how ``column`` is exported (see ``Column.kind``)."""
+    if column.kind:
+        return column.kind
+    if column.text is plain_text:
+        if column.numeric:
+            return "number"
+        if isinstance(sample, date) and not isinstance(sample, datetime):
+            return "date"
+    return "text"
 
 
 def _cell(column: Column, row: Any, role: int) -> Any:
@@ -46,6 +72,9 @@ def _cell(column: Column, row: Any, role: int) -> Any:
         return float(value) if column.numeric else str(value)
     if role == ROW_ROLE:
         return row
+    if role == EXPORT_ROLE:  # None for text: the exporter takes the display text instead
+        value = column.value(row)
+        return value if column_kind(column, value) != "text" else None
     if role == Qt.ItemDataRole.TextAlignmentRole and column.numeric:
         return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
     if role == Qt.ItemDataRole.ForegroundRole and column.alert is not None and column.alert(row):
@@ -55,10 +84,17 @@ def _cell(column: Column, row: Any, role: int) -> Any:
     return None
 
 
+def export_cell(column: Column, row: Any) -> tuple[Any, str]:
+    """Return a cell's export value (None for a text column) and its display text."""
+    return _cell(column, row, EXPORT_ROLE), _cell(column, row, Qt.ItemDataRole.DisplayRole)
+
+
 def _header(columns: Sequence[Column], section: int, orientation: Qt.Orientation, role: int) -> Any:
     horizontal = orientation == Qt.Orientation.Horizontal
     if role == Qt.ItemDataRole.DisplayRole and horizontal and 0 <= section < len(columns):
         return columns[section].header
+    if role == KIND_ROLE and horizontal and 0 <= section < len(columns):
+        return columns[section].kind or None
     return None
 
 
@@ -132,6 +168,13 @@ class LazyTableModel(QAbstractTableModel, Generic[R]):
 
     def ids(self) -> list[int]:
         return list(self._ids)
+
+    def fetch_rows(self, ids: Sequence[int]) -> list[R]:
+        """Return the rows of ``ids`` read afresh (thread-safe when the fetch function is)."""
+        return list(self._fetch(ids))
+
+    def row_id(self, row: R) -> int:
+        return self._row_id(row)
 
     def invalidate(self, ids: Sequence[int] | None = None) -> None:
         """Forget cached rows (all, or the given ids) so they are fetched again."""

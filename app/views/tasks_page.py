@@ -28,6 +28,7 @@ from app.services import tasks as task_service
 from app.views.context import AppContext, call
 from app.views.i18n import tr
 from app.views.labels import TASK_KINDS, TASK_STATUSES, label
+from app.views.table_export import install_table_export
 from app.views.table_models import Column, LazyTableModel
 
 _C = "TasksPage"
@@ -57,8 +58,10 @@ def task_columns() -> list[Column[task_service.TaskRow]]:
         Column("specialist", tr(_C, "Specialist"), lambda r: r.specialist_name or "—"),
         Column("grid", tr(_C, "Grid"), lambda r: r.grid_code or "—"),
         Column("due_date", tr(_C, "Due"), lambda r: r.due_date, alert=lambda r: r.overdue),
-        Column("created_at", tr(_C, "Created"), lambda r: _dt(r.created_at)),
-        Column("completed_at", tr(_C, "Completed"), lambda r: _dt(r.completed_at)),
+        Column("created_at", tr(_C, "Created"), lambda r: r.created_at, text=_dt, kind="datetime"),
+        Column(
+            "completed_at", tr(_C, "Completed"), lambda r: r.completed_at, text=_dt, kind="datetime"
+        ),
         Column("outcome", tr(_C, "Outcome"), lambda r: r.outcome or ""),
     ]
 
@@ -129,6 +132,9 @@ class TasksPage(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table_export = install_table_export(
+            self.table, name=self.tr("Tasks"), runner=ctx.runner
+        )
 
         self.count = QLabel()
         self.count.setObjectName("count")

@@ -1,0 +1,292 @@
+"""Any table of the app saved as Excel or CSV, or copied, from its context menu.
+
+``install_table_export(view, name=..., runner=...)`` gives a QTableView the menu. What is
+written is what the view shows: its visible columns in their on-screen order, the header labels
+as displayed (in the user's language), the rows in the current sort and filter order, and the
+cells as the models give them (contact data is already masked there for the user's role).
+Typed values (numbers, rates, dates) come from ``EXPORT_ROLE`` when the model offers it.
+
+Rows held in memory are read on the GUI thread (a few microseconds a cell) and written in the
+background; a ``LazyTableModel`` (task queues of hundreds of thousands of rows) has its rows
+fetched in the background as well, a page at a time, in the order of its ids.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QAbstractItemModel, QDate, QObject, QStandardPaths, Qt, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox, QTableView
+
+from app.services.progress import check
+from app.services.table_file import TableData, write_table
+from app.views.errors import error_text
+from app.views.i18n import tr
+from app.views.operations import BackgroundRunner, JobState
+from app.views.table_models import EXPORT_ROLE, KIND_ROLE, LazyTableModel, export_cell
+
+_C = "TableExport"
+FETCH_PAGE = 500
+_UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
+
+
+def visible_columns(view: QTableView) -> list[int]:
+    """Return the logical indexes of the view's visible columns, in on-screen order."""
+    header = view.horizontalHeader()
+    out = []
+    for visual in range(header.count()):
+        logical = header.logicalIndex(visual)
+        if not header.isSectionHidden(logical):
+            out.append(logical)
+    return out
+
+
+def _kind_of(values: Sequence[Any]) -> str:
+    for v in values:
+        if v is None:
+            continue
+        if isinstance(v, datetime):
+            return "datetime"
+        if isinstance(v, date):
+            return "date"
+        if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool):
+            return "number"
+        return "text"
+    return "text"
+
+
+def table_data(
+    headers: list[str],
+    header_kinds: list[str | None],
+    cells: list[list[tuple[Any, str]]],
+) -> TableData:
+    """Return the ``TableData`` of rows of (export value, display text) cells.
+
+    A column's kind is the one its header declares, else the type of its first typed value;
+    a cell without a typed value holds its display text (an empty cell when there is none).
+    """
+    ncols = len(headers)
+    kinds = [header_kinds[c] or _kind_of([row[c][0] for row in cells[:200]]) for c in range(ncols)]
+    values = []
+    texts = []
+    for row in cells:
+        out = []
+        for c, (value, text) in enumerate(row):
+            if kinds[c] == "text" or value is None:
+                out.append(text or None)
+            else:
+                out.append(value)
+        values.append(out)
+        texts.append([text for _, text in row])
+    return TableData(headers=headers, kinds=kinds, values=values, texts=texts)
+
+
+def read_view(view: QTableView, rows: Sequence[int] | None = None) -> TableData:
+    """Return what ``view`` shows (all rows, or the given view rows) as a ``TableData``."""
+    model = view.model()
+    cols = visible_columns(view)
+    headers, kinds = _headers(model, cols)
+    if rows is None:
+        rows = [r for r in range(model.rowCount()) if not view.isRowHidden(r)]
+    display = Qt.ItemDataRole.DisplayRole
+    cells = []
+    for r in rows:
+        line = []
+        for c in cols:
+            index = model.index(r, c)
+            text = model.data(index, display)
+            line.append((model.data(index, EXPORT_ROLE), "" if text is None else str(text)))
+        cells.append(line)
+    return table_data(headers, kinds, cells)
+
+
+def _headers(model: QAbstractItemModel, cols: list[int]) -> tuple[list[str], list[str | None]]:
+    horizontal = Qt.Orientation.Horizontal
+    headers = [
+        str(model.headerData(c, horizontal, Qt.ItemDataRole.DisplayRole) or "") for c in cols
+    ]
+    kinds = [model.headerData(c, horizontal, KIND_ROLE) for c in cols]
+    return headers, kinds
+
+
+def lazy_reader(view: QTableView) -> Callable[[JobState], TableData]:
+    """Return a background job reading every row of the view's ``LazyTableModel``."""
+    model = view.model()
+    assert isinstance(model, LazyTableModel)
+    cols = visible_columns(view)
+    headers, kinds = _headers(model, cols)
+    columns = [model.columns[c] for c in cols]
+    ids = model.ids()
+
+    def read(state: JobState) -> TableData:
+        cells = []
+        for start in range(0, len(ids), FETCH_PAGE):
+            check(state)
+            state.report(0.5 * start / max(1, len(ids)), "")
+            chunk = ids[start : start + FETCH_PAGE]
+            by_id = {model.row_id(r): r for r in model.fetch_rows(chunk)}
+            for i in chunk:
+                row = by_id.get(i)
+                if row is not None:  # deleted since the ids were read
+                    cells.append([export_cell(col, row) for col in columns])
+        return table_data(headers, kinds, cells)
+
+    return read
+
+
+def default_file_name(name: str, suffix: str, *, today: date | None = None) -> str:
+    """Return e.g. ``专员_2026-11-20.xlsx``: the table's name and the day, safe as a file name."""
+    day = (today or QDate.currentDate().toPython()).isoformat()
+    stem = _UNSAFE.sub("_", name).strip("._") or "table"
+    return f"{stem}_{day}{suffix}"
+
+
+class TableExporter(QObject):
+    """The context menu of one table view and the exports it starts.
+
+    Signals:
+        exported(str): a file was written (its path).
+    """
+
+    exported = Signal(str)
+
+    def __init__(self, view: QTableView, *, name: str, runner: BackgroundRunner) -> None:
+        super().__init__(view)
+        self.setObjectName("table_export")
+        self.view = view
+        self.name = name
+        self.runner = runner
+        self.copy_action = QAction(tr(_C, "Copy"), view)
+        self.copy_action.setShortcut(QKeySequence.StandardKey.Copy)
+        self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.copy_action.triggered.connect(self.copy_selection)
+        view.addAction(self.copy_action)
+        self.xlsx_action = QAction(tr(_C, "Export table as Excel…"), view)
+        self.xlsx_action.triggered.connect(lambda: self.export_table(suffix=".xlsx"))
+        self.csv_action = QAction(tr(_C, "Export table as CSV…"), view)
+        self.csv_action.triggered.connect(lambda: self.export_table(suffix=".csv"))
+        view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        view.customContextMenuRequested.connect(self._show_menu)
+
+    def menu(self) -> QMenu:
+        """Return the context menu (built afresh: the copy entry depends on the selection)."""
+        menu = QMenu(self.view)
+        self.copy_action.setEnabled(bool(self._selected_rows()))
+        menu.addAction(self.copy_action)
+        menu.addSeparator()
+        has_rows = self.view.model() is not None and self.view.model().rowCount() > 0
+        for action in (self.xlsx_action, self.csv_action):
+            action.setEnabled(has_rows)
+            menu.addAction(action)
+        return menu
+
+    def _show_menu(self, pos) -> None:
+        menu = self.menu()
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    # --- copy ----------------------------------------------------------------------------
+
+    def _selected_rows(self) -> list[int]:
+        selection = self.view.selectionModel()
+        if selection is None:
+            return []
+        return sorted({i.row() for i in selection.selectedIndexes()})
+
+    def copy_selection(self) -> str:
+        """Copy the selected rows' visible cells as tab-separated text; return the text."""
+        rows = self._selected_rows()
+        if not rows:
+            return ""
+        table = read_view(self.view, rows)
+        text = "\n".join("\t".join(_tsv(t) for t in line) for line in table.texts)
+        QGuiApplication.clipboard().setText(text)
+        return text
+
+    # --- export --------------------------------------------------------------------------
+
+    def ask_path(self, suffix: str) -> str:
+        """Ask where to save; return the path chosen ('' when cancelled)."""
+        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+        start = str(Path(folder) / default_file_name(self.name, suffix))
+        filters = (
+            tr(_C, "Excel workbook (*.xlsx)") if suffix == ".xlsx" else tr(_C, "CSV, UTF-8 (*.csv)")
+        )
+        path, _ = QFileDialog.getSaveFileName(self.view, tr(_C, "Export table"), start, filters)
+        if path and Path(path).suffix.lower() != suffix:
+            path += suffix
+        return path
+
+    def export_table(self, path: str | None = None, *, suffix: str = ".xlsx") -> str | None:
+        """Write the table to ``path`` (asked for when None) in the background; return the
+        path, or None when the user cancelled. ``exported`` is emitted once it is written."""
+        if path is None:
+            path = self.ask_path(suffix)
+            if not path:
+                return None
+        target = str(path)
+        name = self.name
+        if isinstance(self.view.model(), LazyTableModel):
+            read = lazy_reader(self.view)
+        else:
+            table = read_view(self.view)
+
+            def read(_state: JobState) -> TableData:
+                return table
+
+        def job(state: JobState) -> str:
+            data = read(state)
+            write_table(target, data, sheet_name=name, title=name, state=_Half(state))
+            return target
+
+        self.runner.start(
+            f"table_export.{id(self)}",
+            job,
+            on_done=self._written,
+            on_error=self._failed,
+            progress_parent=self.view.window(),
+            progress_title=tr(_C, "Exporting %1…").replace("%1", name),
+        )
+        return target
+
+    def _written(self, path: str) -> None:
+        window = self.view.window()
+        if isinstance(window, QMainWindow):
+            window.statusBar().showMessage(tr(_C, "Saved %1").replace("%1", path), 10_000)
+        self.exported.emit(path)
+
+    def _failed(self, exc: BaseException) -> None:
+        window = self.view.window()
+        title = tr(_C, "Export table")
+        if hasattr(window, "show_error"):
+            window.show_error(title, exc)
+        else:
+            QMessageBox.warning(self.view, title, error_text(exc))
+
+
+class _Half:
+    """Reports the writing as the second half of the job's progress."""
+
+    def __init__(self, state: JobState) -> None:
+        self._state = state
+
+    def report(self, fraction: float, text: str = "") -> None:
+        self._state.report(0.5 + fraction / 2, text)
+
+    def cancelled(self) -> bool:
+        return self._state.cancelled()
+
+
+def _tsv(text: str) -> str:
+    return text.replace("\t", " ").replace("\n", " ")
+
+
+def install_table_export(view: QTableView, *, name: str, runner: BackgroundRunner) -> TableExporter:
+    """Give ``view`` a context menu to copy rows and export the table; return the exporter."""
+    return TableExporter(view, name=name, runner=runner)
