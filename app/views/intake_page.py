@@ -28,7 +28,6 @@ from app.views.errors import error_text
 from app.views.i18n import tr
 from app.views.messages import inform
 from app.views.table_export import install_table_export
-from app.views.table_export import install_table_export
 from app.views.table_models import ROW_ROLE, Column, RowTableModel
 
 _C = "IntakePage"
@@ -86,7 +85,6 @@ class IntakePage(QWidget):
         self.agent_table.verticalHeader().setVisible(False)
         self.agent_table.horizontalHeader().setStretchLastSection(True)
         install_table_export(self.agent_table, name=self.tr("Departed agents"), runner=ctx.runner)
-        install_table_export(self.agent_table, name=self.tr("Departed agents"), runner=ctx.runner)
         self.run_button = QPushButton(self.tr("Run intake for the selected agent"))
         self.run_button.setObjectName("run_intake")
         self.run_button.setVisible(may_change)
@@ -106,9 +104,6 @@ class IntakePage(QWidget):
         self.queue_table.verticalHeader().setVisible(False)
         self.queue_table.horizontalHeader().setStretchLastSection(True)
         self.queue_table.selectionModel().selectionChanged.connect(self._queue_selected)
-        install_table_export(
-            self.queue_table, name=self.tr("Addresses matching no grid"), runner=ctx.runner
-        )
         install_table_export(
             self.queue_table, name=self.tr("Addresses matching no grid"), runner=ctx.runner
         )
