@@ -153,9 +153,11 @@ def workloads(
     as_of: date,
     weights: Weights = Weights(),  # noqa: B008 - frozen, shared safely
     team_ids: Collection[int] | None = None,
+    specialist_ids: Collection[int] | None = None,
 ) -> list[SpecialistLoad]:
     """Return the workload of every active specialist of the branch (or of the given teams),
-    by team code then employee number."""
+    by team code then employee number; with ``specialist_ids``, of those specialists whatever
+    their status (someone leaving or on leave)."""
     people = select(
         Specialist.id,
         Specialist.employee_no,
@@ -165,9 +167,14 @@ def workloads(
         Specialist.capacity,
         Specialist.version,
     ).join(Team, Team.id == Specialist.team_id)
-    people = people.where(
-        Specialist.branch_id == branch_id, Specialist.status == SpecialistStatus.ACTIVE
-    )
+    if specialist_ids is not None:
+        people = people.where(
+            Specialist.branch_id == branch_id, Specialist.id.in_(list(specialist_ids))
+        )
+    else:
+        people = people.where(
+            Specialist.branch_id == branch_id, Specialist.status == SpecialistStatus.ACTIVE
+        )
     if team_ids is not None:
         people = people.where(Specialist.team_id.in_(list(team_ids)))
     rows = session.execute(people.order_by(Team.code, Specialist.employee_no)).all()

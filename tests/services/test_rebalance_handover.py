@@ -1,0 +1,120 @@
+"""A specialist leaves: the handover plan, and editing a plan before applying it.
+
+Uses the six-grid city of test_rebalance.py: 王芳 (E1, T1) owns CD-01..03, 李强 (E2, T1)
+CD-04..05, 赵敏 (E3, T2) CD-06; C03 in CD-01 is locked.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, update
+from test_rebalance import AS_OF, city, persistency_ready, snapshot  # noqa: F401 - fixtures
+
+from app.models import Customer, Grid, Specialist
+from app.models.enums import SpecialistStatus
+from app.services.rebalance.apply import apply_plan, undo_batch
+from app.services.rebalance.editing import (
+    allowed_targets,
+    describe_counts,
+    edit_plan,
+    workload_changes,
+)
+from app.services.rebalance.handover import make_handover_plan
+from app.services.rebalance.make import make_plan
+from app.services.rebalance.plan import PlanError
+
+
+def test_handover_gives_every_unlocked_grid_to_the_team_and_reports_what_stays(session, city):  # noqa: F811
+    h = make_handover_plan(
+        session, specialist_id=city["E1"], as_of=AS_OF, team_ids=[city["T1"]], time_limit_s=0.5
+    )
+    assert h.leaver_no == "E1"
+    assert {m.grid_code for m in h.plan.moves} == {"CD-01", "CD-02", "CD-03"}
+    assert {(m.from_no, m.to_no, m.kind) for m in h.plan.moves} == {("E1", "E2", "grid")}
+    assert h.left_behind.locked_customers == 1  # C03
+    assert h.left_behind.locked_grids == ()
+    after = {w.employee_no: w for w in workload_changes(h.plan)}
+    assert after["E1"].customers_after == 1
+    assert after["E2"].customers_after == 2 + 8
+
+
+def test_handover_widened_to_the_branch_balances_across_teams(session, city):  # noqa: F811
+    h = make_handover_plan(
+        session, specialist_id=city["E1"], as_of=AS_OF, team_ids=None, time_limit_s=0.5
+    )
+    targets = {m.to_no for m in h.plan.moves}
+    assert "E1" not in targets and targets <= {"E2", "E3"}
+    assert h.plan.scope == ()
+    assert len(h.plan.moves) == 3
+
+
+def test_handover_of_someone_on_leave_and_of_a_locked_grid(Session, city):  # noqa: F811, N803
+    with Session() as s, s.begin():
+        s.execute(
+            update(Specialist)
+            .where(Specialist.id == city["E2"])
+            .values(status=SpecialistStatus.LEAVE)
+        )
+        s.execute(update(Grid).where(Grid.id == city["CD-05"]).values(locked=True))
+    with Session() as s:
+        h = make_handover_plan(s, specialist_id=city["E2"], as_of=AS_OF, team_ids=[city["T1"]])
+    assert [(m.grid_code, m.to_no) for m in h.plan.moves] == [("CD-04", "E1")]
+    assert h.left_behind.locked_grids == ("CD-05",)
+    assert h.left_behind.customers_in_locked_grids == 1
+
+
+def test_handover_with_nobody_to_take_over_is_refused(session, city):  # noqa: F811
+    with pytest.raises(PlanError, match="no other active specialist"):
+        make_handover_plan(session, specialist_id=city["E3"], as_of=AS_OF, team_ids=[city["T2"]])
+
+
+def test_applying_a_handover_moves_everything_and_undo_restores_it(Session, city):  # noqa: F811, N803
+    with Session() as s:
+        before = snapshot(s)
+        h = make_handover_plan(s, specialist_id=city["E1"], as_of=AS_OF, team_ids=[city["T1"]])
+    with Session() as s, s.begin():
+        result = apply_plan(s, h.plan, actor="sup", user_may_cross_teams=False)
+    assert (result.grids_moved, result.customers_moved, result.tasks_moved) == (3, 8, 2)
+    with Session() as s:
+        now = snapshot(s)
+        assert {now["grids"][c] for c in ("CD-01", "CD-02", "CD-03")} == {city["E2"]}
+        assert now["customers"]["C03"] == city["E1"]  # locked: stays
+        left = s.scalars(select(Customer.customer_no).where(Customer.specialist_id == city["E1"]))
+        assert list(left) == ["C03"]
+    with Session() as s, s.begin():
+        undo_batch(s, actor="sup", batch_id=result.batch_id)
+    with Session() as s:
+        assert snapshot(s) == before
+
+
+def test_editing_a_plan_drops_and_retargets_moves_and_recomputes_loads(session, city):  # noqa: F811
+    plan = make_plan(session, branch_id=city["branch"], as_of=AS_OF, time_limit_s=0.5)
+    assert plan.moves
+    first = plan.moves[0]
+    dropped = edit_plan(plan, dropped={0})
+    assert len(dropped.moves) == len(plan.moves) - 1
+    loads = dropped.loads_after()
+    assert loads[first.from_no] == pytest.approx(plan.loads_after()[first.from_no] + first.load)
+    others = allowed_targets(plan, 0, may_cross_teams=True)
+    assert first.from_no not in {s.employee_no for s in others}
+    other = next(s.employee_no for s in others if s.employee_no != first.to_no)
+    moved = edit_plan(plan, targets={0: other})
+    assert moved.moves[0].to_no == other
+    assert moved.loads_after()[other] == pytest.approx(plan.loads_after()[other] + first.load)
+    # Dropping wins over a new target; the same target changes nothing.
+    assert edit_plan(plan, dropped={0}, targets={0: other}).moves == dropped.moves
+    assert edit_plan(plan, targets={0: first.to_no}) == plan
+    with pytest.raises(PlanError):
+        edit_plan(plan, targets={0: first.from_no})
+    grids, customers, moved_customers = describe_counts(plan)
+    assert grids + customers == len(plan.moves)
+    assert moved_customers == sum(m.customers for m in plan.moves)
+
+
+def test_allowed_targets_keep_a_supervisor_in_the_team_and_leave_out_the_leaver(session, city):  # noqa: F811
+    h = make_handover_plan(session, specialist_id=city["E1"], as_of=AS_OF, team_ids=None)
+    i = 0
+    same_team = allowed_targets(h.plan, i, may_cross_teams=False)
+    assert [s.employee_no for s in same_team] == ["E2"]
+    anyone = allowed_targets(h.plan, i, may_cross_teams=True, excluded={"E2"})
+    assert [s.employee_no for s in anyone] == ["E3"]
