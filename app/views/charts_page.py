@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QStandardPaths, Qt, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -21,9 +23,11 @@ from PySide6.QtWidgets import (
 from app.services import chart_data, charts, org
 from app.services.fonts import configure_matplotlib
 from app.services.periods import Period
+from app.services.table_file import atomic_file
 from app.views.context import AppContext
 from app.views.i18n import tr
 from app.views.labels import STEPS, TASK_KINDS, label
+from app.views.table_export import default_file_name
 
 _C = "ChartsPage"
 
@@ -84,7 +88,7 @@ class ChartsPage(QWidget):
         for p in cohort_choices(ctx.as_of):
             self.cohort.addItem(p.label, p.label)
         self.cohort.setCurrentIndex(min(3, self.cohort.count() - 1))
-        self.save = QPushButton(self.tr("Save as PNG…"))
+        self.save = QPushButton(self.tr("Save chart as PNG…"))
         self.save.setObjectName("save_png")
         self.save.clicked.connect(self.save_png)
         self.status = QLabel()
@@ -102,6 +106,10 @@ class ChartsPage(QWidget):
         self.figure = Figure(figsize=(9, 5), dpi=100)
         self.canvas = FigureCanvasQTAgg(self.figure)
         self.canvas.setObjectName("canvas")
+        self.save_action = QAction(self.tr("Save chart as PNG…"), self.canvas)
+        self.save_action.triggered.connect(lambda: self.save_png())
+        self.canvas.addAction(self.save_action)
+        self.canvas.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.canvas, 1)
@@ -231,12 +239,23 @@ class ChartsPage(QWidget):
     def save_png(self, path: str | None = None) -> str | None:
         """Save the chart shown as a PNG (asks where when no path is given); return the path."""
         if not path:
-            path, _ = QFileDialog.getSaveFileName(
-                self, self.tr("Save chart"), f"{self.current_chart()}.png", "PNG (*.png)"
+            folder = QStandardPaths.writableLocation(
+                QStandardPaths.StandardLocation.DocumentsLocation
             )
+            name = default_file_name(self.chart.currentText(), ".png")
+            path, _ = QFileDialog.getSaveFileName(
+                self, self.tr("Save chart"), str(Path(folder) / name), "PNG (*.png)"
+            )
+            if path and not path.lower().endswith(".png"):
+                path += ".png"
         if not path:
             return None
-        self.figure.savefig(path, dpi=150)
+        try:
+            with atomic_file(Path(path), binary=True) as f:
+                self.figure.savefig(f, format="png", dpi=150)
+        except OSError as exc:
+            self.window().show_error(self.tr("Save chart"), exc)
+            return None
         return path
 
     def on_data_changed(self, change) -> None:

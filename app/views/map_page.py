@@ -6,13 +6,32 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from PySide6.QtCore import QFile, QIODevice, QObject, QTemporaryDir, QUrl, Signal, Slot
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import (
+    QFile,
+    QIODevice,
+    QObject,
+    QStandardPaths,
+    QTemporaryDir,
+    QUrl,
+    Signal,
+    Slot,
+)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.services.mapping import MEASURES, load_map_data
+from app.services.table_file import atomic_file
 from app.settings import Preferences
 from app.views.context import AppContext
 from app.views.i18n import tr
+from app.views.table_export import default_file_name
 
 _C = "MapPage"
 
@@ -37,10 +56,12 @@ class MapBridge(QObject):
 
 
 class MapPage(QWidget):
-    """Signals: grid_picked(str) when the user clicks a grid; loaded() when a map is shown."""
+    """Signals: grid_picked(str) when the user clicks a grid; loaded() when a map is shown;
+    saved(str) when the map has been saved as a standalone HTML file (its path)."""
 
     grid_picked = Signal(str)
     loaded = Signal()
+    saved = Signal(str)
 
     def __init__(self, ctx: AppContext, parent=None) -> None:
         super().__init__(parent)
@@ -60,6 +81,14 @@ class MapPage(QWidget):
         top.addWidget(self.measure)
         top.addStretch(1)
         top.addWidget(self.status)
+        self.save_button = QPushButton(self.tr("Save map as HTML…"))
+        self.save_button.setObjectName("save_html")
+        self.save_button.setToolTip(
+            self.tr("One file that opens in any browser, offline, with the colouring shown here")
+        )
+        self.save_button.setEnabled(False)  # until the grids are loaded
+        self.save_button.clicked.connect(lambda: self.save_html())
+        top.addWidget(self.save_button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
 
@@ -144,6 +173,7 @@ class MapPage(QWidget):
 
     def _have_data(self, data) -> None:
         self._data = data
+        self.save_button.setEnabled(True)
         self._redraw()
 
     def current_measure(self) -> str:
@@ -205,6 +235,59 @@ class MapPage(QWidget):
     def _failed(self, exc: BaseException) -> None:
         self.status.setText("")
         self.window().show_error(self.tr("Map"), exc)
+
+    # --- saving ------------------------------------------------------------------------------
+
+    def save_html(self, path: str | None = None) -> str | None:
+        """Save the map as shown (measure, scope, selected grid) as one HTML file with Leaflet
+        and the data inlined, in the background; asks where when no path is given. Return the
+        path, or None when there is nothing to save or the user cancelled."""
+        if self._data is None:
+            return None
+        if not path:
+            folder = QStandardPaths.writableLocation(
+                QStandardPaths.StandardLocation.DocumentsLocation
+            )
+            name = default_file_name(f"{self.tr('Grid map')} {self.measure.currentText()}", ".html")
+            path, _ = QFileDialog.getSaveFileName(
+                self, self.tr("Save map"), str(Path(folder) / name), self.tr("Web page (*.html)")
+            )
+            if path and not path.lower().endswith((".html", ".htm")):
+                path += ".html"
+        if not path:
+            return None
+        data, measure, selected = self._data, self.current_measure(), self._selected
+        lang = "zh_CN" if _chinese_ui() else "en"
+        target = Path(path)
+
+        def build(_state) -> str:
+            from app.services.mapping import build_map_html
+
+            # No tile layer: a saved map must not reach for the network when opened.
+            html = build_map_html(
+                data,
+                measure=measure,
+                lang=lang,
+                asset_mode="inline",
+                selected_grid=selected or None,
+            )
+            with atomic_file(target, binary=True) as f:
+                f.write(html.encode("utf-8"))
+            return str(target)
+
+        self.ctx.runner.start(
+            "map.save",
+            build,
+            on_done=self._saved,
+            on_error=lambda exc: self.window().show_error(self.tr("Save map"), exc),
+            progress_parent=self,
+            progress_title=self.tr("Saving the map…"),
+        )
+        return str(target)
+
+    def _saved(self, path: str) -> None:
+        self.status.setText(self.tr("Saved %1").replace("%1", path))
+        self.saved.emit(path)
 
     # --- selection ---------------------------------------------------------------------------
 

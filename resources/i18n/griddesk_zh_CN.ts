@@ -44,12 +44,12 @@
       <translation>正在加载…</translation>
     </message>
     <message>
-      <source>Save as PNG…</source>
-      <translation>另存为 PNG…</translation>
-    </message>
-    <message>
       <source>Save chart</source>
       <translation>保存图表</translation>
+    </message>
+    <message>
+      <source>Save chart as PNG…</source>
+      <translation>图表另存为 PNG…</translation>
     </message>
     <message>
       <source>Service equity</source>
@@ -373,6 +373,10 @@ The branch supervisor's workbench for the community grid programme of orphan pol
       <translation>正在绘制…</translation>
     </message>
     <message>
+      <source>Grid map</source>
+      <translation>网格地图</translation>
+    </message>
+    <message>
       <source>Loading the map…</source>
       <translation>正在加载地图…</translation>
     </message>
@@ -381,8 +385,28 @@ The branch supervisor's workbench for the community grid programme of orphan pol
       <translation>地图</translation>
     </message>
     <message>
+      <source>One file that opens in any browser, offline, with the colouring shown here</source>
+      <translation>单个文件，任何浏览器均可离线打开，着色与此处相同</translation>
+    </message>
+    <message>
       <source>Open tasks of the owner</source>
       <translation>负责专员的待办任务</translation>
+    </message>
+    <message>
+      <source>Save map</source>
+      <translation>保存地图</translation>
+    </message>
+    <message>
+      <source>Save map as HTML…</source>
+      <translation>地图另存为 HTML…</translation>
+    </message>
+    <message>
+      <source>Saved %1</source>
+      <translation>已保存：%1</translation>
+    </message>
+    <message>
+      <source>Saving the map…</source>
+      <translation>正在保存地图…</translation>
     </message>
     <message>
       <source>Simple map (the embedded browser is not available)</source>
@@ -391,6 +415,10 @@ The branch supervisor's workbench for the community grid programme of orphan pol
     <message>
       <source>The map page could not be shown.</source>
       <translation>地图页面无法显示。</translation>
+    </message>
+    <message>
+      <source>Web page (*.html)</source>
+      <translation>网页 (*.html)</translation>
     </message>
   </context>
   <context>
@@ -676,35 +704,35 @@ The branch supervisor's workbench for the community grid programme of orphan pol
     <name>TableExport</name>
     <message>
       <source>CSV, UTF-8 (*.csv)</source>
-      <translation type="unfinished" />
+      <translation>CSV，UTF-8 编码 (*.csv)</translation>
     </message>
     <message>
       <source>Copy</source>
-      <translation type="unfinished" />
+      <translation>复制</translation>
     </message>
     <message>
       <source>Excel workbook (*.xlsx)</source>
-      <translation type="unfinished" />
+      <translation>Excel 工作簿 (*.xlsx)</translation>
     </message>
     <message>
       <source>Export table</source>
-      <translation type="unfinished" />
+      <translation>导出表格</translation>
     </message>
     <message>
       <source>Export table as CSV…</source>
-      <translation type="unfinished" />
+      <translation>表格导出为 CSV…</translation>
     </message>
     <message>
       <source>Export table as Excel…</source>
-      <translation type="unfinished" />
+      <translation>表格导出为 Excel…</translation>
     </message>
     <message>
       <source>Exporting %1…</source>
-      <translation type="unfinished" />
+      <translation>正在导出“%1”…</translation>
     </message>
     <message>
       <source>Saved %1</source>
-      <translation type="unfinished" />
+      <translation>已保存：%1</translation>
     </message>
   </context>
   <context>

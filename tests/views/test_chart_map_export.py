@@ -1,0 +1,106 @@
+"""A chart saved as PNG and the grid map saved as one offline HTML file."""
+
+from __future__ import annotations
+
+import re
+import struct
+import warnings
+from html.parser import HTMLParser
+
+import pytest
+from PySide6.QtCore import Qt
+from sqlalchemy import select
+
+from app.models import Grid
+from app.views.i18n import install_translators
+from app.views.main_window import MainWindow
+
+
+@pytest.fixture
+def window(qtbot, make_ctx):
+    def open_as(login: str) -> MainWindow:
+        w = MainWindow(make_ctx(login))
+        qtbot.addWidget(w)
+        w.show()
+        return w
+
+    return open_as
+
+
+def _png_size(path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_chart_saves_as_png_at_150_dpi_with_chinese_labels(window, qtbot, tmp_path, qapp):
+    out = tmp_path / "out"
+    out.mkdir()
+    translators = install_translators(qapp, "zh_CN")
+    try:
+        w = window("senior")
+        page = w.show_page("charts")
+        qtbot.waitUntil(lambda: bool(page.figure.axes), timeout=10000)
+        assert page.save.text() == "图表另存为 PNG…"
+        assert page.canvas.contextMenuPolicy() == Qt.ContextMenuPolicy.ActionsContextMenu
+        assert page.save_action in page.canvas.actions()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            saved = page.save_png(str(out / "趋势.png"))
+        assert saved == str(out / "趋势.png")
+        missing = [str(m.message) for m in caught if "missing from" in str(m.message)]
+        assert missing == []  # every Chinese glyph found a font
+    finally:
+        for t in translators:
+            qapp.removeTranslator(t)
+    width, height = _png_size(out / "趋势.png")
+    fig_w, fig_h = page.figure.get_size_inches()
+    assert abs(width - fig_w * 150) <= 1 and abs(height - fig_h * 150) <= 1  # at 150 dpi
+    assert width >= 1000 and height >= 600
+    assert [p.name for p in out.iterdir()] == ["趋势.png"]  # no temporary file left
+
+
+class _Fetches(HTMLParser):
+    """Collects every URL the page would load by itself: src, href of stylesheets, poster."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        for name in ("src", "poster", "data"):
+            if a.get(name):
+                self.urls.append(a[name])
+        if tag == "link" and a.get("href"):
+            self.urls.append(a["href"])
+
+
+def test_map_saves_as_one_offline_html_file_with_every_grid(window, qtbot, tmp_path, demo_db):
+    w = window("senior")
+    page = w.show_page("map")
+    qtbot.waitUntil(page.save_button.isEnabled, timeout=20000)
+    page.measure.setCurrentIndex(page.measure.findData("open_tasks"))
+    out = tmp_path / "out"
+    out.mkdir()
+    target = out / "map.html"
+    with qtbot.waitSignal(page.saved, timeout=60000) as blocker:
+        page.save_html(str(target))
+    assert blocker.args == [str(target)]
+    html = target.read_text(encoding="utf-8")
+
+    fetches = _Fetches()
+    fetches.feed(html)
+    remote = re.compile(r"^\s*(https?:)?//", re.IGNORECASE)
+    assert not [u for u in fetches.urls if remote.match(u)]
+    assert not [u for u in fetches.urls if u.startswith("file:")]  # nothing of this machine
+    css_urls = re.findall(r"url\(\s*['\"]?([^'\")]+)", html)
+    assert not [u for u in css_urls if remote.match(u) or u.startswith("file:")]
+    assert "{z}/{x}/{y}" not in html  # no tile layer
+    assert "Leaflet 1.9.4" in html  # Leaflet itself is inside
+
+    with demo_db() as s:
+        codes = set(s.scalars(select(Grid.code)))
+    assert codes and all(code in html for code in codes)
+    assert [p.name for p in out.iterdir()] == ["map.html"]
