@@ -20,7 +20,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QDate, QObject, QStandardPaths, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QAbstractProxyModel,
+    QDate,
+    QModelIndex,
+    QObject,
+    QStandardPaths,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox, QTableView
 
@@ -91,19 +100,55 @@ def read_view(view: QTableView, rows: Sequence[int] | None = None) -> TableData:
     """Return what ``view`` shows (all rows, or the given view rows) as a ``TableData``."""
     model = view.model()
     cols = visible_columns(view)
-    headers, kinds = _headers(model, cols)
     if rows is None:
         rows = [r for r in range(model.rowCount()) if not view.isRowHidden(r)]
+    source, down = _source_of(model)
+    src_rows = [down(model.index(r, 0)).row() for r in rows]
+    probe = rows[0] if rows else 0
+    src_cols = [down(model.index(probe, c)).column() if rows else c for c in cols]
+    headers, kinds = _headers(source, src_cols)
     display = Qt.ItemDataRole.DisplayRole
     cells = []
-    for r in rows:
+    for r in src_rows:
         line = []
-        for c in cols:
-            index = model.index(r, c)
-            text = model.data(index, display)
-            line.append((model.data(index, EXPORT_ROLE), "" if text is None else str(text)))
+        for c in src_cols:
+            index = source.index(r, c)
+            text = source.data(index, display)
+            line.append((source.data(index, EXPORT_ROLE), "" if text is None else str(text)))
         cells.append(line)
     return table_data(headers, kinds, cells)
+
+
+def _source_of(
+    model: QAbstractItemModel,
+) -> tuple[QAbstractItemModel, Callable[[QModelIndex], QModelIndex]]:
+    """Return the model under the view's plain proxies and a function mapping an index to it.
+
+    The cells are read from that model with direct Python calls: PySide6 6.12 on Python 3.11
+    loses a reference to None each time Python reads, through Qt (``QModelIndex.data()``, a
+    proxy's ``data()``), a role a Python model answers with None; tens of thousands of such reads
+    free None and abort the program. Proxies that compute cells of their own are kept.
+    """
+    chain = []
+    while isinstance(model, QAbstractProxyModel) and not _computes_data(model):
+        chain.append(model)
+        model = model.sourceModel()
+
+    def down(index: QModelIndex) -> QModelIndex:
+        for proxy in chain:
+            index = proxy.mapToSource(index)
+        return index
+
+    return model, down
+
+
+def _computes_data(model: QAbstractItemModel) -> bool:
+    """Return whether a Python class of ``model`` overrides ``data`` or ``headerData``."""
+    return any(
+        ("data" in k.__dict__ or "headerData" in k.__dict__)
+        for k in type(model).__mro__
+        if not k.__module__.startswith(("PySide6", "Shiboken"))
+    )
 
 
 def _headers(model: QAbstractItemModel, cols: list[int]) -> tuple[list[str], list[str | None]]:
@@ -235,7 +280,12 @@ class TableExporter(QObject):
         if isinstance(self.view.model(), LazyTableModel):
             read = lazy_reader(self.view)
         else:
-            table = read_view(self.view)
+            # Rows in memory are read here (about 5 µs a cell; a few thousand rows in this app).
+            QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            try:
+                table = read_view(self.view)
+            finally:
+                QGuiApplication.restoreOverrideCursor()
 
             def read(_state: JobState) -> TableData:
                 return table
