@@ -296,7 +296,7 @@ class TableExporter(QObject):
             return target
 
         self.runner.start(
-            f"table_export.{id(self)}",
+            f"table_export.{id(self)}.{target}",  # a new export of the same file replaces it
             job,
             on_done=self._written,
             on_error=self._failed,
