@@ -176,6 +176,79 @@ def draw_equity(
     _finish(fig, title)
 
 
+@dataclass(frozen=True)
+class WorkloadBar:
+    """One specialist in the rebalancing chart."""
+
+    label: str
+    load_before: float
+    load_after: float
+    customers_before: int
+    customers_after: int
+    capacity: int
+
+
+def draw_workload_comparison(
+    fig: Figure,
+    bars: Sequence[WorkloadBar],
+    *,
+    title: str,
+    before_label: str,
+    after_label: str,
+    workload_label: str,
+    customers_label: str,
+    capacity_label: str,
+    bound: float | None = None,
+    bound_label: str = "",
+) -> None:
+    """Draw each specialist's workload today and after a plan (left) and customers against
+    capacity (right) as horizontal bars; anyone ending above capacity in red."""
+    fig.clear()
+    left, right = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [3, 2]})
+    y = list(range(len(bars)))[::-1]
+    h = 0.38
+    over = [b.customers_after > max(b.capacity, b.customers_before) for b in bars]
+    after_colours = ["#c92a2a" if o else PALETTE[0] for o in over]
+    left.barh(
+        [v + h / 2 for v in y], [b.load_before for b in bars], h, color=MUTED, label=before_label
+    )
+    left.barh(
+        [v - h / 2 for v in y],
+        [b.load_after for b in bars],
+        h,
+        color=after_colours,
+        label=after_label,
+    )
+    if bound:
+        left.axvline(bound, color=PALETTE[2], lw=1.2, ls="--", label=bound_label)
+    left.set_xlabel(workload_label)
+    right.barh([v + h / 2 for v in y], [b.customers_before for b in bars], h, color=MUTED)
+    right.barh([v - h / 2 for v in y], [b.customers_after for b in bars], h, color=after_colours)
+    right.scatter(
+        [b.capacity for b in bars],
+        y,
+        marker="|",
+        s=260,
+        linewidths=2.2,
+        color="#1b1f23",
+        zorder=3,
+        label=capacity_label,
+    )
+    right.set_xlabel(customers_label)
+    left.set_yticks(y)
+    left.set_yticklabels([b.label for b in bars], fontsize=8)
+    for tick, flag in zip(left.get_yticklabels(), over, strict=True):
+        if flag:
+            tick.set_color("#c92a2a")
+    for ax in (left, right):
+        ax.grid(axis="x", alpha=0.3)
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    left.legend(fontsize=8, frameon=False, loc="lower right")
+    right.legend(fontsize=8, frameon=False, loc="lower right")
+    _finish(fig, title)
+
+
 def _nan(values: Sequence[float | None]) -> list[float]:
     return [float("nan") if v is None else float(v) for v in values]
 

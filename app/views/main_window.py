@@ -67,6 +67,11 @@ class MainWindow(QMainWindow):
         self.nav.currentRowChanged.connect(self._show_page)
 
         self._build_status_bar()
+        from app.views.undo import ChangeHistory
+
+        # Applied plans, undone and redone from the Edit menu (see app/views/undo.py).
+        self.history = ChangeHistory(ctx, self)
+        self.history.changed.connect(self.data_changed)
         self._build_menus()
         self._add_pages()
         self._restore()
@@ -116,6 +121,10 @@ class MainWindow(QMainWindow):
             page.grid_picked.connect(self.grid_selected)
         if hasattr(page, "follow_grid"):
             self.grid_selected.connect(page.follow_grid)
+        if hasattr(page, "applied"):
+            page.applied.connect(self.history.push_applied)
+        if hasattr(page, "set_undo_action"):
+            page.set_undo_action(self.history.undo_action)
         if hasattr(page, "restore_state"):
             page.restore_state(self._ws, f"page/{key}")
         return page
@@ -173,6 +182,9 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+        edit_menu = self.menuBar().addMenu(self.tr("&Edit"))
+        edit_menu.addAction(self.history.undo_action)
+        edit_menu.addAction(self.history.redo_action)
         self.view_menu = self.menuBar().addMenu(self.tr("&View"))
         help_menu = self.menuBar().addMenu(self.tr("&Help"))
         about = QAction(self.tr("&About GridDesk"), self)

@@ -34,4 +34,5 @@ def page_factories() -> list[tuple[str, str, Factory]]:
         ("tasks", tr(_C, "Tasks"), lazy("app.views.tasks_page", "TasksPage")),
         ("charts", tr(_C, "Charts"), lazy("app.views.charts_page", "ChartsPage")),
         ("intake", tr(_C, "Intake"), lazy("app.views.intake_page", "IntakePage")),
+        ("rebalance", tr(_C, "Rebalance"), lazy("app.views.rebalance_page", "RebalancePage")),
     ]

@@ -2,6 +2,57 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN" sourcelanguage="en">
   <context>
+    <name>ChangeHistory</name>
+    <message>
+      <source>%1 cannot be applied again, so it was taken off the redo list.</source>
+      <translation>“%1”无法再次执行，已从重做列表中移除。</translation>
+    </message>
+    <message>
+      <source>%1 cannot be undone, so it was taken off the undo list.</source>
+      <translation>“%1”无法撤销，已从撤销列表中移除。</translation>
+    </message>
+    <message>
+      <source>&amp;Redo</source>
+      <translation>重做(&amp;R)</translation>
+    </message>
+    <message>
+      <source>&amp;Redo %1</source>
+      <translation>重做 %1(&amp;R)</translation>
+    </message>
+    <message>
+      <source>&amp;Undo</source>
+      <translation>撤销(&amp;U)</translation>
+    </message>
+    <message>
+      <source>&amp;Undo %1</source>
+      <translation>撤销 %1(&amp;U)</translation>
+    </message>
+    <message>
+      <source>Applied again: %1.</source>
+      <translation>已再次执行：%1。</translation>
+    </message>
+    <message>
+      <source>Applying %1 again…</source>
+      <translation>正在再次执行 %1…</translation>
+    </message>
+    <message>
+      <source>Redo</source>
+      <translation>重做</translation>
+    </message>
+    <message>
+      <source>Undo</source>
+      <translation>撤销</translation>
+    </message>
+    <message>
+      <source>Undoing %1…</source>
+      <translation>正在撤销 %1…</translation>
+    </message>
+    <message>
+      <source>Undone: %1. Customers, grids and open tasks are back.</source>
+      <translation>已撤销：%1。客户、网格和未完成任务均已恢复原状。</translation>
+    </message>
+  </context>
+  <context>
     <name>ChartsPage</name>
     <message>
       <source>%1 customers</source>
@@ -260,6 +311,10 @@ They stay queued until the gateway's result file is imported.</source>
       <translation>关于 GridDesk(&amp;A)</translation>
     </message>
     <message>
+      <source>&amp;Edit</source>
+      <translation>编辑(&amp;E)</translation>
+    </message>
+    <message>
       <source>&amp;File</source>
       <translation>文件(&amp;F)</translation>
     </message>
@@ -316,6 +371,10 @@ The branch supervisor's workbench for the community grid programme of orphan pol
     <message>
       <source>Offline snapshot (read-only) of %1: %2</source>
       <translation>离线快照（只读），取自 %1：%2</translation>
+    </message>
+    <message>
+      <source>Rebalance</source>
+      <translation>再平衡</translation>
     </message>
     <message>
       <source>Reset window layout</source>
@@ -434,6 +493,292 @@ The branch supervisor's workbench for the community grid programme of orphan pol
     <message>
       <source>Specialist</source>
       <translation>网格专员</translation>
+    </message>
+  </context>
+  <context>
+    <name>RebalanceModels</name>
+    <message>
+      <source>Above capacity</source>
+      <translation>超出服务上限</translation>
+    </message>
+    <message>
+      <source>Capacity</source>
+      <translation>服务上限</translation>
+    </message>
+    <message>
+      <source>Change</source>
+      <translation>变化</translation>
+    </message>
+    <message>
+      <source>Customer</source>
+      <translation>客户</translation>
+    </message>
+    <message>
+      <source>Customers</source>
+      <translation>客户数</translation>
+    </message>
+    <message>
+      <source>Customers after</source>
+      <translation>调整后客户数</translation>
+    </message>
+    <message>
+      <source>Customers now</source>
+      <translation>当前客户数</translation>
+    </message>
+    <message>
+      <source>Double-click to give this move to someone else</source>
+      <translation>双击可改为交给其他专员</translation>
+    </message>
+    <message>
+      <source>From</source>
+      <translation>移出专员</translation>
+    </message>
+    <message>
+      <source>From: after</source>
+      <translation>移出方调整后</translation>
+    </message>
+    <message>
+      <source>Grid</source>
+      <translation>网格</translation>
+    </message>
+    <message>
+      <source>Keep</source>
+      <translation>保留</translation>
+    </message>
+    <message>
+      <source>Kind</source>
+      <translation>类型</translation>
+    </message>
+    <message>
+      <source>Specialist</source>
+      <translation>网格专员</translation>
+    </message>
+    <message>
+      <source>Team</source>
+      <translation>团队</translation>
+    </message>
+    <message>
+      <source>To</source>
+      <translation>接收专员</translation>
+    </message>
+    <message>
+      <source>To: after</source>
+      <translation>接收方调整后</translation>
+    </message>
+    <message>
+      <source>Workload</source>
+      <translation>工作量</translation>
+    </message>
+    <message>
+      <source>Workload after</source>
+      <translation>调整后工作量</translation>
+    </message>
+    <message>
+      <source>Workload now</source>
+      <translation>当前工作量</translation>
+    </message>
+  </context>
+  <context>
+    <name>RebalancePage</name>
+    <message>
+      <source>%1 customers: %2 → %3</source>
+      <translation>%1 位客户：%2 → %3</translation>
+    </message>
+    <message>
+      <source>%1 moves: %2 grids and %3 single customers; %4 customers change specialist.</source>
+      <translation>共 %1 项调整：%2 个网格、%3 位单独调整的客户；%4 位客户更换专员。</translation>
+    </message>
+    <message>
+      <source>Above capacity afterwards: %1.</source>
+      <translation>调整后超出服务上限：%1。</translation>
+    </message>
+    <message>
+      <source>An offline snapshot is read-only</source>
+      <translation>离线快照为只读</translation>
+    </message>
+    <message>
+      <source>Applied: %1 grids, %2 customers and %3 open tasks moved, %4 SMS queued. Edit ▸ Undo (Ctrl+Z) puts everything back.</source>
+      <translation>已执行：调整网格 %1 个、客户 %2 位、未完成任务 %3 个，已排队短信 %4 条。编辑 ▸ 撤销（Ctrl+Z）可全部恢复。</translation>
+    </message>
+    <message>
+      <source>Apply</source>
+      <translation>执行</translation>
+    </message>
+    <message>
+      <source>Apply plan</source>
+      <translation>执行方案</translation>
+    </message>
+    <message>
+      <source>Apply plan…</source>
+      <translation>执行方案…</translation>
+    </message>
+    <message>
+      <source>Apply this plan in one transaction?
+
+%1 grids and %2 single customers change hands: %3 customers get a new specialist and an SMS saying so. Their open tasks go with them; done tasks stay with who did them.</source>
+      <translation>以一个事务执行此方案？
+
+%1 个网格和 %2 位单独调整的客户将更换专员：%3 位客户将有新的专员，并收到告知短信。他们的未完成任务随客户转移；已完成任务仍归原完成人。</translation>
+    </message>
+    <message>
+      <source>Applying the plan…</source>
+      <translation>正在执行方案…</translation>
+    </message>
+    <message>
+      <source>At most</source>
+      <translation>最多</translation>
+    </message>
+    <message>
+      <source>Choose the scope and the limits, then Propose: it takes a few seconds.</source>
+      <translation>选择范围和限制条件，然后点击“生成方案”，需要几秒钟。</translation>
+    </message>
+    <message>
+      <source>Edit ▸ Undo (Ctrl+Z) puts everything back.</source>
+      <translation>编辑 ▸ 撤销（Ctrl+Z）可全部恢复。</translation>
+    </message>
+    <message>
+      <source>Grids go to the owner of a neighbouring grid, or also to anyone owning a grid within this distance</source>
+      <translation>网格只交给相邻网格的专员，或交给在此距离内负责网格的专员</translation>
+    </message>
+    <message>
+      <source>Largest workload %1 now, %2 after (no plan within these rules goes below %3).</source>
+      <translation>最大工作量：当前 %1，调整后 %2（在这些规则下，任何方案都不可能低于 %3）。</translation>
+    </message>
+    <message>
+      <source>Load plan</source>
+      <translation>打开方案</translation>
+    </message>
+    <message>
+      <source>Load plan…</source>
+      <translation>打开方案…</translation>
+    </message>
+    <message>
+      <source>Loading the map…</source>
+      <translation>正在加载地图…</translation>
+    </message>
+    <message>
+      <source>Looking for the best moves…</source>
+      <translation>正在寻找最佳调整方案…</translation>
+    </message>
+    <message>
+      <source>Moves (untick to drop one, double-click “To” to change)</source>
+      <translation>调整项（取消勾选可放弃该项，双击“接收专员”可更改）</translation>
+    </message>
+    <message>
+      <source>Neighbouring grids only</source>
+      <translation>仅限相邻网格</translation>
+    </message>
+    <message>
+      <source>No limit</source>
+      <translation>不限</translation>
+    </message>
+    <message>
+      <source>No proposal yet</source>
+      <translation>尚未生成方案</translation>
+    </message>
+    <message>
+      <source>Plan saved to %1.</source>
+      <translation>方案已保存到 %1。</translation>
+    </message>
+    <message>
+      <source>Propose</source>
+      <translation>生成方案</translation>
+    </message>
+    <message>
+      <source>Rebalance</source>
+      <translation>再平衡</translation>
+    </message>
+    <message>
+      <source>Rebalancing plans (*.json)</source>
+      <translation>再平衡方案 (*.json)</translation>
+    </message>
+    <message>
+      <source>Save plan</source>
+      <translation>保存方案</translation>
+    </message>
+    <message>
+      <source>Save plan…</source>
+      <translation>保存方案…</translation>
+    </message>
+    <message>
+      <source>Scope</source>
+      <translation>范围</translation>
+    </message>
+    <message>
+      <source>The data changed since this plan was made. Propose again to see the new workloads; applying refuses anything changed in between.</source>
+      <translation>方案生成后数据已有变化。请重新生成方案查看最新工作量；执行时会拒绝其间已被他人改动的内容。</translation>
+    </message>
+    <message>
+      <source>The plan was not applied; nothing was written.</source>
+      <translation>方案未执行，数据没有任何改动。</translation>
+    </message>
+    <message>
+      <source>The plan was undone. You may edit it and apply it again.</source>
+      <translation>方案已撤销。可以修改后再次执行。</translation>
+    </message>
+    <message>
+      <source>This plan was made for branch %1, not for yours.</source>
+      <translation>此方案是为机构 %1 制定的，不是您所在的机构。</translation>
+    </message>
+    <message>
+      <source>Whole branch</source>
+      <translation>全机构</translation>
+    </message>
+    <message>
+      <source>Whole grids only</source>
+      <translation>仅整网格调整</translation>
+    </message>
+    <message>
+      <source>Workload per specialist: now and after the plan</source>
+      <translation>各专员工作量：当前与调整后</translation>
+    </message>
+    <message>
+      <source>Your role may not change assignments</source>
+      <translation>您的角色无权调整分配</translation>
+    </message>
+    <message>
+      <source>after the plan</source>
+      <translation>调整后</translation>
+    </message>
+    <message>
+      <source>best possible largest workload</source>
+      <translation>可能达到的最小最大工作量</translation>
+    </message>
+    <message>
+      <source>capacity</source>
+      <translation>服务上限</translation>
+    </message>
+    <message>
+      <source>customers</source>
+      <translation>客户数</translation>
+    </message>
+    <message>
+      <source>grid changes owner</source>
+      <translation>网格更换专员</translation>
+    </message>
+    <message>
+      <source>moves; distance</source>
+      <translation>项调整；距离</translation>
+    </message>
+    <message>
+      <source>now</source>
+      <translation>当前</translation>
+    </message>
+    <message>
+      <source>rebalance (%1 moves)</source>
+      <translation>再平衡（%1 项调整）</translation>
+    </message>
+    <message>
+      <source>some customers move</source>
+      <translation>部分客户调整</translation>
+    </message>
+    <message>
+      <source>unchanged</source>
+      <translation>不变</translation>
+    </message>
+    <message>
+      <source>weighted workload</source>
+      <translation>加权工作量</translation>
     </message>
   </context>
   <context>

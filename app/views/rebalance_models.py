@@ -1,0 +1,283 @@
+"""The Qt models of a rebalancing plan: the moves (tick to keep, pick another target) and the
+workloads before and after. Shared by the rebalancing page and the leaving dialog."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QComboBox, QStyledItemDelegate
+
+from app.services.rebalance.editing import (
+    WorkloadChange,
+    allowed_targets,
+    edit_plan,
+)
+from app.services.rebalance.plan import Plan
+from app.views.i18n import tr
+from app.views.table_models import Column
+
+_C = "RebalanceModels"
+_Index = QModelIndex | QPersistentModelIndex
+
+TARGETS_ROLE = Qt.ItemDataRole.UserRole + 10  # [(employee no., label)] a move may go to
+MOVE_ROLE = Qt.ItemDataRole.UserRole + 11  # the PlanMove as proposed
+_DROPPED = QBrush(QColor("#8c959f"))
+
+KEEP, KIND, GRID, CUSTOMER, FROM, TO, LOAD, CUSTOMERS, FROM_AFTER, TO_AFTER = range(10)
+
+
+def _fmt(v: float) -> str:
+    return f"{v:,.1f}"
+
+
+class MovesModel(QAbstractTableModel):
+    """The moves of a proposed plan. Unticking a move drops it; the "To" column is editable
+    (a combo of the specialists allowed to take it). ``plan()`` is the plan as edited.
+
+    Signals:
+        edited(): the supervisor dropped, restored or redirected a move.
+    """
+
+    edited = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._base: Plan | None = None
+        self._plan: Plan | None = None
+        self._kept: list[bool] = []
+        self._targets: dict[int, str] = {}
+        self._effective: dict[int, int] = {}  # base index -> index in the edited plan
+        self._names: dict[str, str] = {}
+        self._may_cross = False
+        self._excluded: frozenset[str] = frozenset()
+        self.editable = True
+        self._headers = [
+            tr(_C, "Keep"),
+            tr(_C, "Kind"),
+            tr(_C, "Grid"),
+            tr(_C, "Customer"),
+            tr(_C, "From"),
+            tr(_C, "To"),
+            tr(_C, "Workload"),
+            tr(_C, "Customers"),
+            tr(_C, "From: after"),
+            tr(_C, "To: after"),
+        ]
+
+    # --- the plan ------------------------------------------------------------------------
+
+    def set_plan(
+        self,
+        plan: Plan | None,
+        *,
+        may_cross_teams: bool,
+        excluded: Collection[str] = (),
+    ) -> None:
+        """Show ``plan`` with every move kept; ``excluded`` employee numbers (someone leaving)
+        are never offered as targets."""
+        self.beginResetModel()
+        self._base = plan
+        self._kept = [True] * (len(plan.moves) if plan else 0)
+        self._targets = {}
+        self._may_cross = may_cross_teams
+        self._excluded = frozenset(excluded)
+        self._names = (
+            {s.employee_no: f"{s.name} ({s.employee_no})" for s in plan.specialists} if plan else {}
+        )
+        self._recompute()
+        self.endResetModel()
+
+    def base_plan(self) -> Plan | None:
+        return self._base
+
+    def plan(self) -> Plan | None:
+        """Return the plan as edited (dropped moves left out, new targets applied)."""
+        return self._plan
+
+    def dropped(self) -> list[int]:
+        return [i for i, k in enumerate(self._kept) if not k]
+
+    def set_kept(self, row: int, kept: bool) -> None:
+        self.setData(
+            self.index(row, KEEP),
+            Qt.CheckState.Checked if kept else Qt.CheckState.Unchecked,
+            Qt.ItemDataRole.CheckStateRole,
+        )
+
+    def set_target(self, row: int, employee_no: str) -> None:
+        self.setData(self.index(row, TO), employee_no, Qt.ItemDataRole.EditRole)
+
+    def name(self, employee_no: str) -> str:
+        return self._names.get(employee_no, employee_no)
+
+    def _recompute(self) -> None:
+        if self._base is None:
+            self._plan, self._effective = None, {}
+            return
+        self._plan = edit_plan(self._base, dropped=self.dropped(), targets=self._targets)
+        kept = [i for i, k in enumerate(self._kept) if k]
+        self._effective = {i: j for j, i in enumerate(kept)}
+
+    # --- Qt ------------------------------------------------------------------------------
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() or self._base is None else len(self._base.moves)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self._headers)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:  # noqa: N802
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(self._headers)
+        ):
+            return self._headers[section]
+        return None
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        f = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if self.editable and index.column() == KEEP:
+            f |= Qt.ItemFlag.ItemIsUserCheckable
+        if self.editable and index.column() == TO and self._kept[index.row()]:
+            f |= Qt.ItemFlag.ItemIsEditable
+        return f
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or self._base is None or self._plan is None:
+            return None
+        row, col = index.row(), index.column()
+        if not 0 <= row < len(self._base.moves):
+            return None
+        move = self._base.moves[row]
+        kept = self._kept[row]
+        to_no = self._targets.get(row, move.to_no)
+        if role == MOVE_ROLE:
+            return move
+        if role == Qt.ItemDataRole.CheckStateRole and col == KEEP:
+            return Qt.CheckState.Checked if kept else Qt.CheckState.Unchecked
+        if role == Qt.ItemDataRole.EditRole and col == TO:
+            return to_no
+        if role == TARGETS_ROLE and col == TO:
+            return [
+                (s.employee_no, self.name(s.employee_no))
+                for s in allowed_targets(
+                    self._base, row, may_cross_teams=self._may_cross, excluded=self._excluded
+                )
+            ]
+        if role == Qt.ItemDataRole.ForegroundRole and not kept:
+            return _DROPPED
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (
+            LOAD,
+            CUSTOMERS,
+            FROM_AFTER,
+            TO_AFTER,
+        ):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole and col == TO and self.editable and kept:
+            return tr(_C, "Double-click to give this move to someone else")
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        effective = self._plan.moves[self._effective[row]] if kept else None
+        if col == KEEP:
+            return ""
+        if col == KIND:
+            return tr(_C, "Grid") if move.kind == "grid" else tr(_C, "Customer")
+        if col == GRID:
+            return move.grid_code
+        if col == CUSTOMER:
+            return move.customer_no or "—"
+        if col == FROM:
+            return self.name(move.from_no)
+        if col == TO:
+            return self.name(to_no) + ("  ✎" if row in self._targets else "")
+        if col == LOAD:
+            return _fmt(move.load)
+        if col == CUSTOMERS:
+            return str(move.customers)
+        if col == FROM_AFTER:
+            return _fmt(effective.from_after) if effective else "—"
+        if col == TO_AFTER:
+            return _fmt(effective.to_after) if effective else "—"
+        return None
+
+    def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
+        if not index.isValid() or self._base is None or not self.editable:
+            return False
+        row, col = index.row(), index.column()
+        if col == KEEP and role == Qt.ItemDataRole.CheckStateRole:
+            kept = Qt.CheckState(value) == Qt.CheckState.Checked
+            if kept == self._kept[row]:
+                return True
+            self._kept[row] = kept
+        elif col == TO and role == Qt.ItemDataRole.EditRole:
+            value = str(value)
+            allowed = {no for no, _ in self.data(index, TARGETS_ROLE) or []}
+            if value not in allowed:
+                return False
+            if value == self._base.moves[row].to_no:
+                self._targets.pop(row, None)
+            else:
+                self._targets[row] = value
+        else:
+            return False
+        self._recompute()
+        # Every row's after-loads may change: announce the whole table.
+        self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, TO_AFTER))
+        self.edited.emit()
+        return True
+
+
+class TargetDelegate(QStyledItemDelegate):
+    """Edits the "To" column with a combo of the specialists allowed to take the move."""
+
+    def createEditor(self, parent, option, index):  # noqa: N802
+        combo = QComboBox(parent)
+        for no, label in index.data(TARGETS_ROLE) or []:
+            combo.addItem(label, no)
+        return combo
+
+    def setEditorData(self, editor, index) -> None:  # noqa: N802
+        i = editor.findData(index.data(Qt.ItemDataRole.EditRole))
+        if i >= 0:
+            editor.setCurrentIndex(i)
+
+    def setModelData(self, editor, model, index) -> None:  # noqa: N802
+        if editor.currentData() is not None:
+            model.setData(index, editor.currentData(), Qt.ItemDataRole.EditRole)
+
+
+def workload_columns() -> list[Column[WorkloadChange]]:
+    """The columns of the workloads table: before, after, change, customers against capacity."""
+    return [
+        Column("specialist", tr(_C, "Specialist"), lambda r: f"{r.name} ({r.employee_no})"),
+        Column("team", tr(_C, "Team"), lambda r: r.team_code),
+        Column("before", tr(_C, "Workload now"), lambda r: r.load_before, _fmt, numeric=True),
+        Column("after", tr(_C, "Workload after"), lambda r: r.load_after, _fmt, numeric=True),
+        Column(
+            "change",
+            tr(_C, "Change"),
+            lambda r: r.change,
+            lambda v: "—" if abs(v) < 0.05 else f"{v:+,.1f}",
+            numeric=True,
+        ),
+        Column(
+            "customers_now", tr(_C, "Customers now"), lambda r: r.customers_before, numeric=True
+        ),
+        Column(
+            "customers_after",
+            tr(_C, "Customers after"),
+            lambda r: r.customers_after,
+            numeric=True,
+            alert=lambda r: r.over_capacity,
+            tooltip=lambda r: tr(_C, "Above capacity") if r.over_capacity else "",
+        ),
+        Column("capacity", tr(_C, "Capacity"), lambda r: r.capacity, numeric=True),
+    ]

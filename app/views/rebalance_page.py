@@ -1,0 +1,636 @@
+"""Rebalancing: propose moves that even out the specialists' workloads, see them as a chart, a
+table and on the map, drop or redirect moves, save or load the plan, and apply it in one
+transaction (undone with Edit ▸ Undo)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+from matplotlib.figure import Figure
+from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+from PySide6.QtGui import QCursor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QToolButton,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.services import org
+from app.services.charts import WorkloadBar, draw_workload_comparison
+from app.services.fonts import configure_matplotlib
+from app.services.mapping.moves import GridShape, MapMove, draw_moves_map, grid_shapes, tooltip_text
+from app.services.progress import JobState
+from app.services.rebalance.editing import describe_counts, workload_changes
+from app.services.rebalance.plan import Plan, PlanError
+from app.views.context import AppContext
+from app.views.errors import error_text
+from app.views.i18n import tr
+from app.views.messages import ask, inform
+from app.views.rebalance_models import MOVE_ROLE, TO, MovesModel, TargetDelegate, workload_columns
+from app.views.table_models import SORT_ROLE, RowTableModel
+from app.views.undo import Applied
+
+_C = "RebalancePage"
+# Past this many specialists the chart shows only those whose workload changes.
+MAX_BARS = 30
+
+
+@dataclass(frozen=True)
+class ProposalRequest:
+    branch_id: int
+    as_of: date
+    team_ids: tuple[int, ...] | None
+    max_moves: int | None
+    max_distance_km: float | None
+    allow_customer_moves: bool
+    time_limit_s: float
+
+
+class _Quiet:
+    """Passes progress on without the services' English texts (the dialog keeps its title)."""
+
+    def __init__(self, state: JobState) -> None:
+        self._state = state
+
+    def report(self, fraction: float, text: str = "") -> None:
+        self._state.report(fraction, "")
+
+    def cancelled(self) -> bool:
+        return self._state.cancelled()
+
+
+def run_proposal(
+    Session: sessionmaker[Session],  # noqa: N803
+    request: ProposalRequest,
+    state: JobState,
+) -> Plan:
+    """Return the plan the optimiser proposes for the request (the background job)."""
+    from app.services.rebalance.make import make_plan
+
+    with Session() as s:
+        return make_plan(
+            s,
+            branch_id=request.branch_id,
+            as_of=request.as_of,
+            team_ids=request.team_ids,
+            max_moves=request.max_moves,
+            max_distance_km=request.max_distance_km,
+            allow_customer_moves=request.allow_customer_moves,
+            time_limit_s=request.time_limit_s,
+            state=_Quiet(state),  # type: ignore[arg-type]
+        )
+
+
+def plan_summary(plan: Plan) -> str:
+    """Return the one-paragraph summary of a plan shown above its tables."""
+    grids, singles, customers = describe_counts(plan)
+    text = (
+        tr(_C, "Largest workload %1 now, %2 after (no plan within these rules goes below %3).")
+        .replace("%1", f"{plan.before_max:,.1f}")
+        .replace("%2", f"{plan.after_max:,.1f}")
+        .replace("%3", f"{min(plan.lower_bound, plan.before_max):,.1f}")
+    )
+    text += " " + (
+        tr(_C, "%1 moves: %2 grids and %3 single customers; %4 customers change specialist.")
+        .replace("%1", str(len(plan.moves)))
+        .replace("%2", str(grids))
+        .replace("%3", str(singles))
+        .replace("%4", f"{customers:,}")
+    )
+    over = [w for w in workload_changes(plan) if w.over_capacity]
+    if over:
+        text += " " + tr(_C, "Above capacity afterwards: %1.").replace(
+            "%1", "、".join(w.name for w in over)
+        )
+    return text
+
+
+def draw_plan_chart(figure: Figure, plan: Plan) -> None:
+    """Draw the plan's workloads now and after, and customers against capacity."""
+    changes = workload_changes(plan)
+    if len(changes) > MAX_BARS:
+        changes = [c for c in changes if abs(c.change) > 1e-6] or changes[:MAX_BARS]
+    draw_workload_comparison(
+        figure,
+        [
+            WorkloadBar(
+                f"{c.name} {c.employee_no}",
+                c.load_before,
+                c.load_after,
+                c.customers_before,
+                c.customers_after,
+                c.capacity,
+            )
+            for c in changes
+        ],
+        title=tr(_C, "Workload per specialist: now and after the plan"),
+        before_label=tr(_C, "now"),
+        after_label=tr(_C, "after the plan"),
+        workload_label=tr(_C, "weighted workload"),
+        customers_label=tr(_C, "customers"),
+        capacity_label=tr(_C, "capacity"),
+        bound=min(plan.lower_bound, plan.before_max) or None,
+        bound_label=tr(_C, "best possible largest workload"),
+    )
+
+
+def map_moves(plan: Plan, names: dict[str, str]) -> list[MapMove]:
+    """Return what the map shows of the plan: one entry per moved grid, and one per grid,
+    source and target for customers moved on their own."""
+    out = []
+    singles: dict[tuple[str, str, str], int] = {}
+    for m in plan.moves:
+        if m.kind == "grid":
+            text = f"{names.get(m.from_no, m.from_no)} → {names.get(m.to_no, m.to_no)}"
+            out.append(MapMove(m.grid_code, True, text))
+        else:
+            key = (m.grid_code, m.from_no, m.to_no)
+            singles[key] = singles.get(key, 0) + 1
+    for (code, a, b), n in singles.items():
+        text = (
+            tr(_C, "%1 customers: %2 → %3")
+            .replace("%1", str(n))
+            .replace("%2", names.get(a, a))
+            .replace("%3", names.get(b, b))
+        )
+        out.append(MapMove(code, False, text))
+    return out
+
+
+class PlanMap(QWidget):
+    """The plan's moves on a matplotlib map; hovering a highlighted grid says who gives it
+    to whom."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.figure = Figure(figsize=(5, 4))
+        self.canvas = FigureCanvasQTAgg(self.figure)
+        self.canvas.setObjectName("plan_map")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.canvas)
+        self.shapes: list[GridShape] | None = None
+        self._moves: list[MapMove] = []
+        self._moved_patches: dict = {}
+        self._scope: tuple[str, ...] = ()
+        self.selected: str | None = None
+        self.canvas.mpl_connect("motion_notify_event", self._hover)
+
+    def show_plan(self, plan: Plan | None, names: dict[str, str]) -> None:
+        self._moves = map_moves(plan, names) if plan else []
+        self._scope = plan.scope if plan else ()
+        self.redraw()
+
+    def redraw(self) -> None:
+        self.figure.clear()
+        ax = self.figure.add_axes((0, 0, 1, 1))
+        if self.shapes is None:
+            ax.set_axis_off()
+            ax.text(0.5, 0.5, tr(_C, "Loading the map…"), ha="center", transform=ax.transAxes)
+        else:
+            artists = draw_moves_map(
+                ax,
+                self.shapes,
+                self._moves,
+                scope_teams=self._scope,
+                labels={
+                    "grid": tr(_C, "grid changes owner"),
+                    "customers": tr(_C, "some customers move"),
+                    "unchanged": tr(_C, "unchanged"),
+                },
+                selected=self.selected,
+            )
+            moved = {m.grid_code for m in self._moves}
+            self._moved_patches = {p: c for p, c in artists.items() if c in moved}
+        self.canvas.draw_idle()
+
+    def _hover(self, event) -> None:
+        for patch, code in self._moved_patches.items():
+            if patch.contains(event)[0]:
+                shapes = {g.code: g for g in self.shapes or ()}
+                QToolTip.showText(
+                    QCursor.pos(), tooltip_text(code, shapes, self._moves), self.canvas
+                )
+                return
+        QToolTip.hideText()
+
+
+class RebalancePage(QWidget):
+    """Signals:
+    changed(object): after a plan was applied (the ApplyResult).
+    applied(object): the same moment, with the plan, for the window's undo history (Applied).
+    proposed(): a plan is on screen (proposed or loaded).
+    """
+
+    changed = Signal(object)
+    applied = Signal(object)
+    proposed = Signal()
+
+    def __init__(self, ctx: AppContext, parent=None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.time_limit_s = 3.0
+        self._applied_batch: int | None = None
+        self._last_result: object = None
+        # Supervisors change assignments inside their team, senior supervisors anywhere.
+        self.may_apply = ctx.user.may_reassign_tasks and not ctx.read_only
+        configure_matplotlib()
+        with ctx.Session() as s:
+            teams = org.teams(s, branch_id=ctx.user.branch_id, team_ids=ctx.user.team_scope())
+
+        self.scope = QComboBox()
+        self.scope.setObjectName("scope")
+        if ctx.user.may_move_across_teams:
+            self.scope.addItem(self.tr("Whole branch"), None)
+        for t in teams:
+            self.scope.addItem(t.name, t.id)
+        self.max_moves = QSpinBox()
+        self.max_moves.setObjectName("max_moves")
+        self.max_moves.setRange(0, 999)
+        self.max_moves.setSpecialValueText(self.tr("No limit"))
+        self.max_moves.setValue(20)
+        self.max_distance = QDoubleSpinBox()
+        self.max_distance.setObjectName("max_distance")
+        self.max_distance.setRange(0, 50)
+        self.max_distance.setSingleStep(0.5)
+        self.max_distance.setSuffix(" km")
+        self.max_distance.setSpecialValueText(self.tr("Neighbouring grids only"))
+        self.max_distance.setToolTip(
+            self.tr(
+                "Grids go to the owner of a neighbouring grid, or also to anyone owning a grid "
+                "within this distance"
+            )
+        )
+        self.grids_only = QCheckBox(self.tr("Whole grids only"))
+        self.grids_only.setObjectName("grids_only")
+        self.propose_button = QPushButton(self.tr("Propose"))
+        self.propose_button.setObjectName("propose")
+        self.propose_button.setDefault(True)
+        self.propose_button.clicked.connect(self.propose)
+        self.load_button = QPushButton(self.tr("Load plan…"))
+        self.load_button.setObjectName("load_plan")
+        self.load_button.clicked.connect(lambda: self.load_plan())
+        self.save_button = QPushButton(self.tr("Save plan…"))
+        self.save_button.setObjectName("save_plan")
+        self.save_button.clicked.connect(lambda: self.save_plan())
+        params = QHBoxLayout()
+        for text, w in (
+            (self.tr("Scope"), self.scope),
+            (self.tr("At most"), self.max_moves),
+            (self.tr("moves; distance"), self.max_distance),
+        ):
+            params.addWidget(QLabel(text))
+            params.addWidget(w)
+        params.addWidget(self.grids_only)
+        params.addWidget(self.propose_button)
+        params.addStretch(1)
+        params.addWidget(self.load_button)
+        params.addWidget(self.save_button)
+
+        self.summary = QLabel(
+            self.tr("Choose the scope and the limits, then Propose: it takes a few seconds.")
+        )
+        self.summary.setObjectName("summary")
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
+
+        self.figure = Figure(figsize=(6, 4))
+        self.canvas = FigureCanvasQTAgg(self.figure)
+        self.canvas.setObjectName("workload_chart")
+        self.workloads = RowTableModel(workload_columns(), self)
+        proxy = QSortFilterProxyModel(self)
+        proxy.setSourceModel(self.workloads)
+        proxy.setSortRole(SORT_ROLE)
+        self.workload_table = _table("workload_table", proxy, sortable=True)
+
+        self.moves = MovesModel(self)
+        self.moves.edited.connect(self._edited)
+        self.moves_table = _table("moves_table", self.moves)
+        self.moves_table.setItemDelegateForColumn(TO, TargetDelegate(self.moves_table))
+        self.moves_table.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.SelectedClicked
+        )
+        self.moves_table.selectionModel().currentRowChanged.connect(self._move_selected)
+        self.map = PlanMap(self)
+
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.canvas)
+        left.addWidget(self.workload_table)
+        left.setSizes([420, 280])
+        right = QSplitter(Qt.Orientation.Vertical)
+        moves_box = QGroupBox(self.tr("Moves (untick to drop one, double-click “To” to change)"))
+        QVBoxLayout(moves_box).addWidget(self.moves_table)
+        right.addWidget(moves_box)
+        right.addWidget(self.map)
+        right.setSizes([330, 370])
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(right)
+        self.splitter.setSizes([560, 640])
+
+        self.apply_button = QPushButton(self.tr("Apply plan…"))
+        self.apply_button.setObjectName("apply")
+        self.apply_button.clicked.connect(self.apply)
+        if ctx.read_only:
+            self.apply_button.setToolTip(self.tr("An offline snapshot is read-only"))
+        elif not self.may_apply:
+            self.apply_button.setToolTip(self.tr("Your role may not change assignments"))
+        self.undo_button = QToolButton()
+        self.undo_button.setObjectName("undo_button")
+        self.undo_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.summary, 1)
+        bottom.addWidget(self.undo_button)
+        bottom.addWidget(self.apply_button)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(params)
+        layout.addWidget(self.splitter, 1)
+        layout.addLayout(bottom)
+        self._loaded = False
+        self._show_empty()
+
+    # --- showing a plan ------------------------------------------------------------------
+
+    def activate(self) -> None:
+        if not self._loaded:
+            self._loaded = True
+            branch_id = self.ctx.user.branch_id
+            self.ctx.runner.start(
+                "rebalance.shapes",
+                self.ctx.read(lambda s: grid_shapes(s, branch_id=branch_id)),
+                on_done=self._shapes_loaded,
+                on_error=lambda exc: inform(self, self.tr("Rebalance"), error_text(exc), True),
+            )
+
+    def _shapes_loaded(self, shapes: list[GridShape]) -> None:
+        self.map.shapes = shapes
+        self.map.redraw()
+
+    def set_undo_action(self, action) -> None:
+        """Show the window's Undo action as a button beside Apply."""
+        self.undo_button.setDefaultAction(action)
+
+    def plan(self) -> Plan | None:
+        """Return the plan on screen as edited, or None."""
+        return self.moves.plan()
+
+    def _show_empty(self) -> None:
+        self.figure.clear()
+        ax = self.figure.add_subplot()
+        ax.set_axis_off()
+        ax.text(
+            0.5,
+            0.5,
+            self.tr("No proposal yet"),
+            ha="center",
+            va="center",
+            color="#8c959f",
+            transform=ax.transAxes,
+        )
+        self.canvas.draw_idle()
+        self._update_buttons()
+
+    def show_plan(self, plan: Plan) -> None:
+        """Put a proposed or loaded plan on screen, every move kept."""
+        self._applied_batch = None
+        self.moves.set_plan(plan, may_cross_teams=self.ctx.user.may_move_across_teams)
+        self.moves_table.resizeColumnsToContents()
+        self._edited()
+        self.proposed.emit()
+
+    def _edited(self) -> None:
+        plan = self.moves.plan()
+        if plan is None:
+            return
+        self.workloads.set_rows(workload_changes(plan))
+        self.workload_table.resizeColumnsToContents()
+        self.summary.setText(plan_summary(plan))
+        draw_plan_chart(self.figure, plan)
+        self.canvas.draw_idle()
+        self.map.show_plan(plan, {s.employee_no: s.name for s in plan.specialists})
+        self._update_buttons()
+
+    def _move_selected(self, current, _previous) -> None:
+        move = current.data(MOVE_ROLE) if current.isValid() else None
+        self.map.selected = move.grid_code if move else None
+        self.map.redraw()
+
+    def _update_buttons(self) -> None:
+        plan = self.moves.plan()
+        has_moves = plan is not None and bool(plan.moves)
+        self.apply_button.setEnabled(self.may_apply and has_moves and self._applied_batch is None)
+        self.save_button.setEnabled(plan is not None)
+        self.moves.editable = self._applied_batch is None
+
+    # --- proposing -----------------------------------------------------------------------
+
+    def request(self) -> ProposalRequest:
+        """Return what the parameters ask for."""
+        team = self.scope.currentData()
+        return ProposalRequest(
+            branch_id=self.ctx.user.branch_id,
+            as_of=self.ctx.as_of,
+            team_ids=None if team is None else (team,),
+            max_moves=self.max_moves.value() or None,
+            max_distance_km=self.max_distance.value() or None,
+            allow_customer_moves=not self.grids_only.isChecked(),
+            time_limit_s=self.time_limit_s,
+        )
+
+    def propose(self) -> None:
+        """Ask the optimiser for a plan in the background."""
+        request = self.request()
+        Session = self.ctx.Session  # noqa: N806
+        self.summary.setText(self.tr("Looking for the best moves…"))
+        self.ctx.runner.start(
+            "rebalance.propose",
+            lambda state: run_proposal(Session, request, state),
+            on_done=self.show_plan,
+            on_error=lambda exc: inform(self, self.tr("Propose"), error_text(exc), warning=True),
+            progress_parent=self,
+            progress_title=self.tr("Looking for the best moves…"),
+        )
+
+    # --- files ---------------------------------------------------------------------------
+
+    def save_plan(self, path: str | None = None) -> None:
+        """Write the plan as edited to a JSON file (asked for when ``path`` is None)."""
+        from app.services.rebalance.plan import write_plan
+
+        plan = self.moves.plan()
+        if plan is None:
+            return
+        if path is None:
+            from PySide6.QtWidgets import QFileDialog
+
+            path, _ = QFileDialog.getSaveFileName(
+                self,
+                self.tr("Save plan"),
+                f"rebalance-plan-{self.ctx.as_of:%Y%m%d}.json",
+                self.tr("Rebalancing plans (*.json)"),
+            )
+            if not path:
+                return
+        try:
+            written = write_plan(path, plan)
+        except OSError as exc:
+            inform(self, self.tr("Save plan"), error_text(exc), warning=True)
+            return
+        self.summary.setText(self.tr("Plan saved to %1.").replace("%1", str(written)))
+
+    def load_plan(self, path: str | None = None) -> None:
+        """Show a plan read from a JSON file (asked for when ``path`` is None)."""
+        from app.services.rebalance.plan import read_plan
+
+        if path is None:
+            from PySide6.QtWidgets import QFileDialog
+
+            path, _ = QFileDialog.getOpenFileName(
+                self, self.tr("Load plan"), "", self.tr("Rebalancing plans (*.json)")
+            )
+            if not path:
+                return
+        try:
+            plan = read_plan(path)
+        except PlanError as exc:
+            inform(self, self.tr("Load plan"), error_text(exc), warning=True)
+            return
+        if plan.branch_id != self.ctx.user.branch_id:
+            inform(
+                self,
+                self.tr("Load plan"),
+                self.tr("This plan was made for branch %1, not for yours.").replace(
+                    "%1", plan.branch_code
+                ),
+                warning=True,
+            )
+            return
+        self.show_plan(plan)
+
+    # --- applying ------------------------------------------------------------------------
+
+    def apply(self) -> None:
+        """Ask for confirmation, then apply the plan as edited in one transaction."""
+        plan = self.moves.plan()
+        if plan is None or not plan.moves or not self.apply_button.isEnabled():
+            return
+        grids, singles, customers = describe_counts(plan)
+        text = (
+            self.tr(
+                "Apply this plan in one transaction?\n\n%1 grids and %2 single customers change "
+                "hands: %3 customers get a new specialist and an SMS saying so. Their open "
+                "tasks go with them; done tasks stay with who did them."
+            )
+            .replace("%1", str(grids))
+            .replace("%2", str(singles))
+            .replace("%3", f"{customers:,}")
+        )
+        over = [w.name for w in workload_changes(plan) if w.over_capacity]
+        if over:
+            text += "\n\n" + self.tr("Above capacity afterwards: %1.").replace(
+                "%1", "、".join(over)
+            )
+        text += "\n\n" + self.tr("Edit ▸ Undo (Ctrl+Z) puts everything back.")
+        ask(self, self.tr("Apply plan"), text, self._apply_now, yes_text=self.tr("Apply"))
+
+    def _apply_now(self) -> None:
+        from app.services.rebalance.apply import apply_plan
+
+        plan = self.moves.plan()
+        if plan is None:
+            return
+        actor, may_cross = self.ctx.user.login, self.ctx.user.may_move_across_teams
+        self.apply_button.setEnabled(False)
+        self.ctx.runner.start(
+            "rebalance.apply",
+            self.ctx.write(
+                lambda s: apply_plan(s, plan, actor=actor, user_may_cross_teams=may_cross)
+            ),
+            on_done=lambda result: self._applied(plan, result),
+            on_error=self._apply_refused,
+            progress_parent=self,
+            progress_title=self.tr("Applying the plan…"),
+        )
+
+    def _applied(self, plan: Plan, result) -> None:
+        self._applied_batch = result.batch_id
+        self._last_result = result
+        self._update_buttons()
+        self.summary.setText(
+            self.tr(
+                "Applied: %1 grids, %2 customers and %3 open tasks moved, %4 SMS queued. "
+                "Edit ▸ Undo (Ctrl+Z) puts everything back."
+            )
+            .replace("%1", str(result.grids_moved))
+            .replace("%2", str(result.customers_moved))
+            .replace("%3", str(result.tasks_moved))
+            .replace("%4", str(result.sms_queued))
+        )
+        what = self.tr("rebalance (%1 moves)").replace("%1", str(len(plan.moves)))
+        self.applied.emit(Applied(plan, result, what))
+        self.changed.emit(result)
+
+    def _apply_refused(self, exc: BaseException) -> None:
+        self._update_buttons()
+        inform(
+            self,
+            self.tr("Apply plan"),
+            self.tr("The plan was not applied; nothing was written.") + "\n\n" + error_text(exc),
+            warning=True,
+        )
+
+    def on_data_changed(self, change) -> None:
+        if change is self._last_result or self.moves.plan() is None:
+            return
+        undone = getattr(change, "batch_id", None) == self._applied_batch
+        if self._applied_batch is not None and undone and hasattr(change, "undo_batch_id"):
+            self._applied_batch = None
+            self._update_buttons()
+            self.summary.setText(
+                self.tr("The plan was undone. You may edit it and apply it again.")
+            )
+        elif self._applied_batch is None:
+            self.summary.setText(
+                self.tr(
+                    "The data changed since this plan was made. Propose again to see the new "
+                    "workloads; applying refuses anything changed in between."
+                )
+            )
+
+    def save_state(self, ws, key: str) -> None:
+        ws.save(f"{key}/splitter", self.splitter.saveState())
+
+    def restore_state(self, ws, key: str) -> None:
+        state = ws.restore(f"{key}/splitter")
+        if state is not None:
+            self.splitter.restoreState(state)
+
+
+def _table(name: str, model, *, sortable: bool = False) -> QTableView:
+    table = QTableView()
+    table.setObjectName(name)
+    table.setModel(model)
+    table.setSortingEnabled(sortable)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setAlternatingRowColors(True)
+    table.verticalHeader().setVisible(False)
+    table.horizontalHeader().setStretchLastSection(True)
+    return table

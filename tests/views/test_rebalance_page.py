@@ -1,0 +1,192 @@
+"""The rebalancing page on the small demo branch: propose, edit, apply, undo and redo through
+the window's undo stack, read-only snapshots and a plan made stale by someone else."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+from sqlalchemy import func, select, update
+
+from app.models import AssignmentEvent, ChangeBatch, Customer, Grid, Specialist
+from app.views.main_window import MainWindow
+from app.views.rebalance_models import TARGETS_ROLE, TO
+
+
+@pytest.fixture
+def open_page(qtbot, make_ctx):
+    def open_as(login: str = "senior", *, read_only: bool = False):
+        ctx = make_ctx(login)
+        ctx.read_only = read_only
+        w = MainWindow(ctx)
+        qtbot.addWidget(w)
+        w.show()
+        page = w.show_page("rebalance")
+        page.time_limit_s = 0.5
+        page.max_moves.setValue(6)
+        with qtbot.waitSignal(page.proposed, timeout=30000):
+            page.propose()
+        return w, page
+
+    return open_as
+
+
+def _owners(demo_db) -> dict[str, int | None]:
+    with demo_db() as s:
+        return dict(s.execute(select(Grid.code, Grid.owner_id)).all())
+
+
+def _customers(demo_db) -> dict[int, int | None]:
+    with demo_db() as s:
+        return dict(s.execute(select(Customer.id, Customer.specialist_id)).all())
+
+
+def _ids(demo_db) -> dict[str, int]:
+    with demo_db() as s:
+        return dict(s.execute(select(Specialist.employee_no, Specialist.id)).all())
+
+
+def _box(qtbot, widget) -> QMessageBox:
+    def shown():
+        return [b for b in widget.findChildren(QMessageBox) if b.isVisible()]
+
+    qtbot.waitUntil(lambda: bool(shown()), timeout=10000)
+    return shown()[-1]
+
+
+def _confirm_apply(qtbot, w, page) -> str:
+    """Apply the plan on the page, say yes to the question; return the question."""
+    page.apply()
+    box = _box(qtbot, page)
+    question = box.text()
+    with qtbot.waitSignal(w.data_changed, timeout=30000):
+        box.button(QMessageBox.StandardButton.Yes).click()
+    return question
+
+
+def test_rebalance_is_the_sixth_page(open_page):
+    w, page = open_page()
+    by_key = {a.shortcut().toString(): a for a in w.actions()}
+    w.show_page("map")
+    by_key["Ctrl+6"].trigger()
+    assert w.stack.currentWidget() is page
+
+
+def test_propose_shows_workloads_moves_chart_and_map(open_page, qtmodeltester):
+    _w, page = open_page()
+    plan = page.plan()
+    assert 0 < len(plan.moves) <= 6
+    assert plan.after_max < plan.before_max
+    assert page.moves.rowCount() == len(plan.moves)
+    assert page.workloads.rowCount() == len(plan.specialists)
+    assert len(page.figure.axes) == 2 and page.figure.axes[0].patches
+    assert page.map.figure.axes and page.map.figure.axes[0].patches
+    assert page.apply_button.isEnabled()
+    qtmodeltester.check(page.moves, force_py=True)
+    qtmodeltester.check(page.workloads, force_py=True)
+
+
+def test_dropping_or_redirecting_a_move_recomputes_the_after_loads(open_page):
+    _w, page = open_page()
+    move = page.plan().moves[0]
+    after = page.plan().loads_after()
+    page.moves.set_kept(0, False)
+    now = page.plan().loads_after()
+    assert len(page.plan().moves) == page.moves.rowCount() - 1
+    assert now[move.from_no] == pytest.approx(after[move.from_no] + move.load)
+    assert now[move.to_no] == pytest.approx(after[move.to_no] - move.load)
+    rows = {r.employee_no: r for r in page.workloads.rows()}
+    assert rows[move.from_no].load_after == pytest.approx(now[move.from_no])
+
+    page.moves.set_kept(0, True)
+    choices = page.moves.index(0, TO).data(TARGETS_ROLE)
+    assert move.from_no not in {no for no, _ in choices}
+    other = next(no for no, _ in choices if no != move.to_no)
+    page.moves.set_target(0, other)
+    assert page.plan().moves[0].to_no == other
+    assert page.plan().loads_after()[other] == pytest.approx(after[other] + move.load)
+    assert not page.moves.setData(page.moves.index(0, TO), move.from_no)
+
+
+def test_apply_then_undo_and_redo_through_the_window(open_page, qtbot, demo_db):
+    w, page = open_page()
+    before_owners, before_customers = _owners(demo_db), _customers(demo_db)
+    plan = page.plan()
+    ids = _ids(demo_db)
+    question = _confirm_apply(qtbot, w, page)
+    assert str(sum(1 for m in plan.moves if m.kind == "grid")) in question
+    owners = _owners(demo_db)
+    for m in plan.moves:
+        if m.kind == "grid":
+            assert owners[m.grid_code] == ids[m.to_no]
+    assert _customers(demo_db) != before_customers
+    assert not page.apply_button.isEnabled()
+    assert w.history.undo_action.isEnabled()
+
+    with qtbot.waitSignal(w.data_changed, timeout=30000):
+        w.history.undo_action.trigger()
+    assert _owners(demo_db) == before_owners
+    assert _customers(demo_db) == before_customers
+    assert w.history.redo_action.isEnabled() and not w.history.undo_action.isEnabled()
+
+    with qtbot.waitSignal(w.data_changed, timeout=30000):
+        w.history.redo_action.trigger()
+    assert _owners(demo_db) == owners
+    with qtbot.waitSignal(w.data_changed, timeout=30000):
+        w.history.undo_action.trigger()
+    assert _owners(demo_db) == before_owners
+
+
+def test_read_only_snapshot_cannot_apply_or_undo(open_page):
+    w, page = open_page(read_only=True)
+    assert page.plan().moves
+    assert not page.apply_button.isEnabled()
+    assert not w.history.undo_action.isEnabled()
+
+
+def test_analyst_may_propose_but_not_apply(open_page):
+    _w, page = open_page("analyst")
+    assert page.plan() is not None and not page.apply_button.isEnabled()
+
+
+def test_stale_plan_is_refused_with_what_changed_and_nothing_written(open_page, qtbot, demo_db):
+    w, page = open_page()
+    move = next(m for m in page.plan().moves if m.kind == "grid")
+    ids = _ids(demo_db)
+    # Another supervisor gives the grid to someone else meanwhile.
+    other = next(no for no in ids if no not in (move.from_no, move.to_no))
+    with demo_db() as s, s.begin():
+        s.execute(
+            update(Grid)
+            .where(Grid.code == move.grid_code)
+            .values(owner_id=ids[other], version=Grid.version + 1)
+        )
+    owners, customers = _owners(demo_db), _customers(demo_db)
+    page.apply()
+    _box(qtbot, page).button(QMessageBox.StandardButton.Yes).click()
+    qtbot.waitUntil(lambda: len([b for b in page.findChildren(QMessageBox) if b.isVisible()]) == 1)
+    text = _box(qtbot, page).text()
+    assert move.grid_code in text and "nothing was written" in text
+    assert _owners(demo_db) == owners and _customers(demo_db) == customers
+    with demo_db() as s:
+        assert s.scalar(select(func.count()).select_from(ChangeBatch)) == 0
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(AssignmentEvent)
+                .where(AssignmentEvent.batch_id.is_not(None))
+            )
+            == 0
+        )
+    assert not w.history.undo_action.isEnabled()
+
+
+def test_a_saved_plan_loads_back(open_page, tmp_path):
+    _w, page = open_page()
+    page.moves.set_kept(0, False)
+    path = tmp_path / "plan.json"
+    page.save_plan(str(path))
+    kept = [(m.grid_code, m.from_no, m.to_no) for m in page.plan().moves]
+    page.moves.set_kept(0, True)
+    page.load_plan(str(path))
+    assert [(m.grid_code, m.from_no, m.to_no) for m in page.plan().moves] == kept
+    assert page.moves.rowCount() == len(kept)
