@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -177,9 +178,12 @@ class RosterFilter(QSortFilterProxyModel):
 
 
 class RosterPage(QWidget):
-    """Signals: specialist_opened(int) when a row is double-clicked."""
+    """Signals: specialist_opened(int) when a row is double-clicked; changed(object) and
+    applied(object) when a leaving specialist's work was handed over (see LeavingDialog)."""
 
     specialist_opened = Signal(int)
+    changed = Signal(object)
+    applied = Signal(object)
 
     def __init__(self, ctx: AppContext, parent=None) -> None:
         super().__init__(parent)
@@ -207,6 +211,15 @@ class RosterPage(QWidget):
         top.addWidget(self.active_only)
         top.addWidget(self.grid_note)
         top.addWidget(self.search, 1)
+        self.leaves_button = QPushButton(self.tr("Specialist leaves…"))
+        self.leaves_button.setObjectName("specialist_leaves")
+        self.leaves_button.setToolTip(
+            self.tr("Hand the selected specialist's grids, customers and open tasks to others")
+        )
+        self.leaves_button.setVisible(ctx.user.may_reassign_tasks)
+        self.leaves_button.setEnabled(False)
+        self.leaves_button.clicked.connect(lambda: self.open_leaving())
+        top.addWidget(self.leaves_button)
 
         self.model = RosterModel(ctx.user.sees_contact_data, self)
         self.proxy = RosterFilter(self)
@@ -240,6 +253,9 @@ class RosterPage(QWidget):
         self.proxy.modelReset.connect(self._count)
         self.proxy.layoutChanged.connect(self._count)
         self.specialist_opened.connect(self.open_specialist)
+        self.table.selectionModel().selectionChanged.connect(
+            lambda: self.leaves_button.setEnabled(self.selected() is not None)
+        )
 
     def activate(self) -> None:
         if not self._loaded:
@@ -296,6 +312,25 @@ class RosterPage(QWidget):
         row = next((r for r in self.model.rows() if r.specialist_id == specialist_id), None)
         if row is not None:
             SpecialistDialog(self.ctx, row, self).show()
+
+    def open_leaving(self, specialist_id: int | None = None):
+        """Open the leaving dialog for the specialist (the selected one when None); return it."""
+        from app.views.leaving_dialog import Leaver, LeavingDialog
+
+        if specialist_id is None:
+            row = self.selected()
+        else:
+            row = next((r for r in self.model.rows() if r.specialist_id == specialist_id), None)
+        if row is None:
+            return None
+        leaver = Leaver(row.specialist_id, row.employee_no, row.name, row.team_id)
+        dialog = LeavingDialog(self.ctx, leaver, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.applied.connect(self.applied)
+        dialog.changed.connect(self.changed)
+        dialog.show()
+        dialog.start()
+        return dialog
 
     def on_data_changed(self, change) -> None:
         if self._loaded:

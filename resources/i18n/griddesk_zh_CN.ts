@@ -305,6 +305,193 @@ They stay queued until the gateway's result file is imported.</source>
     </message>
   </context>
   <context>
+    <name>LeavingDialog</name>
+    <message>
+      <source>%1 customers in those grids</source>
+      <translation>这些网格中的 %1 位客户</translation>
+    </message>
+    <message>
+      <source>%1 customers without a grid</source>
+      <translation>%1 位无网格客户</translation>
+    </message>
+    <message>
+      <source>%1 grids and %2 further customers go to %3 colleagues; %4 customers in all.</source>
+      <translation>%1 个网格及另外 %2 位客户交给 %3 位同事；共涉及 %4 位客户。</translation>
+    </message>
+    <message>
+      <source>%1 grids, %2 customers and %3 open tasks (%4 due before the leaving date); %5 of premium falls due in the 90 days from the leaving date.</source>
+      <translation>%1 个网格、%2 位客户、%3 个未完成任务（其中 %4 个在离职日前到期）；离职日起 90 天内应收保费 %5。</translation>
+    </message>
+    <message>
+      <source>%1 locked customers</source>
+      <translation>%1 位锁定客户</translation>
+    </message>
+    <message>
+      <source>%1 open tasks of customers who stay</source>
+      <translation>留下客户的 %1 个未完成任务</translation>
+    </message>
+    <message>
+      <source>Above capacity afterwards: %1.</source>
+      <translation>调整后超出服务上限：%1。</translation>
+    </message>
+    <message>
+      <source>An offline snapshot is read-only</source>
+      <translation>离线快照为只读</translation>
+    </message>
+    <message>
+      <source>Apply</source>
+      <translation>执行</translation>
+    </message>
+    <message>
+      <source>Apply handover</source>
+      <translation>执行交接</translation>
+    </message>
+    <message>
+      <source>Apply handover…</source>
+      <translation>执行交接…</translation>
+    </message>
+    <message>
+      <source>Close</source>
+      <translation>关闭</translation>
+    </message>
+    <message>
+      <source>Customer no.</source>
+      <translation>客户号</translation>
+    </message>
+    <message>
+      <source>Customers (%1)</source>
+      <translation>客户（%1）</translation>
+    </message>
+    <message>
+      <source>Customers in the grid</source>
+      <translation>网格内客户数</translation>
+    </message>
+    <message>
+      <source>District</source>
+      <translation>区县</translation>
+    </message>
+    <message>
+      <source>Due</source>
+      <translation>截止日期</translation>
+    </message>
+    <message>
+      <source>Due before the leaving date</source>
+      <translation>在离职日前到期</translation>
+    </message>
+    <message>
+      <source>Edit ▸ Undo (Ctrl+Z) in the main window puts everything back.</source>
+      <translation>在主窗口中选择 编辑 ▸ 撤销（Ctrl+Z）可全部恢复。</translation>
+    </message>
+    <message>
+      <source>Grid</source>
+      <translation>网格</translation>
+    </message>
+    <message>
+      <source>Grids (%1)</source>
+      <translation>网格（%1）</translation>
+    </message>
+    <message>
+      <source>Hand over %1's work in one transaction?
+
+%2 grids and %3 further customers go to their new owners: %4 customers get a new specialist and an SMS saying so. Open tasks go with their customers.</source>
+      <translation>以一个事务交接 %1 的工作？
+
+%2 个网格及另外 %3 位客户将交给新的专员：%4 位客户将有新的专员，并收到告知短信。未完成任务随客户转移。</translation>
+    </message>
+    <message>
+      <source>Handed over: %1 grids, %2 customers and %3 open tasks moved, %4 SMS queued. Edit ▸ Undo (Ctrl+Z) in the main window puts everything back.</source>
+      <translation>已交接：网格 %1 个、客户 %2 位、未完成任务 %3 个，已排队短信 %4 条。在主窗口中选择 编辑 ▸ 撤销（Ctrl+Z）可全部恢复。</translation>
+    </message>
+    <message>
+      <source>Handing over…</source>
+      <translation>正在交接…</translation>
+    </message>
+    <message>
+      <source>Kind</source>
+      <translation>任务类型</translation>
+    </message>
+    <message>
+      <source>Leaving on</source>
+      <translation>离职日期</translation>
+    </message>
+    <message>
+      <source>Loading…</source>
+      <translation>正在加载…</translation>
+    </message>
+    <message>
+      <source>Locked</source>
+      <translation>锁定</translation>
+    </message>
+    <message>
+      <source>Looking for new owners…</source>
+      <translation>正在寻找接手专员…</translation>
+    </message>
+    <message>
+      <source>Name</source>
+      <translation>姓名</translation>
+    </message>
+    <message>
+      <source>Not in the plan, to hand over by hand: %1.</source>
+      <translation>以下内容不在方案中，需人工交接：%1。</translation>
+    </message>
+    <message>
+      <source>Nothing was handed over; nothing was written.</source>
+      <translation>未进行交接，数据没有任何改动。</translation>
+    </message>
+    <message>
+      <source>Open tasks</source>
+      <translation>未完成任务</translation>
+    </message>
+    <message>
+      <source>Open tasks (%1)</source>
+      <translation>未完成任务（%1）</translation>
+    </message>
+    <message>
+      <source>Policy no.</source>
+      <translation>保单号</translation>
+    </message>
+    <message>
+      <source>Premium due in 90 days</source>
+      <translation>90 天内应收保费</translation>
+    </message>
+    <message>
+      <source>Propose again</source>
+      <translation>重新生成方案</translation>
+    </message>
+    <message>
+      <source>Proposed new owners</source>
+      <translation>建议的接手专员</translation>
+    </message>
+    <message>
+      <source>Specialist leaves: %1 (%2)</source>
+      <translation>专员离职：%1（%2）</translation>
+    </message>
+    <message>
+      <source>Status</source>
+      <translation>状态</translation>
+    </message>
+    <message>
+      <source>Task no.</source>
+      <translation>任务编号</translation>
+    </message>
+    <message>
+      <source>What they hold</source>
+      <translation>名下的工作</translation>
+    </message>
+    <message>
+      <source>Whole branch (also other teams)</source>
+      <translation>全机构（包括其他团队）</translation>
+    </message>
+    <message>
+      <source>handover of %1</source>
+      <translation>%1 的离职交接</translation>
+    </message>
+    <message>
+      <source>locked grids %1 (unlock or reassign them by hand)</source>
+      <translation>锁定的网格 %1（请解锁或人工分配）</translation>
+    </message>
+  </context>
+  <context>
     <name>MainWindow</name>
     <message>
       <source>&amp;About GridDesk</source>
@@ -820,6 +1007,10 @@ The branch supervisor's workbench for the community grid programme of orphan pol
       <translation>网格数</translation>
     </message>
     <message>
+      <source>Hand the selected specialist's grids, customers and open tasks to others</source>
+      <translation>将所选专员的网格、客户和未完成任务交给其他专员</translation>
+    </message>
+    <message>
       <source>Loading…</source>
       <translation>正在加载…</translation>
     </message>
@@ -850,6 +1041,10 @@ The branch supervisor's workbench for the community grid programme of orphan pol
     <message>
       <source>Service equity</source>
       <translation>服务公平</translation>
+    </message>
+    <message>
+      <source>Specialist leaves…</source>
+      <translation>专员离职…</translation>
     </message>
     <message>
       <source>Specialists</source>

@@ -61,7 +61,9 @@ def test_export_writes_the_gateway_csv(qtbot, page, tmp_path, demo_db):
     assert _statuses(demo_db).get(NotificationStatus.QUEUED, 0) == queued  # nothing changed
 
 
-def test_gateway_results_mark_messages_and_a_bad_file_changes_nothing(qtbot, page, tmp_path, demo_db):
+def test_gateway_results_mark_messages_and_a_bad_file_changes_nothing(
+    qtbot, page, tmp_path, demo_db
+):
     p = page()
     out = tmp_path / "outbox.csv"
     p.export_outbox(str(out))

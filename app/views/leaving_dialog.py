@@ -1,0 +1,448 @@
+"""A specialist leaves (or goes on leave): what they hold on the leaving date (grids, customers,
+open tasks), the new owners the rebalancer proposes within their team (a senior supervisor may
+widen it to the branch), and the handover applied in one transaction, undoable like a rebalance.
+
+The specialist's own status is not changed here: it comes from the HR extract (specialists
+import), and someone who leaves next month still works until then."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QDateEdit,
+    QDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+)
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.services.intake.leaving import LeavingImpact, leaving_impact
+from app.services.progress import JobState
+from app.services.rebalance.editing import describe_counts, workload_changes
+from app.services.rebalance.handover import Handover, LeftBehind, make_handover_plan
+from app.views.context import AppContext
+from app.views.errors import error_text
+from app.views.i18n import tr
+from app.views.labels import TASK_KINDS, TASK_STATUSES, label, yuan
+from app.views.messages import ask, inform
+from app.views.rebalance_models import TO, MovesModel, TargetDelegate, workload_columns
+from app.views.table_models import Column, RowTableModel
+from app.views.undo import Applied
+
+_C = "LeavingDialog"
+
+
+@dataclass(frozen=True)
+class Leaver:
+    """Who is leaving, as the roster knows them."""
+
+    specialist_id: int
+    employee_no: str
+    name: str
+    team_id: int
+
+
+def run_handover(
+    Session: sessionmaker[Session],  # noqa: N803
+    leaver: Leaver,
+    as_of: date,
+    team_ids: tuple[int, ...] | None,
+    time_limit_s: float,
+    state: JobState,
+) -> Handover:
+    """Return the proposed handover (the background job)."""
+    with Session() as s:
+        return make_handover_plan(
+            s,
+            specialist_id=leaver.specialist_id,
+            as_of=as_of,
+            team_ids=team_ids,
+            time_limit_s=time_limit_s,
+        )
+
+
+def left_behind_text(left: LeftBehind) -> str:
+    """Return what a person must still deal with by hand, or '' when nothing."""
+    parts = []
+    if left.locked_grids:
+        parts.append(
+            tr(_C, "locked grids %1 (unlock or reassign them by hand)").replace(
+                "%1", "、".join(left.locked_grids)
+            )
+        )
+    if left.customers_in_locked_grids:
+        parts.append(
+            tr(_C, "%1 customers in those grids").replace("%1", str(left.customers_in_locked_grids))
+        )
+    if left.locked_customers:
+        parts.append(tr(_C, "%1 locked customers").replace("%1", str(left.locked_customers)))
+    if left.customers_without_grid:
+        parts.append(
+            tr(_C, "%1 customers without a grid").replace("%1", str(left.customers_without_grid))
+        )
+    if left.open_tasks_staying:
+        parts.append(
+            tr(_C, "%1 open tasks of customers who stay").replace(
+                "%1", str(left.open_tasks_staying)
+            )
+        )
+    if not parts:
+        return ""
+    return tr(_C, "Not in the plan, to hand over by hand: %1.").replace("%1", "; ".join(parts))
+
+
+def _grid_columns() -> list[Column]:
+    return [
+        Column("code", tr(_C, "Grid"), lambda r: r.code),
+        Column("name", tr(_C, "Name"), lambda r: r.name),
+        Column("district", tr(_C, "District"), lambda r: r.district or "—"),
+        Column("customers", tr(_C, "Customers in the grid"), lambda r: r.customers, numeric=True),
+        Column("locked", tr(_C, "Locked"), lambda r: "🔒" if r.locked else ""),
+    ]
+
+
+def _customer_columns() -> list[Column]:
+    return [
+        Column("no", tr(_C, "Customer no."), lambda r: r.customer_no),
+        Column("name", tr(_C, "Name"), lambda r: r.name),
+        Column("grid", tr(_C, "Grid"), lambda r: r.grid_code or "—"),
+        Column("tasks", tr(_C, "Open tasks"), lambda r: r.open_tasks, numeric=True),
+        Column(
+            "premium",
+            tr(_C, "Premium due in 90 days"),
+            lambda r: r.premium_due_90d_fen,
+            yuan,
+            numeric=True,
+        ),
+        Column("locked", tr(_C, "Locked"), lambda r: "🔒" if r.locked else ""),
+    ]
+
+
+def _task_columns() -> list[Column]:
+    return [
+        Column("no", tr(_C, "Task no."), lambda r: r.task_no),
+        Column("kind", tr(_C, "Kind"), lambda r: label(TASK_KINDS, r.kind)),
+        Column("status", tr(_C, "Status"), lambda r: label(TASK_STATUSES, r.status)),
+        Column("customer", tr(_C, "Customer no."), lambda r: r.customer_no),
+        Column("policy", tr(_C, "Policy no."), lambda r: r.policy_no or "—"),
+        Column(
+            "due",
+            tr(_C, "Due"),
+            lambda r: r.due_date,
+            alert=lambda r: r.due_before_leaving,
+            tooltip=lambda r: tr(_C, "Due before the leaving date") if r.due_before_leaving else "",
+        ),
+    ]
+
+
+class LeavingDialog(QDialog):
+    """Signals:
+    applied(object): the handover was applied (Applied), for the window's undo history.
+    changed(object): the same moment, with the ApplyResult.
+    proposed(): a handover proposal is on screen.
+    """
+
+    applied = Signal(object)
+    changed = Signal(object)
+    proposed = Signal()
+
+    def __init__(self, ctx: AppContext, leaver: Leaver, parent=None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.leaver = leaver
+        self.time_limit_s = 1.0
+        self._handover: Handover | None = None
+        self._applied = False
+        self.may_apply = ctx.user.may_reassign_tasks and not ctx.read_only
+        self.setWindowTitle(
+            self.tr("Specialist leaves: %1 (%2)")
+            .replace("%1", leaver.name)
+            .replace("%2", leaver.employee_no)
+        )
+        self.resize(1150, 760)
+
+        self.leaving_on = QDateEdit()
+        self.leaving_on.setObjectName("leaving_on")
+        self.leaving_on.setCalendarPopup(True)
+        self.leaving_on.setDisplayFormat("yyyy-MM-dd")
+        as_of = ctx.as_of
+        self.leaving_on.setDate(QDate(as_of.year, as_of.month, as_of.day))
+        self.leaving_on.dateChanged.connect(self.load_impact)
+        self.widen = QCheckBox(self.tr("Whole branch (also other teams)"))
+        self.widen.setObjectName("widen")
+        self.widen.setVisible(ctx.user.may_move_across_teams)
+        self.widen.toggled.connect(self.propose)
+        top = QHBoxLayout()
+        top.addWidget(QLabel(self.tr("Leaving on")))
+        top.addWidget(self.leaving_on)
+        top.addSpacing(24)
+        top.addWidget(self.widen)
+        top.addStretch(1)
+        self.impact_text = QLabel(self.tr("Loading…"))
+        self.impact_text.setObjectName("impact_text")
+        self.impact_text.setWordWrap(True)
+
+        self.grids = RowTableModel(_grid_columns(), self)
+        self.customers = RowTableModel(_customer_columns(), self)
+        self.tasks = RowTableModel(_task_columns(), self)
+        self.tabs = QTabWidget()
+        for model, name in (
+            (self.grids, "grids_table"),
+            (self.customers, "customers_table"),
+            (self.tasks, "tasks_table"),
+        ):
+            self.tabs.addTab(_table(name, model), "")
+        impact_box = QGroupBox(self.tr("What they hold"))
+        ibox = QVBoxLayout(impact_box)
+        ibox.addWidget(self.impact_text)
+        ibox.addWidget(self.tabs, 1)
+
+        self.moves = MovesModel(self)
+        self.moves.edited.connect(self._edited)
+        self.moves_table = _table("moves_table", self.moves)
+        self.moves_table.setItemDelegateForColumn(TO, TargetDelegate(self.moves_table))
+        self.moves_table.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.SelectedClicked
+        )
+        self.workloads = RowTableModel(workload_columns(), self)
+        self.workload_table = _table("workload_table", self.workloads)
+        self.proposal_text = QLabel()
+        self.proposal_text.setObjectName("proposal_text")
+        self.proposal_text.setWordWrap(True)
+        self.left_behind = QLabel()
+        self.left_behind.setObjectName("left_behind")
+        self.left_behind.setWordWrap(True)
+        self.left_behind.setStyleSheet("color: #b3261e;")
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.moves_table)
+        split.addWidget(self.workload_table)
+        split.setSizes([620, 500])
+        proposal_box = QGroupBox(self.tr("Proposed new owners"))
+        pbox = QVBoxLayout(proposal_box)
+        pbox.addWidget(self.proposal_text)
+        pbox.addWidget(split, 1)
+        pbox.addWidget(self.left_behind)
+
+        self.propose_button = QPushButton(self.tr("Propose again"))
+        self.propose_button.setObjectName("propose")
+        self.propose_button.clicked.connect(self.propose)
+        self.apply_button = QPushButton(self.tr("Apply handover…"))
+        self.apply_button.setObjectName("apply")
+        self.apply_button.setEnabled(False)
+        self.apply_button.clicked.connect(self.apply)
+        if ctx.read_only:
+            self.apply_button.setToolTip(self.tr("An offline snapshot is read-only"))
+        close = QPushButton(self.tr("Close"))
+        close.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.propose_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.apply_button)
+        buttons.addWidget(close)
+
+        body = QSplitter(Qt.Orientation.Vertical)
+        body.addWidget(impact_box)
+        body.addWidget(proposal_box)
+        body.setSizes([330, 400])
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(body, 1)
+        layout.addLayout(buttons)
+
+    def start(self) -> None:
+        """Read what the specialist holds and propose new owners (both in the background)."""
+        self.load_impact()
+        self.propose()
+
+    # --- what they hold ------------------------------------------------------------------
+
+    def leaving_date(self) -> date:
+        return self.leaving_on.date().toPython()  # type: ignore[return-value]
+
+    def load_impact(self) -> None:
+        sid, on = self.leaver.specialist_id, self.leaving_date()
+        self.ctx.runner.start(
+            f"leaving.impact.{sid}",
+            self.ctx.read(lambda s: leaving_impact(s, specialist_id=sid, leaving_on=on)),
+            on_done=self._show_impact,
+            on_error=lambda exc: inform(self, self.windowTitle(), error_text(exc), warning=True),
+        )
+
+    def _show_impact(self, impact: LeavingImpact) -> None:
+        due_before = sum(1 for t in impact.open_tasks if t.due_before_leaving)
+        self.impact_text.setText(
+            self.tr(
+                "%1 grids, %2 customers and %3 open tasks (%4 due before the leaving date); "
+                "%5 of premium falls due in the 90 days from the leaving date."
+            )
+            .replace("%1", str(len(impact.grids)))
+            .replace("%2", str(len(impact.customers)))
+            .replace("%3", str(len(impact.open_tasks)))
+            .replace("%4", str(due_before))
+            .replace("%5", yuan(impact.premium_due_90d_fen))
+        )
+        self.grids.set_rows(impact.grids)
+        self.customers.set_rows(impact.customers)
+        self.tasks.set_rows(impact.open_tasks)
+        titles = (
+            self.tr("Grids (%1)").replace("%1", str(len(impact.grids))),
+            self.tr("Customers (%1)").replace("%1", str(len(impact.customers))),
+            self.tr("Open tasks (%1)").replace("%1", str(len(impact.open_tasks))),
+        )
+        for i, title in enumerate(titles):
+            self.tabs.setTabText(i, title)
+            self.tabs.widget(i).resizeColumnsToContents()
+
+    # --- the proposal --------------------------------------------------------------------
+
+    def team_ids(self) -> tuple[int, ...] | None:
+        """The teams the new owners come from: the leaver's, or None for the whole branch."""
+        if self.widen.isChecked() and self.ctx.user.may_move_across_teams:
+            return None
+        return (self.leaver.team_id,)
+
+    def propose(self) -> None:
+        Session, leaver, as_of = self.ctx.Session, self.leaver, self.ctx.as_of  # noqa: N806
+        teams, limit = self.team_ids(), self.time_limit_s
+        self.proposal_text.setText(self.tr("Looking for new owners…"))
+        self.apply_button.setEnabled(False)
+        self.ctx.runner.start(
+            f"leaving.propose.{leaver.specialist_id}",
+            lambda state: run_handover(Session, leaver, as_of, teams, limit, state),
+            on_done=self._show_handover,
+            on_error=self._proposal_failed,
+            progress_parent=self,
+            progress_title=self.tr("Looking for new owners…"),
+        )
+
+    def _proposal_failed(self, exc: BaseException) -> None:
+        self.proposal_text.setText(error_text(exc))
+        self.moves.set_plan(None, may_cross_teams=False)
+        self.workloads.set_rows([])
+
+    def _show_handover(self, handover: Handover) -> None:
+        self._handover = handover
+        self._applied = False
+        self.moves.set_plan(
+            handover.plan,
+            may_cross_teams=self.ctx.user.may_move_across_teams,
+            excluded={handover.leaver_no},
+        )
+        self.left_behind.setText(left_behind_text(handover.left_behind))
+        self._edited()
+        self.moves_table.resizeColumnsToContents()
+        self.proposed.emit()
+
+    def _edited(self) -> None:
+        plan = self.moves.plan()
+        if plan is None:
+            return
+        changes = [w for w in workload_changes(plan) if w.employee_no != self.leaver.employee_no]
+        self.workloads.set_rows(changes)
+        self.workload_table.resizeColumnsToContents()
+        grids, singles, customers = describe_counts(plan)
+        text = (
+            self.tr("%1 grids and %2 further customers go to %3 colleagues; %4 customers in all.")
+            .replace("%1", str(grids))
+            .replace("%2", str(singles))
+            .replace("%3", str(len({m.to_no for m in plan.moves})))
+            .replace("%4", f"{customers:,}")
+        )
+        over = [w.name for w in changes if w.over_capacity]
+        if over:
+            text += " " + self.tr("Above capacity afterwards: %1.").replace("%1", "、".join(over))
+        self.proposal_text.setText(text)
+        self.apply_button.setEnabled(self.may_apply and bool(plan.moves) and not self._applied)
+
+    # --- applying ------------------------------------------------------------------------
+
+    def plan(self):
+        return self.moves.plan()
+
+    def apply(self) -> None:
+        plan = self.moves.plan()
+        if plan is None or not plan.moves or not self.apply_button.isEnabled():
+            return
+        grids, singles, customers = describe_counts(plan)
+        text = (
+            self.tr(
+                "Hand over %1's work in one transaction?\n\n%2 grids and %3 further customers "
+                "go to their new owners: %4 customers get a new specialist and an SMS saying so. "
+                "Open tasks go with their customers."
+            )
+            .replace("%1", self.leaver.name)
+            .replace("%2", str(grids))
+            .replace("%3", str(singles))
+            .replace("%4", f"{customers:,}")
+        )
+        text += "\n\n" + self.tr("Edit ▸ Undo (Ctrl+Z) in the main window puts everything back.")
+        ask(self, self.tr("Apply handover"), text, self._apply_now, yes_text=self.tr("Apply"))
+
+    def _apply_now(self) -> None:
+        from app.services.rebalance.apply import apply_plan
+
+        plan = self.moves.plan()
+        if plan is None:
+            return
+        actor, may_cross = self.ctx.user.login, self.ctx.user.may_move_across_teams
+        self.apply_button.setEnabled(False)
+        self.ctx.runner.start(
+            f"leaving.apply.{self.leaver.specialist_id}",
+            self.ctx.write(
+                lambda s: apply_plan(s, plan, actor=actor, user_may_cross_teams=may_cross)
+            ),
+            on_done=lambda result: self._done(plan, result),
+            on_error=self._refused,
+            progress_parent=self,
+            progress_title=self.tr("Handing over…"),
+        )
+
+    def _done(self, plan, result) -> None:
+        self._applied = True
+        self.moves.editable = False
+        self.proposal_text.setText(
+            self.tr(
+                "Handed over: %1 grids, %2 customers and %3 open tasks moved, %4 SMS queued. "
+                "Edit ▸ Undo (Ctrl+Z) in the main window puts everything back."
+            )
+            .replace("%1", str(result.grids_moved))
+            .replace("%2", str(result.customers_moved))
+            .replace("%3", str(result.tasks_moved))
+            .replace("%4", str(result.sms_queued))
+        )
+        what = self.tr("handover of %1").replace("%1", self.leaver.name)
+        self.applied.emit(Applied(plan, result, what))
+        self.changed.emit(result)
+        self.load_impact()
+
+    def _refused(self, exc: BaseException) -> None:
+        self._edited()
+        inform(
+            self,
+            self.tr("Apply handover"),
+            self.tr("Nothing was handed over; nothing was written.") + "\n\n" + error_text(exc),
+            warning=True,
+        )
+
+
+def _table(name: str, model) -> QTableView:
+    table = QTableView()
+    table.setObjectName(name)
+    table.setModel(model)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setAlternatingRowColors(True)
+    table.verticalHeader().setVisible(False)
+    table.horizontalHeader().setStretchLastSection(True)
+    return table
