@@ -1,0 +1,44 @@
+"""The map in the real embedded browser (QtWebEngine, offscreen): the offline page loads and a
+click in the page reaches the window through the QWebChannel bridge."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.views.main_window import MainWindow
+
+pytest.importorskip("PySide6.QtWebEngineWidgets", reason="QtWebEngine is not installed")
+
+
+def _run_js(qtbot, page, script: str):
+    result: list = []
+    page.runJavaScript(script, 0, result.append)
+    qtbot.waitUntil(lambda: bool(result), timeout=10000)
+    return result[0]
+
+
+def test_web_map_loads_offline_and_a_click_in_the_page_selects_the_grid(qtbot, make_ctx):
+    ctx = make_ctx("senior")
+    ctx.web_available = True
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.show()
+    page = window.show_page("map")
+    assert page.web is not None, "the embedded browser did not start"
+    qtbot.waitUntil(
+        lambda: page.web.url().isLocalFile() and page.status.text() == "", timeout=30000
+    )
+
+    web = page.web.page()
+    # Every grid is on the page, drawn by the Leaflet shipped with the app (no network).
+    assert _run_js(qtbot, web, "typeof L === 'object' && L.version") == "1.9.4"
+    code = next(g.code for g in page._data.grids if g.owner_employee_no)
+    assert _run_js(qtbot, web, f"window.griddeskHighlight({json.dumps(code)})") is True
+    qtbot.waitUntil(
+        lambda: _run_js(qtbot, web, "typeof window.griddeskSelect") == "function", timeout=10000
+    )
+    with qtbot.waitSignal(window.grid_selected, timeout=10000) as blocker:
+        web.runJavaScript(f"window.griddeskSelect({json.dumps(code)})")
+    assert blocker.args == [code]
