@@ -1,0 +1,162 @@
+"""How exported sheets look: typed columns with number formats, a bold frozen header with an
+autofilter, widths that fit the text (CJK characters count double), colour on rates that
+fell, and print setup (landscape, one page wide, header row repeated)."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from openpyxl.formatting.rule import CellIsRule, FormulaRule
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+FORMATS = {
+    "text": "General",
+    "int": "#,##0",
+    "pct": "0.0%",
+    "points": "+0.00;-0.00;0.00",
+    "money": "#,##0.00",
+    "date": "yyyy-mm-dd",
+    "datetime": "yyyy-mm-dd hh:mm",
+    "num1": "0.0",
+}
+# Display widths of formatted values, where the value's own text would mislead.
+_FIXED_WIDTH = {"pct": 7, "points": 7, "date": 10, "datetime": 16, "num1": 6}
+MAX_WIDTH = 60
+
+HEADER_FONT = Font(bold=True, color="1F3864")
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+HEADER_BORDER = Border(bottom=Side(style="thin", color="8EA9DB"))
+HEADER_ALIGN = Alignment(vertical="center", wrap_text=False)
+FELL_FILL = PatternFill("solid", fgColor="F8CBAD")
+FELL_FONT = Font(color="9C0006")
+ROSE_FILL = PatternFill("solid", fgColor="C6EFCE")
+ROSE_FONT = Font(color="006100")
+FLAG_FILL = PatternFill("solid", fgColor="FFEB9C")
+TITLE_FONT = Font(bold=True, size=16, color="1F3864")
+BOLD = Font(bold=True)
+
+
+@dataclass(frozen=True)
+class Col:
+    """One column of a table: its header and the kind of value (a key of FORMATS)."""
+
+    header: str
+    kind: str = "text"
+    width: int | None = None  # fixed display width (for streamed sheets, which cannot measure)
+
+
+def text_width(text: str) -> int:
+    """Return how many narrow characters ``text`` takes on screen (CJK characters count two)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def value_width(value: object, kind: str) -> int:
+    """Return the display width of a cell value as its number format shows it."""
+    if value is None:
+        return 0
+    if kind in _FIXED_WIDTH:
+        return _FIXED_WIDTH[kind]
+    if kind == "money" and isinstance(value, (int, float, Decimal)):
+        return len(f"{value:,.2f}")
+    if kind == "int" and isinstance(value, (int, float, Decimal)):
+        return len(f"{value:,.0f}")
+    if isinstance(value, (date, datetime)):
+        return 16 if isinstance(value, datetime) else 10
+    return text_width(str(value))
+
+
+def fit_width(width: int) -> float:
+    """Return an Excel column width for text of ``width`` narrow characters, with padding."""
+    return min(max(width, 4) + 3, MAX_WIDTH)
+
+
+def write_table(
+    ws: Worksheet,
+    columns: Sequence[Col],
+    rows: Iterable[Sequence[object]],
+    *,
+    first_row: int = 1,
+    freeze_first_column: bool = False,
+) -> int:
+    """Write a header and rows starting at ``first_row``; format, size, freeze and filter
+    them; return the last row written."""
+    for c, col in enumerate(columns, 1):
+        cell = ws.cell(row=first_row, column=c, value=col.header)
+        cell.font, cell.fill, cell.border, cell.alignment = (
+            HEADER_FONT,
+            HEADER_FILL,
+            HEADER_BORDER,
+            HEADER_ALIGN,
+        )
+    widths = [text_width(col.header) for col in columns]
+    r = first_row
+    for r, values in enumerate(rows, first_row + 1):
+        for c, (col, value) in enumerate(zip(columns, values, strict=True), 1):
+            cell = ws.cell(row=r, column=c, value=value)
+            if col.kind != "text":
+                cell.number_format = FORMATS[col.kind]
+            widths[c - 1] = max(widths[c - 1], value_width(value, col.kind))
+    for c, col in enumerate(columns, 1):
+        ws.column_dimensions[get_column_letter(c)].width = fit_width(col.width or widths[c - 1])
+    last_col = get_column_letter(len(columns))
+    ws.freeze_panes = f"{'B' if freeze_first_column else 'A'}{first_row + 1}"
+    ws.auto_filter.ref = f"A{first_row}:{last_col}{max(r, first_row + 1)}"
+    print_setup(ws, header_rows=(first_row, first_row))
+    return r
+
+
+def print_setup(ws, *, header_rows: tuple[int, int] | None, footer: str = "") -> None:
+    """Landscape A4, fitted to one page wide, header rows repeated on every page."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = "9"  # A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    if header_rows is not None:
+        ws.print_title_rows = f"{header_rows[0]}:{header_rows[1]}"
+    if footer:
+        ws.oddFooter.center.text = footer
+    ws.oddHeader.center.text = "&A"  # the sheet name
+
+
+def colour_changes(
+    ws: Worksheet, *, change_col: int, rate_cols: Sequence[int], rows: range
+) -> None:
+    """Colour a fall red and a rise green in the change column, and the rates of the rows whose
+    change is negative red, as conditional formats (they follow edits and sorting in Excel)."""
+    if not rows:
+        return
+    ch = get_column_letter(change_col)
+    first, last = rows.start, rows.stop - 1
+    ws.conditional_formatting.add(
+        f"{ch}{first}:{ch}{last}",
+        CellIsRule(operator="lessThan", formula=["0"], fill=FELL_FILL, font=FELL_FONT),
+    )
+    ws.conditional_formatting.add(
+        f"{ch}{first}:{ch}{last}",
+        CellIsRule(operator="greaterThan", formula=["0"], fill=ROSE_FILL, font=ROSE_FONT),
+    )
+    for col in rate_cols:
+        letter = get_column_letter(col)
+        ws.conditional_formatting.add(
+            f"{letter}{first}:{letter}{last}",
+            FormulaRule(
+                formula=[f"AND(ISNUMBER(${ch}{first}),${ch}{first}<0)"],
+                fill=FELL_FILL,
+                font=FELL_FONT,
+            ),
+        )
+
+
+def fill_rows(ws: Worksheet, rows: Iterable[int], n_cols: int, fill: PatternFill) -> None:
+    for r in rows:
+        for c in range(1, n_cols + 1):
+            ws.cell(row=r, column=c).fill = fill

@@ -1,0 +1,260 @@
+"""The meeting workbook, read back with openpyxl: sheets in the user's language, the figures of
+the metrics services for the same scope, the formatting people rely on, native charts, masked
+contact data, scope limits by role, and no half file on failure."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from decimal import Decimal
+
+import pytest
+from export_demo import AS_OF, demo  # noqa: F401 - the module's demo fixture
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from app.models import Customer, Team
+from app.services.exports import ExportError, ScopeError, resolve_scope
+from app.services.exports.labels import Texts
+from app.services.exports.meeting import SHEET_KEYS, write_meeting_workbook
+from app.services.exports.meeting_data import latest_complete_month
+from app.services.exports.sheets import text_width
+from app.services.metrics.funnel import funnel_report
+from app.services.metrics.persistency import persistency_with_yoy
+from app.services.periods import Period
+from app.services.progress import Cancelled
+
+PERIOD = Period.parse("2026-Q2")
+PHONE = re.compile(r"(?<!\d)1\d{10}(?!\d)")
+ID_NUMBER = re.compile(r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])")
+
+
+def _write(demo, path, *, scope=None, lang="zh_CN", login=None):  # noqa: F811
+    user = demo.user(login) if login else None
+    with demo.Session() as s:
+        sc = resolve_scope(s, scope, branch_id=demo.branch_id, user=user)
+        write_meeting_workbook(s, path, period=PERIOD, as_of=AS_OF, scope=sc, lang=lang, user=user)
+    return load_workbook(path)
+
+
+def _table(ws) -> list[dict[str, object]]:
+    rows = list(ws.iter_rows(values_only=True))
+    return [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+
+
+def _f(v: Decimal | None) -> float | None:
+    return None if v is None else float(v)
+
+
+def test_sheet_names_and_headers_are_in_the_chosen_language(demo, tmp_path):  # noqa: F811
+    for lang in ("zh_CN", "en"):
+        t = Texts(lang)
+        wb = _write(demo, tmp_path / f"m-{lang}.xlsx", lang=lang)
+        assert wb.sheetnames == [t[k] for k in SHEET_KEYS]
+        assert wb[t["sheet_pers_team"]]["A1"].value == t["team"]
+        assert wb[t["sheet_cover"]]["A1"].value == t["title"]
+    assert Texts("zh_CN")["sheet_cover"] == "封面"
+    assert all(len(Texts(lang)[k]) <= 31 for lang in ("zh_CN", "en") for k in SHEET_KEYS)
+
+
+def test_persistency_equals_the_metrics_service_for_the_branch(demo, tmp_path):  # noqa: F811
+    t = Texts("en")
+    wb = _write(demo, tmp_path / "m.xlsx", lang="en")
+    with demo.Session() as s:
+        for key, by in (("sheet_pers_team", "team"), ("sheet_pers_specialist", "specialist")):
+            expected = persistency_with_yoy(
+                s, period=PERIOD, as_of=AS_OF, by=by, branch_id=demo.branch_id
+            )
+            got = _table(wb[t[key]])
+            assert len(got) == len(expected) > 0
+            for row, yoy in zip(got, expected, strict=True):
+                r = yoy.current
+                assert row[t["policies"]] == r.policies
+                assert row[t["persisting_policies"]] == r.persisting_policies
+                assert row[t["pending_policies"]] == r.pending_policies
+                assert row[t["premium_due"]] == pytest.approx(r.premium_due_fen / 100)
+                assert row[t["premium_received"]] == pytest.approx(r.premium_received_fen / 100)
+                assert row[t["persistency_premium"]] == _f(r.persistency_premium)
+                assert row[t["persistency_count"]] == _f(r.persistency_count)
+                before = yoy.year_earlier.persistency_premium if yoy.year_earlier else None
+                assert row[t["year_earlier"]] == _f(before)
+                assert row[t["change_points"]] == _f(yoy.change_points)
+        grids = persistency_with_yoy(
+            s, period=PERIOD, as_of=AS_OF, by="grid", branch_id=demo.branch_id
+        )
+        assert len(_table(wb[t["sheet_pers_grid"]])) == len(grids)
+        (total,) = persistency_with_yoy(s, period=PERIOD, as_of=AS_OF, branch_id=demo.branch_id)
+    cover = {r[0]: r[1] for r in wb[t["sheet_cover"]].iter_rows(values_only=True) if r[0]}
+    assert cover[t["persistency"]] == _f(total.current.persistency_premium)
+    assert cover[t["period"]] == "2026-Q2"
+    assert cover[t["exported_by"]] == t["command_line"]
+    assert cover[t["masking"]] == t["masked"]
+
+
+def test_a_team_scope_holds_that_teams_figures_and_funnel(demo, tmp_path):  # noqa: F811
+    t = Texts("en")
+    with demo.Session() as s:
+        team_id, code = s.execute(select(Team.id, Team.code).order_by(Team.code)).first()
+        wb = _write(demo, tmp_path / "team.xlsx", scope=f"team:{code}", lang="en")
+        pers = persistency_with_yoy(
+            s,
+            period=PERIOD,
+            as_of=AS_OF,
+            by="specialist",
+            branch_id=demo.branch_id,
+            team_ids={team_id},
+        )
+        funnel = funnel_report(
+            s, cohort=PERIOD, by="specialist", branch_id=demo.branch_id, team_ids={team_id}
+        )
+    got = _table(wb[t["sheet_pers_specialist"]])
+    assert [r[t["policies"]] for r in got] == [y.current.policies for y in pers]
+    assert [r[t["persistency_premium"]] for r in got] == [
+        _f(y.current.persistency_premium) for y in pers
+    ]
+    teams = {r[t["team"]] for r in _table(wb[t["sheet_pers_team"]])}
+    assert len(teams) == 1
+    rows = _table(wb[t["sheet_funnel_specialist"]])
+    assert [r[t["cohort_size"]] for r in rows] == [f.cohort_size for f in funnel]
+    reached = t["reached_n"].format(step=t["step_1"])
+    assert [r[reached] for r in rows] == [f.reached[0] for f in funnel]
+
+
+def test_a_specialist_scope_has_one_specialist(demo, tmp_path):  # noqa: F811
+    t = Texts("zh_CN")
+    with demo.Session() as s:
+        from app.models import Specialist
+
+        emp = s.scalar(select(Specialist.employee_no).order_by(Specialist.employee_no))
+    wb = _write(demo, tmp_path / "one.xlsx", scope=f"specialist:{emp}")
+    rows = _table(wb[t["sheet_pers_specialist"]])
+    assert len(rows) == 1 and str(rows[0][t["specialist"]]).startswith(emp)
+    assert all(str(r[t["specialist"]]).startswith(emp) for r in _table(wb[t["sheet_activity"]]))
+    assert all(r[t["employee_no"]] == emp for r in _table(wb[t["sheet_overdue"]]))
+
+
+def test_formats_frozen_headers_filters_widths_and_print_setup(demo, tmp_path):  # noqa: F811
+    t = Texts("zh_CN")
+    wb = _write(demo, tmp_path / "m.xlsx")
+    ws = wb[t["sheet_pers_team"]]
+    header = [c.value for c in ws[1]]
+    col = {h: i + 1 for i, h in enumerate(header)}
+    assert all(c.font.b for c in ws[1])
+    assert ws.freeze_panes == "B2"
+    assert ws.auto_filter.ref == f"A1:{ws.cell(1, len(header)).column_letter}{ws.max_row}"
+    assert ws.cell(2, col[t["persistency_premium"]]).number_format == "0.0%"
+    assert isinstance(ws.cell(2, col[t["persistency_premium"]]).value, float)
+    assert ws.cell(2, col[t["premium_due"]]).number_format == "#,##0.00"
+    assert ws.cell(2, col[t["change_points"]]).number_format.startswith("+0.00")
+    for h, i in col.items():  # a CJK header fits its column: each character counts double
+        letter = ws.cell(1, i).column_letter
+        assert ws.column_dimensions[letter].width >= text_width(h)
+    rules = [r for cf in ws.conditional_formatting for r in cf.rules]
+    assert any(r.operator == "lessThan" for r in rules)  # a rate that fell is coloured
+    assert ws.page_setup.orientation == "landscape"
+    assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.print_title_rows == "$1:$1"
+    overdue = wb[t["sheet_overdue"]]
+    due_col = [c.value for c in overdue[1]].index(t["due_date"]) + 1
+    assert overdue.max_row > 1
+    assert (
+        overdue.cell(2, due_col).is_date and overdue.cell(2, due_col).number_format == "yyyy-mm-dd"
+    )
+
+
+def test_native_charts_for_the_trend_and_the_funnel(demo, tmp_path):  # noqa: F811
+    path = tmp_path / "m.xlsx"
+    _write(demo, path)
+    with zipfile.ZipFile(path) as z:
+        charts = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
+    assert len(charts) == 2
+    kinds = {m[1] for c in charts for m in re.finditer(r"<(?:\w+:)?(lineChart|barChart)>", c)}
+    assert kinds == {"lineChart", "barChart"}
+    line = next(c for c in charts if "lineChart>" in c)
+    bar = next(c for c in charts if "barChart>" in c)
+    # The series read the sheets' cells, so the charts stay live in Excel.
+    refs = set(re.findall(r"<(?:\w+:)?f>(.*?)</", line))
+    assert {"'继续率趋势'!$B$2:$B$13", "'继续率趋势'!$C$2:$C$13"} <= refs
+    assert "'4-sell漏斗'!$B$2:$B$6" in bar
+
+
+def _all_text(wb) -> list[str]:
+    return [
+        str(v) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for v in row if v
+    ]
+
+
+def test_contact_data_are_masked_for_an_analyst_and_shown_to_a_supervisor(demo, tmp_path):  # noqa: F811
+    t = Texts("zh_CN")
+    wb = _write(demo, tmp_path / "analyst.xlsx", login="analyst")
+    cells = _all_text(wb)
+    assert not [c for c in cells if PHONE.search(c) or ID_NUMBER.search(c)]
+    phones = [r[t["phone"]] for r in _table(wb[t["sheet_overdue"]])]
+    assert phones and all(re.fullmatch(r"1\d\d\*{4}\d{4}", p) for p in phones if p)
+
+    wb = _write(demo, tmp_path / "supervisor.xlsx", login="supervisor")
+    rows = _table(wb[t["sheet_overdue"]])
+    with demo.Session() as s:
+        real = dict(s.execute(select(Customer.customer_no, Customer.phone)).all())
+    assert rows and all(r[t["phone"]] == real[r[t["customer_no"]]] for r in rows)
+    cover = {r[0]: r[1] for r in wb[t["sheet_cover"]].iter_rows(values_only=True) if r[0]}
+    assert cover[t["masking"]] == t["unmasked"]
+    assert "supervisor" in cover[t["exported_by"]]
+
+
+def test_scope_is_limited_by_role(demo):  # noqa: F811
+    supervisor = demo.user("supervisor")
+    with demo.Session() as s:
+        codes = s.scalars(select(Team.code).order_by(Team.code)).all()
+        own = s.scalars(select(Team.code).where(Team.id.in_(supervisor.team_ids))).all()
+        other = next(c for c in codes if c not in own)
+        default = resolve_scope(s, None, branch_id=demo.branch_id, user=supervisor)
+        assert default.kind == "team" and default.team_ids == supervisor.team_ids
+        for text in ("branch", f"team:{other}"):
+            with pytest.raises(ScopeError):
+                resolve_scope(s, text, branch_id=demo.branch_id, user=supervisor)
+        senior = demo.user("senior")
+        assert (
+            resolve_scope(s, f"team:{other}", branch_id=demo.branch_id, user=senior).kind == "team"
+        )
+        for bad in ("team:NOPE", "specialist:NOPE", "grid:G1", "everything"):
+            with pytest.raises(ScopeError):
+                resolve_scope(s, bad, branch_id=demo.branch_id)
+
+
+class _CancelAt:
+    """A job state whose user cancels once the job reports ``text``."""
+
+    def __init__(self, text: str) -> None:
+        self.text, self.seen = text, False
+
+    def report(self, fraction: float, text: str = "") -> None:
+        self.seen = self.seen or text == self.text
+
+    def cancelled(self) -> bool:
+        return self.seen
+
+
+def test_a_failed_export_leaves_no_file(demo, tmp_path):  # noqa: F811
+    target = tmp_path / "m.xlsx"
+    with demo.Session() as s:
+        sc = resolve_scope(s, None, branch_id=demo.branch_id)
+        with pytest.raises(Cancelled):
+            write_meeting_workbook(
+                s, target, period=PERIOD, as_of=AS_OF, scope=sc, state=_CancelAt("workbook")
+            )
+        assert list(tmp_path.iterdir()) == []
+        with pytest.raises(ExportError, match="does not exist"):
+            write_meeting_workbook(
+                s, tmp_path / "no" / "m.xlsx", period=PERIOD, as_of=AS_OF, scope=sc
+            )
+        with pytest.raises(ExportError, match=".xlsx"):
+            write_meeting_workbook(s, tmp_path / "m.pdf", period=PERIOD, as_of=AS_OF, scope=sc)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_latest_complete_month_waits_for_the_grace_period():
+    from datetime import date
+
+    assert latest_complete_month(date(2026, 11, 20)).label == "2026-08"
+    assert latest_complete_month(date(2026, 11, 30)).label == "2026-09"
