@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import make_engine, make_sessionmaker
+from app.db import make_engine, make_sessionmaker, migrate
 from app.models import Base, User
 from app.services.auth import UserInfo, user_info
 
@@ -21,6 +21,7 @@ AS_OF = date(2026, 11, 20)
 class Demo:
     Session: sessionmaker[Session]
     branch_id: int
+    url: str  # for the command line's --db
 
     def user(self, login: str) -> UserInfo:
         with self.Session() as s:
@@ -33,14 +34,14 @@ def demo(backend: str, tmp_path_factory, _pg_engine: Engine | None) -> Iterator[
 
     if backend == "sqlite":
         engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}")
-        Base.metadata.create_all(engine)
+        migrate(engine)  # as the command line expects it
     else:
         assert _pg_engine is not None
         engine = _pg_engine
     Session = make_sessionmaker(engine)  # noqa: N806
     with Session() as s, s.begin():
         summary = build_demo(s, size="small", seed=7, as_of=AS_OF)
-    yield Demo(Session, summary.branch_id)
+    yield Demo(Session, summary.branch_id, engine.url.render_as_string(hide_password=False))
     if backend == "sqlite":
         engine.dispose()
     else:

@@ -1,0 +1,138 @@
+"""Commands that write files for people: the meeting workbook, the detail export and the map."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+
+from app.cli.common import CommandError, Handlers, open_db, parse_date
+
+SCOPE_HELP = "branch, team:CODE or specialist:EMPNO (default: all the user may see)"
+
+
+def register(sub, common: argparse.ArgumentParser) -> Handlers:
+    """Add this module's commands to ``sub``; return their handlers by name."""
+    shared = argparse.ArgumentParser(add_help=False)
+    shared.add_argument("--scope", help=SCOPE_HELP)
+    shared.add_argument(
+        "--as-of", type=parse_date, default=None, help="figures as of (default: today)"
+    )
+    shared.add_argument(
+        "--lang", choices=("zh_CN", "en"), default="zh_CN", help="language of the file"
+    )
+    shared.add_argument(
+        "--user",
+        metavar="LOGIN",
+        help="export as this user: their scope and, for supervisors, customers' contact data "
+        "in full (without it, phone and ID numbers are masked)",
+    )
+    shared.add_argument(
+        "--branch", metavar="CODE", help="branch code, when the database holds several"
+    )
+    export = sub.add_parser(
+        "export", parents=[common], help="write the meeting workbook, details or the map"
+    )
+    esub = export.add_subparsers(dest="what", metavar="WHAT", required=True)
+    p = esub.add_parser(
+        "meeting", parents=[common, shared], help="the weekly meeting workbook (.xlsx)"
+    )
+    p.add_argument("--period", required=True, help="2024-03, 2024-Q1 or 2024")
+    p.add_argument("--out", required=True, metavar="FILE.xlsx")
+    p = esub.add_parser(
+        "detail", parents=[common, shared], help="customers, policies and tasks of the scope"
+    )
+    p.add_argument(
+        "--table",
+        action="append",
+        choices=("customers", "policies", "tasks"),
+        help="only this table (repeatable; a .csv file takes exactly one)",
+    )
+    p.add_argument("--out", required=True, metavar="FILE.xlsx|FILE.csv")
+    p = esub.add_parser(
+        "map", parents=[common, shared], help="the grid map as one offline HTML file"
+    )
+    p.add_argument(
+        "--measure",
+        choices=("persistency", "open_tasks", "load", "coverage"),
+        default="persistency",
+        help="what colours the grids",
+    )
+    p.add_argument("--out", required=True, metavar="FILE.html")
+    return {"export": cmd_export}
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from app.cli.progress import TerminalProgress
+    from app.models import User
+    from app.services.auth import user_info
+    from app.services.exports import ExportError, ScopeError, find_branch, resolve_scope
+
+    _url, _engine, Session = open_db(args)
+    as_of = args.as_of or date.today()
+    with Session() as s:
+        user = None
+        if args.user:
+            found = s.scalars(select(User).where(User.login == args.user)).one_or_none()
+            if found is None or not found.active:
+                raise CommandError(f"no active user '{args.user}'")
+            user = user_info(found)
+        try:
+            branch_id = find_branch(s, args.branch, user)
+            scope = resolve_scope(s, args.scope, branch_id=branch_id, user=user)
+            if args.what == "meeting":
+                result = _meeting(s, args, scope=scope, as_of=as_of, user=user)
+            elif args.what == "detail":
+                from app.services.exports.detail import write_detail
+
+                result = write_detail(
+                    s,
+                    args.out,
+                    scope=scope,
+                    lang=args.lang,
+                    user=user,
+                    tables=args.table,
+                    state=TerminalProgress(),
+                )
+            else:
+                return _map(s, args, scope=scope, as_of=as_of)
+        except (ScopeError, ExportError) as exc:
+            raise CommandError(str(exc)) from None
+    print(f"written: {result.path} ({', '.join(result.sheets)}; {result.rows:,} rows)")
+    return 0
+
+
+def _meeting(s, args: argparse.Namespace, *, scope, as_of: date, user):
+    from app.cli.progress import TerminalProgress
+    from app.services.exports.meeting import write_meeting_workbook
+    from app.services.periods import Period, PeriodError
+
+    try:
+        period = Period.parse(args.period)
+    except PeriodError as exc:
+        raise CommandError(str(exc)) from None
+    return write_meeting_workbook(
+        s,
+        args.out,
+        period=period,
+        as_of=as_of,
+        scope=scope,
+        lang=args.lang,
+        user=user,
+        state=TerminalProgress(),
+    )
+
+
+def _map(s, args: argparse.Namespace, *, scope, as_of: date) -> int:
+    from app.services.exports.files import atomic_target
+    from app.services.mapping import build_map_html, load_map_data
+
+    if scope.specialist_ids is not None:
+        raise CommandError("the map shows a branch or teams: use --scope branch or team:CODE")
+    data = load_map_data(s, branch_id=scope.branch_id, team_ids=scope.team_ids, as_of=as_of)
+    html = build_map_html(data, measure=args.measure, lang=args.lang, asset_mode="inline")
+    with atomic_target(args.out, suffixes=(".html", ".htm")) as partial:
+        partial.write_text(html, encoding="utf-8")
+    print(f"written: {args.out} ({len(data.grids)} grids, {len(data.points):,} customers)")
+    return 0
