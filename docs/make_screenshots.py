@@ -131,6 +131,12 @@ def _shoot(args, tmp: Path) -> int:
     for key in window.pages:
         page = window.show_page(key)
         _wait(app, lambda: not runner._running, 120)
+        if key == "rebalance":  # photographed with a proposal on screen
+            page.max_moves.setValue(12)
+            page.propose()
+            _wait(app, lambda: page.plan() is not None, 120)
+            rows = page.moves.rowCount()
+            page.moves_table.selectRow(min(1, rows - 1))
         _settle(app, 4.0 if key == "map" else 0.8)
         _wait(app, lambda: not runner._running, 120)
         _settle(app, 0.5)
@@ -143,8 +149,24 @@ def _shoot(args, tmp: Path) -> int:
         shot.save(str(OUT / f"{key}{suffix}.png"))
         print("saved", OUT / f"{key}{suffix}.png")
         del page
+    _shoot_leaving(app, window, runner, suffix)
     window.close()
     return 0
+
+
+def _shoot_leaving(app, window, runner, suffix: str) -> None:
+    """Photograph the "Specialist leaves" dialog for the busiest specialist with grids."""
+    roster = window.show_page("roster")
+    _wait(app, lambda: roster.model.rowCount() > 0, 120)
+    rows = [r for r in roster.model.rows() if r.grid_codes and r.status.value == "active"]
+    row = max(rows, key=lambda r: r.customers)
+    dialog = roster.open_leaving(row.specialist_id)
+    _wait(app, lambda: dialog.plan() is not None and not runner._running, 120)
+    _settle(app, 0.8)
+    path = OUT / f"leaving{suffix}.png"
+    dialog.grab().save(str(path))
+    print("saved", path)
+    dialog.close()
 
 
 if __name__ == "__main__":

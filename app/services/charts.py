@@ -244,9 +244,18 @@ def draw_workload_comparison(
         ax.grid(axis="x", alpha=0.3)
         ax.spines[["top", "right"]].set_visible(False)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    left.legend(fontsize=8, frameon=False, loc="lower right")
-    right.legend(fontsize=8, frameon=False, loc="lower right")
+    # One legend above both panels: inside either it would cover the lowest bars.
+    handles, labels = left.get_legend_handles_labels()
+    more, more_labels = right.get_legend_handles_labels()
     _finish(fig, title)
+    fig.legend(
+        handles + more,
+        labels + more_labels,
+        loc="outside lower center",
+        ncols=4,
+        fontsize=8,
+        frameon=False,
+    )
 
 
 def _nan(values: Sequence[float | None]) -> list[float]:

@@ -51,6 +51,7 @@ class Leaver:
     employee_no: str
     name: str
     team_id: int
+    team_name: str = ""
 
 
 def run_handover(
@@ -105,7 +106,7 @@ def left_behind_text(left: LeftBehind) -> str:
 def _grid_columns() -> list[Column]:
     return [
         Column("code", tr(_C, "Grid"), lambda r: r.code),
-        Column("name", tr(_C, "Name"), lambda r: r.name),
+        Column("name", tr(_C, "Grid name"), lambda r: r.name),
         Column("district", tr(_C, "District"), lambda r: r.district or "—"),
         Column("customers", tr(_C, "Customers in the grid"), lambda r: r.customers, numeric=True),
         Column("locked", tr(_C, "Locked"), lambda r: "🔒" if r.locked else ""),
@@ -183,7 +184,14 @@ class LeavingDialog(QDialog):
         self.widen.setObjectName("widen")
         self.widen.setVisible(ctx.user.may_move_across_teams)
         self.widen.toggled.connect(self.propose)
+        heading = QLabel(
+            " · ".join(p for p in (f"{leaver.name} ({leaver.employee_no})", leaver.team_name) if p)
+        )
+        heading.setObjectName("heading")
+        heading.setStyleSheet("font-size: 16px; font-weight: bold;")
         top = QHBoxLayout()
+        top.addWidget(heading)
+        top.addSpacing(24)
         top.addWidget(QLabel(self.tr("Leaving on")))
         top.addWidget(self.leaving_on)
         top.addSpacing(24)
@@ -202,7 +210,9 @@ class LeavingDialog(QDialog):
             (self.customers, "customers_table"),
             (self.tasks, "tasks_table"),
         ):
-            self.tabs.addTab(_table(name, model), "")
+            table = _table(name, model)
+            table.horizontalHeader().setStretchLastSection(False)
+            self.tabs.addTab(table, "")
         impact_box = QGroupBox(self.tr("What they hold"))
         ibox = QVBoxLayout(impact_box)
         ibox.addWidget(self.impact_text)
@@ -353,9 +363,14 @@ class LeavingDialog(QDialog):
         self.workloads.set_rows(changes)
         self.workload_table.resizeColumnsToContents()
         grids, singles, customers = describe_counts(plan)
+        if singles:
+            text = self.tr(
+                "%1 grids and %2 further customers go to %3 colleagues; %4 customers in all."
+            )
+        else:
+            text = self.tr("%1 grids go to %3 colleagues; %4 customers in all.")
         text = (
-            self.tr("%1 grids and %2 further customers go to %3 colleagues; %4 customers in all.")
-            .replace("%1", str(grids))
+            text.replace("%1", str(grids))
             .replace("%2", str(singles))
             .replace("%3", str(len({m.to_no for m in plan.moves})))
             .replace("%4", f"{customers:,}")

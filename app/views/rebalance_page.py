@@ -627,6 +627,8 @@ def _table(name: str, model, *, sortable: bool = False) -> QTableView:
     table = QTableView()
     table.setObjectName(name)
     table.setModel(model)
+    if sortable:  # in the plan's order until a header is clicked
+        table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
     table.setSortingEnabled(sortable)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

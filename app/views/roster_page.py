@@ -323,7 +323,7 @@ class RosterPage(QWidget):
             row = next((r for r in self.model.rows() if r.specialist_id == specialist_id), None)
         if row is None:
             return None
-        leaver = Leaver(row.specialist_id, row.employee_no, row.name, row.team_id)
+        leaver = Leaver(row.specialist_id, row.employee_no, row.name, row.team_id, row.team_name)
         dialog = LeavingDialog(self.ctx, leaver, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.applied.connect(self.applied)

@@ -319,6 +319,10 @@ They stay queued until the gateway's result file is imported.</source>
       <translation>%1 个网格及另外 %2 位客户交给 %3 位同事；共涉及 %4 位客户。</translation>
     </message>
     <message>
+      <source>%1 grids go to %3 colleagues; %4 customers in all.</source>
+      <translation>%1 个网格交给 %3 位同事；共涉及 %4 位客户。</translation>
+    </message>
+    <message>
       <source>%1 grids, %2 customers and %3 open tasks (%4 due before the leaving date); %5 of premium falls due in the 90 days from the leaving date.</source>
       <translation>%1 个网格、%2 位客户、%3 个未完成任务（其中 %4 个在离职日前到期）；离职日起 90 天内应收保费 %5。</translation>
     </message>
@@ -385,6 +389,10 @@ They stay queued until the gateway's result file is imported.</source>
     <message>
       <source>Grid</source>
       <translation>网格</translation>
+    </message>
+    <message>
+      <source>Grid name</source>
+      <translation>网格名称</translation>
     </message>
     <message>
       <source>Grids (%1)</source>
@@ -929,7 +937,7 @@ The branch supervisor's workbench for the community grid programme of orphan pol
     </message>
     <message>
       <source>best possible largest workload</source>
-      <translation>可能达到的最小最大工作量</translation>
+      <translation>最大工作量的理论下限</translation>
     </message>
     <message>
       <source>capacity</source>
