@@ -23,6 +23,9 @@ def leaving(qtbot, make_ctx, demo_db):
         qtbot.waitUntil(lambda: roster.model.rowCount() > 0, timeout=10000)
         with demo_db() as s:
             sid = s.scalar(select(Specialist.id).where(Specialist.employee_no == employee_no))
+        assert not roster.leaves_button.isEnabled()
+        roster.table.selectRow(0)
+        assert roster.leaves_button.isEnabled()
         dialog = roster.open_leaving(sid)
         dialog.time_limit_s = 0.3
         qtbot.waitUntil(lambda: dialog.plan() is not None, timeout=30000)

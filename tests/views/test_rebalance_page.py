@@ -190,3 +190,24 @@ def test_a_saved_plan_loads_back(open_page, tmp_path):
     page.load_plan(str(path))
     assert [(m.grid_code, m.from_no, m.to_no) for m in page.plan().moves] == kept
     assert page.moves.rowCount() == len(kept)
+
+
+def test_an_undo_overtaken_by_someone_else_is_refused_and_dropped(open_page, qtbot, demo_db):
+    w, page = open_page()
+    _confirm_apply(qtbot, w, page)
+    move = next(m for m in page.plan().moves if m.kind == "grid")
+    ids = _ids(demo_db)
+    other = next(no for no in ids if no not in (move.from_no, move.to_no))
+    with demo_db() as s, s.begin():
+        s.execute(
+            update(Grid)
+            .where(Grid.code == move.grid_code)
+            .values(owner_id=ids[other], version=Grid.version + 1)
+        )
+    owners, customers = _owners(demo_db), _customers(demo_db)
+    w.history.undo_action.trigger()
+    text = _box(qtbot, w).text()
+    assert move.grid_code in text
+    assert _owners(demo_db) == owners and _customers(demo_db) == customers
+    assert w.history.stack.count() == 0
+    assert not w.history.undo_action.isEnabled() and not w.history.redo_action.isEnabled()
