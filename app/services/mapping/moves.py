@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from app.models import Grid, Specialist, Team
 from app.models.enums import GridStatus
+from app.services.mapping.data import iter_coordinates
 from app.services.mapping.fallback import geometry_path
 
 GRID_MOVE = "#f59f00"
@@ -93,8 +94,9 @@ def draw_moves_map(
         path = geometry_path(g.geometry)
         if path is None:
             continue
-        xs += [v[0] for v in path.vertices]
-        ys += [v[1] for v in path.vertices]
+        for x, y in iter_coordinates(g.geometry):
+            xs.append(x)
+            ys.append(y)
         mine = by_grid.get(g.code, [])
         if any(m.whole_grid for m in mine):
             fill = GRID_MOVE
