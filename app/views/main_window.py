@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 
-from PySide6.QtCore import QSize, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -174,6 +174,10 @@ class MainWindow(QMainWindow):
         offline.setEnabled(not self.ctx.read_only)
         offline.triggered.connect(self.take_offline)
         file_menu.addAction(offline)
+        export_meeting = QAction(self.tr("Export meeting workbook…"), self)
+        export_meeting.setObjectName("export_meeting")
+        export_meeting.triggered.connect(lambda: self.export_meeting())
+        file_menu.addAction(export_meeting)
         reset = QAction(self.tr("Reset window layout"), self)
         reset.triggered.connect(self._reset_layout)
         file_menu.addAction(reset)
@@ -239,6 +243,36 @@ class MainWindow(QMainWindow):
             progress_parent=self,
             progress_title=self.tr("Taking the branch offline…"),
         )
+
+    def export_meeting(self, request=None) -> None:
+        """Ask for a period, scope, language and file, then write the meeting workbook in the
+        background and say where it went. ``request`` (a MeetingRequest) skips the dialog."""
+        from app.views.export_dialog import ExportMeetingDialog, run_meeting_export
+
+        if request is None:
+            dialog = ExportMeetingDialog(self.ctx, self)
+            if dialog.exec() != ExportMeetingDialog.DialogCode.Accepted:
+                return
+            request = dialog.request()
+        ctx = self.ctx
+        self.ctx.runner.start(
+            "export_meeting",
+            lambda state: run_meeting_export(ctx.Session, ctx.user, request, ctx.as_of, state),
+            on_done=self._meeting_exported,
+            on_error=lambda exc: self.show_error(self.tr("Export meeting workbook"), exc),
+            progress_parent=self,
+            progress_title=self.tr("Writing the meeting workbook…"),
+        )
+
+    def _meeting_exported(self, result) -> None:
+        text = self.tr("Meeting workbook saved: %1").replace("%1", result.path)
+        self.statusBar().showMessage(text, 15000)
+        box = QMessageBox(
+            QMessageBox.Icon.Information, self.tr("Export meeting workbook"), text, parent=self
+        )
+        box.setObjectName("export_done")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()  # not modal to the app: the user may go on working
 
     def _about(self) -> None:
         QMessageBox.about(

@@ -144,6 +144,73 @@
     </message>
   </context>
   <context>
+    <name>ExportMeetingDialog</name>
+    <message>
+      <source>A month (2026-08), a quarter (2026-Q3) or a year (2026)</source>
+      <translation>一个月（2026-08）、一个季度（2026-Q3）或一年（2026）</translation>
+    </message>
+    <message>
+      <source>Browse…</source>
+      <translation>浏览…</translation>
+    </message>
+    <message>
+      <source>Choose a file in an existing folder.</source>
+      <translation>请选择已有文件夹中的文件。</translation>
+    </message>
+    <message>
+      <source>Customers' phone and ID numbers are masked in the workbook.</source>
+      <translation>工作簿中客户的手机号和证件号码已脱敏。</translation>
+    </message>
+    <message>
+      <source>Customers' phone and ID numbers are shown in full only to supervisors.</source>
+      <translation>客户手机号和证件号码仅对主管完整显示，请妥善保管导出的文件。</translation>
+    </message>
+    <message>
+      <source>Export</source>
+      <translation>导出</translation>
+    </message>
+    <message>
+      <source>Export meeting workbook</source>
+      <translation>导出例会工作簿</translation>
+    </message>
+    <message>
+      <source>File</source>
+      <translation>文件</translation>
+    </message>
+    <message>
+      <source>Language</source>
+      <translation>语言</translation>
+    </message>
+    <message>
+      <source>Review period</source>
+      <translation>检视期</translation>
+    </message>
+    <message>
+      <source>Save meeting workbook</source>
+      <translation>保存例会工作簿</translation>
+    </message>
+    <message>
+      <source>Scope</source>
+      <translation>范围</translation>
+    </message>
+    <message>
+      <source>Specialist: %1</source>
+      <translation>专员：%1</translation>
+    </message>
+    <message>
+      <source>Team: %1</source>
+      <translation>团队：%1</translation>
+    </message>
+    <message>
+      <source>Whole branch: %1</source>
+      <translation>全机构：%1</translation>
+    </message>
+    <message>
+      <source>Write the period as a month (2026-08), a quarter (2026-Q3) or a year.</source>
+      <translation>检视期请写成月份（2026-08）、季度（2026-Q3）或年份。</translation>
+    </message>
+  </context>
+  <context>
     <name>IntakePage</name>
     <message>
       <source>%1 customers entered the pool (%2 were in it already).
@@ -546,6 +613,14 @@ They stay queued until the gateway's result file is imported.</source>
       <translation>将 %1 行数据（约 %2 MB）复制到本机文件，供离线查看？</translation>
     </message>
     <message>
+      <source>Export meeting workbook</source>
+      <translation>导出例会工作簿</translation>
+    </message>
+    <message>
+      <source>Export meeting workbook…</source>
+      <translation>导出例会工作簿…</translation>
+    </message>
+    <message>
       <source>Grid map</source>
       <translation>网格地图</translation>
     </message>
@@ -562,6 +637,10 @@ The branch supervisor's workbench for the community grid programme of orphan pol
     <message>
       <source>Intake</source>
       <translation>入池</translation>
+    </message>
+    <message>
+      <source>Meeting workbook saved: %1</source>
+      <translation>例会工作簿已保存：%1</translation>
     </message>
     <message>
       <source>Offline snapshot (read-only) of %1: %2</source>
@@ -602,6 +681,10 @@ The branch supervisor's workbench for the community grid programme of orphan pol
     <message>
       <source>Tasks</source>
       <translation>任务</translation>
+    </message>
+    <message>
+      <source>Writing the meeting workbook…</source>
+      <translation>正在生成例会工作簿…</translation>
     </message>
   </context>
   <context>

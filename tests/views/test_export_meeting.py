@@ -1,0 +1,66 @@
+"""File → Export meeting workbook…: the dialog offers what the role may export, and the
+workbook is written in the background to the chosen file."""
+
+from __future__ import annotations
+
+from openpyxl import load_workbook
+from PySide6.QtWidgets import QMessageBox
+
+from app.services.exports.labels import Texts
+from app.views.export_dialog import ExportMeetingDialog, MeetingRequest
+from app.views.main_window import MainWindow
+
+
+def _scopes(dialog: ExportMeetingDialog) -> list[str]:
+    return [dialog.scope.itemData(i) for i in range(dialog.scope.count())]
+
+
+def test_the_scope_choices_follow_the_role(qtbot, make_ctx):
+    senior = ExportMeetingDialog(make_ctx("senior"))
+    qtbot.addWidget(senior)
+    scopes = _scopes(senior)
+    assert scopes[0] == "branch"
+    assert {s.split(":")[0] for s in scopes} == {"branch", "team", "specialist"}
+    assert senior.period.text() == "2026-08"  # the latest month past its grace period
+
+    supervisor = ExportMeetingDialog(make_ctx("supervisor"))
+    qtbot.addWidget(supervisor)
+    own = _scopes(supervisor)
+    assert "branch" not in own
+    assert len([s for s in own if s.startswith("team:")]) == 1
+    assert set(own) < set(scopes)
+
+
+def test_a_bad_period_or_folder_keeps_the_dialog_open(qtbot, make_ctx, tmp_path):
+    dialog = ExportMeetingDialog(make_ctx("senior"))
+    qtbot.addWidget(dialog)
+    dialog.period.setText("2026-13")
+    dialog.accept()
+    assert dialog.result() != ExportMeetingDialog.DialogCode.Accepted
+    assert dialog.problem.text()
+    dialog.period.setText("2026-Q2")
+    dialog.path.setText(str(tmp_path / "missing" / "m.xlsx"))
+    dialog.problem.clear()
+    dialog.accept()
+    assert dialog.problem.text()
+    dialog.path.setText(str(tmp_path / "m.xlsx"))
+    dialog.accept()
+    assert dialog.result() == ExportMeetingDialog.DialogCode.Accepted
+    assert dialog.request() == MeetingRequest(
+        "2026-Q2", "branch", dialog.request().lang, str(tmp_path / "m.xlsx")
+    )
+
+
+def test_export_writes_the_workbook_and_says_where(qtbot, make_ctx, tmp_path):
+    window = MainWindow(make_ctx("supervisor"))
+    qtbot.addWidget(window)
+    target = tmp_path / "meeting.xlsx"
+    dialog = ExportMeetingDialog(window.ctx)
+    qtbot.addWidget(dialog)
+    scope = _scopes(dialog)[0]
+    window.export_meeting(MeetingRequest("2026-Q2", scope, "en", str(target)))
+    qtbot.waitUntil(lambda: str(target) in window.statusBar().currentMessage(), timeout=30000)
+    assert load_workbook(target).sheetnames[0] == Texts("en")["sheet_cover"]
+    box = window.findChild(QMessageBox, "export_done")
+    assert box is not None and str(target) in box.text()
+    box.close()
