@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from app.services.progress import Cancelled
+from app.views.labels import progress_text
 
 PROGRESS_DELAY_MS = 500
 
@@ -146,7 +147,7 @@ class BackgroundRunner(QObject):
             if job.dialog is not None:
                 job.dialog.setValue(int(fraction * 1000))
                 if text:
-                    job.dialog.setLabelText(text)
+                    job.dialog.setLabelText(progress_text(text))
 
         job.signals.succeeded.connect(succeeded, Qt.ConnectionType.QueuedConnection)
         job.signals.failed.connect(failed, Qt.ConnectionType.QueuedConnection)

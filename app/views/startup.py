@@ -25,6 +25,7 @@ from app.db import (
 from app.services.auth import UserInfo
 from app.views.errors import error_text
 from app.views.i18n import tr
+from app.views.labels import progress_text
 from app.views.operations import BackgroundRunner
 
 _C = "startup"
@@ -139,7 +140,7 @@ def build_demo_with_progress(Session: sessionmaker[Session]) -> bool:  # noqa: N
     def progressed(fraction: float, text: str) -> None:
         dialog.setValue(int(fraction * 1000))
         if text:
-            dialog.setLabelText(text)
+            dialog.setLabelText(progress_text(text))
 
     job_handle = runner.start("demo", job, on_done=done, on_error=failed, on_progress=progressed)
     job_handle.finished.connect(loop.quit)

@@ -1475,8 +1475,16 @@ The branch supervisor's workbench for the community grid programme of orphan pol
   <context>
     <name>labels</name>
     <message>
+      <source>4-sell funnel</source>
+      <translation>4-sell 漏斗</translation>
+    </message>
+    <message>
       <source>Active</source>
       <translation>在职</translation>
+    </message>
+    <message>
+      <source>Activity</source>
+      <translation>活动量</translation>
     </message>
     <message>
       <source>Analyst</source>
@@ -1491,6 +1499,14 @@ The branch supervisor's workbench for the community grid programme of orphan pol
       <translation>已取消</translation>
     </message>
     <message>
+      <source>Choosing new owners</source>
+      <translation>正在选择新的负责专员</translation>
+    </message>
+    <message>
+      <source>Coverage</source>
+      <translation>覆盖情况</translation>
+    </message>
+    <message>
       <source>Cross-sell</source>
       <translation>综拓推荐</translation>
     </message>
@@ -1499,12 +1515,32 @@ The branch supervisor's workbench for the community grid programme of orphan pol
       <translation>综拓推荐</translation>
     </message>
     <message>
+      <source>Demo branch ready</source>
+      <translation>演示机构已就绪</translation>
+    </message>
+    <message>
+      <source>Deriving the 4-sell steps</source>
+      <translation>正在推算 4-sell 阶段</translation>
+    </message>
+    <message>
       <source>Done</source>
       <translation>已完成</translation>
     </message>
     <message>
+      <source>Drawing the city's grids</source>
+      <translation>正在划分城市网格</translation>
+    </message>
+    <message>
       <source>Failed</source>
       <translation>失败</translation>
+    </message>
+    <message>
+      <source>Handing over the other customers</source>
+      <translation>正在移交其余客户</translation>
+    </message>
+    <message>
+      <source>Hiring the teams</source>
+      <translation>正在组建团队</translation>
     </message>
     <message>
       <source>In progress</source>
@@ -1517,6 +1553,10 @@ The branch supervisor's workbench for the community grid programme of orphan pol
     <message>
       <source>Left</source>
       <translation>离职</translation>
+    </message>
+    <message>
+      <source>Looking for the best moves</source>
+      <translation>正在寻找最佳调整方案</translation>
     </message>
     <message>
       <source>Offline</source>
@@ -1535,6 +1575,18 @@ The branch supervisor's workbench for the community grid programme of orphan pol
       <translation>待办</translation>
     </message>
     <message>
+      <source>Persistency</source>
+      <translation>继续率</translation>
+    </message>
+    <message>
+      <source>Persistency trend</source>
+      <translation>继续率趋势</translation>
+    </message>
+    <message>
+      <source>Plan ready</source>
+      <translation>方案已生成</translation>
+    </message>
+    <message>
       <source>Policy servicing</source>
       <translation>保全服务</translation>
     </message>
@@ -1545,6 +1597,18 @@ The branch supervisor's workbench for the community grid programme of orphan pol
     <message>
       <source>Pre-sell (contact, WeChat)</source>
       <translation>建联加微</translation>
+    </message>
+    <message>
+      <source>Reading the customers of the heaviest grids</source>
+      <translation>正在读取工作量最重网格的客户</translation>
+    </message>
+    <message>
+      <source>Reading workloads</source>
+      <translation>正在读取工作量</translation>
+    </message>
+    <message>
+      <source>Refreshing the persistency base</source>
+      <translation>正在更新继续率基础数据</translation>
     </message>
     <message>
       <source>Renewal collection</source>
@@ -1567,8 +1631,28 @@ The branch supervisor's workbench for the community grid programme of orphan pol
       <translation>主管</translation>
     </message>
     <message>
+      <source>Tasks</source>
+      <translation>任务</translation>
+    </message>
+    <message>
       <source>Up-sell</source>
       <translation>加保销售</translation>
+    </message>
+    <message>
+      <source>Writing customers, policies and tasks</source>
+      <translation>正在写入客户、保单和任务</translation>
+    </message>
+    <message>
+      <source>Writing the plan</source>
+      <translation>正在写出方案</translation>
+    </message>
+    <message>
+      <source>Writing the workbook</source>
+      <translation>正在写出工作簿</translation>
+    </message>
+    <message>
+      <source>{0} rows read</source>
+      <translation>已读取 {0} 行</translation>
     </message>
   </context>
   <context>

@@ -51,3 +51,44 @@ def test_chinese_is_loaded_and_english_is_the_source(qapp):
         for t in translators:
             qapp.removeTranslator(t)
     assert QCoreApplication.translate("SignInDialog", "Sign in") == "Sign in"
+
+
+def test_service_progress_texts_are_shown_in_chinese(qapp):
+    from app.services.demo import generate
+    from app.views.labels import PROGRESS, progress_text
+
+    # The demo's own progress texts are all known to the dictionary.
+    source = Path(generate.__file__).read_text(encoding="utf-8")
+    assert "Refreshing the persistency base" in source
+    assert "Refreshing the persistency base" in PROGRESS
+    translators = install_translators(qapp, "zh_CN")
+    try:
+        assert progress_text("Refreshing the persistency base") == "正在更新继续率基础数据"
+        assert progress_text("12,345 rows read") == "已读取 12,345 行"
+        assert progress_text("premium_due") == "premium_due"  # unknown: shown as given
+    finally:
+        for t in translators:
+            qapp.removeTranslator(t)
+    assert progress_text("12,345 rows read") == "12,345 rows read"
+
+
+def test_every_progress_text_a_service_reports_is_translatable():
+    import ast
+
+    from app.views.labels import PROGRESS
+
+    services = ROOT / "app" / "services"
+    untranslated = []
+    for path in services.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "report"
+                and len(node.args) >= 2
+                and isinstance(node.args[1], ast.Constant)
+                and node.args[1].value
+                and node.args[1].value not in PROGRESS
+            ):
+                untranslated.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.args[1].value}")
+    assert untranslated == [], "add these to PROGRESS in app/views/labels.py"
