@@ -376,7 +376,7 @@ class RebalancePage(QWidget):
                 "rebalance.shapes",
                 self.ctx.read(lambda s: grid_shapes(s, branch_id=branch_id)),
                 on_done=self._shapes_loaded,
-                on_error=lambda exc: inform(self, self.tr("Rebalance"), error_text(exc), True),
+                on_error=lambda exc: inform(self, self.tr("Rebalance"), error_text(exc), warning=True),
             )
 
     def _shapes_loaded(self, shapes: list[GridShape]) -> None:
