@@ -10,3 +10,14 @@ def settings_db_url() -> str | None:
     except ImportError:  # pragma: no cover - Qt missing: settings cannot be read
         return None
     return Preferences().database_url or None
+
+
+def settings_weights():
+    """Return the workload weights saved in the settings (the defaults without Qt)."""
+    from app.services.rebalance.workload import Weights
+
+    try:
+        from app.settings import Preferences
+    except ImportError:  # pragma: no cover - Qt missing: settings cannot be read
+        return Weights()
+    return Preferences().workload_weights

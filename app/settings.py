@@ -11,6 +11,8 @@ import os
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from app.services.rebalance.workload import Weights
+
 ORG = "GridDesk"
 APP = "GridDesk"
 # Tests and scripts point this at a temporary folder so they never touch the user's settings.
@@ -67,6 +69,22 @@ class Preferences:
     @last_login.setter
     def last_login(self, value: str) -> None:
         self._set("last_login", value)
+
+    @property
+    def workload_weights(self) -> Weights:
+        """What a customer, an open task and 10,000 yuan of premium due count in a workload."""
+        d = Weights()
+        return Weights(
+            customer=self._get("weight_customer", d.customer, float),
+            open_task=self._get("weight_open_task", d.open_task, float),
+            premium_per_10k_yuan=self._get("weight_premium_10k", d.premium_per_10k_yuan, float),
+        )
+
+    @workload_weights.setter
+    def workload_weights(self, value: Weights) -> None:
+        self._s.setValue("prefs/weight_customer", value.customer)
+        self._s.setValue("prefs/weight_open_task", value.open_task)
+        self._set("weight_premium_10k", value.premium_per_10k_yuan)
 
     @property
     def map_tiles(self) -> bool:

@@ -19,6 +19,14 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
     p.add_argument("--grids-only", action="store_true", help="never move single customers")
     p.add_argument("--as-of", type=parse_date, default=None, help="default: today")
     p.add_argument("--time-limit", type=float, default=3.0, metavar="SECONDS")
+    p.add_argument(
+        "--weights",
+        type=_weights,
+        default=None,
+        metavar="C,T,P",
+        help="what a customer, an open task and 10,000 yuan of premium due in the next 90 days "
+        "count in a workload (default: the app's settings, else 1,0.5,1)",
+    )
     p.add_argument("--branch", metavar="CODE", help="branch code, when the database holds several")
     p.add_argument("--out", required=True, metavar="PLAN.json")
     p = rsub.add_parser("apply", parents=[common], help="apply a plan in one transaction")
@@ -28,9 +36,24 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
     return {"rebalance": cmd_rebalance}
 
 
+def _weights(text: str):
+    from app.services.rebalance.workload import Weights
+
+    try:
+        c, t, p = (float(x) for x in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not three numbers: write customer,task,premium weights as 1,0.5,1"
+        ) from None
+    if min(c, t, p) < 0:
+        raise argparse.ArgumentTypeError(f"'{text}': weights cannot be negative")
+    return Weights(customer=c, open_task=t, premium_per_10k_yuan=p)
+
+
 def cmd_rebalance(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
+    from app.config import settings_weights
     from app.models import Branch, Team
     from app.services.rebalance.apply import apply_plan, undo_batch
     from app.services.rebalance.make import make_plan
@@ -87,6 +110,7 @@ def cmd_rebalance(args: argparse.Namespace) -> int:
             max_distance_km=args.max_distance_km,
             allow_customer_moves=not args.grids_only,
             time_limit_s=args.time_limit,
+            weights=args.weights or settings_weights(),
         )
     write_plan(args.out, plan)
     grids = sum(1 for m in plan.moves if m.kind == "grid")

@@ -31,6 +31,7 @@ from app.services.intake.leaving import LeavingImpact, leaving_impact
 from app.services.progress import JobState
 from app.services.rebalance.editing import describe_counts, workload_changes
 from app.services.rebalance.handover import Handover, LeftBehind, make_handover_plan
+from app.settings import Preferences
 from app.views.context import AppContext
 from app.views.errors import error_text
 from app.views.i18n import tr
@@ -69,6 +70,7 @@ def run_handover(
             specialist_id=leaver.specialist_id,
             as_of=as_of,
             team_ids=team_ids,
+            weights=Preferences().workload_weights,
             time_limit_s=time_limit_s,
         )
 

@@ -37,6 +37,8 @@ from app.services.mapping.moves import GridShape, MapMove, draw_moves_map, grid_
 from app.services.progress import JobState
 from app.services.rebalance.editing import describe_counts, workload_changes
 from app.services.rebalance.plan import Plan, PlanError
+from app.services.rebalance.workload import Weights
+from app.settings import Preferences
 from app.views.context import AppContext
 from app.views.errors import error_text
 from app.views.i18n import tr
@@ -59,19 +61,7 @@ class ProposalRequest:
     max_distance_km: float | None
     allow_customer_moves: bool
     time_limit_s: float
-
-
-class _Quiet:
-    """Passes progress on without the services' English texts (the dialog keeps its title)."""
-
-    def __init__(self, state: JobState) -> None:
-        self._state = state
-
-    def report(self, fraction: float, text: str = "") -> None:
-        self._state.report(fraction, "")
-
-    def cancelled(self) -> bool:
-        return self._state.cancelled()
+    weights: Weights = Weights()  # noqa: RUF009 - frozen
 
 
 def run_proposal(
@@ -92,7 +82,8 @@ def run_proposal(
             max_distance_km=request.max_distance_km,
             allow_customer_moves=request.allow_customer_moves,
             time_limit_s=request.time_limit_s,
-            state=_Quiet(state),  # type: ignore[arg-type]
+            weights=request.weights,
+            state=state,
         )
 
 
@@ -376,7 +367,9 @@ class RebalancePage(QWidget):
                 "rebalance.shapes",
                 self.ctx.read(lambda s: grid_shapes(s, branch_id=branch_id)),
                 on_done=self._shapes_loaded,
-                on_error=lambda exc: inform(self, self.tr("Rebalance"), error_text(exc), warning=True),
+                on_error=lambda exc: inform(
+                    self, self.tr("Rebalance"), error_text(exc), warning=True
+                ),
             )
 
     def _shapes_loaded(self, shapes: list[GridShape]) -> None:
@@ -452,6 +445,7 @@ class RebalancePage(QWidget):
             max_distance_km=self.max_distance.value() or None,
             allow_customer_moves=not self.grids_only.isChecked(),
             time_limit_s=self.time_limit_s,
+            weights=Preferences().workload_weights,
         )
 
     def propose(self) -> None:

@@ -1,4 +1,4 @@
-"""The settings dialog: language, database, map tiles."""
+"""The settings dialog: language, database, map tiles, workload weights."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.db import DatabaseUrlError, make_engine, normalise_url, redact
+from app.services.rebalance.workload import Weights
 from app.settings import Preferences
 from app.views.errors import error_text
 from app.views.i18n import LANGUAGES
@@ -51,6 +54,19 @@ class SettingsDialog(QDialog):
         self.tiles.setObjectName("tiles")
         self.tiles.setChecked(self.prefs.map_tiles)
 
+        weights = self.prefs.workload_weights
+        self.weight_customer = self._weight_box("weight_customer", weights.customer)
+        self.weight_task = self._weight_box("weight_open_task", weights.open_task)
+        self.weight_premium = self._weight_box("weight_premium", weights.premium_per_10k_yuan)
+        defaults = QPushButton(self.tr("Defaults"))
+        defaults.clicked.connect(self._default_weights)
+        weights_box = QGroupBox(self.tr("Workload weights (rebalancing)"))
+        wform = QFormLayout(weights_box)
+        wform.addRow(self.tr("A customer counts"), self.weight_customer)
+        wform.addRow(self.tr("An open task counts"), self.weight_task)
+        wform.addRow(self.tr("10,000 yuan due in the next 90 days counts"), self.weight_premium)
+        wform.addRow("", defaults)
+
         note = QLabel(
             self.tr("Language and database changes take effect the next time GridDesk starts.")
         )
@@ -67,8 +83,33 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("Language"), self.language)
         form.addRow(self.tr("Shared database URL"), db_row)
         form.addRow("", self.tiles)
+        form.addRow(weights_box)
         form.addRow(note)
         form.addRow(buttons)
+
+    @staticmethod
+    def _weight_box(name: str, value: float) -> QDoubleSpinBox:
+        box = QDoubleSpinBox()
+        box.setObjectName(name)
+        box.setRange(0.0, 100.0)
+        box.setDecimals(2)
+        box.setSingleStep(0.1)
+        box.setValue(value)
+        return box
+
+    def _default_weights(self) -> None:
+        d = Weights()
+        self.weight_customer.setValue(d.customer)
+        self.weight_task.setValue(d.open_task)
+        self.weight_premium.setValue(d.premium_per_10k_yuan)
+
+    def weights(self) -> Weights:
+        """Return the weights as the dialog shows them."""
+        return Weights(
+            customer=self.weight_customer.value(),
+            open_task=self.weight_task.value(),
+            premium_per_10k_yuan=self.weight_premium.value(),
+        )
 
     def _url(self) -> str:
         text = self.database.text().strip()
@@ -102,4 +143,5 @@ class SettingsDialog(QDialog):
         self.prefs.language = self.language.currentData()
         self.prefs.database_url = url
         self.prefs.map_tiles = self.tiles.isChecked()
+        self.prefs.workload_weights = self.weights()
         self.accept()

@@ -1157,12 +1157,28 @@ The branch supervisor's workbench for the community grid programme of orphan pol
   <context>
     <name>SettingsDialog</name>
     <message>
+      <source>10,000 yuan due in the next 90 days counts</source>
+      <translation>未来 90 天应收保费每 1 万元计为</translation>
+    </message>
+    <message>
+      <source>A customer counts</source>
+      <translation>每位客户计为</translation>
+    </message>
+    <message>
+      <source>An open task counts</source>
+      <translation>每项未完成任务计为</translation>
+    </message>
+    <message>
       <source>Connected to %1.</source>
       <translation>已连接 %1。</translation>
     </message>
     <message>
       <source>Database</source>
       <translation>数据库</translation>
+    </message>
+    <message>
+      <source>Defaults</source>
+      <translation>恢复默认值</translation>
     </message>
     <message>
       <source>Empty: the local database on this computer</source>
@@ -1199,6 +1215,10 @@ The branch supervisor's workbench for the community grid programme of orphan pol
     <message>
       <source>The local database is always available.</source>
       <translation>本机数据库始终可用。</translation>
+    </message>
+    <message>
+      <source>Workload weights (rebalancing)</source>
+      <translation>工作量权重（用于再平衡）</translation>
     </message>
   </context>
   <context>

@@ -129,3 +129,23 @@ def test_bad_scope_and_bad_plan_file_are_reported(db, tmp_path, capsys):
     bad.write_text("[1, 2", encoding="utf-8")
     assert main(["--db", url, "rebalance", "apply", str(bad)]) == 1
     assert f"{bad}: not valid JSON" in capsys.readouterr().err
+
+
+def test_weights_come_from_the_option_else_from_the_settings(db, tmp_path, capsys):
+    from app.services.rebalance.workload import Weights
+    from app.settings import Preferences
+
+    url, _ = db
+    plan = str(tmp_path / "plan.json")
+    args = ["--db", url, "rebalance", "propose", "--as-of", "2024-06-30", "--out", plan]
+    assert main([*args, "--weights", "2,0.5,1"]) == 0
+    assert "largest workload 10.0 -> 6.0" in capsys.readouterr().out
+
+    Preferences().workload_weights = Weights(customer=3.0)  # saved in the app's settings
+    assert main(args) == 0
+    assert "largest workload 15.0 -> 9.0" in capsys.readouterr().out
+
+    with pytest.raises(SystemExit) as bad:
+        main([*args, "--weights", "1,x,1"])
+    assert bad.value.code == 2
+    assert "'1,x,1' is not three numbers" in capsys.readouterr().err
