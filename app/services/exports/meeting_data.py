@@ -232,30 +232,23 @@ def _coverage(session: Session, cov: Coverage, scope: ExportScope) -> Coverage:
     owner is in it. The unmatched and unserved counts are the branch's (no team owns them)."""
     if scope.kind == "branch":
         return cov
-    owners = dict(
+    if scope.specialist_ids is not None:
+        members = set(scope.specialist_ids)
+    else:
+        members = set(
+            session.scalars(
+                select(Specialist.id).where(Specialist.team_id.in_(list(scope.team_ids or ())))
+            )
+        )
+    owner_of = dict(
         session.execute(
-            select(Grid.id, Specialist.team_id)
-            .join(Specialist, Specialist.id == Grid.owner_id)
-            .where(Grid.id.in_([g.grid_id for g in cov.uncovered_grids]))
+            select(Grid.id, Grid.owner_id).where(
+                Grid.id.in_([g.grid_id for g in cov.uncovered_grids])
+            )
         ).all()
     )
-    if scope.specialist_ids is not None:
-        loads = [x for x in cov.loads if x.specialist_id in scope.specialist_ids]
-        owned = dict(
-            session.execute(
-                select(Grid.id, Grid.owner_id).where(
-                    Grid.id.in_([g.grid_id for g in cov.uncovered_grids])
-                )
-            ).all()
-        )
-        grids = [g for g in cov.uncovered_grids if owned.get(g.grid_id) in scope.specialist_ids]
-    else:
-        team_ids = scope.team_ids or frozenset()
-        members = set(
-            session.scalars(select(Specialist.id).where(Specialist.team_id.in_(list(team_ids))))
-        )
-        loads = [x for x in cov.loads if x.specialist_id in members]
-        grids = [g for g in cov.uncovered_grids if owners.get(g.grid_id) in team_ids]
+    loads = [x for x in cov.loads if x.specialist_id in members]
+    grids = [g for g in cov.uncovered_grids if owner_of.get(g.grid_id) in members]
     return Coverage(cov.unmatched_customers, cov.unserved_customers, grids, loads)
 
 
