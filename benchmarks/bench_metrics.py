@@ -34,7 +34,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.db import make_engine, make_sessionmaker  # noqa: E402
+from app.db import make_engine, make_sessionmaker, migrate  # noqa: E402
 from app.services.metrics.base_table import refresh_persistency_base  # noqa: E402
 from app.services.metrics.funnel import funnel_report  # noqa: E402
 from app.services.metrics.persistency import persistency_report  # noqa: E402
@@ -50,7 +50,6 @@ GRACE = 60  # set from the branch when the data are opened
 def build(path: Path, size: str, seed: int) -> None:
     """Write the demo branch of ``size`` into a new SQLite file at ``path``."""
     from app.cli.progress import TerminalProgress
-    from app.db import migrate
     from app.services.demo import build_demo
 
     tmp = path.with_suffix(".tmp")
@@ -289,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         build(path, args.size, args.seed)
         print(f"built the {args.size} demo in {time.perf_counter() - t:.1f} s")
     engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)  # a file built by an older GridDesk gets the newer tables
     with sqlite3.connect(path) as src:
         GRACE = src.execute("SELECT grace_days FROM branch").fetchone()[0]
         counts = {

@@ -1,7 +1,7 @@
 """SQLAlchemy models of GridDesk. No Qt here."""
 
 from app.models.base import Base, UTCDateTime, utcnow
-from app.models.customers import Customer, PersistencyBase, Policy, PremiumDue
+from app.models.customers import Customer, PersistencyBase, PersistencyMonth, Policy, PremiumDue
 from app.models.geo import AddressRule, Grid
 from app.models.meta import SnapshotInfo
 from app.models.org import Branch, DepartedAgent, Specialist, Team, User, user_team
@@ -18,6 +18,7 @@ __all__ = [
     "Grid",
     "Notification",
     "PersistencyBase",
+    "PersistencyMonth",
     "Policy",
     "PremiumDue",
     "SnapshotInfo",

@@ -131,3 +131,30 @@ class PersistencyBase(Base):
     specialist_id: Mapped[int | None] = mapped_column(ForeignKey("specialist.id"))
     payment_mode: Mapped[PaymentMode] = enum_column(PaymentMode)
     product: Mapped[str | None] = mapped_column(String(100))
+
+
+class PersistencyMonth(Base):
+    """The persistency base rows added up per month, kept current with them
+    (``app.services.metrics.summary``), so a report of months whose grace period has passed
+    reads a few thousand cells instead of every policy.
+
+    Two grains share the table: ``grain`` 'S' cells are per (branch, policy year, due month,
+    specialist on the due date) and 'G' cells per (branch, policy year, due month, grid);
+    ``key_id`` is that specialist's or grid's id, 0 for none. Rows terminated by death or claim
+    before their due date are left out, as reports leave them out. ``persisting`` and
+    ``premium_received_fen`` count what came in within ``grace_days`` (the branch's grace
+    period when the cell was written)."""
+
+    __tablename__ = "persistency_month"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    policy_year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    due_month: Mapped[str] = mapped_column(String(7), primary_key=True)  # 'YYYY-MM'
+    branch_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grace_days: Mapped[int] = mapped_column(Integer)
+    policies: Mapped[int] = mapped_column(Integer)
+    persisting: Mapped[int] = mapped_column(Integer)
+    premium_due_fen: Mapped[int] = mapped_column(BigInteger)
+    premium_received_fen: Mapped[int] = mapped_column(BigInteger)

@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, Table, func, insert, or_, select, text
+from sqlalchemy.orm import Session as OrmSession
 
 from app.db import make_engine, migrate, redact
 from app.models import (
@@ -25,6 +26,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
+from app.services.metrics import summary
 from app.services.progress import JobState, NullState, check
 
 CHUNK = 5_000
@@ -39,7 +41,9 @@ ROW_BYTES = {
     "assignment_event": 70,
     "grid": 2_500,
 }
-SKIPPED = {"snapshot_info"}
+# Not copied: the snapshot's own description, and the monthly persistency cells, which are
+# written anew from the copied base rows (a team's snapshot holds only its own rows).
+SKIPPED = {"snapshot_info", "persistency_month"}
 
 
 class SnapshotError(Exception):
@@ -174,6 +178,9 @@ def take_snapshot(
                     done_rows += len(chunk)
                     state.report(done_rows / total, table.name)
                 copied[table.name] = n
+            with OrmSession(bind=out) as cells:
+                summary.rebuild(cells)
+                cells.flush()
             taken_at = utcnow()
             out.execute(
                 insert(SnapshotInfo.__table__),

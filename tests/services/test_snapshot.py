@@ -190,3 +190,26 @@ def test_snapshot_schema_matches_the_models(engine, branch, tmp_path):
 
     assert set(Base.metadata.tables) <= set(inspect(ro).get_table_names())
     ro.dispose()
+
+
+def test_team_snapshot_reports_persistency_of_that_team_only(engine, session, branch, tmp_path):
+    from app.services.metrics.base_table import refresh_persistency_base
+    from app.services.metrics.persistency import persistency_report
+    from app.services.periods import Period
+
+    refresh_persistency_base(session)
+    session.commit()
+    kw = {"period": Period.parse("2024"), "as_of": date(2026, 1, 1)}
+    (whole,) = persistency_report(session, **kw)
+    assert whole.policies == 6
+    team = branch["teams"][0]
+    target = tmp_path / "team.sqlite"
+    take_snapshot(engine, target, branch_id=branch["branch"].id, team_ids=[team.id], taken_by="sup")
+    ro = make_engine(f"sqlite:///{target}", read_only=True)
+    with make_sessionmaker(ro)() as s:
+        (mine,) = persistency_report(s, **kw)
+        by_specialist = persistency_report(s, by="specialist", **kw)
+    ro.dispose()
+    # The monthly cells were written from the team's own rows, not copied from the branch.
+    assert (mine.policies, mine.persisting_policies, mine.premium_due_fen) == (3, 3, 300_000)
+    assert [(r.group, r.policies) for r in by_specialist] == [("E1 专员1", 3)]

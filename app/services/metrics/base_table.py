@@ -9,7 +9,8 @@ assignment event at or after the end of the due date (midnight in the branch's t
 since. A move during the due date itself therefore gives the row to the new specialist.
 
 Every refresh is set-based SQL (DELETE, INSERT ... SELECT, UPDATE with correlated
-subqueries) over chunks of ids, on SQLite and PostgreSQL alike. The caller commits.
+subqueries) over chunks of ids, on SQLite and PostgreSQL alike, and brings the monthly cells of
+``app.services.metrics.summary`` along. The caller commits.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from app.models import AssignmentEvent, Customer, PersistencyBase, Policy, PremiumDue
 from app.models.enums import TERMINATED_BY_EVENT, PaymentMode
+from app.services.metrics import summary
 from app.services.metrics.sql import branch_offsets, offset_for, utc_day_end
 from app.services.sqlfuncs import days_between
 
@@ -54,15 +56,21 @@ def refresh_persistency_base(
         session.execute(delete(PersistencyBase))
         written = _insert(session, None)
         _attribute_moved(session, None, offsets)
+        summary.rebuild(session)
         return written
     pids: set[int] = set(policy_ids or ())
     for chunk in _chunks(customer_ids or ()):
         pids.update(session.scalars(select(Policy.id).where(Policy.customer_id.in_(chunk))))
     written = 0
     for chunk in _chunks(pids):
-        session.execute(delete(PersistencyBase).where(PersistencyBase.policy_id.in_(chunk)))
-        written += _insert(session, chunk)
-        _attribute_moved(session, chunk, offsets)
+
+        def rewrite(chunk: list[int] = chunk) -> int:
+            session.execute(delete(PersistencyBase).where(PersistencyBase.policy_id.in_(chunk)))
+            n = _insert(session, chunk)
+            _attribute_moved(session, chunk, offsets)
+            return n
+
+        written += summary.apply_change(session, [PersistencyBase.policy_id.in_(chunk)], rewrite)
     return written
 
 
@@ -77,7 +85,7 @@ def refresh_attribution(session: Session, *, customer_ids: Iterable[int]) -> int
     grid = select(Customer.grid_id).where(Customer.id == b.customer_id)
     touched = 0
     for chunk in _chunks(customer_ids):
-        result = session.execute(
+        stmt = (
             update(b)
             .where(b.customer_id.in_(chunk))
             .values(
@@ -88,6 +96,9 @@ def refresh_attribution(session: Session, *, customer_ids: Iterable[int]) -> int
                 grid_id=grid.scalar_subquery(),
             )
             .execution_options(synchronize_session=False)
+        )
+        result = summary.apply_change(
+            session, [b.customer_id.in_(chunk)], lambda stmt=stmt: session.execute(stmt)
         )
         touched += max(cast(CursorResult, result).rowcount or 0, 0)
     return touched

@@ -21,6 +21,7 @@ from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from app.models import Branch, PersistencyBase, Specialist
+from app.services.metrics import summary
 from app.services.metrics.grouping import PERSISTENCY_FIELDS, Labels, check_field
 from app.services.periods import Period
 from app.services.sqlfuncs import month_of
@@ -112,7 +113,65 @@ def _aggregate(
     team_ids: Collection[int] | None,
     specialist_ids: Collection[int] | None,
 ) -> list[tuple]:
-    """Return rows (group keys..., policies, persisting, pending, due, received) in one query."""
+    """Return rows (group keys..., policies, persisting, pending, due, received): the whole
+    months past their grace period from the monthly cells, the rest from the base rows."""
+    scope = {"branch_id": branch_id, "team_ids": team_ids, "specialist_ids": specialist_ids}
+    grain = summary.grain_for(by, team_ids, specialist_ids)
+    covered = summary.covered_until(start, end, as_of, grace) if grain else None
+    if grain is None or covered is None:
+        return _aggregate_base(
+            session, start=start, end=end, as_of=as_of, year=year, grace=grace, by=by, **scope
+        )
+    cells = summary.aggregate(
+        session,
+        grain=grain,
+        first_month=f"{start:%Y-%m}",
+        last_month=f"{covered:%Y-%m}",
+        year=year,
+        grace=grace,
+        by=by,
+        **scope,
+    )
+    if cells is None:  # a cell written with another grace period: read the base rows
+        return _aggregate_base(
+            session, start=start, end=end, as_of=as_of, year=year, grace=grace, by=by, **scope
+        )
+    rest: list[tuple] = []
+    if covered < end:
+        rest = _aggregate_base(
+            session,
+            start=covered + timedelta(days=1),
+            end=end,
+            as_of=as_of,
+            year=year,
+            grace=grace,
+            by=by,
+            **scope,
+        )
+    width = len(by)
+    merged: dict[tuple, list[int]] = {}
+    for r in [*cells, *rest]:
+        sums = merged.setdefault(tuple(r[:width]), [0] * 5)
+        for i, v in enumerate(r[width:]):
+            sums[i] += int(v or 0)
+    return [(*k, *v) for k, v in merged.items()]
+
+
+def _aggregate_base(
+    session: Session,
+    *,
+    start: date,
+    end: date,
+    as_of: date,
+    year: int,
+    grace: int,
+    by: Sequence[str],
+    branch_id: int | None,
+    team_ids: Collection[int] | None,
+    specialist_ids: Collection[int] | None,
+) -> list[tuple]:
+    """Return rows (group keys..., policies, persisting, pending, due, received) computed from
+    the base rows in one query."""
     b = PersistencyBase
     mature_cutoff = as_of - timedelta(days=grace)
     kept = or_(b.terminated_on.is_(None), b.terminated_on >= b.due_date)
