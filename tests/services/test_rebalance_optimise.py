@@ -166,3 +166,147 @@ def test_a_full_neighbour_passes_a_grid_on_to_make_room():
     p = propose(grids, specs, allow_customer_moves=False)
     assert _moves(p) == {(1, 1, 2), (2, 2, 3)}
     assert p.after == pytest.approx({1: 5.0, 2: 5.0, 3: 2.0})
+
+
+def _lattice_city(seed, side=3, n_specs=3, capacity=None):
+    """Return a side x side lattice of grids (touching left/right/up/down) with random loads,
+    customers and owners (each specialist owning at least one grid), one grid locked."""
+    import random
+
+    rng = random.Random(seed)
+    n = side * side
+    owners = [k % n_specs + 1 for k in range(n)]
+    rng.shuffle(owners)
+    loads = [round(rng.uniform(1, 10), 2) for _ in range(n)]
+    customers = [rng.randint(1, 6) for _ in range(n)]
+    locked = rng.randrange(n)
+    grids = []
+    for i in range(n):
+        r, c = divmod(i, side)
+        near = [
+            (r + dr) * side + c + dc
+            for dr, dc in ((-1, 0), (1, 0), (0, -1), (0, 1))
+            if 0 <= r + dr < side and 0 <= c + dc < side
+        ]
+        grids.append(
+            GridItem(
+                id=i,
+                owner_id=owners[i],
+                load=loads[i],
+                customers=customers[i],
+                centroid=(104.0 + 0.01 * c, 30.6 + 0.01 * r),
+                neighbours=tuple(near),
+                locked=i == locked,
+            )
+        )
+    specs = []
+    for s in range(1, n_specs + 1):
+        held = sum(c for c, o in zip(customers, owners, strict=True) if o == s)
+        cap = capacity if capacity is not None else 100
+        specs.append(
+            SpecialistItem(
+                id=s,
+                load=sum(x for x, o in zip(loads, owners, strict=True) if o == s),
+                customers=held,
+                capacity=cap,
+            )
+        )
+    return grids, specs
+
+
+def _brute_force(grids, specs, max_moves):
+    """Return the smallest largest load over every plan keeping the rules (enumerated)."""
+    import itertools
+
+    from app.services.rebalance.optimise import build_problem
+    from app.services.rebalance.state import loads_of
+
+    p = build_problem(grids, specs)
+    best = max(p.load0)
+    for assign in itertools.product(*p.eligible):
+        moves = sum(s != o for s, o in zip(assign, p.owner, strict=True))
+        if max_moves is not None and moves > max_moves:
+            continue
+        cust = list(p.base_cust)
+        for g, s in enumerate(assign):
+            cust[s] += p.gcust[g]
+        if any(c > k for c, k in zip(cust, p.cap, strict=True)):
+            continue
+        best = min(best, max(loads_of(p, assign)))
+    return best
+
+
+def _check_rules(grids, specs, proposal, max_moves):
+    """Assert the proposal keeps the move limit, the capacities, the locks and the neighbours."""
+    by_id = {g.id: g for g in grids}
+    holder = {g.id: g.owner_id for g in grids}
+    for m in proposal.moves:
+        g = by_id[m.grid_id]
+        assert not g.locked
+        assert m.from_id == g.owner_id
+        assert m.to_id in {by_id[h].owner_id for h in g.neighbours}
+        holder[m.grid_id] = m.to_id
+    if max_moves is not None:
+        assert len(proposal.moves) <= max_moves
+    for s in specs:
+        held = sum(g.customers for g in grids if holder[g.id] == s.id)
+        assert held <= max(s.capacity, s.customers)
+        load = sum(g.load for g in grids if holder[g.id] == s.id)
+        assert proposal.after[s.id] == pytest.approx(load)
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("max_moves", [1, 2, 3, None])
+def test_small_cities_reach_the_brute_force_optimum_within_the_rules(seed, max_moves):
+    capacity = 18 if seed % 2 else None  # every other city with tight capacities
+    grids, specs = _lattice_city(seed, capacity=capacity)
+    p = propose(grids, specs, max_moves=max_moves, allow_customer_moves=False, time_limit_s=1.0)
+    _check_rules(grids, specs, p, max_moves)
+    assert p.after_max == pytest.approx(_brute_force(grids, specs, max_moves))
+    assert p.lower_bound <= p.after_max + 1e-9
+
+
+def test_the_milp_polish_keeps_the_rules_and_never_makes_a_plan_worse():
+    import time
+
+    from app.services.rebalance import exact
+    from app.services.rebalance.optimise import build_problem
+    from app.services.rebalance.state import loads_of
+
+    if not exact.available():
+        pytest.skip("highspy is not installed")
+    for seed in range(6):
+        grids, specs = _lattice_city(seed, n_specs=4, capacity=20)
+        p = build_problem(grids, specs)
+        for max_moves in (0, 1, 2, 4, None):
+            start = list(p.owner)
+            found = exact.polish(
+                p,
+                start,
+                range(p.n_grids),
+                max_moves=max_moves,
+                deadline=time.perf_counter() + 1.0,
+            )
+            assert exact.plan_ok(p, found, max_moves)
+            assert max(loads_of(p, found)) <= max(loads_of(p, start)) + 1e-9
+            # With every grid free and a tiny model, HiGHS proves the optimum.
+            if max_moves is not None and max_moves <= 2:
+                assert max(loads_of(p, found)) == pytest.approx(
+                    _brute_force(grids, specs, max_moves)
+                )
+
+
+def test_plan_ok_rejects_plans_breaking_a_rule():
+    from app.services.rebalance import exact
+    from app.services.rebalance.optimise import build_problem
+
+    p = build_problem(_grids(), _specialists(capacity=(100, 3, 100)))
+    assert exact.plan_ok(p, p.owner, 0)
+    g2 = p.grid_index[2]
+    moved = list(p.owner)
+    moved[g2] = p.spec_index[2]
+    assert not exact.plan_ok(p, moved, 0)  # over the move limit
+    assert not exact.plan_ok(p, moved, None)  # 4 more customers for specialist 2 (capacity 3)
+    far = list(p.owner)
+    far[p.grid_index[3]] = p.spec_index[3]  # G3 does not touch specialist 3's grid
+    assert not exact.plan_ok(p, far, None)

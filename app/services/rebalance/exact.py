@@ -1,0 +1,206 @@
+"""A mixed-integer polish of the rebalancing plan: HiGHS (through ``highspy``) on the part of the
+model where the moves are, started from the heuristic's plan.
+
+The full model (a binary per grid and specialist who may take it, the largest load as the
+objective) is too slow to solve in seconds for 2,000 grids, but the moves that matter are few and
+known in advance: grids owned by specialists above the LP bound, grids the LP solution moves (even
+fractionally) and grids the heuristic's plan moves. Only those are free; every other grid stays
+where the plan has it (with its owner). HiGHS gets the heuristic's plan as its first solution, so
+the polish can only improve on it, and whatever it returns is checked again here against the move
+limit and the capacities before it is used.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from app.services.rebalance.state import EPS, loads_of
+
+if TYPE_CHECKING:
+    from app.services.rebalance.optimise import Problem
+
+
+def available() -> bool:
+    """Return whether the MILP solver (highspy) can be imported."""
+    try:
+        import highspy  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _quiet_highs(highspy):  # type: ignore[no-untyped-def]
+    """Return a new HiGHS instance with its output off, without the banner its constructor
+    prints on standard output (the command line writes plans there)."""
+    import os
+    import sys
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+def free_grids(
+    problem: Problem,
+    assign: Sequence[int],
+    *,
+    lower_bound: float,
+    fractional: np.ndarray | None,
+    pairs: list,
+) -> set[int]:
+    """Return the grids the polish may move: those owned by a specialist whose load today is
+    above the lower bound, those the LP solution moves (in part) and those ``assign`` moves."""
+    p = problem
+    heavy = {s for s, load in enumerate(p.load0) if load > lower_bound - EPS}
+    free = {g for g in range(p.n_grids) if p.owner[g] in heavy or assign[g] != p.owner[g]}
+    if fractional is not None:
+        free.update(
+            g for (g, s), x in zip(pairs, fractional, strict=True) if x > 1e-6 and s != p.owner[g]
+        )
+    return free
+
+
+def plan_ok(problem: Problem, assign: Sequence[int], max_moves: int | None) -> bool:
+    """Return whether ``assign`` keeps every rule of the model: each grid with a specialist who
+    may take it, the move limit and the capacities."""
+    p = problem
+    if len(assign) != p.n_grids:
+        return False
+    cust = list(p.base_cust)
+    moves = 0
+    for g, s in enumerate(assign):
+        if s not in p.eligible[g]:
+            return False
+        cust[s] += p.gcust[g]
+        moves += s != p.owner[g]
+    if max_moves is not None and moves > max_moves:
+        return False
+    return all(c <= k for c, k in zip(cust, p.cap, strict=True))
+
+
+def polish(
+    problem: Problem,
+    assign: Sequence[int],
+    free: Iterable[int],
+    *,
+    max_moves: int | None,
+    deadline: float,
+    lower_bound: float = 0.0,
+) -> list[int]:
+    """Return ``assign`` improved by a MILP over the ``free`` grids (the others stay put) within
+    the deadline, or ``assign`` itself when HiGHS finds nothing better or is not installed."""
+    try:
+        import highspy
+    except ImportError:
+        return list(assign)
+    from scipy.sparse import coo_matrix
+
+    p = problem
+    seconds = deadline - time.perf_counter()
+    free_list = sorted(set(free))
+    if seconds < 0.05 or not free_list:
+        return list(assign)
+    row_of = {g: r for r, g in enumerate(free_list)}
+    S = p.n_specs
+    n_free = len(free_list)
+    # Load, customers and moves of the grids that stay where ``assign`` has them.
+    base = np.array(p.base, dtype=float)
+    base_cust = np.array(p.base_cust, dtype=float)
+    fixed_moves = 0
+    for g, s in enumerate(assign):
+        if g not in row_of:
+            base[s] += p.gload[g]
+            base_cust[s] += p.gcust[g]
+            fixed_moves += s != p.owner[g]
+    pairs = [(g, s) for g in free_list for s in p.eligible[g]]
+    n = len(pairs)
+    # Rows: load of each specialist minus T (<= -base), customers (<= room), one holder per
+    # free grid (= 1), moves (<= what the fixed grids leave of the limit).
+    move_row = 2 * S + n_free
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    for j, (g, s) in enumerate(pairs):
+        rows += [s, S + s, 2 * S + row_of[g]]
+        cols += [j, j, j]
+        vals += [p.gload[g], float(p.gcust[g]), 1.0]
+        if max_moves is not None and s != p.owner[g]:
+            rows.append(move_row)
+            cols.append(j)
+            vals.append(1.0)
+    rows += list(range(S))
+    cols += [n] * S
+    vals += [-1.0] * S
+    n_rows = move_row + (1 if max_moves is not None else 0)
+    a = coo_matrix((vals, (rows, cols)), shape=(n_rows, n + 1)).tocsc()
+    row_lower = np.concatenate(
+        [np.full(2 * S, -np.inf), np.ones(n_free), [-np.inf] if max_moves is not None else []]
+    )
+    row_upper = np.concatenate(
+        [
+            -base,
+            np.asarray(p.cap, dtype=float) - base_cust,
+            np.ones(n_free),
+            [float(max_moves - fixed_moves)] if max_moves is not None else [],
+        ]
+    )
+    incumbent = max(loads_of(p, assign), default=0.0)
+    cost = np.zeros(n + 1)
+    cost[n] = 1.0
+    col_lower = np.concatenate([np.zeros(n), [max(float(base.max()), lower_bound)]])
+    col_upper = np.concatenate([np.ones(n), [incumbent]])
+
+    lp = highspy.HighsLp()
+    lp.num_col_ = n + 1
+    lp.num_row_ = n_rows
+    lp.col_cost_ = cost
+    lp.col_lower_ = col_lower
+    lp.col_upper_ = col_upper
+    lp.row_lower_ = row_lower
+    lp.row_upper_ = row_upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr
+    lp.a_matrix_.index_ = a.indices
+    lp.a_matrix_.value_ = a.data
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * n + [highspy.HighsVarType.kContinuous]
+    h = _quiet_highs(highspy)
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("time_limit", max(0.05, deadline - time.perf_counter()))
+    # Any plan within 0.01 % of the best possible will do.
+    h.setOptionValue("mip_rel_gap", 1e-4)
+    h.passModel(lp)
+    start = np.zeros(n + 1)
+    for j, (g, s) in enumerate(pairs):
+        if assign[g] == s:
+            start[j] = 1.0
+    start[n] = incumbent
+    solution = highspy.HighsSolution()
+    solution.col_value = list(start)
+    solution.value_valid = True
+    h.setSolution(solution)
+    h.run()
+    if h.getInfo().primal_solution_status != 2:  # no feasible solution
+        return list(assign)
+    x = h.getSolution().col_value
+    found = list(assign)
+    for j, (g, s) in enumerate(pairs):
+        if x[j] > 0.5:
+            found[g] = s
+    if not plan_ok(p, found, max_moves):
+        return list(assign)
+    if max(loads_of(p, found), default=0.0) < incumbent - EPS:
+        return found
+    return list(assign)
