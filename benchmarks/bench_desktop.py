@@ -99,6 +99,11 @@ print(json.dumps(results))
 def build(size: str) -> Path:
     path = HERE / "data" / f"desktop-{size}.db"
     if path.exists():
+        from app.db import make_engine, migrate
+
+        engine = make_engine(f"sqlite:///{path}")
+        migrate(engine)  # as the app does on start: a file from an older GridDesk is upgraded
+        engine.dispose()
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     from app.db import make_engine, make_sessionmaker, migrate

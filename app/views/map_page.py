@@ -45,6 +45,10 @@ def measure_titles() -> dict[str, str]:
     }
 
 
+def _import_map_html(_state) -> None:
+    import app.services.mapping.html  # noqa: F401
+
+
 class MapBridge(QObject):
     """The object the page's JavaScript calls (as ``bridge``) when a grid is clicked."""
 
@@ -160,6 +164,11 @@ class MapPage(QWidget):
         self._loaded = True
         self.status.setText(self.tr("Loading the map…"))
         user, as_of = self.ctx.user, self.ctx.as_of
+        if self.web is not None:
+            # folium takes ~0.5 s to import: on the other core while the grids are read.
+            self.ctx.runner.start(
+                "map.import", _import_map_html, on_done=lambda _: None, on_error=lambda _: None
+            )
         self.ctx.runner.start(
             "map.data",
             self.ctx.read(
