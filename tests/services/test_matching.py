@@ -39,6 +39,45 @@ def test_points_fall_in_their_polygon_border_goes_to_lowest_id_outside_is_minus_
     assert got.tolist() == [10, 20, 10, -1, -1]
 
 
+def test_a_large_batch_gets_the_same_grids_as_the_tree(monkeypatch):
+    """Many points take the one-pass-per-polygon path: same answers as the tree, borders and
+    corners to the lowest grid id, holes and multipolygons respected."""
+    import numpy as np
+
+    from app.services.intake import matching
+
+    def cell(i: int, j: int) -> list:
+        return [[i, j], [i + 1, j], [i + 1, j + 1], [i, j + 1], [i, j]]
+
+    grids = []
+    gid = 100
+    for i in range(6):
+        for j in range(6):
+            geometry = {"type": "Polygon", "coordinates": [cell(i, j)]}
+            if (i, j) == (2, 2):  # a hole, filled by a grid of its own below
+                hole = [[2.25, 2.25], [2.25, 2.75], [2.75, 2.75], [2.75, 2.25], [2.25, 2.25]]
+                geometry["coordinates"].append(hole)
+            if (i, j) == (5, 5):  # two parts
+                geometry = {"type": "MultiPolygon", "coordinates": [[cell(5, 5)], [cell(7, 7)]]}
+            grids.append(GridShape(gid - 3 * i + 7 * j, f"G{i}{j}", json.dumps(geometry), []))
+            gid += 1
+    inner = [[2.25, 2.25], [2.75, 2.25], [2.75, 2.75], [2.25, 2.75], [2.25, 2.25]]
+    grids.append(GridShape(5, "H", json.dumps({"type": "Polygon", "coordinates": [inner]}), []))
+    index = GridIndex(grids)
+    rng = np.random.default_rng(4)
+    lons = np.concatenate([rng.uniform(-1, 9, 3000), rng.integers(0, 7, 500) * 1.0, [2.5, 7.5]])
+    lats = np.concatenate([rng.uniform(-1, 9, 3000), rng.uniform(0, 6, 500), [2.5, 7.5]])
+    lons[::97] = np.nan  # no coordinates
+    by_tree = index.match_points(lons, lats)
+    monkeypatch.setattr(matching, "BATCH_POINTS", 1)
+    by_polygon = index.match_points(lons, lats)
+    assert by_polygon.tolist() == by_tree.tolist()
+    assert by_polygon[-2] == 5 and by_polygon[-1] == next(g.id for g in grids if g.code == "G55")
+    on_borders = lons[3000:3500]
+    assert np.isin(by_polygon[3000:3500][np.isfinite(on_borders)], [-1]).sum() < 10
+    assert (by_polygon == -1).sum() > 300  # points outside every grid stay unmatched
+
+
 def test_the_longest_name_wins(index):
     assert index.match_address("春熙路社区12号") == (20, MatchMethod.ADDRESS)
     assert index.match_address("春熙路88号") == (10, MatchMethod.ADDRESS)
