@@ -38,6 +38,7 @@ from app.views.i18n import tr
 from app.views.labels import TASK_KINDS, TASK_STATUSES, label, yuan
 from app.views.messages import ask, inform
 from app.views.rebalance_models import TO, MovesModel, TargetDelegate, workload_columns
+from app.views.table_export import install_table_export
 from app.views.table_models import Column, RowTableModel
 from app.views.undo import Applied
 
@@ -207,12 +208,13 @@ class LeavingDialog(QDialog):
         self.customers = RowTableModel(_customer_columns(), self)
         self.tasks = RowTableModel(_task_columns(), self)
         self.tabs = QTabWidget()
-        for model, name in (
-            (self.grids, "grids_table"),
-            (self.customers, "customers_table"),
-            (self.tasks, "tasks_table"),
+        for model, name, title in (
+            (self.grids, "grids_table", self.tr("Grids")),
+            (self.customers, "customers_table", self.tr("Customers")),
+            (self.tasks, "tasks_table", self.tr("Open tasks")),
         ):
             table = _table(name, model)
+            install_table_export(table, name=f"{leaver.name} {title}", runner=ctx.runner)
             table.horizontalHeader().setStretchLastSection(False)
             self.tabs.addTab(table, "")
         impact_box = QGroupBox(self.tr("What they hold"))
@@ -223,6 +225,7 @@ class LeavingDialog(QDialog):
         self.moves = MovesModel(self)
         self.moves.edited.connect(self._edited)
         self.moves_table = _table("moves_table", self.moves)
+        install_table_export(self.moves_table, name=self.tr("Handover"), runner=ctx.runner)
         self.moves_table.setItemDelegateForColumn(TO, TargetDelegate(self.moves_table))
         self.moves_table.setEditTriggers(
             QAbstractItemView.EditTrigger.DoubleClicked
@@ -230,6 +233,7 @@ class LeavingDialog(QDialog):
         )
         self.workloads = RowTableModel(workload_columns(), self)
         self.workload_table = _table("workload_table", self.workloads)
+        install_table_export(self.workload_table, name=self.tr("Workloads"), runner=ctx.runner)
         self.proposal_text = QLabel()
         self.proposal_text.setObjectName("proposal_text")
         self.proposal_text.setWordWrap(True)

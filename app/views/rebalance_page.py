@@ -44,6 +44,7 @@ from app.views.errors import error_text
 from app.views.i18n import tr
 from app.views.messages import ask, inform
 from app.views.rebalance_models import MOVE_ROLE, TO, MovesModel, TargetDelegate, workload_columns
+from app.views.table_export import install_table_export
 from app.views.table_models import SORT_ROLE, RowTableModel
 from app.views.undo import Applied
 
@@ -308,10 +309,12 @@ class RebalancePage(QWidget):
         proxy.setSourceModel(self.workloads)
         proxy.setSortRole(SORT_ROLE)
         self.workload_table = _table("workload_table", proxy, sortable=True)
+        install_table_export(self.workload_table, name=self.tr("Workloads"), runner=ctx.runner)
 
         self.moves = MovesModel(self)
         self.moves.edited.connect(self._edited)
         self.moves_table = _table("moves_table", self.moves)
+        install_table_export(self.moves_table, name=self.tr("Moves"), runner=ctx.runner)
         self.moves_table.setItemDelegateForColumn(TO, TargetDelegate(self.moves_table))
         self.moves_table.setEditTriggers(
             QAbstractItemView.EditTrigger.DoubleClicked

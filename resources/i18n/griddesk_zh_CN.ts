@@ -430,6 +430,10 @@ They stay queued until the gateway's result file is imported.</source>
       <translation>客户号</translation>
     </message>
     <message>
+      <source>Customers</source>
+      <translation>客户</translation>
+    </message>
+    <message>
       <source>Customers (%1)</source>
       <translation>客户（%1）</translation>
     </message>
@@ -462,6 +466,10 @@ They stay queued until the gateway's result file is imported.</source>
       <translation>网格名称</translation>
     </message>
     <message>
+      <source>Grids</source>
+      <translation>网格</translation>
+    </message>
+    <message>
       <source>Grids (%1)</source>
       <translation>网格（%1）</translation>
     </message>
@@ -480,6 +488,10 @@ They stay queued until the gateway's result file is imported.</source>
     <message>
       <source>Handing over…</source>
       <translation>正在交接…</translation>
+    </message>
+    <message>
+      <source>Handover</source>
+      <translation>交接方案</translation>
     </message>
     <message>
       <source>Kind</source>
@@ -556,6 +568,10 @@ They stay queued until the gateway's result file is imported.</source>
     <message>
       <source>Whole branch (also other teams)</source>
       <translation>全机构（包括其他团队）</translation>
+    </message>
+    <message>
+      <source>Workloads</source>
+      <translation>工作量</translation>
     </message>
     <message>
       <source>handover of %1</source>
@@ -939,6 +955,10 @@ The branch supervisor's workbench for the community grid programme of orphan pol
       <translation>正在寻找最佳调整方案…</translation>
     </message>
     <message>
+      <source>Moves</source>
+      <translation>调整项</translation>
+    </message>
+    <message>
       <source>Moves (untick to drop one, double-click “To” to change)</source>
       <translation>调整项（取消勾选可放弃该项，双击“接收专员”可更改）</translation>
     </message>
@@ -1009,6 +1029,10 @@ The branch supervisor's workbench for the community grid programme of orphan pol
     <message>
       <source>Workload per specialist: now and after the plan</source>
       <translation>各专员工作量：当前与调整后</translation>
+    </message>
+    <message>
+      <source>Workloads</source>
+      <translation>工作量</translation>
     </message>
     <message>
       <source>Your role may not change assignments</source>
