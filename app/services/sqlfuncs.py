@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, String
+from collections.abc import Sequence
+
+from sqlalchemy import Integer, String, text
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
 
@@ -48,3 +51,24 @@ def _month_sqlite(element, compiler, **kw):
 def _month_pg(element, compiler, **kw):
     (day,) = list(element.clauses)
     return f"to_char({compiler.process(day, **kw)}, 'YYYY-MM')"
+
+
+# The tables a demo build or a large import fills, read by the refreshes that follow.
+BULK_TABLES = (
+    "customer",
+    "policy",
+    "premium_due",
+    "task",
+    "assignment_event",
+    "specialist",
+    "grid",
+)
+
+
+def refresh_statistics(session: Session, tables: Sequence[str]) -> None:
+    """Let PostgreSQL's planner know about rows just written in bulk (this transaction's own
+    included): planned on the statistics of the empty tables, the set-based refreshes that
+    follow a demo build or a large import chose nested loops and ran for minutes instead of
+    seconds. SQLite plans from its indexes and needs nothing."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE " + ", ".join(f'"{t}"' for t in tables)))

@@ -148,9 +148,11 @@ def build_demo(
 def refresh_derived(session: Session, *, state: JobState | None = None) -> None:
     """Derive the customers' 4-sell steps and the persistency base from the rows written."""
     from app.services.metrics.base_table import refresh_persistency_base
+    from app.services.sqlfuncs import BULK_TABLES, refresh_statistics
     from app.services.steps import recompute_steps
 
     state = state or NullState()
+    refresh_statistics(session, BULK_TABLES)
     state.report(0.86, "Deriving the 4-sell steps")
     recompute_steps(session)
     check(state)

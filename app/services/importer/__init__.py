@@ -128,9 +128,17 @@ def _branch(session: Session, branch_id: int | None, name: str) -> tuple[int, st
     )
 
 
+# From this many rows written, PostgreSQL is told about them before the derived data is refreshed.
+BULK_ROWS = 10_000
+
+
 def _after_import(session: Session, kind: str, ctx: Context) -> None:
     """Refresh what is derived from the imported rows: the persistency base after policies
     and dues, the customers' 4-sell steps after tasks."""
+    if ctx.inserted + ctx.updated >= BULK_ROWS:
+        from app.services.sqlfuncs import BULK_TABLES, refresh_statistics
+
+        refresh_statistics(session, BULK_TABLES)
     if kind in ("policies", "dues") and ctx.policy_ids:
         from app.services.metrics.base_table import refresh_persistency_base
 

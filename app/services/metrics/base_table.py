@@ -25,7 +25,7 @@ from app.models import AssignmentEvent, Customer, PersistencyBase, Policy, Premi
 from app.models.enums import TERMINATED_BY_EVENT, PaymentMode
 from app.services.metrics import summary
 from app.services.metrics.sql import branch_offsets, offset_for, utc_day_end
-from app.services.sqlfuncs import days_between
+from app.services.sqlfuncs import days_between, refresh_statistics
 
 CHUNK = 2_000
 BASE_YEARS = (2, 3)  # 13-month and 25-month persistency
@@ -55,6 +55,7 @@ def refresh_persistency_base(
     if policy_ids is None and customer_ids is None:
         session.execute(delete(PersistencyBase))
         written = _insert(session, None)
+        refresh_statistics(session, ["persistency_base"])
         _attribute_moved(session, None, offsets)
         summary.rebuild(session)
         return written
