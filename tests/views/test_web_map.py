@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import shiboken6
 
 from app.views.main_window import MainWindow
 
@@ -23,8 +24,17 @@ def test_web_map_loads_offline_and_a_click_in_the_page_selects_the_grid(qtbot, m
     ctx = make_ctx("senior")
     ctx.web_available = True
     window = MainWindow(ctx)
-    qtbot.addWidget(window)
     window.show()
+    try:
+        _load_and_click(qtbot, window)
+    finally:
+        # The embedded browser's page must go before the browser profile does at exit, or
+        # the process crashes on its way out (the app deletes its window when it quits).
+        window.close()
+        shiboken6.delete(window)
+
+
+def _load_and_click(qtbot, window) -> None:
     page = window.show_page("map")
     assert page.web is not None, "the embedded browser did not start"
     qtbot.waitUntil(
