@@ -1,0 +1,129 @@
+"""The rebalance page's pictures of a plan: workloads now and after as bars, and the moves
+on the map (matplotlib, on the GUI thread: a few dozen bars and a few hundred grids)."""
+
+from __future__ import annotations
+
+from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+from matplotlib.figure import Figure
+from PySide6.QtGui import QCursor
+from PySide6.QtWidgets import QToolTip, QVBoxLayout, QWidget
+
+from app.services.charts import WorkloadBar, draw_workload_comparison
+from app.services.mapping.moves import GridShape, MapMove, draw_moves_map, tooltip_text
+from app.services.rebalance.editing import workload_changes
+from app.services.rebalance.plan import Plan
+from app.views.i18n import tr
+
+_C = "RebalancePage"
+# Past this many specialists the chart shows only those whose workload changes.
+MAX_BARS = 30
+
+
+def draw_plan_chart(figure: Figure, plan: Plan) -> None:
+    """Draw the plan's workloads now and after, and customers against capacity."""
+    changes = workload_changes(plan)
+    if len(changes) > MAX_BARS:
+        changes = [c for c in changes if abs(c.change) > 1e-6] or changes[:MAX_BARS]
+    draw_workload_comparison(
+        figure,
+        [
+            WorkloadBar(
+                f"{c.name} {c.employee_no}",
+                c.load_before,
+                c.load_after,
+                c.customers_before,
+                c.customers_after,
+                c.capacity,
+            )
+            for c in changes
+        ],
+        title=tr(_C, "Workload per specialist: now and after the plan"),
+        before_label=tr(_C, "now"),
+        after_label=tr(_C, "after the plan"),
+        workload_label=tr(_C, "weighted workload"),
+        customers_label=tr(_C, "customers"),
+        capacity_label=tr(_C, "capacity"),
+        bound=min(plan.lower_bound, plan.before_max) or None,
+        bound_label=tr(_C, "best possible largest workload"),
+    )
+
+
+def map_moves(plan: Plan, names: dict[str, str]) -> list[MapMove]:
+    """Return what the map shows of the plan: one entry per moved grid, and one per grid,
+    source and target for customers moved on their own."""
+    out = []
+    singles: dict[tuple[str, str, str], int] = {}
+    for m in plan.moves:
+        if m.kind == "grid":
+            text = f"{names.get(m.from_no, m.from_no)} → {names.get(m.to_no, m.to_no)}"
+            out.append(MapMove(m.grid_code, True, text))
+        else:
+            key = (m.grid_code, m.from_no, m.to_no)
+            singles[key] = singles.get(key, 0) + 1
+    for (code, a, b), n in singles.items():
+        text = (
+            tr(_C, "%1 customers: %2 → %3")
+            .replace("%1", str(n))
+            .replace("%2", names.get(a, a))
+            .replace("%3", names.get(b, b))
+        )
+        out.append(MapMove(code, False, text))
+    return out
+
+
+class PlanMap(QWidget):
+    """The plan's moves on a matplotlib map; hovering a highlighted grid says who gives it
+    to whom."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.figure = Figure(figsize=(5, 4))
+        self.canvas = FigureCanvasQTAgg(self.figure)
+        self.canvas.setObjectName("plan_map")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.canvas)
+        self.shapes: list[GridShape] | None = None
+        self._moves: list[MapMove] = []
+        self._moved_patches: dict = {}
+        self._scope: tuple[str, ...] = ()
+        self.selected: str | None = None
+        self.canvas.mpl_connect("motion_notify_event", self._hover)
+
+    def show_plan(self, plan: Plan | None, names: dict[str, str]) -> None:
+        self._moves = map_moves(plan, names) if plan else []
+        self._scope = plan.scope if plan else ()
+        self.redraw()
+
+    def redraw(self) -> None:
+        self.figure.clear()
+        ax = self.figure.add_axes((0, 0, 1, 1))
+        if self.shapes is None:
+            ax.set_axis_off()
+            ax.text(0.5, 0.5, tr(_C, "Loading the map…"), ha="center", transform=ax.transAxes)
+        else:
+            artists = draw_moves_map(
+                ax,
+                self.shapes,
+                self._moves,
+                scope_teams=self._scope,
+                labels={
+                    "grid": tr(_C, "grid changes owner"),
+                    "customers": tr(_C, "some customers move"),
+                    "unchanged": tr(_C, "unchanged"),
+                },
+                selected=self.selected,
+            )
+            moved = {m.grid_code for m in self._moves}
+            self._moved_patches = {p: c for p, c in artists.items() if c in moved}
+        self.canvas.draw_idle()
+
+    def _hover(self, event) -> None:
+        for patch, code in self._moved_patches.items():
+            if patch.contains(event)[0]:
+                shapes = {g.code: g for g in self.shapes or ()}
+                QToolTip.showText(
+                    QCursor.pos(), tooltip_text(code, shapes, self._moves), self.canvas
+                )
+                return
+        QToolTip.hideText()
