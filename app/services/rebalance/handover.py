@@ -389,19 +389,7 @@ def _plan(
             )
         )
     people = [leaver, *targets]
-    specialists = tuple(
-        PlanSpecialist(
-            id=p.specialist_id,
-            employee_no=p.employee_no,
-            name=p.name,
-            team_code=p.team_code,
-            capacity=p.capacity,
-            customers=p.customers,
-            load=p.load,
-            version=p.version,
-        )
-        for p in people
-    )
+    specialists = tuple(PlanSpecialist.of(p) for p in people)
     return Plan(
         created_at=utcnow(),
         as_of=as_of,

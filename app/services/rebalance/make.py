@@ -128,19 +128,7 @@ def make_plan(
         )
         for m in proposal.moves
     )
-    specialists = tuple(
-        PlanSpecialist(
-            id=p.specialist_id,
-            employee_no=p.employee_no,
-            name=p.name,
-            team_code=p.team_code,
-            capacity=p.capacity,
-            customers=p.customers,
-            load=p.load,
-            version=p.version,
-        )
-        for p in people_in
-    )
+    specialists = tuple(PlanSpecialist.of(p) for p in people_in)
     state.report(1.0, "Plan ready")
     return Plan(
         created_at=utcnow(),

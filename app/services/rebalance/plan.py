@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from app.services.rebalance.optimise import CUSTOMER, GRID
-from app.services.rebalance.workload import Weights
+from app.services.rebalance.workload import SpecialistLoad, Weights
 
 PLAN_FORMAT = "griddesk-rebalance-plan"
 PLAN_VERSION = 1
@@ -36,6 +36,20 @@ class PlanSpecialist:
     customers: int
     load: float
     version: int
+
+    @classmethod
+    def of(cls, p: SpecialistLoad) -> PlanSpecialist:
+        """Return the plan's record of a specialist's workload as read for the proposal."""
+        return cls(
+            id=p.specialist_id,
+            employee_no=p.employee_no,
+            name=p.name,
+            team_code=p.team_code,
+            capacity=p.capacity,
+            customers=p.customers,
+            load=p.load,
+            version=p.version,
+        )
 
 
 @dataclass(frozen=True)
