@@ -172,7 +172,7 @@ class MainWindow(QMainWindow):
         offline = QAction(self.tr("Take offline…"), self)
         offline.setObjectName("take_offline")
         offline.setEnabled(not self.ctx.read_only)
-        offline.triggered.connect(self.take_offline)
+        offline.triggered.connect(lambda: self.take_offline())  # not the checked flag
         file_menu.addAction(offline)
         export_meeting = QAction(self.tr("Export meeting workbook…"), self)
         export_meeting.setObjectName("export_meeting")

@@ -26,3 +26,24 @@ def test_take_offline_then_open_the_snapshot_read_only(qtbot, make_ctx, tmp_path
     qtbot.waitUntil(lambda: tasks.model.rowCount() > 0, timeout=10000)
     roster = offline.show_page("roster")
     qtbot.waitUntil(lambda: roster.model.rowCount() > 0, timeout=10000)
+
+
+def test_the_menu_item_asks_about_the_size_first_and_no_answers_nothing(
+    qtbot, make_ctx, monkeypatch
+):
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QMessageBox
+
+    window = MainWindow(make_ctx("senior"))
+    qtbot.addWidget(window)
+    asked, errors = [], []
+    monkeypatch.setattr(
+        QMessageBox,
+        "question",
+        lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.No,
+    )
+    monkeypatch.setattr(window, "show_error", lambda *a: errors.append(a))
+    action = window.findChild(QAction, "take_offline")
+    action.trigger()  # as the menu does: Qt passes checked=False along
+    assert len(asked) == 1 and errors == []
+    assert "MB" in asked[0]
