@@ -8,7 +8,7 @@ from pathlib import Path
 
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
-from PySide6.QtCore import QStandardPaths, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
@@ -27,7 +27,7 @@ from app.services.table_file import atomic_file
 from app.views.context import AppContext
 from app.views.i18n import tr
 from app.views.labels import STEPS, TASK_KINDS, label
-from app.views.table_export import default_file_name
+from app.views.table_export import default_file_name, save_folder
 
 _C = "ChartsPage"
 
@@ -90,7 +90,7 @@ class ChartsPage(QWidget):
         self.cohort.setCurrentIndex(min(3, self.cohort.count() - 1))
         self.save = QPushButton(self.tr("Save chart as PNG…"))
         self.save.setObjectName("save_png")
-        self.save.clicked.connect(self.save_png)
+        self.save.clicked.connect(lambda: self.save_png())  # not the checked flag
         self.status = QLabel()
         self.status.setObjectName("status")
 
@@ -239,12 +239,9 @@ class ChartsPage(QWidget):
     def save_png(self, path: str | None = None) -> str | None:
         """Save the chart shown as a PNG (asks where when no path is given); return the path."""
         if not path:
-            folder = QStandardPaths.writableLocation(
-                QStandardPaths.StandardLocation.DocumentsLocation
-            )
             name = default_file_name(self.chart.currentText(), ".png")
             path, _ = QFileDialog.getSaveFileName(
-                self, self.tr("Save chart"), str(Path(folder) / name), "PNG (*.png)"
+                self, self.tr("Save chart"), str(save_folder() / name), "PNG (*.png)"
             )
             if path and not path.lower().endswith(".png"):
                 path += ".png"

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -29,6 +28,7 @@ from app.services.progress import JobState
 from app.settings import Preferences
 from app.views.context import AppContext, call
 from app.views.i18n import LANGUAGES, effective_language
+from app.views.table_export import save_folder
 
 
 @dataclass(frozen=True)
@@ -105,8 +105,7 @@ class ExportMeetingDialog(QDialog):
         current = effective_language(Preferences().language)
         self.language.setCurrentIndex(max(0, self.language.findData(current)))
 
-        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
-        self.path = QLineEdit(str(Path(folder or Path.home()) / self._file_name()))
+        self.path = QLineEdit(str(save_folder() / self._file_name()))
         self.path.setObjectName("path")
         browse = QPushButton(self.tr("Browse…"))
         browse.clicked.connect(self._browse)

@@ -10,7 +10,6 @@ from PySide6.QtCore import (
     QFile,
     QIODevice,
     QObject,
-    QStandardPaths,
     QTemporaryDir,
     QUrl,
     Signal,
@@ -31,7 +30,7 @@ from app.services.table_file import atomic_file
 from app.settings import Preferences
 from app.views.context import AppContext
 from app.views.i18n import tr
-from app.views.table_export import default_file_name
+from app.views.table_export import default_file_name, save_folder
 
 _C = "MapPage"
 
@@ -254,12 +253,9 @@ class MapPage(QWidget):
         if self._data is None:
             return None
         if not path:
-            folder = QStandardPaths.writableLocation(
-                QStandardPaths.StandardLocation.DocumentsLocation
-            )
             name = default_file_name(f"{self.tr('Grid map')} {self.measure.currentText()}", ".html")
             path, _ = QFileDialog.getSaveFileName(
-                self, self.tr("Save map"), str(Path(folder) / name), self.tr("Web page (*.html)")
+                self, self.tr("Save map"), str(save_folder() / name), self.tr("Web page (*.html)")
             )
             if path and not path.lower().endswith((".html", ".htm")):
                 path += ".html"

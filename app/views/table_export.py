@@ -185,6 +185,15 @@ def lazy_reader(view: QTableView) -> Callable[[JobState], TableData]:
     return read
 
 
+def save_folder() -> Path:
+    """Return the folder a save dialog starts in: the user's Documents folder when it exists,
+    else their home folder (a new account, or a Linux desktop without one, has none)."""
+    documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    if documents and Path(documents).is_dir():
+        return Path(documents)
+    return Path.home()
+
+
 def default_file_name(name: str, suffix: str, *, today: date | None = None) -> str:
     """Return e.g. ``专员_2026-11-20.xlsx``: the table's name and the day, safe as a file name."""
     day = (today or QDate.currentDate().toPython()).isoformat()
@@ -258,8 +267,7 @@ class TableExporter(QObject):
 
     def ask_path(self, suffix: str) -> str:
         """Ask where to save; return the path chosen ('' when cancelled)."""
-        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
-        start = str(Path(folder) / default_file_name(self.name, suffix))
+        start = str(save_folder() / default_file_name(self.name, suffix))
         filters = (
             tr(_C, "Excel workbook (*.xlsx)") if suffix == ".xlsx" else tr(_C, "CSV, UTF-8 (*.csv)")
         )

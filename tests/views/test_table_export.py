@@ -261,3 +261,14 @@ def test_reading_a_big_proxied_table_keeps_none_alive(qtbot):
     assert lost < 100  # the buggy path loses one per None cell: 5,000 here
     assert [row[0] for row in table.values[:3]] == [4999, 4998, 4997]
     assert table.kinds == ["number", "text"]
+
+
+def test_save_dialogs_start_in_documents_or_else_home(monkeypatch, tmp_path, qapp):
+    from app.views.table_export import save_folder
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("XDG_DOCUMENTS_DIR", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / ".config"))
+    assert save_folder() == tmp_path  # no Documents folder: the home folder, which exists
+    (tmp_path / "Documents").mkdir()
+    assert save_folder() == tmp_path / "Documents"
