@@ -112,7 +112,7 @@ def _grid_columns() -> list[Column]:
         Column("name", tr(_C, "Grid name"), lambda r: r.name),
         Column("district", tr(_C, "District"), lambda r: r.district or "—"),
         Column("customers", tr(_C, "Customers in the grid"), lambda r: r.customers, numeric=True),
-        Column("locked", tr(_C, "Locked"), lambda r: "🔒" if r.locked else ""),
+        Column("locked", tr(_C, "Locked"), lambda r: tr(_C, "Yes") if r.locked else ""),
     ]
 
 
@@ -129,7 +129,7 @@ def _customer_columns() -> list[Column]:
             yuan,
             numeric=True,
         ),
-        Column("locked", tr(_C, "Locked"), lambda r: "🔒" if r.locked else ""),
+        Column("locked", tr(_C, "Locked"), lambda r: tr(_C, "Yes") if r.locked else ""),
     ]
 
 

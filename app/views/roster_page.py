@@ -124,7 +124,8 @@ class RosterModel(RowTableModel):
             if key == "equity":
                 if r.equity_gap is None:
                     return "—"
-                gap = f"{float(r.equity_gap) * 100:+.0f} pt"
+                points = round(float(r.equity_gap) * 100) or 0  # never "-0"
+                gap = tr(_C, "%1 pts").replace("%1", f"{points:+d}" if points else "0")
                 return ("⚠ " + gap) if r.equity_flag else gap
         return super().data(index, role)
 

@@ -132,6 +132,13 @@ class TasksPage(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.horizontalHeader().setStretchLastSection(True)
+        # Widths that fit a customer's name and number and a date with its time (the rows are
+        # fetched a page at a time, so Qt cannot measure the contents up front).
+        widths = {"task_no": 110, "kind": 150, "customer": 200, "created_at": 140,
+                  "completed_at": 140}  # fmt: skip
+        for i, column in enumerate(self.model.columns):
+            if column.key in widths:
+                self.table.horizontalHeader().resizeSection(i, widths[column.key])
         self.table_export = install_table_export(
             self.table, name=self.tr("Tasks"), runner=ctx.runner
         )

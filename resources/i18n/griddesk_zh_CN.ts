@@ -574,6 +574,10 @@ They stay queued until the gateway's result file is imported.</source>
       <translation>工作量</translation>
     </message>
     <message>
+      <source>Yes</source>
+      <translation>是</translation>
+    </message>
+    <message>
       <source>handover of %1</source>
       <translation>%1 的离职交接</translation>
     </message>
@@ -1088,6 +1092,10 @@ The branch supervisor's workbench for the community grid programme of orphan pol
     <message>
       <source>%1 of %2 specialists</source>
       <translation>显示 %1 / 共 %2 位专员</translation>
+    </message>
+    <message>
+      <source>%1 pts</source>
+      <translation>%1 个百分点</translation>
     </message>
     <message>
       <source>13-month persistency</source>
