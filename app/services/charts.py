@@ -106,7 +106,8 @@ def draw_funnel(
         )
     ax.set_yticks(y)
     ax.set_yticklabels(steps)
-    ax.set_xlim(0, 1.35)
+    ax.set_xlim(0, 1.35)  # room for the labels right of the bars
+    ax.set_xticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])  # but no rate above 100 %
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_xlabel(reached_label)
     ax.spines[["top", "right"]].set_visible(False)
@@ -163,7 +164,10 @@ def draw_equity(
     )
     ax.bar([x + 0.2 for x in xs], _zero(rate_with), width=0.4, color=PALETTE[1], label=with_label)
     ax.set_xticks(list(xs))
-    ax.set_xticklabels(names, rotation=60, ha="right", fontsize=8)
+    # Upright while the names fit side by side (short Chinese names do up to about a dozen).
+    upright = n <= 12
+    ax.set_xticklabels(names, rotation=0 if upright else 60, ha="center" if upright else "right",
+                       fontsize=8)  # fmt: skip
     for tick, flag in zip(ax.get_xticklabels(), flagged, strict=True):
         if flag:
             tick.set_color("#c92a2a")
@@ -172,7 +176,8 @@ def draw_equity(
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.grid(axis="y", alpha=0.3)
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(fontsize=8, frameon=False, loc="lower right")
+    # Above the bars, not over the last specialist's.
+    ax.legend(fontsize=8, frameon=False, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2)
     _finish(fig, title)
 
 

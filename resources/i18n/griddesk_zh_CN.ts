@@ -124,7 +124,7 @@
     </message>
     <message>
       <source>customers who never bought more</source>
-      <translation>未加保客户</translation>
+      <translation>未综拓或加保客户</translation>
     </message>
     <message>
       <source>customers who reached cross-sell or up-sell</source>
