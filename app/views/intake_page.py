@@ -198,15 +198,15 @@ class IntakePage(QWidget):
         agents, queue, outbox = data
         self.outbox_count.setText(
             self.tr("%1 messages queued (%2 of them wait for a phone number), %3 sent, %4 failed")
-            .replace("%1", str(outbox.queued))
-            .replace("%2", str(outbox.queued_without_phone))
-            .replace("%3", str(outbox.sent))
-            .replace("%4", str(outbox.failed))
+            .replace("%1", f"{outbox.queued:,}")
+            .replace("%2", f"{outbox.queued_without_phone:,}")
+            .replace("%3", f"{outbox.sent:,}")
+            .replace("%4", f"{outbox.failed:,}")
         )
         self.agents.set_rows(agents)
         self.queue.set_rows(queue)
         self.queue_count.setText(
-            self.tr("%1 customers wait for a grid").replace("%1", str(len(queue)))
+            self.tr("%1 customers wait for a grid").replace("%1", f"{len(queue):,}")
         )
         for t in (self.agent_table, self.queue_table):
             t.resizeColumnsToContents()
@@ -239,14 +239,14 @@ class IntakePage(QWidget):
                 "Matched by coordinates %3, by address %4, by rule %5; %6 wait for a grid.\n"
                 "%7 SMS queued, %8 tasks created."
             )
-            .replace("%1", str(result.customers_entered))
-            .replace("%2", str(result.already_in_pool))
-            .replace("%3", str(result.matched_by_point))
-            .replace("%4", str(result.matched_by_address))
-            .replace("%5", str(result.matched_by_rule))
-            .replace("%6", str(result.unmatched))
-            .replace("%7", str(result.sms_queued))
-            .replace("%8", str(result.tasks_created)),
+            .replace("%1", f"{result.customers_entered:,}")
+            .replace("%2", f"{result.already_in_pool:,}")
+            .replace("%3", f"{result.matched_by_point:,}")
+            .replace("%4", f"{result.matched_by_address:,}")
+            .replace("%5", f"{result.matched_by_rule:,}")
+            .replace("%6", f"{result.unmatched:,}")
+            .replace("%7", f"{result.sms_queued:,}")
+            .replace("%8", f"{result.tasks_created:,}"),
         )
         self.changed.emit(result)
 
@@ -343,7 +343,7 @@ class IntakePage(QWidget):
         inform(
             self,
             self.tr("Export SMS outbox"),
-            text.replace("%1", path).replace("%2", str(written)),
+            text.replace("%1", path).replace("%2", f"{written:,}"),
         )
 
     def import_outbox_results(self, path: str | None = None) -> None:
@@ -380,15 +380,15 @@ class IntakePage(QWidget):
         text = (
             self.tr("%1: %2 rows read, %3 messages marked sent, %4 failed.")
             .replace("%1", result.file)
-            .replace("%2", str(result.rows))
-            .replace("%3", str(result.sent))
-            .replace("%4", str(result.failed))
+            .replace("%2", f"{result.rows:,}")
+            .replace("%3", f"{result.sent:,}")
+            .replace("%4", f"{result.failed:,}")
         )
         if result.unknown_ids:
             shown = ", ".join(str(i) for i in result.unknown_ids[:10])
             text += "\n" + self.tr(
                 "%1 message ids are not in this database and were left alone: %2"
-            ).replace("%1", str(len(result.unknown_ids))).replace("%2", shown)
+            ).replace("%1", f"{len(result.unknown_ids):,}").replace("%2", shown)
         inform(self, self.tr("Import gateway results"), text)
         self.changed.emit(result)
 
