@@ -126,6 +126,12 @@ def test_page_loads_nothing_from_the_network(mode):
     assert not [u for u in found.urls if u.lower().startswith(("http:", "https:", "//"))]
 
 
+def test_the_scale_is_metric_only():
+    page = build_map_html(three_grids(), measure="persistency", asset_mode="inline")
+    assert "L.control.scale({imperial: false})" in page
+    assert page.count("L.control.scale(") == 1
+
+
 def test_relative_page_points_at_bundled_files_that_exist():
     page = build_map_html(three_grids(), measure="persistency", asset_mode="relative")
     urls = assets(page).urls

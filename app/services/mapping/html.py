@@ -66,7 +66,7 @@ def build_map_html(
         location=centre,
         zoom_start=12,
         tiles=None,
-        control_scale=True,
+        control_scale=False,  # folium's shows miles too: a metric one is added below
         # folium passes min/max zoom to its tile layer only; markercluster needs the map's.
         minZoom=MIN_ZOOM,
         maxZoom=MAX_ZOOM,
@@ -221,6 +221,7 @@ class _Init(MacroElement):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
+        L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});
         griddesk.init({{ this._parent.get_name() }}, {{ this.js_options }});
         {% endmacro %}
         """
