@@ -71,7 +71,7 @@ class SettingsDialog(QDialog):
             self.tr("Language and database changes take effect the next time GridDesk starts.")
         )
         note.setWordWrap(True)
-        note.setStyleSheet("color: palette(mid);")
+        note.setStyleSheet("font-size: 11px;")  # small, in the normal text colour: readable
 
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel

@@ -37,7 +37,7 @@ class SignInDialog(QDialog):
         title = QLabel(self.tr("GridDesk · Community grid workbench"))
         title.setStyleSheet("font-size: 16px; font-weight: 600;")
         database = QLabel(self.tr("Database: %1").replace("%1", db_label))
-        database.setStyleSheet("color: palette(mid);")
+        database.setStyleSheet("font-size: 11px;")  # small, in the normal text colour: readable
         database.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.login = QLineEdit(last_login)
@@ -69,7 +69,7 @@ class SignInDialog(QDialog):
             hint = QLabel(demo_hint)
             hint.setObjectName("demo_hint")
             hint.setWordWrap(True)
-            hint.setStyleSheet("color: palette(mid); font-size: 11px;")
+            hint.setStyleSheet("font-size: 11px;")
             layout.addWidget(hint)
         layout.addWidget(self.error)
         layout.addWidget(buttons)

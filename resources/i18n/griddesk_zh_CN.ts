@@ -688,11 +688,11 @@ The branch supervisor's workbench for the community grid programme of orphan pol
     </message>
     <message>
       <source>Take offline</source>
-      <translation>离线带走</translation>
+      <translation>生成离线副本</translation>
     </message>
     <message>
       <source>Take offline…</source>
-      <translation>离线带走…</translation>
+      <translation>生成离线副本…</translation>
     </message>
     <message>
       <source>Taking the branch offline…</source>
