@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import __version__
+from app.db import default_url, redact
 from app.settings import WindowState
 from app.views.context import AppContext
 from app.views.labels import ROLES, label
@@ -150,6 +151,8 @@ class MainWindow(QMainWindow):
         self.user_label = QLabel(f"{self.ctx.user.display_name} · {role}")
         self.user_label.setObjectName("user_label")
         db_text = self.ctx.db_label
+        if db_text == redact(default_url()):  # the embedded file: say so, the path on hover
+            db_text = self.tr("Local database on this computer")
         if self.ctx.read_only:
             db_text = (
                 self.tr("Offline snapshot (read-only) of %1: %2")
@@ -161,6 +164,7 @@ class MainWindow(QMainWindow):
         self.db_label.setToolTip(self.ctx.db_label)
         as_of = QLabel(self.tr("As of %1").replace("%1", self.ctx.as_of.isoformat()))
         for w in (self.db_label, as_of, self.user_label):
+            w.setStyleSheet("padding: 0 10px;")
             bar.addPermanentWidget(w)
 
     def _build_menus(self) -> None:

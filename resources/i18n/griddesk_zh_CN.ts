@@ -659,6 +659,10 @@ The branch supervisor's workbench for the community grid programme of orphan pol
       <translation>入池</translation>
     </message>
     <message>
+      <source>Local database on this computer</source>
+      <translation>本机数据库</translation>
+    </message>
+    <message>
       <source>Meeting workbook saved: %1</source>
       <translation>例会工作簿已保存：%1</translation>
     </message>

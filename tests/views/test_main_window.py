@@ -46,6 +46,17 @@ def test_status_bar_shows_the_database_and_the_user(window):
     assert w.ctx.user.display_name in w.user_label.text()
 
 
+def test_status_bar_names_the_embedded_database_plainly(qtbot, make_ctx):
+    from app.db import default_url, redact
+
+    ctx = make_ctx("senior")
+    ctx.db_label = redact(default_url())
+    w = MainWindow(ctx)
+    qtbot.addWidget(w)
+    assert w.db_label.text() == "Local database on this computer"
+    assert w.db_label.toolTip() == ctx.db_label  # the file itself on hover
+
+
 def test_every_page_has_a_keyboard_shortcut(window):
     w = window("senior")
     by_key = {a.shortcut().toString(): a for a in w.actions()}
