@@ -19,5 +19,15 @@ def error_text(exc: BaseException | str) -> str:
         return str(exc)
     if isinstance(exc, OperationalError):
         orig = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        return tr("errors", "The database cannot be reached or used:") + "\n" + orig
+        return (
+            tr("errors", "The database cannot be reached or used:")
+            + "\n"
+            + orig
+            + "\n\n"
+            + tr(
+                "errors",
+                "Check the server address, port and network, or the URL in File → Settings; "
+                "your IT department can help with a shared database.",
+            )
+        )
     return str(exc).strip() or type(exc).__name__

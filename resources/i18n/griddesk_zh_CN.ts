@@ -1520,6 +1520,10 @@ The branch supervisor's workbench for the community grid programme of orphan pol
   <context>
     <name>errors</name>
     <message>
+      <source>Check the server address, port and network, or the URL in File → Settings; your IT department can help with a shared database.</source>
+      <translation>请检查服务器地址、端口和网络，或“文件 → 设置”中的数据库地址；共享数据库的问题可联系 IT 部门。</translation>
+    </message>
+    <message>
       <source>Someone else changed this data in the meantime.</source>
       <translation>其他人已修改了这些数据。</translation>
     </message>
