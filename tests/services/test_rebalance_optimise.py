@@ -310,3 +310,91 @@ def test_plan_ok_rejects_plans_breaking_a_rule():
     far = list(p.owner)
     far[p.grid_index[3]] = p.spec_index[3]  # G3 does not touch specialist 3's grid
     assert not exact.plan_ok(p, far, None)
+
+
+def _score(p, assign, specs, target, weight):
+    from app.services.rebalance.state import loads_of
+
+    loads = loads_of(p, assign)
+    moves = sum(1 for g, s in enumerate(assign) if s != p.owner[g])
+    return weight * sum(max(0.0, loads[s] - target) for s in specs) + moves
+
+
+def test_a_region_solve_keeps_the_rules_and_never_makes_a_plan_worse():
+    import random
+    import time
+
+    from app.services.rebalance import exact, region
+    from app.services.rebalance.optimise import build_problem
+    from app.services.rebalance.state import loads_of
+
+    if not exact.available():
+        pytest.skip("highspy is not installed")
+    rng = random.Random(7)
+    for seed in range(6):
+        grids, specs = _lattice_city(seed, side=4, n_specs=5, capacity=20)
+        p = build_problem(grids, specs)
+        for max_moves in (0, 1, 3, None):
+            start = exact.polish(
+                p,
+                p.owner,
+                range(p.n_grids),
+                max_moves=max_moves,
+                deadline=time.perf_counter() + 0.2,
+            )
+            assert exact.plan_ok(p, start, max_moves)
+            loads = loads_of(p, start)
+            centre = rng.randrange(p.n_specs)
+            inside = {centre} | {rng.randrange(p.n_specs)}
+            target = max(loads) * rng.uniform(0.8, 1.0)
+            for returns in (False, True):
+                found = region.solve_region(
+                    p,
+                    start,
+                    inside,
+                    max_moves=max_moves,
+                    deadline=time.perf_counter() + 1.0,
+                    target=target,
+                    returns=returns,
+                    excess_weight=10.0,
+                )
+                assert exact.plan_ok(p, found, max_moves)
+                assert max(loads_of(p, found)) <= max(loads) + 1e-9
+                everyone = range(p.n_specs)
+                assert (
+                    _score(p, found, everyone, target, 10.0)
+                    <= _score(p, start, everyone, target, 10.0) + 1e-9
+                )
+                if not returns:  # grids move only between the region's specialists
+                    for g, s in enumerate(found):
+                        if s != start[g]:
+                            assert s in inside and start[g] in inside
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("max_moves", [1, 2, 3, None])
+def test_the_region_search_reaches_the_brute_force_optimum_on_small_cities(seed, max_moves):
+    import time
+
+    from app.services.rebalance import exact, region
+    from app.services.rebalance.optimise import build_problem, lp_bound
+    from app.services.rebalance.state import loads_of
+
+    if not exact.available():
+        pytest.skip("highspy is not installed")
+    capacity = 18 if seed % 2 else None
+    grids, specs = _lattice_city(seed, capacity=capacity)
+    p = build_problem(grids, specs)
+    bound, _, _ = lp_bound(p, max_moves=max_moves)
+    # Regions hold every grid here, so each solve is exact and the descent ends at the optimum.
+    found = region.large_neighbourhood_search(
+        p,
+        p.owner,
+        max_moves=max_moves,
+        lower_bound=bound,
+        deadline=time.perf_counter() + 5.0,
+        max_grids=100,
+        region_seconds=1.0,
+    )
+    assert exact.plan_ok(p, found, max_moves)
+    assert max(loads_of(p, found)) == pytest.approx(_brute_force(grids, specs, max_moves), rel=1e-4)

@@ -269,6 +269,7 @@ def solve(
     seed: int = 0,
     search_share: float = 0.1,
     milp_max_free: int = 500,
+    regions_search_share: float = 0.5,
 ) -> list[int]:
     """Return the best assignment of the movable grids found before the deadline: the tabu
     search started from the rounded LP solution (from the greedy's when there is none), or the
@@ -279,9 +280,12 @@ def solve(
     ``milp_max_free``; otherwise those owned by specialists above the bound or moved by the
     LP) are at most ``milp_max_free``: then HiGHS gets all but ``search_share`` of
     the time. On the benchmark (2,000 grids) that is the case at a limit of 50 moves, where it
-    comes within 1 % of the optimum; at 200 moves or none the model is too large to improve on
-    the tabu search in seconds, which then keeps all the time."""
-    from app.services.rebalance import exact
+    comes within 1 % of the optimum. Otherwise, under a move limit, the tabu search gets
+    ``regions_search_share`` of the time and a large-neighbourhood search with exact regions
+    (:mod:`app.services.rebalance.region`) the rest (benchmark at 200 moves: median 1.0370 ->
+    1.0353 of the bound); with no limit the tabu search keeps all the time (the regions did
+    not help there)."""
+    from app.services.rebalance import exact, region
 
     if problem.n_grids == 0:
         return []
@@ -295,7 +299,13 @@ def solve(
                 problem, problem.owner, lower_bound=lower_bound, fractional=fractional, pairs=pairs
             )
     use_milp = 0 < len(free) <= milp_max_free
-    search_deadline = now + search_share * (deadline - now) if use_milp else deadline
+    use_regions = exact.available() and not use_milp and max_moves is not None
+    if use_milp:
+        search_deadline = now + search_share * (deadline - now)
+    elif use_regions:
+        search_deadline = now + regions_search_share * (deadline - now)
+    else:
+        search_deadline = deadline
     quick = greedy(problem, max_moves=max_moves, deadline=search_deadline)
     start = quick
     if fractional is not None:
@@ -319,5 +329,13 @@ def solve(
         free |= {g for g, s in enumerate(best) if s != problem.owner[g]}
         best = exact.polish(
             problem, best, free, max_moves=max_moves, deadline=deadline, lower_bound=lower_bound
+        )
+    elif use_regions:
+        best = region.large_neighbourhood_search(
+            problem,
+            prune(problem, best),
+            max_moves=max_moves,
+            lower_bound=lower_bound,
+            deadline=deadline,
         )
     return prune(problem, best)
