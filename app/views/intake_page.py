@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -83,12 +84,15 @@ class IntakePage(QWidget):
         self.agent_table.setModel(self.agents)
         self.agent_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.agent_table.verticalHeader().setVisible(False)
-        self.agent_table.horizontalHeader().setStretchLastSection(True)
+        header = self.agent_table.horizontalHeader()
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # the name, not a count
         install_table_export(self.agent_table, name=self.tr("Departed agents"), runner=ctx.runner)
         self.run_button = QPushButton(self.tr("Run intake for the selected agent"))
         self.run_button.setObjectName("run_intake")
         self.run_button.setVisible(may_change)
+        self.run_button.setEnabled(False)
         self.run_button.clicked.connect(self.run_intake)
+        self.agent_table.selectionModel().selectionChanged.connect(self._agent_selected)
         agents_box = QGroupBox(self.tr("Departed agents"))
         box = QVBoxLayout(agents_box)
         box.addWidget(self.agent_table)
@@ -203,7 +207,8 @@ class IntakePage(QWidget):
             .replace("%3", f"{outbox.sent:,}")
             .replace("%4", f"{outbox.failed:,}")
         )
-        self.agents.set_rows(agents)
+        self.agents.set_rows(agents)  # those with customers waiting first (the service's order)
+        self._agent_selected()
         self.queue.set_rows(queue)
         self.queue_count.setText(
             self.tr("%1 customers wait for a grid").replace("%1", f"{len(queue):,}")
@@ -212,6 +217,12 @@ class IntakePage(QWidget):
             t.resizeColumnsToContents()
 
     # --- intake --------------------------------------------------------------------------
+
+    def _agent_selected(self, *_args) -> None:
+        """Intake runs for an agent with customers still waiting for it."""
+        rows = self.agent_table.selectionModel().selectedRows()
+        agent = rows[0].data(ROW_ROLE) if rows else None
+        self.run_button.setEnabled(agent is not None and agent.waiting > 0)
 
     def run_intake(self) -> None:
         from app.services.intake.intake import intake_agent
