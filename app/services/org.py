@@ -104,7 +104,8 @@ def grids(session: Session, *, branch_id: int) -> list[GridRef]:
 
 @dataclass(frozen=True)
 class AgentRow:
-    """A departed agent and how many of their customers are in the pool already."""
+    """A departed agent: their customers, how many are in the pool already, and how many an
+    intake would take in now (not in the pool yet, with a policy in force)."""
 
     id: int
     agent_code: str
@@ -112,18 +113,19 @@ class AgentRow:
     left_on: object
     customers: int
     in_pool: int
-
-    @property
-    def waiting(self) -> int:
-        return self.customers - self.in_pool
+    waiting: int
 
 
 def departed_agents(session: Session, *, branch_id: int) -> list[AgentRow]:
     """Return the branch's departed agents, those with customers waiting for intake first."""
-    from sqlalchemy import case, func
+    from sqlalchemy import and_, case, exists, func
 
-    from app.models import Customer, DepartedAgent
+    from app.models import Customer, DepartedAgent, Policy
+    from app.models.enums import PolicyStatus
 
+    in_force = exists().where(
+        Policy.customer_id == Customer.id, Policy.status == PolicyStatus.IN_FORCE
+    )
     stmt = (
         select(
             DepartedAgent.id,
@@ -132,6 +134,10 @@ def departed_agents(session: Session, *, branch_id: int) -> list[AgentRow]:
             DepartedAgent.left_on,
             func.count(Customer.id),
             func.coalesce(func.sum(case((Customer.pool_entered_on.is_not(None), 1), else_=0)), 0),
+            func.coalesce(
+                func.sum(case((and_(Customer.pool_entered_on.is_(None), in_force), 1), else_=0)),
+                0,
+            ),
         )
         .outerjoin(Customer, Customer.agent_id == DepartedAgent.id)
         .where(DepartedAgent.branch_id == branch_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -16,7 +16,7 @@ from app.models.base import utcnow
 from app.models.enums import AssignmentReason, GridStatus, Role
 from app.services.auth import hash_password
 from app.services.clock import local_date
-from app.services.demo.book import BookWriter, agent_rows, plan_agents
+from app.services.demo.book import AgentPlan, BookWriter, agent_rows, plan_agents
 from app.services.demo.bulk import bulk_insert
 from app.services.demo.city import CITY, DISTRICTS, GridCell, build_grids
 from app.services.demo.dates import pilot_start_for
@@ -49,6 +49,10 @@ _TABLES = (
     "notification",
     "assignment_event",
 )
+
+
+# Customers of the agent who left on the demo's today, waiting for intake.
+WAITING_CUSTOMERS = 24
 
 
 @dataclass(frozen=True)
@@ -279,6 +283,22 @@ def write_demo(
                 0.05 + 0.8 * done / spec.customers, "Writing customers, policies and tasks"
             )
             check(state)
+    # One agent left this morning: their customers wait for intake, the Intake page's work.
+    waiting = AgentPlan(
+        id=ids("agent"),
+        code="",
+        name=people.name()[0],
+        left_on=as_of,
+        district=DISTRICTS[0].name,
+        customers=WAITING_CUSTOMERS,
+    )
+    waiting = replace(waiting, code=f"DA{waiting.id:06d}")
+    _insert(session, "agent", agent_rows([waiting], branch.id))
+    for _ in range(waiting.customers):
+        book.customer(waiting)
+    for table, rows in book.take_rows().items():
+        _insert(session, table, rows)
+    tasks_taken_back = _leave_waiting(session, waiting.id)
     _sync_sequences(session, ids)
     return DemoSummary(
         branch_id=branch.id,
@@ -288,9 +308,34 @@ def write_demo(
         customers=ids.count("customer"),
         policies=ids.count("policy"),
         dues=ids.count("premium_due"),
-        tasks=ids.count("task"),
+        tasks=ids.count("task") - tasks_taken_back,
         users=users,
     )
+
+
+def _leave_waiting(session: Session, agent_id: int) -> int:
+    """Leave the agent's customers as a branch finds them the morning after the agent left:
+    no grid, specialist, pool entry, task, SMS or history yet (their policies and dues are
+    there). Return the number of tasks taken back."""
+    from sqlalchemy import delete, update
+
+    from app.models import AssignmentEvent, Customer, Notification, Task
+
+    theirs = select(Customer.id).where(Customer.agent_id == agent_id)
+    tasks = session.scalar(
+        select(func.count()).select_from(Task).where(Task.customer_id.in_(theirs))
+    )
+    for model in (Notification, AssignmentEvent, Task):
+        session.execute(delete(model).where(model.customer_id.in_(theirs)))
+    session.execute(
+        update(Customer)
+        .where(Customer.agent_id == agent_id)
+        .values(
+            grid_id=None, match_method=None, specialist_id=None, pool_entered_on=None, step=0,
+            pre_sell_on=None, soft_sell_on=None, cross_sell_on=None, up_sell_on=None,
+        )
+    )  # fmt: skip
+    return int(tasks or 0)
 
 
 def _write_specialists(
