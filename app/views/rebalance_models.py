@@ -138,6 +138,16 @@ class MovesModel(QAbstractTableModel):
             and 0 <= section < len(self._headers)
         ):
             return self._headers[section]
+        if (
+            role == Qt.ItemDataRole.ToolTipRole
+            and orientation == Qt.Orientation.Horizontal
+            and section in (len(self._headers) - 2, len(self._headers) - 1)
+        ):
+            return tr(
+                _C,
+                "The workload of the giving and of the receiving specialist once this move and "
+                "every move above it are made: read down the list, moves add up.",
+            )
         return None
 
     def flags(self, index: _Index) -> Qt.ItemFlag:

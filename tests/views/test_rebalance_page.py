@@ -4,6 +4,7 @@ the window's undo stack, read-only snapshots and a plan made stale by someone el
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from sqlalchemy import func, select, update
 
@@ -83,6 +84,11 @@ def test_propose_shows_workloads_moves_chart_and_map(open_page, qtmodeltester):
     assert page.apply_button.isEnabled()
     qtmodeltester.check(page.moves, force_py=True)
     qtmodeltester.check(page.workloads, force_py=True)
+    # The running "after" columns explain themselves on hover.
+    last = page.moves.columnCount() - 1
+    assert "above" in page.moves.headerData(
+        last, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole
+    )
 
 
 def test_dropping_or_redirecting_a_move_recomputes_the_after_loads(open_page):
