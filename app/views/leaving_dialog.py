@@ -174,7 +174,12 @@ class LeavingDialog(QDialog):
             .replace("%1", leaver.name)
             .replace("%2", leaver.employee_no)
         )
-        self.resize(1150, 760)
+        # Most of the screen: five tables side by side want the room (1150 x 760 at least).
+        area = self.screen().availableGeometry() if self.screen() else None
+        if area is not None and area.width() > 1150:
+            self.resize(max(1150, int(area.width() * 0.85)), max(760, int(area.height() * 0.85)))
+        else:
+            self.resize(1150, 760)
 
         self.leaving_on = QDateEdit()
         self.leaving_on.setObjectName("leaving_on")
