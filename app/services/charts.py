@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
@@ -114,6 +115,18 @@ def draw_funnel(
     _finish(fig, title)
 
 
+def week_span(week: str) -> str:
+    """Return an ISO week label ('2026-W37') as the days it covers ('9/7–9/13'), as people
+    read a calendar; anything else is returned as given."""
+    try:
+        year, number = int(week[:4]), int(week[6:])
+        monday = date.fromisocalendar(year, number, 1)
+    except ValueError:
+        return week
+    sunday = monday + timedelta(days=6)
+    return f"{monday.month}/{monday.day}–{sunday.month}/{sunday.day}"
+
+
 def draw_activity(
     fig: Figure,
     *,
@@ -132,7 +145,7 @@ def draw_activity(
         )
         bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
     ax.set_xticks(range(len(weeks)))
-    ax.set_xticklabels(weeks, rotation=45, ha="right", fontsize=8)
+    ax.set_xticklabels([week_span(w) for w in weeks], rotation=45, ha="right", fontsize=8)
     ax.set_ylabel(ylabel)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.grid(axis="y", alpha=0.3)
