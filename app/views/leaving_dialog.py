@@ -27,12 +27,13 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.services import org
 from app.services.intake.leaving import LeavingImpact, leaving_impact
 from app.services.progress import JobState
 from app.services.rebalance.editing import describe_counts, workload_changes
 from app.services.rebalance.handover import Handover, LeftBehind, make_handover_plan
 from app.settings import Preferences
-from app.views.context import AppContext
+from app.views.context import AppContext, call
 from app.views.errors import error_text
 from app.views.i18n import tr
 from app.views.labels import TASK_KINDS, TASK_STATUSES, label, yuan
@@ -236,7 +237,8 @@ class LeavingDialog(QDialog):
             QAbstractItemView.EditTrigger.DoubleClicked
             | QAbstractItemView.EditTrigger.SelectedClicked
         )
-        self.workloads = RowTableModel(workload_columns(), self)
+        team_names = {t.code: t.name for t in call(ctx, org.teams, branch_id=ctx.user.branch_id)}
+        self.workloads = RowTableModel(workload_columns(team_names), self)
         self.workload_table = _table("workload_table", self.workloads)
         install_table_export(self.workload_table, name=self.tr("Workloads"), runner=ctx.runner)
         self.proposal_text = QLabel()

@@ -264,11 +264,14 @@ class TargetDelegate(QStyledItemDelegate):
             model.setData(index, editor.currentData(), Qt.ItemDataRole.EditRole)
 
 
-def workload_columns() -> list[Column[WorkloadChange]]:
+def workload_columns(team_names: dict[str, str] | None = None) -> list[Column[WorkloadChange]]:
+    """The columns of the workload table; teams by name when ``team_names`` (code -> name)
+    knows them."""
+    names = team_names or {}
     """The columns of the workloads table: before, after, change, customers against capacity."""
     return [
         Column("specialist", tr(_C, "Specialist"), lambda r: f"{r.name} ({r.employee_no})"),
-        Column("team", tr(_C, "Team"), lambda r: r.team_code),
+        Column("team", tr(_C, "Team"), lambda r: names.get(r.team_code, r.team_code)),
         Column("before", tr(_C, "Workload now"), lambda r: r.load_before, _fmt, numeric=True),
         Column("after", tr(_C, "Workload after"), lambda r: r.load_after, _fmt, numeric=True),
         Column(

@@ -36,7 +36,7 @@ from app.services.rebalance.editing import describe_counts, workload_changes
 from app.services.rebalance.plan import Plan, PlanError
 from app.services.rebalance.workload import Weights
 from app.settings import Preferences
-from app.views.context import AppContext
+from app.views.context import AppContext, call
 from app.views.errors import error_text
 from app.views.i18n import tr
 from app.views.messages import ask, inform
@@ -190,7 +190,8 @@ class RebalancePage(QWidget):
         self.figure = Figure(figsize=(6, 4))
         self.canvas = FigureCanvasQTAgg(self.figure)
         self.canvas.setObjectName("workload_chart")
-        self.workloads = RowTableModel(workload_columns(), self)
+        team_names = {t.code: t.name for t in call(ctx, org.teams, branch_id=ctx.user.branch_id)}
+        self.workloads = RowTableModel(workload_columns(team_names), self)
         proxy = QSortFilterProxyModel(self)
         proxy.setSourceModel(self.workloads)
         proxy.setSortRole(SORT_ROLE)
