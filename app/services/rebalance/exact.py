@@ -187,20 +187,36 @@ def polish(
         if assign[g] == s:
             start[j] = 1.0
     start[n] = incumbent
+    found = run_from(highspy, h, start, pairs, assign, p, max_moves)
+    if found is None:
+        return list(assign)
+    if max(loads_of(p, found), default=0.0) < incumbent - EPS:
+        return found
+    return list(assign)
+
+
+def run_from(  # type: ignore[no-untyped-def]
+    highspy,
+    h,
+    start: np.ndarray,
+    pairs: Sequence[tuple[int, int]],
+    assign: Sequence[int],
+    problem: Problem,
+    max_moves: int | None,
+) -> list[int] | None:
+    """Solve the model in ``h`` from the warm start ``start`` (one column per (grid,
+    specialist) pair first) and return the assignment it gives, or None when it found no
+    solution or the solution breaks a rule of the plan."""
     solution = highspy.HighsSolution()
     solution.col_value = list(start)
     solution.value_valid = True
     h.setSolution(solution)
     h.run()
     if h.getInfo().primal_solution_status != 2:  # no feasible solution
-        return list(assign)
+        return None
     x = h.getSolution().col_value
     found = list(assign)
     for j, (g, s) in enumerate(pairs):
         if x[j] > 0.5:
             found[g] = s
-    if not plan_ok(p, found, max_moves):
-        return list(assign)
-    if max(loads_of(p, found), default=0.0) < incumbent - EPS:
-        return found
-    return list(assign)
+    return found if plan_ok(problem, found, max_moves) else None

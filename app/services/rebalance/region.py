@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from app.services.rebalance.exact import _quiet_highs, plan_ok
+from app.services.rebalance.exact import _quiet_highs, plan_ok, run_from
 from app.services.rebalance.state import EPS, loads_of
 
 if TYPE_CHECKING:
@@ -164,19 +164,8 @@ def solve_region(
             start[j] = 1.0
     for i, s in enumerate(specs):
         start[n + i] = max(0.0, loads[s] - target)
-    solution = highspy.HighsSolution()
-    solution.col_value = list(start)
-    solution.value_valid = True
-    h.setSolution(solution)
-    h.run()
-    if h.getInfo().primal_solution_status != 2:  # no feasible solution
-        return list(assign)
-    x = h.getSolution().col_value
-    found = list(assign)
-    for j, (g, s) in enumerate(pairs):
-        if x[j] > 0.5:
-            found[g] = s
-    if not plan_ok(p, found, max_moves):
+    found = run_from(highspy, h, start, pairs, assign, p, max_moves)
+    if found is None:
         return list(assign)
     if max(loads_of(p, found)[s] for s in specs) > ceiling + EPS:
         return list(assign)
