@@ -41,7 +41,7 @@ from app.views.messages import ask, inform
 from app.views.rebalance_models import TO, MovesModel, TargetDelegate, workload_columns
 from app.views.table_export import install_table_export
 from app.views.table_models import Column, RowTableModel
-from app.views.undo import Applied
+from app.views.undo import Applied, apply_job
 
 _C = "LeavingDialog"
 
@@ -419,18 +419,13 @@ class LeavingDialog(QDialog):
         ask(self, self.tr("Apply handover"), text, self._apply_now, yes_text=self.tr("Apply"))
 
     def _apply_now(self) -> None:
-        from app.services.rebalance.apply import apply_plan
-
         plan = self.moves.plan()
         if plan is None:
             return
-        actor, may_cross = self.ctx.user.login, self.ctx.user.may_move_across_teams
         self.apply_button.setEnabled(False)
         self.ctx.runner.start(
             f"leaving.apply.{self.leaver.specialist_id}",
-            self.ctx.write(
-                lambda s: apply_plan(s, plan, actor=actor, user_may_cross_teams=may_cross)
-            ),
+            apply_job(self.ctx, plan),
             on_done=lambda result: self._done(plan, result),
             on_error=self._refused,
             progress_parent=self,

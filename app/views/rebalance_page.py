@@ -44,7 +44,7 @@ from app.views.rebalance_models import MOVE_ROLE, TO, MovesModel, TargetDelegate
 from app.views.rebalance_plot import PlanMap, draw_plan_chart
 from app.views.table_export import install_table_export
 from app.views.table_models import SORT_ROLE, RowTableModel
-from app.views.undo import Applied
+from app.views.undo import Applied, apply_job
 
 _C = "RebalancePage"
 
@@ -435,18 +435,13 @@ class RebalancePage(QWidget):
         ask(self, self.tr("Apply plan"), text, self._apply_now, yes_text=self.tr("Apply"))
 
     def _apply_now(self) -> None:
-        from app.services.rebalance.apply import apply_plan
-
         plan = self.moves.plan()
         if plan is None:
             return
-        actor, may_cross = self.ctx.user.login, self.ctx.user.may_move_across_teams
         self.apply_button.setEnabled(False)
         self.ctx.runner.start(
             "rebalance.apply",
-            self.ctx.write(
-                lambda s: apply_plan(s, plan, actor=actor, user_may_cross_teams=may_cross)
-            ),
+            apply_job(self.ctx, plan),
             on_done=lambda result: self._applied(plan, result),
             on_error=self._apply_refused,
             progress_parent=self,

@@ -11,6 +11,7 @@ rows it moves changed hands meanwhile. Only :meth:`ChangeHistory.undo` and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
@@ -22,6 +23,16 @@ from app.services.rebalance.plan import Plan
 from app.views.context import AppContext
 from app.views.errors import error_text
 from app.views.messages import inform
+from app.views.operations import JobState
+
+
+def apply_job(ctx: AppContext, plan: Plan) -> Callable[[JobState], ApplyResult]:
+    """The background job that applies ``plan`` in one transaction as the signed-in user
+    (crossing teams only when their role allows it)."""
+    from app.services.rebalance.apply import apply_plan
+
+    actor, may_cross = ctx.user.login, ctx.user.may_move_across_teams
+    return ctx.write(lambda s: apply_plan(s, plan, actor=actor, user_may_cross_teams=may_cross))
 
 
 @dataclass(frozen=True)
@@ -111,16 +122,10 @@ class ChangeHistory(QObject):
         """Apply the plan undone last again in the background, then move the stack."""
         if not self.redo_action.isEnabled():
             return
-        from app.services.rebalance.apply import apply_plan
-
         cmd = self.stack.command(self.stack.index())
         assert isinstance(cmd, PlanCommand)
-        plan, actor = cmd.plan, self.ctx.user.login
-        may_cross = self.ctx.user.may_move_across_teams
         self._start(
-            self.ctx.write(
-                lambda s: apply_plan(s, plan, actor=actor, user_may_cross_teams=may_cross)
-            ),
+            apply_job(self.ctx, cmd.plan),
             cmd,
             undoing=False,
             title=self.tr("Applying %1 again…").replace("%1", cmd.text()),
