@@ -116,38 +116,25 @@ def _aggregate(
     """Return rows (group keys..., policies, persisting, pending, due, received): the whole
     months past their grace period from the monthly cells, the rest from the base rows."""
     scope = {"branch_id": branch_id, "team_ids": team_ids, "specialist_ids": specialist_ids}
+    rules = {"year": year, "grace": grace, "by": by, **scope}
+
+    def from_base(first: date) -> list[tuple]:
+        return _aggregate_base(session, start=first, end=end, as_of=as_of, **rules)
+
     grain = summary.grain_for(by, team_ids, specialist_ids)
     covered = summary.covered_until(start, end, as_of, grace) if grain else None
     if grain is None or covered is None:
-        return _aggregate_base(
-            session, start=start, end=end, as_of=as_of, year=year, grace=grace, by=by, **scope
-        )
+        return from_base(start)
     cells = summary.aggregate(
         session,
         grain=grain,
         first_month=f"{start:%Y-%m}",
         last_month=f"{covered:%Y-%m}",
-        year=year,
-        grace=grace,
-        by=by,
-        **scope,
+        **rules,
     )
     if cells is None:  # a cell written with another grace period: read the base rows
-        return _aggregate_base(
-            session, start=start, end=end, as_of=as_of, year=year, grace=grace, by=by, **scope
-        )
-    rest: list[tuple] = []
-    if covered < end:
-        rest = _aggregate_base(
-            session,
-            start=covered + timedelta(days=1),
-            end=end,
-            as_of=as_of,
-            year=year,
-            grace=grace,
-            by=by,
-            **scope,
-        )
+        return from_base(start)
+    rest = from_base(covered + timedelta(days=1)) if covered < end else []
     width = len(by)
     merged: dict[tuple, list[int]] = {}
     for r in [*cells, *rest]:
