@@ -21,7 +21,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Branch, Customer, Grid, Policy, PremiumDue, Specialist, Task, Team
+from app.models import Branch, Customer, Grid, Specialist, Task, Team
 from app.models.base import utcnow
 from app.models.enums import OPEN_TASK_STATUSES
 from app.services.errors import NotFound
@@ -38,10 +38,9 @@ from app.services.rebalance.workload import (
     GridLoad,
     SpecialistLoad,
     Weights,
-    _due_conditions,
-    _outstanding,
     followers,
     grid_loads,
+    premium_due_by_customer,
     workloads,
 )
 
@@ -324,15 +323,7 @@ def _customer_loads(
                 .group_by(Task.customer_id)
             ).all()
         )
-        premium.update(
-            session.execute(
-                select(Policy.customer_id, _outstanding())
-                .select_from(PremiumDue)
-                .join(Policy, Policy.id == PremiumDue.policy_id)
-                .where(Policy.customer_id.in_(chunk), *_due_conditions(as_of))
-                .group_by(Policy.customer_id)
-            ).all()
-        )
+        premium.update(premium_due_by_customer(session, chunk, as_of))
     return {
         c: (weights.load(1, tasks.get(c, 0), int(premium.get(c, 0))), tasks.get(c, 0)) for c in ids
     }

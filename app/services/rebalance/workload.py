@@ -378,15 +378,7 @@ def following_customers(
                     .group_by(Task.customer_id)
                 ).all()
             )
-            premium.update(
-                session.execute(
-                    select(Policy.customer_id, _outstanding())
-                    .select_from(PremiumDue)
-                    .join(Policy, Policy.id == PremiumDue.policy_id)
-                    .where(Policy.customer_id.in_(ids_chunk), *_due_conditions(as_of))
-                    .group_by(Policy.customer_id)
-                ).all()
-            )
+            premium.update(premium_due_by_customer(session, ids_chunk, as_of))
         for cid, no, gid, sid, version in rows:
             assert gid is not None and sid is not None  # the join and _following() ensure it
             t, p = tasks[cid], int(premium[cid])
@@ -436,3 +428,19 @@ def touching_shapes(
 def _chunks(ids: Sequence[int], size: int = _CHUNK) -> Iterable[list[int]]:
     for i in range(0, len(ids), size):
         yield list(ids[i : i + size])
+
+
+def premium_due_by_customer(
+    session: Session, customer_ids: Collection[int], as_of: date
+) -> dict[int, int]:
+    """Return the premium (fen) still to collect in the next 90 days per customer, for the
+    given customers (a chunk: their ids go into one IN list)."""
+    return dict(
+        session.execute(
+            select(Policy.customer_id, _outstanding())
+            .select_from(PremiumDue)
+            .join(Policy, Policy.id == PremiumDue.policy_id)
+            .where(Policy.customer_id.in_(list(customer_ids)), *_due_conditions(as_of))
+            .group_by(Policy.customer_id)
+        ).all()
+    )
