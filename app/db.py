@@ -123,7 +123,13 @@ def make_engine(url: str, *, read_only: bool = False, **kw) -> Engine:
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    """Return the session factory of ``engine``; its sessions bring the funnel cells up to date
+    with their customer changes before they commit."""
+    from app.services.metrics import funnel_cells
+
+    maker = sessionmaker(engine, expire_on_commit=False)
+    funnel_cells.install(maker)
+    return maker
 
 
 def is_sqlite(engine_or_session: Engine | Session) -> bool:
@@ -151,6 +157,8 @@ def migrate(engine: Engine) -> None:
     from alembic import command
 
     command.upgrade(alembic_config(engine), "head")
+    with make_sessionmaker(engine)() as session:
+        session.commit()  # writes the derived cells a migration left to be filled
 
 
 def needs_migration(engine: Engine) -> bool:

@@ -8,10 +8,12 @@ generator (``griddesk demo --size large``: 2,000 grids, 200 specialists, ~300k c
 
 1. rebuilds the derived data and times it: the whole persistency base (``refresh_persistency_base``)
    and the 4-sell steps of every customer (``recompute_steps``), and a partial refresh of 2,000
-   policies as an import or a rebalance does it;
+   policies as an import or a rebalance does it; all the funnel cells, and the settle of the
+   cells after 2,000 customers move;
 2. times (median of --runs) 13-month persistency of the last full year by specialist x cohort
    month (``persistency_report(by=("specialist", "cohort"))``) and the funnel of that year's
-   pool cohort by specialist (``funnel_report``), each through the app's own code;
+   pool cohort by specialist (``funnel_report``, from the monthly funnel cells; and, for
+   reference, from one row per cohort customer), each through the app's own code;
 3. loads the same rows from the SQLite file into an in-memory DuckDB (load timed apart) and
    times DuckDB computing the same figures: persistency from the raw policies, dues, customers
    and moves (first due of year 2, cap, death/claim, attribution on the due date, grace,
@@ -34,9 +36,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sqlalchemy import update  # noqa: E402
+
 from app.db import make_engine, make_sessionmaker, migrate  # noqa: E402
+from app.models import Customer  # noqa: E402
+from app.services.metrics import funnel_cells  # noqa: E402
 from app.services.metrics.base_table import refresh_persistency_base  # noqa: E402
-from app.services.metrics.funnel import funnel_report  # noqa: E402
+from app.services.metrics.funnel import _aggregate_rows, funnel_report  # noqa: E402
 from app.services.metrics.persistency import persistency_report  # noqa: E402
 from app.services.periods import Period  # noqa: E402
 from app.services.steps import recompute_steps  # noqa: E402
@@ -95,6 +101,19 @@ def refresh(Session, report: dict) -> None:  # noqa: N803
         t = time.perf_counter()
         refresh_persistency_base(s, policy_ids=ids)
         report["refresh_2000"] = time.perf_counter() - t
+    with Session() as s, s.begin():
+        t = time.perf_counter()
+        funnel_cells.rebuild(s)
+        report["funnel_rebuild"] = time.perf_counter() - t
+    with Session() as s:
+        # 2,000 customers spread over the branch move to one specialist, as a large rebalance
+        # does; the commit's settle writes their old and new cells again (rolled back here).
+        ids = list(range(1, 300_000, 150))[:2_000]
+        s.execute(update(Customer).where(Customer.id.in_(ids)).values(specialist_id=1))
+        t = time.perf_counter()
+        report["funnel_keys"] = funnel_cells.settle(s)
+        report["funnel_settle"] = time.perf_counter() - t
+        s.rollback()
 
 
 def app_persistency(Session) -> dict:  # noqa: N803
@@ -118,6 +137,14 @@ def app_funnel(Session) -> dict:  # noqa: N803
     with Session() as s:
         rows = funnel_report(s, cohort=YEAR, by="specialist")
     return {r.group_key: (r.cohort_size, r.reached, r.median_days) for r in rows}
+
+
+def app_funnel_customers(Session) -> tuple:  # noqa: N803
+    """The same figures from one row per cohort customer (the path without the cells)."""
+    with Session() as s:
+        return _aggregate_rows(
+            s, cohort=YEAR, by="specialist", branch_id=None, team_ids=None, specialist_ids=None
+        )
 
 
 # -- DuckDB's side ------------------------------------------------------------------------------
@@ -302,12 +329,18 @@ def main(argv: list[str] | None = None) -> int:
         f"refresh: persistency base {ms(report['refresh_base'])} ({report['base_rows']:,} rows), "
         f"4-sell steps {ms(report['recompute_steps'])} "
         f"({report['steps_changed']:,} customers changed), "
-        f"2,000 policies {ms(report['refresh_2000'])}"
+        f"2,000 policies {ms(report['refresh_2000'])}; funnel cells: all {ms(report['funnel_rebuild'])}, "
+        f"{report['funnel_keys']:,} cells after moving 2,000 customers {ms(report['funnel_settle'])}"
     )
     app_funnel(Session)  # warm the page cache and the statement cache once
     app_persistency(Session)
     t_pers, pers = timed(lambda: app_persistency(Session), args.runs)
     t_funnel, funnel = timed(lambda: app_funnel(Session), args.runs)
+    t_fun_rows, (totals, medians) = timed(lambda: app_funnel_customers(Session), args.runs)
+    assert {k: (v[0], v[1]) for k, v in funnel.items()} == totals, "cells and customers differ"
+    assert all(funnel[k][2][i] == m for (k, i), m in medians.items()), (
+        "cell medians differ from the customers'"
+    )
     engine.dispose()
 
     t = time.perf_counter()
@@ -336,7 +369,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"funnel of the {YEAR} cohort by specialist ({sum(v[0] for v in funnel.values()):,} "
-        f"customers): GridDesk SQLite {ms(t_funnel)}; DuckDB in memory {ms(t_dfun)}"
+        f"customers): GridDesk SQLite {ms(t_funnel)} from the monthly cells "
+        f"({ms(t_fun_rows)} from the customers); DuckDB in memory {ms(t_dfun)}"
     )
     print(f"DuckDB load from the SQLite file: {ms(t_load)}; all figures agree to the fen")
     return 0

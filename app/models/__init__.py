@@ -2,6 +2,7 @@
 
 from app.models.base import Base, UTCDateTime, utcnow
 from app.models.customers import Customer, PersistencyBase, PersistencyMonth, Policy, PremiumDue
+from app.models.funnel import FunnelDirty, FunnelMonth
 from app.models.geo import AddressRule, Grid
 from app.models.meta import SnapshotInfo
 from app.models.org import Branch, DepartedAgent, Specialist, Team, User, user_team
@@ -15,6 +16,8 @@ __all__ = [
     "ChangeBatch",
     "Customer",
     "DepartedAgent",
+    "FunnelDirty",
+    "FunnelMonth",
     "Grid",
     "Notification",
     "PersistencyBase",

@@ -26,7 +26,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
-from app.services.metrics import summary
+from app.services.metrics import funnel_cells, summary
 from app.services.progress import JobState, NullState, check
 
 CHUNK = 5_000
@@ -43,7 +43,7 @@ ROW_BYTES = {
 }
 # Not copied: the snapshot's own description, and the monthly persistency cells, which are
 # written anew from the copied base rows (a team's snapshot holds only its own rows).
-SKIPPED = {"snapshot_info", "persistency_month"}
+SKIPPED = {"snapshot_info", "persistency_month", "funnel_month", "funnel_dirty"}
 
 
 class SnapshotError(Exception):
@@ -180,6 +180,7 @@ def take_snapshot(
                 copied[table.name] = n
             with OrmSession(bind=out) as cells:
                 summary.rebuild(cells)
+                funnel_cells.rebuild(cells)
                 cells.flush()
             taken_at = utcnow()
             out.execute(

@@ -5,7 +5,12 @@ The cohort is every customer whose ``pool_entered_on`` falls in the period. A st
 when its date column (``pre_sell_on`` ... ``up_sell_on``, kept by ``app.services.steps``) is
 set. Step conversion k = reached k / reached k-1 (step 1: / cohort size); cumulative
 conversion k = reached k / cohort size. Medians are over the customers who reached the step.
-One query sends a narrow row per customer of the cohort; numpy counts and takes the medians.
+
+Grouped by specialist, team, cohort or nothing, a report adds up the monthly cells of
+``app.services.metrics.funnel_cells`` (a few thousand rows for a year of a large branch); by grid,
+or while the session holds customer changes not settled into the cells, one query sends a narrow
+row per customer of the cohort and numpy counts and takes the medians. Both give the same
+figures.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Customer, Specialist
+from app.services.metrics import funnel_cells
 from app.services.metrics.grouping import FUNNEL_FIELDS, Labels, check_field
 from app.services.metrics.persistency import rate
 from app.services.periods import Period
@@ -65,6 +71,45 @@ def funnel_report(
 
     Grid, specialist and team are the customer's current ones."""
     check_field(by, FUNNEL_FIELDS)
+    scope = {"branch_id": branch_id, "team_ids": team_ids, "specialist_ids": specialist_ids}
+    totals, medians = _aggregate(session, cohort=cohort, by=by, **scope)
+    labels = Labels.load(session) if by in ("grid", "specialist", "team") else None
+    out = []
+    for group, (size, reached) in totals.items():
+        if by is None and size == 0:
+            reached = (0, 0, 0, 0)
+        step = tuple(rate(reached[i], reached[i - 1] if i else size) for i in range(4))
+        cumulative = tuple(rate(n, size) for n in reached)
+        med = tuple(medians.get((group, i)) for i in range(4))
+        if group == "all" and by is None:
+            name = "all"
+        elif labels is not None and by is not None:
+            name = labels.name(by, group)
+        else:
+            name = "(none)" if group is None else str(group)
+        out.append(FunnelRow(group, name, size, reached, step, cumulative, med))  # type: ignore[arg-type]
+    return sorted(out, key=lambda r: (r.group_key is None, r.group))
+
+
+def _aggregate(
+    session: Session, *, cohort: Period, by: str | None, **scope: Any
+) -> tuple[funnel_cells.Totals, funnel_cells.Medians]:
+    """Return the groups' sizes and reached counts and the medians: from the monthly cells
+    when they can answer, else from the customers."""
+    found = funnel_cells.aggregate(session, cohort=cohort, by=by, **scope)
+    return found if found is not None else _aggregate_rows(session, cohort=cohort, by=by, **scope)
+
+
+def _aggregate_rows(
+    session: Session,
+    *,
+    cohort: Period,
+    by: str | None,
+    branch_id: int | None,
+    team_ids: Collection[int] | None,
+    specialist_ids: Collection[int] | None,
+) -> tuple[funnel_cells.Totals, funnel_cells.Medians]:
+    """The same from one narrow row per customer of the cohort."""
     keys = [_group_expr(by).label("k")] if by else []
 
     def scoped(stmt):
@@ -88,23 +133,7 @@ def funnel_report(
         .execute(scoped(select(*keys, *(days_between(s, Customer.pool_entered_on) for s in steps))))
         .all()
     )
-    totals, medians = _counts_and_medians(rows, grouped=by is not None)
-    labels = Labels.load(session) if by in ("grid", "specialist", "team") else None
-    out = []
-    for group, (size, reached) in totals.items():
-        if by is None and size == 0:
-            reached = (0, 0, 0, 0)
-        step = tuple(rate(reached[i], reached[i - 1] if i else size) for i in range(4))
-        cumulative = tuple(rate(n, size) for n in reached)
-        med = tuple(medians.get((group, i)) for i in range(4))
-        if group == "all" and by is None:
-            name = "all"
-        elif labels is not None and by is not None:
-            name = labels.name(by, group)
-        else:
-            name = "(none)" if group is None else str(group)
-        out.append(FunnelRow(group, name, size, reached, step, cumulative, med))  # type: ignore[arg-type]
-    return sorted(out, key=lambda r: (r.group_key is None, r.group))
+    return _counts_and_medians(rows, grouped=by is not None)
 
 
 def _counts_and_medians(
