@@ -1,10 +1,11 @@
 """The monthly funnel cells and the triggers that mark them stale.
 
 ``funnel_month`` holds, per pool-entry month, branch and current specialist of the customers
-(``specialist_key`` 0 for none), the cohort size, the customers who reached each 4-sell step and,
-per step, a histogram of the days from pool entry to the step: little-endian int16 pairs
-(days, customers), so the medians of any group of cells are exact. ``wide`` marks a cell with a
-day outside int16 (its histograms are left empty and reports read the customers instead).
+(``specialist_key`` 0 for none), the cohort size, the customers who reached each 4-sell step
+and, in ``days``, the days from pool entry to the step of each of them (little-endian int16,
+ascending: the ``reached_1`` days of step 1, then those of step 2, and so on), so the counts and
+the medians of any group of cells are exact. ``wide`` marks a cell with a day int16 cannot hold
+(more than 89 years); its ``days`` is empty and reports read the customers instead.
 
 Triggers on ``customer`` append the (branch, specialist, month) keys of every inserted, deleted or
 changed row (old and new) to ``funnel_dirty``; ``app.services.metrics.funnel_cells`` writes those
@@ -43,10 +44,7 @@ class FunnelMonth(Base):
     reached_2: Mapped[int] = mapped_column(Integer)
     reached_3: Mapped[int] = mapped_column(Integer)
     reached_4: Mapped[int] = mapped_column(Integer)
-    days_1: Mapped[bytes] = mapped_column(LargeBinary)
-    days_2: Mapped[bytes] = mapped_column(LargeBinary)
-    days_3: Mapped[bytes] = mapped_column(LargeBinary)
-    days_4: Mapped[bytes] = mapped_column(LargeBinary)
+    days: Mapped[bytes] = mapped_column(LargeBinary)
     wide: Mapped[bool] = mapped_column(Boolean, default=False)
 
 

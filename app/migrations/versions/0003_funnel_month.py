@@ -83,10 +83,7 @@ def upgrade() -> None:
     sa.Column('reached_2', sa.Integer(), nullable=False),
     sa.Column('reached_3', sa.Integer(), nullable=False),
     sa.Column('reached_4', sa.Integer(), nullable=False),
-    sa.Column('days_1', sa.LargeBinary(), nullable=False),
-    sa.Column('days_2', sa.LargeBinary(), nullable=False),
-    sa.Column('days_3', sa.LargeBinary(), nullable=False),
-    sa.Column('days_4', sa.LargeBinary(), nullable=False),
+    sa.Column('days', sa.LargeBinary(), nullable=False),
     sa.Column('wide', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('entry_month', 'branch_id', 'specialist_key', name=op.f('pk_funnel_month')),
     sqlite_with_rowid=False

@@ -73,7 +73,7 @@ def funnel_report(
     check_field(by, FUNNEL_FIELDS)
     scope = {"branch_id": branch_id, "team_ids": team_ids, "specialist_ids": specialist_ids}
     totals, medians = _aggregate(session, cohort=cohort, by=by, **scope)
-    labels = Labels.load(session) if by in ("grid", "specialist", "team") else None
+    labels = Labels.load(session, [by]) if by in ("grid", "specialist", "team") else None
     out = []
     for group, (size, reached) in totals.items():
         if by is None and size == 0:

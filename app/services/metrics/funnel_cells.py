@@ -22,8 +22,20 @@ from datetime import date
 from typing import Any
 
 import numpy as np
-from sqlalchemy import bindparam, delete, event, func, insert, literal, or_, select, text
+from sqlalchemy import (
+    bindparam,
+    delete,
+    event,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    type_coerce,
+)
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.types import NullType
 
 from app.models import Customer, FunnelDirty, FunnelMonth, Specialist
 from app.services.periods import Period, PeriodError
@@ -35,7 +47,10 @@ Totals = dict[object, tuple[int, tuple[int, ...]]]
 Medians = dict[tuple[object, int], float]
 
 I16 = 32767
-PAIR = np.dtype("<i2")  # one histogram entry is two of these: days, customers
+DAY = np.dtype("<i2")  # days from pool entry to a step, as the cells store them
+BUCKET_BITS = 4
+BUCKET = 1 << BUCKET_BITS  # days per period of the first pass of the medians
+DENSE_LIMIT = 8_000_000  # counts per slot and period held at once (64 MB)
 FULL_REBUILD_KEYS = 400  # more stale cells than this: write them all again
 PG_LOCK_KEY = 0x6772_6964_6675  # pg_advisory_xact_lock key of the settle ('gridfu')
 
@@ -177,43 +192,23 @@ def build_cells(rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
         }
         for (b, s, m), i in index.items()
     ]
+    parts: list[list[np.ndarray]] = [[] for _ in range(n)]
     for step in _STEPS:
         ok = ~np.isnan(days[:, step])
         c, d = cell[ok], days[ok, step].astype(np.int64)
-        reached = np.bincount(c, minlength=n)
-        for i in np.unique(c[(d < -I16) | (d > I16)]):
-            out[int(i)]["wide"] = True
-        if len(d):
-            low = int(d.min())
-            span = int(d.max()) - low + 1
-            code, counts = np.unique(c * span + (d - low), return_counts=True)
-            cells_of, days_of = code // span, code % span + low
-        else:
-            cells_of = days_of = counts = np.zeros(0, dtype=np.int64)
-        bounds = np.searchsorted(cells_of, np.arange(n + 1))
+        order = np.lexsort((d, c))  # by cell, then by days: the same bytes however rows came
+        c, d = c[order], d[order]
+        bounds = np.searchsorted(c, np.arange(n + 1))
         for i, rec in enumerate(out):
-            a, b = bounds[i], bounds[i + 1]
-            rec[f"reached_{step + 1}"] = int(reached[i])
-            rec[f"days_{step + 1}"] = _encode(days_of[a:b], counts[a:b])
-    for rec in out:
-        if rec["wide"]:  # days a histogram cannot hold: reports read the customers
-            for step in _STEPS:
-                rec[f"days_{step + 1}"] = b""
+            mine = d[bounds[i] : bounds[i + 1]]
+            rec[f"reached_{step + 1}"] = len(mine)
+            parts[i].append(mine)
+            if len(mine) and (mine[0] < -I16 or mine[-1] > I16):
+                rec["wide"] = True
+    for rec, steps in zip(out, parts, strict=True):
+        # Reports read a wide cell's customers instead.
+        rec["days"] = b"" if rec["wide"] else np.concatenate(steps).astype(DAY).tobytes()
     return out
-
-
-def _encode(days: np.ndarray, counts: np.ndarray) -> bytes:
-    """Return (days, customers) int16 pairs; a count over int16 is split into several pairs of
-    the same day, which the reader adds up again."""
-    if len(counts) and counts.max() > I16:
-        parts = -(-counts // I16)
-        days = np.repeat(days, parts)
-        split = np.full(len(days), I16, dtype=np.int64)
-        split[np.cumsum(parts) - 1] = counts - (parts - 1) * I16
-        counts = split
-    if not len(days) or days.min() < -I16 or days.max() > I16:
-        return b""
-    return np.stack([days, counts], axis=1).astype(PAIR).tobytes()
 
 
 # -- reading -------------------------------------------------------------------------------------
@@ -251,7 +246,8 @@ def aggregate(
         keys[by],
         c.customers,
         *(c[f"reached_{s + 1}"] for s in _STEPS),
-        *(c[f"days_{s + 1}"] for s in _STEPS),
+        # As the driver sends it: LargeBinary's per-value conversion costs more than the rest.
+        type_coerce(c.days, NullType()),
         c.wide,
     ).where(
         c.entry_month >= cohort.start.strftime("%Y-%m"),
@@ -271,41 +267,83 @@ def aggregate(
     return _sum_cells(rows, grouped=by is not None)
 
 
-def _sum_cells(rows: Sequence[Sequence[Any]], *, grouped: bool) -> tuple[Totals, Medians]:
+def _sum_cells(rows: Sequence[Sequence[Any]], *, grouped: bool) -> tuple[Totals, Medians] | None:
+    """Add up cells (group key, customers, reached 1-4, days, wide) per group; None when the
+    counts per group and period would take more memory than reading the customers."""
     index: dict[object, int] = {} if grouped else {"all": 0}
     group = np.fromiter(
         (index.setdefault(r[0], len(index)) for r in rows), dtype=np.int64, count=len(rows)
     )
     names = list(index)
     n = len(names)
-    columns = list(zip(*rows, strict=True)) if rows else [()] * 10
+    columns = list(zip(*rows, strict=True)) if rows else [()] * 8
     size = np.bincount(group, weights=np.asarray(columns[1], dtype=np.float64), minlength=n)
-    reached = [
-        np.bincount(group, weights=np.asarray(columns[2 + s], dtype=np.float64), minlength=n)
-        for s in _STEPS
-    ]
+    per_cell = np.asarray(columns[2:6], dtype=np.int64).T.reshape(len(rows), 4)
+    days = np.frombuffer(b"".join(columns[6]), dtype=DAY)
+    # Each day's slot, group * 4 + step, in the order the cells list them.
+    width = np.int16 if n * 4 <= I16 else np.int32
+    slot = np.repeat((group[:, None] * 4 + np.arange(4)).astype(width), per_cell.ravel())
+    reached = np.zeros((n, 4), dtype=np.int64)
     medians: Medians = {}
-    for step in _STEPS:
-        blobs: Sequence[bytes] = columns[6 + step]
-        pairs = np.frombuffer(b"".join(blobs), dtype=PAIR).reshape(-1, 2).astype(np.int64)
-        if not len(pairs):
-            continue
-        lengths = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs)) // 4
-        owner = np.repeat(group, lengths)
-        low = int(pairs[:, 0].min())
-        span = int(pairs[:, 0].max()) - low + 1
-        # One row of customers per day for each group; the median is where the running count
-        # passes the middle (the mean of the two middle values for an even count).
-        dense = np.bincount(
-            owner * span + (pairs[:, 0] - low), weights=pairs[:, 1], minlength=n * span
-        ).reshape(n, span)
-        running = np.cumsum(dense, axis=1)
-        total = running[:, -1]
-        lo = (running > ((total - 1) // 2)[:, None]).argmax(axis=1)
-        hi = (running > (total // 2)[:, None]).argmax(axis=1)
-        for gi in np.flatnonzero(total):
-            medians[(names[gi], step)] = float((lo[gi] + hi[gi]) / 2 + low)
+    if len(days):
+        found = _middle_days(days, slot, n * 4)
+        if found is None:
+            return None
+        total, lo, hi = found
+        reached = total.reshape(n, 4)
+        for k in np.flatnonzero(total):
+            medians[(names[k // 4], int(k % 4))] = float((lo[k] + hi[k]) / 2)
     totals: Totals = {
-        name: (int(size[gi]), tuple(int(r[gi]) for r in reached)) for gi, name in enumerate(names)
+        name: (int(size[gi]), tuple(int(v) for v in reached[gi])) for gi, name in enumerate(names)
     }
     return totals, medians
+
+
+def _middle_days(
+    days: np.ndarray, slot: np.ndarray, slots: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Return, per slot, its customers and the days of its two middle customers (the same one
+    for an odd count), from one day per customer owned by ``slot``; None when the counts per
+    slot and period would take more memory than reading the customers.
+
+    Two small counts instead of one per slot and day: customers per slot and BUCKET-day period,
+    whose running count finds the period of each middle customer, then customers per day within
+    those periods only."""
+    low, high = int(days.min()), int(days.max())
+    # The narrowest integers that hold the numbers: allocating large arrays is much of the cost.
+    since = days - np.int16(low) if high - low <= I16 else days.astype(np.int32) - low
+    period = since >> BUCKET_BITS
+    periods = ((high - low) >> BUCKET_BITS) + 1
+    if slots * periods > DENSE_LIMIT:
+        return None
+    code = slot * np.int32(periods) + period
+    running = np.bincount(code, minlength=slots * periods)
+    np.cumsum(running, out=running)
+    ends = running[periods - 1 :: periods]
+    before = np.concatenate([[0], ends[:-1]])
+    total = ends - before
+    live = np.flatnonzero(total)
+    first, start = live * periods, before[live]
+    # For each slot with customers, the period holding its lower and its upper middle customer
+    # (0-based rank within the slot) as an index into ``running``, and the customers before it.
+    ranks = ((total[live] - 1) // 2, total[live] // 2)
+    at = [np.searchsorted(running, start + r, side="right") for r in ranks]
+    earlier = [np.where(a > first, running[a - 1], start) for a in at]
+    # Then the customers per day within those periods only: each period that holds a middle
+    # customer gets a row of BUCKET days (the upper middle's row when both share a period).
+    row = np.full(slots * periods, -1, dtype=np.int32)
+    for k, a in enumerate(at):
+        row[a] = np.arange(len(live), dtype=np.int32) * 2 + k
+    of = row[code]
+    mine = of >= 0
+    fine = np.bincount(
+        of[mine] * BUCKET + (since[mine] & (BUCKET - 1)), minlength=len(live) * 2 * BUCKET
+    ).reshape(len(live) * 2, BUCKET)
+    np.cumsum(fine, axis=1, out=fine)
+    middle = []
+    for r, a, e in zip(ranks, at, earlier, strict=True):
+        day = (fine[row[a]] > (start + r - e)[:, None]).argmax(axis=1)
+        found = np.zeros(slots, dtype=np.int64)
+        found[live] = (a - first) * BUCKET + day + low
+        middle.append(found)
+    return total, middle[0], middle[1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -27,19 +28,22 @@ class Labels:
     teams: dict[int, str]
 
     @classmethod
-    def load(cls, session: Session) -> Labels:
-        return cls(
-            grids={
-                i: f"{c} {n}" for i, c, n in session.execute(select(Grid.id, Grid.code, Grid.name))
-            },
-            specialists={
-                i: f"{e} {n}"
-                for i, e, n in session.execute(
-                    select(Specialist.id, Specialist.employee_no, Specialist.name)
-                )
-            },
-            teams={i: n for i, n in session.execute(select(Team.id, Team.name))},
-        )
+    def load(
+        cls, session: Session, fields: Collection[str] = ("grid", "specialist", "team")
+    ) -> Labels:
+        """Return the names of the groups of ``fields`` (the others are left empty)."""
+        conn = session.connection()
+        grids = specialists = teams = {}
+        if "grid" in fields:
+            grids = {
+                i: f"{c} {n}" for i, c, n in conn.execute(select(Grid.id, Grid.code, Grid.name))
+            }
+        if "specialist" in fields:
+            rows = conn.execute(select(Specialist.id, Specialist.employee_no, Specialist.name))
+            specialists = {i: f"{e} {n}" for i, e, n in rows}
+        if "team" in fields:
+            teams = {i: n for i, n in conn.execute(select(Team.id, Team.name))}
+        return cls(grids=grids, specialists=specialists, teams=teams)
 
     def name(self, field: str, key) -> str:
         if key is None:

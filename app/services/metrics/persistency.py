@@ -243,7 +243,7 @@ def persistency_report(
     )
     if not fields:
         return [_row("all", "all", rows[0] if rows else (0,) * 5)]
-    labels = Labels.load(session) if set(fields) & {"grid", "specialist", "team"} else None
+    labels = Labels.load(session, fields) if set(fields) & {"grid", "specialist", "team"} else None
     width = len(fields)
     out = []
     for r in rows:
@@ -333,7 +333,7 @@ def persistency_trend(
     for r in rows:
         key = r[0] if len(group) == 2 else "all"
         cells[(key, r[len(group) - 1])] = r[len(group) :]
-    labels = Labels.load(session) if by in ("grid", "specialist", "team") else None
+    labels = Labels.load(session, [by]) if by in ("grid", "specialist", "team") else None
     keys = sorted({k for k, _ in cells}, key=lambda k: (k is None, str(k)))
     out = []
     for key in keys:
