@@ -79,6 +79,8 @@ def timed(fn: Callable[[], object], runs: int) -> tuple[float, object]:
 
 
 def ms(seconds: float) -> str:
+    if seconds < 0.1:
+        return f"{seconds * 1000:.1f} ms"
     return f"{seconds * 1000:,.0f} ms" if seconds < 10 else f"{seconds:,.1f} s"
 
 
@@ -371,6 +373,10 @@ def main(argv: list[str] | None = None) -> int:
         f"funnel of the {YEAR} cohort by specialist ({sum(v[0] for v in funnel.values()):,} "
         f"customers): GridDesk SQLite {ms(t_funnel)} from the monthly cells "
         f"({ms(t_fun_rows)} from the customers); DuckDB in memory {ms(t_dfun)}"
+    )
+    print(
+        f"GridDesk / DuckDB: persistency {t_pers / t_base:.2f} (against the base rows), "
+        f"funnel {t_funnel / t_dfun:.2f}"
     )
     print(f"DuckDB load from the SQLite file: {ms(t_load)}; all figures agree to the fen")
     return 0
