@@ -16,6 +16,7 @@ from app.services.demo.story import Story, lognormal_days
 
 Row = dict[str, Any]
 
+STALE_PRE_SELL_DAYS = 45  # an unanswered pre-sell older than this has been closed as failed
 _PRE_SELL_DONE = ("已添加微信", "已添加微信", "已添加企业微信", "已电话建联，客户同意加微信")
 _PRE_SELL_FAILED = ("多次联系未接通", "号码已停机", "客户拒绝添加")
 _RENEWAL_FAILED = ("客户拒绝续缴", "多次联系未接通", "客户资金困难，暂缓缴费")
@@ -178,7 +179,10 @@ class TaskWriter:
             self.task(story, TaskKind.PRE_SELL, created=created, due=due, status=TaskStatus.OPEN)
             return
         fail_day = m + timedelta(days=ri(rng, 7, 20))
-        if fail_day <= self.as_of and rng.random() < 0.75:
+        # A quarter of the unreached stay open a while, but a supervisor closes a pre-sell
+        # nobody answered within a few weeks: older ones are settled as failed.
+        stale = m < self.as_of - timedelta(days=STALE_PRE_SELL_DAYS)
+        if fail_day <= self.as_of and (rng.random() < 0.75 or stale):
             self.task(
                 story,
                 TaskKind.PRE_SELL,
