@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
 
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+from app.services.metrics.activity import week_span
 
 PALETTE = ("#1f6feb", "#e8590c", "#2f9e44", "#ae3ec9", "#f59f00", "#0c8599", "#c92a2a", "#5f3dc4")
 MUTED = "#8c959f"
@@ -113,18 +114,6 @@ def draw_funnel(
     ax.set_xlabel(reached_label)
     ax.spines[["top", "right"]].set_visible(False)
     _finish(fig, title)
-
-
-def week_span(week: str) -> str:
-    """Return an ISO week label ('2026-W37') as the days it covers ('9/7–9/13'), as people
-    read a calendar; anything else is returned as given."""
-    try:
-        year, number = int(week[:4]), int(week[6:])
-        monday = date.fromisocalendar(year, number, 1)
-    except ValueError:
-        return week
-    sunday = monday + timedelta(days=6)
-    return f"{monday.month}/{monday.day}–{sunday.month}/{sunday.day}"
 
 
 def draw_activity(

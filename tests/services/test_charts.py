@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from matplotlib.figure import Figure
 
-from app.services.charts import draw_activity, week_span
+from app.services.charts import draw_activity
+from app.services.metrics.activity import week_span
 
 
 def test_iso_weeks_are_shown_as_the_days_they_cover():

@@ -17,7 +17,7 @@ from app.models import Customer, Team
 from app.services.exports import ExportError, ScopeError, resolve_scope
 from app.services.exports.labels import Texts
 from app.services.exports.meeting import SHEET_KEYS, write_meeting_workbook
-from app.services.exports.meeting_data import latest_complete_month
+from app.services.exports.meeting_data import ACTIVITY_WEEKS, latest_complete_month
 from app.services.exports.sheets import text_width
 from app.services.metrics.funnel import funnel_report
 from app.services.metrics.persistency import persistency_with_yoy
@@ -129,7 +129,11 @@ def test_a_specialist_scope_has_one_specialist(demo, tmp_path):  # noqa: F811
     wb = _write(demo, tmp_path / "one.xlsx", scope=f"specialist:{emp}")
     rows = _table(wb[t["sheet_pers_specialist"]])
     assert len(rows) == 1 and str(rows[0][t["specialist"]]).startswith(emp)
-    assert all(str(r[t["specialist"]]).startswith(emp) for r in _table(wb[t["sheet_activity"]]))
+    activity = wb[t["sheet_activity"]]
+    assert all(str(r[t["specialist"]]).startswith(emp) for r in _table(activity))
+    # Weeks read as the days they cover, as on the app's activity chart.
+    weeks = [c.value for c in activity[1] if "完成" in str(c.value) and "/" in str(c.value)]
+    assert len(weeks) == ACTIVITY_WEEKS and all("–" in w and "W" not in w for w in weeks), weeks
     assert all(r[t["employee_no"]] == emp for r in _table(wb[t["sheet_overdue"]]))
 
 

@@ -41,6 +41,7 @@ from app.services.exports.sheets import (
     print_setup,
     write_table,
 )
+from app.services.metrics.activity import week_span
 from app.services.metrics.persistency import PersistencyYoY
 from app.services.periods import Period
 from app.services.progress import JobState, NullState, check
@@ -308,7 +309,7 @@ def _funnel_specialists(ws, data: MeetingData, t: Texts) -> int:
 
 def _activity(ws, data: MeetingData, t: Texts) -> int:
     cols = [Col(t["specialist"]), Col(t["team"])]
-    cols += [Col(t["done_week"].format(week=w), "int") for w in data.weeks]
+    cols += [Col(t["done_week"].format(week=week_span(w)), "int") for w in data.weeks]
     cols += [Col(t["done_kind"].format(kind=t.code("kind", k)), "int") for k in TaskKind]
     cols += [
         Col(t["done_total"], "int"),
