@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from matplotlib import patheffects
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from app.services.metrics.activity import week_span
@@ -23,8 +25,16 @@ class Series:
     values: Sequence[float | None]
 
 
+def _bold(text: Text) -> None:
+    """Draw ``text`` bold with any font: the bundled CJK face has no bold weight (matplotlib
+    would log a warning and draw it regular), so the glyphs get a thin outline of their own
+    colour instead."""
+    text.set_fontweight("normal")
+    text.set_path_effects([patheffects.withStroke(linewidth=0.8, foreground=text.get_color())])
+
+
 def _finish(fig: Figure, title: str) -> None:
-    fig.suptitle(title, x=0.01, ha="left", fontsize=12, fontweight="bold")
+    _bold(fig.suptitle(title, x=0.01, ha="left", fontsize=12))
     fig.set_layout_engine("constrained")
 
 
@@ -173,7 +183,7 @@ def draw_equity(
     for tick, flag in zip(ax.get_xticklabels(), flagged, strict=True):
         if flag:
             tick.set_color("#c92a2a")
-            tick.set_fontweight("bold")
+            _bold(tick)
     ax.set_ylim(0, 1.05)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.grid(axis="y", alpha=0.3)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import logging
+
 from matplotlib.figure import Figure
 
 from app.services.charts import draw_activity
+from app.services.fonts import configure_matplotlib
 from app.services.metrics.activity import week_span
 
 
@@ -25,3 +29,22 @@ def test_the_activity_chart_labels_weeks_by_their_days():
     )
     labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     assert labels == ["11/9–11/15", "11/16–11/22"]
+
+
+def test_chinese_titles_draw_bold_without_a_missing_font_weight(caplog):
+    """The bundled CJK font has no bold face: titles are outlined instead, and rendering
+    logs no findfont complaint."""
+    configure_matplotlib()
+    fig = Figure()
+    draw_activity(
+        fig,
+        weeks=["2026-W46", "2026-W47"],
+        by_kind={"pre_sell": [3, 4]},
+        title="每周完成的任务",
+        ylabel="任务",
+    )
+    with caplog.at_level(logging.WARNING, logger="matplotlib.font_manager"):
+        fig.savefig(io.BytesIO(), format="png")
+    assert not [r for r in caplog.records if "weight" in r.getMessage()]
+    title = fig._suptitle
+    assert title is not None and title.get_path_effects()
