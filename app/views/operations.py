@@ -144,10 +144,14 @@ class BackgroundRunner(QObject):
         def progressed(fraction: float, text: str) -> None:
             if on_progress is not None:
                 on_progress(fraction, text)
-            if job.dialog is not None:
-                job.dialog.setValue(int(fraction * 1000))
-                if text:
-                    job.dialog.setLabelText(progress_text(text))
+            dialog = job.dialog
+            if dialog is None:
+                return
+            if text:
+                dialog.setLabelText(progress_text(text))
+            # Last: once shown, a modal dialog runs the event loop when its bar moves, which may
+            # deliver the result and close the dialog (it is deleted later, not now).
+            dialog.setValue(int(fraction * 1000))
 
         job.signals.succeeded.connect(succeeded, Qt.ConnectionType.QueuedConnection)
         job.signals.failed.connect(failed, Qt.ConnectionType.QueuedConnection)

@@ -84,7 +84,11 @@ def test_progress_is_reported_and_cancel_stops_the_job(runner, qtbot):
         return "finished"
 
     handle = runner.start(
-        "k", job, on_done=done.append, on_error=errors.append, on_progress=lambda f, t: progress.append(f)
+        "k",
+        job,
+        on_done=done.append,
+        on_error=errors.append,
+        on_progress=lambda f, t: progress.append(f),
     )
     qtbot.waitUntil(lambda: len(progress) > 3, timeout=5000)
     handle.cancel()
@@ -103,3 +107,41 @@ def test_cancelled_exception_type_is_the_services_one():
 
     with pytest.raises(Cancelled):
         check(S())
+
+
+def test_a_job_finishing_while_its_progress_dialog_updates_raises_nothing(
+    runner, qtbot, monkeypatch
+):
+    """Once shown, a modal progress dialog runs the event loop when its bar moves, which can
+    deliver the job's result and close the dialog; the update must not then touch it."""
+    from PySide6.QtWidgets import QWidget
+
+    import app.views.operations as ops
+
+    monkeypatch.setattr(ops, "PROGRESS_DELAY_MS", 0)
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    parent.show()
+    first, last = threading.Event(), threading.Event()
+
+    def job(state):
+        first.wait(5)
+        state.report(0.2, "matching")
+        last.wait(5)
+        state.report(0.5, "matching")
+        return "done"
+
+    results = []
+    handle = runner.start(
+        "k", job, on_done=results.append, on_error=pytest.fail,
+        progress_parent=parent, progress_title="Intake",
+    )  # fmt: skip
+    qtbot.waitUntil(lambda: handle.dialog is not None, timeout=5000)
+    dialog = handle.dialog
+    first.set()
+    qtbot.waitUntil(lambda: dialog.value() == 200, timeout=5000)
+    with qtbot.captureExceptions() as exceptions:
+        last.set()
+        time.sleep(0.3)  # the job reports and returns: both signals wait in the queue
+        qtbot.waitUntil(lambda: results == ["done"], timeout=5000)
+    assert not exceptions, exceptions
