@@ -24,6 +24,14 @@ OUT = ROOT / "docs" / "screenshots"
 sys.path.insert(0, str(ROOT))
 
 
+def _branch_clock() -> None:
+    """Show times as a supervisor's desktop in the demo city does (the app shows the machine's
+    local time)."""
+    os.environ["TZ"] = "Asia/Shanghai"
+    if hasattr(time, "tzset"):
+        time.tzset()
+
+
 def _ensure_display() -> subprocess.Popen | None:
     if os.environ.get("DISPLAY") or os.environ.get("QT_QPA_PLATFORM") == "offscreen":
         return None
@@ -42,6 +50,7 @@ def main() -> int:
     parser.add_argument("--size", default="small", choices=("small", "city"))
     parser.add_argument("--suffix", default="")
     args = parser.parse_args()
+    _branch_clock()
     xvfb = _ensure_display()
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
     tmp = Path(tempfile.mkdtemp(prefix="griddesk-shots-"))
