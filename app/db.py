@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import weakref
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect
@@ -84,6 +85,10 @@ def _sqlite_read_only(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+# Engines that open a file so that nothing can write to it.
+_READ_ONLY: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
 def make_engine(url: str, *, read_only: bool = False, **kw) -> Engine:
     """Return an engine for ``url`` with the settings GridDesk relies on.
 
@@ -104,6 +109,7 @@ def make_engine(url: str, *, read_only: bool = False, **kw) -> Engine:
             **kw,
         )
         event.listen(engine, "connect", _sqlite_read_only)
+        _READ_ONLY.add(engine)
         return engine
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
@@ -116,6 +122,9 @@ def make_engine(url: str, *, read_only: bool = False, **kw) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     kw.setdefault("pool_pre_ping", True)
+    # Whatever the server's default: the funnel cells' settle relies on each statement seeing
+    # what other transactions committed before it (app.services.metrics.funnel_cells).
+    kw.setdefault("isolation_level", "READ COMMITTED")
     try:
         return create_engine(url, **kw)
     except NoSuchModuleError as exc:  # pragma: no cover
@@ -128,7 +137,8 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     from app.services.metrics import funnel_cells
 
     maker = sessionmaker(engine, expire_on_commit=False)
-    funnel_cells.install(maker)
+    if engine not in _READ_ONLY:  # a snapshot's cells were written when it was taken
+        funnel_cells.install(maker)
     return maker
 
 

@@ -4,20 +4,23 @@ by two transactions at once) brings the cells along before the commit."""
 
 from __future__ import annotations
 
+import importlib.util
 import random
 import statistics
 import threading
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from alembic import command
 from sqlalchemy import Engine, delete, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
+import app
 from app.db import alembic_config, make_engine, make_sessionmaker, migrate
-from app.models import Base, Customer, FunnelDirty, FunnelMonth, Specialist
+from app.models import Base, Branch, Customer, FunnelDirty, FunnelMonth, Specialist
 from app.models.funnel import PG_FUNCTION, trigger_statements
 from app.services.demo import build_demo
 from app.services.metrics import funnel as F
@@ -189,42 +192,51 @@ def test_a_migrated_database_gets_its_cells(tmp_path):
     engine.dispose()
 
 
-def test_migration_and_models_create_the_same_triggers(backend, tmp_path, _pg_engine):
-    if backend == "sqlite":
-        made = make_engine(f"sqlite:///{tmp_path / 'made.db'}")
-        Base.metadata.create_all(made)
-        migrated = make_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
-        migrate(migrated)
-        sql = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
-        with made.connect() as a, migrated.connect() as b:
-            triggers = a.execute(text(sql)).all()
-            assert triggers == b.execute(text(sql)).all()
-        assert sorted(t[1] for t in triggers) == sorted(trigger_statements("sqlite"))
-        return
-    # PostgreSQL: the test database was made by create_all; the migration's text must match.
+def _migration_0003():
+    path = Path(app.__file__).parent / "migrations" / "versions" / "0003_funnel_month.py"
+    spec = importlib.util.spec_from_file_location("migration_0003", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_migration_and_models_create_the_same_triggers(tmp_path):
+    """Migration 0003 carries its own copy of the trigger text (a migration must not change
+    when the models do); it must be the text the models create."""
+    migration = _migration_0003()
+    assert trigger_statements("sqlite") == migration._SQLITE
+    assert trigger_statements("postgresql") == migration._PG
+    # And on a real file, create_all and the migrations leave the same triggers.
+    made = make_engine(f"sqlite:///{tmp_path / 'made.db'}")
+    Base.metadata.create_all(made)
+    migrated = make_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
+    migrate(migrated)
+    sql = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
+    with made.connect() as a, migrated.connect() as b:
+        triggers = a.execute(text(sql)).all()
+        assert len(triggers) == 3 and triggers == b.execute(text(sql)).all()
+
+
+def test_postgresql_has_the_statement_triggers(backend, _pg_engine):
+    if backend != "postgresql":
+        pytest.skip("the PostgreSQL triggers")
     with _pg_engine.connect() as conn:
         body = conn.execute(
             text("SELECT prosrc FROM pg_proc WHERE proname = 'funnel_dirty_mark'")
         ).scalar()
-        names = (
-            conn.execute(
-                text(
-                    "SELECT tgname FROM pg_trigger WHERE tgrelid = 'customer'::regclass "
-                    "AND NOT tgisinternal ORDER BY tgname"
-                )
+        names = conn.scalars(
+            text(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = 'customer'::regclass "
+                "AND NOT tgisinternal ORDER BY tgname"
             )
-            .scalars()
-            .all()
-        )
+        ).all()
     assert body and body.strip() in PG_FUNCTION
-    assert names == sorted(
-        n
-        for n in (
-            "funnel_dirty_customer_insert",
-            "funnel_dirty_customer_update",
-            "funnel_dirty_customer_delete",
-        )
-    )
+    assert names == [
+        "funnel_dirty_customer_delete",
+        "funnel_dirty_customer_insert",
+        "funnel_dirty_customer_update",
+    ]
 
 
 def test_histograms_give_exact_medians_for_any_count_and_mark_days_out_of_range():
@@ -297,7 +309,16 @@ def test_two_transactions_settling_at_once_lose_nothing(backend, demo):
 
     t = threading.Thread(target=second)
     t.start()
-    time.sleep(0.5)  # let the second commit reach the lock
+    waiting = text(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    )
+    with demo() as watcher:
+        deadline = time.monotonic() + 30
+        while not watcher.scalar(waiting):  # the second commit waits for the first's lock
+            assert time.monotonic() < deadline and t.is_alive(), errors
+            time.sleep(0.02)
+            watcher.rollback()
     first.commit()
     first.close()
     t.join(timeout=60)
@@ -344,3 +365,93 @@ def test_medians_from_cells_equal_medians_of_the_days(seed):
         for s in range(4):
             days = [r[3 + s] for r in mine if r[3 + s] is not None]
             assert medians.get((key, s)) == (statistics.median(days) if days else None)
+
+
+def test_the_medians_hold_at_branch_scale_and_with_days_far_apart():
+    """200 groups over two years of days, and days tens of thousands apart: the sizes where
+    the counts need 32-bit integers."""
+    rng = random.Random(9)
+    for spread, groups in ((700, 200), (30_000, 12)):
+        rows = [
+            (1, rng.randrange(groups), f"2025-{rng.randint(1, 12):02d}",
+             *(rng.randint(-spread // 60, spread) if rng.random() < 0.6 else None
+               for _ in range(4)))
+            for _ in range(20_000)
+        ]  # fmt: skip
+        cells = funnel_cells.build_cells(rows)
+        assert not any(c["wide"] for c in cells)
+        table = [
+            (c["specialist_key"], c["customers"], *(c[f"reached_{i}"] for i in range(1, 5)),
+             c["days"], c["wide"])
+            for c in cells
+        ]  # fmt: skip
+        found = funnel_cells._sum_cells(table, grouped=True)
+        assert found is not None
+        totals, medians = found
+        days: dict[tuple[int, int], list[int]] = {}
+        for r in rows:
+            for step in range(4):
+                if r[3 + step] is not None:
+                    days.setdefault((r[1], step), []).append(r[3 + step])
+        assert {k: statistics.median(v) for k, v in days.items()} == medians
+        assert sum(t[0] for t in totals.values()) == len(rows)
+
+
+def test_a_savepoint_leaves_the_settle_to_the_outer_commit(demo):
+    with demo() as s:
+        cid = s.scalar(select(Customer.id).where(Customer.pool_entered_on.is_not(None)).limit(1))
+        with s.begin_nested():
+            s.execute(update(Customer).where(Customer.id == cid).values(up_sell_on=AS_OF))
+        assert funnel_cells.pending(s)  # released, not settled: no lock held yet
+        s.commit()
+        assert not funnel_cells.pending(s) and _cells(s) == _rebuilt(s)
+        s.execute(update(Customer).where(Customer.id == cid).values(up_sell_on=None))
+        s.commit()
+
+
+def test_many_changes_in_one_branch_rewrite_that_branch_only(demo, monkeypatch):
+    rebuilt_branches = []
+    whole = funnel_cells.rebuild
+
+    def spy(session, *, branch_ids=None):
+        rebuilt_branches.append(branch_ids)
+        whole(session, branch_ids=branch_ids)
+
+    with demo() as s:
+        main = s.scalar(select(Customer.branch_id).limit(1))
+        other = Branch(code="OTHER", name="另一分公司", city="成都")
+        s.add(other)
+        s.flush()
+        s.add_all(
+            Customer(branch_id=other.id, customer_no=f"OB-{i}", name="客户", address="x",
+                     pool_entered_on=date(2025, 1 + i % 12, 5), pre_sell_on=date(2025, 12, 20))
+            for i in range(30)
+        )  # fmt: skip
+        s.commit()
+        theirs = [c for c in _cells(s) if c[1] == other.id]
+        assert len(theirs) == 12
+        # More cells than a partial rewrite handles (on a small branch: lowered), all in the
+        # main branch.
+        monkeypatch.setattr(funnel_cells, "FULL_REBUILD_KEYS", 100)
+        ids = s.scalars(select(Customer.id).where(Customer.branch_id == main)).all()
+        s.execute(update(Customer).where(Customer.id.in_(ids)).values(up_sell_on=AS_OF))
+        d = FunnelDirty
+        stale = select(d.branch_id, d.specialist_key, d.entry_month).distinct().subquery()
+        assert s.scalar(select(func.count()).select_from(stale)) > funnel_cells.FULL_REBUILD_KEYS
+        monkeypatch.setattr(funnel_cells, "rebuild", spy)
+        s.commit()
+        assert rebuilt_branches == [{main}]
+        monkeypatch.setattr(funnel_cells, "rebuild", whole)
+        assert _cells(s) == _rebuilt(s)
+        assert [c for c in _cells(s) if c[1] == other.id] == theirs
+
+
+def test_postgresql_transactions_read_committed_whatever_the_server_default(backend, pg_server_url):
+    """The settle's lock relies on each statement seeing what others committed before it."""
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL's isolation level")
+    options = {"options": "-c default_transaction_isolation=serializable"}
+    engine = make_engine(pg_server_url, connect_args=options)
+    with engine.connect() as conn:
+        assert conn.scalar(text("SHOW transaction_isolation")) == "read committed"
+    engine.dispose()

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 import pytest
+from alembic import command
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from app.db import make_engine, make_sessionmaker
+from app.db import alembic_config, make_engine, make_sessionmaker
 from app.models import (
     Base,
     Branch,
@@ -23,6 +24,9 @@ from app.models import (
 )
 from app.models.enums import PaymentMode, PolicyStatus, Role, TaskKind
 from app.services.auth import hash_password
+from app.services.metrics import funnel_cells
+from app.services.metrics.funnel import funnel_report
+from app.services.periods import Period
 from app.services.progress import Cancelled
 from app.services.snapshot import plan_snapshot, snapshot_meta, take_snapshot
 
@@ -213,3 +217,38 @@ def test_team_snapshot_reports_persistency_of_that_team_only(engine, session, br
     # The monthly cells were written from the team's own rows, not copied from the branch.
     assert (mine.policies, mine.persisting_policies, mine.premium_due_fen) == (3, 3, 300_000)
     assert [(r.group, r.policies) for r in by_specialist] == [("E1 专员1", 3)]
+
+
+def test_snapshots_report_the_funnel_and_older_ones_still_open(engine, session, branch, tmp_path):
+    """A snapshot's funnel comes from the cells written when it was taken; one taken before
+    the cells existed (schema 0002) still signs in (a commit) and reports from the customers."""
+    mine = session.scalars(
+        select(Customer).where(Customer.branch_id == branch["branch"].id).order_by(Customer.id)
+    ).all()
+    for i, c in enumerate(mine):
+        c.pool_entered_on = date(2024, 1 + i % 3, 10)
+        c.pre_sell_on = date(2024, 4, 1) if i % 2 else None
+    session.commit()
+    target = tmp_path / "offline.sqlite"
+    take_snapshot(engine, target, branch_id=branch["branch"].id, taken_by="senior")
+    q1 = Period.parse("2024-Q1")
+    scope = {"by": "specialist", "branch_id": None, "team_ids": None, "specialist_ids": None}
+
+    def report() -> list:
+        ro = make_engine(f"sqlite:///{target}", read_only=True)
+        Session = make_sessionmaker(ro)  # noqa: N806
+        with Session() as s, s.begin():  # as signing in does
+            assert s.scalar(select(func.count()).select_from(Customer)) == 6
+        with Session() as s:
+            cells = funnel_cells.aggregate(s, cohort=q1, **scope)
+            rows = funnel_report(s, cohort=q1, by="specialist")
+        ro.dispose()
+        return [cells is not None, rows]
+
+    from_cells, rows = report()
+    assert from_cells
+    assert sum(r.cohort_size for r in rows) == 6 and sum(r.reached[0] for r in rows) == 3
+    writable = make_engine(f"sqlite:///{target}")
+    command.downgrade(alembic_config(writable), "0002")
+    writable.dispose()
+    assert report() == [False, rows]

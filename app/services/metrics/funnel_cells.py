@@ -11,23 +11,27 @@ deleted or changed in a watched column; :func:`settle`, run by the sessions of
 ``app.db.make_sessionmaker`` before they commit, writes those cells again in the same
 transaction. A report that still sees logged keys (its own session changed customers and has
 not committed) reads the customers instead, so it is never stale. On PostgreSQL the settles of
-concurrent transactions take turns on an advisory lock: the second one reads the customers after
-the first has committed.
+concurrent transactions take turns on an advisory lock per branch: the second one reads the
+customers after the first has committed (READ COMMITTED, which ``app.db.make_engine`` sets).
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Collection, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from sqlalchemy import (
+    Engine,
+    Table,
     bindparam,
     delete,
     event,
     func,
     insert,
+    inspect,
     literal,
     or_,
     select,
@@ -52,10 +56,10 @@ BUCKET_BITS = 4
 BUCKET = 1 << BUCKET_BITS  # days per period of the first pass of the medians
 DENSE_LIMIT = 8_000_000  # counts per slot and period held at once (64 MB)
 FULL_REBUILD_KEYS = 400  # more stale cells than this: write them all again
-PG_LOCK_KEY = 0x6772_6964_6675  # pg_advisory_xact_lock key of the settle ('gridfu')
+PG_LOCK_CLASS = 0x6766_756E  # first key of the settle's per-branch advisory locks ('gfun')
 
-_CELLS = FunnelMonth.__table__
-_DIRTY = FunnelDirty.__table__
+_CELLS = cast(Table, FunnelMonth.__table__)
+_DIRTY = cast(Table, FunnelDirty.__table__)
 _STEPS = range(4)
 
 
@@ -68,6 +72,8 @@ def install(maker: sessionmaker[Session]) -> None:
 
 
 def _before_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint: the outermost commit settles, and takes the lock only then
     session.flush()  # the triggers log the keys of what the flush writes
     settle(session)
 
@@ -81,35 +87,53 @@ def settle(session: Session) -> int:
     """Write again the cells whose customers changed since the last settle; return how many."""
     if not pending(session):
         return 0
+    d = _DIRTY.c
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_LOCK_KEY})
-        found = session.execute(
-            text(
-                "WITH d AS (DELETE FROM funnel_dirty "
-                "RETURNING branch_id, specialist_key, entry_month) SELECT DISTINCT * FROM d"
+        # One lock per branch, taken in order: the second of two commits touching a branch's
+        # cells waits until the first has committed, then reads the customers as they are.
+        branches = sorted(session.scalars(select(d.branch_id).distinct()))
+        for branch in branches:
+            session.execute(
+                text("SELECT pg_advisory_xact_lock(:k, :b)"), {"k": PG_LOCK_CLASS, "b": branch}
             )
-        )
-    else:  # one writer at a time: what this transaction sees is all there is
-        found = session.execute(
-            select(_DIRTY.c.branch_id, _DIRTY.c.specialist_key, _DIRTY.c.entry_month).distinct()
+        found: Sequence[Any] = session.execute(
+            text(
+                "WITH d AS (DELETE FROM funnel_dirty WHERE branch_id = ANY(:b) "
+                "RETURNING branch_id, specialist_key, entry_month) SELECT DISTINCT * FROM d"
+            ),
+            {"b": branches},
         ).all()
-        session.execute(delete(_DIRTY))
+    else:
+        # One writer at a time; the rows up to the largest id read are exactly those handled,
+        # even if another connection commits marks between the two statements.
+        last = session.scalar(select(func.max(d.id)))
+        found = session.execute(
+            select(d.branch_id, d.specialist_key, d.entry_month).where(d.id <= last).distinct()
+        ).all()
+        session.execute(delete(_DIRTY).where(d.id <= last))
     keys: set[Key] = {(int(b), int(s), str(m)) for b, s, m in found}
     if len(keys) > FULL_REBUILD_KEYS:
-        rebuild(session)
+        rebuild(session, branch_ids={b for b, _, _ in keys})
     elif keys:
         _rewrite(session, keys)
     return len(keys)
 
 
-def rebuild(session: Session) -> None:
-    """Write every cell again from the customers, a quarter of pool entries at a time."""
-    session.execute(delete(_DIRTY))
-    session.execute(delete(_CELLS))
+def rebuild(session: Session, *, branch_ids: Collection[int] | None = None) -> None:
+    """Write every cell (of the given branches) again from the customers, a quarter of pool
+    entries at a time."""
+    d, c = _DIRTY.c, _CELLS.c
+    scope = [] if branch_ids is None else [Customer.branch_id.in_(sorted(branch_ids))]
+    if branch_ids is None:
+        session.execute(delete(_DIRTY))
+        session.execute(delete(_CELLS))
+    else:
+        session.execute(delete(_DIRTY).where(d.branch_id.in_(sorted(branch_ids))))
+        session.execute(delete(_CELLS).where(c.branch_id.in_(sorted(branch_ids))))
     first, last = session.execute(
-        select(func.min(Customer.pool_entered_on), func.max(Customer.pool_entered_on))
+        select(func.min(Customer.pool_entered_on), func.max(Customer.pool_entered_on)).where(*scope)
     ).one()
-    if first is None:
+    if first is None or last is None:
         return
     start = date(first.year, first.month, 1)
     while start <= last:
@@ -117,7 +141,8 @@ def rebuild(session: Session) -> None:
         for _ in range(2):
             end = Period.month(*_next_month(end)).end
         rows = _customer_rows(
-            session, [Customer.pool_entered_on >= start, Customer.pool_entered_on <= end]
+            session,
+            [*scope, Customer.pool_entered_on >= start, Customer.pool_entered_on <= end],
         )
         _insert(session, build_cells(rows))
         start = date(*_next_month(end), 1)
@@ -233,7 +258,7 @@ def aggregate(
         or cohort.end != Period.month(cohort.end.year, cohort.end.month).end
     ):
         return None
-    if pending(session):
+    if not _has_cells(session) or pending(session):
         return None
     c = _CELLS.c
     keys = {
@@ -268,6 +293,18 @@ def aggregate(
     if any(r[-1] for r in rows):
         return None
     return _sum_cells(rows, grouped=by is not None)
+
+
+_CELL_TABLES: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
+
+
+def _has_cells(session: Session) -> bool:
+    """Return whether the database has the cells (an offline snapshot taken by an older
+    GridDesk, opened read-only, does not)."""
+    engine = session.get_bind().engine
+    if not _CELL_TABLES.get(engine):
+        _CELL_TABLES[engine] = inspect(session.connection()).has_table(_DIRTY.name)
+    return _CELL_TABLES[engine]
 
 
 def _sum_cells(rows: Sequence[Sequence[Any]], *, grouped: bool) -> tuple[Totals, Medians] | None:
@@ -319,7 +356,7 @@ def _middle_days(
     periods = ((high - low) >> BUCKET_BITS) + 1
     if slots * periods > DENSE_LIMIT:
         return None
-    code = slot * np.int32(periods) + period
+    code = slot.astype(np.int32) * periods + period  # int32 under NumPy 1's casting too
     running = np.bincount(code, minlength=slots * periods)
     np.cumsum(running, out=running)
     ends = running[periods - 1 :: periods]
