@@ -356,7 +356,9 @@ def _middle_days(
     periods = ((high - low) >> BUCKET_BITS) + 1
     if slots * periods > DENSE_LIMIT:
         return None
-    code = slot.astype(np.int32) * periods + period  # int32 under NumPy 1's casting too
+    code = slot.astype(np.int32)  # NumPy 1 would keep int16 for slot * periods, and overflow
+    code *= periods
+    code += period
     running = np.bincount(code, minlength=slots * periods)
     np.cumsum(running, out=running)
     ends = running[periods - 1 :: periods]
