@@ -78,13 +78,8 @@ def upgrade() -> None:
     sa.Column('entry_month', sa.String(length=7), nullable=False),
     sa.Column('branch_id', sa.Integer(), nullable=False),
     sa.Column('specialist_key', sa.Integer(), nullable=False),
-    sa.Column('customers', sa.Integer(), nullable=False),
-    sa.Column('reached_1', sa.Integer(), nullable=False),
-    sa.Column('reached_2', sa.Integer(), nullable=False),
-    sa.Column('reached_3', sa.Integer(), nullable=False),
-    sa.Column('reached_4', sa.Integer(), nullable=False),
+    sa.Column('counts', sa.LargeBinary(), nullable=False),
     sa.Column('days', sa.LargeBinary(), nullable=False),
-    sa.Column('wide', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('entry_month', 'branch_id', 'specialist_key', name=op.f('pk_funnel_month')),
     sqlite_with_rowid=False
     )

@@ -52,6 +52,7 @@ Medians = dict[tuple[object, int], float]
 
 I16 = 32767
 DAY = np.dtype("<i2")  # days from pool entry to a step, as the cells store them
+COUNT = np.dtype("<i4")  # a cell's customers and reached counts
 BUCKET_BITS = 4
 BUCKET = 1 << BUCKET_BITS  # days per period of the first pass of the medians
 DENSE_LIMIT = 8_000_000  # counts per slot and period held at once (64 MB)
@@ -206,17 +207,10 @@ def build_cells(rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
     )
     days = np.array([tuple(r[3:7]) for r in rows], dtype=np.float64).reshape(len(rows), 4)
     n = len(index)
-    size = np.bincount(cell, minlength=n)
-    out: list[dict[str, Any]] = [
-        {
-            "entry_month": m,
-            "branch_id": b,
-            "specialist_key": s,
-            "customers": int(size[i]),
-            "wide": False,
-        }
-        for (b, s, m), i in index.items()
-    ]
+    keys = list(index)
+    counts = np.zeros((n, 5), dtype=np.int64)  # customers, then reached per step
+    counts[:, 0] = np.bincount(cell, minlength=n)
+    wide = np.zeros(n, dtype=bool)
     parts: list[list[np.ndarray]] = [[] for _ in range(n)]
     for step in _STEPS:
         ok = ~np.isnan(days[:, step])
@@ -224,16 +218,21 @@ def build_cells(rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
         order = np.lexsort((d, c))  # by cell, then by days: the same bytes however rows came
         c, d = c[order], d[order]
         bounds = np.searchsorted(c, np.arange(n + 1))
-        for i, rec in enumerate(out):
-            mine = d[bounds[i] : bounds[i + 1]]
-            rec[f"reached_{step + 1}"] = len(mine)
-            parts[i].append(mine)
-            if len(mine) and (mine[0] < -I16 or mine[-1] > I16):
-                rec["wide"] = True
-    for rec, steps in zip(out, parts, strict=True):
-        # Reports read a wide cell's customers instead.
-        rec["days"] = b"" if rec["wide"] else np.concatenate(steps).astype(DAY).tobytes()
-    return out
+        counts[:, step + 1] = np.diff(bounds)
+        wide[np.unique(c[(d < -I16) | (d > I16)])] = True
+        for i in range(n):
+            parts[i].append(d[bounds[i] : bounds[i + 1]])
+    return [
+        {
+            "entry_month": m,
+            "branch_id": b,
+            "specialist_key": s,
+            "counts": counts[i].astype(COUNT).tobytes(),
+            # A day int16 cannot hold: no days, and reports read these customers instead.
+            "days": b"" if wide[i] else np.concatenate(parts[i]).astype(DAY).tobytes(),
+        }
+        for i, (b, s, m) in enumerate(keys)
+    ]
 
 
 # -- reading -------------------------------------------------------------------------------------
@@ -269,11 +268,9 @@ def aggregate(
     }
     stmt = select(
         keys[by],
-        c.customers,
-        *(c[f"reached_{s + 1}"] for s in _STEPS),
-        # As the driver sends it: LargeBinary's per-value conversion costs more than the rest.
+        # As the driver sends them: LargeBinary's per-value conversion costs more than the rest.
+        type_coerce(c.counts, NullType()),
         type_coerce(c.days, NullType()),
-        c.wide,
     ).where(
         c.entry_month >= cohort.start.strftime("%Y-%m"),
         c.entry_month <= cohort.end.strftime("%Y-%m"),
@@ -290,8 +287,6 @@ def aggregate(
     result = session.connection().execute(stmt)
     rows = result.cursor.fetchall()
     result.close()
-    if any(r[-1] for r in rows):
-        return None
     return _sum_cells(rows, grouped=by is not None)
 
 
@@ -308,18 +303,22 @@ def _has_cells(session: Session) -> bool:
 
 
 def _sum_cells(rows: Sequence[Sequence[Any]], *, grouped: bool) -> tuple[Totals, Medians] | None:
-    """Add up cells (group key, customers, reached 1-4, days, wide) per group; None when the
-    counts per group and period would take more memory than reading the customers."""
+    """Add up cells (group key, counts, days) per group; None when a cell holds no days for
+    the customers it counts (days int16 cannot hold) or the counts per group and period would
+    take more memory than reading the customers."""
     index: dict[object, int] = {} if grouped else {"all": 0}
     group = np.fromiter(
         (index.setdefault(r[0], len(index)) for r in rows), dtype=np.int64, count=len(rows)
     )
     names = list(index)
     n = len(names)
-    columns = list(zip(*rows, strict=True)) if rows else [()] * 8
-    size = np.bincount(group, weights=np.asarray(columns[1], dtype=np.float64), minlength=n)
-    per_cell = np.asarray(columns[2:6], dtype=np.int64).T.reshape(len(rows), 4)
-    days = np.frombuffer(b"".join(columns[6]), dtype=DAY)
+    _, count_blobs, day_blobs = zip(*rows, strict=True) if rows else ((), (), ())
+    counts = np.frombuffer(b"".join(count_blobs), dtype=COUNT).reshape(len(rows), 5)
+    size = np.bincount(group, weights=counts[:, 0], minlength=n)
+    days = np.frombuffer(b"".join(day_blobs), dtype=DAY)
+    per_cell = counts[:, 1:]
+    if len(days) != per_cell.sum():
+        return None
     # Each day's slot, group * 4 + step, in the order the cells list them.
     width = np.int16 if n * 4 <= I16 else np.int32
     slot = np.repeat((group[:, None] * 4 + np.arange(4)).astype(width), per_cell.ravel())
@@ -350,9 +349,10 @@ def _middle_days(
     whose running count finds the period of each middle customer, then customers per day within
     those periods only."""
     low, high = int(days.min()), int(days.max())
-    # The narrowest integers that hold the numbers: allocating large arrays is much of the cost.
-    since = days - np.int16(low) if high - low <= I16 else days.astype(np.int32) - low
-    period = since >> BUCKET_BITS
+    # The narrowest integers that hold the numbers, worked in place: allocating arrays as long
+    # as the days is much of the cost here.
+    period = days - np.int16(low) if high - low <= I16 else days.astype(np.int32) - low
+    period >>= BUCKET_BITS
     periods = ((high - low) >> BUCKET_BITS) + 1
     if slots * periods > DENSE_LIMIT:
         return None
@@ -376,10 +376,10 @@ def _middle_days(
     row = np.full(slots * periods, -1, dtype=np.int32)
     for k, a in enumerate(at):
         row[a] = np.arange(len(live), dtype=np.int32) * 2 + k
-    of = row[code]
-    mine = of >= 0
+    mine = np.flatnonzero((row >= 0)[code])  # a few in a hundred
+    day_in_period = (days[mine].astype(np.int32) - low) & (BUCKET - 1)
     fine = np.bincount(
-        of[mine] * BUCKET + (since[mine] & (BUCKET - 1)), minlength=len(live) * 2 * BUCKET
+        row[code[mine]] * BUCKET + day_in_period, minlength=len(live) * 2 * BUCKET
     ).reshape(len(live) * 2, BUCKET)
     np.cumsum(fine, axis=1, out=fine)
     middle = []
