@@ -37,6 +37,7 @@ from app.views.context import AppContext, call
 from app.views.errors import error_text
 from app.views.i18n import tr
 from app.views.labels import TASK_KINDS, TASK_STATUSES, label, yuan
+from app.views.layout import share_by_content
 from app.views.messages import ask, inform
 from app.views.rebalance_models import TO, MovesModel, TargetDelegate, workload_columns
 from app.views.table_export import install_table_export
@@ -248,7 +249,11 @@ class LeavingDialog(QDialog):
         self.left_behind.setObjectName("left_behind")
         self.left_behind.setWordWrap(True)
         self.left_behind.setStyleSheet("color: #b3261e;")
-        split = QSplitter(Qt.Orientation.Horizontal)
+        for table in (self.moves_table, self.workload_table):
+            # Side by side, each sized to its columns: a stretched last column would only
+            # take room the other table needs.
+            table.horizontalHeader().setStretchLastSection(False)
+        self.tables_split = split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.moves_table)
         split.addWidget(self.workload_table)
         split.setSizes([620, 500])
@@ -366,6 +371,7 @@ class LeavingDialog(QDialog):
         self.left_behind.setText(left_behind_text(handover.left_behind))
         self._edited()
         self.moves_table.resizeColumnsToContents()
+        share_by_content(self.tables_split)  # a new proposal: the tables side by side fit again
         self.proposed.emit()
 
     def _edited(self) -> None:

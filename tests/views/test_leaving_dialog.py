@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QMessageBox
 from sqlalchemy import select
 
 from app.models import Customer, Grid, Specialist
+from app.views.layout import content_width
 from app.views.main_window import MainWindow
 
 
@@ -90,3 +91,24 @@ def test_read_only_snapshot_shows_the_proposal_but_cannot_apply(leaving):
     _w, _roster, dialog, _sid = leaving("senior", read_only=True)
     assert dialog.plan().moves
     assert not dialog.apply_button.isEnabled()
+
+
+def test_the_proposal_tables_share_the_width_by_their_columns(leaving, qtbot):
+    """On a 1920-pixel screen (at 125 %) both tables show every column; on a narrower one
+    each gets a share in proportion to what it needs, rather than the first taking it all."""
+    _w, _roster, dialog, _sid = leaving("supervisor")
+
+    def proposed_at(width: int) -> tuple[list[int], list[int]]:
+        dialog.resize(width, 850)
+        dialog.propose()
+        qtbot.waitUntil(lambda: dialog.plan() is not None, timeout=30000)
+        qtbot.wait(50)
+        need = [content_width(dialog.moves_table), content_width(dialog.workload_table)]
+        return dialog.tables_split.sizes(), need
+
+    sizes, need = proposed_at(1536)
+    assert sizes[0] >= need[0] and sizes[1] >= need[1]
+    assert dialog.workload_table.horizontalScrollBar().maximum() == 0  # nothing cut off
+    sizes, need = proposed_at(1100)
+    assert sum(sizes) < sum(need)
+    assert abs(sizes[0] / sum(sizes) - need[0] / sum(need)) < 0.02
