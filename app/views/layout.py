@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtWidgets import QSplitter, QTableView
 
 
@@ -18,17 +20,22 @@ def content_width(table: QTableView) -> int:
     return sum(widths) + vertical + scroll + 2 * table.frameWidth()
 
 
-def share_by_content(split: QSplitter) -> None:
-    """Size the tables side by side in ``split`` to their columns: each gets what it needs and
-    the last one the room left over, or, when the splitter is too narrow for all, widths in
-    proportion to their needs."""
-    tables = [split.widget(i) for i in range(split.count())]
-    if not all(isinstance(t, QTableView) for t in tables):
-        raise TypeError("share_by_content sizes tables only")
+def share_by_content(split: QSplitter, tables: Sequence[QTableView] | None = None) -> None:
+    """Size the panes side by side in ``split`` to the columns of their tables (``tables``,
+    one per pane, the panes themselves by default): each gets what its table needs, with
+    whatever surrounds the table in its pane, and the last one the room left over; when the
+    splitter is too narrow for all, widths in proportion to their needs."""
+    panes = [split.widget(i) for i in range(split.count())]
+    tables = list(tables) if tables is not None else panes  # type: ignore[arg-type]
+    if len(tables) != len(panes) or not all(isinstance(t, QTableView) for t in tables):
+        raise TypeError("share_by_content needs one table per pane")
     total = sum(split.sizes())
     if total <= 0:
         return
-    need = [content_width(t) for t in tables]  # type: ignore[arg-type]
+    need = [
+        content_width(t) + max(0, pane.width() - t.width())
+        for pane, t in zip(panes, tables, strict=True)
+    ]
     if sum(need) <= total:
         sizes = [*need[:-1], total - sum(need[:-1])]
     else:

@@ -39,6 +39,7 @@ from app.settings import Preferences
 from app.views.context import AppContext, call
 from app.views.errors import error_text
 from app.views.i18n import tr
+from app.views.layout import share_by_content
 from app.views.messages import ask, inform
 from app.views.rebalance_models import MOVE_ROLE, TO, MovesModel, TargetDelegate, workload_columns
 from app.views.rebalance_plot import PlanMap, draw_plan_chart
@@ -220,6 +221,10 @@ class RebalancePage(QWidget):
         right.addWidget(moves_box)
         right.addWidget(self.map)
         right.setSizes([330, 370])
+        for table in (self.moves_table, self.workload_table):
+            # Sized to their columns (share_by_content): a stretched last column would only
+            # take room the other side needs.
+            table.horizontalHeader().setStretchLastSection(False)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
         self.splitter.addWidget(right)
@@ -296,6 +301,8 @@ class RebalancePage(QWidget):
         self.moves.set_plan(plan, may_cross_teams=self.ctx.user.may_move_across_teams)
         self.moves_table.resizeColumnsToContents()
         self._edited()
+        # A new plan: the workload table (left) and the moves (right) share the width again.
+        share_by_content(self.splitter, [self.workload_table, self.moves_table])
         self.proposed.emit()
 
     def _edited(self) -> None:

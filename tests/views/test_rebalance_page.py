@@ -219,3 +219,14 @@ def test_an_undo_overtaken_by_someone_else_is_refused_and_dropped(open_page, qtb
     assert _owners(demo_db) == owners and _customers(demo_db) == customers
     assert w.history.stack.count() == 0
     assert not w.history.undo_action.isEnabled() and not w.history.redo_action.isEnabled()
+
+
+def test_on_a_wide_screen_the_workloads_and_the_moves_show_every_column(open_page, qtbot):
+    w, page = open_page()
+    w.resize(1900, 1000)
+    qtbot.wait(50)
+    with qtbot.waitSignal(page.proposed, timeout=30000):
+        page.propose()
+    qtbot.wait(50)
+    for table in (page.workload_table, page.moves_table):
+        assert table.horizontalScrollBar().maximum() == 0, table.objectName()
