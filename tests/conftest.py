@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -21,7 +22,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
 os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--disable-gpu --disable-background-networking")
 
-from app.db import make_engine, make_sessionmaker  # noqa: E402
+from app.db import make_engine, make_sessionmaker, migrate  # noqa: E402
 from app.models import Base  # noqa: E402
 
 
@@ -81,6 +82,13 @@ def db_url(backend: str, tmp_path, pg_server_url: str | None) -> str:
     return pg_server_url
 
 
+def _empty(engine: Engine) -> None:
+    """Remove every row from the run's PostgreSQL database (ids start again at 1)."""
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
 @pytest.fixture
 def engine(backend: str, db_url: str, _pg_engine: Engine | None) -> Iterator[Engine]:
     """An engine on a database holding the current schema and no rows."""
@@ -92,9 +100,38 @@ def engine(backend: str, db_url: str, _pg_engine: Engine | None) -> Iterator[Eng
         return
     assert _pg_engine is not None
     yield _pg_engine
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with _pg_engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    _empty(_pg_engine)
+
+
+@pytest.fixture(scope="session")
+def module_database(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, _pg_engine: Engine | None
+) -> Callable[..., AbstractContextManager[Engine]]:
+    """For a module-scoped fixture that builds a larger database once (a demo branch):
+    ``with module_database() as engine:`` gives an engine on an empty database of the backend
+    under test (a SQLite file with the models' schema, or the migrations' with
+    ``migrated=True``; or the run's PostgreSQL database, emptied again afterwards)."""
+
+    @contextmanager
+    def open_database(*, migrated: bool = False) -> Iterator[Engine]:
+        if backend == "postgresql":
+            assert _pg_engine is not None
+            try:
+                yield _pg_engine
+            finally:
+                _empty(_pg_engine)
+            return
+        eng = make_engine(f"sqlite:///{tmp_path_factory.mktemp('module') / 'module.db'}")
+        if migrated:
+            migrate(eng)
+        else:
+            Base.metadata.create_all(eng)
+        try:
+            yield eng
+        finally:
+            eng.dispose()
+
+    return open_database
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 import pytest
 import shapely
 from shapely.geometry import Polygon, shape
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import make_engine, make_sessionmaker
@@ -66,23 +66,12 @@ def _build(session: Session, **kw) -> tuple[DemoSummary, bool]:
 
 
 @pytest.fixture(scope="module")
-def demo(backend: str, tmp_path_factory, _pg_engine: Engine | None) -> Iterator[Built]:
-    if backend == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}")
-        Base.metadata.create_all(engine)
-    else:
-        assert _pg_engine is not None
-        engine = _pg_engine
-    Session = make_sessionmaker(engine)  # noqa: N806
-    with Session() as s, s.begin():
-        summary, derived = _build(s, size="small", seed=7, as_of=AS_OF)
-    yield Built(Session, summary, derived)
-    if backend == "sqlite":
-        engine.dispose()
-    else:
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+def demo(module_database) -> Iterator[Built]:
+    with module_database() as engine:
+        Session = make_sessionmaker(engine)  # noqa: N806
+        with Session() as s, s.begin():
+            summary, derived = _build(s, size="small", seed=7, as_of=AS_OF)
+        yield Built(Session, summary, derived)
 
 
 def _id_number_ok(number: str) -> bool:

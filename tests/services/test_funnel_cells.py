@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, delete, func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 import app
@@ -31,23 +31,12 @@ AS_OF = date(2026, 11, 20)
 
 
 @pytest.fixture(scope="module")
-def demo(backend: str, tmp_path_factory, _pg_engine: Engine | None) -> Iterator[sessionmaker]:
-    if backend == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('funnel') / 'demo.db'}")
-        Base.metadata.create_all(engine)
-    else:
-        assert _pg_engine is not None
-        engine = _pg_engine
-    Session = make_sessionmaker(engine)  # noqa: N806
-    with Session() as s, s.begin():
-        build_demo(s, size="small", seed=5, as_of=AS_OF)
-    yield Session
-    if backend == "sqlite":
-        engine.dispose()
-    else:
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+def demo(module_database) -> Iterator[sessionmaker]:
+    with module_database() as engine:
+        Session = make_sessionmaker(engine)  # noqa: N806
+        with Session() as s, s.begin():
+            build_demo(s, size="small", seed=5, as_of=AS_OF)
+        yield Session
 
 
 def _from_customers(monkeypatch, session: Session, **kw):

@@ -7,13 +7,12 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Engine, func, inspect, select, text, update
+from sqlalchemy import func, inspect, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import alembic_config, make_engine, make_sessionmaker, migrate
 from app.models import (
     AssignmentEvent,
-    Base,
     Customer,
     PersistencyMonth,
     PremiumDue,
@@ -30,23 +29,12 @@ AS_OF = date(2026, 11, 20)
 
 
 @pytest.fixture(scope="module")
-def demo(backend: str, tmp_path_factory, _pg_engine: Engine | None) -> Iterator[sessionmaker]:
-    if backend == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('cells') / 'demo.db'}")
-        Base.metadata.create_all(engine)
-    else:
-        assert _pg_engine is not None
-        engine = _pg_engine
-    Session = make_sessionmaker(engine)  # noqa: N806
-    with Session() as s, s.begin():
-        build_demo(s, size="small", seed=11, as_of=AS_OF)
-    yield Session
-    if backend == "sqlite":
-        engine.dispose()
-    else:
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+def demo(module_database) -> Iterator[sessionmaker]:
+    with module_database() as engine:
+        Session = make_sessionmaker(engine)  # noqa: N806
+        with Session() as s, s.begin():
+            build_demo(s, size="small", seed=11, as_of=AS_OF)
+        yield Session
 
 
 def _from_base_rows(monkeypatch, session: Session, **kw):
