@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QSplitter,
     QTableView,
@@ -27,7 +26,8 @@ from app.services import org
 from app.views.context import AppContext
 from app.views.errors import error_text
 from app.views.i18n import tr
-from app.views.messages import inform
+from app.views.labels import listed
+from app.views.messages import ask, inform
 from app.views.table_export import install_table_export
 from app.views.table_models import ROW_ROLE, Column, RowTableModel
 
@@ -59,7 +59,7 @@ def unmatched_columns() -> list[Column]:
         Column(
             "suggestions",
             tr(_C, "Suggested grids"),
-            lambda r: "、".join(s.grid_code for s in r.suggestions) or "—",
+            lambda r: listed(s.grid_code for s in r.suggestions) or "—",
         ),
     ]
 
@@ -225,12 +225,29 @@ class IntakePage(QWidget):
         self.run_button.setEnabled(agent is not None and agent.waiting > 0)
 
     def run_intake(self) -> None:
-        from app.services.intake.intake import intake_agent
-
+        """Ask, then run intake for the selected agent."""
         rows = self.agent_table.selectionModel().selectedRows()
         if not rows:
             return
         agent = rows[0].data(ROW_ROLE)
+        question = self.tr(
+            "Take the %1 customers of %2 (%3) who wait into the pool?\n"
+            "Each is sent an agent-change SMS and gets a specialist by their address. "
+            "This cannot be undone from the window."
+        )
+        ask(
+            self,
+            self.tr("Intake"),
+            question.replace("%1", f"{agent.waiting:,}")
+            .replace("%2", agent.name)
+            .replace("%3", agent.agent_code),
+            lambda: self._run_intake(agent),
+            yes_text=self.tr("Run intake"),
+        )
+
+    def _run_intake(self, agent) -> None:
+        from app.services.intake.intake import intake_agent
+
         actor = self.ctx.user.login
         self.ctx.runner.start(
             "intake.run",
@@ -242,7 +259,7 @@ class IntakePage(QWidget):
         )
 
     def _intake_done(self, result) -> None:
-        QMessageBox.information(
+        inform(
             self,
             self.tr("Intake"),
             self.tr(
@@ -257,7 +274,16 @@ class IntakePage(QWidget):
             .replace("%5", f"{result.matched_by_rule:,}")
             .replace("%6", f"{result.unmatched:,}")
             .replace("%7", f"{result.sms_queued:,}")
-            .replace("%8", f"{result.tasks_created:,}"),
+            .replace("%8", f"{result.tasks_created:,}")
+            + (
+                "\n\n"
+                + self.tr(
+                    "%1 of them are in grids nobody covers and have no specialist yet: "
+                    "see the coverage gaps on the map, or give those grids an owner."
+                ).replace("%1", f"{result.without_specialist:,}")
+                if result.without_specialist
+                else ""
+            ),
         )
         self.changed.emit(result)
 

@@ -111,3 +111,44 @@ def test_intake_runs_only_for_an_agent_with_customers_waiting(page):
     for row, n in enumerate(waiting):
         page.agent_table.selectRow(row)
         assert page.run_button.isEnabled() == (n > 0)
+
+
+def test_intake_asks_first_and_reports_customers_left_without_a_specialist(page, qtbot, demo_db):
+    from app.models import Customer
+    from app.views.table_models import ROW_ROLE
+
+    page = page("senior")
+    page.agent_table.selectRow(0)
+    agent = page.agent_table.model().index(0, 0).data(ROW_ROLE)
+
+    def in_pool() -> int:
+        with demo_db() as s:
+            return s.scalar(
+                select(func.count())
+                .select_from(Customer)
+                .where(Customer.pool_entered_on.is_not(None))
+            )
+
+    def question() -> QMessageBox:
+        page.run_intake()
+        qtbot.waitUntil(
+            lambda: any(b.isVisible() for b in page.findChildren(QMessageBox)), timeout=10000
+        )
+        return [b for b in page.findChildren(QMessageBox) if b.isVisible()][-1]
+
+    before = in_pool()
+    box = question()
+    assert f"{agent.waiting:,}" in box.text() and agent.agent_code in box.text()
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    qtbot.wait(200)
+    assert in_pool() == before  # cancelled: nothing ran
+    box = question()
+    with qtbot.waitSignal(page.changed, timeout=30000) as done:
+        box.button(QMessageBox.StandardButton.Yes).click()
+    result = done.args[0]
+    text = _message(qtbot, page)
+    assert in_pool() == before + result.customers_entered > before
+    assert f"{result.sms_queued:,}" in text
+    # The demo's agent has a customer in a grid nobody owns: the report says so.
+    assert result.without_specialist > 0
+    assert f"{result.without_specialist:,}" in text.split("\n\n")[-1]
