@@ -229,7 +229,7 @@ class ChartsPage(QWidget):
                 rate_with=data.rate_with,
                 flagged=data.flagged,
                 title=title + " · " + self.tr("completion of service and renewal tasks"),
-                without_label=self.tr("customers who never bought more"),
+                without_label=self.tr("customers never cross- or up-sold"),
                 with_label=self.tr("customers who reached cross-sell or up-sell"),
             )
         self.canvas.draw_idle()

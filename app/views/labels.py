@@ -32,6 +32,16 @@ ROLES = {
     "analyst": "Analyst",
 }
 STEPS = {1: "Pre-sell", 2: "Soft-sell", 3: "Cross-sell", 4: "Up-sell"}
+# Why a customer, grid or task changed hands (assignment history), and who did it.
+ASSIGNMENT_REASONS = {
+    "auto_match": "Matched at intake",
+    "rebalance": "Rebalancing",
+    "manual": "Assigned by hand",
+    "specialist_left": "Specialist left",
+    "import": "Imported",
+    "undo": "Undone",
+}
+ACTORS = {"system": "GridDesk (automatic)"}
 # What the services say while they work (JobState.report): shown translated in progress dialogs.
 PROGRESS = {
     "Drawing the city's grids": "Drawing the city's grids",
@@ -57,6 +67,12 @@ PROGRESS = {
 }
 # Progress texts with a number in them: pattern -> text with {0} for the number.
 PROGRESS_PATTERNS = {r"([\d,]+) rows read": "{0} rows read"}
+
+
+def listed(items) -> str:
+    """Return ``items`` as one text, separated as the user's language separates a list
+    ("a, b" in English, "a、b" in Chinese)."""
+    return tr(_C, ", ").join(str(i) for i in items)
 
 
 def label(table: dict, code) -> str:

@@ -36,7 +36,7 @@ from app.settings import Preferences
 from app.views.context import AppContext, call
 from app.views.errors import error_text
 from app.views.i18n import tr
-from app.views.labels import TASK_KINDS, TASK_STATUSES, label, yuan
+from app.views.labels import TASK_KINDS, TASK_STATUSES, label, listed, yuan
 from app.views.layout import share_by_content
 from app.views.messages import ask, inform
 from app.views.rebalance_models import TO, MovesModel, TargetDelegate, workload_columns
@@ -84,24 +84,36 @@ def left_behind_text(left: LeftBehind) -> str:
     if left.locked_grids:
         parts.append(
             tr(_C, "locked grids %1 (unlock or reassign them by hand)").replace(
-                "%1", "、".join(left.locked_grids)
+                "%1", listed(left.locked_grids)
             )
         )
-    if left.customers_in_locked_grids:
+    n = left.customers_in_locked_grids
+    if n:
         parts.append(
-            tr(_C, "%1 customers in those grids").replace("%1", str(left.customers_in_locked_grids))
+            tr(_C, "1 customer in those grids")
+            if n == 1
+            else tr(_C, "%1 customers in those grids").replace("%1", f"{n:,}")
         )
-    if left.locked_customers:
-        parts.append(tr(_C, "%1 locked customers").replace("%1", str(left.locked_customers)))
-    if left.customers_without_grid:
+    n = left.locked_customers
+    if n:
         parts.append(
-            tr(_C, "%1 customers without a grid").replace("%1", str(left.customers_without_grid))
+            tr(_C, "1 locked customer")
+            if n == 1
+            else tr(_C, "%1 locked customers").replace("%1", f"{n:,}")
         )
-    if left.open_tasks_staying:
+    n = left.customers_without_grid
+    if n:
         parts.append(
-            tr(_C, "%1 open tasks of customers who stay").replace(
-                "%1", str(left.open_tasks_staying)
-            )
+            tr(_C, "1 customer without a grid")
+            if n == 1
+            else tr(_C, "%1 customers without a grid").replace("%1", f"{n:,}")
+        )
+    n = left.open_tasks_staying
+    if n:
+        parts.append(
+            tr(_C, "1 open task of a customer who stays")
+            if n == 1
+            else tr(_C, "%1 open tasks of customers who stay").replace("%1", f"{n:,}")
         )
     if not parts:
         return ""
@@ -176,10 +188,14 @@ class LeavingDialog(QDialog):
             .replace("%1", leaver.name)
             .replace("%2", leaver.employee_no)
         )
-        # Most of the screen: five tables side by side want the room (1150 x 760 at least).
+        # Most of the screen: five tables side by side want the room (1150 x 760 if there is
+        # that much), but never more than the screen, title bar included (a 1366 x 768 laptop).
         area = self.screen().availableGeometry() if self.screen() else None
-        if area is not None and area.width() > 1150:
-            self.resize(max(1150, int(area.width() * 0.85)), max(760, int(area.height() * 0.85)))
+        if area is not None:
+            self.resize(
+                min(area.width(), max(1150, int(area.width() * 0.85))),
+                min(area.height() - 40, max(760, int(area.height() * 0.85))),
+            )
         else:
             self.resize(1150, 760)
 
@@ -396,7 +412,7 @@ class LeavingDialog(QDialog):
         )
         over = [w.name for w in changes if w.over_capacity]
         if over:
-            text += " " + self.tr("Above capacity afterwards: %1.").replace("%1", "、".join(over))
+            text += " " + self.tr("Above capacity afterwards: %1.").replace("%1", listed(over))
         self.proposal_text.setText(text)
         self.apply_button.setEnabled(self.may_apply and bool(plan.moves) and not self._applied)
 

@@ -39,6 +39,7 @@ from app.settings import Preferences
 from app.views.context import AppContext, call
 from app.views.errors import error_text
 from app.views.i18n import tr
+from app.views.labels import listed
 from app.views.layout import share_by_content
 from app.views.messages import ask, inform
 from app.views.rebalance_models import MOVE_ROLE, TO, MovesModel, TargetDelegate, workload_columns
@@ -104,7 +105,7 @@ def plan_summary(plan: Plan) -> str:
     over = [w for w in workload_changes(plan) if w.over_capacity]
     if over:
         text += " " + tr(_C, "Above capacity afterwards: %1.").replace(
-            "%1", "、".join(w.name for w in over)
+            "%1", listed(w.name for w in over)
         )
     return text
 
@@ -435,9 +436,7 @@ class RebalancePage(QWidget):
         )
         over = [w.name for w in workload_changes(plan) if w.over_capacity]
         if over:
-            text += "\n\n" + self.tr("Above capacity afterwards: %1.").replace(
-                "%1", "、".join(over)
-            )
+            text += "\n\n" + self.tr("Above capacity afterwards: %1.").replace("%1", listed(over))
         text += "\n\n" + self.tr("Edit ▸ Undo (Ctrl+Z) puts everything back.")
         ask(self, self.tr("Apply plan"), text, self._apply_now, yes_text=self.tr("Apply"))
 

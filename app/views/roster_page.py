@@ -21,7 +21,7 @@ from app.services import roster as roster_service
 from app.services.auth import mask_phone
 from app.views.context import AppContext
 from app.views.i18n import tr
-from app.views.labels import CONTRACT_TYPES, SPECIALIST_STATUSES, label, pct
+from app.views.labels import CONTRACT_TYPES, SPECIALIST_STATUSES, label, listed, pct
 from app.views.table_export import install_table_export
 from app.views.table_models import ROW_ROLE, SORT_ROLE, Column, RowTableModel
 
@@ -53,7 +53,7 @@ def roster_columns(show_contact: bool):
             tr(_C, "Grids"),
             lambda r: len(r.grid_codes),
             numeric=True,
-            tooltip=lambda r: "、".join(r.grid_codes),
+            tooltip=lambda r: listed(r.grid_codes),
         ),
         Column(
             "customers",

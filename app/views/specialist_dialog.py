@@ -18,7 +18,16 @@ from app.services.auth import mask_id_number, mask_phone
 from app.views.context import AppContext
 from app.views.errors import error_text
 from app.views.i18n import tr
-from app.views.labels import CONTRACT_TYPES, SPECIALIST_STATUSES, STEPS, label, pct
+from app.views.labels import (
+    ACTORS,
+    ASSIGNMENT_REASONS,
+    CONTRACT_TYPES,
+    SPECIALIST_STATUSES,
+    STEPS,
+    label,
+    listed,
+    pct,
+)
 from app.views.table_export import install_table_export
 from app.views.table_models import Column, RowTableModel
 
@@ -51,8 +60,8 @@ def history_columns() -> list[Column[roster_service.HistoryRow]]:
         Column("subject", tr(_C, "Which"), lambda r: r.subject),
         Column("from", tr(_C, "From"), lambda r: r.from_name or "—"),
         Column("to", tr(_C, "To"), lambda r: r.to_name or "—"),
-        Column("reason", tr(_C, "Reason"), lambda r: r.reason),
-        Column("actor", tr(_C, "By"), lambda r: r.actor),
+        Column("reason", tr(_C, "Reason"), lambda r: label(ASSIGNMENT_REASONS, r.reason)),
+        Column("actor", tr(_C, "By"), lambda r: label(ACTORS, r.actor)),
     ]
 
 
@@ -73,7 +82,7 @@ class SpecialistDialog(QDialog):
                     .replace("%1", str(row.customers))
                     .replace("%2", str(row.capacity)),
                     self.tr("13-month persistency %1").replace("%1", pct(row.persistency_13)),
-                    self.tr("grids: %1").replace("%1", "、".join(row.grid_codes) or "—"),
+                    self.tr("grids: %1").replace("%1", listed(row.grid_codes) or "—"),
                 ]
             )
         )

@@ -123,7 +123,7 @@
       <translation>服务与续收任务完成率</translation>
     </message>
     <message>
-      <source>customers who never bought more</source>
+      <source>customers never cross- or up-sold</source>
       <translation>未综拓或加保客户</translation>
     </message>
     <message>
@@ -233,6 +233,10 @@ Matched by coordinates %3, by address %4, by rule %5; %6 wait for a grid.
       <translation>待发送短信 %1 条（其中 %2 条缺少手机号），已发送 %3 条，发送失败 %4 条</translation>
     </message>
     <message>
+      <source>%1 of them are in grids nobody covers and have no specialist yet: see the coverage gaps on the map, or give those grids an owner.</source>
+      <translation>其中 %1 位客户所在网格无人负责，暂无网格专员：请在地图的覆盖缺口中查看，或为这些网格指定负责人。</translation>
+    </message>
+    <message>
       <source>%1: %2 rows read, %3 messages marked sent, %4 failed.</source>
       <translation>%1：读取 %2 行，%3 条标记为已发送，%4 条标记为发送失败。</translation>
     </message>
@@ -339,6 +343,10 @@ They stay queued until the gateway's result file is imported.</source>
       <translation>记住：地址包含</translation>
     </message>
     <message>
+      <source>Run intake</source>
+      <translation>执行入池</translation>
+    </message>
+    <message>
       <source>Run intake for the selected agent</source>
       <translation>为所选代理人执行入池</translation>
     </message>
@@ -349,6 +357,12 @@ They stay queued until the gateway's result file is imported.</source>
     <message>
       <source>Suggested grids</source>
       <translation>建议网格</translation>
+    </message>
+    <message>
+      <source>Take the %1 customers of %2 (%3) who wait into the pool?
+Each is sent an agent-change SMS and gets a specialist by their address. This cannot be undone from the window.</source>
+      <translation>将代理人 %2（%3）名下待入池的 %1 位客户纳入客户池？
+每位客户会收到一条代理人变更短信，并按地址分配网格专员。此操作无法在窗口中撤销。</translation>
     </message>
     <message>
       <source>The file was not imported; nothing changed.</source>
@@ -400,6 +414,22 @@ They stay queued until the gateway's result file is imported.</source>
     <message>
       <source>%1 open tasks of customers who stay</source>
       <translation>留下客户的 %1 个未完成任务</translation>
+    </message>
+    <message>
+      <source>1 customer in those grids</source>
+      <translation>这些网格中的 1 位客户</translation>
+    </message>
+    <message>
+      <source>1 customer without a grid</source>
+      <translation>1 位无网格客户</translation>
+    </message>
+    <message>
+      <source>1 locked customer</source>
+      <translation>1 位锁定客户</translation>
+    </message>
+    <message>
+      <source>1 open task of a customer who stays</source>
+      <translation>留下客户的 1 个未完成任务</translation>
     </message>
     <message>
       <source>Above capacity afterwards: %1.</source>
@@ -1539,6 +1569,10 @@ The branch supervisor's workbench for the community grid programme of orphan pol
   <context>
     <name>labels</name>
     <message>
+      <source>, </source>
+      <translation>、</translation>
+    </message>
+    <message>
       <source>4-sell funnel</source>
       <translation>4-sell 漏斗</translation>
     </message>
@@ -1553,6 +1587,10 @@ The branch supervisor's workbench for the community grid programme of orphan pol
     <message>
       <source>Analyst</source>
       <translation>分析员</translation>
+    </message>
+    <message>
+      <source>Assigned by hand</source>
+      <translation>人工指定</translation>
     </message>
     <message>
       <source>Callback (online seat)</source>
@@ -1599,12 +1637,20 @@ The branch supervisor's workbench for the community grid programme of orphan pol
       <translation>失败</translation>
     </message>
     <message>
+      <source>GridDesk (automatic)</source>
+      <translation>系统自动</translation>
+    </message>
+    <message>
       <source>Handing over the other customers</source>
       <translation>正在移交其余客户</translation>
     </message>
     <message>
       <source>Hiring the teams</source>
       <translation>正在组建团队</translation>
+    </message>
+    <message>
+      <source>Imported</source>
+      <translation>导入</translation>
     </message>
     <message>
       <source>In progress</source>
@@ -1621,6 +1667,10 @@ The branch supervisor's workbench for the community grid programme of orphan pol
     <message>
       <source>Looking for the best moves</source>
       <translation>正在寻找最佳调整方案</translation>
+    </message>
+    <message>
+      <source>Matched at intake</source>
+      <translation>入池自动匹配</translation>
     </message>
     <message>
       <source>Offline</source>
@@ -1671,6 +1721,10 @@ The branch supervisor's workbench for the community grid programme of orphan pol
       <translation>正在读取工作量</translation>
     </message>
     <message>
+      <source>Rebalancing</source>
+      <translation>再平衡</translation>
+    </message>
+    <message>
       <source>Refreshing the persistency base</source>
       <translation>正在更新继续率基础数据</translation>
     </message>
@@ -1691,12 +1745,20 @@ The branch supervisor's workbench for the community grid programme of orphan pol
       <translation>服务续收</translation>
     </message>
     <message>
+      <source>Specialist left</source>
+      <translation>专员离职交接</translation>
+    </message>
+    <message>
       <source>Supervisor</source>
       <translation>主管</translation>
     </message>
     <message>
       <source>Tasks</source>
       <translation>任务</translation>
+    </message>
+    <message>
+      <source>Undone</source>
+      <translation>撤销</translation>
     </message>
     <message>
       <source>Up-sell</source>

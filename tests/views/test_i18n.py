@@ -92,3 +92,39 @@ def test_every_progress_text_a_service_reports_is_translatable():
             ):
                 untranslated.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.args[1].value}")
     assert untranslated == [], "add these to PROGRESS in app/views/labels.py"
+
+
+def test_assignment_history_shows_reasons_and_actors_in_words(qapp):
+    """The specialist's history tab shows why and by whom, not the stored codes."""
+    from app.models.enums import AssignmentReason
+    from app.views.labels import ACTORS, ASSIGNMENT_REASONS, label
+
+    assert set(ASSIGNMENT_REASONS) == {r.value for r in AssignmentReason}
+    translators = install_translators(qapp, "zh_CN")
+    try:
+        shown = [label(ASSIGNMENT_REASONS, r) for r in AssignmentReason]
+        assert all(text and not text.isascii() for text in shown), shown
+        assert label(ACTORS, "system") == "系统自动"
+        assert label(ACTORS, "supervisor") == "supervisor"  # a person's login as it is
+    finally:
+        for t in translators:
+            qapp.removeTranslator(t)
+
+
+def test_lists_and_counts_read_right_in_both_languages(qapp):
+    from app.services.rebalance.handover import LeftBehind
+    from app.views.labels import listed
+    from app.views.leaving_dialog import left_behind_text
+
+    left = LeftBehind(("QY001", "QY002"), 4, 0, 0, 1)
+    assert listed(["程洋", "胡磊帅"]) == "程洋, 胡磊帅"
+    english = left_behind_text(left)
+    assert "4 locked customers" in english and "1 open task of a customer who stays" in english
+    translators = install_translators(qapp, "zh_CN")
+    try:
+        assert listed(["程洋", "胡磊帅"]) == "程洋、胡磊帅"
+        chinese = left_behind_text(left)
+        assert "QY001、QY002" in chinese and "留下客户的 1 个未完成任务" in chinese
+    finally:
+        for t in translators:
+            qapp.removeTranslator(t)

@@ -112,3 +112,10 @@ def test_the_proposal_tables_share_the_width_by_their_columns(leaving, qtbot):
     sizes, need = proposed_at(1100)
     assert sum(sizes) < sum(need)
     assert abs(sizes[0] / sum(sizes) - need[0] / sum(need)) < 0.02
+
+
+def test_the_dialog_fits_the_screen_it_opens_on(leaving):
+    _w, _roster, dialog, _sid = leaving("supervisor")
+    area = dialog.screen().availableGeometry()
+    assert dialog.width() <= area.width() and dialog.height() <= area.height() - 40
+    assert dialog.apply_button.isVisibleTo(dialog)
