@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from matplotlib import patheffects
 from matplotlib.figure import Figure
@@ -133,8 +134,10 @@ def draw_activity(
     by_kind: Mapping[str, Sequence[int]],
     title: str,
     ylabel: str,
+    until: date | None = None,
 ) -> None:
-    """Draw tasks completed per week, stacked by kind."""
+    """Draw tasks completed per week, stacked by kind; the week holding ``until`` (the data's
+    last day) is labelled up to that day."""
     fig.clear()
     ax = fig.add_subplot()
     bottom = [0] * len(weeks)
@@ -144,7 +147,7 @@ def draw_activity(
         )
         bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
     ax.set_xticks(range(len(weeks)))
-    ax.set_xticklabels([week_span(w) for w in weeks], rotation=45, ha="right", fontsize=8)
+    ax.set_xticklabels([week_span(w, until) for w in weeks], rotation=45, ha="right", fontsize=8)
     ax.set_ylabel(ylabel)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.grid(axis="y", alpha=0.3)

@@ -220,6 +220,7 @@ class ChartsPage(QWidget):
                 by_kind={label(TASK_KINDS, k): v for k, v in data.by_kind.items()},
                 title=title,
                 ylabel=self.tr("tasks"),
+                until=self.ctx.as_of,
             )
         else:
             charts.draw_equity(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+from datetime import date
 
 from matplotlib.figure import Figure
 
@@ -16,6 +17,10 @@ def test_iso_weeks_are_shown_as_the_days_they_cover():
     assert week_span("2026-W37") == "9/7–9/13"
     assert week_span("2025-W01") == "12/30–1/5"  # a week across the new year
     assert week_span("not a week") == "not a week"
+    # The week still running on the data's last day ends there, not on its Sunday.
+    assert week_span("2026-W48", until=date(2026, 11, 27)) == "11/23–11/27"
+    assert week_span("2026-W47", until=date(2026, 11, 27)) == "11/16–11/22"
+    assert week_span("2026-W48", until=date(2026, 11, 29)) == "11/23–11/29"
 
 
 def test_the_activity_chart_labels_weeks_by_their_days():

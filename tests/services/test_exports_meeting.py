@@ -134,6 +134,7 @@ def test_a_specialist_scope_has_one_specialist(demo, tmp_path):  # noqa: F811
     # Weeks read as the days they cover, as on the app's activity chart.
     weeks = [c.value for c in activity[1] if "完成" in str(c.value) and "/" in str(c.value)]
     assert len(weeks) == ACTIVITY_WEEKS and all("–" in w and "W" not in w for w in weeks), weeks
+    assert f"–{AS_OF.month}/{AS_OF.day} " in weeks[-1]  # the running week ends on the data's day
     assert all(r[t["employee_no"]] == emp for r in _table(wb[t["sheet_overdue"]]))
 
 

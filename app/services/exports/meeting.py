@@ -309,7 +309,7 @@ def _funnel_specialists(ws, data: MeetingData, t: Texts) -> int:
 
 def _activity(ws, data: MeetingData, t: Texts) -> int:
     cols = [Col(t["specialist"]), Col(t["team"])]
-    cols += [Col(t["done_week"].format(week=week_span(w)), "int") for w in data.weeks]
+    cols += [Col(t["done_week"].format(week=week_span(w, data.as_of)), "int") for w in data.weeks]
     cols += [Col(t["done_kind"].format(kind=t.code("kind", k)), "int") for k in TaskKind]
     cols += [
         Col(t["done_total"], "int"),

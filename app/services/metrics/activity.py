@@ -30,15 +30,18 @@ def recent_weeks(as_of: date, weeks: int) -> list[str]:
     return [week_label(monday - timedelta(weeks=i)) for i in range(weeks - 1, -1, -1)]
 
 
-def week_span(week: str) -> str:
+def week_span(week: str, until: date | None = None) -> str:
     """Return an ISO week label ('2026-W37') as the days it covers ('9/7–9/13'), as people
-    read a calendar; anything else is returned as given."""
+    read a calendar; a week still running on ``until`` ends there ('11/23–11/27'), so a
+    partial week does not pass for a whole one. Anything else is returned as given."""
     try:
         year, number = int(week[:4]), int(week[6:])
         monday = date.fromisocalendar(year, number, 1)
     except ValueError:
         return week
     sunday = monday + timedelta(days=6)
+    if until is not None and monday <= until < sunday:
+        sunday = until
     return f"{monday.month}/{monday.day}–{sunday.month}/{sunday.day}"
 
 
