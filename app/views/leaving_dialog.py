@@ -87,34 +87,27 @@ def left_behind_text(left: LeftBehind) -> str:
                 "%1", listed(left.locked_grids)
             )
         )
-    n = left.customers_in_locked_grids
-    if n:
-        parts.append(
-            tr(_C, "1 customer in those grids")
-            if n == 1
-            else tr(_C, "%1 customers in those grids").replace("%1", f"{n:,}")
-        )
-    n = left.locked_customers
-    if n:
-        parts.append(
-            tr(_C, "1 locked customer")
-            if n == 1
-            else tr(_C, "%1 locked customers").replace("%1", f"{n:,}")
-        )
-    n = left.customers_without_grid
-    if n:
-        parts.append(
-            tr(_C, "1 customer without a grid")
-            if n == 1
-            else tr(_C, "%1 customers without a grid").replace("%1", f"{n:,}")
-        )
-    n = left.open_tasks_staying
-    if n:
-        parts.append(
-            tr(_C, "1 open task of a customer who stays")
-            if n == 1
-            else tr(_C, "%1 open tasks of customers who stay").replace("%1", f"{n:,}")
-        )
+    counts = (  # how many, said of one, said of several
+        (
+            left.customers_in_locked_grids,
+            tr(_C, "1 customer in those grids"),
+            tr(_C, "%1 customers in those grids"),
+        ),
+        (left.locked_customers, tr(_C, "1 locked customer"), tr(_C, "%1 locked customers")),
+        (
+            left.customers_without_grid,
+            tr(_C, "1 customer without a grid"),
+            tr(_C, "%1 customers without a grid"),
+        ),
+        (
+            left.open_tasks_staying,
+            tr(_C, "1 open task of a customer who stays"),
+            tr(_C, "%1 open tasks of customers who stay"),
+        ),
+    )
+    for n, one, several in counts:
+        if n:
+            parts.append(one if n == 1 else several.replace("%1", f"{n:,}"))
     if not parts:
         return ""
     return tr(_C, "Not in the plan, to hand over by hand: %1.").replace("%1", "; ".join(parts))
