@@ -23,6 +23,7 @@ class TaskFilter:
     as_of: date
     team_ids: frozenset[int] | None = None
     specialist_ids: frozenset[int] | None = None
+    unassigned_only: bool = False  # tasks nobody holds (a grid without owner, the online seat)
     grid_ids: frozenset[int] | None = None
     kinds: frozenset[TaskKind] = field(default_factory=frozenset)
     statuses: frozenset[TaskStatus] = field(default_factory=frozenset)
@@ -72,6 +73,8 @@ def _conditions(f: TaskFilter) -> list:
         conds.append(Specialist.team_id.in_(f.team_ids))
     if f.specialist_ids is not None:
         conds.append(Task.specialist_id.in_(f.specialist_ids))
+    if f.unassigned_only:
+        conds.append(Task.specialist_id.is_(None))
     if f.grid_ids is not None:
         conds.append(Customer.grid_id.in_(f.grid_ids))
     if f.kinds:

@@ -88,6 +88,8 @@ class TasksPage(QWidget):
         self.scope = QComboBox()
         self.scope.setObjectName("scope")
         self.scope.addItem(self.tr("Everyone in my scope"), None)
+        if user.team_scope() is None:  # tasks nobody holds belong to no team: the branch's
+            self.scope.addItem(self.tr("Nobody (tasks no one holds)"), ("nobody", None))
         for t in self._teams:
             self.scope.addItem(self.tr("Team: %1").replace("%1", t.name), ("team", t.id))
         for sp in self._specialists:
@@ -180,6 +182,8 @@ class TasksPage(QWidget):
             kind, ident = scope
             if kind == "team":
                 f = replace(f, team_ids=frozenset({ident}))
+            elif kind == "nobody":
+                f = replace(f, unassigned_only=True)
             else:
                 f = replace(f, specialist_ids=frozenset({ident}))
         if self._grid_id is not None:

@@ -1507,6 +1507,10 @@ The branch supervisor's workbench for the community grid programme of orphan pol
       <translation>正在加载…</translation>
     </message>
     <message>
+      <source>Nobody (tasks no one holds)</source>
+      <translation>无人负责的任务</translation>
+    </message>
+    <message>
       <source>Open or in progress</source>
       <translation>待办或进行中</translation>
     </message>

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.models import AssignmentEvent, Task
 from app.views.main_window import MainWindow
@@ -99,7 +99,8 @@ def test_roster_filters_by_search_and_team(window, qtbot, qtmodeltester):
     page.team.setCurrentIndex(1)
     team_id = page.team.currentData()
     assert all(
-        page.proxy.index(i, 0).data(ROW_ROLE).team_id == team_id for i in range(page.proxy.rowCount())
+        page.proxy.index(i, 0).data(ROW_ROLE).team_id == team_id
+        for i in range(page.proxy.rowCount())
     )
     qtmodeltester.check(page.model, force_py=True)
     qtmodeltester.check(page.proxy, force_py=True)
@@ -130,7 +131,9 @@ def test_reassigning_tasks_records_history_and_refreshes(window, qtbot, qtmodelt
     _wait_loaded(qtbot, page.model)
     qtmodeltester.check(page.model, force_py=True)
     first = page.model.row_at(0)
-    target = next(s for s in page._specialists if s.status.value == "active" and s.id != first.specialist_id)
+    target = next(
+        s for s in page._specialists if s.status.value == "active" and s.id != first.specialist_id
+    )
     with qtbot.waitSignal(w.data_changed, timeout=10000):
         page.reassign([first], target.id)
     with demo_db() as s:
@@ -154,7 +157,9 @@ def test_overdue_filter_shows_only_overdue_tasks(window, qtbot):
     page = w.show_page("tasks")
     _wait_loaded(qtbot, page.model)
     page.overdue.setChecked(True)
-    qtbot.waitUntil(lambda: page.model.rowCount() > 0 and page.model.row_at(0).overdue, timeout=10000)
+    qtbot.waitUntil(
+        lambda: page.model.rowCount() > 0 and page.model.row_at(0).overdue, timeout=10000
+    )
     assert all(page.model.row_at(i).overdue for i in range(min(100, page.model.rowCount())))
 
 
@@ -169,3 +174,28 @@ def test_chart_redraws_when_another_chart_is_chosen_and_saves_png(window, qtbot,
     assert len(bars) == 4
     out = page.save_png(str(tmp_path / "funnel.png"))
     assert (tmp_path / "funnel.png").stat().st_size > 10_000 and out
+
+
+def test_tasks_nobody_holds_can_be_listed(window, qtbot, demo_db):
+    """Tasks of customers in grids without an owner, and the online seat's, are in no
+    specialist's queue; the senior supervisor finds them under one scope choice."""
+    from app.models import Task
+
+    with demo_db() as s:
+        nobody = s.scalar(
+            select(func.count()).select_from(Task).where(Task.specialist_id.is_(None))
+        )
+    assert nobody > 0
+    w = window("senior")
+    page = w.show_page("tasks")
+    _wait_loaded(qtbot, page.model)
+    page.status.setCurrentIndex(page.status.findData("all"))
+    page.scope.setCurrentIndex(_scope_index(page.scope, "nobody"))
+    qtbot.waitUntil(lambda: page.model.rowCount() == nobody, timeout=10000)
+    assert all(page.model.row_at(i).specialist_id is None for i in range(nobody))
+    assert _scope_index(window("supervisor").show_page("tasks").scope, "nobody") == -1
+
+
+def _scope_index(combo, kind: str) -> int:
+    found = [i for i in range(combo.count()) if (combo.itemData(i) or (None,))[0] == kind]
+    return found[0] if found else -1
