@@ -4,9 +4,10 @@ that always shows the database in use and the signed-in user."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -276,6 +277,11 @@ class MainWindow(QMainWindow):
         )
         box.setObjectName("export_done")
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        folder = box.addButton(self.tr("Open folder"), QMessageBox.ButtonRole.ActionRole)
+        folder.setObjectName("open_folder")
+        where = QUrl.fromLocalFile(str(Path(result.path).parent))
+        folder.clicked.connect(lambda: QDesktopServices.openUrl(where))
+        box.addButton(QMessageBox.StandardButton.Ok)
         box.open()  # not modal to the app: the user may go on working
 
     def _about(self) -> None:

@@ -701,6 +701,10 @@ The branch supervisor's workbench for the community grid programme of orphan pol
       <translation>离线快照（只读），取自 %1：%2</translation>
     </message>
     <message>
+      <source>Open folder</source>
+      <translation>打开所在文件夹</translation>
+    </message>
+    <message>
       <source>Rebalance</source>
       <translation>再平衡</translation>
     </message>

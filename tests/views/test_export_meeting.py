@@ -4,7 +4,9 @@ workbook is written in the background to the chosen file."""
 from __future__ import annotations
 
 from openpyxl import load_workbook
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import QObject, QUrl, Slot
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from app.services.exports.labels import Texts
 from app.views.export_dialog import ExportMeetingDialog, MeetingRequest
@@ -63,4 +65,23 @@ def test_export_writes_the_workbook_and_says_where(qtbot, make_ctx, tmp_path):
     assert load_workbook(target).sheetnames[0] == Texts("en")["sheet_cover"]
     box = window.findChild(QMessageBox, "export_done")
     assert box is not None and str(target) in box.text()
+    # "Open folder" asks the desktop to open the folder the workbook went to (Qt's own hook
+    # for file URLs stands in for the file manager, which this machine has not).
+    opened = _UrlCatcher()
+    QDesktopServices.setUrlHandler("file", opened, "catch")
+    try:
+        box.findChild(QPushButton, "open_folder").click()
+    finally:
+        QDesktopServices.unsetUrlHandler("file")
+    assert opened.urls == [str(tmp_path)]
     box.close()
+
+
+class _UrlCatcher(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    @Slot(QUrl)
+    def catch(self, url: QUrl) -> None:
+        self.urls.append(url.toLocalFile())
