@@ -134,6 +134,28 @@ def module_database(
     return open_database
 
 
+@pytest.fixture(scope="session")
+def module_demo(
+    module_database: Callable[..., AbstractContextManager[Engine]],
+) -> Callable[..., AbstractContextManager[sessionmaker[OrmSession]]]:
+    """``with module_demo(seed=5, as_of=day) as Session:`` a small demo branch built once in a
+    module database (see module_database), and the session factory of that database."""
+
+    @contextmanager
+    def open_demo(
+        *, seed: int, as_of, migrated: bool = False
+    ) -> Iterator[sessionmaker[OrmSession]]:
+        from app.services.demo import build_demo
+
+        with module_database(migrated=migrated) as engine:
+            Session = make_sessionmaker(engine)  # noqa: N806
+            with Session() as s, s.begin():
+                build_demo(s, size="small", seed=seed, as_of=as_of)
+            yield Session
+
+    return open_demo
+
+
 @pytest.fixture
 def Session(engine: Engine) -> sessionmaker[OrmSession]:  # noqa: N802 - reads like the class it makes
     return make_sessionmaker(engine)

@@ -31,11 +31,8 @@ AS_OF = date(2026, 11, 20)
 
 
 @pytest.fixture(scope="module")
-def demo(module_database) -> Iterator[sessionmaker]:
-    with module_database() as engine:
-        Session = make_sessionmaker(engine)  # noqa: N806
-        with Session() as s, s.begin():
-            build_demo(s, size="small", seed=5, as_of=AS_OF)
+def demo(module_demo) -> Iterator[sessionmaker]:
+    with module_demo(seed=5, as_of=AS_OF) as Session:  # noqa: N806
         yield Session
 
 
