@@ -115,6 +115,11 @@ class AgentRow:
     in_pool: int
     waiting: int
 
+    @property
+    def no_policy_in_force(self) -> int:
+        """Customers outside the pool with no policy in force: intake leaves them out."""
+        return self.customers - self.in_pool - self.waiting
+
 
 def departed_agents(session: Session, *, branch_id: int) -> list[AgentRow]:
     """Return the branch's departed agents, those with customers waiting for intake first."""

@@ -40,6 +40,13 @@ def agent_columns() -> list[Column[org.AgentRow]]:
         Column("name", tr(_C, "Name"), lambda r: r.name),
         Column("left_on", tr(_C, "Left on"), lambda r: r.left_on),
         Column("customers", tr(_C, "Customers"), lambda r: r.customers, numeric=True),
+        Column("in_pool", tr(_C, "In the pool"), lambda r: r.in_pool, numeric=True),
+        Column(
+            "no_policy",
+            tr(_C, "No policy in force"),
+            lambda r: r.no_policy_in_force,
+            numeric=True,
+        ),
         Column(
             "waiting",
             tr(_C, "Waiting for intake"),
@@ -240,7 +247,16 @@ class IntakePage(QWidget):
             self.tr("Intake"),
             question.replace("%1", f"{agent.waiting:,}")
             .replace("%2", agent.name)
-            .replace("%3", agent.agent_code),
+            .replace("%3", agent.agent_code)
+            + (
+                "\n\n"
+                + self.tr(
+                    "%1 other customers of the agent have no policy in force and stay out of "
+                    "the pool."
+                ).replace("%1", f"{agent.no_policy_in_force:,}")
+                if agent.no_policy_in_force
+                else ""
+            ),
             lambda: self._run_intake(agent),
             yes_text=self.tr("Run intake"),
         )
@@ -282,6 +298,15 @@ class IntakePage(QWidget):
                     "see the coverage gaps on the map, or give those grids an owner."
                 ).replace("%1", f"{result.without_specialist:,}")
                 if result.without_specialist
+                else ""
+            )
+            + (
+                "\n\n"
+                + self.tr(
+                    "%1 other customers of the agent have no policy in force and stay out of "
+                    "the pool."
+                ).replace("%1", f"{result.no_policy_in_force:,}")
+                if result.no_policy_in_force
                 else ""
             ),
         )

@@ -237,6 +237,10 @@ Matched by coordinates %3, by address %4, by rule %5; %6 wait for a grid.
       <translation>其中 %1 位客户所在网格无人负责，暂无网格专员：请在地图的覆盖缺口中查看，或为这些网格指定负责人。</translation>
     </message>
     <message>
+      <source>%1 other customers of the agent have no policy in force and stay out of the pool.</source>
+      <translation>该代理人另有 %1 位客户名下没有有效保单，不入池。</translation>
+    </message>
+    <message>
       <source>%1: %2 rows read, %3 messages marked sent, %4 failed.</source>
       <translation>%1：读取 %2 行，%3 条标记为已发送，%4 条标记为发送失败。</translation>
     </message>
@@ -311,6 +315,10 @@ They stay queued until the gateway's result file is imported.</source>
       <translation>正在导入网关回执…</translation>
     </message>
     <message>
+      <source>In the pool</source>
+      <translation>已入池</translation>
+    </message>
+    <message>
       <source>Intake</source>
       <translation>入池</translation>
     </message>
@@ -325,6 +333,10 @@ They stay queued until the gateway's result file is imported.</source>
     <message>
       <source>Name</source>
       <translation>姓名</translation>
+    </message>
+    <message>
+      <source>No policy in force</source>
+      <translation>无有效保单</translation>
     </message>
     <message>
       <source>No queued messages with a phone number: %1 holds only the header.</source>

@@ -210,6 +210,7 @@ def test_intake_enters_matches_and_counts(session, world, persistency_ready):
     assert (r.matched_by_point, r.matched_by_address, r.matched_by_rule) == (2, 3, 1)
     assert r.unmatched == 1
     assert r.without_specialist == 1
+    assert r.no_policy_in_force == 1  # C5: a lapsed policy only, left out
     assert r.sms_queued == 7
     assert r.tasks_created == 7 + 3  # a pre_sell each, renewals of C1, C2 and C4
     c = {k: session.get(Customer, v.id) for k, v in world["customers"].items()}

@@ -139,6 +139,10 @@ def test_intake_asks_first_and_reports_customers_left_without_a_specialist(page,
     before = in_pool()
     box = question()
     assert f"{agent.waiting:,}" in box.text() and agent.agent_code in box.text()
+    # The demo's agent also has customers with no policy in force: the question says so.
+    assert agent.no_policy_in_force > 0
+    assert agent.customers == agent.in_pool + agent.waiting + agent.no_policy_in_force
+    assert f"{agent.no_policy_in_force:,}" in box.text().split("\n\n")[-1]
     box.button(QMessageBox.StandardButton.Cancel).click()
     qtbot.wait(200)
     assert in_pool() == before  # cancelled: nothing ran
@@ -151,4 +155,6 @@ def test_intake_asks_first_and_reports_customers_left_without_a_specialist(page,
     assert f"{result.sms_queued:,}" in text
     # The demo's agent has a customer in a grid nobody owns: the report says so.
     assert result.without_specialist > 0
-    assert f"{result.without_specialist:,}" in text.split("\n\n")[-1]
+    assert f"{result.without_specialist:,}" in text.split("\n\n")[1]
+    assert result.no_policy_in_force == agent.no_policy_in_force
+    assert f"{result.no_policy_in_force:,}" in text.split("\n\n")[2]

@@ -66,6 +66,8 @@ class IntakeResult:
     sms_queued: int
     tasks_created: int
     customer_ids: tuple[int, ...]
+    # The agent's customers outside the pool with no policy in force: intake leaves them out.
+    no_policy_in_force: int = 0
 
 
 @dataclass(frozen=True)
@@ -294,6 +296,13 @@ def intake_agent(
             _has_in_force_policy(),
         )
     )
+    left_out = session.scalar(
+        select(func.count(Customer.id)).where(
+            Customer.agent_id == agent.id,
+            Customer.pool_entered_on.is_(None),
+            ~_has_in_force_policy(),
+        )
+    )
     entering = list(
         session.scalars(
             select(Customer)
@@ -372,4 +381,5 @@ def intake_agent(
         sms_queued=len(sms),
         tasks_created=tasks,
         customer_ids=customer_ids,
+        no_policy_in_force=left_out or 0,
     )
