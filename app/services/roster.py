@@ -145,6 +145,29 @@ def roster(
     return rows
 
 
+@dataclass(frozen=True)
+class Unheld:
+    """Open tasks nobody holds: customers in grids without an owner, or on the online seat."""
+
+    open_tasks: int
+    overdue_tasks: int
+
+
+def unheld_tasks(session: Session, *, branch_id: int, as_of: date) -> Unheld:
+    """Return the branch's open tasks that no specialist holds, and how many are overdue."""
+    n, overdue = session.execute(
+        select(func.count(), func.sum(case((Task.due_date < as_of, 1), else_=0)))
+        .select_from(Task)
+        .join(Customer, Customer.id == Task.customer_id)
+        .where(
+            Customer.branch_id == branch_id,
+            Task.specialist_id.is_(None),
+            Task.status.in_(OPEN_TASK_STATUSES),
+        )
+    ).one()
+    return Unheld(int(n or 0), int(overdue or 0))
+
+
 def _done_per_week(
     session: Session, ids: list[int], as_of: date, weeks: int = 4
 ) -> dict[int, float]:

@@ -125,6 +125,10 @@ class MainWindow(QMainWindow):
             self.grid_selected.connect(page.follow_grid)
         if hasattr(page, "applied"):
             page.applied.connect(self.history.push_applied)
+        if hasattr(page, "unheld_tasks_requested"):
+            page.unheld_tasks_requested.connect(
+                lambda: self.show_page("tasks").show_unheld()  # type: ignore[attr-defined]
+            )
         if hasattr(page, "set_undo_action"):
             page.set_undo_action(self.history.undo_action)
         if hasattr(page, "restore_state"):

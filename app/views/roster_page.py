@@ -185,6 +185,8 @@ class RosterPage(QWidget):
     specialist_opened = Signal(int)
     changed = Signal(object)
     applied = Signal(object)
+    # The user asked to see the open tasks that no specialist holds (on the Tasks page).
+    unheld_tasks_requested = Signal()
 
     def __init__(self, ctx: AppContext, parent=None) -> None:
         super().__init__(parent)
@@ -241,16 +243,28 @@ class RosterPage(QWidget):
         )
         self.status = QLabel()
         self.status.setObjectName("status")
+        # Branch-wide users also see the open tasks nobody holds, which no row of the table
+        # counts, with a link to them on the Tasks page.
+        self.unheld = QLabel()
+        self.unheld.setObjectName("unheld")
+        self.unheld.setTextFormat(Qt.TextFormat.RichText)
+        self.unheld.linkActivated.connect(lambda _link: self.unheld_tasks_requested.emit())
+        self.unheld.hide()
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.status)
+        bottom.addStretch(1)
+        bottom.addWidget(self.unheld)
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
-        layout.addWidget(self.status)
+        layout.addLayout(bottom)
 
         self.team.currentIndexChanged.connect(lambda: self.proxy.set_team(self.team.currentData()))
         self.active_only.toggled.connect(self.proxy.set_active_only)
         self.search.textChanged.connect(self.proxy.set_search_text)
         self.proxy.rowsInserted.connect(self._count)
+        self.proxy.rowsRemoved.connect(self._count)
         self.proxy.modelReset.connect(self._count)
         self.proxy.layoutChanged.connect(self._count)
         self.specialist_opened.connect(self.open_specialist)
@@ -266,27 +280,50 @@ class RosterPage(QWidget):
         self._loaded = True
         self.status.setText(self.tr("Loading…"))
         user, as_of = self.ctx.user, self.ctx.as_of
+        branch_wide = user.team_scope() is None
+
+        def load(s):
+            rows = roster_service.roster(
+                s, branch_id=user.branch_id, as_of=as_of, team_ids=user.team_scope()
+            )
+            unheld = (
+                roster_service.unheld_tasks(s, branch_id=user.branch_id, as_of=as_of)
+                if branch_wide
+                else None
+            )
+            return rows, unheld
+
         self.ctx.runner.start(
             "roster",
-            self.ctx.read(
-                lambda s: roster_service.roster(
-                    s, branch_id=user.branch_id, as_of=as_of, team_ids=user.team_scope()
-                )
-            ),
+            self.ctx.read(load),
             on_done=self._show,
             on_error=lambda exc: self.window().show_error(self.tr("Specialists"), exc),
         )
 
-    def _show(self, rows) -> None:
+    def _show(self, loaded) -> None:
+        rows, unheld = loaded
         self.model.set_rows(rows)
         self.table.resizeColumnsToContents()
         self._count()
+        self.unheld.setVisible(bool(unheld and unheld.open_tasks))
+        if unheld and unheld.open_tasks:
+            self.unheld.setText(
+                self.tr("Not in the table: %1 open tasks nobody holds, %2 overdue.")
+                .replace("%1", f"{unheld.open_tasks:,}")
+                .replace("%2", f"{unheld.overdue_tasks:,}")
+                + f' <a href="#unheld">{self.tr("Show them")}</a>'
+            )
 
     def _count(self) -> None:
+        shown = [
+            self.proxy.index(r, 0).data(ROW_ROLE) for r in range(self.proxy.rowCount())
+        ]
         self.status.setText(
-            self.tr("%1 of %2 specialists")
-            .replace("%1", str(self.proxy.rowCount()))
+            self.tr("%1 of %2 specialists · %3 open tasks, %4 overdue")
+            .replace("%1", str(len(shown)))
             .replace("%2", str(self.model.rowCount()))
+            .replace("%3", f"{sum(r.open_tasks for r in shown):,}")
+            .replace("%4", f"{sum(r.overdue_tasks for r in shown):,}")
         )
 
     def follow_grid(self, code: str) -> None:

@@ -224,6 +224,25 @@ class TasksPage(QWidget):
 
     # --- following the rest of the window ------------------------------------------------
 
+    def show_unheld(self) -> None:
+        """Show the open tasks nobody holds (a branch-wide scope only)."""
+        row = self.scope.findData(("nobody", None))
+        if row < 0:
+            return
+        controls = (self.scope, self.kind, self.status, self.overdue, self.search)
+        for w in controls:
+            w.blockSignals(True)
+        self.scope.setCurrentIndex(row)
+        self.kind.setCurrentIndex(0)  # any kind
+        self.status.setCurrentIndex(self.status.findData("open_any"))
+        self.overdue.setChecked(False)
+        self.search.clear()
+        for w in controls:
+            w.blockSignals(False)
+        self._grid_id = None
+        self.grid_chip.hide()
+        self.reload()
+
     def follow_grid(self, code: str) -> None:
         """Show only the tasks of customers in grid ``code`` ('' shows every grid)."""
         grid = self._grids.get(code)

@@ -1144,8 +1144,8 @@ The branch supervisor's workbench for the community grid programme of orphan pol
   <context>
     <name>RosterPage</name>
     <message>
-      <source>%1 of %2 specialists</source>
-      <translation>显示 %1 / 共 %2 位专员</translation>
+      <source>%1 of %2 specialists · %3 open tasks, %4 overdue</source>
+      <translation>显示 %1 / 共 %2 位专员 · 未完成任务 %3 项，逾期 %4 项</translation>
     </message>
     <message>
       <source>%1 pts</source>
@@ -1196,6 +1196,10 @@ The branch supervisor's workbench for the community grid programme of orphan pol
       <translation>姓名</translation>
     </message>
     <message>
+      <source>Not in the table: %1 open tasks nobody holds, %2 overdue.</source>
+      <translation>另有 %1 项未完成任务无人负责（逾期 %2 项），不计入上表。</translation>
+    </message>
+    <message>
       <source>Open tasks</source>
       <translation>待办任务</translation>
     </message>
@@ -1218,6 +1222,10 @@ The branch supervisor's workbench for the community grid programme of orphan pol
     <message>
       <source>Service equity</source>
       <translation>服务公平</translation>
+    </message>
+    <message>
+      <source>Show them</source>
+      <translation>查看</translation>
     </message>
     <message>
       <source>Specialist leaves…</source>

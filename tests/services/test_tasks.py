@@ -164,3 +164,34 @@ def test_stale_version_is_refused_and_nothing_is_written(session, branch):
         == [branch["specialists"][0].id] * 2
     )
     assert session.scalars(select(AssignmentEvent)).all() == []
+
+
+def test_open_tasks_nobody_holds_are_counted_per_branch(session, branch):
+    """The roster names the open tasks no specialist holds: open and overdue counted, done
+    ones and other branches' left out."""
+    from app.services.roster import unheld_tasks
+
+    b = branch["branch"]
+    none = unheld_tasks(session, branch_id=b.id, as_of=AS_OF)
+    assert (none.open_tasks, none.overdue_tasks) == (0, 0)
+    t1, t2, t3 = branch["tasks"]
+    t1.specialist_id = t2.specialist_id = t3.specialist_id = None  # the grid lost its owner
+    other = Branch(code="o", name="别的机构", city="成都")
+    session.add(other)
+    session.flush()
+    elsewhere = Customer(branch_id=other.id, customer_no="O1", name="李四", address="y")
+    session.add(elsewhere)
+    session.flush()
+    session.add(
+        Task(
+            task_no="T-9",
+            kind=TaskKind.PRE_SELL,
+            customer_id=elsewhere.id,
+            created_at=datetime(2024, 6, 1, tzinfo=timezone.utc),
+            due_date=date(2024, 6, 8),
+            status=TaskStatus.OPEN,
+        )
+    )
+    session.commit()
+    got = unheld_tasks(session, branch_id=b.id, as_of=AS_OF)
+    assert (got.open_tasks, got.overdue_tasks) == (2, 1)  # T-1 (overdue) and T-2; T-3 is done

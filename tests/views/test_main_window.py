@@ -196,6 +196,41 @@ def test_tasks_nobody_holds_can_be_listed(window, qtbot, demo_db):
     assert _scope_index(window("supervisor").show_page("tasks").scope, "nobody") == -1
 
 
+def test_roster_totals_and_the_open_tasks_nobody_holds(window, qtbot, demo_db):
+    """The roster's status line adds up the open and overdue tasks of the rows shown; the
+    open tasks no specialist holds, which no row counts, are named beside it and one click
+    lists them on the Tasks page."""
+    from app.models.enums import OPEN_TASK_STATUSES
+
+    w = window("senior")
+    roster = w.show_page("roster")
+    _wait_loaded(qtbot, roster.model)
+    rows = roster.model.rows()
+    assert f"{sum(r.open_tasks for r in rows):,} " in roster.status.text()
+    assert f"{sum(r.overdue_tasks for r in rows):,} " in roster.status.text()
+    roster.search.setText(rows[0].employee_no)
+    assert roster.proxy.rowCount() == 1
+    assert f"{rows[0].open_tasks:,} " in roster.status.text()
+    with demo_db() as s:
+        unheld = s.scalar(
+            select(func.count())
+            .select_from(Task)
+            .where(Task.specialist_id.is_(None), Task.status.in_(OPEN_TASK_STATUSES))
+        )
+    assert unheld > 0
+    qtbot.waitUntil(roster.unheld.isVisible, timeout=10000)
+    assert f"{unheld:,} " in roster.unheld.text()
+    roster.unheld.linkActivated.emit("#unheld")
+    tasks = w.pages["tasks"]
+    assert w.stack.currentWidget() is tasks
+    qtbot.waitUntil(lambda: tasks.model.rowCount() == unheld, timeout=10000)
+    assert all(tasks.model.row_at(i).specialist_id is None for i in range(unheld))
+    # A team's supervisor has no such line: those tasks belong to no team.
+    team_roster = window("supervisor").show_page("roster")
+    _wait_loaded(qtbot, team_roster.model)
+    assert not team_roster.unheld.isVisible()
+
+
 def _scope_index(combo, kind: str) -> int:
     found = [i for i in range(combo.count()) if (combo.itemData(i) or (None,))[0] == kind]
     return found[0] if found else -1
