@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from app.models import AssignmentEvent, Customer, Grid, Specialist, Task, Team
 from app.models.enums import OPEN_TASK_STATUSES, ContractType, SpecialistStatus, TaskStatus
 from app.services.clock import start_of_day
+from app.services.metrics.activity import branch_zone, whole_weeks
 from app.services.periods import Period, add_months
 
 
@@ -45,6 +46,10 @@ class RosterRow:
     def load(self) -> float | None:
         """Customers served as a share of capacity."""
         return self.customers / self.capacity if self.capacity else None
+
+
+# The roster's "tasks done / week" is the mean of this many whole weeks.
+WEEKS_AVERAGED = 4
 
 
 def trailing_year(as_of: date) -> Period:
@@ -111,7 +116,7 @@ def roster(
             .group_by(Task.specialist_id)
         )
     }
-    done_per_week = _done_per_week(session, ids, as_of)
+    done_per_week = _done_per_week(session, ids, as_of, branch_id)
     results = _results(session, branch_id=branch_id, as_of=as_of, team_ids=team_ids)
 
     rows = []
@@ -169,15 +174,20 @@ def unheld_tasks(session: Session, *, branch_id: int, as_of: date) -> Unheld:
 
 
 def _done_per_week(
-    session: Session, ids: list[int], as_of: date, weeks: int = 4
+    session: Session, ids: list[int], as_of: date, branch_id: int, weeks: int = WEEKS_AVERAGED
 ) -> dict[int, float]:
-    """Return tasks completed per week over the last ``weeks`` weeks, per specialist."""
-    start = start_of_day(as_of - timedelta(weeks=weeks))
+    """Return the tasks each specialist completed per week, averaged over the last ``weeks``
+    whole weeks (Monday to Sunday, branch-local; see :func:`activity.whole_weeks`)."""
+    first = whole_weeks(as_of, weeks)[0]
+    monday = date.fromisocalendar(int(first[:4]), int(first[6:]), 1)
+    tz = branch_zone(session, branch_id)
+    start, end = start_of_day(monday, tz), start_of_day(monday + timedelta(weeks=weeks), tz)
     counts = session.execute(
         select(Task.specialist_id, func.count())
         .where(
             Task.status == TaskStatus.DONE,
             Task.completed_at >= start,
+            Task.completed_at < end,
             Task.specialist_id.in_(ids),
         )
         .group_by(Task.specialist_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -19,6 +21,7 @@ from PySide6.QtWidgets import (
 from app.services import org
 from app.services import roster as roster_service
 from app.services.auth import mask_phone
+from app.services.metrics.activity import whole_weeks
 from app.views.context import AppContext
 from app.views.i18n import tr
 from app.views.labels import CONTRACT_TYPES, SPECIALIST_STATUSES, label, listed, pct
@@ -28,8 +31,13 @@ from app.views.table_models import ROW_ROLE, SORT_ROLE, Column, RowTableModel
 _C = "RosterPage"
 
 
-def roster_columns(show_contact: bool):
-    """Return the roster's columns and the function that writes the funnel cell."""
+def roster_columns(show_contact: bool, as_of: date):
+    """Return the roster's columns and the function that writes the funnel cell; the
+    headers' tips say which days the period figures cover on ``as_of``."""
+    year = roster_service.trailing_year(as_of)
+    weeks = whole_weeks(as_of, roster_service.WEEKS_AVERAGED)
+    first = date.fromisocalendar(int(weeks[0][:4]), int(weeks[0][6:]), 1)
+    last = date.fromisocalendar(int(weeks[-1][:4]), int(weeks[-1][6:]), 7)
 
     def funnel(r) -> str:
         return " / ".join("—" if v is None else f"{float(v) * 100:.0f}" for v in r.conversion)
@@ -78,6 +86,13 @@ def roster_columns(show_contact: bool):
             text=pct,
             numeric=True,
             kind="percent",
+            header_tip=tr(
+                _C,
+                "Premium basis, policies whose second-year premium fell due from %1 to %2 "
+                "(the last twelve whole months), attributed to who served them on the due date",
+            )
+            .replace("%1", f"{year.start:%Y-%m}")
+            .replace("%2", f"{year.end:%Y-%m}"),
         ),
         Column(
             "funnel",
@@ -85,6 +100,13 @@ def roster_columns(show_contact: bool):
             lambda r: r.conversion[1],
             text=lambda v: "",
             numeric=True,
+            header_tip=tr(
+                _C,
+                "Share of the customers who entered the pool from %1 to %2 and are served by "
+                "the specialist today who reached pre-sell, soft-sell, cross-sell and up-sell",
+            )
+            .replace("%1", f"{year.start:%Y-%m}")
+            .replace("%2", f"{year.end:%Y-%m}"),
         ),
         Column(
             "activity",
@@ -93,6 +115,14 @@ def roster_columns(show_contact: bool):
             text=lambda v: f"{v:.1f}",
             numeric=True,
             kind="number",
+            header_tip=tr(
+                _C,
+                "Tasks completed per week, the mean of the last %1 whole weeks "
+                "(Monday to Sunday): %2 to %3. The meeting workbook lists these weeks one by one.",
+            )
+            .replace("%1", str(roster_service.WEEKS_AVERAGED))
+            .replace("%2", f"{first:%Y-%m-%d}")
+            .replace("%3", f"{last:%Y-%m-%d}"),
         ),
         Column(
             "equity",
@@ -108,8 +138,8 @@ def roster_columns(show_contact: bool):
 class RosterModel(RowTableModel):
     """Rows of the roster; some columns show text built from several fields."""
 
-    def __init__(self, show_contact: bool, parent=None) -> None:
-        columns, self._funnel = roster_columns(show_contact)
+    def __init__(self, show_contact: bool, as_of: date, parent=None) -> None:
+        columns, self._funnel = roster_columns(show_contact, as_of)
         super().__init__(columns, parent)
         self._keys = [c.key for c in columns]
 
@@ -224,7 +254,7 @@ class RosterPage(QWidget):
         self.leaves_button.clicked.connect(lambda: self.open_leaving())
         top.addWidget(self.leaves_button)
 
-        self.model = RosterModel(ctx.user.sees_contact_data, self)
+        self.model = RosterModel(ctx.user.sees_contact_data, ctx.as_of, self)
         self.proxy = RosterFilter(self)
         self.proxy.setSourceModel(self.model)
         self.table = QTableView()

@@ -48,6 +48,7 @@ class Column(Generic[R]):
     alert: Callable[[R], bool] | None = None
     tooltip: Callable[[R], str] | None = None
     kind: str = ""
+    header_tip: str = ""  # what the column means, shown over its header
 
 
 def column_kind(column: Column, sample: Any = None) -> str:
@@ -93,6 +94,8 @@ def _header(columns: Sequence[Column], section: int, orientation: Qt.Orientation
     horizontal = orientation == Qt.Orientation.Horizontal
     if role == Qt.ItemDataRole.DisplayRole and horizontal and 0 <= section < len(columns):
         return columns[section].header
+    if role == Qt.ItemDataRole.ToolTipRole and horizontal and 0 <= section < len(columns):
+        return columns[section].header_tip or None
     if role == KIND_ROLE and horizontal and 0 <= section < len(columns):
         return columns[section].kind or None
     return None

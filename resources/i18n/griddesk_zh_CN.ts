@@ -1216,12 +1216,20 @@ The branch supervisor's workbench for the community grid programme of orphan pol
       <translation>手机号</translation>
     </message>
     <message>
+      <source>Premium basis, policies whose second-year premium fell due from %1 to %2 (the last twelve whole months), attributed to who served them on the due date</source>
+      <translation>保费口径：第二保单年度首期保费应缴日在 %1 至 %2（最近十二个完整月）的保单，按应缴日当天的服务专员归属</translation>
+    </message>
+    <message>
       <source>Search name, employee no., team or grid</source>
       <translation>搜索姓名、工号、团队或网格</translation>
     </message>
     <message>
       <source>Service equity</source>
       <translation>服务公平</translation>
+    </message>
+    <message>
+      <source>Share of the customers who entered the pool from %1 to %2 and are served by the specialist today who reached pre-sell, soft-sell, cross-sell and up-sell</source>
+      <translation>%1 至 %2 入池、目前由该专员服务的客户中，达到建联加微、服务续收、综拓推荐、加保销售各阶段的比例</translation>
     </message>
     <message>
       <source>Show them</source>
@@ -1238,6 +1246,10 @@ The branch supervisor's workbench for the community grid programme of orphan pol
     <message>
       <source>Status</source>
       <translation>状态</translation>
+    </message>
+    <message>
+      <source>Tasks completed per week, the mean of the last %1 whole weeks (Monday to Sunday): %2 to %3. The meeting workbook lists these weeks one by one.</source>
+      <translation>每周完成任务数，取最近 %1 个完整周（周一至周日）的平均：%2 至 %3。会议工作簿逐周列出这几周。</translation>
     </message>
     <message>
       <source>Tasks done / week</source>

@@ -9,7 +9,13 @@ import pytest
 from factories import Factory, utc
 
 from app.models.enums import TaskKind, TaskStatus
-from app.services.metrics.activity import activity_report, recent_weeks, week_label, weekly_totals
+from app.services.metrics.activity import (
+    activity_report,
+    recent_weeks,
+    week_label,
+    weekly_totals,
+    whole_weeks,
+)
 
 AS_OF = date(2024, 3, 13)  # a Wednesday in ISO week 2024-W11
 
@@ -85,3 +91,34 @@ def test_scope_by_team(session, f):
     ]
     rows = activity_report(session, as_of=AS_OF, branch_id=a.branch_id)
     assert [r.specialist_id for r in rows] == [a.id, b.id]
+
+
+def test_whole_weeks_leave_out_the_week_still_running():
+    assert whole_weeks(AS_OF, 2) == ["2024-W09", "2024-W10"]  # Wednesday: W11 is running
+    assert whole_weeks(date(2024, 3, 17), 2) == ["2024-W10", "2024-W11"]  # its Sunday: whole
+    assert whole_weeks(date(2024, 3, 18), 1) == ["2024-W11"]  # Monday: the week before
+
+
+def test_roster_tasks_per_week_is_the_mean_of_the_workbooks_whole_weeks(session, f):
+    """The roster's "tasks done / week" is the mean of the last four whole weeks, the same
+    weeks, counted the same branch-local way, as the meeting workbook's activity columns."""
+    from app.services.roster import WEEKS_AVERAGED, roster
+
+    a = f.specialist()
+    c = f.customer(specialist=a)
+    done = [
+        utc(2024, 2, 11, 17),  # 01:00 on Monday 12 February in Shanghai: W07, the first week
+        utc(2024, 2, 11, 15),  # 23:00 on Sunday 11 February: W06, before the four weeks
+        utc(2024, 2, 20),
+        utc(2024, 3, 1),
+        utc(2024, 3, 10, 15, 30),  # 23:30 on Sunday 10 March: W10, the last whole week
+        utc(2024, 3, 10, 16, 30),  # 00:30 on Monday 11 March: W11, still running
+        utc(2024, 3, 12),
+    ]
+    for moment in done:
+        f.task(customer=c, status=TaskStatus.DONE, created_at=utc(2024, 2, 1), completed_at=moment)
+    weeks = whole_weeks(AS_OF, WEEKS_AVERAGED)
+    (activity,) = activity_report(session, as_of=AS_OF, branch_id=a.branch_id)
+    per_week = sum(activity.done_in(w) for w in weeks) / WEEKS_AVERAGED
+    (row,) = roster(session, branch_id=a.branch_id, as_of=AS_OF)
+    assert row.tasks_done_per_week == per_week == 4 / 4

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import func, select
 
@@ -206,6 +208,22 @@ def test_roster_totals_and_the_open_tasks_nobody_holds(window, qtbot, demo_db):
     roster = w.show_page("roster")
     _wait_loaded(qtbot, roster.model)
     rows = roster.model.rows()
+    # The headers say which weeks and months the period figures cover.
+    from PySide6.QtCore import Qt
+
+    from app.services.metrics.activity import whole_weeks
+
+    keys = [c.key for c in roster.model.columns]
+    first = whole_weeks(w.ctx.as_of, 4)[0]
+    monday = date.fromisocalendar(int(first[:4]), int(first[6:]), 1)
+    tip = roster.model.headerData(
+        keys.index("activity"), Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole
+    )
+    assert f"{monday:%Y-%m-%d}" in tip
+    tip = roster.model.headerData(
+        keys.index("persistency"), Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole
+    )
+    assert f"{w.ctx.as_of.year - 1}-{w.ctx.as_of.month:02d}" in tip
     assert f"{sum(r.open_tasks for r in rows):,} " in roster.status.text()
     assert f"{sum(r.overdue_tasks for r in rows):,} " in roster.status.text()
     roster.search.setText(rows[0].employee_no)

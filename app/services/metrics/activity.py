@@ -30,6 +30,14 @@ def recent_weeks(as_of: date, weeks: int) -> list[str]:
     return [week_label(monday - timedelta(weeks=i)) for i in range(weeks - 1, -1, -1)]
 
 
+def whole_weeks(as_of: date, weeks: int) -> list[str]:
+    """Return the labels of the last ``weeks`` ISO weeks (Monday to Sunday) that have ended by
+    the end of ``as_of``: the week holding ``as_of`` counts only when ``as_of`` is its Sunday.
+    The roster's weekly average covers these weeks, which the workbook lists one by one."""
+    last_sunday = as_of - timedelta(days=(as_of.weekday() + 1) % 7)
+    return recent_weeks(last_sunday, weeks)
+
+
 def week_span(week: str, until: date | None = None) -> str:
     """Return an ISO week label ('2026-W37') as the days it covers ('9/7–9/13'), as people
     read a calendar; a week still running on ``until`` ends there ('11/23–11/27'), so a
@@ -72,7 +80,7 @@ def activity_report(
     Weeks and days are branch-local; everything is counted in the database."""
     first_week = recent_weeks(as_of, weeks)[0]
     monday = date.fromisocalendar(int(first_week[:4]), int(first_week[6:]), 1)
-    tz = _zone(session, branch_id)
+    tz = branch_zone(session, branch_id)
     start, end = start_of_day(monday, tz), end_of_day(as_of, tz)
     people = select(Specialist.id)
     if branch_id is not None:
@@ -121,7 +129,7 @@ def activity_report(
     ]
 
 
-def _zone(session: Session, branch_id: int | None) -> str | None:
+def branch_zone(session: Session, branch_id: int | None) -> str | None:
     if branch_id is None:
         return None
     return session.scalar(select(Branch.timezone).where(Branch.id == branch_id))
