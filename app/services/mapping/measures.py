@@ -52,7 +52,7 @@ LABELS: dict[str, dict[str, str]] = {
         "under": "不超过 {a}",
         "between": "{a} – {b}",
         "over": "高于 {a}",
-        "period": "统计期 {p}",
+        "period": "检视期 {p}",
     },
     "en": {
         "persistency": "13-month persistency (premium)",
@@ -80,7 +80,7 @@ LABELS: dict[str, dict[str, str]] = {
         "under": "up to {a}",
         "between": "{a} – {b}",
         "over": "over {a}",
-        "period": "period {p}",
+        "period": "Review period {p}",
     },
 }
 
