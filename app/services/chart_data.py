@@ -24,6 +24,9 @@ class TrendData:
     current: list[Series]
     year_earlier: list[Series]
     pilot_month: str | None
+    # Months with policies still in their grace period on the as-of date: the rate so far
+    # covers only the policies already past it.
+    pending_months: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,9 @@ def trend_data(
         team_ids=team_ids,
     )
     groups: dict[object, list] = {}
+    by_month: dict[str, list] = {p.label: [] for p in periods}
     for p in points:
+        by_month[p.month].append(p)
         if by_team and p.group_key is None:
             continue  # no specialist on the due date: not a team's result
         groups.setdefault(p.group_key, []).append(p)
@@ -99,6 +104,7 @@ def trend_data(
         current=current,
         year_earlier=earlier,
         pilot_month=f"{pilot:%Y-%m}" if pilot else None,
+        pending_months=[p.label for p in periods if any(t.pending for t in by_month[p.label])],
     )
 
 

@@ -49,11 +49,27 @@ def draw_persistency_trend(
     year_earlier_suffix: str,
     pilot_month: str | None = None,
     pilot_label: str = "",
+    pending_months: Sequence[str] = (),
+    pending_label: str = "",
 ) -> None:
-    """Draw persistency per cohort month, each group with its year-earlier line dashed."""
+    """Draw persistency per cohort month, each group with its year-earlier line dashed; the
+    months still partly in their grace period are shaded and named."""
     fig.clear()
     ax = fig.add_subplot()
     x = range(len(months))
+    pending = [i for i, m in enumerate(months) if m in set(pending_months)]
+    if pending:
+        ax.axvspan(min(pending) - 0.5, max(pending) + 0.5, color=MUTED, alpha=0.12, lw=0)
+        ax.annotate(
+            pending_label,
+            (min(pending) - 0.5, 0.98),
+            xycoords=("data", "axes fraction"),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="top",
+            color=MUTED,
+            fontsize=8,
+        )
     for i, s in enumerate(current):
         colour = PALETTE[i % len(PALETTE)]
         ax.plot(x, _nan(s.values), marker="o", markersize=3, lw=2, color=colour, label=s.label)

@@ -200,6 +200,8 @@ class ChartsPage(QWidget):
                 year_earlier_suffix=self.tr("(a year earlier)"),
                 pilot_month=data.pilot_month,
                 pilot_label=self.tr("pilot starts"),
+                pending_months=data.pending_months,
+                pending_label=self.tr("grace period running:\nrate so far"),
             )
         elif key == "funnel":
             charts.draw_funnel(

@@ -131,6 +131,12 @@
       <translation>已综拓或加保客户</translation>
     </message>
     <message>
+      <source>grace period running:
+rate so far</source>
+      <translation>宽限期未满：
+已到期部分的继续率</translation>
+    </message>
+    <message>
       <source>pilot starts</source>
       <translation>试点开始</translation>
     </message>

@@ -181,6 +181,34 @@ def test_native_charts_for_the_trend_and_the_funnel(demo, tmp_path):  # noqa: F8
     refs = set(re.findall(r"<(?:\w+:)?f>(.*?)</", line))
     assert {"'继续率趋势'!$B$2:$B$13", "'继续率趋势'!$C$2:$C$13"} <= refs
     assert "'4-sell漏斗'!$B$2:$B$6" in bar
+    # Straight lines between the months: a smoothed curve would show rates nobody measured.
+    smooth = re.findall(r'<(?:\w+:)?smooth val="(\w+)"', line)
+    assert smooth and set(smooth) <= {"0", "false"}
+
+
+def test_trend_sheet_counts_the_policies_still_in_their_grace_period(demo, tmp_path):  # noqa: F811
+    """A month whose grace period still runs on the as-of date shows a rate of the policies
+    past it only; the sheet says how many are still pending, month by month."""
+    from app.services.metrics.persistency import persistency_trend
+
+    t = Texts("zh_CN")
+    month = Period.parse(f"{AS_OF:%Y-%m}")
+    with demo.Session() as s:
+        sc = resolve_scope(s, None, branch_id=demo.branch_id)
+        path = tmp_path / "now.xlsx"
+        write_meeting_workbook(s, path, period=month, as_of=AS_OF, scope=sc, lang="zh_CN")
+        months = [r[t["month"]] for r in _table(load_workbook(path)[t["sheet_trend"]])]
+        points = persistency_trend(
+            s,
+            months=[Period.parse(m) for m in months],
+            as_of=AS_OF,
+            branch_id=demo.branch_id,
+        )
+    rows = _table(load_workbook(path)[t["sheet_trend"]])
+    pending = [r[t["pending_policies"]] for r in rows]
+    assert pending == [p.pending for p in points]
+    # The last months are still in their grace period (60 days), the first ones are not.
+    assert pending[-1] > 0 and pending[-2] > 0 and pending[0] == 0
 
 
 def _all_text(wb) -> list[str]:

@@ -187,6 +187,28 @@ def test_trend_gives_each_month_with_the_year_earlier_in_one_query(session, f, e
     ]
 
 
+def test_trend_marks_months_still_in_their_grace_period(session, f):
+    """A month with policies still inside the grace period shows them as pending, and the
+    trend chart's data names that month, so the chart can say the rate is not final."""
+    from app.services.chart_data import trend_data
+
+    p = book_policy(f)  # due 2024-03-10
+    book_policy(f, issued=date(2023, 2, 10))  # due 2024-02-10, past its grace by April 20
+    refresh_persistency_base(session)
+    in_grace = DUE + timedelta(days=41)  # 2024-04-20
+    months = Period.parse("2024-02").months() + MARCH.months()
+    points = persistency_trend(session, months=months, as_of=in_grace)
+    assert [(p.month, p.pending, p.rate) for p in points] == [
+        ("2024-02", 0, Decimal("1.0000")),
+        ("2024-03", 1, None),
+    ]
+    data = trend_data(session, branch_id=p.customer.branch_id, as_of=in_grace, months=3)
+    assert data.months == ["2024-02", "2024-03", "2024-04"]
+    assert data.pending_months == ["2024-03"]
+    later = trend_data(session, branch_id=p.customer.branch_id, as_of=AS_OF, months=3)
+    assert later.pending_months == []
+
+
 def test_trend_by_group(session, two_teams):
     t = two_teams
     points = persistency_trend(session, months=[MARCH], as_of=AS_OF, by="team")

@@ -215,12 +215,19 @@ def _trend(ws, data: MeetingData, t: Texts) -> int:
         Col(t["persistency"], "pct"),
         Col(t["year_earlier"], "pct"),
         Col(t["policies"], "int"),
+        Col(t["pending_policies"], "int"),
     ]
     values = []
     for m in months:
         p = by_month.get(m)
         values.append(
-            [m, p.rate if p else None, p.year_earlier if p else None, p.policies if p else 0]
+            [
+                m,
+                p.rate if p else None,
+                p.year_earlier if p else None,
+                p.policies if p else 0,
+                p.pending if p else 0,
+            ]
         )
     last = write_table(ws, cols, values)
     chart = LineChart()
@@ -239,6 +246,9 @@ def _trend(ws, data: MeetingData, t: Texts) -> int:
     )
     chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=last))
     chart.series[1].graphicalProperties.line.dashStyle = "dash"
+    chart.smooth = False  # straight lines between months: a curve invents values
+    for series in chart.series:
+        series.smooth = False
     chart.height, chart.width = 9, 18
     chart.legend.position = "b"
     ws.add_chart(chart, "F2")

@@ -296,6 +296,8 @@ class TrendPoint:
     rate: Decimal | None
     year_earlier: Decimal | None
     policies: int
+    # Policies of the month whose grace period still runs on the as-of date: not in the rate.
+    pending: int = 0
 
 
 def persistency_trend(
@@ -351,6 +353,7 @@ def persistency_trend(
                     rate=rate(int(now[4] or 0), int(now[3] or 0)) if now else None,
                     year_earlier=rate(int(before[4] or 0), int(before[3] or 0)) if before else None,
                     policies=int(now[0] or 0) if now else 0,
+                    pending=int(now[2] or 0) if now else 0,
                 )
             )
     return out
