@@ -204,10 +204,48 @@ class MainWindow(QMainWindow):
         about.triggered.connect(self._about)
         help_menu.addAction(about)
 
-    def open_settings(self) -> None:
+    def open_settings(self) -> QWidget:
+        """Open the settings dialog (window-modal) and return it. When the language or the
+        database changed, offer to restart, since both are read at start-up."""
         from app.views.settings_dialog import SettingsDialog
 
-        SettingsDialog(self).exec()
+        dialog = SettingsDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        prefs = dialog.prefs
+        before = (prefs.language, prefs.database_url)
+
+        def saved() -> None:
+            if (prefs.language, prefs.database_url) != before:
+                self._offer_restart()
+
+        dialog.accepted.connect(saved)
+        dialog.open()
+        return dialog
+
+    def _offer_restart(self) -> None:
+        from app.views.messages import ask
+
+        ask(
+            self,
+            self.tr("Settings"),
+            self.tr(
+                "The new language or database is used from the next start. Restart GridDesk "
+                "now? You will sign in again."
+            ),
+            self.restart,
+            yes_text=self.tr("Restart now"),
+        )
+
+    def restart(self) -> None:
+        """Close the window (saving its layout), start GridDesk again and quit this one."""
+        from PySide6.QtCore import QProcess
+        from PySide6.QtWidgets import QApplication
+
+        if not self.close():
+            return
+        program, arguments = restart_command()
+        QProcess.startDetached(program, arguments)
+        QApplication.quit()
 
     def take_offline(self, path: str | None = None) -> None:
         """Copy the user's scope into a local snapshot file, after showing its size."""
@@ -325,6 +363,17 @@ class MainWindow(QMainWindow):
         self._save()
         self.ctx.runner.cancel_all()
         super().closeEvent(event)
+
+
+def restart_command(argv: list[str] | None = None) -> tuple[str, list[str]]:
+    """Return the program and arguments that start GridDesk as it was started now (the same
+    flags, ``sys.argv[1:]`` unless ``argv`` is given)."""
+    import sys
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if getattr(sys, "frozen", False):  # a packaged build: the executable is GridDesk itself
+        return sys.executable, args
+    return sys.executable, ["-m", "app.cli", *args]
 
 
 class _LazyPages(Mapping[str, QWidget]):

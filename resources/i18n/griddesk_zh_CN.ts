@@ -731,8 +731,16 @@ The branch supervisor's workbench for the community grid programme of orphan pol
       <translation>重置窗口布局</translation>
     </message>
     <message>
+      <source>Restart now</source>
+      <translation>立即重启</translation>
+    </message>
+    <message>
       <source>Save snapshot</source>
       <translation>保存快照</translation>
+    </message>
+    <message>
+      <source>Settings</source>
+      <translation>设置</translation>
     </message>
     <message>
       <source>Snapshot saved: %1</source>
@@ -757,6 +765,10 @@ The branch supervisor's workbench for the community grid programme of orphan pol
     <message>
       <source>Tasks</source>
       <translation>任务</translation>
+    </message>
+    <message>
+      <source>The new language or database is used from the next start. Restart GridDesk now? You will sign in again.</source>
+      <translation>新的语言或数据库设置在下次启动时生效。现在重启 GridDesk 吗？重启后需重新登录。</translation>
     </message>
     <message>
       <source>Writing the meeting workbook…</source>

@@ -28,3 +28,39 @@ def test_workload_weights_are_saved_and_used_by_the_rebalance_page(qtbot, make_c
     page = RebalancePage(make_ctx("senior"))
     qtbot.addWidget(page)
     assert page.request().weights == Weights(2.0, 0.25, 0.0)
+
+
+def test_a_new_language_offers_a_restart_that_starts_griddesk_again(qtbot, make_ctx):
+    """Language and database are read at start-up: after changing either the window offers
+    to restart, with a command that starts GridDesk with the same flags."""
+    import subprocess
+
+    from PySide6.QtWidgets import QMessageBox
+
+    from app.views.main_window import MainWindow, restart_command
+
+    w = MainWindow(make_ctx("senior"))
+    qtbot.addWidget(w)
+    w.show()
+
+    def boxes() -> list[QMessageBox]:
+        return [b for b in w.findChildren(QMessageBox) if b.isVisible()]
+
+    dialog = w.open_settings()
+    dialog.weight_customer.setValue(3.0)  # read when a plan is made: no restart needed
+    dialog.save()
+    qtbot.wait(50)
+    assert boxes() == []
+    dialog = w.open_settings()
+    dialog.language.setCurrentIndex(dialog.language.findData("en"))
+    dialog.save()
+    qtbot.waitUntil(lambda: bool(boxes()), timeout=5000)
+    (box,) = boxes()
+    assert box.button(QMessageBox.StandardButton.Yes).text() in ("Restart now", "立即重启")
+    assert Preferences().language == "en"
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    assert w.isVisible()  # "later": nothing closes
+
+    program, arguments = restart_command(["--help"])
+    run = subprocess.run([program, *arguments], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and "griddesk" in run.stdout.lower()
