@@ -116,15 +116,21 @@ def draw_funnel(
     title: str,
     reached_label: str,
     conversion_label: str,
+    median_days: Sequence[float | None] = (),
+    median_label: str = "",
 ) -> None:
-    """Draw the 4-sell funnel: reached counts as bars, step conversion written on each bar."""
+    """Draw the 4-sell funnel: reached counts as bars; step conversion and the median days
+    from pool entry to the step (``median_label`` with ``%1`` for the days) beside each bar."""
     fig.clear()
     ax = fig.add_subplot()
     y = list(range(len(steps)))[::-1]
     widths = [n / cohort_size if cohort_size else 0 for n in reached]
     bars = ax.barh(y, widths, color=PALETTE[: len(steps)], height=0.6)
-    for bar, n, conv in zip(bars, reached, step_conversion, strict=True):
+    days = list(median_days) or [None] * len(steps)
+    for bar, n, conv, d in zip(bars, reached, step_conversion, days, strict=True):
         text = f"{n:,}" + ("" if conv is None else f"   {conversion_label} {conv * 100:.1f}%")
+        if d is not None and median_label:
+            text += "\n" + median_label.replace("%1", f"{d:g}")
         ax.annotate(
             text,
             (bar.get_width(), bar.get_y() + bar.get_height() / 2),
@@ -132,6 +138,7 @@ def draw_funnel(
             textcoords="offset points",
             va="center",
             fontsize=9,
+            linespacing=1.5,
         )
     ax.set_yticks(y)
     ax.set_yticklabels(steps)

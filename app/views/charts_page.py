@@ -214,6 +214,8 @@ class ChartsPage(QWidget):
                 + self.tr("%1 customers").replace("%1", f"{data.cohort_size:,}"),
                 reached_label=self.tr("Share of the cohort that reached the step"),
                 conversion_label=self.tr("step conversion"),
+                median_days=data.median_days,
+                median_label=self.tr("median %1 days"),
             )
         elif key == "activity":
             charts.draw_activity(

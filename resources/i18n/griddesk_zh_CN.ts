@@ -137,6 +137,10 @@ rate so far</source>
 已到期部分的继续率</translation>
     </message>
     <message>
+      <source>median %1 days</source>
+      <translation>中位用时 %1 天</translation>
+    </message>
+    <message>
       <source>pilot starts</source>
       <translation>试点开始</translation>
     </message>

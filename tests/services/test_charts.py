@@ -53,3 +53,26 @@ def test_chinese_titles_draw_bold_without_a_missing_font_weight(caplog):
     assert not [r for r in caplog.records if "weight" in r.getMessage()]
     title = fig._suptitle
     assert title is not None and title.get_path_effects()
+
+
+def test_the_funnel_chart_gives_each_step_its_median_days():
+    """Beside each bar: how many reached the step, the step conversion and, as the meeting
+    workbook gives it, the median days from pool entry to the step (none when nobody did)."""
+    from app.services.charts import draw_funnel
+
+    fig = Figure()
+    draw_funnel(
+        fig,
+        steps=["Pre-sell", "Soft-sell", "Cross-sell", "Up-sell"],
+        reached=[90, 60, 12, 0],
+        cohort_size=100,
+        step_conversion=[0.9, 0.6667, 0.2, 0.0],
+        title="4-sell funnel",
+        reached_label="share",
+        conversion_label="step conversion",
+        median_days=[2.0, 24.0, 68.5, None],
+        median_label="median %1 days",
+    )
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts[0].endswith("\nmedian 2 days") and texts[2].endswith("\nmedian 68.5 days")
+    assert "median" not in texts[3] and texts[3].startswith("0")
