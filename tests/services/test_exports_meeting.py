@@ -79,6 +79,10 @@ def test_persistency_equals_the_metrics_service_for_the_branch(demo, tmp_path): 
                 before = yoy.year_earlier.persistency_premium if yoy.year_earlier else None
                 assert row[t["year_earlier"]] == _f(before)
                 assert row[t["change_points"]] == _f(yoy.change_points)
+                # Policies no specialist served on the due date are named as such.
+                unserved = r.group_key is None
+                assert (row[t[by]] == t["no_specialist_on_due"]) == unserved
+            assert any(r.current.group_key is None for r in expected)  # the demo has some
         grids = persistency_with_yoy(
             s, period=PERIOD, as_of=AS_OF, by="grid", branch_id=demo.branch_id
         )

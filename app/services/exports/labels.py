@@ -40,7 +40,10 @@ _ZH: dict[str, str] = {
     "scope_branch": "全机构",
     "scope_team": "团队",
     "scope_specialist": "专员",
-    "note_persistency": "13个月继续率（保费口径），宽限期 {grace} 天；同比变化以百分点计。",
+    "note_persistency": (
+        "13个月继续率（保费口径），宽限期 {grace} 天；同比变化以百分点计。"
+        "保单按应缴日当天的服务专员归属，应缴日无专员服务的保单单列一行。"
+    ),
     "note_funnel": "4-sell 漏斗：{period} 入池的客户。",
     "note_activity": "活动量：截至 {as_of} 的最近 {weeks} 周完成的任务。",
     "note_equity": "服务公平：近一年服务与续收任务，差距超过 {threshold} 个百分点即标记。",
@@ -139,6 +142,7 @@ _ZH: dict[str, str] = {
     "(no grid)": "（无网格）",
     "(unassigned)": "（未分配）",
     "(no team)": "（无团队）",
+    "no_specialist_on_due": "（应缴日无专员服务）",
     "(none)": "（无）",
     "total": "合计",
     # codes
@@ -202,7 +206,8 @@ _EN: dict[str, str] = {
     "scope_specialist": "Specialist",
     "note_persistency": (
         "13-month persistency (premium basis), grace period {grace} days; "
-        "year-on-year change in percentage points."
+        "year-on-year change in percentage points. A policy counts for the specialist who "
+        "served it on the due date; policies nobody served then have a row of their own."
     ),
     "note_funnel": "4-sell funnel: customers who entered the pool in {period}.",
     "note_activity": "Activity: tasks completed in the {weeks} weeks up to {as_of}.",
@@ -298,6 +303,7 @@ _EN: dict[str, str] = {
     "(no grid)": "(no grid)",
     "(unassigned)": "(unassigned)",
     "(no team)": "(no team)",
+    "no_specialist_on_due": "(no specialist on the due date)",
     "(none)": "(none)",
     "total": "Total",
     "kind_pre_sell": "Pre-sell",

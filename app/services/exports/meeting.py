@@ -179,7 +179,9 @@ def _persistency(
     values = []
     for yoy in rows:
         r = yoy.current
-        line: list[object] = [t.group(r.group)]
+        # Policies whose customer had no specialist on the due date: no team, no specialist.
+        unserved = r.group_key is None and by in ("team", "specialist")
+        line: list[object] = [t["no_specialist_on_due"] if unserved else t.group(r.group)]
         if by == "specialist":
             line.append(_team_of(r.group_key, people))
         line += [
