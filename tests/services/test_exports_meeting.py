@@ -18,7 +18,7 @@ from app.services.exports import ExportError, ScopeError, resolve_scope
 from app.services.exports.labels import Texts
 from app.services.exports.meeting import SHEET_KEYS, write_meeting_workbook
 from app.services.exports.meeting_data import ACTIVITY_WEEKS, latest_complete_month
-from app.services.exports.sheets import text_width
+from app.services.exports.sheets import MIN_PRINT_SCALE, PAGE_WIDTH_UNITS, text_width
 from app.services.metrics.funnel import funnel_report
 from app.services.metrics.persistency import persistency_with_yoy
 from app.services.periods import Period
@@ -163,6 +163,16 @@ def test_formats_frozen_headers_filters_widths_and_print_setup(demo, tmp_path): 
     assert ws.page_setup.orientation == "landscape"
     assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.print_title_rows == "$1:$1"
+    # Printed, no sheet shrinks below about three quarters: a wide one takes more pages
+    # across, each repeating the name column; the others stay one page wide.
+    for sheet in wb.worksheets:
+        width = sum(d.width or 0 for d in sheet.column_dimensions.values())
+        pages = sheet.page_setup.fitToWidth
+        assert width / pages <= PAGE_WIDTH_UNITS / MIN_PRINT_SCALE, sheet.title
+        assert pages == 1 or width > PAGE_WIDTH_UNITS / MIN_PRINT_SCALE, sheet.title
+        if pages > 1:
+            assert sheet.print_title_cols == "$A:$A", sheet.title
+    assert wb[t["sheet_activity"]].page_setup.fitToWidth > 1  # weeks and kinds side by side
     overdue = wb[t["sheet_overdue"]]
     due_col = [c.value for c in overdue[1]].index(t["due_date"]) + 1
     assert overdue.max_row > 1

@@ -1,9 +1,10 @@
 """How exported sheets look: typed columns with number formats, a bold frozen header with an
 autofilter, widths that fit the text (CJK characters count double), colour on rates that
-fell, and print setup (landscape, one page wide, header row repeated)."""
+fell, and print setup (landscape, as few pages wide as stay readable, header row repeated)."""
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -107,16 +108,43 @@ def write_table(
     last_col = get_column_letter(len(columns))
     ws.freeze_panes = f"{'B' if freeze_first_column else 'A'}{first_row + 1}"
     ws.auto_filter.ref = f"A{first_row}:{last_col}{max(r, first_row + 1)}"
-    print_setup(ws, header_rows=(first_row, first_row))
+    print_setup(
+        ws, header_rows=(first_row, first_row), title_columns="A:A" if freeze_first_column else ""
+    )
     return r
 
 
-def print_setup(ws, *, header_rows: tuple[int, int] | None, footer: str = "") -> None:
-    """Landscape A4, fitted to one page wide, header rows repeated on every page."""
+# Column width units an A4 landscape page holds at 100 % (0.4" margins), and the smallest
+# scale a printed sheet may shrink to before it takes a second page wide.
+PAGE_WIDTH_UNITS = 145
+MIN_PRINT_SCALE = 0.72
+
+
+def pages_wide(total_width: float) -> int:
+    """Return how many A4 landscape pages wide a sheet of ``total_width`` units prints on, so
+    that it never shrinks below MIN_PRINT_SCALE."""
+    return max(1, math.ceil(total_width / (PAGE_WIDTH_UNITS / MIN_PRINT_SCALE)))
+
+
+def sheet_width(ws) -> float:
+    """Return the width of the columns given a width, in Excel's units (the exports give
+    every column they write one)."""
+    return sum(d.width or 0 for d in ws.column_dimensions.values())
+
+
+def print_setup(
+    ws, *, header_rows: tuple[int, int] | None, footer: str = "", title_columns: str = ""
+) -> None:
+    """Landscape A4, fitted to as few pages wide as keep the print readable (one for most
+    sheets); header rows, and ``title_columns`` ("A:A") on a sheet wider than a page, repeated
+    on every page."""
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = "9"  # A4
-    ws.page_setup.fitToWidth = 1
+    wide = pages_wide(sheet_width(ws))
+    ws.page_setup.fitToWidth = wide
     ws.page_setup.fitToHeight = 0
+    if wide > 1 and title_columns:
+        ws.print_title_cols = title_columns
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
