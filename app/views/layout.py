@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtWidgets import QSplitter, QTableView
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QSplitter, QStyle, QTableView
 
 
 def content_width(table: QTableView) -> int:
@@ -41,3 +42,28 @@ def share_by_content(split: QSplitter, tables: Sequence[QTableView] | None = Non
     else:
         sizes = [total * n // sum(need) for n in need]
     split.setSizes(sizes)
+
+
+# Room left in a header section for the sort arrow, instead of the header's full height that
+# Qt reserves in every section (twice as much for a two-line header).
+SORT_ARROW_ROOM = 14
+
+
+def fit_columns(table: QTableView) -> None:
+    """Size every column to its contents and its header text (the longest line of it), with
+    a small room for the sort arrow: a two-line header then takes the width of its longer
+    line, and a table of many short columns needs no sideways scrolling."""
+    header = table.horizontalHeader()
+    model = table.model()
+    if model is None:
+        return
+    metrics = header.fontMetrics()
+    margin = header.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin, None, header)
+    for c in range(header.count()):
+        if header.isSectionHidden(c):
+            continue
+        text = str(model.headerData(c, Qt.Orientation.Horizontal) or "")
+        label = max((metrics.horizontalAdvance(line) for line in text.split("\n")), default=0)
+        header.resizeSection(
+            c, max(table.sizeHintForColumn(c), label + 2 * margin + SORT_ARROW_ROOM)
+        )

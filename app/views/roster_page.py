@@ -25,6 +25,7 @@ from app.services.metrics.activity import whole_weeks
 from app.views.context import AppContext
 from app.views.i18n import tr
 from app.views.labels import CONTRACT_TYPES, SPECIALIST_STATUSES, label, listed, pct
+from app.views.layout import fit_columns
 from app.views.table_export import install_table_export
 from app.views.table_models import ROW_ROLE, SORT_ROLE, Column, RowTableModel
 
@@ -43,7 +44,7 @@ def roster_columns(show_contact: bool, as_of: date):
         return " / ".join("—" if v is None else f"{float(v) * 100:.0f}" for v in r.conversion)
 
     return [
-        Column("employee_no", tr(_C, "Employee no."), lambda r: r.employee_no),
+        Column("employee_no", tr(_C, "Employee\nno."), lambda r: r.employee_no),
         Column("name", tr(_C, "Name"), lambda r: r.name),
         Column("team", tr(_C, "Team"), lambda r: r.team_name),
         Column(
@@ -65,13 +66,13 @@ def roster_columns(show_contact: bool, as_of: date):
         ),
         Column(
             "customers",
-            tr(_C, "Customers / capacity"),
+            tr(_C, "Customers\n/ capacity"),
             lambda r: r.load,
             text=lambda v: "",
             numeric=True,
             alert=lambda r: (r.load or 0) > 1,
         ),
-        Column("open", tr(_C, "Open tasks"), lambda r: r.open_tasks, numeric=True),
+        Column("open", tr(_C, "Open\ntasks"), lambda r: r.open_tasks, numeric=True),
         Column(
             "overdue",
             tr(_C, "Overdue"),
@@ -81,7 +82,7 @@ def roster_columns(show_contact: bool, as_of: date):
         ),
         Column(
             "persistency",
-            tr(_C, "13-month persistency"),
+            tr(_C, "13-month\npersistency"),
             lambda r: r.persistency_13,
             text=pct,
             numeric=True,
@@ -96,7 +97,7 @@ def roster_columns(show_contact: bool, as_of: date):
         ),
         Column(
             "funnel",
-            tr(_C, "4-sell reached % (1/2/3/4)"),
+            tr(_C, "4-sell reached %\n(1/2/3/4)"),
             lambda r: r.conversion[1],
             text=lambda v: "",
             numeric=True,
@@ -110,7 +111,7 @@ def roster_columns(show_contact: bool, as_of: date):
         ),
         Column(
             "activity",
-            tr(_C, "Tasks done / week"),
+            tr(_C, "Tasks done\n/ week"),
             lambda r: r.tasks_done_per_week,
             text=lambda v: f"{v:.1f}",
             numeric=True,
@@ -126,7 +127,7 @@ def roster_columns(show_contact: bool, as_of: date):
         ),
         Column(
             "equity",
-            tr(_C, "Service equity"),
+            tr(_C, "Service\nequity"),
             lambda r: r.equity_gap,
             text=lambda v: "",
             numeric=True,
@@ -333,7 +334,7 @@ class RosterPage(QWidget):
     def _show(self, loaded) -> None:
         rows, unheld = loaded
         self.model.set_rows(rows)
-        self.table.resizeColumnsToContents()
+        fit_columns(self.table)
         self._count()
         self.unheld.setVisible(bool(unheld and unheld.open_tasks))
         if unheld and unheld.open_tasks:

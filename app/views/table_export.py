@@ -154,7 +154,8 @@ def _computes_data(model: QAbstractItemModel) -> bool:
 def _headers(model: QAbstractItemModel, cols: list[int]) -> tuple[list[str], list[str | None]]:
     horizontal = Qt.Orientation.Horizontal
     headers = [
-        str(model.headerData(c, horizontal, Qt.ItemDataRole.DisplayRole) or "") for c in cols
+        str(model.headerData(c, horizontal, Qt.ItemDataRole.DisplayRole) or "").replace("\n", " ")
+        for c in cols
     ]
     kinds = [model.headerData(c, horizontal, KIND_ROLE) for c in cols]
     return headers, kinds

@@ -1167,18 +1167,20 @@ The branch supervisor's workbench for the community grid programme of orphan pol
     <name>RosterPage</name>
     <message>
       <source>%1 of %2 specialists · %3 open tasks, %4 overdue</source>
-      <translation>显示 %1 / 共 %2 位专员 · 未完成任务 %3 项，逾期 %4 项</translation>
+      <translation>显示 %1 / 共 %2 位专员 · 待办任务 %3 项，逾期 %4 项</translation>
     </message>
     <message>
       <source>%1 pts</source>
       <translation>%1 个百分点</translation>
     </message>
     <message>
-      <source>13-month persistency</source>
+      <source>13-month
+persistency</source>
       <translation>13个月继续率</translation>
     </message>
     <message>
-      <source>4-sell reached % (1/2/3/4)</source>
+      <source>4-sell reached %
+(1/2/3/4)</source>
       <translation>4-sell 达成率%（1/2/3/4）</translation>
     </message>
     <message>
@@ -1194,11 +1196,13 @@ The branch supervisor's workbench for the community grid programme of orphan pol
       <translation>合同类型</translation>
     </message>
     <message>
-      <source>Customers / capacity</source>
+      <source>Customers
+/ capacity</source>
       <translation>客户数 / 上限</translation>
     </message>
     <message>
-      <source>Employee no.</source>
+      <source>Employee
+no.</source>
       <translation>工号</translation>
     </message>
     <message>
@@ -1219,10 +1223,11 @@ The branch supervisor's workbench for the community grid programme of orphan pol
     </message>
     <message>
       <source>Not in the table: %1 open tasks nobody holds, %2 overdue.</source>
-      <translation>另有 %1 项未完成任务无人负责（逾期 %2 项），不计入上表。</translation>
+      <translation>另有 %1 项待办任务无人负责（逾期 %2 项），不计入上表。</translation>
     </message>
     <message>
-      <source>Open tasks</source>
+      <source>Open
+tasks</source>
       <translation>待办任务</translation>
     </message>
     <message>
@@ -1246,7 +1251,8 @@ The branch supervisor's workbench for the community grid programme of orphan pol
       <translation>搜索姓名、工号、团队或网格</translation>
     </message>
     <message>
-      <source>Service equity</source>
+      <source>Service
+equity</source>
       <translation>服务公平</translation>
     </message>
     <message>
@@ -1274,7 +1280,8 @@ The branch supervisor's workbench for the community grid programme of orphan pol
       <translation>每周完成任务数，取最近 %1 个完整周（周一至周日）的平均：%2 至 %3。会议工作簿逐周列出这几周。</translation>
     </message>
     <message>
-      <source>Tasks done / week</source>
+      <source>Tasks done
+/ week</source>
       <translation>周均完成任务</translation>
     </message>
     <message>

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from PySide6.QtCore import Qt
 from sqlalchemy import func, select
 
 from app.models import AssignmentEvent, Task
@@ -209,8 +210,6 @@ def test_roster_totals_and_the_open_tasks_nobody_holds(window, qtbot, demo_db):
     _wait_loaded(qtbot, roster.model)
     rows = roster.model.rows()
     # The headers say which weeks and months the period figures cover.
-    from PySide6.QtCore import Qt
-
     from app.services.metrics.activity import whole_weeks
 
     keys = [c.key for c in roster.model.columns]
@@ -247,6 +246,22 @@ def test_roster_totals_and_the_open_tasks_nobody_holds(window, qtbot, demo_db):
     team_roster = window("supervisor").show_page("roster")
     _wait_loaded(qtbot, team_roster.model)
     assert not team_roster.unheld.isVisible()
+
+
+def test_roster_fits_a_1366_laptop_screen_without_sideways_scrolling(window, qtbot):
+    """Every column shows its contents and its header whole (a long English header on two
+    lines), and on a 1366-pixel-wide laptop screen the table needs no sideways scrolling."""
+    w = window("senior")
+    w.resize(1366, 768)
+    roster = w.show_page("roster")
+    _wait_loaded(qtbot, roster.model)
+    table, header = roster.table, roster.table.horizontalHeader()
+    qtbot.waitUntil(lambda: table.horizontalScrollBar().maximum() == 0, timeout=5000)
+    metrics = header.fontMetrics()
+    for c in range(header.count()):
+        text = roster.model.headerData(c, Qt.Orientation.Horizontal)
+        longest = max(metrics.horizontalAdvance(line) for line in text.split("\n"))
+        assert header.sectionSize(c) >= max(table.sizeHintForColumn(c), longest), text
 
 
 def _scope_index(combo, kind: str) -> int:
