@@ -25,6 +25,7 @@ from app.services.fonts import configure_matplotlib
 from app.services.periods import Period
 from app.services.table_file import atomic_file
 from app.views.context import AppContext
+from app.views.errors import show_error
 from app.views.i18n import tr
 from app.views.labels import STEPS, TASK_KINDS, label
 from app.views.table_export import default_file_name, save_folder
@@ -181,7 +182,7 @@ class ChartsPage(QWidget):
 
     def _failed(self, exc: BaseException) -> None:
         self.status.setText("")
-        self.window().show_error(self.tr("Charts"), exc)
+        show_error(self, self.tr("Charts"), exc)
 
     def _draw(self, key: str, data) -> None:
         title = chart_titles()[key]
@@ -256,7 +257,7 @@ class ChartsPage(QWidget):
             with atomic_file(Path(path), binary=True) as f:
                 self.figure.savefig(f, format="png", dpi=150)
         except OSError as exc:
-            self.window().show_error(self.tr("Save chart"), exc)
+            show_error(self, self.tr("Save chart"), exc)
             return None
         return path
 

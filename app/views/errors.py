@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from PySide6.QtWidgets import QWidget
+
 from app.views.i18n import tr
 
 
@@ -31,3 +33,16 @@ def error_text(exc: BaseException | str) -> str:
             )
         )
     return str(exc).strip() or type(exc).__name__
+
+
+def show_error(widget: QWidget, title: str, exc: BaseException | str) -> None:
+    """Tell the user what went wrong in a box over ``widget``'s window: the window's own
+    ``show_error`` when it has one (the main window), else a warning box. Never blocks."""
+    window = widget.window()
+    handler = getattr(window, "show_error", None)
+    if callable(handler) and window is not widget:
+        handler(title, exc)
+        return
+    from app.views.messages import inform
+
+    inform(window, title, error_text(exc), warning=True)

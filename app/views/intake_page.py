@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from app.services import org
 from app.views.context import AppContext
-from app.views.errors import error_text
+from app.views.errors import error_text, show_error
 from app.views.i18n import tr
 from app.views.labels import listed
 from app.views.messages import ask, inform
@@ -202,7 +202,7 @@ class IntakePage(QWidget):
                 )
             ),
             on_done=self._show,
-            on_error=lambda exc: self.window().show_error(self.tr("Intake"), exc),
+            on_error=lambda exc: show_error(self, self.tr("Intake"), exc),
         )
 
     def _show(self, data) -> None:
@@ -269,7 +269,7 @@ class IntakePage(QWidget):
             "intake.run",
             self.ctx.write(lambda s: intake_agent(s, agent_code=agent.agent_code, actor=actor)),
             on_done=self._intake_done,
-            on_error=lambda exc: self.window().show_error(self.tr("Intake"), exc),
+            on_error=lambda exc: show_error(self, self.tr("Intake"), exc),
             progress_parent=self,
             progress_title=self.tr("Intake of %1").replace("%1", agent.agent_code),
         )
@@ -360,7 +360,7 @@ class IntakePage(QWidget):
                 )
             ),
             on_done=self._resolved,
-            on_error=lambda exc: self.window().show_error(self.tr("Intake"), exc),
+            on_error=lambda exc: show_error(self, self.tr("Intake"), exc),
         )
 
     def _resolved(self, result) -> None:

@@ -337,10 +337,11 @@ class MainWindow(QMainWindow):
         )
 
     def show_error(self, title: str, exc: BaseException | str) -> None:
-        """Show an error as a readable message (never a traceback)."""
+        """Show an error as a readable message (never a traceback), without blocking."""
         from app.views.errors import error_text
+        from app.views.messages import inform
 
-        QMessageBox.warning(self, title, error_text(exc))
+        inform(self, title, error_text(exc), warning=True)
 
     # --- state ---------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from app.services.mapping import MEASURES, load_map_data
 from app.services.table_file import atomic_file
 from app.settings import Preferences
 from app.views.context import AppContext
+from app.views.errors import show_error
 from app.views.i18n import tr
 from app.views.table_export import default_file_name, save_folder
 
@@ -242,7 +243,7 @@ class MapPage(QWidget):
 
     def _failed(self, exc: BaseException) -> None:
         self.status.setText("")
-        self.window().show_error(self.tr("Map"), exc)
+        show_error(self, self.tr("Map"), exc)
 
     # --- saving ------------------------------------------------------------------------------
 
@@ -284,7 +285,7 @@ class MapPage(QWidget):
             "map.save",
             build,
             on_done=self._saved,
-            on_error=lambda exc: self.window().show_error(self.tr("Save map"), exc),
+            on_error=lambda exc: show_error(self, self.tr("Save map"), exc),
             progress_parent=self,
             progress_title=self.tr("Saving the map…"),
         )

@@ -23,6 +23,7 @@ from app.services import roster as roster_service
 from app.services.auth import mask_phone
 from app.services.metrics.activity import whole_weeks
 from app.views.context import AppContext
+from app.views.errors import show_error
 from app.views.i18n import tr
 from app.views.labels import CONTRACT_TYPES, SPECIALIST_STATUSES, label, listed, pct
 from app.views.layout import fit_columns
@@ -328,7 +329,7 @@ class RosterPage(QWidget):
             "roster",
             self.ctx.read(load),
             on_done=self._show,
-            on_error=lambda exc: self.window().show_error(self.tr("Specialists"), exc),
+            on_error=lambda exc: show_error(self, self.tr("Specialists"), exc),
         )
 
     def _show(self, loaded) -> None:
@@ -346,9 +347,7 @@ class RosterPage(QWidget):
             )
 
     def _count(self) -> None:
-        shown = [
-            self.proxy.index(r, 0).data(ROW_ROLE) for r in range(self.proxy.rowCount())
-        ]
+        shown = [self.proxy.index(r, 0).data(ROW_ROLE) for r in range(self.proxy.rowCount())]
         self.status.setText(
             self.tr("%1 of %2 specialists · %3 open tasks, %4 overdue")
             .replace("%1", str(len(shown)))

@@ -31,11 +31,11 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox, QTableView
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QTableView
 
 from app.services.progress import check
 from app.services.table_file import TableData, write_table
-from app.views.errors import error_text
+from app.views.errors import show_error
 from app.views.i18n import tr
 from app.views.operations import BackgroundRunner, JobState
 from app.views.table_models import EXPORT_ROLE, KIND_ROLE, LazyTableModel, export_cell
@@ -321,12 +321,7 @@ class TableExporter(QObject):
         self.exported.emit(path)
 
     def _failed(self, exc: BaseException) -> None:
-        window = self.view.window()
-        title = tr(_C, "Export table")
-        if hasattr(window, "show_error"):
-            window.show_error(title, exc)
-        else:
-            QMessageBox.warning(self.view, title, error_text(exc))
+        show_error(self.view, tr(_C, "Export table"), exc)
 
 
 class _Half:

@@ -26,6 +26,7 @@ from app.models.enums import OPEN_TASK_STATUSES, TaskKind, TaskStatus
 from app.services import org
 from app.services import tasks as task_service
 from app.views.context import AppContext, call
+from app.views.errors import show_error
 from app.views.i18n import tr
 from app.views.labels import TASK_KINDS, TASK_STATUSES, label
 from app.views.table_export import install_table_export
@@ -220,7 +221,7 @@ class TasksPage(QWidget):
 
     def _failed(self, exc: BaseException) -> None:
         self.count.setText("")
-        self.window().show_error(self.tr("Tasks"), exc)
+        show_error(self, self.tr("Tasks"), exc)
 
     # --- following the rest of the window ------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 
 import pytest
@@ -262,6 +263,26 @@ def test_roster_fits_a_1366_laptop_screen_without_sideways_scrolling(window, qtb
         text = roster.model.headerData(c, Qt.Orientation.Horizontal)
         longest = max(metrics.horizontalAdvance(line) for line in text.split("\n"))
         assert header.sectionSize(c) >= max(table.sizeHintForColumn(c), longest), text
+
+
+def test_a_page_that_cannot_read_says_so_in_a_box_that_does_not_block(window, qtbot, demo_db):
+    """When the database cannot be read, the page's error reaches the user as a readable
+    warning over the main window (no traceback), and the window keeps running meanwhile."""
+    from PySide6.QtWidgets import QMessageBox
+
+    w = window("senior")
+    roster = w.show_page("roster")
+    _wait_loaded(qtbot, roster.model)
+    engine = demo_db.kw["bind"]
+    path = engine.url.database
+    engine.dispose()
+    os.replace(path, path + ".moved")  # the file went away; SQLite opens an empty one
+    roster.reload()
+    qtbot.waitUntil(lambda: any(b.isVisible() for b in w.findChildren(QMessageBox)), timeout=10000)
+    (box,) = [b for b in w.findChildren(QMessageBox) if b.isVisible()]
+    assert box.icon() == QMessageBox.Icon.Warning and box.windowTitle() == "Specialists"
+    assert "no such table" in box.text() and "Traceback" not in box.text()
+    assert box.isModal() and w.isVisible()
 
 
 def _scope_index(combo, kind: str) -> int:
