@@ -133,7 +133,10 @@ def main() -> None:
         t = time.time()
         out = subprocess.run(
             [sys.executable, "-c", CHILD, str(db), repr(t), AS_OF.isoformat()],
-            capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
         line = [x for x in out.stdout.splitlines() if x.startswith("{")]
         if not line:
