@@ -35,11 +35,11 @@ def cmd_intake(args: argparse.Namespace) -> int:
         r = intake_agent(s, agent_code=args.agent, on_date=args.date, actor="cli")
     print(
         f"agent {r.agent_code}, pool entry {r.on_date}: {r.customers_entered} customers entered "
-        f"({r.already_in_pool} already in the pool, {r.no_policy_in_force} left out with no "
-        f"policy in force); matched by point {r.matched_by_point}, "
+        f"({r.already_in_pool} already in the pool); matched by point {r.matched_by_point}, "
         f"by address {r.matched_by_address}, by rule {r.matched_by_rule}; "
         f"unmatched {r.unmatched}; in grids without an active specialist "
-        f"{r.without_specialist}; {r.sms_queued} SMS queued, {r.tasks_created} tasks created"
+        f"{r.without_specialist}; {r.sms_queued} SMS queued, {r.tasks_created} tasks created; "
+        f"{r.no_policy_in_force} customers with no policy in force left out"
     )
     return 0
 

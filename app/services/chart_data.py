@@ -111,9 +111,10 @@ def trend_data(
 def funnel_data(
     session: Session, *, branch_id: int, cohort: Period, team_ids: Collection[int] | None = None
 ) -> FunnelData:
-    (row,) = funnel_report(session, cohort=cohort, branch_id=branch_id, team_ids=team_ids) or [None]
-    if row is None:
+    rows = funnel_report(session, cohort=cohort, branch_id=branch_id, team_ids=team_ids)
+    if not rows:
         return FunnelData(0, [0, 0, 0, 0], [None] * 4, [None] * 4)
+    (row,) = rows
     return FunnelData(
         cohort_size=row.cohort_size,
         reached=list(row.reached),

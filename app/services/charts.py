@@ -84,7 +84,7 @@ def draw_persistency_trend(
             alpha=0.6,
             label=f"{s.label} {year_earlier_suffix}",
         )
-    if pilot_month in months:
+    if pilot_month is not None and pilot_month in months:
         px = list(months).index(pilot_month)
         ax.axvline(px, color=MUTED, lw=1, ls=":")
         ax.annotate(

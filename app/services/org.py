@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -110,7 +111,7 @@ class AgentRow:
     id: int
     agent_code: str
     name: str
-    left_on: object
+    left_on: date | None
     customers: int
     in_pool: int
     waiting: int

@@ -94,7 +94,8 @@ def roster(
     for owner, code in session.execute(
         select(Grid.owner_id, Grid.code).where(Grid.owner_id.in_(ids)).order_by(Grid.code)
     ):
-        grids[owner].append(code)
+        if owner is not None:  # always: only owned grids were asked for
+            grids[owner].append(code)
     customers = {
         sid: n
         for sid, n in session.execute(
@@ -192,7 +193,7 @@ def _done_per_week(
         )
         .group_by(Task.specialist_id)
     )
-    return {sid: n / weeks for sid, n in counts}
+    return {sid: n / weeks for sid, n in counts if sid is not None}
 
 
 def _results(session, *, branch_id, as_of, team_ids):

@@ -9,8 +9,9 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import cast
 
-from sqlalchemy import Engine, Table, func, insert, or_, select, text
+from sqlalchemy import Engine, Select, Table, func, insert, or_, select, text
 from sqlalchemy.orm import Session as OrmSession
 
 from app.db import make_engine, migrate, redact
@@ -77,7 +78,7 @@ class SnapshotMeta:
     source: str
 
 
-def _scoped_selects(branch_id: int, team_ids: Collection[int] | None) -> dict[str, object]:
+def _scoped_selects(branch_id: int, team_ids: Collection[int] | None) -> dict[str, Select]:
     """Return, per table name, the SELECT of the rows that belong in the snapshot."""
     t = Base.metadata.tables
     customers = select(Customer.id).where(Customer.branch_id == branch_id)
@@ -184,7 +185,7 @@ def take_snapshot(
                 cells.flush()
             taken_at = utcnow()
             out.execute(
-                insert(SnapshotInfo.__table__),
+                insert(cast(Table, SnapshotInfo.__table__)),
                 [
                     {
                         "taken_at": taken_at,

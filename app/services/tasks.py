@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import cast
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, Table, and_, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from app.models import AssignmentEvent, Customer, Grid, Policy, Specialist, Task
@@ -67,8 +68,8 @@ SORT_COLUMNS = {
 }
 
 
-def _conditions(f: TaskFilter) -> list:
-    conds = []
+def _conditions(f: TaskFilter) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
     if f.team_ids is not None:
         conds.append(Specialist.team_id.in_(f.team_ids))
     if f.specialist_ids is not None:
@@ -251,11 +252,11 @@ def reassign_tasks(
             .where(Task.id == r.id, Task.version == r.version)
             .values(specialist_id=to_specialist_id, version=r.version + 1)
         )
-        if result.rowcount != 1:  # changed between our read and this write
+        if cast(CursorResult, result).rowcount != 1:  # changed between our read and this write
             raise StaleData(f"task {r.task_no} was changed by someone else; reload and try again")
     if moved:
         session.execute(
-            AssignmentEvent.__table__.insert(),
+            cast(Table, AssignmentEvent.__table__).insert(),
             [
                 {
                     "task_id": r.id,
@@ -286,4 +287,4 @@ def open_task_counts(
     )
     if specialist_ids is not None:
         stmt = stmt.where(Task.specialist_id.in_(list(specialist_ids)))
-    return {sid: n for sid, n in session.execute(stmt)}
+    return {sid: n for sid, n in session.execute(stmt) if sid is not None}

@@ -16,9 +16,21 @@ subqueries) over chunks of ids, on SQLite and PostgreSQL alike, and brings the m
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from functools import partial
 from typing import cast
 
-from sqlalchemy import CursorResult, and_, case, delete, exists, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    and_,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from app.models import AssignmentEvent, Customer, PersistencyBase, Policy, PremiumDue
@@ -99,7 +111,7 @@ def refresh_attribution(session: Session, *, customer_ids: Iterable[int]) -> int
             .execution_options(synchronize_session=False)
         )
         result = summary.apply_change(
-            session, [b.customer_id.in_(chunk)], lambda stmt=stmt: session.execute(stmt)
+            session, [b.customer_id.in_(chunk)], partial(session.execute, stmt)
         )
         touched += max(cast(CursorResult, result).rowcount or 0, 0)
     return touched
@@ -109,7 +121,7 @@ def _insert(session: Session, policy_chunk: list[int] | None) -> int:
     """Insert the base rows of the given policies (all) with today's specialist."""
     # The first due row of each policy year, found by grouping once (a correlated subquery
     # made SQLite scan a whole policy year per row).
-    year = PremiumDue.policy_year
+    year: ColumnElement[int] = PremiumDue.policy_year.expression
     if policy_chunk is not None:
         # "+ 0" keeps SQLite off the (policy_year, due_date) index, which made it scan every
         # year-2 and year-3 due (2M rows on the large demo) instead of these policies' rows.

@@ -16,6 +16,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
@@ -116,7 +117,7 @@ def _aggregate(
     """Return rows (group keys..., policies, persisting, pending, due, received): the whole
     months past their grace period from the monthly cells, the rest from the base rows."""
     scope = {"branch_id": branch_id, "team_ids": team_ids, "specialist_ids": specialist_ids}
-    rules = {"year": year, "grace": grace, "by": by, **scope}
+    rules: dict[str, Any] = {"year": year, "grace": grace, "by": by, **scope}
 
     def from_base(first: date) -> list[tuple]:
         return _aggregate_base(session, start=first, end=end, as_of=as_of, **rules)

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
     Select,
+    Table,
     and_,
     bindparam,
     case,
@@ -48,7 +49,7 @@ Cells = dict[tuple, list[int]]  # key (grain, year, month, branch, key_id) -> gr
 # -- writing -------------------------------------------------------------------------------------
 
 
-def _cells_select(grain: str, where: Sequence[ColumnElement[bool]]) -> Select[Any]:
+def _cells_select(grain: str, where: Sequence[ColumnElement[bool]]) -> Select:
     """The cells of one grain computed from the base rows that match ``where``."""
     from app.services.sqlfuncs import month_of
 
@@ -119,12 +120,15 @@ def _add(session: Session, before: Cells, after: Cells) -> None:
             )
     if not rows:
         return
-    table = PersistencyMonth.__table__
+    table = cast(Table, PersistencyMonth.__table__)
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt: Any = pg_insert(table)
     else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
-    stmt = upsert(table)
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(table)
     stmt = stmt.on_conflict_do_update(
         index_elements=list(_KEY),
         set_={"grace_days": stmt.excluded.grace_days}
@@ -198,7 +202,7 @@ def aggregate(
         "team": Specialist.team_id,
         "cohort": m.due_month,
     }
-    keys = [exprs[f].label(f"k{i}") for i, f in enumerate(by)]
+    keys: list[Any] = [exprs[f].label(f"k{i}") for i, f in enumerate(by)]
     stmt = select(
         *keys,
         func.sum(m.policies),
