@@ -115,24 +115,35 @@ def draw_funnel(
     step_conversion: Sequence[float | None],
     title: str,
     reached_label: str,
-    conversion_label: str,
+    reached_text: str = "%1 · %2",
+    conversion_text: str = "%1",
     median_days: Sequence[float | None] = (),
-    median_label: str = "",
+    median_text: str = "",
+    note: str = "",
 ) -> None:
-    """Draw the 4-sell funnel: reached counts as bars; step conversion and the median days
-    from pool entry to the step (``median_label`` with ``%1`` for the days) beside each bar."""
+    """Draw the 4-sell funnel: the share of the cohort that reached each step as bars, and
+    beside each bar how many that is (``reached_text``: %1 the number, %2 the share, which
+    the bar shows), the share of the step before that went on (``conversion_text``, from the
+    second step on) and the median days from pool entry (``median_text``). ``note`` goes
+    under the chart (a cohort too young for the later steps)."""
     fig.clear()
     ax = fig.add_subplot()
     y = list(range(len(steps)))[::-1]
     widths = [n / cohort_size if cohort_size else 0 for n in reached]
     bars = ax.barh(y, widths, color=PALETTE[: len(steps)], height=0.6)
     days = list(median_days) or [None] * len(steps)
-    for bar, n, conv, d in zip(bars, reached, step_conversion, days, strict=True):
-        text = f"{n:,}" + ("" if conv is None else f"   {conversion_label} {conv * 100:.1f}%")
-        if d is not None and median_label:
-            text += "\n" + median_label.replace("%1", f"{d:g}")
+    rows = zip(bars, reached, widths, step_conversion, days, strict=True)
+    for i, (bar, n, share, conv, d) in enumerate(rows):
+        lines = [reached_text.replace("%1", f"{n:,}").replace("%2", f"{share * 100:.1f}%")]
+        second = []
+        if i and conv is not None:  # the first step's conversion is its share
+            second.append(conversion_text.replace("%1", f"{conv * 100:.1f}%"))
+        if d is not None and median_text:
+            second.append(median_text.replace("%1", f"{d:g}"))
+        if second:
+            lines.append(" · ".join(second))
         ax.annotate(
-            text,
+            "\n".join(lines),
             (bar.get_width(), bar.get_y() + bar.get_height() / 2),
             xytext=(6, 0),
             textcoords="offset points",
@@ -142,11 +153,23 @@ def draw_funnel(
         )
     ax.set_yticks(y)
     ax.set_yticklabels(steps)
-    ax.set_xlim(0, 1.35)  # room for the labels right of the bars
+    ax.set_xlim(0, 1.45)  # room for the labels right of the bars
     ax.set_xticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])  # but no rate above 100 %
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_xlabel(reached_label)
     ax.spines[["top", "right"]].set_visible(False)
+    if note:
+        ax.annotate(
+            note,
+            (1.0, 0.0),
+            xycoords="axes fraction",
+            xytext=(0, 4),
+            textcoords="offset points",
+            ha="right",
+            va="bottom",
+            color=MUTED,
+            fontsize=9,
+        )
     _finish(fig, title)
 
 
@@ -158,17 +181,37 @@ def draw_activity(
     title: str,
     ylabel: str,
     until: date | None = None,
+    partial_text: str = "",
 ) -> None:
     """Draw tasks completed per week, stacked by kind; the week holding ``until`` (the data's
-    last day) is labelled up to that day."""
+    last day) is labelled up to that day, drawn hatched and pale, and ``partial_text`` (%1:
+    its days so far) written over it, so that a short week does not read as a slump."""
     fig.clear()
     ax = fig.add_subplot()
     bottom = [0] * len(weeks)
+    partial = [week_span(w, until) != week_span(w) for w in weeks]
     for i, (kind, counts) in enumerate(by_kind.items()):
-        ax.bar(
+        bars = ax.bar(
             range(len(weeks)), counts, bottom=bottom, color=PALETTE[i % len(PALETTE)], label=kind
         )
+        for bar, short in zip(bars, partial, strict=True):
+            if short:
+                bar.set_alpha(0.45)
+                bar.set_hatch("///")
         bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
+    for x, short in enumerate(partial):
+        if short and until is not None and partial_text:
+            monday = date.fromisocalendar(int(weeks[x][:4]), int(weeks[x][6:]), 1)
+            ax.annotate(
+                partial_text.replace("%1", str((until - monday).days + 1)),
+                (x, bottom[x]),
+                xytext=(0, 3),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                color=MUTED,
+                fontsize=8,
+            )
     ax.set_xticks(range(len(weeks)))
     ax.set_xticklabels([week_span(w, until) for w in weeks], rotation=45, ha="right", fontsize=8)
     ax.set_ylabel(ylabel)

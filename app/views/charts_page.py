@@ -44,6 +44,11 @@ def chart_titles() -> dict[str, str]:
     }
 
 
+# A cohort whose newest customers entered the pool fewer days ago than this is flagged on the
+# funnel: the median days to cross-sell and up-sell are two to three months.
+YOUNG_COHORT_DAYS = 120
+
+
 def cohort_choices(as_of: date) -> list[Period]:
     """Return the pool-entry cohorts offered: the last 24 months, the last 8 quarters, 2 years."""
     months = Period(date(as_of.year - 2, as_of.month, 1), as_of, "").months()[::-1]
@@ -77,7 +82,8 @@ class ChartsPage(QWidget):
         self.scope.setObjectName("scope")
         if ctx.user.sees_all_teams:
             self.scope.addItem(self.tr("Whole branch"), None)
-        self.scope.addItem(self.tr("Compare teams"), "by_team")
+        if len(teams) > 1:
+            self.scope.addItem(self.tr("Compare teams"), "by_team")
         for t in teams:
             self.scope.addItem(t.name, t.id)
         self.month = QComboBox()
@@ -130,7 +136,19 @@ class ChartsPage(QWidget):
         key = self.current_chart()
         self.month.setVisible(key == "trend")
         self.cohort.setVisible(key == "funnel")
-        self.scope.setVisible(True)
+        # Only the trend draws one line per team: elsewhere "Compare teams" is not offered,
+        # and a chart chosen while it was falls back to the whole scope.
+        row = self.scope.findData("by_team")
+        if row >= 0:
+            item = self.scope.model().item(row)  # type: ignore[attr-defined]
+            item.setEnabled(key == "trend")
+            item.setToolTip(
+                "" if key == "trend" else self.tr("Only the persistency trend compares teams")
+            )
+            if key != "trend" and self.scope.currentIndex() == row:
+                self.scope.blockSignals(True)
+                self.scope.setCurrentIndex(0 if row else 1)
+                self.scope.blockSignals(False)
 
     def _teams(self) -> tuple[frozenset[int] | None, bool]:
         """Return the team ids to include and whether to draw one line per team."""
@@ -180,6 +198,20 @@ class ChartsPage(QWidget):
             on_error=self._failed,
         )
 
+    def _young_cohort_note(self) -> str:
+        """Return a warning when the cohort entered the pool too recently for the later
+        steps, which take months, to be judged ('' otherwise)."""
+        cohort = Period.parse(self.cohort.currentData())
+        newest = (self.ctx.as_of - min(cohort.end, self.ctx.as_of)).days
+        if newest >= YOUNG_COHORT_DAYS:
+            return ""
+        oldest = max(0, (self.ctx.as_of - cohort.start).days)
+        return (
+            self.tr("These customers entered the pool %1–%2 days ago: the later steps take months")
+            .replace("%1", str(newest))
+            .replace("%2", str(oldest))
+        )
+
     def _failed(self, exc: BaseException) -> None:
         self.status.setText("")
         show_error(self, self.tr("Charts"), exc)
@@ -214,9 +246,11 @@ class ChartsPage(QWidget):
                 title=f"{title} · {self.cohort.currentData()} · "
                 + self.tr("%1 customers").replace("%1", f"{data.cohort_size:,}"),
                 reached_label=self.tr("Share of the cohort that reached the step"),
-                conversion_label=self.tr("step conversion"),
+                reached_text=self.tr("%1 customers, %2 of the cohort"),
+                conversion_text=self.tr("%1 of those at the step before"),
                 median_days=data.median_days,
-                median_label=self.tr("median %1 days"),
+                median_text=self.tr("median %1 days after pool entry"),
+                note=self._young_cohort_note(),
             )
         elif key == "activity":
             charts.draw_activity(
@@ -226,6 +260,7 @@ class ChartsPage(QWidget):
                 title=title,
                 ylabel=self.tr("tasks"),
                 until=self.ctx.as_of,
+                partial_text=self.tr("%1 days so far"),
             )
         else:
             charts.draw_equity(

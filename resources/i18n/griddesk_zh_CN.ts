@@ -59,6 +59,18 @@
       <translation>%1 位客户</translation>
     </message>
     <message>
+      <source>%1 customers, %2 of the cohort</source>
+      <translation>%1 人，占该批客户 %2</translation>
+    </message>
+    <message>
+      <source>%1 days so far</source>
+      <translation>本周仅 %1 天</translation>
+    </message>
+    <message>
+      <source>%1 of those at the step before</source>
+      <translation>上一阶段客户中 %1 进入本阶段</translation>
+    </message>
+    <message>
       <source>(a year earlier)</source>
       <translation>（上年同期）</translation>
     </message>
@@ -95,6 +107,10 @@
       <translation>正在加载…</translation>
     </message>
     <message>
+      <source>Only the persistency trend compares teams</source>
+      <translation>仅继续率趋势图可按团队对比</translation>
+    </message>
+    <message>
       <source>Save chart</source>
       <translation>保存图表</translation>
     </message>
@@ -113,6 +129,10 @@
     <message>
       <source>Tasks completed per week</source>
       <translation>每周完成任务数</translation>
+    </message>
+    <message>
+      <source>These customers entered the pool %1–%2 days ago: the later steps take months</source>
+      <translation>该批客户入池仅 %1–%2 天，后续阶段通常需要数月</translation>
     </message>
     <message>
       <source>Whole branch</source>
@@ -137,16 +157,12 @@ rate so far</source>
 已到期部分的继续率</translation>
     </message>
     <message>
-      <source>median %1 days</source>
-      <translation>中位用时 %1 天</translation>
+      <source>median %1 days after pool entry</source>
+      <translation>入池后中位 %1 天</translation>
     </message>
     <message>
       <source>pilot starts</source>
       <translation>试点开始</translation>
-    </message>
-    <message>
-      <source>step conversion</source>
-      <translation>阶段转化率</translation>
     </message>
     <message>
       <source>tasks</source>

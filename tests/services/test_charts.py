@@ -55,9 +55,10 @@ def test_chinese_titles_draw_bold_without_a_missing_font_weight(caplog):
     assert title is not None and title.get_path_effects()
 
 
-def test_the_funnel_chart_gives_each_step_its_median_days():
-    """Beside each bar: how many reached the step, the step conversion and, as the meeting
-    workbook gives it, the median days from pool entry to the step (none when nobody did)."""
+def test_the_funnel_chart_gives_each_step_its_count_share_conversion_and_median_days():
+    """Beside each bar: how many reached the step and the share of the cohort the bar shows;
+    then, from the second step, the share of the step before that went on, and, as the
+    meeting workbook gives it, the median days from pool entry (none when nobody did)."""
     from app.services.charts import draw_funnel
 
     fig = Figure()
@@ -69,10 +70,40 @@ def test_the_funnel_chart_gives_each_step_its_median_days():
         step_conversion=[0.9, 0.6667, 0.2, 0.0],
         title="4-sell funnel",
         reached_label="share",
-        conversion_label="step conversion",
+        reached_text="%1 customers, %2 of the cohort",
+        conversion_text="%1 of the step before",
         median_days=[2.0, 24.0, 68.5, None],
-        median_label="median %1 days",
+        median_text="median %1 days",
+        note="young cohort",
     )
     texts = [t.get_text() for t in fig.axes[0].texts]
-    assert texts[0].endswith("\nmedian 2 days") and texts[2].endswith("\nmedian 68.5 days")
-    assert "median" not in texts[3] and texts[3].startswith("0")
+    assert texts[0] == "90 customers, 90.0% of the cohort\nmedian 2 days"
+    assert (
+        texts[1] == "60 customers, 60.0% of the cohort\n66.7% of the step before · median 24 days"
+    )
+    assert texts[2].endswith("20.0% of the step before · median 68.5 days")
+    assert texts[3] == "0 customers, 0.0% of the cohort\n0.0% of the step before"
+    assert texts[4] == "young cohort"
+
+
+def test_the_week_still_running_is_drawn_pale_and_says_how_many_days_it_has():
+    """The last week on the data's last day (a Friday) has five days: its bars are hatched
+    and pale, and it says so, so that a short week does not read as a slump."""
+    fig = Figure()
+    draw_activity(
+        fig,
+        weeks=["2026-W47", "2026-W48"],
+        by_kind={"pre_sell": [30, 20], "servicing": [10, 5]},
+        title="Tasks completed per week",
+        ylabel="tasks",
+        until=date(2026, 11, 27),
+        partial_text="%1 days so far",
+    )
+    ax = fig.axes[0]
+    by_week = {0: [], 1: []}
+    for bar in ax.patches:
+        by_week[round(bar.get_x() + bar.get_width() / 2)].append(bar)
+    assert all(not b.get_hatch() and b.get_alpha() is None for b in by_week[0])
+    assert all(b.get_hatch() == "///" and b.get_alpha() < 1 for b in by_week[1])
+    assert [t.get_text() for t in ax.texts] == ["5 days so far"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["11/16–11/22", "11/23–11/27"]

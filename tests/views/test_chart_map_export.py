@@ -104,3 +104,24 @@ def test_map_saves_as_one_offline_html_file_with_every_grid(window, qtbot, tmp_p
         codes = set(s.scalars(select(Grid.code)))
     assert codes and all(code in html for code in codes)
     assert [p.name for p in out.iterdir()] == ["map.html"]
+
+
+def test_only_the_trend_compares_teams(window, qtbot):
+    """The funnel, activity and equity charts have no per-team drawing: "Compare teams" is
+    not offered there, and choosing one of them while it was selected shows the whole
+    branch, never the branch's figures under a per-team label."""
+    w = window("senior")
+    page = w.show_page("charts")
+    row = page.scope.findData("by_team")
+    assert row >= 0
+    page.chart.setCurrentIndex(page.chart.findData("trend"))
+    page.scope.setCurrentIndex(row)
+    qtbot.waitUntil(lambda: page.status.text() == "", timeout=10000)
+    assert page.scope.model().item(row).isEnabled()
+    for key in ("funnel", "activity", "equity"):
+        with qtbot.waitSignal(page.drawn, timeout=10000):
+            page.chart.setCurrentIndex(page.chart.findData(key))
+        assert page.scope.currentData() is None  # the whole branch
+        assert not page.scope.model().item(row).isEnabled()
+    page.chart.setCurrentIndex(page.chart.findData("trend"))
+    assert page.scope.model().item(row).isEnabled()
