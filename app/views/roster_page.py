@@ -22,6 +22,7 @@ from app.services import org
 from app.services import roster as roster_service
 from app.services.auth import mask_phone
 from app.services.metrics.activity import whole_weeks
+from app.services.metrics.equity import DEFAULT_THRESHOLD_POINTS
 from app.views.context import AppContext
 from app.views.errors import show_error
 from app.views.i18n import tr
@@ -91,7 +92,8 @@ def roster_columns(show_contact: bool, as_of: date):
             header_tip=tr(
                 _C,
                 "Premium basis, policies whose second-year premium fell due from %1 to %2 "
-                "(the last twelve whole months), attributed to who served them on the due date",
+                "(the last twelve whole months), attributed to who served them on the due date. "
+                "Policies still in their grace period are left out until it ends.",
             )
             .replace("%1", f"{year.start:%Y-%m}")
             .replace("%2", f"{year.end:%Y-%m}"),
@@ -133,6 +135,12 @@ def roster_columns(show_contact: bool, as_of: date):
             text=lambda v: "",
             numeric=True,
             alert=lambda r: r.equity_flag,
+            header_tip=tr(
+                _C,
+                "Completion rate of servicing and renewal tasks of the last 365 days: customers "
+                "who reached cross-sell or up-sell minus those who did not, in points. ⚠ when "
+                "the buyers are served more than %1 points better.",
+            ).replace("%1", f"{DEFAULT_THRESHOLD_POINTS:g}"),
         ),
     ], funnel
 

@@ -1208,6 +1208,10 @@ persistency</source>
       <translation>全部团队</translation>
     </message>
     <message>
+      <source>Completion rate of servicing and renewal tasks of the last 365 days: customers who reached cross-sell or up-sell minus those who did not, in points. ⚠ when the buyers are served more than %1 points better.</source>
+      <translation>最近 365 天保全与续收任务的完成率：已综拓或加保的客户减去未综拓或加保的客户，以百分点计。前者高出 %1 个百分点以上时标记 ⚠。</translation>
+    </message>
+    <message>
       <source>Contract</source>
       <translation>合同类型</translation>
     </message>
@@ -1259,8 +1263,8 @@ tasks</source>
       <translation>手机号</translation>
     </message>
     <message>
-      <source>Premium basis, policies whose second-year premium fell due from %1 to %2 (the last twelve whole months), attributed to who served them on the due date</source>
-      <translation>保费口径：第二保单年度首期保费应缴日在 %1 至 %2（最近十二个完整月）的保单，按应缴日当天的服务专员归属</translation>
+      <source>Premium basis, policies whose second-year premium fell due from %1 to %2 (the last twelve whole months), attributed to who served them on the due date. Policies still in their grace period are left out until it ends.</source>
+      <translation>保费口径：第二保单年度首期保费应缴日在 %1 至 %2（最近十二个完整月）的保单，按应缴日当天的服务专员归属。尚在宽限期内的保单在宽限期结束前不计入。</translation>
     </message>
     <message>
       <source>Search name, employee no., team or grid</source>

@@ -19,6 +19,7 @@ from app.services.exports.labels import Texts
 from app.services.exports.meeting import SHEET_KEYS, write_meeting_workbook
 from app.services.exports.meeting_data import ACTIVITY_WEEKS, latest_complete_month
 from app.services.exports.sheets import MIN_PRINT_SCALE, PAGE_WIDTH_UNITS, text_width
+from app.services.metrics.activity import week_span, whole_weeks
 from app.services.metrics.funnel import funnel_report
 from app.services.metrics.persistency import persistency_with_yoy
 from app.services.periods import Period
@@ -137,8 +138,12 @@ def test_a_specialist_scope_has_one_specialist(demo, tmp_path):  # noqa: F811
     assert all(str(r[t["specialist"]]).startswith(emp) for r in _table(activity))
     # Weeks read as the days they cover, as on the app's activity chart.
     weeks = [c.value for c in activity[1] if "完成" in str(c.value) and "/" in str(c.value)]
-    assert len(weeks) == ACTIVITY_WEEKS and all("–" in w and "W" not in w for w in weeks), weeks
-    assert f"–{AS_OF.month}/{AS_OF.day} " in weeks[-1]  # the running week ends on the data's day
+    assert all("–" in w and "W" not in w for w in weeks), weeks
+    # The whole weeks the roster averages, then the running week, ending on the data's day.
+    assert AS_OF.weekday() != 6 and len(weeks) == ACTIVITY_WEEKS + 1
+    whole = [week_span(w) for w in whole_weeks(AS_OF, ACTIVITY_WEEKS)]
+    assert [w.split(" ")[0] for w in weeks[:-1]] == whole
+    assert f"–{AS_OF.month}/{AS_OF.day} " in weeks[-1]
     assert all(r[t["employee_no"]] == emp for r in _table(wb[t["sheet_overdue"]]))
 
 

@@ -45,7 +45,10 @@ _ZH: dict[str, str] = {
         "保单按应缴日当天的服务专员归属，应缴日无专员服务的保单单列一行。"
     ),
     "note_funnel": "4-sell 漏斗：{period} 入池的客户。",
-    "note_activity": "活动量：截至 {as_of} 的最近 {weeks} 周完成的任务。",
+    "note_activity": (
+        "活动量：最近 {weeks} 个完整周（周一至周日）及截至 {as_of} 的本周完成的任务；"
+        "专员名单的“周均完成任务”即这 {weeks} 个完整周的平均。"
+    ),
     "note_equity": "服务公平：近一年服务与续收任务，差距超过 {threshold} 个百分点即标记。",
     # persistency
     "team": "团队",
@@ -210,7 +213,11 @@ _EN: dict[str, str] = {
         "served it on the due date; policies nobody served then have a row of their own."
     ),
     "note_funnel": "4-sell funnel: customers who entered the pool in {period}.",
-    "note_activity": "Activity: tasks completed in the {weeks} weeks up to {as_of}.",
+    "note_activity": (
+        "Activity: tasks completed in the last {weeks} whole weeks (Monday to Sunday) and in "
+        "the week running up to {as_of}; the roster's tasks done per week is the mean of "
+        "those {weeks} whole weeks."
+    ),
     "note_equity": (
         "Service equity: servicing and renewal tasks of the last year; "
         "a gap over {threshold} points flags the specialist."

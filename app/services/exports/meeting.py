@@ -25,6 +25,7 @@ from app.services.auth import UserInfo
 from app.services.exports.files import ExportResult, atomic_target
 from app.services.exports.labels import Texts
 from app.services.exports.meeting_data import (
+    ACTIVITY_WEEKS,
     MeetingData,
     Person,
     collect_meeting,
@@ -146,7 +147,7 @@ def _cover(ws, data: MeetingData, t: Texts) -> None:
         "sheet_trend": t["trend_title"],
         "sheet_funnel": t["note_funnel"].format(period=data.period.label),
         "sheet_activity": t["note_activity"].format(
-            weeks=len(data.weeks), as_of=data.as_of.isoformat()
+            weeks=ACTIVITY_WEEKS, as_of=data.as_of.isoformat()
         ),
         "sheet_equity": t["note_equity"].format(threshold=f"{data.equity_threshold:g}"),
     }

@@ -34,6 +34,15 @@ from app.services.progress import JobState, NullState, check
 from app.services.tasks import TaskFilter, TaskRow, task_ids, task_rows
 
 ACTIVITY_WEEKS = 4
+
+
+def activity_weeks(as_of: date) -> list[str]:
+    """Return the weeks of the activity sheet: the last ACTIVITY_WEEKS whole weeks (those the
+    roster's weekly average covers) and the week still running on ``as_of``, if any."""
+    running = 0 if as_of.weekday() == 6 else 1
+    return recent_weeks(as_of, ACTIVITY_WEEKS + running)
+
+
 TREND_MONTHS = 12
 
 
@@ -134,8 +143,9 @@ def collect_meeting(
     )
     check(state)
     state.report(0.45, "activity")
+    weeks = activity_weeks(as_of)
     activity = _only(
-        activity_report(session, as_of=as_of, weeks=ACTIVITY_WEEKS, branch_id=b, team_ids=teams),
+        activity_report(session, as_of=as_of, weeks=len(weeks), branch_id=b, team_ids=teams),
         scope,
     )
     equity = _only(equity_report(session, as_of=as_of, branch_id=b, team_ids=teams), scope)
@@ -163,7 +173,7 @@ def collect_meeting(
         trend=trend,
         funnel_total=totals[0] if totals else None,
         funnel_specialists=funnel_sp,
-        weeks=recent_weeks(as_of, ACTIVITY_WEEKS),
+        weeks=weeks,
         activity=activity,
         equity=equity,
         equity_threshold=DEFAULT_THRESHOLD_POINTS,
