@@ -91,6 +91,7 @@ def test_persistency_equals_the_metrics_service_for_the_branch(demo, tmp_path): 
         (total,) = persistency_with_yoy(s, period=PERIOD, as_of=AS_OF, branch_id=demo.branch_id)
     cover = {r[0]: r[1] for r in wb[t["sheet_cover"]].iter_rows(values_only=True) if r[0]}
     assert cover[t["persistency"]] == _f(total.current.persistency_premium)
+    assert cover[t["pending_policies"]] == total.current.pending_policies == 0  # a past quarter
     assert cover[t["period"]] == "2026-Q2"
     assert cover[t["exported_by"]] == t["command_line"]
     assert cover[t["masking"]] == t["masked"]
@@ -223,7 +224,16 @@ def test_trend_sheet_counts_the_policies_still_in_their_grace_period(demo, tmp_p
             as_of=AS_OF,
             branch_id=demo.branch_id,
         )
-    rows = _table(load_workbook(path)[t["sheet_trend"]])
+    wb = load_workbook(path)
+    # The cover says the month's rate is not final, and why.
+    cover = {r[0]: r[1] for r in wb[t["sheet_cover"]].iter_rows(values_only=True) if r[0]}
+    with demo.Session() as s:
+        (total,) = persistency_with_yoy(s, period=month, as_of=AS_OF, branch_id=demo.branch_id)
+    waiting = total.current.pending_policies
+    assert waiting > 0 and cover[t["pending_policies"]] == waiting
+    notes = [r[1] for r in wb[t["sheet_cover"]].iter_rows(values_only=True) if not r[0] and r[1]]
+    assert t["cover_pending"].format(n=f"{waiting:,}") in notes
+    rows = _table(wb[t["sheet_trend"]])
     pending = [r[t["pending_policies"]] for r in rows]
     assert pending == [p.pending for p in points]
     # The last months are still in their grace period (60 days), the first ones are not.

@@ -54,7 +54,8 @@ _ZH: dict[str, str] = {
     "team": "团队",
     "specialist": "专员",
     "grid": "网格",
-    "policies": "到期保单数",
+    "policies": "已过宽限期保单数",
+    "cover_pending": "{n} 份本期保单尚在宽限期内，继续率只计已过宽限期的保单",
     "persisting_policies": "继续保单数",
     "pending_policies": "未到期（宽限期内）",
     "premium_due": "应收保费（元）",
@@ -225,7 +226,11 @@ _EN: dict[str, str] = {
     "team": "Team",
     "specialist": "Specialist",
     "grid": "Grid",
-    "policies": "Policies due",
+    "policies": "Policies past grace",
+    "cover_pending": (
+        "{n} policies of this period are still in their grace period: the rate counts "
+        "only those past it"
+    ),
     "persisting_policies": "Persisting policies",
     "pending_policies": "Pending (in grace)",
     "premium_due": "Premium due (¥)",

@@ -34,6 +34,7 @@ from app.services.exports.meeting_data import (
 from app.services.exports.scope import ExportScope
 from app.services.exports.sheets import (
     BOLD,
+    FELL_FONT,
     FLAG_FILL,
     TITLE_FONT,
     Col,
@@ -132,6 +133,7 @@ def _cover(ws, data: MeetingData, t: Texts) -> None:
         (t["persistency"], total.current.persistency_premium),
         (t["year_earlier"], total.year_earlier.persistency_premium if total.year_earlier else None),
         (t["change_points"], total.change_points),
+        (t["pending_policies"], total.current.pending_policies),
     ]
     formats = {3: "yyyy-mm-dd", 5: "yyyy-mm-dd hh:mm", 7: "0.0%", 8: "0.0%", 9: "+0.00;-0.00"}
     for i, (key, value) in enumerate(facts):
@@ -140,6 +142,9 @@ def _cover(ws, data: MeetingData, t: Texts) -> None:
         cell.alignment = Alignment(horizontal="left")
         if i in formats:
             cell.number_format = formats[i]
+    if total.current.pending_policies:  # the period is not over: say what the rate is
+        note = t["cover_pending"].format(n=f"{total.current.pending_policies:,}")
+        ws.cell(row=3 + len(facts), column=2, value=note).font = FELL_FONT
     row = 4 + len(facts)
     ws.cell(row=row, column=1, value=t["contents"]).font = BOLD
     notes = {
