@@ -18,7 +18,7 @@ from app.services.exports import ExportError, ScopeError, resolve_scope
 from app.services.exports.labels import Texts
 from app.services.exports.meeting import SHEET_KEYS, write_meeting_workbook
 from app.services.exports.meeting_data import ACTIVITY_WEEKS, latest_complete_month
-from app.services.exports.sheets import MIN_PRINT_SCALE, PAGE_WIDTH_UNITS, text_width
+from app.services.exports.sheets import MIN_PRINT_SCALE, PAGE_WIDTH_UNITS, Col, text_width
 from app.services.metrics.activity import week_span, whole_weeks
 from app.services.metrics.funnel import funnel_report
 from app.services.metrics.persistency import persistency_with_yoy
@@ -161,9 +161,15 @@ def test_formats_frozen_headers_filters_widths_and_print_setup(demo, tmp_path): 
     assert isinstance(ws.cell(2, col[t["persistency_premium"]]).value, float)
     assert ws.cell(2, col[t["premium_due"]]).number_format == "#,##0.00"
     assert ws.cell(2, col[t["change_points"]]).number_format.startswith("+0.00")
-    for h, i in col.items():  # a CJK header fits its column: each character counts double
-        letter = ws.cell(1, i).column_letter
-        assert ws.column_dimensions[letter].width >= text_width(h)
+    # A header wraps onto two lines at most (a CJK character counts double), centred over
+    # its column, and the header row is tall enough for two lines.
+    assert ws.row_dimensions[1].height >= 2 * 15
+    for h, i in col.items():
+        cell = ws.cell(1, i)
+        assert cell.alignment.wrap_text and cell.alignment.horizontal == "center"
+        assert ws.column_dimensions[cell.column_letter].width >= text_width(h) / 2, h
+    # Printed pages say the sheet, the period and the as-of date.
+    assert ws.oddHeader.center.text == f"&A · {t['period']} 2026-Q2 · {t['as_of']} {AS_OF}"
     rules = [r for cf in ws.conditional_formatting for r in cf.rules]
     assert any(r.operator == "lessThan" for r in rules)  # a rate that fell is coloured
     assert ws.page_setup.orientation == "landscape"
@@ -178,13 +184,28 @@ def test_formats_frozen_headers_filters_widths_and_print_setup(demo, tmp_path): 
         assert pages == 1 or width > PAGE_WIDTH_UNITS / MIN_PRINT_SCALE, sheet.title
         if pages > 1:
             assert sheet.print_title_cols == "$A:$A", sheet.title
-    assert wb[t["sheet_activity"]].page_setup.fitToWidth > 1  # weeks and kinds side by side
     overdue = wb[t["sheet_overdue"]]
     due_col = [c.value for c in overdue[1]].index(t["due_date"]) + 1
     assert overdue.max_row > 1
     assert (
         overdue.cell(2, due_col).is_date and overdue.cell(2, due_col).number_format == "yyyy-mm-dd"
     )
+
+
+def test_a_sheet_too_wide_for_one_page_prints_across_pages_repeating_its_names():
+    """Twenty columns of wide numbers would shrink to a third on one A4 page: they print on
+    as many pages across as keep three quarters of the size, each starting with the names."""
+    from openpyxl import Workbook
+
+    from app.services.exports.sheets import write_table
+
+    ws = Workbook().active
+    cols = [Col("Specialist")] + [Col(f"Amount {i}", "money") for i in range(20)]
+    write_table(ws, cols, [["DW00001 董琪梅", *[1_234_567.89] * 20]], freeze_first_column=True)
+    width = sum(d.width for d in ws.column_dimensions.values())
+    pages = ws.page_setup.fitToWidth
+    assert pages > 1 and width / pages <= PAGE_WIDTH_UNITS / MIN_PRINT_SCALE
+    assert ws.print_title_cols == "$A:$A"
 
 
 def test_native_charts_for_the_trend_and_the_funnel(demo, tmp_path):  # noqa: F811

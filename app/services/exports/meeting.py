@@ -108,7 +108,10 @@ def render_meeting(data: MeetingData, path: Path, t: Texts) -> int:
     rows += _overdue(wb.create_sheet(t["sheet_overdue"]), data, t)
     rows += _coverage(wb.create_sheet(t["sheet_coverage"]), data, t)
     _cover(cover, data, t)
+    # Every printed page says what it is, for which period and as of when.
+    heading = f"&A · {t['period']} {data.period.label} · {t['as_of']} {data.as_of.isoformat()}"
     for ws in wb.worksheets:
+        ws.oddHeader.center.text = heading  # &A: the sheet's name; nothing else has a '&'
         ws.oddFooter.center.text = t["page_footer"]
     wb.save(path)
     return rows

@@ -33,7 +33,11 @@ MAX_WIDTH = 60
 HEADER_FONT = Font(bold=True, color="1F3864")
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 HEADER_BORDER = Border(bottom=Side(style="thin", color="8EA9DB"))
-HEADER_ALIGN = Alignment(vertical="center", wrap_text=False)
+# Headers are centred and wrap onto at most HEADER_LINES lines, so a column is as wide as its
+# values need rather than as its header: wide sheets then print at a readable size.
+HEADER_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
+HEADER_LINES = 2
+HEADER_LINE_POINTS = 15
 FELL_FILL = PatternFill("solid", fgColor="F8CBAD")
 FELL_FONT = Font(color="9C0006")
 ROSE_FILL = PatternFill("solid", fgColor="C6EFCE")
@@ -55,6 +59,49 @@ class Col:
 def text_width(text: str) -> int:
     """Return how many narrow characters ``text`` takes on screen (CJK characters count two)."""
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _header_units(text: str) -> list[tuple[int, bool]]:
+    """Split a header into the pieces a line may break between: runs of Latin characters
+    (words) and single CJK characters. Return (width, followed by a space) per piece."""
+    units: list[tuple[int, bool]] = []
+    run = 0
+    for ch in text:
+        if ch.isspace():
+            if run:
+                units.append((run, True))
+                run = 0
+            elif units:
+                units[-1] = (units[-1][0], True)
+        elif text_width(ch) == 2:
+            if run:
+                units.append((run, False))
+                run = 0
+            units.append((2, False))
+        else:
+            run += 1
+    if run:
+        units.append((run, False))
+    return units
+
+
+def _lines(units: list[tuple[int, bool]], width: int) -> int:
+    """Return how many lines the pieces take, wrapped greedily at ``width``."""
+    lines, used = 1, 0
+    for w, space in units:
+        if used and used + w > width:
+            lines, used = lines + 1, 0
+        used += w + (1 if space else 0)
+    return lines
+
+
+def header_width(text: str) -> int:
+    """Return the narrowest width at which a header wraps onto at most HEADER_LINES lines."""
+    units = _header_units(text)
+    width = max([math.ceil(text_width(text) / HEADER_LINES), *(w for w, _ in units)], default=0)
+    while _lines(units, width) > HEADER_LINES:
+        width += 1
+    return width
 
 
 def value_width(value: object, kind: str) -> int:
@@ -95,7 +142,9 @@ def write_table(
             HEADER_BORDER,
             HEADER_ALIGN,
         )
-    widths = [text_width(col.header) for col in columns]
+    widths = [header_width(col.header) for col in columns]
+    if any(header_width(col.header) < text_width(col.header) for col in columns):
+        ws.row_dimensions[first_row].height = HEADER_LINES * HEADER_LINE_POINTS
     r = first_row
     for r, values in enumerate(rows, first_row + 1):
         for c, (col, value) in enumerate(zip(columns, values, strict=True), 1):
