@@ -37,7 +37,7 @@ CHARTS = ("trend", "funnel", "activity", "equity")
 
 def chart_titles() -> dict[str, str]:
     return {
-        "trend": tr(_C, "13-month persistency by cohort month"),
+        "trend": tr(_C, "Persistency by due month"),
         "funnel": tr(_C, "4-sell funnel"),
         "activity": tr(_C, "Tasks completed per week"),
         "equity": tr(_C, "Service equity"),
@@ -219,8 +219,11 @@ class ChartsPage(QWidget):
     def _draw(self, key: str, data) -> None:
         title = chart_titles()[key]
         if key == "trend":
-            if self.month.currentData() == 25:
-                title = self.tr("25-month persistency by cohort month")
+            title = (
+                self.tr("25-month persistency by due month")
+                if self.month.currentData() == 25
+                else self.tr("13-month persistency by due month")
+            )
             scope = self.scope.currentText()
             current = [replace(s, label=s.label or scope) for s in data.current]
             earlier = [replace(s, label=s.label or scope) for s in data.year_earlier]

@@ -74,7 +74,13 @@ def roster_columns(show_contact: bool, as_of: date):
             numeric=True,
             alert=lambda r: (r.load or 0) > 1,
         ),
-        Column("open", tr(_C, "Open\ntasks"), lambda r: r.open_tasks, numeric=True),
+        Column(
+            "open",
+            tr(_C, "Open\ntasks"),
+            lambda r: r.open_tasks,
+            numeric=True,
+            header_tip=tr(_C, "Tasks open or in progress"),
+        ),
         Column(
             "overdue",
             tr(_C, "Overdue"),

@@ -137,8 +137,11 @@ class TasksPage(QWidget):
         self.table.horizontalHeader().setStretchLastSection(True)
         # Widths that fit a customer's name and number and a date with its time (the rows are
         # fetched a page at a time, so Qt cannot measure the contents up front).
-        widths = {"task_no": 110, "kind": 150, "customer": 200, "created_at": 140,
+        widths = {"task_no": 110, "customer": 200, "created_at": 140,
                   "completed_at": 140}  # fmt: skip
+        # The kind column takes the widest kind's name in the language shown.
+        metrics = self.table.fontMetrics()
+        widths["kind"] = 24 + max(metrics.horizontalAdvance(label(TASK_KINDS, k)) for k in TaskKind)
         for i, column in enumerate(self.model.columns):
             if column.key in widths:
                 self.table.horizontalHeader().resizeSection(i, widths[column.key])

@@ -79,7 +79,7 @@
       <translation>13个月</translation>
     </message>
     <message>
-      <source>13-month persistency by cohort month</source>
+      <source>13-month persistency by due month</source>
       <translation>13个月保单继续率（按应缴月份）</translation>
     </message>
     <message>
@@ -87,7 +87,7 @@
       <translation>25个月</translation>
     </message>
     <message>
-      <source>25-month persistency by cohort month</source>
+      <source>25-month persistency by due month</source>
       <translation>25个月保单继续率（按应缴月份）</translation>
     </message>
     <message>
@@ -109,6 +109,10 @@
     <message>
       <source>Only the persistency trend compares teams</source>
       <translation>仅继续率趋势图可按团队对比</translation>
+    </message>
+    <message>
+      <source>Persistency by due month</source>
+      <translation>保单继续率（按应缴月份）</translation>
     </message>
     <message>
       <source>Save chart</source>
@@ -835,7 +839,7 @@ The branch supervisor's workbench for the community grid programme of orphan pol
     </message>
     <message>
       <source>Open tasks of the owner</source>
-      <translation>负责专员的待办任务</translation>
+      <translation>负责专员的未完成任务</translation>
     </message>
     <message>
       <source>Save map</source>
@@ -1183,7 +1187,7 @@ The branch supervisor's workbench for the community grid programme of orphan pol
     <name>RosterPage</name>
     <message>
       <source>%1 of %2 specialists · %3 open tasks, %4 overdue</source>
-      <translation>显示 %1 / 共 %2 位专员 · 待办任务 %3 项，逾期 %4 项</translation>
+      <translation>显示 %1 / 共 %2 位专员 · 未完成任务 %3 项，逾期 %4 项</translation>
     </message>
     <message>
       <source>%1 pts</source>
@@ -1243,12 +1247,12 @@ no.</source>
     </message>
     <message>
       <source>Not in the table: %1 open tasks nobody holds, %2 overdue.</source>
-      <translation>另有 %1 项待办任务无人负责（逾期 %2 项），不计入上表。</translation>
+      <translation>另有 %1 项未完成任务无人负责（逾期 %2 项），不计入上表。</translation>
     </message>
     <message>
       <source>Open
 tasks</source>
-      <translation>待办任务</translation>
+      <translation>未完成任务</translation>
     </message>
     <message>
       <source>Overdue</source>
@@ -1303,6 +1307,10 @@ equity</source>
       <source>Tasks done
 / week</source>
       <translation>周均完成任务</translation>
+    </message>
+    <message>
+      <source>Tasks open or in progress</source>
+      <translation>待办或进行中的任务</translation>
     </message>
     <message>
       <source>Team</source>
@@ -1471,7 +1479,7 @@ equity</source>
     </message>
     <message>
       <source>Open tasks</source>
-      <translation>待办任务</translation>
+      <translation>未完成任务</translation>
     </message>
     <message>
       <source>Phone</source>

@@ -180,6 +180,17 @@ def test_chart_redraws_when_another_chart_is_chosen_and_saves_png(window, qtbot,
     assert (tmp_path / "funnel.png").stat().st_size > 10_000 and out
 
 
+def test_the_task_kind_column_shows_every_kind_whole(window):
+    from app.models.enums import TaskKind
+    from app.views.labels import TASK_KINDS, label
+
+    page = window("senior").show_page("tasks")
+    col = [c.key for c in page.model.columns].index("kind")
+    metrics = page.table.fontMetrics()
+    widest = max(metrics.horizontalAdvance(label(TASK_KINDS, k)) for k in TaskKind)
+    assert page.table.horizontalHeader().sectionSize(col) > widest
+
+
 def test_tasks_nobody_holds_can_be_listed(window, qtbot, demo_db):
     """Tasks of customers in grids without an owner, and the online seat's, are in no
     specialist's queue; the senior supervisor finds them under one scope choice."""
