@@ -80,6 +80,7 @@ class IntakePage(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self._loaded = False
+        self._new_in_queue: set[int] = set()  # customers of the last intake, to show
         may_change = ctx.user.may_move_across_teams and not ctx.read_only
         with ctx.Session() as s:
             self._grids = org.grids(s, branch_id=ctx.user.branch_id)
@@ -217,6 +218,11 @@ class IntakePage(QWidget):
         self.agents.set_rows(agents)  # those with customers waiting first (the service's order)
         self._agent_selected()
         self.queue.set_rows(queue)
+        new = [i for i, r in enumerate(queue) if r.customer_id in self._new_in_queue]
+        self._new_in_queue = set()
+        if new:
+            self.queue_table.selectRow(new[0])
+            self.queue_table.scrollTo(self.queue.index(new[0], 0))
         self.queue_count.setText(
             self.tr("%1 customers wait for a grid").replace("%1", f"{len(queue):,}")
         )
@@ -238,9 +244,9 @@ class IntakePage(QWidget):
             return
         agent = rows[0].data(ROW_ROLE)
         question = self.tr(
-            "Take the %1 customers of %2 (%3) who wait into the pool?\n"
-            "Each is sent an agent-change SMS and gets a specialist by their address. "
-            "This cannot be undone from the window."
+            "Take the customers of %2 (%3) into the pool? Waiting: %1.\n"
+            "Each gets a specialist by their address and an agent-change SMS in the outbox "
+            "(one without a phone number waits for it). This cannot be undone from the window."
         )
         ask(
             self,
@@ -251,8 +257,7 @@ class IntakePage(QWidget):
             + (
                 "\n\n"
                 + self.tr(
-                    "%1 other customers of the agent have no policy in force and stay out of "
-                    "the pool."
+                    "Customers of the agent with no policy in force stay out of the pool: %1."
                 ).replace("%1", f"{agent.no_policy_in_force:,}")
                 if agent.no_policy_in_force
                 else ""
@@ -292,6 +297,14 @@ class IntakePage(QWidget):
             .replace("%7", f"{result.sms_queued:,}")
             .replace("%8", f"{result.tasks_created:,}")
             + (
+                " "
+                + self.tr("%1 of the SMS wait for a phone number.").replace(
+                    "%1", f"{result.sms_without_phone:,}"
+                )
+                if result.sms_without_phone
+                else ""
+            )
+            + (
                 "\n\n"
                 + self.tr(
                     "%1 of them are in grids nobody covers and have no specialist yet: "
@@ -303,13 +316,14 @@ class IntakePage(QWidget):
             + (
                 "\n\n"
                 + self.tr(
-                    "%1 other customers of the agent have no policy in force and stay out of "
-                    "the pool."
+                    "Customers of the agent with no policy in force stay out of the pool: %1."
                 ).replace("%1", f"{result.no_policy_in_force:,}")
                 if result.no_policy_in_force
                 else ""
             ),
         )
+        # The queue reloads on the change: show the first of this intake's customers in it.
+        self._new_in_queue = set(result.customer_ids)
         self.changed.emit(result)
 
     # --- unmatched queue -----------------------------------------------------------------

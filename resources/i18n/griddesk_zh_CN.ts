@@ -263,12 +263,12 @@ Matched by coordinates %3, by address %4, by rule %5; %6 wait for a grid.
       <translation>待发送短信 %1 条（其中 %2 条缺少手机号），已发送 %3 条，发送失败 %4 条</translation>
     </message>
     <message>
-      <source>%1 of them are in grids nobody covers and have no specialist yet: see the coverage gaps on the map, or give those grids an owner.</source>
-      <translation>其中 %1 位客户所在网格无人负责，暂无网格专员：请在地图的覆盖缺口中查看，或为这些网格指定负责人。</translation>
+      <source>%1 of the SMS wait for a phone number.</source>
+      <translation>其中 %1 条短信待补录手机号。</translation>
     </message>
     <message>
-      <source>%1 other customers of the agent have no policy in force and stay out of the pool.</source>
-      <translation>该代理人另有 %1 位客户名下没有有效保单，不入池。</translation>
+      <source>%1 of them are in grids nobody covers and have no specialist yet: see the coverage gaps on the map, or give those grids an owner.</source>
+      <translation>其中 %1 位客户所在网格无人负责，暂无网格专员：请在地图的覆盖缺口中查看，或为这些网格指定负责人。</translation>
     </message>
     <message>
       <source>%1: %2 rows read, %3 messages marked sent, %4 failed.</source>
@@ -307,6 +307,10 @@ They stay queued until the gateway's result file is imported.</source>
     <message>
       <source>Customers</source>
       <translation>客户数</translation>
+    </message>
+    <message>
+      <source>Customers of the agent with no policy in force stay out of the pool: %1.</source>
+      <translation>该代理人名下无有效保单、不入池的客户：%1 位。</translation>
     </message>
     <message>
       <source>Departed agents</source>
@@ -401,10 +405,10 @@ They stay queued until the gateway's result file is imported.</source>
       <translation>建议网格</translation>
     </message>
     <message>
-      <source>Take the %1 customers of %2 (%3) who wait into the pool?
-Each is sent an agent-change SMS and gets a specialist by their address. This cannot be undone from the window.</source>
-      <translation>将代理人 %2（%3）名下待入池的 %1 位客户纳入客户池？
-每位客户会收到一条代理人变更短信，并按地址分配网格专员。此操作无法在窗口中撤销。</translation>
+      <source>Take the customers of %2 (%3) into the pool? Waiting: %1.
+Each gets a specialist by their address and an agent-change SMS in the outbox (one without a phone number waits for it). This cannot be undone from the window.</source>
+      <translation>将 %2（%3）的客户纳入客户池吗？待入池：%1 位。
+每位客户将按地址匹配专员，并在发件箱中生成一条代理人变更短信（没有手机号的客户待补录号码后再发送）。此操作无法在窗口中撤销。</translation>
     </message>
     <message>
       <source>The file was not imported; nothing changed.</source>

@@ -202,6 +202,9 @@ def table_counts(session) -> dict[str, int]:
 
 
 def test_intake_enters_matches_and_counts(session, world, persistency_ready):
+    session.get(Customer, world["customers"]["border"].id).phone = None
+    session.get(Customer, world["customers"]["rule"].id).phone = "  "
+    session.commit()
     r = intake_agent(session, agent_code="AG1")
     session.commit()
     assert r.on_date == LEFT_ON
@@ -212,6 +215,7 @@ def test_intake_enters_matches_and_counts(session, world, persistency_ready):
     assert r.without_specialist == 1
     assert r.no_policy_in_force == 1  # C5: a lapsed policy only, left out
     assert r.sms_queued == 7
+    assert r.sms_without_phone == 2  # queued all the same: they wait for a number
     assert r.tasks_created == 7 + 3  # a pre_sell each, renewals of C1, C2 and C4
     c = {k: session.get(Customer, v.id) for k, v in world["customers"].items()}
     g, s = world["grids"], world["specialists"]

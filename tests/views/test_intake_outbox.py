@@ -158,3 +158,7 @@ def test_intake_asks_first_and_reports_customers_left_without_a_specialist(page,
     assert f"{result.without_specialist:,}" in text.split("\n\n")[1]
     assert result.no_policy_in_force == agent.no_policy_in_force
     assert f"{result.no_policy_in_force:,}" in text.split("\n\n")[2]
+    # The queue shows the first of this intake's customers whose address matched no grid.
+    assert result.unmatched > 0
+    qtbot.waitUntil(lambda: page.selected_customer() is not None, timeout=10000)
+    assert page.selected_customer().customer_id in result.customer_ids

@@ -68,6 +68,8 @@ class IntakeResult:
     customer_ids: tuple[int, ...]
     # The agent's customers outside the pool with no policy in force: intake leaves them out.
     no_policy_in_force: int = 0
+    # Of the SMS queued, those whose customer has no phone number: they wait for one.
+    sms_without_phone: int = 0
 
 
 @dataclass(frozen=True)
@@ -382,4 +384,5 @@ def intake_agent(
         tasks_created=tasks,
         customer_ids=customer_ids,
         no_policy_in_force=left_out or 0,
+        sms_without_phone=sum(1 for c in entering if not (c.phone or "").strip()),
     )
