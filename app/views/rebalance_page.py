@@ -102,10 +102,18 @@ def plan_summary(plan: Plan) -> str:
         .replace("%3", str(singles))
         .replace("%4", f"{customers:,}")
     )
-    over = [w for w in workload_changes(plan) if w.over_capacity]
+    changes = workload_changes(plan)
+    over = [w for w in changes if w.over_capacity]
     if over:
         text += " " + tr(_C, "Above capacity afterwards: %1.").replace(
             "%1", listed(w.name for w in over)
+        )
+    # Over capacity today and still after, with fewer customers: the rules let a plan shed
+    # some but do not force it below; the supervisor should know.
+    still = [w for w in changes if not w.over_capacity and w.customers_after > w.capacity]
+    if still:
+        text += " " + tr(_C, "Still above capacity: %1.").replace(
+            "%1", listed(f"{w.name} ({w.customers_after:,} / {w.capacity:,})" for w in still)
         )
     return text
 

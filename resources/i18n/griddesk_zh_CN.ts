@@ -1107,6 +1107,10 @@ The branch supervisor's workbench for the community grid programme of orphan pol
       <translation>范围</translation>
     </message>
     <message>
+      <source>Still above capacity: %1.</source>
+      <translation>调整后仍超出服务上限：%1。</translation>
+    </message>
+    <message>
       <source>The data changed since this plan was made. Propose again to see the new workloads; applying refuses anything changed in between.</source>
       <translation>方案生成后数据已有变化。请重新生成方案查看最新工作量；执行时会拒绝其间已被他人改动的内容。</translation>
     </message>

@@ -86,6 +86,13 @@ def test_propose_shows_workloads_moves_chart_and_map(open_page, qtmodeltester):
     qtmodeltester.check(page.workloads, force_py=True)
     teams = {page.workloads.index(r, 1).data() for r in range(page.workloads.rowCount())}
     assert teams and not any(t.startswith("T0") for t in teams)  # names, not codes like T01
+    # Whoever is still above capacity after the plan is named in the summary, with figures.
+    from app.services.rebalance.editing import workload_changes
+
+    still = [w for w in workload_changes(plan) if w.customers_after > w.capacity]
+    assert still  # the demo has a specialist far above capacity, whom 6 moves cannot bring under
+    for w in still:
+        assert f"{w.name} ({w.customers_after:,} / {w.capacity:,})" in page.summary.text()
     # The running "after" columns explain themselves on hover.
     last = page.moves.columnCount() - 1
     assert "above" in page.moves.headerData(
