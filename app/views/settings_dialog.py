@@ -42,6 +42,10 @@ class SettingsDialog(QDialog):
         self.database = QLineEdit(self.prefs.database_url)
         self.database.setObjectName("database")
         self.database.setPlaceholderText(self.tr("Empty: the local database on this computer"))
+        # Wide enough for the hint, or a PostgreSQL URL, to show whole.
+        self.database.setMinimumWidth(
+            self.database.fontMetrics().horizontalAdvance(self.database.placeholderText()) + 24
+        )
         test = QPushButton(self.tr("Test connection"))
         test.clicked.connect(self.test_connection)
         db_row = QWidget()

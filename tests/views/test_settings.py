@@ -64,3 +64,11 @@ def test_a_new_language_offers_a_restart_that_starts_griddesk_again(qtbot, make_
     program, arguments = restart_command(["--help"])
     run = subprocess.run([program, *arguments], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0 and "griddesk" in run.stdout.lower()
+
+
+def test_the_database_hint_shows_whole(qtbot):
+    dialog = SettingsDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    box = dialog.database
+    assert box.width() > box.fontMetrics().horizontalAdvance(box.placeholderText())
