@@ -96,7 +96,8 @@ def _legend(ax: Axes, legend: Any) -> None:
     if legend.kind == "gradient":
         cmap = LinearSegmentedColormap.from_list("measure", list(legend.colours))
         mappable = ScalarMappable(norm=Normalize(legend.vmin, legend.vmax), cmap=cmap)
-        bar = ax.figure.colorbar(mappable, ax=ax, shrink=0.6, pad=0.02)
+        # Beside the map itself (an inset follows the map's box), which stays centred.
+        bar = ax.figure.colorbar(mappable, cax=ax.inset_axes((1.02, 0.2, 0.025, 0.6)))
         bar.set_label(legend.title)
         if legend.percent:
             bar.formatter = PercentFormatter(1.0, decimals=0)
@@ -118,7 +119,7 @@ def _legend(ax: Axes, legend: Any) -> None:
             0.01,
             "\n".join(legend.notes),
             transform=ax.transAxes,
-            fontsize=8,
+            fontsize=9,
             va="bottom",
             ha="left",
             color="#444444",
