@@ -69,6 +69,8 @@ def draw_persistency_trend(
             va="top",
             color=MUTED,
             fontsize=8,
+            bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 1.5},
+            zorder=5,
         )
     for i, s in enumerate(current):
         colour = PALETTE[i % len(PALETTE)]

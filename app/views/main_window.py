@@ -54,7 +54,8 @@ class MainWindow(QMainWindow):
         self.nav.setFixedWidth(150)
         self.nav.setIconSize(QSize(20, 20))
         self.nav.setStyleSheet(
-            "QListWidget { border: none; background: palette(window); font-size: 14px; }"
+            "QListWidget { border: none; background: palette(window); font-size: 14px;"
+            " outline: 0; }"
             "QListWidget::item { padding: 10px 12px; }"
             "QListWidget::item:selected { background: palette(highlight);"
             " color: palette(highlighted-text); border-radius: 4px; }"

@@ -246,6 +246,7 @@ class RosterPage(QWidget):
         self.team.addItem(self.tr("All teams"), None)
         for t in teams:
             self.team.addItem(t.name, t.id)
+        self.team.setVisible(len(teams) > 1)  # one team: nothing to choose
         self.active_only = QCheckBox(self.tr("Active only"))
         self.active_only.setObjectName("active_only")
         self.search = QLineEdit()
@@ -282,7 +283,9 @@ class RosterPage(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        # Columns keep their fitted widths: a stretched last column put its numbers far from
+        # the names on a wide screen.
+        self.table.horizontalHeader().setStretchLastSection(False)
         self.table.doubleClicked.connect(self._open_row)
         self.table_export = install_table_export(
             self.table, name=self.tr("Specialists"), runner=ctx.runner
