@@ -16,6 +16,7 @@ from app.services.metrics.activity import week_span
 
 PALETTE = ("#1f6feb", "#e8590c", "#2f9e44", "#ae3ec9", "#f59f00", "#0c8599", "#c92a2a", "#5f3dc4")
 MUTED = "#8c959f"
+FLAG_RED = "#c92a2a"
 
 
 @dataclass(frozen=True)
@@ -235,9 +236,11 @@ def draw_equity(
     title: str,
     without_label: str,
     with_label: str,
+    flag_note: str = "",
 ) -> None:
     """Draw each specialist's service completion rate for customers who did and did not buy
-    more, side by side; flagged specialists' names in red."""
+    more, side by side; flagged specialists' names in red with a ⚠, which ``flag_note``
+    explains under the legend."""
     fig.clear()
     ax = fig.add_subplot()
     n = len(names)
@@ -249,18 +252,31 @@ def draw_equity(
     ax.set_xticks(list(xs))
     # Upright while the names fit side by side (short Chinese names do up to about a dozen).
     upright = n <= 12
-    ax.set_xticklabels(names, rotation=0 if upright else 60, ha="center" if upright else "right",
+    # Flagged names in red and marked (an outline smudges small CJK glyphs).
+    shown = ["⚠ " + name if flag else name for name, flag in zip(names, flagged, strict=True)]
+    ax.set_xticklabels(shown, rotation=0 if upright else 60, ha="center" if upright else "right",
                        fontsize=8)  # fmt: skip
     for tick, flag in zip(ax.get_xticklabels(), flagged, strict=True):
         if flag:
-            tick.set_color("#c92a2a")
-            _bold(tick)
+            tick.set_color(FLAG_RED)
     ax.set_ylim(0, 1.05)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.grid(axis="y", alpha=0.3)
     ax.spines[["top", "right"]].set_visible(False)
     # Above the bars, not over the last specialist's.
     ax.legend(fontsize=8, frameon=False, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2)
+    if flag_note and any(flagged):
+        ax.annotate(
+            "⚠ " + flag_note,
+            (1.0, 1.0),
+            xycoords="axes fraction",
+            xytext=(0, 4),
+            textcoords="offset points",
+            ha="right",
+            va="bottom",
+            color=FLAG_RED,
+            fontsize=8,
+        )
     _finish(fig, title)
 
 

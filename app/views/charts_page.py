@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.services import chart_data, charts, org
 from app.services.fonts import configure_matplotlib
+from app.services.metrics.equity import DEFAULT_THRESHOLD_POINTS
 from app.services.periods import Period
 from app.services.table_file import atomic_file
 from app.views.context import AppContext
@@ -272,9 +273,14 @@ class ChartsPage(QWidget):
                 rate_without=data.rate_without,
                 rate_with=data.rate_with,
                 flagged=data.flagged,
-                title=title + " · " + self.tr("completion of service and renewal tasks"),
+                title=title
+                + " · "
+                + self.tr("completion of service and renewal tasks, last 365 days"),
                 without_label=self.tr("customers never cross- or up-sold"),
                 with_label=self.tr("customers who reached cross-sell or up-sell"),
+                flag_note=self.tr("buyers served more than %1 points better").replace(
+                    "%1", f"{DEFAULT_THRESHOLD_POINTS:g}"
+                ),
             )
         self.canvas.draw_idle()
         self.status.setText("")

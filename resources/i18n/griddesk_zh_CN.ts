@@ -143,8 +143,12 @@
       <translation>全机构</translation>
     </message>
     <message>
-      <source>completion of service and renewal tasks</source>
-      <translation>服务与续收任务完成率</translation>
+      <source>buyers served more than %1 points better</source>
+      <translation>已综拓或加保客户的完成率高出 %1 个百分点以上</translation>
+    </message>
+    <message>
+      <source>completion of service and renewal tasks, last 365 days</source>
+      <translation>保全与续收任务完成率（最近 365 天）</translation>
     </message>
     <message>
       <source>customers never cross- or up-sold</source>

@@ -107,3 +107,25 @@ def test_the_week_still_running_is_drawn_pale_and_says_how_many_days_it_has():
     assert all(b.get_hatch() == "///" and b.get_alpha() < 1 for b in by_week[1])
     assert [t.get_text() for t in ax.texts] == ["5 days so far"]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["11/16–11/22", "11/23–11/27"]
+
+
+def test_the_equity_chart_marks_flagged_names_and_says_why():
+    from app.services.charts import draw_equity
+
+    fig = Figure()
+    draw_equity(
+        fig,
+        names=["王芳", "李强"],
+        rate_without=[0.7, 0.9],
+        rate_with=[0.95, 0.92],
+        flagged=[True, False],
+        title="Service equity",
+        without_label="never bought more",
+        with_label="bought more",
+        flag_note="buyers served more than 10 points better",
+    )
+    ax = fig.axes[0]
+    ticks = ax.get_xticklabels()
+    assert [t.get_text() for t in ticks] == ["⚠ 王芳", "李强"]
+    assert ticks[0].get_color() != ticks[1].get_color()
+    assert "⚠ buyers served more than 10 points better" in [t.get_text() for t in ax.texts]
