@@ -136,13 +136,15 @@ def draw_moves_map(
         ax.set_ylim(y0 - pad_y, y1 + pad_y)
         ax.set_aspect(1 / math.cos(math.radians((y0 + y1) / 2)))
     ax.set_axis_off()
-    ax.legend(
+    # In the figure's corner, which the map (kept to the city's shape) leaves empty on a
+    # pane wider than the city; inside the map it hid the grids under it.
+    ax.figure.legend(
         handles=[
             Patch(facecolor=GRID_MOVE, edgecolor=EDGE, label=labels["grid"]),
             Patch(facecolor=CUSTOMER_MOVE, edgecolor=EDGE, label=labels["customers"]),
             Patch(facecolor=IN_SCOPE, edgecolor=EDGE, label=labels["unchanged"]),
         ],
-        loc="lower right",
+        loc="lower left",
         fontsize=8,
         framealpha=0.9,
     )
