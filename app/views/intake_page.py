@@ -40,12 +40,21 @@ def agent_columns() -> list[Column[org.AgentRow]]:
         Column("name", tr(_C, "Name"), lambda r: r.name),
         Column("left_on", tr(_C, "Left on"), lambda r: r.left_on),
         Column("customers", tr(_C, "Customers"), lambda r: r.customers, numeric=True),
-        Column("in_pool", tr(_C, "In the pool"), lambda r: r.in_pool, numeric=True),
+        Column(
+            "in_pool",
+            tr(_C, "In the pool"),
+            lambda r: r.in_pool,
+            numeric=True,
+            header_tip=tr(_C, "Customers of the agent taken into the pool already"),
+        ),
         Column(
             "no_policy",
             tr(_C, "No policy in force"),
             lambda r: r.no_policy_in_force,
             numeric=True,
+            header_tip=tr(
+                _C, "Customers outside the pool with no policy in force: intake leaves them out"
+            ),
         ),
         Column(
             "waiting",
@@ -53,6 +62,10 @@ def agent_columns() -> list[Column[org.AgentRow]]:
             lambda r: r.waiting,
             numeric=True,
             alert=lambda r: r.waiting > 0,
+            header_tip=tr(
+                _C,
+                "Customers with a policy in force not yet in the pool: the next intake takes them in",
+            ),
         ),
     ]
 

@@ -313,8 +313,20 @@ They stay queued until the gateway's result file is imported.</source>
       <translation>客户数</translation>
     </message>
     <message>
+      <source>Customers of the agent taken into the pool already</source>
+      <translation>该代理人已入池的客户</translation>
+    </message>
+    <message>
       <source>Customers of the agent with no policy in force stay out of the pool: %1.</source>
       <translation>该代理人名下无有效保单、不入池的客户：%1 位。</translation>
+    </message>
+    <message>
+      <source>Customers outside the pool with no policy in force: intake leaves them out</source>
+      <translation>未入池且没有有效保单的客户：入池时不纳入</translation>
+    </message>
+    <message>
+      <source>Customers with a policy in force not yet in the pool: the next intake takes them in</source>
+      <translation>有有效保单但尚未入池的客户：下次入池时纳入</translation>
     </message>
     <message>
       <source>Departed agents</source>
