@@ -35,6 +35,21 @@ def _bold(text: Text) -> None:
     text.set_path_effects([patheffects.withStroke(linewidth=0.8, foreground=text.get_color())])
 
 
+def _right_note(ax, text: str, *, at: float, colour: str, size: int) -> None:
+    """Write ``text`` right-aligned just above the axes' bottom (``at`` 0) or top (1) edge."""
+    ax.annotate(
+        text,
+        (1.0, at),
+        xycoords="axes fraction",
+        xytext=(0, 4),
+        textcoords="offset points",
+        ha="right",
+        va="bottom",
+        color=colour,
+        fontsize=size,
+    )
+
+
 def _finish(fig: Figure, title: str) -> None:
     _bold(fig.suptitle(title, x=0.01, ha="left", fontsize=12))
     fig.set_layout_engine("constrained")
@@ -162,17 +177,7 @@ def draw_funnel(
     ax.set_xlabel(reached_label)
     ax.spines[["top", "right"]].set_visible(False)
     if note:
-        ax.annotate(
-            note,
-            (1.0, 0.0),
-            xycoords="axes fraction",
-            xytext=(0, 4),
-            textcoords="offset points",
-            ha="right",
-            va="bottom",
-            color=MUTED,
-            fontsize=9,
-        )
+        _right_note(ax, note, at=0.0, colour=MUTED, size=9)
     _finish(fig, title)
 
 
@@ -266,17 +271,7 @@ def draw_equity(
     # Above the bars, not over the last specialist's.
     ax.legend(fontsize=8, frameon=False, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2)
     if flag_note and any(flagged):
-        ax.annotate(
-            "⚠ " + flag_note,
-            (1.0, 1.0),
-            xycoords="axes fraction",
-            xytext=(0, 4),
-            textcoords="offset points",
-            ha="right",
-            va="bottom",
-            color=FLAG_RED,
-            fontsize=8,
-        )
+        _right_note(ax, "⚠ " + flag_note, at=1.0, colour=FLAG_RED, size=8)
     _finish(fig, title)
 
 

@@ -23,19 +23,6 @@ def test_iso_weeks_are_shown_as_the_days_they_cover():
     assert week_span("2026-W48", until=date(2026, 11, 29)) == "11/23–11/29"
 
 
-def test_the_activity_chart_labels_weeks_by_their_days():
-    fig = Figure()
-    draw_activity(
-        fig,
-        weeks=["2026-W46", "2026-W47"],
-        by_kind={"pre_sell": [3, 4], "servicing": [1, 0]},
-        title="Tasks completed per week",
-        ylabel="tasks",
-    )
-    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
-    assert labels == ["11/9–11/15", "11/16–11/22"]
-
-
 def test_chinese_titles_draw_bold_without_a_missing_font_weight(caplog):
     """The bundled CJK font has no bold face: titles are outlined instead, and rendering
     logs no findfont complaint."""
