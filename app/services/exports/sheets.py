@@ -37,6 +37,7 @@ HEADER_BORDER = Border(bottom=Side(style="thin", color="8EA9DB"))
 # values need rather than as its header: wide sheets then print at a readable size.
 HEADER_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
 HEADER_LINES = 2
+BOLD_WIDTH = 1.2  # a bold header line against the narrow characters it is counted in
 HEADER_LINE_POINTS = 15
 FELL_FILL = PatternFill("solid", fgColor="F8CBAD")
 FELL_FONT = Font(color="9C0006")
@@ -96,12 +97,13 @@ def _lines(units: list[tuple[int, bool]], width: int) -> int:
 
 
 def header_width(text: str) -> int:
-    """Return the narrowest width at which a header wraps onto at most HEADER_LINES lines."""
+    """Return the narrowest width at which a header wraps onto at most HEADER_LINES lines,
+    with room for its bold face (a bold CJK character is wider than two narrow ones)."""
     units = _header_units(text)
     width = max([math.ceil(text_width(text) / HEADER_LINES), *(w for w, _ in units)], default=0)
     while _lines(units, width) > HEADER_LINES:
         width += 1
-    return width
+    return math.ceil(width * BOLD_WIDTH)
 
 
 def value_width(value: object, kind: str) -> int:
