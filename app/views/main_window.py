@@ -217,13 +217,16 @@ class MainWindow(QMainWindow):
 
         def saved() -> None:
             if (prefs.language, prefs.database_url) != before:
-                self._offer_restart()
+                changed = prefs.database_url != before[1]
+                self._offer_restart(prefs.database_url if changed else None)
 
         dialog.accepted.connect(saved)
         dialog.open()
         return dialog
 
-    def _offer_restart(self) -> None:
+    def _offer_restart(self, database: str | None = None) -> None:
+        """Offer to restart; ``database`` is the newly saved URL ('' for the local file) when
+        the database changed, so that it wins over a --db flag or GRIDDESK_DB."""
         from app.views.messages import ask
 
         ask(
@@ -233,20 +236,29 @@ class MainWindow(QMainWindow):
                 "The new language or database is used from the next start. Restart GridDesk "
                 "now? You will sign in again."
             ),
-            self.restart,
+            lambda: self.restart(database),
             yes_text=self.tr("Restart now"),
         )
 
-    def restart(self) -> None:
-        """Close the window (saving its layout), start GridDesk again and quit this one."""
+    def restart(self, database: str | None = None) -> bool:
+        """Start GridDesk again (on ``database`` if given), then close this window (saving its
+        layout) and quit. Return False, with a message, if the new one cannot start."""
         from PySide6.QtCore import QProcess
         from PySide6.QtWidgets import QApplication
 
-        if not self.close():
-            return
-        program, arguments = restart_command()
-        QProcess.startDetached(program, arguments)
+        program, arguments = restart_command(database=database)
+        started, _pid = QProcess.startDetached(program, arguments)
+        if not started:
+            self.show_error(
+                self.tr("Restart"),
+                self.tr("GridDesk could not start again (%1). Start it yourself.").replace(
+                    "%1", program
+                ),
+            )
+            return False
+        self.close()
         QApplication.quit()
+        return True
 
     def take_offline(self, path: str | None = None) -> None:
         """Copy the user's scope into a local snapshot file, after showing its size."""
@@ -367,12 +379,26 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def restart_command(argv: list[str] | None = None) -> tuple[str, list[str]]:
+def restart_command(
+    argv: list[str] | None = None, *, database: str | None = None
+) -> tuple[str, list[str]]:
     """Return the program and arguments that start GridDesk as it was started now (the same
-    flags, ``sys.argv[1:]`` unless ``argv`` is given)."""
+    flags, ``sys.argv[1:]`` unless ``argv`` is given). With ``database`` (a URL, '' for the
+    local file) it opens that database whatever flag or GRIDDESK_DB chose the current one."""
     import sys
 
     args = list(sys.argv[1:] if argv is None else argv)
+    if database is not None:
+        kept: list[str] = []
+        skip = False
+        for a in args:
+            if skip:
+                skip = False
+            elif a == "--db":
+                skip = True
+            elif not a.startswith("--db="):
+                kept.append(a)
+        args = ["--db", database.strip() or default_url(), *kept]
     if getattr(sys, "frozen", False):  # a packaged build: the executable is GridDesk itself
         return sys.executable, args
     return sys.executable, ["-m", "app.cli", *args]

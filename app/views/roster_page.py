@@ -427,4 +427,6 @@ class RosterPage(QWidget):
     def restore_state(self, ws, key: str) -> None:
         state = ws.restore(f"{key}/header")
         if state is not None:
-            self.table.horizontalHeader().restoreState(state)
+            header = self.table.horizontalHeader()
+            header.restoreState(state)  # order, hidden columns, sorting (widths: fitted on load)
+            header.setStretchLastSection(False)  # a state saved by an older version stretched

@@ -141,7 +141,10 @@ class TasksPage(QWidget):
                   "completed_at": 140}  # fmt: skip
         # The kind column takes the widest kind's name in the language shown.
         metrics = self.table.fontMetrics()
-        widths["kind"] = 24 + max(metrics.horizontalAdvance(label(TASK_KINDS, k)) for k in TaskKind)
+        self._kind_width = 24 + max(
+            metrics.horizontalAdvance(label(TASK_KINDS, k)) for k in TaskKind
+        )
+        widths["kind"] = self._kind_width
         for i, column in enumerate(self.model.columns):
             if column.key in widths:
                 self.table.horizontalHeader().resizeSection(i, widths[column.key])
@@ -312,7 +315,11 @@ class TasksPage(QWidget):
     def restore_state(self, ws, key: str) -> None:
         state = ws.restore(f"{key}/header")
         if state is not None:
-            self.table.horizontalHeader().restoreState(state)
+            header = self.table.horizontalHeader()
+            header.restoreState(state)
+            # A width saved narrower than the longest kind's name (an older version's) grows.
+            kind = [c.key for c in self.model.columns].index("kind")
+            header.resizeSection(kind, max(header.sectionSize(kind), self._kind_width))
 
 
 class ReassignDialog(QDialog):

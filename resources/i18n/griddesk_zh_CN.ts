@@ -747,6 +747,10 @@ The branch supervisor's workbench for the community grid programme of orphan pol
 孤儿单社区网格化经营的机构主管工作台。</translation>
     </message>
     <message>
+      <source>GridDesk could not start again (%1). Start it yourself.</source>
+      <translation>GridDesk 无法自动重新启动（%1），请手动启动。</translation>
+    </message>
+    <message>
       <source>Intake</source>
       <translation>入池</translation>
     </message>
@@ -773,6 +777,10 @@ The branch supervisor's workbench for the community grid programme of orphan pol
     <message>
       <source>Reset window layout</source>
       <translation>重置窗口布局</translation>
+    </message>
+    <message>
+      <source>Restart</source>
+      <translation>重启</translation>
     </message>
     <message>
       <source>Restart now</source>

@@ -180,15 +180,32 @@ def test_chart_redraws_when_another_chart_is_chosen_and_saves_png(window, qtbot,
     assert (tmp_path / "funnel.png").stat().st_size > 10_000 and out
 
 
-def test_the_task_kind_column_shows_every_kind_whole(window):
+def test_column_layouts_saved_by_an_older_version_keep_todays_fixes(qtbot, make_ctx):
+    """A header layout saved before (a narrow kind column, a stretched last roster column)
+    is restored without undoing what today's version fixed: every kind's name shows whole,
+    and the roster's numbers stay beside the names."""
     from app.models.enums import TaskKind
+    from app.settings import WindowState
     from app.views.labels import TASK_KINDS, label
 
-    page = window("senior").show_page("tasks")
-    col = [c.key for c in page.model.columns].index("kind")
-    metrics = page.table.fontMetrics()
+    def open_window() -> MainWindow:
+        w = MainWindow(make_ctx("senior"), window_state=WindowState())
+        qtbot.addWidget(w)
+        return w
+
+    w = open_window()
+    tasks, roster = w.show_page("tasks"), w.show_page("roster")
+    kind = [c.key for c in tasks.model.columns].index("kind")
+    tasks.table.horizontalHeader().resizeSection(kind, 60)
+    roster.table.horizontalHeader().setStretchLastSection(True)
+    w.close()  # saves the layouts
+
+    w = open_window()
+    tasks, roster = w.show_page("tasks"), w.show_page("roster")
+    metrics = tasks.table.fontMetrics()
     widest = max(metrics.horizontalAdvance(label(TASK_KINDS, k)) for k in TaskKind)
-    assert page.table.horizontalHeader().sectionSize(col) > widest
+    assert tasks.table.horizontalHeader().sectionSize(kind) > widest
+    assert not roster.table.horizontalHeader().stretchLastSection()
 
 
 def test_tasks_nobody_holds_can_be_listed(window, qtbot, demo_db):

@@ -66,6 +66,30 @@ def test_a_new_language_offers_a_restart_that_starts_griddesk_again(qtbot, make_
     assert run.returncode == 0 and "griddesk" in run.stdout.lower()
 
 
+def test_a_restart_after_a_database_change_opens_the_new_database(tmp_path, monkeypatch):
+    """Started with --db (or GRIDDESK_DB) on one database, after choosing another in
+    Settings the restarted GridDesk opens the new one: the restart names it with --db, which
+    wins over both; the other flags stay."""
+    import subprocess
+
+    from app.db import default_url, resolve_url
+    from app.views.main_window import restart_command
+
+    old, new = f"sqlite:///{tmp_path / 'old.db'}", f"sqlite:///{tmp_path / 'new.db'}"
+    monkeypatch.setenv("GRIDDESK_DB", old)
+    _program, arguments = restart_command(["--db", old, "--verbose"], database=new)
+    flag = arguments[arguments.index("--db") + 1]
+    assert arguments.count("--db") == 1 and "--verbose" in arguments
+    assert resolve_url(flag, settings_url=new) == resolve_url(new)
+    _program, arguments = restart_command([f"--db={old}"], database="")  # back to the local file
+    assert arguments[-2:] == ["--db", default_url()]
+    # The command really opens the database it names: `griddesk init` there creates it.
+    program, arguments = restart_command([], database=new)
+    run = subprocess.run([program, *arguments, "init"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "new.db").exists() and not (tmp_path / "old.db").exists()
+
+
 def test_the_database_hint_shows_whole(qtbot):
     dialog = SettingsDialog()
     qtbot.addWidget(dialog)
