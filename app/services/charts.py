@@ -76,17 +76,17 @@ def draw_persistency_trend(
     pending = [i for i, m in enumerate(months) if m in set(pending_months)]
     if pending:
         ax.axvspan(min(pending) - 0.5, max(pending) + 0.5, color=MUTED, alpha=0.12, lw=0)
+        # Over the plot's top edge, ending where the band ends: never over a point.
         ax.annotate(
             pending_label,
-            (min(pending) - 0.5, 0.98),
+            (max(pending) + 0.5, 1.0),
             xycoords=("data", "axes fraction"),
-            xytext=(4, 0),
+            xytext=(0, 3),
             textcoords="offset points",
-            va="top",
+            ha="right",
+            va="bottom",
             color=MUTED,
             fontsize=8,
-            bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 1.5},
-            zorder=5,
         )
     for i, s in enumerate(current):
         colour = PALETTE[i % len(PALETTE)]

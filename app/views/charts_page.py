@@ -238,7 +238,7 @@ class ChartsPage(QWidget):
                 pilot_month=data.pilot_month,
                 pilot_label=self.tr("pilot starts"),
                 pending_months=data.pending_months,
-                pending_label=self.tr("grace period running:\nrate so far"),
+                pending_label=self.tr("grace period running: only the policies past it count"),
             )
         elif key == "funnel":
             charts.draw_funnel(

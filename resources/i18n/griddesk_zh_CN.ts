@@ -159,10 +159,8 @@
       <translation>已综拓或加保客户</translation>
     </message>
     <message>
-      <source>grace period running:
-rate so far</source>
-      <translation>宽限期未满：
-已到期部分的继续率</translation>
+      <source>grace period running: only the policies past it count</source>
+      <translation>宽限期未满：仅计已过宽限期的保单</translation>
     </message>
     <message>
       <source>median %1 days after pool entry</source>
