@@ -153,13 +153,10 @@ def draw_funnel(
     rows = zip(bars, reached, widths, step_conversion, days, strict=True)
     for i, (bar, n, share, conv, d) in enumerate(rows):
         lines = [reached_text.replace("%1", f"{n:,}").replace("%2", f"{share * 100:.1f}%")]
-        second = []
         if i and conv is not None:  # the first step's conversion is its share
-            second.append(conversion_text.replace("%1", f"{conv * 100:.1f}%"))
+            lines.append(conversion_text.replace("%1", f"{conv * 100:.1f}%"))
         if d is not None and median_text:
-            second.append(median_text.replace("%1", f"{d:g}"))
-        if second:
-            lines.append(" · ".join(second))
+            lines.append(median_text.replace("%1", f"{d:g}"))
         ax.annotate(
             "\n".join(lines),
             (bar.get_width(), bar.get_y() + bar.get_height() / 2),
@@ -167,11 +164,11 @@ def draw_funnel(
             textcoords="offset points",
             va="center",
             fontsize=9,
-            linespacing=1.5,
+            linespacing=1.4,
         )
     ax.set_yticks(y)
     ax.set_yticklabels(steps)
-    ax.set_xlim(0, 1.45)  # room for the labels right of the bars
+    ax.set_xlim(0, 1.5)  # room for the labels right of the bars
     ax.set_xticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])  # but no rate above 100 %
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_xlabel(reached_label)
