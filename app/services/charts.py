@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from app.services.metrics.activity import week_span
+from app.services.metrics.activity import week_monday, week_span
 
 PALETTE = ("#1f6feb", "#e8590c", "#2f9e44", "#ae3ec9", "#f59f00", "#0c8599", "#c92a2a", "#5f3dc4")
 MUTED = "#8c959f"
@@ -206,7 +206,7 @@ def draw_activity(
         bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
     for x, short in enumerate(partial):
         if short and until is not None and partial_text:
-            monday = date.fromisocalendar(int(weeks[x][:4]), int(weeks[x][6:]), 1)
+            monday = week_monday(weeks[x])
             ax.annotate(
                 partial_text.replace("%1", str((until - monday).days + 1)),
                 (x, bottom[x]),

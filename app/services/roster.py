@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from app.models import AssignmentEvent, Customer, Grid, Specialist, Task, Team
 from app.models.enums import OPEN_TASK_STATUSES, ContractType, SpecialistStatus, TaskStatus
 from app.services.clock import start_of_day
-from app.services.metrics.activity import branch_zone, whole_weeks
+from app.services.metrics.activity import WHOLE_WEEKS, branch_zone, week_monday, whole_weeks
 from app.services.periods import Period, add_months
 
 
@@ -48,8 +48,7 @@ class RosterRow:
         return self.customers / self.capacity if self.capacity else None
 
 
-# The roster's "tasks done / week" is the mean of this many whole weeks.
-WEEKS_AVERAGED = 4
+WEEKS_AVERAGED = WHOLE_WEEKS  # "tasks done / week" is the mean of this many whole weeks
 
 
 def trailing_year(as_of: date) -> Period:
@@ -180,7 +179,7 @@ def _done_per_week(
     """Return the tasks each specialist completed per week, averaged over the last ``weeks``
     whole weeks (Monday to Sunday, branch-local; see :func:`activity.whole_weeks`)."""
     first = whole_weeks(as_of, weeks)[0]
-    monday = date.fromisocalendar(int(first[:4]), int(first[6:]), 1)
+    monday = week_monday(first)
     tz = branch_zone(session, branch_id)
     start, end = start_of_day(monday, tz), start_of_day(monday + timedelta(weeks=weeks), tz)
     counts = session.execute(

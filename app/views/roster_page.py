@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import (
@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from app.services import org
 from app.services import roster as roster_service
 from app.services.auth import mask_phone
-from app.services.metrics.activity import whole_weeks
+from app.services.metrics.activity import week_monday, whole_weeks
 from app.services.metrics.equity import DEFAULT_THRESHOLD_POINTS
 from app.views.context import AppContext
 from app.views.errors import show_error
@@ -39,8 +39,8 @@ def roster_columns(show_contact: bool, as_of: date):
     headers' tips say which days the period figures cover on ``as_of``."""
     year = roster_service.trailing_year(as_of)
     weeks = whole_weeks(as_of, roster_service.WEEKS_AVERAGED)
-    first = date.fromisocalendar(int(weeks[0][:4]), int(weeks[0][6:]), 1)
-    last = date.fromisocalendar(int(weeks[-1][:4]), int(weeks[-1][6:]), 7)
+    first = week_monday(weeks[0])
+    last = week_monday(weeks[-1]) + timedelta(days=6)
 
     def funnel(r) -> str:
         return " / ".join("—" if v is None else f"{float(v) * 100:.0f}" for v in r.conversion)

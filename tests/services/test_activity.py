@@ -95,7 +95,8 @@ def test_scope_by_team(session, f):
 
 def test_whole_weeks_leave_out_the_week_still_running():
     assert whole_weeks(AS_OF, 2) == ["2024-W09", "2024-W10"]  # Wednesday: W11 is running
-    assert whole_weeks(date(2024, 3, 17), 2) == ["2024-W10", "2024-W11"]  # its Sunday: whole
+    # Its Sunday is still going on when today's figures are shown: W11 is not whole yet.
+    assert whole_weeks(date(2024, 3, 17), 2) == ["2024-W09", "2024-W10"]
     assert whole_weeks(date(2024, 3, 18), 1) == ["2024-W11"]  # Monday: the week before
 
 

@@ -65,9 +65,7 @@ def test_the_funnel_chart_gives_each_step_its_count_share_conversion_and_median_
     )
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert texts[0] == "90 customers, 90.0% of the cohort\nmedian 2 days"
-    assert (
-        texts[1] == "60 customers, 60.0% of the cohort\n66.7% of the step before\nmedian 24 days"
-    )
+    assert texts[1] == "60 customers, 60.0% of the cohort\n66.7% of the step before\nmedian 24 days"
     assert texts[2].endswith("20.0% of the step before\nmedian 68.5 days")
     assert texts[3] == "0 customers, 0.0% of the cohort\n0.0% of the step before"
     assert texts[4] == "young cohort"

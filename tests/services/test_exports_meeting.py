@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -141,7 +142,7 @@ def test_a_specialist_scope_has_one_specialist(demo, tmp_path):  # noqa: F811
     weeks = [c.value for c in activity[1] if "完成" in str(c.value) and "/" in str(c.value)]
     assert all("–" in w and "W" not in w for w in weeks), weeks
     # The whole weeks the roster averages, then the running week, ending on the data's day.
-    assert AS_OF.weekday() != 6 and len(weeks) == ACTIVITY_WEEKS + 1
+    assert len(weeks) == ACTIVITY_WEEKS + 1
     whole = [week_span(w) for w in whole_weeks(AS_OF, ACTIVITY_WEEKS)]
     assert [w.split(" ")[0] for w in weeks[:-1]] == whole
     assert f"–{AS_OF.month}/{AS_OF.day} " in weeks[-1]
@@ -334,6 +335,18 @@ def test_a_failed_export_leaves_no_file(demo, tmp_path):  # noqa: F811
         with pytest.raises(ExportError, match=".xlsx"):
             write_meeting_workbook(s, tmp_path / "m.pdf", period=PERIOD, as_of=AS_OF, scope=sc)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_activity_weeks_on_a_sunday_end_with_that_day_s_week():
+    """On a Sunday the week is still going on: the sheet lists the four whole weeks before
+    it and the Sunday's week itself, as on any other day."""
+    from app.services.exports.meeting_data import activity_weeks
+
+    sunday = date(2026, 11, 22)
+    weeks = activity_weeks(sunday)
+    assert weeks[:-1] == whole_weeks(sunday, ACTIVITY_WEEKS)
+    assert week_span(weeks[-1], sunday) == "11/16–11/22"
+    assert activity_weeks(date(2026, 11, 23))[:-1] == whole_weeks(date(2026, 11, 23), 4)
 
 
 def test_latest_complete_month_waits_for_the_grace_period():

@@ -19,7 +19,12 @@ from app.services.chart_data import last_months
 from app.services.clock import branch_tz
 from app.services.exports.files import contact_masks, shows_contact_data
 from app.services.exports.scope import ExportScope
-from app.services.metrics.activity import SpecialistActivity, activity_report, recent_weeks
+from app.services.metrics.activity import (
+    WHOLE_WEEKS,
+    SpecialistActivity,
+    activity_report,
+    recent_weeks,
+)
 from app.services.metrics.coverage import Coverage, coverage_report
 from app.services.metrics.equity import DEFAULT_THRESHOLD_POINTS, EquityRow, equity_report
 from app.services.metrics.funnel import FunnelRow, funnel_report
@@ -33,14 +38,13 @@ from app.services.periods import Period
 from app.services.progress import JobState, NullState, check
 from app.services.tasks import TaskFilter, TaskRow, task_ids, task_rows
 
-ACTIVITY_WEEKS = 4
+ACTIVITY_WEEKS = WHOLE_WEEKS
 
 
 def activity_weeks(as_of: date) -> list[str]:
     """Return the weeks of the activity sheet: the last ACTIVITY_WEEKS whole weeks (those the
-    roster's weekly average covers) and the week still running on ``as_of``, if any."""
-    running = 0 if as_of.weekday() == 6 else 1
-    return recent_weeks(as_of, ACTIVITY_WEEKS + running)
+    roster's weekly average covers) and the week of ``as_of``, up to that day."""
+    return recent_weeks(as_of, ACTIVITY_WEEKS + 1)
 
 
 TREND_MONTHS = 12

@@ -24,6 +24,16 @@ def week_label(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
+# The roster's "tasks done / week" is the mean of this many whole weeks, and the meeting
+# workbook's activity sheet lists them, then the week of the as-of day.
+WHOLE_WEEKS = 4
+
+
+def week_monday(week: str) -> date:
+    """Return the Monday of an ISO week label ('2026-W37'); raise ValueError if it is none."""
+    return date.fromisocalendar(int(week[:4]), int(week[6:]), 1)
+
+
 def recent_weeks(as_of: date, weeks: int) -> list[str]:
     """Return the labels of the ``weeks`` ISO weeks ending with the one holding ``as_of``."""
     monday = as_of - timedelta(days=as_of.weekday())
@@ -31,11 +41,11 @@ def recent_weeks(as_of: date, weeks: int) -> list[str]:
 
 
 def whole_weeks(as_of: date, weeks: int) -> list[str]:
-    """Return the labels of the last ``weeks`` ISO weeks (Monday to Sunday) that have ended by
-    the end of ``as_of``: the week holding ``as_of`` counts only when ``as_of`` is its Sunday.
-    The roster's weekly average covers these weeks, which the workbook lists one by one."""
-    last_sunday = as_of - timedelta(days=(as_of.weekday() + 1) % 7)
-    return recent_weeks(last_sunday, weeks)
+    """Return the labels of the last ``weeks`` ISO weeks (Monday to Sunday) that ended before
+    ``as_of``: the week holding ``as_of`` is never one, not even on its Sunday, which is still
+    going on when the app shows today's figures. The roster's weekly average covers these
+    weeks, which the workbook lists one by one."""
+    return recent_weeks(as_of - timedelta(days=as_of.weekday() + 1), weeks)
 
 
 def week_span(week: str, until: date | None = None) -> str:
@@ -43,8 +53,7 @@ def week_span(week: str, until: date | None = None) -> str:
     read a calendar; a week still running on ``until`` ends there ('11/23–11/27'), so a
     partial week does not pass for a whole one. Anything else is returned as given."""
     try:
-        year, number = int(week[:4]), int(week[6:])
-        monday = date.fromisocalendar(year, number, 1)
+        monday = week_monday(week)
     except ValueError:
         return week
     sunday = monday + timedelta(days=6)
@@ -79,7 +88,7 @@ def activity_report(
 
     Weeks and days are branch-local; everything is counted in the database."""
     first_week = recent_weeks(as_of, weeks)[0]
-    monday = date.fromisocalendar(int(first_week[:4]), int(first_week[6:]), 1)
+    monday = week_monday(first_week)
     tz = branch_zone(session, branch_id)
     start, end = start_of_day(monday, tz), end_of_day(as_of, tz)
     people = select(Specialist.id)
