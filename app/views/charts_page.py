@@ -83,6 +83,8 @@ class ChartsPage(QWidget):
         self.scope.setObjectName("scope")
         if ctx.user.sees_all_teams:
             self.scope.addItem(self.tr("Whole branch"), None)
+        elif len(teams) > 1:
+            self.scope.addItem(self.tr("All my teams"), None)
         if len(teams) > 1:
             self.scope.addItem(self.tr("Compare teams"), "by_team")
         for t in teams:
@@ -148,7 +150,7 @@ class ChartsPage(QWidget):
             )
             if key != "trend" and self.scope.currentIndex() == row:
                 self.scope.blockSignals(True)
-                self.scope.setCurrentIndex(0 if row else 1)
+                self.scope.setCurrentIndex(0)  # the whole scope: it always comes first
                 self.scope.blockSignals(False)
 
     def _teams(self) -> tuple[frozenset[int] | None, bool]:

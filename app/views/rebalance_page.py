@@ -86,6 +86,10 @@ def run_proposal(
         )
 
 
+# The summary names at most this many specialists left above capacity, the worst first.
+STILL_OVER_NAMED = 5
+
+
 def plan_summary(plan: Plan) -> str:
     """Return the one-paragraph summary of a plan shown above its tables."""
     grids, singles, customers = describe_counts(plan)
@@ -108,13 +112,18 @@ def plan_summary(plan: Plan) -> str:
         text += " " + tr(_C, "Above capacity afterwards: %1.").replace(
             "%1", listed(w.name for w in over)
         )
-    # Over capacity today and still after, with fewer customers: the rules let a plan shed
-    # some but do not force it below; the supervisor should know.
-    still = [w for w in changes if not w.over_capacity and w.customers_after > w.capacity]
+    # Over capacity today and still after (the rules let a plan shed some of their customers
+    # but do not force them under): the supervisor should know, the worst first.
+    still = sorted(
+        (w for w in changes if not w.over_capacity and w.customers_after > w.capacity),
+        key=lambda w: w.capacity - w.customers_after,
+    )
     if still:
-        text += " " + tr(_C, "Still above capacity: %1.").replace(
-            "%1", listed(f"{w.name} ({w.customers_after:,} / {w.capacity:,})" for w in still)
-        )
+        names = [f"{w.name} ({w.customers_after:,} / {w.capacity:,})" for w in still]
+        shown = listed(names[:STILL_OVER_NAMED])
+        if len(names) > STILL_OVER_NAMED:
+            shown += " " + tr(_C, "and %1 more").replace("%1", str(len(names) - STILL_OVER_NAMED))
+        text += " " + tr(_C, "Still above capacity: %1.").replace("%1", shown)
     return text
 
 

@@ -112,8 +112,9 @@ def roster_columns(show_contact: bool, as_of: date):
             numeric=True,
             header_tip=tr(
                 _C,
-                "Share of the customers who entered the pool from %1 to %2 and are served by "
-                "the specialist today who reached pre-sell, soft-sell, cross-sell and up-sell",
+                "Of the customers who entered the pool from %1 to %2 and whom the specialist "
+                "serves today: the share who have reached pre-sell, soft-sell, cross-sell and "
+                "up-sell",
             )
             .replace("%1", f"{year.start:%Y-%m}")
             .replace("%2", f"{year.end:%Y-%m}"),

@@ -95,6 +95,10 @@
       <translation>4-sell 渐进式经营漏斗</translation>
     </message>
     <message>
+      <source>All my teams</source>
+      <translation>我的全部团队</translation>
+    </message>
+    <message>
       <source>Charts</source>
       <translation>图表</translation>
     </message>
@@ -1173,6 +1177,10 @@ The branch supervisor's workbench for the community grid programme of orphan pol
       <translation>调整后</translation>
     </message>
     <message>
+      <source>and %1 more</source>
+      <translation>另有 %1 位</translation>
+    </message>
+    <message>
       <source>best possible largest workload</source>
       <translation>最大工作量的理论下限</translation>
     </message>
@@ -1280,6 +1288,10 @@ no.</source>
       <translation>另有 %1 项未完成任务无人负责（逾期 %2 项），不计入上表。</translation>
     </message>
     <message>
+      <source>Of the customers who entered the pool from %1 to %2 and whom the specialist serves today: the share who have reached pre-sell, soft-sell, cross-sell and up-sell</source>
+      <translation>%1 至 %2 入池、目前由该专员服务的客户中，达到建联加微、服务续收、综拓推荐、加保销售各阶段的比例</translation>
+    </message>
+    <message>
       <source>Open
 tasks</source>
       <translation>未完成任务</translation>
@@ -1308,10 +1320,6 @@ tasks</source>
       <source>Service
 equity</source>
       <translation>服务公平</translation>
-    </message>
-    <message>
-      <source>Share of the customers who entered the pool from %1 to %2 and are served by the specialist today who reached pre-sell, soft-sell, cross-sell and up-sell</source>
-      <translation>%1 至 %2 入池、目前由该专员服务的客户中，达到建联加微、服务续收、综拓推荐、加保销售各阶段的比例</translation>
     </message>
     <message>
       <source>Show them</source>

@@ -55,7 +55,7 @@ _ZH: dict[str, str] = {
     "specialist": "专员",
     "grid": "网格",
     "policies": "已过宽限期保单数",
-    "cover_pending": "{n} 份本期保单尚在宽限期内，继续率只计已过宽限期的保单",
+    "cover_pending": "本期尚未过宽限期的保单（含未到应缴日的）：{n} 份；继续率只计已过宽限期的保单",
     "persisting_policies": "继续保单数",
     "pending_policies": "未到期（宽限期内）",
     "premium_due": "应收保费（元）",
@@ -228,8 +228,8 @@ _EN: dict[str, str] = {
     "grid": "Grid",
     "policies": "Policies past grace",
     "cover_pending": (
-        "{n} policies of this period are still in their grace period: the rate counts "
-        "only those past it"
+        "Policies of this period not yet past their grace period (some not even due): {n}; "
+        "the rate counts only those past it"
     ),
     "persisting_policies": "Persisting policies",
     "pending_policies": "Pending (in grace)",

@@ -38,7 +38,7 @@ from app.models.enums import (
 from app.services.clock import local_date
 from app.services.errors import NotFound
 from app.services.intake.matching import GridIndex
-from app.services.intake.sms import SpecialistContact, agent_change_text
+from app.services.intake.sms import SpecialistContact, agent_change_text, phone_known
 from app.services.metrics.base_table import refresh_persistency_base
 
 PRE_SELL_DAYS = 7
@@ -384,5 +384,5 @@ def intake_agent(
         tasks_created=tasks,
         customer_ids=customer_ids,
         no_policy_in_force=left_out or 0,
-        sms_without_phone=sum(1 for c in entering if not (c.phone or "").strip()),
+        sms_without_phone=sum(1 for c in entering if not phone_known(c.phone)),
     )

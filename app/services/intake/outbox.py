@@ -110,6 +110,7 @@ class OutboxSummary:
 
 
 def _phone_known():
+    """The SQL twin of :func:`app.services.intake.sms.phone_known`."""
     return (Customer.phone.is_not(None)) & (func.length(func.trim(Customer.phone)) > 0)
 
 

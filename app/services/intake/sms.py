@@ -94,3 +94,9 @@ def specialist_change_text(
 
 def _who(s: SpecialistContact) -> str:
     return f"{s.name}（电话{s.phone}）" if s.phone else s.name
+
+
+def phone_known(phone: str | None) -> bool:
+    """Return whether an SMS to this number can be exported: the outbox's SQL test (trim()
+    removes spaces only, so this strips spaces only)."""
+    return bool(phone and phone.strip(" "))
