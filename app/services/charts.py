@@ -242,7 +242,7 @@ def draw_equity(
 ) -> None:
     """Draw each specialist's service completion rate for customers who did and did not buy
     more, side by side; flagged specialists' names in red with a ⚠, which ``flag_note``
-    explains under the legend."""
+    explains under them."""
     fig.clear()
     ax = fig.add_subplot()
     n = len(names)
@@ -267,8 +267,8 @@ def draw_equity(
     ax.spines[["top", "right"]].set_visible(False)
     # Above the bars, not over the last specialist's.
     ax.legend(fontsize=8, frameon=False, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2)
-    if flag_note and any(flagged):
-        _right_note(ax, "⚠ " + flag_note, at=1.0, colour=FLAG_RED, size=8)
+    if flag_note and any(flagged):  # under the names it explains, clear of the legend
+        ax.set_xlabel("⚠ " + flag_note, color=FLAG_RED, fontsize=8, loc="right")
     _finish(fig, title)
 
 
