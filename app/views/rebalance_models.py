@@ -50,6 +50,7 @@ class MovesModel(QAbstractTableModel):
         self._kept: list[bool] = []
         self._targets: dict[int, str] = {}
         self._effective: dict[int, int] = {}  # base index -> index in the edited plan
+        self._final: dict[str, float] = {}  # employee no -> workload once the plan is made
         self._names: dict[str, str] = {}
         self._may_cross = False
         self._excluded: frozenset[str] = frozenset()
@@ -115,9 +116,10 @@ class MovesModel(QAbstractTableModel):
 
     def _recompute(self) -> None:
         if self._base is None:
-            self._plan, self._effective = None, {}
+            self._plan, self._effective, self._final = None, {}, {}
             return
         self._plan = edit_plan(self._base, dropped=self.dropped(), targets=self._targets)
+        self._final = self._plan.loads_after()
         kept = [i for i, k in enumerate(self._kept) if k]
         self._effective = {i: j for j, i in enumerate(kept)}
 
@@ -145,8 +147,8 @@ class MovesModel(QAbstractTableModel):
         ):
             return tr(
                 _C,
-                "The workload of the giving and of the receiving specialist once this move and "
-                "every move above it are made: read down the list, moves add up.",
+                "The workload of the giving and of the receiving specialist once every move "
+                "kept in the list is made, as in the workloads table.",
             )
         return None
 
@@ -213,9 +215,9 @@ class MovesModel(QAbstractTableModel):
         if col == CUSTOMERS:
             return str(move.customers)
         if col == FROM_AFTER:
-            return _fmt(effective.from_after) if effective else "—"
+            return _fmt(self._final[effective.from_no]) if effective else "—"
         if col == TO_AFTER:
-            return _fmt(effective.to_after) if effective else "—"
+            return _fmt(self._final[effective.to_no]) if effective else "—"
         return None
 
     def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802

@@ -978,8 +978,8 @@ The branch supervisor's workbench for the community grid programme of orphan pol
       <translation>团队</translation>
     </message>
     <message>
-      <source>The workload of the giving and of the receiving specialist once this move and every move above it are made: read down the list, moves add up.</source>
-      <translation>执行本项及其上方所有调整项之后，移出专员和接收专员的工作量：自上而下逐项累加。</translation>
+      <source>The workload of the giving and of the receiving specialist once every move kept in the list is made, as in the workloads table.</source>
+      <translation>执行列表中保留的全部调整项之后，移出专员和接收专员的工作量（与工作量表一致）。</translation>
     </message>
     <message>
       <source>To</source>

@@ -95,9 +95,15 @@ def test_propose_shows_workloads_moves_chart_and_map(open_page, qtmodeltester):
         assert f"{w.name} ({w.customers_after:,} / {w.capacity:,})" in page.summary.text()
     # The running "after" columns explain themselves on hover.
     last = page.moves.columnCount() - 1
-    assert "above" in page.moves.headerData(
+    assert "every move" in page.moves.headerData(
         last, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole
     )
+    # They give where each specialist ends once the whole plan is made: the workloads table's
+    # figures, never a passing value above the largest workload.
+    after = {r.employee_no: f"{r.load_after:,.1f}" for r in page.workloads.rows()}
+    for row, m in enumerate(plan.moves):
+        assert page.moves.index(row, last - 1).data() == after[m.from_no]
+        assert page.moves.index(row, last).data() == after[m.to_no]
 
 
 def test_dropping_or_redirecting_a_move_recomputes_the_after_loads(open_page):
