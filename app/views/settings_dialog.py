@@ -30,7 +30,7 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.prefs = prefs or Preferences()
         self.setWindowTitle(self.tr("Settings"))
-        self.setMinimumWidth(520)
+        self.setMinimumWidth(640)
 
         self.language = QComboBox()
         self.language.setObjectName("language")

@@ -90,9 +90,16 @@ def test_a_restart_after_a_database_change_opens_the_new_database(tmp_path, monk
     assert (tmp_path / "new.db").exists() and not (tmp_path / "old.db").exists()
 
 
-def test_the_database_hint_shows_whole(qtbot):
+def test_the_database_hint_and_every_label_show_whole(qtbot):
+    from PySide6.QtWidgets import QLabel
+
     dialog = SettingsDialog()
     qtbot.addWidget(dialog)
     dialog.show()
     box = dialog.database
     assert box.width() > box.fontMetrics().horizontalAdvance(box.placeholderText())
+    for label in dialog.findChildren(QLabel):
+        if label.isVisible() and not label.wordWrap():
+            assert label.width() >= label.fontMetrics().horizontalAdvance(label.text()), (
+                label.text()
+            )
