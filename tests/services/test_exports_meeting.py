@@ -93,6 +93,7 @@ def test_persistency_equals_the_metrics_service_for_the_branch(demo, tmp_path): 
     cover = {r[0]: r[1] for r in wb[t["sheet_cover"]].iter_rows(values_only=True) if r[0]}
     assert cover[t["persistency"]] == _f(total.current.persistency_premium)
     assert cover[t["pending_policies"]] == total.current.pending_policies == 0  # a past quarter
+    assert t["sheet_pending"] not in [c.value for c in wb[t["sheet_pers_team"]]["A"]]
     assert cover[t["period"]] == "2026-Q2"
     assert cover[t["exported_by"]] == t["command_line"]
     assert cover[t["masking"]] == t["masked"]
@@ -254,7 +255,11 @@ def test_trend_sheet_counts_the_policies_still_in_their_grace_period(demo, tmp_p
     waiting = total.current.pending_policies
     assert waiting > 0 and cover[t["pending_policies"]] == waiting
     notes = [r[1] for r in wb[t["sheet_cover"]].iter_rows(values_only=True) if not r[0] and r[1]]
-    assert t["cover_pending"].format(n=f"{waiting:,}") in notes
+    # The month is not over yet: some of its policies are not even due.
+    assert t["cover_pending_due"].format(n=f"{waiting:,}") in notes
+    # Under each persistency table, why its rates are low or missing.
+    for key in ("sheet_pers_team", "sheet_pers_specialist", "sheet_pers_grid"):
+        assert t["sheet_pending"] in [c.value for c in wb[t[key]]["A"]], key
     rows = _table(wb[t["sheet_trend"]])
     pending = [r[t["pending_policies"]] for r in rows]
     assert pending == [p.pending for p in points]

@@ -55,9 +55,13 @@ _ZH: dict[str, str] = {
     "specialist": "专员",
     "grid": "网格",
     "policies": "已过宽限期保单数",
-    "cover_pending": "本期尚未过宽限期的保单（含未到应缴日的）：{n} 份；继续率只计已过宽限期的保单",
+    "cover_pending": "本期尚未过宽限期的保单：{n} 份；继续率只计已过宽限期的保单",
+    "cover_pending_due": (
+        "本期尚未过宽限期的保单（含未到应缴日的）：{n} 份；继续率只计已过宽限期的保单"
+    ),
+    "sheet_pending": "宽限期未满的保单不计入继续率（见“宽限期未满”列），期满后才有结果。",
     "persisting_policies": "继续保单数",
-    "pending_policies": "未到期（宽限期内）",
+    "pending_policies": "宽限期未满",
     "premium_due": "应收保费（元）",
     "premium_received": "实收保费（元）",
     "persistency_premium": "13个月继续率（保费）",
@@ -228,8 +232,16 @@ _EN: dict[str, str] = {
     "grid": "Grid",
     "policies": "Policies past grace",
     "cover_pending": (
+        "Policies of this period not yet past their grace period: {n}; the rate counts only "
+        "those past it"
+    ),
+    "cover_pending_due": (
         "Policies of this period not yet past their grace period (some not even due): {n}; "
         "the rate counts only those past it"
+    ),
+    "sheet_pending": (
+        "Policies still in their grace period do not count in the rates (see the pending "
+        "column) until it ends."
     ),
     "persisting_policies": "Persisting policies",
     "pending_policies": "Pending (in grace)",

@@ -146,7 +146,8 @@ def _cover(ws, data: MeetingData, t: Texts) -> None:
         if i in formats:
             cell.number_format = formats[i]
     if total.current.pending_policies:  # the period is not over: say what the rate is
-        note = t["cover_pending"].format(n=f"{total.current.pending_policies:,}")
+        key = "cover_pending_due" if data.period.end >= data.as_of else "cover_pending"
+        note = t[key].format(n=f"{total.current.pending_policies:,}")
         ws.cell(row=3 + len(facts), column=2, value=note).font = FELL_FONT
     row = 4 + len(facts)
     ws.cell(row=row, column=1, value=t["contents"]).font = BOLD
@@ -210,6 +211,8 @@ def _persistency(
     colour_changes(
         ws, change_col=n, rate_cols=(n - 3,), rows=range(2, last + 1) if values else range(0)
     )
+    if any(yoy.current.pending_policies for yoy in rows):  # say why rates are low or missing
+        ws.cell(row=last + 2, column=1, value=t["sheet_pending"]).font = FELL_FONT
     return len(values)
 
 
