@@ -41,7 +41,8 @@ def _write(demo, path, *, scope=None, lang="zh_CN", login=None):  # noqa: F811
 
 def _table(ws) -> list[dict[str, object]]:
     rows = list(ws.iter_rows(values_only=True))
-    return [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+    header = [h.replace("\n", "") if isinstance(h, str) else h for h in rows[0]]  # wrapped
+    return [dict(zip(header, r, strict=True)) for r in rows[1:]]
 
 
 def _f(v: Decimal | None) -> float | None:
@@ -154,7 +155,7 @@ def test_formats_frozen_headers_filters_widths_and_print_setup(demo, tmp_path): 
     t = Texts("zh_CN")
     wb = _write(demo, tmp_path / "m.xlsx")
     ws = wb[t["sheet_pers_team"]]
-    header = [c.value for c in ws[1]]
+    header = [c.value.replace("\n", "") for c in ws[1]]
     col = {h: i + 1 for i, h in enumerate(header)}
     assert all(c.font.b for c in ws[1])
     assert ws.freeze_panes == "B2"
@@ -192,6 +193,18 @@ def test_formats_frozen_headers_filters_widths_and_print_setup(demo, tmp_path): 
     assert (
         overdue.cell(2, due_col).is_date and overdue.cell(2, due_col).number_format == "yyyy-mm-dd"
     )
+
+
+def test_long_headers_break_between_words_not_inside_them():
+    """Excel and LibreOffice break a wrapped CJK header wherever the column ends (继续率（保 /
+    费）); a long header is given its own break, at a space or before a bracket."""
+    from app.services.exports.sheets import wrap_header
+
+    assert wrap_header("13个月继续率（保费）") == "13个月继续率\n（保费）"
+    assert wrap_header("入池至达成中位天数 · 建联加微") == "入池至达成中位天数 · \n建联加微"
+    assert wrap_header("Policies past grace") == "Policies \npast grace"
+    assert wrap_header("宽限期未满") == "宽限期未满"  # short: one line
+    assert wrap_header("已过宽限期保单数") == "已过宽限期保单数"  # no place to break
 
 
 def test_a_sheet_too_wide_for_one_page_prints_across_pages_repeating_its_names():

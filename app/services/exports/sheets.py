@@ -37,6 +37,7 @@ HEADER_BORDER = Border(bottom=Side(style="thin", color="8EA9DB"))
 # values need rather than as its header: wide sheets then print at a readable size.
 HEADER_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
 HEADER_LINES = 2
+SINGLE_LINE_HEADER = 12  # narrow characters a header may take before it is wrapped
 BOLD_WIDTH = 1.2  # a bold header line against the narrow characters it is counted in
 HEADER_LINE_POINTS = 15
 FELL_FILL = PatternFill("solid", fgColor="F8CBAD")
@@ -62,48 +63,27 @@ def text_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
-def _header_units(text: str) -> list[tuple[int, bool]]:
-    """Split a header into the pieces a line may break between: runs of Latin characters
-    (words) and single CJK characters. Return (width, followed by a space) per piece."""
-    units: list[tuple[int, bool]] = []
-    run = 0
-    for ch in text:
-        if ch.isspace():
-            if run:
-                units.append((run, True))
-                run = 0
-            elif units:
-                units[-1] = (units[-1][0], True)
-        elif text_width(ch) == 2:
-            if run:
-                units.append((run, False))
-                run = 0
-            units.append((2, False))
-        else:
-            run += 1
-    if run:
-        units.append((run, False))
-    return units
-
-
-def _lines(units: list[tuple[int, bool]], width: int) -> int:
-    """Return how many lines the pieces take, wrapped greedily at ``width``."""
-    lines, used = 1, 0
-    for w, space in units:
-        if used and used + w > width:
-            lines, used = lines + 1, 0
-        used += w + (1 if space else 0)
-    return lines
+def wrap_header(text: str) -> str:
+    """Return a header with a line break at its best natural place when it is long: after a
+    space (kept at the line's end) or before an opening bracket, so that neither line is
+    longer than it must be. Excel and LibreOffice would otherwise break a CJK header wherever
+    the column ends, inside a word (继续率（保 / 费）). A header without such a place, or short
+    enough, stays one line."""
+    if text_width(text) <= SINGLE_LINE_HEADER or "\n" in text:
+        return text
+    cuts = [i + 1 for i, ch in enumerate(text) if ch == " " and 0 < i < len(text) - 1]
+    cuts = [i for i in cuts if text[i] not in "·）)"]  # a line does not start with these
+    cuts += [i for i, ch in enumerate(text) if ch in "（(" and i > 0]
+    if not cuts:
+        return text
+    best = min(cuts, key=lambda i: max(text_width(text[:i].rstrip()), text_width(text[i:])))
+    return text[:best] + "\n" + text[best:]
 
 
 def header_width(text: str) -> int:
-    """Return the narrowest width at which a header wraps onto at most HEADER_LINES lines,
-    with room for its bold face (a bold CJK character is wider than two narrow ones)."""
-    units = _header_units(text)
-    width = max([math.ceil(text_width(text) / HEADER_LINES), *(w for w, _ in units)], default=0)
-    while _lines(units, width) > HEADER_LINES:
-        width += 1
-    return math.ceil(width * BOLD_WIDTH)
+    """Return the width of a (wrapped) header: its longest line, with room for the bold face
+    (a bold CJK character is wider than two narrow ones)."""
+    return math.ceil(max(text_width(line.rstrip()) for line in text.split("\n")) * BOLD_WIDTH)
 
 
 def value_width(value: object, kind: str) -> int:
@@ -137,15 +117,16 @@ def write_table(
     """Write a header and rows starting at ``first_row``; format, size, freeze and filter
     them; return the last row written."""
     for c, col in enumerate(columns, 1):
-        cell = ws.cell(row=first_row, column=c, value=col.header)
+        cell = ws.cell(row=first_row, column=c, value=wrap_header(col.header))
         cell.font, cell.fill, cell.border, cell.alignment = (
             HEADER_FONT,
             HEADER_FILL,
             HEADER_BORDER,
             HEADER_ALIGN,
         )
-    widths = [header_width(col.header) for col in columns]
-    if any(header_width(col.header) < text_width(col.header) for col in columns):
+    headers = [wrap_header(col.header) for col in columns]
+    widths = [header_width(h) for h in headers]
+    if any("\n" in h for h in headers):
         ws.row_dimensions[first_row].height = HEADER_LINES * HEADER_LINE_POINTS
     r = first_row
     for r, values in enumerate(rows, first_row + 1):
