@@ -134,6 +134,7 @@ class IntakePage(QWidget):
         )
         self.grid = QComboBox()
         self.grid.setObjectName("grid")
+        self.grid.currentIndexChanged.connect(lambda _i: self._grid_chosen())
         self.grid.setEditable(True)
         self.grid.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.save_rule = QCheckBox(self.tr("Remember: addresses containing"))
@@ -222,7 +223,13 @@ class IntakePage(QWidget):
     def _show(self, data) -> None:
         agents, queue, outbox = data
         self.outbox_count.setText(
-            self.tr("%1 messages queued (%2 of them wait for a phone number), %3 sent, %4 failed")
+            (
+                self.tr(
+                    "%1 messages queued (%2 of them wait for a phone number), %3 sent, %4 failed"
+                )
+                if outbox.queued_without_phone
+                else self.tr("%1 messages queued, %3 sent, %4 failed")
+            )
             .replace("%1", f"{outbox.queued:,}")
             .replace("%2", f"{outbox.queued_without_phone:,}")
             .replace("%3", f"{outbox.sent:,}")
@@ -258,8 +265,9 @@ class IntakePage(QWidget):
         agent = rows[0].data(ROW_ROLE)
         question = self.tr(
             "Take the customers of %2 (%3) into the pool? Waiting: %1.\n"
-            "Each gets a specialist by their address and an agent-change SMS in the outbox "
-            "(one without a phone number waits for it). This cannot be undone from the window."
+            "Each is matched to a grid by their address, and so to its specialist, and gets an "
+            "agent-change SMS in the outbox (one without a phone number waits for it). This "
+            "cannot be undone from the window."
         )
         ask(
             self,
@@ -310,8 +318,8 @@ class IntakePage(QWidget):
             .replace("%7", f"{result.sms_queued:,}")
             .replace("%8", f"{result.tasks_created:,}")
             + (
-                " "
-                + self.tr("%1 of the SMS wait for a phone number.").replace(
+                "\n"
+                + self.tr("SMS waiting for a phone number: %1.").replace(
                     "%1", f"{result.sms_without_phone:,}"
                 )
                 if result.sms_without_phone
@@ -320,8 +328,8 @@ class IntakePage(QWidget):
             + (
                 "\n\n"
                 + self.tr(
-                    "%1 of them are in grids nobody covers and have no specialist yet: "
-                    "see the coverage gaps on the map, or give those grids an owner."
+                    "In grids nobody covers, so without a specialist yet: %1. See the coverage "
+                    "gaps on the map, or give those grids an owner."
                 ).replace("%1", f"{result.without_specialist:,}")
                 if result.without_specialist
                 else ""
@@ -343,11 +351,13 @@ class IntakePage(QWidget):
 
     def _queue_selected(self) -> None:
         row = self.selected_customer()
-        self.assign_button.setEnabled(row is not None)
         self.grid.clear()
+        self._grid_chosen()
         if row is None:
             return
         suggested = [s.grid_id for s in row.suggestions]
+        if not suggested:  # nothing to go by: the supervisor picks, nothing is preselected
+            self.grid.addItem(self.tr("— choose a grid —"), None)
         by_id = {g.id: g for g in self._grids}
         for gid in suggested:
             if gid in by_id:
@@ -358,6 +368,12 @@ class IntakePage(QWidget):
                 self.grid.addItem(f"{g.code} {g.name}", g.id)
         best = row.suggestions[0] if row.suggestions else None
         self.rule_text.setText(best.fragment if best else "")
+
+    def _grid_chosen(self) -> None:
+        """A customer may be filed only into a grid actually chosen."""
+        self.assign_button.setEnabled(
+            self.selected_customer() is not None and self.grid.currentData() is not None
+        )
 
     def selected_customer(self):
         rows = self.queue_table.selectionModel().selectedRows()

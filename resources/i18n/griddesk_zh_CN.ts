@@ -269,12 +269,8 @@ Matched by coordinates %3, by address %4, by rule %5; %6 wait for a grid.
       <translation>待发送短信 %1 条（其中 %2 条缺少手机号），已发送 %3 条，发送失败 %4 条</translation>
     </message>
     <message>
-      <source>%1 of the SMS wait for a phone number.</source>
-      <translation>其中 %1 条短信待补录手机号。</translation>
-    </message>
-    <message>
-      <source>%1 of them are in grids nobody covers and have no specialist yet: see the coverage gaps on the map, or give those grids an owner.</source>
-      <translation>其中 %1 位客户所在网格无人负责，暂无网格专员：请在地图的覆盖缺口中查看，或为这些网格指定负责人。</translation>
+      <source>%1 messages queued, %3 sent, %4 failed</source>
+      <translation>待发送短信 %1 条，已发送 %3 条，发送失败 %4 条</translation>
     </message>
     <message>
       <source>%1: %2 rows read, %3 messages marked sent, %4 failed.</source>
@@ -367,6 +363,10 @@ They stay queued until the gateway's result file is imported.</source>
       <translation>正在导入网关回执…</translation>
     </message>
     <message>
+      <source>In grids nobody covers, so without a specialist yet: %1. See the coverage gaps on the map, or give those grids an owner.</source>
+      <translation>所在网格无人负责、暂无网格专员的客户：%1 位。请在地图的覆盖缺口中查看，或为这些网格指定负责人。</translation>
+    </message>
+    <message>
       <source>In the pool</source>
       <translation>已入池</translation>
     </message>
@@ -419,14 +419,18 @@ They stay queued until the gateway's result file is imported.</source>
       <translation>短信发件箱</translation>
     </message>
     <message>
+      <source>SMS waiting for a phone number: %1.</source>
+      <translation>待补录手机号的短信：%1 条。</translation>
+    </message>
+    <message>
       <source>Suggested grids</source>
       <translation>建议网格</translation>
     </message>
     <message>
       <source>Take the customers of %2 (%3) into the pool? Waiting: %1.
-Each gets a specialist by their address and an agent-change SMS in the outbox (one without a phone number waits for it). This cannot be undone from the window.</source>
-      <translation>将 %2（%3）的客户纳入客户池吗？待入池：%1 位。
-每位客户将按地址匹配专员，并在发件箱中生成一条代理人变更短信（没有手机号的客户待补录号码后再发送）。此操作无法在窗口中撤销。</translation>
+Each is matched to a grid by their address, and so to its specialist, and gets an agent-change SMS in the outbox (one without a phone number waits for it). This cannot be undone from the window.</source>
+      <translation>将%2（%3）的客户纳入客户池吗？待入池：%1 位。
+每位客户将按地址匹配网格及其专员，并在发件箱中生成一条代理人变更短信（没有手机号的客户待补录号码后再发送）。此操作无法在窗口中撤销。</translation>
     </message>
     <message>
       <source>The file was not imported; nothing changed.</source>
@@ -447,6 +451,10 @@ Each gets a specialist by their address and an agent-change SMS in the outbox (o
     <message>
       <source>part of the address, e.g. a community name</source>
       <translation>地址片段，如社区名称</translation>
+    </message>
+    <message>
+      <source>— choose a grid —</source>
+      <translation>— 请选择网格 —</translation>
     </message>
   </context>
   <context>

@@ -162,3 +162,24 @@ def test_intake_asks_first_and_reports_customers_left_without_a_specialist(page,
     assert result.unmatched > 0
     qtbot.waitUntil(lambda: page.selected_customer() is not None, timeout=10000)
     assert page.selected_customer().customer_id in result.customer_ids
+
+
+def test_a_customer_with_no_suggested_grid_is_filed_only_into_a_grid_chosen(page):
+    """Nothing is preselected for an address that matched no grid at all: the button waits
+    until the supervisor picks one, so one click cannot file the customer in the first grid of
+    the list."""
+    from app.views.table_models import ROW_ROLE
+
+    page = page("senior")
+    rows = [page.queue.index(r, 0).data(ROW_ROLE) for r in range(page.queue.rowCount())]
+    bare = [i for i, r in enumerate(rows) if not r.suggestions]
+    assert bare  # the demo has such addresses
+    page.queue_table.selectRow(bare[0])
+    assert page.grid.currentData() is None and not page.assign_button.isEnabled()
+    page.grid.setCurrentIndex(1)
+    assert page.grid.currentData() is not None and page.assign_button.isEnabled()
+    hinted = [i for i, r in enumerate(rows) if r.suggestions]
+    if hinted:  # a suggested grid is preselected and may be taken at once
+        page.queue_table.selectRow(hinted[0])
+        assert page.grid.currentData() == rows[hinted[0]].suggestions[0].grid_id
+        assert page.assign_button.isEnabled()
