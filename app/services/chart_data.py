@@ -70,9 +70,11 @@ def trend_data(
     team_ids: Collection[int] | None = None,
     by_team: bool = False,
     months: int = 24,
+    unserved_label: str = "(no specialist on the due date)",
 ) -> TrendData:
     """Return persistency per due month over the last ``months`` months, per team if asked,
-    with the year-earlier rates."""
+    with the year-earlier rates. Per team, the policies nobody served on their due date make
+    a line of their own, named ``unserved_label``, last."""
     periods = last_months(as_of, months)
     points = persistency_trend(
         session,
@@ -87,17 +89,17 @@ def trend_data(
     by_month: dict[str, list] = {p.label: [] for p in periods}
     for p in points:
         by_month[p.month].append(p)
-        if by_team and p.group_key is None:
-            continue  # no specialist on the due date: not a team's result
         groups.setdefault(p.group_key, []).append(p)
-    current = [
-        Series(pts[0].group if by_team else "", [_f(p.rate) for p in pts])
-        for pts in groups.values()
-    ]
-    earlier = [
-        Series(pts[0].group if by_team else "", [_f(p.year_earlier) for p in pts])
-        for pts in groups.values()
-    ]
+    # Policies nobody served on their due date belong to no team: their own line, last and
+    # named by the caller (unserved_label), so that the team lines add up to the branch.
+    if by_team and None in groups:
+        groups[None] = groups.pop(None)
+
+    def name(key, pts) -> str:
+        return "" if not by_team else unserved_label if key is None else pts[0].group
+
+    current = [Series(name(k, pts), [_f(p.rate) for p in pts]) for k, pts in groups.items()]
+    earlier = [Series(name(k, pts), [_f(p.year_earlier) for p in pts]) for k, pts in groups.items()]
     pilot = session.scalar(select(Branch.pilot_start).where(Branch.id == branch_id))
     return TrendData(
         months=[p.label for p in periods],

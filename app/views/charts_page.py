@@ -172,6 +172,7 @@ class ChartsPage(QWidget):
         as_of, month = self.ctx.as_of, self.month.currentData()
         branch_id = self.ctx.user.branch_id
         cohort = Period.parse(self.cohort.currentData())
+        unserved = self.tr("No specialist on the due date")
         self.status.setText(self.tr("Loading…"))
 
         def fetch(s):
@@ -183,6 +184,7 @@ class ChartsPage(QWidget):
                     month=month,
                     team_ids=team_ids,
                     by_team=by_team,
+                    unserved_label=unserved,
                 )
             if key == "funnel":
                 return chart_data.funnel_data(

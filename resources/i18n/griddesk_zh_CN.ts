@@ -111,6 +111,10 @@
       <translation>正在加载…</translation>
     </message>
     <message>
+      <source>No specialist on the due date</source>
+      <translation>（应缴日无专员服务）</translation>
+    </message>
+    <message>
       <source>Only the persistency trend compares teams</source>
       <translation>仅继续率趋势图可按团队对比</translation>
     </message>

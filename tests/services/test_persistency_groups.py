@@ -209,6 +209,26 @@ def test_trend_marks_months_still_in_their_grace_period(session, f):
     assert later.pending_months == []
 
 
+def test_the_team_trend_keeps_the_policies_nobody_served_as_a_line_of_their_own(
+    session, f, two_teams
+):
+    """Compared by team, the policies whose customer had no specialist on the due date are a
+    line of their own, named by the caller and last, so the lines cover the whole branch."""
+    from app.services.chart_data import trend_data
+
+    book_policy(f, customer=f.customer(grid=two_teams["g1"]))  # in a grid, nobody serving
+    refresh_persistency_base(session)
+    branch = two_teams["a"].branch_id
+    data = trend_data(
+        session, branch_id=branch, as_of=AS_OF, months=22, by_team=True, unserved_label="无人"
+    )
+    assert [s.label for s in data.current] == ["一队", "二队", "无人"]
+    march = data.months.index("2024-03")
+    assert [s.values[march] for s in data.current] == [0.5, 0.0, 1.0]
+    whole = trend_data(session, branch_id=branch, as_of=AS_OF, months=22)
+    assert [s.label for s in whole.current] == [""]
+
+
 def test_trend_by_group(session, two_teams):
     t = two_teams
     points = persistency_trend(session, months=[MARCH], as_of=AS_OF, by="team")
