@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from app.services import chart_data, charts, org
 from app.services.fonts import configure_matplotlib
 from app.services.metrics.equity import DEFAULT_THRESHOLD_POINTS
+from app.services.metrics.funnel import YOUNG_COHORT_DAYS, cohort_age_days
 from app.services.periods import Period
 from app.services.table_file import atomic_file
 from app.views.context import AppContext
@@ -43,11 +44,6 @@ def chart_titles() -> dict[str, str]:
         "activity": tr(_C, "Tasks completed per week"),
         "equity": tr(_C, "Service equity"),
     }
-
-
-# A cohort whose newest customers entered the pool fewer days ago than this is flagged on the
-# funnel: the median days to cross-sell and up-sell are two to three months.
-YOUNG_COHORT_DAYS = 120
 
 
 def cohort_choices(as_of: date) -> list[Period]:
@@ -97,7 +93,13 @@ class ChartsPage(QWidget):
         self.cohort.setObjectName("cohort")
         for p in cohort_choices(ctx.as_of):
             self.cohort.addItem(p.label, p.label)
-        self.cohort.setCurrentIndex(min(3, self.cohort.count() - 1))
+        # The newest month old enough to judge every step (months come newest first).
+        old_enough = [
+            i
+            for i, p in enumerate(cohort_choices(ctx.as_of))
+            if cohort_age_days(p, ctx.as_of)[0] >= YOUNG_COHORT_DAYS
+        ]
+        self.cohort.setCurrentIndex(old_enough[0] if old_enough else 0)
         self.save = QPushButton(self.tr("Save chart as PNG…"))
         self.save.setObjectName("save_png")
         self.save.clicked.connect(lambda: self.save_png())  # not the checked flag
@@ -207,10 +209,9 @@ class ChartsPage(QWidget):
         """Return a warning when the cohort entered the pool too recently for the later
         steps, which take months, to be judged ('' otherwise)."""
         cohort = Period.parse(self.cohort.currentData())
-        newest = (self.ctx.as_of - min(cohort.end, self.ctx.as_of)).days
+        newest, oldest = cohort_age_days(cohort, self.ctx.as_of)
         if newest >= YOUNG_COHORT_DAYS:
             return ""
-        oldest = max(0, (self.ctx.as_of - cohort.start).days)
         return (
             self.tr("These customers entered the pool %1–%2 days ago: the later steps take months")
             .replace("%1", str(newest))

@@ -64,7 +64,7 @@
     </message>
     <message>
       <source>%1 days so far</source>
-      <translation>本周仅 %1 天</translation>
+      <translation>本周已过 %1 天</translation>
     </message>
     <message>
       <source>%1 of those at the step before</source>
@@ -172,7 +172,7 @@
     </message>
     <message>
       <source>median %1 days after pool entry</source>
-      <translation>入池后中位 %1 天</translation>
+      <translation>入池后中位用时 %1 天</translation>
     </message>
     <message>
       <source>pilot starts</source>

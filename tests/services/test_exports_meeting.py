@@ -95,6 +95,7 @@ def test_persistency_equals_the_metrics_service_for_the_branch(demo, tmp_path): 
     assert cover[t["persistency"]] == _f(total.current.persistency_premium)
     assert cover[t["pending_policies"]] == total.current.pending_policies == 0  # a past quarter
     assert t["sheet_pending"] not in [c.value for c in wb[t["sheet_pers_team"]]["A"]]
+    assert len([c for c in wb[t["sheet_funnel"]]["A"] if c.value]) == 6  # header and 5 rows
     assert cover[t["period"]] == "2026-Q2"
     assert cover[t["exported_by"]] == t["command_line"]
     assert cover[t["masking"]] == t["masked"]
@@ -271,6 +272,9 @@ def test_trend_sheet_counts_the_policies_still_in_their_grace_period(demo, tmp_p
     # The month is not over yet: some of its policies are not even due.
     assert t["cover_pending_due"].format(n=f"{waiting:,}") in notes
     # Under each persistency table, why its rates are low or missing.
+    # The month's pool entrants are days old: the funnel sheet warns about its later steps.
+    funnel_notes = [c.value for c in wb[t["sheet_funnel"]]["A"] if c.value]
+    assert t["funnel_young"].format(newest=0, oldest=AS_OF.day - 1) in funnel_notes
     for key in ("sheet_pers_team", "sheet_pers_specialist", "sheet_pers_grid"):
         assert t["sheet_pending"] in [c.value for c in wb[t[key]]["A"]], key
     rows = _table(wb[t["sheet_trend"]])

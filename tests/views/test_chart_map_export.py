@@ -125,3 +125,23 @@ def test_only_the_trend_compares_teams(window, qtbot):
         assert not page.scope.model().item(row).isEnabled()
     page.chart.setCurrentIndex(page.chart.findData("trend"))
     assert page.scope.model().item(row).isEnabled()
+
+
+def test_the_funnel_opens_on_a_cohort_old_enough_to_judge(window, qtbot):
+    """By default the funnel shows the newest month whose customers have all had time for
+    the later steps, with no 'too young' note; a younger one carries the note."""
+    from app.services.metrics.funnel import YOUNG_COHORT_DAYS, cohort_age_days
+    from app.services.periods import Period
+
+    w = window("senior")
+    page = w.show_page("charts")
+    with qtbot.waitSignal(page.drawn, timeout=10000):
+        page.chart.setCurrentIndex(page.chart.findData("funnel"))
+    cohort = Period.parse(page.cohort.currentData())
+    assert cohort_age_days(cohort, w.ctx.as_of)[0] >= YOUNG_COHORT_DAYS
+    newer = Period.parse(page.cohort.itemData(page.cohort.currentIndex() - 1))
+    assert cohort_age_days(newer, w.ctx.as_of)[0] < YOUNG_COHORT_DAYS
+    assert page._young_cohort_note() == ""
+    with qtbot.waitSignal(page.drawn, timeout=10000):
+        page.cohort.setCurrentIndex(0)  # this month
+    assert page._young_cohort_note() in [t.get_text() for t in page.figure.axes[0].texts]

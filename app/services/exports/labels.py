@@ -60,6 +60,7 @@ _ZH: dict[str, str] = {
         "本期尚未过宽限期的保单（含未到应缴日的）：{n} 份；继续率只计已过宽限期的保单"
     ),
     "sheet_pending": "宽限期未满的保单不计入继续率（见“宽限期未满”列），期满后才有结果。",
+    "funnel_young": "该批客户入池仅 {newest}–{oldest} 天，综拓与加保通常需要数月，后续阶段的数字仍会上升。",
     "persisting_policies": "继续保单数",
     "pending_policies": "宽限期未满",
     "premium_due": "应收保费（元）",
@@ -238,6 +239,10 @@ _EN: dict[str, str] = {
     "cover_pending_due": (
         "Policies of this period not yet past their grace period (some not even due): {n}; "
         "the rate counts only those past it"
+    ),
+    "funnel_young": (
+        "These customers entered the pool {newest}–{oldest} days ago: cross-sell and up-sell "
+        "usually take months, so the later steps will still rise."
     ),
     "sheet_pending": (
         "Policies still in their grace period do not count in the rates (see the pending "

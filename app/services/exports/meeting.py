@@ -44,6 +44,7 @@ from app.services.exports.sheets import (
     write_table,
 )
 from app.services.metrics.activity import week_span
+from app.services.metrics.funnel import YOUNG_COHORT_DAYS, cohort_age_days
 from app.services.metrics.persistency import PersistencyYoY
 from app.services.periods import Period
 from app.services.progress import JobState, NullState, check
@@ -307,6 +308,10 @@ def _funnel(ws, data: MeetingData, t: Texts) -> int:
     )
     chart.height, chart.width = 8, 16
     ws.add_chart(chart, "G2")
+    newest, oldest = cohort_age_days(data.period, data.as_of)
+    if newest < YOUNG_COHORT_DAYS:  # too young to judge the later steps: say so
+        note = t["funnel_young"].format(newest=newest, oldest=oldest)
+        ws.cell(row=last + 2, column=1, value=note).font = FELL_FONT
     return len(values)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +32,17 @@ from app.services.metrics.persistency import rate
 from app.services.periods import Period
 from app.services.sqlfuncs import days_between, month_of
 from app.services.steps import STEP_COLUMNS
+
+# A cohort whose newest customers entered the pool fewer days ago than this is too young to
+# judge the later steps: the median days to cross-sell and up-sell are two to three months.
+YOUNG_COHORT_DAYS = 90
+
+
+def cohort_age_days(cohort: Period, as_of: date) -> tuple[int, int]:
+    """Return how many days ago the cohort's newest and oldest customers entered the pool at
+    most, on ``as_of`` (0 for a month still running)."""
+    newest = max(0, (as_of - min(cohort.end, as_of)).days)
+    return newest, max(0, (as_of - cohort.start).days)
 
 
 @dataclass(frozen=True)
