@@ -174,6 +174,8 @@ def test_formats_frozen_headers_filters_widths_and_print_setup(demo, tmp_path): 
         assert ws.column_dimensions[cell.column_letter].width >= text_width(h) / 2, h
     # Printed pages say the sheet, the period and the as-of date.
     assert ws.oddHeader.center.text == f"&A · {t['period']} 2026-Q2 · {t['as_of']} {AS_OF}"
+    # The activity sheet looks back from the as-of date, whatever the period: no period there.
+    assert wb[t["sheet_activity"]].oddHeader.center.text == f"&A · {t['as_of']} {AS_OF}"
     rules = [r for cf in ws.conditional_formatting for r in cf.rules]
     assert any(r.operator == "lessThan" for r in rules)  # a rate that fell is coloured
     assert ws.page_setup.orientation == "landscape"

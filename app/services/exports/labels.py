@@ -49,7 +49,10 @@ _ZH: dict[str, str] = {
         "活动量：最近 {weeks} 个完整周（周一至周日）及截至 {as_of} 的本周完成的任务；"
         "专员名单的“周均完成任务”即这 {weeks} 个完整周的平均。"
     ),
-    "note_equity": "服务公平：近一年服务与续收任务，差距超过 {threshold} 个百分点即标记。",
+    "note_equity": (
+        "服务公平：最近 365 天的保全与续收任务完成率，已综拓或加保客户高出 {threshold} "
+        "个百分点以上即标记。"
+    ),
     # persistency
     "team": "团队",
     "specialist": "专员",
@@ -225,8 +228,9 @@ _EN: dict[str, str] = {
         "those {weeks} whole weeks."
     ),
     "note_equity": (
-        "Service equity: servicing and renewal tasks of the last year; "
-        "a gap over {threshold} points flags the specialist."
+        "Service equity: completion of servicing and renewal tasks of the last 365 days; "
+        "the specialist is flagged when customers who bought more are served over "
+        "{threshold} points better."
     ),
     "team": "Team",
     "specialist": "Specialist",

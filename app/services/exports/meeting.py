@@ -109,10 +109,13 @@ def render_meeting(data: MeetingData, path: Path, t: Texts) -> int:
     rows += _overdue(wb.create_sheet(t["sheet_overdue"]), data, t)
     rows += _coverage(wb.create_sheet(t["sheet_coverage"]), data, t)
     _cover(cover, data, t)
-    # Every printed page says what it is, for which period and as of when.
-    heading = f"&A · {t['period']} {data.period.label} · {t['as_of']} {data.as_of.isoformat()}"
+    # Every printed page says what it is, for which period and as of when; the sheets that
+    # look back from the as-of date (activity, equity, overdue tasks, coverage) have no period.
+    as_of = f"{t['as_of']} {data.as_of.isoformat()}"
+    by_period = {t[k] for k in SHEET_KEYS[:7]}
     for ws in wb.worksheets:
-        ws.oddHeader.center.text = heading  # &A: the sheet's name; nothing else has a '&'
+        period = f"{t['period']} {data.period.label} · " if ws.title in by_period else ""
+        ws.oddHeader.center.text = f"&A · {period}{as_of}"  # &A: the sheet's name
         ws.oddFooter.center.text = t["page_footer"]
     wb.save(path)
     return rows
