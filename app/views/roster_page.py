@@ -65,6 +65,7 @@ def roster_columns(show_contact: bool, as_of: date):
             lambda r: len(r.grid_codes),
             numeric=True,
             tooltip=lambda r: listed(r.grid_codes),
+            header_tip=tr(_C, "Grids the specialist owns today (hover a number for their codes)"),
         ),
         Column(
             "customers",
@@ -73,6 +74,10 @@ def roster_columns(show_contact: bool, as_of: date):
             text=lambda v: "",
             numeric=True,
             alert=lambda r: (r.load or 0) > 1,
+            header_tip=tr(
+                _C,
+                "Customers served today against the most the specialist may serve; red above it",
+            ),
         ),
         Column(
             "open",
@@ -87,6 +92,7 @@ def roster_columns(show_contact: bool, as_of: date):
             lambda r: r.overdue_tasks,
             numeric=True,
             alert=lambda r: r.overdue_tasks > 0,
+            header_tip=tr(_C, "Tasks open or in progress past their due date"),
         ),
         Column(
             "persistency",

@@ -1275,6 +1275,10 @@ persistency</source>
       <translation>客户数 / 上限</translation>
     </message>
     <message>
+      <source>Customers served today against the most the specialist may serve; red above it</source>
+      <translation>目前服务的客户数与服务上限；超出上限显示为红色</translation>
+    </message>
+    <message>
       <source>Employee
 no.</source>
       <translation>工号</translation>
@@ -1282,6 +1286,10 @@ no.</source>
     <message>
       <source>Grids</source>
       <translation>网格数</translation>
+    </message>
+    <message>
+      <source>Grids the specialist owns today (hover a number for their codes)</source>
+      <translation>专员目前负责的网格数（鼠标停在数字上可见网格编号）</translation>
     </message>
     <message>
       <source>Hand the selected specialist's grids, customers and open tasks to others</source>
@@ -1361,6 +1369,10 @@ equity</source>
     <message>
       <source>Tasks open or in progress</source>
       <translation>待办或进行中的任务</translation>
+    </message>
+    <message>
+      <source>Tasks open or in progress past their due date</source>
+      <translation>已过期限仍待办或进行中的任务</translation>
     </message>
     <message>
       <source>Team</source>
