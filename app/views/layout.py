@@ -13,7 +13,7 @@ def content_width(table: QTableView) -> int:
     column is stretched to now."""
     header = table.horizontalHeader()
     shown = [i for i in range(header.count()) if not header.isSectionHidden(i)]
-    widths = [max(header.sectionSizeHint(i), table.sizeHintForColumn(i)) for i in shown]
+    widths = [fitted_width(table, i) for i in shown]
     if widths and header.stretchLastSection():  # a stretched last column keeps its default
         widths[-1] = max(widths[-1], header.defaultSectionSize())
     vertical = table.verticalHeader().width() if table.verticalHeader().isVisible() else 0
@@ -49,21 +49,25 @@ def share_by_content(split: QSplitter, tables: Sequence[QTableView] | None = Non
 SORT_ARROW_ROOM = 14
 
 
-def fit_columns(table: QTableView) -> None:
-    """Size every column to its contents and its header text (the longest line of it), with
-    a small room for the sort arrow: a two-line header then takes the width of its longer
-    line, and a table of many short columns needs no sideways scrolling."""
+def fitted_width(table: QTableView, column: int) -> int:
+    """Return the width column ``column`` needs: its contents, or its header text (the
+    longest line of it) with the header's margins and a small room for the sort arrow."""
     header = table.horizontalHeader()
     model = table.model()
-    if model is None:
-        return
+    text = str(model.headerData(column, Qt.Orientation.Horizontal) or "") if model else ""
     metrics = header.fontMetrics()
+    label = max((metrics.horizontalAdvance(line) for line in text.split("\n")), default=0)
     margin = header.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin, None, header)
+    return max(table.sizeHintForColumn(column), label + 2 * margin + SORT_ARROW_ROOM)
+
+
+def fit_columns(table: QTableView) -> None:
+    """Size every column to what it needs (:func:`fitted_width`): a two-line header takes the
+    width of its longer line, and a table of many short columns needs no sideways scrolling
+    (``resizeColumnsToContents`` reserves the header's full height for the sort arrow)."""
+    header = table.horizontalHeader()
+    if table.model() is None:
+        return
     for c in range(header.count()):
-        if header.isSectionHidden(c):
-            continue
-        text = str(model.headerData(c, Qt.Orientation.Horizontal) or "")
-        label = max((metrics.horizontalAdvance(line) for line in text.split("\n")), default=0)
-        header.resizeSection(
-            c, max(table.sizeHintForColumn(c), label + 2 * margin + SORT_ARROW_ROOM)
-        )
+        if not header.isSectionHidden(c):
+            header.resizeSection(c, fitted_width(table, c))

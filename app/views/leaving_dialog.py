@@ -37,9 +37,15 @@ from app.views.context import AppContext, call
 from app.views.errors import error_text
 from app.views.i18n import tr
 from app.views.labels import TASK_KINDS, TASK_STATUSES, label, listed, yuan
-from app.views.layout import share_by_content
+from app.views.layout import fit_columns, share_by_content
 from app.views.messages import ask, inform
-from app.views.rebalance_models import TO, MovesModel, TargetDelegate, workload_columns
+from app.views.rebalance_models import (
+    TO,
+    MovesModel,
+    TargetDelegate,
+    fit_moves_table,
+    workload_columns,
+)
 from app.views.table_export import install_table_export
 from app.views.table_models import Column, RowTableModel
 from app.views.undo import Applied, apply_job
@@ -379,7 +385,7 @@ class LeavingDialog(QDialog):
         )
         self.left_behind.setText(left_behind_text(handover.left_behind))
         self._edited()
-        self.moves_table.resizeColumnsToContents()
+        fit_moves_table(self.moves_table, self.moves.plan())
         share_by_content(self.tables_split)  # a new proposal: the tables side by side fit again
         self.proposed.emit()
 
@@ -389,7 +395,7 @@ class LeavingDialog(QDialog):
             return
         changes = [w for w in workload_changes(plan) if w.employee_no != self.leaver.employee_no]
         self.workloads.set_rows(changes)
-        self.workload_table.resizeColumnsToContents()
+        fit_columns(self.workload_table)
         grids, singles, customers = describe_counts(plan)
         if singles:
             text = self.tr(

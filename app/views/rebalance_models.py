@@ -64,8 +64,8 @@ class MovesModel(QAbstractTableModel):
             tr(_C, "To"),
             tr(_C, "Workload"),
             tr(_C, "Customers"),
-            tr(_C, "From: after"),
-            tr(_C, "To: after"),
+            tr(_C, "From:\nafter"),
+            tr(_C, "To:\nafter"),
         ]
 
     # --- the plan ------------------------------------------------------------------------
@@ -270,12 +270,10 @@ def workload_columns(team_names: dict[str, str] | None = None) -> list[Column[Wo
     """The columns of the workload table; teams by name when ``team_names`` (code -> name)
     knows them."""
     names = team_names or {}
-    """The columns of the workloads table: before, after, change, customers against capacity."""
     return [
         Column("specialist", tr(_C, "Specialist"), lambda r: f"{r.name} ({r.employee_no})"),
-        Column("team", tr(_C, "Team"), lambda r: names.get(r.team_code, r.team_code)),
-        Column("before", tr(_C, "Workload now"), lambda r: r.load_before, _fmt, numeric=True),
-        Column("after", tr(_C, "Workload after"), lambda r: r.load_after, _fmt, numeric=True),
+        Column("before", tr(_C, "Workload\nnow"), lambda r: r.load_before, _fmt, numeric=True),
+        Column("after", tr(_C, "Workload\nafter"), lambda r: r.load_after, _fmt, numeric=True),
         Column(
             "change",
             tr(_C, "Change"),
@@ -284,15 +282,32 @@ def workload_columns(team_names: dict[str, str] | None = None) -> list[Column[Wo
             numeric=True,
         ),
         Column(
-            "customers_now", tr(_C, "Customers now"), lambda r: r.customers_before, numeric=True
+            "customers_now",
+            tr(_C, "Customers\nnow"),
+            lambda r: r.customers_before,
+            numeric=True,
         ),
         Column(
             "customers_after",
-            tr(_C, "Customers after"),
+            tr(_C, "Customers\nafter"),
             lambda r: r.customers_after,
             numeric=True,
-            alert=lambda r: r.over_capacity,
-            tooltip=lambda r: tr(_C, "Above capacity") if r.over_capacity else "",
+            alert=lambda r: r.customers_after > r.capacity,
+            tooltip=lambda r: tr(_C, "Above capacity") if r.customers_after > r.capacity else "",
         ),
         Column("capacity", tr(_C, "Capacity"), lambda r: r.capacity, numeric=True),
+        # Last: what a supervisor weighs first (workloads, customers against capacity) must
+        # show without scrolling on a laptop.
+        Column("team", tr(_C, "Team"), lambda r: names.get(r.team_code, r.team_code)),
     ]
+
+
+def fit_moves_table(table, plan: Plan | None) -> None:
+    """Size the moves table to its columns; the kind and customer columns show only when the
+    plan moves single customers (whole grids only: they would say "Grid" and "—" throughout)."""
+    from app.views.layout import fit_columns
+
+    singles = plan is not None and any(m.kind != "grid" for m in plan.moves)
+    table.setColumnHidden(KIND, not singles)
+    table.setColumnHidden(CUSTOMER, not singles)
+    fit_columns(table)

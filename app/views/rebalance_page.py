@@ -40,9 +40,16 @@ from app.views.context import AppContext, call
 from app.views.errors import error_text
 from app.views.i18n import tr
 from app.views.labels import listed
-from app.views.layout import share_by_content
+from app.views.layout import fit_columns, share_by_content
 from app.views.messages import ask, inform
-from app.views.rebalance_models import MOVE_ROLE, TO, MovesModel, TargetDelegate, workload_columns
+from app.views.rebalance_models import (
+    MOVE_ROLE,
+    TO,
+    MovesModel,
+    TargetDelegate,
+    fit_moves_table,
+    workload_columns,
+)
 from app.views.rebalance_plot import PlanMap, draw_plan_chart
 from app.views.table_export import install_table_export
 from app.views.table_models import SORT_ROLE, RowTableModel
@@ -317,7 +324,7 @@ class RebalancePage(QWidget):
         """Put a proposed or loaded plan on screen, every move kept."""
         self._applied_batch = None
         self.moves.set_plan(plan, may_cross_teams=self.ctx.user.may_move_across_teams)
-        self.moves_table.resizeColumnsToContents()
+        fit_moves_table(self.moves_table, self.moves.plan())
         self._edited()
         # A new plan: the workload table (left) and the moves (right) share the width again.
         share_by_content(self.splitter, [self.workload_table, self.moves_table])
@@ -328,7 +335,7 @@ class RebalancePage(QWidget):
         if plan is None:
             return
         self.workloads.set_rows(workload_changes(plan))
-        self.workload_table.resizeColumnsToContents()
+        fit_columns(self.workload_table)
         self.summary.setText(plan_summary(plan))
         draw_plan_chart(self.figure, plan)
         self.canvas.draw_idle()

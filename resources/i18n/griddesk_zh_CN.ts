@@ -950,11 +950,13 @@ The branch supervisor's workbench for the community grid programme of orphan pol
       <translation>客户数</translation>
     </message>
     <message>
-      <source>Customers after</source>
+      <source>Customers
+after</source>
       <translation>调整后客户数</translation>
     </message>
     <message>
-      <source>Customers now</source>
+      <source>Customers
+now</source>
       <translation>当前客户数</translation>
     </message>
     <message>
@@ -966,7 +968,8 @@ The branch supervisor's workbench for the community grid programme of orphan pol
       <translation>移出专员</translation>
     </message>
     <message>
-      <source>From: after</source>
+      <source>From:
+after</source>
       <translation>移出方调整后</translation>
     </message>
     <message>
@@ -998,7 +1001,8 @@ The branch supervisor's workbench for the community grid programme of orphan pol
       <translation>接收专员</translation>
     </message>
     <message>
-      <source>To: after</source>
+      <source>To:
+after</source>
       <translation>接收方调整后</translation>
     </message>
     <message>
@@ -1006,11 +1010,13 @@ The branch supervisor's workbench for the community grid programme of orphan pol
       <translation>工作量</translation>
     </message>
     <message>
-      <source>Workload after</source>
+      <source>Workload
+after</source>
       <translation>调整后工作量</translation>
     </message>
     <message>
-      <source>Workload now</source>
+      <source>Workload
+now</source>
       <translation>当前工作量</translation>
     </message>
   </context>

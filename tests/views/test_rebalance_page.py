@@ -84,7 +84,8 @@ def test_propose_shows_workloads_moves_chart_and_map(open_page, qtmodeltester):
     assert page.apply_button.isEnabled()
     qtmodeltester.check(page.moves, force_py=True)
     qtmodeltester.check(page.workloads, force_py=True)
-    teams = {page.workloads.index(r, 1).data() for r in range(page.workloads.rowCount())}
+    team = [c.key for c in page.workloads.columns].index("team")
+    teams = {page.workloads.index(r, team).data() for r in range(page.workloads.rowCount())}
     assert teams and not any(t.startswith("T0") for t in teams)  # names, not codes like T01
     # Whoever is still above capacity after the plan is named in the summary, with figures.
     from app.services.rebalance.editing import workload_changes
