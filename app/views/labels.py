@@ -75,6 +75,13 @@ def listed(items) -> str:
     return tr(_C, ", ").join(str(i) for i in items)
 
 
+def sentence_gap() -> str:
+    """Return what goes between two sentences in the user's language (a space in English,
+    nothing after a Chinese 。: its translation is a zero-width space, as Qt takes an empty
+    one for none)."""
+    return tr(_C, " ")
+
+
 def label(table: dict, code) -> str:
     """Return the translated display name of ``code`` in ``table`` (the code if unknown)."""
     key = getattr(code, "value", code)

@@ -36,7 +36,7 @@ from app.settings import Preferences
 from app.views.context import AppContext, call
 from app.views.errors import error_text
 from app.views.i18n import tr
-from app.views.labels import TASK_KINDS, TASK_STATUSES, label, listed, yuan
+from app.views.labels import TASK_KINDS, TASK_STATUSES, label, listed, sentence_gap, yuan
 from app.views.layout import fit_columns, share_by_content
 from app.views.messages import ask, inform
 from app.views.rebalance_models import (
@@ -411,7 +411,9 @@ class LeavingDialog(QDialog):
         )
         over = [w.name for w in changes if w.over_capacity]
         if over:
-            text += " " + self.tr("Above capacity afterwards: %1.").replace("%1", listed(over))
+            text += sentence_gap() + self.tr("Above capacity afterwards: %1.").replace(
+                "%1", listed(over)
+            )
         self.proposal_text.setText(text)
         self.apply_button.setEnabled(self.may_apply and bool(plan.moves) and not self._applied)
 

@@ -39,7 +39,7 @@ from app.settings import Preferences
 from app.views.context import AppContext, call
 from app.views.errors import error_text
 from app.views.i18n import tr
-from app.views.labels import listed
+from app.views.labels import listed, sentence_gap
 from app.views.layout import fit_columns, share_by_content
 from app.views.messages import ask, inform
 from app.views.rebalance_models import (
@@ -106,7 +106,7 @@ def plan_summary(plan: Plan) -> str:
         .replace("%2", f"{plan.after_max:,.1f}")
         .replace("%3", f"{min(plan.lower_bound, plan.before_max):,.1f}")
     )
-    text += " " + (
+    text += sentence_gap() + (
         tr(_C, "%1 moves: %2 grids and %3 single customers; %4 customers change specialist.")
         .replace("%1", str(len(plan.moves)))
         .replace("%2", str(grids))
@@ -116,7 +116,7 @@ def plan_summary(plan: Plan) -> str:
     changes = workload_changes(plan)
     over = [w for w in changes if w.over_capacity]
     if over:
-        text += " " + tr(_C, "Above capacity afterwards: %1.").replace(
+        text += sentence_gap() + tr(_C, "Above capacity afterwards: %1.").replace(
             "%1", listed(w.name for w in over)
         )
     # Over capacity today and still after (the rules let a plan shed some of their customers
@@ -126,11 +126,17 @@ def plan_summary(plan: Plan) -> str:
         key=lambda w: w.capacity - w.customers_after,
     )
     if still:
-        names = [f"{w.name} ({w.customers_after:,} / {w.capacity:,})" for w in still]
+        names = [
+            tr(_C, "%1 (%2 / %3)")
+            .replace("%1", w.name)
+            .replace("%2", f"{w.customers_after:,}")
+            .replace("%3", f"{w.capacity:,}")
+            for w in still
+        ]
         shown = listed(names[:STILL_OVER_NAMED])
         if len(names) > STILL_OVER_NAMED:
             shown += " " + tr(_C, "and %1 more").replace("%1", str(len(names) - STILL_OVER_NAMED))
-        text += " " + tr(_C, "Still above capacity: %1.").replace("%1", shown)
+        text += sentence_gap() + tr(_C, "Still above capacity: %1.").replace("%1", shown)
     return text
 
 

@@ -1023,6 +1023,10 @@ now</source>
   <context>
     <name>RebalancePage</name>
     <message>
+      <source>%1 (%2 / %3)</source>
+      <translation>%1（%2 / %3）</translation>
+    </message>
+    <message>
       <source>%1 customers: %2 → %3</source>
       <translation>%1 位客户：%2 → %3</translation>
     </message>
@@ -1733,6 +1737,10 @@ equity</source>
   </context>
   <context>
     <name>labels</name>
+    <message>
+      <source> </source>
+      <translation>​</translation>
+    </message>
     <message>
       <source>, </source>
       <translation>、</translation>

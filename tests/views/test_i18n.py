@@ -128,3 +128,18 @@ def test_lists_and_counts_read_right_in_both_languages(qapp):
     finally:
         for t in translators:
             qapp.removeTranslator(t)
+
+
+def test_sentences_follow_the_language_s_punctuation(qapp):
+    """Summaries join sentences with a space in English and with nothing after a Chinese 。;
+    a name with its figures takes full-width brackets in Chinese."""
+    from app.views.labels import sentence_gap
+
+    assert sentence_gap() == " "
+    translators = install_translators(qapp, "zh_CN")
+    try:
+        assert " " not in sentence_gap()  # no visible space after 。
+        assert QCoreApplication.translate("RebalancePage", "%1 (%2 / %3)") == "%1（%2 / %3）"
+    finally:
+        for t in translators:
+            qapp.removeTranslator(t)
