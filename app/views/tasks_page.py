@@ -135,19 +135,30 @@ class TasksPage(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.horizontalHeader().setStretchLastSection(True)
-        # Widths that fit a customer's name and number and a date with its time (the rows are
-        # fetched a page at a time, so Qt cannot measure the contents up front).
-        widths = {"task_no": 110, "customer": 200, "created_at": 140,
-                  "completed_at": 140}  # fmt: skip
-        # The kind column takes the widest kind's name in the language shown.
+        # Widths measured on typical values in the font shown (the rows are fetched a page at
+        # a time, so Qt cannot measure the contents up front), never narrower than the header.
         metrics = self.table.fontMetrics()
-        self._kind_width = 24 + max(
-            metrics.horizontalAdvance(label(TASK_KINDS, k)) for k in TaskKind
-        )
-        widths["kind"] = self._kind_width
+
+        def fits(*samples: str) -> int:
+            return 24 + max(metrics.horizontalAdvance(t) for t in samples)
+
+        self._kind_width = fits(*(label(TASK_KINDS, k) for k in TaskKind))
+        widths = {
+            "task_no": fits("DT000000000"),
+            "kind": self._kind_width,
+            "status": fits(*(label(TASK_STATUSES, s) for s in TaskStatus)),
+            "customer": fits("欧阳娜娜 (DC00000000)"),
+            "specialist": fits("欧阳娜娜"),
+            "grid": fits("WH000"),
+            "due_date": fits("2026-12-31"),
+            "created_at": fits("2026-12-31 23:59"),
+            "completed_at": fits("2026-12-31 23:59"),
+        }
+        header = self.table.horizontalHeader()
         for i, column in enumerate(self.model.columns):
             if column.key in widths:
-                self.table.horizontalHeader().resizeSection(i, widths[column.key])
+                label_width = fits(*column.header.split("\n")) + 8  # the sort arrow
+                header.resizeSection(i, max(widths[column.key], label_width))
         self.table_export = install_table_export(
             self.table, name=self.tr("Tasks"), runner=ctx.runner
         )
