@@ -116,7 +116,9 @@ def left_behind_text(left: LeftBehind) -> str:
             parts.append(one if n == 1 else several.replace("%1", f"{n:,}"))
     if not parts:
         return ""
-    return tr(_C, "Not in the plan, to hand over by hand: %1.").replace("%1", "; ".join(parts))
+    return tr(_C, "Not in the plan, to hand over by hand: %1.").replace(
+        "%1", tr(_C, "; ").join(parts)
+    )
 
 
 def _grid_columns() -> list[Column]:

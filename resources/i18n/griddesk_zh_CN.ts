@@ -508,6 +508,10 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
       <translation>留下客户的 1 个未完成任务</translation>
     </message>
     <message>
+      <source>; </source>
+      <translation>；</translation>
+    </message>
+    <message>
       <source>Above capacity afterwards: %1.</source>
       <translation>调整后超出服务上限：%1。</translation>
     </message>

@@ -125,6 +125,7 @@ def test_lists_and_counts_read_right_in_both_languages(qapp):
         assert listed(["程洋", "胡磊帅"]) == "程洋、胡磊帅"
         chinese = left_behind_text(left)
         assert "QY001、QY002" in chinese and "留下客户的 1 个未完成任务" in chinese
+        assert "；" in chinese and "; " not in chinese  # full-width between the parts
     finally:
         for t in translators:
             qapp.removeTranslator(t)
