@@ -35,15 +35,15 @@ def _bold(text: Text) -> None:
     text.set_path_effects([patheffects.withStroke(linewidth=0.8, foreground=text.get_color())])
 
 
-def _right_note(ax, text: str, *, at: float, colour: str, size: int) -> None:
-    """Write ``text`` right-aligned just above the axes' bottom (``at`` 0) or top (1) edge."""
+def _note(ax, text: str, xy, xycoords, ha: str, *, colour: str = MUTED, size: int = 8) -> None:
+    """Write ``text`` in small type just above the point ``xy`` (in ``xycoords``)."""
     ax.annotate(
         text,
-        (1.0, at),
-        xycoords="axes fraction",
-        xytext=(0, 4),
+        xy,
+        xycoords=xycoords,
+        xytext=(0, 3),
         textcoords="offset points",
-        ha="right",
+        ha=ha,
         va="bottom",
         color=colour,
         fontsize=size,
@@ -77,17 +77,7 @@ def draw_persistency_trend(
     if pending:
         ax.axvspan(min(pending) - 0.5, max(pending) + 0.5, color=MUTED, alpha=0.12, lw=0)
         # Over the plot's top edge, ending where the band ends: never over a point.
-        ax.annotate(
-            pending_label,
-            (max(pending) + 0.5, 1.0),
-            xycoords=("data", "axes fraction"),
-            xytext=(0, 3),
-            textcoords="offset points",
-            ha="right",
-            va="bottom",
-            color=MUTED,
-            fontsize=8,
-        )
+        _note(ax, pending_label, (max(pending) + 0.5, 1.0), ("data", "axes fraction"), "right")
     for i, s in enumerate(current):
         colour = PALETTE[i % len(PALETTE)]
         ax.plot(x, _nan(s.values), marker="o", markersize=3, lw=2, color=colour, label=s.label)
@@ -174,7 +164,7 @@ def draw_funnel(
     ax.set_xlabel(reached_label)
     ax.spines[["top", "right"]].set_visible(False)
     if note:
-        _right_note(ax, note, at=0.0, colour=MUTED, size=9)
+        _note(ax, note, (1.0, 0.0), "axes fraction", "right", size=9)
     _finish(fig, title)
 
 
@@ -207,16 +197,8 @@ def draw_activity(
     for x, short in enumerate(partial):
         if short and until is not None and partial_text:
             monday = week_monday(weeks[x])
-            ax.annotate(
-                partial_text.replace("%1", str((until - monday).days + 1)),
-                (x, bottom[x]),
-                xytext=(0, 3),
-                textcoords="offset points",
-                ha="center",
-                va="bottom",
-                color=MUTED,
-                fontsize=8,
-            )
+            days = str((until - monday).days + 1)
+            _note(ax, partial_text.replace("%1", days), (x, bottom[x]), "data", "center")
     ax.set_xticks(range(len(weeks)))
     ax.set_xticklabels([week_span(w, until) for w in weeks], rotation=45, ha="right", fontsize=8)
     ax.set_ylabel(ylabel)
