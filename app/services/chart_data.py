@@ -49,6 +49,8 @@ class EquityData:
     rate_without: list[float | None]
     rate_with: list[float | None]
     flagged: list[bool]
+    tasks_without: list[int] = field(default_factory=list)  # the tasks each rate rests on
+    tasks_with: list[int] = field(default_factory=list)
 
 
 def last_months(as_of: date, count: int) -> list[Period]:
@@ -156,4 +158,6 @@ def equity_data(
         rate_without=[_f(r.rate_without) for r in rows],
         rate_with=[_f(r.rate_with) for r in rows],
         flagged=[r.flagged for r in rows],
+        tasks_without=[r.tasks_without for r in rows],
+        tasks_with=[r.tasks_with for r in rows],
     )

@@ -221,18 +221,26 @@ def draw_equity(
     without_label: str,
     with_label: str,
     flag_note: str = "",
+    tasks_without: Sequence[int] = (),
+    tasks_with: Sequence[int] = (),
+    ylabel: str = "",
 ) -> None:
     """Draw each specialist's service completion rate for customers who did and did not buy
-    more, side by side; flagged specialists' names in red with a ⚠, which ``flag_note``
-    explains under them."""
+    more, side by side, each bar topped by the number of tasks it rests on; flagged
+    specialists' names in red with a ⚠, which ``flag_note`` explains under them."""
     fig.clear()
     ax = fig.add_subplot()
     n = len(names)
     xs = range(n)
-    ax.bar(
-        [x - 0.2 for x in xs], _zero(rate_without), width=0.4, color=PALETTE[0], label=without_label
+    sides = (
+        (-0.2, rate_without, tasks_without, PALETTE[0], without_label),
+        (0.2, rate_with, tasks_with, PALETTE[1], with_label),
     )
-    ax.bar([x + 0.2 for x in xs], _zero(rate_with), width=0.4, color=PALETTE[1], label=with_label)
+    for shift, rates, counts, colour, name in sides:
+        heights = _zero(rates)
+        ax.bar([x + shift for x in xs], heights, width=0.4, color=colour, label=name)
+        for x, h, count in zip(xs, heights, counts, strict=False):
+            _note(ax, f"{count:,}", (x + shift, h), "data", "center", size=6)
     ax.set_xticks(list(xs))
     # Upright while the names fit side by side (short Chinese names do up to about a dozen).
     upright = n <= 12
@@ -245,6 +253,7 @@ def draw_equity(
             tick.set_color(FLAG_RED)
     ax.set_ylim(0, 1.05)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_ylabel(ylabel, fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     ax.spines[["top", "right"]].set_visible(False)
     # Above the bars, not over the last specialist's.

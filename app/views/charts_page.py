@@ -286,6 +286,9 @@ class ChartsPage(QWidget):
                 flag_note=self.tr("buyers served more than %1 points better").replace(
                     "%1", f"{DEFAULT_THRESHOLD_POINTS:g}"
                 ),
+                tasks_without=data.tasks_without,
+                tasks_with=data.tasks_with,
+                ylabel=self.tr("completion rate (over each bar: the tasks it counts)"),
             )
         self.canvas.draw_idle()
         self.status.setText("")

@@ -159,6 +159,10 @@
       <translation>保全与续收任务完成率（最近 365 天）</translation>
     </message>
     <message>
+      <source>completion rate (over each bar: the tasks it counts)</source>
+      <translation>完成率（柱顶数字为计入的任务数）</translation>
+    </message>
+    <message>
       <source>customers never cross- or up-sold</source>
       <translation>未综拓或加保客户</translation>
     </message>

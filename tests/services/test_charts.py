@@ -108,9 +108,13 @@ def test_the_equity_chart_marks_flagged_names_and_says_why():
         without_label="never bought more",
         with_label="bought more",
         flag_note="buyers served more than 10 points better",
+        tasks_without=[14, 1_200],
+        tasks_with=[35, 9],
     )
     ax = fig.axes[0]
     ticks = ax.get_xticklabels()
     assert [t.get_text() for t in ticks] == ["⚠ 王芳", "李强"]
     assert ticks[0].get_color() != ticks[1].get_color()
     assert ax.get_xlabel() == "⚠ buyers served more than 10 points better"
+    # Each bar says how many tasks its rate rests on: 14 tasks, not a thousand, behind 70%.
+    assert sorted(t.get_text() for t in ax.texts) == sorted(["14", "1,200", "35", "9"])
