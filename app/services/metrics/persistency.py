@@ -249,9 +249,7 @@ def persistency_report(
     out = []
     for r in rows:
         keys = tuple(r[:width])
-        names = [
-            labels.name(f, k) if labels else _plain(k) for f, k in zip(fields, keys, strict=True)
-        ]
+        names = [_name(labels, f, k) for f, k in zip(fields, keys, strict=True)]
         key = keys[0] if width == 1 else keys
         out.append(_row(key, " · ".join(names), r[width:]))
     return sorted(out, key=lambda r: (None in _tuple(r.group_key), r.group))
@@ -259,6 +257,17 @@ def persistency_report(
 
 def _tuple(key) -> tuple:
     return key if isinstance(key, tuple) else (key,)
+
+
+# A policy is attributed to who served its customer on the due date: with nobody, it has no
+# specialist and no team for that reason, which the name says.
+UNSERVED = "(no specialist on the due date)"
+
+
+def _name(labels: Labels | None, field: str, key) -> str:
+    if key is None and field in ("specialist", "team"):
+        return UNSERVED
+    return labels.name(field, key) if labels else _plain(key)
 
 
 def _plain(key) -> str:
@@ -340,9 +349,7 @@ def persistency_trend(
     keys = sorted({k for k, _ in cells}, key=lambda k: (k is None, str(k)))
     out = []
     for key in keys:
-        name = (
-            "all" if key == "all" or not by else (labels.name(by, key) if labels else _plain(key))
-        )
+        name = "all" if key == "all" or not by else _name(labels, by, key)
         for m in months:
             now = cells.get((key, m.label))
             before = cells.get((key, m.year_earlier().label))
