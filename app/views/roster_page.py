@@ -308,8 +308,9 @@ class RosterPage(QWidget):
         self.unheld.hide()
         bottom = QHBoxLayout()
         bottom.addWidget(self.status)
+        bottom.addSpacing(24)
+        bottom.addWidget(self.unheld)  # beside the totals it completes, not at the far edge
         bottom.addStretch(1)
-        bottom.addWidget(self.unheld)
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
