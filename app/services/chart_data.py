@@ -72,7 +72,7 @@ def trend_data(
     team_ids: Collection[int] | None = None,
     by_team: bool = False,
     months: int = 24,
-    unserved_label: str = "(no specialist on the due date)",
+    unserved_label: str = "(unserved on the due date)",
 ) -> TrendData:
     """Return persistency per due month over the last ``months`` months, per team if asked,
     with the year-earlier rates. Per team, the policies nobody served on their due date make

@@ -200,14 +200,17 @@ def test_formats_frozen_headers_filters_widths_and_print_setup(demo, tmp_path): 
 
 def test_long_headers_break_between_words_not_inside_them():
     """Excel and LibreOffice break a wrapped CJK header wherever the column ends (继续率（保 /
-    费）); a long header is given its own break, at a space or before a bracket."""
-    from app.services.exports.sheets import wrap_header
+    费）, or a lone closing bracket); a long header is given its own break, after a space or
+    before a bracket, and one with no such place stays whole."""
+    from app.services.exports.sheets import header_width, wrap_header
 
     assert wrap_header("13个月继续率（保费）") == "13个月继续率\n（保费）"
     assert wrap_header("入池至达成中位天数 · 建联加微") == "入池至达成中位天数 · \n建联加微"
     assert wrap_header("Policies past grace") == "Policies \npast grace"
     assert wrap_header("宽限期未满") == "宽限期未满"  # short: one line
     assert wrap_header("已过宽限期保单数") == "已过宽限期保单数"  # no place to break
+    # The column is as wide as the longer line, in bold.
+    assert header_width("13个月继续率\n（保费）") < header_width("13个月继续率（保费）")
 
 
 def test_a_sheet_too_wide_for_one_page_prints_across_pages_repeating_its_names():

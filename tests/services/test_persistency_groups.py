@@ -105,7 +105,7 @@ def test_rows_without_a_grid_or_specialist_are_grouped_apart(session, f):
     book_policy(f)  # a customer with neither
     refresh_persistency_base(session)
     assert grouped(session, "grid") == [(None, "(no grid)", 1, Decimal("1.0000"))]
-    unserved = "(no specialist on the due date)"
+    unserved = "(unserved on the due date)"
     assert grouped(session, "team") == [(None, unserved, 1, Decimal("1.0000"))]
     assert grouped(session, "specialist") == [(None, unserved, 1, Decimal("1.0000"))]
 

@@ -35,7 +35,7 @@ from app.services.progress import JobState, NullState, check
 
 TABLES = ("customers", "policies", "tasks")
 YIELD_PER = 2_000
-_HEADER_FONT = Font(bold=True, color="1F3864")
+_HEADER_FONT = Font(name="Calibri", bold=True, color="1F3864")
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
 

@@ -402,7 +402,7 @@ def _equity(ws, data: MeetingData, t: Texts) -> int:
     flagged = [i + 2 for i, r in enumerate(rows) if r.flagged]
     fill_rows(ws, flagged, len(cols), FLAG_FILL)
     for line in flagged:
-        ws.cell(row=line, column=len(cols)).font = Font(bold=True, color="9C5700")
+        ws.cell(row=line, column=len(cols)).font = Font(name="Calibri", bold=True, color="9C5700")
     return len(values)
 
 

@@ -30,23 +30,30 @@ FORMATS = {
 _FIXED_WIDTH = {"pct": 7, "points": 7, "date": 10, "datetime": 16, "num1": 6}
 MAX_WIDTH = 60
 
-HEADER_FONT = Font(bold=True, color="1F3864")
+# Fonts name the workbook's body font: a font without a name prints in a serif face in
+# LibreOffice beside the Calibri body.
+FONT = "Calibri"
+HEADER_FONT = Font(name=FONT, bold=True, color="1F3864")
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 HEADER_BORDER = Border(bottom=Side(style="thin", color="8EA9DB"))
 # Headers are centred and wrap onto at most HEADER_LINES lines, so a column is as wide as its
 # values need rather than as its header: wide sheets then print at a readable size.
 HEADER_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
 HEADER_LINES = 2
-SINGLE_LINE_HEADER = 12  # narrow characters a header may take before it is wrapped
-BOLD_WIDTH = 1.2  # a bold header line against the narrow characters it is counted in
+SINGLE_LINE_HEADER = 12  # narrow characters a header may take before it is split
+CLOSING = "）)、，。：；·"  # a line does not start with these
+# Narrow characters a bold character takes (LibreOffice broke bold CJK headers a character
+# early when they were counted as two).
+BOLD_CJK = 2.4
+BOLD_LATIN = 1.08
 HEADER_LINE_POINTS = 15
 FELL_FILL = PatternFill("solid", fgColor="F8CBAD")
-FELL_FONT = Font(color="9C0006")
+FELL_FONT = Font(name=FONT, color="9C0006")
 ROSE_FILL = PatternFill("solid", fgColor="C6EFCE")
-ROSE_FONT = Font(color="006100")
+ROSE_FONT = Font(name=FONT, color="006100")
 FLAG_FILL = PatternFill("solid", fgColor="FFEB9C")
-TITLE_FONT = Font(bold=True, size=16, color="1F3864")
-BOLD = Font(bold=True)
+TITLE_FONT = Font(name=FONT, bold=True, size=16, color="1F3864")
+BOLD = Font(name=FONT, bold=True)
 
 
 @dataclass(frozen=True)
@@ -64,16 +71,21 @@ def text_width(text: str) -> int:
 
 
 def wrap_header(text: str) -> str:
-    """Return a header with a line break at its best natural place when it is long: after a
-    space (kept at the line's end) or before an opening bracket, so that neither line is
-    longer than it must be. Excel and LibreOffice would otherwise break a CJK header wherever
-    the column ends, inside a word (继续率（保 / 费）). A header without such a place, or short
-    enough, stays one line."""
+    """Return a long header split onto two lines where a reader would break it, so that Excel
+    and LibreOffice, each with its own fonts, never break it themselves (继续率（保 / 费） or a
+    lone closing bracket): after a space (kept at the line's end) or before an opening
+    bracket, wherever the longer line is shortest. A header with no such place stays whole on
+    one line (CJK words have no spaces to show where they end)."""
     if text_width(text) <= SINGLE_LINE_HEADER or "\n" in text:
         return text
-    cuts = [i + 1 for i, ch in enumerate(text) if ch == " " and 0 < i < len(text) - 1]
-    cuts = [i for i in cuts if text[i] not in "·）)"]  # a line does not start with these
-    cuts += [i for i, ch in enumerate(text) if ch in "（(" and i > 0]
+    cuts = [
+        i
+        for i in range(1, len(text))
+        if (text[i - 1] == " " or text[i] in "（(")
+        and text[i] not in CLOSING
+        and text[i - 1] not in "（("
+        and text[:i].strip()
+    ]
     if not cuts:
         return text
     best = min(cuts, key=lambda i: max(text_width(text[:i].rstrip()), text_width(text[i:])))
@@ -81,9 +93,14 @@ def wrap_header(text: str) -> str:
 
 
 def header_width(text: str) -> int:
-    """Return the width of a (wrapped) header: its longest line, with room for the bold face
-    (a bold CJK character is wider than two narrow ones)."""
-    return math.ceil(max(text_width(line.rstrip()) for line in text.split("\n")) * BOLD_WIDTH)
+    """Return the column width a (wrapped) header needs: its longest line in bold."""
+    return math.ceil(max(_bold_width(line.rstrip()) for line in text.split("\n")))
+
+
+def _bold_width(text: str) -> float:
+    """Return how wide ``text`` prints in bold, in narrow characters: a bold CJK character
+    takes BOLD_CJK of them, any other BOLD_LATIN."""
+    return sum(BOLD_CJK if text_width(ch) == 2 else BOLD_LATIN for ch in text)
 
 
 def value_width(value: object, kind: str) -> int:
@@ -149,7 +166,7 @@ def write_table(
 # Column width units an A4 landscape page holds at 100 % (0.4" margins), and the smallest
 # scale a printed sheet may shrink to before it takes a second page wide.
 PAGE_WIDTH_UNITS = 145
-MIN_PRINT_SCALE = 0.72
+MIN_PRINT_SCALE = 0.68
 
 
 def pages_wide(total_width: float) -> int:

@@ -261,7 +261,7 @@ def _tuple(key) -> tuple:
 
 # A policy is attributed to who served its customer on the due date: with nobody, it has no
 # specialist and no team for that reason, which the name says.
-UNSERVED = "(no specialist on the due date)"
+UNSERVED = "(unserved on the due date)"
 
 
 def _name(labels: Labels | None, field: str, key) -> str:
