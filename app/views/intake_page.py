@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
+    QCompleter,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -135,8 +136,12 @@ class IntakePage(QWidget):
         self.grid = QComboBox()
         self.grid.setObjectName("grid")
         self.grid.currentIndexChanged.connect(lambda _i: self._grid_chosen())
+        self.grid.editTextChanged.connect(lambda _t: self._grid_chosen())
         self.grid.setEditable(True)
         self.grid.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        # Typing a code or a name offers the grids containing it.
+        self.grid.completer().setFilterMode(Qt.MatchFlag.MatchContains)
+        self.grid.completer().setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.save_rule = QCheckBox(self.tr("Remember: addresses containing"))
         self.save_rule.setObjectName("save_rule")
         self.rule_text = QLineEdit()
@@ -370,10 +375,12 @@ class IntakePage(QWidget):
         self.rule_text.setText(best.fragment if best else "")
 
     def _grid_chosen(self) -> None:
-        """A customer may be filed only into a grid actually chosen."""
-        self.assign_button.setEnabled(
-            self.selected_customer() is not None and self.grid.currentData() is not None
+        """A customer may be filed only into a grid actually chosen: an item of the list, not
+        half-typed text that still shows over the previous choice."""
+        chosen = self.grid.currentData() is not None and self.grid.currentText() == (
+            self.grid.itemText(self.grid.currentIndex())
         )
+        self.assign_button.setEnabled(self.selected_customer() is not None and chosen)
 
     def selected_customer(self):
         rows = self.queue_table.selectionModel().selectedRows()

@@ -387,7 +387,7 @@ class LeavingDialog(QDialog):
         )
         self.left_behind.setText(left_behind_text(handover.left_behind))
         self._edited()
-        fit_moves_table(self.moves_table, self.moves.plan())
+        fit_moves_table(self.moves_table, self.moves.plan(), one_giver=True)
         share_by_content(self.tables_split)  # a new proposal: the tables side by side fit again
         self.proposed.emit()
 

@@ -302,12 +302,15 @@ def workload_columns(team_names: dict[str, str] | None = None) -> list[Column[Wo
     ]
 
 
-def fit_moves_table(table, plan: Plan | None) -> None:
+def fit_moves_table(table, plan: Plan | None, *, one_giver: bool = False) -> None:
     """Size the moves table to its columns; the kind and customer columns show only when the
-    plan moves single customers (whole grids only: they would say "Grid" and "—" throughout)."""
+    plan moves single customers (whole grids only: they would say "Grid" and "—" throughout),
+    and the giver's "after" column not when ``one_giver`` (someone leaving: the same figure on
+    every row)."""
     from app.views.layout import fit_columns
 
     singles = plan is not None and any(m.kind != "grid" for m in plan.moves)
     table.setColumnHidden(KIND, not singles)
     table.setColumnHidden(CUSTOMER, not singles)
+    table.setColumnHidden(FROM_AFTER, one_giver)
     fit_columns(table)

@@ -63,7 +63,13 @@ def task_columns() -> list[Column[task_service.TaskRow]]:
         Column(
             "completed_at", tr(_C, "Completed"), lambda r: r.completed_at, text=_dt, kind="datetime"
         ),
-        Column("outcome", tr(_C, "Outcome"), lambda r: r.outcome or ""),
+        # The full outcome on hover: a long one is cut at the column's end.
+        Column(
+            "outcome",
+            tr(_C, "Outcome"),
+            lambda r: r.outcome or "",
+            tooltip=lambda r: r.outcome or "",
+        ),
     ]
 
 

@@ -178,6 +178,11 @@ def test_a_customer_with_no_suggested_grid_is_filed_only_into_a_grid_chosen(page
     assert page.grid.currentData() is None and not page.assign_button.isEnabled()
     page.grid.setCurrentIndex(1)
     assert page.grid.currentData() is not None and page.assign_button.isEnabled()
+    # Half-typed text over that choice is not a choice: the button waits again.
+    page.grid.setEditText("CH0")
+    assert not page.assign_button.isEnabled()
+    page.grid.setCurrentIndex(2)
+    assert page.assign_button.isEnabled()
     hinted = [i for i, r in enumerate(rows) if r.suggestions]
     if hinted:  # a suggested grid is preselected and may be taken at once
         page.queue_table.selectRow(hinted[0])
