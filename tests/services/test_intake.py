@@ -320,8 +320,8 @@ def test_unmatched_queue_suggests_grids_by_the_longest_shared_piece(
     rows = unmatched_queue(session, b.id)
     assert [r.customer_no for r in rows] == ["C10", "C4"]
     assert [(s.grid_code, s.fragment) for s in rows[0].suggestions] == [
-        ("B", "路社区"),
         ("A", "春熙"),
+        ("B", "春熙"),
     ]
     assert rows[1].suggestions == ()
     assert rows[1].pool_entered_on == LEFT_ON

@@ -129,11 +129,13 @@ def test_match_uses_coordinates_first_then_the_address(index):
 
 def test_suggestions_rank_grids_by_the_longest_shared_piece(index):
     got = index.suggest("春熙南路社区")
+    # "路社区" is in B's name too, but every address has such words: it is no evidence.
     assert [(s.grid_code, s.fragment) for s in got] == [
-        ("B", "路社区"),
         ("A", "春熙"),
+        ("B", "春熙"),
         ("C", "南路"),
     ]
+    assert index.suggest("幸福路社区") == []  # shares only "路社区" with B: no suggestion
     assert len(index.suggest("春熙南路社区", limit=1)) == 1
 
 

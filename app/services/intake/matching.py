@@ -35,6 +35,10 @@ _PREFECTURE = rf"{_PLACE}{{2,6}}?(?:市|自治州|地区|盟)"
 
 # Names and rules shorter than this match far too much ("路", "村").
 MIN_NAME_LENGTH = 2
+# Characters every address is made of (district, street, lane, number, community...): a
+# piece of address made of these alone says nothing about which grid it is in ("路社区",
+# "口街"), so it suggests none.
+GENERIC_ADDRESS_CHARS = frozenset("省市区县镇乡村街道路巷弄号栋楼单元室社口门园里")
 
 
 def normalise(text: str) -> str:
@@ -469,7 +473,8 @@ class GridIndex:
 
     def suggest(self, address: str, *, limit: int = 3) -> list[Suggestion]:
         """Return up to ``limit`` grids whose names share the longest piece with the address,
-        longest piece first (grids tied for the whole name come first by construction)."""
+        longest piece first (grids tied for the whole name come first by construction); a
+        piece made only of generic address characters (路, 社区...) does not count."""
         text = self.normalise(address or "")
         fragments = self._names.fragments()
         found: dict[int, str] = {}
@@ -477,6 +482,8 @@ class GridIndex:
         for length in range(n, MIN_NAME_LENGTH - 1, -1):
             for i in range(n - length + 1):
                 piece = text[i : i + length]
+                if GENERIC_ADDRESS_CHARS.issuperset(piece):
+                    continue
                 for grid_id in sorted(fragments.get(piece, ())):
                     found.setdefault(grid_id, piece)
             if len(found) >= limit:
