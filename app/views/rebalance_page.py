@@ -106,9 +106,13 @@ def plan_summary(plan: Plan) -> str:
         .replace("%2", f"{plan.after_max:,.1f}")
         .replace("%3", f"{min(plan.lower_bound, plan.before_max):,.1f}")
     )
-    text += sentence_gap() + (
+    moves_text = (
         tr(_C, "%1 moves: %2 grids and %3 single customers; %4 customers change specialist.")
-        .replace("%1", str(len(plan.moves)))
+        if singles
+        else tr(_C, "%1 moves, all whole grids; %4 customers change specialist.")
+    )
+    text += sentence_gap() + (
+        moves_text.replace("%1", str(len(plan.moves)))
         .replace("%2", str(grids))
         .replace("%3", str(singles))
         .replace("%4", f"{customers:,}")

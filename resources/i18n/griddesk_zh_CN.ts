@@ -1039,6 +1039,10 @@ now</source>
       <translation>%1 位客户：%2 → %3</translation>
     </message>
     <message>
+      <source>%1 moves, all whole grids; %4 customers change specialist.</source>
+      <translation>共 %1 项调整，均为整网格调整；%4 位客户更换专员。</translation>
+    </message>
+    <message>
       <source>%1 moves: %2 grids and %3 single customers; %4 customers change specialist.</source>
       <translation>共 %1 项调整：%2 个网格、%3 位单独调整的客户；%4 位客户更换专员。</translation>
     </message>
