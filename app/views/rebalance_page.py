@@ -4,9 +4,6 @@ transaction (undone with Edit ▸ Undo)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
@@ -26,20 +23,16 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.orm import Session, sessionmaker
 
 from app.services import org
 from app.services.fonts import configure_matplotlib
 from app.services.mapping.moves import GridShape, grid_shapes
-from app.services.progress import JobState
 from app.services.rebalance.editing import describe_counts, workload_changes
 from app.services.rebalance.plan import Plan, PlanError
-from app.services.rebalance.workload import Weights
 from app.settings import Preferences
 from app.views.context import AppContext, call
 from app.views.errors import error_text
-from app.views.i18n import tr
-from app.views.labels import listed, sentence_gap
+from app.views.labels import listed
 from app.views.layout import fit_columns, share_by_content
 from app.views.messages import ask, inform
 from app.views.rebalance_models import (
@@ -51,97 +44,12 @@ from app.views.rebalance_models import (
     workload_columns,
 )
 from app.views.rebalance_plot import PlanMap, draw_plan_chart
+from app.views.rebalance_proposal import ProposalRequest, plan_summary, run_proposal
 from app.views.table_export import install_table_export
 from app.views.table_models import SORT_ROLE, RowTableModel
 from app.views.undo import Applied, apply_job
 
 _C = "RebalancePage"
-
-
-@dataclass(frozen=True)
-class ProposalRequest:
-    branch_id: int
-    as_of: date
-    team_ids: tuple[int, ...] | None
-    max_moves: int | None
-    max_distance_km: float | None
-    allow_customer_moves: bool
-    time_limit_s: float
-    weights: Weights = Weights()  # noqa: RUF009 - frozen
-
-
-def run_proposal(
-    Session: sessionmaker[Session],  # noqa: N803
-    request: ProposalRequest,
-    state: JobState,
-) -> Plan:
-    """Return the plan the optimiser proposes for the request (the background job)."""
-    from app.services.rebalance.make import make_plan
-
-    with Session() as s:
-        return make_plan(
-            s,
-            branch_id=request.branch_id,
-            as_of=request.as_of,
-            team_ids=request.team_ids,
-            max_moves=request.max_moves,
-            max_distance_km=request.max_distance_km,
-            allow_customer_moves=request.allow_customer_moves,
-            time_limit_s=request.time_limit_s,
-            weights=request.weights,
-            state=state,
-        )
-
-
-# The summary names at most this many specialists left above capacity, the worst first.
-STILL_OVER_NAMED = 5
-
-
-def plan_summary(plan: Plan) -> str:
-    """Return the one-paragraph summary of a plan shown above its tables."""
-    grids, singles, customers = describe_counts(plan)
-    text = (
-        tr(_C, "Largest workload %1 now, %2 after (no plan within these rules goes below %3).")
-        .replace("%1", f"{plan.before_max:,.1f}")
-        .replace("%2", f"{plan.after_max:,.1f}")
-        .replace("%3", f"{min(plan.lower_bound, plan.before_max):,.1f}")
-    )
-    moves_text = (
-        tr(_C, "%1 moves: %2 grids and %3 single customers; %4 customers change specialist.")
-        if singles
-        else tr(_C, "%1 moves, all whole grids; %4 customers change specialist.")
-    )
-    text += sentence_gap() + (
-        moves_text.replace("%1", str(len(plan.moves)))
-        .replace("%2", str(grids))
-        .replace("%3", str(singles))
-        .replace("%4", f"{customers:,}")
-    )
-    changes = workload_changes(plan)
-    over = [w for w in changes if w.over_capacity]
-    if over:
-        text += sentence_gap() + tr(_C, "Above capacity afterwards: %1.").replace(
-            "%1", listed(w.name for w in over)
-        )
-    # Over capacity today and still after (the rules let a plan shed some of their customers
-    # but do not force them under): the supervisor should know, the worst first.
-    still = sorted(
-        (w for w in changes if not w.over_capacity and w.customers_after > w.capacity),
-        key=lambda w: w.capacity - w.customers_after,
-    )
-    if still:
-        names = [
-            tr(_C, "%1 (%2 / %3)")
-            .replace("%1", w.name)
-            .replace("%2", f"{w.customers_after:,}")
-            .replace("%3", f"{w.capacity:,}")
-            for w in still
-        ]
-        shown = listed(names[:STILL_OVER_NAMED])
-        if len(names) > STILL_OVER_NAMED:
-            shown += " " + tr(_C, "and %1 more").replace("%1", str(len(names) - STILL_OVER_NAMED))
-        text += sentence_gap() + tr(_C, "Still above capacity: %1.").replace("%1", shown)
-    return text
 
 
 class RebalancePage(QWidget):

@@ -1,0 +1,104 @@
+"""What the rebalancing page asks the optimiser for, the background job that asks it, and
+the one-paragraph summary of the plan it gets back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.services.progress import JobState
+from app.services.rebalance.editing import describe_counts, workload_changes
+from app.services.rebalance.plan import Plan
+from app.services.rebalance.workload import Weights
+from app.views.i18n import tr
+from app.views.labels import listed, sentence_gap
+
+_C = "RebalancePage"  # the page's texts, translated under its name
+
+
+@dataclass(frozen=True)
+class ProposalRequest:
+    branch_id: int
+    as_of: date
+    team_ids: tuple[int, ...] | None
+    max_moves: int | None
+    max_distance_km: float | None
+    allow_customer_moves: bool
+    time_limit_s: float
+    weights: Weights = Weights()  # noqa: RUF009 - frozen
+
+
+def run_proposal(
+    Session: sessionmaker[Session],  # noqa: N803
+    request: ProposalRequest,
+    state: JobState,
+) -> Plan:
+    """Return the plan the optimiser proposes for the request (the background job)."""
+    from app.services.rebalance.make import make_plan
+
+    with Session() as s:
+        return make_plan(
+            s,
+            branch_id=request.branch_id,
+            as_of=request.as_of,
+            team_ids=request.team_ids,
+            max_moves=request.max_moves,
+            max_distance_km=request.max_distance_km,
+            allow_customer_moves=request.allow_customer_moves,
+            time_limit_s=request.time_limit_s,
+            weights=request.weights,
+            state=state,
+        )
+
+
+# The summary names at most this many specialists left above capacity, the worst first.
+STILL_OVER_NAMED = 5
+
+
+def plan_summary(plan: Plan) -> str:
+    """Return the one-paragraph summary of a plan shown above its tables."""
+    grids, singles, customers = describe_counts(plan)
+    text = (
+        tr(_C, "Largest workload %1 now, %2 after (no plan within these rules goes below %3).")
+        .replace("%1", f"{plan.before_max:,.1f}")
+        .replace("%2", f"{plan.after_max:,.1f}")
+        .replace("%3", f"{min(plan.lower_bound, plan.before_max):,.1f}")
+    )
+    moves_text = (
+        tr(_C, "%1 moves: %2 grids and %3 single customers; %4 customers change specialist.")
+        if singles
+        else tr(_C, "%1 moves, all whole grids; %4 customers change specialist.")
+    )
+    text += sentence_gap() + (
+        moves_text.replace("%1", str(len(plan.moves)))
+        .replace("%2", str(grids))
+        .replace("%3", str(singles))
+        .replace("%4", f"{customers:,}")
+    )
+    changes = workload_changes(plan)
+    over = [w for w in changes if w.over_capacity]
+    if over:
+        text += sentence_gap() + tr(_C, "Above capacity afterwards: %1.").replace(
+            "%1", listed(w.name for w in over)
+        )
+    # Over capacity today and still after (the rules let a plan shed some of their customers
+    # but do not force them under): the supervisor should know, the worst first.
+    still = sorted(
+        (w for w in changes if not w.over_capacity and w.customers_after > w.capacity),
+        key=lambda w: w.capacity - w.customers_after,
+    )
+    if still:
+        names = [
+            tr(_C, "%1 (%2 / %3)")
+            .replace("%1", w.name)
+            .replace("%2", f"{w.customers_after:,}")
+            .replace("%3", f"{w.capacity:,}")
+            for w in still
+        ]
+        shown = listed(names[:STILL_OVER_NAMED])
+        if len(names) > STILL_OVER_NAMED:
+            shown += " " + tr(_C, "and %1 more").replace("%1", str(len(names) - STILL_OVER_NAMED))
+        text += sentence_gap() + tr(_C, "Still above capacity: %1.").replace("%1", shown)
+    return text
