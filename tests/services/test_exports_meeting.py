@@ -181,7 +181,7 @@ def test_formats_frozen_headers_filters_widths_and_print_setup(demo, tmp_path): 
     assert ws.page_setup.orientation == "landscape"
     assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.print_title_rows == "$1:$1"
-    # Printed, no sheet shrinks below about three quarters: a wide one takes more pages
+    # Printed, no sheet shrinks below about two thirds: a wide one takes more pages
     # across, each repeating the name column; the others stay one page wide.
     for sheet in wb.worksheets:
         width = sum(d.width or 0 for d in sheet.column_dimensions.values())
@@ -215,7 +215,7 @@ def test_long_headers_break_between_words_not_inside_them():
 
 def test_a_sheet_too_wide_for_one_page_prints_across_pages_repeating_its_names():
     """Twenty columns of wide numbers would shrink to a third on one A4 page: they print on
-    as many pages across as keep three quarters of the size, each starting with the names."""
+    as many pages across as keep two thirds of the size, each starting with the names."""
     from openpyxl import Workbook
 
     from app.services.exports.sheets import write_table

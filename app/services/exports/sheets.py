@@ -36,8 +36,8 @@ FONT = "Calibri"
 HEADER_FONT = Font(name=FONT, bold=True, color="1F3864")
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 HEADER_BORDER = Border(bottom=Side(style="thin", color="8EA9DB"))
-# Headers are centred and wrap onto at most HEADER_LINES lines, so a column is as wide as its
-# values need rather than as its header: wide sheets then print at a readable size.
+# Headers are centred; a long one is split onto HEADER_LINES lines at a word's end (see
+# wrap_header), so a column is about as wide as its values need: wide sheets print readably.
 HEADER_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
 HEADER_LINES = 2
 SINGLE_LINE_HEADER = 12  # narrow characters a header may take before it is split
