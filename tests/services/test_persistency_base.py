@@ -114,7 +114,9 @@ def test_a_customer_without_a_specialist_on_the_due_date(session, f):
     f.move(cust, a, at=utc(2024, 4, 1))  # assigned only after the due date
     refresh_persistency_base(session)
     rows = persistency_report(session, period=MARCH, as_of=AS_OF, by="specialist")
-    assert [(r.group_key, r.group, r.policies) for r in rows] == [(None, "(unassigned)", 1)]
+    assert [(r.group_key, r.group, r.policies) for r in rows] == [
+        (None, "(unserved on the due date)", 1)
+    ]
 
 
 def test_refresh_of_some_policies_or_customers_leaves_the_others(session, f):
