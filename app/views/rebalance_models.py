@@ -51,7 +51,8 @@ class MovesModel(QAbstractTableModel):
         self._targets: dict[int, str] = {}
         self._effective: dict[int, int] = {}  # base index -> index in the edited plan
         self._final: dict[str, float] = {}  # employee no -> workload once the plan is made
-        self._names: dict[str, str] = {}
+        self._names: dict[str, str] = {}  # employee no -> "name (employee no)"
+        self._short: dict[str, str] = {}  # employee no -> the name as the table shows it
         self._may_cross = False
         self._excluded: frozenset[str] = frozenset()
         self.editable = True
@@ -85,9 +86,13 @@ class MovesModel(QAbstractTableModel):
         self._targets = {}
         self._may_cross = may_cross_teams
         self._excluded = frozenset(excluded)
-        self._names = (
-            {s.employee_no: f"{s.name} ({s.employee_no})" for s in plan.specialists} if plan else {}
-        )
+        people = plan.specialists if plan else []
+        self._names = {s.employee_no: f"{s.name} ({s.employee_no})" for s in people}
+        # In the table a name alone, unless two specialists share it: the columns stay narrow.
+        twice = {n for n in (s.name for s in people) if sum(p.name == n for p in people) > 1}
+        self._short = {
+            s.employee_no: self._names[s.employee_no] if s.name in twice else s.name for s in people
+        }
         self._recompute()
         self.endResetModel()
 
@@ -193,8 +198,11 @@ class MovesModel(QAbstractTableModel):
             TO_AFTER,
         ):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ToolTipRole and col == TO and self.editable and kept:
-            return tr(_C, "Double-click to give this move to someone else")
+        if role == Qt.ItemDataRole.ToolTipRole and col in (FROM, TO):
+            who = self.name(move.from_no if col == FROM else to_no)
+            if col == TO and self.editable and kept:
+                return who + "\n" + tr(_C, "Double-click to give this move to someone else")
+            return who
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         effective = self._plan.moves[self._effective[row]] if kept else None
@@ -207,9 +215,9 @@ class MovesModel(QAbstractTableModel):
         if col == CUSTOMER:
             return move.customer_no or "—"
         if col == FROM:
-            return self.name(move.from_no)
+            return self._short.get(move.from_no, move.from_no)
         if col == TO:
-            return self.name(to_no) + ("  ✎" if row in self._targets else "")
+            return self._short.get(to_no, to_no) + ("  ✎" if row in self._targets else "")
         if col == LOAD:
             return _fmt(move.load)
         if col == CUSTOMERS:

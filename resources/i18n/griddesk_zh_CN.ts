@@ -960,12 +960,14 @@ The branch supervisor's workbench for the community grid programme of orphan pol
     <message>
       <source>Customers
 after</source>
-      <translation>调整后客户数</translation>
+      <translation>调整后
+客户数</translation>
     </message>
     <message>
       <source>Customers
 now</source>
-      <translation>当前客户数</translation>
+      <translation>当前
+客户数</translation>
     </message>
     <message>
       <source>Double-click to give this move to someone else</source>
@@ -978,7 +980,8 @@ now</source>
     <message>
       <source>From:
 after</source>
-      <translation>移出方调整后</translation>
+      <translation>移出方
+调整后</translation>
     </message>
     <message>
       <source>Grid</source>
@@ -1011,7 +1014,8 @@ after</source>
     <message>
       <source>To:
 after</source>
-      <translation>接收方调整后</translation>
+      <translation>接收方
+调整后</translation>
     </message>
     <message>
       <source>Workload</source>
@@ -1020,12 +1024,14 @@ after</source>
     <message>
       <source>Workload
 after</source>
-      <translation>调整后工作量</translation>
+      <translation>调整后
+工作量</translation>
     </message>
     <message>
       <source>Workload
 now</source>
-      <translation>当前工作量</translation>
+      <translation>当前
+工作量</translation>
     </message>
   </context>
   <context>

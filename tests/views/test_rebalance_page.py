@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 
 from app.models import AssignmentEvent, ChangeBatch, Customer, Grid, Specialist
 from app.views.main_window import MainWindow
-from app.views.rebalance_models import TARGETS_ROLE, TO
+from app.views.rebalance_models import FROM, TARGETS_ROLE, TO
 
 
 @pytest.fixture
@@ -235,12 +235,17 @@ def test_an_undo_overtaken_by_someone_else_is_refused_and_dropped(open_page, qtb
     assert not w.history.undo_action.isEnabled() and not w.history.redo_action.isEnabled()
 
 
-def test_on_a_wide_screen_the_workloads_and_the_moves_show_every_column(open_page, qtbot):
+@pytest.mark.parametrize("width", [1900, 1366])
+def test_the_workloads_and_the_moves_show_every_column_on_a_laptop_too(open_page, qtbot, width):
+    """At 1900 pixels and on a 1366-pixel laptop both tables show every column: names alone
+    in the moves (the tooltip has the employee number), two-line headers."""
     w, page = open_page()
-    w.resize(1900, 1000)
+    w.resize(width, 768 if width < 1900 else 1000)
     qtbot.wait(50)
     with qtbot.waitSignal(page.proposed, timeout=30000):
         page.propose()
     qtbot.wait(50)
     for table in (page.workload_table, page.moves_table):
         assert table.horizontalScrollBar().maximum() == 0, table.objectName()
+    move = page.plan().moves[0]
+    assert "(" + move.from_no + ")" in page.moves.index(0, FROM).data(Qt.ItemDataRole.ToolTipRole)
