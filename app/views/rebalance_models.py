@@ -33,6 +33,10 @@ def _fmt(v: float) -> str:
     return f"{v:,.1f}"
 
 
+def _count(v: int) -> str:
+    return f"{v:,}"
+
+
 class MovesModel(QAbstractTableModel):
     """The moves of a proposed plan. Unticking a move drops it; the "To" column is editable
     (a combo of the specialists allowed to take it). ``plan()`` is the plan as edited.
@@ -293,17 +297,28 @@ def workload_columns(team_names: dict[str, str] | None = None) -> list[Column[Wo
             "customers_now",
             tr(_C, "Customers\nnow"),
             lambda r: r.customers_before,
+            _count,
             numeric=True,
+            kind="number",
         ),
         Column(
             "customers_after",
             tr(_C, "Customers\nafter"),
             lambda r: r.customers_after,
+            _count,
             numeric=True,
+            kind="number",
             alert=lambda r: r.customers_after > r.capacity,
             tooltip=lambda r: tr(_C, "Above capacity") if r.customers_after > r.capacity else "",
         ),
-        Column("capacity", tr(_C, "Capacity"), lambda r: r.capacity, numeric=True),
+        Column(
+            "capacity",
+            tr(_C, "Capacity"),
+            lambda r: r.capacity,
+            _count,
+            numeric=True,
+            kind="number",
+        ),
         # Last: what a supervisor weighs first (workloads, customers against capacity) must
         # show without scrolling on a laptop.
         Column("team", tr(_C, "Team"), lambda r: names.get(r.team_code, r.team_code)),
