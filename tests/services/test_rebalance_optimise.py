@@ -398,3 +398,34 @@ def test_the_region_search_reaches_the_brute_force_optimum_on_small_cities(seed,
     )
     assert exact.plan_ok(p, found, max_moves)
     assert max(loads_of(p, found)) == pytest.approx(_brute_force(grids, specs, max_moves), rel=1e-4)
+
+
+def test_a_swap_that_changes_nothing_that_counts_is_given_back():
+    """Specialist 1 gave G2 to specialist 2 and took G3 back in exchange, while the largest
+    load is specialist 3's: the swap moved customers (and SMS) for nothing, so both grids go
+    back to their owners. A swap that lowers the largest load stays."""
+    from app.services.rebalance.construct import prune
+    from app.services.rebalance.optimise import build_problem
+    from app.services.rebalance.state import loads_of
+
+    loads = [1.0, 1.0, 3.0, 2.0, 1.0, 9.0]  # specialist 3 holds the heaviest load alone
+    grids = _grids(loads=loads)
+    specs = [
+        SpecialistItem(id=1, load=5.0, customers=8, capacity=100, team_id=1),
+        SpecialistItem(id=2, load=3.0, customers=2, capacity=100, team_id=1),
+        SpecialistItem(id=3, load=9.0, customers=1, capacity=100, team_id=2),
+    ]
+    p = build_problem(grids, specs)
+    index = {gid: i for i, gid in enumerate(p.grid_ids)}
+    swapped = list(p.owner)
+    swapped[index[2]], swapped[index[3]] = p.owner[index[3]], p.owner[index[2]]
+    assert max(loads_of(p, swapped)) == max(loads_of(p, p.owner))  # nothing that counts
+    assert prune(p, swapped) == p.owner
+    # With specialist 3 lighter, the same swap evens out the two heaviest: it stays.
+    light = [SpecialistItem(id=3, load=1.0, customers=1, capacity=100, team_id=2), *specs[:2]]
+    p = build_problem(_grids(loads=[1.0, 1.0, 3.0, 2.0, 1.0, 1.0]), light)
+    index = {gid: i for i, gid in enumerate(p.grid_ids)}
+    swapped = list(p.owner)
+    swapped[index[2]], swapped[index[3]] = p.owner[index[3]], p.owner[index[2]]
+    assert max(loads_of(p, swapped)) < max(loads_of(p, p.owner))
+    assert prune(p, swapped) == swapped

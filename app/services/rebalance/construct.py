@@ -102,7 +102,9 @@ def round_lp(
 
 def prune(problem: Problem, assign: Sequence[int]) -> list[int]:
     """Return the assignment without the moves that do not help: a grid goes back to its owner
-    when the owner would then carry no more than its holder carries now."""
+    when the owner would then carry no more than its holder carries now; and two grids that
+    two specialists swapped go back to their owners when neither would then carry more than
+    the largest load of the plan (the swap moved customers and changed nothing that counts)."""
     st = State(problem, assign, None)
     p = problem
     changed = True
@@ -114,7 +116,41 @@ def prune(problem: Problem, assign: Sequence[int]) -> list[int]:
             if st.load[o] + p.gload[g] <= st.load[x] + EPS and st.cust[o] + p.gcust[g] <= p.cap[o]:
                 st.move(g, o)
                 changed = True
+        changed = _undo_a_swap(st) or changed
     return st.assign
+
+
+def _undo_a_swap(st: State) -> bool:
+    """Give back the first pair of grids two specialists swapped whose return keeps both
+    within the plan's largest load and their capacities; return whether one was found. The
+    pair moving the most customers goes first."""
+    p = st.p
+    top = st.max_load() + EPS
+    by_pair: dict[tuple[int, int], list[int]] = {}
+    for g in range(p.n_grids):
+        if st.assign[g] != p.owner[g]:
+            by_pair.setdefault((p.owner[g], st.assign[g]), []).append(g)
+    pairs = []
+    for (a, b), given in by_pair.items():
+        for g in given:
+            for h in by_pair.get((b, a), ()):
+                pairs.append((p.gcust[g] + p.gcust[h], g, h, a, b))
+    for _customers, g, h, a, b in sorted(pairs, reverse=True):
+        # Back to their owners: a takes g back and gives h back to b.
+        load_a = st.load[a] + p.gload[g] - p.gload[h]
+        load_b = st.load[b] - p.gload[g] + p.gload[h]
+        cust_a = st.cust[a] + p.gcust[g] - p.gcust[h]
+        cust_b = st.cust[b] - p.gcust[g] + p.gcust[h]
+        if (
+            load_a <= top
+            and load_b <= top
+            and cust_a <= max(p.cap[a], st.cust[a])
+            and (cust_b <= max(p.cap[b], st.cust[b]))
+        ):
+            st.move(g, a)
+            st.move(h, b)
+            return True
+    return False
 
 
 def split_heavy_grids(
