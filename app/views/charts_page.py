@@ -91,12 +91,13 @@ class ChartsPage(QWidget):
         self.month.addItem(self.tr("25-month"), 25)
         self.cohort = QComboBox()
         self.cohort.setObjectName("cohort")
-        for p in cohort_choices(ctx.as_of):
+        cohorts = cohort_choices(ctx.as_of)
+        for p in cohorts:
             self.cohort.addItem(p.label, p.label)
         # The newest month old enough to judge every step (months come newest first).
         old_enough = [
             i
-            for i, p in enumerate(cohort_choices(ctx.as_of))
+            for i, p in enumerate(cohorts)
             if cohort_age_days(p, ctx.as_of)[0] >= YOUNG_COHORT_DAYS
         ]
         self.cohort.setCurrentIndex(old_enough[0] if old_enough else 0)
