@@ -22,6 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from app.services.inert import InertCsvWriter, inert_cell, mark_text
 from app.services.progress import JobState, check
 
 Kind = Literal["text", "number", "percent", "date", "datetime"]
@@ -95,7 +96,7 @@ def write_csv(
     """Write the header and the displayed text of every row as UTF-8 CSV with a BOM."""
     target = Path(path)
     with atomic_file(target, binary=False) as f:
-        writer = csv.writer(f, lineterminator="\r\n")
+        writer = InertCsvWriter(csv.writer(f, lineterminator="\r\n"))
         writer.writerow(table.headers)
         for row in _checked(table.texts, state):
             writer.writerow(row)
@@ -138,7 +139,7 @@ def write_xlsx(
     centre = Alignment(vertical="center", wrap_text=False)
     header_cells = []
     for text in table.headers:
-        cell = WriteOnlyCell(ws, value=text)
+        cell = mark_text(WriteOnlyCell(ws, value=text))
         cell.font = bold
         cell.alignment = centre
         header_cells.append(cell)
@@ -158,7 +159,7 @@ def write_xlsx(
                         cell.number_format = fmt
                     out.append(cell)
                 else:
-                    out.append(value)
+                    out.append(inert_cell(ws, value))
             ws.append(out)
     except BaseException:
         ws.close()  # let the sheet's temporary file go; nothing was saved

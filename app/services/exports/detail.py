@@ -31,6 +31,7 @@ from app.services.exports.files import ExportError, ExportResult, atomic_target,
 from app.services.exports.labels import Texts
 from app.services.exports.scope import ExportScope
 from app.services.exports.sheets import FORMATS, Col, fit_width, print_setup, text_width
+from app.services.inert import InertCsvWriter, mark_text, text_columns_inert
 from app.services.progress import JobState, NullState, check
 
 TABLES = ("customers", "policies", "tasks")
@@ -329,7 +330,7 @@ def _fill(wb: Workbook, path: str | Path, tables: Iterable[DetailTable], progres
         print_setup(ws, header_rows=(1, 1))
         header = []
         for col in cols:
-            cell = WriteOnlyCell(ws, value=col.header)
+            cell = mark_text(WriteOnlyCell(ws, value=col.header))
             cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
             header.append(cell)
         ws.append(header)
@@ -341,6 +342,8 @@ def _fill(wb: Workbook, path: str | Path, tables: Iterable[DetailTable], progres
                 cell = WriteOnlyCell(ws)
                 cell.number_format = FORMATS[col.kind]
                 styled[c] = cell
+        # Names, addresses, products and outcomes come from outside: none may run as a formula.
+        texts = [c for c, col in enumerate(cols) if col.kind == "text"]
         n = 0
         for row in table.rows:
             for c, cell in styled.items():
@@ -348,6 +351,7 @@ def _fill(wb: Workbook, path: str | Path, tables: Iterable[DetailTable], progres
                 if v is not None:
                     cell.value = v
                     row[c] = cell  # type: ignore[index]
+            text_columns_inert(ws, row, texts)  # type: ignore[arg-type]
             ws.append(row)
             n += 1
             if progress is not None and n % YIELD_PER == 0:
@@ -375,7 +379,7 @@ def write_csv(path: str | Path, table: DetailTable, progress: _Progress | None =
     kinds = [i for i, col in enumerate(table.columns) if col.kind in ("date", "datetime", "money")]
     n = 0
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
+        writer = InertCsvWriter(csv.writer(fh))
         writer.writerow([col.header for col in table.columns])
         for row in table.rows:
             for i in kinds:

@@ -43,6 +43,7 @@ from app.services.exports.sheets import (
     print_setup,
     write_table,
 )
+from app.services.inert import make_workbook_inert
 from app.services.metrics.activity import week_span
 from app.services.metrics.funnel import YOUNG_COHORT_DAYS, cohort_age_days
 from app.services.metrics.persistency import PersistencyYoY
@@ -117,6 +118,8 @@ def render_meeting(data: MeetingData, path: Path, t: Texts) -> int:
         period = f"{t['period']} {data.period.label} · " if ws.title in by_period else ""
         ws.oddHeader.center.text = f"&A · {period}{as_of}"  # &A: the sheet's name
         ws.oddFooter.center.text = t["page_footer"]
+    # Team, specialist, grid and product names come from outside: none may run as a formula.
+    make_workbook_inert(wb)
     wb.save(path)
     return rows
 

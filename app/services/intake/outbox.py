@@ -19,6 +19,7 @@ from app.models import Branch, Customer, Notification
 from app.models.base import utcnow
 from app.models.enums import NotificationStatus
 from app.services.clock import branch_tz
+from app.services.inert import InertCsvWriter
 from app.services.intake.intake import chunks
 
 EXPORT_COLUMNS = ("message_id", "phone", "content", "template", "created_at")
@@ -179,7 +180,7 @@ def export_outbox(
     # Written beside the target and renamed, so a gateway job never picks up half a file.
     try:
         with partial.open("w", encoding="utf-8-sig", newline="") as f:
-            out = csv.writer(f)
+            out = InertCsvWriter(csv.writer(f))
             out.writerow(EXPORT_COLUMNS)
             for mid, phone, body, template, created, tz in session.execute(stmt):
                 local = created.astimezone(branch_tz(tz)).strftime("%Y-%m-%d %H:%M:%S")

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
+
+from app.services.inert import TRIGGERS
+
+# A name longer than this is cut in a text message (a person's name is far shorter).
+NAME_LIMIT = 20
 
 # Two-character surnames common enough to matter for a polite salutation.
 _COMPOUND_SURNAMES = frozenset(
@@ -49,9 +55,21 @@ class SpecialistContact:
     phone: str | None
 
 
+def clean_name(name: str | None) -> str:
+    """Return a name fit to stand in a text message: no control or format characters, no
+    leading ``= + - @`` (a name is never a formula), at most ``NAME_LIMIT`` characters."""
+    text = "".join(
+        " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in name or ""
+    )
+    text = " ".join(text.split())
+    while text and (text.startswith(TRIGGERS) or text[0] == " "):
+        text = text[1:]
+    return text[:NAME_LIMIT].strip()
+
+
 def salutation(name: str, id_number: str | None) -> str:
     """Return "张先生", "欧阳女士" or "张先生/女士" (when the ID number does not tell)."""
-    name = (name or "").strip()
+    name = clean_name(name)
     if not name:
         return "客户"
     if not ("\u4e00" <= name[0] <= "\u9fff"):
@@ -72,7 +90,7 @@ def agent_change_text(
     specialist: SpecialistContact | None,
 ) -> str:
     """Return the agent-change SMS: the agent left; who serves the customer from now on."""
-    head = f"【{signature}】尊敬的{salutation(customer_name, id_number)}，您的原服务人员已离职，"
+    head = f"【{clean_name(signature)}】尊敬的{salutation(customer_name, id_number)}，您的原服务人员已离职，"
     if specialist is None:
         return head + "公司将安排社区网格专员为您服务，届时将另行通知。"
     return head + f"您的保单将由社区网格专员{_who(specialist)}为您服务。"
@@ -87,13 +105,14 @@ def specialist_change_text(
 ) -> str:
     """Return the specialist-change SMS: who serves the customer from now on."""
     return (
-        f"【{signature}】尊敬的{salutation(customer_name, id_number)}，"
+        f"【{clean_name(signature)}】尊敬的{salutation(customer_name, id_number)}，"
         f"您的保单服务人员已变更为社区网格专员{_who(specialist)}，感谢您的信任。"
     )
 
 
 def _who(s: SpecialistContact) -> str:
-    return f"{s.name}（电话{s.phone}）" if s.phone else s.name
+    name = clean_name(s.name) or "专员"
+    return f"{name}（电话{s.phone}）" if s.phone else name
 
 
 def phone_known(phone: str | None) -> bool:

@@ -10,6 +10,7 @@ import unicodedata
 from collections.abc import Sequence
 from decimal import Decimal
 
+from app.services.inert import csv_value
 from app.services.metrics.funnel import FunnelRow
 from app.services.metrics.persistency import PersistencyRow
 
@@ -107,7 +108,7 @@ def _render(columns: Sequence[str], records: list[dict[str, str]], fmt: str) -> 
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
         writer.writeheader()
-        writer.writerows(records)
+        writer.writerows({k: csv_value(v) for k, v in r.items()} for r in records)
         return buf.getvalue()
     if fmt == "json":
         return _json(records) + "\n"

