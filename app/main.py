@@ -52,7 +52,7 @@ def run_app(db_flag: str | None = None, argv: list[str] | None = None) -> int:
     opened = open_database(db_flag, prefs)
     if opened is None:
         return 1
-    user = sign_in(opened, prefs)
+    user = opened.user or sign_in(opened, prefs)
     if user is None:
         return 0
 

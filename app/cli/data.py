@@ -113,7 +113,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
             ).all()
             if len(team_ids) != len(set(args.team)):
                 raise CommandError(f"unknown team code among {', '.join(args.team)}")
-    plan = plan_snapshot(engine, branch_id=ids[0], team_ids=team_ids)
+    plan = plan_snapshot(engine, branch_id=ids[0], user=None, team_ids=team_ids)
     print(
         f"copying {plan.total_rows:,} rows, about {plan.estimated_bytes / 1e6:.0f} MB",
         file=sys.stderr,
@@ -122,8 +122,8 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         engine,
         args.to,
         branch_id=ids[0],
+        user=None,
         team_ids=team_ids,
-        taken_by="cli",
         state=TerminalProgress(),
     )
     print(

@@ -63,7 +63,7 @@ def cmd_rebalance(args: argparse.Namespace) -> int:
     if args.action == "apply":
         plan = read_plan(args.plan)
         with Session() as s, s.begin():
-            r = apply_plan(s, plan, actor="cli", user_may_cross_teams=True)
+            r = apply_plan(s, plan, actor="cli", user_may_cross_teams=True, team_scope=None)
         print(
             f"{args.plan}: applied as change batch {r.batch_id}: {r.grids_moved} grids, "
             f"{r.customers_moved} customers and {r.tasks_moved} open tasks moved, "
@@ -72,7 +72,7 @@ def cmd_rebalance(args: argparse.Namespace) -> int:
         return 0
     if args.action == "undo":
         with Session() as s, s.begin():
-            u = undo_batch(s, actor="cli", batch_id=args.batch)
+            u = undo_batch(s, actor="cli", team_scope=None, batch_id=args.batch)
         print(
             f"rebalance {u.batch_id} undone: {u.grids_restored} grids, {u.customers_restored} "
             f"customers and {u.tasks_restored} open tasks back ({u.tasks_kept} tasks closed "

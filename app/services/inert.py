@@ -10,8 +10,9 @@ injection:
 - in XLSX, such a cell is a string cell with Excel's quote prefix, so neither opening the
   file nor editing the cell turns it into a formula (``inert_cell``, ``make_workbook_inert``).
 
-A value that is only a signed number (``-12.5``, ``+8613800000000``) is left alone: a
-spreadsheet reads it as a number, which runs nothing, and a phone number keeps its ``+``.
+A value that is only a signed number, perhaps with a unit (``-12.5``, ``+8613800000000``,
+``+8 pts``, ``-3.5 个百分点``), is left alone: it holds no call, reference or operator a
+spreadsheet could run, a phone number keeps its ``+`` and a change keeps its sign.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"[+-]?\d[\d,]*(\.\d+)?%?")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d[\d,]*(\.\d+)?%?( ?[A-Za-z\u4e00-\u9fff]+)?")
 
 
 def is_risky(value: object) -> bool:

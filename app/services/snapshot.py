@@ -4,14 +4,13 @@ SQLite file with the same schema, for review where no network reaches the server
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Engine, Select, Table, func, insert, or_, select, text
+from sqlalchemy import Engine, Select, Table, and_, false, func, insert, or_, select, text, union
 from sqlalchemy.orm import Session as OrmSession
 
 from app.db import make_engine, migrate, redact
@@ -19,14 +18,18 @@ from app.models import (
     AssignmentEvent,
     Base,
     Customer,
+    DepartedAgent,
     Grid,
     Policy,
     SnapshotInfo,
     Specialist,
     Task,
+    Team,
     User,
 )
 from app.models.base import utcnow
+from app.services.atomic import atomic_path
+from app.services.auth import UserInfo, mask_id_number, mask_phone
 from app.services.metrics import funnel_cells, summary
 from app.services.progress import JobState, NullState, check
 
@@ -78,27 +81,79 @@ class SnapshotMeta:
     source: str
 
 
-def _scoped_selects(branch_id: int, team_ids: Collection[int] | None) -> dict[str, Select]:
-    """Return, per table name, the SELECT of the rows that belong in the snapshot."""
+def _scoped_selects(
+    branch_id: int, team_ids: Collection[int] | None, taker_id: int | None
+) -> dict[str, Select]:
+    """Return, per table name, the SELECT of the rows that belong in the snapshot.
+
+    A branch snapshot holds the branch; a team snapshot holds the teams' customers with their
+    policies, dues, tasks, messages and history, the grids they live in or the teams own, and of
+    everything else only the rows those refer to (a specialist of another team who once served a
+    customer, say: ``_redactions`` removes such a person's phone). No user but the one who took
+    the copy is in it, and no password hash at all.
+    """
     t = Base.metadata.tables
+    ae, pb = AssignmentEvent, t["persistency_base"]
     customers = select(Customer.id).where(Customer.branch_id == branch_id)
     if team_ids is not None:
         in_team = select(Specialist.id).where(Specialist.team_id.in_(list(team_ids)))
         customers = customers.where(Customer.specialist_id.in_(in_team))
     policies = select(Policy.id).where(Policy.customer_id.in_(customers))
     tasks = select(Task.id).where(Task.customer_id.in_(customers))
-    users = select(User.id).where(User.branch_id == branch_id)
-    by_branch = lambda name: select(t[name]).where(t[name].c.branch_id == branch_id)  # noqa: E731
+    grid_ids: Select
+    specialist_ids: Select
+    teams: Select
+    agents: Select
+    if team_ids is None:
+        grid_ids = select(Grid.id).where(Grid.branch_id == branch_id)
+        specialist_ids = select(Specialist.id).where(Specialist.branch_id == branch_id)
+        teams = select(Team.id).where(Team.branch_id == branch_id)
+        agents = select(DepartedAgent.id).where(DepartedAgent.branch_id == branch_id)
+    else:
+        grids = union(
+            select(Grid.id).where(Grid.owner_id.in_(in_team)),
+            select(Customer.grid_id).where(Customer.id.in_(customers)),
+            select(pb.c.grid_id).where(pb.c.customer_id.in_(customers)),
+            select(ae.grid_id).where(ae.customer_id.in_(customers)),
+        )
+        grid_ids = select(grids.subquery().c[0])
+        grid_events = and_(ae.customer_id.is_(None), ae.task_id.is_(None), ae.grid_id.in_(grid_ids))
+        touched = or_(ae.customer_id.in_(customers), ae.task_id.in_(tasks), grid_events)
+        specialists = union(
+            in_team,
+            select(Task.specialist_id).where(Task.id.in_(tasks)),
+            select(pb.c.specialist_id).where(pb.c.customer_id.in_(customers)),
+            select(Grid.owner_id).where(Grid.id.in_(grid_ids)),
+            select(ae.from_specialist_id).where(touched),
+            select(ae.to_specialist_id).where(touched),
+        )
+        specialist_ids = select(specialists.subquery().c[0])
+        teams = select(Specialist.team_id).where(Specialist.id.in_(specialist_ids))
+        agents = select(Customer.agent_id).where(Customer.id.in_(customers))
+    events = and_(
+        or_(ae.customer_id.is_(None), ae.customer_id.in_(customers)),
+        or_(ae.task_id.is_(None), ae.task_id.in_(tasks)),
+        or_(ae.grid_id.is_(None), ae.grid_id.in_(grid_ids)),
+        or_(ae.from_specialist_id.is_(None), ae.from_specialist_id.in_(specialist_ids)),
+        or_(ae.to_specialist_id.is_(None), ae.to_specialist_id.in_(specialist_ids)),
+    )
+    taker = (User.id == taker_id) if taker_id is not None else false()
     return {
         "branch": select(t["branch"]).where(t["branch"].c.id == branch_id),
-        "team": by_branch("team"),
-        "specialist": by_branch("specialist"),
-        "agent": by_branch("agent"),
-        "app_user": by_branch("app_user"),
-        "user_team": select(t["user_team"]).where(t["user_team"].c.user_id.in_(users)),
-        "grid": by_branch("grid"),
-        "address_rule": by_branch("address_rule"),
-        "change_batch": by_branch("change_batch"),
+        "team": select(t["team"]).where(t["team"].c.id.in_(teams)),
+        "specialist": select(t["specialist"]).where(t["specialist"].c.id.in_(specialist_ids)),
+        "agent": select(t["agent"]).where(t["agent"].c.id.in_(agents)),
+        "app_user": select(t["app_user"]).where(taker, User.branch_id == branch_id),
+        "user_team": select(t["user_team"]).where(
+            t["user_team"].c.user_id == (taker_id if taker_id is not None else -1),
+            t["user_team"].c.team_id.in_(teams),
+        ),
+        "grid": select(t["grid"]).where(t["grid"].c.id.in_(grid_ids)),
+        "address_rule": select(t["address_rule"]).where(t["address_rule"].c.grid_id.in_(grid_ids)),
+        "change_batch": select(t["change_batch"]).where(
+            t["change_batch"].c.branch_id == branch_id,
+            t["change_batch"].c.id.in_(select(ae.batch_id).where(events)),
+        ),
         "customer": select(t["customer"]).where(t["customer"].c.id.in_(customers)),
         "policy": select(t["policy"]).where(t["policy"].c.id.in_(policies)),
         "premium_due": select(t["premium_due"]).where(t["premium_due"].c.policy_id.in_(policies)),
@@ -109,26 +164,72 @@ def _scoped_selects(branch_id: int, team_ids: Collection[int] | None) -> dict[st
         "notification": select(t["notification"]).where(
             t["notification"].c.customer_id.in_(customers)
         ),
-        "assignment_event": select(t["assignment_event"]).where(
-            or_(AssignmentEvent.customer_id.is_(None), AssignmentEvent.customer_id.in_(customers)),
-            or_(AssignmentEvent.task_id.is_(None), AssignmentEvent.task_id.in_(tasks)),
-            or_(
-                AssignmentEvent.grid_id.is_(None),
-                AssignmentEvent.grid_id.in_(select(Grid.id).where(Grid.branch_id == branch_id)),
-            ),
-        ),
+        "assignment_event": select(t["assignment_event"]).where(events),
     }
+
+
+# A password hash nobody can match: the copy keeps who took it, never a way to sign in as them.
+NO_PASSWORD = "!offline-copy"
+
+
+def _redactions(
+    team_ids: Collection[int] | None, masked: bool
+) -> dict[str, Callable[[dict[str, Any]], None]]:
+    """Return, per table name, what to change in each row before it is written to the copy."""
+
+    def user(row: dict[str, Any]) -> None:
+        row["password_hash"] = NO_PASSWORD
+
+    def customer(row: dict[str, Any]) -> None:
+        row["phone"] = mask_phone(row["phone"]) or None
+        row["id_number"] = mask_id_number(row["id_number"]) or None
+
+    def specialist(row: dict[str, Any]) -> None:
+        if team_ids is not None and row["team_id"] not in team_ids:
+            row["phone"] = None  # another team's person, named in this team's history only
+
+    def batch(row: dict[str, Any]) -> None:
+        if team_ids is not None:
+            row["plan"] = "{}"  # the plan as applied names customers of every team
+
+    out: dict[str, Callable[[dict[str, Any]], None]] = {
+        "app_user": user,
+        "specialist": specialist,
+        "change_batch": batch,
+    }
+    if masked:
+        out["customer"] = customer
+    return out
 
 
 def _tables() -> list[Table]:
     return [t for t in Base.metadata.sorted_tables if t.name not in SKIPPED]
 
 
+def snapshot_scope(
+    user: UserInfo | None, team_ids: Collection[int] | None
+) -> frozenset[int] | None:
+    """Return the teams a copy taken by ``user`` holds (None: the whole branch); raise
+    SnapshotError when ``team_ids`` asks for a team outside the user's scope."""
+    allowed = None if user is None else user.team_scope()
+    if team_ids is None:
+        return allowed
+    asked = frozenset(team_ids)
+    if allowed is not None and not asked <= allowed:
+        raise SnapshotError("an offline copy can hold only your own teams")
+    return asked
+
+
 def plan_snapshot(
-    source: Engine, *, branch_id: int, team_ids: Collection[int] | None = None
+    source: Engine,
+    *,
+    branch_id: int,
+    user: UserInfo | None = None,
+    team_ids: Collection[int] | None = None,
 ) -> SnapshotPlan:
     """Return how many rows each table will copy and about how large the file will be."""
-    selects = _scoped_selects(branch_id, team_ids)
+    scope = snapshot_scope(user, team_ids)
+    selects = _scoped_selects(branch_id, scope, None if user is None else user.id)
     rows = {}
     with source.connect() as conn:
         for table in _tables():
@@ -143,27 +244,48 @@ def take_snapshot(
     target: str | Path,
     *,
     branch_id: int,
+    user: UserInfo | None,
     team_ids: Collection[int] | None = None,
-    taken_by: str,
     state: JobState | None = None,
 ) -> SnapshotResult:
-    """Copy the branch (or the given teams' customers) into a new SQLite file at ``target``.
+    """Copy what ``user`` may see of the branch (or of the given teams, within it) into a new
+    SQLite file at ``target``, with customers' contact data masked unless the user's role shows
+    it (a copy taken by nobody in particular is masked).
 
     The file is written under a temporary name and renamed when complete, so a cancelled or
-    failed snapshot never leaves a half-written file where the user asked for one.
+    failed snapshot never leaves a half-written file where the user asked for one; only its
+    owner may read it.
     """
     state = state or NullState()
     target = Path(target)
     if target.exists() and target.is_dir():
         raise SnapshotError(f"{target} is a folder, not a file name")
-    plan = plan_snapshot(source, branch_id=branch_id, team_ids=team_ids)
-    partial = target.with_name(target.name + ".partial")
-    for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
-        leftover.unlink(missing_ok=True)
+    scope = snapshot_scope(user, team_ids)
+    plan = plan_snapshot(source, branch_id=branch_id, user=user, team_ids=scope)
+    with atomic_path(target) as partial:
+        taken_at, copied = _copy(source, partial, branch_id, scope, user, plan, state)
+    state.report(1.0, "")
+    return SnapshotResult(
+        path=str(target), rows=copied, bytes=target.stat().st_size, taken_at=taken_at
+    )
+
+
+def _copy(
+    source: Engine,
+    partial: Path,
+    branch_id: int,
+    scope: frozenset[int] | None,
+    user: UserInfo | None,
+    plan: SnapshotPlan,
+    state: JobState,
+) -> tuple[datetime, dict[str, int]]:
+    """Write the copy into ``partial``; return when it was taken and the rows per table."""
+    taker_id = None if user is None else user.id
+    redact_rows = _redactions(scope, masked=user is None or not user.sees_contact_data)
     dest = make_engine(f"sqlite:///{partial}")
     try:
         migrate(dest)
-        selects = _scoped_selects(branch_id, team_ids)
+        selects = _scoped_selects(branch_id, scope, taker_id)
         done_rows, total = 0, max(plan.total_rows, 1)
         copied: dict[str, int] = {}
         with source.connect() as src, dest.begin() as out:
@@ -172,9 +294,14 @@ def take_snapshot(
             for table in _tables():
                 n = 0
                 result = src.execute(selects[table.name])
+                change = redact_rows.get(table.name)
                 for chunk in result.mappings().partitions(CHUNK):
                     check(state)
-                    out.execute(insert(table), [dict(r) for r in chunk])
+                    rows = [dict(r) for r in chunk]
+                    if change is not None:
+                        for row in rows:
+                            change(row)
+                    out.execute(insert(table), rows)
                     n += len(chunk)
                     done_rows += len(chunk)
                     state.report(done_rows / total, table.name)
@@ -189,10 +316,10 @@ def take_snapshot(
                 [
                     {
                         "taken_at": taken_at,
-                        "taken_by": taken_by,
+                        "taken_by": "cli" if user is None else user.login,
                         "source": redact(str(source.url.render_as_string(hide_password=False))),
                         "branch_id": branch_id,
-                        "team_ids": None if team_ids is None else json.dumps(sorted(team_ids)),
+                        "team_ids": None if scope is None else json.dumps(sorted(scope)),
                     }
                 ],
             )
@@ -203,17 +330,9 @@ def take_snapshot(
                 )
         with dest.connect() as conn:
             conn.execute(text("PRAGMA journal_mode=DELETE"))
+    finally:
         dest.dispose()
-        os.replace(partial, target)
-    except BaseException:
-        dest.dispose()
-        for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
-            leftover.unlink(missing_ok=True)
-        raise
-    state.report(1.0, "")
-    return SnapshotResult(
-        path=str(target), rows=copied, bytes=target.stat().st_size, taken_at=taken_at
-    )
+    return taken_at, copied
 
 
 def snapshot_meta(engine: Engine) -> SnapshotMeta | None:
@@ -227,3 +346,33 @@ def snapshot_meta(engine: Engine) -> SnapshotMeta | None:
             select(SnapshotInfo.taken_at, SnapshotInfo.taken_by, SnapshotInfo.source).limit(1)
         ).first()
     return None if row is None else SnapshotMeta(*row)
+
+
+def snapshot_user(engine: Engine) -> UserInfo | None:
+    """Return who an offline copy opens as: the user who took it (the copy holds what their role
+    may see, and no password to check), a read-only viewer for a copy taken by nobody in
+    particular, or None for a copy from before copies kept their taker (sign in as usual)."""
+    from sqlalchemy.orm import selectinload
+
+    from app.models.enums import Role
+    from app.services.auth import user_info
+
+    with OrmSession(engine) as s:
+        info = s.scalars(select(SnapshotInfo).limit(1)).first()
+        if info is None:
+            return None
+        taker = s.scalars(
+            select(User).where(User.password_hash == NO_PASSWORD).options(selectinload(User.teams))
+        ).first()
+        if taker is not None:
+            return user_info(taker)
+        if s.scalar(select(func.count()).select_from(User)):
+            return None  # an older copy with its users: they sign in
+        return UserInfo(
+            id=0,
+            login=info.taken_by,
+            display_name=info.taken_by,
+            role=Role.ANALYST,
+            branch_id=info.branch_id,
+            team_ids=frozenset(),
+        )

@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import csv
 import os
-import tempfile
 import unicodedata
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from app.services.atomic import atomic_path
 from app.services.inert import InertCsvWriter, inert_cell, mark_text
 from app.services.progress import JobState, check
 
@@ -196,19 +196,9 @@ def fitted_widths(table: TableData) -> list[float]:
 def atomic_file(target: Path, *, binary: bool) -> Iterator[IO[Any]]:
     """Yield a temporary file beside ``target``; rename it over ``target`` on success only."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".part", dir=target.parent)
-    try:
-        if binary:
-            f: IO[Any] = os.fdopen(fd, "wb")
-        else:
-            f = os.fdopen(fd, "w", encoding="utf-8-sig", newline="")
-        with f:
-            yield f
-        os.replace(tmp, target)
-    except BaseException:
-        with suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    kw: dict[str, Any] = {} if binary else {"encoding": "utf-8-sig", "newline": ""}
+    with atomic_path(target) as tmp, open(tmp, "wb" if binary else "w", **kw) as f:
+        yield f
 
 
 def _checked(rows: Sequence[list[Any]], state: JobState | None) -> Iterator[list[Any]]:

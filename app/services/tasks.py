@@ -220,11 +220,23 @@ def reassign_tasks(
     if scope is not None and target.team_id not in scope:
         raise NotAllowed(f"{target.name} is not in your team")
     ids = sorted(versions)
+    # Whose team a task belongs to: its holder's; for a task nobody holds, the team of the
+    # customer's specialist, else of the owner of the customer's grid.
+    holder, server, owner = aliased(Specialist), aliased(Specialist), aliased(Specialist)
     rows = session.execute(
         select(
-            Task.id, Task.task_no, Task.status, Task.version, Task.specialist_id, Specialist.team_id
+            Task.id,
+            Task.task_no,
+            Task.status,
+            Task.version,
+            Task.specialist_id,
+            func.coalesce(holder.team_id, server.team_id, owner.team_id).label("team_id"),
         )
-        .outerjoin(Specialist, Specialist.id == Task.specialist_id)
+        .join(Customer, Customer.id == Task.customer_id)
+        .outerjoin(holder, holder.id == Task.specialist_id)
+        .outerjoin(server, server.id == Customer.specialist_id)
+        .outerjoin(Grid, Grid.id == Customer.grid_id)
+        .outerjoin(owner, owner.id == Grid.owner_id)
         .where(Task.id.in_(ids))
     ).all()
     found = {r.id: r for r in rows}
@@ -241,7 +253,7 @@ def reassign_tasks(
     if closed:
         raise NotAllowed(f"only open tasks can be reassigned; closed: {', '.join(closed[:5])}")
     if scope is not None:
-        outside = [r.task_no for r in rows if r.team_id is not None and r.team_id not in scope]
+        outside = [r.task_no for r in rows if r.team_id not in scope]
         if outside:
             raise NotAllowed(f"tasks outside your team: {', '.join(outside[:5])}")
     now = utcnow()

@@ -268,7 +268,7 @@ class MainWindow(QMainWindow):
 
         engine = self.ctx.Session.kw["bind"]
         user = self.ctx.user
-        plan = plan_snapshot(engine, branch_id=user.branch_id, team_ids=user.team_scope())
+        plan = plan_snapshot(engine, branch_id=user.branch_id, user=user)
         if path is None:
             answer = QMessageBox.question(
                 self,
@@ -292,8 +292,7 @@ class MainWindow(QMainWindow):
                 engine,
                 path,
                 branch_id=user.branch_id,
-                team_ids=user.team_scope(),
-                taken_by=user.login,
+                user=user,
                 state=state,
             ),
             on_done=lambda r: self.statusBar().showMessage(

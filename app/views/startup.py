@@ -38,6 +38,8 @@ class OpenedDatabase:
     label: str
     read_only: bool = False
     snapshot_label: str = ""
+    # Who an offline copy opens as (it keeps no passwords); None: sign in.
+    user: UserInfo | None = None
 
 
 def _error(text: str) -> None:
@@ -61,7 +63,7 @@ def open_database(flag: str | None, prefs) -> OpenedDatabase | None:
             + error_text(exc)
         )
         return None
-    from app.services.snapshot import snapshot_meta
+    from app.services.snapshot import snapshot_meta, snapshot_user
 
     meta = snapshot_meta(engine) if is_sqlite(engine) else None
     if meta is not None:
@@ -75,6 +77,7 @@ def open_database(flag: str | None, prefs) -> OpenedDatabase | None:
             label=redact(url),
             read_only=True,
             snapshot_label=f"{meta.source} @ {when}",
+            user=snapshot_user(engine),
         )
     try:
         if needs_migration(engine):

@@ -31,8 +31,16 @@ def apply_job(ctx: AppContext, plan: Plan) -> Callable[[JobState], ApplyResult]:
     (crossing teams only when their role allows it)."""
     from app.services.rebalance.apply import apply_plan
 
-    actor, may_cross = ctx.user.login, ctx.user.may_move_across_teams
-    return ctx.write(lambda s: apply_plan(s, plan, actor=actor, user_may_cross_teams=may_cross))
+    user = ctx.user
+    return ctx.write(
+        lambda s: apply_plan(
+            s,
+            plan,
+            actor=user.login,
+            user_may_cross_teams=user.may_move_across_teams,
+            team_scope=user.team_scope(),
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -110,9 +118,11 @@ class ChangeHistory(QObject):
 
         cmd = self.stack.command(self.stack.index() - 1)
         assert isinstance(cmd, PlanCommand)
-        batch_id, actor = cmd.batch_id, self.ctx.user.login
+        batch_id, actor, scope = cmd.batch_id, self.ctx.user.login, self.ctx.user.team_scope()
         self._start(
-            self.ctx.write(lambda s: undo_batch(s, actor=actor, batch_id=batch_id)),
+            self.ctx.write(
+                lambda s: undo_batch(s, actor=actor, team_scope=scope, batch_id=batch_id)
+            ),
             cmd,
             undoing=True,
             title=self.tr("Undoing %1…").replace("%1", cmd.text()),

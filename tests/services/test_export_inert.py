@@ -175,3 +175,10 @@ def test_signed_numbers_stay_numbers_in_csv():
     assert csv_value("-") == "'-"
     assert csv_value("=1+1") == "'=1+1"
     assert csv_value(-3) == -3
+
+
+def test_a_signed_figure_with_a_unit_stays_as_shown_but_an_expression_does_not():
+    assert csv_value("+8 pts") == "+8 pts"
+    assert csv_value("-3.5 个百分点") == "-3.5 个百分点"
+    assert csv_value("+8 pts!A1") == "'+8 pts!A1"
+    assert csv_value("-1+cmd") == "'-1+cmd"

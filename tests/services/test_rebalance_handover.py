@@ -73,7 +73,9 @@ def test_applying_a_handover_moves_everything_and_undo_restores_it(Session, city
         before = snapshot(s)
         h = make_handover_plan(s, specialist_id=city["E1"], as_of=AS_OF, team_ids=[city["T1"]])
     with Session() as s, s.begin():
-        result = apply_plan(s, h.plan, actor="sup", user_may_cross_teams=False)
+        result = apply_plan(
+            s, h.plan, actor="sup", user_may_cross_teams=False, team_scope={city["T1"]}
+        )
     assert (result.grids_moved, result.customers_moved, result.tasks_moved) == (3, 8, 2)
     with Session() as s:
         now = snapshot(s)
@@ -82,7 +84,7 @@ def test_applying_a_handover_moves_everything_and_undo_restores_it(Session, city
         left = s.scalars(select(Customer.customer_no).where(Customer.specialist_id == city["E1"]))
         assert list(left) == ["C03"]
     with Session() as s, s.begin():
-        undo_batch(s, actor="sup", batch_id=result.batch_id)
+        undo_batch(s, actor="sup", team_scope={city["T1"]}, batch_id=result.batch_id)
     with Session() as s:
         assert snapshot(s) == before
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
+import subprocess
 from datetime import date, datetime, timezone
 
 import pytest
@@ -11,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from app.db import alembic_config, make_engine, make_sessionmaker
 from app.models import (
+    AssignmentEvent,
     Base,
     Branch,
     Customer,
@@ -22,13 +26,20 @@ from app.models import (
     Team,
     User,
 )
-from app.models.enums import PaymentMode, PolicyStatus, Role, TaskKind
-from app.services.auth import hash_password
+from app.models.enums import AssignmentReason, PaymentMode, PolicyStatus, Role, TaskKind
+from app.services.auth import UserInfo, hash_password, user_info
 from app.services.metrics import funnel_cells
 from app.services.metrics.funnel import funnel_report
 from app.services.periods import Period
 from app.services.progress import Cancelled
-from app.services.snapshot import plan_snapshot, snapshot_meta, take_snapshot
+from app.services.snapshot import (
+    NO_PASSWORD,
+    SnapshotError,
+    plan_snapshot,
+    snapshot_meta,
+    snapshot_user,
+    take_snapshot,
+)
 
 SQUARE = '{"type":"Polygon","coordinates":[[[104,30],[104.1,30],[104.1,30.1],[104,30.1],[104,30]]]}'
 
@@ -107,17 +118,42 @@ def branch(session):
         )
     oc = Customer(branch_id=other.id, customer_no="X1", name="外地", address="解放碑")
     session.add(oc)
-    session.add(
-        User(
+    for login, role, team in (
+        ("senior", Role.SENIOR_SUPERVISOR, None),
+        ("sup", Role.SUPERVISOR, teams[0]),
+        ("sup2", Role.SUPERVISOR, teams[1]),
+        ("analyst", Role.ANALYST, None),
+    ):
+        u = User(
             branch_id=b.id,
-            login="senior",
-            display_name="资深",
-            role=Role.SENIOR_SUPERVISOR,
+            login=login,
+            display_name=login,
+            role=role,
             password_hash=hash_password("pw"),
+        )
+        u.teams = [team] if team is not None else []
+        session.add(u)
+    sps[0].phone, sps[1].phone = "13900000001", "13900000002"
+    c0 = session.scalars(select(Customer).where(Customer.customer_no == "C0")).one()
+    c0.id_number = "510104199001011234"
+    # C0 (team 1) was served by 专员2 of team 2 before: team 1's copy names that person.
+    session.add(
+        AssignmentEvent(
+            customer_id=c0.id,
+            from_specialist_id=sps[1].id,
+            to_specialist_id=sps[0].id,
+            reason=AssignmentReason.MANUAL,
+            actor="senior",
+            at=datetime(2023, 6, 1, tzinfo=timezone.utc),
         )
     )
     session.commit()
     return {"branch": b, "teams": teams}
+
+
+def _user(engine, login: str) -> UserInfo:
+    with make_sessionmaker(engine)() as s:
+        return user_info(s.scalars(select(User).where(User.login == login)).one())
 
 
 def _count(Session, model):  # noqa: N803
@@ -127,10 +163,12 @@ def _count(Session, model):  # noqa: N803
 
 def test_snapshot_copies_the_branch_and_opens_read_only(engine, branch, tmp_path):
     target = tmp_path / "offline.sqlite"
-    plan = plan_snapshot(engine, branch_id=branch["branch"].id)
+    plan = plan_snapshot(engine, branch_id=branch["branch"].id, user=_user(engine, "senior"))
     assert plan.rows["customer"] == 6 and plan.rows["premium_due"] == 6
     assert plan.estimated_bytes > 0
-    result = take_snapshot(engine, target, branch_id=branch["branch"].id, taken_by="senior")
+    result = take_snapshot(
+        engine, target, branch_id=branch["branch"].id, user=_user(engine, "senior")
+    )
     assert result.rows == plan.rows
     ro = make_engine(f"sqlite:///{target}", read_only=True)
     Session = make_sessionmaker(ro)
@@ -149,9 +187,8 @@ def test_snapshot_copies_the_branch_and_opens_read_only(engine, branch, tmp_path
 
 
 def test_team_scoped_snapshot_holds_only_that_teams_customers(engine, branch, tmp_path):
-    team = branch["teams"][0]
     target = tmp_path / "team.sqlite"
-    take_snapshot(engine, target, branch_id=branch["branch"].id, team_ids=[team.id], taken_by="sup")
+    take_snapshot(engine, target, branch_id=branch["branch"].id, user=_user(engine, "sup"))
     ro = make_engine(f"sqlite:///{target}", read_only=True)
     Session = make_sessionmaker(ro)
     with Session() as s:
@@ -180,15 +217,13 @@ def test_cancelled_snapshot_leaves_no_file(engine, branch, tmp_path):
     out.mkdir()
     target = out / "never.sqlite"
     with pytest.raises(Cancelled):
-        take_snapshot(
-            engine, target, branch_id=branch["branch"].id, taken_by="x", state=CancelSoon()
-        )
+        take_snapshot(engine, target, branch_id=branch["branch"].id, user=None, state=CancelSoon())
     assert list(out.iterdir()) == []
 
 
 def test_snapshot_schema_matches_the_models(engine, branch, tmp_path):
     target = tmp_path / "s.sqlite"
-    take_snapshot(engine, target, branch_id=branch["branch"].id, taken_by="x")
+    take_snapshot(engine, target, branch_id=branch["branch"].id, user=None)
     ro = make_engine(f"sqlite:///{target}", read_only=True)
     from sqlalchemy import inspect
 
@@ -206,9 +241,8 @@ def test_team_snapshot_reports_persistency_of_that_team_only(engine, session, br
     kw = {"period": Period.parse("2024"), "as_of": date(2026, 1, 1)}
     (whole,) = persistency_report(session, **kw)
     assert whole.policies == 6
-    team = branch["teams"][0]
     target = tmp_path / "team.sqlite"
-    take_snapshot(engine, target, branch_id=branch["branch"].id, team_ids=[team.id], taken_by="sup")
+    take_snapshot(engine, target, branch_id=branch["branch"].id, user=_user(engine, "sup"))
     ro = make_engine(f"sqlite:///{target}", read_only=True)
     with make_sessionmaker(ro)() as s:
         (mine,) = persistency_report(s, **kw)
@@ -230,7 +264,7 @@ def test_snapshots_report_the_funnel_and_older_ones_still_open(engine, session, 
         c.pre_sell_on = date(2024, 4, 1) if i % 2 else None
     session.commit()
     target = tmp_path / "offline.sqlite"
-    take_snapshot(engine, target, branch_id=branch["branch"].id, taken_by="senior")
+    take_snapshot(engine, target, branch_id=branch["branch"].id, user=_user(engine, "senior"))
     q1 = Period.parse("2024-Q1")
     scope = {"by": "specialist", "branch_id": None, "team_ids": None, "specialist_ids": None}
 
@@ -252,3 +286,91 @@ def test_snapshots_report_the_funnel_and_older_ones_still_open(engine, session, 
     command.downgrade(alembic_config(writable), "0002")
     writable.dispose()
     assert report() == [False, rows]
+
+
+def _open(target):
+    ro = make_engine(f"sqlite:///{target}", read_only=True)
+    return ro, make_sessionmaker(ro)
+
+
+def test_an_analysts_copy_is_masked_and_keeps_no_password(engine, branch, tmp_path):
+    target = tmp_path / "analyst.sqlite"
+    take_snapshot(engine, target, branch_id=branch["branch"].id, user=_user(engine, "analyst"))
+    ro, Session = _open(target)  # noqa: N806
+    with Session() as s:
+        phones = set(s.scalars(select(Customer.phone)))
+        ids = set(s.scalars(select(Customer.id_number).where(Customer.id_number.is_not(None))))
+        users = s.execute(select(User.login, User.password_hash)).all()
+    assert phones == {"138****5678"}
+    assert ids == {"510104********1234"}
+    assert users == [("analyst", NO_PASSWORD)]  # nobody else, and no hash of anybody
+    opens_as = snapshot_user(ro)
+    assert opens_as is not None and (opens_as.login, opens_as.role) == ("analyst", Role.ANALYST)
+    ro.dispose()
+
+
+def test_a_senior_supervisors_copy_shows_contact_data_but_keeps_no_password(
+    engine, branch, tmp_path
+):
+    target = tmp_path / "senior.sqlite"
+    take_snapshot(engine, target, branch_id=branch["branch"].id, user=_user(engine, "senior"))
+    ro, Session = _open(target)  # noqa: N806
+    with Session() as s:
+        assert set(s.scalars(select(Customer.phone))) == {"13812345678"}
+        assert s.execute(select(User.login, User.password_hash)).all() == [("senior", NO_PASSWORD)]
+    ro.dispose()
+
+
+def test_a_team_copy_holds_the_team_and_only_names_others(engine, branch, tmp_path):
+    target = tmp_path / "team.sqlite"
+    sup = _user(engine, "sup")
+    take_snapshot(engine, target, branch_id=branch["branch"].id, user=sup)
+    ro, Session = _open(target)  # noqa: N806
+    with Session() as s:
+        people = dict(s.execute(select(Specialist.employee_no, Specialist.phone)).all())
+        teams = set(s.scalars(select(Team.code)))
+        users = s.scalars(select(User.login)).all()
+        user_teams = s.execute(select(Base.metadata.tables["user_team"])).all()
+    # 专员2 (team 2) is in the copy only because C0's history names them, without a phone.
+    assert people == {"E1": "13900000001", "E2": None}
+    assert teams == {"T1", "T2"}
+    assert users == ["sup"] and len(user_teams) == 1
+    assert snapshot_user(ro).team_ids == sup.team_ids
+    ro.dispose()
+
+
+def test_a_supervisor_cannot_copy_another_team(engine, branch, tmp_path):
+    other = branch["teams"][1].id
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(SnapshotError, match="only your own teams"):
+        take_snapshot(
+            engine,
+            out / "x.sqlite",
+            branch_id=branch["branch"].id,
+            user=_user(engine, "sup"),
+            team_ids=[other],
+        )
+    assert list(out.iterdir()) == []
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+def test_the_copy_is_readable_by_its_owner_only_and_killed_leftovers_go(engine, branch, tmp_path):
+    # What a killed run leaves: a temporary copy named for a process that no longer exists.
+    dead = _dead_pid()
+    folder = tmp_path / "out"
+    folder.mkdir()
+    leftover = folder / f".offline.sqlite.abc123.{dead}-000001.griddesk-partial"
+    leftover.write_bytes(b"customer data")
+    (folder / (leftover.name + "-journal")).write_bytes(b"more")
+    target = folder / "offline.sqlite"
+    take_snapshot(engine, target, branch_id=branch["branch"].id, user=_user(engine, "senior"))
+    assert sorted(p.name for p in folder.iterdir()) == ["offline.sqlite"]
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def _dead_pid() -> int:
+    """Return the id of a process that has just ended."""
+    p = subprocess.Popen(["true"])
+    p.wait()
+    return p.pid

@@ -126,6 +126,41 @@ def test_supervisor_cannot_move_tasks_to_another_team(session, branch):
         reassign_tasks(session, user=user, versions={t1.id: t1.version}, to_specialist_id=d.id)
 
 
+def test_supervisor_cannot_take_an_unheld_task_of_another_teams_customer(session, branch):
+    a, c, d = branch["specialists"]
+    other = Customer(
+        branch_id=branch["branch"].id,
+        customer_no="C2",
+        name="钱七",
+        address="y",
+        specialist_id=d.id,
+    )
+    session.add(other)
+    session.flush()
+    unheld = Task(
+        task_no="T-9",
+        kind=TaskKind.CALLBACK,
+        customer_id=other.id,
+        specialist_id=None,
+        created_at=datetime(2024, 6, 1, tzinfo=timezone.utc),
+        status=TaskStatus.OPEN,
+    )
+    session.add(unheld)
+    session.commit()
+    t1_supervisor = _user(branch, Role.SUPERVISOR, [branch["teams"][0]])
+    with pytest.raises(NotAllowed, match="outside your team"):
+        reassign_tasks(
+            session, user=t1_supervisor, versions={unheld.id: unheld.version}, to_specialist_id=c.id
+        )
+    session.rollback()
+    t2_supervisor = _user(branch, Role.SUPERVISOR, [branch["teams"][1]])
+    reassign_tasks(
+        session, user=t2_supervisor, versions={unheld.id: unheld.version}, to_specialist_id=d.id
+    )
+    session.commit()
+    assert session.get(Task, unheld.id).specialist_id == d.id
+
+
 def test_analyst_may_not_reassign(session, branch):
     t1 = branch["tasks"][0]
     with pytest.raises(NotAllowed):

@@ -109,7 +109,9 @@ def test_the_proposal_tables_share_the_width_by_their_columns(leaving, qtbot):
     sizes, need = proposed_at(1536)
     assert sizes[0] >= need[0] and sizes[1] >= need[1]
     assert dialog.workload_table.horizontalScrollBar().maximum() == 0  # nothing cut off
-    sizes, need = proposed_at(1100)
+    # Narrower than both tables need (which depends on the plan: the customer columns show only
+    # when single customers move), by about a fifth.
+    sizes, need = proposed_at(int(sum(need) * 0.8) + dialog.width() - sum(sizes))
     assert sum(sizes) < sum(need)
     assert abs(sizes[0] / sum(sizes) - need[0] / sum(need)) < 0.02
 

@@ -16,6 +16,8 @@ def test_take_offline_then_open_the_snapshot_read_only(qtbot, make_ctx, tmp_path
 
     opened = open_database(f"sqlite:///{target}", Preferences())
     assert opened is not None and opened.read_only
+    # The copy keeps no passwords: it opens as the user who took it, with their role.
+    assert opened.user is not None and opened.user.login == "senior"
     ctx = make_ctx("senior")
     ctx.Session, ctx.read_only, ctx.snapshot_label = opened.Session, True, opened.snapshot_label
     offline = MainWindow(ctx)

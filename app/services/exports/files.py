@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.services.atomic import atomic_path
 from app.services.auth import UserInfo, mask_id_number, mask_phone
 
 
@@ -29,19 +28,10 @@ def atomic_target(target: str | Path, *, suffixes: tuple[str, ...]) -> Iterator[
     if not folder.is_dir():
         raise ExportError(f"cannot write {target}: the folder {folder} does not exist")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".partial", dir=folder)
+        with atomic_path(target) as partial:
+            yield partial
     except OSError as exc:
-        raise ExportError(f"cannot write in {folder}: {exc.strerror or exc}") from None
-    os.close(fd)
-    partial = Path(tmp)
-    try:
-        yield partial
-        try:
-            os.replace(partial, target)
-        except OSError as exc:
-            raise ExportError(f"cannot write {target}: {exc.strerror or exc}") from None
-    finally:
-        partial.unlink(missing_ok=True)
+        raise ExportError(f"cannot write {target}: {exc.strerror or exc}") from None
 
 
 def contact_masks(user: UserInfo | None) -> tuple[Callable[[str | None], str], Callable]:

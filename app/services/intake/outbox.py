@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from app.models import Branch, Customer, Notification
 from app.models.base import utcnow
 from app.models.enums import NotificationStatus
+from app.services.atomic import atomic_path
 from app.services.clock import branch_tz
 from app.services.inert import InertCsvWriter
 from app.services.intake.intake import chunks
@@ -175,21 +176,15 @@ def export_outbox(
     if branch_id is not None:
         stmt = stmt.where(Customer.branch_id == branch_id)
     target = Path(path)
-    partial = target.with_name(target.name + ".part")
     written = 0
     # Written beside the target and renamed, so a gateway job never picks up half a file.
-    try:
-        with partial.open("w", encoding="utf-8-sig", newline="") as f:
-            out = InertCsvWriter(csv.writer(f))
-            out.writerow(EXPORT_COLUMNS)
-            for mid, phone, body, template, created, tz in session.execute(stmt):
-                local = created.astimezone(branch_tz(tz)).strftime("%Y-%m-%d %H:%M:%S")
-                out.writerow((mid, (phone or "").strip(), body, str(template), local))
-                written += 1
-        os.replace(partial, target)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+    with atomic_path(target) as partial, partial.open("w", encoding="utf-8-sig", newline="") as f:
+        out = InertCsvWriter(csv.writer(f))
+        out.writerow(EXPORT_COLUMNS)
+        for mid, phone, body, template, created, tz in session.execute(stmt):
+            local = created.astimezone(branch_tz(tz)).strftime("%Y-%m-%d %H:%M:%S")
+            out.writerow((mid, (phone or "").strip(), body, str(template), local))
+            written += 1
     return written
 
 

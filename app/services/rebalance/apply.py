@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +33,7 @@ from app.services.rebalance.changes import (
     customer_columns,
     event,
     expire,
+    outside_scope,
     queue_sms,
     update_many,
     update_one,
@@ -56,7 +57,12 @@ class ApplyResult:
 
 
 def apply_plan(
-    session: Session, plan: Plan, *, actor: str, user_may_cross_teams: bool
+    session: Session,
+    plan: Plan,
+    *,
+    actor: str,
+    user_may_cross_teams: bool,
+    team_scope: Collection[int] | None,
 ) -> ApplyResult:
     """Apply the plan's moves in the caller's transaction and return what changed.
 
@@ -65,7 +71,9 @@ def apply_plan(
     gets a specialist-change SMS in the outbox; every change is written to the assignment history
     under one change batch, which :func:`undo_batch` can reverse. Raises StaleData (nothing
     written) when anything the plan relies on changed since it was made, NotAllowed when a move
-    crosses teams and the user may not do that, PlanError for a plan from elsewhere.
+    crosses teams and the user may not do that or touches a specialist outside ``team_scope``
+    (the teams the user is limited to; None for the whole branch), PlanError for a plan from
+    elsewhere.
     """
     if not plan.moves:
         raise PlanError("the plan has no moves to apply")
@@ -87,6 +95,7 @@ def apply_plan(
             stale.add(f"specialist {missing} no longer exists")
         elif target.status != SpecialistStatus.ACTIVE:
             stale.add(f"{target.label} is no longer active ({target.status})")
+    outside_scope(people.values(), team_scope)
     if not user_may_cross_teams:
         for m in plan.moves:
             a, b = people.get(m.from_no), people.get(m.to_no)

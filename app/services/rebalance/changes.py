@@ -3,7 +3,7 @@ version-checked writes, history rows and the specialist-change SMS."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -16,7 +16,7 @@ from app.models import AssignmentEvent, Customer, Notification, Specialist
 from app.models.base import utcnow
 from app.models.enums import AssignmentReason, NotificationStatus, NotificationTemplate
 from app.services.clock import branch_tz, local_date
-from app.services.errors import StaleData
+from app.services.errors import NotAllowed, StaleData
 from app.services.intake.sms import SpecialistContact, specialist_change_text
 from app.services.metrics.base_table import refresh_persistency_base
 
@@ -40,6 +40,21 @@ class Person:
     @property
     def label(self) -> str:
         return f"{self.name} ({self.employee_no})"
+
+
+def outside_scope(people: Iterable[Person], team_scope: Collection[int] | None) -> None:
+    """Raise NotAllowed when any of ``people`` is outside ``team_scope`` (the teams a supervisor
+    leads; None for a user who sees the whole branch): a change may touch only the customers,
+    grids and tasks of the user's own teams."""
+    if team_scope is None:
+        return
+    outside = sorted({p.label for p in people if p.team_id not in team_scope})
+    if outside:
+        more = f" and {len(outside) - 3} more" if len(outside) > 3 else ""
+        raise NotAllowed(
+            f"this change touches {', '.join(outside[:3])}{more}, outside your teams; "
+            "only a senior supervisor of the branch may make it"
+        )
 
 
 class Stale:

@@ -7,6 +7,7 @@ Like applying, it locks and checks every row before writing and refuses with
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import cast
 
@@ -14,7 +15,7 @@ from sqlalchemy import desc, insert, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from app.models import AssignmentEvent, Branch, ChangeBatch, Customer, Grid, Task
+from app.models import AssignmentEvent, Branch, ChangeBatch, Customer, Grid, Specialist, Task
 from app.models.base import utcnow
 from app.models.enums import OPEN_TASK_STATUSES, AssignmentReason, TaskStatus
 from app.services.errors import NotFound, StaleData
@@ -22,11 +23,13 @@ from app.services.rebalance import changes
 from app.services.rebalance.changes import (
     BATCH_KIND,
     UNDO_KIND,
+    Person,
     Stale,
     chunks,
     customer_columns,
     event,
     expire,
+    outside_scope,
     queue_sms,
     update_many,
     update_one,
@@ -60,6 +63,7 @@ def undo_batch(
     session: Session,
     *,
     actor: str,
+    team_scope: Collection[int] | None,
     batch_id: int | None = None,
     branch_id: int | None = None,
 ) -> UndoResult:
@@ -69,7 +73,8 @@ def undo_batch(
 
     Tasks closed since stay with who closed them. Raises NotFound when there is nothing to undo,
     StaleData (nothing written) when one of the rows changed hands after the rebalance or the
-    batch was undone meanwhile.
+    batch was undone meanwhile, NotAllowed when it moved anyone outside ``team_scope`` (the
+    teams the user is limited to; None for the whole branch).
     """
     if batch_id is None:
         batch_id = latest_batch(session, branch_id=branch_id)
@@ -101,6 +106,18 @@ def undo_batch(
         )
         .order_by(AssignmentEvent.id)
     ).all()
+    involved = {e.from_specialist_id for e in events} | {e.to_specialist_id for e in events}
+    outside_scope(
+        (
+            Person(r.id, r.employee_no, r.name, None, r.team_id, "")
+            for r in session.execute(
+                select(
+                    Specialist.id, Specialist.employee_no, Specialist.name, Specialist.team_id
+                ).where(Specialist.id.in_(sorted(i for i in involved if i is not None)))
+            )
+        ),
+        team_scope,
+    )
     last_event = max((e.id for e in events), default=0)
     stale = Stale(session, branch.timezone, since_text="after that rebalance")
     grid_ev = {e.grid_id: e for e in events if e.grid_id is not None}
