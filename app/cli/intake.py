@@ -38,7 +38,8 @@ def cmd_intake(args: argparse.Namespace) -> int:
         f"({r.already_in_pool} already in the pool); matched by point {r.matched_by_point}, "
         f"by address {r.matched_by_address}, by rule {r.matched_by_rule}; "
         f"unmatched {r.unmatched}; in grids without an active specialist "
-        f"{r.without_specialist}; {r.sms_queued} SMS queued, {r.tasks_created} tasks created; "
+        f"{r.without_specialist}; SMS: {r.sms_queued} queued, {r.sms_replaced} replaced, "
+        f"{r.sms_withdrawn} withdrawn; {r.tasks_created} tasks created; "
         f"{r.no_policy_in_force} customers with no policy in force left out"
     )
     return 0

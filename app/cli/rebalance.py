@@ -66,8 +66,8 @@ def cmd_rebalance(args: argparse.Namespace) -> int:
             r = apply_plan(s, plan, actor="cli", user_may_cross_teams=True, team_scope=None)
         print(
             f"{args.plan}: applied as change batch {r.batch_id}: {r.grids_moved} grids, "
-            f"{r.customers_moved} customers and {r.tasks_moved} open tasks moved, "
-            f"{r.sms_queued} SMS queued"
+            f"{r.customers_moved} customers and {r.tasks_moved} open tasks moved; "
+            f"SMS: {r.sms_queued} queued, {r.sms_replaced} replaced, {r.sms_withdrawn} withdrawn"
         )
         return 0
     if args.action == "undo":
@@ -76,7 +76,8 @@ def cmd_rebalance(args: argparse.Namespace) -> int:
         print(
             f"rebalance {u.batch_id} undone: {u.grids_restored} grids, {u.customers_restored} "
             f"customers and {u.tasks_restored} open tasks back ({u.tasks_kept} tasks closed "
-            f"since stay), {u.sms_queued} SMS queued"
+            f"since stay); SMS: {u.sms_queued} queued, {u.sms_replaced} replaced, "
+            f"{u.sms_withdrawn} withdrawn"
         )
         return 0
     with Session() as s:

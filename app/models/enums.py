@@ -114,6 +114,8 @@ class NotificationStatus(StrEnum):
     QUEUED = "queued"
     SENT = "sent"
     FAILED = "failed"
+    # Taken back before it left: a later change replaced it, or made it pointless.
+    WITHDRAWN = "withdrawn"
 
 
 class AssignmentReason(StrEnum):

@@ -47,7 +47,10 @@ class Notification(Base):
     """An SMS waiting in the outbox; the company gateway sends it, outside this program."""
 
     __tablename__ = "notification"
-    __table_args__ = (Index("ix_notification_status_created", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_notification_status_created", "status", "created_at"),
+        Index("ix_notification_customer_status", "customer_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
@@ -60,6 +63,14 @@ class Notification(Base):
     )
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(String(200))
+    # The specialist the message names (None: it names nobody, or it predates this column).
+    specialist_id: Mapped[int | None] = mapped_column(
+        ForeignKey("specialist.id", name="fk_notification_specialist_id_specialist")
+    )
+    # The specialist the customer knew before this message: a change back to them withdraws it.
+    known_specialist_id: Mapped[int | None] = mapped_column(
+        ForeignKey("specialist.id", name="fk_notification_known_specialist_id_specialist")
+    )
 
 
 class AssignmentEvent(Base):

@@ -27,7 +27,7 @@ from app.services import org
 from app.views.context import AppContext
 from app.views.errors import error_text, show_error
 from app.views.intake_columns import agent_columns, unmatched_columns
-from app.views.messages import ask, inform
+from app.views.messages import ask, inform, sms_outcome
 from app.views.table_export import install_table_export
 from app.views.table_models import ROW_ROLE, RowTableModel
 
@@ -261,7 +261,7 @@ class IntakePage(QWidget):
             self.tr(
                 "%1 customers entered the pool (%2 were in it already).\n"
                 "Matched by coordinates %3, by address %4, by rule %5; %6 wait for a grid.\n"
-                "%7 SMS queued, %8 tasks created."
+                "%7; %8 tasks created."
             )
             .replace("%1", f"{result.customers_entered:,}")
             .replace("%2", f"{result.already_in_pool:,}")
@@ -269,7 +269,7 @@ class IntakePage(QWidget):
             .replace("%4", f"{result.matched_by_address:,}")
             .replace("%5", f"{result.matched_by_rule:,}")
             .replace("%6", f"{result.unmatched:,}")
-            .replace("%7", f"{result.sms_queued:,}")
+            .replace("%7", sms_outcome(result))
             .replace("%8", f"{result.tasks_created:,}")
             + (
                 "\n"

@@ -38,7 +38,7 @@ from app.views.errors import error_text
 from app.views.i18n import tr
 from app.views.labels import TASK_KINDS, TASK_STATUSES, label, listed, sentence_gap, yuan
 from app.views.layout import fit_columns, share_by_content
-from app.views.messages import ask, inform
+from app.views.messages import ask, inform, sms_outcome
 from app.views.rebalance_models import (
     TO,
     MovesModel,
@@ -462,13 +462,13 @@ class LeavingDialog(QDialog):
         self.moves.editable = False
         self.proposal_text.setText(
             self.tr(
-                "Handed over: %1 grids, %2 customers and %3 open tasks moved, %4 SMS queued. "
+                "Handed over: %1 grids, %2 customers and %3 open tasks moved; %4. "
                 "Edit ▸ Undo (Ctrl+Z) in the main window puts everything back."
             )
             .replace("%1", str(result.grids_moved))
             .replace("%2", str(result.customers_moved))
             .replace("%3", str(result.tasks_moved))
-            .replace("%4", str(result.sms_queued))
+            .replace("%4", sms_outcome(result))
         )
         what = self.tr("handover of %1").replace("%1", self.leaver.name)
         self.applied.emit(Applied(plan, result, what))

@@ -45,3 +45,16 @@ def ask(
     box.buttonClicked.connect(answered)
     box.open()
     return box
+
+
+def sms_outcome(result) -> str:
+    """Return what a change did to the SMS outbox ("SMS: 12 queued, 3 replaced, 1 withdrawn")
+    in the user's language; ``result`` has sms_queued, sms_replaced and sms_withdrawn."""
+    from app.views.i18n import tr
+
+    return (
+        tr("sms", "SMS: %1 queued, %2 replaced, %3 withdrawn")
+        .replace("%1", f"{result.sms_queued:,}")
+        .replace("%2", f"{getattr(result, 'sms_replaced', 0):,}")
+        .replace("%3", f"{getattr(result, 'sms_withdrawn', 0):,}")
+    )

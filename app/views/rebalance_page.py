@@ -34,7 +34,7 @@ from app.views.context import AppContext, call
 from app.views.errors import error_text
 from app.views.labels import listed
 from app.views.layout import fit_columns, share_by_content
-from app.views.messages import ask, inform
+from app.views.messages import ask, inform, sms_outcome
 from app.views.rebalance_models import (
     MOVE_ROLE,
     TO,
@@ -402,13 +402,13 @@ class RebalancePage(QWidget):
         self._update_buttons()
         self.summary.setText(
             self.tr(
-                "Applied: %1 grids, %2 customers and %3 open tasks moved, %4 SMS queued. "
+                "Applied: %1 grids, %2 customers and %3 open tasks moved; %4. "
                 "Edit ▸ Undo (Ctrl+Z) puts everything back."
             )
             .replace("%1", str(result.grids_moved))
             .replace("%2", str(result.customers_moved))
             .replace("%3", str(result.tasks_moved))
-            .replace("%4", str(result.sms_queued))
+            .replace("%4", sms_outcome(result))
         )
         what = self.tr("rebalance (%1 moves)").replace("%1", str(len(plan.moves)))
         self.applied.emit(Applied(plan, result, what))

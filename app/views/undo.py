@@ -22,7 +22,7 @@ from app.services.rebalance.apply import ApplyResult
 from app.services.rebalance.plan import Plan
 from app.views.context import AppContext
 from app.views.errors import error_text
-from app.views.messages import inform
+from app.views.messages import inform, sms_outcome
 from app.views.operations import JobState
 
 
@@ -157,7 +157,9 @@ class ChangeHistory(QObject):
         self._busy = False
         if undoing:
             self.stack.undo()
-            text = self.tr("Undone: %1. Customers, grids and open tasks are back.")
+            text = self.tr("Undone: %1. Customers, grids and open tasks are back; %2.").replace(
+                "%2", sms_outcome(result)
+            )
         else:
             cmd.batch_id = result.batch_id
             self.stack.redo()

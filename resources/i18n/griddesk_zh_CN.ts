@@ -48,8 +48,8 @@
       <translation>正在撤销 %1…</translation>
     </message>
     <message>
-      <source>Undone: %1. Customers, grids and open tasks are back.</source>
-      <translation>已撤销：%1。客户、网格和未完成任务均已恢复原状。</translation>
+      <source>Undone: %1. Customers, grids and open tasks are back; %2.</source>
+      <translation>已撤销：%1。客户、网格和未完成任务均已恢复原状；%2。</translation>
     </message>
   </context>
   <context>
@@ -259,10 +259,10 @@
     <message>
       <source>%1 customers entered the pool (%2 were in it already).
 Matched by coordinates %3, by address %4, by rule %5; %6 wait for a grid.
-%7 SMS queued, %8 tasks created.</source>
+%7; %8 tasks created.</source>
       <translation>%1 位客户进入客户池（%2 位此前已在池中）。
 按坐标匹配 %3，按地址匹配 %4，按规则匹配 %5；%6 位待人工指定网格。
-已排队短信 %7 条，新建任务 %8 个。</translation>
+%7；新建任务 %8 个。</translation>
     </message>
     <message>
       <source>%1 customers wait for a grid</source>
@@ -596,8 +596,8 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
 %2 个网格及另外 %3 位客户将交给新的专员：%4 位客户将有新的专员，并收到告知短信。未完成任务随客户转移。</translation>
     </message>
     <message>
-      <source>Handed over: %1 grids, %2 customers and %3 open tasks moved, %4 SMS queued. Edit ▸ Undo (Ctrl+Z) in the main window puts everything back.</source>
-      <translation>已交接：网格 %1 个、客户 %2 位、未完成任务 %3 个，已排队短信 %4 条。在主窗口中选择 编辑 ▸ 撤销（Ctrl+Z）可全部恢复。</translation>
+      <source>Handed over: %1 grids, %2 customers and %3 open tasks moved; %4. Edit ▸ Undo (Ctrl+Z) in the main window puts everything back.</source>
+      <translation>已交接：网格 %1 个、客户 %2 位、未完成任务 %3 个；%4。在主窗口中选择 编辑 ▸ 撤销（Ctrl+Z）可全部恢复。</translation>
     </message>
     <message>
       <source>Handing over…</source>
@@ -1061,8 +1061,8 @@ now</source>
       <translation>离线快照为只读</translation>
     </message>
     <message>
-      <source>Applied: %1 grids, %2 customers and %3 open tasks moved, %4 SMS queued. Edit ▸ Undo (Ctrl+Z) puts everything back.</source>
-      <translation>已执行：调整网格 %1 个、客户 %2 位、未完成任务 %3 个，已排队短信 %4 条。编辑 ▸ 撤销（Ctrl+Z）可全部恢复。</translation>
+      <source>Applied: %1 grids, %2 customers and %3 open tasks moved; %4. Edit ▸ Undo (Ctrl+Z) puts everything back.</source>
+      <translation>已执行：调整网格 %1 个、客户 %2 位、未完成任务 %3 个；%4。编辑 ▸ 撤销（Ctrl+Z）可全部恢复。</translation>
     </message>
     <message>
       <source>Apply</source>
@@ -1970,6 +1970,13 @@ equity</source>
     <message>
       <source>{0} rows read</source>
       <translation>已读取 {0} 行</translation>
+    </message>
+  </context>
+  <context>
+    <name>sms</name>
+    <message>
+      <source>SMS: %1 queued, %2 replaced, %3 withdrawn</source>
+      <translation>短信：新排队 %1 条，替换 %2 条，撤回 %3 条</translation>
     </message>
   </context>
   <context>

@@ -36,7 +36,7 @@ def hostile(demo):  # noqa: F811
     """Give the demo's names hostile texts, one pattern after another."""
 
     def pick(i: int) -> str:
-        return HOSTILE[i % len(HOSTILE)] + f" #{i}"
+        return HOSTILE[i % len(HOSTILE)][:40] + f" #{i}"  # names are at most 50 characters
 
     with demo.Session() as s, s.begin():
         for model, column in (
@@ -100,14 +100,14 @@ def test_detail_workbook_and_csv_hold_hostile_names_as_text(hostile, tmp_path):
     assert _formula_cells(tmp_path / "detail.xlsx") == []
     texts = _all_texts(tmp_path / "detail.xlsx")
     # The names are kept whole, as text: nothing is lost, nothing runs.
-    assert any(t.startswith(LINK) for t in texts)
+    assert any(t.startswith(LINK[:40]) for t in texts)
     assert any(t.startswith("@SUM(A1)") for t in texts)
     for table in ("customers", "policies", "tasks"):
         path = tmp_path / f"{table}.csv"
         assert _risky_csv_values(path) == []
         with open(path, encoding="utf-8-sig", newline="") as fh:
             values = [v for row in csv.reader(fh) for v in row]
-        assert any(v.startswith("'" + HOSTILE[0]) or v.startswith("'=") for v in values)
+        assert any(v.startswith("'=") for v in values)
 
 
 def test_meeting_workbook_holds_hostile_names_as_text(hostile, tmp_path):
@@ -153,7 +153,7 @@ def test_command_line_csv_report_names_hostile_teams_as_text(hostile):
     out = render_persistency(rows, "csv")
     values = [v for row in csv.reader(out.splitlines()) for v in row]
     assert not any(is_risky(v) for v in values)
-    assert any(v.startswith("'" + LINK) for v in values)
+    assert any(v.startswith("'" + LINK[:40]) for v in values)
 
 
 @pytest.mark.parametrize("name", HOSTILE)

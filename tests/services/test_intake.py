@@ -359,8 +359,12 @@ def test_resolving_assigns_owner_tasks_sms_and_saves_a_rule(session, world, pers
         "sup1",
         s["wang"].id,
     )
-    body = session.scalars(select(Notification.body).where(Notification.customer_id == cust.id))
-    assert "王芳（电话13800005678）" in body.one()
+    waiting = select(Notification.body, Notification.template).where(
+        Notification.customer_id == cust.id, Notification.status == NotificationStatus.QUEUED
+    )
+    # The agent-change message still waiting now names the specialist: one message, not two.
+    (body, template) = session.execute(waiting).one()
+    assert "王芳（电话13800005678）" in body and template == NotificationTemplate.AGENT_CHANGE
     rule = session.get(AddressRule, done.rule_id)
     assert (rule.pattern, rule.grid_id, rule.created_by) == ("无名小区", g["A"].id, "sup1")
     with pytest.raises(StaleData):

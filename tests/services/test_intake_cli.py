@@ -93,7 +93,10 @@ def test_intake_command_prints_the_counts_and_is_idempotent(db, capsys):
     out = capsys.readouterr().out
     assert "2 customers entered" in out
     assert "matched by point 0, by address 1, by rule 0; unmatched 1" in out
-    assert "2 SMS queued, 2 tasks created; 0 customers with no policy in force left out" in out
+    assert (
+        "SMS: 2 queued, 0 replaced, 0 withdrawn; 2 tasks created; 0 customers with no policy in force left out"
+        in out
+    )
     assert cmd_intake(argparse.Namespace(db=db, agent="AG1", date=None)) == 0
     assert "0 customers entered (2 already in the pool)" in capsys.readouterr().out
 

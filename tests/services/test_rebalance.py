@@ -40,6 +40,7 @@ from app.models import (
 from app.models.enums import (
     AssignmentReason,
     Channel,
+    NotificationStatus,
     NotificationTemplate,
     PaymentMode,
     PolicyStatus,
@@ -374,6 +375,54 @@ def test_apply_moves_grid_customers_and_open_tasks_queues_sms_and_records_histor
         assert s.get(Grid, city["CD-03"]).version == 2
 
 
+def _waiting(s) -> dict[int, list[str]]:
+    """Return, per customer, the bodies of the SMS waiting in the outbox."""
+    out: dict[int, list[str]] = {}
+    for cid, body in s.execute(
+        select(Notification.customer_id, Notification.body)
+        .where(Notification.status == NotificationStatus.QUEUED)
+        .order_by(Notification.id)
+    ):
+        out.setdefault(cid, []).append(body)
+    return out
+
+
+def _mark_sent(s) -> None:
+    s.execute(
+        update(Notification)
+        .where(Notification.status == NotificationStatus.QUEUED)
+        .values(status=NotificationStatus.SENT)
+    )
+
+
+def _apply(Session, plan):  # noqa: N803
+    with Session() as s, s.begin():
+        return apply_plan(s, plan, actor="senior", user_may_cross_teams=True, team_scope=None)
+
+
+def test_undo_after_the_messages_left_texts_each_customer_once_with_who_serves_them_again(
+    Session,  # noqa: N803
+    city,
+):
+    plan = plan_one_move(Session, city)
+    move = plan.moves[0]
+    applied = _apply(Session, plan)
+    with Session() as s, s.begin():
+        _mark_sent(s)  # the gateway took the outbox
+    with Session() as s, s.begin():
+        undone = undo_batch(s, actor="senior", team_scope=None)
+    assert (undone.sms_queued, undone.sms_replaced, undone.sms_withdrawn) == (
+        applied.customers_moved,
+        0,
+        0,
+    )
+    with Session() as s:
+        waiting = _waiting(s)
+        back = s.get(Specialist, city[move.from_no]).name
+    assert len(waiting) == applied.customers_moved
+    assert all(len(bodies) == 1 and back in bodies[0] for bodies in waiting.values())
+
+
 def test_undo_restores_every_row_exactly(Session, city):  # noqa: N803
     with Session() as s:
         before = snapshot(s)
@@ -387,8 +436,11 @@ def test_undo_restores_every_row_exactly(Session, city):  # noqa: N803
         undone = undo_batch(s, actor="senior", team_scope=None)
     assert undone.batch_id == applied.batch_id
     assert undone.customers_restored == applied.customers_moved
-    assert undone.sms_queued == applied.customers_moved
+    # The messages never left: undo takes them back and texts nobody.
+    assert (undone.sms_queued, undone.sms_replaced) == (0, 0)
+    assert undone.sms_withdrawn == applied.customers_moved
     with Session() as s:
+        assert _waiting(s) == {}
         assert snapshot(s) == before
         batch = s.get(ChangeBatch, applied.batch_id)
         assert batch.undone_by == "senior" and batch.undone_at is not None

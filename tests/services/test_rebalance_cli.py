@@ -97,7 +97,10 @@ def test_propose_apply_undo_from_the_command_line(db, tmp_path, capsys):
     assert [(m["grid_code"], m["from"], m["to"]) for m in moves] == [("G2", "E1", "E2")]
 
     assert main(["--db", url, "rebalance", "apply", str(plan)]) == 0
-    assert "1 grids, 2 customers and 0 open tasks moved, 2 SMS queued" in capsys.readouterr().out
+    assert (
+        "1 grids, 2 customers and 0 open tasks moved; SMS: 2 queued, 0 replaced, 0 withdrawn"
+        in capsys.readouterr().out
+    )
     assert owners(Session) == {"G1": "E1", "G2": "E2", "G3": "E2"}
     with Session() as s:
         served = s.execute(

@@ -17,7 +17,6 @@ from app.models import (
     Customer,
     DepartedAgent,
     Grid,
-    Notification,
     Policy,
     PremiumDue,
     Specialist,
@@ -28,8 +27,6 @@ from app.models.enums import (
     AssignmentReason,
     Channel,
     MatchMethod,
-    NotificationStatus,
-    NotificationTemplate,
     PolicyStatus,
     SpecialistStatus,
     TaskKind,
@@ -38,8 +35,9 @@ from app.models.enums import (
 from app.services.clock import local_date
 from app.services.errors import NotFound
 from app.services.intake.matching import GridIndex
-from app.services.intake.sms import SpecialistContact, agent_change_text, phone_known
+from app.services.intake.sms import SpecialistContact, phone_known
 from app.services.metrics.base_table import refresh_persistency_base
+from app.services.notify import Told, tell_customers
 
 PRE_SELL_DAYS = 7
 RENEWAL_WINDOW_DAYS = 60
@@ -70,6 +68,9 @@ class IntakeResult:
     no_policy_in_force: int = 0
     # Of the SMS queued, those whose customer has no phone number: they wait for one.
     sms_without_phone: int = 0
+    # Messages already waiting for these customers: replaced by the new one, or withdrawn.
+    sms_replaced: int = 0
+    sms_withdrawn: int = 0
 
 
 @dataclass(frozen=True)
@@ -338,25 +339,23 @@ def intake_agent(
     served = serve_by_grid_owner(
         session, entering, owners, reason=AssignmentReason.AUTO_MATCH, actor=actor, now=now
     )
-    sign = signature or branch.name
-    sms = [
-        {
-            "customer_id": c.id,
-            "template": NotificationTemplate.AGENT_CHANGE,
-            "body": agent_change_text(
-                signature=sign,
-                customer_name=c.name,
-                id_number=c.id_number,
-                specialist=o.contact if (o := served[c.id]) else None,
-            ),
-            "created_at": now,
-            "status": NotificationStatus.QUEUED,
-        }
-        for c in entering
-    ]
     session.flush()
-    if sms:
-        session.execute(insert(Notification), sms)
+    sms = tell_customers(
+        session,
+        [
+            Told(
+                c.id,
+                c.name,
+                c.id_number,
+                o.id if (o := served[c.id]) else None,
+                o.contact if o else None,
+            )
+            for c in entering
+        ],
+        signature=signature or branch.name,
+        now=now,
+        agent_left=True,
+    )
     tasks = create_first_tasks(
         session,
         [(c.id, c.customer_no, c.specialist_id) for c in entering],
@@ -380,7 +379,9 @@ def intake_agent(
         without_specialist=sum(
             1 for c in entering if c.grid_id is not None and served[c.id] is None
         ),
-        sms_queued=len(sms),
+        sms_queued=sms.queued,
+        sms_replaced=sms.replaced,
+        sms_withdrawn=sms.withdrawn,
         tasks_created=tasks,
         customer_ids=customer_ids,
         no_policy_in_force=left_out or 0,

@@ -8,18 +8,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import cast
 
-from sqlalchemy import CursorResult, insert, select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
-from app.models import AddressRule, Branch, Customer, Grid, Notification, Task
+from app.models import AddressRule, Branch, Customer, Grid, Task
 from app.models.base import utcnow
 from app.models.enums import (
     OPEN_TASK_STATUSES,
     AssignmentReason,
     GridStatus,
     MatchMethod,
-    NotificationStatus,
-    NotificationTemplate,
 )
 from app.services.errors import NotFound, StaleData
 from app.services.intake.intake import (
@@ -37,8 +35,8 @@ from app.services.intake.matching import (
     normalise,
     normalise_address,
 )
-from app.services.intake.sms import agent_change_text, specialist_change_text
 from app.services.metrics.base_table import refresh_persistency_base
+from app.services.notify import SmsCounts, Told, tell_customers
 
 
 class InvalidChoice(ValueError):
@@ -279,50 +277,22 @@ def _tell_customers(
     *,
     signature: str | None,
     now: datetime,
-) -> None:
-    """Name the new specialist in the agent-change SMS still queued, or queue a
-    specialist-change SMS when that one has gone out already."""
+) -> SmsCounts:
+    """Name the new specialist in the agent-change SMS still waiting, or queue a
+    specialist-change SMS when that one has gone out already (``app.services.notify``)."""
     told = [c for c in customers if served.get(c.id) is not None]
     if not told:
-        return
+        return SmsCounts()
     sign = (
         signature or session.scalar(select(Branch.name).where(Branch.id == told[0].branch_id)) or ""
     )
-    queued: dict[int, Notification] = {}
-    for part in chunks([c.id for c in told]):
-        for n in session.scalars(
-            select(Notification).where(
-                Notification.customer_id.in_(part),
-                Notification.template == NotificationTemplate.AGENT_CHANGE,
-                Notification.status == NotificationStatus.QUEUED,
-            )
-        ):
-            queued[n.customer_id] = n
-    new_rows = []
-    for c in told:
-        owner = served[c.id]
-        assert owner is not None
-        if c.id in queued:
-            queued[c.id].body = agent_change_text(
-                signature=sign,
-                customer_name=c.name,
-                id_number=c.id_number,
-                specialist=owner.contact,
-            )
-        else:
-            new_rows.append(
-                {
-                    "customer_id": c.id,
-                    "template": NotificationTemplate.SPECIALIST_CHANGE,
-                    "body": specialist_change_text(
-                        signature=sign,
-                        customer_name=c.name,
-                        id_number=c.id_number,
-                        specialist=owner.contact,
-                    ),
-                    "created_at": now,
-                    "status": NotificationStatus.QUEUED,
-                }
-            )
-    if new_rows:
-        session.execute(insert(Notification), new_rows)
+    return tell_customers(
+        session,
+        [
+            Told(c.id, c.name, c.id_number, o.id, o.contact)
+            for c in told
+            if (o := served[c.id]) is not None
+        ],
+        signature=sign,
+        now=now,
+    )

@@ -52,6 +52,9 @@ class ApplyResult:
     customers_moved: int
     tasks_moved: int
     sms_queued: int
+    # Waiting messages taken back: replaced by this change's message, or withdrawn outright.
+    sms_replaced: int
+    sms_withdrawn: int
     # Whose workloads changed, for the views to refresh.
     specialist_ids: frozenset[int]
 
@@ -237,7 +240,7 @@ def apply_plan(
     ]
     session.execute(insert(AssignmentEvent), events)
     by_id = {p.id: p for p in people.values()}
-    sms = queue_sms(session, branch.name, [(c, dst) for c, _src, dst in moving], by_id, now)
+    sms = queue_sms(session, branch.name, list(moving), by_id, now)
     applied = {
         "grids": [[g.id, src, dst, g.version + 1] for g, src, dst in grid_rows],
         "customers": [[c.id, src, dst, c.version + 1] for c, src, dst in moving],
@@ -256,7 +259,9 @@ def apply_plan(
         grids_moved=len(grid_rows),
         customers_moved=len(moving),
         tasks_moved=len(tasks),
-        sms_queued=sms,
+        sms_queued=sms.queued,
+        sms_replaced=sms.replaced,
+        sms_withdrawn=sms.withdrawn,
         specialist_ids=frozenset(touched),
     )
 

@@ -8,17 +8,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import bindparam, desc, insert, select, update
+from sqlalchemy import bindparam, desc, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from app.models import AssignmentEvent, Customer, Notification, Specialist
+from app.models import AssignmentEvent, Customer, Specialist
 from app.models.base import utcnow
-from app.models.enums import AssignmentReason, NotificationStatus, NotificationTemplate
+from app.models.enums import AssignmentReason
 from app.services.clock import branch_tz, local_date
 from app.services.errors import NotAllowed, StaleData
-from app.services.intake.sms import SpecialistContact, specialist_change_text
+from app.services.intake.sms import SpecialistContact
 from app.services.metrics.base_table import refresh_persistency_base
+from app.services.notify import SmsCounts, Told, tell_customers
 
 __all__ = ["refresh_persistency_base"]
 
@@ -198,12 +199,14 @@ def event(
 def queue_sms(
     session: Session,
     signature: str,
-    moved: Sequence[tuple[Any, int]],
+    moved: Sequence[tuple[Any, int | None, int | None]],
     people: dict[int, Person],
     now: datetime,
-) -> int:
-    """Queue a specialist-change SMS per (customer row, new specialist id); return how many."""
-    missing = {dst for _, dst in moved} - set(people)
+) -> SmsCounts:
+    """Tell each (customer row, specialist id before, specialist id now; None for nobody) who
+    serves them now, one waiting message per customer at most (``app.services.notify``); return
+    what changed in the outbox."""
+    missing = {dst for _, _, dst in moved if dst is not None} - set(people)
     if missing:
         for r in session.execute(
             select(Specialist.id, Specialist.employee_no, Specialist.name, Specialist.phone).where(
@@ -211,24 +214,18 @@ def queue_sms(
             )
         ):
             people[r[0]] = Person(r[0], r[1], r[2], r[3], 0, "")
-    rows = [
-        {
-            "customer_id": c.id,
-            "template": NotificationTemplate.SPECIALIST_CHANGE,
-            "body": specialist_change_text(
-                signature=signature,
-                customer_name=c.name,
-                id_number=c.id_number,
-                specialist=SpecialistContact(people[dst].name, people[dst].phone),
-            ),
-            "created_at": now,
-            "status": NotificationStatus.QUEUED,
-        }
-        for c, dst in moved
+    told = [
+        Told(
+            customer_id=c.id,
+            name=c.name,
+            id_number=c.id_number,
+            specialist_id=dst,
+            contact=None if dst is None else SpecialistContact(people[dst].name, people[dst].phone),
+            before_id=src,
+        )
+        for c, src, dst in moved
     ]
-    if rows:
-        session.execute(insert(Notification), rows)
-    return len(rows)
+    return tell_customers(session, told, signature=signature, now=now)
 
 
 def chunks(items: Sequence, size: int = CHUNK) -> Iterable[list]:

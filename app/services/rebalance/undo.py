@@ -46,6 +46,9 @@ class UndoResult:
     # Tasks moved by the rebalance and closed since: they stay with who closed them.
     tasks_kept: int
     sms_queued: int
+    # Waiting messages taken back: replaced by this change's message, or withdrawn outright.
+    sms_replaced: int
+    sms_withdrawn: int
     specialist_ids: frozenset[int]
 
 
@@ -275,8 +278,10 @@ def undo_batch(
     ]
     if rows:
         session.execute(insert(AssignmentEvent), rows)
-    back = [(customers[cid], e.from_specialist_id) for cid, e in cust_ev.items()]
-    sms = queue_sms(session, branch.name, [(c, dst) for c, dst in back if dst is not None], {}, now)
+    back = [
+        (customers[cid], e.to_specialist_id, e.from_specialist_id) for cid, e in cust_ev.items()
+    ]
+    sms = queue_sms(session, branch.name, list(back), {}, now)
     session.flush()
     if cust_ev:
         changes.refresh_persistency_base(session, customer_ids=sorted(cust_ev))
@@ -288,6 +293,8 @@ def undo_batch(
         customers_restored=len(cust_ev),
         tasks_restored=len(restore_tasks),
         tasks_kept=kept,
-        sms_queued=sms,
+        sms_queued=sms.queued,
+        sms_replaced=sms.replaced,
+        sms_withdrawn=sms.withdrawn,
         specialist_ids=frozenset(s for s in touched if s is not None),
     )
