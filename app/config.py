@@ -21,3 +21,14 @@ def settings_weights():
     except ImportError:  # pragma: no cover - Qt missing: settings cannot be read
         return Weights()
     return Preferences().workload_weights
+
+
+def settings_move_costs():
+    """Return what moving a customer costs, as saved in the settings (the defaults without Qt)."""
+    from app.services.rebalance.disruption import MoveCosts
+
+    try:
+        from app.settings import Preferences
+    except ImportError:  # pragma: no cover - Qt missing: settings cannot be read
+        return MoveCosts()
+    return Preferences().move_costs

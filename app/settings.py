@@ -11,6 +11,7 @@ import os
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from app.services.rebalance.disruption import MoveCosts
 from app.services.rebalance.workload import Weights
 
 ORG = "GridDesk"
@@ -85,6 +86,19 @@ class Preferences:
         self._s.setValue("prefs/weight_customer", value.customer)
         self._s.setValue("prefs/weight_open_task", value.open_task)
         self._set("weight_premium_10k", value.premium_per_10k_yuan)
+
+    @property
+    def move_costs(self) -> MoveCosts:
+        """What moving one customer costs by 4-sell step, and the factor for a recent move."""
+        text = self._get("move_costs", "", str)
+        try:
+            return MoveCosts.parse(text) if text else MoveCosts()
+        except ValueError:
+            return MoveCosts()
+
+    @move_costs.setter
+    def move_costs(self, value: MoveCosts) -> None:
+        self._set("move_costs", value.text())
 
     @property
     def map_tiles(self) -> bool:

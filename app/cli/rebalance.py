@@ -14,7 +14,14 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
     rsub = rebalance.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = rsub.add_parser("propose", parents=[common], help="write a rebalancing plan")
     p.add_argument("--scope", default="branch", help="branch (default) or team:CODE")
-    p.add_argument("--max-moves", type=int, default=None, metavar="N", help="default: no limit")
+    p.add_argument(
+        "--max-moves",
+        type=int,
+        default=20,
+        metavar="N",
+        help="at most N moves, grids and single customers together (default 20, as the app; "
+        "0: no limit)",
+    )
     p.add_argument("--max-distance-km", type=float, default=None, metavar="KM")
     p.add_argument("--grids-only", action="store_true", help="never move single customers")
     p.add_argument("--as-of", type=parse_date, default=None, help="default: today")
@@ -27,6 +34,26 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
         help="what a customer, an open task and 10,000 yuan of premium due in the next 90 days "
         "count in a workload (default: the app's settings, else 1,0.5,1)",
     )
+    p.add_argument(
+        "--move-costs",
+        type=_move_costs,
+        default=None,
+        metavar="S0,S1,S2,S3,S4[,DAYS,FACTOR]",
+        help="what moving one customer costs by the 4-sell step reached, and the factor for "
+        "one moved in the last DAYS days (default: the app's settings, else 1,2,4,8,8,180,2)",
+    )
+    p.add_argument(
+        "--pick",
+        default="knee",
+        help="which plan of the trade-off to write: knee (default: where moving more customers "
+        "stops buying much balance), balance (the best balance) or a point's number from 1",
+    )
+    p.add_argument(
+        "--frontier",
+        action="store_true",
+        help="write every plan of the trade-off, PLAN-1.json, PLAN-2.json, … (best balance "
+        "first), and print them as a table",
+    )
     p.add_argument("--branch", metavar="CODE", help="branch code, when the database holds several")
     p.add_argument("--out", required=True, metavar="PLAN.json")
     p = rsub.add_parser("apply", parents=[common], help="apply a plan in one transaction")
@@ -34,6 +61,23 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
     p = rsub.add_parser("undo", parents=[common], help="undo the latest rebalance")
     p.add_argument("--batch", type=int, default=None, help="the change batch to undo")
     return {"rebalance": cmd_rebalance}
+
+
+def _move_costs(text: str):
+    from app.services.rebalance.disruption import MoveCosts
+
+    try:
+        return MoveCosts.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _pick(text: str) -> str | int:
+    if text in ("knee", "balance"):
+        return text
+    if text.isdigit() and int(text) >= 1:
+        return int(text) - 1
+    raise CommandError(f"--pick must be knee, balance or a point's number from 1, not '{text}'")
 
 
 def _weights(text: str):
@@ -53,7 +97,7 @@ def _weights(text: str):
 def cmd_rebalance(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
-    from app.config import settings_weights
+    from app.config import settings_move_costs, settings_weights
     from app.models import Branch, Team
     from app.services.rebalance.apply import apply_plan, undo_batch
     from app.services.rebalance.make import make_plan
@@ -107,17 +151,52 @@ def cmd_rebalance(args: argparse.Namespace) -> int:
             branch_id=chosen[0].id,
             as_of=args.as_of or date.today(),
             team_ids=team_ids,
-            max_moves=args.max_moves,
+            max_moves=args.max_moves or None,
             max_distance_km=args.max_distance_km,
             allow_customer_moves=not args.grids_only,
             time_limit_s=args.time_limit,
             weights=args.weights or settings_weights(),
+            move_costs=args.move_costs or settings_move_costs(),
+            pick=_pick(args.pick),
         )
+    if args.frontier and plan.frontier:
+        _write_frontier(args.out, plan)
+        return 0
     write_plan(args.out, plan)
+    _describe(args.out, plan)
+    return 0
+
+
+def _describe(out: str, plan) -> None:
     grids = sum(1 for m in plan.moves if m.kind == "grid")
     print(
-        f"{args.out}: {len(plan.moves)} moves ({grids} grids, {len(plan.moves) - grids} "
+        f"{out}: {len(plan.moves)} moves ({grids} grids, {len(plan.moves) - grids} "
         f"customers); largest workload {plan.before_max:.1f} -> {plan.after_max:.1f} "
-        f"(no plan can go below {plan.lower_bound:.1f})"
+        f"(no plan can go below {plan.lower_bound:.1f}); {plan.customers_moved} customers "
+        f"re-contacted, {plan.relationships_broken} relationships broken (4-sell step 2 or "
+        f"more), {plan.customers_moved} SMS, disruption {plan.disruption:.0f}"
     )
-    return 0
+
+
+def _write_frontier(out: str, plan) -> None:
+    """Write one plan file per point of the trade-off and print them as a table."""
+    from pathlib import Path
+
+    from app.services.rebalance.plan import write_plan
+
+    target = Path(out)
+    print(f"largest workload today {plan.before_max:.1f}; the plans, best balance first:")
+    print(
+        f"{'#':>2}  {'largest':>9}  {'moves':>5}  {'customers':>9}  {'broken':>6}  "
+        f"{'disruption':>10}  file"
+    )
+    for i in range(len(plan.frontier)):
+        p = plan.at_point(i)
+        name = target.with_name(f"{target.stem}-{i + 1}{target.suffix or '.json'}")
+        write_plan(name, p)
+        mark = "*" if i == plan.point else " "
+        print(
+            f"{i + 1:>2}{mark} {p.after_max:>9.1f}  {len(p.moves):>5}  {p.customers_moved:>9}  "
+            f"{p.relationships_broken:>6}  {p.disruption:>10.0f}  {name}"
+        )
+    print("* recommended: where moving more customers stops buying much balance")

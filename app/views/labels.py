@@ -54,6 +54,7 @@ PROGRESS = {
     "Reading the customers of the heaviest grids": "Reading the customers of the heaviest grids",
     "Looking for the best moves": "Looking for the best moves",
     "Writing the plan": "Writing the plan",
+    "Weighing what the moves break": "Weighing what the moves break",
     "Plan ready": "Plan ready",
     "Choosing new owners": "Choosing new owners",
     "Handing over the other customers": "Handing over the other customers",

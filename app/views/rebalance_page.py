@@ -44,7 +44,12 @@ from app.views.rebalance_models import (
     workload_columns,
 )
 from app.views.rebalance_plot import PlanMap, draw_plan_chart
-from app.views.rebalance_proposal import ProposalRequest, plan_summary, run_proposal
+from app.views.rebalance_proposal import (
+    ProposalRequest,
+    plan_summary,
+    point_label,
+    run_proposal,
+)
 from app.views.table_export import install_table_export
 from app.views.table_models import SORT_ROLE, RowTableModel
 from app.views.undo import Applied, apply_job
@@ -124,6 +129,22 @@ class RebalancePage(QWidget):
         params.addWidget(self.load_button)
         params.addWidget(self.save_button)
 
+        self.tradeoff = QComboBox()
+        self.tradeoff.setObjectName("tradeoff")
+        self.tradeoff.setToolTip(
+            self.tr(
+                "The plans between the best balance and the fewest customers moved; the "
+                "recommended one is where moving more customers stops buying much balance"
+            )
+        )
+        self.tradeoff.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.tradeoff.activated.connect(self._point_chosen)
+        self._proposal: Plan | None = None
+        choice = QHBoxLayout()
+        choice.addWidget(QLabel(self.tr("Trade-off")))
+        choice.addWidget(self.tradeoff)
+        choice.addStretch(1)
+
         self.summary = QLabel(
             self.tr("Choose the scope and the limits, then Propose: it takes a few seconds.")
         )
@@ -190,6 +211,7 @@ class RebalancePage(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(params)
+        layout.addLayout(choice)
         layout.addWidget(self.splitter, 1)
         layout.addLayout(bottom)
         self._loaded = False
@@ -239,7 +261,30 @@ class RebalancePage(QWidget):
         self._update_buttons()
 
     def show_plan(self, plan: Plan) -> None:
-        """Put a proposed or loaded plan on screen, every move kept."""
+        """Put a proposed or loaded plan on screen, every move kept; a proposal's other plans
+        (its frontier) go into the trade-off chooser."""
+        self._proposal = plan if plan.frontier and plan.point is not None else None
+        self._fill_tradeoff()
+        self._show(plan)
+
+    def _fill_tradeoff(self) -> None:
+        self.tradeoff.clear()
+        proposal = self._proposal
+        self.tradeoff.setEnabled(proposal is not None)
+        if proposal is None:
+            self.tradeoff.addItem(self.tr("One plan"))
+            return
+        for i in range(len(proposal.frontier)):
+            self.tradeoff.addItem(point_label(proposal, i, recommended=i == proposal.point), i)
+        self.tradeoff.setCurrentIndex(proposal.point or 0)
+
+    def _point_chosen(self, row: int) -> None:
+        """Show the plan of the chosen point of the proposal's frontier."""
+        if self._proposal is None or row < 0:
+            return
+        self._show(self._proposal.at_point(self.tradeoff.itemData(row)))
+
+    def _show(self, plan: Plan) -> None:
         self._applied_batch = None
         self.moves.set_plan(plan, may_cross_teams=self.ctx.user.may_move_across_teams)
         fit_moves_table(self.moves_table, self.moves.plan())
@@ -286,6 +331,7 @@ class RebalancePage(QWidget):
             allow_customer_moves=not self.grids_only.isChecked(),
             time_limit_s=self.time_limit_s,
             weights=Preferences().workload_weights,
+            move_costs=Preferences().move_costs,
         )
 
     def propose(self) -> None:

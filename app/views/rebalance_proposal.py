@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.services.progress import JobState
+from app.services.rebalance.disruption import MoveCosts
 from app.services.rebalance.editing import describe_counts, workload_changes
 from app.services.rebalance.plan import Plan
 from app.services.rebalance.workload import Weights
@@ -28,6 +29,7 @@ class ProposalRequest:
     allow_customer_moves: bool
     time_limit_s: float
     weights: Weights = Weights()  # noqa: RUF009 - frozen
+    move_costs: MoveCosts = MoveCosts()  # noqa: RUF009 - frozen
 
 
 def run_proposal(
@@ -49,6 +51,7 @@ def run_proposal(
             allow_customer_moves=request.allow_customer_moves,
             time_limit_s=request.time_limit_s,
             weights=request.weights,
+            move_costs=request.move_costs,
             state=state,
         )
 
@@ -77,6 +80,17 @@ def plan_summary(plan: Plan) -> str:
         .replace("%3", str(singles))
         .replace("%4", f"{customers:,}")
     )
+    text += sentence_gap() + (
+        tr(
+            _C,
+            "What it breaks: %1 customers re-contacted, %2 relationships broken (4-sell step 2 "
+            "or more), %3 SMS, disruption %4.",
+        )
+        .replace("%1", f"{plan.customers_moved:,}")
+        .replace("%2", f"{plan.relationships_broken:,}")
+        .replace("%3", f"{plan.customers_moved:,}")
+        .replace("%4", f"{plan.disruption:,.0f}")
+    )
     changes = workload_changes(plan)
     over = [w for w in changes if w.over_capacity]
     if over:
@@ -101,4 +115,21 @@ def plan_summary(plan: Plan) -> str:
         if len(names) > STILL_OVER_NAMED:
             shown += " " + tr(_C, "and %1 more").replace("%1", str(len(names) - STILL_OVER_NAMED))
         text += sentence_gap() + tr(_C, "Still above capacity: %1.").replace("%1", shown)
+    return text
+
+
+def point_label(plan: Plan, index: int, *, recommended: bool) -> str:
+    """Return how the trade-off chooser names one plan of the proposal's frontier."""
+    p = plan.frontier[index]
+    text = (
+        tr(_C, "Largest %1 · %2 moves · %3 customers · disruption %4")
+        .replace("%1", f"{p.after_max:,.1f}")
+        .replace("%2", str(p.moves))
+        .replace("%3", f"{p.customers:,}")
+        .replace("%4", f"{p.disruption:,.0f}")
+    )
+    if index == 0:
+        text += " " + tr(_C, "(best balance)")
+    if recommended:
+        text += " " + tr(_C, "(recommended)")
     return text

@@ -15,10 +15,12 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
+    QSpinBox,
     QWidget,
 )
 
 from app.db import DatabaseUrlError, make_engine, normalise_url, redact
+from app.services.rebalance.disruption import MoveCosts
 from app.services.rebalance.workload import Weights
 from app.settings import Preferences
 from app.views.errors import error_text
@@ -71,6 +73,29 @@ class SettingsDialog(QDialog):
         wform.addRow(self.tr("10,000 yuan due in the next 90 days counts"), self.weight_premium)
         wform.addRow("", defaults)
 
+        costs = self.prefs.move_costs
+        self.step_costs = [
+            self._weight_box(f"move_cost_{k}", v) for k, v in enumerate(costs.by_step)
+        ]
+        steps_row = QHBoxLayout()
+        for k, box in enumerate(self.step_costs):
+            steps_row.addWidget(QLabel(str(k)))
+            steps_row.addWidget(box)
+        self.recent_days = QSpinBox()
+        self.recent_days.setObjectName("recent_days")
+        self.recent_days.setRange(0, 3650)
+        self.recent_days.setValue(costs.recent_days)
+        self.recent_factor = self._weight_box("recent_factor", costs.recent_factor)
+        recent_row = QHBoxLayout()
+        recent_row.addWidget(self.recent_factor)
+        recent_row.addWidget(QLabel(self.tr("× when moved in the last")))
+        recent_row.addWidget(self.recent_days)
+        recent_row.addWidget(QLabel(self.tr("days")))
+        costs_box = QGroupBox(self.tr("What moving a customer costs (rebalancing)"))
+        cform = QFormLayout(costs_box)
+        cform.addRow(self.tr("By 4-sell step reached"), steps_row)
+        cform.addRow(self.tr("A recent move weighs"), recent_row)
+
         note = QLabel(
             self.tr("Language and database changes take effect the next time GridDesk starts.")
         )
@@ -88,6 +113,7 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("Shared database URL"), db_row)
         form.addRow("", self.tiles)
         form.addRow(weights_box)
+        form.addRow(costs_box)
         form.addRow(note)
         form.addRow(buttons)
 
@@ -113,6 +139,15 @@ class SettingsDialog(QDialog):
             customer=self.weight_customer.value(),
             open_task=self.weight_task.value(),
             premium_per_10k_yuan=self.weight_premium.value(),
+        )
+
+    def move_costs(self) -> MoveCosts:
+        """Return the costs of moving a customer as the dialog shows them."""
+        steps = [box.value() for box in self.step_costs]
+        return MoveCosts(
+            (steps[0], steps[1], steps[2], steps[3], steps[4]),
+            self.recent_days.value(),
+            self.recent_factor.value(),
         )
 
     def _url(self) -> str:
@@ -148,4 +183,5 @@ class SettingsDialog(QDialog):
         self.prefs.database_url = url
         self.prefs.map_tiles = self.tiles.isChecked()
         self.prefs.workload_weights = self.weights()
+        self.prefs.move_costs = self.move_costs()
         self.accept()

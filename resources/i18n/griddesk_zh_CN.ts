@@ -1053,6 +1053,14 @@ now</source>
       <translation>共 %1 项调整：%2 个网格、%3 位单独调整的客户；%4 位客户更换专员。</translation>
     </message>
     <message>
+      <source>(best balance)</source>
+      <translation>（最均衡）</translation>
+    </message>
+    <message>
+      <source>(recommended)</source>
+      <translation>（推荐）</translation>
+    </message>
+    <message>
       <source>Above capacity afterwards: %1.</source>
       <translation>调整后超出服务上限：%1。</translation>
     </message>
@@ -1105,6 +1113,10 @@ now</source>
       <translation>网格只交给相邻网格的专员，或交给在此距离内负责网格的专员</translation>
     </message>
     <message>
+      <source>Largest %1 · %2 moves · %3 customers · disruption %4</source>
+      <translation>最大工作量 %1 · 调整 %2 处 · 客户 %3 位 · 扰动 %4</translation>
+    </message>
+    <message>
       <source>Largest workload %1 now, %2 after (no plan within these rules goes below %3).</source>
       <translation>最大工作量：当前 %1，调整后 %2（在这些规则下，任何方案都不可能低于 %3）。</translation>
     </message>
@@ -1143,6 +1155,10 @@ now</source>
     <message>
       <source>No proposal yet</source>
       <translation>尚未生成方案</translation>
+    </message>
+    <message>
+      <source>One plan</source>
+      <translation>单一方案</translation>
     </message>
     <message>
       <source>Plan saved to %1.</source>
@@ -1189,8 +1205,20 @@ now</source>
       <translation>方案已撤销。可以修改后再次执行。</translation>
     </message>
     <message>
+      <source>The plans between the best balance and the fewest customers moved; the recommended one is where moving more customers stops buying much balance</source>
+      <translation>从最均衡到调整客户最少之间的各个方案；推荐方案位于“再多调整客户也换不来多少均衡”的拐点</translation>
+    </message>
+    <message>
       <source>This plan was made for branch %1, not for yours.</source>
       <translation>此方案是为机构 %1 制定的，不是您所在的机构。</translation>
+    </message>
+    <message>
+      <source>Trade-off</source>
+      <translation>权衡</translation>
+    </message>
+    <message>
+      <source>What it breaks: %1 customers re-contacted, %2 relationships broken (4-sell step 2 or more), %3 SMS, disruption %4.</source>
+      <translation>影响：需重新联系客户 %1 位，中断经营关系 %2 位（已达四步经营第 2 步及以上），短信 %3 条，加权扰动 %4。</translation>
     </message>
     <message>
       <source>Whole branch</source>
@@ -1418,8 +1446,16 @@ equity</source>
       <translation>每位客户计为</translation>
     </message>
     <message>
+      <source>A recent move weighs</source>
+      <translation>近期调整过的客户</translation>
+    </message>
+    <message>
       <source>An open task counts</source>
       <translation>每项未完成任务计为</translation>
+    </message>
+    <message>
+      <source>By 4-sell step reached</source>
+      <translation>按已达四步经营步骤</translation>
     </message>
     <message>
       <source>Connected to %1.</source>
@@ -1470,8 +1506,20 @@ equity</source>
       <translation>本机数据库始终可用。</translation>
     </message>
     <message>
+      <source>What moving a customer costs (rebalancing)</source>
+      <translation>调整一位客户的代价（均衡调整）</translation>
+    </message>
+    <message>
       <source>Workload weights (rebalancing)</source>
       <translation>工作量权重（用于再平衡）</translation>
+    </message>
+    <message>
+      <source>days</source>
+      <translation>天内调整过</translation>
+    </message>
+    <message>
+      <source>× when moved in the last</source>
+      <translation>倍，若在最近</translation>
     </message>
   </context>
   <context>
@@ -1954,6 +2002,10 @@ equity</source>
     <message>
       <source>Up-sell</source>
       <translation>加保销售</translation>
+    </message>
+    <message>
+      <source>Weighing what the moves break</source>
+      <translation>正在评估调整对客户关系的影响</translation>
     </message>
     <message>
       <source>Writing customers, policies and tasks</source>

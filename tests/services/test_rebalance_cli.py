@@ -152,3 +152,34 @@ def test_weights_come_from_the_option_else_from_the_settings(db, tmp_path, capsy
         main([*args, "--weights", "1,x,1"])
     assert bad.value.code == 2
     assert "'1,x,1' is not three numbers" in capsys.readouterr().err
+
+
+def test_propose_writes_the_trade_off_as_one_plan_file_per_point(db, tmp_path, capsys):
+    url, _Session = db  # noqa: N806
+    out = tmp_path / "plan.json"
+    args = ["rebalance", "propose", "--as-of", "2024-06-30", "--frontier", "--out", str(out)]
+    assert main(["--db", url, *args]) == 0
+    printed = capsys.readouterr().out
+    files = sorted(tmp_path.glob("plan-*.json"))
+    assert files and not out.exists()
+    for i, path in enumerate(files, 1):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        assert str(path) in printed
+        assert data["move_costs"]["by_step"] == [1, 2, 4, 8, 8]
+        assert data["summary"]["customers_moved"] == sum(m["customers"] for m in data["moves"])
+        assert f"{i:>2}" in printed
+    assert "recommended" in printed
+
+
+def test_move_costs_and_pick_are_checked(db, tmp_path, capsys):
+    url, _Session = db  # noqa: N806
+    out = str(tmp_path / "plan.json")
+    base = ["--db", url, "rebalance", "propose", "--as-of", "2024-06-30", "--out", out]
+    with pytest.raises(SystemExit):
+        main([*base, "--move-costs", "1,2"])
+    assert "five costs" in capsys.readouterr().err
+    assert main([*base, "--pick", "sideways"]) == 1
+    assert "--pick must be knee" in capsys.readouterr().err
+    assert main([*base, "--move-costs", "1,1,1,1,1", "--pick", "balance"]) == 0
+    data = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
+    assert data["move_costs"]["by_step"] == [1, 1, 1, 1, 1]

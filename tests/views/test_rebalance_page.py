@@ -107,6 +107,25 @@ def test_propose_shows_workloads_moves_chart_and_map(open_page, qtmodeltester):
         assert page.moves.index(row, last).data() == after[m.to_no]
 
 
+def test_the_trade_off_offers_every_plan_and_says_what_each_breaks(open_page):
+    _w, page = open_page()
+    proposal = page.plan()
+    assert page.tradeoff.isEnabled() and page.tradeoff.count() == len(proposal.frontier)
+    assert page.tradeoff.currentIndex() == proposal.point
+    assert "推荐" in page.tradeoff.currentText() or "recommended" in page.tradeoff.currentText()
+    summary = page.summary.text()
+    assert f"{proposal.relationships_broken:,}" in summary
+    assert "relationships broken" in summary or "中断经营关系" in summary
+    for row in range(page.tradeoff.count()):
+        page.tradeoff.setCurrentIndex(row)
+        page.tradeoff.activated.emit(row)
+        shown = page.plan()
+        point = proposal.frontier[row]
+        assert len(shown.moves) == point.moves
+        assert shown.customers_moved == point.customers
+        assert page.moves.rowCount() == point.moves
+
+
 def test_dropping_or_redirecting_a_move_recomputes_the_after_loads(open_page):
     _w, page = open_page()
     move = page.plan().moves[0]

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.models import Branch, Team
 from app.models.base import utcnow
 from app.services.progress import JobState, NullState
+from app.services.rebalance.disruption import Candidate, MoveCosts, frontier, knee
 from app.services.rebalance.optimise import (
     CUSTOMER,
     GRID,
@@ -21,6 +22,11 @@ from app.services.rebalance.optimise import (
     propose,
 )
 from app.services.rebalance.plan import Plan, PlanError, PlanMove, PlanSpecialist, sequence
+from app.services.rebalance.relationships import (
+    Disruption,
+    customer_disruption,
+    grid_disruption,
+)
 from app.services.rebalance.workload import (
     Weights,
     followers,
@@ -41,10 +47,19 @@ def make_plan(
     max_distance_km: float | None = None,
     allow_customer_moves: bool = True,
     time_limit_s: float = 3.0,
+    move_costs: MoveCosts = MoveCosts(),  # noqa: B008 - frozen
+    pick: str | int = "knee",
     state: JobState | None = None,
 ) -> Plan:
-    """Return a proposed plan for the branch (or the given teams): the moves that bring the
-    largest workload down the most within the rules, with the versions they rely on."""
+    """Return a proposed plan for the branch (or the given teams), with the versions it relies
+    on and the trade-off it was chosen from.
+
+    The optimiser finds the moves that bring the largest workload down the most within the
+    rules; ``frontier`` (:mod:`app.services.rebalance.disruption`) then gives the plans between
+    that and the fewest moves, weighing each moved customer by ``move_costs``. ``pick`` chooses
+    the plan returned: "knee" (where more disruption stops buying much balance), "balance" (the
+    best balance at the least disruption) or a point's index. Every point stays reachable
+    through ``Plan.at_point``."""
     state = state or NullState()
     branch = session.get(Branch, branch_id)
     if branch is None:
@@ -114,6 +129,17 @@ def make_plan(
             if f.customer_id in split_ids:
                 customer_versions[f.customer_id] = f.version
                 numbers[f.customer_id] = f.customer_no
+    state.report(0.8, "Weighing what the moves break")
+    hurt_grids = grid_disruption(session, moved_grids, as_of=as_of, costs=move_costs)
+    hurt_customers = customer_disruption(
+        session, {c for c in split_ids if c is not None}, as_of=as_of, costs=move_costs
+    )
+
+    def hurt(m) -> Disruption:
+        if m.kind == GRID:
+            return hurt_grids.get(m.grid_id, Disruption())
+        return hurt_customers.get(m.customer_id, Disruption())
+
     moves = tuple(
         PlanMove(
             kind=m.kind,
@@ -125,12 +151,20 @@ def make_plan(
             to_no=person[m.to_id].employee_no,
             load=m.load,
             customers=m.customers,
+            disruption=hurt(m).cost,
+            broken=hurt(m).broken,
         )
         for m in proposal.moves
     )
+    points = frontier(
+        [Candidate(m.from_id, m.to_id, m.load, m.customers, hurt(m).cost) for m in proposal.moves],
+        loads={p.specialist_id: p.load for p in people_in},
+        customers={p.specialist_id: p.customers for p in people_in},
+        capacity={p.specialist_id: p.capacity for p in people_in},
+    )
     specialists = tuple(PlanSpecialist.of(p) for p in people_in)
     state.report(1.0, "Plan ready")
-    return Plan(
+    full = Plan(
         created_at=utcnow(),
         as_of=as_of,
         branch_id=branch.id,
@@ -145,4 +179,16 @@ def make_plan(
         grid_versions={g: grid_by_id[g].version for g in moved_grids},
         customer_versions=customer_versions,
         grid_customers={g: tuple(v) for g, v in grid_customers.items()},
+        move_costs=move_costs,
+        frontier=tuple(points),
     )
+    if not points:
+        return full
+    index = (
+        knee(points, before_max=full.before_max)
+        if pick == "knee"
+        else 0
+        if pick == "balance"
+        else int(pick)
+    )
+    return full.at_point(index)

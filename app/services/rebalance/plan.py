@@ -15,6 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from app.services.rebalance.disruption import FrontierPoint, MoveCosts
 from app.services.rebalance.optimise import CUSTOMER, GRID
 from app.services.rebalance.workload import SpecialistLoad, Weights
 
@@ -70,6 +71,9 @@ class PlanMove:
     from_after: float = 0.0
     to_before: float = 0.0
     to_after: float = 0.0
+    # What the move breaks: weighted disruption (MoveCosts) and customers at step 2 or more.
+    disruption: float = 0.0
+    broken: int = 0
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,38 @@ class Plan:
     customer_versions: Mapping[int, int] = field(default_factory=dict)
     # Customers expected to follow each moved grid (the owner's unlocked customers in it).
     grid_customers: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
+    # What a moved customer costs (the plan records the costs it was made with).
+    move_costs: MoveCosts = MoveCosts()  # noqa: RUF009 - frozen
+    # The trade-off the proposal offered (best balance first) and the point this plan is.
+    frontier: tuple[FrontierPoint, ...] = ()
+    point: int | None = None
+    # The best-balance proposal every point is made from (not saved in the plan file).
+    origin: Plan | None = field(default=None, repr=False, compare=False)
+
+    # --- what it costs ---------------------------------------------------------------------
+
+    @property
+    def customers_moved(self) -> int:
+        """Customers who get a new specialist (and an SMS saying so)."""
+        return sum(m.customers for m in self.moves)
+
+    @property
+    def relationships_broken(self) -> int:
+        """Moved customers who had reached 4-sell step 2 or more."""
+        return sum(m.broken for m in self.moves)
+
+    @property
+    def disruption(self) -> float:
+        return sum(m.disruption for m in self.moves)
+
+    def at_point(self, index: int) -> Plan:
+        """Return the plan of the frontier's point ``index`` (the moves it keeps)."""
+        source = self.origin or self
+        if not 0 <= index < len(source.frontier):
+            raise IndexError(f"the proposal has {len(source.frontier)} plans; no plan {index + 1}")
+        keep = source.frontier[index].keep
+        chosen = source._with_moves(tuple(source.moves[i] for i in keep))
+        return replace(chosen, point=index, origin=source)
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -168,6 +204,9 @@ class Plan:
             raise IndexError(f"the plan has {len(self.moves)} moves; there is no move {i + 1}")
 
     def _with_moves(self, moves: tuple[PlanMove, ...]) -> Plan:
+        """Return the plan with ``moves`` (an edit: no longer a point of the frontier)."""
+        if self.origin is not None or self.point is not None:
+            return replace(self, origin=None, point=None)._with_moves(moves)
         grids = {m.grid_id for m in moves if m.kind == GRID}
         customers = {m.customer_id for m in moves if m.kind == CUSTOMER}
         for g in grids:
@@ -194,11 +233,16 @@ class Plan:
             "weights": self.weights.as_dict(),
             "max_moves": self.max_moves,
             "max_distance_km": self.max_distance_km,
+            "move_costs": self.move_costs.as_dict(),
             "summary": {
                 "moves": len(self.moves),
                 "largest_load_before": round(self.before_max, 3),
                 "largest_load_after": round(self.after_max, 3),
                 "lower_bound": round(self.lower_bound, 3),
+                "customers_moved": self.customers_moved,
+                "relationships_broken": self.relationships_broken,
+                "sms": self.customers_moved,
+                "disruption": round(self.disruption, 3),
             },
             "specialists": [
                 {
@@ -228,6 +272,8 @@ class Plan:
                     "from_load_after": round(m.from_after, 3),
                     "to_load_before": round(m.to_before, 3),
                     "to_load_after": round(m.to_after, 3),
+                    "disruption": round(m.disruption, 6),
+                    "relationships_broken": m.broken,
                 }
                 for m in self.moves
             ],
@@ -340,6 +386,8 @@ def plan_from_json(data: Any, *, source: str = "plan") -> Plan:
             to_no=r.text(m, "to", where),
             load=r.number(m, "load", where),
             customers=r.whole(m, "customers", where),
+            disruption=float(m.get("disruption", 0.0)) if isinstance(m, dict) else 0.0,
+            broken=int(m.get("relationships_broken", 0)) if isinstance(m, dict) else 0,
         )
         for who in (move.from_no, move.to_no):
             if who not in known:
@@ -391,7 +439,28 @@ def plan_from_json(data: Any, *, source: str = "plan") -> Plan:
         grid_versions=grid_versions,
         customer_versions=customer_versions,
         grid_customers=grid_customers,
+        move_costs=_move_costs(data.get("move_costs"), source),
     )
+
+
+def _move_costs(raw: Any, source: str) -> MoveCosts:
+    """Return the costs a plan file records (the defaults for a file from before they were)."""
+    if raw is None:
+        return MoveCosts()
+    try:
+        steps = tuple(float(x) for x in raw["by_step"])
+        if len(steps) != 5:
+            raise ValueError
+        return MoveCosts(
+            (steps[0], steps[1], steps[2], steps[3], steps[4]),
+            int(raw.get("recent_days", 180)),
+            float(raw.get("recent_factor", 2.0)),
+        )
+    except (KeyError, TypeError, ValueError):
+        raise PlanError(
+            f'{source}: "move_costs" must give "by_step" (five numbers), "recent_days" and '
+            '"recent_factor"'
+        ) from None
 
 
 class _Reader:
