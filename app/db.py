@@ -157,7 +157,11 @@ def alembic_config(engine: Engine):
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    # Alembic runs on ``engine`` itself (env.py); the URL is only a label, so it holds no
+    # password, and ConfigParser would read a "%" in it (an encoded "@", a path) as
+    # interpolation.
+    label = engine.url.render_as_string(hide_password=True)
+    cfg.set_main_option("sqlalchemy.url", label.replace("%", "%%"))
     cfg.attributes["engine"] = engine
     return cfg
 

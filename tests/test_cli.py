@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import uuid
 
 import pytest
 
@@ -71,3 +72,49 @@ def test_console_script_exits_non_zero_without_traceback(tmp_path):
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert "not supported" in proc.stderr
+
+
+HARD_PASSWORD = "P@ss:w0rd%/#?"
+
+
+def test_a_password_with_any_characters_works_and_never_shows(pg_server_url, tmp_path, capsys):
+    """A database password with @ : % / # ? in it (percent-encoded in the URL, as URLs want)
+    serves every command, Alembic's included, and no message prints it."""
+    if pg_server_url is None:
+        pytest.skip("needs the PostgreSQL server that .ci/run starts (GRIDDESK_TEST_PG)")
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    role, db = f"gd_{uuid.uuid4().hex[:8]}", f"griddesk_pw_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(
+        make_url(pg_server_url).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as conn:
+        quoted = HARD_PASSWORD.replace("'", "''")  # DDL takes no parameters
+        conn.execute(text(f"CREATE ROLE {role} LOGIN PASSWORD '{quoted}'"))
+        conn.execute(text(f'CREATE DATABASE "{db}" OWNER {role}'))
+    try:
+        url = (
+            make_url(pg_server_url)
+            .set(username=role, password=HARD_PASSWORD, database=db)
+            .render_as_string(hide_password=False)
+        )
+        assert "%40" in url and "%25" in url  # the URL carries it encoded
+        assert main(["--db", url, "init"]) == 0
+        period = ["metrics", "persistency", "--period", "2024-03", "--as-of", "2024-12-31"]
+        assert main(["--db", url, *period]) == 0
+        assert main(["--db", url, "metrics", "persistency", "--period", "2024-13"]) == 1
+        printed = capsys.readouterr()
+        for secret in (HARD_PASSWORD, "P%40ss", "w0rd"):
+            assert secret not in printed.out + printed.err
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+            conn.execute(text(f"DROP ROLE IF EXISTS {role}"))
+        admin.dispose()
+
+
+def test_a_sqlite_path_with_a_percent_sign_works(tmp_path):
+    folder = tmp_path / "100% branch"
+    folder.mkdir()
+    assert main(["--db", f"sqlite:///{folder / 'a%b.db'}", "init"]) == 0
