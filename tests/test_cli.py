@@ -58,6 +58,7 @@ def test_broken_database_url_gives_a_readable_message(url, expected, capsys):
 
 def test_bad_period_is_reported_not_raised(tmp_path, capsys):
     db = f"sqlite:///{tmp_path / 'm.db'}"
+    assert main(["--db", db, "init"]) == 0
     assert main(["--db", db, "metrics", "persistency", "--period", "2024-13"]) == 1
     assert "month must be 01 to 12" in capsys.readouterr().err
 

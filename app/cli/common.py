@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
+import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
+from typing import Any
+
+from app.services.auth import UserInfo
 
 DEBUG_ENV = "GRIDDESK_DEBUG"
+USER_ENV = "GRIDDESK_USER"
+PASSWORD_ENV = "GRIDDESK_PASSWORD"
 
 Handler = Callable[[argparse.Namespace], int]
 Handlers = dict[str, Handler]
@@ -36,6 +46,13 @@ def common_parser() -> argparse.ArgumentParser:
         help="database URL (sqlite:///file.db or postgresql://user@host/db); "
         "default: $GRIDDESK_DB, then the settings, then the local file",
     )
+    p.add_argument(
+        "--user",
+        metavar="LOGIN",
+        default=argparse.SUPPRESS,
+        help="who runs the command, on a database with users (default: $GRIDDESK_USER); the "
+        "password comes from $GRIDDESK_PASSWORD or is asked for",
+    )
     return p
 
 
@@ -59,8 +76,37 @@ def describe_error(exc: BaseException) -> str:
     return text
 
 
-def open_db(args: argparse.Namespace, *, migrate_sqlite: bool = True):
-    """Return (url, engine, sessionmaker) for the database the arguments choose."""
+@dataclass
+class Opened:
+    """The database a command works on, and who runs the command."""
+
+    url: str
+    engine: Any
+    Session: Any
+    # Who signed in (None: the database has no users yet, so nobody can, or need, sign in).
+    user: UserInfo | None
+    read_only: bool = False
+
+    @property
+    def actor(self) -> str:
+        """Who the history records for a change made by this command."""
+        return self.user.login if self.user is not None else "cli"
+
+
+def open_db(
+    args: argparse.Namespace,
+    *,
+    writes: bool = False,
+    creates: bool = False,
+    migrate_sqlite: bool = True,
+) -> Opened:
+    """Open the database the arguments choose and sign its user in.
+
+    A SQLite file that does not exist is created only by a command that ``creates`` (init,
+    demo); any other fails with "no database at …". An offline copy opens read-only and a
+    command that ``writes`` is refused on it. On a database with users, the user named by
+    ``--user`` (or GRIDDESK_USER) signs in with the password from GRIDDESK_PASSWORD or a prompt
+    (an offline copy opens as whoever took it, as in the app)."""
     from app.config import settings_db_url
     from app.db import (
         has_schema,
@@ -72,16 +118,101 @@ def open_db(args: argparse.Namespace, *, migrate_sqlite: bool = True):
         redact,
         resolve_url,
     )
+    from app.services.snapshot import snapshot_meta, snapshot_user
 
     url = resolve_url(getattr(args, "db", None), settings_db_url())
+    path = sqlite_path(url)
+    if path is not None and not creates and not path.exists():
+        raise CommandError(f"no database at {path}: create one with 'griddesk init'")
+    if path is not None and path.exists() and _foreign(path):
+        raise CommandError(f"{path} is not a GridDesk database; GridDesk leaves it alone")
     engine = make_engine(url)
+    if is_sqlite(engine) and has_schema(engine) and snapshot_meta(engine) is not None:
+        if writes:
+            raise CommandError(
+                f"{redact(url)} is an offline copy, which is read-only: make the change in the "
+                "branch's database"
+            )
+        engine.dispose()
+        engine = make_engine(url, read_only=True)
+        return Opened(url, engine, make_sessionmaker(engine), snapshot_user(engine), True)
     if needs_migration(engine):
         if is_sqlite(engine) and migrate_sqlite:
-            migrate(engine)
+            migrate(engine)  # one person's file: created, or brought up to date
         elif not has_schema(engine):
             raise CommandError(f"{redact(url)} has no GridDesk schema yet: run 'griddesk init'")
         else:
             raise CommandError(
                 f"{redact(url)} has an older schema: run 'griddesk init' to migrate it"
             )
-    return url, engine, make_sessionmaker(engine)
+    Session = make_sessionmaker(engine)  # noqa: N806
+    return Opened(url, engine, Session, None if creates else sign_in(args, Session))
+
+
+def _foreign(path: Path) -> bool:
+    """Return True when the SQLite file at ``path`` holds tables but none of GridDesk's (read
+    without changing it: opening it as GridDesk would switch it to WAL)."""
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return False  # not readable as SQLite: the engine will say why
+    try:
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.DatabaseError:
+        return False
+    finally:
+        conn.close()
+    return bool(names) and not ({"branch", "alembic_version"} & names)
+
+
+def sqlite_path(url: str) -> Path | None:
+    """Return the file of a SQLite URL (None for another database or an in-memory one)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    if parsed.database == ":memory:" or parsed.database.startswith("file:"):
+        return None
+    return Path(parsed.database)
+
+
+def sign_in(args: argparse.Namespace, Session) -> UserInfo | None:  # noqa: N803
+    """Return the user the command runs as, after checking their password; None when the
+    database has no users yet. ``--user`` alone is never trusted."""
+    from sqlalchemy import func, select
+
+    from app.models import User
+    from app.services.auth import SignInFailed, authenticate
+
+    with Session() as s:
+        if not s.scalar(select(func.count()).select_from(User).where(User.active.is_(True))):
+            return None
+        login = getattr(args, "user", None) or os.environ.get(USER_ENV)
+        if not login:
+            raise CommandError(
+                "this database has users: say who you are with --user LOGIN (the password "
+                f"comes from {PASSWORD_ENV} or is asked for)"
+            )
+        password = os.environ.get(PASSWORD_ENV)
+        if password is None:
+            if sys.stdin is None or not sys.stdin.isatty():
+                raise CommandError(
+                    f"no password for {login}: set {PASSWORD_ENV}, or run the command in a "
+                    "terminal to be asked for it"
+                )
+            password = getpass.getpass(f"GridDesk password for {login}: ")
+        try:
+            user = authenticate(s, login, password)
+        except SignInFailed:
+            raise CommandError("wrong user name or password") from None
+        s.commit()  # a rehashed password, if argon2's parameters moved on
+    return user
+
+
+def require(user: UserInfo | None, allowed: bool, what: str) -> None:
+    """Refuse, naming who may, when ``user`` (None: no users yet, so anyone) may not ``what``."""
+    if user is not None and not allowed:
+        raise CommandError(f"{user.login} ({user.role}) may not {what}")

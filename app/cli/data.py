@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from app.cli.common import CommandError, Handlers, open_db, parse_date
+from app.cli.common import CommandError, Handlers, open_db, parse_date, require
 
 
 def register(sub, common: argparse.ArgumentParser) -> Handlers:
@@ -46,8 +46,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from app.cli.progress import TerminalProgress
     from app.services.demo import build_demo
 
-    _url, _engine, Session = open_db(args)
-    with Session() as s, s.begin():
+    db = open_db(args, writes=True, creates=True)
+    with db.Session() as s, s.begin():
         summary = build_demo(
             s, size=args.size, seed=args.seed, as_of=args.as_of, state=TerminalProgress()
         )
@@ -70,13 +70,18 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     if args.kind not in KINDS:
         raise CommandError(f"unknown kind '{args.kind}': choose one of {', '.join(KINDS)}")
-    _url, _engine, Session = open_db(args)
-    with Session() as s, s.begin():
+    db = open_db(args, writes=True)
+    require(db.user, db.user is None or db.user.may_import, "import files")
+    with db.Session() as s, s.begin():
         branch_id = None
         if args.branch:
             branch_id = s.scalar(select(Branch.id).where(Branch.code == args.branch))
             if branch_id is None:
                 raise CommandError(f"no branch with code '{args.branch}' in this database")
+        if branch_id is None and db.user is not None:
+            branch_id = db.user.branch_id
+        elif db.user is not None and branch_id != db.user.branch_id:
+            raise CommandError(f"{db.user.login} may not import into branch {args.branch}")
         result = import_file(s, args.kind, args.file, branch_id=branch_id, state=TerminalProgress())
     print(
         f"{result.file}: {result.rows} rows imported as {result.kind} "
@@ -92,8 +97,9 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     from app.models import Branch, Team
     from app.services.snapshot import plan_snapshot, take_snapshot
 
-    _url, engine, Session = open_db(args, migrate_sqlite=False)
-    with Session() as s:
+    db = open_db(args, migrate_sqlite=False)
+    engine, user = db.engine, db.user
+    with db.Session() as s:
         stmt = (
             select(Branch.id)
             if not args.branch
@@ -113,7 +119,9 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
             ).all()
             if len(team_ids) != len(set(args.team)):
                 raise CommandError(f"unknown team code among {', '.join(args.team)}")
-    plan = plan_snapshot(engine, branch_id=ids[0], user=None, team_ids=team_ids)
+    if user is not None and ids[0] != user.branch_id:
+        raise CommandError(f"{user.login} may not copy branch {args.branch}")
+    plan = plan_snapshot(engine, branch_id=ids[0], user=user, team_ids=team_ids)
     print(
         f"copying {plan.total_rows:,} rows, about {plan.estimated_bytes / 1e6:.0f} MB",
         file=sys.stderr,
@@ -122,7 +130,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         engine,
         args.to,
         branch_id=ids[0],
-        user=None,
+        user=user,
         team_ids=team_ids,
         state=TerminalProgress(),
     )

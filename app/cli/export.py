@@ -21,12 +21,6 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
         "--lang", choices=("zh_CN", "en"), default="zh_CN", help="language of the file"
     )
     shared.add_argument(
-        "--user",
-        metavar="LOGIN",
-        help="export as this user: their scope and, for supervisors, customers' contact data "
-        "in full (without it, phone and ID numbers are masked)",
-    )
-    shared.add_argument(
         "--branch", metavar="CODE", help="branch code, when the database holds several"
     )
     export = sub.add_parser(
@@ -62,22 +56,14 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from sqlalchemy import select
 
     from app.cli.progress import TerminalProgress
-    from app.models import User
-    from app.services.auth import user_info
     from app.services.exports import ExportError, ScopeError, find_branch, resolve_scope
 
-    _url, _engine, Session = open_db(args)
+    db = open_db(args)
     as_of = args.as_of or date.today()
-    with Session() as s:
-        user = None
-        if args.user:
-            found = s.scalars(select(User).where(User.login == args.user)).one_or_none()
-            if found is None or not found.active:
-                raise CommandError(f"no active user '{args.user}'")
-            user = user_info(found)
+    user = db.user
+    with db.Session() as s:
         try:
             branch_id = find_branch(s, args.branch, user)
             scope = resolve_scope(s, args.scope, branch_id=branch_id, user=user)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from app.cli.common import CommandError, Handlers, open_db, parse_date
+from app.cli.common import CommandError, Handlers, open_db, parse_date, require
 
 
 def register(sub, common: argparse.ArgumentParser) -> Handlers:
@@ -30,9 +30,10 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
 def cmd_intake(args: argparse.Namespace) -> int:
     from app.services.intake.intake import intake_agent
 
-    _url, _engine, Session = open_db(args)
-    with Session() as s, s.begin():
-        r = intake_agent(s, agent_code=args.agent, on_date=args.date, actor="cli")
+    db = open_db(args, writes=True)
+    require(db.user, db.user is None or db.user.may_move_across_teams, "run an intake")
+    with db.Session() as s, s.begin():
+        r = intake_agent(s, agent_code=args.agent, on_date=args.date, actor=db.actor)
     print(
         f"agent {r.agent_code}, pool entry {r.on_date}: {r.customers_entered} customers entered "
         f"({r.already_in_pool} already in the pool); matched by point {r.matched_by_point}, "
@@ -51,10 +52,11 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     from app.models import Branch
     from app.services.intake.outbox import export_outbox, import_outbox_results
 
-    _url, _engine, Session = open_db(args)
-    with Session() as s, s.begin():
+    db = open_db(args, writes=args.action == "import")
+    require(db.user, db.user is None or db.user.may_import, "hand the SMS outbox to the gateway")
+    with db.Session() as s, s.begin():
         if args.action == "export":
-            branch_id = None
+            branch_id = None if db.user is None else db.user.branch_id
             if args.branch:
                 branch_id = s.scalar(select(Branch.id).where(Branch.code == args.branch))
                 if branch_id is None:

@@ -32,8 +32,11 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     from app.services.metrics.formatting import render_funnel, render_persistency
     from app.services.periods import Period
 
-    _url, _engine, Session = open_db(args)
-    with Session() as s:
+    db = open_db(args)
+    user = db.user
+    # What the user sees: a supervisor their teams, everyone else their branch.
+    seen = {} if user is None else {"branch_id": user.branch_id, "team_ids": user.team_scope()}
+    with db.Session() as s:
         if args.metric == "persistency":
             from app.services.metrics.persistency import persistency_report
 
@@ -43,12 +46,13 @@ def cmd_metrics(args: argparse.Namespace) -> int:
                 as_of=args.as_of or date.today(),
                 month=args.month,
                 by=args.by,
+                **seen,
             )
             out = render_persistency(rows, args.format)
         else:
             from app.services.metrics.funnel import funnel_report
 
-            rows = funnel_report(s, cohort=Period.parse(args.cohort), by=args.by)
+            rows = funnel_report(s, cohort=Period.parse(args.cohort), by=args.by, **seen)
             out = render_funnel(rows, args.format)
     sys.stdout.write(out if out.endswith("\n") else out + "\n")
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import date
 
-from app.cli.common import CommandError, Handlers, open_db, parse_date
+from app.cli.common import CommandError, Handlers, open_db, parse_date, require
 
 
 def register(sub, common: argparse.ArgumentParser) -> Handlers:
@@ -103,11 +103,16 @@ def cmd_rebalance(args: argparse.Namespace) -> int:
     from app.services.rebalance.make import make_plan
     from app.services.rebalance.plan import read_plan, write_plan
 
-    _url, _engine, Session = open_db(args)
+    db = open_db(args, writes=args.action in ("apply", "undo"))
+    user, Session = db.user, db.Session  # noqa: N806
+    if args.action in ("apply", "undo"):
+        require(user, user is None or user.may_reassign_tasks, "change assignments")
+    cross = user is None or user.may_move_across_teams
+    scope = None if user is None else user.team_scope()
     if args.action == "apply":
         plan = read_plan(args.plan)
         with Session() as s, s.begin():
-            r = apply_plan(s, plan, actor="cli", user_may_cross_teams=True, team_scope=None)
+            r = apply_plan(s, plan, actor=db.actor, user_may_cross_teams=cross, team_scope=scope)
         print(
             f"{args.plan}: applied as change batch {r.batch_id}: {r.grids_moved} grids, "
             f"{r.customers_moved} customers and {r.tasks_moved} open tasks moved; "
@@ -116,7 +121,7 @@ def cmd_rebalance(args: argparse.Namespace) -> int:
         return 0
     if args.action == "undo":
         with Session() as s, s.begin():
-            u = undo_batch(s, actor="cli", team_scope=None, batch_id=args.batch)
+            u = undo_batch(s, actor=db.actor, team_scope=scope, batch_id=args.batch)
         print(
             f"rebalance {u.batch_id} undone: {u.grids_restored} grids, {u.customers_restored} "
             f"customers and {u.tasks_restored} open tasks back ({u.tasks_kept} tasks closed "
@@ -127,6 +132,8 @@ def cmd_rebalance(args: argparse.Namespace) -> int:
     with Session() as s:
         branches = s.execute(select(Branch.id, Branch.code)).all()
         chosen = [b for b in branches if args.branch in (None, b.code)]
+        if user is not None:
+            chosen = [b for b in chosen if b.id == user.branch_id]
         if len(chosen) != 1:
             raise CommandError(
                 f"no branch with code '{args.branch}' in this database"
@@ -146,6 +153,11 @@ def cmd_rebalance(args: argparse.Namespace) -> int:
                     f"--scope must be 'branch' or 'team:CODE' of a team, not '{args.scope}'"
                 )
             team_ids = [team]
+        if scope is not None and (team_ids is None or not set(team_ids) <= scope):
+            raise CommandError(
+                f"{user.login if user else ''} may propose only for their own teams: "
+                "--scope team:CODE"
+            )
         plan = make_plan(
             s,
             branch_id=chosen[0].id,

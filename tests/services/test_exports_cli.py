@@ -36,10 +36,14 @@ def demo(tmp_path_factory):
 def _isolated_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("GRIDDESK_SETTINGS_DIR", str(tmp_path / "settings"))
     monkeypatch.delenv("GRIDDESK_DB", raising=False)
+    monkeypatch.delenv("GRIDDESK_USER", raising=False)
+    monkeypatch.setenv("GRIDDESK_PASSWORD", "demo1234")  # the demo users' password
 
 
 def _run(demo, *args):
-    return main(["--db", demo.url, "export", *args, "--as-of", AS_OF.isoformat()])
+    """Run an export, signed in as the senior supervisor unless the args name a user."""
+    who = [] if "--user" in args else ["--user", "senior"]
+    return main(["--db", demo.url, *who, "export", *args, "--as-of", AS_OF.isoformat()])
 
 
 def test_meeting_workbook_from_the_command_line(demo, tmp_path, capsys):
@@ -104,7 +108,7 @@ def test_map_is_one_offline_html_file(demo, tmp_path):
         ),
         (
             ["meeting", "--period", "2026-Q2", "--user", "nobody", "--out", "{tmp}/m.xlsx"],
-            "no active user",
+            "wrong user name or password",
         ),
         (["detail", "--out", "{tmp}/d.csv"], "one table"),
         (["map", "--out", "{tmp}/m.txt"], ".html"),

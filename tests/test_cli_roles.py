@@ -1,0 +1,188 @@
+"""The command line signs its user in and enforces their role: nobody is trusted by name alone,
+and every action a role may not take is refused with one readable line, changing nothing."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+import sqlite3
+
+import pytest
+from sqlalchemy import func, select
+
+from app.cli import main
+from app.models import AssignmentEvent, ChangeBatch, Customer, Notification, Team
+
+AS_OF = "2026-11-20"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The small demo (users senior, supervisor, analyst; password demo1234) in a SQLite file."""
+    from app.db import make_engine, make_sessionmaker, migrate
+    from app.services.demo import build_demo
+
+    path = tmp_path_factory.mktemp("roles") / "demo.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    Session = make_sessionmaker(engine)  # noqa: N806
+    with Session() as s, s.begin():
+        build_demo(s, size="small", seed=7)
+    yield f"sqlite:///{path}", Session
+    engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _env(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRIDDESK_SETTINGS_DIR", str(tmp_path / "settings"))
+    for name in ("GRIDDESK_DB", "GRIDDESK_USER", "GRIDDESK_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def _as(monkeypatch, login: str | None, password: str = "demo1234") -> list[str]:
+    monkeypatch.setenv("GRIDDESK_PASSWORD", password)
+    return [] if login is None else ["--user", login]
+
+
+def _counts(Session) -> tuple[int, ...]:  # noqa: N803
+    with Session() as s:
+        return tuple(
+            s.scalar(select(func.count()).select_from(m))
+            for m in (Customer, AssignmentEvent, ChangeBatch, Notification, Team)
+        )
+
+
+def _refused(capsys, argv: list[str], message: str) -> None:
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip()
+    assert message in err, err
+    assert "\n" not in err and "Traceback" not in err
+
+
+def test_a_user_name_alone_is_never_trusted(demo, capsys, monkeypatch):
+    url, _ = demo
+    report = ["metrics", "persistency", "--period", "2026-Q2", "--as-of", AS_OF]
+    _refused(capsys, ["--db", url, *report], "say who you are with --user")
+    _refused(capsys, ["--db", url, "--user", "senior", *report], "no password for senior")
+    who = _as(monkeypatch, "senior", "not-the-password")
+    _refused(capsys, ["--db", url, *who, *report], "wrong user name or password")
+    who = _as(monkeypatch, "senior")
+    assert main(["--db", url, *who, *report]) == 0
+
+
+@pytest.mark.parametrize(
+    ("login", "argv", "message"),
+    [
+        ("analyst", ["import", "teams", "{tmp}/teams.csv"], "analyst (analyst) may not import"),
+        ("supervisor", ["import", "teams", "{tmp}/teams.csv"], "may not import files"),
+        ("analyst", ["intake", "--agent", "A0001"], "may not run an intake"),
+        ("supervisor", ["intake", "--agent", "A0001"], "may not run an intake"),
+        ("analyst", ["outbox", "export", "--out", "{tmp}/o.csv"], "may not hand the SMS"),
+        ("supervisor", ["outbox", "import", "{tmp}/o.csv"], "may not hand the SMS"),
+        ("analyst", ["rebalance", "undo"], "may not change assignments"),
+        (
+            "supervisor",
+            [
+                "rebalance",
+                "propose",
+                "--scope",
+                "branch",
+                "--as-of",
+                AS_OF,
+                "--out",
+                "{tmp}/p.json",
+            ],
+            "only for their own teams",
+        ),
+    ],
+)
+def test_each_role_is_refused_what_it_may_not_do(
+    demo, tmp_path, capsys, monkeypatch, login, argv, message
+):
+    url, Session = demo  # noqa: N806
+    (tmp_path / "teams.csv").write_text("team_code,team_name\nTX,新队\n", encoding="utf-8")
+    (tmp_path / "o.csv").write_text("id,status\n", encoding="utf-8")
+    before = _counts(Session)
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    _refused(capsys, ["--db", url, *_as(monkeypatch, login), *argv], message)
+    assert _counts(Session) == before
+    assert not (tmp_path / "p.json").exists()
+
+
+def test_a_supervisor_cannot_apply_a_plan_made_for_another_team(
+    demo, tmp_path, capsys, monkeypatch
+):
+    url, Session = demo  # noqa: N806
+    with Session() as s:
+        teams = s.execute(select(Team.code).order_by(Team.code)).scalars().all()
+    plan = tmp_path / "plan.json"
+    senior = _as(monkeypatch, "senior")
+    mine = _supervisor_team(Session)
+    other = next(code for code in teams if code != mine)
+    propose = ["rebalance", "propose", "--scope", f"team:{other}", "--as-of", AS_OF]
+    assert main(["--db", url, *senior, *propose, "--pick", "balance", "--out", str(plan)]) == 0
+    before = _counts(Session)
+    sup = _as(monkeypatch, "supervisor")
+    _refused(capsys, ["--db", url, *sup, "rebalance", "apply", str(plan)], "outside your teams")
+    assert _counts(Session) == before
+
+
+def _supervisor_team(Session) -> str:  # noqa: N803
+    from app.models import User
+
+    with Session() as s:
+        user = s.scalars(select(User).where(User.login == "supervisor")).one()
+        return user.teams[0].code
+
+
+def test_the_supervisors_report_holds_their_team_only(demo, capsys, monkeypatch):
+    url, Session = demo  # noqa: N806
+    report = ["metrics", "persistency", "--period", "2026", "--as-of", AS_OF, "--by", "team"]
+    report += ["--format", "csv"]
+    assert main(["--db", url, *_as(monkeypatch, "senior"), *report]) == 0
+    branch = list(csv.DictReader(capsys.readouterr().out.splitlines()))
+    assert main(["--db", url, *_as(monkeypatch, "supervisor"), *report]) == 0
+    team = list(csv.DictReader(capsys.readouterr().out.splitlines()))
+    with Session() as s:
+        name = s.scalar(select(Team.name).where(Team.code == _supervisor_team(Session)))
+    assert len(branch) > 1
+    assert [r["group"] for r in team] == [name]
+
+
+def test_an_analysts_offline_copy_from_the_command_line_is_masked(
+    demo, tmp_path, capsys, monkeypatch
+):
+    url, _ = demo
+    out = tmp_path / "copy.sqlite"
+    assert main(["--db", url, *_as(monkeypatch, "analyst"), "snapshot", "--to", str(out)]) == 0
+    capsys.readouterr()
+    with sqlite3.connect(out) as conn:
+        phones = [r[0] for r in conn.execute("SELECT phone FROM customer WHERE phone IS NOT NULL")]
+        users = conn.execute("SELECT login, password_hash FROM app_user").fetchall()
+    assert phones and not any(re.fullmatch(r"1\d{10}", p) for p in phones)
+    assert users == [("analyst", "!offline-copy")]
+    # The copy is read-only: every change is refused; reports run as whoever took it.
+    copy = f"sqlite:///{out}"
+    _refused(
+        capsys, ["--db", copy, "intake", "--agent", "A0001"], "offline copy, which is read-only"
+    )
+    _refused(capsys, ["--db", copy, "rebalance", "undo"], "read-only")
+    report = ["metrics", "persistency", "--period", "2026-Q2", "--as-of", AS_OF]
+    assert main(["--db", copy, *report]) == 0
+
+
+def test_a_missing_or_foreign_database_is_never_created_or_changed(tmp_path, capsys):
+    report = ["metrics", "persistency", "--period", "2026-Q2"]
+    typo = tmp_path / "typo" / "branch.db"
+    _refused(capsys, ["--db", f"sqlite:///{typo}", *report], f"no database at {typo}")
+    assert not typo.parent.exists()
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
+    digest = hashlib.sha256(other.read_bytes()).hexdigest()
+    _refused(capsys, ["--db", f"sqlite:///{other}", *report], "is not a GridDesk database")
+    assert hashlib.sha256(other.read_bytes()).hexdigest() == digest
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.db", "settings"] or sorted(
+        p.name for p in tmp_path.iterdir()
+    ) == ["other.db"]
