@@ -11,6 +11,7 @@ the top of each, trimmed of blank paper, into one picture.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -57,11 +58,13 @@ def main() -> int:
         sys.exit("needs LibreOffice (soffice) and poppler-utils (pdftoppm)")
     with tempfile.TemporaryDirectory() as tmp:
         book = Path(tmp) / "meeting.xlsx"
-        griddesk = [sys.executable, "-m", "app.cli", "--db", args.db]
+        griddesk = [sys.executable, "-m", "app.cli", "--db", args.db, "--user", "senior"]
+        env = {**os.environ, "GRIDDESK_PASSWORD": os.environ.get("GRIDDESK_PASSWORD", "demo1234")}
         subprocess.run(
             [*griddesk, "export", "meeting", "--period", args.period, "--out", str(book)],
             check=True,
             cwd=ROOT,
+            env=env,  # the demo's senior supervisor signs in
         )
         subprocess.run(
             [soffice, "--headless", "--convert-to", "pdf", "--outdir", tmp, str(book)],

@@ -73,6 +73,19 @@ class Notification(Base):
     )
 
 
+def _recorded_day(context) -> date:
+    """The default effective day: the day the change was recorded, in the default branch time
+    zone. Every service passes the day it means; this covers rows written by hand (tests)."""
+    from zoneinfo import ZoneInfo
+
+    at = context.get_current_parameters().get("at") or utcnow()
+    if at.tzinfo is None:
+        from datetime import UTC
+
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(ZoneInfo("Asia/Shanghai")).date()
+
+
 class AssignmentEvent(Base):
     """One change of a customer's specialist or a grid's owner. Never deleted."""
 
@@ -80,6 +93,7 @@ class AssignmentEvent(Base):
     __table_args__ = (
         Index("ix_assignment_event_customer_at", "customer_id", "at"),
         Index("ix_assignment_event_grid_at", "grid_id", "at"),
+        Index("ix_assignment_event_customer_effective", "customer_id", "effective_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -92,7 +106,11 @@ class AssignmentEvent(Base):
     reason: Mapped[AssignmentReason] = enum_column(AssignmentReason)
     # The login of who made the change ("system" for automatic ones).
     actor: Mapped[str] = mapped_column(String(50), default="system")
+    # When it was recorded (UTC) ...
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # ... and the branch-local day from which it holds: "who served the customer on day D"
+    # reads this (an intake dated 2024-01-15 serves from that day, whenever it was run).
+    effective_on: Mapped[date] = mapped_column(Date, default=_recorded_day)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("change_batch.id"), index=True)
 
 

@@ -1,23 +1,24 @@
 """Who served a customer on a given day, from the assignment history.
 
 The rule (the same the persistency base applies in SQL): the specialist a customer had on day
-D is the ``from_specialist_id`` of their first move at or after the end of D (the next local
-midnight in the branch's time zone), or their current specialist when they have not moved
-since. A move during D itself therefore counts: the new specialist served that day.
+D is the ``from_specialist_id`` of their first move that takes effect after D (``effective_on``
+later than D, in the branch's calendar; moves taking effect the same day in the order they were
+recorded), or their current specialist when no move takes effect after D. A move taking effect
+on D itself therefore counts: the new specialist served that day. The day a change was
+*recorded* plays no part: an intake run today for a pool entry of 2024-01-15 serves from then.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import AssignmentEvent, Branch, Customer
-from app.services.clock import end_of_day
+from app.models import AssignmentEvent, Customer
 
 CHUNK = 5_000
 
@@ -27,44 +28,37 @@ class ServingTimeline:
 
     def __init__(
         self,
-        events: dict[int, list[tuple[datetime, int | None]]],
+        events: dict[int, list[tuple[date, int | None]]],
         current: dict[int, int | None],
-        zones: dict[int, str | None] | None = None,
     ):
-        # events[customer] = [(at, from_specialist_id)] in time order
+        # events[customer] = [(effective_on, from_specialist_id)] in effect order
         self._events = events
-        self._times = {c: [at for at, _ in ev] for c, ev in events.items()}
+        self._days = {c: [day for day, _ in ev] for c, ev in events.items()}
         self._current = current
-        self._zones = zones or {}
 
     @classmethod
     def load(cls, session: Session, customer_ids: Iterable[int] | None = None) -> ServingTimeline:
         """Return the timeline of the given customers (all when None), read in chunks."""
+        e = AssignmentEvent
         stmt = (
-            select(
-                AssignmentEvent.customer_id, AssignmentEvent.at, AssignmentEvent.from_specialist_id
-            )
-            .where(AssignmentEvent.customer_id.is_not(None))
-            .order_by(AssignmentEvent.customer_id, AssignmentEvent.at, AssignmentEvent.id)
+            select(e.customer_id, e.effective_on, e.from_specialist_id)
+            .where(e.customer_id.is_not(None))
+            .order_by(e.customer_id, e.effective_on, e.at, e.id)
         )
-        cur = select(Customer.id, Customer.specialist_id, Branch.timezone).join(
-            Branch, Branch.id == Customer.branch_id
-        )
+        cur = select(Customer.id, Customer.specialist_id)
         ids = None if customer_ids is None else sorted(set(customer_ids))
         chunks = [None] if ids is None else [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
-        events: dict[int, list[tuple[datetime, int | None]]] = defaultdict(list)
+        events: dict[int, list[tuple[date, int | None]]] = defaultdict(list)
         current: dict[int, int | None] = {}
-        zones: dict[int, str | None] = {}
         for chunk in chunks:
-            s1 = stmt if chunk is None else stmt.where(AssignmentEvent.customer_id.in_(chunk))
-            for cid, at, frm in session.execute(s1):
+            s1 = stmt if chunk is None else stmt.where(e.customer_id.in_(chunk))
+            for cid, day, frm in session.execute(s1):
                 if cid is not None:
-                    events[cid].append((at, frm))
+                    events[cid].append((day, frm))
             s2 = cur if chunk is None else cur.where(Customer.id.in_(chunk))
-            for cid, sid, tz in session.execute(s2):
+            for cid, sid in session.execute(s2):
                 current[cid] = sid
-                zones[cid] = tz
-        return cls(dict(events), current, zones)
+        return cls(dict(events), current)
 
     def moved_customers(self) -> list[int]:
         """Return the customers with at least one move on record."""
@@ -72,10 +66,10 @@ class ServingTimeline:
 
     def specialist_on(self, customer_id: int, day: date) -> int | None:
         """Return who served the customer on ``day`` (None: nobody, or an unknown customer)."""
-        times = self._times.get(customer_id)
-        if times:
-            i = bisect_left(times, end_of_day(day, self._zones.get(customer_id)))
-            if i < len(times):
+        days = self._days.get(customer_id)
+        if days:
+            i = bisect_right(days, day)  # the first move taking effect after ``day``
+            if i < len(days):
                 return self._events[customer_id][i][1]
         return self._current.get(customer_id)
 

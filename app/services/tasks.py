@@ -10,10 +10,11 @@ from typing import cast
 from sqlalchemy import ColumnElement, CursorResult, Table, and_, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from app.models import AssignmentEvent, Customer, Grid, Policy, Specialist, Task
+from app.models import AssignmentEvent, Branch, Customer, Grid, Policy, Specialist, Task
 from app.models.base import utcnow
 from app.models.enums import OPEN_TASK_STATUSES, AssignmentReason, TaskKind, TaskStatus
 from app.services.auth import UserInfo
+from app.services.clock import local_date
 from app.services.errors import NotAllowed, NotFound, StaleData
 
 
@@ -257,6 +258,7 @@ def reassign_tasks(
         if outside:
             raise NotAllowed(f"tasks outside your team: {', '.join(outside[:5])}")
     now = utcnow()
+    tz = session.scalar(select(Branch.timezone).where(Branch.id == target.branch_id))
     moved = [r for r in rows if r.specialist_id != to_specialist_id]
     for r in moved:
         result = session.execute(
@@ -277,6 +279,7 @@ def reassign_tasks(
                     "reason": AssignmentReason.MANUAL.value,
                     "actor": user.login,
                     "at": now,
+                    "effective_on": local_date(now, tz),
                 }
                 for r in moved
             ],

@@ -421,6 +421,7 @@ def _write_grids(
                     "reason": AssignmentReason(ch.reason).value,
                     "actor": ch.actor,
                     "at": ch.at,
+                    "effective_on": local_date(ch.at),
                     "batch_id": None,
                 }
             )

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from app.models.enums import AssignmentReason, Channel, NotificationStatus, TaskKind, TaskStatus
+from app.services.clock import local_date
 from app.services.demo.dates import at_local
 from app.services.demo.policies import GRACE_DAYS, DueDraft
 from app.services.demo.rand import ri
@@ -398,6 +399,7 @@ class TaskWriter:
                 "reason": reason.value,
                 "actor": actor,
                 "at": at,
+                "effective_on": local_date(at),
                 "batch_id": None,
             }
         )

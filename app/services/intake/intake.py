@@ -123,10 +123,11 @@ def serve_by_grid_owner(
     reason: AssignmentReason,
     actor: str,
     now: datetime,
+    effective_on: date,
 ) -> dict[int, Owner | None]:
     """Make each customer's grid owner their specialist (None when the grid has no active
-    owner: the customer keeps no specialist), recording each change in the history; return
-    customer id -> the owner."""
+    owner: the customer keeps no specialist), recording each change in the history as holding
+    from ``effective_on``; return customer id -> the owner."""
     events = []
     served: dict[int, Owner | None] = {}
     for c in customers:
@@ -142,6 +143,7 @@ def serve_by_grid_owner(
                     "reason": reason,
                     "actor": actor,
                     "at": now,
+                    "effective_on": effective_on,
                 }
             )
             c.specialist_id = new_id
@@ -336,8 +338,15 @@ def intake_agent(
     now = utcnow()
     grid_ids = [c.grid_id for c in entering if c.grid_id is not None]
     owners = active_owners(session, grid_ids, on_date)
+    # The customers are served from the day they entered the pool, whenever this runs.
     served = serve_by_grid_owner(
-        session, entering, owners, reason=AssignmentReason.AUTO_MATCH, actor=actor, now=now
+        session,
+        entering,
+        owners,
+        reason=AssignmentReason.AUTO_MATCH,
+        actor=actor,
+        now=now,
+        effective_on=on_date,
     )
     session.flush()
     sms = tell_customers(

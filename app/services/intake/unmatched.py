@@ -237,7 +237,9 @@ def _settle(
     """Serve customers just given a grid; return (open tasks assigned, tasks created)."""
     now = utcnow()
     owners = active_owners(session, [c.grid_id for c in customers if c.grid_id], on_date)
-    served = serve_by_grid_owner(session, customers, owners, reason=reason, actor=actor, now=now)
+    served = serve_by_grid_owner(
+        session, customers, owners, reason=reason, actor=actor, now=now, effective_on=on_date
+    )
     session.flush()
     by_owner: dict[int, list[int]] = {}
     for c in customers:

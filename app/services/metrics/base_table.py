@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from app.models import AssignmentEvent, Customer, PersistencyBase, Policy, PremiumDue
 from app.models.enums import TERMINATED_BY_EVENT, PaymentMode
 from app.services.metrics import summary
-from app.services.metrics.sql import branch_offsets, offset_for, utc_day_end
+from app.services.metrics.sql import branch_offsets
 from app.services.sqlfuncs import days_between, refresh_statistics
 
 CHUNK = 2_000
@@ -182,20 +182,20 @@ def _insert(session: Session, policy_chunk: list[int] | None) -> int:
 
 
 def _later_moves(offsets: dict[int, int]):
-    """Moves of the base row's customer at or after the end of its due date (correlated)."""
+    """Moves of the base row's customer taking effect after its due date (correlated): a move
+    effective on the due date itself served that day (see app.services.history)."""
     b = PersistencyBase
     e = AssignmentEvent
-    return select(e.id).where(
-        e.customer_id == b.customer_id,
-        e.at >= utc_day_end(b.due_date, offset_for(b.branch_id, offsets)),
-    )
+    return select(e.id).where(e.customer_id == b.customer_id, e.effective_on > b.due_date)
 
 
 def _first_from(offsets: dict[int, int]):
     """Who the first of those moves took the customer from (correlated)."""
     e = AssignmentEvent
     moves = _later_moves(offsets)
-    return moves.with_only_columns(e.from_specialist_id).order_by(e.at, e.id).limit(1)
+    return (
+        moves.with_only_columns(e.from_specialist_id).order_by(e.effective_on, e.at, e.id).limit(1)
+    )
 
 
 def _attribute_moved(

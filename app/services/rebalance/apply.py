@@ -15,6 +15,7 @@ import json
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 from app.models import AssignmentEvent, Branch, ChangeBatch, Customer, Grid, Specialist, Task
 from app.models.base import utcnow
 from app.models.enums import OPEN_TASK_STATUSES, GridStatus, SpecialistStatus
+from app.services.clock import local_date
 from app.services.errors import NotAllowed
 from app.services.rebalance import changes
 from app.services.rebalance.changes import (
@@ -66,6 +68,7 @@ def apply_plan(
     actor: str,
     user_may_cross_teams: bool,
     team_scope: Collection[int] | None,
+    effective_on: date | None = None,
 ) -> ApplyResult:
     """Apply the plan's moves in the caller's transaction and return what changed.
 
@@ -76,7 +79,8 @@ def apply_plan(
     written) when anything the plan relies on changed since it was made, NotAllowed when a move
     crosses teams and the user may not do that or touches a specialist outside ``team_scope``
     (the teams the user is limited to; None for the whole branch), PlanError for a plan from
-    elsewhere.
+    elsewhere. The history records the change as holding from ``effective_on`` (default: today
+    in the branch's time zone).
     """
     if not plan.moves:
         raise PlanError("the plan has no moves to apply")
@@ -203,6 +207,7 @@ def apply_plan(
     destination = {c.id: dst for c, _, dst in moving}
 
     now = utcnow()
+    day = effective_on or local_date(now, branch.timezone)
     batch = ChangeBatch(branch_id=branch.id, kind=BATCH_KIND, actor=actor, created_at=now)
     session.add(batch)
     session.flush()
@@ -220,11 +225,19 @@ def apply_plan(
         "specialist_id",
     )
     events = [
-        event(grid_id=g.id, src=src, dst=dst, actor=actor, at=now, batch=batch.id)
+        event(grid_id=g.id, src=src, dst=dst, actor=actor, at=now, effective_on=day, batch=batch.id)
         for g, src, dst in grid_rows
     ]
     events += [
-        event(customer_id=c.id, src=src, dst=dst, actor=actor, at=now, batch=batch.id)
+        event(
+            customer_id=c.id,
+            src=src,
+            dst=dst,
+            actor=actor,
+            at=now,
+            effective_on=day,
+            batch=batch.id,
+        )
         for c, src, dst in moving
     ]
     events += [
@@ -234,6 +247,7 @@ def apply_plan(
             dst=destination[t.customer_id],
             actor=actor,
             at=now,
+            effective_on=day,
             batch=batch.id,
         )
         for t in tasks

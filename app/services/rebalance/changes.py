@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import bindparam, desc, select, update
@@ -177,6 +177,7 @@ def event(
     dst: int | None,
     actor: str,
     at: datetime,
+    effective_on: date,
     batch: int,
     grid_id: int | None = None,
     customer_id: int | None = None,
@@ -192,6 +193,7 @@ def event(
         "reason": reason,
         "actor": actor,
         "at": at,
+        "effective_on": effective_on,
         "batch_id": batch,
     }
 

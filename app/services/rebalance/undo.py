@@ -102,6 +102,7 @@ def undo_batch(
             AssignmentEvent.task_id,
             AssignmentEvent.from_specialist_id,
             AssignmentEvent.to_specialist_id,
+            AssignmentEvent.effective_on,
         )
         .where(
             AssignmentEvent.batch_id == batch_id,
@@ -247,6 +248,7 @@ def undo_batch(
             dst=e.from_specialist_id,
             actor=actor,
             at=now,
+            effective_on=e.effective_on,  # as if the change had never held
             batch=undo.id,
             reason=reason,
         )
@@ -259,6 +261,7 @@ def undo_batch(
             dst=e.from_specialist_id,
             actor=actor,
             at=now,
+            effective_on=e.effective_on,
             batch=undo.id,
             reason=reason,
         )
@@ -271,6 +274,7 @@ def undo_batch(
             dst=src,
             actor=actor,
             at=now,
+            effective_on=task_ev[t.id].effective_on,
             batch=undo.id,
             reason=reason,
         )
