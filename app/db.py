@@ -33,10 +33,13 @@ def default_url() -> str:
 
 
 def resolve_url(flag: str | None = None, settings_url: str | None = None) -> str:
-    """Return the URL to use: the flag, else GRIDDESK_DB, else the settings, else the default."""
+    """Return the URL to use: the flag, else GRIDDESK_DB, else the settings, else the default;
+    a URL without a password gets the one kept for it (app.credentials)."""
+    from app.credentials import complete_url
+
     for candidate in (flag, os.environ.get(ENV_VAR), settings_url):
         if candidate and candidate.strip():
-            return normalise_url(candidate.strip())
+            return complete_url(normalise_url(candidate.strip()))
     return default_url()
 
 

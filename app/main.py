@@ -28,6 +28,11 @@ def webengine_available() -> bool:
 
 def run_app(db_flag: str | None = None, argv: list[str] | None = None) -> int:
     """Run the desktop app until the user quits; return the exit status."""
+    from app.credentials import take_environment_password
+
+    # Before any child process (QtWebEngine's) starts: the password a restart handed over
+    # stays in this process, not in the environment every child inherits.
+    take_environment_password()
     _prepare_environment()
     has_web = webengine_available()
 

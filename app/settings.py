@@ -11,6 +11,7 @@ import os
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from app import credentials
 from app.services.rebalance.disruption import MoveCosts
 from app.services.rebalance.workload import Weights
 
@@ -48,11 +49,23 @@ class Preferences:
 
     @property
     def database_url(self) -> str:
-        return self._get("database_url", "", str)
+        """The shared database URL without its password ('' for the local file); the password
+        is in the keyring (app.credentials). A file written before that is cleaned here."""
+        stored = self._get("database_url", "", str)
+        bare, password = credentials.split_password(stored)
+        if password is not None:
+            credentials.save_password(bare, password)
+            self._set("database_url", bare)
+        return bare
 
     @database_url.setter
     def database_url(self, value: str) -> None:
-        self._set("database_url", value)
+        """Save the URL without its password; a password in it goes to the keyring, or, where
+        there is none, is kept for this run only. It never reaches the settings file."""
+        bare, password = credentials.split_password(value)
+        if password is not None:
+            credentials.save_password(bare, password)
+        self._set("database_url", bare)
 
     @property
     def language(self) -> str:

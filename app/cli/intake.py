@@ -20,7 +20,13 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
     osub = outbox.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = osub.add_parser("export", parents=[common], help="write the gateway's CSV")
     p.add_argument("--out", required=True, metavar="FILE")
-    p.add_argument("--status", choices=("queued", "sent", "failed"), default="queued")
+    p.add_argument(
+        "--status",
+        choices=("queued", "exported", "sent", "failed"),
+        default="queued",
+        help="queued (default: and marks them handed to the gateway), or exported to write a "
+        "lost file again",
+    )
     p.add_argument("--branch", metavar="CODE", help="branch code (default: every branch)")
     p = osub.add_parser("import", parents=[common], help="read the gateway's results")
     p.add_argument("file")

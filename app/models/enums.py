@@ -112,6 +112,8 @@ class NotificationTemplate(StrEnum):
 
 class NotificationStatus(StrEnum):
     QUEUED = "queued"
+    # Written to the gateway's file: it has left GridDesk, its result is not back yet.
+    EXPORTED = "exported"
     SENT = "sent"
     FAILED = "failed"
     # Taken back before it left: a later change replaced it, or made it pointless.

@@ -179,11 +179,13 @@ class IntakePage(QWidget):
         self.outbox_count.setText(
             (
                 self.tr(
-                    "%1 messages queued (%2 of them wait for a phone number), %3 sent, %4 failed"
+                    "%1 messages queued (%2 of them wait for a phone number), %5 with the "
+                    "gateway, %3 sent, %4 failed"
                 )
                 if outbox.queued_without_phone
-                else self.tr("%1 messages queued, %3 sent, %4 failed")
+                else self.tr("%1 messages queued, %5 with the gateway, %3 sent, %4 failed")
             )
+            .replace("%5", f"{outbox.exported:,}")
             .replace("%1", f"{outbox.queued:,}")
             .replace("%2", f"{outbox.queued_without_phone:,}")
             .replace("%3", f"{outbox.sent:,}")
@@ -384,7 +386,7 @@ class IntakePage(QWidget):
         target = path
         self.ctx.runner.start(
             "intake.outbox",
-            self.ctx.read(lambda s: export_outbox(s, target, branch_id=branch_id)),
+            self.ctx.write(lambda s: export_outbox(s, target, branch_id=branch_id)),
             on_done=lambda n: self._exported(n, target),
             on_error=lambda exc: inform(
                 self, self.tr("Export SMS outbox"), error_text(exc), warning=True

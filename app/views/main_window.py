@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import __version__
-from app.db import default_url, redact
+from app.db import default_url, redact, resolve_url
 from app.settings import WindowState
 from app.views.context import AppContext
 from app.views.labels import ROLES, label
@@ -213,11 +213,16 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         prefs = dialog.prefs
-        before = (prefs.language, prefs.database_url)
+
+        def state() -> tuple[str, str, str]:
+            # The settings keep the URL without its password: a new password alone is a change.
+            return (prefs.language, prefs.database_url, resolve_url(None, prefs.database_url))
+
+        before = state()
 
         def saved() -> None:
-            if (prefs.language, prefs.database_url) != before:
-                changed = prefs.database_url != before[1]
+            if state() != before:
+                changed = state()[1:] != before[1:]
                 self._offer_restart(prefs.database_url if changed else None)
 
         dialog.accepted.connect(saved)
@@ -243,11 +248,22 @@ class MainWindow(QMainWindow):
     def restart(self, database: str | None = None) -> bool:
         """Start GridDesk again (on ``database`` if given), then close this window (saving its
         layout) and quit. Return False, with a message, if the new one cannot start."""
-        from PySide6.QtCore import QProcess
+        from PySide6.QtCore import QProcess, QProcessEnvironment
         from PySide6.QtWidgets import QApplication
 
+        from app.credentials import child_environment
+
         program, arguments = restart_command(database=database)
-        started, _pid = QProcess.startDetached(program, arguments)
+        # The password travels in the new process's environment, never on its command line.
+        url = database or self.ctx.Session.kw["bind"].url.render_as_string(hide_password=False)
+        process = QProcess()
+        environment = QProcessEnvironment.systemEnvironment()
+        for name, value in child_environment(url).items():
+            environment.insert(name, value)
+        process.setProgram(program)
+        process.setArguments(arguments)
+        process.setProcessEnvironment(environment)
+        started, _pid = process.startDetached()
         if not started:
             self.show_error(
                 self.tr("Restart"),
@@ -386,7 +402,9 @@ def restart_command(
     local file) it opens that database whatever flag or GRIDDESK_DB chose the current one."""
     import sys
 
-    args = list(sys.argv[1:] if argv is None else argv)
+    from app.credentials import without_passwords
+
+    args = without_passwords(list(sys.argv[1:] if argv is None else argv))
     if database is not None:
         kept: list[str] = []
         skip = False

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import credentials
 from app.db import DatabaseUrlError, make_engine, normalise_url, redact
 from app.services.rebalance.disruption import MoveCosts
 from app.services.rebalance.workload import Weights
@@ -41,7 +42,12 @@ class SettingsDialog(QDialog):
             self.language.addItem(name, code)
         self.language.setCurrentIndex(max(0, self.language.findData(self.prefs.language)))
 
-        self.database = QLineEdit(self.prefs.database_url)
+        # The field never shows the password: it shows ***, and the real URL stays here until
+        # the user edits the field.
+        saved = self.prefs.database_url
+        self._saved_url = credentials.complete_url(saved) if saved else ""
+        self._shown_url = credentials.masked(self._saved_url)
+        self.database = QLineEdit(self._shown_url)
         self.database.setObjectName("database")
         self.database.setPlaceholderText(self.tr("Empty: the local database on this computer"))
         # Wide enough for the hint, or a PostgreSQL URL, to show whole.
@@ -55,6 +61,15 @@ class SettingsDialog(QDialog):
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.database, 1)
         row.addWidget(test)
+        self.session_note = QLabel(
+            self.tr(
+                "This computer has no password store: GridDesk keeps the database password "
+                "only until it closes, and asks for it again at the next start."
+            )
+        )
+        self.session_note.setObjectName("session_note")
+        self.session_note.setWordWrap(True)
+        self._keyring = credentials.keyring_available()
 
         self.tiles = QCheckBox(self.tr("Show online map tiles under the grids (needs network)"))
         self.tiles.setObjectName("tiles")
@@ -111,11 +126,15 @@ class SettingsDialog(QDialog):
         form = QFormLayout(self)
         form.addRow(self.tr("Language"), self.language)
         form.addRow(self.tr("Shared database URL"), db_row)
+        form.addRow("", self.session_note)
         form.addRow("", self.tiles)
         form.addRow(weights_box)
         form.addRow(costs_box)
         form.addRow(note)
         form.addRow(buttons)
+        # Only now, in the layout: shown before, the note would open as a window of its own.
+        self.database.textChanged.connect(self._update_session_note)
+        self._update_session_note()
 
     @staticmethod
     def _weight_box(name: str, value: float) -> QDoubleSpinBox:
@@ -150,9 +169,20 @@ class SettingsDialog(QDialog):
             self.recent_factor.value(),
         )
 
+    def _edited(self) -> bool:
+        return self.database.text().strip() != self._shown_url
+
     def _url(self) -> str:
+        """Return the URL the field stands for, with its password: the saved one while the
+        field is as shown, else the new text (a password left as *** stays the saved one)."""
+        if not self._edited():
+            return self._saved_url
         text = self.database.text().strip()
-        return normalise_url(text) if text else ""
+        return credentials.unmask(normalise_url(text), self._saved_url) if text else ""
+
+    def _update_session_note(self) -> None:
+        _, password = credentials.split_password(self.database.text().strip())
+        self.session_note.setVisible(not self._keyring and password is not None)
 
     def test_connection(self) -> None:
         try:
@@ -180,6 +210,11 @@ class SettingsDialog(QDialog):
             QMessageBox.warning(self, self.tr("Database"), str(exc))
             return
         self.prefs.language = self.language.currentData()
+        bare, password = credentials.split_password(url)
+        same_account = credentials.account(bare) == credentials.account(self._saved_url)
+        if self._edited() and url and password is None and same_account:
+            # The user took the password out: the server needs none (trust, .pgpass).
+            credentials.forget_password(bare)
         self.prefs.database_url = url
         self.prefs.map_tiles = self.tiles.isChecked()
         self.prefs.workload_weights = self.weights()

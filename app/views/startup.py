@@ -6,10 +6,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEventLoop, Qt
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QProgressDialog
-from sqlalchemy import func, select
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QInputDialog,
+    QLineEdit,
+    QMessageBox,
+    QProgressDialog,
+)
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from app import credentials
 from app.db import (
     DatabaseUrlError,
     default_url,
@@ -48,11 +57,13 @@ def _error(text: str) -> None:
 
 def open_database(flag: str | None, prefs) -> OpenedDatabase | None:
     """Return the database to work on, ready to use, or None after telling the user why not."""
+    url = ""
     try:
         url = resolve_url(flag, prefs.database_url)
-        engine = make_engine(url)
-        with engine.connect():
-            pass
+        connected = connect_asking_password(url, settings_url=prefs.database_url)
+        if connected is None:
+            return None
+        engine, url = connected
     except DatabaseUrlError as exc:
         _error(str(exc))
         return None
@@ -114,6 +125,46 @@ def open_database(flag: str | None, prefs) -> OpenedDatabase | None:
         if not build_demo_with_progress(Session):
             return None
     return OpenedDatabase(Session=Session, url=url, label=redact(url))
+
+
+def _refused_password(url: str, exc: OperationalError) -> bool:
+    """True when the server turned ``url`` away for a missing or wrong password."""
+    if credentials.account(url) is None:
+        return False
+    if getattr(exc.orig, "sqlstate", None) == "28P01":  # invalid_password
+        return True
+    return "password" in str(exc.orig or exc).lower()  # libpq's "no password supplied"
+
+
+def ask_password(url: str) -> str | None:
+    """Ask for the password of ``url``; return it, or None when the user cancelled."""
+    text, ok = QInputDialog.getText(
+        None,
+        "GridDesk",
+        tr(_C, "Password for %1:").replace("%1", redact(url)),
+        QLineEdit.EchoMode.Password,
+    )
+    return text if ok else None
+
+
+def connect_asking_password(url: str, *, settings_url: str = "") -> tuple[Engine, str] | None:
+    """Return an engine that connects, and its URL, asking for the password while the server
+    refuses it; None when the user cancelled. Other failures raise."""
+    while True:
+        engine = make_engine(url)
+        try:
+            with engine.connect():
+                return engine, url
+        except OperationalError as exc:
+            engine.dispose()
+            if not _refused_password(url, exc):
+                raise
+        password = ask_password(url)
+        if password is None:
+            return None
+        url = credentials.with_password(url, password)
+        if credentials.account(url) == credentials.account(settings_url):
+            credentials.save_password(url, password)  # the saved database: keyring, or this run
 
 
 def build_demo_with_progress(Session: sessionmaker[Session]) -> bool:  # noqa: N803

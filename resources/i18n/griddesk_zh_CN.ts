@@ -273,12 +273,12 @@ Matched by coordinates %3, by address %4, by rule %5; %6 wait for a grid.
       <translation>%1 个消息编号不在本数据库中，未做处理：%2</translation>
     </message>
     <message>
-      <source>%1 messages queued (%2 of them wait for a phone number), %3 sent, %4 failed</source>
-      <translation>待发送短信 %1 条（其中 %2 条缺少手机号），已发送 %3 条，发送失败 %4 条</translation>
+      <source>%1 messages queued (%2 of them wait for a phone number), %5 with the gateway, %3 sent, %4 failed</source>
+      <translation>待发送短信 %1 条（其中 %2 条缺少手机号），已交网关 %5 条，已发送 %3 条，发送失败 %4 条</translation>
     </message>
     <message>
-      <source>%1 messages queued, %3 sent, %4 failed</source>
-      <translation>待发送短信 %1 条，已发送 %3 条，发送失败 %4 条</translation>
+      <source>%1 messages queued, %5 with the gateway, %3 sent, %4 failed</source>
+      <translation>待发送短信 %1 条，已交网关 %5 条，已发送 %3 条，发送失败 %4 条</translation>
     </message>
     <message>
       <source>%1: %2 rows read, %3 messages marked sent, %4 failed.</source>
@@ -1506,6 +1506,10 @@ equity</source>
       <translation>本机数据库始终可用。</translation>
     </message>
     <message>
+      <source>This computer has no password store: GridDesk keeps the database password only until it closes, and asks for it again at the next start.</source>
+      <translation>本机没有密码存储：GridDesk 只在运行期间保留数据库密码，下次启动时会再次询问。</translation>
+    </message>
+    <message>
       <source>What moving a customer costs (rebalancing)</source>
       <translation>调整一位客户的代价（均衡调整）</translation>
     </message>
@@ -2052,6 +2056,10 @@ equity</source>
     <message>
       <source>GridDesk cannot start</source>
       <translation>GridDesk 无法启动</translation>
+    </message>
+    <message>
+      <source>Password for %1:</source>
+      <translation>%1 的密码：</translation>
     </message>
     <message>
       <source>The database %1 has no GridDesk tables yet. Create them?</source>

@@ -84,16 +84,23 @@ def test_export_writes_the_gateway_csv_with_bom_and_full_phone(session, outbox, 
         "agent_change,2024-03-01 09:30:00"
     )
     assert lines[2].startswith(f"{m['second'].id},13900001111,第二条,")
+    # The messages written have left GridDesk: the next export does not send them twice.
+    assert session.get(Notification, m["first"].id).status == NotificationStatus.EXPORTED
     # Every branch when none is given; the phone-less message stays queued for later.
-    assert export_outbox(session, tmp_path / "all.csv") == 3
+    assert export_outbox(session, tmp_path / "all.csv") == 1
     assert session.get(Notification, m["no_phone"].id).status == NotificationStatus.QUEUED
     summary = outbox_summary(session, branch_id=outbox["branch"].id)
     assert (summary.queued, summary.queued_without_phone, summary.sent, summary.failed) == (
-        3,
+        1,
         1,
         1,
         0,
     )
+    assert summary.exported == 2
+    # A file the gateway lost is written again from the exported ones, changing nothing.
+    again = tmp_path / "again.csv"
+    assert export_outbox(session, again, status="exported", branch_id=outbox["branch"].id) == 2
+    assert again.read_bytes().decode("utf-8-sig").split("\r\n")[1:3] == lines[1:3]
 
 
 def test_results_round_trip_marks_sent_and_failed(session, outbox, tmp_path):

@@ -403,12 +403,18 @@ def _apply(Session, plan):  # noqa: N803
 def test_undo_after_the_messages_left_texts_each_customer_once_with_who_serves_them_again(
     Session,  # noqa: N803
     city,
+    tmp_path,
 ):
+    from app.services.intake.outbox import export_outbox, import_outbox_results
+
+    with Session() as s, s.begin():
+        s.execute(update(Customer).values(phone="13900001111"))
     plan = plan_one_move(Session, city)
     move = plan.moves[0]
     applied = _apply(Session, plan)
+    gateway = tmp_path / "outbox.csv"
     with Session() as s, s.begin():
-        _mark_sent(s)  # the gateway took the outbox
+        assert export_outbox(s, gateway) == applied.customers_moved  # the gateway took them
     with Session() as s, s.begin():
         undone = undo_batch(s, actor="senior", team_scope=None)
     assert (undone.sms_queued, undone.sms_replaced, undone.sms_withdrawn) == (
@@ -421,6 +427,15 @@ def test_undo_after_the_messages_left_texts_each_customer_once_with_who_serves_t
         back = s.get(Specialist, city[move.from_no]).name
     assert len(waiting) == applied.customers_moved
     assert all(len(bodies) == 1 and back in bodies[0] for bodies in waiting.values())
+    # The gateway's results arrive afterwards: the first messages are marked sent, the
+    # corrections still wait for the next export.
+    ids = [line.split(",")[0] for line in gateway.read_text(encoding="utf-8-sig").splitlines()[1:]]
+    results = tmp_path / "results.csv"
+    results.write_text("message_id,status\n" + "".join(f"{i},sent\n" for i in ids), "utf-8")
+    with Session() as s, s.begin():
+        assert import_outbox_results(s, results).sent == applied.customers_moved
+    with Session() as s:
+        assert len(_waiting(s)) == applied.customers_moved
 
 
 def test_undo_restores_every_row_exactly(Session, city):  # noqa: N803

@@ -109,6 +109,8 @@ class OutboxSummary:
     queued_without_phone: int
     sent: int
     failed: int
+    # Handed to the gateway, its result not imported yet.
+    exported: int = 0
 
 
 def _phone_known():
@@ -139,6 +141,7 @@ def outbox_summary(session: Session, *, branch_id: int | None = None) -> OutboxS
         queued_without_phone=session.scalar(no_phone) or 0,
         sent=counts.get(NotificationStatus.SENT, 0),
         failed=counts.get(NotificationStatus.FAILED, 0),
+        exported=counts.get(NotificationStatus.EXPORTED, 0),
     )
 
 
@@ -155,8 +158,11 @@ def export_outbox(
     content, template, created_at (branch-local time). The phone number is written in full:
     the gateway cannot send without it, so this file holds customers' contact data and only
     roles allowed to import may export it (the caller checks). Messages whose customer has no
-    phone number are left out and stay queued until one is known. Nothing in the database
-    changes: the result file the gateway returns marks messages sent or failed.
+    phone number are left out and stay queued until one is known. The queued messages written
+    become ``exported``, in the caller's transaction: they have left GridDesk, so a later change
+    no longer takes them back (it texts a correction instead), and the next export does not
+    send them twice (``status="exported"`` writes them again, for a file the gateway lost). The
+    result file the gateway returns marks them sent or failed.
     """
     status = NotificationStatus(status)
     stmt = (
@@ -177,6 +183,7 @@ def export_outbox(
         stmt = stmt.where(Customer.branch_id == branch_id)
     target = Path(path)
     written = 0
+    written_ids: list[int] = []
     # Written beside the target and renamed, so a gateway job never picks up half a file.
     with atomic_path(target) as partial, partial.open("w", encoding="utf-8-sig", newline="") as f:
         out = InertCsvWriter(csv.writer(f))
@@ -184,7 +191,15 @@ def export_outbox(
         for mid, phone, body, template, created, tz in session.execute(stmt):
             local = created.astimezone(branch_tz(tz)).strftime("%Y-%m-%d %H:%M:%S")
             out.writerow((mid, (phone or "").strip(), body, str(template), local))
+            written_ids.append(mid)
             written += 1
+    if status is NotificationStatus.QUEUED:
+        for part in chunks(written_ids):
+            session.execute(
+                update(Notification)
+                .where(Notification.id.in_(part), Notification.status == NotificationStatus.QUEUED)
+                .values(status=NotificationStatus.EXPORTED)
+            )
     return written
 
 
@@ -357,6 +372,19 @@ def import_outbox_results(session: Session, path: str | os.PathLike[str]) -> Out
             "sent_at": sent_at,
             "error": r.error,
         }
+    # A message taken back before it left was never in a gateway file: a result for it is
+    # reported (as unknown) and changes nothing.
+    withdrawn: set[int] = set()
+    for part in chunks(sorted(changes)):
+        withdrawn.update(
+            session.scalars(
+                select(Notification.id).where(
+                    Notification.id.in_(part), Notification.status == NotificationStatus.WITHDRAWN
+                )
+            )
+        )
+    for mid in withdrawn:
+        del changes[mid]
     if changes:
         session.execute(update(Notification), list(changes.values()))
     statuses = [c["status"] for c in changes.values()]
@@ -365,5 +393,5 @@ def import_outbox_results(session: Session, path: str | os.PathLike[str]) -> Out
         rows=len(results),
         sent=statuses.count(NotificationStatus.SENT),
         failed=statuses.count(NotificationStatus.FAILED),
-        unknown_ids=tuple(i for i in ids if i not in zone_of),
+        unknown_ids=tuple(i for i in ids if i not in zone_of or i in withdrawn),
     )
