@@ -112,7 +112,14 @@ def cmd_rebalance(args: argparse.Namespace) -> int:
     if args.action == "apply":
         plan = read_plan(args.plan)
         with Session() as s, s.begin():
-            r = apply_plan(s, plan, actor=db.actor, user_may_cross_teams=cross, team_scope=scope)
+            r = apply_plan(
+                s,
+                plan,
+                actor=db.actor,
+                user_may_cross_teams=cross,
+                team_scope=scope,
+                branch_scope=None if user is None else user.branch_id,
+            )
         print(
             f"{args.plan}: applied as change batch {r.batch_id}: {r.grids_moved} grids, "
             f"{r.customers_moved} customers and {r.tasks_moved} open tasks moved; "
@@ -121,7 +128,13 @@ def cmd_rebalance(args: argparse.Namespace) -> int:
         return 0
     if args.action == "undo":
         with Session() as s, s.begin():
-            u = undo_batch(s, actor=db.actor, team_scope=scope, batch_id=args.batch)
+            u = undo_batch(
+                s,
+                actor=db.actor,
+                team_scope=scope,
+                batch_id=args.batch,
+                branch_id=None if user is None else user.branch_id,
+            )
         print(
             f"rebalance {u.batch_id} undone: {u.grids_restored} grids, {u.customers_restored} "
             f"customers and {u.tasks_restored} open tasks back ({u.tasks_kept} tasks closed "

@@ -27,15 +27,19 @@ _active: set[str] = set()
 
 
 def _writer_gone(path: Path) -> bool:
-    """Return True when the process that made the temporary file ``path`` no longer writes it."""
+    """Return True when the process that made the temporary file ``path`` no longer writes it.
+    A process is asked only on the machine that made the file (a shared folder may hold
+    another computer's); elsewhere a leftover must be an hour old."""
     parts = path.name.split(".")
     try:
-        pid = int(parts[-2].split("-")[0]) if len(parts) >= 3 else -1
+        pid_text, host = (parts[-2].split("-") + ["", ""])[:2] if len(parts) >= 3 else ("", "")
+        pid = int(pid_text)
     except ValueError:
-        pid = -1
-    if pid == os.getpid():
+        pid, host = -1, ""
+    here = host == _HOST
+    if pid == os.getpid() and here:
         return not any(str(path).startswith(a) for a in _active)
-    if pid > 0 and sys.platform != "win32":
+    if pid > 0 and here and sys.platform != "win32":
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
@@ -71,7 +75,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     folder = target.parent if str(target.parent) else Path(".")
     sweep_leftovers(folder)
     fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=f".{os.getpid()}-{_token()}{SUFFIX}", dir=folder
+        prefix=f".{target.name}.", suffix=f".{os.getpid()}-{_HOST}{SUFFIX}", dir=folder
     )
     os.close(fd)
     _active.add(tmp)
@@ -85,5 +89,12 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
                 os.unlink(tmp + end)
 
 
-def _token() -> str:
-    return f"{time.monotonic_ns() % 1_000_000:06d}"
+def _host() -> str:
+    """This machine's name, as it may stand in a file name (letters and digits only)."""
+    import socket
+
+    name = "".join(ch for ch in socket.gethostname() if ch.isalnum())
+    return name[:32] or "host"
+
+
+_HOST = _host()

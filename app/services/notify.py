@@ -85,7 +85,11 @@ def tell_customers(
         pending = waiting.get(t.customer_id, [])
         # Whom the customer knows: as before the first message still waiting, else as just now.
         known = pending[0].known_id if pending else t.before_id
-        if not agent_left and (t.specialist_id == known or t.contact is None):
+        # An agent-change text that has not left yet is never just taken back: whatever the
+        # specialist now, the customer must still hear that their agent left.
+        told_why = any(p.template == NotificationTemplate.AGENT_CHANGE for p in pending)
+        agent_left_now = agent_left or told_why
+        if not agent_left_now and (t.specialist_id == known or t.contact is None):
             why = (
                 "back with the specialist the customer knew"
                 if t.specialist_id == known
@@ -94,9 +98,7 @@ def tell_customers(
             withdraw += [(p.id, f"withdrawn: {why}") for p in pending]
             withdrawn += len(pending)
             continue
-        as_agent_change = agent_left or any(
-            p.template == NotificationTemplate.AGENT_CHANGE for p in pending
-        )
+        as_agent_change = agent_left_now or told_why
         withdraw += [(p.id, "replaced by a later change") for p in pending]
         if pending:
             replaced += 1

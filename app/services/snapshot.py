@@ -4,6 +4,7 @@ SQLite file with the same schema, for review where no network reaches the server
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -168,6 +169,7 @@ def _scoped_selects(
     }
 
 
+_PHONE = re.compile(r"(?<!\d)1\d{10}(?!\d)")
 # A password hash nobody can match: the copy keeps who took it, never a way to sign in as them.
 NO_PASSWORD = "!offline-copy"
 
@@ -192,6 +194,10 @@ def _redactions(
         if team_ids is not None:
             row["plan"] = "{}"  # the plan as applied names customers of every team
 
+    def message(row: dict[str, Any]) -> None:
+        # A text names the specialist with their work phone, who may be of another team.
+        row["body"] = _PHONE.sub(lambda m: mask_phone(m.group(0)), row["body"] or "")
+
     out: dict[str, Callable[[dict[str, Any]], None]] = {
         "app_user": user,
         "specialist": specialist,
@@ -199,6 +205,8 @@ def _redactions(
     }
     if masked:
         out["customer"] = customer
+    if masked or team_ids is not None:
+        out["notification"] = message
     return out
 
 

@@ -215,6 +215,8 @@ def reassign_tasks(
     target = session.get(Specialist, to_specialist_id)
     if target is None:
         raise NotFound(f"specialist {to_specialist_id} does not exist")
+    if target.branch_id != user.branch_id:
+        raise NotAllowed(f"{target.name} works in another branch")
     if target.status.value != "active":
         raise NotAllowed(f"{target.name} ({target.employee_no}) is not active")
     scope = user.team_scope()
@@ -232,6 +234,7 @@ def reassign_tasks(
             Task.version,
             Task.specialist_id,
             func.coalesce(holder.team_id, server.team_id, owner.team_id).label("team_id"),
+            Customer.branch_id,
         )
         .join(Customer, Customer.id == Task.customer_id)
         .outerjoin(holder, holder.id == Task.specialist_id)
@@ -244,6 +247,9 @@ def reassign_tasks(
     missing = [i for i in ids if i not in found]
     if missing:
         raise NotFound(f"{len(missing)} of the selected tasks no longer exist")
+    elsewhere = [r.task_no for r in rows if r.branch_id != user.branch_id]
+    if elsewhere:
+        raise NotAllowed(f"tasks of another branch: {', '.join(elsewhere[:5])}")
     stale = [r.task_no for r in rows if r.version != versions[r.id]]
     if stale:
         raise StaleData(

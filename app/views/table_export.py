@@ -33,6 +33,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QTableView
 
+from app.services.inert import csv_value
 from app.services.progress import check
 from app.services.table_file import TableData, write_table
 from app.views.errors import show_error
@@ -338,7 +339,9 @@ class _Half:
 
 
 def _tsv(text: str) -> str:
-    return text.replace("\t", " ").replace("\n", " ")
+    """A cell as pasted into a spreadsheet: on one line, and never a live formula (a name
+    starting with = + - @ gets the ' that spreadsheets read as "text")."""
+    return csv_value(text.replace("\t", " ").replace("\r", " ").replace("\n", " "))
 
 
 def install_table_export(view: QTableView, *, name: str, runner: BackgroundRunner) -> TableExporter:

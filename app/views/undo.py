@@ -39,6 +39,7 @@ def apply_job(ctx: AppContext, plan: Plan) -> Callable[[JobState], ApplyResult]:
             actor=user.login,
             user_may_cross_teams=user.may_move_across_teams,
             team_scope=user.team_scope(),
+            branch_scope=user.branch_id,
         )
     )
 
@@ -119,9 +120,12 @@ class ChangeHistory(QObject):
         cmd = self.stack.command(self.stack.index() - 1)
         assert isinstance(cmd, PlanCommand)
         batch_id, actor, scope = cmd.batch_id, self.ctx.user.login, self.ctx.user.team_scope()
+        branch = self.ctx.user.branch_id
         self._start(
             self.ctx.write(
-                lambda s: undo_batch(s, actor=actor, team_scope=scope, batch_id=batch_id)
+                lambda s: undo_batch(
+                    s, actor=actor, team_scope=scope, batch_id=batch_id, branch_id=branch
+                )
             ),
             cmd,
             undoing=True,

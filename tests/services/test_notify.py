@@ -113,3 +113,13 @@ def test_back_to_nobody_withdraws_what_waits(session):
     _tell(session, cust, None, a)
     assert _tell(session, cust, a, None) == SmsCounts(withdrawn=1)
     assert [s for s, _, _ in _outbox(session, cust)] == ["withdrawn"]
+
+
+def test_back_to_nobody_before_the_agent_change_text_left_still_says_the_agent_left(session):
+    f = Factory(session)
+    a = f.specialist(name="王芳")
+    cust = f.customer()
+    _tell(session, cust, None, a, agent_left=True)
+    assert _tell(session, cust, a, None) == SmsCounts(replaced=1)
+    (body,) = _waiting_bodies(session)
+    assert "原服务人员已离职" in body and "王芳" not in body

@@ -349,7 +349,9 @@ def test_apply_moves_grid_customers_and_open_tasks_queues_sms_and_records_histor
 ):
     plan = plan_one_move(Session, city)
     with Session() as s, s.begin():
-        result = apply_plan(s, plan, actor="senior", user_may_cross_teams=False, team_scope=None)
+        result = apply_plan(
+            s, plan, actor="senior", user_may_cross_teams=False, team_scope=None, branch_scope=None
+        )
     assert (result.grids_moved, result.customers_moved, result.tasks_moved) == (1, 4, 2)
     assert result.sms_queued == 4
     assert result.specialist_ids == {city["E1"], city["E2"]}
@@ -397,7 +399,9 @@ def _mark_sent(s) -> None:
 
 def _apply(Session, plan):  # noqa: N803
     with Session() as s, s.begin():
-        return apply_plan(s, plan, actor="senior", user_may_cross_teams=True, team_scope=None)
+        return apply_plan(
+            s, plan, actor="senior", user_may_cross_teams=True, team_scope=None, branch_scope=None
+        )
 
 
 def test_undo_after_the_messages_left_texts_each_customer_once_with_who_serves_them_again(
@@ -444,7 +448,9 @@ def test_undo_restores_every_row_exactly(Session, city):  # noqa: N803
         plan = make_plan(s, branch_id=city["branch"], as_of=AS_OF, time_limit_s=1)
     assert len(plan.moves) == 3
     with Session() as s, s.begin():
-        applied = apply_plan(s, plan, actor="senior", user_may_cross_teams=True, team_scope=None)
+        applied = apply_plan(
+            s, plan, actor="senior", user_may_cross_teams=True, team_scope=None, branch_scope=None
+        )
     with Session() as s:
         assert snapshot(s) != before
     with Session() as s, s.begin():
@@ -476,6 +482,7 @@ def test_undo_leaves_tasks_closed_since_with_who_closed_them(Session, city):  # 
             actor="senior",
             user_may_cross_teams=False,
             team_scope=None,
+            branch_scope=None,
         )
     with Session() as s, s.begin():
         t1 = s.scalars(select(Task).where(Task.task_no == "T-1")).one()
@@ -497,7 +504,9 @@ def test_locked_customer_stays_when_the_grid_moves(Session, city):  # noqa: N803
     plan = plan_one_move(Session, city)
     assert plan.moves[0].grid_code == "CD-03"
     with Session() as s, s.begin():
-        result = apply_plan(s, plan, actor="senior", user_may_cross_teams=False, team_scope=None)
+        result = apply_plan(
+            s, plan, actor="senior", user_may_cross_teams=False, team_scope=None, branch_scope=None
+        )
     assert result.customers_moved == 3
     with Session() as s:
         snap = snapshot(s)
@@ -511,7 +520,9 @@ def test_customer_locked_since_the_plan_makes_it_stale(Session, city):  # noqa: 
         s.scalars(select(Customer).where(Customer.customer_no == "C08")).one().locked = True
     locked = "customer C08 was locked since this plan was made"
     with Session() as s, s.begin(), pytest.raises(StaleData, match=locked):
-        apply_plan(s, plan, actor="senior", user_may_cross_teams=False, team_scope=None)
+        apply_plan(
+            s, plan, actor="senior", user_may_cross_teams=False, team_scope=None, branch_scope=None
+        )
 
 
 def test_an_empty_plan_is_not_applied(Session, city):  # noqa: N803
@@ -519,7 +530,9 @@ def test_an_empty_plan_is_not_applied(Session, city):  # noqa: N803
     assert edited.moves == ()
     assert edited.grid_versions == {} and edited.customer_versions == {}
     with Session() as s, s.begin(), pytest.raises(PlanError, match="no moves"):
-        apply_plan(s, edited, actor="senior", user_may_cross_teams=True, team_scope=None)
+        apply_plan(
+            s, edited, actor="senior", user_may_cross_teams=True, team_scope=None, branch_scope=None
+        )
 
 
 def test_a_supervisor_cannot_apply_or_undo_another_teams_plan(Session, city):  # noqa: N803
@@ -528,12 +541,24 @@ def test_a_supervisor_cannot_apply_or_undo_another_teams_plan(Session, city):  #
         before = snapshot(s)
     outside = "outside your teams; only a senior supervisor"
     with Session() as s, s.begin(), pytest.raises(NotAllowed, match=outside):
-        apply_plan(s, plan, actor="sup2", user_may_cross_teams=False, team_scope={city["T2"]})
+        apply_plan(
+            s,
+            plan,
+            actor="sup2",
+            user_may_cross_teams=False,
+            team_scope={city["T2"]},
+            branch_scope=None,
+        )
     with Session() as s:
         assert snapshot(s) == before  # nothing written
     with Session() as s, s.begin():
         applied = apply_plan(
-            s, plan, actor="sup1", user_may_cross_teams=False, team_scope={city["T1"]}
+            s,
+            plan,
+            actor="sup1",
+            user_may_cross_teams=False,
+            team_scope={city["T1"]},
+            branch_scope=None,
         )
     with Session() as s, s.begin(), pytest.raises(NotAllowed, match=outside):
         undo_batch(s, actor="sup2", team_scope={city["T2"]}, batch_id=applied.batch_id)
@@ -546,9 +571,13 @@ def test_a_supervisor_cannot_apply_or_undo_another_teams_plan(Session, city):  #
 def test_moves_across_teams_need_a_senior_supervisor(Session, city):  # noqa: N803
     plan = plan_one_move(Session, city).with_target(0, "E3")
     with Session() as s, s.begin(), pytest.raises(NotAllowed, match="crosses teams"):
-        apply_plan(s, plan, actor="sup", user_may_cross_teams=False, team_scope=None)
+        apply_plan(
+            s, plan, actor="sup", user_may_cross_teams=False, team_scope=None, branch_scope=None
+        )
     with Session() as s, s.begin():
-        result = apply_plan(s, plan, actor="senior", user_may_cross_teams=True, team_scope=None)
+        result = apply_plan(
+            s, plan, actor="senior", user_may_cross_teams=True, team_scope=None, branch_scope=None
+        )
     assert result.grids_moved == 1
 
 
@@ -573,7 +602,9 @@ def test_stale_plan_is_refused_saying_what_changed_and_nothing_is_written(Sessio
         before = snapshot(s)
         events = count(s, AssignmentEvent)
     with Session() as s, s.begin(), pytest.raises(StaleData) as err:
-        apply_plan(s, plan, actor="senior", user_may_cross_teams=True, team_scope=None)
+        apply_plan(
+            s, plan, actor="senior", user_may_cross_teams=True, team_scope=None, branch_scope=None
+        )
     text = str(err.value)
     assert "grid CD-03 was reassigned to 赵敏 (E3) by senior2" in text
     assert "since this plan was made" in text
@@ -590,7 +621,9 @@ def test_customer_reassigned_since_the_plan_makes_it_stale(Session, city):  # no
         c = s.scalars(select(Customer).where(Customer.customer_no == "C07")).one()
         c.specialist_id = city["E3"]
     with Session() as s, s.begin(), pytest.raises(StaleData, match="customer C07 .*赵敏"):
-        apply_plan(s, plan, actor="senior", user_may_cross_teams=True, team_scope=None)
+        apply_plan(
+            s, plan, actor="senior", user_may_cross_teams=True, team_scope=None, branch_scope=None
+        )
 
 
 def test_an_unrelated_edit_of_a_customer_does_not_block_the_plan(Session, city):  # noqa: N803
@@ -599,7 +632,9 @@ def test_an_unrelated_edit_of_a_customer_does_not_block_the_plan(Session, city):
         c = s.scalars(select(Customer).where(Customer.customer_no == "C07")).one()
         c.phone = "13900000000"  # bumps the version, moves nothing
     with Session() as s, s.begin():
-        result = apply_plan(s, plan, actor="senior", user_may_cross_teams=False, team_scope=None)
+        result = apply_plan(
+            s, plan, actor="senior", user_may_cross_teams=False, team_scope=None, branch_scope=None
+        )
     assert result.customers_moved == 4
     with Session() as s:
         c = s.scalars(select(Customer).where(Customer.customer_no == "C07")).one()
@@ -614,6 +649,7 @@ def test_undo_is_refused_when_a_row_changed_hands_after_the_rebalance(Session, c
             actor="senior",
             user_may_cross_teams=False,
             team_scope=None,
+            branch_scope=None,
         )
     with Session() as s, s.begin():
         c = s.scalars(select(Customer).where(Customer.customer_no == "C08")).one()
@@ -652,6 +688,7 @@ def test_apply_refreshes_the_persistency_base(Session, city, persistency_ready):
             actor="senior",
             user_may_cross_teams=False,
             team_scope=None,
+            branch_scope=None,
         )
     with Session() as s:
         rows = dict(
@@ -694,10 +731,18 @@ def test_stale_apply_from_a_second_supervisor_is_refused_on_postgresql(
             actor="senior_b",
             user_may_cross_teams=True,
             team_scope=None,
+            branch_scope=None,
         )
     changed = "grid CD-03 was reassigned to 赵敏 .* by senior_b"
     with Session() as s, s.begin(), pytest.raises(StaleData, match=changed):
-        apply_plan(s, plan_a, actor="senior_a", user_may_cross_teams=True, team_scope=None)
+        apply_plan(
+            s,
+            plan_a,
+            actor="senior_a",
+            user_may_cross_teams=True,
+            team_scope=None,
+            branch_scope=None,
+        )
     with Session() as s:
         snap = snapshot(s)
         assert snap["grids"]["CD-03"] == city["E3"]
@@ -725,6 +770,7 @@ def test_two_racing_applies_on_postgresql_exactly_one_wins(
                     actor=f"senior{k}",
                     user_may_cross_teams=True,
                     team_scope=None,
+                    branch_scope=None,
                 )
                 # Hold the locks a moment so the other apply has to wait for them.
                 s.execute(select(func.pg_sleep(0.3)))

@@ -124,3 +124,22 @@ def test_a_proposal_says_what_it_breaks_and_offers_its_frontier(Session, city): 
     again = plan_from_json(data)
     assert again.disruption == pytest.approx(plan.disruption)
     assert again.move_costs == plan.move_costs
+
+
+def test_the_knee_is_never_a_point_above_the_curve():
+    """Points (largest load, disruption) whose bend lies at the second point; the last one
+    costs much disruption for little balance and lies above the line to today."""
+    from app.services.rebalance.disruption import FrontierPoint
+
+    raw = [(831.6, 12409), (971.6, 8606), (989.8, 8488), (990.7, 8431), (1031.1, 7612)]
+    points = [FrontierPoint((0,), y, x, 0, 0) for y, x in raw]
+    assert knee(points, before_max=1094.6) != 4
+
+
+def test_an_edited_plan_is_no_longer_a_point_of_the_trade_off(Session, city):  # noqa: F811, N803
+    with Session() as s:
+        plan = make_plan(s, branch_id=city["branch"], as_of=AS_OF, time_limit_s=1)
+    edited = plan.without(0)
+    assert edited.frontier == () and edited.point is None
+    with pytest.raises(IndexError):
+        edited.at_point(0)

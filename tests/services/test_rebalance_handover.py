@@ -74,7 +74,12 @@ def test_applying_a_handover_moves_everything_and_undo_restores_it(Session, city
         h = make_handover_plan(s, specialist_id=city["E1"], as_of=AS_OF, team_ids=[city["T1"]])
     with Session() as s, s.begin():
         result = apply_plan(
-            s, h.plan, actor="sup", user_may_cross_teams=False, team_scope={city["T1"]}
+            s,
+            h.plan,
+            actor="sup",
+            user_may_cross_teams=False,
+            team_scope={city["T1"]},
+            branch_scope=None,
         )
     assert (result.grids_moved, result.customers_moved, result.tasks_moved) == (3, 8, 2)
     with Session() as s:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import stat
 import subprocess
 from datetime import date, datetime, timezone
@@ -360,7 +361,8 @@ def test_the_copy_is_readable_by_its_owner_only_and_killed_leftovers_go(engine, 
     dead = _dead_pid()
     folder = tmp_path / "out"
     folder.mkdir()
-    leftover = folder / f".offline.sqlite.abc123.{dead}-000001.griddesk-partial"
+    host = "".join(ch for ch in socket.gethostname() if ch.isalnum())[:32]
+    leftover = folder / f".offline.sqlite.abc123.{dead}-{host}.griddesk-partial"
     leftover.write_bytes(b"customer data")
     (folder / (leftover.name + "-journal")).write_bytes(b"more")
     target = folder / "offline.sqlite"
@@ -374,3 +376,24 @@ def _dead_pid() -> int:
     p = subprocess.Popen(["true"])
     p.wait()
     return p.pid
+
+
+def test_a_team_copy_masks_phones_in_the_texts_it_keeps(engine, branch, session, tmp_path):
+    from app.models import Notification
+
+    c0 = session.scalars(select(Customer).where(Customer.customer_no == "C0")).one()
+    session.add(
+        Notification(
+            customer_id=c0.id,
+            template="specialist_change",
+            body="您的保单服务人员已变更为社区网格专员专员2（电话13900000002），感谢您的信任。",
+        )
+    )
+    session.commit()
+    target = tmp_path / "team.sqlite"
+    take_snapshot(engine, target, branch_id=branch["branch"].id, user=_user(engine, "sup"))
+    ro, Session = _open(target)  # noqa: N806
+    with Session() as s:
+        (body,) = s.scalars(select(Notification.body)).all()
+    ro.dispose()
+    assert "13900000002" not in body and "139****0002" in body

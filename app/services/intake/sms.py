@@ -9,6 +9,8 @@ from app.services.inert import TRIGGERS
 
 # A name longer than this is cut in a text message (a person's name is far shorter).
 NAME_LIMIT = 20
+# Brackets that would make a name look like the message's own signature or markup.
+_BRACKETS = str.maketrans({c: " " for c in "【】[]<>{}"})
 
 # Two-character surnames common enough to matter for a polite salutation.
 _COMPOUND_SURNAMES = frozenset(
@@ -61,7 +63,7 @@ def clean_name(name: str | None) -> str:
     text = "".join(
         " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in name or ""
     )
-    text = " ".join(text.split())
+    text = " ".join(text.translate(_BRACKETS).split())
     while text and (text.startswith(TRIGGERS) or text[0] == " "):
         text = text[1:]
     return text[:NAME_LIMIT].strip()

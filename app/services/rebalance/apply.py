@@ -68,6 +68,7 @@ def apply_plan(
     actor: str,
     user_may_cross_teams: bool,
     team_scope: Collection[int] | None,
+    branch_scope: int | None,
     effective_on: date | None = None,
 ) -> ApplyResult:
     """Apply the plan's moves in the caller's transaction and return what changed.
@@ -78,12 +79,18 @@ def apply_plan(
     under one change batch, which :func:`undo_batch` can reverse. Raises StaleData (nothing
     written) when anything the plan relies on changed since it was made, NotAllowed when a move
     crosses teams and the user may not do that or touches a specialist outside ``team_scope``
-    (the teams the user is limited to; None for the whole branch), PlanError for a plan from
+    (the teams the user is limited to; None for the whole branch) or belongs to another branch
+    than ``branch_scope`` (the user's; None: any), PlanError for a plan from
     elsewhere. The history records the change as holding from ``effective_on`` (default: today
     in the branch's time zone).
     """
     if not plan.moves:
         raise PlanError("the plan has no moves to apply")
+    if branch_scope is not None and plan.branch_id != branch_scope:
+        raise NotAllowed(
+            f"the plan was made for branch {plan.branch_code}, not yours; only its own "
+            "supervisors may apply it"
+        )
     branch = session.get(Branch, plan.branch_id)
     if branch is None or branch.code != plan.branch_code:
         raise PlanError(

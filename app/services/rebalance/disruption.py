@@ -162,12 +162,13 @@ def knee(points: Sequence[FrontierPoint], *, before_max: float | None = None) ->
     dx, dy = bx - ax, by - ay
     length = (dx * dx + dy * dy) ** 0.5
 
-    def distance(p: tuple[float, float]) -> float:
-        return abs(dy * (p[0] - ax) - dx * (p[1] - ay)) / length
+    def below(p: tuple[float, float]) -> float:
+        # How far below the chord from the best balance to today a point lies: less load for
+        # its disruption than the straight line gives. A point above it is a poor bargain.
+        return -(dy * (p[0] - ax) - dx * (p[1] - ay)) / length
 
-    # The bend is below the chord (less load and less disruption than the straight line).
-    best = max(range(len(points)), key=lambda i: (distance(norm[i]), -i))
-    return best if distance(norm[best]) > 0.05 else 0
+    best = max(range(len(points)), key=lambda i: (below(norm[i]), -i))
+    return best if below(norm[best]) > 0.05 else 0
 
 
 def _point(keep, moves, load, cust, capacity) -> FrontierPoint:

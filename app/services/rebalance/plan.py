@@ -15,6 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from app.services.atomic import atomic_path
 from app.services.rebalance.disruption import FrontierPoint, MoveCosts
 from app.services.rebalance.optimise import CUSTOMER, GRID
 from app.services.rebalance.workload import SpecialistLoad, Weights
@@ -125,7 +126,7 @@ class Plan:
         if not 0 <= index < len(source.frontier):
             raise IndexError(f"the proposal has {len(source.frontier)} plans; no plan {index + 1}")
         keep = source.frontier[index].keep
-        chosen = source._with_moves(tuple(source.moves[i] for i in keep))
+        chosen = source._with_moves(tuple(source.moves[i] for i in keep), point=True)
         return replace(chosen, point=index, origin=source)
 
     # --- reading ---------------------------------------------------------------------------
@@ -203,10 +204,11 @@ class Plan:
         if not 0 <= i < len(self.moves):
             raise IndexError(f"the plan has {len(self.moves)} moves; there is no move {i + 1}")
 
-    def _with_moves(self, moves: tuple[PlanMove, ...]) -> Plan:
-        """Return the plan with ``moves`` (an edit: no longer a point of the frontier)."""
-        if self.origin is not None or self.point is not None:
-            return replace(self, origin=None, point=None)._with_moves(moves)
+    def _with_moves(self, moves: tuple[PlanMove, ...], *, point: bool = False) -> Plan:
+        """Return the plan with ``moves``: an edit, no longer a point of the frontier (unless
+        ``point``: a point's moves, taken from the full proposal)."""
+        if not point and (self.origin is not None or self.frontier):
+            return replace(self, origin=None, point=None, frontier=())._with_moves(moves)
         grids = {m.grid_id for m in moves if m.kind == GRID}
         customers = {m.customer_id for m in moves if m.kind == CUSTOMER}
         for g in grids:
@@ -310,7 +312,9 @@ def write_plan(path: str | Path, plan: Plan) -> Path:
     """Write the plan file (UTF-8 JSON, Chinese names kept readable) and return its path."""
     path = Path(path)
     text = json.dumps(plan.to_json(), ensure_ascii=False, indent=2)
-    path.write_text(text + "\n", encoding="utf-8")
+    # It names customers and specialists: written whole, owner-only, as every export is.
+    with atomic_path(path) as partial:
+        partial.write_text(text + "\n", encoding="utf-8")
     return path
 
 
@@ -386,8 +390,8 @@ def plan_from_json(data: Any, *, source: str = "plan") -> Plan:
             to_no=r.text(m, "to", where),
             load=r.number(m, "load", where),
             customers=r.whole(m, "customers", where),
-            disruption=float(m.get("disruption", 0.0)) if isinstance(m, dict) else 0.0,
-            broken=int(m.get("relationships_broken", 0)) if isinstance(m, dict) else 0,
+            disruption=r.number(m, "disruption", where) if "disruption" in m else 0.0,
+            broken=r.whole(m, "relationships_broken", where) if "relationships_broken" in m else 0,
         )
         for who in (move.from_no, move.to_no):
             if who not in known:

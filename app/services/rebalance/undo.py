@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from app.models import AssignmentEvent, Branch, ChangeBatch, Customer, Grid, Specialist, Task
 from app.models.base import utcnow
 from app.models.enums import OPEN_TASK_STATUSES, AssignmentReason, TaskStatus
-from app.services.errors import NotFound, StaleData
+from app.services.errors import NotAllowed, NotFound, StaleData
 from app.services.rebalance import changes
 from app.services.rebalance.changes import (
     BATCH_KIND,
@@ -70,6 +70,20 @@ def undo_batch(
     batch_id: int | None = None,
     branch_id: int | None = None,
 ) -> UndoResult:
+    """See below; ``branch_id`` is also the user's branch: a batch of another is refused."""
+    return _undo(
+        session, actor=actor, team_scope=team_scope, batch_id=batch_id, branch_id=branch_id
+    )
+
+
+def _undo(
+    session: Session,
+    *,
+    actor: str,
+    team_scope: Collection[int] | None,
+    batch_id: int | None,
+    branch_id: int | None,
+) -> UndoResult:
     """Put every grid, customer and open task of a rebalance back where it was, in the caller's
     transaction, and return what changed; the newest rebalance not undone when ``batch_id`` is
     None.
@@ -90,6 +104,8 @@ def undo_batch(
     ).first()
     if batch is None or batch.kind != BATCH_KIND:
         raise NotFound(f"change batch {batch_id} is not a rebalance")
+    if branch_id is not None and batch.branch_id != branch_id:
+        raise NotAllowed(f"change batch {batch_id} belongs to another branch")
     if batch.undone_at is not None:
         raise StaleData(f"rebalance {batch_id} was already undone")
     branch = session.get(Branch, batch.branch_id)
