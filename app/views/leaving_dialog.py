@@ -2,8 +2,8 @@
 open tasks), the new owners the rebalancer proposes within their team (a senior supervisor may
 widen it to the branch), and the handover applied in one transaction, undoable like a rebalance.
 
-The specialist's own status is not changed here: it comes from the HR extract (specialists
-import), and someone who leaves next month still works until then."""
+Applying records the leaver's status with the hand-over (left from the leaving date, or on
+leave), so that rebalancing and matching pass them by; undo puts it back."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
+    QComboBox,
     QDateEdit,
     QDialog,
     QGroupBox,
@@ -27,9 +28,11 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.models.enums import SpecialistStatus
 from app.services import org
 from app.services.intake.leaving import LeavingImpact, leaving_impact
 from app.services.progress import JobState
+from app.services.rebalance.apply import Leaving
 from app.services.rebalance.editing import describe_counts, workload_changes
 from app.services.rebalance.handover import Handover, LeftBehind, make_handover_plan
 from app.settings import Preferences
@@ -207,6 +210,16 @@ class LeavingDialog(QDialog):
         as_of = ctx.as_of
         self.leaving_on.setDate(QDate(as_of.year, as_of.month, as_of.day))
         self.leaving_on.dateChanged.connect(self.load_impact)
+        self.outcome = QComboBox()
+        self.outcome.setObjectName("outcome")
+        self.outcome.addItem(self.tr("leaves the company"), SpecialistStatus.LEFT)
+        self.outcome.addItem(self.tr("goes on leave"), SpecialistStatus.LEAVE)
+        self.outcome.setToolTip(
+            self.tr(
+                "Recorded with the hand-over: from then on rebalancing and address matching "
+                "pass this specialist by. Undo puts the status back."
+            )
+        )
         self.widen = QCheckBox(self.tr("Whole branch (also other teams)"))
         self.widen.setObjectName("widen")
         self.widen.setVisible(ctx.user.may_move_across_teams)
@@ -221,6 +234,7 @@ class LeavingDialog(QDialog):
         top.addSpacing(24)
         top.addWidget(QLabel(self.tr("Leaving on")))
         top.addWidget(self.leaving_on)
+        top.addWidget(self.outcome)
         top.addSpacing(24)
         top.addWidget(self.widen)
         top.addStretch(1)
@@ -315,6 +329,10 @@ class LeavingDialog(QDialog):
 
     def leaving_date(self) -> date:
         return self.leaving_on.date().toPython()  # type: ignore[return-value]
+
+    def leaving(self) -> Leaving:
+        """Return the status the hand-over records for the leaver."""
+        return Leaving(self.leaver.specialist_id, self.outcome.currentData(), self.leaving_date())
 
     def load_impact(self) -> None:
         sid, on = self.leaver.specialist_id, self.leaving_date()
@@ -450,7 +468,7 @@ class LeavingDialog(QDialog):
         self.apply_button.setEnabled(False)
         self.ctx.runner.start(
             f"leaving.apply.{self.leaver.specialist_id}",
-            apply_job(self.ctx, plan),
+            apply_job(self.ctx, plan, self.leaving()),
             on_done=lambda result: self._done(plan, result),
             on_error=self._refused,
             progress_parent=self,
@@ -471,7 +489,7 @@ class LeavingDialog(QDialog):
             .replace("%4", sms_outcome(result))
         )
         what = self.tr("handover of %1").replace("%1", self.leaver.name)
-        self.applied.emit(Applied(plan, result, what))
+        self.applied.emit(Applied(plan, result, what, self.leaving()))
         self.changed.emit(result)
         self.load_impact()
 

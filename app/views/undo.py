@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import QWidget
 
-from app.services.rebalance.apply import ApplyResult
+from app.services.rebalance.apply import ApplyResult, Leaving
 from app.services.rebalance.plan import Plan
 from app.views.context import AppContext
 from app.views.errors import error_text
@@ -26,9 +26,11 @@ from app.views.messages import inform, sms_outcome
 from app.views.operations import JobState
 
 
-def apply_job(ctx: AppContext, plan: Plan) -> Callable[[JobState], ApplyResult]:
+def apply_job(
+    ctx: AppContext, plan: Plan, leaving: Leaving | None = None
+) -> Callable[[JobState], ApplyResult]:
     """The background job that applies ``plan`` in one transaction as the signed-in user
-    (crossing teams only when their role allows it)."""
+    (crossing teams only when their role allows it), recording a ``leaving`` with it."""
     from app.services.rebalance.apply import apply_plan
 
     user = ctx.user
@@ -40,6 +42,7 @@ def apply_job(ctx: AppContext, plan: Plan) -> Callable[[JobState], ApplyResult]:
             user_may_cross_teams=user.may_move_across_teams,
             team_scope=user.team_scope(),
             branch_scope=user.branch_id,
+            leaving=leaving,
         )
     )
 
@@ -51,6 +54,7 @@ class Applied:
     plan: Plan
     result: ApplyResult
     text: str  # what the Edit menu calls it, e.g. "rebalance (12 moves)"
+    leaving: Leaving | None = None  # a hand-over's leaver, recorded again by Redo
 
 
 class PlanCommand(QUndoCommand):
@@ -59,6 +63,7 @@ class PlanCommand(QUndoCommand):
     def __init__(self, applied: Applied) -> None:
         super().__init__(applied.text)
         self.plan = applied.plan
+        self.leaving = applied.leaving
         self.batch_id = applied.result.batch_id
 
     def undo(self) -> None:  # the database work was done by ChangeHistory.undo()
@@ -139,7 +144,7 @@ class ChangeHistory(QObject):
         cmd = self.stack.command(self.stack.index())
         assert isinstance(cmd, PlanCommand)
         self._start(
-            apply_job(self.ctx, cmd.plan),
+            apply_job(self.ctx, cmd.plan, cmd.leaving),
             cmd,
             undoing=False,
             title=self.tr("Applying %1 again…").replace("%1", cmd.text()),

@@ -664,6 +664,10 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
       <translation>建议的接手专员</translation>
     </message>
     <message>
+      <source>Recorded with the hand-over: from then on rebalancing and address matching pass this specialist by. Undo puts the status back.</source>
+      <translation>随交接一并记录：此后均衡调整和地址匹配不再分配给该专员。撤销可恢复原状态。</translation>
+    </message>
+    <message>
       <source>Specialist leaves: %1 (%2)</source>
       <translation>专员离职：%1（%2）</translation>
     </message>
@@ -692,8 +696,16 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
       <translation>是</translation>
     </message>
     <message>
+      <source>goes on leave</source>
+      <translation>休假</translation>
+    </message>
+    <message>
       <source>handover of %1</source>
       <translation>%1 的离职交接</translation>
+    </message>
+    <message>
+      <source>leaves the company</source>
+      <translation>离职</translation>
     </message>
     <message>
       <source>locked grids %1 (unlock or reassign them by hand)</source>

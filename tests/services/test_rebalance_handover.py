@@ -6,6 +6,8 @@ CD-04..05, 赵敏 (E3, T2) CD-06; C03 in CD-01 is locked.
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import select, update
 from test_rebalance import AS_OF, city, persistency_ready, snapshot  # noqa: F401 - fixtures
@@ -125,3 +127,35 @@ def test_allowed_targets_keep_a_supervisor_in_the_team_and_leave_out_the_leaver(
     assert [s.employee_no for s in same_team] == ["E2"]
     anyone = allowed_targets(h.plan, i, may_cross_teams=True, excluded={"E2"})
     assert [s.employee_no for s in anyone] == ["E3"]
+
+
+def test_a_handover_records_the_leaving_and_undo_puts_it_back(Session, city):  # noqa: F811, N803
+    from app.models import Specialist
+    from app.models.enums import SpecialistStatus
+    from app.services.rebalance.apply import Leaving
+    from app.services.rebalance.workload import workloads
+
+    with Session() as s:
+        h = make_handover_plan(s, specialist_id=city["E1"], as_of=AS_OF, team_ids=[city["T1"]])
+    leaving = Leaving(city["E1"], SpecialistStatus.LEFT, date(2024, 7, 31))
+    with Session() as s, s.begin():
+        result = apply_plan(
+            s,
+            h.plan,
+            actor="sup",
+            user_may_cross_teams=False,
+            team_scope={city["T1"]},
+            branch_scope=None,
+            leaving=leaving,
+        )
+    with Session() as s:
+        leaver = s.get(Specialist, city["E1"])
+        assert (leaver.status, leaver.left_on) == (SpecialistStatus.LEFT, date(2024, 7, 31))
+        # The next rebalance passes them by.
+        people = workloads(s, branch_id=city["branch"], as_of=AS_OF)
+        assert city["E1"] not in {p.specialist_id for p in people}
+    with Session() as s, s.begin():
+        undo_batch(s, actor="sup", team_scope={city["T1"]}, batch_id=result.batch_id)
+    with Session() as s:
+        leaver = s.get(Specialist, city["E1"])
+        assert (leaver.status, leaver.left_on) == (SpecialistStatus.ACTIVE, None)

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QMessageBox
 from sqlalchemy import select
 
 from app.models import Customer, Grid, Specialist
+from app.models.enums import SpecialistStatus
 from app.views.layout import content_width
 from app.views.main_window import MainWindow
 
@@ -79,12 +80,16 @@ def test_handover_is_applied_in_one_go_and_undone_from_the_window(leaving, qtbot
         box.button(QMessageBox.StandardButton.Yes).click()
     with demo_db() as s:
         assert s.scalars(select(Grid.code).where(Grid.owner_id == sid)).all() == []
+        # The leaving is recorded: left from the leaving date shown in the dialog.
+        leaver = s.get(Specialist, sid)
+        assert (leaver.status, leaver.left_on) == (SpecialistStatus.LEFT, dialog.leaving_date())
     assert not dialog.apply_button.isEnabled()
     assert dialog.leaver.name in w.history.undo_action.text()
     with qtbot.waitSignal(w.data_changed, timeout=30000):
         w.history.undo_action.trigger()
     with demo_db() as s:
         assert dict(s.execute(select(Grid.code, Grid.owner_id)).all()) == before
+        assert s.get(Specialist, sid).status == SpecialistStatus.ACTIVE
 
 
 def test_read_only_snapshot_shows_the_proposal_but_cannot_apply(leaving):

@@ -29,6 +29,7 @@ from app.services.errors import NotAllowed
 from app.services.rebalance import changes
 from app.services.rebalance.changes import (
     BATCH_KIND,
+    Leaving,
     Person,
     Stale,
     chunks,
@@ -37,6 +38,7 @@ from app.services.rebalance.changes import (
     expire,
     outside_scope,
     queue_sms,
+    record_leaving,
     update_many,
     update_one,
 )
@@ -44,7 +46,7 @@ from app.services.rebalance.optimise import CUSTOMER, GRID
 from app.services.rebalance.plan import Plan, PlanError
 from app.services.rebalance.undo import UndoResult, latest_batch, undo_batch
 
-__all__ = ["ApplyResult", "UndoResult", "apply_plan", "latest_batch", "undo_batch"]
+__all__ = ["ApplyResult", "Leaving", "UndoResult", "apply_plan", "latest_batch", "undo_batch"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ def apply_plan(
     team_scope: Collection[int] | None,
     branch_scope: int | None,
     effective_on: date | None = None,
+    leaving: Leaving | None = None,
 ) -> ApplyResult:
     """Apply the plan's moves in the caller's transaction and return what changed.
 
@@ -82,7 +85,8 @@ def apply_plan(
     (the teams the user is limited to; None for the whole branch) or belongs to another branch
     than ``branch_scope`` (the user's; None: any), PlanError for a plan from
     elsewhere. The history records the change as holding from ``effective_on`` (default: today
-    in the branch's time zone).
+    in the branch's time zone). With ``leaving`` (a hand-over), the leaver's status is recorded
+    in the same transaction, and undo puts it back.
     """
     if not plan.moves:
         raise PlanError("the plan has no moves to apply")
@@ -269,7 +273,12 @@ def apply_plan(
             [t.id, t.specialist_id, destination[t.customer_id], t.version + 1] for t in tasks
         ],
     }
-    batch.plan = json.dumps({"plan": plan.to_json(), "applied": applied}, ensure_ascii=False)
+    record: dict[str, Any] = {"plan": plan.to_json(), "applied": applied}
+    if leaving is not None:
+        if leaving.specialist_id not in by_id:
+            raise PlanError("the hand-over moves nothing of the specialist who leaves")
+        record["leaving"] = record_leaving(session, leaving)
+    batch.plan = json.dumps(record, ensure_ascii=False)
     session.flush()
     if moving:
         changes.refresh_persistency_base(session, customer_ids=[c.id for c, _, _ in moving])

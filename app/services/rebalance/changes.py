@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.models import AssignmentEvent, Customer, Specialist
 from app.models.base import utcnow
-from app.models.enums import AssignmentReason
+from app.models.enums import AssignmentReason, SpecialistStatus
 from app.services.clock import branch_tz, local_date
 from app.services.errors import NotAllowed, StaleData
 from app.services.intake.sms import SpecialistContact
@@ -41,6 +41,71 @@ class Person:
     @property
     def label(self) -> str:
         return f"{self.name} ({self.employee_no})"
+
+
+@dataclass(frozen=True)
+class Leaving:
+    """A specialist who leaves (status ``left`` from ``on``) or goes on leave (``leave``), recorded
+    with the hand-over of their work so that rebalancing and matching skip them from then on."""
+
+    specialist_id: int
+    status: SpecialistStatus
+    on: date
+
+
+def record_leaving(session: Session, leaving: Leaving) -> dict[str, Any]:
+    """Set the specialist's status (and leaving date); return what it was and is now, for the
+    change batch, so that undo can put it back."""
+    row = session.execute(
+        select(Specialist.status, Specialist.left_on, Specialist.version)
+        .where(Specialist.id == leaving.specialist_id)
+        .with_for_update(of=Specialist)
+    ).one()
+    left_on = leaving.on if leaving.status == SpecialistStatus.LEFT else None
+    update_one(
+        session,
+        Specialist,
+        leaving.specialist_id,
+        row.version,
+        what=f"specialist {leaving.specialist_id}",
+        status=leaving.status,
+        left_on=left_on,
+    )
+    expire(session, Specialist, {leaving.specialist_id})
+    return {
+        "specialist_id": leaving.specialist_id,
+        "status_before": str(row.status),
+        "left_on_before": row.left_on.isoformat() if row.left_on else None,
+        "status": str(leaving.status),
+        "left_on": left_on.isoformat() if left_on else None,
+    }
+
+
+def restore_leaving(session: Session, recorded: dict[str, Any], stale: Stale) -> bool:
+    """Put back the status a hand-over recorded, unless someone changed it since (then say so
+    through ``stale``); return whether it was put back."""
+    sid = int(recorded["specialist_id"])
+    row = session.execute(
+        select(Specialist.name, Specialist.status, Specialist.left_on, Specialist.version)
+        .where(Specialist.id == sid)
+        .with_for_update(of=Specialist)
+    ).one()
+    now_left_on = row.left_on.isoformat() if row.left_on else None
+    if str(row.status) != recorded["status"] or now_left_on != recorded["left_on"]:
+        stale.add(f"{row.name}'s status was changed {stale.since_text}")
+        return False
+    before = recorded["left_on_before"]
+    update_one(
+        session,
+        Specialist,
+        sid,
+        row.version,
+        what=f"specialist {row.name}",
+        status=SpecialistStatus(recorded["status_before"]),
+        left_on=date.fromisoformat(before) if before else None,
+    )
+    expire(session, Specialist, {sid})
+    return True
 
 
 def outside_scope(people: Iterable[Person], team_scope: Collection[int] | None) -> None:

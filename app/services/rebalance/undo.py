@@ -31,6 +31,7 @@ from app.services.rebalance.changes import (
     expire,
     outside_scope,
     queue_sms,
+    restore_leaving,
     update_many,
     update_one,
 )
@@ -217,6 +218,11 @@ def _undo(
             )
         else:
             restore_tasks.append((t, e.from_specialist_id))
+    recorded = json.loads(
+        session.scalar(select(ChangeBatch.plan).where(ChangeBatch.id == batch_id)) or "{}"
+    ).get("leaving")
+    if recorded:
+        restore_leaving(session, recorded, stale)  # a hand-over: the leaver works again
     stale.raise_if_any("It can no longer be undone as a whole.")
 
     now = utcnow()
