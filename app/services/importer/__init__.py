@@ -12,6 +12,7 @@ file updates the rows by their key and leaves rows that are not in the file alon
     kinds.py     the columns of each kind
     pipeline.py  the row loop: parse, check keys, chunk, collect problems
     writers.py   per kind: references to ids, checks across columns, writes
+    scope.py     references looked up in the import's branch only; other branches' rows refused
     store.py     insert-or-update by key, one executemany a chunk
     grids.py     GeoJSON grids
 """
@@ -85,9 +86,9 @@ def _import(
     bid, tz = _branch(session, branch_id, path.name)
     ctx = Context(session, bid, branch_tz(tz), frozenset())
     if kind == "grids":
-        from app.services.importer.grids import read_grids, write_grids
+        from app.services.importer.grids import existing_grids, read_grids, write_grids
 
-        rows, found = read_grids(path)
+        rows, found = read_grids(path, existing_grids(session, bid))
         if found:
             raise ImportFailed([Problem(path.name, n, col, msg) for n, col, msg in found])
         ctx.count(*write_grids(session, bid, rows))

@@ -71,6 +71,9 @@ class Col:
 
 
 PHONE = ("手机", "电话", "联系电话", "手机号码")
+# Beyond these a figure is a typing error or hostile (and would not fit the database's column).
+MAX_POLICY_YEAR = 100
+MAX_CAPACITY = 100_000
 COLUMNS: dict[str, tuple[Col, ...]] = {
     "teams": (
         Col("team_code", "团队代码", True, parse_code, ("团队编号", "团队编码")),
@@ -85,7 +88,7 @@ COLUMNS: dict[str, tuple[Col, ...]] = {
         Col("contract_type", "合同类型", parse=_enum(ContractType, CONTRACT)),
         Col("hire_date", "入职日期", parse=parse_date),
         Col("status", "状态", parse=_enum(SpecialistStatus, SPECIALIST_STATUS)),
-        Col("capacity", "服务上限", parse=partial(parse_int, minimum=0)),
+        Col("capacity", "服务上限", parse=partial(parse_int, minimum=0, maximum=MAX_CAPACITY)),
         Col("grids", "负责网格", parse=split_list),
     ),
     "agents": (
@@ -115,7 +118,9 @@ COLUMNS: dict[str, tuple[Col, ...]] = {
     ),
     "dues": (
         Col("policy_no", "保单号", True, parse_code, ("保险单号", "保单号码")),
-        Col("policy_year", "保单年度", True, partial(parse_int, minimum=1)),
+        Col(
+            "policy_year", "保单年度", True, partial(parse_int, minimum=1, maximum=MAX_POLICY_YEAR)
+        ),
         Col("due_date", "应缴日期", True, parse_date, ("应交日期",)),
         Col("amount_due", "应收保费", True, parse_amount_fen),
         Col("amount_received", "实收保费", parse=parse_amount_fen),

@@ -17,6 +17,13 @@ from pathlib import Path
 # Enough of the file to see its encoding and its first rows; a character cut at the end of
 # the sample is allowed.
 SAMPLE = 1024 * 1024
+# A workbook is refused, before anything of it is unpacked, when one of its parts would unpack
+# to more than this (openpyxl holds the shared strings in memory) or a sheet has more cells
+# than this (claimed by its dimension, or met while reading): both far above what a nightly
+# extract saved from Excel holds. Larger extracts come as CSV, which has no such limits.
+MAX_XLSX_PART = 200 * 1024 * 1024
+MAX_XLSX_CELLS = 2_000_000
+EXCEL_ROWS = 1_048_576  # the last row Excel has
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b", b"Rar!", b"7z\xbc")
 
 
@@ -35,23 +42,39 @@ class Table:
     sheet: str | None = None
 
 
+# Characters a Chinese exchange file does not hold, but GBK bytes read as UTF-8 often give:
+# C1 controls, Latin Extended to N'Ko (GBK 郑叶 d6a3 d2b6 is valid UTF-8: U+05A3 U+04B6) and the
+# private use area (where GB18030 puts what UTF-8 bytes read as GBK sometimes give).
+_UNLIKELY = re.compile("[\x80-\x9f\u0100-\u07ff\ue000-\uf8ff]")
+
+
 def detect_encoding(sample: bytes) -> str:
-    """Return the encoding of a CSV sample: utf-8-sig, utf-16, utf-8 or gb18030."""
+    """Return the encoding of a CSV sample (the whole of it decides): utf-8-sig, utf-16, utf-8
+    or gb18030. Bytes valid in both UTF-8 and GB18030 are read the way that gives fewer
+    characters a Chinese exchange file does not hold; UTF-8 on a tie."""
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+    utf8 = _decoded(sample, "utf-8")
+    unlikely = len(_UNLIKELY.findall(utf8)) if utf8 is not None else None
+    if unlikely == 0:
         return "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        # GB18030 is a superset of GBK and GB2312: one decoder reads all three.
-        codecs.getincrementaldecoder("gb18030")().decode(sample, final=False)
+    # GB18030 is a superset of GBK and GB2312: one decoder reads all three.
+    gb = _decoded(sample, "gb18030")
+    if gb is not None and (unlikely is None or len(_UNLIKELY.findall(gb)) < unlikely):
         return "gb18030"
+    if utf8 is not None:
+        return "utf-8"
+    raise FileProblem("is neither UTF-8 nor GBK/GB18030 text")
+
+
+def _decoded(sample: bytes, encoding: str) -> str | None:
+    """Return the sample decoded strictly (a character cut at its end aside), or None."""
+    try:
+        return codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
     except UnicodeDecodeError:
-        raise FileProblem("is neither UTF-8 nor GBK/GB18030 text") from None
+        return None
 
 
 def open_table(path: Path, sheet_names: tuple[str, ...] = ()) -> Table:
@@ -121,10 +144,61 @@ def _csv(path: Path, encoding: str, head: bytes) -> Table:
     return Table(rows(), lambda: min(1.0, raw.tell() / size) if not raw.closed else 1.0, text.close)
 
 
+def _check_parts(path: Path) -> None:
+    """Refuse a workbook one of whose parts would unpack to more than MAX_XLSX_PART bytes.
+    The sizes are the ones the zip declares; zipfile never unpacks more than that."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise FileProblem(f"is not a readable .xlsx workbook ({exc})") from None
+    for part in parts:
+        if part.file_size > MAX_XLSX_PART:
+            raise FileProblem(
+                f"is too large to read: its part {part.filename} would unpack to "
+                f"{_mb(part.file_size)} MB, and at most {_mb(MAX_XLSX_PART)} MB is read from a "
+                "workbook; save it as CSV instead"
+            )
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):,.0f}"
+
+
+def _check_size(title: str, rows: object, columns: object) -> None:
+    """Refuse a sheet whose dimension claims more than MAX_XLSX_CELLS cells: openpyxl would
+    pad every row to the claimed width and fill every row up to the claimed height."""
+    if not (isinstance(rows, int) and isinstance(columns, int)):
+        return  # no dimension: the cells are counted while reading
+    if rows * columns > MAX_XLSX_CELLS:
+        raise FileProblem(
+            f"is too large to read: sheet '{title}' claims {rows:,} rows × {columns:,} columns, "
+            f"and at most {MAX_XLSX_CELLS:,} cells are read from a workbook; save it as CSV "
+            "instead"
+        )
+
+
+def _counted(rows: Iterator[tuple[int, list[object]]]) -> Iterator[tuple[int, list[object]]]:
+    """Pass the rows on, refusing rows past Excel's last one and more than MAX_XLSX_CELLS cells
+    (a sheet without a dimension can still place a cell at row 2,000,000,000)."""
+    cells = 0
+    for n, row in rows:
+        cells += len(row)
+        if n > EXCEL_ROWS:
+            raise FileProblem(f"has a row {n:,}, beyond row {EXCEL_ROWS:,}, the last Excel has")
+        if cells > MAX_XLSX_CELLS:
+            raise FileProblem(
+                f"is too large to read: more than {MAX_XLSX_CELLS:,} cells by row {n:,}; save it "
+                "as CSV instead"
+            )
+        yield n, row
+
+
 def _xlsx(path: Path, names: tuple[str, ...]) -> Table:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    _check_parts(path)
     fh = path.open("rb")  # a file object, so a workbook under another extension reads too
 
     def close() -> None:
@@ -144,12 +218,17 @@ def _xlsx(path: Path, names: tuple[str, ...]) -> Table:
     titles = {t.strip().lower(): t for t in wb.sheetnames}
     title = next((titles[n.lower()] for n in names if n.lower() in titles), None)
     ws = wb[title] if title else wb.worksheets[0]
+    try:
+        _check_size(ws.title, ws.max_row, ws.max_column)
+    except FileProblem:
+        close()
+        raise
     total = ws.max_row if isinstance(ws.max_row, int) and ws.max_row > 1 else None
     at = [0]
 
     def rows() -> Iterator[tuple[int, list[object]]]:
         try:
-            for n, cells in enumerate(ws.iter_rows(values_only=True), start=1):
+            for n, cells in _counted(enumerate(ws.iter_rows(values_only=True), start=1)):
                 at[0] = n
                 yield n, list(cells)
         finally:

@@ -75,11 +75,24 @@ _TIME = re.compile(
 DATE_HINT = "write 2024-03-01, 2024/3/1 or 2024年3月1日"
 
 
+# Years a date in an exchange file can fall in: anything else is a typing error or hostile, and
+# a year such as 1 or 9999 cannot even be moved to UTC.
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+
+
 def _ymd(y: int, m: int, d: int, shown: str) -> date:
     try:
         return date(y, m, d)
     except ValueError:
         raise ValueProblem(f"'{shown}' is not a real date") from None
+
+
+def _plausible(day: date, shown: object) -> None:
+    """Refuse a date outside FIRST_YEAR..LAST_YEAR."""
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValueProblem(
+            f"'{shown}' is not a plausible date (years {FIRST_YEAR} to {LAST_YEAR} are read)"
+        )
 
 
 @lru_cache(maxsize=65_536)
@@ -104,7 +117,13 @@ def _date_and_rest(s: str) -> tuple[date, str]:
 
 def parse_date(value: object) -> date:
     """Return the date in a cell: 2024-03-01, 2024/3/1, 2024年3月1日, 20240301 or an Excel date
-    (a time of day after the date is ignored)."""
+    (a time of day after the date is ignored), between FIRST_YEAR and LAST_YEAR."""
+    day = _any_date(value)
+    _plausible(day, value)
+    return day
+
+
+def _any_date(value: object) -> date:
     if value.__class__ is str:
         day, rest = _date_and_rest(value)  # type: ignore[arg-type]
         if not rest:
@@ -130,12 +149,18 @@ def parse_datetime(value: object) -> datetime:
 
     A date alone means midnight. Naive values are in the branch's time zone: see ``to_utc``.
     """
+    moment = _any_datetime(value)
+    _plausible(moment.date(), value)
+    return moment
+
+
+def _any_datetime(value: object) -> datetime:
     if isinstance(value, datetime):
         return value
     if isinstance(value, date):
         return datetime.combine(value, time.min)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.combine(parse_date(value), time.min)
+        return datetime.combine(_any_date(value), time.min)
     s = str(value)
     day, rest = _date_and_rest(s)
     if not rest:
@@ -185,8 +210,15 @@ def _decimal(s: str) -> Decimal:
     return amount
 
 
-def parse_amount_fen(value: object) -> int:
-    """Return an amount in yuan as integer fen, exactly: '1,234.50', '¥1234.5', '１２３４'."""
+# No single premium, due or receipt comes near this; a larger figure is a typing error or
+# hostile, and beyond about 92 trillion yuan it would not even fit the database's 64-bit fen.
+# (A per-branch setting would need a migration: Branch has none.)
+MAX_AMOUNT_YUAN = 100_000_000
+
+
+def parse_amount_fen(value: object, *, maximum_yuan: int = MAX_AMOUNT_YUAN) -> int:
+    """Return an amount in yuan as integer fen, exactly: '1,234.50', '¥1234.5', '１２３４', from
+    0 to ``maximum_yuan``."""
     if value.__class__ is str:
         amount = _decimal(value)  # type: ignore[arg-type]
     elif isinstance(value, bool):
@@ -200,34 +232,64 @@ def parse_amount_fen(value: object) -> int:
         amount = value
     else:
         amount = _decimal(str(value))
+    if not amount.is_finite():
+        raise ValueProblem(f"'{value}' is not an amount")
     if amount < 0:
         raise ValueProblem(f"{amount} is negative: amounts cannot be below zero")
+    if amount > maximum_yuan:  # compared before any arithmetic, which 1E+999999999 would overflow
+        raise ValueProblem(
+            f"{_shown_amount(amount)} yuan is above the limit of {maximum_yuan:,} yuan "
+            "for one amount"
+        )
     fen = amount * 100
     if fen != fen.to_integral_value():
         raise ValueProblem(f"{amount} has more than two decimals (fen are the smallest unit)")
     return int(fen)
 
 
-def parse_int(value: object, *, minimum: int | None = None) -> int:
-    """Return a whole number ('3', 3, 3.0 or '３')."""
-    if value.__class__ is str and value.isdigit() and value.isascii():  # type: ignore[attr-defined]
-        n = int(value)  # type: ignore[call-overload]
-    elif isinstance(value, bool):
+def _shown_amount(amount: Decimal) -> str:
+    """Return a large amount as a supervisor reads it: 250,000,000 or 1E+30 (never 30 digits)."""
+    if amount.adjusted() < 18:
+        return f"{amount:,f}"
+    return f"{amount:.3E}"
+
+
+# Whole numbers in exchange files are small (policy years, capacities). Larger ones are only
+# shown, never converted: int() of a 5,000-digit text raises, and of 1E+999999999 never ends.
+_HUGE = 10**18
+
+
+def parse_int(value: object, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """Return a whole number ('3', 3, 3.0 or '３') within [minimum, maximum]."""
+    n, shown = _whole_number(value)
+    if minimum is not None and n < minimum:
+        raise ValueProblem(f"{shown} is below {minimum}")
+    if maximum is not None and n > maximum:
+        raise ValueProblem(f"{shown} is above {maximum}")
+    if abs(n) >= _HUGE:
+        raise ValueProblem(f"{shown} is too large a number")
+    return n
+
+
+def _whole_number(value: object) -> tuple[int, str]:
+    """Return the whole number in a cell (beyond ±10¹⁸ only its sign counts) and how to show it."""
+    if value.__class__ is str and value.isdigit() and value.isascii() and len(value) < 19:  # type: ignore[attr-defined]
+        return int(value), value  # type: ignore[call-overload, return-value]
+    if isinstance(value, bool):
         raise ValueProblem(f"'{value}' is not a whole number")
-    elif isinstance(value, int):
-        n = value
+    if isinstance(value, int):
+        d = Decimal(value)
     else:
         s = _number_text(value).replace(",", "")
         try:
             d = Decimal(s)
         except InvalidOperation:
-            raise ValueProblem(f"'{s}' is not a whole number") from None
+            raise ValueProblem(f"'{s[:40]}' is not a whole number") from None
         if not d.is_finite() or d != d.to_integral_value():
-            raise ValueProblem(f"'{s}' is not a whole number")
-        n = int(d)
-    if minimum is not None and n < minimum:
-        raise ValueProblem(f"{n} is below {minimum}")
-    return n
+            raise ValueProblem(f"'{s[:40]}' is not a whole number")
+    if d.adjusted() < 18:
+        return int(d), str(int(d))
+    return (_HUGE if d > 0 else -_HUGE), f"{d:.3E}"
 
 
 def parse_float(value: object, *, low: float, high: float) -> float:

@@ -36,7 +36,8 @@ from app.models.enums import (
     SpecialistStatus,
     TaskStatus,
 )
-from app.services.importer.store import Target, lookup_ids, save, table_of
+from app.services.importer.scope import ids_in_branch, owned_elsewhere, policies_in_branch
+from app.services.importer.store import Target, save, table_of
 from app.services.importer.values import to_utc
 
 RowProblem = tuple[int, str, str]  # row, column, message
@@ -110,23 +111,25 @@ def write_teams(ctx: Context, chunk: list[Pending]) -> list[RowProblem]:
 
 
 def write_agents(ctx: Context, chunk: list[Pending]) -> list[RowProblem]:
+    problems = _elsewhere(ctx, chunk, DepartedAgent.agent_code, "agent_code", "agent")
     rows = []
     for p in chunk:
         v = p.values
         row = {"branch_id": ctx.branch_id, "agent_code": v["agent_code"], "name": v["name"]}
         _optional(ctx, row, v, "left_on", "left_on")
         rows.append(row)
-    if ctx.write:
-        ctx.count(*_counts(save(ctx.session, AGENTS, rows)))
+    if problems or not ctx.write:
+        return problems
+    ctx.count(*_counts(save(ctx.session, AGENTS, rows)))
     return []
 
 
 def write_specialists(ctx: Context, chunk: list[Pending]) -> list[RowProblem]:
     s, bid = ctx.session, ctx.branch_id
-    teams = lookup_ids(s, Team.code, (p.values["team_code"] for p in chunk), where=Team.branch_id == bid)  # fmt: skip
+    teams = ids_in_branch(s, Team.code, (p.values["team_code"] for p in chunk), bid)
     listed = {g for p in chunk for g in p.values.get("grids") or ()}
-    grids = lookup_ids(s, Grid.code, listed, where=Grid.branch_id == bid)
-    problems: list[RowProblem] = []
+    grids = ids_in_branch(s, Grid.code, listed, bid)
+    problems = _elsewhere(ctx, chunk, Specialist.employee_no, "employee_no", "specialist")
     rows, owners = [], []
     for p in chunk:
         v = p.values
@@ -185,14 +188,14 @@ def _set_owners(session: Session, owners: list[tuple[int, list]]) -> None:
 
 
 def write_customers(ctx: Context, chunk: list[Pending]) -> list[RowProblem]:
-    agents = lookup_ids(ctx.session, DepartedAgent.agent_code, (p.values["agent_code"] for p in chunk))  # fmt: skip
-    problems: list[RowProblem] = []
+    agents = ids_in_branch(ctx.session, DepartedAgent.agent_code, (p.values["agent_code"] for p in chunk), ctx.branch_id)  # fmt: skip
+    problems = _elsewhere(ctx, chunk, Customer.customer_no, "customer_no", "customer")
     rows = []
     for p in chunk:
         v = p.values
         agent_id = agents.get(v["agent_code"])
         if agent_id is None:
-            msg = f"no departed agent '{v['agent_code']}' (import the agents first)"
+            msg = f"no departed agent '{v['agent_code']}' in this branch (import the agents first)"
             problems.append((p.row, "agent_code", msg))
         if (v.get("lon") is None) != (v.get("lat") is None):
             missing = "lat" if v.get("lat") is None else "lon"
@@ -209,14 +212,14 @@ def write_customers(ctx: Context, chunk: list[Pending]) -> list[RowProblem]:
 
 
 def write_policies(ctx: Context, chunk: list[Pending]) -> list[RowProblem]:
-    customers = lookup_ids(ctx.session, Customer.customer_no, (p.values["customer_no"] for p in chunk))  # fmt: skip
-    problems: list[RowProblem] = []
+    customers = ids_in_branch(ctx.session, Customer.customer_no, (p.values["customer_no"] for p in chunk), ctx.branch_id)  # fmt: skip
+    problems = _elsewhere(ctx, chunk, Policy.policy_no, "policy_no", "policy")
     rows = []
     for p in chunk:
         v = p.values
         customer_id = customers.get(v["customer_no"])
         if customer_id is None:
-            msg = f"no customer '{v['customer_no']}' (import the customers first)"
+            msg = f"no customer '{v['customer_no']}' in this branch (import the customers first)"
             problems.append((p.row, "customer_no", msg))
         if v["status"] in TERMINATED_BY_EVENT and v.get("status_date") is None:
             # Persistency leaves such a policy out only from its termination date on.
@@ -237,7 +240,7 @@ def write_policies(ctx: Context, chunk: list[Pending]) -> list[RowProblem]:
 
 
 def write_dues(ctx: Context, chunk: list[Pending]) -> list[RowProblem]:
-    policies = lookup_ids(ctx.session, Policy.policy_no, (p.values["policy_no"] for p in chunk))
+    policies = ids_in_branch(ctx.session, Policy.policy_no, (p.values["policy_no"] for p in chunk), ctx.branch_id)  # fmt: skip
     problems: list[RowProblem] = []
     rows = []
     received_given = "amount_received" in ctx.present
@@ -246,7 +249,11 @@ def write_dues(ctx: Context, chunk: list[Pending]) -> list[RowProblem]:
         policy_id = policies.get(v["policy_no"])
         if policy_id is None:
             problems.append(
-                (p.row, "policy_no", f"no policy '{v['policy_no']}' (import the policies first)")
+                (
+                    p.row,
+                    "policy_no",
+                    f"no policy '{v['policy_no']}' in this branch (import the policies first)",
+                )
             )
             continue
         row = {"policy_id": policy_id, "policy_year": v["policy_year"], "due_date": v["due_date"],
@@ -269,11 +276,11 @@ def write_dues(ctx: Context, chunk: list[Pending]) -> list[RowProblem]:
 
 
 def write_tasks(ctx: Context, chunk: list[Pending]) -> list[RowProblem]:
-    s = ctx.session
-    customers = lookup_ids(s, Customer.customer_no, (p.values["customer_no"] for p in chunk))
-    policies = lookup_ids(s, Policy.policy_no, (p.values.get("policy_no") for p in chunk))
-    people = lookup_ids(s, Specialist.employee_no, (p.values.get("employee_no") for p in chunk))
-    problems: list[RowProblem] = []
+    s, bid = ctx.session, ctx.branch_id
+    customers = ids_in_branch(s, Customer.customer_no, (p.values["customer_no"] for p in chunk), bid)  # fmt: skip
+    policies = policies_in_branch(s, (p.values.get("policy_no") for p in chunk), bid)
+    people = ids_in_branch(s, Specialist.employee_no, (p.values.get("employee_no") for p in chunk), bid)  # fmt: skip
+    problems = _elsewhere(ctx, chunk, Task.task_no, "task_no", "task")
     rows = []
     for p in chunk:
         v = p.values
@@ -283,14 +290,14 @@ def write_tasks(ctx: Context, chunk: list[Pending]) -> list[RowProblem]:
             ("employee_no", people, "specialist"),
         ):
             if v.get(col) is not None and v[col] not in ids:
-                problems.append((p.row, col, f"no {what} '{v[col]}'"))
-        if v["status"] == TaskStatus.DONE and v.get("completed_at") is None:
-            problems.append((p.row, "completed_at", "a done task needs its completion time"))
+                problems.append((p.row, col, f"no {what} '{v[col]}' in this branch"))
+        problems.extend(_task_problems(ctx, p, policies))
+        policy = policies.get(v.get("policy_no"))  # type: ignore[arg-type]
         row = {"task_no": v["task_no"], "kind": v["kind"],
                "customer_id": customers.get(v["customer_no"]),
                "created_at": to_utc(v["created_at"], ctx.tz), "status": v["status"]}  # fmt: skip
         if "policy_no" in ctx.present:
-            row["policy_id"] = policies.get(v.get("policy_no"))
+            row["policy_id"] = None if policy is None else policy[0]
         if "employee_no" in ctx.present:
             row["specialist_id"] = people.get(v.get("employee_no"))
         if "completed_at" in ctx.present:
@@ -305,6 +312,33 @@ def write_tasks(ctx: Context, chunk: list[Pending]) -> list[RowProblem]:
     ctx.count(saved.inserted, saved.updated)
     ctx.customer_ids.update(r["customer_id"] for r in saved.written)
     return []
+
+
+def _task_problems(
+    ctx: Context, p: Pending, policies: dict[str, tuple[int, int, str]]
+) -> list[RowProblem]:
+    """Return what contradicts itself in a task row: done without a time or before it was
+    created, or about a policy of another customer."""
+    v, problems = p.values, []
+    done = v.get("completed_at")
+    if v["status"] == TaskStatus.DONE and done is None:
+        problems.append((p.row, "completed_at", "a done task needs its completion time"))
+    if done is not None and to_utc(done, ctx.tz) < to_utc(v["created_at"], ctx.tz):
+        msg = f"{done:%Y-%m-%d %H:%M} is before the task was created ({v['created_at']:%Y-%m-%d %H:%M})"  # fmt: skip
+        problems.append((p.row, "completed_at", msg))
+    policy = policies.get(v.get("policy_no"))  # type: ignore[arg-type]
+    if policy is not None and policy[2] != v["customer_no"]:
+        msg = f"policy '{v['policy_no']}' belongs to customer '{policy[2]}', not to '{v['customer_no']}'"  # fmt: skip
+        problems.append((p.row, "policy_no", msg))
+    return problems
+
+
+def _elsewhere(
+    ctx: Context, chunk: list[Pending], column: Any, file_column: str, what: str
+) -> list[RowProblem]:
+    """Return a problem for every row whose number belongs to another branch."""
+    rows = [(p.row, p.values[file_column]) for p in chunk]
+    return owned_elsewhere(ctx.session, column, rows, ctx.branch_id, file_column=file_column, what=what)  # fmt: skip
 
 
 def _counts(saved) -> tuple[int, int]:
