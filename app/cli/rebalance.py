@@ -60,7 +60,63 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
     p.add_argument("plan", metavar="PLAN.json")
     p = rsub.add_parser("undo", parents=[common], help="undo the latest rebalance")
     p.add_argument("--batch", type=int, default=None, help="the change batch to undo")
-    return {"rebalance": cmd_rebalance}
+    p = sub.add_parser(
+        "history", parents=[common], help="list the change batches (rebalances, hand-overs)"
+    )
+    p.add_argument("--limit", type=int, default=20, metavar="N", help="the newest N (default 20)")
+    p = sub.add_parser("undo", parents=[common], help="undo a change batch listed by history")
+    p.add_argument("batch", type=int, metavar="BATCH", help="the batch number history shows")
+    return {"rebalance": cmd_rebalance, "history": cmd_history, "undo": cmd_undo}
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    """Print the change batches the user may see, newest first."""
+    from app.services.rebalance.batches import list_batches
+
+    db = open_db(args)
+    user = db.user
+    with db.Session() as s:
+        branch_id = user.branch_id if user is not None else _only_branch(s)
+        rows = list_batches(
+            s,
+            branch_id=branch_id,
+            team_scope=None if user is None else user.team_scope(),
+            limit=args.limit,
+        )
+    if not rows:
+        print("no change batches")
+        return 0
+    print(
+        f"{'batch':>5}  {'recorded':<16}  {'effective':<10}  {'by':<12}  {'what':<22}  "
+        f"{'grids':>5}  {'customers':>9}  {'tasks':>5}  {'SMS':>5}  state"
+    )
+    for r in rows:
+        what = f"hand-over of {r.leaver}" if r.kind == "handover" else "rebalance"
+        state = f"undone by {r.undone_by}" if r.undone_at else "can be undone"
+        effective = r.effective_on.isoformat() if r.effective_on else ""
+        print(
+            f"{r.id:>5}  {r.created_at.astimezone():%Y-%m-%d %H:%M}  {effective:<10}  "
+            f"{r.actor[:12]:<12}  {what[:22]:<22}  {r.grids:>5}  {r.customers:>9}  {r.tasks:>5}  "
+            f"{r.sms:>5}  {state}"
+        )
+    return 0
+
+
+def cmd_undo(args: argparse.Namespace) -> int:
+    """Undo one change batch by its number."""
+    args.action, args.branch = "undo", None
+    return cmd_rebalance(args)
+
+
+def _only_branch(s) -> int:
+    from sqlalchemy import select
+
+    from app.models import Branch
+
+    ids = s.scalars(select(Branch.id)).all()
+    if len(ids) != 1:
+        raise CommandError("the database holds several branches: sign in (--user) to choose yours")
+    return ids[0]
 
 
 def _move_costs(text: str):

@@ -199,11 +199,26 @@ class MainWindow(QMainWindow):
         edit_menu = self.menuBar().addMenu(self.tr("&Edit"))
         edit_menu.addAction(self.history.undo_action)
         edit_menu.addAction(self.history.redo_action)
+        edit_menu.addSeparator()
+        history = QAction(self.tr("&History of changes…"), self)
+        history.setObjectName("history")
+        history.triggered.connect(lambda: self.open_history())
+        edit_menu.addAction(history)
         self.view_menu = self.menuBar().addMenu(self.tr("&View"))
         help_menu = self.menuBar().addMenu(self.tr("&Help"))
         about = QAction(self.tr("&About GridDesk"), self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
+
+    def open_history(self) -> QWidget:
+        """Open Edit ▸ History (window-modal) and return it; what it undoes reaches every page."""
+        from app.views.history_dialog import HistoryDialog
+
+        dialog = HistoryDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.undone.connect(self.data_changed)
+        dialog.open()
+        return dialog
 
     def open_settings(self) -> QWidget:
         """Open the settings dialog (window-modal) and return it. When the language or the

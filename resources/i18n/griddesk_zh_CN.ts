@@ -255,6 +255,89 @@
     </message>
   </context>
   <context>
+    <name>HistoryDialog</name>
+    <message>
+      <source>By</source>
+      <translation>操作人</translation>
+    </message>
+    <message>
+      <source>Change</source>
+      <translation>变更</translation>
+    </message>
+    <message>
+      <source>Change %1 undone: %2 customers and %3 grids are back; %4.</source>
+      <translation>已撤销变更 %1：客户 %2 位、网格 %3 个已恢复原状；%4。</translation>
+    </message>
+    <message>
+      <source>Customers</source>
+      <translation>客户</translation>
+    </message>
+    <message>
+      <source>Effective</source>
+      <translation>生效日期</translation>
+    </message>
+    <message>
+      <source>Every rebalance and hand-over on this database, by whoever made it. Undo puts its customers, grids and open tasks back, if nothing of it changed hands since.</source>
+      <translation>本数据库中的每一次均衡调整和交接（无论由谁操作）。撤销会把其中的客户、网格和未完成任务恢复原状，前提是此后没有再被调整过。</translation>
+    </message>
+    <message>
+      <source>Grids</source>
+      <translation>网格</translation>
+    </message>
+    <message>
+      <source>History of changes</source>
+      <translation>变更历史</translation>
+    </message>
+    <message>
+      <source>No.</source>
+      <translation>编号</translation>
+    </message>
+    <message>
+      <source>Open tasks</source>
+      <translation>未完成任务</translation>
+    </message>
+    <message>
+      <source>Recorded</source>
+      <translation>记录时间</translation>
+    </message>
+    <message>
+      <source>SMS</source>
+      <translation>短信</translation>
+    </message>
+    <message>
+      <source>State</source>
+      <translation>状态</translation>
+    </message>
+    <message>
+      <source>The day the change holds from</source>
+      <translation>变更开始生效的日期</translation>
+    </message>
+    <message>
+      <source>Undo</source>
+      <translation>撤销</translation>
+    </message>
+    <message>
+      <source>Undo this change…</source>
+      <translation>撤销此变更…</translation>
+    </message>
+    <message>
+      <source>Undoing…</source>
+      <translation>正在撤销…</translation>
+    </message>
+    <message>
+      <source>hand-over of %1</source>
+      <translation>%1 的交接</translation>
+    </message>
+    <message>
+      <source>rebalance</source>
+      <translation>均衡调整</translation>
+    </message>
+    <message>
+      <source>undone by %1</source>
+      <translation>已由 %1 撤销</translation>
+    </message>
+  </context>
+  <context>
     <name>IntakePage</name>
     <message>
       <source>%1 customers entered the pool (%2 were in it already).
@@ -729,6 +812,10 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
     <message>
       <source>&amp;Help</source>
       <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+      <source>&amp;History of changes…</source>
+      <translation>变更历史(&amp;H)…</translation>
     </message>
     <message>
       <source>&amp;Quit</source>

@@ -792,3 +792,30 @@ def test_two_racing_applies_on_postgresql_exactly_one_wins(
         assert {snap["customers"][f"C0{k}"] for k in (6, 7, 8, 9)} == {expected}
         assert s.scalar(select(func.count()).select_from(ChangeBatch)) == 1
         assert s.scalar(select(func.count()).select_from(Notification)) == 4
+
+
+def test_the_history_lists_every_batch_from_the_database_for_whom_it_concerns(
+    Session,  # noqa: N803
+    city,
+):
+    from app.services.rebalance.batches import list_batches
+
+    applied = _apply(Session, plan_one_move(Session, city))
+    with Session() as s:
+        (row,) = list_batches(s, branch_id=city["branch"])
+        assert (row.id, row.kind, row.actor) == (applied.batch_id, "rebalance", "senior")
+        assert (row.grids, row.customers, row.tasks) == (
+            applied.grids_moved,
+            applied.customers_moved,
+            applied.tasks_moved,
+        )
+        assert row.sms == applied.sms_queued + applied.sms_replaced
+        assert row.effective_on is not None and row.undoable
+        # The plan moved team 1's customers: team 1's supervisor sees it, team 2's does not.
+        assert [r.id for r in list_batches(s, branch_id=city["branch"], team_scope={city["T1"]})]
+        assert list_batches(s, branch_id=city["branch"], team_scope={city["T2"]}) == []
+    with Session() as s, s.begin():
+        undo_batch(s, actor="sup", team_scope=None, batch_id=applied.batch_id)
+    with Session() as s:
+        (row,) = list_batches(s, branch_id=city["branch"])
+        assert not row.undoable and row.undone_by == "sup"

@@ -183,3 +183,22 @@ def test_move_costs_and_pick_are_checked(db, tmp_path, capsys):
     assert main([*base, "--move-costs", "1,1,1,1,1", "--pick", "balance"]) == 0
     data = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
     assert data["move_costs"]["by_step"] == [1, 1, 1, 1, 1]
+
+
+def test_history_lists_batches_and_undo_takes_a_batch_number(db, tmp_path, capsys):
+    url, Session = db  # noqa: N806
+    plan = tmp_path / "plan.json"
+    propose = ["rebalance", "propose", "--as-of", "2024-06-30", "--max-moves", "1"]
+    assert main(["--db", url, *propose, "--out", str(plan)]) == 0
+    assert main(["--db", url, "rebalance", "apply", str(plan)]) == 0
+    capsys.readouterr()
+    assert main(["--db", url, "history"]) == 0
+    out = capsys.readouterr().out
+    line = next(row for row in out.splitlines() if "can be undone" in row)
+    batch = line.split()[0]
+    assert "rebalance" in line
+    assert main(["--db", url, "undo", batch]) == 0
+    assert f"rebalance {batch} undone" in capsys.readouterr().out
+    assert owners(Session) == {"G1": "E1", "G2": "E1", "G3": "E2"}
+    assert main(["--db", url, "history"]) == 0
+    assert "undone by cli" in capsys.readouterr().out

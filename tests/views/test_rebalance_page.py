@@ -268,3 +268,23 @@ def test_the_workloads_and_the_moves_show_every_column_on_a_laptop_too(open_page
         assert table.horizontalScrollBar().maximum() == 0, table.objectName()
     move = page.plan().moves[0]
     assert "(" + move.from_no + ")" in page.moves.index(0, FROM).data(Qt.ItemDataRole.ToolTipRole)
+
+
+def test_the_history_survives_a_restart_and_undoes_any_batch(open_page, qtbot, make_ctx, demo_db):
+    w, page = open_page()
+    before = _owners(demo_db)
+    _confirm_apply(qtbot, w, page)
+    assert _owners(demo_db) != before
+    # A new window (as after a restart, or on a colleague's desk) lists it from the database.
+    other = MainWindow(make_ctx("senior"))
+    qtbot.addWidget(other)
+    dialog = other.open_history()
+    assert dialog.model.rowCount() >= 1
+    newest = dialog.model.rows()[0]
+    assert newest.undoable and newest.customers > 0
+    dialog.table.selectRow(0)
+    assert dialog.undo_button.isEnabled()
+    with qtbot.waitSignal(other.data_changed, timeout=30000):
+        dialog.undo_selected()
+    assert _owners(demo_db) == before
+    assert not dialog.model.rows()[0].undoable

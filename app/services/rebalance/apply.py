@@ -273,7 +273,11 @@ def apply_plan(
             [t.id, t.specialist_id, destination[t.customer_id], t.version + 1] for t in tasks
         ],
     }
-    record: dict[str, Any] = {"plan": plan.to_json(), "applied": applied}
+    record: dict[str, Any] = {
+        "plan": plan.to_json(),
+        "applied": applied,
+        "sms": {"queued": sms.queued, "replaced": sms.replaced, "withdrawn": sms.withdrawn},
+    }
     if leaving is not None:
         if leaving.specialist_id not in by_id:
             raise PlanError("the hand-over moves nothing of the specialist who leaves")

@@ -1,0 +1,126 @@
+"""The change history people can undo: every change batch (a rebalance, a hand-over) kept in the
+database, shared by everyone on it and surviving restarts, with what each batch moved."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models import AssignmentEvent, ChangeBatch, Specialist
+from app.services.rebalance.changes import BATCH_KIND
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    """One change batch as the history lists it."""
+
+    id: int
+    kind: str  # "rebalance" or "handover"
+    actor: str
+    created_at: datetime
+    effective_on: date | None
+    grids: int
+    customers: int
+    tasks: int
+    sms: int
+    undone_at: datetime | None
+    undone_by: str | None
+    # Whom a hand-over was for (the leaver's name), else "".
+    leaver: str = ""
+
+    @property
+    def undoable(self) -> bool:
+        return self.undone_at is None
+
+
+def list_batches(
+    session: Session,
+    *,
+    branch_id: int,
+    team_scope: Collection[int] | None = None,
+    limit: int = 200,
+) -> list[BatchRow]:
+    """Return the branch's change batches, newest first; with ``team_scope`` (a supervisor's
+    teams) only those that moved nobody outside those teams."""
+    batches = session.execute(
+        select(
+            ChangeBatch.id,
+            ChangeBatch.actor,
+            ChangeBatch.created_at,
+            ChangeBatch.plan,
+            ChangeBatch.undone_at,
+            ChangeBatch.undone_by,
+        )
+        .where(ChangeBatch.branch_id == branch_id, ChangeBatch.kind == BATCH_KIND)
+        .order_by(ChangeBatch.created_at.desc(), ChangeBatch.id.desc())
+        .limit(limit)
+    ).all()
+    ids = [b.id for b in batches]
+    if not ids:
+        return []
+    e = AssignmentEvent
+    effective = dict(
+        session.execute(
+            select(e.batch_id, func.min(e.effective_on))
+            .where(e.batch_id.in_(ids))
+            .group_by(e.batch_id)
+        ).all()
+    )
+    teams: dict[int, set[int]] = {}
+    if team_scope is not None:
+        involved = session.execute(
+            select(e.batch_id, Specialist.team_id)
+            .join(
+                Specialist,
+                (Specialist.id == e.from_specialist_id) | (Specialist.id == e.to_specialist_id),
+            )
+            .where(e.batch_id.in_(ids))
+            .distinct()
+        )
+        for bid, team in involved:
+            if bid is not None:
+                teams.setdefault(bid, set()).add(team)
+    leavers = _leavers(session, batches)
+    out = []
+    for b in batches:
+        if team_scope is not None and not teams.get(b.id, set()) <= set(team_scope):
+            continue
+        record = json.loads(b.plan or "{}")
+        applied = record.get("applied", {})
+        sms = record.get("sms", {})
+        leaving = record.get("leaving")
+        out.append(
+            BatchRow(
+                id=b.id,
+                kind="handover" if leaving else "rebalance",
+                actor=b.actor,
+                created_at=b.created_at,
+                effective_on=effective.get(b.id),
+                grids=len(applied.get("grids", ())),
+                customers=len(applied.get("customers", ())),
+                tasks=len(applied.get("tasks", ())),
+                sms=int(sms.get("queued", 0)) + int(sms.get("replaced", 0)),
+                undone_at=b.undone_at,
+                undone_by=b.undone_by,
+                leaver=leavers.get(int(leaving["specialist_id"]), "") if leaving else "",
+            )
+        )
+    return out
+
+
+def _leavers(session: Session, batches) -> dict[int, str]:
+    ids = set()
+    for b in batches:
+        leaving = json.loads(b.plan or "{}").get("leaving")
+        if leaving:
+            ids.add(int(leaving["specialist_id"]))
+    if not ids:
+        return {}
+    return dict(
+        session.execute(select(Specialist.id, Specialist.name).where(Specialist.id.in_(ids))).all()
+    )

@@ -1,0 +1,173 @@
+"""Edit ▸ History: every rebalance and hand-over in the user's scope, from the database (so it
+survives restarts and is the same for everyone on the database), with Undo for any batch whose
+changes have not been overtaken since."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+)
+
+from app.services.rebalance.batches import BatchRow, list_batches
+from app.views.context import AppContext, call
+from app.views.errors import error_text
+from app.views.i18n import tr
+from app.views.layout import fit_columns
+from app.views.messages import inform, sms_outcome
+from app.views.table_models import ROW_ROLE, Column, RowTableModel
+
+_C = "HistoryDialog"
+
+
+def _what(r: BatchRow) -> str:
+    if r.kind == "handover":
+        return tr(_C, "hand-over of %1").replace("%1", r.leaver)
+    return tr(_C, "rebalance")
+
+
+def _state(r: BatchRow) -> str:
+    if r.undone_at is None:
+        return ""
+    return tr(_C, "undone by %1").replace("%1", r.undone_by or "")
+
+
+def columns() -> list[Column[BatchRow]]:
+    return [
+        Column("id", tr(_C, "No."), lambda r: r.id, numeric=True),
+        Column(
+            "recorded",
+            tr(_C, "Recorded"),
+            lambda r: r.created_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+        ),
+        Column(
+            "effective",
+            tr(_C, "Effective"),
+            lambda r: r.effective_on.isoformat() if r.effective_on else "",
+            header_tip=tr(_C, "The day the change holds from"),
+        ),
+        Column("actor", tr(_C, "By"), lambda r: r.actor),
+        Column("what", tr(_C, "Change"), _what),
+        Column("grids", tr(_C, "Grids"), lambda r: r.grids, numeric=True),
+        Column("customers", tr(_C, "Customers"), lambda r: r.customers, numeric=True),
+        Column("tasks", tr(_C, "Open tasks"), lambda r: r.tasks, numeric=True),
+        Column("sms", tr(_C, "SMS"), lambda r: r.sms, numeric=True),
+        Column("state", tr(_C, "State"), _state),
+    ]
+
+
+class HistoryDialog(QDialog):
+    """The change batches of the user's scope, newest first, each undoable while current.
+
+    Signals:
+        undone(object): after a batch was undone, with the service's UndoResult.
+    """
+
+    undone = Signal(object)
+
+    def __init__(self, ctx: AppContext, parent=None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle(self.tr("History of changes"))
+        self.model = RowTableModel(columns(), self)
+        self.table = QTableView()
+        self.table.setObjectName("history_table")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().setVisible(False)
+        self.table.selectionModel().currentRowChanged.connect(self._update)
+        self.note = QLabel(
+            self.tr(
+                "Every rebalance and hand-over on this database, by whoever made it. Undo puts "
+                "its customers, grids and open tasks back, if nothing of it changed hands since."
+            )
+        )
+        self.note.setWordWrap(True)
+        self.undo_button = QPushButton(self.tr("Undo this change…"))
+        self.undo_button.setObjectName("undo_batch")
+        self.undo_button.clicked.connect(self.undo_selected)
+        may_change = self.ctx.user.may_reassign_tasks and not self.ctx.read_only
+        self.undo_button.setVisible(may_change)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(self.reject)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.undo_button)
+        bottom.addStretch(1)
+        bottom.addWidget(close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.note)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(bottom)
+        self.resize(1000, 520)
+        self.reload()
+
+    def reload(self) -> None:
+        user = self.ctx.user
+        rows = call(
+            self.ctx,
+            list_batches,
+            branch_id=user.branch_id,
+            team_scope=user.team_scope(),
+        )
+        self.model.set_rows(rows)
+        fit_columns(self.table)
+        self._update()
+
+    def selected(self) -> BatchRow | None:
+        index = self.table.currentIndex()
+        return index.data(ROW_ROLE) if index.isValid() else None
+
+    def _update(self, *_args) -> None:
+        row = self.selected()
+        self.undo_button.setEnabled(row is not None and row.undoable)
+
+    def undo_selected(self) -> None:
+        """Undo the selected batch in the background; say what happened."""
+        from app.services.rebalance.apply import undo_batch
+
+        row = self.selected()
+        if row is None or not row.undoable:
+            return
+        user = self.ctx.user
+        self.undo_button.setEnabled(False)
+        self.ctx.runner.start(
+            f"history.undo.{row.id}",
+            self.ctx.write(
+                lambda s: undo_batch(
+                    s,
+                    actor=user.login,
+                    team_scope=user.team_scope(),
+                    batch_id=row.id,
+                    branch_id=user.branch_id,
+                )
+            ),
+            on_done=self._undone,
+            on_error=self._refused,
+            progress_parent=self,
+            progress_title=self.tr("Undoing…"),
+        )
+
+    def _undone(self, result) -> None:
+        self.reload()
+        inform(
+            self,
+            self.tr("Undo"),
+            self.tr("Change %1 undone: %2 customers and %3 grids are back; %4.")
+            .replace("%1", str(result.batch_id))
+            .replace("%2", f"{result.customers_restored:,}")
+            .replace("%3", f"{result.grids_restored:,}")
+            .replace("%4", sms_outcome(result)),
+        )
+        self.undone.emit(result)
+
+    def _refused(self, exc: BaseException) -> None:
+        self._update()
+        inform(self, self.tr("Undo"), error_text(exc), warning=True)
