@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import date
 
 
 def _prepare_environment() -> None:
@@ -61,7 +60,14 @@ def run_app(db_flag: str | None = None, argv: list[str] | None = None) -> int:
     if user is None:
         return 0
 
+    from sqlalchemy import select
+
+    from app.models import Branch
+    from app.views.calendar import today, use_zone
     from app.views.context import AppContext
+
+    with opened.Session() as s:
+        use_zone(s.scalar(select(Branch.timezone).where(Branch.id == user.branch_id)))
     from app.views.main_window import MainWindow
     from app.views.operations import BackgroundRunner
 
@@ -70,7 +76,7 @@ def run_app(db_flag: str | None = None, argv: list[str] | None = None) -> int:
         user=user,
         runner=BackgroundRunner(app),
         db_label=opened.label,
-        as_of=date.today(),
+        as_of=today(),
         read_only=opened.read_only,
         snapshot_label=opened.snapshot_label,
         web_available=has_web,

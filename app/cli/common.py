@@ -92,6 +92,21 @@ class Opened:
         """Who the history records for a change made by this command."""
         return self.user.login if self.user is not None else "cli"
 
+    def today(self) -> date:
+        """Return today in the calendar of the user's branch (of the first branch when nobody
+        signed in), whatever time zone this computer is set to."""
+        from sqlalchemy import select
+
+        from app.models import Branch
+        from app.models.base import utcnow
+        from app.services.clock import local_date
+
+        with self.Session() as s:
+            stmt = select(Branch.timezone).order_by(Branch.id).limit(1)
+            if self.user is not None:
+                stmt = stmt.where(Branch.id == self.user.branch_id)
+            return local_date(utcnow(), s.scalar(stmt))
+
 
 def open_db(
     args: argparse.Namespace,

@@ -61,7 +61,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from app.services.exports import ExportError, ScopeError, find_branch, resolve_scope
 
     db = open_db(args)
-    as_of = args.as_of or date.today()
+    as_of = args.as_of or db.today()
     user = db.user
     with db.Session() as s:
         try:

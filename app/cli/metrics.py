@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
 
 from app.cli.common import Handlers, open_db, parse_date
 
@@ -43,7 +42,7 @@ def cmd_metrics(args: argparse.Namespace) -> int:
             rows = persistency_report(
                 s,
                 period=Period.parse(args.period),
-                as_of=args.as_of or date.today(),
+                as_of=args.as_of or db.today(),
                 month=args.month,
                 by=args.by,
                 **seen,

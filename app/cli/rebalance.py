@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from datetime import date
 
 from app.cli.common import CommandError, Handlers, open_db, parse_date, require
 
@@ -71,6 +70,10 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
 
 def cmd_history(args: argparse.Namespace) -> int:
     """Print the change batches the user may see, newest first."""
+    from sqlalchemy import select
+
+    from app.models import Branch
+    from app.services.clock import local_text
     from app.services.rebalance.batches import list_batches
 
     db = open_db(args)
@@ -86,6 +89,8 @@ def cmd_history(args: argparse.Namespace) -> int:
     if not rows:
         print("no change batches")
         return 0
+    with db.Session() as s:
+        zone = s.scalar(select(Branch.timezone).where(Branch.id == branch_id))
     print(
         f"{'batch':>5}  {'recorded':<16}  {'effective':<10}  {'by':<12}  {'what':<22}  "
         f"{'grids':>5}  {'customers':>9}  {'tasks':>5}  {'SMS':>5}  state"
@@ -95,7 +100,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         state = f"undone by {r.undone_by}" if r.undone_at else "can be undone"
         effective = r.effective_on.isoformat() if r.effective_on else ""
         print(
-            f"{r.id:>5}  {r.created_at.astimezone():%Y-%m-%d %H:%M}  {effective:<10}  "
+            f"{r.id:>5}  {local_text(r.created_at, zone):<16}  {effective:<10}  "
             f"{r.actor[:12]:<12}  {what[:22]:<22}  {r.grids:>5}  {r.customers:>9}  {r.tasks:>5}  "
             f"{r.sms:>5}  {state}"
         )
@@ -230,7 +235,7 @@ def cmd_rebalance(args: argparse.Namespace) -> int:
         plan = make_plan(
             s,
             branch_id=chosen[0].id,
-            as_of=args.as_of or date.today(),
+            as_of=args.as_of or db.today(),
             team_ids=team_ids,
             max_moves=args.max_moves or None,
             max_distance_km=args.max_distance_km,

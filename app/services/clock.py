@@ -25,3 +25,8 @@ def end_of_day(day: date, tz: str | None = None) -> datetime:
 def local_date(moment: datetime, tz: str | None = None) -> date:
     """Return the branch-local calendar date of an aware datetime."""
     return moment.astimezone(branch_tz(tz)).date()
+
+
+def local_text(moment: datetime | None, tz: str | None = None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """Return an aware time as the branch's clock shows it ('' for None)."""
+    return "" if moment is None else moment.astimezone(branch_tz(tz)).strftime(fmt)

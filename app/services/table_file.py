@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from app.services.atomic import atomic_path
+from app.services.clock import branch_tz
 from app.services.inert import InertCsvWriter, inert_cell, mark_text
 from app.services.progress import JobState, check
 
@@ -74,12 +75,14 @@ def write_table(
     sheet_name: str = "Sheet1",
     title: str = "",
     state: JobState | None = None,
+    tz: str | None = None,
 ) -> Path:
-    """Write ``table`` as ``.xlsx`` or ``.csv`` (by the file's suffix); return the path."""
+    """Write ``table`` as ``.xlsx`` or ``.csv`` (by the file's suffix), times in the branch's
+    time zone ``tz``; return the path."""
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix == ".xlsx":
-        write_xlsx(target, table, sheet_name=sheet_name, title=title, state=state)
+        write_xlsx(target, table, sheet_name=sheet_name, title=title, state=state, tz=tz)
     elif suffix == ".csv":
         write_csv(target, table, state=state)
     else:
@@ -110,8 +113,10 @@ def write_xlsx(
     sheet_name: str = "Sheet1",
     title: str = "",
     state: JobState | None = None,
+    tz: str | None = None,
 ) -> Path:
-    """Write one sheet with a bold frozen header, an autofilter, fitted widths and typed cells."""
+    """Write one sheet with a bold frozen header, an autofilter, fitted widths and typed cells
+    (aware times in the branch's time zone ``tz``)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font
@@ -151,7 +156,7 @@ def write_xlsx(
         for row in _checked(table.values, state):
             out: list[Any] = []
             for c, value in enumerate(row):
-                value = _excel_value(value, table.kinds[c])
+                value = _excel_value(value, table.kinds[c], tz)
                 if typed[c] and value is not None:
                     cell = WriteOnlyCell(ws, value=value)
                     fmt = formats[c] or _plain_number_format(value)
@@ -229,12 +234,13 @@ def _plain_number_format(value: Any) -> str | None:
     return DECIMAL_FORMAT
 
 
-def _excel_value(value: Any, kind: str) -> Any:
-    """Return ``value`` as a cell value Excel can hold (aware times made local and naive)."""
+def _excel_value(value: Any, kind: str, tz: str | None = None) -> Any:
+    """Return ``value`` as a cell value Excel can hold (aware times made naive in the branch's
+    time zone ``tz``: Excel has no zones)."""
     if value is None or value == "":
         return None
     if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone().replace(tzinfo=None)
+        return value.astimezone(branch_tz(tz)).replace(tzinfo=None)
     if kind == "text" and not isinstance(value, str):
         return str(value)
     if kind == "date" and isinstance(value, datetime):

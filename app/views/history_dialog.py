@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.services.rebalance.batches import BatchRow, list_batches
+from app.views.calendar import local_text
 from app.views.context import AppContext, call
 from app.views.errors import error_text
 from app.views.i18n import tr
@@ -45,7 +46,7 @@ def columns() -> list[Column[BatchRow]]:
         Column(
             "recorded",
             tr(_C, "Recorded"),
-            lambda r: r.created_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+            lambda r: local_text(r.created_at),
         ),
         Column(
             "effective",

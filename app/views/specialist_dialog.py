@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 
 from app.services import roster as roster_service
 from app.services.auth import mask_id_number, mask_phone
+from app.views.calendar import local_text
 from app.views.context import AppContext
 from app.views.errors import error_text
 from app.views.i18n import tr
@@ -55,7 +56,7 @@ def customer_columns(show_contact: bool) -> list[Column[roster_service.CustomerR
 def history_columns() -> list[Column[roster_service.HistoryRow]]:
     what = {"customer": tr(_C, "Customer"), "grid": tr(_C, "Grid"), "task": tr(_C, "Task")}
     return [
-        Column("at", tr(_C, "When"), lambda r: r.at.astimezone().strftime("%Y-%m-%d %H:%M")),
+        Column("at", tr(_C, "When"), lambda r: local_text(r.at)),
         Column("what", tr(_C, "What"), lambda r: what.get(r.what, r.what)),
         Column("subject", tr(_C, "Which"), lambda r: r.subject),
         Column("from", tr(_C, "From"), lambda r: r.from_name or "—"),

@@ -32,6 +32,7 @@ from app.db import (
     resolve_url,
 )
 from app.services.auth import UserInfo
+from app.views.calendar import local_text
 from app.views.errors import error_text
 from app.views.i18n import tr
 from app.views.labels import progress_text
@@ -81,7 +82,7 @@ def open_database(flag: str | None, prefs) -> OpenedDatabase | None:
         # An offline snapshot: open it so that nothing can change it, and say so everywhere.
         engine.dispose()
         engine = make_engine(url, read_only=True)
-        when = meta.taken_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        when = local_text(meta.taken_at)
         return OpenedDatabase(
             Session=make_sessionmaker(engine),
             url=url,

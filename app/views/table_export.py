@@ -36,6 +36,7 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QTableView
 from app.services.inert import csv_value
 from app.services.progress import check
 from app.services.table_file import TableData, write_table
+from app.views.calendar import zone
 from app.views.errors import show_error
 from app.views.i18n import tr
 from app.views.operations import BackgroundRunner, JobState
@@ -302,7 +303,7 @@ class TableExporter(QObject):
 
         def job(state: JobState) -> str:
             data = read(state)
-            write_table(target, data, sheet_name=name, title=name, state=_Half(state))
+            write_table(target, data, sheet_name=name, title=name, state=_Half(state), tz=zone())
             return target
 
         self.runner.start(

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from app.models.enums import OPEN_TASK_STATUSES, TaskKind, TaskStatus
 from app.services import org
 from app.services import tasks as task_service
+from app.views.calendar import local_text
 from app.views.context import AppContext, call
 from app.views.errors import show_error
 from app.views.i18n import tr
@@ -42,7 +43,7 @@ STATUS_CHOICES = {
 
 
 def _dt(value) -> str:
-    return "" if value is None else value.astimezone().strftime("%Y-%m-%d %H:%M")
+    return local_text(value)
 
 
 def task_columns() -> list[Column[task_service.TaskRow]]:
