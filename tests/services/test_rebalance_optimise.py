@@ -429,3 +429,19 @@ def test_a_swap_that_changes_nothing_that_counts_is_given_back():
     swapped[index[2]], swapped[index[3]] = p.owner[index[3]], p.owner[index[2]]
     assert max(loads_of(p, swapped)) < max(loads_of(p, p.owner))
     assert prune(p, swapped) == swapped
+
+
+def test_a_busy_computer_still_gets_the_greedy_plan_not_an_empty_one():
+    """The greedy start runs to its end whatever the clock says: with its deadline already
+    passed (a computer too busy to give the search any time) it still relieves the peak."""
+    import time
+
+    from app.services.rebalance.construct import greedy
+    from app.services.rebalance.optimise import build_problem
+    from app.services.rebalance.state import loads_of
+
+    problem = build_problem(_grids(), _specialists())
+    assign = greedy(problem, max_moves=None, deadline=time.perf_counter() - 1.0)
+    assert assign != list(problem.owner)
+    assert max(loads_of(problem, assign)) < 12.6
+    assert assign == greedy(problem, max_moves=None, deadline=time.perf_counter() - 1.0)
