@@ -96,7 +96,9 @@ def cmd_history(args: argparse.Namespace) -> int:
         f"{'grids':>5}  {'customers':>9}  {'tasks':>5}  {'SMS':>5}  state"
     )
     for r in rows:
-        what = f"hand-over of {r.leaver}" if r.kind == "handover" else "rebalance"
+        what = {"handover": f"hand-over of {r.leaver}", "intake": f"intake of {r.leaver}"}.get(
+            r.kind, "rebalance"
+        )
         state = f"undone by {r.undone_by}" if r.undone_at else "can be undone"
         effective = r.effective_on.isoformat() if r.effective_on else ""
         print(

@@ -121,6 +121,21 @@ def tell_customers(
     return SmsCounts(queued=queued, replaced=replaced, withdrawn=withdrawn)
 
 
+def withdraw_waiting(session: Session, customer_ids: Sequence[int], *, reason: str) -> int:
+    """Withdraw every message still waiting for these customers (the change that queued them
+    was taken back as a whole); return how many."""
+    table: Table = Notification.__table__  # type: ignore[assignment]
+    withdrawn = 0
+    for part in _chunks(sorted(set(customer_ids))):
+        result = session.execute(
+            update(table)
+            .where(table.c.customer_id.in_(part), table.c.status == NotificationStatus.QUEUED)
+            .values(status=NotificationStatus.WITHDRAWN, error=f"withdrawn: {reason}"[:200])
+        )
+        withdrawn += result.rowcount or 0  # type: ignore[attr-defined]
+    return withdrawn
+
+
 def _message(
     t: Told, signature: str, now: datetime, as_agent_change: bool, known: int | None
 ) -> dict:

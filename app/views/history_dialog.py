@@ -31,6 +31,8 @@ _C = "HistoryDialog"
 def _what(r: BatchRow) -> str:
     if r.kind == "handover":
         return tr(_C, "hand-over of %1").replace("%1", r.leaver)
+    if r.kind == "intake":
+        return tr(_C, "intake of agent %1").replace("%1", r.leaver)
     return tr(_C, "rebalance")
 
 
@@ -87,8 +89,9 @@ class HistoryDialog(QDialog):
         self.table.selectionModel().currentRowChanged.connect(self._update)
         self.note = QLabel(
             self.tr(
-                "Every rebalance and hand-over on this database, by whoever made it. Undo puts "
-                "its customers, grids and open tasks back, if nothing of it changed hands since."
+                "Every intake, rebalance and hand-over on this database, by whoever made it. Undo "
+                "puts its customers, grids and open tasks back, if nothing of it changed hands "
+                "since; an intake's customers leave the pool again."
             )
         )
         self.note.setWordWrap(True)

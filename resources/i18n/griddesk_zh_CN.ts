@@ -277,8 +277,8 @@
       <translation>生效日期</translation>
     </message>
     <message>
-      <source>Every rebalance and hand-over on this database, by whoever made it. Undo puts its customers, grids and open tasks back, if nothing of it changed hands since.</source>
-      <translation>本数据库中的每一次均衡调整和交接（无论由谁操作）。撤销会把其中的客户、网格和未完成任务恢复原状，前提是此后没有再被调整过。</translation>
+      <source>Every intake, rebalance and hand-over on this database, by whoever made it. Undo puts its customers, grids and open tasks back, if nothing of it changed hands since; an intake's customers leave the pool again.</source>
+      <translation>本数据库中的每一次入池、均衡调整和交接（无论由谁操作）。撤销会把其中的客户、网格和未完成任务恢复原状，前提是此后没有再被调整过；撤销入池会让这些客户重新离开客户池。</translation>
     </message>
     <message>
       <source>Grids</source>
@@ -327,6 +327,10 @@
     <message>
       <source>hand-over of %1</source>
       <translation>%1 的交接</translation>
+    </message>
+    <message>
+      <source>intake of agent %1</source>
+      <translation>代理人 %1 的客户入池</translation>
     </message>
     <message>
       <source>rebalance</source>

@@ -36,7 +36,7 @@ from app.models.enums import (
     TaskKind,
     TaskStatus,
 )
-from app.services.errors import NotFound, StaleData
+from app.services.errors import NotAllowed, NotFound, StaleData
 from app.services.intake import intake as intake_module
 from app.services.intake import unmatched as unmatched_module
 from app.services.intake.intake import intake_agent
@@ -453,3 +453,47 @@ def test_leaving_lists_grids_customers_tasks_and_premium(session, world, persist
     assert c["point"].id == impact.customers[0].id
     with pytest.raises(NotFound):
         leaving_impact(session, specialist_id=999_999, leaving_on=date(2024, 3, 9))
+
+
+def test_an_intake_can_be_undone_from_the_history(session, world, persistency_ready):
+    from app.models import ChangeBatch
+    from app.services.rebalance.apply import undo_batch
+    from app.services.rebalance.batches import list_batches
+
+    before = {
+        c.customer_no: (c.pool_entered_on, c.grid_id, c.specialist_id)
+        for c in session.scalars(select(Customer))
+    }
+    result = intake_agent(session, agent_code="AG1", actor="senior")
+    session.commit()
+    (row,) = list_batches(session, branch_id=world["branch"].id)
+    assert (row.kind, row.leaver, row.customers) == ("intake", "AG1", result.customers_entered)
+    assert row.tasks == result.tasks_created and row.effective_on == LEFT_ON
+    with pytest.raises(NotAllowed, match="only a senior supervisor"):
+        undo_batch(session, actor="sup1", team_scope={world["team"].id}, batch_id=row.id)
+    session.rollback()
+    undone = undo_batch(session, actor="senior", team_scope=None, batch_id=row.id)
+    session.commit()
+    assert undone.customers_restored == result.customers_entered
+    assert undone.sms_withdrawn == result.sms_queued  # none had left: all taken back
+    assert undone.tasks_restored == result.tasks_created  # nobody had started them
+    session.expire_all()
+    after = {
+        c.customer_no: (c.pool_entered_on, c.grid_id, c.specialist_id)
+        for c in session.scalars(select(Customer))
+    }
+    assert after == before
+    waiting = session.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.status == NotificationStatus.QUEUED)
+    )
+    assert waiting == 0
+    cancelled = session.scalars(
+        select(Task.outcome).where(Task.status == TaskStatus.CANCELLED)
+    ).all()
+    assert cancelled == ["intake undone"] * result.tasks_created
+    assert session.get(ChangeBatch, row.id).undone_by == "senior"
+    # The agent's customers can enter the pool again later.
+    again = intake_agent(session, agent_code="AG1", actor="senior")
+    assert again.customers_entered == result.customers_entered

@@ -4,6 +4,7 @@ the grid owner as specialist, with their first tasks. Running it again changes n
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.models import (
     AssignmentEvent,
     Branch,
+    ChangeBatch,
     Customer,
     DepartedAgent,
     Grid,
@@ -38,6 +40,9 @@ from app.services.intake.matching import GridIndex
 from app.services.intake.sms import SpecialistContact, phone_known
 from app.services.metrics.base_table import refresh_persistency_base
 from app.services.notify import Told, tell_customers
+
+# The change batch of an intake (its customers' entry into the pool), undone from the history.
+INTAKE_KIND = "intake"
 
 PRE_SELL_DAYS = 7
 RENEWAL_WINDOW_DAYS = 60
@@ -124,6 +129,7 @@ def serve_by_grid_owner(
     actor: str,
     now: datetime,
     effective_on: date,
+    batch_id: int | None = None,
 ) -> dict[int, Owner | None]:
     """Make each customer's grid owner their specialist (None when the grid has no active
     owner: the customer keeps no specialist), recording each change in the history as holding
@@ -144,6 +150,7 @@ def serve_by_grid_owner(
                     "actor": actor,
                     "at": now,
                     "effective_on": effective_on,
+                    "batch_id": batch_id,
                 }
             )
             c.specialist_id = new_id
@@ -321,6 +328,11 @@ def intake_agent(
     )
     counts = dict.fromkeys(MatchMethod, 0)
     unmatched = matched_before = 0
+    # What the intake changes of each customer, so that undo can put it back.
+    before = {
+        c.id: [c.grid_id, None if c.match_method is None else str(c.match_method), c.specialist_id]
+        for c in entering
+    }
     if entering:
         to_match = [c for c in entering if c.grid_id is None]
         matched_before = len(entering) - len(to_match)
@@ -336,6 +348,11 @@ def intake_agent(
         for c in entering:
             c.pool_entered_on = on_date
     now = utcnow()
+    batch = None
+    if entering:
+        batch = ChangeBatch(branch_id=branch.id, kind=INTAKE_KIND, actor=actor, created_at=now)
+        session.add(batch)
+        session.flush()
     grid_ids = [c.grid_id for c in entering if c.grid_id is not None]
     owners = active_owners(session, grid_ids, on_date)
     # The customers are served from the day they entered the pool, whenever this runs.
@@ -347,6 +364,7 @@ def intake_agent(
         actor=actor,
         now=now,
         effective_on=on_date,
+        batch_id=None if batch is None else batch.id,
     )
     session.flush()
     sms = tell_customers(
@@ -375,6 +393,27 @@ def intake_agent(
     if customer_ids:
         session.flush()
         refresh_persistency_base(session, customer_ids=customer_ids)
+    if batch is not None:
+        created = [
+            tid
+            for part in chunks(list(customer_ids))
+            for tid in session.scalars(
+                select(Task.id).where(Task.customer_id.in_(part), Task.created_at == now)
+            )
+        ]
+        batch.plan = json.dumps(
+            {
+                "intake": {
+                    "agent_code": agent.agent_code,
+                    "on_date": on_date.isoformat(),
+                    "customers": {str(c.id): [*before[c.id], c.specialist_id] for c in entering},
+                    "tasks": created,
+                },
+                "applied": {"customers": [[c.id] for c in entering], "tasks": created},
+                "sms": {"queued": sms.queued, "replaced": sms.replaced, "withdrawn": sms.withdrawn},
+            }
+        )
+        session.flush()
     return IntakeResult(
         agent_code=agent.agent_code,
         on_date=on_date,

@@ -14,13 +14,16 @@ from sqlalchemy.orm import Session
 from app.models import AssignmentEvent, ChangeBatch, Specialist
 from app.services.rebalance.changes import BATCH_KIND
 
+INTAKE_KIND = "intake"  # app.services.intake.intake's, named here to keep this module light
+KINDS = (BATCH_KIND, INTAKE_KIND)
+
 
 @dataclass(frozen=True)
 class BatchRow:
     """One change batch as the history lists it."""
 
     id: int
-    kind: str  # "rebalance" or "handover"
+    kind: str  # "rebalance", "handover" or "intake"
     actor: str
     created_at: datetime
     effective_on: date | None
@@ -30,7 +33,7 @@ class BatchRow:
     sms: int
     undone_at: datetime | None
     undone_by: str | None
-    # Whom a hand-over was for (the leaver's name), else "".
+    # Whom a hand-over was for (the leaver's name), or an intake (the departed agent's code).
     leaver: str = ""
 
     @property
@@ -56,7 +59,7 @@ def list_batches(
             ChangeBatch.undone_at,
             ChangeBatch.undone_by,
         )
-        .where(ChangeBatch.branch_id == branch_id, ChangeBatch.kind == BATCH_KIND)
+        .where(ChangeBatch.branch_id == branch_id, ChangeBatch.kind.in_(KINDS))
         .order_by(ChangeBatch.created_at.desc(), ChangeBatch.id.desc())
         .limit(limit)
     ).all()
@@ -94,10 +97,11 @@ def list_batches(
         applied = record.get("applied", {})
         sms = record.get("sms", {})
         leaving = record.get("leaving")
+        intake = record.get("intake")
         out.append(
             BatchRow(
                 id=b.id,
-                kind="handover" if leaving else "rebalance",
+                kind="intake" if intake else "handover" if leaving else "rebalance",
                 actor=b.actor,
                 created_at=b.created_at,
                 effective_on=effective.get(b.id),
@@ -107,7 +111,11 @@ def list_batches(
                 sms=int(sms.get("queued", 0)) + int(sms.get("replaced", 0)),
                 undone_at=b.undone_at,
                 undone_by=b.undone_by,
-                leaver=leavers.get(int(leaving["specialist_id"]), "") if leaving else "",
+                leaver=leavers.get(int(leaving["specialist_id"]), "")
+                if leaving
+                else intake["agent_code"]
+                if intake
+                else "",
             )
         )
     return out

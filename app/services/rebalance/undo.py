@@ -103,12 +103,18 @@ def _undo(
         .where(ChangeBatch.id == batch_id)
         .with_for_update(of=ChangeBatch)
     ).first()
-    if batch is None or batch.kind != BATCH_KIND:
-        raise NotFound(f"change batch {batch_id} is not a rebalance")
+    from app.services.intake.intake import INTAKE_KIND
+
+    if batch is None or batch.kind not in (BATCH_KIND, INTAKE_KIND):
+        raise NotFound(f"change batch {batch_id} is not a rebalance, hand-over or intake")
     if branch_id is not None and batch.branch_id != branch_id:
         raise NotAllowed(f"change batch {batch_id} belongs to another branch")
     if batch.undone_at is not None:
-        raise StaleData(f"rebalance {batch_id} was already undone")
+        raise StaleData(f"change batch {batch_id} was already undone")
+    if batch.kind == INTAKE_KIND:
+        from app.services.intake.undo import undo_intake
+
+        return undo_intake(session, batch_id, actor=actor, team_scope=team_scope)
     branch = session.get(Branch, batch.branch_id)
     assert branch is not None
     events = session.execute(

@@ -1,0 +1,142 @@
+"""Undoing an intake: its customers leave the pool as if it had never run.
+
+Each customer gets back the grid, match and specialist they had before; the waiting SMS are
+withdrawn (a message the gateway already took cannot be called back: the result says how many
+had left); the tasks the intake created that nobody has started are cancelled, and those under
+way or done stay. Refused, with nothing written, when any of the customers changed hands since.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from datetime import date
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from app.models import AssignmentEvent, Branch, ChangeBatch, Customer, Task
+from app.models.base import utcnow
+from app.models.enums import AssignmentReason, MatchMethod, TaskStatus
+from app.services.errors import NotAllowed, StaleData
+from app.services.intake.intake import chunks
+from app.services.metrics.base_table import refresh_persistency_base
+from app.services.notify import withdraw_waiting
+from app.services.rebalance.changes import UNDO_KIND, Stale, event
+from app.services.rebalance.undo import UndoResult
+
+
+def undo_intake(
+    session: Session,
+    batch_id: int,
+    *,
+    actor: str,
+    team_scope: Collection[int] | None,
+) -> UndoResult:
+    """Take the customers of the intake ``batch_id`` out of the pool again, in the caller's
+    transaction; return what changed."""
+    if team_scope is not None:
+        raise NotAllowed("only a senior supervisor undoes an intake, as only they run one")
+    batch = session.get(ChangeBatch, batch_id)
+    assert batch is not None
+    record: dict[str, Any] = json.loads(batch.plan or "{}")["intake"]
+    on_date = date.fromisoformat(record["on_date"])
+    before = {int(k): v for k, v in record["customers"].items()}
+    branch = session.get(Branch, batch.branch_id)
+    assert branch is not None
+    stale = Stale(session, branch.timezone, since_text="since that intake")
+    customers = {
+        c.id: c
+        for part in chunks(sorted(before))
+        for c in session.scalars(
+            select(Customer).where(Customer.id.in_(part)).order_by(Customer.id).with_for_update()
+        )
+    }
+    for cid, (_grid, _method, _was, after) in before.items():
+        c = customers[cid]
+        if c.pool_entered_on != on_date or c.specialist_id != after:
+            stale.add(f"customer {c.customer_no} changed hands {stale.since_text}")
+    stale.raise_if_any("The intake can no longer be undone as a whole.")
+
+    now = utcnow()
+    done = session.execute(
+        update(ChangeBatch)
+        .where(ChangeBatch.id == batch_id, ChangeBatch.undone_at.is_(None))
+        .values(undone_at=now, undone_by=actor)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        raise StaleData(f"intake {batch_id} was undone by someone else meanwhile")
+    undo = ChangeBatch(
+        branch_id=branch.id,
+        kind=UNDO_KIND,
+        actor=actor,
+        created_at=now,
+        plan=json.dumps({"undoes": batch_id}),
+    )
+    session.add(undo)
+    session.flush()
+    events = []
+    for cid, (grid, method, was, after) in before.items():
+        c = customers[cid]
+        c.pool_entered_on = None
+        c.grid_id = grid
+        c.match_method = None if method is None else MatchMethod(method)
+        c.specialist_id = was
+        if was != after:
+            events.append(
+                event(
+                    customer_id=cid,
+                    src=after,
+                    dst=was,
+                    actor=actor,
+                    at=now,
+                    effective_on=on_date,  # as if the intake had never held
+                    batch=undo.id,
+                    reason=AssignmentReason.UNDO,
+                )
+            )
+    session.flush()
+    if events:
+        session.execute(insert(AssignmentEvent), events)
+    withdrawn = withdraw_waiting(session, sorted(before), reason="the intake was undone")
+    cancelled, kept = _cancel_unstarted(session, record.get("tasks", []), now)
+    refresh_persistency_base(session, customer_ids=sorted(before))
+    return UndoResult(
+        batch_id=batch_id,
+        undo_batch_id=undo.id,
+        grids_restored=0,
+        customers_restored=len(before),
+        tasks_restored=cancelled,
+        tasks_kept=kept,
+        sms_queued=0,
+        sms_replaced=0,
+        sms_withdrawn=withdrawn,
+        specialist_ids=frozenset(a for *_, a in before.values() if a is not None),
+    )
+
+
+def _cancel_unstarted(session: Session, task_ids: list[int], now) -> tuple[int, int]:
+    """Cancel the intake's tasks nobody has started; return (cancelled, kept)."""
+    cancelled = kept = 0
+    for part in chunks(sorted(task_ids)):
+        rows = session.execute(
+            select(Task.id, Task.status, Task.version).where(Task.id.in_(part)).with_for_update()
+        ).all()
+        for tid, status, version in rows:
+            if TaskStatus(status) != TaskStatus.OPEN:
+                kept += 1
+                continue
+            session.execute(
+                update(Task)
+                .where(Task.id == tid, Task.version == version)
+                .values(
+                    status=TaskStatus.CANCELLED,
+                    outcome="intake undone",
+                    version=version + 1,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            cancelled += 1
+    return cancelled, kept
