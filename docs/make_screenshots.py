@@ -159,8 +159,32 @@ def _shoot(args, tmp: Path) -> int:
         print("saved", OUT / f"{key}{suffix}.png")
         del page
     _shoot_leaving(app, window, runner, suffix)
+    _shoot_history(app, window, ctx, suffix)
     window.close()
     return 0
+
+
+def _shoot_history(app, window, ctx, suffix: str) -> None:
+    """Apply the rebalance page's plan, then photograph Edit > History of changes."""
+    from app.services.rebalance.apply import apply_plan
+
+    plan = window.show_page("rebalance").plan()
+    with ctx.Session() as s, s.begin():
+        apply_plan(
+            s,
+            plan,
+            actor=ctx.user.login,
+            user_may_cross_teams=True,
+            team_scope=None,
+            branch_scope=ctx.user.branch_id,
+        )
+    dialog = window.open_history()
+    dialog.table.selectRow(0)
+    _settle(app, 0.8)
+    path = OUT / f"history{suffix}.png"
+    dialog.grab().save(str(path))
+    print("saved", path)
+    dialog.close()
 
 
 def _shoot_leaving(app, window, runner, suffix: str) -> None:

@@ -42,6 +42,10 @@ def _state(r: BatchRow) -> str:
     return tr(_C, "undone by %1").replace("%1", r.undone_by or "")
 
 
+def _count(n: int) -> str:
+    return f"{n:,}"
+
+
 def columns() -> list[Column[BatchRow]]:
     return [
         Column("id", tr(_C, "No."), lambda r: r.id, numeric=True),
@@ -58,10 +62,10 @@ def columns() -> list[Column[BatchRow]]:
         ),
         Column("actor", tr(_C, "By"), lambda r: r.actor),
         Column("what", tr(_C, "Change"), _what),
-        Column("grids", tr(_C, "Grids"), lambda r: r.grids, numeric=True),
-        Column("customers", tr(_C, "Customers"), lambda r: r.customers, numeric=True),
-        Column("tasks", tr(_C, "Open tasks"), lambda r: r.tasks, numeric=True),
-        Column("sms", tr(_C, "SMS"), lambda r: r.sms, numeric=True),
+        Column("grids", tr(_C, "Grids"), lambda r: r.grids, _count, numeric=True),
+        Column("customers", tr(_C, "Customers"), lambda r: r.customers, _count, numeric=True),
+        Column("tasks", tr(_C, "Open tasks"), lambda r: r.tasks, _count, numeric=True),
+        Column("sms", tr(_C, "SMS"), lambda r: r.sms, _count, numeric=True),
         Column("state", tr(_C, "State"), _state),
     ]
 
