@@ -39,7 +39,7 @@ def cmd_intake(args: argparse.Namespace) -> int:
     db = open_db(args, writes=True)
     require(db.user, db.user is None or db.user.may_move_across_teams, "run an intake")
     with db.Session() as s, s.begin():
-        r = intake_agent(s, agent_code=args.agent, on_date=args.date, actor=db.actor)
+        r = intake_agent(s, agent_code=args.agent, on_date=args.date, actor=db.actor, user=db.user)
     print(
         f"agent {r.agent_code}, pool entry {r.on_date}: {r.customers_entered} customers entered "
         f"({r.already_in_pool} already in the pool); matched by point {r.matched_by_point}, "

@@ -155,3 +155,21 @@ def departed_agents(session: Session, *, branch_id: int) -> list[AgentRow]:
     return sorted(
         rows, key=lambda r: (r.waiting == 0, -(r.left_on.toordinal() if r.left_on else 0))
     )
+
+
+def senior_supervisors(session: Session, *, branch_id: int) -> list[str]:
+    """Return the display names of the branch's active senior supervisors (who to ask)."""
+    from app.models import User
+    from app.models.enums import Role
+
+    return list(
+        session.scalars(
+            select(User.display_name)
+            .where(
+                User.branch_id == branch_id,
+                User.role == Role.SENIOR_SUPERVISOR,
+                User.active.is_(True),
+            )
+            .order_by(User.display_name)
+        )
+    )

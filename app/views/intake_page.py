@@ -24,9 +24,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.services import org
-from app.views.context import AppContext
+from app.services.org import senior_supervisors
+from app.views.context import AppContext, call
 from app.views.errors import error_text, show_error
 from app.views.intake_columns import agent_columns, unmatched_columns
+from app.views.labels import listed
 from app.views.messages import ask, inform, sms_outcome
 from app.views.table_export import install_table_export
 from app.views.table_models import ROW_ROLE, RowTableModel
@@ -148,8 +150,33 @@ class IntakePage(QWidget):
         split.setSizes([300, 500])
         self.splitter = split
         layout = QVBoxLayout(self)
+        self.role_note = QLabel(self._role_text())
+        self.role_note.setObjectName("role_note")
+        self.role_note.setWordWrap(True)
+        self.role_note.setStyleSheet(
+            "background: #fff8c5; border: 1px solid #d4a72c; padding: 6px; border-radius: 4px;"
+        )
+        self.role_note.setVisible(not may_change)
+        layout.addWidget(self.role_note)
         layout.addWidget(outbox_box)
         layout.addWidget(split)
+
+    def _role_text(self) -> str:
+        """Say why this page changes nothing for the user, and who can."""
+        if self.ctx.read_only:
+            return self.tr("An offline copy is read-only: intakes run on the branch's database.")
+        seniors = call(self.ctx, senior_supervisors, branch_id=self.ctx.user.branch_id)
+        who = listed(seniors) if seniors else self.tr("a senior supervisor")
+        if self.ctx.user.sees_all_teams:
+            return self.tr(
+                "Only a senior supervisor runs intakes, files unmatched addresses and hands the "
+                "SMS outbox to the gateway: ask %1. You see them here as they stand."
+            ).replace("%1", who)
+        return self.tr(
+            "Intakes, the addresses matching no grid and the SMS outbox are the branch's, run "
+            "by a senior supervisor (%1); customers reach your team's queues once they have a "
+            "grid and a specialist."
+        ).replace("%1", who)
 
     def activate(self) -> None:
         if not self._loaded:
@@ -161,12 +188,14 @@ class IntakePage(QWidget):
 
         self._loaded = True
         branch_id = self.ctx.user.branch_id
+        sees_branch = self.ctx.user.sees_all_teams
         self.ctx.runner.start(
             "intake.load",
             self.ctx.read(
                 lambda s: (
                     org.departed_agents(s, branch_id=branch_id),
-                    unmatched_queue(s, branch_id),
+                    # A supervisor's scope is their teams: unmatched customers are in none.
+                    unmatched_queue(s, branch_id) if sees_branch else [],
                     outbox_summary(s, branch_id=branch_id),
                 )
             ),
@@ -246,10 +275,12 @@ class IntakePage(QWidget):
     def _run_intake(self, agent) -> None:
         from app.services.intake.intake import intake_agent
 
-        actor = self.ctx.user.login
+        actor, user = self.ctx.user.login, self.ctx.user
         self.ctx.runner.start(
             "intake.run",
-            self.ctx.write(lambda s: intake_agent(s, agent_code=agent.agent_code, actor=actor)),
+            self.ctx.write(
+                lambda s: intake_agent(s, agent_code=agent.agent_code, actor=actor, user=user)
+            ),
             on_done=self._intake_done,
             on_error=lambda exc: show_error(self, self.tr("Intake"), exc),
             progress_parent=self,
@@ -352,12 +383,17 @@ class IntakePage(QWidget):
         if row is None or grid_id is None:
             return
         rule = self.rule_text.text().strip() if self.save_rule.isChecked() else None
-        actor = self.ctx.user.login
+        actor, user = self.ctx.user.login, self.ctx.user
         self.ctx.runner.start(
             "intake.resolve",
             self.ctx.write(
                 lambda s: resolve_unmatched(
-                    s, customer_id=row.customer_id, grid_id=grid_id, actor=actor, save_rule=rule
+                    s,
+                    customer_id=row.customer_id,
+                    grid_id=grid_id,
+                    actor=actor,
+                    save_rule=rule,
+                    user=user,
                 )
             ),
             on_done=self._resolved,

@@ -390,6 +390,10 @@ They stay queued until the gateway's result file is imported.</source>
       <translation>代理人</translation>
     </message>
     <message>
+      <source>An offline copy is read-only: intakes run on the branch's database.</source>
+      <translation>离线副本为只读：入池需在机构数据库上进行。</translation>
+    </message>
+    <message>
       <source>CSV files (*.csv)</source>
       <translation>CSV 文件 (*.csv)</translation>
     </message>
@@ -474,6 +478,10 @@ They stay queued until the gateway's result file is imported.</source>
       <translation>%1 的客户入池</translation>
     </message>
     <message>
+      <source>Intakes, the addresses matching no grid and the SMS outbox are the branch's, run by a senior supervisor (%1); customers reach your team's queues once they have a grid and a specialist.</source>
+      <translation>入池、未匹配网格的地址和短信发件箱属于全机构，由资深主管（%1）处理；客户有了网格和专员后会进入您团队的队列。</translation>
+    </message>
+    <message>
       <source>Left on</source>
       <translation>离职日期</translation>
     </message>
@@ -488,6 +496,10 @@ They stay queued until the gateway's result file is imported.</source>
     <message>
       <source>No queued messages with a phone number: %1 holds only the header.</source>
       <translation>没有带手机号的待发送短信：%1 中只有表头。</translation>
+    </message>
+    <message>
+      <source>Only a senior supervisor runs intakes, files unmatched addresses and hands the SMS outbox to the gateway: ask %1. You see them here as they stand.</source>
+      <translation>只有资深主管可以执行入池、为未匹配地址指定网格以及向短信网关交付发件箱：请联系 %1。此处仅供查看。</translation>
     </message>
     <message>
       <source>Put in grid</source>
@@ -538,6 +550,10 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
     <message>
       <source>Write the queued messages as the CSV file the SMS gateway takes</source>
       <translation>将待发送短信导出为短信网关所需的 CSV 文件</translation>
+    </message>
+    <message>
+      <source>a senior supervisor</source>
+      <translation>资深主管</translation>
     </message>
     <message>
       <source>go to this grid</source>

@@ -497,3 +497,29 @@ def test_an_intake_can_be_undone_from_the_history(session, world, persistency_re
     # The agent's customers can enter the pool again later.
     again = intake_agent(session, agent_code="AG1", actor="senior")
     assert again.customers_entered == result.customers_entered
+
+
+def test_only_a_senior_supervisor_runs_an_intake_or_files_an_address(session, world):
+    from app.models.enums import Role
+    from app.services.auth import UserInfo
+
+    def user(role):
+        return UserInfo(1, "u", "U", role, world["branch"].id, frozenset({world["team"].id}))
+
+    before = table_counts(session)
+    for role in (Role.SUPERVISOR, Role.ANALYST):
+        with pytest.raises(NotAllowed, match="only a senior supervisor"):
+            intake_agent(session, agent_code="AG1", actor="u", user=user(role))
+        with pytest.raises(NotAllowed, match="only a senior supervisor"):
+            resolve_unmatched(
+                session,
+                customer_id=world["customers"]["unmatched"].id,
+                grid_id=world["grids"]["A"].id,
+                actor="u",
+                user=user(role),
+            )
+    session.rollback()
+    assert table_counts(session) == before
+    assert intake_agent(
+        session, agent_code="AG1", actor="u", user=user(Role.SENIOR_SUPERVISOR)
+    ).customers_entered

@@ -189,3 +189,17 @@ def test_a_customer_with_no_suggested_grid_is_filed_only_into_a_grid_chosen(page
         page.queue_table.selectRow(hinted[0])
         assert page.grid.currentData() == rows[hinted[0]].suggestions[0].grid_id
         assert page.assign_button.isEnabled()
+
+
+def test_a_supervisor_is_told_why_the_page_is_read_only_and_who_can(qtbot, page):
+    p = page("supervisor")
+    note = p.role_note.text()
+    assert p.role_note.isVisibleTo(p)
+    assert "资深主管" in note or "senior supervisor" in note
+    qtbot.waitUntil(lambda: p.agents.rowCount() > 0, timeout=10000)
+    assert p.queue.rowCount() == 0  # unmatched customers are in no team of theirs
+
+
+def test_a_senior_supervisor_sees_no_role_note(page):
+    p = page("senior")
+    assert not p.role_note.isVisibleTo(p)

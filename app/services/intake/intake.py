@@ -34,8 +34,9 @@ from app.models.enums import (
     TaskKind,
     TaskStatus,
 )
+from app.services.auth import UserInfo
 from app.services.clock import local_date
-from app.services.errors import NotFound
+from app.services.errors import NotAllowed, NotFound
 from app.services.intake.matching import GridIndex
 from app.services.intake.sms import SpecialistContact, phone_known
 from app.services.metrics.base_table import refresh_persistency_base
@@ -279,6 +280,7 @@ def intake_agent(
     actor: str = "system",
     index: GridIndex | None = None,
     signature: str | None = None,
+    user: UserInfo | None = None,
 ) -> IntakeResult:
     """Return what the intake of a departed agent's customers did.
 
@@ -291,8 +293,10 @@ def intake_agent(
     without a leaving date gets ``on_date`` as one. ``index`` reuses a GridIndex across calls;
     ``signature`` is the SMS signature (default: the branch name). Raises NotFound.
     """
+    if user is not None and not user.may_move_across_teams:
+        raise NotAllowed("only a senior supervisor runs an intake")
     agent = session.scalar(select(DepartedAgent).where(DepartedAgent.agent_code == agent_code))
-    if agent is None:
+    if agent is None or (user is not None and agent.branch_id != user.branch_id):
         raise NotFound(f"no departed agent with code '{agent_code}'")
     branch = session.get(Branch, agent.branch_id)
     assert branch is not None

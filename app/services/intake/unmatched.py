@@ -19,7 +19,8 @@ from app.models.enums import (
     GridStatus,
     MatchMethod,
 )
-from app.services.errors import NotFound, StaleData
+from app.services.auth import UserInfo
+from app.services.errors import NotAllowed, NotFound, StaleData
 from app.services.intake.intake import (
     Owner,
     active_owners,
@@ -108,6 +109,7 @@ def resolve_unmatched(
     save_rule: str | None = None,
     on_date: date | None = None,
     signature: str | None = None,
+    user: UserInfo | None = None,
 ) -> Resolved:
     """Return what putting an unmatched customer in the grid a person chose changed.
 
@@ -117,8 +119,10 @@ def resolve_unmatched(
     as an address rule so the next import sends such addresses to this grid by itself.
     Raises NotFound, StaleData (matched meanwhile) or InvalidChoice.
     """
+    if user is not None and not user.may_move_across_teams:
+        raise NotAllowed("only a senior supervisor files unmatched addresses")
     c = session.get(Customer, customer_id)
-    if c is None:
+    if c is None or (user is not None and c.branch_id != user.branch_id):
         raise NotFound(f"customer {customer_id} does not exist")
     grid = session.get(Grid, grid_id)
     if grid is None:
