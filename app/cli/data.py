@@ -21,7 +21,7 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
     p.add_argument(
         "kind",
         metavar="KIND",
-        help="grids, teams, specialists, agents, customers, policies, dues or tasks",
+        help="grids, teams, specialists, agents, customers, policies, dues, tasks or assignments",
     )
     p.add_argument("file")
     p.add_argument("--branch", metavar="CODE", help="branch code, when the database holds several")

@@ -12,6 +12,7 @@ file updates the rows by their key and leaves rows that are not in the file alon
     kinds.py     the columns of each kind
     pipeline.py  the row loop: parse, check keys, chunk, collect problems
     writers.py   per kind: references to ids, checks across columns, writes
+    assignments.py  the assignment history: timelines per customer and grid, written at the end
     scope.py     references looked up in the import's branch only; other branches' rows refused
     store.py     insert-or-update by key, one executemany a chunk
     grids.py     GeoJSON grids
@@ -24,7 +25,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Branch, Policy
+from app.models import Branch, Customer, Policy
 from app.services.clock import branch_tz
 from app.services.importer.problems import ImportFailed, ImportResult, Problem
 from app.services.importer.writers import Context
@@ -41,6 +42,7 @@ KINDS: tuple[str, ...] = (
     "policies",
     "dues",
     "tasks",
+    "assignments",
 )
 
 
@@ -97,6 +99,10 @@ def _import(
         from app.services.importer.pipeline import import_table
 
         count = import_table(ctx, kind, path, state)
+        if kind == "assignments":  # a timeline may span chunks: written once all is read
+            from app.services.importer.assignments import write_history
+
+            write_history(ctx)
     _after_import(session, kind, ctx)
     return ImportResult(kind, path.name, count, ctx.inserted, ctx.updated)
 
@@ -135,7 +141,8 @@ BULK_ROWS = 10_000
 
 def _after_import(session: Session, kind: str, ctx: Context) -> None:
     """Refresh what is derived from the imported rows: the persistency base after policies
-    and dues, the customers' 4-sell steps after tasks."""
+    and dues and after assignments (who served on each due date), the customers' 4-sell steps
+    after tasks."""
     if ctx.inserted + ctx.updated >= BULK_ROWS:
         from app.services.sqlfuncs import BULK_TABLES, refresh_statistics
 
@@ -151,6 +158,14 @@ def _after_import(session: Session, kind: str, ctx: Context) -> None:
             refresh_persistency_base(session)
         else:
             refresh_persistency_base(session, policy_ids=ctx.policy_ids)
+    if kind == "assignments" and ctx.customer_ids:
+        from app.services.metrics.base_table import refresh_persistency_base
+
+        total = session.scalar(select(func.count()).select_from(Customer)) or 0
+        if len(ctx.customer_ids) * 2 >= total:  # most customers: one rebuild, as above
+            refresh_persistency_base(session)
+        else:
+            refresh_persistency_base(session, customer_ids=ctx.customer_ids)
     if kind == "tasks" and ctx.customer_ids:
         from app.services.steps import recompute_steps
 

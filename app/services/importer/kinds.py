@@ -7,11 +7,13 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import partial
 from typing import Any
 
 from app.models import Customer, DepartedAgent, Policy, Specialist, Task, Team
 from app.models.enums import (
+    AssignmentReason,
     Channel,
     ContractType,
     PaymentMode,
@@ -52,6 +54,20 @@ TASK_STATUS = {"待办": "open", "未开始": "open", "进行中": "in_progress"
                "已完成": "done", "完成": "done", "失败": "failed", "已取消": "cancelled",
                "取消": "cancelled", "canceled": "cancelled"}  # fmt: skip
 CHANNEL = {"线下": "offline", "线上坐席": "online", "线上": "online", "坐席": "online"}
+REASON = {"自动匹配": "auto_match", "系统匹配": "auto_match", "匹配": "auto_match",
+          "调整": "rebalance", "均衡调整": "rebalance", "再平衡": "rebalance", "调配": "rebalance",
+          "手工": "manual", "手工调整": "manual", "手动": "manual", "人工": "manual",
+          "人工调整": "manual", "专员离职": "specialist_left", "离职": "specialist_left",
+          "离职交接": "specialist_left"}  # fmt: skip
+
+
+class FileReason(StrEnum):
+    """The reasons an assignment history file may give ("import" and "undo" are GridDesk's)."""
+
+    AUTO_MATCH = AssignmentReason.AUTO_MATCH.value
+    REBALANCE = AssignmentReason.REBALANCE.value
+    MANUAL = AssignmentReason.MANUAL.value
+    SPECIALIST_LEFT = AssignmentReason.SPECIALIST_LEFT.value
 
 
 def _enum(enum_cls, labels):
@@ -139,7 +155,19 @@ COLUMNS: dict[str, tuple[Col, ...]] = {
         Col("outcome", "结果"),
         Col("completed_at", "完成时间", parse=parse_datetime),
     ),
+    # One change of a customer's specialist or of a grid's owner: each row names exactly one of
+    # customer_no and grid_code (ONE_OF), and an empty employee_no leaves it unassigned.
+    "assignments": (
+        Col("customer_no", "客户号", parse=parse_code, aliases=("客户编号",)),
+        Col("grid_code", "网格代码", parse=parse_code, aliases=("网格编号", "网格编码")),
+        Col("employee_no", "工号", parse=parse_code, aliases=("专员工号", "员工号")),
+        Col("effective_on", "生效日期", True, parse_date, ("变更日期", "分配日期")),
+        Col("reason", "原因", parse=_enum(FileReason, REASON), aliases=("变更原因",)),
+    ),
 }
+
+# Columns of which a file must have at least one (and each row exactly one).
+ONE_OF: dict[str, tuple[tuple[str, ...], ...]] = {"assignments": (("customer_no", "grid_code"),)}
 
 # The columns that identify a row: the same key twice in one file must agree.
 KEYS: dict[str, tuple[str, ...]] = {
@@ -150,6 +178,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "policies": ("policy_no",),
     "dues": ("policy_no", "due_date"),
     "tasks": ("task_no",),
+    # The date first: a clash is named in the column that clashes (one change a day each).
+    "assignments": ("effective_on", "customer_no", "grid_code"),
 }
 
 # Sheet names a workbook may use for each kind besides the kind itself.
@@ -161,6 +191,7 @@ SHEET_NAMES: dict[str, tuple[str, ...]] = {
     "policies": ("保单",),
     "dues": ("应收保费", "保费", "应收"),
     "tasks": ("任务",),
+    "assignments": ("分配历史", "分配记录", "变更记录"),
 }
 
 
@@ -205,3 +236,13 @@ def match_headers(kind: str, headers: list[str]) -> tuple[dict[str, int], list[C
         if name and name not in found:
             found[name] = i
     return found, [c for c in cols if c.required and c.name not in found]
+
+
+def missing_choices(kind: str, found: dict[str, int]) -> list[tuple[Col, ...]]:
+    """Return the groups of ONE_OF columns of which the header has none."""
+    cols = {c.name: c for c in COLUMNS[kind]}
+    return [
+        tuple(cols[n] for n in group)
+        for group in ONE_OF.get(kind, ())
+        if not any(n in found for n in group)
+    ]

@@ -9,7 +9,14 @@ from unicodedata import normalize
 
 import numpy as np
 
-from app.services.importer.kinds import COLUMNS, KEYS, SHEET_NAMES, match_headers, max_length
+from app.services.importer.kinds import (
+    COLUMNS,
+    KEYS,
+    SHEET_NAMES,
+    match_headers,
+    max_length,
+    missing_choices,
+)
 from app.services.importer.problems import ImportFailed, Problem
 from app.services.importer.readers import FileProblem, Table, open_table
 from app.services.importer.values import ValueProblem
@@ -88,21 +95,23 @@ def _header(kind: str, table: Table, name: str) -> dict[str, int]:
             continue
         headers = ["" if c is None else str(c).strip() for c in cells]
         found, missing = match_headers(kind, headers)
-        if not missing:
+        choices = missing_choices(kind, found)
+        if not missing and not choices:
             return found
         if best is None or len(found) > best[0]:
-            best = (len(found), rownum, headers, missing)
+            best = (len(found), rownum, headers, [(c,) for c in missing] + choices)
         if looked >= HEADER_SEARCH:
             break
     if best is None:
         raise ImportFailed([Problem(name, None, None, "is empty")])
-    _, rownum, headers, missing = best
+    _, rownum, headers, groups = best
     shown = ", ".join(h for h in headers if h) or "none"
     raise ImportFailed(
         [
-            Problem(name, rownum, c.name, f"required column missing: write {c.name} or {c.zh} "
-                    f"in the header row (headers found: {shown})")
-            for c in missing
+            Problem(name, rownum, group[0].name, "required column missing: write "
+                    f"{', or '.join(f'{c.name} or {c.zh}' for c in group)}"
+                    f"{',' if len(group) > 1 else ''} in the header row (headers found: {shown})")
+            for group in groups
         ]
     )  # fmt: skip
 
@@ -161,7 +170,7 @@ def _rows(
                 if len(problems) >= MAX_PROBLEMS:
                     break
                 continue
-            key = tuple(values[k] for k in key_columns)
+            key = tuple(values.get(k) for k in key_columns)  # optional for ONE_OF kinds
             everything = tuple(values.values())
             if has_lists:
                 everything = tuple(_hashable(v) for v in everything)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -36,6 +37,7 @@ from app.models.enums import (
     SpecialistStatus,
     TaskStatus,
 )
+from app.services.importer.assignments import write_assignments
 from app.services.importer.scope import ids_in_branch, owned_elsewhere, policies_in_branch
 from app.services.importer.store import Target, save, table_of
 from app.services.importer.values import to_utc
@@ -65,6 +67,11 @@ class Context:
     # Written (inserted or changed): their derived data is refreshed after the import.
     policy_ids: set[int] = field(default_factory=set)
     customer_ids: set[int] = field(default_factory=set)
+    # Assignment rows held until the whole file is read (a timeline may span chunks):
+    # {("customer" or "grid", id): {effective day: (specialist id or None, reason)}}.
+    assignments: dict[tuple[str, int], dict[date, tuple[int | None, AssignmentReason]]] = field(
+        default_factory=dict
+    )
 
     def count(self, inserted: int, updated: int) -> None:
         self.inserted += inserted
@@ -353,4 +360,5 @@ WRITERS: dict[str, Callable[[Context, list[Pending]], list[RowProblem]]] = {
     "policies": write_policies,
     "dues": write_dues,
     "tasks": write_tasks,
+    "assignments": write_assignments,
 }

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date
 
 from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session
@@ -29,11 +29,15 @@ class Disruption:
 
 
 def _recently_moved(as_of: date, costs: MoveCosts) -> ColumnElement[bool]:
-    since = datetime.combine(costs.recent_since(as_of), time(), tzinfo=UTC)
+    """A move that took effect in the recent window (by its effective day: an imported history
+    recorded today of a change made years ago is not recent)."""
     e = AssignmentEvent
     return exists(
         select(e.id).where(
-            e.customer_id == Customer.id, e.at >= since, e.from_specialist_id.is_not(None)
+            e.customer_id == Customer.id,
+            e.effective_on >= costs.recent_since(as_of),
+            e.effective_on <= as_of,
+            e.from_specialist_id.is_not(None),
         )
     )
 
