@@ -87,6 +87,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         f"{result.file}: {result.rows} rows imported as {result.kind} "
         f"({result.inserted} new, {result.updated} updated)"
     )
+    for notice in result.notices:
+        print(f"  note: {notice}")
     return 0
 
 

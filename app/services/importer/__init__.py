@@ -104,7 +104,7 @@ def _import(
 
             write_history(ctx)
     _after_import(session, kind, ctx)
-    return ImportResult(kind, path.name, count, ctx.inserted, ctx.updated)
+    return ImportResult(kind, path.name, count, ctx.inserted, ctx.updated, tuple(ctx.notices))
 
 
 def _branch(session: Session, branch_id: int | None, name: str) -> tuple[int, str | None]:

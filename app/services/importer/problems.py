@@ -52,3 +52,5 @@ class ImportResult:
     rows: int
     inserted: int
     updated: int
+    # What a person should know about what the import did (one sentence each).
+    notices: tuple[str, ...] = ()

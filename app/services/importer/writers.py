@@ -73,6 +73,9 @@ class Context:
         default_factory=dict
     )
 
+    # Things the import did that a person should know, said in its result.
+    notices: list[str] = field(default_factory=list)
+
     def count(self, inserted: int, updated: int) -> None:
         self.inserted += inserted
         self.updated += updated
@@ -156,10 +159,36 @@ def write_specialists(ctx: Context, chunk: list[Pending]) -> list[RowProblem]:
             owners.append((v["employee_no"], [grids.get(g) for g in v["grids"]]))
     if problems or not ctx.write:
         return problems
+    _keep_recorded_leavings(ctx, rows)
     saved = save(s, SPECIALISTS, rows, want_ids=True)
     ctx.count(saved.inserted, saved.updated)
     _set_owners(s, [(saved.ids[(e,)], gids) for e, gids in owners])
     return []
+
+
+def _keep_recorded_leavings(ctx: Context, rows: list[dict]) -> None:
+    """A file that still lists as active a specialist whose leaving GridDesk recorded (HR
+    extracts lag): the leaving stands, and the result says so. One back from leave is back."""
+    said_active = {r["employee_no"]: r for r in rows if r.get("status") == SpecialistStatus.ACTIVE}
+    if not said_active:
+        return
+    recorded = ctx.session.execute(
+        select(
+            Specialist.employee_no, Specialist.name, Specialist.status, Specialist.left_on
+        ).where(
+            Specialist.employee_no.in_(sorted(said_active)), Specialist.branch_id == ctx.branch_id
+        )
+    ).all()
+    for no, name, status, left_on in recorded:
+        if status == SpecialistStatus.LEFT:
+            said_active[no]["status"] = SpecialistStatus.LEFT
+            ctx.notices.append(
+                f"{no} {name}: the file says active, but GridDesk recorded their leaving"
+                + (f" on {left_on.isoformat()}" if left_on else "")
+                + "; kept as left"
+            )
+        elif status == SpecialistStatus.LEAVE:
+            ctx.notices.append(f"{no} {name}: back from leave, as the file says")
 
 
 def _set_owners(session: Session, owners: list[tuple[int, list]]) -> None:
