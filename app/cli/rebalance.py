@@ -96,9 +96,11 @@ def cmd_history(args: argparse.Namespace) -> int:
         f"{'grids':>5}  {'customers':>9}  {'tasks':>5}  {'SMS':>5}  state"
     )
     for r in rows:
-        what = {"handover": f"hand-over of {r.leaver}", "intake": f"intake of {r.leaver}"}.get(
-            r.kind, "rebalance"
-        )
+        what = {
+            "handover": f"hand-over of {r.leaver}",
+            "intake": f"intake of {r.leaver}",
+            "reassign": "tasks reassigned",
+        }.get(r.kind, "rebalance")
         state = f"undone by {r.undone_by}" if r.undone_at else "can be undone"
         effective = r.effective_on.isoformat() if r.effective_on else ""
         print(

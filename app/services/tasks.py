@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -10,12 +11,24 @@ from typing import cast
 from sqlalchemy import ColumnElement, CursorResult, Table, and_, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from app.models import AssignmentEvent, Branch, Customer, Grid, Policy, Specialist, Task
+from app.models import (
+    AssignmentEvent,
+    Branch,
+    ChangeBatch,
+    Customer,
+    Grid,
+    Policy,
+    Specialist,
+    Task,
+)
 from app.models.base import utcnow
 from app.models.enums import OPEN_TASK_STATUSES, AssignmentReason, TaskKind, TaskStatus
 from app.services.auth import UserInfo
 from app.services.clock import local_date
 from app.services.errors import NotAllowed, NotFound, StaleData
+
+# The change batch of a manual reassignment of tasks, undone from the history.
+REASSIGN_KIND = "reassign"
 
 
 @dataclass(frozen=True)
@@ -275,6 +288,18 @@ def reassign_tasks(
         if cast(CursorResult, result).rowcount != 1:  # changed between our read and this write
             raise StaleData(f"task {r.task_no} was changed by someone else; reload and try again")
     if moved:
+        # One change batch: Edit > History lists it, and undo gives the tasks back.
+        batch = ChangeBatch(
+            branch_id=user.branch_id,
+            kind=REASSIGN_KIND,
+            actor=user.login,
+            created_at=now,
+            plan=json.dumps(
+                {"applied": {"tasks": [[r.id, r.specialist_id, to_specialist_id] for r in moved]}}
+            ),
+        )
+        session.add(batch)
+        session.flush()
         session.execute(
             cast(Table, AssignmentEvent.__table__).insert(),
             [
@@ -286,6 +311,7 @@ def reassign_tasks(
                     "actor": user.login,
                     "at": now,
                     "effective_on": local_date(now, tz),
+                    "batch_id": batch.id,
                 }
                 for r in moved
             ],

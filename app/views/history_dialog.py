@@ -33,6 +33,8 @@ def _what(r: BatchRow) -> str:
         return tr(_C, "hand-over of %1").replace("%1", r.leaver)
     if r.kind == "intake":
         return tr(_C, "intake of agent %1").replace("%1", r.leaver)
+    if r.kind == "reassign":
+        return tr(_C, "tasks reassigned")
     return tr(_C, "rebalance")
 
 

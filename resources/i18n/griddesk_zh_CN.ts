@@ -2,6 +2,53 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN" sourcelanguage="en">
   <context>
+    <name>AddUserDialog</name>
+    <message>
+      <source>Add</source>
+      <translation>添加</translation>
+    </message>
+    <message>
+      <source>Add user</source>
+      <translation>添加用户</translation>
+    </message>
+    <message>
+      <source>Enter a user name without spaces.</source>
+      <translation>请输入不含空格的用户名。</translation>
+    </message>
+    <message>
+      <source>Enter the name the app shows for this user.</source>
+      <translation>请输入本软件为该用户显示的姓名。</translation>
+    </message>
+    <message>
+      <source>Name</source>
+      <translation>姓名</translation>
+    </message>
+    <message>
+      <source>Password</source>
+      <translation>密码</translation>
+    </message>
+    <message>
+      <source>Password again</source>
+      <translation>再次输入密码</translation>
+    </message>
+    <message>
+      <source>Role</source>
+      <translation>角色</translation>
+    </message>
+    <message>
+      <source>Teams</source>
+      <translation>团队</translation>
+    </message>
+    <message>
+      <source>Tick the supervisor's teams.</source>
+      <translation>请勾选该主管负责的团队。</translation>
+    </message>
+    <message>
+      <source>User name</source>
+      <translation>用户名</translation>
+    </message>
+  </context>
+  <context>
     <name>ChangeHistory</name>
     <message>
       <source>%1 cannot be applied again, so it was taken off the redo list.</source>
@@ -335,6 +382,10 @@
     <message>
       <source>rebalance</source>
       <translation>均衡调整</translation>
+    </message>
+    <message>
+      <source>tasks reassigned</source>
+      <translation>任务改派</translation>
     </message>
     <message>
       <source>undone by %1</source>
@@ -846,6 +897,10 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
       <translation>设置(&amp;S)…</translation>
     </message>
     <message>
+      <source>&amp;Users…</source>
+      <translation>用户管理(&amp;U)…</translation>
+    </message>
+    <message>
       <source>&amp;View</source>
       <translation>视图(&amp;V)</translation>
     </message>
@@ -934,6 +989,10 @@ The branch supervisor's workbench for the community grid programme of orphan pol
     <message>
       <source>Settings</source>
       <translation>设置</translation>
+    </message>
+    <message>
+      <source>Sign &amp;out</source>
+      <translation>退出登录(&amp;O)</translation>
     </message>
     <message>
       <source>Snapshot saved: %1</source>
@@ -1037,6 +1096,21 @@ The branch supervisor's workbench for the community grid programme of orphan pol
     <message>
       <source>Web page (*.html)</source>
       <translation>网页 (*.html)</translation>
+    </message>
+  </context>
+  <context>
+    <name>NewPasswordDialog</name>
+    <message>
+      <source>New password for %1</source>
+      <translation>%1 的新密码</translation>
+    </message>
+    <message>
+      <source>Password again</source>
+      <translation>再次输入密码</translation>
+    </message>
+    <message>
+      <source>Reset password</source>
+      <translation>重置密码</translation>
     </message>
   </context>
   <context>
@@ -1672,6 +1746,10 @@ equity</source>
       <translation>登录 GridDesk</translation>
     </message>
     <message>
+      <source>Too many wrong passwords: this account is locked. Try again in %1 minutes.</source>
+      <translation>密码错误次数过多，账户已被锁定。请 %1 分钟后再试。</translation>
+    </message>
+    <message>
       <source>User name</source>
       <translation>用户名</translation>
     </message>
@@ -1907,6 +1985,137 @@ equity</source>
     <message>
       <source>Team: %1</source>
       <translation>团队：%1</translation>
+    </message>
+  </context>
+  <context>
+    <name>UsersDialog</name>
+    <message>
+      <source>%1 has a new password.</source>
+      <translation>已为 %1 设置新密码。</translation>
+    </message>
+    <message>
+      <source>%1 is deactivated.</source>
+      <translation>%1 已停用。</translation>
+    </message>
+    <message>
+      <source>%1 is the branch's last active senior supervisor: add another senior supervisor before deactivating this account.</source>
+      <translation>%1 是本机构最后一位在用的资深主管：请先添加另一位资深主管，再停用此账户。</translation>
+    </message>
+    <message>
+      <source>A display name has 1 to %1 characters.</source>
+      <translation>姓名须为 1 至 %1 个字符。</translation>
+    </message>
+    <message>
+      <source>A password needs at least %1 characters.</source>
+      <translation>密码至少需要 %1 个字符。</translation>
+    </message>
+    <message>
+      <source>A supervisor needs at least one team of the branch.</source>
+      <translation>主管至少需要负责本机构的一个团队。</translation>
+    </message>
+    <message>
+      <source>A user name has 1 to %1 characters and no spaces.</source>
+      <translation>用户名须为 1 至 %1 个字符，且不含空格。</translation>
+    </message>
+    <message>
+      <source>Active</source>
+      <translation>在用</translation>
+    </message>
+    <message>
+      <source>Add…</source>
+      <translation>添加…</translation>
+    </message>
+    <message>
+      <source>Deactivate</source>
+      <translation>停用</translation>
+    </message>
+    <message>
+      <source>Deactivate %1 (%2)? They will no longer be able to sign in.</source>
+      <translation>停用 %1（%2）？停用后该用户将无法登录。</translation>
+    </message>
+    <message>
+      <source>Deactivated</source>
+      <translation>已停用</translation>
+    </message>
+    <message>
+      <source>Deactivate…</source>
+      <translation>停用…</translation>
+    </message>
+    <message>
+      <source>Last sign-in</source>
+      <translation>最近登录</translation>
+    </message>
+    <message>
+      <source>Locked until %1</source>
+      <translation>锁定至 %1</translation>
+    </message>
+    <message>
+      <source>Name</source>
+      <translation>姓名</translation>
+    </message>
+    <message>
+      <source>Only a senior supervisor may manage user accounts.</source>
+      <translation>只有资深主管可以管理用户账户。</translation>
+    </message>
+    <message>
+      <source>Only a supervisor is limited to teams.</source>
+      <translation>只有主管需要指定团队。</translation>
+    </message>
+    <message>
+      <source>Reset password…</source>
+      <translation>重置密码…</translation>
+    </message>
+    <message>
+      <source>Role</source>
+      <translation>角色</translation>
+    </message>
+    <message>
+      <source>Saving…</source>
+      <translation>正在保存…</translation>
+    </message>
+    <message>
+      <source>State</source>
+      <translation>状态</translation>
+    </message>
+    <message>
+      <source>Teams</source>
+      <translation>团队</translation>
+    </message>
+    <message>
+      <source>The branch has no team %1.</source>
+      <translation>本机构没有团队 %1。</translation>
+    </message>
+    <message>
+      <source>The two passwords differ.</source>
+      <translation>两次输入的密码不一致。</translation>
+    </message>
+    <message>
+      <source>The user name %1 is taken.</source>
+      <translation>用户名 %1 已被占用。</translation>
+    </message>
+    <message>
+      <source>There is no user %1.</source>
+      <translation>没有用户 %1。</translation>
+    </message>
+    <message>
+      <source>This account belongs to another branch.</source>
+      <translation>该账户属于其他机构。</translation>
+    </message>
+    <message>
+      <source>User %1 added.</source>
+      <translation>已添加用户 %1。</translation>
+    </message>
+    <message>
+      <source>User name</source>
+      <translation>用户名</translation>
+    </message>
+    <message>
+      <source>Users</source>
+      <translation>用户管理</translation>
+    </message>
+    <message>
+      <source>never</source>
+      <translation>从未登录</translation>
     </message>
   </context>
   <context>

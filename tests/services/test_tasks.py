@@ -248,3 +248,21 @@ def test_nobody_reassigns_into_or_out_of_another_branch(session, branch):
         reassign_tasks(
             session, user=senior, versions={t1.id: t1.version}, to_specialist_id=stranger.id
         )
+
+
+def test_a_reassignment_is_listed_in_the_history_and_undone_from_it(session, branch):
+    from app.services.rebalance.apply import undo_batch
+    from app.services.rebalance.batches import list_batches
+
+    a, c, _ = branch["specialists"]
+    t1 = branch["tasks"][0]
+    user = _user(branch, Role.SUPERVISOR, [branch["teams"][0]])
+    reassign_tasks(session, user=user, versions={t1.id: t1.version}, to_specialist_id=c.id)
+    session.commit()
+    (row,) = list_batches(session, branch_id=branch["branch"].id, team_scope=user.team_ids)
+    assert (row.kind, row.tasks, row.actor) == ("reassign", 1, "u")
+    undone = undo_batch(session, actor="u", team_scope=user.team_ids, batch_id=row.id)
+    session.commit()
+    assert undone.tasks_restored == 1
+    session.expire_all()
+    assert session.get(Task, t1.id).specialist_id == a.id

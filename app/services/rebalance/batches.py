@@ -15,7 +15,8 @@ from app.models import AssignmentEvent, ChangeBatch, Specialist
 from app.services.rebalance.changes import BATCH_KIND
 
 INTAKE_KIND = "intake"  # app.services.intake.intake's, named here to keep this module light
-KINDS = (BATCH_KIND, INTAKE_KIND)
+REASSIGN_KIND = "reassign"  # app.services.tasks'
+KINDS = (BATCH_KIND, INTAKE_KIND, REASSIGN_KIND)
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class BatchRow:
     """One change batch as the history lists it."""
 
     id: int
-    kind: str  # "rebalance", "handover" or "intake"
+    kind: str  # "rebalance", "handover", "intake" or "reassign" (tasks by hand)
     actor: str
     created_at: datetime
     effective_on: date | None
@@ -58,6 +59,7 @@ def list_batches(
             ChangeBatch.plan,
             ChangeBatch.undone_at,
             ChangeBatch.undone_by,
+            ChangeBatch.kind,
         )
         .where(ChangeBatch.branch_id == branch_id, ChangeBatch.kind.in_(KINDS))
         .order_by(ChangeBatch.created_at.desc(), ChangeBatch.id.desc())
@@ -101,7 +103,13 @@ def list_batches(
         out.append(
             BatchRow(
                 id=b.id,
-                kind="intake" if intake else "handover" if leaving else "rebalance",
+                kind="reassign"
+                if b.kind == REASSIGN_KIND
+                else "intake"
+                if intake
+                else "handover"
+                if leaving
+                else "rebalance",
                 actor=b.actor,
                 created_at=b.created_at,
                 effective_on=effective.get(b.id),

@@ -104,9 +104,10 @@ def _undo(
         .with_for_update(of=ChangeBatch)
     ).first()
     from app.services.intake.intake import INTAKE_KIND
+    from app.services.tasks import REASSIGN_KIND
 
-    if batch is None or batch.kind not in (BATCH_KIND, INTAKE_KIND):
-        raise NotFound(f"change batch {batch_id} is not a rebalance, hand-over or intake")
+    if batch is None or batch.kind not in (BATCH_KIND, INTAKE_KIND, REASSIGN_KIND):
+        raise NotFound(f"change batch {batch_id} is not one that can be undone")
     if branch_id is not None and batch.branch_id != branch_id:
         raise NotAllowed(f"change batch {batch_id} belongs to another branch")
     if batch.undone_at is not None:
@@ -129,7 +130,7 @@ def _undo(
         )
         .where(
             AssignmentEvent.batch_id == batch_id,
-            AssignmentEvent.reason == AssignmentReason.REBALANCE,
+            AssignmentEvent.reason.in_((AssignmentReason.REBALANCE, AssignmentReason.MANUAL)),
         )
         .order_by(AssignmentEvent.id)
     ).all()
