@@ -70,8 +70,10 @@ def tell_customers(
     signature: str,
     now: datetime,
     agent_left: bool = False,
+    dry_run: bool = False,
 ) -> SmsCounts:
-    """Bring the outbox up to date with ``told`` in the caller's transaction; return the counts.
+    """Bring the outbox up to date with ``told`` in the caller's transaction; return the counts
+    (with ``dry_run``, only the counts: nothing is written, for a confirmation to quote).
 
     ``agent_left`` is for customers entering the pool: their message says their agent left and
     who serves them now. A waiting agent-change message is rewritten as an agent-change message
@@ -106,6 +108,8 @@ def tell_customers(
         else:
             queued += 1
         rows.append(_message(t, signature, now, as_agent_change, known))
+    if dry_run:
+        return SmsCounts(queued=queued, replaced=replaced, withdrawn=withdrawn)
     if withdraw:
         table: Table = Notification.__table__  # type: ignore[assignment]
         for reason in sorted({r for _, r in withdraw}):

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from app.services import org
 from app.services.fonts import configure_matplotlib
 from app.services.mapping.moves import GridShape, grid_shapes
+from app.services.rebalance.apply import sms_preview
 from app.services.rebalance.editing import describe_counts, workload_changes
 from app.services.rebalance.plan import Plan, PlanError
 from app.settings import Preferences
@@ -415,12 +416,13 @@ class RebalancePage(QWidget):
         text = (
             self.tr(
                 "Apply this plan in one transaction?\n\n%1 grids and %2 single customers change "
-                "hands: %3 customers get a new specialist and an SMS saying so. Their open "
-                "tasks go with them; done tasks stay with who did them."
+                "hands: %3 customers get a new specialist; %4. Their open tasks go with them; "
+                "done tasks stay with who did them."
             )
             .replace("%1", str(grids))
             .replace("%2", str(singles))
             .replace("%3", f"{customers:,}")
+            .replace("%4", sms_outcome(_as_result(call(self.ctx, sms_preview, plan))))
         )
         over = [w.name for w in workload_changes(plan) if w.over_capacity]
         if over:
@@ -494,6 +496,15 @@ class RebalancePage(QWidget):
         state = ws.restore(f"{key}/splitter")
         if state is not None:
             self.splitter.restoreState(state)
+
+
+def _as_result(counts):
+    """The outbox counts as the SMS wording reads them (sms_queued, sms_replaced, ...)."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        sms_queued=counts.queued, sms_replaced=counts.replaced, sms_withdrawn=counts.withdrawn
+    )
 
 
 def _table(name: str, model, *, sortable: bool = False) -> QTableView:

@@ -1280,10 +1280,10 @@ now</source>
     <message>
       <source>Apply this plan in one transaction?
 
-%1 grids and %2 single customers change hands: %3 customers get a new specialist and an SMS saying so. Their open tasks go with them; done tasks stay with who did them.</source>
+%1 grids and %2 single customers change hands: %3 customers get a new specialist; %4. Their open tasks go with them; done tasks stay with who did them.</source>
       <translation>以一个事务执行此方案？
 
-%1 个网格和 %2 位单独调整的客户将更换专员：%3 位客户将有新的专员，并收到告知短信。他们的未完成任务随客户转移；已完成任务仍归原完成人。</translation>
+%1 个网格和 %2 位单独调整的客户将更换专员：%3 位客户将有新的专员；%4。他们的未完成任务随客户转移；已完成任务仍归原完成人。</translation>
     </message>
     <message>
       <source>Applying the plan…</source>

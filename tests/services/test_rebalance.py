@@ -819,3 +819,33 @@ def test_the_history_lists_every_batch_from_the_database_for_whom_it_concerns(
     with Session() as s:
         (row,) = list_batches(s, branch_id=city["branch"])
         assert not row.undoable and row.undone_by == "sup"
+
+
+def test_the_confirmation_quotes_exactly_what_the_apply_does_to_the_outbox(
+    Session,  # noqa: N803
+    city,
+):
+    from app.services.rebalance.apply import sms_preview
+
+    first = plan_one_move(Session, city)
+    with Session() as s:
+        preview = sms_preview(s, first)
+    applied = _apply(Session, first)
+    assert (preview.queued, preview.replaced, preview.withdrawn) == (
+        applied.sms_queued,
+        applied.sms_replaced,
+        applied.sms_withdrawn,
+    )
+    assert preview.queued == applied.customers_moved > 0
+    # Undone before the export, then the same move again: the messages waiting are replaced.
+    with Session() as s, s.begin():
+        undo_batch(s, actor="senior", team_scope=None)
+    second = plan_one_move(Session, city)
+    with Session() as s:
+        preview = sms_preview(s, second)
+    applied = _apply(Session, second)
+    assert (preview.queued, preview.replaced, preview.withdrawn) == (
+        applied.sms_queued,
+        applied.sms_replaced,
+        applied.sms_withdrawn,
+    )

@@ -155,6 +155,8 @@ def test_apply_then_undo_and_redo_through_the_window(open_page, qtbot, demo_db):
     ids = _ids(demo_db)
     question = _confirm_apply(qtbot, w, page)
     assert str(sum(1 for m in plan.moves if m.kind == "grid")) in question
+    # The question quotes what the outbox will get, and the result says the same.
+    assert f"{plan.customers_moved:,}" in question and ("短信" in question or "SMS" in question)
     owners = _owners(demo_db)
     for m in plan.moves:
         if m.kind == "grid":

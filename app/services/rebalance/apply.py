@@ -26,6 +26,8 @@ from app.models.base import utcnow
 from app.models.enums import OPEN_TASK_STATUSES, GridStatus, SpecialistStatus
 from app.services.clock import local_date
 from app.services.errors import NotAllowed
+from app.services.intake.sms import SpecialistContact
+from app.services.notify import SmsCounts, Told, tell_customers
 from app.services.rebalance import changes
 from app.services.rebalance.changes import (
     BATCH_KIND,
@@ -359,3 +361,23 @@ def _lock_open_tasks(session: Session, holder: dict[int, int]) -> list[Any]:
             if held and str(r.status) in open_statuses:
                 tasks.append(r)
     return tasks
+
+
+def sms_preview(session: Session, plan: Plan) -> SmsCounts:
+    """Return what applying ``plan`` now would do to the outbox (queued, replaced, withdrawn),
+    for the confirmation to quote; nothing is written."""
+    ids = {s.employee_no: s.id for s in plan.specialists}
+    told: list[Told] = []
+    for m in plan.moves:
+        customers = (
+            plan.grid_customers.get(m.grid_id, ())
+            if m.kind == GRID
+            else (m.customer_id,)
+            if m.customer_id is not None
+            else ()
+        )
+        for cid in customers:
+            told.append(
+                Told(cid, "", None, ids[m.to_no], SpecialistContact(m.to_no, None), ids[m.from_no])
+            )
+    return tell_customers(session, told, signature="", now=utcnow(), dry_run=True)
