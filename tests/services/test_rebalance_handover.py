@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select, update
 from test_rebalance import AS_OF, city, persistency_ready, snapshot  # noqa: F401 - fixtures
 
-from app.models import Customer, Grid, Specialist
+from app.models import AssignmentEvent, Customer, Grid, Specialist
 from app.models.enums import SpecialistStatus
 from app.services.rebalance.apply import apply_plan, undo_batch
 from app.services.rebalance.editing import (
@@ -151,6 +151,14 @@ def test_a_handover_records_the_leaving_and_undo_puts_it_back(Session, city):  #
     with Session() as s:
         leaver = s.get(Specialist, city["E1"])
         assert (leaver.status, leaver.left_on) == (SpecialistStatus.LEFT, date(2024, 7, 31))
+        days = set(
+            s.scalars(
+                select(AssignmentEvent.effective_on).where(
+                    AssignmentEvent.batch_id == result.batch_id
+                )
+            )
+        )
+        assert days == {date(2024, 7, 31)}  # the hand-over holds from the leaving date
         # The next rebalance passes them by.
         people = workloads(s, branch_id=city["branch"], as_of=AS_OF)
         assert city["E1"] not in {p.specialist_id for p in people}

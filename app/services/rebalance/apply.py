@@ -220,7 +220,8 @@ def apply_plan(
     destination = {c.id: dst for c, _, dst in moving}
 
     now = utcnow()
-    day = effective_on or local_date(now, branch.timezone)
+    # A hand-over holds from the leaving date, a rebalance from today, unless told otherwise.
+    day = effective_on or (leaving.on if leaving else None) or local_date(now, branch.timezone)
     batch = ChangeBatch(branch_id=branch.id, kind=BATCH_KIND, actor=actor, created_at=now)
     session.add(batch)
     session.flush()
