@@ -35,6 +35,8 @@ def _what(r: BatchRow) -> str:
         return tr(_C, "intake of agent %1").replace("%1", r.leaver)
     if r.kind == "reassign":
         return tr(_C, "tasks reassigned")
+    if r.kind == "import":
+        return tr(_C, "history imported (%1 changes)").replace("%1", f"{r.events:,}")
     return tr(_C, "rebalance")
 
 

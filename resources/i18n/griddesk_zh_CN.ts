@@ -376,6 +376,10 @@
       <translation>%1 的交接</translation>
     </message>
     <message>
+      <source>history imported (%1 changes)</source>
+      <translation>导入历史分配（%1 条变更）</translation>
+    </message>
+    <message>
       <source>intake of agent %1</source>
       <translation>代理人 %1 的客户入池</translation>
     </message>

@@ -249,3 +249,23 @@ def test_a_reimport_writes_no_duplicates_and_an_earlier_row_joins_the_timeline(
     assert specialist_on(session, c1, date(2024, 1, 1)) == e2
     assert specialist_on(session, c1, date(2023, 10, 31)) is None
     assert session.get(Customer, c1).specialist_id == e2
+
+
+def test_an_imported_history_is_listed_in_the_history_but_not_undone(session, people, tmp_path):
+    from app.services.errors import NotAllowed
+    from app.services.rebalance.apply import undo_batch
+    from app.services.rebalance.batches import list_batches
+
+    rows = [["G1", "E1", "2024-01-01"]]
+    path = write_table(tmp_path / "g.csv", ["网格代码", "工号", "生效日期"], rows)
+    import_file(session, "assignments", path)
+    session.commit()
+    branch_id = people["f"].default_branch.id
+    (row,) = list_batches(session, branch_id=branch_id)
+    assert (row.kind, row.events, row.undoable) == ("import", 1, False)
+    with pytest.raises(NotAllowed, match="importing a corrected file"):
+        undo_batch(session, actor="senior", team_scope=None, batch_id=row.id)
+    session.rollback()
+    import_file(session, "assignments", path)  # the same file again changes nothing
+    session.commit()
+    assert len(list_batches(session, branch_id=branch_id)) == 1

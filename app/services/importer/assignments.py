@@ -20,6 +20,7 @@ anywhere in it. Then, per customer and per grid, its rows in date order give:
 
 from __future__ import annotations
 
+import json
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from app.models import AssignmentEvent, Customer, Grid, Specialist
+from app.models import AssignmentEvent, ChangeBatch, Customer, Grid, Specialist
 from app.models.base import utcnow
 from app.models.enums import AssignmentReason
 from app.services.importer.kinds import FileReason
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
     from app.services.importer.writers import Context, Pending
 
 ACTOR = "import"  # import_file is not told who imports
+# The change batch of an imported assignment history (listed, not undone).
+IMPORT_KIND = "assignments"
 CUSTOMER, GRID = "customer", "grid"
 # Per holder: the event column naming it, its table, and the column of its current specialist.
 HOLDERS = {
@@ -156,6 +159,12 @@ def write_history(ctx: Context) -> None:
     owners up to date (see the module's docstring)."""
     now = utcnow()
     today = now.astimezone(ctx.tz).date()
+    # One change batch: Edit > History lists the import (a history is corrected by importing a
+    # corrected file, not undone).
+    batch = ChangeBatch(branch_id=ctx.branch_id, kind=IMPORT_KIND, actor=ACTOR, created_at=now)
+    ctx.session.add(batch)
+    ctx.session.flush()
+    written = 0
     for holder in (CUSTOMER, GRID):
         ids = sorted(i for h, i in ctx.assignments if h == holder)
         for start in range(0, len(ids), LOOKUP_CHUNK):
@@ -170,12 +179,18 @@ def write_history(ctx: Context) -> None:
                 )  # fmt: skip
                 for i in chunk
             }
-            _write(ctx.session, holder, plans, now)
+            _write(ctx.session, holder, plans, now, batch.id)
+            written += sum(len(p.new) for p in plans.values())
             ctx.count(sum(len(p.new) for p in plans.values()), sum(p.matched for p in plans.values()))  # fmt: skip
             if holder == CUSTOMER:
                 ctx.customer_ids.update(
                     i for i, p in plans.items() if p.new or p.fixes or p.current is not None
                 )
+    if written:
+        batch.plan = json.dumps({"applied": {"customers": [], "events": written}})
+    else:
+        ctx.session.delete(batch)  # a re-import that changed nothing lists nothing
+    ctx.session.flush()
 
 
 def _recorded(
@@ -199,12 +214,12 @@ def _recorded(
     return recorded, {i: sid for i, sid in rows}
 
 
-def _write(session: Session, holder: str, plans: dict[int, Plan], now) -> None:
+def _write(session: Session, holder: str, plans: dict[int, Plan], now, batch_id: int) -> None:
     column, model, current_column = HOLDERS[holder]
     events = [
         {"customer_id": None, "grid_id": None, "task_id": None, column.key: holder_id,
          "from_specialist_id": from_id, "to_specialist_id": to_id, "reason": reason,
-         "actor": ACTOR, "at": now, "effective_on": day, "batch_id": None}
+         "actor": ACTOR, "at": now, "effective_on": day, "batch_id": batch_id}
         for holder_id, plan in plans.items()
         for day, from_id, to_id, reason in plan.new
     ]  # fmt: skip

@@ -16,7 +16,8 @@ from app.services.rebalance.changes import BATCH_KIND
 
 INTAKE_KIND = "intake"  # app.services.intake.intake's, named here to keep this module light
 REASSIGN_KIND = "reassign"  # app.services.tasks'
-KINDS = (BATCH_KIND, INTAKE_KIND, REASSIGN_KIND)
+IMPORT_KIND = "assignments"  # app.services.importer.assignments'
+KINDS = (BATCH_KIND, INTAKE_KIND, REASSIGN_KIND, IMPORT_KIND)
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class BatchRow:
     """One change batch as the history lists it."""
 
     id: int
-    kind: str  # "rebalance", "handover", "intake" or "reassign" (tasks by hand)
+    kind: str  # "rebalance", "handover", "intake", "reassign" (tasks by hand) or "import"
     actor: str
     created_at: datetime
     effective_on: date | None
@@ -34,12 +35,15 @@ class BatchRow:
     sms: int
     undone_at: datetime | None
     undone_by: str | None
+    # Changes of specialist an imported history recorded (other kinds: 0).
+    events: int = 0
     # Whom a hand-over was for (the leaver's name), or an intake (the departed agent's code).
     leaver: str = ""
 
     @property
     def undoable(self) -> bool:
-        return self.undone_at is None
+        # An imported history is corrected by importing a corrected file.
+        return self.undone_at is None and self.kind != "import"
 
 
 def list_batches(
@@ -103,7 +107,9 @@ def list_batches(
         out.append(
             BatchRow(
                 id=b.id,
-                kind="reassign"
+                kind="import"
+                if b.kind == IMPORT_KIND
+                else "reassign"
                 if b.kind == REASSIGN_KIND
                 else "intake"
                 if intake
@@ -116,6 +122,7 @@ def list_batches(
                 grids=len(applied.get("grids", ())),
                 customers=len(applied.get("customers", ())),
                 tasks=len(applied.get("tasks", ())),
+                events=int(applied.get("events", 0)),
                 sms=int(sms.get("queued", 0)) + int(sms.get("replaced", 0)),
                 undone_at=b.undone_at,
                 undone_by=b.undone_by,

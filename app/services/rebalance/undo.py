@@ -104,8 +104,14 @@ def _undo(
         .with_for_update(of=ChangeBatch)
     ).first()
     from app.services.intake.intake import INTAKE_KIND
+    from app.services.rebalance.batches import IMPORT_KIND
     from app.services.tasks import REASSIGN_KIND
 
+    if batch is not None and batch.kind == IMPORT_KIND:
+        raise NotAllowed(
+            f"change batch {batch_id} is an imported history: correct it by importing a "
+            "corrected file"
+        )
     if batch is None or batch.kind not in (BATCH_KIND, INTAKE_KIND, REASSIGN_KIND):
         raise NotFound(f"change batch {batch_id} is not one that can be undone")
     if branch_id is not None and batch.branch_id != branch_id:
