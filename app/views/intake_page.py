@@ -251,8 +251,8 @@ class IntakePage(QWidget):
         question = self.tr(
             "Take the customers of %2 (%3) into the pool? Waiting: %1.\n"
             "Each is matched to a grid by their address, and so to its specialist, and gets an "
-            "agent-change SMS in the outbox (one without a phone number waits for it). This "
-            "cannot be undone from the window."
+            "agent-change SMS in the outbox (SMS: %1 queued; one without a phone number waits "
+            "for it). Edit ▸ History of changes can undo it while none of them changed hands."
         )
         ask(
             self,

@@ -590,9 +590,9 @@ They stay queued until the gateway's result file is imported.</source>
     </message>
     <message>
       <source>Take the customers of %2 (%3) into the pool? Waiting: %1.
-Each is matched to a grid by their address, and so to its specialist, and gets an agent-change SMS in the outbox (one without a phone number waits for it). This cannot be undone from the window.</source>
-      <translation>将%2（%3）的客户纳入客户池吗？待入池：%1 位。
-每位客户将按地址匹配网格及其专员，并在发件箱中生成一条代理人变更短信（没有手机号的客户待补录号码后再发送）。此操作无法在窗口中撤销。</translation>
+Each is matched to a grid by their address, and so to its specialist, and gets an agent-change SMS in the outbox (SMS: %1 queued; one without a phone number waits for it). Edit ▸ History of changes can undo it while none of them changed hands.</source>
+      <translation>将 %2（%3）的客户纳入客户池？待入池：%1 位。
+每位客户按地址匹配到网格，由该网格专员服务，并在发件箱中收到一条代理人变更短信（短信：新排队 %1 条；缺少手机号的待补全后发送）。在客户未再被调整前，可通过 编辑 ▸ 变更历史 撤销。</translation>
     </message>
     <message>
       <source>The file was not imported; nothing changed.</source>
@@ -630,6 +630,10 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
       <translation>这些网格中的 %1 位客户</translation>
     </message>
     <message>
+      <source>%1 customers left behind are now in the plan, going to %2.</source>
+      <translation>留下的 %1 位客户已加入方案，由%2接手。</translation>
+    </message>
+    <message>
       <source>%1 customers without a grid</source>
       <translation>%1 位无网格客户</translation>
     </message>
@@ -658,6 +662,10 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
       <translation>这些网格中的 1 位客户</translation>
     </message>
     <message>
+      <source>1 customer left behind is now in the plan, going to %2.</source>
+      <translation>留下的 1 位客户已加入方案，由%2接手。</translation>
+    </message>
+    <message>
       <source>1 customer without a grid</source>
       <translation>1 位无网格客户</translation>
     </message>
@@ -676,6 +684,10 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
     <message>
       <source>Above capacity afterwards: %1.</source>
       <translation>调整后超出服务上限：%1。</translation>
+    </message>
+    <message>
+      <source>Add to the plan</source>
+      <translation>加入方案</translation>
     </message>
     <message>
       <source>An offline snapshot is read-only</source>
@@ -728,6 +740,10 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
     <message>
       <source>Edit ▸ Undo (Ctrl+Z) in the main window puts everything back.</source>
       <translation>在主窗口中选择 编辑 ▸ 撤销（Ctrl+Z）可全部恢复。</translation>
+    </message>
+    <message>
+      <source>Give them to</source>
+      <translation>交给</translation>
     </message>
     <message>
       <source>Grid</source>
@@ -836,6 +852,10 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
     <message>
       <source>Task no.</source>
       <translation>任务编号</translation>
+    </message>
+    <message>
+      <source>The unlocked customers left behind (in locked grids or without a grid) go to this colleague, with their open tasks. Locked customers stay.</source>
+      <translation>留下的未锁定客户（位于锁定网格中或没有网格）连同其未完成任务交给这位同事；锁定客户保持不变。</translation>
     </message>
     <message>
       <source>What they hold</source>
