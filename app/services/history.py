@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import AssignmentEvent, Customer
@@ -87,3 +88,22 @@ def specialists_on(
     wanted = list(dict.fromkeys(pairs))
     timeline = ServingTimeline.load(session, {cid for cid, _ in wanted})
     return {(cid, day): timeline.specialist_on(cid, day) for cid, day in wanted}
+
+
+def effective_days(session: Session, column: Any, ids: Sequence[int], day: date) -> dict[int, date]:
+    """Return, per customer (or grid) id of ``column``, the day a change asked for ``day`` can
+    take effect: never before the last change on record for it. Each one's history then takes
+    effect in the order it was recorded, so "who served on day D" reads one unbroken chain (a
+    change dated before one already on record would cut it)."""
+    out = dict.fromkeys(ids, day)
+    wanted = sorted(set(ids))
+    for start in range(0, len(wanted), CHUNK):
+        part = wanted[start : start + CHUNK]
+        for holder, last in session.execute(
+            select(column, func.max(AssignmentEvent.effective_on))
+            .where(column.in_(part))
+            .group_by(column)
+        ):
+            if last is not None and last > day:
+                out[holder] = last
+    return out

@@ -167,3 +167,123 @@ def test_a_handover_records_the_leaving_and_undo_puts_it_back(Session, city):  #
     with Session() as s:
         leaver = s.get(Specialist, city["E1"])
         assert (leaver.status, leaver.left_on) == (SpecialistStatus.ACTIVE, None)
+
+
+def _leave_some_behind(Session, city) -> None:  # noqa: F811, N803
+    """Lock CD-03 (C06-C09, and C06's two open tasks held by 王芳) and take C04 off its grid."""
+    with Session() as s, s.begin():
+        s.execute(update(Grid).where(Grid.id == city["CD-03"]).values(locked=True))
+        s.execute(update(Customer).where(Customer.customer_no == "C04").values(grid_id=None))
+
+
+def test_customers_left_behind_are_given_to_a_team_member_applied_and_undone(Session, city):  # noqa: F811, N803
+    from app.services.rebalance.handover import with_left_behind
+
+    _leave_some_behind(Session, city)
+    with Session() as s:
+        before = snapshot(s)
+        h = make_handover_plan(s, specialist_id=city["E1"], as_of=AS_OF, team_ids=[city["T1"]])
+        left = h.left_behind
+        assert (left.customers_in_locked_grids, left.customers_without_grid) == (4, 1)
+        assert (left.locked_customers, left.open_tasks_staying, left.to_give) == (1, 2, 5)
+        given = with_left_behind(s, h, to_employee_no="E2", may_cross_teams=False)
+    added = given.plan.moves[len(h.plan.moves) :]
+    assert given.plan.moves[: len(h.plan.moves)] == h.plan.moves
+    assert [(m.kind, m.customer_no, m.from_no, m.to_no) for m in added] == [
+        ("customer", no, "E1", "E2") for no in ("C04", "C06", "C07", "C08", "C09")
+    ]
+    assert (given.given, given.given_to) == (5, "E2")
+    left = given.left_behind
+    assert left.locked_grids == ("CD-03",) and left.locked_customers == 1  # C03 stays
+    assert (left.to_give, left.open_tasks_staying) == (0, 0)  # C06's tasks go with C06
+    assert given.plan.loads_after()["E2"] == pytest.approx(12.6 + 2.0 - 1.0)  # all but C03
+    with Session() as s, s.begin():
+        result = apply_plan(
+            s,
+            given.plan,
+            actor="sup",
+            user_may_cross_teams=False,
+            team_scope={city["T1"]},
+            branch_scope=None,
+        )
+    assert (result.customers_moved, result.tasks_moved) == (8, 2)
+    with Session() as s:
+        now = snapshot(s)
+        assert {now["customers"][c] for c in ("C04", "C06", "C07", "C08", "C09")} == {city["E2"]}
+        assert (now["tasks"]["T-1"], now["tasks"]["T-2"]) == (city["E2"], city["E2"])
+        assert now["customers"]["C03"] == now["grids"]["CD-03"] == city["E1"]  # locked: stay
+    with Session() as s, s.begin():
+        undo_batch(s, actor="sup", team_scope={city["T1"]}, batch_id=result.batch_id)
+    with Session() as s:
+        assert snapshot(s) == before
+
+
+def test_customers_left_behind_go_only_to_someone_in_scope_and_never_to_the_leaver(Session, city):  # noqa: F811, N803
+    from app.services.errors import NotAllowed
+    from app.services.rebalance.handover import left_behind_targets, with_left_behind
+
+    _leave_some_behind(Session, city)
+    with Session() as s:
+        team = make_handover_plan(s, specialist_id=city["E1"], as_of=AS_OF, team_ids=[city["T1"]])
+        branch = make_handover_plan(s, specialist_id=city["E1"], as_of=AS_OF, team_ids=None)
+        for h, may_cross, offered in (
+            (team, True, ["E2"]),
+            (branch, False, ["E2"]),  # a supervisor: their team only
+            (branch, True, ["E2", "E3"]),  # "Whole branch": anyone active in it
+        ):
+            targets = left_behind_targets(h, may_cross_teams=may_cross)
+            assert [p.employee_no for p in targets] == offered
+        with pytest.raises(PlanError, match="leaving"):
+            with_left_behind(s, branch, to_employee_no="E1", may_cross_teams=True)
+        with pytest.raises(PlanError, match="not an active specialist in scope"):
+            with_left_behind(s, team, to_employee_no="E3", may_cross_teams=True)
+        with pytest.raises(NotAllowed, match="crosses teams"):
+            with_left_behind(s, branch, to_employee_no="E3", may_cross_teams=False)
+        given = with_left_behind(s, branch, to_employee_no="E3", may_cross_teams=True)
+        assert {m.to_no for m in given.plan.moves[len(branch.plan.moves) :]} == {"E3"}
+        with pytest.raises(PlanError, match="no unlocked customer"):
+            with_left_behind(s, given, to_employee_no="E2", may_cross_teams=True)
+
+
+def test_a_handover_ahead_of_the_leaving_date_holds_from_today(Session, city):  # noqa: F811, N803
+    """The customers change hands when the hand-over is applied: dated at a leaving day still
+    to come, a later change of theirs would read before it and cut the history's chain."""
+    from datetime import timedelta
+
+    from app.models.base import utcnow
+    from app.models.enums import SpecialistStatus
+    from app.services.clock import local_date
+    from app.services.history import specialist_on
+    from app.services.rebalance.apply import Leaving
+
+    today = local_date(utcnow())
+    with Session() as s:
+        h = make_handover_plan(s, specialist_id=city["E1"], as_of=AS_OF, team_ids=[city["T1"]])
+    leaving = Leaving(city["E1"], SpecialistStatus.LEFT, today + timedelta(days=14))
+    with Session() as s, s.begin():
+        result = apply_plan(
+            s,
+            h.plan,
+            actor="sup",
+            user_may_cross_teams=False,
+            team_scope={city["T1"]},
+            branch_scope=None,
+            leaving=leaving,
+        )
+    with Session() as s:
+        days = set(
+            s.scalars(
+                select(AssignmentEvent.effective_on).where(
+                    AssignmentEvent.batch_id == result.batch_id
+                )
+            )
+        )
+        assert days == {today}
+        moved = s.scalar(
+            select(AssignmentEvent.customer_id).where(
+                AssignmentEvent.batch_id == result.batch_id,
+                AssignmentEvent.customer_id.is_not(None),
+            )
+        )
+        assert specialist_on(s, moved, today - timedelta(days=1)) == city["E1"]
+        assert specialist_on(s, moved, today) == city["E2"]

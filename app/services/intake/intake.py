@@ -37,6 +37,7 @@ from app.models.enums import (
 from app.services.auth import UserInfo
 from app.services.clock import local_date
 from app.services.errors import NotAllowed, NotFound
+from app.services.history import effective_days
 from app.services.intake.matching import GridIndex
 from app.services.intake.sms import SpecialistContact, phone_known
 from app.services.metrics.base_table import refresh_persistency_base
@@ -137,6 +138,10 @@ def serve_by_grid_owner(
     from ``effective_on``; return customer id -> the owner."""
     events = []
     served: dict[int, Owner | None] = {}
+    # Never before a change already on record for the customer (an imported history, say).
+    days = effective_days(
+        session, AssignmentEvent.customer_id, [c.id for c in customers], effective_on
+    )
     for c in customers:
         owner = owners.get(c.grid_id) if c.grid_id is not None else None
         served[c.id] = owner
@@ -150,7 +155,7 @@ def serve_by_grid_owner(
                     "reason": reason,
                     "actor": actor,
                     "at": now,
-                    "effective_on": effective_on,
+                    "effective_on": days[c.id],
                     "batch_id": batch_id,
                 }
             )

@@ -26,6 +26,7 @@ from app.models.base import utcnow
 from app.models.enums import OPEN_TASK_STATUSES, GridStatus, SpecialistStatus
 from app.services.clock import local_date
 from app.services.errors import NotAllowed
+from app.services.history import effective_days
 from app.services.intake.sms import SpecialistContact
 from app.services.notify import SmsCounts, Told, tell_customers
 from app.services.rebalance import changes
@@ -220,8 +221,15 @@ def apply_plan(
     destination = {c.id: dst for c, _, dst in moving}
 
     now = utcnow()
-    # A hand-over holds from the leaving date, a rebalance from today, unless told otherwise.
-    day = effective_on or (leaving.on if leaving else None) or local_date(now, branch.timezone)
+    # A rebalance holds from today unless told otherwise; a hand-over from the leaving date, or
+    # from today when it is applied ahead of it (the customers change hands now). No change
+    # takes effect before one already on record for the same customer or grid.
+    today = local_date(now, branch.timezone)
+    day = effective_on or (min(leaving.on, today) if leaving else today)
+    grid_day = effective_days(session, AssignmentEvent.grid_id, [g for g in grids], day)
+    customer_day = effective_days(
+        session, AssignmentEvent.customer_id, [c.id for c, _, _ in moving], day
+    )
     batch = ChangeBatch(branch_id=branch.id, kind=BATCH_KIND, actor=actor, created_at=now)
     session.add(batch)
     session.flush()
@@ -239,7 +247,15 @@ def apply_plan(
         "specialist_id",
     )
     events = [
-        event(grid_id=g.id, src=src, dst=dst, actor=actor, at=now, effective_on=day, batch=batch.id)
+        event(
+            grid_id=g.id,
+            src=src,
+            dst=dst,
+            actor=actor,
+            at=now,
+            effective_on=grid_day.get(g.id, day),
+            batch=batch.id,
+        )
         for g, src, dst in grid_rows
     ]
     events += [
@@ -249,7 +265,7 @@ def apply_plan(
             dst=dst,
             actor=actor,
             at=now,
-            effective_on=day,
+            effective_on=customer_day.get(c.id, day),
             batch=batch.id,
         )
         for c, src, dst in moving
