@@ -1,9 +1,11 @@
 """Who served a customer on a given day, from the assignment history.
 
-The rule (the same the persistency base applies in SQL): the specialist a customer had on day
-D is the ``from_specialist_id`` of their first move that takes effect after D (``effective_on``
-later than D, in the branch's calendar; moves taking effect the same day in the order they were
-recorded), or their current specialist when no move takes effect after D. A move taking effect
+The rule (the same the persistency base applies in SQL): moves are read in the order they take
+effect (``effective_on``, in the branch's calendar; moves of the same day in the order they
+were recorded). The specialist a customer had on day D is their current one when no move takes
+effect after D; otherwise whom the last move in effect on D gave them to, or, when no move was
+in effect yet, whom the first later move took them from. (When every move's "from" is the one
+before's "to" the two halves agree; the first is right where an imported history left a gap.) A move taking effect
 on D itself therefore counts: the new specialist served that day. The day a change was
 *recorded* plays no part: an intake run today for a pool entry of 2024-01-15 serves from then.
 """
@@ -29,12 +31,13 @@ class ServingTimeline:
 
     def __init__(
         self,
-        events: dict[int, list[tuple[date, int | None]]],
+        events: dict[int, list[tuple[date, int | None, int | None]]],
         current: dict[int, int | None],
     ):
-        # events[customer] = [(effective_on, from_specialist_id)] in effect order
+        # events[customer] = [(effective_on, from_specialist_id, to_specialist_id)], in effect
+        # order
         self._events = events
-        self._days = {c: [day for day, _ in ev] for c, ev in events.items()}
+        self._days = {c: [ev_[0] for ev_ in ev] for c, ev in events.items()}
         self._current = current
 
     @classmethod
@@ -42,20 +45,20 @@ class ServingTimeline:
         """Return the timeline of the given customers (all when None), read in chunks."""
         e = AssignmentEvent
         stmt = (
-            select(e.customer_id, e.effective_on, e.from_specialist_id)
+            select(e.customer_id, e.effective_on, e.from_specialist_id, e.to_specialist_id)
             .where(e.customer_id.is_not(None))
             .order_by(e.customer_id, e.effective_on, e.at, e.id)
         )
         cur = select(Customer.id, Customer.specialist_id)
         ids = None if customer_ids is None else sorted(set(customer_ids))
         chunks = [None] if ids is None else [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
-        events: dict[int, list[tuple[date, int | None]]] = defaultdict(list)
+        events: dict[int, list[tuple[date, int | None, int | None]]] = defaultdict(list)
         current: dict[int, int | None] = {}
         for chunk in chunks:
             s1 = stmt if chunk is None else stmt.where(e.customer_id.in_(chunk))
-            for cid, day, frm in session.execute(s1):
+            for cid, day, frm, to in session.execute(s1):
                 if cid is not None:
-                    events[cid].append((day, frm))
+                    events[cid].append((day, frm, to))
             s2 = cur if chunk is None else cur.where(Customer.id.in_(chunk))
             for cid, sid in session.execute(s2):
                 current[cid] = sid
@@ -71,7 +74,8 @@ class ServingTimeline:
         if days:
             i = bisect_right(days, day)  # the first move taking effect after ``day``
             if i < len(days):
-                return self._events[customer_id][i][1]
+                moves = self._events[customer_id]
+                return moves[i - 1][2] if i else moves[i][1]
         return self._current.get(customer_id)
 
 

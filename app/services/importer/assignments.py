@@ -109,7 +109,6 @@ class Plan:
     """What one customer's (or grid's) rows write."""
 
     new: list[tuple[date, int | None, int | None, AssignmentReason]] = field(default_factory=list)
-    fixes: list[tuple[int, int | None]] = field(default_factory=list)  # (event id, from)
     matched: int = 0
     current: tuple[int | None] | None = None  # (specialist id,) when it changes
 
@@ -131,14 +130,14 @@ def plan_timeline(
         held.setdefault((r.day, r.to_id), i)
     # The last row in effect today: (its day, its specialist, its event's position if held).
     now: tuple[date, int | None, int | None] | None = None
-    for k, (day, (to_id, reason)) in enumerate(rows):
+    for day, (to_id, reason) in rows:
         pos = held.get((day, to_id))
         if pos is None:
             plan.new.append((day, previous, to_id, reason))
         else:
+            # On record already. Its "from" stays as recorded: history is never rewritten, and
+            # "who served on day D" reads the "to" of the last change in effect (history.py).
             plan.matched += 1
-            if k and recorded[pos].from_id != previous:
-                plan.fixes.append((recorded[pos].id, previous))
         if day <= today:
             now = (day, to_id, pos)
         previous = to_id
@@ -184,7 +183,7 @@ def write_history(ctx: Context) -> None:
             ctx.count(sum(len(p.new) for p in plans.values()), sum(p.matched for p in plans.values()))  # fmt: skip
             if holder == CUSTOMER:
                 ctx.customer_ids.update(
-                    i for i, p in plans.items() if p.new or p.fixes or p.current is not None
+                    i for i, p in plans.items() if p.new or p.current is not None
                 )
     if written:
         batch.plan = json.dumps({"applied": {"customers": [], "events": written}})
@@ -225,13 +224,6 @@ def _write(session: Session, holder: str, plans: dict[int, Plan], now, batch_id:
     ]  # fmt: skip
     if events:
         session.execute(insert(table_of(AssignmentEvent)), events)
-    fixes = [{"e": event_id, "f": from_id} for p in plans.values() for event_id, from_id in p.fixes]
-    if fixes:
-        e = table_of(AssignmentEvent)
-        session.execute(
-            update(e).where(e.c.id == bindparam("e")).values(from_specialist_id=bindparam("f")),
-            fixes,
-        )
     moved = [{"h": i, "s": p.current[0]} for i, p in plans.items() if p.current is not None]
     if moved:
         t = table_of(model)

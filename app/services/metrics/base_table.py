@@ -103,7 +103,7 @@ def refresh_attribution(session: Session, *, customer_ids: Iterable[int]) -> int
             .where(b.customer_id.in_(chunk))
             .values(
                 specialist_id=case(
-                    (exists(later), first_from.scalar_subquery()),
+                    (exists(later), first_from),
                     else_=current.scalar_subquery(),
                 ),
                 grid_id=grid.scalar_subquery(),
@@ -190,12 +190,26 @@ def _later_moves(offsets: dict[int, int]):
 
 
 def _first_from(offsets: dict[int, int]):
-    """Who the first of those moves took the customer from (correlated)."""
+    """Who served the base row's customer on its due date, given that they moved after it
+    (correlated): whom the last move in effect that day gave them to, or, when none was, whom
+    the first later move took them from (app.services.history reads the history the same way;
+    the two agree when every move's "from" is the one before's "to", and the first is right
+    where an imported history left a gap)."""
+    b = PersistencyBase
     e = AssignmentEvent
-    moves = _later_moves(offsets)
-    return (
-        moves.with_only_columns(e.from_specialist_id).order_by(e.effective_on, e.at, e.id).limit(1)
+    earlier = select(e.id).where(e.customer_id == b.customer_id, e.effective_on <= b.due_date)
+    last_to = (
+        earlier.with_only_columns(e.to_specialist_id)
+        .order_by(e.effective_on.desc(), e.at.desc(), e.id.desc())
+        .limit(1)
     )
+    first_from = (
+        _later_moves(offsets)
+        .with_only_columns(e.from_specialist_id)
+        .order_by(e.effective_on, e.at, e.id)
+        .limit(1)
+    )
+    return case((exists(earlier), last_to.scalar_subquery()), else_=first_from.scalar_subquery())
 
 
 def _attribute_moved(
@@ -207,7 +221,7 @@ def _attribute_moved(
     stmt = (
         update(b)
         .where(b.customer_id.in_(moved), exists(_later_moves(offsets)))
-        .values(specialist_id=_first_from(offsets).scalar_subquery())
+        .values(specialist_id=_first_from(offsets))
         .execution_options(synchronize_session=False)
     )
     if policy_chunk is not None:
