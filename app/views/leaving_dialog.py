@@ -3,7 +3,9 @@ open tasks), the new owners the rebalancer proposes within their team (a senior 
 widen it to the branch), and the handover applied in one transaction, undoable like a rebalance.
 
 Applying records the leaver's status with the hand-over (left from the leaving date, or on
-leave), so that rebalancing and matching pass them by; undo puts it back."""
+leave), so that rebalancing and matching pass them by; undo puts it back. The unlocked customers
+the plan leaves behind (in locked grids, without a grid) may be given to one colleague in scope:
+they join the plan as single-customer moves."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from PySide6.QtWidgets import (
     QTableView,
     QTabWidget,
     QVBoxLayout,
+    QWidget,
 )
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,7 +37,13 @@ from app.services.intake.leaving import LeavingImpact, leaving_impact
 from app.services.progress import JobState
 from app.services.rebalance.apply import Leaving
 from app.services.rebalance.editing import describe_counts, workload_changes
-from app.services.rebalance.handover import Handover, LeftBehind, make_handover_plan
+from app.services.rebalance.handover import (
+    Handover,
+    LeftBehind,
+    left_behind_targets,
+    make_handover_plan,
+    with_left_behind,
+)
 from app.settings import Preferences
 from app.views.context import AppContext, call
 from app.views.errors import error_text
@@ -122,6 +131,23 @@ def left_behind_text(left: LeftBehind) -> str:
     return tr(_C, "Not in the plan, to hand over by hand: %1.").replace(
         "%1", tr(_C, "; ").join(parts)
     )
+
+
+def handover_left_text(handover: Handover, name_of: dict[str, str]) -> str:
+    """Return what the red line says: the customers left behind now in the plan (given to
+    someone by the supervisor), then what a person must still deal with by hand."""
+    given = ""
+    if handover.given and handover.given_to:
+        given = (
+            tr(_C, "1 customer left behind is now in the plan, going to %2.")
+            if handover.given == 1
+            else tr(_C, "%1 customers left behind are now in the plan, going to %2.")
+        )
+        given = given.replace("%1", f"{handover.given:,}").replace(
+            "%2", name_of.get(handover.given_to, handover.given_to)
+        )
+    rest = left_behind_text(handover.left_behind)
+    return sentence_gap().join(t for t in (given, rest) if t)
 
 
 def _grid_columns() -> list[Column]:
@@ -280,6 +306,24 @@ class LeavingDialog(QDialog):
         self.left_behind.setObjectName("left_behind")
         self.left_behind.setWordWrap(True)
         self.left_behind.setStyleSheet("color: #b3261e;")
+        self.give_to = QComboBox()
+        self.give_to.setObjectName("give_to")
+        self.give_to.setToolTip(
+            self.tr(
+                "The unlocked customers left behind (in locked grids or without a grid) go to "
+                "this colleague, with their open tasks. Locked customers stay."
+            )
+        )
+        self.give_button = QPushButton(self.tr("Add to the plan"))
+        self.give_button.setObjectName("give")
+        self.give_button.clicked.connect(self.give_left_behind)
+        self.give_row = QWidget()
+        give = QHBoxLayout(self.give_row)
+        give.setContentsMargins(0, 0, 0, 0)
+        give.addWidget(QLabel(self.tr("Give them to")))
+        give.addWidget(self.give_to)
+        give.addWidget(self.give_button)
+        self.give_row.setVisible(False)
         for table in (self.moves_table, self.workload_table):
             # Side by side, each sized to its columns: a stretched last column would only
             # take room the other table needs.
@@ -292,7 +336,10 @@ class LeavingDialog(QDialog):
         pbox = QVBoxLayout(proposal_box)
         pbox.addWidget(self.proposal_text)
         pbox.addWidget(split, 1)
-        pbox.addWidget(self.left_behind)
+        left_row = QHBoxLayout()
+        left_row.addWidget(self.left_behind, 1)
+        left_row.addWidget(self.give_row, 0, Qt.AlignmentFlag.AlignTop)
+        pbox.addLayout(left_row)
 
         self.propose_button = QPushButton(self.tr("Propose again"))
         self.propose_button.setObjectName("propose")
@@ -381,6 +428,7 @@ class LeavingDialog(QDialog):
         teams, limit = self.team_ids(), self.time_limit_s
         self.proposal_text.setText(self.tr("Looking for new owners…"))
         self.apply_button.setEnabled(False)
+        self.give_row.setVisible(False)
         self.ctx.runner.start(
             f"leaving.propose.{leaver.specialist_id}",
             lambda state: run_handover(Session, leaver, as_of, teams, limit, state),
@@ -394,6 +442,8 @@ class LeavingDialog(QDialog):
         self.proposal_text.setText(error_text(exc))
         self.moves.set_plan(None, may_cross_teams=False)
         self.workloads.set_rows([])
+        self.left_behind.clear()
+        self.give_row.setVisible(False)
 
     def _show_handover(self, handover: Handover) -> None:
         self._handover = handover
@@ -403,11 +453,75 @@ class LeavingDialog(QDialog):
             may_cross_teams=self.ctx.user.may_move_across_teams,
             excluded={handover.leaver_no},
         )
-        self.left_behind.setText(left_behind_text(handover.left_behind))
+        self._show_left_behind(handover)
         self._edited()
         fit_moves_table(self.moves_table, self.moves.plan(), one_giver=True)
         share_by_content(self.tables_split)  # a new proposal: the tables side by side fit again
         self.proposed.emit()
+
+    # --- what the plan leaves behind -----------------------------------------------------
+
+    def _show_left_behind(self, handover: Handover) -> None:
+        names = {s.employee_no: s.name for s in handover.plan.specialists}
+        self.left_behind.setText(handover_left_text(handover, names))
+        self.give_to.clear()
+        may_cross = self.ctx.user.may_move_across_teams
+        for p in left_behind_targets(handover, may_cross_teams=may_cross):
+            self.give_to.addItem(f"{p.name} ({p.employee_no})", p.employee_no)
+        self.give_row.setVisible(
+            bool(handover.left_behind.to_give and self.give_to.count()) and not self._applied
+        )
+        self.give_button.setEnabled(True)
+
+    def give_left_behind(self) -> None:
+        """Add the unlocked customers left behind to the plan, going to the chosen colleague
+        (read in the background); the supervisor's edits of the other moves are kept."""
+        handover, to_no = self._handover, self.give_to.currentData()
+        if handover is None or to_no is None or self._applied:
+            return
+        may_cross = self.ctx.user.may_move_across_teams
+        self.give_button.setEnabled(False)
+        self.ctx.runner.start(
+            f"leaving.give.{self.leaver.specialist_id}",
+            self.ctx.read(
+                lambda s: with_left_behind(
+                    s, handover, to_employee_no=to_no, may_cross_teams=may_cross
+                )
+            ),
+            on_done=lambda given: self._show_given(given, handover),
+            on_error=self._give_failed,
+        )
+
+    def _show_given(self, handover: Handover, source: Handover) -> None:
+        if self._handover is not source or self._applied:
+            return  # proposed again or applied meanwhile: this addition is to an old plan
+        base = self.moves.base_plan()
+        # The plan gains moves at its end: the rows above keep their ticks and new targets.
+        dropped = self.moves.dropped()
+        targets = {
+            row: self.moves.index(row, TO).data(Qt.ItemDataRole.EditRole)
+            for row in range(self.moves.rowCount())
+        }
+        self._handover = handover
+        self.moves.set_plan(
+            handover.plan,
+            may_cross_teams=self.ctx.user.may_move_across_teams,
+            excluded={handover.leaver_no},
+        )
+        if base is not None:
+            for row, to_no in targets.items():
+                if to_no != base.moves[row].to_no:
+                    self.moves.set_target(row, to_no)
+        for row in dropped:
+            self.moves.set_kept(row, False)
+        self._show_left_behind(handover)
+        self._edited()
+        fit_moves_table(self.moves_table, self.moves.plan(), one_giver=True)
+        share_by_content(self.tables_split)  # single customers now: two more columns
+
+    def _give_failed(self, exc: BaseException) -> None:
+        self.give_button.setEnabled(True)
+        inform(self, self.windowTitle(), error_text(exc), warning=True)
 
     def _edited(self) -> None:
         plan = self.moves.plan()
@@ -478,6 +592,7 @@ class LeavingDialog(QDialog):
     def _done(self, plan, result) -> None:
         self._applied = True
         self.moves.editable = False
+        self.give_row.setVisible(False)
         self.proposal_text.setText(
             self.tr(
                 "Handed over: %1 grids, %2 customers and %3 open tasks moved; %4. "

@@ -126,3 +126,100 @@ def test_the_dialog_fits_the_screen_it_opens_on(leaving):
     area = dialog.screen().availableGeometry()
     assert dialog.width() <= area.width() and dialog.height() <= area.height() - 40
     assert dialog.apply_button.isVisibleTo(dialog)
+
+
+def _leave_customers_behind(demo_db, employee_no: str = "DW00001") -> set[int]:
+    """Lock one of the leaver's grids and take one of their other customers off its grid;
+    return the unlocked customers that leaves behind."""
+    with demo_db() as s, s.begin():
+        sid = s.scalar(select(Specialist.id).where(Specialist.employee_no == employee_no))
+        grids = s.scalars(select(Grid).where(Grid.owner_id == sid).order_by(Grid.code)).all()
+        grids[-1].locked = True
+        mine = select(Customer).where(Customer.specialist_id == sid, Customer.locked.is_(False))
+        behind = set(
+            s.scalars(mine.where(Customer.grid_id == grids[-1].id).with_only_columns(Customer.id))
+        )
+        loose = s.scalars(mine.where(Customer.grid_id == grids[0].id).order_by(Customer.id)).first()
+        loose.grid_id = None
+        return behind | {loose.id}
+
+
+def _offered(dialog) -> list[str]:
+    return [dialog.give_to.itemData(i) for i in range(dialog.give_to.count())]
+
+
+def _active_colleagues(demo_db, employee_no: str, *, team_only: bool) -> set[str]:
+    with demo_db() as s:
+        leaver = s.scalars(select(Specialist).where(Specialist.employee_no == employee_no)).one()
+        stmt = select(Specialist.employee_no).where(
+            Specialist.status == SpecialistStatus.ACTIVE, Specialist.id != leaver.id
+        )
+        if team_only:
+            stmt = stmt.where(Specialist.team_id == leaver.team_id)
+        return set(s.scalars(stmt))
+
+
+def test_customers_left_behind_are_given_to_a_colleague_applied_and_undone(leaving, qtbot, demo_db):
+    behind = _leave_customers_behind(demo_db)
+    w, _roster, dialog, sid = leaving("supervisor")
+    assert dialog.give_row.isVisibleTo(dialog)
+    assert "customers in those grids" in dialog.left_behind.text()
+    assert "1 customer without a grid" in dialog.left_behind.text()
+    dialog.moves.set_kept(0, False)  # the supervisor's edits survive the addition
+    before = len(dialog.plan().moves)
+    base = len(dialog.moves.base_plan().moves)
+    dialog.give_to.setCurrentIndex(dialog.give_to.count() - 1)
+    chosen = dialog.give_to.currentData()
+    dialog.give_button.click()
+    qtbot.waitUntil(lambda: len(dialog.plan().moves) == before + len(behind), timeout=10000)
+    added = dialog.moves.base_plan().moves[base:]
+    assert {m.customer_id for m in added} == behind
+    assert {(m.kind, m.to_no) for m in added} == {("customer", chosen)}
+    assert dialog.moves.dropped() == [0]
+    assert not dialog.give_row.isVisibleTo(dialog)
+    text = dialog.left_behind.text()
+    assert f"{len(behind)} customers left behind are now in the plan" in text
+    assert "customers in those grids" not in text and "without a grid" not in text
+    # The added moves edit like the others: one goes to someone else instead.
+    last = dialog.moves.rowCount() - 1
+    other = next(no for no in _offered(dialog) if no != chosen)
+    dialog.moves.set_target(last, other)
+    dialog.moves.set_kept(0, True)
+    assert dialog.plan().moves[-1].to_no == other
+
+    with demo_db() as s:
+        chosen_id, other_id = (
+            s.scalar(select(Specialist.id).where(Specialist.employee_no == no))
+            for no in (chosen, other)
+        )
+    dialog.apply()
+    box = next(b for b in dialog.findChildren(QMessageBox) if b.isVisible())
+    with qtbot.waitSignal(w.data_changed, timeout=30000):
+        box.button(QMessageBox.StandardButton.Yes).click()
+    with demo_db() as s:
+        owners = dict(
+            s.execute(
+                select(Customer.id, Customer.specialist_id).where(Customer.id.in_(behind))
+            ).all()
+        )
+        assert owners[added[-1].customer_id] == other_id
+        assert set(owners.values()) == {chosen_id, other_id}
+        assert all(s.scalars(select(Customer.locked).where(Customer.specialist_id == sid)))
+    with qtbot.waitSignal(w.data_changed, timeout=30000):
+        w.history.undo_action.trigger()
+    with demo_db() as s:
+        back = s.scalars(select(Customer.specialist_id).where(Customer.id.in_(behind)))
+        assert set(back) == {sid}
+
+
+def test_what_is_left_behind_goes_only_to_colleagues_in_scope(leaving, qtbot, demo_db):
+    _leave_customers_behind(demo_db)
+    _w, _roster, dialog, _sid = leaving("supervisor")
+    team = _active_colleagues(demo_db, "DW00001", team_only=True)
+    assert team and set(_offered(dialog)) == team
+    _w, _roster, dialog, _sid = leaving("senior")
+    assert set(_offered(dialog)) == team  # the leaver's team until widened
+    with qtbot.waitSignal(dialog.proposed, timeout=30000):
+        dialog.widen.setChecked(True)
+    branch = _active_colleagues(demo_db, "DW00001", team_only=False)
+    assert branch > team and set(_offered(dialog)) == branch
