@@ -182,7 +182,16 @@ def test_a_missing_or_foreign_database_is_never_created_or_changed(tmp_path, cap
         conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
     digest = hashlib.sha256(other.read_bytes()).hexdigest()
     _refused(capsys, ["--db", f"sqlite:///{other}", *report], "is not a GridDesk database")
+    _refused(capsys, ["--db", f"sqlite:///{other}", "init"], "is not a GridDesk database")
     assert hashlib.sha256(other.read_bytes()).hexdigest() == digest
     assert sorted(p.name for p in tmp_path.iterdir()) == ["other.db", "settings"] or sorted(
         p.name for p in tmp_path.iterdir()
     ) == ["other.db"]
+
+
+def test_a_demo_is_not_built_into_a_database_with_users_by_nobody(demo, capsys, monkeypatch):
+    url, Session = demo  # noqa: N806
+    before = _counts(Session)
+    _refused(capsys, ["--db", url, "demo"], "say who you are with --user")
+    _refused(capsys, ["--db", url, *_as(monkeypatch, "analyst"), "demo"], "may not build a demo")
+    assert _counts(Session) == before

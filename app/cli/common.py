@@ -139,7 +139,7 @@ def open_db(
     path = sqlite_path(url)
     if path is not None and not creates and not path.exists():
         raise CommandError(f"no database at {path}: create one with 'griddesk init'")
-    if path is not None and path.exists() and _foreign(path):
+    if path is not None and path.exists() and foreign_sqlite(path):
         raise CommandError(f"{path} is not a GridDesk database; GridDesk leaves it alone")
     engine = make_engine(url)
     if is_sqlite(engine) and has_schema(engine) and snapshot_meta(engine) is not None:
@@ -161,10 +161,11 @@ def open_db(
                 f"{redact(url)} has an older schema: run 'griddesk init' to migrate it"
             )
     Session = make_sessionmaker(engine)  # noqa: N806
-    return Opened(url, engine, Session, None if creates else sign_in(args, Session))
+    # Creating a database needs nobody; changing one that has users needs one of them.
+    return Opened(url, engine, Session, sign_in(args, Session))
 
 
-def _foreign(path: Path) -> bool:
+def foreign_sqlite(path: Path) -> bool:
     """Return True when the SQLite file at ``path`` holds tables but none of GridDesk's (read
     without changing it: opening it as GridDesk would switch it to WAL)."""
     import sqlite3

@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from app.cli.common import CommandError, Handlers, open_db, parse_date, require
+from app.cli.common import (
+    CommandError,
+    Handlers,
+    foreign_sqlite,
+    open_db,
+    parse_date,
+    require,
+    sqlite_path,
+)
 
 
 def register(sub, common: argparse.ArgumentParser) -> Handlers:
@@ -37,6 +45,9 @@ def cmd_init(args: argparse.Namespace) -> int:
     from app.db import make_engine, migrate, redact, resolve_url
 
     url = resolve_url(getattr(args, "db", None), settings_db_url())
+    path = sqlite_path(url)
+    if path is not None and path.exists() and foreign_sqlite(path):
+        raise CommandError(f"{path} is not a GridDesk database; GridDesk leaves it alone")
     migrate(make_engine(url))
     print(f"database ready: {redact(url)}")
     return 0
@@ -47,6 +58,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from app.services.demo import build_demo
 
     db = open_db(args, writes=True, creates=True)
+    require(db.user, db.user is None or db.user.may_import, "build a demo branch here")
     with db.Session() as s, s.begin():
         summary = build_demo(
             s, size=args.size, seed=args.seed, as_of=args.as_of, state=TerminalProgress()

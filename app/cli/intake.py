@@ -58,19 +58,24 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     from app.models import Branch
     from app.services.intake.outbox import export_outbox, import_outbox_results
 
-    db = open_db(args, writes=args.action == "import")
+    db = open_db(args, writes=True)  # an export marks what it wrote as handed over
     require(db.user, db.user is None or db.user.may_import, "hand the SMS outbox to the gateway")
     with db.Session() as s, s.begin():
         if args.action == "export":
             branch_id = None if db.user is None else db.user.branch_id
             if args.branch:
-                branch_id = s.scalar(select(Branch.id).where(Branch.code == args.branch))
-                if branch_id is None:
+                chosen = s.scalar(select(Branch.id).where(Branch.code == args.branch))
+                if chosen is None:
                     raise CommandError(f"no branch with code '{args.branch}' in this database")
+                if db.user is not None and chosen != branch_id:
+                    raise CommandError(f"{db.user.login} may not export branch {args.branch}")
+                branch_id = chosen
             n = export_outbox(s, args.out, status=args.status, branch_id=branch_id)
             print(f"{args.out}: {n} {args.status} messages written for the SMS gateway")
             return 0
-        r = import_outbox_results(s, args.file)
+        r = import_outbox_results(
+            s, args.file, branch_id=None if db.user is None else db.user.branch_id
+        )
     unknown = f", {len(r.unknown_ids)} unknown message ids ignored" if r.unknown_ids else ""
     print(f"{r.file}: {r.rows} results read, {r.sent} sent, {r.failed} failed{unknown}")
     return 0

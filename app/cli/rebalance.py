@@ -208,7 +208,7 @@ def cmd_rebalance(args: argparse.Namespace) -> int:
                 branch_id=None if user is None else user.branch_id,
             )
         print(
-            f"rebalance {u.batch_id} undone: {u.grids_restored} grids, {u.customers_restored} "
+            f"change batch {u.batch_id} undone: {u.grids_restored} grids, {u.customers_restored} "
             f"customers and {u.tasks_restored} open tasks back ({u.tasks_kept} tasks closed "
             f"since stay); SMS: {u.sms_queued} queued, {u.sms_replaced} replaced, "
             f"{u.sms_withdrawn} withdrawn"

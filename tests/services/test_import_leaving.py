@@ -20,6 +20,8 @@ def test_a_recorded_leaving_survives_an_extract_that_says_active(session, tmp_pa
     gone.status, gone.left_on = SpecialistStatus.LEFT, date(2026, 12, 7)
     away = f.specialist(employee_no="E2", name="胡磊帅")
     away.status = SpecialistStatus.LEAVE
+    heir = f.specialist(employee_no="E3", name="程洋")
+    grid = f.grid(code="QY001", owner=heir)  # handed over to 程洋 when 张丽欣 left
     session.commit()
     path = tmp_path / "specialists.csv"
     path.write_text(
@@ -29,7 +31,13 @@ def test_a_recorded_leaving_survives_an_extract_that_says_active(session, tmp_pa
     result = import_file(session, "specialists", path, branch_id=f.default_branch.id)
     session.commit()
     statuses = dict(session.execute(select(Specialist.employee_no, Specialist.status)).all())
-    assert statuses == {"E1": SpecialistStatus.LEFT, "E2": SpecialistStatus.ACTIVE}
+    assert statuses == {
+        "E1": SpecialistStatus.LEFT,
+        "E2": SpecialistStatus.ACTIVE,
+        "E3": SpecialistStatus.ACTIVE,
+    }
+    session.refresh(grid)
+    assert grid.owner_id == heir.id  # the leaver's old grid stays with whoever took it over
     assert any(
         "E1 张丽欣" in n and "2026-12-07" in n and "kept as left" in n for n in result.notices
     )

@@ -171,3 +171,12 @@ def test_a_file_without_the_status_column_is_rejected(session, outbox, tmp_path)
     results = write(tmp_path / "r.csv", "message_id,result\n1,sent\n")
     with pytest.raises(ImportFailed, match="r.csv, row 1, column status: this column is missing"):
         import_outbox_results(session, results)
+
+
+def test_results_touch_only_the_branch_of_who_imports_them(session, outbox, tmp_path):
+    m = outbox["msgs"]
+    mine, theirs = m["first"].id, m["elsewhere"].id
+    path = write(tmp_path / "r.csv", f"message_id,status\n{mine},sent\n{theirs},sent\n")
+    result = import_outbox_results(session, path, branch_id=outbox["branch"].id)
+    assert result.sent == 1 and result.unknown_ids == (theirs,)
+    assert states(session)[theirs][0] == NotificationStatus.QUEUED

@@ -44,6 +44,7 @@ from app.models.enums import (
     NotificationTemplate,
     PaymentMode,
     PolicyStatus,
+    SpecialistStatus,
     TaskKind,
     TaskStatus,
 )
@@ -849,3 +850,13 @@ def test_the_confirmation_quotes_exactly_what_the_apply_does_to_the_outbox(
         applied.sms_replaced,
         applied.sms_withdrawn,
     )
+
+
+def test_undo_gives_nobody_work_back_who_no_longer_works(Session, city):  # noqa: N803
+    plan = plan_one_move(Session, city)
+    giver = plan.moves[0].from_no
+    applied = _apply(Session, plan)
+    with Session() as s, s.begin():
+        s.get(Specialist, city[giver]).status = SpecialistStatus.LEFT
+    with Session() as s, s.begin(), pytest.raises(StaleData, match="no longer active"):
+        undo_batch(s, actor="senior", team_scope=None, batch_id=applied.batch_id)

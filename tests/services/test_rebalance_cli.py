@@ -198,7 +198,7 @@ def test_history_lists_batches_and_undo_takes_a_batch_number(db, tmp_path, capsy
     batch = line.split()[0]
     assert "rebalance" in line
     assert main(["--db", url, "undo", batch]) == 0
-    assert f"rebalance {batch} undone" in capsys.readouterr().out
+    assert f"change batch {batch} undone" in capsys.readouterr().out
     assert owners(Session) == {"G1": "E1", "G2": "E1", "G3": "E2"}
     assert main(["--db", url, "history"]) == 0
     assert "undone by cli" in capsys.readouterr().out

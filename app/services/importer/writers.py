@@ -159,19 +159,22 @@ def write_specialists(ctx: Context, chunk: list[Pending]) -> list[RowProblem]:
             owners.append((v["employee_no"], [grids.get(g) for g in v["grids"]]))
     if problems or not ctx.write:
         return problems
-    _keep_recorded_leavings(ctx, rows)
+    gone = _keep_recorded_leavings(ctx, rows)
     saved = save(s, SPECIALISTS, rows, want_ids=True)
     ctx.count(saved.inserted, saved.updated)
-    _set_owners(s, [(saved.ids[(e,)], gids) for e, gids in owners])
+    # A leaver's grids stay with whoever took them over.
+    _set_owners(s, [(saved.ids[(e,)], gids) for e, gids in owners if e not in gone])
     return []
 
 
-def _keep_recorded_leavings(ctx: Context, rows: list[dict]) -> None:
+def _keep_recorded_leavings(ctx: Context, rows: list[dict]) -> set[str]:
     """A file that still lists as active a specialist whose leaving GridDesk recorded (HR
-    extracts lag): the leaving stands, and the result says so. One back from leave is back."""
+    extracts lag): the leaving stands, and the result says so; return their employee numbers.
+    One back from leave is back."""
     said_active = {r["employee_no"]: r for r in rows if r.get("status") == SpecialistStatus.ACTIVE}
+    gone: set[str] = set()
     if not said_active:
-        return
+        return gone
     recorded = ctx.session.execute(
         select(
             Specialist.employee_no, Specialist.name, Specialist.status, Specialist.left_on
@@ -181,14 +184,16 @@ def _keep_recorded_leavings(ctx: Context, rows: list[dict]) -> None:
     ).all()
     for no, name, status, left_on in recorded:
         if status == SpecialistStatus.LEFT:
+            gone.add(no)
             said_active[no]["status"] = SpecialistStatus.LEFT
             ctx.notices.append(
                 f"{no} {name}: the file says active, but GridDesk recorded their leaving"
                 + (f" on {left_on.isoformat()}" if left_on else "")
-                + "; kept as left"
+                + "; kept as left, their grids with whoever took them over"
             )
         elif status == SpecialistStatus.LEAVE:
             ctx.notices.append(f"{no} {name}: back from leave, as the file says")
+    return gone
 
 
 def _set_owners(session: Session, owners: list[tuple[int, list]]) -> None:

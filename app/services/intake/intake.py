@@ -307,7 +307,8 @@ def intake_agent(
     assert branch is not None
     if on_date is None:
         on_date = agent.left_on or local_date(utcnow(), branch.timezone)
-    if agent.left_on is None:
+    dated_agent = agent.left_on is None
+    if dated_agent:
         agent.left_on = on_date
 
     already = session.scalar(
@@ -415,6 +416,7 @@ def intake_agent(
                 "intake": {
                     "agent_code": agent.agent_code,
                     "on_date": on_date.isoformat(),
+                    "dated_agent": dated_agent,  # the intake gave the agent their leaving date
                     "customers": {str(c.id): [*before[c.id], c.specialist_id] for c in entering},
                     "tasks": created,
                 },

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, true, update
 from sqlalchemy.orm import Session
 
 from app.models import Branch, Customer, Notification
@@ -335,7 +335,9 @@ def _read_results(path: Path) -> list[_Result]:
     return results
 
 
-def import_outbox_results(session: Session, path: str | os.PathLike[str]) -> OutboxUpdate:
+def import_outbox_results(
+    session: Session, path: str | os.PathLike[str], *, branch_id: int | None = None
+) -> OutboxUpdate:
     """Return what the gateway's result file (message_id, status, sent_at, error) changed.
 
     Status is sent or failed (also 成功 / 失败); a time without an offset is branch-local. One
@@ -352,7 +354,10 @@ def import_outbox_results(session: Session, path: str | os.PathLike[str]) -> Out
                 select(Notification.id, Branch.timezone)
                 .join(Customer, Customer.id == Notification.customer_id)
                 .join(Branch, Branch.id == Customer.branch_id)
-                .where(Notification.id.in_(part))
+                .where(
+                    Notification.id.in_(part),
+                    true() if branch_id is None else Customer.branch_id == branch_id,
+                )
             ).all()
         )
     now = utcnow()

@@ -1,9 +1,10 @@
 """Undoing an intake: its customers leave the pool as if it had never run.
 
 Each customer gets back the grid, match and specialist they had before; the waiting SMS are
-withdrawn (a message the gateway already took cannot be called back: the result says how many
-had left); the tasks the intake created that nobody has started are cancelled, and those under
-way or done stay. Refused, with nothing written, when any of the customers changed hands since.
+withdrawn (a message the gateway already took cannot be called back, and no correction is
+sent: the customer's agent did leave); the tasks the intake created that nobody has started are
+cancelled, and those under way or done stay; an agent the intake gave a leaving date loses it
+again. Refused, with nothing written, when any of the customers changed hands since.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from app.models import AssignmentEvent, Branch, ChangeBatch, Customer, Task
+from app.models import AssignmentEvent, Branch, ChangeBatch, Customer, DepartedAgent, Task
 from app.models.base import utcnow
 from app.models.enums import AssignmentReason, MatchMethod, TaskStatus
 from app.services.errors import NotAllowed, StaleData
@@ -101,6 +102,15 @@ def undo_intake(
     if events:
         session.execute(insert(AssignmentEvent), events)
     withdrawn = withdraw_waiting(session, sorted(before), reason="the intake was undone")
+    if record.get("dated_agent"):
+        agent = session.scalar(
+            select(DepartedAgent).where(
+                DepartedAgent.agent_code == record["agent_code"],
+                DepartedAgent.branch_id == branch.id,
+            )
+        )
+        if agent is not None and agent.left_on == on_date:
+            agent.left_on = None
     cancelled, kept = _cancel_unstarted(session, record.get("tasks", []), now)
     refresh_persistency_base(session, customer_ids=sorted(before))
     return UndoResult(

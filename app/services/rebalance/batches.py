@@ -67,7 +67,8 @@ def list_batches(
         )
         .where(ChangeBatch.branch_id == branch_id, ChangeBatch.kind.in_(KINDS))
         .order_by(ChangeBatch.created_at.desc(), ChangeBatch.id.desc())
-        .limit(limit)
+        # A supervisor's teams may be in few of the newest: read further, keep ``limit``.
+        .limit(limit if team_scope is None else limit * 20)
     ).all()
     ids = [b.id for b in batches]
     if not ids:
@@ -95,10 +96,12 @@ def list_batches(
             if bid is not None:
                 teams.setdefault(bid, set()).add(team)
     leavers = _leavers(session, batches)
-    out = []
+    out: list[BatchRow] = []
     for b in batches:
-        if team_scope is not None and not teams.get(b.id, set()) <= set(team_scope):
-            continue
+        if len(out) >= limit:
+            break
+        if team_scope is not None and not (teams.get(b.id) and teams[b.id] <= set(team_scope)):
+            continue  # another team's, or the branch's (an intake nobody in their teams got)
         record = json.loads(b.plan or "{}")
         applied = record.get("applied", {})
         sms = record.get("sms", {})

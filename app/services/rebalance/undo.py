@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.models import AssignmentEvent, Branch, ChangeBatch, Customer, Grid, Specialist, Task
 from app.models.base import utcnow
-from app.models.enums import OPEN_TASK_STATUSES, AssignmentReason, TaskStatus
+from app.models.enums import OPEN_TASK_STATUSES, AssignmentReason, SpecialistStatus, TaskStatus
 from app.services.errors import NotAllowed, NotFound, StaleData
 from app.services.rebalance import changes
 from app.services.rebalance.changes import (
@@ -154,6 +154,18 @@ def _undo(
     )
     last_event = max((e.id for e in events), default=0)
     stale = Stale(session, branch.timezone, since_text="after that rebalance")
+    # Nobody gets work back who no longer works: apply checks its targets, so does undo
+    # (except the leaver of a hand-over being undone, whose status undo itself restores).
+    recorded_leaving = json.loads(
+        session.scalar(select(ChangeBatch.plan).where(ChangeBatch.id == batch_id)) or "{}"
+    ).get("leaving")
+    leaver = int(recorded_leaving["specialist_id"]) if recorded_leaving else None
+    receivers = {e.from_specialist_id for e in events} - {None, leaver}
+    for name, status in session.execute(
+        select(Specialist.name, Specialist.status).where(Specialist.id.in_(sorted(receivers)))
+    ):
+        if status != SpecialistStatus.ACTIVE:
+            stale.add(f"{name} is no longer active ({status})")
     grid_ev = {e.grid_id: e for e in events if e.grid_id is not None}
     cust_ev = {e.customer_id: e for e in events if e.customer_id is not None}
     task_ev = {e.task_id: e for e in events if e.task_id is not None}
