@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from functools import partial
 
 
 def _prepare_environment() -> None:
@@ -56,21 +57,38 @@ def run_app(db_flag: str | None = None, argv: list[str] | None = None) -> int:
     opened = open_database(db_flag, prefs)
     if opened is None:
         return 1
-    user = opened.user or sign_in(opened, prefs)
-    if user is None:
-        return 0
+    # File > Sign out closes the window and comes back here to sign in again (the same
+    # database); cancelling the sign-in quits. An offline copy opens as whoever took it.
+    while True:
+        user = opened.user or sign_in(opened, prefs)
+        if user is None:
+            return 0
+        window = _main_window(app, opened, user, has_web)
+        signed_out: list[bool] = []
+        window.signed_out.connect(partial(signed_out.append, True))
+        window.show()
+        try:
+            status = app.exec()
+        except Exception as exc:  # pragma: no cover - last resort: a message, not a traceback
+            QMessageBox.critical(None, "GridDesk", str(exc))
+            return 1
+        window.deleteLater()
+        if not signed_out or opened.user is not None:
+            return status
 
+
+def _main_window(app, opened, user, has_web: bool):
+    """Return the main window for ``user`` on the opened database (not shown yet)."""
     from sqlalchemy import select
 
     from app.models import Branch
     from app.views.calendar import today, use_zone
     from app.views.context import AppContext
-
-    with opened.Session() as s:
-        use_zone(s.scalar(select(Branch.timezone).where(Branch.id == user.branch_id)))
     from app.views.main_window import MainWindow
     from app.views.operations import BackgroundRunner
 
+    with opened.Session() as s:
+        use_zone(s.scalar(select(Branch.timezone).where(Branch.id == user.branch_id)))
     ctx = AppContext(
         Session=opened.Session,
         user=user,
@@ -81,13 +99,7 @@ def run_app(db_flag: str | None = None, argv: list[str] | None = None) -> int:
         snapshot_label=opened.snapshot_label,
         web_available=has_web,
     )
-    window = MainWindow(ctx)
-    window.show()
-    try:
-        return app.exec()
-    except Exception as exc:  # pragma: no cover - last resort: a message, not a traceback
-        QMessageBox.critical(None, "GridDesk", str(exc))
-        return 1
+    return MainWindow(ctx)
 
 
 if __name__ == "__main__":  # pragma: no cover

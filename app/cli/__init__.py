@@ -13,13 +13,13 @@ import sys
 from collections.abc import Sequence
 
 from app import __version__
-from app.cli import data, export, intake, metrics, rebalance
+from app.cli import data, export, intake, metrics, rebalance, users
 from app.cli.common import DEBUG_ENV, CommandError, Handlers, common_parser, describe_error
 from app.cli.intake import cmd_intake, cmd_outbox
 
 __all__ = ["CommandError", "build_parser", "cmd_intake", "cmd_outbox", "describe_error", "main"]
 
-MODULES = (data, intake, metrics, rebalance, export)
+MODULES = (data, intake, metrics, rebalance, export, users)
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, Handlers]:

@@ -103,5 +103,11 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Wrong passwords since failed_since (the first of the current window); at the limit the
+    # account waits until locked_until (app.services.auth). A right password clears all three.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    failed_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_sign_in: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     teams: Mapped[list[Team]] = relationship(secondary=user_team)

@@ -2,21 +2,46 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from app.models import User
+from app.models.base import utcnow
 from app.models.enums import Role
 
 _hasher = PasswordHasher()
 
+# This many wrong passwords within FAILURE_WINDOW lock the account for LOCK_TIME.
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+LOCK_TIME = timedelta(minutes=15)
+
 
 class SignInFailed(Exception):
     """Wrong user name or password (deliberately not saying which)."""
+
+
+class AccountLocked(Exception):
+    """Too many wrong passwords in a short time: the account waits until ``until``.
+
+    Deliberately not a SignInFailed: callers that word every SignInFailed as "wrong user name
+    or password" let this one through with its own message, which says how long to wait."""
+
+    def __init__(self, login: str, until: datetime, now: datetime) -> None:
+        self.login = login
+        self.until = until
+        self.minutes = max(1, math.ceil((until - now).total_seconds() / 60))
+        unit = "minute" if self.minutes == 1 else "minutes"
+        super().__init__(
+            f"too many wrong passwords for {login}: the account is locked, try again in "
+            f"{self.minutes} {unit}"
+        )
 
 
 def hash_password(password: str) -> str:
@@ -83,14 +108,68 @@ def user_info(user: User) -> UserInfo:
     )
 
 
-def authenticate(session: Session, login: str, password: str) -> UserInfo:
-    """Return the user whose login and password match; raise SignInFailed otherwise."""
+def authenticate(
+    session: Session, login: str, password: str, *, now: datetime | None = None
+) -> UserInfo:
+    """Return the user whose login and password match; raise SignInFailed otherwise, or
+    AccountLocked while the account waits after too many wrong passwords.
+
+    A wrong password is counted in a short transaction of its own on the session's engine, so
+    it stays counted whether or not the caller commits ``session``; call this before the
+    session writes anything. A right one clears the count and records the sign-in in
+    ``session`` (the caller commits it)."""
+    now = now or utcnow()
     user = session.scalars(select(User).where(User.login == login.strip())).one_or_none()
-    if user is None or not user.active or not verify_password(user.password_hash, password):
+    if user is None or not user.active:
+        raise SignInFailed("wrong user name or password")
+    if user.locked_until is not None and now < user.locked_until:
+        raise AccountLocked(user.login, user.locked_until, now)
+    if not verify_password(user.password_hash, password):
+        locked_until = _record_failure(session, user.id, now)
+        if locked_until is not None:
+            raise AccountLocked(user.login, locked_until, now)
         raise SignInFailed("wrong user name or password")
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    if user.failed_logins or user.failed_since is not None or user.locked_until is not None:
+        clear_failures(user)
+    user.last_sign_in = now
     return user_info(user)
+
+
+def clear_failures(user: User) -> None:
+    """Forget the user's wrong passwords and lift any lock (a right password, a reset)."""
+    user.failed_logins = 0
+    user.failed_since = None
+    user.locked_until = None
+
+
+def _record_failure(session: Session, user_id: int, now: datetime) -> datetime | None:
+    """Count a wrong password; return until when the account is locked, if it now is."""
+    bind = session.get_bind()
+    if isinstance(bind, Engine):
+        with Session(bind) as own, own.begin():
+            return _count_failure(own, user_id, now)
+    # A session bound to a connection (tests in a savepoint): its transaction is all there is.
+    until = _count_failure(session, user_id, now)
+    session.flush()
+    return until
+
+
+def _count_failure(session: Session, user_id: int, now: datetime) -> datetime | None:
+    # The row lock keeps two wrong passwords typed at once from counting as one (PostgreSQL;
+    # SQLite writes one transaction at a time anyway).
+    user = session.scalars(select(User).where(User.id == user_id).with_for_update()).one()
+    if user.locked_until is not None and now < user.locked_until:
+        return user.locked_until
+    window_over = user.failed_since is None or now - user.failed_since >= FAILURE_WINDOW
+    if window_over or user.locked_until is not None:  # a new window, or a lock that has passed
+        clear_failures(user)
+        user.failed_since = now
+    user.failed_logins += 1
+    if user.failed_logins >= MAX_FAILURES:
+        user.locked_until = now + LOCK_TIME
+    return user.locked_until
 
 
 def create_user(

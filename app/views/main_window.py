@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from app import __version__
 from app.db import default_url, redact, resolve_url
+from app.models.enums import Role
 from app.settings import WindowState
 from app.views.context import AppContext
 from app.views.labels import ROLES, label
@@ -37,10 +38,13 @@ class MainWindow(QMainWindow):
             the plain-data description the service returned; every page decides whether to
             reload. Pages never call each other.
         grid_selected(str): a grid was picked (on the map or elsewhere); pages follow it.
+        signed_out(): the user signed out from the File menu and the window has closed; the
+            app shows the sign-in window again.
     """
 
     data_changed = Signal(object)
     grid_selected = Signal(str)
+    signed_out = Signal()
 
     def __init__(self, ctx: AppContext, *, window_state: WindowState | None = None) -> None:
         super().__init__()
@@ -192,6 +196,18 @@ class MainWindow(QMainWindow):
         reset.triggered.connect(self._reset_layout)
         file_menu.addAction(reset)
         file_menu.addSeparator()
+        users = QAction(self.tr("&Users…"), self)
+        users.setObjectName("users")
+        # Accounts are a senior supervisor's to manage, on the branch's database (not a copy).
+        users.setVisible(self.ctx.user.role is Role.SENIOR_SUPERVISOR and not self.ctx.read_only)
+        users.triggered.connect(lambda: self.open_users())
+        file_menu.addAction(users)
+        sign_out = QAction(self.tr("Sign &out"), self)
+        sign_out.setObjectName("sign_out")
+        sign_out.setEnabled(not self.ctx.read_only)  # an offline copy opens as its taker only
+        sign_out.triggered.connect(lambda: self.sign_out())
+        file_menu.addAction(sign_out)
+        file_menu.addSeparator()
         quit_action = QAction(self.tr("&Quit"), self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -209,6 +225,23 @@ class MainWindow(QMainWindow):
         about = QAction(self.tr("&About GridDesk"), self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
+
+    def open_users(self) -> QWidget:
+        """Open File ▸ Users (window-modal) and return it."""
+        from app.views.users_dialog import UsersDialog
+
+        dialog = UsersDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def sign_out(self) -> bool:
+        """Close the window (saving its layout) and announce ``signed_out``; return whether
+        it closed."""
+        if not self.close():
+            return False
+        self.signed_out.emit()
+        return True
 
     def open_history(self) -> QWidget:
         """Open Edit ▸ History (window-modal) and return it; what it undoes reaches every page."""

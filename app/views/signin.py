@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.services.auth import SignInFailed, UserInfo, authenticate
+from app.services.auth import AccountLocked, SignInFailed, UserInfo, authenticate
 
 
 class SignInDialog(QDialog):
@@ -86,6 +86,13 @@ class SignInDialog(QDialog):
                 self.user = authenticate(s, login, password)
         except SignInFailed:
             self._fail(self.tr("Wrong user name or password."))
+            return
+        except AccountLocked as exc:
+            self._fail(
+                self.tr(
+                    "Too many wrong passwords: this account is locked. Try again in %1 minutes."
+                ).replace("%1", str(exc.minutes))
+            )
             return
         self.accept()
 
