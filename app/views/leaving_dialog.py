@@ -35,7 +35,7 @@ from app.models.enums import SpecialistStatus
 from app.services import org
 from app.services.intake.leaving import LeavingImpact, leaving_impact
 from app.services.progress import JobState
-from app.services.rebalance.apply import Leaving
+from app.services.rebalance.apply import Leaving, sms_preview
 from app.services.rebalance.editing import describe_counts, workload_changes
 from app.services.rebalance.handover import (
     Handover,
@@ -50,7 +50,7 @@ from app.views.errors import error_text
 from app.views.i18n import tr
 from app.views.labels import TASK_KINDS, TASK_STATUSES, label, listed, sentence_gap, yuan
 from app.views.layout import fit_columns, share_by_content
-from app.views.messages import ask, inform, sms_outcome
+from app.views.messages import ask, inform, sms_counts, sms_outcome
 from app.views.rebalance_models import (
     TO,
     MovesModel,
@@ -564,13 +564,14 @@ class LeavingDialog(QDialog):
         text = (
             self.tr(
                 "Hand over %1's work in one transaction?\n\n%2 grids and %3 further customers "
-                "go to their new owners: %4 customers get a new specialist and an SMS saying so. "
+                "go to their new owners: %4 customers get a new specialist; %5. "
                 "Open tasks go with their customers."
             )
             .replace("%1", self.leaver.name)
             .replace("%2", str(grids))
             .replace("%3", str(singles))
             .replace("%4", f"{customers:,}")
+            .replace("%5", sms_outcome(sms_counts(call(self.ctx, sms_preview, plan))))
         )
         text += "\n\n" + self.tr("Edit ▸ Undo (Ctrl+Z) in the main window puts everything back.")
         ask(self, self.tr("Apply handover"), text, self._apply_now, yes_text=self.tr("Apply"))

@@ -58,3 +58,13 @@ def sms_outcome(result) -> str:
         .replace("%2", f"{getattr(result, 'sms_replaced', 0):,}")
         .replace("%3", f"{getattr(result, 'sms_withdrawn', 0):,}")
     )
+
+
+def sms_counts(counts):
+    """Return outbox counts (queued, replaced, withdrawn) as ``sms_outcome`` reads them."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        sms_queued=counts.queued, sms_replaced=counts.replaced, sms_withdrawn=counts.withdrawn
+    )
+

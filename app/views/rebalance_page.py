@@ -35,7 +35,7 @@ from app.views.context import AppContext, call
 from app.views.errors import error_text
 from app.views.labels import listed
 from app.views.layout import fit_columns, share_by_content
-from app.views.messages import ask, inform, sms_outcome
+from app.views.messages import ask, inform, sms_counts, sms_outcome
 from app.views.rebalance_models import (
     MOVE_ROLE,
     TO,
@@ -422,7 +422,7 @@ class RebalancePage(QWidget):
             .replace("%1", str(grids))
             .replace("%2", str(singles))
             .replace("%3", f"{customers:,}")
-            .replace("%4", sms_outcome(_as_result(call(self.ctx, sms_preview, plan))))
+            .replace("%4", sms_outcome(sms_counts(call(self.ctx, sms_preview, plan))))
         )
         over = [w.name for w in workload_changes(plan) if w.over_capacity]
         if over:
@@ -496,15 +496,6 @@ class RebalancePage(QWidget):
         state = ws.restore(f"{key}/splitter")
         if state is not None:
             self.splitter.restoreState(state)
-
-
-def _as_result(counts):
-    """The outbox counts as the SMS wording reads them (sms_queued, sms_replaced, ...)."""
-    from types import SimpleNamespace
-
-    return SimpleNamespace(
-        sms_queued=counts.queued, sms_replaced=counts.replaced, sms_withdrawn=counts.withdrawn
-    )
 
 
 def _table(name: str, model, *, sortable: bool = False) -> QTableView:

@@ -764,10 +764,10 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
     <message>
       <source>Hand over %1's work in one transaction?
 
-%2 grids and %3 further customers go to their new owners: %4 customers get a new specialist and an SMS saying so. Open tasks go with their customers.</source>
+%2 grids and %3 further customers go to their new owners: %4 customers get a new specialist; %5. Open tasks go with their customers.</source>
       <translation>以一个事务交接 %1 的工作？
 
-%2 个网格及另外 %3 位客户将交给新的专员：%4 位客户将有新的专员，并收到告知短信。未完成任务随客户转移。</translation>
+%2 个网格及另外 %3 位客户将交给新的专员：%4 位客户将有新的专员；%5。未完成任务随客户转移。</translation>
     </message>
     <message>
       <source>Handed over: %1 grids, %2 customers and %3 open tasks moved; %4. Edit ▸ Undo (Ctrl+Z) in the main window puts everything back.</source>

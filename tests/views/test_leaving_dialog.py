@@ -76,6 +76,8 @@ def test_handover_is_applied_in_one_go_and_undone_from_the_window(leaving, qtbot
     dialog.apply()
     box = next(b for b in dialog.findChildren(QMessageBox) if b.isVisible())
     assert dialog.leaver.name in box.text()
+    # The question quotes what the outbox gets, as the apply will do it.
+    assert "新排队" in box.text() or "queued" in box.text()
     with qtbot.waitSignal(w.data_changed, timeout=30000):
         box.button(QMessageBox.StandardButton.Yes).click()
     with demo_db() as s:
