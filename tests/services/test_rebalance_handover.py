@@ -185,18 +185,19 @@ def test_customers_left_behind_are_given_to_a_team_member_applied_and_undone(Ses
         h = make_handover_plan(s, specialist_id=city["E1"], as_of=AS_OF, team_ids=[city["T1"]])
         left = h.left_behind
         assert (left.customers_in_locked_grids, left.customers_without_grid) == (4, 1)
-        assert (left.locked_customers, left.open_tasks_staying, left.to_give) == (1, 2, 5)
+        assert (left.locked_customers, left.open_tasks_staying, left.to_give) == (1, 2, 6)
         given = with_left_behind(s, h, to_employee_no="E2", may_cross_teams=False)
     added = given.plan.moves[len(h.plan.moves) :]
     assert given.plan.moves[: len(h.plan.moves)] == h.plan.moves
-    assert [(m.kind, m.customer_no, m.from_no, m.to_no) for m in added] == [
-        ("customer", no, "E1", "E2") for no in ("C04", "C06", "C07", "C08", "C09")
+    # The locked C03 too: a hand-over names them on their own, and they stay locked.
+    assert sorted((m.kind, m.customer_no, m.from_no, m.to_no) for m in added) == [
+        ("customer", no, "E1", "E2") for no in ("C03", "C04", "C06", "C07", "C08", "C09")
     ]
-    assert (given.given, given.given_to) == (5, "E2")
+    assert (given.given, given.given_to) == (6, "E2")
     left = given.left_behind
-    assert left.locked_grids == ("CD-03",) and left.locked_customers == 1  # C03 stays
+    assert left.locked_grids == ("CD-03",) and left.locked_customers == 0
     assert (left.to_give, left.open_tasks_staying) == (0, 0)  # C06's tasks go with C06
-    assert given.plan.loads_after()["E2"] == pytest.approx(12.6 + 2.0 - 1.0)  # all but C03
+    assert given.plan.loads_after()["E2"] == pytest.approx(12.6 + 2.0)
     with Session() as s, s.begin():
         result = apply_plan(
             s,
@@ -206,12 +207,13 @@ def test_customers_left_behind_are_given_to_a_team_member_applied_and_undone(Ses
             team_scope={city["T1"]},
             branch_scope=None,
         )
-    assert (result.customers_moved, result.tasks_moved) == (8, 2)
+    assert (result.customers_moved, result.tasks_moved) == (9, 2)
     with Session() as s:
         now = snapshot(s)
-        assert {now["customers"][c] for c in ("C04", "C06", "C07", "C08", "C09")} == {city["E2"]}
+        moved = ("C03", "C04", "C06", "C07", "C08", "C09")
+        assert {now["customers"][c] for c in moved} == {city["E2"]}
         assert (now["tasks"]["T-1"], now["tasks"]["T-2"]) == (city["E2"], city["E2"])
-        assert now["customers"]["C03"] == now["grids"]["CD-03"] == city["E1"]  # locked: stay
+        assert now["grids"]["CD-03"] == city["E1"]  # a locked grid stays
     with Session() as s, s.begin():
         undo_batch(s, actor="sup", team_scope={city["T1"]}, batch_id=result.batch_id)
     with Session() as s:

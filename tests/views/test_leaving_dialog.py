@@ -132,7 +132,7 @@ def test_the_dialog_fits_the_screen_it_opens_on(leaving):
 
 def _leave_customers_behind(demo_db, employee_no: str = "DW00001") -> set[int]:
     """Lock one of the leaver's grids and take one of their other customers off its grid;
-    return the unlocked customers that leaves behind."""
+    return the customers that leaves behind (with those locked on their own)."""
     with demo_db() as s, s.begin():
         sid = s.scalar(select(Specialist.id).where(Specialist.employee_no == employee_no))
         grids = s.scalars(select(Grid).where(Grid.owner_id == sid).order_by(Grid.code)).all()
@@ -143,7 +143,12 @@ def _leave_customers_behind(demo_db, employee_no: str = "DW00001") -> set[int]:
         )
         loose = s.scalars(mine.where(Customer.grid_id == grids[0].id).order_by(Customer.id)).first()
         loose.grid_id = None
-        return behind | {loose.id}
+        locked = set(
+            s.scalars(
+                select(Customer.id).where(Customer.specialist_id == sid, Customer.locked.is_(True))
+            )
+        )
+        return behind | {loose.id} | locked
 
 
 def _offered(dialog) -> list[str]:

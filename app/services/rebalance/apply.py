@@ -200,7 +200,9 @@ def apply_plan(
             )
         elif c.grid_id != gid:
             stale.add(f"customer {label} was moved to another grid {stale.since_text}")
-        elif c.locked:
+        elif c.locked and not (cid in labels and c.version == plan.customer_versions.get(cid)):
+            # Named on their own, locked when the plan was made and unchanged since: handed
+            # over deliberately (a hand-over), and still locked afterwards.
             stale.add(f"customer {label} was locked {stale.since_text}")
     stale.raise_if_any("Make a new proposal.")
 

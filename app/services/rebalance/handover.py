@@ -64,7 +64,7 @@ class LeftBehind:
     @property
     def to_give(self) -> int:
         """Unlocked customers left behind, whom :func:`with_left_behind` can add to the plan."""
-        return self.customers_in_locked_grids + self.customers_without_grid
+        return self.locked_customers + self.customers_in_locked_grids + self.customers_without_grid
 
     @property
     def anything(self) -> bool:
@@ -272,12 +272,20 @@ def with_left_behind(
     rows = [
         r
         for r in session.execute(
-            select(Customer.id, Customer.customer_no, Customer.grid_id, Customer.version, Grid.code)
+            select(
+                Customer.id,
+                Customer.customer_no,
+                Customer.grid_id,
+                Customer.locked,
+                Customer.version,
+                Grid.code,
+            )
             .outerjoin(Grid, Grid.id == Customer.grid_id)
-            .where(Customer.specialist_id == leaver.id, Customer.locked.is_(False))
+            .where(Customer.specialist_id == leaver.id)
             .order_by(Customer.customer_no)
         )
-        if r.id not in in_plan and r.grid_id not in moved_grids
+        # A locked customer does not follow their grid: named on their own, wherever they are.
+        if r.id not in in_plan and (r.locked or r.grid_id not in moved_grids)
     ]
     if not rows:
         raise PlanError(f"the hand-over leaves behind no unlocked customer of {leaver_no}")
@@ -302,15 +310,12 @@ def with_left_behind(
         moves=sequence(plan.moves + added, plan.loads_before()),
         customer_versions={**plan.customer_versions, **{r.id: r.version for r in rows}},
     )
-    locked = session.scalar(
-        select(func.count()).where(Customer.specialist_id == leaver.id, Customer.locked.is_(True))
-    )
     return replace(
         handover,
         plan=given,
         left_behind=replace(
             handover.left_behind,
-            locked_customers=locked or 0,
+            locked_customers=0,
             customers_in_locked_grids=0,
             customers_without_grid=0,
             open_tasks_staying=_tasks_staying(session, leaver.id, in_plan | {r.id for r in rows}),

@@ -203,6 +203,12 @@ def _undo(
             .with_for_update(of=Customer)
         )
     }
+    record = json.loads(
+        session.scalar(select(ChangeBatch.plan).where(ChangeBatch.id == batch_id)) or "{}"
+    )
+    # Customer id -> version the rebalance left: one locked then and unchanged since was moved
+    # deliberately while locked (a hand-over) and goes back the same way.
+    left_at = {r[0]: r[3] for r in record.get("applied", {}).get("customers", [])}
     for cid, e in cust_ev.items():
         c = customers[cid]
         if c.specialist_id != e.to_specialist_id:
@@ -214,7 +220,7 @@ def _undo(
                 after=last_event,
                 now_id=c.specialist_id,
             )
-        elif c.locked:
+        elif c.locked and c.version != left_at.get(cid):
             stale.add(f"customer {c.customer_no} was locked {stale.since_text}")
     tasks = {
         r.id: r
@@ -243,9 +249,7 @@ def _undo(
             )
         else:
             restore_tasks.append((t, e.from_specialist_id))
-    recorded = json.loads(
-        session.scalar(select(ChangeBatch.plan).where(ChangeBatch.id == batch_id)) or "{}"
-    ).get("leaving")
+    recorded = record.get("leaving")
     if recorded:
         restore_leaving(session, recorded, stale)  # a hand-over: the leaver works again
     stale.raise_if_any("It can no longer be undone as a whole.")
