@@ -102,13 +102,7 @@ def cmd_history(args: argparse.Namespace) -> int:
             "reassign": "tasks reassigned",
             "import": f"history imported ({r.events})",
         }.get(r.kind, "rebalance")
-        state = (
-            f"undone by {r.undone_by}"
-            if r.undone_at
-            else "can be undone"
-            if r.undoable
-            else "re-import to correct"
-        )
+        state = f"undone by {r.undone_by}" if r.undone_at else "can be undone"
         effective = r.effective_on.isoformat() if r.effective_on else ""
         print(
             f"{r.id:>5}  {local_text(r.created_at, zone):<16}  {effective:<10}  "

@@ -18,12 +18,27 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session
 
-from app.models import AssignmentEvent, Customer
+from app.models import AssignmentEvent, ChangeBatch, Customer
 
 CHUNK = 5_000
+# The change batch of an imported assignment history (app.services.importer.assignments).
+IMPORT_KIND = "assignments"
+
+
+def counted() -> ColumnElement[bool]:
+    """The assignment events that count: all but those of an imported history since undone
+    (its rows stay, as every row does, but no longer say who served whom)."""
+    e = AssignmentEvent
+    return ~exists(
+        select(ChangeBatch.id).where(
+            ChangeBatch.id == e.batch_id,
+            ChangeBatch.kind == IMPORT_KIND,
+            ChangeBatch.undone_at.is_not(None),
+        )
+    )
 
 
 class ServingTimeline:
@@ -46,7 +61,7 @@ class ServingTimeline:
         e = AssignmentEvent
         stmt = (
             select(e.customer_id, e.effective_on, e.from_specialist_id, e.to_specialist_id)
-            .where(e.customer_id.is_not(None))
+            .where(e.customer_id.is_not(None), counted())
             .order_by(e.customer_id, e.effective_on, e.at, e.id)
         )
         cur = select(Customer.id, Customer.specialist_id)
@@ -105,7 +120,7 @@ def effective_days(session: Session, column: Any, ids: Sequence[int], day: date)
         part = wanted[start : start + CHUNK]
         for holder, last in session.execute(
             select(column, func.max(AssignmentEvent.effective_on))
-            .where(column.in_(part))
+            .where(column.in_(part), counted())
             .group_by(column)
         ):
             if last is not None and last > day:

@@ -252,21 +252,32 @@ def test_a_reimport_writes_no_duplicates_and_an_earlier_row_joins_the_timeline(
     assert session.get(Customer, c1).specialist_id == e2
 
 
-def test_an_imported_history_is_listed_in_the_history_but_not_undone(session, people, tmp_path):
-    from app.services.errors import NotAllowed
+def test_an_imported_history_is_listed_and_undone_from_the_history(session, people, tmp_path):
     from app.services.rebalance.apply import undo_batch
     from app.services.rebalance.batches import list_batches
 
-    rows = [["G1", "E1", "2024-01-01"]]
-    path = write_table(tmp_path / "g.csv", ["网格代码", "工号", "生效日期"], rows)
+    c1 = customer_id(session, "C1")
+    rows = [["C1", None, "E1", "2024-03-01", None], [None, "G1", "E2", "2024-03-01", None]]
+    path = write_table(tmp_path / "h.csv", ZH, rows)
     import_file(session, "assignments", path)
     session.commit()
     branch_id = people["f"].default_branch.id
     (row,) = list_batches(session, branch_id=branch_id)
-    assert (row.kind, row.events, row.undoable) == ("import", 1, False)
-    with pytest.raises(NotAllowed, match="importing a corrected file"):
-        undo_batch(session, actor="senior", team_scope=None, batch_id=row.id)
-    session.rollback()
-    import_file(session, "assignments", path)  # the same file again changes nothing
+    assert (row.kind, row.events, row.undoable) == ("import", 2, True)
+    assert specialist_on(session, c1, date(2024, 6, 1)) == people["E1"]
+    undone = undo_batch(session, actor="senior", team_scope=None, batch_id=row.id)
     session.commit()
-    assert len(list_batches(session, branch_id=branch_id)) == 1
+    assert (undone.customers_restored, undone.grids_restored) == (1, 1)
+    # As if never imported: C1 had nobody, G1 is E3's again; the rows stay on record.
+    assert specialist_on(session, c1, date(2024, 6, 1)) is None
+    assert session.get(Customer, c1).specialist_id is None
+    assert (
+        session.get(Grid, session.scalar(select(Grid.id).where(Grid.code == "G1"))).owner_id
+        == (people["E3"])
+    )
+    assert count(session, AssignmentEvent) == 2
+    assert not list_batches(session, branch_id=branch_id)[0].undoable
+    # Imported again, it counts again.
+    import_file(session, "assignments", path)
+    session.commit()
+    assert specialist_on(session, c1, date(2024, 6, 1)) == people["E1"]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 from bisect import bisect_left, bisect_right
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, NamedTuple
@@ -29,15 +30,18 @@ from typing import TYPE_CHECKING, NamedTuple
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from app.models import AssignmentEvent, ChangeBatch, Customer, Grid, Specialist
+from app.models import AssignmentEvent, Branch, ChangeBatch, Customer, Grid, Specialist
 from app.models.base import utcnow
 from app.models.enums import AssignmentReason
+from app.services.errors import NotAllowed, StaleData
+from app.services.history import counted
 from app.services.importer.kinds import FileReason
 from app.services.importer.scope import ids_in_branch
 from app.services.importer.store import LOOKUP_CHUNK, one_of, table_of
 
 if TYPE_CHECKING:
     from app.services.importer.writers import Context, Pending
+    from app.services.rebalance.undo import UndoResult
 
 ACTOR = "import"  # import_file is not told who imports
 # The change batch of an imported assignment history (listed, not undone).
@@ -158,12 +162,13 @@ def write_history(ctx: Context) -> None:
     owners up to date (see the module's docstring)."""
     now = utcnow()
     today = now.astimezone(ctx.tz).date()
-    # One change batch: Edit > History lists the import (a history is corrected by importing a
-    # corrected file, not undone).
+    # One change batch: Edit > History lists the import, and its undo (app.services.importer.
+    # undo_history) takes it back with what each holder had before.
     batch = ChangeBatch(branch_id=ctx.branch_id, kind=IMPORT_KIND, actor=ACTOR, created_at=now)
     ctx.session.add(batch)
     ctx.session.flush()
     written = 0
+    before: dict[str, int | None] = {}  # "customer:ID" -> its specialist before the import
     for holder in (CUSTOMER, GRID):
         ids = sorted(i for h, i in ctx.assignments if h == holder)
         for start in range(0, len(ids), LOOKUP_CHUNK):
@@ -178,6 +183,9 @@ def write_history(ctx: Context) -> None:
                 )  # fmt: skip
                 for i in chunk
             }
+            before.update(
+                {f"{holder}:{i}": current.get(i) for i, p in plans.items() if p.current is not None}
+            )
             _write(ctx.session, holder, plans, now, batch.id)
             written += sum(len(p.new) for p in plans.values())
             ctx.count(sum(len(p.new) for p in plans.values()), sum(p.matched for p in plans.values()))  # fmt: skip
@@ -186,7 +194,9 @@ def write_history(ctx: Context) -> None:
                     i for i, p in plans.items() if p.new or p.current is not None
                 )
     if written:
-        batch.plan = json.dumps({"applied": {"customers": [], "events": written}})
+        batch.plan = json.dumps(
+            {"applied": {"customers": [], "events": written}, "current_before": before}
+        )
     else:
         ctx.session.delete(batch)  # a re-import that changed nothing lists nothing
     ctx.session.flush()
@@ -201,7 +211,7 @@ def _recorded(
     e = AssignmentEvent
     stmt = (
         select(column, e.id, e.effective_on, e.from_specialist_id, e.to_specialist_id)
-        .where(one_of(session, column, ids))
+        .where(one_of(session, column, ids), counted())
         .order_by(column, e.effective_on, e.at, e.id)
     )
     recorded: dict[int, list[Recorded]] = {}
@@ -233,3 +243,80 @@ def _write(session: Session, holder: str, plans: dict[int, Plan], now, batch_id:
             .values({current_column: bindparam("s"), "version": t.c.version + 1}),
             moved,
         )
+
+
+def undo_import(
+    session: Session, batch_id: int, *, actor: str, team_scope: Collection[int] | None
+) -> UndoResult:
+    """Take back an imported history, in the caller's transaction: its rows stay (none is ever
+    deleted) but no longer count (app.services.history.counted), and every customer and grid
+    whose specialist the import set gets back the one they had. Refused, with nothing written,
+    when any of them changed hands since."""
+    from app.services.metrics.base_table import refresh_persistency_base
+    from app.services.rebalance.changes import UNDO_KIND, Stale
+
+    if team_scope is not None:
+        raise NotAllowed("only a senior supervisor undoes an imported history, as only they import")
+    batch = session.get(ChangeBatch, batch_id)
+    assert batch is not None
+    record = json.loads(batch.plan or "{}")
+    e = AssignmentEvent
+    rows = session.execute(
+        select(e.id, e.customer_id, e.grid_id).where(e.batch_id == batch_id)
+    ).all()
+    last = max((r.id for r in rows), default=0)
+    customers = sorted({r.customer_id for r in rows if r.customer_id is not None})
+    grids = sorted({r.grid_id for r in rows if r.grid_id is not None})
+    tz = session.scalar(select(Branch.timezone).where(Branch.id == batch.branch_id))
+    stale = Stale(session, tz or "Asia/Shanghai", since_text="since that import")
+    for holder, column, ids in ((CUSTOMER, e.customer_id, customers), (GRID, e.grid_id, grids)):
+        for start in range(0, len(ids), LOOKUP_CHUNK):
+            part = ids[start : start + LOOKUP_CHUNK]
+            for changed in session.scalars(
+                select(column).where(column.in_(part), e.id > last, counted()).distinct()
+            ):
+                stale.add(f"{holder} {changed} changed hands {stale.since_text}")
+    stale.raise_if_any("The import can no longer be undone as a whole.")
+    now = utcnow()
+    done = session.execute(
+        update(ChangeBatch)
+        .where(ChangeBatch.id == batch_id, ChangeBatch.undone_at.is_(None))
+        .values(undone_at=now, undone_by=actor)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        raise StaleData(f"import {batch_id} was undone by someone else meanwhile")
+    for key, specialist_id in record.get("current_before", {}).items():
+        holder, _, raw = key.partition(":")
+        _column, model, current_column = HOLDERS[holder]
+        t = table_of(model)
+        session.execute(
+            update(t)
+            .where(t.c.id == int(raw))
+            .values({current_column: specialist_id, "version": t.c.version + 1})
+        )
+    undo = ChangeBatch(
+        branch_id=batch.branch_id,
+        kind=UNDO_KIND,
+        actor=actor,
+        created_at=now,
+        plan=json.dumps({"undoes": batch_id}),
+    )
+    session.add(undo)
+    session.flush()
+    if customers:
+        refresh_persistency_base(session, customer_ids=customers)
+    from app.services.rebalance.undo import UndoResult
+
+    return UndoResult(
+        batch_id=batch_id,
+        undo_batch_id=undo.id,
+        grids_restored=len(grids),
+        customers_restored=len(customers),
+        tasks_restored=0,
+        tasks_kept=0,
+        sms_queued=0,
+        sms_replaced=0,
+        sms_withdrawn=0,
+        specialist_ids=frozenset(),
+    )

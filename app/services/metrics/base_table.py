@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from app.models import AssignmentEvent, Customer, PersistencyBase, Policy, PremiumDue
 from app.models.enums import TERMINATED_BY_EVENT, PaymentMode
+from app.services.history import counted
 from app.services.metrics import summary
 from app.services.metrics.sql import branch_offsets
 from app.services.sqlfuncs import days_between, refresh_statistics
@@ -186,7 +187,9 @@ def _later_moves(offsets: dict[int, int]):
     effective on the due date itself served that day (see app.services.history)."""
     b = PersistencyBase
     e = AssignmentEvent
-    return select(e.id).where(e.customer_id == b.customer_id, e.effective_on > b.due_date)
+    return select(e.id).where(
+        e.customer_id == b.customer_id, e.effective_on > b.due_date, counted()
+    )
 
 
 def _first_from(offsets: dict[int, int]):
@@ -197,7 +200,9 @@ def _first_from(offsets: dict[int, int]):
     where an imported history left a gap)."""
     b = PersistencyBase
     e = AssignmentEvent
-    earlier = select(e.id).where(e.customer_id == b.customer_id, e.effective_on <= b.due_date)
+    earlier = select(e.id).where(
+        e.customer_id == b.customer_id, e.effective_on <= b.due_date, counted()
+    )
     last_to = (
         earlier.with_only_columns(e.to_specialist_id)
         .order_by(e.effective_on.desc(), e.at.desc(), e.id.desc())

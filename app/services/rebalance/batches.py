@@ -42,8 +42,7 @@ class BatchRow:
 
     @property
     def undoable(self) -> bool:
-        # An imported history is corrected by importing a corrected file.
-        return self.undone_at is None and self.kind != "import"
+        return self.undone_at is None
 
 
 def list_batches(

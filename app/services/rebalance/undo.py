@@ -107,11 +107,12 @@ def _undo(
     from app.services.rebalance.batches import IMPORT_KIND
     from app.services.tasks import REASSIGN_KIND
 
-    if batch is not None and batch.kind == IMPORT_KIND:
-        raise NotAllowed(
-            f"change batch {batch_id} is an imported history: correct it by importing a "
-            "corrected file"
-        )
+    if batch is not None and batch.kind == IMPORT_KIND and batch.undone_at is None:
+        if branch_id is not None and batch.branch_id != branch_id:
+            raise NotAllowed(f"change batch {batch_id} belongs to another branch")
+        from app.services.importer.assignments import undo_import
+
+        return undo_import(session, batch_id, actor=actor, team_scope=team_scope)
     if batch is None or batch.kind not in (BATCH_KIND, INTAKE_KIND, REASSIGN_KIND):
         raise NotFound(f"change batch {batch_id} is not one that can be undone")
     if branch_id is not None and batch.branch_id != branch_id:
