@@ -11,9 +11,11 @@ def _prepare_environment() -> None:
     # Chromium's sandbox cannot run as root (containers, CI); it stays on for normal users.
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
-    # No network is assumed: keep the embedded browser from phoning home.
+    # No network is assumed: keep the embedded browser from phoning home. Chromium's own
+    # start-up chatter (its subprocesses write to the terminal, past Qt) is kept to fatal lines.
     os.environ.setdefault(
-        "QTWEBENGINE_CHROMIUM_FLAGS", "--disable-background-networking --disable-component-update"
+        "QTWEBENGINE_CHROMIUM_FLAGS",
+        "--disable-background-networking --disable-component-update --log-level=3",
     )
 
 
@@ -29,10 +31,19 @@ def webengine_available() -> bool:
 def run_app(db_flag: str | None = None, argv: list[str] | None = None) -> int:
     """Run the desktop app until the user quits; return the exit status."""
     from app.credentials import take_environment_password
+    from app.logs import (
+        install_qt_message_handler,
+        install_uncaught_hooks,
+        log_start,
+        report_uncaught,
+        setup_logging,
+    )
 
     # Before any child process (QtWebEngine's) starts: the password a restart handed over
     # stays in this process, not in the environment every child inherits.
     take_environment_password()
+    setup_logging()
+    install_qt_message_handler()
     _prepare_environment()
     has_web = webengine_available()
 
@@ -43,6 +54,7 @@ def run_app(db_flag: str | None = None, argv: list[str] | None = None) -> int:
     QCoreApplication.setApplicationName("GridDesk")
     QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
     app = QApplication.instance() or QApplication(argv or sys.argv)
+    install_uncaught_hooks(app)
 
     from app.settings import Preferences
     from app.views.fonts import install_cjk_font
@@ -57,6 +69,7 @@ def run_app(db_flag: str | None = None, argv: list[str] | None = None) -> int:
     opened = open_database(db_flag, prefs)
     if opened is None:
         return 1
+    log_start("app", opened.url)  # logged with its password hidden (app.db.redact)
     # File > Sign out closes the window and comes back here to sign in again (the same
     # database); cancelling the sign-in quits. An offline copy opens as whoever took it.
     while True:
@@ -70,7 +83,9 @@ def run_app(db_flag: str | None = None, argv: list[str] | None = None) -> int:
         try:
             status = app.exec()
         except Exception as exc:  # pragma: no cover - last resort: a message, not a traceback
-            QMessageBox.critical(None, "GridDesk", str(exc))
+            QMessageBox.critical(
+                None, "GridDesk", report_uncaught(type(exc), exc, exc.__traceback__)
+            )
             return 1
         window.deleteLater()
         if not signed_out or opened.user is not None:

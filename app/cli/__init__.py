@@ -8,6 +8,7 @@ readable line.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -16,10 +17,13 @@ from app import __version__
 from app.cli import data, export, intake, metrics, rebalance, users
 from app.cli.common import DEBUG_ENV, CommandError, Handlers, common_parser, describe_error
 from app.cli.intake import cmd_intake, cmd_outbox
+from app.logs import log_start, setup_logging
 
 __all__ = ["CommandError", "build_parser", "cmd_intake", "cmd_outbox", "describe_error", "main"]
 
 MODULES = (data, intake, metrics, rebalance, export, users)
+
+log = logging.getLogger("griddesk.cli")
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, Handlers]:
@@ -46,13 +50,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app.main import run_app
 
         return run_app(getattr(args, "db", None))
+    setup_logging()
+    status = 1
     try:
-        return handlers[args.command](args)
+        log_start(f"command {args.command}", _database_for_log(args))
+        status = handlers[args.command](args)
+        return status
     except KeyboardInterrupt:
         print("griddesk: interrupted", file=sys.stderr)
-        return 130
+        status = 130
+        return status
     except Exception as exc:  # one readable line, never a traceback, unless debugging
+        log.error("command %s failed", args.command, exc_info=True)
         if os.environ.get(DEBUG_ENV):
             raise
         print(f"griddesk {args.command}: {describe_error(exc)}", file=sys.stderr)
         return 1
+    finally:
+        log.info("command %s ended with exit status %s", args.command, status)
+
+
+def _database_for_log(args: argparse.Namespace) -> str:
+    """Return the database URL the command is about to use, as far as the log need know it
+    (the password is redacted anyway: none is looked up)."""
+    from app.config import settings_db_url
+    from app.db import ENV_VAR, default_url
+
+    for candidate in (getattr(args, "db", None), os.environ.get(ENV_VAR), settings_db_url()):
+        if candidate and candidate.strip():
+            return candidate.strip()
+    return default_url()

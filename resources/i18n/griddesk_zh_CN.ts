@@ -2149,12 +2149,20 @@ equity</source>
       <translation>请检查服务器地址、端口和网络，或“文件 → 设置”中的数据库地址；共享数据库的问题可联系 IT 部门。</translation>
     </message>
     <message>
+      <source>GridDesk met an unexpected problem:</source>
+      <translation>GridDesk 遇到了意外问题：</translation>
+    </message>
+    <message>
       <source>Someone else changed this data in the meantime.</source>
       <translation>其他人已修改了这些数据。</translation>
     </message>
     <message>
       <source>The database cannot be reached or used:</source>
       <translation>无法连接或使用数据库：</translation>
+    </message>
+    <message>
+      <source>The details are in the log file:</source>
+      <translation>详细信息已记录在日志文件中：</translation>
     </message>
   </context>
   <context>
