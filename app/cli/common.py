@@ -61,9 +61,13 @@ def describe_error(exc: BaseException) -> str:
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
     from app.db import DatabaseUrlError
+    from app.services.errors import REASONS, reason_code
 
     if isinstance(exc, (CommandError, DatabaseUrlError)):
         return str(exc)
+    code = reason_code(exc)
+    if code is not None:
+        return REASONS[code]
     if isinstance(exc, OperationalError):
         orig = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         return f"the database cannot be used: {orig}"

@@ -13,3 +13,43 @@ class StaleData(Exception):
 
 class NotFound(Exception):
     """A referenced row does not exist (any more)."""
+
+
+# What a database or migration error means for the user, by code; the views word the codes
+# in the user's language, the command line prints these English sentences. No SQLAlchemy or
+# Alembic text reaches anyone.
+REASONS = {
+    "stale": "Someone else changed this data in the meantime: reload and try again.",
+    "locked": "The database is busy: someone else is saving. Try again in a moment.",
+    "read_only": "This database is read-only here (an offline copy, or a file you may not change).",
+    "schema": "This database's tables do not match this GridDesk: run 'griddesk init' (for a "
+    "shared database, ask whoever looks after it).",
+    "newer": "This database was last upgraded by a newer GridDesk: install that version.",
+    "integrity": "The change would break a rule of the data (a duplicate, or a reference to "
+    "something missing); nothing was saved.",
+    "not_a_database": "This file is not a GridDesk database, or it is damaged.",
+}
+
+
+def reason_code(exc: BaseException) -> str | None:
+    """Return the code in REASONS of a technical error (None for any other)."""
+    from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError, ProgrammingError
+    from sqlalchemy.orm.exc import StaleDataError
+
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    if isinstance(exc, StaleDataError):
+        return "stale"
+    if "can't locate revision" in text:
+        return "newer"
+    if isinstance(exc, IntegrityError):
+        return "integrity"
+    if isinstance(exc, (OperationalError, ProgrammingError, DatabaseError)):
+        if "database is locked" in text or "could not obtain lock" in text:
+            return "locked"
+        if "readonly" in text or "read-only" in text:
+            return "read_only"
+        if "no such table" in text or "no such column" in text or "does not exist" in text:
+            return "schema"
+        if "file is not a database" in text or "malformed" in text:
+            return "not_a_database"
+    return None

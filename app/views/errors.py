@@ -13,8 +13,11 @@ def error_text(exc: BaseException | str) -> str:
         return exc
     from sqlalchemy.exc import OperationalError
 
-    from app.services.errors import NotAllowed, NotFound, StaleData
+    from app.services.errors import NotAllowed, NotFound, StaleData, reason_code
 
+    code = reason_code(exc)
+    if code is not None:
+        return _reasons()[code]
     if isinstance(exc, StaleData):
         return tr("errors", "Someone else changed this data in the meantime.") + "\n" + str(exc)
     if isinstance(exc, (NotAllowed, NotFound)):
@@ -46,3 +49,34 @@ def show_error(widget: QWidget, title: str, exc: BaseException | str) -> None:
     from app.views.messages import inform
 
     inform(window, title, error_text(exc), warning=True)
+
+
+def _reasons() -> dict[str, str]:
+    """The user's words for each technical error code (app.services.errors.REASONS)."""
+    return {
+        "stale": tr(
+            "errors", "Someone else changed this data in the meantime: reload and try again."
+        ),
+        "locked": tr(
+            "errors", "The database is busy: someone else is saving. Try again in a moment."
+        ),
+        "read_only": tr(
+            "errors",
+            "This database is read-only here (an offline copy, or a file you may not change).",
+        ),
+        "schema": tr(
+            "errors",
+            "This database's tables do not match this GridDesk: run 'griddesk init' (for a "
+            "shared database, ask whoever looks after it).",
+        ),
+        "newer": tr(
+            "errors",
+            "This database was last upgraded by a newer GridDesk: install that version.",
+        ),
+        "integrity": tr(
+            "errors",
+            "The change would break a rule of the data (a duplicate, or a reference to "
+            "something missing); nothing was saved.",
+        ),
+        "not_a_database": tr("errors", "This file is not a GridDesk database, or it is damaged."),
+    }

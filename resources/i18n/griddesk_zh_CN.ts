@@ -2157,12 +2157,40 @@ equity</source>
       <translation>其他人已修改了这些数据。</translation>
     </message>
     <message>
+      <source>Someone else changed this data in the meantime: reload and try again.</source>
+      <translation>其他人刚刚修改了这些数据：请刷新后重试。</translation>
+    </message>
+    <message>
+      <source>The change would break a rule of the data (a duplicate, or a reference to something missing); nothing was saved.</source>
+      <translation>此修改会违反数据规则（重复，或引用了不存在的内容）；未保存任何内容。</translation>
+    </message>
+    <message>
       <source>The database cannot be reached or used:</source>
       <translation>无法连接或使用数据库：</translation>
     </message>
     <message>
+      <source>The database is busy: someone else is saving. Try again in a moment.</source>
+      <translation>数据库正忙：其他人正在保存。请稍后再试。</translation>
+    </message>
+    <message>
       <source>The details are in the log file:</source>
       <translation>详细信息已记录在日志文件中：</translation>
+    </message>
+    <message>
+      <source>This database is read-only here (an offline copy, or a file you may not change).</source>
+      <translation>此数据库在这里是只读的（离线副本，或您无权修改的文件）。</translation>
+    </message>
+    <message>
+      <source>This database was last upgraded by a newer GridDesk: install that version.</source>
+      <translation>此数据库已由更新版本的 GridDesk 升级：请安装该版本。</translation>
+    </message>
+    <message>
+      <source>This database's tables do not match this GridDesk: run 'griddesk init' (for a shared database, ask whoever looks after it).</source>
+      <translation>此数据库的表结构与当前 GridDesk 不符：请运行“griddesk init”（共享数据库请联系其管理员）。</translation>
+    </message>
+    <message>
+      <source>This file is not a GridDesk database, or it is damaged.</source>
+      <translation>此文件不是 GridDesk 数据库，或已损坏。</translation>
     </message>
   </context>
   <context>
