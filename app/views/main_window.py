@@ -24,6 +24,7 @@ from app.db import default_url, redact, resolve_url
 from app.models.enums import Role
 from app.settings import WindowState
 from app.views.context import AppContext
+from app.views.i18n import tr
 from app.views.labels import ROLES, label
 
 # After this long the first page has usually loaded: the other pages' modules are imported then.
@@ -160,9 +161,7 @@ class MainWindow(QMainWindow):
         role = label(ROLES, self.ctx.user.role)
         self.user_label = QLabel(f"{self.ctx.user.display_name} · {role}")
         self.user_label.setObjectName("user_label")
-        db_text = self.ctx.db_label
-        if db_text == redact(default_url()):  # the embedded file: say so, the path on hover
-            db_text = self.tr("Local database on this computer")
+        db_text = database_label(self.ctx.db_label)  # a name people know; the address on hover
         if self.ctx.read_only:
             db_text = (
                 self.tr("Offline snapshot (read-only) of %1: %2")
@@ -494,3 +493,25 @@ class _LazyPages(Mapping[str, QWidget]):
     def built(self) -> list[tuple[str, QWidget]]:
         """Return the pages built so far."""
         return list(self._built.items())
+
+
+def database_label(url: str) -> str:
+    """Return how a database is named on screen: the local database, a shared database by its
+    name and server, or a file by its name (the full address goes in a tooltip)."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    if url == redact(default_url()):
+        return tr("MainWindow", "Local database on this computer")
+    try:
+        parsed = make_url(url)
+    except Exception:  # a label is never worth an error
+        return url
+    if parsed.get_backend_name() == "sqlite":
+        return Path(parsed.database or url).name or url
+    return (
+        tr("MainWindow", "Shared database %1 on %2")
+        .replace("%1", parsed.database or "")
+        .replace("%2", parsed.host or "localhost")
+    )

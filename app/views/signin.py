@@ -36,7 +36,10 @@ class SignInDialog(QDialog):
 
         title = QLabel(self.tr("GridDesk · Community grid workbench"))
         title.setStyleSheet("font-size: 16px; font-weight: 600;")
-        database = QLabel(self.tr("Database: %1").replace("%1", db_label))
+        from app.views.main_window import database_label
+
+        database = QLabel(self.tr("Database: %1").replace("%1", database_label(db_label)))
+        database.setToolTip(db_label)
         database.setStyleSheet("font-size: 11px;")  # small, in the normal text colour: readable
         database.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 

@@ -1015,6 +1015,10 @@ The branch supervisor's workbench for the community grid programme of orphan pol
       <translation>设置</translation>
     </message>
     <message>
+      <source>Shared database %1 on %2</source>
+      <translation>共享数据库 %1（%2）</translation>
+    </message>
+    <message>
       <source>Sign &amp;out</source>
       <translation>退出登录(&amp;O)</translation>
     </message>

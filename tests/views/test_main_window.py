@@ -328,3 +328,13 @@ def test_a_page_that_cannot_read_says_so_in_a_box_that_does_not_block(window, qt
 def _scope_index(combo, kind: str) -> int:
     found = [i for i in range(combo.count()) if (combo.itemData(i) or (None,))[0] == kind]
     return found[0] if found else -1
+
+
+def test_databases_are_named_as_people_know_them(qapp):
+    from app.views.main_window import database_label
+
+    shared = "postgresql+psycopg://gd:***@db.branch.example:5432/griddesk"
+    assert database_label(shared) == "Shared database griddesk on db.branch.example"
+    assert database_label("sqlite:////home/u/Documents/griddesk-offline.sqlite") == (
+        "griddesk-offline.sqlite"
+    )
