@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from app.models import AssignmentEvent, Branch, ChangeBatch, Customer, Grid, Specialist
 from app.models.base import utcnow
 from app.models.enums import AssignmentReason
-from app.services.errors import NotAllowed, StaleData
+from app.services.errors import NotAllowed
 from app.services.history import counted
 from app.services.importer.kinds import FileReason
 from app.services.importer.scope import ids_in_branch
@@ -253,7 +253,7 @@ def undo_import(
     whose specialist the import set gets back the one they had. Refused, with nothing written,
     when any of them changed hands since."""
     from app.services.metrics.base_table import refresh_persistency_base
-    from app.services.rebalance.changes import UNDO_KIND, Stale
+    from app.services.rebalance.changes import Stale, close_batch
 
     if team_scope is not None:
         raise NotAllowed("only a senior supervisor undoes an imported history, as only they import")
@@ -278,14 +278,7 @@ def undo_import(
                 stale.add(f"{holder} {changed} changed hands {stale.since_text}")
     stale.raise_if_any("The import can no longer be undone as a whole.")
     now = utcnow()
-    done = session.execute(
-        update(ChangeBatch)
-        .where(ChangeBatch.id == batch_id, ChangeBatch.undone_at.is_(None))
-        .values(undone_at=now, undone_by=actor)
-        .execution_options(synchronize_session=False)
-    )
-    if done.rowcount != 1:  # type: ignore[attr-defined]
-        raise StaleData(f"import {batch_id} was undone by someone else meanwhile")
+    undo = close_batch(session, batch_id, batch.branch_id, actor=actor, now=now, what="import")
     for key, specialist_id in record.get("current_before", {}).items():
         holder, _, raw = key.partition(":")
         _column, model, current_column = HOLDERS[holder]
@@ -295,15 +288,6 @@ def undo_import(
             .where(t.c.id == int(raw))
             .values({current_column: specialist_id, "version": t.c.version + 1})
         )
-    undo = ChangeBatch(
-        branch_id=batch.branch_id,
-        kind=UNDO_KIND,
-        actor=actor,
-        created_at=now,
-        plan=json.dumps({"undoes": batch_id}),
-    )
-    session.add(undo)
-    session.flush()
     if customers:
         refresh_persistency_base(session, customer_ids=customers)
     from app.services.rebalance.undo import UndoResult

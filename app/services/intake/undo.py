@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session
 from app.models import AssignmentEvent, Branch, ChangeBatch, Customer, DepartedAgent, Task
 from app.models.base import utcnow
 from app.models.enums import AssignmentReason, MatchMethod, TaskStatus
-from app.services.errors import NotAllowed, StaleData
+from app.services.errors import NotAllowed
 from app.services.intake.intake import chunks
 from app.services.metrics.base_table import refresh_persistency_base
 from app.services.notify import withdraw_waiting
-from app.services.rebalance.changes import UNDO_KIND, Stale, event
+from app.services.rebalance.changes import Stale, close_batch, event
 from app.services.rebalance.undo import UndoResult
 
 
@@ -61,23 +61,7 @@ def undo_intake(
     stale.raise_if_any("The intake can no longer be undone as a whole.")
 
     now = utcnow()
-    done = session.execute(
-        update(ChangeBatch)
-        .where(ChangeBatch.id == batch_id, ChangeBatch.undone_at.is_(None))
-        .values(undone_at=now, undone_by=actor)
-        .execution_options(synchronize_session=False)
-    )
-    if done.rowcount != 1:  # type: ignore[attr-defined]
-        raise StaleData(f"intake {batch_id} was undone by someone else meanwhile")
-    undo = ChangeBatch(
-        branch_id=branch.id,
-        kind=UNDO_KIND,
-        actor=actor,
-        created_at=now,
-        plan=json.dumps({"undoes": batch_id}),
-    )
-    session.add(undo)
-    session.flush()
+    undo = close_batch(session, batch_id, branch.id, actor=actor, now=now, what="intake")
     events = []
     for cid, (grid, method, was, after) in before.items():
         c = customers[cid]

@@ -3,6 +3,7 @@ version-checked writes, history rows and the specialist-change SMS."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -12,7 +13,7 @@ from sqlalchemy import bindparam, desc, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from app.models import AssignmentEvent, Customer, Specialist
+from app.models import AssignmentEvent, ChangeBatch, Customer, Specialist
 from app.models.base import utcnow
 from app.models.enums import AssignmentReason, SpecialistStatus
 from app.services.clock import branch_tz, local_date
@@ -106,6 +107,35 @@ def restore_leaving(session: Session, recorded: dict[str, Any], stale: Stale) ->
     )
     expire(session, Specialist, {sid})
     return True
+
+
+def close_batch(
+    session: Session, batch_id: int, branch_id: int, *, actor: str, now: datetime, what: str
+) -> ChangeBatch:
+    """Mark the change batch undone by ``actor`` (refusing if someone did meanwhile) and return
+    the undo batch that records it, flushed."""
+    done = cast(
+        CursorResult,
+        session.execute(
+            update(ChangeBatch)
+            .where(ChangeBatch.id == batch_id, ChangeBatch.undone_at.is_(None))
+            .values(undone_at=now, undone_by=actor)
+            .execution_options(synchronize_session=False)
+        ),
+    )
+    if done.rowcount != 1:
+        raise StaleData(f"{what} {batch_id} was undone by someone else meanwhile")
+    expire(session, ChangeBatch, {batch_id})
+    undo = ChangeBatch(
+        branch_id=branch_id,
+        kind=UNDO_KIND,
+        actor=actor,
+        created_at=now,
+        plan=json.dumps({"undoes": batch_id}),
+    )
+    session.add(undo)
+    session.flush()
+    return undo
 
 
 def outside_scope(people: Iterable[Person], team_scope: Collection[int] | None) -> None:

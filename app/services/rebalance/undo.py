@@ -9,10 +9,8 @@ from __future__ import annotations
 import json
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import cast
 
-from sqlalchemy import desc, insert, select, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import desc, insert, select
 from sqlalchemy.orm import Session
 
 from app.models import AssignmentEvent, Branch, ChangeBatch, Customer, Grid, Specialist, Task
@@ -22,10 +20,10 @@ from app.services.errors import NotAllowed, NotFound, StaleData
 from app.services.rebalance import changes
 from app.services.rebalance.changes import (
     BATCH_KIND,
-    UNDO_KIND,
     Person,
     Stale,
     chunks,
+    close_batch,
     customer_columns,
     event,
     expire,
@@ -256,27 +254,7 @@ def _undo(
     stale.raise_if_any("It can no longer be undone as a whole.")
 
     now = utcnow()
-    done = cast(
-        CursorResult,
-        session.execute(
-            update(ChangeBatch)
-            .where(ChangeBatch.id == batch_id, ChangeBatch.undone_at.is_(None))
-            .values(undone_at=now, undone_by=actor)
-            .execution_options(synchronize_session=False)
-        ),
-    )
-    if done.rowcount != 1:
-        raise StaleData(f"rebalance {batch_id} was undone by someone else meanwhile")
-    expire(session, ChangeBatch, {batch_id})
-    undo = ChangeBatch(
-        branch_id=branch.id,
-        kind=UNDO_KIND,
-        actor=actor,
-        created_at=now,
-        plan=json.dumps({"undoes": batch_id}),
-    )
-    session.add(undo)
-    session.flush()
+    undo = close_batch(session, batch_id, branch.id, actor=actor, now=now, what="rebalance")
     for gid, e in grid_ev.items():
         g = grids[gid]
         update_one(
