@@ -109,18 +109,22 @@ def specialists_on(
     return {(cid, day): timeline.specialist_on(cid, day) for cid, day in wanted}
 
 
-def effective_days(session: Session, column: Any, ids: Sequence[int], day: date) -> dict[int, date]:
+def effective_days(
+    session: Session, column: Any, ids: Sequence[int], day: date, *, today: date
+) -> dict[int, date]:
     """Return, per customer (or grid) id of ``column``, the day a change asked for ``day`` can
-    take effect: never before the last change on record for it. Each one's history then takes
-    effect in the order it was recorded, so "who served on day D" reads one unbroken chain (a
-    change dated before one already on record would cut it)."""
+    take effect: never before the last change on record for it that is in effect by
+    ``today``. Each one's history then takes effect in the order it was recorded, so "who
+    served on day D" reads one unbroken chain (a change dated before one already on record
+    would cut it). A change still to come (an imported row dated next month) is not passed:
+    it stays a change to come after this one."""
     out = dict.fromkeys(ids, day)
     wanted = sorted(set(ids))
     for start in range(0, len(wanted), CHUNK):
         part = wanted[start : start + CHUNK]
         for holder, last in session.execute(
             select(column, func.max(AssignmentEvent.effective_on))
-            .where(column.in_(part), counted())
+            .where(column.in_(part), counted(), AssignmentEvent.effective_on <= today)
             .group_by(column)
         ):
             if last is not None and last > day:

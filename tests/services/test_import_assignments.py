@@ -12,7 +12,7 @@ from factories import Factory
 from sqlalchemy import select
 from test_import_support import count, counts, write_table
 
-from app.models import AssignmentEvent, Customer, Grid
+from app.models import AssignmentEvent, Customer, Grid, Specialist
 from app.models.enums import PaymentMode
 from app.services.history import specialist_on
 from app.services.importer import ImportFailed, import_file
@@ -281,3 +281,19 @@ def test_an_imported_history_is_listed_and_undone_from_the_history(session, peop
     import_file(session, "assignments", path)
     session.commit()
     assert specialist_on(session, c1, date(2024, 6, 1)) == people["E1"]
+
+
+def test_undoing_an_import_gives_nobody_work_back_who_has_left(session, people, tmp_path):
+    from app.models.enums import SpecialistStatus
+    from app.services.errors import StaleData
+    from app.services.rebalance.apply import undo_batch
+    from app.services.rebalance.batches import list_batches
+
+    path = write_table(tmp_path / "h.csv", ZH, [["C2", None, "E1", "2024-03-01", None]])
+    import_file(session, "assignments", path)
+    session.commit()
+    (row,) = list_batches(session, branch_id=people["f"].default_branch.id)
+    session.get(Specialist, people["E3"]).status = SpecialistStatus.LEFT  # C2's before
+    session.commit()
+    with pytest.raises(StaleData, match="no longer active"):
+        undo_batch(session, actor="senior", team_scope=None, batch_id=row.id)

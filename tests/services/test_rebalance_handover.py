@@ -243,7 +243,7 @@ def test_customers_left_behind_go_only_to_someone_in_scope_and_never_to_the_leav
             with_left_behind(s, branch, to_employee_no="E3", may_cross_teams=False)
         given = with_left_behind(s, branch, to_employee_no="E3", may_cross_teams=True)
         assert {m.to_no for m in given.plan.moves[len(branch.plan.moves) :]} == {"E3"}
-        with pytest.raises(PlanError, match="no unlocked customer"):
+        with pytest.raises(PlanError, match="leaves behind no customer"):
             with_left_behind(s, given, to_employee_no="E2", may_cross_teams=True)
 
 
@@ -289,3 +289,37 @@ def test_a_handover_ahead_of_the_leaving_date_holds_from_today(Session, city):  
         )
         assert specialist_on(s, moved, today - timedelta(days=1)) == city["E1"]
         assert specialist_on(s, moved, today) == city["E2"]
+
+
+def test_a_row_still_to_come_does_not_push_a_handover_into_the_future(Session, city, tmp_path):  # noqa: F811, N803
+    """An imported history may hold a change still to come; a hand-over applied today takes
+    effect today all the same (the customer changes hands now), before that change."""
+    from datetime import timedelta
+
+    from test_import_support import write_table
+
+    from app.models.base import utcnow
+    from app.services.clock import local_date
+    from app.services.history import specialist_on
+    from app.services.importer import import_file
+
+    today = local_date(utcnow())
+    future = today + timedelta(days=30)
+    header = ["customer_no", "grid_code", "employee_no", "effective_on", "reason"]
+    path = write_table(tmp_path / "h.csv", header, [["C05", None, "E1", future.isoformat(), None]])
+    with Session() as s:
+        import_file(s, "assignments", path)
+        s.commit()
+        h = make_handover_plan(s, specialist_id=city["E1"], as_of=AS_OF, team_ids=[city["T1"]])
+    with Session() as s, s.begin():
+        apply_plan(
+            s,
+            h.plan,
+            actor="sup",
+            user_may_cross_teams=False,
+            team_scope={city["T1"]},
+            branch_scope=None,
+        )
+    with Session() as s:
+        c05 = s.scalars(select(Customer).where(Customer.customer_no == "C05")).one()
+        assert specialist_on(s, c05.id, today) == c05.specialist_id == city["E2"]

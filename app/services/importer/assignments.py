@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from app.models import AssignmentEvent, Branch, ChangeBatch, Customer, Grid, Specialist
 from app.models.base import utcnow
-from app.models.enums import AssignmentReason
+from app.models.enums import AssignmentReason, SpecialistStatus
 from app.services.errors import NotAllowed
 from app.services.history import counted
 from app.services.importer.kinds import FileReason
@@ -265,8 +265,20 @@ def undo_import(
         select(e.id, e.customer_id, e.grid_id).where(e.batch_id == batch_id)
     ).all()
     last = max((r.id for r in rows), default=0)
-    customers = sorted({r.customer_id for r in rows if r.customer_id is not None})
-    grids = sorted({r.grid_id for r in rows if r.grid_id is not None})
+    before = {
+        (holder, int(raw)): sid
+        for key, sid in record.get("current_before", {}).items()
+        for holder, _, raw in [key.partition(":")]
+    }
+    # Every holder the import touched: those it wrote rows for, and those whose specialist it
+    # set without one (a row already on record).
+    customers = sorted(
+        {r.customer_id for r in rows if r.customer_id is not None}
+        | {i for h, i in before if h == CUSTOMER}
+    )
+    grids = sorted(
+        {r.grid_id for r in rows if r.grid_id is not None} | {i for h, i in before if h == GRID}
+    )
     tz = session.scalar(select(Branch.timezone).where(Branch.id == batch.branch_id))
     stale = Stale(session, tz or "Asia/Shanghai", since_text="since that import")
     for holder, column, ids in ((CUSTOMER, e.customer_id, customers), (GRID, e.grid_id, grids)):
@@ -276,16 +288,22 @@ def undo_import(
                 select(column).where(column.in_(part), e.id > last, counted()).distinct()
             ):
                 stale.add(f"{holder} {changed} changed hands {stale.since_text}")
+    # Nobody gets work back who no longer works (as for every undo).
+    receivers = sorted({sid for sid in before.values() if sid is not None})
+    for name, status in session.execute(
+        select(Specialist.name, Specialist.status).where(Specialist.id.in_(receivers))
+    ):
+        if status != SpecialistStatus.ACTIVE:
+            stale.add(f"{name} is no longer active ({status})")
     stale.raise_if_any("The import can no longer be undone as a whole.")
     now = utcnow()
     undo = close_batch(session, batch_id, batch.branch_id, actor=actor, now=now, what="import")
-    for key, specialist_id in record.get("current_before", {}).items():
-        holder, _, raw = key.partition(":")
+    for (holder, holder_id), specialist_id in before.items():
         _column, model, current_column = HOLDERS[holder]
         t = table_of(model)
         session.execute(
             update(t)
-            .where(t.c.id == int(raw))
+            .where(t.c.id == holder_id)
             .values({current_column: specialist_id, "version": t.c.version + 1})
         )
     if customers:

@@ -140,7 +140,11 @@ def serve_by_grid_owner(
     served: dict[int, Owner | None] = {}
     # Never before a change already on record for the customer (an imported history, say).
     days = effective_days(
-        session, AssignmentEvent.customer_id, [c.id for c in customers], effective_on
+        session,
+        AssignmentEvent.customer_id,
+        [c.id for c in customers],
+        effective_on,
+        today=max(effective_on, local_date(now)),
     )
     for c in customers:
         owner = owners.get(c.grid_id) if c.grid_id is not None else None

@@ -3,10 +3,11 @@
 Each row copies the policy's FIRST due row of that policy year (earliest due date): what was
 due, what came in (capped at the amount due) and when, the date of a termination by death or
 claim, and the customer, grid, payment mode and product. ``specialist_id`` is the specialist
-who served the customer ON the due date: the ``from_specialist_id`` of the customer's first
-assignment event at or after the end of the due date (midnight in the branch's time zone, see
-``app.services.metrics.sql``), or the customer's current specialist when they have not moved
-since. A move during the due date itself therefore gives the row to the new specialist.
+who served the customer ON the due date, by the rule of ``app.services.history``: read in the
+order the moves take effect (``effective_on``), the customer's current specialist when no move
+takes effect after the due date; otherwise whom the last move in effect on it gave them to, or
+whom the first later move took them from. A move taking effect on the due date itself gives
+the row to the new specialist. Moves of an imported history since undone do not count.
 
 Every refresh is set-based SQL (DELETE, INSERT ... SELECT, UPDATE with correlated
 subqueries) over chunks of ids, on SQLite and PostgreSQL alike, and brings the monthly cells of

@@ -228,9 +228,11 @@ def apply_plan(
     # takes effect before one already on record for the same customer or grid.
     today = local_date(now, branch.timezone)
     day = effective_on or (min(leaving.on, today) if leaving else today)
-    grid_day = effective_days(session, AssignmentEvent.grid_id, [g for g in grids], day)
+    grid_day = effective_days(
+        session, AssignmentEvent.grid_id, [g for g in grids], day, today=today
+    )
     customer_day = effective_days(
-        session, AssignmentEvent.customer_id, [c.id for c, _, _ in moving], day
+        session, AssignmentEvent.customer_id, [c.id for c, _, _ in moving], day, today=today
     )
     batch = ChangeBatch(branch_id=branch.id, kind=BATCH_KIND, actor=actor, created_at=now)
     session.add(batch)

@@ -288,7 +288,7 @@ def with_left_behind(
         if r.id not in in_plan and (r.locked or r.grid_id not in moved_grids)
     ]
     if not rows:
-        raise PlanError(f"the hand-over leaves behind no unlocked customer of {leaver_no}")
+        raise PlanError(f"the hand-over leaves behind no customer of {leaver_no}")
     loads = _customer_loads(session, [r.id for r in rows], leaver.id, plan.as_of, plan.weights)
     added = tuple(
         PlanMove(

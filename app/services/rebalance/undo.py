@@ -105,7 +105,9 @@ def _undo(
     from app.services.rebalance.batches import IMPORT_KIND
     from app.services.tasks import REASSIGN_KIND
 
-    if batch is not None and batch.kind == IMPORT_KIND and batch.undone_at is None:
+    if batch is not None and batch.kind == IMPORT_KIND:
+        if batch.undone_at is not None:
+            raise StaleData(f"change batch {batch_id} was already undone")
         if branch_id is not None and batch.branch_id != branch_id:
             raise NotAllowed(f"change batch {batch_id} belongs to another branch")
         from app.services.importer.assignments import undo_import
