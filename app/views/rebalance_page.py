@@ -33,6 +33,7 @@ from app.services.rebalance.plan import Plan, PlanError
 from app.settings import Preferences
 from app.views.context import AppContext, call
 from app.views.errors import error_text
+from app.views.frontier_chart import FrontierChart
 from app.views.labels import listed
 from app.views.layout import fit_columns, share_by_content
 from app.views.messages import ask, inform, sms_counts, sms_outcome
@@ -141,9 +142,13 @@ class RebalancePage(QWidget):
         self.tradeoff.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.tradeoff.activated.connect(self._point_chosen)
         self._proposal: Plan | None = None
+        self.frontier = FrontierChart(self)
+        self.frontier.setFixedSize(340, 130)
+        self.frontier.point_clicked.connect(self.choose_point)
         choice = QHBoxLayout()
         choice.addWidget(QLabel(self.tr("Trade-off")))
         choice.addWidget(self.tradeoff)
+        choice.addWidget(self.frontier)
         choice.addStretch(1)
 
         self.summary = QLabel(
@@ -273,17 +278,27 @@ class RebalancePage(QWidget):
         proposal = self._proposal
         self.tradeoff.setEnabled(proposal is not None)
         if proposal is None:
+            self.frontier.show_proposal(None, None)
             self.tradeoff.addItem(self.tr("One plan"))
             return
         for i in range(len(proposal.frontier)):
             self.tradeoff.addItem(point_label(proposal, i, recommended=i == proposal.point), i)
         self.tradeoff.setCurrentIndex(proposal.point or 0)
+        self.frontier.show_proposal(proposal, proposal.point)
 
     def _point_chosen(self, row: int) -> None:
-        """Show the plan of the chosen point of the proposal's frontier."""
-        if self._proposal is None or row < 0:
+        """Show the plan of the point chosen in the trade-off list."""
+        if row >= 0:
+            self.choose_point(self.tradeoff.itemData(row))
+
+    def choose_point(self, index: int) -> None:
+        """Show the plan of point ``index`` of the proposal's frontier (from the list or the
+        chart), and mark it in both."""
+        if self._proposal is None or not 0 <= index < len(self._proposal.frontier):
             return
-        self._show(self._proposal.at_point(self.tradeoff.itemData(row)))
+        self.tradeoff.setCurrentIndex(self.tradeoff.findData(index))
+        self.frontier.show_proposal(self._proposal, index)
+        self._show(self._proposal.at_point(index))
 
     def _show(self, plan: Plan) -> None:
         self._applied_batch = None

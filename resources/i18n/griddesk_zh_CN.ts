@@ -1326,6 +1326,14 @@ now</source>
       <translation>选择范围和限制条件，然后点击“生成方案”，需要几秒钟。</translation>
     </message>
     <message>
+      <source>Disruption</source>
+      <translation>扰动</translation>
+    </message>
+    <message>
+      <source>Each point is a plan: further left disrupts fewer customers, lower balances better. Click one to see it.</source>
+      <translation>每个点是一个方案：越靠左影响的客户越少，越靠下越均衡。点击即可查看该方案。</translation>
+    </message>
+    <message>
       <source>Edit ▸ Undo (Ctrl+Z) puts everything back.</source>
       <translation>编辑 ▸ 撤销（Ctrl+Z）可全部恢复。</translation>
     </message>
@@ -1336,6 +1344,10 @@ now</source>
     <message>
       <source>Largest %1 · %2 moves · %3 customers · disruption %4</source>
       <translation>最大工作量 %1 · 调整 %2 处 · 客户 %3 位 · 扰动 %4</translation>
+    </message>
+    <message>
+      <source>Largest workload</source>
+      <translation>最大工作量</translation>
     </message>
     <message>
       <source>Largest workload %1 now, %2 after (no plan within these rules goes below %3).</source>

@@ -290,3 +290,20 @@ def test_the_history_survives_a_restart_and_undoes_any_batch(open_page, qtbot, m
         dialog.undo_selected()
     assert _owners(demo_db) == before
     assert not dialog.model.rows()[0].undoable
+
+
+def test_clicking_a_point_of_the_trade_off_chart_shows_that_plan(open_page):
+    from matplotlib.backend_bases import MouseEvent
+
+    _w, page = open_page()
+    proposal = page.plan()
+    chart = page.frontier
+    positions = chart.point_positions()
+    assert len(positions) == len(proposal.frontier)
+    assert len(positions) >= 2  # the demo's proposal offers a choice
+    target = 0 if proposal.point != 0 else len(positions) - 1
+    x, y = positions[target]
+    MouseEvent("button_press_event", chart, x, y, button=1)._process()
+    shown = page.plan()
+    assert len(shown.moves) == proposal.frontier[target].moves
+    assert page.tradeoff.currentData() == target
