@@ -67,4 +67,3 @@ def sms_counts(counts):
     return SimpleNamespace(
         sms_queued=counts.queued, sms_replaced=counts.replaced, sms_withdrawn=counts.withdrawn
     )
-
