@@ -1540,7 +1540,7 @@ persistency</source>
     <message>
       <source>4-sell reached %
 (1/2/3/4)</source>
-      <translation>4-sell 达成率%（1/2/3/4）</translation>
+      <translation>四步经营达成率%（1/2/3/4）</translation>
     </message>
     <message>
       <source>Active only</source>
@@ -1810,7 +1810,7 @@ equity</source>
     </message>
     <message>
       <source>4-sell step</source>
-      <translation>4-sell 阶段</translation>
+      <translation>四步经营阶段</translation>
     </message>
     <message>
       <source>Address</source>
@@ -2221,7 +2221,7 @@ equity</source>
     </message>
     <message>
       <source>4-sell funnel</source>
-      <translation>4-sell 漏斗</translation>
+      <translation>四步经营漏斗</translation>
     </message>
     <message>
       <source>Active</source>
@@ -2269,7 +2269,7 @@ equity</source>
     </message>
     <message>
       <source>Deriving the 4-sell steps</source>
-      <translation>正在推算 4-sell 阶段</translation>
+      <translation>正在推算四步经营阶段</translation>
     </message>
     <message>
       <source>Done</source>

@@ -242,7 +242,7 @@ def test_native_charts_for_the_trend_and_the_funnel(demo, tmp_path):  # noqa: F8
     # The series read the sheets' cells, so the charts stay live in Excel.
     refs = set(re.findall(r"<(?:\w+:)?f>(.*?)</", line))
     assert {"'继续率趋势'!$B$2:$B$13", "'继续率趋势'!$C$2:$C$13"} <= refs
-    assert "'4-sell漏斗'!$B$2:$B$6" in bar
+    assert "'四步经营漏斗'!$B$2:$B$6" in bar
     # Straight lines between the months: a smoothed curve would show rates nobody measured.
     smooth = re.findall(r'<(?:\w+:)?smooth val="(\w+)"', line)
     assert smooth and set(smooth) <= {"0", "false"}

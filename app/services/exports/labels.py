@@ -15,7 +15,7 @@ _ZH: dict[str, str] = {
     "sheet_pers_specialist": "专员继续率",
     "sheet_pers_grid": "网格继续率",
     "sheet_trend": "继续率趋势",
-    "sheet_funnel": "4-sell漏斗",
+    "sheet_funnel": "四步经营漏斗",
     "sheet_funnel_specialist": "专员漏斗",
     "sheet_activity": "活动量",
     "sheet_equity": "服务公平",
@@ -44,7 +44,7 @@ _ZH: dict[str, str] = {
         "13个月继续率（保费口径），宽限期 {grace} 天；同比变化以百分点计。"
         "保单按应缴日当天的服务专员归属，应缴日无专员服务的保单单列一行。"
     ),
-    "note_funnel": "4-sell 漏斗：{period} 入池的客户。",
+    "note_funnel": "四步经营（4-sell 渐进式经营）漏斗：{period} 入池的客户。",
     "note_activity": (
         "活动量：最近 {weeks} 个完整周（周一至周日）及截至 {as_of} 的本周完成的任务；"
         "专员名单的“周均完成任务”即这 {weeks} 个完整周的平均。"
@@ -82,7 +82,7 @@ _ZH: dict[str, str] = {
     "step_conversion": "步骤转化率",
     "cumulative_conversion": "累计转化率",
     "median_days": "入池至达成中位天数",
-    "funnel_title": "4-sell 漏斗（达成客户数）",
+    "funnel_title": "四步经营漏斗（达成客户数）",
     "step_1": "建联加微",
     "step_2": "服务续收",
     "step_3": "综拓推荐",
@@ -128,7 +128,7 @@ _ZH: dict[str, str] = {
     "days_overdue": "逾期天数",
     "pool_entered_on": "入池日期",
     "agent_code": "原代理人代码",
-    "step_reached": "4-sell 阶段",
+    "step_reached": "四步经营阶段",
     "product": "产品",
     "issue_date": "生效日期",
     "payment_mode": "缴费方式",
