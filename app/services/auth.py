@@ -172,33 +172,6 @@ def _count_failure(session: Session, user_id: int, now: datetime) -> datetime | 
     return user.locked_until
 
 
-def create_user(
-    session: Session,
-    *,
-    branch_id: int,
-    login: str,
-    display_name: str,
-    role: Role,
-    password: str,
-    team_ids: tuple[int, ...] = (),
-) -> UserInfo:
-    """Create a user with a hashed password and return it."""
-    from app.models import Team
-
-    user = User(
-        branch_id=branch_id,
-        login=login,
-        display_name=display_name,
-        role=role,
-        password_hash=hash_password(password),
-    )
-    if team_ids:
-        user.teams = list(session.scalars(select(Team).where(Team.id.in_(team_ids))))
-    session.add(user)
-    session.flush()
-    return user_info(user)
-
-
 def mask_phone(phone: str | None) -> str:
     """Return the phone number as 138****5678."""
     if not phone:

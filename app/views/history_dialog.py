@@ -176,7 +176,7 @@ class HistoryDialog(QDialog):
             .replace("%1", str(result.batch_id))
             .replace("%2", f"{result.customers_restored:,}")
             .replace("%3", f"{result.grids_restored:,}")
-            .replace("%4", sms_outcome(result)),
+            .replace("%4", sms_outcome(result.sms)),
         )
         self.undone.emit(result)
 

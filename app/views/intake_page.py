@@ -302,7 +302,7 @@ class IntakePage(QWidget):
             .replace("%4", f"{result.matched_by_address:,}")
             .replace("%5", f"{result.matched_by_rule:,}")
             .replace("%6", f"{result.unmatched:,}")
-            .replace("%7", sms_outcome(result))
+            .replace("%7", sms_outcome(result.sms))
             .replace("%8", f"{result.tasks_created:,}")
             + (
                 "\n"

@@ -50,7 +50,7 @@ from app.views.errors import error_text
 from app.views.i18n import tr
 from app.views.labels import TASK_KINDS, TASK_STATUSES, label, listed, sentence_gap, yuan
 from app.views.layout import fit_columns, share_by_content
-from app.views.messages import ask, inform, sms_counts, sms_outcome
+from app.views.messages import ask, inform, sms_outcome
 from app.views.rebalance_models import (
     TO,
     MovesModel,
@@ -571,7 +571,7 @@ class LeavingDialog(QDialog):
             .replace("%2", str(grids))
             .replace("%3", str(singles))
             .replace("%4", f"{customers:,}")
-            .replace("%5", sms_outcome(sms_counts(call(self.ctx, sms_preview, plan))))
+            .replace("%5", sms_outcome(call(self.ctx, sms_preview, plan)))
         )
         text += "\n\n" + self.tr("Edit ▸ Undo (Ctrl+Z) in the main window puts everything back.")
         ask(self, self.tr("Apply handover"), text, self._apply_now, yes_text=self.tr("Apply"))
@@ -602,7 +602,7 @@ class LeavingDialog(QDialog):
             .replace("%1", str(result.grids_moved))
             .replace("%2", str(result.customers_moved))
             .replace("%3", str(result.tasks_moved))
-            .replace("%4", sms_outcome(result))
+            .replace("%4", sms_outcome(result.sms))
         )
         what = self.tr("handover of %1").replace("%1", self.leaver.name)
         self.applied.emit(Applied(plan, result, what, self.leaving()))

@@ -47,23 +47,14 @@ def ask(
     return box
 
 
-def sms_outcome(result) -> str:
-    """Return what a change did to the SMS outbox ("SMS: 12 queued, 3 replaced, 1 withdrawn")
-    in the user's language; ``result`` has sms_queued, sms_replaced and sms_withdrawn."""
+def sms_outcome(counts) -> str:
+    """Return what a change did (or will do) to the SMS outbox ("SMS: 12 queued, 3 replaced,
+    1 withdrawn") in the user's language; ``counts`` is an app.services.notify.SmsCounts."""
     from app.views.i18n import tr
 
     return (
         tr("sms", "SMS: %1 queued, %2 replaced, %3 withdrawn")
-        .replace("%1", f"{result.sms_queued:,}")
-        .replace("%2", f"{getattr(result, 'sms_replaced', 0):,}")
-        .replace("%3", f"{getattr(result, 'sms_withdrawn', 0):,}")
-    )
-
-
-def sms_counts(counts):
-    """Return outbox counts (queued, replaced, withdrawn) as ``sms_outcome`` reads them."""
-    from types import SimpleNamespace
-
-    return SimpleNamespace(
-        sms_queued=counts.queued, sms_replaced=counts.replaced, sms_withdrawn=counts.withdrawn
+        .replace("%1", f"{counts.queued:,}")
+        .replace("%2", f"{counts.replaced:,}")
+        .replace("%3", f"{counts.withdrawn:,}")
     )

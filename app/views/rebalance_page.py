@@ -36,7 +36,7 @@ from app.views.errors import error_text
 from app.views.frontier_chart import FrontierChart
 from app.views.labels import listed
 from app.views.layout import fit_columns, share_by_content
-from app.views.messages import ask, inform, sms_counts, sms_outcome
+from app.views.messages import ask, inform, sms_outcome
 from app.views.rebalance_models import (
     MOVE_ROLE,
     TO,
@@ -437,7 +437,7 @@ class RebalancePage(QWidget):
             .replace("%1", str(grids))
             .replace("%2", str(singles))
             .replace("%3", f"{customers:,}")
-            .replace("%4", sms_outcome(sms_counts(call(self.ctx, sms_preview, plan))))
+            .replace("%4", sms_outcome(call(self.ctx, sms_preview, plan)))
         )
         over = [w.name for w in workload_changes(plan) if w.over_capacity]
         if over:
@@ -471,7 +471,7 @@ class RebalancePage(QWidget):
             .replace("%1", str(result.grids_moved))
             .replace("%2", str(result.customers_moved))
             .replace("%3", str(result.tasks_moved))
-            .replace("%4", sms_outcome(result))
+            .replace("%4", sms_outcome(result.sms))
         )
         what = self.tr("rebalance (%1 moves)").replace("%1", str(len(plan.moves)))
         self.applied.emit(Applied(plan, result, what))

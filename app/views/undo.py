@@ -167,7 +167,7 @@ class ChangeHistory(QObject):
         if undoing:
             self.stack.undo()
             text = self.tr("Undone: %1. Customers, grids and open tasks are back; %2.").replace(
-                "%2", sms_outcome(result)
+                "%2", sms_outcome(result.sms)
             )
         else:
             cmd.batch_id = result.batch_id

@@ -41,7 +41,7 @@ from app.services.history import effective_days
 from app.services.intake.matching import GridIndex
 from app.services.intake.sms import SpecialistContact, phone_known
 from app.services.metrics.base_table import refresh_persistency_base
-from app.services.notify import Told, tell_customers
+from app.services.notify import SmsCounts, Told, tell_customers
 
 # The change batch of an intake (its customers' entry into the pool), undone from the history.
 INTAKE_KIND = "intake"
@@ -78,6 +78,11 @@ class IntakeResult:
     # Messages already waiting for these customers: replaced by the new one, or withdrawn.
     sms_replaced: int = 0
     sms_withdrawn: int = 0
+
+    @property
+    def sms(self) -> SmsCounts:
+        """What the change did to the outbox."""
+        return SmsCounts(self.sms_queued, self.sms_replaced, self.sms_withdrawn)
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,11 @@ class ApplyResult:
     # Whose workloads changed, for the views to refresh.
     specialist_ids: frozenset[int]
 
+    @property
+    def sms(self) -> SmsCounts:
+        """What the change did to the outbox."""
+        return SmsCounts(self.sms_queued, self.sms_replaced, self.sms_withdrawn)
+
 
 def apply_plan(
     session: Session,

@@ -4,7 +4,7 @@ database, shared by everyone on it and surviving restarts, with what each batch 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -94,14 +94,15 @@ def list_batches(
         for bid, team in involved:
             if bid is not None:
                 teams.setdefault(bid, set()).add(team)
-    leavers = _leavers(session, batches)
+    records = {b.id: json.loads(b.plan or "{}") for b in batches}  # each parsed once
+    leavers = _leavers(session, records.values())
     out: list[BatchRow] = []
     for b in batches:
         if len(out) >= limit:
             break
         if team_scope is not None and not (teams.get(b.id) and teams[b.id] <= set(team_scope)):
             continue  # another team's, or the branch's (an intake nobody in their teams got)
-        record = json.loads(b.plan or "{}")
+        record = records[b.id]
         applied = record.get("applied", {})
         sms = record.get("sms", {})
         leaving = record.get("leaving")
@@ -109,15 +110,7 @@ def list_batches(
         out.append(
             BatchRow(
                 id=b.id,
-                kind="import"
-                if b.kind == IMPORT_KIND
-                else "reassign"
-                if b.kind == REASSIGN_KIND
-                else "intake"
-                if intake
-                else "handover"
-                if leaving
-                else "rebalance",
+                kind=_kind(b.kind, record),
                 actor=b.actor,
                 created_at=b.created_at,
                 effective_on=effective.get(b.id),
@@ -138,12 +131,19 @@ def list_batches(
     return out
 
 
-def _leavers(session: Session, batches) -> dict[int, str]:
-    ids = set()
-    for b in batches:
-        leaving = json.loads(b.plan or "{}").get("leaving")
-        if leaving:
-            ids.add(int(leaving["specialist_id"]))
+def _kind(kind: str, record: dict) -> str:
+    """Return what the history calls a batch of ``kind`` with this record."""
+    if kind == IMPORT_KIND:
+        return "import"
+    if kind == REASSIGN_KIND:
+        return "reassign"
+    if record.get("intake"):
+        return "intake"
+    return "handover" if record.get("leaving") else "rebalance"
+
+
+def _leavers(session: Session, records: Iterable[dict]) -> dict[int, str]:
+    ids = {int(r["leaving"]["specialist_id"]) for r in records if r.get("leaving")}
     if not ids:
         return {}
     return dict(

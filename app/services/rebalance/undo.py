@@ -17,6 +17,7 @@ from app.models import AssignmentEvent, Branch, ChangeBatch, Customer, Grid, Spe
 from app.models.base import utcnow
 from app.models.enums import OPEN_TASK_STATUSES, AssignmentReason, SpecialistStatus, TaskStatus
 from app.services.errors import NotAllowed, NotFound, StaleData
+from app.services.notify import SmsCounts
 from app.services.rebalance import changes
 from app.services.rebalance.changes import (
     BATCH_KIND,
@@ -49,6 +50,11 @@ class UndoResult:
     sms_replaced: int
     sms_withdrawn: int
     specialist_ids: frozenset[int]
+
+    @property
+    def sms(self) -> SmsCounts:
+        """What the change did to the outbox."""
+        return SmsCounts(self.sms_queued, self.sms_replaced, self.sms_withdrawn)
 
 
 def latest_batch(session: Session, *, branch_id: int | None = None) -> int | None:
@@ -157,9 +163,11 @@ def _undo(
     stale = Stale(session, branch.timezone, since_text="after that rebalance")
     # Nobody gets work back who no longer works: apply checks its targets, so does undo
     # (except the leaver of a hand-over being undone, whose status undo itself restores).
-    recorded_leaving = json.loads(
+    # What the batch recorded when applied (read once): its leaving, the versions it left.
+    record = json.loads(
         session.scalar(select(ChangeBatch.plan).where(ChangeBatch.id == batch_id)) or "{}"
-    ).get("leaving")
+    )
+    recorded_leaving = record.get("leaving")
     leaver = int(recorded_leaving["specialist_id"]) if recorded_leaving else None
     receivers = {e.from_specialist_id for e in events} - {None, leaver}
     for name, status in session.execute(
@@ -204,9 +212,6 @@ def _undo(
             .with_for_update(of=Customer)
         )
     }
-    record = json.loads(
-        session.scalar(select(ChangeBatch.plan).where(ChangeBatch.id == batch_id)) or "{}"
-    )
     # Customer id -> version the rebalance left: one locked then and unchanged since was moved
     # deliberately while locked (a hand-over) and goes back the same way.
     left_at = {r[0]: r[3] for r in record.get("applied", {}).get("customers", [])}
@@ -250,9 +255,8 @@ def _undo(
             )
         else:
             restore_tasks.append((t, e.from_specialist_id))
-    recorded = record.get("leaving")
-    if recorded:
-        restore_leaving(session, recorded, stale)  # a hand-over: the leaver works again
+    if recorded_leaving:
+        restore_leaving(session, recorded_leaving, stale)  # a hand-over: the leaver works again
     stale.raise_if_any("It can no longer be undone as a whole.")
 
     now = utcnow()
