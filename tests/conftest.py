@@ -12,7 +12,11 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 
+import keyring
 import pytest
+from keyring.backend import KeyringBackend
+from keyring.backends import fail
+from keyring.errors import PasswordDeleteError
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session as OrmSession
@@ -165,3 +169,42 @@ def Session(engine: Engine) -> sessionmaker[OrmSession]:  # noqa: N802 - reads l
 def session(Session: sessionmaker[OrmSession]) -> Iterator[OrmSession]:  # noqa: N803
     with Session() as s:
         yield s
+
+
+# --- keyring ----------------------------------------------------------------------------------
+# The keyring tests define their own ``settings_dir`` fixture (a settings folder of their own and
+# the run's remembered passwords forgotten); ``vault`` and ``no_keyring`` stand on it.
+
+
+class DictKeyring(KeyringBackend):
+    """A keyring in a dict, so that no test reaches the user's own."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.entries.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.entries[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if self.entries.pop((service, username), None) is None:
+            raise PasswordDeleteError(username)
+
+
+@pytest.fixture
+def vault(settings_dir) -> DictKeyring:
+    """A keyring in memory, for this test only."""
+    backend = DictKeyring()
+    keyring.set_keyring(backend)
+    return backend
+
+
+@pytest.fixture
+def no_keyring(settings_dir) -> None:
+    """A headless box: keyring finds no backend and raises NoKeyringError."""
+    keyring.set_keyring(fail.Keyring())

@@ -8,9 +8,7 @@ from pathlib import Path
 
 import keyring
 import pytest
-from keyring.backend import KeyringBackend
 from keyring.backends import fail
-from keyring.errors import PasswordDeleteError
 from sqlalchemy.engine import make_url
 
 from app import credentials
@@ -20,26 +18,6 @@ PASSWORD = "Sesame-4711"
 BARE = "postgresql+psycopg://alice@db.example:5432/grid"
 FULL = f"postgresql+psycopg://alice:{PASSWORD}@db.example:5432/grid"
 ACCOUNT = "alice@db.example:5432/grid"
-
-
-class DictKeyring(KeyringBackend):
-    """A keyring in a dict, so that no test reaches the user's own."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.entries.pop((service, username), None) is None:
-            raise PasswordDeleteError(username)
 
 
 @pytest.fixture
@@ -52,19 +30,6 @@ def settings_dir(tmp_path, monkeypatch) -> Path:
     yield folder
     credentials.forget_session()
     keyring.set_keyring(fail.Keyring())  # later tests never reach a real keyring either
-
-
-@pytest.fixture
-def vault(settings_dir) -> DictKeyring:
-    backend = DictKeyring()
-    keyring.set_keyring(backend)
-    return backend
-
-
-@pytest.fixture
-def no_keyring(settings_dir) -> None:
-    """A headless box: keyring finds no backend and raises NoKeyringError."""
-    keyring.set_keyring(fail.Keyring())
 
 
 def ini_text(settings_dir: Path) -> str:

@@ -8,10 +8,10 @@ from datetime import date
 
 import pytest
 from sqlalchemy import select
-from test_import_support import counts, make_branch, write_table
+from test_import_support import make_branch, rejects, write_table
 
 from app.models import Branch, Customer, DepartedAgent, PremiumDue, Specialist, Task, Team
-from app.services.importer import ImportFailed, import_file
+from app.services.importer import import_file
 
 DUES = ["policy_no", "policy_year", "due_date", "amount_due"]
 POLICIES = ["policy_no", "customer_no", "issue_date", "payment_mode", "modal_premium", "status"]
@@ -24,22 +24,6 @@ CUSTOMERS = ["customer_no", "name", "address", "agent_code"]
 def branch(session, tmp_path):
     """Team T1, grids G1 and G2 (E1 owns G1), agent A1, customer C1, policy P1, from files."""
     return make_branch(session, tmp_path)
-
-
-def rejects(session, kind, path, *expected, branch_id=None) -> ImportFailed:
-    """Import ``path``, expect exactly ``expected`` (row, column, words in the message) and
-    nothing written."""
-    before = counts(session)
-    with pytest.raises(ImportFailed) as err:
-        import_file(session, kind, path, branch_id=branch_id)
-    session.commit()
-    assert counts(session) == before, "nothing may be written"
-    problems = err.value.problems
-    assert [(p.row, p.column) for p in problems] == [(r, c) for r, c, _ in expected], problems
-    for p, (_r, _c, words) in zip(problems, expected, strict=True):
-        assert p.file == path.name
-        assert words in p.message, p.message
-    return err.value
 
 
 # --- 1. amounts ----------------------------------------------------------------------------

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from test_import_support import counts, make_branch, square, write_geojson, write_table
+from test_import_support import make_branch, rejects, square, write_geojson, write_table
 
 import app.services.importer.readers as readers
 from app.models import Branch, DepartedAgent, Grid
-from app.services.importer import ImportFailed, import_file
+from app.services.importer import import_file
 from app.services.importer.readers import detect_encoding
 
 DUES = ["policy_no", "policy_year", "due_date", "amount_due"]
@@ -24,22 +24,6 @@ DUES = ["policy_no", "policy_year", "due_date", "amount_due"]
 def branch(session, tmp_path):
     """Team T1, grids G1 and G2 (E1 owns G1), agent A1, customer C1, policy P1, from files."""
     return make_branch(session, tmp_path)
-
-
-def rejects(session, kind, path, *expected, branch_id=None) -> ImportFailed:
-    """Import ``path``, expect exactly ``expected`` (row, column, words in the message) and
-    nothing written."""
-    before = counts(session)
-    with pytest.raises(ImportFailed) as err:
-        import_file(session, kind, path, branch_id=branch_id)
-    session.commit()
-    assert counts(session) == before, "nothing may be written"
-    problems = err.value.problems
-    assert [(p.row, p.column) for p in problems] == [(r, c) for r, c, _ in expected], problems
-    for p, (_r, _c, words) in zip(problems, expected, strict=True):
-        assert p.file == path.name
-        assert words in p.message, p.message
-    return err.value
 
 
 # --- 5. grids ------------------------------------------------------------------------------

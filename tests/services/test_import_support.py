@@ -9,6 +9,7 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
@@ -25,7 +26,7 @@ from app.models import (
     Task,
     Team,
 )
-from app.services.importer import import_file
+from app.services.importer import ImportFailed, import_file
 
 ID_OK = "11010519491231002X"  # the example of GB 11643 itself
 ID_OK_2 = "510107199001012013"  # check digit worked out by hand: 174 mod 11 = 9 -> '3'
@@ -130,3 +131,19 @@ def make_branch(session, tmp_path: Path) -> Path:
     )  # fmt: skip
     session.commit()
     return d
+
+
+def rejects(session, kind, path, *expected, branch_id=None) -> ImportFailed:
+    """Import ``path``, expect exactly ``expected`` (row, column, words in the message) and
+    nothing written."""
+    before = counts(session)
+    with pytest.raises(ImportFailed) as err:
+        import_file(session, kind, path, branch_id=branch_id)
+    session.commit()
+    assert counts(session) == before, "nothing may be written"
+    problems = err.value.problems
+    assert [(p.row, p.column) for p in problems] == [(r, c) for r, c, _ in expected], problems
+    for p, (_r, _c, words) in zip(problems, expected, strict=True):
+        assert p.file == path.name
+        assert words in p.message, p.message
+    return err.value

@@ -10,9 +10,7 @@ from pathlib import Path
 import keyring
 import psycopg
 import pytest
-from keyring.backend import KeyringBackend
 from keyring.backends import fail
-from keyring.errors import PasswordDeleteError
 from sqlalchemy.exc import OperationalError
 
 from app import credentials
@@ -26,26 +24,6 @@ FULL = f"postgresql+psycopg://alice:{PASSWORD}@db.example:5432/grid"
 ACCOUNT = "alice@db.example:5432/grid"
 
 
-class DictKeyring(KeyringBackend):
-    """A keyring in a dict, so that no test reaches the user's own."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.entries.pop((service, username), None) is None:
-            raise PasswordDeleteError(username)
-
-
 @pytest.fixture
 def settings_dir(tmp_path, monkeypatch) -> Path:
     # The package conftest points GRIDDESK_SETTINGS_DIR here too; said again to be read here.
@@ -56,18 +34,6 @@ def settings_dir(tmp_path, monkeypatch) -> Path:
     yield folder
     credentials.forget_session()
     keyring.set_keyring(fail.Keyring())  # later tests never reach a real keyring either
-
-
-@pytest.fixture
-def vault(settings_dir) -> DictKeyring:
-    backend = DictKeyring()
-    keyring.set_keyring(backend)
-    return backend
-
-
-@pytest.fixture
-def no_keyring(settings_dir) -> None:
-    keyring.set_keyring(fail.Keyring())
 
 
 def ini_text(settings_dir: Path) -> str:
