@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -98,132 +99,17 @@ def apply_plan(
     """
     if not plan.moves:
         raise PlanError("the plan has no moves to apply")
-    if branch_scope is not None and plan.branch_id != branch_scope:
-        raise NotAllowed(
-            f"the plan was made for branch {plan.branch_code}, not yours; only its own "
-            "supervisors may apply it"
-        )
-    branch = session.get(Branch, plan.branch_id)
-    if branch is None or branch.code != plan.branch_code:
-        raise PlanError(
-            f"the plan was made for branch {plan.branch_code}, which is not in this database"
-        )
-    stale = Stale(session, branch.timezone, since_text="since this plan was made")
-    people = _people(session, {m.from_no for m in plan.moves} | {m.to_no for m in plan.moves})
-    for s in plan.specialists:
-        p = people.get(s.employee_no)
-        if p is not None and p.id != s.id:
-            raise PlanError("the plan was made on another database (specialist ids differ)")
-    for m in plan.moves:
-        target = people.get(m.to_no)
-        if target is None or people.get(m.from_no) is None:
-            missing = m.to_no if target is None else m.from_no
-            stale.add(f"specialist {missing} no longer exists")
-        elif target.status != SpecialistStatus.ACTIVE:
-            stale.add(f"{target.label} is no longer active ({target.status})")
-    outside_scope(people.values(), team_scope)
-    if not user_may_cross_teams:
-        for m in plan.moves:
-            a, b = people.get(m.from_no), people.get(m.to_no)
-            if a is not None and b is not None and a.team_id != b.team_id:
-                raise NotAllowed(
-                    f"moving {m.grid_code} from {a.label} to {b.label} crosses teams; "
-                    "only a senior supervisor may do that"
-                )
-    stale.raise_if_any("Make a new proposal.")
-
+    branch, stale, people = _check_people(
+        session, plan, user_may_cross_teams, team_scope, branch_scope
+    )
     grid_moves = [m for m in plan.moves if m.kind == GRID]
     customer_moves = [m for m in plan.moves if m.kind == CUSTOMER]
-    grid_ids = sorted({m.grid_id for m in grid_moves})
-    if len(grid_ids) != len(grid_moves):
-        raise PlanError("the plan moves the same grid twice")
-    grids = {
-        r.id: r
-        for chunk in chunks(grid_ids)
-        for r in session.execute(
-            select(Grid.id, Grid.code, Grid.owner_id, Grid.locked, Grid.status, Grid.version)
-            .where(Grid.id.in_(chunk), Grid.branch_id == branch.id)
-            .order_by(Grid.id)
-            .with_for_update(of=Grid)
-        )
-    }
-    stale_grids: set[int] = set()
-    for m in grid_moves:
-        g = grids.get(m.grid_id)
-        if g is None:
-            stale.add(f"grid {m.grid_code} no longer exists")
-            stale_grids.add(m.grid_id)
-            continue
-        if g.code != m.grid_code:
-            raise PlanError("the plan was made on another database (grid ids differ)")
-        source = people[m.from_no]
-        if g.owner_id != source.id:
-            stale_grids.add(m.grid_id)
-            stale.reassigned(
-                "grid",
-                m.grid_code,
-                column=AssignmentEvent.grid_id,
-                row_id=g.id,
-                after=plan.created_at,
-                now_id=g.owner_id,
-            )
-        elif g.locked:
-            stale.add(f"grid {m.grid_code} was locked {stale.since_text}")
-        elif g.status != GridStatus.ACTIVE:
-            stale.add(f"grid {m.grid_code} was retired {stale.since_text}")
-
-    # Customers: everyone now in a moved grid, and everyone the plan names.
-    planned: dict[int, tuple[int, str]] = {}  # customer id -> (grid id, from employee no)
-    for m in grid_moves:
-        for cid in plan.grid_customers.get(m.grid_id, ()):
-            planned[cid] = (m.grid_id, m.from_no)
-    for m in customer_moves:
-        if m.customer_id in planned:
-            raise PlanError(
-                f"customer {m.customer_no} is moved on their own and with grid "
-                f"{planned[m.customer_id][0]}"
-            )
-        assert m.customer_id is not None
-        planned[m.customer_id] = (m.grid_id, m.from_no)
-    customers = _lock_customers(session, grid_ids, planned)
-    labels = {m.customer_id: m.customer_no for m in customer_moves}
-    for cid, (gid, from_no) in planned.items():
-        if gid in stale_grids and cid not in labels:
-            continue  # said already: the whole grid changed hands
-        c = customers.get(cid)
-        label = labels.get(cid) or (c.customer_no if c is not None else str(cid))
-        if c is None:
-            stale.add(f"customer {label} no longer exists")
-        elif c.specialist_id != people[from_no].id:
-            stale.reassigned(
-                "customer",
-                label,
-                column=AssignmentEvent.customer_id,
-                row_id=cid,
-                after=plan.created_at,
-                now_id=c.specialist_id,
-            )
-        elif c.grid_id != gid:
-            stale.add(f"customer {label} was moved to another grid {stale.since_text}")
-        elif c.locked and not (cid in labels and c.version == plan.customer_versions.get(cid)):
-            # Named on their own, locked when the plan was made and unchanged since: handed
-            # over deliberately (a hand-over), and still locked afterwards.
-            stale.add(f"customer {label} was locked {stale.since_text}")
+    grids, stale_grids = _lock_grids(session, plan, grid_moves, branch.id, people, stale)
+    customers = _lock_planned_customers(
+        session, plan, grid_moves, customer_moves, people, stale, stale_grids
+    )
     stale.raise_if_any("Make a new proposal.")
-
-    # Who goes where: (customer row, from id, to id).
-    moving: list[tuple[Any, int, int]] = []
-    in_grid: dict[int | None, list[Any]] = defaultdict(list)
-    for c in customers.values():
-        in_grid[c.grid_id].append(c)
-    for m in grid_moves:
-        src, dst = people[m.from_no].id, people[m.to_no].id
-        moving += [
-            (c, src, dst) for c in in_grid[m.grid_id] if c.specialist_id == src and not c.locked
-        ]
-    for m in customer_moves:
-        assert m.customer_id is not None
-        moving.append((customers[m.customer_id], people[m.from_no].id, people[m.to_no].id))
+    moving = _who_moves(customers, grid_moves, customer_moves, people)
     tasks = _lock_open_tasks(session, {c.id: src for c, src, _ in moving})
     destination = {c.id: dst for c, _, dst in moving}
 
@@ -255,40 +141,17 @@ def apply_plan(
         [(t.id, t.version, destination[t.customer_id]) for t in tasks],
         "specialist_id",
     )
+    stamp = partial(event, actor=actor, at=now, batch=batch.id)
     events = [
-        event(
-            grid_id=g.id,
-            src=src,
-            dst=dst,
-            actor=actor,
-            at=now,
-            effective_on=grid_day.get(g.id, day),
-            batch=batch.id,
-        )
+        stamp(grid_id=g.id, src=src, dst=dst, effective_on=grid_day.get(g.id, day))
         for g, src, dst in grid_rows
     ]
     events += [
-        event(
-            customer_id=c.id,
-            src=src,
-            dst=dst,
-            actor=actor,
-            at=now,
-            effective_on=customer_day.get(c.id, day),
-            batch=batch.id,
-        )
+        stamp(customer_id=c.id, src=src, dst=dst, effective_on=customer_day.get(c.id, day))
         for c, src, dst in moving
     ]
     events += [
-        event(
-            task_id=t.id,
-            src=t.specialist_id,
-            dst=destination[t.customer_id],
-            actor=actor,
-            at=now,
-            effective_on=day,
-            batch=batch.id,
-        )
+        stamp(task_id=t.id, src=t.specialist_id, dst=destination[t.customer_id], effective_on=day)
         for t in tasks
     ]
     session.execute(insert(AssignmentEvent), events)
@@ -326,6 +189,174 @@ def apply_plan(
         sms_withdrawn=sms.withdrawn,
         specialist_ids=frozenset(touched),
     )
+
+
+def _check_people(
+    session: Session,
+    plan: Plan,
+    user_may_cross_teams: bool,
+    team_scope: Collection[int] | None,
+    branch_scope: int | None,
+) -> tuple[Branch, Stale, dict[str, Person]]:
+    """Check the plan belongs here and its specialists may still be moved between by this user;
+    return the branch, the record of what went stale (grids and customers add to it) and the
+    specialists, locked, by employee number."""
+    if branch_scope is not None and plan.branch_id != branch_scope:
+        raise NotAllowed(
+            f"the plan was made for branch {plan.branch_code}, not yours; only its own "
+            "supervisors may apply it"
+        )
+    branch = session.get(Branch, plan.branch_id)
+    if branch is None or branch.code != plan.branch_code:
+        raise PlanError(
+            f"the plan was made for branch {plan.branch_code}, which is not in this database"
+        )
+    stale = Stale(session, branch.timezone, since_text="since this plan was made")
+    people = _people(session, {m.from_no for m in plan.moves} | {m.to_no for m in plan.moves})
+    for s in plan.specialists:
+        p = people.get(s.employee_no)
+        if p is not None and p.id != s.id:
+            raise PlanError("the plan was made on another database (specialist ids differ)")
+    for m in plan.moves:
+        target = people.get(m.to_no)
+        if target is None or people.get(m.from_no) is None:
+            missing = m.to_no if target is None else m.from_no
+            stale.add(f"specialist {missing} no longer exists")
+        elif target.status != SpecialistStatus.ACTIVE:
+            stale.add(f"{target.label} is no longer active ({target.status})")
+    outside_scope(people.values(), team_scope)
+    if not user_may_cross_teams:
+        for m in plan.moves:
+            a, b = people.get(m.from_no), people.get(m.to_no)
+            if a is not None and b is not None and a.team_id != b.team_id:
+                raise NotAllowed(
+                    f"moving {m.grid_code} from {a.label} to {b.label} crosses teams; "
+                    "only a senior supervisor may do that"
+                )
+    stale.raise_if_any("Make a new proposal.")
+    return branch, stale, people
+
+
+def _lock_grids(
+    session: Session,
+    plan: Plan,
+    grid_moves: list[Any],
+    branch_id: int,
+    people: dict[str, Person],
+    stale: Stale,
+) -> tuple[dict[int, Any], set[int]]:
+    """Lock the grids the plan moves; note in ``stale`` those changed since; return them by id
+    and the ids of those that changed hands meanwhile."""
+    grid_ids = sorted({m.grid_id for m in grid_moves})
+    if len(grid_ids) != len(grid_moves):
+        raise PlanError("the plan moves the same grid twice")
+    grids = {
+        r.id: r
+        for chunk in chunks(grid_ids)
+        for r in session.execute(
+            select(Grid.id, Grid.code, Grid.owner_id, Grid.locked, Grid.status, Grid.version)
+            .where(Grid.id.in_(chunk), Grid.branch_id == branch_id)
+            .order_by(Grid.id)
+            .with_for_update(of=Grid)
+        )
+    }
+    stale_grids: set[int] = set()
+    for m in grid_moves:
+        g = grids.get(m.grid_id)
+        if g is None:
+            stale.add(f"grid {m.grid_code} no longer exists")
+            stale_grids.add(m.grid_id)
+            continue
+        if g.code != m.grid_code:
+            raise PlanError("the plan was made on another database (grid ids differ)")
+        source = people[m.from_no]
+        if g.owner_id != source.id:
+            stale_grids.add(m.grid_id)
+            stale.reassigned(
+                "grid",
+                m.grid_code,
+                column=AssignmentEvent.grid_id,
+                row_id=g.id,
+                after=plan.created_at,
+                now_id=g.owner_id,
+            )
+        elif g.locked:
+            stale.add(f"grid {m.grid_code} was locked {stale.since_text}")
+        elif g.status != GridStatus.ACTIVE:
+            stale.add(f"grid {m.grid_code} was retired {stale.since_text}")
+    return grids, stale_grids
+
+
+def _lock_planned_customers(
+    session: Session,
+    plan: Plan,
+    grid_moves: list[Any],
+    customer_moves: list[Any],
+    people: dict[str, Person],
+    stale: Stale,
+    stale_grids: set[int],
+) -> dict[int, Any]:
+    """Lock everyone now in a moved grid and everyone the plan names; note in ``stale`` those
+    changed since; return them by id."""
+    planned: dict[int, tuple[int, str]] = {}  # customer id -> (grid id, from employee no)
+    for m in grid_moves:
+        for cid in plan.grid_customers.get(m.grid_id, ()):
+            planned[cid] = (m.grid_id, m.from_no)
+    for m in customer_moves:
+        if m.customer_id in planned:
+            raise PlanError(
+                f"customer {m.customer_no} is moved on their own and with grid "
+                f"{planned[m.customer_id][0]}"
+            )
+        assert m.customer_id is not None
+        planned[m.customer_id] = (m.grid_id, m.from_no)
+    customers = _lock_customers(session, sorted({m.grid_id for m in grid_moves}), planned)
+    labels = {m.customer_id: m.customer_no for m in customer_moves}
+    for cid, (gid, from_no) in planned.items():
+        if gid in stale_grids and cid not in labels:
+            continue  # said already: the whole grid changed hands
+        c = customers.get(cid)
+        label = labels.get(cid) or (c.customer_no if c is not None else str(cid))
+        if c is None:
+            stale.add(f"customer {label} no longer exists")
+        elif c.specialist_id != people[from_no].id:
+            stale.reassigned(
+                "customer",
+                label,
+                column=AssignmentEvent.customer_id,
+                row_id=cid,
+                after=plan.created_at,
+                now_id=c.specialist_id,
+            )
+        elif c.grid_id != gid:
+            stale.add(f"customer {label} was moved to another grid {stale.since_text}")
+        elif c.locked and not (cid in labels and c.version == plan.customer_versions.get(cid)):
+            # Named on their own, locked when the plan was made and unchanged since: handed
+            # over deliberately (a hand-over), and still locked afterwards.
+            stale.add(f"customer {label} was locked {stale.since_text}")
+    return customers
+
+
+def _who_moves(
+    customers: dict[int, Any],
+    grid_moves: list[Any],
+    customer_moves: list[Any],
+    people: dict[str, Person],
+) -> list[tuple[Any, int, int]]:
+    """Who goes where: (customer row, from id, to id); locked customers stay in a moved grid."""
+    moving: list[tuple[Any, int, int]] = []
+    in_grid: dict[int | None, list[Any]] = defaultdict(list)
+    for c in customers.values():
+        in_grid[c.grid_id].append(c)
+    for m in grid_moves:
+        src, dst = people[m.from_no].id, people[m.to_no].id
+        moving += [
+            (c, src, dst) for c in in_grid[m.grid_id] if c.specialist_id == src and not c.locked
+        ]
+    for m in customer_moves:
+        assert m.customer_id is not None
+        moving.append((customers[m.customer_id], people[m.from_no].id, people[m.to_no].id))
+    return moving
 
 
 def _people(session: Session, employee_nos: Iterable[str]) -> dict[str, Person]:
