@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 from sqlalchemy import desc, insert, select
 from sqlalchemy.orm import Session
@@ -75,23 +77,10 @@ def undo_batch(
     batch_id: int | None = None,
     branch_id: int | None = None,
 ) -> UndoResult:
-    """See below; ``branch_id`` is also the user's branch: a batch of another is refused."""
-    return _undo(
-        session, actor=actor, team_scope=team_scope, batch_id=batch_id, branch_id=branch_id
-    )
-
-
-def _undo(
-    session: Session,
-    *,
-    actor: str,
-    team_scope: Collection[int] | None,
-    batch_id: int | None,
-    branch_id: int | None,
-) -> UndoResult:
-    """Put every grid, customer and open task of a rebalance back where it was, in the caller's
-    transaction, and return what changed; the newest rebalance not undone when ``batch_id`` is
-    None.
+    """Put every grid, customer and open task of a change batch back where it was, in the
+    caller's transaction, and return what changed; the newest rebalance not undone when
+    ``batch_id`` is None. ``branch_id`` is also the user's branch: a batch of another is refused.
+    Intake and assignment-import batches are undone by their own modules.
 
     Tasks closed since stay with who closed them. Raises NotFound when there is nothing to undo,
     StaleData (nothing written) when one of the rows changed hands after the rebalance or the
@@ -131,6 +120,19 @@ def _undo(
         return undo_intake(session, batch_id, actor=actor, team_scope=team_scope)
     branch = session.get(Branch, batch.branch_id)
     assert branch is not None
+    return _undo_moves(session, batch_id, branch, actor=actor, team_scope=team_scope)
+
+
+def _undo_moves(
+    session: Session,
+    batch_id: int,
+    branch: Branch,
+    *,
+    actor: str,
+    team_scope: Collection[int] | None,
+) -> UndoResult:
+    """Undo a rebalance, hand-over or task reassignment: lock and check every row it moved,
+    then move them back under a new batch."""
     events = session.execute(
         select(
             AssignmentEvent.id,
@@ -178,7 +180,77 @@ def _undo(
     grid_ev = {e.grid_id: e for e in events if e.grid_id is not None}
     cust_ev = {e.customer_id: e for e in events if e.customer_id is not None}
     task_ev = {e.task_id: e for e in events if e.task_id is not None}
+    grids = _lock_grids(session, grid_ev, stale, last_event)
+    # Customer id -> version the rebalance left: one locked then and unchanged since was moved
+    # deliberately while locked (a hand-over) and goes back the same way.
+    left_at = {r[0]: r[3] for r in record.get("applied", {}).get("customers", [])}
+    customers = _lock_customers(session, cust_ev, stale, last_event, left_at)
+    restore_tasks, kept = _lock_tasks(session, task_ev, stale, last_event)
+    if recorded_leaving:
+        restore_leaving(session, recorded_leaving, stale)  # a hand-over: the leaver works again
+    stale.raise_if_any("It can no longer be undone as a whole.")
 
+    now = utcnow()
+    undo = close_batch(session, batch_id, branch.id, actor=actor, now=now, what="rebalance")
+    for gid, e in grid_ev.items():
+        g = grids[gid]
+        update_one(
+            session, Grid, gid, g.version, owner_id=e.from_specialist_id, what=f"grid {g.code}"
+        )
+    expire(session, Grid, set(grid_ev))
+    update_many(
+        session,
+        Customer,
+        [(cid, customers[cid].version, e.from_specialist_id) for cid, e in cust_ev.items()],
+        "specialist_id",
+    )
+    update_many(
+        session, Task, [(t.id, t.version, src) for t, src in restore_tasks], "specialist_id"
+    )
+    # Each row back from where it went, as if the change had never held.
+    stamp = partial(event, actor=actor, at=now, batch=undo.id, reason=AssignmentReason.UNDO)
+    rows = [
+        stamp(grid_id=gid, src=e.to_specialist_id, dst=e.from_specialist_id,
+              effective_on=e.effective_on)
+        for gid, e in grid_ev.items()
+    ]  # fmt: skip
+    rows += [
+        stamp(customer_id=cid, src=e.to_specialist_id, dst=e.from_specialist_id,
+              effective_on=e.effective_on)
+        for cid, e in cust_ev.items()
+    ]  # fmt: skip
+    rows += [
+        stamp(task_id=t.id, src=t.specialist_id, dst=src, effective_on=task_ev[t.id].effective_on)
+        for t, src in restore_tasks
+    ]
+    if rows:
+        session.execute(insert(AssignmentEvent), rows)
+    back = [
+        (customers[cid], e.to_specialist_id, e.from_specialist_id) for cid, e in cust_ev.items()
+    ]
+    sms = queue_sms(session, branch.name, list(back), {}, now)
+    session.flush()
+    if cust_ev:
+        changes.refresh_persistency_base(session, customer_ids=sorted(cust_ev))
+    touched = {e.from_specialist_id for e in events} | {e.to_specialist_id for e in events}
+    return UndoResult(
+        batch_id=batch_id,
+        undo_batch_id=undo.id,
+        grids_restored=len(grid_ev),
+        customers_restored=len(cust_ev),
+        tasks_restored=len(restore_tasks),
+        tasks_kept=kept,
+        sms_queued=sms.queued,
+        sms_replaced=sms.replaced,
+        sms_withdrawn=sms.withdrawn,
+        specialist_ids=frozenset(s for s in touched if s is not None),
+    )
+
+
+def _lock_grids(
+    session: Session, grid_ev: dict[int, Any], stale: Stale, last_event: int
+) -> dict[int, Any]:
+    """Lock the grids the batch moved; note in ``stale`` those that changed since."""
     grids = {
         r.id: r
         for chunk in chunks(sorted(grid_ev))
@@ -202,6 +274,17 @@ def _undo(
             )
         elif g.locked:
             stale.add(f"grid {g.code} was locked {stale.since_text}")
+    return grids
+
+
+def _lock_customers(
+    session: Session,
+    cust_ev: dict[int, Any],
+    stale: Stale,
+    last_event: int,
+    left_at: dict[int, int],
+) -> dict[int, Any]:
+    """Lock the customers the batch moved; note in ``stale`` those that changed since."""
     customers = {
         r.id: r
         for chunk in chunks(sorted(cust_ev))
@@ -212,9 +295,6 @@ def _undo(
             .with_for_update(of=Customer)
         )
     }
-    # Customer id -> version the rebalance left: one locked then and unchanged since was moved
-    # deliberately while locked (a hand-over) and goes back the same way.
-    left_at = {r[0]: r[3] for r in record.get("applied", {}).get("customers", [])}
     for cid, e in cust_ev.items():
         c = customers[cid]
         if c.specialist_id != e.to_specialist_id:
@@ -228,6 +308,15 @@ def _undo(
             )
         elif c.locked and c.version != left_at.get(cid):
             stale.add(f"customer {c.customer_no} was locked {stale.since_text}")
+    return customers
+
+
+def _lock_tasks(
+    session: Session, task_ev: dict[int, Any], stale: Stale, last_event: int
+) -> tuple[list[tuple[Any, int]], int]:
+    """Lock the tasks the batch moved; note in ``stale`` open ones that changed hands since;
+    return the open ones to move back (with their former holder) and how many were closed
+    since (they stay with who closed them)."""
     tasks = {
         r.id: r
         for chunk in chunks(sorted(task_ev))
@@ -255,86 +344,4 @@ def _undo(
             )
         else:
             restore_tasks.append((t, e.from_specialist_id))
-    if recorded_leaving:
-        restore_leaving(session, recorded_leaving, stale)  # a hand-over: the leaver works again
-    stale.raise_if_any("It can no longer be undone as a whole.")
-
-    now = utcnow()
-    undo = close_batch(session, batch_id, branch.id, actor=actor, now=now, what="rebalance")
-    for gid, e in grid_ev.items():
-        g = grids[gid]
-        update_one(
-            session, Grid, gid, g.version, owner_id=e.from_specialist_id, what=f"grid {g.code}"
-        )
-    expire(session, Grid, set(grid_ev))
-    update_many(
-        session,
-        Customer,
-        [(cid, customers[cid].version, e.from_specialist_id) for cid, e in cust_ev.items()],
-        "specialist_id",
-    )
-    update_many(
-        session, Task, [(t.id, t.version, src) for t, src in restore_tasks], "specialist_id"
-    )
-    reason = AssignmentReason.UNDO
-    rows = [
-        event(
-            grid_id=gid,
-            src=e.to_specialist_id,
-            dst=e.from_specialist_id,
-            actor=actor,
-            at=now,
-            effective_on=e.effective_on,  # as if the change had never held
-            batch=undo.id,
-            reason=reason,
-        )
-        for gid, e in grid_ev.items()
-    ]
-    rows += [
-        event(
-            customer_id=cid,
-            src=e.to_specialist_id,
-            dst=e.from_specialist_id,
-            actor=actor,
-            at=now,
-            effective_on=e.effective_on,
-            batch=undo.id,
-            reason=reason,
-        )
-        for cid, e in cust_ev.items()
-    ]
-    rows += [
-        event(
-            task_id=t.id,
-            src=t.specialist_id,
-            dst=src,
-            actor=actor,
-            at=now,
-            effective_on=task_ev[t.id].effective_on,
-            batch=undo.id,
-            reason=reason,
-        )
-        for t, src in restore_tasks
-    ]
-    if rows:
-        session.execute(insert(AssignmentEvent), rows)
-    back = [
-        (customers[cid], e.to_specialist_id, e.from_specialist_id) for cid, e in cust_ev.items()
-    ]
-    sms = queue_sms(session, branch.name, list(back), {}, now)
-    session.flush()
-    if cust_ev:
-        changes.refresh_persistency_base(session, customer_ids=sorted(cust_ev))
-    touched = {e.from_specialist_id for e in events} | {e.to_specialist_id for e in events}
-    return UndoResult(
-        batch_id=batch_id,
-        undo_batch_id=undo.id,
-        grids_restored=len(grid_ev),
-        customers_restored=len(cust_ev),
-        tasks_restored=len(restore_tasks),
-        tasks_kept=kept,
-        sms_queued=sms.queued,
-        sms_replaced=sms.replaced,
-        sms_withdrawn=sms.withdrawn,
-        specialist_ids=frozenset(s for s in touched if s is not None),
-    )
+    return restore_tasks, kept
