@@ -6,9 +6,10 @@ import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import cast
+from functools import partial
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Table, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from app.models import (
@@ -26,6 +27,7 @@ from app.models.enums import OPEN_TASK_STATUSES, AssignmentReason, TaskKind, Tas
 from app.services.auth import UserInfo
 from app.services.clock import local_date
 from app.services.errors import NotAllowed, NotFound, StaleData
+from app.services.rebalance.changes import event, update_many
 
 # The change batch of a manual reassignment of tasks, undone from the history.
 REASSIGN_KIND = "reassign"
@@ -225,6 +227,50 @@ def reassign_tasks(
     """
     if not user.may_reassign_tasks:
         raise NotAllowed("your role may not reassign tasks")
+    target = _reassign_target(session, user, to_specialist_id)
+    rows = _reassignable_tasks(session, user, versions)
+    now = utcnow()
+    tz = session.scalar(select(Branch.timezone).where(Branch.id == target.branch_id))
+    moved = [r for r in rows if r.specialist_id != to_specialist_id]
+    if moved:
+        # Every version checked again as it is written: a change between our read and this
+        # write refuses the lot.
+        update_many(
+            session, Task, [(r.id, r.version, to_specialist_id) for r in moved], "specialist_id"
+        )
+        # One change batch: Edit > History lists it, and undo gives the tasks back.
+        batch = ChangeBatch(
+            branch_id=user.branch_id,
+            kind=REASSIGN_KIND,
+            actor=user.login,
+            created_at=now,
+            plan=json.dumps(
+                {"applied": {"tasks": [[r.id, r.specialist_id, to_specialist_id] for r in moved]}}
+            ),
+        )
+        session.add(batch)
+        session.flush()
+        stamp = partial(
+            event,
+            actor=user.login,
+            at=now,
+            effective_on=local_date(now, tz),
+            batch=batch.id,
+            reason=AssignmentReason.MANUAL,
+        )
+        session.execute(
+            cast(Table, AssignmentEvent.__table__).insert(),
+            [stamp(task_id=r.id, src=r.specialist_id, dst=to_specialist_id) for r in moved],
+        )
+    return Reassigned(
+        task_ids=tuple(r.id for r in moved),
+        from_specialist_ids=frozenset(r.specialist_id for r in moved if r.specialist_id),
+        to_specialist_id=to_specialist_id,
+    )
+
+
+def _reassign_target(session: Session, user: UserInfo, to_specialist_id: int) -> Specialist:
+    """The specialist tasks go to: in the user's branch, active, and in the user's teams."""
     target = session.get(Specialist, to_specialist_id)
     if target is None:
         raise NotFound(f"specialist {to_specialist_id} does not exist")
@@ -235,6 +281,13 @@ def reassign_tasks(
     scope = user.team_scope()
     if scope is not None and target.team_id not in scope:
         raise NotAllowed(f"{target.name} is not in your team")
+    return target
+
+
+def _reassignable_tasks(session: Session, user: UserInfo, versions: dict[int, int]) -> list[Any]:
+    """Read the tasks and check each still exists unchanged, is open, and is in the user's
+    branch and teams."""
+    scope = user.team_scope()
     ids = sorted(versions)
     # Whose team a task belongs to: its holder's; for a task nobody holds, the team of the
     # customer's specialist, else of the owner of the customer's grid.
@@ -276,51 +329,7 @@ def reassign_tasks(
         outside = [r.task_no for r in rows if r.team_id not in scope]
         if outside:
             raise NotAllowed(f"tasks outside your team: {', '.join(outside[:5])}")
-    now = utcnow()
-    tz = session.scalar(select(Branch.timezone).where(Branch.id == target.branch_id))
-    moved = [r for r in rows if r.specialist_id != to_specialist_id]
-    for r in moved:
-        result = session.execute(
-            update(Task)
-            .where(Task.id == r.id, Task.version == r.version)
-            .values(specialist_id=to_specialist_id, version=r.version + 1)
-        )
-        if cast(CursorResult, result).rowcount != 1:  # changed between our read and this write
-            raise StaleData(f"task {r.task_no} was changed by someone else; reload and try again")
-    if moved:
-        # One change batch: Edit > History lists it, and undo gives the tasks back.
-        batch = ChangeBatch(
-            branch_id=user.branch_id,
-            kind=REASSIGN_KIND,
-            actor=user.login,
-            created_at=now,
-            plan=json.dumps(
-                {"applied": {"tasks": [[r.id, r.specialist_id, to_specialist_id] for r in moved]}}
-            ),
-        )
-        session.add(batch)
-        session.flush()
-        session.execute(
-            cast(Table, AssignmentEvent.__table__).insert(),
-            [
-                {
-                    "task_id": r.id,
-                    "from_specialist_id": r.specialist_id,
-                    "to_specialist_id": to_specialist_id,
-                    "reason": AssignmentReason.MANUAL.value,
-                    "actor": user.login,
-                    "at": now,
-                    "effective_on": local_date(now, tz),
-                    "batch_id": batch.id,
-                }
-                for r in moved
-            ],
-        )
-    return Reassigned(
-        task_ids=tuple(r.id for r in moved),
-        from_specialist_ids=frozenset(r.specialist_id for r in moved if r.specialist_id),
-        to_specialist_id=to_specialist_id,
-    )
+    return list(rows)
 
 
 def open_task_counts(
