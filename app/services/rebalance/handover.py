@@ -19,6 +19,7 @@ import time
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -111,13 +112,14 @@ def make_handover_plan(
     branch = session.get(Branch, branch_id)
     assert branch is not None
     state.report(0.05, "Reading workloads")
+    scope = None if team_ids is None else set(team_ids)
     (leaver,) = workloads(
         session, branch_id=branch_id, as_of=as_of, weights=weights, specialist_ids=[specialist_id]
     )
     targets = [
         p
         for p in workloads(session, branch_id=branch_id, as_of=as_of, weights=weights)
-        if p.specialist_id != specialist_id and (team_ids is None or p.team_id in set(team_ids))
+        if p.specialist_id != specialist_id and (scope is None or p.team_id in scope)
     ]
     if not targets:
         raise PlanError(
@@ -129,6 +131,56 @@ def make_handover_plan(
     locked_codes = tuple(g.code for g in own if g.locked)
 
     state.report(0.3, "Choosing new owners")
+    bound, grid_moves, loads, cust = _new_grid_owners(
+        movable, grids, targets, max_distance_km, time_limit_s
+    )
+
+    state.report(0.8, "Handing over the other customers")
+    moved_grid_ids = {g.grid_id for g, _ in grid_moves}
+    customer_moves, counts = _new_customer_owners(
+        session, specialist_id, own, grids, targets, moved_grid_ids, loads, cust, as_of, weights
+    )
+
+    moved_customers = {f.customer_id for f in followers(session, moved_grid_ids)}
+    moved_customers |= {c[0] for c in customer_moves}
+    staying = _tasks_staying(session, specialist_id, moved_customers)
+
+    return Handover(
+        plan=_plan(
+            session,
+            branch,
+            leaver,
+            targets,
+            team_ids,
+            weights,
+            max_distance_km,
+            bound,
+            grid_moves,
+            customer_moves,
+            _grid_codes(session, [c[2] for c in customer_moves]),
+            as_of,
+        ),
+        leaver_no=leaver_no,
+        left_behind=LeftBehind(
+            locked_grids=locked_codes,
+            locked_customers=counts["locked"],
+            customers_in_locked_grids=counts["in_locked_grid"],
+            customers_without_grid=counts["no_grid"],
+            open_tasks_staying=staying,
+        ),
+    )
+
+
+def _new_grid_owners(
+    movable: list[GridLoad],
+    grids: list[GridLoad],
+    targets: list[SpecialistLoad],
+    max_distance_km: float | None,
+    time_limit_s: float,
+) -> tuple[float, list[tuple[GridLoad, SpecialistLoad]], dict[int, float], dict[int, int]]:
+    """Give each movable grid a new owner, keeping the largest workload as low as the search
+    finds in ``time_limit_s``; return the LP bound, the moves by grid code and each target's
+    load and customers afterwards."""
     problem = _problem(movable, grids, targets, max_distance_km)
     deadline = time.perf_counter() + max(0.05, time_limit_s)
     assign: list[int] = []
@@ -156,9 +208,25 @@ def make_handover_plan(
         cust[to.specialist_id] += g.customers
         grid_moves.append((g, to))
     grid_moves.sort(key=lambda m: m[0].code)
+    return bound, grid_moves, loads, cust
 
-    state.report(0.8, "Handing over the other customers")
-    moved_grid_ids = {g.grid_id for g, _ in grid_moves}
+
+def _new_customer_owners(
+    session: Session,
+    specialist_id: int,
+    own: list[GridLoad],
+    grids: list[GridLoad],
+    targets: list[SpecialistLoad],
+    moved_grid_ids: set[int],
+    loads: dict[int, float],
+    cust: dict[int, int],
+    as_of: date,
+    weights: Weights,
+) -> tuple[list[tuple[Any, ...]], dict[str, int]]:
+    """Give the leaver's customers outside moved grids each a new specialist: the owner of
+    their grid when in scope, else whoever has room and the least load (``loads`` and ``cust``
+    are updated); return those moves and how many customers stay (locked, in a locked grid,
+    without a grid)."""
     locked_grid_ids = {g.grid_id for g in own if g.locked}
     owner_of = {g.grid_id: g.owner_id for g in grids}
     by_person = {p.specialist_id: p for p in targets}
@@ -194,35 +262,7 @@ def make_handover_plan(
         loads[to.specialist_id] += load
         cust[to.specialist_id] += 1
         customer_moves.append((cid, no, gid, version, load, to))
-
-    moved_customers = {f.customer_id for f in followers(session, moved_grid_ids)}
-    moved_customers |= {c[0] for c in customer_moves}
-    staying = _tasks_staying(session, specialist_id, moved_customers)
-
-    return Handover(
-        plan=_plan(
-            session,
-            branch,
-            leaver,
-            targets,
-            team_ids,
-            weights,
-            max_distance_km,
-            bound,
-            grid_moves,
-            customer_moves,
-            _grid_codes(session, [c[2] for c in customer_moves]),
-            as_of,
-        ),
-        leaver_no=leaver_no,
-        left_behind=LeftBehind(
-            locked_grids=locked_codes,
-            locked_customers=counts["locked"],
-            customers_in_locked_grids=counts["in_locked_grid"],
-            customers_without_grid=counts["no_grid"],
-            open_tasks_staying=staying,
-        ),
-    )
+    return customer_moves, counts
 
 
 def left_behind_targets(handover: Handover, *, may_cross_teams: bool) -> list[PlanSpecialist]:
