@@ -37,11 +37,11 @@ from app.services.intake.leaving import LeavingImpact, leaving_impact
 from app.services.progress import JobState
 from app.services.rebalance.apply import Leaving, sms_preview
 from app.services.rebalance.editing import describe_counts, workload_changes
-from app.services.rebalance.handover import (
+from app.services.rebalance.handover import make_handover_plan
+from app.services.rebalance.left_behind import (
     Handover,
     LeftBehind,
     left_behind_targets,
-    make_handover_plan,
     with_left_behind,
 )
 from app.settings import Preferences

@@ -177,7 +177,7 @@ def _leave_some_behind(Session, city) -> None:  # noqa: F811, N803
 
 
 def test_customers_left_behind_are_given_to_a_team_member_applied_and_undone(Session, city):  # noqa: F811, N803
-    from app.services.rebalance.handover import with_left_behind
+    from app.services.rebalance.left_behind import with_left_behind
 
     _leave_some_behind(Session, city)
     with Session() as s:
@@ -222,7 +222,7 @@ def test_customers_left_behind_are_given_to_a_team_member_applied_and_undone(Ses
 
 def test_customers_left_behind_go_only_to_someone_in_scope_and_never_to_the_leaver(Session, city):  # noqa: F811, N803
     from app.services.errors import NotAllowed
-    from app.services.rebalance.handover import left_behind_targets, with_left_behind
+    from app.services.rebalance.left_behind import left_behind_targets, with_left_behind
 
     _leave_some_behind(Session, city)
     with Session() as s:

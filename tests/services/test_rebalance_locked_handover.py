@@ -11,7 +11,8 @@ from test_rebalance import AS_OF, city, persistency_ready, snapshot  # noqa: F40
 from app.models import Customer
 from app.services.errors import StaleData
 from app.services.rebalance.apply import apply_plan, undo_batch
-from app.services.rebalance.handover import make_handover_plan, with_left_behind
+from app.services.rebalance.handover import make_handover_plan
+from app.services.rebalance.left_behind import with_left_behind
 
 
 def test_locked_customer_handed_over_stays_locked_and_undo_works(Session, city):  # noqa: F811, N803

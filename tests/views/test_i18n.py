@@ -112,7 +112,7 @@ def test_assignment_history_shows_reasons_and_actors_in_words(qapp):
 
 
 def test_lists_and_counts_read_right_in_both_languages(qapp):
-    from app.services.rebalance.handover import LeftBehind
+    from app.services.rebalance.left_behind import LeftBehind
     from app.views.labels import listed
     from app.views.leaving_dialog import left_behind_text
 
