@@ -114,7 +114,7 @@ def test_assignment_history_shows_reasons_and_actors_in_words(qapp):
 def test_lists_and_counts_read_right_in_both_languages(qapp):
     from app.services.rebalance.left_behind import LeftBehind
     from app.views.labels import listed
-    from app.views.leaving_dialog import left_behind_text
+    from app.views.leaving_texts import left_behind_text
 
     left = LeftBehind(("QY001", "QY002"), 4, 0, 0, 1)
     assert listed(["程洋", "胡磊帅"]) == "程洋, 胡磊帅"
