@@ -10,7 +10,13 @@ from datetime import date
 
 import pytest
 from sqlalchemy import select, update
-from test_rebalance import AS_OF, city, persistency_ready, snapshot  # noqa: F401 - fixtures
+from test_rebalance import (  # noqa: F401 - fixtures
+    AS_OF,
+    apply_as_team_supervisor,
+    city,
+    persistency_ready,
+    snapshot,
+)
 
 from app.models import AssignmentEvent, Customer, Grid, Specialist
 from app.models.enums import SpecialistStatus
@@ -74,15 +80,7 @@ def test_applying_a_handover_moves_everything_and_undo_restores_it(Session, city
     with Session() as s:
         before = snapshot(s)
         h = make_handover_plan(s, specialist_id=city["E1"], as_of=AS_OF, team_ids=[city["T1"]])
-    with Session() as s, s.begin():
-        result = apply_plan(
-            s,
-            h.plan,
-            actor="sup",
-            user_may_cross_teams=False,
-            team_scope={city["T1"]},
-            branch_scope=None,
-        )
+    result = apply_as_team_supervisor(Session, city, h.plan)
     assert (result.grids_moved, result.customers_moved, result.tasks_moved) == (3, 8, 2)
     with Session() as s:
         now = snapshot(s)
@@ -138,16 +136,7 @@ def test_a_handover_records_the_leaving_and_undo_puts_it_back(Session, city):  #
     with Session() as s:
         h = make_handover_plan(s, specialist_id=city["E1"], as_of=AS_OF, team_ids=[city["T1"]])
     leaving = Leaving(city["E1"], SpecialistStatus.LEFT, date(2024, 7, 31))
-    with Session() as s, s.begin():
-        result = apply_plan(
-            s,
-            h.plan,
-            actor="sup",
-            user_may_cross_teams=False,
-            team_scope={city["T1"]},
-            branch_scope=None,
-            leaving=leaving,
-        )
+    result = apply_as_team_supervisor(Session, city, h.plan, leaving=leaving)
     with Session() as s:
         leaver = s.get(Specialist, city["E1"])
         assert (leaver.status, leaver.left_on) == (SpecialistStatus.LEFT, date(2024, 7, 31))
@@ -198,15 +187,7 @@ def test_customers_left_behind_are_given_to_a_team_member_applied_and_undone(Ses
     assert left.locked_grids == ("CD-03",) and left.locked_customers == 0
     assert (left.to_give, left.open_tasks_staying) == (0, 0)  # C06's tasks go with C06
     assert given.plan.loads_after()["E2"] == pytest.approx(12.6 + 2.0)
-    with Session() as s, s.begin():
-        result = apply_plan(
-            s,
-            given.plan,
-            actor="sup",
-            user_may_cross_teams=False,
-            team_scope={city["T1"]},
-            branch_scope=None,
-        )
+    result = apply_as_team_supervisor(Session, city, given.plan)
     assert (result.customers_moved, result.tasks_moved) == (9, 2)
     with Session() as s:
         now = snapshot(s)
@@ -262,16 +243,7 @@ def test_a_handover_ahead_of_the_leaving_date_holds_from_today(Session, city):  
     with Session() as s:
         h = make_handover_plan(s, specialist_id=city["E1"], as_of=AS_OF, team_ids=[city["T1"]])
     leaving = Leaving(city["E1"], SpecialistStatus.LEFT, today + timedelta(days=14))
-    with Session() as s, s.begin():
-        result = apply_plan(
-            s,
-            h.plan,
-            actor="sup",
-            user_may_cross_teams=False,
-            team_scope={city["T1"]},
-            branch_scope=None,
-            leaving=leaving,
-        )
+    result = apply_as_team_supervisor(Session, city, h.plan, leaving=leaving)
     with Session() as s:
         days = set(
             s.scalars(

@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select, update
-from test_rebalance import AS_OF, city, persistency_ready, snapshot  # noqa: F401
+from test_rebalance import (  # noqa: F401 - fixtures
+    AS_OF,
+    apply_as_team_supervisor,
+    city,
+    persistency_ready,
+    snapshot,
+)
 
 from app.models import Customer
 from app.services.errors import StaleData
@@ -22,15 +28,7 @@ def test_locked_customer_handed_over_stays_locked_and_undo_works(Session, city):
         assert h.left_behind.to_give == 1
         g = with_left_behind(s, h, to_employee_no="E2", may_cross_teams=False)
     assert g.left_behind.locked_customers == 0
-    with Session() as s, s.begin():
-        r = apply_plan(
-            s,
-            g.plan,
-            actor="sup",
-            user_may_cross_teams=False,
-            team_scope={city["T1"]},
-            branch_scope=None,
-        )
+    r = apply_as_team_supervisor(Session, city, g.plan)
     with Session() as s:
         c03 = s.scalars(select(Customer).where(Customer.customer_no == "C03")).one()
         assert (c03.specialist_id, c03.locked) == (city["E2"], True)
