@@ -15,9 +15,10 @@ Withdrawn messages stay in the outbox with the status ``withdrawn`` and the reas
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
@@ -25,8 +26,10 @@ from sqlalchemy.orm import Session
 from app.models import Notification
 from app.models.enums import NotificationStatus, NotificationTemplate
 from app.services.intake.sms import SpecialistContact, agent_change_text, specialist_change_text
+from app.services.sqlfuncs import chunks as id_chunks
 
 CHUNK = 500
+chunks = partial(id_chunks, size=CHUNK)  # this module's IN (...) lists
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,7 @@ def tell_customers(
         table: Table = Notification.__table__  # type: ignore[assignment]
         for reason in sorted({r for _, r in withdraw}):
             ids = [n for n, r in withdraw if r == reason]
-            for part in _chunks(ids):
+            for part in chunks(ids):
                 session.execute(
                     update(table)
                     .where(table.c.id.in_(part), table.c.status == NotificationStatus.QUEUED)
@@ -130,7 +133,7 @@ def withdraw_waiting(session: Session, customer_ids: Sequence[int], *, reason: s
     was taken back as a whole); return how many."""
     table: Table = Notification.__table__  # type: ignore[assignment]
     withdrawn = 0
-    for part in _chunks(sorted(set(customer_ids))):
+    for part in chunks(sorted(set(customer_ids))):
         result = session.execute(
             update(table)
             .where(table.c.customer_id.in_(part), table.c.status == NotificationStatus.QUEUED)
@@ -181,7 +184,7 @@ def _waiting(session: Session, customer_ids: Sequence[int]) -> dict[int, list[_W
     """Return, per customer, the messages waiting to be sent, oldest first."""
     out: dict[int, list[_Waiting]] = {}
     n = Notification
-    for part in _chunks(sorted(set(customer_ids))):
+    for part in chunks(sorted(set(customer_ids))):
         for cid, nid, template, known in session.execute(
             select(n.customer_id, n.id, n.template, n.known_specialist_id)
             .where(n.customer_id.in_(part), n.status == NotificationStatus.QUEUED)
@@ -189,8 +192,3 @@ def _waiting(session: Session, customer_ids: Sequence[int]) -> dict[int, list[_W
         ):
             out.setdefault(cid, []).append(_Waiting(nid, NotificationTemplate(template), known))
     return out
-
-
-def _chunks(items: Sequence[int]) -> Iterable[list[int]]:
-    for i in range(0, len(items), CHUNK):
-        yield list(items[i : i + CHUNK])

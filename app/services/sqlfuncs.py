@@ -1,8 +1,9 @@
-"""Date arithmetic that SQLite and PostgreSQL spell differently, as portable SQL expressions."""
+"""Date arithmetic that SQLite and PostgreSQL spell differently, as portable SQL expressions;
+and id lists cut to a size both take in one ``IN (...)``."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from sqlalchemy import Integer, String, text
 from sqlalchemy.ext.compiler import compiles
@@ -72,3 +73,10 @@ def refresh_statistics(session: Session, tables: Sequence[str]) -> None:
     seconds. SQLite plans from its indexes and needs nothing."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("ANALYZE " + ", ".join(f'"{t}"' for t in tables)))
+
+
+def chunks(items: Sequence, size: int = 500) -> Iterator[list]:
+    """Yield ``items`` in lists of at most ``size``: each one ``IN (...)`` list, well below
+    SQLite's and PostgreSQL's parameter limits."""
+    for i in range(0, len(items), size):
+        yield list(items[i : i + size])

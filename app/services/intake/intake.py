@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from sqlalchemy import exists, func, insert, or_, select
 from sqlalchemy.orm import Session
@@ -42,6 +43,7 @@ from app.services.intake.matching import GridIndex
 from app.services.intake.sms import SpecialistContact, phone_known
 from app.services.metrics.base_table import refresh_persistency_base
 from app.services.notify import SmsCounts, Told, tell_customers
+from app.services.sqlfuncs import chunks as id_chunks
 
 # The change batch of an intake (its customers' entry into the pool), undone from the history.
 INTAKE_KIND = "intake"
@@ -49,6 +51,7 @@ INTAKE_KIND = "intake"
 PRE_SELL_DAYS = 7
 RENEWAL_WINDOW_DAYS = 60
 _CHUNK = 2000  # ids per IN (...) list: far below SQLite's and PostgreSQL's parameter limits
+chunks = partial(id_chunks, size=_CHUNK)  # this module's IN (...) lists
 
 
 @dataclass(frozen=True)
@@ -96,11 +99,6 @@ class Owner:
     @property
     def contact(self) -> SpecialistContact:
         return SpecialistContact(self.name, self.phone)
-
-
-def chunks(items: Sequence[int], size: int = _CHUNK) -> Iterator[list[int]]:
-    for i in range(0, len(items), size):
-        yield list(items[i : i + size])
 
 
 def branch_today(session: Session, branch_id: int) -> date:

@@ -7,6 +7,7 @@ import json
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from typing import Any, cast
 
 from sqlalchemy import bindparam, desc, select, update
@@ -21,12 +22,14 @@ from app.services.errors import NotAllowed, StaleData
 from app.services.intake.sms import SpecialistContact
 from app.services.metrics.base_table import refresh_persistency_base
 from app.services.notify import SmsCounts, Told, tell_customers
+from app.services.sqlfuncs import chunks as id_chunks
 
 __all__ = ["refresh_persistency_base"]
 
 BATCH_KIND = "rebalance"
 UNDO_KIND = "undo"
 CHUNK = 400
+chunks = partial(id_chunks, size=CHUNK)  # this module's IN (...) lists
 SHOWN = 5
 
 
@@ -247,7 +250,7 @@ def update_many(session: Session, model, rows: Sequence[tuple[int, int, int]], c
         .where(table.c.id == bindparam("row_id"), table.c.version == bindparam("seen"))
         .values({column: bindparam("value"), "version": bindparam("next")})
     )
-    for chunk in chunks(list(rows), 5000):
+    for chunk in id_chunks(list(rows), 5000):
         params = [{"row_id": i, "seen": v, "value": x, "next": v + 1} for i, v, x in chunk]
         result = cast(CursorResult, session.execute(stmt, params))
         # Both drivers report the rows an executemany changed (supports_sane_multi_rowcount).
@@ -323,8 +326,3 @@ def queue_sms(
         for c, src, dst in moved
     ]
     return tell_customers(session, told, signature=signature, now=now)
-
-
-def chunks(items: Sequence, size: int = CHUNK) -> Iterable[list]:
-    for i in range(0, len(items), size):
-        yield list(items[i : i + size])

@@ -44,6 +44,7 @@ from app.services.rebalance.workload import (
     grid_loads,
     workloads,
 )
+from app.services.sqlfuncs import chunks
 
 NEAREST_OWNERS = 3
 
@@ -297,12 +298,9 @@ def _problem(
 def _grid_codes(session: Session, ids: list[int]) -> dict[int, str]:
     """Return grid id -> code (retired grids included)."""
     codes: dict[int, str] = {}
-    unique = sorted(set(ids))
-    for i in range(0, len(unique), 500):
+    for chunk in chunks(sorted(set(ids))):
         codes.update(
-            session.execute(select(Grid.id, Grid.code).where(Grid.id.in_(unique[i : i + 500])))
-            .tuples()
-            .all()
+            session.execute(select(Grid.id, Grid.code).where(Grid.id.in_(chunk))).tuples().all()
         )
     return codes
 

@@ -22,6 +22,7 @@ from app.services.errors import NotAllowed
 from app.services.rebalance.optimise import CUSTOMER, GRID
 from app.services.rebalance.plan import Plan, PlanError, PlanMove, PlanSpecialist, sequence
 from app.services.rebalance.workload import Weights, premium_due_by_customer
+from app.services.sqlfuncs import chunks
 
 
 @dataclass(frozen=True)
@@ -181,8 +182,7 @@ def customer_loads(
         return {}
     tasks: dict[int, int] = {}
     premium: dict[int, int] = {}
-    for i in range(0, len(ids), 500):
-        chunk = ids[i : i + 500]
+    for chunk in chunks(ids):
         tasks.update(
             session.execute(
                 select(Task.customer_id, func.count())

@@ -24,18 +24,21 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from app.models import Customer, Grid, Policy, PremiumDue, Specialist, Task, Team
 from app.models.enums import OPEN_TASK_STATUSES, GridStatus, PolicyStatus, SpecialistStatus
+from app.services.sqlfuncs import chunks as id_chunks
 
 PREMIUM_WINDOW_DAYS = 90
 FEN_PER_10K_YUAN = 1_000_000
 # Polygons closer than this (degrees, about 1 m) count as touching: real boundaries have seams.
 TOUCH_TOLERANCE_DEG = 1e-5
 _CHUNK = 500
+chunks = partial(id_chunks, size=_CHUNK)  # this module's IN (...) lists
 
 
 @dataclass(frozen=True)
@@ -182,7 +185,7 @@ def workloads(
     customers: dict[int | None, int] = {}
     tasks: dict[int | None, int] = {}
     premium: dict[int | None, int] = {}
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         customers.update(
             session.execute(
                 select(Customer.specialist_id, func.count())
@@ -329,7 +332,7 @@ def followers(session: Session, grid_ids: Iterable[int]) -> list[Follower]:
     """Return who would follow the given grids to a new owner (ids and versions only), by grid
     then customer number."""
     result = []
-    for chunk in _chunks(sorted(set(grid_ids))):
+    for chunk in chunks(sorted(set(grid_ids))):
         rows = session.execute(
             select(Customer.id, Customer.customer_no, Customer.grid_id, Customer.version)
             .join(Grid, Grid.id == Customer.grid_id)
@@ -350,7 +353,7 @@ def following_customers(
     """Return the customers who would follow the given grids to a new owner, each with their own
     load and version, by grid then customer number."""
     result: list[CustomerLoad] = []
-    for chunk in _chunks(sorted(set(grid_ids))):
+    for chunk in chunks(sorted(set(grid_ids))):
         rows = session.execute(
             select(
                 Customer.id,
@@ -365,7 +368,7 @@ def following_customers(
         ids = [r[0] for r in rows]
         tasks: defaultdict[int, int] = defaultdict(int)
         premium: defaultdict[int, int] = defaultdict(int)
-        for ids_chunk in _chunks(ids):
+        for ids_chunk in chunks(ids):
             tasks.update(
                 session.execute(
                     select(Task.customer_id, func.count())
@@ -423,11 +426,6 @@ def touching_shapes(
     for near in result:
         near.sort()
     return result
-
-
-def _chunks(ids: Sequence[int], size: int = _CHUNK) -> Iterable[list[int]]:
-    for i in range(0, len(ids), size):
-        yield list(ids[i : i + size])
 
 
 def premium_due_by_customer(
