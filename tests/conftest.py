@@ -7,10 +7,12 @@ so several runs can share a server.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 
 import keyring
 import pytest
@@ -208,3 +210,20 @@ def vault(settings_dir) -> DictKeyring:
 def no_keyring(settings_dir) -> None:
     """A headless box: keyring finds no backend and raises NoKeyringError."""
     keyring.set_keyring(fail.Keyring())
+
+
+# --- logs -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def log_file(tmp_path, monkeypatch) -> Iterator[Path]:
+    """This test's log file, in a folder of its own; its handlers are closed afterwards."""
+    from app.logs import LOG_NAME
+
+    monkeypatch.setenv("GRIDDESK_LOG_DIR", str(tmp_path / "logs"))
+    yield tmp_path / "logs" / LOG_NAME
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if str(getattr(handler, "baseFilename", "")).startswith(str(tmp_path)):
+            root.removeHandler(handler)
+            handler.close()

@@ -17,21 +17,10 @@ PASSWORD = "P@ss:w0rd%/#?"
 
 
 @pytest.fixture(autouse=True)
-def _isolated(tmp_path, monkeypatch):
+def _isolated(tmp_path, monkeypatch, log_file):
     monkeypatch.setenv("GRIDDESK_SETTINGS_DIR", str(tmp_path / "settings"))
-    monkeypatch.setenv("GRIDDESK_LOG_DIR", str(tmp_path / "logs"))
     monkeypatch.delenv("GRIDDESK_DB", raising=False)
     monkeypatch.delenv("GRIDDESK_DEBUG", raising=False)
-    yield
-    _close_logs_under(tmp_path)
-
-
-def _close_logs_under(folder: Path) -> None:
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        if str(getattr(handler, "baseFilename", "")).startswith(str(folder)):
-            root.removeHandler(handler)
-            handler.close()
 
 
 def _log_text(tmp_path: Path) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 import threading
 from pathlib import Path
@@ -22,15 +21,8 @@ from app.logs import (
 
 
 @pytest.fixture(autouse=True)
-def _log_in_tmp(tmp_path, monkeypatch):
-    monkeypatch.setenv("GRIDDESK_LOG_DIR", str(tmp_path / "logs"))
+def _log_in_tmp(log_file):
     setup_logging()
-    yield
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        if str(getattr(handler, "baseFilename", "")).startswith(str(tmp_path)):
-            root.removeHandler(handler)
-            handler.close()
 
 
 def _log_text(tmp_path: Path) -> str:
