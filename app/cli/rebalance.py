@@ -167,7 +167,7 @@ def cmd_rebalance(args: argparse.Namespace) -> int:
     from app.models import Branch, Team
     from app.services.rebalance.apply import apply_plan, undo_batch
     from app.services.rebalance.make import make_plan
-    from app.services.rebalance.plan import read_plan, write_plan
+    from app.services.rebalance.plan_file import read_plan, write_plan
 
     db = open_db(args, writes=args.action in ("apply", "undo"))
     user, Session = db.user, db.Session  # noqa: N806
@@ -273,7 +273,7 @@ def _write_frontier(out: str, plan) -> None:
     """Write one plan file per point of the trade-off and print them as a table."""
     from pathlib import Path
 
-    from app.services.rebalance.plan import write_plan
+    from app.services.rebalance.plan_file import write_plan
 
     target = Path(out)
     print(f"largest workload today {plan.before_max:.1f}; the plans, best balance first:")

@@ -368,7 +368,7 @@ class RebalancePage(QWidget):
 
     def save_plan(self, path: str | None = None) -> None:
         """Write the plan as edited to a JSON file (asked for when ``path`` is None)."""
-        from app.services.rebalance.plan import write_plan
+        from app.services.rebalance.plan_file import write_plan
 
         plan = self.moves.plan()
         if plan is None:
@@ -393,7 +393,7 @@ class RebalancePage(QWidget):
 
     def load_plan(self, path: str | None = None) -> None:
         """Show a plan read from a JSON file (asked for when ``path`` is None)."""
-        from app.services.rebalance.plan import read_plan
+        from app.services.rebalance.plan_file import read_plan
 
         if path is None:
             from PySide6.QtWidgets import QFileDialog

@@ -52,7 +52,8 @@ from app.services.errors import NotAllowed, NotFound, StaleData
 from app.services.rebalance import changes as changes_module
 from app.services.rebalance.apply import apply_plan, undo_batch
 from app.services.rebalance.make import make_plan
-from app.services.rebalance.plan import PlanError, read_plan, write_plan
+from app.services.rebalance.plan import PlanError
+from app.services.rebalance.plan_file import read_plan, write_plan
 from app.services.rebalance.workload import Weights, grid_loads, workloads
 
 AS_OF = date(2024, 6, 30)

@@ -15,7 +15,7 @@ from app.models import AssignmentEvent, Customer
 from app.models.enums import AssignmentReason
 from app.services.rebalance.disruption import Candidate, MoveCosts, frontier, knee
 from app.services.rebalance.make import make_plan
-from app.services.rebalance.plan import plan_from_json
+from app.services.rebalance.plan_file import plan_from_json
 from app.services.rebalance.relationships import grid_disruption
 
 
