@@ -29,7 +29,7 @@ from app.services.intake.sms import SpecialistContact, agent_change_text, specia
 from app.services.sqlfuncs import chunks as id_chunks
 
 CHUNK = 500
-chunks = partial(id_chunks, size=CHUNK)  # this module's IN (...) lists
+_chunks = partial(id_chunks, size=CHUNK)  # this module's IN (...) lists
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ def tell_customers(
         table: Table = Notification.__table__  # type: ignore[assignment]
         for reason in sorted({r for _, r in withdraw}):
             ids = [n for n, r in withdraw if r == reason]
-            for part in chunks(ids):
+            for part in _chunks(ids):
                 session.execute(
                     update(table)
                     .where(table.c.id.in_(part), table.c.status == NotificationStatus.QUEUED)
@@ -133,7 +133,7 @@ def withdraw_waiting(session: Session, customer_ids: Sequence[int], *, reason: s
     was taken back as a whole); return how many."""
     table: Table = Notification.__table__  # type: ignore[assignment]
     withdrawn = 0
-    for part in chunks(sorted(set(customer_ids))):
+    for part in _chunks(sorted(set(customer_ids))):
         result = session.execute(
             update(table)
             .where(table.c.customer_id.in_(part), table.c.status == NotificationStatus.QUEUED)
@@ -184,7 +184,7 @@ def _waiting(session: Session, customer_ids: Sequence[int]) -> dict[int, list[_W
     """Return, per customer, the messages waiting to be sent, oldest first."""
     out: dict[int, list[_Waiting]] = {}
     n = Notification
-    for part in chunks(sorted(set(customer_ids))):
+    for part in _chunks(sorted(set(customer_ids))):
         for cid, nid, template, known in session.execute(
             select(n.customer_id, n.id, n.template, n.known_specialist_id)
             .where(n.customer_id.in_(part), n.status == NotificationStatus.QUEUED)

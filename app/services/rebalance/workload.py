@@ -38,7 +38,7 @@ FEN_PER_10K_YUAN = 1_000_000
 # Polygons closer than this (degrees, about 1 m) count as touching: real boundaries have seams.
 TOUCH_TOLERANCE_DEG = 1e-5
 _CHUNK = 500
-chunks = partial(id_chunks, size=_CHUNK)  # this module's IN (...) lists
+_chunks = partial(id_chunks, size=_CHUNK)  # this module's IN (...) lists
 
 
 @dataclass(frozen=True)
@@ -185,7 +185,7 @@ def workloads(
     customers: dict[int | None, int] = {}
     tasks: dict[int | None, int] = {}
     premium: dict[int | None, int] = {}
-    for chunk in chunks(ids):
+    for chunk in _chunks(ids):
         customers.update(
             session.execute(
                 select(Customer.specialist_id, func.count())
@@ -332,7 +332,7 @@ def followers(session: Session, grid_ids: Iterable[int]) -> list[Follower]:
     """Return who would follow the given grids to a new owner (ids and versions only), by grid
     then customer number."""
     result = []
-    for chunk in chunks(sorted(set(grid_ids))):
+    for chunk in _chunks(sorted(set(grid_ids))):
         rows = session.execute(
             select(Customer.id, Customer.customer_no, Customer.grid_id, Customer.version)
             .join(Grid, Grid.id == Customer.grid_id)
@@ -353,7 +353,7 @@ def following_customers(
     """Return the customers who would follow the given grids to a new owner, each with their own
     load and version, by grid then customer number."""
     result: list[CustomerLoad] = []
-    for chunk in chunks(sorted(set(grid_ids))):
+    for chunk in _chunks(sorted(set(grid_ids))):
         rows = session.execute(
             select(
                 Customer.id,
@@ -368,7 +368,7 @@ def following_customers(
         ids = [r[0] for r in rows]
         tasks: defaultdict[int, int] = defaultdict(int)
         premium: defaultdict[int, int] = defaultdict(int)
-        for ids_chunk in chunks(ids):
+        for ids_chunk in _chunks(ids):
             tasks.update(
                 session.execute(
                     select(Task.customer_id, func.count())
