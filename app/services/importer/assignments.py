@@ -41,7 +41,7 @@ from app.services.importer.store import LOOKUP_CHUNK, one_of, table_of
 
 if TYPE_CHECKING:
     from app.services.importer.writers import Context, Pending
-    from app.services.rebalance.undo import UndoResult
+    from app.services.rebalance.changes import UndoResult
 
 ACTOR = "import"  # import_file is not told who imports
 # The change batch of an imported assignment history (listed, not undone).
@@ -308,7 +308,7 @@ def undo_import(
         )
     if customers:
         refresh_persistency_base(session, customer_ids=customers)
-    from app.services.rebalance.undo import UndoResult
+    from app.services.rebalance.changes import UndoResult
 
     return UndoResult(
         batch_id=batch_id,

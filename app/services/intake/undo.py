@@ -24,8 +24,7 @@ from app.services.errors import NotAllowed
 from app.services.intake.intake import chunks
 from app.services.metrics.base_table import refresh_persistency_base
 from app.services.notify import withdraw_waiting
-from app.services.rebalance.changes import Stale, close_batch, event
-from app.services.rebalance.undo import UndoResult
+from app.services.rebalance.changes import Stale, UndoResult, close_batch, event
 
 
 def undo_intake(

@@ -57,6 +57,27 @@ class Leaving:
     on: date
 
 
+@dataclass(frozen=True)
+class UndoResult:
+    batch_id: int  # the rebalance undone
+    undo_batch_id: int
+    grids_restored: int
+    customers_restored: int
+    tasks_restored: int
+    # Tasks moved by the rebalance and closed since: they stay with who closed them.
+    tasks_kept: int
+    sms_queued: int
+    # Waiting messages taken back: replaced by this change's message, or withdrawn outright.
+    sms_replaced: int
+    sms_withdrawn: int
+    specialist_ids: frozenset[int]
+
+    @property
+    def sms(self) -> SmsCounts:
+        """What the change did to the outbox."""
+        return SmsCounts(self.sms_queued, self.sms_replaced, self.sms_withdrawn)
+
+
 def record_leaving(session: Session, leaving: Leaving) -> dict[str, Any]:
     """Set the specialist's status (and leaving date); return what it was and is now, for the
     change batch, so that undo can put it back."""

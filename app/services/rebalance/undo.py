@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -19,12 +18,12 @@ from app.models import AssignmentEvent, Branch, ChangeBatch, Customer, Grid, Spe
 from app.models.base import utcnow
 from app.models.enums import OPEN_TASK_STATUSES, AssignmentReason, SpecialistStatus, TaskStatus
 from app.services.errors import NotAllowed, NotFound, StaleData
-from app.services.notify import SmsCounts
 from app.services.rebalance import changes
 from app.services.rebalance.changes import (
     BATCH_KIND,
     Person,
     Stale,
+    UndoResult,
     chunks,
     close_batch,
     customer_columns,
@@ -36,27 +35,6 @@ from app.services.rebalance.changes import (
     update_many,
     update_one,
 )
-
-
-@dataclass(frozen=True)
-class UndoResult:
-    batch_id: int  # the rebalance undone
-    undo_batch_id: int
-    grids_restored: int
-    customers_restored: int
-    tasks_restored: int
-    # Tasks moved by the rebalance and closed since: they stay with who closed them.
-    tasks_kept: int
-    sms_queued: int
-    # Waiting messages taken back: replaced by this change's message, or withdrawn outright.
-    sms_replaced: int
-    sms_withdrawn: int
-    specialist_ids: frozenset[int]
-
-    @property
-    def sms(self) -> SmsCounts:
-        """What the change did to the outbox."""
-        return SmsCounts(self.sms_queued, self.sms_replaced, self.sms_withdrawn)
 
 
 def latest_batch(session: Session, *, branch_id: int | None = None) -> int | None:
