@@ -100,7 +100,9 @@ class User(Base):
     login: Mapped[str] = mapped_column(String(50), unique=True)
     display_name: Mapped[str] = mapped_column(String(50))
     role: Mapped[Role] = enum_column(Role)
-    password_hash: Mapped[str] = mapped_column(String(200))
+    # Loaded only when read: on a database that enforces roles nobody but the owner may read
+    # it (app.services.db_roles), so a plain select of users must not ask for it.
+    password_hash: Mapped[str] = mapped_column(String(200), deferred=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Wrong passwords since failed_since (the first of the current window); at the limit the

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from app.models import Branch, Team, User
 from app.models.enums import Role
 from app.services.auth import UserInfo, clear_failures, hash_password
+from app.services.db_roles import sync_login
 from app.services.errors import NotAllowed
 
 MIN_PASSWORD = 8
@@ -139,6 +140,7 @@ def add_account(
     user.teams = teams
     session.add(user)
     session.flush()
+    sync_login(session, login, password)  # their database role, where the database has them
     return _row(user)
 
 
@@ -150,6 +152,7 @@ def reset_password(session: Session, *, actor: UserInfo, login: str, password: s
     user.password_hash = hash_password(password)
     clear_failures(user)
     session.flush()
+    sync_login(session, user.login, password)
     return _row(user)
 
 
@@ -181,6 +184,7 @@ def deactivate_account(session: Session, *, actor: UserInfo, login: str) -> Acco
             )
     user.active = False
     session.flush()
+    sync_login(session, user.login)  # the database role no longer signs in either
     return _row(user)
 
 
