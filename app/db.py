@@ -173,9 +173,13 @@ def migrate(engine: Engine) -> None:
     """Create the schema or bring it up to the newest revision."""
     from alembic import command
 
+    from app.services import db_roles
+
     command.upgrade(alembic_config(engine), "head")
     with make_sessionmaker(engine)() as session:
         session.commit()  # writes the derived cells a migration left to be filled
+    if db_roles.is_secured(engine):
+        db_roles.secure(engine)  # a new table or column gets its grants and policies
 
 
 def needs_migration(engine: Engine) -> bool:

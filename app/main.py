@@ -102,6 +102,7 @@ def _main_window(app, opened, user, has_web: bool):
     from app.views.main_window import MainWindow
     from app.views.operations import BackgroundRunner
 
+    assert opened.Session is not None  # signed in: the database is open
     with opened.Session() as s:
         use_zone(s.scalar(select(Branch.timezone).where(Branch.id == user.branch_id)))
     ctx = AppContext(

@@ -137,9 +137,12 @@ def open_db(
         redact,
         resolve_url,
     )
+    from app.services.db_roles import signs_in_per_user
     from app.services.snapshot import snapshot_meta, snapshot_user
 
     url = resolve_url(getattr(args, "db", None), settings_db_url())
+    if signs_in_per_user(url):
+        return _open_as_database_role(args, url)
     path = sqlite_path(url)
     if path is not None and not creates and not path.exists():
         raise CommandError(f"no database at {path}: create one with 'griddesk init'")
@@ -210,26 +213,72 @@ def sign_in(args: argparse.Namespace, Session) -> UserInfo | None:  # noqa: N803
     with Session() as s:
         if not s.scalar(select(func.count()).select_from(User).where(User.active.is_(True))):
             return None
-        login = getattr(args, "user", None) or os.environ.get(USER_ENV)
-        if not login:
-            raise CommandError(
-                "this database has users: say who you are with --user LOGIN (the password "
-                f"comes from {PASSWORD_ENV} or is asked for)"
-            )
-        password = os.environ.get(PASSWORD_ENV)
-        if password is None:
-            if sys.stdin is None or not sys.stdin.isatty():
-                raise CommandError(
-                    f"no password for {login}: set {PASSWORD_ENV}, or run the command in a "
-                    "terminal to be asked for it"
-                )
-            password = getpass.getpass(f"GridDesk password for {login}: ")
+        login, password = _credentials(args)
         try:
             user = authenticate(s, login, password)
         except SignInFailed:
             raise CommandError("wrong user name or password") from None
         s.commit()  # a rehashed password, if argon2's parameters moved on
     return user
+
+
+def _credentials(args: argparse.Namespace) -> tuple[str, str]:
+    """Return who runs the command and their password (GRIDDESK_PASSWORD, else asked for)."""
+    login = getattr(args, "user", None) or os.environ.get(USER_ENV)
+    if not login:
+        raise CommandError(
+            "this database has users: say who you are with --user LOGIN (the password "
+            f"comes from {PASSWORD_ENV} or is asked for)"
+        )
+    password = os.environ.get(PASSWORD_ENV)
+    if password is None:
+        if sys.stdin is None or not sys.stdin.isatty():
+            raise CommandError(
+                f"no password for {login}: set {PASSWORD_ENV}, or run the command in a "
+                "terminal to be asked for it"
+            )
+        password = getpass.getpass(f"GridDesk password for {login}: ")
+    return login, password
+
+
+def _open_as_database_role(args: argparse.Namespace, url: str) -> Opened:
+    """Open a shared database that enforces the roles itself, signed in as the user's own
+    database role: the server checks the password (app.services.db_roles)."""
+    from sqlalchemy.exc import OperationalError
+
+    from app.db import make_engine, make_sessionmaker, needs_migration, redact
+    from app.services.auth import SignInFailed
+    from app.services.db_roles import (
+        DatabaseRoleError,
+        per_user_url,
+        refused_sign_in,
+        signed_in_user,
+    )
+
+    login, password = _credentials(args)
+    try:
+        engine = make_engine(per_user_url(url, login, password))
+    except DatabaseRoleError:
+        raise CommandError("wrong user name or password") from None
+    try:
+        stale = needs_migration(engine)
+    except OperationalError as exc:
+        engine.dispose()
+        if refused_sign_in(exc):
+            raise CommandError("wrong user name or password") from None
+        raise
+    if stale:
+        raise CommandError(
+            f"{redact(url)} has an older schema: its owner must run 'griddesk init' on it"
+        )
+    Session = make_sessionmaker(engine)  # noqa: N806
+    with Session() as s:
+        try:
+            user = signed_in_user(s)
+        except SignInFailed:
+            raise CommandError("wrong user name or password") from None
+        s.commit()
+    return Opened(url, engine, Session, user)
 
 
 def require(user: UserInfo | None, allowed: bool, what: str) -> None:

@@ -37,7 +37,48 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
     p.add_argument("--to", required=True, metavar="FILE.sqlite", help="the snapshot file to write")
     p.add_argument("--branch", metavar="CODE", help="branch code, when the database holds several")
     p.add_argument("--team", metavar="CODE", action="append", help="only these teams' customers")
-    return {"init": cmd_init, "demo": cmd_demo, "import": cmd_import, "snapshot": cmd_snapshot}
+    sub.add_parser(
+        "secure",
+        parents=[common],
+        help="enforce the roles in a shared PostgreSQL database itself (run as its owner)",
+    )
+    return {
+        "init": cmd_init,
+        "demo": cmd_demo,
+        "import": cmd_import,
+        "snapshot": cmd_snapshot,
+        "secure": cmd_secure,
+    }
+
+
+def cmd_secure(args: argparse.Namespace) -> int:
+    """Make the database enforce each role (app.services.db_roles) and give every account a
+    database login; those sign in once a senior supervisor gives them a password."""
+    from sqlalchemy import select
+
+    from app.db import redact
+    from app.models import User
+    from app.services.db_roles import DatabaseRoleError, login_role, secure, sync_login
+
+    db = open_db(args, writes=True)
+    require(db.user, db.user is None or db.user.may_import, "enforce database roles")
+    try:
+        secure(db.engine)
+    except DatabaseRoleError as exc:
+        raise CommandError(str(exc)) from None
+    with db.Session() as s, s.begin():
+        logins = list(s.scalars(select(User.login).order_by(User.login)))
+        for login in logins:
+            sync_login(s, login)
+    print(f"{redact(db.url)} now enforces GridDesk's roles itself.")
+    if logins:
+        print("Database logins: " + ", ".join(login_role(x) for x in logins) + ".")
+        print(
+            "Each signs in once given a password: griddesk user reset LOGIN. Desktops "
+            "then open the database by a URL without a user name "
+            "(postgresql://host/database), and everyone signs in as themselves."
+        )
+    return 0
 
 
 def cmd_init(args: argparse.Namespace) -> int:

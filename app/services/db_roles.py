@@ -74,6 +74,16 @@ def per_user_url(url: str, login: str, password: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def refused_sign_in(exc: BaseException) -> bool:
+    """Whether the server turned a role away: wrong password, no such role, or one that may
+    not sign in (deactivated)."""
+    orig = getattr(exc, "orig", None)
+    if getattr(orig, "sqlstate", None) in ("28P01", "28000"):
+        return True
+    text = str(orig or exc).lower()
+    return "password authentication failed" in text or "not permitted to log in" in text
+
+
 def is_secured(bind: Engine | Connection | Session) -> bool:
     """Whether the database enforces GridDesk's roles (``secure`` ran on it)."""
     engine = bind.get_bind() if isinstance(bind, Session) else bind

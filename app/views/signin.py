@@ -1,6 +1,9 @@
-"""The sign-in dialog: user name and password, checked against the argon2 hashes."""
+"""The sign-in dialog: user name and password, checked against the argon2 hashes (or, on a
+shared database that enforces the roles itself, by the server as the user's own role)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -21,15 +24,19 @@ class SignInDialog(QDialog):
 
     def __init__(
         self,
-        Session: sessionmaker[Session],  # noqa: N803
+        Session: sessionmaker[Session] | None,  # noqa: N803
         *,
         db_label: str,
         last_login: str = "",
         demo_hint: str = "",
+        authenticate: Callable[[str, str], UserInfo] | None = None,
         parent=None,
     ) -> None:
         super().__init__(parent)
         self._Session = Session
+        # Checks a user name and password and returns the user (SignInFailed when wrong);
+        # by default against the database's argon2 hashes.
+        self._authenticate = authenticate or self._check_hash
         self.user: UserInfo | None = None
         self.setWindowTitle(self.tr("Sign in to GridDesk"))
         self.setMinimumWidth(380)
@@ -85,8 +92,7 @@ class SignInDialog(QDialog):
             self._fail(self.tr("Enter your user name and password."))
             return
         try:
-            with self._Session() as s, s.begin():
-                self.user = authenticate(s, login, password)
+            self.user = self._authenticate(login, password)
         except SignInFailed:
             self._fail(self.tr("Wrong user name or password."))
             return
@@ -97,7 +103,17 @@ class SignInDialog(QDialog):
                 ).replace("%1", str(exc.minutes))
             )
             return
+        except Exception as exc:  # the server is gone, the schema is older: say so here
+            from app.views.errors import error_text
+
+            self._fail(error_text(exc))
+            return
         self.accept()
+
+    def _check_hash(self, login: str, password: str) -> UserInfo:
+        assert self._Session is not None
+        with self._Session() as s, s.begin():
+            return authenticate(s, login, password)
 
     def _fail(self, text: str) -> None:
         self.error.setText(text)

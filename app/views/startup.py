@@ -4,6 +4,7 @@ sign the user in. Every failure is a readable message box."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from PySide6.QtCore import QEventLoop, Qt
 from PySide6.QtWidgets import (
@@ -43,13 +44,17 @@ _C = "startup"
 
 @dataclass
 class OpenedDatabase:
-    Session: sessionmaker[Session]
+    # None until someone signs in, on a database where each person connects as themselves.
+    Session: sessionmaker[Session] | None
     url: str
     label: str
     read_only: bool = False
     snapshot_label: str = ""
     # Who an offline copy opens as (it keeps no passwords); None: sign in.
     user: UserInfo | None = None
+    # A shared database that enforces the roles itself: each person signs in as their own
+    # database role, and the server checks the password (app.services.db_roles).
+    per_user: bool = False
 
 
 def _error(text: str) -> None:
@@ -58,9 +63,13 @@ def _error(text: str) -> None:
 
 def open_database(flag: str | None, prefs) -> OpenedDatabase | None:
     """Return the database to work on, ready to use, or None after telling the user why not."""
+    from app.services.db_roles import signs_in_per_user
+
     url = ""
     try:
         url = resolve_url(flag, prefs.database_url)
+        if signs_in_per_user(url):  # nobody connects before signing in
+            return OpenedDatabase(Session=None, url=url, label=redact(url), per_user=True)
         connected = connect_asking_password(url, settings_url=prefs.database_url)
         if connected is None:
             return None
@@ -231,9 +240,51 @@ def sign_in(opened: OpenedDatabase, prefs) -> UserInfo | None:
         opened.Session,
         db_label=opened.label,
         last_login=prefs.last_login,
-        demo_hint=demo_hint(opened.Session),
+        demo_hint="" if opened.Session is None else demo_hint(opened.Session),
+        authenticate=partial(sign_in_as_database_role, opened) if opened.per_user else None,
     )
     if dialog.exec() != QDialog.DialogCode.Accepted or dialog.user is None:
         return None
     prefs.last_login = dialog.user.login
     return dialog.user
+
+
+def sign_in_as_database_role(opened: OpenedDatabase, login: str, password: str) -> UserInfo:
+    """Connect to ``opened`` as the database role of ``login`` and return the user; the
+    opened database then works through that connection. Raises SignInFailed when the server
+    turns the role away."""
+    from app.services.auth import SignInFailed
+    from app.services.db_roles import (
+        DatabaseRoleError,
+        per_user_url,
+        refused_sign_in,
+        signed_in_user,
+    )
+
+    try:
+        engine = make_engine(per_user_url(opened.url, login, password))
+    except DatabaseRoleError:
+        raise SignInFailed("wrong user name or password") from None
+    try:
+        stale = needs_migration(engine)
+    except OperationalError as exc:
+        engine.dispose()
+        if refused_sign_in(exc):
+            raise SignInFailed("wrong user name or password") from None
+        raise
+    if stale:
+        engine.dispose()
+        raise RuntimeError(
+            tr(
+                _C,
+                "The database %1 uses an older GridDesk schema: its owner must upgrade it "
+                "(griddesk init) before anyone can sign in.",
+            ).replace("%1", opened.label)
+        )
+    Session = make_sessionmaker(engine)  # noqa: N806
+    with Session() as s, s.begin():
+        user = signed_in_user(s)
+    if opened.Session is not None:  # signed out and in again: the last user's connections go
+        opened.Session.kw["bind"].dispose()
+    opened.Session = Session
+    return user

@@ -2478,6 +2478,10 @@ equity</source>
       <translation>数据库 %1 的结构版本较旧，是否立即升级？</translation>
     </message>
     <message>
+      <source>The database %1 uses an older GridDesk schema: its owner must upgrade it (griddesk init) before anyone can sign in.</source>
+      <translation>数据库 %1 使用的是旧版 GridDesk 结构：须由数据库所有者先升级（griddesk init），之后才能登录。</translation>
+    </message>
+    <message>
       <source>The database could not be prepared:</source>
       <translation>数据库无法准备就绪：</translation>
     </message>

@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 from sqlalchemy import create_engine, func, select, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from app.db import make_engine, make_sessionmaker, migrate
@@ -93,7 +93,7 @@ def branch_db(server):
         engine.dispose()
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            for login in logins.values():
+            for login in [*logins.values(), "senior", "supervisor", "analyst"]:
                 conn.execute(text(f'DROP ROLE IF EXISTS "{login_role(login)}"'))
         admin.dispose()
 
@@ -493,3 +493,104 @@ def test_a_role_whose_account_is_gone_signs_in_as_nobody(branch_db):
                 update(User).where(User.login == db["logins"][Role.ANALYST]).values(active=True)
             )
         engine.dispose()
+
+
+# --- the command line -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRIDDESK_SETTINGS_DIR", str(tmp_path / "settings"))
+    for name in ("GRIDDESK_DB", "GRIDDESK_USER", "GRIDDESK_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def shared_url(db) -> str:
+    """The database's URL as desktops keep it: no user, so each person signs in as theirs."""
+    owner = make_url(db["owner_url"])
+    url = URL.create(owner.drivername, host=owner.host, port=owner.port, database=owner.database)
+    assert url.username is None
+    return url.render_as_string(hide_password=False)
+
+
+def test_the_command_line_signs_in_as_the_users_database_role(branch_db, cli_env, capsys):
+    from app.cli import main
+
+    db = branch_db
+    cli_env.setenv("GRIDDESK_PASSWORD", PASSWORD)
+    argv = ["--db", shared_url(db), "--user", db["logins"][Role.SUPERVISOR]]
+    assert main([*argv, "metrics", "persistency", "--period", "2024", "--by", "team"]) == 0
+    out = capsys.readouterr().out
+    with db["Session"]() as s:
+        team = s.get(Team, team_of_supervisor(db))
+        others = s.scalars(select(Team.name).where(Team.id != team.id)).all()
+    assert team.name in out
+    assert others and not any(name in out for name in others)
+    cli_env.setenv("GRIDDESK_PASSWORD", "wrong-password")
+    assert main([*argv, "metrics", "persistency", "--period", "2024"]) == 1
+    err = capsys.readouterr().err
+    assert "wrong user name or password" in err
+    assert "wrong-password" not in err and "Traceback" not in err
+    # The demo supervisor's password matches their hash, but their database role has none:
+    # it is the server that checks.
+    cli_env.setenv("GRIDDESK_PASSWORD", "demo1234")
+    assert main(["--db", shared_url(db), "--user", "supervisor", "metrics", "persistency",
+                 "--period", "2024"]) == 1  # fmt: skip
+    assert "wrong user name or password" in capsys.readouterr().err
+
+
+def test_a_supervisor_cannot_secure_the_database_and_the_owner_can_again(
+    branch_db, cli_env, capsys
+):
+    from app.cli import main
+
+    db = branch_db
+    cli_env.setenv("GRIDDESK_PASSWORD", PASSWORD)
+    assert main(["--db", shared_url(db), "--user", db["logins"][Role.SUPERVISOR], "secure"]) == 1
+    assert "may not enforce database roles" in capsys.readouterr().err
+    # The owner's URL, signed in as a senior supervisor: securing again changes nothing.
+    cli_env.setenv("GRIDDESK_PASSWORD", "demo1234")
+    assert main(["--db", db["owner_url"], "--user", "senior", "secure"]) == 0
+    out = capsys.readouterr().out
+    assert "enforces GridDesk's roles" in out and login_role("analyst") in out
+    engine = connect(db, Role.SUPERVISOR)
+    with engine.connect() as conn, pytest.raises(DBAPIError, match=DENIED):
+        conn.execute(text("SELECT password_hash FROM app_user"))
+    engine.dispose()
+
+
+# --- the desktop --------------------------------------------------------------------------------
+
+
+def test_the_desktop_signs_in_as_the_users_database_role(branch_db, qtbot, tmp_path, monkeypatch):
+    """Settings name the shared database without a user: the app connects to nothing before
+    the sign-in, and then as whoever signed in, with what their role shows."""
+    monkeypatch.setenv("GRIDDESK_SETTINGS_DIR", str(tmp_path / "settings"))
+    monkeypatch.delenv("GRIDDESK_DB", raising=False)
+    from app.settings import Preferences
+    from app.views.signin import SignInDialog
+    from app.views.startup import open_database, sign_in_as_database_role
+
+    db = branch_db
+    opened = open_database(shared_url(db), Preferences())
+    assert opened is not None and opened.per_user and opened.Session is None
+    dialog = SignInDialog(
+        None,
+        db_label=opened.label,
+        authenticate=lambda login, pw: sign_in_as_database_role(opened, login, pw),
+    )
+    qtbot.addWidget(dialog)
+    dialog.login.setText(db["logins"][Role.ANALYST])
+    dialog.password.setText("wrong-password")
+    dialog.try_sign_in()
+    assert dialog.user is None and opened.Session is None
+    assert dialog.error.text() and "wrong-password" not in dialog.error.text()
+    dialog.password.setText(PASSWORD)
+    dialog.try_sign_in()
+    assert dialog.user is not None and dialog.user.role is Role.ANALYST
+    assert opened.Session is not None
+    with opened.Session() as s:
+        assert s.scalar(text("SELECT session_user")) == login_role(db["logins"][Role.ANALYST])
+        phones = s.scalars(select(Customer.phone).where(Customer.phone.is_not(None)).limit(5))
+        assert all("****" in p for p in phones)
