@@ -195,3 +195,21 @@ def test_a_demo_is_not_built_into_a_database_with_users_by_nobody(demo, capsys, 
     _refused(capsys, ["--db", url, "demo"], "say who you are with --user")
     _refused(capsys, ["--db", url, *_as(monkeypatch, "analyst"), "demo"], "may not build a demo")
     assert _counts(Session) == before
+
+
+def test_only_a_senior_supervisor_changes_the_branchs_amount_limit(demo, monkeypatch, capsys):
+    url, Session = demo  # noqa: N806
+    _refused(
+        capsys,
+        ["--db", url, *_as(monkeypatch, "supervisor"), "branch", "--max-amount", "5"],
+        "may not change the branch's settings",
+    )
+    assert (
+        main(["--db", url, *_as(monkeypatch, "senior"), "branch", "--max-amount", "2000000"]) == 0
+    )
+    assert "2,000,000 yuan" in capsys.readouterr().out
+    assert main(["--db", url, *_as(monkeypatch, "analyst"), "branch"]) == 0
+    assert "2,000,000 yuan" in capsys.readouterr().out
+    assert (
+        main(["--db", url, *_as(monkeypatch, "senior"), "branch", "--max-amount", "100000000"]) == 0
+    )

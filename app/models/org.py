@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -34,6 +35,10 @@ class Branch(Base):
     grace_days: Mapped[int] = mapped_column(Integer, default=60)
     # When the community grid pilot started; charts mark it.
     pilot_start: Mapped[date | None] = mapped_column(Date)
+    # The largest premium, due or receipt an import accepts, in yuan (app.services.importer).
+    max_amount_yuan: Mapped[int] = mapped_column(
+        BigInteger, default=100_000_000, server_default="100000000"
+    )
 
 
 class Team(Base):

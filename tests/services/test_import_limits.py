@@ -55,6 +55,37 @@ def test_an_amount_at_the_limit_is_accepted(session, branch):
     assert session.scalar(select(PremiumDue.amount_due_fen)) == 10_000_000_000
 
 
+def test_each_branch_sets_its_own_amount_limit(session, branch):
+    from app.services.branches import SettingError, set_amount_limit
+
+    branch_id = session.scalar(select(Branch.id))
+    set_amount_limit(session, actor=None, branch_id=branch_id, yuan=50_000)
+    session.commit()
+    path = write_table(branch / "d.csv", DUES, [["P1", 1, "2023-03-01", "50,000.01"]])
+    rejects(session, "dues", path, (2, "amount_due", "above the limit of 50,000 yuan"))
+    path = write_table(branch / "d.csv", DUES, [["P1", 1, "2023-03-01", "50,000"]])
+    import_file(session, "dues", path)
+    session.commit()
+    for wrong in (0, 10**12):
+        with pytest.raises(SettingError, match="between 1 and 1,000,000,000 yuan"):
+            set_amount_limit(session, actor=None, branch_id=branch_id, yuan=wrong)
+
+
+def test_only_the_branchs_senior_supervisor_sets_its_amount_limit(session, branch):
+    from app.models.enums import Role
+    from app.services.auth import UserInfo
+    from app.services.branches import set_amount_limit
+    from app.services.errors import NotAllowed
+
+    branch_id = session.scalar(select(Branch.id))
+    for role, where in ((Role.SUPERVISOR, branch_id), (Role.ANALYST, branch_id),
+                        (Role.SENIOR_SUPERVISOR, branch_id + 1)):  # fmt: skip
+        someone = UserInfo(9, "x", "x", role, where, frozenset())
+        with pytest.raises(NotAllowed, match="only its senior supervisor"):
+            set_amount_limit(session, actor=someone, branch_id=branch_id, yuan=5)
+    assert session.get(Branch, branch_id).max_amount_yuan == 100_000_000
+
+
 # --- 2. policy years -----------------------------------------------------------------------
 
 

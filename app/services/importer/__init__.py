@@ -86,7 +86,8 @@ def _import(
     session: Session, kind: str, path: Path, branch_id: int | None, state: JobState
 ) -> ImportResult:
     bid, tz = _branch(session, branch_id, path.name)
-    ctx = Context(session, bid, branch_tz(tz), frozenset())
+    limit = session.scalar(select(Branch.max_amount_yuan).where(Branch.id == bid))
+    ctx = Context(session, bid, branch_tz(tz), frozenset(), max_amount_yuan=limit)
     if kind == "grids":
         from app.services.importer.grids import existing_grids, read_grids, write_grids
 

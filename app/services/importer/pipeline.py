@@ -4,6 +4,7 @@ the kind's writer, collecting problems instead of stopping at the first."""
 from __future__ import annotations
 
 from array import array
+from functools import partial
 from pathlib import Path
 from unicodedata import normalize
 
@@ -19,7 +20,7 @@ from app.services.importer.kinds import (
 )
 from app.services.importer.problems import ImportFailed, Problem
 from app.services.importer.readers import FileProblem, Table, open_table
-from app.services.importer.values import ValueProblem
+from app.services.importer.values import ValueProblem, parse_amount_fen
 from app.services.importer.writers import WRITERS, Context, Pending
 from app.services.progress import JobState, check
 
@@ -116,13 +117,20 @@ def _header(kind: str, table: Table, name: str) -> dict[str, int]:
     )  # fmt: skip
 
 
+def _limited(parse, ctx: Context):
+    """Return the cell reader ``parse``, held to the branch's amount limit if it reads amounts."""
+    if parse is parse_amount_fen:
+        return partial(parse_amount_fen, maximum_yuan=ctx.max_amount_yuan)
+    return parse
+
+
 def _rows(
     ctx: Context, kind: str, table: Table, name: str, state: JobState, chunk_size: int
 ) -> int:
     found = _header(kind, table, name)
     ctx.present = frozenset(found)
-    columns = [(c.name, found[c.name], c.parse, c.required, max_length(kind, c.name))
-               for c in COLUMNS[kind] if c.name in found]  # fmt: skip
+    columns = [(c.name, found[c.name], _limited(c.parse, ctx), c.required,
+                max_length(kind, c.name)) for c in COLUMNS[kind] if c.name in found]  # fmt: skip
     key_columns = KEYS[kind]
     has_lists = kind == "specialists"  # its grids column is a list, which cannot be hashed
     writer = WRITERS[kind]

@@ -211,9 +211,11 @@ def _decimal(s: str) -> Decimal:
 
 
 # No single premium, due or receipt comes near this; a larger figure is a typing error or
-# hostile, and beyond about 92 trillion yuan it would not even fit the database's 64-bit fen.
-# (A per-branch setting would need a migration: Branch has none.)
+# hostile. Each branch may set its own limit (Branch.max_amount_yuan), up to
+# LIMIT_CEILING_YUAN: ten million rows at that size still add up inside the database's 64-bit
+# fen, which sums of a whole branch need.
 MAX_AMOUNT_YUAN = 100_000_000
+LIMIT_CEILING_YUAN = 1_000_000_000
 
 
 def parse_amount_fen(value: object, *, maximum_yuan: int = MAX_AMOUNT_YUAN) -> int:

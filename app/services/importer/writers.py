@@ -40,7 +40,7 @@ from app.models.enums import (
 from app.services.importer.assignments import write_assignments
 from app.services.importer.scope import ids_in_branch, owned_elsewhere, policies_in_branch
 from app.services.importer.store import Target, save, table_of
-from app.services.importer.values import to_utc
+from app.services.importer.values import MAX_AMOUNT_YUAN, to_utc
 
 RowProblem = tuple[int, str, str]  # row, column, message
 
@@ -61,6 +61,8 @@ class Context:
     branch_id: int
     tz: ZoneInfo
     present: frozenset[str]  # the file's columns
+    # The largest amount a cell may hold, in yuan: the branch's limit.
+    max_amount_yuan: int = MAX_AMOUNT_YUAN
     write: bool = True  # False once a problem was found: only check from then on
     inserted: int = 0
     updated: int = 0
