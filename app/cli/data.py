@@ -20,8 +20,13 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
     """Add this module's commands to ``sub``; return their handlers by name."""
     sub.add_parser("init", parents=[common], help="create or migrate the database")
     p = sub.add_parser("demo", parents=[common], help="build a demo branch")
-    p.add_argument("--size", choices=("small", "city", "large"), default="small")
-    p.add_argument("--seed", type=int, default=7)
+    p.add_argument(
+        "--size",
+        choices=("small", "city", "large"),
+        default="small",
+        help="how big a branch: small (~5,000 customers), city or large (default small)",
+    )
+    p.add_argument("--seed", type=int, default=7, help="the same seed builds the same branch")
     p.add_argument(
         "--as-of", type=parse_date, default=None, help="the demo's today (default: today)"
     )
@@ -31,7 +36,7 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
         metavar="KIND",
         help="grids, teams, specialists, agents, customers, policies, dues, tasks or assignments",
     )
-    p.add_argument("file")
+    p.add_argument("file", help="the CSV (UTF-8 or GBK) or XLSX file to import")
     p.add_argument("--branch", metavar="CODE", help="branch code, when the database holds several")
     p = sub.add_parser("snapshot", parents=[common], help="copy the branch for offline review")
     p.add_argument("--to", required=True, metavar="FILE.sqlite", help="the snapshot file to write")

@@ -31,7 +31,7 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
         "meeting", parents=[common, shared], help="the weekly meeting workbook (.xlsx)"
     )
     p.add_argument("--period", required=True, help="2024-03, 2024-Q1 or 2024")
-    p.add_argument("--out", required=True, metavar="FILE.xlsx")
+    p.add_argument("--out", required=True, metavar="FILE.xlsx", help="the workbook to write")
     p = esub.add_parser(
         "detail", parents=[common, shared], help="customers, policies and tasks of the scope"
     )
@@ -41,7 +41,12 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
         choices=("customers", "policies", "tasks"),
         help="only this table (repeatable; a .csv file takes exactly one)",
     )
-    p.add_argument("--out", required=True, metavar="FILE.xlsx|FILE.csv")
+    p.add_argument(
+        "--out",
+        required=True,
+        metavar="FILE.xlsx|FILE.csv",
+        help="the file to write (by its ending)",
+    )
     p = esub.add_parser(
         "map", parents=[common, shared], help="the grid map as one offline HTML file"
     )
@@ -51,7 +56,9 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
         default="persistency",
         help="what colours the grids",
     )
-    p.add_argument("--out", required=True, metavar="FILE.html")
+    p.add_argument(
+        "--out", required=True, metavar="FILE.html", help="the map page to write (works offline)"
+    )
     return {"export": cmd_export}
 
 

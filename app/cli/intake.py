@@ -19,7 +19,7 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
     outbox = sub.add_parser("outbox", parents=[common], help="the SMS outbox and the gateway")
     osub = outbox.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = osub.add_parser("export", parents=[common], help="write the gateway's CSV")
-    p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument("--out", required=True, metavar="FILE", help="the CSV file for the SMS gateway")
     p.add_argument(
         "--status",
         choices=("queued", "exported", "sent", "failed"),
@@ -29,7 +29,7 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
     )
     p.add_argument("--branch", metavar="CODE", help="branch code (default: every branch)")
     p = osub.add_parser("import", parents=[common], help="read the gateway's results")
-    p.add_argument("file")
+    p.add_argument("file", help="the gateway's results file (CSV)")
     return {"intake": cmd_intake, "outbox": cmd_outbox}
 
 

@@ -7,6 +7,9 @@ import sys
 
 from app.cli.common import Handlers, open_db, parse_date
 
+FORMATS = ("table", "csv", "json")
+FORMAT_HELP = "table for people (rates in %%), csv or json for programs (rates as fractions)"
+
 
 def register(sub, common: argparse.ArgumentParser) -> Handlers:
     """Add this module's commands to ``sub``; return their handlers by name."""
@@ -15,15 +18,27 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
     p = msub.add_parser("persistency", parents=[common], help="13- or 25-month persistency")
     p.add_argument("--period", required=True, help="2024-03, 2024-Q1 or 2024")
     p.add_argument("--as-of", type=parse_date, default=None, help="report date (default: today)")
-    p.add_argument("--month", type=int, choices=(13, 25), default=13)
     p.add_argument(
-        "--by", choices=("grid", "specialist", "team", "payment_mode", "product", "cohort")
+        "--month",
+        type=int,
+        choices=(13, 25),
+        default=13,
+        help="13-month (policy year 2) or 25-month (year 3) persistency; default 13",
     )
-    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument(
+        "--by",
+        choices=("grid", "specialist", "team", "payment_mode", "product", "cohort"),
+        help="one row per group (default: one row for everything you see)",
+    )
+    p.add_argument("--format", choices=FORMATS, default="table", help=FORMAT_HELP)
     p = msub.add_parser("funnel", parents=[common], help="the 4-sell funnel of a pool-entry cohort")
     p.add_argument("--cohort", required=True, help="2024-03, 2024-Q1 or 2024")
-    p.add_argument("--by", choices=("grid", "specialist", "team", "cohort"))
-    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument(
+        "--by",
+        choices=("grid", "specialist", "team", "cohort"),
+        help="one row per group (default: one row for the whole cohort)",
+    )
+    p.add_argument("--format", choices=FORMATS, default="table", help=FORMAT_HELP)
     return {"metrics": cmd_metrics}
 
 

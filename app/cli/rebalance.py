@@ -21,10 +21,22 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
         help="at most N moves, grids and single customers together (default 20, as the app; "
         "0: no limit)",
     )
-    p.add_argument("--max-distance-km", type=float, default=None, metavar="KM")
+    p.add_argument(
+        "--max-distance-km",
+        type=float,
+        default=None,
+        metavar="KM",
+        help="give a grid only to a specialist whose grids lie within this distance",
+    )
     p.add_argument("--grids-only", action="store_true", help="never move single customers")
     p.add_argument("--as-of", type=parse_date, default=None, help="default: today")
-    p.add_argument("--time-limit", type=float, default=3.0, metavar="SECONDS")
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=3.0,
+        metavar="SECONDS",
+        help="a safety net on the search's time (default 3)",
+    )
     p.add_argument(
         "--weights",
         type=_weights,
@@ -54,9 +66,11 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
         "first), and print them as a table",
     )
     p.add_argument("--branch", metavar="CODE", help="branch code, when the database holds several")
-    p.add_argument("--out", required=True, metavar="PLAN.json")
+    p.add_argument(
+        "--out", required=True, metavar="PLAN.json", help="the plan file to write (and review)"
+    )
     p = rsub.add_parser("apply", parents=[common], help="apply a plan in one transaction")
-    p.add_argument("plan", metavar="PLAN.json")
+    p.add_argument("plan", metavar="PLAN.json", help="the plan file propose wrote")
     p = rsub.add_parser("undo", parents=[common], help="undo the latest rebalance")
     p.add_argument("--batch", type=int, default=None, help="the change batch to undo")
     p = sub.add_parser(

@@ -25,9 +25,14 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
         parents=[common],
         help="add a user (the new password comes from $GRIDDESK_NEW_PASSWORD or is asked for)",
     )
-    p.add_argument("login", metavar="LOGIN")
+    p.add_argument("login", metavar="LOGIN", help="the user name to sign in with (no spaces)")
     p.add_argument("--name", required=True, help="the name the app shows")
-    p.add_argument("--role", required=True, choices=[r.value for r in Role])
+    p.add_argument(
+        "--role",
+        required=True,
+        choices=[r.value for r in Role],
+        help="senior_supervisor (the branch), supervisor (their teams) or analyst (reads, masked)",
+    )
     p.add_argument(
         "--team",
         metavar="CODE",
@@ -45,9 +50,9 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
         parents=[common],
         help="give a user a new password ($GRIDDESK_NEW_PASSWORD or asked for) and unlock them",
     )
-    p.add_argument("login", metavar="LOGIN")
+    p.add_argument("login", metavar="LOGIN", help="whose password to reset")
     p = usub.add_parser("deactivate", parents=[common], help="stop a user from signing in")
-    p.add_argument("login", metavar="LOGIN")
+    p.add_argument("login", metavar="LOGIN", help="whose account to deactivate")
     usub.add_parser("list", parents=[common], help="list the branch's users")
     return {"user": cmd_user}
 

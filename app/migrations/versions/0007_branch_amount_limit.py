@@ -29,5 +29,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('branch') as batch:
+    # Dropped in place (SQLite 3.35 and later can): copying the table, as batch mode would,
+    # means dropping a table that every other table refers to.
+    with op.batch_alter_table('branch', recreate='never') as batch:
         batch.drop_column('max_amount_yuan')

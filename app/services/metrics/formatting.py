@@ -84,23 +84,83 @@ def funnel_records(rows: Sequence[FunnelRow]) -> list[dict[str, str]]:
     return out
 
 
+# What a table shows at the head of each column (CSV and JSON keep DOMAIN.md's names).
+TABLE_HEADINGS = {
+    "group": "group",
+    "policies": "policies",
+    "persisting_policies": "persisting",
+    "pending_policies": "pending",
+    "premium_due": "premium due",
+    "premium_received": "received",
+    "persistency_premium": "by premium",
+    "persistency_count": "by count",
+    "cohort_size": "cohort",
+    **{
+        f"reached_{s}": s.replace("_", "-")
+        for s in ("pre_sell", "soft_sell", "cross_sell", "up_sell")
+    },
+    **{f"step_conversion_{i}": f"step {i} %" for i in range(1, 5)},
+    **{f"cumulative_conversion_{i}": f"to {i} %" for i in range(1, 5)},
+    **{f"median_days_{i}": f"days {i}" for i in range(1, 5)},
+}
+RATE_COLUMNS = frozenset(
+    ["persistency_premium", "persistency_count"]
+    + [f"{k}_{i}" for k in ("step_conversion", "cumulative_conversion") for i in range(1, 5)]
+)
+TABLE_WIDTH = 120  # a terminal's width, at most
+GROUP_WIDTH = 28  # longer group names are shortened with "…"
+
+
 def _width(text: str) -> int:
+    """Return the columns ``text`` takes in a terminal (Chinese characters take two)."""
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
+def _shortened(text: str, most: int) -> str:
+    if _width(text) <= most:
+        return text
+    out = ""
+    for ch in text:
+        if _width(out + ch) > most - 1:
+            break
+        out += ch
+    return out + "…"
+
+
+def _percent(value: str) -> str:
+    return "" if value == "" else f"{Decimal(value) * 100:.2f}%"
+
+
 def _table(columns: Sequence[str], records: list[dict[str, str]]) -> str:
-    widths = [max([_width(c)] + [_width(r[c]) for r in records]) for c in columns]
+    """Return the records as aligned text for a terminal: rates as percentages, Chinese
+    aligned by display width, no line over TABLE_WIDTH columns (a wide table is printed in
+    blocks, each starting with the group)."""
+    cells = [
+        [_shortened(r[c], GROUP_WIDTH) if c == "group" else _percent(r[c]) if c in RATE_COLUMNS
+         else r[c] for c in columns]
+        for r in records
+    ]  # fmt: skip
+    headings = [TABLE_HEADINGS.get(c, c) for c in columns]
+    widths = [max([_width(h)] + [_width(row[i]) for row in cells]) for i, h in enumerate(headings)]
+    blocks: list[list[int]] = []
+    for i in range(1, len(columns)):
+        used = sum(widths[j] + 2 for j in [0, *(blocks[-1] if blocks else [])])
+        if not blocks or used + widths[i] > TABLE_WIDTH:
+            blocks.append([])
+        blocks[-1].append(i)
 
-    def line(values):
-        cells = []
-        for i, v in enumerate(values):
-            pad = " " * (widths[i] - _width(v))
-            cells.append(v + pad if i == 0 else pad + v)
-        return "  ".join(cells).rstrip()
+    def line(values: list[str], shown: list[int]) -> str:
+        out = [values[0] + " " * (widths[0] - _width(values[0]))]
+        out += [" " * (widths[i] - _width(values[i])) + values[i] for i in shown]
+        return "  ".join(out).rstrip()
 
-    out = [line(columns), line(["-" * w for w in widths])]
-    out += [line([r[c] for c in columns]) for r in records]
-    return "\n".join(out) + "\n"
+    text = []
+    for shown in blocks or [[]]:
+        text.append(line(headings, shown))
+        text.append(line(["-" * w for w in widths], shown))
+        text += [line(row, shown) for row in cells]
+        text.append("")
+    return "\n".join(text[:-1]) + "\n"
 
 
 def _render(columns: Sequence[str], records: list[dict[str, str]], fmt: str) -> str:
