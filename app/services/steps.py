@@ -82,20 +82,31 @@ def _recompute(session: Session, chunk: Sequence[int] | None, offsets: dict[int,
             .values(step=step, **{col: d for col, d in zip(STEP_COLUMNS, dates, strict=True)})
         )
     )
-    # Customers left without any evidence (their done tasks were cancelled or re-imported).
+    return written + _rowcount(session.execute(cleared_statement(chunk)))
+
+
+def cleared_statement(chunk: Sequence[int] | None):
+    """Return the statement that clears the steps of customers left without any evidence
+    (their done tasks were cancelled or re-imported); of the ``chunk`` of customers, or all.
+
+    NOT EXISTS, an anti-join on the task's customer index: PostgreSQL runs "NOT IN (a
+    subquery)" row by row once the tasks outgrow work_mem (23 s for 500 customers on the large
+    demo; benchmarks/bench_steps.py)."""
+    t = cast(Table, Customer.__table__)
     has_evidence = (
-        select(Task.customer_id)
+        select(Task.id)
+        .where(Task.customer_id == t.c.id)
         .where(Task.status == TaskStatus.DONE, Task.completed_at.is_not(None))
         .where(Task.kind.in_(kinds_at_or_above(1)))
     )
     cleared = (
         update(t)
-        .where(t.c.id.not_in(has_evidence), _differs(c, 0, [None] * 4))
+        .where(~has_evidence.exists(), _differs(t.c, 0, [None] * 4))
         .values(step=0, **dict.fromkeys(STEP_COLUMNS))
     )
     if chunk is not None:
         cleared = cleared.where(t.c.id.in_(chunk))
-    return written + _rowcount(session.execute(cleared))
+    return cleared
 
 
 def _rowcount(result: Result) -> int:
