@@ -33,9 +33,10 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
     p.add_argument(
         "--time-limit",
         type=float,
-        default=3.0,
+        default=None,
         metavar="SECONDS",
-        help="a safety net on the search's time (default 3)",
+        help="a safety net only: the search is limited by work, so the same data and settings "
+        "give the same plan (default 60)",
     )
     p.add_argument(
         "--weights",
@@ -181,6 +182,7 @@ def cmd_rebalance(args: argparse.Namespace) -> int:
     from app.models import Branch, Team
     from app.services.rebalance.apply import apply_plan, undo_batch
     from app.services.rebalance.make import make_plan
+    from app.services.rebalance.optimise import SAFETY_LIMIT_S
     from app.services.rebalance.plan_file import read_plan, write_plan
 
     db = open_db(args, writes=args.action in ("apply", "undo"))
@@ -259,7 +261,7 @@ def cmd_rebalance(args: argparse.Namespace) -> int:
             max_moves=args.max_moves or None,
             max_distance_km=args.max_distance_km,
             allow_customer_moves=not args.grids_only,
-            time_limit_s=args.time_limit,
+            time_limit_s=args.time_limit or SAFETY_LIMIT_S,
             weights=args.weights or settings_weights(),
             move_costs=args.move_costs or settings_move_costs(),
             pick=_pick(args.pick),
@@ -279,8 +281,20 @@ def _describe(out: str, plan) -> None:
         f"customers); largest workload {plan.before_max:.1f} -> {plan.after_max:.1f} "
         f"(no plan can go below {plan.lower_bound:.1f}); {plan.customers_moved} customers "
         f"re-contacted, {plan.relationships_broken} relationships broken (4-sell step 2 or "
-        f"more), {plan.customers_moved} SMS, disruption {plan.disruption:.0f}"
+        f"more), {plan.customers_moved} SMS, disruption {plan.disruption:.0f}; "
+        + _capacity_text(plan)
     )
+
+
+def _capacity_text(plan) -> str:
+    if plan.above_capacity == 0:
+        return "nobody ends above capacity"
+    if plan.capacity_short:
+        return (
+            f"capacity falls short by {plan.capacity_short} customers in total "
+            "(the excess shared in proportion to capacity)"
+        )
+    return f"{plan.above_capacity} customers stay above capacity although the team has room"
 
 
 def _write_frontier(out: str, plan) -> None:

@@ -43,6 +43,7 @@ from app.services.rebalance.left_behind import (
     left_behind_targets,
     with_left_behind,
 )
+from app.services.rebalance.optimise import SAFETY_LIMIT_S
 from app.settings import Preferences
 from app.views.context import AppContext, call
 from app.views.errors import error_text
@@ -113,7 +114,8 @@ class LeavingDialog(QDialog):
         super().__init__(parent)
         self.ctx = ctx
         self.leaver = leaver
-        self.time_limit_s = 1.0
+        # A safety net only: the search is limited by work (the same data, the same plan).
+        self.time_limit_s = SAFETY_LIMIT_S
         self._handover: Handover | None = None
         self._applied = False
         self.may_apply = ctx.user.may_reassign_tasks and not ctx.read_only

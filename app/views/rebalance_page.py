@@ -29,6 +29,7 @@ from app.services.fonts import configure_matplotlib
 from app.services.mapping.moves import GridShape, grid_shapes
 from app.services.rebalance.apply import sms_preview
 from app.services.rebalance.editing import describe_counts, workload_changes
+from app.services.rebalance.optimise import SAFETY_LIMIT_S
 from app.services.rebalance.plan import Plan, PlanError
 from app.settings import Preferences
 from app.views.context import AppContext, call
@@ -73,7 +74,8 @@ class RebalancePage(QWidget):
     def __init__(self, ctx: AppContext, parent=None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.time_limit_s = 3.0
+        # A safety net only: the search is limited by work (the same data, the same plan).
+        self.time_limit_s = SAFETY_LIMIT_S
         self._applied_batch: int | None = None
         self._last_result: object = None
         # Supervisors change assignments inside their team, senior supervisors anywhere.

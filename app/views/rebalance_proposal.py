@@ -91,6 +91,7 @@ def plan_summary(plan: Plan) -> str:
         .replace("%3", f"{plan.customers_moved:,}")
         .replace("%4", f"{plan.disruption:,.0f}")
     )
+    text += sentence_gap() + capacity_sentence(plan)
     changes = workload_changes(plan)
     over = [w for w in changes if w.over_capacity]
     if over:
@@ -116,6 +117,27 @@ def plan_summary(plan: Plan) -> str:
             shown += " " + tr(_C, "and %1 more").replace("%1", str(len(names) - STILL_OVER_NAMED))
         text += sentence_gap() + tr(_C, "Still above capacity: %1.").replace("%1", shown)
     return text
+
+
+def capacity_sentence(plan: Plan) -> str:
+    """Return what the plan does about capacity: nobody above it, or by how much the team's
+    capacity falls short (the excess shared in proportion to capacity), or how many customers
+    stay above it although there is room (the move limit or the neighbours prevent more)."""
+    if plan.above_capacity == 0:
+        return tr(_C, "Nobody ends above capacity.")
+    if plan.capacity_short:
+        return (
+            tr(
+                _C,
+                "Capacity falls short by %1 customers in total: the excess is shared in "
+                "proportion to capacity.",
+            )
+        ).replace("%1", f"{plan.capacity_short:,}")
+    return tr(
+        _C,
+        "%1 customers stay above capacity although the team has room: more moves or a wider "
+        "reach would bring them within it.",
+    ).replace("%1", f"{plan.above_capacity:,}")
 
 
 def point_label(plan: Plan, index: int, *, recommended: bool) -> str:

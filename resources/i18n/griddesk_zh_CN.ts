@@ -1262,6 +1262,10 @@ now</source>
       <translation>%1（%2 / %3）</translation>
     </message>
     <message>
+      <source>%1 customers stay above capacity although the team has room: more moves or a wider reach would bring them within it.</source>
+      <translation>团队尚有余量，但仍有 %1 位客户超出服务上限：放宽移动数量或距离可消除。</translation>
+    </message>
+    <message>
       <source>%1 customers: %2 → %3</source>
       <translation>%1 位客户：%2 → %3</translation>
     </message>
@@ -1320,6 +1324,10 @@ now</source>
     <message>
       <source>At most</source>
       <translation>最多</translation>
+    </message>
+    <message>
+      <source>Capacity falls short by %1 customers in total: the excess is shared in proportion to capacity.</source>
+      <translation>服务上限合计缺口 %1 位客户：超出部分按服务上限比例分摊。</translation>
     </message>
     <message>
       <source>Choose the scope and the limits, then Propose: it takes a few seconds.</source>
@@ -1388,6 +1396,10 @@ now</source>
     <message>
       <source>No proposal yet</source>
       <translation>尚未生成方案</translation>
+    </message>
+    <message>
+      <source>Nobody ends above capacity.</source>
+      <translation>调整后无人超出服务上限。</translation>
     </message>
     <message>
       <source>One plan</source>

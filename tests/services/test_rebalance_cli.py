@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.cli import main
 from app.db import make_engine, make_sessionmaker, migrate
@@ -202,3 +202,17 @@ def test_history_lists_batches_and_undo_takes_a_batch_number(db, tmp_path, capsy
     assert owners(Session) == {"G1": "E1", "G2": "E1", "G3": "E2"}
     assert main(["--db", url, "history"]) == 0
     assert "undone by cli" in capsys.readouterr().out
+
+
+def test_propose_says_by_how_much_capacity_falls_short(db, tmp_path, capsys):
+    url, Session = db  # noqa: N806
+    with Session() as s, s.begin():
+        s.execute(update(Specialist).values(capacity=2))  # 6 customers for 4 places
+    plan = tmp_path / "plan.json"
+    args = ["rebalance", "propose", "--as-of", "2024-06-30", "--out", str(plan)]
+    assert main(["--db", url, *args]) == 0
+    out = capsys.readouterr().out
+    # Each ends at 3 customers, 1.5 x capacity: G2 goes to 李强.
+    assert "capacity falls short by 2 customers in total" in out
+    moves = json.loads(plan.read_text(encoding="utf-8"))["moves"]
+    assert [(m["grid_code"], m["from"], m["to"]) for m in moves] == [("G2", "E1", "E2")]

@@ -394,7 +394,8 @@ def test_the_region_search_reaches_the_brute_force_optimum_on_small_cities(seed,
         lower_bound=bound,
         deadline=time.perf_counter() + 5.0,
         max_grids=100,
-        region_seconds=1.0,
+        regions=100,
+        region_nodes=10_000,
     )
     assert exact.plan_ok(p, found, max_moves)
     assert max(loads_of(p, found)) == pytest.approx(_brute_force(grids, specs, max_moves), rel=1e-4)

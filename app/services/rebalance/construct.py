@@ -61,14 +61,21 @@ def _relief(st: State, s: int) -> tuple[tuple[int, int], ...] | None:
 GREEDY_GRACE_S = 10.0
 
 
-def greedy(problem: Problem, *, max_moves: int | None, deadline: float) -> list[int]:
-    """Return the quick greedy's assignment: relieve the most loaded specialist with the best
-    move, swap or two-step chain while that lowers the largest load.
+def greedy(
+    problem: Problem,
+    *,
+    max_moves: int | None,
+    deadline: float,
+    start: Sequence[int] | None = None,
+) -> list[int]:
+    """Return the quick greedy's assignment from ``start`` (today's by default): relieve the
+    most loaded specialist with the best move, swap or two-step chain while that lowers the
+    largest load.
 
     It runs to its end whatever the clock says (it takes milliseconds, FIELD-NOTES), so a busy
     computer still gets the same starting plan, never an empty proposal; ``deadline`` is only
     a safety net, ten seconds late."""
-    st = State(problem, problem.owner, max_moves)
+    st = State(problem, problem.owner if start is None else start, max_moves)
     while time.perf_counter() < deadline + GREEDY_GRACE_S:
         s = max(range(problem.n_specs), key=st.load.__getitem__)
         found = _relief(st, s)

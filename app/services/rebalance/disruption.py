@@ -8,7 +8,8 @@ weighs one moved customer by the step they reached (defaults: step 0 -> 1, 1 -> 
 ``frontier`` takes the optimiser's best-balance plan and gives the non-dominated plans between
 it and the fewest moves: moves are handed back one at a time, each time the one that costs the
 least balance per unit of disruption saved (first those that cost no balance at all, largest
-disruption first), never one whose return would put more customers above capacity. ``knee``
+disruption first), never one whose return would put its giver above capacity (or, when the team
+has too little, above their share of the excess). ``knee``
 picks the point where more disruption stops buying much balance. Pure: no database.
 """
 
@@ -108,11 +109,16 @@ def frontier(
     loads: Mapping[Hashable, float],
     customers: Mapping[Hashable, int],
     capacity: Mapping[Hashable, int],
+    limits: Mapping[Hashable, int] | None = None,
     max_points: int = 8,
 ) -> list[FrontierPoint]:
-    """Return the non-dominated plans made of subsets of ``moves`` (largest workload against
-    disruption), best balance first, at most ``max_points`` of them; only plans better balanced
-    than today, so never the empty plan."""
+    """Return the non-dominated plans made of subsets of ``moves`` (customers above capacity,
+    largest workload and disruption), best balance first, at most ``max_points`` of them; only
+    plans better than today (fewer customers above capacity, or better balanced), so never the
+    empty plan. No move is handed back that would put its giver above their limit (``limits``,
+    by default their capacity), so the plan with the fewest moves still brings everybody
+    within capacity when the best plan does."""
+    limits = capacity if limits is None else limits
     load = dict(loads)
     cust = dict(customers)
     for m in moves:
@@ -123,7 +129,7 @@ def frontier(
     keep = set(range(len(moves)))
     points = [_point(keep, moves, load, cust, capacity)]
     while keep:
-        i = _cheapest_return(keep, moves, load, cust, capacity)
+        i = _cheapest_return(keep, moves, load, cust, limits)
         if i is None:
             break
         m = moves[i]
@@ -137,7 +143,8 @@ def frontier(
     # A point no better balanced than today (chains of moves half undone can be worse) is
     # beaten by making no move at all.
     today = max(loads.values(), default=0.0)
-    better = [p for p in points if p.after_max < today - EPS]
+    over_today = sum(max(0, c - capacity.get(s, c)) for s, c in customers.items())
+    better = [p for p in points if p.after_max < today - EPS or p.over_capacity < over_today]
     return _thin(_non_dominated(better), max_points, today)
 
 
@@ -204,13 +211,15 @@ def _cheapest_return(keep, moves, load, cust, capacity) -> int | None:
 
 
 def _non_dominated(points: list[FrontierPoint]) -> list[FrontierPoint]:
-    """Return the points no other point beats on both balance and disruption, best balance
-    first."""
+    """Return the points no other point beats on customers above capacity, balance and
+    disruption (capacity first), best balance first."""
     out: list[FrontierPoint] = []
-    for p in sorted(points, key=lambda p: (p.disruption, p.after_max)):
-        if not out or p.after_max < out[-1].after_max - EPS:
+    for p in sorted(points, key=lambda p: (p.disruption, p.over_capacity, p.after_max)):
+        if not any(
+            q.over_capacity <= p.over_capacity and q.after_max <= p.after_max + EPS for q in out
+        ):
             out.append(p)
-    return sorted(out, key=lambda p: (p.after_max, p.disruption))
+    return sorted(out, key=lambda p: (p.over_capacity, p.after_max, p.disruption))
 
 
 def _thin(points: list[FrontierPoint], most: int, before_max: float) -> list[FrontierPoint]:

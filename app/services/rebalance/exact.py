@@ -53,6 +53,15 @@ def _quiet_highs(highspy):  # type: ignore[no-untyped-def]
     return h
 
 
+def limit_work(h, *, nodes: int, deadline: float) -> None:  # type: ignore[no-untyped-def]
+    """Limit a HiGHS run by work: one thread (its search is then the same every run) and at most
+    ``nodes`` branch-and-bound nodes; the clock (``deadline``) is only a safety net."""
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("random_seed", 0)
+    h.setOptionValue("mip_max_nodes", max(1, int(nodes)))
+    h.setOptionValue("time_limit", max(0.05, deadline - time.perf_counter()))
+
+
 def free_grids(
     problem: Problem,
     assign: Sequence[int],
@@ -73,9 +82,11 @@ def free_grids(
     return free
 
 
-def plan_ok(problem: Problem, assign: Sequence[int], max_moves: int | None) -> bool:
+def plan_ok(
+    problem: Problem, assign: Sequence[int], max_moves: int | None, *, check_capacity: bool = True
+) -> bool:
     """Return whether ``assign`` keeps every rule of the model: each grid with a specialist who
-    may take it, the move limit and the capacities."""
+    may take it, the move limit and (unless not asked) the capacities."""
     p = problem
     if len(assign) != p.n_grids:
         return False
@@ -88,7 +99,7 @@ def plan_ok(problem: Problem, assign: Sequence[int], max_moves: int | None) -> b
         moves += s != p.owner[g]
     if max_moves is not None and moves > max_moves:
         return False
-    return all(c <= k for c, k in zip(cust, p.cap, strict=True))
+    return not check_capacity or all(c <= k for c, k in zip(cust, p.cap, strict=True))
 
 
 def polish(
@@ -99,9 +110,11 @@ def polish(
     max_moves: int | None,
     deadline: float,
     lower_bound: float = 0.0,
+    nodes: int = 10,
 ) -> list[int]:
-    """Return ``assign`` improved by a MILP over the ``free`` grids (the others stay put) within
-    the deadline, or ``assign`` itself when HiGHS finds nothing better or is not installed."""
+    """Return ``assign`` improved by a MILP over the ``free`` grids (the others stay put) in at
+    most ``nodes`` branch-and-bound nodes, or ``assign`` itself when HiGHS finds nothing better
+    or is not installed. ``deadline`` is only a safety net."""
     try:
         import highspy
     except ImportError:
@@ -111,7 +124,7 @@ def polish(
     p = problem
     seconds = deadline - time.perf_counter()
     free_list = sorted(set(free))
-    if seconds < 0.05 or not free_list:
+    if seconds < 0.05 or not free_list or nodes <= 0:
         return list(assign)
     row_of = {g: r for r, g in enumerate(free_list)}
     S = p.n_specs
@@ -177,8 +190,7 @@ def polish(
     lp.a_matrix_.value_ = a.data
     lp.integrality_ = [highspy.HighsVarType.kInteger] * n + [highspy.HighsVarType.kContinuous]
     h = _quiet_highs(highspy)
-    h.setOptionValue("threads", 1)
-    h.setOptionValue("time_limit", max(0.05, deadline - time.perf_counter()))
+    limit_work(h, nodes=nodes, deadline=deadline)
     # Any plan within 0.01 % of the best possible will do.
     h.setOptionValue("mip_rel_gap", 1e-4)
     h.passModel(lp)
@@ -203,6 +215,8 @@ def run_from(  # type: ignore[no-untyped-def]
     assign: Sequence[int],
     problem: Problem,
     max_moves: int | None,
+    *,
+    check_capacity: bool = True,
 ) -> list[int] | None:
     """Solve the model in ``h`` from the warm start ``start`` (one column per (grid,
     specialist) pair first) and return the assignment it gives, or None when it found no
@@ -219,4 +233,4 @@ def run_from(  # type: ignore[no-untyped-def]
     for j, (g, s) in enumerate(pairs):
         if x[j] > 0.5:
             found[g] = s
-    return found if plan_ok(problem, found, max_moves) else None
+    return found if plan_ok(problem, found, max_moves, check_capacity=check_capacity) else None

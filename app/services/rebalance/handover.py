@@ -27,10 +27,12 @@ from app.models import Branch, Customer, Grid, Specialist, Team
 from app.models.base import utcnow
 from app.services.errors import NotFound
 from app.services.progress import JobState, NullState
+from app.services.rebalance.capacity import capacity_limits, fit_capacity
 from app.services.rebalance.left_behind import Handover, LeftBehind, customer_loads, tasks_staying
 from app.services.rebalance.optimise import (
     CUSTOMER,
     GRID,
+    SAFETY_LIMIT_S,
     Problem,
     distance_km,
     lp_bound,
@@ -57,7 +59,7 @@ def make_handover_plan(
     team_ids: Collection[int] | None,
     weights: Weights = Weights(),  # noqa: B008 - frozen
     max_distance_km: float | None = None,
-    time_limit_s: float = 1.0,
+    time_limit_s: float = SAFETY_LIMIT_S,
     state: JobState | None = None,
 ) -> Handover:
     """Return the plan that hands everything the specialist holds to the active specialists of
@@ -139,8 +141,9 @@ def _new_grid_owners(
     max_distance_km: float | None,
     time_limit_s: float,
 ) -> tuple[float, list[tuple[GridLoad, SpecialistLoad]], dict[int, float], dict[int, int]]:
-    """Give each movable grid a new owner, keeping the largest workload as low as the search
-    finds in ``time_limit_s``; return the LP bound, the moves by grid code and each target's
+    """Give each movable grid a new owner, first within the targets' capacities (or an equal
+    share above them when they have too little), then keeping the largest workload as low as
+    the search finds (limited by work; ``time_limit_s`` is a safety net); return the LP bound, the moves by grid code and each target's
     load and customers afterwards."""
     problem = _problem(movable, grids, targets, max_distance_km)
     deadline = time.perf_counter() + max(0.05, time_limit_s)
@@ -149,9 +152,11 @@ def _new_grid_owners(
     if problem.n_grids:
         from app.services.rebalance.search import solve
 
+        start = fit_capacity(problem, max_moves=None, deadline=deadline)
         bound, fractional, pairs = lp_bound(problem, max_moves=None)
         assign = solve(
             problem,
+            start=start,
             max_moves=None,
             lower_bound=bound,
             fractional=fractional,
@@ -239,7 +244,10 @@ def _problem(
     owned = [g for g in grids if g.owner_id in spec_index]
     load = [p.load for p in targets]
     cust = [p.customers for p in targets]
-    cap = [max(p.capacity, p.customers) for p in targets]
+    # Capacity first: when the targets cannot take everything within capacity, the excess is
+    # spread in proportion to capacity (see capacity_limits).
+    total = sum(cust) + sum(g.customers for g in movable)
+    cap = capacity_limits(total, [p.capacity for p in targets])
     eligible: list[list[int]] = []
     for g in movable:
         elig = []
@@ -292,6 +300,7 @@ def _problem(
         load0=list(base),
         grid_index={g.grid_id: k for k, g in enumerate(movable)},
         spec_index=spec_index,
+        limit=cap,
     )
 
 

@@ -12,10 +12,12 @@ from sqlalchemy.orm import Session
 from app.models import Branch, Team
 from app.models.base import utcnow
 from app.services.progress import JobState, NullState
+from app.services.rebalance.capacity import capacity_limits
 from app.services.rebalance.disruption import Candidate, MoveCosts, frontier, knee
 from app.services.rebalance.optimise import (
     CUSTOMER,
     GRID,
+    SAFETY_LIMIT_S,
     CustomerItem,
     GridItem,
     SpecialistItem,
@@ -46,7 +48,7 @@ def make_plan(
     max_moves: int | None = None,
     max_distance_km: float | None = None,
     allow_customer_moves: bool = True,
-    time_limit_s: float = 3.0,
+    time_limit_s: float = SAFETY_LIMIT_S,
     move_costs: MoveCosts = MoveCosts(),  # noqa: B008 - frozen
     pick: str | int = "knee",
     state: JobState | None = None,
@@ -59,7 +61,8 @@ def make_plan(
     that and the fewest moves, weighing each moved customer by ``move_costs``. ``pick`` chooses
     the plan returned: "knee" (where more disruption stops buying much balance), "balance" (the
     best balance at the least disruption) or a point's index. Every point stays reachable
-    through ``Plan.at_point``."""
+    through ``Plan.at_point``. The search is limited by work, so the same data and settings
+    give the same plan; ``time_limit_s`` is only a safety net."""
     state = state or NullState()
     branch = session.get(Branch, branch_id)
     if branch is None:
@@ -161,6 +164,15 @@ def make_plan(
         loads={p.specialist_id: p.load for p in people_in},
         customers={p.specialist_id: p.customers for p in people_in},
         capacity={p.specialist_id: p.capacity for p in people_in},
+        limits=dict(
+            zip(
+                [p.specialist_id for p in people_in],
+                capacity_limits(
+                    sum(p.customers for p in people_in), [p.capacity for p in people_in]
+                ),
+                strict=True,
+            )
+        ),
     )
     specialists = tuple(PlanSpecialist.of(p) for p in people_in)
     state.report(1.0, "Plan ready")

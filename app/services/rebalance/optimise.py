@@ -1,5 +1,6 @@
 """The rebalancing optimiser: which grids (and, for a grid too heavy on its own, which customers)
-to hand to another specialist so that the largest workload is as small as possible.
+to hand to another specialist so that nobody is above capacity and then the largest workload is
+as small as possible.
 
 Pure: plain items in, plain moves out, no database; the benchmark calls it directly.
 
@@ -7,14 +8,17 @@ The model. Every specialist in scope carries a fixed load (locked grids, locked 
 customers outside the grids they own, tasks of customers elsewhere) plus the load of the
 unlocked grids they own. A grid may go to an active specialist in scope who owns a grid touching
 it, or one owning a grid within ``max_distance_km`` of it (centroid to centroid), always measured
-on today's ownership so territories stay together. A specialist may not end with more customers
-than their capacity (one already over it may lose customers but gains none). At most
+on today's ownership so territories stay together. Capacity comes first
+(:mod:`app.services.rebalance.capacity`): the fewest customers above capacity (or, when the
+specialists together have too little, above capacity scaled up alike), then the largest
+workload; a specialist the first step cannot bring within it gains no customers. At most
 ``max_moves`` grids end with another owner (a grid given back to its owner frees a move).
 
 The method, per FIELD-NOTES "Geometry and optimisation": the LP relaxation (scipy HiGHS) gives the
 lower bound and a fractional plan; its rounding and a quick greedy both seed a local search with
-ejection chains (move, swap, chains of two hand-overs) under a falling target, kept within the
-time limit. See :mod:`app.services.rebalance.search` and
+ejection chains (move, swap, chains of two hand-overs) under a falling target, for a fixed
+amount of work (:class:`Effort`: steps, MILP nodes, regions), never for a time, so the plan does
+not depend on how fast or busy the computer is. See :mod:`app.services.rebalance.search` and
 :mod:`app.services.rebalance.construct`.
 """
 
@@ -27,12 +31,41 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from app.services.rebalance.capacity import capacity_limits
+
 GRID = "grid"
 CUSTOMER = "customer"
 
 # Local flat-earth approximation: good to well under 1 % across a city.
 KM_PER_DEG_LAT = 110.574
 KM_PER_DEG_LON_EQUATOR = 111.320
+
+
+# The clock only stops a search that has run far longer than its work needs (a very slow or
+# very busy computer); normal runs end on their work limits, so their plans never depend on it.
+SAFETY_LIMIT_S = 60.0
+
+
+@dataclass(frozen=True)
+class Effort:
+    """How much a proposal searches, counted in work rather than seconds, so that the same
+    data and settings give the same plan on any computer of the same platform.
+
+    Measured on the benchmark (2,000 grids, 200 specialists, 2 shared cores): about 3 s a
+    proposal. Smaller branches end sooner, when the search stops improving."""
+
+    # Steps of the tabu search (each the best hand-over off a few of the most loaded).
+    tabu_steps: int = 4000
+    # Steps without a better plan after which the tabu search ends.
+    patience: int = 3000
+    # Branch-and-bound nodes of the MILP polish (HiGHS, one thread).
+    milp_nodes: int = 10
+    # Regions solved by the large-neighbourhood search, and nodes per region (the root node's
+    # heuristics find nearly all a region gives).
+    regions: int = 6
+    region_nodes: int = 1
+    # Nodes of the MILP that first brings everybody within capacity (when someone is above).
+    capacity_nodes: int = 50
 
 
 @dataclass(frozen=True)
@@ -131,6 +164,13 @@ class Problem:
     load0: list[float]
     grid_index: dict[int, int]
     spec_index: dict[int, int]
+    # The most customers each specialist should end with (capacity first: see
+    # :mod:`app.services.rebalance.capacity`); ``cap`` until that step sets it.
+    limit: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.limit:
+            self.limit = list(self.cap)
 
     @property
     def n_specs(self) -> int:
@@ -148,7 +188,8 @@ def build_problem(
     scope_team_ids: Collection[int] | None = None,
     max_distance_km: float | None = None,
 ) -> Problem:
-    """Return the indexed problem: who is in scope, which grids may move, and to whom."""
+    """Return the indexed problem: who is in scope, which grids may move, and to whom, and
+    the most customers each should end with (:func:`~.capacity.capacity_limits`)."""
     specs = [s for s in specialists if scope_team_ids is None or s.team_id in set(scope_team_ids)]
     spec_index = {s.id: i for i, s in enumerate(specs)}
     by_id = {g.id: g for g in grids}
@@ -172,6 +213,7 @@ def build_problem(
         candidates.append((g, elig))
     base = [s.load for s in specs]
     base_cust = [s.customers for s in specs]
+    limit = capacity_limits(sum(s.customers for s in specs), [s.capacity for s in specs])
     grid_ids: list[int] = []
     owner: list[int] = []
     gload: list[float] = []
@@ -199,10 +241,11 @@ def build_problem(
         eligible=eligible,
         base=base,
         base_cust=base_cust,
-        cap=[max(s.capacity, s.customers) for s in specs],
+        cap=[max(k, s.customers) for k, s in zip(limit, specs, strict=True)],
         load0=[float(s.load) for s in specs],
         grid_index={gid: k for k, gid in enumerate(grid_ids)},
         spec_index=spec_index,
+        limit=limit,
     )
 
 
@@ -287,31 +330,45 @@ def propose(
     scope_team_ids: Collection[int] | None = None,
     max_distance_km: float | None = None,
     allow_customer_moves: bool = True,
-    time_limit_s: float = 3.0,
+    time_limit_s: float = SAFETY_LIMIT_S,
+    effort: Effort = Effort(),  # noqa: B008 - frozen
     seed: int = 0,
 ) -> Proposal:
     """Return the proposed moves that bring the largest workload down the most, within the rules
-    and at most ``max_moves`` moves (grids and customers together; None: no limit)."""
+    and at most ``max_moves`` moves (grids and customers together; None: no limit).
+
+    The search is limited by ``effort`` (work, not time): the same items and settings give the
+    same moves. ``time_limit_s`` is only a safety net, far above what ``effort`` needs."""
+    from app.services.rebalance.capacity import fit_capacity
     from app.services.rebalance.construct import split_heavy_grids
     from app.services.rebalance.search import solve
     from app.services.rebalance.state import loads_of
 
     started = time.perf_counter()
     deadline = started + max(0.05, time_limit_s)
+    stats: dict[str, float] = {}
     problem = build_problem(
         grids, specialists, scope_team_ids=scope_team_ids, max_distance_km=max_distance_km
     )
     before = dict(zip(problem.spec_ids, problem.load0, strict=True))
     before_max = max(problem.load0, default=0.0)
+    # Capacity first: the balancing search starts from a plan with the fewest customers above
+    # capacity and keeps it so (problem.cap).
+    start = fit_capacity(
+        problem, max_moves=max_moves, deadline=deadline, nodes=effort.capacity_nodes
+    )
     bound, fractional, pairs = lp_bound(problem, max_moves=max_moves)
     assign = solve(
         problem,
+        start=start,
         max_moves=max_moves,
         lower_bound=bound,
         fractional=fractional,
         pairs=pairs,
         deadline=deadline,
+        effort=effort,
         seed=seed,
+        stats=stats,
     )
     moves: list[Move] = []
     loads = loads_of(problem, assign)
@@ -346,4 +403,5 @@ def propose(
         after_max=max(loads, default=0.0),
         lower_bound=min(bound, before_max),
         seconds=time.perf_counter() - started,
+        stats=stats,
     )

@@ -161,6 +161,28 @@ class Plan:
     def after_max(self) -> float:
         return max(self.loads_after().values(), default=0.0)
 
+    def customers_after(self) -> dict[str, int]:
+        """Employee number -> customers once every move is applied."""
+        cust = {s.employee_no: s.customers for s in self.specialists}
+        for m in self.moves:
+            cust[m.from_no] -= m.customers
+            cust[m.to_no] += m.customers
+        return cust
+
+    @property
+    def above_capacity(self) -> int:
+        """Customers above capacity once the plan is applied, added up over specialists."""
+        after = self.customers_after()
+        return sum(max(0, after[s.employee_no] - s.capacity) for s in self.specialists)
+
+    @property
+    def capacity_short(self) -> int:
+        """By how many customers the capacity of the specialists who serve customers after the
+        plan falls short of those customers (0 when there is room for all of them)."""
+        after = self.customers_after()
+        serving = [s for s in self.specialists if after[s.employee_no] > 0]
+        return max(0, sum(after[s.employee_no] for s in serving) - sum(s.capacity for s in serving))
+
     def over_capacity(self) -> list[str]:
         """Return the employee numbers who end with more customers than their capacity and
         more than they have today (an edited plan may do that; a proposal never does)."""

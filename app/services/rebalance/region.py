@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from app.services.rebalance.exact import _quiet_highs, plan_ok, run_from
+from app.services.rebalance.exact import _quiet_highs, limit_work, plan_ok, run_from
 from app.services.rebalance.state import EPS, loads_of
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ def solve_region(
     ceiling: float | None = None,
     excess_weight: float | None = None,
     returns: bool = False,
+    nodes: int = 1,
 ) -> list[int]:
     """Return ``assign`` with the grids held by the ``region``'s specialists redistributed
     among them by a MILP (the other grids stay put), or ``assign`` itself when that does not
@@ -49,7 +50,8 @@ def solve_region(
     load unit worth ``excess_weight`` moves; default: 1,000 per 1 % of the target) plus its
     moves, with no specialist above ``ceiling`` (default: the region's largest load today), so
     the plan's largest load never rises and a region without excess gives back the moves it
-    does not need, for the others under the shared limit."""
+    does not need, for the others under the shared limit. HiGHS stops after ``nodes``
+    branch-and-bound nodes; ``deadline`` is only a safety net."""
     try:
         import highspy
     except ImportError:
@@ -153,8 +155,7 @@ def solve_region(
     lp.a_matrix_.value_ = a.data
     lp.integrality_ = [highspy.HighsVarType.kInteger] * n + [highspy.HighsVarType.kContinuous] * R
     h = _quiet_highs(highspy)
-    h.setOptionValue("threads", 1)
-    h.setOptionValue("time_limit", max(0.01, deadline - time.perf_counter()))
+    limit_work(h, nodes=nodes, deadline=deadline)
     h.setOptionValue("mip_rel_gap", 0.0)
     h.setOptionValue("mip_abs_gap", 0.5)
     h.passModel(lp)
@@ -206,7 +207,7 @@ def grow_region(
     total = held[centre]
     ring = [centre]
     while ring:
-        nxt = sorted({t for s in ring for t in near[s]} - region, key=lambda t: -loads[t])
+        nxt = sorted({t for s in ring for t in near[s]} - region, key=lambda t: (-loads[t], t))
         ring = []
         for t in nxt:
             if total + held[t] > max_grids:
@@ -225,11 +226,13 @@ def large_neighbourhood_search(
     lower_bound: float,
     deadline: float,
     max_grids: int = 100,
-    region_seconds: float = 0.15,
+    regions: int = 6,
+    region_nodes: int = 1,
     step: float = 0.003,
     returns: bool = True,
 ) -> list[int]:
-    """Return ``assign`` improved region by region until the deadline.
+    """Return ``assign`` improved region by region, ``regions`` regions of at most
+    ``region_nodes`` MILP nodes each (``deadline`` is only a safety net).
 
     A target a little below the largest load (``step`` of the lower bound, or less near it) is
     set; regions are solved around the specialists still above it, the most loaded first, each
@@ -248,12 +251,13 @@ def large_neighbourhood_search(
     best_max = max(loads_of(p, best), default=0.0)
     ceiling = best_max
     target = max(lower_bound, ceiling - delta)
+    solved = 0
     while time.perf_counter() < deadline - 0.02:
         loads = loads_of(p, current)
         top = max(loads, default=0.0)
         if top < best_max - EPS:
             best, best_max = list(current), top
-        if best_max <= lower_bound * (1 + 1e-6) + EPS:
+        if best_max <= lower_bound * (1 + 1e-6) + EPS or solved >= regions:
             break
         if top <= target + EPS:  # target reached: aim lower
             ceiling = top
@@ -262,7 +266,7 @@ def large_neighbourhood_search(
             continue
         over = [s for s in range(p.n_specs) if loads[s] > target + EPS and s not in tried]
         if over:
-            centre = max(over, key=loads.__getitem__)
+            centre = max(over, key=lambda s: (loads[s], -s))
         else:
             moved: dict[int, int] = {}
             for g, s in enumerate(current):
@@ -276,18 +280,20 @@ def large_neighbourhood_search(
                 delta /= 2
                 target = max(lower_bound, ceiling - delta)
                 continue
-            centre = max(spare, key=moved.__getitem__)
+            centre = max(spare, key=lambda s: (moved[s], -s))
         region = grow_region(p, current, centre, loads, near, max_grids=max_grids)
         tried.add(centre)
+        solved += 1
         found = solve_region(
             p,
             current,
             region,
             max_moves=max_moves,
-            deadline=min(deadline, time.perf_counter() + region_seconds),
+            deadline=deadline,
             target=target,
             ceiling=ceiling,
             returns=returns,
+            nodes=region_nodes,
         )
         if found != current:
             current = found

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from app.services.rebalance.construct import greedy, prune, round_lp
+from app.services.rebalance.optimise import Effort
 from app.services.rebalance.state import EPS, INF_MOVES, State, loads_of, over_capacity
 
 if TYPE_CHECKING:
@@ -197,9 +198,11 @@ def tabu_search(
     deadline: float,
     seed: int,
     incumbent: Sequence[int] | None = None,
+    max_steps: int,
     alpha: float = 0.5,
     focus: int = 3,
     patience: int = 3000,
+    stats: dict[str, float] | None = None,
 ) -> list[int]:
     """Return the best assignment within the move limit and capacities found by a tabu search
     from ``start`` (which may break them), or ``incumbent`` (which must not) if nothing better.
@@ -210,6 +213,9 @@ def tabu_search(
     move limit and the capacities are soft inside the search (a price per move over the limit
     and per customer over a capacity, raised while broken and lowered while kept), so the
     search can pass through plans that break them; only plans that keep them are kept.
+
+    It ends after ``max_steps`` steps, or ``patience`` steps without a better plan, or at the
+    lower bound; ``deadline`` is only a safety net (the plan must not depend on the clock).
     """
     st = State(problem, start, None)
     search = _Tabu(st, max_moves, max(lower_bound, 1e-9), random.Random(seed))
@@ -222,6 +228,8 @@ def tabu_search(
     n = problem.n_specs
     since = 0
     while best_max > lower_bound * (1 + 1e-6) + EPS and since < patience:
+        if search.it >= max_steps:
+            break
         if search.it % 16 == 0 and time.perf_counter() >= deadline:
             break
         search.it += 1
@@ -255,6 +263,8 @@ def tabu_search(
             search.kappa = min(search.kappa * 1.05, search.kappa0 * 1e4)
         else:
             search.kappa = max(search.kappa * 0.98, search.kappa0 * 1e-3)
+    if stats is not None:
+        stats["tabu_steps"] = stats.get("tabu_steps", 0) + search.it
     return best_assign
 
 
@@ -266,58 +276,64 @@ def solve(
     fractional: np.ndarray | None,
     pairs: list,
     deadline: float,
+    start: Sequence[int] | None = None,
+    effort: Effort = Effort(),  # noqa: B008 - frozen
     seed: int = 0,
     search_share: float = 0.1,
     milp_max_free: int = 500,
     regions_search_share: float = 0.5,
+    stats: dict[str, float] | None = None,
 ) -> list[int]:
-    """Return the best assignment of the movable grids found before the deadline: the tabu
+    """Return the best assignment of the movable grids found with ``effort``, within the move
+    limit and ``problem.cap`` (``start``, today's by default, must keep them): the tabu
     search started from the rounded LP solution (from the greedy's when there is none), or the
     greedy's own if that is better; then, when the moves are few enough, a MILP over the grids
     where they are (:mod:`app.services.rebalance.exact`) started from that plan.
 
     The MILP is used when the grids it would free (all of them when there are at most
     ``milp_max_free``; otherwise those owned by specialists above the bound or moved by the
-    LP) are at most ``milp_max_free``: then HiGHS gets all but ``search_share`` of
-    the time. On the benchmark (2,000 grids) that is the case at a limit of 50 moves, where it
-    comes within 1 % of the optimum. Otherwise, under a move limit, the tabu search gets
-    ``regions_search_share`` of the time and a large-neighbourhood search with exact regions
-    (:mod:`app.services.rebalance.region`) the rest (benchmark at 200 moves: median 1.0370 ->
-    1.0353 of the bound); with no limit the tabu search keeps all the time (the regions did
-    not help there)."""
+    LP) are at most ``milp_max_free``: then the tabu search takes only ``search_share`` of its
+    steps and HiGHS ``effort.milp_nodes`` nodes. On the benchmark (2,000 grids) that is the
+    case at a limit of 50 moves. Otherwise, under a move limit, the tabu search takes
+    ``regions_search_share`` of its steps and a large-neighbourhood search with exact regions
+    (:mod:`app.services.rebalance.region`) solves ``effort.regions`` regions; with no limit the
+    tabu search takes all its steps (the regions did not help there). Every part stops on its
+    work; ``deadline`` is only a safety net."""
     from app.services.rebalance import exact, region
 
     if problem.n_grids == 0:
         return []
-    now = time.perf_counter()
+    start = list(problem.owner if start is None else start)
     free = set()
     if exact.available():
         if problem.n_grids <= milp_max_free:  # small enough for the whole model
             free = set(range(problem.n_grids))
         else:
             free = exact.free_grids(
-                problem, problem.owner, lower_bound=lower_bound, fractional=fractional, pairs=pairs
+                problem, start, lower_bound=lower_bound, fractional=fractional, pairs=pairs
             )
     use_milp = 0 < len(free) <= milp_max_free
     use_regions = exact.available() and not use_milp and max_moves is not None
+    steps = effort.tabu_steps
     if use_milp:
-        search_deadline = now + search_share * (deadline - now)
+        steps = round(search_share * steps)
     elif use_regions:
-        search_deadline = now + regions_search_share * (deadline - now)
-    else:
-        search_deadline = deadline
-    quick = greedy(problem, max_moves=max_moves, deadline=search_deadline)
-    start = quick
+        steps = round(regions_search_share * steps)
+    quick = greedy(problem, max_moves=max_moves, deadline=deadline, start=start)
+    first = quick
     if fractional is not None:
-        start = round_lp(problem, fractional, pairs, max_moves=max_moves)
+        first = round_lp(problem, fractional, pairs, max_moves=max_moves)
     found = tabu_search(
         problem,
-        start,
+        first,
         max_moves=max_moves,
         lower_bound=lower_bound,
-        deadline=search_deadline,
+        deadline=deadline,
         seed=seed,
         incumbent=quick,
+        max_steps=steps,
+        patience=effort.patience,
+        stats=stats,
     )
 
     def key(a: Sequence[int]) -> tuple[float, int]:
@@ -328,7 +344,13 @@ def solve(
     if use_milp and max(loads_of(problem, best), default=0.0) > lower_bound * (1 + 1e-6) + EPS:
         free |= {g for g, s in enumerate(best) if s != problem.owner[g]}
         best = exact.polish(
-            problem, best, free, max_moves=max_moves, deadline=deadline, lower_bound=lower_bound
+            problem,
+            best,
+            free,
+            max_moves=max_moves,
+            deadline=deadline,
+            lower_bound=lower_bound,
+            nodes=effort.milp_nodes,
         )
     elif use_regions:
         best = region.large_neighbourhood_search(
@@ -337,5 +359,7 @@ def solve(
             max_moves=max_moves,
             lower_bound=lower_bound,
             deadline=deadline,
+            regions=effort.regions,
+            region_nodes=effort.region_nodes,
         )
     return prune(problem, best)

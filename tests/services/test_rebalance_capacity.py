@@ -1,0 +1,114 @@
+"""Capacity comes first: when the team has room, no specialist ends above capacity, even one who
+is not the most loaded; when it has not, the plan says by how much capacity falls short and
+spreads the excess in proportion to capacity. The same holds when a specialist leaves."""
+
+from __future__ import annotations
+
+import pytest
+from factories import Factory
+from test_rebalance import AS_OF, persistency_ready  # noqa: F401 - fixture
+
+from app.services.rebalance.capacity import capacity_limits
+from app.services.rebalance.editing import workload_changes
+from app.services.rebalance.handover import make_handover_plan
+from app.services.rebalance.make import make_plan
+from app.services.rebalance.optimise import GRID, GridItem, SpecialistItem, propose
+
+
+def _row(owners, customers, locked=()):
+    """Return grids in a row, each touching the next, a grid's load its customers."""
+    return [
+        GridItem(
+            id=i,
+            owner_id=o,
+            load=float(c),
+            customers=c,
+            centroid=(104.0 + 0.01 * i, 30.6),
+            neighbours=tuple(j for j in (i - 1, i + 1) if 0 <= j < len(owners)),
+            locked=i in locked,
+        )
+        for i, (o, c) in enumerate(zip(owners, customers, strict=True))
+    ]
+
+
+def test_a_specialist_above_capacity_is_brought_within_it_when_the_team_has_room():
+    # 1 carries the largest workload on a locked grid (nothing can relieve them); 秦 (2, capacity
+    # 470) serves 545 in five grids; 3 next door has room. Balancing alone moves nothing.
+    grids = _row([1, 2, 2, 2, 2, 2, 3], [900, 109, 109, 109, 109, 109, 100], locked={0})
+    specs = [
+        SpecialistItem(1, 900.0, 900, 1000),
+        SpecialistItem(2, 545.0, 545, 470),
+        SpecialistItem(3, 100.0, 100, 600),
+    ]
+    p = propose(grids, specs, allow_customer_moves=False)
+    # The fewest moves that bring 秦 within capacity: one grid to 3.
+    assert [(m.kind, m.grid_id, m.from_id, m.to_id) for m in p.moves] == [(GRID, 5, 2, 3)]
+    assert p.after == pytest.approx({1: 900.0, 2: 436.0, 3: 209.0})
+
+
+def test_capacity_comes_before_the_move_limit_allows_balance():
+    # With one move allowed, it goes to capacity, not to shaving the largest workload.
+    grids = _row([1, 1, 2, 2, 2, 3], [300, 300, 200, 200, 200, 50])
+    specs = [
+        SpecialistItem(1, 600.0, 600, 1000),
+        SpecialistItem(2, 600.0, 600, 450),
+        SpecialistItem(3, 50.0, 50, 1000),
+    ]
+    p = propose(grids, specs, max_moves=1, allow_customer_moves=False)
+    assert [(m.grid_id, m.from_id, m.to_id) for m in p.moves] == [(4, 2, 3)]
+
+
+def test_without_room_the_excess_is_shared_in_proportion_to_capacity():
+    assert capacity_limits(90, [30, 60]) == [30, 60]  # room for all: capacity itself
+    assert capacity_limits(135, [30, 60]) == [45, 90]  # 1.5 x capacity each
+
+
+def _team(f, capacities):
+    team = f.team(code="T1")
+    return [
+        f.specialist(team=team, employee_no=f"E{k + 1}", capacity=cap)
+        for k, cap in enumerate(capacities)
+    ]
+
+
+def _grid_with(f, owner, i, customers):
+    g = f.grid(owner=owner, code=f"G{i}", lon=104.0 + 0.01 * i, lat=30.6)
+    for _ in range(customers):
+        f.customer(specialist=owner, grid=g)
+    return g
+
+
+def test_a_plan_brings_everyone_within_capacity_and_says_so(session, persistency_ready):  # noqa: F811
+    f = Factory(session)
+    big, qin, room = _team(f, (100, 7, 50))
+    locked = _grid_with(f, big, 0, 12)
+    locked.locked = True
+    for i in (1, 2, 3):
+        _grid_with(f, qin, i, 3)
+    _grid_with(f, room, 4, 1)
+    session.flush()
+    plan = make_plan(session, branch_id=f.default_branch.id, as_of=AS_OF)
+    assert [(m.grid_code, m.from_no, m.to_no) for m in plan.moves] == [("G3", "E2", "E3")]
+    assert plan.customers_after() == {"E1": 12, "E2": 6, "E3": 4}
+    assert plan.above_capacity == 0 and plan.capacity_short == 0
+    assert plan.frontier and plan.frontier[0].over_capacity == 0
+
+
+def test_a_handover_without_room_ends_everyone_at_the_same_share_of_capacity(
+    session,
+    persistency_ready,  # noqa: F811
+):
+    # Q (capacity 10) and F (capacity 20) take over from L: 45 customers for 30 places, so
+    # each ends at 150 % of capacity, not at the same raw workload (Q 200 %, F 125 %).
+    f = Factory(session)
+    q, leaver, fe = _team(f, (10, 100, 20))
+    _grid_with(f, q, 0, 5)
+    for i in range(1, 7):
+        _grid_with(f, leaver, i, 5)
+    _grid_with(f, fe, 7, 10)
+    session.flush()
+    h = make_handover_plan(session, specialist_id=leaver.id, as_of=AS_OF, team_ids=[q.team_id])
+    after = {w.employee_no: w for w in workload_changes(h.plan)}
+    assert (after["E1"].customers_after, after["E3"].customers_after) == (15, 30)
+    assert h.plan.capacity_short == 15
+    assert h.plan.above_capacity == 15
