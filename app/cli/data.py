@@ -59,11 +59,11 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
 def cmd_secure(args: argparse.Namespace) -> int:
     """Make the database enforce each role (app.services.db_roles) and give every account a
     database login; those sign in once a senior supervisor gives them a password."""
-    from sqlalchemy import select
+    from sqlalchemy import select, text
 
     from app.db import redact
     from app.models import User
-    from app.services.db_roles import DatabaseRoleError, login_role, secure, sync_login
+    from app.services.db_roles import DatabaseRoleError, login_role, secure
 
     db = open_db(args, writes=True)
     require(db.user, db.user is None or db.user.may_import, "enforce database roles")
@@ -71,13 +71,12 @@ def cmd_secure(args: argparse.Namespace) -> int:
         secure(db.engine)
     except DatabaseRoleError as exc:
         raise CommandError(str(exc)) from None
-    with db.Session() as s, s.begin():
+    with db.Session() as s:  # secure() gave each of them a login
         logins = list(s.scalars(select(User.login).order_by(User.login)))
-        for login in logins:
-            sync_login(s, login)
+        database = s.scalar(text("SELECT current_database()"))
     print(f"{redact(db.url)} now enforces GridDesk's roles itself.")
     if logins:
-        print("Database logins: " + ", ".join(login_role(x) for x in logins) + ".")
+        print("Database logins: " + ", ".join(login_role(x, database) for x in logins) + ".")
         print(
             "Each signs in once given a password: griddesk user reset LOGIN. Desktops "
             "then open the database by a URL without a user name "

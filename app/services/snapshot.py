@@ -144,7 +144,11 @@ def _scoped_selects(
         "team": select(t["team"]).where(t["team"].c.id.in_(teams)),
         "specialist": select(t["specialist"]).where(t["specialist"].c.id.in_(specialist_ids)),
         "agent": select(t["agent"]).where(t["agent"].c.id.in_(agents)),
-        "app_user": select(t["app_user"]).where(taker, User.branch_id == branch_id),
+        # Not the password hash: the copy keeps none (_redactions), and a database that
+        # enforces roles lets nobody read it (app.services.db_roles).
+        "app_user": select(*(c for c in t["app_user"].c if c.name != "password_hash")).where(
+            taker, User.branch_id == branch_id
+        ),
         "user_team": select(t["user_team"]).where(
             t["user_team"].c.user_id == (taker_id if taker_id is not None else -1),
             t["user_team"].c.team_id.in_(teams),

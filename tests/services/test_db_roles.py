@@ -20,6 +20,7 @@ from app.services.accounts import add_account, deactivate_account, reset_passwor
 from app.services.auth import SignInFailed, mask_id_number, mask_phone, user_info
 from app.services.db_roles import (
     DatabaseRoleError,
+    group_role,
     login_role,
     per_user_url,
     secure,
@@ -88,13 +89,21 @@ def branch_db(server):
             from app.services.db_roles import sync_login
 
             sync_login(s, logins["other"], PASSWORD)
-        yield {"owner_url": owner_url, "engine": engine, "Session": Session, "logins": logins}
+        yield {
+            "owner_url": owner_url,
+            "engine": engine,
+            "Session": Session,
+            "logins": logins,
+            "name": name,
+        }
     finally:
         engine.dispose()
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             for login in [*logins.values(), "senior", "supervisor", "analyst"]:
-                conn.execute(text(f'DROP ROLE IF EXISTS "{login_role(login)}"'))
+                conn.execute(text(f'DROP ROLE IF EXISTS "{login_role(login, name)}"'))
+            for role in Role:
+                conn.execute(text(f'DROP ROLE IF EXISTS "{group_role(role, name)}"'))
         admin.dispose()
 
 
@@ -132,9 +141,11 @@ def test_a_url_without_a_user_signs_each_person_in_as_their_own_role():
     assert not signs_in_per_user("sqlite:///griddesk.db")
     url = per_user_url("postgresql+psycopg://db.branch.local/griddesk", "王芳", PASSWORD)
     parsed = make_url(url)
-    assert (parsed.username, parsed.password) == ("gd_王芳", PASSWORD)
+    assert (parsed.username, parsed.password) == ("griddesk.王芳", PASSWORD)
     with pytest.raises(DatabaseRoleError, match="too long"):
-        login_role("王" * 30)
+        login_role("王" * 20, "griddesk")
+    with pytest.raises(DatabaseRoleError, match="cannot be a database role"):
+        login_role("a:supervisor", "griddesk")
 
 
 def test_each_role_signs_in_with_its_password_and_not_with_another(branch_db):
@@ -248,9 +259,10 @@ FORBIDDEN = [
         "(SELECT id FROM specialist WHERE team_id <> {team})",
         "nothing",
     ),
+    (Role.SUPERVISOR, "UPDATE task SET outcome = 'x'", "denied"),  # not a column the app writes
     (
         Role.SUPERVISOR,
-        "UPDATE task SET outcome = 'x' WHERE specialist_id IN "
+        "UPDATE task SET specialist_id = specialist_id WHERE specialist_id IN "
         "(SELECT id FROM specialist WHERE team_id <> {team})",
         "nothing",
     ),
@@ -455,7 +467,7 @@ def test_a_role_griddesk_did_not_make_is_left_alone(branch_db, server):
     taken = f"taken{db['logins']['other']}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE ROLE "{login_role(taken)}" LOGIN'))
+        conn.execute(text(f'CREATE ROLE "{login_role(taken, db["name"])}" LOGIN'))
     try:
         with db["Session"]() as s:
             senior = user_info(s.scalars(select(User).where(User.login == "senior")).one())
@@ -471,7 +483,7 @@ def test_a_role_griddesk_did_not_make_is_left_alone(branch_db, server):
             s.rollback()
     finally:
         with admin.connect() as conn:
-            conn.execute(text(f'DROP ROLE IF EXISTS "{login_role(taken)}"'))
+            conn.execute(text(f'DROP ROLE IF EXISTS "{login_role(taken, db["name"])}"'))
         admin.dispose()
 
 
@@ -553,7 +565,7 @@ def test_a_supervisor_cannot_secure_the_database_and_the_owner_can_again(
     cli_env.setenv("GRIDDESK_PASSWORD", "demo1234")
     assert main(["--db", db["owner_url"], "--user", "senior", "secure"]) == 0
     out = capsys.readouterr().out
-    assert "enforces GridDesk's roles" in out and login_role("analyst") in out
+    assert "enforces GridDesk's roles" in out and login_role("analyst", db["name"]) in out
     engine = connect(db, Role.SUPERVISOR)
     with engine.connect() as conn, pytest.raises(DBAPIError, match=DENIED):
         conn.execute(text("SELECT password_hash FROM app_user"))
@@ -591,6 +603,8 @@ def test_the_desktop_signs_in_as_the_users_database_role(branch_db, qtbot, tmp_p
     assert dialog.user is not None and dialog.user.role is Role.ANALYST
     assert opened.Session is not None
     with opened.Session() as s:
-        assert s.scalar(text("SELECT session_user")) == login_role(db["logins"][Role.ANALYST])
+        assert s.scalar(text("SELECT session_user")) == login_role(
+            db["logins"][Role.ANALYST], db["name"]
+        )
         phones = s.scalars(select(Customer.phone).where(Customer.phone.is_not(None)).limit(5))
         assert all("****" in p for p in phones)
