@@ -85,8 +85,11 @@ class SignInDialog(QDialog):
             self._fail(self.tr("Enter your user name and password."))
             return
         try:
-            with self._Session() as s, s.begin():
+            # Not s.begin(): on SQLite that takes the write lock at once, and a wrong password
+            # is counted in a transaction of its own, which would then wait for this one.
+            with self._Session() as s:
                 self.user = authenticate(s, login, password)
+                s.commit()
         except SignInFailed:
             self._fail(self.tr("Wrong user name or password."))
             return
