@@ -65,9 +65,9 @@ def main() -> int:
     print(report(figures))
     print(f"refused (lost a race, nothing written): {dict(figures.refused)}")
     print(f"nothing to do: {dict(figures.idle)}")
-    for line in figures.errors[:5] + figures.problems[:20]:
+    for line in figures.errors[:5] + figures.problems[:20] + figures.apart[:5]:
         print("  " + line.strip().replace("\n", "\n  "))
-    return 1 if figures.errors or figures.problems else 0
+    return 1 if figures.errors or figures.problems or figures.apart else 0
 
 
 if __name__ == "__main__":
