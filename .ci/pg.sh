@@ -2,6 +2,8 @@
 # Start or stop a throw-away PostgreSQL server on loopback for the tests.
 #   .ci/pg.sh start DIR PORT   -> prints the URL to give pytest (--pg / GRIDDESK_TEST_PG)
 #   .ci/pg.sh stop DIR
+#   .ci/pg.sh halt DIR / .ci/pg.sh resume DIR PORT  -> stop the server keeping its data, start it
+#                                                     again (the fault tests)
 # The server refuses to run as root, so as root it runs as the 'postgres' user (created if absent).
 set -euo pipefail
 cmd=$1; dir=$2; port=${3:-54329}
@@ -15,6 +17,11 @@ find_bin() {
 
 as_owner() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+run_server() {
+  as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100" start >/dev/null
 }
 
 case "$cmd" in
@@ -38,8 +45,7 @@ local all all trust
 host all postgres 127.0.0.1/32 trust
 host all all 127.0.0.1/32 scram-sha-256
 HBA
-  as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100" start >/dev/null
+  run_server
   echo "postgresql+psycopg://postgres@127.0.0.1:$port/postgres"
   ;;
 stop)
@@ -47,5 +53,13 @@ stop)
   [ -d "$dir/data" ] && as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
   rm -rf "$dir"
   ;;
-*) echo "usage: $0 start DIR [PORT] | stop DIR" >&2; exit 2 ;;
+halt)
+  bin=$(find_bin)
+  as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+  ;;
+resume)
+  bin=$(find_bin)
+  run_server
+  ;;
+*) echo "usage: $0 start DIR [PORT] | stop DIR | halt DIR | resume DIR [PORT]" >&2; exit 2 ;;
 esac

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransactionOrigin, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 ENV_VAR = "GRIDDESK_DB"
@@ -136,13 +136,34 @@ def make_engine(url: str, *, read_only: bool = False, **kw) -> Engine:
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """Return the session factory of ``engine``; its sessions bring the funnel cells up to date
-    with their customer changes before they commit."""
+    with their customer changes before they commit, and on SQLite a unit of work opened with
+    ``session.begin()`` waits its turn to write (see _begin_immediate)."""
     from app.services.metrics import funnel_cells
 
     maker = sessionmaker(engine, expire_on_commit=False)
     if engine not in _READ_ONLY:  # a snapshot's cells were written when it was taken
         funnel_cells.install(maker)
+        if engine.dialect.name == "sqlite":
+            event.listen(maker, "after_begin", _begin_immediate)
     return maker
+
+
+def _begin_immediate(session: Session, transaction, connection) -> None:
+    """Start a unit of work opened with ``session.begin()`` as BEGIN IMMEDIATE on SQLite.
+
+    Python's sqlite3 begins a transaction only before an INSERT, UPDATE or DELETE; a SAVEPOINT
+    (an import's) begins a deferred one, which then reads. When it comes to write, SQLite cannot
+    wait for another writer (that could deadlock two readers turned writers) and fails at once
+    with "database is locked", whatever the busy timeout. Taking the write lock first waits up
+    to the busy timeout instead, and everything the unit of work reads is what it writes over.
+    Sessions that only read (no explicit begin) stay as they were, so they go on reading while
+    an import writes.
+    """
+    if transaction.parent is not None or transaction.origin is not SessionTransactionOrigin.BEGIN:
+        return
+    if connection.connection.dbapi_connection.in_transaction:
+        return  # bound to a connection whose transaction is already open (tests' savepoints)
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def is_sqlite(engine_or_session: Engine | Session) -> bool:

@@ -45,7 +45,7 @@ def test_flag_wins_over_environment(tmp_path, monkeypatch):
     [
         ("not a url", "is not a database URL"),
         ("mysql://u@h/db", "not supported"),
-        ("postgresql://nobody:secret@127.0.0.1:1/none", "cannot be used"),
+        ("postgresql://nobody:secret@127.0.0.1:1/none", "server cannot be reached"),
     ],
 )
 def test_broken_database_url_gives_a_readable_message(url, expected, capsys):

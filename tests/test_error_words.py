@@ -75,6 +75,23 @@ def test_a_database_from_a_newer_griddesk_is_said_plainly(tmp_path, capsys):
         ),
         (OperationalError("SELECT", {}, Exception("no such table: grid")), "schema"),
         (OperationalError("SELECT", {}, Exception("file is not a database")), "not_a_database"),
+        (
+            OperationalError(
+                "SELECT",
+                {},
+                Exception(
+                    'connection failed: connection to server at "10.0.0.5", port 5432 '
+                    "failed: Connection refused"
+                ),
+            ),
+            "unreachable",
+        ),
+        (
+            OperationalError(
+                "COMMIT", {}, Exception("terminating connection due to administrator command")
+            ),
+            "unreachable",
+        ),
     ],
 )
 def test_each_technical_error_has_a_sentence(exc, code):

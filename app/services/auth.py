@@ -116,8 +116,9 @@ def authenticate(
 
     A wrong password is counted in a short transaction of its own on the session's engine, so
     it stays counted whether or not the caller commits ``session``; call this before the
-    session writes anything. A right one clears the count and records the sign-in in
-    ``session`` (the caller commits it)."""
+    session writes anything, and in a session opened without ``begin()`` (on SQLite that takes
+    the write lock, which the count would wait for). A right one clears the count and records
+    the sign-in in ``session`` (the caller commits it)."""
     now = now or utcnow()
     user = session.scalars(select(User).where(User.login == login.strip())).one_or_none()
     if user is None or not user.active:

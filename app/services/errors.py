@@ -21,6 +21,9 @@ class NotFound(Exception):
 REASONS = {
     "stale": "Someone else changed this data in the meantime: reload and try again.",
     "locked": "The database is busy: someone else is saving. Try again in a moment.",
+    "unreachable": "The database server cannot be reached: it may be stopped or restarting, or "
+    "the network is down. Try again in a moment; GridDesk carries on once it is back (if it "
+    "never worked, check the server address in File → Settings).",
     "read_only": "This database is read-only here (an offline copy, or a file you may not change).",
     "schema": "This database's tables do not match this GridDesk: run 'griddesk init' (for a "
     "shared database, ask whoever looks after it).",
@@ -31,12 +34,34 @@ REASONS = {
 }
 
 
+# How PostgreSQL and psycopg say that the server went away or cannot be reached.
+_UNREACHABLE = (
+    "connection refused",
+    "connection failed",
+    "could not connect",
+    "server closed the connection",
+    "terminating connection",
+    "the connection is closed",
+    "connection timeout expired",
+    "could not receive data",
+    "could not send data",
+    "connection reset",
+    "no route to host",
+    "network is unreachable",
+    "the database system is shutting down",
+    "the database system is starting up",
+    "consuming input failed",
+)
+
+
 def reason_code(exc: BaseException) -> str | None:
     """Return the code in REASONS of a technical error (None for any other)."""
     from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError, ProgrammingError
     from sqlalchemy.orm.exc import StaleDataError
 
     text = str(getattr(exc, "orig", None) or exc).lower()
+    if getattr(exc, "connection_invalidated", False):
+        return "unreachable"
     if isinstance(exc, StaleDataError):
         return "stale"
     if "can't locate revision" in text:
@@ -46,6 +71,8 @@ def reason_code(exc: BaseException) -> str | None:
     if isinstance(exc, (OperationalError, ProgrammingError, DatabaseError)):
         if "database is locked" in text or "could not obtain lock" in text:
             return "locked"
+        if any(words in text for words in _UNREACHABLE):
+            return "unreachable"
         if "readonly" in text or "read-only" in text:
             return "read_only"
         if "no such table" in text or "no such column" in text or "does not exist" in text:

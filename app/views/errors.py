@@ -60,6 +60,12 @@ def _reasons() -> dict[str, str]:
         "locked": tr(
             "errors", "The database is busy: someone else is saving. Try again in a moment."
         ),
+        "unreachable": tr(
+            "errors",
+            "The database server cannot be reached: it may be stopped or restarting, or the "
+            "network is down. Try again in a moment; GridDesk carries on once it is back (if it "
+            "never worked, check the server address in File → Settings).",
+        ),
         "read_only": tr(
             "errors",
             "This database is read-only here (an offline copy, or a file you may not change).",

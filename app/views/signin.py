@@ -112,8 +112,12 @@ class SignInDialog(QDialog):
 
     def _check_hash(self, login: str, password: str) -> UserInfo:
         assert self._Session is not None
-        with self._Session() as s, s.begin():
-            return authenticate(s, login, password)
+        # Not s.begin(): on SQLite that takes the write lock at once, and a wrong password
+        # is counted in a transaction of its own, which would then wait for this one.
+        with self._Session() as s:
+            user = authenticate(s, login, password)
+            s.commit()
+            return user
 
     def _fail(self, text: str) -> None:
         self.error.setText(text)

@@ -2201,6 +2201,10 @@ equity</source>
       <translation>数据库正忙：其他人正在保存。请稍后再试。</translation>
     </message>
     <message>
+      <source>The database server cannot be reached: it may be stopped or restarting, or the network is down. Try again in a moment; GridDesk carries on once it is back (if it never worked, check the server address in File → Settings).</source>
+      <translation>无法连接数据库服务器：服务器可能已停止或正在重启，或网络中断。请稍后再试；服务器恢复后 GridDesk 即可继续使用（如果从未连通过，请在“文件 → 设置”中检查服务器地址）。</translation>
+    </message>
+    <message>
       <source>The details are in the log file:</source>
       <translation>详细信息已记录在日志文件中：</translation>
     </message>

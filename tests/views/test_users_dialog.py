@@ -33,11 +33,12 @@ def _row(dialog: UsersDialog, login: str):
 
 
 def _signs_in(Session, login: str, password: str) -> bool:  # noqa: N803
-    with Session() as s, s.begin():
+    with Session() as s:  # as the sign-in window does (see authenticate)
         try:
             authenticate(s, login, password)
         except SignInFailed:
             return False
+        s.commit()
         return True
 
 

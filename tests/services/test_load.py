@@ -1,0 +1,28 @@
+"""Eight sessions at once on PostgreSQL for a few seconds (imports, plan applies,
+reassignments, reads), then the totals: nothing lost, nothing half written, no session or lock
+left hanging (load_scenario.py says what is checked; benchmarks/bench_load.py runs it longer)."""
+
+from __future__ import annotations
+
+import pytest
+from load_scenario import KINDS, build_branch, check_totals, report, run_load
+
+
+@pytest.mark.slow
+def test_eight_sessions_lose_nothing_and_leave_nothing_hanging(backend, Session, tmp_path):  # noqa: N803
+    if backend != "postgresql":
+        pytest.skip("the load test runs on the PostgreSQL server (GRIDDESK_TEST_PG)")
+    branch = build_branch(Session)
+    figures = run_load(Session, branch, tmp_path, sessions=8, seconds=4)
+    check_totals(Session, figures)
+    print(report(figures))
+    assert figures.errors == []
+    assert figures.problems == []
+    # Every kind of work got through at least once: the check is about real traffic.
+    assert all(figures.committed[k] > 0 for k in KINDS), figures.committed
+    assert figures.rows_checked > 0
+    if figures.apart:
+        # Open finding (docs/reliability.md): now and then a grid's customers end with another
+        # specialist than the grid's owner. Shown as an expected failure with what was seen,
+        # not hidden, until its cause is fixed.
+        pytest.xfail(f"grid and customers apart after the load: {figures.apart[:3]}")
