@@ -55,6 +55,16 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
         "one moved in the last DAYS days (default: the app's settings, else 1,2,4,8,8,180,2)",
     )
     p.add_argument(
+        "--keep-from-step",
+        type=int,
+        choices=range(1, 5),
+        default=None,
+        metavar="N",
+        help="customers who reached 4-sell step N or a later one (1 pre-sell, 2 soft-sell, "
+        "3 cross-sell, 4 up-sell) never move: they stay with their specialist as locked "
+        "customers do",
+    )
+    p.add_argument(
         "--pick",
         default="knee",
         help="which plan of the trade-off to write: knee (default: where moving more customers "
@@ -265,6 +275,7 @@ def cmd_rebalance(args: argparse.Namespace) -> int:
             weights=args.weights or settings_weights(),
             move_costs=args.move_costs or settings_move_costs(),
             pick=_pick(args.pick),
+            keep_from_step=args.keep_from_step,
         )
     if args.frontier and plan.frontier:
         _write_frontier(args.out, plan)
@@ -283,6 +294,16 @@ def _describe(out: str, plan) -> None:
         f"re-contacted, {plan.relationships_broken} relationships broken (4-sell step 2 or "
         f"more), {plan.customers_moved} SMS, disruption {plan.disruption:.0f}; "
         + _capacity_text(plan)
+        + _kept_text(plan)
+    )
+
+
+def _kept_text(plan) -> str:
+    if plan.keep_from_step is None:
+        return ""
+    return (
+        f"; {plan.step_locked} customers at 4-sell step {plan.keep_from_step} or beyond kept "
+        "with their specialist"
     )
 
 

@@ -53,6 +53,7 @@ from app.views.rebalance_proposal import (
     point_label,
     run_proposal,
 )
+from app.views.step_lock import StepLock
 from app.views.table_export import install_table_export
 from app.views.table_models import SORT_ROLE, RowTableModel
 from app.views.undo import Applied, apply_job
@@ -109,6 +110,9 @@ class RebalancePage(QWidget):
         )
         self.grids_only = QCheckBox(self.tr("Whole grids only"))
         self.grids_only.setObjectName("grids_only")
+        self.step_lock = StepLock(ctx, self)
+        self.scope.currentIndexChanged.connect(lambda _i: self.step_lock.set_scope(self._teams()))
+        self.step_lock.set_scope(self._teams())
         self.propose_button = QPushButton(self.tr("Propose"))
         self.propose_button.setObjectName("propose")
         self.propose_button.setDefault(True)
@@ -128,6 +132,7 @@ class RebalancePage(QWidget):
             params.addWidget(QLabel(text))
             params.addWidget(w)
         params.addWidget(self.grids_only)
+        params.addWidget(self.step_lock)
         params.addWidget(self.propose_button)
         params.addStretch(1)
         params.addWidget(self.load_button)
@@ -337,19 +342,24 @@ class RebalancePage(QWidget):
 
     # --- proposing -----------------------------------------------------------------------
 
+    def _teams(self) -> tuple[int, ...] | None:
+        """Return the teams the scope chooses (None: the whole branch)."""
+        team = self.scope.currentData()
+        return None if team is None else (team,)
+
     def request(self) -> ProposalRequest:
         """Return what the parameters ask for."""
-        team = self.scope.currentData()
         return ProposalRequest(
             branch_id=self.ctx.user.branch_id,
             as_of=self.ctx.as_of,
-            team_ids=None if team is None else (team,),
+            team_ids=self._teams(),
             max_moves=self.max_moves.value() or None,
             max_distance_km=self.max_distance.value() or None,
             allow_customer_moves=not self.grids_only.isChecked(),
             time_limit_s=self.time_limit_s,
             weights=Preferences().workload_weights,
             move_costs=Preferences().move_costs,
+            keep_from_step=self.step_lock.value(),
         )
 
     def propose(self) -> None:
@@ -489,6 +499,7 @@ class RebalancePage(QWidget):
         )
 
     def on_data_changed(self, change) -> None:
+        self.step_lock.refresh()
         if change is self._last_result or self.moves.plan() is None:
             return
         undone = getattr(change, "batch_id", None) == self._applied_batch

@@ -1262,6 +1262,10 @@ now</source>
       <translation>%1（%2 / %3）</translation>
     </message>
     <message>
+      <source>%1 customers at 4-sell step %2 or beyond stay with their specialist.</source>
+      <translation>四步经营第 %2 步及以上的 %1 位客户留在原专员名下。</translation>
+    </message>
+    <message>
       <source>%1 customers stay above capacity although the team has room: more moves or a wider reach would bring them within it.</source>
       <translation>团队尚有余量，但仍有 %1 位客户超出服务上限：放宽移动数量或距离可消除。</translation>
     </message>
@@ -1903,6 +1907,25 @@ equity</source>
     <message>
       <source>grids: %1</source>
       <translation>网格：%1</translation>
+    </message>
+  </context>
+  <context>
+    <name>StepLock</name>
+    <message>
+      <source>Customers who reached this 4-sell step or a later one never move: they stay with their specialist, as locked customers do</source>
+      <translation>已达到该四步经营阶段及以后阶段的客户不调动：与锁定客户一样留在原专员名下</translation>
+    </message>
+    <message>
+      <source>Keep customers at step ≥</source>
+      <translation>保留经营阶段 ≥</translation>
+    </message>
+    <message>
+      <source>locks %1 customers</source>
+      <translation>锁定 %1 位客户</translation>
+    </message>
+    <message>
+      <source>off</source>
+      <translation>不限</translation>
     </message>
   </context>
   <context>

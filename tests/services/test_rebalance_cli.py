@@ -216,3 +216,29 @@ def test_propose_says_by_how_much_capacity_falls_short(db, tmp_path, capsys):
     assert "capacity falls short by 2 customers in total" in out
     moves = json.loads(plan.read_text(encoding="utf-8"))["moves"]
     assert [(m["grid_code"], m["from"], m["to"]) for m in moves] == [("G2", "E1", "E2")]
+
+
+def test_propose_keeps_customers_from_a_step_on_and_says_how_many(db, tmp_path, capsys):
+    url, Session = db  # noqa: N806
+    with Session() as s, s.begin():
+        s.execute(update(Customer).where(Customer.customer_no.in_(["C20", "C10"])).values(step=2))
+    plan = tmp_path / "plan.json"
+    args = ["rebalance", "propose", "--as-of", "2024-06-30", "--max-moves", "1"]
+    assert main(["--db", url, *args, "--keep-from-step", "2", "--out", str(plan)]) == 0
+    out = capsys.readouterr().out
+    assert "2 customers at 4-sell step 2 or beyond kept with their specialist" in out
+    data = json.loads(plan.read_text(encoding="utf-8"))
+    assert data["keep_from_step"] == 2
+    assert main(["--db", url, "rebalance", "apply", str(plan)]) == 0
+    with Session() as s:
+        served = dict(
+            s.execute(
+                select(Customer.customer_no, Specialist.employee_no).join(
+                    Specialist, Specialist.id == Customer.specialist_id
+                )
+            ).all()
+        )
+    assert served["C20"] == served["C10"] == "E1"  # kept, wherever their grid went
+    with pytest.raises(SystemExit):
+        main(["--db", url, *args, "--keep-from-step", "5", "--out", str(plan)])
+    assert "invalid choice: 5" in capsys.readouterr().err
