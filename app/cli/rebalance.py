@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from app.cli import scenarios
 from app.cli.common import CommandError, Handlers, open_db, parse_date, require
 
 
@@ -81,7 +82,16 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
         "--out", required=True, metavar="PLAN.json", help="the plan file to write (and review)"
     )
     p = rsub.add_parser("apply", parents=[common], help="apply a plan in one transaction")
-    p.add_argument("plan", metavar="PLAN.json", help="the plan file propose wrote")
+    p.add_argument(
+        "plan", metavar="PLAN.json", nargs="?", default=None, help="the plan file propose wrote"
+    )
+    p.add_argument(
+        "--scenario",
+        metavar="NAME",
+        default=None,
+        help="apply a kept scenario instead of a plan file",
+    )
+    scenarios.add_parsers(rsub, common)
     p = rsub.add_parser("undo", parents=[common], help="undo the latest rebalance")
     p.add_argument("--batch", type=int, default=None, help="the change batch to undo")
     p = sub.add_parser(
@@ -143,6 +153,14 @@ def cmd_undo(args: argparse.Namespace) -> int:
     return cmd_rebalance(args)
 
 
+def _scenario(s, args: argparse.Namespace, user):
+    from app.services.rebalance.scenarios import load_scenario
+
+    branch_id = user.branch_id if user is not None else _only_branch(s)
+    scope = None if user is None else user.team_scope()
+    return load_scenario(s, args.scenario, branch_id=branch_id, team_scope=scope)
+
+
 def _only_branch(s) -> int:
     from sqlalchemy import select
 
@@ -195,6 +213,8 @@ def cmd_rebalance(args: argparse.Namespace) -> int:
     from app.services.rebalance.optimise import SAFETY_LIMIT_S
     from app.services.rebalance.plan_file import read_plan, write_plan
 
+    if args.action in scenarios.ACTIONS:
+        return scenarios.run(args)
     db = open_db(args, writes=args.action in ("apply", "undo"))
     user, Session = db.user, db.Session  # noqa: N806
     if args.action in ("apply", "undo"):
@@ -202,8 +222,10 @@ def cmd_rebalance(args: argparse.Namespace) -> int:
     cross = user is None or user.may_move_across_teams
     scope = None if user is None else user.team_scope()
     if args.action == "apply":
-        plan = read_plan(args.plan)
+        if (args.plan is None) == (args.scenario is None):
+            raise CommandError("apply a plan file or --scenario NAME (one of them)")
         with Session() as s, s.begin():
+            plan = read_plan(args.plan) if args.scenario is None else _scenario(s, args, user)
             r = apply_plan(
                 s,
                 plan,
@@ -212,8 +234,9 @@ def cmd_rebalance(args: argparse.Namespace) -> int:
                 team_scope=scope,
                 branch_scope=None if user is None else user.branch_id,
             )
+        what = args.plan or f'scenario "{args.scenario}"'
         print(
-            f"{args.plan}: applied as change batch {r.batch_id}: {r.grids_moved} grids, "
+            f"{what}: applied as change batch {r.batch_id}: {r.grids_moved} grids, "
             f"{r.customers_moved} customers and {r.tasks_moved} open tasks moved; "
             f"SMS: {r.sms_queued} queued, {r.sms_replaced} replaced, {r.sms_withdrawn} withdrawn"
         )

@@ -274,6 +274,7 @@ _WRITES = {
         "persistency_month": "INSERT, UPDATE, DELETE",
         "funnel_month": "INSERT, UPDATE, DELETE",
         "funnel_dirty": "INSERT, DELETE",
+        "rebalance_scenario": "INSERT, UPDATE, DELETE",
     },
     ANALYST: {},
 }
@@ -515,6 +516,15 @@ def _policies(conn: Connection) -> list[str]:
         p("funnel_month_branch", "funnel_month", "ALL", senior_analyst, _BRANCH),
         p("funnel_month_supervisor", "funnel_month", "ALL", SUPERVISOR, _mine("specialist_key")),
         p("funnel_dirty_branch", "funnel_dirty", "ALL", senior_analyst, _BRANCH),
+        # Rebalancing scenarios: the branch's; a supervisor's, those kept for their teams.
+        p("rebalance_scenario_branch", "rebalance_scenario", "ALL", senior_analyst, _BRANCH),
+        p(
+            "rebalance_scenario_supervisor",
+            "rebalance_scenario",
+            "ALL",
+            SUPERVISOR,
+            f"{_BRANCH} AND team_id = ANY {_MY_TEAMS}",
+        ),
         p("funnel_dirty_supervisor", "funnel_dirty", "ALL", SUPERVISOR, _mine("specialist_key")),
     ]
     secured = sorted(
