@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from app.cli import scenarios
 from app.cli.common import CommandError, Handlers, open_db, parse_date, require
 
 
@@ -55,6 +56,16 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
         "one moved in the last DAYS days (default: the app's settings, else 1,2,4,8,8,180,2)",
     )
     p.add_argument(
+        "--keep-from-step",
+        type=int,
+        choices=range(1, 5),
+        default=None,
+        metavar="N",
+        help="customers who reached 4-sell step N or a later one (1 pre-sell, 2 soft-sell, "
+        "3 cross-sell, 4 up-sell) never move: they stay with their specialist as locked "
+        "customers do",
+    )
+    p.add_argument(
         "--pick",
         default="knee",
         help="which plan of the trade-off to write: knee (default: where moving more customers "
@@ -71,7 +82,16 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
         "--out", required=True, metavar="PLAN.json", help="the plan file to write (and review)"
     )
     p = rsub.add_parser("apply", parents=[common], help="apply a plan in one transaction")
-    p.add_argument("plan", metavar="PLAN.json", help="the plan file propose wrote")
+    p.add_argument(
+        "plan", metavar="PLAN.json", nargs="?", default=None, help="the plan file propose wrote"
+    )
+    p.add_argument(
+        "--scenario",
+        metavar="NAME",
+        default=None,
+        help="apply a kept scenario instead of a plan file",
+    )
+    scenarios.add_parsers(rsub, common)
     p = rsub.add_parser("undo", parents=[common], help="undo the latest rebalance")
     p.add_argument("--batch", type=int, default=None, help="the change batch to undo")
     p = sub.add_parser(
@@ -133,6 +153,14 @@ def cmd_undo(args: argparse.Namespace) -> int:
     return cmd_rebalance(args)
 
 
+def _scenario(s, args: argparse.Namespace, user):
+    from app.services.rebalance.scenarios import load_scenario
+
+    branch_id = user.branch_id if user is not None else _only_branch(s)
+    scope = None if user is None else user.team_scope()
+    return load_scenario(s, args.scenario, branch_id=branch_id, team_scope=scope)
+
+
 def _only_branch(s) -> int:
     from sqlalchemy import select
 
@@ -185,6 +213,8 @@ def cmd_rebalance(args: argparse.Namespace) -> int:
     from app.services.rebalance.optimise import SAFETY_LIMIT_S
     from app.services.rebalance.plan_file import read_plan, write_plan
 
+    if args.action in scenarios.ACTIONS:
+        return scenarios.run(args)
     db = open_db(args, writes=args.action in ("apply", "undo"))
     user, Session = db.user, db.Session  # noqa: N806
     if args.action in ("apply", "undo"):
@@ -192,8 +222,10 @@ def cmd_rebalance(args: argparse.Namespace) -> int:
     cross = user is None or user.may_move_across_teams
     scope = None if user is None else user.team_scope()
     if args.action == "apply":
-        plan = read_plan(args.plan)
+        if (args.plan is None) == (args.scenario is None):
+            raise CommandError("apply a plan file or --scenario NAME (one of them)")
         with Session() as s, s.begin():
+            plan = read_plan(args.plan) if args.scenario is None else _scenario(s, args, user)
             r = apply_plan(
                 s,
                 plan,
@@ -202,8 +234,9 @@ def cmd_rebalance(args: argparse.Namespace) -> int:
                 team_scope=scope,
                 branch_scope=None if user is None else user.branch_id,
             )
+        what = args.plan or f'scenario "{args.scenario}"'
         print(
-            f"{args.plan}: applied as change batch {r.batch_id}: {r.grids_moved} grids, "
+            f"{what}: applied as change batch {r.batch_id}: {r.grids_moved} grids, "
             f"{r.customers_moved} customers and {r.tasks_moved} open tasks moved; "
             f"SMS: {r.sms_queued} queued, {r.sms_replaced} replaced, {r.sms_withdrawn} withdrawn"
         )
@@ -265,6 +298,7 @@ def cmd_rebalance(args: argparse.Namespace) -> int:
             weights=args.weights or settings_weights(),
             move_costs=args.move_costs or settings_move_costs(),
             pick=_pick(args.pick),
+            keep_from_step=args.keep_from_step,
         )
     if args.frontier and plan.frontier:
         _write_frontier(args.out, plan)
@@ -283,6 +317,16 @@ def _describe(out: str, plan) -> None:
         f"re-contacted, {plan.relationships_broken} relationships broken (4-sell step 2 or "
         f"more), {plan.customers_moved} SMS, disruption {plan.disruption:.0f}; "
         + _capacity_text(plan)
+        + _kept_text(plan)
+    )
+
+
+def _kept_text(plan) -> str:
+    if plan.keep_from_step is None:
+        return ""
+    return (
+        f"; {plan.step_locked} customers at 4-sell step {plan.keep_from_step} or beyond kept "
+        "with their specialist"
     )
 
 

@@ -6,7 +6,7 @@ from app.models.funnel import FunnelDirty, FunnelMonth
 from app.models.geo import AddressRule, Grid
 from app.models.meta import SnapshotInfo
 from app.models.org import Branch, DepartedAgent, Specialist, Team, User, user_team
-from app.models.work import AssignmentEvent, ChangeBatch, Notification, Task
+from app.models.work import AssignmentEvent, ChangeBatch, Notification, Scenario, Task
 
 __all__ = [
     "AddressRule",
@@ -24,6 +24,7 @@ __all__ = [
     "PersistencyMonth",
     "Policy",
     "PremiumDue",
+    "Scenario",
     "SnapshotInfo",
     "Specialist",
     "Task",

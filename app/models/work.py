@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime, utcnow
@@ -128,3 +128,21 @@ class ChangeBatch(Base):
     plan: Mapped[str] = mapped_column(Text, default="{}")
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     undone_by: Mapped[str | None] = mapped_column(String(50))
+
+
+class Scenario(Base):
+    """A rebalancing proposal kept under a name to compare with others and apply later: the
+    plan file's JSON (settings, moves and the versions they rely on), who kept it and when."""
+
+    __tablename__ = "rebalance_scenario"
+    __table_args__ = (UniqueConstraint("branch_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id"), index=True)
+    # The one team the plan is limited to (its supervisors see it); None for the whole branch
+    # or several teams (senior supervisors only).
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    author: Mapped[str] = mapped_column(String(50))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    plan: Mapped[str] = mapped_column(Text)

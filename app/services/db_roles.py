@@ -387,6 +387,7 @@ _SUPERVISOR_WRITES = {
     "persistency_month": "INSERT, UPDATE, DELETE",
     "funnel_month": "INSERT, UPDATE, DELETE",
     "funnel_dirty": "INSERT, DELETE",
+    "rebalance_scenario": "INSERT, UPDATE, DELETE",
 }
 # What signing in writes on one's own account.
 _SIGN_IN_COLUMNS = "last_sign_in, failed_logins, failed_since, locked_until"
@@ -739,6 +740,16 @@ def _policies(conn: Connection, g: _Groups) -> list[str]:
             "ALL",
             g.supervisor,
             f"{_BRANCH} AND {_mine('specialist_key')}",
+        ),
+        # Rebalancing scenarios: the branch's; a supervisor's, those kept for their teams.
+        p("rebalance_scenario_read", "rebalance_scenario", "SELECT", g.readers, _BRANCH),
+        p("rebalance_scenario_senior", "rebalance_scenario", "ALL", g.senior, _BRANCH),
+        p(
+            "rebalance_scenario_supervisor",
+            "rebalance_scenario",
+            "ALL",
+            g.supervisor,
+            f"{_BRANCH} AND team_id = ANY {_MY_TEAMS}",
         ),
         p("funnel_dirty_branch", "funnel_dirty", "ALL", g.readers, _BRANCH),
         p(

@@ -50,13 +50,14 @@ class BranchRef:
     name: str
     city: str
     grace_days: int
+    timezone: str = "Asia/Shanghai"
 
 
 def branch(session: Session, branch_id: int) -> BranchRef:
     b = session.get(Branch, branch_id)
     if b is None:
         raise LookupError(f"branch {branch_id} does not exist")
-    return BranchRef(b.id, b.code, b.name, b.city, b.grace_days)
+    return BranchRef(b.id, b.code, b.name, b.city, b.grace_days, b.timezone)
 
 
 def teams(

@@ -11,7 +11,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Engine, Select, Table, and_, false, func, insert, or_, select, text, union
+from sqlalchemy import (
+    Engine,
+    Select,
+    Table,
+    and_,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    true,
+    union,
+)
 from sqlalchemy.orm import Session as OrmSession
 
 from app.db import make_engine, migrate, redact
@@ -170,6 +183,11 @@ def _scoped_selects(
             t["notification"].c.customer_id.in_(customers)
         ),
         "assignment_event": select(t["assignment_event"]).where(events),
+        # Kept rebalancing scenarios: the branch's, or those kept for the teams copied.
+        "rebalance_scenario": select(t["rebalance_scenario"]).where(
+            t["rebalance_scenario"].c.branch_id == branch_id,
+            true() if team_ids is None else t["rebalance_scenario"].c.team_id.in_(list(team_ids)),
+        ),
     }
 
 

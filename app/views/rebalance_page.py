@@ -31,6 +31,7 @@ from app.services.rebalance.apply import sms_preview
 from app.services.rebalance.editing import describe_counts, workload_changes
 from app.services.rebalance.optimise import SAFETY_LIMIT_S
 from app.services.rebalance.plan import Plan, PlanError
+from app.services.rebalance.scenarios import keep_scenario
 from app.settings import Preferences
 from app.views.context import AppContext, call
 from app.views.errors import error_text
@@ -53,6 +54,8 @@ from app.views.rebalance_proposal import (
     point_label,
     run_proposal,
 )
+from app.views.scenarios import ScenariosDialog
+from app.views.step_lock import StepLock
 from app.views.table_export import install_table_export
 from app.views.table_models import SORT_ROLE, RowTableModel
 from app.views.undo import Applied, apply_job
@@ -109,6 +112,9 @@ class RebalancePage(QWidget):
         )
         self.grids_only = QCheckBox(self.tr("Whole grids only"))
         self.grids_only.setObjectName("grids_only")
+        self.step_lock = StepLock(ctx, self)
+        self.scope.currentIndexChanged.connect(lambda _i: self.step_lock.set_scope(self._teams()))
+        self.step_lock.set_scope(self._teams())
         self.propose_button = QPushButton(self.tr("Propose"))
         self.propose_button.setObjectName("propose")
         self.propose_button.setDefault(True)
@@ -128,10 +134,23 @@ class RebalancePage(QWidget):
             params.addWidget(QLabel(text))
             params.addWidget(w)
         params.addWidget(self.grids_only)
+        params.addWidget(self.step_lock)
         params.addWidget(self.propose_button)
         params.addStretch(1)
         params.addWidget(self.load_button)
         params.addWidget(self.save_button)
+        self.keep_button = QPushButton(self.tr("Keep…"))
+        self.keep_button.setObjectName("keep_scenario")
+        self.keep_button.setToolTip(
+            self.tr("Keep the plan in the database under a name, to compare and apply later")
+        )
+        self.keep_button.clicked.connect(lambda: self.keep_plan())
+        self.scenarios_button = QPushButton(self.tr("Scenarios…"))
+        self.scenarios_button.setObjectName("scenarios")
+        self.scenarios_button.clicked.connect(self.open_scenarios)
+        self.scenarios_dialog: ScenariosDialog | None = None
+        params.addWidget(self.keep_button)
+        params.addWidget(self.scenarios_button)
 
         self.tradeoff = QComboBox()
         self.tradeoff.setObjectName("tradeoff")
@@ -333,23 +352,31 @@ class RebalancePage(QWidget):
         has_moves = plan is not None and bool(plan.moves)
         self.apply_button.setEnabled(self.may_apply and has_moves and self._applied_batch is None)
         self.save_button.setEnabled(plan is not None)
+        self.keep_button.setEnabled(
+            plan is not None and self.ctx.user.may_reassign_tasks and not self.ctx.read_only
+        )
         self.moves.editable = self._applied_batch is None
 
     # --- proposing -----------------------------------------------------------------------
 
+    def _teams(self) -> tuple[int, ...] | None:
+        """Return the teams the scope chooses (None: the whole branch)."""
+        team = self.scope.currentData()
+        return None if team is None else (team,)
+
     def request(self) -> ProposalRequest:
         """Return what the parameters ask for."""
-        team = self.scope.currentData()
         return ProposalRequest(
             branch_id=self.ctx.user.branch_id,
             as_of=self.ctx.as_of,
-            team_ids=None if team is None else (team,),
+            team_ids=self._teams(),
             max_moves=self.max_moves.value() or None,
             max_distance_km=self.max_distance.value() or None,
             allow_customer_moves=not self.grids_only.isChecked(),
             time_limit_s=self.time_limit_s,
             weights=Preferences().workload_weights,
             move_costs=Preferences().move_costs,
+            keep_from_step=self.step_lock.value(),
         )
 
     def propose(self) -> None:
@@ -422,6 +449,58 @@ class RebalancePage(QWidget):
             return
         self.show_plan(plan)
 
+    # --- scenarios -----------------------------------------------------------------------
+
+    def keep_plan(self, name: str | None = None) -> None:
+        """Keep the plan as edited in the database as a scenario (its name asked for when
+        ``name`` is None)."""
+        plan = self.moves.plan()
+        if plan is None or not self.keep_button.isEnabled():
+            return
+        if name is None:
+            from PySide6.QtWidgets import QInputDialog
+
+            name, ok = QInputDialog.getText(
+                self, self.tr("Keep scenario"), self.tr("Name of the scenario:")
+            )
+            if not ok:
+                return
+        user = self.ctx.user
+        self.ctx.runner.start(
+            "rebalance.keep",
+            self.ctx.write(
+                lambda s: keep_scenario(
+                    s,
+                    plan,
+                    name=name,
+                    author=user.login,
+                    team_scope=user.team_scope(),
+                    branch_scope=user.branch_id,
+                )
+            ),
+            on_done=self._kept,
+            on_error=lambda exc: inform(
+                self, self.tr("Keep scenario"), error_text(exc), warning=True
+            ),
+        )
+
+    def _kept(self, info) -> None:
+        self.summary.setText(self.tr("Kept as scenario “%1”.").replace("%1", info.name))
+        if self.scenarios_dialog is not None:
+            self.scenarios_dialog.refresh()
+
+    def open_scenarios(self) -> ScenariosDialog:
+        """Show the kept scenarios (to show one here, compare or delete); return the dialog."""
+        if self.scenarios_dialog is None:
+            zone = call(self.ctx, org.branch, self.ctx.user.branch_id).timezone
+            self.scenarios_dialog = ScenariosDialog(self.ctx, zone, self.map.shapes, self)
+            self.scenarios_dialog.plan_chosen.connect(self.show_plan)
+        else:
+            self.scenarios_dialog.shapes = self.map.shapes
+            self.scenarios_dialog.refresh()
+        self.scenarios_dialog.show()
+        return self.scenarios_dialog
+
     # --- applying ------------------------------------------------------------------------
 
     def apply(self) -> None:
@@ -489,6 +568,7 @@ class RebalancePage(QWidget):
         )
 
     def on_data_changed(self, change) -> None:
+        self.step_lock.refresh()
         if change is self._last_result or self.moves.plan() is None:
             return
         undone = getattr(change, "batch_id", None) == self._applied_batch

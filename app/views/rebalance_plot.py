@@ -87,12 +87,22 @@ class PlanMap(QWidget):
         self._moves: list[MapMove] = []
         self._moved_patches: dict = {}
         self._scope: tuple[str, ...] = ()
+        self._legend: dict[str, str] | None = None
         self.selected: str | None = None
         self.canvas.mpl_connect("motion_notify_event", self._hover)
 
     def show_plan(self, plan: Plan | None, names: dict[str, str]) -> None:
         self._moves = map_moves(plan, names) if plan else []
         self._scope = plan.scope if plan else ()
+        self._legend = None
+        self.redraw()
+
+    def show_grids(self, grids: list[MapMove], legend: str) -> None:
+        """Highlight the given grids (each with its tooltip text) under one legend entry: the
+        grids whose owner differs between two scenarios, say."""
+        self._moves = grids
+        self._scope = ()
+        self._legend = {"grid": legend, "unchanged": tr(_C, "unchanged")}
         self.redraw()
 
     def redraw(self) -> None:
@@ -107,7 +117,8 @@ class PlanMap(QWidget):
                 self.shapes,
                 self._moves,
                 scope_teams=self._scope,
-                labels={
+                labels=self._legend
+                or {
                     "grid": tr(_C, "grid changes owner"),
                     "customers": tr(_C, "some customers move"),
                     "unchanged": tr(_C, "unchanged"),

@@ -30,6 +30,7 @@ class ProposalRequest:
     time_limit_s: float
     weights: Weights = Weights()  # noqa: RUF009 - frozen
     move_costs: MoveCosts = MoveCosts()  # noqa: RUF009 - frozen
+    keep_from_step: int | None = None
 
 
 def run_proposal(
@@ -52,6 +53,7 @@ def run_proposal(
             time_limit_s=request.time_limit_s,
             weights=request.weights,
             move_costs=request.move_costs,
+            keep_from_step=request.keep_from_step,
             state=state,
         )
 
@@ -92,6 +94,12 @@ def plan_summary(plan: Plan) -> str:
         .replace("%4", f"{plan.disruption:,.0f}")
     )
     text += sentence_gap() + capacity_sentence(plan)
+    if plan.keep_from_step is not None:
+        text += sentence_gap() + (
+            tr(_C, "%1 customers at 4-sell step %2 or beyond stay with their specialist.")
+            .replace("%1", f"{plan.step_locked:,}")
+            .replace("%2", str(plan.keep_from_step))
+        )
     changes = workload_changes(plan)
     over = [w for w in changes if w.over_capacity]
     if over:

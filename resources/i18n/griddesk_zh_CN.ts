@@ -235,6 +235,29 @@
     </message>
   </context>
   <context>
+    <name>CompareDialog</name>
+    <message>
+      <source>%1 grids whose owner differs</source>
+      <translation>负责人不同的网格 %1 个</translation>
+    </message>
+    <message>
+      <source>Close</source>
+      <translation>关闭</translation>
+    </message>
+    <message>
+      <source>Compare %1 and %2</source>
+      <translation>对比 %1 与 %2</translation>
+    </message>
+    <message>
+      <source>Grid</source>
+      <translation>网格</translation>
+    </message>
+    <message>
+      <source>owner differs</source>
+      <translation>负责人不同</translation>
+    </message>
+  </context>
+  <context>
     <name>ExportMeetingDialog</name>
     <message>
       <source>A month (2026-08), a quarter (2026-Q3) or a year (2026)</source>
@@ -1262,6 +1285,10 @@ now</source>
       <translation>%1（%2 / %3）</translation>
     </message>
     <message>
+      <source>%1 customers at 4-sell step %2 or beyond stay with their specialist.</source>
+      <translation>四步经营第 %2 步及以上的 %1 位客户留在原专员名下。</translation>
+    </message>
+    <message>
       <source>%1 customers stay above capacity although the team has room: more moves or a wider reach would bring them within it.</source>
       <translation>团队尚有余量，但仍有 %1 位客户超出服务上限：放宽移动数量或距离可消除。</translation>
     </message>
@@ -1350,6 +1377,22 @@ now</source>
       <translation>网格只交给相邻网格的专员，或交给在此距离内负责网格的专员</translation>
     </message>
     <message>
+      <source>Keep scenario</source>
+      <translation>存入方案库</translation>
+    </message>
+    <message>
+      <source>Keep the plan in the database under a name, to compare and apply later</source>
+      <translation>将方案以名称保存到数据库，供日后对比和执行</translation>
+    </message>
+    <message>
+      <source>Keep…</source>
+      <translation>存入方案库…</translation>
+    </message>
+    <message>
+      <source>Kept as scenario “%1”.</source>
+      <translation>已保存为方案“%1”。</translation>
+    </message>
+    <message>
       <source>Largest %1 · %2 moves · %3 customers · disruption %4</source>
       <translation>最大工作量 %1 · 调整 %2 处 · 客户 %3 位 · 扰动 %4</translation>
     </message>
@@ -1384,6 +1427,10 @@ now</source>
     <message>
       <source>Moves (untick to drop one, double-click “To” to change)</source>
       <translation>调整项（取消勾选可放弃该项，双击“接收专员”可更改）</translation>
+    </message>
+    <message>
+      <source>Name of the scenario:</source>
+      <translation>方案名称：</translation>
     </message>
     <message>
       <source>Neighbouring grids only</source>
@@ -1428,6 +1475,10 @@ now</source>
     <message>
       <source>Save plan…</source>
       <translation>保存方案…</translation>
+    </message>
+    <message>
+      <source>Scenarios…</source>
+      <translation>方案库…</translation>
     </message>
     <message>
       <source>Scope</source>
@@ -1681,6 +1732,168 @@ equity</source>
     </message>
   </context>
   <context>
+    <name>Scenarios</name>
+    <message>
+      <source>Above capacity</source>
+      <translation>超出容量</translation>
+    </message>
+    <message>
+      <source>As of</source>
+      <translation>数据日期</translation>
+    </message>
+    <message>
+      <source>By</source>
+      <translation>保存人</translation>
+    </message>
+    <message>
+      <source>Capacity</source>
+      <translation>容量</translation>
+    </message>
+    <message>
+      <source>Customers</source>
+      <translation>客户数</translation>
+    </message>
+    <message>
+      <source>Customers
+moved</source>
+      <translation>调动
+客户数</translation>
+    </message>
+    <message>
+      <source>Customers above capacity</source>
+      <translation>超出容量的客户数</translation>
+    </message>
+    <message>
+      <source>Customers moved</source>
+      <translation>调动客户数</translation>
+    </message>
+    <message>
+      <source>Kept</source>
+      <translation>保存时间</translation>
+    </message>
+    <message>
+      <source>Largest
+workload after</source>
+      <translation>调整后
+最大工作量</translation>
+    </message>
+    <message>
+      <source>Largest workload</source>
+      <translation>最大工作量</translation>
+    </message>
+    <message>
+      <source>Moves</source>
+      <translation>调动数</translation>
+    </message>
+    <message>
+      <source>Name</source>
+      <translation>名称</translation>
+    </message>
+    <message>
+      <source>Relationships broken</source>
+      <translation>中断经营关系</translation>
+    </message>
+    <message>
+      <source>SMS</source>
+      <translation>短信</translation>
+    </message>
+    <message>
+      <source>Scope</source>
+      <translation>范围</translation>
+    </message>
+    <message>
+      <source>Settings</source>
+      <translation>设置</translation>
+    </message>
+    <message>
+      <source>Specialist</source>
+      <translation>专员</translation>
+    </message>
+    <message>
+      <source>Specialists above capacity</source>
+      <translation>超出容量的专员数</translation>
+    </message>
+    <message>
+      <source>Team</source>
+      <translation>团队</translation>
+    </message>
+    <message>
+      <source>Today</source>
+      <translation>当前</translation>
+    </message>
+    <message>
+      <source>Whole branch</source>
+      <translation>全分公司</translation>
+    </message>
+    <message>
+      <source>Workload</source>
+      <translation>工作量</translation>
+    </message>
+    <message>
+      <source>at most %1 moves</source>
+      <translation>最多 %1 项调动</translation>
+    </message>
+    <message>
+      <source>no move limit</source>
+      <translation>不限调动数</translation>
+    </message>
+    <message>
+      <source>nobody</source>
+      <translation>无人</translation>
+    </message>
+    <message>
+      <source>step %1 and beyond kept</source>
+      <translation>第 %1 步及以上客户保留</translation>
+    </message>
+    <message>
+      <source>within %1 km</source>
+      <translation>%1 公里以内</translation>
+    </message>
+  </context>
+  <context>
+    <name>ScenariosDialog</name>
+    <message>
+      <source>Close</source>
+      <translation>关闭</translation>
+    </message>
+    <message>
+      <source>Compare</source>
+      <translation>对比</translation>
+    </message>
+    <message>
+      <source>Compare with today</source>
+      <translation>与当前对比</translation>
+    </message>
+    <message>
+      <source>Delete</source>
+      <translation>删除</translation>
+    </message>
+    <message>
+      <source>Delete scenario</source>
+      <translation>删除方案</translation>
+    </message>
+    <message>
+      <source>Delete scenario “%1”? Nothing it proposes was applied by keeping it.</source>
+      <translation>删除方案“%1”？保存方案时其中的调动并未执行。</translation>
+    </message>
+    <message>
+      <source>Delete…</source>
+      <translation>删除…</translation>
+    </message>
+    <message>
+      <source>Scenarios</source>
+      <translation>方案库</translation>
+    </message>
+    <message>
+      <source>Select one scenario to show it on the page or compare it with today; select two to compare them.</source>
+      <translation>选中一个方案可在页面上查看或与当前对比；选中两个方案可相互对比。</translation>
+    </message>
+    <message>
+      <source>Show on the page</source>
+      <translation>在页面上查看</translation>
+    </message>
+  </context>
+  <context>
     <name>SettingsDialog</name>
     <message>
       <source>10,000 yuan due in the next 90 days counts</source>
@@ -1903,6 +2116,25 @@ equity</source>
     <message>
       <source>grids: %1</source>
       <translation>网格：%1</translation>
+    </message>
+  </context>
+  <context>
+    <name>StepLock</name>
+    <message>
+      <source>Customers who reached this 4-sell step or a later one never move: they stay with their specialist, as locked customers do</source>
+      <translation>已达到该四步经营阶段及以后阶段的客户不调动：与锁定客户一样留在原专员名下</translation>
+    </message>
+    <message>
+      <source>Keep customers at step ≥</source>
+      <translation>保留经营阶段 ≥</translation>
+    </message>
+    <message>
+      <source>locks %1 customers</source>
+      <translation>锁定 %1 位客户</translation>
+    </message>
+    <message>
+      <source>off</source>
+      <translation>不限</translation>
     </message>
   </context>
   <context>

@@ -608,3 +608,62 @@ def test_the_desktop_signs_in_as_the_users_database_role(branch_db, qtbot, tmp_p
         )
         phones = s.scalars(select(Customer.phone).where(Customer.phone.is_not(None)).limit(5))
         assert all("****" in p for p in phones)
+
+
+def test_a_supervisor_reads_and_keeps_only_their_teams_scenarios_from_sql(branch_db):
+    from app.services.rebalance.make import make_plan
+    from app.services.rebalance.scenarios import keep_scenario, list_scenarios
+
+    team = team_of_supervisor(branch_db)
+    with branch_db["Session"]() as s, s.begin():
+        other = s.scalar(select(Team.id).where(Team.id != team).order_by(Team.id))
+        branch_id = s.scalar(select(Team.branch_id).where(Team.id == team))
+        for name, team_id in (("他队方案", other), ("全分公司方案", None)):
+            s.execute(
+                text(
+                    "INSERT INTO rebalance_scenario (branch_id, team_id, name, author, "
+                    "created_at, plan) VALUES (:b, :t, :n, 'senior', now(), '{}')"
+                ),
+                {"b": branch_id, "t": team_id, "n": name},
+            )
+    engine = connect(branch_db, Role.SUPERVISOR)
+    Session = make_sessionmaker(engine)  # noqa: N806
+    try:
+        with Session() as s:
+            user = signed_in_user(s)
+            plan = make_plan(
+                s, branch_id=user.branch_id, as_of=AS_OF, team_ids=user.team_scope(), max_moves=2
+            )
+        with Session() as s, s.begin():
+            keep_scenario(
+                s,
+                plan,
+                name="本队方案",
+                author=user.login,
+                team_scope=user.team_scope(),
+                branch_scope=user.branch_id,
+            )
+        with engine.connect() as conn:
+            seen = set(conn.scalars(text("SELECT name FROM rebalance_scenario")))
+            changed = conn.execute(
+                text("UPDATE rebalance_scenario SET name = 'x' WHERE team_id IS DISTINCT FROM :t"),
+                {"t": team},
+            ).rowcount
+            conn.rollback()
+            with pytest.raises(DBAPIError, match=DENIED):
+                conn.execute(
+                    text(
+                        "INSERT INTO rebalance_scenario (branch_id, team_id, name, author, "
+                        "created_at, plan) VALUES (:b, :t, 'mine now', 'x', now(), '{}')"
+                    ),
+                    {"b": branch_id, "t": other},
+                )
+        with Session() as s:
+            listed = [i.name for i in list_scenarios(s, branch_id=branch_id, team_scope=None)]
+    finally:
+        engine.dispose()
+    assert seen == {"本队方案"} and changed == 0
+    # Even asking the service for the whole branch, the database gives only the team's.
+    assert listed == ["本队方案"]
+    with branch_db["Session"]() as s:
+        assert s.scalar(select(func.count()).select_from(text("rebalance_scenario"))) == 3

@@ -216,3 +216,72 @@ def test_propose_says_by_how_much_capacity_falls_short(db, tmp_path, capsys):
     assert "capacity falls short by 2 customers in total" in out
     moves = json.loads(plan.read_text(encoding="utf-8"))["moves"]
     assert [(m["grid_code"], m["from"], m["to"]) for m in moves] == [("G2", "E1", "E2")]
+
+
+def test_propose_keeps_customers_from_a_step_on_and_says_how_many(db, tmp_path, capsys):
+    url, Session = db  # noqa: N806
+    with Session() as s, s.begin():
+        s.execute(update(Customer).where(Customer.customer_no.in_(["C20", "C10"])).values(step=2))
+    plan = tmp_path / "plan.json"
+    args = ["rebalance", "propose", "--as-of", "2024-06-30", "--max-moves", "1"]
+    assert main(["--db", url, *args, "--keep-from-step", "2", "--out", str(plan)]) == 0
+    out = capsys.readouterr().out
+    assert "2 customers at 4-sell step 2 or beyond kept with their specialist" in out
+    data = json.loads(plan.read_text(encoding="utf-8"))
+    assert data["keep_from_step"] == 2
+    assert main(["--db", url, "rebalance", "apply", str(plan)]) == 0
+    with Session() as s:
+        served = dict(
+            s.execute(
+                select(Customer.customer_no, Specialist.employee_no).join(
+                    Specialist, Specialist.id == Customer.specialist_id
+                )
+            ).all()
+        )
+    assert served["C20"] == served["C10"] == "E1"  # kept, wherever their grid went
+    with pytest.raises(SystemExit):
+        main(["--db", url, *args, "--keep-from-step", "5", "--out", str(plan)])
+    assert "invalid choice: 5" in capsys.readouterr().err
+
+
+def test_scenarios_are_kept_listed_compared_applied_and_refused_once_overtaken(
+    db, tmp_path, capsys
+):
+    url, Session = db  # noqa: N806
+    one, two = tmp_path / "one.json", tmp_path / "two.json"
+    base = ["--db", url, "rebalance", "propose", "--as-of", "2024-06-30"]
+    assert main([*base, "--max-moves", "1", "--out", str(one)]) == 0
+    assert main([*base, "--max-moves", "1", "--pick", "balance", "--out", str(two)]) == 0
+    assert main(["--db", url, "rebalance", "keep", str(one), "--name", "一号方案"]) == 0
+    assert '"一号方案" (1 moves, 2 customers moved)' in capsys.readouterr().out
+    assert main(["--db", url, "rebalance", "keep", str(two), "--name", "二号方案"]) == 0
+    assert main(["--db", url, "rebalance", "keep", str(two), "--name", "二号方案"]) == 1
+    assert 'a scenario named "二号方案" exists already' in capsys.readouterr().err
+
+    assert main(["--db", url, "rebalance", "scenarios"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert listed[0].split()[:3] == ["name", "kept", "by"]
+    assert [line.split()[0] for line in listed[2:]] == ["二号方案", "一号方案"]
+    assert "at most 1 moves" in listed[2] and "5.0 -> 3.0" in listed[2]
+
+    assert main(["--db", url, "rebalance", "compare", "一号方案"]) == 0
+    out = capsys.readouterr().out
+    assert "一号方案 (as of 2024-06-30) against today" in out
+    assert "customers moved                    2      0" in out
+    assert "王芳 (E1)   T1         400                    3   3.0                 5   5.0" in out
+    assert "1 grids whose owner differs:" in out
+    assert "G2    王芳      李强" not in out  # the scenario's owner first
+    assert "G2    李强      王芳" in out
+
+    assert main(["--db", url, "rebalance", "apply", "--scenario", "一号方案"]) == 0
+    assert 'scenario "一号方案": applied as change batch' in capsys.readouterr().out
+    assert owners(Session) == {"G1": "E1", "G2": "E2", "G3": "E2"}
+    # The second was made on the same assignments: its move was overtaken.
+    assert main(["--db", url, "rebalance", "apply", "--scenario", "二号方案"]) == 1
+    assert "grid G2 was reassigned to 李强 (E2) by cli" in capsys.readouterr().err
+    assert main(["--db", url, "rebalance", "apply", "--scenario", "三号"]) == 1
+    assert 'there is no scenario named "三号"' in capsys.readouterr().err
+    assert main(["--db", url, "rebalance", "delete", "二号方案"]) == 0
+    assert 'scenario "二号方案" deleted' in capsys.readouterr().out
+    assert main(["--db", url, "rebalance", "scenarios"]) == 0
+    assert "二号方案" not in capsys.readouterr().out

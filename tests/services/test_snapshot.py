@@ -397,3 +397,29 @@ def test_a_team_copy_masks_phones_in_the_texts_it_keeps(engine, branch, session,
         (body,) = s.scalars(select(Notification.body)).all()
     ro.dispose()
     assert "13900000002" not in body and "139****0002" in body
+
+
+def test_a_copy_holds_the_scenarios_kept_within_its_scope(engine, branch, tmp_path):
+    from app.models import Scenario
+
+    teams = branch["teams"]
+    with make_sessionmaker(engine)() as s, s.begin():
+        for name, team in (("一队方案", teams[0]), ("二队方案", teams[1]), ("全分公司", None)):
+            s.add(
+                Scenario(
+                    branch_id=branch["branch"].id,
+                    team_id=team.id if team is not None else None,
+                    name=name,
+                    author="senior",
+                    plan="{}",
+                )
+            )
+    copies = {}
+    for login in ("senior", "sup"):
+        target = tmp_path / f"{login}.sqlite"
+        take_snapshot(engine, target, branch_id=branch["branch"].id, user=_user(engine, login))
+        ro = make_engine(f"sqlite:///{target}", read_only=True)
+        with make_sessionmaker(ro)() as s:
+            copies[login] = set(s.scalars(select(Scenario.name)))
+        ro.dispose()
+    assert copies == {"senior": {"一队方案", "二队方案", "全分公司"}, "sup": {"一队方案"}}

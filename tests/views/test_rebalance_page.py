@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QMessageBox
 from sqlalchemy import func, select, update
 
 from app.models import AssignmentEvent, ChangeBatch, Customer, Grid, Specialist
+from app.models.enums import SpecialistStatus
 from app.views.main_window import MainWindow
 from app.views.rebalance_models import FROM, TARGETS_ROLE, TO
 
@@ -309,3 +310,34 @@ def test_clicking_a_point_of_the_trade_off_chart_shows_that_plan(open_page):
     shown = page.plan()
     assert len(shown.moves) == proposal.frontier[target].moves
     assert page.tradeoff.currentData() == target
+
+
+def test_keeping_customers_from_a_step_says_how_many_and_none_of_them_moves(
+    open_page, qtbot, demo_db
+):
+    _w, page = open_page()
+    with demo_db() as s:
+        kept = set(
+            s.scalars(
+                select(Customer.id)
+                .join(Specialist, Specialist.id == Customer.specialist_id)
+                .where(
+                    Customer.step >= 2,
+                    Customer.locked.is_(False),
+                    Specialist.status == SpecialistStatus.ACTIVE,
+                )
+            )
+        )
+    assert kept
+    assert page.step_lock.count.text() == ""  # off: nobody kept for their step
+    page.step_lock.combo.setCurrentIndex(page.step_lock.combo.findData(2))
+    assert page.step_lock.count.text() == f"locks {len(kept):,} customers"
+    with qtbot.waitSignal(page.proposed, timeout=30000):
+        page.propose()
+    plan = page.plan()
+    assert plan.keep_from_step == 2 and plan.step_locked == len(kept)
+    assert plan.moves
+    following = {c for g in plan.grid_customers.values() for c in g}
+    following |= {m.customer_id for m in plan.moves if m.customer_id is not None}
+    assert following and not following & kept
+    assert f"{len(kept):,} customers at 4-sell step 2 or beyond stay" in page.summary.text()

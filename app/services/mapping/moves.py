@@ -141,7 +141,11 @@ def draw_moves_map(
     ax.figure.legend(
         handles=[
             Patch(facecolor=GRID_MOVE, edgecolor=EDGE, label=labels["grid"]),
-            Patch(facecolor=CUSTOMER_MOVE, edgecolor=EDGE, label=labels["customers"]),
+            *(
+                [Patch(facecolor=CUSTOMER_MOVE, edgecolor=EDGE, label=labels["customers"])]
+                if "customers" in labels
+                else []
+            ),
             Patch(facecolor=IN_SCOPE, edgecolor=EDGE, label=labels["unchanged"]),
         ],
         loc="lower left",

@@ -109,7 +109,7 @@ def apply_plan(
         session, plan, grid_moves, customer_moves, people, stale, stale_grids
     )
     stale.raise_if_any("Make a new proposal.")
-    moving = _who_moves(customers, grid_moves, customer_moves, people)
+    moving = _who_moves(customers, grid_moves, customer_moves, people, plan.keep_from_step)
     tasks = _lock_open_tasks(session, {c.id: src for c, src, _ in moving})
     destination = {c.id: dst for c, _, dst in moving}
 
@@ -334,7 +334,17 @@ def _lock_planned_customers(
             # Named on their own, locked when the plan was made and unchanged since: handed
             # over deliberately (a hand-over), and still locked afterwards.
             stale.add(f"customer {label} was locked {stale.since_text}")
+        elif _kept_by_step(c, plan.keep_from_step):
+            stale.add(
+                f"customer {label} reached 4-sell step {c.step}, which this plan keeps in "
+                f"place, {stale.since_text}"
+            )
     return customers
+
+
+def _kept_by_step(customer: Any, keep_from_step: int | None) -> bool:
+    """Whether the plan keeps the customer with their specialist for the step they reached."""
+    return keep_from_step is not None and (customer.step or 0) >= keep_from_step
 
 
 def _who_moves(
@@ -342,8 +352,10 @@ def _who_moves(
     grid_moves: list[Any],
     customer_moves: list[Any],
     people: dict[str, Person],
+    keep_from_step: int | None,
 ) -> list[tuple[Any, int, int]]:
-    """Who goes where: (customer row, from id, to id); locked customers stay in a moved grid."""
+    """Who goes where: (customer row, from id, to id); locked customers, and those at the step
+    the plan keeps in place or beyond, stay in a moved grid."""
     moving: list[tuple[Any, int, int]] = []
     in_grid: dict[int | None, list[Any]] = defaultdict(list)
     for c in customers.values():
@@ -351,7 +363,9 @@ def _who_moves(
     for m in grid_moves:
         src, dst = people[m.from_no].id, people[m.to_no].id
         moving += [
-            (c, src, dst) for c in in_grid[m.grid_id] if c.specialist_id == src and not c.locked
+            (c, src, dst)
+            for c in in_grid[m.grid_id]
+            if c.specialist_id == src and not c.locked and not _kept_by_step(c, keep_from_step)
         ]
     for m in customer_moves:
         assert m.customer_id is not None

@@ -244,6 +244,7 @@ def customer_columns():
         Customer.grid_id,
         Customer.specialist_id,
         Customer.locked,
+        Customer.step,
         Customer.version,
     )
 

@@ -34,6 +34,7 @@ from app.services.rebalance.workload import (
     followers,
     following_customers,
     grid_loads,
+    step_locked,
     workloads,
 )
 
@@ -51,6 +52,7 @@ def make_plan(
     time_limit_s: float = SAFETY_LIMIT_S,
     move_costs: MoveCosts = MoveCosts(),  # noqa: B008 - frozen
     pick: str | int = "knee",
+    keep_from_step: int | None = None,
     state: JobState | None = None,
 ) -> Plan:
     """Return a proposed plan for the branch (or the given teams), with the versions it relies
@@ -61,15 +63,23 @@ def make_plan(
     that and the fewest moves, weighing each moved customer by ``move_costs``. ``pick`` chooses
     the plan returned: "knee" (where more disruption stops buying much balance), "balance" (the
     best balance at the least disruption) or a point's index. Every point stays reachable
-    through ``Plan.at_point``. The search is limited by work, so the same data and settings
-    give the same plan; ``time_limit_s`` is only a safety net."""
+    through ``Plan.at_point``. With ``keep_from_step`` (1-4), customers who reached that 4-sell
+    step or a later one stay with their specialist as locked customers do: they neither follow
+    a moved grid nor move alone, and the plan records the step and how many it holds back.
+    The search is limited by work, so the same data and settings give the same plan;
+    ``time_limit_s`` is only a safety net."""
     state = state or NullState()
+    if keep_from_step is not None and not 1 <= keep_from_step <= 4:
+        raise PlanError(f"keep customers from a 4-sell step 1 to 4, not {keep_from_step}")
+    keep = keep_from_step
     branch = session.get(Branch, branch_id)
     if branch is None:
         raise PlanError(f"branch {branch_id} does not exist")
     state.report(0.05, "Reading workloads")
     people = workloads(session, branch_id=branch_id, as_of=as_of, weights=weights)
-    grids = grid_loads(session, branch_id=branch_id, as_of=as_of, weights=weights)
+    grids = grid_loads(
+        session, branch_id=branch_id, as_of=as_of, weights=weights, keep_from_step=keep
+    )
     scope_codes: tuple[str, ...] = ()
     if team_ids is not None:
         scope_codes = tuple(
@@ -87,7 +97,9 @@ def make_plan(
     state.report(0.2, "Reading the customers of the heaviest grids")
     by_grid: dict[int, list[CustomerItem]] = {}
     if allow_customer_moves and split_candidates:
-        for c in following_customers(session, split_candidates, as_of=as_of, weights=weights):
+        for c in following_customers(
+            session, split_candidates, as_of=as_of, weights=weights, keep_from_step=keep
+        ):
             by_grid.setdefault(c.grid_id, []).append(CustomerItem(c.customer_id, c.load))
     items = [
         GridItem(
@@ -121,19 +133,21 @@ def make_plan(
     moved_grids = [m.grid_id for m in proposal.moves if m.kind == GRID]
     grid_customers: dict[int, list[int]] = {g: [] for g in moved_grids}
     customer_versions: dict[int, int] = {}
-    for f in followers(session, moved_grids):
+    for f in followers(session, moved_grids, keep_from_step=keep):
         grid_customers[f.grid_id].append(f.customer_id)
         customer_versions[f.customer_id] = f.version
     split_ids = {m.customer_id for m in proposal.moves if m.kind == CUSTOMER}
     numbers: dict[int, str] = {}
     if split_ids:
         split_grids = {m.grid_id for m in proposal.moves if m.kind == CUSTOMER}
-        for f in followers(session, split_grids):
+        for f in followers(session, split_grids, keep_from_step=keep):
             if f.customer_id in split_ids:
                 customer_versions[f.customer_id] = f.version
                 numbers[f.customer_id] = f.customer_no
     state.report(0.8, "Weighing what the moves break")
-    hurt_grids = grid_disruption(session, moved_grids, as_of=as_of, costs=move_costs)
+    hurt_grids = grid_disruption(
+        session, moved_grids, as_of=as_of, costs=move_costs, keep_from_step=keep
+    )
     hurt_customers = customer_disruption(
         session, {c for c in split_ids if c is not None}, as_of=as_of, costs=move_costs
     )
@@ -193,6 +207,10 @@ def make_plan(
         grid_customers={g: tuple(v) for g, v in grid_customers.items()},
         move_costs=move_costs,
         frontier=tuple(points),
+        keep_from_step=keep,
+        step_locked=0
+        if keep is None
+        else step_locked(session, branch_id=branch_id, keep_from_step=keep, team_ids=team_ids),
     )
     if not points:
         return full

@@ -99,6 +99,10 @@ class Plan:
     # The trade-off the proposal offered (best balance first) and the point this plan is.
     frontier: tuple[FrontierPoint, ...] = ()
     point: int | None = None
+    # Customers at this 4-sell step or a later one stay with their specialist (None: nobody
+    # is kept for their step), and how many unlocked customers in scope that held back.
+    keep_from_step: int | None = None
+    step_locked: int = 0
     # The best-balance proposal every point is made from (not saved in the plan file).
     origin: Plan | None = field(default=None, repr=False, compare=False)
 
@@ -256,6 +260,7 @@ class Plan:
             "max_moves": self.max_moves,
             "max_distance_km": self.max_distance_km,
             "move_costs": self.move_costs.as_dict(),
+            "keep_from_step": self.keep_from_step,
             "summary": {
                 "moves": len(self.moves),
                 "largest_load_before": round(self.before_max, 3),
@@ -265,6 +270,7 @@ class Plan:
                 "relationships_broken": self.relationships_broken,
                 "sms": self.customers_moved,
                 "disruption": round(self.disruption, 3),
+                "customers_kept_by_step": self.step_locked,
             },
             "specialists": [
                 {

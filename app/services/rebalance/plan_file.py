@@ -141,6 +141,10 @@ def plan_from_json(data: Any, *, source: str = "plan") -> Plan:
         raise PlanError(f'{source}: "max_distance_km" must be a number or null')
     summary = data["summary"] if isinstance(data.get("summary"), dict) else {}
     bound = summary.get("lower_bound", 0.0)
+    keep = data.get("keep_from_step")
+    if keep is not None and (isinstance(keep, bool) or keep not in (1, 2, 3, 4)):
+        raise PlanError(f'{source}: "keep_from_step" must be a 4-sell step from 1 to 4, or null')
+    kept = summary.get("customers_kept_by_step", 0)
     specialists_t = tuple(specialists)
     loads = {s.employee_no: s.load for s in specialists_t}
     return Plan(
@@ -159,6 +163,8 @@ def plan_from_json(data: Any, *, source: str = "plan") -> Plan:
         customer_versions=customer_versions,
         grid_customers=grid_customers,
         move_costs=_move_costs(data.get("move_costs"), source),
+        keep_from_step=keep,
+        step_locked=kept if isinstance(kept, int) and not isinstance(kept, bool) else 0,
     )
 
 

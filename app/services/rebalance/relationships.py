@@ -43,10 +43,16 @@ def _recently_moved(as_of: date, costs: MoveCosts) -> ColumnElement[bool]:
 
 
 def grid_disruption(
-    session: Session, grid_ids: Iterable[int], *, as_of: date, costs: MoveCosts
+    session: Session,
+    grid_ids: Iterable[int],
+    *,
+    as_of: date,
+    costs: MoveCosts,
+    keep_from_step: int | None = None,
 ) -> dict[int, Disruption]:
-    """Return, per grid, what moving it to another owner breaks."""
-    return _disruption(session, Grid.id, sorted(set(grid_ids)), as_of, costs)
+    """Return, per grid, what moving it to another owner breaks (customers kept in place by
+    ``keep_from_step`` do not go with it and break nothing)."""
+    return _disruption(session, Grid.id, sorted(set(grid_ids)), as_of, costs, keep_from_step)
 
 
 def customer_disruption(
@@ -57,7 +63,12 @@ def customer_disruption(
 
 
 def _disruption(
-    session: Session, key, ids: Sequence[int], as_of: date, costs: MoveCosts
+    session: Session,
+    key,
+    ids: Sequence[int],
+    as_of: date,
+    costs: MoveCosts,
+    keep_from_step: int | None = None,
 ) -> dict[int, Disruption]:
     recent = _recently_moved(as_of, costs)
     sums: dict[int, list[float]] = {}
@@ -66,7 +77,7 @@ def _disruption(
             select(key.label("k"), Customer.step.label("step"), recent.label("recent"))
             .select_from(Customer)
             .join(Grid, Grid.id == Customer.grid_id)
-            .where(key.in_(ids[i : i + _CHUNK]), _following())
+            .where(key.in_(ids[i : i + _CHUNK]), _following(keep_from_step))
             .subquery()
         )
         rows = session.execute(

@@ -231,9 +231,39 @@ def workloads(
     return result
 
 
-def _following():
-    """Conditions under which a customer goes with their grid: served by its owner, unlocked."""
-    return and_(Customer.specialist_id == Grid.owner_id, Customer.locked.is_(False))
+def _following(keep_from_step: int | None = None):
+    """Conditions under which a customer goes with their grid: served by its owner, unlocked,
+    and below ``keep_from_step`` when the plan keeps customers from that 4-sell step on."""
+    follows = and_(Customer.specialist_id == Grid.owner_id, Customer.locked.is_(False))
+    if keep_from_step is not None:
+        return and_(follows, Customer.step < keep_from_step)
+    return follows
+
+
+def step_locked(
+    session: Session,
+    *,
+    branch_id: int,
+    keep_from_step: int,
+    team_ids: Collection[int] | None = None,
+) -> int:
+    """Return how many customers keeping those at ``keep_from_step`` or above in place holds
+    back: the unlocked customers of the branch's active specialists (of the given teams) who
+    reached that 4-sell step."""
+    query = (
+        select(func.count())
+        .select_from(Customer)
+        .join(Specialist, Specialist.id == Customer.specialist_id)
+        .where(
+            Specialist.branch_id == branch_id,
+            Specialist.status == SpecialistStatus.ACTIVE,
+            Customer.locked.is_(False),
+            Customer.step >= keep_from_step,
+        )
+    )
+    if team_ids is not None:
+        query = query.where(Specialist.team_id.in_(list(team_ids)))
+    return int(session.scalar(query) or 0)
 
 
 def grid_loads(
@@ -242,9 +272,11 @@ def grid_loads(
     branch_id: int,
     as_of: date,
     weights: Weights = Weights(),  # noqa: B008
+    keep_from_step: int | None = None,
 ) -> list[GridLoad]:
     """Return every active grid of the branch with its owner, neighbours and the load that would
-    follow it to a new owner, by grid code."""
+    follow it to a new owner (never customers at ``keep_from_step`` or above), by grid code."""
+    following = _following(keep_from_step)
     grids = session.execute(
         select(
             Grid.id,
@@ -265,7 +297,7 @@ def grid_loads(
         session.execute(
             select(Customer.grid_id, func.count())
             .join(Grid, Grid.id == Customer.grid_id)
-            .where(in_branch, _following())
+            .where(in_branch, following)
             .group_by(Customer.grid_id)
         ).all()
     )
@@ -277,7 +309,7 @@ def grid_loads(
             .join(Grid, Grid.id == Customer.grid_id)
             .where(
                 in_branch,
-                _following(),
+                following,
                 Task.specialist_id == Grid.owner_id,
                 Task.status.in_(OPEN_TASK_STATUSES),
             )
@@ -291,7 +323,7 @@ def grid_loads(
             .join(Policy, Policy.id == PremiumDue.policy_id)
             .join(Customer, Customer.id == Policy.customer_id)
             .join(Grid, Grid.id == Customer.grid_id)
-            .where(in_branch, _following(), *_due_conditions(as_of))
+            .where(in_branch, following, *_due_conditions(as_of))
             .group_by(Customer.grid_id)
         ).all()
     )
@@ -328,7 +360,9 @@ class Follower:
     version: int
 
 
-def followers(session: Session, grid_ids: Iterable[int]) -> list[Follower]:
+def followers(
+    session: Session, grid_ids: Iterable[int], *, keep_from_step: int | None = None
+) -> list[Follower]:
     """Return who would follow the given grids to a new owner (ids and versions only), by grid
     then customer number."""
     result = []
@@ -336,7 +370,7 @@ def followers(session: Session, grid_ids: Iterable[int]) -> list[Follower]:
         rows = session.execute(
             select(Customer.id, Customer.customer_no, Customer.grid_id, Customer.version)
             .join(Grid, Grid.id == Customer.grid_id)
-            .where(Grid.id.in_(chunk), _following())
+            .where(Grid.id.in_(chunk), _following(keep_from_step))
         )
         result += [Follower(r[0], r[1], r[2], r[3]) for r in rows if r[2] is not None]
     result.sort(key=lambda f: (f.grid_id, f.customer_no))
@@ -349,6 +383,7 @@ def following_customers(
     *,
     as_of: date,
     weights: Weights = Weights(),  # noqa: B008
+    keep_from_step: int | None = None,
 ) -> list[CustomerLoad]:
     """Return the customers who would follow the given grids to a new owner, each with their own
     load and version, by grid then customer number."""
@@ -363,7 +398,7 @@ def following_customers(
                 Customer.version,
             )
             .join(Grid, Grid.id == Customer.grid_id)
-            .where(Grid.id.in_(chunk), _following())
+            .where(Grid.id.in_(chunk), _following(keep_from_step))
         ).all()
         ids = [r[0] for r in rows]
         tasks: defaultdict[int, int] = defaultdict(int)
