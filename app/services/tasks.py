@@ -231,7 +231,9 @@ def reassign_tasks(
     rows = _reassignable_tasks(session, user, versions)
     now = utcnow()
     tz = session.scalar(select(Branch.timezone).where(Branch.id == target.branch_id))
-    moved = [r for r in rows if r.specialist_id != to_specialist_id]
+    # In id order, as apply locks tasks: two writers taking the same rows in opposite orders
+    # would wait for each other for good (the load test found such a deadlock).
+    moved = sorted((r for r in rows if r.specialist_id != to_specialist_id), key=lambda r: r.id)
     if moved:
         # Every version checked again as it is written: a change between our read and this
         # write refuses the lot.

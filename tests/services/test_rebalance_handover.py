@@ -295,3 +295,40 @@ def test_a_row_still_to_come_does_not_push_a_handover_into_the_future(Session, c
     with Session() as s:
         c05 = s.scalars(select(Customer).where(Customer.customer_no == "C05")).one()
         assert specialist_on(s, c05.id, today) == c05.specialist_id == city["E2"]
+
+
+def test_a_customer_given_to_a_grids_owner_is_not_given_once_the_grid_changed_hands(Session, city):  # noqa: F811, N803
+    """The load test's open finding: a hand-over gives a leaver's customer living in someone
+    else's grid to that grid's owner; if the grid goes to another specialist between the plan
+    and its apply, applying it would part the customer from their grid's owner."""
+    from app.services.errors import StaleData
+
+    with Session() as s, s.begin():
+        cid = s.scalar(
+            select(Customer.id)
+            .where(Customer.specialist_id == city["E1"], Customer.locked.is_(False))
+            .order_by(Customer.id)
+        )
+        s.execute(update(Customer).where(Customer.id == cid).values(grid_id=city["CD-04"]))
+    with Session() as s:
+        h = make_handover_plan(s, specialist_id=city["E1"], as_of=AS_OF, team_ids=[city["T1"]])
+    given = [m for m in h.plan.moves if m.kind == "customer" and m.customer_id == cid]
+    assert [(m.grid_code, m.to_no) for m in given] == [("CD-04", "E2")]
+    # Meanwhile CD-04 goes to 王芳's teammate's colleague in another team, customers and all.
+    with Session() as s, s.begin():
+        s.execute(
+            update(Grid)
+            .where(Grid.id == city["CD-04"])
+            .values(owner_id=city["E3"], version=Grid.version + 1)
+        )
+        s.execute(
+            update(Customer)
+            .where(Customer.grid_id == city["CD-04"], Customer.specialist_id == city["E2"])
+            .values(specialist_id=city["E3"], version=Customer.version + 1)
+        )
+    with Session() as s:
+        before = snapshot(s)
+    with pytest.raises(StaleData, match="CD-04"):
+        apply_as_team_supervisor(Session, city, h.plan)
+    with Session() as s:
+        assert snapshot(s) == before

@@ -245,14 +245,23 @@ def _lock_grids(
     people: dict[str, Person],
     stale: Stale,
 ) -> tuple[dict[int, Any], set[int]]:
-    """Lock the grids the plan moves; note in ``stale`` those changed since; return them by id
-    and the ids of those that changed hands meanwhile."""
+    """Lock the grids the plan moves, and those its single customers live in; note in
+    ``stale`` those changed since; return the moved ones by id and the ids of those that
+    changed hands meanwhile.
+
+    A single customer is often given to the owner of the grid they live in (a hand-over): if
+    that grid changed since the plan was made, giving them would part them from it."""
     grid_ids = sorted({m.grid_id for m in grid_moves})
     if len(grid_ids) != len(grid_moves):
         raise PlanError("the plan moves the same grid twice")
+    lived_in = {
+        m.grid_id: m.grid_code
+        for m in plan.moves
+        if m.kind == CUSTOMER and m.grid_id in plan.grid_versions and m.grid_id not in grid_ids
+    }
     grids = {
         r.id: r
-        for chunk in chunks(grid_ids)
+        for chunk in chunks(sorted({*grid_ids, *lived_in}))
         for r in session.execute(
             select(Grid.id, Grid.code, Grid.owner_id, Grid.locked, Grid.status, Grid.version)
             .where(Grid.id.in_(chunk), Grid.branch_id == branch_id)
@@ -284,6 +293,17 @@ def _lock_grids(
             stale.add(f"grid {m.grid_code} was locked {stale.since_text}")
         elif g.status != GridStatus.ACTIVE:
             stale.add(f"grid {m.grid_code} was retired {stale.since_text}")
+    for gid, code in sorted(lived_in.items()):
+        g = grids.pop(gid, None)
+        if g is not None and g.version != plan.grid_versions[gid]:
+            stale.reassigned(
+                "grid",
+                code,
+                column=AssignmentEvent.grid_id,
+                row_id=gid,
+                after=plan.created_at,
+                now_id=g.owner_id,
+            )
     return grids, stale_grids
 
 

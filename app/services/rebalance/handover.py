@@ -44,6 +44,7 @@ from app.services.rebalance.workload import (
     Weights,
     followers,
     grid_loads,
+    grid_versions,
     workloads,
 )
 from app.services.sqlfuncs import chunks
@@ -378,7 +379,10 @@ def _plan(
         lower_bound=bound,
         specialists=specialists,
         moves=sequence(tuple(moves), {s.employee_no: s.load for s in specialists}),
-        grid_versions={g.grid_id: g.version for g, _ in grid_moves},
+        grid_versions={
+            **grid_versions(session, [m.grid_id for m in moves if m.kind == CUSTOMER]),
+            **{g.grid_id: g.version for g, _ in grid_moves},
+        },
         customer_versions=customer_versions,
         grid_customers={g: tuple(v) for g, v in grid_customers.items()},
     )

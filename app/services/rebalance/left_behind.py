@@ -21,7 +21,7 @@ from app.models.enums import OPEN_TASK_STATUSES
 from app.services.errors import NotAllowed
 from app.services.rebalance.optimise import CUSTOMER, GRID
 from app.services.rebalance.plan import Plan, PlanError, PlanMove, PlanSpecialist, sequence
-from app.services.rebalance.workload import Weights, premium_due_by_customer
+from app.services.rebalance.workload import Weights, grid_versions, premium_due_by_customer
 from app.services.sqlfuncs import chunks
 
 
@@ -147,6 +147,7 @@ def with_left_behind(
         plan,
         moves=sequence(plan.moves + added, plan.loads_before()),
         customer_versions={**plan.customer_versions, **{r.id: r.version for r in rows}},
+        grid_versions={**grid_versions(session, [r.grid_id for r in rows]), **plan.grid_versions},
     )
     return replace(
         handover,

@@ -34,6 +34,7 @@ from app.services.rebalance.workload import (
     followers,
     following_customers,
     grid_loads,
+    grid_versions,
     step_locked,
     workloads,
 )
@@ -202,7 +203,10 @@ def make_plan(
         lower_bound=proposal.lower_bound,
         specialists=specialists,
         moves=sequence(moves, {s.employee_no: s.load for s in specialists}),
-        grid_versions={g: grid_by_id[g].version for g in moved_grids},
+        grid_versions={
+            **grid_versions(session, [m.grid_id for m in moves if m.kind == CUSTOMER]),
+            **{g: grid_by_id[g].version for g in moved_grids},
+        },
         customer_versions=customer_versions,
         grid_customers={g: tuple(v) for g, v in grid_customers.items()},
         move_costs=move_costs,

@@ -90,6 +90,8 @@ class Plan:
     specialists: tuple[PlanSpecialist, ...]
     moves: tuple[PlanMove, ...]
     # Versions as the plan saw them: grid id, customer id and specialist id -> version.
+    # The versions of the grids the plan moves, and of those its single customers live in
+    # (a customer given to a grid's owner is not given once the grid changed hands).
     grid_versions: Mapping[int, int] = field(default_factory=dict)
     customer_versions: Mapping[int, int] = field(default_factory=dict)
     # Customers expected to follow each moved grid (the owner's unlocked customers in it).
@@ -237,10 +239,12 @@ class Plan:
         customers = {m.customer_id for m in moves if m.kind == CUSTOMER}
         for g in grids:
             customers.update(self.grid_customers.get(g, ()))
+        # The grids single customers live in keep their versions too: apply checks them.
+        lived_in = grids | {m.grid_id for m in moves if m.kind == CUSTOMER}
         return replace(
             self,
             moves=sequence(moves, self.loads_before()),
-            grid_versions={g: v for g, v in self.grid_versions.items() if g in grids},
+            grid_versions={g: v for g, v in self.grid_versions.items() if g in lived_in},
             customer_versions={c: v for c, v in self.customer_versions.items() if c in customers},
             grid_customers={g: c for g, c in self.grid_customers.items() if g in grids},
         )

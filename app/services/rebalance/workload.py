@@ -477,3 +477,16 @@ def premium_due_by_customer(
             .group_by(Policy.customer_id)
         ).all()
     )
+
+
+def grid_versions(session: Session, grid_ids: Iterable[int | None]) -> dict[int, int]:
+    """Return grid id -> version of the given grids (None, a customer without a grid, left
+    out): what a plan records of the grids it relies on."""
+    ids = sorted({g for g in grid_ids if g is not None})
+    found: dict[int, int] = {}
+    for chunk in _chunks(ids):
+        found.update(
+            (r.id, r.version)
+            for r in session.execute(select(Grid.id, Grid.version).where(Grid.id.in_(chunk)))
+        )
+    return found
