@@ -2161,6 +2161,26 @@ equity</source>
   <context>
     <name>errors</name>
     <message>
+      <source>%1 has an older schema: its owner must run 'griddesk init' on it</source>
+      <translation>%1 的数据表是旧版本：须由数据库所有者运行“griddesk init”升级。</translation>
+    </message>
+    <message>
+      <source>%1 has an older schema: run 'griddesk init' to migrate it</source>
+      <translation>%1 的数据表是旧版本：请运行“griddesk init”升级。</translation>
+    </message>
+    <message>
+      <source>%1 has no GridDesk schema yet: run 'griddesk init'</source>
+      <translation>%1 还没有 GridDesk 的数据表：请运行“griddesk init”。</translation>
+    </message>
+    <message>
+      <source>%1 is an offline copy, which is read-only: make the change in the branch's database</source>
+      <translation>%1 是离线副本，只能查看：请在机构的数据库中修改。</translation>
+    </message>
+    <message>
+      <source>%1 is not a GridDesk database; GridDesk leaves it alone</source>
+      <translation>%1 不是 GridDesk 数据库，GridDesk 不会改动它。</translation>
+    </message>
+    <message>
       <source>Check the server address, port and network, or the URL in File → Settings; your IT department can help with a shared database.</source>
       <translation>请检查服务器地址、端口和网络，或“文件 → 设置”中的数据库地址；共享数据库的问题可联系 IT 部门。</translation>
     </message>
@@ -2207,6 +2227,10 @@ equity</source>
     <message>
       <source>This file is not a GridDesk database, or it is damaged.</source>
       <translation>此文件不是 GridDesk 数据库，或已损坏。</translation>
+    </message>
+    <message>
+      <source>no database at %1: create one with 'griddesk init'</source>
+      <translation>%1 处没有数据库：请先用“griddesk init”创建。</translation>
     </message>
   </context>
   <context>
@@ -2476,14 +2500,6 @@ equity</source>
     <message>
       <source>The database %1 uses an older GridDesk schema. Upgrade it now?</source>
       <translation>数据库 %1 的结构版本较旧，是否立即升级？</translation>
-    </message>
-    <message>
-      <source>The database %1 uses an older GridDesk schema: its owner must upgrade it (griddesk init) before anyone can sign in.</source>
-      <translation>数据库 %1 使用的是旧版 GridDesk 结构：须由数据库所有者先升级（griddesk init），之后才能登录。</translation>
-    </message>
-    <message>
-      <source>The database could not be prepared:</source>
-      <translation>数据库无法准备就绪：</translation>
     </message>
     <message>
       <source>The demo branch could not be built:</source>
