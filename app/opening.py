@@ -31,6 +31,7 @@ from app.db import (
     make_sessionmaker,
     migrate,
     needs_migration,
+    normalise_url,
     redact,
     resolve_url,
 )
@@ -101,8 +102,40 @@ def chosen_url(flag: str | None, settings_url: str | None) -> str:
 
 
 def first_start(url: str) -> bool:
-    """Whether ``url`` is the embedded database and it does not exist yet: a new machine."""
-    return url == default_url() and not default_db_path().exists()
+    """Whether ``url`` is the embedded database and it holds no branch yet: a new machine
+    (or a first start left before its choice was made)."""
+    if url != default_url():
+        return False
+    path = default_db_path()
+    return not path.exists() or _look_at_sqlite(path) == "empty"
+
+
+def check_url(url: str) -> str:
+    """Return ``url`` checked and normalised once it names a database GridDesk can reach: a
+    GridDesk SQLite file, or a PostgreSQL server that lets it in (for a URL without a user
+    name, a server that asks each person for their own role's password). Raises
+    DatabaseUrlError, OpenRefused or the connection's error."""
+    from app.services.db_roles import signs_in_per_user
+
+    url = normalise_url(url.strip())
+    path = sqlite_path(url)
+    if path is not None:
+        if not path.exists():
+            raise OpenRefused("missing", path=str(path))
+        if _look_at_sqlite(path) == "foreign":
+            raise OpenRefused("foreign", path=str(path))
+        return url
+    engine = make_engine(credentials.complete_url(url))
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as exc:
+        sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+        if not (signs_in_per_user(url) and sqlstate.startswith("28")):  # 28: who may sign in
+            raise
+    finally:
+        engine.dispose()
+    return url
 
 
 def open_database(
@@ -282,8 +315,8 @@ def foreign_sqlite(path: Path) -> bool:
 
 def _look_at_sqlite(path: Path) -> str:
     """Return what the SQLite file at ``path`` is: "foreign" (tables, none of GridDesk's),
-    "snapshot" (an offline copy), or "" (GridDesk's, empty, or not readable as SQLite: the
-    engine will say why). Read without changing it: opening it as GridDesk does would switch
+    "snapshot" (an offline copy), "empty" (no branch in it), or "" (GridDesk's with a branch,
+    or not readable as SQLite: the engine will say why). Read without changing it: opening it as GridDesk does would switch
     it to WAL."""
     import sqlite3
 
@@ -297,6 +330,8 @@ def _look_at_sqlite(path: Path) -> str:
             return "foreign"
         if "snapshot_info" in names and conn.execute("SELECT 1 FROM snapshot_info").fetchone():
             return "snapshot"
+        if "branch" not in names or not conn.execute("SELECT 1 FROM branch").fetchone():
+            return "empty"
         return ""
     except sqlite3.DatabaseError:
         return ""

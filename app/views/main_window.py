@@ -187,6 +187,12 @@ class MainWindow(QMainWindow):
         offline.setEnabled(not self.ctx.read_only)
         offline.triggered.connect(lambda: self.take_offline())  # not the checked flag
         file_menu.addAction(offline)
+        import_extract = QAction(self.tr("&Import extract…"), self)
+        import_extract.setObjectName("import_extract")
+        import_extract.setVisible(self.ctx.user.may_import)
+        import_extract.setEnabled(not self.ctx.read_only)
+        import_extract.triggered.connect(lambda: self.import_extract())
+        file_menu.addAction(import_extract)
         export_meeting = QAction(self.tr("Export meeting workbook…"), self)
         export_meeting.setObjectName("export_meeting")
         export_meeting.triggered.connect(lambda: self.export_meeting())
@@ -364,6 +370,31 @@ class MainWindow(QMainWindow):
             on_error=lambda exc: self.show_error(self.tr("Take offline"), exc),
             progress_parent=self,
             progress_title=self.tr("Taking the branch offline…"),
+        )
+
+    def import_extract(self, kind: str | None = None, path: str | None = None) -> None:
+        """Ask for an extract's kind and file (unless given), import it into the user's branch
+        in the background, and tell every page."""
+        from app.views.import_extract import ImportExtractDialog, result_text, run_import
+
+        if kind is None or path is None:
+            dialog = ImportExtractDialog(self)
+            if dialog.exec() != ImportExtractDialog.DialogCode.Accepted:
+                return
+            kind, path = dialog.request()
+        ctx, chosen = self.ctx, (kind, path)
+
+        def done(result) -> None:
+            self.statusBar().showMessage(result_text(result), 15000)
+            self.data_changed.emit(result)
+
+        self.ctx.runner.start(
+            "import_extract",
+            lambda state: run_import(ctx, chosen[0], chosen[1], state),
+            on_done=done,
+            on_error=lambda exc: self.show_error(self.tr("Import extract"), exc),
+            progress_parent=self,
+            progress_title=self.tr("Importing…"),
         )
 
     def export_meeting(self, request=None) -> None:

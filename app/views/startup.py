@@ -30,6 +30,7 @@ from app.opening import (
 from app.services.auth import UserInfo
 from app.views.calendar import local_text
 from app.views.errors import error_text
+from app.views.first_run import FirstRunChoice
 from app.views.i18n import tr
 from app.views.labels import progress_text
 from app.views.operations import BackgroundRunner
@@ -45,14 +46,13 @@ def open_database(flag: str | None, prefs) -> OpenedDatabase | None:
     """Return the database to work on, ready to use, or None after telling the user why not.
 
     It opens through app.opening, as every command does; the dialogs here are its callbacks
-    and the steps around it (building the demo in an empty database)."""
+    and the steps around it (building the demo in an empty database). A missing SQLite file
+    is refused: the first start (``first_run``) creates the embedded one."""
     url = ""
     try:
         url = chosen_url(flag, prefs.database_url)
-        embedded = url == default_url()
         opened = opening.open_database(
             url,
-            creates=embedded and first_start(url),
             settings_url=prefs.database_url,
             ask_password=ask_password,
             confirm_migration=_confirm_migration,
@@ -79,19 +79,45 @@ def open_database(flag: str | None, prefs) -> OpenedDatabase | None:
         return opened
     assert opened.Session is not None
     if not holds_a_branch(opened.Session):
-        if opened.url != default_url():
-            answer = QMessageBox.question(
-                None,
-                "GridDesk",
-                tr(_C, "The database %1 holds no branch yet. Build the demo branch in it?").replace(
-                    "%1", opened.label
-                ),
-            )
-            if answer != QMessageBox.StandardButton.Yes:
-                return None
-        if not build_demo_with_progress(opened.Session):
+        answer = QMessageBox.question(
+            None,
+            "GridDesk",
+            tr(_C, "The database %1 holds no branch yet. Build the demo branch in it?").replace(
+                "%1", opened.label
+            ),
+        )
+        if answer != QMessageBox.StandardButton.Yes or not build_demo_with_progress(opened.Session):
             return None
     return opened
+
+
+def first_run(flag: str | None, prefs) -> FirstRunChoice | None | bool:
+    """On a new machine (no database chosen, the embedded one holds no branch), ask how to
+    begin and carry it out: return the choice, None when the user quit, False when this is
+    not a first start."""
+    from app.views.first_run import DEMO, FirstRunDialog
+
+    try:
+        if not first_start(chosen_url(flag, prefs.database_url)):
+            return False
+    except DatabaseUrlError:
+        return False  # open_database says why
+    dialog = FirstRunDialog(prefs)
+    if dialog.exec() != QDialog.DialogCode.Accepted or dialog.choice is None:
+        return None
+    if dialog.choice.kind == DEMO:
+        try:
+            opened = opening.open_database(default_url(), creates=True)
+        except Exception as exc:
+            _error(tr(_C, "The demo branch could not be built:") + "\n" + error_text(exc))
+            return None
+        assert opened.Session is not None
+        try:
+            if not build_demo_with_progress(opened.Session):
+                return None
+        finally:
+            opened.Session.kw["bind"].dispose()
+    return dialog.choice
 
 
 def _confirm_migration(what: str, label: str) -> bool:
