@@ -308,6 +308,11 @@ def sign_in_as_database_role(opened: OpenedDatabase, login: str, password: str) 
     return user
 
 
+def is_offline_copy(path: Path) -> bool:
+    """Whether the file at ``path`` is an offline copy (read without changing it)."""
+    return path.is_file() and _look_at_sqlite(path) == "snapshot"
+
+
 def foreign_sqlite(path: Path) -> bool:
     """Return True when the SQLite file at ``path`` holds tables but none of GridDesk's."""
     return _look_at_sqlite(path) == "foreign"

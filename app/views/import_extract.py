@@ -113,3 +113,27 @@ def result_text(result) -> str:
         .replace("%3", f"{result.inserted:,}")
         .replace("%4", f"{result.updated:,}")
     )
+
+
+def start_import(window, kind: str | None, path: str | None) -> None:
+    """Ask for an extract's kind and file (unless given) over the main ``window``, import it
+    in the background, say what it did and announce the change (``window.data_changed``)."""
+    if kind is None or path is None:
+        dialog = ImportExtractDialog(window)
+        if dialog.exec() != ImportExtractDialog.DialogCode.Accepted:
+            return
+        kind, path = dialog.request()
+    ctx, chosen = window.ctx, (kind, path)
+
+    def done(result) -> None:
+        window.statusBar().showMessage(result_text(result), 15000)
+        window.data_changed.emit(result)
+
+    ctx.runner.start(
+        "import_extract",
+        lambda state: run_import(ctx, chosen[0], chosen[1], state),
+        on_done=done,
+        on_error=lambda exc: window.show_error(tr(_C, "Import extract"), exc),
+        progress_parent=window,
+        progress_title=tr(_C, "Importing…"),
+    )

@@ -2,6 +2,37 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN" sourcelanguage="en">
   <context>
+    <name>AboutDialog</name>
+    <message>
+      <source>%1 %2, used for %3. Licence: %4.</source>
+      <translation>%1 %2，用于%3。许可证：%4。</translation>
+    </message>
+    <message>
+      <source>About GridDesk</source>
+      <translation>关于 GridDesk</translation>
+    </message>
+    <message>
+      <source>Bundled parts and their licences:</source>
+      <translation>附带的组件及其许可证：</translation>
+    </message>
+    <message>
+      <source>Chinese font: %1</source>
+      <translation>中文字体：%1</translation>
+    </message>
+    <message>
+      <source>Database in use: %1</source>
+      <translation>正在使用的数据库：%1</translation>
+    </message>
+    <message>
+      <source>Qt %1, Python %2</source>
+      <translation>Qt %1，Python %2</translation>
+    </message>
+    <message>
+      <source>The branch supervisor's workbench for the community grid programme of orphan policies.</source>
+      <translation>机构主管开展孤儿单社区网格化经营的工作台。</translation>
+    </message>
+  </context>
+  <context>
     <name>AddUserDialog</name>
     <message>
       <source>Add</source>
@@ -397,6 +428,25 @@
     </message>
   </context>
   <context>
+    <name>Help</name>
+    <message>
+      <source>%1 is not an offline copy: open it with File ▸ Settings.</source>
+      <translation>%1 不是离线副本：请在“文件 ▸ 设置”中打开它。</translation>
+    </message>
+    <message>
+      <source>Chinese text, where the computer has no Chinese font</source>
+      <translation>在没有中文字体的电脑上显示中文</translation>
+    </message>
+    <message>
+      <source>the grid map</source>
+      <translation>网格地图</translation>
+    </message>
+    <message>
+      <source>the windows and the embedded browser</source>
+      <translation>窗口界面和内嵌浏览器</translation>
+    </message>
+  </context>
+  <context>
     <name>HistoryDialog</name>
     <message>
       <source>By</source>
@@ -512,6 +562,14 @@
     <message>
       <source>Grids (GeoJSON)</source>
       <translation>网格（GeoJSON）</translation>
+    </message>
+    <message>
+      <source>Import extract</source>
+      <translation>导入数据</translation>
+    </message>
+    <message>
+      <source>Importing…</source>
+      <translation>正在导入…</translation>
     </message>
     <message>
       <source>Policies</source>
@@ -1094,16 +1152,16 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
       <translation>设置(&amp;S)…</translation>
     </message>
     <message>
+      <source>&amp;User guide</source>
+      <translation>用户指南(&amp;U)</translation>
+    </message>
+    <message>
       <source>&amp;Users…</source>
       <translation>用户管理(&amp;U)…</translation>
     </message>
     <message>
       <source>&amp;View</source>
       <translation>视图(&amp;V)</translation>
-    </message>
-    <message>
-      <source>About GridDesk</source>
-      <translation>关于 GridDesk</translation>
     </message>
     <message>
       <source>As of %1</source>
@@ -1134,22 +1192,8 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
       <translation>GridDesk 社区网格工作台</translation>
     </message>
     <message>
-      <source>GridDesk %1
-The branch supervisor's workbench for the community grid programme of orphan policies.</source>
-      <translation>GridDesk %1
-孤儿单社区网格化经营的机构主管工作台。</translation>
-    </message>
-    <message>
       <source>GridDesk could not start again (%1). Start it yourself.</source>
       <translation>GridDesk 无法自动重新启动（%1），请手动启动。</translation>
-    </message>
-    <message>
-      <source>Import extract</source>
-      <translation>导入数据</translation>
-    </message>
-    <message>
-      <source>Importing…</source>
-      <translation>正在导入…</translation>
     </message>
     <message>
       <source>Intake</source>
@@ -1164,12 +1208,24 @@ The branch supervisor's workbench for the community grid programme of orphan pol
       <translation>例会工作簿已保存：%1</translation>
     </message>
     <message>
+      <source>Offline copies (*.sqlite *.db)</source>
+      <translation>离线副本 (*.sqlite *.db)</translation>
+    </message>
+    <message>
       <source>Offline snapshot (read-only) of %1: %2</source>
       <translation>离线快照（只读），取自 %1：%2</translation>
     </message>
     <message>
       <source>Open folder</source>
       <translation>打开所在文件夹</translation>
+    </message>
+    <message>
+      <source>Open o&amp;ffline copy…</source>
+      <translation>打开离线副本(&amp;F)…</translation>
+    </message>
+    <message>
+      <source>Open offline copy</source>
+      <translation>打开离线副本</translation>
     </message>
     <message>
       <source>Rebalance</source>
@@ -2206,6 +2262,13 @@ equity</source>
     <message>
       <source>Team: %1</source>
       <translation>团队：%1</translation>
+    </message>
+  </context>
+  <context>
+    <name>UserGuideWindow</name>
+    <message>
+      <source>GridDesk user guide</source>
+      <translation>GridDesk 用户指南</translation>
     </message>
   </context>
   <context>
