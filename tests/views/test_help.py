@@ -33,6 +33,7 @@ def _images(browser) -> list[str]:
 def test_the_user_guide_opens_in_the_app_in_the_users_language_with_its_pictures(
     qtbot, make_ctx, qapp
 ):
+    install_translators(qapp, "en")  # the app speaks English (whatever ran before)
     window = _window(qtbot, make_ctx)
     window.findChild(QAction, "user_guide").trigger()
     english = window.open_user_guide()
@@ -55,6 +56,7 @@ def test_the_user_guide_opens_in_the_app_in_the_users_language_with_its_pictures
     finally:
         for t in translators:
             qapp.removeTranslator(t)
+        install_translators(qapp, "en")
     assert chinese.path.name == "user-guide.zh_CN.md"
     assert "用户指南" in chinese.windowTitle() and "离线副本" in chinese.browser.toPlainText()
     assert len(_images(chinese.browser)) == len(shots)
