@@ -64,16 +64,23 @@ def run_app(db_flag: str | None = None, argv: list[str] | None = None) -> int:
     app._translators = install_translators(app, effective_language(prefs.language))  # type: ignore[attr-defined]
     install_cjk_font()
 
-    from app.views.startup import open_database, sign_in
+    from app.views.startup import first_run, open_database, sign_in
 
+    # A new machine: the demo, the shared database or an empty branch, as the user chooses.
+    began = first_run(db_flag, prefs)
+    if began is None:
+        return 0  # they quit
     opened = open_database(db_flag, prefs)
     if opened is None:
         return 1
+    # Who created an empty branch just now is signed in already.
+    welcomed = began.user if began else None
     log_start("app", opened.url)  # logged with its password hidden (app.db.redact)
     # File > Sign out closes the window and comes back here to sign in again (the same
     # database); cancelling the sign-in quits. An offline copy opens as whoever took it.
     while True:
-        user = opened.user or sign_in(opened, prefs)
+        user = opened.user or welcomed or sign_in(opened, prefs)
+        welcomed = None
         if user is None:
             return 0
         window = _main_window(app, opened, user, has_web)

@@ -8,3 +8,6 @@ RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 I18N = RESOURCES / "i18n"
 ICONS = RESOURCES / "icons"
 WEB = RESOURCES / "web"
+LICENCES = RESOURCES / "licences"
+# The user guide and its screenshots (Help ▸ User guide).
+DOCS = Path(__file__).resolve().parent.parent / "docs"

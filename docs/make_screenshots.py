@@ -49,6 +49,11 @@ def main() -> int:
     parser.add_argument("--lang", default="zh_CN", choices=("zh_CN", "en"))
     parser.add_argument("--size", default="small", choices=("small", "city"))
     parser.add_argument("--suffix", default="")
+    parser.add_argument(
+        "--guide-only",
+        action="store_true",
+        help="only the user guide's dialogs (first start, import, export, offline copy, about)",
+    )
     args = parser.parse_args()
     _branch_clock()
     xvfb = _ensure_display()
@@ -137,6 +142,10 @@ def _shoot(args, tmp: Path) -> int:
     window.resize(1440, 900)
     window.show()
     suffix = args.suffix
+    if args.guide_only:
+        _shoot_guide(app, window, ctx, tmp, suffix)
+        window.close()
+        return 0
     for key in window.pages:
         page = window.show_page(key)
         _wait(app, lambda: not runner._running, 120)
@@ -160,8 +169,70 @@ def _shoot(args, tmp: Path) -> int:
         del page
     _shoot_leaving(app, window, runner, suffix)
     _shoot_history(app, window, ctx, suffix)
+    _shoot_guide(app, window, ctx, tmp, suffix)
     window.close()
     return 0
+
+
+def _save(app, widget, name: str, suffix: str) -> None:
+    _settle(app, 0.8)
+    path = OUT / f"{name}{suffix}.png"
+    widget.grab().save(str(path))
+    print("saved", path)
+
+
+def _shoot_guide(app, window, ctx, tmp: Path, suffix: str) -> None:
+    """Photograph what the user guide shows beside the pages: the first start, an import,
+    the meeting export, an offline copy, Help ▸ About and the guide itself."""
+    from app.services.snapshot import take_snapshot
+    from app.settings import Preferences
+    from app.views.export_dialog import ExportMeetingDialog
+    from app.views.first_run import FirstRunDialog
+    from app.views.import_extract import ImportExtractDialog
+
+    first = FirstRunDialog(Preferences())
+    first.show()
+    _save(app, first, "first_run", suffix)
+    first.empty.click()
+    first.branch_code.setText("SZ01")
+    first.branch_name.setText("深圳分公司")
+    first.login.setText("wang")
+    first.display_name.setText("王主管")
+    _save(app, first, "first_run_empty", suffix)
+    first.close()
+
+    dialog = ImportExtractDialog(window)
+    dialog.kind.setCurrentIndex(dialog.kind.findData("customers"))
+    # A supervisor's Windows desktop, not this machine's folders.
+    dialog.path.setText("C:\\Users\\wang\\Documents\\customers_2026-11-20.xlsx")
+    dialog.show()
+    _save(app, dialog, "import", suffix)
+    dialog.close()
+
+    export = ExportMeetingDialog(ctx, window)
+    export.path.setText("C:\\Users\\wang\\Documents\\" + Path(export.path.text()).name)
+    export.show()
+    _save(app, export, "export", suffix)
+    export.close()
+
+    about = window.open_about()
+    _save(app, about, "about", suffix)
+    about.close()
+
+    guide = window.open_user_guide()
+    guide.resize(980, 760)
+    _save(app, guide, "guide", suffix)
+    guide.close()
+
+    copy = tmp / "griddesk-offline.sqlite"
+    take_snapshot(ctx.Session.kw["bind"], copy, branch_id=ctx.user.branch_id, user=ctx.user)
+    offline = window.open_offline_copy(str(copy))
+    offline.resize(1440, 900)
+    page = offline.show_page("tasks")
+    _wait(app, lambda: page.model.rowCount() > 0, 120)
+    offline.db_label.setText(offline.db_label.text().replace(str(tmp), "…"))
+    _save(app, offline, "offline", suffix)
+    offline.close()
 
 
 def _shoot_history(app, window, ctx, suffix: str) -> None:

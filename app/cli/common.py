@@ -9,7 +9,6 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from app.services.auth import UserInfo
@@ -61,9 +60,10 @@ def describe_error(exc: BaseException) -> str:
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
     from app.db import DatabaseUrlError
+    from app.opening import OpenRefused
     from app.services.errors import REASONS, reason_code
 
-    if isinstance(exc, (CommandError, DatabaseUrlError)):
+    if isinstance(exc, (CommandError, DatabaseUrlError, OpenRefused)):
         return str(exc)
     code = reason_code(exc)
     if code is not None:
@@ -119,7 +119,8 @@ def open_db(
     creates: bool = False,
     migrate_sqlite: bool = True,
 ) -> Opened:
-    """Open the database the arguments choose and sign its user in.
+    """Open the database the arguments choose (app.opening, as the app does) and sign its
+    user in.
 
     A SQLite file that does not exist is created only by a command that ``creates`` (init,
     demo); any other fails with "no database at …". An offline copy opens read-only and a
@@ -127,79 +128,18 @@ def open_db(
     ``--user`` (or GRIDDESK_USER) signs in with the password from GRIDDESK_PASSWORD or a prompt
     (an offline copy opens as whoever took it, as in the app)."""
     from app.config import settings_db_url
-    from app.db import (
-        has_schema,
-        is_sqlite,
-        make_engine,
-        make_sessionmaker,
-        migrate,
-        needs_migration,
-        redact,
-        resolve_url,
-    )
-    from app.services.db_roles import signs_in_per_user
-    from app.services.snapshot import snapshot_meta, snapshot_user
+    from app.opening import chosen_url, open_database
 
-    url = resolve_url(getattr(args, "db", None), settings_db_url())
-    if signs_in_per_user(url):
-        return _open_as_database_role(args, url)
-    path = sqlite_path(url)
-    if path is not None and not creates and not path.exists():
-        raise CommandError(f"no database at {path}: create one with 'griddesk init'")
-    if path is not None and path.exists() and foreign_sqlite(path):
-        raise CommandError(f"{path} is not a GridDesk database; GridDesk leaves it alone")
-    engine = make_engine(url)
-    if is_sqlite(engine) and has_schema(engine) and snapshot_meta(engine) is not None:
-        if writes:
-            raise CommandError(
-                f"{redact(url)} is an offline copy, which is read-only: make the change in the "
-                "branch's database"
-            )
-        engine.dispose()
-        engine = make_engine(url, read_only=True)
-        return Opened(url, engine, make_sessionmaker(engine), snapshot_user(engine), True)
-    if needs_migration(engine):
-        if is_sqlite(engine) and migrate_sqlite:
-            migrate(engine)  # one person's file: created, or brought up to date
-        elif not has_schema(engine):
-            raise CommandError(f"{redact(url)} has no GridDesk schema yet: run 'griddesk init'")
-        else:
-            raise CommandError(
-                f"{redact(url)} has an older schema: run 'griddesk init' to migrate it"
-            )
-    Session = make_sessionmaker(engine)  # noqa: N806
+    url = chosen_url(getattr(args, "db", None), settings_db_url())
+    opened = open_database(url, creates=creates, writes=writes, migrate_sqlite=migrate_sqlite)
+    if opened.per_user:
+        return _open_as_database_role(args, opened)
+    Session = opened.Session  # noqa: N806
+    assert Session is not None
+    if opened.read_only:
+        return Opened(opened.url, opened.engine, Session, opened.user, True)
     # Creating a database needs nobody; changing one that has users needs one of them.
-    return Opened(url, engine, Session, sign_in(args, Session))
-
-
-def foreign_sqlite(path: Path) -> bool:
-    """Return True when the SQLite file at ``path`` holds tables but none of GridDesk's (read
-    without changing it: opening it as GridDesk would switch it to WAL)."""
-    import sqlite3
-
-    try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error:
-        return False  # not readable as SQLite: the engine will say why
-    try:
-        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    except sqlite3.DatabaseError:
-        return False
-    finally:
-        conn.close()
-    return bool(names) and not ({"branch", "alembic_version"} & names)
-
-
-def sqlite_path(url: str) -> Path | None:
-    """Return the file of a SQLite URL (None for another database or an in-memory one)."""
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database:
-        return None
-    if parsed.database == ":memory:" or parsed.database.startswith("file:"):
-        return None
-    return Path(parsed.database)
+    return Opened(opened.url, opened.engine, Session, sign_in(args, Session))
 
 
 def sign_in(args: argparse.Namespace, Session) -> UserInfo | None:  # noqa: N803
@@ -241,44 +181,18 @@ def _credentials(args: argparse.Namespace) -> tuple[str, str]:
     return login, password
 
 
-def _open_as_database_role(args: argparse.Namespace, url: str) -> Opened:
-    """Open a shared database that enforces the roles itself, signed in as the user's own
-    database role: the server checks the password (app.services.db_roles)."""
-    from sqlalchemy.exc import OperationalError
-
-    from app.db import make_engine, make_sessionmaker, needs_migration, redact
+def _open_as_database_role(args: argparse.Namespace, opened) -> Opened:
+    """Sign in to a shared database that enforces the roles itself as the user's own database
+    role: the server checks the password (app.services.db_roles)."""
+    from app.opening import sign_in_as_database_role
     from app.services.auth import SignInFailed
-    from app.services.db_roles import (
-        DatabaseRoleError,
-        per_user_url,
-        refused_sign_in,
-        signed_in_user,
-    )
 
     login, password = _credentials(args)
     try:
-        engine = make_engine(per_user_url(url, login, password))
-    except DatabaseRoleError:
+        user = sign_in_as_database_role(opened, login, password)
+    except SignInFailed:
         raise CommandError("wrong user name or password") from None
-    try:
-        stale = needs_migration(engine)
-    except OperationalError as exc:
-        engine.dispose()
-        if refused_sign_in(exc):
-            raise CommandError("wrong user name or password") from None
-        raise
-    if stale:
-        raise CommandError(
-            f"{redact(url)} has an older schema: its owner must run 'griddesk init' on it"
-        )
-    Session = make_sessionmaker(engine)  # noqa: N806
-    with Session() as s:
-        try:
-            user = signed_in_user(s)
-        except SignInFailed:
-            raise CommandError("wrong user name or password") from None
-        s.commit()
-    return Opened(url, engine, Session, user)
+    return Opened(opened.url, opened.engine, opened.Session, user)
 
 
 def require(user: UserInfo | None, allowed: bool, what: str) -> None:

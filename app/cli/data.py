@@ -5,15 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from app.cli.common import (
-    CommandError,
-    Handlers,
-    foreign_sqlite,
-    open_db,
-    parse_date,
-    require,
-    sqlite_path,
-)
+from app.cli.common import CommandError, Handlers, open_db, parse_date, require
 
 
 def register(sub, common: argparse.ArgumentParser) -> Handlers:
@@ -87,14 +79,17 @@ def cmd_secure(args: argparse.Namespace) -> int:
 
 def cmd_init(args: argparse.Namespace) -> int:
     from app.config import settings_db_url
-    from app.db import make_engine, migrate, redact, resolve_url
+    from app.db import make_engine, migrate, redact
+    from app.opening import chosen_url, open_database
 
-    url = resolve_url(getattr(args, "db", None), settings_db_url())
-    path = sqlite_path(url)
-    if path is not None and path.exists() and foreign_sqlite(path):
-        raise CommandError(f"{path} is not a GridDesk database; GridDesk leaves it alone")
-    migrate(make_engine(url))
-    print(f"database ready: {redact(url)}")
+    url = chosen_url(getattr(args, "db", None), settings_db_url())
+    # Creates a missing SQLite file, refuses a foreign file or an offline copy, and agrees to
+    # create or upgrade a shared database's tables: that is what init is for.
+    opened = open_database(url, creates=True, writes=True, confirm_migration=lambda *_: True)
+    # A URL without a user name: init runs as whoever the server takes by default (its owner).
+    engine = opened.engine or make_engine(url)
+    migrate(engine)  # also re-secures a database that enforces the roles
+    print(f"database ready: {redact(opened.url)}")
     return 0
 
 

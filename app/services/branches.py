@@ -50,3 +50,41 @@ def set_amount_limit(
     branch.max_amount_yuan = yuan
     session.flush()
     return branch_settings(session, branch_id)
+
+
+def start_branch(
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    login: str,
+    display_name: str,
+    password: str,
+) -> int:
+    """Create an empty branch and its first senior supervisor, on a database that holds no
+    branch yet, and return the branch's id (the caller commits). The branch's extracts are
+    imported next (app.services.importer)."""
+    from sqlalchemy import func, select
+
+    from app.services.accounts import add_account
+
+    code, name = code.strip(), name.strip()
+    if not code or len(code) > 32 or any(c.isspace() for c in code):
+        raise SettingError("a branch code has 1 to 32 characters and no spaces")
+    if not name or len(name) > 100:
+        raise SettingError("a branch name has 1 to 100 characters")
+    if session.scalar(select(func.count()).select_from(Branch)):
+        raise SettingError("this database already holds a branch")
+    branch = Branch(code=code, name=name, city="")
+    session.add(branch)
+    session.flush()
+    add_account(
+        session,
+        actor=None,
+        login=login,
+        display_name=display_name,
+        role=Role.SENIOR_SUPERVISOR,
+        password=password,
+        branch_code=code,
+    )
+    return branch.id

@@ -13,8 +13,11 @@ def error_text(exc: BaseException | str) -> str:
         return exc
     from sqlalchemy.exc import OperationalError
 
+    from app.opening import OpenRefused
     from app.services.errors import NotAllowed, NotFound, StaleData, reason_code
 
+    if isinstance(exc, OpenRefused):
+        return open_refusal_text(exc)
     code = reason_code(exc)
     if code is not None:
         return _reasons()[code]
@@ -86,3 +89,23 @@ def _reasons() -> dict[str, str]:
         ),
         "not_a_database": tr("errors", "This file is not a GridDesk database, or it is damaged."),
     }
+
+
+def open_refusal_text(exc) -> str:
+    """Return the user's words for why a database was not opened or changed (an
+    app.opening.OpenRefused): the command line's sentence, in the user's language."""
+    words = {
+        "missing": tr("errors", "no database at %1: create one with 'griddesk init'"),
+        "foreign": tr("errors", "%1 is not a GridDesk database; GridDesk leaves it alone"),
+        "snapshot": tr(
+            "errors",
+            "%1 is an offline copy, which is read-only: make the change in the branch's database",
+        ),
+        "no_schema": tr("errors", "%1 has no GridDesk schema yet: run 'griddesk init'"),
+        "old_schema": tr("errors", "%1 has an older schema: run 'griddesk init' to migrate it"),
+        "old_schema_owner": tr(
+            "errors", "%1 has an older schema: its owner must run 'griddesk init' on it"
+        ),
+    }
+    params = exc.params
+    return words[exc.code].replace("%1", params.get("path") or params.get("label") or "")

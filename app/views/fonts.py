@@ -5,9 +5,22 @@ from __future__ import annotations
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication
 
+_family: str | None = None
+
+
+def cjk_family() -> str | None:
+    """Return the CJK font family install_cjk_font chose (None before it ran, or if none)."""
+    return _family
+
 
 def install_cjk_font() -> str | None:
     """Make sure Chinese text renders; return the family used, or None if none was found."""
+    global _family
+    _family = _choose_cjk_font()
+    return _family
+
+
+def _choose_cjk_font() -> str | None:
     families = QFontDatabase.families(QFontDatabase.WritingSystem.SimplifiedChinese)
     preferred = ("Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "Source Han Sans SC")
     for name in preferred:

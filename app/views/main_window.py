@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import __version__
 from app.db import default_url, redact, resolve_url
 from app.models.enums import Role
 from app.settings import WindowState
@@ -182,11 +181,21 @@ class MainWindow(QMainWindow):
         settings.setShortcut(QKeySequence.StandardKey.Preferences)
         settings.triggered.connect(self.open_settings)
         file_menu.addAction(settings)
+        open_copy = QAction(self.tr("Open o&ffline copy…"), self)
+        open_copy.setObjectName("open_offline_copy")
+        open_copy.triggered.connect(lambda: self.open_offline_copy())
+        file_menu.addAction(open_copy)
         offline = QAction(self.tr("Take offline…"), self)
         offline.setObjectName("take_offline")
         offline.setEnabled(not self.ctx.read_only)
         offline.triggered.connect(lambda: self.take_offline())  # not the checked flag
         file_menu.addAction(offline)
+        import_extract = QAction(self.tr("&Import extract…"), self)
+        import_extract.setObjectName("import_extract")
+        import_extract.setVisible(self.ctx.user.may_import)
+        import_extract.setEnabled(not self.ctx.read_only)
+        import_extract.triggered.connect(lambda: self.import_extract())
+        file_menu.addAction(import_extract)
         export_meeting = QAction(self.tr("Export meeting workbook…"), self)
         export_meeting.setObjectName("export_meeting")
         export_meeting.triggered.connect(lambda: self.export_meeting())
@@ -221,8 +230,14 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(history)
         self.view_menu = self.menuBar().addMenu(self.tr("&View"))
         help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        guide = QAction(self.tr("&User guide"), self)
+        guide.setObjectName("user_guide")
+        guide.setShortcut(QKeySequence.StandardKey.HelpContents)
+        guide.triggered.connect(lambda: self.open_user_guide())
+        help_menu.addAction(guide)
         about = QAction(self.tr("&About GridDesk"), self)
-        about.triggered.connect(self._about)
+        about.setObjectName("about")
+        about.triggered.connect(lambda: self.open_about())
         help_menu.addAction(about)
 
     def open_users(self) -> QWidget:
@@ -344,8 +359,13 @@ class MainWindow(QMainWindow):
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return
+            from app.views.table_export import save_folder
+
             path, _ = QFileDialog.getSaveFileName(
-                self, self.tr("Save snapshot"), "griddesk-offline.sqlite", "SQLite (*.sqlite)"
+                self,
+                self.tr("Save snapshot"),
+                str(save_folder() / "griddesk-offline.sqlite"),  # as the exports do
+                "SQLite (*.sqlite)",
             )
             if not path:
                 return
@@ -365,6 +385,13 @@ class MainWindow(QMainWindow):
             progress_parent=self,
             progress_title=self.tr("Taking the branch offline…"),
         )
+
+    def import_extract(self, kind: str | None = None, path: str | None = None) -> None:
+        """Ask for an extract's kind and file (unless given), import it into the user's branch
+        in the background, and tell every page."""
+        from app.views.import_extract import start_import
+
+        start_import(self, kind, path)
 
     def export_meeting(self, request=None) -> None:
         """Ask for a period, scope, language and file, then write the meeting workbook in the
@@ -401,15 +428,53 @@ class MainWindow(QMainWindow):
         box.addButton(QMessageBox.StandardButton.Ok)
         box.open()  # not modal to the app: the user may go on working
 
-    def _about(self) -> None:
-        QMessageBox.about(
-            self,
-            self.tr("About GridDesk"),
-            self.tr(
-                "GridDesk %1\nThe branch supervisor's workbench for the community grid "
-                "programme of orphan policies."
-            ).replace("%1", __version__),
-        )
+    def open_user_guide(self) -> QWidget:
+        """Open Help ▸ User guide in a window of its own (not modal) and return it."""
+        from app.views.help import UserGuideWindow
+
+        window = UserGuideWindow(self)
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        window.show()
+        return window
+
+    def open_about(self) -> QWidget:
+        """Open Help ▸ About (window-modal) and return it."""
+        from app.views.fonts import cjk_family
+        from app.views.help import AboutDialog
+
+        dialog = AboutDialog(self.ctx.db_label, self, font_family=cjk_family())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def open_offline_copy(self, path: str | None = None) -> QWidget | None:
+        """Open an offline copy (asked for unless given) read-only in a window of its own, as
+        whoever took it; return that window, or None after saying why not."""
+        from PySide6.QtWidgets import QApplication, QFileDialog
+
+        from app.views.table_export import save_folder
+
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(
+                self,
+                self.tr("Open offline copy"),
+                str(save_folder()),
+                self.tr("Offline copies (*.sqlite *.db)"),
+            )
+            if not path:
+                return None
+        from app.views.help import offline_copy_context
+
+        try:
+            ctx = offline_copy_context(self.ctx, path, runner_parent=QApplication.instance())
+        except Exception as exc:
+            self.show_error(self.tr("Open offline copy"), exc)
+            return None
+        window = MainWindow(ctx)
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        window.destroyed.connect(lambda *_: ctx.Session.kw["bind"].dispose())
+        window.show()
+        return window
 
     def show_error(self, title: str, exc: BaseException | str) -> None:
         """Show an error as a readable message (never a traceback), without blocking."""

@@ -1,9 +1,8 @@
-"""Before the main window: open the database (migrating it, building the demo on a new one) and
-sign the user in. Every failure is a readable message box."""
+"""Before the main window: open the database (through app.opening, as the command line does;
+building the demo on a new one) and sign the user in. Every failure is a readable message box."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import partial
 
 from PySide6.QtCore import QEventLoop, Qt
@@ -15,26 +14,23 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressDialog,
 )
-from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app import credentials
-from app.db import (
-    DatabaseUrlError,
-    default_url,
-    has_schema,
-    is_sqlite,
-    make_engine,
-    make_sessionmaker,
-    migrate,
-    needs_migration,
-    redact,
-    resolve_url,
+from app import opening
+from app.db import DatabaseUrlError, default_url, redact
+from app.opening import (
+    OpenCancelled,
+    OpenedDatabase,
+    OpenRefused,
+    chosen_url,
+    first_start,
+    sign_in_as_database_role,
 )
 from app.services.auth import UserInfo
 from app.views.calendar import local_text
 from app.views.errors import error_text
+from app.views.first_run import FirstRunChoice
 from app.views.i18n import tr
 from app.views.labels import progress_text
 from app.views.operations import BackgroundRunner
@@ -42,108 +38,105 @@ from app.views.operations import BackgroundRunner
 _C = "startup"
 
 
-@dataclass
-class OpenedDatabase:
-    # None until someone signs in, on a database where each person connects as themselves.
-    Session: sessionmaker[Session] | None
-    url: str
-    label: str
-    read_only: bool = False
-    snapshot_label: str = ""
-    # Who an offline copy opens as (it keeps no passwords); None: sign in.
-    user: UserInfo | None = None
-    # A shared database that enforces the roles itself: each person signs in as their own
-    # database role, and the server checks the password (app.services.db_roles).
-    per_user: bool = False
-
-
 def _error(text: str) -> None:
     QMessageBox.critical(None, tr(_C, "GridDesk cannot start"), text)
 
 
 def open_database(flag: str | None, prefs) -> OpenedDatabase | None:
-    """Return the database to work on, ready to use, or None after telling the user why not."""
-    from app.services.db_roles import signs_in_per_user
+    """Return the database to work on, ready to use, or None after telling the user why not.
 
+    It opens through app.opening, as every command does; the dialogs here are its callbacks
+    and the steps around it (building the demo in an empty database). A missing SQLite file
+    is refused: the first start (``first_run``) creates the embedded one."""
     url = ""
     try:
-        url = resolve_url(flag, prefs.database_url)
-        if signs_in_per_user(url):  # nobody connects before signing in
-            return OpenedDatabase(Session=None, url=url, label=redact(url), per_user=True)
-        connected = connect_asking_password(url, settings_url=prefs.database_url)
-        if connected is None:
-            return None
-        engine, url = connected
-    except DatabaseUrlError as exc:
-        _error(str(exc))
+        url = chosen_url(flag, prefs.database_url)
+        opened = opening.open_database(
+            url,
+            settings_url=prefs.database_url,
+            ask_password=ask_password,
+            confirm_migration=_confirm_migration,
+        )
+    except OpenCancelled:
         return None
-    except Exception as exc:  # cannot connect: say where and why
+    except (DatabaseUrlError, OpenRefused) as exc:
+        _error(error_text(exc))
+        return None
+    except Exception as exc:  # cannot connect or prepare it: say where and why
         _error(
             tr(_C, "Cannot open the database %1:").replace("%1", redact(url))
             + "\n"
             + error_text(exc)
         )
         return None
-    from app.services.snapshot import snapshot_meta, snapshot_user
-
-    meta = snapshot_meta(engine) if is_sqlite(engine) else None
-    if meta is not None:
-        # An offline snapshot: open it so that nothing can change it, and say so everywhere.
-        engine.dispose()
-        engine = make_engine(url, read_only=True)
-        when = local_text(meta.taken_at)
-        return OpenedDatabase(
-            Session=make_sessionmaker(engine),
-            url=url,
-            label=redact(url),
-            read_only=True,
-            snapshot_label=f"{meta.source} @ {when}",
-            user=snapshot_user(engine),
+    if opened.per_user:
+        return opened
+    if opened.read_only:
+        # An offline snapshot: nothing can change it, and the window says so everywhere.
+        if opened.snapshot_taken_at is not None:
+            when = local_text(opened.snapshot_taken_at)
+            opened.snapshot_label = f"{opened.snapshot_source} @ {when}"
+        return opened
+    assert opened.Session is not None
+    if not holds_a_branch(opened.Session):
+        answer = QMessageBox.question(
+            None,
+            "GridDesk",
+            tr(_C, "The database %1 holds no branch yet. Build the demo branch in it?").replace(
+                "%1", opened.label
+            ),
         )
+        if answer != QMessageBox.StandardButton.Yes or not build_demo_with_progress(opened.Session):
+            return None
+    return opened
+
+
+def first_run(flag: str | None, prefs) -> FirstRunChoice | None | bool:
+    """On a new machine (no database chosen, the embedded one holds no branch), ask how to
+    begin and carry it out: return the choice, None when the user quit, False when this is
+    not a first start."""
+    from app.views.first_run import DEMO, FirstRunDialog
+
     try:
-        if needs_migration(engine):
-            if not is_sqlite(engine):
-                question = (
-                    tr(_C, "The database %1 has no GridDesk tables yet. Create them?")
-                    if not has_schema(engine)
-                    else tr(_C, "The database %1 uses an older GridDesk schema. Upgrade it now?")
-                )
-                answer = QMessageBox.question(None, "GridDesk", question.replace("%1", redact(url)))
-                if answer != QMessageBox.StandardButton.Yes:
-                    return None
-            migrate(engine)
-    except Exception as exc:
-        _error(tr(_C, "The database could not be prepared:") + "\n" + error_text(exc))
+        if not first_start(chosen_url(flag, prefs.database_url)):
+            return False
+    except DatabaseUrlError:
+        return False  # open_database says why
+    dialog = FirstRunDialog(prefs)
+    if dialog.exec() != QDialog.DialogCode.Accepted or dialog.choice is None:
         return None
-    Session = make_sessionmaker(engine)
+    if dialog.choice.kind == DEMO:
+        try:
+            opened = opening.open_database(default_url(), creates=True)
+        except Exception as exc:
+            _error(tr(_C, "The demo branch could not be built:") + "\n" + error_text(exc))
+            return None
+        assert opened.Session is not None
+        try:
+            if not build_demo_with_progress(opened.Session):
+                return None
+        finally:
+            opened.Session.kw["bind"].dispose()
+    return dialog.choice
+
+
+def _confirm_migration(what: str, label: str) -> bool:
+    """Ask whether to create ("create") or upgrade a shared database's tables."""
+    question = (
+        tr(_C, "The database %1 has no GridDesk tables yet. Create them?")
+        if what == "create"
+        else tr(_C, "The database %1 uses an older GridDesk schema. Upgrade it now?")
+    )
+    answer = QMessageBox.question(None, "GridDesk", question.replace("%1", label))
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def holds_a_branch(Session: sessionmaker[Session]) -> bool:  # noqa: N803
+    """Whether the database holds at least one branch."""
     from app.models import Branch
 
     with Session() as s:
-        branches = s.scalar(select(func.count()).select_from(Branch))
-    if not branches:
-        embedded = url == default_url()
-        if not embedded:
-            answer = QMessageBox.question(
-                None,
-                "GridDesk",
-                tr(_C, "The database %1 holds no branch yet. Build the demo branch in it?").replace(
-                    "%1", redact(url)
-                ),
-            )
-            if answer != QMessageBox.StandardButton.Yes:
-                return None
-        if not build_demo_with_progress(Session):
-            return None
-    return OpenedDatabase(Session=Session, url=url, label=redact(url))
-
-
-def _refused_password(url: str, exc: OperationalError) -> bool:
-    """True when the server turned ``url`` away for a missing or wrong password."""
-    if credentials.account(url) is None:
-        return False
-    if getattr(exc.orig, "sqlstate", None) == "28P01":  # invalid_password
-        return True
-    return "password" in str(exc.orig or exc).lower()  # libpq's "no password supplied"
+        return bool(s.scalar(select(func.count()).select_from(Branch)))
 
 
 def ask_password(url: str) -> str | None:
@@ -155,26 +148,6 @@ def ask_password(url: str) -> str | None:
         QLineEdit.EchoMode.Password,
     )
     return text if ok else None
-
-
-def connect_asking_password(url: str, *, settings_url: str = "") -> tuple[Engine, str] | None:
-    """Return an engine that connects, and its URL, asking for the password while the server
-    refuses it; None when the user cancelled. Other failures raise."""
-    while True:
-        engine = make_engine(url)
-        try:
-            with engine.connect():
-                return engine, url
-        except OperationalError as exc:
-            engine.dispose()
-            if not _refused_password(url, exc):
-                raise
-        password = ask_password(url)
-        if password is None:
-            return None
-        url = credentials.with_password(url, password)
-        if credentials.account(url) == credentials.account(settings_url):
-            credentials.save_password(url, password)  # the saved database: keyring, or this run
 
 
 def build_demo_with_progress(Session: sessionmaker[Session]) -> bool:  # noqa: N803
@@ -247,44 +220,3 @@ def sign_in(opened: OpenedDatabase, prefs) -> UserInfo | None:
         return None
     prefs.last_login = dialog.user.login
     return dialog.user
-
-
-def sign_in_as_database_role(opened: OpenedDatabase, login: str, password: str) -> UserInfo:
-    """Connect to ``opened`` as the database role of ``login`` and return the user; the
-    opened database then works through that connection. Raises SignInFailed when the server
-    turns the role away."""
-    from app.services.auth import SignInFailed
-    from app.services.db_roles import (
-        DatabaseRoleError,
-        per_user_url,
-        refused_sign_in,
-        signed_in_user,
-    )
-
-    try:
-        engine = make_engine(per_user_url(opened.url, login, password))
-    except DatabaseRoleError:
-        raise SignInFailed("wrong user name or password") from None
-    try:
-        stale = needs_migration(engine)
-    except OperationalError as exc:
-        engine.dispose()
-        if refused_sign_in(exc):
-            raise SignInFailed("wrong user name or password") from None
-        raise
-    if stale:
-        engine.dispose()
-        raise RuntimeError(
-            tr(
-                _C,
-                "The database %1 uses an older GridDesk schema: its owner must upgrade it "
-                "(griddesk init) before anyone can sign in.",
-            ).replace("%1", opened.label)
-        )
-    Session = make_sessionmaker(engine)  # noqa: N806
-    with Session() as s, s.begin():
-        user = signed_in_user(s)
-    if opened.Session is not None:  # signed out and in again: the last user's connections go
-        opened.Session.kw["bind"].dispose()
-    opened.Session = Session
-    return user

@@ -2,6 +2,37 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN" sourcelanguage="en">
   <context>
+    <name>AboutDialog</name>
+    <message>
+      <source>%1 %2, used for %3. Licence: %4.</source>
+      <translation>%1 %2，用于%3。许可证：%4。</translation>
+    </message>
+    <message>
+      <source>About GridDesk</source>
+      <translation>关于 GridDesk</translation>
+    </message>
+    <message>
+      <source>Bundled parts and their licences:</source>
+      <translation>附带的组件及其许可证：</translation>
+    </message>
+    <message>
+      <source>Chinese font: %1</source>
+      <translation>中文字体：%1</translation>
+    </message>
+    <message>
+      <source>Database in use: %1</source>
+      <translation>正在使用的数据库：%1</translation>
+    </message>
+    <message>
+      <source>Qt %1, Python %2</source>
+      <translation>Qt %1，Python %2</translation>
+    </message>
+    <message>
+      <source>The branch supervisor's workbench for the community grid programme of orphan policies.</source>
+      <translation>机构主管开展孤儿单社区网格化经营的工作台。</translation>
+    </message>
+  </context>
+  <context>
     <name>AddUserDialog</name>
     <message>
       <source>Add</source>
@@ -325,6 +356,120 @@
     </message>
   </context>
   <context>
+    <name>FirstRunDialog</name>
+    <message>
+      <source>A branch code has 1 to 32 characters and no spaces.</source>
+      <translation>机构代码为 1 至 32 个字符，不含空格。</translation>
+    </message>
+    <message>
+      <source>A demo branch with made-up specialists, customers and policies, to try GridDesk out. It is a demo: nothing in it is real. It is built on this computer in a minute or so. Demo users: senior, supervisor, analyst; password demo1234.</source>
+      <translation>一个演示机构，专员、客户和保单都是虚构的，用来试用 GridDesk。这只是演示：其中没有任何真实数据。它在本机生成，大约需要一分钟。演示用户：senior、supervisor、analyst，密码 demo1234。</translation>
+    </message>
+    <message>
+      <source>Branch code</source>
+      <translation>机构代码</translation>
+    </message>
+    <message>
+      <source>Branch name</source>
+      <translation>机构名称</translation>
+    </message>
+    <message>
+      <source>Connect to the branch's shared database</source>
+      <translation>连接机构的共享数据库</translation>
+    </message>
+    <message>
+      <source>Continue</source>
+      <translation>继续</translation>
+    </message>
+    <message>
+      <source>Create an empty branch and import its first extracts</source>
+      <translation>新建空机构并导入首批数据</translation>
+    </message>
+    <message>
+      <source>Database URL</source>
+      <translation>数据库地址</translation>
+    </message>
+    <message>
+      <source>Enter the branch's code and name.</source>
+      <translation>请输入机构代码和名称。</translation>
+    </message>
+    <message>
+      <source>Enter the shared database's URL.</source>
+      <translation>请输入共享数据库的地址。</translation>
+    </message>
+    <message>
+      <source>GridDesk could not connect to this database; nothing was saved.</source>
+      <translation>GridDesk 无法连接该数据库，未保存任何设置。</translation>
+    </message>
+    <message>
+      <source>How do you want to begin?</source>
+      <translation>您想如何开始？</translation>
+    </message>
+    <message>
+      <source>Name</source>
+      <translation>姓名</translation>
+    </message>
+    <message>
+      <source>Open the demo branch</source>
+      <translation>打开演示机构</translation>
+    </message>
+    <message>
+      <source>Password</source>
+      <translation>密码</translation>
+    </message>
+    <message>
+      <source>Password again</source>
+      <translation>再次输入密码</translation>
+    </message>
+    <message>
+      <source>Quit</source>
+      <translation>退出</translation>
+    </message>
+    <message>
+      <source>The address your branch's IT gave you. Without a user name in it, everyone signs in as themselves. GridDesk connects to it before saving it.</source>
+      <translation>机构信息技术人员提供的地址。地址中不含用户名时，每个人以自己的身份登录。GridDesk 会先连接测试，成功后才保存。</translation>
+    </message>
+    <message>
+      <source>The branch starts empty on this computer: import its teams, grids, specialists, agents, customers, policies and dues with File ▸ Import extract…</source>
+      <translation>机构在本机从空白开始：请通过“文件 ▸ 导入数据…”导入团队、网格、专员、代理人、客户、保单和应收保费。</translation>
+    </message>
+    <message>
+      <source>The first senior supervisor, who adds the other users:</source>
+      <translation>第一位资深主管（由其添加其他用户）：</translation>
+    </message>
+    <message>
+      <source>The two passwords differ.</source>
+      <translation>两次输入的密码不一致。</translation>
+    </message>
+    <message>
+      <source>User name</source>
+      <translation>用户名</translation>
+    </message>
+    <message>
+      <source>Welcome to GridDesk</source>
+      <translation>欢迎使用 GridDesk</translation>
+    </message>
+  </context>
+  <context>
+    <name>Help</name>
+    <message>
+      <source>%1 is not an offline copy: open it with File ▸ Settings.</source>
+      <translation>%1 不是离线副本：请在“文件 ▸ 设置”中打开它。</translation>
+    </message>
+    <message>
+      <source>Chinese text, where the computer has no Chinese font</source>
+      <translation>在没有中文字体的电脑上显示中文</translation>
+    </message>
+    <message>
+      <source>the grid map</source>
+      <translation>网格地图</translation>
+    </message>
+    <message>
+      <source>the windows and the embedded browser</source>
+      <translation>窗口界面和内嵌浏览器</translation>
+    </message>
+  </context>
+  <context>
     <name>HistoryDialog</name>
     <message>
       <source>By</source>
@@ -417,6 +562,88 @@
     <message>
       <source>undone by %1</source>
       <translation>已由 %1 撤销</translation>
+    </message>
+  </context>
+  <context>
+    <name>ImportExtract</name>
+    <message>
+      <source>%1: %2 rows imported (%3 new, %4 updated).</source>
+      <translation>%1：已导入 %2 行（新增 %3，更新 %4）。</translation>
+    </message>
+    <message>
+      <source>Assignment history</source>
+      <translation>分配历史</translation>
+    </message>
+    <message>
+      <source>Customers</source>
+      <translation>客户</translation>
+    </message>
+    <message>
+      <source>Departed agents</source>
+      <translation>离职代理人</translation>
+    </message>
+    <message>
+      <source>Grids (GeoJSON)</source>
+      <translation>网格（GeoJSON）</translation>
+    </message>
+    <message>
+      <source>Import extract</source>
+      <translation>导入数据</translation>
+    </message>
+    <message>
+      <source>Importing…</source>
+      <translation>正在导入…</translation>
+    </message>
+    <message>
+      <source>Policies</source>
+      <translation>保单</translation>
+    </message>
+    <message>
+      <source>Premium dues</source>
+      <translation>应收保费</translation>
+    </message>
+    <message>
+      <source>Specialists</source>
+      <translation>网格专员</translation>
+    </message>
+    <message>
+      <source>Tasks</source>
+      <translation>任务</translation>
+    </message>
+    <message>
+      <source>Teams</source>
+      <translation>团队</translation>
+    </message>
+  </context>
+  <context>
+    <name>ImportExtractDialog</name>
+    <message>
+      <source>CSV (UTF-8 or GBK) or Excel, headers in English or Chinese. One bad row rejects the whole file, naming the row and column; importing again updates.</source>
+      <translation>CSV（UTF-8 或 GBK）或 Excel 文件，表头可用英文或中文。只要有一行有误，整个文件都不导入，并指出行号和列名；再次导入会更新已有数据。</translation>
+    </message>
+    <message>
+      <source>Choose…</source>
+      <translation>选择…</translation>
+    </message>
+    <message>
+      <source>Extracts (*.csv *.xlsx *.geojson *.json)</source>
+      <translation>数据文件 (*.csv *.xlsx *.geojson *.json)</translation>
+    </message>
+    <message>
+      <source>File</source>
+      <translation>文件</translation>
+    </message>
+    <message>
+      <source>Import</source>
+      <translation>导入</translation>
+    </message>
+    <message>
+      <source>Import extract</source>
+      <translation>导入数据</translation>
+    </message>
+    <message>
+      <source>Kind</source>
+      <translation>类型</translation>
     </message>
   </context>
   <context>
@@ -936,6 +1163,10 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
       <translation>变更历史(&amp;H)…</translation>
     </message>
     <message>
+      <source>&amp;Import extract…</source>
+      <translation>导入数据(&amp;I)…</translation>
+    </message>
+    <message>
       <source>&amp;Quit</source>
       <translation>退出(&amp;Q)</translation>
     </message>
@@ -944,16 +1175,16 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
       <translation>设置(&amp;S)…</translation>
     </message>
     <message>
+      <source>&amp;User guide</source>
+      <translation>用户指南(&amp;U)</translation>
+    </message>
+    <message>
       <source>&amp;Users…</source>
       <translation>用户管理(&amp;U)…</translation>
     </message>
     <message>
       <source>&amp;View</source>
       <translation>视图(&amp;V)</translation>
-    </message>
-    <message>
-      <source>About GridDesk</source>
-      <translation>关于 GridDesk</translation>
     </message>
     <message>
       <source>As of %1</source>
@@ -984,12 +1215,6 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
       <translation>GridDesk 社区网格工作台</translation>
     </message>
     <message>
-      <source>GridDesk %1
-The branch supervisor's workbench for the community grid programme of orphan policies.</source>
-      <translation>GridDesk %1
-孤儿单社区网格化经营的机构主管工作台。</translation>
-    </message>
-    <message>
       <source>GridDesk could not start again (%1). Start it yourself.</source>
       <translation>GridDesk 无法自动重新启动（%1），请手动启动。</translation>
     </message>
@@ -1006,12 +1231,24 @@ The branch supervisor's workbench for the community grid programme of orphan pol
       <translation>例会工作簿已保存：%1</translation>
     </message>
     <message>
+      <source>Offline copies (*.sqlite *.db)</source>
+      <translation>离线副本 (*.sqlite *.db)</translation>
+    </message>
+    <message>
       <source>Offline snapshot (read-only) of %1: %2</source>
       <translation>离线快照（只读），取自 %1：%2</translation>
     </message>
     <message>
       <source>Open folder</source>
       <translation>打开所在文件夹</translation>
+    </message>
+    <message>
+      <source>Open o&amp;ffline copy…</source>
+      <translation>打开离线副本(&amp;F)…</translation>
+    </message>
+    <message>
+      <source>Open offline copy</source>
+      <translation>打开离线副本</translation>
     </message>
     <message>
       <source>Rebalance</source>
@@ -2272,6 +2509,13 @@ workload after</source>
     </message>
   </context>
   <context>
+    <name>UserGuideWindow</name>
+    <message>
+      <source>GridDesk user guide</source>
+      <translation>GridDesk 用户指南</translation>
+    </message>
+  </context>
+  <context>
     <name>UsersDialog</name>
     <message>
       <source>%1 has a new password.</source>
@@ -2405,6 +2649,26 @@ workload after</source>
   <context>
     <name>errors</name>
     <message>
+      <source>%1 has an older schema: its owner must run 'griddesk init' on it</source>
+      <translation>%1 的数据表是旧版本：须由数据库所有者运行“griddesk init”升级。</translation>
+    </message>
+    <message>
+      <source>%1 has an older schema: run 'griddesk init' to migrate it</source>
+      <translation>%1 的数据表是旧版本：请运行“griddesk init”升级。</translation>
+    </message>
+    <message>
+      <source>%1 has no GridDesk schema yet: run 'griddesk init'</source>
+      <translation>%1 还没有 GridDesk 的数据表：请运行“griddesk init”。</translation>
+    </message>
+    <message>
+      <source>%1 is an offline copy, which is read-only: make the change in the branch's database</source>
+      <translation>%1 是离线副本，只能查看：请在机构的数据库中修改。</translation>
+    </message>
+    <message>
+      <source>%1 is not a GridDesk database; GridDesk leaves it alone</source>
+      <translation>%1 不是 GridDesk 数据库，GridDesk 不会改动它。</translation>
+    </message>
+    <message>
       <source>Check the server address, port and network, or the URL in File → Settings; your IT department can help with a shared database.</source>
       <translation>请检查服务器地址、端口和网络，或“文件 → 设置”中的数据库地址；共享数据库的问题可联系 IT 部门。</translation>
     </message>
@@ -2455,6 +2719,10 @@ workload after</source>
     <message>
       <source>This file is not a GridDesk database, or it is damaged.</source>
       <translation>此文件不是 GridDesk 数据库，或已损坏。</translation>
+    </message>
+    <message>
+      <source>no database at %1: create one with 'griddesk init'</source>
+      <translation>%1 处没有数据库：请先用“griddesk init”创建。</translation>
     </message>
   </context>
   <context>
@@ -2724,14 +2992,6 @@ workload after</source>
     <message>
       <source>The database %1 uses an older GridDesk schema. Upgrade it now?</source>
       <translation>数据库 %1 的结构版本较旧，是否立即升级？</translation>
-    </message>
-    <message>
-      <source>The database %1 uses an older GridDesk schema: its owner must upgrade it (griddesk init) before anyone can sign in.</source>
-      <translation>数据库 %1 使用的是旧版 GridDesk 结构：须由数据库所有者先升级（griddesk init），之后才能登录。</translation>
-    </message>
-    <message>
-      <source>The database could not be prepared:</source>
-      <translation>数据库无法准备就绪：</translation>
     </message>
     <message>
       <source>The demo branch could not be built:</source>

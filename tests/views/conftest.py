@@ -25,6 +25,8 @@ AS_OF = date(2026, 11, 20)
 def _isolated_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("GRIDDESK_SETTINGS_DIR", str(tmp_path / "settings"))
     monkeypatch.delenv("GRIDDESK_DB", raising=False)
+    # The embedded database of this test (platformdirs' data folder), never the machine's.
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
 
 
 @pytest.fixture(scope="session")

@@ -147,18 +147,21 @@ class FakeEngine:
 
 
 def test_start_up_asks_for_a_password_the_server_wants(qtbot, no_keyring, monkeypatch):
+    import pytest
     from PySide6.QtWidgets import QInputDialog
 
+    from app import opening
     from app.views import startup
 
-    monkeypatch.setattr(startup, "make_engine", FakeEngine)
+    monkeypatch.setattr(opening, "make_engine", FakeEngine)
     answers = iter([(PASSWORD, True)])
     monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: next(answers)))
-    connected = startup.connect_asking_password(BARE, settings_url=BARE)
-    assert connected is not None and connected[1] == FULL
+    connected = opening.connect(BARE, settings_url=BARE, ask_password=startup.ask_password)
+    assert connected[1] == FULL
     assert credentials.child_environment(BARE) == {credentials.PASSWORD_ENV: PASSWORD}
     assert credentials.PASSWORD_ENV not in os.environ
 
     credentials.forget_session()
     monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("", False)))
-    assert startup.connect_asking_password(BARE) is None  # cancelled: nothing opens
+    with pytest.raises(opening.OpenCancelled):  # cancelled: nothing opens
+        opening.connect(BARE, ask_password=startup.ask_password)

@@ -39,6 +39,7 @@ def test_sign_out_returns_to_the_sign_in_window_and_cancel_quits(qapp, demo_db, 
         window.sign_out()
 
     inline = operations.BackgroundRunner
+    monkeypatch.setattr(startup, "first_run", lambda _flag, _prefs: False)
     monkeypatch.setattr(startup, "open_database", lambda _flag, _prefs: opened)
     monkeypatch.setattr(startup, "sign_in", sign_in)
     monkeypatch.setattr(app_main, "webengine_available", lambda: False)
