@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 work=$(mktemp -d /tmp/griddesk-pack.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+# PACK_KEEP=1 keeps the build and the self-check's files for a look.
+trap '[ -n "${PACK_KEEP:-}" ] && echo "package: kept $work" >&2 || rm -rf "$work"' EXIT
 command -v xvfb-run >/dev/null || { echo "package: xvfb-run is missing (Debian: xvfb)" >&2; exit 1; }
 
 t0=$SECONDS
@@ -23,11 +24,15 @@ t2=$SECONDS
 app="$work/dist/GridDesk"
 [ -x "$app/GridDesk" ] && [ -x "$app/griddesk-cli" ] || { echo "package: no executables in $app" >&2; exit 1; }
 
-# Every library the folder links must be in it or on the system. Only the Wayland and GTK
-# plugins may lack theirs here: a desktop that loads them has them.
+# Every library the folder links must be in it or on the system (ldd reports a vendored
+# library's neighbour as missing when it has no rpath: in the folder, it is found at run time).
+# Only the Wayland and GTK plugins may lack theirs here: a desktop that loads them has them.
 missing=$(find "$app" -type f \( -name '*.so*' -o -name QtWebEngineProcess -o -name GridDesk \) \
-            -exec ldd {} \; 2>/dev/null | grep 'not found' \
-          | grep -v -E 'lib(wayland-[a-z]+|gtk-3|gdk-3)\.so' | sort -u || true)
+            -print0 | while IFS= read -r -d '' f; do
+              ldd "$f" 2>/dev/null | awk '/not found/ {print $1}' | while read -r lib; do
+                [ -e "$(dirname "$f")/$lib" ] || [ -e "$app/_internal/$lib" ] || echo "${f#"$app"/}: $lib"
+              done
+            done | grep -v -E ': lib(wayland-[a-z]+|gtk-3|gdk-3)\.so' | sort -u || true)
 if [ -n "$missing" ]; then echo "package: libraries missing from the build:" >&2; echo "$missing" >&2; exit 1; fi
 
 version=$("$app/griddesk-cli" --version)
