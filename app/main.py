@@ -55,6 +55,7 @@ def run_app(db_flag: str | None = None, argv: list[str] | None = None) -> int:
     QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
     app = QApplication.instance() or QApplication(argv or sys.argv)
     install_uncaught_hooks(app)
+    _install_icons(app)
 
     from app.settings import Preferences
     from app.views.fonts import install_cjk_font
@@ -97,6 +98,17 @@ def run_app(db_flag: str | None = None, argv: list[str] | None = None) -> int:
         window.deleteLater()
         if not signed_out or opened.user is not None:
             return status
+
+
+def _install_icons(app) -> None:
+    """Make ``icons:`` name the bundled icons and give every window the app's icon."""
+    from PySide6.QtCore import QDir
+    from PySide6.QtGui import QIcon
+
+    from app.paths import ICONS
+
+    QDir.addSearchPath("icons", str(ICONS))
+    app.setWindowIcon(QIcon("icons:griddesk.png"))
 
 
 def _main_window(app, opened, user, has_web: bool):

@@ -14,14 +14,14 @@ import sys
 from collections.abc import Sequence
 
 from app import __version__
-from app.cli import branch, data, export, intake, metrics, rebalance, users
+from app.cli import branch, data, export, intake, metrics, rebalance, selfcheck, users
 from app.cli.common import DEBUG_ENV, CommandError, Handlers, common_parser, describe_error
 from app.cli.intake import cmd_intake, cmd_outbox
 from app.logs import log_start, setup_logging
 
 __all__ = ["CommandError", "build_parser", "cmd_intake", "cmd_outbox", "describe_error", "main"]
 
-MODULES = (data, intake, metrics, rebalance, export, users, branch)
+MODULES = (data, intake, metrics, rebalance, export, users, branch, selfcheck)
 
 log = logging.getLogger("griddesk.cli")
 
