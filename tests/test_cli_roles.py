@@ -213,3 +213,25 @@ def test_only_a_senior_supervisor_changes_the_branchs_amount_limit(demo, monkeyp
     assert (
         main(["--db", url, *_as(monkeypatch, "senior"), "branch", "--max-amount", "100000000"]) == 0
     )
+
+
+def test_an_imported_history_records_who_imported_it(demo, monkeypatch, capsys, tmp_path):
+    from app.models import ChangeBatch, Specialist
+
+    url, Session = demo  # noqa: N806
+    with Session() as s:
+        customer = s.scalar(select(Customer.customer_no).order_by(Customer.id))
+        employee = s.scalar(select(Specialist.employee_no).order_by(Specialist.id.desc()))
+    path = tmp_path / "history.csv"
+    path.write_text(
+        f"customer_no,employee_no,effective_on,reason\n{customer},{employee},2026-11-01,manual\n",
+        encoding="utf-8",
+    )
+    argv = ["--db", url, *_as(monkeypatch, "senior"), "import", "assignments", str(path)]
+    assert main(argv) == 0, capsys.readouterr().err
+    with Session() as s:
+        last = s.scalars(select(ChangeBatch).order_by(ChangeBatch.id.desc())).first()
+        actors = set(
+            s.scalars(select(AssignmentEvent.actor).where(AssignmentEvent.batch_id == last.id))
+        )
+    assert (last.actor, actors) == ("senior", {"senior"})

@@ -134,7 +134,9 @@ def cmd_import(args: argparse.Namespace) -> int:
             branch_id = db.user.branch_id
         elif db.user is not None and branch_id != db.user.branch_id:
             raise CommandError(f"{db.user.login} may not import into branch {args.branch}")
-        result = import_file(s, args.kind, args.file, branch_id=branch_id, state=TerminalProgress())
+        result = import_file(
+            s, args.kind, args.file, branch_id=branch_id, state=TerminalProgress(), actor=db.actor
+        )
     print(
         f"{result.file}: {result.rows} rows imported as {result.kind} "
         f"({result.inserted} new, {result.updated} updated)"

@@ -101,7 +101,9 @@ def run_import(ctx: AppContext, kind: str, path: str, state):
     from app.services.importer import import_file
 
     with ctx.Session() as s, s.begin():
-        return import_file(s, kind, path, branch_id=ctx.user.branch_id, state=state)
+        return import_file(
+            s, kind, path, branch_id=ctx.user.branch_id, state=state, actor=ctx.user.login
+        )
 
 
 def result_text(result) -> str:

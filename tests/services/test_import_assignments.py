@@ -297,3 +297,13 @@ def test_undoing_an_import_gives_nobody_work_back_who_has_left(session, people, 
     session.commit()
     with pytest.raises(StaleData, match="no longer active"):
         undo_batch(session, actor="senior", team_scope=None, batch_id=row.id)
+
+
+def test_the_history_names_who_imported_it(session, people, tmp_path):
+    from app.models import ChangeBatch
+
+    path = write_table(tmp_path / "a.csv", EN, [["C1", None, "E1", "2024-01-10", "manual"]])
+    import_file(session, "assignments", path, actor="wangfang")
+    session.commit()
+    assert [a for *_, a in history(session, customer_id=customer_id(session, "C1"))] == ["wangfang"]
+    assert session.scalars(select(ChangeBatch.actor)).all() == ["wangfang"]

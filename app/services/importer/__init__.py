@@ -53,9 +53,11 @@ def import_file(
     *,
     branch_id: int | None = None,
     state: JobState | None = None,
+    actor: str = "import",
 ) -> ImportResult:
     """Return what importing the exchange file ``path`` of ``kind`` did; raise ImportFailed,
-    with the database as it was, when anything in it is wrong. The caller commits."""
+    with the database as it was, when anything in it is wrong. The caller commits. ``actor``
+    (the signed-in user's login) is who the history records for the changes it makes."""
     state = state or NullState()
     path = Path(path)
     if kind not in KINDS:
@@ -71,7 +73,7 @@ def import_file(
         )
     savepoint = session.begin_nested()  # flushes what the session had pending first
     try:
-        result = _import(session, kind, path, branch_id, state)
+        result = _import(session, kind, path, branch_id, state, actor)
     except BaseException:
         savepoint.rollback()
         raise
@@ -83,11 +85,11 @@ def import_file(
 
 
 def _import(
-    session: Session, kind: str, path: Path, branch_id: int | None, state: JobState
+    session: Session, kind: str, path: Path, branch_id: int | None, state: JobState, actor: str
 ) -> ImportResult:
     bid, tz = _branch(session, branch_id, path.name)
     limit = session.scalar(select(Branch.max_amount_yuan).where(Branch.id == bid))
-    ctx = Context(session, bid, branch_tz(tz), frozenset(), max_amount_yuan=limit)
+    ctx = Context(session, bid, branch_tz(tz), frozenset(), max_amount_yuan=limit, actor=actor)
     if kind == "grids":
         from app.services.importer.grids import existing_grids, read_grids, write_grids
 

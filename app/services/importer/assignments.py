@@ -43,7 +43,6 @@ if TYPE_CHECKING:
     from app.services.importer.writers import Context, Pending
     from app.services.rebalance.changes import UndoResult
 
-ACTOR = "import"  # import_file is not told who imports
 # The change batch of an imported assignment history (listed, not undone).
 IMPORT_KIND = "assignments"
 CUSTOMER, GRID = "customer", "grid"
@@ -164,7 +163,7 @@ def write_history(ctx: Context) -> None:
     today = now.astimezone(ctx.tz).date()
     # One change batch: Edit > History lists the import, and its undo (app.services.importer.
     # undo_history) takes it back with what each holder had before.
-    batch = ChangeBatch(branch_id=ctx.branch_id, kind=IMPORT_KIND, actor=ACTOR, created_at=now)
+    batch = ChangeBatch(branch_id=ctx.branch_id, kind=IMPORT_KIND, actor=ctx.actor, created_at=now)
     ctx.session.add(batch)
     ctx.session.flush()
     written = 0
@@ -186,7 +185,7 @@ def write_history(ctx: Context) -> None:
             before.update(
                 {f"{holder}:{i}": current.get(i) for i, p in plans.items() if p.current is not None}
             )
-            _write(ctx.session, holder, plans, now, batch.id)
+            _write(ctx.session, holder, plans, now, batch.id, ctx.actor)
             written += sum(len(p.new) for p in plans.values())
             ctx.count(sum(len(p.new) for p in plans.values()), sum(p.matched for p in plans.values()))  # fmt: skip
             if holder == CUSTOMER:
@@ -223,12 +222,14 @@ def _recorded(
     return recorded, {i: sid for i, sid in rows}
 
 
-def _write(session: Session, holder: str, plans: dict[int, Plan], now, batch_id: int) -> None:
+def _write(
+    session: Session, holder: str, plans: dict[int, Plan], now, batch_id: int, actor: str
+) -> None:
     column, model, current_column = HOLDERS[holder]
     events = [
         {"customer_id": None, "grid_id": None, "task_id": None, column.key: holder_id,
          "from_specialist_id": from_id, "to_specialist_id": to_id, "reason": reason,
-         "actor": ACTOR, "at": now, "effective_on": day, "batch_id": batch_id}
+         "actor": actor, "at": now, "effective_on": day, "batch_id": batch_id}
         for holder_id, plan in plans.items()
         for day, from_id, to_id, reason in plan.new
     ]  # fmt: skip

@@ -63,6 +63,8 @@ class Context:
     present: frozenset[str]  # the file's columns
     # The largest amount a cell may hold, in yuan: the branch's limit.
     max_amount_yuan: int = MAX_AMOUNT_YUAN
+    # Who the history records for what the import changes (the signed-in user's login).
+    actor: str = "import"
     write: bool = True  # False once a problem was found: only check from then on
     inserted: int = 0
     updated: int = 0
