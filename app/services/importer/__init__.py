@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from app.models import Branch, Customer, Policy
 from app.services.clock import branch_tz
 from app.services.importer.problems import ImportFailed, ImportResult, Problem
+from app.services.importer.values import MAX_AMOUNT_YUAN
 from app.services.importer.writers import Context
 from app.services.progress import JobState, NullState
 
@@ -88,7 +89,9 @@ def _import(
     session: Session, kind: str, path: Path, branch_id: int | None, state: JobState, actor: str
 ) -> ImportResult:
     bid, tz = _branch(session, branch_id, path.name)
-    limit = session.scalar(select(Branch.max_amount_yuan).where(Branch.id == bid))
+    limit = session.scalar(select(Branch.max_amount_yuan).where(Branch.id == bid)) or (
+        MAX_AMOUNT_YUAN
+    )
     ctx = Context(session, bid, branch_tz(tz), frozenset(), max_amount_yuan=limit, actor=actor)
     if kind == "grids":
         from app.services.importer.grids import existing_grids, read_grids, write_grids
