@@ -52,6 +52,7 @@ def unmatched_columns() -> list[Column]:
         Column("customer_no", tr(_C, "Customer no."), lambda r: r.customer_no),
         Column("name", tr(_C, "Name"), lambda r: r.name),
         Column("pool", tr(_C, "Entered pool"), lambda r: r.pool_entered_on),
+        Column("waiting", tr(_C, "Days waiting"), lambda r: r.days_waiting),
         Column("address", tr(_C, "Address"), lambda r: r.address),
         Column(
             "suggestions",

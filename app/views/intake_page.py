@@ -45,6 +45,7 @@ class IntakePage(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self._loaded = False
+        self.last_preview = None  # the last rule preview shown (what a rule would route)
         self._new_in_queue: set[int] = set()  # customers of the last intake, to show
         may_change = ctx.user.may_move_across_teams and not ctx.read_only
         with ctx.Session() as s:
@@ -353,8 +354,7 @@ class IntakePage(QWidget):
         for g in self._grids:
             if g.id not in suggested:
                 self.grid.addItem(f"{g.code} {g.name}", g.id)
-        best = row.suggestions[0] if row.suggestions else None
-        self.rule_text.setText(best.fragment if best else "")
+        self.rule_text.setText(row.proposed_rule)
 
     def _grid_chosen(self) -> None:
         """A customer may be filed only into a grid actually chosen: an item of the list, not
@@ -376,13 +376,55 @@ class IntakePage(QWidget):
                 return
 
     def resolve_selected(self) -> None:
-        from app.services.intake.unmatched import resolve_unmatched
 
         row = self.selected_customer()
         grid_id = self.grid.currentData()
         if row is None or grid_id is None:
             return
         rule = self.rule_text.text().strip() if self.save_rule.isChecked() else None
+        if rule is None:
+            self._resolve(row, grid_id, None)
+            return
+        from app.services.intake.unmatched import rule_preview
+
+        # Before a rule is kept: what it would route, and where; a rule not specific enough
+        # is refused with the reason.
+        self.ctx.runner.start(
+            "intake.rule_preview",
+            self.ctx.read(
+                lambda s: rule_preview(s, customer_id=row.customer_id, grid_id=grid_id, text=rule)
+            ),
+            on_done=lambda p: self._confirm_rule(row, grid_id, rule, p),
+            on_error=lambda exc: show_error(self, self.tr("Intake"), exc),
+        )
+
+    def _confirm_rule(self, row, grid_id: int, rule: str, preview) -> None:
+        self.last_preview = preview
+        if preview.refused:
+            inform(
+                self,
+                self.tr("Intake"),
+                self.tr("This rule cannot be remembered: %1").replace("%1", preview.refused),
+                warning=True,
+            )
+            return
+        now_in = listed(f"{code or self.tr('no grid')} ({n})" for code, n in preview.now_in)
+        text = (
+            self.tr(
+                "Addresses containing '%1' will go to grid %2: %3 customers in the pool, %4 in "
+                "the branch (now in: %5). Remember this rule?"
+            )
+            .replace("%1", preview.pattern)
+            .replace("%2", preview.grid_code)
+            .replace("%3", str(preview.pool))
+            .replace("%4", str(preview.branch))
+            .replace("%5", now_in or "—")
+        )
+        ask(self, self.tr("Intake"), text, lambda: self._resolve(row, grid_id, rule))
+
+    def _resolve(self, row, grid_id: int, rule: str | None) -> None:
+        from app.services.intake.unmatched import resolve_unmatched
+
         actor, user = self.ctx.user.login, self.ctx.user
         self.ctx.runner.start(
             "intake.resolve",

@@ -687,6 +687,10 @@ They stay queued until the gateway's result file is imported.</source>
       <translation>地址</translation>
     </message>
     <message>
+      <source>Addresses containing '%1' will go to grid %2: %3 customers in the pool, %4 in the branch (now in: %5). Remember this rule?</source>
+      <translation>地址包含“%1”的客户将归入网格 %2：客户池中 %3 位，全机构 %4 位（目前所在：%5）。记住此规则？</translation>
+    </message>
+    <message>
       <source>Addresses matching no grid</source>
       <translation>未匹配网格的地址</translation>
     </message>
@@ -729,6 +733,10 @@ They stay queued until the gateway's result file is imported.</source>
     <message>
       <source>Customers with a policy in force not yet in the pool: the next intake takes them in</source>
       <translation>有有效保单但尚未入池的客户：下次入池时纳入</translation>
+    </message>
+    <message>
+      <source>Days waiting</source>
+      <translation>等待天数</translation>
     </message>
     <message>
       <source>Departed agents</source>
@@ -849,6 +857,10 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
       <translation>文件未导入，数据没有任何改动。</translation>
     </message>
     <message>
+      <source>This rule cannot be remembered: %1</source>
+      <translation>无法记住此规则：%1</translation>
+    </message>
+    <message>
       <source>Waiting for intake</source>
       <translation>待入池</translation>
     </message>
@@ -863,6 +875,10 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
     <message>
       <source>go to this grid</source>
       <translation>的划入此网格</translation>
+    </message>
+    <message>
+      <source>no grid</source>
+      <translation>无网格</translation>
     </message>
     <message>
       <source>part of the address, e.g. a community name</source>

@@ -39,12 +39,13 @@ from app.models.enums import (
 from app.services.errors import NotAllowed, NotFound, StaleData
 from app.services.intake import intake as intake_module
 from app.services.intake import unmatched as unmatched_module
-from app.services.intake.intake import intake_agent
+from app.services.intake.intake import branch_today, intake_agent
 from app.services.intake.leaving import leaving_impact
 from app.services.intake.unmatched import (
     InvalidChoice,
     rematch_unmatched,
     resolve_unmatched,
+    rule_preview,
     unmatched_queue,
 )
 
@@ -325,6 +326,7 @@ def test_unmatched_queue_suggests_grids_by_the_longest_shared_piece(
     ]
     assert rows[1].suggestions == ()
     assert rows[1].pool_entered_on == LEFT_ON
+    assert rows[1].days_waiting == (branch_today(session, b.id) - LEFT_ON).days > 0
 
 
 def test_resolving_assigns_owner_tasks_sms_and_saves_a_rule(session, world, persistency_ready):
@@ -523,3 +525,59 @@ def test_only_a_senior_supervisor_runs_an_intake_or_files_an_address(session, wo
     assert intake_agent(
         session, agent_code="AG1", actor="u", user=user(Role.SENIOR_SUPERVISOR)
     ).customers_entered
+
+
+HELD_OUT = "成都市天府新区煎茶街道老龙村9组35号"
+
+
+def test_a_rule_is_remembered_only_when_it_is_specific(session, world, persistency_ready):
+    b, g, c = world["branch"], world["grids"], world["customers"]
+    ag1 = session.scalar(select(DepartedAgent).where(DepartedAgent.agent_code == "AG1"))
+    g["A"].district, g["B"].district = "高新区", "天府新区"
+    g["A"].communities = json.dumps(["天府巷"], ensure_ascii=False)
+    session.get(Customer, c["unmatched"].id).address = HELD_OUT
+    add_customer(session, b, ag1, "C20", "甲", "成都市郫都区唐昌镇老龙村1组")
+    add_customer(session, b, ag1, "C21", "乙", "天府新区华阳街道老龙村2组")
+    add_customer(session, b, ag1, "C22", "丙", "天府新区煎茶街道老龙村3组")
+    intake_agent(session, agent_code="AG1")
+    session.commit()
+    me = c["unmatched"].id
+
+    (row,) = [r for r in unmatched_queue(session, b.id) if r.customer_id == me]
+    assert "A" not in [s.grid_code for s in row.suggestions]  # A lies in 高新区
+    assert row.proposed_rule == "煎茶街道老龙村"
+
+    def refused(text, grid):
+        return rule_preview(session, customer_id=me, grid_id=g[grid].id, text=text).refused
+
+    assert "lies in 高新区" in refused("天府", "A")
+    assert "must contain the address's community '老龙村'" in refused("天府", "B")
+    assert "in 郫都区" in refused("老龙村", "B")  # another district's 老龙村
+    ok = rule_preview(session, customer_id=me, grid_id=g["B"].id, text="煎茶街道老龙村")
+    assert ok.refused is None
+    assert (ok.pattern, ok.grid_code, ok.pool, ok.branch) == ("煎茶街道老龙村", "B", 2, 2)
+    assert ok.now_in == ((None, 2),)  # both wait in the queue (C4 and C22)
+
+    with pytest.raises(InvalidChoice, match="lies in 高新区"):
+        resolve_unmatched(session, customer_id=me, grid_id=g["A"].id, actor="s", save_rule="天府")
+    session.rollback()
+    done = resolve_unmatched(
+        session, customer_id=me, grid_id=g["B"].id, actor="s", save_rule="煎茶 街道老龙村"
+    )
+    assert session.get(AddressRule, done.rule_id).pattern == "煎茶街道老龙村"
+    assert rematch_unmatched(session, b.id) == 1  # C22, of the same community
+    assert session.get(Customer, c["unmatched"].id).grid_id == g["B"].id
+
+
+def test_a_rule_routing_another_street_s_community_of_that_name_is_refused(
+    session, world, persistency_ready
+):
+    b, g, c = world["branch"], world["grids"], world["customers"]
+    ag1 = session.scalar(select(DepartedAgent).where(DepartedAgent.agent_code == "AG1"))
+    g["B"].district = "天府新区"
+    session.get(Customer, c["unmatched"].id).address = HELD_OUT
+    add_customer(session, b, ag1, "C21", "乙", "天府新区华阳街道老龙村2组")
+    intake_agent(session, agent_code="AG1")
+    preview = rule_preview(session, customer_id=c["unmatched"].id, grid_id=g["B"].id, text="老龙村")
+    assert "would also send addresses of 华阳街道老龙村" in preview.refused
+    assert (preview.pool, preview.branch) == (2, 2)

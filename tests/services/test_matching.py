@@ -8,6 +8,7 @@ import pytest
 
 from app.models import AddressRule, Branch, Grid
 from app.models.enums import GridStatus, MatchMethod
+from app.services.intake.address import parse_address
 from app.services.intake.matching import (
     GridIndex,
     GridShape,
@@ -182,3 +183,59 @@ def test_index_from_session_skips_retired_grids_and_other_branches(session):
     assert index.match_address("洪崖洞") is None
     assert index.match_address("太古里") == (a.id, MatchMethod.RULE)
     assert old.id != a.id
+
+
+# --- where an address is: district, street, community ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "parts"),
+    [
+        ("成都市天府新区煎茶街道老龙村9组35号", ("天府新区", "煎茶街道", "老龙村")),
+        ("四川省成都市锦江区春熙路街道红星路社区5号", ("锦江区", "春熙路街道", "红星路社区")),
+        ("成都市高新区天府巷社区12号", ("高新区", None, "天府巷社区")),
+        ("双流区彭镇羊坪村1组", ("双流区", "彭镇", "羊坪村")),
+        ("金堂县淮口街道五凤村3组", ("金堂县", "淮口街道", "五凤村")),
+        ("春熙南路社区7号", (None, None, "春熙南路社区")),
+        ("无名小区3栋", (None, None, None)),  # a housing estate (小区) is not a district
+        ("太古里春熙路5号", (None, None, None)),
+    ],
+)
+def test_addresses_are_parsed_into_district_street_and_community(address, parts):
+    got = parse_address(normalise_address(address, city="成都"))
+    assert (got.district, got.street, got.community) == parts
+
+
+@pytest.fixture
+def districts() -> GridIndex:
+    return GridIndex(
+        [
+            GridShape(1, "GX006", square(0, 1), ["天府巷", "天府三街"], "高新区"),
+            GridShape(2, "TF001", square(1, 2), ["天府公园", "煎茶街道"], "天府新区"),
+            GridShape(3, "TF002", square(2, 3), ["天府大道南段"], "天府新区"),
+            GridShape(4, "XX001", square(3, 4), ["天府路"], None),
+        ],
+        city="成都",
+    )
+
+
+def test_a_grid_is_suggested_only_inside_the_address_s_district_and_street(districts):
+    got = districts.suggest("成都市天府新区煎茶街道老龙村9组35号", limit=5)
+    # Not GX006 (高新区, another district). TF001 names 煎茶街道 and the address is in it;
+    # TF002 names no street; XX001's district is not known.
+    assert [s.grid_code for s in got] == ["TF001", "TF002", "XX001"]
+    in_another_street = districts.suggest("天府新区华阳街道天府村1号", limit=5)
+    assert "TF001" not in [s.grid_code for s in in_another_street]  # it names 煎茶街道 only
+    assert "GX006" not in [s.grid_code for s in in_another_street]
+    assert [s.grid_code for s in districts.suggest("高新区天府巷3号")][0] == "GX006"
+
+
+def test_a_rule_never_sends_an_address_to_a_grid_of_another_district():
+    index = GridIndex(
+        [GridShape(1, "GX006", square(0, 1), [], "高新区")],
+        [RuleRow("天府", 1)],
+        city="成都",
+    )
+    assert index.match_address("成都市天府新区煎茶街道老龙村9组35号") is None
+    assert index.match_address("高新区天府巷3号") == (1, MatchMethod.RULE)
+    assert index.match_address("天府巷3号") == (1, MatchMethod.RULE)  # names no district

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.models import AddressRule, Branch, Grid
 from app.models.enums import GridStatus, MatchMethod
+from app.services.intake.address import ParsedAddress, parse_address
 
 # Everything that is not a letter or a digit: spaces (full-width too), punctuation, symbols.
 _NON_WORD = re.compile(r"[\W_]+")
@@ -198,6 +199,7 @@ class GridShape:
     code: str
     geometry: str  # GeoJSON geometry text, WGS84 lon/lat
     communities: str | Sequence[str]  # JSON list text, or the list itself
+    district: str | None = None
 
 
 @dataclass(frozen=True)
@@ -312,6 +314,18 @@ class GridIndex:
         grid_list = sorted(grids, key=lambda g: g.id)
         self.city = city
         self.codes: dict[int, str] = {g.id: g.code for g in grid_list}
+        # Where each grid lies: its district, and the streets (街道/镇/乡) it names, if any.
+        self.districts: dict[int, str | None] = {
+            g.id: normalise(g.district) if g.district else None for g in grid_list
+        }
+        self.streets: dict[int, frozenset[str]] = {
+            g.id: frozenset(
+                n
+                for c in _communities(g.communities)
+                if (n := normalise_address(c, city=city)).endswith(("街道", "镇", "乡"))
+            )
+            for g in grid_list
+        }
         geoms = _parse_geometries([g.geometry or "null" for g in grid_list])
         usable = [
             i
@@ -347,7 +361,7 @@ class GridIndex:
         grids = [
             GridShape(*r)
             for r in session.execute(
-                select(Grid.id, Grid.code, Grid.geometry, Grid.communities).where(
+                select(Grid.id, Grid.code, Grid.geometry, Grid.communities, Grid.district).where(
                     Grid.branch_id == branch_id, Grid.status == GridStatus.ACTIVE
                 )
             )
@@ -369,6 +383,19 @@ class GridIndex:
     def normalise(self, address: str) -> str:
         """Return the address as matching compares it."""
         return normalise_address(address, city=self.city)
+
+    def parse(self, address: str) -> ParsedAddress:
+        """Return the district, street and community the address names."""
+        return parse_address(self.normalise(address or ""))
+
+    def lies_in(self, grid_id: int, place: ParsedAddress) -> bool:
+        """Return False when the grid is known to lie in another district than the address,
+        or names streets and the address is in none of them."""
+        district = self.districts.get(grid_id)
+        if place.district and district and place.district != district:
+            return False
+        streets = self.streets.get(grid_id)
+        return not (place.street and streets and place.street not in streets)
 
     def match_points(
         self, lons: Sequence[float | None], lats: Sequence[float | None]
@@ -419,15 +446,16 @@ class GridIndex:
         return found
 
     def match_addresses(self, addresses: Sequence[str]) -> list[AddressMatch]:
-        """Return the grid of each address: the longest rule pattern found in it, else the
-        longest grid name; a tie between grids is no match (the tied grids are given)."""
+        """Return the grid of each address: the longest rule pattern found in it (when the
+        grid may lie where the address is, see lies_in), else the longest grid name; a tie between grids is no match (the tied grids are given)."""
         texts = normalise_addresses([a or "" for a in addresses], city=self.city)
         by_rule = self._rules.longest(texts)
         out: list[AddressMatch] = [_UNMATCHED] * len(texts)
         rest: list[int] = []
         for k, found in enumerate(by_rule):
             grid_id = _single_grid(found, self._rules.grids)
-            if grid_id is not None:
+            # A rule never sends an address to a grid of another district or street.
+            if grid_id is not None and self.lies_in(grid_id, parse_address(texts[k])):
                 out[k] = self._result(grid_id, MatchMethod.RULE)
             else:
                 rest.append(k)
@@ -474,8 +502,11 @@ class GridIndex:
     def suggest(self, address: str, *, limit: int = 3) -> list[Suggestion]:
         """Return up to ``limit`` grids whose names share the longest piece with the address,
         longest piece first (grids tied for the whole name come first by construction); a
-        piece made only of generic address characters (路, 社区...) does not count."""
+        piece made only of generic address characters (路, 社区...) does not count. Only grids
+        that may lie where the address is (same district; same street when the grid names
+        streets) are suggested."""
         text = self.normalise(address or "")
+        place = parse_address(text)
         fragments = self._names.fragments()
         found: dict[int, str] = {}
         n = len(text)
@@ -485,7 +516,8 @@ class GridIndex:
                 if GENERIC_ADDRESS_CHARS.issuperset(piece):
                     continue
                 for grid_id in sorted(fragments.get(piece, ())):
-                    found.setdefault(grid_id, piece)
+                    if grid_id not in found and self.lies_in(grid_id, place):
+                        found[grid_id] = piece
             if len(found) >= limit:
                 break
         ranked = sorted(found.items(), key=lambda kv: (-len(kv[1]), self.codes[kv[0]]))

@@ -21,6 +21,7 @@ from app.models.enums import (
 )
 from app.services.auth import UserInfo
 from app.services.errors import NotAllowed, NotFound, StaleData
+from app.services.intake.address import ParsedAddress, parse_address
 from app.services.intake.intake import (
     Owner,
     active_owners,
@@ -53,6 +54,26 @@ class UnmatchedRow:
     pool_entered_on: date | None
     # The grids sharing the longest piece of text with the address, best first.
     suggestions: tuple[Suggestion, ...]
+    # Days since the customer entered the pool (the branch's today).
+    days_waiting: int | None = None
+    # The most specific piece of the address to remember as a rule: its street and community
+    # when it names them, else the piece shared with the first suggested grid.
+    proposed_rule: str = ""
+
+
+@dataclass(frozen=True)
+class RulePreview:
+    """What remembering an address rule would do, before it is saved."""
+
+    pattern: str
+    grid_code: str
+    # Customers whose address contains the pattern: in the pool, and in the whole branch.
+    pool: int
+    branch: int
+    # Where those customers are now: (grid code, or None without a grid; how many).
+    now_in: tuple[tuple[str | None, int], ...]
+    # Why the rule may not be saved, or None when it is specific enough.
+    refused: str | None
 
 
 @dataclass(frozen=True)
@@ -97,7 +118,25 @@ def unmatched_queue(
     if not rows:
         return []
     index = index or GridIndex.from_session(session, branch_id)
-    return [UnmatchedRow(*r, suggestions=tuple(index.suggest(r.address))) for r in rows]
+    today = branch_today(session, branch_id)
+    out = []
+    for r in rows:
+        suggestions = tuple(index.suggest(r.address))
+        out.append(
+            UnmatchedRow(
+                *r,
+                suggestions=suggestions,
+                days_waiting=(today - r.pool_entered_on).days if r.pool_entered_on else None,
+                proposed_rule=_proposed_rule(index.parse(r.address), suggestions),
+            )
+        )
+    return out
+
+
+def _proposed_rule(place: ParsedAddress, suggestions: Sequence[Suggestion]) -> str:
+    if place.community:
+        return (place.street or "") + place.community
+    return suggestions[0].fragment if suggestions else ""
 
 
 def resolve_unmatched(
@@ -157,8 +196,9 @@ def resolve_unmatched(
     )
 
 
-def _save_rule(session: Session, c: Customer, grid: Grid, text: str, actor: str) -> int:
-    city = session.scalar(select(Branch.city).where(Branch.id == c.branch_id))
+def _rule_pattern(c: Customer, text: str, city: str | None) -> str:
+    """Return the rule text as matching compares it; raise InvalidChoice when it is too short
+    or not part of the customer's address."""
     pattern = normalise(text)
     if len(pattern) < MIN_NAME_LENGTH:
         raise InvalidChoice(
@@ -170,6 +210,92 @@ def _save_rule(session: Session, c: Customer, grid: Grid, text: str, actor: str)
             f"the rule '{text}' does not occur in the customer's address as matching reads it "
             "(without spaces, punctuation and the province and city)"
         )
+    return pattern
+
+
+def rule_preview(session: Session, *, customer_id: int, grid_id: int, text: str) -> RulePreview:
+    """Return how many customers (in the pool, and in the branch) a rule sending addresses
+    containing ``text`` to the grid would route, where they are now, and why it is refused
+    if it is: the grid lies in another district than the address; the rule leaves out the
+    address's community (社区/村), so it would send other communities' addresses too; or it
+    would route addresses of another district or another community. Raises NotFound or
+    InvalidChoice (too short, not in the address)."""
+    c = session.get(Customer, customer_id)
+    grid = session.get(Grid, grid_id)
+    if c is None or grid is None:
+        raise NotFound(f"customer {customer_id} or grid {grid_id} does not exist")
+    city = session.scalar(select(Branch.city).where(Branch.id == c.branch_id))
+    pattern = _rule_pattern(c, text, city)
+    place = parse_address(normalise_address(c.address, city=city))
+    like = "%" + "%".join(pattern) + "%"  # the address as stored may hold spaces between
+    pool = total = 0
+    now_in: dict[int | None, int] = {}
+    other_districts: set[str] = set()
+    other_communities: set[str] = set()
+    for address, pool_on, in_grid in session.execute(
+        select(Customer.address, Customer.pool_entered_on, Customer.grid_id).where(
+            Customer.branch_id == c.branch_id, Customer.address.like(like)
+        )
+    ):
+        text_n = normalise_address(address or "", city=city)
+        if pattern not in text_n:
+            continue
+        total += 1
+        pool += pool_on is not None
+        now_in[in_grid] = now_in.get(in_grid, 0) + 1
+        there = parse_address(text_n)
+        if there.district and there.district != place.district:
+            other_districts.add(there.district)
+        elif there.community and (
+            there.community != place.community
+            or (there.street and place.street and there.street != place.street)
+        ):
+            other_communities.add((there.street or "") + there.community)
+    codes = dict(
+        session.execute(
+            select(Grid.id, Grid.code).where(Grid.id.in_([g for g in now_in if g is not None]))
+        ).all()
+    )
+    grid_district = normalise(grid.district) if grid.district else None
+    refused = None
+    if place.district and grid_district and place.district != grid_district:
+        refused = (
+            f"grid {grid.code} lies in {grid_district} and the address in {place.district}: "
+            "a rule may only send addresses to a grid of their own district"
+        )
+    elif place.community and place.community not in pattern:
+        refused = (
+            f"the rule must contain the address's community '{place.community}': "
+            f"'{pattern}' would send other communities' addresses to grid {grid.code} too"
+        )
+    elif other_districts:
+        refused = (
+            f"the rule '{pattern}' would also send addresses in "
+            f"{'、'.join(sorted(other_districts))} to grid {grid.code}"
+        )
+    elif other_communities:
+        refused = (
+            f"the rule '{pattern}' would also send addresses of "
+            f"{'、'.join(sorted(other_communities))} to grid {grid.code}"
+        )
+    return RulePreview(
+        pattern=pattern,
+        grid_code=grid.code,
+        pool=pool,
+        branch=total,
+        now_in=tuple(
+            sorted(
+                ((codes.get(g) if g is not None else None, n) for g, n in now_in.items()),
+                key=lambda kv: (-kv[1], kv[0] or ""),
+            )
+        ),
+        refused=refused,
+    )
+
+
+def _save_rule(session: Session, c: Customer, grid: Grid, text: str, actor: str) -> int:
+    city = session.scalar(select(Branch.city).where(Branch.id == c.branch_id))
+    pattern = _rule_pattern(c, text, city)
     existing = session.scalar(
         select(AddressRule).where(
             AddressRule.branch_id == c.branch_id, AddressRule.pattern == pattern
@@ -180,6 +306,9 @@ def _save_rule(session: Session, c: Customer, grid: Grid, text: str, actor: str)
             other = session.scalar(select(Grid.code).where(Grid.id == existing.grid_id))
             raise InvalidChoice(f"the rule '{pattern}' already sends addresses to grid {other}")
         return existing.id
+    preview = rule_preview(session, customer_id=c.id, grid_id=grid.id, text=text)
+    if preview.refused:
+        raise InvalidChoice(preview.refused)
     rule = AddressRule(branch_id=c.branch_id, pattern=pattern, grid_id=grid.id, created_by=actor)
     session.add(rule)
     session.flush()
