@@ -242,6 +242,27 @@ class _CrossJoin(Join):
     inherit_cache = True
 
 
+class _Unindexed(ColumnElement[Any]):
+    """A column SQLite must not read an index for (written ``+column``); the column itself
+    elsewhere."""
+
+    inherit_cache = True
+
+    def __init__(self, column: Any) -> None:
+        self.column = column
+        self.type = column.type
+
+
+@compiles(_Unindexed)
+def _unindexed(element: _Unindexed, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.column, **kw)
+
+
+@compiles(_Unindexed, "sqlite")
+def _sqlite_unindexed(element: _Unindexed, compiler: Any, **kw: Any) -> str:
+    return "+" + compiler.process(element.column, **kw)
+
+
 @compiles(_CrossJoin, "sqlite")
 def _sqlite_cross_join(element: _CrossJoin, compiler: Any, **kw: Any) -> str:
     return compiler.visit_join(element, **kw).replace(" JOIN ", " CROSS JOIN ", 1)
@@ -308,8 +329,9 @@ def _key_query(
     need_specialist = seg.join_specialist or f.team_ids is not None
     # Sorted by name, the customers (or specialists) are walked in (name, id) order and their
     # tasks read from the index: SQLite is told that order with CROSS JOIN.
+    pinned = (f.specialist_ids is not None or f.unassigned_only) and not seg.join_specialist
     source: Any = Task.__table__
-    if seg.join_customer:
+    if seg.join_customer and not pinned:
         source = _CrossJoin(Customer.__table__, source, Customer.id == Task.customer_id)
     elif need_customer:
         source = source.join(Customer.__table__, Customer.id == Task.customer_id)
@@ -318,7 +340,12 @@ def _key_query(
     elif need_specialist:
         source = source.join(Specialist.__table__, Specialist.id == Task.specialist_id)
     stmt = select(*seg.keys).select_from(source)
-    order = [k.desc() if descending else k.asc() for k in seg.keys]
+    keys: list[Any] = list(seg.keys)
+    if pinned:
+        # A queue of named holders (or of nobody) is read by holder, and only its own tasks
+        # sorted: walking the branch's whole sort order would pass over every other holder's.
+        keys = [_Unindexed(k) for k in keys]
+    order = [k.desc() if descending else k.asc() for k in keys]
     return stmt.where(*conds).order_by(*order).limit(limit)
 
 

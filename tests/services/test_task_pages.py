@@ -96,10 +96,14 @@ def ties(session):
 def test_paging_by_every_sort_gives_the_whole_ordered_queue_with_ties_and_nulls(
     session, ties, sort, descending
 ):
+    holders = frozenset(session.scalars(select(Specialist.id).where(Specialist.name == "王芳")))
     for f in (
         TaskFilter(as_of=AS_OF),
         TaskFilter(as_of=AS_OF, statuses=frozenset(OPEN_TASK_STATUSES)),
         TaskFilter(as_of=AS_OF, overdue_only=True),
+        # Queues of named holders, or of nobody, are read holder by holder.
+        TaskFilter(as_of=AS_OF, specialist_ids=holders),
+        TaskFilter(as_of=AS_OF, unassigned_only=True),
     ):
         want = _reference(session, f, sort, descending)
         assert want  # the filter selects something
