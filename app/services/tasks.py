@@ -320,11 +320,6 @@ def _key_query(
     conds = [Task.status == status, *_conditions(replace(f, statuses=frozenset()))]
     if seg.cond is not None:
         conds.append(seg.cond)
-    if after is not None:
-        key = tuple_(*seg.keys)
-        # Bound with the columns' types, so that times and enums are stored forms.
-        start = tuple_(*(literal(v, type_=k.type) for k, v in zip(seg.keys, after, strict=True)))
-        conds.append(key < start if descending else key > start)
     need_customer = seg.join_customer or bool(f.search.strip()) or f.grid_ids is not None
     need_specialist = seg.join_specialist or f.team_ids is not None
     # Sorted by name, the customers (or specialists) are walked in (name, id) order and their
@@ -345,6 +340,10 @@ def _key_query(
         # A queue of named holders (or of nobody) is read by holder, and only its own tasks
         # sorted: walking the branch's whole sort order would pass over every other holder's.
         keys = [_Unindexed(k) for k in keys]
+    if after is not None:
+        # Bound with the columns' types, so that times and enums are stored forms.
+        start = tuple_(*(literal(v, type_=k.type) for k, v in zip(seg.keys, after, strict=True)))
+        conds.append(tuple_(*keys) < start if descending else tuple_(*keys) > start)
     order = [k.desc() if descending else k.asc() for k in keys]
     return stmt.where(*conds).order_by(*order).limit(limit)
 
@@ -389,6 +388,8 @@ def task_page(
         return TaskPage([], None)
     found: list[tuple] = []  # (segment, *key)
     for i in range(start, len(segs)):
+        if f.unassigned_only and segs[i].join_specialist:
+            continue  # tasks nobody holds have no holder's name
         want = limit - len(found)
         stmt = page_key_query(
             f,
