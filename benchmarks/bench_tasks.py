@@ -3,6 +3,7 @@ offers, under the page's usual filters, against the old path (every matching id 
 first page's rows) measured in the same run, and the count that now follows the rows.
 
     .venv/bin/python benchmarks/bench_tasks.py [--size large|city] [--runs 3] [--old]
+        [--filters 'open (default)' 'any status' ...]
 
 Uses benchmarks/data/desktop-<size>.db (built once, as bench_desktop.py does; upgraded by the
 migrations on start). Medians of --runs warm runs, in milliseconds. Goal (issue): every page
@@ -58,6 +59,7 @@ def main() -> None:
     ap.add_argument("--size", default="city")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--old", action="store_true", help="also time the old path (slow)")
+    ap.add_argument("--filters", nargs="*", help="only these filters (names as printed)")
     args = ap.parse_args()
     db = build(args.size)
     from app.db import make_engine, make_sessionmaker
@@ -87,6 +89,8 @@ def main() -> None:
     )
     worst = 0.0
     for fname, f in filters.items():
+        if args.filters and fname not in args.filters:
+            continue
         for sort in SORTS:
             for desc in (False, True):
                 with Session() as s:
