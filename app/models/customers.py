@@ -25,6 +25,8 @@ from app.models.types import enum_column
 
 class Customer(Base):
     __tablename__ = "customer"
+    # The task queue sorted by customer walks customers in name order.
+    __table_args__ = (Index("ix_customer_name_id", "name", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id"), index=True)

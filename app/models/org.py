@@ -10,6 +10,7 @@ from sqlalchemy import (
     Column,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -57,6 +58,8 @@ class Team(Base):
 
 class Specialist(Base):
     __tablename__ = "specialist"
+    # The task queue sorted by specialist walks specialists in name order.
+    __table_args__ = (Index("ix_specialist_name_id", "name", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id"), index=True)

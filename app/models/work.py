@@ -18,12 +18,26 @@ from app.models.enums import (
 )
 from app.models.types import enum_column
 
+# The task queue's sort keys after the status (see app/services/tasks.py), one index each.
+TASK_PAGE_KEYS = (
+    ("id", ()),
+    ("task_no", ("task_no",)),
+    ("kind", ("kind",)),
+    ("due_date", ("due_date",)),
+    ("created_at", ("created_at",)),
+    ("completed_at", ("completed_at",)),
+    ("specialist", ("specialist_id",)),
+    ("customer", ("customer_id",)),
+)
+
 
 class Task(Base):
     __tablename__ = "task"
     __table_args__ = (
         Index("ix_task_specialist_status", "specialist_id", "status", "due_date"),
         Index("ix_task_status_completed", "status", "completed_at", "kind", "specialist_id"),
+        # The task queue's keyset pages: one index range scan per status for each sort.
+        *(Index(f"ix_task_page_{name}", "status", *cols, "id") for name, cols in TASK_PAGE_KEYS),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import partial
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, and_, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.selectable import Join
 
 from app.models import (
     AssignmentEvent,
@@ -140,32 +152,61 @@ def task_ids(
     return list(session.scalars(stmt.order_by(*order)))
 
 
+def _row_columns(owner_grid) -> list[Any]:
+    return [
+        Task.id,
+        Task.task_no,
+        Task.kind,
+        Task.status,
+        Customer.id,
+        Customer.customer_no,
+        Customer.name,
+        Policy.policy_no,
+        Task.specialist_id,
+        Specialist.name,
+        Specialist.employee_no,
+        owner_grid.code,
+        Task.channel,
+        Task.created_at,
+        Task.due_date,
+        Task.completed_at,
+        Task.outcome,
+        Task.version,
+    ]
+
+
+def _task_row(r: Any, as_of: date) -> TaskRow:
+    status = TaskStatus(r[3])
+    return TaskRow(
+        id=r[0],
+        task_no=r[1],
+        kind=TaskKind(r[2]),
+        status=status,
+        customer_id=r[4],
+        customer_no=r[5],
+        customer_name=r[6],
+        policy_no=r[7],
+        specialist_id=r[8],
+        specialist_name=r[9],
+        employee_no=r[10],
+        grid_code=r[11],
+        channel=str(r[12]),
+        created_at=r[13],
+        due_date=r[14],
+        completed_at=r[15],
+        outcome=r[16],
+        overdue=status.is_open and r[14] is not None and r[14] < as_of,
+        version=r[17],
+    )
+
+
 def task_rows(session: Session, ids: Sequence[int], *, as_of: date) -> list[TaskRow]:
     """Return the rows of the given task ids, in the same order."""
     if not ids:
         return []
     owner_grid = aliased(Grid)
     stmt = (
-        select(
-            Task.id,
-            Task.task_no,
-            Task.kind,
-            Task.status,
-            Customer.id,
-            Customer.customer_no,
-            Customer.name,
-            Policy.policy_no,
-            Task.specialist_id,
-            Specialist.name,
-            Specialist.employee_no,
-            owner_grid.code,
-            Task.channel,
-            Task.created_at,
-            Task.due_date,
-            Task.completed_at,
-            Task.outcome,
-            Task.version,
-        )
+        select(*_row_columns(owner_grid))
         .select_from(Task)
         .join(Customer, Customer.id == Task.customer_id)
         .outerjoin(Policy, Policy.id == Task.policy_id)
@@ -173,35 +214,197 @@ def task_rows(session: Session, ids: Sequence[int], *, as_of: date) -> list[Task
         .outerjoin(owner_grid, owner_grid.id == Customer.grid_id)
         .where(Task.id.in_(list(ids)))
     )
-    by_id = {}
-    for r in session.execute(stmt):
-        status = TaskStatus(r[3])
-        by_id[r[0]] = TaskRow(
-            id=r[0],
-            task_no=r[1],
-            kind=TaskKind(r[2]),
-            status=status,
-            customer_id=r[4],
-            customer_no=r[5],
-            customer_name=r[6],
-            policy_no=r[7],
-            specialist_id=r[8],
-            specialist_name=r[9],
-            employee_no=r[10],
-            grid_code=r[11],
-            channel=str(r[12]),
-            created_at=r[13],
-            due_date=r[14],
-            completed_at=r[15],
-            outcome=r[16],
-            overdue=status.is_open and r[14] is not None and r[14] < as_of,
-            version=r[17],
-        )
+    by_id = {r[0]: _task_row(r, as_of) for r in session.execute(stmt)}
     return [by_id[i] for i in ids if i in by_id]
 
 
 def count_tasks(session: Session, f: TaskFilter) -> int:
     return session.scalar(_base([func.count(Task.id)], f)) or 0
+
+
+# --- keyset pages ------------------------------------------------------------------------
+#
+# A page is read by walking an index in the sort's order from the key after which it starts,
+# so the first page and the thousandth cost the same: no id list, no OFFSET, no count first.
+# Each sort's key ends in task.id, so ties (two tasks due the same day) have one order. A
+# queue is read one status at a time, each an index range scan on (status, sort key, id) (the
+# indexes of migration 0009), and the few rows of each are merged in the database. A column
+# that may be NULL is read as two segments (the NULLs by id, then the values; backwards when
+# descending), which is SQLite's order for NULLs and gives both databases one order.
+
+PAGE_SIZE = 200
+
+
+class _CrossJoin(Join):
+    """An inner join whose left side SQLite must read first (its CROSS JOIN); a plain join
+    elsewhere."""
+
+    inherit_cache = True
+
+
+class _Unindexed(ColumnElement[Any]):
+    """A column SQLite must not read an index for (written ``+column``); the column itself
+    elsewhere."""
+
+    inherit_cache = True
+
+    def __init__(self, column: Any) -> None:
+        self.column = column
+        self.type = column.type
+
+
+@compiles(_Unindexed)
+def _unindexed(element: _Unindexed, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.column, **kw)
+
+
+@compiles(_Unindexed, "sqlite")
+def _sqlite_unindexed(element: _Unindexed, compiler: Any, **kw: Any) -> str:
+    return "+" + compiler.process(element.column, **kw)
+
+
+@compiles(_CrossJoin, "sqlite")
+def _sqlite_cross_join(element: _CrossJoin, compiler: Any, **kw: Any) -> str:
+    return compiler.visit_join(element, **kw).replace(" JOIN ", " CROSS JOIN ", 1)
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    """One page of a queue: its rows, and the key to read the next page from (None at the end)."""
+
+    rows: list[TaskRow]
+    after: tuple | None
+
+
+@dataclass(frozen=True)
+class _Segment:
+    cond: ColumnElement[bool] | None  # which tasks the segment holds
+    keys: tuple[Any, ...]  # the columns it is ordered by, the last always Task.id
+    join_customer: bool = False
+    join_specialist: bool = False
+
+
+def _segments(sort: str, descending: bool) -> list[_Segment]:
+    if sort not in SORT_COLUMNS:
+        raise ValueError(f"unknown sort {sort!r}")
+    if sort == "customer":
+        segs = [_Segment(None, (Customer.name, Customer.id, Task.id), join_customer=True)]
+    elif sort == "specialist":
+        segs = [
+            _Segment(Task.specialist_id.is_(None), (Task.id,)),
+            _Segment(
+                Task.specialist_id.is_not(None),
+                (Specialist.name, Specialist.id, Task.id),
+                join_specialist=True,
+            ),
+        ]
+    elif sort in ("due_date", "completed_at"):
+        col = SORT_COLUMNS[sort]
+        segs = [_Segment(col.is_(None), (Task.id,)), _Segment(col.is_not(None), (col, Task.id))]
+    else:
+        segs = [_Segment(None, (SORT_COLUMNS[sort], Task.id))]
+    return segs[::-1] if descending else segs
+
+
+def _page_statuses(f: TaskFilter) -> list[TaskStatus]:
+    statuses = set(f.statuses) if f.statuses else set(TaskStatus)
+    if f.overdue_only:
+        statuses &= set(OPEN_TASK_STATUSES)
+    return sorted(statuses)
+
+
+def _key_query(
+    f: TaskFilter, seg: _Segment, status: TaskStatus, descending: bool, after, limit: int
+):
+    """The keys of one status's tasks in one segment, from ``after`` on, in the sort's order."""
+    conds = [Task.status == status, *_conditions(replace(f, statuses=frozenset()))]
+    if seg.cond is not None:
+        conds.append(seg.cond)
+    need_customer = seg.join_customer or bool(f.search.strip()) or f.grid_ids is not None
+    need_specialist = seg.join_specialist or f.team_ids is not None
+    # Sorted by name, the customers (or specialists) are walked in (name, id) order and their
+    # tasks read from the index: SQLite is told that order with CROSS JOIN.
+    pinned = (f.specialist_ids is not None or f.unassigned_only) and not seg.join_specialist
+    source: Any = Task.__table__
+    if seg.join_customer and not pinned:
+        source = _CrossJoin(Customer.__table__, source, Customer.id == Task.customer_id)
+    elif need_customer:
+        source = source.join(Customer.__table__, Customer.id == Task.customer_id)
+    if seg.join_specialist:
+        source = _CrossJoin(Specialist.__table__, source, Specialist.id == Task.specialist_id)
+    elif need_specialist:
+        source = source.join(Specialist.__table__, Specialist.id == Task.specialist_id)
+    stmt = select(*seg.keys).select_from(source)
+    keys: list[Any] = list(seg.keys)
+    if pinned:
+        # A queue of named holders (or of nobody) is read by holder, and only its own tasks
+        # sorted: walking the branch's whole sort order would pass over every other holder's.
+        keys = [_Unindexed(k) for k in keys]
+    if after is not None:
+        # Bound with the columns' types, so that times and enums are stored forms.
+        start = tuple_(*(literal(v, type_=k.type) for k, v in zip(seg.keys, after, strict=True)))
+        conds.append(tuple_(*keys) < start if descending else tuple_(*keys) > start)
+    order = [k.desc() if descending else k.asc() for k in keys]
+    return stmt.where(*conds).order_by(*order).limit(limit)
+
+
+def page_key_query(
+    f: TaskFilter,
+    sort: str,
+    *,
+    descending: bool = False,
+    segment: int = 0,
+    after=None,
+    limit: int = PAGE_SIZE,
+):
+    """The statement reading one segment's keys (for EXPLAIN in tests and benchmarks)."""
+    seg = _segments(sort, descending)[segment]
+    parts = [
+        _key_query(f, seg, st, descending, after, limit).subquery().select()
+        for st in _page_statuses(f)
+    ]
+    if len(parts) == 1:
+        return _key_query(f, seg, _page_statuses(f)[0], descending, after, limit)
+    merged = union_all(*parts).subquery()
+    cols = list(merged.c)
+    order = [c.desc() if descending else c.asc() for c in cols]
+    return select(*cols).order_by(*order).limit(limit)
+
+
+def task_page(
+    session: Session,
+    f: TaskFilter,
+    sort: str = "due_date",
+    *,
+    descending: bool = False,
+    after: tuple | None = None,
+    limit: int = PAGE_SIZE,
+) -> TaskPage:
+    """Return up to ``limit`` tasks the filter selects, in the sort's order, after the key
+    ``after`` (None: from the start), and the key to continue from."""
+    segs = _segments(sort, descending)
+    start, key = (0, None) if after is None else (after[0], tuple(after[1:]))
+    if not _page_statuses(f):
+        return TaskPage([], None)
+    found: list[tuple] = []  # (segment, *key)
+    for i in range(start, len(segs)):
+        if f.unassigned_only and segs[i].join_specialist:
+            continue  # tasks nobody holds have no holder's name
+        want = limit - len(found)
+        stmt = page_key_query(
+            f,
+            sort,
+            descending=descending,
+            segment=i,
+            after=key if i == start else None,
+            limit=want,
+        )
+        found.extend((i, *r) for r in session.execute(stmt))
+        if len(found) >= limit:
+            break
+    rows = task_rows(session, [k[-1] for k in found], as_of=f.as_of)
+    more = len(found) >= limit
+    return TaskPage(rows, found[-1] if more and found else None)
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,13 @@ from app.views.calendar import zone
 from app.views.errors import show_error
 from app.views.i18n import tr
 from app.views.operations import BackgroundRunner, JobState
-from app.views.table_models import EXPORT_ROLE, KIND_ROLE, LazyTableModel, export_cell
+from app.views.table_models import (
+    EXPORT_ROLE,
+    KIND_ROLE,
+    KeysetTableModel,
+    LazyTableModel,
+    export_cell,
+)
 
 _C = "TableExport"
 FETCH_PAGE = 500
@@ -188,6 +194,25 @@ def lazy_reader(view: QTableView) -> Callable[[JobState], TableData]:
     return read
 
 
+def keyset_reader(view: QTableView) -> Callable[[JobState], TableData]:
+    """Return a background job reading every row of the view's ``KeysetTableModel``, page by
+    page from the start (not only the pages scrolled to)."""
+    model = view.model()
+    assert isinstance(model, KeysetTableModel)
+    cols = visible_columns(view)
+    headers, kinds = _headers(model, cols)
+    columns = [model.columns[c] for c in cols]
+
+    def read(state: JobState) -> TableData:
+        cells = []
+        for rows in model.all_pages():
+            check(state)
+            cells.extend([export_cell(col, row) for col in columns] for row in rows)
+        return table_data(headers, kinds, cells)
+
+    return read
+
+
 def save_folder() -> Path:
     """Return the folder a save dialog starts in: the user's Documents folder when it exists,
     else their home folder (a new account, or a Linux desktop without one, has none)."""
@@ -288,7 +313,9 @@ class TableExporter(QObject):
                 return None
         target = str(path)
         name = self.name
-        if isinstance(self.view.model(), LazyTableModel):
+        if isinstance(self.view.model(), KeysetTableModel):
+            read = keyset_reader(self.view)
+        elif isinstance(self.view.model(), LazyTableModel):
             read = lazy_reader(self.view)
         else:
             # Rows in memory are read here (about 5 µs a cell; a few thousand rows in this app).

@@ -226,3 +226,113 @@ class LazyTableModel(QAbstractTableModel, Generic[R]):
             self.sort_requested.emit(
                 self.columns[column].key, order == Qt.SortOrder.DescendingOrder
             )
+
+
+class KeysetTableModel(QAbstractTableModel, Generic[R]):
+    """A table read a page at a time in the database's order, each page from the key the last
+    one ended at: the first page shows as soon as it is read, and scrolling to the end fetches
+    the next (``canFetchMore`` / ``fetchMore``). How many rows match is not known here.
+
+    ``fetch_page(after)`` returns ``(rows, next_key)``, next_key None at the end;
+    ``fetch_rows(ids)`` reads given rows afresh. Sorting only emits ``sort_requested``.
+    """
+
+    sort_requested = Signal(str, bool)  # column key, descending
+
+    def __init__(
+        self,
+        columns: Sequence[Column[R]],
+        fetch_page: Callable[[Any], tuple[Sequence[R], Any]],
+        fetch_rows: Callable[[Sequence[int]], Sequence[R]],
+        *,
+        row_id: Callable[[R], int],
+        parent=None,
+    ) -> None:
+        super().__init__(parent)
+        self.columns = list(columns)
+        self._fetch_page = fetch_page
+        self._fetch_rows = fetch_rows
+        self._row_id = row_id
+        self._rows: list[R] = []
+        self._after: Any = None
+        self._more = False
+
+    def set_first_page(self, rows: Sequence[R], after: Any) -> None:
+        """Show a first page read elsewhere (in the background) and the key that follows it."""
+        self.beginResetModel()
+        self._rows = list(rows)
+        self._after = after
+        self._more = False  # a view asks for more as the reset ends: not inside it
+        self.endResetModel()
+        self._more = after is not None
+
+    def canFetchMore(self, parent: _Index = QModelIndex()) -> bool:  # noqa: N802, B008
+        return not parent.isValid() and self._more
+
+    def fetchMore(self, parent: _Index = QModelIndex()) -> None:  # noqa: N802, B008
+        if parent.isValid() or not self._more:
+            return
+        rows, after = self._fetch_page(self._after)
+        self._after, self._more = after, after is not None
+        if rows:
+            first = len(self._rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
+            self._rows.extend(rows)
+            self.endInsertRows()
+
+    def all_pages(self):
+        """Yield every page from the start, read afresh (thread-safe when the fetch is)."""
+        after = None
+        while True:
+            rows, after = self._fetch_page(after)
+            yield list(rows)
+            if after is None:
+                return
+
+    def fetch_rows(self, ids: Sequence[int]) -> list[R]:
+        return list(self._fetch_rows(ids))
+
+    def ids(self) -> list[int]:
+        return [self._row_id(r) for r in self._rows]
+
+    def row_id(self, row: R) -> int:
+        return self._row_id(row)
+
+    def invalidate(self, ids: Sequence[int] | None = None) -> None:
+        """Read the given rows (all shown, for None) again in place."""
+        wanted = set(self.ids() if ids is None else ids)
+        fresh = {self._row_id(r): r for r in self._fetch_rows(sorted(wanted))} if wanted else {}
+        for i, r in enumerate(self._rows):
+            rid = self._row_id(r)
+            if rid in fresh:
+                self._rows[i] = fresh[rid]
+        if self._rows:
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(len(self._rows) - 1, len(self.columns) - 1)
+            )
+
+    def row_at(self, row: int) -> R | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self.row_at(index.row())
+        return None if row is None else _cell(self.columns[index.column()], row, role)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:  # noqa: N802
+        return _header(self.columns, section, orientation, role)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if 0 <= column < len(self.columns):
+            self.sort_requested.emit(
+                self.columns[column].key, order == Qt.SortOrder.DescendingOrder
+            )

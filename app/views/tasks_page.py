@@ -31,7 +31,7 @@ from app.views.errors import show_error
 from app.views.i18n import tr
 from app.views.labels import TASK_KINDS, TASK_STATUSES, label
 from app.views.table_export import install_table_export
-from app.views.table_models import Column, LazyTableModel
+from app.views.table_models import Column, KeysetTableModel
 
 _C = "TasksPage"
 
@@ -130,7 +130,10 @@ class TasksPage(QWidget):
             filters.addWidget(w)
         filters.addWidget(self.search, 1)
 
-        self.model = LazyTableModel(task_columns(), self._fetch_rows, row_id=lambda r: r.id)
+        self._filter: task_service.TaskFilter | None = None
+        self.model = KeysetTableModel(
+            task_columns(), self._fetch_page, self._fetch_rows, row_id=lambda r: r.id
+        )
         self.model.sort_requested.connect(self._sort_by)
         self.table = QTableView()
         self.table.setObjectName("tasks_table")
@@ -219,21 +222,42 @@ class TasksPage(QWidget):
         return replace(f, overdue_only=self.overdue.isChecked(), search=self.search.text())
 
     def reload(self) -> None:
-        """Fetch the matching task ids in the background and show them."""
+        """Read the first page in the background and show it; then count the matches."""
         self._loaded = True
-        f = self.current_filter()
+        f = self._filter = self.current_filter()
         sort, desc = self._sort
         self.count.setText(self.tr("Loading…"))
         self.ctx.runner.start(
-            "tasks.ids",
-            self.ctx.read(lambda s: task_service.task_ids(s, f, sort=sort, descending=desc)),
-            on_done=self._show_ids,
+            "tasks.page",
+            self.ctx.read(lambda s: task_service.task_page(s, f, sort, descending=desc)),
+            on_done=self._show_first_page,
             on_error=self._failed,
         )
 
-    def _show_ids(self, ids: list[int]) -> None:
-        self.model.set_ids(ids)
-        self.count.setText(self.tr("%1 tasks").replace("%1", f"{len(ids):,}"))
+    def _show_first_page(self, page: task_service.TaskPage) -> None:
+        self.model.set_first_page(page.rows, page.after)
+        if page.after is None:  # every match is shown: no need to count
+            self._show_count(len(page.rows))
+            return
+        self.count.setText(self.tr("counting…"))
+        f = self._filter
+        assert f is not None
+        self.ctx.runner.start(
+            "tasks.count",
+            self.ctx.read(lambda s: task_service.count_tasks(s, f)),
+            on_done=self._show_count,
+            on_error=self._failed,
+        )
+
+    def _show_count(self, n: int) -> None:
+        self.count.setText(self.tr("%1 tasks").replace("%1", f"{n:,}"))
+
+    def _fetch_page(self, after):
+        f = self._filter or self.current_filter()
+        sort, desc = self._sort
+        with self.ctx.Session() as s:
+            page = task_service.task_page(s, f, sort, descending=desc, after=after)
+        return page.rows, page.after
 
     def _fetch_rows(self, ids):
         return call(self.ctx, task_service.task_rows, ids, as_of=self.ctx.as_of)

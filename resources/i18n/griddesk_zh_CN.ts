@@ -2523,6 +2523,10 @@ workload after</source>
       <source>Team: %1</source>
       <translation>团队：%1</translation>
     </message>
+    <message>
+      <source>counting…</source>
+      <translation>正在计数…</translation>
+    </message>
   </context>
   <context>
     <name>UserGuideWindow</name>

@@ -1,0 +1,164 @@
+"""The task queue read a page at a time from a key (keyset paging): every sort gives exactly
+the rows of the whole ordered query, ties and NULLs included, and each page is read through an
+index in the sort's order rather than by sorting the whole queue."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import pytest
+from sqlalchemy import case, select
+
+from app.models import Branch, Customer, Specialist, Task, Team
+from app.models.enums import OPEN_TASK_STATUSES, TaskKind, TaskStatus
+from app.services.tasks import (
+    SORT_COLUMNS,
+    TaskFilter,
+    _base,
+    _segments,
+    page_key_query,
+    task_page,
+)
+
+AS_OF = date(2026, 11, 20)
+
+
+def _reference(session, f: TaskFilter, sort: str, descending: bool) -> list[int]:
+    """The whole queue in one ordered query: NULLs first ascending (last descending), then the
+    sort's value, then the customer's or specialist's id for a sort by name, then the task id."""
+    keys = {
+        "customer": [Customer.name, Customer.id],
+        "specialist": [Specialist.name, Specialist.id],
+    }.get(sort, [SORT_COLUMNS[sort]])
+    null_last = case((keys[0].is_(None), 0), else_=1)
+    cols = [null_last, *keys, Task.id]
+    order = [c.desc() if descending else c.asc() for c in cols]
+    return list(session.scalars(_base([Task.id], f).order_by(*order)))
+
+
+def _paged(session, f: TaskFilter, sort: str, descending: bool, limit: int) -> list[int]:
+    ids: list[int] = []
+    after = None
+    while True:
+        page = task_page(session, f, sort, descending=descending, after=after, limit=limit)
+        ids.extend(r.id for r in page.rows)
+        assert len(page.rows) <= limit
+        if page.after is None:
+            return ids
+        after = page.after
+
+
+@pytest.fixture
+def ties(session):
+    """Tasks with equal due dates, no due date, no holder and no completion among them."""
+    b = Branch(code="b", name="测试机构", city="成都")
+    session.add(b)
+    session.flush()
+    team = Team(branch_id=b.id, code="T1", name="一队")
+    session.add(team)
+    session.flush()
+    sps = [
+        Specialist(branch_id=b.id, employee_no=f"E{i}", name=n, team_id=team.id)
+        for i, n in enumerate(["王芳", "李强", "王芳"])  # two specialists of one name
+    ]
+    custs = [
+        Customer(branch_id=b.id, customer_no=f"C{i}", name=n, address="x")
+        for i, n in enumerate(["张三", "李四", "张三"])  # two customers of one name
+    ]
+    session.add_all(sps + custs)
+    session.flush()
+    statuses = list(TaskStatus)
+    kinds = list(TaskKind)
+    for i in range(40):
+        done = statuses[i % len(statuses)]
+        session.add(
+            Task(
+                task_no=f"T-{(i * 7) % 40:03d}",
+                kind=kinds[i % len(kinds)],
+                customer_id=custs[i % 3].id,
+                specialist_id=None if i % 4 == 0 else sps[i % 3].id,
+                created_at=datetime(2026, 11, 1 + i % 5, tzinfo=timezone.utc),
+                due_date=None if i % 6 == 0 else date(2026, 11, 15 + i % 3),
+                status=done,
+                completed_at=(
+                    datetime(2026, 11, 10 + i % 2, tzinfo=timezone.utc)
+                    if not done.is_open
+                    else None
+                ),
+            )
+        )
+    session.commit()
+    return b
+
+
+@pytest.mark.parametrize("sort", list(SORT_COLUMNS))
+@pytest.mark.parametrize("descending", [False, True])
+def test_paging_by_every_sort_gives_the_whole_ordered_queue_with_ties_and_nulls(
+    session, ties, sort, descending
+):
+    holders = frozenset(session.scalars(select(Specialist.id).where(Specialist.name == "王芳")))
+    for f in (
+        TaskFilter(as_of=AS_OF),
+        TaskFilter(as_of=AS_OF, statuses=frozenset(OPEN_TASK_STATUSES)),
+        TaskFilter(as_of=AS_OF, overdue_only=True),
+        # Queues of named holders, or of nobody, are read holder by holder.
+        TaskFilter(as_of=AS_OF, specialist_ids=holders),
+        TaskFilter(as_of=AS_OF, unassigned_only=True),
+    ):
+        want = _reference(session, f, sort, descending)
+        assert want  # the filter selects something
+        for limit in (1, 3, 7):
+            got = _paged(session, f, sort, descending, limit)
+            assert got == want, (f, limit)
+
+
+@pytest.fixture(scope="module")
+def demo(module_demo):
+    with module_demo(seed=3, as_of=AS_OF, migrated=True) as Session:  # noqa: N806
+        yield Session
+
+
+@pytest.mark.parametrize("sort", list(SORT_COLUMNS))
+def test_paging_through_a_demo_team_matches_the_full_query(demo, sort):
+    with demo() as s:
+        team_id = s.scalar(select(Team.id).order_by(Team.id))
+        f = TaskFilter(as_of=AS_OF, team_ids=frozenset({team_id}))
+        for descending in (False, True):
+            want = _reference(s, f, sort, descending)
+            got = _paged(s, f, sort, descending, 997)
+            assert len(want) > 997  # more than one page
+            assert len(set(got)) == len(got)
+            assert got == want
+
+
+def test_the_first_page_of_open_tasks_reads_no_more_than_it_shows(demo):
+    with demo() as s:
+        f = TaskFilter(as_of=AS_OF, statuses=frozenset(OPEN_TASK_STATUSES))
+        page = task_page(s, f, "due_date", limit=50)
+        assert len(page.rows) == 50 and page.after is not None
+        assert all(r.status.is_open for r in page.rows)
+        nxt = task_page(s, f, "due_date", after=page.after, limit=50)
+        assert not {r.id for r in page.rows} & {r.id for r in nxt.rows}
+
+
+@pytest.mark.parametrize("sort", list(SORT_COLUMNS))
+@pytest.mark.parametrize("descending", [False, True])
+def test_a_page_is_an_index_range_scan_not_a_sort_of_the_queue(demo, backend, sort, descending):
+    if backend != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
+    f = TaskFilter(as_of=AS_OF, statuses=frozenset({TaskStatus.OPEN}))
+    with demo() as s:
+        conn = s.connection()
+        first = task_page(s, f, sort, descending=descending, limit=5)
+        assert first.after is not None
+        # Every segment from its start (a sort on a column that may be NULL has two), and the
+        # second page from the key the first ended at.
+        starts = [(seg, None) for seg in range(len(_segments(sort, descending)))]
+        for seg, after in [*starts, (first.after[0], first.after[1:])]:
+            stmt = page_key_query(f, sort, descending=descending, segment=seg, after=after)
+            sql = stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+            plan = [r[3] for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")]
+            on_task = [p for p in plan if " task " in f"{p} "]
+            assert on_task, plan
+            assert all("USING COVERING INDEX ix_task_page_" in p for p in on_task), plan
+            assert not any("TEMP B-TREE" in p for p in plan), plan
