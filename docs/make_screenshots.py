@@ -152,7 +152,7 @@ def _shoot(args, tmp: Path) -> int:
         if key == "rebalance":  # photographed with a proposal on screen
             page.max_moves.setValue(12)
             page.propose()
-            _wait(app, lambda: page.plan() is not None, 120)
+            _wait(app, lambda page=page: page.plan() is not None, 120)
             rows = page.moves.rowCount()
             page.moves_table.selectRow(min(1, rows - 1))
         _settle(app, 4.0 if key == "map" else 0.8)
