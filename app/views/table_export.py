@@ -7,8 +7,8 @@ cells as the models give them (contact data is already masked there for the user
 Typed values (numbers, rates, dates) come from ``EXPORT_ROLE`` when the model offers it.
 
 Rows held in memory are read on the GUI thread (a few microseconds a cell) and written in the
-background; a ``LazyTableModel`` (task queues of hundreds of thousands of rows) has its rows
-fetched in the background as well, a page at a time, in the order of its ids.
+background; a ``KeysetTableModel`` (task queues of hundreds of thousands of rows) has its rows
+read in the background as well, page by page from the start, in its sort order.
 """
 
 from __future__ import annotations
@@ -44,12 +44,10 @@ from app.views.table_models import (
     EXPORT_ROLE,
     KIND_ROLE,
     KeysetTableModel,
-    LazyTableModel,
     export_cell,
 )
 
 _C = "TableExport"
-FETCH_PAGE = 500
 _UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
 
 
@@ -167,31 +165,6 @@ def _headers(model: QAbstractItemModel, cols: list[int]) -> tuple[list[str], lis
     ]
     kinds = [model.headerData(c, horizontal, KIND_ROLE) for c in cols]
     return headers, kinds
-
-
-def lazy_reader(view: QTableView) -> Callable[[JobState], TableData]:
-    """Return a background job reading every row of the view's ``LazyTableModel``."""
-    model = view.model()
-    assert isinstance(model, LazyTableModel)
-    cols = visible_columns(view)
-    headers, kinds = _headers(model, cols)
-    columns = [model.columns[c] for c in cols]
-    ids = model.ids()
-
-    def read(state: JobState) -> TableData:
-        cells = []
-        for start in range(0, len(ids), FETCH_PAGE):
-            check(state)
-            state.report(0.5 * start / max(1, len(ids)), "")
-            chunk = ids[start : start + FETCH_PAGE]
-            by_id = {model.row_id(r): r for r in model.fetch_rows(chunk)}
-            for i in chunk:
-                row = by_id.get(i)
-                if row is not None:  # deleted since the ids were read
-                    cells.append([export_cell(col, row) for col in columns])
-        return table_data(headers, kinds, cells)
-
-    return read
 
 
 def keyset_reader(view: QTableView) -> Callable[[JobState], TableData]:
@@ -315,8 +288,6 @@ class TableExporter(QObject):
         name = self.name
         if isinstance(self.view.model(), KeysetTableModel):
             read = keyset_reader(self.view)
-        elif isinstance(self.view.model(), LazyTableModel):
-            read = lazy_reader(self.view)
         else:
             # Rows in memory are read here (about 5 µs a cell; a few thousand rows in this app).
             QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)

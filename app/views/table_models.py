@@ -1,8 +1,8 @@
 """Small, correct Qt item models over plain rows.
 
-``RowTableModel`` holds a list of frozen dataclass rows (rosters, reports). ``LazyTableModel``
-holds only ids and fetches rows a page at a time when the view first needs them (task queues of
-hundreds of thousands of rows). Both are checked with pytest-qt's qtmodeltester.
+``RowTableModel`` holds a list of frozen dataclass rows (rosters, reports). ``KeysetTableModel``
+reads a page of rows at a time as the view scrolls, continuing from the last row's key (task
+queues of hundreds of thousands of rows). Both are checked with pytest-qt's qtmodeltester.
 """
 
 from __future__ import annotations
@@ -135,97 +135,6 @@ class RowTableModel(QAbstractTableModel, Generic[R]):
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:  # noqa: N802
         return _header(self.columns, section, orientation, role)
-
-
-class LazyTableModel(QAbstractTableModel, Generic[R]):
-    """A table over a list of ids whose rows are fetched a page at a time on first view.
-
-    Sorting is done by whoever supplies the ids (the database): ``sort()`` only emits
-    ``sort_requested`` so the page can fetch the ids again in the new order.
-    """
-
-    sort_requested = Signal(str, bool)  # column key, descending
-
-    def __init__(
-        self,
-        columns: Sequence[Column[R]],
-        fetch: Callable[[Sequence[int]], Sequence[R]],
-        *,
-        row_id: Callable[[R], int],
-        page_size: int = 200,
-        parent=None,
-    ) -> None:
-        super().__init__(parent)
-        self.columns = list(columns)
-        self._fetch = fetch
-        self._row_id = row_id
-        self._page = page_size
-        self._ids: list[int] = []
-        self._cache: dict[int, R] = {}
-
-    def set_ids(self, ids: Sequence[int]) -> None:
-        self.beginResetModel()
-        self._ids = list(ids)
-        self._cache.clear()
-        self.endResetModel()
-
-    def ids(self) -> list[int]:
-        return list(self._ids)
-
-    def fetch_rows(self, ids: Sequence[int]) -> list[R]:
-        """Return the rows of ``ids`` read afresh (thread-safe when the fetch function is)."""
-        return list(self._fetch(ids))
-
-    def row_id(self, row: R) -> int:
-        return self._row_id(row)
-
-    def invalidate(self, ids: Sequence[int] | None = None) -> None:
-        """Forget cached rows (all, or the given ids) so they are fetched again."""
-        if ids is None:
-            self._cache.clear()
-        else:
-            for i in ids:
-                self._cache.pop(i, None)
-        if self._ids:
-            self.dataChanged.emit(
-                self.index(0, 0), self.index(len(self._ids) - 1, len(self.columns) - 1)
-            )
-
-    def row_at(self, row: int) -> R | None:
-        if not 0 <= row < len(self._ids):
-            return None
-        rid = self._ids[row]
-        if rid not in self._cache:
-            start = (row // self._page) * self._page
-            page_ids = [i for i in self._ids[start : start + self._page] if i not in self._cache]
-            for r in self._fetch(page_ids):
-                self._cache[self._row_id(r)] = r
-        return self._cache.get(rid)
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self._ids)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.columns)
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        row = self.row_at(index.row())
-        if row is None:  # deleted since the ids were read
-            return None
-        return _cell(self.columns[index.column()], row, role)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:  # noqa: N802
-        return _header(self.columns, section, orientation, role)
-
-    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        if 0 <= column < len(self.columns):
-            self.sort_requested.emit(
-                self.columns[column].key, order == Qt.SortOrder.DescendingOrder
-            )
 
 
 class KeysetTableModel(QAbstractTableModel, Generic[R]):
