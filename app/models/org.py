@@ -40,6 +40,10 @@ class Branch(Base):
     max_amount_yuan: Mapped[int] = mapped_column(
         BigInteger, default=100_000_000, server_default="100000000"
     )
+    # Hand-off targets, days from a customer's pool entry (app.services.metrics.handoff).
+    handoff_sms_days: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    handoff_contact_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
+    handoff_service_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
 
 
 class Team(Base):

@@ -10,7 +10,16 @@ from sqlalchemy.orm import Session
 
 from app.models import Grid, Specialist, Team
 
-PERSISTENCY_FIELDS = ("grid", "specialist", "team", "payment_mode", "product", "cohort")
+# contact_band: the customer's days from pool entry to first contact (metrics.handoff).
+PERSISTENCY_FIELDS = (
+    "grid",
+    "specialist",
+    "team",
+    "payment_mode",
+    "product",
+    "cohort",
+    "contact_band",
+)
 FUNNEL_FIELDS = ("grid", "specialist", "team", "cohort")
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from app.models import Branch, PersistencyBase, Specialist
+from app.models import Branch, Customer, PersistencyBase, Specialist
 from app.services.metrics import summary
 from app.services.metrics.grouping import PERSISTENCY_FIELDS, Labels, check_field
 from app.services.periods import Period
@@ -86,8 +86,12 @@ def _grace(session: Session, branch_id: int | None, grace_days: int | None) -> i
     return session.scalar(stmt.limit(1)) or 60
 
 
-def _group_expr(by: str):
+def _group_expr(by: str, as_of: date):
     b = PersistencyBase
+    if by == "contact_band":
+        from app.services.metrics.handoff import contact_band_expr
+
+        return contact_band_expr(as_of)
     if by == "grid":
         return b.grid_id
     if by == "specialist":
@@ -173,12 +177,14 @@ def _aggregate_base(
         func.sum(case((mature, b.amount_due_fen), else_=0)),
         func.sum(case((and_(mature, in_grace), b.received_fen), else_=0)),
     ]
-    keys = [_group_expr(f).label(f"k{i}") for i, f in enumerate(by)]
+    keys = [_group_expr(f, as_of).label(f"k{i}") for i, f in enumerate(by)]
     stmt = select(*keys, *cols).where(
         b.policy_year == year, b.due_date >= start, b.due_date <= end, kept
     )
     if "team" in by or team_ids is not None:
         stmt = stmt.outerjoin(Specialist, Specialist.id == b.specialist_id)
+    if "contact_band" in by:
+        stmt = stmt.join(Customer, Customer.id == b.customer_id)
     if branch_id is not None:
         stmt = stmt.where(b.branch_id == branch_id)
     if team_ids is not None:

@@ -169,7 +169,7 @@ def grain_for(
 ) -> str | None:
     """Return the grain that can answer a report grouped by ``by`` with these filters."""
     fields = set(by)
-    if fields & {"payment_mode", "product"}:
+    if fields & {"payment_mode", "product", "contact_band"}:
         return None
     if "grid" in fields:
         if fields & {"specialist", "team"} or team_ids is not None or specialist_ids is not None:
