@@ -215,6 +215,26 @@ def test_only_a_senior_supervisor_changes_the_branchs_amount_limit(demo, monkeyp
     )
 
 
+def test_the_senior_supervisor_sets_the_hand_off_targets_from_the_command_line(
+    demo, monkeypatch, capsys
+):
+    url, Session = demo  # noqa: N806
+    senior = ["--db", url, *_as(monkeypatch, "senior"), "branch"]
+    _refused(
+        capsys,
+        ["--db", url, *_as(monkeypatch, "supervisor"), "branch", "--handoff-targets", "2,10,40"],
+        "may not change the branch's settings",
+    )
+    _refused(capsys, [*senior, "--handoff-targets", "2,10"], "three whole numbers of days")
+    _refused(capsys, [*senior, "--handoff-targets", "2,40,10"], "must come in order")
+    assert main([*senior, "--handoff-targets", "2,10,40"]) == 0
+    assert "first contact within 10, first service within 40" in capsys.readouterr().out
+    assert main([*senior, "--handoff-targets", "1,7,30"]) == 0
+    assert "SMS sent within 1 days of pool entry, first contact within 7" in (
+        capsys.readouterr().out
+    )
+
+
 def test_an_imported_history_records_who_imported_it(demo, monkeypatch, capsys, tmp_path):
     from app.models import ChangeBatch, Specialist
 

@@ -1,4 +1,4 @@
-"""The branch's own settings: griddesk branch [--max-amount YUAN]."""
+"""The branch's own settings: griddesk branch [--max-amount YUAN] [--handoff-targets S,C,V]."""
 
 from __future__ import annotations
 
@@ -15,6 +15,12 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
         metavar="YUAN",
         help="the largest premium, due or receipt an import accepts (default 100,000,000)",
     )
+    p.add_argument(
+        "--handoff-targets",
+        metavar="SMS,CONTACT,SERVICE",
+        help="days from pool entry by which the SMS is sent, the customer first contacted and "
+        "first served (default 1,7,30)",
+    )
     p.add_argument("--branch", metavar="CODE", help="branch code, when the database holds several")
     return {"branch": cmd_branch}
 
@@ -23,9 +29,15 @@ def cmd_branch(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
     from app.models import Branch
-    from app.services.branches import SettingError, branch_settings, set_amount_limit
+    from app.services.branches import (
+        SettingError,
+        branch_settings,
+        set_amount_limit,
+        set_handoff_targets,
+    )
 
-    changing = args.max_amount is not None
+    targets = _targets(args.handoff_targets) if args.handoff_targets else None
+    changing = args.max_amount is not None or targets is not None
     db = open_db(args, writes=changing)
     with db.Session() as s, s.begin():
         stmt = select(Branch.id).order_by(Branch.id)
@@ -40,16 +52,32 @@ def cmd_branch(args: argparse.Namespace) -> int:
             )
         if len(ids) > 1:
             raise CommandError("this database holds several branches: say which (--branch CODE)")
-        if changing:
-            try:
-                settings = set_amount_limit(
-                    s, actor=db.user, branch_id=ids[0], yuan=args.max_amount
-                )
-            except SettingError as exc:
-                raise CommandError(str(exc)) from None
-        else:
-            settings = branch_settings(s, ids[0])
+        try:
+            if args.max_amount is not None:
+                set_amount_limit(s, actor=db.user, branch_id=ids[0], yuan=args.max_amount)
+            if targets is not None:
+                set_handoff_targets(s, actor=db.user, branch_id=ids[0], targets=targets)
+        except SettingError as exc:
+            raise CommandError(str(exc)) from None
+        settings = branch_settings(s, ids[0])
     print(f"branch          {settings.code} {settings.name}")
     print(f"grace period    {settings.grace_days} days")
     print(f"amount limit    {settings.max_amount_yuan:,} yuan per premium, due or receipt")
+    h = settings.handoff
+    print(
+        f"hand-off        SMS sent within {h.sms_days} days of pool entry, first contact "
+        f"within {h.contact_days}, first service within {h.service_days}"
+    )
     return 0
+
+
+def _targets(text: str):
+    from app.services.metrics.handoff import HandoffTargets
+
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        raise CommandError(
+            f"--handoff-targets takes three whole numbers of days, SMS,CONTACT,SERVICE "
+            f"(for example 1,7,30), not '{text}'"
+        )
+    return HandoffTargets(*(int(p) for p in parts))

@@ -11,6 +11,7 @@ from app.models.enums import Role
 from app.services.auth import UserInfo
 from app.services.errors import NotAllowed
 from app.services.importer.values import LIMIT_CEILING_YUAN
+from app.services.metrics.handoff import HandoffTargets, TargetError, handoff_targets
 
 
 class SettingError(ValueError):
@@ -23,11 +24,48 @@ class BranchSettings:
     name: str
     grace_days: int
     max_amount_yuan: int
+    handoff: HandoffTargets
 
 
 def branch_settings(session: Session, branch_id: int) -> BranchSettings:
     branch = session.get_one(Branch, branch_id)
-    return BranchSettings(branch.code, branch.name, branch.grace_days, branch.max_amount_yuan)
+    return BranchSettings(
+        branch.code,
+        branch.name,
+        branch.grace_days,
+        branch.max_amount_yuan,
+        handoff_targets(session, branch_id),
+    )
+
+
+def may_change_settings(actor: UserInfo | None, branch_id: int) -> bool:
+    """Only a senior supervisor of the branch may (anyone, on a database without users)."""
+    return actor is None or (actor.role is Role.SENIOR_SUPERVISOR and actor.branch_id == branch_id)
+
+
+def _check_actor(actor: UserInfo | None, branch_id: int) -> None:
+    if actor is not None and not may_change_settings(actor, branch_id):
+        raise NotAllowed(
+            f"{actor.login} ({actor.role}) may not change the branch's settings: only its "
+            "senior supervisor may"
+        )
+
+
+def set_handoff_targets(
+    session: Session, *, actor: UserInfo | None, branch_id: int, targets: HandoffTargets
+) -> BranchSettings:
+    """Set the branch's hand-off targets in days from pool entry (the caller commits)."""
+    _check_actor(actor, branch_id)
+    try:
+        targets.check()
+    except TargetError as exc:
+        raise SettingError(str(exc)) from None
+    branch = session.get_one(Branch, branch_id)
+    branch.handoff_sms_days = targets.sms_days
+    branch.handoff_contact_days = targets.contact_days
+    branch.handoff_service_days = targets.service_days
+    session.flush()
+    return branch_settings(session, branch_id)
 
 
 def set_amount_limit(
@@ -35,13 +73,7 @@ def set_amount_limit(
 ) -> BranchSettings:
     """Set the largest premium, due or receipt the branch's imports accept (the caller
     commits). Only a senior supervisor of the branch may (anyone, on a database without users)."""
-    if actor is not None and (
-        actor.role is not Role.SENIOR_SUPERVISOR or actor.branch_id != branch_id
-    ):
-        raise NotAllowed(
-            f"{actor.login} ({actor.role}) may not change the branch's settings: only its "
-            "senior supervisor may"
-        )
+    _check_actor(actor, branch_id)
     if not 1 <= yuan <= LIMIT_CEILING_YUAN:
         raise SettingError(
             f"the amount limit must be between 1 and {LIMIT_CEILING_YUAN:,} yuan, not {yuan:,}"

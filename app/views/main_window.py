@@ -181,6 +181,10 @@ class MainWindow(QMainWindow):
         settings.setShortcut(QKeySequence.StandardKey.Preferences)
         settings.triggered.connect(self.open_settings)
         file_menu.addAction(settings)
+        branch = QAction(self.tr("&Branch settings…"), self)
+        branch.setObjectName("branch_settings")
+        branch.triggered.connect(lambda: self.open_branch_settings())
+        file_menu.addAction(branch)
         open_copy = QAction(self.tr("Open o&ffline copy…"), self)
         open_copy.setObjectName("open_offline_copy")
         open_copy.triggered.connect(lambda: self.open_offline_copy())
@@ -239,6 +243,17 @@ class MainWindow(QMainWindow):
         about.setObjectName("about")
         about.triggered.connect(lambda: self.open_about())
         help_menu.addAction(about)
+
+    def open_branch_settings(self) -> QWidget:
+        """Open File ▸ Branch settings (window-modal) and return it; what it saves reaches
+        every page."""
+        from app.views.branch_dialog import BranchDialog
+
+        dialog = BranchDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.saved.connect(self.data_changed)
+        dialog.open()
+        return dialog
 
     def open_users(self) -> QWidget:
         """Open File ▸ Users (window-modal) and return it."""

@@ -80,6 +80,61 @@
     </message>
   </context>
   <context>
+    <name>BranchDialog</name>
+    <message>
+      <source> yuan</source>
+      <translation> 元</translation>
+    </message>
+    <message>
+      <source>%1 days after the due date</source>
+      <translation>应缴日后 %1 天</translation>
+    </message>
+    <message>
+      <source>A customer past a target with the milestone not reached is listed under Tasks ▸ Hand-offs late; the roster shows each specialist's share on time.</source>
+      <translation>超过目标天数仍未达成的客户列在“任务 ▸ 交接超时”中；花名册显示每位专员的按时达成比例。</translation>
+    </message>
+    <message>
+      <source>Agent-change SMS sent</source>
+      <translation>代理人变更短信已发送</translation>
+    </message>
+    <message>
+      <source>An offline copy is read-only.</source>
+      <translation>离线副本为只读。</translation>
+    </message>
+    <message>
+      <source>Branch settings</source>
+      <translation>机构设置</translation>
+    </message>
+    <message>
+      <source>First contact (pre-sell done: 建联加微)</source>
+      <translation>首次联系（建联加微完成）</translation>
+    </message>
+    <message>
+      <source>First service (renewal collected or service done)</source>
+      <translation>首次服务（续收或保全完成）</translation>
+    </message>
+    <message>
+      <source>Grace period</source>
+      <translation>宽限期</translation>
+    </message>
+    <message>
+      <source>Hand-off targets, days from pool entry</source>
+      <translation>交接时效目标（自入池起的天数）</translation>
+    </message>
+    <message>
+      <source>Imports and persistency</source>
+      <translation>导入与继续率</translation>
+    </message>
+    <message>
+      <source>Largest premium, due or receipt an import accepts</source>
+      <translation>导入可接受的单笔保费、应缴或实收上限</translation>
+    </message>
+    <message>
+      <source>Only the branch's senior supervisor changes these; you see them read-only.</source>
+      <translation>这些设置只能由本机构的资深主管修改；您只能查看。</translation>
+    </message>
+  </context>
+  <context>
     <name>ChangeHistory</name>
     <message>
       <source>%1 cannot be applied again, so it was taken off the redo list.</source>
@@ -1161,6 +1216,10 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
     <message>
       <source>&amp;About GridDesk</source>
       <translation>关于 GridDesk(&amp;A)</translation>
+    </message>
+    <message>
+      <source>&amp;Branch settings…</source>
+      <translation>机构设置(&amp;B)…</translation>
     </message>
     <message>
       <source>&amp;Edit</source>
