@@ -168,6 +168,7 @@ def _shoot(args, tmp: Path) -> int:
         print("saved", OUT / f"{key}{suffix}.png")
         del page
     _shoot_leaving(app, window, runner, suffix)
+    _shoot_handoffs(app, window, runner, suffix)
     _shoot_history(app, window, ctx, suffix)
     _shoot_guide(app, window, ctx, tmp, suffix)
     window.close()
@@ -233,6 +234,19 @@ def _shoot_guide(app, window, ctx, tmp: Path, suffix: str) -> None:
     offline.db_label.setText(offline.db_label.text().replace(str(tmp), "…"))
     _save(app, offline, "offline", suffix)
     offline.close()
+
+
+def _shoot_handoffs(app, window, runner, suffix: str) -> None:
+    """Tasks ▸ Hand-offs late, and File ▸ Branch settings where its targets are set."""
+    page = window.show_page("tasks")
+    page.show_late_handoffs()
+    _wait(app, lambda: not runner._running, 120)
+    _save(app, window, "handoffs", suffix)
+    page.view_tasks.setChecked(True)
+    _wait(app, lambda: not runner._running, 120)
+    dialog = window.open_branch_settings()
+    _save(app, dialog, "branch_settings", suffix)
+    dialog.close()
 
 
 def _shoot_history(app, window, ctx, suffix: str) -> None:

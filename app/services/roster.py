@@ -16,6 +16,7 @@ from app.models import AssignmentEvent, Customer, Grid, Specialist, Task, Team
 from app.models.enums import OPEN_TASK_STATUSES, ContractType, SpecialistStatus, TaskStatus
 from app.services.clock import start_of_day
 from app.services.metrics.activity import WHOLE_WEEKS, branch_zone, week_monday, whole_weeks
+from app.services.metrics.handoff import OnTime, on_time_shares
 from app.services.periods import Period, add_months
 
 
@@ -41,6 +42,9 @@ class RosterRow:
     tasks_done_per_week: float
     equity_gap: Decimal | None
     equity_flag: bool
+    # First contact within the branch's target, over the last 90 days of pool entries
+    # (app.services.metrics.handoff.on_time_shares); None: nobody settled yet.
+    contact_on_time: OnTime | None = None
 
     @property
     def load(self) -> float | None:
@@ -117,6 +121,7 @@ def roster(
         )
     }
     done_per_week = _done_per_week(session, ids, as_of, branch_id)
+    on_time = on_time_shares(session, as_of=as_of, branch_id=branch_id, milestones=["contact"])
     results = _results(session, branch_id=branch_id, as_of=as_of, team_ids=team_ids)
 
     rows = []
@@ -145,6 +150,7 @@ def roster(
                 tasks_done_per_week=done_per_week.get(sid, 0.0),
                 equity_gap=gap,
                 equity_flag=flag,
+                contact_on_time=on_time.get((sid, "contact")),
             )
         )
     return rows

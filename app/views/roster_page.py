@@ -23,6 +23,7 @@ from app.services import roster as roster_service
 from app.services.auth import mask_phone
 from app.services.metrics.activity import week_monday, whole_weeks
 from app.services.metrics.equity import DEFAULT_THRESHOLD_POINTS
+from app.services.metrics.handoff import ON_TIME_DAYS
 from app.views.context import AppContext
 from app.views.errors import show_error
 from app.views.i18n import tr
@@ -142,6 +143,24 @@ def roster_columns(show_contact: bool, as_of: date):
             .replace("%3", f"{last:%Y-%m-%d}"),
         ),
         Column(
+            "contact_on_time",
+            tr(_C, "First contact\non time"),
+            lambda r: r.contact_on_time.share if r.contact_on_time else None,
+            text=pct,
+            numeric=True,
+            kind="percent",
+            tooltip=_on_time_tip,
+            header_tip=tr(
+                _C,
+                "Of the customers who entered the pool from %1 to %2: the share first contacted "
+                "within the branch's target (File ▸ Branch settings), counted for the specialist "
+                "who had them when that was settled (the day of contact, or the target's last "
+                "day). Customers still within their target are left out until it passes.",
+            )
+            .replace("%1", f"{as_of - timedelta(days=ON_TIME_DAYS - 1):%Y-%m-%d}")
+            .replace("%2", f"{as_of:%Y-%m-%d}"),
+        ),
+        Column(
             "equity",
             tr(_C, "Service\nequity"),
             lambda r: r.equity_gap,
@@ -156,6 +175,21 @@ def roster_columns(show_contact: bool, as_of: date):
             ).replace("%1", f"{DEFAULT_THRESHOLD_POINTS:g}"),
         ),
     ], funnel
+
+
+def _on_time_tip(r) -> str:
+    o = r.contact_on_time
+    if o is None:
+        return tr(_C, "No customer of the last %1 days of pool entries settled yet").replace(
+            "%1", str(ON_TIME_DAYS)
+        )
+    return (
+        tr(_C, "%1 of %2 customers first contacted within %3 days; %4 still within the target")
+        .replace("%1", str(o.on_time))
+        .replace("%2", str(o.decided))
+        .replace("%3", str(o.target_days))
+        .replace("%4", str(o.open))
+    )
 
 
 class RosterModel(RowTableModel):

@@ -7,6 +7,7 @@ from dataclasses import replace
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QButtonGroup,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QStackedWidget,
     QTableView,
     QToolButton,
     QVBoxLayout,
@@ -28,6 +30,7 @@ from app.services import tasks as task_service
 from app.views.calendar import local_text
 from app.views.context import AppContext, call
 from app.views.errors import show_error
+from app.views.handoffs_view import LateHandoffsView
 from app.views.i18n import tr
 from app.views.labels import TASK_KINDS, TASK_STATUSES, label
 from app.views.table_export import install_table_export
@@ -125,8 +128,27 @@ class TasksPage(QWidget):
         self.grid_chip.clicked.connect(lambda: self.follow_grid(""))
         self.grid_chip.hide()
 
+        # Two lists under one scope: the tasks, or the customers late on a hand-off target.
+        self.view_tasks = QToolButton()
+        self.view_tasks.setObjectName("view_tasks")
+        self.view_tasks.setText(self.tr("Tasks"))
+        self.view_late = QToolButton()
+        self.view_late.setObjectName("view_late")
+        self.view_late.setText(self.tr("Hand-offs late"))
+        self.view_late.setToolTip(
+            self.tr("Customers past a hand-off target (File ▸ Branch settings) with it not reached")
+        )
+        self._views = QButtonGroup(self)
+        for b in (self.view_tasks, self.view_late):
+            b.setCheckable(True)
+            self._views.addButton(b)
+        self.view_tasks.setChecked(True)
+        self.late = LateHandoffsView(ctx)
+
         filters = QHBoxLayout()
-        for w in (self.scope, self.kind, self.status, self.overdue, self.grid_chip):
+        for w in (self.view_tasks, self.view_late, self.scope, self.kind, self.status):
+            filters.addWidget(w)
+        for w in (self.overdue, self.grid_chip):
             filters.addWidget(w)
         filters.addWidget(self.search, 1)
 
@@ -185,10 +207,19 @@ class TasksPage(QWidget):
         bottom.addWidget(self.count, 1)
         bottom.addWidget(self.reassign_button)
 
+        task_list = QWidget()
+        box = QVBoxLayout(task_list)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.table, 1)
+        box.addLayout(bottom)
+        self.lists = QStackedWidget()
+        self.lists.addWidget(task_list)
+        self.lists.addWidget(self.late)
+
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
-        layout.addWidget(self.table, 1)
-        layout.addLayout(bottom)
+        layout.addWidget(self.lists, 1)
+        self._views.buttonToggled.connect(self._view_toggled)
 
         for combo in (self.scope, self.kind, self.status):
             combo.currentIndexChanged.connect(self.reload)
@@ -221,9 +252,34 @@ class TasksPage(QWidget):
         f = replace(f, statuses=frozenset(STATUS_CHOICES[self.status.currentData()]))
         return replace(f, overdue_only=self.overdue.isChecked(), search=self.search.text())
 
+    def showing_late(self) -> bool:
+        return self.view_late.isChecked()
+
+    def show_late_handoffs(self) -> None:
+        """Show the customers late on a hand-off, in the scope chosen."""
+        self.view_late.setChecked(True)
+
+    def _view_toggled(self, _button, checked: bool) -> None:
+        if not checked:
+            return
+        late = self.showing_late()
+        self.lists.setCurrentIndex(1 if late else 0)
+        for w in (self.kind, self.status, self.overdue, self.search):
+            w.setVisible(not late)
+        self.reload()
+
     def reload(self) -> None:
         """Read the first page in the background and show it; then count the matches."""
         self._loaded = True
+        if self.showing_late():
+            f = self.current_filter()
+            self.late.load(
+                team_ids=f.team_ids,
+                specialist_ids=f.specialist_ids,
+                grid_ids=f.grid_ids,
+                nobody_only=f.unassigned_only,
+            )
+            return
         f = self._filter = self.current_filter()
         sort, desc = self._sort
         self.count.setText(self.tr("Loading…"))

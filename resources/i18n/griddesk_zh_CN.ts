@@ -506,6 +506,58 @@
     </message>
   </context>
   <context>
+    <name>HandoffsView</name>
+    <message>
+      <source>Customer</source>
+      <translation>客户</translation>
+    </message>
+    <message>
+      <source>Days past
+the target</source>
+      <translation>超出目标
+天数</translation>
+    </message>
+    <message>
+      <source>Days past the target of the first milestone missed</source>
+      <translation>第一个未达成事项超出其目标的天数</translation>
+    </message>
+    <message>
+      <source>Days since
+pool entry</source>
+      <translation>入池
+天数</translation>
+    </message>
+    <message>
+      <source>Entered
+the pool</source>
+      <translation>入池日期</translation>
+    </message>
+    <message>
+      <source>Grid</source>
+      <translation>网格</translation>
+    </message>
+    <message>
+      <source>Late on</source>
+      <translation>超时事项</translation>
+    </message>
+    <message>
+      <source>SMS not sent</source>
+      <translation>短信未发送</translation>
+    </message>
+    <message>
+      <source>Specialist</source>
+      <translation>专员</translation>
+    </message>
+    <message>
+      <source>no first contact</source>
+      <translation>未首次联系</translation>
+    </message>
+    <message>
+      <source>no first service</source>
+      <translation>未首次服务</translation>
+    </message>
+  </context>
+  <context>
     <name>Help</name>
     <message>
       <source>%1 is not an offline copy: open it with File ▸ Settings.</source>
@@ -942,6 +994,37 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
     <message>
       <source>— choose a grid —</source>
       <translation>— 请选择网格 —</translation>
+    </message>
+  </context>
+  <context>
+    <name>LateHandoffsView</name>
+    <message>
+      <source>%1 customers late on a hand-off, oldest pool entry first</source>
+      <translation>%1 位客户交接超时，按入池时间由早到晚排列</translation>
+    </message>
+    <message>
+      <source>Entered in the last %1 days</source>
+      <translation>最近 %1 天入池</translation>
+    </message>
+    <message>
+      <source>Entered the pool at any time</source>
+      <translation>入池时间不限</translation>
+    </message>
+    <message>
+      <source>Hand-offs late</source>
+      <translation>交接超时</translation>
+    </message>
+    <message>
+      <source>Late on any milestone</source>
+      <translation>任一事项超时</translation>
+    </message>
+    <message>
+      <source>Loading…</source>
+      <translation>正在加载…</translation>
+    </message>
+    <message>
+      <source>Targets from pool entry: SMS %1 d · first contact %2 d · first service %3 d</source>
+      <translation>目标（自入池起）：短信 %1 天 · 首次联系 %2 天 · 首次服务 %3 天</translation>
     </message>
   </context>
   <context>
@@ -1900,6 +1983,10 @@ now</source>
   <context>
     <name>RosterPage</name>
     <message>
+      <source>%1 of %2 customers first contacted within %3 days; %4 still within the target</source>
+      <translation>%2 位客户中有 %1 位在 %3 天内完成首次联系；另有 %4 位仍在目标期限内</translation>
+    </message>
+    <message>
       <source>%1 of %2 specialists · %3 open tasks, %4 overdue</source>
       <translation>显示 %1 / 共 %2 位专员 · 未完成任务 %3 项，逾期 %4 项</translation>
     </message>
@@ -1948,6 +2035,12 @@ no.</source>
       <translation>工号</translation>
     </message>
     <message>
+      <source>First contact
+on time</source>
+      <translation>按时首次
+联系率</translation>
+    </message>
+    <message>
       <source>Grids</source>
       <translation>网格数</translation>
     </message>
@@ -1968,12 +2061,20 @@ no.</source>
       <translation>姓名</translation>
     </message>
     <message>
+      <source>No customer of the last %1 days of pool entries settled yet</source>
+      <translation>最近 %1 天入池的客户尚无已确定的结果</translation>
+    </message>
+    <message>
       <source>Not in the table: %1 open tasks nobody holds, %2 overdue.</source>
       <translation>另有 %1 项未完成任务无人负责（逾期 %2 项），不计入上表。</translation>
     </message>
     <message>
       <source>Of the customers who entered the pool from %1 to %2 and whom the specialist serves today: the share who have reached pre-sell, soft-sell, cross-sell and up-sell</source>
       <translation>%1 至 %2 入池、目前由该专员服务的客户中，达到建联加微、服务续收、综拓推荐、加保销售各阶段的比例</translation>
+    </message>
+    <message>
+      <source>Of the customers who entered the pool from %1 to %2: the share first contacted within the branch's target (File ▸ Branch settings), counted for the specialist who had them when that was settled (the day of contact, or the target's last day). Customers still within their target are left out until it passes.</source>
+      <translation>%1 至 %2 入池的客户中，在本机构目标天数内（文件 ▸ 机构设置）完成首次联系的比例；计入结果确定当天服务该客户的专员（联系当天，或目标期限的最后一天）。仍在目标期限内的客户在期限过后才计入。</translation>
     </message>
     <message>
       <source>Open
@@ -2511,6 +2612,10 @@ workload after</source>
       <translation>客户</translation>
     </message>
     <message>
+      <source>Customers past a hand-off target (File ▸ Branch settings) with it not reached</source>
+      <translation>超过交接时效目标（文件 ▸ 机构设置）仍未达成的客户</translation>
+    </message>
+    <message>
       <source>Due</source>
       <translation>截止日期</translation>
     </message>
@@ -2525,6 +2630,10 @@ workload after</source>
     <message>
       <source>Grid %1 ✕</source>
       <translation>网格 %1 ✕</translation>
+    </message>
+    <message>
+      <source>Hand-offs late</source>
+      <translation>交接超时</translation>
     </message>
     <message>
       <source>Kind</source>

@@ -285,6 +285,7 @@ class OnTime:
     decided: int  # customers whose record is settled (reached on time, or target passed)
     on_time: int
     open: int  # customers still within their target, not reached yet: not counted
+    target_days: int = 0
 
     @property
     def share(self) -> Decimal | None:
@@ -331,7 +332,7 @@ def on_time_shares(
             counts[0] += 1
             counts[1] += int(c.on_time(m, targets.of(m)))
     return {
-        (sid, m): OnTime(sid, m, decided, on_time, still_open)
+        (sid, m): OnTime(sid, m, decided, on_time, still_open, targets.of(m))
         for (sid, m), (decided, on_time, still_open) in tally.items()
     }
 
