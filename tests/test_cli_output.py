@@ -115,3 +115,32 @@ def test_every_option_and_argument_says_what_it_does():
 
     walk(parser, ["griddesk"])
     assert silent == []
+
+
+def test_persistency_by_days_to_first_contact_matches_the_workbooks_bands(run, demo):
+    """`--by contact_band` lists the bands in their order with the figures the service (and so
+    the chart and the meeting workbook's sheet) gives."""
+    from datetime import date
+
+    from app.db import make_engine, make_sessionmaker
+    from app.services.metrics.handoff import BAND_KEYS, persistency_by_contact_band
+    from app.services.periods import Period
+
+    out = run("metrics", "persistency", "--period", "2025", "--as-of", AS_OF,
+              "--by", "contact_band", "--format", "csv")  # fmt: skip
+    rows = list(csv.DictReader(io.StringIO(out)))
+    engine = make_engine(demo)
+    with make_sessionmaker(engine)() as s:
+        expected = persistency_by_contact_band(
+            s, period=Period.parse("2025"), as_of=date.fromisoformat(AS_OF)
+        )
+    engine.dispose()
+    shown = [r for r in expected if r.policies or r.pending_policies]
+    # Policies whose customer never entered the pool come last, named so; the bands leave them.
+    assert rows[-1]["group"] == "(never in the pool)"
+    rows = rows[:-1]
+    assert [r["group"] for r in rows] == [r.group for r in shown]
+    assert [r["group"] for r in rows] == [k for k in BAND_KEYS if k in {r.group for r in shown}]
+    for got, want in zip(rows, shown, strict=True):
+        assert int(got["policies"]) == want.policies
+        assert got["persistency_premium"] == f"{want.persistency_premium:.4f}"

@@ -27,7 +27,7 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
     )
     p.add_argument(
         "--by",
-        choices=("grid", "specialist", "team", "payment_mode", "product", "cohort"),
+        choices=("grid", "specialist", "team", "payment_mode", "product", "cohort", "contact_band"),
         help="one row per group (default: one row for everything you see)",
     )
     p.add_argument("--format", choices=FORMATS, default="table", help=FORMAT_HELP)

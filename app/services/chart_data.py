@@ -53,6 +53,17 @@ class EquityData:
     tasks_with: list[int] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class HandoffData:
+    """Persistency per first-contact delay band (app.services.metrics.handoff.BAND_KEYS)."""
+
+    period: str
+    bands: list[str]
+    rates: list[float | None]
+    policies: list[int]
+    pending: int
+
+
 def last_months(as_of: date, count: int) -> list[Period]:
     """Return the ``count`` months ending with the month of ``as_of``."""
     first = add_months(as_of.replace(day=1), -(count - 1))
@@ -160,4 +171,30 @@ def equity_data(
         flagged=[r.flagged for r in rows],
         tasks_without=[r.tasks_without for r in rows],
         tasks_with=[r.tasks_with for r in rows],
+    )
+
+
+def handoff_data(
+    session: Session,
+    *,
+    branch_id: int,
+    as_of: date,
+    month: int = 13,
+    team_ids: Collection[int] | None = None,
+) -> HandoffData:
+    """Return persistency per first-contact delay band for the policies due in the last
+    twelve whole months (the roster's period), with each band's policy count."""
+    from app.services.metrics.handoff import persistency_by_contact_band
+    from app.services.roster import trailing_year
+
+    period = trailing_year(as_of)
+    rows = persistency_by_contact_band(
+        session, period=period, as_of=as_of, month=month, branch_id=branch_id, team_ids=team_ids
+    )
+    return HandoffData(
+        period=period.label,
+        bands=[str(r.group_key) for r in rows],
+        rates=[_f(r.persistency_premium) for r in rows],
+        policies=[r.policies for r in rows],
+        pending=sum(r.pending_policies for r in rows),
     )

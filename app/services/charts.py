@@ -263,6 +263,42 @@ def draw_equity(
     _finish(fig, title)
 
 
+def draw_handoff_persistency(
+    fig: Figure,
+    *,
+    bands: Sequence[str],
+    rates: Sequence[float | None],
+    policies: Sequence[int],
+    title: str,
+    count_text: str,
+    ylabel: str = "",
+    note: str = "",
+) -> None:
+    """Draw persistency per first-contact delay band, one bar per band, each topped by its
+    rate and its policy count (``count_text`` with %1 for the count); a band without policies
+    shows no bar and says so with its zero count."""
+    fig.clear()
+    ax = fig.add_subplot()
+    xs = range(len(bands))
+    heights = _zero(rates)
+    colours = [PALETTE[0]] * (len(bands) - 1) + [MUTED]  # "never" apart, in grey
+    ax.bar(list(xs), heights, width=0.6, color=colours[: len(bands)])
+    for x, rate, h, n in zip(xs, rates, heights, policies, strict=True):
+        top = "—" if rate is None else f"{rate * 100:.1f}%"
+        text = f"{top}\n{count_text.replace('%1', f'{n:,}')}"
+        _note(ax, text, (x, h), "data", "center", colour="#24292f", size=9)
+    ax.set_xticks(list(xs))
+    ax.set_xticklabels(list(bands), fontsize=9)
+    ax.set_ylim(0, 1.15)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_ylabel(ylabel, fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    ax.spines[["top", "right"]].set_visible(False)
+    if note:
+        ax.set_xlabel(note, color=MUTED, fontsize=8, loc="right")
+    _finish(fig, title)
+
+
 @dataclass(frozen=True)
 class WorkloadBar:
     """One specialist in the rebalancing chart."""

@@ -34,7 +34,7 @@ from app.views.table_export import default_file_name, save_folder
 
 _C = "ChartsPage"
 
-CHARTS = ("trend", "funnel", "activity", "equity")
+CHARTS = ("trend", "funnel", "activity", "equity", "handoff")
 
 
 def chart_titles() -> dict[str, str]:
@@ -43,6 +43,18 @@ def chart_titles() -> dict[str, str]:
         "funnel": tr(_C, "4-sell funnel"),
         "activity": tr(_C, "Tasks completed per week"),
         "equity": tr(_C, "Service equity"),
+        "handoff": tr(_C, "Persistency by days to first contact"),
+    }
+
+
+def band_names() -> dict[str, str]:
+    """The first-contact delay bands (app.services.metrics.handoff.BAND_KEYS), in words."""
+    return {
+        "0-7": tr(_C, "0–7 days"),
+        "8-30": tr(_C, "8–30 days"),
+        "31-90": tr(_C, "31–90 days"),
+        "91+": tr(_C, "over 90 days"),
+        "never": tr(_C, "never contacted"),
     }
 
 
@@ -140,7 +152,7 @@ class ChartsPage(QWidget):
 
     def _sync_controls(self) -> None:
         key = self.current_chart()
-        self.month.setVisible(key == "trend")
+        self.month.setVisible(key in ("trend", "handoff"))
         self.cohort.setVisible(key == "funnel")
         # Only the trend draws one line per team: elsewhere "Compare teams" is not offered,
         # and a chart chosen while it was falls back to the whole scope.
@@ -192,6 +204,10 @@ class ChartsPage(QWidget):
             if key == "funnel":
                 return chart_data.funnel_data(
                     s, branch_id=branch_id, cohort=cohort, team_ids=team_ids
+                )
+            if key == "handoff":
+                return chart_data.handoff_data(
+                    s, branch_id=branch_id, as_of=as_of, month=month, team_ids=team_ids
                 )
             if key == "activity":
                 return chart_data.activity_data(
@@ -262,6 +278,8 @@ class ChartsPage(QWidget):
                 median_text=self.tr("median %1 days after pool entry"),
                 note=self._young_cohort_note(),
             )
+        elif key == "handoff":
+            self._draw_handoff(data)
         elif key == "activity":
             charts.draw_activity(
                 self.figure,
@@ -294,6 +312,30 @@ class ChartsPage(QWidget):
         self.canvas.draw_idle()
         self.status.setText("")
         self.drawn.emit(key)
+
+    def _draw_handoff(self, data: chart_data.HandoffData) -> None:
+        months = self.month.currentData()
+        title = (
+            self.tr("13-month persistency by days from pool entry to first contact")
+            if months == 13
+            else self.tr("25-month persistency by days from pool entry to first contact")
+        )
+        note = self.tr("Policies due %1, premium basis").replace("%1", data.period)
+        if data.pending:
+            note += " · " + self.tr(
+                "%1 policies still in their grace period are not counted yet"
+            ).replace("%1", f"{data.pending:,}")
+        names = band_names()
+        charts.draw_handoff_persistency(
+            self.figure,
+            bands=[names.get(b, b) for b in data.bands],
+            rates=data.rates,
+            policies=data.policies,
+            title=title,
+            count_text=self.tr("%1 policies"),
+            ylabel=self.tr("persistency"),
+            note=note,
+        )
 
     def save_png(self, path: str | None = None) -> str | None:
         """Save the chart shown as a PNG (asks where when no path is given); return the path."""

@@ -204,12 +204,28 @@
       <translation>上一阶段客户中 %1 进入本阶段</translation>
     </message>
     <message>
+      <source>%1 policies</source>
+      <translation>%1 件保单</translation>
+    </message>
+    <message>
+      <source>%1 policies still in their grace period are not counted yet</source>
+      <translation>%1 件保单仍在宽限期内，暂不计入</translation>
+    </message>
+    <message>
       <source>(a year earlier)</source>
       <translation>（上年同期）</translation>
     </message>
     <message>
+      <source>0–7 days</source>
+      <translation>0–7 天</translation>
+    </message>
+    <message>
       <source>13-month</source>
       <translation>13个月</translation>
+    </message>
+    <message>
+      <source>13-month persistency by days from pool entry to first contact</source>
+      <translation>13个月继续率（按入池至首次联系的天数）</translation>
     </message>
     <message>
       <source>13-month persistency by due month</source>
@@ -220,12 +236,24 @@
       <translation>25个月</translation>
     </message>
     <message>
+      <source>25-month persistency by days from pool entry to first contact</source>
+      <translation>25个月继续率（按入池至首次联系的天数）</translation>
+    </message>
+    <message>
       <source>25-month persistency by due month</source>
       <translation>25个月保单继续率（按应缴月份）</translation>
     </message>
     <message>
+      <source>31–90 days</source>
+      <translation>31–90 天</translation>
+    </message>
+    <message>
       <source>4-sell funnel</source>
       <translation>4-sell 渐进式经营漏斗</translation>
+    </message>
+    <message>
+      <source>8–30 days</source>
+      <translation>8–30 天</translation>
     </message>
     <message>
       <source>All my teams</source>
@@ -252,8 +280,16 @@
       <translation>仅继续率趋势图可按团队对比</translation>
     </message>
     <message>
+      <source>Persistency by days to first contact</source>
+      <translation>按首次联系天数的继续率</translation>
+    </message>
+    <message>
       <source>Persistency by due month</source>
       <translation>保单继续率（按应缴月份）</translation>
+    </message>
+    <message>
+      <source>Policies due %1, premium basis</source>
+      <translation>应缴期 %1，保费口径</translation>
     </message>
     <message>
       <source>Save chart</source>
@@ -310,6 +346,18 @@
     <message>
       <source>median %1 days after pool entry</source>
       <translation>入池后中位用时 %1 天</translation>
+    </message>
+    <message>
+      <source>never contacted</source>
+      <translation>从未联系</translation>
+    </message>
+    <message>
+      <source>over 90 days</source>
+      <translation>90 天以上</translation>
+    </message>
+    <message>
+      <source>persistency</source>
+      <translation>继续率</translation>
     </message>
     <message>
       <source>pilot starts</source>

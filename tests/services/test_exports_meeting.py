@@ -101,6 +101,27 @@ def test_persistency_equals_the_metrics_service_for_the_branch(demo, tmp_path): 
     assert cover[t["masking"]] == t["masked"]
 
 
+def test_the_hand_off_sheet_gives_persistency_by_days_to_first_contact(demo, tmp_path):  # noqa: F811
+    from app.services.metrics.handoff import BAND_KEYS, persistency_by_contact_band
+
+    t = Texts("en")
+    wb = _write(demo, tmp_path / "m.xlsx", lang="en")
+    got = _table(wb[t["sheet_handoff"]])
+    with demo.Session() as s:
+        expected = persistency_by_contact_band(
+            s, period=PERIOD, as_of=AS_OF, branch_id=demo.branch_id
+        )
+    bands = [row for row in got if row[t["contact_band"]] in {t[f"band_{k}"] for k in BAND_KEYS}]
+    assert [row[t["contact_band"]] for row in bands] == [t[f"band_{k}"] for k in BAND_KEYS]
+    assert sum(r.policies for r in expected) > 0
+    for row, r in zip(bands, expected, strict=True):
+        assert row[t["policies"]] == r.policies
+        assert row[t["persisting_policies"]] == r.persisting_policies
+        assert row[t["premium_due"]] == pytest.approx(r.premium_due_fen / 100)
+        assert row[t["persistency_premium"]] == _f(r.persistency_premium)
+        assert row[t["persistency_count"]] == _f(r.persistency_count)
+
+
 def test_a_team_scope_holds_that_teams_figures_and_funnel(demo, tmp_path):  # noqa: F811
     t = Texts("en")
     with demo.Session() as s:
@@ -229,16 +250,18 @@ def test_a_sheet_too_wide_for_one_page_prints_across_pages_repeating_its_names()
     assert ws.print_title_cols == "$A:$A"
 
 
-def test_native_charts_for_the_trend_and_the_funnel(demo, tmp_path):  # noqa: F811
+def test_native_charts_for_the_trend_the_funnel_and_the_hand_off(demo, tmp_path):  # noqa: F811
     path = tmp_path / "m.xlsx"
     _write(demo, path)
     with zipfile.ZipFile(path) as z:
         charts = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
-    assert len(charts) == 2
+    assert len(charts) == 3
     kinds = {m[1] for c in charts for m in re.finditer(r"<(?:\w+:)?(lineChart|barChart)>", c)}
     assert kinds == {"lineChart", "barChart"}
     line = next(c for c in charts if "lineChart>" in c)
-    bar = next(c for c in charts if "barChart>" in c)
+    bar = next(c for c in charts if "四步经营漏斗" in c)
+    handoff = next(c for c in charts if "交接时效与继续率" in c)
+    assert "'交接时效与继续率'!$G$2:$G$6" in handoff  # the premium-basis rate of each band
     # The series read the sheets' cells, so the charts stay live in Excel.
     refs = set(re.findall(r"<(?:\w+:)?f>(.*?)</", line))
     assert {"'继续率趋势'!$B$2:$B$13", "'继续率趋势'!$C$2:$C$13"} <= refs

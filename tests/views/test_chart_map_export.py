@@ -145,3 +145,29 @@ def test_the_funnel_opens_on_a_cohort_old_enough_to_judge(window, qtbot):
     with qtbot.waitSignal(page.drawn, timeout=10000):
         page.cohort.setCurrentIndex(0)  # this month
     assert page._young_cohort_note() in [t.get_text() for t in page.figure.axes[0].texts]
+
+
+def test_persistency_by_days_to_first_contact_draws_each_band_with_its_policies(window, qtbot):
+    """One bar per first-contact delay band, as high as the band's persistency, topped by its
+    rate and policy count as the service computes them."""
+    from app.services.metrics.handoff import persistency_by_contact_band
+    from app.services.roster import trailing_year
+
+    w = window("senior")
+    page = w.show_page("charts")
+    qtbot.waitUntil(lambda: bool(page.figure.axes), timeout=10000)
+    with qtbot.waitSignal(page.drawn, timeout=10000):
+        page.chart.setCurrentIndex(page.chart.findData("handoff"))
+    assert page.month.isVisible()
+    with w.ctx.Session() as s:
+        rows = persistency_by_contact_band(
+            s, period=trailing_year(w.ctx.as_of), as_of=w.ctx.as_of, branch_id=w.ctx.user.branch_id
+        )
+    assert sum(r.policies for r in rows) > 0
+    (ax,) = page.figure.axes
+    heights = [round(bar.get_height(), 4) for bar in ax.patches]
+    assert heights == [float(r.persistency_premium or 0) for r in rows]
+    notes = [t.get_text() for t in ax.texts]
+    for r, note in zip(rows, notes, strict=True):
+        assert f"{r.policies:,} policies" in note
+    assert [t.get_text() for t in ax.get_xticklabels()][-1] == "never contacted"

@@ -21,6 +21,19 @@ _ZH: dict[str, str] = {
     "sheet_equity": "服务公平",
     "sheet_overdue": "逾期任务",
     "sheet_coverage": "覆盖缺口",
+    "sheet_handoff": "交接时效与继续率",
+    "contact_band": "入池至首次联系",
+    "band_0-7": "0–7 天",
+    "band_8-30": "8–30 天",
+    "band_31-90": "31–90 天",
+    "band_91+": "90 天以上",
+    "band_never": "从未联系",
+    "handoff_title": "13个月继续率（按入池至首次联系的天数）",
+    "note_handoff": (
+        "检视期 {period} 应缴的保单，按其客户自入池至首次联系（建联加微）的天数分组；"
+        "截至数据日期尚未联系的归入“从未联系”。本机构目标：首次联系 {contact} 天内，"
+        "首次服务 {service} 天内。"
+    ),
     "sheet_customers": "客户",
     "sheet_policies": "保单",
     "sheet_tasks": "任务",
@@ -199,6 +212,19 @@ _EN: dict[str, str] = {
     "sheet_equity": "Service equity",
     "sheet_overdue": "Overdue tasks",
     "sheet_coverage": "Coverage gaps",
+    "sheet_handoff": "Hand-off and persistency",
+    "contact_band": "Days to first contact",
+    "band_0-7": "0–7 days",
+    "band_8-30": "8–30 days",
+    "band_31-90": "31–90 days",
+    "band_91+": "over 90 days",
+    "band_never": "never contacted",
+    "handoff_title": "13-month persistency by days from pool entry to first contact",
+    "note_handoff": (
+        "Policies due in {period}, grouped by their customer's days from pool entry to first "
+        "contact; customers not contacted by the as-of date count as never. The branch's "
+        "targets: first contact within {contact} days, first service within {service}."
+    ),
     "sheet_customers": "Customers",
     "sheet_policies": "Policies",
     "sheet_tasks": "Tasks",

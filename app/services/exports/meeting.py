@@ -31,6 +31,7 @@ from app.services.exports.meeting_data import (
     collect_meeting,
     trend_months,
 )
+from app.services.exports.meeting_handoff import handoff_sheet
 from app.services.exports.scope import ExportScope
 from app.services.exports.sheets import (
     BOLD,
@@ -62,6 +63,7 @@ SHEET_KEYS = (
     "sheet_equity",
     "sheet_overdue",
     "sheet_coverage",
+    "sheet_handoff",
 )
 
 
@@ -109,11 +111,12 @@ def render_meeting(data: MeetingData, path: Path, t: Texts) -> int:
     rows += _equity(wb.create_sheet(t["sheet_equity"]), data, t)
     rows += _overdue(wb.create_sheet(t["sheet_overdue"]), data, t)
     rows += _coverage(wb.create_sheet(t["sheet_coverage"]), data, t)
+    rows += handoff_sheet(wb.create_sheet(t["sheet_handoff"]), data, t)
     _cover(cover, data, t)
     # Every printed page says what it is, for which period and as of when; the sheets that
     # look back from the as-of date (activity, equity, overdue tasks, coverage) have no period.
     as_of = f"{t['as_of']} {data.as_of.isoformat()}"
-    by_period = {t[k] for k in SHEET_KEYS[:7]}
+    by_period = {t[k] for k in (*SHEET_KEYS[:7], "sheet_handoff")}
     for ws in wb.worksheets:
         period = f"{t['period']} {data.period.label} · " if ws.title in by_period else ""
         ws.oddHeader.center.text = f"&A · {period}{as_of}"  # &A: the sheet's name
@@ -166,6 +169,7 @@ def _cover(ws, data: MeetingData, t: Texts) -> None:
             weeks=ACTIVITY_WEEKS, as_of=data.as_of.isoformat()
         ),
         "sheet_equity": t["note_equity"].format(threshold=f"{data.equity_threshold:g}"),
+        "sheet_handoff": t["handoff_title"],
     }
     for i, key in enumerate(SHEET_KEYS[1:]):
         ws.cell(row=row + 1 + i, column=1, value=t[key])

@@ -28,7 +28,13 @@ from app.services.metrics.activity import (
 from app.services.metrics.coverage import Coverage, coverage_report
 from app.services.metrics.equity import DEFAULT_THRESHOLD_POINTS, EquityRow, equity_report
 from app.services.metrics.funnel import FunnelRow, funnel_report
+from app.services.metrics.handoff import (
+    HandoffTargets,
+    handoff_targets,
+    persistency_by_contact_band,
+)
 from app.services.metrics.persistency import (
+    PersistencyRow,
     PersistencyYoY,
     TrendPoint,
     persistency_trend,
@@ -92,6 +98,9 @@ class MeetingData:
     overdue: list[OverdueTask]
     coverage: Coverage
     people: dict[int, Person] = field(default_factory=dict)
+    # Persistency of the period by days to first contact (metrics.handoff.BAND_KEYS order).
+    handoff_bands: list[PersistencyRow] = field(default_factory=list)
+    handoff_targets: HandoffTargets = field(default_factory=HandoffTargets)
 
 
 def latest_complete_month(as_of: date, grace_days: int = 60) -> Period:
@@ -132,6 +141,9 @@ def collect_meeting(
         for by in ("team", "specialist", "grid")
     }
     (total_pers,) = persistency_with_yoy(
+        session, period=period, as_of=as_of, branch_id=b, team_ids=teams, specialist_ids=people
+    )
+    bands = persistency_by_contact_band(
         session, period=period, as_of=as_of, branch_id=b, team_ids=teams, specialist_ids=people
     )
     check(state)
@@ -184,6 +196,8 @@ def collect_meeting(
         overdue=overdue,
         coverage=coverage,
         people=_people(session, scope.branch_id),
+        handoff_bands=bands,
+        handoff_targets=handoff_targets(session, scope.branch_id),
     )
 
 

@@ -368,6 +368,7 @@ def persistency_by_contact_band(
     month: int = 13,
     branch_id: int | None = None,
     team_ids: Collection[int] | None = None,
+    specialist_ids: Collection[int] | None = None,
 ) -> list:
     """Return persistency (``PersistencyRow``) for the period per first-contact delay band,
     one row per band in :data:`BAND_KEYS` order, empty bands included; policies of customers
@@ -384,6 +385,7 @@ def persistency_by_contact_band(
             by="contact_band",
             branch_id=branch_id,
             team_ids=team_ids,
+            specialist_ids=specialist_ids,
         )
     }
     return [found.get(k) or _row(k, k, (0,) * 5) for k in BAND_KEYS]

@@ -28,6 +28,8 @@ from app.services.periods import Period
 from app.services.sqlfuncs import month_of
 
 FOUR = Decimal("0.0001")
+# The contact_band group of policies whose customer never entered the pool.
+NEVER_IN_POOL = "(never in the pool)"
 MONTH_TO_YEAR = {13: 2, 25: 3}
 
 
@@ -258,6 +260,10 @@ def persistency_report(
         names = [_name(labels, f, k) for f, k in zip(fields, keys, strict=True)]
         key = keys[0] if width == 1 else keys
         out.append(_row(key, " · ".join(names), r[width:]))
+    if fields == ["contact_band"]:  # the bands in their own order: 0-7 ... never
+        from app.services.metrics.handoff import BAND_KEYS
+
+        return sorted(out, key=lambda r: BAND_KEYS.index(r.group_key) if r.group_key else 99)
     return sorted(out, key=lambda r: (None in _tuple(r.group_key), r.group))
 
 
@@ -273,6 +279,8 @@ UNSERVED = "(unserved on the due date)"
 def _name(labels: Labels | None, field: str, key) -> str:
     if key is None and field in ("specialist", "team"):
         return UNSERVED
+    if key is None and field == "contact_band":
+        return NEVER_IN_POOL
     return labels.name(field, key) if labels else _plain(key)
 
 
