@@ -101,10 +101,10 @@ class BranchDialog(QDialog):
         layout.addWidget(self.note)
         layout.addWidget(buttons)
 
-    @staticmethod
-    def _days(name: str, value: int) -> QSpinBox:
+    def _days(self, name: str, value: int) -> QSpinBox:
         box = QSpinBox()
         box.setObjectName(name)
+        box.setSuffix(self.tr(" days"))
         box.setRange(0, MAX_TARGET_DAYS)
         box.setValue(value)
         return box

@@ -82,6 +82,10 @@
   <context>
     <name>BranchDialog</name>
     <message>
+      <source> days</source>
+      <translation> 天</translation>
+    </message>
+    <message>
       <source> yuan</source>
       <translation> 元</translation>
     </message>
