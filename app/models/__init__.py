@@ -6,7 +6,14 @@ from app.models.funnel import FunnelDirty, FunnelMonth
 from app.models.geo import AddressRule, Grid
 from app.models.meta import SnapshotInfo
 from app.models.org import Branch, DepartedAgent, Specialist, Team, User, user_team
-from app.models.work import AssignmentEvent, ChangeBatch, Notification, Scenario, Task
+from app.models.work import (
+    AssignmentEvent,
+    ChangeBatch,
+    Notification,
+    Scenario,
+    ScheduledPlan,
+    Task,
+)
 
 __all__ = [
     "AddressRule",
@@ -25,6 +32,7 @@ __all__ = [
     "Policy",
     "PremiumDue",
     "Scenario",
+    "ScheduledPlan",
     "SnapshotInfo",
     "Specialist",
     "Task",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime, utcnow
@@ -160,3 +160,30 @@ class Scenario(Base):
     author: Mapped[str] = mapped_column(String(50))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     plan: Mapped[str] = mapped_column(Text)
+
+
+class ScheduledPlan(Base):
+    """A rebalancing plan applied with a later effective date: stored until that day, then
+    applied (app.services.rebalance.scheduled); it can be cancelled before. ``status`` is
+    scheduled, applied, cancelled or refused (overtaken by then: ``outcome`` says why)."""
+
+    __tablename__ = "scheduled_plan"
+    __table_args__ = (Index("ix_scheduled_plan_status_effective", "status", "effective_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id"), index=True)
+    # The one team the plan is limited to (its supervisors see it); None: the branch.
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), index=True)
+    effective_on: Mapped[date] = mapped_column(Date)
+    # The plan file's JSON, and what its author may do (applied with their rights).
+    plan: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(50))
+    may_cross_teams: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The author's teams as a JSON list, or null for the whole branch.
+    team_scope: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(12), default="scheduled")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(50))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("change_batch.id"))
+    outcome: Mapped[str | None] = mapped_column(Text)

@@ -331,6 +331,16 @@ def _cell_policies(g: Groups) -> list[str]:
             g.supervisor,
             f"{_BRANCH} AND team_id = ANY {_MY_TEAMS}",
         ),
+        # Plans waiting for their effective day: as the scenarios.
+        p("scheduled_plan_read", "scheduled_plan", "SELECT", g.readers, _BRANCH),
+        p("scheduled_plan_senior", "scheduled_plan", "ALL", g.senior, _BRANCH),
+        p(
+            "scheduled_plan_supervisor",
+            "scheduled_plan",
+            "ALL",
+            g.supervisor,
+            f"{_BRANCH} AND team_id = ANY {_MY_TEAMS}",
+        ),
         p("funnel_dirty_branch", "funnel_dirty", "ALL", g.readers, _BRANCH),
         p(
             "funnel_dirty_supervisor",

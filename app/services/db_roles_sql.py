@@ -200,6 +200,7 @@ _SUPERVISOR_WRITES = {
     "funnel_month": "INSERT, UPDATE, DELETE",
     "funnel_dirty": "INSERT, DELETE",
     "rebalance_scenario": "INSERT, UPDATE, DELETE",
+    "scheduled_plan": "INSERT, UPDATE (status, decided_at, decided_by, batch_id, outcome)",
 }
 # What signing in writes on one's own account.
 _SIGN_IN_COLUMNS = "last_sign_in, failed_logins, failed_since, locked_until"

@@ -188,6 +188,11 @@ def _scoped_selects(
             t["rebalance_scenario"].c.branch_id == branch_id,
             true() if team_ids is None else t["rebalance_scenario"].c.team_id.in_(list(team_ids)),
         ),
+        # Plans waiting for their day (and decided ones): as the scenarios.
+        "scheduled_plan": select(t["scheduled_plan"]).where(
+            t["scheduled_plan"].c.branch_id == branch_id,
+            true() if team_ids is None else t["scheduled_plan"].c.team_id.in_(list(team_ids)),
+        ),
     }
 
 
