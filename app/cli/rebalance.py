@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from app.cli import scenarios
+from app.cli import scenarios, scheduled
 from app.cli.common import CommandError, Handlers, open_db, parse_date, require
 
 
@@ -91,7 +91,16 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
         default=None,
         help="apply a kept scenario instead of a plan file",
     )
+    p.add_argument(
+        "--effective-on",
+        type=parse_date,
+        default=None,
+        metavar="DATE",
+        help="a later day from which the moves hold (e.g. the first of next month): the plan "
+        "waits until then, nobody moves and no SMS goes out before (default: today, at once)",
+    )
     scenarios.add_parsers(rsub, common)
+    scheduled.add_parsers(rsub, common)
     p = rsub.add_parser("undo", parents=[common], help="undo the latest rebalance")
     p.add_argument("--batch", type=int, default=None, help="the change batch to undo")
     p = sub.add_parser(
@@ -161,6 +170,30 @@ def _scenario(s, args: argparse.Namespace, user):
     return load_scenario(s, args.scenario, branch_id=branch_id, team_scope=scope)
 
 
+def _schedule(args: argparse.Namespace, db, what: str) -> int:
+    from app.services.rebalance.plan_file import read_plan
+    from app.services.rebalance.scheduled import schedule_plan
+
+    user = db.user
+    with db.Session() as s, s.begin():
+        plan = read_plan(args.plan) if args.scenario is None else _scenario(s, args, user)
+        info = schedule_plan(
+            s,
+            plan,
+            effective_on=args.effective_on,
+            actor=db.actor,
+            user_may_cross_teams=user is None or user.may_move_across_teams,
+            team_scope=None if user is None else user.team_scope(),
+            branch_scope=None if user is None else user.branch_id,
+        )
+    print(
+        f"{what}: scheduled as plan {info.id}, to take effect on {info.effective_on}: nobody "
+        "moves and no SMS goes out before; `griddesk rebalance cancel "
+        f"{info.id}` cancels it"
+    )
+    return 0
+
+
 def _only_branch(s) -> int:
     from sqlalchemy import select
 
@@ -215,6 +248,8 @@ def cmd_rebalance(args: argparse.Namespace) -> int:
 
     if args.action in scenarios.ACTIONS:
         return scenarios.run(args)
+    if args.action in scheduled.ACTIONS:
+        return scheduled.run(args)
     db = open_db(args, writes=args.action in ("apply", "undo"))
     user, Session = db.user, db.Session  # noqa: N806
     if args.action in ("apply", "undo"):
@@ -224,6 +259,9 @@ def cmd_rebalance(args: argparse.Namespace) -> int:
     if args.action == "apply":
         if (args.plan is None) == (args.scenario is None):
             raise CommandError("apply a plan file or --scenario NAME (one of them)")
+        what = args.plan or f'scenario "{args.scenario}"'
+        if args.effective_on is not None:
+            return _schedule(args, db, what)
         with Session() as s, s.begin():
             plan = read_plan(args.plan) if args.scenario is None else _scenario(s, args, user)
             r = apply_plan(
@@ -234,7 +272,6 @@ def cmd_rebalance(args: argparse.Namespace) -> int:
                 team_scope=scope,
                 branch_scope=None if user is None else user.branch_id,
             )
-        what = args.plan or f'scenario "{args.scenario}"'
         print(
             f"{what}: applied as change batch {r.batch_id}: {r.grids_moved} grids, "
             f"{r.customers_moved} customers and {r.tasks_moved} open tasks moved; "

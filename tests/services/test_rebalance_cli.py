@@ -285,3 +285,44 @@ def test_scenarios_are_kept_listed_compared_applied_and_refused_once_overtaken(
     assert 'scenario "二号方案" deleted' in capsys.readouterr().out
     assert main(["--db", url, "rebalance", "scenarios"]) == 0
     assert "二号方案" not in capsys.readouterr().out
+
+
+def test_a_plan_scheduled_for_a_later_day_waits_then_is_released_or_cancelled(db, tmp_path, capsys):
+    from datetime import date, timedelta
+
+    from app.models import Notification, ScheduledPlan
+
+    url, Session = db  # noqa: N806
+    plan = tmp_path / "plan.json"
+    args = ["rebalance", "propose", "--as-of", "2024-06-30", "--max-moves", "1"]
+    assert main(["--db", url, *args, "--out", str(plan)]) == 0
+    later = (date.today() + timedelta(days=40)).isoformat()
+    apply = ["--db", url, "rebalance", "apply", str(plan), "--effective-on", later]
+    assert main(apply) == 0
+    assert f"scheduled as plan 1, to take effect on {later}" in capsys.readouterr().out
+    assert owners(Session) == {"G1": "E1", "G2": "E1", "G3": "E2"}  # nobody moved yet
+    assert main(apply) == 1  # the same grids twice
+    assert "moves some of the same grids" in capsys.readouterr().err
+    # Cancelled before its day, it never applies.
+    assert main(["--db", url, "rebalance", "cancel", "1"]) == 0
+    assert f"scheduled plan 1 (from {later}) cancelled" in capsys.readouterr().out
+    assert main(["--db", url, "rebalance", "cancel", "1"]) == 1
+    assert "cancelled already" in capsys.readouterr().err
+
+    assert main(apply) == 0
+    capsys.readouterr()
+    assert main(["--db", url, "rebalance", "release"]) == 0
+    assert "no scheduled plan is due" in capsys.readouterr().out
+    assert main(["--db", url, "rebalance", "scheduled"]) == 0
+    listed = capsys.readouterr().out
+    assert f"   2  {later}  scheduled" in listed and f"   1  {later}  cancelled" in listed
+
+    with Session() as s, s.begin():  # the day has come
+        s.execute(update(ScheduledPlan).values(effective_on=date(2024, 7, 1)))
+    assert main(["--db", url, "rebalance", "release"]) == 0
+    assert "scheduled plan 2 (from 2024-07-01): applied as change batch" in (
+        capsys.readouterr().out
+    )
+    assert owners(Session) == {"G1": "E1", "G2": "E2", "G3": "E2"}
+    with Session() as s:
+        assert len(s.scalars(select(Notification)).all()) == 2
