@@ -83,6 +83,22 @@ class MainWindow(QMainWindow):
         self._add_pages()
         self._restore()
         QTimer.singleShot(WARM_UP_MS, self._warm_up)
+        # Plans scheduled for a day that has come take effect now (app.views.scheduled_plans).
+        QTimer.singleShot(0, self._release_scheduled)
+
+    def _release_scheduled(self) -> None:
+        from app.views.scheduled_plans import release_on_open
+
+        release_on_open(self, self.ctx, self._released)
+
+    def _released(self, done) -> None:
+        if not done:
+            return
+        from app.views.messages import inform
+        from app.views.scheduled_plans import released_text
+
+        inform(self, self.tr("Scheduled plans"), released_text(done))
+        self.data_changed.emit(done)
 
     # --- pages ---------------------------------------------------------------------------
 

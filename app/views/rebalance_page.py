@@ -32,6 +32,7 @@ from app.services.rebalance.editing import describe_counts, workload_changes
 from app.services.rebalance.optimise import SAFETY_LIMIT_S
 from app.services.rebalance.plan import Plan, PlanError
 from app.services.rebalance.scenarios import keep_scenario
+from app.services.rebalance.scheduled import branch_today
 from app.settings import Preferences
 from app.views.context import AppContext, call
 from app.views.errors import error_text
@@ -55,6 +56,12 @@ from app.views.rebalance_proposal import (
     run_proposal,
 )
 from app.views.scenarios import ScenariosDialog
+from app.views.scheduled_plans import (
+    EffectiveDate,
+    ScheduledDialog,
+    schedule_job,
+    scheduled_button,
+)
 from app.views.step_lock import StepLock
 from app.views.table_export import install_table_export
 from app.views.table_models import SORT_ROLE, RowTableModel
@@ -149,8 +156,11 @@ class RebalancePage(QWidget):
         self.scenarios_button.setObjectName("scenarios")
         self.scenarios_button.clicked.connect(self.open_scenarios)
         self.scenarios_dialog: ScenariosDialog | None = None
+        self.scheduled_button = scheduled_button(self)
+        self.scheduled_button.clicked.connect(lambda: self.open_scheduled())
         params.addWidget(self.keep_button)
         params.addWidget(self.scenarios_button)
+        params.addWidget(self.scheduled_button)
 
         self.tradeoff = QComboBox()
         self.tradeoff.setObjectName("tradeoff")
@@ -231,9 +241,12 @@ class RebalancePage(QWidget):
         self.undo_button = QToolButton()
         self.undo_button.setObjectName("undo_button")
         self.undo_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.effective = EffectiveDate(call(ctx, branch_today, ctx.user.branch_id))
         bottom = QHBoxLayout()
         bottom.addWidget(self.summary, 1)
         bottom.addWidget(self.undo_button)
+        bottom.addWidget(QLabel(self.tr("Takes effect")))
+        bottom.addWidget(self.effective)
         bottom.addWidget(self.apply_button)
 
         layout = QVBoxLayout(self)
@@ -523,8 +536,52 @@ class RebalancePage(QWidget):
         over = [w.name for w in workload_changes(plan) if w.over_capacity]
         if over:
             text += "\n\n" + self.tr("Above capacity afterwards: %1.").replace("%1", listed(over))
+        if self.effective.later():
+            day = self.effective.day()
+            text += "\n\n" + self.tr(
+                "It takes effect on %1: until then nobody moves and no SMS goes out, and "
+                "Scheduled… can cancel it."
+            ).replace("%1", day.isoformat())
+            ask(
+                self,
+                self.tr("Apply plan"),
+                text,
+                lambda: self._schedule_now(day),
+                yes_text=self.tr("Schedule"),
+            )
+            return
         text += "\n\n" + self.tr("Edit ▸ Undo (Ctrl+Z) puts everything back.")
         ask(self, self.tr("Apply plan"), text, self._apply_now, yes_text=self.tr("Apply"))
+
+    def _schedule_now(self, day) -> None:
+        plan = self.moves.plan()
+        if plan is None:
+            return
+        self.apply_button.setEnabled(False)
+        self.ctx.runner.start(
+            "rebalance.schedule",
+            schedule_job(self.ctx, plan, day),
+            on_done=self._scheduled,
+            on_error=self._apply_refused,
+        )
+
+    def _scheduled(self, info) -> None:
+        self._update_buttons()
+        self.summary.setText(
+            self.tr(
+                "Scheduled as plan %1, to take effect on %2: nobody moves and no SMS goes out "
+                "before. Scheduled… lists it and can cancel it."
+            )
+            .replace("%1", str(info.id))
+            .replace("%2", info.effective_on.isoformat())
+        )
+
+    def open_scheduled(self) -> QWidget:
+        """Open the list of scheduled plans (window-modal) and return it."""
+        dialog = ScheduledDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def _apply_now(self) -> None:
         plan = self.moves.plan()

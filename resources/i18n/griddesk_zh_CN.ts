@@ -1481,6 +1481,10 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
       <translation>保存快照</translation>
     </message>
     <message>
+      <source>Scheduled plans</source>
+      <translation>预定方案</translation>
+    </message>
+    <message>
       <source>Settings</source>
       <translation>设置</translation>
     </message>
@@ -1824,6 +1828,10 @@ now</source>
       <translation>网格只交给相邻网格的专员，或交给在此距离内负责网格的专员</translation>
     </message>
     <message>
+      <source>It takes effect on %1: until then nobody moves and no SMS goes out, and Scheduled… can cancel it.</source>
+      <translation>方案将于 %1 生效：在此之前不调整任何人、不发送短信，可在“预定方案…”中取消。</translation>
+    </message>
+    <message>
       <source>Keep scenario</source>
       <translation>存入方案库</translation>
     </message>
@@ -1928,12 +1936,24 @@ now</source>
       <translation>方案库…</translation>
     </message>
     <message>
+      <source>Schedule</source>
+      <translation>预定</translation>
+    </message>
+    <message>
+      <source>Scheduled as plan %1, to take effect on %2: nobody moves and no SMS goes out before. Scheduled… lists it and can cancel it.</source>
+      <translation>已预定为方案 %1，将于 %2 生效：在此之前不调整任何人、不发送短信。“预定方案…”中可查看和取消。</translation>
+    </message>
+    <message>
       <source>Scope</source>
       <translation>范围</translation>
     </message>
     <message>
       <source>Still above capacity: %1.</source>
       <translation>调整后仍超出服务上限：%1。</translation>
+    </message>
+    <message>
+      <source>Takes effect</source>
+      <translation>生效日期</translation>
     </message>
     <message>
       <source>The data changed since this plan was made. Propose again to see the new workloads; applying refuses anything changed in between.</source>
@@ -2356,6 +2376,122 @@ workload after</source>
     <message>
       <source>Show on the page</source>
       <translation>在页面上查看</translation>
+    </message>
+  </context>
+  <context>
+    <name>ScheduledDialog</name>
+    <message>
+      <source>A waiting plan takes effect on its day, when GridDesk next opens on the branch's database (or `griddesk rebalance release` runs); one overtaken by then is refused, with the reason.</source>
+      <translation>等待中的方案在生效日当天、GridDesk 下次连接本机构数据库打开时（或运行 `griddesk rebalance release` 时）执行；届时如数据已被他人更改，则拒绝执行并说明原因。</translation>
+    </message>
+    <message>
+      <source>Cancel plan</source>
+      <translation>取消方案</translation>
+    </message>
+    <message>
+      <source>Cancel plan %1, due to take effect on %2? Nobody has moved yet.</source>
+      <translation>取消方案 %1（原定 %2 生效）？目前尚未调整任何人。</translation>
+    </message>
+    <message>
+      <source>Cancel plan…</source>
+      <translation>取消方案…</translation>
+    </message>
+    <message>
+      <source>Scheduled plans</source>
+      <translation>预定方案</translation>
+    </message>
+  </context>
+  <context>
+    <name>ScheduledPlans</name>
+    <message>
+      <source>By</source>
+      <translation>操作人</translation>
+    </message>
+    <message>
+      <source>Grids</source>
+      <translation>网格</translation>
+    </message>
+    <message>
+      <source>No.</source>
+      <translation>编号</translation>
+    </message>
+    <message>
+      <source>Note</source>
+      <translation>说明</translation>
+    </message>
+    <message>
+      <source>Plan %1, from %2: applied, %3 customers moved.</source>
+      <translation>方案 %1（%2 生效）：已执行，调整客户 %3 位。</translation>
+    </message>
+    <message>
+      <source>Plan %1, from %2: not applied, it was overtaken: %3</source>
+      <translation>方案 %1（%2 生效）：未执行，数据已被他人更改：%3</translation>
+    </message>
+    <message>
+      <source>Plans waiting for a later effective date, and those decided</source>
+      <translation>等待以后日期生效的方案，以及已处理的方案</translation>
+    </message>
+    <message>
+      <source>Scheduled at</source>
+      <translation>预定时间</translation>
+    </message>
+    <message>
+      <source>Scheduled plans</source>
+      <translation>预定方案</translation>
+    </message>
+    <message>
+      <source>Scheduled…</source>
+      <translation>预定方案…</translation>
+    </message>
+    <message>
+      <source>Single
+customers</source>
+      <translation>单独调整
+客户</translation>
+    </message>
+    <message>
+      <source>Status</source>
+      <translation>状态</translation>
+    </message>
+    <message>
+      <source>Takes effect</source>
+      <translation>生效日期</translation>
+    </message>
+    <message>
+      <source>Team</source>
+      <translation>团队</translation>
+    </message>
+    <message>
+      <source>The day the moves take effect. A later day (e.g. %1, the first of next month) keeps the plan waiting: nobody moves and no SMS goes out before; it can be cancelled until then.</source>
+      <translation>调整生效的日期。选择以后的日期（例如下月一日 %1）时，方案会等到那天：在此之前不调整任何人、不发送短信，并可随时取消。</translation>
+    </message>
+    <message>
+      <source>applied</source>
+      <translation>已执行</translation>
+    </message>
+    <message>
+      <source>branch</source>
+      <translation>全机构</translation>
+    </message>
+    <message>
+      <source>cancelled</source>
+      <translation>已取消</translation>
+    </message>
+    <message>
+      <source>change batch %1</source>
+      <translation>变更批次 %1</translation>
+    </message>
+    <message>
+      <source>refused</source>
+      <translation>已拒绝</translation>
+    </message>
+    <message>
+      <source>today, at once</source>
+      <translation>今天，立即生效</translation>
+    </message>
+    <message>
+      <source>waiting</source>
+      <translation>等待生效</translation>
     </message>
   </context>
   <context>

@@ -1,0 +1,253 @@
+"""Plans with a later effective date on screen: the "takes effect" box beside Apply, the
+list of scheduled plans (cancel one before its day), and the release when GridDesk opens
+(app.services.rebalance.scheduled)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import QDate, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.services.rebalance import scheduled as service
+from app.views.calendar import local_text
+from app.views.context import AppContext
+from app.views.errors import error_text
+from app.views.i18n import tr
+from app.views.messages import ask, inform
+from app.views.table_models import Column, RowTableModel
+
+_C = "ScheduledPlans"
+
+
+def first_of_next_month(day: date) -> date:
+    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+
+class EffectiveDate(QDateEdit):
+    """Today (shown as "today, at once") or a later day; the first of next month a click away
+    in the calendar."""
+
+    def __init__(self, today: date, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("effective_on")
+        self.setCalendarPopup(True)
+        self.setDisplayFormat("yyyy-MM-dd")
+        self.today = today
+        self.setMinimumDate(QDate(today.year, today.month, today.day))
+        self.setSpecialValueText(tr(_C, "today, at once"))
+        self.setDate(self.minimumDate())
+        self.setToolTip(
+            tr(
+                _C,
+                "The day the moves take effect. A later day (e.g. %1, the first of next month) "
+                "keeps the plan waiting: nobody moves and no SMS goes out before; it can be "
+                "cancelled until then.",
+            ).replace("%1", first_of_next_month(today).isoformat())
+        )
+
+    def day(self) -> date:
+        return self.date().toPython()
+
+    def later(self) -> bool:
+        return self.day() > self.today
+
+
+def schedule_job(ctx: AppContext, plan, day: date):
+    user = ctx.user
+    return ctx.write(
+        lambda s: service.schedule_plan(
+            s,
+            plan,
+            effective_on=day,
+            actor=user.login,
+            user_may_cross_teams=user.may_move_across_teams,
+            team_scope=user.team_scope(),
+            branch_scope=user.branch_id,
+        )
+    )
+
+
+def release_on_open(window, ctx: AppContext, on_released) -> None:
+    """Apply the scheduled plans whose day has come, in the background, as GridDesk opens on
+    the branch's database; ``on_released(list)`` gets what was done (nothing on a copy, or for
+    a role that may not change assignments)."""
+    user = ctx.user
+    if ctx.read_only or not user.may_reassign_tasks:
+        return
+    ctx.runner.start(
+        "scheduled.release",
+        ctx.write(
+            lambda s: service.release_due(
+                s, branch_id=user.branch_id, team_scope=user.team_scope(), released_by=user.login
+            )
+        ),
+        on_done=on_released,
+        on_error=lambda exc: inform(
+            window, tr(_C, "Scheduled plans"), error_text(exc), warning=True
+        ),
+    )
+
+
+def released_text(done: list[service.Released]) -> str:
+    lines = []
+    for r in done:
+        if r.applied is not None:
+            lines.append(
+                tr(_C, "Plan %1, from %2: applied, %3 customers moved.")
+                .replace("%1", str(r.id))
+                .replace("%2", r.effective_on.isoformat())
+                .replace("%3", f"{r.applied.customers_moved:,}")
+            )
+        else:
+            lines.append(
+                tr(_C, "Plan %1, from %2: not applied, it was overtaken: %3")
+                .replace("%1", str(r.id))
+                .replace("%2", r.effective_on.isoformat())
+                .replace("%3", r.refused or "")
+            )
+    return "\n\n".join(lines)
+
+
+def _status(r: service.ScheduledInfo) -> str:
+    return {
+        service.SCHEDULED: tr(_C, "waiting"),
+        service.APPLIED: tr(_C, "applied"),
+        service.CANCELLED: tr(_C, "cancelled"),
+        service.REFUSED: tr(_C, "refused"),
+    }.get(r.status, r.status)
+
+
+def scheduled_columns() -> list[Column[service.ScheduledInfo]]:
+    return [
+        Column("id", tr(_C, "No."), lambda r: r.id, numeric=True),
+        Column("effective_on", tr(_C, "Takes effect"), lambda r: r.effective_on),
+        Column("status", tr(_C, "Status"), _status, alert=lambda r: r.status == service.REFUSED),
+        Column("team", tr(_C, "Team"), lambda r: r.team_code or tr(_C, "branch")),
+        Column("grids", tr(_C, "Grids"), lambda r: r.grids, numeric=True),
+        Column("customers", tr(_C, "Single\ncustomers"), lambda r: r.customers, numeric=True),
+        Column("author", tr(_C, "By"), lambda r: r.author),
+        Column("created_at", tr(_C, "Scheduled at"), lambda r: local_text(r.created_at)),
+        Column(
+            "note",
+            tr(_C, "Note"),
+            lambda r: (
+                r.outcome
+                or (tr(_C, "change batch %1").replace("%1", str(r.batch_id)) if r.batch_id else "")
+            ),
+            tooltip=lambda r: r.outcome or "",
+        ),
+    ]
+
+
+class ScheduledDialog(QDialog):
+    """The plans waiting for their day (cancel one) and those decided."""
+
+    changed = Signal(object)
+
+    def __init__(self, ctx: AppContext, parent=None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle(self.tr("Scheduled plans"))
+        self.resize(900, 420)
+        self.model = RowTableModel(scheduled_columns())
+        self.table = QTableView()
+        self.table.setObjectName("scheduled_table")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.cancel_button = QPushButton(self.tr("Cancel plan…"))
+        self.cancel_button.setObjectName("cancel_plan")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.setVisible(ctx.user.may_reassign_tasks and not ctx.read_only)
+        self.cancel_button.clicked.connect(self.cancel_selected)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        note = QLabel(
+            self.tr(
+                "A waiting plan takes effect on its day, when GridDesk next opens on the "
+                "branch's database (or `griddesk rebalance release` runs); one overtaken by "
+                "then is refused, with the reason."
+            )
+        )
+        note.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        row = QHBoxLayout()
+        row.addWidget(self.cancel_button)
+        row.addStretch(1)
+        row.addWidget(buttons)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(note)
+        layout.addLayout(row)
+        self.refresh()
+
+    def refresh(self) -> None:
+        user = self.ctx.user
+        with self.ctx.Session() as s:
+            rows = service.list_scheduled(s, branch_id=user.branch_id, team_scope=user.team_scope())
+        self.model.set_rows(rows)
+        self.table.resizeColumnsToContents()
+        self._selection_changed()
+
+    def selected(self) -> service.ScheduledInfo | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.row_at(rows[0].row()) if rows else None
+
+    def _selection_changed(self, *_args) -> None:
+        r = self.selected()
+        self.cancel_button.setEnabled(r is not None and r.status == service.SCHEDULED)
+
+    def cancel_selected(self) -> None:
+        r = self.selected()
+        if r is None or r.status != service.SCHEDULED:
+            return
+        text = (
+            self.tr("Cancel plan %1, due to take effect on %2? Nobody has moved yet.")
+            .replace("%1", str(r.id))
+            .replace("%2", r.effective_on.isoformat())
+        )
+        ask(
+            self,
+            self.tr("Scheduled plans"),
+            text,
+            lambda: self.cancel(r.id),
+            yes_text=self.tr("Cancel plan"),
+        )
+
+    def cancel(self, scheduled_id: int) -> None:
+        user = self.ctx.user
+        try:
+            with self.ctx.Session() as s, s.begin():
+                info = service.cancel_scheduled(
+                    s,
+                    scheduled_id,
+                    actor=user.login,
+                    branch_id=user.branch_id,
+                    team_scope=user.team_scope(),
+                )
+        except Exception as exc:  # noqa: BLE001 - said to the user, nothing written
+            inform(self, self.tr("Scheduled plans"), error_text(exc), warning=True)
+            return
+        self.refresh()
+        self.changed.emit(info)
+
+
+def scheduled_button(parent: QWidget) -> QPushButton:
+    button = QPushButton(tr(_C, "Scheduled…"), parent)
+    button.setObjectName("scheduled")
+    button.setToolTip(tr(_C, "Plans waiting for a later effective date, and those decided"))
+    return button
