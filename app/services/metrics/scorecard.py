@@ -33,7 +33,8 @@ specialists in the team today.
    figure as it stood on the month's end (the roster reads the same 90 days up to today).
 5. **Service equity (服务公平)**: ``equity_report`` on the month's end (servicing and renewal
    tasks of the 365 days up to it); the standard is *no flag*. The meeting workbook's equity
-   sheet shows the same when its as-of date is the month's end.
+   sheet shows the same when its as-of date is the month's end. A specialist with too few
+   tasks in either group to compare (equity.MIN_TASKS) has no gap and is not judged.
 
 Standards, per branch (Branch settings; migration 0011), whole percent: renewal collected
 ≥ 90, persistency ≥ 85, tasks on time ≥ 80, first contact on time ≥ 80; equity: no flag. A
@@ -115,8 +116,8 @@ class Mark:
     standard: int | None  # percent; None for equity (the standard is no flag)
 
     def met_by(self, figure: Figure) -> bool | None:
-        if self.measure == "equity":
-            return not figure.flagged
+        if self.measure == "equity":  # too few tasks to compare: nothing to judge
+            return None if figure.value is None else not figure.flagged
         if figure.value is None or self.standard is None:
             return None
         return figure.value * 100 >= self.standard

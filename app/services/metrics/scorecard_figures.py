@@ -54,7 +54,8 @@ class Figure:
 
     @property
     def empty(self) -> bool:
-        return not (self.denominator or self.pending or self.flagged or self.value is not None)
+        """Nothing to show: no rate (or gap) and nothing pending."""
+        return self.value is None and not self.pending
 
 
 def month_end(month: Period, as_of: date) -> date:
