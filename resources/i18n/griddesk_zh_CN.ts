@@ -3205,6 +3205,10 @@ on time</source>
       <translation>续收</translation>
     </message>
     <message>
+      <source>Scorecard figures</source>
+      <translation>月度考核数据</translation>
+    </message>
+    <message>
       <source>Senior supervisor</source>
       <translation>资深主管</translation>
     </message>
