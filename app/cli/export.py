@@ -1,4 +1,5 @@
-"""Commands that write files for people: the meeting workbook, the detail export and the map."""
+"""Commands that write files for people: the meeting and scorecard workbooks, the detail export
+and the map."""
 
 from __future__ import annotations
 
@@ -31,6 +32,11 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
         "meeting", parents=[common, shared], help="the weekly meeting workbook (.xlsx)"
     )
     p.add_argument("--period", required=True, help="2024-03, 2024-Q1 or 2024")
+    p.add_argument("--out", required=True, metavar="FILE.xlsx", help="the workbook to write")
+    p = esub.add_parser(
+        "scorecard", parents=[common, shared], help="the monthly scorecard workbook (.xlsx)"
+    )
+    p.add_argument("--month", required=True, help="the month judged, e.g. 2025-10")
     p.add_argument("--out", required=True, metavar="FILE.xlsx", help="the workbook to write")
     p = esub.add_parser(
         "detail", parents=[common, shared], help="customers, policies and tasks of the scope"
@@ -76,6 +82,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             scope = resolve_scope(s, args.scope, branch_id=branch_id, user=user)
             if args.what == "meeting":
                 result = _meeting(s, args, scope=scope, as_of=as_of, user=user)
+            elif args.what == "scorecard":
+                result = _scorecard(s, args, scope=scope, as_of=as_of, user=user)
             elif args.what == "detail":
                 from app.services.exports.detail import write_detail
 
@@ -109,6 +117,29 @@ def _meeting(s, args: argparse.Namespace, *, scope, as_of: date, user):
         s,
         args.out,
         period=period,
+        as_of=as_of,
+        scope=scope,
+        lang=args.lang,
+        user=user,
+        state=TerminalProgress(),
+    )
+
+
+def _scorecard(s, args: argparse.Namespace, *, scope, as_of: date, user):
+    from app.cli.progress import TerminalProgress
+    from app.services.exports.scorecard import write_scorecard_workbook
+    from app.services.periods import Period, PeriodError
+
+    try:
+        month = Period.parse(args.month)
+    except PeriodError as exc:
+        raise CommandError(str(exc)) from None
+    if month.kind != "month":
+        raise CommandError(f"--month takes a month such as 2025-10, not '{args.month}'")
+    return write_scorecard_workbook(
+        s,
+        args.out,
+        month=month,
         as_of=as_of,
         scope=scope,
         lang=args.lang,

@@ -44,6 +44,11 @@ class Branch(Base):
     handoff_sms_days: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     handoff_contact_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
     handoff_service_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
+    # Monthly scorecard standards, whole percent (app.services.metrics.scorecard).
+    scorecard_renewal_pct: Mapped[int] = mapped_column(Integer, default=90, server_default="90")
+    scorecard_persistency_pct: Mapped[int] = mapped_column(Integer, default=85, server_default="85")
+    scorecard_tasks_pct: Mapped[int] = mapped_column(Integer, default=80, server_default="80")
+    scorecard_contact_pct: Mapped[int] = mapped_column(Integer, default=80, server_default="80")
 
 
 class Team(Base):

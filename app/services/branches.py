@@ -12,6 +12,7 @@ from app.services.auth import UserInfo
 from app.services.errors import NotAllowed
 from app.services.importer.values import LIMIT_CEILING_YUAN
 from app.services.metrics.handoff import HandoffTargets, TargetError, handoff_targets
+from app.services.metrics.scorecard import StandardError, Standards, scorecard_standards
 
 
 class SettingError(ValueError):
@@ -25,6 +26,7 @@ class BranchSettings:
     grace_days: int
     max_amount_yuan: int
     handoff: HandoffTargets
+    scorecard: Standards
 
 
 def branch_settings(session: Session, branch_id: int) -> BranchSettings:
@@ -35,6 +37,7 @@ def branch_settings(session: Session, branch_id: int) -> BranchSettings:
         branch.grace_days,
         branch.max_amount_yuan,
         handoff_targets(session, branch_id),
+        scorecard_standards(session, branch_id),
     )
 
 
@@ -64,6 +67,24 @@ def set_handoff_targets(
     branch.handoff_sms_days = targets.sms_days
     branch.handoff_contact_days = targets.contact_days
     branch.handoff_service_days = targets.service_days
+    session.flush()
+    return branch_settings(session, branch_id)
+
+
+def set_scorecard_standards(
+    session: Session, *, actor: UserInfo | None, branch_id: int, standards: Standards
+) -> BranchSettings:
+    """Set the branch's monthly scorecard standards in whole percent (the caller commits)."""
+    _check_actor(actor, branch_id)
+    try:
+        standards.check()
+    except StandardError as exc:
+        raise SettingError(str(exc)) from None
+    branch = session.get_one(Branch, branch_id)
+    branch.scorecard_renewal_pct = standards.renewal_pct
+    branch.scorecard_persistency_pct = standards.persistency_pct
+    branch.scorecard_tasks_pct = standards.tasks_pct
+    branch.scorecard_contact_pct = standards.contact_pct
     session.flush()
     return branch_settings(session, branch_id)
 

@@ -1,5 +1,6 @@
 """File ▸ Branch settings: what the branch's senior supervisor sets for everyone of the branch,
-kept in the database (the grace period, the import amount limit, the hand-off targets).
+kept in the database (the grace period, the import amount limit, the hand-off targets, the
+monthly scorecard's standards).
 Everybody else sees them read-only, as on an offline copy."""
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from app.services.branches import (
     may_change_settings,
     set_amount_limit,
     set_handoff_targets,
+    set_scorecard_standards,
 )
 from app.services.importer.values import LIMIT_CEILING_YUAN
 from app.services.metrics.handoff import MAX_TARGET_DAYS, HandoffTargets
+from app.services.metrics.scorecard import Standards
 from app.views.context import AppContext, call
 from app.views.errors import show_error
 
@@ -75,6 +78,8 @@ class BranchDialog(QDialog):
         hint.setWordWrap(True)
         hform.addRow(hint)
 
+        card = self._scorecard_group(settings.scorecard)
+
         self.note = QLabel(
             self.tr("Only the branch's senior supervisor changes these; you see them read-only.")
             if not ctx.read_only
@@ -83,7 +88,8 @@ class BranchDialog(QDialog):
         self.note.setObjectName("read_only_note")
         self.note.setWordWrap(True)
         self.note.setVisible(not self.editable)
-        for box in (self.amount, self.sms, self.contact, self.service):
+        boxes = (self.amount, self.sms, self.contact, self.service, *self.standards.values())
+        for box in boxes:
             box.setEnabled(self.editable)
 
         buttons = QDialogButtonBox(
@@ -98,6 +104,7 @@ class BranchDialog(QDialog):
         layout.addWidget(head)
         layout.addWidget(general)
         layout.addWidget(handoff)
+        layout.addWidget(card)
         layout.addWidget(self.note)
         layout.addWidget(buttons)
 
@@ -109,17 +116,44 @@ class BranchDialog(QDialog):
         box.setValue(value)
         return box
 
+    def _scorecard_group(self, standards: Standards) -> QGroupBox:
+        self.standards: dict[str, QSpinBox] = {}
+        group = QGroupBox(self.tr("Monthly scorecard standards"))
+        form = QFormLayout(group)
+        rows = (
+            ("renewal", self.tr("Renewal premium collected at least")),
+            ("persistency", self.tr("13-month persistency at least")),
+            ("tasks", self.tr("Tasks done on time at least")),
+            ("contact", self.tr("First contact on time at least")),
+        )
+        for key, text in rows:
+            box = QSpinBox()
+            box.setObjectName(f"scorecard_{key}")
+            box.setRange(0, 100)
+            box.setSuffix(" %")
+            box.setValue(standards.of(key) or 0)
+            self.standards[key] = box
+            form.addRow(text, box)
+        form.addRow(self.tr("Service equity"), QLabel(self.tr("no flag (fixed)")))
+        return group
+
+    def scorecard_standards(self) -> Standards:
+        return Standards(
+            *(self.standards[k].value() for k in ("renewal", "persistency", "tasks", "contact"))
+        )
+
     def targets(self) -> HandoffTargets:
         return HandoffTargets(self.sms.value(), self.contact.value(), self.service.value())
 
     def save(self) -> None:
-        """Save both groups in one transaction: a wrong value saves nothing."""
+        """Save every group in one transaction: a wrong value saves nothing."""
         user, branch_id = self.ctx.user, self.ctx.user.branch_id
         try:
             with self.ctx.Session() as s, s.begin():
                 set_amount_limit(s, actor=user, branch_id=branch_id, yuan=self.amount.value())
-                saved = set_handoff_targets(
-                    s, actor=user, branch_id=branch_id, targets=self.targets()
+                set_handoff_targets(s, actor=user, branch_id=branch_id, targets=self.targets())
+                saved = set_scorecard_standards(
+                    s, actor=user, branch_id=branch_id, standards=self.scorecard_standards()
                 )
         except SettingError as exc:
             show_error(self, self.tr("Branch settings"), str(exc))

@@ -65,6 +65,7 @@ PROGRESS = {
     "tasks": "Tasks",
     "coverage": "Coverage",
     "workbook": "Writing the workbook",
+    "scorecard": "Scorecard figures",
 }
 # Progress texts with a number in them: pattern -> text with {0} for the number.
 PROGRESS_PATTERNS = {r"([\d,]+) rows read": "{0} rows read"}

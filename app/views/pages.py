@@ -35,4 +35,6 @@ def page_factories() -> list[tuple[str, str, Factory]]:
         ("charts", tr(_C, "Charts"), lazy("app.views.charts_page", "ChartsPage")),
         ("intake", tr(_C, "Intake"), lazy("app.views.intake_page", "IntakePage")),
         ("rebalance", tr(_C, "Rebalance"), lazy("app.views.rebalance_page", "RebalancePage")),
+        # Last, so the pages before keep their Ctrl+number shortcuts.
+        ("scorecard", tr(_C, "Scorecard"), lazy("app.views.scorecard_page", "ScorecardPage")),
     ]

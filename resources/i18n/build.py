@@ -33,7 +33,8 @@ def extract() -> dict[str, set[str]]:
         consts = {
             t.id: n.value.value
             for n in tree.body
-            if isinstance(n, ast.Assign) and isinstance(n.value, ast.Constant)
+            if isinstance(n, ast.Assign)
+            and isinstance(n.value, ast.Constant)
             and isinstance(n.value.value, str)
             for t in n.targets
             if isinstance(t, ast.Name)
@@ -48,7 +49,9 @@ def extract() -> dict[str, set[str]]:
     return found
 
 
-def _walk(node: ast.AST, cls: str | None, consts: dict[str, str], found: dict[str, set[str]]) -> None:
+def _walk(
+    node: ast.AST, cls: str | None, consts: dict[str, str], found: dict[str, set[str]]
+) -> None:
     for child in ast.iter_child_nodes(node):
         if isinstance(child, ast.ClassDef):
             _walk(child, child.name, consts, found)
@@ -68,7 +71,12 @@ def _text(node: ast.AST, consts: dict[str, str]) -> str | None:
 
 def _record(call: ast.Call, cls: str | None, consts, found) -> None:
     f = call.func
-    if isinstance(f, ast.Attribute) and f.attr == "tr" and isinstance(f.value, ast.Name) and f.value.id == "self":
+    if (
+        isinstance(f, ast.Attribute)
+        and f.attr == "tr"
+        and isinstance(f.value, ast.Name)
+        and f.value.id == "self"
+    ):
         if cls and call.args and (text := _text(call.args[0], {})):
             found.setdefault(cls, set()).add(text)
     elif isinstance(f, ast.Name) and f.id == "tr" and len(call.args) >= 2:
@@ -95,7 +103,11 @@ def write_ts(found: dict[str, set[str]], dictionary: dict[str, dict[str, str]]) 
                 t.set("type", "unfinished")
                 missing.append(f"{ctx}: {source}")
     ET.indent(root)
-    TS.write_bytes(b'<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE TS>\n' + ET.tostring(root, encoding="utf-8") + b"\n")
+    TS.write_bytes(
+        b'<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE TS>\n'
+        + ET.tostring(root, encoding="utf-8")
+        + b"\n"
+    )
     return missing
 
 
@@ -103,7 +115,12 @@ def main(argv: list[str]) -> int:
     found = extract()
     dictionary = json.loads(DICTIONARY.read_text(encoding="utf-8")) if DICTIONARY.exists() else {}
     if "--check" in argv:
-        missing = [f"{c}: {s}" for c in sorted(found) for s in sorted(found[c]) if not dictionary.get(c, {}).get(s)]
+        missing = [
+            f"{c}: {s}"
+            for c in sorted(found)
+            for s in sorted(found[c])
+            if not dictionary.get(c, {}).get(s)
+        ]
         print("\n".join(missing) or "every string is translated")
         return 1 if missing else 0
     missing = write_ts(found, dictionary)

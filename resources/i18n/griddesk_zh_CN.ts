@@ -94,6 +94,10 @@
       <translation>应缴日后 %1 天</translation>
     </message>
     <message>
+      <source>13-month persistency at least</source>
+      <translation>13个月继续率不低于</translation>
+    </message>
+    <message>
       <source>A customer past a target with the milestone not reached is listed under Tasks ▸ Hand-offs late; the roster shows each specialist's share on time.</source>
       <translation>超过目标天数仍未达成的客户列在“任务 ▸ 交接超时”中；花名册显示每位专员的按时达成比例。</translation>
     </message>
@@ -112,6 +116,10 @@
     <message>
       <source>First contact (pre-sell done: 建联加微)</source>
       <translation>首次联系（建联加微完成）</translation>
+    </message>
+    <message>
+      <source>First contact on time at least</source>
+      <translation>首次建联及时率不低于</translation>
     </message>
     <message>
       <source>First service (renewal collected or service done)</source>
@@ -134,8 +142,28 @@
       <translation>导入可接受的单笔保费、应缴或实收上限</translation>
     </message>
     <message>
+      <source>Monthly scorecard standards</source>
+      <translation>月度考核标准</translation>
+    </message>
+    <message>
       <source>Only the branch's senior supervisor changes these; you see them read-only.</source>
       <translation>这些设置只能由本机构的资深主管修改；您只能查看。</translation>
+    </message>
+    <message>
+      <source>Renewal premium collected at least</source>
+      <translation>续收达成率不低于</translation>
+    </message>
+    <message>
+      <source>Service equity</source>
+      <translation>服务公平</translation>
+    </message>
+    <message>
+      <source>Tasks done on time at least</source>
+      <translation>任务按时完成率不低于</translation>
+    </message>
+    <message>
+      <source>no flag (fixed)</source>
+      <translation>无标记（固定）</translation>
     </message>
   </context>
   <context>
@@ -1485,6 +1513,10 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
       <translation>预定方案</translation>
     </message>
     <message>
+      <source>Scorecard</source>
+      <translation>月度考核</translation>
+    </message>
+    <message>
       <source>Settings</source>
       <translation>设置</translation>
     </message>
@@ -2495,6 +2527,204 @@ customers</source>
     </message>
   </context>
   <context>
+    <name>ScorecardPage</name>
+    <message>
+      <source>%1
+(change)</source>
+      <translation>%1
+（变化）</translation>
+    </message>
+    <message>
+      <source>%1 (%2 pts)</source>
+      <translation>%1（%2）</translation>
+    </message>
+    <message>
+      <source>%1 compared with %2, as of %3 · %4 specialists</source>
+      <translation>%1 对比 %2，数据截至 %3 · %4 名专员</translation>
+    </message>
+    <message>
+      <source>%1 of %2</source>
+      <translation>%2 中 %1</translation>
+    </message>
+    <message>
+      <source>%1 of %2 due</source>
+      <translation>应收 %2，实收 %1</translation>
+    </message>
+    <message>
+      <source>%1 servicing and renewal tasks compared</source>
+      <translation>比较了 %1 个保全与续收任务</translation>
+    </message>
+    <message>
+      <source>13-month
+persistency</source>
+      <translation>13个月
+继续率</translation>
+    </message>
+    <message>
+      <source>13-month persistency, premium basis, of the policies whose second-year premium fell due in the month: the meeting workbook's figure by specialist.</source>
+      <translation>13个月继续率（保费口径），第二保单年度首期保费应缴日在当月的保单；与周例会数据的专员继续率相同。</translation>
+    </message>
+    <message>
+      <source>; %1 %2 pending</source>
+      <translation>；另有 %1 %2 未到期</translation>
+    </message>
+    <message>
+      <source>All teams</source>
+      <translation>全部团队</translation>
+    </message>
+    <message>
+      <source>Completion-rate gap of servicing and renewal tasks (365 days to the month's end) between customers who bought more and those who did not, in points. The standard is no flag.</source>
+      <translation>保全与续收任务（截至月末的 365 天）完成率：已综拓或加保的客户减去未加保的客户，以百分点计。标准为无标记。</translation>
+    </message>
+    <message>
+      <source>Customers who entered the pool in the 90 days to the month's end first contacted within the branch's target, of those settled: the roster's hand-off figure on the month's last day.</source>
+      <translation>月末前 90 天入池的客户中，在机构目标天数内首次建联的比例（只计已有结果的客户）；即专员名单交接时效在月末当天的数字。</translation>
+    </message>
+    <message>
+      <source>Employee
+no.</source>
+      <translation>工号</translation>
+    </message>
+    <message>
+      <source>Export workbook…</source>
+      <translation>导出工作簿…</translation>
+    </message>
+    <message>
+      <source>First contact
+on time</source>
+      <translation>首次建联
+及时率</translation>
+    </message>
+    <message>
+      <source>Flagged: not met</source>
+      <translation>已标记：未达标</translation>
+    </message>
+    <message>
+      <source>Loading…</source>
+      <translation>正在加载…</translation>
+    </message>
+    <message>
+      <source>Met: standard %1</source>
+      <translation>达标：标准 %1</translation>
+    </message>
+    <message>
+      <source>Month</source>
+      <translation>月份</translation>
+    </message>
+    <message>
+      <source>Name</source>
+      <translation>姓名</translation>
+    </message>
+    <message>
+      <source>No flag: met</source>
+      <translation>无标记：达标</translation>
+    </message>
+    <message>
+      <source>Not met: standard %1</source>
+      <translation>未达标：标准 %1</translation>
+    </message>
+    <message>
+      <source>Nothing settled yet: not judged (standard %1)</source>
+      <translation>尚无结果：不评定（标准 %1）</translation>
+    </message>
+    <message>
+      <source>Previous</source>
+      <translation>上月</translation>
+    </message>
+    <message>
+      <source>Renewal
+collected</source>
+      <translation>续收
+达成率</translation>
+    </message>
+    <message>
+      <source>Renewal premiums (policy year 2 on) due in the month, for who served the customer on the due date: received within the %1-day grace period and by the as-of date (capped at the amount due), over the amount due. Rows still in their grace period are pending and left out.</source>
+      <translation>当月应缴的续期保费（第二保单年度起），按应缴日当天服务客户的专员归属：宽限期 %1 天内且不晚于数据截至日的实收（不超过应收）÷ 应收。宽限期未满的不计入，单列为未到期。</translation>
+    </message>
+    <message>
+      <source>Save scorecard workbook</source>
+      <translation>保存月度考核工作簿</translation>
+    </message>
+    <message>
+      <source>Scorecard</source>
+      <translation>月度考核</translation>
+    </message>
+    <message>
+      <source>Scorecard workbook</source>
+      <translation>月度考核工作簿</translation>
+    </message>
+    <message>
+      <source>Service
+equity</source>
+      <translation>服务
+公平</translation>
+    </message>
+    <message>
+      <source>Standards
+met</source>
+      <translation>达标
+项数</translation>
+    </message>
+    <message>
+      <source>Standards met of the figures that could be judged</source>
+      <translation>可评定的各项中达标的项数</translation>
+    </message>
+    <message>
+      <source>Standards: renewal collected ≥ %1%, 13-month persistency ≥ %2%, tasks on time ≥ %3%, first contact on time ≥ %4%, no service-equity flag. ✓ met, ✗ not met, ⚠ flagged; hover a cell for n of m.</source>
+      <translation>考核标准：续收达成率 ≥ %1%，13个月继续率 ≥ %2%，任务按时完成率 ≥ %3%，首次建联及时率 ≥ %4%，服务公平无标记。✓ 达标，✗ 未达标，⚠ 已标记；鼠标停在单元格上可见分子分母。</translation>
+    </message>
+    <message>
+      <source>Status</source>
+      <translation>状态</translation>
+    </message>
+    <message>
+      <source>Tasks
+on time</source>
+      <translation>任务
+按时率</translation>
+    </message>
+    <message>
+      <source>Tasks due in the month (cancelled ones left out), for who holds them: done on or before the due date, of those settled (done, failed, or past due). Tasks not yet due are pending.</source>
+      <translation>截止日在当月的任务（已取消的不计），按持有任务的专员统计：截止日当天或之前完成的比例，只计已有结果的任务（已完成、失败或已过截止日）。未到截止日的任务单列为未到期。</translation>
+    </message>
+    <message>
+      <source>Team</source>
+      <translation>团队</translation>
+    </message>
+    <message>
+      <source>The month judged. It opens on the latest month whose premiums are all past their grace period, so renewal and persistency are final.</source>
+      <translation>考核的月份。默认为保费已全部过宽限期的最近一个月，续收与继续率已是最终结果。</translation>
+    </message>
+    <message>
+      <source>The previous month's value and the change, in points</source>
+      <translation>上月数值及变化（百分点）</translation>
+    </message>
+    <message>
+      <source>Too few tasks to compare: not judged</source>
+      <translation>任务太少，无法比较：不评定</translation>
+    </message>
+    <message>
+      <source>Written: %1</source>
+      <translation>已写入：%1</translation>
+    </message>
+    <message>
+      <source>customers</source>
+      <translation>位客户</translation>
+    </message>
+    <message>
+      <source>policies</source>
+      <translation>份保单</translation>
+    </message>
+    <message>
+      <source>rows</source>
+      <translation>笔</translation>
+    </message>
+    <message>
+      <source>tasks</source>
+      <translation>个任务</translation>
+    </message>
+  </context>
+  <context>
     <name>SettingsDialog</name>
     <message>
       <source>10,000 yuan due in the next 90 days counts</source>
@@ -3270,6 +3500,10 @@ customers</source>
     <message>
       <source>Renewal collection</source>
       <translation>续收</translation>
+    </message>
+    <message>
+      <source>Scorecard figures</source>
+      <translation>月度考核数据</translation>
     </message>
     <message>
       <source>Senior supervisor</source>

@@ -1,0 +1,214 @@
+"""The scorecard's table: one row per specialist, for each figure this month's value with a
+met / not met mark (a text mark and a colour, never colour alone) and the previous month with
+the change; tooltips give the definition, the standard and n of m."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
+
+from app.services.metrics.scorecard import MEASURES, Mark, Scorecard, ScorecardRow
+from app.views.i18n import tr
+from app.views.labels import SPECIALIST_STATUSES, label, pct, yuan
+from app.views.table_models import Column, RowTableModel
+
+_C = "ScorecardPage"
+MET_BG, MET_FG = QBrush(QColor("#c6efce")), QBrush(QColor("#006100"))
+NOT_MET_BG, NOT_MET_FG = QBrush(QColor("#f8cbad")), QBrush(QColor("#9c0006"))
+
+
+def measure_names() -> dict[str, str]:
+    return {
+        "renewal": tr(_C, "Renewal\ncollected"),
+        "persistency": tr(_C, "13-month\npersistency"),
+        "tasks": tr(_C, "Tasks\non time"),
+        "contact": tr(_C, "First contact\non time"),
+        "equity": tr(_C, "Service\nequity"),
+    }
+
+
+def definitions(card: Scorecard | None) -> dict[str, str]:
+    """What each figure counts, for the headers' tooltips."""
+    grace = str(card.grace_days) if card else "60"
+    return {
+        "renewal": tr(
+            _C,
+            "Renewal premiums (policy year 2 on) due in the month, for who served the customer "
+            "on the due date: received within the %1-day grace period and by the as-of date "
+            "(capped at the amount due), over the amount due. Rows still in their grace period "
+            "are pending and left out.",
+        ).replace("%1", grace),
+        "persistency": tr(
+            _C,
+            "13-month persistency, premium basis, of the policies whose second-year premium fell "
+            "due in the month: the meeting workbook's figure by specialist.",
+        ),
+        "tasks": tr(
+            _C,
+            "Tasks due in the month (cancelled ones left out), for who holds them: done on or "
+            "before the due date, of those settled (done, failed, or past due). Tasks not yet "
+            "due are pending.",
+        ),
+        "contact": tr(
+            _C,
+            "Customers who entered the pool in the 90 days to the month's end first contacted "
+            "within the branch's target, of those settled: the roster's hand-off figure on the "
+            "month's last day.",
+        ),
+        "equity": tr(
+            _C,
+            "Completion-rate gap of servicing and renewal tasks (365 days to the month's end) "
+            "between customers who bought more and those who did not, in points. The standard "
+            "is no flag.",
+        ),
+    }
+
+
+def value_text(mark: Mark, figure=None) -> str:
+    figure = figure or mark.now
+    if mark.measure == "equity":
+        return "—" if figure.value is None else f"{float(figure.value):+.1f}"
+    return pct(figure.value)
+
+
+def mark_text(mark: Mark) -> str:
+    """The cell: a text mark, then the value (✓ met, ✗ not met, ⚠ flagged)."""
+    if mark.met is None:
+        return value_text(mark) if mark.now.pending or mark.now.value is not None else "—"
+    if mark.measure == "equity":
+        sign = "✓" if mark.met else "⚠"
+        return f"{sign} {value_text(mark)}"
+    return f"{'✓' if mark.met else '✗'} {value_text(mark)}"
+
+
+def change_text(mark: Mark) -> str:
+    before = value_text(mark, mark.before)
+    if mark.change is None:
+        return before
+    points = f"{float(mark.change):+.1f}"
+    return tr(_C, "%1 (%2 pts)").replace("%1", before).replace("%2", points)
+
+
+def n_of_m(mark: Mark) -> str:
+    f = mark.now
+    if mark.measure in ("renewal", "persistency"):
+        text = (
+            tr(_C, "%1 of %2 due")
+            .replace("%1", yuan(f.numerator))
+            .replace("%2", yuan(f.denominator))
+        )
+        unit = tr(_C, "rows") if mark.measure == "renewal" else tr(_C, "policies")
+    elif mark.measure == "equity":
+        return tr(_C, "%1 servicing and renewal tasks compared").replace("%1", f"{f.denominator:,}")
+    else:
+        text = (
+            tr(_C, "%1 of %2").replace("%1", f"{f.numerator:,}").replace("%2", f"{f.denominator:,}")
+        )
+        unit = tr(_C, "tasks") if mark.measure == "tasks" else tr(_C, "customers")
+    if f.pending:
+        text += tr(_C, "; %1 %2 pending").replace("%1", f"{f.pending:,}").replace("%2", unit)
+    return text
+
+
+def verdict(mark: Mark) -> str:
+    if mark.measure == "equity":
+        if mark.met is None:
+            return tr(_C, "Too few tasks to compare: not judged")
+        return tr(_C, "No flag: met") if mark.met else tr(_C, "Flagged: not met")
+    standard = f"{mark.standard}%"
+    if mark.met is None:
+        return tr(_C, "Nothing settled yet: not judged (standard %1)").replace("%1", standard)
+    if mark.met:
+        return tr(_C, "Met: standard %1").replace("%1", standard)
+    return tr(_C, "Not met: standard %1").replace("%1", standard)
+
+
+def _mark_column(m: str, name: str, tip: str) -> Column:
+    def tooltip(r: ScorecardRow) -> str:
+        mark = r.mark(m)
+        return f"{verdict(mark)}\n{n_of_m(mark)}"
+
+    return Column(
+        m,
+        name,
+        lambda r: r.mark(m).now.value,
+        text=lambda v: "",
+        numeric=True,
+        tooltip=tooltip,
+        header_tip=tip,
+        kind="percent" if m != "equity" else "number",
+    )
+
+
+def scorecard_columns(card: Scorecard | None) -> list[Column]:
+    names, tips = measure_names(), definitions(card)
+    before = card.previous.label if card else ""
+    cols: list[Column] = [
+        Column("employee_no", tr(_C, "Employee\nno."), lambda r: r.employee_no),
+        Column("name", tr(_C, "Name"), lambda r: r.name),
+        Column("team", tr(_C, "Team"), lambda r: r.team_name),
+        Column("status", tr(_C, "Status"), lambda r: label(SPECIALIST_STATUSES, r.status)),
+    ]
+    for m in MEASURES:
+        cols.append(_mark_column(m, names[m], tips[m]))
+        cols.append(
+            Column(
+                f"{m}_before",
+                tr(_C, "%1\n(change)").replace("%1", before or tr(_C, "Previous")),
+                lambda r, m=m: r.mark(m).change,
+                text=lambda v: "",
+                numeric=True,
+                kind="number",
+                header_tip=tr(_C, "The previous month's value and the change, in points"),
+            )
+        )
+    cols.append(
+        Column(
+            "met",
+            tr(_C, "Standards\nmet"),
+            lambda r: r.met,
+            text=lambda v: "",
+            numeric=True,
+            header_tip=tr(_C, "Standards met of the figures that could be judged"),
+        )
+    )
+    return cols
+
+
+class ScorecardModel(RowTableModel):
+    """Rows of the scorecard; mark cells carry a text mark and a colour."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(scorecard_columns(None), parent)
+
+    def set_card(self, card: Scorecard) -> None:
+        self.beginResetModel()
+        self.columns = scorecard_columns(card)
+        self._rows = list(card.rows)
+        self.endResetModel()
+
+    def _mark(self, index) -> tuple[Mark | None, bool]:
+        key = self.columns[index.column()].key
+        m = key.removesuffix("_before")
+        if m not in MEASURES:
+            return None, False
+        return self.row_at(index.row()).mark(m), key.endswith("_before")
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        mark, before = self._mark(index)
+        if mark is not None:
+            if role == Qt.ItemDataRole.DisplayRole:
+                return change_text(mark) if before else mark_text(mark)
+            if role in (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole):
+                if before or mark.met is None:
+                    return None
+                bg = role == Qt.ItemDataRole.BackgroundRole
+                return (
+                    (MET_BG if bg else MET_FG) if mark.met else (NOT_MET_BG if bg else NOT_MET_FG)
+                )
+        elif role == Qt.ItemDataRole.DisplayRole and self.columns[index.column()].key == "met":
+            r = self.row_at(index.row())
+            return f"{r.met} / {r.judged}"
+        return super().data(index, role)
