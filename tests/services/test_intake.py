@@ -581,3 +581,90 @@ def test_a_rule_routing_another_street_s_community_of_that_name_is_refused(
     preview = rule_preview(session, customer_id=c["unmatched"].id, grid_id=g["B"].id, text="老龙村")
     assert "would also send addresses of 华阳街道老龙村" in preview.refused
     assert (preview.pool, preview.branch) == (2, 2)
+
+
+def test_a_grid_that_changes_hands_during_an_intake_takes_the_new_customers_along(
+    backend,
+    Session,  # noqa: N803
+    world,
+    persistency_ready,
+    monkeypatch,
+):
+    """An intake gives each new customer to the owner of their grid, read in one statement
+    and written in others: under READ COMMITTED a hand-over committing in between would move
+    the grid, and the customers then in it, without the intake's, leaving them with the former
+    owner. It cannot: the intake writes the customers' grid first, which locks each grid row
+    (the foreign key's KEY SHARE lock) before the owners are read, so the apply's
+    ``FOR UPDATE`` of the grid waits for the intake and then finds its customers in the grid.
+    Examined for the load test's finding (docs/reliability.md): here 王芳's hand-over (grid A
+    to 李强) is applied by another session right after the intake read the owners; reading
+    them before writing the customers, without a lock, fails this test."""
+    import threading
+    import time
+
+    from sqlalchemy import text
+
+    from app.services.rebalance.apply import apply_plan
+    from app.services.rebalance.handover import make_handover_plan
+
+    if backend != "postgresql":
+        pytest.skip(
+            "one statement after another on PostgreSQL; SQLite's intake holds the write lock"
+        )
+    wang, li = world["specialists"]["wang"].id, world["specialists"]["li"].id
+    grid_a = world["grids"]["A"].id
+    with Session() as s:
+        plan = make_handover_plan(s, specialist_id=wang, as_of=LEFT_ON, team_ids=None).plan
+    assert [(m.grid_code, m.to_no) for m in plan.moves] == [("A", "E2")]
+    applied: list[object] = []
+
+    def apply_meanwhile() -> None:
+        try:
+            with Session() as other, other.begin():
+                applied.append(
+                    apply_plan(
+                        other,
+                        plan,
+                        actor="senior",
+                        user_may_cross_teams=True,
+                        team_scope=None,
+                        branch_scope=None,
+                    )
+                )
+        except Exception as exc:  # reported by the assertion below
+            applied.append(exc)
+
+    def waiting_for_a_lock() -> bool:
+        with Session() as watcher:
+            return bool(
+                watcher.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                        "current_database() AND wait_event_type = 'Lock'"
+                    )
+                )
+            )
+
+    read_owners = intake_module.active_owners
+    worker = threading.Thread(target=apply_meanwhile)
+
+    def owners_read_then_applied(*args, **kwargs):
+        owners = read_owners(*args, **kwargs)
+        worker.start()
+        deadline = time.monotonic() + 10
+        while worker.is_alive() and not waiting_for_a_lock() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return owners
+
+    monkeypatch.setattr(intake_module, "active_owners", owners_read_then_applied)
+    with Session() as s, s.begin():
+        intake_agent(s, agent_code="AG1", actor="senior")
+    worker.join(30)
+    assert not worker.is_alive()
+    assert len(applied) == 1 and not isinstance(applied[0], Exception), applied
+    with Session() as s:
+        in_a = s.execute(
+            select(Customer.customer_no, Customer.specialist_id).where(Customer.grid_id == grid_a)
+        ).all()
+        assert s.get(Grid, grid_a).owner_id == li
+    assert sorted(in_a) == [("C1", li), ("C6", li), ("C8", li)]

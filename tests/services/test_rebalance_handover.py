@@ -332,3 +332,70 @@ def test_a_customer_given_to_a_grids_owner_is_not_given_once_the_grid_changed_ha
         apply_as_team_supervisor(Session, city, h.plan)
     with Session() as s:
         assert snapshot(s) == before
+
+
+def test_a_grid_that_changes_hands_while_the_handover_is_planned_is_not_given_back(
+    Session,  # noqa: N803
+    city,  # noqa: F811
+    monkeypatch,
+):
+    """The load test's second finding (a whole grid's customers with another specialist than
+    its owner): a hand-over read the grids' owners, then the leaver's customers, then the
+    versions of the grids those customers live in, each in a statement of its own. A grid that
+    went to the leaver, customers and all, between the first read and the second was still
+    seen with its former owner, its customers were the leaver's, so each was given back to
+    the former owner; and the version the plan recorded was the new one, so apply found
+    nothing changed. Here CD-01 goes from 王芳 (E1) to 李强 (E2) while 李强's hand-over is
+    being planned, exactly between those reads; the apply must refuse the plan."""
+    from app.services.errors import StaleData
+    from app.services.rebalance import handover
+
+    def move_cd01_to_e2() -> None:
+        with Session() as other, other.begin():
+            other.execute(
+                update(Grid)
+                .where(Grid.id == city["CD-01"])
+                .values(owner_id=city["E2"], version=Grid.version + 1)
+            )
+            other.execute(
+                update(Customer)
+                .where(
+                    Customer.grid_id == city["CD-01"],
+                    Customer.specialist_id == city["E1"],
+                    Customer.locked.is_(False),
+                )
+                .values(specialist_id=city["E2"], version=Customer.version + 1)
+            )
+
+    planned = handover._new_customer_owners
+
+    def after_the_owners_were_read(*args, **kwargs):
+        move_cd01_to_e2()  # another session commits, as a concurrent apply would
+        return planned(*args, **kwargs)
+
+    monkeypatch.setattr(handover, "_new_customer_owners", after_the_owners_were_read)
+    with Session() as s:
+        h = make_handover_plan(s, specialist_id=city["E2"], as_of=AS_OF, team_ids=None)
+    given = sorted(
+        (m.customer_no, m.to_no) for m in h.plan.moves if m.kind == "customer"
+    )  # read as CD-01's: its owner as it was, E1
+    assert given == [("C01", "E1"), ("C02", "E1")]
+    with Session() as s:
+        before = snapshot(s)
+    with pytest.raises(StaleData, match="CD-01"), Session() as s, s.begin():
+        apply_plan(
+            s,
+            h.plan,
+            actor="senior",
+            user_may_cross_teams=True,
+            team_scope=None,
+            branch_scope=None,
+        )
+    with Session() as s:
+        assert snapshot(s) == before
+        apart = s.execute(
+            select(Customer.customer_no)
+            .join(Grid, Grid.id == Customer.grid_id)
+            .where(Customer.locked.is_(False), Customer.specialist_id != Grid.owner_id)
+        ).all()
+        assert apart == []

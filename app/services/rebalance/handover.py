@@ -122,6 +122,7 @@ def make_handover_plan(
             grid_moves,
             customer_moves,
             _grid_codes(session, [c[2] for c in customer_moves]),
+            {g.grid_id: g.version for g in grids},
             as_of,
         ),
         leaver_no=leaver_no,
@@ -327,8 +328,12 @@ def _plan(
     grid_moves: list[tuple[GridLoad, SpecialistLoad]],
     customer_moves: list[tuple[int, str, int, int, float, SpecialistLoad]],
     grid_codes: dict[int, str],
+    seen_versions: dict[int, int],
     as_of: date,
 ) -> Plan:
+    """The plan of the moves chosen. ``seen_versions``: the version of each grid in the row
+    its owner was read from (:func:`grid_loads`), which the plan records for the grids its
+    single customers live in."""
     scope: tuple[str, ...] = ()
     if team_ids is not None:
         scope = tuple(sorted(session.scalars(select(Team.code).where(Team.id.in_(list(team_ids))))))
@@ -380,9 +385,26 @@ def _plan(
         specialists=specialists,
         moves=sequence(tuple(moves), {s.employee_no: s.load for s in specialists}),
         grid_versions={
-            **grid_versions(session, [m.grid_id for m in moves if m.kind == CUSTOMER]),
+            **_lived_in_versions(session, moves, seen_versions),
             **{g.grid_id: g.version for g, _ in grid_moves},
         },
         customer_versions=customer_versions,
         grid_customers={g: tuple(v) for g, v in grid_customers.items()},
     )
+
+
+def _lived_in_versions(
+    session: Session, moves: list[PlanMove], seen_versions: dict[int, int]
+) -> dict[int, int]:
+    """Return the version of each grid a single customer of the plan lives in, as it was when
+    its owner was read: a customer goes to the owner of their grid, and apply refuses the plan
+    when that grid changed since. Read again later, the version could be that of a change
+    made in between (under READ COMMITTED, and on SQLite outside a transaction, each statement
+    sees what was committed before it): a grid that went to the leaver, customers and all,
+    would then give those customers back to its former owner with nothing seen as changed
+    (the load test's grid of 18 customers apart from its owner). Grids not read with an owner
+    (retired ones: their customers go to whoever carries least) are read now."""
+    lived_in = {m.grid_id for m in moves if m.kind == CUSTOMER and m.grid_id is not None}
+    found = grid_versions(session, [g for g in lived_in if g not in seen_versions])
+    found.update({g: seen_versions[g] for g in lived_in if g in seen_versions})
+    return found

@@ -34,7 +34,6 @@ from app.services.rebalance.workload import (
     followers,
     following_customers,
     grid_loads,
-    grid_versions,
     step_locked,
     workloads,
 )
@@ -203,9 +202,10 @@ def make_plan(
         lower_bound=proposal.lower_bound,
         specialists=specialists,
         moves=sequence(moves, {s.employee_no: s.load for s in specialists}),
+        # Each as read with its owner (grid_loads), not read again: a grid that changed in
+        # between would otherwise be recorded as the plan's (see handover._lived_in_versions).
         grid_versions={
-            **grid_versions(session, [m.grid_id for m in moves if m.kind == CUSTOMER]),
-            **{g: grid_by_id[g].version for g in moved_grids},
+            g: grid_by_id[g].version for g in sorted({m.grid_id for m in moves} | set(moved_grids))
         },
         customer_versions=customer_versions,
         grid_customers={g: tuple(v) for g, v in grid_customers.items()},
