@@ -311,7 +311,7 @@ def _grid_codes(session: Session, ids: list[int]) -> dict[int, str]:
     codes: dict[int, str] = {}
     for chunk in chunks(sorted(set(ids))):
         codes.update(
-            session.execute(select(Grid.id, Grid.code).where(Grid.id.in_(chunk))).tuples().all()
+            session.execute(select(Grid.id, Grid.code).where(Grid.id.in_(chunk))).all()
         )
     return codes
 
