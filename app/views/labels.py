@@ -65,6 +65,8 @@ PROGRESS = {
     "tasks": "Tasks",
     "coverage": "Coverage",
     "workbook": "Writing the workbook",
+    "visit lists": "Gathering the visits and their routes",
+    "visit file": "Writing the visit lists",
 }
 # Progress texts with a number in them: pattern -> text with {0} for the number.
 PROGRESS_PATTERNS = {r"([\d,]+) rows read": "{0} rows read"}

@@ -66,12 +66,12 @@ def write_visit_lists(
     t = VisitTexts(lang)
     suffix = Path(target).suffix.lower()
     with atomic_target(target, suffixes=SUFFIXES) as partial:
-        state.report(0.05, "visits")
+        state.report(0.05, "visit lists")
         lists = build_visit_lists(
             session, specialist_ids, week_monday, as_of, user=user, per_day=per_day
         )
         check(state)
-        state.report(0.5, "file")
+        state.report(0.5, "visit file")
         if suffix == ".pdf":
             from app.services.exports.visits_pdf import render_pdf
 

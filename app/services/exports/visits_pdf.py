@@ -69,7 +69,7 @@ def render_pdf(
             pdf.savefig(fig)
             labels.append(f"{vl.employee_no} {day.day.isoformat()}")
             check(state)
-            state.report(0.5 + 0.5 * n / len(pages), "pdf")
+            state.report(0.5 + 0.5 * n / len(pages), "visit file")
     return labels
 
 
