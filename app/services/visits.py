@@ -31,6 +31,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import cast
 
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
@@ -200,7 +201,7 @@ def build_visit_lists(
     out = []
     for sid in specialist_ids:
         emp, name, team, _branch = people[sid]
-        stops = [Stop(*customers[cid], tuple(t)) for cid, t in todos[sid].items()]
+        stops = [Stop(**customers[cid], todos=tuple(t)) for cid, t in todos[sid].items()]
         communities = group_and_route(stops)
         days, unplanned = plan_days(communities, week_monday, per_day=per_day)
         walked = [s for c in communities for s in c.stops if s.located]
@@ -287,9 +288,9 @@ def _tasks(
     for sid, cid, kind, task_no, due, policy_no in session.execute(stmt):
         kind = TaskKind(kind)
         yield (
-            sid,
+            cast(int, sid),  # the query asks for given specialists only
             cid,
-            Todo("task", kind.value, task_no, due, due < as_of, policy_no),
+            Todo("task", kind.value, task_no, due, due is not None and due < as_of, policy_no),
         )
 
 
@@ -324,7 +325,11 @@ def _premiums(session: Session, sids: list[int], monday: date) -> Iterable[tuple
     covered = _renewal_tasks(session, {r[1] for r in rows})
     for sid, cid, pid, policy_no, due, left in rows:
         if (cid, pid) not in covered and (cid, None) not in covered:
-            yield sid, cid, Todo("premium", due_date=due, policy_no=policy_no, amount_fen=int(left))
+            yield (
+                cast(int, sid),  # the query asks for given specialists only
+                cid,
+                Todo("premium", due_date=due, policy_no=policy_no, amount_fen=int(left)),
+            )
 
 
 def _renewal_tasks(session: Session, customer_ids: set[int]) -> set[tuple[int, int | None]]:
@@ -343,10 +348,10 @@ def _renewal_tasks(session: Session, customer_ids: set[int]) -> set[tuple[int, i
     return found
 
 
-def _customers(session: Session, ids: set[int], user: UserInfo | None) -> dict[int, tuple]:
-    """Return, per customer id, the fields of its stop before the things to do."""
+def _customers(session: Session, ids: set[int], user: UserInfo | None) -> dict[int, dict]:
+    """Return, per customer id, the fields of its stop but the things to do."""
     phone_of, _ = contact_masks(user)
-    out: dict[int, tuple] = {}
+    out: dict[int, dict] = {}
     ordered = sorted(ids)
     for start in range(0, len(ordered), CHUNK):
         chunk = ordered[start : start + CHUNK]
@@ -367,16 +372,16 @@ def _customers(session: Session, ids: set[int], user: UserInfo | None) -> dict[i
         )
         for cid, no, name, phone, address, lon, lat, code, gname in session.execute(stmt):
             located = lon is not None and lat is not None
-            out[cid] = (
-                cid,
-                no,
-                name,
-                phone_of(phone),
-                address,
-                lon if located else None,
-                lat if located else None,
-                code,
-                gname,
+            out[cid] = dict(
+                customer_id=cid,
+                customer_no=no,
+                name=name,
+                phone=phone_of(phone),
+                address=address,
+                lon=lon if located else None,
+                lat=lat if located else None,
+                grid_code=code,
+                grid_name=gname,
             )
     return out
 
@@ -415,9 +420,7 @@ def plan_days(
     days = []
     for k in range(WORKING_DAYS):
         quota = min(per_day, math.ceil(len(left) / (WORKING_DAYS - k))) if left else 0
-        urgent = [
-            s for s in left if latest[s.customer_id] is not None and latest[s.customer_id] <= k
-        ]
+        urgent = [s for s in left if (d := latest[s.customer_id]) is not None and d <= k]
         today = urgent[:per_day]
         taken = {s.customer_id for s in today}
         for s in left:

@@ -60,9 +60,9 @@ def render_pdf(
     configure_matplotlib()
     pages = [(vl, day) for vl in lists for day in vl.days]
     labels = []
-    style = {"pdf.fonttype": 42, "font.size": FONT_SIZE}
     meta = {"Title": t["visits_title"], "Creator": "GridDesk"}
-    with matplotlib.rc_context(style), PdfPages(path, metadata=meta) as pdf:
+    style = matplotlib.rc_context({"pdf.fonttype": 42, "font.size": FONT_SIZE})
+    with style, PdfPages(path, metadata=meta) as pdf:
         for n, (vl, day) in enumerate(pages, 1):
             fig = Figure(figsize=A4)
             _page(fig, vl, day, t, page=(n, len(pages)), per_day=per_day)
