@@ -1,5 +1,5 @@
-"""Commands that write files for people: the meeting and scorecard workbooks, the detail export
-and the map."""
+"""Commands that write files for people: the meeting and scorecard workbooks, the detail export,
+the map and the weekly visit lists."""
 
 from __future__ import annotations
 
@@ -13,17 +13,18 @@ SCOPE_HELP = "branch, team:CODE or specialist:EMPNO (default: all the user may s
 
 def register(sub, common: argparse.ArgumentParser) -> Handlers:
     """Add this module's commands to ``sub``; return their handlers by name."""
-    shared = argparse.ArgumentParser(add_help=False)
-    shared.add_argument("--scope", help=SCOPE_HELP)
-    shared.add_argument(
+    dated = argparse.ArgumentParser(add_help=False)
+    dated.add_argument(
         "--as-of", type=parse_date, default=None, help="figures as of (default: today)"
     )
-    shared.add_argument(
+    dated.add_argument(
         "--lang", choices=("zh_CN", "en"), default="zh_CN", help="language of the file"
     )
-    shared.add_argument(
+    dated.add_argument(
         "--branch", metavar="CODE", help="branch code, when the database holds several"
     )
+    shared = argparse.ArgumentParser(add_help=False, parents=[dated])
+    shared.add_argument("--scope", help=SCOPE_HELP)
     export = sub.add_parser(
         "export", parents=[common], help="write the meeting workbook, details or the map"
     )
@@ -65,7 +66,43 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
     p.add_argument(
         "--out", required=True, metavar="FILE.html", help="the map page to write (works offline)"
     )
+    _visits_parser(esub, common, dated)
     return {"export": cmd_export}
+
+
+def _visits_parser(esub, common: argparse.ArgumentParser, dated: argparse.ArgumentParser) -> None:
+    from app.services.visits import MAX_PER_DAY
+
+    p = esub.add_parser(
+        "visits",
+        parents=[common, dated],
+        help="weekly visit lists of a team's specialists or one specialist (.pdf or .xlsx)",
+    )
+    p.add_argument(
+        "--week",
+        required=True,
+        help="the week: 2025-W49, or any day of it (2025-12-03); Monday to Sunday",
+    )
+    who = p.add_mutually_exclusive_group()
+    who.add_argument(
+        "--team",
+        metavar="CODE",
+        help="every active specialist of this team (default: every team you may see)",
+    )
+    who.add_argument("--specialist", metavar="EMPNO", help="only this specialist")
+    p.add_argument(
+        "--per-day",
+        type=int,
+        default=MAX_PER_DAY,
+        help=f"most customers planned a working day (default {MAX_PER_DAY}: one A4 page)",
+    )
+    p.add_argument(
+        "--out",
+        required=True,
+        metavar="FILE.pdf|FILE.xlsx",
+        help="the file to write: a PDF (one A4 page per specialist and working day) or a "
+        "workbook (a sheet per specialist), by its ending",
+    )
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -79,6 +116,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     with db.Session() as s:
         try:
             branch_id = find_branch(s, args.branch, user)
+            if args.what == "visits":
+                return _visits(s, args, branch_id=branch_id, as_of=as_of, user=user)
             scope = resolve_scope(s, args.scope, branch_id=branch_id, user=user)
             if args.what == "meeting":
                 result = _meeting(s, args, scope=scope, as_of=as_of, user=user)
@@ -146,6 +185,44 @@ def _scorecard(s, args: argparse.Namespace, *, scope, as_of: date, user):
         user=user,
         state=TerminalProgress(),
     )
+
+
+def _visits(s, args: argparse.Namespace, *, branch_id: int, as_of: date, user) -> int:
+    from app.cli.progress import TerminalProgress
+    from app.services.exports import Texts, resolve_scope
+    from app.services.exports.visits import scope_specialists, write_visit_lists
+    from app.services.visits import WeekError, week_of
+
+    try:
+        monday = week_of(args.week)
+    except WeekError as exc:
+        raise CommandError(str(exc)) from None
+    if args.per_day < 1:
+        raise CommandError("--per-day must be at least 1")
+    text = (
+        f"team:{args.team}"
+        if args.team
+        else f"specialist:{args.specialist}"
+        if args.specialist
+        else None
+    )
+    scope = resolve_scope(s, text, branch_id=branch_id, user=user)
+    ids = scope_specialists(s, scope)
+    if not ids:
+        raise CommandError(f"no active specialist in {scope.describe(Texts('en'))}")
+    result = write_visit_lists(
+        s,
+        args.out,
+        specialist_ids=ids,
+        week_monday=monday,
+        as_of=as_of,
+        user=user,
+        lang=args.lang,
+        per_day=args.per_day,
+        state=TerminalProgress(),
+    )
+    print(f"written: {result.path} ({len(ids)} specialists; {result.rows:,} customers)")
+    return 0
 
 
 def _map(s, args: argparse.Namespace, *, scope, as_of: date) -> int:

@@ -66,6 +66,8 @@ PROGRESS = {
     "coverage": "Coverage",
     "workbook": "Writing the workbook",
     "scorecard": "Scorecard figures",
+    "visit lists": "Gathering the visits and their routes",
+    "visit file": "Writing the visit lists",
 }
 # Progress texts with a number in them: pattern -> text with {0} for the number.
 PROGRESS_PATTERNS = {r"([\d,]+) rows read": "{0} rows read"}

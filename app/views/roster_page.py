@@ -311,6 +311,13 @@ class RosterPage(QWidget):
         self.leaves_button.setEnabled(False)
         self.leaves_button.clicked.connect(lambda: self.open_leaving())
         top.addWidget(self.leaves_button)
+        self.visits_button = QPushButton(self.tr("Weekly visit list…"))
+        self.visits_button.setObjectName("visit_list")
+        self.visits_button.setToolTip(
+            self.tr("Print or export the week's visits of the selected specialist or a team")
+        )
+        self.visits_button.clicked.connect(lambda: self.open_visit_list())
+        top.addWidget(self.visits_button)
 
         self.model = RosterModel(ctx.user.sees_contact_data, ctx.as_of, self)
         self.proxy = RosterFilter(self)
@@ -458,6 +465,14 @@ class RosterPage(QWidget):
         dialog.show()
         dialog.start()
         return dialog
+
+    def open_visit_list(self, request=None) -> None:
+        """Ask for and write the weekly visit lists (the selected specialist offered first);
+        ``request`` (a VisitsRequest) skips the dialog."""
+        from app.views.visits_dialog import export_visits
+
+        row = self.selected()
+        export_visits(self, self.ctx, employee_no=row.employee_no if row else None, request=request)
 
     def on_data_changed(self, change) -> None:
         if self._loaded:

@@ -2202,6 +2202,10 @@ tasks</source>
       <translation>保费口径：第二保单年度首期保费应缴日在 %1 至 %2（最近十二个完整月）的保单，按应缴日当天的服务专员归属。尚在宽限期内的保单在宽限期结束前不计入。</translation>
     </message>
     <message>
+      <source>Print or export the week's visits of the selected specialist or a team</source>
+      <translation>打印或导出所选专员或团队本周的拜访清单</translation>
+    </message>
+    <message>
       <source>Search name, employee no., team or grid</source>
       <translation>搜索姓名、工号、团队或网格</translation>
     </message>
@@ -2246,6 +2250,10 @@ equity</source>
     <message>
       <source>Team</source>
       <translation>团队</translation>
+    </message>
+    <message>
+      <source>Weekly visit list…</source>
+      <translation>周拜访清单…</translation>
     </message>
   </context>
   <context>
@@ -3253,6 +3261,85 @@ on time</source>
     </message>
   </context>
   <context>
+    <name>VisitListDialog</name>
+    <message>
+      <source>Browse…</source>
+      <translation>浏览…</translation>
+    </message>
+    <message>
+      <source>Choose a file in an existing folder.</source>
+      <translation>请选择已存在的文件夹中的文件。</translation>
+    </message>
+    <message>
+      <source>Every active specialist of team %1</source>
+      <translation>团队 %1 的全部在岗专员</translation>
+    </message>
+    <message>
+      <source>Excel workbook (one sheet per specialist)</source>
+      <translation>Excel 工作簿（每位专员一张工作表）</translation>
+    </message>
+    <message>
+      <source>Export</source>
+      <translation>导出</translation>
+    </message>
+    <message>
+      <source>File</source>
+      <translation>文件</translation>
+    </message>
+    <message>
+      <source>Format</source>
+      <translation>格式</translation>
+    </message>
+    <message>
+      <source>Language</source>
+      <translation>语言</translation>
+    </message>
+    <message>
+      <source>Lists of</source>
+      <translation>清单对象</translation>
+    </message>
+    <message>
+      <source>Open tasks due in the week or overdue, premiums due in the 30 days from its Monday without a renewal task, and customers past a hand-off target, grouped by grid along a short walking route, Monday to Friday.</source>
+      <translation>收录本周到期或已逾期的待办任务、自周一起 30 天内应缴且尚无续收任务的保费，以及交接时效超期的客户；按网格分组、沿较短的步行路线排序，排入周一至周五。</translation>
+    </message>
+    <message>
+      <source>PDF to print (one A4 page per day)</source>
+      <translation>打印用 PDF（每天一页 A4）</translation>
+    </message>
+    <message>
+      <source>Save visit lists</source>
+      <translation>保存拜访清单</translation>
+    </message>
+    <message>
+      <source>Specialist: %1</source>
+      <translation>专员：%1</translation>
+    </message>
+    <message>
+      <source>The file name must end with .pdf or .xlsx.</source>
+      <translation>文件名须以 .pdf 或 .xlsx 结尾。</translation>
+    </message>
+    <message>
+      <source>There is no team or specialist to list.</source>
+      <translation>没有可列出的团队或专员。</translation>
+    </message>
+    <message>
+      <source>Visit lists saved: %1</source>
+      <translation>拜访清单已保存：%1</translation>
+    </message>
+    <message>
+      <source>Week</source>
+      <translation>周次</translation>
+    </message>
+    <message>
+      <source>Weekly visit list</source>
+      <translation>周拜访清单</translation>
+    </message>
+    <message>
+      <source>Writing the visit lists…</source>
+      <translation>正在生成拜访清单…</translation>
+    </message>
+  </context>
+  <context>
     <name>errors</name>
     <message>
       <source>%1 has an older schema: its owner must run 'griddesk init' on it</source>
@@ -3406,6 +3493,10 @@ on time</source>
       <translation>失败</translation>
     </message>
     <message>
+      <source>Gathering the visits and their routes</source>
+      <translation>正在汇总拜访客户并排定路线</translation>
+    </message>
+    <message>
       <source>GridDesk (automatic)</source>
       <translation>系统自动</translation>
     </message>
@@ -3548,6 +3639,10 @@ on time</source>
     <message>
       <source>Writing the plan</source>
       <translation>正在写出方案</translation>
+    </message>
+    <message>
+      <source>Writing the visit lists</source>
+      <translation>正在写入拜访清单</translation>
     </message>
     <message>
       <source>Writing the workbook</source>
