@@ -310,9 +310,7 @@ def _grid_codes(session: Session, ids: list[int]) -> dict[int, str]:
     """Return grid id -> code (retired grids included)."""
     codes: dict[int, str] = {}
     for chunk in chunks(sorted(set(ids))):
-        codes.update(
-            session.execute(select(Grid.id, Grid.code).where(Grid.id.in_(chunk))).all()
-        )
+        codes.update(session.execute(select(Grid.id, Grid.code).where(Grid.id.in_(chunk))).all())
     return codes
 
 
