@@ -11,7 +11,7 @@ from collections.abc import Collection
 from functools import partial
 from typing import Any
 
-from sqlalchemy import desc, insert, select
+from sqlalchemy import desc, exists, func, insert, select, true
 from sqlalchemy.orm import Session
 
 from app.models import AssignmentEvent, Branch, ChangeBatch, Customer, Grid, Specialist, Task
@@ -159,6 +159,7 @@ def _undo_moves(
     cust_ev = {e.customer_id: e for e in events if e.customer_id is not None}
     task_ev = {e.task_id: e for e in events if e.task_id is not None}
     grids = _lock_grids(session, grid_ev, stale, last_event)
+    _joined_since(session, grid_ev, grids, set(cust_ev), stale, last_event)
     # Customer id -> version the rebalance left: one locked then and unchanged since was moved
     # deliberately while locked (a hand-over) and goes back the same way.
     left_at = {r[0]: r[3] for r in record.get("applied", {}).get("customers", [])}
@@ -253,6 +254,39 @@ def _lock_grids(
         elif g.locked:
             stale.add(f"grid {g.code} was locked {stale.since_text}")
     return grids
+
+
+def _joined_since(
+    session: Session,
+    grid_ev: dict[int, Any],
+    grids: dict[int, Any],
+    moved: set[int],
+    stale: Stale,
+    last_event: int,
+) -> None:
+    """Note in ``stale`` the grids going back whose owner has customers there who joined after
+    the batch (an intake, a filed address): undone, they would stay with that owner while the
+    grid went back, apart from its owner. Locked customers keep their specialist by design."""
+    since = exists(
+        select(AssignmentEvent.id).where(
+            AssignmentEvent.customer_id == Customer.id, AssignmentEvent.id > last_event
+        )
+    )
+    owners = {gid: e.to_specialist_id for gid, e in grid_ev.items()}
+    for chunk in chunks(sorted(owners)):
+        found = session.execute(
+            select(Customer.grid_id, Customer.specialist_id, func.count())
+            .where(Customer.grid_id.in_(chunk), ~Customer.locked, since)
+            .where(Customer.id.not_in(moved) if moved else true())
+            .group_by(Customer.grid_id, Customer.specialist_id)
+        )
+        for gid, sid, n in found:
+            if sid is not None and sid == owners[gid]:
+                noun = "customer" if n == 1 else "customers"
+                stale.add(
+                    f"grid {grids[gid].code} has {n} {noun} who joined it {stale.since_text}: "
+                    "undone, they would stay apart from the grid's owner"
+                )
 
 
 def _lock_customers(
