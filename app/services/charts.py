@@ -273,23 +273,29 @@ def draw_handoff_persistency(
     count_text: str,
     ylabel: str = "",
     note: str = "",
+    few: int = 0,
+    few_text: str = "",
 ) -> None:
     """Draw persistency per first-contact delay band, one bar per band, each topped by its
     rate and its policy count (``count_text`` with %1 for the count); a band without policies
-    shows no bar and says so with its zero count."""
+    shows no bar and says so with its zero count. A band on fewer than ``few`` policies is
+    drawn pale, with ``few_text`` under its count: too small to read as news."""
     fig.clear()
     ax = fig.add_subplot()
-    xs = range(len(bands))
+    xs = list(range(len(bands)))
     heights = _zero(rates)
     colours = [PALETTE[0]] * (len(bands) - 1) + [MUTED]  # "never" apart, in grey
-    ax.bar(list(xs), heights, width=0.6, color=colours[: len(bands)])
+    for x, h, n, colour in zip(xs, heights, policies, colours, strict=True):
+        ax.bar([x], [h], width=0.6, color=colour, alpha=0.35 if n < few else 1.0)
     for x, rate, h, n in zip(xs, rates, heights, policies, strict=True):
         top = "—" if rate is None else f"{rate * 100:.1f}%"
         text = f"{top}\n{count_text.replace('%1', f'{n:,}')}"
-        _note(ax, text, (x, h), "data", "center", colour="#24292f", size=9)
-    ax.set_xticks(list(xs))
+        if 0 < n < few and few_text:
+            text += f"\n{few_text}"
+        _note(ax, text, (x, h), "data", "center", colour=MUTED if n < few else "#24292f", size=9)
+    ax.set_xticks(xs)
     ax.set_xticklabels(list(bands), fontsize=9)
-    ax.set_ylim(0, 1.15)
+    ax.set_ylim(0, 1.2)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_ylabel(ylabel, fontsize=8)
     ax.grid(axis="y", alpha=0.3)

@@ -45,6 +45,8 @@ class RosterRow:
     # First contact within the branch's target, over the last 90 days of pool entries
     # (app.services.metrics.handoff.on_time_shares); None: nobody settled yet.
     contact_on_time: OnTime | None = None
+    # The policies past their grace period that the persistency rests on.
+    persistency_policies: int = 0
 
     @property
     def load(self) -> float | None:
@@ -127,7 +129,9 @@ def roster(
     rows = []
     for p in people:
         sid = p[0]
-        persistency, conversion, gap, flag = results.get(sid, (None, (None,) * 4, None, False))
+        persistency, conversion, gap, flag, base = results.get(
+            sid, (None, (None,) * 4, None, False, 0)
+        )
         open_n, overdue_n = task_counts.get(sid, (0, 0))
         rows.append(
             RosterRow(
@@ -151,6 +155,7 @@ def roster(
                 equity_gap=gap,
                 equity_flag=flag,
                 contact_on_time=on_time.get((sid, "contact")),
+                persistency_policies=base,
             )
         )
     return rows
@@ -202,14 +207,15 @@ def _done_per_week(
 
 
 def _results(session, *, branch_id, as_of, team_ids):
-    """Return (13-month persistency, cumulative conversion, equity gap, flag) per specialist."""
+    """Return (13-month persistency, cumulative conversion, equity gap, flag, the policies the
+    persistency rests on) per specialist."""
     from app.services.metrics.equity import equity_report
     from app.services.metrics.funnel import funnel_report
     from app.services.metrics.persistency import persistency_report
 
     year = trailing_year(as_of)
     persistency = {
-        r.group_key: r.persistency_premium
+        r.group_key: r
         for r in persistency_report(
             session,
             period=year,
@@ -233,11 +239,13 @@ def _results(session, *, branch_id, as_of, team_ids):
     for sid in set(persistency) | set(conversion) | set(equity):
         e = equity.get(sid)
         gap = None if e is None or e.gap_points is None else e.gap_points / 100
+        p = persistency.get(sid)
         out[sid] = (
-            persistency.get(sid),
+            p.persistency_premium if p else None,
             conversion.get(sid, (None,) * 4),
             gap,
             bool(e and e.flagged),
+            p.policies if p else 0,
         )
     return out
 

@@ -24,6 +24,7 @@ from app.services import chart_data, charts, org
 from app.services.fonts import configure_matplotlib
 from app.services.metrics.equity import DEFAULT_THRESHOLD_POINTS
 from app.services.metrics.funnel import YOUNG_COHORT_DAYS, cohort_age_days
+from app.services.metrics.persistency import FEW_POLICIES
 from app.services.periods import Period
 from app.services.table_file import atomic_file
 from app.views.context import AppContext
@@ -335,6 +336,8 @@ class ChartsPage(QWidget):
             count_text=self.tr("%1 policies"),
             ylabel=self.tr("persistency"),
             note=note,
+            few=FEW_POLICIES,
+            few_text=self.tr("few: not to judge"),
         )
 
     def save_png(self, path: str | None = None) -> str | None:

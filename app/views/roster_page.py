@@ -24,6 +24,7 @@ from app.services.auth import mask_phone
 from app.services.metrics.activity import week_monday, whole_weeks
 from app.services.metrics.equity import DEFAULT_THRESHOLD_POINTS
 from app.services.metrics.handoff import ON_TIME_DAYS
+from app.services.metrics.persistency import FEW_POLICIES
 from app.views.context import AppContext
 from app.views.errors import show_error
 from app.views.i18n import tr
@@ -102,6 +103,8 @@ def roster_columns(show_contact: bool, as_of: date):
             text=pct,
             numeric=True,
             kind="percent",
+            pale=lambda r: r.persistency_policies < FEW_POLICIES,
+            tooltip=_persistency_tip,
             header_tip=tr(
                 _C,
                 "Premium basis, policies whose second-year premium fell due from %1 to %2 "
@@ -175,6 +178,16 @@ def roster_columns(show_contact: bool, as_of: date):
             ).replace("%1", f"{DEFAULT_THRESHOLD_POINTS:g}"),
         ),
     ], funnel
+
+
+def _persistency_tip(r) -> str:
+    n = r.persistency_policies
+    text = tr(_C, "On %1 policies").replace("%1", f"{n:,}")
+    if n < FEW_POLICIES:
+        text += " · " + tr(_C, "too few to judge (under %1): shown pale").replace(
+            "%1", str(FEW_POLICIES)
+        )
+    return text
 
 
 def _on_time_tip(r) -> str:

@@ -23,6 +23,7 @@ EXPORT_ROLE = Qt.ItemDataRole.UserRole + 3  # the typed value a spreadsheet shou
 KIND_ROLE = Qt.ItemDataRole.UserRole + 4  # header: the column's kind (app.services.table_file)
 
 _Index = QModelIndex | QPersistentModelIndex
+_PALE = QColor("#8c959f")
 _ALERT = QBrush(QColor("#b3261e"))
 
 
@@ -49,6 +50,8 @@ class Column(Generic[R]):
     tooltip: Callable[[R], str] | None = None
     kind: str = ""
     header_tip: str = ""  # what the column means, shown over its header
+    # A value on too small a base to judge (a rate on a few policies): drawn pale.
+    pale: Callable[[R], bool] | None = None
 
 
 def column_kind(column: Column, sample: Any = None) -> str:
@@ -80,6 +83,8 @@ def _cell(column: Column, row: Any, role: int) -> Any:
         return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
     if role == Qt.ItemDataRole.ForegroundRole and column.alert is not None and column.alert(row):
         return _ALERT
+    if role == Qt.ItemDataRole.ForegroundRole and column.pale is not None and column.pale(row):
+        return _PALE
     if role == Qt.ItemDataRole.ToolTipRole and column.tooltip is not None:
         return column.tooltip(row)
     return None

@@ -372,6 +372,10 @@
       <translation>已综拓或加保客户</translation>
     </message>
     <message>
+      <source>few: not to judge</source>
+      <translation>少量，仅供参考</translation>
+    </message>
+    <message>
       <source>grace period running: only the policies past it count</source>
       <translation>宽限期未满：仅计已过宽限期的保单</translation>
     </message>
@@ -2181,6 +2185,10 @@ on time</source>
       <translation>%1 至 %2 入池的客户中，在本机构目标天数内（文件 ▸ 机构设置）完成首次联系的比例；计入结果确定当天服务该客户的专员（联系当天，或目标期限的最后一天）。仍在目标期限内的客户在期限过后才计入。</translation>
     </message>
     <message>
+      <source>On %1 policies</source>
+      <translation>基于 %1 件保单</translation>
+    </message>
+    <message>
       <source>Open
 tasks</source>
       <translation>未完成任务</translation>
@@ -2254,6 +2262,10 @@ equity</source>
     <message>
       <source>Weekly visit list…</source>
       <translation>周拜访清单…</translation>
+    </message>
+    <message>
+      <source>too few to judge (under %1): shown pale</source>
+      <translation>样本过少（不足 %1 件），仅供参考，以浅色显示</translation>
     </message>
   </context>
   <context>

@@ -118,3 +118,25 @@ def test_the_equity_chart_marks_flagged_names_and_says_why():
     assert ax.get_xlabel() == "⚠ buyers served more than 10 points better"
     # Each bar says how many tasks its rate rests on: 14 tasks, not a thousand, behind 70%.
     assert sorted(t.get_text() for t in ax.texts) == sorted(["14", "1,200", "35", "9"])
+
+
+def test_a_hand_off_band_on_few_policies_is_drawn_pale_and_says_so():
+    from app.services.charts import draw_handoff_persistency
+
+    fig = Figure()
+    draw_handoff_persistency(
+        fig,
+        bands=["0–7", "8–30", "31–90", "91+", "never"],
+        rates=[0.9, 0.8, 1.0, None, 0.5],
+        policies=[120, 45, 4, 0, 12],
+        title="t",
+        count_text="%1 policies",
+        few=30,
+        few_text="few",
+    )
+    (ax,) = fig.axes
+    alphas = [bar.get_alpha() for bar in ax.patches]
+    assert alphas == [1.0, 1.0, 0.35, 0.35, 0.35]
+    notes = [t.get_text() for t in ax.texts]
+    assert notes[2].endswith("\nfew") and notes[4].endswith("\nfew")
+    assert not notes[0].endswith("few") and notes[3] == "—\n0 policies"

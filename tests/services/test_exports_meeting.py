@@ -198,7 +198,7 @@ def test_formats_frozen_headers_filters_widths_and_print_setup(demo, tmp_path): 
     # The activity sheet looks back from the as-of date, whatever the period: no period there.
     assert wb[t["sheet_activity"]].oddHeader.center.text == f"&A · {t['as_of']} {AS_OF}"
     rules = [r for cf in ws.conditional_formatting for r in cf.rules]
-    assert any(r.operator == "lessThan" for r in rules)  # a rate that fell is coloured
+    assert any("<0" in (r.formula or [""])[0] for r in rules)  # a rate that fell is coloured
     assert ws.page_setup.orientation == "landscape"
     assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.print_title_rows == "$1:$1"
@@ -248,6 +248,31 @@ def test_a_sheet_too_wide_for_one_page_prints_across_pages_repeating_its_names()
     pages = ws.page_setup.fitToWidth
     assert pages > 1 and width / pages <= PAGE_WIDTH_UNITS / MIN_PRINT_SCALE
     assert ws.print_title_cols == "$A:$A"
+
+
+def test_rates_on_few_policies_are_marked_pale_and_never_coloured(demo, tmp_path):  # noqa: F811
+    """A grid's rate on a handful of policies says so (few), is drawn pale, and its change on
+    a year earlier is never coloured as news."""
+    from app.services.metrics.persistency import FEW_POLICIES
+
+    t = Texts("en")
+    wb = _write(demo, tmp_path / "m.xlsx", lang="en")
+    seen_few = seen_enough = 0
+    for key, by in (("sheet_pers_grid", "grid"), ("sheet_pers_team", "team")):
+        ws = wb[t[key]]
+        rows = [r for r in _table(ws) if r[t[by]]]
+        few = [r for r in rows if r[t["policies"]] is not None and r[t["policies"]] < FEW_POLICIES]
+        enough = [r for r in rows if r[t["policies"]] and r[t["policies"]] >= FEW_POLICIES]
+        seen_few, seen_enough = seen_few + len(few), seen_enough + len(enough)
+        assert all(r[t["base"]] == t["few"] for r in few if r[t["policies"]])
+        assert all(not r[t["base"]] for r in enough)
+        header = [c.value.replace("\n", "") if c.value else c.value for c in ws[1]]
+        base = f"${chr(ord('A') + header.index(t['policies']))}2"
+        rules = [r for cf in ws.conditional_formatting for r in cf.rules]
+        colouring = [r for r in rules if r.dxf is not None and r.dxf.fill is not None]
+        assert colouring and all(f"{base}>={FEW_POLICIES}" in r.formula[0] for r in colouring)
+        assert any(f"{base}<{FEW_POLICIES}" in r.formula[0] for r in rules if r.dxf.fill is None)
+    assert seen_few and seen_enough  # the demo has both
 
 
 def test_native_charts_for_the_trend_the_funnel_and_the_hand_off(demo, tmp_path):  # noqa: F811

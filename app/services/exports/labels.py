@@ -118,6 +118,8 @@ _ZH: dict[str, str] = {
     "gap_points": "差距（百分点）",
     "flagged": "标记",
     "yes": "是",
+    "base": "样本",
+    "few": "少量（不足30件）",
     "no": "否",
     # tasks and customers
     "task_no": "任务编号",
@@ -317,6 +319,8 @@ _EN: dict[str, str] = {
     "gap_points": "Gap (points)",
     "flagged": "Flagged",
     "yes": "yes",
+    "base": "Base",
+    "few": "few (under 30 policies)",
     "no": "no",
     "task_no": "Task no.",
     "kind": "Kind",

@@ -47,7 +47,7 @@ from app.services.exports.sheets import (
 from app.services.inert import make_workbook_inert
 from app.services.metrics.activity import week_span
 from app.services.metrics.funnel import YOUNG_COHORT_DAYS, cohort_age_days
-from app.services.metrics.persistency import PersistencyYoY
+from app.services.metrics.persistency import FEW_POLICIES, PersistencyYoY
 from app.services.periods import Period
 from app.services.progress import JobState, NullState, check
 
@@ -196,6 +196,7 @@ def _persistency(
         Col(t["persistency_count"], "pct"),
         Col(t["year_earlier"], "pct"),
         Col(t["change_points"], "points"),
+        Col(t["base"]),
     ]
     values = []
     for yoy in rows:
@@ -215,12 +216,18 @@ def _persistency(
             r.persistency_count,
             yoy.year_earlier.persistency_premium if yoy.year_earlier else None,
             yoy.change_points,
+            t["few"] if 0 < r.policies < FEW_POLICIES else "",
         ]
         values.append(line)
     last = write_table(ws, cols, values, freeze_first_column=True)
-    n = len(cols)
+    n = len(cols) - 1  # the change column; the base note follows it
     colour_changes(
-        ws, change_col=n, rate_cols=(n - 3,), rows=range(2, last + 1) if values else range(0)
+        ws,
+        change_col=n,
+        rate_cols=(n - 3, n - 2),
+        rows=range(2, last + 1) if values else range(0),
+        base_col=3 if by == "specialist" else 2,
+        min_base=FEW_POLICIES,
     )
     if any(yoy.current.pending_policies for yoy in rows):  # say why rates are low or missing
         ws.cell(row=last + 2, column=1, value=t["sheet_pending"]).font = FELL_FONT

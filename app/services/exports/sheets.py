@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from openpyxl.formatting.rule import CellIsRule, FormulaRule
+from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -51,6 +51,8 @@ FELL_FILL = PatternFill("solid", fgColor="F8CBAD")
 FELL_FONT = Font(name=FONT, color="9C0006")
 ROSE_FILL = PatternFill("solid", fgColor="C6EFCE")
 ROSE_FONT = Font(name=FONT, color="006100")
+# A rate on too few policies to judge: grey, never coloured.
+PALE_FONT = Font(name=FONT, color="A0A0A0", italic=True)
 FLAG_FILL = PatternFill("solid", fgColor="FFEB9C")
 TITLE_FONT = Font(name=FONT, bold=True, size=16, color="1F3864")
 BOLD = Font(name=FONT, bold=True)
@@ -205,32 +207,47 @@ def print_setup(
 
 
 def colour_changes(
-    ws: Worksheet, *, change_col: int, rate_cols: Sequence[int], rows: range
+    ws: Worksheet,
+    *,
+    change_col: int,
+    rate_cols: Sequence[int],
+    rows: range,
+    base_col: int | None = None,
+    min_base: int = 0,
 ) -> None:
     """Colour a fall red and a rise green in the change column, and the rates of the rows whose
-    change is negative red, as conditional formats (they follow edits and sorting in Excel)."""
+    change is negative red, as conditional formats (they follow edits and sorting in Excel).
+    With ``base_col`` (the policies a rate rests on), rows on fewer than ``min_base`` are never
+    coloured and their rates and change are drawn pale instead."""
     if not rows:
         return
     ch = get_column_letter(change_col)
     first, last = rows.start, rows.stop - 1
-    ws.conditional_formatting.add(
-        f"{ch}{first}:{ch}{last}",
-        CellIsRule(operator="lessThan", formula=["0"], fill=FELL_FILL, font=FELL_FONT),
-    )
-    ws.conditional_formatting.add(
-        f"{ch}{first}:{ch}{last}",
-        CellIsRule(operator="greaterThan", formula=["0"], fill=ROSE_FILL, font=ROSE_FONT),
-    )
+    base = f"${get_column_letter(base_col)}{first}" if base_col else ""
+    enough = f",{base}>={min_base}" if base else ""
+
+    def rule(test: str, fill: PatternFill, font: Font) -> FormulaRule:
+        return FormulaRule(
+            formula=[f"AND(ISNUMBER(${ch}{first}),${ch}{first}{test}{enough})"],
+            fill=fill,
+            font=font,
+        )
+
+    cells = f"{ch}{first}:{ch}{last}"
+    ws.conditional_formatting.add(cells, rule("<0", FELL_FILL, FELL_FONT))
+    ws.conditional_formatting.add(cells, rule(">0", ROSE_FILL, ROSE_FONT))
     for col in rate_cols:
         letter = get_column_letter(col)
         ws.conditional_formatting.add(
-            f"{letter}{first}:{letter}{last}",
-            FormulaRule(
-                formula=[f"AND(ISNUMBER(${ch}{first}),${ch}{first}<0)"],
-                fill=FELL_FILL,
-                font=FELL_FONT,
-            ),
+            f"{letter}{first}:{letter}{last}", rule("<0", FELL_FILL, FELL_FONT)
         )
+    if base:
+        for col in (*rate_cols, change_col):
+            letter = get_column_letter(col)
+            ws.conditional_formatting.add(
+                f"{letter}{first}:{letter}{last}",
+                FormulaRule(formula=[f"{base}<{min_base}"], font=PALE_FONT, stopIfTrue=True),
+            )
 
 
 def fill_rows(ws: Worksheet, rows: Iterable[int], n_cols: int, fill: PatternFill) -> None:

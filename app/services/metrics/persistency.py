@@ -28,6 +28,9 @@ from app.services.periods import Period
 from app.services.sqlfuncs import month_of
 
 FOUR = Decimal("0.0001")
+# A rate on fewer policies than this is shown pale and marked "few", and never coloured or
+# flagged as a change: one lapse in five policies moves it 20 points.
+FEW_POLICIES = 30
 # The contact_band group of policies whose customer never entered the pool.
 NEVER_IN_POOL = "(never in the pool)"
 MONTH_TO_YEAR = {13: 2, 25: 3}
