@@ -51,18 +51,13 @@ ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 class Built:
     Session: sessionmaker[Session]
     summary: DemoSummary
-    derived: bool  # whether the steps and persistency base could be refreshed yet
 
 
-def _build(session: Session, **kw) -> tuple[DemoSummary, bool]:
-    """Build the demo; the derived-data helpers may not exist yet (they raise
-    NotImplementedError until the metrics work lands), which the checks here do not need."""
+def _build(session: Session, **kw) -> DemoSummary:
+    """Build the demo and derive the steps and the persistency base from it."""
     summary = write_demo(session, **kw)
-    try:
-        refresh_derived(session)
-    except NotImplementedError:
-        return summary, False
-    return summary, True
+    refresh_derived(session)
+    return summary
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +65,8 @@ def demo(module_database) -> Iterator[Built]:
     with module_database() as engine:
         Session = make_sessionmaker(engine)  # noqa: N806
         with Session() as s, s.begin():
-            summary, derived = _build(s, size="small", seed=7, as_of=AS_OF)
-        yield Built(Session, summary, derived)
+            summary = _build(s, size="small", seed=7, as_of=AS_OF)
+        yield Built(Session, summary)
 
 
 def _id_number_ok(number: str) -> bool:
@@ -544,8 +539,6 @@ def test_every_pool_customer_was_sent_the_agent_change_sms(demo: Built):
 
 
 def test_steps_are_derived_from_the_tasks(demo: Built):
-    if not demo.derived:
-        pytest.skip("recompute_steps is not implemented yet")
     with demo.Session() as session:
         steps = Counter(session.scalars(select(Customer.step)))
     total = sum(steps.values())

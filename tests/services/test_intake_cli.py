@@ -13,7 +13,6 @@ from app.cli import CommandError, cmd_intake, cmd_outbox
 from app.db import make_engine, make_sessionmaker, migrate
 from app.models import Branch, Customer, DepartedAgent, Grid, Notification, Policy, Specialist, Team
 from app.models.enums import NotificationStatus, PaymentMode, PolicyStatus
-from app.services.intake import intake as intake_module
 
 
 @pytest.fixture
@@ -24,12 +23,6 @@ def db(tmp_path, monkeypatch):
     engine = make_engine(url)
     migrate(engine)
     with make_sessionmaker(engine)() as s, s.begin():
-        from app.services.metrics.base_table import refresh_persistency_base
-
-        try:
-            refresh_persistency_base(s, customer_ids=[])
-        except NotImplementedError:  # the metrics developer's part is not there yet
-            monkeypatch.setattr(intake_module, "refresh_persistency_base", lambda s, **kw: 0)
         b = Branch(code="CD", name="XX人寿成都分公司", city="成都")
         s.add(b)
         s.flush()
