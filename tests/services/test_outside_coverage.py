@@ -37,8 +37,8 @@ def queue(session, world, persistency_ready):  # noqa: F811 - fixtures of test_i
     return {**world, "far": [far1.id, far2.id], "queue": ids}
 
 
-def user(world, role: Role) -> UserInfo:
-    return UserInfo(1, "u", "U", role, world["branch"].id, frozenset({world["team"].id}))
+def user(w, role: Role) -> UserInfo:
+    return UserInfo(1, "u", "U", role, w["branch"].id, frozenset({w["team"].id}))
 
 
 def test_marked_addresses_leave_the_queue_for_their_own_list(session, queue):
@@ -207,7 +207,12 @@ def test_a_grid_import_matches_the_queue_and_outside_addresses_it_now_covers(
     feature = {
         "type": "Feature",
         "geometry": {"type": "Polygon", "coordinates": [ring]},
-        "properties": {"code": "P2", "name": "石堤村网格", "district": "郫都区", "communities": "石堤村"},
+        "properties": {
+            "code": "P2",
+            "name": "石堤村网格",
+            "district": "郫都区",
+            "communities": "石堤村",
+        },
     }
     path = tmp_path / "grids.geojson"
     path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}), "utf-8")
