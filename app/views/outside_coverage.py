@@ -51,11 +51,12 @@ def outside_columns() -> list[Column]:
         Column("name", tr(_C, "Name"), lambda r: r.name),
         Column("address", tr(_C, "Address"), lambda r: r.address),
         Column("district", tr(_C, "District"), lambda r: r.district or "—"),
+        Column("waiting", tr(_C, "Days waiting"), lambda r: r.days_waiting, numeric=True),
         Column("reason", tr(_C, "Reason"), lambda r: reasons.get(r.reason, r.reason)),
-        Column("note", tr(_C, "Note"), lambda r: r.note),
         Column("marked_by", tr(_C, "Marked by"), lambda r: r.marked_by),
         Column("marked_at", tr(_C, "Marked at"), lambda r: local_text(r.marked_at)),
-        Column("waiting", tr(_C, "Days waiting"), lambda r: r.days_waiting, numeric=True),
+        # Free text last: the column that stretches.
+        Column("note", tr(_C, "Note"), lambda r: r.note),
     ]
 
 
