@@ -221,3 +221,23 @@ def test_a_grid_import_matches_the_queue_and_outside_addresses_it_now_covers(
     assert any("1 pool customers without a grid were matched" in n for n in result.notices)
     assert [r.customer_no for r in outside_coverage(session, b.id)] == ["C10"]
     assert session.get(Customer, far[1]).grid_id is not None
+
+
+def test_an_undone_intake_ends_the_marks_made_since(session, queue):
+    from app.services.rebalance.apply import undo_batch
+    from app.services.rebalance.batches import list_batches
+
+    b, far = queue["branch"], queue["far"]
+    mark_outside_coverage(session, customer_ids=far, reason="out_of_town", actor="senior")
+    session.commit()
+    (row,) = list_batches(session, branch_id=b.id)
+    undo_batch(session, actor="senior", team_scope=None, batch_id=row.id)
+    session.commit()
+    assert outside_coverage(session, b.id) == []
+    hows = session.scalars(select(CoverageMark.cleared_how)).all()
+    assert hows == ["undone", "undone"]
+    # Taken in again: back in the queue, where they can be marked anew.
+    intake_agent(session, agent_code="AG1")
+    session.commit()
+    assert {"C10", "C11"} <= {r.customer_no for r in unmatched_queue(session, b.id)}
+    mark_outside_coverage(session, customer_ids=far, reason="out_of_town", actor="senior")

@@ -36,6 +36,7 @@ NOTE_LENGTH = 200
 # How a mark ended.
 RESTORED = "restored"
 MATCHED = "matched"
+UNDONE = "undone"  # the intake that took the customer into the pool was undone
 
 
 class InvalidMark(ValueError):
@@ -199,7 +200,8 @@ def restore_to_queue(
 
 
 def close_marks(session: Session, customer_ids: Iterable[int], *, actor: str, how: str) -> int:
-    """End the open marks of these customers (``how``: RESTORED or MATCHED); return how many."""
+    """End the open marks of these customers (``how``: RESTORED, MATCHED or UNDONE); return
+    how many."""
     now, n = utcnow(), 0
     for part in chunks(sorted(set(customer_ids))):
         result = session.execute(
