@@ -168,6 +168,7 @@ def _shoot(args, tmp: Path) -> int:
         print("saved", OUT / f"{key}{suffix}.png")
         del page
     _shoot_leaving(app, window, runner, suffix)
+    _shoot_outside(app, window, ctx, runner, suffix)
     _shoot_handoffs(app, window, runner, suffix)
     _shoot_history(app, window, ctx, suffix)
     _shoot_guide(app, window, ctx, tmp, suffix)
@@ -247,6 +248,33 @@ def _shoot_handoffs(app, window, runner, suffix: str) -> None:
     dialog = window.open_branch_settings()
     _save(app, dialog, "branch_settings", suffix)
     dialog.close()
+
+
+def _shoot_outside(app, window, ctx, runner, suffix: str) -> None:
+    """The intake page's list of addresses outside coverage: the demo's customers in districts
+    with no grids (no grid suggested for them) marked so, a few of them as to be checked."""
+    from app.services.intake.coverage import mark_outside_coverage
+    from app.services.intake.unmatched import unmatched_queue
+
+    with ctx.Session() as s, s.begin():
+        bare = [r.customer_id for r in unmatched_queue(s, ctx.user.branch_id) if not r.suggestions]
+        if bare:
+            kw = {"actor": ctx.user.login, "user": ctx.user}
+            # A few stay in the queue; a few are to be checked first.
+            mark_outside_coverage(s, customer_ids=bare[11:], reason="no_grid_district", **kw)
+            mark_outside_coverage(
+                s,
+                customer_ids=bare[8:11],
+                reason="incomplete",
+                note="门牌号缺失，待专员上门核实",
+                **kw,
+            )
+    page = window.show_page("intake")
+    page.reload()
+    _wait(app, lambda: not runner._running, 120)
+    page.queue_tabs.setCurrentWidget(page.outside)
+    _save(app, window, "intake_outside", suffix)
+    page.queue_tabs.setCurrentIndex(0)
 
 
 def _shoot_history(app, window, ctx, suffix: str) -> None:

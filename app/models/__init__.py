@@ -1,7 +1,14 @@
 """SQLAlchemy models of GridDesk. No Qt here."""
 
 from app.models.base import Base, UTCDateTime, utcnow
-from app.models.customers import Customer, PersistencyBase, PersistencyMonth, Policy, PremiumDue
+from app.models.customers import (
+    CoverageMark,
+    Customer,
+    PersistencyBase,
+    PersistencyMonth,
+    Policy,
+    PremiumDue,
+)
 from app.models.funnel import FunnelDirty, FunnelMonth
 from app.models.geo import AddressRule, Grid
 from app.models.meta import SnapshotInfo
@@ -21,6 +28,7 @@ __all__ = [
     "Base",
     "Branch",
     "ChangeBatch",
+    "CoverageMark",
     "Customer",
     "DepartedAgent",
     "FunnelDirty",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -15,10 +15,11 @@ from sqlalchemy import (
     SmallInteger,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base
+from app.models.base import Base, UTCDateTime, utcnow
 from app.models.enums import MatchMethod, PaymentMode, PolicyStatus
 from app.models.types import enum_column
 
@@ -56,6 +57,36 @@ class Customer(Base):
     policies: Mapped[list[Policy]] = relationship(back_populates="customer")
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class CoverageMark(Base):
+    """A pool customer's address marked outside the branch's coverage (no grid is meant to
+    take it), by whom, when and why; ``cleared_at`` set when it went back to the unmatched
+    queue (``cleared_how`` 'restored') or a grid was found for it ('matched'). Rows are kept:
+    together they are the customer's coverage history. A customer has at most one open mark."""
+
+    __tablename__ = "coverage_mark"
+    __table_args__ = (
+        Index(
+            "ux_coverage_mark_open",
+            "customer_id",
+            unique=True,
+            sqlite_where=text("cleared_at IS NULL"),
+            postgresql_where=text("cleared_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    # A code of app.services.intake.coverage.REASONS, and the person's own words.
+    reason: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(String(200), default="")
+    marked_by: Mapped[str] = mapped_column(String(50))
+    marked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cleared_by: Mapped[str | None] = mapped_column(String(50))
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cleared_how: Mapped[str | None] = mapped_column(String(10))
 
 
 class Policy(Base):

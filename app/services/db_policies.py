@@ -186,6 +186,23 @@ def _customer_policies(g: Groups) -> list[str]:
             g.supervisor,
             f"{_BRANCH} AND {_seen('grid', 'grid_id')}",
         ),
+        # Addresses marked outside coverage: read with the customers one sees; marked and put
+        # back by a senior supervisor, who files unmatched addresses.
+        p("coverage_mark_read", "coverage_mark", "SELECT", g.readers, _BRANCH),
+        p(
+            "coverage_mark_senior",
+            "coverage_mark",
+            "ALL",
+            g.senior,
+            f"{_BRANCH} AND {seen_customer}",
+        ),
+        p(
+            "coverage_mark_supervisor",
+            "coverage_mark",
+            "SELECT",
+            g.supervisor,
+            f"{_BRANCH} AND {seen_customer}",
+        ),
         # Tasks: those of the customers one sees (and a supervisor's specialists' own), held
         # by one's own specialists or nobody.
         # Held by one of mine (the branch's, for a senior supervisor or an analyst), or by

@@ -179,6 +179,10 @@ def _scoped_selects(
             t["persistency_base"].c.customer_id.in_(customers)
         ),
         "task": select(t["task"]).where(t["task"].c.id.in_(tasks)),
+        # Addresses marked outside coverage (and marks ended): those of the customers copied.
+        "coverage_mark": select(t["coverage_mark"]).where(
+            t["coverage_mark"].c.customer_id.in_(customers)
+        ),
         "notification": select(t["notification"]).where(
             t["notification"].c.customer_id.in_(customers)
         ),

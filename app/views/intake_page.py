@@ -1,6 +1,7 @@
 """Intake: run the pool intake for departed agents, resolve the unmatched-address queue
-(pick the grid from a list or on the map, optionally saving an address rule), and hand the SMS
-outbox to the company's gateway (export the CSV, import the results)."""
+(pick the grid from a list or on the map, optionally saving an address rule, or mark addresses
+outside coverage into a list of their own), and hand the SMS outbox to the company's gateway
+(export the CSV, import the results)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -29,7 +31,9 @@ from app.views.context import AppContext, call
 from app.views.errors import error_text, show_error
 from app.views.intake_columns import agent_columns, unmatched_columns
 from app.views.labels import listed
+from app.views.layout import fit_columns
 from app.views.messages import ask, inform, sms_outcome
+from app.views.outside_coverage import OutsideCoverageView, mark_outside
 from app.views.table_export import install_table_export
 from app.views.table_models import ROW_ROLE, RowTableModel
 
@@ -37,7 +41,8 @@ _C = "IntakePage"
 
 
 class IntakePage(QWidget):
-    """Signals: changed(object) after an intake run or a resolved customer."""
+    """Signals: changed(object) after an intake run, a resolved customer, or customers marked
+    outside coverage or put back in the queue."""
 
     changed = Signal(object)
 
@@ -78,7 +83,8 @@ class IntakePage(QWidget):
         self.queue_table.setObjectName("unmatched_table")
         self.queue_table.setModel(self.queue)
         self.queue_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.queue_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # Several rows may be marked outside coverage at once; a grid takes one at a time.
+        self.queue_table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.queue_table.verticalHeader().setVisible(False)
         self.queue_table.horizontalHeader().setStretchLastSection(True)
         self.queue_table.selectionModel().selectionChanged.connect(self._queue_selected)
@@ -112,12 +118,34 @@ class IntakePage(QWidget):
         form.addRow(rule_row)
         form.addRow(self.assign_button)
         self.queue_count = QLabel()
-        queue_box = QGroupBox(self.tr("Addresses matching no grid"))
-        qbox = QVBoxLayout(queue_box)
+        self.mark_button = QPushButton(self.tr("Outside coverage…"))
+        self.mark_button.setObjectName("mark_outside")
+        self.mark_button.setToolTip(
+            self.tr(
+                "Take the chosen customers out of this queue: their address is outside the "
+                "branch's coverage (a district with no grids, another city, an address to check)"
+            )
+        )
+        self.mark_button.setVisible(may_change)
+        self.mark_button.setEnabled(False)
+        self.mark_button.clicked.connect(self.mark_selected_outside)
+        count_row = QHBoxLayout()
+        count_row.addWidget(self.queue_count, 1)
+        count_row.addWidget(self.mark_button)
+        waiting = QWidget()
+        qbox = QVBoxLayout(waiting)
         qbox.addWidget(self.queue_table, 1)
-        qbox.addWidget(self.queue_count)
+        qbox.addLayout(count_row)
         if may_change:
             qbox.addLayout(form)
+        self.outside = OutsideCoverageView(ctx, may_change=may_change)
+        self.outside.changed.connect(self.changed.emit)
+        self.queue_tabs = QTabWidget()
+        self.queue_tabs.setObjectName("queue_tabs")
+        self.queue_tabs.addTab(waiting, self.tr("Waiting for a grid"))
+        self.queue_tabs.addTab(self.outside, self.tr("Outside coverage"))
+        queue_box = QGroupBox(self.tr("Addresses matching no grid"))
+        QVBoxLayout(queue_box).addWidget(self.queue_tabs)
 
         # SMS outbox: the file for the gateway and the gateway's results.
         self.outbox_count = QLabel()
@@ -170,13 +198,14 @@ class IntakePage(QWidget):
         who = listed(seniors) if seniors else self.tr("a senior supervisor")
         if self.ctx.user.sees_all_teams:
             return self.tr(
-                "Only a senior supervisor runs intakes, files unmatched addresses and hands the "
-                "SMS outbox to the gateway: ask %1. You see them here as they stand."
+                "Only a senior supervisor runs intakes, files unmatched addresses (or marks them "
+                "outside coverage) and hands the SMS outbox to the gateway: ask %1. You see them "
+                "here as they stand."
             ).replace("%1", who)
         return self.tr(
-            "Intakes, the addresses matching no grid and the SMS outbox are the branch's, run "
-            "by a senior supervisor (%1); customers reach your team's queues once they have a "
-            "grid and a specialist."
+            "Intakes, the addresses matching no grid (and those outside coverage) and the SMS "
+            "outbox are the branch's, run by a senior supervisor (%1); customers reach your "
+            "team's queues once they have a grid and a specialist."
         ).replace("%1", who)
 
     def activate(self) -> None:
@@ -184,6 +213,7 @@ class IntakePage(QWidget):
             self.reload()
 
     def reload(self) -> None:
+        from app.services.intake.coverage import outside_coverage
         from app.services.intake.outbox import outbox_summary
         from app.services.intake.unmatched import unmatched_queue
 
@@ -198,6 +228,7 @@ class IntakePage(QWidget):
                     # A supervisor's scope is their teams: unmatched customers are in none.
                     unmatched_queue(s, branch_id) if sees_branch else [],
                     outbox_summary(s, branch_id=branch_id),
+                    outside_coverage(s, branch_id) if sees_branch else [],
                 )
             ),
             on_done=self._show,
@@ -205,7 +236,7 @@ class IntakePage(QWidget):
         )
 
     def _show(self, data) -> None:
-        agents, queue, outbox = data
+        agents, queue, outbox, outside = data
         self.outbox_count.setText(
             (
                 self.tr(
@@ -232,8 +263,15 @@ class IntakePage(QWidget):
         self.queue_count.setText(
             self.tr("%1 customers wait for a grid").replace("%1", f"{len(queue):,}")
         )
+        self.outside.set_rows(outside)
+        self.queue_tabs.setTabText(
+            0, self.tr("Waiting for a grid (%1)").replace("%1", f"{len(queue):,}")
+        )
+        self.queue_tabs.setTabText(
+            1, self.tr("Outside coverage (%1)").replace("%1", f"{len(outside):,}")
+        )
         for t in (self.agent_table, self.queue_table):
-            t.resizeColumnsToContents()
+            fit_columns(t)
 
     # --- intake --------------------------------------------------------------------------
 
@@ -338,6 +376,7 @@ class IntakePage(QWidget):
     # --- unmatched queue -----------------------------------------------------------------
 
     def _queue_selected(self) -> None:
+        self.mark_button.setEnabled(bool(self.selected_customers()))
         row = self.selected_customer()
         self.grid.clear()
         self._grid_chosen()
@@ -365,8 +404,20 @@ class IntakePage(QWidget):
         self.assign_button.setEnabled(self.selected_customer() is not None and chosen)
 
     def selected_customer(self):
-        rows = self.queue_table.selectionModel().selectedRows()
-        return rows[0].data(ROW_ROLE) if rows else None
+        """The queue row chosen for a grid: one row selected, else None."""
+        rows = self.selected_customers()
+        return rows[0] if len(rows) == 1 else None
+
+    def selected_customers(self) -> list:
+        return [i.data(ROW_ROLE) for i in self.queue_table.selectionModel().selectedRows()]
+
+    def mark_selected_outside(self):
+        """Ask why, then mark the selected customers' addresses outside coverage (all or
+        none); return the dialog, or None when nothing is selected."""
+        rows = self.selected_customers()
+        if not rows:
+            return None
+        return mark_outside(self, self.ctx, rows, self.changed.emit)
 
     def follow_grid(self, code: str) -> None:
         """Preselect grid ``code`` in the picker (a click on the map)."""

@@ -852,6 +852,10 @@ Matched by coordinates %3, by address %4, by rule %5; %6 wait for a grid.
       <translation>%1 位客户待指定网格</translation>
     </message>
     <message>
+      <source>%1 customers whose address is outside coverage</source>
+      <translation>%1 位客户的地址不在覆盖范围</translation>
+    </message>
+    <message>
       <source>%1 message ids are not in this database and were left alone: %2</source>
       <translation>%1 个消息编号不在本数据库中，未做处理：%2</translation>
     </message>
@@ -874,8 +878,16 @@ They stay queued until the gateway's result file is imported.</source>
 在导入短信网关的回执文件之前，这些短信仍为待发送状态。</translation>
     </message>
     <message>
+      <source>A district of the city with no grids</source>
+      <translation>本市无网格的区县</translation>
+    </message>
+    <message>
       <source>Address</source>
       <translation>地址</translation>
+    </message>
+    <message>
+      <source>Address incomplete, to be checked</source>
+      <translation>地址不全需核实</translation>
     </message>
     <message>
       <source>Addresses containing '%1' will go to grid %2: %3 customers in the pool, %4 in the branch (now in: %5). Remember this rule?</source>
@@ -886,8 +898,16 @@ They stay queued until the gateway's result file is imported.</source>
       <translation>未匹配网格的地址</translation>
     </message>
     <message>
+      <source>Addresses outside coverage</source>
+      <translation>不在覆盖范围的地址</translation>
+    </message>
+    <message>
       <source>Agent</source>
       <translation>代理人</translation>
+    </message>
+    <message>
+      <source>An address outside the city</source>
+      <translation>外地地址</translation>
     </message>
     <message>
       <source>An offline copy is read-only: intakes run on the branch's database.</source>
@@ -932,6 +952,10 @@ They stay queued until the gateway's result file is imported.</source>
     <message>
       <source>Departed agents</source>
       <translation>离职代理人</translation>
+    </message>
+    <message>
+      <source>District</source>
+      <translation>区县</translation>
     </message>
     <message>
       <source>Entered pool</source>
@@ -982,12 +1006,24 @@ They stay queued until the gateway's result file is imported.</source>
       <translation>%1 的客户入池</translation>
     </message>
     <message>
-      <source>Intakes, the addresses matching no grid and the SMS outbox are the branch's, run by a senior supervisor (%1); customers reach your team's queues once they have a grid and a specialist.</source>
-      <translation>入池、未匹配网格的地址和短信发件箱属于全机构，由资深主管（%1）处理；客户有了网格和专员后会进入您团队的队列。</translation>
+      <source>Intakes, the addresses matching no grid (and those outside coverage) and the SMS outbox are the branch's, run by a senior supervisor (%1); customers reach your team's queues once they have a grid and a specialist.</source>
+      <translation>入池、未匹配网格的地址（及不在覆盖范围的地址）和短信发件箱属于全机构，由资深主管（%1）处理；客户有了网格和专员后会进入您团队的队列。</translation>
     </message>
     <message>
       <source>Left on</source>
       <translation>离职日期</translation>
+    </message>
+    <message>
+      <source>Mark outside coverage</source>
+      <translation>标记为不在覆盖范围</translation>
+    </message>
+    <message>
+      <source>Marked at</source>
+      <translation>标记时间</translation>
+    </message>
+    <message>
+      <source>Marked by</source>
+      <translation>标记人</translation>
     </message>
     <message>
       <source>Name</source>
@@ -1002,16 +1038,48 @@ They stay queued until the gateway's result file is imported.</source>
       <translation>没有带手机号的待发送短信：%1 中只有表头。</translation>
     </message>
     <message>
-      <source>Only a senior supervisor runs intakes, files unmatched addresses and hands the SMS outbox to the gateway: ask %1. You see them here as they stand.</source>
-      <translation>只有资深主管可以执行入池、为未匹配地址指定网格以及向短信网关交付发件箱：请联系 %1。此处仅供查看。</translation>
+      <source>Note</source>
+      <translation>说明</translation>
+    </message>
+    <message>
+      <source>Only a senior supervisor runs intakes, files unmatched addresses (or marks them outside coverage) and hands the SMS outbox to the gateway: ask %1. You see them here as they stand.</source>
+      <translation>只有资深主管可以执行入池、为未匹配地址指定网格（或标记为不在覆盖范围）以及向短信网关交付发件箱：请联系 %1。此处仅供查看。</translation>
+    </message>
+    <message>
+      <source>Other (say why in the note)</source>
+      <translation>其他（请在说明中写明原因）</translation>
+    </message>
+    <message>
+      <source>Outside coverage</source>
+      <translation>不在覆盖范围</translation>
+    </message>
+    <message>
+      <source>Outside coverage (%1)</source>
+      <translation>不在覆盖范围（%1）</translation>
+    </message>
+    <message>
+      <source>Outside coverage…</source>
+      <translation>不在覆盖范围…</translation>
+    </message>
+    <message>
+      <source>Put back in queue</source>
+      <translation>放回待匹配队列</translation>
     </message>
     <message>
       <source>Put in grid</source>
       <translation>划入网格</translation>
     </message>
     <message>
+      <source>Put the chosen customers back in the queue of addresses matching no grid</source>
+      <translation>把选中的客户放回未匹配网格的地址队列</translation>
+    </message>
+    <message>
       <source>Read the gateway's result file and mark messages sent or failed</source>
       <translation>读取短信网关的回执文件，将短信标记为已发送或发送失败</translation>
+    </message>
+    <message>
+      <source>Reason</source>
+      <translation>原因</translation>
     </message>
     <message>
       <source>Remember: addresses containing</source>
@@ -1038,6 +1106,14 @@ They stay queued until the gateway's result file is imported.</source>
       <translation>建议网格</translation>
     </message>
     <message>
+      <source>Take %1 customers out of the queue of addresses matching no grid, into the list of addresses outside coverage? They can be put back in the queue; a grid drawn where they live takes them by itself at the next rematch or grid import.</source>
+      <translation>把 %1 位客户移出未匹配网格的地址队列，放入“不在覆盖范围”清单？之后可以放回队列；若日后在其所在地划定网格，下次重新匹配或导入网格时会自动归入。</translation>
+    </message>
+    <message>
+      <source>Take the chosen customers out of this queue: their address is outside the branch's coverage (a district with no grids, another city, an address to check)</source>
+      <translation>把选中的客户移出此队列：其地址不在本机构的覆盖范围（无网格的区县、外地地址、需核实的地址）</translation>
+    </message>
+    <message>
       <source>Take the customers of %2 (%3) into the pool? Waiting: %1.
 Each is matched to a grid by their address, and so to its specialist, and gets an agent-change SMS in the outbox (SMS: %1 queued; one without a phone number waits for it). Edit ▸ History of changes can undo it while none of them changed hands.</source>
       <translation>将 %2（%3）的客户纳入客户池？待入池：%1 位。
@@ -1052,6 +1128,14 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
       <translation>无法记住此规则：%1</translation>
     </message>
     <message>
+      <source>Waiting for a grid</source>
+      <translation>待指定网格</translation>
+    </message>
+    <message>
+      <source>Waiting for a grid (%1)</source>
+      <translation>待指定网格（%1）</translation>
+    </message>
+    <message>
       <source>Waiting for intake</source>
       <translation>待入池</translation>
     </message>
@@ -1062,6 +1146,10 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
     <message>
       <source>a senior supervisor</source>
       <translation>资深主管</translation>
+    </message>
+    <message>
+      <source>e.g. 郫都区 has no grids yet</source>
+      <translation>例如：郫都区尚未划分网格</translation>
     </message>
     <message>
       <source>go to this grid</source>
@@ -1078,6 +1166,10 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
     <message>
       <source>— choose a grid —</source>
       <translation>— 请选择网格 —</translation>
+    </message>
+    <message>
+      <source>— choose a reason —</source>
+      <translation>— 请选择原因 —</translation>
     </message>
   </context>
   <context>

@@ -298,6 +298,19 @@ FORBIDDEN = [
         "{team}) WHERE team_id = {team}",
         "denied",
     ),
+    # Only a senior supervisor marks addresses outside coverage or puts them back.
+    *[
+        (
+            r,
+            "INSERT INTO coverage_mark (branch_id, customer_id, reason, note, marked_by, "
+            "marked_at) SELECT branch_id, id, 'other', 'x', 'x', now() FROM customer LIMIT 1",
+            "denied",
+        )
+        for r in (Role.SUPERVISOR, Role.ANALYST)
+    ],
+    (Role.SUPERVISOR, "UPDATE coverage_mark SET cleared_at = now()", "denied"),
+    (Role.ANALYST, "DELETE FROM coverage_mark", "denied"),
+    ("other", "SELECT id FROM coverage_mark", "nothing"),
     # Another branch is not there for a senior supervisor.
     ("other", "SELECT id FROM customer", "nothing"),
     ("other", "SELECT id FROM specialist", "nothing"),
@@ -668,3 +681,38 @@ def test_a_supervisor_reads_and_keeps_only_their_teams_scenarios_from_sql(branch
     assert listed == ["本队方案"]
     with branch_db["Session"]() as s:
         assert s.scalar(select(func.count()).select_from(text("rebalance_scenario"))) == 3
+
+
+def test_a_senior_supervisor_marks_addresses_outside_coverage_through_the_app(branch_db):
+    """The senior supervisor's role marks and puts back through the services; an analyst
+    reads the list; a supervisor and another branch see no mark."""
+    from app.services.intake.coverage import (
+        mark_outside_coverage,
+        outside_coverage,
+        restore_to_queue,
+    )
+    from app.services.intake.unmatched import unmatched_queue
+
+    engine = connect(branch_db, Role.SENIOR_SUPERVISOR)
+    Session = make_sessionmaker(engine)  # noqa: N806
+    with Session() as s, s.begin():
+        user = signed_in_user(s)
+        ids = [r.customer_id for r in unmatched_queue(s, user.branch_id, limit=3)]
+        assert len(ids) == 3, "the demo should have unmatched addresses"
+        mark_outside_coverage(
+            s, customer_ids=ids, reason="no_grid_district", actor=user.login, user=user
+        )
+    analyst = connect(branch_db, Role.ANALYST)
+    with make_sessionmaker(analyst)() as s:
+        assert {r.customer_id for r in outside_coverage(s, user.branch_id)} == set(ids)
+    analyst.dispose()
+    for who in (Role.SUPERVISOR, "other"):
+        other = connect(branch_db, who)
+        with other.connect() as conn:
+            assert conn.scalar(text("SELECT count(*) FROM coverage_mark")) == 0
+        other.dispose()
+    with Session() as s, s.begin():
+        restore_to_queue(s, customer_ids=ids, actor=user.login, user=user)
+    with Session() as s:
+        assert outside_coverage(s, user.branch_id) == []
+    engine.dispose()

@@ -121,3 +121,49 @@ def test_outbox_commands_export_and_read_results(db, tmp_path, capsys):
                 db=db, action="export", out=str(out_file), status="queued", branch="XX"
             )
         )
+
+
+def test_outside_coverage_commands_mark_list_and_restore(db, capsys):
+    from app.cli.intake import REASON_CODES
+    from app.services.intake.coverage import REASONS
+
+    assert REASON_CODES == REASONS
+    cmd_intake(argparse.Namespace(db=db, agent="AG1", date=None))
+    capsys.readouterr()
+
+    def run(action, *customers, **kw):
+        args = dict(db=db, agent=None, date=None, action=action, customers=list(customers))
+        args.update(outside_coverage=False, reason=None, note="", format="csv")
+        args.update(kw)
+        return cmd_intake(argparse.Namespace(**args))
+
+    assert run("unmatched") == 0
+    assert capsys.readouterr().out.splitlines()[1].startswith("C2,张三,无名小区")
+    with pytest.raises(CommandError, match="no customer C9 in this branch"):
+        run("outside", "C2", "C9", reason="incomplete")
+    with pytest.raises(CommandError, match="--reason"):
+        run("outside", "C2")
+    assert run("outside", "C2", reason="other", note="待核实") == 0
+    assert "1 addresses marked outside coverage (other)" in capsys.readouterr().out
+    run("unmatched")
+    assert capsys.readouterr().out.splitlines() == [
+        "customer_no,name,address,days_waiting,suggested_grids"
+    ]
+    run("unmatched", outside_coverage=True)
+    row = capsys.readouterr().out.splitlines()[1].split(",")
+    assert row[:7] == ["C2", "张三", "无名小区", "", "other", "待核实", "cli"]
+    assert run("restore", "C2") == 0
+    assert "1 addresses put back in the unmatched queue" in capsys.readouterr().out
+    run("unmatched", outside_coverage=True)
+    assert len(capsys.readouterr().out.splitlines()) == 1
+    assert run("rematch") == 0
+    assert "0 customers without a grid were matched" in capsys.readouterr().out
+
+
+def test_intake_help_lists_the_outside_coverage_actions(capsys):
+    from app.cli import build_parser
+
+    with pytest.raises(SystemExit):
+        build_parser()[0].parse_args(["intake", "--help"])
+    out = capsys.readouterr().out
+    assert "--outside-coverage" in out and "no_grid_district" in out and "restore" in out

@@ -468,6 +468,7 @@ def _coverage(ws, data: MeetingData, t: Texts) -> int:
     ]
     values: list[list[object]] = [
         [t["gap_unmatched"], t["whole_branch"], "", cov.unmatched_customers, None, None],
+        [t["gap_outside"], t["whole_branch"], "", cov.outside_coverage_customers, None, None],
         [t["gap_unserved"], t["whole_branch"], "", cov.unserved_customers, None, None],
     ]
     for g in cov.uncovered_grids:

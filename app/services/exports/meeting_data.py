@@ -257,7 +257,7 @@ def _overdue(
 
 def _coverage(session: Session, cov: Coverage, scope: ExportScope) -> Coverage:
     """Keep the gaps of the scope: its active specialists' loads and the grids whose (last)
-    owner is in it. The unmatched and unserved counts are the branch's (no team owns them)."""
+    owner is in it. The unmatched, outside-coverage and unserved counts are the branch's (no team owns them)."""
     if scope.kind == "branch":
         return cov
     if scope.specialist_ids is not None:
@@ -277,7 +277,13 @@ def _coverage(session: Session, cov: Coverage, scope: ExportScope) -> Coverage:
     )
     loads = [x for x in cov.loads if x.specialist_id in members]
     grids = [g for g in cov.uncovered_grids if owner_of.get(g.grid_id) in members]
-    return Coverage(cov.unmatched_customers, cov.unserved_customers, grids, loads)
+    return Coverage(
+        cov.unmatched_customers,
+        cov.unserved_customers,
+        grids,
+        loads,
+        outside_coverage_customers=cov.outside_coverage_customers,
+    )
 
 
 def _people(session: Session, branch_id: int) -> dict[int, Person]:

@@ -176,3 +176,13 @@ def _after_import(session: Session, kind: str, ctx: Context) -> None:
         from app.services.steps import recompute_steps
 
         recompute_steps(session, customer_ids=ctx.customer_ids)
+    if kind == "grids" and ctx.inserted + ctx.updated:
+        # New or redrawn grids may now take pool customers still without one: those waiting
+        # in the unmatched queue and those marked outside coverage.
+        from app.services.intake.unmatched import rematch_unmatched
+
+        matched = rematch_unmatched(session, ctx.branch_id, actor=ctx.actor)
+        if matched:
+            ctx.notices.append(
+                f"{matched} pool customers without a grid were matched to the grids imported"
+            )

@@ -21,6 +21,7 @@ from app.models import AssignmentEvent, Branch, ChangeBatch, Customer, DepartedA
 from app.models.base import utcnow
 from app.models.enums import AssignmentReason, MatchMethod, TaskStatus
 from app.services.errors import NotAllowed
+from app.services.intake.coverage import UNDONE, close_marks
 from app.services.intake.intake import chunks
 from app.services.metrics.base_table import refresh_persistency_base
 from app.services.notify import withdraw_waiting
@@ -85,6 +86,8 @@ def undo_intake(
     if events:
         session.execute(insert(AssignmentEvent), events)
     withdrawn = withdraw_waiting(session, sorted(before), reason="the intake was undone")
+    # Out of the pool, a customer is in no list: marks made since the intake end with it.
+    close_marks(session, sorted(before), actor=actor, how=UNDONE)
     if record.get("dated_agent"):
         agent = session.scalar(
             select(DepartedAgent).where(

@@ -22,6 +22,7 @@ from app.models.enums import (
 from app.services.auth import UserInfo
 from app.services.errors import NotAllowed, NotFound, StaleData
 from app.services.intake.address import ParsedAddress, parse_address
+from app.services.intake.coverage import MATCHED, close_marks, open_mark
 from app.services.intake.intake import (
     Owner,
     active_owners,
@@ -109,6 +110,7 @@ def unmatched_queue(
             Customer.branch_id == branch_id,
             Customer.pool_entered_on.is_not(None),
             Customer.grid_id.is_(None),
+            ~open_mark(),  # those marked outside coverage wait in a list of their own
         )
         .order_by(Customer.pool_entered_on, Customer.customer_no)
     )
@@ -177,6 +179,7 @@ def resolve_unmatched(
         rule_id = _save_rule(session, c, grid, save_rule, actor)
     c.grid_id = grid.id
     c.match_method = MatchMethod.MANUAL
+    close_marks(session, [c.id], actor=actor, how=MATCHED)
     on_date = on_date or branch_today(session, c.branch_id)
     assigned, created = _settle(
         session,
@@ -323,9 +326,10 @@ def rematch_unmatched(
     on_date: date | None = None,
     signature: str | None = None,
 ) -> int:
-    """Run matching again over the branch's unmatched queue (after new address rules); return
-    how many customers found a grid. They are settled as in resolve_unmatched (reason
-    auto-match)."""
+    """Run matching again over the branch's pool customers without a grid (after new grids or
+    address rules); return how many found a grid. They are settled as in resolve_unmatched
+    (reason auto-match). Those marked outside coverage are matched too: a grid drawn where
+    their address lies takes them, and their mark ends (the history keeps it)."""
     queue = list(
         session.scalars(
             select(Customer)
@@ -347,6 +351,7 @@ def rematch_unmatched(
             c.match_method = m.method
             matched.append(c)
     if matched:
+        close_marks(session, [c.id for c in matched], actor=actor, how=MATCHED)
         _settle(
             session,
             matched,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, aliased
 
 from app.models import Customer, Grid, Specialist, Task, Team
 from app.models.enums import OPEN_TASK_STATUSES, GridStatus, SpecialistStatus
+from app.services.intake.coverage import open_mark
 from app.services.periods import Period, add_months
 
 
@@ -54,12 +55,14 @@ class MapData:
     """The grids in scope and the customers with coordinates, ready to draw.
 
     ``points`` holds (lon, lat, grid code or None) per customer; ``unmatched`` counts pool
-    customers no grid was found for (with or without coordinates).
+    customers no grid was found for (with or without coordinates) waiting in the unmatched
+    queue, ``outside_coverage`` those of them whose address is marked outside coverage.
     """
 
     grids: tuple[GridRow, ...]
     points: tuple[tuple[float, float, str | None], ...] = ()
     unmatched: int = 0
+    outside_coverage: int = 0
     as_of: date | None = None
     persistency_period: str = ""
     _by_code: dict[str, GridRow] = field(init=False, repr=False, compare=False)
@@ -205,7 +208,7 @@ def load_map_data(
             )
         )
 
-    unmatched_q = select(func.count()).where(
+    unmatched_q = select(func.count(), func.sum(case((open_mark(), 1), else_=0))).where(
         Customer.pool_entered_on.is_not(None), Customer.grid_id.is_(None)
     )
     if branch_id is not None:
@@ -214,10 +217,12 @@ def load_map_data(
         # A team's scope holds the grids it owns; unmatched customers belong to nobody yet.
         unmatched_q = unmatched_q.where(Customer.specialist_id.in_(_team_members(team_ids)))
 
+    no_grid, outside = session.execute(unmatched_q).one()
     return MapData(
         grids=tuple(grids),
         points=_points(session, grid_ids, branch_id=branch_id, team_ids=team_ids),
-        unmatched=session.scalar(unmatched_q) or 0,
+        unmatched=(no_grid or 0) - (outside or 0),
+        outside_coverage=outside or 0,
         as_of=as_of,
         persistency_period=persistency_year(as_of).label,
     )

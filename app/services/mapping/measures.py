@@ -46,6 +46,7 @@ LABELS: dict[str, dict[str, str]] = {
         "persistency_short": "13个月继续率",
         "unserved_short": "未分配专员的客户",
         "unmatched_note": "未匹配网格的客户：{n}",
+        "outside_note": "地址不在覆盖范围的客户：{n}",
         "grids_layer": "网格",
         "customers_layer": "客户",
         "tiles_layer": "在线底图",
@@ -74,6 +75,7 @@ LABELS: dict[str, dict[str, str]] = {
         "persistency_short": "13-month persistency",
         "unserved_short": "Customers without a specialist",
         "unmatched_note": "Customers matched to no grid: {n}",
+        "outside_note": "Customers whose address is outside coverage: {n}",
         "grids_layer": "Grids",
         "customers_layer": "Customers",
         "tiles_layer": "Online base map",
@@ -119,6 +121,8 @@ def colour_grids(data: MapData, *, measure: str, lang: str = "zh_CN") -> Colouri
         raise ValueError(f"unknown map measure '{measure}': choose one of {', '.join(MEASURES)}")
     t = labels(lang)
     notes = [t["unmatched_note"].format(n=data.unmatched)] if data.unmatched else []
+    if data.outside_coverage:
+        notes.append(t["outside_note"].format(n=data.outside_coverage))
     if measure == "persistency":
         values = {
             g.code: float(g.persistency_13) for g in data.grids if g.persistency_13 is not None

@@ -1,4 +1,5 @@
-"""Coverage (DOMAIN.md): pool customers with no grid, active grids with no active specialist,
+"""Coverage (DOMAIN.md): pool customers with no grid (those waiting in the unmatched queue apart
+from those marked outside coverage), active grids with no active specialist,
 and customers per specialist against capacity."""
 
 from __future__ import annotations
@@ -6,11 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from app.models import Customer, Grid, Specialist, Team
 from app.models.enums import GridStatus, SpecialistStatus
+from app.services.intake.coverage import open_mark
 
 
 @dataclass(frozen=True)
@@ -40,10 +42,12 @@ class Load:
 
 @dataclass(frozen=True)
 class Coverage:
-    unmatched_customers: int  # in the pool with no grid (address not matched yet)
+    unmatched_customers: int  # in the pool with no grid, waiting in the unmatched queue
     unserved_customers: int  # in the pool with no specialist, or one no longer active
     uncovered_grids: list[UncoveredGrid]
     loads: list[Load]  # every active specialist, by employee number
+    # In the pool with no grid, their address marked outside the branch's coverage.
+    outside_coverage_customers: int = 0
 
     @property
     def over_capacity(self) -> list[Load]:
@@ -54,9 +58,11 @@ def coverage_report(session: Session, *, branch_id: int, as_of: date | None = No
     """Return the coverage gaps of the branch. A specialist is active when their status is
     active and, given ``as_of``, they have not left on or before it."""
     in_pool = and_(Customer.branch_id == branch_id, Customer.pool_entered_on.is_not(None))
-    unmatched = session.scalar(
-        select(func.count()).select_from(Customer).where(in_pool, Customer.grid_id.is_(None))
-    )
+    no_grid, outside = session.execute(
+        select(func.count(), func.sum(case((open_mark(), 1), else_=0)))
+        .select_from(Customer)
+        .where(in_pool, Customer.grid_id.is_(None))
+    ).one()
     owner = aliased(Specialist)
     inactive = or_(owner.id.is_(None), owner.status != SpecialistStatus.ACTIVE)
     if as_of is not None:
@@ -115,7 +121,8 @@ def coverage_report(session: Session, *, branch_id: int, as_of: date | None = No
         )
     ]
     return Coverage(
-        unmatched_customers=int(unmatched or 0),
+        unmatched_customers=int(no_grid or 0) - int(outside or 0),
+        outside_coverage_customers=int(outside or 0),
         unserved_customers=int(unserved or 0),
         uncovered_grids=uncovered,
         loads=loads,
