@@ -148,15 +148,28 @@ def secure(engine: Engine) -> None:
             "database roles are for a shared PostgreSQL database; a SQLite file is one "
             "person's, and GridDesk checks each role itself there"
         )
-    with engine.begin() as conn:
-        # One securing at a time: two would race on the server-wide roles.
-        conn.execute(text("SELECT pg_advisory_xact_lock(7, 7)"))
-        for statement in _statements(conn):
-            conn.execute(text(statement))
-        # Every account's login, in step with this version of the roles.
-        conn.execute(
-            text("SELECT public.griddesk_sync_login(login::text, NULL) FROM public.app_user")
-        )
+    from sqlalchemy.exc import OperationalError
+
+    # Replacing a table's policies takes its strongest lock; a session of the app reading two
+    # tables meanwhile can close a cycle with it, and the server then cancels one of the two.
+    # Securing is all-or-nothing and idempotent: when it is the one cancelled, it runs again.
+    for attempt in range(3):
+        try:
+            with engine.begin() as conn:
+                _secure_once(conn)
+            return
+        except OperationalError as exc:
+            if attempt == 2 or getattr(exc.orig, "sqlstate", None) != "40P01":  # deadlock
+                raise
+
+
+def _secure_once(conn) -> None:
+    # One securing at a time: two would race on the server-wide roles.
+    conn.execute(text("SELECT pg_advisory_xact_lock(7, 7)"))
+    for statement in _statements(conn):
+        conn.execute(text(statement))
+    # Every account's login, in step with this version of the roles.
+    conn.execute(text("SELECT public.griddesk_sync_login(login::text, NULL) FROM public.app_user"))
 
 
 def signed_in_user(session: Session, *, now=None):

@@ -398,3 +398,51 @@ def test_every_role_signs_in_from_psql(branch_db):
         with psql(branch_db, who) as conn:
             login = conn.execute("SELECT griddesk_login()").fetchone()[0]
         assert login == branch_db["logins"][who]
+
+
+def test_securing_runs_again_when_a_working_session_deadlocks_with_it(branch_db):
+    """Replacing a table's policies takes its strongest lock: an app session that read one
+    table and then reads another can close a cycle with `griddesk secure`. The server cancels
+    one of them; when it is the securing, it runs again and completes."""
+    import threading
+
+    db = branch_db
+    url = make_url(db["owner_url"])
+    worker = psycopg.connect(host=url.host, port=url.port, dbname=url.database, user=url.username)
+    failures: list[BaseException] = []
+
+    def run_secure() -> None:
+        try:
+            secure(db["engine"])
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            failures.append(exc)
+
+    try:
+        worker.execute("SET deadlock_timeout = '5s'")  # the securing notices the cycle first
+        worker.execute("SELECT count(*) FROM public.persistency_base").fetchone()
+        securing = threading.Thread(target=run_secure)
+        securing.start()
+        with db["engine"].connect() as watch:
+            for _ in range(200):  # until the securing waits for the worker's table
+                waiting = watch.execute(
+                    text(
+                        "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                        "WHERE NOT l.granted AND c.relname = 'persistency_base'"
+                    )
+                ).scalar()
+                if waiting:
+                    break
+                threading.Event().wait(0.05)
+            assert waiting, "the securing never waited for the worker's table"
+        # Now the worker wants a table the securing has already taken: a cycle.
+        worker.execute("SELECT count(*) FROM public.app_user").fetchone()
+        worker.commit()
+        securing.join(timeout=60)
+        assert not securing.is_alive()
+        assert failures == []
+    finally:
+        worker.close()
+    with db["engine"].connect() as conn:
+        assert conn.scalar(
+            text("SELECT count(*) FROM pg_policies WHERE tablename = 'persistency_base'")
+        )
