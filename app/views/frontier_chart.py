@@ -35,6 +35,8 @@ class FrontierChart(FigureCanvasQTAgg):
                 "Each point is a plan: further left disrupts fewer customers, lower balances "
                 "better. Click one to see it.",
             )
+            + " "
+            + tr(_C, "A white diamond marks the plan as edited, once it is none of them.")
         )
         self.figure.subplots_adjust(left=0.2, right=0.97, top=0.93, bottom=0.3)
         self.axes = self.figure.add_subplot()
@@ -94,7 +96,6 @@ class FrontierChart(FigureCanvasQTAgg):
                 edgecolors="#1b1f23",
                 linewidths=1.4,
                 zorder=5,
-                label=tr(_C, "the plan as edited"),
             )
         self.draw_idle()
 
