@@ -54,6 +54,11 @@ def main() -> int:
         action="store_true",
         help="only the user guide's dialogs (first start, import, export, offline copy, about)",
     )
+    parser.add_argument(
+        "--lasso-only",
+        action="store_true",
+        help="only the rebalance page with grids picked by a lasso on its map",
+    )
     args = parser.parse_args()
     _branch_clock()
     xvfb = _ensure_display()
@@ -146,6 +151,10 @@ def _shoot(args, tmp: Path) -> int:
         _shoot_guide(app, window, ctx, tmp, suffix)
         window.close()
         return 0
+    if args.lasso_only:
+        _shoot_lasso(app, window, runner, suffix)
+        window.close()
+        return 0
     for key in window.pages:
         page = window.show_page(key)
         _wait(app, lambda: not runner._running, 120)
@@ -167,6 +176,7 @@ def _shoot(args, tmp: Path) -> int:
         shot.save(str(OUT / f"{key}{suffix}.png"))
         print("saved", OUT / f"{key}{suffix}.png")
         del page
+    _shoot_lasso(app, window, runner, suffix)
     _shoot_leaving(app, window, runner, suffix)
     _shoot_outside(app, window, ctx, runner, suffix)
     _shoot_handoffs(app, window, runner, suffix)
@@ -298,6 +308,38 @@ def _shoot_history(app, window, ctx, suffix: str) -> None:
     dialog.grab().save(str(path))
     print("saved", path)
     dialog.close()
+
+
+def _shoot_lasso(app, window, runner, suffix: str) -> None:
+    """Photograph the rebalance page with a lasso drawn round a few grids the plan leaves
+    alone, as a supervisor does before giving them to someone."""
+    import math
+
+    page = window.show_page("rebalance")
+    _wait(app, lambda: not runner._running, 120)
+    page.max_moves.setValue(12)
+    page.propose()
+    _wait(app, lambda: page.plan() is not None, 120)
+    _wait(app, lambda: page.map_editor.offers() is not None and not runner._running, 120)
+    plan, offers = page.plan(), page.map_editor.offers()
+    moved = {m.grid_code for m in plan.moves}
+    where = {g.code: g.centroid for g in page.map.shapes}
+    free = [c for c in sorted(offers) if c not in moved and not offers[c].locked]
+    x0, x1 = page.map.axes.get_xlim()
+    y0, y1 = page.map.axes.get_ylim()
+    middle = ((x0 + x1) / 2, (y0 + y1) / 2)
+    centre = where[min(free, key=lambda c: math.dist(where[c], middle))]
+    near = sorted(math.dist(centre, where[c]) for c in free)
+    radius = near[min(2, len(near) - 1)] * 1.15
+    outline = [
+        (
+            centre[0] + radius * (1 + 0.08 * math.sin(5 * t)) * math.cos(t),
+            centre[1] + radius * 0.8 * (1 + 0.08 * math.cos(3 * t)) * math.sin(t),
+        )
+        for t in (2 * math.pi * k / 40 for k in range(40))
+    ]
+    page.map_editor.selector.lasso(outline)
+    _save(app, window, "rebalance_lasso", suffix)
 
 
 def _shoot_leaving(app, window, runner, suffix: str) -> None:

@@ -16,7 +16,8 @@ PICK_RADIUS_PT = 7
 
 
 class FrontierChart(FigureCanvasQTAgg):
-    """The proposal's plans, balance against disruption.
+    """The proposal's plans, balance against disruption, and the plan as edited when it is no
+    longer one of them.
 
     Signals:
         point_clicked(int): the index of the frontier point the user clicked.
@@ -34,10 +35,13 @@ class FrontierChart(FigureCanvasQTAgg):
                 "Each point is a plan: further left disrupts fewer customers, lower balances "
                 "better. Click one to see it.",
             )
+            + " "
+            + tr(_C, "A white diamond marks the plan as edited, once it is none of them.")
         )
         self.figure.subplots_adjust(left=0.2, right=0.97, top=0.93, bottom=0.3)
         self.axes = self.figure.add_subplot()
         self._points = None
+        self._edited = None
         self.mpl_connect("pick_event", self._picked)
         self.show_proposal(None, None)
 
@@ -47,6 +51,7 @@ class FrontierChart(FigureCanvasQTAgg):
         ax = self.axes
         ax.clear()
         self._points = None
+        self._edited = None
         ax.tick_params(labelsize=7)
         if proposal is None or not proposal.frontier:
             ax.set_axis_off()
@@ -74,6 +79,32 @@ class FrontierChart(FigureCanvasQTAgg):
         ax.set_xlabel(tr(_C, "Disruption"), fontsize=7)
         ax.set_ylabel(tr(_C, "Largest workload"), fontsize=7)
         self.draw_idle()
+
+    def show_edited(self, plan: Plan | None) -> None:
+        """Mark where the plan as edited (in the table or on the map) stands: an edit is no
+        point of the frontier, so it gets its own marker; None takes the marker away."""
+        if self._edited is not None:
+            self._edited.remove()
+            self._edited = None
+        if plan is not None and self._points is not None:
+            self._edited = self.axes.scatter(
+                [plan.disruption],
+                [plan.after_max],
+                s=60,
+                marker="D",
+                facecolors="white",
+                edgecolors="#1b1f23",
+                linewidths=1.4,
+                zorder=5,
+            )
+        self.draw_idle()
+
+    def edited_position(self) -> tuple[float, float] | None:
+        """Return where the edited plan's marker is drawn, in data coordinates (or None)."""
+        if self._edited is None:
+            return None
+        x, y = self._edited.get_offsets()[0]
+        return float(x), float(y)
 
     def point_positions(self) -> list[tuple[float, float]]:
         """Return where each point is drawn, in the canvas's pixels (for tests and tooltips)."""

@@ -3,7 +3,7 @@ workloads before and after. Shared by the rebalancing page and the leaving dialo
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -11,10 +11,13 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QComboBox, QStyledItemDelegate
 
 from app.services.rebalance.editing import (
+    Edits,
     WorkloadChange,
     allowed_targets,
     edit_plan,
+    give_grids,
 )
+from app.services.rebalance.offers import GridOffer
 from app.services.rebalance.plan import Plan
 from app.views.i18n import tr
 from app.views.table_models import Column
@@ -119,6 +122,40 @@ class MovesModel(QAbstractTableModel):
 
     def set_target(self, row: int, employee_no: str) -> None:
         self.setData(self.index(row, TO), employee_no, Qt.ItemDataRole.EditRole)
+
+    def excluded(self) -> frozenset[str]:
+        """Employee numbers never offered as targets (someone leaving)."""
+        return self._excluded
+
+    def give_grids(
+        self, grid_codes: Collection[str], employee_no: str, offers: Mapping[str, GridOffer]
+    ) -> None:
+        """Give the grids to ``employee_no`` (:func:`~app.services.rebalance.editing.give_grids`):
+        moves of them are ticked and redirected (unticked when given back), the other grids
+        added as rows at the end. Raises PlanError, changing nothing."""
+        if self._base is None or not self.editable:
+            return
+        edits = give_grids(
+            Edits(self._base, frozenset(self.dropped()), dict(self._targets)),
+            grid_codes,
+            employee_no,
+            offers,
+            may_cross_teams=self._may_cross,
+            excluded=self._excluded,
+        )
+        first = len(self._base.moves)
+        added = len(edits.plan.moves) - first
+        if added:
+            self.beginInsertRows(QModelIndex(), first, first + added - 1)
+        self._base = edits.plan
+        self._kept = [i not in edits.dropped for i in range(len(edits.plan.moves))]
+        self._targets = dict(edits.targets)
+        self._recompute()
+        if added:
+            self.endInsertRows()
+        if first:
+            self.dataChanged.emit(self.index(0, 0), self.index(first - 1, TO_AFTER))
+        self.edited.emit()
 
     def name(self, employee_no: str) -> str:
         return self._names.get(employee_no, employee_no)

@@ -39,6 +39,7 @@ from app.views.errors import error_text
 from app.views.frontier_chart import FrontierChart
 from app.views.labels import listed
 from app.views.layout import fit_columns, share_by_content
+from app.views.map_editing import MapEditor
 from app.views.messages import ask, inform, sms_outcome
 from app.views.rebalance_models import (
     MOVE_ROLE,
@@ -211,6 +212,8 @@ class RebalancePage(QWidget):
         )
         self.moves_table.selectionModel().currentRowChanged.connect(self._move_selected)
         self.map = PlanMap(self)
+        # Picking grids on the map and giving them to someone: an edit like one in the table.
+        self.map_editor = MapEditor(ctx, self.map, self.moves, team_names, self)
 
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.canvas)
@@ -220,7 +223,7 @@ class RebalancePage(QWidget):
         moves_box = QGroupBox(self.tr("Moves (untick to drop one, double-click “To” to change)"))
         QVBoxLayout(moves_box).addWidget(self.moves_table)
         right.addWidget(moves_box)
-        right.addWidget(self.map)
+        right.addWidget(self.map_editor)
         right.setSizes([330, 370])
         for table in (self.moves_table, self.workload_table):
             # Sized to their columns (share_by_content): a stretched last column would only
@@ -336,6 +339,7 @@ class RebalancePage(QWidget):
 
     def _show(self, plan: Plan) -> None:
         self._applied_batch = None
+        self.map_editor.plan_shown(plan)
         self.moves.set_plan(plan, may_cross_teams=self.ctx.user.may_move_across_teams)
         fit_moves_table(self.moves_table, self.moves.plan())
         self._edited()
@@ -353,6 +357,8 @@ class RebalancePage(QWidget):
         draw_plan_chart(self.figure, plan)
         self.canvas.draw_idle()
         self.map.show_plan(plan, {s.employee_no: s.name for s in plan.specialists})
+        # An edited plan is no point of the trade-off: the chart marks it apart.
+        self.frontier.show_edited(plan if self._proposal and plan.point is None else None)
         self._update_buttons()
 
     def _move_selected(self, current, _previous) -> None:
@@ -369,6 +375,7 @@ class RebalancePage(QWidget):
             plan is not None and self.ctx.user.may_reassign_tasks and not self.ctx.read_only
         )
         self.moves.editable = self._applied_batch is None
+        self.map_editor.refresh()
 
     # --- proposing -----------------------------------------------------------------------
 
@@ -626,6 +633,7 @@ class RebalancePage(QWidget):
 
     def on_data_changed(self, change) -> None:
         self.step_lock.refresh()
+        self.map_editor.data_changed()
         if change is self._last_result or self.moves.plan() is None:
             return
         undone = getattr(change, "batch_id", None) == self._applied_batch

@@ -3,18 +3,30 @@ on the map (matplotlib, on the GUI thread: a few dozen bars and a few hundred gr
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+from matplotlib.collections import PatchCollection
 from matplotlib.figure import Figure
+from matplotlib.patches import PathPatch
+from matplotlib.path import Path
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QToolTip, QVBoxLayout, QWidget
 
 from app.services.charts import WorkloadBar, draw_workload_comparison
+from app.services.mapping.fallback import geometry_path
 from app.services.mapping.moves import GridShape, MapMove, draw_moves_map, tooltip_text
 from app.services.rebalance.editing import workload_changes
 from app.services.rebalance.plan import Plan
 from app.views.i18n import tr
 
+if TYPE_CHECKING:
+    from app.services.mapping.picking import GridPicker
+
 _C = "RebalancePage"
+PICKED = "#0b5cd5"
 # Past this many specialists the chart shows only those whose workload changes.
 MAX_BARS = 30
 
@@ -73,7 +85,8 @@ def map_moves(plan: Plan, names: dict[str, str]) -> list[MapMove]:
 
 class PlanMap(QWidget):
     """The plan's moves on a matplotlib map; hovering a highlighted grid says who gives it
-    to whom."""
+    to whom, hovering one that ``reason`` refuses says why. Grids picked on the map
+    (:mod:`app.views.map_selection`) are drawn hatched over it, with the lasso that took them."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -83,13 +96,34 @@ class PlanMap(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.canvas)
-        self.shapes: list[GridShape] | None = None
+        self._shapes: list[GridShape] | None = None
+        self.picker: GridPicker | None = None
+        self._paths: dict[str, Path] = {}
         self._moves: list[MapMove] = []
-        self._moved_patches: dict = {}
         self._scope: tuple[str, ...] = ()
         self._legend: dict[str, str] | None = None
         self.selected: str | None = None
+        # Picked on the map (hatched), the lasso outline that picked them, and why a grid may
+        # not be picked (None: it may).
+        self.picked: tuple[str, ...] = ()
+        self.lasso: list[tuple[float, float]] | None = None
+        self.reason: Callable[[str], str | None] | None = None
+        self.axes: Axes | None = None
+        self._overlay: list = []
         self.canvas.mpl_connect("motion_notify_event", self._hover)
+
+    @property
+    def shapes(self) -> list[GridShape] | None:
+        return self._shapes
+
+    @shapes.setter
+    def shapes(self, shapes: list[GridShape] | None) -> None:
+        from app.services.mapping.picking import GridPicker
+
+        self._shapes = shapes
+        self.picker = GridPicker(shapes) if shapes else None
+        paths = ((g.code, geometry_path(g.geometry)) for g in shapes or ())
+        self._paths = {code: path for code, path in paths if path is not None}
 
     def show_plan(self, plan: Plan | None, names: dict[str, str]) -> None:
         self._moves = map_moves(plan, names) if plan else []
@@ -112,7 +146,7 @@ class PlanMap(QWidget):
             ax.set_axis_off()
             ax.text(0.5, 0.5, tr(_C, "Loading the map…"), ha="center", transform=ax.transAxes)
         else:
-            artists = draw_moves_map(
+            draw_moves_map(
                 ax,
                 self.shapes,
                 self._moves,
@@ -125,16 +159,52 @@ class PlanMap(QWidget):
                 },
                 selected=self.selected,
             )
-            moved = {m.grid_code for m in self._moves}
-            self._moved_patches = {p: c for p, c in artists.items() if c in moved}
+        self.axes = ax
+        self._overlay = []
+        self.draw_picked()
+
+    def draw_picked(self) -> None:
+        """Draw the picked grids and the lasso over the map (the map itself is not redrawn)."""
+        for artist in self._overlay:
+            artist.remove()
+        self._overlay = []
+        ax = self.axes
+        if ax is None or self.shapes is None:
+            self.canvas.draw_idle()
+            return
+        paths = [self._paths[c] for c in self.picked if c in self._paths]
+        if paths:
+            self._overlay.append(
+                ax.add_collection(
+                    PatchCollection(
+                        [PathPatch(p) for p in paths],
+                        facecolor=(0.04, 0.36, 0.84, 0.18),
+                        edgecolor=PICKED,
+                        hatch="///",
+                        linewidth=2.0,
+                        zorder=5,
+                    )
+                )
+            )
+        if self.lasso:
+            xs, ys = zip(*[*self.lasso, self.lasso[0]], strict=True)
+            self._overlay += ax.plot(xs, ys, color=PICKED, linewidth=1.2, linestyle="--", zorder=6)
         self.canvas.draw_idle()
 
     def _hover(self, event) -> None:
-        for patch, code in self._moved_patches.items():
-            if patch.contains(event)[0]:
-                shapes = {g.code: g for g in self.shapes or ()}
-                QToolTip.showText(
-                    QCursor.pos(), tooltip_text(code, shapes, self._moves), self.canvas
-                )
-                return
-        QToolTip.hideText()
+        if self.picker is None or event.inaxes is None or event.xdata is None:
+            QToolTip.hideText()
+            return
+        code = self.picker.at(event.xdata, event.ydata)
+        shapes = {g.code: g for g in self.shapes or ()}
+        text = None
+        if code is not None and any(m.grid_code == code for m in self._moves):
+            text = tooltip_text(code, shapes, self._moves)
+        elif code is not None and self.reason is not None:
+            why = self.reason(code)
+            if why:
+                text = tooltip_text(code, shapes, ()) + "\n" + why
+        if text:
+            QToolTip.showText(QCursor.pos(), text, self.canvas)
+        else:
+            QToolTip.hideText()

@@ -1658,6 +1658,77 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
     </message>
   </context>
   <context>
+    <name>MapEditing</name>
+    <message>
+      <source>%1 (%2) · workload %3 after · %4 / %5 customers</source>
+      <translation>%1（%2）· 调整后工作量 %3 · 客户 %4 / %5</translation>
+    </message>
+    <message>
+      <source>%1 grid selected · %2 customers</source>
+      <translation>已选 %1 个网格 · %2 位客户</translation>
+    </message>
+    <message>
+      <source>%1 grids selected · %2 customers</source>
+      <translation>已选 %1 个网格 · %2 位客户</translation>
+    </message>
+    <message>
+      <source>Click a grid to select it, Shift-click to add one, drag to draw a lasso.</source>
+      <translation>单击网格即选中，按住 Shift 单击可加选，拖动可画套索圈选。</translation>
+    </message>
+    <message>
+      <source>Give grids</source>
+      <translation>分配网格</translation>
+    </message>
+    <message>
+      <source>Give selected grids to…</source>
+      <translation>将所选网格交给…</translation>
+    </message>
+    <message>
+      <source>Give the selected grids to a specialist (or right-click the map)</source>
+      <translation>将所选网格交给一位网格专员（也可在地图上右击）</translation>
+    </message>
+    <message>
+      <source>Its owner is not in this plan (not active)</source>
+      <translation>其负责人不在本方案内（非在职）</translation>
+    </message>
+    <message>
+      <source>Locked: it stays with its owner</source>
+      <translation>已锁定：留在原负责人名下</translation>
+    </message>
+    <message>
+      <source>Nobody owns this grid: there is nothing to give</source>
+      <translation>此网格无人负责：无可分配</translation>
+    </message>
+    <message>
+      <source>Outside this plan's scope</source>
+      <translation>不在本方案范围内</translation>
+    </message>
+    <message>
+      <source>Outside this plan's teams</source>
+      <translation>不属于本方案的团队</translation>
+    </message>
+    <message>
+      <source>Propose a plan to give grids on the map.</source>
+      <translation>先生成方案，才能在地图上分配网格。</translation>
+    </message>
+    <message>
+      <source>Reading the grids' workloads…</source>
+      <translation>正在读取各网格的工作量…</translation>
+    </message>
+    <message>
+      <source>Select grids in the plan's scope first</source>
+      <translation>请先选择本方案范围内的网格</translation>
+    </message>
+    <message>
+      <source>The plan was applied: undo it to edit it again</source>
+      <translation>方案已执行：撤销后才能再次修改</translation>
+    </message>
+    <message>
+      <source>gives them now</source>
+      <translation>现负责人</translation>
+    </message>
+  </context>
+  <context>
     <name>MapPage</name>
     <message>
       <source>13-month persistency</source>
@@ -1890,6 +1961,10 @@ now</source>
     <message>
       <source>(recommended)</source>
       <translation>（推荐）</translation>
+    </message>
+    <message>
+      <source>A white diamond marks the plan as edited, once it is none of them.</source>
+      <translation>白色菱形表示修改后的方案（已不同于其中任何一个）。</translation>
     </message>
     <message>
       <source>Above capacity afterwards: %1.</source>

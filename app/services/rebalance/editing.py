@@ -1,12 +1,15 @@
 """What a supervisor does to a proposed plan before applying it: drop moves, send a move to
-someone else, and see what that makes of every specialist's workload and customers."""
+someone else, give grids to someone (on the map), and see what that makes of every
+specialist's workload and customers."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
 
-from app.services.rebalance.plan import Plan, PlanError, PlanSpecialist
+from app.services.rebalance.offers import GridOffer
+from app.services.rebalance.optimise import CUSTOMER, GRID
+from app.services.rebalance.plan import Plan, PlanError, PlanMove, PlanSpecialist
 
 
 def edit_plan(
@@ -47,6 +50,161 @@ def allowed_targets(
         ),
         key=lambda s: (s.team_code, s.employee_no),
     )
+
+
+@dataclass(frozen=True)
+class Edits:
+    """A plan as proposed, with any grids added to it by hand, and the supervisor's changes to
+    its moves: those dropped (indices into ``plan.moves``) and those sent to someone else
+    (index -> employee number)."""
+
+    plan: Plan
+    dropped: frozenset[int] = frozenset()
+    targets: Mapping[int, str] = field(default_factory=dict)
+
+    def edited(self) -> Plan:
+        """Return the plan these edits make (see :func:`edit_plan`)."""
+        return edit_plan(self.plan, dropped=self.dropped, targets=self.targets)
+
+
+def grid_sources(
+    plan: Plan, grid_codes: Iterable[str], offers: Mapping[str, GridOffer]
+) -> dict[str, str]:
+    """Return grid code -> employee number of who gives the grid: the source of the plan's
+    move of it, else its owner; grids neither moved by the plan nor offered are left out."""
+    moved = {m.grid_code: m.from_no for m in plan.moves if m.kind == GRID}
+    out = {}
+    for code in grid_codes:
+        if code in moved:
+            out[code] = moved[code]
+        elif code in offers:
+            out[code] = offers[code].owner_no
+    return out
+
+
+def allowed_takers(
+    plan: Plan,
+    sources: Collection[str],
+    *,
+    may_cross_teams: bool,
+    excluded: Collection[str] = (),
+) -> list[PlanSpecialist]:
+    """Return who may take grids from the ``sources`` (employee numbers) as :func:`allowed_targets`
+    does for one move: the plan's specialists but ``excluded``, of the sources' team unless the
+    user may move work across teams; the sources themselves included (a grid given back to its
+    owner stays). By team then employee number; nobody for no source."""
+    if not sources:
+        return []
+    teams = {plan.specialist(no).team_code for no in sources}
+    return sorted(
+        (
+            s
+            for s in plan.specialists
+            if s.employee_no not in excluded and (may_cross_teams or teams == {s.team_code})
+        ),
+        key=lambda s: (s.team_code, s.employee_no),
+    )
+
+
+def give_grids(
+    edits: Edits,
+    grid_codes: Iterable[str],
+    to_no: str,
+    offers: Mapping[str, GridOffer],
+    *,
+    may_cross_teams: bool,
+    excluded: Collection[str] = (),
+) -> Edits:
+    """Return ``edits`` with every grid of ``grid_codes`` given to ``to_no``.
+
+    A grid the plan moves already is redirected (its move kept, as ticking it and editing "To"
+    does); a grid the plan leaves alone is added as a whole-grid move from its owner, carrying
+    the load, customers, versions and disruption of its offer (:func:`.offers.read_grid_offers`);
+    its customers the plan moves one by one go with the grid instead (those moves dropped). A
+    grid given to whoever gives it drops its move (and those of its customers). Raises
+    PlanError, changing nothing, for a target outside the plan or not allowed to take one of
+    the grids, and for a grid outside the plan's scope or locked."""
+    plan = edits.plan
+    try:
+        target = plan.specialist(to_no)
+    except KeyError:
+        raise PlanError(f"{to_no} is not one of the specialists this plan covers") from None
+    if to_no in excluded:
+        raise PlanError(f"{to_no} may not take work in this plan")
+    codes = list(dict.fromkeys(grid_codes))
+    sources = grid_sources(plan, codes, offers)
+    for code in codes:
+        if code not in sources:
+            raise PlanError(f"grid {code} is outside this plan's scope")
+        if code in offers and offers[code].locked and code not in _moved(plan):
+            raise PlanError(f"grid {code} is locked: it stays with its owner")
+        source = plan.specialist(sources[code])
+        if not may_cross_teams and source.team_code != target.team_code:
+            raise PlanError(
+                f"giving {code} from {source.employee_no} to {to_no} crosses teams; only a "
+                "senior supervisor may do that"
+            )
+    dropped, targets = set(edits.dropped), dict(edits.targets)
+    added: list[GridOffer] = []
+    moved = _moved(plan)
+    for code in codes:
+        if code in moved:
+            i = moved[code]
+            _redirect(plan.moves[i], i, to_no, dropped, targets)
+            continue
+        offer = offers[code]
+        following = set(offer.customer_ids)
+        for i, m in enumerate(plan.moves):
+            if m.kind == CUSTOMER and m.grid_code == code and m.customer_id in following:
+                dropped.add(i)
+                targets.pop(i, None)
+        if to_no != offer.owner_no:
+            added.append(offer)
+    if added:
+        plan = plan.with_added_moves(
+            [
+                PlanMove(
+                    kind=GRID,
+                    grid_id=o.grid_id,
+                    grid_code=o.code,
+                    from_no=o.owner_no,
+                    to_no=to_no,
+                    load=o.load,
+                    customers=o.customers,
+                    disruption=o.disruption,
+                    broken=o.broken,
+                )
+                for o in added
+            ],
+            grid_versions={o.grid_id: o.version for o in added},
+            customer_versions={
+                c: v
+                for o in added
+                for c, v in zip(o.customer_ids, o.customer_versions, strict=True)
+            },
+            grid_customers={o.grid_id: o.customer_ids for o in added},
+        )
+    return Edits(plan, frozenset(dropped), targets)
+
+
+def _moved(plan: Plan) -> dict[str, int]:
+    """Grid code -> index of the plan's whole-grid move of it."""
+    return {m.grid_code: i for i, m in enumerate(plan.moves) if m.kind == GRID}
+
+
+def _redirect(
+    move: PlanMove, i: int, to_no: str, dropped: set[int], targets: dict[int, str]
+) -> None:
+    """Send move ``i`` to ``to_no`` in the edits (dropped when that is its source)."""
+    if to_no == move.from_no:
+        dropped.add(i)
+        targets.pop(i, None)
+        return
+    dropped.discard(i)
+    if to_no == move.to_no:
+        targets.pop(i, None)
+    else:
+        targets[i] = to_no
 
 
 @dataclass(frozen=True)
@@ -103,10 +261,14 @@ def describe_counts(plan: Plan) -> tuple[int, int, int]:
 
 
 __all__ = [
+    "Edits",
     "PlanError",
     "WorkloadChange",
+    "allowed_takers",
     "allowed_targets",
     "describe_counts",
     "edit_plan",
+    "give_grids",
+    "grid_sources",
     "workload_changes",
 ]

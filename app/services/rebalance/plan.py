@@ -9,7 +9,7 @@ else changed in between.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -225,6 +225,28 @@ class Plan:
         moves = list(self.moves)
         moves[move_index] = replace(move, to_no=employee_no)
         return self._with_moves(tuple(moves))
+
+    def with_added_moves(
+        self,
+        moves: Sequence[PlanMove],
+        *,
+        grid_versions: Mapping[int, int],
+        customer_versions: Mapping[int, int],
+        grid_customers: Mapping[int, tuple[int, ...]],
+    ) -> Plan:
+        """Return the plan with ``moves`` after its own (loads recomputed), recording the
+        versions they rely on and the customers following their grids, so the apply checks
+        them as it checks the proposal's own. An edit: no longer a point of the frontier."""
+        widened = replace(
+            self,
+            origin=None,
+            point=None,
+            frontier=(),
+            grid_versions={**self.grid_versions, **grid_versions},
+            customer_versions={**self.customer_versions, **customer_versions},
+            grid_customers={**self.grid_customers, **grid_customers},
+        )
+        return widened._with_moves(self.moves + tuple(moves))
 
     def _check_index(self, i: int) -> None:
         if not 0 <= i < len(self.moves):
