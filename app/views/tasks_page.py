@@ -347,7 +347,7 @@ class TasksPage(QWidget):
 
     def show_unheld(self) -> None:
         """Show the open tasks nobody holds (a branch-wide scope only)."""
-        row = self.scope.findData(("nobody", None))
+        row = self._scope_row(("nobody", None))
         if row < 0:
             return
         controls = (self.scope, self.kind, self.status, self.overdue, self.search)
@@ -375,9 +375,9 @@ class TasksPage(QWidget):
         grid = self._grids.get(picked.grid)
         grid_id = grid.id if grid else None
         if picked.specialist_id is not None:
-            row = self.scope.findData(("specialist", picked.specialist_id))
+            row = self._scope_row(("specialist", picked.specialist_id))
         elif picked.team_id is not None:
-            row = self.scope.findData(("team", picked.team_id))
+            row = self._scope_row(("team", picked.team_id))
         elif self.scope.currentData() is not None and self.scope.currentData()[0] != "nobody":
             row = 0  # the specialist or team chosen before was cleared: everyone
         else:
@@ -390,6 +390,10 @@ class TasksPage(QWidget):
             self.scope.blockSignals(False)
         if changed and not self._quiet and (self._loaded or self.isVisible()):
             self.reload()
+
+    def _scope_row(self, data: tuple) -> int:
+        # Not findData: it compares Python objects held in a QVariant by identity, not value.
+        return next((i for i in range(self.scope.count()) if self.scope.itemData(i) == data), -1)
 
     def follow_grid(self, code: str) -> None:
         """Select grid ``code`` for the window ('' clears it); this page shows its tasks."""
