@@ -12,6 +12,7 @@ from PySide6.QtCore import (
     QIODevice,
     QObject,
     QTemporaryDir,
+    QTimer,
     QUrl,
     Signal,
     Slot,
@@ -240,7 +241,13 @@ class MapPage(QWidget):
         self.figure.clear()
         ax = self.figure.add_subplot()
         lang = "zh_CN" if _chinese_ui() else "en"
-        self._artists = draw_grid_map(ax, self._data, measure=self.current_measure(), lang=lang)
+        self._artists = draw_grid_map(
+            ax,
+            self._data,
+            measure=self.current_measure(),
+            lang=lang,
+            selected_grid=self._selected or None,
+        )
         for artist in self._artists:
             artist.set_picker(True)
         self.canvas.draw_idle()
@@ -306,10 +313,12 @@ class MapPage(QWidget):
     def _picked(self, event) -> None:
         code = self._artists.get(event.artist)
         if code:
-            self._clicked(code)
+            # After matplotlib has finished the pick: following it redraws the figure.
+            QTimer.singleShot(0, lambda: self._clicked(code))
 
     def _clicked(self, code: str) -> None:
-        self._selected = code  # the page outlined it on the click already
+        if self.web is not None:
+            self._selected = code  # the web page outlined it on the click already
         self.ctx.selection.set_grid(code)
         self.grid_picked.emit(code)
 
@@ -322,7 +331,9 @@ class MapPage(QWidget):
         if code == self._selected:
             return
         self._selected = code
-        if self.web is not None:
+        if self.web is None:
+            self._redraw()  # the simple map outlines the grid as it draws
+        else:
             self.web.page().runJavaScript(
                 f"window.griddeskHighlight && window.griddeskHighlight({json.dumps(code)})"
             )
