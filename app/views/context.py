@@ -1,9 +1,10 @@
-"""What every page of the main window shares: the database, the user, the background runner."""
+"""What every page of the main window shares: the database, the user, the background runner,
+the selection."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.services.auth import UserInfo
 from app.views.operations import BackgroundRunner, JobState
+from app.views.selection import Selection
 
 T = TypeVar("T")
 
@@ -25,6 +27,9 @@ class AppContext:
     read_only: bool = False
     snapshot_label: str = ""
     web_available: bool = True
+    # What the window looks at (a grid, a specialist or a team): one per window, shared by
+    # its pages (app/views/selection.py).
+    selection: Selection = field(default_factory=Selection)
 
     def read(self, fn: Callable[[Session], T]) -> Callable[[JobState], T]:
         """Wrap ``fn(session)`` as a background job that opens and closes its own session."""

@@ -189,6 +189,9 @@ class IntakePage(QWidget):
         layout.addWidget(self.role_note)
         layout.addWidget(outbox_box)
         layout.addWidget(split)
+        # A grid already selected when this page is built is not a pick made for the queue.
+        self._followed_grid = ctx.selection.current().grid
+        ctx.selection.changed.connect(self._selection_changed)
 
     def _role_text(self) -> str:
         """Say why this page changes nothing for the user, and who can."""
@@ -418,6 +421,13 @@ class IntakePage(QWidget):
         if not rows:
             return None
         return mark_outside(self, self.ctx, rows, self.changed.emit)
+
+    def _selection_changed(self, picked) -> None:
+        # Only a grid picked while a customer waits for one: the picker is the choice of
+        # where to file that customer, never filled from a selection made for other reasons.
+        if picked.grid and picked.grid != self._followed_grid:
+            self.follow_grid(picked.grid)
+        self._followed_grid = picked.grid
 
     def follow_grid(self, code: str) -> None:
         """Preselect grid ``code`` in the picker (a click on the map)."""

@@ -37,18 +37,20 @@ class MainWindow(QMainWindow):
         data_changed(object): emitted once after any change a page made to the database, with
             the plain-data description the service returned; every page decides whether to
             reload. Pages never call each other.
-        grid_selected(str): a grid was picked (on the map or elsewhere); pages follow it.
+
+    What the user looks at (a grid, a specialist, a team) is ``selection`` (ctx.selection, one
+    per window): pages set it and follow it themselves, a page built later included.
         signed_out(): the user signed out from the File menu and the window has closed; the
             app shows the sign-in window again.
     """
 
     data_changed = Signal(object)
-    grid_selected = Signal(str)
     signed_out = Signal()
 
     def __init__(self, ctx: AppContext, *, window_state: WindowState | None = None) -> None:
         super().__init__()
         self.ctx = ctx
+        self.selection = ctx.selection
         self._ws = window_state or WindowState()
         self.setWindowTitle(self.tr("GridDesk"))
         self.resize(1360, 860)
@@ -140,16 +142,14 @@ class MainWindow(QMainWindow):
         self.data_changed.connect(page.on_data_changed)
         if hasattr(page, "changed"):
             page.changed.connect(self.data_changed)
-        if hasattr(page, "grid_picked"):
-            page.grid_picked.connect(self.grid_selected)
-        if hasattr(page, "follow_grid"):
-            self.grid_selected.connect(page.follow_grid)
         if hasattr(page, "applied"):
             page.applied.connect(self.history.push_applied)
         if hasattr(page, "unheld_tasks_requested"):
             page.unheld_tasks_requested.connect(
                 lambda: self.show_page("tasks").show_unheld()  # type: ignore[attr-defined]
             )
+        if hasattr(page, "tasks_requested"):  # the selection already names whose tasks
+            page.tasks_requested.connect(lambda: self.show_page("tasks"))
         if hasattr(page, "set_undo_action"):
             page.set_undo_action(self.history.undo_action)
         if hasattr(page, "restore_state"):

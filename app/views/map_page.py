@@ -1,5 +1,6 @@
 """The grid map: folium HTML in an embedded browser (offline), or a matplotlib drawing of the
-same polygons when QtWebEngine cannot start. Clicking a grid selects it in the whole window."""
+same polygons when QtWebEngine cannot start. Clicking a grid selects it in the whole window
+(the window's Selection); a grid selected elsewhere is outlined here."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from PySide6.QtCore import (
     QIODevice,
     QObject,
     QTemporaryDir,
+    QTimer,
     QUrl,
     Signal,
     Slot,
@@ -28,6 +30,7 @@ from PySide6.QtWidgets import (
 from app.services.mapping import MEASURES, load_map_data
 from app.services.table_file import atomic_file
 from app.settings import Preferences
+from app.views.chips import SelectionChips
 from app.views.context import AppContext
 from app.views.errors import show_error
 from app.views.i18n import tr
@@ -60,7 +63,8 @@ class MapBridge(QObject):
 
 
 class MapPage(QWidget):
-    """Signals: grid_picked(str) when the user clicks a grid; loaded() when a map is shown;
+    """Signals: grid_picked(str) when the user clicks a grid (it is then the window's selected
+    grid: ctx.selection); loaded() when a map is shown;
     saved(str) when the map has been saved as a standalone HTML file (its path)."""
 
     grid_picked = Signal(str)
@@ -72,7 +76,7 @@ class MapPage(QWidget):
         self.ctx = ctx
         self._loaded = False
         self._data = None
-        self._selected = ""
+        self._selected = ctx.selection.current().grid
         self._tmp = QTemporaryDir()
         self.measure = QComboBox()
         self.measure.setObjectName("measure")
@@ -83,6 +87,8 @@ class MapPage(QWidget):
         top = QHBoxLayout()
         top.addWidget(QLabel(self.tr("Colour grids by")))
         top.addWidget(self.measure)
+        self.chips = SelectionChips(ctx.selection, ("grid",), parent=self)
+        top.addWidget(self.chips)
         top.addStretch(1)
         top.addWidget(self.status)
         self.save_button = QPushButton(self.tr("Save map as HTML…"))
@@ -107,6 +113,7 @@ class MapPage(QWidget):
             self._make_fallback()
         layout.addWidget(self.web or self.canvas, 1)
         self.measure.currentIndexChanged.connect(self._redraw)
+        ctx.selection.changed.connect(lambda picked: self.follow_grid(picked.grid))
 
     # --- the two renderers -------------------------------------------------------------------
 
@@ -234,7 +241,13 @@ class MapPage(QWidget):
         self.figure.clear()
         ax = self.figure.add_subplot()
         lang = "zh_CN" if _chinese_ui() else "en"
-        self._artists = draw_grid_map(ax, self._data, measure=self.current_measure(), lang=lang)
+        self._artists = draw_grid_map(
+            ax,
+            self._data,
+            measure=self.current_measure(),
+            lang=lang,
+            selected_grid=self._selected or None,
+        )
         for artist in self._artists:
             artist.set_picker(True)
         self.canvas.draw_idle()
@@ -300,16 +313,27 @@ class MapPage(QWidget):
     def _picked(self, event) -> None:
         code = self._artists.get(event.artist)
         if code:
-            self._clicked(code)
+            # After matplotlib has finished the pick: following it redraws the figure.
+            QTimer.singleShot(0, lambda: self._clicked(code))
 
     def _clicked(self, code: str) -> None:
-        self._selected = code
+        if self.web is not None:
+            self._selected = code  # the web page outlined it on the click already
+        self.ctx.selection.set_grid(code)
         self.grid_picked.emit(code)
 
+    def pick_grid(self, code: str) -> None:
+        """Pick grid ``code`` as a click on it does: every page follows."""
+        self._clicked(code)
+
     def follow_grid(self, code: str) -> None:
-        """Highlight grid ``code`` (picked here or elsewhere in the window)."""
+        """Outline grid ``code`` (the window's selected grid; '' outlines none)."""
+        if code == self._selected:
+            return
         self._selected = code
-        if self.web is not None and code:
+        if self.web is None:
+            self._redraw()  # the simple map outlines the grid as it draws
+        else:
             self.web.page().runJavaScript(
                 f"window.griddeskHighlight && window.griddeskHighlight({json.dumps(code)})"
             )

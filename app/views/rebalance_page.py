@@ -76,6 +76,9 @@ class RebalancePage(QWidget):
     changed(object): after a plan was applied (the ApplyResult).
     applied(object): the same moment, with the plan, for the window's undo history (Applied).
     proposed(): a plan is on screen (proposed or loaded).
+
+    Follows the window's selected grid: outlined on the plan's map, its move (if the plan moves
+    it) selected. It filters nothing: a plan is applied whole.
     """
 
     changed = Signal(object)
@@ -259,6 +262,8 @@ class RebalancePage(QWidget):
         layout.addLayout(bottom)
         self._loaded = False
         self._show_empty()
+        ctx.selection.changed.connect(lambda picked: self.follow_grid(picked.grid))
+        self.follow_grid(ctx.selection.current().grid)
 
     # --- showing a plan ------------------------------------------------------------------
 
@@ -345,6 +350,7 @@ class RebalancePage(QWidget):
         self._edited()
         # A new plan: the workload table (left) and the moves (right) share the width again.
         share_by_content(self.splitter, [self.workload_table, self.moves_table])
+        self.follow_grid(self.ctx.selection.current().grid)
         self.proposed.emit()
 
     def _edited(self) -> None:
@@ -365,6 +371,18 @@ class RebalancePage(QWidget):
         move = current.data(MOVE_ROLE) if current.isValid() else None
         self.map.selected = move.grid_code if move else None
         self.map.redraw()
+
+    def follow_grid(self, code: str) -> None:
+        """Outline grid ``code`` on the plan's map and select its move, if any ('' for none)."""
+        for row in range(self.moves.rowCount()):
+            move = self.moves.index(row, 0).data(MOVE_ROLE)
+            if code and move is not None and move.grid_code == code:
+                self.moves_table.selectRow(row)  # outlines it, through _move_selected
+                return
+        if code or self.map.selected:
+            self.moves_table.clearSelection()
+            self.map.selected = code or None
+            self.map.redraw()
 
     def _update_buttons(self) -> None:
         plan = self.moves.plan()

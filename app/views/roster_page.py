@@ -25,11 +25,13 @@ from app.services.metrics.activity import week_monday, whole_weeks
 from app.services.metrics.equity import DEFAULT_THRESHOLD_POINTS
 from app.services.metrics.handoff import ON_TIME_DAYS
 from app.services.metrics.persistency import FEW_POLICIES
+from app.views.chips import SelectionChips
 from app.views.context import AppContext
 from app.views.errors import show_error
 from app.views.i18n import tr
 from app.views.labels import CONTRACT_TYPES, SPECIALIST_STATUSES, label, listed, pct
 from app.views.layout import fit_columns
+from app.views.selection import Picked
 from app.views.table_export import install_table_export
 from app.views.table_models import ROW_ROLE, SORT_ROLE, Column, RowTableModel
 
@@ -280,9 +282,17 @@ class RosterFilter(QSortFilterProxyModel):
 
 class RosterPage(QWidget):
     """Signals: specialist_opened(int) when a row is double-clicked; changed(object) and
-    applied(object) when a leaving specialist's work was handed over (see LeavingDialog)."""
+    applied(object) when a leaving specialist's work was handed over (see LeavingDialog);
+    tasks_requested() when the user asked for the selected specialist's tasks (the window's
+    selection names the specialist).
+
+    Follows the window's selection: a grid shows only its owner, a team fills the team filter
+    (both as removable chips), a specialist is selected in the table. Choosing a team here
+    selects it for the window; a row selected here stays this page's own until "Show tasks".
+    """
 
     specialist_opened = Signal(int)
+    tasks_requested = Signal()
     changed = Signal(object)
     applied = Signal(object)
     # The user asked to see the open tasks that no specialist holds (on the Tasks page).
@@ -300,6 +310,7 @@ class RosterPage(QWidget):
         self.team.addItem(self.tr("All teams"), None)
         for t in teams:
             self.team.addItem(t.name, t.id)
+        team_names = {t.id: t.name for t in teams}
         self.team.setVisible(len(teams) > 1)  # one team: nothing to choose
         self.active_only = QCheckBox(self.tr("Active only"))
         self.active_only.setObjectName("active_only")
@@ -307,13 +318,13 @@ class RosterPage(QWidget):
         self.search.setObjectName("search")
         self.search.setPlaceholderText(self.tr("Search name, employee no., team or grid"))
         self.search.setClearButtonEnabled(True)
-        self.grid_note = QLabel()
-        self.grid_note.setObjectName("grid_note")
-        self.grid_note.hide()
+        self.chips = SelectionChips(
+            ctx.selection, ("grid", "team"), team_name=team_names.get, parent=self
+        )
         top = QHBoxLayout()
         top.addWidget(self.team)
         top.addWidget(self.active_only)
-        top.addWidget(self.grid_note)
+        top.addWidget(self.chips)
         top.addWidget(self.search, 1)
         self.leaves_button = QPushButton(self.tr("Specialist leaves…"))
         self.leaves_button.setObjectName("specialist_leaves")
@@ -331,6 +342,14 @@ class RosterPage(QWidget):
         )
         self.visits_button.clicked.connect(lambda: self.open_visit_list())
         top.addWidget(self.visits_button)
+        self.tasks_button = QPushButton(self.tr("Show tasks"))
+        self.tasks_button.setObjectName("show_tasks")
+        self.tasks_button.setToolTip(
+            self.tr("Show the selected specialist's tasks on the Tasks page")
+        )
+        self.tasks_button.setEnabled(False)
+        self.tasks_button.clicked.connect(lambda: self.show_tasks())
+        top.addWidget(self.tasks_button)
 
         self.model = RosterModel(ctx.user.sees_contact_data, ctx.as_of, self)
         self.proxy = RosterFilter(self)
@@ -371,7 +390,7 @@ class RosterPage(QWidget):
         layout.addWidget(self.table, 1)
         layout.addLayout(bottom)
 
-        self.team.currentIndexChanged.connect(lambda: self.proxy.set_team(self.team.currentData()))
+        self.team.currentIndexChanged.connect(self._team_chosen)
         self.active_only.toggled.connect(self.proxy.set_active_only)
         self.search.textChanged.connect(self.proxy.set_search_text)
         self.proxy.rowsInserted.connect(self._count)
@@ -379,9 +398,9 @@ class RosterPage(QWidget):
         self.proxy.modelReset.connect(self._count)
         self.proxy.layoutChanged.connect(self._count)
         self.specialist_opened.connect(self.open_specialist)
-        self.table.selectionModel().selectionChanged.connect(
-            lambda: self.leaves_button.setEnabled(self.selected() is not None)
-        )
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        ctx.selection.changed.connect(self.follow)
+        self.follow(ctx.selection.current())
 
     def activate(self) -> None:
         if not self._loaded:
@@ -416,6 +435,7 @@ class RosterPage(QWidget):
         self.model.set_rows(rows)
         fit_columns(self.table)
         self._count()
+        self._select_followed()
         self.unheld.setVisible(bool(unheld and unheld.open_tasks))
         if unheld and unheld.open_tasks:
             self.unheld.setText(
@@ -435,14 +455,59 @@ class RosterPage(QWidget):
             .replace("%4", f"{sum(r.overdue_tasks for r in shown):,}")
         )
 
+    # --- following the window's selection -------------------------------------------------
+
+    def follow(self, picked: Picked) -> None:
+        """Filter and select as the window's selection ``picked`` says."""
+        row = self.team.findData(picked.team_id) if picked.team_id is not None else 0
+        if row >= 0 and row != self.team.currentIndex():
+            self.team.setCurrentIndex(row)  # a team outside the combo (none) is not followed
+        self.follow_grid(picked.grid)
+        self._select_followed()
+
     def follow_grid(self, code: str) -> None:
-        """Show the owner of grid ``code`` and select it ('' shows everyone again)."""
+        """Show only the owner of grid ``code`` ('' shows everyone again)."""
         self.proxy.set_grid(code)
-        self.grid_note.setVisible(bool(code))
-        self.grid_note.setText(self.tr("Owner of grid %1").replace("%1", code))
-        if code and self.proxy.rowCount():
-            self.table.selectRow(0)
         self._count()
+
+    def _select_followed(self) -> None:
+        # The selected specialist, else the owner of the selected grid: the row a supervisor
+        # came here to see.
+        picked = self.ctx.selection.current()
+        target = None
+        if picked.specialist_id is not None:
+            target = picked.specialist_id
+        elif picked.grid and self.proxy.rowCount():
+            target = self.proxy.index(0, 0).data(ROW_ROLE).specialist_id
+        if target is None:
+            return
+        for r in range(self.proxy.rowCount()):
+            if self.proxy.index(r, 0).data(ROW_ROLE).specialist_id == target:
+                self.table.selectRow(r)
+                self.table.scrollTo(self.proxy.index(r, 0))
+                return
+
+    def _team_chosen(self) -> None:
+        team_id = self.team.currentData()
+        self.proxy.set_team(team_id)
+        picked = self.ctx.selection.current()
+        if team_id is not None:
+            self.ctx.selection.set_team(team_id)
+        elif picked.team_id is not None:  # "All teams": the team chip's ✕, chosen here
+            self.ctx.selection.clear("team")
+
+    def _selection_changed(self) -> None:
+        chosen = self.selected() is not None
+        self.leaves_button.setEnabled(chosen)
+        self.tasks_button.setEnabled(chosen)
+
+    def show_tasks(self) -> None:
+        """Select the chosen row's specialist for the window and ask for the Tasks page."""
+        row = self.selected()
+        if row is None:
+            return
+        self.ctx.selection.set_specialist(row.specialist_id)
+        self.tasks_requested.emit()
 
     def selected(self) -> roster_service.RosterRow | None:
         rows = self.table.selectionModel().selectedRows()

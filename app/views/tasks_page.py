@@ -28,11 +28,13 @@ from app.models.enums import OPEN_TASK_STATUSES, TaskKind, TaskStatus
 from app.services import org
 from app.services import tasks as task_service
 from app.views.calendar import local_text
+from app.views.chips import SelectionChips
 from app.views.context import AppContext, call
 from app.views.errors import show_error
 from app.views.handoffs_view import LateHandoffsView
 from app.views.i18n import tr
 from app.views.labels import TASK_KINDS, TASK_STATUSES, label
+from app.views.selection import Picked
 from app.views.table_export import install_table_export
 from app.views.table_models import Column, KeysetTableModel
 
@@ -78,7 +80,12 @@ def task_columns() -> list[Column[task_service.TaskRow]]:
 
 
 class TasksPage(QWidget):
-    """Signals: changed(object) after a reassignment, with what the service changed."""
+    """Signals: changed(object) after a reassignment, with what the service changed.
+
+    Follows the window's selection: its grid narrows the tasks to that grid, its specialist or
+    team sets the scope, each shown as a removable chip. Choosing a specialist or a team in the
+    scope here selects it for the window.
+    """
 
     changed = Signal(object)
 
@@ -88,6 +95,7 @@ class TasksPage(QWidget):
         self._loaded = False
         self._sort = ("due_date", False)
         self._grid_id: int | None = None
+        self._quiet = False  # True while this page itself changes the selection
         user = ctx.user
         with ctx.Session() as s:
             self._specialists = org.specialists(
@@ -122,11 +130,16 @@ class TasksPage(QWidget):
         self.search.setObjectName("search")
         self.search.setPlaceholderText(self.tr("Search task, customer name or number"))
         self.search.setClearButtonEnabled(True)
-        self.grid_chip = QToolButton()
-        self.grid_chip.setObjectName("grid_chip")
-        self.grid_chip.setToolTip(self.tr("Showing one grid; click to show all grids"))
-        self.grid_chip.clicked.connect(lambda: self.follow_grid(""))
-        self.grid_chip.hide()
+        names = {sp.id: sp.name for sp in self._specialists}
+        teams = {t.id: t.name for t in self._teams}
+        self.chips = SelectionChips(
+            ctx.selection,
+            ("grid", "specialist", "team"),
+            specialist_name=names.get,
+            team_name=teams.get,
+            parent=self,
+        )
+        self.grid_chip = self.chips.chip("grid")
 
         # Two lists under one scope: the tasks, or the customers late on a hand-off target.
         self.view_tasks = QToolButton()
@@ -148,8 +161,8 @@ class TasksPage(QWidget):
         filters = QHBoxLayout()
         for w in (self.view_tasks, self.view_late, self.scope, self.kind, self.status):
             filters.addWidget(w)
-        for w in (self.overdue, self.grid_chip):
-            filters.addWidget(w)
+        filters.addWidget(self.overdue)
+        filters.addWidget(self.chips)
         filters.addWidget(self.search, 1)
 
         self._filter: task_service.TaskFilter | None = None
@@ -221,11 +234,14 @@ class TasksPage(QWidget):
         layout.addWidget(self.lists, 1)
         self._views.buttonToggled.connect(self._view_toggled)
 
-        for combo in (self.scope, self.kind, self.status):
+        self.scope.currentIndexChanged.connect(self._scope_chosen)
+        for combo in (self.kind, self.status):
             combo.currentIndexChanged.connect(self.reload)
         self.overdue.toggled.connect(self.reload)
         self.search.returnPressed.connect(self.reload)
         self.search.textChanged.connect(lambda t: t or self.reload())
+        ctx.selection.changed.connect(self.follow)
+        self.follow(ctx.selection.current())
 
     # --- loading -----------------------------------------------------------------------
 
@@ -331,7 +347,7 @@ class TasksPage(QWidget):
 
     def show_unheld(self) -> None:
         """Show the open tasks nobody holds (a branch-wide scope only)."""
-        row = self.scope.findData(("nobody", None))
+        row = self._scope_row(("nobody", None))
         if row < 0:
             return
         controls = (self.scope, self.kind, self.status, self.overdue, self.search)
@@ -344,19 +360,56 @@ class TasksPage(QWidget):
         self.search.clear()
         for w in controls:
             w.blockSignals(False)
-        self._grid_id = None
-        self.grid_chip.hide()
+        # Tasks nobody holds are counted branch-wide: no grid, no one's scope.
+        self._quiet = True
+        try:
+            self.ctx.selection.set_grid("")
+            self.ctx.selection.set_people(None, None)
+        finally:
+            self._quiet = False
         self.reload()
 
-    def follow_grid(self, code: str) -> None:
-        """Show only the tasks of customers in grid ``code`` ('' shows every grid)."""
-        grid = self._grids.get(code)
-        self._grid_id = grid.id if grid else None
-        self.grid_chip.setVisible(grid is not None)
-        if grid is not None:
-            self.grid_chip.setText(self.tr("Grid %1 ✕").replace("%1", grid.code))
-        if self._loaded or self.isVisible():
+    def follow(self, picked: Picked) -> None:
+        """Narrow the tasks as the window's selection ``picked`` says; reload if that changed
+        what is shown (and the page is in use)."""
+        grid = self._grids.get(picked.grid)
+        grid_id = grid.id if grid else None
+        if picked.specialist_id is not None:
+            row = self._scope_row(("specialist", picked.specialist_id))
+        elif picked.team_id is not None:
+            row = self._scope_row(("team", picked.team_id))
+        elif self.scope.currentData() is not None and self.scope.currentData()[0] != "nobody":
+            row = 0  # the specialist or team chosen before was cleared: everyone
+        else:
+            row = self.scope.currentIndex()  # everyone or nobody: this page's own choice
+        changed = grid_id != self._grid_id or (row >= 0 and row != self.scope.currentIndex())
+        self._grid_id = grid_id
+        if row >= 0:
+            self.scope.blockSignals(True)
+            self.scope.setCurrentIndex(row)
+            self.scope.blockSignals(False)
+        if changed and not self._quiet and (self._loaded or self.isVisible()):
             self.reload()
+
+    def _scope_row(self, data: tuple) -> int:
+        # Not findData: it compares Python objects held in a QVariant by identity, not value.
+        return next((i for i in range(self.scope.count()) if self.scope.itemData(i) == data), -1)
+
+    def follow_grid(self, code: str) -> None:
+        """Select grid ``code`` for the window ('' clears it); this page shows its tasks."""
+        self.ctx.selection.set_grid(code)
+
+    def _scope_chosen(self) -> None:
+        scope = self.scope.currentData()
+        kind, ident = scope if scope is not None else (None, None)
+        self._quiet = True  # the combo shows the choice already: one reload, below
+        try:
+            self.ctx.selection.set_people(
+                ident if kind == "specialist" else None, ident if kind == "team" else None
+            )
+        finally:
+            self._quiet = False
+        self.reload()
 
     def on_data_changed(self, change) -> None:
         if self._loaded:

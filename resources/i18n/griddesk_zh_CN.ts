@@ -2365,10 +2365,6 @@ tasks</source>
       <translation>逾期</translation>
     </message>
     <message>
-      <source>Owner of grid %1</source>
-      <translation>网格 %1 的负责专员</translation>
-    </message>
-    <message>
       <source>Phone</source>
       <translation>手机号</translation>
     </message>
@@ -2388,6 +2384,14 @@ tasks</source>
       <source>Service
 equity</source>
       <translation>服务公平</translation>
+    </message>
+    <message>
+      <source>Show tasks</source>
+      <translation>查看任务</translation>
+    </message>
+    <message>
+      <source>Show the selected specialist's tasks on the Tasks page</source>
+      <translation>在“任务”页查看所选专员的任务</translation>
     </message>
     <message>
       <source>Show them</source>
@@ -2912,6 +2916,33 @@ on time</source>
     </message>
   </context>
   <context>
+    <name>SelectionChips</name>
+    <message>
+      <source>Click to show every team again, on every page</source>
+      <translation>点击后各页重新显示全部团队</translation>
+    </message>
+    <message>
+      <source>Click to show everyone again, on every page</source>
+      <translation>点击后各页重新显示全部人员</translation>
+    </message>
+    <message>
+      <source>Grid %1 ✕</source>
+      <translation>网格 %1 ✕</translation>
+    </message>
+    <message>
+      <source>Picked on the map; click to show every grid again, on every page</source>
+      <translation>在地图上选定；点击后各页重新显示全部网格</translation>
+    </message>
+    <message>
+      <source>Specialist %1 ✕</source>
+      <translation>专员 %1 ✕</translation>
+    </message>
+    <message>
+      <source>Team %1 ✕</source>
+      <translation>团队 %1 ✕</translation>
+    </message>
+  </context>
+  <context>
     <name>SettingsDialog</name>
     <message>
       <source>10,000 yuan due in the next 90 days counts</source>
@@ -3233,10 +3264,6 @@ on time</source>
       <translation>网格</translation>
     </message>
     <message>
-      <source>Grid %1 ✕</source>
-      <translation>网格 %1 ✕</translation>
-    </message>
-    <message>
       <source>Hand-offs late</source>
       <translation>交接超时</translation>
     </message>
@@ -3271,10 +3298,6 @@ on time</source>
     <message>
       <source>Search task, customer name or number</source>
       <translation>搜索任务、客户姓名或客户号</translation>
-    </message>
-    <message>
-      <source>Showing one grid; click to show all grids</source>
-      <translation>仅显示一个网格；点击显示全部</translation>
     </message>
     <message>
       <source>Specialist</source>

@@ -120,8 +120,8 @@ def test_grid_picked_on_the_map_filters_roster_and_tasks(window, qtbot):
     _wait_loaded(qtbot, roster.model)
     tasks = w.pages["tasks"]
     tasks.activate()
-    with qtbot.waitSignal(w.grid_selected, timeout=5000):
-        map_page._clicked(grid.code)
+    with qtbot.waitSignal(w.selection.changed, timeout=5000):
+        map_page.pick_grid(grid.code)
     assert roster.proxy.rowCount() == 1
     assert grid.code in roster.proxy.index(0, 0).data(ROW_ROLE).grid_codes
     qtbot.waitUntil(lambda: tasks.model.rowCount() > 0, timeout=10000)

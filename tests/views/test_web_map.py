@@ -49,6 +49,6 @@ def _load_and_click(qtbot, window) -> None:
     qtbot.waitUntil(
         lambda: _run_js(qtbot, web, "typeof window.griddeskSelect") == "function", timeout=10000
     )
-    with qtbot.waitSignal(window.grid_selected, timeout=10000) as blocker:
+    with qtbot.waitSignal(window.selection.changed, timeout=10000):
         web.runJavaScript(f"window.griddeskSelect({json.dumps(code)})")
-    assert blocker.args == [code]
+    assert window.selection.current().grid == code
