@@ -29,7 +29,6 @@ def leaving(qtbot, make_ctx, demo_db):
         roster.table.selectRow(0)
         assert roster.leaves_button.isEnabled()
         dialog = roster.open_leaving(sid)
-        dialog.time_limit_s = 0.3
         qtbot.waitUntil(lambda: dialog.plan() is not None, timeout=30000)
         qtbot.waitUntil(lambda: dialog.grids.rowCount() > 0, timeout=10000)
         return w, roster, dialog, sid

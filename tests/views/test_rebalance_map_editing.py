@@ -23,7 +23,6 @@ def open_page(qtbot, make_ctx):
         qtbot.addWidget(w)
         w.show()
         page = w.show_page("rebalance")
-        page.time_limit_s = 0.5
         page.max_moves.setValue(3)
         with qtbot.waitSignal(page.proposed, timeout=30000):
             page.propose()

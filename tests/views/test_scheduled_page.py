@@ -20,7 +20,6 @@ def _open(qtbot, ctx):
     qtbot.addWidget(w)
     w.show()
     page = w.show_page("rebalance")
-    page.time_limit_s = 0.5
     page.max_moves.setValue(6)
     with qtbot.waitSignal(page.proposed, timeout=30000):
         page.propose()
