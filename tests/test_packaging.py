@@ -47,3 +47,12 @@ def test_selfcheck_refuses_a_nearly_empty_workbook(tmp_path):
     wb.save(tmp_path / "thin.xlsx")
     with pytest.raises(RuntimeError, match="nearly empty"):
         read_workbook(tmp_path / "thin.xlsx")
+
+
+def test_both_user_guides_show_only_pictures_that_are_there():
+    """What the packaged app's self-check proves of its bundled guide, here on the source tree."""
+    from app.views.selfcheck import check_guide
+
+    found = check_guide()
+    assert set(found) == {"user-guide.md", "user-guide.zh_CN.md"}
+    assert all(n > 5 for n in found.values())

@@ -79,12 +79,33 @@ def check_window(url: str, login: str, password: str, *, out: Path, timeout: flo
         result["map"] = _check_map(app, window, WEB, timeout)
         _screenshot(app, window, out / "window-map.png")
         result["chart"] = _check_chart(app, window, out / "chart.png", timeout)
+        result["guide"] = check_guide()
         return result
     finally:
         # The page must go before the browser profile does, or the process crashes on exit.
         window.close()
         shiboken6.delete(window)
         app.processEvents()
+
+
+def check_guide() -> dict:
+    """Help ▸ User guide opens the guide in the user's language: both guides are there, with
+    every picture they show."""
+    import re
+
+    from app.licences import user_guide
+
+    found = {}
+    for language in ("zh_CN", "en"):
+        path = user_guide(language)
+        if not path.is_file():
+            raise CheckFailed(f"the user guide is missing: {path.name}")
+        pictures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", path.read_text(encoding="utf-8"))
+        missing = [p for p in pictures if not (path.parent / p).is_file()]
+        if missing:
+            raise CheckFailed(f"{path.name} shows pictures that are not there: {missing[:3]}")
+        found[path.name] = len(pictures)
+    return found
 
 
 def _check_map(app, window, web_folder: Path, timeout: float) -> dict:
