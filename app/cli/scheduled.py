@@ -73,10 +73,10 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"{'id':>4}  {'effective':<10}  {'status':<9}  {'team':<6}  {'moves':>5}  {'by':<12}  note"
     )
-    for r in rows:
-        note = r.outcome or (f"change batch {r.batch_id}" if r.batch_id else "")
+    for info in rows:
+        note = info.outcome or (f"change batch {info.batch_id}" if info.batch_id else "")
         print(
-            f"{r.id:>4}  {r.effective_on.isoformat():<10}  {r.status:<9}  "
-            f"{r.team_code or 'branch':<6}  {r.moves:>5}  {r.author:<12}  {note}"
+            f"{info.id:>4}  {info.effective_on.isoformat():<10}  {info.status:<9}  "
+            f"{info.team_code or 'branch':<6}  {info.moves:>5}  {info.author:<12}  {note}"
         )
     return 0

@@ -191,15 +191,20 @@ def month_figures(
     specialist_ids: Collection[int] | None,
 ) -> dict[str, dict[int, Figure]]:
     """Return each measure's figures of the month, by specialist id."""
-    where = {"branch_id": branch_id, "month": month, "as_of": as_of}
+    b, m, a = branch_id, month, as_of
     return {
-        "renewal": figs.renewal_collected(session, **where),
+        "renewal": figs.renewal_collected(session, branch_id=b, month=m, as_of=a),
         "persistency": figs.persistency_13(
-            session, **where, team_ids=team_ids, specialist_ids=specialist_ids
+            session,
+            branch_id=b,
+            month=m,
+            as_of=a,
+            team_ids=team_ids,
+            specialist_ids=specialist_ids,
         ),
-        "tasks": figs.tasks_on_time(session, **where, people=people),
-        "contact": figs.contact_on_time(session, **where),
-        "equity": figs.equity_flag(session, **where, team_ids=team_ids),
+        "tasks": figs.tasks_on_time(session, branch_id=b, month=m, as_of=a, people=people),
+        "contact": figs.contact_on_time(session, branch_id=b, month=m, as_of=a),
+        "equity": figs.equity_flag(session, branch_id=b, month=m, as_of=a, team_ids=team_ids),
     }
 
 
@@ -219,9 +224,18 @@ def scorecard(
     ids = [p[0] for p in people]
     standards = scorecard_standards(session, branch_id)
     before = previous_month(month)
-    scope = {"people": ids, "team_ids": team_ids, "specialist_ids": specialist_ids}
-    now_f = month_figures(session, branch_id=branch_id, month=month, as_of=as_of, **scope)
-    before_f = month_figures(session, branch_id=branch_id, month=before, as_of=as_of, **scope)
+    now_f, before_f = (
+        month_figures(
+            session,
+            branch_id=branch_id,
+            month=m,
+            as_of=as_of,
+            people=ids,
+            team_ids=team_ids,
+            specialist_ids=specialist_ids,
+        )
+        for m in (month, before)
+    )
     rows = []
     for sid, emp, name, team_id, team_name, status in people:
         marks = tuple(

@@ -90,15 +90,16 @@ def schedule_plan(
             f"{effective_on.isoformat()} is not after today ({today.isoformat()}): apply the "
             "plan now instead"
         )
-    rights = {
-        "actor": actor,
-        "user_may_cross_teams": user_may_cross_teams,
-        "team_scope": team_scope,
-        "branch_scope": branch_scope,
-    }
     try:  # everything applying would check, taken back
         with session.begin_nested():
-            apply_plan(session, plan, **rights)
+            apply_plan(
+                session,
+                plan,
+                actor=actor,
+                user_may_cross_teams=user_may_cross_teams,
+                team_scope=team_scope,
+                branch_scope=branch_scope,
+            )
             raise _DryRun
     except _DryRun:
         pass
@@ -143,7 +144,10 @@ def list_scheduled(
         key=lambda r: r.decided_at or r.created_at,
         reverse=True,
     )
-    return [_info(r, _plan(r), codes.get(r.team_id)) for r in [*pending, *decided]]
+    return [
+        _info(r, _plan(r), None if r.team_id is None else codes.get(r.team_id))
+        for r in [*pending, *decided]
+    ]
 
 
 def cancel_scheduled(
@@ -216,7 +220,9 @@ def release_due(
 
 def _moved(plan: Plan) -> tuple[set[int], set[int]]:
     grids = {m.grid_id for m in plan.moves if m.kind == GRID and m.grid_id is not None}
-    customers = {m.customer_id for m in plan.moves if m.kind == CUSTOMER}
+    customers = {
+        m.customer_id for m in plan.moves if m.kind == CUSTOMER and m.customer_id is not None
+    }
     for g in grids:
         customers |= set(plan.grid_customers.get(g, ()))
     return grids, customers

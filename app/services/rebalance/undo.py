@@ -281,7 +281,7 @@ def _joined_since(
             .group_by(Customer.grid_id, Customer.specialist_id)
         )
         for gid, sid, n in found:
-            if sid is not None and sid == owners[gid]:
+            if gid is not None and sid is not None and sid == owners[gid]:
                 noun = "customer" if n == 1 else "customers"
                 stale.add(
                     f"grid {grids[gid].code} has {n} {noun} who joined it {stale.since_text}: "
