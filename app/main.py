@@ -62,6 +62,7 @@ def run_app(db_flag: str | None = None, argv: list[str] | None = None) -> int:
     from app.views.i18n import effective_language, install_translators
 
     prefs = Preferences()
+    # Kept on the app so they live as long as it; QApplication declares no such attribute.
     app._translators = install_translators(app, effective_language(prefs.language))  # type: ignore[attr-defined]
     install_cjk_font()
 

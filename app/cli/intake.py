@@ -156,6 +156,8 @@ def _unmatched_action(args: argparse.Namespace, action: str) -> int:
         )
     branch_id = _branch_id(db)
     if action == "unmatched":
+        rows: list[tuple[str, ...]]
+        header: tuple[str, ...]
         with db.Session() as s:
             if getattr(args, "outside_coverage", False):
                 rows = [

@@ -49,7 +49,8 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     db = open_db(args)
     user = db.user
     # What the user sees: a supervisor their teams, everyone else their branch.
-    seen = {} if user is None else {"branch_id": user.branch_id, "team_ids": user.team_scope()}
+    branch_id = None if user is None else user.branch_id
+    team_ids = None if user is None else user.team_scope()
     with db.Session() as s:
         if args.metric == "persistency":
             from app.services.metrics.persistency import persistency_report
@@ -60,13 +61,20 @@ def cmd_metrics(args: argparse.Namespace) -> int:
                 as_of=args.as_of or db.today(),
                 month=args.month,
                 by=args.by,
-                **seen,
+                branch_id=branch_id,
+                team_ids=team_ids,
             )
             out = render_persistency(rows, args.format)
         else:
             from app.services.metrics.funnel import funnel_report
 
-            rows = funnel_report(s, cohort=Period.parse(args.cohort), by=args.by, **seen)
-            out = render_funnel(rows, args.format)
+            funnel = funnel_report(
+                s,
+                cohort=Period.parse(args.cohort),
+                by=args.by,
+                branch_id=branch_id,
+                team_ids=team_ids,
+            )
+            out = render_funnel(funnel, args.format)
     sys.stdout.write(out if out.endswith("\n") else out + "\n")
     return 0

@@ -7,9 +7,11 @@ import getpass
 import os
 import sys
 import unicodedata
+from collections.abc import Sequence
 
 from app.cli.common import CommandError, Handlers, Opened, open_db, require
 from app.models.enums import Role
+from app.services.auth import UserInfo
 
 NEW_PASSWORD_ENV = "GRIDDESK_NEW_PASSWORD"
 
@@ -63,25 +65,27 @@ def cmd_user(args: argparse.Namespace) -> int:
     db = open_db(args, writes=True)
     if args.action == "add":
         return _add(args, db)
-    _require_senior(db)
+    actor = _require_senior(db)
     from app.services import accounts
 
     if args.action == "reset":
         password = new_password(args.login)
         with db.Session() as s, s.begin():
-            row = accounts.reset_password(s, actor=db.user, login=args.login, password=password)
+            row = accounts.reset_password(s, actor=actor, login=args.login, password=password)
         print(f"new password set for {row.login}")
     else:
         with db.Session() as s, s.begin():
-            row = accounts.deactivate_account(s, actor=db.user, login=args.login)
+            row = accounts.deactivate_account(s, actor=actor, login=args.login)
         print(f"{row.login} is deactivated: they can no longer sign in")
     return 0
 
 
-def _require_senior(db: Opened) -> None:
+def _require_senior(db: Opened) -> UserInfo:
+    """Return the user the command runs as, once they are known to be a senior supervisor."""
     if db.user is None:
         raise CommandError("this database has no users yet: add a senior supervisor first")
     require(db.user, db.user.role is Role.SENIOR_SUPERVISOR, "manage user accounts")
+    return db.user
 
 
 def _add(args: argparse.Namespace, db: Opened) -> int:
@@ -149,7 +153,7 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
-def _aligned(lines: list[tuple[str, ...]]) -> str:
+def _aligned(lines: Sequence[tuple[str, ...]]) -> str:
     """Return the rows as left-aligned columns (Chinese characters count double)."""
     widths = [max(_width(line[i]) for line in lines) for i in range(len(lines[0]))]
     out = []

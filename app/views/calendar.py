@@ -5,6 +5,9 @@ Chengdu times). The zone is chosen once, at sign-in, from the user's branch."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import cast
+
+from PySide6.QtCore import QDate
 
 from app.models.base import utcnow
 from app.services import clock
@@ -22,6 +25,12 @@ def use_zone(name: str | None) -> None:
 def zone() -> str:
     """Return the time zone times are shown in."""
     return _zone
+
+
+def py_date(day: QDate) -> date:
+    """Return ``day`` as a ``datetime.date``. ``QDate.toPython()`` returns one, but PySide6's
+    stub declares ``object``, hence the cast."""
+    return cast(date, day.toPython())
 
 
 def today() -> date:

@@ -9,7 +9,7 @@ from pathlib import Path
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -159,7 +159,10 @@ class ChartsPage(QWidget):
         # and a chart chosen while it was falls back to the whole scope.
         row = self.scope.findData("by_team")
         if row >= 0:
-            item = self.scope.model().item(row)  # type: ignore[attr-defined]
+            model = self.scope.model()
+            assert isinstance(model, QStandardItemModel)  # a combo box's own model is one
+            item = model.item(row)
+            assert item is not None  # row came from findData
             item.setEnabled(key == "trend")
             item.setToolTip(
                 "" if key == "trend" else self.tr("Only the persistency trend compares teams")

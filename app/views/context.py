@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import sessionmaker
 
 from app.services.auth import UserInfo
 from app.views.operations import BackgroundRunner, JobState
@@ -19,7 +20,9 @@ T = TypeVar("T")
 
 @dataclass
 class AppContext:
-    Session: sessionmaker[Session]
+    # The field is named Session (ctx.Session() opens one), so the ORM class goes by OrmSession
+    # here: inside the class body the name Session is the field, not a type.
+    Session: sessionmaker[OrmSession]
     user: UserInfo
     runner: BackgroundRunner
     db_label: str
@@ -31,7 +34,7 @@ class AppContext:
     # its pages (app/views/selection.py).
     selection: Selection = field(default_factory=Selection)
 
-    def read(self, fn: Callable[[Session], T]) -> Callable[[JobState], T]:
+    def read(self, fn: Callable[[OrmSession], T]) -> Callable[[JobState], T]:
         """Wrap ``fn(session)`` as a background job that opens and closes its own session."""
 
         def job(_state: JobState) -> T:
@@ -40,7 +43,7 @@ class AppContext:
 
         return job
 
-    def write(self, fn: Callable[[Session], T]) -> Callable[[JobState], T]:
+    def write(self, fn: Callable[[OrmSession], T]) -> Callable[[JobState], T]:
         """Wrap ``fn(session)`` as a background job run in one transaction."""
 
         def job(_state: JobState) -> T:

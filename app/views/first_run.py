@@ -68,7 +68,7 @@ class FirstRunDialog(QDialog):
             self.pages.addWidget(page)
         group.addButton(self.empty, 2)
         self.pages.addWidget(self._empty_page())
-        group.idToggled.connect(lambda index, on: on and self._chosen(index))
+        group.idToggled.connect(self._toggled)
         self.demo.setChecked(True)
 
         buttons = QDialogButtonBox(
@@ -150,6 +150,10 @@ class FirstRunDialog(QDialog):
         )
         note.setWordWrap(True)
         return _page(form, note)
+
+    def _toggled(self, index: int, on: bool) -> None:
+        if on:  # the button turned off says nothing: the one turned on follows
+            self._chosen(index)
 
     def _chosen(self, index: int) -> None:
         self.pages.setCurrentIndex(index)

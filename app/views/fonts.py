@@ -38,7 +38,7 @@ def _choose_cjk_font() -> str | None:
     if not loaded:
         return None
     app = QApplication.instance()
-    if app is not None:
+    if isinstance(app, QApplication):  # instance() is typed as the QCoreApplication
         font = QFont(app.font())
         # Keep the system's Latin face first; Qt falls back to the CJK face per character.
         font.setFamilies([font.family(), loaded[0]])

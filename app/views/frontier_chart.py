@@ -4,7 +4,9 @@ ringed, the recommended one starred. Clicking a point shows that plan."""
 
 from __future__ import annotations
 
+import numpy as np
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from PySide6.QtCore import Signal
 
@@ -40,8 +42,8 @@ class FrontierChart(FigureCanvasQTAgg):
         )
         self.figure.subplots_adjust(left=0.2, right=0.97, top=0.93, bottom=0.3)
         self.axes = self.figure.add_subplot()
-        self._points = None
-        self._edited = None
+        self._points: PathCollection | None = None  # the frontier's plans, to pick from
+        self._edited: PathCollection | None = None  # the plan as edited, when off the frontier
         self.mpl_connect("pick_event", self._picked)
         self.show_proposal(None, None)
 
@@ -103,14 +105,15 @@ class FrontierChart(FigureCanvasQTAgg):
         """Return where the edited plan's marker is drawn, in data coordinates (or None)."""
         if self._edited is None:
             return None
-        x, y = self._edited.get_offsets()[0]
+        # get_offsets() is an (n, 2) array; matplotlib's stub says only "ArrayLike".
+        x, y = np.asarray(self._edited.get_offsets())[0]
         return float(x), float(y)
 
     def point_positions(self) -> list[tuple[float, float]]:
         """Return where each point is drawn, in the canvas's pixels (for tests and tooltips)."""
         if self._points is None:
             return []
-        offsets = self._points.get_offsets()
+        offsets = np.asarray(self._points.get_offsets())
         return [tuple(self.axes.transData.transform(xy)) for xy in offsets]
 
     def _picked(self, event) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -82,8 +82,12 @@ class LateFilter(QSortFilterProxyModel):
         self.entered_from = day
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
-    def filterAcceptsRow(self, source_row, source_parent) -> bool:  # noqa: N802
-        row = self.sourceModel().row_at(source_row)
+    def filterAcceptsRow(  # noqa: N802
+        self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex
+    ) -> bool:
+        model = self.sourceModel()
+        assert isinstance(model, RowTableModel)  # HandoffsView sets one
+        row = model.row_at(source_row)
         if self.nobody_only and row.specialist_id is not None:
             return False
         if self.entered_from is not None and row.entered_on < self.entered_from:

@@ -98,8 +98,10 @@ class IntakePage(QWidget):
         self.grid.setEditable(True)
         self.grid.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         # Typing a code or a name offers the grids containing it.
-        self.grid.completer().setFilterMode(Qt.MatchFlag.MatchContains)
-        self.grid.completer().setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        completer = self.grid.completer()
+        assert completer is not None  # an editable combo box has one
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.save_rule = QCheckBox(self.tr("Remember: addresses containing"))
         self.save_rule.setObjectName("save_rule")
         self.rule_text = QLineEdit()

@@ -26,9 +26,11 @@ def share_by_content(split: QSplitter, tables: Sequence[QTableView] | None = Non
     one per pane, the panes themselves by default): each gets what its table needs, with
     whatever surrounds the table in its pane, and the last one the room left over; when the
     splitter is too narrow for all, widths in proportion to their needs."""
-    panes = [split.widget(i) for i in range(split.count())]
-    tables = list(tables) if tables is not None else panes  # type: ignore[arg-type]
-    if len(tables) != len(panes) or not all(isinstance(t, QTableView) for t in tables):
+    # widget(i) is None only for an index past count(), so none is dropped here.
+    panes = [w for i in range(split.count()) if (w := split.widget(i)) is not None]
+    given = list(tables) if tables is not None else panes
+    tables = [t for t in given if isinstance(t, QTableView)]
+    if len(tables) != len(given) or len(tables) != len(panes):
         raise TypeError("share_by_content needs one table per pane")
     total = sum(split.sizes())
     if total <= 0:

@@ -45,6 +45,7 @@ from app.services.rebalance.left_behind import (
 )
 from app.services.rebalance.optimise import SAFETY_LIMIT_S
 from app.settings import Preferences
+from app.views.calendar import py_date
 from app.views.context import AppContext, call
 from app.views.errors import error_text
 from app.views.labels import listed, sentence_gap, yuan
@@ -281,7 +282,7 @@ class LeavingDialog(QDialog):
     # --- what they hold ------------------------------------------------------------------
 
     def leaving_date(self) -> date:
-        return self.leaving_on.date().toPython()  # type: ignore[return-value]
+        return py_date(self.leaving_on.date())
 
     def leaving(self) -> Leaving:
         """Return the status the hand-over records for the leaver."""
@@ -319,7 +320,9 @@ class LeavingDialog(QDialog):
         )
         for i, title in enumerate(titles):
             self.tabs.setTabText(i, title)
-            self.tabs.widget(i).resizeColumnsToContents()
+            table = self.tabs.widget(i)
+            if isinstance(table, QTableView):  # every tab is one
+                table.resizeColumnsToContents()
 
     # --- the proposal --------------------------------------------------------------------
 

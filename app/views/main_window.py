@@ -130,14 +130,19 @@ class MainWindow(QMainWindow):
         warm_imports([f"app.views.{key}_page" for key in self.pages] + ["app.services.charts"])
 
     def _build_page(self, key: str, factory: Callable[[AppContext, QWidget], QWidget]) -> QWidget:
+        from app.views.pages import Page
+
         page = factory(self.ctx, self)
+        if not isinstance(page, Page):
+            raise TypeError(f"the {key} page has no on_data_changed")
         page.setObjectName(f"page_{key}")
         row = list(self.pages).index(key)
         placeholder = self.stack.widget(row)
         current = self.stack.currentIndex()
         self.stack.insertWidget(row, page)
-        self.stack.removeWidget(placeholder)
-        placeholder.deleteLater()
+        if placeholder is not None:  # _add_pages put one in every row
+            self.stack.removeWidget(placeholder)
+            placeholder.deleteLater()
         self.stack.setCurrentIndex(current)
         self.data_changed.connect(page.on_data_changed)
         if hasattr(page, "changed"):
@@ -145,9 +150,7 @@ class MainWindow(QMainWindow):
         if hasattr(page, "applied"):
             page.applied.connect(self.history.push_applied)
         if hasattr(page, "unheld_tasks_requested"):
-            page.unheld_tasks_requested.connect(
-                lambda: self.show_page("tasks").show_unheld()  # type: ignore[attr-defined]
-            )
+            page.unheld_tasks_requested.connect(self._show_unheld_tasks)
         if hasattr(page, "tasks_requested"):  # the selection already names whose tasks
             page.tasks_requested.connect(lambda: self.show_page("tasks"))
         if hasattr(page, "set_undo_action"):
@@ -155,6 +158,13 @@ class MainWindow(QMainWindow):
         if hasattr(page, "restore_state"):
             page.restore_state(self._ws, f"page/{key}")
         return page
+
+    def _show_unheld_tasks(self) -> None:
+        from app.views.tasks_page import TasksPage
+
+        page = self.show_page("tasks")
+        assert isinstance(page, TasksPage)
+        page.show_unheld()
 
     def show_page(self, key: str) -> QWidget:
         """Bring the page ``key`` to the front and return it."""

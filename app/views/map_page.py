@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QFile,
@@ -35,6 +36,12 @@ from app.views.context import AppContext
 from app.views.errors import show_error
 from app.views.i18n import tr
 from app.views.table_export import default_file_name, save_folder
+
+if TYPE_CHECKING:  # both are imported when the page makes its view (matplotlib is slow to load)
+    from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+    from PySide6.QtWebEngineWidgets import QWebEngineView
+
+    from app.services.mapping import MapData
 
 _C = "MapPage"
 
@@ -75,7 +82,7 @@ class MapPage(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self._loaded = False
-        self._data = None
+        self._data: MapData | None = None
         self._selected = ctx.selection.current().grid
         self._tmp = QTemporaryDir()
         self.measure = QComboBox()
@@ -102,16 +109,19 @@ class MapPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
 
-        self.web = None
-        self.canvas = None
+        # One of the two draws the map: the embedded browser, else the matplotlib canvas.
+        self.web: QWebEngineView | None = None
+        self.canvas: FigureCanvasQTAgg | None = None
         if ctx.web_available:
             try:
                 self._make_web_view()
             except Exception:  # the embedded browser cannot start here: draw with matplotlib
                 self.web = None
         if self.web is None:
-            self._make_fallback()
-        layout.addWidget(self.web or self.canvas, 1)
+            self.canvas = self._make_fallback()
+            layout.addWidget(self.canvas, 1)
+        else:
+            layout.addWidget(self.web, 1)
         self.measure.currentIndexChanged.connect(self._redraw)
         ctx.selection.changed.connect(lambda picked: self.follow_grid(picked.grid))
 
@@ -122,33 +132,33 @@ class MapPage(QWidget):
         from PySide6.QtWebEngineCore import QWebEngineScript, QWebEngineSettings
         from PySide6.QtWebEngineWidgets import QWebEngineView
 
-        self.web = QWebEngineView(self)
-        self.web.setObjectName("map_view")
-        settings = self.web.settings()
+        self.web = web = QWebEngineView(self)
+        web.setObjectName("map_view")
+        settings = web.settings()
         settings.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessFileUrls, True)
         settings.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls, True)
         self.bridge = MapBridge(self)
         self.bridge.grid_clicked.connect(self._clicked)
         self.channel = QWebChannel(self)
         self.channel.registerObject("bridge", self.bridge)
-        page = self.web.page()
+        page = web.page()
         page.setWebChannel(self.channel)
         # qwebchannel.js ships inside Qt; inject it so the page needs no copy of its own.
         f = QFile(":/qtwebchannel/qwebchannel.js")
         if f.open(QIODevice.OpenModeFlag.ReadOnly):
             script = QWebEngineScript()
             script.setName("qwebchannel")
-            script.setSourceCode(bytes(f.readAll()).decode("utf-8"))
+            script.setSourceCode(bytes(f.readAll().data()).decode("utf-8"))
             script.setInjectionPoint(QWebEngineScript.InjectionPoint.DocumentCreation)
             script.setWorldId(QWebEngineScript.ScriptWorldId.MainWorld)
             page.scripts().insert(script)
             f.close()
-        self.web.loadFinished.connect(self._page_loaded)
+        web.loadFinished.connect(self._page_loaded)
         # Start the browser's render process now, while the grids load in the background:
         # the real page then only has to be parsed and drawn.
-        self.web.setHtml("<html><body></body></html>")
+        web.setHtml("<html><body></body></html>")
 
-    def _make_fallback(self) -> None:
+    def _make_fallback(self) -> FigureCanvasQTAgg:
         from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
         from matplotlib.figure import Figure
 
@@ -156,9 +166,10 @@ class MapPage(QWidget):
 
         configure_matplotlib()
         self.figure = Figure(figsize=(8, 6))
-        self.canvas = FigureCanvasQTAgg(self.figure)
-        self.canvas.setObjectName("map_fallback")
-        self.canvas.mpl_connect("pick_event", self._picked)
+        canvas = FigureCanvasQTAgg(self.figure)
+        canvas.setObjectName("map_fallback")
+        canvas.mpl_connect("pick_event", self._picked)
+        return canvas
 
     # --- loading -----------------------------------------------------------------------------
 
@@ -187,7 +198,7 @@ class MapPage(QWidget):
             on_error=self._failed,
         )
 
-    def _have_data(self, data) -> None:
+    def _have_data(self, data: MapData) -> None:
         self._data = data
         self.save_button.setEnabled(True)
         self._redraw()
@@ -198,7 +209,8 @@ class MapPage(QWidget):
     def _redraw(self) -> None:
         if self._data is None:
             return
-        if self.web is None:
+        web = self.web
+        if web is None:
             self._draw_fallback()
             return
         data, measure, selected = self._data, self.current_measure(), self._selected
@@ -224,12 +236,12 @@ class MapPage(QWidget):
         self.ctx.runner.start(
             "map.html",
             build,
-            on_done=lambda p: self.web.load(QUrl.fromLocalFile(str(p))),
+            on_done=lambda p: web.load(QUrl.fromLocalFile(str(p))),
             on_error=self._failed,
         )
 
     def _page_loaded(self, ok: bool) -> None:
-        if not self.web.url().isLocalFile():  # the blank warm-up page
+        if self.web is None or not self.web.url().isLocalFile():  # the blank warm-up page
             return
         self.status.setText("" if ok else self.tr("The map page could not be shown."))
         if ok:
@@ -238,19 +250,22 @@ class MapPage(QWidget):
     def _draw_fallback(self) -> None:
         from app.services.mapping import draw_grid_map
 
+        data, canvas = self._data, self.canvas
+        if data is None or canvas is None:  # called with the data, on the fallback only
+            return
         self.figure.clear()
         ax = self.figure.add_subplot()
         lang = "zh_CN" if _chinese_ui() else "en"
         self._artists = draw_grid_map(
             ax,
-            self._data,
+            data,
             measure=self.current_measure(),
             lang=lang,
             selected_grid=self._selected or None,
         )
         for artist in self._artists:
             artist.set_picker(True)
-        self.canvas.draw_idle()
+        canvas.draw_idle()
         self.status.setText(self.tr("Simple map (the embedded browser is not available)"))
         self.loaded.emit()
 

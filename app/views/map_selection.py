@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 
 from app.views.rebalance_plot import PICKED, PlanMap
+
+if TYPE_CHECKING:
+    from matplotlib.lines import Line2D
 
 # A press that moves further than this (pixels) before it is released draws a lasso.
 DRAG_PX = 6
@@ -44,7 +48,7 @@ class GridSelector(QObject):
         self._press: tuple[float, float] | None = None  # pixels
         self._path: list[tuple[float, float]] = []
         self._dragging = False
-        self._line = None
+        self._line: Line2D | None = None  # the lasso as drawn so far
         canvas = plan_map.canvas
         canvas.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         canvas.mpl_connect("button_press_event", self._pressed)

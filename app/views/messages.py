@@ -23,7 +23,7 @@ def inform(parent: QWidget, title: str, text: str, *, warning: bool = False) -> 
 
 
 def ask(
-    parent: QWidget, title: str, text: str, on_yes: Callable[[], None], *, yes_text: str = ""
+    parent: QWidget, title: str, text: str, on_yes: Callable[[], object], *, yes_text: str = ""
 ) -> QMessageBox:
     """Ask a yes/no question; call ``on_yes`` if the user says yes. Return the open box."""
     box = QMessageBox(

@@ -102,13 +102,16 @@ class BackgroundRunner(QObject):
         key: str,
         fn: Callable[[JobState], Any],
         *,
-        on_done: Callable[[Any], None],
-        on_error: Callable[[BaseException], None],
+        on_done: Callable[[Any], object],
+        on_error: Callable[[BaseException], object],
         progress_parent: QWidget | None = None,
         progress_title: str = "",
         on_progress: Callable[[float, str], None] | None = None,
     ) -> Job:
-        """Run ``fn`` in the background; call ``on_done(result)`` or ``on_error(exc)`` later."""
+        """Run ``fn`` in the background; call ``on_done(result)`` or ``on_error(exc)`` later.
+
+        What the callbacks return is ignored (so ``on_error`` may be ``lambda e: show_error(...)``,
+        which returns the message box)."""
         old = self._running.get(key)
         if old is not None:
             old.cancel()

@@ -129,6 +129,8 @@ def mark_outside(
 
     def accepted() -> None:
         reason, note = dialog.reason(), dialog.note()
+        if reason is None:  # OK is disabled until a reason is chosen
+            return
         actor, user = ctx.user.login, ctx.user
         ctx.runner.start(
             "intake.outside",

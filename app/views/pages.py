@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from importlib import import_module
+from typing import Any, Protocol, runtime_checkable
 
 from PySide6.QtWidgets import QWidget
 
@@ -14,6 +15,14 @@ _C = "MainWindow"
 
 
 Factory = Callable[[AppContext, QWidget], QWidget]
+
+
+@runtime_checkable
+class Page(Protocol):
+    """What the main window asks of each page besides being a widget: to hear that the
+    data changed (the window's data_changed signal, with what changed)."""
+
+    def on_data_changed(self, change: Any) -> None: ...
 
 
 def lazy(module: str, name: str) -> Factory:

@@ -24,6 +24,7 @@ from app.services.rebalance.scenarios import (
     TODAY,
     CompareRow,
     Comparison,
+    OwnerDiff,
     ScenarioInfo,
     compare,
     delete_scenario,
@@ -172,7 +173,7 @@ class CompareDialog(QDialog):
         self.comparison = c = comparison
         a, b = side_name(c.left.name), side_name(c.right.name)
         self.setWindowTitle(self.tr("Compare %1 and %2").replace("%1", a).replace("%2", b))
-        self.figures = RowTableModel(
+        self.figures: RowTableModel[Figure] = RowTableModel(
             [
                 Column("what", "", lambda r: r.what),
                 Column("left", a, lambda r: r.left),
@@ -194,7 +195,7 @@ class CompareDialog(QDialog):
             box = QGroupBox(title)
             QVBoxLayout(box).addWidget(table)
             sides.addWidget(box)
-        self.grids = RowTableModel(
+        self.grids: RowTableModel[OwnerDiff] = RowTableModel(
             [
                 Column("grid", self.tr("Grid"), lambda d: d.grid_code),
                 Column("left", a, lambda d: _owner(d.left_name, d.left_no)),
@@ -421,6 +422,10 @@ class ScenariosDialog(QDialog):
                     s, name, branch_id=user.branch_id, team_scope=user.team_scope()
                 )
             ),
-            on_done=lambda _r: (self.deleted.emit(name), self.refresh()),
+            on_done=lambda _r: self._deleted(name),
             on_error=self._failed,
         )
+
+    def _deleted(self, name: str) -> None:
+        self.deleted.emit(name)
+        self.refresh()

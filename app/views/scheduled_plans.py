@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.services.rebalance import scheduled as service
-from app.views.calendar import local_text
+from app.views.calendar import local_text, py_date
 from app.views.context import AppContext
 from app.views.errors import error_text
 from app.views.i18n import tr
@@ -58,7 +58,7 @@ class EffectiveDate(QDateEdit):
         )
 
     def day(self) -> date:
-        return self.date().toPython()
+        return py_date(self.date())
 
     def later(self) -> bool:
         return self.day() > self.today

@@ -4,6 +4,9 @@ the change; tooltips give the definition, the standard and n of m."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from decimal import Decimal
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 
@@ -140,6 +143,11 @@ def _mark_column(m: str, name: str, tip: str) -> Column:
     )
 
 
+def _change_of(m: str) -> Callable[[ScorecardRow], Decimal | None]:
+    """A row's change in measure ``m`` (bound here, not in a lambda default in the loop)."""
+    return lambda r: r.mark(m).change
+
+
 def scorecard_columns(card: Scorecard | None) -> list[Column]:
     names, tips = measure_names(), definitions(card)
     before = card.previous.label if card else ""
@@ -155,7 +163,7 @@ def scorecard_columns(card: Scorecard | None) -> list[Column]:
             Column(
                 f"{m}_before",
                 tr(_C, "%1\n(change)").replace("%1", before or tr(_C, "Previous")),
-                lambda r, m=m: r.mark(m).change,
+                _change_of(m),
                 text=lambda v: "",
                 numeric=True,
                 kind="number",

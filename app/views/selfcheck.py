@@ -54,6 +54,7 @@ def check_window(url: str, login: str, password: str, *, out: Path, timeout: flo
     from app.views.operations import BackgroundRunner
 
     app = QApplication.instance() or QApplication(["griddesk"])
+    # Kept on the app so they live as long as it; QApplication declares no such attribute.
     app._selfcheck_tr = install_translators(app, "zh_CN")  # type: ignore[attr-defined]
     cjk_font = install_cjk_font()
     if cjk_font is None:

@@ -127,4 +127,6 @@ class SpecialistDialog(QDialog):
         self.customers.set_rows(customers)
         self.history.set_rows(history)
         for i in range(self.tabs.count()):
-            self.tabs.widget(i).resizeColumnsToContents()
+            table = self.tabs.widget(i)
+            if isinstance(table, QTableView):  # every tab is one
+                table.resizeColumnsToContents()

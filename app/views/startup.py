@@ -4,6 +4,7 @@ building the demo on a new one) and sign the user in. Every failure is a readabl
 from __future__ import annotations
 
 from functools import partial
+from typing import Literal
 
 from PySide6.QtCore import QEventLoop, Qt
 from PySide6.QtWidgets import (
@@ -91,7 +92,7 @@ def open_database(flag: str | None, prefs) -> OpenedDatabase | None:
     return opened
 
 
-def first_run(flag: str | None, prefs) -> FirstRunChoice | None | bool:
+def first_run(flag: str | None, prefs) -> FirstRunChoice | Literal[False] | None:
     """On a new machine (no database chosen, the embedded one holds no branch), ask how to
     begin and carry it out: return the choice, None when the user quit, False when this is
     not a first start."""
@@ -185,8 +186,9 @@ def build_demo_with_progress(Session: sessionmaker[Session]) -> bool:  # noqa: N
     dialog.show()
     loop.exec()
     dialog.close()
-    if "error" in outcome:
-        _error(tr(_C, "The demo branch could not be built:") + "\n" + error_text(outcome["error"]))  # type: ignore[arg-type]
+    error = outcome.get("error")
+    if isinstance(error, BaseException):
+        _error(tr(_C, "The demo branch could not be built:") + "\n" + error_text(error))
         return False
     return "ok" in outcome
 

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QTableView
 from app.services.inert import csv_value
 from app.services.progress import check
 from app.services.table_file import TableData, write_table
-from app.views.calendar import zone
+from app.views.calendar import py_date, zone
 from app.views.errors import show_error
 from app.views.i18n import tr
 from app.views.operations import BackgroundRunner, JobState
@@ -177,7 +177,7 @@ def keyset_reader(view: QTableView) -> Callable[[JobState], TableData]:
     columns = [model.columns[c] for c in cols]
 
     def read(state: JobState) -> TableData:
-        cells = []
+        cells: list[list[tuple[Any, str]]] = []
         for rows in model.all_pages():
             check(state)
             cells.extend([export_cell(col, row) for col in columns] for row in rows)
@@ -197,7 +197,7 @@ def save_folder() -> Path:
 
 def default_file_name(name: str, suffix: str, *, today: date | None = None) -> str:
     """Return e.g. ``专员_2026-11-20.xlsx``: the table's name and the day, safe as a file name."""
-    day = (today or QDate.currentDate().toPython()).isoformat()
+    day = (today or py_date(QDate.currentDate())).isoformat()
     stem = _UNSAFE.sub("_", name).strip("._") or "table"
     return f"{stem}_{day}{suffix}"
 

@@ -239,7 +239,7 @@ class TasksPage(QWidget):
             combo.currentIndexChanged.connect(self.reload)
         self.overdue.toggled.connect(self.reload)
         self.search.returnPressed.connect(self.reload)
-        self.search.textChanged.connect(lambda t: t or self.reload())
+        self.search.textChanged.connect(self._search_edited)
         ctx.selection.changed.connect(self.follow)
         self.follow(ctx.selection.current())
 
@@ -398,6 +398,10 @@ class TasksPage(QWidget):
     def follow_grid(self, code: str) -> None:
         """Select grid ``code`` for the window ('' clears it); this page shows its tasks."""
         self.ctx.selection.set_grid(code)
+
+    def _search_edited(self, text: str) -> None:
+        if not text:  # the search was cleared: show everything again (Return runs a search)
+            self.reload()
 
     def _scope_chosen(self) -> None:
         scope = self.scope.currentData()

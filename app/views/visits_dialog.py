@@ -28,6 +28,7 @@ from app.services.auth import UserInfo
 from app.services.exports.files import ExportResult
 from app.services.progress import JobState
 from app.settings import Preferences
+from app.views.calendar import py_date
 from app.views.context import AppContext, call
 from app.views.i18n import LANGUAGES, effective_language, tr
 from app.views.table_export import save_folder
@@ -171,7 +172,7 @@ class VisitListDialog(QDialog):
         self._show_week()
 
     def _monday(self) -> date:
-        day = self.week.date().toPython()
+        day = py_date(self.week.date())
         return day - timedelta(days=day.weekday())
 
     def _show_week(self) -> None:
