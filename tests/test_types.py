@@ -1,6 +1,5 @@
-"""The models and services type-check (mypy, configured in pyproject.toml): the layer every
-screen and command rests on keeps its declared types. The views and the command line are not
-held to it yet."""
+"""The whole app type-checks (mypy, configured in pyproject.toml): the models and services,
+the views, the command line, the entry point and the migrations keep their declared types."""
 
 from __future__ import annotations
 
@@ -12,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.slow
-def test_the_models_and_services_type_check(tmp_path):
+def test_the_app_type_checks(tmp_path):
     api = pytest.importorskip("mypy.api")
     out, err, status = api.run(
         ["--config-file", str(ROOT / "pyproject.toml"), "--cache-dir", str(tmp_path / "cache")]
