@@ -111,7 +111,10 @@ def trend_data(
     def name(key, pts) -> str:
         return "" if not by_team else unserved_label if key is None else pts[0].group
 
-    current = [Series(name(k, pts), [_f(p.rate) for p in pts]) for k, pts in groups.items()]
+    current = [
+        Series(name(k, pts), [_f(p.rate) for p in pts], [p.policies for p in pts])
+        for k, pts in groups.items()
+    ]
     earlier = [Series(name(k, pts), [_f(p.year_earlier) for p in pts]) for k, pts in groups.items()]
     pilot = session.scalar(select(Branch.pilot_start).where(Branch.id == branch_id))
     return TrendData(

@@ -25,6 +25,9 @@ class Series:
 
     label: str
     values: Sequence[float | None]
+    # The policies (or customers) each value rests on, when known: a value on a few is drawn
+    # hollow (see ``few`` below).
+    bases: Sequence[int] = ()
 
 
 def _bold(text: Text) -> None:
@@ -67,9 +70,13 @@ def draw_persistency_trend(
     pilot_label: str = "",
     pending_months: Sequence[str] = (),
     pending_label: str = "",
+    few: int = 0,
+    few_label: str = "",
 ) -> None:
     """Draw persistency per cohort month, each group with its year-earlier line dashed; the
-    months still partly in their grace period are shaded and named."""
+    months still partly in their grace period are shaded and named. A month whose rate rests
+    on fewer than ``few`` policies (a series' ``bases``) is drawn as a hollow point, and
+    ``few_label`` says what that means under the months."""
     fig.clear()
     ax = fig.add_subplot()
     x = range(len(months))
@@ -78,9 +85,27 @@ def draw_persistency_trend(
         ax.axvspan(min(pending) - 0.5, max(pending) + 0.5, color=MUTED, alpha=0.12, lw=0)
         # Over the plot's top edge, ending where the band ends: never over a point.
         _note(ax, pending_label, (max(pending) + 0.5, 1.0), ("data", "axes fraction"), "right")
+    hollow = False
     for i, s in enumerate(current):
         colour = PALETTE[i % len(PALETTE)]
         ax.plot(x, _nan(s.values), marker="o", markersize=3, lw=2, color=colour, label=s.label)
+        thin = [
+            (j, v)
+            for j, (v, n) in enumerate(zip(s.values, s.bases, strict=False))
+            if v is not None and n < few
+        ]
+        if thin:
+            hollow = True
+            ax.plot(
+                [j for j, _ in thin],
+                [v for _, v in thin],
+                ls="none",
+                marker="o",
+                markersize=7,
+                markerfacecolor="white",
+                markeredgecolor=colour,
+                zorder=3,
+            )
     for i, s in enumerate(year_earlier):
         colour = PALETTE[i % len(PALETTE)]
         ax.plot(
@@ -109,6 +134,8 @@ def draw_persistency_trend(
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.grid(axis="y", alpha=0.3)
     ax.spines[["top", "right"]].set_visible(False)
+    if hollow and few_label:
+        ax.set_xlabel("○ " + few_label, color=MUTED, fontsize=8, loc="right")
     if current or year_earlier:
         ax.legend(fontsize=8, ncols=2, frameon=False, loc="lower right")
     _finish(fig, title)

@@ -265,6 +265,10 @@ class ChartsPage(QWidget):
                 pilot_label=self.tr("pilot starts"),
                 pending_months=data.pending_months,
                 pending_label=self.tr("grace period running: only the policies past it count"),
+                few=FEW_POLICIES,
+                few_label=self.tr("fewer than %1 policies: too few to judge").replace(
+                    "%1", str(FEW_POLICIES)
+                ),
             )
         elif key == "funnel":
             charts.draw_funnel(

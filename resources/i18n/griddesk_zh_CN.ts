@@ -376,6 +376,10 @@
       <translation>少量，仅供参考</translation>
     </message>
     <message>
+      <source>fewer than %1 policies: too few to judge</source>
+      <translation>不足 %1 件保单：样本过少，仅供参考</translation>
+    </message>
+    <message>
       <source>grace period running: only the policies past it count</source>
       <translation>宽限期未满：仅计已过宽限期的保单</translation>
     </message>

@@ -140,3 +140,33 @@ def test_a_hand_off_band_on_few_policies_is_drawn_pale_and_says_so():
     notes = [t.get_text() for t in ax.texts]
     assert notes[2].endswith("\nfew") and notes[4].endswith("\nfew")
     assert not notes[0].endswith("few") and notes[3] == "—\n0 policies"
+
+
+def test_a_trend_month_on_few_policies_is_drawn_hollow_and_the_chart_says_why():
+    from matplotlib.colors import to_rgba
+
+    from app.services.charts import Series, draw_persistency_trend
+
+    def hollow_points(fig):
+        (ax,) = fig.axes
+        return [
+            list(line.get_xdata())
+            for line in ax.get_lines()
+            if line.get_linestyle() == "None"
+            and to_rgba(line.get_markerfacecolor()) == (1, 1, 1, 1)
+        ]
+
+    fig = Figure()
+    months = ["2026-01", "2026-02", "2026-03", "2026-04"]
+    kw = {"months": months, "title": "t", "year_earlier_suffix": "", "few": 30}
+    draw_persistency_trend(
+        fig,
+        current=[Series("金牛", [0.9, 0.8, None, 0.7], [100, 5, 0, 40])],
+        few_label="few",
+        **kw,
+    )
+    assert hollow_points(fig) == [[1]]  # the month on 5 policies; the empty month has no point
+    assert fig.axes[0].get_xlabel() == "○ few"
+    draw_persistency_trend(fig, current=[Series("金牛", [0.9, 0.8], [100, 40])], few_label="few",
+                           **{**kw, "months": months[:2]})  # fmt: skip
+    assert hollow_points(fig) == [] and fig.axes[0].get_xlabel() == ""
