@@ -9,7 +9,7 @@ import unicodedata
 
 from app.cli.common import open_db, require
 
-ACTIONS = ("keep", "scenarios", "compare", "delete")
+ACTIONS = ("keep", "scenarios", "compare", "rename", "delete")
 
 
 def add_parsers(rsub, common: argparse.ArgumentParser) -> None:
@@ -33,6 +33,9 @@ def add_parsers(rsub, common: argparse.ArgumentParser) -> None:
         default="today",
         help="another kept scenario, or today (the default): the assignments as they are",
     )
+    p = rsub.add_parser("rename", parents=[common], help="give a kept scenario another name")
+    p.add_argument("name", metavar="NAME", help="the scenario to rename")
+    p.add_argument("new_name", metavar="NEW_NAME", help="its new name, unique in the branch")
     p = rsub.add_parser("delete", parents=[common], help="delete a kept scenario")
     p.add_argument("name", metavar="NAME", help="the scenario to delete")
 
@@ -47,11 +50,11 @@ def run(args: argparse.Namespace) -> int:
         list_scenarios,
     )
 
-    writes = args.action in ("keep", "delete")
+    writes = args.action in ("keep", "rename", "delete")
     db = open_db(args, writes=writes)
     user = db.user
     if writes:
-        require(user, user is None or user.may_reassign_tasks, "keep or delete scenarios")
+        require(user, user is None or user.may_reassign_tasks, "keep, rename or delete scenarios")
     scope = None if user is None else user.team_scope()
     if args.action == "keep":
         plan = read_plan(args.plan)
@@ -73,6 +76,15 @@ def run(args: argparse.Namespace) -> int:
 
     with db.Session() as s:
         branch_id = user.branch_id if user is not None else _only_branch(s)
+    if args.action == "rename":
+        from app.services.rebalance.scenarios import rename_scenario
+
+        with db.Session() as s, s.begin():
+            new = rename_scenario(
+                s, args.name, args.new_name, branch_id=branch_id, team_scope=scope
+            )
+        print(f'scenario "{args.name}" is now "{new}"')
+        return 0
     if args.action == "delete":
         with db.Session() as s, s.begin():
             delete_scenario(s, args.name, branch_id=branch_id, team_scope=scope)

@@ -30,6 +30,7 @@ from app.services.rebalance.scenarios import (
     delete_scenario,
     list_scenarios,
     load_scenario,
+    rename_scenario,
 )
 from app.views.context import AppContext
 from app.views.errors import error_text
@@ -286,13 +287,17 @@ class ScenariosDialog(QDialog):
         self.compare_button = QPushButton(self.tr("Compare"))
         self.compare_button.setObjectName("compare_scenarios")
         self.compare_button.clicked.connect(self.compare_selected)
+        self._pending_select: str | None = None  # a renamed scenario, selected once listed
+        self.rename_button = QPushButton(self.tr("Rename…"))
+        self.rename_button.setObjectName("rename_scenario")
+        self.rename_button.clicked.connect(lambda: self.rename_selected())
         self.delete_button = QPushButton(self.tr("Delete…"))
         self.delete_button.setObjectName("delete_scenario")
         self.delete_button.clicked.connect(self.delete_selected)
         close = QPushButton(self.tr("Close"))
         close.clicked.connect(self.accept)
         buttons = QHBoxLayout()
-        for b in (self.show_button, self.compare_button, self.delete_button):
+        for b in (self.show_button, self.compare_button, self.rename_button, self.delete_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         buttons.addWidget(close)
@@ -318,6 +323,9 @@ class ScenariosDialog(QDialog):
     def _listed(self, rows: list[ScenarioInfo]) -> None:
         self.model.set_rows(rows)
         fit_columns(self.table)
+        renamed, self._pending_select = self._pending_select, None
+        if renamed:
+            self.select(renamed)
         self._update()
         self.listed.emit()
 
@@ -348,6 +356,7 @@ class ScenariosDialog(QDialog):
         self.compare_button.setEnabled(n in (1, 2))
         self.compare_button.setText(self.tr("Compare with today") if n == 1 else self.tr("Compare"))
         self.delete_button.setEnabled(n == 1 and may_write)
+        self.rename_button.setEnabled(n == 1 and may_write)
 
     def show_selected(self) -> None:
         """Put the selected scenario's plan on the page (applying it checks it is current)."""
@@ -397,6 +406,36 @@ class ScenariosDialog(QDialog):
         self.compare_dialog = CompareDialog(comparison, self.shapes, self)
         self.compare_dialog.show()
         self.compared.emit(self.compare_dialog)
+
+    def rename_selected(self, new_name: str | None = None) -> None:
+        """Ask for the selected scenario's new name (``new_name`` given: use it) and rename it."""
+        names = self.selected_names()
+        if len(names) != 1:
+            return
+        name = names[0]
+        if new_name is None:
+            from PySide6.QtWidgets import QInputDialog
+
+            new_name, ok = QInputDialog.getText(
+                self, self.tr("Rename scenario"), self.tr("New name:"), text=name
+            )
+            if not ok:
+                return
+        user, wanted = self.ctx.user, new_name
+        self.ctx.runner.start(
+            "scenarios.rename",
+            self.ctx.write(
+                lambda s: rename_scenario(
+                    s, name, wanted, branch_id=user.branch_id, team_scope=user.team_scope()
+                )
+            ),
+            on_done=self._renamed,
+            on_error=self._failed,
+        )
+
+    def _renamed(self, new: str) -> None:
+        self._pending_select = new
+        self.refresh()
 
     def delete_selected(self) -> None:
         names = self.selected_names()

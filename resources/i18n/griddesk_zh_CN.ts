@@ -2593,6 +2593,18 @@ workload after</source>
       <translation>删除…</translation>
     </message>
     <message>
+      <source>New name:</source>
+      <translation>新名称：</translation>
+    </message>
+    <message>
+      <source>Rename scenario</source>
+      <translation>重命名方案</translation>
+    </message>
+    <message>
+      <source>Rename…</source>
+      <translation>重命名…</translation>
+    </message>
+    <message>
       <source>Scenarios</source>
       <translation>方案库</translation>
     </message>

@@ -188,3 +188,26 @@ def test_a_scenario_overtaken_since_it_was_kept_is_refused_naming_the_moves(Sess
     assert "CD-04" not in str(refused.value)  # still as the scenario found it
     with Session() as s:
         assert snapshot(s) == before
+
+
+def test_a_scenario_is_renamed_within_its_scope_and_names_stay_unique(Session, city):  # noqa: F811, N803
+    from app.services.rebalance.scenarios import rename_scenario
+
+    _both(Session, city)
+    with Session() as s, s.begin():
+        new = rename_scenario(
+            s, "one move", "  一步 方案 ", branch_id=city["branch"], team_scope=None
+        )
+    assert new == "一步 方案"
+    with Session() as s:
+        names = {i.name for i in list_scenarios(s, branch_id=city["branch"], team_scope=None)}
+        assert names == {"一步 方案", "no limit"}
+        plan = load_scenario(s, "一步 方案", branch_id=city["branch"], team_scope=None)
+    assert plan.max_moves == 1
+    with Session() as s, s.begin(), pytest.raises(PlanError, match="exists already"):
+        rename_scenario(s, "no limit", "一步 方案", branch_id=city["branch"], team_scope=None)
+    with Session() as s, s.begin(), pytest.raises(PlanError, match="give the scenario a name"):
+        rename_scenario(s, "no limit", "  ", branch_id=city["branch"], team_scope=None)
+    # A supervisor of T2 does not see branch scenarios at all.
+    with Session() as s, s.begin(), pytest.raises(NotFound):
+        rename_scenario(s, "no limit", "x", branch_id=city["branch"], team_scope=[city["T2"]])

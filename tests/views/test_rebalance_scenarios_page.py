@@ -140,3 +140,21 @@ def test_a_supervisor_sees_only_their_teams_scenarios_and_an_analyst_keeps_none(
     assert not analyst_page.keep_button.isEnabled()
     assert [r.name for r in _scenarios(qtbot, analyst_page).model.rows()] == ["本队", "全分公司"]
     assert not analyst_page.scenarios_dialog.delete_button.isEnabled()
+
+
+def test_a_kept_scenario_is_renamed_and_a_taken_name_refused(open_page, qtbot, demo_db):  # noqa: F811
+    _w, page = open_page()
+    _keep_two(qtbot, page)
+    dialog = _scenarios(qtbot, page)
+    dialog.select("两步")
+    assert dialog.rename_button.isEnabled()
+    with qtbot.waitSignal(dialog.listed, timeout=10000):
+        dialog.rename_selected("  二月  两步 ")
+    assert dialog.selected_names() == ["二月 两步"]  # tidied, and still selected
+    with demo_db() as s:
+        assert set(s.scalars(select(Scenario.name))) == {"六步", "二月 两步"}
+    dialog.rename_selected("六步")
+    box = _box(qtbot, dialog)
+    assert "exists already" in box.text()
+    with demo_db() as s:
+        assert set(s.scalars(select(Scenario.name))) == {"六步", "二月 两步"}

@@ -127,6 +127,34 @@ def load_scenario(
     return _plan(_row(session, name, branch_id, team_scope))
 
 
+def rename_scenario(
+    session: Session,
+    name: str,
+    new_name: str,
+    *,
+    branch_id: int,
+    team_scope: Collection[int] | None,
+) -> str:
+    """Rename scenario ``name`` in the caller's transaction and return the new name (spaces
+    tidied). Raises NotFound when the user has none of that name, PlanError for a new name
+    that is empty, too long or taken in the branch."""
+    row = _row(session, name, branch_id, team_scope)
+    new = " ".join(new_name.split())
+    if not new:
+        raise PlanError("give the scenario a name")
+    if len(new) > NAME_MAX:
+        raise PlanError(f"a scenario's name has at most {NAME_MAX} characters")
+    if new != row.name:
+        taken = session.scalar(
+            select(Scenario.id).where(Scenario.branch_id == row.branch_id, Scenario.name == new)
+        )
+        if taken is not None:
+            raise PlanError(f'a scenario named "{new}" exists already: choose another name')
+        row.name = new
+        session.flush()
+    return new
+
+
 def delete_scenario(
     session: Session, name: str, *, branch_id: int, team_scope: Collection[int] | None
 ) -> None:
