@@ -15,6 +15,9 @@ from app.services.demo.staff import SpecPlan
 P_AGENT = 0.74
 P_ORPHAN = 0.62
 UPLIFT = 0.21
+# The programme's premise: a customer reached soon after losing their agent keeps paying more
+# often. Days from pool entry to first contact (the last bound open) -> change in that chance.
+CONTACT_EFFECT = ((7, 0.06), (30, 0.0), (90, -0.12), (None, -0.18))
 
 
 @dataclass
@@ -79,6 +82,18 @@ def climb(rng: random.Random, story: Story, spec: SpecPlan | None, *, as_of: dat
     story.level = len(story.steps)
 
 
+def contact_effect(story: Story) -> float:
+    """Return how the days from pool entry to first contact move the chance to pay (0 for a
+    customer never contacted: ``engaged`` counts that already)."""
+    if not story.steps:
+        return 0.0
+    delay = (story.steps[0] - story.agent_left).days
+    for bound, effect in CONTACT_EFFECT:
+        if bound is None or delay <= bound:
+            return effect
+    return 0.0
+
+
 def pay_chance(
     story: Story,
     due: date,
@@ -103,7 +118,7 @@ def pay_chance(
             maturity = min(1.0, 0.6 + (due - pilot_start).days / 300)
             engaged = 0.02 if story.level >= 2 else (-0.04 if story.level == 0 else 0.0)
             p = P_AGENT - 0.02 + UPLIFT * ramp * maturity + spec.effect
-            p += team_effect[spec.team] + engaged
+            p += team_effect[spec.team] + engaged + contact_effect(story)
     if year >= 3:
         p += 0.04
     return max(0.3, min(0.97, p))
