@@ -509,7 +509,7 @@ def test_the_agent_who_left_today_has_customers_waiting_that_intake_takes_in(dem
         ).all()
         result = intake_agent(session, agent_code=first.agent_code, actor="test")
         assert result.customers_entered == first.waiting  # those with a policy in force
-        assert result.unmatched < first.waiting and result.tasks_created > 0
+        assert 0 < result.unmatched < first.waiting and result.tasks_created > 0
         (again,) = [
             a
             for a in departed_agents(session, branch_id=demo.summary.branch_id)

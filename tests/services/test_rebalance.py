@@ -670,8 +670,6 @@ def test_undo_is_refused_when_a_row_changed_hands_after_the_rebalance(Session, c
 
 
 def test_apply_refreshes_the_persistency_base(Session, city, persistency_ready):  # noqa: N803
-    if not persistency_ready:
-        pytest.skip("refresh_persistency_base is not implemented yet")
     soon = date.today() + timedelta(days=60)
     with Session() as s, s.begin():
         c07 = s.scalars(select(Customer).where(Customer.customer_no == "C07")).one()

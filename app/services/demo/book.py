@@ -124,13 +124,16 @@ class BookWriter:
         grids, cum = self._grids_in[agent.district] if self.rng.random() < 0.75 else self._all_grids
         return self.rng.choices(grids, cum_weights=cum)[0]
 
-    def customer(self, agent: AgentPlan) -> None:
+    def customer(self, agent: AgentPlan, *, unmatched: bool = False) -> None:
+        """Add one customer of ``agent`` (``unmatched``: with an address no grid covers)."""
         rng, people = self.rng, self.people
         cid = self.next_id("customer")
         name, male = people.name()
         birth = people.birth_date(on=self.as_of, min_age=28, max_age=72)
         phone = people.phone() if rng.random() > 0.015 else None
         u = rng.random()
+        if unmatched:  # drawn all the same, so the customers after it stay as they were
+            u = 0.0
         grid: int | None = None
         lon = lat = None
         method: MatchMethod | None = None
