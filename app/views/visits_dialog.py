@@ -12,13 +12,10 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
-    QPushButton,
     QWidget,
 )
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,10 +24,10 @@ from app.services import org
 from app.services.auth import UserInfo
 from app.services.exports.files import ExportResult
 from app.services.progress import JobState
-from app.settings import Preferences
 from app.views.calendar import py_date
 from app.views.context import AppContext, call
-from app.views.i18n import LANGUAGES, effective_language, tr
+from app.views.export_parts import export_buttons, language_box, path_row, problem_label
+from app.views.i18n import tr
 from app.views.table_export import save_folder
 
 FORMATS = (".pdf", ".xlsx")
@@ -120,31 +117,10 @@ class VisitListDialog(QDialog):
         self.format.addItem(self.tr("PDF to print (one A4 page per day)"), ".pdf")
         self.format.addItem(self.tr("Excel workbook (one sheet per specialist)"), ".xlsx")
 
-        self.language = QComboBox()
-        self.language.setObjectName("language")
-        for code, name in LANGUAGES.items():
-            self.language.addItem(name, code)
-        current = effective_language(Preferences().language)
-        self.language.setCurrentIndex(max(0, self.language.findData(current)))
-
-        self.path = QLineEdit(str(save_folder() / self._file_name()))
-        self.path.setObjectName("path")
-        browse = QPushButton(self.tr("Browse…"))
-        browse.clicked.connect(self._browse)
-        file_row = QHBoxLayout()
-        file_row.addWidget(self.path, 1)
-        file_row.addWidget(browse)
-
-        self.problem = QLabel()
-        self.problem.setObjectName("problem")
-        self.problem.setStyleSheet("color: #b00020;")
-        self.problem.setWordWrap(True)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("Export"))
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        self.language = language_box()
+        self.path, file_row = path_row(str(save_folder() / self._file_name()), self._browse)
+        self.problem = problem_label()
+        buttons = export_buttons(self)
 
         form = QFormLayout(self)
         form.addRow(self.tr("Week"), week_row)

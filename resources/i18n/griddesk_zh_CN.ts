@@ -438,10 +438,6 @@
       <translation>一个月（2026-08）、一个季度（2026-Q3）或一年（2026）</translation>
     </message>
     <message>
-      <source>Browse…</source>
-      <translation>浏览…</translation>
-    </message>
-    <message>
       <source>Choose a file in an existing folder.</source>
       <translation>请选择已有文件夹中的文件。</translation>
     </message>
@@ -452,10 +448,6 @@
     <message>
       <source>Customers' phone and ID numbers are shown in full only to supervisors.</source>
       <translation>客户手机号和证件号码仅对主管完整显示，请妥善保管导出的文件。</translation>
-    </message>
-    <message>
-      <source>Export</source>
-      <translation>导出</translation>
     </message>
     <message>
       <source>Export meeting workbook</source>
@@ -496,6 +488,17 @@
     <message>
       <source>Write the period as a month (2026-08), a quarter (2026-Q3) or a year.</source>
       <translation>检视期请写成月份（2026-08）、季度（2026-Q3）或年份。</translation>
+    </message>
+  </context>
+  <context>
+    <name>ExportParts</name>
+    <message>
+      <source>Browse…</source>
+      <translation>浏览…</translation>
+    </message>
+    <message>
+      <source>Export</source>
+      <translation>导出</translation>
     </message>
   </context>
   <context>
@@ -3481,10 +3484,6 @@ on time</source>
   <context>
     <name>VisitListDialog</name>
     <message>
-      <source>Browse…</source>
-      <translation>浏览…</translation>
-    </message>
-    <message>
       <source>Choose a file in an existing folder.</source>
       <translation>请选择已存在的文件夹中的文件。</translation>
     </message>
@@ -3495,10 +3494,6 @@ on time</source>
     <message>
       <source>Excel workbook (one sheet per specialist)</source>
       <translation>Excel 工作簿（每位专员一张工作表）</translation>
-    </message>
-    <message>
-      <source>Export</source>
-      <translation>导出</translation>
     </message>
     <message>
       <source>File</source>
