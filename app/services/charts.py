@@ -3,6 +3,7 @@ app's canvases and PNG export. Inputs are plain series; labels arrive already tr
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -13,6 +14,7 @@ from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from app.services.metrics.activity import week_monday, week_span
+from app.services.metrics.wilson import wilson_interval
 
 PALETTE = ("#1f6feb", "#e8590c", "#2f9e44", "#ae3ec9", "#f59f00", "#0c8599", "#c92a2a", "#5f3dc4")
 MUTED = "#8c959f"
@@ -72,11 +74,14 @@ def draw_persistency_trend(
     pending_label: str = "",
     few: int = 0,
     few_label: str = "",
+    band_label: str = "",
 ) -> None:
     """Draw persistency per cohort month, each group with its year-earlier line dashed; the
     months still partly in their grace period are shaded and named. A month whose rate rests
     on fewer than ``few`` policies (a series' ``bases``) is drawn as a hollow point, and
-    ``few_label`` says what that means under the months."""
+    ``few_label`` says what that means under the months. With ``band_label`` each line with
+    its bases carries a shaded band, the 95 % Wilson interval of each month's rate on its
+    policies, named in the legend by ``band_label``."""
     fig.clear()
     ax = fig.add_subplot()
     x = range(len(months))
@@ -89,6 +94,13 @@ def draw_persistency_trend(
     for i, s in enumerate(current):
         colour = PALETTE[i % len(PALETTE)]
         ax.plot(x, _nan(s.values), marker="o", markersize=3, lw=2, color=colour, label=s.label)
+        if band_label and s.bases:
+            low, high = _wilson_band(s)
+            # One legend entry says what the shading is, whatever the number of lines.
+            named = not any(c.get_label() == band_label for c in ax.collections)
+            ax.fill_between(
+                x, low, high, color=colour, alpha=0.13, lw=0, label=band_label if named else None
+            )
         thin = [
             (j, v)
             for j, (v, n) in enumerate(zip(s.values, s.bases, strict=False))
@@ -139,6 +151,16 @@ def draw_persistency_trend(
     if current or year_earlier:
         ax.legend(fontsize=8, ncols=2, frameon=False, loc="lower right")
     _finish(fig, title)
+
+
+def _wilson_band(s: Series) -> tuple[list[float], list[float]]:
+    """Return the lower and upper ends of each value's 95 % Wilson interval (NaN where none)."""
+    low, high = [], []
+    for v, n in zip(s.values, s.bases, strict=False):
+        ends = wilson_interval(v, n) if v is not None else None
+        low.append(ends[0] if ends else math.nan)
+        high.append(ends[1] if ends else math.nan)
+    return low, high
 
 
 def draw_funnel(

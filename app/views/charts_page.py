@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QStandardItemModel
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
@@ -114,6 +115,16 @@ class ChartsPage(QWidget):
             if cohort_age_days(p, ctx.as_of)[0] >= YOUNG_COHORT_DAYS
         ]
         self.cohort.setCurrentIndex(old_enough[0] if old_enough else 0)
+        self.band = QCheckBox(self.tr("95% range"))
+        self.band.setObjectName("band")
+        self.band.setToolTip(
+            self.tr(
+                "Shade around each month the range its rate could well have had by chance, "
+                "given how few policies it rests on (a 95% Wilson interval)"
+            )
+        )
+        self.band.toggled.connect(self._redraw)
+        self._shown: tuple[str, object] | None = None
         self.save = QPushButton(self.tr("Save chart as PNG…"))
         self.save.setObjectName("save_png")
         self.save.clicked.connect(lambda: self.save_png())  # not the checked flag
@@ -125,6 +136,7 @@ class ChartsPage(QWidget):
         top.addWidget(self.scope)
         top.addWidget(self.month)
         top.addWidget(self.cohort)
+        top.addWidget(self.band)
         top.addStretch(1)
         top.addWidget(self.status)
         top.addWidget(self.save)
@@ -154,6 +166,7 @@ class ChartsPage(QWidget):
     def _sync_controls(self) -> None:
         key = self.current_chart()
         self.month.setVisible(key in ("trend", "handoff"))
+        self.band.setVisible(key == "trend")
         self.cohort.setVisible(key == "funnel")
         # Only the trend draws one line per team: elsewhere "Compare teams" is not offered,
         # and a chart chosen while it was falls back to the whole scope.
@@ -243,7 +256,13 @@ class ChartsPage(QWidget):
         self.status.setText("")
         show_error(self, self.tr("Charts"), exc)
 
+    def _redraw(self) -> None:
+        """Draw the chart shown again from the data it has (a drawing option changed)."""
+        if self._shown is not None:
+            self._draw(*self._shown)
+
     def _draw(self, key: str, data) -> None:
+        self._shown = (key, data)
         title = chart_titles()[key]
         if key == "trend":
             title = (
@@ -269,6 +288,7 @@ class ChartsPage(QWidget):
                 few_label=self.tr("fewer than %1 policies: too few to judge").replace(
                     "%1", str(FEW_POLICIES)
                 ),
+                band_label=self.tr("95% range (Wilson)") if self.band.isChecked() else "",
             )
         elif key == "funnel":
             charts.draw_funnel(

@@ -288,6 +288,14 @@
       <translation>8–30 天</translation>
     </message>
     <message>
+      <source>95% range</source>
+      <translation>95% 区间</translation>
+    </message>
+    <message>
+      <source>95% range (Wilson)</source>
+      <translation>95% 区间（Wilson）</translation>
+    </message>
+    <message>
       <source>All my teams</source>
       <translation>我的全部团队</translation>
     </message>
@@ -334,6 +342,10 @@
     <message>
       <source>Service equity</source>
       <translation>服务公平</translation>
+    </message>
+    <message>
+      <source>Shade around each month the range its rate could well have had by chance, given how few policies it rests on (a 95% Wilson interval)</source>
+      <translation>在每个月的比率周围画出阴影：按其所依据的保单数，该比率因偶然因素可能落入的范围（95% Wilson 区间）</translation>
     </message>
     <message>
       <source>Share of the cohort that reached the step</source>

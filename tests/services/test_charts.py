@@ -6,6 +6,7 @@ import io
 import logging
 from datetime import date
 
+import pytest
 from matplotlib.figure import Figure
 
 from app.services.charts import draw_activity
@@ -170,3 +171,48 @@ def test_a_trend_month_on_few_policies_is_drawn_hollow_and_the_chart_says_why():
     draw_persistency_trend(fig, current=[Series("金牛", [0.9, 0.8], [100, 40])], few_label="few",
                            **{**kw, "months": months[:2]})  # fmt: skip
     assert hollow_points(fig) == [] and fig.axes[0].get_xlabel() == ""
+
+
+def test_the_wilson_interval_is_scipys_and_honest_at_the_ends():
+    from scipy.stats import binomtest
+
+    from app.services.metrics.wilson import wilson_interval
+
+    for k, n in [(0, 5), (5, 5), (3, 5), (24, 30), (870, 1000)]:
+        expected = binomtest(k, n).proportion_ci(method="wilson")
+        low, high = wilson_interval(k / n, n)
+        assert low == pytest.approx(expected.low, abs=1e-9)
+        assert high == pytest.approx(expected.high, abs=1e-9)
+    # 100 % on five policies could well be 57 %; on a thousand it could not.
+    assert wilson_interval(1.0, 5)[0] < 0.6 < wilson_interval(1.0, 1000)[0]
+    assert wilson_interval(0.5, 0) is None
+
+
+def test_the_trend_shades_each_months_wilson_range_when_asked():
+    from matplotlib.collections import PolyCollection
+
+    from app.services.charts import Series, draw_persistency_trend
+    from app.services.metrics.wilson import wilson_interval
+
+    def bands(fig):
+        (ax,) = fig.axes
+        return [c for c in ax.collections if isinstance(c, PolyCollection)]
+
+    fig = Figure()
+    kw = {"months": ["2026-01", "2026-02", "2026-03"], "title": "t", "year_earlier_suffix": ""}
+    line = Series("金牛", [0.9, 0.8, 0.7], [1000, 5, 40])
+    draw_persistency_trend(fig, current=[line], **kw)
+    assert bands(fig) == []  # only when asked
+    other = Series("锦江", [0.5, 0.6, 0.7], [50, 50, 50])
+    draw_persistency_trend(fig, current=[line, other], band_label="95% range", **kw)
+    band, _other_band = bands(fig)  # each line has its own
+    vertices = band.get_paths()[0].vertices
+    spans = []
+    for x, (rate, n) in enumerate([(0.9, 1000), (0.8, 5), (0.7, 40)]):
+        ys = vertices[vertices[:, 0] == x][:, 1]
+        assert (ys.min(), ys.max()) == pytest.approx(wilson_interval(rate, n))
+        spans.append(ys.max() - ys.min())
+    assert spans[1] > spans[2] > spans[0]  # five policies, forty, a thousand
+    # The legend names the shading once.
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels.count("95% range") == 1

@@ -27,7 +27,14 @@ from app.services.mapping import (
     load_map_data,
 )
 from app.services.mapping.html import CLUSTER_ABOVE
-from app.services.mapping.measures import COVERED, NO_DATA, UNCOVERED, UNSERVED
+from app.services.mapping.measures import (
+    COVERED,
+    FEW_FILL,
+    NO_DATA,
+    UNCOVERED,
+    UNSERVED,
+    tooltip_lines,
+)
 
 AS_OF = date(2024, 6, 30)
 
@@ -221,6 +228,40 @@ def test_persistency_runs_from_red_to_green_and_grey_without_data():
     assert c.fills["WH001"] == NO_DATA
     assert c.legend.labels == ("70.0%", "85.0%")
     assert c.legend.no_data == "No data"
+
+
+def test_a_rate_on_a_few_policies_is_pale_and_left_out_of_the_colour_scale():
+    """A grid whose persistency rests on under 30 policies is drawn pale, not red or green,
+    and the scale's ends come from the other grids; the legend and the tooltip say why."""
+    jj001, jj002, wh001 = three_grids().grids
+    data = MapData(
+        grids=(
+            replace(jj001, persistency_policies=400),
+            replace(jj002, persistency_13=Decimal("0.40"), persistency_policies=12),
+            replace(wh001, persistency_13=Decimal("0.75"), persistency_policies=30),
+        )
+    )
+    c = colour_grids(data, measure="persistency", lang="en")
+    assert c.fills["JJ002"] == FEW_FILL
+    assert c.fills["WH001"] == "#d73027" and c.fills["JJ001"] == "#1a9850"
+    assert c.legend.labels == ("75.0%", "85.0%")  # 40 % on 12 policies is not an end
+    assert c.legend.few == "Few: under 30 policies, not coloured"
+    assert c.legend.no_data is None
+    page = build_map_html(data, measure="persistency", lang="zh_CN")
+    assert FEW_FILL in page and "少量：不足 30 份保单，不参与配色" in page
+    lines = dict(tooltip_lines(data.grids[1], lang="en"))
+    assert lines["13-month persistency"] == "40.0% (12 policies, few)"
+    assert dict(tooltip_lines(data.grids[0], lang="zh_CN"))["13个月继续率"] == "85.0% (400 份保单)"
+
+
+def test_only_few_rates_still_show_pale_with_their_reason():
+    jj001, jj002, wh001 = three_grids().grids
+    data = MapData(
+        grids=(replace(jj001, persistency_policies=5), replace(jj002, persistency_13=None), wh001)
+    )
+    c = colour_grids(data, measure="persistency", lang="en")
+    assert c.fills == {"JJ001": FEW_FILL, "JJ002": NO_DATA, "WH001": NO_DATA}
+    assert c.legend.labels == ("No data", "Few: under 30 policies, not coloured")
 
 
 def test_persistency_without_any_figure_says_no_data():

@@ -14,6 +14,7 @@ from app.db import alembic_config, make_engine, make_sessionmaker, migrate
 from app.models import (
     AssignmentEvent,
     Customer,
+    Grid,
     PersistencyMonth,
     PremiumDue,
     Specialist,
@@ -179,3 +180,25 @@ def test_the_migration_fills_the_cells_of_an_existing_database(tmp_path):
     with Session() as s:
         assert expected and _cells(s) == expected
     engine.dispose()
+
+
+def test_the_map_carries_each_grids_rate_with_the_policies_it_rests_on(demo):
+    """The map's rate per grid and its base are the by-grid report's, so its "few" marking
+    agrees with the workbook's by-grid sheet."""
+    from app.services.mapping import load_map_data
+    from app.services.mapping.data import persistency_year
+
+    with demo() as s:
+        data = load_map_data(s, branch_id=None, as_of=AS_OF)
+        code = dict(s.execute(select(Grid.id, Grid.code)).all())
+        report = {
+            code[r.group_key]: (r.persistency_premium, r.policies)
+            for r in P.persistency_report(s, period=persistency_year(AS_OF), as_of=AS_OF, by="grid")
+            if r.group_key is not None and r.persistency_premium is not None
+        }
+    shown = {
+        g.code: (g.persistency_13, g.persistency_policies)
+        for g in data.grids
+        if g.persistency_13 is not None
+    }
+    assert shown and shown == report

@@ -171,3 +171,26 @@ def test_persistency_by_days_to_first_contact_draws_each_band_with_its_policies(
     for r, note in zip(rows, notes, strict=True):
         assert f"{r.policies:,} policies" in note
     assert [t.get_text() for t in ax.get_xticklabels()][-1] == "never contacted"
+
+
+def test_the_trend_shows_its_95_percent_range_when_asked_and_only_on_the_trend(window, qtbot):
+    from matplotlib.collections import PolyCollection
+
+    def bands():
+        (ax,) = page.figure.axes
+        return [c for c in ax.collections if isinstance(c, PolyCollection)]
+
+    w = window("senior")
+    page = w.show_page("charts")
+    with qtbot.waitSignal(page.drawn, timeout=10000):
+        page.chart.setCurrentIndex(page.chart.findData("trend"))
+    assert page.band.isVisible() and not page.band.isChecked()
+    assert bands() == []
+    with qtbot.waitSignal(page.drawn, timeout=10000):
+        page.band.setChecked(True)  # redrawn from the data it has, no new reading
+    assert len(bands()) == 1
+    legend = [t.get_text() for t in page.figure.axes[0].get_legend().get_texts()]
+    assert "95% range (Wilson)" in legend
+    with qtbot.waitSignal(page.drawn, timeout=10000):
+        page.chart.setCurrentIndex(page.chart.findData("funnel"))
+    assert not page.band.isVisible()

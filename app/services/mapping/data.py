@@ -41,6 +41,9 @@ class GridRow:
     owner_capacity: int | None = None
     owner_open_tasks: int | None = None  # open and in-progress tasks of the owner
     persistency_13: Decimal | None = None  # 13-month persistency, premium basis, trailing year
+    # The policies that rate rests on (None: not known); on fewer than FEW_POLICIES the grid is
+    # left out of the colour scale and its rate marked "few".
+    persistency_policies: int | None = None
 
     @property
     def load(self) -> float | None:
@@ -106,8 +109,9 @@ def persistency_year(as_of: date) -> Period:
 
 def grid_persistency_13(
     session: Session, *, as_of: date, branch_id: int | None = None
-) -> dict[str, Decimal]:
-    """Return 13-month persistency (premium basis) per grid code over the trailing year."""
+) -> dict[str, tuple[Decimal, int]]:
+    """Return 13-month persistency (premium basis) per grid code over the trailing year, with
+    the policies it rests on."""
     from app.services.metrics.persistency import persistency_report
 
     rows = persistency_report(
@@ -115,7 +119,7 @@ def grid_persistency_13(
     )
     codes = dict(session.execute(select(Grid.id, Grid.code)).all())
     return {
-        codes[r.group_key]: r.persistency_premium
+        codes[r.group_key]: (r.persistency_premium, r.policies)
         for r in rows
         if r.group_key in codes and r.persistency_premium is not None
     }
@@ -204,7 +208,8 @@ def load_map_data(
                 owner_customers=served.get(oid, 0) if oid is not None else None,
                 owner_capacity=cap,
                 owner_open_tasks=open_tasks.get(oid, 0) if oid is not None else None,
-                persistency_13=persistency.get(code),
+                persistency_13=persistency[code][0] if code in persistency else None,
+                persistency_policies=persistency[code][1] if code in persistency else None,
             )
         )
 

@@ -15,7 +15,7 @@ from matplotlib.path import Path
 from matplotlib.ticker import PercentFormatter
 
 from app.services.mapping.data import MapData
-from app.services.mapping.measures import NO_DATA, OUTLINE, colour_grids
+from app.services.mapping.measures import FEW_FILL, NO_DATA, OUTLINE, colour_grids
 
 SELECTED_EDGE = "#0b5cd5"
 
@@ -104,6 +104,8 @@ def _legend(ax: Axes, legend: Any) -> None:
             bar.update_ticks()
         if legend.no_data:
             handles.append(Patch(facecolor=NO_DATA, edgecolor=OUTLINE, label=legend.no_data))
+        if legend.few:
+            handles.append(Patch(facecolor=FEW_FILL, edgecolor=OUTLINE, label=legend.few))
         title = None
     else:
         handles = [

@@ -18,6 +18,8 @@ from app.services.fonts import cjk_font_path
 from app.services.mapping.assets import head_html
 from app.services.mapping.data import MapData
 from app.services.mapping.measures import (
+    FEW_FILL,
+    NO_DATA,
     OUTLINE,
     Colouring,
     Legend,
@@ -164,7 +166,9 @@ def legend_html(legend: Legend) -> str:
             f'<div class="ends"><span>{html.escape(low)}</span><span>{html.escape(high)}</span></div>'
         )
         if legend.no_data:
-            parts.append(_swatch("#d0d0d0", legend.no_data))
+            parts.append(_swatch(NO_DATA, legend.no_data))
+        if legend.few:
+            parts.append(_swatch(FEW_FILL, legend.few))
     else:
         parts += [_swatch(c, label) for c, label in zip(legend.colours, legend.labels, strict=True)]
     parts += [f'<div class="note">{html.escape(n)}</div>' for n in legend.notes]

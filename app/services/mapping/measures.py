@@ -7,10 +7,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from app.services.mapping.data import GridRow, MapData
+from app.services.metrics.persistency import FEW_POLICIES
 
 MEASURES: tuple[str, ...] = ("persistency", "open_tasks", "load", "coverage")
 
 NO_DATA = "#d0d0d0"
+# A grid whose rate rests on a few policies: pale, and outside the colour scale (one lapse in
+# five policies would paint it red).
+FEW_FILL = "#f4f1ea"
 OUTLINE = "#4a4a4a"
 PERSISTENCY_COLOURS = ("#d73027", "#fee08b", "#1a9850")  # low red, high green
 OPEN_TASK_COLOURS = ("#fff5eb", "#fd8d3c", "#a63603")
@@ -54,6 +58,9 @@ LABELS: dict[str, dict[str, str]] = {
         "between": "{a} – {b}",
         "over": "高于 {a}",
         "period": "检视期 {p}",
+        "few": "少量：不足 {n} 份保单，不参与配色",
+        "policies": "{n} 份保单",
+        "policies_few": "{n} 份保单，少量",
     },
     "en": {
         "persistency": "13-month persistency (premium)",
@@ -83,6 +90,9 @@ LABELS: dict[str, dict[str, str]] = {
         "between": "{a} – {b}",
         "over": "over {a}",
         "period": "Review period {p}",
+        "few": "Few: under {n} policies, not coloured",
+        "policies": "{n} policies",
+        "policies_few": "{n} policies, few",
     },
 }
 
@@ -104,6 +114,7 @@ class Legend:
     vmax: float = 1.0
     percent: bool = False
     no_data: str | None = None  # label of the grey swatch for grids without a value
+    few: str | None = None  # label of the pale swatch for grids whose value rests on a few
     notes: tuple[str, ...] = ()
 
 
@@ -125,12 +136,17 @@ def colour_grids(data: MapData, *, measure: str, lang: str = "zh_CN") -> Colouri
         notes.append(t["outside_note"].format(n=data.outside_coverage))
     if measure == "persistency":
         values = {
-            g.code: float(g.persistency_13) for g in data.grids if g.persistency_13 is not None
+            g.code: float(g.persistency_13)
+            for g in data.grids
+            if g.persistency_13 is not None and not few_policies(g)
         }
+        few = frozenset(
+            g.code for g in data.grids if g.persistency_13 is not None and few_policies(g)
+        )
         if data.persistency_period:
             notes.insert(0, t["period"].format(p=data.persistency_period))
         return _gradient(
-            values, data, PERSISTENCY_COLOURS, t["persistency"], t, notes, percent=True
+            values, data, PERSISTENCY_COLOURS, t["persistency"], t, notes, percent=True, few=few
         )
     if measure == "open_tasks":
         values = {
@@ -183,17 +199,21 @@ def _gradient(
     *,
     percent: bool = False,
     floor: float | None = None,
+    few: frozenset[str] = frozenset(),
 ) -> Colouring:
+    few_label = t["few"].format(n=FEW_POLICIES) if few else None
     if not values:
         # Nothing to scale (e.g. no policy has reached its year-2 due date yet): say so.
         legend = Legend(
             title=title,
             kind="swatches",
-            colours=(NO_DATA,),
-            labels=(t["no_data"],),
+            colours=(NO_DATA,) + ((FEW_FILL,) if few else ()),
+            labels=(t["no_data"],) + ((few_label,) if few_label else ()),
             notes=tuple(notes),
         )
-        return Colouring({g.code: NO_DATA for g in data.grids}, legend)
+        return Colouring(
+            {g.code: FEW_FILL if g.code in few else NO_DATA for g in data.grids}, legend
+        )
     vmin, vmax = min(values.values()), max(values.values())
     if floor is not None:
         vmin = min(vmin, floor)
@@ -202,7 +222,14 @@ def _gradient(
     from branca.colormap import LinearColormap  # ~0.25 s to import: only when a map is coloured
 
     scale = LinearColormap(list(colours), vmin=vmin, vmax=vmax)
-    fills = {g.code: scale(values[g.code]) if g.code in values else NO_DATA for g in data.grids}
+    fills = {
+        g.code: scale(values[g.code])
+        if g.code in values
+        else FEW_FILL
+        if g.code in few
+        else NO_DATA
+        for g in data.grids
+    }
     fmt = _pct1 if percent else _count
     legend = Legend(
         title=title,
@@ -212,10 +239,16 @@ def _gradient(
         vmin=vmin,
         vmax=vmax,
         percent=percent,
-        no_data=t["no_data"] if len(values) < len(data.grids) else None,
+        no_data=t["no_data"] if len(values) + len(few) < len(data.grids) else None,
+        few=few_label,
         notes=tuple(notes),
     )
     return Colouring({k: _hex(v) for k, v in fills.items()}, legend)
+
+
+def few_policies(g: GridRow) -> bool:
+    """Say whether the grid's persistency rests on too few policies to be coloured."""
+    return g.persistency_policies is not None and g.persistency_policies < FEW_POLICIES
 
 
 def _band(load: float) -> str:
@@ -266,6 +299,11 @@ def tooltip_lines(g: GridRow, *, lang: str = "zh_CN") -> list[tuple[str, str]]:
         lines.append((t["owner_load"], f"{g.owner_customers} / {cap}{share}"))
     if g.owner_open_tasks is not None:
         lines.append((t["open_tasks_short"], str(g.owner_open_tasks)))
-    persistency = _pct1(g.persistency_13) if g.persistency_13 is not None else "—"
+    persistency = "—"
+    if g.persistency_13 is not None:
+        persistency = _pct1(g.persistency_13)
+        if g.persistency_policies is not None:
+            base = t["policies_few" if few_policies(g) else "policies"]
+            persistency += f" ({base.format(n=f'{g.persistency_policies:,}')})"
     lines.append((t["persistency_short"], persistency))
     return lines
