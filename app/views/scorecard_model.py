@@ -10,6 +10,7 @@ from decimal import Decimal
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 
+from app.services.metrics.persistency import FEW_POLICIES
 from app.services.metrics.scorecard import MEASURES, Mark, Scorecard, ScorecardRow
 from app.views.i18n import tr
 from app.views.labels import SPECIALIST_STATUSES, label, pct, yuan
@@ -18,6 +19,7 @@ from app.views.table_models import Column, RowTableModel
 _C = "ScorecardPage"
 MET_BG, MET_FG = QBrush(QColor("#c6efce")), QBrush(QColor("#006100"))
 NOT_MET_BG, NOT_MET_FG = QBrush(QColor("#f8cbad")), QBrush(QColor("#9c0006"))
+FEW_FG = QBrush(QColor("#8c959f"))  # a rate on a few policies: shown, pale, not judged
 
 
 def measure_names() -> dict[str, str]:
@@ -75,7 +77,9 @@ def value_text(mark: Mark, figure=None) -> str:
 
 
 def mark_text(mark: Mark) -> str:
-    """The cell: a text mark, then the value (✓ met, ✗ not met, ⚠ flagged)."""
+    """The cell: a text mark, then the value (✓ met, ✗ not met, ⚠ flagged, "few")."""
+    if mark.now.few:
+        return tr(_C, "%1 few").replace("%1", value_text(mark))
     if mark.met is None:
         return value_text(mark) if mark.now.pending or mark.now.value is not None else "—"
     if mark.measure == "equity":
@@ -101,6 +105,10 @@ def n_of_m(mark: Mark) -> str:
             .replace("%2", yuan(f.denominator))
         )
         unit = tr(_C, "rows") if mark.measure == "renewal" else tr(_C, "policies")
+        if f.policies is not None:
+            text += " · " + (
+                tr(_C, "%1 rows settled") if mark.measure == "renewal" else tr(_C, "%1 policies")
+            ).replace("%1", f"{f.policies:,}")
     elif mark.measure == "equity":
         return tr(_C, "%1 servicing and renewal tasks compared").replace("%1", f"{f.denominator:,}")
     else:
@@ -119,6 +127,12 @@ def verdict(mark: Mark) -> str:
             return tr(_C, "Too few tasks to compare: not judged")
         return tr(_C, "No flag: met") if mark.met else tr(_C, "Flagged: not met")
     standard = f"{mark.standard}%"
+    if mark.now.few:
+        return (
+            tr(_C, "Fewer than %1 policies: too few to judge (standard %2)")
+            .replace("%1", str(FEW_POLICIES))
+            .replace("%2", standard)
+        )
     if mark.met is None:
         return tr(_C, "Nothing settled yet: not judged (standard %1)").replace("%1", standard)
     if mark.met:
@@ -209,6 +223,10 @@ class ScorecardModel(RowTableModel):
         if mark is not None:
             if role == Qt.ItemDataRole.DisplayRole:
                 return change_text(mark) if before else mark_text(mark)
+            if role == Qt.ItemDataRole.ForegroundRole and (
+                mark.before.few if before else mark.now.few
+            ):
+                return FEW_FG
             if role in (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole):
                 if before or mark.met is None:
                     return None

@@ -2765,12 +2765,24 @@ customers</source>
       <translation>%1 对比 %2，数据截至 %3 · %4 名专员</translation>
     </message>
     <message>
+      <source>%1 few</source>
+      <translation>%1 少量</translation>
+    </message>
+    <message>
       <source>%1 of %2</source>
       <translation>%2 中 %1</translation>
     </message>
     <message>
       <source>%1 of %2 due</source>
       <translation>应收 %2，实收 %1</translation>
+    </message>
+    <message>
+      <source>%1 policies</source>
+      <translation>%1 份保单</translation>
+    </message>
+    <message>
+      <source>%1 rows settled</source>
+      <translation>已结算 %1 笔</translation>
     </message>
     <message>
       <source>%1 servicing and renewal tasks compared</source>
@@ -2810,6 +2822,10 @@ no.</source>
     <message>
       <source>Export workbook…</source>
       <translation>导出工作簿…</translation>
+    </message>
+    <message>
+      <source>Fewer than %1 policies: too few to judge (standard %2)</source>
+      <translation>不足 %1 份保单：样本过少，不评判（标准 %2）</translation>
     </message>
     <message>
       <source>First contact

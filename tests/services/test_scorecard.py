@@ -100,14 +100,15 @@ def test_renewal_collected_counts_renewal_rows_within_grace_capped_for_who_serve
     session.flush()
 
     got = renewal_collected(session, branch_id=f.default_branch.id, month=OCT, as_of=AS_OF)
-    assert got[a.id] == Figure(Decimal("0.8182"), 180_000, 220_000, 0)
-    assert got[b.id] == Figure(Decimal("0.0000"), 0, 20_000, 0)
+    # Four settled rows rest a's rate (10/5, 10/10, 10/20 and c2's 10/12), one b's.
+    assert got[a.id] == Figure(Decimal("0.8182"), 180_000, 220_000, 0, policies=4)
+    assert got[b.id] == Figure(Decimal("0.0000"), 0, 20_000, 0, policies=1)
     # As of 10 December the rows due after 11 October are still in their grace period.
     early = renewal_collected(
         session, branch_id=f.default_branch.id, month=OCT, as_of=date(2025, 12, 10)
     )
-    assert early[a.id] == Figure(Decimal("0.7143"), 100_000, 140_000, 2)
-    assert early[b.id] == Figure(None, 0, 0, 1)
+    assert early[a.id] == Figure(Decimal("0.7143"), 100_000, 140_000, 2, policies=2)
+    assert early[b.id] == Figure(None, 0, 0, 1, policies=0)
 
 
 def test_tasks_on_time_by_the_local_day_with_late_failed_cancelled_and_pending(session, f):
@@ -197,7 +198,8 @@ def test_equity_flag_is_the_equity_report_on_the_months_last_day(session, f):
 def test_persistency_meets_its_standard_at_the_edge(session, f):
     a = f.specialist()
     c = f.customer(specialist=a, pool_entered_on=date(2024, 1, 1))
-    for received in (100_000, 70_000):
+    # 30 policies (enough to judge): 25 paid in full, one half, four not at all: 85.00 %.
+    for received in [100_000] * 25 + [50_000] + [0] * 4:
         p = f.policy(customer=c, issued=date(2024, 10, 10))
         f.due(
             p,
@@ -220,7 +222,7 @@ def test_persistency_meets_its_standard_at_the_edge(session, f):
     mark = (
         scorecard(session, branch_id=branch_id, month=OCT, as_of=AS_OF).rows[0].mark("persistency")
     )
-    assert mark.now == Figure(Decimal("0.8500"), 170_000, 200_000, 0)
+    assert mark.now == Figure(Decimal("0.8500"), 2_550_000, 3_000_000, 0, policies=30)
     assert mark.standard == 85 and mark.met is True
     set_scorecard_standards(
         session, actor=None, branch_id=branch_id, standards=Standards(90, 86, 80, 80)
@@ -229,6 +231,40 @@ def test_persistency_meets_its_standard_at_the_edge(session, f):
         scorecard(session, branch_id=branch_id, month=OCT, as_of=AS_OF).rows[0].mark("persistency")
     )
     assert mark.standard == 86 and mark.met is False
+
+
+def test_a_premium_rate_on_a_few_policies_is_shown_but_not_judged(session, f):
+    """One lapse in a handful of policies moves a rate by twenty points: under 30 policies
+    the scorecard shows it, marked few, and neither meets nor misses the standard."""
+    a = f.specialist()
+    c = f.customer(specialist=a, pool_entered_on=date(2024, 1, 1))
+    for received in (100_000, 0):  # 50 %: far under the standard, on two policies
+        p = f.policy(customer=c, issued=date(2024, 10, 10))
+        f.due(
+            p,
+            policy_year=1,
+            due_date=date(2024, 10, 10),
+            amount_due_fen=100_000,
+            received_fen=100_000,
+            received_on=date(2024, 10, 10),
+        )
+        f.due(
+            p,
+            policy_year=2,
+            due_date=date(2025, 10, 10),
+            amount_due_fen=100_000,
+            received_fen=received,
+            received_on=date(2025, 10, 10) if received else None,
+        )
+    refresh_persistency_base(session)
+    row = scorecard(session, branch_id=f.default_branch.id, month=OCT, as_of=AS_OF).rows[0]
+    for measure in ("persistency", "renewal"):
+        mark = row.mark(measure)
+        assert mark.now.value == Decimal("0.5000") and mark.now.few, measure
+        assert mark.met is None, measure
+    assert row.judged == row.met  # neither counts as a miss
+    # The tasks and contact shares count tasks and customers: never "few" by policies.
+    assert not Figure(Decimal("0.5"), 1, 2).few
 
 
 @pytest.mark.parametrize(

@@ -174,6 +174,13 @@ def test_the_workbook_round_trips_with_the_services_figures_and_prints_on_a4(
     # Said as the meeting workbook says it (the scorecard itself holds no contact data).
     assert ("已脱敏" in cover["客户联系方式"]) is not senior.sees_contact_data
     rows = _scorecard_sheets(path)
+    pale = {
+        row[0].value: [bool(c.font.color and str(c.font.color.rgb).endswith("A0A0A0")) for c in row]
+        for ws in wb.worksheets[1:]
+        for row in ws.iter_rows(min_row=FIRST_ROW + 1)
+        if row[0].value
+    }
+    few = 0
     for r in expected.rows:
         line = rows[f"{r.employee_no} {r.name}"]
         for m in MEASURES:
@@ -184,11 +191,16 @@ def test_the_workbook_round_trips_with_the_services_figures_and_prints_on_a4(
             assert (line[col], line[col + 2]) == (now, before), (r.name, m)
             assert line[col + 3] == (None if mark.change is None else float(mark.change))
             text = line[col + 1]
-            if mark.met is None:
+            if mark.now.few:  # shown, and said to be too few to judge
+                few += 1
+                assert text == "少量（不足 30 份），不评判"
+                assert pale[r.employee_no][col]  # the value itself is pale
+            elif mark.met is None:
                 assert text.startswith("—")
             else:
                 assert text.startswith("✓" if mark.met else ("⚠" if m == "equity" else "✗"))
         assert line[-1] == f"{r.met} / {r.judged}"
+    assert few  # the demo's month has rates on a few policies, which the sheet must say
     for ws in wb.worksheets[1:]:
         assert ws.page_setup.orientation == "landscape" and str(ws.page_setup.paperSize) == "9"
         assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage

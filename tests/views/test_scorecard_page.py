@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from app.models import Branch
 from app.services.metrics.scorecard import MEASURES, scorecard
 from app.views.main_window import MainWindow
-from app.views.scorecard_model import MET_BG, NOT_MET_BG
+from app.views.scorecard_model import FEW_FG, MET_BG, NOT_MET_BG
 
 
 def _page(qtbot, ctx):
@@ -39,6 +39,7 @@ def test_the_page_shows_marks_colours_and_tooltips_for_the_chosen_month(
         )
     assert page.model.rowCount() == len(expected.rows)
     seen = {True: 0, False: 0}
+    few = 0
     for row, r in enumerate(page.model.rows()):
         for m in MEASURES:
             index = page.model.index(row, _column(page, m))
@@ -46,6 +47,13 @@ def test_the_page_shows_marks_colours_and_tooltips_for_the_chosen_month(
             text = index.data()
             tip = index.data(Qt.ItemDataRole.ToolTipRole)
             colour = index.data(Qt.ItemDataRole.BackgroundRole)
+            if mark.now.few:  # shown pale, said to be few, never judged
+                few += 1
+                assert text.endswith(" few") and colour is None
+                assert index.data(Qt.ItemDataRole.ForegroundRole) == FEW_FG
+                assert "too few to judge" in tip
+                assert ("policies" if m == "persistency" else "rows settled") in tip
+                continue
             if mark.met is None:
                 assert colour is None
                 continue
@@ -56,6 +64,7 @@ def test_the_page_shows_marks_colours_and_tooltips_for_the_chosen_month(
             if m in ("tasks", "contact"):
                 assert f"{mark.now.numerator:,} of {mark.now.denominator:,}" in tip
     assert seen[True] and seen[False]  # both kinds shown on the demo
+    assert few  # and rates on a few policies
     header = page.model.headerData(
         _column(page, "renewal"), Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole
     )

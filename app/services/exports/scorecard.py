@@ -25,6 +25,7 @@ from app.services.exports.sheets import (
     BOLD,
     FELL_FILL,
     FELL_FONT,
+    PALE_FONT,
     ROSE_FILL,
     ROSE_FONT,
     TITLE_FONT,
@@ -33,6 +34,7 @@ from app.services.exports.sheets import (
     write_table,
 )
 from app.services.inert import make_workbook_inert
+from app.services.metrics.persistency import FEW_POLICIES
 from app.services.metrics.scorecard import MEASURES, Mark, Scorecard, ScorecardRow, scorecard
 from app.services.periods import Period
 from app.services.progress import JobState, NullState, check
@@ -206,6 +208,8 @@ def _columns(t: ScorecardTexts) -> list[Col]:
 
 
 def _mark_text(mark: Mark, t: ScorecardTexts) -> str:
+    if mark.now.few:
+        return t["sc_few"].format(n=FEW_POLICIES)
     if mark.measure == "equity" and mark.met is not None:
         return t["sc_no_flag"] if mark.met else t["sc_flag"]
     return {True: t["sc_met"], False: t["sc_not_met"], None: t["sc_none"]}[mark.met]
@@ -230,6 +234,9 @@ def _team_sheet(ws, team: str, rows: list[ScorecardRow], card: Scorecard, t) -> 
     for i, r in enumerate(rows, FIRST_ROW + 1):
         for k, mark in enumerate(r.marks):
             col = 4 + k * COLS_PER_MEASURE
+            for c, figure in ((col, mark.now), (col + 2, mark.before)):
+                if figure.few:
+                    ws.cell(row=i, column=c).font = PALE_FONT
             if mark.met is None:
                 continue
             fill, font = (ROSE_FILL, ROSE_FONT) if mark.met else (FELL_FILL, FELL_FONT)

@@ -39,7 +39,9 @@ specialists in the team today.
 Standards, per branch (Branch settings; migration 0011), whole percent: renewal collected
 ≥ 90, persistency ≥ 85, tasks on time ≥ 80, first contact on time ≥ 80; equity: no flag. A
 figure meets its standard when its rate, as a percentage, is at least the standard; a share
-with nothing settled is neither met nor not met.
+with nothing settled is neither met nor not met, and so is a premium rate (renewal collected,
+persistency) resting on fewer than FEW_POLICIES policies (renewal: settled rows): one lapse
+in five moves it twenty points, so it is shown, marked few, and not judged.
 """
 
 from __future__ import annotations
@@ -118,7 +120,7 @@ class Mark:
     def met_by(self, figure: Figure) -> bool | None:
         if self.measure == "equity":  # too few tasks to compare: nothing to judge
             return None if figure.value is None else not figure.flagged
-        if figure.value is None or self.standard is None:
+        if figure.value is None or self.standard is None or figure.few:
             return None
         return figure.value * 100 >= self.standard
 

@@ -21,7 +21,7 @@ from app.models.enums import TERMINATED_BY_EVENT, TaskStatus
 from app.services.history import specialists_on
 from app.services.metrics.equity import DEFAULT_THRESHOLD_POINTS, equity_report
 from app.services.metrics.handoff import on_time_shares
-from app.services.metrics.persistency import persistency_report, rate
+from app.services.metrics.persistency import FEW_POLICIES, persistency_report, rate
 from app.services.metrics.sql import local_day, utc_offset_minutes
 from app.services.periods import Period
 from app.services.sqlfuncs import days_between
@@ -40,17 +40,28 @@ class Figure:
     persistency, counts for tasks and first contact; ``pending`` counts what is not settled
     yet (premium rows still in their grace period, tasks not yet due, customers still inside
     the first-contact target). For the equity flag ``value`` is the gap in points (None when
-    either group had too few tasks to compare) and ``flagged`` says whether it flags."""
+    either group had too few tasks to compare) and ``flagged`` says whether it flags.
+    ``policies`` is what a premium rate rests on (the policies of persistency, the settled
+    renewal rows of renewal collected; None for counts): on fewer than FEW_POLICIES the rate
+    is shown, marked few, and not judged against the standard."""
 
     value: Decimal | None = None
     numerator: int = 0
     denominator: int = 0
     pending: int = 0
     flagged: bool = False
+    policies: int | None = None
 
     @classmethod
-    def share(cls, numerator: int, denominator: int, pending: int = 0) -> Figure:
-        return cls(rate(numerator, denominator), numerator, denominator, pending)
+    def share(
+        cls, numerator: int, denominator: int, pending: int = 0, policies: int | None = None
+    ) -> Figure:
+        return cls(rate(numerator, denominator), numerator, denominator, pending, False, policies)
+
+    @property
+    def few(self) -> bool:
+        """A rate resting on too few policies to judge (see FEW_POLICIES)."""
+        return self.value is not None and self.policies is not None and self.policies < FEW_POLICIES
 
     @property
     def empty(self) -> bool:
@@ -93,6 +104,7 @@ def renewal_collected(
             func.sum(case((mature, d.amount_due_fen), else_=0)),
             func.sum(case((and_(mature, in_grace), capped), else_=0)),
             func.sum(case((mature, 0), else_=1)),
+            func.sum(case((mature, 1), else_=0)),
         )
         .join(Policy, Policy.id == d.policy_id)
         .join(Customer, Customer.id == Policy.customer_id)
@@ -107,8 +119,8 @@ def renewal_collected(
     )
     rows = session.execute(stmt).all()
     who = specialists_on(session, [(r[0], r[1]) for r in rows])
-    sums: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for cid, day, due, got, pending in rows:
+    sums: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for cid, day, due, got, pending, settled in rows:
         sid = who.get((cid, day))
         if sid is None:
             continue
@@ -116,6 +128,7 @@ def renewal_collected(
         acc[0] += int(got or 0)
         acc[1] += int(due or 0)
         acc[2] += int(pending or 0)
+        acc[3] += int(settled or 0)
     return {sid: Figure.share(*acc) for sid, acc in sums.items()}
 
 
@@ -145,6 +158,7 @@ def persistency_13(
             r.premium_received_fen,
             r.premium_due_fen,
             r.pending_policies,
+            policies=r.policies,
         )
         for r in rows
         if isinstance(r.group_key, int)
