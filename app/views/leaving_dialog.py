@@ -43,7 +43,7 @@ from app.services.rebalance.left_behind import (
     left_behind_targets,
     with_left_behind,
 )
-from app.services.rebalance.optimise import SAFETY_LIMIT_S
+from app.services.rebalance.problem import SAFETY_LIMIT_S
 from app.settings import Preferences
 from app.views.calendar import py_date
 from app.views.context import AppContext, call
@@ -64,6 +64,7 @@ from app.views.rebalance_models import (
     fit_moves_table,
     workload_columns,
 )
+from app.views.rebalance_proposal import solver_note
 from app.views.table_export import install_table_export
 from app.views.table_models import RowTableModel
 from app.views.undo import Applied, apply_job
@@ -372,7 +373,10 @@ class LeavingDialog(QDialog):
 
     def _show_left_behind(self, handover: Handover) -> None:
         names = {s.employee_no: s.name for s in handover.plan.specialists}
-        self.left_behind.setText(handover_left_text(handover, names))
+        note = solver_note(handover.plan)
+        self.left_behind.setText(
+            handover_left_text(handover, names) + (sentence_gap() + note if note else "")
+        )
         self.give_to.clear()
         may_cross = self.ctx.user.may_move_across_teams
         for p in left_behind_targets(handover, may_cross_teams=may_cross):

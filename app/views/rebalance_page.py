@@ -29,8 +29,8 @@ from app.services.fonts import configure_matplotlib
 from app.services.mapping.moves import GridShape, grid_shapes
 from app.services.rebalance.apply import sms_preview
 from app.services.rebalance.editing import describe_counts, workload_changes
-from app.services.rebalance.optimise import SAFETY_LIMIT_S
 from app.services.rebalance.plan import Plan, PlanError
+from app.services.rebalance.problem import SAFETY_LIMIT_S
 from app.services.rebalance.scenarios import keep_scenario
 from app.services.rebalance.scheduled import branch_today
 from app.settings import Preferences

@@ -62,6 +62,22 @@ def run_proposal(
 STILL_OVER_NAMED = 5
 
 
+def solver_note(plan: Plan) -> str:
+    """Say that a solver step failed while the plan was made ('' when none did)."""
+    if not plan.solver_failures:
+        return ""
+    return (
+        tr(
+            _C,
+            "The exact solver failed in %1 step(s) (%2): this plan is what the search found "
+            "without it, possibly less balanced. Propose again; if it repeats, tell whoever looks "
+            "after GridDesk.",
+        )
+        .replace("%1", str(len(plan.solver_failures)))
+        .replace("%2", "; ".join(plan.solver_failures))
+    )
+
+
 def plan_summary(plan: Plan) -> str:
     """Return the one-paragraph summary of a plan shown above its tables."""
     grids, singles, customers = describe_counts(plan)
@@ -94,6 +110,8 @@ def plan_summary(plan: Plan) -> str:
         .replace("%4", f"{plan.disruption:,.0f}")
     )
     text += sentence_gap() + capacity_sentence(plan)
+    if plan.solver_failures:
+        text += sentence_gap() + solver_note(plan)
     if plan.keep_from_step is not None:
         text += sentence_gap() + (
             tr(_C, "%1 customers at 4-sell step %2 or beyond stay with their specialist.")

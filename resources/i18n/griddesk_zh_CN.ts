@@ -2182,6 +2182,10 @@ now</source>
       <translation>方案生成后数据已有变化。请重新生成方案查看最新工作量；执行时会拒绝其间已被他人改动的内容。</translation>
     </message>
     <message>
+      <source>The exact solver failed in %1 step(s) (%2): this plan is what the search found without it, possibly less balanced. Propose again; if it repeats, tell whoever looks after GridDesk.</source>
+      <translation>精确求解器有 %1 个步骤失败（%2）：本方案是未经其优化的搜索结果，均衡程度可能较差。请重新生成方案；如再次出现，请告知 GridDesk 的维护人员。</translation>
+    </message>
+    <message>
       <source>The plan was not applied; nothing was written.</source>
       <translation>方案未执行，数据没有任何改动。</translation>
     </message>

@@ -12,7 +12,8 @@ from app.services.rebalance.capacity import capacity_limits
 from app.services.rebalance.editing import workload_changes
 from app.services.rebalance.handover import make_handover_plan
 from app.services.rebalance.make import make_plan
-from app.services.rebalance.optimise import GRID, GridItem, SpecialistItem, propose
+from app.services.rebalance.optimise import propose
+from app.services.rebalance.problem import GRID, GridItem, SpecialistItem
 
 
 def _row(owners, customers, locked=()):

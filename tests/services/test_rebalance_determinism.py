@@ -15,7 +15,8 @@ from datetime import date
 from pathlib import Path
 
 from app.services.demo import DEMO_PASSWORD
-from app.services.rebalance.optimise import Effort, GridItem, SpecialistItem, propose
+from app.services.rebalance.optimise import propose
+from app.services.rebalance.problem import Effort, GridItem, SpecialistItem
 
 AS_OF = date(2026, 11, 20)
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import pytest
 
-from app.services.rebalance.optimise import (
+from app.services.rebalance.optimise import propose
+from app.services.rebalance.problem import (
     CUSTOMER,
     GRID,
     CustomerItem,
     GridItem,
     SpecialistItem,
     distance_km,
-    propose,
+    plan_ok,
 )
 
 LOADS = [2.0, 2.0, 7.6, 1.0, 1.0, 1.0]
@@ -273,8 +274,6 @@ def test_the_milp_polish_keeps_the_rules_and_never_makes_a_plan_worse():
     from app.services.rebalance.optimise import build_problem
     from app.services.rebalance.state import loads_of
 
-    if not exact.available():
-        pytest.skip("highspy is not installed")
     for seed in range(6):
         grids, specs = _lattice_city(seed, n_specs=4, capacity=20)
         p = build_problem(grids, specs)
@@ -287,7 +286,7 @@ def test_the_milp_polish_keeps_the_rules_and_never_makes_a_plan_worse():
                 max_moves=max_moves,
                 deadline=time.perf_counter() + 1.0,
             )
-            assert exact.plan_ok(p, found, max_moves)
+            assert plan_ok(p, found, max_moves)
             assert max(loads_of(p, found)) <= max(loads_of(p, start)) + 1e-9
             # With every grid free and a tiny model, HiGHS proves the optimum.
             if max_moves is not None and max_moves <= 2:
@@ -297,19 +296,18 @@ def test_the_milp_polish_keeps_the_rules_and_never_makes_a_plan_worse():
 
 
 def test_plan_ok_rejects_plans_breaking_a_rule():
-    from app.services.rebalance import exact
     from app.services.rebalance.optimise import build_problem
 
     p = build_problem(_grids(), _specialists(capacity=(100, 3, 100)))
-    assert exact.plan_ok(p, p.owner, 0)
+    assert plan_ok(p, p.owner, 0)
     g2 = p.grid_index[2]
     moved = list(p.owner)
     moved[g2] = p.spec_index[2]
-    assert not exact.plan_ok(p, moved, 0)  # over the move limit
-    assert not exact.plan_ok(p, moved, None)  # 4 more customers for specialist 2 (capacity 3)
+    assert not plan_ok(p, moved, 0)  # over the move limit
+    assert not plan_ok(p, moved, None)  # 4 more customers for specialist 2 (capacity 3)
     far = list(p.owner)
     far[p.grid_index[3]] = p.spec_index[3]  # G3 does not touch specialist 3's grid
-    assert not exact.plan_ok(p, far, None)
+    assert not plan_ok(p, far, None)
 
 
 def _score(p, assign, specs, target, weight):
@@ -328,8 +326,6 @@ def test_a_region_solve_keeps_the_rules_and_never_makes_a_plan_worse():
     from app.services.rebalance.optimise import build_problem
     from app.services.rebalance.state import loads_of
 
-    if not exact.available():
-        pytest.skip("highspy is not installed")
     rng = random.Random(7)
     for seed in range(6):
         grids, specs = _lattice_city(seed, side=4, n_specs=5, capacity=20)
@@ -342,7 +338,7 @@ def test_a_region_solve_keeps_the_rules_and_never_makes_a_plan_worse():
                 max_moves=max_moves,
                 deadline=time.perf_counter() + 0.2,
             )
-            assert exact.plan_ok(p, start, max_moves)
+            assert plan_ok(p, start, max_moves)
             loads = loads_of(p, start)
             centre = rng.randrange(p.n_specs)
             inside = {centre} | {rng.randrange(p.n_specs)}
@@ -358,7 +354,7 @@ def test_a_region_solve_keeps_the_rules_and_never_makes_a_plan_worse():
                     returns=returns,
                     excess_weight=10.0,
                 )
-                assert exact.plan_ok(p, found, max_moves)
+                assert plan_ok(p, found, max_moves)
                 assert max(loads_of(p, found)) <= max(loads) + 1e-9
                 everyone = range(p.n_specs)
                 assert (
@@ -376,12 +372,10 @@ def test_a_region_solve_keeps_the_rules_and_never_makes_a_plan_worse():
 def test_the_region_search_reaches_the_brute_force_optimum_on_small_cities(seed, max_moves):
     import time
 
-    from app.services.rebalance import exact, region
+    from app.services.rebalance import region
     from app.services.rebalance.optimise import build_problem, lp_bound
     from app.services.rebalance.state import loads_of
 
-    if not exact.available():
-        pytest.skip("highspy is not installed")
     capacity = 18 if seed % 2 else None
     grids, specs = _lattice_city(seed, capacity=capacity)
     p = build_problem(grids, specs)
@@ -397,7 +391,7 @@ def test_the_region_search_reaches_the_brute_force_optimum_on_small_cities(seed,
         regions=100,
         region_nodes=10_000,
     )
-    assert exact.plan_ok(p, found, max_moves)
+    assert plan_ok(p, found, max_moves)
     assert max(loads_of(p, found)) == pytest.approx(_brute_force(grids, specs, max_moves), rel=1e-4)
 
 

@@ -46,8 +46,8 @@ from app.services.rebalance.changes import (
     update_many,
     update_one,
 )
-from app.services.rebalance.optimise import CUSTOMER, GRID
 from app.services.rebalance.plan import Plan, PlanError
+from app.services.rebalance.problem import CUSTOMER, GRID
 from app.services.rebalance.undo import UndoResult, latest_batch, undo_batch
 
 __all__ = ["ApplyResult", "Leaving", "UndoResult", "apply_plan", "latest_batch", "undo_batch"]

@@ -24,7 +24,7 @@ import numpy as np
 from app.services.rebalance.state import over_capacity
 
 if TYPE_CHECKING:
-    from app.services.rebalance.optimise import Problem
+    from app.services.rebalance.problem import Problem
 
 
 def capacity_limits(total: int, capacity: Sequence[int]) -> list[int]:
@@ -78,13 +78,10 @@ def _fewest_above(
     """Solve the MILP: a binary per (grid, specialist who may take it), each specialist's
     customers above their limit; minimise those (each worth more than every move together),
     then the moves."""
-    try:
-        import highspy
-    except ImportError:
-        return None
+    import highspy
     from scipy.sparse import coo_matrix
 
-    from app.services.rebalance.exact import _quiet_highs, limit_work, run_from
+    from app.services.rebalance.highs import limit_work, new_highs, run_from
 
     p = problem
     S, G = p.n_specs, p.n_grids
@@ -139,7 +136,7 @@ def _fewest_above(
     lp.integrality_ = [highspy.HighsVarType.kInteger] * n + [highspy.HighsVarType.kContinuous] * S
     if time.perf_counter() + 0.05 >= deadline:
         return None
-    h = _quiet_highs(highspy)
+    h = new_highs()
     limit_work(h, nodes=nodes, deadline=deadline)
     h.passModel(lp)
     warm = np.zeros(n + S)
@@ -150,4 +147,4 @@ def _fewest_above(
     for s in range(S):
         warm[n + s] = over_capacity(cust[s], p.limit[s])
     # The MILP's own plan may put a specialist above today's count: check the limits only.
-    return run_from(highspy, h, warm, pairs, start, p, max_moves, check_capacity=False)
+    return run_from(h, warm, pairs, start, p, max_moves, step="capacity", check_capacity=False)

@@ -12,7 +12,7 @@ import numpy as np
 from app.services.rebalance.state import EPS, INF_MOVES, State
 
 if TYPE_CHECKING:
-    from app.services.rebalance.optimise import GridItem, Move, Problem
+    from app.services.rebalance.problem import GridItem, Move, Problem
 
 
 def _relief(st: State, s: int) -> tuple[tuple[int, int], ...] | None:
@@ -184,7 +184,7 @@ def split_heavy_grids(
     neighbouring grids (the specialists who may take the grid itself), within capacities and
     the move budget. Only grids that keep their owner are split.
     """
-    from app.services.rebalance.optimise import CUSTOMER, Move
+    from app.services.rebalance.problem import CUSTOMER, Move
 
     p = problem
     items = {g.id: g.customer_items for g in grids if g.customer_items}

@@ -8,8 +8,8 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from app.services.rebalance.offers import GridOffer
-from app.services.rebalance.optimise import CUSTOMER, GRID
 from app.services.rebalance.plan import Plan, PlanError, PlanMove, PlanSpecialist
+from app.services.rebalance.problem import CUSTOMER, GRID
 
 
 def edit_plan(

@@ -21,45 +21,7 @@ import numpy as np
 from app.services.rebalance.state import EPS, loads_of
 
 if TYPE_CHECKING:
-    from app.services.rebalance.optimise import Problem
-
-
-def available() -> bool:
-    """Return whether the MILP solver (highspy) can be imported."""
-    try:
-        import highspy  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def _quiet_highs(highspy):  # type: ignore[no-untyped-def]
-    """Return a new HiGHS instance with its output off, without the banner its constructor
-    prints on standard output (the command line writes plans there)."""
-    import os
-    import sys
-
-    sys.stdout.flush()
-    saved = os.dup(1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 1)
-        h = highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
-    h.setOptionValue("output_flag", False)
-    return h
-
-
-def limit_work(h, *, nodes: int, deadline: float) -> None:  # type: ignore[no-untyped-def]
-    """Limit a HiGHS run by work: one thread (its search is then the same every run) and at most
-    ``nodes`` branch-and-bound nodes; the clock (``deadline``) is only a safety net."""
-    h.setOptionValue("threads", 1)
-    h.setOptionValue("random_seed", 0)
-    h.setOptionValue("mip_max_nodes", max(1, int(nodes)))
-    h.setOptionValue("time_limit", max(0.05, deadline - time.perf_counter()))
+    from app.services.rebalance.problem import Problem
 
 
 def free_grids(
@@ -82,26 +44,6 @@ def free_grids(
     return free
 
 
-def plan_ok(
-    problem: Problem, assign: Sequence[int], max_moves: int | None, *, check_capacity: bool = True
-) -> bool:
-    """Return whether ``assign`` keeps every rule of the model: each grid with a specialist who
-    may take it, the move limit and (unless not asked) the capacities."""
-    p = problem
-    if len(assign) != p.n_grids:
-        return False
-    cust = list(p.base_cust)
-    moves = 0
-    for g, s in enumerate(assign):
-        if s not in p.eligible[g]:
-            return False
-        cust[s] += p.gcust[g]
-        moves += s != p.owner[g]
-    if max_moves is not None and moves > max_moves:
-        return False
-    return not check_capacity or all(c <= k for c, k in zip(cust, p.cap, strict=True))
-
-
 def polish(
     problem: Problem,
     assign: Sequence[int],
@@ -114,12 +56,11 @@ def polish(
 ) -> list[int]:
     """Return ``assign`` improved by a MILP over the ``free`` grids (the others stay put) in at
     most ``nodes`` branch-and-bound nodes, or ``assign`` itself when HiGHS finds nothing better
-    or is not installed. ``deadline`` is only a safety net."""
-    try:
-        import highspy
-    except ImportError:
-        return list(assign)
+    (or fails: see :func:`app.services.rebalance.highs.run`). ``deadline`` is only a safety net."""
+    import highspy
     from scipy.sparse import coo_matrix
+
+    from app.services.rebalance.highs import limit_work, new_highs, run_from
 
     p = problem
     seconds = deadline - time.perf_counter()
@@ -189,7 +130,7 @@ def polish(
     lp.a_matrix_.index_ = a.indices
     lp.a_matrix_.value_ = a.data
     lp.integrality_ = [highspy.HighsVarType.kInteger] * n + [highspy.HighsVarType.kContinuous]
-    h = _quiet_highs(highspy)
+    h = new_highs()
     limit_work(h, nodes=nodes, deadline=deadline)
     # Any plan within 0.01 % of the best possible will do.
     h.setOptionValue("mip_rel_gap", 1e-4)
@@ -199,38 +140,9 @@ def polish(
         if assign[g] == s:
             start[j] = 1.0
     start[n] = incumbent
-    found = run_from(highspy, h, start, pairs, assign, p, max_moves)
+    found = run_from(h, start, pairs, assign, p, max_moves, step="polish")
     if found is None:
         return list(assign)
     if max(loads_of(p, found), default=0.0) < incumbent - EPS:
         return found
     return list(assign)
-
-
-def run_from(  # type: ignore[no-untyped-def]
-    highspy,
-    h,
-    start: np.ndarray,
-    pairs: Sequence[tuple[int, int]],
-    assign: Sequence[int],
-    problem: Problem,
-    max_moves: int | None,
-    *,
-    check_capacity: bool = True,
-) -> list[int] | None:
-    """Solve the model in ``h`` from the warm start ``start`` (one column per (grid,
-    specialist) pair first) and return the assignment it gives, or None when it found no
-    solution or the solution breaks a rule of the plan."""
-    solution = highspy.HighsSolution()
-    solution.col_value = list(start)
-    solution.value_valid = True
-    h.setSolution(solution)
-    h.run()
-    if h.getInfo().primal_solution_status != 2:  # no feasible solution
-        return None
-    x = h.getSolution().col_value
-    found = list(assign)
-    for j, (g, s) in enumerate(pairs):
-        if x[j] > 0.5:
-            found[g] = s
-    return found if plan_ok(problem, found, max_moves, check_capacity=check_capacity) else None

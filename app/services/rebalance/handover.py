@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -28,16 +29,11 @@ from app.models.base import utcnow
 from app.services.errors import NotFound
 from app.services.progress import JobState, NullState
 from app.services.rebalance.capacity import capacity_limits, fit_capacity
+from app.services.rebalance.highs import failures
 from app.services.rebalance.left_behind import Handover, LeftBehind, customer_loads, tasks_staying
-from app.services.rebalance.optimise import (
-    CUSTOMER,
-    GRID,
-    SAFETY_LIMIT_S,
-    Problem,
-    distance_km,
-    lp_bound,
-)
+from app.services.rebalance.optimise import lp_bound
 from app.services.rebalance.plan import Plan, PlanError, PlanMove, PlanSpecialist, sequence
+from app.services.rebalance.problem import CUSTOMER, GRID, SAFETY_LIMIT_S, Problem, distance_km
 from app.services.rebalance.workload import (
     GridLoad,
     SpecialistLoad,
@@ -95,9 +91,10 @@ def make_handover_plan(
     locked_codes = tuple(g.code for g in own if g.locked)
 
     state.report(0.3, "Choosing new owners")
-    bound, grid_moves, loads, cust = _new_grid_owners(
-        movable, grids, targets, max_distance_km, time_limit_s
-    )
+    with failures() as failed:
+        bound, grid_moves, loads, cust = _new_grid_owners(
+            movable, grids, targets, max_distance_km, time_limit_s
+        )
 
     state.report(0.8, "Handing over the other customers")
     moved_grid_ids = {g.grid_id for g, _ in grid_moves}
@@ -110,20 +107,23 @@ def make_handover_plan(
     staying = tasks_staying(session, specialist_id, moved_customers)
 
     return Handover(
-        plan=_plan(
-            session,
-            branch,
-            leaver,
-            targets,
-            team_ids,
-            weights,
-            max_distance_km,
-            bound,
-            grid_moves,
-            customer_moves,
-            _grid_codes(session, [c[2] for c in customer_moves]),
-            {g.grid_id: g.version for g in grids},
-            as_of,
+        plan=replace(
+            _plan(
+                session,
+                branch,
+                leaver,
+                targets,
+                team_ids,
+                weights,
+                max_distance_km,
+                bound,
+                grid_moves,
+                customer_moves,
+                _grid_codes(session, [c[2] for c in customer_moves]),
+                {g.grid_id: g.version for g in grids},
+                as_of,
+            ),
+            solver_failures=tuple(failed),
         ),
         leaver_no=leaver_no,
         left_behind=LeftBehind(

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from app.models import Customer, Grid, Task
 from app.models.enums import OPEN_TASK_STATUSES
 from app.services.errors import NotAllowed
-from app.services.rebalance.optimise import CUSTOMER, GRID
 from app.services.rebalance.plan import Plan, PlanError, PlanMove, PlanSpecialist, sequence
+from app.services.rebalance.problem import CUSTOMER, GRID
 from app.services.rebalance.workload import Weights, grid_versions, premium_due_by_customer
 from app.services.sqlfuncs import chunks
 

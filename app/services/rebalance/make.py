@@ -14,16 +14,16 @@ from app.models.base import utcnow
 from app.services.progress import JobState, NullState
 from app.services.rebalance.capacity import capacity_limits
 from app.services.rebalance.disruption import Candidate, MoveCosts, frontier, knee
-from app.services.rebalance.optimise import (
+from app.services.rebalance.optimise import propose
+from app.services.rebalance.plan import Plan, PlanError, PlanMove, PlanSpecialist, sequence
+from app.services.rebalance.problem import (
     CUSTOMER,
     GRID,
     SAFETY_LIMIT_S,
     CustomerItem,
     GridItem,
     SpecialistItem,
-    propose,
 )
-from app.services.rebalance.plan import Plan, PlanError, PlanMove, PlanSpecialist, sequence
 from app.services.rebalance.relationships import (
     Disruption,
     customer_disruption,
@@ -210,6 +210,7 @@ def make_plan(
         customer_versions=customer_versions,
         grid_customers={g: tuple(v) for g, v in grid_customers.items()},
         move_costs=move_costs,
+        solver_failures=proposal.solver_failures,
         frontier=tuple(points),
         keep_from_step=keep,
         step_locked=0

@@ -27,158 +27,43 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import replace
 
 import numpy as np
 
 from app.services.rebalance.capacity import capacity_limits
+from app.services.rebalance.problem import (
+    CUSTOMER,
+    GRID,
+    KM_PER_DEG_LAT,
+    KM_PER_DEG_LON_EQUATOR,
+    SAFETY_LIMIT_S,
+    CustomerItem,
+    Effort,
+    GridItem,
+    Move,
+    Problem,
+    Proposal,
+    SpecialistItem,
+    distance_km,
+)
 
-GRID = "grid"
-CUSTOMER = "customer"
-
-# Local flat-earth approximation: good to well under 1 % across a city.
-KM_PER_DEG_LAT = 110.574
-KM_PER_DEG_LON_EQUATOR = 111.320
-
-
-# The clock only stops a search that has run far longer than its work needs (a very slow or
-# very busy computer); normal runs end on their work limits, so their plans never depend on it.
-SAFETY_LIMIT_S = 60.0
-
-
-@dataclass(frozen=True)
-class Effort:
-    """How much a proposal searches, counted in work rather than seconds, so that the same
-    data and settings give the same plan on any computer of the same platform.
-
-    Measured on the benchmark (2,000 grids, 200 specialists, 2 shared cores): about 3 s a
-    proposal. Smaller branches end sooner, when the search stops improving."""
-
-    # Steps of the tabu search (each the best hand-over off a few of the most loaded).
-    tabu_steps: int = 4000
-    # Steps without a better plan after which the tabu search ends.
-    patience: int = 3000
-    # Branch-and-bound nodes of the MILP polish (HiGHS, one thread).
-    milp_nodes: int = 10
-    # Regions solved by the large-neighbourhood search, and nodes per region (the root node's
-    # heuristics find nearly all a region gives).
-    regions: int = 6
-    region_nodes: int = 1
-    # Nodes of the MILP that first brings everybody within capacity (when someone is above).
-    capacity_nodes: int = 50
-
-
-@dataclass(frozen=True)
-class SpecialistItem:
-    """One active specialist as the optimiser sees them: today's load and customers."""
-
-    id: int
-    load: float
-    customers: int
-    capacity: int
-    team_id: int | None = None
-
-
-@dataclass(frozen=True)
-class CustomerItem:
-    """One customer of a grid that could move on their own (a grid too heavy as a whole)."""
-
-    id: int
-    load: float
-    locked: bool = False
-
-
-@dataclass(frozen=True)
-class GridItem:
-    """One grid: who owns it and the load that would go with it to a new owner."""
-
-    id: int
-    owner_id: int | None
-    # The owner's unlocked customers in the grid, with their open tasks and premium due.
-    load: float
-    customers: int
-    centroid: tuple[float, float]  # lon, lat
-    neighbours: tuple[int, ...] = ()
-    locked: bool = False
-    # Needed only for grids that may be split; empty otherwise.
-    customer_items: tuple[CustomerItem, ...] = ()
-
-
-@dataclass(frozen=True)
-class Move:
-    """A grid, or one customer of a grid, handed from one specialist to another."""
-
-    kind: str  # GRID or CUSTOMER
-    grid_id: int
-    from_id: int
-    to_id: int
-    load: float
-    customers: int
-    customer_id: int | None = None
-
-
-@dataclass(frozen=True)
-class Proposal:
-    """The moves proposed and what they do to the workloads."""
-
-    moves: tuple[Move, ...]
-    before: dict[int, float]  # specialist id -> load today
-    after: dict[int, float]  # specialist id -> load after the moves
-    before_max: float
-    after_max: float
-    # No plan under the same rules can bring the largest load below this (LP relaxation).
-    lower_bound: float
-    seconds: float = 0.0
-    stats: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def grid_moves(self) -> int:
-        return sum(1 for m in self.moves if m.kind == GRID)
-
-    @property
-    def customer_moves(self) -> int:
-        return sum(1 for m in self.moves if m.kind == CUSTOMER)
-
-
-def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Return the distance in km between two lon/lat points (flat-earth, city scale)."""
-    mid_lat = math.radians((a[1] + b[1]) / 2)
-    dx = (a[0] - b[0]) * KM_PER_DEG_LON_EQUATOR * math.cos(mid_lat)
-    dy = (a[1] - b[1]) * KM_PER_DEG_LAT
-    return math.hypot(dx, dy)
-
-
-@dataclass
-class Problem:
-    """The optimiser's indexed view of the items: specialists 0..S-1, movable grids 0..G-1."""
-
-    spec_ids: list[int]
-    grid_ids: list[int]  # movable grids only
-    owner: list[int]  # index of today's owner of each movable grid
-    gload: list[float]
-    gcust: list[int]
-    eligible: list[list[int]]  # specialist indices that may take each grid (owner first)
-    base: list[float]  # load that stays with each specialist whatever moves
-    base_cust: list[int]
-    cap: list[int]  # the most customers each specialist may end with
-    load0: list[float]
-    grid_index: dict[int, int]
-    spec_index: dict[int, int]
-    # The most customers each specialist should end with (capacity first: see
-    # :mod:`app.services.rebalance.capacity`); ``cap`` until that step sets it.
-    limit: list[int] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        if not self.limit:
-            self.limit = list(self.cap)
-
-    @property
-    def n_specs(self) -> int:
-        return len(self.spec_ids)
-
-    @property
-    def n_grids(self) -> int:
-        return len(self.grid_ids)
+__all__ = [
+    "CUSTOMER",
+    "GRID",
+    "SAFETY_LIMIT_S",
+    "CustomerItem",
+    "Effort",
+    "GridItem",
+    "Move",
+    "Problem",
+    "Proposal",
+    "SpecialistItem",
+    "build_problem",
+    "distance_km",
+    "lp_bound",
+    "propose",
+]
 
 
 def build_problem(
@@ -338,7 +223,37 @@ def propose(
     and at most ``max_moves`` moves (grids and customers together; None: no limit).
 
     The search is limited by ``effort`` (work, not time): the same items and settings give the
-    same moves. ``time_limit_s`` is only a safety net, far above what ``effort`` needs."""
+    same moves. ``time_limit_s`` is only a safety net, far above what ``effort`` needs. A
+    solver step that failed is named in the proposal's ``solver_failures``."""
+    from app.services.rebalance.highs import failures
+
+    with failures() as failed:
+        proposal = _propose(
+            grids,
+            specialists,
+            max_moves=max_moves,
+            scope_team_ids=scope_team_ids,
+            max_distance_km=max_distance_km,
+            allow_customer_moves=allow_customer_moves,
+            time_limit_s=time_limit_s,
+            effort=effort,
+            seed=seed,
+        )
+    return replace(proposal, solver_failures=tuple(failed))
+
+
+def _propose(
+    grids: Sequence[GridItem],
+    specialists: Sequence[SpecialistItem],
+    *,
+    max_moves: int | None,
+    scope_team_ids: Collection[int] | None,
+    max_distance_km: float | None,
+    allow_customer_moves: bool,
+    time_limit_s: float,
+    effort: Effort,
+    seed: int,
+) -> Proposal:
     from app.services.rebalance.capacity import fit_capacity
     from app.services.rebalance.construct import split_heavy_grids
     from app.services.rebalance.search import solve

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from app.services.rebalance.disruption import FrontierPoint, MoveCosts
-from app.services.rebalance.optimise import CUSTOMER, GRID
+from app.services.rebalance.problem import CUSTOMER, GRID
 from app.services.rebalance.workload import SpecialistLoad, Weights
 
 PLAN_FORMAT = "griddesk-rebalance-plan"
@@ -105,6 +105,9 @@ class Plan:
     # is kept for their step), and how many unlocked customers in scope that held back.
     keep_from_step: int | None = None
     step_locked: int = 0
+    # The solver steps that failed while the plan was made (it is then what the other steps
+    # found); recorded in the plan file.
+    solver_failures: tuple[str, ...] = ()
     # The best-balance proposal every point is made from (not saved in the plan file).
     origin: Plan | None = field(default=None, repr=False, compare=False)
 
@@ -287,6 +290,7 @@ class Plan:
             "max_distance_km": self.max_distance_km,
             "move_costs": self.move_costs.as_dict(),
             "keep_from_step": self.keep_from_step,
+            "solver_failures": list(self.solver_failures),
             "summary": {
                 "moves": len(self.moves),
                 "largest_load_before": round(self.before_max, 3),

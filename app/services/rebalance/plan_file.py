@@ -10,7 +10,6 @@ from typing import Any
 
 from app.services.atomic import atomic_path
 from app.services.rebalance.disruption import MoveCosts
-from app.services.rebalance.optimise import CUSTOMER, GRID
 from app.services.rebalance.plan import (
     PLAN_FORMAT,
     PLAN_VERSION,
@@ -20,6 +19,7 @@ from app.services.rebalance.plan import (
     PlanSpecialist,
     sequence,
 )
+from app.services.rebalance.problem import CUSTOMER, GRID
 from app.services.rebalance.workload import Weights
 
 
@@ -142,6 +142,7 @@ def plan_from_json(data: Any, *, source: str = "plan") -> Plan:
     summary = data["summary"] if isinstance(data.get("summary"), dict) else {}
     bound = summary.get("lower_bound", 0.0)
     keep = data.get("keep_from_step")
+    failed = data.get("solver_failures")
     if keep is not None and (isinstance(keep, bool) or keep not in (1, 2, 3, 4)):
         raise PlanError(f'{source}: "keep_from_step" must be a 4-sell step from 1 to 4, or null')
     kept = summary.get("customers_kept_by_step", 0)
@@ -165,6 +166,7 @@ def plan_from_json(data: Any, *, source: str = "plan") -> Plan:
         move_costs=_move_costs(data.get("move_costs"), source),
         keep_from_step=keep,
         step_locked=kept if isinstance(kept, int) and not isinstance(kept, bool) else 0,
+        solver_failures=tuple(str(f) for f in failed) if isinstance(failed, list) else (),
     )
 
 

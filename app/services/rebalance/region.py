@@ -7,7 +7,7 @@ A region's MILP minimises the load above the target (heavily weighted) and then 
 moves, so regions give back the moves they do not need and leave them to the others under the
 shared move limit (moves outside the region count against it; grids moved elsewhere may go back
 to their owners). No load may rise above the plan's largest, so that never rises. Every
-solution is checked again with :func:`app.services.rebalance.exact.plan_ok` before it is kept.
+solution is checked again with :func:`app.services.rebalance.problem.plan_ok` before it is kept.
 """
 
 from __future__ import annotations
@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from app.services.rebalance.exact import _quiet_highs, limit_work, plan_ok, run_from
+from app.services.rebalance.highs import limit_work, new_highs, run_from
+from app.services.rebalance.problem import plan_ok
 from app.services.rebalance.state import EPS, loads_of
 
 if TYPE_CHECKING:
-    from app.services.rebalance.optimise import Problem
+    from app.services.rebalance.problem import Problem
 
 
 def _moves(problem: Problem, assign: Sequence[int], grids: Collection[int]) -> int:
@@ -52,10 +53,7 @@ def solve_region(
     the plan's largest load never rises and a region without excess gives back the moves it
     does not need, for the others under the shared limit. HiGHS stops after ``nodes``
     branch-and-bound nodes; ``deadline`` is only a safety net."""
-    try:
-        import highspy
-    except ImportError:
-        return list(assign)
+    import highspy
     from scipy.sparse import coo_matrix
 
     p = problem
@@ -154,7 +152,7 @@ def solve_region(
     lp.a_matrix_.index_ = a.indices
     lp.a_matrix_.value_ = a.data
     lp.integrality_ = [highspy.HighsVarType.kInteger] * n + [highspy.HighsVarType.kContinuous] * R
-    h = _quiet_highs(highspy)
+    h = new_highs()
     limit_work(h, nodes=nodes, deadline=deadline)
     h.setOptionValue("mip_rel_gap", 0.0)
     h.setOptionValue("mip_abs_gap", 0.5)
@@ -165,7 +163,7 @@ def solve_region(
             start[j] = 1.0
     for i, s in enumerate(specs):
         start[n + i] = max(0.0, loads[s] - target)
-    found = run_from(highspy, h, start, pairs, assign, p, max_moves)
+    found = run_from(h, start, pairs, assign, p, max_moves, step="region")
     if found is None:
         return list(assign)
     if max(loads_of(p, found)[s] for s in specs) > ceiling + EPS:

@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session, aliased
 from app.models import Grid, Scenario, Specialist, Team
 from app.models.base import utcnow
 from app.services.errors import NotAllowed, NotFound
-from app.services.rebalance.optimise import GRID
 from app.services.rebalance.plan import Plan, PlanError
 from app.services.rebalance.plan_file import plan_from_json
+from app.services.rebalance.problem import GRID
 from app.services.rebalance.workload import workloads
 
 NAME_MAX = 100

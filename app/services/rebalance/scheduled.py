@@ -27,9 +27,9 @@ from app.models.base import utcnow
 from app.services.clock import local_date
 from app.services.errors import NotAllowed, NotFound, StaleData
 from app.services.rebalance.apply import ApplyResult, apply_plan
-from app.services.rebalance.optimise import CUSTOMER, GRID
 from app.services.rebalance.plan import Plan, PlanError
 from app.services.rebalance.plan_file import plan_from_json
+from app.services.rebalance.problem import CUSTOMER, GRID
 
 SCHEDULED, APPLIED, CANCELLED, REFUSED = "scheduled", "applied", "cancelled", "refused"
 

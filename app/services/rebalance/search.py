@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from app.services.rebalance.construct import greedy, prune, round_lp
-from app.services.rebalance.optimise import Effort
+from app.services.rebalance.problem import Effort
 from app.services.rebalance.state import EPS, INF_MOVES, State, loads_of, over_capacity
 
 if TYPE_CHECKING:
-    from app.services.rebalance.optimise import Problem
+    from app.services.rebalance.problem import Problem
 
 
 def _pen(x: float, target: float) -> float:
@@ -304,16 +304,14 @@ def solve(
     if problem.n_grids == 0:
         return []
     start = list(problem.owner if start is None else start)
-    free = set()
-    if exact.available():
-        if problem.n_grids <= milp_max_free:  # small enough for the whole model
-            free = set(range(problem.n_grids))
-        else:
-            free = exact.free_grids(
-                problem, start, lower_bound=lower_bound, fractional=fractional, pairs=pairs
-            )
+    if problem.n_grids <= milp_max_free:  # small enough for the whole model
+        free = set(range(problem.n_grids))
+    else:
+        free = exact.free_grids(
+            problem, start, lower_bound=lower_bound, fractional=fractional, pairs=pairs
+        )
     use_milp = 0 < len(free) <= milp_max_free
-    use_regions = exact.available() and not use_milp and max_moves is not None
+    use_regions = not use_milp and max_moves is not None
     steps = effort.tabu_steps
     if use_milp:
         steps = round(search_share * steps)

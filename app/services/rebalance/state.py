@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from app.services.rebalance.optimise import Problem
+    from app.services.rebalance.problem import Problem
 
 EPS = 1e-9
 INF_MOVES = 1 << 30
