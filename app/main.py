@@ -2,41 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from functools import partial
 
-
-def _prepare_environment() -> None:
-    # Chromium's sandbox cannot run as root (containers, CI); it stays on for normal users.
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
-    # No network is assumed: keep the embedded browser from phoning home. Chromium's own
-    # start-up chatter (its subprocesses write to the terminal, past Qt) is kept to fatal lines.
-    os.environ.setdefault(
-        "QTWEBENGINE_CHROMIUM_FLAGS",
-        "--disable-background-networking --disable-component-update --log-level=3",
-    )
-
-
-def webengine_available() -> bool:
-    """Import QtWebEngine before the QApplication exists (Qt requires it); False if it cannot."""
-    try:
-        import PySide6.QtWebEngineWidgets  # noqa: F401
-    except ImportError:
-        return False
-    return True
+from app.views.environment import prepare_environment, webengine_available
 
 
 def run_app(db_flag: str | None = None, argv: list[str] | None = None) -> int:
     """Run the desktop app until the user quits; return the exit status."""
     from app.credentials import take_environment_password
-    from app.logs import (
+    from app.logs import log_start, setup_logging
+    from app.views.crash_reports import (
         install_qt_message_handler,
         install_uncaught_hooks,
-        log_start,
         report_uncaught,
-        setup_logging,
     )
 
     # Before any child process (QtWebEngine's) starts: the password a restart handed over
@@ -44,7 +23,7 @@ def run_app(db_flag: str | None = None, argv: list[str] | None = None) -> int:
     take_environment_password()
     setup_logging()
     install_qt_message_handler()
-    _prepare_environment()
+    prepare_environment()
     has_web = webengine_available()
 
     from PySide6.QtCore import QCoreApplication, Qt

@@ -31,8 +31,8 @@ import json, os, sys, time
 t_start = float(sys.argv[2])
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
-from app.main import _prepare_environment, webengine_available
-_prepare_environment()
+from app.views.environment import prepare_environment, webengine_available
+prepare_environment()
 web = webengine_available()
 from PySide6.QtCore import QElapsedTimer, QTimer
 from PySide6.QtWidgets import QApplication

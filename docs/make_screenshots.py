@@ -90,9 +90,9 @@ def _settle(app, seconds: float) -> None:
 
 
 def _shoot(args, tmp: Path) -> int:
-    from app.main import _prepare_environment, webengine_available
+    from app.views.environment import prepare_environment, webengine_available
 
-    _prepare_environment()
+    prepare_environment()
     has_web = webengine_available()
     from PySide6.QtWidgets import QApplication
     from sqlalchemy import select

@@ -199,3 +199,15 @@ def require(user: UserInfo | None, allowed: bool, what: str) -> None:
     """Refuse, naming who may, when ``user`` (None: no users yet, so anyone) may not ``what``."""
     if user is not None and not allowed:
         raise CommandError(f"{user.login} ({user.role}) may not {what}")
+
+
+def only_branch(s) -> int:
+    """Return the id of the database's one branch (for commands run without a user)."""
+    from sqlalchemy import select
+
+    from app.models import Branch
+
+    ids = s.scalars(select(Branch.id)).all()
+    if len(ids) != 1:
+        raise CommandError("the database holds several branches: sign in (--user) to choose yours")
+    return ids[0]

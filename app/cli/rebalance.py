@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from app.cli import scenarios, scheduled
-from app.cli.common import CommandError, Handlers, open_db, parse_date, require
+from app.cli.common import CommandError, Handlers, only_branch, open_db, parse_date, require
 
 
 def register(sub, common: argparse.ArgumentParser) -> Handlers:
@@ -123,7 +124,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     db = open_db(args)
     user = db.user
     with db.Session() as s:
-        branch_id = user.branch_id if user is not None else _only_branch(s)
+        branch_id = user.branch_id if user is not None else only_branch(s)
         rows = list_batches(
             s,
             branch_id=branch_id,
@@ -165,7 +166,7 @@ def cmd_undo(args: argparse.Namespace) -> int:
 def _scenario(s, args: argparse.Namespace, user):
     from app.services.rebalance.scenarios import load_scenario
 
-    branch_id = user.branch_id if user is not None else _only_branch(s)
+    branch_id = user.branch_id if user is not None else only_branch(s)
     scope = None if user is None else user.team_scope()
     return load_scenario(s, args.scenario, branch_id=branch_id, team_scope=scope)
 
@@ -192,17 +193,6 @@ def _schedule(args: argparse.Namespace, db, what: str) -> int:
         f"{info.id}` cancels it"
     )
     return 0
-
-
-def _only_branch(s) -> int:
-    from sqlalchemy import select
-
-    from app.models import Branch
-
-    ids = s.scalars(select(Branch.id)).all()
-    if len(ids) != 1:
-        raise CommandError("the database holds several branches: sign in (--user) to choose yours")
-    return ids[0]
 
 
 def _move_costs(text: str):
@@ -243,8 +233,8 @@ def cmd_rebalance(args: argparse.Namespace) -> int:
     from app.models import Branch, Team
     from app.services.rebalance.apply import apply_plan, undo_batch
     from app.services.rebalance.make import make_plan
-    from app.services.rebalance.optimise import SAFETY_LIMIT_S
     from app.services.rebalance.plan_file import read_plan, write_plan
+    from app.services.rebalance.problem import SAFETY_LIMIT_S
 
     if args.action in scenarios.ACTIONS:
         return scenarios.run(args)
@@ -356,6 +346,18 @@ def _describe(out: str, plan) -> None:
         + _capacity_text(plan)
         + _kept_text(plan)
     )
+    _warn_solver(plan)
+
+
+def _warn_solver(plan) -> None:
+    """Say on standard error when a solver step failed while the plan was made."""
+    if plan.solver_failures:
+        print(
+            "warning: the exact solver failed in "
+            + "; ".join(plan.solver_failures)
+            + ": the plan is what the search found without it",
+            file=sys.stderr,
+        )
 
 
 def _kept_text(plan) -> str:
@@ -400,3 +402,4 @@ def _write_frontier(out: str, plan) -> None:
             f"{p.relationships_broken:>6}  {p.disruption:>10.0f}  {name}"
         )
     print("* recommended: where moving more customers stops buying much balance")
+    _warn_solver(plan)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import unicodedata
 
-from app.cli.common import open_db, require
+from app.cli.common import only_branch, open_db, require
 
 ACTIONS = ("keep", "scenarios", "compare", "rename", "delete")
 
@@ -72,10 +72,8 @@ def run(args: argparse.Namespace) -> int:
             f"{kept.customers_moved} customers moved)"
         )
         return 0
-    from app.cli.rebalance import _only_branch
-
     with db.Session() as s:
-        branch_id = user.branch_id if user is not None else _only_branch(s)
+        branch_id = user.branch_id if user is not None else only_branch(s)
     if args.action == "rename":
         from app.services.rebalance.scenarios import rename_scenario
 

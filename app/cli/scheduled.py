@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from app.cli.common import open_db, require
+from app.cli.common import only_branch, open_db, require
 
 ACTIONS = ("scheduled", "cancel", "release")
 
@@ -31,7 +31,6 @@ def add_parsers(rsub, common: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Carry out one of ACTIONS."""
-    from app.cli.rebalance import _only_branch
     from app.services.rebalance.scheduled import cancel_scheduled, list_scheduled, release_due
 
     writes = args.action in ("cancel", "release")
@@ -41,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         require(user, user is None or user.may_reassign_tasks, "cancel or release plans")
     scope = None if user is None else user.team_scope()
     with db.Session() as s:
-        branch_id = user.branch_id if user is not None else _only_branch(s)
+        branch_id = user.branch_id if user is not None else only_branch(s)
     if args.action == "cancel":
         with db.Session() as s, s.begin():
             info = cancel_scheduled(

@@ -14,7 +14,7 @@ from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from app.services.metrics.activity import week_monday, week_span
-from app.services.metrics.wilson import wilson_interval
+from app.services.metrics.rates import wilson_interval
 
 PALETTE = ("#1f6feb", "#e8590c", "#2f9e44", "#ae3ec9", "#f59f00", "#0c8599", "#c92a2a", "#5f3dc4")
 MUTED = "#8c959f"

@@ -66,7 +66,7 @@ class AboutDialog(QDialog):
 
     def __init__(self, db_label: str, parent=None, *, font_family: str | None = None) -> None:
         super().__init__(parent)
-        from app.views.main_window import database_label
+        from app.views.database_names import database_label
 
         self.setWindowTitle(self.tr("About GridDesk"))
         self.resize(820, 600)

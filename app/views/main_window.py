@@ -19,11 +19,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.db import default_url, redact, resolve_url
+from app.db import default_url, resolve_url
 from app.models.enums import Role
 from app.settings import WindowState
 from app.views.context import AppContext
-from app.views.i18n import tr
+from app.views.database_names import database_label
 from app.views.labels import ROLES, label
 
 # After this long the first page has usually loaded: the other pages' modules are imported then.
@@ -599,25 +599,3 @@ class _LazyPages(Mapping[str, QWidget]):
     def built(self) -> list[tuple[str, QWidget]]:
         """Return the pages built so far."""
         return list(self._built.items())
-
-
-def database_label(url: str) -> str:
-    """Return how a database is named on screen: the local database, a shared database by its
-    name and server, or a file by its name (the full address goes in a tooltip)."""
-    from pathlib import Path
-
-    from sqlalchemy.engine import make_url
-
-    if url == redact(default_url()):
-        return tr("MainWindow", "Local database on this computer")
-    try:
-        parsed = make_url(url)
-    except Exception:  # a label is never worth an error
-        return url
-    if parsed.get_backend_name() == "sqlite":
-        return Path(parsed.database or url).name or url
-    return (
-        tr("MainWindow", "Shared database %1 on %2")
-        .replace("%1", parsed.database or "")
-        .replace("%2", parsed.host or "localhost")
-    )

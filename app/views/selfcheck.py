@@ -34,10 +34,10 @@ def _run_js(app, page, script: str, timeout: float):
 
 def check_window(url: str, login: str, password: str, *, out: Path, timeout: float) -> dict:
     """Open the main window on ``url`` signed in as ``login``; return what was proved."""
-    from app.main import _prepare_environment, webengine_available
+    from app.views.environment import prepare_environment, webengine_available
 
     started = time.monotonic()
-    _prepare_environment()
+    prepare_environment()
     if not webengine_available():
         raise CheckFailed("QtWebEngine cannot be imported")
     import shiboken6

@@ -43,7 +43,7 @@ class SignInDialog(QDialog):
 
         title = QLabel(self.tr("GridDesk · Community grid workbench"))
         title.setStyleSheet("font-size: 16px; font-weight: 600;")
-        from app.views.main_window import database_label
+        from app.views.database_names import database_label
 
         database = QLabel(self.tr("Database: %1").replace("%1", database_label(db_label)))
         database.setToolTip(db_label)

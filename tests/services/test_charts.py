@@ -176,7 +176,7 @@ def test_a_trend_month_on_few_policies_is_drawn_hollow_and_the_chart_says_why():
 def test_the_wilson_interval_is_scipys_and_honest_at_the_ends():
     from scipy.stats import binomtest
 
-    from app.services.metrics.wilson import wilson_interval
+    from app.services.metrics.rates import wilson_interval
 
     for k, n in [(0, 5), (5, 5), (3, 5), (24, 30), (870, 1000)]:
         expected = binomtest(k, n).proportion_ci(method="wilson")
@@ -192,7 +192,7 @@ def test_the_trend_shades_each_months_wilson_range_when_asked():
     from matplotlib.collections import PolyCollection
 
     from app.services.charts import Series, draw_persistency_trend
-    from app.services.metrics.wilson import wilson_interval
+    from app.services.metrics.rates import wilson_interval
 
     def bands(fig):
         (ax,) = fig.axes

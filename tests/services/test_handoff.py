@@ -13,11 +13,10 @@ from factories import Factory, utc
 from app.models import Notification
 from app.models.enums import NotificationStatus, NotificationTemplate, TaskKind
 from app.services.metrics.base_table import refresh_persistency_base
+from app.services.metrics.contact_bands import BAND_KEYS, band_of
 from app.services.metrics.handoff import (
-    BAND_KEYS,
     HandoffTargets,
     TargetError,
-    band_of,
     clocks,
     late_handoffs,
     on_time_shares,

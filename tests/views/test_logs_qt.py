@@ -10,14 +10,8 @@ import pytest
 from PySide6.QtCore import QtMsgType
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app.logs import (
-    LOG_NAME,
-    install_uncaught_hooks,
-    log_path,
-    qt_message_handler,
-    report_uncaught,
-    setup_logging,
-)
+from app.logs import LOG_NAME, log_path, setup_logging
+from app.views.crash_reports import install_uncaught_hooks, qt_message_handler, report_uncaught
 
 
 @pytest.fixture(autouse=True)

@@ -334,7 +334,7 @@ def _scope_index(combo, kind: str) -> int:
 
 
 def test_databases_are_named_as_people_know_them(qapp):
-    from app.views.main_window import database_label
+    from app.views.database_names import database_label
 
     shared = "postgresql+psycopg://gd:***@db.branch.example:5432/griddesk"
     assert database_label(shared) == "Shared database griddesk on db.branch.example"

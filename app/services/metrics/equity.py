@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.models import Customer, Specialist, Task
 from app.models.enums import OPEN_TASK_STATUSES, TaskKind, TaskStatus
 from app.services.clock import end_of_day, start_of_day
-from app.services.metrics.persistency import rate
+from app.services.metrics.rates import rate
 from app.services.metrics.sql import grouped_medians, hours_between
 
 SERVICE_KINDS = (TaskKind.SERVICING, TaskKind.RENEWAL_COLLECTION)

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from app.models import Customer, Specialist
 from app.services.metrics import funnel_cells
 from app.services.metrics.grouping import FUNNEL_FIELDS, Labels, check_field
-from app.services.metrics.persistency import rate
+from app.services.metrics.rates import rate
 from app.services.periods import Period
 from app.services.sqlfuncs import days_between, month_of
 from app.services.steps import STEP_COLUMNS

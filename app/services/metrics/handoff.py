@@ -32,24 +32,16 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Select, and_, case, func, literal, null, or_, select
+from sqlalchemy import Select, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from app.models import Branch, Customer, Grid, Notification, Specialist
 from app.models.enums import NotificationStatus, NotificationTemplate
+from app.services.metrics.contact_bands import BAND_KEYS
 from app.services.metrics.sql import branch_offsets, local_day, offset_for
 from app.services.sqlfuncs import days_between
 
 MILESTONES = ("sms", "contact", "service")
-# The delay bands of persistency by hand-off delay: (key, first day, last day); never is apart.
-BANDS: tuple[tuple[str, int, int | None], ...] = (
-    ("0-7", 0, 7),
-    ("8-30", 8, 30),
-    ("31-90", 31, 90),
-    ("91+", 91, None),
-)
-NEVER = "never"
-BAND_KEYS = (*(b[0] for b in BANDS), NEVER)
 # The on-time share on the roster covers customers who entered the pool in this many days.
 ON_TIME_DAYS = 90
 MAX_TARGET_DAYS = 365
@@ -289,7 +281,7 @@ class OnTime:
 
     @property
     def share(self) -> Decimal | None:
-        from app.services.metrics.persistency import rate
+        from app.services.metrics.rates import rate
 
         return rate(self.on_time, self.decided)
 
@@ -335,29 +327,6 @@ def on_time_shares(
         (sid, m): OnTime(sid, m, decided, on_time, still_open, targets.of(m))
         for (sid, m), (decided, on_time, still_open) in tally.items()
     }
-
-
-def band_of(delay: int | None) -> str:
-    """Return the delay band of a number of days to first contact (None: never)."""
-    if delay is None:
-        return NEVER
-    for key, low, high in BANDS:
-        if delay >= low and (high is None or delay <= high):
-            return key
-    return BANDS[0][0]  # a negative delay: contact before pool entry counts as day 0
-
-
-def contact_band_expr(as_of: date):
-    """The SQL expression of a customer's first-contact delay band as of ``as_of`` (read
-    beside ``Customer``); null for a customer who never entered the pool."""
-    contact = Customer.pre_sell_on
-    delay = days_between(contact, Customer.pool_entered_on)
-    whens = [
-        (Customer.pool_entered_on.is_(None), null()),
-        (or_(contact.is_(None), contact > as_of), literal(NEVER)),
-        *((delay <= high, literal(key)) for key, _low, high in BANDS if high is not None),
-    ]
-    return case(*whens, else_=literal(BANDS[-1][0]))
 
 
 def persistency_by_contact_band(

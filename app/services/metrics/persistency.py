@@ -24,10 +24,10 @@ from sqlalchemy.orm import Session
 from app.models import Branch, Customer, PersistencyBase, Specialist
 from app.services.metrics import summary
 from app.services.metrics.grouping import PERSISTENCY_FIELDS, Labels, check_field
+from app.services.metrics.rates import rate
 from app.services.periods import Period
 from app.services.sqlfuncs import month_of
 
-FOUR = Decimal("0.0001")
 # A rate on fewer policies than this is shown pale and marked "few", and never coloured or
 # flagged as a change: one lapse in five policies moves it 20 points.
 FEW_POLICIES = 30
@@ -75,13 +75,6 @@ def _points(now: Decimal | None, before: Decimal | None) -> Decimal | None:
     return ((now - before) * 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
-def rate(numerator: int, denominator: int) -> Decimal | None:
-    """Return numerator / denominator rounded to 4 decimals, or None for an empty denominator."""
-    if not denominator:
-        return None
-    return (Decimal(numerator) / Decimal(denominator)).quantize(FOUR, ROUND_HALF_UP)
-
-
 def _grace(session: Session, branch_id: int | None, grace_days: int | None) -> int:
     if grace_days is not None:
         return grace_days
@@ -94,7 +87,7 @@ def _grace(session: Session, branch_id: int | None, grace_days: int | None) -> i
 def _group_expr(by: str, as_of: date):
     b = PersistencyBase
     if by == "contact_band":
-        from app.services.metrics.handoff import contact_band_expr
+        from app.services.metrics.contact_bands import contact_band_expr
 
         return contact_band_expr(as_of)
     if by == "grid":
@@ -264,7 +257,7 @@ def persistency_report(
         key = keys[0] if width == 1 else keys
         out.append(_row(key, " · ".join(names), r[width:]))
     if fields == ["contact_band"]:  # the bands in their own order: 0-7 ... never
-        from app.services.metrics.handoff import BAND_KEYS
+        from app.services.metrics.contact_bands import BAND_KEYS
 
         return sorted(out, key=lambda r: BAND_KEYS.index(r.group_key) if r.group_key else 99)
     return sorted(out, key=lambda r: (None in _tuple(r.group_key), r.group))

@@ -1,8 +1,20 @@
-"""How far a rate on a few policies may be from the truth: the Wilson score interval."""
+"""Rates as every report gives them (:func:`rate`: four decimals, half up, None on nothing)
+and how far a rate on a few policies may be from the truth (:func:`wilson_interval`)."""
 
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
+
+FOUR = Decimal("0.0001")
+
+
+def rate(numerator: int, denominator: int) -> Decimal | None:
+    """Return numerator / denominator rounded to 4 decimals, or None for an empty denominator."""
+    if not denominator:
+        return None
+    return (Decimal(numerator) / Decimal(denominator)).quantize(FOUR, ROUND_HALF_UP)
+
 
 Z95 = 1.959963984540054  # the normal quantile of a two-sided 95 % interval
 

@@ -21,7 +21,8 @@ from app.models.enums import TERMINATED_BY_EVENT, TaskStatus
 from app.services.history import specialists_on
 from app.services.metrics.equity import DEFAULT_THRESHOLD_POINTS, equity_report
 from app.services.metrics.handoff import on_time_shares
-from app.services.metrics.persistency import FEW_POLICIES, persistency_report, rate
+from app.services.metrics.persistency import FEW_POLICIES, persistency_report
+from app.services.metrics.rates import rate
 from app.services.metrics.sql import local_day, utc_offset_minutes
 from app.services.periods import Period
 from app.services.sqlfuncs import days_between
