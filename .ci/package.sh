@@ -14,7 +14,7 @@ command -v xvfb-run >/dev/null || { echo "package: xvfb-run is missing (Debian: 
 
 t0=$SECONDS
 python3 -m venv "$work/venv"
-"$work/venv/bin/pip" install -q --disable-pip-version-check -e "$root[package]" \
+"$work/venv/bin/pip" install -q --disable-pip-version-check -c "$root/constraints.txt" -e "$root[package]" \
   || { echo "package: could not install GridDesk and PyInstaller" >&2; exit 1; }
 t1=$SECONDS
 "$work/venv/bin/pyinstaller" --noconfirm --log-level WARN \

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.paths import DOCS, LICENCES, WEB
+from app.paths import DOCS, FONTS, LICENCES, WEB
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ def bundled_parts() -> list[Part]:
             "Noto Sans CJK SC",
             "1.004",
             "SIL OFL 1.1",
-            (LICENCES / "OFL-1.1-NotoSansCJK.txt",),
+            (FONTS / "OFL-1.1-NotoSansCJK.txt",),
             "font",
         ),
         Part(

@@ -9,5 +9,6 @@ I18N = RESOURCES / "i18n"
 ICONS = RESOURCES / "icons"
 WEB = RESOURCES / "web"
 LICENCES = RESOURCES / "licences"
+FONTS = RESOURCES / "fonts"
 # The user guide and its screenshots (Help ▸ User guide).
 DOCS = Path(__file__).resolve().parent.parent / "docs"

@@ -56,3 +56,42 @@ def test_both_user_guides_show_only_pictures_that_are_there():
     found = check_guide()
     assert set(found) == {"user-guide.md", "user-guide.zh_CN.md"}
     assert all(n > 5 for n in found.values())
+
+
+def test_every_bundled_licence_and_the_cjk_font_are_there():
+    """What the packaged app's self-check proves of Help ▸ About and the charts' font."""
+    from app.views.selfcheck import check_licences
+
+    found = check_licences()
+    assert {"Leaflet", "Noto Sans CJK SC", "Qt / PySide6"} <= set(found)
+    assert all(n > 500 for n in found.values())
+
+
+def test_the_spec_bundles_every_resource_folder_the_app_reads():
+    """Each folder app/paths.py names under resources/ travels into the installer."""
+    from app import paths
+
+    spec = (ROOT / "packaging" / "griddesk.spec").read_text(encoding="utf-8")
+    folders = [
+        v.name for v in vars(paths).values() if isinstance(v, Path) and v.parent == paths.RESOURCES
+    ]
+    assert folders and all(f'"resources/{name}"' in spec for name in folders), folders
+
+
+def test_constraints_pin_every_dependency_ci_installs():
+    """constraints.txt pins, to one version, every package pyproject.toml asks for (and the
+    test tools), so a fresh machine installs what CI tested; the README's commands use it."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = project["dependencies"] + project["optional-dependencies"]["test"]
+    names = {
+        re.split(r"[\[<>=;! ]", d, maxsplit=1)[0].lower().replace("_", "-") for d in wanted
+    }
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            assert version, f"constraints.txt: {line!r} is not pinned to one version"
+            pins[name.lower().replace("_", "-")] = version
+    assert names - set(pins) == set()
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert readme.count("pip install -c constraints.txt -e") == 2

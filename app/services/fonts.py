@@ -1,14 +1,15 @@
 """A CJK font for matplotlib, so Chinese labels draw as text and not as empty boxes.
 
-A new machine often has no CJK font at all. The ``mplfonts`` package ships Noto Sans CJK SC in its
-package folder, so it travels into installers with the other dependencies; users' desktops
-usually have Microsoft YaHei (Windows) or PingFang SC (macOS), which the fallback list covers.
+A new machine often has no CJK font at all, so GridDesk ships Noto Sans CJK SC (SIL Open Font
+License 1.1) in ``resources/fonts`` with its licence; users' desktops usually have Microsoft
+YaHei (Windows) or PingFang SC (macOS), which the fallback list covers.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
+
+from app.paths import FONTS
 
 FALLBACK_FAMILIES = [
     "Noto Sans CJK SC",
@@ -23,15 +24,9 @@ _configured = False
 
 
 def cjk_font_path() -> Path | None:
-    """Return the path of the Noto Sans CJK SC font shipped with mplfonts, or None if absent."""
-    spec = importlib.util.find_spec("mplfonts")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for folder in spec.submodule_search_locations:
-        path = Path(folder) / "fonts" / _BUNDLED
-        if path.is_file():
-            return path
-    return None
+    """Return the path of the Noto Sans CJK SC font GridDesk ships, or None if it is absent."""
+    path = FONTS / _BUNDLED
+    return path if path.is_file() else None
 
 
 def configure_matplotlib() -> Path | None:

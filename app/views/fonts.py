@@ -1,4 +1,4 @@
-"""A CJK font for Qt widgets: the system's if it has one, else the one shipped with mplfonts."""
+"""A CJK font for Qt widgets: the system's if it has one, else the one GridDesk ships."""
 
 from __future__ import annotations
 

@@ -81,12 +81,30 @@ def check_window(url: str, login: str, password: str, *, out: Path, timeout: flo
         _screenshot(app, window, out / "window-map.png")
         result["chart"] = _check_chart(app, window, out / "chart.png", timeout)
         result["guide"] = check_guide()
+        result["licences"] = check_licences()
         return result
     finally:
         # The page must go before the browser profile does, or the process crashes on exit.
         window.close()
         shiboken6.delete(window)
         app.processEvents()
+
+
+def check_licences() -> dict:
+    """Help ▸ About shows the licence of every bundled part, and the charts' CJK font is there:
+    each part's licence text can be read."""
+    from app.licences import bundled_parts
+    from app.services.fonts import cjk_font_path
+
+    found = {}
+    for part in bundled_parts():
+        try:
+            found[part.name] = len(part.text())
+        except OSError as exc:
+            raise CheckFailed(f"the licence of {part.name} is missing: {exc}") from None
+    if cjk_font_path() is None:
+        raise CheckFailed("the bundled CJK font is missing: Chinese would draw as boxes")
+    return found
 
 
 def check_guide() -> dict:
