@@ -83,9 +83,7 @@ def test_constraints_pin_every_dependency_ci_installs():
     test tools), so a fresh machine installs what CI tested; the README's commands use it."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     wanted = project["dependencies"] + project["optional-dependencies"]["test"]
-    names = {
-        re.split(r"[\[<>=;! ]", d, maxsplit=1)[0].lower().replace("_", "-") for d in wanted
-    }
+    names = {re.split(r"[\[<>=;! ]", d, maxsplit=1)[0].lower().replace("_", "-") for d in wanted}
     pins = {}
     for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
