@@ -37,7 +37,6 @@ MAX_ZOOM = 18
 MIN_ZOOM = 8
 # Coordinates are written as integers of 1e-5 degree (about one metre).
 POINT_SCALE = 100_000
-_PLACEHOLDER = "<!--griddesk-assets-->"
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
 
@@ -78,7 +77,15 @@ def build_map_html(
     m.default_css = []
     figure = m.get_root()
     assert isinstance(figure, Figure)
-    figure.header.add_child(folium.Element(_PLACEHOLDER), name="griddesk_assets")
+    # The bundled Leaflet, inline or linked, as it is: a Jinja raw block, since folium renders
+    # an Element's text as a template and the inlined scripts hold "{{".
+    font = cjk_font_path() if asset_mode == "relative" else None
+    head = head_html(mode=asset_mode, cluster=cluster, cjk_font=font)
+    if "{% endraw %}" in head:  # pragma: no cover - not in Leaflet's source
+        raise ValueError("the bundled map assets cannot be placed in the page")
+    figure.header.add_child(
+        folium.Element("{% raw %}" + head + "{% endraw %}"), name="griddesk_assets"
+    )
 
     if tiles:
         folium.TileLayer(
@@ -106,11 +113,14 @@ def build_map_html(
 
     folium.LayerControl(collapsed=True).add_to(m)
     fit = [[bounds[1], bounds[0]], [bounds[3], bounds[2]]] if bounds else None
-    _Init(legend=legend_html(colouring.legend), selected=selected_grid, bounds=fit).add_to(m)
+    _Init(
+        map_name=m.get_name(),
+        legend=legend_html(colouring.legend),
+        selected=selected_grid,
+        bounds=fit,
+    ).add_to(m)
 
-    page = figure.render()
-    font = cjk_font_path() if asset_mode == "relative" else None
-    return page.replace(_PLACEHOLDER, head_html(mode=asset_mode, cluster=cluster, cjk_font=font), 1)
+    return figure.render()
 
 
 def _feature_collection(data: MapData, colouring: Colouring, *, lang: str) -> dict[str, Any]:
@@ -211,7 +221,6 @@ class _CustomerLayer(Layer):
 
     def __init__(self, data: MapData, *, name: str, cluster: bool) -> None:
         super().__init__(name=name, overlay=True, control=True, show=True)
-        self._name = "CustomerLayer"
         self.points, unmatched = _point_arrays(data)
         self.js_options = _js_json(
             {"cluster": cluster, "scale": POINT_SCALE, "unmatched": unmatched}
@@ -225,15 +234,20 @@ class _Init(MacroElement):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});
-        griddesk.init({{ this._parent.get_name() }}, {{ this.js_options }});
+        L.control.scale({imperial: false}).addTo({{ this.map_name }});
+        griddesk.init({{ this.map_name }}, {{ this.js_options }});
         {% endmacro %}
         """
     )
 
     def __init__(
-        self, *, legend: str, selected: str | None, bounds: list[list[float]] | None
+        self,
+        *,
+        map_name: str,
+        legend: str,
+        selected: str | None,
+        bounds: list[list[float]] | None,
     ) -> None:
         super().__init__()
-        self._name = "GriddeskInit"
+        self.map_name = map_name
         self.js_options = _js_json({"legend": legend, "selected": selected, "bounds": bounds})
