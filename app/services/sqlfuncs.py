@@ -1,14 +1,39 @@
-"""Date arithmetic that SQLite and PostgreSQL spell differently, as portable SQL expressions;
-and id lists cut to a size both take in one ``IN (...)``."""
+"""SQL that SQLite and PostgreSQL spell differently, as portable expressions: date arithmetic,
+branch-local days, hours between two times, grouped medians; and id lists cut to a size both
+take in one ``IN (...)``. The one place GridDesk speaks either dialect.
+
+Times are stored as naive UTC. A branch's local calendar day is found with a fixed offset from
+UTC per branch (its offset today). That is exact for Asia/Shanghai, which has had no daylight
+saving since 1991; for a zone with daylight saving it is off by the shift's hour near midnight
+on summer days, a trade accepted to keep every derivation one set-based statement.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Integer, String, text
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    Select,
+    String,
+    case,
+    func,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
+
+from app.models import Branch
+from app.services.clock import branch_tz
 
 
 class days_between(FunctionElement):  # noqa: N801 - reads as SQL
@@ -80,3 +105,118 @@ def chunks(items: Sequence, size: int = 500) -> Iterator[list]:
     SQLite's and PostgreSQL's parameter limits."""
     for i in range(0, len(items), size):
         yield list(items[i : i + size])
+
+
+def utc_offset_minutes(tz_name: str | None) -> int:
+    """Return how many minutes the zone is ahead of UTC today (480 for Asia/Shanghai)."""
+    offset = datetime.now(branch_tz(tz_name)).utcoffset()
+    return int(offset.total_seconds() // 60) if offset is not None else 0
+
+
+def branch_offsets(session: Session) -> dict[int, int]:
+    """Return each branch's UTC offset in minutes, by branch id."""
+    return {
+        bid: utc_offset_minutes(tz)
+        for bid, tz in session.execute(select(Branch.id, Branch.timezone))
+    }
+
+
+def offset_for(branch_col: Any, offsets: dict[int, int]) -> ColumnElement[int]:
+    """Return the UTC offset of the row's branch as an SQL expression (a literal when every
+    branch shares one offset, the usual case)."""
+    distinct = set(offsets.values())
+    if len(distinct) <= 1:
+        return literal(distinct.pop() if distinct else utc_offset_minutes(None))
+    return case(offsets, value=branch_col, else_=utc_offset_minutes(None))
+
+
+class local_day(FunctionElement):  # noqa: N801 - reads as SQL
+    """``local_day(utc_ts, offset_minutes)``: the calendar date of a naive UTC time in a zone."""
+
+    type = Date()
+    inherit_cache = True
+    name = "local_day"
+
+
+@compiles(local_day, "sqlite")
+def _local_day_sqlite(element, compiler, **kw):
+    ts, minutes = (compiler.process(c, **kw) for c in element.clauses)
+    return f"date({ts}, ({minutes}) || ' minutes')"
+
+
+@compiles(local_day, "postgresql")
+def _local_day_pg(element, compiler, **kw):
+    ts, minutes = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST({ts} + make_interval(mins => CAST({minutes} AS INTEGER)) AS DATE)"
+
+
+class utc_day_end(FunctionElement):  # noqa: N801
+    """``utc_day_end(day, offset_minutes)``: the naive UTC time at which the local day after
+    ``day`` begins, i.e. the exclusive end of ``day`` in the zone."""
+
+    type = DateTime()
+    inherit_cache = True
+    name = "utc_day_end"
+
+
+@compiles(utc_day_end, "sqlite")
+def _day_end_sqlite(element, compiler, **kw):
+    day, minutes = (compiler.process(c, **kw) for c in element.clauses)
+    # Same text shape as stored times ('YYYY-MM-DD HH:MM:SS'); a stored time equal to the
+    # boundary sorts after it because of its '.ffffff' tail, so `>=` keeps its meaning.
+    return f"datetime({day}, (1440 - ({minutes})) || ' minutes')"
+
+
+@compiles(utc_day_end, "postgresql")
+def _day_end_pg(element, compiler, **kw):
+    day, minutes = (compiler.process(c, **kw) for c in element.clauses)
+    return f"({day} + make_interval(mins => CAST(1440 - ({minutes}) AS INTEGER)))"
+
+
+class hours_between(FunctionElement):  # noqa: N801
+    """``hours_between(later, earlier)``: hours from one stored time to another, as a float."""
+
+    type = Float()
+    inherit_cache = True
+    name = "hours_between"
+
+
+@compiles(hours_between, "sqlite")
+def _hours_sqlite(element, compiler, **kw):
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return f"((julianday({later}) - julianday({earlier})) * 24.0)"
+
+
+@compiles(hours_between, "postgresql")
+def _hours_pg(element, compiler, **kw):
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(EXTRACT(EPOCH FROM ({later} - {earlier})) / 3600.0)"
+
+
+def grouped_medians(session: Session, values: Select) -> dict[tuple, float]:
+    """Return the median of the last column of ``values`` per combination of the other
+    columns (the mean of the two middle values for an even count, as statistics.median).
+
+    Computed in the database with window functions, so only one row per group comes back.
+    """
+    sub = values.subquery()
+    cols = list(sub.c)
+    keys, value = cols[:-1], cols[-1]
+    partition = keys or None
+    ranked = select(
+        *keys,
+        value.label("v"),
+        func.row_number().over(partition_by=partition, order_by=value).label("rn"),
+        func.count().over(partition_by=partition).label("n"),
+    ).subquery()
+    rkeys = [ranked.c[k.name] for k in keys]
+    middle = ranked.c.rn.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2])
+    stmt = select(*rkeys, func.avg(ranked.c.v)).where(middle)
+    if rkeys:
+        stmt = stmt.group_by(*rkeys)
+    return {tuple(r[:-1]): float(r[-1]) for r in session.execute(stmt) if r[-1] is not None}
+
+
+def key_of(row: Sequence[Any], width: int) -> tuple:
+    """Return the first ``width`` values of a result row as a dictionary key."""
+    return tuple(row[:width])

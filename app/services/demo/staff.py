@@ -119,7 +119,7 @@ def _by_angle(grids: list[int], cells: list[GridCell], rng: random.Random) -> li
     return sorted(grids, key=bearing)
 
 
-def _chunks(items: list[int], parts: int) -> list[list[int]]:
+def _split_evenly(items: list[int], parts: int) -> list[list[int]]:
     q, r = divmod(len(items), parts)
     out, start = [], 0
     for i in range(parts):
@@ -154,7 +154,7 @@ def plan_teams(
         while sum(counts) > n_teams:
             counts[counts.index(max(counts))] -= 1
         for d, k in zip(ring, counts, strict=True):
-            for j, part in enumerate(_chunks(_by_angle(grids_of[d.name], cells, rng), k)):
+            for j, part in enumerate(_split_evenly(_by_angle(grids_of[d.name], cells, rng), k)):
                 covers.append((f"{short[d.name]}{_ORDINALS[j % 10]}组", part))
     spread = [0.045 - 0.09 * i / max(1, n_teams - 1) for i in range(n_teams)]
     rng.shuffle(spread)
@@ -184,7 +184,7 @@ def plan_specialists(
     people: People,
 ) -> list[SpecPlan]:
     """Return the specialists: mostly active, a few on leave, some who left."""
-    per_team = _chunks(list(range(n_specs)), len(teams))
+    per_team = _split_evenly(list(range(n_specs)), len(teams))
     specs: list[SpecPlan] = []
     for team, members in zip(teams, per_team, strict=True):
         for _ in members:
@@ -261,7 +261,7 @@ def plan_ownership(
     for team in teams:
         ordered = _by_angle(team.grids, cells, rng)
         for spec, grids in zip(
-            members[team.index], _chunks(ordered, len(members[team.index])), strict=True
+            members[team.index], _split_evenly(ordered, len(members[team.index])), strict=True
         ):
             for g in sorted(grids):
                 record(pilot_start, g, spec.index, AssignmentReason.IMPORT, "system")

@@ -14,8 +14,13 @@ from sqlalchemy.orm import Session
 from app.models import Branch, Specialist, Task
 from app.models.enums import OPEN_TASK_STATUSES, TaskKind, TaskStatus
 from app.services.clock import end_of_day, start_of_day
-from app.services.metrics.sql import grouped_medians, hours_between, local_day, utc_offset_minutes
-from app.services.sqlfuncs import days_between
+from app.services.sqlfuncs import (
+    days_between,
+    grouped_medians,
+    hours_between,
+    local_day,
+    utc_offset_minutes,
+)
 
 
 def week_label(day: date) -> str:

@@ -38,8 +38,7 @@ from app.models import AssignmentEvent, Customer, PersistencyBase, Policy, Premi
 from app.models.enums import TERMINATED_BY_EVENT, PaymentMode
 from app.services.history import counted
 from app.services.metrics import summary
-from app.services.metrics.sql import branch_offsets
-from app.services.sqlfuncs import days_between, refresh_statistics
+from app.services.sqlfuncs import branch_offsets, chunks, days_between, refresh_statistics
 
 CHUNK = 2_000
 BASE_YEARS = (2, 3)  # 13-month and 25-month persistency
@@ -52,9 +51,7 @@ _COLUMNS = [
 
 
 def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
-    ordered = sorted(set(ids))
-    for i in range(0, len(ordered), CHUNK):
-        yield ordered[i : i + CHUNK]
+    return chunks(sorted(set(ids)), CHUNK)
 
 
 def refresh_persistency_base(

@@ -38,8 +38,7 @@ from sqlalchemy.orm import Session
 from app.models import Branch, Customer, Grid, Notification, Specialist
 from app.models.enums import NotificationStatus, NotificationTemplate
 from app.services.metrics.contact_bands import BAND_KEYS
-from app.services.metrics.sql import branch_offsets, local_day, offset_for
-from app.services.sqlfuncs import days_between
+from app.services.sqlfuncs import branch_offsets, days_between, local_day, offset_for
 
 MILESTONES = ("sms", "contact", "service")
 # The on-time share on the roster covers customers who entered the pool in this many days.

@@ -23,9 +23,8 @@ from app.services.metrics.equity import DEFAULT_THRESHOLD_POINTS, equity_report
 from app.services.metrics.handoff import on_time_shares
 from app.services.metrics.persistency import FEW_POLICIES, persistency_report
 from app.services.metrics.rates import rate
-from app.services.metrics.sql import local_day, utc_offset_minutes
 from app.services.periods import Period
-from app.services.sqlfuncs import days_between
+from app.services.sqlfuncs import days_between, local_day, utc_offset_minutes
 
 # The hand-off share covers the customers who entered the pool in this many days up to the
 # month's end: the roster's window (handoff.ON_TIME_DAYS), so the two show one number.
