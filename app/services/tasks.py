@@ -37,6 +37,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.models.enums import OPEN_TASK_STATUSES, AssignmentReason, TaskKind, TaskStatus
 from app.services.auth import UserInfo
+from app.services.changes import Changes
 from app.services.clock import local_date
 from app.services.errors import NotAllowed, NotFound, StaleData
 from app.services.rebalance.changes import event, update_many
@@ -414,6 +415,13 @@ class Reassigned:
     task_ids: tuple[int, ...]
     from_specialist_ids: frozenset[int]
     to_specialist_id: int
+
+    @property
+    def changes(self) -> Changes:
+        return Changes(
+            tasks=frozenset(self.task_ids),
+            specialists=self.from_specialist_ids | {self.to_specialist_id},
+        )
 
 
 def reassign_tasks(

@@ -18,10 +18,10 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QVBoxLayout,
-    QWidget,
 )
 
 from app.services import chart_data, charts, org
+from app.services.changes import Changes
 from app.services.fonts import configure_matplotlib
 from app.services.metrics.equity import DEFAULT_THRESHOLD_POINTS
 from app.services.metrics.funnel import YOUNG_COHORT_DAYS, cohort_age_days
@@ -32,6 +32,7 @@ from app.views.context import AppContext
 from app.views.errors import show_error
 from app.views.i18n import tr
 from app.views.labels import STEPS, TASK_KINDS, label
+from app.views.pages import PageWidget
 from app.views.table_export import default_file_name, save_folder
 
 _C = "ChartsPage"
@@ -72,7 +73,7 @@ def cohort_choices(as_of: date) -> list[Period]:
     return months + quarters + years
 
 
-class ChartsPage(QWidget):
+class ChartsPage(PageWidget):
     """Signals: drawn(str) after a chart has been redrawn with new data (its key)."""
 
     drawn = Signal(str)
@@ -386,6 +387,6 @@ class ChartsPage(QWidget):
             return None
         return path
 
-    def on_data_changed(self, change) -> None:
-        if self._loaded:
+    def on_changes(self, changes: Changes) -> None:
+        if self._loaded and changes.touches("customers", "tasks", "specialists", "grids"):
             self.reload()

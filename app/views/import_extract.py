@@ -129,7 +129,7 @@ def start_import(window, kind: str | None, path: str | None) -> None:
 
     def done(result) -> None:
         window.statusBar().showMessage(result_text(result), 15000)
-        window.data_changed.emit(result)
+        window.data_changed.emit(result.changes)
 
     ctx.runner.start(
         "import_extract",

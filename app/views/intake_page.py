@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.services import org
+from app.services.changes import Changes
 from app.services.org import senior_supervisors
 from app.views.context import AppContext, call
 from app.views.errors import error_text, show_error
@@ -34,17 +35,19 @@ from app.views.labels import listed
 from app.views.layout import fit_columns
 from app.views.messages import ask, inform, sms_outcome
 from app.views.outside_coverage import OutsideCoverageView, mark_outside
+from app.views.pages import PageWidget
 from app.views.table_export import install_table_export
 from app.views.table_models import ROW_ROLE, RowTableModel
 
 _C = "IntakePage"
 
 
-class IntakePage(QWidget):
-    """Signals: changed(object) after an intake run, a resolved customer, or customers marked
-    outside coverage or put back in the queue."""
+class IntakePage(PageWidget):
+    """Signals: changed(Changes) after an intake run, a resolved customer, or customers marked
+    outside coverage or put back in the queue; intake_ran(IntakeResult) after an intake run,
+    with what it did."""
 
-    changed = Signal(object)
+    intake_ran = Signal(object)
 
     def __init__(self, ctx: AppContext, parent=None) -> None:
         super().__init__(parent)
@@ -376,7 +379,8 @@ class IntakePage(QWidget):
         )
         # The queue reloads on the change: show the first of this intake's customers in it.
         self._new_in_queue = set(result.customer_ids)
-        self.changed.emit(result)
+        self.intake_ran.emit(result)
+        self.changed.emit(result.changes)
 
     # --- unmatched queue -----------------------------------------------------------------
 
@@ -422,7 +426,7 @@ class IntakePage(QWidget):
         rows = self.selected_customers()
         if not rows:
             return None
-        return mark_outside(self, self.ctx, rows, self.changed.emit)
+        return mark_outside(self, self.ctx, rows, lambda done: self.changed.emit(done.changes))
 
     def _selection_changed(self, picked) -> None:
         # Only a grid picked while a customer waits for one: the picker is the choice of
@@ -506,7 +510,7 @@ class IntakePage(QWidget):
         )
 
     def _resolved(self, result) -> None:
-        self.changed.emit(result)
+        self.changed.emit(result.changes)
 
     # --- SMS outbox ----------------------------------------------------------------------
 
@@ -594,10 +598,10 @@ class IntakePage(QWidget):
                 "%1 message ids are not in this database and were left alone: %2"
             ).replace("%1", f"{len(result.unknown_ids):,}").replace("%2", shown)
         inform(self, self.tr("Import gateway results"), text)
-        self.changed.emit(result)
+        self.changed.emit(result.changes)
 
-    def on_data_changed(self, change) -> None:
-        if self._loaded:
+    def on_changes(self, changes: Changes) -> None:
+        if self._loaded and changes.touches("customers", "grids", "tasks", "specialists"):
             self.reload()
 
     def save_state(self, ws, key: str) -> None:

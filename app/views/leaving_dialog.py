@@ -519,7 +519,7 @@ class LeavingDialog(QDialog):
         )
         what = self.tr("handover of %1").replace("%1", self.leaver.name)
         self.applied.emit(Applied(plan, result, what, self.leaving()))
-        self.changed.emit(result)
+        self.changed.emit(result.changes)
         self.load_impact()
 
     def _refused(self, exc: BaseException) -> None:

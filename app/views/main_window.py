@@ -3,7 +3,7 @@ that always shows the database in use and the signed-in user."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal
@@ -21,10 +21,12 @@ from PySide6.QtWidgets import (
 
 from app.db import default_url, resolve_url
 from app.models.enums import Role
+from app.services.changes import Changes, combined
 from app.settings import WindowState
 from app.views.context import AppContext
 from app.views.database_names import database_label
 from app.views.labels import ROLES, label
+from app.views.pages import Factory, PageWidget
 
 # After this long the first page has usually loaded: the other pages' modules are imported then.
 WARM_UP_MS = 1500
@@ -34,9 +36,9 @@ class MainWindow(QMainWindow):
     """The supervisor's desktop.
 
     Signals:
-        data_changed(object): emitted once after any change a page made to the database, with
-            the plain-data description the service returned; every page decides whether to
-            reload. Pages never call each other.
+        data_changed(Changes): emitted once after any change made to the database, with
+            what it changed (app.services.changes.Changes, the writer's ``result.changes``);
+            every page reads again what the change touched. Pages never call each other.
 
     What the user looks at (a grid, a specialist, a team) is ``selection`` (ctx.selection, one
     per window): pages set it and follow it themselves, a page built later included.
@@ -100,7 +102,7 @@ class MainWindow(QMainWindow):
         from app.views.scheduled_plans import released_text
 
         inform(self, self.tr("Scheduled plans"), released_text(done))
-        self.data_changed.emit(done)
+        self.data_changed.emit(combined(r.changes for r in done))
 
     # --- pages ---------------------------------------------------------------------------
 
@@ -129,12 +131,10 @@ class MainWindow(QMainWindow):
 
         warm_imports([f"app.views.{key}_page" for key in self.pages] + ["app.services.charts"])
 
-    def _build_page(self, key: str, factory: Callable[[AppContext, QWidget], QWidget]) -> QWidget:
-        from app.views.pages import Page
-
+    def _build_page(self, key: str, factory: Factory) -> PageWidget:
         page = factory(self.ctx, self)
-        if not isinstance(page, Page):
-            raise TypeError(f"the {key} page has no on_data_changed")
+        if not isinstance(page, PageWidget):
+            raise TypeError(f"the {key} page is not a PageWidget")
         page.setObjectName(f"page_{key}")
         row = list(self.pages).index(key)
         placeholder = self.stack.widget(row)
@@ -144,19 +144,14 @@ class MainWindow(QMainWindow):
             self.stack.removeWidget(placeholder)
             placeholder.deleteLater()
         self.stack.setCurrentIndex(current)
-        self.data_changed.connect(page.on_data_changed)
-        if hasattr(page, "changed"):
-            page.changed.connect(self.data_changed)
-        if hasattr(page, "applied"):
-            page.applied.connect(self.history.push_applied)
-        if hasattr(page, "unheld_tasks_requested"):
-            page.unheld_tasks_requested.connect(self._show_unheld_tasks)
-        if hasattr(page, "tasks_requested"):  # the selection already names whose tasks
-            page.tasks_requested.connect(lambda: self.show_page("tasks"))
-        if hasattr(page, "set_undo_action"):
-            page.set_undo_action(self.history.undo_action)
-        if hasattr(page, "restore_state"):
-            page.restore_state(self._ws, f"page/{key}")
+        self.data_changed.connect(page.on_changes)
+        page.changed.connect(self.data_changed)
+        page.applied.connect(self.history.push_applied)
+        page.unheld_tasks_requested.connect(self._show_unheld_tasks)
+        # The selection already names whose tasks.
+        page.tasks_requested.connect(lambda: self.show_page("tasks"))
+        page.set_undo_action(self.history.undo_action)
+        page.restore_state(self._ws, f"page/{key}")
         return page
 
     def _show_unheld_tasks(self) -> None:
@@ -176,8 +171,7 @@ class MainWindow(QMainWindow):
             return
         page = self.pages[list(self.pages)[row]]
         self.stack.setCurrentIndex(row)
-        if hasattr(page, "activate"):
-            page.activate()
+        page.activate()
 
     # --- chrome --------------------------------------------------------------------------
 
@@ -277,7 +271,7 @@ class MainWindow(QMainWindow):
 
         dialog = BranchDialog(self.ctx, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.saved.connect(self.data_changed)
+        dialog.saved.connect(lambda _saved: self.data_changed.emit(Changes(settings=True)))
         dialog.open()
         return dialog
 
@@ -304,7 +298,7 @@ class MainWindow(QMainWindow):
 
         dialog = HistoryDialog(self.ctx, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.undone.connect(self.data_changed)
+        dialog.undone.connect(lambda result: self.data_changed.emit(result.changes))
         dialog.open()
         return dialog
 
@@ -534,8 +528,7 @@ class MainWindow(QMainWindow):
     def _save(self) -> None:
         self._ws.save("main/geometry", self.saveGeometry())
         for key, page in self.pages.built():
-            if hasattr(page, "save_state"):
-                page.save_state(self._ws, f"page/{key}")
+            page.save_state(self._ws, f"page/{key}")
 
     def _reset_layout(self) -> None:
         self._ws.reset()
@@ -574,18 +567,18 @@ def restart_command(
     return sys.executable, ["-m", "app.cli", *args]
 
 
-class _LazyPages(Mapping[str, QWidget]):
+class _LazyPages(Mapping[str, PageWidget]):
     """The window's pages by key, in sidebar order; a page is built on first access."""
 
     def __init__(self, window: MainWindow) -> None:
         self._window = window
-        self._factories: dict[str, Callable[[AppContext, QWidget], QWidget]] = {}
-        self._built: dict[str, QWidget] = {}
+        self._factories: dict[str, Factory] = {}
+        self._built: dict[str, PageWidget] = {}
 
-    def add(self, key: str, factory: Callable[[AppContext, QWidget], QWidget]) -> None:
+    def add(self, key: str, factory: Factory) -> None:
         self._factories[key] = factory
 
-    def __getitem__(self, key: str) -> QWidget:
+    def __getitem__(self, key: str) -> PageWidget:
         if key not in self._built:
             self._built[key] = self._window._build_page(key, self._factories[key])
         return self._built[key]
@@ -596,6 +589,6 @@ class _LazyPages(Mapping[str, QWidget]):
     def __len__(self) -> int:
         return len(self._factories)
 
-    def built(self) -> list[tuple[str, QWidget]]:
+    def built(self) -> list[tuple[str, PageWidget]]:
         """Return the pages built so far."""
         return list(self._built.items())

@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QVBoxLayout,
-    QWidget,
 )
 
+from app.services.changes import Changes
 from app.services.mapping import MEASURES, load_map_data
 from app.services.table_file import atomic_file
 from app.settings import Preferences
@@ -35,6 +35,7 @@ from app.views.chips import SelectionChips
 from app.views.context import AppContext
 from app.views.errors import show_error
 from app.views.i18n import tr
+from app.views.pages import PageWidget
 from app.views.table_export import default_file_name, save_folder
 
 if TYPE_CHECKING:  # both are imported when the page makes its view (matplotlib is slow to load)
@@ -69,7 +70,7 @@ class MapBridge(QObject):
         self.grid_clicked.emit(code)
 
 
-class MapPage(QWidget):
+class MapPage(PageWidget):
     """Signals: grid_picked(str) when the user clicks a grid (it is then the window's selected
     grid: ctx.selection); loaded() when a map is shown;
     saved(str) when the map has been saved as a standalone HTML file (its path)."""
@@ -353,8 +354,8 @@ class MapPage(QWidget):
                 f"window.griddeskHighlight && window.griddeskHighlight({json.dumps(code)})"
             )
 
-    def on_data_changed(self, change) -> None:
-        if self._loaded:
+    def on_changes(self, changes: Changes) -> None:
+        if self._loaded and changes.touches("customers", "grids", "tasks", "specialists"):
             self.reload()
 
 

@@ -211,6 +211,6 @@ class OutsideCoverageView(QWidget):
         self.ctx.runner.start(
             "intake.restore",
             self.ctx.write(lambda s: restore_to_queue(s, customer_ids=ids, actor=actor, user=user)),
-            on_done=self.changed.emit,
+            on_done=lambda done: self.changed.emit(done.changes),
             on_error=lambda exc: show_error(self, tr(_C, "Outside coverage"), exc),
         )

@@ -4,33 +4,65 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from importlib import import_module
-from typing import Any, Protocol, runtime_checkable
 
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QWidget
 
+from app.services.changes import Changes
+from app.settings import WindowState
 from app.views.context import AppContext
 from app.views.i18n import tr
 
 _C = "MainWindow"
 
 
-Factory = Callable[[AppContext, QWidget], QWidget]
+class PageWidget(QWidget):
+    """A page of the main window. The window wires every page the same way: it hears the
+    page's signals and tells it what changed; a page that has nothing to say or keep leaves
+    the defaults.
+
+    Signals:
+        changed(Changes): the page wrote to the database; every page hears it.
+        applied(Applied): a plan was applied here; Edit ▸ Undo can take it back.
+        tasks_requested(): show the Tasks page (the selection says whose tasks).
+        unheld_tasks_requested(): show the tasks nobody holds.
+    """
+
+    changed = Signal(object)
+    applied = Signal(object)
+    tasks_requested = Signal()
+    unheld_tasks_requested = Signal()
+
+    def activate(self) -> None:
+        """The page is shown: load what it shows, the first time."""
+
+    def on_changes(self, changes: Changes) -> None:
+        """Something was written (here or elsewhere): read again what ``changes`` touched."""
+        raise NotImplementedError
+
+    def set_undo_action(self, action: QAction) -> None:
+        """The window's Edit ▸ Undo, for pages that offer it beside their own buttons."""
+
+    def save_state(self, ws: WindowState, key: str) -> None:
+        """Keep the page's layout (splitters, column order) under ``key``."""
+
+    def restore_state(self, ws: WindowState, key: str) -> None:
+        """Put back what save_state kept."""
 
 
-@runtime_checkable
-class Page(Protocol):
-    """What the main window asks of each page besides being a widget: to hear that the
-    data changed (the window's data_changed signal, with what changed)."""
-
-    def on_data_changed(self, change: Any) -> None: ...
+Factory = Callable[[AppContext, QWidget], PageWidget]
 
 
 def lazy(module: str, name: str) -> Factory:
     """Return a factory that imports ``module`` only when the page is first built (the charts
     page pulls in matplotlib, the map page folium: the window shows before either loads)."""
 
-    def factory(ctx: AppContext, parent: QWidget) -> QWidget:
-        return getattr(import_module(module), name)(ctx, parent)
+    def factory(ctx: AppContext, parent: QWidget) -> PageWidget:
+        page = getattr(import_module(module), name)(ctx, parent)
+        if not isinstance(page, PageWidget):
+            raise TypeError(f"{module}.{name} is not a PageWidget")
+        return page
 
     return factory
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.services import org
+from app.services.changes import Changes
 from app.services.fonts import configure_matplotlib
 from app.services.mapping.moves import GridShape, grid_shapes
 from app.services.rebalance.apply import sms_preview
@@ -41,6 +42,7 @@ from app.views.labels import listed
 from app.views.layout import fit_columns, share_by_content
 from app.views.map_editing import MapEditor
 from app.views.messages import ask, inform, sms_outcome
+from app.views.pages import PageWidget
 from app.views.rebalance_models import (
     MOVE_ROLE,
     TO,
@@ -71,7 +73,7 @@ from app.views.undo import Applied, apply_job
 _C = "RebalancePage"
 
 
-class RebalancePage(QWidget):
+class RebalancePage(PageWidget):
     """Signals:
     changed(object): after a plan was applied (the ApplyResult).
     applied(object): the same moment, with the plan, for the window's undo history (Applied).
@@ -81,8 +83,6 @@ class RebalancePage(QWidget):
     it) selected. It filters nothing: a plan is applied whole.
     """
 
-    changed = Signal(object)
-    applied = Signal(object)
     proposed = Signal()
 
     def __init__(self, ctx: AppContext, parent=None) -> None:
@@ -91,7 +91,6 @@ class RebalancePage(QWidget):
         # A safety net only: the search is limited by work (the same data, the same plan).
         self.time_limit_s = SAFETY_LIMIT_S
         self._applied_batch: int | None = None
-        self._last_result: object = None
         # Supervisors change assignments inside their team, senior supervisors anywhere.
         self.may_apply = ctx.user.may_reassign_tasks and not ctx.read_only
         configure_matplotlib()
@@ -605,6 +604,7 @@ class RebalancePage(QWidget):
         """Open the list of scheduled plans (window-modal) and return it."""
         dialog = ScheduledDialog(self.ctx, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.changed.connect(self.changed)  # a plan cancelled: every page hears it
         dialog.open()
         return dialog
 
@@ -624,7 +624,6 @@ class RebalancePage(QWidget):
 
     def _applied(self, plan: Plan, result) -> None:
         self._applied_batch = result.batch_id
-        self._last_result = result
         self._update_buttons()
         self.summary.setText(
             self.tr(
@@ -638,7 +637,7 @@ class RebalancePage(QWidget):
         )
         what = self.tr("rebalance (%1 moves)").replace("%1", str(len(plan.moves)))
         self.applied.emit(Applied(plan, result, what))
-        self.changed.emit(result)
+        self.changed.emit(result.changes)
 
     def _apply_refused(self, exc: BaseException) -> None:
         self._update_buttons()
@@ -649,19 +648,22 @@ class RebalancePage(QWidget):
             warning=True,
         )
 
-    def on_data_changed(self, change) -> None:
+    def on_changes(self, changes: Changes) -> None:
         self.step_lock.refresh()
         self.map_editor.data_changed()
-        if change is self._last_result or self.moves.plan() is None:
+        if self.moves.plan() is None:
             return
-        undone = getattr(change, "batch_id", None) == self._applied_batch
-        if self._applied_batch is not None and undone and hasattr(change, "undo_batch_id"):
+        if self._applied_batch is not None and changes.batch_id == self._applied_batch:
+            return  # this page's own apply
+        if self._applied_batch is not None and changes.undone_batch_id == self._applied_batch:
             self._applied_batch = None
             self._update_buttons()
             self.summary.setText(
                 self.tr("The plan was undone. You may edit it and apply it again.")
             )
-        elif self._applied_batch is None:
+        elif self._applied_batch is None and changes.touches(
+            "customers", "grids", "tasks", "specialists"
+        ):
             self.summary.setText(
                 self.tr(
                     "The data changed since this plan was made. Propose again to see the new "

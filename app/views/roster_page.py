@@ -15,12 +15,12 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableView,
     QVBoxLayout,
-    QWidget,
 )
 
 from app.services import org
 from app.services import roster as roster_service
 from app.services.auth import mask_phone
+from app.services.changes import Changes
 from app.services.metrics.activity import week_monday, whole_weeks
 from app.services.metrics.equity import DEFAULT_THRESHOLD_POINTS
 from app.services.metrics.handoff import ON_TIME_DAYS
@@ -31,6 +31,7 @@ from app.views.errors import show_error
 from app.views.i18n import tr
 from app.views.labels import CONTRACT_TYPES, SPECIALIST_STATUSES, label, listed, pct
 from app.views.layout import fit_columns
+from app.views.pages import PageWidget
 from app.views.selection import Picked
 from app.views.table_export import install_table_export
 from app.views.table_models import ROW_ROLE, SORT_ROLE, Column, RowTableModel
@@ -282,7 +283,7 @@ class RosterFilter(QSortFilterProxyModel):
         return True
 
 
-class RosterPage(QWidget):
+class RosterPage(PageWidget):
     """Signals: specialist_opened(int) when a row is double-clicked; changed(object) and
     applied(object) when a leaving specialist's work was handed over (see LeavingDialog);
     tasks_requested() when the user asked for the selected specialist's tasks (the window's
@@ -294,11 +295,7 @@ class RosterPage(QWidget):
     """
 
     specialist_opened = Signal(int)
-    tasks_requested = Signal()
-    changed = Signal(object)
-    applied = Signal(object)
     # The user asked to see the open tasks that no specialist holds (on the Tasks page).
-    unheld_tasks_requested = Signal()
 
     def __init__(self, ctx: AppContext, parent=None) -> None:
         super().__init__(parent)
@@ -554,8 +551,10 @@ class RosterPage(QWidget):
         row = self.selected()
         export_visits(self, self.ctx, employee_no=row.employee_no if row else None, request=request)
 
-    def on_data_changed(self, change) -> None:
-        if self._loaded:
+    def on_changes(self, changes: Changes) -> None:
+        if self._loaded and changes.touches(
+            "customers", "grids", "tasks", "specialists", "settings"
+        ):
             self.reload()
 
     def save_state(self, ws, key: str) -> None:

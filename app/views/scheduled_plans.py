@@ -243,7 +243,7 @@ class ScheduledDialog(QDialog):
             inform(self, self.tr("Scheduled plans"), error_text(exc), warning=True)
             return
         self.refresh()
-        self.changed.emit(info)
+        self.changed.emit(info.changes)
 
 
 def scheduled_button(parent: QWidget) -> QPushButton:

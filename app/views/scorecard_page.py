@@ -17,16 +17,17 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableView,
     QVBoxLayout,
-    QWidget,
 )
 
 from app.services import org
+from app.services.changes import Changes
 from app.services.exports.meeting_data import latest_complete_month
 from app.services.metrics.scorecard import Scorecard, scorecard
 from app.services.periods import Period, add_months
 from app.views.context import AppContext
 from app.views.errors import show_error
 from app.views.layout import fit_columns
+from app.views.pages import PageWidget
 from app.views.scorecard_model import ScorecardModel
 from app.views.table_models import SORT_ROLE
 
@@ -41,7 +42,7 @@ def month_choices(as_of: date) -> list[Period]:
     ]
 
 
-class ScorecardPage(QWidget):
+class ScorecardPage(PageWidget):
     """Signals: loaded(object) with the Scorecard shown, after each load."""
 
     loaded = Signal(object)
@@ -202,8 +203,8 @@ class ScorecardPage(QWidget):
             progress_title=self.tr("Scorecard workbook"),
         )
 
-    def on_data_changed(self, change) -> None:
-        if self._loaded:
+    def on_changes(self, changes: Changes) -> None:
+        if self._loaded and changes.touches("customers", "tasks", "specialists", "settings"):
             self.reload()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from app.models.enums import OPEN_TASK_STATUSES, TaskKind, TaskStatus
 from app.services import org
 from app.services import tasks as task_service
+from app.services.changes import Changes
 from app.views.calendar import local_text
 from app.views.chips import SelectionChips
 from app.views.context import AppContext, call
@@ -34,6 +35,7 @@ from app.views.errors import show_error
 from app.views.handoffs_view import LateHandoffsView
 from app.views.i18n import tr
 from app.views.labels import TASK_KINDS, TASK_STATUSES, label
+from app.views.pages import PageWidget
 from app.views.selection import Picked
 from app.views.table_export import install_table_export
 from app.views.table_models import Column, KeysetTableModel
@@ -79,15 +81,13 @@ def task_columns() -> list[Column[task_service.TaskRow]]:
     ]
 
 
-class TasksPage(QWidget):
+class TasksPage(PageWidget):
     """Signals: changed(object) after a reassignment, with what the service changed.
 
     Follows the window's selection: its grid narrows the tasks to that grid, its specialist or
     team sets the scope, each shown as a removable chip. Choosing a specialist or a team in the
     scope here selects it for the window.
     """
-
-    changed = Signal(object)
 
     def __init__(self, ctx: AppContext, parent=None) -> None:
         super().__init__(parent)
@@ -415,8 +415,8 @@ class TasksPage(QWidget):
             self._quiet = False
         self.reload()
 
-    def on_data_changed(self, change) -> None:
-        if self._loaded:
+    def on_changes(self, changes: Changes) -> None:
+        if self._loaded and changes.touches("customers", "tasks", "specialists"):
             self.reload()
 
     # --- reassignment --------------------------------------------------------------------
@@ -460,7 +460,7 @@ class TasksPage(QWidget):
 
     def _reassigned(self, change: task_service.Reassigned) -> None:
         self.model.invalidate(change.task_ids)
-        self.changed.emit(change)
+        self.changed.emit(change.changes)
 
     # --- layout --------------------------------------------------------------------------
 

@@ -175,7 +175,7 @@ class ChangeHistory(QObject):
             text = self.tr("Applied again: %1.")
         self._update()
         self._status(text.replace("%1", cmd.text()))
-        self.changed.emit(result)
+        self.changed.emit(result.changes)
 
     def _refused(self, cmd: PlanCommand, exc: BaseException, *, undoing: bool) -> None:
         self._busy = False

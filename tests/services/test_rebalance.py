@@ -431,6 +431,12 @@ def test_undo_after_the_messages_left_texts_each_customer_once_with_who_serves_t
         0,
         0,
     )
+    # What every page hears: the batch written, then the batch undone, and whose workloads.
+    assert applied.changes.batch_id == applied.batch_id and applied.changes.touches("grids")
+    assert undone.changes.undone_batch_id == applied.batch_id
+    assert undone.changes.batch_id == undone.undo_batch_id != applied.batch_id
+    assert undone.changes.specialists == applied.changes.specialists
+    assert {city[move.from_no], city[move.to_no]} <= applied.changes.specialists
     with Session() as s:
         waiting = _waiting(s)
         back = s.get(Specialist, city[move.from_no]).name

@@ -148,9 +148,14 @@ def test_intake_asks_first_and_reports_customers_left_without_a_specialist(page,
     qtbot.wait(200)
     assert in_pool() == before  # cancelled: nothing ran
     box = question()
-    with qtbot.waitSignal(page.changed, timeout=30000) as done:
+    with (
+        qtbot.waitSignal(page.intake_ran, timeout=30000) as done,
+        qtbot.waitSignal(page.changed, timeout=30000) as changed,
+    ):
         box.button(QMessageBox.StandardButton.Yes).click()
     result = done.args[0]
+    # Every page hears which customers entered.
+    assert changed.args[0].customers == frozenset(result.customer_ids)
     text = _message(qtbot, page)
     assert in_pool() == before + result.customers_entered > before
     assert f"{result.sms_queued:,}" in text

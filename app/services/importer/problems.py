@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.services.changes import SOME, Changes
+
 SHOWN_PROBLEMS = 20
 
 
@@ -54,3 +56,8 @@ class ImportResult:
     updated: int
     # What a person should know about what the import did (one sentence each).
     notices: tuple[str, ...] = ()
+
+    @property
+    def changes(self) -> Changes:
+        """An import may touch any row of its kind and what follows from it: all of them."""
+        return Changes(customers=SOME, grids=SOME, tasks=SOME, specialists=SOME)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from app.models import Branch, CoverageMark, Customer
 from app.models.base import utcnow
 from app.services.auth import UserInfo
+from app.services.changes import Changes
 from app.services.errors import NotAllowed, NotFound, StaleData
 from app.services.intake.address import parse_address
 from app.services.intake.intake import branch_today, chunks
@@ -66,6 +67,10 @@ class CoverageChange:
 
     customer_ids: tuple[int, ...]
     outside: bool  # True: marked outside coverage; False: back in the queue
+
+    @property
+    def changes(self) -> Changes:
+        return Changes(customers=frozenset(self.customer_ids))
 
 
 def open_mark() -> ColumnElement[bool]:

@@ -36,6 +36,7 @@ from app.models.enums import (
     TaskStatus,
 )
 from app.services.auth import UserInfo
+from app.services.changes import Changes, some_if
 from app.services.clock import local_date
 from app.services.errors import NotAllowed, NotFound
 from app.services.history import effective_days
@@ -74,6 +75,15 @@ class IntakeResult:
     sms_queued: int
     tasks_created: int
     customer_ids: tuple[int, ...]
+
+    @property
+    def changes(self) -> Changes:
+        return Changes(
+            customers=frozenset(self.customer_ids),
+            tasks=some_if(self.tasks_created),
+            specialists=some_if(self.customers_entered),
+        )
+
     # The agent's customers outside the pool with no policy in force: intake leaves them out.
     no_policy_in_force: int = 0
     # Of the SMS queued, those whose customer has no phone number: they wait for one.

@@ -19,6 +19,7 @@ from app.models import Branch, Customer, Notification
 from app.models.base import utcnow
 from app.models.enums import NotificationStatus
 from app.services.atomic import atomic_path
+from app.services.changes import Changes, some_if
 from app.services.clock import branch_tz
 from app.services.inert import InertCsvWriter
 from app.services.intake.intake import chunks
@@ -100,6 +101,11 @@ class OutboxUpdate:
     failed: int
     # Message ids in the file that this database does not hold (left alone).
     unknown_ids: tuple[int, ...]
+
+    @property
+    def changes(self) -> Changes:
+        """Messages sent start the hand-off clock's first milestone: customers' figures."""
+        return Changes(customers=some_if(self.sent + self.failed))
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from app.models.enums import (
     MatchMethod,
 )
 from app.services.auth import UserInfo
+from app.services.changes import Changes, ids_of, some_if
 from app.services.errors import NotAllowed, NotFound, StaleData
 from app.services.intake.address import ParsedAddress, parse_address
 from app.services.intake.coverage import MATCHED, close_marks, open_mark
@@ -87,6 +88,15 @@ class Resolved:
     rule_id: int | None
     tasks_assigned: int
     tasks_created: int
+
+    @property
+    def changes(self) -> Changes:
+        return Changes(
+            customers=frozenset({self.customer_id}),
+            grids=frozenset({self.grid_id}),
+            tasks=some_if(self.tasks_assigned + self.tasks_created),
+            specialists=ids_of([self.specialist_id]),
+        )
 
 
 def unmatched_queue(

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from app.models import AssignmentEvent, Branch, ChangeBatch, Customer, Grid, Specialist, Task
 from app.models.base import utcnow
 from app.models.enums import OPEN_TASK_STATUSES, GridStatus, SpecialistStatus
+from app.services.changes import Changes, some_if
 from app.services.clock import local_date
 from app.services.errors import NotAllowed
 from app.services.history import effective_days
@@ -70,6 +71,16 @@ class ApplyResult:
     def sms(self) -> SmsCounts:
         """What the change did to the outbox."""
         return SmsCounts(self.sms_queued, self.sms_replaced, self.sms_withdrawn)
+
+    @property
+    def changes(self) -> Changes:
+        return Changes(
+            customers=some_if(self.customers_moved),
+            grids=some_if(self.grids_moved),
+            tasks=some_if(self.tasks_moved),
+            specialists=self.specialist_ids,
+            batch_id=self.batch_id,
+        )
 
 
 def apply_plan(

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from app.models import AssignmentEvent, ChangeBatch, Customer, Specialist
 from app.models.base import utcnow
 from app.models.enums import AssignmentReason, SpecialistStatus
+from app.services.changes import Changes, some_if
 from app.services.clock import branch_tz, local_date
 from app.services.errors import NotAllowed, StaleData
 from app.services.intake.sms import SpecialistContact
@@ -76,6 +77,17 @@ class UndoResult:
     def sms(self) -> SmsCounts:
         """What the change did to the outbox."""
         return SmsCounts(self.sms_queued, self.sms_replaced, self.sms_withdrawn)
+
+    @property
+    def changes(self) -> Changes:
+        return Changes(
+            customers=some_if(self.customers_restored),
+            grids=some_if(self.grids_restored),
+            tasks=some_if(self.tasks_restored),
+            specialists=self.specialist_ids,
+            batch_id=self.undo_batch_id,
+            undone_batch_id=self.batch_id,
+        )
 
 
 def record_leaving(session: Session, leaving: Leaving) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Branch, ScheduledPlan, Team
 from app.models.base import utcnow
+from app.services.changes import Changes
 from app.services.clock import local_date
 from app.services.errors import NotAllowed, NotFound, StaleData
 from app.services.rebalance.apply import ApplyResult, apply_plan
@@ -54,6 +55,11 @@ class ScheduledInfo:
     batch_id: int | None
     outcome: str | None
 
+    @property
+    def changes(self) -> Changes:
+        """A plan scheduled or cancelled: no customer changes until its day."""
+        return Changes(plans=True)
+
 
 @dataclass(frozen=True)
 class Released:
@@ -63,6 +69,10 @@ class Released:
     effective_on: date
     applied: ApplyResult | None
     refused: str | None
+
+    @property
+    def changes(self) -> Changes:
+        return Changes(plans=True) | (self.applied.changes if self.applied else Changes())
 
 
 def branch_today(session: Session, branch_id: int) -> date:
