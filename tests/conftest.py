@@ -40,6 +40,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test marked ``pg_only`` runs on the PostgreSQL server alone: without one it is
+    skipped, and a run per backend runs only its PostgreSQL instance."""
+    no_server = pytest.mark.skip(reason="needs a PostgreSQL server (--pg or GRIDDESK_TEST_PG)")
+    postgresql_only = pytest.mark.skip(reason="runs on the PostgreSQL server only")
+    for item in items:
+        if item.get_closest_marker("pg_only") is None:
+            continue
+        backend = getattr(getattr(item, "callspec", None), "params", {}).get("backend")
+        if not config.getoption("--pg"):
+            item.add_marker(no_server)
+        elif backend == "sqlite":
+            item.add_marker(postgresql_only)
+
+
 def _backends(config: pytest.Config) -> list[str]:
     return ["sqlite", "postgresql"] if config.getoption("--pg") else ["sqlite"]
 

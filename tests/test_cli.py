@@ -78,11 +78,10 @@ def test_console_script_exits_non_zero_without_traceback(tmp_path):
 HARD_PASSWORD = "P@ss:w0rd%/#?"
 
 
+@pytest.mark.pg_only
 def test_a_password_with_any_characters_works_and_never_shows(pg_server_url, tmp_path, capsys):
     """A database password with @ : % / # ? in it (percent-encoded in the URL, as URLs want)
     serves every command, Alembic's included, and no message prints it."""
-    if pg_server_url is None:
-        pytest.skip("needs the PostgreSQL server that .ci/run starts (GRIDDESK_TEST_PG)")
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 

@@ -150,6 +150,7 @@ def test_the_supervisors_report_holds_their_team_only(demo, capsys, monkeypatch)
     assert [r["group"] for r in team] == [name]
 
 
+@pytest.mark.slow
 def test_an_analysts_offline_copy_from_the_command_line_is_masked(
     demo, tmp_path, capsys, monkeypatch
 ):

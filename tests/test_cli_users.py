@@ -81,6 +81,7 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
+@pytest.mark.slow
 def test_a_senior_supervisor_adds_lists_resets_and_deactivates(demo, capsys, monkeypatch):
     url, Session = demo  # noqa: N806
     senior = ["--db", url, *_as(monkeypatch, "senior")]

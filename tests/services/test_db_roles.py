@@ -19,14 +19,15 @@ from app.models.enums import Role
 from app.services.accounts import add_account, deactivate_account, reset_password
 from app.services.auth import SignInFailed, mask_id_number, mask_phone, user_info
 from app.services.db_roles import (
-    DatabaseRoleError,
     group_role,
     login_role,
     per_user_url,
     secure,
     signed_in_user,
-    signs_in_per_user,
 )
+
+# Database roles and their grants exist on PostgreSQL only.
+pytestmark = pytest.mark.pg_only
 
 AS_OF = date(2025, 6, 30)
 PASSWORD = "P@ss:w0rd%/#?"  # every character a URL or a config file could trip on
@@ -34,10 +35,7 @@ PASSWORD = "P@ss:w0rd%/#?"  # every character a URL or a config file could trip 
 
 @pytest.fixture(scope="module")
 def server(request):
-    url = request.config.getoption("--pg")
-    if not url:
-        pytest.skip("database roles need a PostgreSQL server (--pg or GRIDDESK_TEST_PG)")
-    return url
+    return request.config.getoption("--pg")
 
 
 @pytest.fixture(scope="module")
@@ -133,19 +131,6 @@ def team_of_supervisor(db):
 
 
 # --- connecting -------------------------------------------------------------------------------
-
-
-def test_a_url_without_a_user_signs_each_person_in_as_their_own_role():
-    assert signs_in_per_user("postgresql+psycopg://db.branch.local/griddesk")
-    assert not signs_in_per_user("postgresql+psycopg://gd@db.branch.local/griddesk")
-    assert not signs_in_per_user("sqlite:///griddesk.db")
-    url = per_user_url("postgresql+psycopg://db.branch.local/griddesk", "王芳", PASSWORD)
-    parsed = make_url(url)
-    assert (parsed.username, parsed.password) == ("griddesk.王芳", PASSWORD)
-    with pytest.raises(DatabaseRoleError, match="too long"):
-        login_role("王" * 20, "griddesk")
-    with pytest.raises(DatabaseRoleError, match="cannot be a database role"):
-        login_role("a:supervisor", "griddesk")
 
 
 def test_each_role_signs_in_with_its_password_and_not_with_another(branch_db):

@@ -26,6 +26,9 @@ from tests.services.test_db_roles import (  # noqa: F401  (fixtures)
     team_of_supervisor,
 )
 
+# Database roles and their grants exist on PostgreSQL only.
+pytestmark = pytest.mark.pg_only
+
 
 def psql(db, who, password=PASSWORD, notices=None):
     """A psycopg connection signed in as ``who``'s database role, as psql would be."""

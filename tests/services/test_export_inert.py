@@ -88,6 +88,7 @@ def _all_texts(path: Path) -> set[str]:
     }
 
 
+@pytest.mark.slow
 def test_detail_workbook_and_csv_hold_hostile_names_as_text(hostile, tmp_path):
     senior = hostile.user("senior")
     with hostile.Session() as s:

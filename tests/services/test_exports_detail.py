@@ -49,6 +49,7 @@ def _counts(demo, team_ids=None):  # noqa: F811
         }
 
 
+@pytest.mark.slow
 def test_workbook_has_every_row_of_the_scope_typed_and_formatted(demo, tmp_path):  # noqa: F811
     t = Texts("en")
     supervisor = demo.user("supervisor")
@@ -104,6 +105,7 @@ def _cells(path: Path) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 def test_no_full_phone_or_id_number_for_an_analyst(demo, tmp_path):  # noqa: F811
     for name, tables in (("d.xlsx", None), ("c.csv", ["customers"])):
         path = tmp_path / name
@@ -162,6 +164,7 @@ class _CancelAfter:
         return self.left <= 0
 
 
+@pytest.mark.slow
 def test_a_cancelled_export_leaves_no_half_file_and_keeps_an_old_one(demo, tmp_path):  # noqa: F811
     for name, tables in (("d.xlsx", None), ("t.csv", ["tasks"])):
         target = tmp_path / name
@@ -185,6 +188,7 @@ SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
     SOFFICE is None,
     reason="LibreOffice (soffice) is not installed: apt-get install libreoffice-calc-nogui",
 )
+@pytest.mark.slow
 def test_libreoffice_opens_and_converts_the_workbooks(demo, tmp_path):  # noqa: F811
     with demo.Session() as s:
         emp = s.scalar(select(Specialist.employee_no).order_by(Specialist.employee_no))

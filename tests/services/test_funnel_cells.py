@@ -204,9 +204,8 @@ def test_migration_and_models_create_the_same_triggers(tmp_path):
         assert len(triggers) == 3 and triggers == b.execute(text(sql)).all()
 
 
+@pytest.mark.pg_only
 def test_postgresql_has_the_statement_triggers(backend, _pg_engine):
-    if backend != "postgresql":
-        pytest.skip("the PostgreSQL triggers")
     with _pg_engine.connect() as conn:
         body = conn.execute(
             text("SELECT prosrc FROM pg_proc WHERE proname = 'funnel_dirty_mark'")
@@ -421,10 +420,9 @@ def test_many_changes_in_one_branch_rewrite_that_branch_only(demo, monkeypatch):
         assert [c for c in _cells(s) if c[1] == other.id] == theirs
 
 
+@pytest.mark.pg_only
 def test_postgresql_transactions_read_committed_whatever_the_server_default(backend, pg_server_url):
     """The settle's lock relies on each statement seeing what others committed before it."""
-    if backend != "postgresql":
-        pytest.skip("PostgreSQL's isolation level")
     options = {"options": "-c default_transaction_isolation=serializable"}
     engine = make_engine(pg_server_url, connect_args=options)
     with engine.connect() as conn:

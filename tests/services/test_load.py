@@ -9,9 +9,8 @@ from load_scenario import KINDS, build_branch, check_totals, report, run_load
 
 
 @pytest.mark.slow
+@pytest.mark.pg_only
 def test_eight_sessions_lose_nothing_and_leave_nothing_hanging(backend, Session, tmp_path):  # noqa: N803
-    if backend != "postgresql":
-        pytest.skip("the load test runs on the PostgreSQL server (GRIDDESK_TEST_PG)")
     branch = build_branch(Session)
     figures = run_load(Session, branch, tmp_path, sessions=8, seconds=4)
     check_totals(Session, figures)

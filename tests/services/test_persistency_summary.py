@@ -63,6 +63,7 @@ def _rebuilt(session: Session) -> list[tuple]:
     return cells
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("as_of", [AS_OF, date(2025, 3, 15), date(2026, 2, 28)])
 def test_reports_from_the_cells_equal_reports_from_the_base_rows(demo, monkeypatch, as_of):
     with demo() as s:

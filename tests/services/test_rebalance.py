@@ -716,13 +716,12 @@ def test_apply_refreshes_the_persistency_base(Session, city, persistency_ready):
 
 @pytest.fixture
 def second_session_maker(backend, db_url):
-    if backend != "postgresql":
-        pytest.skip("the two-supervisor proof runs on the PostgreSQL server")
     engine = make_engine(db_url)
     yield make_sessionmaker(engine)
     engine.dispose()
 
 
+@pytest.mark.pg_only
 def test_stale_apply_from_a_second_supervisor_is_refused_on_postgresql(
     Session,
     city,
@@ -759,6 +758,7 @@ def test_stale_apply_from_a_second_supervisor_is_refused_on_postgresql(
         assert s.scalar(select(func.count()).select_from(ChangeBatch)) == 1
 
 
+@pytest.mark.pg_only
 def test_two_racing_applies_on_postgresql_exactly_one_wins(
     Session,
     city,

@@ -14,6 +14,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from app.services.demo import DEMO_PASSWORD
 from app.services.rebalance.optimise import propose
 from app.services.rebalance.problem import Effort, GridItem, SpecialistItem
@@ -45,6 +47,7 @@ def _propose_in_a_fresh_process(url: str, out: Path, settings: Path, *args: str)
     return plan
 
 
+@pytest.mark.slow
 def test_propose_twice_in_fresh_processes_gives_the_same_plan(module_demo, tmp_path):
     with module_demo(seed=7, as_of=AS_OF, migrated=True) as Session:  # noqa: N806
         engine = Session.kw["bind"]
@@ -108,6 +111,7 @@ def _city(seed: int, side: int, n_specs: int) -> tuple[list[GridItem], list[Spec
     return grids, specs
 
 
+@pytest.mark.slow
 def test_a_slow_computer_gets_the_same_plan_as_a_fast_one():
     """With a short safety net and a long one (a busy computer and an idle one) the search does
     the same work and proposes the same moves, under a move limit (where the exact regions run)

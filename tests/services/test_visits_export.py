@@ -159,6 +159,7 @@ def _run(url, *args):
     return main(["--db", url, *who, "export", "visits", *args, "--as-of", AS_OF.isoformat()])
 
 
+@pytest.mark.slow
 def test_command_line_writes_a_teams_lists(demo, cli_url, tmp_path, capsys):  # noqa: F811
     code, ids = _team_of(demo, "supervisor")
     out = tmp_path / "team.xlsx"

@@ -157,6 +157,7 @@ def _held(engine_or_session, task_id: int):
         return holder, events
 
 
+@pytest.mark.slow
 def test_the_window_says_the_server_is_gone_writes_nothing_half_and_carries_on(
     server, window, qtbot
 ):

@@ -113,6 +113,7 @@ def test_roster_to_csv_follows_the_filter(window, qtbot, tmp_path):
     assert rows[1] == [_shown(view, 0, c) for c in cols]
 
 
+@pytest.mark.slow
 def test_task_queue_exports_every_row_in_the_database_order(window, qtbot, tmp_path):
     w = window("senior")
     page = w.show_page("tasks")
@@ -233,6 +234,7 @@ def test_default_file_names_say_what_and_when():
     )
 
 
+@pytest.mark.slow
 def test_reading_a_big_proxied_table_keeps_none_alive(qtbot):
     """PySide6 6.12 drops a reference to None on each proxied read of a None cell; the export
     reads the model under the proxy directly, so a big table cannot free None."""

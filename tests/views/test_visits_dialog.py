@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from openpyxl import load_workbook
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtWidgets import QMessageBox
@@ -66,6 +67,7 @@ def _written(qtbot, page, request) -> QMessageBox:
     return box
 
 
+@pytest.mark.slow
 def test_the_pdf_is_written_in_the_background_one_page_a_day(qtbot, make_ctx, tmp_path):
     ctx = make_ctx("supervisor")
     page = RosterPage(ctx)
