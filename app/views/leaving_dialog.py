@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -49,7 +49,7 @@ from app.views.calendar import py_date
 from app.views.context import AppContext, call
 from app.views.errors import error_text
 from app.views.labels import listed, sentence_gap, yuan
-from app.views.layout import fit_columns, share_by_content
+from app.views.layout import refit_side_by_side, share_by_content
 from app.views.leaving_texts import (
     customer_columns,
     grid_columns,
@@ -438,7 +438,9 @@ class LeavingDialog(QDialog):
             return
         changes = [w for w in workload_changes(plan) if w.employee_no != self.leaver.employee_no]
         self.workloads.set_rows(changes)
-        fit_columns(self.workload_table)
+        # A redirected move shows another name, and its mark: both tables fit it, once the
+        # editor that made the edit has closed (Qt sizes a column to an open editor).
+        QTimer.singleShot(0, self, lambda: refit_side_by_side(self.tables_split))
         grids, singles, customers = describe_counts(plan)
         if singles:
             text = self.tr(

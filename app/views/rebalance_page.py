@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
-from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -38,7 +38,7 @@ from app.views.context import AppContext, call
 from app.views.errors import error_text
 from app.views.frontier_chart import FrontierChart
 from app.views.labels import listed
-from app.views.layout import fit_columns, share_by_content
+from app.views.layout import refit_side_by_side, share_by_content
 from app.views.map_editing import MapEditor
 from app.views.messages import ask, inform, sms_outcome
 from app.views.rebalance_models import (
@@ -358,7 +358,9 @@ class RebalancePage(QWidget):
         if plan is None:
             return
         self.workloads.set_rows(workload_changes(plan))
-        fit_columns(self.workload_table)
+        # A redirected move shows another name, and its mark: both tables fit it, once the
+        # editor that made the edit has closed (Qt sizes a column to an open editor).
+        QTimer.singleShot(0, self, self._refit)
         self.summary.setText(plan_summary(plan))
         draw_plan_chart(self.figure, plan)
         self.canvas.draw_idle()
@@ -366,6 +368,9 @@ class RebalancePage(QWidget):
         # An edited plan is no point of the trade-off: the chart marks it apart.
         self.frontier.show_edited(plan if self._proposal and plan.point is None else None)
         self._update_buttons()
+
+    def _refit(self) -> None:
+        refit_side_by_side(self.splitter, [self.workload_table, self.moves_table])
 
     def _move_selected(self, current, _previous) -> None:
         move = current.data(MOVE_ROLE) if current.isValid() else None
