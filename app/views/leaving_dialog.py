@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from PySide6.QtCore import QDate, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -125,16 +125,8 @@ class LeavingDialog(QDialog):
             .replace("%1", leaver.name)
             .replace("%2", leaver.employee_no)
         )
-        # Most of the screen: five tables side by side want the room (1150 x 760 if there is
-        # that much), but never more than the screen, title bar included (a 1366 x 768 laptop).
-        area = self.screen().availableGeometry() if self.screen() else None
-        if area is not None:
-            self.resize(
-                min(area.width(), max(1150, int(area.width() * 0.85))),
-                min(area.height() - 40, max(760, int(area.height() * 0.85))),
-            )
-        else:
-            self.resize(1150, 760)
+        screen = self.screen()
+        self.resize(fitted_size(screen.availableGeometry()) if screen else QSize(1150, 760))
 
         self.leaving_on = QDateEdit()
         self.leaving_on.setObjectName("leaving_on")
@@ -528,6 +520,16 @@ class LeavingDialog(QDialog):
             self.tr("Nothing was handed over; nothing was written.") + "\n\n" + error_text(exc),
             warning=True,
         )
+
+
+def fitted_size(area: QRect) -> QSize:
+    """Return the dialog's size on a screen whose free area is ``area``: most of it, as five
+    tables side by side want the room (1150 x 760 if there is that much), but never more than
+    the screen, title bar included (a 1366 x 768 laptop)."""
+    return QSize(
+        min(area.width(), max(1150, int(area.width() * 0.85))),
+        min(area.height() - 40, max(760, int(area.height() * 0.85))),
+    )
 
 
 def _table(name: str, model) -> QTableView:
