@@ -45,10 +45,11 @@ from app.services.rebalance.left_behind import (
 )
 from app.services.rebalance.optimise import SAFETY_LIMIT_S
 from app.settings import Preferences
+from app.views import labels
 from app.views.calendar import py_date
 from app.views.context import AppContext, call
 from app.views.errors import error_text
-from app.views.labels import listed, sentence_gap, yuan
+from app.views.labels import counted, listed, sentence_gap, yuan
 from app.views.layout import refit_side_by_side, share_by_content
 from app.views.leaving_texts import (
     customer_columns,
@@ -293,12 +294,12 @@ class LeavingDialog(QDialog):
         due_before = sum(1 for t in impact.open_tasks if t.due_before_leaving)
         self.impact_text.setText(
             self.tr(
-                "%1 grids, %2 customers and %3 open tasks (%4 due before the leaving date); "
-                "%5 of premium falls due in the 90 days from the leaving date."
+                "%1, %2 and %3 (%4 due before the leaving date); %5 of premium falls due in "
+                "the 90 days from the leaving date."
             )
-            .replace("%1", str(len(impact.grids)))
-            .replace("%2", str(len(impact.customers)))
-            .replace("%3", str(len(impact.open_tasks)))
+            .replace("%1", labels.grids(len(impact.grids)))
+            .replace("%2", labels.customers(len(impact.customers)))
+            .replace("%3", labels.open_tasks(len(impact.open_tasks)))
             .replace("%4", str(due_before))
             .replace("%5", yuan(impact.premium_due_90d_fen))
         )
@@ -434,17 +435,21 @@ class LeavingDialog(QDialog):
         # editor that made the edit has closed (Qt sizes a column to an open editor).
         QTimer.singleShot(0, self, lambda: refit_side_by_side(self.tables_split))
         grids, singles, customers = describe_counts(plan)
-        if singles:
-            text = self.tr(
-                "%1 grids and %2 further customers go to %3 colleagues; %4 customers in all."
-            )
-        else:
-            text = self.tr("%1 grids go to %3 colleagues; %4 customers in all.")
         text = (
-            text.replace("%1", str(grids))
-            .replace("%2", str(singles))
-            .replace("%3", str(len({m.to_no for m in plan.moves})))
-            .replace("%4", f"{customers:,}")
+            self.tr("To %3: %1 and %2; %4 in all.") if singles else self.tr("To %3: %1; %4 in all.")
+        )
+        text = (
+            text.replace("%1", labels.grids(grids))
+            .replace("%2", self._further(singles))
+            .replace(
+                "%3",
+                counted(
+                    len({m.to_no for m in plan.moves}),
+                    self.tr("%1 colleague"),
+                    self.tr("%1 colleagues"),
+                ),
+            )
+            .replace("%4", labels.customers(customers))
         )
         over = [w.name for w in changes if w.over_capacity]
         if over:
@@ -453,6 +458,10 @@ class LeavingDialog(QDialog):
             )
         self.proposal_text.setText(text)
         self.apply_button.setEnabled(self.may_apply and bool(plan.moves) and not self._applied)
+
+    def _further(self, n: int) -> str:
+        """Customers moved on their own, besides those of the grids."""
+        return counted(n, self.tr("%1 further customer"), self.tr("%1 further customers"))
 
     # --- applying ------------------------------------------------------------------------
 
@@ -466,14 +475,20 @@ class LeavingDialog(QDialog):
         grids, singles, customers = describe_counts(plan)
         text = (
             self.tr(
-                "Hand over %1's work in one transaction?\n\n%2 grids and %3 further customers "
-                "go to their new owners: %4 customers get a new specialist; %5. "
-                "Open tasks go with their customers."
+                "Hand over %1's work in one transaction?\n\n%2 and %3 go to their new owners: "
+                "%4; %5. Open tasks go with their customers."
             )
             .replace("%1", self.leaver.name)
-            .replace("%2", str(grids))
-            .replace("%3", str(singles))
-            .replace("%4", f"{customers:,}")
+            .replace("%2", labels.grids(grids))
+            .replace("%3", self._further(singles))
+            .replace(
+                "%4",
+                counted(
+                    customers,
+                    self.tr("%1 customer gets a new specialist"),
+                    self.tr("%1 customers get a new specialist"),
+                ),
+            )
             .replace("%5", sms_outcome(call(self.ctx, sms_preview, plan)))
         )
         text += "\n\n" + self.tr("Edit ▸ Undo (Ctrl+Z) in the main window puts everything back.")
@@ -499,12 +514,12 @@ class LeavingDialog(QDialog):
         self.give_row.setVisible(False)
         self.proposal_text.setText(
             self.tr(
-                "Handed over: %1 grids, %2 customers and %3 open tasks moved; %4. "
-                "Edit ▸ Undo (Ctrl+Z) in the main window puts everything back."
+                "Handed over: %1, %2 and %3 moved; %4. Edit ▸ Undo (Ctrl+Z) in the main "
+                "window puts everything back."
             )
-            .replace("%1", str(result.grids_moved))
-            .replace("%2", str(result.customers_moved))
-            .replace("%3", str(result.tasks_moved))
+            .replace("%1", labels.grids(result.grids_moved))
+            .replace("%2", labels.customers(result.customers_moved))
+            .replace("%3", labels.open_tasks(result.tasks_moved))
             .replace("%4", sms_outcome(result.sms))
         )
         what = self.tr("handover of %1").replace("%1", self.leaver.name)

@@ -34,10 +34,11 @@ from app.services.rebalance.plan import Plan, PlanError
 from app.services.rebalance.scenarios import keep_scenario
 from app.services.rebalance.scheduled import branch_today
 from app.settings import Preferences
+from app.views import labels
 from app.views.context import AppContext, call
 from app.views.errors import error_text
 from app.views.frontier_chart import FrontierChart
-from app.views.labels import listed
+from app.views.labels import counted, listed
 from app.views.layout import refit_side_by_side, share_by_content
 from app.views.map_editing import MapEditor
 from app.views.messages import ask, inform, sms_outcome
@@ -554,13 +555,22 @@ class RebalancePage(QWidget):
         grids, singles, customers = describe_counts(plan)
         text = (
             self.tr(
-                "Apply this plan in one transaction?\n\n%1 grids and %2 single customers change "
-                "hands: %3 customers get a new specialist; %4. Their open tasks go with them; "
-                "done tasks stay with who did them."
+                "Apply this plan in one transaction?\n\n%1 and %2 change hands: %3; %4. Their "
+                "open tasks go with them; done tasks stay with who did them."
             )
-            .replace("%1", str(grids))
-            .replace("%2", str(singles))
-            .replace("%3", f"{customers:,}")
+            .replace("%1", labels.grids(grids))
+            .replace(
+                "%2",
+                counted(singles, self.tr("%1 single customer"), self.tr("%1 single customers")),
+            )
+            .replace(
+                "%3",
+                counted(
+                    customers,
+                    self.tr("%1 customer gets a new specialist"),
+                    self.tr("%1 customers get a new specialist"),
+                ),
+            )
             .replace("%4", sms_outcome(call(self.ctx, sms_preview, plan)))
         )
         over = [w.name for w in workload_changes(plan) if w.over_capacity]
@@ -632,16 +642,13 @@ class RebalancePage(QWidget):
         self._last_result = result
         self._update_buttons()
         self.summary.setText(
-            self.tr(
-                "Applied: %1 grids, %2 customers and %3 open tasks moved; %4. "
-                "Edit ▸ Undo (Ctrl+Z) puts everything back."
-            )
-            .replace("%1", str(result.grids_moved))
-            .replace("%2", str(result.customers_moved))
-            .replace("%3", str(result.tasks_moved))
+            self.tr("Applied: %1, %2 and %3 moved; %4. Edit ▸ Undo (Ctrl+Z) puts everything back.")
+            .replace("%1", labels.grids(result.grids_moved))
+            .replace("%2", labels.customers(result.customers_moved))
+            .replace("%3", labels.open_tasks(result.tasks_moved))
             .replace("%4", sms_outcome(result.sms))
         )
-        what = self.tr("rebalance (%1 moves)").replace("%1", str(len(plan.moves)))
+        what = self.tr("rebalance (%1)").replace("%1", labels.moves(len(plan.moves)))
         self.applied.emit(Applied(plan, result, what))
         self.changed.emit(result)
 

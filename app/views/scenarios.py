@@ -35,6 +35,7 @@ from app.services.rebalance.scenarios import (
 from app.views.context import AppContext
 from app.views.errors import error_text
 from app.views.i18n import tr
+from app.views.labels import counted
 from app.views.layout import fit_columns
 from app.views.messages import ask, inform
 from app.views.rebalance_plot import PlanMap
@@ -81,7 +82,7 @@ def scenario_columns(zone: str) -> list[Column[ScenarioInfo]]:
 def settings_text(r: ScenarioInfo) -> str:
     """Return the settings a scenario was proposed with, in a few words."""
     parts = [
-        tr(_C, "at most %1 moves").replace("%1", str(r.max_moves))
+        counted(r.max_moves, tr(_C, "at most %1 move"), tr(_C, "at most %1 moves"))
         if r.max_moves
         else tr(_C, "no move limit")
     ]
@@ -207,7 +208,11 @@ class CompareDialog(QDialog):
         self.grids.set_rows(list(c.grids))
         self.grids_table = _table("owner_differs", self.grids)
         grids_box = QGroupBox(
-            self.tr("%1 grids whose owner differs").replace("%1", str(len(c.grids)))
+            counted(
+                len(c.grids),
+                self.tr("%1 grid whose owner differs"),
+                self.tr("%1 grids whose owner differs"),
+            )
         )
         QVBoxLayout(grids_box).addWidget(self.grids_table)
         self.map = PlanMap(self)

@@ -295,6 +295,27 @@ def test_the_workloads_and_the_moves_show_every_column_on_a_laptop_too(open_page
     table.closePersistentEditor(index)
 
 
+def test_one_move_and_one_grid_are_said_in_the_singular(open_page, qtbot):
+    """In English a plan of one move reads "1 move" and "1 grid", never "1 moves", in the
+    summary, the trade-off list, the question before applying, what was applied and Undo."""
+    w, page = open_page()
+    page.max_moves.setValue(1)
+    with qtbot.waitSignal(page.proposed, timeout=30000):
+        page.propose()
+    plan = page.plan()
+    assert len(plan.moves) == 1 and plan.moves[0].kind == "grid"
+    choices = [page.tradeoff.itemText(i) for i in range(page.tradeoff.count())]
+    assert any("· 1 move ·" in c for c in choices)
+    summary = page.summary.text()
+    assert "1 move, all whole grids" in summary
+    question = _confirm_apply(qtbot, w, page)
+    assert "1 grid and 0 single customers change hands" in question
+    assert "Applied: 1 grid, " in page.summary.text()
+    assert "(1 move)" in w.history.undo_action.text()
+    said = [summary, question, page.summary.text(), w.history.undo_action.text(), *choices]
+    assert not [t for t in said if "1 moves" in t or "1 grids" in t]
+
+
 def test_the_history_survives_a_restart_and_undoes_any_batch(open_page, qtbot, make_ctx, demo_db):
     w, page = open_page()
     before = _owners(demo_db)
