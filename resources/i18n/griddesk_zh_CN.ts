@@ -2801,7 +2801,7 @@ customers</source>
 （变化）</translation>
     </message>
     <message>
-      <source>%1 (%2 pts)</source>
+      <source>%1 (%2)</source>
       <translation>%1（%2）</translation>
     </message>
     <message>
