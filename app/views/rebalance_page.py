@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -149,8 +150,6 @@ class RebalancePage(QWidget):
         params.addWidget(self.step_lock)
         params.addWidget(self.propose_button)
         params.addStretch(1)
-        params.addWidget(self.load_button)
-        params.addWidget(self.save_button)
         self.keep_button = QPushButton(self.tr("Keep…"))
         self.keep_button.setObjectName("keep_scenario")
         self.keep_button.setToolTip(
@@ -163,9 +162,19 @@ class RebalancePage(QWidget):
         self.scenarios_dialog: ScenariosDialog | None = None
         self.scheduled_button = scheduled_button(self)
         self.scheduled_button.clicked.connect(lambda: self.open_scheduled())
-        params.addWidget(self.keep_button)
-        params.addWidget(self.scenarios_button)
-        params.addWidget(self.scheduled_button)
+        # What is done with a plan, beside the chooser of plans rather than after the limits:
+        # on one row with them the page was wider than a 1366-pixel laptop.
+        plans = QGridLayout()
+        for i, button in enumerate(
+            (
+                self.load_button,
+                self.save_button,
+                self.keep_button,
+                self.scenarios_button,
+                self.scheduled_button,
+            )
+        ):
+            plans.addWidget(button, i // 2, i % 2)
 
         self.tradeoff = QComboBox()
         self.tradeoff.setObjectName("tradeoff")
@@ -186,6 +195,8 @@ class RebalancePage(QWidget):
         choice.addWidget(self.tradeoff)
         choice.addWidget(self.frontier)
         choice.addStretch(1)
+        choice.addLayout(plans)
+        choice.setAlignment(plans, Qt.AlignmentFlag.AlignTop)
 
         self.summary = QLabel(
             self.tr("Choose the scope and the limits, then Propose: it takes a few seconds.")

@@ -271,6 +271,7 @@ def test_the_workloads_and_the_moves_show_every_column_on_a_laptop_too(open_page
     with qtbot.waitSignal(page.proposed, timeout=30000):
         page.propose()
     qtbot.wait(50)
+    assert w.width() == width  # the page asks for no more than the screen has
     assert layout_cuts(page, "rebalance") == [], "the list says what is cut"
     move = page.plan().moves[0]
     assert "(" + move.from_no + ")" in page.moves.index(0, FROM).data(Qt.ItemDataRole.ToolTipRole)
