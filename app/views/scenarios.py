@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QRect, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -247,7 +247,10 @@ class CompareDialog(QDialog):
         layout.addLayout(buttons)
         for table in (self.figures_table, self.left_table, self.right_table, self.grids_table):
             fit_columns(table)
-        self.resize(1000, 800)
+        # 1000 x 800, less on a smaller screen (a 1366 x 768 laptop), title bar included.
+        screen = self.screen()
+        area = screen.availableGeometry() if screen else QRect(0, 0, 1000, 840)
+        self.resize(min(1000, area.width()), min(800, area.height() - 40))
 
 
 def _owner(name: str, no: str | None) -> str:

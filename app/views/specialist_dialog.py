@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -131,15 +131,9 @@ class SpecialistDialog(QDialog):
             table = self.tabs.widget(i)
             if isinstance(table, QTableView):  # every tab is one
                 table.resizeColumnsToContents()
-        screen = self.screen()
-        if screen is not None:
-            self.fit_to(screen.availableGeometry())
-
-    def fit_to(self, area: QRect) -> None:
-        """Widen the dialog to show every column of the customers (the address last) whole,
-        within ``area`` (the screen's free area)."""
-        table = self.tabs.widget(0)
-        if isinstance(table, QTableView):
+        # Wide enough for every column of the customers (the address last), if the screen is.
+        table, screen = self.tabs.widget(0), self.screen()
+        if isinstance(table, QTableView) and screen is not None:
             need = content_width(table) + self.width() - table.width()
             if need > self.width():
-                self.resize(min(need, area.width()), self.height())
+                self.resize(min(need, screen.availableGeometry().width()), self.height())

@@ -213,9 +213,10 @@ def layout_cuts(
                 f"{column_name(view, c)} {header_of(view).sectionSize(c)}"
                 for c in shown_columns(view)
             )
+            excess = header_of(view).length() - view.viewport().width()
             found.append(
-                f"{name}: scrolls sideways by {view.horizontalScrollBar().maximum()} px "
-                f"(viewport {view.viewport().width()} px; columns {widths})"
+                f"{name}: scrolls sideways, its columns {excess} px wider than the "
+                f"{view.viewport().width()} px it has ({widths})"
             )
         found += [str(cut) for cut in header_cuts(view, name)]
         keys = elidable.get(view.objectName(), ())
