@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from app.services.metrics import handoff
 from app.views.errors import show_error
 from app.views.i18n import tr
+from app.views.layout import fit_columns
 from app.views.table_export import install_table_export
 from app.views.table_models import SORT_ROLE, Column, RowTableModel
 
@@ -179,7 +180,7 @@ class LateHandoffsView(QWidget):
         self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.proxy.sort(-1)
         self.model.set_rows(rows)
-        self.table.resizeColumnsToContents()
+        fit_columns(self.table)  # the headers with room for the sort arrow
         self._show_count()
 
     def _milestone_changed(self) -> None:

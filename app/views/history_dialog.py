@@ -21,6 +21,7 @@ from app.views.calendar import local_text
 from app.views.context import AppContext, call
 from app.views.errors import error_text
 from app.views.i18n import tr
+from app.views.labels import customers, grids
 from app.views.layout import fit_columns
 from app.views.messages import inform, sms_outcome
 from app.views.table_models import ROW_ROLE, Column, RowTableModel
@@ -172,10 +173,10 @@ class HistoryDialog(QDialog):
         inform(
             self,
             self.tr("Undo"),
-            self.tr("Change %1 undone: %2 customers and %3 grids are back; %4.")
+            self.tr("Change %1 undone: %2 and %3 are back; %4.")
             .replace("%1", str(result.batch_id))
-            .replace("%2", f"{result.customers_restored:,}")
-            .replace("%3", f"{result.grids_restored:,}")
+            .replace("%2", customers(result.customers_restored))
+            .replace("%3", grids(result.grids_restored))
             .replace("%4", sms_outcome(result.sms)),
         )
         self.undone.emit(result)

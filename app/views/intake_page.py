@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -66,8 +65,9 @@ class IntakePage(PageWidget):
         self.agent_table.setModel(self.agents)
         self.agent_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.agent_table.verticalHeader().setVisible(False)
-        header = self.agent_table.horizontalHeader()
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # the name, not a count
+        # Every column fitted (on load), none stretched: a stretched name put the counts far
+        # from it, cramped at the edge.
+        self.agent_table.horizontalHeader().setStretchLastSection(False)
         install_table_export(self.agent_table, name=self.tr("Departed agents"), runner=ctx.runner)
         self.run_button = QPushButton(self.tr("Run intake for the selected agent"))
         self.run_button.setObjectName("run_intake")

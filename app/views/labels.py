@@ -79,6 +79,28 @@ def listed(items) -> str:
     return tr(_C, ", ").join(str(i) for i in items)
 
 
+def counted(n: int, one: str, several: str) -> str:
+    """Return a count in words: ``one`` when ``n`` is 1, else ``several``, their %1 the number
+    ("1 move", "2 moves"; Chinese says both alike)."""
+    return (one if n == 1 else several).replace("%1", f"{n:,}")
+
+
+def moves(n: int) -> str:
+    return counted(n, tr(_C, "%1 move"), tr(_C, "%1 moves"))
+
+
+def grids(n: int) -> str:
+    return counted(n, tr(_C, "%1 grid"), tr(_C, "%1 grids"))
+
+
+def customers(n: int) -> str:
+    return counted(n, tr(_C, "%1 customer"), tr(_C, "%1 customers"))
+
+
+def open_tasks(n: int) -> str:
+    return counted(n, tr(_C, "%1 open task"), tr(_C, "%1 open tasks"))
+
+
 def sentence_gap() -> str:
     """Return what goes between two sentences in the user's language (a space in English,
     nothing after a Chinese 。: its translation is a zero-width space, as Qt takes an empty

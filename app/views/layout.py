@@ -46,6 +46,18 @@ def share_by_content(split: QSplitter, tables: Sequence[QTableView] | None = Non
     split.setSizes(sizes)
 
 
+def refit_side_by_side(split: QSplitter, tables: Sequence[QTableView] | None = None) -> None:
+    """Fit the columns of the tables side by side in ``split`` again after their values
+    changed (an edited plan: a longer name, a mark); share the width again only if one of them
+    needs more than it has now, else the division the user chose stays."""
+    panes = [w for i in range(split.count()) if (w := split.widget(i)) is not None]
+    views = [t for t in (tables if tables is not None else panes) if isinstance(t, QTableView)]
+    for t in views:
+        fit_columns(t)
+    if any(content_width(t) > t.width() for t in views):
+        share_by_content(split, tables)
+
+
 # Room left in a header section for the sort arrow, instead of the header's full height that
 # Qt reserves in every section (twice as much for a two-line header).
 SORT_ARROW_ROOM = 14

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -45,11 +45,12 @@ from app.services.rebalance.left_behind import (
 )
 from app.services.rebalance.problem import SAFETY_LIMIT_S
 from app.settings import Preferences
+from app.views import labels
 from app.views.calendar import py_date
 from app.views.context import AppContext, call
 from app.views.errors import error_text
-from app.views.labels import listed, sentence_gap, yuan
-from app.views.layout import fit_columns, share_by_content
+from app.views.labels import counted, listed, sentence_gap, yuan
+from app.views.layout import refit_side_by_side, share_by_content
 from app.views.leaving_texts import (
     customer_columns,
     grid_columns,
@@ -126,16 +127,8 @@ class LeavingDialog(QDialog):
             .replace("%1", leaver.name)
             .replace("%2", leaver.employee_no)
         )
-        # Most of the screen: five tables side by side want the room (1150 x 760 if there is
-        # that much), but never more than the screen, title bar included (a 1366 x 768 laptop).
-        area = self.screen().availableGeometry() if self.screen() else None
-        if area is not None:
-            self.resize(
-                min(area.width(), max(1150, int(area.width() * 0.85))),
-                min(area.height() - 40, max(760, int(area.height() * 0.85))),
-            )
-        else:
-            self.resize(1150, 760)
+        screen = self.screen()
+        self.resize(fitted_size(screen.availableGeometry()) if screen else QSize(1150, 760))
 
         self.leaving_on = QDateEdit()
         self.leaving_on.setObjectName("leaving_on")
@@ -302,12 +295,12 @@ class LeavingDialog(QDialog):
         due_before = sum(1 for t in impact.open_tasks if t.due_before_leaving)
         self.impact_text.setText(
             self.tr(
-                "%1 grids, %2 customers and %3 open tasks (%4 due before the leaving date); "
-                "%5 of premium falls due in the 90 days from the leaving date."
+                "%1, %2 and %3 (%4 due before the leaving date); %5 of premium falls due in "
+                "the 90 days from the leaving date."
             )
-            .replace("%1", str(len(impact.grids)))
-            .replace("%2", str(len(impact.customers)))
-            .replace("%3", str(len(impact.open_tasks)))
+            .replace("%1", labels.grids(len(impact.grids)))
+            .replace("%2", labels.customers(len(impact.customers)))
+            .replace("%3", labels.open_tasks(len(impact.open_tasks)))
             .replace("%4", str(due_before))
             .replace("%5", yuan(impact.premium_due_90d_fen))
         )
@@ -442,19 +435,25 @@ class LeavingDialog(QDialog):
             return
         changes = [w for w in workload_changes(plan) if w.employee_no != self.leaver.employee_no]
         self.workloads.set_rows(changes)
-        fit_columns(self.workload_table)
+        # A redirected move shows another name, and its mark: both tables fit it, once the
+        # editor that made the edit has closed (Qt sizes a column to an open editor).
+        QTimer.singleShot(0, self, lambda: refit_side_by_side(self.tables_split))
         grids, singles, customers = describe_counts(plan)
-        if singles:
-            text = self.tr(
-                "%1 grids and %2 further customers go to %3 colleagues; %4 customers in all."
-            )
-        else:
-            text = self.tr("%1 grids go to %3 colleagues; %4 customers in all.")
         text = (
-            text.replace("%1", str(grids))
-            .replace("%2", str(singles))
-            .replace("%3", str(len({m.to_no for m in plan.moves})))
-            .replace("%4", f"{customers:,}")
+            self.tr("To %3: %1 and %2; %4 in all.") if singles else self.tr("To %3: %1; %4 in all.")
+        )
+        text = (
+            text.replace("%1", labels.grids(grids))
+            .replace("%2", self._further(singles))
+            .replace(
+                "%3",
+                counted(
+                    len({m.to_no for m in plan.moves}),
+                    self.tr("%1 colleague"),
+                    self.tr("%1 colleagues"),
+                ),
+            )
+            .replace("%4", labels.customers(customers))
         )
         over = [w.name for w in changes if w.over_capacity]
         if over:
@@ -463,6 +462,10 @@ class LeavingDialog(QDialog):
             )
         self.proposal_text.setText(text)
         self.apply_button.setEnabled(self.may_apply and bool(plan.moves) and not self._applied)
+
+    def _further(self, n: int) -> str:
+        """Customers moved on their own, besides those of the grids."""
+        return counted(n, self.tr("%1 further customer"), self.tr("%1 further customers"))
 
     # --- applying ------------------------------------------------------------------------
 
@@ -476,14 +479,20 @@ class LeavingDialog(QDialog):
         grids, singles, customers = describe_counts(plan)
         text = (
             self.tr(
-                "Hand over %1's work in one transaction?\n\n%2 grids and %3 further customers "
-                "go to their new owners: %4 customers get a new specialist; %5. "
-                "Open tasks go with their customers."
+                "Hand over %1's work in one transaction?\n\n%2 and %3 go to their new owners: "
+                "%4; %5. Open tasks go with their customers."
             )
             .replace("%1", self.leaver.name)
-            .replace("%2", str(grids))
-            .replace("%3", str(singles))
-            .replace("%4", f"{customers:,}")
+            .replace("%2", labels.grids(grids))
+            .replace("%3", self._further(singles))
+            .replace(
+                "%4",
+                counted(
+                    customers,
+                    self.tr("%1 customer gets a new specialist"),
+                    self.tr("%1 customers get a new specialist"),
+                ),
+            )
             .replace("%5", sms_outcome(call(self.ctx, sms_preview, plan)))
         )
         text += "\n\n" + self.tr("Edit ▸ Undo (Ctrl+Z) in the main window puts everything back.")
@@ -509,12 +518,12 @@ class LeavingDialog(QDialog):
         self.give_row.setVisible(False)
         self.proposal_text.setText(
             self.tr(
-                "Handed over: %1 grids, %2 customers and %3 open tasks moved; %4. "
-                "Edit ▸ Undo (Ctrl+Z) in the main window puts everything back."
+                "Handed over: %1, %2 and %3 moved; %4. Edit ▸ Undo (Ctrl+Z) in the main "
+                "window puts everything back."
             )
-            .replace("%1", str(result.grids_moved))
-            .replace("%2", str(result.customers_moved))
-            .replace("%3", str(result.tasks_moved))
+            .replace("%1", labels.grids(result.grids_moved))
+            .replace("%2", labels.customers(result.customers_moved))
+            .replace("%3", labels.open_tasks(result.tasks_moved))
             .replace("%4", sms_outcome(result.sms))
         )
         what = self.tr("handover of %1").replace("%1", self.leaver.name)
@@ -530,6 +539,16 @@ class LeavingDialog(QDialog):
             self.tr("Nothing was handed over; nothing was written.") + "\n\n" + error_text(exc),
             warning=True,
         )
+
+
+def fitted_size(area: QRect) -> QSize:
+    """Return the dialog's size on a screen whose free area is ``area``: most of it, as five
+    tables side by side want the room (1150 x 760 if there is that much), but never more than
+    the screen, title bar included (a 1366 x 768 laptop)."""
+    return QSize(
+        min(area.width(), max(1150, int(area.width() * 0.85))),
+        min(area.height() - 40, max(760, int(area.height() * 0.85))),
+    )
 
 
 def _table(name: str, model) -> QTableView:

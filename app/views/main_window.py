@@ -136,6 +136,11 @@ class MainWindow(QMainWindow):
         if not isinstance(page, PageWidget):
             raise TypeError(f"the {key} page is not a PageWidget")
         page.setObjectName(f"page_{key}")
+        if (own := page.layout()) is not None:
+            # The window's margins are the page's at its sides: the tables get that room (on
+            # a 1366-pixel laptop the widest needed it).
+            margins = own.contentsMargins()
+            own.setContentsMargins(0, margins.top(), 0, margins.bottom())
         row = list(self.pages).index(key)
         placeholder = self.stack.widget(row)
         current = self.stack.currentIndex()

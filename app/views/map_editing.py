@@ -61,6 +61,9 @@ class MapEditor(QWidget):
         plan_map.reason = self.reason
         self.label = QLabel()
         self.label.setObjectName("map_selection")
+        # On two lines if need be: on one it held the page's right side wider than the moves
+        # need, and the workloads beside them lost the room on a laptop.
+        self.label.setWordWrap(True)
         self.give_button = QPushButton(tr(_C, "Give selected grids to…"))
         self.give_button.setObjectName("give_grids")
         self.menu = QMenu(self)

@@ -6,7 +6,14 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QComboBox, QStyledItemDelegate
 
@@ -301,9 +308,22 @@ class TargetDelegate(QStyledItemDelegate):
 
     def createEditor(self, parent, option, index):  # noqa: N802
         combo = QComboBox(parent)
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         for no, label in index.data(TARGETS_ROLE) or []:
             combo.addItem(label, no)
         return combo
+
+    def updateEditorGeometry(self, editor, option, index) -> None:  # noqa: N802
+        """Open the combo as wide as its longest choice (a name and an employee number), not
+        the cell, which fits a name alone: it covers the next columns while open, kept inside
+        the table."""
+        rect = QRect(option.rect)
+        rect.setWidth(max(rect.width(), editor.sizeHint().width()))
+        viewport = editor.parentWidget()
+        if viewport is not None and rect.right() >= viewport.width():
+            rect.moveRight(viewport.width() - 1)
+            rect.moveLeft(max(rect.left(), 0))
+        editor.setGeometry(rect)
 
     def setEditorData(self, editor, index) -> None:  # noqa: N802
         i = editor.findData(index.data(Qt.ItemDataRole.EditRole))

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
-from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -35,11 +36,12 @@ from app.services.rebalance.problem import SAFETY_LIMIT_S
 from app.services.rebalance.scenarios import keep_scenario
 from app.services.rebalance.scheduled import branch_today
 from app.settings import Preferences
+from app.views import labels
 from app.views.context import AppContext, call
 from app.views.errors import error_text
 from app.views.frontier_chart import FrontierChart
-from app.views.labels import listed
-from app.views.layout import fit_columns, share_by_content
+from app.views.labels import counted, listed
+from app.views.layout import refit_side_by_side, share_by_content
 from app.views.map_editing import MapEditor
 from app.views.messages import ask, inform, sms_outcome
 from app.views.pages import PageWidget
@@ -147,8 +149,6 @@ class RebalancePage(PageWidget):
         params.addWidget(self.step_lock)
         params.addWidget(self.propose_button)
         params.addStretch(1)
-        params.addWidget(self.load_button)
-        params.addWidget(self.save_button)
         self.keep_button = QPushButton(self.tr("Keep…"))
         self.keep_button.setObjectName("keep_scenario")
         self.keep_button.setToolTip(
@@ -161,9 +161,19 @@ class RebalancePage(PageWidget):
         self.scenarios_dialog: ScenariosDialog | None = None
         self.scheduled_button = scheduled_button(self)
         self.scheduled_button.clicked.connect(lambda: self.open_scheduled())
-        params.addWidget(self.keep_button)
-        params.addWidget(self.scenarios_button)
-        params.addWidget(self.scheduled_button)
+        # What is done with a plan, beside the chooser of plans rather than after the limits:
+        # on one row with them the page was wider than a 1366-pixel laptop.
+        plans = QGridLayout()
+        for i, button in enumerate(
+            (
+                self.load_button,
+                self.save_button,
+                self.keep_button,
+                self.scenarios_button,
+                self.scheduled_button,
+            )
+        ):
+            plans.addWidget(button, i // 2, i % 2)
 
         self.tradeoff = QComboBox()
         self.tradeoff.setObjectName("tradeoff")
@@ -184,6 +194,8 @@ class RebalancePage(PageWidget):
         choice.addWidget(self.tradeoff)
         choice.addWidget(self.frontier)
         choice.addStretch(1)
+        choice.addLayout(plans)
+        choice.setAlignment(plans, Qt.AlignmentFlag.AlignTop)
 
         self.summary = QLabel(
             self.tr("Choose the scope and the limits, then Propose: it takes a few seconds.")
@@ -357,7 +369,9 @@ class RebalancePage(PageWidget):
         if plan is None:
             return
         self.workloads.set_rows(workload_changes(plan))
-        fit_columns(self.workload_table)
+        # A redirected move shows another name, and its mark: both tables fit it, once the
+        # editor that made the edit has closed (Qt sizes a column to an open editor).
+        QTimer.singleShot(0, self, self._refit)
         self.summary.setText(plan_summary(plan))
         draw_plan_chart(self.figure, plan)
         self.canvas.draw_idle()
@@ -365,6 +379,9 @@ class RebalancePage(PageWidget):
         # An edited plan is no point of the trade-off: the chart marks it apart.
         self.frontier.show_edited(plan if self._proposal and plan.point is None else None)
         self._update_buttons()
+
+    def _refit(self) -> None:
+        refit_side_by_side(self.splitter, [self.workload_table, self.moves_table])
 
     def _move_selected(self, current, _previous) -> None:
         move = current.data(MOVE_ROLE) if current.isValid() else None
@@ -548,13 +565,22 @@ class RebalancePage(PageWidget):
         grids, singles, customers = describe_counts(plan)
         text = (
             self.tr(
-                "Apply this plan in one transaction?\n\n%1 grids and %2 single customers change "
-                "hands: %3 customers get a new specialist; %4. Their open tasks go with them; "
-                "done tasks stay with who did them."
+                "Apply this plan in one transaction?\n\n%1 and %2 change hands: %3; %4. Their "
+                "open tasks go with them; done tasks stay with who did them."
             )
-            .replace("%1", str(grids))
-            .replace("%2", str(singles))
-            .replace("%3", f"{customers:,}")
+            .replace("%1", labels.grids(grids))
+            .replace(
+                "%2",
+                counted(singles, self.tr("%1 single customer"), self.tr("%1 single customers")),
+            )
+            .replace(
+                "%3",
+                counted(
+                    customers,
+                    self.tr("%1 customer gets a new specialist"),
+                    self.tr("%1 customers get a new specialist"),
+                ),
+            )
             .replace("%4", sms_outcome(call(self.ctx, sms_preview, plan)))
         )
         over = [w.name for w in workload_changes(plan) if w.over_capacity]
@@ -626,16 +652,13 @@ class RebalancePage(PageWidget):
         self._applied_batch = result.batch_id
         self._update_buttons()
         self.summary.setText(
-            self.tr(
-                "Applied: %1 grids, %2 customers and %3 open tasks moved; %4. "
-                "Edit ▸ Undo (Ctrl+Z) puts everything back."
-            )
-            .replace("%1", str(result.grids_moved))
-            .replace("%2", str(result.customers_moved))
-            .replace("%3", str(result.tasks_moved))
+            self.tr("Applied: %1, %2 and %3 moved; %4. Edit ▸ Undo (Ctrl+Z) puts everything back.")
+            .replace("%1", labels.grids(result.grids_moved))
+            .replace("%2", labels.customers(result.customers_moved))
+            .replace("%3", labels.open_tasks(result.tasks_moved))
             .replace("%4", sms_outcome(result.sms))
         )
-        what = self.tr("rebalance (%1 moves)").replace("%1", str(len(plan.moves)))
+        what = self.tr("rebalance (%1)").replace("%1", labels.moves(len(plan.moves)))
         self.applied.emit(Applied(plan, result, what))
         self.changed.emit(result.changes)
 

@@ -14,7 +14,9 @@ from app.services.rebalance.editing import describe_counts, workload_changes
 from app.services.rebalance.plan import Plan
 from app.services.rebalance.workload import Weights
 from app.views.i18n import tr
-from app.views.labels import listed, sentence_gap
+from app.views.labels import counted, listed, moves, sentence_gap
+from app.views.labels import customers as customer_count
+from app.views.labels import grids as grid_count
 
 _C = "RebalancePage"  # the page's texts, translated under its name
 
@@ -87,16 +89,21 @@ def plan_summary(plan: Plan) -> str:
         .replace("%2", f"{plan.after_max:,.1f}")
         .replace("%3", f"{min(plan.lower_bound, plan.before_max):,.1f}")
     )
-    moves_text = (
-        tr(_C, "%1 moves: %2 grids and %3 single customers; %4 customers change specialist.")
-        if singles
-        else tr(_C, "%1 moves, all whole grids; %4 customers change specialist.")
-    )
+    moves_text = tr(_C, "%1: %2 and %3; %4.") if singles else tr(_C, "%1, all whole grids; %4.")
     text += sentence_gap() + (
-        moves_text.replace("%1", str(len(plan.moves)))
-        .replace("%2", str(grids))
-        .replace("%3", str(singles))
-        .replace("%4", f"{customers:,}")
+        moves_text.replace("%1", moves(len(plan.moves)))
+        .replace("%2", grid_count(grids))
+        .replace(
+            "%3", counted(singles, tr(_C, "%1 single customer"), tr(_C, "%1 single customers"))
+        )
+        .replace(
+            "%4",
+            counted(
+                customers,
+                tr(_C, "%1 customer changes specialist"),
+                tr(_C, "%1 customers change specialist"),
+            ),
+        )
     )
     text += sentence_gap() + (
         tr(
@@ -170,10 +177,10 @@ def point_label(plan: Plan, index: int, *, recommended: bool) -> str:
     """Return how the trade-off chooser names one plan of the proposal's frontier."""
     p = plan.frontier[index]
     text = (
-        tr(_C, "Largest %1 · %2 moves · %3 customers · disruption %4")
+        tr(_C, "Largest %1 · %2 · %3 · disruption %4")
         .replace("%1", f"{p.after_max:,.1f}")
-        .replace("%2", str(p.moves))
-        .replace("%3", f"{p.customers:,}")
+        .replace("%2", moves(p.moves))
+        .replace("%3", customer_count(p.customers))
         .replace("%4", f"{p.disruption:,.0f}")
     )
     if index == 0:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QRect, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -35,6 +35,7 @@ from app.services.rebalance.scenarios import (
 from app.views.context import AppContext
 from app.views.errors import error_text
 from app.views.i18n import tr
+from app.views.labels import counted
 from app.views.layout import fit_columns
 from app.views.messages import ask, inform
 from app.views.rebalance_plot import PlanMap
@@ -81,7 +82,7 @@ def scenario_columns(zone: str) -> list[Column[ScenarioInfo]]:
 def settings_text(r: ScenarioInfo) -> str:
     """Return the settings a scenario was proposed with, in a few words."""
     parts = [
-        tr(_C, "at most %1 moves").replace("%1", str(r.max_moves))
+        counted(r.max_moves, tr(_C, "at most %1 move"), tr(_C, "at most %1 moves"))
         if r.max_moves
         else tr(_C, "no move limit")
     ]
@@ -207,7 +208,11 @@ class CompareDialog(QDialog):
         self.grids.set_rows(list(c.grids))
         self.grids_table = _table("owner_differs", self.grids)
         grids_box = QGroupBox(
-            self.tr("%1 grids whose owner differs").replace("%1", str(len(c.grids)))
+            counted(
+                len(c.grids),
+                self.tr("%1 grid whose owner differs"),
+                self.tr("%1 grids whose owner differs"),
+            )
         )
         QVBoxLayout(grids_box).addWidget(self.grids_table)
         self.map = PlanMap(self)
@@ -242,7 +247,10 @@ class CompareDialog(QDialog):
         layout.addLayout(buttons)
         for table in (self.figures_table, self.left_table, self.right_table, self.grids_table):
             fit_columns(table)
-        self.resize(1000, 800)
+        # 1000 x 800, less on a smaller screen (a 1366 x 768 laptop), title bar included.
+        screen = self.screen()
+        area = screen.availableGeometry() if screen else QRect(0, 0, 1000, 840)
+        self.resize(min(1000, area.width()), min(800, area.height() - 40))
 
 
 def _owner(name: str, no: str | None) -> str:

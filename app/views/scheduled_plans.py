@@ -25,6 +25,7 @@ from app.views.calendar import local_text, py_date
 from app.views.context import AppContext
 from app.views.errors import error_text
 from app.views.i18n import tr
+from app.views.labels import customers
 from app.views.messages import ask, inform
 from app.views.table_models import Column, RowTableModel
 
@@ -105,10 +106,10 @@ def released_text(done: list[service.Released]) -> str:
     for r in done:
         if r.applied is not None:
             lines.append(
-                tr(_C, "Plan %1, from %2: applied, %3 customers moved.")
+                tr(_C, "Plan %1, from %2: applied, %3 moved.")
                 .replace("%1", str(r.id))
                 .replace("%2", r.effective_on.isoformat())
-                .replace("%3", f"{r.applied.customers_moved:,}")
+                .replace("%3", customers(r.applied.customers_moved))
             )
         else:
             lines.append(

@@ -93,7 +93,8 @@ def change_text(mark: Mark) -> str:
     if mark.change is None:
         return before
     points = f"{float(mark.change):+.1f}"
-    return tr(_C, "%1 (%2 pts)").replace("%1", before).replace("%2", points)
+    # In points, as the header's tooltip says: "pts" on every cell took a laptop's room.
+    return tr(_C, "%1 (%2)").replace("%1", before).replace("%2", points)
 
 
 def n_of_m(mark: Mark) -> str:

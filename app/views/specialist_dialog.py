@@ -29,6 +29,7 @@ from app.views.labels import (
     listed,
     pct,
 )
+from app.views.layout import content_width
 from app.views.table_export import install_table_export
 from app.views.table_models import Column, RowTableModel
 
@@ -49,7 +50,7 @@ def customer_columns(show_contact: bool) -> list[Column[roster_service.CustomerR
         Column("pool", tr(_C, "Entered pool"), lambda r: r.pool_entered_on),
         Column("step", tr(_C, "4-sell step"), lambda r: label(STEPS, r.step) if r.step else "—"),
         Column("open", tr(_C, "Open tasks"), lambda r: r.open_tasks, numeric=True),
-        Column("address", tr(_C, "Address"), lambda r: r.address),
+        Column("address", tr(_C, "Address"), lambda r: r.address, tooltip=lambda r: r.address),
     ]
 
 
@@ -130,3 +131,9 @@ class SpecialistDialog(QDialog):
             table = self.tabs.widget(i)
             if isinstance(table, QTableView):  # every tab is one
                 table.resizeColumnsToContents()
+        # Wide enough for every column of the customers (the address last), if the screen is.
+        table, screen = self.tabs.widget(0), self.screen()
+        if isinstance(table, QTableView) and screen is not None:
+            need = content_width(table) + self.width() - table.width()
+            if need > self.width():
+                self.resize(min(need, screen.availableGeometry().width()), self.height())

@@ -35,6 +35,7 @@ from app.views.errors import show_error
 from app.views.handoffs_view import LateHandoffsView
 from app.views.i18n import tr
 from app.views.labels import TASK_KINDS, TASK_STATUSES, label
+from app.views.layout import fitted_width
 from app.views.pages import PageWidget
 from app.views.selection import Picked
 from app.views.table_export import install_table_export
@@ -180,30 +181,9 @@ class TasksPage(PageWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.horizontalHeader().setStretchLastSection(True)
-        # Widths measured on typical values in the font shown (the rows are fetched a page at
-        # a time, so Qt cannot measure the contents up front), never narrower than the header.
-        metrics = self.table.fontMetrics()
-
-        def fits(*samples: str) -> int:
-            return 24 + max(metrics.horizontalAdvance(t) for t in samples)
-
-        self._kind_width = fits(*(label(TASK_KINDS, k) for k in TaskKind))
-        widths = {
-            "task_no": fits("DT000000000"),
-            "kind": self._kind_width,
-            "status": fits(*(label(TASK_STATUSES, s) for s in TaskStatus)),
-            "customer": fits("欧阳娜娜 (DC00000000)"),
-            "specialist": fits("欧阳娜娜"),
-            "grid": fits("WH000"),
-            "due_date": fits("2026-12-31"),
-            "created_at": fits("2026-12-31 23:59"),
-            "completed_at": fits("2026-12-31 23:59"),
-        }
-        header = self.table.horizontalHeader()
-        for i, column in enumerate(self.model.columns):
-            if column.key in widths:
-                label_width = fits(*column.header.split("\n")) + 8  # the sort arrow
-                header.resizeSection(i, max(widths[column.key], label_width))
+        # Widths measured on the rows read (a page at a time): each first page fits them, rows
+        # read later only widen them (an intake's task numbers are twice as long as most).
+        self.model.rowsInserted.connect(lambda *_: self._fit_columns())
         self.table_export = install_table_export(
             self.table, name=self.tr("Tasks"), runner=ctx.runner
         )
@@ -297,6 +277,9 @@ class TasksPage(PageWidget):
             )
             return
         f = self._filter = self.current_filter()
+        # Open tasks have no completion time: the column shows when done ones may be listed.
+        completed = [c.key for c in self.model.columns].index("completed_at")
+        self.table.setColumnHidden(completed, all(s.is_open for s in f.statuses or TaskStatus))
         sort, desc = self._sort
         self.count.setText(self.tr("Loading…"))
         self.ctx.runner.start(
@@ -308,6 +291,7 @@ class TasksPage(PageWidget):
 
     def _show_first_page(self, page: task_service.TaskPage) -> None:
         self.model.set_first_page(page.rows, page.after)
+        self._fit_columns(grow_only=False)
         if page.after is None:  # every match is shown: no need to count
             self._show_count(len(page.rows))
             return
@@ -320,6 +304,17 @@ class TasksPage(PageWidget):
             on_done=self._show_count,
             on_error=self._failed,
         )
+
+    def _fit_columns(self, *, grow_only: bool = True) -> None:
+        """Size each column to what its rows read so far and its header need; rows read
+        later only widen it (the columns stay put while scrolling). The outcome, last, takes
+        the room left and is cut where it must, the whole text on hover."""
+        header = self.table.horizontalHeader()
+        for c in range(header.count() - 1):
+            if not header.isSectionHidden(c):
+                need = fitted_width(self.table, c)
+                if need > header.sectionSize(c) or not grow_only:
+                    header.resizeSection(c, need)
 
     def _show_count(self, n: int) -> None:
         self.count.setText(self.tr("%1 tasks").replace("%1", f"{n:,}"))
@@ -470,11 +465,8 @@ class TasksPage(PageWidget):
     def restore_state(self, ws, key: str) -> None:
         state = ws.restore(f"{key}/header")
         if state is not None:
-            header = self.table.horizontalHeader()
-            header.restoreState(state)
-            # A width saved narrower than the longest kind's name (an older version's) grows.
-            kind = [c.key for c in self.model.columns].index("kind")
-            header.resizeSection(kind, max(header.sectionSize(kind), self._kind_width))
+            # Order and sorting; the widths are fitted again on load.
+            self.table.horizontalHeader().restoreState(state)
 
 
 class ReassignDialog(QDialog):

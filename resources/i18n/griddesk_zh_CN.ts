@@ -423,6 +423,10 @@
   <context>
     <name>CompareDialog</name>
     <message>
+      <source>%1 grid whose owner differs</source>
+      <translation>负责人不同的网格 %1 个</translation>
+    </message>
+    <message>
       <source>%1 grids whose owner differs</source>
       <translation>负责人不同的网格 %1 个</translation>
     </message>
@@ -690,8 +694,8 @@ the pool</source>
       <translation>变更</translation>
     </message>
     <message>
-      <source>Change %1 undone: %2 customers and %3 grids are back; %4.</source>
-      <translation>已撤销变更 %1：客户 %2 位、网格 %3 个已恢复原状；%4。</translation>
+      <source>Change %1 undone: %2 and %3 are back; %4.</source>
+      <translation>已撤销变更 %1：%2、%3已恢复原状；%4。</translation>
     </message>
     <message>
       <source>Customers</source>
@@ -1225,6 +1229,22 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
   <context>
     <name>LeavingDialog</name>
     <message>
+      <source>%1 colleague</source>
+      <translation>%1 位同事</translation>
+    </message>
+    <message>
+      <source>%1 colleagues</source>
+      <translation>%1 位同事</translation>
+    </message>
+    <message>
+      <source>%1 customer gets a new specialist</source>
+      <translation>%1 位客户将有新的专员</translation>
+    </message>
+    <message>
+      <source>%1 customers get a new specialist</source>
+      <translation>%1 位客户将有新的专员</translation>
+    </message>
+    <message>
       <source>%1 customers in those grids</source>
       <translation>这些网格中的 %1 位客户</translation>
     </message>
@@ -1237,16 +1257,12 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
       <translation>%1 位无网格客户</translation>
     </message>
     <message>
-      <source>%1 grids and %2 further customers go to %3 colleagues; %4 customers in all.</source>
-      <translation>%1 个网格及另外 %2 位客户交给 %3 位同事；共涉及 %4 位客户。</translation>
+      <source>%1 further customer</source>
+      <translation>另外 %1 位客户</translation>
     </message>
     <message>
-      <source>%1 grids go to %3 colleagues; %4 customers in all.</source>
-      <translation>%1 个网格交给 %3 位同事；共涉及 %4 位客户。</translation>
-    </message>
-    <message>
-      <source>%1 grids, %2 customers and %3 open tasks (%4 due before the leaving date); %5 of premium falls due in the 90 days from the leaving date.</source>
-      <translation>%1 个网格、%2 位客户、%3 个未完成任务（其中 %4 个在离职日前到期）；离职日起 90 天内应收保费 %5。</translation>
+      <source>%1 further customers</source>
+      <translation>另外 %1 位客户</translation>
     </message>
     <message>
       <source>%1 locked customers</source>
@@ -1255,6 +1271,10 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
     <message>
       <source>%1 open tasks of customers who stay</source>
       <translation>留下客户的 %1 个未完成任务</translation>
+    </message>
+    <message>
+      <source>%1, %2 and %3 (%4 due before the leaving date); %5 of premium falls due in the 90 days from the leaving date.</source>
+      <translation>%1、%2、%3（其中 %4 个在离职日前到期）；离职日起 90 天内应收保费 %5。</translation>
     </message>
     <message>
       <source>1 customer in those grids</source>
@@ -1363,14 +1383,14 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
     <message>
       <source>Hand over %1's work in one transaction?
 
-%2 grids and %3 further customers go to their new owners: %4 customers get a new specialist; %5. Open tasks go with their customers.</source>
+%2 and %3 go to their new owners: %4; %5. Open tasks go with their customers.</source>
       <translation>以一个事务交接 %1 的工作？
 
-%2 个网格及另外 %3 位客户将交给新的专员：%4 位客户将有新的专员；%5。未完成任务随客户转移。</translation>
+%2及%3将交给新的专员：%4；%5。未完成任务随客户转移。</translation>
     </message>
     <message>
-      <source>Handed over: %1 grids, %2 customers and %3 open tasks moved; %4. Edit ▸ Undo (Ctrl+Z) in the main window puts everything back.</source>
-      <translation>已交接：网格 %1 个、客户 %2 位、未完成任务 %3 个；%4。在主窗口中选择 编辑 ▸ 撤销（Ctrl+Z）可全部恢复。</translation>
+      <source>Handed over: %1, %2 and %3 moved; %4. Edit ▸ Undo (Ctrl+Z) in the main window puts everything back.</source>
+      <translation>已交接：%1、%2和%3；%4。在主窗口中选择 编辑 ▸ 撤销（Ctrl+Z）可全部恢复。</translation>
     </message>
     <message>
       <source>Handing over…</source>
@@ -1455,6 +1475,14 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
     <message>
       <source>The unlocked customers left behind (in locked grids or without a grid) go to this colleague, with their open tasks. Locked customers stay.</source>
       <translation>留下的未锁定客户（位于锁定网格中或没有网格）连同其未完成任务交给这位同事；锁定客户保持不变。</translation>
+    </message>
+    <message>
+      <source>To %3: %1 and %2; %4 in all.</source>
+      <translation>%1及%2交给 %3；共涉及 %4。</translation>
+    </message>
+    <message>
+      <source>To %3: %1; %4 in all.</source>
+      <translation>%1交给 %3；共涉及 %4。</translation>
     </message>
     <message>
       <source>What they hold</source>
@@ -1954,8 +1982,24 @@ now</source>
       <translation>%1（%2 / %3）</translation>
     </message>
     <message>
+      <source>%1 customer changes specialist</source>
+      <translation>%1 位客户更换专员</translation>
+    </message>
+    <message>
+      <source>%1 customer gets a new specialist</source>
+      <translation>%1 位客户将有新的专员</translation>
+    </message>
+    <message>
       <source>%1 customers at 4-sell step %2 or beyond stay with their specialist.</source>
       <translation>四步经营第 %2 步及以上的 %1 位客户留在原专员名下。</translation>
+    </message>
+    <message>
+      <source>%1 customers change specialist</source>
+      <translation>%1 位客户更换专员</translation>
+    </message>
+    <message>
+      <source>%1 customers get a new specialist</source>
+      <translation>%1 位客户将有新的专员</translation>
     </message>
     <message>
       <source>%1 customers stay above capacity although the team has room: more moves or a wider reach would bring them within it.</source>
@@ -1966,12 +2010,20 @@ now</source>
       <translation>%1 位客户：%2 → %3</translation>
     </message>
     <message>
-      <source>%1 moves, all whole grids; %4 customers change specialist.</source>
-      <translation>共 %1 项调整，均为整网格调整；%4 位客户更换专员。</translation>
+      <source>%1 single customer</source>
+      <translation>%1 位单独调整的客户</translation>
     </message>
     <message>
-      <source>%1 moves: %2 grids and %3 single customers; %4 customers change specialist.</source>
-      <translation>共 %1 项调整：%2 个网格、%3 位单独调整的客户；%4 位客户更换专员。</translation>
+      <source>%1 single customers</source>
+      <translation>%1 位单独调整的客户</translation>
+    </message>
+    <message>
+      <source>%1, all whole grids; %4.</source>
+      <translation>共 %1，均为整网格调整；%4。</translation>
+    </message>
+    <message>
+      <source>%1: %2 and %3; %4.</source>
+      <translation>共 %1：%2、%3；%4。</translation>
     </message>
     <message>
       <source>(best balance)</source>
@@ -1994,8 +2046,8 @@ now</source>
       <translation>离线快照为只读</translation>
     </message>
     <message>
-      <source>Applied: %1 grids, %2 customers and %3 open tasks moved; %4. Edit ▸ Undo (Ctrl+Z) puts everything back.</source>
-      <translation>已执行：调整网格 %1 个、客户 %2 位、未完成任务 %3 个；%4。编辑 ▸ 撤销（Ctrl+Z）可全部恢复。</translation>
+      <source>Applied: %1, %2 and %3 moved; %4. Edit ▸ Undo (Ctrl+Z) puts everything back.</source>
+      <translation>已执行：调整 %1、%2和%3；%4。编辑 ▸ 撤销（Ctrl+Z）可全部恢复。</translation>
     </message>
     <message>
       <source>Apply</source>
@@ -2012,10 +2064,10 @@ now</source>
     <message>
       <source>Apply this plan in one transaction?
 
-%1 grids and %2 single customers change hands: %3 customers get a new specialist; %4. Their open tasks go with them; done tasks stay with who did them.</source>
+%1 and %2 change hands: %3; %4. Their open tasks go with them; done tasks stay with who did them.</source>
       <translation>以一个事务执行此方案？
 
-%1 个网格和 %2 位单独调整的客户将更换专员：%3 位客户将有新的专员；%4。他们的未完成任务随客户转移；已完成任务仍归原完成人。</translation>
+%1和%2将更换专员：%3；%4。他们的未完成任务随客户转移；已完成任务仍归原完成人。</translation>
     </message>
     <message>
       <source>Applying the plan…</source>
@@ -2070,8 +2122,8 @@ now</source>
       <translation>已保存为方案“%1”。</translation>
     </message>
     <message>
-      <source>Largest %1 · %2 moves · %3 customers · disruption %4</source>
-      <translation>最大工作量 %1 · 调整 %2 处 · 客户 %3 位 · 扰动 %4</translation>
+      <source>Largest %1 · %2 · %3 · disruption %4</source>
+      <translation>最大工作量 %1 · %2 · %3 · 扰动 %4</translation>
     </message>
     <message>
       <source>Largest workload</source>
@@ -2262,8 +2314,8 @@ now</source>
       <translation>当前</translation>
     </message>
     <message>
-      <source>rebalance (%1 moves)</source>
-      <translation>再平衡（%1 项调整）</translation>
+      <source>rebalance (%1)</source>
+      <translation>再平衡（%1）</translation>
     </message>
     <message>
       <source>some customers move</source>
@@ -2561,6 +2613,10 @@ workload after</source>
       <translation>工作量</translation>
     </message>
     <message>
+      <source>at most %1 move</source>
+      <translation>最多 %1 项调动</translation>
+    </message>
+    <message>
       <source>at most %1 moves</source>
       <translation>最多 %1 项调动</translation>
     </message>
@@ -2678,8 +2734,8 @@ workload after</source>
       <translation>说明</translation>
     </message>
     <message>
-      <source>Plan %1, from %2: applied, %3 customers moved.</source>
-      <translation>方案 %1（%2 生效）：已执行，调整客户 %3 位。</translation>
+      <source>Plan %1, from %2: applied, %3 moved.</source>
+      <translation>方案 %1（%2 生效）：已执行，调整 %3。</translation>
     </message>
     <message>
       <source>Plan %1, from %2: not applied, it was overtaken: %3</source>
@@ -2761,7 +2817,7 @@ customers</source>
 （变化）</translation>
     </message>
     <message>
-      <source>%1 (%2 pts)</source>
+      <source>%1 (%2)</source>
       <translation>%1（%2）</translation>
     </message>
     <message>
@@ -3668,6 +3724,38 @@ on time</source>
     <message>
       <source> </source>
       <translation>​</translation>
+    </message>
+    <message>
+      <source>%1 customer</source>
+      <translation>%1 位客户</translation>
+    </message>
+    <message>
+      <source>%1 customers</source>
+      <translation>%1 位客户</translation>
+    </message>
+    <message>
+      <source>%1 grid</source>
+      <translation>%1 个网格</translation>
+    </message>
+    <message>
+      <source>%1 grids</source>
+      <translation>%1 个网格</translation>
+    </message>
+    <message>
+      <source>%1 move</source>
+      <translation>%1 项调整</translation>
+    </message>
+    <message>
+      <source>%1 moves</source>
+      <translation>%1 项调整</translation>
+    </message>
+    <message>
+      <source>%1 open task</source>
+      <translation>%1 个未完成任务</translation>
+    </message>
+    <message>
+      <source>%1 open tasks</source>
+      <translation>%1 个未完成任务</translation>
     </message>
     <message>
       <source>, </source>

@@ -144,3 +144,22 @@ def test_sentences_follow_the_language_s_punctuation(qapp):
     finally:
         for t in translators:
             qapp.removeTranslator(t)
+
+
+def test_counts_are_singular_for_one_in_english_and_alike_in_chinese(qapp):
+    from app.views.labels import counted, grids, moves
+
+    assert (moves(1), moves(2), grids(1), grids(1234)) == (
+        "1 move",
+        "2 moves",
+        "1 grid",
+        "1,234 grids",
+    )
+    assert counted(0, "%1 colleague", "%1 colleagues") == "0 colleagues"
+    translators = install_translators(qapp, "zh_CN")
+    try:
+        assert (moves(1), moves(12), grids(1)) == ("1 项调整", "12 项调整", "1 个网格")
+    finally:
+        for t in translators:
+            qapp.removeTranslator(t)
+        install_translators(qapp, "en")

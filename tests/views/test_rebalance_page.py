@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QComboBox, QMessageBox
 from sqlalchemy import func, select, update
 
 from app.models import AssignmentEvent, ChangeBatch, Customer, Grid, Specialist
 from app.models.enums import SpecialistStatus
 from app.views.main_window import MainWindow
 from app.views.rebalance_models import FROM, TARGETS_ROLE, TO
+from tests.views.layout import combo_cuts, layout_cuts
 
 
 @pytest.fixture
@@ -260,18 +261,60 @@ def test_an_undo_overtaken_by_someone_else_is_refused_and_dropped(open_page, qtb
 
 @pytest.mark.parametrize("width", [1900, 1366])
 def test_the_workloads_and_the_moves_show_every_column_on_a_laptop_too(open_page, qtbot, width):
-    """At 1900 pixels and on a 1366-pixel laptop both tables show every column: names alone
-    in the moves (the tooltip has the employee number), two-line headers."""
+    """At 1900 pixels and on a 1366-pixel laptop both tables show every column and every value
+    whole (tests/views/layout.py measures them): names alone in the moves (the tooltip has the
+    employee number), two-line headers; a redirected move's mark too. The "To" editor opens
+    as wide as the names it offers, with their employee numbers."""
     w, page = open_page()
     w.resize(width, 768 if width < 1900 else 1000)
     qtbot.wait(50)
     with qtbot.waitSignal(page.proposed, timeout=30000):
         page.propose()
     qtbot.wait(50)
-    for table in (page.workload_table, page.moves_table):
-        assert table.horizontalScrollBar().maximum() == 0, table.objectName()
+    assert w.width() == width  # the page asks for no more than the screen has
+    assert layout_cuts(page, "rebalance") == [], "the list says what is cut"
     move = page.plan().moves[0]
     assert "(" + move.from_no + ")" in page.moves.index(0, FROM).data(Qt.ItemDataRole.ToolTipRole)
+
+    index = page.moves.index(0, TO)
+    targets = index.data(TARGETS_ROLE)
+    # The longest name offered: the column grows to show it, with the mark of an edited move.
+    other = max(
+        (no for no, _ in targets if no != move.to_no), key=lambda no: len(page.moves.name(no))
+    )
+    page.moves.set_target(0, other)
+    qtbot.wait(50)
+    assert "✎" in index.data()
+    assert layout_cuts(page, "rebalance") == [], "the list says what is cut"
+
+    table = page.moves_table
+    table.openPersistentEditor(index)
+    editor = table.indexWidget(index)
+    assert isinstance(editor, QComboBox) and editor.count() == len(targets)
+    assert [str(cut) for cut in combo_cuts(editor, "rebalance/moves_table/To")] == []
+    assert table.viewport().rect().contains(editor.geometry())  # inside the table, not cut off
+    table.closePersistentEditor(index)
+
+
+def test_one_move_and_one_grid_are_said_in_the_singular(open_page, qtbot):
+    """In English a plan of one move reads "1 move" and "1 grid", never "1 moves", in the
+    summary, the trade-off list, the question before applying, what was applied and Undo."""
+    w, page = open_page()
+    page.max_moves.setValue(1)
+    with qtbot.waitSignal(page.proposed, timeout=30000):
+        page.propose()
+    plan = page.plan()
+    assert len(plan.moves) == 1 and plan.moves[0].kind == "grid"
+    choices = [page.tradeoff.itemText(i) for i in range(page.tradeoff.count())]
+    assert any("· 1 move ·" in c for c in choices)
+    summary = page.summary.text()
+    assert "1 move, all whole grids" in summary
+    question = _confirm_apply(qtbot, w, page)
+    assert "1 grid and 0 single customers change hands" in question
+    assert "Applied: 1 grid, " in page.summary.text()
+    assert "(1 move)" in w.history.undo_action.text()
+    said = [summary, question, page.summary.text(), w.history.undo_action.text(), *choices]
+    assert not [t for t in said if "1 moves" in t or "1 grids" in t]
 
 
 def test_the_history_survives_a_restart_and_undoes_any_batch(open_page, qtbot, make_ctx, demo_db):
