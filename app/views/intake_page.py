@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from app.services import org
 from app.services.org import senior_supervisors
 from app.views.context import AppContext, call
-from app.views.errors import error_text, show_error
+from app.views.errors import error_text, message_text, show_error
 from app.views.intake_columns import agent_columns, unmatched_columns
 from app.views.labels import listed
 from app.views.layout import fit_columns
@@ -467,7 +467,9 @@ class IntakePage(QWidget):
             inform(
                 self,
                 self.tr("Intake"),
-                self.tr("This rule cannot be remembered: %1").replace("%1", preview.refused),
+                self.tr("This rule cannot be remembered: %1").replace(
+                    "%1", message_text(preview.refused)
+                ),
                 warning=True,
             )
             return
