@@ -256,6 +256,10 @@ MESSAGES: dict[str, str] = {
     "file.too_many_cells": "is too large to read: more than {maximum:,} cells by row {row:,}; "
     "save it as CSV instead",
     "file.no_sheets": "is a workbook without sheets",
+    "geojson.not_text": "is not a GeoJSON text file (UTF-8)",
+    "geojson.invalid": "is not valid GeoJSON: {problem} at line {line}, column {column}",
+    "geojson.not_collection": "is not a GeoJSON FeatureCollection",
+    "geojson.no_features": "has no list of features",
     "outbox.failed": "{problem}",
     "outbox.failed_more": "{problem} (and {more} more problems)",
     "outbox.unreadable": "the file could not be read",

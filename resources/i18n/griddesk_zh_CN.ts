@@ -4117,6 +4117,10 @@ on time</source>
       <translation>第 {row} 行之后有不是 {encoding} 文本的字节：请把整个文件保存为同一种编码（UTF-8 或 GBK）</translation>
     </message>
     <message>
+      <source>has no list of features</source>
+      <translation>没有要素列表</translation>
+    </message>
+    <message>
       <source>import</source>
       <translation>导入</translation>
     </message>
@@ -4145,6 +4149,14 @@ on time</source>
       <translation>既不是 UTF-8 也不是 GBK/GB18030 编码的文本</translation>
     </message>
     <message>
+      <source>is not a GeoJSON FeatureCollection</source>
+      <translation>不是 GeoJSON 要素集合（FeatureCollection）</translation>
+    </message>
+    <message>
+      <source>is not a GeoJSON text file (UTF-8)</source>
+      <translation>不是 GeoJSON 文本文件（UTF-8）</translation>
+    </message>
+    <message>
       <source>is not a readable .xlsx workbook ({problem})</source>
       <translation>不是可读取的 .xlsx 工作簿（{problem}）</translation>
     </message>
@@ -4155,6 +4167,10 @@ on time</source>
     <message>
       <source>is not a valid .xlsx workbook (save it again from Excel as .xlsx)</source>
       <translation>不是有效的 .xlsx 工作簿（请在 Excel 中重新另存为 .xlsx）</translation>
+    </message>
+    <message>
+      <source>is not valid GeoJSON: {problem} at line {line}, column {column}</source>
+      <translation>不是有效的 GeoJSON：第 {line} 行第 {column} 列：{problem}</translation>
     </message>
     <message>
       <source>is not well-formed CSV at row {row}: {problem}</source>
