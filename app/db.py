@@ -13,12 +13,14 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, SessionTransactionOrigin, sessionmaker
 from sqlalchemy.pool import QueuePool
 
+from app.services.errors import DomainError
+
 ENV_VAR = "GRIDDESK_DB"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-class DatabaseUrlError(ValueError):
-    """A database URL that cannot be used, with a message that says why."""
+class DatabaseUrlError(DomainError, ValueError):
+    """A database URL that cannot be used; the message says why."""
 
 
 def default_db_path() -> Path:
@@ -48,10 +50,7 @@ def normalise_url(url: str) -> str:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise DatabaseUrlError(
-            f"'{url}' is not a database URL. Use sqlite:///path/to/file.db or "
-            "postgresql://user:password@host:5432/dbname."
-        ) from None
+        raise DatabaseUrlError("dburl.unreadable", url=url) from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         return parsed.render_as_string(hide_password=False)
@@ -59,9 +58,7 @@ def normalise_url(url: str) -> str:
         if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
             parsed = parsed.set(drivername="postgresql+psycopg")
         return parsed.render_as_string(hide_password=False)
-    raise DatabaseUrlError(
-        f"database '{backend}' is not supported: GridDesk runs on SQLite or PostgreSQL."
-    )
+    raise DatabaseUrlError("dburl.unsupported", backend=backend)
 
 
 def redact(url: str) -> str:
@@ -102,7 +99,7 @@ def make_engine(url: str, *, read_only: bool = False, **kw) -> Engine:
     if parsed.get_backend_name() == "sqlite" and read_only:
         path = Path(parsed.database or "").expanduser().resolve()
         if not path.is_file():
-            raise DatabaseUrlError(f"{path} does not exist")
+            raise DatabaseUrlError("dburl.no_file", path=str(path))
         kw.setdefault("poolclass", QueuePool)
         engine = create_engine(
             "sqlite://",
@@ -121,7 +118,7 @@ def make_engine(url: str, *, read_only: bool = False, **kw) -> Engine:
         try:
             engine = create_engine(url, **kw)
         except NoSuchModuleError as exc:  # pragma: no cover - depends on the install
-            raise DatabaseUrlError(str(exc)) from None
+            raise DatabaseUrlError("dburl.no_driver", problem=str(exc)) from None
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     kw.setdefault("pool_pre_ping", True)
@@ -131,7 +128,7 @@ def make_engine(url: str, *, read_only: bool = False, **kw) -> Engine:
     try:
         return create_engine(url, **kw)
     except NoSuchModuleError as exc:  # pragma: no cover
-        raise DatabaseUrlError(str(exc)) from None
+        raise DatabaseUrlError("dburl.no_driver", problem=str(exc)) from None
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -36,28 +36,12 @@ from app.db import (
     resolve_url,
 )
 from app.services.auth import UserInfo
-
-# Why a database was not opened, by code; the command line prints these English sentences
-# (with the parameters filled in), the app words the codes in the user's language.
-REFUSALS = {
-    "missing": "no database at {path}: create one with 'griddesk init'",
-    "foreign": "{path} is not a GridDesk database; GridDesk leaves it alone",
-    "snapshot": "{label} is an offline copy, which is read-only: make the change in the "
-    "branch's database",
-    "no_schema": "{label} has no GridDesk schema yet: run 'griddesk init'",
-    "old_schema": "{label} has an older schema: run 'griddesk init' to migrate it",
-    "old_schema_owner": "{label} has an older schema: its owner must run 'griddesk init' on it",
-}
+from app.services.errors import DomainError
 
 
-class OpenRefused(Exception):
-    """The database cannot be opened (or changed) as asked: ``code`` is a key of REFUSALS,
-    ``params`` fill it in, and str() is the English sentence."""
-
-    def __init__(self, code: str, **params: str) -> None:
-        super().__init__(REFUSALS[code].format(**params))
-        self.code = code
-        self.params = params
+class OpenRefused(DomainError):
+    """The database cannot be opened (or changed) as asked: the code ("open.missing", ...)
+    says why, and str() is the English sentence the command line prints."""
 
 
 class OpenCancelled(Exception):
@@ -121,9 +105,9 @@ def check_url(url: str) -> str:
     path = sqlite_path(url)
     if path is not None:
         if not path.exists():
-            raise OpenRefused("missing", path=str(path))
+            raise OpenRefused("open.missing", path=str(path))
         if _look_at_sqlite(path) == "foreign":
-            raise OpenRefused("foreign", path=str(path))
+            raise OpenRefused("open.foreign", path=str(path))
         return url
     engine = make_engine(credentials.complete_url(url))
     try:
@@ -164,11 +148,11 @@ def open_database(
         return OpenedDatabase(url=url, label=label, Session=None, per_user=True)
     path = sqlite_path(url)
     if path is not None and not creates and not path.exists():
-        raise OpenRefused("missing", path=str(path))
+        raise OpenRefused("open.missing", path=str(path))
     if path is not None and path.exists():
         kind = _look_at_sqlite(path)
         if kind == "foreign":
-            raise OpenRefused("foreign", path=str(path))
+            raise OpenRefused("open.foreign", path=str(path))
         if kind == "snapshot":  # an offline copy: opened so that nothing changes it
             return _open_snapshot(url, writes=writes)
     engine, url = connect(url, settings_url=settings_url, ask_password=ask_password)
@@ -219,7 +203,7 @@ def _open_snapshot(url: str, *, writes: bool) -> OpenedDatabase:
 
     label = redact(url)
     if writes:
-        raise OpenRefused("snapshot", label=label)
+        raise OpenRefused("open.snapshot", label=label)
     engine = make_engine(url, read_only=True)
     meta = snapshot_meta(engine)
     Session = make_sessionmaker(engine)  # noqa: N806
@@ -241,7 +225,7 @@ def refuse_changes(Session: sessionmaker[Session], label: str) -> None:  # noqa:
     file is opened read-only as well: this gives the reason in words)."""
 
     def refuse(*_args) -> None:
-        raise OpenRefused("snapshot", label=label)
+        raise OpenRefused("open.snapshot", label=label)
 
     def refuse_dml(state) -> None:
         if state.is_insert or state.is_update or state.is_delete:
@@ -262,7 +246,7 @@ def _bring_up_to_date(
         return
     what = "upgrade" if has_schema(engine) else "create"
     if is_sqlite(engine) or confirm is None:
-        raise OpenRefused("old_schema" if what == "upgrade" else "no_schema", label=label)
+        raise OpenRefused("open.old_schema" if what == "upgrade" else "open.no_schema", label=label)
     if not confirm(what, label):
         raise OpenCancelled()
     migrate(engine)
@@ -284,17 +268,17 @@ def sign_in_as_database_role(opened: OpenedDatabase, login: str, password: str) 
     try:
         engine = make_engine(per_user_url(opened.url, login, password))
     except DatabaseRoleError:
-        raise SignInFailed("wrong user name or password") from None
+        raise SignInFailed("auth.wrong") from None
     try:
         stale = needs_migration(engine)
     except OperationalError as exc:
         engine.dispose()
         if refused_sign_in(exc):
-            raise SignInFailed("wrong user name or password") from None
+            raise SignInFailed("auth.wrong") from None
         raise
     if stale:
         engine.dispose()
-        raise OpenRefused("old_schema_owner", label=opened.label)
+        raise OpenRefused("open.old_schema_owner", label=opened.label)
     Session = make_sessionmaker(engine)  # noqa: N806
     try:
         with Session() as s, s.begin():

@@ -7,6 +7,7 @@ depends on the module ``pkg.sub``, not on the package's ``__init__``.
 The layers, lowest first (docs/architecture.md draws them):
   0 app (the version), app.models, app.migrations, app.paths, app.licences
   1 app.db, app.logs, app.credentials                  (engines, sessions, the log file)
+    app.services.messages, app.services.errors         (the message catalogue, its errors)
   2 app.services                                       (the domain; Qt-free)
   3 app.config, app.settings, app.opening              (settings and opening a database,
                                                         which know the domain's types)
@@ -32,6 +33,10 @@ LAYERS: dict[str, int] = {
     "app.logs": 1,
     "app.credentials": 1,
     "app.services": 2,
+    # The message catalogue and the domain errors carrying its codes import nothing of the
+    # app: opening a database refuses with them too.
+    "app.services.messages": 1,
+    "app.services.errors": 1,
     "app.config": 3,
     "app.settings": 3,
     "app.opening": 3,

@@ -18,22 +18,14 @@ from app.models import Branch, Team, User
 from app.models.enums import Role
 from app.services.auth import UserInfo, clear_failures, hash_password
 from app.services.db_roles import sync_login
-from app.services.errors import NotAllowed
+from app.services.errors import DomainError, NotAllowed
 
 MIN_PASSWORD = 8
 MAX_TEXT = 50  # login and display name, as the columns hold them
 
 
-class AccountError(Exception):
-    """An account change that cannot be made as asked.
-
-    ``code`` and ``params`` let a view word the refusal in the user's language; ``str()`` is
-    the English message the command line prints."""
-
-    def __init__(self, code: str, message: str, **params: object) -> None:
-        super().__init__(message)
-        self.code = code
-        self.params = params
+class AccountError(DomainError):
+    """An account change that cannot be made as asked."""
 
 
 class AccountNotAllowed(AccountError, NotAllowed):
@@ -176,12 +168,7 @@ def deactivate_account(session: Session, *, actor: UserInfo, login: str) -> Acco
             .with_for_update()
         ).all()
         if set(seniors) <= {user.id}:
-            raise AccountNotAllowed(
-                "last_senior",
-                f"{user.login} is the branch's last active senior supervisor: add another "
-                "senior supervisor before deactivating this account",
-                login=user.login,
-            )
+            raise AccountNotAllowed("account.last_senior", login=user.login)
     user.active = False
     session.flush()
     sync_login(session, user.login)  # the database role no longer signs in either
@@ -196,12 +183,7 @@ def _acting_senior(session: Session, actor: UserInfo) -> User:
     me = session.get(User, actor.id)
     if me is None or not me.active or me.role != Role.SENIOR_SUPERVISOR:
         role = actor.role.value if me is None else Role(me.role).value
-        raise AccountNotAllowed(
-            "not_senior",
-            f"{actor.login} ({role}) may not manage user accounts: only a senior supervisor may",
-            login=actor.login,
-            role=role,
-        )
+        raise AccountNotAllowed("account.not_senior", login=actor.login, role=role)
     return me
 
 
@@ -211,73 +193,48 @@ def _member(session: Session, me: User, login: str) -> User:
         select(User).where(User.login == login.strip()).options(selectinload(User.teams))
     ).one_or_none()
     if user is None:
-        raise AccountError("unknown_login", f"there is no user '{login.strip()}'", login=login)
+        raise AccountError("account.unknown_login", login=login.strip())
     if user.branch_id != me.branch_id:
-        raise AccountNotAllowed(
-            "other_branch",
-            f"{user.login} is a user of another branch: only its own senior supervisor may "
-            "change it",
-            login=user.login,
-        )
+        raise AccountNotAllowed("account.other_branch_user", login=user.login)
     return user
 
 
 def _own_branch(session: Session, branch_id: int, code: str) -> None:
     if session.scalar(select(Branch.code).where(Branch.id == branch_id)) != code:
-        raise AccountNotAllowed(
-            "other_branch",
-            f"you may add users to your own branch only, not to '{code}'",
-            branch=code,
-        )
+        raise AccountNotAllowed("account.other_branch_add", branch=code)
 
 
 def _first_account_branch(session: Session, role: Role | str, code: str | None) -> int:
     if has_active_users(session):
-        raise AccountNotAllowed(
-            "sign_in_needed",
-            "this database has users: sign in as a senior supervisor to add one",
-        )
+        raise AccountNotAllowed("account.sign_in_needed")
     if _valid_role(role) != Role.SENIOR_SUPERVISOR:
-        raise AccountError(
-            "first_senior", "the first account of a database must be a senior supervisor"
-        )
+        raise AccountError("account.first_senior")
     stmt = select(Branch.id).order_by(Branch.id).limit(2)
     if code is not None:
         stmt = stmt.where(Branch.code == code)
     ids = session.scalars(stmt).all()
     if code is not None and not ids:
-        raise AccountError("unknown_branch", f"there is no branch '{code}'", branch=code)
+        raise AccountError("account.unknown_branch", branch=code)
     if not ids:
-        raise AccountError(
-            "no_branch", "this database holds no branch yet: import the branch's teams first"
-        )
+        raise AccountError("account.no_branch")
     if len(ids) > 1:
-        raise AccountError(
-            "branch_needed", "this database holds several branches: say which (--branch CODE)"
-        )
+        raise AccountError("account.branch_needed")
     return ids[0]
 
 
 def _valid_login(session: Session, login: str) -> str:
     login = login.strip()
     if not login or any(ch.isspace() for ch in login) or len(login) > MAX_TEXT:
-        raise AccountError(
-            "bad_login",
-            f"'{login}' cannot be a user name: 1 to {MAX_TEXT} characters without spaces",
-            login=login,
-            maximum=MAX_TEXT,
-        )
+        raise AccountError("account.bad_login", login=login, maximum=MAX_TEXT)
     if session.scalar(select(func.count()).select_from(User).where(User.login == login)):
-        raise AccountError("login_taken", f"the user name '{login}' is taken", login=login)
+        raise AccountError("account.login_taken", login=login)
     return login
 
 
 def _valid_name(name: str) -> str:
     name = " ".join(name.split())
     if not name or len(name) > MAX_TEXT:
-        raise AccountError(
-            "bad_name", f"a display name has 1 to {MAX_TEXT} characters", maximum=MAX_TEXT
-        )
+        raise AccountError("account.bad_name", maximum=MAX_TEXT)
     return name
 
 
@@ -285,10 +242,8 @@ def _valid_role(role: Role | str) -> Role:
     try:
         return Role(role)
     except ValueError:
-        choices = ", ".join(r.value for r in Role)
-        raise AccountError(
-            "bad_role", f"'{role}' is not a role: choose {choices}", role=str(role)
-        ) from None
+        choices = [r.value for r in Role]
+        raise AccountError("account.bad_role", value=str(role), choices=choices) from None
 
 
 def _valid_teams(
@@ -297,14 +252,10 @@ def _valid_teams(
     wanted = {c.strip() for c in codes if c.strip()}
     if role != Role.SUPERVISOR:
         if wanted:
-            raise AccountError(
-                "teams_unused",
-                "only a supervisor is limited to teams: a senior supervisor or an analyst sees "
-                "the whole branch",
-            )
+            raise AccountError("account.teams_unused")
         return []
     if not wanted:
-        raise AccountError("team_needed", "a supervisor needs at least one team of the branch")
+        raise AccountError("account.team_needed")
     teams = list(
         session.scalars(
             select(Team)
@@ -314,18 +265,10 @@ def _valid_teams(
     )
     unknown = sorted(wanted - {t.code for t in teams})
     if unknown:
-        raise AccountError(
-            "unknown_team",
-            f"the branch has no team {', '.join(unknown)}",
-            teams=", ".join(unknown),
-        )
+        raise AccountError("account.unknown_team", teams=unknown)
     return teams
 
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise AccountError(
-            "short_password",
-            f"a password needs at least {MIN_PASSWORD} characters",
-            minimum=MIN_PASSWORD,
-        )
+        raise AccountError("account.short_password", minimum=MIN_PASSWORD)

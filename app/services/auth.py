@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.models import User
 from app.models.base import utcnow
 from app.models.enums import Role
+from app.services.errors import DomainError
 
 _hasher = PasswordHasher()
 
@@ -23,25 +24,24 @@ FAILURE_WINDOW = timedelta(minutes=15)
 LOCK_TIME = timedelta(minutes=15)
 
 
-class SignInFailed(Exception):
+class SignInFailed(DomainError):
     """Wrong user name or password (deliberately not saying which)."""
 
 
-class AccountLocked(Exception):
+class AccountLocked(DomainError):
     """Too many wrong passwords in a short time: the account waits until ``until``.
 
     Deliberately not a SignInFailed: callers that word every SignInFailed as "wrong user name
     or password" let this one through with its own message, which says how long to wait."""
 
     def __init__(self, login: str, until: datetime, now: datetime) -> None:
+        minutes = max(1, math.ceil((until - now).total_seconds() / 60))
+        super().__init__(
+            "auth.locked_one" if minutes == 1 else "auth.locked", login=login, minutes=minutes
+        )
         self.login = login
         self.until = until
-        self.minutes = max(1, math.ceil((until - now).total_seconds() / 60))
-        unit = "minute" if self.minutes == 1 else "minutes"
-        super().__init__(
-            f"too many wrong passwords for {login}: the account is locked, try again in "
-            f"{self.minutes} {unit}"
-        )
+        self.minutes = minutes
 
 
 def hash_password(password: str) -> str:
@@ -122,14 +122,14 @@ def authenticate(
     now = now or utcnow()
     user = session.scalars(select(User).where(User.login == login.strip())).one_or_none()
     if user is None or not user.active:
-        raise SignInFailed("wrong user name or password")
+        raise SignInFailed("auth.wrong")
     if user.locked_until is not None and now < user.locked_until:
         raise AccountLocked(user.login, user.locked_until, now)
     if not verify_password(user.password_hash, password):
         locked_until = _record_failure(session, user.id, now)
         if locked_until is not None:
             raise AccountLocked(user.login, locked_until, now)
-        raise SignInFailed("wrong user name or password")
+        raise SignInFailed("auth.wrong")
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     if user.failed_logins or user.failed_since is not None or user.locked_until is not None:

@@ -9,13 +9,13 @@ from sqlalchemy.orm import Session
 from app.models import Branch
 from app.models.enums import Role
 from app.services.auth import UserInfo
-from app.services.errors import NotAllowed
+from app.services.errors import DomainError, NotAllowed
 from app.services.importer.values import LIMIT_CEILING_YUAN
 from app.services.metrics.handoff import HandoffTargets, TargetError, handoff_targets
 from app.services.metrics.scorecard import StandardError, Standards, scorecard_standards
 
 
-class SettingError(ValueError):
+class SettingError(DomainError, ValueError):
     """A setting value that cannot be used, in words."""
 
 
@@ -48,10 +48,7 @@ def may_change_settings(actor: UserInfo | None, branch_id: int) -> bool:
 
 def _check_actor(actor: UserInfo | None, branch_id: int) -> None:
     if actor is not None and not may_change_settings(actor, branch_id):
-        raise NotAllowed(
-            f"{actor.login} ({actor.role}) may not change the branch's settings: only its "
-            "senior supervisor may"
-        )
+        raise NotAllowed("settings.not_senior", login=actor.login, role=actor.role)
 
 
 def set_handoff_targets(
@@ -62,7 +59,7 @@ def set_handoff_targets(
     try:
         targets.check()
     except TargetError as exc:
-        raise SettingError(str(exc)) from None
+        raise SettingError(exc.code, **exc.params) from None
     branch = session.get_one(Branch, branch_id)
     branch.handoff_sms_days = targets.sms_days
     branch.handoff_contact_days = targets.contact_days
@@ -79,7 +76,7 @@ def set_scorecard_standards(
     try:
         standards.check()
     except StandardError as exc:
-        raise SettingError(str(exc)) from None
+        raise SettingError(exc.code, **exc.params) from None
     branch = session.get_one(Branch, branch_id)
     branch.scorecard_renewal_pct = standards.renewal_pct
     branch.scorecard_persistency_pct = standards.persistency_pct
@@ -96,9 +93,7 @@ def set_amount_limit(
     commits). Only a senior supervisor of the branch may (anyone, on a database without users)."""
     _check_actor(actor, branch_id)
     if not 1 <= yuan <= LIMIT_CEILING_YUAN:
-        raise SettingError(
-            f"the amount limit must be between 1 and {LIMIT_CEILING_YUAN:,} yuan, not {yuan:,}"
-        )
+        raise SettingError("settings.amount_limit", maximum=LIMIT_CEILING_YUAN, yuan=yuan)
     branch = session.get_one(Branch, branch_id)
     branch.max_amount_yuan = yuan
     session.flush()
@@ -123,11 +118,11 @@ def start_branch(
 
     code, name = code.strip(), name.strip()
     if not code or len(code) > 32 or any(c.isspace() for c in code):
-        raise SettingError("a branch code has 1 to 32 characters and no spaces")
+        raise SettingError("branch.bad_code", maximum=32)
     if not name or len(name) > 100:
-        raise SettingError("a branch name has 1 to 100 characters")
+        raise SettingError("branch.bad_name", maximum=100)
     if session.scalar(select(func.count()).select_from(Branch)):
-        raise SettingError("this database already holds a branch")
+        raise SettingError("branch.exists")
     branch = Branch(code=code, name=name, city="")
     session.add(branch)
     session.flush()

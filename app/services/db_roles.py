@@ -50,6 +50,7 @@ from app.services.db_roles_sql import (
     masked_views_sql,
     roles_sql,
 )
+from app.services.errors import DomainError
 
 __all__ = ["MASKED_SCHEMA", "group_role"]
 
@@ -57,19 +58,21 @@ __all__ = ["MASKED_SCHEMA", "group_role"]
 MAX_ROLE_BYTES = 63
 
 
-class DatabaseRoleError(Exception):
+class DatabaseRoleError(DomainError):
     """A database role that cannot be made or used as asked, in words."""
 
 
 def login_role(login: str, database: str) -> str:
     """Return the database role a GridDesk user of ``database`` signs in as."""
     if ":" in login:
-        raise DatabaseRoleError(f"the user name '{login}' cannot be a database role: it holds ':'")
+        raise DatabaseRoleError("dbrole.colon", login=login)
     role = f"{database}.{login}"
     if len(role.encode()) > MAX_ROLE_BYTES:
         raise DatabaseRoleError(
-            f"the user name '{login}' is too long for a database role: with the database's "
-            f"name '{database}' it may take {MAX_ROLE_BYTES - len(database.encode()) - 1} bytes"
+            "dbrole.too_long",
+            login=login,
+            database=database,
+            maximum=MAX_ROLE_BYTES - len(database.encode()) - 1,
         )
     return role
 
@@ -144,10 +147,7 @@ def secure(engine: Engine) -> None:
     """Create the group roles, functions, grants, views and policies (idempotent). Run as the
     database owner on PostgreSQL; raises DatabaseRoleError elsewhere."""
     if engine.dialect.name != "postgresql":
-        raise DatabaseRoleError(
-            "database roles are for a shared PostgreSQL database; a SQLite file is one "
-            "person's, and GridDesk checks each role itself there"
-        )
+        raise DatabaseRoleError("dbrole.not_postgresql")
     from sqlalchemy.exc import OperationalError
 
     # Replacing a table's policies takes its strongest lock; a session of the app reading two
@@ -185,7 +185,7 @@ def signed_in_user(session: Session, *, now=None):
 
     user_id = session.scalar(text("SELECT public.griddesk_user_id()"))
     if user_id is None:
-        raise SignInFailed("wrong user name or password")
+        raise SignInFailed("auth.wrong")
     user = session.scalars(
         select(User).where(User.id == user_id).options(selectinload(User.teams))
     ).one()

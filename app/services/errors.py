@@ -2,16 +2,38 @@
 
 from __future__ import annotations
 
+from app.services.messages import Message, render
 
-class NotAllowed(Exception):
+
+class DomainError(Exception):
+    """A refusal or a problem for the user to read: ``code`` is a key of
+    app.services.messages.MESSAGES and ``params`` fill in its template. ``str()`` is the
+    English sentence (what the command line prints); the views word the code in the user's
+    language."""
+
+    def __init__(self, code: str, /, **params: object) -> None:
+        super().__init__(code, params)
+        self.code = code
+        self.params = params
+
+    @property
+    def message(self) -> Message:
+        """The error's code and parameters, as a value."""
+        return Message(self.code, **self.params)
+
+    def __str__(self) -> str:
+        return render(self.code, self.params)
+
+
+class NotAllowed(DomainError):
     """The signed-in user's role does not allow this change."""
 
 
-class StaleData(Exception):
+class StaleData(DomainError):
     """Someone else changed the data this change was based on; reload and try again."""
 
 
-class NotFound(Exception):
+class NotFound(DomainError):
     """A referenced row does not exist (any more)."""
 
 

@@ -6,13 +6,15 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from app.services.errors import DomainError
+
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _QUARTER = re.compile(r"^(\d{4})-?[Qq]([1-4])$")
 _YEAR = re.compile(r"^(\d{4})$")
 
 
-class PeriodError(ValueError):
-    pass
+class PeriodError(DomainError, ValueError):
+    """A period written in a way that cannot be read."""
 
 
 @dataclass(frozen=True, order=True)
@@ -30,7 +32,7 @@ class Period:
         if m := _MONTH.match(text):
             year, month = int(m[1]), int(m[2])
             if not 1 <= month <= 12:
-                raise PeriodError(f"'{text}': month must be 01 to 12")
+                raise PeriodError("period.month", text=text)
             return cls.month(year, month)
         if m := _QUARTER.match(text):
             year, q = int(m[1]), int(m[2])
@@ -39,9 +41,7 @@ class Period:
         if m := _YEAR.match(text):
             year = int(m[1])
             return cls(date(year, 1, 1), date(year, 12, 31), str(year))
-        raise PeriodError(
-            f"'{text}' is not a period: write a month (2024-03), a quarter (2024-Q1) or a year (2024)"
-        )
+        raise PeriodError("period.unreadable", text=text)
 
     @classmethod
     def month(cls, year: int, month: int) -> Period:

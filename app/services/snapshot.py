@@ -44,6 +44,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.services.atomic import atomic_path
 from app.services.auth import UserInfo, mask_id_number, mask_phone
+from app.services.errors import DomainError
 from app.services.metrics import funnel_cells, summary
 from app.services.progress import JobState, NullState, check
 
@@ -64,8 +65,8 @@ ROW_BYTES = {
 SKIPPED = {"snapshot_info", "persistency_month", "funnel_month", "funnel_dirty"}
 
 
-class SnapshotError(Exception):
-    pass
+class SnapshotError(DomainError):
+    """An offline copy that cannot be taken as asked."""
 
 
 @dataclass(frozen=True)
@@ -255,7 +256,7 @@ def snapshot_scope(
         return allowed
     asked = frozenset(team_ids)
     if allowed is not None and not asked <= allowed:
-        raise SnapshotError("an offline copy can hold only your own teams")
+        raise SnapshotError("snapshot.own_teams")
     return asked
 
 
@@ -298,7 +299,7 @@ def take_snapshot(
     state = state or NullState()
     target = Path(target)
     if target.exists() and target.is_dir():
-        raise SnapshotError(f"{target} is a folder, not a file name")
+        raise SnapshotError("export.folder", target=str(target))
     scope = snapshot_scope(user, team_ids)
     plan = plan_snapshot(source, branch_id=branch_id, user=user, team_ids=scope)
     with atomic_path(target) as partial:
@@ -364,9 +365,7 @@ def _copy(
             )
             problems = out.execute(text("PRAGMA foreign_key_check")).fetchall()
             if problems:
-                raise SnapshotError(
-                    f"the copy is inconsistent: {len(problems)} rows refer to rows outside the scope"
-                )
+                raise SnapshotError("snapshot.inconsistent", n=len(problems))
         with dest.connect() as conn:
             conn.execute(text("PRAGMA journal_mode=DELETE"))
     finally:

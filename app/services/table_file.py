@@ -23,6 +23,7 @@ from typing import IO, Any, Literal
 
 from app.services.atomic import atomic_path
 from app.services.clock import branch_tz
+from app.services.errors import DomainError
 from app.services.inert import InertCsvWriter, inert_cell, mark_text
 from app.services.progress import JobState, check
 
@@ -37,6 +38,12 @@ DECIMAL_FORMAT = "0.0#"
 MAX_WIDTH = 60
 WIDTH_SAMPLE = 2000  # rows looked at to fit a column's width
 _EXCEL_MAX_ROWS = 1_048_576
+
+
+class TableFileError(DomainError, ValueError):
+    """A table that cannot be written as asked (a file type, a sheet too long)."""
+
+
 # Excel refuses a sheet name with these characters or longer than 31 characters.
 _SHEET_FORBIDDEN = str.maketrans({c: "_" for c in "[]:*?/\\"})
 
@@ -86,7 +93,7 @@ def write_table(
     elif suffix == ".csv":
         write_csv(target, table, state=state)
     else:
-        raise ValueError(f"cannot write a table as '{suffix or target.name}': use .xlsx or .csv")
+        raise TableFileError("table.suffix", suffix=suffix or target.name)
     return target
 
 
@@ -123,9 +130,8 @@ def write_xlsx(
     from openpyxl.utils import get_column_letter
 
     if table.row_count + 1 > _EXCEL_MAX_ROWS:
-        raise ValueError(
-            f"{table.row_count:,} rows do not fit in one Excel sheet "
-            f"({_EXCEL_MAX_ROWS - 1:,} at most): export as CSV instead"
+        raise TableFileError(
+            "table.too_many_rows", rows=table.row_count, maximum=_EXCEL_MAX_ROWS - 1
         )
     target = Path(path)
     wb = Workbook(write_only=True)

@@ -40,6 +40,7 @@ from app.services.auth import UserInfo
 from app.services.changes import Changes
 from app.services.clock import local_date
 from app.services.errors import NotAllowed, NotFound, StaleData
+from app.services.messages import Message
 from app.services.rebalance.changes import event, update_many
 
 # The change batch of a manual reassignment of tasks, undone from the history.
@@ -437,7 +438,7 @@ def reassign_tasks(
     since it was read, NotFound for an unknown task or specialist.
     """
     if not user.may_reassign_tasks:
-        raise NotAllowed("your role may not reassign tasks")
+        raise NotAllowed("tasks.role")
     target = _reassign_target(session, user, to_specialist_id)
     rows = _reassignable_tasks(session, user, versions)
     now = utcnow()
@@ -486,14 +487,17 @@ def _reassign_target(session: Session, user: UserInfo, to_specialist_id: int) ->
     """The specialist tasks go to: in the user's branch, active, and in the user's teams."""
     target = session.get(Specialist, to_specialist_id)
     if target is None:
-        raise NotFound(f"specialist {to_specialist_id} does not exist")
+        raise NotFound("specialist.not_found", specialist=to_specialist_id)
     if target.branch_id != user.branch_id:
-        raise NotAllowed(f"{target.name} works in another branch")
+        raise NotAllowed("tasks.target_other_branch", name=target.name)
     if target.status.value != "active":
-        raise NotAllowed(f"{target.name} ({target.employee_no}) is not active")
+        raise NotAllowed(
+            "tasks.target_not_active",
+            who=Message("who.person", name=target.name, employee_no=target.employee_no),
+        )
     scope = user.team_scope()
     if scope is not None and target.team_id not in scope:
-        raise NotAllowed(f"{target.name} is not in your team")
+        raise NotAllowed("tasks.target_other_team", name=target.name)
     return target
 
 
@@ -525,23 +529,24 @@ def _reassignable_tasks(session: Session, user: UserInfo, versions: dict[int, in
     found = {r.id: r for r in rows}
     missing = [i for i in ids if i not in found]
     if missing:
-        raise NotFound(f"{len(missing)} of the selected tasks no longer exist")
+        raise NotFound("tasks.gone", n=len(missing))
     elsewhere = [r.task_no for r in rows if r.branch_id != user.branch_id]
     if elsewhere:
-        raise NotAllowed(f"tasks of another branch: {', '.join(elsewhere[:5])}")
+        raise NotAllowed("tasks.other_branch", tasks=elsewhere[:5])
     stale = [r.task_no for r in rows if r.version != versions[r.id]]
     if stale:
         raise StaleData(
-            f"{len(stale)} task(s) were changed by someone else since you loaded them "
-            f"({', '.join(stale[:5])}{'…' if len(stale) > 5 else ''}); reload and try again"
+            "tasks.changed_more" if len(stale) > 5 else "tasks.changed",
+            n=len(stale),
+            tasks=stale[:5],
         )
     closed = [r.task_no for r in rows if not TaskStatus(r.status).is_open]
     if closed:
-        raise NotAllowed(f"only open tasks can be reassigned; closed: {', '.join(closed[:5])}")
+        raise NotAllowed("tasks.closed", tasks=closed[:5])
     if scope is not None:
         outside = [r.task_no for r in rows if r.team_id not in scope]
         if outside:
-            raise NotAllowed(f"tasks outside your team: {', '.join(outside[:5])}")
+            raise NotAllowed("tasks.outside_team", tasks=outside[:5])
     return list(rows)
 
 

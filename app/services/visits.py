@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 from app.models import Customer, Grid, Policy, PremiumDue, Specialist, Task, Team
 from app.models.enums import OPEN_TASK_STATUSES, Channel, PolicyStatus, TaskKind
 from app.services.auth import UserInfo
+from app.services.errors import DomainError
 from app.services.exports.files import contact_masks, shows_contact_data
 from app.services.metrics.handoff import late_handoffs
 from app.services.visits_route import length_of, route
@@ -49,7 +50,7 @@ MAX_PER_DAY = 15
 CHUNK = 5_000
 
 
-class WeekError(ValueError):
+class WeekError(DomainError, ValueError):
     """A week that cannot be read, in words."""
 
 
@@ -62,9 +63,7 @@ def week_of(text: str) -> date:
             return date.fromisocalendar(int(year), int(week), 1)
         day = date.fromisoformat(raw)
     except ValueError:
-        raise WeekError(
-            f"'{text}' is not a week: write 2025-W49 or a day such as 2025-12-01"
-        ) from None
+        raise WeekError("week.unreadable", text=text) from None
     return day - timedelta(days=day.weekday())
 
 
@@ -192,7 +191,7 @@ def build_visit_lists(
     """Return the visit lists of the specialists for the week starting ``week_monday``, in the
     order given; phones are masked unless ``user`` may see contact data."""
     if week_monday.weekday() != 0:
-        raise WeekError(f"{week_monday} is not a Monday")
+        raise WeekError("week.not_monday", day=week_monday.isoformat())
     if per_day < 1:
         raise ValueError("at least one stop a day")
     people = _specialists(session, specialist_ids)

@@ -156,7 +156,7 @@ class BranchDialog(QDialog):
                     s, actor=user, branch_id=branch_id, standards=self.scorecard_standards()
                 )
         except SettingError as exc:
-            show_error(self, self.tr("Branch settings"), str(exc))
+            show_error(self, self.tr("Branch settings"), exc)
             return
         self.saved.emit(saved)
         self.accept()

@@ -4,27 +4,58 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QWidget
 
+from app.services.errors import DomainError
+from app.services.messages import MESSAGES, Message, Wording, render
 from app.views.i18n import tr
+from app.views.labels import ROLES, SCHEDULED_STATUSES, SPECIALIST_STATUSES, label, listed
+
+# Message parameters that hold a code of the domain, shown by their label.
+CODED = {
+    "role": ROLES,
+    "specialist_status": SPECIALIST_STATUSES,
+    "plan_status": SCHEDULED_STATUSES,
+}
+
+
+class _UserLanguage(Wording):
+    """A message in the user's language: the catalogue's template translated (context
+    "messages"), coded parameters by their labels, lists separated as the language does."""
+
+    def template(self, code: str) -> str:
+        return tr("messages", MESSAGES[code])
+
+    def value(self, name: str, value: object) -> object:
+        table = CODED.get(name)
+        return value if table is None else label(table, value)
+
+    def items(self, parts: list[str]) -> str:
+        return listed(parts)
+
+    def clauses(self, parts: list[str]) -> str:
+        return tr("messages", "; ").join(parts)
+
+    def alternatives(self, parts: list[str]) -> str:
+        return tr("messages", ", or ").join(parts)
+
+
+def message_text(message: Message | DomainError) -> str:
+    """Return a service's message (or domain error) in the user's language."""
+    return render(message.code, message.params, _UserLanguage())
 
 
 def error_text(exc: BaseException | str) -> str:
     """Return what to tell the user about ``exc``: the message, never a traceback."""
     if isinstance(exc, str):
         return exc
+    if isinstance(exc, DomainError):
+        return message_text(exc)
     from sqlalchemy.exc import OperationalError
 
-    from app.opening import OpenRefused
-    from app.services.errors import NotAllowed, NotFound, StaleData, reason_code
+    from app.services.errors import reason_code
 
-    if isinstance(exc, OpenRefused):
-        return open_refusal_text(exc)
     code = reason_code(exc)
     if code is not None:
         return _reasons()[code]
-    if isinstance(exc, StaleData):
-        return tr("errors", "Someone else changed this data in the meantime.") + "\n" + str(exc)
-    if isinstance(exc, (NotAllowed, NotFound)):
-        return str(exc)
     if isinstance(exc, OperationalError):
         orig = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         return (
@@ -89,23 +120,3 @@ def _reasons() -> dict[str, str]:
         ),
         "not_a_database": tr("errors", "This file is not a GridDesk database, or it is damaged."),
     }
-
-
-def open_refusal_text(exc) -> str:
-    """Return the user's words for why a database was not opened or changed (an
-    app.opening.OpenRefused): the command line's sentence, in the user's language."""
-    words = {
-        "missing": tr("errors", "no database at %1: create one with 'griddesk init'"),
-        "foreign": tr("errors", "%1 is not a GridDesk database; GridDesk leaves it alone"),
-        "snapshot": tr(
-            "errors",
-            "%1 is an offline copy, which is read-only: make the change in the branch's database",
-        ),
-        "no_schema": tr("errors", "%1 has no GridDesk schema yet: run 'griddesk init'"),
-        "old_schema": tr("errors", "%1 has an older schema: run 'griddesk init' to migrate it"),
-        "old_schema_owner": tr(
-            "errors", "%1 has an older schema: its owner must run 'griddesk init' on it"
-        ),
-    }
-    params = exc.params
-    return words[exc.code].replace("%1", params.get("path") or params.get("label") or "")

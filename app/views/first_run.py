@@ -197,8 +197,7 @@ class FirstRunDialog(QDialog):
         from app.db import default_url
         from app.opening import open_database
         from app.services.auth import authenticate
-        from app.services.branches import SettingError, start_branch
-        from app.views.users_dialog import account_error_text
+        from app.services.branches import start_branch
 
         code = self.branch_code.text().strip()
         if not code or not self.branch_name.text().strip():
@@ -222,10 +221,8 @@ class FirstRunDialog(QDialog):
                 )
             with opened.Session() as s, s.begin():
                 user = authenticate(s, login, password)
-        except SettingError as exc:
-            raise _Refused(str(exc)) from None
         except Exception as exc:
-            raise _Refused(account_error_text(exc)) from None
+            raise _Refused(error_text(exc)) from None
         finally:
             opened.Session.kw["bind"].dispose()
         self.prefs.last_login = login

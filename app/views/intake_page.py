@@ -28,7 +28,7 @@ from app.services import org
 from app.services.changes import Changes
 from app.services.org import senior_supervisors
 from app.views.context import AppContext, call
-from app.views.errors import error_text, show_error
+from app.views.errors import error_text, message_text, show_error
 from app.views.intake_columns import agent_columns, unmatched_columns
 from app.views.labels import listed
 from app.views.layout import fit_columns
@@ -471,7 +471,9 @@ class IntakePage(PageWidget):
             inform(
                 self,
                 self.tr("Intake"),
-                self.tr("This rule cannot be remembered: %1").replace("%1", preview.refused),
+                self.tr("This rule cannot be remembered: %1").replace(
+                    "%1", message_text(preview.refused)
+                ),
                 warning=True,
             )
             return

@@ -24,6 +24,13 @@ TASK_STATUSES = {
     "cancelled": "Cancelled",
 }
 SPECIALIST_STATUSES = {"active": "Active", "leave": "On leave", "left": "Left"}
+# Where a scheduled rebalancing plan stands (app.services.rebalance.scheduled).
+SCHEDULED_STATUSES = {
+    "scheduled": "waiting",
+    "applied": "applied",
+    "cancelled": "cancelled",
+    "refused": "refused",
+}
 CONTRACT_TYPES = {"labour": "Labour contract", "service": "Service contract"}
 CHANNELS = {"offline": "Offline", "online": "Online seat"}
 ROLES = {

@@ -20,12 +20,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.services.messages import Message
 from app.services.rebalance import scheduled as service
 from app.views.calendar import local_text, py_date
 from app.views.context import AppContext
-from app.views.errors import error_text
+from app.views.errors import error_text, message_text
 from app.views.i18n import tr
-from app.views.labels import customers
+from app.views.labels import SCHEDULED_STATUSES, customers, label
 from app.views.messages import ask, inform
 from app.views.table_models import Column, RowTableModel
 
@@ -116,18 +117,20 @@ def released_text(done: list[service.Released]) -> str:
                 tr(_C, "Plan %1, from %2: not applied, it was overtaken: %3")
                 .replace("%1", str(r.id))
                 .replace("%2", r.effective_on.isoformat())
-                .replace("%3", r.refused or "")
+                .replace("%3", error_text(r.refused) if r.refused is not None else "")
             )
     return "\n\n".join(lines)
 
 
 def _status(r: service.ScheduledInfo) -> str:
-    return {
-        service.SCHEDULED: tr(_C, "waiting"),
-        service.APPLIED: tr(_C, "applied"),
-        service.CANCELLED: tr(_C, "cancelled"),
-        service.REFUSED: tr(_C, "refused"),
-    }.get(r.status, r.status)
+    return label(SCHEDULED_STATUSES, r.status)
+
+
+def _outcome(r: service.ScheduledInfo) -> str:
+    """Why a plan was refused, in the user's language ('' when it was not)."""
+    if isinstance(r.outcome, Message):
+        return message_text(r.outcome)
+    return r.outcome or ""
 
 
 def scheduled_columns() -> list[Column[service.ScheduledInfo]]:
@@ -144,10 +147,10 @@ def scheduled_columns() -> list[Column[service.ScheduledInfo]]:
             "note",
             tr(_C, "Note"),
             lambda r: (
-                r.outcome
+                _outcome(r)
                 or (tr(_C, "change batch %1").replace("%1", str(r.batch_id)) if r.batch_id else "")
             ),
-            tooltip=lambda r: r.outcome or "",
+            tooltip=_outcome,
         ),
     ]
 

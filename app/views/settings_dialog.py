@@ -207,7 +207,7 @@ class SettingsDialog(QDialog):
         try:
             url = self._url()
         except DatabaseUrlError as exc:
-            QMessageBox.warning(self, self.tr("Database"), str(exc))
+            QMessageBox.warning(self, self.tr("Database"), error_text(exc))
             return
         self.prefs.language = self.language.currentData()
         bare, password = credentials.split_password(url)

@@ -25,7 +25,6 @@ from app.models.base import utcnow
 from app.models.enums import Role
 from app.services.accounts import (
     MIN_PASSWORD,
-    AccountError,
     AccountRow,
     add_account,
     branch_teams,
@@ -43,37 +42,6 @@ from app.views.messages import ask, inform
 from app.views.table_models import ROW_ROLE, Column, RowTableModel
 
 _C = "UsersDialog"
-
-
-def account_error_text(exc: BaseException) -> str:
-    """Return a refused account change in the user's language (the service's English words
-    for a refusal this view does not know)."""
-    if not isinstance(exc, AccountError):
-        return error_text(exc)
-    texts = {
-        "not_senior": tr(_C, "Only a senior supervisor may manage user accounts."),
-        "other_branch": tr(_C, "This account belongs to another branch."),
-        "last_senior": tr(
-            _C,
-            "%1 is the branch's last active senior supervisor: add another senior supervisor "
-            "before deactivating this account.",
-        ),
-        "login_taken": tr(_C, "The user name %1 is taken."),
-        "bad_login": tr(_C, "A user name has 1 to %1 characters and no spaces."),
-        "bad_name": tr(_C, "A display name has 1 to %1 characters."),
-        "team_needed": tr(_C, "A supervisor needs at least one team of the branch."),
-        "unknown_team": tr(_C, "The branch has no team %1."),
-        "teams_unused": tr(_C, "Only a supervisor is limited to teams."),
-        "short_password": tr(_C, "A password needs at least %1 characters."),
-        "unknown_login": tr(_C, "There is no user %1."),
-    }
-    text = texts.get(exc.code)
-    if text is None:
-        return str(exc)
-    value = next(
-        (exc.params[k] for k in ("login", "teams", "minimum", "maximum") if k in exc.params), ""
-    )
-    return text.replace("%1", str(value))
 
 
 def _state(r: AccountRow) -> str:
@@ -271,7 +239,7 @@ class UsersDialog(QDialog):
 
     def _refused(self, exc: BaseException) -> None:
         self.reload()
-        inform(self, self.tr("Users"), account_error_text(exc), warning=True)
+        inform(self, self.tr("Users"), error_text(exc), warning=True)
 
 
 class AddUserDialog(QDialog):

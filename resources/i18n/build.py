@@ -5,8 +5,10 @@
 
 Strings are found in app/ as ``self.tr("…")`` (context: the enclosing class) and
 ``tr(CONTEXT, "…")`` (context: a string or a module constant), plus the values of the code-label
-tables in app/views/labels.py (context "labels"). Translations live in zh_CN.json as
-{context: {source: translation}}, which is what a translator edits.
+tables in app/views/labels.py (context "labels") and the message templates of the services'
+catalogue, MESSAGES in app/services/messages.py (context "messages"; a translation keeps the
+template's {placeholders}). Translations live in zh_CN.json as {context: {source: translation}},
+which is what a translator edits.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ ROOT = HERE.parent.parent
 DICTIONARY = HERE / "zh_CN.json"
 TS = HERE / "griddesk_zh_CN.ts"
 QM = HERE / "griddesk_zh_CN.qm"
+MESSAGES = ROOT / "app" / "services" / "messages.py"
 
 
 def extract() -> dict[str, set[str]]:
@@ -46,7 +49,26 @@ def extract() -> dict[str, set[str]]:
                     for v in node.value.values:
                         if isinstance(v, ast.Constant) and isinstance(v.value, str):
                             found.setdefault("labels", set()).add(v.value)
+        if path == MESSAGES:
+            found.setdefault("messages", set()).update(_messages(tree))
     return found
+
+
+def _messages(tree: ast.Module) -> set[str]:
+    """Return the templates of the MESSAGES catalogue (its dict literal's string values)."""
+    for node in tree.body:
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and node.target.id == "MESSAGES"
+            and isinstance(node.value, ast.Dict)
+        ):
+            return {
+                v.value
+                for v in node.value.values
+                if isinstance(v, ast.Constant) and isinstance(v.value, str)
+            }
+    raise SystemExit(f"{MESSAGES}: no MESSAGES catalogue found")
 
 
 def _walk(

@@ -2780,32 +2780,16 @@ customers</source>
       <translation>调整生效的日期。选择以后的日期（例如下月一日 %1）时，方案会等到那天：在此之前不调整任何人、不发送短信，并可随时取消。</translation>
     </message>
     <message>
-      <source>applied</source>
-      <translation>已执行</translation>
-    </message>
-    <message>
       <source>branch</source>
       <translation>全机构</translation>
-    </message>
-    <message>
-      <source>cancelled</source>
-      <translation>已取消</translation>
     </message>
     <message>
       <source>change batch %1</source>
       <translation>变更批次 %1</translation>
     </message>
     <message>
-      <source>refused</source>
-      <translation>已拒绝</translation>
-    </message>
-    <message>
       <source>today, at once</source>
       <translation>今天，立即生效</translation>
-    </message>
-    <message>
-      <source>waiting</source>
-      <translation>等待生效</translation>
     </message>
   </context>
   <context>
@@ -3449,24 +3433,8 @@ on time</source>
       <translation>%1 已停用。</translation>
     </message>
     <message>
-      <source>%1 is the branch's last active senior supervisor: add another senior supervisor before deactivating this account.</source>
-      <translation>%1 是本机构最后一位在用的资深主管：请先添加另一位资深主管，再停用此账户。</translation>
-    </message>
-    <message>
-      <source>A display name has 1 to %1 characters.</source>
-      <translation>姓名须为 1 至 %1 个字符。</translation>
-    </message>
-    <message>
       <source>A password needs at least %1 characters.</source>
       <translation>密码至少需要 %1 个字符。</translation>
-    </message>
-    <message>
-      <source>A supervisor needs at least one team of the branch.</source>
-      <translation>主管至少需要负责本机构的一个团队。</translation>
-    </message>
-    <message>
-      <source>A user name has 1 to %1 characters and no spaces.</source>
-      <translation>用户名须为 1 至 %1 个字符，且不含空格。</translation>
     </message>
     <message>
       <source>Active</source>
@@ -3505,14 +3473,6 @@ on time</source>
       <translation>姓名</translation>
     </message>
     <message>
-      <source>Only a senior supervisor may manage user accounts.</source>
-      <translation>只有资深主管可以管理用户账户。</translation>
-    </message>
-    <message>
-      <source>Only a supervisor is limited to teams.</source>
-      <translation>只有主管需要指定团队。</translation>
-    </message>
-    <message>
       <source>Reset password…</source>
       <translation>重置密码…</translation>
     </message>
@@ -3533,24 +3493,8 @@ on time</source>
       <translation>团队</translation>
     </message>
     <message>
-      <source>The branch has no team %1.</source>
-      <translation>本机构没有团队 %1。</translation>
-    </message>
-    <message>
       <source>The two passwords differ.</source>
       <translation>两次输入的密码不一致。</translation>
-    </message>
-    <message>
-      <source>The user name %1 is taken.</source>
-      <translation>用户名 %1 已被占用。</translation>
-    </message>
-    <message>
-      <source>There is no user %1.</source>
-      <translation>没有用户 %1。</translation>
-    </message>
-    <message>
-      <source>This account belongs to another branch.</source>
-      <translation>该账户属于其他机构。</translation>
     </message>
     <message>
       <source>User %1 added.</source>
@@ -3643,36 +3587,12 @@ on time</source>
   <context>
     <name>errors</name>
     <message>
-      <source>%1 has an older schema: its owner must run 'griddesk init' on it</source>
-      <translation>%1 的数据表是旧版本：须由数据库所有者运行“griddesk init”升级。</translation>
-    </message>
-    <message>
-      <source>%1 has an older schema: run 'griddesk init' to migrate it</source>
-      <translation>%1 的数据表是旧版本：请运行“griddesk init”升级。</translation>
-    </message>
-    <message>
-      <source>%1 has no GridDesk schema yet: run 'griddesk init'</source>
-      <translation>%1 还没有 GridDesk 的数据表：请运行“griddesk init”。</translation>
-    </message>
-    <message>
-      <source>%1 is an offline copy, which is read-only: make the change in the branch's database</source>
-      <translation>%1 是离线副本，只能查看：请在机构的数据库中修改。</translation>
-    </message>
-    <message>
-      <source>%1 is not a GridDesk database; GridDesk leaves it alone</source>
-      <translation>%1 不是 GridDesk 数据库，GridDesk 不会改动它。</translation>
-    </message>
-    <message>
       <source>Check the server address, port and network, or the URL in File → Settings; your IT department can help with a shared database.</source>
       <translation>请检查服务器地址、端口和网络，或“文件 → 设置”中的数据库地址；共享数据库的问题可联系 IT 部门。</translation>
     </message>
     <message>
       <source>GridDesk met an unexpected problem:</source>
       <translation>GridDesk 遇到了意外问题：</translation>
-    </message>
-    <message>
-      <source>Someone else changed this data in the meantime.</source>
-      <translation>其他人已修改了这些数据。</translation>
     </message>
     <message>
       <source>Someone else changed this data in the meantime: reload and try again.</source>
@@ -3713,10 +3633,6 @@ on time</source>
     <message>
       <source>This file is not a GridDesk database, or it is damaged.</source>
       <translation>此文件不是 GridDesk 数据库，或已损坏。</translation>
-    </message>
-    <message>
-      <source>no database at %1: create one with 'griddesk init'</source>
-      <translation>%1 处没有数据库：请先用“griddesk init”创建。</translation>
     </message>
   </context>
   <context>
@@ -3982,8 +3898,1109 @@ on time</source>
       <translation>正在写出工作簿</translation>
     </message>
     <message>
+      <source>applied</source>
+      <translation>已执行</translation>
+    </message>
+    <message>
+      <source>cancelled</source>
+      <translation>已取消</translation>
+    </message>
+    <message>
+      <source>refused</source>
+      <translation>已拒绝</translation>
+    </message>
+    <message>
+      <source>waiting</source>
+      <translation>等待生效</translation>
+    </message>
+    <message>
       <source>{0} rows read</source>
       <translation>已读取 {0} 行</translation>
+    </message>
+  </context>
+  <context>
+    <name>messages</name>
+    <message>
+      <source>'{login}' cannot be a user name: 1 to {maximum} characters without spaces</source>
+      <translation>“{login}”不能用作用户名：须为 1 至 {maximum} 个字符，且不含空格</translation>
+    </message>
+    <message>
+      <source>'{text}' is not a period: write a month (2024-03), a quarter (2024-Q1) or a year (2024)</source>
+      <translation>“{text}”不是有效的期间：请写成月份（2024-03）、季度（2024-Q1）或年份（2024）</translation>
+    </message>
+    <message>
+      <source>'{text}' is not a scope: write branch, team:CODE or specialist:EMPNO</source>
+      <translation>“{text}”不是有效的范围：请写成 branch、team:团队代码 或 specialist:工号</translation>
+    </message>
+    <message>
+      <source>'{text}' is not a week: write 2025-W49 or a day such as 2025-12-01</source>
+      <translation>“{text}”不是有效的周次：请写成 2025-W49，或写一个日期，例如 2025-12-01</translation>
+    </message>
+    <message>
+      <source>'{text}': month must be 01 to 12</source>
+      <translation>“{text}”：月份须为 01 至 12</translation>
+    </message>
+    <message>
+      <source>'{url}' is not a database URL. Use sqlite:///path/to/file.db or postgresql://user:password@host:5432/dbname.</source>
+      <translation>“{url}”不是数据库地址。请使用 sqlite:///文件路径.db 或 postgresql://用户名:密码@主机:5432/数据库名。</translation>
+    </message>
+    <message>
+      <source>'{value}' is not a role: choose {choices}</source>
+      <translation>“{value}”不是角色：请选择 {choices}</translation>
+    </message>
+    <message>
+      <source>(checking stopped after {n} problems)</source>
+      <translation>（发现 {n} 个问题后停止检查）</translation>
+    </message>
+    <message>
+      <source>, or </source>
+      <translation>，或</translation>
+    </message>
+    <message>
+      <source>; </source>
+      <translation>；</translation>
+    </message>
+    <message>
+      <source>It can no longer be undone as a whole.</source>
+      <translation>已无法整体撤销。</translation>
+    </message>
+    <message>
+      <source>Make a new proposal.</source>
+      <translation>请重新生成方案。</translation>
+    </message>
+    <message>
+      <source>The import can no longer be undone as a whole.</source>
+      <translation>该次导入已无法整体撤销。</translation>
+    </message>
+    <message>
+      <source>The intake can no longer be undone as a whole.</source>
+      <translation>该次入池已无法整体撤销。</translation>
+    </message>
+    <message>
+      <source>a CSV file holds one table: choose one of customers, policies or tasks</source>
+      <translation>一个 CSV 文件只能容纳一张表：请从客户、保单、任务中选择一张</translation>
+    </message>
+    <message>
+      <source>a branch code has 1 to {maximum} characters and no spaces</source>
+      <translation>机构代码须为 1 至 {maximum} 个字符，且不含空格</translation>
+    </message>
+    <message>
+      <source>a branch name has 1 to {maximum} characters</source>
+      <translation>机构名称须为 1 至 {maximum} 个字符</translation>
+    </message>
+    <message>
+      <source>a display name has 1 to {maximum} characters</source>
+      <translation>姓名须为 1 至 {maximum} 个字符</translation>
+    </message>
+    <message>
+      <source>a list</source>
+      <translation>列表</translation>
+    </message>
+    <message>
+      <source>a non-empty text</source>
+      <translation>非空文本</translation>
+    </message>
+    <message>
+      <source>a number</source>
+      <translation>数字</translation>
+    </message>
+    <message>
+      <source>a password needs at least {minimum} characters</source>
+      <translation>密码至少需要 {minimum} 个字符</translation>
+    </message>
+    <message>
+      <source>a scenario named "{name}" exists already: choose another name</source>
+      <translation>已有名为“{name}”的方案：请换一个名称</translation>
+    </message>
+    <message>
+      <source>a scenario's name has at most {maximum} characters</source>
+      <translation>方案名称最多 {maximum} 个字符</translation>
+    </message>
+    <message>
+      <source>a supervisor keeps scenarios of their own team only: propose for one of your teams, then keep it</source>
+      <translation>主管只能保存本人团队的方案：请先为您的某个团队生成方案，再保存</translation>
+    </message>
+    <message>
+      <source>a supervisor needs at least one team of the branch</source>
+      <translation>主管至少需要负责本机构的一个团队</translation>
+    </message>
+    <message>
+      <source>a whole number</source>
+      <translation>整数</translation>
+    </message>
+    <message>
+      <source>after that rebalance</source>
+      <translation>在该次均衡调整之后</translation>
+    </message>
+    <message>
+      <source>an object</source>
+      <translation>对象</translation>
+    </message>
+    <message>
+      <source>an offline copy can hold only your own teams</source>
+      <translation>离线副本只能包含您自己的团队</translation>
+    </message>
+    <message>
+      <source>at {time}</source>
+      <translation>今天 {time}</translation>
+    </message>
+    <message>
+      <source>branch {branch} does not exist</source>
+      <translation>机构 {branch} 不存在</translation>
+    </message>
+    <message>
+      <source>cannot be opened ({problem})</source>
+      <translation>无法打开（{problem}）</translation>
+    </message>
+    <message>
+      <source>cannot group by '{by}': choose one of {choices}</source>
+      <translation>不能按“{by}”分组：请选择 {choices} 之一</translation>
+    </message>
+    <message>
+      <source>cannot write a table as '{suffix}': use .xlsx or .csv</source>
+      <translation>无法把表格写成“{suffix}”：请使用 .xlsx 或 .csv</translation>
+    </message>
+    <message>
+      <source>cannot write {target}: the folder {folder} does not exist</source>
+      <translation>无法写入 {target}：文件夹 {folder} 不存在</translation>
+    </message>
+    <message>
+      <source>cannot write {target}: {problem}</source>
+      <translation>无法写入 {target}：{problem}</translation>
+    </message>
+    <message>
+      <source>change batch {batch} belongs to another branch</source>
+      <translation>变更批次 {batch} 属于其他机构</translation>
+    </message>
+    <message>
+      <source>change batch {batch} is not one that can be undone</source>
+      <translation>变更批次 {batch} 不能撤销</translation>
+    </message>
+    <message>
+      <source>change batch {batch} was already undone</source>
+      <translation>变更批次 {batch} 已经撤销过了</translation>
+    </message>
+    <message>
+      <source>choose why the address is outside coverage: one of {choices}</source>
+      <translation>请选择地址不在覆盖范围的原因：{choices} 之一</translation>
+    </message>
+    <message>
+      <source>column {column}</source>
+      <translation>{column} 列</translation>
+    </message>
+    <message>
+      <source>compare a scenario with another one, or with today</source>
+      <translation>请将方案与另一个方案对比，或与当前情况对比</translation>
+    </message>
+    <message>
+      <source>customer</source>
+      <translation>客户</translation>
+    </message>
+    <message>
+      <source>customer rows</source>
+      <translation>客户数据</translation>
+    </message>
+    <message>
+      <source>customer {customer} does not exist</source>
+      <translation>客户 {customer} 不存在</translation>
+    </message>
+    <message>
+      <source>customer {customer} is marked outside coverage already; reload the queue</source>
+      <translation>客户 {customer} 已被标记为不在覆盖范围；请刷新队列</translation>
+    </message>
+    <message>
+      <source>customer {customer} is moved on their own and with grid {grid}</source>
+      <translation>客户 {customer} 既被单独调动，又随网格 {grid} 一起调动</translation>
+    </message>
+    <message>
+      <source>customer {customer} is not in the pool; reload the queue</source>
+      <translation>客户 {customer} 不在客户池中；请刷新队列</translation>
+    </message>
+    <message>
+      <source>customer {customer} is not marked outside coverage (any more); reload the list</source>
+      <translation>客户 {customer} 并未（或已不再）标记为不在覆盖范围；请刷新列表</translation>
+    </message>
+    <message>
+      <source>customer {customer} no longer exists</source>
+      <translation>客户 {customer} 已不存在</translation>
+    </message>
+    <message>
+      <source>customer {customer} or grid {grid} does not exist</source>
+      <translation>客户 {customer} 或网格 {grid} 不存在</translation>
+    </message>
+    <message>
+      <source>customer {customer} reached 4-sell step {step}, which this plan keeps in place, {since}</source>
+      <translation>{since}，客户 {customer} 已达到四步经营第 {step} 步，而本方案不调动这一步的客户</translation>
+    </message>
+    <message>
+      <source>customer {customer} was locked {since}</source>
+      <translation>{since}，客户 {customer} 已被锁定</translation>
+    </message>
+    <message>
+      <source>customer {customer} was moved to another grid {since}</source>
+      <translation>{since}，客户 {customer} 已被移到另一个网格</translation>
+    </message>
+    <message>
+      <source>customer {customer} was put in a grid meanwhile; reload the queue</source>
+      <translation>客户 {customer} 已在此期间被归入网格；请刷新队列</translation>
+    </message>
+    <message>
+      <source>customers {customers} do not exist; nothing was changed</source>
+      <translation>客户 {customers} 不存在；未做任何更改</translation>
+    </message>
+    <message>
+      <source>database '{backend}' is not supported: GridDesk runs on SQLite or PostgreSQL.</source>
+      <translation>不支持数据库“{backend}”：GridDesk 只能使用 SQLite 或 PostgreSQL。</translation>
+    </message>
+    <message>
+      <source>database roles are for a shared PostgreSQL database; a SQLite file is one person's, and GridDesk checks each role itself there</source>
+      <translation>数据库角色只用于共享的 PostgreSQL 数据库；SQLite 文件供个人使用，角色权限由 GridDesk 自行检查</translation>
+    </message>
+    <message>
+      <source>does not exist</source>
+      <translation>文件不存在</translation>
+    </message>
+    <message>
+      <source>feature {row}</source>
+      <translation>第 {row} 个要素</translation>
+    </message>
+    <message>
+      <source>give the scenario a name</source>
+      <translation>请为方案起个名称</translation>
+    </message>
+    <message>
+      <source>giving {grid} from {source} to {target} crosses teams; only a senior supervisor may do that</source>
+      <translation>把 {grid} 从 {source} 交给 {target} 跨越了团队；只有资深主管可以这样调动</translation>
+    </message>
+    <message>
+      <source>giving {leaver}'s customers to {target} crosses teams; only a senior supervisor may do that</source>
+      <translation>把 {leaver} 的客户交给{target}跨越了团队；只有资深主管可以这样做</translation>
+    </message>
+    <message>
+      <source>grid</source>
+      <translation>网格</translation>
+    </message>
+    <message>
+      <source>grid {grid}</source>
+      <translation>网格 {grid}</translation>
+    </message>
+    <message>
+      <source>grid {grid} belongs to another branch</source>
+      <translation>网格 {grid} 属于其他机构</translation>
+    </message>
+    <message>
+      <source>grid {grid} does not exist</source>
+      <translation>网格 {grid} 不存在</translation>
+    </message>
+    <message>
+      <source>grid {grid} has {n} customer who joined it {since}: undone, they would stay apart from the grid's owner</source>
+      <translation>{since}，网格 {grid} 新加入了 {n} 位客户：撤销后该客户会与网格负责人分开</translation>
+    </message>
+    <message>
+      <source>grid {grid} has {n} customers who joined it {since}: undone, they would stay apart from the grid's owner</source>
+      <translation>{since}，网格 {grid} 新加入了 {n} 位客户：撤销后这些客户会与网格负责人分开</translation>
+    </message>
+    <message>
+      <source>grid {grid} is locked: it stays with its owner</source>
+      <translation>网格 {grid} 已锁定：留在原负责人名下</translation>
+    </message>
+    <message>
+      <source>grid {grid} is outside this plan's scope</source>
+      <translation>网格 {grid} 不在本方案的范围内</translation>
+    </message>
+    <message>
+      <source>grid {grid} is retired</source>
+      <translation>网格 {grid} 已停用</translation>
+    </message>
+    <message>
+      <source>grid {grid} lies in {grid_district} and the address in {district}: a rule may only send addresses to a grid of their own district</source>
+      <translation>网格 {grid} 位于{grid_district}，而该地址位于{district}：规则只能把地址归入其所在区县的网格</translation>
+    </message>
+    <message>
+      <source>grid {grid} no longer exists</source>
+      <translation>网格 {grid} 已不存在</translation>
+    </message>
+    <message>
+      <source>grid {grid} was locked {since}</source>
+      <translation>{since}，网格 {grid} 已被锁定</translation>
+    </message>
+    <message>
+      <source>grid {grid} was retired {since}</source>
+      <translation>{since}，网格 {grid} 已停用</translation>
+    </message>
+    <message>
+      <source>has a row {row:,}, beyond row {last:,}, the last Excel has</source>
+      <translation>有第 {row:,} 行，超出了 Excel 的最后一行（第 {last:,} 行）</translation>
+    </message>
+    <message>
+      <source>has bytes that are not {encoding} text after row {row}: save the whole file in one encoding (UTF-8 or GBK)</source>
+      <translation>第 {row} 行之后有不是 {encoding} 文本的字节：请把整个文件保存为同一种编码（UTF-8 或 GBK）</translation>
+    </message>
+    <message>
+      <source>has no list of features</source>
+      <translation>没有要素列表</translation>
+    </message>
+    <message>
+      <source>import</source>
+      <translation>导入</translation>
+    </message>
+    <message>
+      <source>intake</source>
+      <translation>入池</translation>
+    </message>
+    <message>
+      <source>is a folder, not a file</source>
+      <translation>是文件夹，不是文件</translation>
+    </message>
+    <message>
+      <source>is a workbook without sheets</source>
+      <translation>是没有工作表的工作簿</translation>
+    </message>
+    <message>
+      <source>is an old .xls workbook: save it from Excel as .xlsx or .csv</source>
+      <translation>是旧版 .xls 工作簿：请在 Excel 中另存为 .xlsx 或 .csv</translation>
+    </message>
+    <message>
+      <source>is empty</source>
+      <translation>文件为空</translation>
+    </message>
+    <message>
+      <source>is neither UTF-8 nor GBK/GB18030 text</source>
+      <translation>既不是 UTF-8 也不是 GBK/GB18030 编码的文本</translation>
+    </message>
+    <message>
+      <source>is not a GeoJSON FeatureCollection</source>
+      <translation>不是 GeoJSON 要素集合（FeatureCollection）</translation>
+    </message>
+    <message>
+      <source>is not a GeoJSON text file (UTF-8)</source>
+      <translation>不是 GeoJSON 文本文件（UTF-8）</translation>
+    </message>
+    <message>
+      <source>is not a readable .xlsx workbook ({problem})</source>
+      <translation>不是可读取的 .xlsx 工作簿（{problem}）</translation>
+    </message>
+    <message>
+      <source>is not a text (CSV) or Excel (.xlsx) file</source>
+      <translation>既不是文本（CSV）文件，也不是 Excel（.xlsx）文件</translation>
+    </message>
+    <message>
+      <source>is not a valid .xlsx workbook (save it again from Excel as .xlsx)</source>
+      <translation>不是有效的 .xlsx 工作簿（请在 Excel 中重新另存为 .xlsx）</translation>
+    </message>
+    <message>
+      <source>is not valid GeoJSON: {problem} at line {line}, column {column}</source>
+      <translation>不是有效的 GeoJSON：第 {line} 行第 {column} 列：{problem}</translation>
+    </message>
+    <message>
+      <source>is not well-formed CSV at row {row}: {problem}</source>
+      <translation>第 {row} 行不是格式正确的 CSV：{problem}</translation>
+    </message>
+    <message>
+      <source>is too large to read: its part {part} would unpack to {mb} MB, and at most {maximum} MB is read from a workbook; save it as CSV instead</source>
+      <translation>太大，无法读取：其中的部件 {part} 解压后有 {mb} MB，而工作簿最多读取 {maximum} MB；请改存为 CSV</translation>
+    </message>
+    <message>
+      <source>is too large to read: more than {maximum:,} cells by row {row:,}; save it as CSV instead</source>
+      <translation>太大，无法读取：到第 {row:,} 行已超过 {maximum:,} 个单元格；请改存为 CSV</translation>
+    </message>
+    <message>
+      <source>is too large to read: sheet '{sheet}' claims {rows:,} rows × {columns:,} columns, and at most {maximum:,} cells are read from a workbook; save it as CSV instead</source>
+      <translation>太大，无法读取：工作表“{sheet}”声明有 {rows:,} 行 × {columns:,} 列，而工作簿最多读取 {maximum:,} 个单元格；请改存为 CSV</translation>
+    </message>
+    <message>
+      <source>keep customers from a 4-sell step 1 to 4, not {step}</source>
+      <translation>保留客户的四步经营阶段须为第 1 至 4 步，而不是 {step}</translation>
+    </message>
+    <message>
+      <source>move {move} already comes from {specialist}</source>
+      <translation>第 {move} 项调动本来就是从 {specialist} 调出的</translation>
+    </message>
+    <message>
+      <source>move {n}</source>
+      <translation>第 {n} 项调动</translation>
+    </message>
+    <message>
+      <source>moving {grid} from {source} to {target} crosses teams; only a senior supervisor may do that</source>
+      <translation>把 {grid} 从{source}调给{target}跨越了团队；只有资深主管可以这样调动</translation>
+    </message>
+    <message>
+      <source>no branch with code '{branch}' in this database</source>
+      <translation>此数据库中没有代码为“{branch}”的机构</translation>
+    </message>
+    <message>
+      <source>no customer chosen</source>
+      <translation>没有选择客户</translation>
+    </message>
+    <message>
+      <source>no database at {path}: create one with 'griddesk init'</source>
+      <translation>{path} 处没有数据库：请先用“griddesk init”创建</translation>
+    </message>
+    <message>
+      <source>no departed agent with code '{agent}'</source>
+      <translation>没有代码为“{agent}”的离职代理人</translation>
+    </message>
+    <message>
+      <source>no specialist with employee number '{specialist}' in this branch</source>
+      <translation>本机构没有工号为“{specialist}”的专员</translation>
+    </message>
+    <message>
+      <source>no team with code '{team}' in this branch</source>
+      <translation>本机构没有代码为“{team}”的团队</translation>
+    </message>
+    <message>
+      <source>nobody</source>
+      <translation>无人</translation>
+    </message>
+    <message>
+      <source>none</source>
+      <translation>无</translation>
+    </message>
+    <message>
+      <source>on {day} at {time}</source>
+      <translation>{day} {time}</translation>
+    </message>
+    <message>
+      <source>only a senior supervisor files unmatched addresses</source>
+      <translation>只有资深主管可以为未匹配的地址指定网格</translation>
+    </message>
+    <message>
+      <source>only a senior supervisor marks addresses outside coverage</source>
+      <translation>只有资深主管可以把地址标记为不在覆盖范围</translation>
+    </message>
+    <message>
+      <source>only a senior supervisor puts addresses back in the unmatched queue</source>
+      <translation>只有资深主管可以把地址放回未匹配队列</translation>
+    </message>
+    <message>
+      <source>only a senior supervisor runs an intake</source>
+      <translation>只有资深主管可以执行入池</translation>
+    </message>
+    <message>
+      <source>only a senior supervisor undoes an imported history, as only they import</source>
+      <translation>只有资深主管可以撤销导入的分配历史，因为导入只能由资深主管执行</translation>
+    </message>
+    <message>
+      <source>only a senior supervisor undoes an intake, as only they run one</source>
+      <translation>只有资深主管可以撤销入池，因为入池只能由资深主管执行</translation>
+    </message>
+    <message>
+      <source>only a supervisor is limited to teams: a senior supervisor or an analyst sees the whole branch</source>
+      <translation>只有主管需要指定团队：资深主管和分析员可以查看全机构</translation>
+    </message>
+    <message>
+      <source>only open tasks can be reassigned; closed: {tasks}</source>
+      <translation>只能改派未完成的任务；已关闭的任务：{tasks}</translation>
+    </message>
+    <message>
+      <source>plan</source>
+      <translation>方案</translation>
+    </message>
+    <message>
+      <source>rebalance</source>
+      <translation>均衡调整</translation>
+    </message>
+    <message>
+      <source>required column missing: write {names} in the header row (headers found: {headers})</source>
+      <translation>缺少必需的列：请在表头中写出 {names}（找到的表头：{headers}）</translation>
+    </message>
+    <message>
+      <source>required column missing: write {names}, in the header row (headers found: {headers})</source>
+      <translation>缺少必需的列：请在表头中写出 {names}（找到的表头：{headers}）</translation>
+    </message>
+    <message>
+      <source>row {row}</source>
+      <translation>第 {row} 行</translation>
+    </message>
+    <message>
+      <source>say in the note why the address is outside coverage</source>
+      <translation>请在备注中说明地址不在覆盖范围的原因</translation>
+    </message>
+    <message>
+      <source>scenario "{name}"</source>
+      <translation>方案“{name}”</translation>
+    </message>
+    <message>
+      <source>scenario "{name}": its plan cannot be read</source>
+      <translation>方案“{name}”：其内容无法读取</translation>
+    </message>
+    <message>
+      <source>scheduled plan {plan} (from {day}) moves some of the same grids or customers: cancel it first, or take them out of this plan</source>
+      <translation>预定方案 {plan}（{day} 生效）也调动了其中部分网格或客户：请先取消该方案，或从本方案中去掉这些调动</translation>
+    </message>
+    <message>
+      <source>scheduled plan {plan} is {plan_status} already: nothing to cancel</source>
+      <translation>预定方案 {plan} 已是“{plan_status}”状态：无需取消</translation>
+    </message>
+    <message>
+      <source>since that import</source>
+      <translation>自该次导入以来</translation>
+    </message>
+    <message>
+      <source>since that intake</source>
+      <translation>自该次入池以来</translation>
+    </message>
+    <message>
+      <source>since this plan was made</source>
+      <translation>自本方案生成以来</translation>
+    </message>
+    <message>
+      <source>specialist '{specialist}' is not in your team</source>
+      <translation>专员“{specialist}”不在您的团队中</translation>
+    </message>
+    <message>
+      <source>specialist {n}</source>
+      <translation>第 {n} 位专员</translation>
+    </message>
+    <message>
+      <source>specialist {specialist}</source>
+      <translation>专员 {specialist}</translation>
+    </message>
+    <message>
+      <source>specialist {specialist} does not exist</source>
+      <translation>专员 {specialist} 不存在</translation>
+    </message>
+    <message>
+      <source>specialist {specialist} no longer exists</source>
+      <translation>专员 {specialist} 已不存在</translation>
+    </message>
+    <message>
+      <source>task</source>
+      <translation>任务</translation>
+    </message>
+    <message>
+      <source>task rows</source>
+      <translation>任务数据</translation>
+    </message>
+    <message>
+      <source>tasks of another branch: {tasks}</source>
+      <translation>属于其他机构的任务：{tasks}</translation>
+    </message>
+    <message>
+      <source>tasks outside your team: {tasks}</source>
+      <translation>不属于您团队的任务：{tasks}</translation>
+    </message>
+    <message>
+      <source>team '{team}' is not one of your teams</source>
+      <translation>团队“{team}”不是您负责的团队</translation>
+    </message>
+    <message>
+      <source>the amount limit must be between 1 and {maximum:,} yuan, not {yuan:,}</source>
+      <translation>金额上限须在 1 至 {maximum:,} 元之间，而不是 {yuan:,} 元</translation>
+    </message>
+    <message>
+      <source>the branch has no team {teams}</source>
+      <translation>本机构没有团队 {teams}</translation>
+    </message>
+    <message>
+      <source>the contact standard</source>
+      <translation>首次建联及时率标准</translation>
+    </message>
+    <message>
+      <source>the contact target</source>
+      <translation>首次联系的目标天数</translation>
+    </message>
+    <message>
+      <source>the copy is inconsistent: {n} rows refer to rows outside the scope</source>
+      <translation>副本不一致：有 {n} 行引用了范围以外的数据</translation>
+    </message>
+    <message>
+      <source>the database holds no branch yet</source>
+      <translation>数据库中还没有机构</translation>
+    </message>
+    <message>
+      <source>the database holds several branches: say which one with --branch CODE</source>
+      <translation>数据库中有多个机构：请用 --branch 代码 指明是哪一个</translation>
+    </message>
+    <message>
+      <source>the file</source>
+      <translation>该文件</translation>
+    </message>
+    <message>
+      <source>the file could not be read</source>
+      <translation>无法读取该文件</translation>
+    </message>
+    <message>
+      <source>the file is empty</source>
+      <translation>该文件为空</translation>
+    </message>
+    <message>
+      <source>the file is neither UTF-8 nor GBK text</source>
+      <translation>该文件既不是 UTF-8 也不是 GBK 编码的文本</translation>
+    </message>
+    <message>
+      <source>the first account of a database must be a senior supervisor</source>
+      <translation>数据库的第一个账户必须是资深主管</translation>
+    </message>
+    <message>
+      <source>the hand-over leaves behind no customer of {leaver}</source>
+      <translation>交接方案没有留下 {leaver} 的任何客户</translation>
+    </message>
+    <message>
+      <source>the hand-over moves nothing of the specialist who leaves</source>
+      <translation>交接方案没有调动离职专员的任何工作</translation>
+    </message>
+    <message>
+      <source>the note is too long: at most {maximum} characters</source>
+      <translation>备注太长：最多 {maximum} 个字</translation>
+    </message>
+    <message>
+      <source>the persistency standard</source>
+      <translation>13个月继续率标准</translation>
+    </message>
+    <message>
+      <source>the plan has no moves to apply</source>
+      <translation>方案中没有可执行的调动</translation>
+    </message>
+    <message>
+      <source>the plan moves the same grid twice</source>
+      <translation>方案把同一个网格调动了两次</translation>
+    </message>
+    <message>
+      <source>the plan was made for branch {branch}, not yours</source>
+      <translation>该方案是为机构 {branch} 生成的，不是您的机构</translation>
+    </message>
+    <message>
+      <source>the plan was made for branch {branch}, not yours; only its own supervisors may apply it</source>
+      <translation>该方案是为机构 {branch} 生成的，不是您的机构；只有该机构自己的主管可以执行它</translation>
+    </message>
+    <message>
+      <source>the plan was made for branch {branch}, which is not in this database</source>
+      <translation>该方案是为机构 {branch} 生成的，而本数据库中没有这个机构</translation>
+    </message>
+    <message>
+      <source>the plan was made on another database (grid ids differ)</source>
+      <translation>该方案是在另一个数据库上生成的（网格的内部编号不一致）</translation>
+    </message>
+    <message>
+      <source>the plan was made on another database (its teams are not here)</source>
+      <translation>该方案是在另一个数据库上生成的（本数据库中没有它的团队）</translation>
+    </message>
+    <message>
+      <source>the plan was made on another database (specialist ids differ)</source>
+      <translation>该方案是在另一个数据库上生成的（专员的内部编号不一致）</translation>
+    </message>
+    <message>
+      <source>the renewal standard</source>
+      <translation>续收达成率标准</translation>
+    </message>
+    <message>
+      <source>the rule '{rule}' already sends addresses to grid {grid}</source>
+      <translation>规则“{rule}”已把地址归入网格 {grid}</translation>
+    </message>
+    <message>
+      <source>the rule '{rule}' does not occur in the customer's address as matching reads it (without spaces, punctuation and the province and city)</source>
+      <translation>规则“{rule}”没有出现在客户地址中（按匹配时的读法：去掉空格、标点以及省和市）</translation>
+    </message>
+    <message>
+      <source>the rule '{rule}' is too short: give at least {minimum} characters</source>
+      <translation>规则“{rule}”太短：至少需要 {minimum} 个字</translation>
+    </message>
+    <message>
+      <source>the rule '{rule}' would also send addresses in {places} to grid {grid}</source>
+      <translation>规则“{rule}”还会把{places}的地址归入网格 {grid}</translation>
+    </message>
+    <message>
+      <source>the rule '{rule}' would also send addresses of {places} to grid {grid}</source>
+      <translation>规则“{rule}”还会把{places}的地址归入网格 {grid}</translation>
+    </message>
+    <message>
+      <source>the rule must contain the address's community '{community}': '{rule}' would send other communities' addresses to grid {grid} too</source>
+      <translation>规则须包含该地址所在的社区“{community}”：“{rule}”会把其他社区的地址也归入网格 {grid}</translation>
+    </message>
+    <message>
+      <source>the service target</source>
+      <translation>首次服务的目标天数</translation>
+    </message>
+    <message>
+      <source>the sms target</source>
+      <translation>短信发送的目标天数</translation>
+    </message>
+    <message>
+      <source>the targets must come in order: SMS sent, then first contact, then first service ({sms}, {contact}, {service} days given)</source>
+      <translation>目标天数须依次递增：先发送短信，再首次联系，再首次服务（现为 {sms}、{contact}、{service} 天）</translation>
+    </message>
+    <message>
+      <source>the tasks standard</source>
+      <translation>任务按时完成率标准</translation>
+    </message>
+    <message>
+      <source>the user name '{login}' cannot be a database role: it holds ':'</source>
+      <translation>用户名“{login}”不能用作数据库角色：其中含有“:”</translation>
+    </message>
+    <message>
+      <source>the user name '{login}' is taken</source>
+      <translation>用户名“{login}”已被占用</translation>
+    </message>
+    <message>
+      <source>the user name '{login}' is too long for a database role: with the database's name '{database}' it may take {maximum} bytes</source>
+      <translation>用户名“{login}”用作数据库角色太长：加上数据库名“{database}”，最多只能占 {maximum} 个字节</translation>
+    </message>
+    <message>
+      <source>there is no branch '{branch}'</source>
+      <translation>没有机构“{branch}”</translation>
+    </message>
+    <message>
+      <source>there is no other active specialist in scope to take over from {leaver}</source>
+      <translation>范围内没有其他在岗专员可以接手 {leaver} 的工作</translation>
+    </message>
+    <message>
+      <source>there is no rebalance to undo</source>
+      <translation>没有可撤销的均衡调整</translation>
+    </message>
+    <message>
+      <source>there is no scenario named "{name}" you may see</source>
+      <translation>没有您可查看的、名为“{name}”的方案</translation>
+    </message>
+    <message>
+      <source>there is no scheduled plan {plan} you may see</source>
+      <translation>没有您可查看的预定方案 {plan}</translation>
+    </message>
+    <message>
+      <source>there is no user '{login}'</source>
+      <translation>没有用户“{login}”</translation>
+    </message>
+    <message>
+      <source>this change touches {people} and {more} more, outside your teams; only a senior supervisor of the branch may make it</source>
+      <translation>此变更涉及您团队以外的{people}及另外 {more} 人：只有本机构的资深主管可以进行</translation>
+    </message>
+    <message>
+      <source>this change touches {people}, outside your teams; only a senior supervisor of the branch may make it</source>
+      <translation>此变更涉及您团队以外的{people}：只有本机构的资深主管可以进行</translation>
+    </message>
+    <message>
+      <source>this column is missing (the header row names it)</source>
+      <translation>缺少这一列（应在表头中写明）</translation>
+    </message>
+    <message>
+      <source>this database already holds a branch</source>
+      <translation>此数据库中已有机构</translation>
+    </message>
+    <message>
+      <source>this database has users: sign in as a senior supervisor to add one</source>
+      <translation>此数据库已有用户：请以资深主管身份登录后再添加</translation>
+    </message>
+    <message>
+      <source>this database holds no branch yet: import the branch's teams first</source>
+      <translation>此数据库中还没有机构：请先导入机构的团队</translation>
+    </message>
+    <message>
+      <source>this database holds several branches: say which (--branch CODE)</source>
+      <translation>此数据库中有多个机构：请指明是哪一个（--branch 代码）</translation>
+    </message>
+    <message>
+      <source>this database holds several branches: say which one to import into (--branch CODE)</source>
+      <translation>此数据库中有多个机构：请指明导入到哪一个（--branch 代码）</translation>
+    </message>
+    <message>
+      <source>too many wrong passwords for {login}: the account is locked, try again in {minutes} minute</source>
+      <translation>{login} 的密码错误次数过多：账户已锁定，请 {minutes} 分钟后再试</translation>
+    </message>
+    <message>
+      <source>too many wrong passwords for {login}: the account is locked, try again in {minutes} minutes</source>
+      <translation>{login} 的密码错误次数过多：账户已锁定，请 {minutes} 分钟后再试</translation>
+    </message>
+    <message>
+      <source>unknown kind '{kind}': choose one of {choices}</source>
+      <translation>没有“{kind}”这种文件类型：请选择 {choices} 之一</translation>
+    </message>
+    <message>
+      <source>unknown table '{table}': choose from {choices}</source>
+      <translation>没有“{table}”这张表：请从 {choices} 中选择</translation>
+    </message>
+    <message>
+      <source>wrong user name or password</source>
+      <translation>用户名或密码错误</translation>
+    </message>
+    <message>
+      <source>you may add users to your own branch only, not to '{branch}'</source>
+      <translation>您只能为本机构添加用户，不能添加到“{branch}”</translation>
+    </message>
+    <message>
+      <source>your role may not reassign tasks</source>
+      <translation>您的角色不能改派任务</translation>
+    </message>
+    <message>
+      <source>{changes}. {advice}</source>
+      <translation>{changes}。{advice}</translation>
+    </message>
+    <message>
+      <source>{changes}; and {more} more change(s). {advice}</source>
+      <translation>{changes}；另有 {more} 处变动。{advice}</translation>
+    </message>
+    <message>
+      <source>{day} is not a Monday</source>
+      <translation>{day} 不是星期一</translation>
+    </message>
+    <message>
+      <source>{day} is not after today ({today}): apply the plan now instead</source>
+      <translation>{day} 不晚于今天（{today}）：请改为立即执行方案</translation>
+    </message>
+    <message>
+      <source>{file} was not imported, nothing was changed:
+{problems}</source>
+      <translation>{file} 未导入，未做任何更改：
+{problems}</translation>
+    </message>
+    <message>
+      <source>{file}: no such plan file</source>
+      <translation>{file}：没有这个方案文件</translation>
+    </message>
+    <message>
+      <source>{file}: not a text file (a plan is UTF-8 JSON)</source>
+      <translation>{file}：不是文本文件（方案文件是 UTF-8 编码的 JSON）</translation>
+    </message>
+    <message>
+      <source>{file}: not valid JSON (line {line}, column {column}: {problem})</source>
+      <translation>{file}：不是有效的 JSON（第 {line} 行第 {column} 列：{problem}）</translation>
+    </message>
+    <message>
+      <source>{file}: the file name must end with {suffixes} or {last}</source>
+      <translation>{file}：文件名须以 {suffixes} 或 {last} 结尾</translation>
+    </message>
+    <message>
+      <source>{file}: the file name must end with {suffix}</source>
+      <translation>{file}：文件名须以 {suffix} 结尾</translation>
+    </message>
+    <message>
+      <source>{label} has an older schema: its owner must run 'griddesk init' on it</source>
+      <translation>{label} 的数据表是旧版本：须由数据库所有者运行“griddesk init”升级</translation>
+    </message>
+    <message>
+      <source>{label} has an older schema: run 'griddesk init' to migrate it</source>
+      <translation>{label} 的数据表是旧版本：请运行“griddesk init”升级</translation>
+    </message>
+    <message>
+      <source>{label} has no GridDesk schema yet: run 'griddesk init'</source>
+      <translation>{label} 还没有 GridDesk 的数据表：请运行“griddesk init”</translation>
+    </message>
+    <message>
+      <source>{label} is an offline copy, which is read-only: make the change in the branch's database</source>
+      <translation>{label} 是离线副本，只能查看：请在机构的数据库中修改</translation>
+    </message>
+    <message>
+      <source>{leaver} is the one leaving; their customers go to someone else</source>
+      <translation>{leaver} 就是离职的专员；其客户须交给其他人</translation>
+    </message>
+    <message>
+      <source>{login} ({role}) may not change the branch's settings: only its senior supervisor may</source>
+      <translation>{login}（{role}）不能修改机构设置：只有本机构的资深主管可以</translation>
+    </message>
+    <message>
+      <source>{login} ({role}) may not manage user accounts: only a senior supervisor may</source>
+      <translation>{login}（{role}）不能管理用户账户：只有资深主管可以</translation>
+    </message>
+    <message>
+      <source>{login} belongs to branch '{own}', not '{branch}'</source>
+      <translation>{login} 属于机构“{own}”，而不是“{branch}”</translation>
+    </message>
+    <message>
+      <source>{login} is a user of another branch: only its own senior supervisor may change it</source>
+      <translation>{login} 是其他机构的用户：只有该机构自己的资深主管可以修改</translation>
+    </message>
+    <message>
+      <source>{login} is the branch's last active senior supervisor: add another senior supervisor before deactivating this account</source>
+      <translation>{login} 是本机构最后一位在用的资深主管：请先添加另一位资深主管，再停用此账户</translation>
+    </message>
+    <message>
+      <source>{login} sees only their own team: use --scope team:CODE or specialist:EMPNO</source>
+      <translation>{login} 只能查看本人的团队：请使用 --scope team:团队代码 或 specialist:工号</translation>
+    </message>
+    <message>
+      <source>{name} ({employee_no})</source>
+      <translation>{name}（{employee_no}）</translation>
+    </message>
+    <message>
+      <source>{name} is not in your team</source>
+      <translation>{name}不在您的团队中</translation>
+    </message>
+    <message>
+      <source>{name} or {zh}</source>
+      <translation>{name} 或 {zh}</translation>
+    </message>
+    <message>
+      <source>{name} works in another branch</source>
+      <translation>{name}在其他机构工作</translation>
+    </message>
+    <message>
+      <source>{name}'s status was changed {since}</source>
+      <translation>{since}，{name}的状态已被修改</translation>
+    </message>
+    <message>
+      <source>{n} of the selected tasks no longer exist</source>
+      <translation>所选任务中有 {n} 个已不存在</translation>
+    </message>
+    <message>
+      <source>{n} task(s) were changed by someone else since you loaded them ({tasks}); reload and try again</source>
+      <translation>自您载入以来，有 {n} 个任务已被他人修改（{tasks}）；请刷新后重试</translation>
+    </message>
+    <message>
+      <source>{n} task(s) were changed by someone else since you loaded them ({tasks}…); reload and try again</source>
+      <translation>自您载入以来，有 {n} 个任务已被他人修改（{tasks}…）；请刷新后重试</translation>
+    </message>
+    <message>
+      <source>{path} does not exist</source>
+      <translation>{path} 不存在</translation>
+    </message>
+    <message>
+      <source>{path} is not a GridDesk database; GridDesk leaves it alone</source>
+      <translation>{path} 不是 GridDesk 数据库，GridDesk 不会改动它</translation>
+    </message>
+    <message>
+      <source>{problem}</source>
+      <translation>{problem}</translation>
+    </message>
+    <message>
+      <source>{problem} (and {more} more problems)</source>
+      <translation>{problem}（另有 {more} 个问题）</translation>
+    </message>
+    <message>
+      <source>{rows:,} rows do not fit in one Excel sheet ({maximum:,} at most): export as CSV instead</source>
+      <translation>{rows:,} 行超出了一张 Excel 工作表的容量（最多 {maximum:,} 行）：请改为导出 CSV</translation>
+    </message>
+    <message>
+      <source>{rows} were changed by someone else while saving; nothing was saved</source>
+      <translation>保存时部分{rows}已被他人修改；未保存任何内容</translation>
+    </message>
+    <message>
+      <source>{source}: "grid_customers" of grid {grid} must be a list of ids</source>
+      <translation>{source}：网格 {grid} 的 "grid_customers" 须为编号列表</translation>
+    </message>
+    <message>
+      <source>{source}: "keep_from_step" must be a 4-sell step from 1 to 4, or null</source>
+      <translation>{source}："keep_from_step" 须为四步经营的第 1 至 4 步，或 null</translation>
+    </message>
+    <message>
+      <source>{source}: "max_distance_km" must be a number or null</source>
+      <translation>{source}："max_distance_km" 须为数字或 null</translation>
+    </message>
+    <message>
+      <source>{source}: "max_moves" must be a whole number or null</source>
+      <translation>{source}："max_moves" 须为整数或 null</translation>
+    </message>
+    <message>
+      <source>{source}: "move_costs" must give "by_step" (five numbers), "recent_days" and "recent_factor"</source>
+      <translation>{source}："move_costs" 须给出 "by_step"（五个数字）、"recent_days" 和 "recent_factor"</translation>
+    </message>
+    <message>
+      <source>{source}: "scope" must be "branch" or {{"teams": [...]}}</source>
+      <translation>{source}："scope" 须为 "branch" 或 {{"teams": [...]}}</translation>
+    </message>
+    <message>
+      <source>{source}: a date in the plan cannot be read ({problem})</source>
+      <translation>{source}：方案中的日期无法读取（{problem}）</translation>
+    </message>
+    <message>
+      <source>{source}: not a GridDesk rebalancing plan (no "format": "{format}")</source>
+      <translation>{source}：不是 GridDesk 的均衡调整方案（没有 "format": "{format}"）</translation>
+    </message>
+    <message>
+      <source>{source}: plan format version {version} is not supported (this GridDesk reads version {supported})</source>
+      <translation>{source}：不支持方案格式版本 {version}（此版本的 GridDesk 读取第 {supported} 版）</translation>
+    </message>
+    <message>
+      <source>{source}: {where} must be an object</source>
+      <translation>{source}：{where} 须为对象</translation>
+    </message>
+    <message>
+      <source>{source}: {where}.{key}: the version of {id} is not a number</source>
+      <translation>{source}：{where}.{key}：{id} 的版本号不是数字</translation>
+    </message>
+    <message>
+      <source>{source}: {where}: "kind" must be "grid" or "customer", not {kind}</source>
+      <translation>{source}：{where}："kind" 须为 "grid" 或 "customer"，而不是 {kind}</translation>
+    </message>
+    <message>
+      <source>{source}: {where}: "{key}" is missing</source>
+      <translation>{source}：{where}：缺少 "{key}"</translation>
+    </message>
+    <message>
+      <source>{source}: {where}: "{key}" must be {wanted}</source>
+      <translation>{source}：{where}："{key}" 须为{wanted}</translation>
+    </message>
+    <message>
+      <source>{source}: {where}: customer {customer} has no base version</source>
+      <translation>{source}：{where}：客户 {customer} 没有基准版本</translation>
+    </message>
+    <message>
+      <source>{source}: {where}: grid {grid} has no base version</source>
+      <translation>{source}：{where}：网格 {grid} 没有基准版本</translation>
+    </message>
+    <message>
+      <source>{source}: {where}: key "{key}" is not an id</source>
+      <translation>{source}：{where}：键 "{key}" 不是编号</translation>
+    </message>
+    <message>
+      <source>{source}: {where}: moves from {specialist} to the same person</source>
+      <translation>{source}：{where}：从 {specialist} 调给了同一个人</translation>
+    </message>
+    <message>
+      <source>{source}: {where}: specialist {specialist} is not in the plan's list</source>
+      <translation>{source}：{where}：专员 {specialist} 不在方案的专员列表中</translation>
+    </message>
+    <message>
+      <source>{specialist} is not an active specialist in scope</source>
+      <translation>{specialist} 不是范围内的在岗专员</translation>
+    </message>
+    <message>
+      <source>{specialist} is not one of the specialists this plan covers</source>
+      <translation>{specialist} 不在本方案涉及的专员之列</translation>
+    </message>
+    <message>
+      <source>{specialist} may not take work in this plan</source>
+      <translation>{specialist} 在本方案中不能接收工作</translation>
+    </message>
+    <message>
+      <source>{standard} must be 0 to 100 %, not {pct}</source>
+      <translation>{standard}须在 0 至 100% 之间，而不是 {pct}</translation>
+    </message>
+    <message>
+      <source>{target} is a folder, not a file name</source>
+      <translation>{target} 是文件夹，不是文件名</translation>
+    </message>
+    <message>
+      <source>{target} must be between 0 and {maximum} days, not {days}</source>
+      <translation>{target}须在 0 至 {maximum} 天之间，而不是 {days}</translation>
+    </message>
+    <message>
+      <source>{what} was changed by someone else while saving; nothing was saved</source>
+      <translation>保存时{what}已被他人修改；未保存任何内容</translation>
+    </message>
+    <message>
+      <source>{what} {batch} was undone by someone else meanwhile</source>
+      <translation>{what} {batch} 已在此期间被他人撤销</translation>
+    </message>
+    <message>
+      <source>{what} {label} changed hands {since}</source>
+      <translation>{since}，{what} {label} 的负责人已变更</translation>
+    </message>
+    <message>
+      <source>{what} {label} is now with {holder}, a change made {since}</source>
+      <translation>{since}，{what} {label} 已改由{holder}负责</translation>
+    </message>
+    <message>
+      <source>{what} {label} was reassigned to {holder} by {actor} {when} {since}</source>
+      <translation>{since}，{what} {label} 已由 {actor} 于 {when} 改派给{holder}</translation>
+    </message>
+    <message>
+      <source>{where}: {message}</source>
+      <translation>{where}：{message}</translation>
+    </message>
+    <message>
+      <source>{who} is no longer active ({specialist_status})</source>
+      <translation>{who}已不在岗（{specialist_status}）</translation>
+    </message>
+    <message>
+      <source>{who} is not active</source>
+      <translation>{who}不在岗</translation>
+    </message>
+    <message>
+      <source>… and {n} more problem</source>
+      <translation>……另有 {n} 个问题</translation>
+    </message>
+    <message>
+      <source>… and {n} more problems</source>
+      <translation>……另有 {n} 个问题</translation>
     </message>
   </context>
   <context>

@@ -98,7 +98,7 @@ def test_the_first_account_is_a_senior_supervisor_made_without_signing_in(Sessio
         add_account(
             s, actor=None, login="ana", display_name="Ana", role="analyst", password=PASSWORD
         )
-    assert refused.value.code == "first_senior"
+    assert refused.value.code == "account.first_senior"
     with Session() as s, s.begin():
         row = add_account(
             s, actor=None, login="boss", display_name="老 王", role="senior_supervisor",
@@ -115,7 +115,7 @@ def test_the_first_account_is_a_senior_supervisor_made_without_signing_in(Sessio
             s, actor=None, login="boss2", display_name="B", role="senior_supervisor",
             password=PASSWORD,
         )  # fmt: skip
-    assert refused.value.code == "sign_in_needed"
+    assert refused.value.code == "account.sign_in_needed"
 
 
 def test_a_senior_supervisor_adds_users_of_each_role_to_their_branch(branches):
@@ -143,14 +143,14 @@ def test_a_senior_supervisor_adds_users_of_each_role_to_their_branch(branches):
 @pytest.mark.parametrize(
     ("login", "role", "password", "teams", "code"),
     [
-        ("new", "analyst", "1234567", (), "short_password"),
-        ("new", "supervisor", PASSWORD, (), "team_needed"),
-        ("new", "supervisor", PASSWORD, ("B1",), "unknown_team"),  # another branch's team
-        ("new", "supervisor", PASSWORD, ("A1", "ZZ"), "unknown_team"),
-        ("new", "analyst", PASSWORD, ("A1",), "teams_unused"),
-        ("chief", "analyst", PASSWORD, (), "login_taken"),  # taken in another branch
-        ("two words", "analyst", PASSWORD, (), "bad_login"),
-        ("new", "admin", PASSWORD, (), "bad_role"),
+        ("new", "analyst", "1234567", (), "account.short_password"),
+        ("new", "supervisor", PASSWORD, (), "account.team_needed"),
+        ("new", "supervisor", PASSWORD, ("B1",), "account.unknown_team"),  # another branch's team
+        ("new", "supervisor", PASSWORD, ("A1", "ZZ"), "account.unknown_team"),
+        ("new", "analyst", PASSWORD, ("A1",), "account.teams_unused"),
+        ("chief", "analyst", PASSWORD, (), "account.login_taken"),  # taken in another branch
+        ("two words", "analyst", PASSWORD, (), "account.bad_login"),
+        ("new", "admin", PASSWORD, (), "account.bad_role"),
     ],
 )
 def test_an_account_that_cannot_be_made_as_asked_is_refused(
@@ -182,7 +182,7 @@ def test_only_a_senior_supervisor_manages_accounts(branches, who):
     for attempt in attempts:
         with branches.Session() as s, s.begin(), pytest.raises(NotAllowed) as refused:
             attempt(s)
-        assert refused.value.code == "not_senior"  # type: ignore[attr-defined]
+        assert refused.value.code == "account.not_senior"  # type: ignore[attr-defined]
         assert f"{who} ({actor.role.value}) may not manage user accounts" in str(refused.value)
     assert _users(branches.Session) == before
 
@@ -204,7 +204,7 @@ def test_a_senior_supervisor_is_refused_another_branchs_accounts(branches):
     ):
         with branches.Session() as s, s.begin(), pytest.raises(AccountNotAllowed) as refused:
             attempt(s)
-        assert refused.value.code == "other_branch"
+        assert refused.value.code.startswith("account.other_branch")
     with branches.Session() as s:
         assert [r.login for r in list_accounts(s, actor=branches.chief)] == ["chief"]
     assert _users(branches.Session) == before
@@ -217,10 +217,10 @@ def test_a_reset_password_replaces_the_old_one(branches):
     assert not _signs_in(branches.Session, "sup", PASSWORD)
     with branches.Session() as s, s.begin(), pytest.raises(AccountError) as refused:
         reset_password(s, actor=branches.boss, login="sup", password="short")
-    assert refused.value.code == "short_password"
+    assert refused.value.code == "account.short_password"
     with branches.Session() as s, s.begin(), pytest.raises(AccountError) as refused:
         reset_password(s, actor=branches.boss, login="nobody", password="long enough")
-    assert refused.value.code == "unknown_login"
+    assert refused.value.code == "account.unknown_login"
 
 
 def test_a_deactivated_user_cannot_sign_in(branches):
@@ -239,7 +239,7 @@ def test_the_branchs_last_active_senior_supervisor_is_kept(branches):
     Session = branches.Session  # noqa: N806
     with Session() as s, s.begin(), pytest.raises(AccountNotAllowed) as refused:
         deactivate_account(s, actor=branches.boss, login="boss")
-    assert refused.value.code == "last_senior"
+    assert refused.value.code == "account.last_senior"
     assert "last active senior supervisor" in str(refused.value)
     with Session() as s, s.begin():
         add_account(
@@ -254,10 +254,10 @@ def test_the_branchs_last_active_senior_supervisor_is_kept(branches):
     # ... and the second is now the last; branch B's senior supervisor does not count.
     with Session() as s, s.begin(), pytest.raises(AccountNotAllowed) as refused:
         deactivate_account(s, actor=deputy, login="deputy")
-    assert refused.value.code == "last_senior"
+    assert refused.value.code == "account.last_senior"
     # Nor may the deactivated one act any more.
     with Session() as s, s.begin(), pytest.raises(AccountNotAllowed) as refused:
         deactivate_account(s, actor=branches.boss, login="deputy")
-    assert refused.value.code == "not_senior"
+    assert refused.value.code == "account.not_senior"
     assert [(login, active) for login, active, _ in _users(Session) if "boss" in login or
             "deputy" in login] == [("boss", False), ("deputy", True)]  # fmt: skip

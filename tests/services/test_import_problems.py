@@ -40,7 +40,7 @@ def rejects(session, kind, path, *expected: tuple[int | None, str | None, str]) 
     assert [(p.row, p.column) for p in problems] == [(r, c) for r, c, _ in expected]
     for p, (_r, _c, words) in zip(problems, expected, strict=True):
         assert p.file == path.name
-        assert words in p.message, p.message
+        assert words in str(p.message), p.message
     assert path.name in str(err.value)
     return err.value
 

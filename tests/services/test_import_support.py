@@ -145,5 +145,5 @@ def rejects(session, kind, path, *expected, branch_id=None) -> ImportFailed:
     assert [(p.row, p.column) for p in problems] == [(r, c) for r, c, _ in expected], problems
     for p, (_r, _c, words) in zip(problems, expected, strict=True):
         assert p.file == path.name
-        assert words in p.message, p.message
+        assert words in str(p.message), p.message
     return err.value

@@ -537,7 +537,7 @@ def test_a_rule_is_remembered_only_when_it_is_specific(session, world, persisten
     assert row.proposed_rule == "煎茶街道老龙村"
 
     def refused(text, grid):
-        return rule_preview(session, customer_id=me, grid_id=g[grid].id, text=text).refused
+        return str(rule_preview(session, customer_id=me, grid_id=g[grid].id, text=text).refused)
 
     assert "lies in 高新区" in refused("天府", "A")
     assert "must contain the address's community '老龙村'" in refused("天府", "B")
@@ -568,7 +568,7 @@ def test_a_rule_routing_another_street_s_community_of_that_name_is_refused(
     add_customer(session, b, ag1, "C21", "乙", "天府新区华阳街道老龙村2组")
     intake_agent(session, agent_code="AG1")
     preview = rule_preview(session, customer_id=c["unmatched"].id, grid_id=g["B"].id, text="老龙村")
-    assert "would also send addresses of 华阳街道老龙村" in preview.refused
+    assert "would also send addresses of 华阳街道老龙村" in str(preview.refused)
     assert (preview.pool, preview.branch) == (2, 2)
 
 

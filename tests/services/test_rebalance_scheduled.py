@@ -115,11 +115,11 @@ def test_a_plan_overtaken_before_its_day_is_refused_then_and_says_why(Session, c
     with Session() as s:
         before = snapshot(s)
     (done,) = _release(Session, city, DAY)
-    assert done.applied is None and "CD-03" in done.refused
+    assert done.applied is None and "CD-03" in str(done.refused)
     with Session() as s:
         assert snapshot(s) == before
         (info,) = list_scheduled(s, branch_id=city["branch"], team_scope=None)
-    assert info.status == REFUSED and "CD-03" in info.outcome
+    assert info.status == REFUSED and "CD-03" in str(info.outcome)
 
 
 def test_a_scheduled_plan_is_cancelled_before_its_day(Session, city):  # noqa: F811, N803

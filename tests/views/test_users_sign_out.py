@@ -10,9 +10,9 @@ from sqlalchemy import select
 from app.models import User
 from app.services.accounts import AccountNotAllowed
 from app.services.auth import user_info
+from app.views.errors import error_text
 from app.views.i18n import install_translators
 from app.views.main_window import MainWindow
-from app.views.users_dialog import account_error_text
 
 
 def test_sign_out_returns_to_the_sign_in_window_and_cancel_quits(qapp, demo_db, monkeypatch):
@@ -61,12 +61,12 @@ def test_sign_out_returns_to_the_sign_in_window_and_cancel_quits(qapp, demo_db, 
 
 
 def test_a_refused_account_change_reads_in_chinese(qapp):
-    refusal = AccountNotAllowed("last_senior", "senior is the last one", login="senior")
+    refusal = AccountNotAllowed("account.last_senior", login="senior")
     translators = install_translators(qapp, "zh_CN")
     try:
-        text = account_error_text(refusal)
+        text = error_text(refusal)
     finally:
         for t in translators:
             qapp.removeTranslator(t)
     assert text.startswith("senior 是本机构最后一位在用的资深主管")
-    assert account_error_text(refusal).startswith("senior is the branch's last active senior")
+    assert error_text(refusal).startswith("senior is the branch's last active senior")

@@ -27,7 +27,13 @@ from sqlalchemy.orm import Session, aliased
 from app.models import Branch, Customer, DepartedAgent, Grid, Policy, Specialist, Task, Team
 from app.services.auth import UserInfo
 from app.services.clock import branch_tz
-from app.services.exports.files import ExportError, ExportResult, atomic_target, contact_masks
+from app.services.exports.files import (
+    ExportError,
+    ExportResult,
+    atomic_target,
+    contact_masks,
+    suffix_error,
+)
 from app.services.exports.labels import Texts
 from app.services.exports.scope import ExportScope
 from app.services.exports.sheets import FORMATS, Col, fit_width, print_setup, text_width
@@ -232,7 +238,7 @@ def detail_tables(
     out = []
     for key in tables:
         if key not in _BUILDERS:
-            raise ExportError(f"unknown table '{key}': choose from {', '.join(TABLES)}")
+            raise ExportError("export.unknown_table", table=key, choices=list(TABLES))
         cols, stmt, count = _BUILDERS[key](scope, t)
         convs = _converters(key, t, user, tz)
         out.append(
@@ -274,11 +280,9 @@ def write_detail(
     suffix = Path(target).suffix.lower()
     if suffix == ".csv":
         if tables is None or len(tables) != 1:
-            raise ExportError(
-                "a CSV file holds one table: choose one of customers, policies or tasks"
-            )
+            raise ExportError("export.csv_one_table")
     elif suffix != ".xlsx":
-        raise ExportError(f"{Path(target).name}: the file name must end with .xlsx or .csv")
+        raise suffix_error(Path(target), (".xlsx", ".csv"))
     chosen = detail_tables(session, scope=scope, lang=lang, user=user, tables=tables or TABLES)
     total = max(sum(x.count for x in chosen), 1)
     with atomic_target(target, suffixes=(".xlsx", ".csv")) as partial:

@@ -9,10 +9,11 @@ from pathlib import Path
 
 from app.services.atomic import atomic_path
 from app.services.auth import UserInfo, mask_id_number, mask_phone
+from app.services.errors import DomainError
 
 
-class ExportError(Exception):
-    """The export cannot be written (a bad target path, say); the message is for the user."""
+class ExportError(DomainError):
+    """The export cannot be written (a bad target path, say)."""
 
 
 @contextmanager
@@ -21,17 +22,28 @@ def atomic_target(target: str | Path, *, suffixes: tuple[str, ...]) -> Iterator[
     without error, delete it otherwise, so a failed or cancelled export leaves no half file."""
     target = Path(target)
     if suffixes and target.suffix.lower() not in suffixes:
-        raise ExportError(f"{target.name}: the file name must end with {' or '.join(suffixes)}")
+        raise suffix_error(target, suffixes)
     if target.is_dir():
-        raise ExportError(f"{target} is a folder, not a file name")
+        raise ExportError("export.folder", target=str(target))
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
-        raise ExportError(f"cannot write {target}: the folder {folder} does not exist")
+        raise ExportError("export.no_folder", target=str(target), folder=str(folder))
     try:
         with atomic_path(target) as partial:
             yield partial
     except OSError as exc:
-        raise ExportError(f"cannot write {target}: {exc.strerror or exc}") from None
+        raise ExportError(
+            "export.cannot_write", target=str(target), problem=exc.strerror or str(exc)
+        ) from None
+
+
+def suffix_error(target: Path, suffixes: tuple[str, ...]) -> ExportError:
+    """The refusal of a file name that does not end with one of ``suffixes``."""
+    if len(suffixes) == 1:
+        return ExportError("export.suffix_one", file=target.name, suffix=suffixes[0])
+    return ExportError(
+        "export.suffix", file=target.name, suffixes=list(suffixes[:-1]), last=suffixes[-1]
+    )
 
 
 def contact_masks(user: UserInfo | None) -> tuple[Callable[[str | None], str], Callable]:

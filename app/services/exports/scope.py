@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 
 from app.models import Branch, Specialist, Team
 from app.services.auth import UserInfo
+from app.services.errors import DomainError
 from app.services.exports.labels import Texts
 
 
-class ScopeError(ValueError):
+class ScopeError(DomainError, ValueError):
     """The scope is unknown, malformed, or outside what the user may see."""
 
 
@@ -49,16 +50,16 @@ def find_branch(session: Session, code: str | None = None, user: UserInfo | None
         if code is not None:
             own = session.scalar(select(Branch.code).where(Branch.id == user.branch_id))
             if own != code:
-                raise ScopeError(f"{user.login} belongs to branch '{own}', not '{code}'")
+                raise ScopeError("scope.other_branch", login=user.login, own=own, branch=code)
         return user.branch_id
     stmt = select(Branch.id) if code is None else select(Branch.id).where(Branch.code == code)
     ids = session.scalars(stmt).all()
     if code is not None and not ids:
-        raise ScopeError(f"no branch with code '{code}' in this database")
+        raise ScopeError("scope.no_branch", branch=code)
     if not ids:
-        raise ScopeError("the database holds no branch yet")
+        raise ScopeError("scope.no_branch_yet")
     if len(ids) > 1:
-        raise ScopeError("the database holds several branches: say which one with --branch CODE")
+        raise ScopeError("scope.branch_needed")
     return ids[0]
 
 
@@ -84,17 +85,14 @@ def resolve_scope(
     kind, value = kind.strip().lower(), value.strip()
     if kind == "branch" and not value:
         if allowed is not None:
-            raise ScopeError(
-                f"{user.login if user else ''} sees only their own team: "
-                "use --scope team:CODE or specialist:EMPNO"
-            )
+            raise ScopeError("scope.own_team_only", login=user.login if user else "")
         return ExportScope("branch", branch_id, branch_name)
     if kind == "team" and value:
         tid = session.scalar(select(Team.id).where(Team.branch_id == branch_id, Team.code == value))
         if tid is None:
-            raise ScopeError(f"no team with code '{value}' in this branch")
+            raise ScopeError("scope.no_team", team=value)
         if allowed is not None and tid not in allowed:
-            raise ScopeError(f"team '{value}' is not one of your teams")
+            raise ScopeError("scope.not_your_team", team=value)
         return _team_scope(session, branch_id, branch_name, {tid})
     if kind == "specialist" and value:
         row = session.execute(
@@ -103,9 +101,9 @@ def resolve_scope(
             )
         ).first()
         if row is None:
-            raise ScopeError(f"no specialist with employee number '{value}' in this branch")
+            raise ScopeError("scope.no_specialist", specialist=value)
         if allowed is not None and row.team_id not in allowed:
-            raise ScopeError(f"specialist '{value}' is not in your team")
+            raise ScopeError("scope.specialist_not_yours", specialist=value)
         return ExportScope(
             "specialist",
             branch_id,
@@ -115,7 +113,7 @@ def resolve_scope(
             names=(f"{row.name} ({value})",),
             code=value,
         )
-    raise ScopeError(f"'{text}' is not a scope: write branch, team:CODE or specialist:EMPNO")
+    raise ScopeError("scope.unreadable", text=text)
 
 
 def _team_scope(

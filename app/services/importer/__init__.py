@@ -30,6 +30,7 @@ from app.services.clock import branch_tz
 from app.services.importer.problems import ImportFailed, ImportResult, Problem
 from app.services.importer.values import MAX_AMOUNT_YUAN
 from app.services.importer.writers import Context
+from app.services.messages import Message
 from app.services.progress import JobState, NullState
 
 __all__ = ["KINDS", "ImportFailed", "ImportResult", "Problem", "import_file"]
@@ -68,7 +69,7 @@ def import_file(
                     path.name,
                     None,
                     None,
-                    f"unknown kind '{kind}': choose one of {', '.join(KINDS)}",
+                    Message("import.unknown_kind", kind=kind, choices=list(KINDS)),
                 )
             ]  # fmt: skip
         )
@@ -119,7 +120,9 @@ def _branch(session: Session, branch_id: int | None, name: str) -> tuple[int, st
     if branch_id is not None:
         branch = session.get(Branch, branch_id)
         if branch is None:
-            raise ImportFailed([Problem(name, None, None, f"branch {branch_id} does not exist")])
+            raise ImportFailed(
+                [Problem(name, None, None, Message("branch.not_found", branch=branch_id))]
+            )
         return branch.id, branch.timezone
     found = session.execute(select(Branch.id, Branch.timezone).limit(2)).all()
     if len(found) == 1:
@@ -135,7 +138,7 @@ def _branch(session: Session, branch_id: int | None, name: str) -> tuple[int, st
                 name,
                 None,
                 None,
-                "this database holds several branches: say which one to import into (--branch CODE)",
+                Message("import.branch_needed"),
             )
         ]  # fmt: skip
     )

@@ -38,6 +38,7 @@ from app.services.history import counted
 from app.services.importer.kinds import FileReason
 from app.services.importer.scope import ids_in_branch
 from app.services.importer.store import LOOKUP_CHUNK, one_of, table_of
+from app.services.messages import Message
 
 if TYPE_CHECKING:
     from app.services.importer.writers import Context, Pending
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
 # The change batch of an imported assignment history (listed, not undone).
 IMPORT_KIND = "assignments"
 CUSTOMER, GRID = "customer", "grid"
+_NOUNS = {CUSTOMER: "noun.customer", GRID: "noun.grid"}  # for the messages
 # Per holder: the event column naming it, its table, and the column of its current specialist.
 HOLDERS = {
     CUSTOMER: (AssignmentEvent.customer_id, Customer, "specialist_id"),
@@ -257,7 +259,7 @@ def undo_import(
     from app.services.rebalance.changes import Stale, close_batch
 
     if team_scope is not None:
-        raise NotAllowed("only a senior supervisor undoes an imported history, as only they import")
+        raise NotAllowed("import.senior_only_undo")
     batch = session.get(ChangeBatch, batch_id)
     assert batch is not None
     record = json.loads(batch.plan or "{}")
@@ -281,24 +283,31 @@ def undo_import(
         {r.grid_id for r in rows if r.grid_id is not None} | {i for h, i in before if h == GRID}
     )
     tz = session.scalar(select(Branch.timezone).where(Branch.id == batch.branch_id))
-    stale = Stale(session, tz or "Asia/Shanghai", since_text="since that import")
+    stale = Stale(session, tz or "Asia/Shanghai", since="since.import")
     for holder, column, ids in ((CUSTOMER, e.customer_id, customers), (GRID, e.grid_id, grids)):
         for start in range(0, len(ids), LOOKUP_CHUNK):
             part = ids[start : start + LOOKUP_CHUNK]
             for changed in session.scalars(
                 select(column).where(column.in_(part), e.id > last, counted()).distinct()
             ):
-                stale.add(f"{holder} {changed} changed hands {stale.since_text}")
+                stale.add(
+                    "stale.changed_hands",
+                    what=Message(_NOUNS[holder]),
+                    label=changed,
+                    since=stale.since,
+                )
     # Nobody gets work back who no longer works (as for every undo).
     receivers = sorted({sid for sid in before.values() if sid is not None})
     for name, status in session.execute(
         select(Specialist.name, Specialist.status).where(Specialist.id.in_(receivers))
     ):
         if status != SpecialistStatus.ACTIVE:
-            stale.add(f"{name} is no longer active ({status})")
-    stale.raise_if_any("The import can no longer be undone as a whole.")
+            stale.add("stale.not_active", who=name, specialist_status=status)
+    stale.raise_if_any("advice.import_undo_whole")
     now = utcnow()
-    undo = close_batch(session, batch_id, batch.branch_id, actor=actor, now=now, what="import")
+    undo = close_batch(
+        session, batch_id, batch.branch_id, actor=actor, now=now, what=Message("noun.import")
+    )
     for (holder, holder_id), specialist_id in before.items():
         _column, model, current_column = HOLDERS[holder]
         t = table_of(model)

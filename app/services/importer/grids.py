@@ -18,9 +18,11 @@ from app.models import Grid
 from app.models.enums import GridStatus
 from app.services.importer.store import Target, save, table_of
 from app.services.importer.values import clean, parse_text, split_list
+from app.services.messages import Message
 
 GRIDS = Target(table_of(Grid), ("branch_id", "code"), "code", versioned=True)
-FeatureProblem = tuple[int | None, str | None, str]  # feature number, property, message
+# Feature number, property, message (a Message for the file as a whole).
+FeatureProblem = tuple[int | None, str | None, str | Message]
 # Grids tile a city without overlap; an overlap above this share of the smaller grid's area is
 # a drawing error, below it the rounding of a shared border.
 OVERLAP_TOLERANCE = 0.01
@@ -42,18 +44,20 @@ def _load(path: Path) -> tuple[list | None, FeatureProblem | None]:
     """Return the features of the file, or what is wrong with it as a whole."""
     data = path.read_bytes()
     if not data.strip():
-        return None, (None, None, "is empty")
+        return None, (None, None, Message("file.empty"))
     try:
         doc = json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
-        return None, (None, None, "is not a GeoJSON text file (UTF-8)")
+        return None, (None, None, Message("geojson.not_text"))
     except json.JSONDecodeError as exc:
-        return None, (None, None, f"is not valid GeoJSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")  # fmt: skip
+        return None, (None, None, Message(
+            "geojson.invalid", problem=exc.msg, line=exc.lineno, column=exc.colno
+        ))  # fmt: skip
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
-        return None, (None, None, "is not a GeoJSON FeatureCollection")
+        return None, (None, None, Message("geojson.not_collection"))
     features = doc.get("features")
     if not isinstance(features, list):
-        return None, (None, None, "has no list of features")
+        return None, (None, None, Message("geojson.no_features"))
     return features, None
 
 

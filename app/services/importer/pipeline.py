@@ -22,6 +22,7 @@ from app.services.importer.problems import ImportFailed, Problem
 from app.services.importer.readers import FileProblem, Table, open_table
 from app.services.importer.values import ValueProblem, parse_amount_fen
 from app.services.importer.writers import WRITERS, Context, Pending
+from app.services.messages import Alternatives, Message
 from app.services.progress import JobState, check
 
 CHUNK = 5_000
@@ -78,11 +79,11 @@ def import_table(
     try:
         table = open_table(path, (kind, *SHEET_NAMES.get(kind, ())))
     except FileProblem as exc:
-        raise ImportFailed([Problem(name, None, None, str(exc))]) from None
+        raise ImportFailed([Problem(name, None, None, exc.message)]) from None
     try:
         return _rows(ctx, kind, table, name, state, chunk_size or CHUNK)
     except FileProblem as exc:  # unreadable before the first data row
-        raise ImportFailed([Problem(name, None, None, str(exc))]) from None
+        raise ImportFailed([Problem(name, None, None, exc.message)]) from None
     finally:
         table.close()
 
@@ -104,14 +105,18 @@ def _header(kind: str, table: Table, name: str) -> dict[str, int]:
         if looked >= HEADER_SEARCH:
             break
     if best is None:
-        raise ImportFailed([Problem(name, None, None, "is empty")])
+        raise ImportFailed([Problem(name, None, None, Message("file.empty"))])
     _, rownum, headers, groups = best
-    shown = ", ".join(h for h in headers if h) or "none"
+    shown = [h for h in headers if h] or Message("import.no_headers")
     raise ImportFailed(
         [
-            Problem(name, rownum, group[0].name, "required column missing: write "
-                    f"{', or '.join(f'{c.name} or {c.zh}' for c in group)}"
-                    f"{',' if len(group) > 1 else ''} in the header row (headers found: {shown})")
+            Problem(name, rownum, group[0].name, Message(
+                "import.column_missing_one" if len(group) == 1 else "import.column_missing",
+                names=Alternatives(
+                    Message("import.column_names", name=c.name, zh=c.zh) for c in group
+                ),
+                headers=shown,
+            ))
             for group in groups
         ]
     )  # fmt: skip
@@ -194,7 +199,7 @@ def _rows(
                 if len(problems) >= MAX_PROBLEMS:
                     break
     except FileProblem as exc:
-        problems.append(Problem(name, None, None, str(exc)))
+        problems.append(Problem(name, None, None, exc.message))
     if chunk and len(problems) < MAX_PROBLEMS:
         flush()
     for row, first in keys.conflicts(MAX_PROBLEMS):

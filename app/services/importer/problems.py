@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.services.changes import SOME, Changes
+from app.services.errors import DomainError
+from app.services.messages import Lines, Message
 
 SHOWN_PROBLEMS = 20
 
@@ -12,37 +14,42 @@ SHOWN_PROBLEMS = 20
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with a file: its name, the row as a spreadsheet shows it (the header is
-    row 1; for GeoJSON the feature's position), the column, and what is wrong."""
+    row 1; for GeoJSON the feature's position), the column, and what is wrong: a Message for a
+    problem of the file as a whole (the views word it in the user's language), English words
+    for a problem of a row's values."""
 
     file: str
     row: int | None
     column: str | None
-    message: str
+    message: str | Message
+
+    def words(self) -> Message:
+        """The problem with where it is, as a message."""
+        where: list[object] = [self.file]
+        if self.row is not None:
+            feature = self.file.lower().endswith((".geojson", ".json"))
+            where.append(Message("import.at_feature" if feature else "import.at_row", row=self.row))
+        if self.column:
+            where.append(Message("import.at_column", column=self.column))
+        return Message("import.problem", where=where, message=self.message)
 
     def __str__(self) -> str:
-        where = [self.file]
-        if self.row is not None:
-            unit = "feature" if self.file.lower().endswith((".geojson", ".json")) else "row"
-            where.append(f"{unit} {self.row}")
-        if self.column:
-            where.append(f"column {self.column}")
-        return f"{', '.join(where)}: {self.message}"
+        return str(self.words())
 
 
-class ImportFailed(Exception):
+class ImportFailed(DomainError):
     """The file was rejected and nothing of it was written; ``problems`` says why."""
 
     def __init__(self, problems: list[Problem], *, stopped_early: bool = False) -> None:
-        self.problems = problems
-        lines = [str(p) for p in problems[:SHOWN_PROBLEMS]]
+        lines: list[Message] = [p.words() for p in problems[:SHOWN_PROBLEMS]]
         more = len(problems) - SHOWN_PROBLEMS
         if more > 0:
-            lines.append(f"… and {more} more problem{'s' if more > 1 else ''}")
+            lines.append(Message("import.more_one" if more == 1 else "import.more", n=more))
         if stopped_early:
-            lines.append(f"(checking stopped after {len(problems)} problems)")
-        file = problems[0].file if problems else "the file"
-        head = f"{file} was not imported, nothing was changed:"
-        super().__init__("\n".join([head, *lines]))
+            lines.append(Message("import.stopped", n=len(problems)))
+        file = problems[0].file if problems else Message("import.the_file")
+        super().__init__("import.failed", file=file, problems=Lines(lines))
+        self.problems = problems
 
 
 @dataclass(frozen=True)

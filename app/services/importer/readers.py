@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.services.errors import DomainError
+
 # Enough of the file to see its encoding and its first rows; a character cut at the end of
 # the sample is allowed.
 SAMPLE = 1024 * 1024
@@ -27,8 +29,9 @@ EXCEL_ROWS = 1_048_576  # the last row Excel has
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b", b"Rar!", b"7z\xbc")
 
 
-class FileProblem(ValueError):
-    """The file as a whole cannot be read (wrong type, empty, broken); the message says why."""
+class FileProblem(DomainError, ValueError):
+    """The file as a whole cannot be read (wrong type, empty, broken); the message says why
+    (after the file's name)."""
 
 
 @dataclass
@@ -66,7 +69,7 @@ def detect_encoding(sample: bytes) -> str:
         return "gb18030"
     if utf8 is not None:
         return "utf-8"
-    raise FileProblem("is neither UTF-8 nor GBK/GB18030 text")
+    raise FileProblem("file.encoding")
 
 
 def _decoded(sample: bytes, encoding: str) -> str | None:
@@ -80,26 +83,26 @@ def _decoded(sample: bytes, encoding: str) -> str | None:
 def open_table(path: Path, sheet_names: tuple[str, ...] = ()) -> Table:
     """Return the rows of a CSV or XLSX file; raise FileProblem if it is neither."""
     if not path.exists():
-        raise FileProblem("does not exist")
+        raise FileProblem("file.missing")
     if path.is_dir():
-        raise FileProblem("is a folder, not a file")
+        raise FileProblem("file.folder")
     try:
         with path.open("rb") as f:
             head = f.read(SAMPLE)
     except OSError as exc:
-        raise FileProblem(f"cannot be opened ({exc.strerror or exc})") from None
+        raise FileProblem("file.cannot_open", problem=exc.strerror or str(exc)) from None
     if not head.strip():
-        raise FileProblem("is empty")
+        raise FileProblem("file.empty")
     if head.startswith(b"PK\x03\x04"):
         return _xlsx(path, sheet_names)
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        raise FileProblem("is not a valid .xlsx workbook (save it again from Excel as .xlsx)")
+        raise FileProblem("file.bad_xlsx")
     if suffix == ".xls" or head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise FileProblem("is an old .xls workbook: save it from Excel as .xlsx or .csv")
+        raise FileProblem("file.xls")
     utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     if head.startswith(_BINARY_MAGIC) or (b"\x00" in head and not utf16):
-        raise FileProblem("is not a text (CSV) or Excel (.xlsx) file")
+        raise FileProblem("file.not_table")
     return _csv(path, detect_encoding(head), head)
 
 
@@ -132,12 +135,9 @@ def _csv(path: Path, encoding: str, head: bytes) -> Table:
                     cells[0] = cells[0].lstrip("\ufeff")
                 yield n, cells  # type: ignore[misc]
         except UnicodeDecodeError:
-            raise FileProblem(
-                f"has bytes that are not {encoding} text after row {n}: "
-                "save the whole file in one encoding (UTF-8 or GBK)"
-            ) from None
+            raise FileProblem("file.mixed_encoding", encoding=encoding, row=n) from None
         except csv.Error as exc:
-            raise FileProblem(f"is not well-formed CSV at row {n + 1}: {exc}") from None
+            raise FileProblem("file.bad_csv", row=n + 1, problem=str(exc)) from None
         finally:
             text.close()
 
@@ -151,13 +151,14 @@ def _check_parts(path: Path) -> None:
         with zipfile.ZipFile(path) as archive:
             parts = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise FileProblem(f"is not a readable .xlsx workbook ({exc})") from None
+        raise FileProblem("file.unreadable_xlsx", problem=str(exc)) from None
     for part in parts:
         if part.file_size > MAX_XLSX_PART:
             raise FileProblem(
-                f"is too large to read: its part {part.filename} would unpack to "
-                f"{_mb(part.file_size)} MB, and at most {_mb(MAX_XLSX_PART)} MB is read from a "
-                "workbook; save it as CSV instead"
+                "file.part_too_large",
+                part=part.filename,
+                mb=_mb(part.file_size),
+                maximum=_mb(MAX_XLSX_PART),
             )
 
 
@@ -172,9 +173,7 @@ def _check_size(title: str, rows: object, columns: object) -> None:
         return  # no dimension: the cells are counted while reading
     if rows * columns > MAX_XLSX_CELLS:
         raise FileProblem(
-            f"is too large to read: sheet '{title}' claims {rows:,} rows × {columns:,} columns, "
-            f"and at most {MAX_XLSX_CELLS:,} cells are read from a workbook; save it as CSV "
-            "instead"
+            "file.sheet_too_large", sheet=title, rows=rows, columns=columns, maximum=MAX_XLSX_CELLS
         )
 
 
@@ -185,12 +184,9 @@ def _counted(rows: Iterator[tuple[int, list[object]]]) -> Iterator[tuple[int, li
     for n, row in rows:
         cells += len(row)
         if n > EXCEL_ROWS:
-            raise FileProblem(f"has a row {n:,}, beyond row {EXCEL_ROWS:,}, the last Excel has")
+            raise FileProblem("file.row_beyond", row=n, last=EXCEL_ROWS)
         if cells > MAX_XLSX_CELLS:
-            raise FileProblem(
-                f"is too large to read: more than {MAX_XLSX_CELLS:,} cells by row {n:,}; save it "
-                "as CSV instead"
-            )
+            raise FileProblem("file.too_many_cells", maximum=MAX_XLSX_CELLS, row=n)
         yield n, row
 
 
@@ -211,10 +207,10 @@ def _xlsx(path: Path, names: tuple[str, ...]) -> Table:
             wb = load_workbook(fh, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, InvalidFileException) as exc:
         fh.close()
-        raise FileProblem(f"is not a readable .xlsx workbook ({exc})") from None
+        raise FileProblem("file.unreadable_xlsx", problem=str(exc)) from None
     if not wb.worksheets:
         close()
-        raise FileProblem("is a workbook without sheets")
+        raise FileProblem("file.no_sheets")
     titles = {t.strip().lower(): t for t in wb.sheetnames}
     title = next((titles[n.lower()] for n in names if n.lower() in titles), None)
     ws = wb[title] if title else wb.worksheets[0]

@@ -20,7 +20,7 @@ from app.models import Branch, CoverageMark, Customer
 from app.models.base import utcnow
 from app.services.auth import UserInfo
 from app.services.changes import Changes
-from app.services.errors import NotAllowed, NotFound, StaleData
+from app.services.errors import DomainError, NotAllowed, NotFound, StaleData
 from app.services.intake.address import parse_address
 from app.services.intake.intake import branch_today, chunks
 from app.services.intake.matching import normalise_address
@@ -40,7 +40,7 @@ MATCHED = "matched"
 UNDONE = "undone"  # the intake that took the customer into the pool was undone
 
 
-class InvalidMark(ValueError):
+class InvalidMark(DomainError, ValueError):
     """A mark that cannot be saved (no reason, an unknown one, a note too long), with why."""
 
 
@@ -142,29 +142,23 @@ def mark_outside_coverage(
     Each must be a pool customer of the user's branch, still without a grid and not marked
     already. ``reason`` is one of REASONS; 'other' needs a note. Raises NotAllowed (only a
     senior supervisor files unmatched addresses), InvalidMark, NotFound or StaleData."""
-    _check_role(user, "marks addresses outside coverage")
+    _check_role(user, "coverage.senior_only_mark")
     if reason not in REASONS:
-        raise InvalidMark(
-            f"choose why the address is outside coverage: one of {', '.join(REASONS)}"
-        )
+        raise InvalidMark("coverage.reason", choices=list(REASONS))
     note = " ".join((note or "").split())
     if reason == "other" and not note:
-        raise InvalidMark("say in the note why the address is outside coverage")
+        raise InvalidMark("coverage.note_needed")
     if len(note) > NOTE_LENGTH:
-        raise InvalidMark(f"the note is too long: at most {NOTE_LENGTH} characters")
+        raise InvalidMark("coverage.note_too_long", maximum=NOTE_LENGTH)
     customers = _customers(session, customer_ids, user)
     marked = _marked(session, [c.id for c in customers])
     for c in customers:
         if c.pool_entered_on is None:
-            raise StaleData(f"customer {c.customer_no} is not in the pool; reload the queue")
+            raise StaleData("coverage.not_in_pool", customer=c.customer_no)
         if c.grid_id is not None:
-            raise StaleData(
-                f"customer {c.customer_no} was put in a grid meanwhile; reload the queue"
-            )
+            raise StaleData("intake.put_in_grid_meanwhile", customer=c.customer_no)
         if c.id in marked:
-            raise StaleData(
-                f"customer {c.customer_no} is marked outside coverage already; reload the queue"
-            )
+            raise StaleData("coverage.marked_already", customer=c.customer_no)
     now = utcnow()
     session.add_all(
         CoverageMark(
@@ -191,15 +185,12 @@ def restore_to_queue(
     """Return the customers put back in the unmatched queue: all of them, or none when one is
     not marked outside coverage (any more). Their marks stay in the history, ended. Raises
     NotAllowed, NotFound or StaleData."""
-    _check_role(user, "puts addresses back in the unmatched queue")
+    _check_role(user, "coverage.senior_only_restore")
     customers = _customers(session, customer_ids, user)
     marked = _marked(session, [c.id for c in customers])
     for c in customers:
         if c.id not in marked:
-            raise StaleData(
-                f"customer {c.customer_no} is not marked outside coverage (any more); "
-                "reload the list"
-            )
+            raise StaleData("coverage.not_marked", customer=c.customer_no)
     close_marks(session, [c.id for c in customers], actor=actor, how=RESTORED)
     return CoverageChange(tuple(c.id for c in customers), outside=False)
 
@@ -219,9 +210,10 @@ def close_marks(session: Session, customer_ids: Iterable[int], *, actor: str, ho
     return n
 
 
-def _check_role(user: UserInfo | None, what: str) -> None:
+def _check_role(user: UserInfo | None, refusal: str) -> None:
+    """Refuse (``refusal``, a message code) unless ``user`` is a senior supervisor."""
     if user is not None and not user.may_move_across_teams:
-        raise NotAllowed(f"only a senior supervisor {what}")
+        raise NotAllowed(refusal)
 
 
 def _customers(
@@ -230,7 +222,7 @@ def _customers(
     """Return the customers in the order given; raise NotFound naming those missing."""
     wanted = list(dict.fromkeys(customer_ids))
     if not wanted:
-        raise NotFound("no customer chosen")
+        raise NotFound("coverage.none_chosen")
     found: dict[int, Customer] = {}
     for part in chunks(wanted):
         found.update(
@@ -242,8 +234,7 @@ def _customers(
         if i not in found or (user is not None and found[i].branch_id != user.branch_id)
     ]
     if missing:
-        shown = ", ".join(str(i) for i in missing[:10])
-        raise NotFound(f"customers {shown} do not exist; nothing was changed")
+        raise NotFound("coverage.customers_gone", customers=missing[:10])
     return [found[i] for i in wanted]
 
 

@@ -316,10 +316,10 @@ def intake_agent(
     ``signature`` is the SMS signature (default: the branch name). Raises NotFound.
     """
     if user is not None and not user.may_move_across_teams:
-        raise NotAllowed("only a senior supervisor runs an intake")
+        raise NotAllowed("intake.senior_only")
     agent = session.scalar(select(DepartedAgent).where(DepartedAgent.agent_code == agent_code))
     if agent is None or (user is not None and agent.branch_id != user.branch_id):
-        raise NotFound(f"no departed agent with code '{agent_code}'")
+        raise NotFound("intake.no_agent", agent=agent_code)
     branch = session.get(Branch, agent.branch_id)
     assert branch is not None
     if on_date is None:

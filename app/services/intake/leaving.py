@@ -101,7 +101,7 @@ def leaving_impact(session: Session, *, specialist_id: int, leaving_on: date) ->
         .where(Specialist.id == specialist_id)
     ).first()
     if row is None:
-        raise NotFound(f"specialist {specialist_id} does not exist")
+        raise NotFound("specialist.not_found", specialist=specialist_id)
 
     in_grid = (
         select(Customer.grid_id, func.count().label("n"))

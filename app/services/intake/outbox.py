@@ -21,8 +21,10 @@ from app.models.enums import NotificationStatus
 from app.services.atomic import atomic_path
 from app.services.changes import Changes, some_if
 from app.services.clock import branch_tz
+from app.services.errors import DomainError
 from app.services.inert import InertCsvWriter
 from app.services.intake.intake import chunks
+from app.services.messages import Message
 
 EXPORT_COLUMNS = ("message_id", "phone", "content", "template", "created_at")
 
@@ -70,25 +72,37 @@ _ERROR_LENGTH = 200
 # written: these two mirror what DOMAIN.md asks of every import message.
 @dataclass(frozen=True)
 class Problem:
-    """One bad cell: the file, the row as a spreadsheet shows it, the column, what is wrong."""
+    """One bad cell: the file, the row as a spreadsheet shows it, the column, what is wrong
+    (a Message for the file as a whole, English words for a row's values)."""
 
     file: str
     row: int
     column: str
-    message: str
+    message: str | Message
+
+    def words(self) -> Message:
+        """The problem with where it is, as a message."""
+        where = [
+            self.file,
+            Message("import.at_row", row=self.row),
+            Message("import.at_column", column=self.column),
+        ]
+        return Message("import.problem", where=where, message=self.message)
 
     def __str__(self) -> str:
-        return f"{self.file}, row {self.row}, column {self.column}: {self.message}"
+        return str(self.words())
 
 
-class ImportFailed(Exception):
+class ImportFailed(DomainError):
     """A file rejected as a whole; nothing was changed."""
 
     def __init__(self, problems: list[Problem]) -> None:
+        first = problems[0].words() if problems else Message("outbox.unreadable")
+        if len(problems) > 1:
+            super().__init__("outbox.failed_more", problem=first, more=len(problems) - 1)
+        else:
+            super().__init__("outbox.failed", problem=first)
         self.problems = problems
-        first = str(problems[0]) if problems else "the file could not be read"
-        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-        super().__init__(first + more)
 
 
 @dataclass(frozen=True)
@@ -216,7 +230,7 @@ def _read_text(path: Path) -> str:
             return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ImportFailed([Problem(path.name, 1, "-", "the file is neither UTF-8 nor GBK text")])
+    raise ImportFailed([Problem(path.name, 1, "-", Message("outbox.encoding"))])
 
 
 def _parse_moment(text: str) -> tuple[datetime, bool] | None:
@@ -253,7 +267,7 @@ def _read_results(path: Path) -> list[_Result]:
     name = path.name
     lines = list(csv.reader(io.StringIO(_read_text(path), newline="")))
     if not lines:
-        raise ImportFailed([Problem(name, 1, "-", "the file is empty")])
+        raise ImportFailed([Problem(name, 1, "-", Message("outbox.empty"))])
     columns: dict[str, int] = {}
     for i, header in enumerate(lines[0]):
         key = _RESULT_HEADERS.get(unicodedata.normalize("NFKC", header).strip().lower())
@@ -261,12 +275,7 @@ def _read_results(path: Path) -> list[_Result]:
             columns[key] = i
     missing = [c for c in ("message_id", "status") if c not in columns]
     if missing:
-        raise ImportFailed(
-            [
-                Problem(name, 1, c, "this column is missing (the header row names it)")
-                for c in missing
-            ]
-        )
+        raise ImportFailed([Problem(name, 1, c, Message("outbox.column_missing")) for c in missing])
 
     def cell(values: list[str], column: str) -> str:
         i = columns.get(column)

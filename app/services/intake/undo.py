@@ -23,6 +23,7 @@ from app.models.enums import AssignmentReason, MatchMethod, TaskStatus
 from app.services.errors import NotAllowed
 from app.services.intake.coverage import UNDONE, close_marks
 from app.services.intake.intake import chunks
+from app.services.messages import Message
 from app.services.metrics.base_table import refresh_persistency_base
 from app.services.notify import withdraw_waiting
 from app.services.rebalance.changes import Stale, UndoResult, close_batch, event
@@ -38,7 +39,7 @@ def undo_intake(
     """Take the customers of the intake ``batch_id`` out of the pool again, in the caller's
     transaction; return what changed."""
     if team_scope is not None:
-        raise NotAllowed("only a senior supervisor undoes an intake, as only they run one")
+        raise NotAllowed("intake.senior_only_undo")
     batch = session.get(ChangeBatch, batch_id)
     assert batch is not None
     record: dict[str, Any] = json.loads(batch.plan or "{}")["intake"]
@@ -46,7 +47,7 @@ def undo_intake(
     before = {int(k): v for k, v in record["customers"].items()}
     branch = session.get(Branch, batch.branch_id)
     assert branch is not None
-    stale = Stale(session, branch.timezone, since_text="since that intake")
+    stale = Stale(session, branch.timezone, since="since.intake")
     customers = {
         c.id: c
         for part in chunks(sorted(before))
@@ -57,11 +58,18 @@ def undo_intake(
     for cid, (_grid, _method, _was, after) in before.items():
         c = customers[cid]
         if c.pool_entered_on != on_date or c.specialist_id != after:
-            stale.add(f"customer {c.customer_no} changed hands {stale.since_text}")
-    stale.raise_if_any("The intake can no longer be undone as a whole.")
+            stale.add(
+                "stale.changed_hands",
+                what=Message("noun.customer"),
+                label=c.customer_no,
+                since=stale.since,
+            )
+    stale.raise_if_any("advice.intake_undo_whole")
 
     now = utcnow()
-    undo = close_batch(session, batch_id, branch.id, actor=actor, now=now, what="intake")
+    undo = close_batch(
+        session, batch_id, branch.id, actor=actor, now=now, what=Message("noun.intake")
+    )
     events = []
     for cid, (grid, method, was, after) in before.items():
         c = customers[cid]

@@ -21,7 +21,7 @@ from app.models.enums import (
 )
 from app.services.auth import UserInfo
 from app.services.changes import Changes, ids_of, some_if
-from app.services.errors import NotAllowed, NotFound, StaleData
+from app.services.errors import DomainError, NotAllowed, NotFound, StaleData
 from app.services.intake.address import ParsedAddress, parse_address
 from app.services.intake.coverage import MATCHED, close_marks, open_mark
 from app.services.intake.intake import (
@@ -39,11 +39,12 @@ from app.services.intake.matching import (
     normalise,
     normalise_address,
 )
+from app.services.messages import Message
 from app.services.metrics.base_table import refresh_persistency_base
 from app.services.notify import SmsCounts, Told, tell_customers
 
 
-class InvalidChoice(ValueError):
+class InvalidChoice(DomainError, ValueError):
     """A grid choice or address rule that cannot be saved, with the reason for the user."""
 
 
@@ -75,7 +76,7 @@ class RulePreview:
     # Where those customers are now: (grid code, or None without a grid; how many).
     now_in: tuple[tuple[str | None, int], ...]
     # Why the rule may not be saved, or None when it is specific enough.
-    refused: str | None
+    refused: Message | None
 
 
 @dataclass(frozen=True)
@@ -171,19 +172,19 @@ def resolve_unmatched(
     Raises NotFound, StaleData (matched meanwhile) or InvalidChoice.
     """
     if user is not None and not user.may_move_across_teams:
-        raise NotAllowed("only a senior supervisor files unmatched addresses")
+        raise NotAllowed("unmatched.senior_only")
     c = session.get(Customer, customer_id)
     if c is None or (user is not None and c.branch_id != user.branch_id):
-        raise NotFound(f"customer {customer_id} does not exist")
+        raise NotFound("customer.not_found", customer=customer_id)
     grid = session.get(Grid, grid_id)
     if grid is None:
-        raise NotFound(f"grid {grid_id} does not exist")
+        raise NotFound("grid.not_found", grid=grid_id)
     if grid.branch_id != c.branch_id:
-        raise InvalidChoice(f"grid {grid.code} belongs to another branch")
+        raise InvalidChoice("unmatched.grid_other_branch", grid=grid.code)
     if grid.status != GridStatus.ACTIVE:
-        raise InvalidChoice(f"grid {grid.code} is retired")
+        raise InvalidChoice("unmatched.grid_retired", grid=grid.code)
     if c.grid_id is not None:
-        raise StaleData(f"customer {c.customer_no} was put in a grid meanwhile; reload the queue")
+        raise StaleData("intake.put_in_grid_meanwhile", customer=c.customer_no)
     rule_id = None
     if save_rule is not None:
         rule_id = _save_rule(session, c, grid, save_rule, actor)
@@ -214,15 +215,10 @@ def _rule_pattern(c: Customer, text: str, city: str | None) -> str:
     or not part of the customer's address."""
     pattern = normalise(text)
     if len(pattern) < MIN_NAME_LENGTH:
-        raise InvalidChoice(
-            f"the rule '{text}' is too short: give at least {MIN_NAME_LENGTH} characters"
-        )
+        raise InvalidChoice("rule.too_short", rule=text, minimum=MIN_NAME_LENGTH)
     address = normalise_address(c.address, city=city)
     if pattern not in address:
-        raise InvalidChoice(
-            f"the rule '{text}' does not occur in the customer's address as matching reads it "
-            "(without spaces, punctuation and the province and city)"
-        )
+        raise InvalidChoice("rule.not_in_address", rule=text)
     return pattern
 
 
@@ -236,7 +232,7 @@ def rule_preview(session: Session, *, customer_id: int, grid_id: int, text: str)
     c = session.get(Customer, customer_id)
     grid = session.get(Grid, grid_id)
     if c is None or grid is None:
-        raise NotFound(f"customer {customer_id} or grid {grid_id} does not exist")
+        raise NotFound("unmatched.customer_or_grid_gone", customer=customer_id, grid=grid_id)
     city = session.scalar(select(Branch.city).where(Branch.id == c.branch_id))
     pattern = _rule_pattern(c, text, city)
     place = parse_address(normalise_address(c.address, city=city))
@@ -270,26 +266,31 @@ def rule_preview(session: Session, *, customer_id: int, grid_id: int, text: str)
         ).all()
     )
     grid_district = normalise(grid.district) if grid.district else None
-    refused = None
+    refused: Message | None = None
     if place.district and grid_district and place.district != grid_district:
-        refused = (
-            f"grid {grid.code} lies in {grid_district} and the address in {place.district}: "
-            "a rule may only send addresses to a grid of their own district"
+        refused = Message(
+            "rule.other_district",
+            grid=grid.code,
+            grid_district=grid_district,
+            district=place.district,
         )
     elif place.community and place.community not in pattern:
-        refused = (
-            f"the rule must contain the address's community '{place.community}': "
-            f"'{pattern}' would send other communities' addresses to grid {grid.code} too"
+        refused = Message(
+            "rule.community_missing", community=place.community, rule=pattern, grid=grid.code
         )
     elif other_districts:
-        refused = (
-            f"the rule '{pattern}' would also send addresses in "
-            f"{'、'.join(sorted(other_districts))} to grid {grid.code}"
+        refused = Message(
+            "rule.other_districts",
+            rule=pattern,
+            places="、".join(sorted(other_districts)),
+            grid=grid.code,
         )
     elif other_communities:
-        refused = (
-            f"the rule '{pattern}' would also send addresses of "
-            f"{'、'.join(sorted(other_communities))} to grid {grid.code}"
+        refused = Message(
+            "rule.other_communities",
+            rule=pattern,
+            places="、".join(sorted(other_communities)),
+            grid=grid.code,
         )
     return RulePreview(
         pattern=pattern,
@@ -317,11 +318,11 @@ def _save_rule(session: Session, c: Customer, grid: Grid, text: str, actor: str)
     if existing is not None:
         if existing.grid_id != grid.id:
             other = session.scalar(select(Grid.code).where(Grid.id == existing.grid_id))
-            raise InvalidChoice(f"the rule '{pattern}' already sends addresses to grid {other}")
+            raise InvalidChoice("rule.taken", rule=pattern, grid=other)
         return existing.id
     preview = rule_preview(session, customer_id=c.id, grid_id=grid.id, text=text)
     if preview.refused:
-        raise InvalidChoice(preview.refused)
+        raise InvalidChoice(preview.refused.code, **preview.refused.params)
     rule = AddressRule(branch_id=c.branch_id, pattern=pattern, grid_id=grid.id, created_by=actor)
     session.add(rule)
     session.flush()

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Grid, Specialist, Team
+from app.services.errors import DomainError
 
 # contact_band: the customer's days from pool entry to first contact (metrics.handoff).
 PERSISTENCY_FIELDS = (
@@ -23,8 +24,8 @@ PERSISTENCY_FIELDS = (
 FUNNEL_FIELDS = ("grid", "specialist", "team", "cohort")
 
 
-class GroupingError(ValueError):
-    pass
+class GroupingError(DomainError, ValueError):
+    """A grouping the figures do not offer."""
 
 
 @dataclass(frozen=True)
@@ -72,4 +73,4 @@ class Labels:
 
 def check_field(by: str | None, allowed: tuple[str, ...]) -> None:
     if by is not None and by not in allowed:
-        raise GroupingError(f"cannot group by '{by}': choose one of {', '.join(allowed)}")
+        raise GroupingError("grouping.unknown", by=by, choices=list(allowed))

@@ -37,16 +37,24 @@ from sqlalchemy.orm import Session
 
 from app.models import Branch, Customer, Grid, Notification, Specialist
 from app.models.enums import NotificationStatus, NotificationTemplate
+from app.services.errors import DomainError
+from app.services.messages import Message
 from app.services.metrics.contact_bands import BAND_KEYS
 from app.services.sqlfuncs import branch_offsets, days_between, local_day, offset_for
 
 MILESTONES = ("sms", "contact", "service")
+# Each milestone's target named in a message.
+_TARGET_WORDS = {
+    "sms": "target.sms",
+    "contact": "target.contact",
+    "service": "target.service",
+}
 # The on-time share on the roster covers customers who entered the pool in this many days.
 ON_TIME_DAYS = 90
 MAX_TARGET_DAYS = 365
 
 
-class TargetError(ValueError):
+class TargetError(DomainError, ValueError):
     """Hand-off targets that cannot be used, in words."""
 
 
@@ -67,12 +75,17 @@ class HandoffTargets:
             days = self.of(m)
             if not 0 <= days <= MAX_TARGET_DAYS:
                 raise TargetError(
-                    f"the {m} target must be between 0 and {MAX_TARGET_DAYS} days, not {days}"
+                    "handoff.target_range",
+                    target=Message(_TARGET_WORDS[m]),
+                    maximum=MAX_TARGET_DAYS,
+                    days=days,
                 )
         if not self.sms_days <= self.contact_days <= self.service_days:
             raise TargetError(
-                "the targets must come in order: SMS sent, then first contact, then first "
-                f"service ({self.sms_days}, {self.contact_days}, {self.service_days} days given)"
+                "handoff.target_order",
+                sms=self.sms_days,
+                contact=self.contact_days,
+                service=self.service_days,
             )
         return self
 

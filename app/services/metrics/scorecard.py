@@ -56,6 +56,8 @@ from sqlalchemy.orm import Session
 
 from app.models import Branch, Specialist, Team
 from app.models.enums import SpecialistStatus
+from app.services.errors import DomainError
+from app.services.messages import Message
 from app.services.metrics import scorecard_figures as figs
 from app.services.metrics.equity import DEFAULT_THRESHOLD_POINTS
 from app.services.metrics.scorecard_figures import CONTACT_DAYS, Figure
@@ -63,10 +65,17 @@ from app.services.periods import Period
 
 MEASURES = ("renewal", "persistency", "tasks", "contact", "equity")
 SHARES = MEASURES[:4]
+# Each share's standard named in a message.
+_STANDARD_WORDS = {
+    "renewal": "standard.renewal",
+    "persistency": "standard.persistency",
+    "tasks": "standard.tasks",
+    "contact": "standard.contact",
+}
 __all__ = ["CONTACT_DAYS", "MEASURES", "Figure", "Mark", "Scorecard", "Standards", "scorecard"]
 
 
-class StandardError(ValueError):
+class StandardError(DomainError, ValueError):
     """Scorecard standards that cannot be used, in words."""
 
 
@@ -88,7 +97,9 @@ class Standards:
         for m in SHARES:
             pct = self.of(m)
             if pct is None or not 0 <= pct <= 100:
-                raise StandardError(f"the {m} standard must be 0 to 100 %, not {pct}")
+                raise StandardError(
+                    "scorecard.standard_range", standard=Message(_STANDARD_WORDS[m]), pct=pct
+                )
         return self
 
 

@@ -30,6 +30,7 @@ from app.services.clock import local_date
 from app.services.errors import NotAllowed
 from app.services.history import effective_days
 from app.services.intake.sms import SpecialistContact
+from app.services.messages import Message
 from app.services.notify import SmsCounts, Told, tell_customers
 from app.services.rebalance import changes
 from app.services.rebalance.changes import (
@@ -109,7 +110,7 @@ def apply_plan(
     in the same transaction, and undo puts it back.
     """
     if not plan.moves:
-        raise PlanError("the plan has no moves to apply")
+        raise PlanError("plan.no_moves")
     branch, stale, people = _check_people(
         session, plan, user_may_cross_teams, team_scope, branch_scope
     )
@@ -119,7 +120,7 @@ def apply_plan(
     customers = _lock_planned_customers(
         session, plan, grid_moves, customer_moves, people, stale, stale_grids
     )
-    stale.raise_if_any("Make a new proposal.")
+    stale.raise_if_any("advice.new_proposal")
     moving = _who_moves(customers, grid_moves, customer_moves, people, plan.keep_from_step)
     tasks = _lock_open_tasks(session, {c.id: src for c, src, _ in moving})
     destination = {c.id: dst for c, _, dst in moving}
@@ -141,7 +142,9 @@ def apply_plan(
     session.flush()
     grid_rows = [(grids[m.grid_id], people[m.from_no].id, people[m.to_no].id) for m in grid_moves]
     for g, _src, dst in grid_rows:
-        update_one(session, Grid, g.id, g.version, owner_id=dst, what=f"grid {g.code}")
+        update_one(
+            session, Grid, g.id, g.version, owner_id=dst, what=Message("named.grid", grid=g.code)
+        )
     expire(session, Grid, {g.id for g, _, _ in grid_rows})
     update_many(
         session, Customer, [(c.id, c.version, dst) for c, _src, dst in moving], "specialist_id"
@@ -182,7 +185,7 @@ def apply_plan(
     }
     if leaving is not None:
         if leaving.specialist_id not in by_id:
-            raise PlanError("the hand-over moves nothing of the specialist who leaves")
+            raise PlanError("plan.handover_moves_nothing")
         record["leaving"] = record_leaving(session, leaving)
     batch.plan = json.dumps(record, ensure_ascii=False)
     session.flush()
@@ -213,38 +216,30 @@ def _check_people(
     return the branch, the record of what went stale (grids and customers add to it) and the
     specialists, locked, by employee number."""
     if branch_scope is not None and plan.branch_id != branch_scope:
-        raise NotAllowed(
-            f"the plan was made for branch {plan.branch_code}, not yours; only its own "
-            "supervisors may apply it"
-        )
+        raise NotAllowed("plan.other_branch_apply", branch=plan.branch_code)
     branch = session.get(Branch, plan.branch_id)
     if branch is None or branch.code != plan.branch_code:
-        raise PlanError(
-            f"the plan was made for branch {plan.branch_code}, which is not in this database"
-        )
-    stale = Stale(session, branch.timezone, since_text="since this plan was made")
+        raise PlanError("plan.branch_not_here", branch=plan.branch_code)
+    stale = Stale(session, branch.timezone, since="since.plan")
     people = _people(session, {m.from_no for m in plan.moves} | {m.to_no for m in plan.moves})
     for s in plan.specialists:
         p = people.get(s.employee_no)
         if p is not None and p.id != s.id:
-            raise PlanError("the plan was made on another database (specialist ids differ)")
+            raise PlanError("plan.other_database_specialists")
     for m in plan.moves:
         target = people.get(m.to_no)
         if target is None or people.get(m.from_no) is None:
             missing = m.to_no if target is None else m.from_no
-            stale.add(f"specialist {missing} no longer exists")
+            stale.add("stale.specialist_gone", specialist=missing)
         elif target.status != SpecialistStatus.ACTIVE:
-            stale.add(f"{target.label} is no longer active ({target.status})")
+            stale.add("stale.not_active", who=target.who, specialist_status=target.status)
     outside_scope(people.values(), team_scope)
     if not user_may_cross_teams:
         for m in plan.moves:
             a, b = people.get(m.from_no), people.get(m.to_no)
             if a is not None and b is not None and a.team_id != b.team_id:
-                raise NotAllowed(
-                    f"moving {m.grid_code} from {a.label} to {b.label} crosses teams; "
-                    "only a senior supervisor may do that"
-                )
-    stale.raise_if_any("Make a new proposal.")
+                raise NotAllowed("plan.crosses_teams", grid=m.grid_code, source=a.who, target=b.who)
+    stale.raise_if_any("advice.new_proposal")
     return branch, stale, people
 
 
@@ -264,7 +259,7 @@ def _lock_grids(
     that grid changed since the plan was made, giving them would part them from it."""
     grid_ids = sorted({m.grid_id for m in grid_moves})
     if len(grid_ids) != len(grid_moves):
-        raise PlanError("the plan moves the same grid twice")
+        raise PlanError("plan.same_grid_twice")
     lived_in = {
         m.grid_id: m.grid_code
         for m in plan.moves
@@ -284,16 +279,16 @@ def _lock_grids(
     for m in grid_moves:
         g = grids.get(m.grid_id)
         if g is None:
-            stale.add(f"grid {m.grid_code} no longer exists")
+            stale.add("stale.grid_gone", grid=m.grid_code)
             stale_grids.add(m.grid_id)
             continue
         if g.code != m.grid_code:
-            raise PlanError("the plan was made on another database (grid ids differ)")
+            raise PlanError("plan.other_database_grids")
         source = people[m.from_no]
         if g.owner_id != source.id:
             stale_grids.add(m.grid_id)
             stale.reassigned(
-                "grid",
+                "noun.grid",
                 m.grid_code,
                 column=AssignmentEvent.grid_id,
                 row_id=g.id,
@@ -301,14 +296,14 @@ def _lock_grids(
                 now_id=g.owner_id,
             )
         elif g.locked:
-            stale.add(f"grid {m.grid_code} was locked {stale.since_text}")
+            stale.add("stale.grid_locked", grid=m.grid_code, since=stale.since)
         elif g.status != GridStatus.ACTIVE:
-            stale.add(f"grid {m.grid_code} was retired {stale.since_text}")
+            stale.add("stale.grid_retired", grid=m.grid_code, since=stale.since)
     for gid, code in sorted(lived_in.items()):
         g = grids.pop(gid, None)
         if g is not None and g.version != plan.grid_versions[gid]:
             stale.reassigned(
-                "grid",
+                "noun.grid",
                 code,
                 column=AssignmentEvent.grid_id,
                 row_id=gid,
@@ -336,8 +331,7 @@ def _lock_planned_customers(
     for m in customer_moves:
         if m.customer_id in planned:
             raise PlanError(
-                f"customer {m.customer_no} is moved on their own and with grid "
-                f"{planned[m.customer_id][0]}"
+                "plan.customer_twice", customer=m.customer_no, grid=planned[m.customer_id][0]
             )
         assert m.customer_id is not None
         planned[m.customer_id] = (m.grid_id, m.from_no)
@@ -349,10 +343,10 @@ def _lock_planned_customers(
         c = customers.get(cid)
         label = labels.get(cid) or (c.customer_no if c is not None else str(cid))
         if c is None:
-            stale.add(f"customer {label} no longer exists")
+            stale.add("stale.customer_gone", customer=label)
         elif c.specialist_id != people[from_no].id:
             stale.reassigned(
-                "customer",
+                "noun.customer",
                 label,
                 column=AssignmentEvent.customer_id,
                 row_id=cid,
@@ -360,16 +354,13 @@ def _lock_planned_customers(
                 now_id=c.specialist_id,
             )
         elif c.grid_id != gid:
-            stale.add(f"customer {label} was moved to another grid {stale.since_text}")
+            stale.add("stale.customer_moved_grid", customer=label, since=stale.since)
         elif c.locked and not (cid in labels and c.version == plan.customer_versions.get(cid)):
             # Named on their own, locked when the plan was made and unchanged since: handed
             # over deliberately (a hand-over), and still locked afterwards.
-            stale.add(f"customer {label} was locked {stale.since_text}")
+            stale.add("stale.customer_locked", customer=label, since=stale.since)
         elif _kept_by_step(c, plan.keep_from_step):
-            stale.add(
-                f"customer {label} reached 4-sell step {c.step}, which this plan keeps in "
-                f"place, {stale.since_text}"
-            )
+            stale.add("stale.customer_kept_by_step", customer=label, step=c.step, since=stale.since)
     return customers
 
 

@@ -21,6 +21,7 @@ from app.services.changes import Changes, some_if
 from app.services.clock import branch_tz, local_date
 from app.services.errors import NotAllowed, StaleData
 from app.services.intake.sms import SpecialistContact
+from app.services.messages import Clauses, Message
 from app.services.metrics.base_table import refresh_persistency_base
 from app.services.notify import SmsCounts, Told, tell_customers
 from app.services.sqlfuncs import chunks as id_chunks
@@ -46,6 +47,11 @@ class Person:
     @property
     def label(self) -> str:
         return f"{self.name} ({self.employee_no})"
+
+    @property
+    def who(self) -> Message:
+        """The specialist's name and employee number, for a message."""
+        return Message("who.person", name=self.name, employee_no=self.employee_no)
 
 
 @dataclass(frozen=True)
@@ -104,7 +110,7 @@ def record_leaving(session: Session, leaving: Leaving) -> dict[str, Any]:
         Specialist,
         leaving.specialist_id,
         row.version,
-        what=f"specialist {leaving.specialist_id}",
+        what=Message("named.specialist", specialist=leaving.specialist_id),
         status=leaving.status,
         left_on=left_on,
     )
@@ -129,7 +135,7 @@ def restore_leaving(session: Session, recorded: dict[str, Any], stale: Stale) ->
     ).one()
     now_left_on = row.left_on.isoformat() if row.left_on else None
     if str(row.status) != recorded["status"] or now_left_on != recorded["left_on"]:
-        stale.add(f"{row.name}'s status was changed {stale.since_text}")
+        stale.add("stale.status_changed", name=row.name, since=stale.since)
         return False
     before = recorded["left_on_before"]
     update_one(
@@ -137,7 +143,7 @@ def restore_leaving(session: Session, recorded: dict[str, Any], stale: Stale) ->
         Specialist,
         sid,
         row.version,
-        what=f"specialist {row.name}",
+        what=Message("named.specialist", specialist=row.name),
         status=SpecialistStatus(recorded["status_before"]),
         left_on=date.fromisoformat(before) if before else None,
     )
@@ -146,10 +152,11 @@ def restore_leaving(session: Session, recorded: dict[str, Any], stale: Stale) ->
 
 
 def close_batch(
-    session: Session, batch_id: int, branch_id: int, *, actor: str, now: datetime, what: str
+    session: Session, batch_id: int, branch_id: int, *, actor: str, now: datetime, what: Message
 ) -> ChangeBatch:
     """Mark the change batch undone by ``actor`` (refusing if someone did meanwhile) and return
-    the undo batch that records it, flushed."""
+    the undo batch that records it, flushed. ``what`` names the kind of change, for the
+    refusal."""
     done = cast(
         CursorResult,
         session.execute(
@@ -160,7 +167,7 @@ def close_batch(
         ),
     )
     if done.rowcount != 1:
-        raise StaleData(f"{what} {batch_id} was undone by someone else meanwhile")
+        raise StaleData("undo.undone_meanwhile", what=what, batch=batch_id)
     expire(session, ChangeBatch, {batch_id})
     undo = ChangeBatch(
         branch_id=branch_id,
@@ -180,32 +187,34 @@ def outside_scope(people: Iterable[Person], team_scope: Collection[int] | None) 
     grids and tasks of the user's own teams."""
     if team_scope is None:
         return
-    outside = sorted({p.label for p in people if p.team_id not in team_scope})
+    outside = sorted({p.label: p.who for p in people if p.team_id not in team_scope}.items())
+    shown = [who for _, who in outside[:3]]
+    if len(outside) > 3:
+        raise NotAllowed("change.outside_teams_more", people=shown, more=len(outside) - 3)
     if outside:
-        more = f" and {len(outside) - 3} more" if len(outside) > 3 else ""
-        raise NotAllowed(
-            f"this change touches {', '.join(outside[:3])}{more}, outside your teams; "
-            "only a senior supervisor of the branch may make it"
-        )
+        raise NotAllowed("change.outside_teams", people=shown)
 
 
 class Stale:
     """Collects what changed, and raises one StaleData that lists it."""
 
-    def __init__(self, session: Session, tz: str, *, since_text: str) -> None:
+    def __init__(self, session: Session, tz: str, *, since: str) -> None:
         self.session = session
         self.tz = tz
-        self.since_text = since_text
-        self.reasons: list[str] = []
+        # Since when the changes count, for the messages: a code ("since.plan").
+        self.since = Message(since)
+        self.reasons: list[Message] = []
 
-    def add(self, text: str) -> None:
-        self.reasons.append(text)
+    def add(self, code: str, **params: object) -> None:
+        """Note a change: a code of the message catalogue and its parameters."""
+        self.reasons.append(Message(code, **params))
 
     def reassigned(
         self, what: str, label: str, *, column, row_id: int, after: datetime | int, now_id
     ) -> None:
-        """Say who gave ``what label`` to whom, from the newest history row after ``after``
-        (a time, or an event id), else just who holds it now."""
+        """Say who gave ``what label`` to whom (``what`` is a noun's code: "noun.grid"), from
+        the newest history row after ``after`` (a time, or an event id), else just who holds
+        it now."""
         stmt = select(AssignmentEvent.actor, AssignmentEvent.at, AssignmentEvent.to_specialist_id)
         stmt = stmt.where(column == row_id)
         if isinstance(after, datetime):
@@ -214,37 +223,47 @@ class Stale:
             stmt = stmt.where(AssignmentEvent.id > after)
         event = self.session.execute(stmt.order_by(desc(AssignmentEvent.id)).limit(1)).first()
         holder = self._who(now_id)
+        noun = Message(what)
         if event is None:
-            self.add(f"{what} {label} is now with {holder}, a change made {self.since_text}")
+            self.add("stale.now_with", what=noun, label=label, holder=holder, since=self.since)
             return
         actor, at, _ = event
         self.add(
-            f"{what} {label} was reassigned to {holder} by {actor} {self._when(at)} "
-            f"{self.since_text}"
+            "stale.reassigned",
+            what=noun,
+            label=label,
+            holder=holder,
+            actor=actor,
+            when=self._when(at),
+            since=self.since,
         )
 
-    def _who(self, specialist_id: int | None) -> str:
+    def _who(self, specialist_id: int | None) -> Message:
         if specialist_id is None:
-            return "nobody"
+            return Message("who.nobody")
         row = self.session.execute(
             select(Specialist.name, Specialist.employee_no).where(Specialist.id == specialist_id)
         ).first()
-        return f"{row[0]} ({row[1]})" if row else f"specialist {specialist_id}"
+        if row is None:
+            return Message("named.specialist", specialist=specialist_id)
+        return Message("who.person", name=row[0], employee_no=row[1])
 
-    def _when(self, at: datetime) -> str:
+    def _when(self, at: datetime) -> Message:
         local = at.astimezone(branch_tz(self.tz))
         if local_date(utcnow(), self.tz) == local.date():
-            return f"at {local:%H:%M}"
-        return f"on {local:%Y-%m-%d} at {local:%H:%M}"
+            return Message("when.today", time=f"{local:%H:%M}")
+        return Message("when.day", day=f"{local:%Y-%m-%d}", time=f"{local:%H:%M}")
 
     def raise_if_any(self, advice: str) -> None:
+        """Raise StaleData listing the changes noted, if any; ``advice`` (a code) says what to
+        do about them."""
         if not self.reasons:
             return
-        shown = "; ".join(self.reasons[:SHOWN])
+        shown = Clauses(self.reasons[:SHOWN])
         more = len(self.reasons) - SHOWN
         if more > 0:
-            shown += f"; and {more} more change(s)"
-        raise StaleData(f"{shown}. {advice}")
+            raise StaleData("stale.changes_more", changes=shown, more=more, advice=Message(advice))
+        raise StaleData("stale.changes", changes=shown, advice=Message(advice))
 
 
 def customer_columns():
@@ -261,8 +280,9 @@ def customer_columns():
     )
 
 
-def update_one(session: Session, model, row_id: int, seen: int, *, what: str, **values) -> None:
-    """Write one row if it still has the version seen; the caller expires cached copies."""
+def update_one(session: Session, model, row_id: int, seen: int, *, what: Message, **values) -> None:
+    """Write one row if it still has the version seen; the caller expires cached copies.
+    ``what`` names the row, for the refusal."""
     result = cast(
         CursorResult,
         session.execute(
@@ -273,7 +293,7 @@ def update_one(session: Session, model, row_id: int, seen: int, *, what: str, **
         ),
     )
     if result.rowcount != 1:
-        raise StaleData(f"{what} was changed by someone else while saving; nothing was saved")
+        raise StaleData("stale.changed_while_saving", what=what)
 
 
 def update_many(session: Session, model, rows: Sequence[tuple[int, int, int]], column: str):
@@ -290,10 +310,13 @@ def update_many(session: Session, model, rows: Sequence[tuple[int, int, int]], c
         # Both drivers report the rows an executemany changed (supports_sane_multi_rowcount).
         if result.rowcount != len(chunk):
             raise StaleData(
-                f"{model.__tablename__} rows were changed by someone else while saving; "
-                "nothing was saved"
+                "stale.rows_changed_while_saving", rows=Message(_ROWS[model.__tablename__])
             )
     expire(session, model, {r[0] for r in rows})
+
+
+# The rows update_many writes, named for a refusal.
+_ROWS = {"customer": "noun.customer_rows", "task": "noun.task_rows"}
 
 
 def expire(session: Session, model, ids: set[int]) -> None:

@@ -128,21 +128,20 @@ def give_grids(
     try:
         target = plan.specialist(to_no)
     except KeyError:
-        raise PlanError(f"{to_no} is not one of the specialists this plan covers") from None
+        raise PlanError("plan.not_covered", specialist=to_no) from None
     if to_no in excluded:
-        raise PlanError(f"{to_no} may not take work in this plan")
+        raise PlanError("plan.excluded", specialist=to_no)
     codes = list(dict.fromkeys(grid_codes))
     sources = grid_sources(plan, codes, offers)
     for code in codes:
         if code not in sources:
-            raise PlanError(f"grid {code} is outside this plan's scope")
+            raise PlanError("plan.grid_outside", grid=code)
         if code in offers and offers[code].locked and code not in _moved(plan):
-            raise PlanError(f"grid {code} is locked: it stays with its owner")
+            raise PlanError("plan.grid_locked", grid=code)
         source = plan.specialist(sources[code])
         if not may_cross_teams and source.team_code != target.team_code:
             raise PlanError(
-                f"giving {code} from {source.employee_no} to {to_no} crosses teams; only a "
-                "senior supervisor may do that"
+                "plan.giving_crosses_teams", grid=code, source=source.employee_no, target=to_no
             )
     dropped, targets = set(edits.dropped), dict(edits.targets)
     added: list[GridOffer] = []

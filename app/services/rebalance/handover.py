@@ -67,7 +67,7 @@ def make_handover_plan(
         select(Specialist.branch_id, Specialist.employee_no).where(Specialist.id == specialist_id)
     ).first()
     if row is None:
-        raise NotFound(f"specialist {specialist_id} does not exist")
+        raise NotFound("specialist.not_found", specialist=specialist_id)
     branch_id, leaver_no = row
     branch = session.get(Branch, branch_id)
     assert branch is not None
@@ -82,9 +82,7 @@ def make_handover_plan(
         if p.specialist_id != specialist_id and (scope is None or p.team_id in scope)
     ]
     if not targets:
-        raise PlanError(
-            f"there is no other active specialist in scope to take over from {leaver_no}"
-        )
+        raise PlanError("handover.nobody_to_take_over", leaver=leaver_no)
     grids = grid_loads(session, branch_id=branch_id, as_of=as_of, weights=weights)
     own = [g for g in grids if g.owner_id == specialist_id]
     movable = [g for g in own if not g.locked]

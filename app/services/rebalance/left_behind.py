@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from app.models import Customer, Grid, Task
 from app.models.enums import OPEN_TASK_STATUSES
 from app.services.errors import NotAllowed
+from app.services.messages import Message
 from app.services.rebalance.plan import Plan, PlanError, PlanMove, PlanSpecialist, sequence
 from app.services.rebalance.problem import CUSTOMER, GRID
 from app.services.rebalance.workload import Weights, grid_versions, premium_due_by_customer
@@ -92,15 +93,16 @@ def with_left_behind(
     team when the user may not move work across teams."""
     plan, leaver_no = handover.plan, handover.leaver_no
     if to_employee_no == leaver_no:
-        raise PlanError(f"{leaver_no} is the one leaving; their customers go to someone else")
+        raise PlanError("handover.to_leaver", leaver=leaver_no)
     try:
         target = plan.specialist(to_employee_no)
     except KeyError:
-        raise PlanError(f"{to_employee_no} is not an active specialist in scope") from None
+        raise PlanError("handover.not_in_scope", specialist=to_employee_no) from None
     if target not in left_behind_targets(handover, may_cross_teams=may_cross_teams):
         raise NotAllowed(
-            f"giving {leaver_no}'s customers to {target.name} ({to_employee_no}) crosses teams; "
-            "only a senior supervisor may do that"
+            "handover.crosses_teams",
+            leaver=leaver_no,
+            target=Message("who.person", name=target.name, employee_no=to_employee_no),
         )
     leaver = plan.specialist(leaver_no)
     moved_grids = {m.grid_id for m in plan.moves if m.kind == GRID}
@@ -126,7 +128,7 @@ def with_left_behind(
         if r.id not in in_plan and (r.locked or r.grid_id not in moved_grids)
     ]
     if not rows:
-        raise PlanError(f"the hand-over leaves behind no customer of {leaver_no}")
+        raise PlanError("handover.nothing_left_behind", leaver=leaver_no)
     loads = customer_loads(session, [r.id for r in rows], leaver.id, plan.as_of, plan.weights)
     added = tuple(
         PlanMove(

@@ -70,11 +70,11 @@ def make_plan(
     ``time_limit_s`` is only a safety net."""
     state = state or NullState()
     if keep_from_step is not None and not 1 <= keep_from_step <= 4:
-        raise PlanError(f"keep customers from a 4-sell step 1 to 4, not {keep_from_step}")
+        raise PlanError("plan.keep_step", step=keep_from_step)
     keep = keep_from_step
     branch = session.get(Branch, branch_id)
     if branch is None:
-        raise PlanError(f"branch {branch_id} does not exist")
+        raise PlanError("branch.not_found", branch=branch_id)
     state.report(0.05, "Reading workloads")
     people = workloads(session, branch_id=branch_id, as_of=as_of, weights=weights)
     grids = grid_loads(

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
+from app.services.errors import DomainError
 from app.services.rebalance.disruption import FrontierPoint, MoveCosts
 from app.services.rebalance.problem import CUSTOMER, GRID
 from app.services.rebalance.workload import SpecialistLoad, Weights
@@ -22,8 +23,9 @@ PLAN_FORMAT = "griddesk-rebalance-plan"
 PLAN_VERSION = 1
 
 
-class PlanError(ValueError):
-    """A plan that cannot be used, with a message naming the file and what is wrong with it."""
+class PlanError(DomainError, ValueError):
+    """A plan that cannot be made, edited, kept or applied as asked, or a plan file that
+    cannot be read (its message names the file and what is wrong with it)."""
 
 
 @dataclass(frozen=True)
@@ -220,11 +222,9 @@ class Plan:
         try:
             self.specialist(employee_no)
         except KeyError:
-            raise PlanError(
-                f"{employee_no} is not one of the specialists this plan covers"
-            ) from None
+            raise PlanError("plan.not_covered", specialist=employee_no) from None
         if employee_no == move.from_no:
-            raise PlanError(f"move {move_index + 1} already comes from {employee_no}")
+            raise PlanError("plan.same_target", move=move_index + 1, specialist=employee_no)
         moves = list(self.moves)
         moves[move_index] = replace(move, to_no=employee_no)
         return self._with_moves(tuple(moves))

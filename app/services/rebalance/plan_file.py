@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from app.services.atomic import atomic_path
+from app.services.messages import Message
 from app.services.rebalance.disruption import MoveCosts
 from app.services.rebalance.plan import (
     PLAN_FORMAT,
@@ -21,6 +22,10 @@ from app.services.rebalance.plan import (
 )
 from app.services.rebalance.problem import CUSTOMER, GRID
 from app.services.rebalance.workload import Weights
+
+# Where in a plan a problem is: a key of the document ("weights"), or a Message.
+Where = str | Message
+PLAN = Message("where.plan")  # the document as a whole
 
 
 def write_plan(path: str | Path, plan: Plan) -> Path:
@@ -39,25 +44,28 @@ def read_plan(path: str | Path) -> Plan:
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
-        raise PlanError(f"{path}: no such plan file") from None
+        raise PlanError("planfile.missing", file=str(path)) from None
     except UnicodeDecodeError:
-        raise PlanError(f"{path}: not a text file (a plan is UTF-8 JSON)") from None
+        raise PlanError("planfile.not_text", file=str(path)) from None
     except json.JSONDecodeError as exc:
         raise PlanError(
-            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+            "planfile.not_json", file=str(path), line=exc.lineno, column=exc.colno, problem=exc.msg
         ) from None
     return plan_from_json(data, source=str(path))
 
 
-def plan_from_json(data: Any, *, source: str = "plan") -> Plan:
-    """Return the plan a JSON document describes; raise PlanError naming what is wrong."""
+def plan_from_json(data: Any, *, source: str | Message = PLAN) -> Plan:
+    """Return the plan a JSON document describes; raise PlanError naming what is wrong and
+    ``source`` (the file's path, or a Message naming where the document comes from)."""
     r = _Reader(source)
     if not isinstance(data, dict) or data.get("format") != PLAN_FORMAT:
-        raise PlanError(f'{source}: not a GridDesk rebalancing plan (no "format": "{PLAN_FORMAT}")')
+        raise PlanError("planfile.not_a_plan", source=source, format=PLAN_FORMAT)
     if data.get("format_version") != PLAN_VERSION:
         raise PlanError(
-            f"{source}: plan format version {data.get('format_version')!r} is not supported "
-            f"(this GridDesk reads version {PLAN_VERSION})"
+            "planfile.version",
+            source=source,
+            version=repr(data.get("format_version")),
+            supported=PLAN_VERSION,
         )
     branch = r.obj(data, "branch")
     scope_raw = data.get("scope", "branch")
@@ -66,7 +74,7 @@ def plan_from_json(data: Any, *, source: str = "plan") -> Plan:
     elif isinstance(scope_raw, dict) and isinstance(scope_raw.get("teams"), list):
         scope = tuple(str(t) for t in scope_raw["teams"])
     else:
-        raise PlanError(f'{source}: "scope" must be "branch" or {{"teams": [...]}}')
+        raise PlanError("planfile.scope", source=source)
     w = r.obj(data, "weights")
     weights = Weights(
         customer=r.number(w, "customer", "weights"),
@@ -75,7 +83,7 @@ def plan_from_json(data: Any, *, source: str = "plan") -> Plan:
     )
     specialists = []
     for i, s in enumerate(r.items(data, "specialists")):
-        where = f"specialist {i + 1}"
+        where = Message("where.specialist", n=i + 1)
         specialists.append(
             PlanSpecialist(
                 id=r.whole(s, "id", where),
@@ -91,10 +99,10 @@ def plan_from_json(data: Any, *, source: str = "plan") -> Plan:
     known = {s.employee_no for s in specialists}
     moves = []
     for i, m in enumerate(r.items(data, "moves")):
-        where = f"move {i + 1}"
+        where = Message("where.move", n=i + 1)
         kind = r.text(m, "kind", where)
         if kind not in (GRID, CUSTOMER):
-            raise PlanError(f'{source}: {where}: "kind" must be "grid" or "customer", not {kind!r}')
+            raise PlanError("planfile.kind", source=source, where=where, kind=repr(kind))
         move = PlanMove(
             kind=kind,
             grid_id=r.whole(m, "grid_id", where),
@@ -110,9 +118,13 @@ def plan_from_json(data: Any, *, source: str = "plan") -> Plan:
         )
         for who in (move.from_no, move.to_no):
             if who not in known:
-                raise PlanError(f"{source}: {where}: specialist {who} is not in the plan's list")
+                raise PlanError(
+                    "planfile.unknown_specialist", source=source, where=where, specialist=who
+                )
         if move.from_no == move.to_no:
-            raise PlanError(f"{source}: {where}: moves from {move.from_no} to the same person")
+            raise PlanError(
+                "planfile.same_person", source=source, where=where, specialist=move.from_no
+            )
         moves.append(move)
     base = r.obj(data, "base_versions")
     grid_versions = r.id_map(base, "grids", "base_versions")
@@ -121,30 +133,40 @@ def plan_from_json(data: Any, *, source: str = "plan") -> Plan:
     grid_customers: dict[int, tuple[int, ...]] = {}
     for k, v in grid_customers_raw.items():
         if not isinstance(v, list) or not all(isinstance(x, int) for x in v):
-            raise PlanError(f'{source}: "grid_customers" of grid {k} must be a list of ids')
+            raise PlanError("planfile.grid_customers", source=source, grid=k)
         grid_customers[r.key(k, "grid_customers")] = tuple(v)
     for i, m in enumerate(moves):
         if m.kind == GRID and m.grid_id not in grid_versions:
-            raise PlanError(f"{source}: move {i + 1}: grid {m.grid_code} has no base version")
+            raise PlanError(
+                "planfile.grid_no_version",
+                source=source,
+                where=Message("where.move", n=i + 1),
+                grid=m.grid_code,
+            )
         if m.kind == CUSTOMER and m.customer_id not in customer_versions:
-            raise PlanError(f"{source}: move {i + 1}: customer {m.customer_no} has no base version")
+            raise PlanError(
+                "planfile.customer_no_version",
+                source=source,
+                where=Message("where.move", n=i + 1),
+                customer=m.customer_no,
+            )
     try:
-        created_at = datetime.fromisoformat(r.text(data, "created_at", "plan"))
-        as_of = date.fromisoformat(r.text(data, "as_of", "plan"))
+        created_at = datetime.fromisoformat(r.text(data, "created_at", PLAN))
+        as_of = date.fromisoformat(r.text(data, "as_of", PLAN))
     except ValueError as exc:
-        raise PlanError(f"{source}: a date in the plan cannot be read ({exc})") from None
+        raise PlanError("planfile.bad_date", source=source, problem=str(exc)) from None
     max_moves = data.get("max_moves")
     if max_moves is not None and (not isinstance(max_moves, int) or max_moves < 0):
-        raise PlanError(f'{source}: "max_moves" must be a whole number or null')
+        raise PlanError("planfile.max_moves", source=source)
     distance = data.get("max_distance_km")
     if distance is not None and not isinstance(distance, int | float):
-        raise PlanError(f'{source}: "max_distance_km" must be a number or null')
+        raise PlanError("planfile.max_distance", source=source)
     summary = data["summary"] if isinstance(data.get("summary"), dict) else {}
     bound = summary.get("lower_bound", 0.0)
     keep = data.get("keep_from_step")
     failed = data.get("solver_failures")
     if keep is not None and (isinstance(keep, bool) or keep not in (1, 2, 3, 4)):
-        raise PlanError(f'{source}: "keep_from_step" must be a 4-sell step from 1 to 4, or null')
+        raise PlanError("planfile.keep_step", source=source)
     kept = summary.get("customers_kept_by_step", 0)
     specialists_t = tuple(specialists)
     loads = {s.employee_no: s.load for s in specialists_t}
@@ -170,7 +192,7 @@ def plan_from_json(data: Any, *, source: str = "plan") -> Plan:
     )
 
 
-def _move_costs(raw: Any, source: str) -> MoveCosts:
+def _move_costs(raw: Any, source: str | Message) -> MoveCosts:
     """Return the costs a plan file records (the defaults for a file from before they were)."""
     if raw is None:
         return MoveCosts()
@@ -184,69 +206,71 @@ def _move_costs(raw: Any, source: str) -> MoveCosts:
             float(raw.get("recent_factor", 2.0)),
         )
     except (KeyError, TypeError, ValueError):
-        raise PlanError(
-            f'{source}: "move_costs" must give "by_step" (five numbers), "recent_days" and '
-            '"recent_factor"'
-        ) from None
+        raise PlanError("planfile.move_costs", source=source) from None
 
 
 class _Reader:
     """Typed access to the JSON document with messages that say where the problem is."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str | Message) -> None:
         self.source = source
 
-    def _fail(self, where: str, key: str, wanted: str) -> PlanError:
-        return PlanError(f'{self.source}: {where}: "{key}" must be {wanted}')
+    def _fail(self, where: Where, key: str, wanted: str) -> PlanError:
+        """A value of the wrong type: ``wanted`` is the code of what it must be."""
+        return PlanError(
+            "planfile.wrong_type", source=self.source, where=where, key=key, wanted=Message(wanted)
+        )
 
-    def _get(self, obj: Any, key: str, where: str) -> Any:
+    def _get(self, obj: Any, key: str, where: Where) -> Any:
         if not isinstance(obj, dict):
-            raise PlanError(f"{self.source}: {where} must be an object")
+            raise PlanError("planfile.not_object", source=self.source, where=where)
         if key not in obj:
-            raise PlanError(f'{self.source}: {where}: "{key}" is missing')
+            raise PlanError("planfile.key_missing", source=self.source, where=where, key=key)
         return obj[key]
 
-    def obj(self, obj: Any, key: str, where: str = "plan") -> dict:
+    def obj(self, obj: Any, key: str, where: Where = PLAN) -> dict:
         v = self._get(obj, key, where)
         if not isinstance(v, dict):
-            raise self._fail(where, key, "an object")
+            raise self._fail(where, key, "wanted.object")
         return v
 
-    def items(self, obj: Any, key: str, where: str = "plan") -> list:
+    def items(self, obj: Any, key: str, where: Where = PLAN) -> list:
         v = self._get(obj, key, where)
         if not isinstance(v, list):
-            raise self._fail(where, key, "a list")
+            raise self._fail(where, key, "wanted.list")
         return v
 
-    def text(self, obj: Any, key: str, where: str) -> str:
+    def text(self, obj: Any, key: str, where: Where) -> str:
         v = self._get(obj, key, where)
         if not isinstance(v, str) or not v:
-            raise self._fail(where, key, "a non-empty text")
+            raise self._fail(where, key, "wanted.text")
         return v
 
-    def whole(self, obj: Any, key: str, where: str) -> int:
+    def whole(self, obj: Any, key: str, where: Where) -> int:
         v = self._get(obj, key, where)
         if not isinstance(v, int) or isinstance(v, bool):
-            raise self._fail(where, key, "a whole number")
+            raise self._fail(where, key, "wanted.whole_number")
         return v
 
-    def number(self, obj: Any, key: str, where: str) -> float:
+    def number(self, obj: Any, key: str, where: Where) -> float:
         v = self._get(obj, key, where)
         if not isinstance(v, int | float) or isinstance(v, bool):
-            raise self._fail(where, key, "a number")
+            raise self._fail(where, key, "wanted.number")
         return float(v)
 
-    def key(self, k: str, where: str) -> int:
+    def key(self, k: str, where: Where) -> int:
         try:
             return int(k)
         except ValueError:
-            raise PlanError(f'{self.source}: {where}: key "{k}" is not an id') from None
+            raise PlanError("planfile.key_not_id", source=self.source, where=where, key=k) from None
 
-    def id_map(self, obj: Any, key: str, where: str) -> dict[int, int]:
+    def id_map(self, obj: Any, key: str, where: Where) -> dict[int, int]:
         raw = self.obj(obj, key, where)
         out = {}
         for k, v in raw.items():
             if not isinstance(v, int) or isinstance(v, bool):
-                raise PlanError(f"{self.source}: {where}.{key}: the version of {k} is not a number")
+                raise PlanError(
+                    "planfile.version_not_number", source=self.source, where=where, key=key, id=k
+                )
             out[self.key(k, f"{where}.{key}")] = v
         return out

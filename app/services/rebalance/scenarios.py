@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, aliased
 from app.models import Grid, Scenario, Specialist, Team
 from app.models.base import utcnow
 from app.services.errors import NotAllowed, NotFound
+from app.services.messages import Message
 from app.services.rebalance.plan import Plan, PlanError
 from app.services.rebalance.plan_file import plan_from_json
 from app.services.rebalance.problem import GRID
@@ -67,11 +68,11 @@ def keep_scenario(
     one not limited to one of their teams."""
     name = " ".join(name.split())
     if not name:
-        raise PlanError("give the scenario a name")
+        raise PlanError("scenario.name_empty")
     if len(name) > NAME_MAX:
-        raise PlanError(f"a scenario's name has at most {NAME_MAX} characters")
+        raise PlanError("scenario.name_too_long", maximum=NAME_MAX)
     if branch_scope is not None and plan.branch_id != branch_scope:
-        raise NotAllowed(f"the plan was made for branch {plan.branch_code}, not yours")
+        raise NotAllowed("scenario.other_branch", branch=plan.branch_code)
     teams = dict(
         session.execute(
             select(Team.code, Team.id).where(
@@ -80,19 +81,16 @@ def keep_scenario(
         ).all()
     )
     if set(teams) != set(plan.scope):
-        raise PlanError("the plan was made on another database (its teams are not here)")
+        raise PlanError("scenario.other_database_teams")
     team_id = teams[plan.scope[0]] if len(plan.scope) == 1 else None
     outside = {s.team_code for s in plan.specialists} - set(plan.scope)
     if team_scope is not None and (team_id not in team_scope or (plan.scope and outside)):
-        raise NotAllowed(
-            "a supervisor keeps scenarios of their own team only: propose for one of your "
-            "teams, then keep it"
-        )
+        raise NotAllowed("scenario.own_team_only")
     taken = session.scalar(
         select(Scenario.id).where(Scenario.branch_id == plan.branch_id, Scenario.name == name)
     )
     if taken is not None:
-        raise PlanError(f'a scenario named "{name}" exists already: choose another name')
+        raise PlanError("scenario.name_taken", name=name)
     row = Scenario(
         branch_id=plan.branch_id,
         team_id=team_id,
@@ -141,15 +139,15 @@ def rename_scenario(
     row = _row(session, name, branch_id, team_scope)
     new = " ".join(new_name.split())
     if not new:
-        raise PlanError("give the scenario a name")
+        raise PlanError("scenario.name_empty")
     if len(new) > NAME_MAX:
-        raise PlanError(f"a scenario's name has at most {NAME_MAX} characters")
+        raise PlanError("scenario.name_too_long", maximum=NAME_MAX)
     if new != row.name:
         taken = session.scalar(
             select(Scenario.id).where(Scenario.branch_id == row.branch_id, Scenario.name == new)
         )
         if taken is not None:
-            raise PlanError(f'a scenario named "{new}" exists already: choose another name')
+            raise PlanError("scenario.name_taken", name=new)
         row.name = new
         session.flush()
     return new
@@ -244,7 +242,7 @@ def compare(
     differs. A scenario's figures are those its plan was made with; today's are read now, with
     the weights of the scenario it is compared with."""
     if left == TODAY and right == TODAY:
-        raise PlanError("compare a scenario with another one, or with today")
+        raise PlanError("scenario.compare_with_today_twice")
     if left == TODAY:
         flipped = compare(
             session, right, left, branch_id=branch_id, team_scope=team_scope, as_of=as_of
@@ -423,7 +421,7 @@ def _row(
         )
     )
     if row is None:
-        raise NotFound(f'there is no scenario named "{name}" you may see')
+        raise NotFound("scenario.not_found", name=name)
     return row
 
 
@@ -431,8 +429,8 @@ def _plan(row: Scenario) -> Plan:
     try:
         data = json.loads(row.plan)
     except json.JSONDecodeError:
-        raise PlanError(f'scenario "{row.name}": its plan cannot be read') from None
-    return plan_from_json(data, source=f'scenario "{row.name}"')
+        raise PlanError("scenario.unreadable", name=row.name) from None
+    return plan_from_json(data, source=Message("named.scenario", name=row.name))
 
 
 def _info(row: Scenario, plan: Plan, team_code: str | None) -> ScenarioInfo:

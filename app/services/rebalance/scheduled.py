@@ -26,7 +26,8 @@ from app.models import Branch, ScheduledPlan, Team
 from app.models.base import utcnow
 from app.services.changes import Changes
 from app.services.clock import local_date
-from app.services.errors import NotAllowed, NotFound, StaleData
+from app.services.errors import DomainError, NotAllowed, NotFound, StaleData
+from app.services.messages import Message, from_data, to_data
 from app.services.rebalance.apply import ApplyResult, apply_plan
 from app.services.rebalance.plan import Plan, PlanError
 from app.services.rebalance.plan_file import plan_from_json
@@ -53,7 +54,9 @@ class ScheduledInfo:
     decided_at: datetime | None
     decided_by: str | None
     batch_id: int | None
-    outcome: str | None
+    # Why a refused plan was not applied: the refusal as a message (as a text, for a plan
+    # refused before refusals were stored as codes).
+    outcome: Message | str | None
 
     @property
     def changes(self) -> Changes:
@@ -68,7 +71,8 @@ class Released:
     id: int
     effective_on: date
     applied: ApplyResult | None
-    refused: str | None
+    # Why it was not applied: what applying it then raised.
+    refused: DomainError | None
 
     @property
     def changes(self) -> Changes:
@@ -97,8 +101,7 @@ def schedule_plan(
     today = branch_today(session, plan.branch_id)
     if effective_on <= today:
         raise PlanError(
-            f"{effective_on.isoformat()} is not after today ({today.isoformat()}): apply the "
-            "plan now instead"
+            "scheduled.not_in_future", day=effective_on.isoformat(), today=today.isoformat()
         )
     try:  # everything applying would check, taken back
         with session.begin_nested():
@@ -171,7 +174,7 @@ def cancel_scheduled(
     """Cancel a plan still waiting for its day (the caller commits)."""
     row = _row(session, scheduled_id, branch_id, team_scope, lock=True)
     if row.status != SCHEDULED:
-        raise PlanError(f"scheduled plan {scheduled_id} is {row.status} already: nothing to cancel")
+        raise PlanError("scheduled.not_waiting", plan=scheduled_id, plan_status=row.status)
     row.status, row.decided_at, row.decided_by = CANCELLED, utcnow(), actor
     session.flush()
     return _info(row, _plan(row), _team_code(session, row.team_id))
@@ -215,8 +218,9 @@ def release_due(
                     effective_on=row.effective_on,
                 )
         except (StaleData, NotAllowed, PlanError) as exc:
-            row.status, row.outcome = REFUSED, str(exc)
-            out.append(Released(row.id, row.effective_on, None, str(exc)))
+            row.status = REFUSED
+            row.outcome = json.dumps(to_data(exc.message), ensure_ascii=False)
+            out.append(Released(row.id, row.effective_on, None, exc))
         else:
             row.status, row.batch_id = APPLIED, result.batch_id
             out.append(Released(row.id, row.effective_on, result, None))
@@ -247,10 +251,7 @@ def _refuse_overlap(session: Session, plan: Plan) -> None:
     ):
         their_grids, their_customers = _moved(_plan(other))
         if grids & their_grids or customers & their_customers:
-            raise PlanError(
-                f"scheduled plan {other.id} (from {other.effective_on.isoformat()}) moves some "
-                "of the same grids or customers: cancel it first, or take them out of this plan"
-            )
+            raise PlanError("scheduled.overlap", plan=other.id, day=other.effective_on.isoformat())
 
 
 def _team_id(session: Session, plan: Plan) -> int | None:
@@ -285,8 +286,18 @@ def _row(
     )
     row = session.scalar(stmt.with_for_update() if lock else stmt)
     if row is None:
-        raise NotFound(f"there is no scheduled plan {scheduled_id} you may see")
+        raise NotFound("scheduled.not_found", plan=scheduled_id)
     return row
+
+
+def _outcome(stored: str | None) -> Message | str | None:
+    """Return a stored refusal as a message (older rows hold the English sentence)."""
+    if not stored or not stored.startswith("{"):
+        return stored
+    try:
+        return from_data(json.loads(stored)) or stored
+    except json.JSONDecodeError:
+        return stored
 
 
 def _plan(row: ScheduledPlan) -> Plan:
@@ -307,5 +318,5 @@ def _info(row: ScheduledPlan, plan: Plan, team_code: str | None) -> ScheduledInf
         decided_at=row.decided_at,
         decided_by=row.decided_by,
         batch_id=row.batch_id,
-        outcome=row.outcome,
+        outcome=_outcome(row.outcome),
     )

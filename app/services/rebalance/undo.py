@@ -18,6 +18,7 @@ from app.models import AssignmentEvent, Branch, ChangeBatch, Customer, Grid, Spe
 from app.models.base import utcnow
 from app.models.enums import OPEN_TASK_STATUSES, AssignmentReason, SpecialistStatus, TaskStatus
 from app.services.errors import NotAllowed, NotFound, StaleData
+from app.services.messages import Message
 from app.services.rebalance import changes
 from app.services.rebalance.changes import (
     BATCH_KIND,
@@ -68,7 +69,7 @@ def undo_batch(
     if batch_id is None:
         batch_id = latest_batch(session, branch_id=branch_id)
         if batch_id is None:
-            raise NotFound("there is no rebalance to undo")
+            raise NotFound("undo.nothing")
     batch = session.execute(
         select(ChangeBatch.id, ChangeBatch.branch_id, ChangeBatch.kind, ChangeBatch.undone_at)
         .where(ChangeBatch.id == batch_id)
@@ -80,18 +81,18 @@ def undo_batch(
 
     if batch is not None and batch.kind == IMPORT_KIND:
         if batch.undone_at is not None:
-            raise StaleData(f"change batch {batch_id} was already undone")
+            raise StaleData("undo.already_undone", batch=batch_id)
         if branch_id is not None and batch.branch_id != branch_id:
-            raise NotAllowed(f"change batch {batch_id} belongs to another branch")
+            raise NotAllowed("undo.other_branch", batch=batch_id)
         from app.services.importer.assignments import undo_import
 
         return undo_import(session, batch_id, actor=actor, team_scope=team_scope)
     if batch is None or batch.kind not in (BATCH_KIND, INTAKE_KIND, REASSIGN_KIND):
-        raise NotFound(f"change batch {batch_id} is not one that can be undone")
+        raise NotFound("undo.not_undoable", batch=batch_id)
     if branch_id is not None and batch.branch_id != branch_id:
-        raise NotAllowed(f"change batch {batch_id} belongs to another branch")
+        raise NotAllowed("undo.other_branch", batch=batch_id)
     if batch.undone_at is not None:
-        raise StaleData(f"change batch {batch_id} was already undone")
+        raise StaleData("undo.already_undone", batch=batch_id)
     if batch.kind == INTAKE_KIND:
         from app.services.intake.undo import undo_intake
 
@@ -140,7 +141,7 @@ def _undo_moves(
         team_scope,
     )
     last_event = max((e.id for e in events), default=0)
-    stale = Stale(session, branch.timezone, since_text="after that rebalance")
+    stale = Stale(session, branch.timezone, since="since.rebalance")
     # Nobody gets work back who no longer works: apply checks its targets, so does undo
     # (except the leaver of a hand-over being undone, whose status undo itself restores).
     # What the batch recorded when applied (read once): its leaving, the versions it left.
@@ -154,7 +155,7 @@ def _undo_moves(
         select(Specialist.name, Specialist.status).where(Specialist.id.in_(sorted(receivers)))
     ):
         if status != SpecialistStatus.ACTIVE:
-            stale.add(f"{name} is no longer active ({status})")
+            stale.add("stale.not_active", who=name, specialist_status=status)
     grid_ev = {e.grid_id: e for e in events if e.grid_id is not None}
     cust_ev = {e.customer_id: e for e in events if e.customer_id is not None}
     task_ev = {e.task_id: e for e in events if e.task_id is not None}
@@ -167,14 +168,21 @@ def _undo_moves(
     restore_tasks, kept = _lock_tasks(session, task_ev, stale, last_event)
     if recorded_leaving:
         restore_leaving(session, recorded_leaving, stale)  # a hand-over: the leaver works again
-    stale.raise_if_any("It can no longer be undone as a whole.")
+    stale.raise_if_any("advice.undo_whole")
 
     now = utcnow()
-    undo = close_batch(session, batch_id, branch.id, actor=actor, now=now, what="rebalance")
+    undo = close_batch(
+        session, batch_id, branch.id, actor=actor, now=now, what=Message("noun.rebalance")
+    )
     for gid, e in grid_ev.items():
         g = grids[gid]
         update_one(
-            session, Grid, gid, g.version, owner_id=e.from_specialist_id, what=f"grid {g.code}"
+            session,
+            Grid,
+            gid,
+            g.version,
+            owner_id=e.from_specialist_id,
+            what=Message("named.grid", grid=g.code),
         )
     expire(session, Grid, set(grid_ev))
     update_many(
@@ -244,7 +252,7 @@ def _lock_grids(
         g = grids[gid]
         if g.owner_id != e.to_specialist_id:
             stale.reassigned(
-                "grid",
+                "noun.grid",
                 g.code,
                 column=AssignmentEvent.grid_id,
                 row_id=gid,
@@ -252,7 +260,7 @@ def _lock_grids(
                 now_id=g.owner_id,
             )
         elif g.locked:
-            stale.add(f"grid {g.code} was locked {stale.since_text}")
+            stale.add("stale.grid_locked", grid=g.code, since=stale.since)
     return grids
 
 
@@ -282,11 +290,8 @@ def _joined_since(
         )
         for gid, sid, n in found:
             if gid is not None and sid is not None and sid == owners[gid]:
-                noun = "customer" if n == 1 else "customers"
-                stale.add(
-                    f"grid {grids[gid].code} has {n} {noun} who joined it {stale.since_text}: "
-                    "undone, they would stay apart from the grid's owner"
-                )
+                code = "stale.grid_joined_one" if n == 1 else "stale.grid_joined"
+                stale.add(code, grid=grids[gid].code, n=n, since=stale.since)
 
 
 def _lock_customers(
@@ -311,7 +316,7 @@ def _lock_customers(
         c = customers[cid]
         if c.specialist_id != e.to_specialist_id:
             stale.reassigned(
-                "customer",
+                "noun.customer",
                 c.customer_no,
                 column=AssignmentEvent.customer_id,
                 row_id=cid,
@@ -319,7 +324,7 @@ def _lock_customers(
                 now_id=c.specialist_id,
             )
         elif c.locked and c.version != left_at.get(cid):
-            stale.add(f"customer {c.customer_no} was locked {stale.since_text}")
+            stale.add("stale.customer_locked", customer=c.customer_no, since=stale.since)
     return customers
 
 
@@ -347,7 +352,7 @@ def _lock_tasks(
             kept += 1
         elif t.specialist_id != e.to_specialist_id:
             stale.reassigned(
-                "task",
+                "noun.task",
                 t.task_no,
                 column=AssignmentEvent.task_id,
                 row_id=tid,
