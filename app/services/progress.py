@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from app.services.messages import Message
+
 
 class Cancelled(Exception):
     """Raised inside a job when the user cancelled it; the caller rolls back."""
 
 
 class JobState(Protocol):
-    def report(self, fraction: float, text: str = "") -> None: ...
+    """``report(fraction, step)``: how far the job is (0 to 1) and, when it starts a new step,
+    what it does now, as a code of the message catalogue (the views word it)."""
+
+    def report(self, fraction: float, step: Message | None = None) -> None: ...
 
     def cancelled(self) -> bool: ...
 
@@ -18,7 +23,7 @@ class JobState(Protocol):
 class NullState:
     """A state for callers that neither watch progress nor cancel (the command line, tests)."""
 
-    def report(self, fraction: float, text: str = "") -> None:
+    def report(self, fraction: float, step: Message | None = None) -> None:
         pass
 
     def cancelled(self) -> bool:

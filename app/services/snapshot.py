@@ -45,6 +45,7 @@ from app.models.base import utcnow
 from app.services.atomic import atomic_path
 from app.services.auth import UserInfo, mask_id_number, mask_phone
 from app.services.errors import DomainError
+from app.services.messages import Message
 from app.services.metrics import funnel_cells, summary
 from app.services.progress import JobState, NullState, check
 
@@ -304,7 +305,7 @@ def take_snapshot(
     plan = plan_snapshot(source, branch_id=branch_id, user=user, team_ids=scope)
     with atomic_path(target) as partial:
         taken_at, copied = _copy(source, partial, branch_id, scope, user, plan, state)
-    state.report(1.0, "")
+    state.report(1.0)
     return SnapshotResult(
         path=str(target), rows=copied, bytes=target.stat().st_size, taken_at=taken_at
     )
@@ -344,7 +345,9 @@ def _copy(
                     out.execute(insert(table), rows)
                     n += len(chunk)
                     done_rows += len(chunk)
-                    state.report(done_rows / total, table.name)
+                    state.report(
+                        done_rows / total, Message("progress.copying_table", table=table.name)
+                    )
                 copied[table.name] = n
             with OrmSession(bind=out) as cells:
                 summary.rebuild(cells)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from app.views.i18n import tr
 
 _C = "labels"
@@ -49,35 +47,6 @@ ASSIGNMENT_REASONS = {
     "undo": "Undone",
 }
 ACTORS = {"system": "GridDesk (automatic)"}
-# What the services say while they work (JobState.report): shown translated in progress dialogs.
-PROGRESS = {
-    "Drawing the city's grids": "Drawing the city's grids",
-    "Hiring the teams": "Hiring the teams",
-    "Writing customers, policies and tasks": "Writing customers, policies and tasks",
-    "Deriving the 4-sell steps": "Deriving the 4-sell steps",
-    "Refreshing the persistency base": "Refreshing the persistency base",
-    "Demo branch ready": "Demo branch ready",
-    "Reading workloads": "Reading workloads",
-    "Reading the customers of the heaviest grids": "Reading the customers of the heaviest grids",
-    "Looking for the best moves": "Looking for the best moves",
-    "Writing the plan": "Writing the plan",
-    "Weighing what the moves break": "Weighing what the moves break",
-    "Plan ready": "Plan ready",
-    "Choosing new owners": "Choosing new owners",
-    "Handing over the other customers": "Handing over the other customers",
-    "persistency": "Persistency",
-    "trend": "Persistency trend",
-    "funnel": "4-sell funnel",
-    "activity": "Activity",
-    "tasks": "Tasks",
-    "coverage": "Coverage",
-    "workbook": "Writing the workbook",
-    "scorecard": "Scorecard figures",
-    "visit lists": "Gathering the visits and their routes",
-    "visit file": "Writing the visit lists",
-}
-# Progress texts with a number in them: pattern -> text with {0} for the number.
-PROGRESS_PATTERNS = {r"([\d,]+) rows read": "{0} rows read"}
 
 
 def listed(items) -> str:
@@ -120,17 +89,6 @@ def label(table: dict, code) -> str:
     key = getattr(code, "value", code)
     text = table.get(key)
     return tr(_C, text) if text else ("" if key is None else str(key))
-
-
-def progress_text(text: str) -> str:
-    """Return a service's progress text in the user's language (as given when unknown)."""
-    if text in PROGRESS:
-        return tr(_C, PROGRESS[text])
-    for pattern, template in PROGRESS_PATTERNS.items():
-        m = re.fullmatch(pattern, text)
-        if m:
-            return tr(_C, template).format(m.group(1))
-    return text
 
 
 def pct(value) -> str:

@@ -15,14 +15,15 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
+from app.services.messages import Message
 from app.services.progress import Cancelled
-from app.views.labels import progress_text
+from app.views.errors import message_text
 
 PROGRESS_DELAY_MS = 500
 
 
 class _Signals(QObject):
-    progressed = Signal(float, str)
+    progressed = Signal(float, object)  # the fraction, and the step (a Message) or None
     succeeded = Signal(object)
     failed = Signal(object)
 
@@ -35,11 +36,11 @@ class JobState:
         self._cancel = threading.Event()
         self._last = -1
 
-    def report(self, fraction: float, text: str = "") -> None:
-        step = int(max(0.0, min(1.0, fraction)) * 1000)
-        if step != self._last:  # emit only on change: signals are not free
-            self._last = step
-            self._signals.progressed.emit(fraction, text)
+    def report(self, fraction: float, step: Message | None = None) -> None:
+        mille = int(max(0.0, min(1.0, fraction)) * 1000)
+        if mille != self._last or step is not None:  # signals are not free: on change only
+            self._last = mille
+            self._signals.progressed.emit(fraction, step)
 
     def cancelled(self) -> bool:
         return self._cancel.is_set()
@@ -106,7 +107,7 @@ class BackgroundRunner(QObject):
         on_error: Callable[[BaseException], object],
         progress_parent: QWidget | None = None,
         progress_title: str = "",
-        on_progress: Callable[[float, str], None] | None = None,
+        on_progress: Callable[[float, Message | None], None] | None = None,
     ) -> Job:
         """Run ``fn`` in the background; call ``on_done(result)`` or ``on_error(exc)`` later.
 
@@ -144,14 +145,14 @@ class BackgroundRunner(QObject):
             if not stale and not isinstance(exc, Cancelled):
                 on_error(exc)
 
-        def progressed(fraction: float, text: str) -> None:
+        def progressed(fraction: float, step: Message | None) -> None:
             if on_progress is not None:
-                on_progress(fraction, text)
+                on_progress(fraction, step)
             dialog = job.dialog
             if dialog is None:
                 return
-            if text:
-                dialog.setLabelText(progress_text(text))
+            if step is not None:
+                dialog.setLabelText(message_text(step))
             # Last: once shown, a modal dialog runs the event loop when its bar moves, which may
             # deliver the result and close the dialog (it is deleted later, not now).
             dialog.setValue(int(fraction * 1000))

@@ -29,11 +29,11 @@ from app.opening import (
     sign_in_as_database_role,
 )
 from app.services.auth import UserInfo
+from app.services.messages import Message
 from app.views.calendar import local_text
-from app.views.errors import error_text
+from app.views.errors import error_text, message_text
 from app.views.first_run import FirstRunChoice
 from app.views.i18n import tr
-from app.views.labels import progress_text
 from app.views.operations import BackgroundRunner
 
 _C = "startup"
@@ -175,10 +175,10 @@ def build_demo_with_progress(Session: sessionmaker[Session]) -> bool:  # noqa: N
         outcome["error"] = exc
         loop.quit()
 
-    def progressed(fraction: float, text: str) -> None:
+    def progressed(fraction: float, step: Message | None) -> None:
         dialog.setValue(int(fraction * 1000))
-        if text:
-            dialog.setLabelText(progress_text(text))
+        if step is not None:
+            dialog.setLabelText(message_text(step))
 
     job_handle = runner.start("demo", job, on_done=done, on_error=failed, on_progress=progressed)
     job_handle.finished.connect(loop.quit)

@@ -34,6 +34,7 @@ from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QTableView
 
 from app.services.inert import csv_value
+from app.services.messages import Message
 from app.services.progress import check
 from app.services.table_file import TableData, write_table
 from app.views.calendar import py_date, zone
@@ -330,8 +331,8 @@ class _Half:
     def __init__(self, state: JobState) -> None:
         self._state = state
 
-    def report(self, fraction: float, text: str = "") -> None:
-        self._state.report(0.5 + fraction / 2, text)
+    def report(self, fraction: float, step: Message | None = None) -> None:
+        self._state.report(0.5 + fraction / 2, step)
 
     def cancelled(self) -> bool:
         return self._state.cancelled()

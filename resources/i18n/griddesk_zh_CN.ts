@@ -3678,16 +3678,8 @@ on time</source>
       <translation>、</translation>
     </message>
     <message>
-      <source>4-sell funnel</source>
-      <translation>四步经营漏斗</translation>
-    </message>
-    <message>
       <source>Active</source>
       <translation>在职</translation>
-    </message>
-    <message>
-      <source>Activity</source>
-      <translation>活动量</translation>
     </message>
     <message>
       <source>Analyst</source>
@@ -3706,14 +3698,6 @@ on time</source>
       <translation>已取消</translation>
     </message>
     <message>
-      <source>Choosing new owners</source>
-      <translation>正在选择新的负责专员</translation>
-    </message>
-    <message>
-      <source>Coverage</source>
-      <translation>覆盖情况</translation>
-    </message>
-    <message>
       <source>Cross-sell</source>
       <translation>综拓推荐</translation>
     </message>
@@ -3722,40 +3706,16 @@ on time</source>
       <translation>综拓推荐</translation>
     </message>
     <message>
-      <source>Demo branch ready</source>
-      <translation>演示机构已就绪</translation>
-    </message>
-    <message>
-      <source>Deriving the 4-sell steps</source>
-      <translation>正在推算四步经营阶段</translation>
-    </message>
-    <message>
       <source>Done</source>
       <translation>已完成</translation>
-    </message>
-    <message>
-      <source>Drawing the city's grids</source>
-      <translation>正在划分城市网格</translation>
     </message>
     <message>
       <source>Failed</source>
       <translation>失败</translation>
     </message>
     <message>
-      <source>Gathering the visits and their routes</source>
-      <translation>正在汇总拜访客户并排定路线</translation>
-    </message>
-    <message>
       <source>GridDesk (automatic)</source>
       <translation>系统自动</translation>
-    </message>
-    <message>
-      <source>Handing over the other customers</source>
-      <translation>正在移交其余客户</translation>
-    </message>
-    <message>
-      <source>Hiring the teams</source>
-      <translation>正在组建团队</translation>
     </message>
     <message>
       <source>Imported</source>
@@ -3772,10 +3732,6 @@ on time</source>
     <message>
       <source>Left</source>
       <translation>离职</translation>
-    </message>
-    <message>
-      <source>Looking for the best moves</source>
-      <translation>正在寻找最佳调整方案</translation>
     </message>
     <message>
       <source>Matched at intake</source>
@@ -3798,18 +3754,6 @@ on time</source>
       <translation>待办</translation>
     </message>
     <message>
-      <source>Persistency</source>
-      <translation>继续率</translation>
-    </message>
-    <message>
-      <source>Persistency trend</source>
-      <translation>继续率趋势</translation>
-    </message>
-    <message>
-      <source>Plan ready</source>
-      <translation>方案已生成</translation>
-    </message>
-    <message>
       <source>Policy servicing</source>
       <translation>保全服务</translation>
     </message>
@@ -3822,28 +3766,12 @@ on time</source>
       <translation>建联加微</translation>
     </message>
     <message>
-      <source>Reading the customers of the heaviest grids</source>
-      <translation>正在读取工作量最重网格的客户</translation>
-    </message>
-    <message>
-      <source>Reading workloads</source>
-      <translation>正在读取工作量</translation>
-    </message>
-    <message>
       <source>Rebalancing</source>
       <translation>再平衡</translation>
     </message>
     <message>
-      <source>Refreshing the persistency base</source>
-      <translation>正在更新继续率基础数据</translation>
-    </message>
-    <message>
       <source>Renewal collection</source>
       <translation>续收</translation>
-    </message>
-    <message>
-      <source>Scorecard figures</source>
-      <translation>月度考核数据</translation>
     </message>
     <message>
       <source>Senior supervisor</source>
@@ -3866,36 +3794,12 @@ on time</source>
       <translation>主管</translation>
     </message>
     <message>
-      <source>Tasks</source>
-      <translation>任务</translation>
-    </message>
-    <message>
       <source>Undone</source>
       <translation>撤销</translation>
     </message>
     <message>
       <source>Up-sell</source>
       <translation>加保销售</translation>
-    </message>
-    <message>
-      <source>Weighing what the moves break</source>
-      <translation>正在评估调整对客户关系的影响</translation>
-    </message>
-    <message>
-      <source>Writing customers, policies and tasks</source>
-      <translation>正在写入客户、保单和任务</translation>
-    </message>
-    <message>
-      <source>Writing the plan</source>
-      <translation>正在写出方案</translation>
-    </message>
-    <message>
-      <source>Writing the visit lists</source>
-      <translation>正在写入拜访清单</translation>
-    </message>
-    <message>
-      <source>Writing the workbook</source>
-      <translation>正在写出工作簿</translation>
     </message>
     <message>
       <source>applied</source>
@@ -3912,10 +3816,6 @@ on time</source>
     <message>
       <source>waiting</source>
       <translation>等待生效</translation>
-    </message>
-    <message>
-      <source>{0} rows read</source>
-      <translation>已读取 {0} 行</translation>
     </message>
   </context>
   <context>
@@ -3957,16 +3857,96 @@ on time</source>
       <translation>，或</translation>
     </message>
     <message>
+      <source>4-sell funnel</source>
+      <translation>四步经营漏斗</translation>
+    </message>
+    <message>
       <source>; </source>
       <translation>；</translation>
+    </message>
+    <message>
+      <source>Activity</source>
+      <translation>活动量</translation>
+    </message>
+    <message>
+      <source>Choosing new owners</source>
+      <translation>正在选择新的负责专员</translation>
+    </message>
+    <message>
+      <source>Copying {table}</source>
+      <translation>正在复制 {table}</translation>
+    </message>
+    <message>
+      <source>Coverage</source>
+      <translation>覆盖情况</translation>
+    </message>
+    <message>
+      <source>Demo branch ready</source>
+      <translation>演示机构已就绪</translation>
+    </message>
+    <message>
+      <source>Deriving the 4-sell steps</source>
+      <translation>正在推算四步经营阶段</translation>
+    </message>
+    <message>
+      <source>Drawing the city's grids</source>
+      <translation>正在划分城市网格</translation>
+    </message>
+    <message>
+      <source>Gathering the visits and their routes</source>
+      <translation>正在汇总拜访客户并排定路线</translation>
+    </message>
+    <message>
+      <source>Handing over the other customers</source>
+      <translation>正在移交其余客户</translation>
+    </message>
+    <message>
+      <source>Hiring the teams</source>
+      <translation>正在组建团队</translation>
     </message>
     <message>
       <source>It can no longer be undone as a whole.</source>
       <translation>已无法整体撤销。</translation>
     </message>
     <message>
+      <source>Looking for the best moves</source>
+      <translation>正在寻找最佳调整方案</translation>
+    </message>
+    <message>
       <source>Make a new proposal.</source>
       <translation>请重新生成方案。</translation>
+    </message>
+    <message>
+      <source>Persistency</source>
+      <translation>继续率</translation>
+    </message>
+    <message>
+      <source>Persistency trend</source>
+      <translation>继续率趋势</translation>
+    </message>
+    <message>
+      <source>Plan ready</source>
+      <translation>方案已生成</translation>
+    </message>
+    <message>
+      <source>Reading the customers of the heaviest grids</source>
+      <translation>正在读取工作量最重网格的客户</translation>
+    </message>
+    <message>
+      <source>Reading workloads</source>
+      <translation>正在读取工作量</translation>
+    </message>
+    <message>
+      <source>Refreshing the persistency base</source>
+      <translation>正在更新继续率基础数据</translation>
+    </message>
+    <message>
+      <source>Scorecard figures</source>
+      <translation>月度考核数据</translation>
+    </message>
+    <message>
+      <source>Tasks</source>
+      <translation>任务</translation>
     </message>
     <message>
       <source>The import can no longer be undone as a whole.</source>
@@ -3975,6 +3955,30 @@ on time</source>
     <message>
       <source>The intake can no longer be undone as a whole.</source>
       <translation>该次入池已无法整体撤销。</translation>
+    </message>
+    <message>
+      <source>Weighing what the moves break</source>
+      <translation>正在评估调整对客户关系的影响</translation>
+    </message>
+    <message>
+      <source>Writing customers, policies and tasks</source>
+      <translation>正在写入客户、保单和任务</translation>
+    </message>
+    <message>
+      <source>Writing the plan</source>
+      <translation>正在写出方案</translation>
+    </message>
+    <message>
+      <source>Writing the visit lists</source>
+      <translation>正在写入拜访清单</translation>
+    </message>
+    <message>
+      <source>Writing the workbook</source>
+      <translation>正在写出工作簿</translation>
+    </message>
+    <message>
+      <source>Writing {sheet}</source>
+      <translation>正在写入 {sheet}</translation>
     </message>
     <message>
       <source>a CSV file holds one table: choose one of customers, policies or tasks</source>
@@ -4857,6 +4861,14 @@ on time</source>
     <message>
       <source>{rows:,} rows do not fit in one Excel sheet ({maximum:,} at most): export as CSV instead</source>
       <translation>{rows:,} 行超出了一张 Excel 工作表的容量（最多 {maximum:,} 行）：请改为导出 CSV</translation>
+    </message>
+    <message>
+      <source>{rows:,} rows imported</source>
+      <translation>已导入 {rows:,} 行</translation>
+    </message>
+    <message>
+      <source>{rows:,} rows read</source>
+      <translation>已读取 {rows:,} 行</translation>
     </message>
     <message>
       <source>{rows} were changed by someone else while saving; nothing was saved</source>

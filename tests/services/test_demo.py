@@ -39,6 +39,7 @@ from app.services.demo import DEMO_PASSWORD, SIZES, DemoSummary, build_demo
 from app.services.demo.city import OUTLINE_LONLAT
 from app.services.demo.generate import refresh_derived, write_demo
 from app.services.demo.tasks import STALE_PRE_SELL_DAYS
+from app.services.messages import Message
 from app.services.progress import Cancelled
 
 AS_OF = date(2025, 6, 15)
@@ -638,7 +639,7 @@ class _CancelAfter:
         self.left = reports
         self.fractions: list[float] = []
 
-    def report(self, fraction: float, text: str = "") -> None:
+    def report(self, fraction: float, step: Message | None = None) -> None:
         self.fractions.append(fraction)
         self.left -= 1
 

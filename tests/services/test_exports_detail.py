@@ -22,6 +22,7 @@ from app.services.exports import ExportError, resolve_scope
 from app.services.exports.detail import write_detail
 from app.services.exports.labels import Texts
 from app.services.exports.meeting import write_meeting_workbook
+from app.services.messages import Message
 from app.services.periods import Period
 from app.services.progress import Cancelled
 
@@ -157,7 +158,7 @@ class _CancelAfter:
     def __init__(self, reports: int) -> None:
         self.left = reports
 
-    def report(self, fraction: float, text: str = "") -> None:
+    def report(self, fraction: float, step: Message | None = None) -> None:
         self.left -= 1
 
     def cancelled(self) -> bool:

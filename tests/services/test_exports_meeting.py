@@ -20,6 +20,7 @@ from app.services.exports.labels import Texts
 from app.services.exports.meeting import SHEET_KEYS, write_meeting_workbook
 from app.services.exports.meeting_data import ACTIVITY_WEEKS, latest_complete_month
 from app.services.exports.sheets import MIN_PRINT_SCALE, PAGE_WIDTH_UNITS, Col, text_width
+from app.services.messages import Message
 from app.services.metrics.activity import week_span, whole_weeks
 from app.services.metrics.funnel import funnel_report
 from app.services.metrics.persistency import persistency_with_yoy
@@ -382,13 +383,13 @@ def test_scope_is_limited_by_role(demo):  # noqa: F811
 
 
 class _CancelAt:
-    """A job state whose user cancels once the job reports ``text``."""
+    """A job state whose user cancels once the job reports the step ``code``."""
 
-    def __init__(self, text: str) -> None:
-        self.text, self.seen = text, False
+    def __init__(self, code: str) -> None:
+        self.code, self.seen = code, False
 
-    def report(self, fraction: float, text: str = "") -> None:
-        self.seen = self.seen or text == self.text
+    def report(self, fraction: float, step: Message | None = None) -> None:
+        self.seen = self.seen or (step is not None and step.code == self.code)
 
     def cancelled(self) -> bool:
         return self.seen
@@ -400,7 +401,12 @@ def test_a_failed_export_leaves_no_file(demo, tmp_path):  # noqa: F811
         sc = resolve_scope(s, None, branch_id=demo.branch_id)
         with pytest.raises(Cancelled):
             write_meeting_workbook(
-                s, target, period=PERIOD, as_of=AS_OF, scope=sc, state=_CancelAt("workbook")
+                s,
+                target,
+                period=PERIOD,
+                as_of=AS_OF,
+                scope=sc,
+                state=_CancelAt("progress.workbook"),
             )
         assert list(tmp_path.iterdir()) == []
         with pytest.raises(ExportError, match="does not exist"):

@@ -14,6 +14,7 @@ from test_import_support import (
 
 import app.services.importer.pipeline as pipeline
 from app.services.importer import ImportFailed, import_file
+from app.services.messages import Message
 from app.services.progress import Cancelled
 
 DUES = ["policy_no", "policy_year", "due_date", "amount_due"]
@@ -195,7 +196,7 @@ def test_a_cancelled_import_leaves_nothing(session, branch, monkeypatch):
         def __init__(self) -> None:
             self.reports: list[float] = []
 
-        def report(self, fraction: float, text: str = "") -> None:
+        def report(self, fraction: float, step: Message | None = None) -> None:
             self.reports.append(fraction)
 
         def cancelled(self) -> bool:

@@ -207,7 +207,7 @@ def test_cancelled_snapshot_leaves_no_file(engine, branch, tmp_path):
     class CancelSoon:
         calls = 0
 
-        def report(self, fraction, text=""):
+        def report(self, fraction, step=None):
             pass
 
         def cancelled(self):

@@ -9,6 +9,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
+from app.services.messages import Message
 from app.services.progress import Cancelled
 from app.services.table_file import (
     DATE_FORMAT,
@@ -45,7 +46,7 @@ class FakeState:
         self.reports: list[float] = []
         self._cancel_after = cancel_after
 
-    def report(self, fraction: float, text: str = "") -> None:
+    def report(self, fraction: float, step: Message | None = None) -> None:
         self.reports.append(fraction)
 
     def cancelled(self) -> bool:

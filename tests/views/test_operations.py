@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import QThread
 from PySide6.QtWidgets import QApplication
 
+from app.services.messages import Message
 from app.services.progress import Cancelled, check
 from app.views.operations import BackgroundRunner
 
@@ -78,7 +79,7 @@ def test_progress_is_reported_and_cancel_stops_the_job(runner, qtbot):
 
     def job(state):
         for i in range(1000):
-            state.report(i / 1000, f"row {i}")
+            state.report(i / 1000, Message("progress.rows_read", rows=i))
             check(state)
             time.sleep(0.002)
         return "finished"
@@ -126,9 +127,9 @@ def test_a_job_finishing_while_its_progress_dialog_updates_raises_nothing(
 
     def job(state):
         first.wait(5)
-        state.report(0.2, "matching")
+        state.report(0.2, Message("progress.reading_workloads"))
         last.wait(5)
-        state.report(0.5, "matching")
+        state.report(0.5, Message("progress.reading_workloads"))
         return "done"
 
     results = []

@@ -31,6 +31,7 @@ from app.services.demo.staff import (
     plan_specialists,
     plan_teams,
 )
+from app.services.messages import Message
 from app.services.progress import JobState, NullState, check
 
 SIZES = ("small", "city", "large")
@@ -157,12 +158,12 @@ def refresh_derived(session: Session, *, state: JobState | None = None) -> None:
 
     state = state or NullState()
     refresh_statistics(session, BULK_TABLES)
-    state.report(0.86, "Deriving the 4-sell steps")
+    state.report(0.86, Message("progress.deriving_steps"))
     recompute_steps(session)
     check(state)
-    state.report(0.93, "Refreshing the persistency base")
+    state.report(0.93, Message("progress.refreshing_persistency"))
     refresh_persistency_base(session)
-    state.report(1.0, "Demo branch ready")
+    state.report(1.0, Message("progress.demo_ready"))
 
 
 def write_demo(
@@ -193,11 +194,11 @@ def write_demo(
     rng = random.Random(seed)
     people = People(random.Random(seed + 101))
 
-    state.report(0.0, "Drawing the city's grids")
+    state.report(0.0, Message("progress.drawing_grids"))
     cells, unmatched = build_grids(n_grids=spec.grids, seed=seed)
     check(state)
 
-    state.report(0.03, "Hiring the teams")
+    state.report(0.03, Message("progress.hiring_teams"))
     branch = Branch(
         code=DEMO_CODE,
         name=f"{CITY}分公司（演示）",
@@ -279,9 +280,7 @@ def write_demo(
                 _insert(session, table, rows)
             done += buffered
             buffered = 0
-            state.report(
-                0.05 + 0.8 * done / spec.customers, "Writing customers, policies and tasks"
-            )
+            state.report(0.05 + 0.8 * done / spec.customers, Message("progress.writing_customers"))
             check(state)
     # One agent left this morning: their customers wait for intake, the Intake page's work.
     waiting = AgentPlan(

@@ -38,6 +38,7 @@ from app.services.exports.labels import Texts
 from app.services.exports.scope import ExportScope
 from app.services.exports.sheets import FORMATS, Col, fit_width, print_setup, text_width
 from app.services.inert import InertCsvWriter, mark_text, text_columns_inert
+from app.services.messages import Message
 from app.services.progress import JobState, NullState, check
 
 TABLES = ("customers", "policies", "tasks")
@@ -291,7 +292,7 @@ def write_detail(
             rows = write_csv(partial, chosen[0], progress)
         else:
             rows = write_xlsx(partial, chosen, progress)
-    state.report(1.0, "")
+    state.report(1.0)
     return ExportResult(str(target), tuple(x.title for x in chosen), rows)
 
 
@@ -301,10 +302,12 @@ class _Progress:
     def __init__(self, state: JobState, total: int) -> None:
         self.state, self.total, self.done = state, total, 0
 
-    def tick(self, n: int, text: str) -> None:
+    def tick(self, n: int, sheet: str) -> None:
         self.done += n
         check(self.state)
-        self.state.report(min(self.done / self.total, 0.99), text)
+        self.state.report(
+            min(self.done / self.total, 0.99), Message("progress.writing_sheet", sheet=sheet)
+        )
 
 
 def write_xlsx(

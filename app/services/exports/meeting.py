@@ -45,6 +45,7 @@ from app.services.exports.sheets import (
     write_table,
 )
 from app.services.inert import make_workbook_inert
+from app.services.messages import Message
 from app.services.metrics.activity import week_span
 from app.services.metrics.funnel import YOUNG_COHORT_DAYS, cohort_age_days
 from app.services.metrics.persistency import FEW_POLICIES, PersistencyYoY
@@ -84,11 +85,11 @@ def write_meeting_workbook(
     t = Texts(lang)
     data = collect_meeting(session, period=period, as_of=as_of, scope=scope, user=user, state=state)
     check(state)
-    state.report(0.85, "workbook")
+    state.report(0.85, Message("progress.workbook"))
     with atomic_target(target, suffixes=(".xlsx",)) as partial:
         rows = render_meeting(data, partial, t)
         check(state)
-    state.report(1.0, "")
+    state.report(1.0)
     return ExportResult(str(target), tuple(t[k] for k in SHEET_KEYS), rows)
 
 

@@ -19,6 +19,7 @@ from app.services.chart_data import last_months
 from app.services.clock import branch_tz
 from app.services.exports.files import contact_masks, shows_contact_data
 from app.services.exports.scope import ExportScope
+from app.services.messages import Message
 from app.services.metrics.activity import (
     WHOLE_WEEKS,
     SpecialistActivity,
@@ -127,7 +128,7 @@ def collect_meeting(
     branch = session.get(Branch, scope.branch_id)
     assert branch is not None
     b, teams, people = scope.branch_id, scope.team_ids, scope.specialist_ids
-    state.report(0.05, "persistency")
+    state.report(0.05, Message("progress.persistency"))
     pers = {
         by: persistency_with_yoy(
             session,
@@ -147,10 +148,10 @@ def collect_meeting(
         session, period=period, as_of=as_of, branch_id=b, team_ids=teams, specialist_ids=people
     )
     check(state)
-    state.report(0.25, "trend")
+    state.report(0.25, Message("progress.trend"))
     trend = _trend(session, scope, period=period, as_of=as_of)
     check(state)
-    state.report(0.35, "funnel")
+    state.report(0.35, Message("progress.funnel"))
     totals = funnel_report(
         session, cohort=period, branch_id=b, team_ids=teams, specialist_ids=people
     )
@@ -158,7 +159,7 @@ def collect_meeting(
         session, cohort=period, by="specialist", branch_id=b, team_ids=teams, specialist_ids=people
     )
     check(state)
-    state.report(0.45, "activity")
+    state.report(0.45, Message("progress.activity"))
     weeks = activity_weeks(as_of)
     activity = _only(
         activity_report(session, as_of=as_of, weeks=len(weeks), branch_id=b, team_ids=teams),
@@ -166,10 +167,10 @@ def collect_meeting(
     )
     equity = _only(equity_report(session, as_of=as_of, branch_id=b, team_ids=teams), scope)
     check(state)
-    state.report(0.6, "tasks")
+    state.report(0.6, Message("progress.tasks"))
     overdue = _overdue(session, scope, as_of=as_of, user=user)
     check(state)
-    state.report(0.75, "coverage")
+    state.report(0.75, Message("progress.coverage"))
     coverage = _coverage(
         session, coverage_report(session, branch_id=scope.branch_id, as_of=as_of), scope
     )

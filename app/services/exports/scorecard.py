@@ -34,6 +34,7 @@ from app.services.exports.sheets import (
     write_table,
 )
 from app.services.inert import make_workbook_inert
+from app.services.messages import Message
 from app.services.metrics.persistency import FEW_POLICIES
 from app.services.metrics.scorecard import MEASURES, Mark, Scorecard, ScorecardRow, scorecard
 from app.services.periods import Period
@@ -97,13 +98,13 @@ def write_scorecard_workbook(
     and return where it went."""
     state = state or NullState()
     t = ScorecardTexts(lang)
-    state.report(0.1, "scorecard")
+    state.report(0.1, Message("progress.scorecard"))
     data = collect_scorecard(session, month=month, as_of=as_of, scope=scope, user=user)
     check(state)
-    state.report(0.8, "workbook")
+    state.report(0.8, Message("progress.workbook"))
     with atomic_target(target, suffixes=(".xlsx",)) as partial:
         sheets = render_scorecard(data, partial, t)
-    state.report(1.0, "")
+    state.report(1.0)
     return ExportResult(str(target), tuple(sheets), len(data.card.rows))
 
 

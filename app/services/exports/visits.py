@@ -37,6 +37,7 @@ from app.services.exports.visit_words import (
     todo_text,
 )
 from app.services.inert import make_workbook_inert
+from app.services.messages import Message
 from app.services.progress import JobState, NullState, check
 from app.services.visits import MAX_PER_DAY, Stop, VisitList, build_visit_lists
 
@@ -66,12 +67,12 @@ def write_visit_lists(
     t = VisitTexts(lang)
     suffix = Path(target).suffix.lower()
     with atomic_target(target, suffixes=SUFFIXES) as partial:
-        state.report(0.05, "visit lists")
+        state.report(0.05, Message("progress.visit_lists"))
         lists = build_visit_lists(
             session, specialist_ids, week_monday, as_of, user=user, per_day=per_day
         )
         check(state)
-        state.report(0.5, "visit file")
+        state.report(0.5, Message("progress.visit_file"))
         if suffix == ".pdf":
             from app.services.exports.visits_pdf import render_pdf
 
@@ -79,7 +80,7 @@ def write_visit_lists(
         else:
             parts = render_workbook(lists, partial, t)
         check(state)
-    state.report(1.0, "")
+    state.report(1.0)
     return ExportResult(str(target), tuple(parts), sum(len(v.stops) for v in lists))
 
 

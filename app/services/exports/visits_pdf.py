@@ -21,6 +21,7 @@ from app.services.exports.visit_words import (
     route_text,
     todo_text,
 )
+from app.services.messages import Message
 from app.services.progress import JobState, NullState, check
 from app.services.visits import Day, Stop, VisitList
 
@@ -69,7 +70,7 @@ def render_pdf(
             pdf.savefig(fig)
             labels.append(f"{vl.employee_no} {day.day.isoformat()}")
             check(state)
-            state.report(0.5 + 0.5 * n / len(pages), "visit file")
+            state.report(0.5 + 0.5 * n / len(pages), Message("progress.visit_file"))
     return labels
 
 

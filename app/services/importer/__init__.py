@@ -82,7 +82,7 @@ def import_file(
     savepoint.commit()
     # The rows were written with Core statements: objects the session holds may be stale.
     session.expire_all()
-    state.report(1.0, f"{result.rows:,} rows imported")
+    state.report(1.0, Message("progress.rows_imported", rows=result.rows))
     return result
 
 

@@ -195,7 +195,9 @@ def _rows(
             if len(chunk) >= chunk_size:
                 flush()
                 check(state)
-                state.report(min(0.95, table.progress() * 0.95), f"{rows:,} rows read")
+                state.report(
+                    min(0.95, table.progress() * 0.95), Message("progress.rows_read", rows=rows)
+                )
                 if len(problems) >= MAX_PROBLEMS:
                     break
     except FileProblem as exc:

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from app.models import Branch, Customer, Grid, Specialist, Team
 from app.models.base import utcnow
 from app.services.errors import NotFound
+from app.services.messages import Message
 from app.services.progress import JobState, NullState
 from app.services.rebalance.capacity import capacity_limits, fit_capacity
 from app.services.rebalance.highs import failures
@@ -71,7 +72,7 @@ def make_handover_plan(
     branch_id, leaver_no = row
     branch = session.get(Branch, branch_id)
     assert branch is not None
-    state.report(0.05, "Reading workloads")
+    state.report(0.05, Message("progress.reading_workloads"))
     scope = None if team_ids is None else set(team_ids)
     (leaver,) = workloads(
         session, branch_id=branch_id, as_of=as_of, weights=weights, specialist_ids=[specialist_id]
@@ -88,13 +89,13 @@ def make_handover_plan(
     movable = [g for g in own if not g.locked]
     locked_codes = tuple(g.code for g in own if g.locked)
 
-    state.report(0.3, "Choosing new owners")
+    state.report(0.3, Message("progress.choosing_owners"))
     with failures() as failed:
         bound, grid_moves, loads, cust = _new_grid_owners(
             movable, grids, targets, max_distance_km, time_limit_s
         )
 
-    state.report(0.8, "Handing over the other customers")
+    state.report(0.8, Message("progress.handing_over"))
     moved_grid_ids = {g.grid_id for g, _ in grid_moves}
     customer_moves, counts = _new_customer_owners(
         session, specialist_id, own, grids, targets, moved_grid_ids, loads, cust, as_of, weights

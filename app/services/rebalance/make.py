@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Branch, Team
 from app.models.base import utcnow
+from app.services.messages import Message
 from app.services.progress import JobState, NullState
 from app.services.rebalance.capacity import capacity_limits
 from app.services.rebalance.disruption import Candidate, MoveCosts, frontier, knee
@@ -75,7 +76,7 @@ def make_plan(
     branch = session.get(Branch, branch_id)
     if branch is None:
         raise PlanError("branch.not_found", branch=branch_id)
-    state.report(0.05, "Reading workloads")
+    state.report(0.05, Message("progress.reading_workloads"))
     people = workloads(session, branch_id=branch_id, as_of=as_of, weights=weights)
     grids = grid_loads(
         session, branch_id=branch_id, as_of=as_of, weights=weights, keep_from_step=keep
@@ -94,7 +95,7 @@ def make_plan(
     split_candidates = [
         g.grid_id for g in grids if g.owner_id in in_scope and not g.locked and g.load > mean / 2
     ]
-    state.report(0.2, "Reading the customers of the heaviest grids")
+    state.report(0.2, Message("progress.reading_heavy_grids"))
     by_grid: dict[int, list[CustomerItem]] = {}
     if allow_customer_moves and split_candidates:
         for c in following_customers(
@@ -118,7 +119,7 @@ def make_plan(
         SpecialistItem(p.specialist_id, p.load, p.customers, p.capacity, p.team_id)
         for p in people_in
     ]
-    state.report(0.3, "Looking for the best moves")
+    state.report(0.3, Message("progress.looking_for_moves"))
     proposal = propose(
         items,
         specs,
@@ -127,7 +128,7 @@ def make_plan(
         allow_customer_moves=allow_customer_moves,
         time_limit_s=time_limit_s,
     )
-    state.report(0.9, "Writing the plan")
+    state.report(0.9, Message("progress.writing_plan"))
     grid_by_id = {g.grid_id: g for g in grids}
     person = {p.specialist_id: p for p in people_in}
     moved_grids = [m.grid_id for m in proposal.moves if m.kind == GRID]
@@ -144,7 +145,7 @@ def make_plan(
             if f.customer_id in split_ids:
                 customer_versions[f.customer_id] = f.version
                 numbers[f.customer_id] = f.customer_no
-    state.report(0.8, "Weighing what the moves break")
+    state.report(0.8, Message("progress.weighing_disruption"))
     hurt_grids = grid_disruption(
         session, moved_grids, as_of=as_of, costs=move_costs, keep_from_step=keep
     )
@@ -189,7 +190,7 @@ def make_plan(
         ),
     )
     specialists = tuple(PlanSpecialist.of(p) for p in people_in)
-    state.report(1.0, "Plan ready")
+    state.report(1.0, Message("progress.plan_ready"))
     full = Plan(
         created_at=utcnow(),
         as_of=as_of,
