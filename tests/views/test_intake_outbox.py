@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import csv
+import json
+from datetime import timedelta
 
 import pytest
+from conftest import AS_OF
 from PySide6.QtWidgets import QMessageBox
-from sqlalchemy import func, select
+from shapely.geometry import shape
+from sqlalchemy import exists, func, select, update
 
-from app.models import Notification
-from app.models.enums import NotificationStatus
+from app.models import Customer, DepartedAgent, Grid, Notification, Policy
+from app.models.enums import NotificationStatus, PolicyStatus
 from app.views.main_window import MainWindow
 
 
@@ -114,10 +118,35 @@ def test_intake_runs_only_for_an_agent_with_customers_waiting(page):
         assert page.run_button.isEnabled() == (n > 0)
 
 
+def _give_the_waiting_agent_both_cases(demo_db) -> None:
+    """Of the customers of the demo's agent who left today, let one hold no policy in force any
+    more (surrendered last week) and another live in a grid nobody owns (a point inside it)."""
+    in_force = exists().where(
+        Policy.customer_id == Customer.id, Policy.status == PolicyStatus.IN_FORCE
+    )
+    with demo_db() as s, s.begin():
+        agent_id = s.scalar(select(DepartedAgent.id).where(DepartedAgent.left_on == AS_OF))
+        theirs = select(Customer).where(Customer.agent_id == agent_id).order_by(Customer.id)
+        # The first one's address matches no grid (the queue's case): leave it as it is.
+        unmatched = s.scalars(theirs.limit(1)).one()
+        lapsed, uncovered = s.scalars(
+            theirs.where(in_force, Customer.id != unmatched.id).limit(2)
+        ).all()
+        s.execute(
+            update(Policy)
+            .where(Policy.customer_id == lapsed.id)
+            .values(status=PolicyStatus.SURRENDERED, status_date=AS_OF - timedelta(days=7))
+        )
+        gap = s.scalars(select(Grid).where(Grid.owner_id.is_(None)).order_by(Grid.code)).first()
+        assert gap is not None, "the demo leaves grids without an owner"
+        inside = shape(json.loads(gap.geometry)).representative_point()
+        uncovered.lon, uncovered.lat = inside.x, inside.y
+
+
 def test_intake_asks_first_and_reports_customers_left_without_a_specialist(page, qtbot, demo_db):
-    from app.models import Customer
     from app.views.table_models import ROW_ROLE
 
+    _give_the_waiting_agent_both_cases(demo_db)
     page = page("senior")
     page.agent_table.selectRow(0)
     agent = page.agent_table.model().index(0, 0).data(ROW_ROLE)
@@ -140,7 +169,7 @@ def test_intake_asks_first_and_reports_customers_left_without_a_specialist(page,
     before = in_pool()
     box = question()
     assert f"{agent.waiting:,}" in box.text() and agent.agent_code in box.text()
-    # The demo's agent also has customers with no policy in force: the question says so.
+    # The agent also has a customer with no policy in force: the question says so.
     assert agent.no_policy_in_force > 0
     assert agent.customers == agent.in_pool + agent.waiting + agent.no_policy_in_force
     assert f"{agent.no_policy_in_force:,}" in box.text().split("\n\n")[-1]
@@ -159,7 +188,7 @@ def test_intake_asks_first_and_reports_customers_left_without_a_specialist(page,
     text = _message(qtbot, page)
     assert in_pool() == before + result.customers_entered > before
     assert f"{result.sms_queued:,}" in text
-    # The demo's agent has a customer in a grid nobody owns: the report says so.
+    # The agent has a customer in a grid nobody owns: the report says so.
     assert result.without_specialist > 0
     assert f"{result.without_specialist:,}" in text.split("\n\n")[1]
     assert result.no_policy_in_force == agent.no_policy_in_force

@@ -14,7 +14,7 @@ import numpy as np
 import shapely
 
 from app.models.enums import AssignmentReason, MatchMethod, NotificationTemplate, PaymentMode
-from app.services.demo.city import CITY, GridCell
+from app.services.demo.city import CITY, ORIGIN, GridCell
 from app.services.demo.dates import at_local
 from app.services.demo.people import People, rural_address, street_address
 from app.services.demo.policies import PolicyDraft, draw_policy, simulate_policy
@@ -25,6 +25,25 @@ from app.services.demo.tasks import Row, TaskWriter
 
 SHARE_UNMATCHED = 0.03
 SHARE_WITH_POINT = 0.70
+# How unevenly pool customers spread over the grids (sigma of a lognormal weight), and the
+# sparse grids on the city's edge with a small share of a typical grid's customers.
+GRID_SPREAD = 0.15
+SHARE_SPARSE_GRIDS = 0.01
+SPARSE_WEIGHT = 0.1
+# Orphan policies are young: an agent's book is mostly what they sold in their last couple of
+# years (the mean, in days, of an exponential gap between issue and the agent leaving).
+BOOK_AGE_DAYS = 240
+
+
+def outskirts(cells: list[GridCell], count: int) -> list[int]:
+    """Return the indexes of the ``count`` grids whose centres lie farthest from the city's."""
+    x0, y0 = ORIGIN
+
+    def far(k: int) -> float:
+        c = cells[k].geometry.centroid
+        return math.hypot((c.x - x0) * math.cos(math.radians(y0)), c.y - y0)
+
+    return sorted(range(len(cells)), key=far, reverse=True)[:count]
 
 
 @dataclass(frozen=True)
@@ -95,8 +114,12 @@ class BookWriter:
         self.customers: list[Row] = []
         self.policies: list[Row] = []
         self.dues: list[Row] = []
-        # Some grids hold more pool customers than others (older estates, more agents' clients).
-        weights = [math.exp(self.rng.gauss(0.0, 0.45)) for _ in cells]
+        # Some grids hold more pool customers than others (older estates, more agents' clients),
+        # and a couple on the city's edge hardly any yet (new estates): the rates on so few
+        # policies are the ones marked "few".
+        weights = [math.exp(self.rng.gauss(0.0, GRID_SPREAD)) for _ in cells]
+        for k in outskirts(cells, max(2, round(SHARE_SPARSE_GRIDS * len(cells)))):
+            weights[k] *= SPARSE_WEIGHT
         self._grids_in: dict[str, tuple[list[int], list[float]]] = {}
         for district in dict.fromkeys(c.district for c in cells):
             grids = [i for i, c in enumerate(cells) if c.district == district]
@@ -121,7 +144,7 @@ class BookWriter:
     # -- one customer ---------------------------------------------------------------------------
 
     def _pick_grid(self, agent: AgentPlan) -> int:
-        grids, cum = self._grids_in[agent.district] if self.rng.random() < 0.75 else self._all_grids
+        grids, cum = self._grids_in[agent.district] if self.rng.random() < 0.5 else self._all_grids
         return self.rng.choices(grids, cum_weights=cum)[0]
 
     def customer(self, agent: AgentPlan, *, unmatched: bool = False) -> None:
@@ -262,10 +285,12 @@ class BookWriter:
             count += 1
         earliest = self.as_of - timedelta(days=1460)
         latest = story.agent_left - timedelta(days=20)
-        drafts = [
-            draw_policy(rng, issue=earliest + timedelta(days=ri(rng, 0, (latest - earliest).days)))
-            for _ in range(count)
-        ]
+        drafts = []
+        for _ in range(count):
+            issue = latest - timedelta(days=int(rng.expovariate(1.0 / BOOK_AGE_DAYS)))
+            if issue < earliest:  # sold long ago by an agent who stayed long
+                issue = earliest + timedelta(days=ri(rng, 0, (latest - earliest).days))
+            drafts.append(draw_policy(rng, issue=issue))
         for draft in sorted(drafts, key=lambda d: d.issue):
             self._policy(story, draft)
         if story.level == 4:
@@ -326,14 +351,18 @@ def plan_agents(
     n_customers: int,
     as_of: date,
     pilot_start: date,
-    districts: list[str],
+    districts: list[tuple[str, int]],
     next_id: Callable[[str], int],
     rng: random.Random,
     people: People,
 ) -> list[AgentPlan]:
     """Return the departed agents, with portfolios adding up to ``n_customers`` and leaving
     dates over the last two years: a backlog before the pilot, then a steady flow, the latest
-    yesterday (their customers' SMS are still queued)."""
+    yesterday (their customers' SMS are still queued). ``districts`` pairs each district with
+    its number of grids: grids are drawn smaller where more people live, so an agent's
+    district is drawn in proportion to them."""
+    names = [name for name, _ in districts]
+    cum = list(itertools.accumulate(n for _, n in districts))
     agents: list[AgentPlan] = []
     pilot_days = (as_of - pilot_start).days
     left = n_customers
@@ -353,7 +382,7 @@ def plan_agents(
                 code=f"DA{aid:06d}",
                 name=people.name()[0],
                 left_on=as_of - timedelta(days=days),
-                district=rng.choice(districts),
+                district=rng.choices(names, cum_weights=cum)[0],
                 customers=size,
             )
         )

@@ -73,7 +73,7 @@ class SizeSpec:
 _SPECS: dict[str, SizeSpec] = {
     # "tiny" keeps the tests quick; it is not offered to users.
     "tiny": SizeSpec(20, 2, 6, 600, 0.55, 1, 1, 1, 1, 600),
-    "small": SizeSpec(60, 3, 12, 5_000, 0.55, 1, 2, 2, 1, 1_000),
+    "small": SizeSpec(60, 3, 12, 5_000, 0.65, 1, 2, 2, 1, 1_000),
     "city": SizeSpec(400, 12, 80, 60_000, 0.6, 4, 2, 5, 4, 2_000),
     "large": SizeSpec(2_000, 30, 200, 300_000, 2.2, 8, 3, 12, 10, 2_000),
 }
@@ -250,7 +250,7 @@ def write_demo(
         n_customers=spec.customers,
         as_of=as_of,
         pilot_start=pilot_start,
-        districts=[d.name for d in DISTRICTS],
+        districts=[(d.name, sum(c.district == d.name for c in cells)) for d in DISTRICTS],
         next_id=ids,
         rng=rng,
         people=people,

@@ -97,12 +97,16 @@ def draw_policy(rng: random.Random, *, issue: date, annual: bool = False) -> Pol
 
 
 def _receipt_offset(rng: random.Random) -> int:
-    """Days from due date to payment for someone who pays within the grace period."""
+    """Days from due date to payment for someone who pays within the grace period: most pay by
+    the due date (the bank debit, or the specialist's reminder weeks ahead), some in the two
+    weeks after it, a few late in the grace period."""
     u = rng.random()
-    if u < 0.35:
-        return -ri(rng, 1, 30)
-    if u < 0.8:
-        return ri(rng, 0, 30)
+    if u < 0.65:
+        return -ri(rng, 0, 30)
+    if u < 0.9:
+        return ri(rng, 1, 14)
+    if u < 0.97:
+        return ri(rng, 15, 30)
     return ri(rng, 31, GRACE_DAYS)
 
 

@@ -129,6 +129,25 @@ def _split_evenly(items: list[int], parts: int) -> list[list[int]]:
     return out
 
 
+def _staffing(teams: list[TeamPlan], n_specs: int) -> list[list[int]]:
+    """Return the specialists' indexes of each team, as many as its share of the grids (by the
+    largest remainder, two at least): a branch staffs a team by the territory it covers."""
+    total = sum(len(t.grids) for t in teams)
+    quota = [n_specs * len(t.grids) / total for t in teams]
+    counts = [max(2, int(q)) for q in quota]
+    by_remainder = sorted(range(len(teams)), key=lambda k: (counts[k] - quota[k], k))
+    while sum(counts) < n_specs:
+        k = by_remainder.pop(0)
+        counts[k] += 1
+    while sum(counts) > n_specs:
+        counts[counts.index(max(counts))] -= 1
+    out, start = [], 0
+    for n in counts:
+        out.append(list(range(start, start + n)))
+        start += n
+    return out
+
+
 def plan_teams(
     cells: list[GridCell], n_teams: int, rng: random.Random, people: People
 ) -> list[TeamPlan]:
@@ -184,7 +203,7 @@ def plan_specialists(
     people: People,
 ) -> list[SpecPlan]:
     """Return the specialists: mostly active, a few on leave, some who left."""
-    per_team = _split_evenly(list(range(n_specs)), len(teams))
+    per_team = _staffing(teams, n_specs)
     specs: list[SpecPlan] = []
     for team, members in zip(teams, per_team, strict=True):
         for _ in members:

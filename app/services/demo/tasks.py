@@ -18,6 +18,7 @@ from app.services.demo.story import Story, lognormal_days
 Row = dict[str, Any]
 
 STALE_PRE_SELL_DAYS = 45  # an unanswered pre-sell older than this has been closed as failed
+RENEWAL_GIVE_UP_DAYS = 14.0  # median days after the due date to close an unpaid collection
 _PRE_SELL_DONE = ("已添加微信", "已添加微信", "已添加企业微信", "已电话建联，客户同意加微信")
 _PRE_SELL_FAILED = ("多次联系未接通", "号码已停机", "客户拒绝添加")
 _RENEWAL_FAILED = ("客户拒绝续缴", "多次联系未接通", "客户资金困难，暂缓缴费")
@@ -238,12 +239,20 @@ class TaskWriter:
                     outcome="客户已自行缴费",
                     **kw,
                 )
-        elif grace_end <= self.as_of:
+            return
+        settle = grace_end
+        if row.missed:
+            # A customer who will not pay says so, or stays out of reach: the specialist closes
+            # the task as failed in the weeks after the due date, not at the grace period's end.
+            early = row.due + timedelta(days=lognormal_days(rng, RENEWAL_GIVE_UP_DAYS, 0.5))
+            if early < grace_end and story.serving(early) is not None:
+                settle = early
+        if settle <= self.as_of:
             self.task(
                 story,
                 TaskKind.RENEWAL_COLLECTION,
                 status=TaskStatus.FAILED,
-                done_day=grace_end,
+                done_day=settle,
                 outcome=rng.choice(_RENEWAL_FAILED),
                 **kw,
             )
