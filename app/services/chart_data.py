@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from sqlalchemy import select
@@ -117,12 +117,25 @@ def trend_data(
     ]
     earlier = [Series(name(k, pts), [_f(p.year_earlier) for p in pts]) for k, pts in groups.items()]
     pilot = session.scalar(select(Branch.pilot_start).where(Branch.id == branch_id))
+    # The chart starts at the first month with something to draw: a team that began with the
+    # pilot has no empty months before it on the axis.
+    first = next(
+        (
+            i
+            for i in range(len(periods))
+            if any(s.values[i] is not None or (s.bases and s.bases[i]) for s in current)
+            or any(s.values[i] is not None for s in earlier)
+        ),
+        0,
+    )
     return TrendData(
-        months=[p.label for p in periods],
-        current=current,
-        year_earlier=earlier,
+        months=[p.label for p in periods[first:]],
+        current=[replace(s, values=s.values[first:], bases=s.bases[first:]) for s in current],
+        year_earlier=[replace(s, values=s.values[first:]) for s in earlier],
         pilot_month=f"{pilot:%Y-%m}" if pilot else None,
-        pending_months=[p.label for p in periods if any(t.pending for t in by_month[p.label])],
+        pending_months=[
+            p.label for p in periods[first:] if any(t.pending for t in by_month[p.label])
+        ],
     )
 
 

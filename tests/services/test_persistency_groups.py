@@ -231,6 +231,19 @@ def test_the_team_trend_keeps_the_policies_nobody_served_as_a_line_of_their_own(
     assert [s.label for s in whole.current] == [""]
 
 
+def test_the_trend_starts_at_its_first_month_with_a_figure(session, f):
+    """Months before any policy of the scope fell due (a team that began with the pilot) are
+    not drawn as empty months at the start of the axis."""
+    from app.services.chart_data import trend_data
+
+    p = book_policy(f)  # the only policy: due 2024-03-10
+    refresh_persistency_base(session)
+    data = trend_data(session, branch_id=p.customer.branch_id, as_of=AS_OF, months=24)
+    assert data.months[0] == "2024-03" and data.months[-1] == f"{AS_OF:%Y-%m}"  # not 2024-01
+    assert data.current[0].values[0] is not None
+    assert len(data.current[0].values) == len(data.current[0].bases) == len(data.months)
+
+
 def test_trend_by_group(session, two_teams):
     t = two_teams
     points = persistency_trend(session, months=[MARCH], as_of=AS_OF, by="team")
