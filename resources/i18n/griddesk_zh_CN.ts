@@ -1310,7 +1310,7 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
     </message>
     <message>
       <source>An offline snapshot is read-only</source>
-      <translation>离线快照为只读</translation>
+      <translation>离线副本为只读</translation>
     </message>
     <message>
       <source>Apply</source>
@@ -1617,7 +1617,7 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
     </message>
     <message>
       <source>Offline snapshot (read-only) of %1: %2</source>
-      <translation>离线快照（只读），取自 %1：%2</translation>
+      <translation>离线副本（只读），取自 %1：%2</translation>
     </message>
     <message>
       <source>Open folder</source>
@@ -2043,7 +2043,7 @@ now</source>
     </message>
     <message>
       <source>An offline snapshot is read-only</source>
-      <translation>离线快照为只读</translation>
+      <translation>离线副本为只读</translation>
     </message>
     <message>
       <source>Applied: %1, %2 and %3 moved; %4. Edit ▸ Undo (Ctrl+Z) puts everything back.</source>
