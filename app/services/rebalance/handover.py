@@ -30,7 +30,6 @@ from app.services.errors import NotFound
 from app.services.messages import Message
 from app.services.progress import JobState, NullState
 from app.services.rebalance.capacity import capacity_limits, fit_capacity
-from app.services.rebalance.highs import failures
 from app.services.rebalance.left_behind import Handover, LeftBehind, customer_loads, tasks_staying
 from app.services.rebalance.optimise import lp_bound
 from app.services.rebalance.plan import Plan, PlanError, PlanMove, PlanSpecialist, sequence
@@ -90,6 +89,8 @@ def make_handover_plan(
     locked_codes = tuple(g.code for g in own if g.locked)
 
     state.report(0.3, Message("progress.choosing_owners"))
+    from app.services.rebalance.highs import failures  # HiGHS loads only when a plan is made
+
     with failures() as failed:
         bound, grid_moves, loads, cust = _new_grid_owners(
             movable, grids, targets, max_distance_km, time_limit_s
