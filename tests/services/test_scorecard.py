@@ -195,12 +195,11 @@ def test_equity_flag_is_the_equity_report_on_the_months_last_day(session, f):
     assert mark.before.value is None and mark.met_before is None  # September: no tasks yet
 
 
-def test_persistency_meets_its_standard_at_the_edge(session, f):
-    a = f.specialist()
-    c = f.customer(specialist=a, pool_entered_on=date(2024, 1, 1))
-    # 30 policies (enough to judge): 25 paid in full, one half, four not at all: 85.00 %.
-    for received in [100_000] * 25 + [50_000] + [0] * 4:
-        p = f.policy(customer=c, issued=date(2024, 10, 10))
+def _second_year_dues(f, customer, received: list[int]) -> None:
+    """One policy per amount, issued 2024-10-10 with its first year paid; its second-year
+    premium of 100,000 fen, due 2025-10-10 (October's persistency), received as given."""
+    for amount in received:
+        p = f.policy(customer=customer, issued=date(2024, 10, 10))
         f.due(
             p,
             policy_year=1,
@@ -214,9 +213,16 @@ def test_persistency_meets_its_standard_at_the_edge(session, f):
             policy_year=2,
             due_date=date(2025, 10, 10),
             amount_due_fen=100_000,
-            received_fen=received,
-            received_on=date(2025, 10, 10),
+            received_fen=amount,
+            received_on=date(2025, 10, 10) if amount else None,
         )
+
+
+def test_persistency_meets_its_standard_at_the_edge(session, f):
+    a = f.specialist()
+    c = f.customer(specialist=a, pool_entered_on=date(2024, 1, 1))
+    # 30 policies (enough to judge): 25 paid in full, one half, four not at all: 85.00 %.
+    _second_year_dues(f, c, [100_000] * 25 + [50_000] + [0] * 4)
     refresh_persistency_base(session)
     branch_id = f.default_branch.id
     mark = (
@@ -238,24 +244,7 @@ def test_a_premium_rate_on_a_few_policies_is_shown_but_not_judged(session, f):
     the scorecard shows it, marked few, and neither meets nor misses the standard."""
     a = f.specialist()
     c = f.customer(specialist=a, pool_entered_on=date(2024, 1, 1))
-    for received in (100_000, 0):  # 50 %: far under the standard, on two policies
-        p = f.policy(customer=c, issued=date(2024, 10, 10))
-        f.due(
-            p,
-            policy_year=1,
-            due_date=date(2024, 10, 10),
-            amount_due_fen=100_000,
-            received_fen=100_000,
-            received_on=date(2024, 10, 10),
-        )
-        f.due(
-            p,
-            policy_year=2,
-            due_date=date(2025, 10, 10),
-            amount_due_fen=100_000,
-            received_fen=received,
-            received_on=date(2025, 10, 10) if received else None,
-        )
+    _second_year_dues(f, c, [100_000, 0])  # 50 %: far under the standard, on two policies
     refresh_persistency_base(session)
     row = scorecard(session, branch_id=f.default_branch.id, month=OCT, as_of=AS_OF).rows[0]
     for measure in ("persistency", "renewal"):
