@@ -672,8 +672,11 @@ class RebalancePage(PageWidget):
         )
 
     def on_changes(self, changes: Changes) -> None:
-        self.step_lock.refresh()
-        self.map_editor.data_changed()
+        if changes.touches("customers", "grids", "tasks", "specialists"):
+            # Counted and offered again only when what they rest on changed (the step count
+            # is a query on this thread).
+            self.step_lock.refresh()
+            self.map_editor.data_changed()
         if self.moves.plan() is None:
             return
         if self._applied_batch is not None and changes.batch_id == self._applied_batch:
