@@ -132,17 +132,20 @@ def make_engine(url: str, *, read_only: bool = False, **kw) -> Engine:
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    """Return the session factory of ``engine``; its sessions bring the funnel cells up to date
-    with their customer changes before they commit, and on SQLite a unit of work opened with
-    ``session.begin()`` waits its turn to write (see _begin_immediate)."""
-    from app.services.metrics import funnel_cells
+    """Return the session factory of ``engine``; on SQLite a unit of work opened with
+    ``session.begin()`` waits its turn to write (see _begin_immediate).
 
+    The derived tables' settle before each commit is not installed here: the entry points use
+    ``app.services.unit_of_work.sessionmaker``, which adds it to this factory."""
     maker = sessionmaker(engine, expire_on_commit=False)
-    if engine not in _READ_ONLY:  # a snapshot's cells were written when it was taken
-        funnel_cells.install(maker)
-        if engine.dialect.name == "sqlite":
-            event.listen(maker, "after_begin", _begin_immediate)
+    if engine not in _READ_ONLY and engine.dialect.name == "sqlite":
+        event.listen(maker, "after_begin", _begin_immediate)
     return maker
+
+
+def is_read_only(engine: Engine) -> bool:
+    """Return True for an engine opened on an offline copy (read-only)."""
+    return engine in _READ_ONLY
 
 
 def _begin_immediate(session: Session, transaction, connection) -> None:
@@ -194,8 +197,6 @@ def migrate(engine: Engine) -> None:
     from app.services import db_roles
 
     command.upgrade(alembic_config(engine), "head")
-    with make_sessionmaker(engine)() as session:
-        session.commit()  # writes the derived cells a migration left to be filled
     if db_roles.is_secured(engine):
         db_roles.secure(engine)  # a new table or column gets its grants and policies
 

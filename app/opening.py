@@ -28,7 +28,6 @@ from app.db import (
     has_schema,
     is_sqlite,
     make_engine,
-    make_sessionmaker,
     migrate,
     needs_migration,
     normalise_url,
@@ -37,6 +36,8 @@ from app.db import (
 )
 from app.services.auth import UserInfo
 from app.services.errors import DomainError
+from app.services.unit_of_work import bring_current
+from app.services.unit_of_work import sessionmaker as session_factory
 
 
 class OpenRefused(DomainError):
@@ -162,7 +163,7 @@ def open_database(
     except BaseException:
         engine.dispose()
         raise
-    return OpenedDatabase(url=url, label=label, Session=make_sessionmaker(engine))
+    return OpenedDatabase(url=url, label=label, Session=session_factory(engine))
 
 
 def connect(
@@ -206,7 +207,7 @@ def _open_snapshot(url: str, *, writes: bool) -> OpenedDatabase:
         raise OpenRefused("open.snapshot", label=label)
     engine = make_engine(url, read_only=True)
     meta = snapshot_meta(engine)
-    Session = make_sessionmaker(engine)  # noqa: N806
+    Session = session_factory(engine)  # noqa: N806
     refuse_changes(Session, label)
     return OpenedDatabase(
         url=url,
@@ -243,6 +244,7 @@ def _bring_up_to_date(
         return
     if is_sqlite(engine) and migrate_sqlite:
         migrate(engine)  # one person's file: created, or brought up to date
+        bring_current(engine)
         return
     what = "upgrade" if has_schema(engine) else "create"
     if is_sqlite(engine) or confirm is None:
@@ -250,6 +252,7 @@ def _bring_up_to_date(
     if not confirm(what, label):
         raise OpenCancelled()
     migrate(engine)
+    bring_current(engine)
 
 
 def sign_in_as_database_role(opened: OpenedDatabase, login: str, password: str) -> UserInfo:
@@ -279,7 +282,7 @@ def sign_in_as_database_role(opened: OpenedDatabase, login: str, password: str) 
     if stale:
         engine.dispose()
         raise OpenRefused("open.old_schema_owner", label=opened.label)
-    Session = make_sessionmaker(engine)  # noqa: N806
+    Session = session_factory(engine)  # noqa: N806
     try:
         with Session() as s, s.begin():
             user = signed_in_user(s)

@@ -38,7 +38,8 @@ from PySide6.QtCore import QElapsedTimer, QTimer
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
 from sqlalchemy import select
-from app.db import make_engine, make_sessionmaker
+from app.db import make_engine
+from app.services.unit_of_work import sessionmaker as session_factory
 from app.models import User
 from app.services.auth import user_info
 from app.views.context import AppContext
@@ -47,7 +48,7 @@ from app.views.main_window import MainWindow
 from app.views.operations import BackgroundRunner
 from datetime import date
 install_cjk_font()
-Session = make_sessionmaker(make_engine("sqlite:///" + sys.argv[1]))
+Session = session_factory(make_engine("sqlite:///" + sys.argv[1]))
 with Session() as s:
     user = user_info(s.scalars(select(User).where(User.login == "senior")).one())
 runner = BackgroundRunner(app)
@@ -106,13 +107,14 @@ def build(size: str) -> Path:
         engine.dispose()
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    from app.db import make_engine, make_sessionmaker, migrate
+    from app.db import make_engine, migrate
     from app.services.demo import build_demo
+    from app.services.unit_of_work import sessionmaker as session_factory
 
     engine = make_engine(f"sqlite:///{path}")
     migrate(engine)
     t = time.perf_counter()
-    with make_sessionmaker(engine)() as s, s.begin():
+    with session_factory(engine)() as s, s.begin():
         build_demo(s, size=size, seed=7, as_of=AS_OF)
     print(f"built {size} demo in {time.perf_counter() - t:.0f} s", file=sys.stderr)
     engine.dispose()

@@ -51,13 +51,14 @@ def child(spec: dict) -> dict:
     from datetime import date
     from itertools import islice
 
-    from app.db import make_engine, make_sessionmaker
+    from app.db import make_engine
     from app.services.exports import find_branch, resolve_scope
     from app.services.exports.detail import detail_tables, write_csv, write_xlsx
     from app.services.exports.meeting import write_meeting_workbook
     from app.services.periods import Period
+    from app.services.unit_of_work import sessionmaker as session_factory
 
-    Session = make_sessionmaker(make_engine(f"sqlite:///{spec['db']}"))  # noqa: N806
+    Session = session_factory(make_engine(f"sqlite:///{spec['db']}"))  # noqa: N806
     out = Path(spec["out"])
     import openpyxl  # noqa: F401 - imported before "base", like the app would have it
     import xlsxwriter

@@ -153,9 +153,10 @@ def worker(kind: str, path: str, url: str) -> None:
     from sqlalchemy import func, select
 
     import app.services.importer as importer
-    from app.db import make_engine, make_sessionmaker
+    from app.db import make_engine
     from app.models import PremiumDue
     from app.services.importer import ImportFailed, import_file
+    from app.services.unit_of_work import sessionmaker as session_factory
 
     hook = {"seconds": 0.0}
     after = importer._after_import
@@ -167,7 +168,7 @@ def worker(kind: str, path: str, url: str) -> None:
 
     importer._after_import = timed_after
     engine = make_engine(url)
-    Session = make_sessionmaker(engine)
+    Session = session_factory(engine)
     base = _peak_mb()
     out: dict = {"kind": kind, "file": Path(path).name}
     t = time.perf_counter()

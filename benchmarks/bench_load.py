@@ -29,7 +29,8 @@ sys.path.insert(0, str(ROOT / "tests" / "services"))
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from app.db import make_engine, make_sessionmaker, migrate  # noqa: E402
+from app.db import make_engine, migrate  # noqa: E402
+from app.services.unit_of_work import sessionmaker as session_factory  # noqa: E402
 
 
 def main() -> int:
@@ -50,7 +51,7 @@ def main() -> int:
     engine = make_engine(make_url(args.pg).set(database=name).render_as_string(hide_password=False))
     try:
         migrate(engine)
-        Session = make_sessionmaker(engine)  # noqa: N806
+        Session = session_factory(engine)  # noqa: N806
         branch = build_branch(Session, customers_per_grid=args.customers_per_grid)
         with tempfile.TemporaryDirectory() as folder:
             figures = run_load(

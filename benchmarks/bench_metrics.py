@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import update  # noqa: E402
 
-from app.db import make_engine, make_sessionmaker, migrate  # noqa: E402
+from app.db import make_engine, migrate  # noqa: E402
 from app.models import Customer  # noqa: E402
 from app.services.metrics import funnel_cells  # noqa: E402
 from app.services.metrics.base_table import refresh_persistency_base  # noqa: E402
@@ -46,6 +46,7 @@ from app.services.metrics.funnel import _aggregate_rows, funnel_report  # noqa: 
 from app.services.metrics.persistency import persistency_report  # noqa: E402
 from app.services.periods import Period  # noqa: E402
 from app.services.steps import recompute_steps  # noqa: E402
+from app.services.unit_of_work import sessionmaker as session_factory
 
 DATA = Path(__file__).resolve().parent / "data"
 AS_OF = date(2026, 11, 25)  # the demo's today: the data are the same on every machine
@@ -62,7 +63,7 @@ def build(path: Path, size: str, seed: int) -> None:
     tmp.unlink(missing_ok=True)
     engine = make_engine(f"sqlite:///{tmp}")
     migrate(engine)
-    with make_sessionmaker(engine)() as s, s.begin():
+    with session_factory(engine)() as s, s.begin():
         build_demo(s, size=size, seed=seed, as_of=AS_OF, state=TerminalProgress())
     engine.dispose()
     tmp.replace(path)
@@ -342,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
             for t in ("grid", "specialist", "customer", "policy", "premium_due", "task")
         }
     print(f"{path.name}: " + ", ".join(f"{n:,} {t}" for t, n in counts.items()))
-    Session = make_sessionmaker(engine)  # noqa: N806
+    Session = session_factory(engine)  # noqa: N806
     refresh(Session, report)
     print(
         f"refresh: persistency base {ms(report['refresh_base'])} ({report['base_rows']:,} rows), "

@@ -23,9 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from app.db import make_engine, make_sessionmaker, migrate  # noqa: E402
+from app.db import make_engine, migrate  # noqa: E402
 from app.models import Customer  # noqa: E402
 from app.services.steps import cleared_statement  # noqa: E402
+from app.services.unit_of_work import sessionmaker as session_factory
 
 
 def not_in_statement(chunk):
@@ -65,7 +66,7 @@ def main() -> None:
         if not built:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     engine = make_engine(make_url(args.pg).set(database=name).render_as_string(False))
-    Session = make_sessionmaker(engine)  # noqa: N806
+    Session = session_factory(engine)  # noqa: N806
     if not built:
         from app.services.demo import build_demo
 

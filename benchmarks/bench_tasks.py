@@ -62,12 +62,13 @@ def main() -> None:
     ap.add_argument("--filters", nargs="*", help="only these filters (names as printed)")
     args = ap.parse_args()
     db = build(args.size)
-    from app.db import make_engine, make_sessionmaker
+    from app.db import make_engine
     from app.models import Specialist, Task, Team
     from app.models.enums import OPEN_TASK_STATUSES, TaskKind
     from app.services import tasks as t
+    from app.services.unit_of_work import sessionmaker as session_factory
 
-    Session = make_sessionmaker(make_engine(f"sqlite:///{db}"))  # noqa: N806
+    Session = session_factory(make_engine(f"sqlite:///{db}"))  # noqa: N806
     with Session() as s:
         n = s.scalar(select(func.count()).select_from(Task))
         team = s.scalar(select(Team.id).order_by(Team.id))

@@ -28,15 +28,16 @@ sys.path.insert(0, str(ROOT))
 
 
 def build(path: Path, as_of: date) -> None:
-    from app.db import make_engine, make_sessionmaker, migrate
+    from app.db import make_engine, migrate
     from app.services.demo import build_demo
+    from app.services.unit_of_work import sessionmaker as session_factory
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.unlink(missing_ok=True)
     engine = make_engine(f"sqlite:///{tmp}")
     migrate(engine)
-    with make_sessionmaker(engine)() as s, s.begin():
+    with session_factory(engine)() as s, s.begin():
         build_demo(s, size="city", seed=7, as_of=as_of)
     engine.dispose()
     tmp.replace(path)
@@ -57,13 +58,14 @@ def main() -> None:
 
     from sqlalchemy import select
 
-    from app.db import make_engine, make_sessionmaker
+    from app.db import make_engine
     from app.models import Specialist, Team
     from app.models.enums import SpecialistStatus
     from app.services.exports.visits import write_visit_lists
+    from app.services.unit_of_work import sessionmaker as session_factory
     from app.services.visits import build_visit_lists, week_of
 
-    Session = make_sessionmaker(make_engine(f"sqlite:///{db}", read_only=True))  # noqa: N806
+    Session = session_factory(make_engine(f"sqlite:///{db}", read_only=True))  # noqa: N806
     monday = week_of(args.week)
     with Session() as s:
         ids = list(

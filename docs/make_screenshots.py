@@ -97,10 +97,11 @@ def _shoot(args, tmp: Path) -> int:
     from PySide6.QtWidgets import QApplication
     from sqlalchemy import select
 
-    from app.db import make_engine, make_sessionmaker, migrate
+    from app.db import make_engine, migrate
     from app.models import User
     from app.services.auth import user_info
     from app.services.demo import build_demo
+    from app.services.unit_of_work import sessionmaker as session_factory
     from app.views.context import AppContext
     from app.views.fonts import install_cjk_font
     from app.views.i18n import install_translators
@@ -112,7 +113,7 @@ def _shoot(args, tmp: Path) -> int:
     install_cjk_font()
     engine = make_engine(f"sqlite:///{tmp / 'demo.db'}")
     migrate(engine)
-    Session = make_sessionmaker(engine)
+    Session = session_factory(engine)
     as_of = date.today()
     with Session() as s, s.begin():
         build_demo(s, size=args.size, seed=7, as_of=as_of)

@@ -28,8 +28,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
 os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--disable-gpu --disable-background-networking")
 
-from app.db import make_engine, make_sessionmaker, migrate  # noqa: E402
+from app.db import make_engine, migrate  # noqa: E402
 from app.models import Base  # noqa: E402
+from app.services.unit_of_work import sessionmaker as session_factory
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -169,7 +170,7 @@ def module_demo(
         from app.services.demo import build_demo
 
         with module_database(migrated=migrated) as engine:
-            Session = make_sessionmaker(engine)  # noqa: N806
+            Session = session_factory(engine)  # noqa: N806
             with Session() as s, s.begin():
                 build_demo(s, size="small", seed=seed, as_of=as_of)
             yield Session
@@ -179,7 +180,7 @@ def module_demo(
 
 @pytest.fixture
 def Session(engine: Engine) -> sessionmaker[OrmSession]:  # noqa: N802 - reads like the class it makes
-    return make_sessionmaker(engine)
+    return session_factory(engine)
 
 
 @pytest.fixture

@@ -23,13 +23,14 @@ def width(text: str) -> int:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    from app.db import make_engine, make_sessionmaker, migrate
+    from app.db import make_engine, migrate
     from app.services.demo import build_demo
+    from app.services.unit_of_work import sessionmaker as session_factory
 
     path = tmp_path_factory.mktemp("output") / "demo.db"
     engine = make_engine(f"sqlite:///{path}")
     migrate(engine)
-    with make_sessionmaker(engine)() as s, s.begin():
+    with session_factory(engine)() as s, s.begin():
         build_demo(s, size="small", seed=7)
     engine.dispose()
     return f"sqlite:///{path}"
@@ -122,15 +123,16 @@ def test_persistency_by_days_to_first_contact_matches_the_workbooks_bands(run, d
     the chart and the meeting workbook's sheet) gives."""
     from datetime import date
 
-    from app.db import make_engine, make_sessionmaker
+    from app.db import make_engine
     from app.services.metrics.handoff import BAND_KEYS, persistency_by_contact_band
     from app.services.periods import Period
+    from app.services.unit_of_work import sessionmaker as session_factory
 
     out = run("metrics", "persistency", "--period", "2025", "--as-of", AS_OF,
               "--by", "contact_band", "--format", "csv")  # fmt: skip
     rows = list(csv.DictReader(io.StringIO(out)))
     engine = make_engine(demo)
-    with make_sessionmaker(engine)() as s:
+    with session_factory(engine)() as s:
         expected = persistency_by_contact_band(
             s, period=Period.parse("2025"), as_of=date.fromisoformat(AS_OF)
         )

@@ -20,13 +20,14 @@ AS_OF = "2026-11-20"
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """The small demo (users senior, supervisor, analyst; password demo1234) in a SQLite file."""
-    from app.db import make_engine, make_sessionmaker, migrate
+    from app.db import make_engine, migrate
     from app.services.demo import build_demo
+    from app.services.unit_of_work import sessionmaker as session_factory
 
     path = tmp_path_factory.mktemp("roles") / "demo.db"
     engine = make_engine(f"sqlite:///{path}")
     migrate(engine)
-    Session = make_sessionmaker(engine)  # noqa: N806
+    Session = session_factory(engine)  # noqa: N806
     with Session() as s, s.begin():
         build_demo(s, size="small", seed=7)
     yield f"sqlite:///{path}", Session

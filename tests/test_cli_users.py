@@ -18,13 +18,14 @@ from app.models import Branch, Team, User
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
     """The small demo (users senior, supervisor, analyst; password demo1234) in a SQLite file."""
-    from app.db import make_engine, make_sessionmaker, migrate
+    from app.db import make_engine, migrate
     from app.services.demo import build_demo
+    from app.services.unit_of_work import sessionmaker as session_factory
 
     path = tmp_path_factory.mktemp("users") / "demo.db"
     engine = make_engine(f"sqlite:///{path}")
     migrate(engine)
-    with make_sessionmaker(engine)() as s, s.begin():
+    with session_factory(engine)() as s, s.begin():
         build_demo(s, size="small", seed=7)
     engine.dispose()
     return path
@@ -33,12 +34,13 @@ def template(tmp_path_factory):
 @pytest.fixture
 def demo(template, tmp_path):
     """A fresh copy of the demo for each test: its URL and a session factory."""
-    from app.db import make_engine, make_sessionmaker
+    from app.db import make_engine
+    from app.services.unit_of_work import sessionmaker as session_factory
 
     path = tmp_path / "demo.db"
     shutil.copy(template, path)
     engine = make_engine(f"sqlite:///{path}")
-    yield f"sqlite:///{path}", make_sessionmaker(engine)
+    yield f"sqlite:///{path}", session_factory(engine)
     engine.dispose()
 
 
@@ -194,12 +196,13 @@ def test_five_wrong_passwords_lock_the_account_on_the_command_line(demo, capsys,
 def test_the_first_account_needs_no_sign_in_and_must_be_a_senior_supervisor(
     tmp_path, capsys, monkeypatch
 ):
-    from app.db import make_engine, make_sessionmaker, migrate
+    from app.db import make_engine, migrate
+    from app.services.unit_of_work import sessionmaker as session_factory
 
     url = f"sqlite:///{tmp_path / 'new.db'}"
     engine = make_engine(url)
     migrate(engine)
-    Session = make_sessionmaker(engine)  # noqa: N806
+    Session = session_factory(engine)  # noqa: N806
     with Session() as s, s.begin():
         branch = Branch(code="CD", name="成都分公司", city="成都")
         s.add(branch)

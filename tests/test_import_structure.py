@@ -48,8 +48,6 @@ LAYERS: dict[str, int] = {
 # Known upward imports, each with its reason; the test fails on any other. To go with the unit
 # of work that will own the derived tables (then the entry points install it, not app.db).
 KNOWN_UPWARD = {
-    # app.db installs the funnel cells' before-commit hook on every session maker it makes.
-    "app.db -> app.services.metrics.funnel_cells",
     # app.db's migrate() grants a secured PostgreSQL database's new tables to its roles.
     "app.db -> app.services.db_roles",
 }

@@ -81,6 +81,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     from app.config import settings_db_url
     from app.db import make_engine, migrate, redact
     from app.opening import chosen_url, open_database
+    from app.services.unit_of_work import bring_current
 
     url = chosen_url(getattr(args, "db", None), settings_db_url())
     # Creates a missing SQLite file, refuses a foreign file or an offline copy, and agrees to
@@ -89,6 +90,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     # A URL without a user name: init runs as whoever the server takes by default (its owner).
     engine = opened.engine or make_engine(url)
     migrate(engine)  # also re-secures a database that enforces the roles
+    bring_current(engine)  # the derived rows a migration left to be written
     print(f"database ready: {redact(opened.url)}")
     return 0
 

@@ -9,6 +9,7 @@ from app.models.customers import (
     Policy,
     PremiumDue,
 )
+from app.models.derived import PersistencyDirty
 from app.models.funnel import FunnelDirty, FunnelMonth
 from app.models.geo import AddressRule, Grid
 from app.models.meta import SnapshotInfo
@@ -36,6 +37,7 @@ __all__ = [
     "Grid",
     "Notification",
     "PersistencyBase",
+    "PersistencyDirty",
     "PersistencyMonth",
     "Policy",
     "PremiumDue",

@@ -358,6 +358,15 @@ def _cell_policies(g: Groups) -> list[str]:
             g.supervisor,
             f"{_BRANCH} AND team_id = ANY {_MY_TEAMS}",
         ),
+        # The customers whose base rows are stale: marked by the triggers of whoever moved
+        # them, settled (read and deleted) by the same transaction.
+        p(
+            "persistency_dirty_seen",
+            "persistency_dirty",
+            "ALL",
+            g.all,
+            _seen("customer", "customer_id"),
+        ),
         p("funnel_dirty_branch", "funnel_dirty", "ALL", g.readers, _BRANCH),
         p(
             "funnel_dirty_supervisor",

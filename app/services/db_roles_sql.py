@@ -199,6 +199,7 @@ _SUPERVISOR_WRITES = {
     "persistency_month": "INSERT, UPDATE, DELETE",
     "funnel_month": "INSERT, UPDATE, DELETE",
     "funnel_dirty": "INSERT, DELETE",
+    "persistency_dirty": "INSERT, DELETE",
     "rebalance_scenario": "INSERT, UPDATE, DELETE",
     "scheduled_plan": "INSERT, UPDATE (status, decided_at, decided_by, batch_id, outcome)",
 }

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
+    delete,
     false,
     func,
     insert,
@@ -34,6 +35,7 @@ from app.models import (
     Customer,
     DepartedAgent,
     Grid,
+    PersistencyDirty,
     Policy,
     SnapshotInfo,
     Specialist,
@@ -63,7 +65,9 @@ ROW_BYTES = {
 }
 # Not copied: the snapshot's own description, and the monthly persistency cells, which are
 # written anew from the copied base rows (a team's snapshot holds only its own rows).
-SKIPPED = {"snapshot_info", "persistency_month", "funnel_month", "funnel_dirty"}
+SKIPPED = {
+    "snapshot_info", "persistency_month", "funnel_month", "funnel_dirty", "persistency_dirty",
+}  # fmt: skip
 
 
 class SnapshotError(DomainError):
@@ -350,6 +354,9 @@ def _copy(
                     )
                 copied[table.name] = n
             with OrmSession(bind=out) as cells:
+                # The base rows are copied as they are: the marks the copy's own triggers
+                # wrote while the history went in name nothing stale.
+                cells.execute(delete(PersistencyDirty))
                 summary.rebuild(cells)
                 funnel_cells.rebuild(cells)
                 cells.flush()

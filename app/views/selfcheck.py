@@ -43,9 +43,10 @@ def check_window(url: str, login: str, password: str, *, out: Path, timeout: flo
     import shiboken6
     from PySide6.QtWidgets import QApplication
 
-    from app.db import make_engine, make_sessionmaker
+    from app.db import make_engine
     from app.paths import WEB
     from app.services.auth import authenticate
+    from app.services.unit_of_work import sessionmaker as session_factory
     from app.views.calendar import today
     from app.views.context import AppContext
     from app.views.fonts import install_cjk_font
@@ -59,7 +60,7 @@ def check_window(url: str, login: str, password: str, *, out: Path, timeout: flo
     cjk_font = install_cjk_font()
     if cjk_font is None:
         raise CheckFailed("no font for Chinese text")
-    Session = make_sessionmaker(make_engine(url))
+    Session = session_factory(make_engine(url))
     with Session() as s, s.begin():
         user = authenticate(s, login, password)
     ctx = AppContext(

@@ -14,9 +14,10 @@ from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
-from app.db import make_engine, make_sessionmaker, migrate, needs_migration
+from app.db import make_engine, migrate, needs_migration
 from app.models import Base, Branch, Customer, Task
 from app.models.enums import TaskKind, TaskStatus
+from app.services.unit_of_work import sessionmaker as session_factory
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,7 +59,7 @@ def test_sqlite_enforces_foreign_keys_and_uses_wal(tmp_path):
     Base.metadata.create_all(engine)
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-    Session = make_sessionmaker(engine)
+    Session = session_factory(engine)
     with pytest.raises(IntegrityError), Session() as s, s.begin():
         s.add(Customer(branch_id=999, customer_no="C1", name="张三", address="x"))
 

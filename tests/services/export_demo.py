@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import make_sessionmaker
 from app.models import User
 from app.services.auth import UserInfo, user_info
+from app.services.unit_of_work import sessionmaker as session_factory
 
 AS_OF = date(2026, 11, 20)
 
@@ -33,7 +33,7 @@ def demo(module_database) -> Iterator[Demo]:
     from app.services.demo import build_demo
 
     with module_database(migrated=True) as engine:  # as the command line expects it
-        Session = make_sessionmaker(engine)  # noqa: N806
+        Session = session_factory(engine)  # noqa: N806
         with Session() as s, s.begin():
             summary = build_demo(s, size="small", seed=7, as_of=AS_OF)
         yield Demo(Session, summary.branch_id, engine.url.render_as_string(hide_password=False))

@@ -24,7 +24,7 @@ from sqlalchemy.exc import OperationalError
 from test_import_support import write_table
 
 from app.cli import main
-from app.db import make_engine, make_sessionmaker, migrate
+from app.db import make_engine, migrate
 from app.models import ChangeBatch, Customer, Grid, Task
 from app.models.enums import Role, TaskStatus
 from app.services.auth import UserInfo
@@ -33,6 +33,7 @@ from app.services.importer import import_file
 from app.services.rebalance.apply import apply_plan
 from app.services.rebalance.make import make_plan
 from app.services.tasks import reassign_tasks
+from app.services.unit_of_work import sessionmaker as session_factory
 
 # How long the other writer keeps the lock when it lets go in time: well inside the timeout,
 # long enough for the change under test to have started and be waiting.
@@ -49,7 +50,7 @@ def branch(tmp_path, monkeypatch):
     path = tmp_path / "branch.db"
     engine = make_engine(f"sqlite:///{path}")
     migrate(engine)
-    Session = make_sessionmaker(engine)  # noqa: N806
+    Session = session_factory(engine)  # noqa: N806
     with Session() as s, s.begin():
         f = Factory(s)
         f.agent(code="A1")

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, func, select, text, update
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from app.db import make_engine, make_sessionmaker, migrate
+from app.db import make_engine, migrate
 from app.models import Branch, Customer, Specialist, Team, User
 from app.models.enums import Role
 from app.services.accounts import add_account, deactivate_account, reset_password
@@ -25,6 +25,7 @@ from app.services.db_roles import (
     secure,
     signed_in_user,
 )
+from app.services.unit_of_work import sessionmaker as session_factory
 
 # Database roles and their grants exist on PostgreSQL only.
 pytestmark = pytest.mark.pg_only
@@ -52,7 +53,7 @@ def branch_db(server):
     logins = {r: f"{r.value[:3]}{tag}" for r in Role} | {"other": f"oth{tag}"}
     try:
         migrate(engine)
-        Session = make_sessionmaker(engine)  # noqa: N806
+        Session = session_factory(engine)  # noqa: N806
         from app.services.demo import build_demo
 
         with Session() as s, s.begin():
@@ -136,7 +137,7 @@ def team_of_supervisor(db):
 def test_each_role_signs_in_with_its_password_and_not_with_another(branch_db):
     for who in [*Role, "other"]:
         engine = connect(branch_db, who)
-        with make_sessionmaker(engine)() as s:
+        with session_factory(engine)() as s:
             assert signed_in_user(s).login == branch_db["logins"][who]
             s.commit()  # recording the sign-in is allowed to everyone
         engine.dispose()
@@ -357,7 +358,7 @@ def test_an_analyst_reads_contact_numbers_masked_as_the_app_masks_them(branch_db
             .limit(50)
         ).all()
     engine = connect(branch_db, Role.ANALYST)
-    with make_sessionmaker(engine)() as s:
+    with session_factory(engine)() as s:
         # The app's own query, unchanged: the analyst's search path finds the masked view.
         seen = {
             r.id: (r.phone, r.id_number)
@@ -389,7 +390,7 @@ def test_the_apps_figures_for_each_role_are_the_owners_for_its_scope(branch_db):
     for who in ("owner", Role.SUPERVISOR, "branch", Role.ANALYST):
         owner = who in ("owner", "branch")
         engine = branch_db["engine"] if owner else connect(branch_db, who)
-        with make_sessionmaker(engine)() as s:
+        with session_factory(engine)() as s:
             if owner:
                 branch_id = s.scalar(select(Team.branch_id).where(Team.id == team))
                 teams = {team} if who == "owner" else None
@@ -416,7 +417,7 @@ def test_a_supervisor_applies_and_undoes_their_teams_plan_through_the_app(branch
     from app.services.rebalance.undo import undo_batch
 
     engine = connect(branch_db, Role.SUPERVISOR)
-    Session = make_sessionmaker(engine)  # noqa: N806
+    Session = session_factory(engine)  # noqa: N806
     with Session() as s:
         user = signed_in_user(s)
         plan = make_plan(
@@ -454,7 +455,7 @@ def test_a_supervisor_applies_and_undoes_their_teams_plan_through_the_app(branch
 def test_a_senior_supervisor_cannot_move_customers_of_another_branch(branch_db):
     """Even with the services' own checks bypassed, the database refuses."""
     engine = connect(branch_db, "other")
-    with make_sessionmaker(engine)() as s:
+    with session_factory(engine)() as s:
         moved = s.execute(update(Specialist).values(capacity=1)).rowcount
         s.rollback()
     engine.dispose()
@@ -489,14 +490,14 @@ def test_a_role_griddesk_did_not_make_is_left_alone(branch_db, server):
 def test_a_role_whose_account_is_gone_signs_in_as_nobody(branch_db):
     db = branch_db
     engine = connect(db, Role.ANALYST)
-    with make_sessionmaker(engine)() as s:
+    with session_factory(engine)() as s:
         s.execute(text("SET LOCAL search_path = public"))
         assert signed_in_user(s).role is Role.ANALYST
         s.rollback()
     with db["Session"]() as s, s.begin():
         s.execute(update(User).where(User.login == db["logins"][Role.ANALYST]).values(active=False))
     try:
-        with make_sessionmaker(engine)() as s, pytest.raises(SignInFailed):
+        with session_factory(engine)() as s, pytest.raises(SignInFailed):
             signed_in_user(s)
     finally:
         with db["Session"]() as s, s.begin():
@@ -626,7 +627,7 @@ def test_a_supervisor_reads_and_keeps_only_their_teams_scenarios_from_sql(branch
                 {"b": branch_id, "t": team_id, "n": name},
             )
     engine = connect(branch_db, Role.SUPERVISOR)
-    Session = make_sessionmaker(engine)  # noqa: N806
+    Session = session_factory(engine)  # noqa: N806
     try:
         with Session() as s:
             user = signed_in_user(s)
@@ -679,7 +680,7 @@ def test_a_senior_supervisor_marks_addresses_outside_coverage_through_the_app(br
     from app.services.intake.unmatched import unmatched_queue
 
     engine = connect(branch_db, Role.SENIOR_SUPERVISOR)
-    Session = make_sessionmaker(engine)  # noqa: N806
+    Session = session_factory(engine)  # noqa: N806
     with Session() as s, s.begin():
         user = signed_in_user(s)
         ids = [r.customer_id for r in unmatched_queue(s, user.branch_id, limit=3)]
@@ -688,7 +689,7 @@ def test_a_senior_supervisor_marks_addresses_outside_coverage_through_the_app(br
             s, customer_ids=ids, reason="no_grid_district", actor=user.login, user=user
         )
     analyst = connect(branch_db, Role.ANALYST)
-    with make_sessionmaker(analyst)() as s:
+    with session_factory(analyst)() as s:
         assert {r.customer_id for r in outside_coverage(s, user.branch_id)} == set(ids)
     analyst.dispose()
     for who in (Role.SUPERVISOR, "other"):

@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from app.db import make_engine, make_sessionmaker, migrate
+from app.db import make_engine, migrate
 from app.models import Branch, User
 from app.models.enums import Role
 from app.services.db_roles import login_role, secure, sync_login
+from app.services.unit_of_work import sessionmaker as session_factory
 from tests.services.test_db_roles import (  # noqa: F401  (fixtures)
     PASSWORD,
     branch_db,
@@ -305,7 +306,7 @@ def test_another_database_on_the_server_cannot_take_over_a_login(branch_db, serv
     try:
         migrate(other)
         secure(other)
-        with make_sessionmaker(other)() as s, s.begin():
+        with session_factory(other)() as s, s.begin():
             b = Branch(code="Z", name="z", city="z")
             s.add(b)
             s.flush()

@@ -19,7 +19,7 @@ from shapely.geometry import Polygon, shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import make_engine, make_sessionmaker
+from app.db import make_engine
 from app.models import (
     AssignmentEvent,
     Base,
@@ -41,6 +41,7 @@ from app.services.demo.generate import refresh_derived, write_demo
 from app.services.demo.tasks import STALE_PRE_SELL_DAYS
 from app.services.messages import Message
 from app.services.progress import Cancelled
+from app.services.unit_of_work import sessionmaker as session_factory
 
 AS_OF = date(2025, 6, 15)
 PILOT_START = date(2023, 12, 1)  # the first of the month 18 months before AS_OF
@@ -64,7 +65,7 @@ def _build(session: Session, **kw) -> DemoSummary:
 @pytest.fixture(scope="module")
 def demo(module_database) -> Iterator[Built]:
     with module_database() as engine:
-        Session = make_sessionmaker(engine)  # noqa: N806
+        Session = session_factory(engine)  # noqa: N806
         with Session() as s, s.begin():
             summary = _build(s, size="small", seed=7, as_of=AS_OF)
         yield Built(Session, summary)
@@ -619,7 +620,7 @@ def _fingerprint(session: Session) -> tuple[dict[str, int], str]:
 def _fresh_sqlite(path) -> sessionmaker[Session]:
     engine = make_engine(f"sqlite:///{path}")
     Base.metadata.create_all(engine)
-    return make_sessionmaker(engine)
+    return session_factory(engine)
 
 
 def test_same_seed_and_date_give_the_same_branch(tmp_path):

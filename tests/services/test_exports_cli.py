@@ -20,12 +20,13 @@ from app.services.exports.meeting import SHEET_KEYS
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """The small demo in a migrated SQLite file (whatever backends the run tests)."""
-    from app.db import make_engine, make_sessionmaker, migrate
+    from app.db import make_engine, migrate
     from app.services.demo import build_demo
+    from app.services.unit_of_work import sessionmaker as session_factory
 
     engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('cli') / 'demo.db'}")
     migrate(engine)
-    Session = make_sessionmaker(engine)  # noqa: N806
+    Session = session_factory(engine)  # noqa: N806
     with Session() as s, s.begin():
         summary = build_demo(s, size="small", seed=7, as_of=AS_OF)
     yield Demo(Session, summary.branch_id, engine.url.render_as_string(hide_password=False))

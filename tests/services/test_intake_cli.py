@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from app.cli import CommandError, cmd_intake, cmd_outbox
-from app.db import make_engine, make_sessionmaker, migrate
+from app.db import make_engine, migrate
 from app.models import Branch, Customer, DepartedAgent, Grid, Notification, Policy, Specialist, Team
 from app.models.enums import NotificationStatus, PaymentMode, PolicyStatus
+from app.services.unit_of_work import sessionmaker as session_factory
 
 
 @pytest.fixture
@@ -22,7 +23,7 @@ def db(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'branch.db'}"
     engine = make_engine(url)
     migrate(engine)
-    with make_sessionmaker(engine)() as s, s.begin():
+    with session_factory(engine)() as s, s.begin():
         b = Branch(code="CD", name="XX人寿成都分公司", city="成都")
         s.add(b)
         s.flush()
@@ -110,7 +111,7 @@ def test_outbox_commands_export_and_read_results(db, tmp_path, capsys):
         capsys.readouterr().out
     )
     engine = make_engine(db)
-    with make_sessionmaker(engine)() as s:
+    with session_factory(engine)() as s:
         statuses = sorted(s.scalars(select(Notification.status)))
     engine.dispose()
     # One message sent; the other was handed to the gateway, whose result has not come back.

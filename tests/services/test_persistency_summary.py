@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, inspect, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import alembic_config, make_engine, make_sessionmaker, migrate
+from app.db import alembic_config, make_engine, migrate
 from app.models import (
     AssignmentEvent,
     Customer,
@@ -25,6 +25,7 @@ from app.services.metrics import persistency as P
 from app.services.metrics import summary
 from app.services.metrics.base_table import refresh_attribution, refresh_persistency_base
 from app.services.periods import Period
+from app.services.unit_of_work import sessionmaker as session_factory
 
 AS_OF = date(2026, 11, 20)
 
@@ -170,7 +171,7 @@ def test_the_migration_fills_the_cells_of_an_existing_database(tmp_path):
 
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
     migrate(engine)
-    Session = make_sessionmaker(engine)  # noqa: N806
+    Session = session_factory(engine)  # noqa: N806
     with Session() as s, s.begin():
         build_demo(s, size="small", seed=3, as_of=AS_OF)
         expected = _cells(s)

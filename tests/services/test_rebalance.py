@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from app.db import make_engine, make_sessionmaker
+from app.db import make_engine
 from app.models import (
     AssignmentEvent,
     Branch,
@@ -54,6 +54,7 @@ from app.services.rebalance.make import make_plan
 from app.services.rebalance.plan import PlanError
 from app.services.rebalance.plan_file import read_plan, write_plan
 from app.services.rebalance.workload import Weights, grid_loads, workloads
+from app.services.unit_of_work import sessionmaker as session_factory
 
 AS_OF = date(2024, 6, 30)
 
@@ -717,7 +718,7 @@ def test_apply_refreshes_the_persistency_base(Session, city, persistency_ready):
 @pytest.fixture
 def second_session_maker(backend, db_url):
     engine = make_engine(db_url)
-    yield make_sessionmaker(engine)
+    yield session_factory(engine)
     engine.dispose()
 
 

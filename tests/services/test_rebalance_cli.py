@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import select, update
 
 from app.cli import main
-from app.db import make_engine, make_sessionmaker, migrate
+from app.db import make_engine, migrate
 from app.models import Branch, Customer, Grid, Specialist, Team
+from app.services.unit_of_work import sessionmaker as session_factory
 
 
 @pytest.fixture
@@ -23,7 +24,7 @@ def db(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'branch.db'}"
     engine = make_engine(url)
     migrate(engine)
-    with make_sessionmaker(engine)() as s, s.begin():
+    with session_factory(engine)() as s, s.begin():
         b = Branch(code="CD", name="成都分公司", city="成都")
         s.add(b)
         s.flush()
@@ -64,7 +65,7 @@ def db(tmp_path, monkeypatch):
                 )
                 for k in range(n)
             )
-    yield url, make_sessionmaker(engine)
+    yield url, session_factory(engine)
     engine.dispose()
 
 

@@ -13,7 +13,7 @@ from alembic import command
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from app.db import alembic_config, make_engine, make_sessionmaker
+from app.db import alembic_config, make_engine
 from app.models import (
     AssignmentEvent,
     Base,
@@ -41,6 +41,7 @@ from app.services.snapshot import (
     snapshot_user,
     take_snapshot,
 )
+from app.services.unit_of_work import sessionmaker as session_factory
 
 SQUARE = '{"type":"Polygon","coordinates":[[[104,30],[104.1,30],[104.1,30.1],[104,30.1],[104,30]]]}'
 
@@ -153,7 +154,7 @@ def branch(session):
 
 
 def _user(engine, login: str) -> UserInfo:
-    with make_sessionmaker(engine)() as s:
+    with session_factory(engine)() as s:
         return user_info(s.scalars(select(User).where(User.login == login)).one())
 
 
@@ -172,7 +173,7 @@ def test_snapshot_copies_the_branch_and_opens_read_only(engine, branch, tmp_path
     )
     assert result.rows == plan.rows
     ro = make_engine(f"sqlite:///{target}", read_only=True)
-    Session = make_sessionmaker(ro)
+    Session = session_factory(ro)
     assert _count(Session, Customer) == 6  # the other branch's customer stays behind
     assert _count(Session, Branch) == 1
     assert _count(Session, Task) == 6
@@ -191,7 +192,7 @@ def test_team_scoped_snapshot_holds_only_that_teams_customers(engine, branch, tm
     target = tmp_path / "team.sqlite"
     take_snapshot(engine, target, branch_id=branch["branch"].id, user=_user(engine, "sup"))
     ro = make_engine(f"sqlite:///{target}", read_only=True)
-    Session = make_sessionmaker(ro)
+    Session = session_factory(ro)
     with Session() as s:
         nos = s.scalars(select(Customer.customer_no).order_by(Customer.customer_no)).all()
         assert nos == ["C0", "C2", "C4"]
@@ -245,7 +246,7 @@ def test_team_snapshot_reports_persistency_of_that_team_only(engine, session, br
     target = tmp_path / "team.sqlite"
     take_snapshot(engine, target, branch_id=branch["branch"].id, user=_user(engine, "sup"))
     ro = make_engine(f"sqlite:///{target}", read_only=True)
-    with make_sessionmaker(ro)() as s:
+    with session_factory(ro)() as s:
         (mine,) = persistency_report(s, **kw)
         by_specialist = persistency_report(s, by="specialist", **kw)
     ro.dispose()
@@ -271,7 +272,7 @@ def test_snapshots_report_the_funnel_and_older_ones_still_open(engine, session, 
 
     def report() -> list:
         ro = make_engine(f"sqlite:///{target}", read_only=True)
-        Session = make_sessionmaker(ro)  # noqa: N806
+        Session = session_factory(ro)  # noqa: N806
         with Session() as s, s.begin():  # as signing in does
             assert s.scalar(select(func.count()).select_from(Customer)) == 6
         with Session() as s:
@@ -291,7 +292,7 @@ def test_snapshots_report_the_funnel_and_older_ones_still_open(engine, session, 
 
 def _open(target):
     ro = make_engine(f"sqlite:///{target}", read_only=True)
-    return ro, make_sessionmaker(ro)
+    return ro, session_factory(ro)
 
 
 def test_an_analysts_copy_is_masked_and_keeps_no_password(engine, branch, tmp_path):
@@ -403,7 +404,7 @@ def test_a_copy_holds_the_scenarios_kept_within_its_scope(engine, branch, tmp_pa
     from app.models import Scenario
 
     teams = branch["teams"]
-    with make_sessionmaker(engine)() as s, s.begin():
+    with session_factory(engine)() as s, s.begin():
         for name, team in (("一队方案", teams[0]), ("二队方案", teams[1]), ("全分公司", None)):
             s.add(
                 Scenario(
@@ -419,7 +420,7 @@ def test_a_copy_holds_the_scenarios_kept_within_its_scope(engine, branch, tmp_pa
         target = tmp_path / f"{login}.sqlite"
         take_snapshot(engine, target, branch_id=branch["branch"].id, user=_user(engine, login))
         ro = make_engine(f"sqlite:///{target}", read_only=True)
-        with make_sessionmaker(ro)() as s:
+        with session_factory(ro)() as s:
             copies[login] = set(s.scalars(select(Scenario.name)))
         ro.dispose()
     assert copies == {"senior": {"一队方案", "二队方案", "全分公司"}, "sup": {"一队方案"}}

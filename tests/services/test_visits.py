@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 from factories import Factory, utc
 
-from app.db import make_engine, make_sessionmaker
+from app.db import make_engine
 from app.models.enums import Channel, PolicyStatus, TaskKind, TaskStatus
 from app.services.snapshot import take_snapshot
+from app.services.unit_of_work import sessionmaker as session_factory
 from app.services.visits import (
     MAX_PER_DAY,
     Community,
@@ -268,7 +269,7 @@ def test_the_list_builds_from_a_read_only_snapshot(engine, session, world, tmp_p
     take_snapshot(engine, target, branch_id=world["a"].branch_id, user=None)
     ro = make_engine(f"sqlite:///{target}", read_only=True)
     try:
-        with make_sessionmaker(ro)() as s:
+        with session_factory(ro)() as s:
             vl = build_visit_list(s, world["a"].id, MONDAY, AS_OF)
     finally:
         ro.dispose()

@@ -130,8 +130,9 @@ def cli_url(demo, backend, pg_server_url, tmp_path_factory):  # noqa: F811
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    from app.db import make_engine, make_sessionmaker, migrate
+    from app.db import make_engine, migrate
     from app.services.demo import build_demo
+    from app.services.unit_of_work import sessionmaker as session_factory
 
     name = f"griddesk_visits_{uuid.uuid4().hex[:8]}"
     admin = create_engine(
@@ -143,7 +144,7 @@ def cli_url(demo, backend, pg_server_url, tmp_path_factory):  # noqa: F811
     engine = make_engine(url)
     try:
         migrate(engine)
-        with make_sessionmaker(engine)() as s, s.begin():
+        with session_factory(engine)() as s, s.begin():
             build_demo(s, size="small", seed=7, as_of=AS_OF)
         engine.dispose()
         yield url

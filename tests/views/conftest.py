@@ -13,9 +13,10 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from app.db import make_engine, make_sessionmaker
+from app.db import make_engine
 from app.models import Base, User
 from app.services.auth import user_info
+from app.services.unit_of_work import sessionmaker as session_factory
 from app.views.context import AppContext
 
 AS_OF = date(2026, 11, 20)
@@ -36,7 +37,7 @@ def demo_template(tmp_path_factory):
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     engine = make_engine(f"sqlite:///{path}")
     Base.metadata.create_all(engine)
-    with make_sessionmaker(engine)() as s, s.begin():
+    with session_factory(engine)() as s, s.begin():
         build_demo(s, size="small", seed=7, as_of=AS_OF)
     engine.dispose()
     return path
@@ -47,7 +48,7 @@ def demo_db(demo_template, tmp_path):
     path = tmp_path / "demo.db"
     shutil.copy(demo_template, path)
     engine = make_engine(f"sqlite:///{path}")
-    yield make_sessionmaker(engine)
+    yield session_factory(engine)
     engine.dispose()
 
 

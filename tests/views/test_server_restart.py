@@ -21,10 +21,11 @@ from conftest import AS_OF
 from PySide6.QtWidgets import QMessageBox
 from sqlalchemy import create_engine, event, func, select, text
 
-from app.db import make_engine, make_sessionmaker, migrate
+from app.db import make_engine, migrate
 from app.models import AssignmentEvent, Task, User
 from app.services.auth import user_info
 from app.services.errors import REASONS
+from app.services.unit_of_work import sessionmaker as session_factory
 from app.views.context import AppContext
 from app.views.main_window import MainWindow
 
@@ -93,7 +94,7 @@ def server(tmp_path_factory):
         url = admin_url.rsplit("/", 1)[0] + "/griddesk"
         engine = make_engine(url)
         migrate(engine)
-        with make_sessionmaker(engine)() as s, s.begin():
+        with session_factory(engine)() as s, s.begin():
             build_demo(s, size="small", seed=7, as_of=AS_OF)
         engine.dispose()
         yield srv, url
@@ -107,7 +108,7 @@ def window(server, qtbot, qapp):
 
     _srv, url = server
     engine = make_engine(url)  # as the app makes it: pool_pre_ping on
-    Session = make_sessionmaker(engine)  # noqa: N806
+    Session = session_factory(engine)  # noqa: N806
     with Session() as s:
         user = user_info(s.scalars(select(User).where(User.login == "senior")).one())
     ctx = AppContext(

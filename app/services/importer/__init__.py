@@ -25,7 +25,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Branch, Customer, Policy
+from app.models import Branch, Policy
 from app.services.clock import branch_tz
 from app.services.importer.problems import ImportFailed, ImportResult, Problem
 from app.services.importer.values import MAX_AMOUNT_YUAN
@@ -167,14 +167,8 @@ def _after_import(session: Session, kind: str, ctx: Context) -> None:
             refresh_persistency_base(session)
         else:
             refresh_persistency_base(session, policy_ids=ctx.policy_ids)
-    if kind == "assignments" and ctx.customer_ids:
-        from app.services.metrics.base_table import refresh_persistency_base
-
-        total = session.scalar(select(func.count()).select_from(Customer)) or 0
-        if len(ctx.customer_ids) * 2 >= total:  # most customers: one rebuild, as above
-            refresh_persistency_base(session)
-        else:
-            refresh_persistency_base(session, customer_ids=ctx.customer_ids)
+    # Assignments need nothing here: the unit of work rewrites the base rows of every customer
+    # whose specialist or history they changed before the import commits.
     if kind == "tasks" and ctx.customer_ids:
         from app.services.steps import recompute_steps
 

@@ -255,7 +255,6 @@ def undo_import(
     deleted) but no longer count (app.services.history.counted), and every customer and grid
     whose specialist the import set gets back the one they had. Refused, with nothing written,
     when any of them changed hands since."""
-    from app.services.metrics.base_table import refresh_persistency_base
     from app.services.rebalance.changes import Stale, close_batch
 
     if team_scope is not None:
@@ -316,8 +315,6 @@ def undo_import(
             .where(t.c.id == holder_id)
             .values({current_column: specialist_id, "version": t.c.version + 1})
         )
-    if customers:
-        refresh_persistency_base(session, customer_ids=customers)
     from app.services.rebalance.changes import UndoResult
 
     return UndoResult(

@@ -42,7 +42,6 @@ from app.services.errors import NotAllowed, NotFound
 from app.services.history import effective_days
 from app.services.intake.matching import GridIndex
 from app.services.intake.sms import SpecialistContact, phone_known
-from app.services.metrics.base_table import refresh_persistency_base
 from app.services.notify import SmsCounts, Told, tell_customers
 from app.services.sqlfuncs import chunks as id_chunks
 
@@ -417,9 +416,7 @@ def intake_agent(
         now=now,
     )
     customer_ids = tuple(c.id for c in entering)
-    if customer_ids:
-        session.flush()
-        refresh_persistency_base(session, customer_ids=customer_ids)
+    session.flush()  # their base rows are rewritten by the unit of work
     if batch is not None:
         created = [
             tid

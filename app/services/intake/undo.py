@@ -24,7 +24,6 @@ from app.services.errors import NotAllowed
 from app.services.intake.coverage import UNDONE, close_marks
 from app.services.intake.intake import chunks
 from app.services.messages import Message
-from app.services.metrics.base_table import refresh_persistency_base
 from app.services.notify import withdraw_waiting
 from app.services.rebalance.changes import Stale, UndoResult, close_batch, event
 
@@ -106,7 +105,6 @@ def undo_intake(
         if agent is not None and agent.left_on == on_date:
             agent.left_on = None
     cancelled, kept = _cancel_unstarted(session, record.get("tasks", []), now)
-    refresh_persistency_base(session, customer_ids=sorted(before))
     return UndoResult(
         batch_id=batch_id,
         undo_batch_id=undo.id,

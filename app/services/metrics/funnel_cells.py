@@ -8,7 +8,7 @@ over a year reads a few thousand cells instead of every customer of the cohort.
 
 Triggers in the database (``app.models.funnel``) log the keys of every customer row inserted,
 deleted or changed in a watched column; :func:`settle`, run by the sessions of
-``app.db.make_sessionmaker`` before they commit, writes those cells again in the same
+``app.services.unit_of_work`` before they commit, writes those cells again in the same
 transaction. A report that still sees logged keys (its own session changed customers and has
 not committed) reads the customers instead, so it is never stale. On PostgreSQL the settles of
 concurrent transactions take turns on an advisory lock per branch: the second one reads the

@@ -32,7 +32,6 @@ from app.services.history import effective_days
 from app.services.intake.sms import SpecialistContact
 from app.services.messages import Message
 from app.services.notify import SmsCounts, Told, tell_customers
-from app.services.rebalance import changes
 from app.services.rebalance.changes import (
     BATCH_KIND,
     Leaving,
@@ -188,9 +187,7 @@ def apply_plan(
             raise PlanError("plan.handover_moves_nothing")
         record["leaving"] = record_leaving(session, leaving)
     batch.plan = json.dumps(record, ensure_ascii=False)
-    session.flush()
-    if moving:
-        changes.refresh_persistency_base(session, customer_ids=[c.id for c, _, _ in moving])
+    session.flush()  # the moved customers' base rows are rewritten by the unit of work
     touched = {src for _, src, _ in grid_rows} | {dst for _, _, dst in grid_rows}
     touched |= {src for _, src, _ in moving} | {dst for _, _, dst in moving}
     return ApplyResult(

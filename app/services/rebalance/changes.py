@@ -22,11 +22,8 @@ from app.services.clock import branch_tz, local_date
 from app.services.errors import NotAllowed, StaleData
 from app.services.intake.sms import SpecialistContact
 from app.services.messages import Clauses, Message
-from app.services.metrics.base_table import refresh_persistency_base
 from app.services.notify import SmsCounts, Told, tell_customers
 from app.services.sqlfuncs import chunks as id_chunks
-
-__all__ = ["refresh_persistency_base"]
 
 BATCH_KIND = "rebalance"
 UNDO_KIND = "undo"

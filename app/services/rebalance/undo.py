@@ -19,7 +19,6 @@ from app.models.base import utcnow
 from app.models.enums import OPEN_TASK_STATUSES, AssignmentReason, SpecialistStatus, TaskStatus
 from app.services.errors import NotAllowed, NotFound, StaleData
 from app.services.messages import Message
-from app.services.rebalance import changes
 from app.services.rebalance.changes import (
     BATCH_KIND,
     Person,
@@ -216,9 +215,7 @@ def _undo_moves(
         (customers[cid], e.to_specialist_id, e.from_specialist_id) for cid, e in cust_ev.items()
     ]
     sms = queue_sms(session, branch.name, list(back), {}, now)
-    session.flush()
-    if cust_ev:
-        changes.refresh_persistency_base(session, customer_ids=sorted(cust_ev))
+    session.flush()  # the customers' base rows are rewritten by the unit of work
     touched = {e.from_specialist_id for e in events} | {e.to_specialist_id for e in events}
     return UndoResult(
         batch_id=batch_id,

@@ -1,0 +1,176 @@
+"""The log of customers whose persistency base rows are stale, and the triggers that write it.
+
+A persistency base row (``persistency_base``) names the customer's grid and the specialist who
+served them on the due date, read from the customer's current specialist and branch and from
+their assignment history (``app.services.history``). Triggers append the customer's id to
+``persistency_dirty`` whenever one of those inputs changes:
+
+- a customer's ``branch_id``, ``grid_id`` or ``specialist_id``;
+- an assignment event of the customer, written, changed or deleted;
+- a change batch undone or its kind changed (an undone import no longer says who served whom),
+  for every customer the batch's events name.
+
+The unit of work (``app.services.unit_of_work``) rewrites those customers' base rows, and with
+them the monthly cells, before the transaction commits. The triggers sit in the database, so no
+write path (a service, a command, a future one) can move a customer without the base knowing.
+Policies and premium dues are not watched here: the importer, their only writer, marks the
+policies it wrote itself (one mark per row of a million-row file would cost more than the
+refresh).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import DDL, Integer, event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base
+
+# The customer columns a base row copies or is attributed by.
+WATCHED = ("branch_id", "grid_id", "specialist_id")
+# The assignment event columns attribution reads.
+EVENT_WATCHED = ("customer_id", "from_specialist_id", "to_specialist_id", "effective_on", "at",
+                 "batch_id")  # fmt: skip
+
+
+class PersistencyDirty(Base):
+    __tablename__ = "persistency_dirty"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(Integer)
+
+
+_MARK = "INSERT INTO persistency_dirty (customer_id) "
+
+SQLITE_TRIGGERS = {
+    "persistency_dirty_customer_update": (
+        f"CREATE TRIGGER persistency_dirty_customer_update AFTER UPDATE OF {', '.join(WATCHED)} "
+        "ON customer WHEN "
+        + " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in WATCHED)
+        + f" BEGIN {_MARK}VALUES (NEW.id); END"
+    ),
+    "persistency_dirty_event_insert": (
+        "CREATE TRIGGER persistency_dirty_event_insert AFTER INSERT ON assignment_event "
+        f"WHEN NEW.customer_id IS NOT NULL BEGIN {_MARK}VALUES (NEW.customer_id); END"
+    ),
+    "persistency_dirty_event_update": (
+        "CREATE TRIGGER persistency_dirty_event_update AFTER UPDATE OF "
+        f"{', '.join(EVENT_WATCHED)} ON assignment_event BEGIN "
+        f"{_MARK}SELECT OLD.customer_id WHERE OLD.customer_id IS NOT NULL; "
+        f"{_MARK}SELECT NEW.customer_id WHERE NEW.customer_id IS NOT NULL "
+        "AND NEW.customer_id IS NOT OLD.customer_id; END"
+    ),
+    "persistency_dirty_event_delete": (
+        "CREATE TRIGGER persistency_dirty_event_delete AFTER DELETE ON assignment_event "
+        f"WHEN OLD.customer_id IS NOT NULL BEGIN {_MARK}VALUES (OLD.customer_id); END"
+    ),
+    "persistency_dirty_batch_update": (
+        "CREATE TRIGGER persistency_dirty_batch_update AFTER UPDATE OF undone_at, kind "
+        "ON change_batch WHEN OLD.undone_at IS NOT NEW.undone_at OR OLD.kind IS NOT NEW.kind "
+        f"BEGIN {_MARK}SELECT DISTINCT customer_id FROM assignment_event "
+        "WHERE batch_id = NEW.id AND customer_id IS NOT NULL; END"
+    ),
+}
+
+_PG_CUSTOMER_CHANGED = (
+    "("
+    + ", ".join(f"o.{c}" for c in WATCHED)
+    + ") IS DISTINCT FROM ("
+    + ", ".join(f"n.{c}" for c in WATCHED)
+    + ")"
+)
+_PG_EVENT_CHANGED = (
+    "("
+    + ", ".join(f"o.{c}" for c in EVENT_WATCHED)
+    + ") IS DISTINCT FROM ("
+    + ", ".join(f"n.{c}" for c in EVENT_WATCHED)
+    + ")"
+)
+PG_FUNCTIONS = {
+    "persistency_dirty_customer": (
+        "CREATE FUNCTION persistency_dirty_customer() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        "BEGIN\n"
+        f"  {_MARK}SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id\n"
+        f"    WHERE {_PG_CUSTOMER_CHANGED};\n"
+        "  RETURN NULL;\n"
+        "END $$"
+    ),
+    "persistency_dirty_event": (
+        "CREATE FUNCTION persistency_dirty_event() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        "BEGIN\n"
+        "  IF TG_OP = 'INSERT' THEN\n"
+        f"    {_MARK}SELECT customer_id FROM new_rows WHERE customer_id IS NOT NULL;\n"
+        "  ELSIF TG_OP = 'DELETE' THEN\n"
+        f"    {_MARK}SELECT customer_id FROM old_rows WHERE customer_id IS NOT NULL;\n"
+        "  ELSE\n"
+        f"    {_MARK}SELECT c FROM (\n"
+        "      SELECT o.customer_id AS c FROM old_rows o JOIN new_rows n ON n.id = o.id\n"
+        f"        WHERE {_PG_EVENT_CHANGED}\n"
+        "      UNION SELECT n.customer_id FROM old_rows o JOIN new_rows n ON n.id = o.id\n"
+        f"        WHERE {_PG_EVENT_CHANGED}\n"
+        "    ) moved WHERE c IS NOT NULL;\n"
+        "  END IF;\n"
+        "  RETURN NULL;\n"
+        "END $$"
+    ),
+    "persistency_dirty_batch": (
+        "CREATE FUNCTION persistency_dirty_batch() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        "BEGIN\n"
+        f"  {_MARK}SELECT DISTINCT e.customer_id FROM assignment_event e\n"
+        "    JOIN new_rows n ON n.id = e.batch_id JOIN old_rows o ON o.id = n.id\n"
+        "    WHERE e.customer_id IS NOT NULL\n"
+        "      AND (o.undone_at, o.kind) IS DISTINCT FROM (n.undone_at, n.kind);\n"
+        "  RETURN NULL;\n"
+        "END $$"
+    ),
+}
+PG_TRIGGERS = {
+    "persistency_dirty_customer_update": (
+        "CREATE TRIGGER persistency_dirty_customer_update AFTER UPDATE ON customer "
+        "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows "
+        "FOR EACH STATEMENT EXECUTE FUNCTION persistency_dirty_customer()"
+    ),
+    "persistency_dirty_event_insert": (
+        "CREATE TRIGGER persistency_dirty_event_insert AFTER INSERT ON assignment_event "
+        "REFERENCING NEW TABLE AS new_rows "
+        "FOR EACH STATEMENT EXECUTE FUNCTION persistency_dirty_event()"
+    ),
+    "persistency_dirty_event_update": (
+        "CREATE TRIGGER persistency_dirty_event_update AFTER UPDATE ON assignment_event "
+        "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows "
+        "FOR EACH STATEMENT EXECUTE FUNCTION persistency_dirty_event()"
+    ),
+    "persistency_dirty_event_delete": (
+        "CREATE TRIGGER persistency_dirty_event_delete AFTER DELETE ON assignment_event "
+        "REFERENCING OLD TABLE AS old_rows "
+        "FOR EACH STATEMENT EXECUTE FUNCTION persistency_dirty_event()"
+    ),
+    "persistency_dirty_batch_update": (
+        "CREATE TRIGGER persistency_dirty_batch_update AFTER UPDATE ON change_batch "
+        "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows "
+        "FOR EACH STATEMENT EXECUTE FUNCTION persistency_dirty_batch()"
+    ),
+}
+
+
+def trigger_statements(dialect: str) -> list[str]:
+    """Return the statements that create the triggers on a database of ``dialect``."""
+    if dialect == "postgresql":
+        return [*PG_FUNCTIONS.values(), *PG_TRIGGERS.values()]
+    if dialect == "sqlite":
+        return list(SQLITE_TRIGGERS.values())
+    raise ValueError(f"no persistency triggers for {dialect}")
+
+
+for _dialect in ("sqlite", "postgresql"):
+    for _stmt in trigger_statements(_dialect):
+        event.listen(
+            Base.metadata,
+            "after_create",
+            DDL(_stmt.replace("%", "%%")).execute_if(dialect=_dialect),
+        )
+for _fn in PG_FUNCTIONS:
+    event.listen(
+        Base.metadata,
+        "after_drop",
+        DDL(f"DROP FUNCTION IF EXISTS {_fn}()").execute_if(dialect="postgresql"),
+    )

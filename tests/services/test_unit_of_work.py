@@ -1,0 +1,285 @@
+"""One unit of work owns the derived tables: whoever writes a customer's specialist, grid or
+assignment history, and however, the persistency base, its monthly cells and the funnel cells
+are exactly what a full recompute gives once the transaction commits."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+import app
+from app.db import make_engine, migrate
+from app.models import (
+    AssignmentEvent,
+    Base,
+    ChangeBatch,
+    Customer,
+    FunnelMonth,
+    Grid,
+    PersistencyBase,
+    PersistencyDirty,
+    PersistencyMonth,
+    Specialist,
+    derived,
+)
+from app.models.enums import AssignmentReason, SpecialistStatus
+from app.services import unit_of_work
+from app.services.history import IMPORT_KIND
+from app.services.metrics import funnel_cells
+from app.services.metrics.base_table import refresh_persistency_base
+from app.services.rebalance.apply import apply_plan
+from app.services.rebalance.make import make_plan
+from app.services.rebalance.undo import undo_batch
+
+AS_OF = date(2026, 11, 20)
+
+
+@pytest.fixture(scope="module")
+def demo(module_demo) -> Iterator[sessionmaker]:
+    with module_demo(seed=13, as_of=AS_OF) as Session:  # noqa: N806
+        yield Session
+
+
+def _state(s: Session) -> dict[str, list[tuple]]:
+    b, m, f = PersistencyBase, PersistencyMonth, FunnelMonth
+    return {
+        "base": sorted(
+            tuple(r)
+            for r in s.execute(
+                select(
+                    b.policy_id, b.policy_year, b.branch_id, b.due_date, b.amount_due_fen,
+                    b.received_fen, b.received_on, b.days_late, b.terminated_on, b.customer_id,
+                    b.grid_id, b.specialist_id, b.payment_mode, b.product,
+                )
+            )
+        ),
+        "cells": sorted(
+            tuple(r)
+            for r in s.execute(
+                select(
+                    m.grain, m.policy_year, m.due_month, m.branch_id, m.key_id, m.grace_days,
+                    m.policies, m.persisting, m.premium_due_fen, m.premium_received_fen,
+                )
+            )
+        ),
+        "funnel": sorted(
+            tuple(r)
+            for r in s.execute(
+                select(f.entry_month, f.branch_id, f.specialist_key, f.counts, f.days)
+            )
+        ),
+    }  # fmt: skip
+
+
+def _recomputed(s: Session) -> dict[str, list[tuple]]:
+    """The derived tables as a full recompute writes them (in a savepoint rolled back)."""
+    nested = s.begin_nested()
+    refresh_persistency_base(s)
+    funnel_cells.rebuild(s)
+    found = _state(s)
+    nested.rollback()
+    return found
+
+
+def _assert_exact(Session: sessionmaker) -> None:  # noqa: N803
+    with Session() as s:
+        assert s.scalar(select(func.count()).select_from(PersistencyDirty)) == 0
+        now = _state(s)
+        again = _recomputed(s)
+    for table in now:
+        assert now[table] == again[table], f"{table} differs from a full recompute"
+
+
+def _moved_customers(s: Session, n: int) -> tuple[list[int], int]:
+    """``n`` customers of one specialist with year-2 base rows, and another active specialist."""
+    b = PersistencyBase
+    owner = s.scalar(
+        select(Customer.specialist_id)
+        .join(b, b.customer_id == Customer.id)
+        .where(b.policy_year == 2, Customer.specialist_id.is_not(None))
+        .group_by(Customer.specialist_id)
+        .order_by(func.count().desc(), Customer.specialist_id)
+        .limit(1)
+    )
+    ids = list(
+        s.scalars(
+            select(b.customer_id)
+            .join(Customer, Customer.id == b.customer_id)
+            .where(b.policy_year == 2, Customer.specialist_id == owner)
+            .distinct()
+            .order_by(b.customer_id)
+            .limit(n)
+        )
+    )
+    target = s.scalar(
+        select(Specialist.id)
+        .where(Specialist.status == SpecialistStatus.ACTIVE, Specialist.id != owner)
+        .order_by(Specialist.id)
+        .limit(1)
+    )
+    assert target is not None and len(ids) == n
+    return ids, target
+
+
+def test_a_writer_that_knows_nothing_of_the_derived_tables_keeps_them_exact(demo):
+    # A plain UPDATE of the specialist, and moves in the assignment history dated in the
+    # past, as a new writer (or a script) would make them: no refresh call anywhere.
+    with demo() as s, s.begin():
+        ids, target = _moved_customers(s, 40)
+        s.execute(update(Customer).where(Customer.id.in_(ids)).values(specialist_id=target))
+        for cid in ids[:10]:
+            s.add(
+                AssignmentEvent(
+                    customer_id=cid,
+                    from_specialist_id=None,
+                    to_specialist_id=target,
+                    reason=AssignmentReason.REBALANCE,
+                    effective_on=date(2025, 1, 1),
+                )
+            )
+    with demo() as s:
+        attributed = s.scalars(
+            select(PersistencyBase.specialist_id).where(PersistencyBase.customer_id.in_(ids))
+        ).all()
+        assert target in attributed  # the change reached the base rows
+    _assert_exact(demo)
+
+
+def test_an_orm_change_of_grid_and_specialist_keeps_them_exact(demo):
+    with demo() as s, s.begin():
+        ids, target = _moved_customers(s, 5)
+        grid = s.scalar(select(Grid.id).order_by(Grid.id.desc()).limit(1))
+        for c in s.scalars(select(Customer).where(Customer.id.in_(ids))):
+            c.grid_id = grid
+            c.specialist_id = target
+    with demo() as s:
+        grids = set(
+            s.scalars(select(PersistencyBase.grid_id).where(PersistencyBase.customer_id.in_(ids)))
+        )
+        assert grids == {grid}
+    _assert_exact(demo)
+
+
+def test_undoing_an_imported_history_keeps_them_exact(demo):
+    with demo() as s, s.begin():
+        ids, target = _moved_customers(s, 8)
+        branch_id = s.scalar(select(func.min(Grid.branch_id)))
+        batch = ChangeBatch(branch_id=branch_id, kind=IMPORT_KIND, actor="test")
+        s.add(batch)
+        s.flush()
+        for cid in ids:
+            s.add(
+                AssignmentEvent(
+                    customer_id=cid,
+                    from_specialist_id=target,
+                    to_specialist_id=None,
+                    reason=AssignmentReason.IMPORT,
+                    effective_on=date(2026, 6, 1),
+                    batch_id=batch.id,
+                )
+            )
+        batch_id = batch.id
+    _assert_exact(demo)
+    with demo() as s, s.begin():
+        s.execute(
+            update(ChangeBatch).where(ChangeBatch.id == batch_id).values(undone_at=func.now())
+        )
+    _assert_exact(demo)
+
+
+def test_a_rollback_leaves_neither_the_change_nor_its_marks(demo):
+    with demo() as s:
+        before = _state(s)
+    with demo() as s, s.begin():
+        ids, target = _moved_customers(s, 3)
+        s.execute(update(Customer).where(Customer.id.in_(ids)).values(specialist_id=target))
+        s.flush()
+        assert s.scalar(select(func.count()).select_from(PersistencyDirty)) > 0
+        s.rollback()
+    with demo() as s:
+        assert _state(s) == before
+        assert s.scalar(select(func.count()).select_from(PersistencyDirty)) == 0
+
+
+def test_a_rebalance_and_its_undo_keep_them_exact(demo):
+    with demo() as s:
+        branch_id = s.scalar(select(func.min(Grid.branch_id)))
+        plan = make_plan(s, branch_id=branch_id, as_of=AS_OF, max_moves=3)
+    assert plan.moves
+    with demo() as s, s.begin():
+        result = apply_plan(
+            s, plan, actor="senior", user_may_cross_teams=True, team_scope=None, branch_scope=None
+        )
+    assert result.customers_moved > 0
+    _assert_exact(demo)
+    with demo() as s, s.begin():
+        undo_batch(s, actor="senior", team_scope=None, batch_id=result.batch_id)
+    _assert_exact(demo)
+
+
+def test_sessions_outside_the_unit_of_work_leave_marks_the_next_one_settles(demo):
+    # A write through a bare session factory (as a tool outside GridDesk would write) is
+    # logged by the triggers; the next commit of the unit of work brings it in.
+    from app.db import make_sessionmaker
+
+    bare = make_sessionmaker(demo.kw["bind"])
+    with bare() as s, s.begin():
+        ids, target = _moved_customers(s, 4)
+        s.execute(update(Customer).where(Customer.id.in_(ids)).values(specialist_id=target))
+    with demo() as s:
+        assert unit_of_work.pending(s)
+    with demo() as s, s.begin():
+        pass  # any commit of the unit of work settles what is logged
+    _assert_exact(demo)
+
+
+def _migration_0014():
+    path = Path(app.__file__).parent / "migrations" / "versions" / "0014_persistency_dirty.py"
+    spec = importlib.util.spec_from_file_location("migration_0014", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_migration_and_models_create_the_same_triggers(tmp_path):
+    """Migration 0014 carries its own copy of the trigger text; it must be what the models
+    create, and a migrated file must hold the same triggers as one made from the models."""
+    migration = _migration_0014()
+    assert derived.trigger_statements("sqlite") == migration._SQLITE
+    assert derived.trigger_statements("postgresql") == migration._PG
+    made = make_engine(f"sqlite:///{tmp_path / 'made.db'}")
+    Base.metadata.create_all(made)
+    migrated = make_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
+    migrate(migrated)
+    sql = (
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+        "AND name LIKE 'persistency%' ORDER BY name"
+    )
+    with made.connect() as a, migrated.connect() as b:
+        triggers = a.execute(text(sql)).all()
+        assert len(triggers) == 5 and triggers == b.execute(text(sql)).all()
+
+
+@pytest.mark.pg_only
+def test_postgresql_has_the_statement_triggers(backend, _pg_engine):
+    with _pg_engine.connect() as conn:
+        found = conn.execute(
+            text(
+                "SELECT tgname, tgrelid::regclass::text FROM pg_trigger "
+                "WHERE NOT tgisinternal AND tgname LIKE 'persistency%' ORDER BY tgname"
+            )
+        ).all()
+    assert [tuple(r) for r in found] == [
+        ("persistency_dirty_batch_update", "change_batch"),
+        ("persistency_dirty_customer_update", "customer"),
+        ("persistency_dirty_event_delete", "assignment_event"),
+        ("persistency_dirty_event_insert", "assignment_event"),
+        ("persistency_dirty_event_update", "assignment_event"),
+    ]
