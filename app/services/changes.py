@@ -15,7 +15,7 @@ from dataclasses import dataclass
 SOME: None = None
 Ids = frozenset[int] | None
 
-KINDS = ("customers", "grids", "tasks", "specialists", "settings", "plans")
+KINDS = ("customers", "grids", "tasks", "specialists", "settings", "plans", "derived")
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,8 @@ class Changes:
     settings: bool = False
     # Kept or scheduled plans (scenarios, plans with a later effective date).
     plans: bool = False
+    # Persistency figures brought current after a change whose commit left them to a job.
+    derived: bool = False
     # The change batch this change wrote (undoable), and the batch it undid.
     batch_id: int | None = None
     undone_batch_id: int | None = None
@@ -55,6 +57,7 @@ class Changes:
             specialists=both(self.specialists, other.specialists),
             settings=self.settings or other.settings,
             plans=self.plans or other.plans,
+            derived=self.derived or other.derived,
             batch_id=other.batch_id if other.batch_id is not None else self.batch_id,
             undone_batch_id=(
                 other.undone_batch_id if other.undone_batch_id is not None else self.undone_batch_id

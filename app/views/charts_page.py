@@ -76,6 +76,8 @@ def cohort_choices(as_of: date) -> list[Period]:
 class ChartsPage(PageWidget):
     """Signals: drawn(str) after a chart has been redrawn with new data (its key)."""
 
+    reads_persistency = True
+
     drawn = Signal(str)
 
     def __init__(self, ctx: AppContext, parent=None) -> None:
@@ -388,5 +390,7 @@ class ChartsPage(PageWidget):
         return path
 
     def on_changes(self, changes: Changes) -> None:
-        if self._loaded and changes.touches("customers", "tasks", "specialists", "grids"):
+        if self._loaded and changes.touches(
+            "customers", "tasks", "specialists", "grids", "derived"
+        ):
             self.reload()

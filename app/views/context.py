@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
 
+from app.services import unit_of_work
 from app.services.auth import UserInfo
 from app.views.operations import BackgroundRunner, JobState
 from app.views.selection import Selection
@@ -33,6 +34,12 @@ class AppContext:
     # What the window looks at (a grid, a specialist or a team): one per window, shared by
     # its pages (app/views/selection.py).
     selection: Selection = field(default_factory=Selection)
+    # Called (from the job's thread) when a write's commit left the persistency figures to a
+    # job after it (app.services.unit_of_work); the window runs that job. None: every write
+    # settles them before it commits.
+    on_deferred: Callable[[], None] | None = None
+    # True while that job runs: pages reading persistency say their figures are updating.
+    updating: bool = False
 
     def read(self, fn: Callable[[OrmSession], T]) -> Callable[[JobState], T]:
         """Wrap ``fn(session)`` as a background job that opens and closes its own session."""
@@ -47,8 +54,14 @@ class AppContext:
         """Wrap ``fn(session)`` as a background job run in one transaction."""
 
         def job(_state: JobState) -> T:
-            with self.Session() as s, s.begin():
-                return fn(s)
+            with self.Session() as s:
+                if self.on_deferred is not None:
+                    unit_of_work.may_defer(s)
+                with s.begin():
+                    result = fn(s)
+                if self.on_deferred is not None and unit_of_work.deferred(s):
+                    self.on_deferred()
+                return result
 
         return job
 

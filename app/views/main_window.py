@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QStackedWidget,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -44,10 +45,16 @@ class MainWindow(QMainWindow):
     per window): pages set it and follow it themselves, a page built later included.
         signed_out(): the user signed out from the File menu and the window has closed; the
             app shows the sign-in window again.
+        derived_stale(): a write committed and left its persistency figures to a job (a
+            large rebalance or its undo: app.services.unit_of_work); the window runs it,
+            saying above the pages that read persistency that their figures are updating, and
+            then tells every page (``Changes(derived=True)``).
     """
 
     data_changed = Signal(object)
     signed_out = Signal()
+    derived_stale = Signal()
+    updating_changed = Signal(bool)  # the persistency figures are (no longer) being updated
 
     def __init__(self, ctx: AppContext, *, window_state: WindowState | None = None) -> None:
         super().__init__()
@@ -69,13 +76,36 @@ class MainWindow(QMainWindow):
             " color: palette(highlighted-text); border-radius: 4px; }"
         )
         self.stack = QStackedWidget()
+        self.updating_banner = QLabel(
+            self.tr(
+                "Updating persistency figures after the last change… The figures below do not "
+                "include it yet."
+            )
+        )
+        self.updating_banner.setObjectName("updating_banner")
+        self.updating_banner.setWordWrap(True)
+        self.updating_banner.setStyleSheet(
+            "QLabel { background: #fff4ce; color: #5c4400; border: 1px solid #e6cf7a;"
+            " border-radius: 4px; padding: 6px 10px; }"
+        )
+        self.updating_banner.hide()
         central = QWidget()
         layout = QHBoxLayout(central)
         layout.setContentsMargins(6, 6, 6, 0)
         layout.addWidget(self.nav)
-        layout.addWidget(self.stack, 1)
+        right = QVBoxLayout()
+        right.setContentsMargins(0, 0, 0, 0)
+        right.addWidget(self.updating_banner)
+        right.addWidget(self.stack, 1)
+        layout.addLayout(right, 1)
         self.setCentralWidget(central)
         self.nav.currentRowChanged.connect(self._show_page)
+        if not ctx.read_only:
+            # Emitted from the job's thread; runs here, on the GUI thread.
+            ctx.on_deferred = self.derived_stale.emit
+            self.derived_stale.connect(self._bring_current, Qt.ConnectionType.QueuedConnection)
+            # Marks a job never got to (the app was closed while it ran) are settled now.
+            QTimer.singleShot(0, self._bring_current_if_pending)
 
         self._build_status_bar()
         from app.views.undo import ChangeHistory
@@ -177,6 +207,50 @@ class MainWindow(QMainWindow):
         page = self.pages[list(self.pages)[row]]
         self.stack.setCurrentIndex(row)
         page.activate()
+        self._show_updating()
+
+    # --- derived figures brought current after a large change --------------------------
+
+    def _bring_current_if_pending(self) -> None:
+        from app.services import unit_of_work
+
+        self.ctx.runner.start(
+            "derived.pending",
+            self.ctx.read(unit_of_work.pending),
+            on_done=lambda pending: self._bring_current() if pending else None,
+            on_error=lambda _exc: None,  # the next write settles them anyway
+        )
+
+    def _bring_current(self) -> None:
+        from app.services import unit_of_work
+        from app.views.errors import error_text
+
+        self._set_updating(True)
+
+        def failed(exc: BaseException) -> None:
+            self._set_updating(False)
+            self.statusBar().showMessage(error_text(exc), 15000)
+
+        self.ctx.runner.start(
+            "derived.bring_current",
+            self.ctx.write(unit_of_work.settle),
+            on_done=lambda _none: self._brought_current(),
+            on_error=failed,
+        )
+
+    def _brought_current(self) -> None:
+        self._set_updating(False)
+        self.data_changed.emit(Changes(derived=True))
+
+    def _set_updating(self, updating: bool) -> None:
+        self.ctx.updating = updating
+        self._show_updating()
+        self.updating_changed.emit(updating)
+
+    def _show_updating(self) -> None:
+        page = self.stack.currentWidget()
+        reads = isinstance(page, PageWidget) and page.reads_persistency
+        self.updating_banner.setVisible(self.ctx.updating and reads)
 
     # --- chrome --------------------------------------------------------------------------
 

@@ -75,6 +75,8 @@ class MapPage(PageWidget):
     grid: ctx.selection); loaded() when a map is shown;
     saved(str) when the map has been saved as a standalone HTML file (its path)."""
 
+    reads_persistency = True
+
     grid_picked = Signal(str)
     loaded = Signal()
     saved = Signal(str)
@@ -355,7 +357,9 @@ class MapPage(PageWidget):
             )
 
     def on_changes(self, changes: Changes) -> None:
-        if self._loaded and changes.touches("customers", "grids", "tasks", "specialists"):
+        if self._loaded and changes.touches(
+            "customers", "grids", "tasks", "specialists", "derived"
+        ):
             self.reload()
 
 

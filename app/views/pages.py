@@ -29,6 +29,10 @@ class PageWidget(QWidget):
         unheld_tasks_requested(): show the tasks nobody holds.
     """
 
+    # The page shows persistency figures: while a change's figures are being brought current
+    # (AppContext.updating) the window says so above it.
+    reads_persistency = False
+
     changed = Signal(object)
     applied = Signal(object)
     tasks_requested = Signal()

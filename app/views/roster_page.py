@@ -294,6 +294,8 @@ class RosterPage(PageWidget):
     selects it for the window; a row selected here stays this page's own until "Show tasks".
     """
 
+    reads_persistency = True
+
     specialist_opened = Signal(int)
     # The user asked to see the open tasks that no specialist holds (on the Tasks page).
 
@@ -553,7 +555,7 @@ class RosterPage(PageWidget):
 
     def on_changes(self, changes: Changes) -> None:
         if self._loaded and changes.touches(
-            "customers", "grids", "tasks", "specialists", "settings"
+            "customers", "grids", "tasks", "specialists", "settings", "derived"
         ):
             self.reload()
 

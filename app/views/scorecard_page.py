@@ -45,6 +45,8 @@ def month_choices(as_of: date) -> list[Period]:
 class ScorecardPage(PageWidget):
     """Signals: loaded(object) with the Scorecard shown, after each load."""
 
+    reads_persistency = True
+
     loaded = Signal(object)
 
     def __init__(self, ctx: AppContext, parent=None) -> None:
@@ -204,7 +206,9 @@ class ScorecardPage(PageWidget):
         )
 
     def on_changes(self, changes: Changes) -> None:
-        if self._loaded and changes.touches("customers", "tasks", "specialists", "settings"):
+        if self._loaded and changes.touches(
+            "customers", "tasks", "specialists", "settings", "derived"
+        ):
             self.reload()
 
 

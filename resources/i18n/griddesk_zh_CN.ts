@@ -1700,6 +1700,10 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
       <translation>新的语言或数据库设置在下次启动时生效。现在重启 GridDesk 吗？重启后需重新登录。</translation>
     </message>
     <message>
+      <source>Updating persistency figures after the last change… The figures below do not include it yet.</source>
+      <translation>正在根据刚才的变更更新继续率数字……下方的数字暂未包含这次变更。</translation>
+    </message>
+    <message>
       <source>Writing the meeting workbook…</source>
       <translation>正在生成例会工作簿…</translation>
     </message>

@@ -283,3 +283,37 @@ def test_postgresql_has_the_statement_triggers(backend, _pg_engine):
         ("persistency_dirty_event_insert", "assignment_event"),
         ("persistency_dirty_event_update", "assignment_event"),
     ]
+
+
+def test_a_large_change_may_commit_first_and_leave_its_figures_to_a_job(demo, monkeypatch):
+    # The desktop app lets its writes defer a large refresh (app.views.context): the change
+    # commits with its marks, the funnel cells settled; the base follows in bring_current.
+    monkeypatch.setattr(unit_of_work, "DEFER_FROM", 3)
+    with demo() as s:
+        unit_of_work.may_defer(s)
+        with s.begin():
+            ids, target = _moved_customers(s, 3)
+            s.execute(update(Customer).where(Customer.id.in_(ids)).values(specialist_id=target))
+        assert unit_of_work.deferred(s)
+    with demo() as s:
+        assert set(s.scalars(select(Customer.specialist_id).where(Customer.id.in_(ids)))) == {
+            target
+        }
+        assert unit_of_work.pending(s) and not funnel_cells.pending(s)
+        stale = s.scalars(
+            select(PersistencyBase.specialist_id).where(PersistencyBase.customer_id.in_(ids))
+        ).all()
+        assert target not in stale  # not yet: the job has not run
+    unit_of_work.bring_current(demo.kw["bind"])
+    _assert_exact(demo)
+
+
+def test_a_small_change_settles_before_it_commits_even_when_it_may_defer(demo, monkeypatch):
+    monkeypatch.setattr(unit_of_work, "DEFER_FROM", 4)
+    with demo() as s:
+        unit_of_work.may_defer(s)
+        with s.begin():
+            ids, target = _moved_customers(s, 3)
+            s.execute(update(Customer).where(Customer.id.in_(ids)).values(specialist_id=target))
+        assert not unit_of_work.deferred(s)
+    _assert_exact(demo)

@@ -56,3 +56,70 @@ def test_changes_say_what_they_touched_and_add_up():
     assert Changes(tasks=frozenset({3})).touches("grids", "tasks")
     both = combined([Changes(customers=frozenset({1}), batch_id=7), Changes(grids=SOME)])
     assert both.customers == frozenset({1}) and both.grids is SOME and both.batch_id == 7
+
+
+def test_a_large_change_commits_first_and_the_window_says_its_figures_are_updating(
+    window, qtbot, monkeypatch
+):
+    """A write that leaves its persistency figures to a job after the commit (a 200-grid
+    rebalance on a big branch): the window runs that job at once, says above a page reading
+    persistency that its figures are updating, and tells the pages when they are current."""
+    from sqlalchemy import select, update
+
+    from app.models import Customer, PersistencyBase, Specialist
+    from app.services import unit_of_work
+
+    monkeypatch.setattr(unit_of_work, "DEFER_FROM", 2)
+    ctx = window.ctx
+    charts = window.show_page("charts")
+    qtbot.waitUntil(lambda: charts.status.text() == "", timeout=10000)
+    with ctx.Session() as s:
+        ids = s.scalars(
+            select(PersistencyBase.customer_id).distinct().order_by(PersistencyBase.customer_id)
+        ).all()[:3]
+        target = s.scalar(
+            select(Specialist.id).where(Specialist.status == "active").order_by(Specialist.id)
+        )
+    seen: list[tuple[bool, bool, bool]] = []
+
+    def updating(on: bool) -> None:
+        with ctx.Session() as s:
+            seen.append((on, not window.updating_banner.isHidden(), unit_of_work.pending(s)))
+
+    window.updating_changed.connect(updating)
+    heard: list[Changes] = []
+    window.data_changed.connect(heard.append)
+    move = ctx.write(
+        lambda s: s.execute(
+            update(Customer).where(Customer.id.in_(ids)).values(specialist_id=target)
+        )
+    )
+    ctx.runner.start("test.move", move, on_done=lambda _r: None, on_error=pytest.fail)
+    qtbot.waitUntil(lambda: len(seen) == 2, timeout=10000)
+    # Updating while the marks were pending, with the banner shown; then current, banner gone.
+    assert seen == [(True, True, True), (False, False, False)]
+    assert any(c.derived for c in heard)
+    # The base rows are what rewriting them from scratch gives.
+    from app.services.metrics.base_table import refresh_persistency_base
+
+    def rows(s) -> list[tuple]:
+        b = PersistencyBase
+        q = select(b.policy_id, b.policy_year, b.specialist_id, b.grid_id)
+        return sorted(tuple(r) for r in s.execute(q.where(b.customer_id.in_(ids))))
+
+    with ctx.Session() as s:
+        now = rows(s)
+        nested = s.begin_nested()
+        refresh_persistency_base(s, customer_ids=ids)
+        assert rows(s) == now and target in {r[2] for r in now}
+        nested.rollback()
+
+
+def test_the_updating_banner_shows_only_above_pages_that_read_persistency(window, qtbot):
+    window.show_page("tasks")
+    window._set_updating(True)
+    assert window.updating_banner.isHidden()
+    window.show_page("charts")
+    assert not window.updating_banner.isHidden()
+    window._set_updating(False)
+    assert window.updating_banner.isHidden()

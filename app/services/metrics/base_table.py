@@ -99,6 +99,14 @@ def pending(session: Session) -> bool:
     return session.execute(select(PersistencyDirty.id).limit(1)).first() is not None
 
 
+def marked(session: Session, up_to: int) -> int:
+    """Return how many customers this session sees marked stale, counting no further than
+    ``up_to``."""
+    d = PersistencyDirty
+    some = select(d.customer_id).distinct().limit(up_to).subquery()
+    return session.scalar(select(func.count()).select_from(some)) or 0
+
+
 def settle(session: Session) -> int:
     """Rewrite the base rows (and monthly cells) of every customer the triggers of
     ``app.models.derived`` marked stale, clear those marks and return how many customers.
