@@ -34,7 +34,7 @@ from app.models import AssignmentEvent, Branch, ChangeBatch, Customer, Grid, Spe
 from app.models.base import utcnow
 from app.models.enums import AssignmentReason, SpecialistStatus
 from app.services.errors import NotAllowed
-from app.services.history import counted
+from app.services.history import IMPORT_KIND, counted
 from app.services.importer.kinds import FileReason
 from app.services.importer.scope import ids_in_branch
 from app.services.importer.store import LOOKUP_CHUNK, one_of, table_of
@@ -44,8 +44,6 @@ if TYPE_CHECKING:
     from app.services.importer.writers import Context, Pending
     from app.services.rebalance.changes import UndoResult
 
-# The change batch of an imported assignment history (listed, not undone).
-IMPORT_KIND = "assignments"
 CUSTOMER, GRID = "customer", "grid"
 _NOUNS = {CUSTOMER: "noun.customer", GRID: "noun.grid"}  # for the messages
 # Per holder: the event column naming it, its table, and the column of its current specialist.

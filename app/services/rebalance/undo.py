@@ -74,8 +74,8 @@ def undo_batch(
         .where(ChangeBatch.id == batch_id)
         .with_for_update(of=ChangeBatch)
     ).first()
+    from app.services.history import IMPORT_KIND
     from app.services.intake.intake import INTAKE_KIND
-    from app.services.rebalance.batches import IMPORT_KIND
     from app.services.tasks import REASSIGN_KIND
 
     if batch is not None and batch.kind == IMPORT_KIND:
