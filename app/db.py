@@ -191,14 +191,11 @@ def alembic_config(engine: Engine):
 
 
 def migrate(engine: Engine) -> None:
-    """Create the schema or bring it up to the newest revision."""
+    """Create the schema or bring it up to the newest revision (``app.opening.upgrade`` also
+    re-secures a database that enforces the roles and settles the derived tables)."""
     from alembic import command
 
-    from app.services import db_roles
-
     command.upgrade(alembic_config(engine), "head")
-    if db_roles.is_secured(engine):
-        db_roles.secure(engine)  # a new table or column gets its grants and policies
 
 
 def needs_migration(engine: Engine) -> bool:

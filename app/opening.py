@@ -34,6 +34,7 @@ from app.db import (
     redact,
     resolve_url,
 )
+from app.services import db_roles
 from app.services.auth import UserInfo
 from app.services.errors import DomainError
 from app.services.unit_of_work import bring_current
@@ -243,15 +244,23 @@ def _bring_up_to_date(
     if not needs_migration(engine):
         return
     if is_sqlite(engine) and migrate_sqlite:
-        migrate(engine)  # one person's file: created, or brought up to date
-        bring_current(engine)
+        upgrade(engine)  # one person's file: created, or brought up to date
         return
     what = "upgrade" if has_schema(engine) else "create"
     if is_sqlite(engine) or confirm is None:
         raise OpenRefused("open.old_schema" if what == "upgrade" else "open.no_schema", label=label)
     if not confirm(what, label):
         raise OpenCancelled()
+    upgrade(engine)
+
+
+def upgrade(engine: Engine) -> None:
+    """Create the schema or bring it up to the newest revision; on a database that enforces
+    GridDesk's roles, grant its new tables to them; then write the derived rows a migration
+    left to be written."""
     migrate(engine)
+    if db_roles.is_secured(engine):
+        db_roles.secure(engine)
     bring_current(engine)
 
 

@@ -79,9 +79,8 @@ def cmd_secure(args: argparse.Namespace) -> int:
 
 def cmd_init(args: argparse.Namespace) -> int:
     from app.config import settings_db_url
-    from app.db import make_engine, migrate, redact
-    from app.opening import chosen_url, open_database
-    from app.services.unit_of_work import bring_current
+    from app.db import make_engine, redact
+    from app.opening import chosen_url, open_database, upgrade
 
     url = chosen_url(getattr(args, "db", None), settings_db_url())
     # Creates a missing SQLite file, refuses a foreign file or an offline copy, and agrees to
@@ -89,8 +88,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     opened = open_database(url, creates=True, writes=True, confirm_migration=lambda *_: True)
     # A URL without a user name: init runs as whoever the server takes by default (its owner).
     engine = opened.engine or make_engine(url)
-    migrate(engine)  # also re-secures a database that enforces the roles
-    bring_current(engine)  # the derived rows a migration left to be written
+    upgrade(engine)  # also re-secures a database that enforces the roles
     print(f"database ready: {redact(opened.url)}")
     return 0
 
