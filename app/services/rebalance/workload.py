@@ -234,7 +234,10 @@ def workloads(
 def _following(keep_from_step: int | None = None):
     """Conditions under which a customer goes with their grid: served by its owner, unlocked,
     and below ``keep_from_step`` when the plan keeps customers from that 4-sell step on."""
-    follows = and_(Customer.specialist_id == Grid.owner_id, Customer.locked.is_(False))
+    # "+ 0": every caller knows the grids, so the customers are found by grid. Left to itself,
+    # SQLite (no statistics) walked each grid owner's customers by specialist instead, all
+    # 1,500 of them per grid on the large demo: 4.0 s instead of 0.65 s for the branch's loads.
+    follows = and_((Customer.specialist_id + 0) == Grid.owner_id, Customer.locked.is_(False))
     if keep_from_step is not None:
         return and_(follows, Customer.step < keep_from_step)
     return follows
@@ -316,6 +319,10 @@ def grid_loads(
             .group_by(Customer.grid_id)
         ).all()
     )
+    # The dues of the window are read from the (policy year, due date) index, one range per
+    # policy year, rather than policy by policy of every customer of the branch: 2.2 s instead
+    # of 3.2 s on the large demo (a million policies, 341,000 dues in the 90-day window).
+    years = list(range(1, (session.scalar(select(func.max(PremiumDue.policy_year))) or 0) + 1))
     premium: dict[int | None, int] = dict(
         session.execute(
             select(Customer.grid_id, _outstanding())
@@ -323,7 +330,7 @@ def grid_loads(
             .join(Policy, Policy.id == PremiumDue.policy_id)
             .join(Customer, Customer.id == Policy.customer_id)
             .join(Grid, Grid.id == Customer.grid_id)
-            .where(in_branch, following, *_due_conditions(as_of))
+            .where(in_branch, following, PremiumDue.policy_year.in_(years), *_due_conditions(as_of))
             .group_by(Customer.grid_id)
         ).all()
     )
