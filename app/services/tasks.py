@@ -319,22 +319,14 @@ def _key_query(
     f: TaskFilter, seg: _Segment, status: TaskStatus, descending: bool, after, limit: int
 ):
     """The keys of one status's tasks in one segment, from ``after`` on, in the sort's order."""
-    conds = [
-        Task.status == status,
-        *_conditions(replace(f, statuses=frozenset(), unassigned_only=False)),
-    ]
-    if f.unassigned_only:
-        # Tasks nobody holds are a few in every hundred, spread over the whole queue: walking
-        # the sort's index finds a page of them in a few thousand rows, where reading them all
-        # by holder and sorting them cost up to 256 ms a page on the large demo.
-        conds.append(_Unindexed(Task.specialist_id).is_(None))
+    conds = [Task.status == status, *_conditions(replace(f, statuses=frozenset()))]
     if seg.cond is not None:
         conds.append(seg.cond)
     need_customer = seg.join_customer or bool(f.search.strip()) or f.grid_ids is not None
     need_specialist = seg.join_specialist or f.team_ids is not None
     # Sorted by name, the customers (or specialists) are walked in (name, id) order and their
     # tasks read from the index: SQLite is told that order with CROSS JOIN.
-    pinned = f.specialist_ids is not None and not seg.join_specialist
+    pinned = (f.specialist_ids is not None or f.unassigned_only) and not seg.join_specialist
     source: Any = Task.__table__
     if seg.join_customer and not pinned:
         source = _CrossJoin(Customer.__table__, source, Customer.id == Task.customer_id)
@@ -347,8 +339,8 @@ def _key_query(
     stmt = select(*seg.keys).select_from(source)
     keys: list[Any] = list(seg.keys)
     if pinned:
-        # A queue of named holders is read by holder, and only its own tasks sorted: walking
-        # the branch's whole sort order would pass over every other holder's.
+        # A queue of named holders (or of nobody) is read by holder, and only its own tasks
+        # sorted: walking the branch's whole sort order would pass over every other holder's.
         keys = [_Unindexed(k) for k in keys]
     if after is not None:
         # Bound with the columns' types, so that times and enums are stored forms.
