@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime, utcnow
@@ -31,6 +41,12 @@ TASK_PAGE_KEYS = (
 )
 
 
+# The sorts of the queue of tasks nobody holds that read a partial index (by customer, the
+# customers are walked by name; by specialist, nobody holds them).
+UNHELD = "specialist_id IS NULL"
+UNHELD_KEYS = ("id", "task_no", "kind", "due_date", "created_at", "completed_at")
+
+
 class Task(Base):
     __tablename__ = "task"
     __table_args__ = (
@@ -38,6 +54,20 @@ class Task(Base):
         Index("ix_task_status_completed", "status", "completed_at", "kind", "specialist_id"),
         # The task queue's keyset pages: one index range scan per status for each sort.
         *(Index(f"ix_task_page_{name}", "status", *cols, "id") for name, cols in TASK_PAGE_KEYS),
+        # The same for the tasks nobody holds (a few in every hundred, nearly all open): their
+        # queue's pages are range scans too, not a sort of all of them.
+        *(
+            Index(
+                f"ix_task_unheld_{name}",
+                "status",
+                *cols,
+                "id",
+                sqlite_where=text(UNHELD),
+                postgresql_where=text(UNHELD),
+            )
+            for name, cols in TASK_PAGE_KEYS
+            if name in UNHELD_KEYS
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -326,7 +326,11 @@ def _key_query(
     need_specialist = seg.join_specialist or f.team_ids is not None
     # Sorted by name, the customers (or specialists) are walked in (name, id) order and their
     # tasks read from the index: SQLite is told that order with CROSS JOIN.
-    pinned = (f.specialist_ids is not None or f.unassigned_only) and not seg.join_specialist
+    # The tasks nobody holds have partial indexes of their own (ix_task_unheld_*) for every
+    # sort but the customer's, where they are read by holder as named holders' are.
+    pinned = (
+        f.specialist_ids is not None or (f.unassigned_only and seg.join_customer)
+    ) and not seg.join_specialist
     source: Any = Task.__table__
     if seg.join_customer and not pinned:
         source = _CrossJoin(Customer.__table__, source, Customer.id == Task.customer_id)
@@ -339,8 +343,9 @@ def _key_query(
     stmt = select(*seg.keys).select_from(source)
     keys: list[Any] = list(seg.keys)
     if pinned:
-        # A queue of named holders (or of nobody) is read by holder, and only its own tasks
-        # sorted: walking the branch's whole sort order would pass over every other holder's.
+        # A queue of named holders (or of nobody, by customer) is read by holder, and only
+        # its own tasks sorted: walking the branch's whole sort order would pass over every
+        # other holder's.
         keys = [_Unindexed(k) for k in keys]
     if after is not None:
         # Bound with the columns' types, so that times and enums are stored forms.
