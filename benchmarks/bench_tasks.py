@@ -81,6 +81,7 @@ def main() -> None:
         "team": replace(base, team_ids=frozenset({team})),
         "specialist": replace(base, specialist_ids=frozenset({sp})),
         "nobody": replace(base, unassigned_only=True, statuses=frozenset()),
+        "nobody, open": replace(base, unassigned_only=True),
         "kind": replace(base, kinds=frozenset({TaskKind.RENEWAL_COLLECTION})),
         "overdue": replace(base, overdue_only=True),
     }

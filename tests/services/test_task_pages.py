@@ -101,7 +101,8 @@ def test_paging_by_every_sort_gives_the_whole_ordered_queue_with_ties_and_nulls(
         TaskFilter(as_of=AS_OF),
         TaskFilter(as_of=AS_OF, statuses=frozenset(OPEN_TASK_STATUSES)),
         TaskFilter(as_of=AS_OF, overdue_only=True),
-        # Queues of named holders, or of nobody, are read holder by holder.
+        # Queues of named holders are read holder by holder; of nobody, by their own indexes
+        # (by customer, holder by holder too).
         TaskFilter(as_of=AS_OF, specialist_ids=holders),
         TaskFilter(as_of=AS_OF, unassigned_only=True),
     ):
