@@ -15,7 +15,7 @@ from app.services.metrics.activity import activity_report, recent_weeks, weekly_
 from app.services.metrics.equity import equity_report
 from app.services.metrics.funnel import funnel_report
 from app.services.metrics.persistency import persistency_trend
-from app.services.periods import Period, add_months
+from app.services.periods import Period, last_months
 
 
 @dataclass(frozen=True)
@@ -62,12 +62,6 @@ class HandoffData:
     rates: list[float | None]
     policies: list[int]
     pending: int
-
-
-def last_months(as_of: date, count: int) -> list[Period]:
-    """Return the ``count`` months ending with the month of ``as_of``."""
-    first = add_months(as_of.replace(day=1), -(count - 1))
-    return Period(first, as_of, "").months()
 
 
 def _f(value) -> float | None:

@@ -90,3 +90,9 @@ def add_months(day: date, months: int) -> date:
     year, month = divmod(total, 12)
     month += 1
     return date(year, month, min(day.day, _month_end(year, month).day))
+
+
+def last_months(as_of: date, count: int) -> list[Period]:
+    """Return the ``count`` months ending with the month of ``as_of``."""
+    first = add_months(as_of.replace(day=1), -(count - 1))
+    return Period(first, as_of, "").months()
