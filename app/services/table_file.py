@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import os
-import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,8 +23,10 @@ from typing import IO, Any, Literal
 from app.services.atomic import atomic_path
 from app.services.clock import branch_tz
 from app.services.errors import DomainError
-from app.services.inert import InertCsvWriter, inert_cell, mark_text
+from app.services.inert import InertCsvWriter
 from app.services.progress import JobState, check
+from app.services.xlsx import Column, NumberFormat, close_quietly, stream_sheet
+from app.services.xlsx import display_width as xlsx_display_width
 
 Kind = Literal["text", "number", "percent", "date", "datetime"]
 KINDS: tuple[str, ...] = ("text", "number", "percent", "date", "datetime")
@@ -123,11 +124,9 @@ def write_xlsx(
     tz: str | None = None,
 ) -> Path:
     """Write one sheet with a bold frozen header, an autofilter, fitted widths and typed cells
-    (aware times in the branch's time zone ``tz``)."""
+    (aware times in the branch's time zone ``tz``), through the streaming writer
+    (``app.services.xlsx``)."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
 
     if table.row_count + 1 > _EXCEL_MAX_ROWS:
         raise TableFileError(
@@ -137,48 +136,42 @@ def write_xlsx(
     wb = Workbook(write_only=True)
     if title:
         wb.properties.title = title
-    ws = wb.create_sheet(sheet_name_for(sheet_name))
-    ncols = len(table.headers)
-    for c, width in enumerate(fitted_widths(table), start=1):
-        ws.column_dimensions[get_column_letter(c)].width = width
-    if ncols:
-        ws.freeze_panes = "A2"
-        last = get_column_letter(ncols)
-        ws.auto_filter.ref = f"A1:{last}{table.row_count + 1}"
-
-    bold = Font(bold=True)
-    centre = Alignment(vertical="center", wrap_text=False)
-    header_cells = []
-    for text in table.headers:
-        cell = mark_text(WriteOnlyCell(ws, value=text))
-        cell.font = bold
-        cell.alignment = centre
-        header_cells.append(cell)
-    ws.append(header_cells)
-
-    formats = [_number_format(kind) for kind in table.kinds]
-    typed = [kind != "text" for kind in table.kinds]
+    columns = [
+        Column(header, _column_format(kind), width)
+        for header, kind, width in zip(
+            table.headers, table.kinds, fitted_widths(table), strict=True
+        )
+    ]
+    kinds = table.kinds
+    rows = (
+        [_excel_value(value, kinds[c], tz) for c, value in enumerate(row)]
+        for row in _checked(table.values, state)
+    )
     try:
-        for row in _checked(table.values, state):
-            out: list[Any] = []
-            for c, value in enumerate(row):
-                value = _excel_value(value, table.kinds[c], tz)
-                if typed[c] and value is not None:
-                    cell = WriteOnlyCell(ws, value=value)
-                    fmt = formats[c] or _plain_number_format(value)
-                    if fmt:
-                        cell.number_format = fmt
-                    out.append(cell)
-                else:
-                    out.append(inert_cell(ws, value))
-            ws.append(out)
+        stream_sheet(wb, sheet_name_for(sheet_name), columns, rows, header_style=_bold_header)
     except BaseException:
-        ws.close()  # let the sheet's temporary file go; nothing was saved
+        close_quietly(wb)  # nothing was saved
         raise
-
     with atomic_file(target, binary=True) as f:
         wb.save(f)
     return target
+
+
+def _bold_header(cell: Any) -> None:
+    from openpyxl.styles import Alignment, Font
+
+    cell.font = Font(bold=True)
+    cell.alignment = Alignment(vertical="center", wrap_text=False)
+
+
+def _column_format(kind: str) -> NumberFormat:
+    """Text columns have none (their cells stay inert text); a number column's format follows
+    each value (whole or not); the others have their kind's."""
+    if kind == "text":
+        return None
+    if kind == "number":
+        return _plain_number_format
+    return _number_format(kind)
 
 
 def sheet_name_for(name: str) -> str:
@@ -187,9 +180,7 @@ def sheet_name_for(name: str) -> str:
     return cleaned[:31]
 
 
-def display_width(text: str) -> int:
-    """Return how many Latin character cells ``text`` takes (Chinese characters take two)."""
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+display_width = xlsx_display_width  # one width function for every sheet
 
 
 def fitted_widths(table: TableData) -> list[float]:

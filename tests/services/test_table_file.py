@@ -133,3 +133,21 @@ def test_inconsistent_tables_and_bad_sheet_names():
     assert sheet_name_for("任务 [2026/11]") == "任务 _2026_11_"
     assert len(sheet_name_for("x" * 40)) == 31
     assert sheet_name_for("") == "Sheet1"
+
+
+def test_a_text_in_a_typed_column_cannot_run_as_a_formula(tmp_path):
+    """A placeholder or any text in a number, percent or date column is written as text, and
+    one that starts like a formula stays inert (not a live formula in the user's Excel)."""
+    from openpyxl import load_workbook
+
+    table = TableData(
+        headers=["n", "rate", "day"],
+        kinds=["number", "percent", "date"],
+        values=[["=1+1", "—", "@SUM(A1)"], [3, 0.25, None]],
+        texts=[["=1+1", "—", "@SUM(A1)"], ["3", "25.0%", ""]],
+    )
+    path = write_xlsx(tmp_path / "t.xlsx", table)
+    ws = load_workbook(path).active
+    assert [c.value for c in ws[2]] == ["=1+1", "—", "@SUM(A1)"]
+    assert all(c.data_type == "s" for c in ws[2])
+    assert ws["A3"].value == 3 and ws["B3"].number_format == PERCENT_FORMAT

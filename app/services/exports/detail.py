@@ -8,19 +8,17 @@ under a temporary name and renamed at the end (a failure leaves no half file).
 
 from __future__ import annotations
 
-import contextlib
 import csv
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
@@ -37,9 +35,10 @@ from app.services.exports.files import (
 from app.services.exports.labels import Texts
 from app.services.exports.scope import ExportScope
 from app.services.exports.sheets import FORMATS, Col, fit_width, print_setup, text_width
-from app.services.inert import InertCsvWriter, mark_text, text_columns_inert
+from app.services.inert import InertCsvWriter
 from app.services.messages import Message
 from app.services.progress import JobState, NullState, check
+from app.services.xlsx import Column, close_quietly, stream_sheet
 
 TABLES = ("customers", "policies", "tasks")
 YIELD_PER = 2_000
@@ -318,55 +317,39 @@ def write_xlsx(
     try:
         return _fill(wb, path, tables, progress)
     except BaseException:
-        # Finish the streamed sheets so their writers close quietly; the caller deletes the file.
-        for ws in wb.worksheets:
-            with contextlib.suppress(Exception):  # already failing: the first error is told
-                ws.close()
+        close_quietly(wb)  # the caller deletes the file
         raise
+
+
+def _header(cell) -> None:
+    cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
+
+
+def _print_setup(ws) -> None:
+    print_setup(ws, header_rows=(1, 1))
 
 
 def _fill(wb: Workbook, path: str | Path, tables: Iterable[DetailTable], progress) -> int:
     written = 0
     for table in tables:
-        ws = wb.create_sheet(table.title)
-        cols = table.columns
-        for c, col in enumerate(cols, 1):
-            width = max(text_width(col.header), col.width or len(FORMATS[col.kind]))
-            ws.column_dimensions[get_column_letter(c)].width = fit_width(width)
-        ws.freeze_panes = "A2"
-        print_setup(ws, header_rows=(1, 1))
-        header = []
-        for col in cols:
-            cell = mark_text(WriteOnlyCell(ws, value=col.header))
-            cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
-            header.append(cell)
-        ws.append(header)
-        # One styled cell per formatted column, reused row after row: write-only mode writes
-        # each row out as it is appended, so the cell is free again for the next row.
-        styled = {}
-        for c, col in enumerate(cols):
-            if col.kind != "text":
-                cell = WriteOnlyCell(ws)
-                cell.number_format = FORMATS[col.kind]
-                styled[c] = cell
-        # Names, addresses, products and outcomes come from outside: none may run as a formula.
-        texts = [c for c, col in enumerate(cols) if col.kind == "text"]
-        n = 0
-        for row in table.rows:
-            for c, cell in styled.items():
-                v = row[c]
-                if v is not None:
-                    cell.value = v
-                    row[c] = cell  # type: ignore[index]
-            text_columns_inert(ws, row, texts)  # type: ignore[arg-type]
-            ws.append(row)
-            n += 1
-            if progress is not None and n % YIELD_PER == 0:
-                progress.tick(YIELD_PER, table.title)
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{n + 1}"
-        written += n
-        if progress is not None:
-            progress.tick(n % YIELD_PER, table.title)
+        columns = [
+            Column(
+                col.header,
+                None if col.kind == "text" else FORMATS[col.kind],
+                fit_width(max(text_width(col.header), col.width or len(FORMATS[col.kind]))),
+            )
+            for col in table.columns
+        ]
+        written += stream_sheet(
+            wb,
+            table.title,
+            columns,
+            table.rows,
+            header_style=_header,
+            setup=_print_setup,
+            every=YIELD_PER,
+            on_rows=None if progress is None else partial(progress.tick, sheet=table.title),
+        )
     wb.save(path)
     return written
 

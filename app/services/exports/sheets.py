@@ -5,7 +5,6 @@ fell, and print setup (landscape, as few pages wide as stay readable, header row
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -15,6 +14,8 @@ from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+
+from app.services.xlsx import display_width
 
 FORMATS = {
     "text": "General",
@@ -67,9 +68,8 @@ class Col:
     width: int | None = None  # fixed display width (for streamed sheets, which cannot measure)
 
 
-def text_width(text: str) -> int:
-    """Return how many narrow characters ``text`` takes on screen (CJK characters count two)."""
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+# One width function for every sheet (app.services.xlsx, the streaming writer, has it).
+text_width = display_width
 
 
 def wrap_header(text: str) -> str:
