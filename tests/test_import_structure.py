@@ -18,6 +18,7 @@ The layers, lowest first (docs/architecture.md draws them):
 from __future__ import annotations
 
 import ast
+import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -174,3 +175,27 @@ def test_the_meeting_workbook_and_the_command_line_do_not_load_matplotlib():
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_a_command_given_its_database_does_not_load_qt(tmp_path):
+    """Reading the settings loads Qt, whose import hook then slows every import a command
+    makes at run time (xlsxwriter makes one per cell); a command told its database (--db)
+    never reads them."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "new.db"
+    code = (
+        "import runpy, sys; "
+        f"sys.argv = ['griddesk', '--db', 'sqlite:///{db.as_posix()}', 'init']; "
+        "exec('try:\\n runpy.run_module(\"app.cli\", run_name=\"__main__\")\\n"
+        "except SystemExit:\\n pass'); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'PySide6'))"
+    )
+    env = {**os.environ, "GRIDDESK_SETTINGS_DIR": str(tmp_path / "settings")}
+    env.pop("GRIDDESK_DB", None)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env=env
+    )
+    assert db.exists(), out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -73,10 +73,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _database_for_log(args: argparse.Namespace) -> str:
     """Return the database URL the command is about to use, as far as the log need know it
     (the password is redacted anyway: none is looked up)."""
-    from app.config import settings_db_url
+    from app.config import settings_db_url_unless
     from app.db import ENV_VAR, default_url
 
-    for candidate in (getattr(args, "db", None), os.environ.get(ENV_VAR), settings_db_url()):
+    flag = getattr(args, "db", None)
+    for candidate in (flag, os.environ.get(ENV_VAR), settings_db_url_unless(flag)):
         if candidate and candidate.strip():
             return candidate.strip()
     return default_url()

@@ -127,10 +127,10 @@ def open_db(
     command that ``writes`` is refused on it. On a database with users, the user named by
     ``--user`` (or GRIDDESK_USER) signs in with the password from GRIDDESK_PASSWORD or a prompt
     (an offline copy opens as whoever took it, as in the app)."""
-    from app.config import settings_db_url
+    from app.config import settings_db_url_unless
     from app.opening import chosen_url, open_database
 
-    url = chosen_url(getattr(args, "db", None), settings_db_url())
+    url = chosen_url(getattr(args, "db", None), settings_db_url_unless(getattr(args, "db", None)))
     opened = open_database(url, creates=creates, writes=writes, migrate_sqlite=migrate_sqlite)
     if opened.per_user:
         return _open_as_database_role(args, opened)

@@ -78,11 +78,11 @@ def cmd_secure(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from app.config import settings_db_url
+    from app.config import settings_db_url_unless
     from app.db import make_engine, redact
     from app.opening import chosen_url, open_database, upgrade
 
-    url = chosen_url(getattr(args, "db", None), settings_db_url())
+    url = chosen_url(getattr(args, "db", None), settings_db_url_unless(getattr(args, "db", None)))
     # Creates a missing SQLite file, refuses a foreign file or an offline copy, and agrees to
     # create or upgrade a shared database's tables: that is what init is for.
     opened = open_database(url, creates=True, writes=True, confirm_migration=lambda *_: True)

@@ -2,7 +2,8 @@
 
 Not listed in the help: it is for packaging and support. In a folder of its own it builds a demo
 branch with the program's own ``demo`` command, writes the meeting workbook with its own
-``export meeting`` command and reads it back with openpyxl, then opens the main window on that
+``export meeting`` command and reads it back with openpyxl, does the same with the detail
+export of the tasks (the streamed writer, xlsxwriter), then opens the main window on that
 database (signed in as the demo's senior supervisor), waits for the map page to draw its grids
 with the bundled Leaflet and saves a chart as PNG (app/views/selfcheck.py). It prints one line
 of JSON and exits 0 only if every check passed. It never opens any other database, so it
@@ -61,8 +62,8 @@ def run_own(args: list[str], *, timeout: float) -> subprocess.CompletedProcess[s
     return done
 
 
-def read_workbook(path: Path) -> dict:
-    """Return what openpyxl reads back from the meeting workbook: sheets and cells filled."""
+def read_workbook(path: Path, *, sheets_at_least: int = 2) -> dict:
+    """Return what openpyxl reads back from a workbook: sheets and cells filled."""
     from openpyxl import load_workbook
 
     wb = load_workbook(path, read_only=True)
@@ -77,7 +78,7 @@ def read_workbook(path: Path) -> dict:
         )
     finally:
         wb.close()
-    if len(sheets) < 2 or cells < 50:
+    if len(sheets) < sheets_at_least or cells < 50:
         raise RuntimeError(f"the workbook is nearly empty: {len(sheets)} sheets, {cells} cells")
     return {"sheets": len(sheets), "cells": cells}
 
@@ -116,6 +117,14 @@ def cmd_selfcheck(args: argparse.Namespace) -> int:
             timeout=args.timeout,
         )
         checks["workbook"] = read_workbook(workbook)
+        # The streamed exports' writer (xlsxwriter) is another library: one table through it.
+        detail = out / "tasks.xlsx"
+        run_own(
+            ["--db", url, "--user", DEMO_USER, "export", "detail", "--table", "tasks", "--out",
+             str(detail)],
+            timeout=args.timeout,
+        )  # fmt: skip
+        checks["detail"] = read_workbook(detail, sheets_at_least=1)
         from app.views.selfcheck import check_window
 
         checks.update(check_window(url, DEMO_USER, DEMO_PASSWORD, out=out, timeout=args.timeout))

@@ -25,7 +25,7 @@ from app.services.clock import branch_tz
 from app.services.errors import DomainError
 from app.services.inert import InertCsvWriter
 from app.services.progress import JobState, check
-from app.services.xlsx import Column, NumberFormat, close_quietly, stream_sheet
+from app.services.xlsx import Column, NumberFormat, book
 from app.services.xlsx import display_width as xlsx_display_width
 
 Kind = Literal["text", "number", "percent", "date", "datetime"]
@@ -126,16 +126,12 @@ def write_xlsx(
     """Write one sheet with a bold frozen header, an autofilter, fitted widths and typed cells
     (aware times in the branch's time zone ``tz``), through the streaming writer
     (``app.services.xlsx``)."""
-    from openpyxl import Workbook
-
     if table.row_count + 1 > _EXCEL_MAX_ROWS:
         raise TableFileError(
             "table.too_many_rows", rows=table.row_count, maximum=_EXCEL_MAX_ROWS - 1
         )
     target = Path(path)
-    wb = Workbook(write_only=True)
-    if title:
-        wb.properties.title = title
+    target.parent.mkdir(parents=True, exist_ok=True)
     columns = [
         Column(header, _column_format(kind), width)
         for header, kind, width in zip(
@@ -147,21 +143,13 @@ def write_xlsx(
         [_excel_value(value, kinds[c], tz) for c, value in enumerate(row)]
         for row in _checked(table.values, state)
     )
-    try:
-        stream_sheet(wb, sheet_name_for(sheet_name), columns, rows, header_style=_bold_header)
-    except BaseException:
-        close_quietly(wb)  # nothing was saved
-        raise
-    with atomic_file(target, binary=True) as f:
-        wb.save(f)
+    with atomic_path(target) as tmp, book(tmp, title=title) as b:
+        b.stream_sheet(sheet_name_for(sheet_name), columns, rows, header=_HEADER)
     return target
 
 
-def _bold_header(cell: Any) -> None:
-    from openpyxl.styles import Alignment, Font
-
-    cell.font = Font(bold=True)
-    cell.alignment = Alignment(vertical="center", wrap_text=False)
+# Bold, centred vertically, in the workbook's body font.
+_HEADER = {"bold": True, "valign": "vcenter"}
 
 
 def _column_format(kind: str) -> NumberFormat:

@@ -1,26 +1,41 @@
-"""The one streaming Excel writer: a sheet written row by row into openpyxl's write-only
-workbook, so memory stays flat whatever the row count. The detail export and every table the
-app exports (``app.services.table_file``) write through it; the meeting and scorecard
-workbooks, small and laid out cell by cell with charts, use ``app.services.exports.sheets``
-on ordinary sheets, with the same widths (:func:`display_width`).
+"""The one streaming Excel writer: sheets written row by row with xlsxwriter's constant-memory
+mode, so memory stays flat whatever the row count. The detail export and every table the app
+exports (``app.services.table_file``) write through it; the meeting and scorecard workbooks,
+small and laid out cell by cell with Excel's own charts, use openpyxl on ordinary sheets
+(``app.services.exports.sheets``) with the same widths (:func:`display_width`). openpyxl also
+reads every workbook (imports, tests).
 
-Every sheet gets a styled, frozen header with an autofilter, column widths, typed cells with
-their number formats (one styled cell per format reused row after row: creating a styled cell
-per value cost more than writing it) and text that cannot run as a formula
-(``app.services.inert``).
+xlsxwriter rather than openpyxl's write-only mode: on the 295,029 task rows of the city demo
+the detail export took 1.47 x a plain sqlite3 + xlsxwriter script with openpyxl, whose
+per-cell XML writing was 80 % of the time (benchmarks/README.md, Exports).
+
+Every sheet gets a styled, frozen header with an autofilter, column widths and typed cells
+with their number formats. Text is always written as text (``write_string``): nothing becomes
+a formula, and a text a spreadsheet could run (``app.services.inert``) also carries Excel's
+quote prefix, so editing the cell does not turn it into one either.
 """
 
 from __future__ import annotations
 
+import math
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
-from app.services.inert import inert_cell, mark_text, text_columns_inert
+from app.services.inert import is_risky
 
 # A column's number format: None for text, a format for every value, or one chosen per value.
 NumberFormat = str | Callable[[Any], str | None] | None
+
+PAGE_WIDTH_UNITS = 145  # an A4 landscape page's width in Excel's column units
+MIN_PRINT_SCALE = 0.68  # a printed sheet is never shrunk below this
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 
 
 @dataclass(frozen=True)
@@ -30,100 +45,158 @@ class Column:
     width: float = 10.0  # Excel's width units
 
 
+@dataclass(frozen=True)
+class Print:
+    """How a sheet prints: landscape A4, fitted to as few pages wide as keep it readable, the
+    header row repeated on every page, the sheet's name at the top."""
+
+    footer: str = ""
+
+
 def display_width(text: str) -> int:
     """Return how many narrow characters ``text`` takes on screen (CJK characters count two)."""
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
-def stream_sheet(
-    wb: Any,
-    title: str,
-    columns: Sequence[Column],
-    rows: Iterable[Sequence[Any]],
-    *,
-    header_style: Callable[[Any], None],
-    setup: Callable[[Any], None] | None = None,
-    every: int = 2_000,
-    on_rows: Callable[[int], None] | None = None,
-) -> int:
-    """Append a sheet ``title`` to the write-only workbook ``wb`` and stream ``rows`` into it
-    under a header styled by ``header_style(cell)``; ``setup(ws)`` adds what the sheet needs
-    besides (print settings). ``on_rows(n)`` hears every ``every`` rows and the rest at the
-    end. Return the rows written."""
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.utils import get_column_letter
-
-    ws = wb.create_sheet(title)
-    for c, col in enumerate(columns, start=1):
-        ws.column_dimensions[get_column_letter(c)].width = col.width
-    if columns:
-        ws.freeze_panes = "A2"
-    if setup is not None:
-        setup(ws)
-    header = []
-    for col in columns:
-        cell = mark_text(WriteOnlyCell(ws, value=col.header))
-        header_style(cell)
-        header.append(cell)
-    ws.append(header)
-
-    fixed: dict[int, Any] = {}  # column -> its one styled cell
-    chosen: dict[int, tuple[Callable[[Any], str | None], dict[str, Any]]] = {}
-    for c, col in enumerate(columns):
-        fmt = col.number_format
-        if isinstance(fmt, str):
-            cell = WriteOnlyCell(ws)
-            cell.number_format = fmt
-            fixed[c] = cell
-        elif fmt is not None:
-            chosen[c] = (fmt, {})
-    texts = [c for c, col in enumerate(columns) if col.number_format is None]
-    n = 0
-    for source in rows:
-        row = list(source)
-        for c, cell in fixed.items():
-            v = row[c]
-            if v is None:
-                continue
-            if v.__class__ is str:  # a placeholder ("—") in a typed column: text, inert
-                row[c] = inert_cell(ws, v)
-                continue
-            cell.value = v
-            row[c] = cell
-        for c, (pick, cells) in chosen.items():
-            v = row[c]
-            if v is None:
-                continue
-            if v.__class__ is str:
-                row[c] = inert_cell(ws, v)
-                continue
-            fmt = pick(v)
-            if fmt is None:
-                continue
-            cell = cells.get(fmt)
-            if cell is None:
-                cell = cells[fmt] = WriteOnlyCell(ws)
-                cell.number_format = fmt
-            cell.value = v
-            row[c] = cell
-        text_columns_inert(ws, row, texts)
-        # Write-only mode writes the row out now: its styled cells are free for the next.
-        ws.append(row)
-        n += 1
-        if on_rows is not None and n % every == 0:
-            on_rows(every)
-    if columns:
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{n + 1}"
-    if on_rows is not None:
-        on_rows(n % every)
-    return n
+def pages_wide(total_width: float) -> int:
+    """Return how many A4 landscape pages wide a sheet of ``total_width`` units prints on, so
+    that it never shrinks below MIN_PRINT_SCALE."""
+    return max(1, math.ceil(total_width / (PAGE_WIDTH_UNITS / MIN_PRINT_SCALE)))
 
 
-def close_quietly(wb: Any) -> None:
-    """Finish a failed write-only workbook's streamed sheets, so their writers let their
-    temporary files go; nothing is saved."""
-    import contextlib
+class Book:
+    """A workbook being streamed to a file (see :func:`book`)."""
 
-    for ws in wb.worksheets:
+    def __init__(self, path: Path, *, title: str = "") -> None:
+        import xlsxwriter
+
+        self._wb = xlsxwriter.Workbook(
+            str(path),
+            {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False},
+        )
+        if title:
+            self._wb.set_properties({"title": title})
+        self._formats: dict[str, Any] = {}
+        self._quoted = self._wb.add_format({"quote_prefix": True})
+
+    def _format(self, number_format: str) -> Any:
+        fmt = self._formats.get(number_format)
+        if fmt is None:
+            fmt = self._formats[number_format] = self._wb.add_format({"num_format": number_format})
+        return fmt
+
+    def stream_sheet(
+        self,
+        title: str,
+        columns: Sequence[Column],
+        rows: Iterable[Sequence[Any]],
+        *,
+        header: dict[str, Any],
+        printed: Print | None = None,
+        every: int = 2_000,
+        on_rows: Callable[[int], None] | None = None,
+    ) -> int:
+        """Add a sheet ``title`` and stream ``rows`` into it under a header formatted with
+        the xlsxwriter properties ``header``. ``on_rows(n)`` hears every ``every`` rows and
+        the rest at the end. Return the rows written."""
+        ws = self._wb.add_worksheet(title)
+        for c, col in enumerate(columns):
+            ws.set_column(c, c, col.width)
+        if columns:
+            ws.freeze_panes(1, 0)
+        if printed is not None:
+            ws.set_landscape()
+            ws.set_paper(9)  # A4
+            ws.fit_to_pages(pages_wide(sum(col.width for col in columns)), 0)
+            ws.center_horizontally()
+            ws.set_margins(left=0.4, right=0.4)
+            ws.repeat_rows(0)
+            ws.set_header("&C&A")  # the sheet name
+            if printed.footer:
+                ws.set_footer(f"&C{printed.footer}")
+        head = self._wb.add_format(header)
+        quoted_head = self._wb.add_format({**header, "quote_prefix": True})
+        for c, col in enumerate(columns):
+            ws.write_string(0, c, col.header, quoted_head if is_risky(col.header) else head)
+
+        fixed = [
+            (c, self._format(col.number_format))
+            for c, col in enumerate(columns)
+            if isinstance(col.number_format, str)
+        ]
+        chosen = [
+            (c, col.number_format)
+            for c, col in enumerate(columns)
+            if col.number_format is not None and not isinstance(col.number_format, str)
+        ]
+        texts = [c for c, col in enumerate(columns) if col.number_format is None]
+        write_string, quoted = ws.write_string, self._quoted
+        n = 0
+        for row in rows:
+            n += 1
+            for c in texts:
+                v = row[c]
+                if v is None or v == "":
+                    continue
+                if v.__class__ is not str:
+                    v = str(v)
+                if v[0] in _FIRST and is_risky(v):
+                    write_string(n, c, v, quoted)
+                else:
+                    write_string(n, c, v)
+            for c, fmt in fixed:
+                v = row[c]
+                if v is not None:
+                    self._typed(ws, n, c, v, fmt)
+            for c, pick in chosen:
+                v = row[c]
+                if v is not None:
+                    chosen_format = None if v.__class__ is str else pick(v)  # type: ignore[operator]
+                    self._typed(ws, n, c, v, self._format(chosen_format) if chosen_format else None)
+            if on_rows is not None and n % every == 0:
+                on_rows(every)
+        if columns:
+            ws.autofilter(0, 0, n, len(columns) - 1)
+        if on_rows is not None:
+            on_rows(n % every)
+        return n
+
+    def _typed(self, ws: Any, r: int, c: int, v: Any, fmt: Any) -> None:
+        cls = v.__class__
+        if cls is int or cls is float:
+            ws.write_number(r, c, v, fmt)
+        elif cls is datetime or cls is date:
+            ws.write_datetime(r, c, v, fmt or self._format(_date_format(v)))
+        elif cls is Decimal:
+            ws.write_number(r, c, float(v), fmt)
+        elif cls is bool:
+            ws.write_boolean(r, c, v, fmt)
+        else:  # a placeholder ("—") in a typed column: text
+            text = str(v)
+            ws.write_string(r, c, text, self._quoted if is_risky(text) else fmt)
+
+    def close(self) -> None:
+        self._wb.close()
+
+
+def _date_format(v: date) -> str:
+    return DATETIME_FORMAT if isinstance(v, datetime) else DATE_FORMAT
+
+
+_FIRST = frozenset("=+-@\t\r")
+
+
+@contextmanager
+def book(path: Path, *, title: str = "") -> Iterator[Book]:
+    """Yield a :class:`Book` writing to ``path`` (a temporary name the caller renames over
+    the target on success); the file is complete once the block ends without an error."""
+    b = Book(path, title=title)
+    try:
+        yield b
+    except BaseException:
+        import contextlib
+
         with contextlib.suppress(Exception):  # already failing: the first error is told
-            ws.close()
+            b.close()
+        raise
+    b.close()

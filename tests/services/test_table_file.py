@@ -84,7 +84,10 @@ def test_xlsx_widths_fit_chinese_text(tmp_path):
     assert widths[1] >= display_width("王小明") + 2
     assert display_width("王小明") == 6 and display_width("E0012") == 5
     ws = openpyxl.load_workbook(write_xlsx(tmp_path / "t.xlsx", table)).active
-    assert ws.column_dimensions["B"].width == widths[1]
+    # Excel stores a column's width with its cell padding (under a character more than the
+    # width its dialog shows); adjacent columns of one width share an entry.
+    (stored,) = [d.width for d in ws.column_dimensions.values() if d.min <= 2 <= d.max]
+    assert widths[1] <= stored < widths[1] + 1
 
 
 def test_csv_is_utf8_with_bom_and_holds_the_text_shown(tmp_path):

@@ -17,8 +17,6 @@ from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
@@ -34,16 +32,16 @@ from app.services.exports.files import (
 )
 from app.services.exports.labels import Texts
 from app.services.exports.scope import ExportScope
-from app.services.exports.sheets import FORMATS, Col, fit_width, print_setup, text_width
+from app.services.exports.sheets import FORMATS, Col, fit_width, text_width
 from app.services.inert import InertCsvWriter
 from app.services.messages import Message
 from app.services.progress import JobState, NullState, check
-from app.services.xlsx import Column, close_quietly, stream_sheet
+from app.services.xlsx import Column, Print, book
 
 TABLES = ("customers", "policies", "tasks")
 YIELD_PER = 2_000
-_HEADER_FONT = Font(name="Calibri", bold=True, color="1F3864")
-_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+# The header of the exported workbooks (app.services.exports.sheets), as xlsxwriter words it.
+_HEADER = {"font_name": "Calibri", "bold": True, "font_color": "#1F3864", "bg_color": "#DDEBF7"}
 
 
 @dataclass(frozen=True)
@@ -312,45 +310,27 @@ class _Progress:
 def write_xlsx(
     path: str | Path, tables: Iterable[DetailTable], progress: _Progress | None = None
 ) -> int:
-    """Stream the tables into a write-only workbook at ``path``; return the rows written."""
-    wb = Workbook(write_only=True)
-    try:
-        return _fill(wb, path, tables, progress)
-    except BaseException:
-        close_quietly(wb)  # the caller deletes the file
-        raise
-
-
-def _header(cell) -> None:
-    cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
-
-
-def _print_setup(ws) -> None:
-    print_setup(ws, header_rows=(1, 1))
-
-
-def _fill(wb: Workbook, path: str | Path, tables: Iterable[DetailTable], progress) -> int:
+    """Stream the tables into a workbook at ``path``; return the rows written."""
     written = 0
-    for table in tables:
-        columns = [
-            Column(
-                col.header,
-                None if col.kind == "text" else FORMATS[col.kind],
-                fit_width(max(text_width(col.header), col.width or len(FORMATS[col.kind]))),
+    with book(Path(path)) as b:
+        for table in tables:
+            columns = [
+                Column(
+                    col.header,
+                    None if col.kind == "text" else FORMATS[col.kind],
+                    fit_width(max(text_width(col.header), col.width or len(FORMATS[col.kind]))),
+                )
+                for col in table.columns
+            ]
+            written += b.stream_sheet(
+                table.title,
+                columns,
+                table.rows,
+                header=_HEADER,
+                printed=Print(),
+                every=YIELD_PER,
+                on_rows=None if progress is None else partial(progress.tick, sheet=table.title),
             )
-            for col in table.columns
-        ]
-        written += stream_sheet(
-            wb,
-            table.title,
-            columns,
-            table.rows,
-            header_style=_header,
-            setup=_print_setup,
-            every=YIELD_PER,
-            on_rows=None if progress is None else partial(progress.tick, sheet=table.title),
-        )
-    wb.save(path)
     return written
 
 
