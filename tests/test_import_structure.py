@@ -188,7 +188,7 @@ def test_a_command_given_its_database_does_not_load_qt(tmp_path):
     code = (
         "import runpy, sys; "
         f"sys.argv = ['griddesk', '--db', 'sqlite:///{db.as_posix()}', 'init']; "
-        "exec('try:\\n runpy.run_module(\"app.cli\", run_name=\"__main__\")\\n"
+        'exec(\'try:\\n runpy.run_module("app.cli", run_name="__main__")\\n'
         "except SystemExit:\\n pass'); "
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'PySide6'))"
     )

@@ -139,9 +139,7 @@ def test_table_export_holds_hostile_cells_as_text(tmp_path):
     ws = load_workbook(tmp_path / "t.xlsx").active
     # A carriage return is stored escaped, as the file format asks (_x000D_); Excel and
     # LibreOffice show it as one, openpyxl leaves the escape as it is.
-    shown = [
-        r[0].replace("_x000D_", "\r") for r in ws.iter_rows(min_row=2, values_only=True)
-    ]
+    shown = [r[0].replace("_x000D_", "\r") for r in ws.iter_rows(min_row=2, values_only=True)]
     assert shown == HOSTILE
     assert [r[1] for r in ws.iter_rows(min_row=2, values_only=True)] == [-3] * len(HOSTILE)
     with open(tmp_path / "t.csv", encoding="utf-8-sig", newline="") as fh:
