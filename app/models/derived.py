@@ -20,7 +20,7 @@ refresh).
 
 from __future__ import annotations
 
-from sqlalchemy import DDL, Integer, event
+from sqlalchemy import DDL, BigInteger, Integer, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base
@@ -37,6 +37,17 @@ class PersistencyDirty(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(Integer)
+    # On PostgreSQL the transaction that wrote the mark (txid_current(), the column's default):
+    # a commit settles its own marks only, so it never needs rights over another user's
+    # customers. NULL on SQLite, where one writer at a time settles them all.
+    tx: Mapped[int | None] = mapped_column(BigInteger)
+
+
+# The default sits in the database, where the triggers' INSERTs get it.
+PG_TX_DEFAULT = "ALTER TABLE persistency_dirty ALTER COLUMN tx SET DEFAULT txid_current()"
+event.listen(
+    PersistencyDirty.__table__, "after_create", DDL(PG_TX_DEFAULT).execute_if(dialect="postgresql")
+)
 
 
 _MARK = "INSERT INTO persistency_dirty (customer_id) "

@@ -49,6 +49,7 @@ from app.services.auth import UserInfo, mask_id_number, mask_phone
 from app.services.errors import DomainError
 from app.services.messages import Message
 from app.services.metrics import funnel_cells, summary
+from app.services.metrics.base_table import refresh_attribution
 from app.services.progress import JobState, NullState, check
 
 CHUNK = 5_000
@@ -353,10 +354,16 @@ def _copy(
                         done_rows / total, Message("progress.copying_table", table=table.name)
                     )
                 copied[table.name] = n
+            # Customers whose base rows the source has not brought current yet (a large
+            # change whose figures are still being updated): set again in the copy.
+            stale = set(src.execute(select(PersistencyDirty.customer_id).distinct()).scalars())
             with OrmSession(bind=out) as cells:
-                # The base rows are copied as they are: the marks the copy's own triggers
-                # wrote while the history went in name nothing stale.
+                # The marks the copy's own triggers wrote while the history went in name
+                # nothing stale: the base rows were copied as they are.
                 cells.execute(delete(PersistencyDirty))
+                copied_customers = set(cells.scalars(select(Customer.id)))
+                if stale & copied_customers:
+                    refresh_attribution(cells, customer_ids=sorted(stale & copied_customers))
                 summary.rebuild(cells)
                 funnel_cells.rebuild(cells)
                 cells.flush()

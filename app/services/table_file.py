@@ -164,8 +164,8 @@ def _column_format(kind: str) -> NumberFormat:
 
 def sheet_name_for(name: str) -> str:
     """Return ``name`` made acceptable to Excel as a sheet name."""
-    cleaned = name.translate(_SHEET_FORBIDDEN).strip("' ") or "Sheet1"
-    return cleaned[:31]
+    # Cut first, then trim: a name may neither start nor end with an apostrophe.
+    return name.translate(_SHEET_FORBIDDEN)[:31].strip("' ") or "Sheet1"
 
 
 display_width = xlsx_display_width  # one width function for every sheet

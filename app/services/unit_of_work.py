@@ -26,19 +26,24 @@ commit through the unit of work settles them.
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, event
+from sqlalchemy import ColumnElement, Engine, event, false, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker as SessionMaker  # noqa: N812
 
 from app.db import is_read_only, make_sessionmaker
+from app.models import PersistencyDirty
 from app.services.metrics import base_table, funnel_cells
 
 # Customers logged, above which a session that may defer leaves the base to a job after commit:
 # a rebalance of a few dozen grids stays one transaction; a 200-grid plan on a big city's
-# branch (37,000 customers, about 30 s of base rows) commits in seconds.
+# branch (30,000 customers, about 5 s of base rows) commits in seconds.
 DEFER_FROM = 5_000
+# Customers a background settle takes per transaction: SQLite's write lock is held for well
+# under a second each, so the user's next write never waits for the whole job.
+SETTLE_CHUNK = 2_000
 _MAY_DEFER = "griddesk.may_defer"
 _DEFERRED = "griddesk.deferred"
+_FLOOR = "griddesk.marks_floor"
 
 
 def may_defer(session: Session) -> None:
@@ -51,40 +56,77 @@ def deferred(session: Session) -> bool:
     return bool(session.info.get(_DEFERRED))
 
 
+def _own(session: Session) -> ColumnElement[bool]:
+    """The marks this session's transaction wrote: on PostgreSQL by their transaction id; on
+    SQLite, one writer at a time, those above the largest id when the transaction began (none
+    when it never began: it wrote nothing)."""
+    d = PersistencyDirty
+    if session.get_bind().dialect.name == "postgresql":
+        return d.tx == func.txid_current_if_assigned()
+    floor = session.info.get(_FLOOR)
+    return false() if floor is None else d.id > floor
+
+
 def settle(session: Session) -> None:
-    """Bring every derived table current with what this session has written."""
+    """Bring the derived tables current with what this session's transaction has written."""
     session.flush()  # the triggers log what the flush writes
-    base_table.settle(session)
+    base_table.settle(session, only=_own(session))
     funnel_cells.settle(session)
 
 
 def pending(session: Session) -> bool:
-    """Return True when this session sees writes the derived tables do not hold yet."""
+    """Return True when this session sees writes the derived tables do not hold yet (anyone's)."""
     return base_table.pending(session) or funnel_cells.pending(session)
+
+
+def settle_everything(maker: SessionMaker[Session], *, chunk: int = SETTLE_CHUNK) -> int:
+    """Settle every mark anyone left (a large change's, or a writer's outside the unit of
+    work), ``chunk`` customers per transaction; return how many customers."""
+    done = 0
+    while True:
+        with maker() as session, session.begin():
+            n = base_table.settle(session, limit=chunk)
+            funnel_cells.settle(session)
+        done += n
+        if n < chunk:
+            return done
 
 
 def bring_current(engine: Engine) -> None:
     """Settle and commit what a migration (or a writer outside the unit of work) left logged."""
-    with make_sessionmaker(engine)() as session, session.begin():
-        settle(session)
+    settle_everything(make_sessionmaker(engine))
 
 
 def install(maker: SessionMaker[Session]) -> None:
     """Settle the derived tables before every commit of the sessions ``maker`` makes."""
+    event.listen(maker, "after_begin", _note_floor)
     event.listen(maker, "before_commit", _before_commit)
+
+
+def _note_floor(session: Session, transaction, connection) -> None:
+    """On SQLite, note the largest mark when the transaction begins: the marks above it are
+    this transaction's (a unit of work holds the write lock from its BEGIN IMMEDIATE)."""
+    if transaction.parent is not None or connection.dialect.name != "sqlite":
+        return
+    d = PersistencyDirty
+    session.info[_FLOOR] = connection.execute(select(func.coalesce(func.max(d.id), 0))).scalar()
 
 
 def _before_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint: the outermost commit settles (and takes the locks only then)
     session.info.pop(_DEFERRED, None)
-    if session.info.get(_MAY_DEFER):
-        session.flush()
-        if base_table.marked(session, DEFER_FROM) >= DEFER_FROM:
-            funnel_cells.settle(session)
-            session.info[_DEFERRED] = True
-            return
+    session.flush()  # the triggers log what the flush writes (and it begins the transaction)
+    if (
+        session.info.get(_MAY_DEFER)
+        and base_table.marked(session, DEFER_FROM, _own(session)) >= DEFER_FROM
+    ):
+        funnel_cells.settle(session)
+        session.info[_DEFERRED] = True
+        session.info.pop(_FLOOR, None)
+        return
     settle(session)
+    session.info.pop(_FLOOR, None)
 
 
 def sessionmaker(engine: Engine) -> SessionMaker[Session]:

@@ -72,7 +72,12 @@ class Book:
 
         self._wb = xlsxwriter.Workbook(
             str(path),
-            {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False},
+            {
+                "constant_memory": True,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "nan_inf_to_errors": True,  # a NaN is #NUM! in its cell, not a failed export
+            },
         )
         if title:
             self._wb.set_properties({"title": title})
@@ -162,15 +167,14 @@ class Book:
         return n
 
     def _typed(self, ws: Any, r: int, c: int, v: Any, fmt: Any) -> None:
-        cls = v.__class__
-        if cls is int or cls is float:
-            ws.write_number(r, c, v, fmt)
-        elif cls is datetime or cls is date:
-            ws.write_datetime(r, c, v, fmt or self._format(_date_format(v)))
-        elif cls is Decimal:
-            ws.write_number(r, c, float(v), fmt)
-        elif cls is bool:
+        if isinstance(v, bool):
             ws.write_boolean(r, c, v, fmt)
+        elif isinstance(v, (int, float)):
+            ws.write_number(r, c, v, fmt)
+        elif isinstance(v, date):  # datetimes too
+            ws.write_datetime(r, c, v, fmt or self._format(_date_format(v)))
+        elif isinstance(v, Decimal):
+            ws.write_number(r, c, float(v), fmt)
         else:  # a placeholder ("—") in a typed column: text
             text = str(v)
             ws.write_string(r, c, text, self._quoted if is_risky(text) else fmt)

@@ -3,6 +3,7 @@ the selection."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -60,7 +61,10 @@ class AppContext:
                 with s.begin():
                     result = fn(s)
                 if self.on_deferred is not None and unit_of_work.deferred(s):
-                    self.on_deferred()
+                    # The window may be gone: the marks stay committed, and the next window's
+                    # start (or any job settling everything) settles them.
+                    with contextlib.suppress(RuntimeError):
+                        self.on_deferred()
                 return result
 
         return job

@@ -702,3 +702,47 @@ def test_a_senior_supervisor_marks_addresses_outside_coverage_through_the_app(br
     with Session() as s:
         assert outside_coverage(s, user.branch_id) == []
     engine.dispose()
+
+
+def test_marks_left_by_a_large_change_stop_nobody_elses_commits(branch_db, monkeypatch):
+    """A senior supervisor's large change commits first and leaves its customers' figures to a
+    background job. Until that job runs, an analyst signing in and a supervisor saving their own
+    team's change must still commit: neither may (or need) settle another user's marks."""
+    from sqlalchemy import update
+
+    from app.models import Customer, Specialist
+    from app.services import unit_of_work
+
+    monkeypatch.setattr(unit_of_work, "DEFER_FROM", 20)  # "large" on a small demo
+    senior = connect(branch_db, Role.SENIOR_SUPERVISOR)
+    Senior = session_factory(senior)  # noqa: N806
+    with Senior() as s:
+        unit_of_work.may_defer(s)
+        with s.begin():
+            team = team_of_supervisor(branch_db)
+            other = s.scalars(
+                select(Customer.id)
+                .join(Specialist, Specialist.id == Customer.specialist_id)
+                .where(Specialist.team_id != team)
+                .order_by(Customer.id)
+                .limit(40)
+            ).all()
+            target = s.scalar(select(Specialist.id).where(Specialist.team_id == team).limit(1))
+            # A move from other teams into the supervisor's, large enough to be deferred.
+            s.execute(update(Customer).where(Customer.id.in_(other)).values(specialist_id=target))
+        assert unit_of_work.deferred(s)
+    for who in (Role.ANALYST, Role.SUPERVISOR):
+        engine = connect(branch_db, who)
+        with session_factory(engine)() as s:
+            assert signed_in_user(s).login == branch_db["logins"][who]
+            s.commit()  # recording the sign-in
+        engine.dispose()
+    engine = connect(branch_db, Role.SUPERVISOR)
+    with session_factory(engine)() as s, s.begin():  # the supervisor's own small change
+        mine = s.scalar(select(Customer.id).where(Customer.specialist_id == target).limit(1))
+        s.execute(update(Customer).where(Customer.id == mine).values(locked=True))
+    engine.dispose()
+    assert owner_scalar(branch_db, "SELECT count(*) FROM persistency_dirty") > 0
+    assert unit_of_work.settle_everything(Senior) == len(set(other))
+    assert owner_scalar(branch_db, "SELECT count(*) FROM persistency_dirty") == 0
+    senior.dispose()

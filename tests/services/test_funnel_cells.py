@@ -22,11 +22,11 @@ import app
 from app.db import alembic_config, make_engine, migrate
 from app.models import Base, Branch, Customer, FunnelDirty, FunnelMonth, Specialist
 from app.models.funnel import PG_FUNCTION, trigger_statements
+from app.opening import upgrade
 from app.services.demo import build_demo
 from app.services.metrics import funnel as F
 from app.services.metrics import funnel_cells
 from app.services.periods import Period
-from app.services.unit_of_work import bring_current
 from app.services.unit_of_work import sessionmaker as session_factory
 
 AS_OF = date(2026, 11, 20)
@@ -174,8 +174,7 @@ def test_a_migrated_database_gets_its_cells(tmp_path):
         expected = _cells(s)
     assert len(expected) > 100
     command.downgrade(alembic_config(engine), "0002")
-    migrate(engine)
-    bring_current(engine)
+    upgrade(engine)  # what opening a database (and griddesk init) runs
     with Session() as s:
         assert not funnel_cells.pending(s)
         assert _cells(s) == expected

@@ -154,3 +154,19 @@ def test_a_text_in_a_typed_column_cannot_run_as_a_formula(tmp_path):
     assert [c.value for c in ws[2]] == ["=1+1", "—", "@SUM(A1)"]
     assert all(c.data_type == "s" for c in ws[2])
     assert ws["A3"].value == 3 and ws["B3"].number_format == PERCENT_FORMAT
+
+
+def test_odd_values_and_names_still_give_a_workbook(tmp_path):
+    """A number that is not one (NaN, infinity) and a long title ending in an apostrophe at
+    the cut do not fail the export."""
+    from openpyxl import load_workbook
+
+    table = TableData(
+        headers=["x"], kinds=["number"], values=[[float("nan")], [float("inf")], [2]],
+        texts=[["nan"], ["inf"], ["2"]],
+    )  # fmt: skip
+    name = "A" * 30 + "'" + "B" * 5
+    path = write_xlsx(tmp_path / "t.xlsx", table, sheet_name=name)
+    wb = load_workbook(path)
+    assert wb.sheetnames == ["A" * 30]
+    assert wb.active["A4"].value == 2

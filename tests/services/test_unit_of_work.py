@@ -223,19 +223,28 @@ def test_a_rebalance_and_its_undo_keep_them_exact(demo):
     _assert_exact(demo)
 
 
-def test_sessions_outside_the_unit_of_work_leave_marks_the_next_one_settles(demo):
-    # A write through a bare session factory (as a tool outside GridDesk would write) is
-    # logged by the triggers; the next commit of the unit of work brings it in.
+def test_a_commit_settles_its_own_marks_and_leaves_others_to_the_job(demo):
+    """A write made outside the unit of work (a bare session, a SQL tool) stays logged; another
+    user's commit does not take it on (on a shared database it may lack the rights to), and
+    settling everything (the window's start, griddesk init, the background job) brings it in."""
     from app.db import make_sessionmaker
 
     bare = make_sessionmaker(demo.kw["bind"])
     with bare() as s, s.begin():
         ids, target = _moved_customers(s, 4)
         s.execute(update(Customer).where(Customer.id.in_(ids)).values(specialist_id=target))
+    with demo() as s, s.begin():  # another user's move: its own marks are settled
+        other = s.scalar(
+            select(PersistencyBase.customer_id)
+            .where(PersistencyBase.customer_id.not_in(ids))
+            .order_by(PersistencyBase.customer_id.desc())
+            .limit(1)
+        )
+        s.execute(update(Customer).where(Customer.id == other).values(specialist_id=target))
     with demo() as s:
-        assert unit_of_work.pending(s)
-    with demo() as s, s.begin():
-        pass  # any commit of the unit of work settles what is logged
+        left = set(s.scalars(select(PersistencyDirty.customer_id)))
+    assert left == set(ids)
+    assert unit_of_work.settle_everything(demo, chunk=3) == len(ids)
     _assert_exact(demo)
 
 
@@ -317,3 +326,29 @@ def test_a_small_change_settles_before_it_commits_even_when_it_may_defer(demo, m
             s.execute(update(Customer).where(Customer.id.in_(ids)).values(specialist_id=target))
         assert not unit_of_work.deferred(s)
     _assert_exact(demo)
+
+
+def test_an_offline_copy_taken_while_figures_are_updating_holds_them_current(demo, tmp_path):
+    """A copy taken while a large change's figures are still being brought current (marks
+    committed, not yet settled) must not keep the stale attribution for good."""
+    from app.db import make_engine, make_sessionmaker
+    from app.services.snapshot import take_snapshot
+
+    engine = demo.kw["bind"]
+    with make_sessionmaker(engine)() as s, s.begin():  # committed marks, not settled
+        ids, target = _moved_customers(s, 4)
+        s.execute(update(Customer).where(Customer.id.in_(ids)).values(specialist_id=target))
+        branch_id = s.scalar(select(func.min(Grid.branch_id)))
+    copy = tmp_path / "copy.sqlite"
+    take_snapshot(engine, copy, branch_id=branch_id, user=None)
+    ro = make_engine(f"sqlite:///{copy}", read_only=True)
+    try:
+        with make_sessionmaker(ro)() as s:
+            now = _state(s)
+        unit_of_work.settle_everything(demo)
+        with demo() as s:
+            source = _state(s)
+        assert now["base"] == source["base"]
+        assert now["cells"] == source["cells"]
+    finally:
+        ro.dispose()

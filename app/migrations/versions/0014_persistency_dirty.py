@@ -114,9 +114,15 @@ def upgrade() -> None:
         "persistency_dirty",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("customer_id", sa.Integer(), nullable=False),
+        sa.Column("tx", sa.BigInteger(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_persistency_dirty")),
     )
     bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        # The transaction that wrote each mark: a commit settles its own marks only.
+        op.execute(sa.text(
+            "ALTER TABLE persistency_dirty ALTER COLUMN tx SET DEFAULT txid_current()"
+        ))
     for stmt in _PG if bind.dialect.name == "postgresql" else _SQLITE:
         op.execute(sa.text(stmt))
 

@@ -94,31 +94,61 @@ def refresh_persistency_base(
     return written
 
 
-def pending(session: Session) -> bool:
-    """Return True when this session sees customers whose base rows are stale."""
-    return session.execute(select(PersistencyDirty.id).limit(1)).first() is not None
+PG_LOCK_CLASS = 0x6770_6572  # first key of the settle's per-branch advisory locks ('gper')
 
 
-def marked(session: Session, up_to: int) -> int:
-    """Return how many customers this session sees marked stale, counting no further than
-    ``up_to``."""
+def pending(session: Session, only: ColumnElement[bool] | None = None) -> bool:
+    """Return True when this session sees customers whose base rows are stale (among the marks
+    ``only`` selects, all when None)."""
+    q = select(PersistencyDirty.id)
+    if only is not None:
+        q = q.where(only)
+    return session.execute(q.limit(1)).first() is not None
+
+
+def marked(session: Session, up_to: int, only: ColumnElement[bool] | None = None) -> int:
+    """Return how many customers this session sees marked stale (among the marks ``only``
+    selects), counting no further than ``up_to``."""
     d = PersistencyDirty
-    some = select(d.customer_id).distinct().limit(up_to).subquery()
-    return session.scalar(select(func.count()).select_from(some)) or 0
+    some = select(d.customer_id)
+    if only is not None:
+        some = some.where(only)
+    counted = some.distinct().limit(up_to).subquery()
+    return session.scalar(select(func.count()).select_from(counted)) or 0
 
 
-def settle(session: Session) -> int:
-    """Rewrite the base rows (and monthly cells) of every customer the triggers of
-    ``app.models.derived`` marked stale, clear those marks and return how many customers.
+def settle(
+    session: Session, *, only: ColumnElement[bool] | None = None, limit: int | None = None
+) -> int:
+    """Rewrite the base rows (and monthly cells) of the customers the triggers of
+    ``app.models.derived`` marked stale, clear their marks and return how many customers.
 
-    On PostgreSQL the marks another transaction has not committed are invisible here and stay
-    for that transaction's own settle; the customers' rows it changed are locked until then."""
-    if not pending(session):
+    ``only`` selects the marks to settle (the unit of work passes its own transaction's: it
+    then needs no rights over other people's customers); ``limit`` settles at most that many
+    customers (a background job settles a large change a few thousand at a time, so that no
+    transaction holds SQLite's write lock for long). A mark committed by another transaction
+    while this one runs is either cleared and settled here (its customers are read again after
+    the marks are cleared) or left for later: never cleared unsettled."""
+    d = PersistencyDirty
+    scope = [] if only is None else [only]
+    if not pending(session, only):
         return 0
-    d = PersistencyDirty
-    last = session.scalar(select(func.max(d.id)))
-    customers = sorted(set(session.scalars(select(d.customer_id).where(d.id <= last))))
-    session.execute(delete(d).where(d.id <= last))
+    chosen = select(d.customer_id).where(*scope).distinct().order_by(d.customer_id)
+    if limit is not None:
+        chosen = chosen.limit(limit)
+    customers = list(session.scalars(chosen))
+    if session.get_bind().dialect.name == "postgresql":
+        # The monthly cells these customers add to are shared with other settles of the same
+        # branch: one lock per branch, taken in order, so two settles take turns (no deadlock).
+        branches: set[int] = set()
+        for chunk in _chunks(customers):
+            branches.update(
+                session.scalars(select(Customer.branch_id).where(Customer.id.in_(chunk)).distinct())
+            )
+        for branch in sorted(branches):
+            session.execute(select(func.pg_advisory_xact_lock(PG_LOCK_CLASS, branch)))
+    for chunk in _chunks(customers):
+        session.execute(delete(d).where(*scope, d.customer_id.in_(chunk)))
     # What the marks watch (a customer's branch, grid, specialist and history) decides only
     # who a row is attributed to, never which rows exist: those come from the policies and
     # dues, whose writer (the importer) refreshes them. Setting those columns again is 7x
