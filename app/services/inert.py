@@ -82,12 +82,13 @@ def text_columns_inert(ws: Any, row: list[Any], text_columns: Sequence[int]) -> 
     cell; return the row."""
     for i in text_columns:
         v = row[i]
-        if v.__class__ is str and v and v[0] in _FIRST:
+        if v.__class__ is str and v and v[0] in RISKY_FIRST:
             row[i] = inert_cell(ws, v)
     return row
 
 
-_FIRST = frozenset(t[0] for t in TRIGGERS)
+# The first characters of a risky text: a cheap test before is_risky's.
+RISKY_FIRST = frozenset(t[0] for t in TRIGGERS)
 
 
 def make_workbook_inert(wb: Any) -> int:

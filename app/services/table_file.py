@@ -25,15 +25,13 @@ from app.services.clock import branch_tz
 from app.services.errors import DomainError
 from app.services.inert import InertCsvWriter
 from app.services.progress import JobState, check
-from app.services.xlsx import Column, NumberFormat, book
+from app.services.xlsx import DATE_FORMAT, DATETIME_FORMAT, Column, NumberFormat, book
 from app.services.xlsx import display_width as xlsx_display_width
 
 Kind = Literal["text", "number", "percent", "date", "datetime"]
 KINDS: tuple[str, ...] = ("text", "number", "percent", "date", "datetime")
 
 PERCENT_FORMAT = "0.0%"
-DATE_FORMAT = "yyyy-mm-dd"
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 INTEGER_FORMAT = "0"
 DECIMAL_FORMAT = "0.0#"
 MAX_WIDTH = 60

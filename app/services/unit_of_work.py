@@ -18,10 +18,11 @@ is that factory for tests and benchmarks. ``app.db`` knows nothing of it.
 A large change may leave the persistency base to a job after the commit: when a session that
 says it may (:func:`may_defer`: the desktop app's writes) has logged more than
 :data:`DEFER_FROM` customers, the commit settles the funnel cells (seconds at most) and keeps the
-customers' marks; :func:`deferred` then says so, and the app runs :func:`bring_current` in the
-background at once, its screens saying the figures are being updated until it is done. The
+customers' marks; :func:`deferred` then says so, and the app runs :func:`settle_everything` in
+the background at once, its screens saying the figures are being updated until it is done. The
 marks are committed with the change, so nothing is lost if that job never runs: the next
-commit through the unit of work settles them.
+window's start (or ``griddesk init``) settles them. A commit settles only its own
+transaction's marks, so nobody needs rights over another user's customers to commit.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from app.services.inert import is_risky
+from app.services.inert import RISKY_FIRST, is_risky
 
 # A column's number format: None for text, a format for every value, or one chosen per value.
 NumberFormat = str | Callable[[Any], str | None] | None
@@ -145,7 +145,7 @@ class Book:
                     continue
                 if v.__class__ is not str:
                     v = str(v)
-                if v[0] in _FIRST and is_risky(v):
+                if v[0] in RISKY_FIRST and is_risky(v):
                     write_string(n, c, v, quoted)
                 else:
                     write_string(n, c, v)
@@ -185,9 +185,6 @@ class Book:
 
 def _date_format(v: date) -> str:
     return DATETIME_FORMAT if isinstance(v, datetime) else DATE_FORMAT
-
-
-_FIRST = frozenset("=+-@\t\r")
 
 
 @contextmanager

@@ -19,13 +19,14 @@ from app.services.exports import ExportError, ScopeError, resolve_scope
 from app.services.exports.labels import Texts
 from app.services.exports.meeting import SHEET_KEYS, write_meeting_workbook
 from app.services.exports.meeting_data import ACTIVITY_WEEKS, latest_complete_month
-from app.services.exports.sheets import MIN_PRINT_SCALE, PAGE_WIDTH_UNITS, Col, text_width
+from app.services.exports.sheets import Col, text_width
 from app.services.messages import Message
 from app.services.metrics.activity import week_span, whole_weeks
 from app.services.metrics.funnel import funnel_report
 from app.services.metrics.persistency import persistency_with_yoy
 from app.services.periods import Period
 from app.services.progress import Cancelled
+from app.services.xlsx import MIN_PRINT_SCALE, PAGE_WIDTH_UNITS
 
 PERIOD = Period.parse("2026-Q2")
 PHONE = re.compile(r"(?<!\d)1\d{10}(?!\d)")

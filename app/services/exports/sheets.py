@@ -15,7 +15,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from app.services.xlsx import display_width
+from app.services.xlsx import display_width, pages_wide
 
 FORMATS = {
     "text": "General",
@@ -167,16 +167,6 @@ def write_table(
 
 # Column width units an A4 landscape page holds at 100 % (0.4" margins), and the smallest
 # scale a printed sheet may shrink to before it takes a second page wide.
-PAGE_WIDTH_UNITS = 145
-MIN_PRINT_SCALE = 0.68
-
-
-def pages_wide(total_width: float) -> int:
-    """Return how many A4 landscape pages wide a sheet of ``total_width`` units prints on, so
-    that it never shrinks below MIN_PRINT_SCALE."""
-    return max(1, math.ceil(total_width / (PAGE_WIDTH_UNITS / MIN_PRINT_SCALE)))
-
-
 def sheet_width(ws) -> float:
     """Return the width of the columns given a width, in Excel's units (the exports give
     every column they write one)."""
