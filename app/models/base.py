@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, MetaData, TypeDecorator
@@ -43,3 +44,20 @@ class UTCDateTime(TypeDecorator[datetime]):
 def utcnow() -> datetime:
     """Return the current time as an aware UTC datetime."""
     return datetime.now(timezone.utc)
+
+
+def create_with_schema(
+    statements: Callable[[str], list[str]], *, pg_functions: Iterable[str] = ()
+) -> None:
+    """Have ``Base.metadata.create_all`` also run ``statements(dialect)`` (triggers and their
+    functions) on SQLite and PostgreSQL, and ``drop_all`` drop the PostgreSQL functions."""
+    from sqlalchemy import DDL, event
+
+    for dialect in ("sqlite", "postgresql"):
+        for stmt in statements(dialect):
+            # DDL formats its text with %, so a literal % (strftime's) is written %%.
+            ddl = DDL(stmt.replace("%", "%%")).execute_if(dialect=dialect)
+            event.listen(Base.metadata, "after_create", ddl)
+    for fn in pg_functions:
+        drop = DDL(f"DROP FUNCTION IF EXISTS {fn}()").execute_if(dialect="postgresql")
+        event.listen(Base.metadata, "after_drop", drop)

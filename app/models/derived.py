@@ -23,7 +23,7 @@ from __future__ import annotations
 from sqlalchemy import DDL, BigInteger, Integer, event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base
+from app.models.base import Base, create_with_schema
 
 # The customer columns a base row copies or is attributed by.
 WATCHED = ("branch_id", "grid_id", "specialist_id")
@@ -82,20 +82,15 @@ SQLITE_TRIGGERS = {
     ),
 }
 
-_PG_CUSTOMER_CHANGED = (
-    "("
-    + ", ".join(f"o.{c}" for c in WATCHED)
-    + ") IS DISTINCT FROM ("
-    + ", ".join(f"n.{c}" for c in WATCHED)
-    + ")"
-)
-_PG_EVENT_CHANGED = (
-    "("
-    + ", ".join(f"o.{c}" for c in EVENT_WATCHED)
-    + ") IS DISTINCT FROM ("
-    + ", ".join(f"n.{c}" for c in EVENT_WATCHED)
-    + ")"
-)
+
+def _changed(columns: tuple[str, ...]) -> str:
+    """An old row ``o`` and its new row ``n`` differ in one of ``columns``."""
+    old, new = (", ".join(f"{r}.{c}" for c in columns) for r in ("o", "n"))
+    return f"({old}) IS DISTINCT FROM ({new})"
+
+
+_PG_CUSTOMER_CHANGED = _changed(WATCHED)
+_PG_EVENT_CHANGED = _changed(EVENT_WATCHED)
 PG_FUNCTIONS = {
     "persistency_dirty_customer": (
         "CREATE FUNCTION persistency_dirty_customer() RETURNS trigger LANGUAGE plpgsql AS $$\n"
@@ -172,16 +167,4 @@ def trigger_statements(dialect: str) -> list[str]:
     raise ValueError(f"no persistency triggers for {dialect}")
 
 
-for _dialect in ("sqlite", "postgresql"):
-    for _stmt in trigger_statements(_dialect):
-        event.listen(
-            Base.metadata,
-            "after_create",
-            DDL(_stmt.replace("%", "%%")).execute_if(dialect=_dialect),
-        )
-for _fn in PG_FUNCTIONS:
-    event.listen(
-        Base.metadata,
-        "after_drop",
-        DDL(f"DROP FUNCTION IF EXISTS {_fn}()").execute_if(dialect="postgresql"),
-    )
+create_with_schema(trigger_statements, pg_functions=PG_FUNCTIONS)

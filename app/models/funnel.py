@@ -16,10 +16,10 @@ can change a customer without the cells knowing.
 
 from __future__ import annotations
 
-from sqlalchemy import DDL, Integer, LargeBinary, String, event
+from sqlalchemy import Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base
+from app.models.base import Base, create_with_schema
 
 # The customer columns a funnel cell reads; a change to any of them marks its cells stale.
 WATCHED = (
@@ -130,16 +130,4 @@ def trigger_statements(dialect: str) -> list[str]:
     raise ValueError(f"no funnel triggers for {dialect}")
 
 
-# DDL formats its text with %, so a literal % (strftime's) is written %%.
-for _dialect in ("sqlite", "postgresql"):
-    for _stmt in trigger_statements(_dialect):
-        event.listen(
-            Base.metadata,
-            "after_create",
-            DDL(_stmt.replace("%", "%%")).execute_if(dialect=_dialect),
-        )
-event.listen(
-    Base.metadata,
-    "after_drop",
-    DDL("DROP FUNCTION IF EXISTS funnel_dirty_mark()").execute_if(dialect="postgresql"),
-)
+create_with_schema(trigger_statements, pg_functions=["funnel_dirty_mark"])
