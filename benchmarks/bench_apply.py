@@ -54,6 +54,19 @@ def _committed(session, engine, started: float) -> str:
     )
 
 
+def _change(Session, engine, inline: bool, write):  # noqa: N803
+    """Run ``write(session)`` in one transaction as the desktop app does (deferring a large
+    refresh unless ``inline``); return its result, the marks it logged and its times."""
+    with Session() as s:
+        if not inline:
+            unit_of_work.may_defer(s)
+        s.begin()
+        t = time.perf_counter()
+        result = write(s)
+        marked = s.scalar(select(func.count()).select_from(PersistencyDirty))
+        return result, marked, _committed(s, engine, t)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", choices=("small", "city", "large"), default="large")
@@ -84,29 +97,26 @@ def main(argv: list[str] | None = None) -> int:
             f"{len(plan.moves)} moves, ~{customers:,} customers",
             flush=True,
         )
-        with Session() as s:
-            if not args.inline:
-                unit_of_work.may_defer(s)
-            s.begin()
-            t = time.perf_counter()
-            result = apply_plan(
+        result, marked, timing = _change(
+            Session,
+            engine,
+            args.inline,
+            lambda s: apply_plan(
                 s, plan, actor="bench", user_may_cross_teams=True, team_scope=None,
                 branch_scope=None,
-            )  # fmt: skip
-            marked = s.scalar(select(func.count()).select_from(PersistencyDirty))
-            timing = _committed(s, engine, t)
+            ),
+        )  # fmt: skip
         print(
             f"apply: {result.grids_moved} grids, {result.customers_moved:,} customers, "
             f"{result.tasks_moved:,} tasks ({marked:,} marks): {timing}",
             flush=True,
         )
-        with Session() as s:
-            if not args.inline:
-                unit_of_work.may_defer(s)
-            s.begin()
-            t = time.perf_counter()
-            undone = undo_batch(s, actor="bench", team_scope=None, batch_id=result.batch_id)
-            timing = _committed(s, engine, t)
+        undone, _marked, timing = _change(
+            Session,
+            engine,
+            args.inline,
+            lambda s: undo_batch(s, actor="bench", team_scope=None, batch_id=result.batch_id),
+        )
         print(f"undo: {undone.customers_restored:,} customers: {timing}", flush=True)
         engine.dispose()
     return 0
