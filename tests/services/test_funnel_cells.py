@@ -4,23 +4,21 @@ by two transactions at once) brings the cells along before the commit."""
 
 from __future__ import annotations
 
-import importlib.util
 import random
 import statistics
 import threading
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from alembic import command
+from migration_triggers import load_migration, sqlite_triggers
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-import app
 from app.db import alembic_config, make_engine, migrate
-from app.models import Base, Branch, Customer, FunnelDirty, FunnelMonth, Specialist
+from app.models import Branch, Customer, FunnelDirty, FunnelMonth, Specialist
 from app.models.funnel import PG_FUNCTION, trigger_statements
 from app.opening import upgrade
 from app.services.demo import build_demo
@@ -181,33 +179,15 @@ def test_a_migrated_database_gets_its_cells(tmp_path):
     engine.dispose()
 
 
-def _migration_0003():
-    path = Path(app.__file__).parent / "migrations" / "versions" / "0003_funnel_month.py"
-    spec = importlib.util.spec_from_file_location("migration_0003", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_migration_and_models_create_the_same_triggers(tmp_path):
     """Migration 0003 carries its own copy of the trigger text (a migration must not change
     when the models do); it must be the text the models create."""
-    migration = _migration_0003()
+    migration = load_migration("0003_funnel_month.py")
     assert trigger_statements("sqlite") == migration._SQLITE
     assert trigger_statements("postgresql") == migration._PG
     # And on a real file, create_all and the migrations leave the same triggers.
-    made = make_engine(f"sqlite:///{tmp_path / 'made.db'}")
-    Base.metadata.create_all(made)
-    migrated = make_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
-    migrate(migrated)
-    sql = (
-        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'funnel%' "
-        "ORDER BY name"
-    )
-    with made.connect() as a, migrated.connect() as b:
-        triggers = a.execute(text(sql)).all()
-        assert len(triggers) == 3 and triggers == b.execute(text(sql)).all()
+    triggers, migrated = sqlite_triggers(tmp_path, "funnel")
+    assert len(triggers) == 3 and triggers == migrated
 
 
 @pytest.mark.pg_only

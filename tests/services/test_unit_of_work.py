@@ -4,20 +4,17 @@ are exactly what a full recompute gives once the transaction commits."""
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
+from migration_triggers import load_migration, sqlite_triggers
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-import app
-from app.db import make_engine, migrate
+from app.db import make_engine
 from app.models import (
     AssignmentEvent,
-    Base,
     ChangeBatch,
     Customer,
     FunnelMonth,
@@ -248,32 +245,14 @@ def test_a_commit_settles_its_own_marks_and_leaves_others_to_the_job(demo):
     _assert_exact(demo)
 
 
-def _migration_0014():
-    path = Path(app.__file__).parent / "migrations" / "versions" / "0014_persistency_dirty.py"
-    spec = importlib.util.spec_from_file_location("migration_0014", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_migration_and_models_create_the_same_triggers(tmp_path):
     """Migration 0014 carries its own copy of the trigger text; it must be what the models
     create, and a migrated file must hold the same triggers as one made from the models."""
-    migration = _migration_0014()
+    migration = load_migration("0014_persistency_dirty.py")
     assert derived.trigger_statements("sqlite") == migration._SQLITE
     assert derived.trigger_statements("postgresql") == migration._PG
-    made = make_engine(f"sqlite:///{tmp_path / 'made.db'}")
-    Base.metadata.create_all(made)
-    migrated = make_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
-    migrate(migrated)
-    sql = (
-        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
-        "AND name LIKE 'persistency%' ORDER BY name"
-    )
-    with made.connect() as a, migrated.connect() as b:
-        triggers = a.execute(text(sql)).all()
-        assert len(triggers) == 5 and triggers == b.execute(text(sql)).all()
+    triggers, migrated = sqlite_triggers(tmp_path, "persistency")
+    assert len(triggers) == 5 and triggers == migrated
 
 
 @pytest.mark.pg_only
@@ -331,7 +310,7 @@ def test_a_small_change_settles_before_it_commits_even_when_it_may_defer(demo, m
 def test_an_offline_copy_taken_while_figures_are_updating_holds_them_current(demo, tmp_path):
     """A copy taken while a large change's figures are still being brought current (marks
     committed, not yet settled) must not keep the stale attribution for good."""
-    from app.db import make_engine, make_sessionmaker
+    from app.db import make_sessionmaker
     from app.services.snapshot import take_snapshot
 
     engine = demo.kw["bind"]
