@@ -78,10 +78,9 @@ def _fewest_above(
     """Solve the MILP: a binary per (grid, specialist who may take it), each specialist's
     customers above their limit; minimise those (each worth more than every move together),
     then the moves."""
-    import highspy
     from scipy.sparse import coo_matrix
 
-    from app.services.rebalance.highs import limit_work, new_highs, run_from
+    from app.services.rebalance.highs import binary_model, limit_work, new_highs, run_from
 
     p = problem
     S, G = p.n_specs, p.n_grids
@@ -121,19 +120,15 @@ def _fewest_above(
             [float(max_moves)] if limited else [],  # type: ignore[arg-type]
         ]
     )
-    lp = highspy.HighsLp()
-    lp.num_col_ = n + S
-    lp.num_row_ = n_rows
-    lp.col_cost_ = cost
-    lp.col_lower_ = np.zeros(n + S)
-    lp.col_upper_ = np.concatenate([np.ones(n), np.full(S, np.inf)])
-    lp.row_lower_ = row_lower
-    lp.row_upper_ = row_upper
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = a.indptr
-    lp.a_matrix_.index_ = a.indices
-    lp.a_matrix_.value_ = a.data
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * n + [highspy.HighsVarType.kContinuous] * S
+    lp = binary_model(
+        cost,
+        np.zeros(n + S),
+        np.concatenate([np.ones(n), np.full(S, np.inf)]),
+        a,
+        row_lower,
+        row_upper,
+        binaries=n,
+    )
     if time.perf_counter() + 0.05 >= deadline:
         return None
     h = new_highs()

@@ -44,6 +44,36 @@ def new_highs() -> highspy.Highs:
     return _QuietHighs()
 
 
+def binary_model(
+    cost: np.ndarray,
+    col_lower: np.ndarray,
+    col_upper: np.ndarray,
+    a: Any,
+    row_lower: np.ndarray,
+    row_upper: np.ndarray,
+    *,
+    binaries: int,
+) -> highspy.HighsLp:
+    """Return the model min ``cost``·x with the rows' bounds on ``a`` x (a scipy sparse matrix
+    in column form); the first ``binaries`` columns are integers, the others continuous."""
+    lp = highspy.HighsLp()
+    lp.num_col_ = a.shape[1]
+    lp.num_row_ = a.shape[0]
+    lp.col_cost_ = cost
+    lp.col_lower_ = col_lower
+    lp.col_upper_ = col_upper
+    lp.row_lower_ = row_lower
+    lp.row_upper_ = row_upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr
+    lp.a_matrix_.index_ = a.indices
+    lp.a_matrix_.value_ = a.data
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * binaries + [
+        highspy.HighsVarType.kContinuous
+    ] * (a.shape[1] - binaries)
+    return lp
+
+
 def limit_work(h: highspy.Highs, *, nodes: int, deadline: float) -> None:
     """Limit a run by work: one thread (its search is then the same every run), seed 0 and at
     most ``nodes`` branch-and-bound nodes; the clock (``deadline``) is only a safety net."""

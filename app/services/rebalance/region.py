@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from app.services.rebalance.highs import limit_work, new_highs, run_from
+from app.services.rebalance.highs import binary_model, limit_work, new_highs, run_from
 from app.services.rebalance.problem import plan_ok
 from app.services.rebalance.state import EPS, loads_of
 
@@ -53,7 +53,6 @@ def solve_region(
     the plan's largest load never rises and a region without excess gives back the moves it
     does not need, for the others under the shared limit. HiGHS stops after ``nodes``
     branch-and-bound nodes; ``deadline`` is only a safety net."""
-    import highspy
     from scipy.sparse import coo_matrix
 
     p = problem
@@ -139,19 +138,15 @@ def solve_region(
     )
     # Excess of each specialist: at most what takes them to the ceiling.
     excess_upper = np.maximum(ceiling - target, 0.0) * np.ones(R)
-    lp = highspy.HighsLp()
-    lp.num_col_ = n + R
-    lp.num_row_ = n_rows
-    lp.col_cost_ = cost
-    lp.col_lower_ = np.zeros(n + R)
-    lp.col_upper_ = np.concatenate([np.ones(n), excess_upper])
-    lp.row_lower_ = row_lower
-    lp.row_upper_ = row_upper
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = a.indptr
-    lp.a_matrix_.index_ = a.indices
-    lp.a_matrix_.value_ = a.data
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * n + [highspy.HighsVarType.kContinuous] * R
+    lp = binary_model(
+        cost,
+        np.zeros(n + R),
+        np.concatenate([np.ones(n), excess_upper]),
+        a,
+        row_lower,
+        row_upper,
+        binaries=n,
+    )
     h = new_highs()
     limit_work(h, nodes=nodes, deadline=deadline)
     h.setOptionValue("mip_rel_gap", 0.0)
