@@ -5,11 +5,12 @@ ladder again with a stranger; the further they had climbed, the more is lost. ``
 weighs one moved customer by the step they reached (defaults: step 0 -> 1, 1 -> 2, 2 -> 4,
 3 and 4 -> 8), doubled for a customer moved in the last 180 days.
 
-``frontier`` takes the optimiser's best-balance plan and gives the non-dominated plans between
-it and the fewest moves: moves are handed back one at a time, each time the one that costs the
+``frontier`` weighs the optimiser's plans (the best balance, and the least disruptive plan
+under each of a few ceilings on the largest workload: :mod:`app.services.rebalance.tradeoff`)
+together with the best plan handed back one move at a time, each time the move that costs the
 least balance per unit of disruption saved (first those that cost no balance at all, largest
 disruption first), never one whose return would put its giver above capacity (or, when the team
-has too little, above their share of the excess). ``knee``
+has too little, above their share of the excess); it keeps the non-dominated ones. ``knee``
 picks the point where more disruption stops buying much balance. Pure: no database.
 """
 
@@ -111,23 +112,25 @@ def frontier(
     capacity: Mapping[Hashable, int],
     limits: Mapping[Hashable, int] | None = None,
     max_points: int = 8,
+    best: Sequence[int] | None = None,
+    plans: Sequence[Sequence[int]] = (),
 ) -> list[FrontierPoint]:
-    """Return the non-dominated plans made of subsets of ``moves`` (customers above capacity,
-    largest workload and disruption), best balance first, at most ``max_points`` of them; only
-    plans better than today (fewer customers above capacity, or better balanced), so never the
-    empty plan. No move is handed back that would put its giver above their limit (``limits``,
-    by default their capacity), so the plan with the fewest moves still brings everybody
-    within capacity when the best plan does."""
+    """Return the non-dominated plans (customers above capacity, largest workload and
+    disruption), best balance first, at most ``max_points`` of them; only plans better than
+    today (fewer customers above capacity, or better balanced), so never the empty plan.
+
+    The plans weighed are ``plans`` (each the indices of its moves in ``moves``) and the
+    subsets of the best plan ``best`` (by default every move) handed back one move at a time.
+    No move is handed back that would put its giver above their limit (``limits``, by default
+    their capacity), so the plan with the fewest moves still brings everybody within capacity
+    when the best plan does."""
     limits = capacity if limits is None else limits
-    load = dict(loads)
-    cust = dict(customers)
-    for m in moves:
-        load[m.src] -= m.load
-        load[m.dst] += m.load
-        cust[m.src] -= m.customers
-        cust[m.dst] += m.customers
-    keep = set(range(len(moves)))
-    points = [_point(keep, moves, load, cust, capacity)]
+    keep = set(range(len(moves)) if best is None else best)
+    points = [
+        _point(set(plan), moves, *_after(plan, moves, loads, customers), capacity) for plan in plans
+    ]
+    load, cust = _after(keep, moves, loads, customers)
+    points.append(_point(keep, moves, load, cust, capacity))
     while keep:
         i = _cheapest_return(keep, moves, load, cust, limits)
         if i is None:
@@ -176,6 +179,19 @@ def knee(points: Sequence[FrontierPoint], *, before_max: float | None = None) ->
 
     best = max(range(len(points)), key=lambda i: (below(norm[i]), -i))
     return best if below(norm[best]) > 0.05 else 0
+
+
+def _after(keep, moves, loads, customers) -> tuple[dict, dict]:
+    """Return the loads and customers once the moves ``keep`` (indices) are made."""
+    load = dict(loads)
+    cust = dict(customers)
+    for i in keep:
+        m = moves[i]
+        load[m.src] -= m.load
+        load[m.dst] += m.load
+        cust[m.src] -= m.customers
+        cust[m.dst] += m.customers
+    return load, cust
 
 
 def _point(keep, moves, load, cust, capacity) -> FrontierPoint:

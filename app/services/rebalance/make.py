@@ -119,6 +119,16 @@ def make_plan(
         SpecialistItem(p.specialist_id, p.load, p.customers, p.capacity, p.team_id)
         for p in people_in
     ]
+    # What moving each grid that may move would break: the optimiser weighs its other plans
+    # by it.
+    state.report(0.25, Message("progress.weighing_disruption"))
+    hurt_grids = grid_disruption(
+        session,
+        [g.grid_id for g in grids if g.owner_id in in_scope and not g.locked],
+        as_of=as_of,
+        costs=move_costs,
+        keep_from_step=keep,
+    )
     state.report(0.3, Message("progress.looking_for_moves"))
     proposal = propose(
         items,
@@ -127,11 +137,26 @@ def make_plan(
         max_distance_km=max_distance_km,
         allow_customer_moves=allow_customer_moves,
         time_limit_s=time_limit_s,
+        grid_costs={g: d.cost for g, d in hurt_grids.items()},
     )
     state.report(0.9, Message("progress.writing_plan"))
+    # Every plan's moves in one list (the best plan's first); each frontier point keeps some.
+    every_move = list(proposal.moves)
+    index_of = {(m.kind, m.grid_id, m.customer_id, m.to_id): i for i, m in enumerate(every_move)}
+    best = list(range(len(every_move)))
+    alternatives: list[list[int]] = []
+    for alternative in proposal.alternatives:
+        chosen = []
+        for m in alternative:
+            key = (m.kind, m.grid_id, m.customer_id, m.to_id)
+            if key not in index_of:
+                index_of[key] = len(every_move)
+                every_move.append(m)
+            chosen.append(index_of[key])
+        alternatives.append(chosen)
     grid_by_id = {g.grid_id: g for g in grids}
     person = {p.specialist_id: p for p in people_in}
-    moved_grids = [m.grid_id for m in proposal.moves if m.kind == GRID]
+    moved_grids = sorted({m.grid_id for m in every_move if m.kind == GRID})
     grid_customers: dict[int, list[int]] = {g: [] for g in moved_grids}
     customer_versions: dict[int, int] = {}
     for f in followers(session, moved_grids, keep_from_step=keep):
@@ -145,10 +170,6 @@ def make_plan(
             if f.customer_id in split_ids:
                 customer_versions[f.customer_id] = f.version
                 numbers[f.customer_id] = f.customer_no
-    state.report(0.8, Message("progress.weighing_disruption"))
-    hurt_grids = grid_disruption(
-        session, moved_grids, as_of=as_of, costs=move_costs, keep_from_step=keep
-    )
     hurt_customers = customer_disruption(
         session, {c for c in split_ids if c is not None}, as_of=as_of, costs=move_costs
     )
@@ -172,10 +193,10 @@ def make_plan(
             disruption=hurt(m).cost,
             broken=hurt(m).broken,
         )
-        for m in proposal.moves
+        for m in every_move
     )
     points = frontier(
-        [Candidate(m.from_id, m.to_id, m.load, m.customers, hurt(m).cost) for m in proposal.moves],
+        [Candidate(m.from_id, m.to_id, m.load, m.customers, hurt(m).cost) for m in every_move],
         loads={p.specialist_id: p.load for p in people_in},
         customers={p.specialist_id: p.customers for p in people_in},
         capacity={p.specialist_id: p.capacity for p in people_in},
@@ -188,6 +209,8 @@ def make_plan(
                 strict=True,
             )
         ),
+        best=best,
+        plans=alternatives,
     )
     specialists = tuple(PlanSpecialist.of(p) for p in people_in)
     state.report(1.0, Message("progress.plan_ready"))
@@ -218,8 +241,8 @@ def make_plan(
         if keep is None
         else step_locked(session, branch_id=branch_id, keep_from_step=keep, team_ids=team_ids),
     )
-    if not points:
-        return full
+    if not points:  # only the best plan's moves: the others belong to no point
+        return full._with_moves(tuple(moves[i] for i in best))
     index = (
         knee(points, before_max=full.before_max)
         if pick == "knee"

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -218,9 +218,14 @@ def propose(
     time_limit_s: float = SAFETY_LIMIT_S,
     effort: Effort = Effort(),  # noqa: B008 - frozen
     seed: int = 0,
+    grid_costs: Mapping[int, float] | None = None,
 ) -> Proposal:
     """Return the proposed moves that bring the largest workload down the most, within the rules
     and at most ``max_moves`` moves (grids and customers together; None: no limit).
+
+    With ``grid_costs`` (grid id -> the disruption of moving it), the proposal also holds the
+    plans of least disruption under ceilings between that plan's largest workload and today's
+    (``Proposal.alternatives``: :mod:`app.services.rebalance.tradeoff`).
 
     The search is limited by ``effort`` (work, not time): the same items and settings give the
     same moves. ``time_limit_s`` is only a safety net, far above what ``effort`` needs. A
@@ -238,6 +243,7 @@ def propose(
             time_limit_s=time_limit_s,
             effort=effort,
             seed=seed,
+            grid_costs=grid_costs,
         )
     return replace(proposal, solver_failures=tuple(failed))
 
@@ -253,6 +259,7 @@ def _propose(
     time_limit_s: float,
     effort: Effort,
     seed: int,
+    grid_costs: Mapping[int, float] | None,
 ) -> Proposal:
     from app.services.rebalance.capacity import fit_capacity
     from app.services.rebalance.construct import split_heavy_grids
@@ -285,20 +292,22 @@ def _propose(
         seed=seed,
         stats=stats,
     )
-    moves: list[Move] = []
     loads = loads_of(problem, assign)
-    for k, s in enumerate(assign):
-        if s != problem.owner[k]:
-            moves.append(
-                Move(
-                    kind=GRID,
-                    grid_id=problem.grid_ids[k],
-                    from_id=problem.spec_ids[problem.owner[k]],
-                    to_id=problem.spec_ids[s],
-                    load=problem.gload[k],
-                    customers=problem.gcust[k],
-                )
-            )
+    moves = _grid_moves(problem, assign)
+    alternatives: tuple[tuple[Move, ...], ...] = ()
+    if grid_costs is not None:
+        from app.services.rebalance.tradeoff import least_disruption
+
+        cost = [float(grid_costs.get(g, 0.0)) for g in problem.grid_ids]
+        plans = least_disruption(
+            problem,
+            assign,
+            cost,
+            max_moves=max_moves,
+            deadline=deadline,
+            nodes=effort.tradeoff_nodes,
+        )
+        alternatives = tuple(tuple(_grid_moves(problem, a)) for a in plans)
     if allow_customer_moves:
         budget = None if max_moves is None else max_moves - len(moves)
         moves += split_heavy_grids(
@@ -319,4 +328,21 @@ def _propose(
         lower_bound=min(bound, before_max),
         seconds=time.perf_counter() - started,
         stats=stats,
+        alternatives=alternatives,
     )
+
+
+def _grid_moves(problem: Problem, assign: Sequence[int]) -> list[Move]:
+    """Return the grid moves of an assignment of the movable grids."""
+    return [
+        Move(
+            kind=GRID,
+            grid_id=problem.grid_ids[k],
+            from_id=problem.spec_ids[problem.owner[k]],
+            to_id=problem.spec_ids[s],
+            load=problem.gload[k],
+            customers=problem.gcust[k],
+        )
+        for k, s in enumerate(assign)
+        if s != problem.owner[k]
+    ]

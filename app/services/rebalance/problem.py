@@ -44,6 +44,8 @@ class Effort:
     region_nodes: int = 1
     # Nodes of the MILP that first brings everybody within capacity (when someone is above).
     capacity_nodes: int = 50
+    # Nodes of each least-disruption MILP behind the trade-off (one per ceiling).
+    tradeoff_nodes: int = 20
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,9 @@ class Proposal:
     # The solver steps that failed (app.services.rebalance.highs.run): the plan is then what
     # the other steps found, and says so.
     solver_failures: tuple[str, ...] = ()
+    # Other plans, grid moves only, each the least disruptive under a ceiling on the largest
+    # workload (:mod:`app.services.rebalance.tradeoff`); given when grid costs were.
+    alternatives: tuple[tuple[Move, ...], ...] = ()
 
     @property
     def grid_moves(self) -> int:

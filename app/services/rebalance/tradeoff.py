@@ -1,0 +1,181 @@
+"""The plans between today and the best balance that break the least.
+
+The best-balance plan answers one question: how low can the largest workload go? A supervisor
+also asks what a smaller gain would cost. For each of a few ceilings on the largest workload,
+from the best plan's own to today's (and none at all: capacity only), this finds the grid moves
+that bring every specialist under the ceiling, keep the capacities the best plan keeps
+(``problem.cap``) and the move limit, at the least weighted disruption (what the grids' moved
+customers cost: :class:`~app.services.rebalance.disruption.MoveCosts`). Each plan is its own
+choice of grids, not a part of the best plan: a grid whose customers have climbed the 4-sell
+ladder is swapped for one of newer customers carrying the same load.
+
+The method, per ceiling, tightest first (each plan is a feasible start for the next):
+- a local search from the previous plan: give a moved grid back to its owner, or give it back
+  and move a cheaper grid of the same owner instead, while everyone stays under the ceiling and
+  within capacity; best saving first, until none is left;
+- then, when the grids that can matter are at most ``milp_max_free``, a MILP (HiGHS, one
+  thread, a node limit) of least disruption over them, started from that plan.
+Both stop on work, never on the clock (``deadline`` is a safety net), so the same data gives the
+same plans. Pure: no database.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from app.services.rebalance.state import EPS, State, loads_of
+
+if TYPE_CHECKING:
+    from app.services.rebalance.problem import Problem
+
+# Where the ceilings lie: the share of the way from the best plan's largest workload back to
+# today's. Closer together near the best balance, where each step costs the most.
+CEILINGS = (0.0, 0.01, 0.025, 0.05, 0.1, 0.2, 0.35, 0.5, 0.7)
+# A move of a grid with no customer to disrupt still counts a little: no pointless moves.
+MOVE_COST = 1e-3
+
+
+def least_disruption(
+    problem: Problem,
+    best: Sequence[int],
+    cost: Sequence[float],
+    *,
+    max_moves: int | None,
+    deadline: float,
+    nodes: int = 20,
+    milp_max_free: int = 500,
+    ceilings: Sequence[float] = CEILINGS,
+) -> list[list[int]]:
+    """Return, per ceiling (a share of the way from ``best``'s largest load back to today's,
+    then no ceiling), the assignment of least disruption with nobody above it, within the move
+    limit and ``problem.cap``; ``cost`` is each movable grid's disruption. ``best`` must keep
+    those rules. Plans that come out the same are returned once."""
+    p = problem
+    if p.n_grids == 0:
+        return []
+    top = max(loads_of(p, best), default=0.0)
+    today = max(p.load0, default=0.0)
+    levels = [top + f * max(0.0, today - top) for f in ceilings] + [math.inf]
+    plans: list[list[int]] = []
+    current = list(best)
+    for level in levels:
+        if time.perf_counter() >= deadline:
+            break
+        current = _shed(p, current, cost, level)
+        free = _free(p, current, level)
+        if 0 < len(free) <= milp_max_free:
+            current = _milp(p, current, cost, free, level, max_moves, deadline, nodes)
+        if current not in plans:
+            plans.append(list(current))
+    return plans
+
+
+def disruption_of(problem: Problem, assign: Sequence[int], cost: Sequence[float]) -> float:
+    """Return the weighted disruption of the grids ``assign`` moves."""
+    return sum(cost[g] for g, s in enumerate(assign) if s != problem.owner[g])
+
+
+def _shed(p: Problem, assign: Sequence[int], cost: Sequence[float], level: float) -> list[int]:
+    """Return ``assign`` with moves given back, or exchanged for cheaper grids of the same
+    owner, while every load stays at most ``level`` (and no higher than it already is, for a
+    specialist already above it) and every count within ``p.cap``."""
+    st = State(p, assign, None)
+    ceiling = [max(level, x) + EPS for x in st.load]
+
+    def fits(s: int, dload: float, dcust: int) -> bool:
+        return st.load[s] + dload <= ceiling[s] and st.cust[s] + dcust <= p.cap[s]
+
+    while True:
+        best_saving = EPS
+        best_change: tuple[tuple[int, int], ...] | None = None
+        for g in range(p.n_grids):
+            x = st.assign[g]
+            o = p.owner[g]
+            if x == o:
+                continue
+            lg, cg = p.gload[g], p.gcust[g]
+            # Back to its owner.
+            if fits(o, lg, cg) and cost[g] + MOVE_COST > best_saving:
+                best_saving, best_change = cost[g] + MOVE_COST, ((g, o),)
+            # Back, while a cheaper grid of the owner goes (to the same holder or another).
+            for h in sorted(st.owned[o]):
+                if h == g or p.owner[h] != o or cost[h] >= cost[g] - best_saving:
+                    continue
+                lh, ch = p.gload[h], p.gcust[h]
+                if not fits(o, lg - lh, cg - ch):
+                    continue
+                for u in p.eligible[h]:
+                    if u == o:
+                        continue
+                    ok = (
+                        fits(x, lh - lg, ch - cg)
+                        if u == x
+                        else fits(x, -lg, -cg) and fits(u, lh, ch)
+                    )
+                    if ok:
+                        best_saving, best_change = cost[g] - cost[h], ((g, o), (h, u))
+                        break
+        if best_change is None:
+            return st.assign
+        for g, t in best_change:
+            st.move(g, t)
+
+
+def _free(p: Problem, assign: Sequence[int], level: float) -> list[int]:
+    """Return the grids whose holder may change in the MILP: all of them in a small problem;
+    otherwise those of specialists above the ceiling today and of everyone the plan involves."""
+    if p.n_grids <= 500:
+        return list(range(p.n_grids))
+    involved = {s for s, x in enumerate(p.load0) if x > level}
+    for g, s in enumerate(assign):
+        if s != p.owner[g]:
+            involved.update((s, p.owner[g]))
+    return [g for g in range(p.n_grids) if p.owner[g] in involved or assign[g] in involved]
+
+
+def _milp(
+    p: Problem,
+    assign: list[int],
+    cost: Sequence[float],
+    free: Sequence[int],
+    level: float,
+    max_moves: int | None,
+    deadline: float,
+    nodes: int,
+) -> list[int]:
+    """Return the plan of least disruption over the ``free`` grids with every load at most
+    ``level`` (or what it already is), started from ``assign``; ``assign`` when HiGHS finds
+    nothing cheaper."""
+    from scipy.sparse import coo_matrix
+
+    from app.services.rebalance.exact import FreeModel
+    from app.services.rebalance.highs import binary_model, limit_work, new_highs, run_from
+
+    m = FreeModel.of(p, assign, free, max_moves)
+    n = len(m.pairs)
+    a = coo_matrix((m.vals, (m.rows, m.cols)), shape=(m.n_rows, n)).tocsc()
+    loads = loads_of(p, assign)
+    upper = np.array([max(level, x) if math.isfinite(level) else np.inf for x in loads])
+    weights = np.array(
+        [cost[g] + MOVE_COST if s != p.owner[g] else 0.0 for g, s in m.pairs], dtype=float
+    )
+    lp = binary_model(
+        weights, np.zeros(n), np.ones(n), a, m.row_lower, m.row_upper(upper), binaries=n
+    )
+    h = new_highs()
+    limit_work(h, nodes=nodes, deadline=deadline)
+    h.setOptionValue("mip_rel_gap", 1e-4)
+    h.passModel(lp)
+    found = run_from(h, m.start(assign), m.pairs, assign, p, max_moves, step="least disruption")
+    if found is None:
+        return assign
+    if disruption_of(p, found, cost) < disruption_of(p, assign, cost) - EPS and all(
+        x <= u + EPS for x, u in zip(loads_of(p, found), upper, strict=True)
+    ):
+        return found
+    return assign
