@@ -103,9 +103,16 @@ def make_city(
     return grids, specialists
 
 
-def _model(grids: list[GridItem], specialists: list[SpecialistItem], max_moves: int | None):
+def _model(
+    grids: list[GridItem],
+    specialists: list[SpecialistItem],
+    max_moves: int | None,
+    budget: tuple[dict[int, float], float] | None = None,
+):
     """Return the assignment model (c, constraints, bounds, integrality) written out directly:
-    a grid may stay or go to the owner of a touching grid; locked grids stay."""
+    a grid may stay or go to the owner of a touching grid; locked grids stay. With ``budget``
+    (the disruption of moving each grid, by id, and the most the moves may add up to), the
+    moved grids' disruption is at most that."""
     from scipy.optimize import Bounds, LinearConstraint
     from scipy.sparse import coo_matrix
 
@@ -158,6 +165,10 @@ def _model(grids: list[GridItem], specialists: list[SpecialistItem], max_moves: 
     c = np.zeros(n + 1)
     c[n] = 1.0
     constraints = [LinearConstraint(eq, 1, 1), LinearConstraint(ub_matrix, -np.inf, ub)]
+    if budget is not None:
+        cost, most = budget
+        row = np.r_[[cost.get(grids[gi].id, 0.0) if move else 0.0 for gi, _, move in pairs], 0]
+        constraints.append(LinearConstraint(row.reshape(1, -1), -np.inf, most))
     bounds = Bounds(np.r_[np.zeros(n), base.max()], np.r_[np.ones(n), np.inf])
     integrality = np.r_[np.ones(n), 0]
     return c, constraints, bounds, integrality
@@ -173,11 +184,14 @@ def lp_bound(grids, specialists, max_moves: int | None) -> float:
     return float(res.fun)
 
 
-def milp_reference(grids, specialists, max_moves: int | None, seconds: float) -> float | None:
-    """Return the best largest load HiGHS MILP finds in ``seconds`` (None if none)."""
+def milp_reference(
+    grids, specialists, max_moves: int | None, seconds: float, budget=None
+) -> float | None:
+    """Return the best largest load HiGHS MILP finds in ``seconds`` (None if none), within a
+    disruption ``budget`` when one is given (see :func:`_model`)."""
     from scipy.optimize import milp
 
-    c, constraints, bounds, integrality = _model(grids, specialists, max_moves)
+    c, constraints, bounds, integrality = _model(grids, specialists, max_moves, budget)
     res = milp(
         c,
         constraints=constraints,
