@@ -41,6 +41,25 @@ class AppContext:
     on_deferred: Callable[[], None] | None = None
     # True while that job runs: pages reading persistency say their figures are updating.
     updating: bool = False
+    # What waits for that job to end (exports of persistency figures): run_when_current.
+    waiting: list[Callable[[], None]] = field(default_factory=list)
+
+    def run_when_current(self, fn: Callable[[], None]) -> bool:
+        """Run ``fn`` now, or, while the persistency figures are being updated after a large
+        change, once they are current (the window calls :meth:`figures_current`); return
+        whether it waits. An export started then would otherwise write the figures of before
+        the change."""
+        if not self.updating:
+            fn()
+            return False
+        self.waiting.append(fn)
+        return True
+
+    def figures_current(self) -> None:
+        """Run what waited for the figures (in the order it came)."""
+        waiting, self.waiting = self.waiting, []
+        for fn in waiting:
+            fn()
 
     def read(self, fn: Callable[[OrmSession], T]) -> Callable[[JobState], T]:
         """Wrap ``fn(session)`` as a background job that opens and closes its own session."""

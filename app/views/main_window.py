@@ -249,6 +249,8 @@ class MainWindow(QMainWindow):
         self.ctx.updating = updating
         self._show_updating()
         self.updating_changed.emit(updating)
+        if not updating:  # current again (or the job failed: what waits goes on, as it would)
+            self.ctx.figures_current()
 
     def _show_updating(self) -> None:
         page = self.stack.currentWidget()
@@ -521,14 +523,25 @@ class MainWindow(QMainWindow):
                 return
             request = dialog.request()
         ctx = self.ctx
-        self.ctx.runner.start(
-            "export_meeting",
-            lambda state: run_meeting_export(ctx.Session, ctx.user, request, ctx.as_of, state),
-            on_done=self._meeting_exported,
-            on_error=lambda exc: self.show_error(self.tr("Export meeting workbook"), exc),
-            progress_parent=self,
-            progress_title=self.tr("Writing the meeting workbook…"),
-        )
+
+        def start() -> None:
+            ctx.runner.start(
+                "export_meeting",
+                lambda state: run_meeting_export(ctx.Session, ctx.user, request, ctx.as_of, state),
+                on_done=self._meeting_exported,
+                on_error=lambda exc: self.show_error(self.tr("Export meeting workbook"), exc),
+                progress_parent=self,
+                progress_title=self.tr("Writing the meeting workbook…"),
+            )
+
+        if ctx.run_when_current(start):
+            self.statusBar().showMessage(
+                self.tr(
+                    "The figures are being updated after the last change; the meeting "
+                    "workbook will be written as soon as they are current."
+                ),
+                30000,
+            )
 
     def _meeting_exported(self, result) -> None:
         text = self.tr("Meeting workbook saved: %1").replace("%1", result.path)

@@ -194,16 +194,25 @@ class ScorecardPage(PageWidget):
                 s, target, month=month, as_of=as_of, scope=scope, lang=lang, user=user
             )
 
-        self.ctx.runner.start(
-            "scorecard_export",
-            self.ctx.read(job),
-            on_done=lambda result: self.status.setText(
-                self.tr("Written: %1").replace("%1", result.path)
-            ),
-            on_error=lambda exc: show_error(self, self.tr("Scorecard"), exc),
-            progress_parent=self,
-            progress_title=self.tr("Scorecard workbook"),
-        )
+        def start() -> None:
+            self.ctx.runner.start(
+                "scorecard_export",
+                self.ctx.read(job),
+                on_done=lambda result: self.status.setText(
+                    self.tr("Written: %1").replace("%1", result.path)
+                ),
+                on_error=lambda exc: show_error(self, self.tr("Scorecard"), exc),
+                progress_parent=self,
+                progress_title=self.tr("Scorecard workbook"),
+            )
+
+        if self.ctx.run_when_current(start):
+            self.status.setText(
+                self.tr(
+                    "The figures are being updated after the last change; the workbook will "
+                    "be written as soon as they are current."
+                )
+            )
 
     def on_changes(self, changes: Changes) -> None:
         if self._loaded and changes.touches(

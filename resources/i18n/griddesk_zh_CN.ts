@@ -1696,6 +1696,10 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
       <translation>任务</translation>
     </message>
     <message>
+      <source>The figures are being updated after the last change; the meeting workbook will be written as soon as they are current.</source>
+      <translation>上次调整后的指标正在更新；指标更新完成后将立即生成会议工作簿。</translation>
+    </message>
+    <message>
       <source>The new language or database is used from the next start. Restart GridDesk now? You will sign in again.</source>
       <translation>新的语言或数据库设置在下次启动时生效。现在重启 GridDesk 吗？重启后需重新登录。</translation>
     </message>
@@ -2976,6 +2980,10 @@ on time</source>
     <message>
       <source>Team</source>
       <translation>团队</translation>
+    </message>
+    <message>
+      <source>The figures are being updated after the last change; the workbook will be written as soon as they are current.</source>
+      <translation>上次调整后的指标正在更新；指标更新完成后将立即生成工作簿。</translation>
     </message>
     <message>
       <source>The month judged. It opens on the latest month whose premiums are all past their grace period, so renewal and persistency are final.</source>

@@ -77,6 +77,27 @@ def test_export_writes_the_workbook_and_says_where(qtbot, make_ctx, tmp_path):
     box.close()
 
 
+def test_an_export_asked_for_while_the_figures_update_waits_for_them(qtbot, make_ctx, tmp_path):
+    """After a large change the persistency figures are brought current by a job after the
+    commit; a meeting workbook asked for meanwhile is written once they are, not with the
+    figures of before the change."""
+    window = MainWindow(make_ctx("supervisor"))
+    qtbot.addWidget(window)
+    target = tmp_path / "meeting.xlsx"
+    dialog = ExportMeetingDialog(window.ctx)
+    qtbot.addWidget(dialog)
+    request = MeetingRequest("2026-Q2", _scopes(dialog)[0], "en", str(target))
+    window._set_updating(True)
+    window.export_meeting(request)
+    qtbot.wait(200)
+    assert not target.exists()
+    assert "as soon as they are current" in window.statusBar().currentMessage()
+    window._set_updating(False)
+    qtbot.waitUntil(lambda: str(target) in window.statusBar().currentMessage(), timeout=30000)
+    assert load_workbook(target).sheetnames[0] == Texts("en")["sheet_cover"]
+    window.findChild(QMessageBox, "export_done").close()
+
+
 class _UrlCatcher(QObject):
     def __init__(self) -> None:
         super().__init__()

@@ -98,6 +98,25 @@ def test_a_supervisor_sees_their_team_and_exports_it(qtbot, make_ctx, tmp_path):
     assert len(names) == 1 + len({r.team_id for r in page.card.rows})
 
 
+def test_a_scorecard_export_waits_while_the_figures_update(qtbot, make_ctx, tmp_path):
+    """Asked for while the persistency figures are being brought current after a large change
+    (the window's job), the workbook is written once they are."""
+    ctx = make_ctx("supervisor")
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    page = window.show_page("scorecard")
+    qtbot.waitUntil(lambda: bool(page.card and page.card.rows), timeout=10_000)
+    out = tmp_path / "card.xlsx"
+    window._set_updating(True)
+    page.export(str(out))
+    qtbot.wait(200)
+    assert not out.exists()
+    assert "as soon as they are current" in page.status.text()
+    window._set_updating(False)
+    qtbot.waitUntil(out.exists, timeout=10_000)
+    assert load_workbook(out).sheetnames
+
+
 def test_branch_settings_edit_the_standards_for_the_senior_supervisor_only(qtbot, make_ctx):
     ctx = make_ctx("senior")
     window = MainWindow(ctx)
