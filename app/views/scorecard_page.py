@@ -194,7 +194,7 @@ class ScorecardPage(PageWidget):
                 s, target, month=month, as_of=as_of, scope=scope, lang=lang, user=user
             )
 
-        def start() -> None:
+        def write() -> None:
             self.ctx.runner.start(
                 "scorecard_export",
                 self.ctx.read(job),
@@ -206,7 +206,7 @@ class ScorecardPage(PageWidget):
                 progress_title=self.tr("Scorecard workbook"),
             )
 
-        if self.ctx.run_when_current(start):
+        if self.ctx.run_when_current(write):
             self.status.setText(
                 self.tr(
                     "The figures are being updated after the last change; the workbook will "
