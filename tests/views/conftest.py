@@ -69,3 +69,23 @@ def make_ctx(demo_db, qapp):
         )
 
     return make
+
+
+@pytest.fixture
+def open_window(qtbot, make_ctx):
+    """Open the main window, shown, as a demo user (senior, supervisor or analyst)."""
+    from app.views.main_window import MainWindow
+
+    def open_as(login: str = "senior") -> MainWindow:
+        w = MainWindow(make_ctx(login))
+        qtbot.addWidget(w)
+        w.show()
+        return w
+
+    return open_as
+
+
+@pytest.fixture
+def window(open_window):
+    """The main window, shown, as the senior supervisor."""
+    return open_window("senior")

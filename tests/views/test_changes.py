@@ -6,16 +6,7 @@ from __future__ import annotations
 import pytest
 
 from app.services.changes import SOME, Changes, combined
-from app.views.main_window import MainWindow
 from app.views.pages import PageWidget
-
-
-@pytest.fixture
-def window(qtbot, make_ctx):
-    w = MainWindow(make_ctx("senior"))
-    qtbot.addWidget(w)
-    w.show()
-    return w
 
 
 def test_a_page_reads_again_only_what_a_change_touched(window, qtbot):

@@ -7,24 +7,11 @@ import struct
 import warnings
 from html.parser import HTMLParser
 
-import pytest
 from PySide6.QtCore import Qt
 from sqlalchemy import select
 
 from app.models import Grid
 from app.views.i18n import install_translators
-from app.views.main_window import MainWindow
-
-
-@pytest.fixture
-def window(qtbot, make_ctx):
-    def open_as(login: str) -> MainWindow:
-        w = MainWindow(make_ctx(login))
-        qtbot.addWidget(w)
-        w.show()
-        return w
-
-    return open_as
 
 
 def _png_size(path) -> tuple[int, int]:
@@ -34,12 +21,12 @@ def _png_size(path) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
-def test_chart_saves_as_png_at_150_dpi_with_chinese_labels(window, qtbot, tmp_path, qapp):
+def test_chart_saves_as_png_at_150_dpi_with_chinese_labels(open_window, qtbot, tmp_path, qapp):
     out = tmp_path / "out"
     out.mkdir()
     translators = install_translators(qapp, "zh_CN")
     try:
-        w = window("senior")
+        w = open_window("senior")
         page = w.show_page("charts")
         qtbot.waitUntil(lambda: bool(page.figure.axes), timeout=10000)
         assert page.save.text() == "图表另存为 PNG…"
@@ -77,8 +64,8 @@ class _Fetches(HTMLParser):
             self.urls.append(a["href"])
 
 
-def test_map_saves_as_one_offline_html_file_with_every_grid(window, qtbot, tmp_path, demo_db):
-    w = window("senior")
+def test_map_saves_as_one_offline_html_file_with_every_grid(open_window, qtbot, tmp_path, demo_db):
+    w = open_window("senior")
     page = w.show_page("map")
     qtbot.waitUntil(page.save_button.isEnabled, timeout=20000)
     page.measure.setCurrentIndex(page.measure.findData("open_tasks"))
@@ -106,11 +93,11 @@ def test_map_saves_as_one_offline_html_file_with_every_grid(window, qtbot, tmp_p
     assert [p.name for p in out.iterdir()] == ["map.html"]
 
 
-def test_only_the_trend_compares_teams(window, qtbot):
+def test_only_the_trend_compares_teams(open_window, qtbot):
     """The funnel, activity and equity charts have no per-team drawing: "Compare teams" is
     not offered there, and choosing one of them while it was selected shows the whole
     branch, never the branch's figures under a per-team label."""
-    w = window("senior")
+    w = open_window("senior")
     page = w.show_page("charts")
     row = page.scope.findData("by_team")
     assert row >= 0
@@ -127,13 +114,13 @@ def test_only_the_trend_compares_teams(window, qtbot):
     assert page.scope.model().item(row).isEnabled()
 
 
-def test_the_funnel_opens_on_a_cohort_old_enough_to_judge(window, qtbot):
+def test_the_funnel_opens_on_a_cohort_old_enough_to_judge(open_window, qtbot):
     """By default the funnel shows the newest month whose customers have all had time for
     the later steps, with no 'too young' note; a younger one carries the note."""
     from app.services.metrics.funnel import YOUNG_COHORT_DAYS, cohort_age_days
     from app.services.periods import Period
 
-    w = window("senior")
+    w = open_window("senior")
     page = w.show_page("charts")
     with qtbot.waitSignal(page.drawn, timeout=10000):
         page.chart.setCurrentIndex(page.chart.findData("funnel"))
@@ -147,13 +134,13 @@ def test_the_funnel_opens_on_a_cohort_old_enough_to_judge(window, qtbot):
     assert page._young_cohort_note() in [t.get_text() for t in page.figure.axes[0].texts]
 
 
-def test_persistency_by_days_to_first_contact_draws_each_band_with_its_policies(window, qtbot):
+def test_persistency_by_days_to_first_contact_draws_each_band_with_its_policies(open_window, qtbot):
     """One bar per first-contact delay band, as high as the band's persistency, topped by its
     rate and policy count as the service computes them."""
     from app.services.metrics.handoff import persistency_by_contact_band
     from app.services.roster import trailing_year
 
-    w = window("senior")
+    w = open_window("senior")
     page = w.show_page("charts")
     qtbot.waitUntil(lambda: bool(page.figure.axes), timeout=10000)
     with qtbot.waitSignal(page.drawn, timeout=10000):
@@ -173,14 +160,14 @@ def test_persistency_by_days_to_first_contact_draws_each_band_with_its_policies(
     assert [t.get_text() for t in ax.get_xticklabels()][-1] == "never contacted"
 
 
-def test_the_trend_shows_its_95_percent_range_when_asked_and_only_on_the_trend(window, qtbot):
+def test_the_trend_shows_its_95_percent_range_when_asked_and_only_on_the_trend(open_window, qtbot):
     from matplotlib.collections import PolyCollection
 
     def bands():
         (ax,) = page.figure.axes
         return [c for c in ax.collections if isinstance(c, PolyCollection)]
 
-    w = window("senior")
+    w = open_window("senior")
     page = w.show_page("charts")
     with qtbot.waitSignal(page.drawn, timeout=10000):
         page.chart.setCurrentIndex(page.chart.findData("trend"))

@@ -6,21 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from app.services.metrics.handoff import late_handoffs, on_time_shares
-from app.views.main_window import MainWindow
-
-
-@pytest.fixture
-def window(qtbot, make_ctx):
-    def open_as(login: str) -> MainWindow:
-        w = MainWindow(make_ctx(login))
-        qtbot.addWidget(w)
-        w.show()
-        return w
-
-    return open_as
 
 
 def _shown(view) -> list:
@@ -29,8 +15,8 @@ def _shown(view) -> list:
             for i in range(proxy.rowCount())]  # fmt: skip
 
 
-def test_hand_offs_late_lists_what_the_service_finds_oldest_first(qtbot, window):
-    w = window("senior")
+def test_hand_offs_late_lists_what_the_service_finds_oldest_first(qtbot, open_window):
+    w = open_window("senior")
     page = w.show_page("tasks")
     page.show_late_handoffs()
     assert page.lists.currentWidget() is page.late and not page.kind.isVisible()
@@ -74,8 +60,8 @@ def test_hand_offs_late_lists_what_the_service_finds_oldest_first(qtbot, window)
     assert page.lists.currentIndex() == 0 and page.kind.isVisible()
 
 
-def test_a_supervisor_sees_only_their_teams_late_customers(qtbot, window):
-    w = window("supervisor")
+def test_a_supervisor_sees_only_their_teams_late_customers(qtbot, open_window):
+    w = open_window("supervisor")
     page = w.show_page("tasks")
     page.show_late_handoffs()
     team_ids = w.ctx.user.team_scope()
@@ -87,8 +73,8 @@ def test_a_supervisor_sees_only_their_teams_late_customers(qtbot, window):
     assert {r.team_id for r in page.late.model.rows()} <= set(team_ids)
 
 
-def test_the_roster_shows_each_specialists_first_contact_share_on_time(qtbot, window):
-    w = window("senior")
+def test_the_roster_shows_each_specialists_first_contact_share_on_time(qtbot, open_window):
+    w = open_window("senior")
     page = w.show_page("roster")
     qtbot.waitUntil(lambda: page.model.rowCount() > 0, timeout=10000)
     with w.ctx.Session() as s:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from datetime import date
 
-import pytest
 from PySide6.QtCore import Qt
 from sqlalchemy import func, select
 
@@ -13,17 +12,6 @@ from app.models import AssignmentEvent, Task
 from app.views.main_window import MainWindow
 from app.views.signin import SignInDialog
 from app.views.table_models import ROW_ROLE
-
-
-@pytest.fixture
-def window(qtbot, make_ctx):
-    def open_as(login: str) -> MainWindow:
-        w = MainWindow(make_ctx(login))
-        qtbot.addWidget(w)
-        w.show()
-        return w
-
-    return open_as
 
 
 def _wait_loaded(qtbot, model, minimum=1):
@@ -44,8 +32,8 @@ def test_sign_in_checks_the_password_and_gives_the_role(qtbot, demo_db):
     assert dialog.result() == SignInDialog.DialogCode.Accepted
 
 
-def test_status_bar_shows_the_database_and_the_user(window):
-    w = window("analyst")
+def test_status_bar_shows_the_database_and_the_user(open_window):
+    w = open_window("analyst")
     assert "demo.db" in w.db_label.text()
     assert w.ctx.user.display_name in w.user_label.text()
 
@@ -61,8 +49,8 @@ def test_status_bar_names_the_embedded_database_plainly(qtbot, make_ctx):
     assert w.db_label.toolTip() == ctx.db_label  # the file itself on hover
 
 
-def test_every_page_has_a_keyboard_shortcut(window):
-    w = window("senior")
+def test_every_page_has_a_keyboard_shortcut(open_window):
+    w = open_window("senior")
     by_key = {a.shortcut().toString(): a for a in w.actions()}
     # The offscreen platform delivers no shortcut events, so trigger what the key is bound to.
     by_key["Ctrl+3"].trigger()
@@ -72,14 +60,14 @@ def test_every_page_has_a_keyboard_shortcut(window):
     assert {f"Ctrl+{i + 1}" for i in range(len(w.pages))} <= set(by_key)
 
 
-def test_supervisor_sees_only_own_team_and_analyst_sees_masked_phones(window, qtbot):
-    sup = window("supervisor")
+def test_supervisor_sees_only_own_team_and_analyst_sees_masked_phones(open_window, qtbot):
+    sup = open_window("supervisor")
     roster = sup.show_page("roster")
     _wait_loaded(qtbot, roster.model)
     teams = {roster.model.row_at(i).team_id for i in range(roster.model.rowCount())}
     assert teams == set(sup.ctx.user.team_ids)
 
-    analyst = window("analyst")
+    analyst = open_window("analyst")
     page = analyst.show_page("roster")
     _wait_loaded(qtbot, page.model)
     phone_col = [c.key for c in page.model.columns].index("phone")
@@ -88,8 +76,8 @@ def test_supervisor_sees_only_own_team_and_analyst_sees_masked_phones(window, qt
     assert len({page.model.row_at(i).team_id for i in range(page.model.rowCount())}) > 1
 
 
-def test_roster_filters_by_search_and_team(window, qtbot, qtmodeltester):
-    w = window("senior")
+def test_roster_filters_by_search_and_team(open_window, qtbot, qtmodeltester):
+    w = open_window("senior")
     page = w.show_page("roster")
     _wait_loaded(qtbot, page.model)
     total = page.proxy.rowCount()
@@ -110,8 +98,8 @@ def test_roster_filters_by_search_and_team(window, qtbot, qtmodeltester):
     qtmodeltester.check(page.proxy, force_py=True)
 
 
-def test_grid_picked_on_the_map_filters_roster_and_tasks(window, qtbot):
-    w = window("senior")
+def test_grid_picked_on_the_map_filters_roster_and_tasks(open_window, qtbot):
+    w = open_window("senior")
     map_page = w.show_page("map")
     qtbot.waitUntil(lambda: map_page._data is not None, timeout=10000)
     grid = next(g for g in map_page._data.grids if g.owner_employee_no)
@@ -129,8 +117,10 @@ def test_grid_picked_on_the_map_filters_roster_and_tasks(window, qtbot):
     assert {r.grid_code for r in rows} == {grid.code}
 
 
-def test_reassigning_tasks_records_history_and_refreshes(window, qtbot, qtmodeltester, demo_db):
-    w = window("senior")
+def test_reassigning_tasks_records_history_and_refreshes(
+    open_window, qtbot, qtmodeltester, demo_db
+):
+    w = open_window("senior")
     page = w.show_page("tasks")
     _wait_loaded(qtbot, page.model)
     qtmodeltester.check(page.model, force_py=True)
@@ -150,14 +140,14 @@ def test_reassigning_tasks_records_history_and_refreshes(window, qtbot, qtmodelt
         )
 
 
-def test_analyst_cannot_reassign_tasks(window):
-    w = window("analyst")
+def test_analyst_cannot_reassign_tasks(open_window):
+    w = open_window("analyst")
     page = w.show_page("tasks")
     assert not page.reassign_button.isVisibleTo(page)
 
 
-def test_overdue_filter_shows_only_overdue_tasks(window, qtbot):
-    w = window("senior")
+def test_overdue_filter_shows_only_overdue_tasks(open_window, qtbot):
+    w = open_window("senior")
     page = w.show_page("tasks")
     _wait_loaded(qtbot, page.model)
     page.overdue.setChecked(True)
@@ -167,8 +157,8 @@ def test_overdue_filter_shows_only_overdue_tasks(window, qtbot):
     assert all(page.model.row_at(i).overdue for i in range(min(100, page.model.rowCount())))
 
 
-def test_chart_redraws_when_another_chart_is_chosen_and_saves_png(window, qtbot, tmp_path):
-    w = window("senior")
+def test_chart_redraws_when_another_chart_is_chosen_and_saves_png(open_window, qtbot, tmp_path):
+    w = open_window("senior")
     page = w.show_page("charts")
     qtbot.waitUntil(lambda: bool(page.figure.axes), timeout=10000)
     with qtbot.waitSignal(page.drawn, timeout=10000) as blocker:
@@ -210,7 +200,7 @@ def test_column_layouts_saved_by_an_older_version_keep_todays_fixes(qtbot, make_
     assert not roster.table.horizontalHeader().stretchLastSection()
 
 
-def test_tasks_nobody_holds_can_be_listed(window, qtbot, demo_db):
+def test_tasks_nobody_holds_can_be_listed(open_window, qtbot, demo_db):
     """Tasks of customers in grids without an owner, and the online seat's, are in no
     specialist's queue; the senior supervisor finds them under one scope choice."""
     from app.models import Task
@@ -220,7 +210,7 @@ def test_tasks_nobody_holds_can_be_listed(window, qtbot, demo_db):
             select(func.count()).select_from(Task).where(Task.specialist_id.is_(None))
         )
     assert nobody > 0
-    w = window("senior")
+    w = open_window("senior")
     page = w.show_page("tasks")
     _wait_loaded(qtbot, page.model)
     page.status.setCurrentIndex(page.status.findData("all"))
@@ -230,16 +220,16 @@ def test_tasks_nobody_holds_can_be_listed(window, qtbot, demo_db):
         page.model.fetchMore()
     assert page.model.rowCount() == nobody
     assert all(page.model.row_at(i).specialist_id is None for i in range(nobody))
-    assert _scope_index(window("supervisor").show_page("tasks").scope, "nobody") == -1
+    assert _scope_index(open_window("supervisor").show_page("tasks").scope, "nobody") == -1
 
 
-def test_roster_totals_and_the_open_tasks_nobody_holds(window, qtbot, demo_db):
+def test_roster_totals_and_the_open_tasks_nobody_holds(open_window, qtbot, demo_db):
     """The roster's status line adds up the open and overdue tasks of the rows shown; the
     open tasks no specialist holds, which no row counts, are named beside it and one click
     lists them on the Tasks page."""
     from app.models.enums import OPEN_TASK_STATUSES
 
-    w = window("senior")
+    w = open_window("senior")
     roster = w.show_page("roster")
     _wait_loaded(qtbot, roster.model)
     rows = roster.model.rows()
@@ -286,15 +276,15 @@ def test_roster_totals_and_the_open_tasks_nobody_holds(window, qtbot, demo_db):
     qtbot.waitUntil(lambda: tasks.model.rowCount() == unheld, timeout=10000)
     assert all(tasks.model.row_at(i).specialist_id is None for i in range(unheld))
     # A team's supervisor has no such line: those tasks belong to no team.
-    team_roster = window("supervisor").show_page("roster")
+    team_roster = open_window("supervisor").show_page("roster")
     _wait_loaded(qtbot, team_roster.model)
     assert not team_roster.unheld.isVisible()
 
 
-def test_roster_fits_a_1366_laptop_screen_without_sideways_scrolling(window, qtbot):
+def test_roster_fits_a_1366_laptop_screen_without_sideways_scrolling(open_window, qtbot):
     """Every column shows its contents and its header whole (a long English header on two
     lines), and on a 1366-pixel-wide laptop screen the table needs no sideways scrolling."""
-    w = window("senior")
+    w = open_window("senior")
     w.resize(1366, 768)
     roster = w.show_page("roster")
     _wait_loaded(qtbot, roster.model)
@@ -308,12 +298,12 @@ def test_roster_fits_a_1366_laptop_screen_without_sideways_scrolling(window, qtb
         assert header.sectionSize(c) >= max(table.sizeHintForColumn(c), longest + 12), text
 
 
-def test_a_page_that_cannot_read_says_so_in_a_box_that_does_not_block(window, qtbot, demo_db):
+def test_a_page_that_cannot_read_says_so_in_a_box_that_does_not_block(open_window, qtbot, demo_db):
     """When the database cannot be read, the page's error reaches the user as a readable
     warning over the main window (no traceback), and the window keeps running meanwhile."""
     from PySide6.QtWidgets import QMessageBox
 
-    w = window("senior")
+    w = open_window("senior")
     roster = w.show_page("roster")
     _wait_loaded(qtbot, roster.model)
     engine = demo_db.kw["bind"]

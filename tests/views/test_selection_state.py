@@ -3,20 +3,10 @@ and each filter it sets shows as a chip that clears it everywhere."""
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtCore import Qt
 
-from app.views.main_window import MainWindow
 from app.views.selection import Picked, Selection
 from app.views.table_models import ROW_ROLE
-
-
-@pytest.fixture
-def window(qtbot, make_ctx):
-    w = MainWindow(make_ctx("senior"))
-    qtbot.addWidget(w)
-    w.show()
-    return w
 
 
 def _owned_grids(qtbot, w):

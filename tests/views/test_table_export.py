@@ -13,20 +13,8 @@ from sqlalchemy import select
 
 from app.models import Customer, Specialist
 from app.services.table_file import PERCENT_FORMAT
-from app.views.main_window import MainWindow
 from app.views.table_export import default_file_name, install_table_export, visible_columns
 from app.views.table_models import ROW_ROLE
-
-
-@pytest.fixture
-def window(qtbot, make_ctx):
-    def open_as(login: str) -> MainWindow:
-        w = MainWindow(make_ctx(login))
-        qtbot.addWidget(w)
-        w.show()
-        return w
-
-    return open_as
 
 
 def _loaded(qtbot, model, minimum=1):
@@ -52,8 +40,8 @@ def _sheet_text(path) -> str:
     )
 
 
-def test_roster_to_excel_is_what_the_view_shows(window, qtbot, tmp_path):
-    w = window("senior")
+def test_roster_to_excel_is_what_the_view_shows(open_window, qtbot, tmp_path):
+    w = open_window("senior")
     page = w.show_page("roster")
     _loaded(qtbot, page.model)
     view = page.table
@@ -95,8 +83,8 @@ def test_roster_to_excel_is_what_the_view_shows(window, qtbot, tmp_path):
     assert rows[1][load_col] == _shown(view, 0, keys.index("customers"))
 
 
-def test_roster_to_csv_follows_the_filter(window, qtbot, tmp_path):
-    w = window("senior")
+def test_roster_to_csv_follows_the_filter(open_window, qtbot, tmp_path):
+    w = open_window("senior")
     page = w.show_page("roster")
     _loaded(qtbot, page.model)
     page.active_only.setChecked(True)
@@ -114,8 +102,8 @@ def test_roster_to_csv_follows_the_filter(window, qtbot, tmp_path):
 
 
 @pytest.mark.slow
-def test_task_queue_exports_every_row_in_the_database_order(window, qtbot, tmp_path):
-    w = window("senior")
+def test_task_queue_exports_every_row_in_the_database_order(open_window, qtbot, tmp_path):
+    w = open_window("senior")
     page = w.show_page("tasks")
     _loaded(qtbot, page.model, 100)
     page.status.setCurrentIndex(page.status.findData("all"))
@@ -147,12 +135,12 @@ def _contact_data(demo_db):
     return {p for p in phones if p}, {i for i in ids if i}
 
 
-def test_analyst_exports_hold_no_unmasked_phone_or_id_number(window, qtbot, tmp_path, demo_db):
+def test_analyst_exports_hold_no_unmasked_phone_or_id_number(open_window, qtbot, tmp_path, demo_db):
     from app.views.specialist_dialog import SpecialistDialog
 
     phones, ids = _contact_data(demo_db)
     assert phones and ids
-    w = window("analyst")
+    w = open_window("analyst")
     assert not w.ctx.user.sees_contact_data
 
     roster = w.show_page("roster")
@@ -178,17 +166,17 @@ def test_analyst_exports_hold_no_unmasked_phone_or_id_number(window, qtbot, tmp_
         assert not [i for i in ids if i in text]
 
 
-def test_senior_supervisor_exports_contact_data_in_full(window, qtbot, tmp_path, demo_db):
+def test_senior_supervisor_exports_contact_data_in_full(open_window, qtbot, tmp_path, demo_db):
     phones, _ = _contact_data(demo_db)
-    w = window("senior")
+    w = open_window("senior")
     roster = w.show_page("roster")
     _loaded(qtbot, roster.model)
     text = _sheet_text(_export(qtbot, roster.table_export, tmp_path / "r.xlsx", ".xlsx"))
     assert any(p in text for p in phones)
 
 
-def test_context_menu_offers_copy_and_both_exports(window, qtbot):
-    w = window("senior")
+def test_context_menu_offers_copy_and_both_exports(open_window, qtbot):
+    w = open_window("senior")
     page = w.show_page("roster")
     _loaded(qtbot, page.model)
     exporter = page.table_export
@@ -214,8 +202,8 @@ def test_context_menu_offers_copy_and_both_exports(window, qtbot):
     assert exporter.menu().actions()[0].isEnabled()
 
 
-def test_every_table_of_the_pages_has_the_export_menu(window):
-    w = window("senior")
+def test_every_table_of_the_pages_has_the_export_menu(open_window):
+    w = open_window("senior")
     from PySide6.QtWidgets import QTableView
 
     for key in ("roster", "tasks", "intake"):
