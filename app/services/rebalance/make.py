@@ -14,7 +14,13 @@ from app.models.base import utcnow
 from app.services.messages import Message
 from app.services.progress import JobState, NullState
 from app.services.rebalance.capacity import capacity_limits
-from app.services.rebalance.disruption import Candidate, MoveCosts, frontier, knee
+from app.services.rebalance.disruption import (
+    Candidate,
+    FrontierPoint,
+    MoveCosts,
+    frontier,
+    knee,
+)
 from app.services.rebalance.optimise import propose
 from app.services.rebalance.plan import Plan, PlanError, PlanMove, PlanSpecialist, sequence
 from app.services.rebalance.problem import (
@@ -23,6 +29,8 @@ from app.services.rebalance.problem import (
     SAFETY_LIMIT_S,
     CustomerItem,
     GridItem,
+    Move,
+    Proposal,
     SpecialistItem,
 )
 from app.services.rebalance.relationships import (
@@ -31,6 +39,8 @@ from app.services.rebalance.relationships import (
     grid_disruption,
 )
 from app.services.rebalance.workload import (
+    GridLoad,
+    SpecialistLoad,
     Weights,
     followers,
     following_customers,
@@ -90,35 +100,16 @@ def make_plan(
     else:
         people_in = people
     in_scope = {p.specialist_id for p in people_in}
-    # Customer-level items only for grids that could be too heavy on their own.
-    mean = sum(p.load for p in people_in) / len(people_in) if people_in else 0.0
-    split_candidates = [
-        g.grid_id for g in grids if g.owner_id in in_scope and not g.locked and g.load > mean / 2
-    ]
     state.report(0.2, Message("progress.reading_heavy_grids"))
-    by_grid: dict[int, list[CustomerItem]] = {}
-    if allow_customer_moves and split_candidates:
-        for c in following_customers(
-            session, split_candidates, as_of=as_of, weights=weights, keep_from_step=keep
-        ):
-            by_grid.setdefault(c.grid_id, []).append(CustomerItem(c.customer_id, c.load))
-    items = [
-        GridItem(
-            id=g.grid_id,
-            owner_id=g.owner_id,
-            load=g.load,
-            customers=g.customers,
-            centroid=g.centroid,
-            neighbours=g.neighbours,
-            locked=g.locked,
-            customer_items=tuple(by_grid.get(g.grid_id, ())),
-        )
-        for g in grids
-    ]
-    specs = [
-        SpecialistItem(p.specialist_id, p.load, p.customers, p.capacity, p.team_id)
-        for p in people_in
-    ]
+    items, specs = _items(
+        session,
+        grids,
+        people_in,
+        as_of=as_of,
+        weights=weights,
+        keep_from_step=keep,
+        allow_customer_moves=allow_customer_moves,
+    )
     # What moving each grid that may move would break: the optimiser weighs its other plans
     # by it.
     state.report(0.25, Message("progress.weighing_disruption"))
@@ -140,36 +131,14 @@ def make_plan(
         grid_costs={g: d.cost for g, d in hurt_grids.items()},
     )
     state.report(0.9, Message("progress.writing_plan"))
-    # Every plan's moves in one list (the best plan's first); each frontier point keeps some.
-    every_move = list(proposal.moves)
-    index_of = {(m.kind, m.grid_id, m.customer_id, m.to_id): i for i, m in enumerate(every_move)}
-    best = list(range(len(every_move)))
-    alternatives: list[list[int]] = []
-    for alternative in proposal.alternatives:
-        chosen = []
-        for m in alternative:
-            key = (m.kind, m.grid_id, m.customer_id, m.to_id)
-            if key not in index_of:
-                index_of[key] = len(every_move)
-                every_move.append(m)
-            chosen.append(index_of[key])
-        alternatives.append(chosen)
+    every_move, best, alternatives = _every_move(proposal)
     grid_by_id = {g.grid_id: g for g in grids}
     person = {p.specialist_id: p for p in people_in}
     moved_grids = sorted({m.grid_id for m in every_move if m.kind == GRID})
-    grid_customers: dict[int, list[int]] = {g: [] for g in moved_grids}
-    customer_versions: dict[int, int] = {}
-    for f in followers(session, moved_grids, keep_from_step=keep):
-        grid_customers[f.grid_id].append(f.customer_id)
-        customer_versions[f.customer_id] = f.version
     split_ids = {m.customer_id for m in proposal.moves if m.kind == CUSTOMER}
-    numbers: dict[int, str] = {}
-    if split_ids:
-        split_grids = {m.grid_id for m in proposal.moves if m.kind == CUSTOMER}
-        for f in followers(session, split_grids, keep_from_step=keep):
-            if f.customer_id in split_ids:
-                customer_versions[f.customer_id] = f.version
-                numbers[f.customer_id] = f.customer_no
+    grid_customers, customer_versions, numbers = _following(
+        session, moved_grids, proposal.moves, keep_from_step=keep
+    )
     hurt_customers = customer_disruption(
         session, {c for c in split_ids if c is not None}, as_of=as_of, costs=move_costs
     )
@@ -195,20 +164,9 @@ def make_plan(
         )
         for m in every_move
     )
-    points = frontier(
+    points = _frontier(
         [Candidate(m.from_id, m.to_id, m.load, m.customers, hurt(m).cost) for m in every_move],
-        loads={p.specialist_id: p.load for p in people_in},
-        customers={p.specialist_id: p.customers for p in people_in},
-        capacity={p.specialist_id: p.capacity for p in people_in},
-        limits=dict(
-            zip(
-                [p.specialist_id for p in people_in],
-                capacity_limits(
-                    sum(p.customers for p in people_in), [p.capacity for p in people_in]
-                ),
-                strict=True,
-            )
-        ),
+        people_in,
         best=best,
         plans=alternatives,
     )
@@ -251,3 +209,113 @@ def make_plan(
         else int(pick)
     )
     return full.at_point(index)
+
+
+def _items(
+    session: Session,
+    grids: list[GridLoad],
+    people_in: list[SpecialistLoad],
+    *,
+    as_of: date,
+    weights: Weights,
+    keep_from_step: int | None,
+    allow_customer_moves: bool,
+) -> tuple[list[GridItem], list[SpecialistItem]]:
+    """Return the grids and specialists as the optimiser reads them, with the customers of the
+    grids that could be too heavy on their own (they may move alone)."""
+    in_scope = {p.specialist_id for p in people_in}
+    # Customer-level items only for grids that could be too heavy on their own.
+    mean = sum(p.load for p in people_in) / len(people_in) if people_in else 0.0
+    split_candidates = [
+        g.grid_id for g in grids if g.owner_id in in_scope and not g.locked and g.load > mean / 2
+    ]
+    by_grid: dict[int, list[CustomerItem]] = {}
+    if allow_customer_moves and split_candidates:
+        for c in following_customers(
+            session, split_candidates, as_of=as_of, weights=weights, keep_from_step=keep_from_step
+        ):
+            by_grid.setdefault(c.grid_id, []).append(CustomerItem(c.customer_id, c.load))
+    items = [
+        GridItem(
+            id=g.grid_id,
+            owner_id=g.owner_id,
+            load=g.load,
+            customers=g.customers,
+            centroid=g.centroid,
+            neighbours=g.neighbours,
+            locked=g.locked,
+            customer_items=tuple(by_grid.get(g.grid_id, ())),
+        )
+        for g in grids
+    ]
+    specs = [
+        SpecialistItem(p.specialist_id, p.load, p.customers, p.capacity, p.team_id)
+        for p in people_in
+    ]
+    return items, specs
+
+
+def _every_move(proposal: Proposal) -> tuple[list[Move], list[int], list[list[int]]]:
+    """Return every plan's moves in one list (the best plan's first, each move once), the
+    indices of the best plan's and those of each other plan's."""
+    every_move = list(proposal.moves)
+    index_of = {(m.kind, m.grid_id, m.customer_id, m.to_id): i for i, m in enumerate(every_move)}
+    best = list(range(len(every_move)))
+    alternatives: list[list[int]] = []
+    for alternative in proposal.alternatives:
+        chosen = []
+        for m in alternative:
+            key = (m.kind, m.grid_id, m.customer_id, m.to_id)
+            if key not in index_of:
+                index_of[key] = len(every_move)
+                every_move.append(m)
+            chosen.append(index_of[key])
+        alternatives.append(chosen)
+    return every_move, best, alternatives
+
+
+def _following(
+    session: Session,
+    moved_grids: list[int],
+    moves: tuple[Move, ...],
+    *,
+    keep_from_step: int | None,
+) -> tuple[dict[int, list[int]], dict[int, int], dict[int, str]]:
+    """Return the customers following each moved grid, the version of every customer a plan
+    moves (the apply checks them) and the numbers of those who move alone (``moves``)."""
+    grid_customers: dict[int, list[int]] = {g: [] for g in moved_grids}
+    customer_versions: dict[int, int] = {}
+    for f in followers(session, moved_grids, keep_from_step=keep_from_step):
+        grid_customers[f.grid_id].append(f.customer_id)
+        customer_versions[f.customer_id] = f.version
+    split_ids = {m.customer_id for m in moves if m.kind == CUSTOMER}
+    numbers: dict[int, str] = {}
+    if split_ids:
+        split_grids = {m.grid_id for m in moves if m.kind == CUSTOMER}
+        for f in followers(session, split_grids, keep_from_step=keep_from_step):
+            if f.customer_id in split_ids:
+                customer_versions[f.customer_id] = f.version
+                numbers[f.customer_id] = f.customer_no
+    return grid_customers, customer_versions, numbers
+
+
+def _frontier(
+    candidates: list[Candidate],
+    people_in: list[SpecialistLoad],
+    *,
+    best: list[int],
+    plans: list[list[int]],
+) -> list[FrontierPoint]:
+    """Return the trade-off's points (:func:`~app.services.rebalance.disruption.frontier`),
+    no move handed back that would put its giver above their capacity limit."""
+    ids = [p.specialist_id for p in people_in]
+    limits = capacity_limits(sum(p.customers for p in people_in), [p.capacity for p in people_in])
+    return frontier(
+        candidates,
+        loads={p.specialist_id: p.load for p in people_in},
+        customers={p.specialist_id: p.customers for p in people_in},
+        capacity={p.specialist_id: p.capacity for p in people_in},
+        limits=dict(zip(ids, limits, strict=True)),
+        best=best,
+        plans=plans,
+    )
