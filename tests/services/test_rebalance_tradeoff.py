@@ -161,3 +161,32 @@ def test_each_plan_is_the_least_disruption_any_plan_has_under_its_ceiling(seed, 
         assert min(disruption(a) for a in hits) == pytest.approx(best)
     # The loosest ceiling (none) is met by the plan of least disruption within capacity.
     assert disruption(plans[-1]) == pytest.approx(found[float("inf")])
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("max_moves", [None, 2])
+def test_without_the_milp_every_plan_still_keeps_the_rules_and_its_ceiling(seed, max_moves):
+    """A branch too large for the MILP gets the local searches' plans alone (from the best plan
+    down, from today up): each within the move limit and capacities, under its ceiling."""
+    from app.services.rebalance.capacity import fit_capacity
+    from app.services.rebalance.problem import plan_ok
+
+    grids, specs, by_grid = _lattice(seed)
+    p = build_problem(grids, specs)
+    start = fit_capacity(p, max_moves=max_moves, deadline=float("inf"))
+    cost = [by_grid[g] for g in p.grid_ids]
+    ceilings = (0.0, 0.3, 0.6)
+    plans = least_disruption(
+        p,
+        start,
+        cost,
+        max_moves=max_moves,
+        deadline=float("inf"),
+        ceilings=ceilings,
+        milp_max_free=0,
+    )
+    top = max(loads_of(p, start))
+    levels = [top + f * max(0.0, max(p.load0) - top) for f in ceilings]
+    assert plans and all(plan_ok(p, a, max_moves) for a in plans)
+    for level in levels:
+        assert any(max(loads_of(p, a)) <= level + 1e-9 for a in plans)
