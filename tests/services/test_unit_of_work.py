@@ -331,3 +331,36 @@ def test_an_offline_copy_taken_while_figures_are_updating_holds_them_current(dem
         assert now["cells"] == source["cells"]
     finally:
         ro.dispose()
+
+
+def test_two_jobs_settling_at_once_take_turns_and_leave_the_figures_exact(demo):
+    """Two windows open on the shared database after a large change (or a window and
+    ``griddesk init``) both run the job that settles everything: they take turns on the
+    branch, neither fails, and the figures are what a full recompute gives."""
+    import threading
+
+    from app.db import make_sessionmaker
+
+    bare = make_sessionmaker(demo.kw["bind"])  # a write outside the unit of work: all logged
+    with bare() as s, s.begin():
+        ids, target = _moved_customers(s, 120)
+        s.execute(update(Customer).where(Customer.id.in_(ids)).values(specialist_id=target))
+    start = threading.Barrier(2)
+    settled: list[int] = []
+    failed: list[BaseException] = []
+
+    def job() -> None:
+        start.wait()
+        try:
+            settled.append(unit_of_work.settle_everything(demo, chunk=25))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failed.append(exc)
+
+    threads = [threading.Thread(target=job) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not failed, failed
+    assert len(settled) == 2 and sum(settled) >= len(ids)
+    _assert_exact(demo)
