@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.models import Customer, Specialist, Task
 from app.models.enums import OPEN_TASK_STATUSES, TaskKind, TaskStatus
 from app.services.clock import end_of_day, start_of_day
 from app.services.metrics.rates import rate
-from app.services.sqlfuncs import grouped_medians, hours_between
+from app.services.sqlfuncs import hours_between
 
 SERVICE_KINDS = (TaskKind.SERVICING, TaskKind.RENEWAL_COLLECTION)
 DEFAULT_THRESHOLD_POINTS = 10
@@ -63,41 +63,20 @@ def equity_report(
         people = people.where(Specialist.branch_id == branch_id)
     if team_ids is not None:
         people = people.where(Specialist.team_id.in_(list(team_ids)))
-    bought = case((Customer.step >= 3, 1), else_=0).label("bought")
-    counted = (
-        Task.kind.in_(SERVICE_KINDS),
-        Task.created_at >= start_of_day(as_of - timedelta(days=days)),
-        Task.created_at < end_of_day(as_of),
-        Task.status != TaskStatus.CANCELLED,
-        or_(Task.status.not_in(OPEN_TASK_STATUSES), Task.due_date < as_of),
-        Task.specialist_id.in_(people),
-    )
-    is_done = case((Task.status == TaskStatus.DONE, 1), else_=0)
-    totals = {
-        (sid, bool(b)): (int(n), int(d or 0))
-        for sid, b, n, d in session.execute(
-            select(Task.specialist_id, bought, func.count(), func.sum(is_done))
-            .join(Customer, Customer.id == Task.customer_id)
-            .where(*counted)
-            .group_by(Task.specialist_id, bought)
-        )
+    figures = {
+        (sid, bool(b)): (int(n), int(d or 0), h)
+        for sid, b, n, d, h in session.execute(equity_query(as_of, days))
+        if sid is not None
     }
-    hours = grouped_medians(
-        session,
-        select(Task.specialist_id, bought, hours_between(Task.completed_at, Task.created_at))
-        .join(Customer, Customer.id == Task.customer_id)
-        .where(*counted, Task.status == TaskStatus.DONE, Task.completed_at.is_not(None)),
-    )
     threshold = Decimal(str(threshold_points))
     out = []
     for sid in session.scalars(people.order_by(Specialist.id)):
-        n0, d0 = totals.get((sid, False), (0, 0))
-        n1, d1 = totals.get((sid, True), (0, 0))
+        n0, d0, h0 = figures.get((sid, False), (0, 0, None))
+        n1, d1, h1 = figures.get((sid, True), (0, 0, None))
         r0, r1 = rate(d0, n0), rate(d1, n1)
         gap = None
         if n0 >= min_tasks and n1 >= min_tasks and r0 is not None and r1 is not None:
             gap = (r1 - r0) * 100
-        h0, h1 = hours.get((sid, 0)), hours.get((sid, 1))
         out.append(
             EquityRow(
                 specialist_id=sid,
@@ -105,10 +84,64 @@ def equity_report(
                 tasks_with=n1,
                 rate_without=r0,
                 rate_with=r1,
-                median_hours_without=None if h0 is None else round(h0, 1),
-                median_hours_with=None if h1 is None else round(h1, 1),
+                median_hours_without=None if h0 is None else round(float(h0), 1),
+                median_hours_with=None if h1 is None else round(float(h1), 1),
                 gap_points=gap,
                 flagged=gap is not None and gap > threshold,
             )
         )
     return out
+
+
+def equity_query(as_of: date, days: int = 365) -> Select:
+    """Return, per holder and group (1: the customer reached cross-sell or up-sell), the tasks
+    counted, those done and the median hours to completion of those done, in one pass over the
+    service tasks created in the ``days`` days up to ``as_of`` (the covering index
+    ``ix_task_service_year``). Every holder is in it; the report keeps those in scope."""
+    bought = case((Customer.step >= 3, 1), else_=0)
+    done = case((Task.status == TaskStatus.DONE, 1), else_=0)
+    hours = case(
+        (
+            and_(Task.status == TaskStatus.DONE, Task.completed_at.is_not(None)),
+            hours_between(Task.completed_at, Task.created_at),
+        ),
+        else_=None,
+    )
+    counted = (
+        select(
+            Task.specialist_id.label("sid"),
+            bought.label("bought"),
+            done.label("done"),
+            hours.label("h"),
+        )
+        .join(Customer, Customer.id == Task.customer_id)
+        .where(
+            Task.kind.in_(SERVICE_KINDS),
+            Task.created_at >= start_of_day(as_of - timedelta(days=days)),
+            Task.created_at < end_of_day(as_of),
+            Task.status != TaskStatus.CANCELLED,
+            or_(Task.status.not_in(OPEN_TASK_STATUSES), Task.due_date < as_of),
+        )
+        .subquery()
+    )
+    c = counted.c
+    group = [c.sid, c.bought]
+    # The tasks with a completion time are ranked among themselves (NULLs sort first on SQLite
+    # and last on PostgreSQL: apart, they shift nobody's rank).
+    timed = [*group, case((c.h.is_(None), 0), else_=1)]
+    ranked = select(
+        c.sid,
+        c.bought,
+        c.done,
+        c.h,
+        func.count().over(partition_by=group).label("n"),
+        func.sum(c.done).over(partition_by=group).label("d"),
+        func.row_number().over(partition_by=timed, order_by=c.h).label("rn"),
+        func.count(c.h).over(partition_by=timed).label("nh"),
+    ).subquery()
+    r = ranked.c
+    # The median: the middle value, or the mean of the two middle ones (as statistics.median).
+    middle = case((r.rn.in_([(r.nh + 1) // 2, (r.nh + 2) // 2]), r.h), else_=None)
+    return select(r.sid, r.bought, func.max(r.n), func.max(r.d), func.avg(middle)).group_by(
+        r.sid, r.bought
+    )
