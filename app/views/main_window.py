@@ -228,8 +228,18 @@ class MainWindow(QMainWindow):
         self._set_updating(True)
 
         def failed(exc: BaseException) -> None:
+            # What waited for current figures is not written with the old ones: the user is
+            # told, and exports again once the next change (or the next start) settles them.
+            dropped = len(self.ctx.waiting)
+            self.ctx.waiting = []
             self._set_updating(False)
-            self.statusBar().showMessage(error_text(exc), 15000)
+            text = error_text(exc)
+            if dropped:
+                text = self.tr(
+                    "The figures could not be brought up to date (%1); the workbook asked "
+                    "for meanwhile was not written. Export it again."
+                ).replace("%1", text)
+            self.statusBar().showMessage(text, 30000)
 
         maker = self.ctx.Session
         self.ctx.runner.start(
@@ -249,7 +259,7 @@ class MainWindow(QMainWindow):
         self.ctx.updating = updating
         self._show_updating()
         self.updating_changed.emit(updating)
-        if not updating:  # current again (or the job failed: what waits goes on, as it would)
+        if not updating:  # current again (a failed job has dropped what waited, saying so)
             self.ctx.figures_current()
 
     def _show_updating(self) -> None:

@@ -1700,6 +1700,10 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
       <translation>上次调整后的指标正在更新；指标更新完成后将立即生成会议工作簿。</translation>
     </message>
     <message>
+      <source>The figures could not be brought up to date (%1); the workbook asked for meanwhile was not written. Export it again.</source>
+      <translation>指标未能更新（%1）；更新期间请求的工作簿未生成，请重新导出。</translation>
+    </message>
+    <message>
       <source>The new language or database is used from the next start. Restart GridDesk now? You will sign in again.</source>
       <translation>新的语言或数据库设置在下次启动时生效。现在重启 GridDesk 吗？重启后需重新登录。</translation>
     </message>

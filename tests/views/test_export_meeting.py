@@ -98,6 +98,34 @@ def test_an_export_asked_for_while_the_figures_update_waits_for_them(qtbot, make
     window.findChild(QMessageBox, "export_done").close()
 
 
+def test_an_export_waiting_for_figures_that_cannot_be_brought_current_is_not_written(
+    qtbot, make_ctx, tmp_path, monkeypatch
+):
+    """The job bringing the figures current fails (the database went away, say): the workbook
+    asked for meanwhile is not written with the old figures, and the user is told to export
+    again."""
+    from app.services import unit_of_work
+
+    window = MainWindow(make_ctx("supervisor"))
+    qtbot.addWidget(window)
+    target = tmp_path / "meeting.xlsx"
+    dialog = ExportMeetingDialog(window.ctx)
+    qtbot.addWidget(dialog)
+    window._set_updating(True)
+    window.export_meeting(MeetingRequest("2026-Q2", _scopes(dialog)[0], "en", str(target)))
+
+    def broken(_maker, **_kw):
+        raise RuntimeError("the server closed the connection")
+
+    monkeypatch.setattr(unit_of_work, "settle_everything", broken)
+    window._bring_current()
+    qtbot.wait(200)
+    assert not target.exists()
+    message = window.statusBar().currentMessage()
+    assert "was not written" in message and "Export it again" in message
+    assert not window.ctx.updating and window.ctx.waiting == []
+
+
 class _UrlCatcher(QObject):
     def __init__(self) -> None:
         super().__init__()

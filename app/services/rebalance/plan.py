@@ -196,7 +196,9 @@ class Plan:
 
     def over_capacity(self) -> list[str]:
         """Return the employee numbers who end with more customers than their capacity and
-        more than they have today (an edited plan may do that; a proposal never does)."""
+        more than they have today: an edited plan may do that, and so may a proposal when
+        bringing the most customers within capacity takes a few over someone else's (the
+        fewest customers above capacity in total come first)."""
         cust = {s.employee_no: s.customers for s in self.specialists}
         for m in self.moves:
             cust[m.from_no] -= m.customers
