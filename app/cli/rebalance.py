@@ -350,7 +350,16 @@ def _describe(out: str, plan) -> None:
 
 
 def _warn_solver(plan) -> None:
-    """Say on standard error when a solver step failed while the plan was made."""
+    """Say on standard error when a solver step failed, or the time limit stopped one, while
+    the plan was made."""
+    if plan.clock_stops:
+        print(
+            "warning: the time limit stopped the search ("
+            + ", ".join(plan.clock_stops)
+            + ") before its work was done: the plan may differ from one proposed again "
+            "(raise --time-limit)",
+            file=sys.stderr,
+        )
     if plan.solver_failures:
         print(
             "warning: the exact solver failed in "

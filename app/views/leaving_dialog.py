@@ -65,7 +65,7 @@ from app.views.rebalance_models import (
     fit_moves_table,
     workload_columns,
 )
-from app.views.rebalance_proposal import solver_note
+from app.views.rebalance_proposal import clock_note, solver_note
 from app.views.table_export import install_table_export
 from app.views.table_models import RowTableModel
 from app.views.undo import Applied, apply_job
@@ -366,9 +366,9 @@ class LeavingDialog(QDialog):
 
     def _show_left_behind(self, handover: Handover) -> None:
         names = {s.employee_no: s.name for s in handover.plan.specialists}
-        note = solver_note(handover.plan)
+        notes = [n for n in (solver_note(handover.plan), clock_note(handover.plan)) if n]
         self.left_behind.setText(
-            handover_left_text(handover, names) + (sentence_gap() + note if note else "")
+            handover_left_text(handover, names) + "".join(sentence_gap() + n for n in notes)
         )
         self.give_to.clear()
         may_cross = self.ctx.user.may_move_across_teams

@@ -80,6 +80,18 @@ def solver_note(plan: Plan) -> str:
     )
 
 
+def clock_note(plan: Plan) -> str:
+    """Say that the time limit stopped part of the search ('' when it did not)."""
+    if not plan.clock_stops:
+        return ""
+    return tr(
+        _C,
+        "The search stopped on its time limit (%1) before its work was done, as on a very slow "
+        "or busy computer: this plan may differ from one proposed again. Close other work and "
+        "propose again.",
+    ).replace("%1", ", ".join(plan.clock_stops))
+
+
 def plan_summary(plan: Plan) -> str:
     """Return the one-paragraph summary of a plan shown above its tables."""
     grids, singles, customers = describe_counts(plan)
@@ -119,6 +131,8 @@ def plan_summary(plan: Plan) -> str:
     text += sentence_gap() + capacity_sentence(plan)
     if plan.solver_failures:
         text += sentence_gap() + solver_note(plan)
+    if plan.clock_stops:
+        text += sentence_gap() + clock_note(plan)
     if plan.keep_from_step is not None:
         text += sentence_gap() + (
             tr(_C, "%1 customers at 4-sell step %2 or beyond stay with their specialist.")

@@ -2262,6 +2262,10 @@ now</source>
       <translation>从最均衡到调整客户最少之间的各个方案；推荐方案位于“再多调整客户也换不来多少均衡”的拐点</translation>
     </message>
     <message>
+      <source>The search stopped on its time limit (%1) before its work was done, as on a very slow or busy computer: this plan may differ from one proposed again. Close other work and propose again.</source>
+      <translation>搜索在完成既定计算量之前已达到时间上限（%1），通常是电脑过慢或过忙所致：本方案可能与再次生成的方案不同。请关闭其他工作后重新生成。</translation>
+    </message>
+    <message>
       <source>This plan was made for branch %1, not for yours.</source>
       <translation>此方案是为机构 %1 制定的，不是您所在的机构。</translation>
     </message>

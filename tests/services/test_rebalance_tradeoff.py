@@ -190,3 +190,25 @@ def test_without_the_milp_every_plan_still_keeps_the_rules_and_its_ceiling(seed,
     assert plans and all(plan_ok(p, a, max_moves) for a in plans)
     for level in levels:
         assert any(max(loads_of(p, a)) <= level + 1e-9 for a in plans)
+
+
+def test_a_search_the_time_limit_stops_says_so_in_its_plan_file():
+    """The search stops on its work, so the same data gives the same plan; the time limit is a
+    safety net for a very slow or busy computer. When it stops a step, the proposal names it
+    (the plan may then differ from one made again), and the plan file keeps it."""
+    from dataclasses import replace
+
+    from test_rebalance_highs import _plan_with
+    from test_rebalance_optimise import _lattice_city
+
+    from app.services.rebalance.optimise import propose
+    from app.services.rebalance.plan_file import plan_from_json
+
+    grids, specs = _lattice_city(5, side=9, n_specs=8)
+    assert propose(grids, specs, max_moves=None).clock_stops == ()
+    cut = propose(grids, specs, max_moves=None, time_limit_s=0.0)
+    assert cut.clock_stops and set(cut.clock_stops) <= {
+        "capacity", "search", "polish", "regions", "trade-off",
+    }  # fmt: skip
+    plan = replace(_plan_with(replace, ()), clock_stops=cut.clock_stops)
+    assert plan_from_json(plan.to_json()).clock_stops == cut.clock_stops

@@ -15,12 +15,12 @@ specialist within their limit, or within what this step left them when it could 
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from app.services.rebalance.problem import out_of_time
 from app.services.rebalance.state import over_capacity
 
 if TYPE_CHECKING:
@@ -129,7 +129,7 @@ def _fewest_above(
         row_upper,
         binaries=n,
     )
-    if time.perf_counter() + 0.05 >= deadline:
+    if out_of_time(deadline, "capacity", 0.05):
         return None
     h = new_highs()
     limit_work(h, nodes=nodes, deadline=deadline)

@@ -12,13 +12,13 @@ limit and the capacities before it is used.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from app.services.rebalance.problem import out_of_time
 from app.services.rebalance.state import EPS, loads_of
 
 if TYPE_CHECKING:
@@ -137,9 +137,8 @@ def polish(
     from app.services.rebalance.highs import binary_model, limit_work, new_highs, run_from
 
     p = problem
-    seconds = deadline - time.perf_counter()
     free_list = sorted(set(free))
-    if seconds < 0.05 or not free_list or nodes <= 0:
+    if not free_list or nodes <= 0 or out_of_time(deadline, "polish", 0.05):
         return list(assign)
     m = FreeModel.of(p, assign, free_list, max_moves)
     S = p.n_specs

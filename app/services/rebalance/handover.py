@@ -33,7 +33,14 @@ from app.services.rebalance.capacity import capacity_limits, fit_capacity
 from app.services.rebalance.left_behind import Handover, LeftBehind, customer_loads, tasks_staying
 from app.services.rebalance.optimise import lp_bound
 from app.services.rebalance.plan import Plan, PlanError, PlanMove, PlanSpecialist, sequence
-from app.services.rebalance.problem import CUSTOMER, GRID, SAFETY_LIMIT_S, Problem, distance_km
+from app.services.rebalance.problem import (
+    CUSTOMER,
+    GRID,
+    SAFETY_LIMIT_S,
+    Problem,
+    clock_stops,
+    distance_km,
+)
 from app.services.rebalance.workload import (
     GridLoad,
     SpecialistLoad,
@@ -91,7 +98,7 @@ def make_handover_plan(
     state.report(0.3, Message("progress.choosing_owners"))
     from app.services.rebalance.highs import failures  # HiGHS loads only when a plan is made
 
-    with failures() as failed:
+    with failures() as failed, clock_stops() as stopped:
         bound, grid_moves, loads, cust = _new_grid_owners(
             movable, grids, targets, max_distance_km, time_limit_s
         )
@@ -124,6 +131,7 @@ def make_handover_plan(
                 as_of,
             ),
             solver_failures=tuple(failed),
+            clock_stops=tuple(stopped),
         ),
         leaver_no=leaver_no,
         left_behind=LeftBehind(

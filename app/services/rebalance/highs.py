@@ -23,7 +23,7 @@ from typing import Any
 import highspy
 import numpy as np
 
-from app.services.rebalance.problem import Problem, plan_ok
+from app.services.rebalance.problem import Problem, plan_ok, stopped_by_clock
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +107,8 @@ def run(h: highspy.Highs, step: str) -> bool:
     ):
         highspy.Highs.resetGlobalScheduler(True)
         status = h.run()
+    if h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit:
+        stopped_by_clock(step)
     if status == highspy.HighsStatus.kError:
         model_status = h.modelStatusToString(h.getModelStatus())
         log.warning(

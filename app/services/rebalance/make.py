@@ -193,6 +193,7 @@ def make_plan(
         grid_customers={g: tuple(v) for g, v in grid_customers.items()},
         move_costs=move_costs,
         solver_failures=proposal.solver_failures,
+        clock_stops=proposal.clock_stops,
         frontier=tuple(points),
         keep_from_step=keep,
         step_locked=0

@@ -45,6 +45,7 @@ from app.services.rebalance.problem import (
     Problem,
     Proposal,
     SpecialistItem,
+    clock_stops,
     distance_km,
 )
 
@@ -228,11 +229,12 @@ def propose(
     (``Proposal.alternatives``: :mod:`app.services.rebalance.tradeoff`).
 
     The search is limited by ``effort`` (work, not time): the same items and settings give the
-    same moves. ``time_limit_s`` is only a safety net, far above what ``effort`` needs. A
-    solver step that failed is named in the proposal's ``solver_failures``."""
+    same moves. ``time_limit_s`` is only a safety net, far above what ``effort`` needs; a step
+    it stopped is named in the proposal's ``clock_stops``. A solver step that failed is named
+    in its ``solver_failures``."""
     from app.services.rebalance.highs import failures
 
-    with failures() as failed:
+    with failures() as failed, clock_stops() as stopped:
         proposal = _propose(
             grids,
             specialists,
@@ -245,7 +247,7 @@ def propose(
             seed=seed,
             grid_costs=grid_costs,
         )
-    return replace(proposal, solver_failures=tuple(failed))
+    return replace(proposal, solver_failures=tuple(failed), clock_stops=tuple(stopped))
 
 
 def _propose(

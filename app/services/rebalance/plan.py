@@ -110,6 +110,9 @@ class Plan:
     # The solver steps that failed while the plan was made (it is then what the other steps
     # found); recorded in the plan file.
     solver_failures: tuple[str, ...] = ()
+    # The optimiser's steps its safety net stopped before their work was done (a very slow or
+    # busy computer: the plan may differ from one made again); recorded in the plan file.
+    clock_stops: tuple[str, ...] = ()
     # The best-balance proposal every point is made from (not saved in the plan file).
     origin: Plan | None = field(default=None, repr=False, compare=False)
 
@@ -293,6 +296,7 @@ class Plan:
             "move_costs": self.move_costs.as_dict(),
             "keep_from_step": self.keep_from_step,
             "solver_failures": list(self.solver_failures),
+            "stopped_by_clock": list(self.clock_stops),
             "summary": {
                 "moves": len(self.moves),
                 "largest_load_before": round(self.before_max, 3),

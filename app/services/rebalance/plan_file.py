@@ -165,6 +165,7 @@ def plan_from_json(data: Any, *, source: str | Message = PLAN) -> Plan:
     bound = summary.get("lower_bound", 0.0)
     keep = data.get("keep_from_step")
     failed = data.get("solver_failures")
+    stopped = data.get("stopped_by_clock")
     if keep is not None and (isinstance(keep, bool) or keep not in (1, 2, 3, 4)):
         raise PlanError("planfile.keep_step", source=source)
     kept = summary.get("customers_kept_by_step", 0)
@@ -189,6 +190,7 @@ def plan_from_json(data: Any, *, source: str | Message = PLAN) -> Plan:
         keep_from_step=keep,
         step_locked=kept if isinstance(kept, int) and not isinstance(kept, bool) else 0,
         solver_failures=tuple(str(f) for f in failed) if isinstance(failed, list) else (),
+        clock_stops=tuple(str(f) for f in stopped) if isinstance(stopped, list) else (),
     )
 
 

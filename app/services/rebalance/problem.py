@@ -8,7 +8,10 @@ optimiser that calls them (:mod:`.optimise`) all read it without importing each 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 GRID = "grid"
@@ -22,6 +25,36 @@ KM_PER_DEG_LON_EQUATOR = 111.320
 # The clock only stops a search that has run far longer than its work needs (a very slow or
 # very busy computer); normal runs end on their work limits, so their plans never depend on it.
 SAFETY_LIMIT_S = 60.0
+
+_clock_stops: ContextVar[list[str] | None] = ContextVar("clock_stops", default=None)
+
+
+@contextmanager
+def clock_stops() -> Iterator[list[str]]:
+    """Collect the steps the safety net stopped while the block runs (in this thread)."""
+    found: list[str] = []
+    token = _clock_stops.set(found)
+    try:
+        yield found
+    finally:
+        _clock_stops.reset(token)
+
+
+def stopped_by_clock(step: str) -> None:
+    """Note that the safety net stopped ``step`` before its work was done: the plan then
+    depends on how fast the computer was, and says so."""
+    found = _clock_stops.get()
+    if found is not None and step not in found:
+        found.append(step)
+
+
+def out_of_time(deadline: float, step: str, margin: float = 0.0) -> bool:
+    """Return whether the safety net's time is up (``margin`` seconds before ``deadline``),
+    noting ``step`` as stopped when it is."""
+    if time.perf_counter() + margin < deadline:
+        return False
+    stopped_by_clock(step)
+    return True
 
 
 @dataclass(frozen=True)
@@ -113,6 +146,9 @@ class Proposal:
     # The solver steps that failed (app.services.rebalance.highs.run): the plan is then what
     # the other steps found, and says so.
     solver_failures: tuple[str, ...] = ()
+    # The steps the safety net stopped before their work was done (a very slow or busy
+    # computer): the plan may then differ from one made again.
+    clock_stops: tuple[str, ...] = ()
     # Other plans, grid moves only, each the least disruptive under a ceiling on the largest
     # workload (:mod:`app.services.rebalance.tradeoff`); given when grid costs were.
     alternatives: tuple[tuple[Move, ...], ...] = ()

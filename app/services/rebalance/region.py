@@ -12,14 +12,13 @@ solution is checked again with :func:`app.services.rebalance.problem.plan_ok` be
 
 from __future__ import annotations
 
-import time
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from app.services.rebalance.highs import binary_model, limit_work, new_highs, run_from
-from app.services.rebalance.problem import plan_ok
+from app.services.rebalance.problem import out_of_time, plan_ok
 from app.services.rebalance.state import EPS, loads_of
 
 if TYPE_CHECKING:
@@ -56,7 +55,7 @@ def solve_region(
     from scipy.sparse import coo_matrix
 
     p = problem
-    if time.perf_counter() + 0.01 >= deadline:
+    if out_of_time(deadline, "regions", 0.01):
         return list(assign)
     inside = set(region)
     free = [g for g in range(p.n_grids) if assign[g] in inside]
@@ -245,7 +244,7 @@ def large_neighbourhood_search(
     ceiling = best_max
     target = max(lower_bound, ceiling - delta)
     solved = 0
-    while time.perf_counter() < deadline - 0.02:
+    while not out_of_time(deadline, "regions", 0.02):
         loads = loads_of(p, current)
         top = max(loads, default=0.0)
         if top < best_max - EPS:

@@ -7,14 +7,13 @@ enforced inside the search. Pure Python on the indexed
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from app.services.rebalance.construct import greedy, prune, round_lp
-from app.services.rebalance.problem import Effort
+from app.services.rebalance.problem import Effort, out_of_time
 from app.services.rebalance.state import EPS, INF_MOVES, State, loads_of, over_capacity
 
 if TYPE_CHECKING:
@@ -230,7 +229,7 @@ def tabu_search(
     while best_max > lower_bound * (1 + 1e-6) + EPS and since < patience:
         if search.it >= max_steps:
             break
-        if search.it % 16 == 0 and time.perf_counter() >= deadline:
+        if search.it % 16 == 0 and out_of_time(deadline, "search"):
             break
         search.it += 1
         since += 1

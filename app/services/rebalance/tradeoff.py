@@ -29,13 +29,12 @@ same plans. Pure: no database.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from app.services.rebalance.problem import plan_ok
+from app.services.rebalance.problem import out_of_time, plan_ok
 from app.services.rebalance.state import EPS, State, loads_of
 
 if TYPE_CHECKING:
@@ -81,7 +80,7 @@ def least_disruption(
     plans: list[list[int]] = []
     current = list(best)
     for level in levels:
-        if time.perf_counter() >= deadline:
+        if out_of_time(deadline, "trade-off"):
             break
         current = _shed(p, current, cost, level)
         below = pushed.get(level)
@@ -162,9 +161,7 @@ def _push(
         held[s].append(g)
     settled: set[int] = set()
     while True:
-        above = [
-            s for s in range(p.n_specs) if st.load[s] > level + EPS or st.cust[s] > p.cap[s]
-        ]
+        above = [s for s in range(p.n_specs) if st.load[s] > level + EPS or st.cust[s] > p.cap[s]]
         if not above:
             return st.assign if plan_ok(p, st.assign, max_moves) else None
         s = max(above, key=lambda x: (st.load[x] - level, st.cust[x] - p.cap[x], -x))
