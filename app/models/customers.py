@@ -130,6 +130,8 @@ class PersistencyBase(Base):
 
     __tablename__ = "persistency_base"
     __table_args__ = (
+        # A period's rows, with every column the reports by branch, team, specialist, grid and
+        # days to first contact read: those reports are index-only range scans.
         Index(
             "ix_persistency_base_year_date",
             "policy_year",
@@ -141,6 +143,8 @@ class PersistencyBase(Base):
             "days_late",
             "received_on",
             "terminated_on",
+            "grid_id",
+            "customer_id",
         ),
     )
 
