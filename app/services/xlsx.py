@@ -55,6 +55,8 @@ class Print:
 
 def display_width(text: str) -> int:
     """Return how many narrow characters ``text`` takes on screen (CJK characters count two)."""
+    if text.isascii():  # codes, numbers, Latin names: one each (most cells of a long sheet)
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
