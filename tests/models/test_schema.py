@@ -54,6 +54,22 @@ def test_migrations_create_the_schema_the_models_describe(fresh_url):
     engine.dispose()
 
 
+def test_the_newest_revision_is_the_one_alembic_reads(tmp_path):
+    """needs_migration reads the newest revision from the migrations' numbers (fast); the
+    numbering must match Alembic's own chain: one head, each revision its file's number,
+    revising the one before."""
+    from alembic.script import ScriptDirectory
+
+    from app.db import alembic_config, head_revision
+
+    script = ScriptDirectory.from_config(alembic_config(make_engine(f"sqlite:///{tmp_path}/x.db")))
+    assert script.get_heads() == [head_revision()]
+    for rev in script.walk_revisions():
+        assert Path(rev.module.__file__).name.startswith(f"{rev.revision}_")
+        if rev.down_revision is not None:
+            assert int(rev.down_revision) == int(rev.revision) - 1
+
+
 def test_sqlite_enforces_foreign_keys_and_uses_wal(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'fk.db'}")
     Base.metadata.create_all(engine)
