@@ -118,24 +118,30 @@ def _lattice(seed: int):
     return grids, specs, cost
 
 
-@pytest.mark.parametrize("seed", range(6))
-@pytest.mark.parametrize("max_moves", [None, 2])
-def test_each_plan_is_the_least_disruption_any_plan_has_under_its_ceiling(seed, max_moves):
-    """Against every assignment of a small lattice (all 3^9 of them where each grid may go):
-    at each ceiling, no plan within the rules breaks less than the one returned."""
+def _solved(seed: int, max_moves: int | None, ceilings: tuple[float, ...], **kw):
+    """The lattice of ``seed`` brought within capacity, its grids' disruption, the trade-off's
+    plans for ``ceilings`` and the largest load each ceiling stands for."""
     from app.services.rebalance.capacity import fit_capacity
 
     grids, specs, by_grid = _lattice(seed)
     p = build_problem(grids, specs)
     start = fit_capacity(p, max_moves=max_moves, deadline=float("inf"))
     cost = [by_grid[g] for g in p.grid_ids]
-    ceilings = (0.0, 0.2, 0.5)
     plans = least_disruption(
-        p, start, cost, max_moves=max_moves, deadline=float("inf"), ceilings=ceilings
+        p, start, cost, max_moves=max_moves, deadline=float("inf"), ceilings=ceilings, **kw
     )
     top = max(loads_of(p, start))
-    today = max(p.load0)
-    levels = [top + f * max(0.0, today - top) for f in ceilings] + [float("inf")]
+    levels = [top + f * max(0.0, max(p.load0) - top) for f in ceilings]
+    return p, cost, plans, levels
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("max_moves", [None, 2])
+def test_each_plan_is_the_least_disruption_any_plan_has_under_its_ceiling(seed, max_moves):
+    """Against every assignment of a small lattice (all 3^9 of them where each grid may go):
+    at each ceiling, no plan within the rules breaks less than the one returned."""
+    p, cost, plans, levels = _solved(seed, max_moves, (0.0, 0.2, 0.5))
+    levels = [*levels, float("inf")]
 
     def disruption(a):
         return sum(cost[g] for g, s in enumerate(a) if s != p.owner[g])
@@ -168,25 +174,9 @@ def test_each_plan_is_the_least_disruption_any_plan_has_under_its_ceiling(seed, 
 def test_without_the_milp_every_plan_still_keeps_the_rules_and_its_ceiling(seed, max_moves):
     """A branch too large for the MILP gets the local searches' plans alone (from the best plan
     down, from today up): each within the move limit and capacities, under its ceiling."""
-    from app.services.rebalance.capacity import fit_capacity
     from app.services.rebalance.problem import plan_ok
 
-    grids, specs, by_grid = _lattice(seed)
-    p = build_problem(grids, specs)
-    start = fit_capacity(p, max_moves=max_moves, deadline=float("inf"))
-    cost = [by_grid[g] for g in p.grid_ids]
-    ceilings = (0.0, 0.3, 0.6)
-    plans = least_disruption(
-        p,
-        start,
-        cost,
-        max_moves=max_moves,
-        deadline=float("inf"),
-        ceilings=ceilings,
-        milp_max_free=0,
-    )
-    top = max(loads_of(p, start))
-    levels = [top + f * max(0.0, max(p.load0) - top) for f in ceilings]
+    p, _cost, plans, levels = _solved(seed, max_moves, (0.0, 0.3, 0.6), milp_max_free=0)
     assert plans and all(plan_ok(p, a, max_moves) for a in plans)
     for level in levels:
         assert any(max(loads_of(p, a)) <= level + 1e-9 for a in plans)
