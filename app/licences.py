@@ -28,13 +28,6 @@ def bundled_parts() -> list[Part]:
     return [
         Part("Leaflet", "1.9.4", "BSD-2-Clause", (WEB / "leaflet" / "LICENSE",), "map"),
         Part(
-            "Leaflet.markercluster",
-            "1.5.3",
-            "MIT",
-            (WEB / "leaflet.markercluster" / "MIT-LICENCE.txt",),
-            "map",
-        ),
-        Part(
             "Noto Sans CJK SC",
             "1.004",
             "SIL OFL 1.1",

@@ -86,6 +86,10 @@ class MapPage(PageWidget):
         self.ctx = ctx
         self._loaded = False
         self._data: MapData | None = None
+        # What the browser shows: the data and language of the page loaded last (None while
+        # none is), and of the page being loaded; a new measure on the same page is a restyle.
+        self._page_of: tuple[MapData, str] | None = None
+        self._loading: tuple[MapData, str] | None = None
         self._selected = ctx.selection.current().grid
         self._tmp = QTemporaryDir()
         self.measure = QComboBox()
@@ -218,6 +222,12 @@ class MapPage(PageWidget):
             return
         data, measure, selected = self._data, self.current_measure(), self._selected
         lang = "zh_CN" if _chinese_ui() else "en"
+        if self._page_of is not None and self._page_of[0] is data and self._page_of[1] == lang:
+            # Only the measure changed: colour the grids in place, no new page.
+            from app.services.mapping.html import restyle_script
+
+            web.page().runJavaScript(restyle_script(data, measure=measure, lang=lang))
+            return
         tiles = Preferences().map_tiles
         target = Path(self._tmp.path()) / f"map_{measure}.html"
 
@@ -235,18 +245,18 @@ class MapPage(PageWidget):
             target.write_text(html, encoding="utf-8")
             return target
 
+        def show(path: Path) -> None:
+            self._page_of, self._loading = None, (data, lang)
+            web.load(QUrl.fromLocalFile(str(path)))
+
         self.status.setText(self.tr("Drawing…"))
-        self.ctx.runner.start(
-            "map.html",
-            build,
-            on_done=lambda p: web.load(QUrl.fromLocalFile(str(p))),
-            on_error=self._failed,
-        )
+        self.ctx.runner.start("map.html", build, on_done=show, on_error=self._failed)
 
     def _page_loaded(self, ok: bool) -> None:
         if self.web is None or not self.web.url().isLocalFile():  # the blank warm-up page
             return
         self.status.setText("" if ok else self.tr("The map page could not be shown."))
+        self._page_of, self._loading = (self._loading if ok else None), None
         if ok:
             self.loaded.emit()
 

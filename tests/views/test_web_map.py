@@ -52,3 +52,45 @@ def _load_and_click(qtbot, window) -> None:
     with qtbot.waitSignal(window.selection.changed, timeout=10000):
         web.runJavaScript(f"window.griddeskSelect({json.dumps(code)})")
     assert window.selection.current().grid == code
+
+
+def test_another_measure_recolours_the_grids_without_loading_the_page_again(qtbot, make_ctx):
+    """Switching what the grids are coloured by repaints them in the page already shown: the
+    page is not built and loaded again (a big city's page takes a second and the browser keeps
+    the old one's memory for a while), yet every grid and the legend follow the measure."""
+    from app.services.mapping import colour_grids
+
+    ctx = make_ctx("senior")
+    ctx.web_available = True
+    window = MainWindow(ctx)
+    window.show()
+    try:
+        page = window.show_page("map")
+        qtbot.waitUntil(
+            lambda: page.web.url().isLocalFile() and page.status.text() == "", timeout=30000
+        )
+        web = page.web.page()
+        loads: list[bool] = []
+        page.web.loadStarted.connect(lambda: loads.append(True))
+        url = page.web.url()
+        for measure in ("coverage", "load"):
+            page.measure.setCurrentIndex(page.measure.findData(measure))
+            expected = colour_grids(page._data, measure=measure, lang="en")
+            got = _run_js(
+                qtbot,
+                web,
+                # Every grid's fill as drawn: the layers that carry a grid's feature.
+                "JSON.stringify(Object.fromEntries(Object.entries(griddesk.map()._layers)"
+                ".filter(function (e) { return e[1].feature; })"
+                ".map(function (e) { return [e[1].feature.properties.code,"
+                " e[1].options.fillColor]; })))",
+            )
+            assert json.loads(got) == expected.fills
+            legend = _run_js(
+                qtbot, web, "document.querySelector('.griddesk-legend .title').textContent"
+            )
+            assert legend == expected.legend.title
+        assert loads == [] and page.web.url() == url
+    finally:
+        window.close()
+        shiboken6.delete(window)

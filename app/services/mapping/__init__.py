@@ -4,7 +4,7 @@ and a matplotlib drawing of the same grids for when the embedded browser cannot 
 
 The page and its host
 ---------------------
-The HTML loads only the files shipped in ``resources/web`` (Leaflet, Leaflet.markercluster and
+The HTML loads only the files shipped in ``resources/web`` (Leaflet and
 ``griddesk/griddesk-map.js``): by file URL for the page the app writes to a temporary file and
 opens with ``QWebEngineView.load()`` (``setHtml`` is capped at 2 MB), or embedded for an exported
 standalone file. Without tiles the grids are drawn on a plain light background.
@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from app.services.mapping.data import (
     GridRow,
     MapData,
+    Points,
     grid_persistency_13,
     load_map_data,
     persistency_year,
@@ -47,6 +48,7 @@ __all__ = [
     "GridRow",
     "Legend",
     "MapData",
+    "Points",
     "build_map_html",
     "colour_grids",
     "draw_grid_map",

@@ -10,21 +10,15 @@ from pathlib import Path
 
 from app.paths import WEB
 
-# In load order. Leaflet.markercluster is only needed when customers are clustered.
+# In load order.
 LEAFLET_JS = ("leaflet/leaflet.js",)
 LEAFLET_CSS = ("leaflet/leaflet.css",)
-CLUSTER_JS = ("leaflet.markercluster/leaflet.markercluster.js",)
-CLUSTER_CSS = (
-    "leaflet.markercluster/MarkerCluster.css",
-    "leaflet.markercluster/MarkerCluster.Default.css",
-)
 GRIDDESK_JS = ("griddesk/griddesk-map.js",)
 GRIDDESK_CSS = ("griddesk/griddesk-map.css",)
 
 # Kept with the embedded copies, as the licences ask.
 _NOTICES = {
     "leaflet/": "Leaflet 1.9.4 (c) 2010-2023 Volodymyr Agafonkin, (c) 2010-2011 CloudMade; BSD-2-Clause",
-    "leaflet.markercluster/": "Leaflet.markercluster 1.5.3 (c) 2012 David Leaver; MIT licence",
 }
 _SOURCE_MAP = re.compile(r"^\s*//# sourceMappingURL=.*$", re.MULTILINE)
 _CSS_URL = re.compile(r"url\((['\"]?)(images/[^'\")]+)\1\)")
@@ -34,19 +28,19 @@ _CJK_RANGES = (
 )
 
 
-def asset_files(*, cluster: bool) -> tuple[list[Path], list[Path]]:
+def asset_files() -> tuple[list[Path], list[Path]]:
     """Return the (scripts, stylesheets) the page loads, in order."""
-    js = [*LEAFLET_JS, *(CLUSTER_JS if cluster else ()), *GRIDDESK_JS]
-    css = [*LEAFLET_CSS, *(CLUSTER_CSS if cluster else ()), *GRIDDESK_CSS]
+    js = [*LEAFLET_JS, *GRIDDESK_JS]
+    css = [*LEAFLET_CSS, *GRIDDESK_CSS]
     return [WEB / p for p in js], [WEB / p for p in css]
 
 
-def head_html(*, mode: str, cluster: bool, cjk_font: Path | None = None) -> str:
+def head_html(*, mode: str, cjk_font: Path | None = None) -> str:
     """Return the <head> markup loading the page's assets: ``<script src>``/``<link>`` with file
     URLs (mode "relative") or the code itself (mode "inline")."""
     if mode not in ("relative", "inline"):
         raise ValueError(f"asset_mode must be 'relative' or 'inline', not '{mode}'")
-    scripts, sheets = asset_files(cluster=cluster)
+    scripts, sheets = asset_files()
     parts = []
     if mode == "relative":
         parts += [f'<link rel="stylesheet" href="{p.as_uri()}"/>' for p in sheets]

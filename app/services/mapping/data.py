@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
@@ -53,17 +54,64 @@ class GridRow:
         return self.owner_customers / self.owner_capacity
 
 
+@dataclass(frozen=True, eq=False)
+class Points:
+    """The customers with coordinates, as columns: ``lon`` and ``lat`` (float64) and ``grid``,
+    each point's index into ``codes`` (-1: in no grid). Iterating yields (lon, lat, grid code
+    or None). Columns, not one tuple per customer: a big city's 300k points are 7 MB here
+    against some 50 MB of tuples, and they go to the page as packed integers."""
+
+    lon: np.ndarray
+    lat: np.ndarray
+    grid: np.ndarray
+    codes: tuple[str, ...] = ()
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[tuple[float, float, str | None]]) -> Points:
+        """Return the points of (lon, lat, grid code or None) rows."""
+        codes = tuple(sorted({code for _lon, _lat, code in rows if code is not None}))
+        index = {code: i for i, code in enumerate(codes)}
+        return cls(
+            lon=np.array([r[0] for r in rows], dtype=np.float64),
+            lat=np.array([r[1] for r in rows], dtype=np.float64),
+            grid=np.array([-1 if r[2] is None else index[r[2]] for r in rows], dtype=np.int32),
+            codes=codes,
+        )
+
+    def __len__(self) -> int:
+        return len(self.lon)
+
+    def __iter__(self) -> Iterator[tuple[float, float, str | None]]:
+        codes = self.codes
+        for lon, lat, k in zip(
+            self.lon.tolist(), self.lat.tolist(), self.grid.tolist(), strict=True
+        ):
+            yield lon, lat, (codes[k] if k >= 0 else None)
+
+    @property
+    def in_no_grid(self) -> np.ndarray:
+        """Return a boolean column: True for the points in no grid (pool customers unmatched)."""
+        return self.grid < 0
+
+
+NO_POINTS = Points(
+    lon=np.zeros(0, dtype=np.float64),
+    lat=np.zeros(0, dtype=np.float64),
+    grid=np.zeros(0, dtype=np.int32),
+)
+
+
 @dataclass(frozen=True)
 class MapData:
     """The grids in scope and the customers with coordinates, ready to draw.
 
-    ``points`` holds (lon, lat, grid code or None) per customer; ``unmatched`` counts pool
+    ``points`` holds the customers' (lon, lat, grid code or None); ``unmatched`` counts pool
     customers no grid was found for (with or without coordinates) waiting in the unmatched
     queue, ``outside_coverage`` those of them whose address is marked outside coverage.
     """
 
     grids: tuple[GridRow, ...]
-    points: tuple[tuple[float, float, str | None], ...] = ()
+    points: Points = NO_POINTS
     unmatched: int = 0
     outside_coverage: int = 0
     as_of: date | None = None
@@ -159,18 +207,14 @@ def load_map_data(
     ).all()
     grid_ids = scope.with_only_columns(Grid.id)
 
-    in_grid: dict[int, tuple[int, int]] = {
-        gid: (n, int(unserved or 0))
-        for gid, n, unserved in session.execute(
-            select(
-                Customer.grid_id,
-                func.count(),
-                func.sum(case((Customer.specialist_id.is_(None), 1), else_=0)),
-            )
-            .where(Customer.grid_id.in_(grid_ids))
-            .group_by(Customer.grid_id)
-        )
-    }
+    in_grid, points = _customers(
+        session,
+        grid_ids,
+        [row[0] for row in grid_rows],
+        [row[1] for row in grid_rows],
+        branch_id=branch_id,
+        team_ids=team_ids,
+    )
     owner_ids = scope.with_only_columns(Grid.owner_id).where(Grid.owner_id.is_not(None))
     served: dict[int | None, int] = {
         sid: n
@@ -191,8 +235,10 @@ def load_map_data(
     persistency = grid_persistency_13(session, as_of=as_of, branch_id=branch_id)
 
     grids = []
-    for gid, code, name, district, geometry, oid, oname, ono, cap, team, active in grid_rows:
-        customers, unserved = in_grid.get(gid, (0, 0))
+    for k, (_gid, code, name, district, geometry, oid, oname, ono, cap, team, active) in enumerate(
+        grid_rows
+    ):
+        customers, unserved = int(in_grid[0][k]), int(in_grid[1][k])
         grids.append(
             GridRow(
                 code=code,
@@ -225,7 +271,7 @@ def load_map_data(
     no_grid, outside = session.execute(unmatched_q).one()
     return MapData(
         grids=tuple(grids),
-        points=_points(session, grid_ids, branch_id=branch_id, team_ids=team_ids),
+        points=points,
         unmatched=(no_grid or 0) - (outside or 0),
         outside_coverage=outside or 0,
         as_of=as_of,
@@ -254,29 +300,76 @@ def _team_members(team_ids: Collection[int]) -> Select[Any]:
     return select(Specialist.id).where(Specialist.team_id.in_(list(team_ids)))
 
 
-def _points(
+_CHUNK = 10_000
+
+
+def _customers(
     session: Session,
-    grid_ids: Any,
+    grid_ids: Select[Any],
+    ids: Sequence[int],
+    codes: Sequence[str],
     *,
     branch_id: int | None,
     team_ids: Collection[int] | None,
-) -> tuple[tuple[float, float, str | None], ...]:
-    """Return (lon, lat, grid code) of the in-scope customers that have coordinates: those in
-    the in-scope grids, plus the pool customers no grid was found for."""
+) -> tuple[tuple[np.ndarray, np.ndarray], Points]:
+    """Return the customers and those without a specialist per grid (in the order of ``ids``),
+    and the points of the customers with coordinates: those in the in-scope grids, plus the pool
+    customers no grid was found for.
+
+    The counts come from the indexes alone (grid; no specialist); the points from one narrow
+    pass as the driver's tuples, turned into columns here. For a big city's 300k customers that
+    is ~0.25 s, against 1.3 s for a count per grid that looked every customer up and then the
+    points as SQLAlchemy rows."""
+    position = {gid: k for k, gid in enumerate(ids)}
+    n = len(ids)
+    customers = np.zeros(n, dtype=np.int64)
+    without = np.zeros(n, dtype=np.int64)
+    for column, where in (
+        (customers, Customer.grid_id.in_(grid_ids)),
+        (without, and_(Customer.specialist_id.is_(None), Customer.grid_id.in_(grid_ids))),
+    ):
+        for gid, count in session.execute(
+            select(Customer.grid_id, func.count()).where(where).group_by(Customer.grid_id)
+        ):
+            if gid in position:
+                column[position[gid]] = count
+
     no_grid = and_(Customer.grid_id.is_(None), Customer.pool_entered_on.is_not(None))
     if team_ids is not None:
+        # A team's grids are a small part of the branch: read their customers by grid.
         no_grid = and_(no_grid, Customer.specialist_id.in_(_team_members(team_ids)))
-    q = (
-        select(Customer.lon, Customer.lat, Grid.code)
-        .outerjoin(Grid, Grid.id == Customer.grid_id)
-        .where(
-            Customer.lon.is_not(None),
-            Customer.lat.is_not(None),
-            or_(Customer.grid_id.in_(grid_ids), no_grid),
-        )
-        .order_by(Customer.id)
+        in_grid = Customer.grid_id.in_(grid_ids)
+    else:
+        # The whole branch in one scan; grids out of scope (not active) are left out below.
+        in_grid = Customer.grid_id.is_not(None)
+    q = select(func.coalesce(Customer.grid_id, 0), Customer.lon, Customer.lat).where(
+        Customer.lon.is_not(None), Customer.lat.is_not(None), or_(in_grid, no_grid)
     )
     if branch_id is not None:
         q = q.where(Customer.branch_id == branch_id)
-    rows: Sequence[Any] = session.execute(q).all()
-    return tuple((float(lon), float(lat), code) for lon, lat, code in rows)
+    result = session.connection().execute(q)
+    chunks = []
+    # In chunks: turning 200k rows into an array at once holds the interpreter for 0.1 s, and
+    # the window (on the GUI thread) would stall that long.
+    while rows := result.cursor.fetchmany(_CHUNK):
+        chunks.append(np.array(rows, dtype=np.float64))
+    result.close()
+    table = np.concatenate(chunks) if chunks else np.zeros((0, 3))
+    grid = table[:, 0].astype(np.int64)
+
+    # Each point's grid as its position in ``ids`` (-1: in no grid or out of scope).
+    order = np.argsort(np.asarray(ids, dtype=np.int64), kind="stable")
+    sorted_ids = np.asarray(ids, dtype=np.int64)[order]
+    at = np.searchsorted(sorted_ids, grid)
+    found = at < len(sorted_ids)
+    found[found] = sorted_ids[at[found]] == grid[found]
+    position_of = np.full(len(grid), -1, dtype=np.int32)
+    position_of[found] = order[at[found]]
+    drawn = found | (grid == 0)
+    points = Points(
+        lon=np.ascontiguousarray(table[drawn, 1]),
+        lat=np.ascontiguousarray(table[drawn, 2]),
+        grid=position_of[drawn],
+        codes=tuple(codes),
+    )
+    return (customers, without), points

@@ -4,12 +4,15 @@ folium takes ~0.4 s to import: the package imports this module on first use only
 
 from __future__ import annotations
 
+import base64
 import html
 import json
+from collections.abc import Iterator
 from typing import Any, Literal
 
 import folium
-from branca.element import Figure
+import numpy as np
+from branca.element import Element, Figure
 from folium.elements import MacroElement
 from folium.map import Layer
 from folium.template import Template
@@ -30,9 +33,6 @@ from app.services.mapping.measures import (
 
 AssetMode = Literal["relative", "inline"]
 
-# Above this many customers, points are grouped into clusters: one canvas circle per customer
-# stays fluid to ~30k (0.7 s painted), past that the page slows down.
-CLUSTER_ABOVE = 30_000
 MAX_ZOOM = 18
 MIN_ZOOM = 8
 # Coordinates are written as integers of 1e-5 degree (about one metre).
@@ -59,7 +59,6 @@ def build_map_html(
     """
     colouring = colour_grids(data, measure=measure, lang=lang)
     t = labels(lang)
-    cluster = len(data.points) > CLUSTER_ABOVE
 
     bounds = data.bounds()
     centre = [(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2] if bounds else [0.0, 0.0]
@@ -68,7 +67,7 @@ def build_map_html(
         zoom_start=12,
         tiles=None,
         control_scale=False,  # folium's shows miles too: a metric one is added below
-        # folium passes min/max zoom to its tile layer only; markercluster needs the map's.
+        # folium passes min/max zoom to its tile layer only: the map's own bounds the zoom.
         minZoom=MIN_ZOOM,
         maxZoom=MAX_ZOOM,
     )
@@ -77,14 +76,21 @@ def build_map_html(
     m.default_css = []
     figure = m.get_root()
     assert isinstance(figure, Figure)
-    # The bundled Leaflet, inline or linked, as it is: a Jinja raw block, since folium renders
-    # an Element's text as a template and the inlined scripts hold "{{".
+    # The bundled Leaflet, inline or linked, then the grids and customers as data, placed as
+    # they are (see _Verbatim).
     font = cjk_font_path() if asset_mode == "relative" else None
-    head = head_html(mode=asset_mode, cluster=cluster, cjk_font=font)
-    if "{% endraw %}" in head:  # pragma: no cover - not in Leaflet's source
-        raise ValueError("the bundled map assets cannot be placed in the page")
     figure.header.add_child(
-        folium.Element("{% raw %}" + head + "{% endraw %}"), name="griddesk_assets"
+        _Verbatim(head_html(mode=asset_mode, cjk_font=font)), name="griddesk_assets"
+    )
+    packed, matched = _packed_points(data)
+    figure.header.add_child(
+        _Verbatim(
+            "<script>var griddeskData = {"
+            f'"grids":{_feature_collection_json(data, colouring, lang=lang)},'
+            f'"customers":"{packed}"'
+            "};</script>"
+        ),
+        name="griddesk_data",
     )
 
     if tiles:
@@ -98,18 +104,9 @@ def build_map_html(
             control=True,
         ).add_to(m)
 
-    folium.GeoJson(
-        _feature_collection(data, colouring, lang=lang),
-        name=t["grids_layer"],
-        overlay=True,
-        control=True,
-        on_each_feature=folium.JsCode(
-            "function (feature, layer) { griddesk.register(feature, layer); }"
-        ),
-    ).add_to(m)
-
-    if data.points:
-        _CustomerLayer(data, name=t["customers_layer"], cluster=cluster).add_to(m)
+    _Grids(name=t["grids_layer"]).add_to(m)
+    if len(data.points):
+        _CustomerLayer(name=t["customers_layer"], unmatched_from=matched).add_to(m)
 
     folium.LayerControl(collapsed=True).add_to(m)
     fit = [[bounds[1], bounds[0]], [bounds[3], bounds[2]]] if bounds else None
@@ -123,8 +120,14 @@ def build_map_html(
     return figure.render()
 
 
-def _feature_collection(data: MapData, colouring: Colouring, *, lang: str) -> dict[str, Any]:
-    features = []
+def _feature_collection_json(data: MapData, colouring: Colouring, *, lang: str) -> str:
+    """Return the grids as a GeoJSON FeatureCollection, as JavaScript: a feature at a time, since
+    one dump of a big city's 3 MB holds the interpreter (and the window with it) for ~0.1 s."""
+    features = ",".join(_js_json(f) for f in _features(data, colouring, lang=lang))
+    return '{"type":"FeatureCollection","features":[' + features + "]}"
+
+
+def _features(data: MapData, colouring: Colouring, *, lang: str) -> Iterator[dict[str, Any]]:
     for g in data.grids:
         style = {
             "fillColor": colouring.fills[g.code],
@@ -133,18 +136,15 @@ def _feature_collection(data: MapData, colouring: Colouring, *, lang: str) -> di
             "weight": 1,
             "opacity": 0.9,
         }
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": _rounded(g.geometry),
-                "properties": {
-                    "code": g.code,
-                    "style": style,
-                    "tip": _tooltip(tooltip_lines(g, lang=lang)),
-                },
-            }
-        )
-    return {"type": "FeatureCollection", "features": features}
+        yield {
+            "type": "Feature",
+            "geometry": _rounded(g.geometry),
+            "properties": {
+                "code": g.code,
+                "style": style,
+                "tip": _tooltip(tooltip_lines(g, lang=lang)),
+            },
+        }
 
 
 def _rounded(geometry: Any) -> dict[str, Any]:
@@ -196,35 +196,72 @@ def _js_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
 
 
-def _point_arrays(data: MapData) -> tuple[str, list[int]]:
-    """Return the points as a flat JS integer array [lat, lon, ...] and the indices in no grid."""
-    flat = []
-    unmatched = []
-    for i, (lon, lat, code) in enumerate(data.points):
-        flat.append(str(round(lat * POINT_SCALE)))
-        flat.append(str(round(lon * POINT_SCALE)))
-        if code is None:
-            unmatched.append(i)
-    return "[" + ",".join(flat) + "]", unmatched
+def restyle_script(data: MapData, *, measure: str, lang: str = "zh_CN") -> str:
+    """Return the JavaScript that colours a page already showing ``data`` by ``measure``
+    (fills and legend) in place: what the app runs when only the measure changes."""
+    colouring = colour_grids(data, measure=measure, lang=lang)
+    fills = {g.code: colouring.fills[g.code] for g in data.grids}
+    return f"griddesk.restyle({_js_json(fills)}, {_js_json(legend_html(colouring.legend))})"
 
 
-class _CustomerLayer(Layer):
-    """The customers as canvas circles, clustered when there are many (griddesk.customers)."""
+def _packed_points(data: MapData) -> tuple[str, int]:
+    """Return the points as base64 of little-endian int32 [lat, lon, ...] in 1e-5 degree, those
+    in a grid first, and the index the points in no grid start at."""
+    points = data.points
+    order = np.argsort(points.in_no_grid, kind="stable")
+    pairs = np.empty((len(points), 2), dtype="<i4")
+    pairs[:, 0] = np.rint(points.lat[order] * POINT_SCALE)
+    pairs[:, 1] = np.rint(points.lon[order] * POINT_SCALE)
+    matched = int(np.count_nonzero(~points.in_no_grid))
+    return base64.b64encode(pairs.tobytes()).decode("ascii"), matched
+
+
+class _Verbatim(Element):
+    """Text placed in the page as it is. branca compiles an Element's text as a Jinja template,
+    and a macro's output once more: for a big city's 5 MB of grids and customers that took
+    0.4 s, and Leaflet's source inlined holds "{{"."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self.text
+
+
+class _Grids(Layer):
+    """The grids (griddeskData.grids), each styled as its properties say and registered with
+    griddesk for tooltips, clicks and highlighting."""
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = griddesk.customers({{ this.points }}, {{ this.js_options }});
+        var {{ this.get_name() }} = L.geoJson(griddeskData.grids, {
+            style: function (feature) { return feature.properties.style; },
+            onEachFeature: function (feature, layer) { griddesk.register(feature, layer); }
+        });
         {% endmacro %}
         """
     )
 
-    def __init__(self, data: MapData, *, name: str, cluster: bool) -> None:
+    def __init__(self, *, name: str) -> None:
         super().__init__(name=name, overlay=True, control=True, show=True)
-        self.points, unmatched = _point_arrays(data)
-        self.js_options = _js_json(
-            {"cluster": cluster, "scale": POINT_SCALE, "unmatched": unmatched}
-        )
+
+
+class _CustomerLayer(Layer):
+    """The customers (griddeskData.customers) as dots on one canvas (griddesk.customers)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = griddesk.customers(griddeskData.customers, {{ this.js_options }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, *, name: str, unmatched_from: int) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=True)
+        self.js_options = _js_json({"scale": POINT_SCALE, "unmatchedFrom": unmatched_from})
 
 
 class _Init(MacroElement):
