@@ -10,10 +10,10 @@ supervisor (the whole branch). ``--root`` runs another checkout's app on the sam
 a before/after in one sitting (its schema must match).
 
 Phases, from the click on the page (seconds):
-  data      the grids, figures and customers read (worker thread)
-  page      the HTML written and handed to the browser
-  loaded    the browser's loadFinished
-  painted   the customers' layer has drawn its dots (the page reports the time it did)
+  data      the grids and their figures read (worker thread)
+  page      the HTML written and handed to the browser (the customers are read meanwhile)
+  loaded    the browser's loadFinished: the grids are drawn
+  painted   the customers drawn into the page (the page reports the time it did)
 Memory is PSS (shared pages split among the processes that share them), summed over the app's
 process and every process it started: 2 s after the map was first painted, and again after it
 was read again and zoomed; Linux only.
@@ -99,17 +99,24 @@ def open_map(start):
     stamps.clear()
     last[0] = clock.elapsed()  # the window's own construction is not the map's stall
     done = []
+    shown = []
     page.loaded.connect(lambda: done.append(time.time()))
-    wait(lambda: page._data is not None)
+    page.customers_shown.connect(lambda: shown.append(time.time()))
+    wait(lambda: page.shown_data() is not None)
     marks["data"] = time.time() - start
     wait(lambda: bool(handed))
     marks["page"] = handed[-1] - start
     wait(lambda: bool(done))
     marks["loaded"] = done[0] - start
+    wait(lambda: bool(shown))
+    # Until the page has drawn the customers it was given.
+    wait(lambda: ask(page, "griddesk.lastCustomers.drawnAt > 0 && griddesk.lastCustomers.size()")
+         == len(page.shown_data().points), 30)
     painted = ask(page, PAINTED)
     info = json.loads(painted) if painted else None
     marks["painted"] = (info["at"] / 1000 - start) if info else marks["loaded"]
     page.loaded.disconnect()
+    page.customers_shown.disconnect()
     if lateness:
         # When the longest stall ended, after the start: to tell which phase it fell in.
         k = max(range(len(lateness)), key=lateness.__getitem__)
@@ -186,7 +193,7 @@ wait(lambda: False, 2.0)
 
 
 later_memory, by_process = memory()
-print(json.dumps({"cold": cold, "cold_stall_ms": cold_stall, "marks": marks, "stall_ms": stall, "customers": len(page._data.points),
+print(json.dumps({"cold": cold, "cold_stall_ms": cold_stall, "marks": marks, "stall_ms": stall, "customers": len(page.shown_data().points),
                   "drawn": info, "redraws": redraws, "memory_mb": first_memory, "memory_later_mb": later_memory,
                   "by_process": first_by_process, "by_process_later": by_process}))
 window.close()

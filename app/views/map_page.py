@@ -5,6 +5,7 @@ same polygons when QtWebEngine cannot start. Clicking a grid selects it in the w
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.services.changes import Changes
-from app.services.mapping import MEASURES, load_map_data
+from app.services.mapping import MEASURES, load_map_data, load_map_points
 from app.services.table_file import atomic_file
 from app.settings import Preferences
 from app.views.chips import SelectionChips
@@ -42,7 +43,7 @@ if TYPE_CHECKING:  # both are imported when the page makes its view (matplotlib 
     from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
     from PySide6.QtWebEngineWidgets import QWebEngineView
 
-    from app.services.mapping import MapData
+    from app.services.mapping import MapData, Points
 
 _C = "MapPage"
 
@@ -72,13 +73,15 @@ class MapBridge(QObject):
 
 class MapPage(PageWidget):
     """Signals: grid_picked(str) when the user clicks a grid (it is then the window's selected
-    grid: ctx.selection); loaded() when a map is shown;
+    grid: ctx.selection); loaded() when a map is shown; customers_shown() when the customers
+    are drawn into it (after loaded() in the embedded browser);
     saved(str) when the map has been saved as a standalone HTML file (its path)."""
 
     reads_persistency = True
 
     grid_picked = Signal(str)
     loaded = Signal()
+    customers_shown = Signal()
     saved = Signal(str)
 
     def __init__(self, ctx: AppContext, parent=None) -> None:
@@ -90,6 +93,11 @@ class MapPage(PageWidget):
         # none is), and of the page being loaded; a new measure on the same page is a restyle.
         self._page_of: tuple[MapData, str] | None = None
         self._loading: tuple[MapData, str] | None = None
+        # The customers' points, read after the grids (the browser draws those meanwhile) and
+        # put into the page when both are there; each reload is a new generation, so what an
+        # older one read is dropped.
+        self._points: Points | None = None
+        self._generation = 0
         self._selected = ctx.selection.current().grid
         self._tmp = QTemporaryDir()
         self.measure = QComboBox()
@@ -185,11 +193,17 @@ class MapPage(PageWidget):
             self.reload()
 
     def reload(self) -> None:
-        """Read the grids and customers in the background, then draw them."""
+        """Read the grids in the background and draw them; in the embedded browser the
+        customers are read while the page loads, and drawn into it (see _push_points)."""
         self._loaded = True
+        self._generation += 1
+        generation = self._generation
+        self._points = None
+        self.save_button.setEnabled(False)
         self.status.setText(self.tr("Loading the map…"))
         user, as_of = self.ctx.user, self.ctx.as_of
-        if self.web is not None:
+        web = self.web is not None
+        if web:
             # folium takes ~0.5 s to import: on the other core while the grids are read.
             self.ctx.runner.start(
                 "map.import", _import_map_html, on_done=lambda _: None, on_error=lambda _: None
@@ -198,17 +212,60 @@ class MapPage(PageWidget):
             "map.data",
             self.ctx.read(
                 lambda s: load_map_data(
-                    s, branch_id=user.branch_id, team_ids=user.team_scope(), as_of=as_of
+                    s,
+                    branch_id=user.branch_id,
+                    team_ids=user.team_scope(),
+                    as_of=as_of,
+                    points=not web,
                 )
             ),
-            on_done=self._have_data,
+            on_done=lambda data: self._have_data(data, generation),
             on_error=self._failed,
         )
 
-    def _have_data(self, data: MapData) -> None:
+    def _have_data(self, data: MapData, generation: int) -> None:
+        if generation != self._generation:
+            return
         self._data = data
-        self.save_button.setEnabled(True)
+        if self.web is None:
+            self._points = data.points
+            self.save_button.setEnabled(True)
         self._redraw()
+
+    def _read_points(self) -> None:
+        user, generation = self.ctx.user, self._generation
+        self.ctx.runner.start(
+            "map.points",
+            self.ctx.read(
+                lambda s: load_map_points(s, branch_id=user.branch_id, team_ids=user.team_scope())
+            ),
+            on_done=lambda points: self._have_points(points, generation),
+            on_error=self._failed,
+        )
+
+    def _have_points(self, points: Points, generation: int) -> None:
+        if generation != self._generation:
+            return
+        self._points = points
+        self.save_button.setEnabled(True)
+        self._push_points()
+
+    def _push_points(self) -> None:
+        """Draw the customers into the page once both are there."""
+        web, data, points = self.web, self._data, self._points
+        if web is None or points is None or self._page_of is None or self._page_of[0] is not data:
+            return
+        from app.services.mapping.html import customers_script
+
+        web.page().runJavaScript(customers_script(points))
+        self.status.setText("")
+        self.customers_shown.emit()
+
+    def shown_data(self) -> MapData | None:
+        """Return what the map shows: the grids and, once read, the customers."""
+        if self._data is None or self._points is None or self._data.points is self._points:
+            return self._data
+        return replace(self._data, points=self._points)
 
     def current_measure(self) -> str:
         return self.measure.currentData()
@@ -241,6 +298,7 @@ class MapPage(PageWidget):
                 asset_mode="relative",
                 tiles=tiles,
                 selected_grid=selected or None,
+                points_later=True,
             )
             target.write_text(html, encoding="utf-8")
             return target
@@ -248,6 +306,9 @@ class MapPage(PageWidget):
         def show(path: Path) -> None:
             self._page_of, self._loading = None, (data, lang)
             web.load(QUrl.fromLocalFile(str(path)))
+            if self._points is None:
+                # While the browser parses and draws the grids (in its own process).
+                self._read_points()
 
         self.status.setText(self.tr("Drawing…"))
         self.ctx.runner.start("map.html", build, on_done=show, on_error=self._failed)
@@ -255,10 +316,13 @@ class MapPage(PageWidget):
     def _page_loaded(self, ok: bool) -> None:
         if self.web is None or not self.web.url().isLocalFile():  # the blank warm-up page
             return
-        self.status.setText("" if ok else self.tr("The map page could not be shown."))
         self._page_of, self._loading = (self._loading if ok else None), None
-        if ok:
-            self.loaded.emit()
+        if not ok:
+            self.status.setText(self.tr("The map page could not be shown."))
+            return
+        self.status.setText("" if self._points is not None else self.tr("Reading the customers…"))
+        self._push_points()
+        self.loaded.emit()
 
     def _draw_fallback(self) -> None:
         from app.services.mapping import draw_grid_map
@@ -281,6 +345,7 @@ class MapPage(PageWidget):
         canvas.draw_idle()
         self.status.setText(self.tr("Simple map (the embedded browser is not available)"))
         self.loaded.emit()
+        self.customers_shown.emit()
 
     def _failed(self, exc: BaseException) -> None:
         self.status.setText("")
@@ -291,8 +356,10 @@ class MapPage(PageWidget):
     def save_html(self, path: str | None = None) -> str | None:
         """Save the map as shown (measure, scope, selected grid) as one HTML file with Leaflet
         and the data inlined, in the background; asks where when no path is given. Return the
-        path, or None when there is nothing to save or the user cancelled."""
-        if self._data is None:
+        path, or None when there is nothing to save (yet: the customers are still being read)
+        or the user cancelled."""
+        shown = self.shown_data()
+        if shown is None or self._points is None:
             return None
         if not path:
             name = default_file_name(f"{self.tr('Grid map')} {self.measure.currentText()}", ".html")
@@ -303,7 +370,7 @@ class MapPage(PageWidget):
                 path += ".html"
         if not path:
             return None
-        data, measure, selected = self._data, self.current_measure(), self._selected
+        data, measure, selected = shown, self.current_measure(), self._selected
         lang = "zh_CN" if _chinese_ui() else "en"
         target = Path(path)
 

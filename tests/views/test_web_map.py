@@ -44,7 +44,11 @@ def _load_and_click(qtbot, window) -> None:
     web = page.web.page()
     # Every grid is on the page, drawn by the Leaflet shipped with the app (no network).
     assert _run_js(qtbot, web, "typeof L === 'object' && L.version") == "1.9.4"
-    code = next(g.code for g in page._data.grids if g.owner_employee_no)
+    # The customers, read while the browser drew the grids, are all in the page.
+    customers = len(page.shown_data().points)
+    assert customers > 100
+    assert _run_js(qtbot, web, "griddesk.lastCustomers.size()") == customers
+    code = next(g.code for g in page.shown_data().grids if g.owner_employee_no)
     assert _run_js(qtbot, web, f"window.griddeskHighlight({json.dumps(code)})") is True
     qtbot.waitUntil(
         lambda: _run_js(qtbot, web, "typeof window.griddeskSelect") == "function", timeout=10000
@@ -58,8 +62,12 @@ def test_another_measure_recolours_the_grids_without_loading_the_page_again(qtbo
     """Switching what the grids are coloured by repaints them in the page already shown: the
     page is not built and loaded again (a big city's page takes a second and the browser keeps
     the old one's memory for a while), yet every grid and the legend follow the measure."""
+    from PySide6.QtCore import QLocale
+
     from app.services.mapping import colour_grids
 
+    # The page speaks the window's language (an earlier test may have switched it).
+    lang = "zh_CN" if QLocale().language() == QLocale.Language.Chinese else "en"
     ctx = make_ctx("senior")
     ctx.web_available = True
     window = MainWindow(ctx)
@@ -75,7 +83,7 @@ def test_another_measure_recolours_the_grids_without_loading_the_page_again(qtbo
         url = page.web.url()
         for measure in ("coverage", "load"):
             page.measure.setCurrentIndex(page.measure.findData(measure))
-            expected = colour_grids(page._data, measure=measure, lang="en")
+            expected = colour_grids(page.shown_data(), measure=measure, lang=lang)
             got = _run_js(
                 qtbot,
                 web,

@@ -34,6 +34,7 @@ from app.services.mapping.data import (
     Points,
     grid_persistency_13,
     load_map_data,
+    load_map_points,
     persistency_year,
 )
 from app.services.mapping.measures import MEASURES, Colouring, Legend, colour_grids, labels
@@ -55,6 +56,7 @@ __all__ = [
     "grid_persistency_13",
     "labels",
     "load_map_data",
+    "load_map_points",
     "persistency_year",
 ]
 

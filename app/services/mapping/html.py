@@ -19,7 +19,7 @@ from folium.template import Template
 
 from app.services.fonts import cjk_font_path
 from app.services.mapping.assets import head_html
-from app.services.mapping.data import MapData
+from app.services.mapping.data import NO_POINTS, MapData, Points
 from app.services.mapping.measures import (
     FEW_FILL,
     NO_DATA,
@@ -49,6 +49,7 @@ def build_map_html(
     asset_mode: AssetMode = "relative",
     tiles: bool = False,
     selected_grid: str | None = None,
+    points_later: bool = False,
 ) -> str:
     """Return a complete HTML page drawing the grids coloured by ``measure``, with a legend,
     tooltips and the customers as points, loading Leaflet from resources/web.
@@ -56,6 +57,9 @@ def build_map_html(
     ``asset_mode="relative"`` links the bundled files by file URL (for a page written to a file
     and loaded by the app); ``"inline"`` embeds them (for a standalone exported file). With
     ``tiles=True`` an OpenStreetMap layer is offered as well; offline it simply stays empty.
+    ``points_later=True`` leaves the customers' layer empty, to be filled by running
+    :func:`customers_script` once the page is shown (the app reads the customers while the
+    browser draws the grids).
     """
     colouring = colour_grids(data, measure=measure, lang=lang)
     t = labels(lang)
@@ -82,7 +86,7 @@ def build_map_html(
     figure.header.add_child(
         _Verbatim(head_html(mode=asset_mode, cjk_font=font)), name="griddesk_assets"
     )
-    packed, matched = _packed_points(data)
+    packed, matched = _packed_points(NO_POINTS if points_later else data.points)
     figure.header.add_child(
         _Verbatim(
             "<script>var griddeskData = {"
@@ -92,6 +96,12 @@ def build_map_html(
         ),
         name="griddesk_data",
     )
+
+    fit = [[bounds[1], bounds[0]], [bounds[3], bounds[2]]] if bounds else None
+    if fit:
+        # Before any layer: drawn once at the view they are shown at (fitting afterwards
+        # projected and drew a big city's grids twice, 0.1 s).
+        _Fit(map_name=m.get_name(), bounds=fit).add_to(m)
 
     if tiles:
         folium.TileLayer(
@@ -105,16 +115,12 @@ def build_map_html(
         ).add_to(m)
 
     _Grids(name=t["grids_layer"]).add_to(m)
-    if len(data.points):
+    if len(data.points) or points_later:
         _CustomerLayer(name=t["customers_layer"], unmatched_from=matched).add_to(m)
 
     folium.LayerControl(collapsed=True).add_to(m)
-    fit = [[bounds[1], bounds[0]], [bounds[3], bounds[2]]] if bounds else None
     _Init(
-        map_name=m.get_name(),
-        legend=legend_html(colouring.legend),
-        selected=selected_grid,
-        bounds=fit,
+        map_name=m.get_name(), legend=legend_html(colouring.legend), selected=selected_grid
     ).add_to(m)
 
     return figure.render()
@@ -204,10 +210,16 @@ def restyle_script(data: MapData, *, measure: str, lang: str = "zh_CN") -> str:
     return f"griddesk.restyle({_js_json(fills)}, {_js_json(legend_html(colouring.legend))})"
 
 
-def _packed_points(data: MapData) -> tuple[str, int]:
+def customers_script(points: Points) -> str:
+    """Return the JavaScript that draws ``points`` as the customers of a page built with
+    ``points_later=True`` (or replaces the customers it shows)."""
+    packed, matched = _packed_points(points)
+    return f'griddesk.setCustomers("{packed}", {matched})'
+
+
+def _packed_points(points: Points) -> tuple[str, int]:
     """Return the points as base64 of little-endian int32 [lat, lon, ...] in 1e-5 degree, those
     in a grid first, and the index the points in no grid start at."""
-    points = data.points
     order = np.argsort(points.in_no_grid, kind="stable")
     pairs = np.empty((len(points), 2), dtype="<i4")
     pairs[:, 0] = np.rint(points.lat[order] * POINT_SCALE)
@@ -264,9 +276,26 @@ class _CustomerLayer(Layer):
         self.js_options = _js_json({"scale": POINT_SCALE, "unmatchedFrom": unmatched_from})
 
 
+class _Fit(MacroElement):
+    """Fits the map's view to the grids (not animated: a zoom animation still running would
+    swallow the first highlight)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this.map_name }}.fitBounds({{ this.bounds }}, {padding: [10, 10], animate: false});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, *, map_name: str, bounds: list[list[float]]) -> None:
+        super().__init__()
+        self.map_name = map_name
+        self.bounds = _js_json(bounds)
+
+
 class _Init(MacroElement):
-    """Starts griddesk.init (fit to the grids, legend, first selection, Qt bridge) once the
-    layers exist."""
+    """Starts griddesk.init (legend, first selection, Qt bridge) once the layers exist."""
 
     _template = Template(
         """
@@ -283,8 +312,7 @@ class _Init(MacroElement):
         map_name: str,
         legend: str,
         selected: str | None,
-        bounds: list[list[float]] | None,
     ) -> None:
         super().__init__()
         self.map_name = map_name
-        self.js_options = _js_json({"legend": legend, "selected": selected, "bounds": bounds})
+        self.js_options = _js_json({"legend": legend, "selected": selected})

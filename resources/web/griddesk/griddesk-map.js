@@ -117,10 +117,6 @@
     init: function (map, options) {
       theMap = map;
       options = options || {};
-      if (options.bounds) {
-        // Not animated: a zoom animation still running would swallow the first highlight.
-        theMap.fitBounds(options.bounds, { padding: [10, 10], animate: false });
-      }
       if (options.legend) {
         addLegend(options.legend);
       }
@@ -163,6 +159,17 @@
       return Object.keys(layers).length;
     },
 
+    /* Draw these customers (packed as for griddesk.customers) instead of those shown: the app
+     * fills a page built without them once it has read them. Returns how many there are. */
+    setCustomers: function (packed, unmatchedFrom) {
+      var layer = window.griddesk.lastCustomers;
+      if (!layer) {
+        return -1;
+      }
+      layer.setData(decodeInt32(packed), unmatchedFrom);
+      return layer.size();
+    },
+
     /* The map griddesk.init was given (null before). */
     map: function () {
       return theMap;
@@ -188,8 +195,23 @@
 
   var CustomerLayer = L.Layer.extend({
     initialize: function (latLon, options) {
+      this._scale = options.scale || 100000;
+      // The last drawing, for tests and benchmarks: dots in view, how they were drawn, how long
+      // it took and when it ended (ms since the epoch).
+      this.drawn = 0;
+      this.style = "";
+      this.drawMs = 0;
+      this.drawnAt = 0;
+      this.setData(latLon, options.unmatchedFrom);
+    },
+
+    size: function () {
+      return this._wx.length;
+    },
+
+    setData: function (latLon, unmatchedFrom) {
       var n = latLon.length / 2;
-      var scale = options.scale || 100000;
+      var scale = this._scale;
       // Web Mercator at zoom 0 (256 px for the world), as Leaflet's EPSG3857 projects.
       this._wx = new Float64Array(n);
       this._wy = new Float64Array(n);
@@ -201,13 +223,9 @@
         this._wx[k] = 256 * (0.5 + lon / 360);
         this._wy[k] = 256 * (0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI));
       }
-      this._unmatchedFrom = options.unmatchedFrom == null ? n : options.unmatchedFrom;
-      // The last drawing, for tests and benchmarks: dots in view, how they were drawn, how long
-      // it took and when it ended (ms since the epoch).
-      this.drawn = 0;
-      this.style = "";
-      this.drawMs = 0;
-      this.drawnAt = 0;
+      this._unmatchedFrom = unmatchedFrom == null ? n : unmatchedFrom;
+      this._xs = this._ys = null;
+      this._redraw();
     },
 
     onAdd: function (map) {
