@@ -221,7 +221,21 @@ def task_rows(session: Session, ids: Sequence[int], *, as_of: date) -> list[Task
 
 
 def count_tasks(session: Session, f: TaskFilter) -> int:
-    return session.scalar(_base([func.count(Task.id)], f)) or 0
+    """Return how many tasks the filter selects."""
+    return session.scalar(count_query(f)) or 0
+
+
+def count_query(f: TaskFilter) -> Any:
+    """The statement counting the filter's tasks. Joined to the customers or specialists only
+    when the filter reads them: every task has a customer, and counting through that join
+    looked up each task's customer (4 s for a big city's 2M tasks, against 0.1 s without)."""
+    stmt: Any = select(func.count()).select_from(Task)
+    if f.search.strip() or f.grid_ids is not None:
+        stmt = stmt.join(Customer, Customer.id == Task.customer_id)
+    if f.team_ids is not None:
+        stmt = stmt.join(Specialist, Specialist.id == Task.specialist_id)
+    conds = _conditions(f)
+    return stmt.where(*conds) if conds else stmt
 
 
 # --- keyset pages ------------------------------------------------------------------------
