@@ -89,10 +89,11 @@ class MapPage(PageWidget):
         self.ctx = ctx
         self._loaded = False
         self._data: MapData | None = None
-        # What the browser shows: the data and language of the page loaded last (None while
-        # none is), and of the page being loaded; a new measure on the same page is a restyle.
-        self._page_of: tuple[MapData, str] | None = None
-        self._loading: tuple[MapData, str] | None = None
+        # What the browser shows: the data, language and tiles of the page loaded last (None
+        # while none is), and of the page being loaded. Another measure on the same page is a
+        # restyle, new data of the same language and tiles a new set of grids in it.
+        self._page_of: tuple[MapData, str, bool] | None = None
+        self._loading: tuple[MapData, str, bool] | None = None
         # The customers' points, read after the grids (the browser draws those meanwhile) and
         # put into the page when both are there; each reload is a new generation, so what an
         # older one read is dropped.
@@ -279,13 +280,17 @@ class MapPage(PageWidget):
             return
         data, measure, selected = self._data, self.current_measure(), self._selected
         lang = "zh_CN" if _chinese_ui() else "en"
-        if self._page_of is not None and self._page_of[0] is data and self._page_of[1] == lang:
+        tiles = Preferences().map_tiles
+        shown = self._page_of
+        if shown is not None and shown[0] is data and shown[1] == lang:
             # Only the measure changed: colour the grids in place, no new page.
             from app.services.mapping.html import restyle_script
 
             web.page().runJavaScript(restyle_script(data, measure=measure, lang=lang))
             return
-        tiles = Preferences().map_tiles
+        if shown is not None and shown[1:] == (lang, tiles):
+            self._replace_grids(data, measure, lang, tiles)
+            return
         target = Path(self._tmp.path()) / f"map_{measure}.html"
 
         def build(_state):
@@ -304,11 +309,38 @@ class MapPage(PageWidget):
             return target
 
         def show(path: Path) -> None:
-            self._page_of, self._loading = None, (data, lang)
+            self._page_of, self._loading = None, (data, lang, tiles)
             web.load(QUrl.fromLocalFile(str(path)))
             if self._points is None:
                 # While the browser parses and draws the grids (in its own process).
                 self._read_points()
+
+        self.status.setText(self.tr("Drawing…"))
+        self.ctx.runner.start("map.html", build, on_done=show, on_error=self._failed)
+
+    def _replace_grids(self, data: MapData, measure: str, lang: str, tiles: bool) -> None:
+        """Put new grids into the page shown (the map read again after a change): a new page
+        would parse Leaflet and draw everything again, and the browser keeps the old page's
+        memory for a while. The customers follow as on a new page."""
+        web = self.web
+        assert web is not None
+
+        def build(_state) -> str:
+            from app.services.mapping.html import grids_script
+
+            return grids_script(data, measure=measure, lang=lang)
+
+        def show(script: str) -> None:
+            if self._data is not data:  # read again meanwhile
+                return
+            web.page().runJavaScript(script)
+            self._page_of = (data, lang, tiles)
+            self.status.setText(self.tr("Reading the customers…"))
+            self.loaded.emit()
+            if self._points is None:
+                self._read_points()
+            else:
+                self._push_points()
 
         self.status.setText(self.tr("Drawing…"))
         self.ctx.runner.start("map.html", build, on_done=show, on_error=self._failed)

@@ -169,7 +169,7 @@ def test_every_grid_is_on_the_page_with_its_tooltip():
     page = build_map_html(three_grids(), measure="coverage", lang="en")
     for code in ("JJ001", "JJ002", "WH001"):
         assert f'"code":"{code}"' in page
-    assert "griddesk.register" in page
+    assert "griddesk.grids(griddeskData.grids)" in page
 
 
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])

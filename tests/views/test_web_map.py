@@ -102,3 +102,51 @@ def test_another_measure_recolours_the_grids_without_loading_the_page_again(qtbo
     finally:
         window.close()
         shiboken6.delete(window)
+
+
+def test_the_map_read_again_after_a_change_is_redrawn_in_the_same_page(qtbot, make_ctx):
+    """After a change the map reads its grids and customers again and puts them into the page
+    already shown: no new page is loaded (a big city's takes a third of a second to parse and
+    the browser keeps the old one's memory), yet a grid that lost its owner shows as uncovered
+    and every customer is still drawn."""
+    from sqlalchemy import update
+
+    from app.models import Grid
+    from app.services.changes import Changes
+    from app.services.mapping.measures import UNCOVERED
+
+    ctx = make_ctx("senior")
+    ctx.web_available = True
+    window = MainWindow(ctx)
+    window.show()
+    try:
+        page = window.show_page("map")
+        qtbot.waitUntil(
+            lambda: page.web.url().isLocalFile() and page.status.text() == "", timeout=30000
+        )
+        page.measure.setCurrentIndex(page.measure.findData("coverage"))
+        web = page.web.page()
+        code = next(g.code for g in page.shown_data().grids if not g.uncovered)
+        loads: list[bool] = []
+        page.web.loadStarted.connect(lambda: loads.append(True))
+        with ctx.Session() as s, s.begin():
+            s.execute(update(Grid).where(Grid.code == code).values(owner_id=None))
+        before = page.shown_data()
+        page.on_changes(Changes(grids=frozenset({1})))
+        qtbot.waitUntil(
+            lambda: page.shown_data() is not before and page.status.text() == "", timeout=30000
+        )
+        assert loads == []
+        fill = _run_js(
+            qtbot,
+            web,
+            "(function () { var f = null; griddesk.map().eachLayer(function (l) {"
+            f" if (l.feature && l.feature.properties.code === {json.dumps(code)})"
+            " f = l.options.fillColor; }); return f; })()",
+        )
+        assert fill == UNCOVERED
+        customers = len(page.shown_data().points)
+        assert _run_js(qtbot, web, "griddesk.lastCustomers.size()") == customers > 100
+    finally:
+        window.close()
+        shiboken6.delete(window)

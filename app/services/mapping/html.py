@@ -210,6 +210,15 @@ def restyle_script(data: MapData, *, measure: str, lang: str = "zh_CN") -> str:
     return f"griddesk.restyle({_js_json(fills)}, {_js_json(legend_html(colouring.legend))})"
 
 
+def grids_script(data: MapData, *, measure: str, lang: str = "zh_CN") -> str:
+    """Return the JavaScript that shows ``data``'s grids, coloured by ``measure``, with their
+    legend, in a page already showing a map (the map read again after a change); its
+    customers follow with :func:`customers_script`."""
+    colouring = colour_grids(data, measure=measure, lang=lang)
+    grids = _feature_collection_json(data, colouring, lang=lang)
+    return f"griddesk.setGrids({grids}, {_js_json(legend_html(colouring.legend))})"
+
+
 def customers_script(points: Points) -> str:
     """Return the JavaScript that draws ``points`` as the customers of a page built with
     ``points_later=True`` (or replaces the customers it shows)."""
@@ -248,10 +257,7 @@ class _Grids(Layer):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.geoJson(griddeskData.grids, {
-            style: function (feature) { return feature.properties.style; },
-            onEachFeature: function (feature, layer) { griddesk.register(feature, layer); }
-        });
+        var {{ this.get_name() }} = griddesk.grids(griddeskData.grids);
         {% endmacro %}
         """
     )

@@ -17,6 +17,7 @@
 
   var layers = {}; // grid code -> Leaflet layer
   var selected = null;
+  var gridLayer = null; // the layer holding every grid (griddesk.grids)
   var theMap = null;
   var SELECTED = { weight: 4, color: "#0b5cd5", opacity: 1, fillOpacity: 0.8 };
   var HOVER = { weight: 3, color: "#1b1b1b", opacity: 1 };
@@ -168,6 +169,38 @@
       }
       layer.setData(decodeInt32(packed), unmatchedFrom);
       return layer.size();
+    },
+
+    /* The grids of a feature collection as one layer, each styled as its properties say and
+     * registered for tooltips, clicks and highlighting. */
+    grids: function (data) {
+      gridLayer = L.geoJson(data, {
+        style: function (feature) {
+          return feature.properties.style;
+        },
+        onEachFeature: function (feature, layer) {
+          window.griddesk.register(feature, layer);
+        },
+      });
+      return gridLayer;
+    },
+
+    /* Show these grids (a feature collection) and legend instead of those shown, outlining
+     * the grid selected before if it is still there: the app's map read again after a change,
+     * without loading the page again. Returns how many grids there are. */
+    setGrids: function (data, legend) {
+      var code = selected && selected.feature.properties.code;
+      selected = null;
+      layers = {};
+      gridLayer.clearLayers();
+      gridLayer.addData(data);
+      if (legendBox && legend != null) {
+        legendBox.innerHTML = legend;
+      }
+      if (code && layers[code]) {
+        select(code);
+      }
+      return Object.keys(layers).length;
     },
 
     /* The map griddesk.init was given (null before). */
