@@ -22,6 +22,19 @@ Two window functions connect the page to whoever shows it:
     Python with ``page.runJavaScript("window.griddeskHighlight && window.griddeskHighlight(...)")``.
 
 Exported pages work in any browser with neither function wired to anything.
+
+The app's page changes in place rather than being loaded again (a big city's page takes a
+third of a second to parse, and the browser keeps an old page's memory for a while); the
+scripts come from ``mapping.html``:
+
+``restyle_script``
+    Another measure: the grids' fills and the legend (``griddesk.restyle``).
+``grids_script``
+    The map read again after a change: the grids and legend (``griddesk.setGrids``).
+``customers_script``
+    The customers, read while the browser draws the grids of a page built with
+    ``points_later=True``, or again after a change (``griddesk.setCustomers``): packed int32
+    coordinates drawn on one canvas.
 """
 
 from __future__ import annotations
