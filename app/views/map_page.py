@@ -99,6 +99,8 @@ class MapPage(PageWidget):
         # older one read is dropped.
         self._points: Points | None = None
         self._generation = 0
+        self._reading_points: int | None = None  # the generation whose customers are read
+        self._pages_built = 0
         self._selected = ctx.selection.current().grid
         self._tmp = QTemporaryDir()
         self.measure = QComboBox()
@@ -235,6 +237,7 @@ class MapPage(PageWidget):
 
     def _read_points(self) -> None:
         user, generation = self.ctx.user, self._generation
+        self._reading_points = generation
         self.ctx.runner.start(
             "map.points",
             self.ctx.read(
@@ -282,16 +285,20 @@ class MapPage(PageWidget):
         lang = "zh_CN" if _chinese_ui() else "en"
         tiles = Preferences().map_tiles
         shown = self._page_of
-        if shown is not None and shown[0] is data and shown[1] == lang:
+        if shown is not None and shown[0] is data and shown[1:] == (lang, tiles):
             # Only the measure changed: colour the grids in place, no new page.
             from app.services.mapping.html import restyle_script
 
             web.page().runJavaScript(restyle_script(data, measure=measure, lang=lang))
             return
-        if shown is not None and shown[1:] == (lang, tiles):
+        if shown is not None and shown[1:] == (lang, tiles) and shown[0].grids:
+            # Read again after a change: the new grids into the page shown. (A page that had
+            # no grids was never fitted to any: it is built anew.)
             self._replace_grids(data, measure, lang, tiles)
             return
-        target = Path(self._tmp.path()) / f"map_{measure}.html"
+        # A name of its own per page: a build overtaken by another still writes its file.
+        self._pages_built += 1
+        target = Path(self._tmp.path()) / f"map_{self._pages_built}_{measure}.html"
 
         def build(_state):
             from app.services.mapping import build_map_html  # folium: imported on first draw
@@ -311,7 +318,7 @@ class MapPage(PageWidget):
         def show(path: Path) -> None:
             self._page_of, self._loading = None, (data, lang, tiles)
             web.load(QUrl.fromLocalFile(str(path)))
-            if self._points is None:
+            if self._points is None and self._reading_points != self._generation:
                 # While the browser parses and draws the grids (in its own process).
                 self._read_points()
 
@@ -337,7 +344,7 @@ class MapPage(PageWidget):
             self._page_of = (data, lang, tiles)
             self.status.setText(self.tr("Reading the customers…"))
             self.loaded.emit()
-            if self._points is None:
+            if self._points is None and self._reading_points != self._generation:
                 self._read_points()
             else:
                 self._push_points()
@@ -348,11 +355,21 @@ class MapPage(PageWidget):
     def _page_loaded(self, ok: bool) -> None:
         if self.web is None or not self.web.url().isLocalFile():  # the blank warm-up page
             return
+        if self._loading is None:
+            # Not a page the app asked for (the browser's own Reload, Back or Forward shows the
+            # file as it was built, without what was put into it since): build it anew.
+            self._page_of = None
+            self._redraw()
+            return
         self._page_of, self._loading = (self._loading if ok else None), None
         if not ok:
             self.status.setText(self.tr("The map page could not be shown."))
             return
         self.status.setText("" if self._points is not None else self.tr("Reading the customers…"))
+        # A grid picked elsewhere while the page loaded is outlined now.
+        self.web.page().runJavaScript(
+            f"window.griddeskHighlight && window.griddeskHighlight({json.dumps(self._selected)})"
+        )
         self._push_points()
         self.loaded.emit()
 

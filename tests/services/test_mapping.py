@@ -29,6 +29,7 @@ from app.services.mapping import (
     draw_grid_map,
     labels,
     load_map_data,
+    load_map_points,
 )
 from app.services.mapping.html import POINT_SCALE
 from app.services.mapping.measures import (
@@ -437,6 +438,26 @@ def test_load_map_data_reads_owners_customers_and_tasks_per_grid(session, branch
         (104.5, 30.9, None),
     ]
     assert data.persistency_period == "2023-06…2024-05"
+
+
+def test_the_customers_read_apart_are_those_read_with_the_grids(session, branch):
+    """The app reads the customers while the browser draws the grids (load_map_points): the
+    same points, grids and customers in no grid as one read with the grids, for the branch
+    and for one team."""
+    t1, _t2 = branch["teams"]
+    for team_ids in (None, {t1.id}):
+        whole = load_map_data(
+            session, branch_id=branch["branch"].id, team_ids=team_ids, as_of=AS_OF
+        )
+        apart = load_map_points(session, branch_id=branch["branch"].id, team_ids=team_ids)
+        assert sorted(apart) == sorted(whole.points) and len(apart) > 0
+        bare = load_map_data(
+            session, branch_id=branch["branch"].id, team_ids=team_ids, as_of=AS_OF, points=False
+        )
+        assert len(bare.points) == 0
+        assert [(g.code, g.customers, g.unserved) for g in bare.grids] == [
+            (g.code, g.customers, g.unserved) for g in whole.grids
+        ]
 
 
 def test_load_map_data_for_one_team_shows_the_grids_it_owns(session, branch):

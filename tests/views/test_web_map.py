@@ -3,7 +3,9 @@ click in the page reaches the window through the QWebChannel bridge."""
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 
 import pytest
 import shiboken6
@@ -147,6 +149,56 @@ def test_the_map_read_again_after_a_change_is_redrawn_in_the_same_page(qtbot, ma
         assert fill == UNCOVERED
         customers = len(page.shown_data().points)
         assert _run_js(qtbot, web, "griddesk.lastCustomers.size()") == customers > 100
+    finally:
+        window.close()
+        shiboken6.delete(window)
+
+
+def test_the_browsers_own_reload_shows_the_map_as_it_is_now(qtbot, make_ctx, tmp_path):
+    """The page's file holds the map as it was built; the browser's own Reload (its context
+    menu) must not bring back an older colouring without customers: the app builds the page
+    anew. A map saved from the embedded browser holds its customers too."""
+    from PySide6.QtCore import QLocale
+    from PySide6.QtWebEngineCore import QWebEnginePage
+
+    from app.services.mapping import colour_grids
+
+    lang = "zh_CN" if QLocale().language() == QLocale.Language.Chinese else "en"
+    ctx = make_ctx("senior")
+    ctx.web_available = True
+    window = MainWindow(ctx)
+    window.show()
+    try:
+        page = window.show_page("map")
+        qtbot.waitUntil(
+            lambda: page.web.url().isLocalFile() and page.status.text() == "", timeout=30000
+        )
+        page.measure.setCurrentIndex(page.measure.findData("coverage"))
+        with qtbot.waitSignal(page.customers_shown, timeout=30000):
+            page.web.page().triggerAction(QWebEnginePage.WebAction.Reload)
+        web = page.web.page()
+        expected = colour_grids(page.shown_data(), measure="coverage", lang=lang)
+        got = _run_js(
+            qtbot,
+            web,
+            "JSON.stringify(Object.fromEntries(Object.entries(griddesk.map()._layers)"
+            ".filter(function (e) { return e[1].feature; })"
+            ".map(function (e) { return [e[1].feature.properties.code,"
+            " e[1].options.fillColor]; })))",
+        )
+        assert json.loads(got) == expected.fills
+        customers = len(page.shown_data().points)
+        qtbot.waitUntil(
+            lambda: _run_js(qtbot, web, "griddesk.lastCustomers.size()") == customers,
+            timeout=10000,
+        )
+
+        target = tmp_path / "saved.html"
+        with qtbot.waitSignal(page.saved, timeout=60000):
+            page.save_html(str(target))
+        saved = target.read_text(encoding="utf-8")
+        packed = re.search(r'"customers":"([A-Za-z0-9+/=]*)"', saved)
+        assert packed and len(base64.b64decode(packed.group(1))) == 8 * customers > 0
     finally:
         window.close()
         shiboken6.delete(window)

@@ -225,6 +225,7 @@
   // but 300k take milliseconds); below it they are drawn as round, smooth circles.
   var STAMP_ABOVE = 4000;
   var PADDING = 0.1; // as Leaflet's own canvas: a little beyond the view, for panning
+  var CUSTOMER_PANE = "griddeskCustomers";
 
   var CustomerLayer = L.Layer.extend({
     initialize: function (latLon, options) {
@@ -265,7 +266,15 @@
       var canvas = (this._canvas = L.DomUtil.create("canvas", "griddesk-customers"));
       canvas.style.pointerEvents = "none";
       L.DomUtil.addClass(canvas, "leaflet-zoom-" + (map._zoomAnimated ? "animated" : "hide"));
-      this.getPane().appendChild(canvas);
+      // A pane of its own above the grids' (overlayPane, 400) and below the tooltips: the dots
+      // stay on top whichever layer was added first.
+      var pane = map.getPane(CUSTOMER_PANE);
+      if (!pane) {
+        pane = map.createPane(CUSTOMER_PANE);
+        pane.style.zIndex = 450;
+        pane.style.pointerEvents = "none";
+      }
+      pane.appendChild(canvas);
       this._redraw();
     },
 
@@ -276,7 +285,8 @@
     },
 
     getEvents: function () {
-      var events = { moveend: this._redraw, zoomend: this._redraw, resize: this._redraw };
+      // moveend follows every zoom too: one redraw each.
+      var events = { moveend: this._redraw, resize: this._redraw };
       if (this._map._zoomAnimated) {
         events.zoomanim = this._animateZoom;
       }
