@@ -177,6 +177,22 @@ def test_the_meeting_workbook_and_the_command_line_do_not_load_matplotlib():
     assert out.stdout.strip() == "[]"
 
 
+def test_starting_a_command_does_not_load_the_visit_lists_routing():
+    """Every command builds the whole parser; the visit lists' option must not bring the
+    visit-list service and its routing with it (numpy and more, for commands that use none)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from app.cli import build_parser; build_parser(); "
+        "print(sorted(m for m in sys.modules if m.startswith('app.services.visits')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
+
+
 def test_a_command_given_its_database_does_not_load_qt(tmp_path):
     """Reading the settings loads Qt, whose import hook then slows every import a command
     makes at run time (xlsxwriter makes one per cell); a command told its database (--db)

@@ -71,8 +71,8 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
 
 
 def _visits_parser(esub, common: argparse.ArgumentParser, dated: argparse.ArgumentParser) -> None:
-    from app.services.visits import MAX_PER_DAY
-
+    # Not importing app.services.visits here: every command builds this parser, and the
+    # visit lists bring their routing (numpy) with them.
     p = esub.add_parser(
         "visits",
         parents=[common, dated],
@@ -93,8 +93,8 @@ def _visits_parser(esub, common: argparse.ArgumentParser, dated: argparse.Argume
     p.add_argument(
         "--per-day",
         type=int,
-        default=MAX_PER_DAY,
-        help=f"most customers planned a working day (default {MAX_PER_DAY}: one A4 page)",
+        default=None,
+        help="most customers planned a working day (default: what one A4 page holds)",
     )
     p.add_argument(
         "--out",
@@ -197,6 +197,10 @@ def _visits(s, args: argparse.Namespace, *, branch_id: int, as_of: date, user) -
         monday = week_of(args.week)
     except WeekError as exc:
         raise CommandError(str(exc)) from None
+    if args.per_day is None:
+        from app.services.visits import MAX_PER_DAY
+
+        args.per_day = MAX_PER_DAY
     if args.per_day < 1:
         raise CommandError("--per-day must be at least 1")
     text = (
