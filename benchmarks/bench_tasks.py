@@ -65,6 +65,7 @@ def main() -> None:
     from app.db import make_engine
     from app.models import Specialist, Task, Team
     from app.models.enums import OPEN_TASK_STATUSES, TaskKind
+    from app.services import task_pages as pages
     from app.services import tasks as t
     from app.services.unit_of_work import sessionmaker as session_factory
 
@@ -96,7 +97,7 @@ def main() -> None:
         for sort in SORTS:
             for desc in (False, True):
                 with Session() as s:
-                    page = partial(t.task_page, s, f, sort, descending=desc)
+                    page = partial(pages.task_page, s, f, sort, descending=desc)
                     first = _ms(page, args.runs)
                     after = None
                     for _ in range(5):

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.models.enums import OPEN_TASK_STATUSES, TaskKind, TaskStatus
-from app.services import org
+from app.services import org, task_pages
 from app.services import tasks as task_service
 from app.services.changes import Changes
 from app.views.calendar import local_text
@@ -284,12 +284,12 @@ class TasksPage(PageWidget):
         self.count.setText(self.tr("Loading…"))
         self.ctx.runner.start(
             "tasks.page",
-            self.ctx.read(lambda s: task_service.task_page(s, f, sort, descending=desc)),
+            self.ctx.read(lambda s: task_pages.task_page(s, f, sort, descending=desc)),
             on_done=self._show_first_page,
             on_error=self._failed,
         )
 
-    def _show_first_page(self, page: task_service.TaskPage) -> None:
+    def _show_first_page(self, page: task_pages.TaskPage) -> None:
         self.model.set_first_page(page.rows, page.after)
         self._fit_columns(grow_only=False)
         if page.after is None:  # every match is shown: no need to count
@@ -323,7 +323,7 @@ class TasksPage(PageWidget):
         f = self._filter or self.current_filter()
         sort, desc = self._sort
         with self.ctx.Session() as s:
-            page = task_service.task_page(s, f, sort, descending=desc, after=after)
+            page = task_pages.task_page(s, f, sort, descending=desc, after=after)
         return page.rows, page.after
 
     def _fetch_rows(self, ids):
