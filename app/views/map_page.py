@@ -244,8 +244,18 @@ class MapPage(PageWidget):
                 lambda s: load_map_points(s, branch_id=user.branch_id, team_ids=user.team_scope())
             ),
             on_done=lambda points: self._have_points(points, generation),
-            on_error=self._failed,
+            on_error=lambda exc: self._points_failed(exc, generation),
         )
+
+    def _points_failed(self, exc: BaseException, generation: int) -> None:
+        """The customers could not be read: the page must not go on showing the ones read
+        before the change as if they were current."""
+        if generation != self._generation:
+            return
+        self._reading_points = None
+        if self.web is not None and self._page_of is not None:
+            self.web.page().runJavaScript('window.griddesk && griddesk.setCustomers("", 0)')
+        self._failed(exc)
 
     def _have_points(self, points: Points, generation: int) -> None:
         if generation != self._generation:

@@ -202,3 +202,39 @@ def test_the_browsers_own_reload_shows_the_map_as_it_is_now(qtbot, make_ctx, tmp
     finally:
         window.close()
         shiboken6.delete(window)
+
+
+def test_customers_that_cannot_be_read_again_are_not_left_on_the_map(qtbot, make_ctx, monkeypatch):
+    """After a change the customers are read again; if that fails the user is told, and the
+    dots read before the change are taken off rather than shown as if current."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from app.services.changes import Changes
+    from app.views import map_page
+
+    ctx = make_ctx("senior")
+    ctx.web_available = True
+    window = MainWindow(ctx)
+    window.show()
+    try:
+        page = window.show_page("map")
+        qtbot.waitUntil(
+            lambda: page.web.url().isLocalFile() and page.status.text() == "", timeout=30000
+        )
+        web = page.web.page()
+        assert _run_js(qtbot, web, "griddesk.lastCustomers.size()") > 100
+
+        def unreadable(*_args, **_kwargs):
+            raise OSError("disk I/O error")
+
+        monkeypatch.setattr(map_page, "load_map_points", unreadable)
+        page.on_changes(Changes(customers=frozenset({1})))
+        qtbot.waitUntil(
+            lambda: any(b.isVisible() for b in window.findChildren(QMessageBox)), timeout=30000
+        )
+        qtbot.waitUntil(
+            lambda: _run_js(qtbot, web, "griddesk.lastCustomers.size()") == 0, timeout=10000
+        )
+    finally:
+        window.close()
+        shiboken6.delete(window)
