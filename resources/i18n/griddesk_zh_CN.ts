@@ -1830,6 +1830,10 @@ Each is matched to a grid by their address, and so to its specialist, and gets a
       <translation>负责专员的未完成任务</translation>
     </message>
     <message>
+      <source>Reading the customers…</source>
+      <translation>正在读取客户…</translation>
+    </message>
+    <message>
       <source>Save map</source>
       <translation>保存地图</translation>
     </message>
