@@ -26,7 +26,10 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-CHILD = r"""
+# A fresh process's start as the app's (offscreen Qt, the embedded browser, every import) up
+# to the signed-in senior supervisor's context `ctx`: argv is the database, the start time
+# (time.time(), for t_start) and the as-of date. bench_map.py starts the same way.
+CHILD_SETUP = r"""
 import json, os, sys, time
 t_start = float(sys.argv[2])
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -53,6 +56,11 @@ with Session() as s:
     user = user_info(s.scalars(select(User).where(User.login == "senior")).one())
 runner = BackgroundRunner(app)
 ctx = AppContext(Session=Session, user=user, runner=runner, db_label="bench", as_of=date.fromisoformat(sys.argv[3]), web_available=web)
+"""
+
+CHILD = (
+    CHILD_SETUP
+    + r"""
 window = MainWindow(ctx)
 window.resize(1440, 900)
 window.show()
@@ -95,6 +103,7 @@ results["usable_s"] = usable
 results["pages"] = stalls
 print(json.dumps(results))
 """
+)
 
 
 def build(size: str) -> Path:

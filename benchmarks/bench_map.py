@@ -29,38 +29,18 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
 
-CHILD = r"""
-import json, os, sys, time
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
-from app.views.environment import prepare_environment, webengine_available
-prepare_environment()
-web = webengine_available()
-from PySide6.QtCore import QElapsedTimer, QTimer
-from PySide6.QtWidgets import QApplication
-app = QApplication([])
-from datetime import date
-from sqlalchemy import select
-from app.db import make_engine
-from app.services.unit_of_work import sessionmaker as session_factory
-from app.models import User
-from app.services.auth import user_info
-from app.views.context import AppContext
-from app.views.fonts import install_cjk_font
-from app.views.main_window import MainWindow
-from app.views.operations import BackgroundRunner
-install_cjk_font()
-Session = session_factory(make_engine("sqlite:///" + sys.argv[1]))
-with Session() as s:
-    user = user_info(s.scalars(select(User).where(User.login == "senior")).one())
-runner = BackgroundRunner(app)
-ctx = AppContext(Session=Session, user=user, runner=runner, db_label="bench",
-                 as_of=date.fromisoformat(sys.argv[2]), web_available=web)
+from bench_desktop import CHILD_SETUP  # noqa: E402
+
+CHILD = (
+    CHILD_SETUP
+    + r"""
 lateness = []
 clock = QElapsedTimer(); clock.start()
 last = [clock.elapsed()]
@@ -197,6 +177,7 @@ print(json.dumps({"cold": cold, "cold_stall_ms": cold_stall, "marks": marks, "st
                   "by_process": first_by_process, "by_process_later": by_process}))
 window.close()
 """
+)
 
 AS_OF = "2026-11-20"
 
@@ -213,7 +194,7 @@ def main() -> None:
     runs = []
     for _ in range(args.runs):
         out = subprocess.run(
-            [sys.executable, "-c", CHILD, str(db), AS_OF],
+            [sys.executable, "-c", CHILD, str(db), repr(time.time()), AS_OF],
             capture_output=True,
             text=True,
             cwd=args.root,

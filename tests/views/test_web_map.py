@@ -22,26 +22,57 @@ def _run_js(qtbot, page, script: str):
     return result[0]
 
 
-def test_web_map_loads_offline_and_a_click_in_the_page_selects_the_grid(qtbot, make_ctx):
+@pytest.fixture
+def web_window(make_ctx):
+    """The senior supervisor's window with the embedded browser."""
     ctx = make_ctx("senior")
     ctx.web_available = True
     window = MainWindow(ctx)
     window.show()
-    try:
-        _load_and_click(qtbot, window)
-    finally:
-        # The embedded browser's page must go before the browser profile does at exit, or
-        # the process crashes on its way out (the app deletes its window when it quits).
-        window.close()
-        shiboken6.delete(window)
+    yield window
+    # The embedded browser's page must go before the browser profile does at exit, or the
+    # process crashes on its way out (the app deletes its window when it quits).
+    window.close()
+    shiboken6.delete(window)
 
 
-def _load_and_click(qtbot, window) -> None:
+def _shown_map(qtbot, window):
+    """Show the map page and return it once its page, customers included, is drawn."""
     page = window.show_page("map")
-    assert page.web is not None, "the embedded browser did not start"
     qtbot.waitUntil(
         lambda: page.web.url().isLocalFile() and page.status.text() == "", timeout=30000
     )
+    return page
+
+
+def _fills(qtbot, web) -> dict[str, str]:
+    """Every grid's fill as drawn: the layers that carry a grid's feature."""
+    return json.loads(
+        _run_js(
+            qtbot,
+            web,
+            "JSON.stringify(Object.fromEntries(Object.entries(griddesk.map()._layers)"
+            ".filter(function (e) { return e[1].feature; })"
+            ".map(function (e) { return [e[1].feature.properties.code,"
+            " e[1].options.fillColor]; })))",
+        )
+    )
+
+
+def _window_lang() -> str:
+    """The language the page speaks: the window's (an earlier test may have switched it)."""
+    from PySide6.QtCore import QLocale
+
+    return "zh_CN" if QLocale().language() == QLocale.Language.Chinese else "en"
+
+
+def test_web_map_loads_offline_and_a_click_in_the_page_selects_the_grid(qtbot, web_window):
+    _load_and_click(qtbot, web_window)
+
+
+def _load_and_click(qtbot, window) -> None:
+    assert window.show_page("map").web is not None, "the embedded browser did not start"
+    page = _shown_map(qtbot, window)
 
     web = page.web.page()
     # Every grid is on the page, drawn by the Leaflet shipped with the app (no network).
@@ -60,53 +91,29 @@ def _load_and_click(qtbot, window) -> None:
     assert window.selection.current().grid == code
 
 
-def test_another_measure_recolours_the_grids_without_loading_the_page_again(qtbot, make_ctx):
+def test_another_measure_recolours_the_grids_without_loading_the_page_again(qtbot, web_window):
     """Switching what the grids are coloured by repaints them in the page already shown: the
     page is not built and loaded again (a big city's page takes a second and the browser keeps
     the old one's memory for a while), yet every grid and the legend follow the measure."""
-    from PySide6.QtCore import QLocale
-
     from app.services.mapping import colour_grids
 
-    # The page speaks the window's language (an earlier test may have switched it).
-    lang = "zh_CN" if QLocale().language() == QLocale.Language.Chinese else "en"
-    ctx = make_ctx("senior")
-    ctx.web_available = True
-    window = MainWindow(ctx)
-    window.show()
-    try:
-        page = window.show_page("map")
-        qtbot.waitUntil(
-            lambda: page.web.url().isLocalFile() and page.status.text() == "", timeout=30000
+    page = _shown_map(qtbot, web_window)
+    web = page.web.page()
+    loads: list[bool] = []
+    page.web.loadStarted.connect(lambda: loads.append(True))
+    url = page.web.url()
+    for measure in ("coverage", "load"):
+        page.measure.setCurrentIndex(page.measure.findData(measure))
+        expected = colour_grids(page.shown_data(), measure=measure, lang=_window_lang())
+        assert _fills(qtbot, web) == expected.fills
+        legend = _run_js(
+            qtbot, web, "document.querySelector('.griddesk-legend .title').textContent"
         )
-        web = page.web.page()
-        loads: list[bool] = []
-        page.web.loadStarted.connect(lambda: loads.append(True))
-        url = page.web.url()
-        for measure in ("coverage", "load"):
-            page.measure.setCurrentIndex(page.measure.findData(measure))
-            expected = colour_grids(page.shown_data(), measure=measure, lang=lang)
-            got = _run_js(
-                qtbot,
-                web,
-                # Every grid's fill as drawn: the layers that carry a grid's feature.
-                "JSON.stringify(Object.fromEntries(Object.entries(griddesk.map()._layers)"
-                ".filter(function (e) { return e[1].feature; })"
-                ".map(function (e) { return [e[1].feature.properties.code,"
-                " e[1].options.fillColor]; })))",
-            )
-            assert json.loads(got) == expected.fills
-            legend = _run_js(
-                qtbot, web, "document.querySelector('.griddesk-legend .title').textContent"
-            )
-            assert legend == expected.legend.title
-        assert loads == [] and page.web.url() == url
-    finally:
-        window.close()
-        shiboken6.delete(window)
+        assert legend == expected.legend.title
+    assert loads == [] and page.web.url() == url
 
 
-def test_the_map_read_again_after_a_change_is_redrawn_in_the_same_page(qtbot, make_ctx):
+def test_the_map_read_again_after_a_change_is_redrawn_in_the_same_page(qtbot, web_window):
     """After a change the map reads its grids and customers again and puts them into the page
     already shown: no new page is loaded (a big city's takes a third of a second to parse and
     the browser keeps the old one's memory), yet a grid that lost its owner shows as uncovered
@@ -117,94 +124,57 @@ def test_the_map_read_again_after_a_change_is_redrawn_in_the_same_page(qtbot, ma
     from app.services.changes import Changes
     from app.services.mapping.measures import UNCOVERED
 
-    ctx = make_ctx("senior")
-    ctx.web_available = True
-    window = MainWindow(ctx)
-    window.show()
-    try:
-        page = window.show_page("map")
-        qtbot.waitUntil(
-            lambda: page.web.url().isLocalFile() and page.status.text() == "", timeout=30000
-        )
-        page.measure.setCurrentIndex(page.measure.findData("coverage"))
-        web = page.web.page()
-        code = next(g.code for g in page.shown_data().grids if not g.uncovered)
-        loads: list[bool] = []
-        page.web.loadStarted.connect(lambda: loads.append(True))
-        with ctx.Session() as s, s.begin():
-            s.execute(update(Grid).where(Grid.code == code).values(owner_id=None))
-        before = page.shown_data()
-        page.on_changes(Changes(grids=frozenset({1})))
-        qtbot.waitUntil(
-            lambda: page.shown_data() is not before and page.status.text() == "", timeout=30000
-        )
-        assert loads == []
-        fill = _run_js(
-            qtbot,
-            web,
-            "(function () { var f = null; griddesk.map().eachLayer(function (l) {"
-            f" if (l.feature && l.feature.properties.code === {json.dumps(code)})"
-            " f = l.options.fillColor; }); return f; })()",
-        )
-        assert fill == UNCOVERED
-        customers = len(page.shown_data().points)
-        assert _run_js(qtbot, web, "griddesk.lastCustomers.size()") == customers > 100
-    finally:
-        window.close()
-        shiboken6.delete(window)
+    page = _shown_map(qtbot, web_window)
+    page.measure.setCurrentIndex(page.measure.findData("coverage"))
+    web = page.web.page()
+    code = next(g.code for g in page.shown_data().grids if not g.uncovered)
+    loads: list[bool] = []
+    page.web.loadStarted.connect(lambda: loads.append(True))
+    with web_window.ctx.Session() as s, s.begin():
+        s.execute(update(Grid).where(Grid.code == code).values(owner_id=None))
+    before = page.shown_data()
+    page.on_changes(Changes(grids=frozenset({1})))
+    qtbot.waitUntil(
+        lambda: page.shown_data() is not before and page.status.text() == "", timeout=30000
+    )
+    assert loads == []
+    assert _fills(qtbot, web)[code] == UNCOVERED
+    customers = len(page.shown_data().points)
+    assert _run_js(qtbot, web, "griddesk.lastCustomers.size()") == customers > 100
 
 
-def test_the_browsers_own_reload_shows_the_map_as_it_is_now(qtbot, make_ctx, tmp_path):
+def test_the_browsers_own_reload_shows_the_map_as_it_is_now(qtbot, web_window, tmp_path):
     """The page's file holds the map as it was built; the browser's own Reload (its context
     menu) must not bring back an older colouring without customers: the app builds the page
     anew. A map saved from the embedded browser holds its customers too."""
-    from PySide6.QtCore import QLocale
     from PySide6.QtWebEngineCore import QWebEnginePage
 
     from app.services.mapping import colour_grids
 
-    lang = "zh_CN" if QLocale().language() == QLocale.Language.Chinese else "en"
-    ctx = make_ctx("senior")
-    ctx.web_available = True
-    window = MainWindow(ctx)
-    window.show()
-    try:
-        page = window.show_page("map")
-        qtbot.waitUntil(
-            lambda: page.web.url().isLocalFile() and page.status.text() == "", timeout=30000
-        )
-        page.measure.setCurrentIndex(page.measure.findData("coverage"))
-        with qtbot.waitSignal(page.customers_shown, timeout=30000):
-            page.web.page().triggerAction(QWebEnginePage.WebAction.Reload)
-        web = page.web.page()
-        expected = colour_grids(page.shown_data(), measure="coverage", lang=lang)
-        got = _run_js(
-            qtbot,
-            web,
-            "JSON.stringify(Object.fromEntries(Object.entries(griddesk.map()._layers)"
-            ".filter(function (e) { return e[1].feature; })"
-            ".map(function (e) { return [e[1].feature.properties.code,"
-            " e[1].options.fillColor]; })))",
-        )
-        assert json.loads(got) == expected.fills
-        customers = len(page.shown_data().points)
-        qtbot.waitUntil(
-            lambda: _run_js(qtbot, web, "griddesk.lastCustomers.size()") == customers,
-            timeout=10000,
-        )
+    page = _shown_map(qtbot, web_window)
+    page.measure.setCurrentIndex(page.measure.findData("coverage"))
+    with qtbot.waitSignal(page.customers_shown, timeout=30000):
+        page.web.page().triggerAction(QWebEnginePage.WebAction.Reload)
+    web = page.web.page()
+    expected = colour_grids(page.shown_data(), measure="coverage", lang=_window_lang())
+    assert _fills(qtbot, web) == expected.fills
+    customers = len(page.shown_data().points)
+    qtbot.waitUntil(
+        lambda: _run_js(qtbot, web, "griddesk.lastCustomers.size()") == customers,
+        timeout=10000,
+    )
 
-        target = tmp_path / "saved.html"
-        with qtbot.waitSignal(page.saved, timeout=60000):
-            page.save_html(str(target))
-        saved = target.read_text(encoding="utf-8")
-        packed = re.search(r'"customers":"([A-Za-z0-9+/=]*)"', saved)
-        assert packed and len(base64.b64decode(packed.group(1))) == 8 * customers > 0
-    finally:
-        window.close()
-        shiboken6.delete(window)
+    target = tmp_path / "saved.html"
+    with qtbot.waitSignal(page.saved, timeout=60000):
+        page.save_html(str(target))
+    saved = target.read_text(encoding="utf-8")
+    packed = re.search(r'"customers":"([A-Za-z0-9+/=]*)"', saved)
+    assert packed and len(base64.b64decode(packed.group(1))) == 8 * customers > 0
 
 
-def test_customers_that_cannot_be_read_again_are_not_left_on_the_map(qtbot, make_ctx, monkeypatch):
+def test_customers_that_cannot_be_read_again_are_not_left_on_the_map(
+    qtbot, web_window, monkeypatch
+):
     """After a change the customers are read again; if that fails the user is told, and the
     dots read before the change are taken off rather than shown as if current."""
     from PySide6.QtWidgets import QMessageBox
@@ -212,29 +182,18 @@ def test_customers_that_cannot_be_read_again_are_not_left_on_the_map(qtbot, make
     from app.services.changes import Changes
     from app.views import map_page
 
-    ctx = make_ctx("senior")
-    ctx.web_available = True
-    window = MainWindow(ctx)
-    window.show()
-    try:
-        page = window.show_page("map")
-        qtbot.waitUntil(
-            lambda: page.web.url().isLocalFile() and page.status.text() == "", timeout=30000
-        )
-        web = page.web.page()
-        assert _run_js(qtbot, web, "griddesk.lastCustomers.size()") > 100
+    page = _shown_map(qtbot, web_window)
+    web = page.web.page()
+    assert _run_js(qtbot, web, "griddesk.lastCustomers.size()") > 100
 
-        def unreadable(*_args, **_kwargs):
-            raise OSError("disk I/O error")
+    def unreadable(*_args, **_kwargs):
+        raise OSError("disk I/O error")
 
-        monkeypatch.setattr(map_page, "load_map_points", unreadable)
-        page.on_changes(Changes(customers=frozenset({1})))
-        qtbot.waitUntil(
-            lambda: any(b.isVisible() for b in window.findChildren(QMessageBox)), timeout=30000
-        )
-        qtbot.waitUntil(
-            lambda: _run_js(qtbot, web, "griddesk.lastCustomers.size()") == 0, timeout=10000
-        )
-    finally:
-        window.close()
-        shiboken6.delete(window)
+    monkeypatch.setattr(map_page, "load_map_points", unreadable)
+    page.on_changes(Changes(customers=frozenset({1})))
+    qtbot.waitUntil(
+        lambda: any(b.isVisible() for b in web_window.findChildren(QMessageBox)), timeout=30000
+    )
+    qtbot.waitUntil(
+        lambda: _run_js(qtbot, web, "griddesk.lastCustomers.size()") == 0, timeout=10000
+    )
