@@ -101,6 +101,7 @@ class MapPage(PageWidget):
         self._generation = 0
         self._reading_points: int | None = None  # the generation whose customers are read
         self._pages_built = 0
+        self._built_selected: str | None = None  # the grid the page loading was built with
         self._selected = ctx.selection.current().grid
         self._tmp = QTemporaryDir()
         self.measure = QComboBox()
@@ -327,6 +328,7 @@ class MapPage(PageWidget):
 
         def show(path: Path) -> None:
             self._page_of, self._loading = None, (data, lang, tiles)
+            self._built_selected = selected  # the page outlines it itself as it opens
             web.load(QUrl.fromLocalFile(str(path)))
             if self._points is None and self._reading_points != self._generation:
                 # While the browser parses and draws the grids (in its own process).
@@ -376,10 +378,11 @@ class MapPage(PageWidget):
             self.status.setText(self.tr("The map page could not be shown."))
             return
         self.status.setText("" if self._points is not None else self.tr("Reading the customers…"))
-        # A grid picked elsewhere while the page loaded is outlined now.
-        self.web.page().runJavaScript(
-            f"window.griddeskHighlight && window.griddeskHighlight({json.dumps(self._selected)})"
-        )
+        if self._selected != self._built_selected:
+            # A grid picked elsewhere while the page loaded is outlined now.
+            self.web.page().runJavaScript(
+                f"window.griddeskHighlight && window.griddeskHighlight({json.dumps(self._selected)})"
+            )
         self._push_points()
         self.loaded.emit()
 
