@@ -56,6 +56,27 @@ with Session() as s:
     user = user_info(s.scalars(select(User).where(User.login == "senior")).one())
 runner = BackgroundRunner(app)
 ctx = AppContext(Session=Session, user=user, runner=runner, db_label="bench", as_of=date.fromisoformat(sys.argv[3]), web_available=web)
+
+# How late a 5 ms timer fires is how long the window was frozen (lateness, with the time each
+# tick came in stamps; timer.start() starts the clock); wait() runs the event loop until
+# pred() holds or the time is up.
+lateness = []
+stamps = []
+clock = QElapsedTimer(); clock.start()
+last = [clock.elapsed()]
+def tick():
+    now = clock.elapsed()
+    lateness.append(now - last[0] - 5)
+    stamps.append(time.time())
+    last[0] = now
+timer = QTimer(); timer.setInterval(5); timer.timeout.connect(tick)
+
+def wait(pred, timeout=120):
+    end = time.time() + timeout
+    while time.time() < end and not pred():
+        app.processEvents()
+        time.sleep(0.001)
+    return pred()
 """
 
 CHILD = (
@@ -66,21 +87,8 @@ window.resize(1440, 900)
 window.show()
 app.processEvents()
 shown = time.time() - t_start
-
-lateness = []
-clock = QElapsedTimer(); clock.start()
-last = [clock.elapsed()]
-def tick():
-    now = clock.elapsed()
-    lateness.append(now - last[0] - 5)
-    last[0] = now
-timer = QTimer(); timer.setInterval(5); timer.timeout.connect(tick); timer.start()
-
-def wait(pred, timeout=120):
-    end = time.time() + timeout
-    while time.time() < end and not pred():
-        app.processEvents()
-        time.sleep(0.001)
+last[0] = clock.elapsed()
+timer.start()
 
 usable = None
 results = {"shown_s": shown, "web": web}

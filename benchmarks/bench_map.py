@@ -41,23 +41,7 @@ from bench_desktop import CHILD_SETUP  # noqa: E402
 CHILD = (
     CHILD_SETUP
     + r"""
-lateness = []
-clock = QElapsedTimer(); clock.start()
-last = [clock.elapsed()]
-stamps = []
-def tick():
-    now = clock.elapsed()
-    lateness.append(now - last[0] - 5)
-    stamps.append(time.time())
-    last[0] = now
-timer = QTimer(); timer.setInterval(5); timer.timeout.connect(tick); timer.start()
-
-def wait(pred, timeout=120):
-    end = time.time() + timeout
-    while time.time() < end and not pred():
-        app.processEvents()
-        time.sleep(0.001)
-    return pred()
+timer.start()
 
 answer = []
 def ask(page, script):
