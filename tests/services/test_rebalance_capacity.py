@@ -113,3 +113,52 @@ def test_a_handover_without_room_ends_everyone_at_the_same_share_of_capacity(
     assert (after["E1"].customers_after, after["E3"].customers_after) == (15, 30)
     assert h.plan.capacity_short == 15
     assert h.plan.above_capacity == 15
+
+
+def _pushed(grids, specs, max_moves=None):
+    from app.services.rebalance.capacity import _Pushes, above_limits
+    from app.services.rebalance.optimise import build_problem
+
+    p = build_problem(grids, specs)
+    assign = _Pushes(p, p.owner, max_moves).run()
+    moved = [(p.grid_ids[g], p.spec_ids[p.owner[g]], p.spec_ids[s]) for g, s in enumerate(assign)]
+    return [m for m in moved if m[1] != m[2]], above_limits(p, assign)
+
+
+def _chain_case():
+    # 1 is 50 above capacity and can only hand grid 1 to 2, who is full; 2 can pass its grid 3
+    # on to 3, who has room. No single move clears 1.
+    grids = _row([1, 1, 2, 2, 3], [300, 150, 100, 250, 50])
+    specs = [
+        SpecialistItem(1, 450.0, 450, 400),
+        SpecialistItem(2, 350.0, 350, 350),
+        SpecialistItem(3, 50.0, 50, 1000),
+    ]
+    return grids, specs
+
+
+def test_the_quick_pushes_clear_an_excess_through_a_full_neighbour():
+    # The pushes that start the capacity step (before its MILP) hand on along a chain.
+    moves, above = _pushed(*_chain_case())
+    assert above == 0
+    assert sorted(moves) == [(1, 1, 2), (3, 2, 3)]
+
+
+def test_the_quick_pushes_keep_to_the_move_limit():
+    moves, above = _pushed(*_chain_case(), max_moves=1)
+    assert moves == []  # the chain needs two moves; one alone clears nothing
+    assert above == 50
+
+
+def test_the_quick_pushes_take_the_fewest_moves_that_clear_the_excess():
+    # 2 is 100 above; their grids 1 (100) or 2 (60 + 40 = two moves) could go. The pushes
+    # take the fewest moves: one grid, and nothing handed to 3 that 3 did not need.
+    grids = _row([1, 2, 2, 2, 3], [50, 100, 60, 40, 10])
+    specs = [
+        SpecialistItem(1, 50.0, 50, 1000),
+        SpecialistItem(2, 200.0, 200, 100),
+        SpecialistItem(3, 10.0, 10, 1000),
+    ]
+    moves, above = _pushed(grids, specs)
+    assert above == 0
+    assert moves == [(1, 2, 1)]
