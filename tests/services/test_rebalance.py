@@ -53,7 +53,7 @@ from app.services.rebalance.apply import apply_plan, undo_batch
 from app.services.rebalance.make import make_plan
 from app.services.rebalance.plan import PlanError
 from app.services.rebalance.plan_file import read_plan, write_plan
-from app.services.rebalance.workload import Weights, grid_loads, workloads
+from app.services.rebalance.workload import Weights, due_premium, grid_loads, workloads
 from app.services.unit_of_work import sessionmaker as session_factory
 
 AS_OF = date(2024, 6, 30)
@@ -244,6 +244,17 @@ def test_grid_loads_carry_what_follows_the_grid_and_know_their_neighbours(sessio
     assert grids["CD-01"].customers == 2
     assert set(grids["CD-03"].neighbours) == {city["CD-02"], city["CD-04"]}
     assert set(grids["CD-01"].neighbours) == {city["CD-02"]}
+
+
+def test_premium_due_read_once_gives_the_same_loads(session, city):
+    # A plan reads the window's dues once for the specialists and the grids (due_premium).
+    due = due_premium(session, branch_id=city["branch"], as_of=AS_OF)
+    args = {"branch_id": city["branch"], "as_of": AS_OF}
+    assert workloads(session, **args, due=due) == workloads(session, **args)
+    assert grid_loads(session, **args, due=due) == grid_loads(session, **args)
+    assert due.by_specialist  # the fixture has premium due: the comparison is not empty
+    with pytest.raises(ValueError):  # read for another day: refused, never silently wrong
+        grid_loads(session, branch_id=city["branch"], as_of=date(2026, 1, 1), due=due)
 
 
 # --- plans ----------------------------------------------------------------------------------

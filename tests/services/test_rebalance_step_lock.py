@@ -17,7 +17,7 @@ from app.services.rebalance.apply import apply_plan
 from app.services.rebalance.make import make_plan
 from app.services.rebalance.plan import PlanError
 from app.services.rebalance.plan_file import read_plan, write_plan
-from app.services.rebalance.workload import grid_loads, step_locked
+from app.services.rebalance.workload import due_premium, grid_loads, step_locked
 
 
 @pytest.fixture
@@ -58,6 +58,10 @@ def test_a_grid_no_longer_carries_the_customers_its_step_keeps(session, steps):
     assert (free["CD-03"].customers, kept["CD-03"].customers) == (4, 3)
     # C07 takes themself and their 20,000 yuan due with them: 1 + 2.
     assert free["CD-03"].load - kept["CD-03"].load == pytest.approx(3.0)
+    # The same when the dues are read once for the plan (due_premium).
+    due = due_premium(session, branch_id=steps["branch"], as_of=AS_OF, keep_from_step=3)
+    once = grid_loads(session, branch_id=steps["branch"], as_of=AS_OF, keep_from_step=3, due=due)
+    assert {g.code: g for g in once} == kept
 
 
 def test_a_kept_customer_stays_with_their_specialist_when_the_grid_moves(Session, steps):  # noqa: N803

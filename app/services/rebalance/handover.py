@@ -45,6 +45,7 @@ from app.services.rebalance.workload import (
     GridLoad,
     SpecialistLoad,
     Weights,
+    due_premium,
     followers,
     grid_loads,
     grid_versions,
@@ -80,17 +81,23 @@ def make_handover_plan(
     assert branch is not None
     state.report(0.05, Message("progress.reading_workloads"))
     scope = None if team_ids is None else set(team_ids)
+    due = due_premium(session, branch_id=branch_id, as_of=as_of)
     (leaver,) = workloads(
-        session, branch_id=branch_id, as_of=as_of, weights=weights, specialist_ids=[specialist_id]
+        session,
+        branch_id=branch_id,
+        as_of=as_of,
+        weights=weights,
+        specialist_ids=[specialist_id],
+        due=due,
     )
     targets = [
         p
-        for p in workloads(session, branch_id=branch_id, as_of=as_of, weights=weights)
+        for p in workloads(session, branch_id=branch_id, as_of=as_of, weights=weights, due=due)
         if p.specialist_id != specialist_id and (scope is None or p.team_id in scope)
     ]
     if not targets:
         raise PlanError("handover.nobody_to_take_over", leaver=leaver_no)
-    grids = grid_loads(session, branch_id=branch_id, as_of=as_of, weights=weights)
+    grids = grid_loads(session, branch_id=branch_id, as_of=as_of, weights=weights, due=due)
     own = [g for g in grids if g.owner_id == specialist_id]
     movable = [g for g in own if not g.locked]
     locked_codes = tuple(g.code for g in own if g.locked)

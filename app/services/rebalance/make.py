@@ -42,6 +42,7 @@ from app.services.rebalance.workload import (
     GridLoad,
     SpecialistLoad,
     Weights,
+    due_premium,
     followers,
     following_customers,
     grid_loads,
@@ -87,9 +88,11 @@ def make_plan(
     if branch is None:
         raise PlanError("branch.not_found", branch=branch_id)
     state.report(0.05, Message("progress.reading_workloads"))
-    people = workloads(session, branch_id=branch_id, as_of=as_of, weights=weights)
+    # The premium due is read once for the specialists' loads and the grids'.
+    due = due_premium(session, branch_id=branch_id, as_of=as_of, keep_from_step=keep)
+    people = workloads(session, branch_id=branch_id, as_of=as_of, weights=weights, due=due)
     grids = grid_loads(
-        session, branch_id=branch_id, as_of=as_of, weights=weights, keep_from_step=keep
+        session, branch_id=branch_id, as_of=as_of, weights=weights, keep_from_step=keep, due=due
     )
     scope_codes: tuple[str, ...] = ()
     if team_ids is not None:

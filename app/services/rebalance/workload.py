@@ -149,6 +149,60 @@ def _due_conditions(as_of: date) -> list:
     ]
 
 
+@dataclass(frozen=True)
+class DuePremium:
+    """The premium due in the window of ``as_of`` (:func:`premium_window`) on the in-force
+    policies of a branch's customers, read in one pass for both :func:`workloads` (by
+    specialist) and :func:`grid_loads` (what follows each grid): each reads the dues of the
+    window through policies and customers, 2.7-2.8 s apiece on the large demo (341,000 dues),
+    3.2 s together."""
+
+    branch_id: int
+    as_of: date
+    keep_from_step: int | None
+    by_specialist: dict[int, int]
+    following_by_grid: dict[int, int]
+
+    def check(self, branch_id: int, as_of: date, keep_from_step: int | None) -> None:
+        if (self.branch_id, self.as_of, self.keep_from_step) != (branch_id, as_of, keep_from_step):
+            raise ValueError("premium due read for another branch, day or step kept")
+
+
+def due_premium(
+    session: Session, *, branch_id: int, as_of: date, keep_from_step: int | None = None
+) -> DuePremium:
+    """Return the premium due of the branch's customers in ``as_of``'s window, by specialist
+    and by grid for the customers who would follow their grid (:func:`_following`)."""
+    follows = _following(keep_from_step)
+    rows = session.execute(
+        select(Customer.specialist_id, Customer.grid_id, follows, _outstanding())
+        .select_from(PremiumDue)
+        .join(Policy, Policy.id == PremiumDue.policy_id)
+        .join(Customer, Customer.id == Policy.customer_id)
+        .outerjoin(Grid, Grid.id == Customer.grid_id)
+        .where(
+            Customer.branch_id == branch_id,
+            PremiumDue.policy_year.in_(_policy_years(session)),
+            *_due_conditions(as_of),
+        )
+        .group_by(Customer.specialist_id, Customer.grid_id, follows)
+    ).all()
+    by_specialist: defaultdict[int, int] = defaultdict(int)
+    by_grid: defaultdict[int, int] = defaultdict(int)
+    for specialist_id, grid_id, follow, amount in rows:
+        if specialist_id is not None:
+            by_specialist[specialist_id] += int(amount)
+        if follow and grid_id is not None:
+            by_grid[grid_id] += int(amount)
+    return DuePremium(branch_id, as_of, keep_from_step, dict(by_specialist), dict(by_grid))
+
+
+def _policy_years(session: Session) -> list[int]:
+    """Every policy year that has dues: the (policy year, due date) index is read one range per
+    year rather than policy by policy."""
+    return list(range(1, (session.scalar(select(func.max(PremiumDue.policy_year))) or 0) + 1))
+
+
 def workloads(
     session: Session,
     *,
@@ -157,10 +211,12 @@ def workloads(
     weights: Weights = Weights(),  # noqa: B008 - frozen, shared safely
     team_ids: Collection[int] | None = None,
     specialist_ids: Collection[int] | None = None,
+    due: DuePremium | None = None,
 ) -> list[SpecialistLoad]:
     """Return the workload of every active specialist of the branch (or of the given teams),
     by team code then employee number; with ``specialist_ids``, of those specialists whatever
-    their status (someone leaving or on leave)."""
+    their status (someone leaving or on leave). ``due`` (:func:`due_premium`, same branch and
+    day) saves reading the premium due again."""
     people = select(
         Specialist.id,
         Specialist.employee_no,
@@ -200,6 +256,10 @@ def workloads(
                 .group_by(Task.specialist_id)
             ).all()
         )
+        if due is not None:
+            due.check(branch_id, as_of, due.keep_from_step)
+            premium.update({s: due.by_specialist.get(s, 0) for s in chunk})
+            continue
         premium.update(
             session.execute(
                 select(Customer.specialist_id, _outstanding())
@@ -276,9 +336,12 @@ def grid_loads(
     as_of: date,
     weights: Weights = Weights(),  # noqa: B008
     keep_from_step: int | None = None,
+    due: DuePremium | None = None,
 ) -> list[GridLoad]:
     """Return every active grid of the branch with its owner, neighbours and the load that would
-    follow it to a new owner (never customers at ``keep_from_step`` or above), by grid code."""
+    follow it to a new owner (never customers at ``keep_from_step`` or above), by grid code.
+    ``due`` (:func:`due_premium`, same branch, day and step) saves reading the premium due
+    again."""
     following = _following(keep_from_step)
     grids = session.execute(
         select(
@@ -322,18 +385,26 @@ def grid_loads(
     # The dues of the window are read from the (policy year, due date) index, one range per
     # policy year, rather than policy by policy of every customer of the branch: 2.2 s instead
     # of 3.2 s on the large demo (a million policies, 341,000 dues in the 90-day window).
-    years = list(range(1, (session.scalar(select(func.max(PremiumDue.policy_year))) or 0) + 1))
-    premium: dict[int | None, int] = dict(
-        session.execute(
-            select(Customer.grid_id, _outstanding())
-            .select_from(PremiumDue)
-            .join(Policy, Policy.id == PremiumDue.policy_id)
-            .join(Customer, Customer.id == Policy.customer_id)
-            .join(Grid, Grid.id == Customer.grid_id)
-            .where(in_branch, following, PremiumDue.policy_year.in_(years), *_due_conditions(as_of))
-            .group_by(Customer.grid_id)
-        ).all()
-    )
+    if due is not None:
+        due.check(branch_id, as_of, keep_from_step)
+        premium: dict[int | None, int] = {g: v for g, v in due.following_by_grid.items()}
+    else:
+        premium = dict(
+            session.execute(
+                select(Customer.grid_id, _outstanding())
+                .select_from(PremiumDue)
+                .join(Policy, Policy.id == PremiumDue.policy_id)
+                .join(Customer, Customer.id == Policy.customer_id)
+                .join(Grid, Grid.id == Customer.grid_id)
+                .where(
+                    in_branch,
+                    following,
+                    PremiumDue.policy_year.in_(_policy_years(session)),
+                    *_due_conditions(as_of),
+                )
+                .group_by(Customer.grid_id)
+            ).all()
+        )
     neighbours = touching([r[8] for r in grids])
     result = []
     for (gid, code, name, owner, locked, version, lon, lat, _geo), near in zip(
