@@ -267,6 +267,12 @@ def tabu_search(
     return best_assign
 
 
+# The MILP polish is used only at move limits up to this, or on problems of at most MILP_SMALL
+# grids (see solve).
+MILP_MAX_MOVES = 50
+MILP_SMALL = 150
+
+
 def solve(
     problem: Problem,
     *,
@@ -309,7 +315,12 @@ def solve(
         free = exact.free_grids(
             problem, start, lower_bound=lower_bound, fractional=fractional, pairs=pairs
         )
-    use_milp = 0 < len(free) <= milp_max_free
+    # The polish pays where moves are scarce or the whole problem small; with many moves on a
+    # few hundred grids its root node alone took 7-15 s (the city demo) and the tabu search,
+    # left a tenth of its steps, found worse plans than with all of them.
+    use_milp = 0 < len(free) <= milp_max_free and (
+        max_moves is not None and max_moves <= MILP_MAX_MOVES or problem.n_grids <= MILP_SMALL
+    )
     use_regions = not use_milp and max_moves is not None
     steps = effort.tabu_steps
     if use_milp:
