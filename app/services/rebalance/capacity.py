@@ -12,9 +12,9 @@ fewest moves) in two steps:
 - pushes (:class:`_Pushes`): grids are handed from whoever is furthest above their limit to a
   neighbour with room, through chains of up to three hand-overs when the neighbours are full,
   then moves that turn out unneeded are handed back; a fraction of a second on a big city;
-- a MILP (HiGHS, limited by nodes) started from that plan, which stops once it is within
-  :data:`CAPACITY_GAP` of the best it can prove (its root cuts alone took 15-19 s on a city of
-  2,000 grids when it had to close the gap).
+- a MILP (HiGHS, limited by nodes) started from that plan; when the pushes left nobody above,
+  it only saves moves and stops within :data:`CAPACITY_GAP` of the best it can prove (its root
+  cuts alone took 15-19 s on a city of 2,000 grids when it had to close the gap).
 
 The balancing search then keeps every specialist within their limit, or within what this step
 left them when it could do no better (a move limit, or grids nobody near may take). Pure: no
@@ -37,11 +37,16 @@ if TYPE_CHECKING:
 
     from app.services.rebalance.problem import Problem
 
-# The MILP stops once its plan is within this fraction of the best it can prove: the last
-# move or two it would find take it seconds to minutes on a big city.
+# Once the pushes leave nobody above their limit, the MILP (minimising the moves alone) stops
+# when its plan is within this fraction of the best it can prove: the last move or two it would
+# find take it seconds to minutes on a big city. While customers stay above their limits it
+# closes the gap as before (a gap on the excess would leave customers above for nothing).
 CAPACITY_GAP = 0.03
-# The longest chain of hand-overs a push tries (each hand-over one move).
+# The longest chain of hand-overs a push tries, and the most hand-overs it looks at to choose
+# one (a work limit: with the distance rule a grid may go to dozens of specialists, and the
+# chains three deep would number millions).
 _CHAIN = 3
+_STEP_WORK = 20_000
 
 
 def capacity_limits(total: int, capacity: Sequence[int]) -> list[int]:
@@ -83,7 +88,7 @@ def fit_capacity(
     p = problem
     start = list(p.owner)
     if above_limits(p, start) > 0:
-        pushed = _Pushes(p, start, max_moves).run()
+        pushed = _Pushes(p, start, max_moves, deadline).run()
         found = _fewest_above(p, pushed, max_moves=max_moves, deadline=deadline, nodes=nodes)
         best = min(
             [pushed] if found is None else [pushed, found],
@@ -105,11 +110,16 @@ class _Pushes:
     Each step takes the specialist furthest above their limit and hands over the chain that
     clears their excess with the fewest moves (or, when none clears it, removes the most excess
     per move): a grid to a neighbour with room, or to a full neighbour who hands another grid
-    on, up to :data:`_CHAIN` hand-overs. A grid handed back to its owner takes a move away.
-    Then every moved grid whose owner can take it back (directly or by a chain that costs less
-    than the move it saves) goes back. Deterministic: the same problem gives the same plan."""
+    on. Chains are looked for one hand-over long, then two, then :data:`_CHAIN`, until one
+    clears the excess, looking at no more than :data:`_STEP_WORK` hand-overs a step. A grid
+    handed on again adds no move, and one handed back to its owner takes a move away. Then
+    every moved grid whose owner can take it back (directly or by a chain that costs less than
+    the move it saves) goes back. Deterministic: the same problem gives the same plan
+    (``deadline`` is only a safety net)."""
 
-    def __init__(self, problem: Problem, assign: Sequence[int], max_moves: int | None) -> None:
+    def __init__(
+        self, problem: Problem, assign: Sequence[int], max_moves: int | None, deadline: float
+    ) -> None:
         self.p = problem
         self.assign = list(assign)
         self.cust = customers_of(problem, assign)
@@ -118,6 +128,8 @@ class _Pushes:
             self.held[s].append(g)
         self.moves = _moves(problem, assign)
         self.max_moves = max_moves
+        self.deadline = deadline
+        self.work = 0
 
     def run(self) -> list[int]:
         self._push()
@@ -141,45 +153,53 @@ class _Pushes:
         return 1 if self.assign[g] == owner else 0
 
     def _chains(
-        self, s: int, need: int, depth: int, seen: frozenset[int], came: int
+        self, s: int, need: int, depth: int, seen: frozenset[int]
     ) -> Iterator[tuple[int, list[tuple[int, int]], int]]:
-        """Yield (moves added, hand-overs, customers) for every chain that takes a grid of at
-        least ``need`` customers off ``s`` and ends with someone who has room."""
+        """Yield (moves added, hand-overs, customers) for the chains of at most ``depth``
+        hand-overs that take a grid of at least ``need`` customers off ``s`` and end with
+        someone who has room, while ``self.work`` lasts (one per hand-over looked at)."""
         p = self.p
         for g in self.held[s]:
             size = p.gcust[g]
-            if g == came or size < need or size == 0:
+            if size < need or size == 0:
                 continue
             for t in p.eligible[g]:
                 if t in seen:
                     continue
+                self.work -= 1
+                if self.work < 0:
+                    return
                 cost = self._cost(g, t)
                 over = self.cust[t] + size - p.limit[t]
                 if over <= 0:
                     yield cost, [(g, t)], size
                 elif depth > 1:
-                    for more, rest, _ in self._chains(t, over, depth - 1, seen | {t}, g):
+                    for more, rest, _ in self._chains(t, over, depth - 1, seen | {t}):
                         yield cost + more, [(g, t), *rest], size
 
     def _push(self) -> None:
         p = self.p
         stuck: set[int] = set()
-        while True:
+        while not out_of_time(self.deadline, "capacity"):
             over = [s for s in range(p.n_specs) if self.cust[s] > p.limit[s] and s not in stuck]
             if not over:
                 return
             s = max(over, key=lambda s: (self.cust[s] - p.limit[s], -s))
             excess = self.cust[s] - p.limit[s]
             best: tuple[tuple[float, ...], list[tuple[int, int]]] | None = None
-            for cost, chain, size in self._chains(s, 1, _CHAIN, frozenset({s}), -1):
-                if self.max_moves is not None and self.moves + cost > self.max_moves:
-                    continue
-                if size >= excess:  # clears it: the fewest moves, then the smallest grid
-                    key: tuple[float, ...] = (0, cost, len(chain), size)
-                else:  # the most excess per move
-                    key = (1, cost / size, len(chain), -size)
-                if best is None or key < best[0]:
-                    best = (key, chain)
+            self.work = _STEP_WORK
+            for depth in range(1, _CHAIN + 1):
+                for cost, chain, size in self._chains(s, 1, depth, frozenset({s})):
+                    if self.max_moves is not None and self.moves + cost > self.max_moves:
+                        continue
+                    if size >= excess:  # clears it: the fewest moves, then the smallest grid
+                        key: tuple[float, ...] = (0, cost, len(chain), size)
+                    else:  # the most excess per move
+                        key = (1, cost / size, len(chain), -size)
+                    if best is None or key < best[0]:
+                        best = (key, chain)
+                if (best is not None and best[0][0] == 0) or self.work < 0:
+                    break
             if best is None:
                 stuck.add(s)
                 continue
@@ -189,6 +209,8 @@ class _Pushes:
     def _hand_back(self) -> None:
         p = self.p
         for _ in range(20):
+            if out_of_time(self.deadline, "capacity"):
+                return
             handed = False
             moved = sorted(
                 (g for g, s in enumerate(self.assign) if s != p.owner[g]),
@@ -204,7 +226,8 @@ class _Pushes:
                     handed = True
                     continue
                 best: tuple[tuple[int, int], list[tuple[int, int]]] | None = None
-                for cost, chain, _ in self._chains(owner, over, 2, frozenset({owner, now}), g):
+                self.work = _STEP_WORK
+                for cost, chain, _ in self._chains(owner, over, 2, frozenset({owner, now})):
                     if cost < 1 and (best is None or (cost, len(chain)) < best[0]):
                         best = ((cost, len(chain)), chain)
                 if best is not None:
@@ -280,7 +303,8 @@ def _fewest_above(
         return None
     h = new_highs()
     limit_work(h, nodes=nodes, deadline=deadline)
-    h.setOptionValue("mip_rel_gap", CAPACITY_GAP)
+    if clear:  # only the moves are left to minimise: within the gap is as good
+        h.setOptionValue("mip_rel_gap", CAPACITY_GAP)
     h.passModel(lp)
     warm = np.zeros(n + S)
     for j, (g, s) in enumerate(pairs):

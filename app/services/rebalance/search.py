@@ -297,13 +297,14 @@ def solve(
 
     The MILP is used when the grids it would free (all of them when there are at most
     ``milp_max_free``; otherwise those owned by specialists above the bound or moved by the
-    LP) are at most ``milp_max_free``: then the tabu search takes only ``search_share`` of its
-    steps and HiGHS ``effort.milp_nodes`` nodes. On the benchmark (2,000 grids) that is the
-    case at a limit of 50 moves. Otherwise, under a move limit, the tabu search takes
-    ``regions_search_share`` of its steps and a large-neighbourhood search with exact regions
-    (:mod:`app.services.rebalance.region`) solves ``effort.regions`` regions; with no limit the
-    tabu search takes all its steps (the regions did not help there). Every part stops on its
-    work; ``deadline`` is only a safety net."""
+    LP) are at most ``milp_max_free``, and the move limit is at most :data:`MILP_MAX_MOVES`
+    or the problem has at most :data:`MILP_SMALL` grids: then the tabu search takes only
+    ``search_share`` of its steps and HiGHS ``effort.milp_nodes`` nodes. On the benchmark
+    (2,000 grids) that is the case at a limit of 50 moves. Otherwise, under a move limit, the
+    tabu search takes ``regions_search_share`` of its steps and a large-neighbourhood search
+    with exact regions (:mod:`app.services.rebalance.region`) solves ``effort.regions``
+    regions; with no limit the tabu search takes all its steps (the regions did not help
+    there). Every part stops on its work; ``deadline`` is only a safety net."""
     from app.services.rebalance import exact, region
 
     if problem.n_grids == 0:
