@@ -208,3 +208,36 @@ def test_with_too_few_moves_to_clear_it_the_excess_left_is_the_least_possible():
     found = fit_capacity(p, max_moves=2, deadline=time.perf_counter() + 60)
     assert best == 43
     assert above_limits(p, found) == best
+
+
+def test_a_milp_step_never_keeps_a_plan_highs_misreports():
+    # HiGHS 1.16, started from today's plan on this model, reported "optimal" at an objective
+    # it never reached and returned the starting plan: 119 customers above the limits where
+    # one move leaves 52 (the whole model tried by hand: 4 grids, 4 specialists).
+    import itertools
+    import time
+
+    from app.services.rebalance.capacity import _fewest_above, _moves, above_limits
+    from app.services.rebalance.problem import Problem
+
+    p = Problem(
+        spec_ids=[10, 11, 12, 13],
+        grid_ids=[0, 1, 2, 3],
+        owner=[3, 2, 2, 1],
+        gload=[2.0, 80.0, 2.0, 40.0],
+        gcust=[2, 80, 2, 40],
+        eligible=[[3, 1, 2], [2, 1], [2, 1], [1, 2]],
+        base=[0.0, 0.0, 37.0, 0.0],
+        base_cust=[0, 0, 37, 0],
+        cap=[25, 107, 0, 31],
+        load0=[0.0, 40.0, 119.0, 2.0],
+        grid_index={g: g for g in range(4)},
+        spec_index={s: i for i, s in enumerate([10, 11, 12, 13])},
+    )
+    best = min((above_limits(p, a), _moves(p, a)) for a in itertools.product(*p.eligible))
+    found = _fewest_above(
+        p, list(p.owner), max_moves=5, deadline=time.perf_counter() + 60, nodes=50
+    )
+    assert above_limits(p, p.owner) == 119
+    assert best == (52, 1)
+    assert found is not None and (above_limits(p, found), _moves(p, found)) == best

@@ -141,6 +141,14 @@ def run_from(
     h.setSolution(solution)
     if not run(h, step):
         return None
+    if h.getInfo().primal_solution_status == 2 and not _as_reported(h):
+        # HiGHS 1.16 may end a run from a starting plan with "optimal", an objective it never
+        # reached and the starting plan as its solution (seen with presolve on). Run it again
+        # without the starting plan.
+        log.warning("HiGHS returned a plan that is not the one it reported in the %s step", step)
+        h.clearSolver()
+        if not run(h, step):
+            return None
     if h.getInfo().primal_solution_status != 2:  # no feasible solution
         return None
     x: Any = h.getSolution().col_value
@@ -149,3 +157,11 @@ def run_from(
         if x[j] > 0.5:
             found[g] = s
     return found if plan_ok(problem, found, max_moves, check_capacity=check_capacity) else None
+
+
+def _as_reported(h: highspy.Highs) -> bool:
+    """Whether the solution HiGHS returns has the objective it reports."""
+    x = np.asarray(h.getSolution().col_value)
+    actual = float(np.dot(np.asarray(h.getLp().col_cost_), x))
+    reported = h.getInfo().objective_function_value
+    return abs(actual - reported) <= 1e-6 * max(1.0, abs(reported))
