@@ -4,30 +4,45 @@ spreads the excess in proportion to capacity. The same holds when a specialist l
 
 from __future__ import annotations
 
+import itertools
+import time
+
 import pytest
 from factories import Factory
 from test_rebalance import AS_OF, persistency_ready  # noqa: F401 - fixture
 
-from app.services.rebalance.capacity import capacity_limits
+from app.services.rebalance.capacity import (
+    _fewest_above,
+    _moves,
+    _Pushes,
+    above_limits,
+    capacity_limits,
+    fit_capacity,
+)
 from app.services.rebalance.editing import workload_changes
 from app.services.rebalance.handover import make_handover_plan
 from app.services.rebalance.make import make_plan
-from app.services.rebalance.optimise import propose
-from app.services.rebalance.problem import GRID, GridItem, SpecialistItem
+from app.services.rebalance.optimise import build_problem, propose
+from app.services.rebalance.problem import GRID, GridItem, Problem, SpecialistItem
+
+
+def _grid(i, owner, customers, neighbours, locked=False):
+    """Return grid ``i`` of a test city, its load its customers."""
+    return GridItem(
+        id=i,
+        owner_id=owner,
+        load=float(customers),
+        customers=customers,
+        centroid=(104.0 + 0.01 * i, 30.6),
+        neighbours=tuple(neighbours),
+        locked=locked,
+    )
 
 
 def _row(owners, customers, locked=()):
     """Return grids in a row, each touching the next, a grid's load its customers."""
     return [
-        GridItem(
-            id=i,
-            owner_id=o,
-            load=float(c),
-            customers=c,
-            centroid=(104.0 + 0.01 * i, 30.6),
-            neighbours=tuple(j for j in (i - 1, i + 1) if 0 <= j < len(owners)),
-            locked=i in locked,
-        )
+        _grid(i, o, c, (j for j in (i - 1, i + 1) if 0 <= j < len(owners)), i in locked)
         for i, (o, c) in enumerate(zip(owners, customers, strict=True))
     ]
 
@@ -116,9 +131,6 @@ def test_a_handover_without_room_ends_everyone_at_the_same_share_of_capacity(
 
 
 def _pushed(grids, specs, max_moves=None):
-    from app.services.rebalance.capacity import _Pushes, above_limits
-    from app.services.rebalance.optimise import build_problem
-
     p = build_problem(grids, specs)
     assign = _Pushes(p, p.owner, max_moves, float("inf")).run()
     moved = [(p.grid_ids[g], p.spec_ids[p.owner[g]], p.spec_ids[s]) for g, s in enumerate(assign)]
@@ -168,12 +180,6 @@ def test_with_too_few_moves_to_clear_it_the_excess_left_is_the_least_possible():
     # Two moves cannot bring 3 within capacity; the best two leave 43 customers above the
     # limits (found by trying every assignment). A MILP stopped within a few per cent of its
     # bound left 44.
-    import itertools
-    import time
-
-    from app.services.rebalance.capacity import _moves, above_limits, fit_capacity
-    from app.services.rebalance.optimise import build_problem
-
     rows = [
         (1, 5, (3, 6), False),
         (3, 20, (3, 5, 8), False),
@@ -186,18 +192,7 @@ def test_with_too_few_moves_to_clear_it_the_excess_left_is_the_least_possible():
         (3, 20, (1, 7), False),
         (3, 80, (6, 7), False),
     ]
-    grids = [
-        GridItem(
-            id=i,
-            owner_id=o,
-            load=float(c),
-            customers=c,
-            centroid=(104.0 + 0.01 * i, 30.6),
-            neighbours=near,
-            locked=locked,
-        )
-        for i, (o, c, near, locked) in enumerate(rows)
-    ]
+    grids = [_grid(i, *row) for i, row in enumerate(rows)]
     specs = [
         SpecialistItem(1, 90.0, 90, 90),
         SpecialistItem(2, 1.0, 1, 45),
@@ -214,12 +209,6 @@ def test_a_milp_step_never_keeps_a_plan_highs_misreports():
     # HiGHS 1.16, started from today's plan on this model, reported "optimal" at an objective
     # it never reached and returned the starting plan: 119 customers above the limits where
     # one move leaves 52 (the whole model tried by hand: 4 grids, 4 specialists).
-    import itertools
-    import time
-
-    from app.services.rebalance.capacity import _fewest_above, _moves, above_limits
-    from app.services.rebalance.problem import Problem
-
     p = Problem(
         spec_ids=[10, 11, 12, 13],
         grid_ids=[0, 1, 2, 3],

@@ -241,6 +241,8 @@ def workloads(
     customers: dict[int | None, int] = {}
     tasks: dict[int | None, int] = {}
     premium: dict[int | None, int] = {}
+    if due is not None:
+        due.check(branch_id, as_of, due.keep_from_step)
     for chunk in _chunks(ids):
         customers.update(
             session.execute(
@@ -257,7 +259,6 @@ def workloads(
             ).all()
         )
         if due is not None:
-            due.check(branch_id, as_of, due.keep_from_step)
             premium.update({s: due.by_specialist.get(s, 0) for s in chunk})
             continue
         premium.update(
