@@ -37,10 +37,10 @@ from shapely.geometry import MultiPoint, box
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.services.rebalance.construct import greedy  # noqa: E402
+from app.services.rebalance.neighbours import touching_shapes  # noqa: E402
 from app.services.rebalance.optimise import build_problem, propose
 from app.services.rebalance.problem import SAFETY_LIMIT_S, GridItem, SpecialistItem
 from app.services.rebalance.state import loads_of  # noqa: E402
-from app.services.rebalance.workload import touching_shapes  # noqa: E402
 
 LON0, LAT0, SIZE = 104.06, 30.66, 0.40
 

@@ -19,24 +19,27 @@ someone else stay where they are.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from functools import partial
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from app.models import Customer, Grid, Policy, PremiumDue, Specialist, Task, Team
-from app.models.enums import OPEN_TASK_STATUSES, GridStatus, PolicyStatus, SpecialistStatus
+from app.models.enums import OPEN_TASK_STATUSES, GridStatus, SpecialistStatus
+from app.services.rebalance.dues import (
+    due_conditions,
+    outstanding,
+    policy_years,
+    premium_due_by_customer,
+)
+from app.services.rebalance.neighbours import touching
 from app.services.sqlfuncs import chunks as id_chunks
 
-PREMIUM_WINDOW_DAYS = 90
 FEN_PER_10K_YUAN = 1_000_000
-# Polygons closer than this (degrees, about 1 m) count as touching: real boundaries have seams.
-TOUCH_TOLERANCE_DEG = 1e-5
 _CHUNK = 500
 _chunks = partial(id_chunks, size=_CHUNK)  # this module's IN (...) lists
 
@@ -120,38 +123,9 @@ class CustomerLoad:
     version: int
 
 
-def premium_window(as_of: date) -> tuple[date, date]:
-    """Return the first day and the day after the last of the premium-due window."""
-    return as_of, as_of + timedelta(days=PREMIUM_WINDOW_DAYS)
-
-
-def _outstanding():
-    return func.coalesce(
-        func.sum(
-            case(
-                (
-                    PremiumDue.amount_due_fen > PremiumDue.amount_received_fen,
-                    PremiumDue.amount_due_fen - PremiumDue.amount_received_fen,
-                ),
-                else_=0,
-            )
-        ),
-        0,
-    )
-
-
-def _due_conditions(as_of: date) -> list:
-    first, end = premium_window(as_of)
-    return [
-        PremiumDue.due_date >= first,
-        PremiumDue.due_date < end,
-        Policy.status == PolicyStatus.IN_FORCE,
-    ]
-
-
 @dataclass(frozen=True)
 class DuePremium:
-    """The premium due in the window of ``as_of`` (:func:`premium_window`) on the in-force
+    """The premium due in the window of ``as_of`` (:func:`~app.services.rebalance.dues.premium_window`) on the in-force
     policies of a branch's customers, read in one pass for both :func:`workloads` (by
     specialist) and :func:`grid_loads` (what follows each grid): each reads the dues of the
     window through policies and customers, 2.7-2.8 s apiece on the large demo (341,000 dues),
@@ -175,15 +149,15 @@ def due_premium(
     and by grid for the customers who would follow their grid (:func:`_following`)."""
     follows = _following(keep_from_step)
     rows = session.execute(
-        select(Customer.specialist_id, Customer.grid_id, follows, _outstanding())
+        select(Customer.specialist_id, Customer.grid_id, follows, outstanding())
         .select_from(PremiumDue)
         .join(Policy, Policy.id == PremiumDue.policy_id)
         .join(Customer, Customer.id == Policy.customer_id)
         .outerjoin(Grid, Grid.id == Customer.grid_id)
         .where(
             Customer.branch_id == branch_id,
-            PremiumDue.policy_year.in_(_policy_years(session)),
-            *_due_conditions(as_of),
+            PremiumDue.policy_year.in_(policy_years(session)),
+            *due_conditions(as_of),
         )
         .group_by(Customer.specialist_id, Customer.grid_id, follows)
     ).all()
@@ -195,12 +169,6 @@ def due_premium(
         if follow and grid_id is not None:
             by_grid[grid_id] += int(amount)
     return DuePremium(branch_id, as_of, keep_from_step, dict(by_specialist), dict(by_grid))
-
-
-def _policy_years(session: Session) -> list[int]:
-    """Every policy year that has dues: the (policy year, due date) index is read one range per
-    year rather than policy by policy."""
-    return list(range(1, (session.scalar(select(func.max(PremiumDue.policy_year))) or 0) + 1))
 
 
 def workloads(
@@ -263,11 +231,11 @@ def workloads(
             continue
         premium.update(
             session.execute(
-                select(Customer.specialist_id, _outstanding())
+                select(Customer.specialist_id, outstanding())
                 .select_from(PremiumDue)
                 .join(Policy, Policy.id == PremiumDue.policy_id)
                 .join(Customer, Customer.id == Policy.customer_id)
-                .where(Customer.specialist_id.in_(chunk), *_due_conditions(as_of))
+                .where(Customer.specialist_id.in_(chunk), *due_conditions(as_of))
                 .group_by(Customer.specialist_id)
             ).all()
         )
@@ -392,7 +360,7 @@ def grid_loads(
         # million policies, 341,000 dues in the 90-day window on the large demo).
         premium = dict(
             session.execute(
-                select(Customer.grid_id, _outstanding())
+                select(Customer.grid_id, outstanding())
                 .select_from(PremiumDue)
                 .join(Policy, Policy.id == PremiumDue.policy_id)
                 .join(Customer, Customer.id == Policy.customer_id)
@@ -400,8 +368,8 @@ def grid_loads(
                 .where(
                     in_branch,
                     following,
-                    PremiumDue.policy_year.in_(_policy_years(session)),
-                    *_due_conditions(as_of),
+                    PremiumDue.policy_year.in_(policy_years(session)),
+                    *due_conditions(as_of),
                 )
                 .group_by(Customer.grid_id)
             ).all()
@@ -513,49 +481,6 @@ def following_customers(
             )
     result.sort(key=lambda c: (c.grid_id, c.customer_no))
     return result
-
-
-def touching(geojson: Sequence[str], *, tolerance: float = TOUCH_TOLERANCE_DEG) -> list[list[int]]:
-    """Return, for each GeoJSON geometry, the indices of the others it touches or overlaps
-    (closer than ``tolerance`` degrees), in index order."""
-    from shapely.geometry import shape
-
-    return touching_shapes([shape(json.loads(text)) for text in geojson], tolerance=tolerance)
-
-
-def touching_shapes(
-    geometries: Sequence, *, tolerance: float = TOUCH_TOLERANCE_DEG
-) -> list[list[int]]:
-    """Return, for each shapely geometry, the indices of the others within ``tolerance``."""
-    from shapely import STRtree
-
-    result: list[list[int]] = [[] for _ in geometries]
-    if not geometries:
-        return result
-    tree = STRtree(list(geometries))
-    left, right = tree.query(list(geometries), predicate="dwithin", distance=tolerance)
-    for i, j in zip(left.tolist(), right.tolist(), strict=True):
-        if i != j:
-            result[i].append(j)
-    for near in result:
-        near.sort()
-    return result
-
-
-def premium_due_by_customer(
-    session: Session, customer_ids: Collection[int], as_of: date
-) -> dict[int, int]:
-    """Return the premium (fen) still to collect in the next 90 days per customer, for the
-    given customers (a chunk: their ids go into one IN list)."""
-    return dict(
-        session.execute(
-            select(Policy.customer_id, _outstanding())
-            .select_from(PremiumDue)
-            .join(Policy, Policy.id == PremiumDue.policy_id)
-            .where(Policy.customer_id.in_(list(customer_ids)), *_due_conditions(as_of))
-            .group_by(Policy.customer_id)
-        ).all()
-    )
 
 
 def grid_versions(session: Session, grid_ids: Iterable[int | None]) -> dict[int, int]:
