@@ -42,8 +42,9 @@ def _first_page(pdf: Path, sheet: str) -> int:
 
 
 def _trim(page: Image.Image) -> Image.Image:
-    """Return the part of ``page`` with ink on it, the running header and footer left out."""
-    body = page.crop((0, int(page.height * 0.09), page.width, int(page.height * 0.9)))
+    """Return the part of ``page`` with ink on it, the running header (0.3" from the top, the
+    table from 0.75") and footer left out."""
+    body = page.crop((0, int(page.height * 0.075), page.width, int(page.height * 0.9)))
     box = ImageChops.difference(body, Image.new(body.mode, body.size, "white")).getbbox()
     return body.crop(box) if box else body
 

@@ -1,9 +1,10 @@
-"""The one streaming Excel writer: sheets written row by row with xlsxwriter's constant-memory
-mode, so memory stays flat whatever the row count. The detail export and every table the app
-exports (``app.services.table_file``) write through it; the meeting and scorecard workbooks,
-small and laid out cell by cell with Excel's own charts, use openpyxl on ordinary sheets
-(``app.services.exports.sheets``) with the same widths (:func:`display_width`). openpyxl also
-reads every workbook (imports, tests).
+"""The streaming half of the one Excel writer, xlsxwriter: sheets written row by row in its
+constant-memory mode, so memory stays flat whatever the row count. The detail export and every
+table the app exports (``app.services.table_file``) write through it. The meeting, scorecard
+and visit-list workbooks, small and laid out in passes with Excel's own charts, are written by
+the same library through ``app.services.xlsx_layout`` (styled by
+``app.services.exports.sheets``, with the same widths: :func:`display_width`). openpyxl only
+reads workbooks (imports, tests).
 
 xlsxwriter rather than openpyxl's write-only mode: on the 295,029 task rows of the city demo
 the detail export took 1.47 x a plain sqlite3 + xlsxwriter script with openpyxl, whose

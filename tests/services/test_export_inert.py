@@ -78,14 +78,17 @@ def _risky_csv_values(path: Path) -> list[str]:
 
 
 def _all_texts(path: Path) -> set[str]:
-    wb = load_workbook(path)
-    return {
-        c.value
-        for ws in wb.worksheets
-        for row in ws.iter_rows()
-        for c in row
-        if isinstance(c.value, str)
-    }
+    wb = load_workbook(path, read_only=True)
+    try:
+        return {
+            v
+            for ws in wb.worksheets
+            for row in ws.iter_rows(values_only=True)
+            for v in row
+            if isinstance(v, str)
+        }
+    finally:
+        wb.close()
 
 
 @pytest.mark.slow

@@ -194,7 +194,7 @@ def test_formats_frozen_headers_filters_widths_and_print_setup(demo, tmp_path): 
     for h, i in col.items():
         cell = ws.cell(1, i)
         assert cell.alignment.wrap_text and cell.alignment.horizontal == "center"
-        assert ws.column_dimensions[cell.column_letter].width >= text_width(h) / 2, h
+        assert _column_width(ws, i) >= text_width(h) / 2, h
     # Printed pages say the sheet, the period and the as-of date.
     assert ws.oddHeader.center.text == f"&A · {t['period']} 2026-Q2 · {t['as_of']} {AS_OF}"
     # The activity sheet looks back from the as-of date, whatever the period: no period there.
@@ -202,13 +202,14 @@ def test_formats_frozen_headers_filters_widths_and_print_setup(demo, tmp_path): 
     rules = [r for cf in ws.conditional_formatting for r in cf.rules]
     assert any("<0" in (r.formula or [""])[0] for r in rules)  # a rate that fell is coloured
     assert ws.page_setup.orientation == "landscape"
-    assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
+    # fitToWidth left out is OOXML's default: one page wide.
+    assert (ws.page_setup.fitToWidth or 1) == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.print_title_rows == "$1:$1"
     # Printed, no sheet shrinks below about two thirds: a wide one takes more pages
     # across, each repeating the name column; the others stay one page wide.
     for sheet in wb.worksheets:
-        width = sum(d.width or 0 for d in sheet.column_dimensions.values())
-        pages = sheet.page_setup.fitToWidth
+        width = _width(sheet)
+        pages = sheet.page_setup.fitToWidth or 1
         assert width / pages <= PAGE_WIDTH_UNITS / MIN_PRINT_SCALE, sheet.title
         assert pages == 1 or width > PAGE_WIDTH_UNITS / MIN_PRINT_SCALE, sheet.title
         if pages > 1:
@@ -236,20 +237,36 @@ def test_long_headers_break_between_words_not_inside_them():
     assert header_width("13个月继续率\n（保费）") < header_width("13个月继续率（保费）")
 
 
-def test_a_sheet_too_wide_for_one_page_prints_across_pages_repeating_its_names():
+def test_a_sheet_too_wide_for_one_page_prints_across_pages_repeating_its_names(tmp_path):
     """Twenty columns of wide numbers would shrink to a third on one A4 page: they print on
     as many pages across as keep two thirds of the size, each starting with the names."""
-    from openpyxl import Workbook
-
     from app.services.exports.sheets import write_table
+    from app.services.xlsx_layout import LaidOutBook
 
-    ws = Workbook().active
+    book = LaidOutBook()
     cols = [Col("Specialist")] + [Col(f"Amount {i}", "money") for i in range(20)]
-    write_table(ws, cols, [["DW00001 董琪梅", *[1_234_567.89] * 20]], freeze_first_column=True)
-    width = sum(d.width for d in ws.column_dimensions.values())
-    pages = ws.page_setup.fitToWidth
-    assert pages > 1 and width / pages <= PAGE_WIDTH_UNITS / MIN_PRINT_SCALE
+    write_table(
+        book.add_sheet("Wide"),
+        cols,
+        [["DW00001 董琪梅", *[1_234_567.89] * 20]],
+        freeze_first_column=True,
+    )
+    book.save(tmp_path / "wide.xlsx")
+    ws = load_workbook(tmp_path / "wide.xlsx")["Wide"]
+    pages = ws.page_setup.fitToWidth or 1
+    assert pages > 1 and _width(ws) / pages <= PAGE_WIDTH_UNITS / MIN_PRINT_SCALE
     assert ws.print_title_cols == "$A:$A"
+
+
+def _width(ws) -> float:
+    """The sheet's width in Excel's units: a <col> element may cover several equal columns."""
+    return sum((d.width or 0) * (d.max - d.min + 1) for d in ws.column_dimensions.values() if d.min)
+
+
+def _column_width(ws, col: int) -> float:
+    """The width of column ``col`` (from 1), from the <col> element that covers it."""
+    (width,) = [d.width for d in ws.column_dimensions.values() if d.min and d.min <= col <= d.max]
+    return width
 
 
 def test_rates_on_few_policies_are_marked_pale_and_never_coloured(demo, tmp_path):  # noqa: F811
@@ -288,14 +305,20 @@ def test_native_charts_for_the_trend_the_funnel_and_the_hand_off(demo, tmp_path)
     line = next(c for c in charts if "lineChart>" in c)
     bar = next(c for c in charts if "四步经营漏斗" in c)
     handoff = next(c for c in charts if "交接时效与继续率" in c)
-    assert "'交接时效与继续率'!$G$2:$G$6" in handoff  # the premium-basis rate of each band
+
+    def refs(chart: str) -> set[str]:
+        """The cell ranges a chart reads, sheet names unquoted (a CJK name needs no quotes)."""
+        return {f.replace("'", "") for f in re.findall(r"<(?:\w+:)?f>(.*?)</", chart)}
+
+    assert "交接时效与继续率!$G$2:$G$6" in refs(handoff)  # the premium-basis rate of each band
     # The series read the sheets' cells, so the charts stay live in Excel.
-    refs = set(re.findall(r"<(?:\w+:)?f>(.*?)</", line))
-    assert {"'继续率趋势'!$B$2:$B$13", "'继续率趋势'!$C$2:$C$13"} <= refs
-    assert "'四步经营漏斗'!$B$2:$B$6" in bar
-    # Straight lines between the months: a smoothed curve would show rates nobody measured.
+    assert {"继续率趋势!$B$2:$B$13", "继续率趋势!$C$2:$C$13"} <= refs(line)
+    assert "四步经营漏斗!$B$2:$B$6" in refs(bar)
+    # Straight lines between the months: a smoothed curve would show rates nobody measured
+    # (a line series is straight unless it says smooth).
     smooth = re.findall(r'<(?:\w+:)?smooth val="(\w+)"', line)
-    assert smooth and set(smooth) <= {"0", "false"}
+    assert set(smooth) <= {"0", "false"}
+    assert "<c:ser>" in line and line.count("<c:ser>") == 2
 
 
 def test_trend_sheet_counts_the_policies_still_in_their_grace_period(demo, tmp_path):  # noqa: F811

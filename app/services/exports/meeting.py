@@ -14,10 +14,6 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from openpyxl import Workbook
-from openpyxl.chart import BarChart, LineChart, Reference
-from openpyxl.chart.label import DataLabelList
-from openpyxl.styles import Alignment, Font
 from sqlalchemy.orm import Session
 
 from app.models.enums import TaskKind
@@ -37,6 +33,7 @@ from app.services.exports.sheets import (
     BOLD,
     FELL_FONT,
     FLAG_FILL,
+    LEFT,
     TITLE_FONT,
     Col,
     colour_changes,
@@ -44,13 +41,13 @@ from app.services.exports.sheets import (
     print_setup,
     write_table,
 )
-from app.services.inert import make_workbook_inert
 from app.services.messages import Message
 from app.services.metrics.activity import week_span
 from app.services.metrics.funnel import YOUNG_COHORT_DAYS, cohort_age_days
 from app.services.metrics.persistency import FEW_POLICIES, PersistencyYoY
 from app.services.periods import Period
 from app.services.progress import JobState, NullState, check
+from app.services.xlsx_layout import Chart, LaidOutBook, Series, Sheet
 
 SHEET_KEYS = (
     "sheet_cover",
@@ -95,36 +92,35 @@ def write_meeting_workbook(
 
 def render_meeting(data: MeetingData, path: Path, t: Texts) -> int:
     """Write the workbook of ``data`` to ``path``; return the number of data rows."""
-    wb = Workbook()
-    cover = wb.active
-    cover.title = t["sheet_cover"]
+    wb = LaidOutBook()
+    cover = wb.add_sheet(t["sheet_cover"])
     rows = 0
     for key, by, pers in (
         ("sheet_pers_team", "team", data.persistency_team),
         ("sheet_pers_specialist", "specialist", data.persistency_specialist),
         ("sheet_pers_grid", "grid", data.persistency_grid),
     ):
-        rows += _persistency(wb.create_sheet(t[key]), pers, t, by, data.people)
-    rows += _trend(wb.create_sheet(t["sheet_trend"]), data, t)
-    rows += _funnel(wb.create_sheet(t["sheet_funnel"]), data, t)
-    rows += _funnel_specialists(wb.create_sheet(t["sheet_funnel_specialist"]), data, t)
-    rows += _activity(wb.create_sheet(t["sheet_activity"]), data, t)
-    rows += _equity(wb.create_sheet(t["sheet_equity"]), data, t)
-    rows += _overdue(wb.create_sheet(t["sheet_overdue"]), data, t)
-    rows += _coverage(wb.create_sheet(t["sheet_coverage"]), data, t)
-    rows += handoff_sheet(wb.create_sheet(t["sheet_handoff"]), data, t)
+        rows += _persistency(wb.add_sheet(t[key]), pers, t, by, data.people)
+    rows += _trend(wb.add_sheet(t["sheet_trend"]), data, t)
+    rows += _funnel(wb.add_sheet(t["sheet_funnel"]), data, t)
+    rows += _funnel_specialists(wb.add_sheet(t["sheet_funnel_specialist"]), data, t)
+    rows += _activity(wb.add_sheet(t["sheet_activity"]), data, t)
+    rows += _equity(wb.add_sheet(t["sheet_equity"]), data, t)
+    rows += _overdue(wb.add_sheet(t["sheet_overdue"]), data, t)
+    rows += _coverage(wb.add_sheet(t["sheet_coverage"]), data, t)
+    rows += handoff_sheet(wb.add_sheet(t["sheet_handoff"]), data, t)
     _cover(cover, data, t)
     # Every printed page says what it is, for which period and as of when; the sheets that
     # look back from the as-of date (activity, equity, overdue tasks, coverage) have no period.
     as_of = f"{t['as_of']} {data.as_of.isoformat()}"
     by_period = {t[k] for k in (*SHEET_KEYS[:7], "sheet_handoff")}
-    for ws in wb.worksheets:
+    for ws in wb.sheets:
         period = f"{t['period']} {data.period.label} · " if ws.title in by_period else ""
-        ws.oddHeader.center.text = f"&A · {period}{as_of}"  # &A: the sheet's name
-        ws.oddFooter.center.text = t["page_footer"]
-    # Team, specialist, grid and product names come from outside: none may run as a formula.
-    make_workbook_inert(wb)
-    wb.save(path)
+        ws.printing.header = f"&A · {period}{as_of}"  # &A: the sheet's name
+        ws.printing.footer = t["page_footer"]
+    # Team, specialist, grid and product names come from outside: none may run as a formula
+    # (the sheets write every text as text, a risky one with the quote prefix).
+    wb.save(path, title=t["title"])
     return rows
 
 
@@ -132,9 +128,8 @@ def _yuan(fen: int) -> Decimal:
     return Decimal(fen) / 100
 
 
-def _cover(ws, data: MeetingData, t: Texts) -> None:
-    ws["A1"] = t["title"]
-    ws["A1"].font = TITLE_FONT
+def _cover(ws: Sheet, data: MeetingData, t: Texts) -> None:
+    ws.write(1, 1, t["title"], TITLE_FONT)
     total = data.persistency_total
     facts = [
         (t["branch"], data.branch_name),
@@ -151,17 +146,14 @@ def _cover(ws, data: MeetingData, t: Texts) -> None:
     ]
     formats = {3: "yyyy-mm-dd", 5: "yyyy-mm-dd hh:mm", 7: "0.0%", 8: "0.0%", 9: "+0.00;-0.00"}
     for i, (key, value) in enumerate(facts):
-        ws.cell(row=3 + i, column=1, value=key).font = BOLD
-        cell = ws.cell(row=3 + i, column=2, value=value)
-        cell.alignment = Alignment(horizontal="left")
-        if i in formats:
-            cell.number_format = formats[i]
+        ws.write(3 + i, 1, key, BOLD)
+        ws.write(3 + i, 2, value, {**LEFT, "num_format": formats[i]} if i in formats else LEFT)
     if total.current.pending_policies:  # the period is not over: say what the rate is
         key = "cover_pending_due" if data.period.end >= data.as_of else "cover_pending"
         note = t[key].format(n=f"{total.current.pending_policies:,}")
-        ws.cell(row=3 + len(facts), column=2, value=note).font = FELL_FONT
+        ws.write(3 + len(facts), 2, note, FELL_FONT)
     row = 4 + len(facts)
-    ws.cell(row=row, column=1, value=t["contents"]).font = BOLD
+    ws.write(row, 1, t["contents"], BOLD)
     notes = {
         "sheet_pers_team": t["note_persistency"].format(grace=data.grace_days),
         "sheet_trend": t["trend_title"],
@@ -173,16 +165,15 @@ def _cover(ws, data: MeetingData, t: Texts) -> None:
         "sheet_handoff": t["handoff_title"],
     }
     for i, key in enumerate(SHEET_KEYS[1:]):
-        ws.cell(row=row + 1 + i, column=1, value=t[key])
-        ws.cell(row=row + 1 + i, column=2, value=notes.get(key, ""))
-    ws.column_dimensions["A"].width = 22
-    ws.column_dimensions["B"].width = 90
-    ws.sheet_view.showGridLines = False
+        ws.write(row + 1 + i, 1, t[key])
+        ws.write(row + 1 + i, 2, notes.get(key, ""))
+    ws.widths.update({1: 22, 2: 90})
+    ws.gridlines = False
     print_setup(ws, header_rows=None)
 
 
 def _persistency(
-    ws, rows: Sequence[PersistencyYoY], t: Texts, by: str, people: dict[int, Person]
+    ws: Sheet, rows: Sequence[PersistencyYoY], t: Texts, by: str, people: dict[int, Person]
 ) -> int:
     cols = [Col(t[by])]
     if by == "specialist":
@@ -231,7 +222,7 @@ def _persistency(
         min_base=FEW_POLICIES,
     )
     if any(yoy.current.pending_policies for yoy in rows):  # say why rates are low or missing
-        ws.cell(row=last + 2, column=1, value=t["sheet_pending"]).font = FELL_FONT
+        ws.write(last + 2, 1, t["sheet_pending"], FELL_FONT)
     return len(values)
 
 
@@ -240,7 +231,7 @@ def _team_of(specialist_id: object, people: dict[int, Person]) -> str:
     return p.team if p else ""
 
 
-def _trend(ws, data: MeetingData, t: Texts) -> int:
+def _trend(ws: Sheet, data: MeetingData, t: Texts) -> int:
     by_month = {p.month: p for p in data.trend}
     months = [m.label for m in trend_months(data.period, data.as_of)]
     cols = [
@@ -263,32 +254,32 @@ def _trend(ws, data: MeetingData, t: Texts) -> int:
             ]
         )
     last = write_table(ws, cols, values)
-    chart = LineChart()
-    chart.title = t["trend_title"]
-    chart.y_axis.title = t["persistency"]
-    chart.y_axis.number_format = "0%"
+    axis: dict[str, object] = {"name": t["persistency"], "num_format": "0%"}
     rates = [float(v) for line in values for v in line[1:3] if v is not None]
     if rates:  # start the axis near the data, not at 0%, so a few points show
-        chart.y_axis.scaling.min = max(0.0, int(min(rates) * 10 - 1) / 10)
-        chart.y_axis.scaling.max = min(1.0, int(max(rates) * 10 + 1) / 10)
-    chart.x_axis.title = t["month"]
-    chart.x_axis.delete = False
-    chart.y_axis.delete = False
-    chart.add_data(
-        Reference(ws, min_col=2, max_col=3, min_row=1, max_row=last), titles_from_data=True
+        axis["min"] = max(0.0, int(min(rates) * 10 - 1) / 10)
+        axis["max"] = min(1.0, int(max(rates) * 10 + 1) / 10)
+    # Straight lines between months (no smoothing): a curve invents values. The year-earlier
+    # line is dashed.
+    ws.charts.append(
+        Chart(
+            "line",
+            "F2",
+            [
+                Series((2, col, last, col), (2, 1, last, 1), name=(1, col), options=options)
+                for col, options in ((2, {}), (3, {"line": {"dash_type": "dash"}}))
+            ],
+            title=t["trend_title"],
+            x_axis={"name": t["month"]},
+            y_axis=axis,
+            legend={"position": "bottom"},
+            size_cm=(18, 9),
+        )
     )
-    chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=last))
-    chart.series[1].graphicalProperties.line.dashStyle = "dash"
-    chart.smooth = False  # straight lines between months: a curve invents values
-    for series in chart.series:
-        series.smooth = False
-    chart.height, chart.width = 9, 18
-    chart.legend.position = "b"
-    ws.add_chart(chart, "F2")
     return len(values)
 
 
-def _funnel(ws, data: MeetingData, t: Texts) -> int:
+def _funnel(ws: Sheet, data: MeetingData, t: Texts) -> int:
     row = data.funnel_total
     cols = [
         Col(t["step"]),
@@ -311,29 +302,34 @@ def _funnel(ws, data: MeetingData, t: Texts) -> int:
             ]
         )
     last = write_table(ws, cols, values)
-    chart = BarChart()
-    chart.type = "bar"  # horizontal bars, read top-down like a funnel
-    chart.title = t["funnel_title"]
-    chart.add_data(Reference(ws, min_col=2, min_row=1, max_row=last), titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=last))
-    chart.x_axis.scaling.orientation = "maxMin"  # the cohort on top
-    chart.x_axis.delete = False
-    chart.y_axis.delete = False
-    chart.y_axis.number_format = "#,##0"
-    chart.legend = None
-    chart.dataLabels = DataLabelList(
-        showVal=True, showSerName=False, showCatName=False, showLegendKey=False, showPercent=False
+    # Horizontal bars read top-down like a funnel: the cohort on top (for a bar chart the
+    # category axis is xlsxwriter's y axis).
+    ws.charts.append(
+        Chart(
+            "bar",
+            "G2",
+            [
+                Series(
+                    (2, 2, last, 2),
+                    (2, 1, last, 1),
+                    name=(1, 2),
+                    options={"data_labels": {"value": True}},
+                )
+            ],
+            title=t["funnel_title"],
+            x_axis={"num_format": "#,##0"},
+            y_axis={"reverse": True},
+            size_cm=(16, 8),
+        )
     )
-    chart.height, chart.width = 8, 16
-    ws.add_chart(chart, "G2")
     newest, oldest = cohort_age_days(data.period, data.as_of)
     if newest < YOUNG_COHORT_DAYS:  # too young to judge the later steps: say so
         note = t["funnel_young"].format(newest=newest, oldest=oldest)
-        ws.cell(row=last + 2, column=1, value=note).font = FELL_FONT
+        ws.write(last + 2, 1, note, FELL_FONT)
     return len(values)
 
 
-def _funnel_specialists(ws, data: MeetingData, t: Texts) -> int:
+def _funnel_specialists(ws: Sheet, data: MeetingData, t: Texts) -> int:
     steps = [t[f"step_{i}"] for i in range(1, 5)]
     cols = [Col(t["specialist"]), Col(t["team"]), Col(t["cohort_size"], "int")]
     cols += [Col(t["reached_n"].format(step=s), "int") for s in steps]
@@ -354,7 +350,7 @@ def _funnel_specialists(ws, data: MeetingData, t: Texts) -> int:
     return len(values)
 
 
-def _activity(ws, data: MeetingData, t: Texts) -> int:
+def _activity(ws: Sheet, data: MeetingData, t: Texts) -> int:
     cols = [Col(t["specialist"]), Col(t["team"])]
     cols += [Col(t["done_week"].format(week=week_span(w, data.as_of)), "int") for w in data.weeks]
     cols += [Col(t["done_kind"].format(kind=t.code("kind", k)), "int") for k in TaskKind]
@@ -382,7 +378,7 @@ def _activity(ws, data: MeetingData, t: Texts) -> int:
     return len(values)
 
 
-def _equity(ws, data: MeetingData, t: Texts) -> int:
+def _equity(ws: Sheet, data: MeetingData, t: Texts) -> int:
     cols = [
         Col(t["specialist"]),
         Col(t["team"]),
@@ -417,11 +413,11 @@ def _equity(ws, data: MeetingData, t: Texts) -> int:
     flagged = [i + 2 for i, r in enumerate(rows) if r.flagged]
     fill_rows(ws, flagged, len(cols), FLAG_FILL)
     for line in flagged:
-        ws.cell(row=line, column=len(cols)).font = Font(name="Calibri", bold=True, color="9C5700")
+        ws.style(line, len(cols), {**BOLD, "font_color": "#9C5700"})
     return len(values)
 
 
-def _overdue(ws, data: MeetingData, t: Texts) -> int:
+def _overdue(ws: Sheet, data: MeetingData, t: Texts) -> int:
     cols = [
         Col(t["task_no"]),
         Col(t["kind"]),
@@ -457,7 +453,7 @@ def _overdue(ws, data: MeetingData, t: Texts) -> int:
     return len(values)
 
 
-def _coverage(ws, data: MeetingData, t: Texts) -> int:
+def _coverage(ws: Sheet, data: MeetingData, t: Texts) -> int:
     cov = data.coverage
     cols = [
         Col(t["gap"]),

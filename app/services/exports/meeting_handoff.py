@@ -6,14 +6,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from openpyxl.chart import BarChart, Reference
-from openpyxl.chart.label import DataLabelList
-
 from app.services.exports.labels import Texts
 from app.services.exports.sheets import FELL_FONT, Col, write_table
+from app.services.xlsx_layout import Chart, Series, Sheet
 
 
-def handoff_sheet(ws, data, t: Texts) -> int:
+def handoff_sheet(ws: Sheet, data, t: Texts) -> int:
     """Write the band table and its chart on ``ws``; return the number of data rows."""
     cols = [
         Col(t["contact_band"]),
@@ -43,20 +41,23 @@ def handoff_sheet(ws, data, t: Texts) -> int:
     note = t["note_handoff"].format(
         contact=targets.contact_days, service=targets.service_days, period=data.period.label
     )
-    ws.cell(row=last + 2, column=1, value=note).font = FELL_FONT
-    if values:
-        chart = BarChart()
-        chart.title = t["handoff_title"]
-        chart.add_data(Reference(ws, min_col=7, min_row=1, max_row=last), titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=last))
-        chart.x_axis.delete = False
-        chart.y_axis.delete = False
-        chart.y_axis.number_format = "0%"
-        chart.y_axis.scaling.min = 0
-        chart.legend = None
-        chart.dataLabels = DataLabelList(
-            showVal=True, showSerName=False, showCatName=False, showLegendKey=False
+    ws.write(last + 2, 1, note, FELL_FONT)
+    if values:  # a column per band: the premium-basis rate
+        ws.charts.append(
+            Chart(
+                "column",
+                f"A{last + 4}",
+                [
+                    Series(
+                        (2, 7, last, 7),
+                        (2, 1, last, 1),
+                        name=(1, 7),
+                        options={"data_labels": {"value": True}},
+                    )
+                ],
+                title=t["handoff_title"],
+                y_axis={"num_format": "0%", "min": 0},
+                size_cm=(16, 8),
+            )
         )
-        chart.height, chart.width = 8, 16
-        ws.add_chart(chart, f"A{last + 4}")
     return len(values)

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
 from sqlalchemy.orm import Session
 
 from app.services.auth import UserInfo
@@ -23,22 +21,23 @@ from app.services.exports.scope import ExportScope
 from app.services.exports.scorecard_labels import ScorecardTexts
 from app.services.exports.sheets import (
     BOLD,
-    FELL_FILL,
-    FELL_FONT,
+    FELL,
+    FONT,
+    LEFT,
     PALE_FONT,
-    ROSE_FILL,
-    ROSE_FONT,
+    ROSE,
     TITLE_FONT,
+    WRAPPED,
     Col,
     print_setup,
     write_table,
 )
-from app.services.inert import make_workbook_inert
 from app.services.messages import Message
 from app.services.metrics.persistency import FEW_POLICIES
 from app.services.metrics.scorecard import MEASURES, Mark, Scorecard, ScorecardRow, scorecard
 from app.services.periods import Period
 from app.services.progress import JobState, NullState, check
+from app.services.xlsx_layout import LaidOutBook, Sheet
 
 FIRST_ROW = 3  # the table's header row; a title line above it
 COLS_PER_MEASURE = 4  # value, met?, previous month, change
@@ -110,24 +109,21 @@ def write_scorecard_workbook(
 
 def render_scorecard(data: ScorecardData, path: Path, t: ScorecardTexts) -> list[str]:
     """Write the workbook of ``data`` to ``path``; return its sheet names."""
-    wb = Workbook()
-    cover = wb.active
-    cover.title = t["sheet_cover"]
+    wb = LaidOutBook()
+    cover = wb.add_sheet(t["sheet_cover"])
     names = sheet_names([name for _, name in data.card.teams()])
     for (team_id, team_name), title in zip(data.card.teams(), names, strict=True):
         rows = [r for r in data.card.rows if r.team_id == team_id]
-        _team_sheet(wb.create_sheet(title), team_name, rows, data.card, t)
+        _team_sheet(wb.add_sheet(title), team_name, rows, data.card, t)
     if not names:  # nothing in scope: say so on a sheet of its own
-        ws = wb.create_sheet(t["sc_month"])
-        ws["A1"] = t["sc_no_rows"]
+        wb.add_sheet(t["sc_month"]).write(1, 1, t["sc_no_rows"])
     _cover(cover, data, t, names)
     footer = f"{t['sc_month']} {data.card.month.label} · {t['as_of']} {data.card.as_of}"
-    for ws in wb.worksheets:
-        ws.oddHeader.center.text = f"&A · {footer}"
-        ws.oddFooter.center.text = t["page_footer"]
-    make_workbook_inert(wb)
-    wb.save(path)
-    return [ws.title for ws in wb.worksheets]
+    for ws in wb.sheets:
+        ws.printing.header = f"&A · {footer}"
+        ws.printing.footer = t["page_footer"]
+    wb.save(path, title=t["sc_title"])  # every text as text: a team name may start with "="
+    return [ws.title for ws in wb.sheets]
 
 
 _BAD = re.compile(r"[\[\]:*?/\\]")
@@ -146,10 +142,9 @@ def sheet_names(teams: list[str]) -> list[str]:
     return out
 
 
-def _cover(ws, data: ScorecardData, t: ScorecardTexts, sheets: list[str]) -> None:
+def _cover(ws: Sheet, data: ScorecardData, t: ScorecardTexts, sheets: list[str]) -> None:
     card = data.card
-    ws["A1"] = t["sc_title"]
-    ws["A1"].font = TITLE_FONT
+    ws.write(1, 1, t["sc_title"], TITLE_FONT)
     facts: list[tuple[str, object]] = [
         (t["branch"], data.branch_name),
         (t["scope"], data.scope.describe(t)),
@@ -162,21 +157,15 @@ def _cover(ws, data: ScorecardData, t: ScorecardTexts, sheets: list[str]) -> Non
     ]
     row = 3
     for key, value in facts:
-        ws.cell(row=row, column=1, value=key).font = BOLD
-        cell = ws.cell(row=row, column=2, value=value)
-        cell.alignment = Alignment(horizontal="left")
-        if isinstance(value, datetime):
-            cell.number_format = "yyyy-mm-dd hh:mm"
-        elif isinstance(value, date):
-            cell.number_format = "yyyy-mm-dd"
+        ws.write(row, 1, key, BOLD)
+        ws.write(row, 2, value, LEFT)  # dates and times in their own formats
         row += 1
     row = _cover_block(ws, row + 1, t["sc_standards"], _standards_text(card, t))
     defs = [f"{t['m_' + m]}: {t['def_' + m].format(grace=card.grace_days)}" for m in MEASURES]
     row = _cover_block(ws, row + 1, t["sc_definitions"], defs)
     _cover_block(ws, row + 1, t["contents"], sheets)
-    ws.column_dimensions["A"].width = 18
-    ws.column_dimensions["B"].width = 110
-    ws.sheet_view.showGridLines = False
+    ws.widths.update({1: 18, 2: 110})
+    ws.gridlines = False
     print_setup(ws, header_rows=None)
 
 
@@ -187,11 +176,10 @@ def _standards_text(card: Scorecard, t: ScorecardTexts) -> list[str]:
     ]
 
 
-def _cover_block(ws, row: int, title: str, lines: list[str]) -> int:
-    ws.cell(row=row, column=1, value=title).font = BOLD
+def _cover_block(ws: Sheet, row: int, title: str, lines: list[str]) -> int:
+    ws.write(row, 1, title, BOLD)
     for i, line in enumerate(lines):
-        cell = ws.cell(row=row + i, column=2, value=line)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.write(row + i, 2, line, WRAPPED)
     return row + max(len(lines), 1)
 
 
@@ -223,27 +211,27 @@ def _line(r: ScorecardRow, t: ScorecardTexts) -> list[object]:
     return [*line, f"{r.met} / {r.judged}"]
 
 
-def _team_sheet(ws, team: str, rows: list[ScorecardRow], card: Scorecard, t) -> None:
+def _team_sheet(ws: Sheet, team: str, rows: list[ScorecardRow], card: Scorecard, t) -> None:
     title = t["sc_sheet_title"].format(team=team, month=card.month.label, as_of=card.as_of)
-    ws["A1"] = title
-    ws["A1"].font = Font(name="Calibri", bold=True, size=13, color="1F3864")
+    ws.write(
+        1, 1, title, {"font_name": FONT, "bold": True, "font_size": 13, "font_color": "#1F3864"}
+    )
     cols = _columns(t)
     write_table(
         ws, cols, [_line(r, t) for r in rows], first_row=FIRST_ROW, freeze_first_column=True
     )
-    ws.freeze_panes = f"C{FIRST_ROW + 1}"  # employee number and name stay in view
+    ws.freeze = (FIRST_ROW + 1, 3)  # employee number and name stay in view
     for i, r in enumerate(rows, FIRST_ROW + 1):
         for k, mark in enumerate(r.marks):
             col = 4 + k * COLS_PER_MEASURE
             for c, figure in ((col, mark.now), (col + 2, mark.before)):
                 if figure.few:
-                    ws.cell(row=i, column=c).font = PALE_FONT
+                    ws.style(i, c, PALE_FONT)
             if mark.met is None:
                 continue
-            fill, font = (ROSE_FILL, ROSE_FONT) if mark.met else (FELL_FILL, FELL_FONT)
             for c in (col, col + 1):
-                ws.cell(row=i, column=c).fill = fill
-                ws.cell(row=i, column=c).font = font
+                ws.style(i, c, ROSE if mark.met else FELL)
     # One page wide, however many columns: a scorecard is read across a row.
     print_setup(ws, header_rows=(FIRST_ROW, FIRST_ROW))
-    ws.page_setup.fitToWidth = 1
+    ws.printing.pages_wide = 1
+    ws.printing.title_columns = None

@@ -1,6 +1,9 @@
 """How exported sheets look: typed columns with number formats, a bold frozen header with an
 autofilter, widths that fit the text (CJK characters count double), colour on rates that
-fell, and print setup (landscape, as few pages wide as stay readable, header row repeated)."""
+fell, and print setup (landscape, as few pages wide as stay readable, header row repeated).
+
+The sheets are ``app.services.xlsx_layout.Sheet`` s and the styles xlsxwriter's format
+properties."""
 
 from __future__ import annotations
 
@@ -10,12 +13,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from openpyxl.formatting.rule import FormulaRule
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from xlsxwriter.utility import xl_col_to_name
 
 from app.services.xlsx import display_width, pages_wide
+from app.services.xlsx_layout import Sheet, Style
 
 FORMATS = {
     "text": "General",
@@ -34,12 +35,20 @@ MAX_WIDTH = 60
 # Fonts name the workbook's body font: a font without a name prints in a serif face in
 # LibreOffice beside the Calibri body.
 FONT = "Calibri"
-HEADER_FONT = Font(name=FONT, bold=True, color="1F3864")
-HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-HEADER_BORDER = Border(bottom=Side(style="thin", color="8EA9DB"))
 # Headers are centred; a long one is split onto HEADER_LINES lines at a word's end (see
 # wrap_header), so a column is about as wide as its values need: wide sheets print readably.
-HEADER_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
+HEADER: Style = {
+    "font_name": FONT,
+    "bold": True,
+    "font_color": "#1F3864",
+    "pattern": 1,
+    "bg_color": "#DDEBF7",
+    "bottom": 1,
+    "bottom_color": "#8EA9DB",
+    "align": "center",
+    "valign": "vcenter",
+    "text_wrap": True,
+}
 HEADER_LINES = 2
 SINGLE_LINE_HEADER = 12  # narrow characters a header may take before it is split
 CLOSING = "）)、，。：；·"  # a line does not start with these
@@ -48,15 +57,16 @@ CLOSING = "）)、，。：；·"  # a line does not start with these
 BOLD_CJK = 2.4
 BOLD_LATIN = 1.08
 HEADER_LINE_POINTS = 15
-FELL_FILL = PatternFill("solid", fgColor="F8CBAD")
-FELL_FONT = Font(name=FONT, color="9C0006")
-ROSE_FILL = PatternFill("solid", fgColor="C6EFCE")
-ROSE_FONT = Font(name=FONT, color="006100")
+FELL: Style = {"pattern": 1, "bg_color": "#F8CBAD", "font_color": "#9C0006"}
+FELL_FONT: Style = {"font_name": FONT, "font_color": "#9C0006"}
+ROSE: Style = {"pattern": 1, "bg_color": "#C6EFCE", "font_color": "#006100"}
 # A rate on too few policies to judge: grey, never coloured.
-PALE_FONT = Font(name=FONT, color="A0A0A0", italic=True)
-FLAG_FILL = PatternFill("solid", fgColor="FFEB9C")
-TITLE_FONT = Font(name=FONT, bold=True, size=16, color="1F3864")
-BOLD = Font(name=FONT, bold=True)
+PALE_FONT: Style = {"font_name": FONT, "font_color": "#A0A0A0", "italic": True}
+FLAG_FILL: Style = {"pattern": 1, "bg_color": "#FFEB9C"}
+TITLE_FONT: Style = {"font_name": FONT, "bold": True, "font_size": 16, "font_color": "#1F3864"}
+BOLD: Style = {"font_name": FONT, "bold": True}
+WRAPPED: Style = {"text_wrap": True, "valign": "top"}
+LEFT: Style = {"align": "left"}
 
 
 @dataclass(frozen=True)
@@ -125,8 +135,13 @@ def fit_width(width: int) -> float:
     return min(max(width, 4) + 3, MAX_WIDTH)
 
 
+def column_letter(col: int) -> str:
+    """Return the letter of column ``col`` (from 1): 1 -> "A"."""
+    return xl_col_to_name(col - 1)
+
+
 def write_table(
-    ws: Worksheet,
+    ws: Sheet,
     columns: Sequence[Col],
     rows: Iterable[Sequence[object]],
     *,
@@ -135,69 +150,50 @@ def write_table(
 ) -> int:
     """Write a header and rows starting at ``first_row``; format, size, freeze and filter
     them; return the last row written."""
-    for c, col in enumerate(columns, 1):
-        cell = ws.cell(row=first_row, column=c, value=wrap_header(col.header))
-        cell.font, cell.fill, cell.border, cell.alignment = (
-            HEADER_FONT,
-            HEADER_FILL,
-            HEADER_BORDER,
-            HEADER_ALIGN,
-        )
     headers = [wrap_header(col.header) for col in columns]
+    for c, h in enumerate(headers, 1):
+        ws.write(first_row, c, h, HEADER)
     widths = [header_width(h) for h in headers]
     if any("\n" in h for h in headers):
-        ws.row_dimensions[first_row].height = HEADER_LINES * HEADER_LINE_POINTS
+        ws.heights[first_row] = HEADER_LINES * HEADER_LINE_POINTS
+    formats = [None if col.kind == "text" else {"num_format": FORMATS[col.kind]} for col in columns]
     r = first_row
     for r, values in enumerate(rows, first_row + 1):
         for c, (col, value) in enumerate(zip(columns, values, strict=True), 1):
-            cell = ws.cell(row=r, column=c, value=value)
-            if col.kind != "text":
-                cell.number_format = FORMATS[col.kind]
+            ws.write(r, c, value, formats[c - 1])
             widths[c - 1] = max(widths[c - 1], value_width(value, col.kind))
     for c, col in enumerate(columns, 1):
-        ws.column_dimensions[get_column_letter(c)].width = fit_width(col.width or widths[c - 1])
-    last_col = get_column_letter(len(columns))
-    ws.freeze_panes = f"{'B' if freeze_first_column else 'A'}{first_row + 1}"
-    ws.auto_filter.ref = f"A{first_row}:{last_col}{max(r, first_row + 1)}"
-    print_setup(
-        ws, header_rows=(first_row, first_row), title_columns="A:A" if freeze_first_column else ""
-    )
+        ws.widths[c] = fit_width(col.width or widths[c - 1])
+    ws.freeze = (first_row + 1, 2 if freeze_first_column else 1)
+    ws.autofilter = (first_row, 1, max(r, first_row + 1), len(columns))
+    print_setup(ws, header_rows=(first_row, first_row), title_columns=freeze_first_column)
     return r
 
 
-# Column width units an A4 landscape page holds at 100 % (0.4" margins), and the smallest
-# scale a printed sheet may shrink to before it takes a second page wide.
-def sheet_width(ws) -> float:
-    """Return the width of the columns given a width, in Excel's units (the exports give
-    every column they write one)."""
-    return sum(d.width or 0 for d in ws.column_dimensions.values())
-
-
 def print_setup(
-    ws, *, header_rows: tuple[int, int] | None, footer: str = "", title_columns: str = ""
+    ws: Sheet,
+    *,
+    header_rows: tuple[int, int] | None,
+    footer: str = "",
+    title_columns: bool = False,
 ) -> None:
     """Landscape A4, fitted to as few pages wide as keep the print readable (one for most
-    sheets); header rows, and ``title_columns`` ("A:A") on a sheet wider than a page, repeated
-    on every page."""
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = "9"  # A4
-    wide = pages_wide(sheet_width(ws))
-    ws.page_setup.fitToWidth = wide
-    ws.page_setup.fitToHeight = 0
-    if wide > 1 and title_columns:
-        ws.print_title_cols = title_columns
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.4
+    sheets); header rows, and with ``title_columns`` the first column on a sheet wider than a
+    page, repeated on every page."""
+    p = ws.printing
+    p.landscape, p.paper, p.centred, p.side_margin = True, 9, True, 0.4  # 9: A4
+    p.pages_wide = pages_wide(ws.width())
+    if p.pages_wide > 1 and title_columns:
+        p.title_columns = (1, 1)
     if header_rows is not None:
-        ws.print_title_rows = f"{header_rows[0]}:{header_rows[1]}"
+        p.title_rows = header_rows
     if footer:
-        ws.oddFooter.center.text = footer
-    ws.oddHeader.center.text = "&A"  # the sheet name
+        p.footer = footer
+    p.header = "&A"  # the sheet name
 
 
 def colour_changes(
-    ws: Worksheet,
+    ws: Sheet,
     *,
     change_col: int,
     rate_cols: Sequence[int],
@@ -211,36 +207,24 @@ def colour_changes(
     coloured and their rates and change are drawn pale instead."""
     if not rows:
         return
-    ch = get_column_letter(change_col)
+    ch = column_letter(change_col)
     first, last = rows.start, rows.stop - 1
-    base = f"${get_column_letter(base_col)}{first}" if base_col else ""
+    base = f"${column_letter(base_col)}{first}" if base_col else ""
     enough = f",{base}>={min_base}" if base else ""
 
-    def rule(test: str, fill: PatternFill, font: Font) -> FormulaRule:
-        return FormulaRule(
-            formula=[f"AND(ISNUMBER(${ch}{first}),${ch}{first}{test}{enough})"],
-            fill=fill,
-            font=font,
-        )
+    def rule(test: str) -> str:
+        return f"AND(ISNUMBER(${ch}{first}),${ch}{first}{test}{enough})"
 
-    cells = f"{ch}{first}:{ch}{last}"
-    ws.conditional_formatting.add(cells, rule("<0", FELL_FILL, FELL_FONT))
-    ws.conditional_formatting.add(cells, rule(">0", ROSE_FILL, ROSE_FONT))
-    for col in rate_cols:
-        letter = get_column_letter(col)
-        ws.conditional_formatting.add(
-            f"{letter}{first}:{letter}{last}", rule("<0", FELL_FILL, FELL_FONT)
-        )
-    if base:
+    if base:  # first: a pale row stops there
         for col in (*rate_cols, change_col):
-            letter = get_column_letter(col)
-            ws.conditional_formatting.add(
-                f"{letter}{first}:{letter}{last}",
-                FormulaRule(formula=[f"{base}<{min_base}"], font=PALE_FONT, stopIfTrue=True),
-            )
+            ws.conditional((first, col, last, col), f"{base}<{min_base}", PALE_FONT, stop=True)
+    ws.conditional((first, change_col, last, change_col), rule("<0"), FELL)
+    ws.conditional((first, change_col, last, change_col), rule(">0"), ROSE)
+    for col in rate_cols:
+        ws.conditional((first, col, last, col), rule("<0"), FELL)
 
 
-def fill_rows(ws: Worksheet, rows: Iterable[int], n_cols: int, fill: PatternFill) -> None:
+def fill_rows(ws: Sheet, rows: Iterable[int], n_cols: int, style: Style) -> None:
     for r in rows:
         for c in range(1, n_cols + 1):
-            ws.cell(row=r, column=c).fill = fill
+            ws.style(r, c, style)

@@ -16,8 +16,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,7 +24,7 @@ from app.models.enums import SpecialistStatus
 from app.services.auth import UserInfo
 from app.services.exports.files import ExportResult, atomic_target
 from app.services.exports.scope import ExportScope
-from app.services.exports.sheets import BOLD, TITLE_FONT, Col, write_table
+from app.services.exports.sheets import BOLD, TITLE_FONT, WRAPPED, Col, write_table
 from app.services.exports.visit_words import (
     VisitTexts,
     day_label,
@@ -36,10 +34,10 @@ from app.services.exports.visit_words import (
     route_text,
     todo_text,
 )
-from app.services.inert import make_workbook_inert
 from app.services.messages import Message
 from app.services.progress import JobState, NullState, check
 from app.services.visits import MAX_PER_DAY, Stop, VisitList, build_visit_lists
+from app.services.xlsx_layout import LaidOutBook, Sheet
 
 SUFFIXES = (".pdf", ".xlsx")
 # Fixed widths (narrow characters) of the long text columns, wrapped, so that a sheet prints one
@@ -111,26 +109,22 @@ def sheet_name(vl: VisitList, taken: set[str]) -> str:
 
 def render_workbook(lists: Sequence[VisitList], path: Path, t: VisitTexts) -> list[str]:
     """Write the workbook to ``path``; return its sheet names."""
-    wb = Workbook()
-    summary = wb.active
-    summary.title = t["visits_sheet_summary"]
+    wb = LaidOutBook()
+    summary = wb.add_sheet(t["visits_sheet_summary"])
     taken = {summary.title.lower()}
     names = [sheet_name(vl, taken) for vl in lists]
     _summary(summary, lists, t)
     for vl, name in zip(lists, names, strict=True):
-        _specialist_sheet(wb.create_sheet(name), vl, t)
-    for ws in wb.worksheets:
-        ws.oddFooter.center.text = t["page_footer"]
-    make_workbook_inert(wb)
-    wb.save(path)
+        _specialist_sheet(wb.add_sheet(name), vl, t)
+    for ws in wb.sheets:
+        ws.printing.footer = t["page_footer"]
+    wb.save(path, title=t["visits_title"])  # every text as text: a name may start with "="
     return [summary.title, *names]
 
 
-def _heading(ws, title: str, lines: Sequence[str]) -> None:
-    ws["A1"] = title
-    ws["A1"].font = TITLE_FONT
-    ws["A2"] = " · ".join(lines)
-    ws["A2"].alignment = Alignment(wrap_text=False)
+def _heading(ws: Sheet, title: str, lines: Sequence[str]) -> None:
+    ws.write(1, 1, title, TITLE_FONT)
+    ws.write(2, 1, " · ".join(lines))
 
 
 def _week_text(vl: VisitList, t: VisitTexts) -> str:
@@ -142,7 +136,7 @@ def _masking(vl: VisitList, t: VisitTexts) -> str:
     return t["unmasked"] if vl.contact_data_shown else t["masked"]
 
 
-def _summary(ws, lists: Sequence[VisitList], t: VisitTexts) -> None:
+def _summary(ws: Sheet, lists: Sequence[VisitList], t: VisitTexts) -> None:
     first = lists[0] if lists else None
     facts = (
         [_week_text(first, t), f"{t['as_of']} {first.as_of}", _masking(first, t)] if first else []
@@ -173,11 +167,11 @@ def _summary(ws, lists: Sequence[VisitList], t: VisitTexts) -> None:
     ]
     last = write_table(ws, cols, rows, first_row=TABLE_ROW)
     if first:
-        ws.cell(row=last + 2, column=1, value=gathered_text(first, t))
-    ws.print_title_rows = f"1:{TABLE_ROW}"
+        ws.write(last + 2, 1, gathered_text(first, t))
+    ws.printing.title_rows = (1, TABLE_ROW)
 
 
-def _specialist_sheet(ws, vl: VisitList, t: VisitTexts) -> None:
+def _specialist_sheet(ws: Sheet, vl: VisitList, t: VisitTexts) -> None:
     routes = "，".join(f"{day_label(d.day, t)} {km(d.route_m)}" for d in vl.days)
     _heading(
         ws,
@@ -208,13 +202,12 @@ def _specialist_sheet(ws, vl: VisitList, t: VisitTexts) -> None:
         rows += [_row(day_label(d.day, t), i, s, t) for i, s in enumerate(d.stops, 1)]
     rows += [_row(t["visits_unplanned"], i, s, t) for i, s in enumerate(vl.unplanned, 1)]
     last = write_table(ws, cols, rows, first_row=TABLE_ROW)
-    wrapped = Alignment(wrap_text=True, vertical="top")
     for r in range(TABLE_ROW + 1, last + 1):
         for c in (3, 7, 8):  # grid, address, what to do: wrapped in fixed widths
-            ws.cell(row=r, column=c).alignment = wrapped
-    ws.cell(row=last + 2, column=1, value=gathered_text(vl, t))
-    ws.cell(row=TABLE_ROW - 1, column=1, value=route_text(vl, t)).font = BOLD
-    ws.print_title_rows = f"1:{TABLE_ROW}"
+            ws.style(r, c, WRAPPED)
+    ws.write(last + 2, 1, gathered_text(vl, t))
+    ws.write(TABLE_ROW - 1, 1, route_text(vl, t), BOLD)
+    ws.printing.title_rows = (1, TABLE_ROW)
 
 
 def _row(day: str, order: int, s: Stop, t: VisitTexts) -> list[object]:
