@@ -210,3 +210,26 @@ def test_a_command_given_its_database_does_not_load_qt(tmp_path):
     )
     assert db.exists(), out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_one_excel_writer_openpyxl_only_reads():
+    """Every workbook GridDesk writes goes through xlsxwriter (app.services.xlsx for streamed
+    sheets, app.services.xlsx_layout for laid-out ones): one library's formats, widths and
+    inert text. openpyxl is imported only where workbooks are read (imports, the self-check)."""
+    readers = {"app.services.importer.readers", "app.cli.selfcheck"}
+    importing = set()
+    for name, path in _modules().items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            if any(n == "openpyxl" or n.startswith("openpyxl.") for n in names):
+                importing.add(name)
+    assert importing <= readers, sorted(importing - readers)
+    # Writing the meeting workbook does not even load it.
+    assert _loaded_after("import app.services.exports.meeting", "openpyxl") == []
