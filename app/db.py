@@ -136,7 +136,7 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     ``session.begin()`` waits its turn to write (see _begin_immediate).
 
     The derived tables' settle before each commit is not installed here: the entry points use
-    ``app.services.unit_of_work.sessionmaker``, which adds it to this factory."""
+    ``app.services.database.unit_of_work.sessionmaker``, which adds it to this factory."""
     maker = sessionmaker(engine, expire_on_commit=False)
     if engine not in _READ_ONLY and engine.dialect.name == "sqlite":
         event.listen(maker, "after_begin", _begin_immediate)

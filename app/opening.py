@@ -5,7 +5,7 @@ It resolves the URL; refuses to create a SQLite file unless asked (init, demo, t
 first start), and a SQLite file that is not GridDesk's; opens an offline copy read-only and
 refuses any change to it; migrates one person's SQLite file; says a shared database needs
 'griddesk init' (or asks, through a callback, in the app); and leaves a PostgreSQL URL without
-a user name for each person to sign in as their own database role (app.services.db_roles).
+a user name for each person to sign in as their own database role (app.services.database.roles).
 
 No Qt here: the app passes its dialogs in as callbacks.
 """
@@ -34,11 +34,11 @@ from app.db import (
     redact,
     resolve_url,
 )
-from app.services import db_roles
-from app.services.auth import UserInfo
+from app.services.database import roles as db_roles
+from app.services.database.unit_of_work import bring_current
+from app.services.database.unit_of_work import sessionmaker as session_factory
 from app.services.errors import DomainError
-from app.services.unit_of_work import bring_current
-from app.services.unit_of_work import sessionmaker as session_factory
+from app.services.people.auth import UserInfo
 
 
 class OpenRefused(DomainError):
@@ -67,7 +67,7 @@ class OpenedDatabase:
     # Who an offline copy opens as (it keeps no passwords); None: sign in.
     user: UserInfo | None = None
     # A shared database that enforces the roles itself: each person signs in as their own
-    # database role, and the server checks the password (app.services.db_roles).
+    # database role, and the server checks the password (app.services.database.roles).
     per_user: bool = False
 
     @property
@@ -101,7 +101,7 @@ def check_url(url: str) -> str:
     GridDesk SQLite file, or a PostgreSQL server that lets it in (for a URL without a user
     name, a server that asks each person for their own role's password). Raises
     DatabaseUrlError, OpenRefused or the connection's error."""
-    from app.services.db_roles import signs_in_per_user
+    from app.services.database.roles import signs_in_per_user
 
     url = normalise_url(url.strip())
     path = sqlite_path(url)
@@ -143,7 +143,7 @@ def open_database(
     password (a password for ``settings_url``'s account is kept, app.credentials);
     ``confirm_migration`` is asked before creating or upgrading a shared database's tables
     (without it, OpenRefused). Raises OpenRefused, OpenCancelled, or the connection's error."""
-    from app.services.db_roles import signs_in_per_user
+    from app.services.database.roles import signs_in_per_user
 
     label = redact(url)
     if signs_in_per_user(url):  # nobody connects before signing in
@@ -201,7 +201,7 @@ def _refused_password(url: str, exc: OperationalError) -> bool:
 def _open_snapshot(url: str, *, writes: bool) -> OpenedDatabase:
     """Return the offline copy at ``url`` opened read-only; refuse it to a caller that
     ``writes``."""
-    from app.services.snapshot import snapshot_meta, snapshot_user
+    from app.services.files.snapshot import snapshot_meta, snapshot_user
 
     label = redact(url)
     if writes:
@@ -269,13 +269,13 @@ def sign_in_as_database_role(opened: OpenedDatabase, login: str, password: str) 
     opened database then works through that connection (the last user's connections go).
     Raises SignInFailed when the server turns the role away, OpenRefused when the schema
     is older than this GridDesk."""
-    from app.services.auth import SignInFailed
-    from app.services.db_roles import (
+    from app.services.database.roles import (
         DatabaseRoleError,
         per_user_url,
         refused_sign_in,
         signed_in_user,
     )
+    from app.services.people.auth import SignInFailed
 
     try:
         engine = make_engine(per_user_url(opened.url, login, password))

@@ -31,7 +31,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from app.db import make_engine  # noqa: E402
 from app.models import Branch, PersistencyDirty  # noqa: E402
-from app.services import unit_of_work  # noqa: E402
+from app.services.database import unit_of_work  # noqa: E402
 from app.services.rebalance.apply import apply_plan  # noqa: E402
 from app.services.rebalance.make import make_plan  # noqa: E402
 from app.services.rebalance.undo import undo_batch  # noqa: E402

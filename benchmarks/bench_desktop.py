@@ -42,9 +42,9 @@ from PySide6.QtWidgets import QApplication
 app = QApplication([])
 from sqlalchemy import select
 from app.db import make_engine
-from app.services.unit_of_work import sessionmaker as session_factory
+from app.services.database.unit_of_work import sessionmaker as session_factory
 from app.models import User
-from app.services.auth import user_info
+from app.services.people.auth import user_info
 from app.views.context import AppContext
 from app.views.fonts import install_cjk_font
 from app.views.main_window import MainWindow
@@ -125,8 +125,8 @@ def build(size: str) -> Path:
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     from app.db import make_engine, migrate
+    from app.services.database.unit_of_work import sessionmaker as session_factory
     from app.services.demo import build_demo
-    from app.services.unit_of_work import sessionmaker as session_factory
 
     engine = make_engine(f"sqlite:///{path}")
     migrate(engine)

@@ -52,11 +52,11 @@ def child(spec: dict) -> dict:
     from itertools import islice
 
     from app.db import make_engine
+    from app.services.database.unit_of_work import sessionmaker as session_factory
     from app.services.exports import find_branch, resolve_scope
     from app.services.exports.detail import detail_tables, write_csv, write_xlsx
     from app.services.exports.meeting import write_meeting_workbook
     from app.services.periods import Period
-    from app.services.unit_of_work import sessionmaker as session_factory
 
     Session = session_factory(make_engine(f"sqlite:///{spec['db']}"))  # noqa: N806
     out = Path(spec["out"])

@@ -155,8 +155,8 @@ def worker(kind: str, path: str, url: str) -> None:
     import app.services.importer as importer
     from app.db import make_engine
     from app.models import PremiumDue
+    from app.services.database.unit_of_work import sessionmaker as session_factory
     from app.services.importer import ImportFailed, import_file
-    from app.services.unit_of_work import sessionmaker as session_factory
 
     hook = {"seconds": 0.0}
     after = importer._after_import

@@ -30,7 +30,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from app.db import make_engine, migrate  # noqa: E402
-from app.services.unit_of_work import sessionmaker as session_factory  # noqa: E402
+from app.services.database.unit_of_work import sessionmaker as session_factory  # noqa: E402
 
 
 def main() -> int:

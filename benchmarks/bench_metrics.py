@@ -40,13 +40,13 @@ from sqlalchemy import update  # noqa: E402
 
 from app.db import make_engine, migrate  # noqa: E402
 from app.models import Customer  # noqa: E402
+from app.services.customers.steps import recompute_steps  # noqa: E402
+from app.services.database.unit_of_work import sessionmaker as session_factory
 from app.services.metrics import funnel_cells  # noqa: E402
 from app.services.metrics.base_table import refresh_persistency_base  # noqa: E402
 from app.services.metrics.funnel import _aggregate_rows, funnel_report  # noqa: E402
 from app.services.metrics.persistency import persistency_report  # noqa: E402
 from app.services.periods import Period  # noqa: E402
-from app.services.steps import recompute_steps  # noqa: E402
-from app.services.unit_of_work import sessionmaker as session_factory
 
 DATA = Path(__file__).resolve().parent / "data"
 AS_OF = date(2026, 11, 25)  # the demo's today: the data are the same on every machine

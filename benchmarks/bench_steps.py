@@ -25,8 +25,8 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from app.db import make_engine, migrate  # noqa: E402
 from app.models import Customer  # noqa: E402
-from app.services.steps import cleared_statement  # noqa: E402
-from app.services.unit_of_work import sessionmaker as session_factory
+from app.services.customers.steps import cleared_statement  # noqa: E402
+from app.services.database.unit_of_work import sessionmaker as session_factory
 
 
 def not_in_statement(chunk):
@@ -37,7 +37,7 @@ def not_in_statement(chunk):
 
     from app.models import Task
     from app.models.enums import TaskStatus
-    from app.services.steps import STEP_COLUMNS, _differs, kinds_at_or_above
+    from app.services.customers.steps import STEP_COLUMNS, _differs, kinds_at_or_above
 
     t = cast(Table, Customer.__table__)
     has_evidence = select(Task.customer_id).where(

@@ -65,9 +65,9 @@ def main() -> None:
     from app.db import make_engine
     from app.models import Specialist, Task, Team
     from app.models.enums import OPEN_TASK_STATUSES, TaskKind
-    from app.services import task_pages as pages
-    from app.services import tasks as t
-    from app.services.unit_of_work import sessionmaker as session_factory
+    from app.services.database.unit_of_work import sessionmaker as session_factory
+    from app.services.tasks import pages
+    from app.services.tasks import queue as t
 
     Session = session_factory(make_engine(f"sqlite:///{db}"))  # noqa: N806
     with Session() as s:

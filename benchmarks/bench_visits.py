@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 def build(path: Path, as_of: date) -> None:
     from app.db import make_engine, migrate
+    from app.services.database.unit_of_work import sessionmaker as session_factory
     from app.services.demo import build_demo
-    from app.services.unit_of_work import sessionmaker as session_factory
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
@@ -61,9 +61,9 @@ def main() -> None:
     from app.db import make_engine
     from app.models import Specialist, Team
     from app.models.enums import SpecialistStatus
+    from app.services.database.unit_of_work import sessionmaker as session_factory
     from app.services.exports.visits import write_visit_lists
-    from app.services.unit_of_work import sessionmaker as session_factory
-    from app.services.visits import build_visit_lists, week_of
+    from app.services.visits.lists import build_visit_lists, week_of
 
     Session = session_factory(make_engine(f"sqlite:///{db}", read_only=True))  # noqa: N806
     monday = week_of(args.week)

@@ -99,9 +99,9 @@ def _shoot(args, tmp: Path) -> int:
 
     from app.db import make_engine, migrate
     from app.models import User
-    from app.services.auth import user_info
+    from app.services.database.unit_of_work import sessionmaker as session_factory
     from app.services.demo import build_demo
-    from app.services.unit_of_work import sessionmaker as session_factory
+    from app.services.people.auth import user_info
     from app.views.context import AppContext
     from app.views.fonts import install_cjk_font
     from app.views.i18n import install_translators
@@ -197,7 +197,7 @@ def _save(app, widget, name: str, suffix: str) -> None:
 def _shoot_guide(app, window, ctx, tmp: Path, suffix: str) -> None:
     """Photograph what the user guide shows beside the pages: the first start, an import,
     the meeting export, an offline copy, Help ▸ About and the guide itself."""
-    from app.services.snapshot import take_snapshot
+    from app.services.files.snapshot import take_snapshot
     from app.settings import Preferences
     from app.views.export_dialog import ExportMeetingDialog
     from app.views.first_run import FirstRunDialog

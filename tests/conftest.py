@@ -30,7 +30,7 @@ os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--disable-gpu --disable-bac
 
 from app.db import make_engine, migrate  # noqa: E402
 from app.models import Base  # noqa: E402
-from app.services.unit_of_work import sessionmaker as session_factory
+from app.services.database.unit_of_work import sessionmaker as session_factory
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

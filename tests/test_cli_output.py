@@ -24,8 +24,8 @@ def width(text: str) -> int:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     from app.db import make_engine, migrate
+    from app.services.database.unit_of_work import sessionmaker as session_factory
     from app.services.demo import build_demo
-    from app.services.unit_of_work import sessionmaker as session_factory
 
     path = tmp_path_factory.mktemp("output") / "demo.db"
     engine = make_engine(f"sqlite:///{path}")
@@ -124,9 +124,9 @@ def test_persistency_by_days_to_first_contact_matches_the_workbooks_bands(run, d
     from datetime import date
 
     from app.db import make_engine
+    from app.services.database.unit_of_work import sessionmaker as session_factory
     from app.services.metrics.handoff import BAND_KEYS, persistency_by_contact_band
     from app.services.periods import Period
-    from app.services.unit_of_work import sessionmaker as session_factory
 
     out = run("metrics", "persistency", "--period", "2025", "--as-of", AS_OF,
               "--by", "contact_band", "--format", "csv")  # fmt: skip

@@ -21,8 +21,8 @@ AS_OF = "2026-11-20"
 def demo(tmp_path_factory):
     """The small demo (users senior, supervisor, analyst; password demo1234) in a SQLite file."""
     from app.db import make_engine, migrate
+    from app.services.database.unit_of_work import sessionmaker as session_factory
     from app.services.demo import build_demo
-    from app.services.unit_of_work import sessionmaker as session_factory
 
     path = tmp_path_factory.mktemp("roles") / "demo.db"
     engine = make_engine(f"sqlite:///{path}")

@@ -19,8 +19,8 @@ from app.models import Branch, Team, User
 def template(tmp_path_factory):
     """The small demo (users senior, supervisor, analyst; password demo1234) in a SQLite file."""
     from app.db import make_engine, migrate
+    from app.services.database.unit_of_work import sessionmaker as session_factory
     from app.services.demo import build_demo
-    from app.services.unit_of_work import sessionmaker as session_factory
 
     path = tmp_path_factory.mktemp("users") / "demo.db"
     engine = make_engine(f"sqlite:///{path}")
@@ -35,7 +35,7 @@ def template(tmp_path_factory):
 def demo(template, tmp_path):
     """A fresh copy of the demo for each test: its URL and a session factory."""
     from app.db import make_engine
-    from app.services.unit_of_work import sessionmaker as session_factory
+    from app.services.database.unit_of_work import sessionmaker as session_factory
 
     path = tmp_path / "demo.db"
     shutil.copy(template, path)
@@ -197,7 +197,7 @@ def test_the_first_account_needs_no_sign_in_and_must_be_a_senior_supervisor(
     tmp_path, capsys, monkeypatch
 ):
     from app.db import make_engine, migrate
-    from app.services.unit_of_work import sessionmaker as session_factory
+    from app.services.database.unit_of_work import sessionmaker as session_factory
 
     url = f"sqlite:///{tmp_path / 'new.db'}"
     engine = make_engine(url)

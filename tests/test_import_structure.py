@@ -185,7 +185,7 @@ def test_starting_a_command_does_not_load_the_visit_lists_routing():
     """Every command builds the whole parser; the visit lists' option must not bring the
     visit-list service and its routing with it (numpy and more, for commands that use none)."""
     statements = "from app.cli import build_parser; build_parser()"
-    assert _loaded_after(statements, "app.services.visits") == []
+    assert _loaded_after(statements, "app.services.visits.lists") == []
 
 
 def test_a_command_given_its_database_does_not_load_qt(tmp_path):
@@ -213,8 +213,8 @@ def test_a_command_given_its_database_does_not_load_qt(tmp_path):
 
 
 def test_one_excel_writer_openpyxl_only_reads():
-    """Every workbook GridDesk writes goes through xlsxwriter (app.services.xlsx for streamed
-    sheets, app.services.xlsx_layout for laid-out ones): one library's formats, widths and
+    """Every workbook GridDesk writes goes through xlsxwriter (app.services.files.xlsx for streamed
+    sheets, app.services.files.xlsx_layout for laid-out ones): one library's formats, widths and
     inert text. openpyxl is imported only where workbooks are read (imports, the self-check)."""
     readers = {"app.services.importer.readers", "app.cli.selfcheck"}
     importing = set()

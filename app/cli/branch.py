@@ -37,7 +37,7 @@ def cmd_branch(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
     from app.models import Branch
-    from app.services.branches import (
+    from app.services.people.branches import (
         SettingError,
         branch_settings,
         set_amount_limit,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from app.services.auth import UserInfo
+from app.services.people.auth import UserInfo
 
 DEBUG_ENV = "GRIDDESK_DEBUG"
 USER_ENV = "GRIDDESK_USER"
@@ -148,7 +148,7 @@ def sign_in(args: argparse.Namespace, Session) -> UserInfo | None:  # noqa: N803
     from sqlalchemy import func, select
 
     from app.models import User
-    from app.services.auth import SignInFailed, authenticate
+    from app.services.people.auth import SignInFailed, authenticate
 
     with Session() as s:
         if not s.scalar(select(func.count()).select_from(User).where(User.active.is_(True))):
@@ -183,9 +183,9 @@ def _credentials(args: argparse.Namespace) -> tuple[str, str]:
 
 def _open_as_database_role(args: argparse.Namespace, opened) -> Opened:
     """Sign in to a shared database that enforces the roles itself as the user's own database
-    role: the server checks the password (app.services.db_roles)."""
+    role: the server checks the password (app.services.database.roles)."""
     from app.opening import sign_in_as_database_role
-    from app.services.auth import SignInFailed
+    from app.services.people.auth import SignInFailed
 
     login, password = _credentials(args)
     try:

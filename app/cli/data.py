@@ -49,13 +49,13 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
 
 
 def cmd_secure(args: argparse.Namespace) -> int:
-    """Make the database enforce each role (app.services.db_roles) and give every account a
+    """Make the database enforce each role (app.services.database.roles) and give every account a
     database login; those sign in once a senior supervisor gives them a password."""
     from sqlalchemy import select, text
 
     from app.db import redact
     from app.models import User
-    from app.services.db_roles import DatabaseRoleError, login_role, secure
+    from app.services.database.roles import DatabaseRoleError, login_role, secure
 
     db = open_db(args, writes=True)
     require(db.user, db.user is None or db.user.may_import, "enforce database roles")
@@ -151,7 +151,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
 
     from app.cli.progress import TerminalProgress
     from app.models import Branch, Team
-    from app.services.snapshot import plan_snapshot, take_snapshot
+    from app.services.files.snapshot import plan_snapshot, take_snapshot
 
     db = open_db(args, migrate_sqlite=False)
     engine, user = db.engine, db.user

@@ -71,7 +71,7 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
 
 
 def _visits_parser(esub, common: argparse.ArgumentParser, dated: argparse.ArgumentParser) -> None:
-    # Not importing app.services.visits here: every command builds this parser, and the
+    # Not importing app.services.visits.lists here: every command builds this parser, and the
     # visit lists bring their routing (numpy) with them.
     p = esub.add_parser(
         "visits",
@@ -191,14 +191,14 @@ def _visits(s, args: argparse.Namespace, *, branch_id: int, as_of: date, user) -
     from app.cli.progress import TerminalProgress
     from app.services.exports import Texts, resolve_scope
     from app.services.exports.visits import scope_specialists, write_visit_lists
-    from app.services.visits import WeekError, week_of
+    from app.services.visits.lists import WeekError, week_of
 
     try:
         monday = week_of(args.week)
     except WeekError as exc:
         raise CommandError(str(exc)) from None
     if args.per_day is None:
-        from app.services.visits import MAX_PER_DAY
+        from app.services.visits.lists import MAX_PER_DAY
 
         args.per_day = MAX_PER_DAY
     if args.per_day < 1:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from app.cli.common import CommandError, Handlers, Opened, open_db, require
 from app.models.enums import Role
-from app.services.auth import UserInfo
+from app.services.people.auth import UserInfo
 
 NEW_PASSWORD_ENV = "GRIDDESK_NEW_PASSWORD"
 
@@ -66,7 +66,7 @@ def cmd_user(args: argparse.Namespace) -> int:
     if args.action == "add":
         return _add(args, db)
     actor = _require_senior(db)
-    from app.services import accounts
+    from app.services.people import accounts
 
     if args.action == "reset":
         password = new_password(args.login)
@@ -89,7 +89,7 @@ def _require_senior(db: Opened) -> UserInfo:
 
 
 def _add(args: argparse.Namespace, db: Opened) -> int:
-    from app.services import accounts
+    from app.services.people import accounts
 
     if db.user is not None:
         require(db.user, db.user.role is Role.SENIOR_SUPERVISOR, "manage user accounts")
@@ -120,8 +120,8 @@ def _list(db: Opened) -> int:
 
     from app.models import Branch
     from app.models.base import utcnow
-    from app.services import accounts
     from app.services.clock import local_text
+    from app.services.people import accounts
 
     _require_senior(db)
     assert db.user is not None

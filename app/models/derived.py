@@ -2,7 +2,7 @@
 
 A persistency base row (``persistency_base``) names the customer's grid and the specialist who
 served them on the due date, read from the customer's current specialist and branch and from
-their assignment history (``app.services.history``). Triggers append the customer's id to
+their assignment history (``app.services.customers.history``). Triggers append the customer's id to
 ``persistency_dirty`` whenever one of those inputs changes:
 
 - a customer's ``branch_id``, ``grid_id`` or ``specialist_id``;
@@ -10,7 +10,7 @@ their assignment history (``app.services.history``). Triggers append the custome
 - a change batch undone or its kind changed (an undone import no longer says who served whom),
   for every customer the batch's events name.
 
-The unit of work (``app.services.unit_of_work``) rewrites those customers' base rows, and with
+The unit of work (``app.services.database.unit_of_work``) rewrites those customers' base rows, and with
 them the monthly cells, before the transaction commits. The triggers sit in the database, so no
 write path (a service, a command, a future one) can move a customer without the base knowing.
 Policies and premium dues are not watched here: the importer, their only writer, marks the

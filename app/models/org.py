@@ -118,12 +118,12 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(50))
     role: Mapped[Role] = enum_column(Role)
     # Loaded only when read: on a database that enforces roles nobody but the owner may read
-    # it (app.services.db_roles), so a plain select of users must not ask for it.
+    # it (app.services.database.roles), so a plain select of users must not ask for it.
     password_hash: Mapped[str] = mapped_column(String(200), deferred=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Wrong passwords since failed_since (the first of the current window); at the limit the
-    # account waits until locked_until (app.services.auth). A right password clears all three.
+    # account waits until locked_until (app.services.people.auth). A right password clears all three.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     failed_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -28,7 +28,7 @@ from app.models.enums import (
 )
 from app.models.types import enum_column
 
-# The task queue's sort keys after the status (see app/services/tasks.py), one index each.
+# The task queue's sort keys after the status (see app/services/tasks/queue.py), one index each.
 TASK_PAGE_KEYS = (
     ("id", ()),
     ("task_no", ("task_no",)),

@@ -16,7 +16,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from app.services.branches import (
+from app.services.importer.values import LIMIT_CEILING_YUAN
+from app.services.metrics.handoff import MAX_TARGET_DAYS, HandoffTargets
+from app.services.metrics.scorecard import Standards
+from app.services.people.branches import (
     BranchSettings,
     SettingError,
     branch_settings,
@@ -25,9 +28,6 @@ from app.services.branches import (
     set_handoff_targets,
     set_scorecard_standards,
 )
-from app.services.importer.values import LIMIT_CEILING_YUAN
-from app.services.metrics.handoff import MAX_TARGET_DAYS, HandoffTargets
-from app.services.metrics.scorecard import Standards
 from app.views.context import AppContext, call
 from app.views.errors import show_error
 

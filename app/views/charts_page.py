@@ -20,14 +20,15 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from app.services import chart_data, charts, org
 from app.services.changes import Changes
-from app.services.fonts import configure_matplotlib
+from app.services.files.table_file import atomic_file
 from app.services.metrics.equity import DEFAULT_THRESHOLD_POINTS
 from app.services.metrics.funnel import YOUNG_COHORT_DAYS, cohort_age_days
 from app.services.metrics.persistency import FEW_POLICIES
+from app.services.people import org
 from app.services.periods import Period
-from app.services.table_file import atomic_file
+from app.services.render import chart_data, charts
+from app.services.render.fonts import configure_matplotlib
 from app.views.context import AppContext
 from app.views.errors import show_error
 from app.views.i18n import tr

@@ -12,8 +12,8 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
 
-from app.services import unit_of_work
-from app.services.auth import UserInfo
+from app.services.database import unit_of_work
+from app.services.people.auth import UserInfo
 from app.views.operations import BackgroundRunner, JobState
 from app.views.selection import Selection
 
@@ -36,7 +36,7 @@ class AppContext:
     # its pages (app/views/selection.py).
     selection: Selection = field(default_factory=Selection)
     # Called (from the job's thread) when a write's commit left the persistency figures to a
-    # job after it (app.services.unit_of_work); the window runs that job. None: every write
+    # job after it (app.services.database.unit_of_work); the window runs that job. None: every write
     # settles them before it commits.
     on_deferred: Callable[[], None] | None = None
     # True while that job runs: pages reading persistency say their figures are updating.

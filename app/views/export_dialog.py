@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.services import org
-from app.services.auth import UserInfo
 from app.services.exports.files import ExportResult
+from app.services.people import org
+from app.services.people.auth import UserInfo
 from app.services.progress import JobState
 from app.views.context import AppContext, call
 from app.views.export_parts import export_buttons, language_box, path_row, problem_label

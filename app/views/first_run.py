@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.services.auth import UserInfo
+from app.services.people.auth import UserInfo
 from app.views.errors import error_text
 
 DEMO, SHARED, EMPTY = "demo", "shared", "empty"
@@ -196,8 +196,8 @@ class FirstRunDialog(QDialog):
     def _start_branch(self) -> FirstRunChoice:
         from app.db import default_url
         from app.opening import open_database
-        from app.services.auth import authenticate
-        from app.services.branches import start_branch
+        from app.services.people.auth import authenticate
+        from app.services.people.branches import start_branch
 
         code = self.branch_code.text().strip()
         if not code or not self.branch_name.text().strip():

@@ -28,7 +28,7 @@ def _choose_cjk_font() -> str | None:
             return name
     if families:
         return families[0]
-    from app.services.fonts import cjk_font_path
+    from app.services.render.fonts import cjk_font_path
 
     path = cjk_font_path()
     if path is None:

@@ -3,7 +3,7 @@ address matched no grid."""
 
 from __future__ import annotations
 
-from app.services import org
+from app.services.people import org
 from app.views.i18n import tr
 from app.views.labels import listed
 from app.views.table_models import Column

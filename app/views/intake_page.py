@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.services import org
 from app.services.changes import Changes
-from app.services.org import senior_supervisors
+from app.services.people import org
+from app.services.people.org import senior_supervisors
 from app.views.context import AppContext, call
 from app.views.errors import error_text, message_text, show_error
 from app.views.intake_columns import agent_columns, unmatched_columns

@@ -32,8 +32,8 @@ from PySide6.QtWidgets import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.models.enums import SpecialistStatus
-from app.services import org
 from app.services.intake.leaving import LeavingImpact, leaving_impact
+from app.services.people import org
 from app.services.progress import JobState
 from app.services.rebalance.apply import Leaving, sms_preview
 from app.services.rebalance.editing import describe_counts, workload_changes

@@ -46,7 +46,7 @@ class MainWindow(QMainWindow):
         signed_out(): the user signed out from the File menu and the window has closed; the
             app shows the sign-in window again.
         derived_stale(): a write committed and left its persistency figures to a job (a
-            large rebalance or its undo: app.services.unit_of_work); the window runs it,
+            large rebalance or its undo: app.services.database.unit_of_work); the window runs it,
             saying above the pages that read persistency that their figures are updating, and
             then tells every page (``Changes(derived=True)``).
     """
@@ -159,7 +159,9 @@ class MainWindow(QMainWindow):
     def _warm_up(self) -> None:
         from app.views.operations import warm_imports
 
-        warm_imports([f"app.views.{key}_page" for key in self.pages] + ["app.services.charts"])
+        warm_imports(
+            [f"app.views.{key}_page" for key in self.pages] + ["app.services.render.charts"]
+        )
 
     def _build_page(self, key: str, factory: Factory) -> PageWidget:
         page = factory(self.ctx, self)
@@ -212,7 +214,7 @@ class MainWindow(QMainWindow):
     # --- derived figures brought current after a large change --------------------------
 
     def _bring_current_if_pending(self) -> None:
-        from app.services import unit_of_work
+        from app.services.database import unit_of_work
 
         self.ctx.runner.start(
             "derived.pending",
@@ -222,7 +224,7 @@ class MainWindow(QMainWindow):
         )
 
     def _bring_current(self) -> None:
-        from app.services import unit_of_work
+        from app.services.database import unit_of_work
         from app.views.errors import error_text
 
         self._set_updating(True)
@@ -471,7 +473,7 @@ class MainWindow(QMainWindow):
         """Copy the user's scope into a local snapshot file, after showing its size."""
         from PySide6.QtWidgets import QFileDialog
 
-        from app.services.snapshot import plan_snapshot, take_snapshot
+        from app.services.files.snapshot import plan_snapshot, take_snapshot
 
         engine = self.ctx.Session.kw["bind"]
         user = self.ctx.user

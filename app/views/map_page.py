@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.services.changes import Changes
+from app.services.files.table_file import atomic_file
 from app.services.mapping import MEASURES, load_map_data, load_map_points
-from app.services.table_file import atomic_file
 from app.settings import Preferences
 from app.views.chips import SelectionChips
 from app.views.context import AppContext
@@ -181,7 +181,7 @@ class MapPage(PageWidget):
         from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
         from matplotlib.figure import Figure
 
-        from app.services.fonts import configure_matplotlib
+        from app.services.render.fonts import configure_matplotlib
 
         configure_matplotlib()
         self.figure = Figure(figsize=(8, 6))

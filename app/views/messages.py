@@ -49,7 +49,7 @@ def ask(
 
 def sms_outcome(counts) -> str:
     """Return what a change did (or will do) to the SMS outbox ("SMS: 12 queued, 3 replaced,
-    1 withdrawn") in the user's language; ``counts`` is an app.services.notify.SmsCounts."""
+    1 withdrawn") in the user's language; ``counts`` is an app.services.customers.notify.SmsCounts."""
     from app.views.i18n import tr
 
     return (

@@ -25,16 +25,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.services import org
 from app.services.changes import Changes
-from app.services.fonts import configure_matplotlib
 from app.services.mapping.moves import GridShape, grid_shapes
+from app.services.people import org
 from app.services.rebalance.apply import sms_preview
 from app.services.rebalance.editing import describe_counts, workload_changes
 from app.services.rebalance.plan import Plan, PlanError
 from app.services.rebalance.problem import SAFETY_LIMIT_S
 from app.services.rebalance.scenarios import keep_scenario
 from app.services.rebalance.scheduled import branch_today
+from app.services.render.fonts import configure_matplotlib
 from app.settings import Preferences
 from app.views import labels
 from app.views.context import AppContext, call

@@ -15,11 +15,11 @@ from matplotlib.path import Path
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QToolTip, QVBoxLayout, QWidget
 
-from app.services.charts import WorkloadBar, draw_workload_comparison
 from app.services.mapping.fallback import geometry_path
 from app.services.mapping.moves import GridShape, MapMove, draw_moves_map, tooltip_text
 from app.services.rebalance.editing import workload_changes
 from app.services.rebalance.plan import Plan
+from app.services.render.charts import WorkloadBar, draw_workload_comparison
 from app.views.i18n import tr
 
 if TYPE_CHECKING:

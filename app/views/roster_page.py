@@ -17,14 +17,14 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from app.services import org
-from app.services import roster as roster_service
-from app.services.auth import mask_phone
 from app.services.changes import Changes
 from app.services.metrics.activity import week_monday, whole_weeks
 from app.services.metrics.equity import DEFAULT_THRESHOLD_POINTS
 from app.services.metrics.handoff import ON_TIME_DAYS
 from app.services.metrics.persistency import FEW_POLICIES
+from app.services.people import org
+from app.services.people import roster as roster_service
+from app.services.people.auth import mask_phone
 from app.views.chips import SelectionChips
 from app.views.context import AppContext
 from app.views.errors import show_error

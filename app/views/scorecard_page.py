@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from app.services import org
 from app.services.changes import Changes
 from app.services.exports.meeting_data import latest_complete_month
 from app.services.metrics.scorecard import Scorecard, scorecard
+from app.services.people import org
 from app.services.periods import Period, add_months
 from app.views.context import AppContext
 from app.views.errors import show_error

@@ -45,8 +45,8 @@ def check_window(url: str, login: str, password: str, *, out: Path, timeout: flo
 
     from app.db import make_engine
     from app.paths import WEB
-    from app.services.auth import authenticate
-    from app.services.unit_of_work import sessionmaker as session_factory
+    from app.services.database.unit_of_work import sessionmaker as session_factory
+    from app.services.people.auth import authenticate
     from app.views.calendar import today
     from app.views.context import AppContext
     from app.views.fonts import install_cjk_font
@@ -95,7 +95,7 @@ def check_licences() -> dict:
     """Help ▸ About shows the licence of every bundled part, and the charts' CJK font is there:
     each part's licence text can be read."""
     from app.licences import bundled_parts
-    from app.services.fonts import cjk_font_path
+    from app.services.render.fonts import cjk_font_path
 
     found = {}
     for part in bundled_parts():

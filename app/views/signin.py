@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.services.auth import AccountLocked, SignInFailed, UserInfo, authenticate
+from app.services.people.auth import AccountLocked, SignInFailed, UserInfo, authenticate
 
 
 class SignInDialog(QDialog):

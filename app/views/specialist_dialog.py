@@ -13,8 +13,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from app.services import roster as roster_service
-from app.services.auth import mask_id_number, mask_phone
+from app.services.people import roster as roster_service
+from app.services.people.auth import mask_id_number, mask_phone
 from app.views.calendar import local_text
 from app.views.context import AppContext
 from app.views.errors import error_text

@@ -28,8 +28,8 @@ from app.opening import (
     first_start,
     sign_in_as_database_role,
 )
-from app.services.auth import UserInfo
 from app.services.messages import Message
+from app.services.people.auth import UserInfo
 from app.views.calendar import local_text
 from app.views.errors import error_text, message_text
 from app.views.first_run import FirstRunChoice

@@ -33,10 +33,10 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QTableView
 
-from app.services.inert import csv_value
+from app.services.files.inert import csv_value
+from app.services.files.table_file import TableData, write_table
 from app.services.messages import Message
 from app.services.progress import check
-from app.services.table_file import TableData, write_table
 from app.views.calendar import py_date, zone
 from app.views.errors import show_error
 from app.views.i18n import tr

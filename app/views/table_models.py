@@ -20,7 +20,9 @@ R = TypeVar("R")
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # the row object itself
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2  # a value that sorts right (numbers as numbers)
 EXPORT_ROLE = Qt.ItemDataRole.UserRole + 3  # the typed value a spreadsheet should hold
-KIND_ROLE = Qt.ItemDataRole.UserRole + 4  # header: the column's kind (app.services.table_file)
+KIND_ROLE = (
+    Qt.ItemDataRole.UserRole + 4
+)  # header: the column's kind (app.services.files.table_file)
 
 _Index = QModelIndex | QPersistentModelIndex
 _PALE = QColor("#8c959f")

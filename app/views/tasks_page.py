@@ -25,9 +25,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.models.enums import OPEN_TASK_STATUSES, TaskKind, TaskStatus
-from app.services import org, task_pages
-from app.services import tasks as task_service
 from app.services.changes import Changes
+from app.services.people import org
+from app.services.tasks import pages as task_pages
+from app.services.tasks import queue as task_service
 from app.views.calendar import local_text
 from app.views.chips import SelectionChips
 from app.views.context import AppContext, call

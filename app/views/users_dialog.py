@@ -1,5 +1,5 @@
 """File ▸ Users: the accounts of the senior supervisor's branch, with Add, Reset password and
-Deactivate. The changes go through app.services.accounts, which checks them again."""
+Deactivate. The changes go through app.services.people.accounts, which checks them again."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from app.models.base import utcnow
 from app.models.enums import Role
-from app.services.accounts import (
+from app.services.people.accounts import (
     MIN_PASSWORD,
     AccountRow,
     add_account,

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from app.db import make_engine, migrate, needs_migration
 from app.models import Base, Branch, Customer, Task
 from app.models.enums import TaskKind, TaskStatus
-from app.services.unit_of_work import sessionmaker as session_factory
+from app.services.database.unit_of_work import sessionmaker as session_factory
 
 ROOT = Path(__file__).resolve().parents[2]
 

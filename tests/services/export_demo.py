@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import User
-from app.services.auth import UserInfo, user_info
-from app.services.unit_of_work import sessionmaker as session_factory
+from app.services.database.unit_of_work import sessionmaker as session_factory
+from app.services.people.auth import UserInfo, user_info
 
 AS_OF = date(2026, 11, 20)
 

@@ -28,13 +28,13 @@ from test_import_support import write_table
 
 from app.models import AssignmentEvent, ChangeBatch, Customer, Grid, Notification, Task
 from app.models.enums import NotificationStatus, Role, TaskStatus
-from app.services.auth import UserInfo
 from app.services.errors import StaleData
 from app.services.importer import import_file
+from app.services.people.auth import UserInfo
 from app.services.rebalance.apply import apply_plan
 from app.services.rebalance.handover import make_handover_plan
 from app.services.rebalance.workload import workloads
-from app.services.tasks import TaskFilter, reassign_tasks, task_ids
+from app.services.tasks.queue import TaskFilter, reassign_tasks, task_ids
 
 AS_OF = date(2024, 6, 30)
 KINDS = ("import", "apply", "reassign", "read")

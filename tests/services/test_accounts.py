@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from app.models import Branch, Team, User
 from app.models.enums import Role
-from app.services.accounts import (
+from app.services.errors import NotAllowed
+from app.services.people.accounts import (
     AccountError,
     AccountNotAllowed,
     add_account,
@@ -19,8 +20,7 @@ from app.services.accounts import (
     list_accounts,
     reset_password,
 )
-from app.services.auth import SignInFailed, UserInfo, authenticate, hash_password, user_info
-from app.services.errors import NotAllowed
+from app.services.people.auth import SignInFailed, UserInfo, authenticate, hash_password, user_info
 
 PASSWORD = "correct horse"
 

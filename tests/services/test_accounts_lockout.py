@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from app.models import Branch, User
 from app.models.enums import Role
-from app.services.accounts import list_accounts, reset_password
-from app.services.auth import AccountLocked, SignInFailed, authenticate, hash_password
+from app.services.people.accounts import list_accounts, reset_password
+from app.services.people.auth import AccountLocked, SignInFailed, authenticate, hash_password
 
 PASSWORD = "correct horse"
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)

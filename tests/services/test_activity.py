@@ -103,7 +103,7 @@ def test_whole_weeks_leave_out_the_week_still_running():
 def test_roster_tasks_per_week_is_the_mean_of_the_workbooks_whole_weeks(session, f):
     """The roster's "tasks done / week" is the mean of the last four whole weeks, the same
     weeks, counted the same branch-local way, as the meeting workbook's activity columns."""
-    from app.services.roster import WEEKS_AVERAGED, roster
+    from app.services.people.roster import WEEKS_AVERAGED, roster
 
     a = f.specialist()
     c = f.customer(specialist=a)

@@ -27,13 +27,13 @@ from app.cli import main
 from app.db import make_engine, migrate
 from app.models import ChangeBatch, Customer, Grid, Task
 from app.models.enums import Role, TaskStatus
-from app.services.auth import UserInfo
+from app.services.database.unit_of_work import sessionmaker as session_factory
 from app.services.errors import REASONS, reason_code
 from app.services.importer import import_file
+from app.services.people.auth import UserInfo
 from app.services.rebalance.apply import apply_plan
 from app.services.rebalance.make import make_plan
-from app.services.tasks import reassign_tasks
-from app.services.unit_of_work import sessionmaker as session_factory
+from app.services.tasks.queue import reassign_tasks
 
 # How long the other writer keeps the lock when it lets go in time: well inside the timeout,
 # long enough for the change under test to have started and be waiting.

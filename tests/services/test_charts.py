@@ -9,9 +9,9 @@ from datetime import date
 import pytest
 from matplotlib.figure import Figure
 
-from app.services.charts import draw_activity
-from app.services.fonts import configure_matplotlib
 from app.services.metrics.activity import week_span
+from app.services.render.charts import draw_activity
+from app.services.render.fonts import configure_matplotlib
 
 
 def test_iso_weeks_are_shown_as_the_days_they_cover():
@@ -47,7 +47,7 @@ def test_the_funnel_chart_gives_each_step_its_count_share_conversion_and_median_
     """Beside each bar: how many reached the step and the share of the cohort the bar shows;
     then, from the second step, the share of the step before that went on, and, as the
     meeting workbook gives it, the median days from pool entry (none when nobody did)."""
-    from app.services.charts import draw_funnel
+    from app.services.render.charts import draw_funnel
 
     fig = Figure()
     draw_funnel(
@@ -96,7 +96,7 @@ def test_the_week_still_running_is_drawn_pale_and_says_how_many_days_it_has():
 
 
 def test_the_equity_chart_marks_flagged_names_and_says_why():
-    from app.services.charts import draw_equity
+    from app.services.render.charts import draw_equity
 
     fig = Figure()
     draw_equity(
@@ -122,7 +122,7 @@ def test_the_equity_chart_marks_flagged_names_and_says_why():
 
 
 def test_a_hand_off_band_on_few_policies_is_drawn_pale_and_says_so():
-    from app.services.charts import draw_handoff_persistency
+    from app.services.render.charts import draw_handoff_persistency
 
     fig = Figure()
     draw_handoff_persistency(
@@ -146,7 +146,7 @@ def test_a_hand_off_band_on_few_policies_is_drawn_pale_and_says_so():
 def test_a_trend_month_on_few_policies_is_drawn_hollow_and_the_chart_says_why():
     from matplotlib.colors import to_rgba
 
-    from app.services.charts import Series, draw_persistency_trend
+    from app.services.render.charts import Series, draw_persistency_trend
 
     def hollow_points(fig):
         (ax,) = fig.axes
@@ -191,8 +191,8 @@ def test_the_wilson_interval_is_scipys_and_honest_at_the_ends():
 def test_the_trend_shades_each_months_wilson_range_when_asked():
     from matplotlib.collections import PolyCollection
 
-    from app.services.charts import Series, draw_persistency_trend
     from app.services.metrics.rates import wilson_interval
+    from app.services.render.charts import Series, draw_persistency_trend
 
     def bands(fig):
         (ax,) = fig.axes

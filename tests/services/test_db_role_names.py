@@ -6,7 +6,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.engine import make_url
 
-from app.services.db_roles import DatabaseRoleError, login_role, per_user_url, signs_in_per_user
+from app.services.database.roles import (
+    DatabaseRoleError,
+    login_role,
+    per_user_url,
+    signs_in_per_user,
+)
 
 PASSWORD = "P@ss:w0rd%/#?"  # every character a URL or a config file could trip on
 

@@ -1,5 +1,5 @@
 """Roles enforced where the data is: on a real PostgreSQL server secured by
-``app.services.db_roles``, each GridDesk user connects as their own database role (as they
+``app.services.database.roles``, each GridDesk user connects as their own database role (as they
 would from psql) and tries what their role forbids; the app's services, run on those
 connections, give what they give the owner for the same scope."""
 
@@ -16,16 +16,16 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from app.db import make_engine, migrate
 from app.models import Branch, Customer, Specialist, Team, User
 from app.models.enums import Role
-from app.services.accounts import add_account, deactivate_account, reset_password
-from app.services.auth import SignInFailed, mask_id_number, mask_phone, user_info
-from app.services.db_roles import (
+from app.services.database.roles import (
     group_role,
     login_role,
     per_user_url,
     secure,
     signed_in_user,
 )
-from app.services.unit_of_work import sessionmaker as session_factory
+from app.services.database.unit_of_work import sessionmaker as session_factory
+from app.services.people.accounts import add_account, deactivate_account, reset_password
+from app.services.people.auth import SignInFailed, mask_id_number, mask_phone, user_info
 
 # Database roles and their grants exist on PostgreSQL only.
 pytestmark = pytest.mark.pg_only
@@ -85,7 +85,7 @@ def branch_db(server):
                 )
             )
             s.flush()
-            from app.services.db_roles import sync_login
+            from app.services.database.roles import sync_login
 
             sync_login(s, logins["other"], PASSWORD)
         yield {
@@ -711,7 +711,7 @@ def test_marks_left_by_a_large_change_stop_nobody_elses_commits(branch_db, monke
     from sqlalchemy import update
 
     from app.models import Customer, Specialist
-    from app.services import unit_of_work
+    from app.services.database import unit_of_work
 
     monkeypatch.setattr(unit_of_work, "DEFER_FROM", 20)  # "large" on a small demo
     senior = connect(branch_db, Role.SENIOR_SUPERVISOR)

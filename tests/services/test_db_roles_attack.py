@@ -1,5 +1,5 @@
 # ruff: noqa: F811  (pytest fixtures imported from test_db_roles are parameters here)
-"""Attacks on the database roles of ``app.services.db_roles``, each as the role would try them
+"""Attacks on the database roles of ``app.services.database.roles``, each as the role would try them
 from psql. Each was a hole found by attacking the first version of the roles; each is closed."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from sqlalchemy.engine import make_url
 from app.db import make_engine, migrate
 from app.models import Branch, User
 from app.models.enums import Role
-from app.services.db_roles import login_role, secure, sync_login
-from app.services.unit_of_work import sessionmaker as session_factory
+from app.services.database.roles import login_role, secure, sync_login
+from app.services.database.unit_of_work import sessionmaker as session_factory
 from tests.services.test_db_roles import (  # noqa: F401  (fixtures)
     PASSWORD,
     branch_db,

@@ -34,14 +34,14 @@ from app.models import (
     Task,
     Team,
 )
-from app.services.auth import authenticate
+from app.services.database.unit_of_work import sessionmaker as session_factory
 from app.services.demo import DEMO_PASSWORD, SIZES, DemoSummary, build_demo
 from app.services.demo.city import OUTLINE_LONLAT
 from app.services.demo.generate import refresh_derived, write_demo
 from app.services.demo.tasks import STALE_PRE_SELL_DAYS
 from app.services.messages import Message
+from app.services.people.auth import authenticate
 from app.services.progress import Cancelled
-from app.services.unit_of_work import sessionmaker as session_factory
 
 AS_OF = date(2025, 6, 15)
 PILOT_START = date(2023, 12, 1)  # the first of the month 18 months before AS_OF
@@ -498,7 +498,7 @@ def test_tasks_tell_the_four_sell_story(demo: Built):
 
 def test_the_agent_who_left_today_has_customers_waiting_that_intake_takes_in(demo: Built):
     from app.services.intake.intake import intake_agent
-    from app.services.org import departed_agents
+    from app.services.people.org import departed_agents
 
     with demo.Session() as session, session.begin():
         first, *rest = departed_agents(session, branch_id=demo.summary.branch_id)
@@ -666,7 +666,7 @@ def test_customers_reached_soon_after_pool_entry_keep_more_of_their_policies(dem
     premium-basis 13-month persistency of customers first contacted within 30 days of pool
     entry is above that of those reached after 90 days and of those never reached."""
     from app.services.metrics.handoff import persistency_by_contact_band
-    from app.services.roster import trailing_year
+    from app.services.people.roster import trailing_year
 
     with demo.Session() as session:
         rows = {

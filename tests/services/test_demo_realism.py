@@ -19,7 +19,7 @@ from app.models.enums import TaskStatus
 from app.services.clock import local_date
 from app.services.demo.dates import pilot_start_for
 from app.services.metrics.persistency import FEW_POLICIES, persistency_report
-from app.services.roster import trailing_year
+from app.services.people.roster import trailing_year
 
 DATES = (date(2025, 6, 15), date(2024, 6, 15))
 OPEN = (TaskStatus.OPEN.value, TaskStatus.IN_PROGRESS.value)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.db import alembic_config, make_engine, migrate
 from app.models import AssignmentEvent
 from app.models.enums import PaymentMode
-from app.services.history import specialist_on
+from app.services.customers.history import specialist_on
 from app.services.intake.intake import intake_agent
 from app.services.metrics.base_table import refresh_persistency_base
 from app.services.metrics.persistency import persistency_report

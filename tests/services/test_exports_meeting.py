@@ -20,13 +20,13 @@ from app.services.exports.labels import Texts
 from app.services.exports.meeting import SHEET_KEYS, write_meeting_workbook
 from app.services.exports.meeting_data import ACTIVITY_WEEKS, latest_complete_month
 from app.services.exports.sheets import Col, text_width
+from app.services.files.xlsx import MIN_PRINT_SCALE, PAGE_WIDTH_UNITS
 from app.services.messages import Message
 from app.services.metrics.activity import week_span, whole_weeks
 from app.services.metrics.funnel import funnel_report
 from app.services.metrics.persistency import persistency_with_yoy
 from app.services.periods import Period
 from app.services.progress import Cancelled
-from app.services.xlsx import MIN_PRINT_SCALE, PAGE_WIDTH_UNITS
 
 PERIOD = Period.parse("2026-Q2")
 PHONE = re.compile(r"(?<!\d)1\d{10}(?!\d)")
@@ -241,7 +241,7 @@ def test_a_sheet_too_wide_for_one_page_prints_across_pages_repeating_its_names(t
     """Twenty columns of wide numbers would shrink to a third on one A4 page: they print on
     as many pages across as keep two thirds of the size, each starting with the names."""
     from app.services.exports.sheets import write_table
-    from app.services.xlsx_layout import LaidOutBook
+    from app.services.files.xlsx_layout import LaidOutBook
 
     book = LaidOutBook()
     cols = [Col("Specialist")] + [Col(f"Amount {i}", "money") for i in range(20)]

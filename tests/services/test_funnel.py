@@ -11,11 +11,11 @@ import pytest
 from factories import Factory, utc
 
 from app.models.enums import TaskKind
+from app.services.customers.steps import recompute_steps
 from app.services.metrics import funnel_cells
 from app.services.metrics.formatting import render_funnel
 from app.services.metrics.funnel import funnel_report
 from app.services.periods import Period
-from app.services.steps import recompute_steps
 
 JAN = Period.parse("2024-01")
 ENTERED = date(2024, 1, 10)

@@ -21,11 +21,11 @@ from app.db import alembic_config, make_engine, migrate
 from app.models import Branch, Customer, FunnelDirty, FunnelMonth, Specialist
 from app.models.funnel import PG_FUNCTION, trigger_statements
 from app.opening import upgrade
+from app.services.database.unit_of_work import sessionmaker as session_factory
 from app.services.demo import build_demo
 from app.services.metrics import funnel as F
 from app.services.metrics import funnel_cells
 from app.services.periods import Period
-from app.services.unit_of_work import sessionmaker as session_factory
 
 AS_OF = date(2026, 11, 20)
 

@@ -12,6 +12,7 @@ from factories import Factory, utc
 
 from app.models import Notification
 from app.models.enums import NotificationStatus, NotificationTemplate, TaskKind
+from app.services.customers.steps import recompute_steps
 from app.services.metrics.base_table import refresh_persistency_base
 from app.services.metrics.contact_bands import BAND_KEYS, band_of
 from app.services.metrics.handoff import (
@@ -23,7 +24,6 @@ from app.services.metrics.handoff import (
     persistency_by_contact_band,
 )
 from app.services.periods import Period
-from app.services.steps import recompute_steps
 
 ENTERED = date(2024, 1, 1)
 AS_OF = date(2025, 12, 31)

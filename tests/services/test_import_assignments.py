@@ -14,7 +14,7 @@ from test_import_support import count, counts, write_table
 
 from app.models import AssignmentEvent, Customer, Grid, Specialist
 from app.models.enums import PaymentMode
-from app.services.history import specialist_on
+from app.services.customers.history import specialist_on
 from app.services.importer import ImportFailed, import_file
 from app.services.metrics.base_table import refresh_persistency_base
 from app.services.metrics.persistency import persistency_report

@@ -56,7 +56,7 @@ def test_an_amount_at_the_limit_is_accepted(session, branch):
 
 
 def test_each_branch_sets_its_own_amount_limit(session, branch):
-    from app.services.branches import SettingError, set_amount_limit
+    from app.services.people.branches import SettingError, set_amount_limit
 
     branch_id = session.scalar(select(Branch.id))
     set_amount_limit(session, actor=None, branch_id=branch_id, yuan=50_000)
@@ -73,9 +73,9 @@ def test_each_branch_sets_its_own_amount_limit(session, branch):
 
 def test_only_the_branchs_senior_supervisor_sets_its_amount_limit(session, branch):
     from app.models.enums import Role
-    from app.services.auth import UserInfo
-    from app.services.branches import set_amount_limit
     from app.services.errors import NotAllowed
+    from app.services.people.auth import UserInfo
+    from app.services.people.branches import set_amount_limit
 
     branch_id = session.scalar(select(Branch.id))
     for role, where in ((Role.SUPERVISOR, branch_id), (Role.ANALYST, branch_id),

@@ -492,7 +492,7 @@ def test_an_intake_can_be_undone_from_the_history(session, world, persistency_re
 
 def test_only_a_senior_supervisor_runs_an_intake_or_files_an_address(session, world):
     from app.models.enums import Role
-    from app.services.auth import UserInfo
+    from app.services.people.auth import UserInfo
 
     def user(role):
         return UserInfo(1, "u", "U", role, world["branch"].id, frozenset({world["team"].id}))

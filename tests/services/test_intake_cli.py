@@ -13,7 +13,7 @@ from app.cli import CommandError, cmd_intake, cmd_outbox
 from app.db import make_engine, migrate
 from app.models import Branch, Customer, DepartedAgent, Grid, Notification, Policy, Specialist, Team
 from app.models.enums import NotificationStatus, PaymentMode, PolicyStatus
-from app.services.unit_of_work import sessionmaker as session_factory
+from app.services.database.unit_of_work import sessionmaker as session_factory
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from sqlalchemy import select, update
 
 from app.models import Notification
 from app.models.enums import NotificationStatus, NotificationTemplate
+from app.services.customers.notify import SmsCounts, Told, tell_customers
 from app.services.intake.sms import SpecialistContact
-from app.services.notify import SmsCounts, Told, tell_customers
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 

@@ -9,7 +9,6 @@ from test_intake import add_customer, add_grid, persistency_ready, world  # noqa
 
 from app.models import CoverageMark, Customer, DepartedAgent
 from app.models.enums import MatchMethod, Role
-from app.services.auth import UserInfo
 from app.services.errors import NotAllowed, NotFound, StaleData
 from app.services.intake.coverage import (
     InvalidMark,
@@ -20,6 +19,7 @@ from app.services.intake.coverage import (
 from app.services.intake.intake import intake_agent
 from app.services.intake.unmatched import rematch_unmatched, resolve_unmatched, unmatched_queue
 from app.services.metrics.coverage import coverage_report
+from app.services.people.auth import UserInfo
 
 
 @pytest.fixture

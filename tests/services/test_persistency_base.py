@@ -12,7 +12,7 @@ from test_persistency import AS_OF, DUE, ISSUED, MARCH, book_policy
 
 from app.models import PersistencyBase
 from app.models.enums import PaymentMode, PolicyStatus
-from app.services.history import specialist_on, specialists_on
+from app.services.customers.history import specialist_on, specialists_on
 from app.services.metrics.base_table import refresh_attribution, refresh_persistency_base
 from app.services.metrics.persistency import persistency_report
 

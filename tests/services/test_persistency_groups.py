@@ -192,7 +192,7 @@ def test_trend_gives_each_month_with_the_year_earlier_in_one_query(session, f, e
 def test_trend_marks_months_still_in_their_grace_period(session, f):
     """A month with policies still inside the grace period shows them as pending, and the
     trend chart's data names that month, so the chart can say the rate is not final."""
-    from app.services.chart_data import trend_data
+    from app.services.render.chart_data import trend_data
 
     p = book_policy(f)  # due 2024-03-10
     book_policy(f, issued=date(2023, 2, 10))  # due 2024-02-10, past its grace by April 20
@@ -216,7 +216,7 @@ def test_the_team_trend_keeps_the_policies_nobody_served_as_a_line_of_their_own(
 ):
     """Compared by team, the policies whose customer had no specialist on the due date are a
     line of their own, named by the caller and last, so the lines cover the whole branch."""
-    from app.services.chart_data import trend_data
+    from app.services.render.chart_data import trend_data
 
     book_policy(f, customer=f.customer(grid=two_teams["g1"]))  # in a grid, nobody serving
     refresh_persistency_base(session)
@@ -234,7 +234,7 @@ def test_the_team_trend_keeps_the_policies_nobody_served_as_a_line_of_their_own(
 def test_the_trend_starts_at_its_first_month_with_a_figure(session, f):
     """Months before any policy of the scope fell due (a team that began with the pilot) are
     not drawn as empty months at the start of the axis."""
-    from app.services.chart_data import trend_data
+    from app.services.render.chart_data import trend_data
 
     p = book_policy(f)  # the only policy: due 2024-03-10
     refresh_persistency_base(session)

@@ -20,12 +20,12 @@ from app.models import (
     Specialist,
 )
 from app.models.enums import AssignmentReason
+from app.services.database.unit_of_work import sessionmaker as session_factory
 from app.services.demo import build_demo
 from app.services.metrics import persistency as P
 from app.services.metrics import summary
 from app.services.metrics.base_table import refresh_attribution, refresh_persistency_base
 from app.services.periods import Period
-from app.services.unit_of_work import sessionmaker as session_factory
 
 AS_OF = date(2026, 11, 20)
 

@@ -48,13 +48,13 @@ from app.models.enums import (
     TaskKind,
     TaskStatus,
 )
+from app.services.database.unit_of_work import sessionmaker as session_factory
 from app.services.errors import NotAllowed, NotFound, StaleData
 from app.services.rebalance.apply import apply_plan, undo_batch
 from app.services.rebalance.make import make_plan
 from app.services.rebalance.plan import PlanError
 from app.services.rebalance.plan_file import read_plan, write_plan
 from app.services.rebalance.workload import Weights, due_premium, grid_loads, workloads
-from app.services.unit_of_work import sessionmaker as session_factory
 
 AS_OF = date(2024, 6, 30)
 
@@ -250,8 +250,9 @@ def test_premium_due_read_once_gives_the_same_loads(session, city):
     # A plan reads the window's dues once for the specialists and the grids (due_premium).
     due = due_premium(session, branch_id=city["branch"], as_of=AS_OF)
     args = {"branch_id": city["branch"], "as_of": AS_OF}
+    # The specialists' loads have their own read for a team's few specialists; the grids'
+    # always take due_premium's (given or read), so only the first can differ.
     assert workloads(session, **args, due=due) == workloads(session, **args)
-    assert grid_loads(session, **args, due=due) == grid_loads(session, **args)
     assert due.by_specialist  # the fixture has premium due: the comparison is not empty
     with pytest.raises(ValueError):  # read for another day: refused, never silently wrong
         grid_loads(session, branch_id=city["branch"], as_of=date(2026, 1, 1), due=due)

@@ -13,7 +13,6 @@ from test_rebalance import AS_OF, persistency_ready  # noqa: F401 - fixture
 
 from app.services.rebalance.capacity import (
     _fewest_above,
-    _moves,
     _Pushes,
     above_limits,
     capacity_limits,
@@ -199,7 +198,7 @@ def test_with_too_few_moves_to_clear_it_the_excess_left_is_the_least_possible():
         SpecialistItem(3, 164.0, 164, 113),
     ]
     p = build_problem(grids, specs)
-    best = min(above_limits(p, a) for a in itertools.product(*p.eligible) if _moves(p, a) <= 2)
+    best = min(above_limits(p, a) for a in itertools.product(*p.eligible) if p.moved(a) <= 2)
     found = fit_capacity(p, max_moves=2, deadline=time.perf_counter() + 60)
     assert best == 43
     assert above_limits(p, found) == best
@@ -223,10 +222,10 @@ def test_a_milp_step_never_keeps_a_plan_highs_misreports():
         grid_index={g: g for g in range(4)},
         spec_index={s: i for i, s in enumerate([10, 11, 12, 13])},
     )
-    best = min((above_limits(p, a), _moves(p, a)) for a in itertools.product(*p.eligible))
+    best = min((above_limits(p, a), p.moved(a)) for a in itertools.product(*p.eligible))
     found = _fewest_above(
         p, list(p.owner), max_moves=5, deadline=time.perf_counter() + 60, nodes=50
     )
     assert above_limits(p, p.owner) == 119
     assert best == (52, 1)
-    assert found is not None and (above_limits(p, found), _moves(p, found)) == best
+    assert found is not None and (above_limits(p, found), p.moved(found)) == best

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from app.cli import main
 from app.db import make_engine, migrate
 from app.models import Branch, Customer, Grid, Specialist, Team
-from app.services.unit_of_work import sessionmaker as session_factory
+from app.services.database.unit_of_work import sessionmaker as session_factory
 
 
 @pytest.fixture

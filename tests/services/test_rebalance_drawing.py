@@ -8,7 +8,6 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from test_rebalance import city, persistency_ready  # noqa: F401 - fixtures
 
-from app.services.charts import WorkloadBar, draw_workload_comparison
 from app.services.mapping.moves import (
     CUSTOMER_MOVE,
     GRID_MOVE,
@@ -19,6 +18,7 @@ from app.services.mapping.moves import (
     grid_shapes,
     tooltip_text,
 )
+from app.services.render.charts import WorkloadBar, draw_workload_comparison
 
 LABELS = {"grid": "grid", "customers": "customers", "unchanged": "unchanged"}
 

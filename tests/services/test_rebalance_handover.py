@@ -236,7 +236,7 @@ def test_a_handover_ahead_of_the_leaving_date_holds_from_today(Session, city):  
     from app.models.base import utcnow
     from app.models.enums import SpecialistStatus
     from app.services.clock import local_date
-    from app.services.history import specialist_on
+    from app.services.customers.history import specialist_on
     from app.services.rebalance.apply import Leaving
 
     today = local_date(utcnow())
@@ -272,7 +272,7 @@ def test_a_row_still_to_come_does_not_push_a_handover_into_the_future(Session, c
 
     from app.models.base import utcnow
     from app.services.clock import local_date
-    from app.services.history import specialist_on
+    from app.services.customers.history import specialist_on
     from app.services.importer import import_file
 
     today = local_date(utcnow())

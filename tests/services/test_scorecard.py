@@ -11,7 +11,7 @@ import pytest
 from factories import Factory, utc
 
 from app.models.enums import PaymentMode, PolicyStatus, TaskKind, TaskStatus
-from app.services.branches import SettingError, set_scorecard_standards
+from app.services.customers.steps import recompute_steps
 from app.services.metrics.base_table import refresh_persistency_base
 from app.services.metrics.equity import equity_report
 from app.services.metrics.handoff import on_time_shares
@@ -28,8 +28,8 @@ from app.services.metrics.scorecard_figures import (
     renewal_collected,
     tasks_on_time,
 )
+from app.services.people.branches import SettingError, set_scorecard_standards
 from app.services.periods import Period
-from app.services.steps import recompute_steps
 
 OCT = Period.month(2025, 10)
 SEP = Period.month(2025, 9)

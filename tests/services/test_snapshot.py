@@ -28,12 +28,8 @@ from app.models import (
     User,
 )
 from app.models.enums import AssignmentReason, PaymentMode, PolicyStatus, Role, TaskKind
-from app.services.auth import UserInfo, hash_password, user_info
-from app.services.metrics import funnel_cells
-from app.services.metrics.funnel import funnel_report
-from app.services.periods import Period
-from app.services.progress import Cancelled
-from app.services.snapshot import (
+from app.services.database.unit_of_work import sessionmaker as session_factory
+from app.services.files.snapshot import (
     NO_PASSWORD,
     SnapshotError,
     plan_snapshot,
@@ -41,7 +37,11 @@ from app.services.snapshot import (
     snapshot_user,
     take_snapshot,
 )
-from app.services.unit_of_work import sessionmaker as session_factory
+from app.services.metrics import funnel_cells
+from app.services.metrics.funnel import funnel_report
+from app.services.people.auth import UserInfo, hash_password, user_info
+from app.services.periods import Period
+from app.services.progress import Cancelled
 
 SQUARE = '{"type":"Polygon","coordinates":[[[104,30],[104.1,30],[104.1,30.1],[104,30.1],[104,30]]]}'
 

@@ -9,7 +9,7 @@ from factories import Factory, utc
 
 from app.models import Customer
 from app.models.enums import TaskKind, TaskStatus
-from app.services.steps import recompute_steps, step_dates
+from app.services.customers.steps import recompute_steps, step_dates
 
 d = date
 

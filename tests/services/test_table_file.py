@@ -9,9 +9,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from app.services.messages import Message
-from app.services.progress import Cancelled
-from app.services.table_file import (
+from app.services.files.table_file import (
     DATE_FORMAT,
     PERCENT_FORMAT,
     TableData,
@@ -22,6 +20,8 @@ from app.services.table_file import (
     write_table,
     write_xlsx,
 )
+from app.services.messages import Message
+from app.services.progress import Cancelled
 
 
 def sample() -> TableData:

@@ -11,8 +11,8 @@ from sqlalchemy import case, func, select
 
 from app.models import Branch, Customer, Specialist, Task, Team
 from app.models.enums import OPEN_TASK_STATUSES, TaskKind, TaskStatus
-from app.services.task_pages import _segments, page_key_query, task_page
-from app.services.tasks import SORT_COLUMNS, TaskFilter, _base
+from app.services.tasks.pages import _segments, page_key_query, task_page
+from app.services.tasks.queue import SORT_COLUMNS, TaskFilter, _base
 
 AS_OF = date(2026, 11, 20)
 
@@ -114,7 +114,7 @@ def test_both_ways_to_a_page_give_the_same_queue(session, ties, monkeypatch, sor
     """A queue the filter selects many of is found by walking the sort's order, a few read and
     sorted (walked_statuses decides per status): forced either way, every filter that has both
     ways gives the whole ordered queue, page after page."""
-    from app.services import task_pages as tasks
+    from app.services.tasks import pages as tasks
 
     if way == "walked":  # every status counts as many, and any sample as dense
         monkeypatch.setattr(tasks, "SORT_AT_MOST", 0)
@@ -220,7 +220,7 @@ def _assert_range_scans(
 
 def _plan(s, f: TaskFilter, sort: str, *, descending=False, segment=0, after=None) -> list[str]:
     """The plan of one segment's page as task_page reads it (its walked statuses included)."""
-    from app.services.task_pages import walked_statuses
+    from app.services.tasks.pages import walked_statuses
 
     conn = s.connection()
     walk = walked_statuses(s, f, sort, descending=descending, segment=segment, after=after)
@@ -267,7 +267,7 @@ def test_many_tasks_nobody_holds_sorted_by_customer_walk_the_customers(demo, bac
     """Many tasks nobody holds (88,000 done on a big city), sorted by customer name: the
     customers are walked by name and each one's tasks looked up, rather than all of them read
     and sorted (220 ms a page); a few are still read and sorted."""
-    from app.services import task_pages as tasks
+    from app.services.tasks import pages as tasks
 
     if backend != "sqlite":
         pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
@@ -290,7 +290,7 @@ def test_many_overdue_tasks_walk_the_sorts_index_unless_few_are_ahead(demo, back
     walks the task-number index and skips the rest (before: every overdue task was read by due
     date and sorted, 45-80 ms a page on a big city); when few of the next tasks are overdue
     (the newest are seldom overdue yet) they are read and sorted after all."""
-    from app.services import task_pages as tasks
+    from app.services.tasks import pages as tasks
 
     if backend != "sqlite":
         pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
@@ -313,7 +313,7 @@ def test_the_count_reads_the_customers_and_holders_only_when_the_filter_does(dem
     """The count the page shows after the rows: the same number as the whole query, and for a
     filter on the tasks alone it reads no customer (counting through that join looked every
     task's customer up: 4 s on a big city instead of 0.1 s)."""
-    from app.services.tasks import count_tasks
+    from app.services.tasks.queue import count_tasks
 
     with demo() as s:
         team = s.scalar(select(Team.id).order_by(Team.id))
@@ -331,7 +331,7 @@ def test_the_count_reads_the_customers_and_holders_only_when_the_filter_does(dem
             assert count_tasks(s, f) == len(_reference(s, f, "due_date", False)) > 0, f
         if backend != "sqlite":
             return
-        from app.services.tasks import count_query
+        from app.services.tasks.queue import count_query
 
         conn = s.connection()
         f = TaskFilter(as_of=AS_OF, statuses=frozenset(OPEN_TASK_STATUSES))

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from app.models import AssignmentEvent, Branch, Customer, Specialist, Task, Team
 from app.models.enums import Role, TaskKind, TaskStatus
-from app.services.auth import UserInfo
 from app.services.errors import NotAllowed, StaleData
-from app.services.tasks import TaskFilter, reassign_tasks, task_ids, task_rows
+from app.services.people.auth import UserInfo
+from app.services.tasks.queue import TaskFilter, reassign_tasks, task_ids, task_rows
 
 AS_OF = date(2024, 6, 30)
 
@@ -204,7 +204,7 @@ def test_stale_version_is_refused_and_nothing_is_written(session, branch):
 def test_open_tasks_nobody_holds_are_counted_per_branch(session, branch):
     """The roster names the open tasks no specialist holds: open and overdue counted, done
     ones and other branches' left out."""
-    from app.services.roster import unheld_tasks
+    from app.services.people.roster import unheld_tasks
 
     b = branch["branch"]
     none = unheld_tasks(session, branch_id=b.id, as_of=AS_OF)

@@ -26,8 +26,8 @@ from app.models import (
     derived,
 )
 from app.models.enums import AssignmentReason, SpecialistStatus
-from app.services import unit_of_work
-from app.services.history import IMPORT_KIND
+from app.services.customers.history import IMPORT_KIND
+from app.services.database import unit_of_work
 from app.services.metrics import funnel_cells
 from app.services.metrics.base_table import refresh_persistency_base
 from app.services.rebalance.apply import apply_plan
@@ -311,7 +311,7 @@ def test_an_offline_copy_taken_while_figures_are_updating_holds_them_current(dem
     """A copy taken while a large change's figures are still being brought current (marks
     committed, not yet settled) must not keep the stale attribution for good."""
     from app.db import make_sessionmaker
-    from app.services.snapshot import take_snapshot
+    from app.services.files.snapshot import take_snapshot
 
     engine = demo.kw["bind"]
     with make_sessionmaker(engine)() as s, s.begin():  # committed marks, not settled

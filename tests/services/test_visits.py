@@ -14,9 +14,9 @@ from factories import Factory, utc
 
 from app.db import make_engine
 from app.models.enums import Channel, PolicyStatus, TaskKind, TaskStatus
-from app.services.snapshot import take_snapshot
-from app.services.unit_of_work import sessionmaker as session_factory
-from app.services.visits import (
+from app.services.database.unit_of_work import sessionmaker as session_factory
+from app.services.files.snapshot import take_snapshot
+from app.services.visits.lists import (
     MAX_PER_DAY,
     Community,
     Stop,
@@ -26,7 +26,7 @@ from app.services.visits import (
     plan_days,
     week_of,
 )
-from app.services.visits_route import distance_matrix, path_length, route, shortest_path
+from app.services.visits.route import distance_matrix, path_length, route, shortest_path
 
 MONDAY = date(2025, 12, 1)  # 2025-W49
 AS_OF = date(2025, 12, 2)  # the Tuesday
@@ -186,7 +186,7 @@ def test_the_week_is_spread_over_monday_to_friday(session, world):
 
 def test_the_phone_is_masked_for_an_analyst_and_shown_to_a_supervisor(session, world):
     from app.models.enums import Role
-    from app.services.auth import UserInfo
+    from app.services.people.auth import UserInfo
 
     world["c"]["due"].phone = "13812345678"
     session.flush()

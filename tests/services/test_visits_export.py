@@ -18,7 +18,7 @@ from app.models.enums import SpecialistStatus
 from app.services.exports import ExportError, resolve_scope
 from app.services.exports.visit_words import VisitTexts
 from app.services.exports.visits import TABLE_ROW, scope_specialists, write_visit_lists
-from app.services.visits import build_visit_list, week_of
+from app.services.visits.lists import build_visit_list, week_of
 
 WEEK = "2026-W47"  # 11-16 to 11-22; the demo's as-of date is Friday 11-20
 MONDAY = week_of(WEEK)
@@ -133,8 +133,8 @@ def cli_url(demo, backend, pg_server_url, tmp_path_factory):  # noqa: F811
     from sqlalchemy.engine import make_url
 
     from app.db import make_engine, migrate
+    from app.services.database.unit_of_work import sessionmaker as session_factory
     from app.services.demo import build_demo
-    from app.services.unit_of_work import sessionmaker as session_factory
 
     name = f"griddesk_visits_{uuid.uuid4().hex[:8]}"
     admin = create_engine(

@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from app.db import make_engine
 from app.models import Base, User
-from app.services.auth import user_info
-from app.services.unit_of_work import sessionmaker as session_factory
+from app.services.database.unit_of_work import sessionmaker as session_factory
+from app.services.people.auth import user_info
 from app.views.context import AppContext
 
 AS_OF = date(2026, 11, 20)

@@ -58,7 +58,7 @@ def test_a_large_change_commits_first_and_the_window_says_its_figures_are_updati
     from sqlalchemy import select, update
 
     from app.models import Customer, PersistencyBase, Specialist
-    from app.services import unit_of_work
+    from app.services.database import unit_of_work
 
     monkeypatch.setattr(unit_of_work, "DEFER_FROM", 2)
     ctx = window.ctx

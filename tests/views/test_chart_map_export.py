@@ -138,7 +138,7 @@ def test_persistency_by_days_to_first_contact_draws_each_band_with_its_policies(
     """One bar per first-contact delay band, as high as the band's persistency, topped by its
     rate and policy count as the service computes them."""
     from app.services.metrics.handoff import persistency_by_contact_band
-    from app.services.roster import trailing_year
+    from app.services.people.roster import trailing_year
 
     w = open_window("senior")
     page = w.show_page("charts")

@@ -104,7 +104,7 @@ def test_an_export_waiting_for_figures_that_cannot_be_brought_current_is_not_wri
     """The job bringing the figures current fails (the database went away, say): the workbook
     asked for meanwhile is not written with the old figures, and the user is told to export
     again."""
-    from app.services import unit_of_work
+    from app.services.database import unit_of_work
 
     window = MainWindow(make_ctx("supervisor"))
     qtbot.addWidget(window)

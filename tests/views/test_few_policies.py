@@ -8,7 +8,7 @@ from datetime import date
 from PySide6.QtCore import Qt
 
 from app.services.metrics.persistency import FEW_POLICIES, persistency_report
-from app.services.roster import trailing_year
+from app.services.people.roster import trailing_year
 from app.views.main_window import MainWindow
 
 

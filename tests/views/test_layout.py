@@ -50,10 +50,10 @@ def _settle(qtbot, w: MainWindow) -> None:
 def prepare(ctx) -> None:
     """Give every table something to show: an intake run (its tasks have the longest numbers)
     and a few addresses marked outside coverage, one with a note."""
-    from app.services import org
     from app.services.intake.coverage import mark_outside_coverage
     from app.services.intake.intake import intake_agent
     from app.services.intake.unmatched import unmatched_queue
+    from app.services.people import org
 
     user = ctx.user
     with ctx.Session() as s, s.begin():

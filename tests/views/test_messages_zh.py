@@ -15,7 +15,7 @@ from app.models import ChangeBatch, Specialist, Task
 from app.models.enums import OPEN_TASK_STATUSES, SpecialistStatus
 from app.services.errors import NotAllowed
 from app.services.rebalance.apply import undo_batch
-from app.services.tasks import reassign_tasks
+from app.services.tasks.queue import reassign_tasks
 from app.views.errors import error_text
 from app.views.history_dialog import HistoryDialog
 from app.views.i18n import install_translators
@@ -103,7 +103,7 @@ def test_hand_off_targets_out_of_order_are_refused_in_chinese(chinese, qtbot, ma
 
 def test_a_role_is_worded_by_its_label_in_a_chinese_refusal(chinese, qtbot, make_ctx):
     """The code of a role in a refusal reads as the role's name."""
-    from app.services.accounts import list_accounts
+    from app.services.people.accounts import list_accounts
 
     ctx = make_ctx("analyst")
     with ctx.Session() as s, pytest.raises(NotAllowed) as refused:

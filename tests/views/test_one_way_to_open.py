@@ -13,9 +13,9 @@ from sqlalchemy import select, update
 
 from app.cli import main
 from app.models import Branch, User
-from app.services.auth import user_info
-from app.services.branches import set_amount_limit
-from app.services.snapshot import take_snapshot
+from app.services.files.snapshot import take_snapshot
+from app.services.people.auth import user_info
+from app.services.people.branches import set_amount_limit
 from app.settings import Preferences
 from app.views import startup
 from app.views.errors import error_text

@@ -23,9 +23,9 @@ from sqlalchemy import create_engine, event, func, select, text
 
 from app.db import make_engine, migrate
 from app.models import AssignmentEvent, Task, User
-from app.services.auth import user_info
+from app.services.database.unit_of_work import sessionmaker as session_factory
 from app.services.errors import REASONS
-from app.services.unit_of_work import sessionmaker as session_factory
+from app.services.people.auth import user_info
 from app.views.context import AppContext
 from app.views.main_window import MainWindow
 

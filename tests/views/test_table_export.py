@@ -12,7 +12,7 @@ from PySide6.QtGui import QGuiApplication
 from sqlalchemy import select
 
 from app.models import Customer, Specialist
-from app.services.table_file import PERCENT_FORMAT
+from app.services.files.table_file import PERCENT_FORMAT
 from app.views.table_export import default_file_name, install_table_export, visible_columns
 from app.views.table_models import ROW_ROLE
 

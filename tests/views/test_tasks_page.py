@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from app.models import Specialist, Task
 from app.models.enums import OPEN_TASK_STATUSES
-from app.services import tasks as task_service
+from app.services.tasks import queue as task_service
 from app.views.tasks_page import TasksPage
 
 

@@ -9,7 +9,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMessageBox
 
 from app.models.enums import Role
-from app.services.auth import SignInFailed, authenticate
+from app.services.people.auth import SignInFailed, authenticate
 from app.views.main_window import MainWindow
 from app.views.signin import SignInDialog
 from app.views.users_dialog import UsersDialog

@@ -8,8 +8,8 @@ from PySide6.QtWidgets import QApplication
 from sqlalchemy import select
 
 from app.models import User
-from app.services.accounts import AccountNotAllowed
-from app.services.auth import user_info
+from app.services.people.accounts import AccountNotAllowed
+from app.services.people.auth import user_info
 from app.views.errors import error_text
 from app.views.i18n import install_translators
 from app.views.main_window import MainWindow

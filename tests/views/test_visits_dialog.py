@@ -26,7 +26,7 @@ def test_the_choices_follow_the_role_and_the_selection(qtbot, make_ctx):
     ctx = make_ctx("supervisor")
     page = RosterPage(ctx)
     qtbot.addWidget(page)
-    from app.services import org
+    from app.services.people import org
 
     with ctx.Session() as s:
         mine = org.specialists(s, branch_id=ctx.user.branch_id, team_ids=ctx.user.team_scope())

@@ -1,6 +1,6 @@
 """The log of customers whose persistency base rows are stale (persistency_dirty) and the
 triggers on customer, assignment_event and change_batch that write it; the unit of work
-(app/services/unit_of_work.py) rewrites those customers' rows before each commit.
+(app/services/database/unit_of_work.py) rewrites those customers' rows before each commit.
 
 Revision ID: 0014
 Revises: 0013

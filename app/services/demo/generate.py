@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from app.models import Base, Branch, Team, User
 from app.models.base import utcnow
 from app.models.enums import AssignmentReason, GridStatus, Role
-from app.services.auth import hash_password
 from app.services.clock import local_date
 from app.services.demo.book import AgentPlan, BookWriter, agent_rows, plan_agents
 from app.services.demo.bulk import bulk_insert
@@ -32,6 +31,7 @@ from app.services.demo.staff import (
     plan_teams,
 )
 from app.services.messages import Message
+from app.services.people.auth import hash_password
 from app.services.progress import JobState, NullState, check
 
 SIZES = ("small", "city", "large")
@@ -152,9 +152,9 @@ def build_demo(
 
 def refresh_derived(session: Session, *, state: JobState | None = None) -> None:
     """Derive the customers' 4-sell steps and the persistency base from the rows written."""
+    from app.services.customers.steps import recompute_steps
+    from app.services.database.sqlfuncs import BULK_TABLES, refresh_statistics
     from app.services.metrics.base_table import refresh_persistency_base
-    from app.services.sqlfuncs import BULK_TABLES, refresh_statistics
-    from app.services.steps import recompute_steps
 
     state = state or NullState()
     refresh_statistics(session, BULK_TABLES)

@@ -21,7 +21,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from app.models import Branch, Customer, DepartedAgent, Grid, Policy, Specialist, Task, Team
-from app.services.auth import UserInfo
 from app.services.clock import branch_tz
 from app.services.exports.files import (
     ExportError,
@@ -33,10 +32,11 @@ from app.services.exports.files import (
 from app.services.exports.labels import Texts
 from app.services.exports.scope import ExportScope
 from app.services.exports.sheets import FORMATS, Col, fit_width, text_width
-from app.services.inert import InertCsvWriter
+from app.services.files.inert import InertCsvWriter
+from app.services.files.xlsx import Column, Print, book
 from app.services.messages import Message
+from app.services.people.auth import UserInfo
 from app.services.progress import JobState, NullState, check
-from app.services.xlsx import Column, Print, book
 
 TABLES = ("customers", "policies", "tasks")
 YIELD_PER = 2_000

@@ -7,9 +7,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.services.atomic import atomic_path
-from app.services.auth import UserInfo, mask_id_number, mask_phone
 from app.services.errors import DomainError
+from app.services.files.atomic import atomic_path
+from app.services.people.auth import UserInfo, mask_id_number, mask_phone
 
 
 class ExportError(DomainError):

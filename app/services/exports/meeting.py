@@ -17,7 +17,6 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from app.models.enums import TaskKind
-from app.services.auth import UserInfo
 from app.services.exports.files import ExportResult, atomic_target
 from app.services.exports.labels import Texts
 from app.services.exports.meeting_data import (
@@ -41,13 +40,14 @@ from app.services.exports.sheets import (
     print_setup,
     write_table,
 )
+from app.services.files.xlsx_layout import Chart, LaidOutBook, Series, Sheet
 from app.services.messages import Message
 from app.services.metrics.activity import week_span
 from app.services.metrics.funnel import YOUNG_COHORT_DAYS, cohort_age_days
 from app.services.metrics.persistency import FEW_POLICIES, PersistencyYoY
+from app.services.people.auth import UserInfo
 from app.services.periods import Period
 from app.services.progress import JobState, NullState, check
-from app.services.xlsx_layout import Chart, LaidOutBook, Series, Sheet
 
 SHEET_KEYS = (
     "sheet_cover",

@@ -14,7 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Branch, Customer, Grid, Specialist, Team
-from app.services.auth import UserInfo
 from app.services.clock import branch_tz
 from app.services.exports.files import contact_masks, shows_contact_data
 from app.services.exports.scope import ExportScope
@@ -40,9 +39,10 @@ from app.services.metrics.persistency import (
     persistency_trend,
     persistency_with_yoy,
 )
+from app.services.people.auth import UserInfo
 from app.services.periods import Period, last_months
 from app.services.progress import JobState, NullState, check
-from app.services.tasks import TaskFilter, TaskRow, task_ids, task_rows
+from app.services.tasks.queue import TaskFilter, TaskRow, task_ids, task_rows
 
 ACTIVITY_WEEKS = WHOLE_WEEKS
 

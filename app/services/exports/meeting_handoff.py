@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from app.services.exports.labels import Texts
 from app.services.exports.sheets import FELL_FONT, Col, write_table
-from app.services.xlsx_layout import Chart, Series, Sheet
+from app.services.files.xlsx_layout import Chart, Series, Sheet
 
 
 def handoff_sheet(ws: Sheet, data, t: Texts) -> int:

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Branch, Specialist, Team
-from app.services.auth import UserInfo
 from app.services.errors import DomainError
 from app.services.exports.labels import Texts
+from app.services.people.auth import UserInfo
 
 
 class ScopeError(DomainError, ValueError):

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from app.services.auth import UserInfo
 from app.services.clock import branch_tz
 from app.services.exports.files import ExportResult, atomic_target, shows_contact_data
 from app.services.exports.scope import ExportScope
@@ -32,12 +31,13 @@ from app.services.exports.sheets import (
     print_setup,
     write_table,
 )
+from app.services.files.xlsx_layout import LaidOutBook, Sheet
 from app.services.messages import Message
 from app.services.metrics.persistency import FEW_POLICIES
 from app.services.metrics.scorecard import MEASURES, Mark, Scorecard, ScorecardRow, scorecard
+from app.services.people.auth import UserInfo
 from app.services.periods import Period
 from app.services.progress import JobState, NullState, check
-from app.services.xlsx_layout import LaidOutBook, Sheet
 
 FIRST_ROW = 3  # the table's header row; a title line above it
 COLS_PER_MEASURE = 4  # value, met?, previous month, change

@@ -2,7 +2,7 @@
 autofilter, widths that fit the text (CJK characters count double), colour on rates that
 fell, and print setup (landscape, as few pages wide as stay readable, header row repeated).
 
-The sheets are ``app.services.xlsx_layout.Sheet`` s and the styles xlsxwriter's format
+The sheets are ``app.services.files.xlsx_layout.Sheet`` s and the styles xlsxwriter's format
 properties."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from decimal import Decimal
 
 from xlsxwriter.utility import xl_col_to_name
 
-from app.services.xlsx import display_width, pages_wide
-from app.services.xlsx_layout import Sheet, Style
+from app.services.files.xlsx import display_width, pages_wide
+from app.services.files.xlsx_layout import Sheet, Style
 
 FORMATS = {
     "text": "General",
@@ -78,7 +78,7 @@ class Col:
     width: int | None = None  # fixed display width (for streamed sheets, which cannot measure)
 
 
-# One width function for every sheet (app.services.xlsx, the streaming writer, has it).
+# One width function for every sheet (app.services.files.xlsx, the streaming writer, has it).
 text_width = display_width
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from app.services.exports.labels import LABELS, Texts
-from app.services.visits import Stop, Todo, VisitList
+from app.services.visits.lists import Stop, Todo, VisitList
 
 _ZH = {
     "visits_title": "网格专员周拜访清单",

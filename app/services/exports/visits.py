@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from app.models import Specialist
 from app.models.enums import SpecialistStatus
-from app.services.auth import UserInfo
 from app.services.exports.files import ExportResult, atomic_target
 from app.services.exports.scope import ExportScope
 from app.services.exports.sheets import BOLD, TITLE_FONT, WRAPPED, Col, write_table
@@ -34,10 +33,11 @@ from app.services.exports.visit_words import (
     route_text,
     todo_text,
 )
+from app.services.files.xlsx_layout import LaidOutBook, Sheet
 from app.services.messages import Message
+from app.services.people.auth import UserInfo
 from app.services.progress import JobState, NullState, check
-from app.services.visits import MAX_PER_DAY, Stop, VisitList, build_visit_lists
-from app.services.xlsx_layout import LaidOutBook, Sheet
+from app.services.visits.lists import MAX_PER_DAY, Stop, VisitList, build_visit_lists
 
 SUFFIXES = (".pdf", ".xlsx")
 # Fixed widths (narrow characters) of the long text columns, wrapped, so that a sheet prints one

@@ -3,7 +3,7 @@ working day (Monday to Friday), the day's customers in route order.
 
 Drawn with matplotlib's PDF backend (``PdfPages`` over plain ``Figure`` objects): no Qt, so the
 command line and the background job write the same file, and matplotlib is already a
-dependency. Chinese text uses the bundled Noto Sans CJK SC font (``app.services.fonts``),
+dependency. Chinese text uses the bundled Noto Sans CJK SC font (``app.services.render.fonts``),
 embedded as a subset (``pdf.fonttype`` 42), so the page prints the same on any machine.
 """
 
@@ -23,7 +23,7 @@ from app.services.exports.visit_words import (
 )
 from app.services.messages import Message
 from app.services.progress import JobState, NullState, check
-from app.services.visits import Day, Stop, VisitList
+from app.services.visits.lists import Day, Stop, VisitList
 
 A4 = (8.27, 11.69)  # inches, portrait
 LEFT, RIGHT, TOP, BOTTOM = 0.45, 7.85, 10.95, 0.75  # the printed area, inches from bottom-left
@@ -55,7 +55,7 @@ def render_pdf(
     from matplotlib.backends.backend_pdf import PdfPages
     from matplotlib.figure import Figure
 
-    from app.services.fonts import configure_matplotlib
+    from app.services.render.fonts import configure_matplotlib
 
     state = state or NullState()
     configure_matplotlib()

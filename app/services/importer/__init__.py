@@ -27,9 +27,9 @@ from sqlalchemy.orm import Session
 
 from app.models import Branch, Policy
 from app.services.clock import branch_tz
+from app.services.importer.context import Context
 from app.services.importer.problems import ImportFailed, ImportResult, Problem
 from app.services.importer.values import MAX_AMOUNT_YUAN
-from app.services.importer.writers import Context
 from app.services.messages import Message
 from app.services.progress import JobState, NullState
 
@@ -153,7 +153,7 @@ def _after_import(session: Session, kind: str, ctx: Context) -> None:
     and dues and after assignments (who served on each due date), the customers' 4-sell steps
     after tasks."""
     if ctx.inserted + ctx.updated >= BULK_ROWS:
-        from app.services.sqlfuncs import BULK_TABLES, refresh_statistics
+        from app.services.database.sqlfuncs import BULK_TABLES, refresh_statistics
 
         refresh_statistics(session, BULK_TABLES)
     if kind in ("policies", "dues") and ctx.policy_ids:
@@ -170,7 +170,7 @@ def _after_import(session: Session, kind: str, ctx: Context) -> None:
     # Assignments need nothing here: the unit of work rewrites the base rows of every customer
     # whose specialist or history they changed before the import commits.
     if kind == "tasks" and ctx.customer_ids:
-        from app.services.steps import recompute_steps
+        from app.services.customers.steps import recompute_steps
 
         recompute_steps(session, customer_ids=ctx.customer_ids)
     if kind == "grids" and ctx.inserted + ctx.updated:

@@ -33,15 +33,15 @@ from sqlalchemy.orm import Session
 from app.models import AssignmentEvent, Branch, ChangeBatch, Customer, Grid, Specialist
 from app.models.base import utcnow
 from app.models.enums import AssignmentReason, SpecialistStatus
+from app.services.customers.history import IMPORT_KIND, counted
 from app.services.errors import NotAllowed
-from app.services.history import IMPORT_KIND, counted
 from app.services.importer.kinds import FileReason
 from app.services.importer.scope import ids_in_branch
 from app.services.importer.store import LOOKUP_CHUNK, one_of, table_of
 from app.services.messages import Message
 
 if TYPE_CHECKING:
-    from app.services.importer.writers import Context, Pending
+    from app.services.importer.context import Context, Pending
     from app.services.rebalance.changes import UndoResult
 
 CUSTOMER, GRID = "customer", "grid"
@@ -250,7 +250,7 @@ def undo_import(
     session: Session, batch_id: int, *, actor: str, team_scope: Collection[int] | None
 ) -> UndoResult:
     """Take back an imported history, in the caller's transaction: its rows stay (none is ever
-    deleted) but no longer count (app.services.history.counted), and every customer and grid
+    deleted) but no longer count (app.services.customers.history.counted), and every customer and grid
     whose specialist the import set gets back the one they had. Refused, with nothing written,
     when any of them changed hands since."""
     from app.services.rebalance.changes import Stale, close_batch

@@ -10,6 +10,7 @@ from unicodedata import normalize
 
 import numpy as np
 
+from app.services.importer.context import Context, Pending
 from app.services.importer.kinds import (
     COLUMNS,
     KEYS,
@@ -21,7 +22,7 @@ from app.services.importer.kinds import (
 from app.services.importer.problems import ImportFailed, Problem
 from app.services.importer.readers import FileProblem, Table, open_table
 from app.services.importer.values import ValueProblem, parse_amount_fen
-from app.services.importer.writers import WRITERS, Context, Pending
+from app.services.importer.writers import WRITERS
 from app.services.messages import Alternatives, Message
 from app.services.progress import JobState, check
 

@@ -9,10 +9,7 @@ checked to the end for more problems.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
@@ -38,51 +35,10 @@ from app.models.enums import (
     TaskStatus,
 )
 from app.services.importer.assignments import write_assignments
+from app.services.importer.context import Context, Pending, RowProblem
 from app.services.importer.scope import ids_in_branch, owned_elsewhere, policies_in_branch
 from app.services.importer.store import Target, save, table_of
-from app.services.importer.values import MAX_AMOUNT_YUAN, to_utc
-
-RowProblem = tuple[int, str, str]  # row, column, message
-
-
-@dataclass
-class Pending:
-    """A parsed row waiting to be written, with the row number it came from."""
-
-    row: int
-    values: dict[str, Any]
-
-
-@dataclass
-class Context:
-    """What every chunk of one import shares."""
-
-    session: Session
-    branch_id: int
-    tz: ZoneInfo
-    present: frozenset[str]  # the file's columns
-    # The largest amount a cell may hold, in yuan: the branch's limit.
-    max_amount_yuan: int = MAX_AMOUNT_YUAN
-    # Who the history records for what the import changes (the signed-in user's login).
-    actor: str = "import"
-    write: bool = True  # False once a problem was found: only check from then on
-    inserted: int = 0
-    updated: int = 0
-    # Written (inserted or changed): their derived data is refreshed after the import.
-    policy_ids: set[int] = field(default_factory=set)
-    customer_ids: set[int] = field(default_factory=set)
-    # Assignment rows held until the whole file is read (a timeline may span chunks):
-    # {("customer" or "grid", id): {effective day: (specialist id or None, reason)}}.
-    assignments: dict[tuple[str, int], dict[date, tuple[int | None, AssignmentReason]]] = field(
-        default_factory=dict
-    )
-
-    # Things the import did that a person should know, said in its result.
-    notices: list[str] = field(default_factory=list)
-
-    def count(self, inserted: int, updated: int) -> None:
-        self.inserted += inserted
-        self.updated += updated
+from app.services.importer.values import to_utc
 
 
 def _optional(ctx: Context, row: dict, values: dict, column: str, db_column: str) -> None:

@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 
 from app.models import Branch, CoverageMark, Customer
 from app.models.base import utcnow
-from app.services.auth import UserInfo
 from app.services.changes import Changes
 from app.services.errors import DomainError, NotAllowed, NotFound, StaleData
 from app.services.intake.address import parse_address
 from app.services.intake.intake import branch_today, chunks
 from app.services.intake.matching import normalise_address
+from app.services.people.auth import UserInfo
 
 # Why an address is outside coverage: codes, worded by the views (and the command line).
 REASONS = ("no_grid_district", "out_of_town", "incomplete", "other")

@@ -35,15 +35,15 @@ from app.models.enums import (
     TaskKind,
     TaskStatus,
 )
-from app.services.auth import UserInfo
 from app.services.changes import Changes, some_if
 from app.services.clock import local_date
+from app.services.customers.history import effective_days
+from app.services.customers.notify import SmsCounts, Told, tell_customers
+from app.services.database.sqlfuncs import chunks as id_chunks
 from app.services.errors import NotAllowed, NotFound
-from app.services.history import effective_days
 from app.services.intake.matching import GridIndex
 from app.services.intake.sms import SpecialistContact, phone_known
-from app.services.notify import SmsCounts, Told, tell_customers
-from app.services.sqlfuncs import chunks as id_chunks
+from app.services.people.auth import UserInfo
 
 # The change batch of an intake (its customers' entry into the pool), undone from the history.
 INTAKE_KIND = "intake"

@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 from app.models import Branch, Customer, Notification
 from app.models.base import utcnow
 from app.models.enums import NotificationStatus
-from app.services.atomic import atomic_path
 from app.services.changes import Changes, some_if
 from app.services.clock import branch_tz
 from app.services.errors import DomainError
-from app.services.inert import InertCsvWriter
+from app.services.files.atomic import atomic_path
+from app.services.files.inert import InertCsvWriter
 from app.services.intake.intake import chunks
 from app.services.messages import Message
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from app.services.inert import TRIGGERS
+from app.services.files.inert import TRIGGERS
 
 # A name longer than this is cut in a text message (a person's name is far shorter).
 NAME_LIMIT = 20

@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session
 from app.models import AssignmentEvent, Branch, ChangeBatch, Customer, DepartedAgent, Task
 from app.models.base import utcnow
 from app.models.enums import AssignmentReason, MatchMethod, TaskStatus
+from app.services.customers.notify import withdraw_waiting
 from app.services.errors import NotAllowed
 from app.services.intake.coverage import UNDONE, close_marks
 from app.services.intake.intake import chunks
 from app.services.messages import Message
-from app.services.notify import withdraw_waiting
 from app.services.rebalance.changes import Stale, UndoResult, close_batch, event
 
 

@@ -19,8 +19,8 @@ from app.models.enums import (
     GridStatus,
     MatchMethod,
 )
-from app.services.auth import UserInfo
 from app.services.changes import Changes, ids_of, some_if
+from app.services.customers.notify import SmsCounts, Told, tell_customers
 from app.services.errors import DomainError, NotAllowed, NotFound, StaleData
 from app.services.intake.address import ParsedAddress, parse_address
 from app.services.intake.coverage import MATCHED, close_marks, open_mark
@@ -40,7 +40,7 @@ from app.services.intake.matching import (
     normalise_address,
 )
 from app.services.messages import Message
-from app.services.notify import SmsCounts, Told, tell_customers
+from app.services.people.auth import UserInfo
 
 
 class InvalidChoice(DomainError, ValueError):
@@ -428,7 +428,7 @@ def _tell_customers(
     now: datetime,
 ) -> SmsCounts:
     """Name the new specialist in the agent-change SMS still waiting, or queue a
-    specialist-change SMS when that one has gone out already (``app.services.notify``)."""
+    specialist-change SMS when that one has gone out already (``app.services.customers.notify``)."""
     told = [c for c in customers if served.get(c.id) is not None]
     if not told:
         return SmsCounts()

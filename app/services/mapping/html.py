@@ -17,7 +17,6 @@ from folium.elements import MacroElement
 from folium.map import Layer
 from folium.template import Template
 
-from app.services.fonts import cjk_font_path
 from app.services.mapping.assets import head_html
 from app.services.mapping.data import NO_POINTS, MapData, Points
 from app.services.mapping.measures import (
@@ -30,6 +29,7 @@ from app.services.mapping.measures import (
     labels,
     tooltip_lines,
 )
+from app.services.render.fonts import cjk_font_path
 
 AssetMode = Literal["relative", "inline"]
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.models import Branch, Specialist, Task
 from app.models.enums import OPEN_TASK_STATUSES, TaskKind, TaskStatus
 from app.services.clock import end_of_day, start_of_day
-from app.services.sqlfuncs import (
+from app.services.database.sqlfuncs import (
     days_between,
     grouped_medians,
     hours_between,

@@ -3,7 +3,7 @@
 Each row copies the policy's FIRST due row of that policy year (earliest due date): what was
 due, what came in (capped at the amount due) and when, the date of a termination by death or
 claim, and the customer, grid, payment mode and product. ``specialist_id`` is the specialist
-who served the customer ON the due date, by the rule of ``app.services.history``: read in the
+who served the customer ON the due date, by the rule of ``app.services.customers.history``: read in the
 order the moves take effect (``effective_on``), the customer's current specialist when no move
 takes effect after the due date; otherwise whom the last move in effect on it gave them to, or
 whom the first later move took them from. A move taking effect on the due date itself gives
@@ -43,9 +43,9 @@ from app.models import (
     PremiumDue,
 )
 from app.models.enums import TERMINATED_BY_EVENT, PaymentMode
-from app.services.history import counted
+from app.services.customers.history import counted
+from app.services.database.sqlfuncs import branch_offsets, chunks, days_between, refresh_statistics
 from app.services.metrics import summary
-from app.services.sqlfuncs import branch_offsets, chunks, days_between, refresh_statistics
 
 CHUNK = 2_000
 BASE_YEARS = (2, 3)  # 13-month and 25-month persistency
@@ -272,7 +272,7 @@ def _insert(session: Session, policy_chunk: list[int] | None) -> int:
 
 def _later_moves(offsets: dict[int, int]):
     """Moves of the base row's customer taking effect after its due date (correlated): a move
-    effective on the due date itself served that day (see app.services.history)."""
+    effective on the due date itself served that day (see app.services.customers.history)."""
     b = PersistencyBase
     e = AssignmentEvent
     return select(e.id).where(
@@ -283,7 +283,7 @@ def _later_moves(offsets: dict[int, int]):
 def _first_from(offsets: dict[int, int]):
     """Who served the base row's customer on its due date, given that they moved after it
     (correlated): whom the last move in effect that day gave them to, or, when none was, whom
-    the first later move took them from (app.services.history reads the history the same way;
+    the first later move took them from (app.services.customers.history reads the history the same way;
     the two agree when every move's "from" is the one before's "to", and the first is right
     where an imported history left a gap)."""
     b = PersistencyBase

@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import case, literal, null, or_
 
 from app.models import Customer
-from app.services.sqlfuncs import days_between
+from app.services.database.sqlfuncs import days_between
 
 # The delay bands of persistency by hand-off delay: (key, first day, last day); never is apart.
 BANDS: tuple[tuple[str, int, int | None], ...] = (

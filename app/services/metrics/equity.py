@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from app.models import Customer, Specialist, Task
 from app.models.enums import OPEN_TASK_STATUSES, TaskKind, TaskStatus
 from app.services.clock import end_of_day, start_of_day
+from app.services.database.sqlfuncs import hours_between
 from app.services.metrics.rates import rate
-from app.services.sqlfuncs import hours_between
 
 SERVICE_KINDS = (TaskKind.SERVICING, TaskKind.RENEWAL_COLLECTION)
 DEFAULT_THRESHOLD_POINTS = 10

@@ -10,7 +10,7 @@ import unicodedata
 from collections.abc import Sequence
 from decimal import Decimal
 
-from app.services.inert import csv_value
+from app.services.files.inert import csv_value
 from app.services.metrics.funnel import FunnelRow
 from app.services.metrics.persistency import PersistencyRow
 

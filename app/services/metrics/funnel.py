@@ -2,7 +2,7 @@
 and the median days from pool entry to each step (DOMAIN.md).
 
 The cohort is every customer whose ``pool_entered_on`` falls in the period. A step is reached
-when its date column (``pre_sell_on`` ... ``up_sell_on``, kept by ``app.services.steps``) is
+when its date column (``pre_sell_on`` ... ``up_sell_on``, kept by ``app.services.customers.steps``) is
 set. Step conversion k = reached k / reached k-1 (step 1: / cohort size); cumulative
 conversion k = reached k / cohort size. Medians are over the customers who reached the step.
 
@@ -26,12 +26,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Customer, Specialist
+from app.services.customers.steps import STEP_COLUMNS
+from app.services.database.sqlfuncs import days_between, month_of
 from app.services.metrics import funnel_cells
 from app.services.metrics.grouping import FUNNEL_FIELDS, Labels, check_field
 from app.services.metrics.rates import rate
 from app.services.periods import Period
-from app.services.sqlfuncs import days_between, month_of
-from app.services.steps import STEP_COLUMNS
 
 # A cohort whose newest customers entered the pool fewer days ago than this is too young to
 # judge the later steps: the median days to cross-sell and up-sell are two to three months.

@@ -8,7 +8,7 @@ over a year reads a few thousand cells instead of every customer of the cohort.
 
 Triggers in the database (``app.models.funnel``) log the keys of every customer row inserted,
 deleted or changed in a watched column; :func:`settle`, run by the sessions of
-``app.services.unit_of_work`` before they commit, writes those cells again in the same
+``app.services.database.unit_of_work`` before they commit, writes those cells again in the same
 transaction. A report that still sees logged keys (its own session changed customers and has
 not committed) reads the customers instead, so it is never stale. On PostgreSQL the settles of
 concurrent transactions take turns on an advisory lock per branch: the second one reads the
@@ -42,9 +42,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import NullType
 
 from app.models import Customer, FunnelDirty, FunnelMonth, Specialist
+from app.services.customers.steps import STEP_COLUMNS
+from app.services.database.sqlfuncs import days_between, month_of
 from app.services.periods import Period, PeriodError
-from app.services.sqlfuncs import days_between, month_of
-from app.services.steps import STEP_COLUMNS
 
 Key = tuple[int, int, str]  # (branch_id, specialist_key, entry_month)
 Totals = dict[object, tuple[int, tuple[int, ...]]]

@@ -7,7 +7,7 @@ Each customer with a pool entry date has three milestones, each dated by a branc
 - ``service``: first service, the day the customer reached soft-sell (a renewal collected or a
   policy service done).
 
-The step days are those ``app.services.steps`` keeps: the earliest done task that is evidence of
+The step days are those ``app.services.customers.steps`` keeps: the earliest done task that is evidence of
 the step *or of a higher one*, since reaching a step implies the earlier ones (a renewal
 collected on day 3 is a contact on day 3 too). A milestone's delay is its day minus the pool
 entry day (0 when it came first). A milestone counts only when it came on or before the as-of
@@ -37,10 +37,10 @@ from sqlalchemy.orm import Session
 
 from app.models import Branch, Customer, Grid, Notification, Specialist
 from app.models.enums import NotificationStatus, NotificationTemplate
+from app.services.database.sqlfuncs import branch_offsets, days_between, local_day, offset_for
 from app.services.errors import DomainError
 from app.services.messages import Message
 from app.services.metrics.contact_bands import BAND_KEYS
-from app.services.sqlfuncs import branch_offsets, days_between, local_day, offset_for
 
 MILESTONES = ("sms", "contact", "service")
 # Each milestone's target named in a message.
@@ -311,7 +311,7 @@ def on_time_shares(
     the ``days`` days up to ``as_of`` reached the milestone within its target, of those whose
     record is settled, each counted for the specialist who served them the day it was settled
     (see the module's notes)."""
-    from app.services.history import specialists_on
+    from app.services.customers.history import specialists_on
 
     targets = targets or handoff_targets(session, branch_id)
     first = as_of - timedelta(days=days - 1)

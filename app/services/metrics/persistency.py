@@ -22,11 +22,11 @@ from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from app.models import Branch, Customer, PersistencyBase, Specialist
+from app.services.database.sqlfuncs import month_of
 from app.services.metrics import summary
 from app.services.metrics.grouping import PERSISTENCY_FIELDS, Labels, check_field
 from app.services.metrics.rates import rate
 from app.services.periods import Period
-from app.services.sqlfuncs import month_of
 
 # A rate on fewer policies than this is shown pale and marked "few", and never coloured or
 # flagged as a change: one lapse in five policies moves it 20 points.

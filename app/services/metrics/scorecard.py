@@ -9,7 +9,7 @@ specialists in the team today.
 1. **Renewal premium collected (续收达成率)**, premium basis. The premium-due rows of policy year 2
    and later (renewal premiums; single-premium policies have none) whose due date falls in M,
    each attributed to the specialist who served the policy's customer on the due date (the
-   assignment history, read as app.services.history and the persistency base read it; rows
+   assignment history, read as app.services.customers.history and the persistency base read it; rows
    nobody served that day count for nobody). Rows of a policy terminated by death or claim
    before the due date are left out of both sides. A row whose due date plus the branch's grace
    period lies after A is *pending*: counted apart, not in the rate. Of the other rows,

@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session
 
 from app.models import Branch, Customer, Policy, PremiumDue, Task
 from app.models.enums import TERMINATED_BY_EVENT, TaskStatus
-from app.services.history import specialists_on
+from app.services.customers.history import specialists_on
+from app.services.database.sqlfuncs import days_between, local_day, utc_offset_minutes
 from app.services.metrics.equity import DEFAULT_THRESHOLD_POINTS, equity_report
 from app.services.metrics.handoff import on_time_shares
 from app.services.metrics.persistency import FEW_POLICIES, persistency_report
 from app.services.metrics.rates import rate
 from app.services.periods import Period
-from app.services.sqlfuncs import days_between, local_day, utc_offset_minutes
 
 # The hand-off share covers the customers who entered the pool in this many days up to the
 # month's end: the roster's window (handoff.ON_TIME_DAYS), so the two show one number.

@@ -51,7 +51,7 @@ Cells = dict[tuple, list[int]]  # key (grain, year, month, branch, key_id) -> gr
 
 def _cells_select(grain: str, where: Sequence[ColumnElement[bool]]) -> Select:
     """The cells of one grain computed from the base rows that match ``where``."""
-    from app.services.sqlfuncs import month_of
+    from app.services.database.sqlfuncs import month_of
 
     b = PersistencyBase
     kept = or_(b.terminated_on.is_(None), b.terminated_on >= b.due_date)

@@ -27,11 +27,11 @@ from app.models.base import utcnow
 from app.models.enums import OPEN_TASK_STATUSES, GridStatus, SpecialistStatus
 from app.services.changes import Changes, some_if
 from app.services.clock import local_date
+from app.services.customers.history import effective_days
+from app.services.customers.notify import SmsCounts, Told, tell_customers
 from app.services.errors import NotAllowed
-from app.services.history import effective_days
 from app.services.intake.sms import SpecialistContact
 from app.services.messages import Message
-from app.services.notify import SmsCounts, Told, tell_customers
 from app.services.rebalance.changes import (
     BATCH_KIND,
     Leaving,

@@ -12,11 +12,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import AssignmentEvent, ChangeBatch, Specialist
-from app.services.history import IMPORT_KIND
+from app.services.customers.history import IMPORT_KIND
 from app.services.rebalance.changes import BATCH_KIND
 
 INTAKE_KIND = "intake"  # app.services.intake.intake's, named here to keep this module light
-REASSIGN_KIND = "reassign"  # app.services.tasks'
+REASSIGN_KIND = "reassign"  # app.services.tasks.queue'
 KINDS = (BATCH_KIND, INTAKE_KIND, REASSIGN_KIND, IMPORT_KIND)
 
 

@@ -92,16 +92,12 @@ def fit_capacity(
         found = _fewest_above(p, pushed, max_moves=max_moves, deadline=deadline, nodes=nodes)
         best = min(
             [pushed] if found is None else [pushed, found],
-            key=lambda a: (above_limits(p, a), _moves(p, a)),
+            key=lambda a: (above_limits(p, a), p.moved(a)),
         )
         if above_limits(p, best) < above_limits(p, start):
             start = best
     p.cap = [max(k, c) for k, c in zip(p.limit, customers_of(p, start), strict=True)]
     return start
-
-
-def _moves(problem: Problem, assign: Sequence[int]) -> int:
-    return sum(1 for g, s in enumerate(assign) if s != problem.owner[g])
 
 
 class _Pushes:
@@ -126,7 +122,7 @@ class _Pushes:
         self.held: list[list[int]] = [[] for _ in range(problem.n_specs)]
         for g, s in enumerate(self.assign):
             self.held[s].append(g)
-        self.moves = _moves(problem, assign)
+        self.moves = problem.moved(assign)
         self.max_moves = max_moves
         self.deadline = deadline
         self.work = 0

@@ -19,11 +19,11 @@ from app.models.base import utcnow
 from app.models.enums import AssignmentReason, SpecialistStatus
 from app.services.changes import Changes, some_if
 from app.services.clock import branch_tz, local_date
+from app.services.customers.notify import SmsCounts, Told, tell_customers
+from app.services.database.sqlfuncs import chunks as id_chunks
 from app.services.errors import NotAllowed, StaleData
 from app.services.intake.sms import SpecialistContact
 from app.services.messages import Clauses, Message
-from app.services.notify import SmsCounts, Told, tell_customers
-from app.services.sqlfuncs import chunks as id_chunks
 
 BATCH_KIND = "rebalance"
 UNDO_KIND = "undo"
@@ -358,7 +358,7 @@ def queue_sms(
     now: datetime,
 ) -> SmsCounts:
     """Tell each (customer row, specialist id before, specialist id now; None for nobody) who
-    serves them now, one waiting message per customer at most (``app.services.notify``); return
+    serves them now, one waiting message per customer at most (``app.services.customers.notify``); return
     what changed in the outbox."""
     missing = {dst for _, _, dst in moved if dst is not None} - set(people)
     if missing:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Branch, Customer, Grid, Specialist, Team
 from app.models.base import utcnow
+from app.services.database.sqlfuncs import chunks
 from app.services.errors import NotFound
 from app.services.messages import Message
 from app.services.progress import JobState, NullState
@@ -51,7 +52,6 @@ from app.services.rebalance.workload import (
     grid_versions,
     workloads,
 )
-from app.services.sqlfuncs import chunks
 
 NEAREST_OWNERS = 3
 

@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session
 
 from app.models import Customer, Grid, Task
 from app.models.enums import OPEN_TASK_STATUSES
+from app.services.database.sqlfuncs import chunks
 from app.services.errors import NotAllowed
 from app.services.messages import Message
 from app.services.rebalance.dues import premium_due_by_customer
 from app.services.rebalance.plan import Plan, PlanError, PlanMove, PlanSpecialist, sequence
 from app.services.rebalance.problem import CUSTOMER, GRID
 from app.services.rebalance.workload import Weights, grid_versions
-from app.services.sqlfuncs import chunks
 
 
 @dataclass(frozen=True)

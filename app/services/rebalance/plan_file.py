@@ -8,7 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from app.services.atomic import atomic_path
+from app.services.files.atomic import atomic_path
 from app.services.messages import Message
 from app.services.rebalance.disruption import MoveCosts
 from app.services.rebalance.plan import (

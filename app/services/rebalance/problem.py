@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -202,6 +202,14 @@ class Problem:
     def n_grids(self) -> int:
         return len(self.grid_ids)
 
+    def moved(self, assign: Sequence[int], grids: Iterable[int] | None = None) -> int:
+        """Return how many grids ``assign`` gives to someone other than today's owner (among
+        ``grids`` only, when given): the one count of a plan's moves the solver steps share."""
+        owner = self.owner
+        if grids is None:
+            return sum(1 for g, s in enumerate(assign) if s != owner[g])
+        return sum(1 for g in grids if assign[g] != owner[g])
+
 
 def plan_ok(
     problem: Problem, assign: Sequence[int], max_moves: int | None, *, check_capacity: bool = True
@@ -212,12 +220,10 @@ def plan_ok(
     if len(assign) != p.n_grids:
         return False
     cust = list(p.base_cust)
-    moves = 0
     for g, s in enumerate(assign):
         if s not in p.eligible[g]:
             return False
         cust[s] += p.gcust[g]
-        moves += s != p.owner[g]
-    if max_moves is not None and moves > max_moves:
+    if max_moves is not None and p.moved(assign) > max_moves:
         return False
     return not check_capacity or all(c <= k for c, k in zip(cust, p.cap, strict=True))

@@ -25,10 +25,6 @@ if TYPE_CHECKING:
     from app.services.rebalance.problem import Problem
 
 
-def _moves(problem: Problem, assign: Sequence[int], grids: Collection[int]) -> int:
-    return sum(1 for g in grids if assign[g] != problem.owner[g])
-
-
 def solve_region(
     problem: Problem,
     assign: Sequence[int],
@@ -89,7 +85,7 @@ def solve_region(
 
     def score(a: Sequence[int]) -> float:
         ls = loads_of(p, a)
-        return w * sum(max(0.0, ls[s] - target) for s in specs) + _moves(p, a, free)
+        return w * sum(max(0.0, ls[s] - target) for s in specs) + p.moved(a, free)
 
     row_of = {g: r for r, g in enumerate(free)}
     n = len(pairs)
@@ -121,8 +117,7 @@ def solve_region(
     a = coo_matrix((vals, (rows, cols)), shape=(n_rows, n + R)).tocsc()
     fixed_moves = 0
     if limited:
-        fixed_moves = sum(1 for g, s in enumerate(assign) if s != p.owner[g])
-        fixed_moves -= _moves(p, assign, free)
+        fixed_moves = p.moved(assign) - p.moved(assign, free)
     cap = np.array([p.cap[s] for s in specs], dtype=float)
     row_lower = np.concatenate(
         [np.full(2 * R, -np.inf), np.ones(len(free)), [-np.inf] if limited else []]

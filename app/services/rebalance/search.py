@@ -346,7 +346,7 @@ def solve(
     )
 
     def key(a: Sequence[int]) -> tuple[float, int]:
-        moves = sum(1 for g, s in enumerate(a) if s != problem.owner[g])
+        moves = problem.moved(a)
         return round(max(loads_of(problem, a), default=0.0), 9), moves
 
     best = min((found, quick), key=key)

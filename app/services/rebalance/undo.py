@@ -74,9 +74,9 @@ def undo_batch(
         .where(ChangeBatch.id == batch_id)
         .with_for_update(of=ChangeBatch)
     ).first()
-    from app.services.history import IMPORT_KIND
+    from app.services.customers.history import IMPORT_KIND
     from app.services.intake.intake import INTAKE_KIND
-    from app.services.tasks import REASSIGN_KIND
+    from app.services.tasks.queue import REASSIGN_KIND
 
     if batch is not None and batch.kind == IMPORT_KIND:
         if batch.undone_at is not None:

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Customer, Grid, Policy, PremiumDue, Specialist, Task, Team
 from app.models.enums import OPEN_TASK_STATUSES, GridStatus, SpecialistStatus
+from app.services.database.sqlfuncs import chunks as id_chunks
 from app.services.rebalance.dues import (
     due_conditions,
     outstanding,
@@ -37,7 +38,6 @@ from app.services.rebalance.dues import (
     premium_due_by_customer,
 )
 from app.services.rebalance.neighbours import touching
-from app.services.sqlfuncs import chunks as id_chunks
 
 FEN_PER_10K_YUAN = 1_000_000
 _CHUNK = 500
@@ -309,8 +309,8 @@ def grid_loads(
 ) -> list[GridLoad]:
     """Return every active grid of the branch with its owner, neighbours and the load that would
     follow it to a new owner (never customers at ``keep_from_step`` or above), by grid code.
-    ``due`` (:func:`due_premium`, same branch, day and step) saves reading the premium due
-    again."""
+    The premium due is :func:`due_premium`'s, the one read of it: given as ``due`` (same
+    branch, day and step) when the caller has it, read here otherwise."""
     following = _following(keep_from_step)
     grids = session.execute(
         select(
@@ -351,29 +351,11 @@ def grid_loads(
             .group_by(Customer.grid_id)
         ).all()
     )
-    if due is not None:
-        due.check(branch_id, as_of, keep_from_step)
-        premium: dict[int | None, int] = {g: v for g, v in due.following_by_grid.items()}
+    if due is None:
+        due = due_premium(session, branch_id=branch_id, as_of=as_of, keep_from_step=keep_from_step)
     else:
-        # The dues of the window are read from the (policy year, due date) index, one range
-        # per policy year, rather than policy by policy of every customer of the branch (a
-        # million policies, 341,000 dues in the 90-day window on the large demo).
-        premium = dict(
-            session.execute(
-                select(Customer.grid_id, outstanding())
-                .select_from(PremiumDue)
-                .join(Policy, Policy.id == PremiumDue.policy_id)
-                .join(Customer, Customer.id == Policy.customer_id)
-                .join(Grid, Grid.id == Customer.grid_id)
-                .where(
-                    in_branch,
-                    following,
-                    PremiumDue.policy_year.in_(policy_years(session)),
-                    *due_conditions(as_of),
-                )
-                .group_by(Customer.grid_id)
-            ).all()
-        )
+        due.check(branch_id, as_of, keep_from_step)
+    premium = due.following_by_grid
     neighbours = touching([r[8] for r in grids])
     result = []
     for (gid, code, name, owner, locked, version, lon, lat, _geo), near in zip(

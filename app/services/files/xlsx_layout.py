@@ -1,5 +1,5 @@
 """Laid-out sheets for the small workbooks (meeting, scorecard, visit lists), written with the
-same library as the streamed exports (``app.services.xlsx``): xlsxwriter.
+same library as the streamed exports (``app.services.files.xlsx``): xlsxwriter.
 
 xlsxwriter takes a cell's whole format when the cell is written, while these workbooks are laid
 out in passes (a table, then colour on some of its rows, a note under it). A :class:`Sheet`
@@ -8,7 +8,7 @@ format properties, merged pass by pass, and writes them when the book is saved: 
 distinct style. Rows and columns are numbered from 1, as a spreadsheet shows them.
 
 Text is always written as text: nothing becomes a formula, and a text a spreadsheet could run
-(``app.services.inert``) also carries Excel's quote prefix, so editing the cell does not turn it
+(``app.services.files.inert``) also carries Excel's quote prefix, so editing the cell does not turn it
 into one either. A workbook goes to its file whole, or not at all (the callers write to a
 temporary name they rename on success).
 """
@@ -22,8 +22,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from app.services.inert import is_risky
-from app.services.xlsx import DATE_FORMAT, DATETIME_FORMAT
+from app.services.files.inert import is_risky
+from app.services.files.xlsx import DATE_FORMAT, DATETIME_FORMAT
 
 Style = Mapping[str, Any]  # xlsxwriter format properties: {"bold": True, "num_format": "0.0%"}
 Area = tuple[int, int, int, int]  # first row, first column, last row, last column (from 1)

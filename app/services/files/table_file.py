@@ -20,13 +20,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from app.services.atomic import atomic_path
 from app.services.clock import branch_tz
 from app.services.errors import DomainError
-from app.services.inert import InertCsvWriter
+from app.services.files.atomic import atomic_path
+from app.services.files.inert import InertCsvWriter
+from app.services.files.xlsx import DATE_FORMAT, DATETIME_FORMAT, Column, NumberFormat, book
+from app.services.files.xlsx import display_width as xlsx_display_width
 from app.services.progress import JobState, check
-from app.services.xlsx import DATE_FORMAT, DATETIME_FORMAT, Column, NumberFormat, book
-from app.services.xlsx import display_width as xlsx_display_width
 
 Kind = Literal["text", "number", "percent", "date", "datetime"]
 KINDS: tuple[str, ...] = ("text", "number", "percent", "date", "datetime")
@@ -123,7 +123,7 @@ def write_xlsx(
 ) -> Path:
     """Write one sheet with a bold frozen header, an autofilter, fitted widths and typed cells
     (aware times in the branch's time zone ``tz``), through the streaming writer
-    (``app.services.xlsx``)."""
+    (``app.services.files.xlsx``)."""
     if table.row_count + 1 > _EXCEL_MAX_ROWS:
         raise TableFileError(
             "table.too_many_rows", rows=table.row_count, maximum=_EXCEL_MAX_ROWS - 1

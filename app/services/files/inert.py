@@ -8,8 +8,8 @@ injection:
 
 - in CSV, such a value is written with a leading ``'`` (``csv_value``, ``InertCsvWriter``);
 - in XLSX, such a cell is a string cell with Excel's quote prefix, so neither opening the
-  file nor editing the cell turns it into a formula (the one writer, ``app.services.xlsx`` and
-  ``app.services.xlsx_layout``, writes every text as a string and checks ``is_risky``).
+  file nor editing the cell turns it into a formula (the one writer, ``app.services.files.xlsx`` and
+  ``app.services.files.xlsx_layout``, writes every text as a string and checks ``is_risky``).
 
 A value that is only a signed number, perhaps with a unit (``-12.5``, ``+8613800000000``,
 ``+8 pts``, ``-3.5 个百分点``), is left alone: it holds no call, reference or operator a

@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 
 from app.models import Notification
 from app.models.enums import NotificationStatus, NotificationTemplate
+from app.services.database.sqlfuncs import chunks as id_chunks
 from app.services.intake.sms import SpecialistContact, agent_change_text, specialist_change_text
-from app.services.sqlfuncs import chunks as id_chunks
 
 CHUNK = 500
 _chunks = partial(id_chunks, size=CHUNK)  # this module's IN (...) lists

@@ -1,6 +1,6 @@
 """Task queues a page at a time (keyset paging): each page read from the key the last one
 ended at, through an index in the sort's order, so the first page and the thousandth cost the
-same. The filter, the rows and the count are in ``app.services.tasks``."""
+same. The filter, the rows and the count are in ``app.services.tasks.queue``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sqlalchemy.sql.selectable import Join
 
 from app.models import Customer, Specialist, Task
 from app.models.enums import OPEN_TASK_STATUSES, TaskStatus
-from app.services.tasks import SORT_COLUMNS, TaskFilter, TaskRow, filter_conditions, task_rows
+from app.services.tasks.queue import SORT_COLUMNS, TaskFilter, TaskRow, filter_conditions, task_rows
 
 # A page is read by walking an index in the sort's order from the key after which it starts,
 # so the first page and the thousandth cost the same: no id list, no OFFSET, no count first.

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.models import Branch, Team, User
 from app.models.enums import Role
-from app.services.auth import UserInfo, clear_failures, hash_password
-from app.services.db_roles import sync_login
+from app.services.database.roles import sync_login
 from app.services.errors import DomainError, NotAllowed
+from app.services.people.auth import UserInfo, clear_failures, hash_password
 
 MIN_PASSWORD = 8
 MAX_TEXT = 50  # login and display name, as the columns hold them

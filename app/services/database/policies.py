@@ -1,11 +1,11 @@
 """The row-level security policies of a database that enforces GridDesk's roles
-(``app.services.db_roles``): who reads and writes which rows."""
+(``app.services.database.roles``): who reads and writes which rows."""
 
 from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-from app.services.db_roles_sql import Groups
+from app.services.database.roles_sql import Groups
 
 # Expressions the policies share; "(SELECT f())" makes the planner call f once per statement.
 _BRANCH = "branch_id = (SELECT public.griddesk_branch_id())"

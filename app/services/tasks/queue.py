@@ -31,11 +31,11 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.models.enums import OPEN_TASK_STATUSES, AssignmentReason, TaskKind, TaskStatus
-from app.services.auth import UserInfo
 from app.services.changes import Changes
 from app.services.clock import local_date
 from app.services.errors import NotAllowed, NotFound, StaleData
 from app.services.messages import Message
+from app.services.people.auth import UserInfo
 from app.services.rebalance.changes import event, update_many
 
 # The change batch of a manual reassignment of tasks, undone from the history.

@@ -1,8 +1,8 @@
 """The streaming half of the one Excel writer, xlsxwriter: sheets written row by row in its
 constant-memory mode, so memory stays flat whatever the row count. The detail export and every
-table the app exports (``app.services.table_file``) write through it. The meeting, scorecard
+table the app exports (``app.services.files.table_file``) write through it. The meeting, scorecard
 and visit-list workbooks, small and laid out in passes with Excel's own charts, are written by
-the same library through ``app.services.xlsx_layout`` (styled by
+the same library through ``app.services.files.xlsx_layout`` (styled by
 ``app.services.exports.sheets``, with the same widths: :func:`display_width`). openpyxl only
 reads workbooks (imports, tests).
 
@@ -12,7 +12,7 @@ per-cell XML writing was 80 % of the time (benchmarks/README.md, Exports).
 
 Every sheet gets a styled, frozen header with an autofilter, column widths and typed cells
 with their number formats. Text is always written as text (``write_string``): nothing becomes
-a formula, and a text a spreadsheet could run (``app.services.inert``) also carries Excel's
+a formula, and a text a spreadsheet could run (``app.services.files.inert``) also carries Excel's
 quote prefix, so editing the cell does not turn it into one either.
 """
 
@@ -28,7 +28,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from app.services.inert import RISKY_FIRST, is_risky
+from app.services.files.inert import RISKY_FIRST, is_risky
 
 # A column's number format: None for text, a format for every value, or one chosen per value.
 NumberFormat = str | Callable[[Any], str | None] | None

@@ -44,12 +44,12 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
-from app.services.atomic import atomic_path
-from app.services.auth import UserInfo, mask_id_number, mask_phone
 from app.services.errors import DomainError
+from app.services.files.atomic import atomic_path
 from app.services.messages import Message
 from app.services.metrics import funnel_cells, summary
 from app.services.metrics.base_table import refresh_attribution
+from app.services.people.auth import UserInfo, mask_id_number, mask_phone
 from app.services.progress import JobState, NullState, check
 
 CHUNK = 5_000
@@ -165,7 +165,7 @@ def _scoped_selects(
         "specialist": select(t["specialist"]).where(t["specialist"].c.id.in_(specialist_ids)),
         "agent": select(t["agent"]).where(t["agent"].c.id.in_(agents)),
         # Not the password hash: the copy keeps none (_redactions), and a database that
-        # enforces roles lets nobody read it (app.services.db_roles).
+        # enforces roles lets nobody read it (app.services.database.roles).
         "app_user": select(*(c for c in t["app_user"].c if c.name != "password_hash")).where(
             taker, User.branch_id == branch_id
         ),
@@ -410,7 +410,7 @@ def snapshot_user(engine: Engine) -> UserInfo | None:
     from sqlalchemy.orm import selectinload
 
     from app.models.enums import Role
-    from app.services.auth import user_info
+    from app.services.people.auth import user_info
 
     with OrmSession(engine) as s:
         info = s.scalars(select(SnapshotInfo).limit(1)).first()

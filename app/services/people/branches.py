@@ -8,11 +8,11 @@ from sqlalchemy.orm import Session
 
 from app.models import Branch
 from app.models.enums import Role
-from app.services.auth import UserInfo
 from app.services.errors import DomainError, NotAllowed
 from app.services.importer.values import LIMIT_CEILING_YUAN
 from app.services.metrics.handoff import HandoffTargets, TargetError, handoff_targets
 from app.services.metrics.scorecard import StandardError, Standards, scorecard_standards
+from app.services.people.auth import UserInfo
 
 
 class SettingError(DomainError, ValueError):
@@ -114,7 +114,7 @@ def start_branch(
     imported next (app.services.importer)."""
     from sqlalchemy import func, select
 
-    from app.services.accounts import add_account
+    from app.services.people.accounts import add_account
 
     code, name = code.strip(), name.strip()
     if not code or len(code) > 32 or any(c.isspace() for c in code):

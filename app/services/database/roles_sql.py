@@ -1,6 +1,6 @@
-"""The SQL that makes a PostgreSQL database enforce GridDesk's roles (``app.services.db_roles``):
+"""The SQL that makes a PostgreSQL database enforce GridDesk's roles (``app.services.database.roles``):
 group roles, the owner's functions, grants and the analyst's masked views. The row-level
-security policies are in ``app.services.db_policies``."""
+security policies are in ``app.services.database.policies``."""
 
 from __future__ import annotations
 
@@ -91,8 +91,8 @@ def functions_sql(database: str) -> list[str]:
         f"FROM public.specialist s JOIN public.app_user u ON u.branch_id = s.branch_id "
         f"WHERE {_ME} AND (u.role <> 'supervisor' OR s.team_id IN "
         "(SELECT ut.team_id FROM public.user_team ut WHERE ut.user_id = u.id)) $$",
-        # Masking as the app does it (app.services.auth.mask_phone / mask_id_number, and the
-        # phone numbers inside SMS texts as app.services.snapshot masks them).
+        # Masking as the app does it (app.services.people.auth.mask_phone / mask_id_number, and the
+        # phone numbers inside SMS texts as app.services.files.snapshot masks them).
         "CREATE OR REPLACE FUNCTION public.griddesk_mask_phone(p text) RETURNS text "
         "LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $$ SELECT CASE "
         "WHEN p IS NULL OR p = '' THEN p WHEN length(p) < 7 THEN repeat('*', length(p)) "

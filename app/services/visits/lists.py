@@ -38,11 +38,11 @@ from sqlalchemy.orm import Session
 
 from app.models import Customer, Grid, Policy, PremiumDue, Specialist, Task, Team
 from app.models.enums import OPEN_TASK_STATUSES, Channel, PolicyStatus, TaskKind
-from app.services.auth import UserInfo
 from app.services.errors import DomainError
 from app.services.exports.files import contact_masks, shows_contact_data
 from app.services.metrics.handoff import late_handoffs
-from app.services.visits_route import length_of, route
+from app.services.people.auth import UserInfo
+from app.services.visits.route import length_of, route
 
 WORKING_DAYS = 5  # Monday to Friday
 PREMIUM_WINDOW_DAYS = 30

@@ -10,12 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Branch, Specialist
-from app.services.charts import Series
 from app.services.metrics.activity import activity_report, recent_weeks, weekly_totals
 from app.services.metrics.equity import equity_report
 from app.services.metrics.funnel import funnel_report
 from app.services.metrics.persistency import persistency_trend
 from app.services.periods import Period, last_months
+from app.services.render.charts import Series
 
 
 @dataclass(frozen=True)
@@ -195,7 +195,7 @@ def handoff_data(
     """Return persistency per first-contact delay band for the policies due in the last
     twelve whole months (the roster's period), with each band's policy count."""
     from app.services.metrics.handoff import persistency_by_contact_band
-    from app.services.roster import trailing_year
+    from app.services.people.roster import trailing_year
 
     period = trailing_year(as_of)
     rows = persistency_by_contact_band(

@@ -2,8 +2,8 @@
 
 On a shared PostgreSQL database the owner (the account that runs the migrations) runs
 ``secure(engine)`` once, and again after each migration (``app.db.migrate`` does); the SQL it runs
-is in ``app.services.db_roles_sql`` (roles, functions, grants, masked views) and
-``app.services.db_policies`` (row-level security). Then:
+is in ``app.services.database.roles_sql`` (roles, functions, grants, masked views) and
+``app.services.database.policies`` (row-level security). Then:
 
 - every GridDesk user signs in as a database role of their own, ``<database>.<login>``, with
   their GridDesk password; it belongs to one of three group roles of that database,
@@ -40,8 +40,8 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from app.services.db_policies import policies_sql
-from app.services.db_roles_sql import (
+from app.services.database.policies import policies_sql
+from app.services.database.roles_sql import (
     MASKED_SCHEMA,
     Groups,
     functions_sql,
@@ -181,7 +181,7 @@ def signed_in_user(session: Session, *, now=None):
 
     from app.models import User
     from app.models.base import utcnow
-    from app.services.auth import SignInFailed, clear_failures, user_info
+    from app.services.people.auth import SignInFailed, clear_failures, user_info
 
     user_id = session.scalar(text("SELECT public.griddesk_user_id()"))
     if user_id is None:

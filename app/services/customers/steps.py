@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Customer, Task
 from app.models.enums import STEP_OF_TASK_KIND, TaskKind, TaskStatus
-from app.services.sqlfuncs import branch_offsets, local_day, offset_for
+from app.services.database.sqlfuncs import branch_offsets, local_day, offset_for
 
 CHUNK = 5_000
 STEP_COLUMNS = ("pre_sell_on", "soft_sell_on", "cross_sell_on", "up_sell_on")
