@@ -233,3 +233,24 @@ def test_one_excel_writer_openpyxl_only_reads():
     assert importing <= readers, sorted(importing - readers)
     # Writing the meeting workbook does not even load it.
     assert _loaded_after("import app.services.exports.meeting", "openpyxl") == []
+
+
+# The modules every part of the services imports; everything else lives in a part's package.
+SERVICES_KERNEL = {"messages", "errors", "changes", "progress", "clock", "periods"}
+
+
+def test_services_are_laid_out_by_part_each_saying_what_it_owns():
+    """``app/services`` shows its parts: a package per part, each with a docstring naming what
+    it owns, and at the top only the small kernel every part imports (no grab-bag)."""
+    services = APP / "services"
+    loose = {p.stem for p in services.glob("*.py")} - {"__init__"}
+    assert loose <= SERVICES_KERNEL, sorted(loose - SERVICES_KERNEL)
+    for init in sorted(APP.rglob("__init__.py")):
+        if "migrations" in init.parts:
+            continue
+        doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8")))
+        assert doc and len(doc) > 40, f"{init.relative_to(ROOT)} says nothing of what it owns"
+    # The top docstring names every part.
+    top = ast.get_docstring(ast.parse((services / "__init__.py").read_text(encoding="utf-8")))
+    for part in sorted(p.name for p in services.iterdir() if (p / "__init__.py").exists()):
+        assert f"{part}/" in (top or ""), part
