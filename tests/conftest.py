@@ -46,7 +46,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     skipped, and a run per backend runs only its PostgreSQL instance."""
     no_server = pytest.mark.skip(reason="needs a PostgreSQL server (--pg or GRIDDESK_TEST_PG)")
     postgresql_only = pytest.mark.skip(reason="runs on the PostgreSQL server only")
+    # With pytest-xdist (-n 2 --dist loadgroup), the window's tests run in one worker, in the
+    # order they run serially: one QApplication per process and one Qt state between them.
+    qt_group = pytest.mark.xdist_group("qt")
     for item in items:
+        if "views" in item.path.parts:
+            item.add_marker(qt_group)
         if item.get_closest_marker("pg_only") is None:
             continue
         backend = getattr(getattr(item, "callspec", None), "params", {}).get("backend")
