@@ -54,11 +54,25 @@ class Print:
     footer: str = ""
 
 
+class _Doubled(dict):
+    """``str.translate`` table: a wide or full-width character (East Asian width W or F) to two
+    characters, any other to itself; each character is looked up in Unicode's table once, then
+    the translation runs in C (a long sheet's names and addresses are mostly CJK)."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        out = self[code] = ch * 2 if unicodedata.east_asian_width(ch) in ("W", "F") else ch
+        return out
+
+
+_DOUBLED = _Doubled()
+
+
 def display_width(text: str) -> int:
     """Return how many narrow characters ``text`` takes on screen (CJK characters count two)."""
     if text.isascii():  # codes, numbers, Latin names: one each (most cells of a long sheet)
         return len(text)
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+    return len(text.translate(_DOUBLED))
 
 
 def pages_wide(total_width: float) -> int:

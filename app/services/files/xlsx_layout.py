@@ -22,10 +22,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from app.services.files.inert import is_risky
+from app.services.files.inert import RISKY_FIRST, is_risky
 from app.services.files.xlsx import DATE_FORMAT, DATETIME_FORMAT
 
 Style = Mapping[str, Any]  # xlsxwriter format properties: {"bold": True, "num_format": "0.0%"}
+_PLAIN: Style = {}
 Area = tuple[int, int, int, int]  # first row, first column, last row, last column (from 1)
 
 
@@ -84,20 +85,23 @@ class Sheet:
         self.rules: list[tuple[Area, dict[str, Any]]] = []  # conditional formats
         self.charts: list[Chart] = []
 
+    # A cell holds the style it was given, shared with the other cells given the same one (a
+    # table's column format): never changed in place, replaced by a merged copy instead.
+
     def write(self, row: int, col: int, value: Any, style: Style | None = None) -> None:
         """Put ``value`` in the cell, adding ``style`` to any style it has."""
         cell = self._cells.get((row, col))
         if cell is None:
-            self._cells[(row, col)] = [value, dict(style) if style else {}]
+            self._cells[(row, col)] = [value, style or _PLAIN]
         else:
             cell[0] = value
             if style:
-                cell[1].update(style)
+                cell[1] = {**cell[1], **style}
 
     def style(self, row: int, col: int, style: Style) -> None:
         """Add ``style`` to the cell's style, keeping its value."""
-        cell = self._cells.setdefault((row, col), [None, {}])
-        cell[1].update(style)
+        cell = self._cells.setdefault((row, col), [None, _PLAIN])
+        cell[1] = {**cell[1], **style}
 
     def value(self, row: int, col: int) -> Any:
         cell = self._cells.get((row, col))
@@ -152,15 +156,25 @@ class LaidOutBook:
 
 
 class _Formats:
-    """One xlsxwriter format per distinct style."""
+    """One xlsxwriter format per distinct style (found by the style object first: the cells of a
+    column share theirs; the sheets hold every style object until the book is written)."""
 
     def __init__(self, wb: Any) -> None:
         self._wb = wb
         self._cache: dict[tuple[tuple[str, Any], ...], Any] = {}
+        self._by_object: dict[int, Any] = {}
 
     def get(self, style: Style) -> Any:
+        """The format of a style a sheet holds (looked up by the object from the second time)."""
         if not style:
             return None
+        fmt = self._by_object.get(id(style))
+        if fmt is None:
+            fmt = self._by_object[id(style)] = self.made(style)
+        return fmt
+
+    def made(self, style: Style) -> Any:
+        """The format of a style made for one cell (an object that does not last: by value)."""
         key = tuple(sorted(style.items()))
         fmt = self._cache.get(key)
         if fmt is None:
@@ -174,7 +188,7 @@ def _write_sheet(wb: Any, formats: _Formats, sheet: Sheet) -> None:
         ws.set_column(col - 1, col - 1, w)
     for row, h in sorted(sheet.heights.items()):
         ws.set_row(row - 1, h)
-    for (row, col), (value, style) in sorted(sheet._cells.items()):
+    for (row, col), (value, style) in sheet._cells.items():  # any order: xlsxwriter sorts
         _write_cell(ws, formats, row - 1, col - 1, value, style)
     if sheet.freeze is not None:
         ws.freeze_panes(sheet.freeze[0] - 1, sheet.freeze[1] - 1)
@@ -203,9 +217,10 @@ def _write_sheet(wb: Any, formats: _Formats, sheet: Sheet) -> None:
 
 def _write_cell(ws: Any, formats: _Formats, r: int, c: int, value: Any, style: Style) -> None:
     if isinstance(value, str) and value:
-        if is_risky(value):
-            style = {**style, "quote_prefix": True}
-        ws.write_string(r, c, value, formats.get(style))
+        if value[0] in RISKY_FIRST and is_risky(value):
+            ws.write_string(r, c, value, formats.made({**style, "quote_prefix": True}))
+        else:
+            ws.write_string(r, c, value, formats.get(style))
     elif isinstance(value, bool):
         ws.write_boolean(r, c, value, formats.get(style))
     elif isinstance(value, (int, float, Decimal)):
@@ -213,10 +228,11 @@ def _write_cell(ws: Any, formats: _Formats, r: int, c: int, value: Any, style: S
             r, c, float(value) if isinstance(value, Decimal) else value, formats.get(style)
         )
     elif isinstance(value, date):  # datetimes too
-        if "num_format" not in style:
+        if "num_format" in style:
+            ws.write_datetime(r, c, value, formats.get(style))
+        else:
             fmt = DATETIME_FORMAT if isinstance(value, datetime) else DATE_FORMAT
-            style = {**style, "num_format": fmt}
-        ws.write_datetime(r, c, value, formats.get(style))
+            ws.write_datetime(r, c, value, formats.made({**style, "num_format": fmt}))
     elif value is None or value == "":
         if style:
             ws.write_blank(r, c, None, formats.get(style))

@@ -19,10 +19,8 @@ from sqlalchemy.orm import Session
 from app.models import Branch, CoverageMark, Customer
 from app.models.base import utcnow
 from app.services.changes import Changes
+from app.services.database.sqlfuncs import chunks
 from app.services.errors import DomainError, NotAllowed, NotFound, StaleData
-from app.services.intake.address import parse_address
-from app.services.intake.intake import branch_today, chunks
-from app.services.intake.matching import normalise_address
 from app.services.people.auth import UserInfo
 
 # Why an address is outside coverage: codes, worded by the views (and the command line).
@@ -108,6 +106,12 @@ def outside_coverage(session: Session, branch_id: int) -> list[OutsideRow]:
     ).all()
     if not rows:
         return []
+    # Here, not at the top: the figures that only ask which customers are marked (open_mark:
+    # the meeting workbook, the map) need not load the intake and shapely.
+    from app.services.intake.address import parse_address
+    from app.services.intake.intake import branch_today
+    from app.services.intake.matching import normalise_address
+
     city = session.scalar(select(Branch.city).where(Branch.id == branch_id))
     today = branch_today(session, branch_id)
     return [
