@@ -15,11 +15,11 @@ from app.services.files.table_file import (
     TableData,
     display_width,
     fitted_widths,
-    sheet_name_for,
     write_csv,
     write_table,
     write_xlsx,
 )
+from app.services.files.xlsx import sheet_name
 from app.services.messages import Message
 from app.services.progress import Cancelled
 
@@ -133,9 +133,9 @@ def test_inconsistent_tables_and_bad_sheet_names():
         TableData(headers=["a"], kinds=["text", "number"], values=[], texts=[])
     with pytest.raises(ValueError):
         TableData(headers=["a"], kinds=["money"], values=[], texts=[])
-    assert sheet_name_for("任务 [2026/11]") == "任务 _2026_11_"
-    assert len(sheet_name_for("x" * 40)) == 31
-    assert sheet_name_for("") == "Sheet1"
+    assert sheet_name("任务 [2026/11]") == "任务 _2026_11_"
+    assert len(sheet_name("x" * 40)) == 31
+    assert sheet_name("") == "Sheet1"
 
 
 def test_a_text_in_a_typed_column_cannot_run_as_a_formula(tmp_path):

@@ -5,6 +5,7 @@ dates get a date format."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from types import SimpleNamespace
 
 from openpyxl import load_workbook
 
@@ -39,3 +40,29 @@ def test_a_style_added_to_one_cell_of_a_shared_column_style_stays_on_that_cell(t
         "yyyy/mm/dd",
     ]
     assert sheet.cell(2, 3).value == datetime(2026, 11, 25, 8, 30)
+
+
+def test_sheet_names_excel_would_refuse_are_made_valid_and_unique(tmp_path):
+    """Team and specialist names become sheet names: a team called like the cover, a name cut
+    just after an apostrophe, rare CJK characters Excel counts twice, and the tenth namesake
+    all give a workbook that saves and opens, each sheet under its own name."""
+    from app.services.exports.scorecard import sheet_names
+    from app.services.exports.visits import specialist_sheet_name
+
+    teams = ["封面", "x" * 30 + "'s team", "𠀀" * 20 + "组", *["金牛成华组"] * 11, "History"]
+    names = sheet_names(teams, reserved=("封面",))
+    people = [("E1", "O'"), ("E1", "O'"), ("E2", "𠀀" * 40)]  # what the name reads of a list
+    lists = [SimpleNamespace(employee_no=no, specialist_name=name) for no, name in people]
+    taken = {"汇总"}
+    visit_names = [specialist_sheet_name(vl, taken) for vl in lists]
+
+    book = LaidOutBook()
+    for title in ["封面", *names, "汇总", *visit_names]:
+        book.add_sheet(title).write(1, 1, title)
+    book.save(tmp_path / "names.xlsx")  # xlsxwriter raises on a name Excel refuses
+    saved = load_workbook(tmp_path / "names.xlsx").sheetnames
+    assert saved == ["封面", *names, "汇总", *visit_names]
+    assert len({n.lower() for n in saved}) == len(saved)
+    assert all(len(n.encode("utf-16-le")) // 2 <= 31 for n in saved)
+    assert not any(n.startswith("'") or n.endswith("'") for n in saved)
+    assert "history" not in {n.lower() for n in saved}

@@ -7,7 +7,7 @@ contact data would be shown, as the meeting workbook's does.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -31,6 +31,7 @@ from app.services.exports.sheets import (
     print_setup,
     write_table,
 )
+from app.services.files.xlsx import sheet_name
 from app.services.files.xlsx_layout import LaidOutBook, Sheet
 from app.services.messages import Message
 from app.services.metrics.persistency import FEW_POLICIES
@@ -111,7 +112,7 @@ def render_scorecard(data: ScorecardData, path: Path, t: ScorecardTexts) -> list
     """Write the workbook of ``data`` to ``path``; return its sheet names."""
     wb = LaidOutBook()
     cover = wb.add_sheet(t["sheet_cover"])
-    names = sheet_names([name for _, name in data.card.teams()])
+    names = sheet_names([name for _, name in data.card.teams()], reserved=(cover.title,))
     for (team_id, team_name), title in zip(data.card.teams(), names, strict=True):
         rows = [r for r in data.card.rows if r.team_id == team_id]
         _team_sheet(wb.add_sheet(title), team_name, rows, data.card, t)
@@ -126,20 +127,11 @@ def render_scorecard(data: ScorecardData, path: Path, t: ScorecardTexts) -> list
     return [ws.title for ws in wb.sheets]
 
 
-_BAD = re.compile(r"[\[\]:*?/\\]")
-
-
-def sheet_names(teams: list[str]) -> list[str]:
-    """Return a valid, unique sheet name for each team (31 characters, none of []:*?/\\)."""
-    out: list[str] = []
-    for name in teams:
-        base = _BAD.sub("_", name).strip("'") or "team"
-        title, n = base[:31], 2
-        while title.lower() in (o.lower() for o in out):
-            suffix = f" ({n})"
-            title, n = base[: 31 - len(suffix)] + suffix, n + 1
-        out.append(title)
-    return out
+def sheet_names(teams: list[str], *, reserved: Sequence[str] = ()) -> list[str]:
+    """Return a valid sheet name for each team, unique in the workbook (``reserved``: the names
+    of its other sheets, the cover's)."""
+    taken = {name.lower() for name in reserved}
+    return [sheet_name(name, taken, fallback="team") for name in teams]
 
 
 def _cover(ws: Sheet, data: ScorecardData, t: ScorecardTexts, sheets: list[str]) -> None:

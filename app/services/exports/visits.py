@@ -33,6 +33,7 @@ from app.services.exports.visit_words import (
     route_text,
     todo_text,
 )
+from app.services.files.xlsx import sheet_name
 from app.services.files.xlsx_layout import LaidOutBook, Sheet
 from app.services.messages import Message
 from app.services.people.auth import UserInfo
@@ -44,7 +45,6 @@ SUFFIXES = (".pdf", ".xlsx")
 # A4 page wide.
 GRID_WIDTH, ADDRESS_WIDTH, TODO_WIDTH = 16, 28, 38
 TABLE_ROW = 4  # the header row of every sheet's table; rows 1-2 say what the sheet is
-_BAD_SHEET_CHARS = str.maketrans({c: "_" for c in "[]:*?/\\"})
 
 
 def write_visit_lists(
@@ -95,16 +95,10 @@ def scope_specialists(session: Session, scope: ExportScope) -> list[int]:
     return list(session.scalars(stmt.order_by(Specialist.employee_no)))
 
 
-def sheet_name(vl: VisitList, taken: set[str]) -> str:
-    """Return a sheet name for the specialist: employee number and name, at most 31
-    characters, none Excel forbids, unique in the workbook."""
-    base = f"{vl.employee_no} {vl.specialist_name}".translate(_BAD_SHEET_CHARS)[:31]
-    name, n = base, 2
-    while name.lower() in taken:
-        name = f"{base[:27]} ({n})"
-        n += 1
-    taken.add(name.lower())
-    return name
+def specialist_sheet_name(vl: VisitList, taken: set[str]) -> str:
+    """Return a sheet name for the specialist: employee number and name, valid for Excel and
+    unique in the workbook (``taken``: its names so far, lower-cased)."""
+    return sheet_name(f"{vl.employee_no} {vl.specialist_name}", taken)
 
 
 def render_workbook(lists: Sequence[VisitList], path: Path, t: VisitTexts) -> list[str]:
@@ -112,7 +106,7 @@ def render_workbook(lists: Sequence[VisitList], path: Path, t: VisitTexts) -> li
     wb = LaidOutBook()
     summary = wb.add_sheet(t["visits_sheet_summary"])
     taken = {summary.title.lower()}
-    names = [sheet_name(vl, taken) for vl in lists]
+    names = [specialist_sheet_name(vl, taken) for vl in lists]
     _summary(summary, lists, t)
     for vl, name in zip(lists, names, strict=True):
         _specialist_sheet(wb.add_sheet(name), vl, t)

@@ -26,6 +26,7 @@ from app.services.files.atomic import atomic_path
 from app.services.files.inert import InertCsvWriter
 from app.services.files.xlsx import DATE_FORMAT, DATETIME_FORMAT, Column, NumberFormat, book
 from app.services.files.xlsx import display_width as xlsx_display_width
+from app.services.files.xlsx import sheet_name as valid_sheet_name
 from app.services.progress import JobState, check
 
 Kind = Literal["text", "number", "percent", "date", "datetime"]
@@ -41,10 +42,6 @@ _EXCEL_MAX_ROWS = 1_048_576
 
 class TableFileError(DomainError, ValueError):
     """A table that cannot be written as asked (a file type, a sheet too long)."""
-
-
-# Excel refuses a sheet name with these characters or longer than 31 characters.
-_SHEET_FORBIDDEN = str.maketrans({c: "_" for c in "[]:*?/\\"})
 
 
 @dataclass(frozen=True)
@@ -142,7 +139,7 @@ def write_xlsx(
         for row in _checked(table.values, state)
     )
     with atomic_path(target) as tmp, book(tmp, title=title) as b:
-        b.stream_sheet(sheet_name_for(sheet_name), columns, rows, header=_HEADER)
+        b.stream_sheet(valid_sheet_name(sheet_name), columns, rows, header=_HEADER)
     return target
 
 
@@ -158,12 +155,6 @@ def _column_format(kind: str) -> NumberFormat:
     if kind == "number":
         return _plain_number_format
     return _number_format(kind)
-
-
-def sheet_name_for(name: str) -> str:
-    """Return ``name`` made acceptable to Excel as a sheet name."""
-    # Cut first, then trim: a name may neither start nor end with an apostrophe.
-    return name.translate(_SHEET_FORBIDDEN)[:31].strip("' ") or "Sheet1"
 
 
 display_width = xlsx_display_width  # one width function for every sheet

@@ -75,6 +75,42 @@ def display_width(text: str) -> int:
     return len(text.translate(_DOUBLED))
 
 
+# Excel refuses a sheet name with these characters, longer than 31 UTF-16 units, starting or
+# ending with an apostrophe, or named History (its own).
+SHEET_NAME_UNITS = 31
+_SHEET_FORBIDDEN = str.maketrans({c: "_" for c in "[]:*?/\\"})
+
+
+def _utf16_units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _cut(text: str, units: int) -> str:
+    """Return ``text`` cut to at most ``units`` UTF-16 units (a rare CJK character or an emoji
+    takes two), at a character's end."""
+    while _utf16_units(text) > units:
+        text = text[:-1]
+    return text
+
+
+def sheet_name(name: str, taken: set[str] | None = None, *, fallback: str = "Sheet1") -> str:
+    r"""Return ``name`` made a sheet name Excel accepts: none of ``[]:*?/\``, at most 31 units
+    as Excel counts them, no apostrophe or space at either end, never empty (``fallback``).
+    With ``taken`` (the workbook's names so far, lower-cased: Excel compares them so), the name
+    is also made unique with " (2)", " (3)"... and added to ``taken``."""
+    base = name.translate(_SHEET_FORBIDDEN).strip("' ") or fallback
+
+    def fit(suffix: str) -> str:
+        return _cut(base, SHEET_NAME_UNITS - len(suffix)).rstrip("' ") + suffix
+
+    title, n = fit(""), 2
+    if taken is not None:
+        while title.lower() in taken or title.lower() == "history":
+            title, n = fit(f" ({n})"), n + 1
+        taken.add(title.lower())
+    return title
+
+
 def pages_wide(total_width: float) -> int:
     """Return how many A4 landscape pages wide a sheet of ``total_width`` units prints on, so
     that it never shrinks below MIN_PRINT_SCALE."""

@@ -162,15 +162,17 @@ class _Formats:
     def __init__(self, wb: Any) -> None:
         self._wb = wb
         self._cache: dict[tuple[tuple[str, Any], ...], Any] = {}
-        self._by_object: dict[int, Any] = {}
+        self._by_object: dict[int, tuple[Style, Any]] = {}
 
     def get(self, style: Style) -> Any:
         """The format of a style a sheet holds (looked up by the object from the second time)."""
         if not style:
             return None
-        fmt = self._by_object.get(id(style))
-        if fmt is None:
-            fmt = self._by_object[id(style)] = self.made(style)
+        seen = self._by_object.get(id(style))
+        if seen is not None and seen[0] is style:  # the entry holds its style: no id reused
+            return seen[1]
+        fmt = self.made(style)
+        self._by_object[id(style)] = (style, fmt)
         return fmt
 
     def made(self, style: Style) -> Any:

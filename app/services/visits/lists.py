@@ -12,7 +12,7 @@ For one specialist and one week (Monday to Sunday) the list gathers, as of a dat
 
 One customer is one stop, with everything to do there. Stops are grouped by community (the
 customer's grid, by grid code; customers without a grid last), and each community's stops are
-ordered along a short walking route over the customers' coordinates (``visits_route``: nearest
+ordered along a short walking route over the customers' coordinates (``visits.route``: nearest
 neighbour then 2-opt on haversine distances). Customers without coordinates come at the end of
 their community. The list says how long the route is against the same stops unordered (in
 customer-number order, as they are gathered).
