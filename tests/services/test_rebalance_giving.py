@@ -235,3 +235,35 @@ def test_a_follower_locked_since_refuses_the_plan(Session, city):  # noqa: F811,
         _apply(Session, edited)
     with Session() as s:
         assert snapshot(s) == before
+
+
+def test_a_teams_offers_read_its_own_grids_with_the_branchs_figures(Session, city):  # noqa: F811, N803
+    """A team's plan reads the loads of its own grids only (quicker on a big branch); each
+    offer carries the figures a branch-wide read gives that grid."""
+    from app.services.rebalance.workload import due_premium, workloads
+
+    with Session() as s:
+        team = make_plan(s, branch_id=city["branch"], as_of=AS_OF, team_ids=[city["T1"]])
+        offers = read_grid_offers(s, team)
+        loads = {g.code: g for g in grid_loads(s, branch_id=city["branch"], as_of=AS_OF)}
+        owners = [p.id for p in team.specialists]
+        scoped = due_premium(s, branch_id=city["branch"], as_of=AS_OF, grid_owners=owners)
+        own = grid_loads(s, branch_id=city["branch"], as_of=AS_OF, owners=owners, due=scoped)
+        # Read for some grids, the premium cannot stand for the branch's specialists' loads.
+        with pytest.raises(ValueError, match="other grids"):
+            workloads(s, branch_id=city["branch"], as_of=AS_OF, due=scoped)
+        with pytest.raises(ValueError, match="other grids"):
+            grid_loads(s, branch_id=city["branch"], as_of=AS_OF, due=scoped)
+    mine = {code for code, g in loads.items() if g.owner_id in owners}
+    assert set(offers) == mine == {g.code for g in own} and mine != set(loads)
+    assert any(g.premium_due_fen for g in own)  # the fixture's grids have premium due
+    for g in own:
+        whole = loads[g.code]
+        assert (g.load, g.customers, g.open_tasks, g.premium_due_fen, g.version) == (
+            whole.load,
+            whole.customers,
+            whole.open_tasks,
+            whole.premium_due_fen,
+            whole.version,
+        )
+        assert offers[g.code].load == pytest.approx(whole.load)

@@ -55,6 +55,8 @@ def read_grid_offers(session: Session, plan: Plan) -> dict[str, GridOffer]:
             as_of=plan.as_of,
             weights=plan.weights,
             keep_from_step=keep,
+            # A team's plan reads its own grids only (the whole branch for a branch's plan).
+            owners=list(owners) if plan.scope else None,
         )
         if g.owner_id in owners
     ]

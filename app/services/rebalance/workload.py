@@ -136,31 +136,70 @@ class DuePremium:
     keep_from_step: int | None
     by_specialist: dict[int, int]
     following_by_grid: dict[int, int]
+    # Read for the grids of these owners only (None: the whole branch); by_specialist then
+    # counts only those grids' customers.
+    grid_owners: frozenset[int] | None = None
 
-    def check(self, branch_id: int, as_of: date, keep_from_step: int | None) -> None:
+    def check(
+        self,
+        branch_id: int,
+        as_of: date,
+        keep_from_step: int | None,
+        grid_owners: Collection[int] | None = None,
+    ) -> None:
+        """Refuse premium read for another branch, day or step kept, or for fewer grids than
+        those of ``grid_owners`` (None: every grid of the branch)."""
         if (self.branch_id, self.as_of, self.keep_from_step) != (branch_id, as_of, keep_from_step):
             raise ValueError("premium due read for another branch, day or step kept")
+        if self.grid_owners is not None and (
+            grid_owners is None or not set(grid_owners) <= self.grid_owners
+        ):
+            raise ValueError("premium due read for other grids")
 
 
 def due_premium(
-    session: Session, *, branch_id: int, as_of: date, keep_from_step: int | None = None
+    session: Session,
+    *,
+    branch_id: int,
+    as_of: date,
+    keep_from_step: int | None = None,
+    grid_owners: Collection[int] | None = None,
 ) -> DuePremium:
     """Return the premium due of the branch's customers in ``as_of``'s window, by specialist
-    and by grid for the customers who would follow their grid (:func:`_following`)."""
+    and by grid for the customers who would follow their grid (:func:`_following`). With
+    ``grid_owners``, of the customers of those specialists' grids only (a team's plan)."""
     follows = _following(keep_from_step)
-    rows = session.execute(
-        select(Customer.specialist_id, Customer.grid_id, follows, outstanding())
-        .select_from(PremiumDue)
-        .join(Policy, Policy.id == PremiumDue.policy_id)
-        .join(Customer, Customer.id == Policy.customer_id)
-        .outerjoin(Grid, Grid.id == Customer.grid_id)
-        .where(
-            Customer.branch_id == branch_id,
-            PremiumDue.policy_year.in_(policy_years(session)),
-            *due_conditions(as_of),
+    columns = (Customer.specialist_id, Customer.grid_id, follows, outstanding())
+    if grid_owners is None:
+        # The whole branch: the window's dues from their (policy year, due date) index.
+        stmt = (
+            select(*columns)
+            .select_from(PremiumDue)
+            .join(Policy, Policy.id == PremiumDue.policy_id)
+            .join(Customer, Customer.id == Policy.customer_id)
+            .outerjoin(Grid, Grid.id == Customer.grid_id)
+            .where(
+                Customer.branch_id == branch_id,
+                PremiumDue.policy_year.in_(policy_years(session)),
+                *due_conditions(as_of),
+            )
         )
-        .group_by(Customer.specialist_id, Customer.grid_id, follows)
-    ).all()
+    else:
+        # Some grids: their customers' policies and each one's dues in the window (on `large`,
+        # a team's: 0.6 s against 2.9 s through the window's index).
+        stmt = (
+            select(*columns)
+            .select_from(Grid)
+            .join(Customer, Customer.grid_id == Grid.id)
+            .join(Policy, Policy.customer_id == Customer.id)
+            .join(PremiumDue, PremiumDue.policy_id == Policy.id)
+            .where(
+                Grid.owner_id.in_(list(grid_owners)),
+                Customer.branch_id == branch_id,
+                *due_conditions(as_of),
+            )
+        )
+    rows = session.execute(stmt.group_by(Customer.specialist_id, Customer.grid_id, follows)).all()
     by_specialist: defaultdict[int, int] = defaultdict(int)
     by_grid: defaultdict[int, int] = defaultdict(int)
     for specialist_id, grid_id, follow, amount in rows:
@@ -168,7 +207,8 @@ def due_premium(
             by_specialist[specialist_id] += int(amount)
         if follow and grid_id is not None:
             by_grid[grid_id] += int(amount)
-    return DuePremium(branch_id, as_of, keep_from_step, dict(by_specialist), dict(by_grid))
+    owners = None if grid_owners is None else frozenset(grid_owners)
+    return DuePremium(branch_id, as_of, keep_from_step, dict(by_specialist), dict(by_grid), owners)
 
 
 def workloads(
@@ -306,12 +346,17 @@ def grid_loads(
     weights: Weights = Weights(),  # noqa: B008
     keep_from_step: int | None = None,
     due: DuePremium | None = None,
+    owners: Collection[int] | None = None,
 ) -> list[GridLoad]:
-    """Return every active grid of the branch with its owner, neighbours and the load that would
-    follow it to a new owner (never customers at ``keep_from_step`` or above), by grid code.
+    """Return every active grid of the branch (with ``owners``, of those specialists only: their
+    neighbours then among them) with its owner, neighbours and the load that would follow it
+    to a new owner (never customers at ``keep_from_step`` or above), by grid code.
     The premium due is :func:`due_premium`'s, the one read of it: given as ``due`` (same
     branch, day and step) when the caller has it, read here otherwise."""
     following = _following(keep_from_step)
+    in_branch = and_(Grid.branch_id == branch_id, Grid.status == GridStatus.ACTIVE)
+    if owners is not None:
+        in_branch = and_(in_branch, Grid.owner_id.in_(list(owners)))
     grids = session.execute(
         select(
             Grid.id,
@@ -324,10 +369,9 @@ def grid_loads(
             Grid.centroid_lat,
             Grid.geometry,
         )
-        .where(Grid.branch_id == branch_id, Grid.status == GridStatus.ACTIVE)
+        .where(in_branch)
         .order_by(Grid.code)
     ).all()
-    in_branch = and_(Grid.branch_id == branch_id, Grid.status == GridStatus.ACTIVE)
     customers = dict(
         session.execute(
             select(Customer.grid_id, func.count())
@@ -352,9 +396,15 @@ def grid_loads(
         ).all()
     )
     if due is None:
-        due = due_premium(session, branch_id=branch_id, as_of=as_of, keep_from_step=keep_from_step)
+        due = due_premium(
+            session,
+            branch_id=branch_id,
+            as_of=as_of,
+            keep_from_step=keep_from_step,
+            grid_owners=owners,
+        )
     else:
-        due.check(branch_id, as_of, keep_from_step)
+        due.check(branch_id, as_of, keep_from_step, owners)
     premium = due.following_by_grid
     neighbours = touching([r[8] for r in grids])
     result = []
