@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from xlsxwriter.utility import xl_col_to_name
 
-from app.services.files.xlsx import display_width, pages_wide
+from app.services.files.xlsx import a4_landscape, display_width
 from app.services.files.xlsx_layout import Sheet, Style
 
 FORMATS = {
@@ -180,16 +180,9 @@ def print_setup(
     """Landscape A4, fitted to as few pages wide as keep the print readable (one for most
     sheets); header rows, and with ``title_columns`` the first column on a sheet wider than a
     page, repeated on every page."""
-    p = ws.printing
-    p.landscape, p.paper, p.centred, p.side_margin = True, 9, True, 0.4  # 9: A4
-    p.pages_wide = pages_wide(ws.width())
-    if p.pages_wide > 1 and title_columns:
-        p.title_columns = (1, 1)
-    if header_rows is not None:
-        p.title_rows = header_rows
-    if footer:
-        p.footer = footer
-    p.header = "&A"  # the sheet name
+    ws.printing = a4_landscape(ws.width(), title_rows=header_rows, footer=footer)
+    if ws.printing.pages_wide != 1 and title_columns:
+        ws.printing.title_columns = (1, 1)
 
 
 def colour_changes(

@@ -54,6 +54,69 @@ class Print:
     footer: str = ""
 
 
+# What every workbook GridDesk writes asks of xlsxwriter: text stays text (no formula, link or
+# number made of it); a NaN is #NUM! in its cell, not a failed export.
+WORKBOOK_OPTIONS = {
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+    "nan_inf_to_errors": True,
+}
+
+
+@dataclass
+class Printing:
+    """How a sheet prints, rows and columns counted from 1 (:func:`a4_landscape` is the
+    exports' way)."""
+
+    landscape: bool = False
+    paper: int = 0  # 9: A4
+    pages_wide: int | None = None  # fitted to this many pages across (and any number down)
+    title_rows: tuple[int, int] | None = None  # repeated on every page
+    title_columns: tuple[int, int] | None = None
+    centred: bool = False
+    side_margin: float | None = None  # inches
+    header: str = ""  # Excel's codes: "&A" the sheet's name; centred
+    footer: str = ""
+
+
+def a4_landscape(width: float, *, title_rows: tuple[int, int] | None, footer: str = "") -> Printing:
+    """Landscape A4, centred, fitted to as few pages wide as keep a sheet of ``width`` units
+    readable, ``title_rows`` repeated on every page, the sheet's name at the top."""
+    return Printing(
+        landscape=True,
+        paper=9,  # A4
+        pages_wide=pages_wide(width),
+        title_rows=title_rows,
+        centred=True,
+        side_margin=0.4,
+        header="&A",
+        footer=footer,
+    )
+
+
+def apply_printing(ws: Any, p: Printing) -> None:
+    """Set up xlsxwriter's sheet ``ws`` to print as ``p`` says."""
+    if p.landscape:
+        ws.set_landscape()
+    if p.paper:
+        ws.set_paper(p.paper)
+    if p.pages_wide is not None:
+        ws.fit_to_pages(p.pages_wide, 0)
+    if p.title_rows is not None:
+        ws.repeat_rows(p.title_rows[0] - 1, p.title_rows[1] - 1)
+    if p.title_columns is not None:
+        ws.repeat_columns(p.title_columns[0] - 1, p.title_columns[1] - 1)
+    if p.centred:
+        ws.center_horizontally()
+    if p.side_margin is not None:
+        ws.set_margins(left=p.side_margin, right=p.side_margin)
+    if p.header:
+        ws.set_header("&C" + p.header)
+    if p.footer:
+        ws.set_footer("&C" + p.footer)
+
+
 class _Doubled(dict):
     """``str.translate`` table: a wide or full-width character (East Asian width W or F) to two
     characters, any other to itself; each character is looked up in Unicode's table once, then
@@ -125,12 +188,7 @@ class Book:
 
         self._wb = xlsxwriter.Workbook(
             str(path),
-            {
-                "constant_memory": True,
-                "strings_to_formulas": False,
-                "strings_to_urls": False,
-                "nan_inf_to_errors": True,  # a NaN is #NUM! in its cell, not a failed export
-            },
+            {**WORKBOOK_OPTIONS, "constant_memory": True},
         )
         if title:
             self._wb.set_properties({"title": title})
@@ -163,15 +221,8 @@ class Book:
         if columns:
             ws.freeze_panes(1, 0)
         if printed is not None:
-            ws.set_landscape()
-            ws.set_paper(9)  # A4
-            ws.fit_to_pages(pages_wide(sum(col.width for col in columns)), 0)
-            ws.center_horizontally()
-            ws.set_margins(left=0.4, right=0.4)
-            ws.repeat_rows(0)
-            ws.set_header("&C&A")  # the sheet name
-            if printed.footer:
-                ws.set_footer(f"&C{printed.footer}")
+            width = sum(col.width for col in columns)
+            apply_printing(ws, a4_landscape(width, title_rows=(1, 1), footer=printed.footer))
         head = self._wb.add_format(header)
         quoted_head = self._wb.add_format({**header, "quote_prefix": True})
         for c, col in enumerate(columns):

@@ -23,26 +23,17 @@ from pathlib import Path
 from typing import Any
 
 from app.services.files.inert import RISKY_FIRST, is_risky
-from app.services.files.xlsx import DATE_FORMAT, DATETIME_FORMAT
+from app.services.files.xlsx import (
+    DATE_FORMAT,
+    DATETIME_FORMAT,
+    WORKBOOK_OPTIONS,
+    Printing,
+    apply_printing,
+)
 
 Style = Mapping[str, Any]  # xlsxwriter format properties: {"bold": True, "num_format": "0.0%"}
 _PLAIN: Style = {}
 Area = tuple[int, int, int, int]  # first row, first column, last row, last column (from 1)
-
-
-@dataclass
-class Printing:
-    """How a sheet prints (see ``app.services.exports.sheets.print_setup``)."""
-
-    landscape: bool = False
-    paper: int = 0  # 9: A4
-    pages_wide: int | None = None  # fitted to this many pages across (and any number down)
-    title_rows: tuple[int, int] | None = None  # repeated on every page
-    title_columns: tuple[int, int] | None = None
-    centred: bool = False
-    side_margin: float | None = None  # inches
-    header: str = ""  # Excel's codes: "&A" the sheet's name; centred
-    footer: str = ""
 
 
 @dataclass
@@ -137,13 +128,7 @@ class LaidOutBook:
 
         wb = xlsxwriter.Workbook(
             str(path),
-            {
-                "strings_to_formulas": False,
-                "strings_to_urls": False,
-                "strings_to_numbers": False,
-                "nan_inf_to_errors": True,
-                "in_memory": True,  # a few hundred kB: no temporary files to zip
-            },
+            {**WORKBOOK_OPTIONS, "in_memory": True},  # a few hundred kB: no temporary files
         )
         try:
             if title:
@@ -199,7 +184,7 @@ def _write_sheet(wb: Any, formats: _Formats, sheet: Sheet) -> None:
         ws.autofilter(r1 - 1, c1 - 1, r2 - 1, c2 - 1)
     if not sheet.gridlines:
         ws.hide_gridlines(2)  # neither on screen nor printed
-    _print(ws, sheet.printing)
+    apply_printing(ws, sheet.printing)
     for (r1, c1, r2, c2), rule in sheet.rules:
         ws.conditional_format(
             r1 - 1,
@@ -240,27 +225,6 @@ def _write_cell(ws: Any, formats: _Formats, r: int, c: int, value: Any, style: S
             ws.write_blank(r, c, None, formats.get(style))
     else:  # anything else is shown as its text
         _write_cell(ws, formats, r, c, str(value), style)
-
-
-def _print(ws: Any, p: Printing) -> None:
-    if p.landscape:
-        ws.set_landscape()
-    if p.paper:
-        ws.set_paper(p.paper)
-    if p.pages_wide is not None:
-        ws.fit_to_pages(p.pages_wide, 0)
-    if p.title_rows is not None:
-        ws.repeat_rows(p.title_rows[0] - 1, p.title_rows[1] - 1)
-    if p.title_columns is not None:
-        ws.repeat_columns(p.title_columns[0] - 1, p.title_columns[1] - 1)
-    if p.centred:
-        ws.center_horizontally()
-    if p.side_margin is not None:
-        ws.set_margins(left=p.side_margin, right=p.side_margin)
-    if p.header:
-        ws.set_header("&C" + p.header)
-    if p.footer:
-        ws.set_footer("&C" + p.footer)
 
 
 PIXELS_PER_CM = 96 / 2.54
