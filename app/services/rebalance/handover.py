@@ -31,6 +31,7 @@ from app.services.errors import NotFound
 from app.services.messages import Message
 from app.services.progress import JobState, NullState
 from app.services.rebalance.capacity import capacity_limits, fit_capacity
+from app.services.rebalance.followers import followers
 from app.services.rebalance.left_behind import Handover, LeftBehind, customer_loads, tasks_staying
 from app.services.rebalance.optimise import lp_bound
 from app.services.rebalance.plan import Plan, PlanError, PlanMove, PlanSpecialist, sequence
@@ -47,7 +48,6 @@ from app.services.rebalance.workload import (
     SpecialistLoad,
     Weights,
     due_premium,
-    followers,
     grid_loads,
     grid_versions,
     workloads,

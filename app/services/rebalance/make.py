@@ -21,6 +21,7 @@ from app.services.rebalance.disruption import (
     frontier,
     knee,
 )
+from app.services.rebalance.followers import followers
 from app.services.rebalance.optimise import propose
 from app.services.rebalance.plan import Plan, PlanError, PlanMove, PlanSpecialist, sequence
 from app.services.rebalance.problem import (
@@ -43,7 +44,6 @@ from app.services.rebalance.workload import (
     SpecialistLoad,
     Weights,
     due_premium,
-    followers,
     following_customers,
     grid_loads,
     step_locked,

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from app.services.rebalance.followers import followers
 from app.services.rebalance.plan import Plan
 from app.services.rebalance.relationships import grid_disruption
-from app.services.rebalance.workload import followers, grid_loads
+from app.services.rebalance.workload import grid_loads
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.models import AssignmentEvent, Customer, Grid
 from app.services.rebalance.disruption import RELATIONSHIP_STEP, MoveCosts
-from app.services.rebalance.workload import _following
+from app.services.rebalance.followers import following
 
 _CHUNK = 500
 
@@ -77,7 +77,7 @@ def _disruption(
             select(key.label("k"), Customer.step.label("step"), recent.label("recent"))
             .select_from(Customer)
             .join(Grid, Grid.id == Customer.grid_id)
-            .where(key.in_(ids[i : i + _CHUNK]), _following(keep_from_step))
+            .where(key.in_(ids[i : i + _CHUNK]), following(keep_from_step))
             .subquery()
         )
         rows = session.execute(

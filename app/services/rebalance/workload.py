@@ -37,6 +37,7 @@ from app.services.rebalance.dues import (
     policy_years,
     premium_due_by_customer,
 )
+from app.services.rebalance.followers import following
 from app.services.rebalance.neighbours import touching
 
 FEN_PER_10K_YUAN = 1_000_000
@@ -166,9 +167,9 @@ def due_premium(
     grid_owners: Collection[int] | None = None,
 ) -> DuePremium:
     """Return the premium due of the branch's customers in ``as_of``'s window, by specialist
-    and by grid for the customers who would follow their grid (:func:`_following`). With
-    ``grid_owners``, of the customers of those specialists' grids only (a team's plan)."""
-    follows = _following(keep_from_step)
+    and by grid for the customers who would follow their grid (:func:`.followers.following`).
+    With ``grid_owners``, of the customers of those specialists' grids only (a team's plan)."""
+    follows = following(keep_from_step)
     stmt = select(Customer.specialist_id, Customer.grid_id, follows, outstanding())
     if grid_owners is None:
         # The whole branch: the window's dues from their (policy year, due date) index.
@@ -291,18 +292,6 @@ def workloads(
     return result
 
 
-def _following(keep_from_step: int | None = None):
-    """Conditions under which a customer goes with their grid: served by its owner, unlocked,
-    and below ``keep_from_step`` when the plan keeps customers from that 4-sell step on."""
-    # "+ 0": every caller knows the grids, so the customers are found by grid. Left to itself,
-    # SQLite (no statistics) walked each grid owner's customers by specialist instead, all
-    # 1,500 of them per grid on the large demo: 4.0 s instead of 0.65 s for the branch's loads.
-    follows = and_((Customer.specialist_id + 0) == Grid.owner_id, Customer.locked.is_(False))
-    if keep_from_step is not None:
-        return and_(follows, Customer.step < keep_from_step)
-    return follows
-
-
 def step_locked(
     session: Session,
     *,
@@ -344,7 +333,7 @@ def grid_loads(
     to a new owner (never customers at ``keep_from_step`` or above), by grid code.
     The premium due is :func:`due_premium`'s, the one read of it: given as ``due`` (same
     branch, day and step) when the caller has it, read here otherwise."""
-    following = _following(keep_from_step)
+    follows = following(keep_from_step)
     in_branch = and_(Grid.branch_id == branch_id, Grid.status == GridStatus.ACTIVE)
     if owners is not None:
         in_branch = and_(in_branch, Grid.owner_id.in_(list(owners)))
@@ -367,7 +356,7 @@ def grid_loads(
         session.execute(
             select(Customer.grid_id, func.count())
             .join(Grid, Grid.id == Customer.grid_id)
-            .where(in_branch, following)
+            .where(in_branch, follows)
             .group_by(Customer.grid_id)
         ).all()
     )
@@ -379,7 +368,7 @@ def grid_loads(
             .join(Grid, Grid.id == Customer.grid_id)
             .where(
                 in_branch,
-                following,
+                follows,
                 Task.specialist_id == Grid.owner_id,
                 Task.status.in_(OPEN_TASK_STATUSES),
             )
@@ -422,31 +411,6 @@ def grid_loads(
     return result
 
 
-@dataclass(frozen=True)
-class Follower:
-    customer_id: int
-    customer_no: str
-    grid_id: int
-    version: int
-
-
-def followers(
-    session: Session, grid_ids: Iterable[int], *, keep_from_step: int | None = None
-) -> list[Follower]:
-    """Return who would follow the given grids to a new owner (ids and versions only), by grid
-    then customer number."""
-    result = []
-    for chunk in _chunks(sorted(set(grid_ids))):
-        rows = session.execute(
-            select(Customer.id, Customer.customer_no, Customer.grid_id, Customer.version)
-            .join(Grid, Grid.id == Customer.grid_id)
-            .where(Grid.id.in_(chunk), _following(keep_from_step))
-        )
-        result += [Follower(r[0], r[1], r[2], r[3]) for r in rows if r[2] is not None]
-    result.sort(key=lambda f: (f.grid_id, f.customer_no))
-    return result
-
-
 def following_customers(
     session: Session,
     grid_ids: Iterable[int],
@@ -468,7 +432,7 @@ def following_customers(
                 Customer.version,
             )
             .join(Grid, Grid.id == Customer.grid_id)
-            .where(Grid.id.in_(chunk), _following(keep_from_step))
+            .where(Grid.id.in_(chunk), following(keep_from_step))
         ).all()
         ids = [r[0] for r in rows]
         tasks: defaultdict[int, int] = defaultdict(int)
@@ -488,7 +452,7 @@ def following_customers(
             )
             premium.update(premium_due_by_customer(session, ids_chunk, as_of))
         for cid, no, gid, sid, version in rows:
-            assert gid is not None and sid is not None  # the join and _following() ensure it
+            assert gid is not None and sid is not None  # the join and following() ensure it
             t, p = tasks[cid], int(premium[cid])
             result.append(
                 CustomerLoad(
