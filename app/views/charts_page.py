@@ -31,34 +31,32 @@ from app.services.render import chart_data, charts
 from app.services.render.fonts import configure_matplotlib
 from app.views.context import AppContext
 from app.views.errors import show_error
-from app.views.i18n import tr
+from app.views.i18n import translate
 from app.views.labels import STEPS, TASK_KINDS, label
 from app.views.pages import PageWidget
 from app.views.table_export import default_file_name, save_folder
-
-_C = "ChartsPage"
 
 CHARTS = ("trend", "funnel", "activity", "equity", "handoff")
 
 
 def chart_titles() -> dict[str, str]:
     return {
-        "trend": tr(_C, "Persistency by due month"),
-        "funnel": tr(_C, "4-sell funnel"),
-        "activity": tr(_C, "Tasks completed per week"),
-        "equity": tr(_C, "Service equity"),
-        "handoff": tr(_C, "Persistency by days to first contact"),
+        "trend": translate("ChartsPage", "Persistency by due month"),
+        "funnel": translate("ChartsPage", "4-sell funnel"),
+        "activity": translate("ChartsPage", "Tasks completed per week"),
+        "equity": translate("ChartsPage", "Service equity"),
+        "handoff": translate("ChartsPage", "Persistency by days to first contact"),
     }
 
 
 def band_names() -> dict[str, str]:
     """The first-contact delay bands (app.services.metrics.handoff.BAND_KEYS), in words."""
     return {
-        "0-7": tr(_C, "0–7 days"),
-        "8-30": tr(_C, "8–30 days"),
-        "31-90": tr(_C, "31–90 days"),
-        "91+": tr(_C, "over 90 days"),
-        "never": tr(_C, "never contacted"),
+        "0-7": translate("ChartsPage", "0–7 days"),
+        "8-30": translate("ChartsPage", "8–30 days"),
+        "31-90": translate("ChartsPage", "31–90 days"),
+        "91+": translate("ChartsPage", "over 90 days"),
+        "never": translate("ChartsPage", "never contacted"),
     }
 
 

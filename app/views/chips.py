@@ -11,10 +11,8 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QToolButton, QWidget
 
-from app.views.i18n import tr
+from app.views.i18n import translate
 from app.views.selection import Kind, Picked, Selection
-
-_C = "SelectionChips"
 
 # A small rounded button, flat until hovered, so it reads as a tag and not as a command.
 CHIP_STYLE = (
@@ -72,9 +70,13 @@ class SelectionChips(QWidget):
         self._specialist_name = specialist_name
         self._team_name = team_name
         tips = {
-            "grid": tr(_C, "Picked on the map; click to show every grid again, on every page"),
-            "specialist": tr(_C, "Click to show everyone again, on every page"),
-            "team": tr(_C, "Click to show every team again, on every page"),
+            "grid": translate(
+                "SelectionChips", "Picked on the map; click to show every grid again, on every page"
+            ),
+            "specialist": translate(
+                "SelectionChips", "Click to show everyone again, on every page"
+            ),
+            "team": translate("SelectionChips", "Click to show every team again, on every page"),
         }
         self.chips: dict[Kind, Chip] = {}
         layout = QHBoxLayout(self)
@@ -94,15 +96,19 @@ class SelectionChips(QWidget):
     def refresh(self, picked: Picked) -> None:
         """Show a chip for each part of ``picked`` this page follows."""
         texts: dict[Kind, str | None] = {
-            "grid": tr(_C, "Grid %1 ✕").replace("%1", picked.grid) if picked.grid else None,
+            "grid": translate("SelectionChips", "Grid %1 ✕").replace("%1", picked.grid)
+            if picked.grid
+            else None,
             "specialist": None
             if picked.specialist_id is None
-            else tr(_C, "Specialist %1 ✕").replace(
+            else translate("SelectionChips", "Specialist %1 ✕").replace(
                 "%1", _name(self._specialist_name, picked.specialist_id)
             ),
             "team": None
             if picked.team_id is None
-            else tr(_C, "Team %1 ✕").replace("%1", _name(self._team_name, picked.team_id)),
+            else translate("SelectionChips", "Team %1 ✕").replace(
+                "%1", _name(self._team_name, picked.team_id)
+            ),
         }
         for kind, chip in self.chips.items():
             chip.show_text(texts[kind])

@@ -27,7 +27,7 @@ def report_uncaught(
     """Log an exception nobody caught, with its traceback; return what to tell the user (the
     message and where the log file is, never a traceback or a password)."""
     from app.views.errors import error_text
-    from app.views.i18n import tr
+    from app.views.i18n import translate
 
     if exc is None:  # a thread's hook may get the type alone
         log.critical("uncaught %s", exc_type.__name__)
@@ -35,9 +35,14 @@ def report_uncaught(
     else:
         log.critical("uncaught exception", exc_info=(exc_type, exc, tb))
         message = error_text(exc)
-    text = tr("errors", "GridDesk met an unexpected problem:") + "\n" + mask_secrets(message)
+    text = translate("errors", "GridDesk met an unexpected problem:") + "\n" + mask_secrets(message)
     if logging_to_file():
-        text += "\n\n" + tr("errors", "The details are in the log file:") + "\n" + str(log_path())
+        text += (
+            "\n\n"
+            + translate("errors", "The details are in the log file:")
+            + "\n"
+            + str(log_path())
+        )
     return text
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.db import default_url, redact
-from app.views.i18n import tr
+from app.views.i18n import translate
 
 
 def database_label(url: str) -> str:
@@ -14,7 +14,7 @@ def database_label(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     if url == redact(default_url()):
-        return tr("MainWindow", "Local database on this computer")
+        return translate("MainWindow", "Local database on this computer")
     try:
         parsed = make_url(url)
     except Exception:  # a label is never worth an error
@@ -22,7 +22,7 @@ def database_label(url: str) -> str:
     if parsed.get_backend_name() == "sqlite":
         return Path(parsed.database or url).name or url
     return (
-        tr("MainWindow", "Shared database %1 on %2")
+        translate("MainWindow", "Shared database %1 on %2")
         .replace("%1", parsed.database or "")
         .replace("%2", parsed.host or "localhost")
     )

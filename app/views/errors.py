@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QWidget
 
 from app.services.errors import DomainError
 from app.services.messages import MESSAGES, Message, Wording, render
-from app.views.i18n import tr
+from app.views.i18n import translate
 from app.views.labels import ROLES, SCHEDULED_STATUSES, SPECIALIST_STATUSES, label, listed
 
 # Message parameters that hold a code of the domain, shown by their label.
@@ -22,7 +22,7 @@ class _UserLanguage(Wording):
     "messages"), coded parameters by their labels, lists separated as the language does."""
 
     def template(self, code: str) -> str:
-        return tr("messages", MESSAGES[code])
+        return translate("messages", MESSAGES[code])
 
     def value(self, name: str, value: object) -> object:
         table = CODED.get(name)
@@ -32,10 +32,10 @@ class _UserLanguage(Wording):
         return listed(parts)
 
     def clauses(self, parts: list[str]) -> str:
-        return tr("messages", "; ").join(parts)
+        return translate("messages", "; ").join(parts)
 
     def alternatives(self, parts: list[str]) -> str:
-        return tr("messages", ", or ").join(parts)
+        return translate("messages", ", or ").join(parts)
 
 
 def message_text(message: Message | DomainError) -> str:
@@ -59,11 +59,11 @@ def error_text(exc: BaseException | str) -> str:
     if isinstance(exc, OperationalError):
         orig = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         return (
-            tr("errors", "The database cannot be reached or used:")
+            translate("errors", "The database cannot be reached or used:")
             + "\n"
             + orig
             + "\n\n"
-            + tr(
+            + translate(
                 "errors",
                 "Check the server address, port and network, or the URL in File → Settings; "
                 "your IT department can help with a shared database.",
@@ -88,35 +88,37 @@ def show_error(widget: QWidget, title: str, exc: BaseException | str) -> None:
 def _reasons() -> dict[str, str]:
     """The user's words for each technical error code (app.services.errors.REASONS)."""
     return {
-        "stale": tr(
+        "stale": translate(
             "errors", "Someone else changed this data in the meantime: reload and try again."
         ),
-        "locked": tr(
+        "locked": translate(
             "errors", "The database is busy: someone else is saving. Try again in a moment."
         ),
-        "unreachable": tr(
+        "unreachable": translate(
             "errors",
             "The database server cannot be reached: it may be stopped or restarting, or the "
             "network is down. Try again in a moment; GridDesk carries on once it is back (if it "
             "never worked, check the server address in File → Settings).",
         ),
-        "read_only": tr(
+        "read_only": translate(
             "errors",
             "This database is read-only here (an offline copy, or a file you may not change).",
         ),
-        "schema": tr(
+        "schema": translate(
             "errors",
             "This database's tables do not match this GridDesk: run 'griddesk init' (for a "
             "shared database, ask whoever looks after it).",
         ),
-        "newer": tr(
+        "newer": translate(
             "errors",
             "This database was last upgraded by a newer GridDesk: install that version.",
         ),
-        "integrity": tr(
+        "integrity": translate(
             "errors",
             "The change would break a rule of the data (a duplicate, or a reference to "
             "something missing); nothing was saved.",
         ),
-        "not_a_database": tr("errors", "This file is not a GridDesk database, or it is damaged."),
+        "not_a_database": translate(
+            "errors", "This file is not a GridDesk database, or it is damaged."
+        ),
     }

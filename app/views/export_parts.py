@@ -16,9 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.settings import Preferences
-from app.views.i18n import LANGUAGES, effective_language, tr
-
-_C = "ExportParts"
+from app.views.i18n import LANGUAGES, effective_language, translate
 
 
 def language_box() -> QComboBox:
@@ -35,7 +33,7 @@ def path_row(default: str, browse: Callable[[], None]) -> tuple[QLineEdit, QHBox
     """The file's path, and the row holding it beside Browse… (which calls ``browse``)."""
     path = QLineEdit(default)
     path.setObjectName("path")
-    button = QPushButton(tr(_C, "Browse…"))
+    button = QPushButton(translate("ExportParts", "Browse…"))
     button.clicked.connect(browse)
     row = QHBoxLayout()
     row.addWidget(path, 1)
@@ -59,7 +57,7 @@ def export_buttons(dialog: QDialog) -> QDialogButtonBox:
     )
     ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
     if ok is not None:
-        ok.setText(tr(_C, "Export"))
+        ok.setText(translate("ExportParts", "Export"))
     buttons.accepted.connect(dialog.accept)
     buttons.rejected.connect(dialog.reject)
     return buttons

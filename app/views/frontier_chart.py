@@ -11,9 +11,8 @@ from matplotlib.figure import Figure
 from PySide6.QtCore import Signal
 
 from app.services.rebalance.plan import Plan
-from app.views.i18n import tr
+from app.views.i18n import translate
 
-_C = "RebalancePage"
 PICK_RADIUS_PT = 7
 
 
@@ -32,13 +31,16 @@ class FrontierChart(FigureCanvasQTAgg):
         self.setParent(parent)
         self.setObjectName("frontier_chart")
         self.setToolTip(
-            tr(
-                _C,
+            translate(
+                "RebalancePage",
                 "Each point is a plan: further left disrupts fewer customers, lower balances "
                 "better. Click one to see it.",
             )
             + " "
-            + tr(_C, "A white diamond marks the plan as edited, once it is none of them.")
+            + translate(
+                "RebalancePage",
+                "A white diamond marks the plan as edited, once it is none of them.",
+            )
         )
         self.figure.subplots_adjust(left=0.2, right=0.97, top=0.93, bottom=0.3)
         self.axes = self.figure.add_subplot()
@@ -78,8 +80,8 @@ class FrontierChart(FigureCanvasQTAgg):
                 zorder=4,
             )
         ax.margins(0.15)  # no point sits on the frame, where it would be cut
-        ax.set_xlabel(tr(_C, "Disruption"), fontsize=7)
-        ax.set_ylabel(tr(_C, "Largest workload"), fontsize=7)
+        ax.set_xlabel(translate("RebalancePage", "Disruption"), fontsize=7)
+        ax.set_ylabel(translate("RebalancePage", "Largest workload"), fontsize=7)
         self.draw_idle()
 
     def show_edited(self, plan: Plan | None) -> None:

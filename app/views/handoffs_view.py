@@ -18,45 +18,53 @@ from PySide6.QtWidgets import (
 
 from app.services.metrics import handoff
 from app.views.errors import show_error
-from app.views.i18n import tr
+from app.views.i18n import translate
 from app.views.layout import fit_columns
 from app.views.table_export import install_table_export
 from app.views.table_models import SORT_ROLE, Column, RowTableModel
 
-_C = "HandoffsView"
-
 
 def milestone_names() -> dict[str, str]:
     return {
-        "sms": tr(_C, "SMS not sent"),
-        "contact": tr(_C, "no first contact"),
-        "service": tr(_C, "no first service"),
+        "sms": translate("HandoffsView", "SMS not sent"),
+        "contact": translate("HandoffsView", "no first contact"),
+        "service": translate("HandoffsView", "no first service"),
     }
 
 
 def late_columns() -> list[Column[handoff.LateHandoff]]:
     names = milestone_names()
     return [
-        Column("customer", tr(_C, "Customer"), lambda r: f"{r.customer_name} ({r.customer_no})"),
-        Column("specialist", tr(_C, "Specialist"), lambda r: r.specialist_name or "—"),
-        Column("grid", tr(_C, "Grid"), lambda r: r.grid_code or "—"),
-        Column("entered", tr(_C, "Entered\nthe pool"), lambda r: r.entered_on),
+        Column(
+            "customer",
+            translate("HandoffsView", "Customer"),
+            lambda r: f"{r.customer_name} ({r.customer_no})",
+        ),
+        Column(
+            "specialist",
+            translate("HandoffsView", "Specialist"),
+            lambda r: r.specialist_name or "—",
+        ),
+        Column("grid", translate("HandoffsView", "Grid"), lambda r: r.grid_code or "—"),
+        Column("entered", translate("HandoffsView", "Entered\nthe pool"), lambda r: r.entered_on),
         Column(
             "waiting",
-            tr(_C, "Days since\npool entry"),
+            translate("HandoffsView", "Days since\npool entry"),
             lambda r: r.days_waiting,
             numeric=True,
         ),
         Column(
             "over",
-            tr(_C, "Days past\nthe target"),
+            translate("HandoffsView", "Days past\nthe target"),
             lambda r: r.days_over,
             numeric=True,
-            header_tip=tr(_C, "Days past the target of the first milestone missed"),
+            header_tip=translate(
+                "HandoffsView", "Days past the target of the first milestone missed"
+            ),
         ),
         Column(
             "missed",
-            tr(_C, "Late on"),
+            translate("HandoffsView", "Late on"),
             lambda r: ", ".join(names[m] for m in r.missed),
             alert=lambda r: True,
         ),

@@ -21,9 +21,7 @@ from PySide6.QtWidgets import (
 from app import __version__
 from app.licences import bundled_parts, user_guide
 from app.views.context import AppContext
-from app.views.i18n import tr
-
-_C = "Help"
+from app.views.i18n import translate
 
 
 def user_language() -> str:
@@ -55,9 +53,9 @@ class UserGuideWindow(QWidget):
 
 def _part_use(use: str) -> str:
     return {
-        "map": tr(_C, "the grid map"),
-        "font": tr(_C, "Chinese text, where the computer has no Chinese font"),
-        "widgets": tr(_C, "the windows and the embedded browser"),
+        "map": translate("Help", "the grid map"),
+        "font": translate("Help", "Chinese text, where the computer has no Chinese font"),
+        "widgets": translate("Help", "the windows and the embedded browser"),
     }[use]
 
 
@@ -141,14 +139,18 @@ def offline_copy_context(ctx, path: str, *, runner_parent) -> AppContext:
     if file.is_file() and not is_offline_copy(file) and not foreign_sqlite(file):
         # A live database: never opened (or migrated) from here.
         raise NotAnOfflineCopy(
-            tr(_C, "%1 is not an offline copy: open it with File ▸ Settings.").replace("%1", path)
+            translate("Help", "%1 is not an offline copy: open it with File ▸ Settings.").replace(
+                "%1", path
+            )
         )
     opened = open_database(f"sqlite:///{file}")  # refuses a missing or a foreign file
     assert opened.Session is not None
     if opened.user is None or opened.snapshot_taken_at is None:  # a copy older than takers
         opened.Session.kw["bind"].dispose()
         raise NotAnOfflineCopy(
-            tr(_C, "%1 is not an offline copy: open it with File ▸ Settings.").replace("%1", path)
+            translate("Help", "%1 is not an offline copy: open it with File ▸ Settings.").replace(
+                "%1", path
+            )
         )
     return AppContext(
         Session=opened.Session,

@@ -20,31 +20,31 @@ from app.services.rebalance.batches import BatchRow, list_batches
 from app.views.calendar import local_text
 from app.views.context import AppContext, call
 from app.views.errors import error_text
-from app.views.i18n import tr
+from app.views.i18n import translate
 from app.views.labels import customers, grids
 from app.views.layout import fit_columns
 from app.views.messages import inform, sms_outcome
 from app.views.table_models import ROW_ROLE, Column, RowTableModel
 
-_C = "HistoryDialog"
-
 
 def _what(r: BatchRow) -> str:
     if r.kind == "handover":
-        return tr(_C, "hand-over of %1").replace("%1", r.leaver)
+        return translate("HistoryDialog", "hand-over of %1").replace("%1", r.leaver)
     if r.kind == "intake":
-        return tr(_C, "intake of agent %1").replace("%1", r.leaver)
+        return translate("HistoryDialog", "intake of agent %1").replace("%1", r.leaver)
     if r.kind == "reassign":
-        return tr(_C, "tasks reassigned")
+        return translate("HistoryDialog", "tasks reassigned")
     if r.kind == "import":
-        return tr(_C, "history imported (%1 changes)").replace("%1", f"{r.events:,}")
-    return tr(_C, "rebalance")
+        return translate("HistoryDialog", "history imported (%1 changes)").replace(
+            "%1", f"{r.events:,}"
+        )
+    return translate("HistoryDialog", "rebalance")
 
 
 def _state(r: BatchRow) -> str:
     if r.undone_at is None:
         return ""
-    return tr(_C, "undone by %1").replace("%1", r.undone_by or "")
+    return translate("HistoryDialog", "undone by %1").replace("%1", r.undone_by or "")
 
 
 def _count(n: int) -> str:
@@ -53,25 +53,39 @@ def _count(n: int) -> str:
 
 def columns() -> list[Column[BatchRow]]:
     return [
-        Column("id", tr(_C, "No."), lambda r: r.id, numeric=True),
+        Column("id", translate("HistoryDialog", "No."), lambda r: r.id, numeric=True),
         Column(
             "recorded",
-            tr(_C, "Recorded"),
+            translate("HistoryDialog", "Recorded"),
             lambda r: local_text(r.created_at),
         ),
         Column(
             "effective",
-            tr(_C, "Effective"),
+            translate("HistoryDialog", "Effective"),
             lambda r: r.effective_on.isoformat() if r.effective_on else "",
-            header_tip=tr(_C, "The day the change holds from"),
+            header_tip=translate("HistoryDialog", "The day the change holds from"),
         ),
-        Column("actor", tr(_C, "By"), lambda r: r.actor),
-        Column("what", tr(_C, "Change"), _what),
-        Column("grids", tr(_C, "Grids"), lambda r: r.grids, _count, numeric=True),
-        Column("customers", tr(_C, "Customers"), lambda r: r.customers, _count, numeric=True),
-        Column("tasks", tr(_C, "Open tasks"), lambda r: r.tasks, _count, numeric=True),
-        Column("sms", tr(_C, "SMS"), lambda r: r.sms, _count, numeric=True),
-        Column("state", tr(_C, "State"), _state),
+        Column("actor", translate("HistoryDialog", "By"), lambda r: r.actor),
+        Column("what", translate("HistoryDialog", "Change"), _what),
+        Column(
+            "grids", translate("HistoryDialog", "Grids"), lambda r: r.grids, _count, numeric=True
+        ),
+        Column(
+            "customers",
+            translate("HistoryDialog", "Customers"),
+            lambda r: r.customers,
+            _count,
+            numeric=True,
+        ),
+        Column(
+            "tasks",
+            translate("HistoryDialog", "Open tasks"),
+            lambda r: r.tasks,
+            _count,
+            numeric=True,
+        ),
+        Column("sms", translate("HistoryDialog", "SMS"), lambda r: r.sms, _count, numeric=True),
+        Column("state", translate("HistoryDialog", "State"), _state),
     ]
 
 

@@ -36,6 +36,10 @@ def install_translators(app: QCoreApplication, language: str) -> list[QTranslato
     return installed
 
 
-def tr(context: str, text: str) -> str:
-    """Translate ``text`` outside a QObject (item models, dataclass labels)."""
+def translate(context: str, text: str) -> str:
+    """Translate ``text`` outside a QObject (item models, dataclass labels).
+
+    Call it with both as literals, ``translate("Context", "Text")``, for pyside6-lupdate to
+    find the text (resources/i18n/build.py); a string held elsewhere is marked where it is
+    written with ``QT_TRANSLATE_NOOP("context", "Text")``."""
     return QCoreApplication.translate(context, text)

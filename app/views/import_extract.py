@@ -17,23 +17,21 @@ from PySide6.QtWidgets import (
 )
 
 from app.views.context import AppContext
-from app.views.i18n import tr
-
-_C = "ImportExtract"
+from app.views.i18n import translate
 
 
 def kind_labels() -> dict[str, str]:
     """The kinds of exchange file, in the order a new branch imports them, as users call them."""
     return {
-        "teams": tr(_C, "Teams"),
-        "grids": tr(_C, "Grids (GeoJSON)"),
-        "specialists": tr(_C, "Specialists"),
-        "agents": tr(_C, "Departed agents"),
-        "customers": tr(_C, "Customers"),
-        "policies": tr(_C, "Policies"),
-        "dues": tr(_C, "Premium dues"),
-        "tasks": tr(_C, "Tasks"),
-        "assignments": tr(_C, "Assignment history"),
+        "teams": translate("ImportExtract", "Teams"),
+        "grids": translate("ImportExtract", "Grids (GeoJSON)"),
+        "specialists": translate("ImportExtract", "Specialists"),
+        "agents": translate("ImportExtract", "Departed agents"),
+        "customers": translate("ImportExtract", "Customers"),
+        "policies": translate("ImportExtract", "Policies"),
+        "dues": translate("ImportExtract", "Premium dues"),
+        "tasks": translate("ImportExtract", "Tasks"),
+        "assignments": translate("ImportExtract", "Assignment history"),
     }
 
 
@@ -109,7 +107,7 @@ def run_import(ctx: AppContext, kind: str, path: str, state):
 def result_text(result) -> str:
     """Say what an import did."""
     return (
-        tr(_C, "%1: %2 rows imported (%3 new, %4 updated).")
+        translate("ImportExtract", "%1: %2 rows imported (%3 new, %4 updated).")
         .replace("%1", result.file)
         .replace("%2", f"{result.rows:,}")
         .replace("%3", f"{result.inserted:,}")
@@ -135,7 +133,7 @@ def start_import(window, kind: str | None, path: str | None) -> None:
         "import_extract",
         lambda state: run_import(ctx, chosen[0], chosen[1], state),
         on_done=done,
-        on_error=lambda exc: window.show_error(tr(_C, "Import extract"), exc),
+        on_error=lambda exc: window.show_error(translate("ImportExtract", "Import extract"), exc),
         progress_parent=window,
-        progress_title=tr(_C, "Importing…"),
+        progress_title=translate("ImportExtract", "Importing…"),
     )

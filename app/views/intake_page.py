@@ -477,7 +477,8 @@ class IntakePage(PageWidget):
                 warning=True,
             )
             return
-        now_in = listed(f"{code or self.tr('no grid')} ({n})" for code, n in preview.now_in)
+        no_grid = self.tr("no grid")
+        now_in = listed(f"{code or no_grid} ({n})" for code, n in preview.now_in)
         text = (
             self.tr(
                 "Addresses containing '%1' will go to grid %2: %3 customers in the pool, %4 in "

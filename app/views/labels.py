@@ -2,57 +2,74 @@
 
 from __future__ import annotations
 
-from app.views.i18n import tr
+from PySide6.QtCore import QT_TRANSLATE_NOOP
+
+from app.views.i18n import translate
 
 _C = "labels"
 
 TASK_KINDS = {
-    "pre_sell": "Pre-sell (contact, WeChat)",
-    "renewal_collection": "Renewal collection",
-    "servicing": "Policy servicing",
-    "cross_sell": "Cross-sell / referral",
-    "up_sell": "Up-sell",
-    "callback": "Callback (online seat)",
+    "pre_sell": QT_TRANSLATE_NOOP("labels", "Pre-sell (contact, WeChat)"),
+    "renewal_collection": QT_TRANSLATE_NOOP("labels", "Renewal collection"),
+    "servicing": QT_TRANSLATE_NOOP("labels", "Policy servicing"),
+    "cross_sell": QT_TRANSLATE_NOOP("labels", "Cross-sell / referral"),
+    "up_sell": QT_TRANSLATE_NOOP("labels", "Up-sell"),
+    "callback": QT_TRANSLATE_NOOP("labels", "Callback (online seat)"),
 }
 TASK_STATUSES = {
-    "open": "Open",
-    "in_progress": "In progress",
-    "done": "Done",
-    "failed": "Failed",
-    "cancelled": "Cancelled",
+    "open": QT_TRANSLATE_NOOP("labels", "Open"),
+    "in_progress": QT_TRANSLATE_NOOP("labels", "In progress"),
+    "done": QT_TRANSLATE_NOOP("labels", "Done"),
+    "failed": QT_TRANSLATE_NOOP("labels", "Failed"),
+    "cancelled": QT_TRANSLATE_NOOP("labels", "Cancelled"),
 }
-SPECIALIST_STATUSES = {"active": "Active", "leave": "On leave", "left": "Left"}
+SPECIALIST_STATUSES = {
+    "active": QT_TRANSLATE_NOOP("labels", "Active"),
+    "leave": QT_TRANSLATE_NOOP("labels", "On leave"),
+    "left": QT_TRANSLATE_NOOP("labels", "Left"),
+}
 # Where a scheduled rebalancing plan stands (app.services.rebalance.scheduled).
 SCHEDULED_STATUSES = {
-    "scheduled": "waiting",
-    "applied": "applied",
-    "cancelled": "cancelled",
-    "refused": "refused",
+    "scheduled": QT_TRANSLATE_NOOP("labels", "waiting"),
+    "applied": QT_TRANSLATE_NOOP("labels", "applied"),
+    "cancelled": QT_TRANSLATE_NOOP("labels", "cancelled"),
+    "refused": QT_TRANSLATE_NOOP("labels", "refused"),
 }
-CONTRACT_TYPES = {"labour": "Labour contract", "service": "Service contract"}
-CHANNELS = {"offline": "Offline", "online": "Online seat"}
+CONTRACT_TYPES = {
+    "labour": QT_TRANSLATE_NOOP("labels", "Labour contract"),
+    "service": QT_TRANSLATE_NOOP("labels", "Service contract"),
+}
+CHANNELS = {
+    "offline": QT_TRANSLATE_NOOP("labels", "Offline"),
+    "online": QT_TRANSLATE_NOOP("labels", "Online seat"),
+}
 ROLES = {
-    "senior_supervisor": "Senior supervisor",
-    "supervisor": "Supervisor",
-    "analyst": "Analyst",
+    "senior_supervisor": QT_TRANSLATE_NOOP("labels", "Senior supervisor"),
+    "supervisor": QT_TRANSLATE_NOOP("labels", "Supervisor"),
+    "analyst": QT_TRANSLATE_NOOP("labels", "Analyst"),
 }
-STEPS = {1: "Pre-sell", 2: "Soft-sell", 3: "Cross-sell", 4: "Up-sell"}
+STEPS = {
+    1: QT_TRANSLATE_NOOP("labels", "Pre-sell"),
+    2: QT_TRANSLATE_NOOP("labels", "Soft-sell"),
+    3: QT_TRANSLATE_NOOP("labels", "Cross-sell"),
+    4: QT_TRANSLATE_NOOP("labels", "Up-sell"),
+}
 # Why a customer, grid or task changed hands (assignment history), and who did it.
 ASSIGNMENT_REASONS = {
-    "auto_match": "Matched at intake",
-    "rebalance": "Rebalancing",
-    "manual": "Assigned by hand",
-    "specialist_left": "Specialist left",
-    "import": "Imported",
-    "undo": "Undone",
+    "auto_match": QT_TRANSLATE_NOOP("labels", "Matched at intake"),
+    "rebalance": QT_TRANSLATE_NOOP("labels", "Rebalancing"),
+    "manual": QT_TRANSLATE_NOOP("labels", "Assigned by hand"),
+    "specialist_left": QT_TRANSLATE_NOOP("labels", "Specialist left"),
+    "import": QT_TRANSLATE_NOOP("labels", "Imported"),
+    "undo": QT_TRANSLATE_NOOP("labels", "Undone"),
 }
-ACTORS = {"system": "GridDesk (automatic)"}
+ACTORS = {"system": QT_TRANSLATE_NOOP("labels", "GridDesk (automatic)")}
 
 
 def listed(items) -> str:
     """Return ``items`` as one text, separated as the user's language separates a list
     ("a, b" in English, "a、b" in Chinese)."""
-    return tr(_C, ", ").join(str(i) for i in items)
+    return translate("labels", ", ").join(str(i) for i in items)
 
 
 def counted(n: int, one: str, several: str) -> str:
@@ -62,33 +79,33 @@ def counted(n: int, one: str, several: str) -> str:
 
 
 def moves(n: int) -> str:
-    return counted(n, tr(_C, "%1 move"), tr(_C, "%1 moves"))
+    return counted(n, translate("labels", "%1 move"), translate("labels", "%1 moves"))
 
 
 def grids(n: int) -> str:
-    return counted(n, tr(_C, "%1 grid"), tr(_C, "%1 grids"))
+    return counted(n, translate("labels", "%1 grid"), translate("labels", "%1 grids"))
 
 
 def customers(n: int) -> str:
-    return counted(n, tr(_C, "%1 customer"), tr(_C, "%1 customers"))
+    return counted(n, translate("labels", "%1 customer"), translate("labels", "%1 customers"))
 
 
 def open_tasks(n: int) -> str:
-    return counted(n, tr(_C, "%1 open task"), tr(_C, "%1 open tasks"))
+    return counted(n, translate("labels", "%1 open task"), translate("labels", "%1 open tasks"))
 
 
 def sentence_gap() -> str:
     """Return what goes between two sentences in the user's language (a space in English,
     nothing after a Chinese 。: its translation is a zero-width space, as Qt takes an empty
     one for none)."""
-    return tr(_C, " ")
+    return translate("labels", " ")
 
 
 def label(table: dict, code) -> str:
     """Return the translated display name of ``code`` in ``table`` (the code if unknown)."""
     key = getattr(code, "value", code)
     text = table.get(key)
-    return tr(_C, text) if text else ("" if key is None else str(key))
+    return translate(_C, text) if text else ("" if key is None else str(key))
 
 
 def pct(value) -> str:

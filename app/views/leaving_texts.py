@@ -4,11 +4,9 @@ its grids, customers and tasks tables."""
 from __future__ import annotations
 
 from app.services.rebalance.left_behind import Handover, LeftBehind
-from app.views.i18n import tr
+from app.views.i18n import translate
 from app.views.labels import TASK_KINDS, TASK_STATUSES, label, listed, sentence_gap, yuan
 from app.views.table_models import Column
-
-_C = "LeavingDialog"  # the translations' context: the dialog's own
 
 
 def left_behind_text(left: LeftBehind) -> str:
@@ -16,26 +14,30 @@ def left_behind_text(left: LeftBehind) -> str:
     parts = []
     if left.locked_grids:
         parts.append(
-            tr(_C, "locked grids %1 (unlock or reassign them by hand)").replace(
+            translate("LeavingDialog", "locked grids %1 (unlock or reassign them by hand)").replace(
                 "%1", listed(left.locked_grids)
             )
         )
     counts = (  # how many, said of one, said of several
         (
             left.customers_in_locked_grids,
-            tr(_C, "1 customer in those grids"),
-            tr(_C, "%1 customers in those grids"),
+            translate("LeavingDialog", "1 customer in those grids"),
+            translate("LeavingDialog", "%1 customers in those grids"),
         ),
-        (left.locked_customers, tr(_C, "1 locked customer"), tr(_C, "%1 locked customers")),
+        (
+            left.locked_customers,
+            translate("LeavingDialog", "1 locked customer"),
+            translate("LeavingDialog", "%1 locked customers"),
+        ),
         (
             left.customers_without_grid,
-            tr(_C, "1 customer without a grid"),
-            tr(_C, "%1 customers without a grid"),
+            translate("LeavingDialog", "1 customer without a grid"),
+            translate("LeavingDialog", "%1 customers without a grid"),
         ),
         (
             left.open_tasks_staying,
-            tr(_C, "1 open task of a customer who stays"),
-            tr(_C, "%1 open tasks of customers who stay"),
+            translate("LeavingDialog", "1 open task of a customer who stays"),
+            translate("LeavingDialog", "%1 open tasks of customers who stay"),
         ),
     )
     for n, one, several in counts:
@@ -43,8 +45,8 @@ def left_behind_text(left: LeftBehind) -> str:
             parts.append(one if n == 1 else several.replace("%1", f"{n:,}"))
     if not parts:
         return ""
-    return tr(_C, "Not in the plan, to hand over by hand: %1.").replace(
-        "%1", tr(_C, "; ").join(parts)
+    return translate("LeavingDialog", "Not in the plan, to hand over by hand: %1.").replace(
+        "%1", translate("LeavingDialog", "; ").join(parts)
     )
 
 
@@ -54,9 +56,11 @@ def handover_left_text(handover: Handover, name_of: dict[str, str]) -> str:
     given = ""
     if handover.given and handover.given_to:
         given = (
-            tr(_C, "1 customer left behind is now in the plan, going to %2.")
+            translate("LeavingDialog", "1 customer left behind is now in the plan, going to %2.")
             if handover.given == 1
-            else tr(_C, "%1 customers left behind are now in the plan, going to %2.")
+            else translate(
+                "LeavingDialog", "%1 customers left behind are now in the plan, going to %2."
+            )
         )
         given = given.replace("%1", f"{handover.given:,}").replace(
             "%2", name_of.get(handover.given_to, handover.given_to)
@@ -67,43 +71,64 @@ def handover_left_text(handover: Handover, name_of: dict[str, str]) -> str:
 
 def grid_columns() -> list[Column]:
     return [
-        Column("code", tr(_C, "Grid"), lambda r: r.code),
-        Column("name", tr(_C, "Grid name"), lambda r: r.name),
-        Column("district", tr(_C, "District"), lambda r: r.district or "—"),
-        Column("customers", tr(_C, "Customers in the grid"), lambda r: r.customers, numeric=True),
-        Column("locked", tr(_C, "Locked"), lambda r: tr(_C, "Yes") if r.locked else ""),
+        Column("code", translate("LeavingDialog", "Grid"), lambda r: r.code),
+        Column("name", translate("LeavingDialog", "Grid name"), lambda r: r.name),
+        Column("district", translate("LeavingDialog", "District"), lambda r: r.district or "—"),
+        Column(
+            "customers",
+            translate("LeavingDialog", "Customers in the grid"),
+            lambda r: r.customers,
+            numeric=True,
+        ),
+        Column(
+            "locked",
+            translate("LeavingDialog", "Locked"),
+            lambda r: translate("LeavingDialog", "Yes") if r.locked else "",
+        ),
     ]
 
 
 def customer_columns() -> list[Column]:
     return [
-        Column("no", tr(_C, "Customer no."), lambda r: r.customer_no),
-        Column("name", tr(_C, "Name"), lambda r: r.name),
-        Column("grid", tr(_C, "Grid"), lambda r: r.grid_code or "—"),
-        Column("tasks", tr(_C, "Open tasks"), lambda r: r.open_tasks, numeric=True),
+        Column("no", translate("LeavingDialog", "Customer no."), lambda r: r.customer_no),
+        Column("name", translate("LeavingDialog", "Name"), lambda r: r.name),
+        Column("grid", translate("LeavingDialog", "Grid"), lambda r: r.grid_code or "—"),
+        Column(
+            "tasks", translate("LeavingDialog", "Open tasks"), lambda r: r.open_tasks, numeric=True
+        ),
         Column(
             "premium",
-            tr(_C, "Premium due in 90 days"),
+            translate("LeavingDialog", "Premium due in 90 days"),
             lambda r: r.premium_due_90d_fen,
             yuan,
             numeric=True,
         ),
-        Column("locked", tr(_C, "Locked"), lambda r: tr(_C, "Yes") if r.locked else ""),
+        Column(
+            "locked",
+            translate("LeavingDialog", "Locked"),
+            lambda r: translate("LeavingDialog", "Yes") if r.locked else "",
+        ),
     ]
 
 
 def task_columns() -> list[Column]:
     return [
-        Column("no", tr(_C, "Task no."), lambda r: r.task_no),
-        Column("kind", tr(_C, "Kind"), lambda r: label(TASK_KINDS, r.kind)),
-        Column("status", tr(_C, "Status"), lambda r: label(TASK_STATUSES, r.status)),
-        Column("customer", tr(_C, "Customer no."), lambda r: r.customer_no),
-        Column("policy", tr(_C, "Policy no."), lambda r: r.policy_no or "—"),
+        Column("no", translate("LeavingDialog", "Task no."), lambda r: r.task_no),
+        Column("kind", translate("LeavingDialog", "Kind"), lambda r: label(TASK_KINDS, r.kind)),
+        Column(
+            "status", translate("LeavingDialog", "Status"), lambda r: label(TASK_STATUSES, r.status)
+        ),
+        Column("customer", translate("LeavingDialog", "Customer no."), lambda r: r.customer_no),
+        Column("policy", translate("LeavingDialog", "Policy no."), lambda r: r.policy_no or "—"),
         Column(
             "due",
-            tr(_C, "Due"),
+            translate("LeavingDialog", "Due"),
             lambda r: r.due_date,
             alert=lambda r: r.due_before_leaving,
-            tooltip=lambda r: tr(_C, "Due before the leaving date") if r.due_before_leaving else "",
+            tooltip=lambda r: (
+                translate("LeavingDialog", "Due before the leaving date")
+                if r.due_before_leaving
+                else ""
+            ),
         ),
     ]

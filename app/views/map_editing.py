@@ -17,13 +17,11 @@ from app.services.rebalance.offers import GridOffer, read_grid_offers
 from app.services.rebalance.plan import Plan, PlanError
 from app.views.context import AppContext
 from app.views.errors import error_text
-from app.views.i18n import tr
+from app.views.i18n import translate
 from app.views.map_selection import GridSelector
 from app.views.messages import inform
 from app.views.rebalance_models import MovesModel
 from app.views.rebalance_plot import PlanMap
-
-_C = "MapEditing"
 
 
 def _offers_key(plan: Plan) -> tuple:
@@ -64,7 +62,7 @@ class MapEditor(QWidget):
         # On two lines if need be: on one it held the page's right side wider than the moves
         # need, and the workloads beside them lost the room on a laptop.
         self.label.setWordWrap(True)
-        self.give_button = QPushButton(tr(_C, "Give selected grids to…"))
+        self.give_button = QPushButton(translate("MapEditing", "Give selected grids to…"))
         self.give_button.setObjectName("give_grids")
         self.menu = QMenu(self)
         self.menu.setObjectName("give_menu")
@@ -110,7 +108,9 @@ class MapEditor(QWidget):
             "rebalance.offers",
             self.ctx.read(lambda s: read_grid_offers(s, plan)),
             on_done=lambda offers: self._offers_read(key, offers),
-            on_error=lambda exc: inform(self, tr(_C, "Give grids"), error_text(exc), warning=True),
+            on_error=lambda exc: inform(
+                self, translate("MapEditing", "Give grids"), error_text(exc), warning=True
+            ),
         )
 
     def _offers_read(self, key: tuple, offers: dict[str, GridOffer]) -> None:
@@ -133,17 +133,21 @@ class MapEditor(QWidget):
             return None
         offer = (self._offers or {}).get(code)
         if offer is not None:
-            return tr(_C, "Locked: it stays with its owner") if offer.locked else None
+            return (
+                translate("MapEditing", "Locked: it stays with its owner") if offer.locked else None
+            )
         if any(m.grid_code == code and m.kind == "grid" for m in plan.moves):
             return None
         shape = self._shape(code)
         if shape is None or shape.owner_no is None:
-            return tr(_C, "Nobody owns this grid: there is nothing to give")
+            return translate("MapEditing", "Nobody owns this grid: there is nothing to give")
         if plan.scope and shape.team_code not in plan.scope:
-            return tr(_C, "Outside this plan's teams")
+            return translate("MapEditing", "Outside this plan's teams")
         if shape.owner_no not in {s.employee_no for s in plan.specialists}:
-            return tr(_C, "Its owner is not in this plan (not active)")
-        return None if self._offers is None else tr(_C, "Outside this plan's scope")
+            return translate("MapEditing", "Its owner is not in this plan (not active)")
+        return (
+            None if self._offers is None else translate("MapEditing", "Outside this plan's scope")
+        )
 
     # --- the menu and the gift -------------------------------------------------------------
 
@@ -156,29 +160,34 @@ class MapEditor(QWidget):
         self.selector.enabled = plan is not None
         codes = self.selector.selected
         if plan is None:
-            text = tr(_C, "Propose a plan to give grids on the map.")
+            text = translate("MapEditing", "Propose a plan to give grids on the map.")
         elif not codes:
-            text = tr(
-                _C, "Click a grid to select it, Shift-click to add one, drag to draw a lasso."
+            text = translate(
+                "MapEditing",
+                "Click a grid to select it, Shift-click to add one, drag to draw a lasso.",
             )
         else:
             customers = sum(o.customers for c in codes if (o := (self._offers or {}).get(c)))
             text = (
-                tr(_C, "%1 grid selected · %2 customers")
+                translate("MapEditing", "%1 grid selected · %2 customers")
                 if len(codes) == 1
-                else tr(_C, "%1 grids selected · %2 customers")
+                else translate("MapEditing", "%1 grids selected · %2 customers")
             )
             text = text.replace("%1", str(len(codes))).replace("%2", f"{customers:,}")
         self.label.setText(text)
         ready = self._editable() and bool(codes) and self._offers is not None
         self.give_button.setEnabled(ready)
         if self._offers is None and plan is not None:
-            self.give_button.setToolTip(tr(_C, "Reading the grids' workloads…"))
+            self.give_button.setToolTip(translate("MapEditing", "Reading the grids' workloads…"))
         elif not self.moves.editable:
-            self.give_button.setToolTip(tr(_C, "The plan was applied: undo it to edit it again"))
+            self.give_button.setToolTip(
+                translate("MapEditing", "The plan was applied: undo it to edit it again")
+            )
         else:
             self.give_button.setToolTip(
-                tr(_C, "Give the selected grids to a specialist (or right-click the map)")
+                translate(
+                    "MapEditing", "Give the selected grids to a specialist (or right-click the map)"
+                )
             )
 
     def target_menu(self) -> QMenu:
@@ -188,7 +197,9 @@ class MapEditor(QWidget):
         menu.clear()
         plan, offers, codes = self.moves.plan(), self._offers, self.selector.selected
         if plan is None or offers is None or not codes or not self._editable():
-            menu.addAction(tr(_C, "Select grids in the plan's scope first")).setEnabled(False)
+            menu.addAction(
+                translate("MapEditing", "Select grids in the plan's scope first")
+            ).setEnabled(False)
             return menu
         sources = grid_sources(plan, codes, offers)
         takers = allowed_takers(
@@ -210,7 +221,7 @@ class MapEditor(QWidget):
                 header.setFont(bold)
                 header.setEnabled(False)
             text = (
-                tr(_C, "%1 (%2) · workload %3 after · %4 / %5 customers")
+                translate("MapEditing", "%1 (%2) · workload %3 after · %4 / %5 customers")
                 .replace("%1", s.name)
                 .replace("%2", s.employee_no)
                 .replace("%3", f"{after[s.employee_no]:,.1f}")
@@ -218,7 +229,7 @@ class MapEditor(QWidget):
                 .replace("%5", f"{s.capacity:,}")
             )
             if s.employee_no in sources.values():
-                text += " · " + tr(_C, "gives them now")
+                text += " · " + translate("MapEditing", "gives them now")
             action = menu.addAction(text)
             action.setObjectName(f"give_to_{s.employee_no}")
             action.setData(s.employee_no)
@@ -236,6 +247,6 @@ class MapEditor(QWidget):
         try:
             self.moves.give_grids(codes, employee_no, self._offers)
         except PlanError as exc:
-            inform(self, tr(_C, "Give grids"), error_text(exc), warning=True)
+            inform(self, translate("MapEditing", "Give grids"), error_text(exc), warning=True)
             return
         self.selector.select(codes)  # the same grids, without the lasso that picked them

@@ -35,7 +35,7 @@ from app.settings import Preferences
 from app.views.chips import SelectionChips
 from app.views.context import AppContext
 from app.views.errors import show_error
-from app.views.i18n import tr
+from app.views.i18n import translate
 from app.views.pages import PageWidget
 from app.views.table_export import default_file_name, save_folder
 
@@ -45,15 +45,13 @@ if TYPE_CHECKING:  # both are imported when the page makes its view (matplotlib 
 
     from app.services.mapping import MapData, Points
 
-_C = "MapPage"
-
 
 def measure_titles() -> dict[str, str]:
     return {
-        "persistency": tr(_C, "13-month persistency"),
-        "open_tasks": tr(_C, "Open tasks of the owner"),
-        "load": tr(_C, "Customers against capacity"),
-        "coverage": tr(_C, "Coverage gaps"),
+        "persistency": translate("MapPage", "13-month persistency"),
+        "open_tasks": translate("MapPage", "Open tasks of the owner"),
+        "load": translate("MapPage", "Customers against capacity"),
+        "coverage": translate("MapPage", "Coverage gaps"),
     }
 
 
@@ -424,7 +422,8 @@ class MapPage(PageWidget):
         if shown is None or self._points is None:
             return None
         if not path:
-            name = default_file_name(f"{self.tr('Grid map')} {self.measure.currentText()}", ".html")
+            title = self.tr("Grid map")
+            name = default_file_name(f"{title} {self.measure.currentText()}", ".html")
             path, _ = QFileDialog.getSaveFileName(
                 self, self.tr("Save map"), str(save_folder() / name), self.tr("Web page (*.html)")
             )

@@ -25,38 +25,46 @@ from PySide6.QtWidgets import (
 from app.views.calendar import local_text
 from app.views.context import AppContext
 from app.views.errors import show_error
-from app.views.i18n import tr
+from app.views.i18n import translate
 from app.views.layout import fit_columns
 from app.views.table_export import install_table_export
 from app.views.table_models import ROW_ROLE, Column, RowTableModel
 
-_C = "IntakePage"  # the page's texts, translated under its name
 NOTE_LENGTH = 200  # app.services.intake.coverage.NOTE_LENGTH, without importing the services
 
 
 def reason_texts() -> dict[str, str]:
     """Return the reasons an address is outside coverage, by code, in the user's language."""
     return {
-        "no_grid_district": tr(_C, "A district of the city with no grids"),
-        "out_of_town": tr(_C, "An address outside the city"),
-        "incomplete": tr(_C, "Address incomplete, to be checked"),
-        "other": tr(_C, "Other (say why in the note)"),
+        "no_grid_district": translate("IntakePage", "A district of the city with no grids"),
+        "out_of_town": translate("IntakePage", "An address outside the city"),
+        "incomplete": translate("IntakePage", "Address incomplete, to be checked"),
+        "other": translate("IntakePage", "Other (say why in the note)"),
     }
 
 
 def outside_columns() -> list[Column]:
     reasons = reason_texts()
     return [
-        Column("customer_no", tr(_C, "Customer no."), lambda r: r.customer_no),
-        Column("name", tr(_C, "Name"), lambda r: r.name),
-        Column("address", tr(_C, "Address"), lambda r: r.address),
-        Column("district", tr(_C, "District"), lambda r: r.district or "—"),
-        Column("waiting", tr(_C, "Days waiting"), lambda r: r.days_waiting, numeric=True),
-        Column("reason", tr(_C, "Reason"), lambda r: reasons.get(r.reason, r.reason)),
-        Column("marked_by", tr(_C, "Marked by"), lambda r: r.marked_by),
-        Column("marked_at", tr(_C, "Marked at"), lambda r: local_text(r.marked_at)),
+        Column("customer_no", translate("IntakePage", "Customer no."), lambda r: r.customer_no),
+        Column("name", translate("IntakePage", "Name"), lambda r: r.name),
+        Column("address", translate("IntakePage", "Address"), lambda r: r.address),
+        Column("district", translate("IntakePage", "District"), lambda r: r.district or "—"),
+        Column(
+            "waiting",
+            translate("IntakePage", "Days waiting"),
+            lambda r: r.days_waiting,
+            numeric=True,
+        ),
+        Column(
+            "reason", translate("IntakePage", "Reason"), lambda r: reasons.get(r.reason, r.reason)
+        ),
+        Column("marked_by", translate("IntakePage", "Marked by"), lambda r: r.marked_by),
+        Column(
+            "marked_at", translate("IntakePage", "Marked at"), lambda r: local_text(r.marked_at)
+        ),
         # Free text last: the column that stretches.
-        Column("note", tr(_C, "Note"), lambda r: r.note),
+        Column("note", translate("IntakePage", "Note"), lambda r: r.note),
     ]
 
 
@@ -66,19 +74,19 @@ class OutsideCoverageDialog(QDialog):
 
     def __init__(self, count: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle(tr(_C, "Outside coverage"))
+        self.setWindowTitle(translate("IntakePage", "Outside coverage"))
         self.reason_box = QComboBox()
         self.reason_box.setObjectName("reason")
-        self.reason_box.addItem(tr(_C, "— choose a reason —"), None)
+        self.reason_box.addItem(translate("IntakePage", "— choose a reason —"), None)
         for code, text in reason_texts().items():
             self.reason_box.addItem(text, code)
         self.note_edit = QLineEdit()
         self.note_edit.setObjectName("note")
         self.note_edit.setMaxLength(NOTE_LENGTH)
-        self.note_edit.setPlaceholderText(tr(_C, "e.g. 郫都区 has no grids yet"))
+        self.note_edit.setPlaceholderText(translate("IntakePage", "e.g. 郫都区 has no grids yet"))
         intro = QLabel(
-            tr(
-                _C,
+            translate(
+                "IntakePage",
                 "Take %1 customers out of the queue of addresses matching no grid, into the "
                 "list of addresses outside coverage? They can be put back in the queue; a "
                 "grid drawn where they live takes them by itself at the next rematch or grid "
@@ -90,13 +98,13 @@ class OutsideCoverageDialog(QDialog):
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(
-            tr(_C, "Mark outside coverage")
+            translate("IntakePage", "Mark outside coverage")
         )
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         form = QFormLayout()
-        form.addRow(tr(_C, "Reason"), self.reason_box)
-        form.addRow(tr(_C, "Note"), self.note_edit)
+        form.addRow(translate("IntakePage", "Reason"), self.reason_box)
+        form.addRow(translate("IntakePage", "Note"), self.note_edit)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(form)
@@ -140,7 +148,9 @@ def mark_outside(
                 )
             ),
             on_done=on_done,
-            on_error=lambda exc: show_error(parent, tr(_C, "Outside coverage"), exc),
+            on_error=lambda exc: show_error(
+                parent, translate("IntakePage", "Outside coverage"), exc
+            ),
         )
 
     dialog.accepted.connect(accepted)
@@ -167,14 +177,19 @@ class OutsideCoverageView(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
         install_table_export(
-            self.table, name=tr(_C, "Addresses outside coverage"), runner=ctx.runner
+            self.table,
+            name=translate("IntakePage", "Addresses outside coverage"),
+            runner=ctx.runner,
         )
         self.count = QLabel()
         self.count.setObjectName("outside_count")
-        self.restore_button = QPushButton(tr(_C, "Put back in queue"))
+        self.restore_button = QPushButton(translate("IntakePage", "Put back in queue"))
         self.restore_button.setObjectName("restore_outside")
         self.restore_button.setToolTip(
-            tr(_C, "Put the chosen customers back in the queue of addresses matching no grid")
+            translate(
+                "IntakePage",
+                "Put the chosen customers back in the queue of addresses matching no grid",
+            )
         )
         self.restore_button.setVisible(may_change)
         self.restore_button.setEnabled(False)
@@ -193,7 +208,9 @@ class OutsideCoverageView(QWidget):
     def set_rows(self, rows: Sequence) -> None:
         self.model.set_rows(list(rows))
         self.count.setText(
-            tr(_C, "%1 customers whose address is outside coverage").replace("%1", f"{len(rows):,}")
+            translate("IntakePage", "%1 customers whose address is outside coverage").replace(
+                "%1", f"{len(rows):,}"
+            )
         )
         self.restore_button.setEnabled(False)
         fit_columns(self.table)
@@ -212,5 +229,5 @@ class OutsideCoverageView(QWidget):
             "intake.restore",
             self.ctx.write(lambda s: restore_to_queue(s, customer_ids=ids, actor=actor, user=user)),
             on_done=lambda done: self.changed.emit(done.changes),
-            on_error=lambda exc: show_error(self, tr(_C, "Outside coverage"), exc),
+            on_error=lambda exc: show_error(self, translate("IntakePage", "Outside coverage"), exc),
         )

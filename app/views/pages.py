@@ -12,9 +12,7 @@ from PySide6.QtWidgets import QWidget
 from app.services.changes import Changes
 from app.settings import WindowState
 from app.views.context import AppContext
-from app.views.i18n import tr
-
-_C = "MainWindow"
+from app.views.i18n import translate
 
 
 class PageWidget(QWidget):
@@ -74,12 +72,24 @@ def lazy(module: str, name: str) -> Factory:
 def page_factories() -> list[tuple[str, str, Factory]]:
     """Return (key, title, factory) for each page."""
     return [
-        ("map", tr(_C, "Grid map"), lazy("app.views.map_page", "MapPage")),
-        ("roster", tr(_C, "Specialists"), lazy("app.views.roster_page", "RosterPage")),
-        ("tasks", tr(_C, "Tasks"), lazy("app.views.tasks_page", "TasksPage")),
-        ("charts", tr(_C, "Charts"), lazy("app.views.charts_page", "ChartsPage")),
-        ("intake", tr(_C, "Intake"), lazy("app.views.intake_page", "IntakePage")),
-        ("rebalance", tr(_C, "Rebalance"), lazy("app.views.rebalance_page", "RebalancePage")),
+        ("map", translate("MainWindow", "Grid map"), lazy("app.views.map_page", "MapPage")),
+        (
+            "roster",
+            translate("MainWindow", "Specialists"),
+            lazy("app.views.roster_page", "RosterPage"),
+        ),
+        ("tasks", translate("MainWindow", "Tasks"), lazy("app.views.tasks_page", "TasksPage")),
+        ("charts", translate("MainWindow", "Charts"), lazy("app.views.charts_page", "ChartsPage")),
+        ("intake", translate("MainWindow", "Intake"), lazy("app.views.intake_page", "IntakePage")),
+        (
+            "rebalance",
+            translate("MainWindow", "Rebalance"),
+            lazy("app.views.rebalance_page", "RebalancePage"),
+        ),
         # Last, so the pages before keep their Ctrl+number shortcuts.
-        ("scorecard", tr(_C, "Scorecard"), lazy("app.views.scorecard_page", "ScorecardPage")),
+        (
+            "scorecard",
+            translate("MainWindow", "Scorecard"),
+            lazy("app.views.scorecard_page", "ScorecardPage"),
+        ),
     ]

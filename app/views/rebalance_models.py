@@ -26,10 +26,9 @@ from app.services.rebalance.editing import (
 )
 from app.services.rebalance.offers import GridOffer
 from app.services.rebalance.plan import Plan
-from app.views.i18n import tr
+from app.views.i18n import translate
 from app.views.table_models import Column
 
-_C = "RebalanceModels"
 _Index = QModelIndex | QPersistentModelIndex
 
 TARGETS_ROLE = Qt.ItemDataRole.UserRole + 10  # [(employee no., label)] a move may go to
@@ -71,16 +70,16 @@ class MovesModel(QAbstractTableModel):
         self._excluded: frozenset[str] = frozenset()
         self.editable = True
         self._headers = [
-            tr(_C, "Keep"),
-            tr(_C, "Kind"),
-            tr(_C, "Grid"),
-            tr(_C, "Customer"),
-            tr(_C, "From"),
-            tr(_C, "To"),
-            tr(_C, "Workload"),
-            tr(_C, "Customers"),
-            tr(_C, "From:\nafter"),
-            tr(_C, "To:\nafter"),
+            translate("RebalanceModels", "Keep"),
+            translate("RebalanceModels", "Kind"),
+            translate("RebalanceModels", "Grid"),
+            translate("RebalanceModels", "Customer"),
+            translate("RebalanceModels", "From"),
+            translate("RebalanceModels", "To"),
+            translate("RebalanceModels", "Workload"),
+            translate("RebalanceModels", "Customers"),
+            translate("RebalanceModels", "From:\nafter"),
+            translate("RebalanceModels", "To:\nafter"),
         ]
 
     # --- the plan ------------------------------------------------------------------------
@@ -198,8 +197,8 @@ class MovesModel(QAbstractTableModel):
             and orientation == Qt.Orientation.Horizontal
             and section in (len(self._headers) - 2, len(self._headers) - 1)
         ):
-            return tr(
-                _C,
+            return translate(
+                "RebalanceModels",
                 "The workload of the giving and of the receiving specialist once every move "
                 "kept in the list is made, as in the workloads table.",
             )
@@ -249,7 +248,11 @@ class MovesModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole and col in (FROM, TO):
             who = self.name(move.from_no if col == FROM else to_no)
             if col == TO and self.editable and kept:
-                return who + "\n" + tr(_C, "Double-click to give this move to someone else")
+                return (
+                    who
+                    + "\n"
+                    + translate("RebalanceModels", "Double-click to give this move to someone else")
+                )
             return who
         if role != Qt.ItemDataRole.DisplayRole:
             return None
@@ -257,7 +260,11 @@ class MovesModel(QAbstractTableModel):
         if col == KEEP:
             return ""
         if col == KIND:
-            return tr(_C, "Grid") if move.kind == "grid" else tr(_C, "Customer")
+            return (
+                translate("RebalanceModels", "Grid")
+                if move.kind == "grid"
+                else translate("RebalanceModels", "Customer")
+            )
         if col == GRID:
             return move.grid_code
         if col == CUSTOMER:
@@ -340,19 +347,35 @@ def workload_columns(team_names: dict[str, str] | None = None) -> list[Column[Wo
     knows them."""
     names = team_names or {}
     return [
-        Column("specialist", tr(_C, "Specialist"), lambda r: f"{r.name} ({r.employee_no})"),
-        Column("before", tr(_C, "Workload\nnow"), lambda r: r.load_before, _fmt, numeric=True),
-        Column("after", tr(_C, "Workload\nafter"), lambda r: r.load_after, _fmt, numeric=True),
+        Column(
+            "specialist",
+            translate("RebalanceModels", "Specialist"),
+            lambda r: f"{r.name} ({r.employee_no})",
+        ),
+        Column(
+            "before",
+            translate("RebalanceModels", "Workload\nnow"),
+            lambda r: r.load_before,
+            _fmt,
+            numeric=True,
+        ),
+        Column(
+            "after",
+            translate("RebalanceModels", "Workload\nafter"),
+            lambda r: r.load_after,
+            _fmt,
+            numeric=True,
+        ),
         Column(
             "change",
-            tr(_C, "Change"),
+            translate("RebalanceModels", "Change"),
             lambda r: r.change,
             lambda v: "—" if abs(v) < 0.05 else f"{v:+,.1f}",
             numeric=True,
         ),
         Column(
             "customers_now",
-            tr(_C, "Customers\nnow"),
+            translate("RebalanceModels", "Customers\nnow"),
             lambda r: r.customers_before,
             _count,
             numeric=True,
@@ -360,17 +383,21 @@ def workload_columns(team_names: dict[str, str] | None = None) -> list[Column[Wo
         ),
         Column(
             "customers_after",
-            tr(_C, "Customers\nafter"),
+            translate("RebalanceModels", "Customers\nafter"),
             lambda r: r.customers_after,
             _count,
             numeric=True,
             kind="number",
             alert=lambda r: r.customers_after > r.capacity,
-            tooltip=lambda r: tr(_C, "Above capacity") if r.customers_after > r.capacity else "",
+            tooltip=lambda r: (
+                translate("RebalanceModels", "Above capacity")
+                if r.customers_after > r.capacity
+                else ""
+            ),
         ),
         Column(
             "capacity",
-            tr(_C, "Capacity"),
+            translate("RebalanceModels", "Capacity"),
             lambda r: r.capacity,
             _count,
             numeric=True,
@@ -378,7 +405,11 @@ def workload_columns(team_names: dict[str, str] | None = None) -> list[Column[Wo
         ),
         # Last: what a supervisor weighs first (workloads, customers against capacity) must
         # show without scrolling on a laptop.
-        Column("team", tr(_C, "Team"), lambda r: names.get(r.team_code, r.team_code)),
+        Column(
+            "team",
+            translate("RebalanceModels", "Team"),
+            lambda r: names.get(r.team_code, r.team_code),
+        ),
     ]
 
 

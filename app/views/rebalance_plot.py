@@ -20,12 +20,11 @@ from app.services.mapping.moves import GridShape, MapMove, draw_moves_map, toolt
 from app.services.rebalance.editing import workload_changes
 from app.services.rebalance.plan import Plan
 from app.services.render.charts import WorkloadBar, draw_workload_comparison
-from app.views.i18n import tr
+from app.views.i18n import translate
 
 if TYPE_CHECKING:
     from app.services.mapping.picking import GridPicker
 
-_C = "RebalancePage"
 PICKED = "#0b5cd5"
 # Past this many specialists the chart shows only those whose workload changes.
 MAX_BARS = 30
@@ -49,14 +48,14 @@ def draw_plan_chart(figure: Figure, plan: Plan) -> None:
             )
             for c in changes
         ],
-        title=tr(_C, "Workload per specialist: now and after the plan"),
-        before_label=tr(_C, "now"),
-        after_label=tr(_C, "after the plan"),
-        workload_label=tr(_C, "weighted workload"),
-        customers_label=tr(_C, "customers"),
-        capacity_label=tr(_C, "capacity"),
+        title=translate("RebalancePage", "Workload per specialist: now and after the plan"),
+        before_label=translate("RebalancePage", "now"),
+        after_label=translate("RebalancePage", "after the plan"),
+        workload_label=translate("RebalancePage", "weighted workload"),
+        customers_label=translate("RebalancePage", "customers"),
+        capacity_label=translate("RebalancePage", "capacity"),
         bound=min(plan.lower_bound, plan.before_max) or None,
-        bound_label=tr(_C, "best possible largest workload"),
+        bound_label=translate("RebalancePage", "best possible largest workload"),
     )
 
 
@@ -74,7 +73,7 @@ def map_moves(plan: Plan, names: dict[str, str]) -> list[MapMove]:
             singles[key] = singles.get(key, 0) + 1
     for (code, a, b), n in singles.items():
         text = (
-            tr(_C, "%1 customers: %2 → %3")
+            translate("RebalancePage", "%1 customers: %2 → %3")
             .replace("%1", str(n))
             .replace("%2", names.get(a, a))
             .replace("%3", names.get(b, b))
@@ -136,7 +135,7 @@ class PlanMap(QWidget):
         grids whose owner differs between two scenarios, say."""
         self._moves = grids
         self._scope = ()
-        self._legend = {"grid": legend, "unchanged": tr(_C, "unchanged")}
+        self._legend = {"grid": legend, "unchanged": translate("RebalancePage", "unchanged")}
         self.redraw()
 
     def redraw(self) -> None:
@@ -144,7 +143,13 @@ class PlanMap(QWidget):
         ax = self.figure.add_axes((0, 0, 1, 1))
         if self.shapes is None:
             ax.set_axis_off()
-            ax.text(0.5, 0.5, tr(_C, "Loading the map…"), ha="center", transform=ax.transAxes)
+            ax.text(
+                0.5,
+                0.5,
+                translate("RebalancePage", "Loading the map…"),
+                ha="center",
+                transform=ax.transAxes,
+            )
         else:
             draw_moves_map(
                 ax,
@@ -153,9 +158,9 @@ class PlanMap(QWidget):
                 scope_teams=self._scope,
                 labels=self._legend
                 or {
-                    "grid": tr(_C, "grid changes owner"),
-                    "customers": tr(_C, "some customers move"),
-                    "unchanged": tr(_C, "unchanged"),
+                    "grid": translate("RebalancePage", "grid changes owner"),
+                    "customers": translate("RebalancePage", "some customers move"),
+                    "unchanged": translate("RebalancePage", "unchanged"),
                 },
                 selected=self.selected,
             )

@@ -13,12 +13,10 @@ from app.services.rebalance.disruption import MoveCosts
 from app.services.rebalance.editing import describe_counts, workload_changes
 from app.services.rebalance.plan import Plan
 from app.services.rebalance.workload import Weights
-from app.views.i18n import tr
+from app.views.i18n import translate
 from app.views.labels import counted, listed, moves, sentence_gap
 from app.views.labels import customers as customer_count
 from app.views.labels import grids as grid_count
-
-_C = "RebalancePage"  # the page's texts, translated under its name
 
 
 @dataclass(frozen=True)
@@ -69,8 +67,8 @@ def solver_note(plan: Plan) -> str:
     if not plan.solver_failures:
         return ""
     return (
-        tr(
-            _C,
+        translate(
+            "RebalancePage",
             "The exact solver failed in %1 step(s) (%2): this plan is what the search found "
             "without it, possibly less balanced. Propose again; if it repeats, tell whoever looks "
             "after GridDesk.",
@@ -84,8 +82,8 @@ def clock_note(plan: Plan) -> str:
     """Say that the time limit stopped part of the search ('' when it did not)."""
     if not plan.clock_stops:
         return ""
-    return tr(
-        _C,
+    return translate(
+        "RebalancePage",
         "The search stopped on its time limit (%1) before its work was done, as on a very slow "
         "or busy computer: this plan may differ from one proposed again. Close other work and "
         "propose again.",
@@ -96,30 +94,42 @@ def plan_summary(plan: Plan) -> str:
     """Return the one-paragraph summary of a plan shown above its tables."""
     grids, singles, customers = describe_counts(plan)
     text = (
-        tr(_C, "Largest workload %1 now, %2 after (no plan within these rules goes below %3).")
+        translate(
+            "RebalancePage",
+            "Largest workload %1 now, %2 after (no plan within these rules goes below %3).",
+        )
         .replace("%1", f"{plan.before_max:,.1f}")
         .replace("%2", f"{plan.after_max:,.1f}")
         .replace("%3", f"{min(plan.lower_bound, plan.before_max):,.1f}")
     )
-    moves_text = tr(_C, "%1: %2 and %3; %4.") if singles else tr(_C, "%1, all whole grids; %4.")
+    moves_text = (
+        translate("RebalancePage", "%1: %2 and %3; %4.")
+        if singles
+        else translate("RebalancePage", "%1, all whole grids; %4.")
+    )
     text += sentence_gap() + (
         moves_text.replace("%1", moves(len(plan.moves)))
         .replace("%2", grid_count(grids))
         .replace(
-            "%3", counted(singles, tr(_C, "%1 single customer"), tr(_C, "%1 single customers"))
+            "%3",
+            counted(
+                singles,
+                translate("RebalancePage", "%1 single customer"),
+                translate("RebalancePage", "%1 single customers"),
+            ),
         )
         .replace(
             "%4",
             counted(
                 customers,
-                tr(_C, "%1 customer changes specialist"),
-                tr(_C, "%1 customers change specialist"),
+                translate("RebalancePage", "%1 customer changes specialist"),
+                translate("RebalancePage", "%1 customers change specialist"),
             ),
         )
     )
     text += sentence_gap() + (
-        tr(
-            _C,
+        translate(
+            "RebalancePage",
             "What it breaks: %1 customers re-contacted, %2 relationships broken (4-sell step 2 "
             "or more), %3 SMS, disruption %4.",
         )
@@ -135,16 +145,19 @@ def plan_summary(plan: Plan) -> str:
         text += sentence_gap() + clock_note(plan)
     if plan.keep_from_step is not None:
         text += sentence_gap() + (
-            tr(_C, "%1 customers at 4-sell step %2 or beyond stay with their specialist.")
+            translate(
+                "RebalancePage",
+                "%1 customers at 4-sell step %2 or beyond stay with their specialist.",
+            )
             .replace("%1", f"{plan.step_locked:,}")
             .replace("%2", str(plan.keep_from_step))
         )
     changes = workload_changes(plan)
     over = [w for w in changes if w.over_capacity]
     if over:
-        text += sentence_gap() + tr(_C, "Above capacity afterwards: %1.").replace(
-            "%1", listed(w.name for w in over)
-        )
+        text += sentence_gap() + translate(
+            "RebalancePage", "Above capacity afterwards: %1."
+        ).replace("%1", listed(w.name for w in over))
     # Over capacity today and still after (the rules let a plan shed some of their customers
     # but do not force them under): the supervisor should know, the worst first.
     still = sorted(
@@ -153,7 +166,7 @@ def plan_summary(plan: Plan) -> str:
     )
     if still:
         names = [
-            tr(_C, "%1 (%2 / %3)")
+            translate("RebalancePage", "%1 (%2 / %3)")
             .replace("%1", w.name)
             .replace("%2", f"{w.customers_after:,}")
             .replace("%3", f"{w.capacity:,}")
@@ -161,8 +174,12 @@ def plan_summary(plan: Plan) -> str:
         ]
         shown = listed(names[:STILL_OVER_NAMED])
         if len(names) > STILL_OVER_NAMED:
-            shown += " " + tr(_C, "and %1 more").replace("%1", str(len(names) - STILL_OVER_NAMED))
-        text += sentence_gap() + tr(_C, "Still above capacity: %1.").replace("%1", shown)
+            shown += " " + translate("RebalancePage", "and %1 more").replace(
+                "%1", str(len(names) - STILL_OVER_NAMED)
+            )
+        text += sentence_gap() + translate("RebalancePage", "Still above capacity: %1.").replace(
+            "%1", shown
+        )
     return text
 
 
@@ -171,17 +188,17 @@ def capacity_sentence(plan: Plan) -> str:
     capacity falls short (the excess shared in proportion to capacity), or how many customers
     stay above it although there is room (the move limit or the neighbours prevent more)."""
     if plan.above_capacity == 0:
-        return tr(_C, "Nobody ends above capacity.")
+        return translate("RebalancePage", "Nobody ends above capacity.")
     if plan.capacity_short:
         return (
-            tr(
-                _C,
+            translate(
+                "RebalancePage",
                 "Capacity falls short by %1 customers in total: the excess is shared in "
                 "proportion to capacity.",
             )
         ).replace("%1", f"{plan.capacity_short:,}")
-    return tr(
-        _C,
+    return translate(
+        "RebalancePage",
         "%1 customers stay above capacity although the team has room: more moves or a wider "
         "reach would bring them within it.",
     ).replace("%1", f"{plan.above_capacity:,}")
@@ -191,14 +208,14 @@ def point_label(plan: Plan, index: int, *, recommended: bool) -> str:
     """Return how the trade-off chooser names one plan of the proposal's frontier."""
     p = plan.frontier[index]
     text = (
-        tr(_C, "Largest %1 · %2 · %3 · disruption %4")
+        translate("RebalancePage", "Largest %1 · %2 · %3 · disruption %4")
         .replace("%1", f"{p.after_max:,.1f}")
         .replace("%2", moves(p.moves))
         .replace("%3", customer_count(p.customers))
         .replace("%4", f"{p.disruption:,.0f}")
     )
     if index == 0:
-        text += " " + tr(_C, "(best balance)")
+        text += " " + translate("RebalancePage", "(best balance)")
     if recommended:
-        text += " " + tr(_C, "(recommended)")
+        text += " " + translate("RebalancePage", "(recommended)")
     return text

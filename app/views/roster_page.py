@@ -28,15 +28,13 @@ from app.services.people.auth import mask_phone
 from app.views.chips import SelectionChips
 from app.views.context import AppContext
 from app.views.errors import show_error
-from app.views.i18n import tr
+from app.views.i18n import translate
 from app.views.labels import CONTRACT_TYPES, SPECIALIST_STATUSES, label, listed, pct
 from app.views.layout import fit_columns
 from app.views.pages import PageWidget
 from app.views.selection import Picked
 from app.views.table_export import install_table_export
 from app.views.table_models import ROW_ROLE, SORT_ROLE, Column, RowTableModel
-
-_C = "RosterPage"
 
 
 def roster_columns(show_contact: bool, as_of: date):
@@ -51,65 +49,73 @@ def roster_columns(show_contact: bool, as_of: date):
         return " / ".join("—" if v is None else f"{float(v) * 100:.0f}" for v in r.conversion)
 
     return [
-        Column("employee_no", tr(_C, "Employee\nno."), lambda r: r.employee_no),
-        Column("name", tr(_C, "Name"), lambda r: r.name),
-        Column("team", tr(_C, "Team"), lambda r: r.team_name),
+        Column("employee_no", translate("RosterPage", "Employee\nno."), lambda r: r.employee_no),
+        Column("name", translate("RosterPage", "Name"), lambda r: r.name),
+        Column("team", translate("RosterPage", "Team"), lambda r: r.team_name),
         Column(
-            "phone", tr(_C, "Phone"), lambda r: r.phone if show_contact else mask_phone(r.phone)
+            "phone",
+            translate("RosterPage", "Phone"),
+            lambda r: r.phone if show_contact else mask_phone(r.phone),
         ),
-        Column("contract", tr(_C, "Contract"), lambda r: label(CONTRACT_TYPES, r.contract_type)),
+        Column(
+            "contract",
+            translate("RosterPage", "Contract"),
+            lambda r: label(CONTRACT_TYPES, r.contract_type),
+        ),
         Column(
             "status",
-            tr(_C, "Status"),
+            translate("RosterPage", "Status"),
             lambda r: label(SPECIALIST_STATUSES, r.status),
             alert=lambda r: r.status.value != "active" and bool(r.grid_codes),
         ),
         Column(
             "grids",
-            tr(_C, "Grids"),
+            translate("RosterPage", "Grids"),
             lambda r: len(r.grid_codes),
             numeric=True,
             tooltip=lambda r: listed(r.grid_codes),
-            header_tip=tr(_C, "Grids the specialist owns today (hover a number for their codes)"),
+            header_tip=translate(
+                "RosterPage", "Grids the specialist owns today (hover a number for their codes)"
+            ),
         ),
         Column(
             "customers",
-            tr(_C, "Customers\n/ capacity"),
+            translate("RosterPage", "Customers\n/ capacity"),
             lambda r: r.load,
             text=lambda v: "",
             numeric=True,
             alert=lambda r: (r.load or 0) > 1,
-            header_tip=tr(
-                _C,
+            header_tip=translate(
+                "RosterPage",
                 "Customers served today against the most the specialist may serve; red above it",
             ),
         ),
         Column(
             "open",
-            tr(_C, "Open\ntasks"),
+            translate("RosterPage", "Open\ntasks"),
             lambda r: r.open_tasks,
             numeric=True,
-            header_tip=tr(_C, "Tasks open or in progress"),
+            header_tip=translate("RosterPage", "Tasks open or in progress"),
         ),
         Column(
             "overdue",
-            tr(_C, "Overdue"),
+            translate("RosterPage", "Overdue"),
             lambda r: r.overdue_tasks,
             numeric=True,
             alert=lambda r: r.overdue_tasks > 0,
-            header_tip=tr(_C, "Tasks open or in progress past their due date"),
+            header_tip=translate("RosterPage", "Tasks open or in progress past their due date"),
         ),
         Column(
             "persistency",
-            tr(_C, "13-month\npersistency"),
+            translate("RosterPage", "13-month\npersistency"),
             lambda r: r.persistency_13,
             text=pct,
             numeric=True,
             kind="percent",
             pale=lambda r: r.persistency_policies < FEW_POLICIES,
             tooltip=_persistency_tip,
-            header_tip=tr(
-                _C,
+            header_tip=translate(
+                "RosterPage",
                 "Premium basis, policies whose second-year premium fell due from %1 to %2 "
                 "(the last twelve whole months), attributed to who served them on the due date. "
                 "Policies still in their grace period are left out until it ends.",
@@ -119,12 +125,12 @@ def roster_columns(show_contact: bool, as_of: date):
         ),
         Column(
             "funnel",
-            tr(_C, "4-sell reached %\n(1/2/3/4)"),
+            translate("RosterPage", "4-sell reached %\n(1/2/3/4)"),
             lambda r: r.conversion[1],
             text=lambda v: "",
             numeric=True,
-            header_tip=tr(
-                _C,
+            header_tip=translate(
+                "RosterPage",
                 "Of the customers who entered the pool from %1 to %2 and whom the specialist "
                 "serves today: the share who have reached pre-sell, soft-sell, cross-sell and "
                 "up-sell",
@@ -134,13 +140,13 @@ def roster_columns(show_contact: bool, as_of: date):
         ),
         Column(
             "activity",
-            tr(_C, "Tasks done\n/ week"),
+            translate("RosterPage", "Tasks done\n/ week"),
             lambda r: r.tasks_done_per_week,
             text=lambda v: f"{v:.1f}",
             numeric=True,
             kind="number",
-            header_tip=tr(
-                _C,
+            header_tip=translate(
+                "RosterPage",
                 "Tasks completed per week, the mean of the last %1 whole weeks "
                 "(Monday to Sunday): %2 to %3. The meeting workbook lists these weeks one by one.",
             )
@@ -150,14 +156,14 @@ def roster_columns(show_contact: bool, as_of: date):
         ),
         Column(
             "contact_on_time",
-            tr(_C, "First contact\non time"),
+            translate("RosterPage", "First contact\non time"),
             lambda r: r.contact_on_time.share if r.contact_on_time else None,
             text=pct,
             numeric=True,
             kind="percent",
             tooltip=_on_time_tip,
-            header_tip=tr(
-                _C,
+            header_tip=translate(
+                "RosterPage",
                 "Of the customers who entered the pool from %1 to %2: the share first contacted "
                 "within the branch's target (File ▸ Branch settings), counted for the specialist "
                 "who had them when that was settled (the day of contact, or the target's last "
@@ -168,13 +174,13 @@ def roster_columns(show_contact: bool, as_of: date):
         ),
         Column(
             "equity",
-            tr(_C, "Service\nequity"),
+            translate("RosterPage", "Service\nequity"),
             lambda r: r.equity_gap,
             text=lambda v: "",
             numeric=True,
             alert=lambda r: r.equity_flag,
-            header_tip=tr(
-                _C,
+            header_tip=translate(
+                "RosterPage",
                 "Completion rate of servicing and renewal tasks of the last 365 days: customers "
                 "who reached cross-sell or up-sell minus those who did not, in points. ⚠ when "
                 "the buyers are served more than %1 points better.",
@@ -185,9 +191,9 @@ def roster_columns(show_contact: bool, as_of: date):
 
 def _persistency_tip(r) -> str:
     n = r.persistency_policies
-    text = tr(_C, "On %1 policies").replace("%1", f"{n:,}")
+    text = translate("RosterPage", "On %1 policies").replace("%1", f"{n:,}")
     if n < FEW_POLICIES:
-        text += " · " + tr(_C, "too few to judge (under %1): shown pale").replace(
+        text += " · " + translate("RosterPage", "too few to judge (under %1): shown pale").replace(
             "%1", str(FEW_POLICIES)
         )
     return text
@@ -196,11 +202,14 @@ def _persistency_tip(r) -> str:
 def _on_time_tip(r) -> str:
     o = r.contact_on_time
     if o is None:
-        return tr(_C, "No customer of the last %1 days of pool entries settled yet").replace(
-            "%1", str(ON_TIME_DAYS)
-        )
+        return translate(
+            "RosterPage", "No customer of the last %1 days of pool entries settled yet"
+        ).replace("%1", str(ON_TIME_DAYS))
     return (
-        tr(_C, "%1 of %2 customers first contacted within %3 days; %4 still within the target")
+        translate(
+            "RosterPage",
+            "%1 of %2 customers first contacted within %3 days; %4 still within the target",
+        )
         .replace("%1", str(o.on_time))
         .replace("%2", str(o.decided))
         .replace("%3", str(o.target_days))
@@ -228,7 +237,9 @@ class RosterModel(RowTableModel):
                 if r.equity_gap is None:
                     return "—"
                 points = round(float(r.equity_gap) * 100) or 0  # never "-0"
-                gap = tr(_C, "%1 pts").replace("%1", f"{points:+d}" if points else "0")
+                gap = translate("RosterPage", "%1 pts").replace(
+                    "%1", f"{points:+d}" if points else "0"
+                )
                 return ("⚠ " + gap) if r.equity_flag else gap
         return super().data(index, role)
 
@@ -443,7 +454,9 @@ class RosterPage(PageWidget):
                 self.tr("Not in the table: %1 open tasks nobody holds, %2 overdue.")
                 .replace("%1", f"{unheld.open_tasks:,}")
                 .replace("%2", f"{unheld.overdue_tasks:,}")
-                + f' <a href="#unheld">{self.tr("Show them")}</a>'
+                + ' <a href="#unheld">'
+                + self.tr("Show them")
+                + "</a>"
             )
 
     def _count(self) -> None:

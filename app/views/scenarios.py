@@ -34,14 +34,12 @@ from app.services.rebalance.scenarios import (
 )
 from app.views.context import AppContext
 from app.views.errors import error_text
-from app.views.i18n import tr
+from app.views.i18n import translate
 from app.views.labels import counted
 from app.views.layout import fit_columns
 from app.views.messages import ask, inform
 from app.views.rebalance_plot import PlanMap
 from app.views.table_models import Column, RowTableModel
-
-_C = "Scenarios"
 
 
 def _count(v) -> str:
@@ -55,47 +53,57 @@ def _load(v) -> str:
 def scenario_columns(zone: str) -> list[Column[ScenarioInfo]]:
     """The columns of the list of kept scenarios (times in the branch's zone ``zone``)."""
     return [
-        Column("name", tr(_C, "Name"), lambda r: r.name),
-        Column("kept", tr(_C, "Kept"), lambda r: local_text(r.created_at, zone)),
-        Column("author", tr(_C, "By"), lambda r: r.author),
-        Column("scope", tr(_C, "Scope"), lambda r: r.team_code or tr(_C, "Whole branch")),
-        Column("as_of", tr(_C, "As of"), lambda r: r.as_of),
-        Column("moves", tr(_C, "Moves"), lambda r: r.moves, _count, numeric=True),
+        Column("name", translate("Scenarios", "Name"), lambda r: r.name),
+        Column("kept", translate("Scenarios", "Kept"), lambda r: local_text(r.created_at, zone)),
+        Column("author", translate("Scenarios", "By"), lambda r: r.author),
+        Column(
+            "scope",
+            translate("Scenarios", "Scope"),
+            lambda r: r.team_code or translate("Scenarios", "Whole branch"),
+        ),
+        Column("as_of", translate("Scenarios", "As of"), lambda r: r.as_of),
+        Column("moves", translate("Scenarios", "Moves"), lambda r: r.moves, _count, numeric=True),
         Column(
             "customers",
-            tr(_C, "Customers\nmoved"),
+            translate("Scenarios", "Customers\nmoved"),
             lambda r: r.customers_moved,
             _count,
             numeric=True,
         ),
         Column(
             "largest",
-            tr(_C, "Largest\nworkload after"),
+            translate("Scenarios", "Largest\nworkload after"),
             lambda r: r.largest_after,
             _load,
             numeric=True,
         ),
-        Column("settings", tr(_C, "Settings"), settings_text),
+        Column("settings", translate("Scenarios", "Settings"), settings_text),
     ]
 
 
 def settings_text(r: ScenarioInfo) -> str:
     """Return the settings a scenario was proposed with, in a few words."""
     parts = [
-        counted(r.max_moves, tr(_C, "at most %1 move"), tr(_C, "at most %1 moves"))
+        counted(
+            r.max_moves,
+            translate("Scenarios", "at most %1 move"),
+            translate("Scenarios", "at most %1 moves"),
+        )
         if r.max_moves
-        else tr(_C, "no move limit")
+        else translate("Scenarios", "no move limit")
     ]
     if r.max_distance_km:
-        parts.append(tr(_C, "within %1 km").replace("%1", f"{r.max_distance_km:g}"))
+        parts.append(translate("Scenarios", "within %1 km").replace("%1", f"{r.max_distance_km:g}"))
     if r.keep_from_step is not None:
-        parts.append(tr(_C, "step %1 and beyond kept").replace("%1", str(r.keep_from_step)))
+        parts.append(
+            translate("Scenarios", "step %1 and beyond kept").replace("%1", str(r.keep_from_step))
+        )
     return ", ".join(parts)
 
 
 def side_name(name: str) -> str:
     """Return how a side of a comparison is named: the scenario's name, or "Today"."""
-    return tr(_C, "Today") if name == TODAY else name
+    return translate("Scenarios", "Today") if name == TODAY else name
 
 
 def side_columns(left: bool, over: tuple[str, ...]) -> list[Column[CompareRow]]:
@@ -105,20 +113,38 @@ def side_columns(left: bool, over: tuple[str, ...]) -> list[Column[CompareRow]]:
         return getattr(r, f"{'left' if left else 'right'}_{what}")
 
     return [
-        Column("specialist", tr(_C, "Specialist"), lambda r: f"{r.name} ({r.employee_no})"),
-        Column("team", tr(_C, "Team"), lambda r: r.team_code),
+        Column(
+            "specialist",
+            translate("Scenarios", "Specialist"),
+            lambda r: f"{r.name} ({r.employee_no})",
+        ),
+        Column("team", translate("Scenarios", "Team"), lambda r: r.team_code),
         Column(
             "customers",
-            tr(_C, "Customers"),
+            translate("Scenarios", "Customers"),
             lambda r: get(r, "customers"),
             _count,
             numeric=True,
             kind="number",
             alert=lambda r: r.employee_no in over,
-            tooltip=lambda r: tr(_C, "Above capacity") if r.employee_no in over else "",
+            tooltip=lambda r: (
+                translate("Scenarios", "Above capacity") if r.employee_no in over else ""
+            ),
         ),
-        Column("capacity", tr(_C, "Capacity"), lambda r: r.capacity, _count, numeric=True),
-        Column("load", tr(_C, "Workload"), lambda r: get(r, "load"), _load, numeric=True),
+        Column(
+            "capacity",
+            translate("Scenarios", "Capacity"),
+            lambda r: r.capacity,
+            _count,
+            numeric=True,
+        ),
+        Column(
+            "load",
+            translate("Scenarios", "Workload"),
+            lambda r: get(r, "load"),
+            _load,
+            numeric=True,
+        ),
     ]
 
 
@@ -133,21 +159,27 @@ def figures(c: Comparison) -> list[Figure]:
     """Return the comparison's headline figures, one row each."""
     a, b = c.left, c.right
     return [
-        Figure(tr(_C, "As of"), a.as_of.isoformat(), b.as_of.isoformat()),
-        Figure(tr(_C, "Moves"), _count(a.moves), _count(b.moves)),
-        Figure(tr(_C, "Customers moved"), _count(a.customers_moved), _count(b.customers_moved)),
-        Figure(tr(_C, "SMS"), _count(a.sms), _count(b.sms)),
+        Figure(translate("Scenarios", "As of"), a.as_of.isoformat(), b.as_of.isoformat()),
+        Figure(translate("Scenarios", "Moves"), _count(a.moves), _count(b.moves)),
         Figure(
-            tr(_C, "Relationships broken"),
+            translate("Scenarios", "Customers moved"),
+            _count(a.customers_moved),
+            _count(b.customers_moved),
+        ),
+        Figure(translate("Scenarios", "SMS"), _count(a.sms), _count(b.sms)),
+        Figure(
+            translate("Scenarios", "Relationships broken"),
             _count(a.relationships_broken),
             _count(b.relationships_broken),
         ),
-        Figure(tr(_C, "Largest workload"), _load(a.largest), _load(b.largest)),
+        Figure(translate("Scenarios", "Largest workload"), _load(a.largest), _load(b.largest)),
         Figure(
-            tr(_C, "Customers above capacity"), _count(a.above_capacity), _count(b.above_capacity)
+            translate("Scenarios", "Customers above capacity"),
+            _count(a.above_capacity),
+            _count(b.above_capacity),
         ),
         Figure(
-            tr(_C, "Specialists above capacity"),
+            translate("Scenarios", "Specialists above capacity"),
             _count(len(a.over_capacity)),
             _count(len(b.over_capacity)),
         ),
@@ -254,7 +286,7 @@ class CompareDialog(QDialog):
 
 
 def _owner(name: str, no: str | None) -> str:
-    return f"{name} ({no})" if no else tr(_C, "nobody")
+    return f"{name} ({no})" if no else translate("Scenarios", "nobody")
 
 
 class ScenariosDialog(QDialog):

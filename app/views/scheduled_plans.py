@@ -25,12 +25,10 @@ from app.services.rebalance import scheduled as service
 from app.views.calendar import local_text, py_date
 from app.views.context import AppContext
 from app.views.errors import error_text, message_text
-from app.views.i18n import tr
+from app.views.i18n import translate
 from app.views.labels import SCHEDULED_STATUSES, customers, label
 from app.views.messages import ask, inform
 from app.views.table_models import Column, RowTableModel
-
-_C = "ScheduledPlans"
 
 
 def first_of_next_month(day: date) -> date:
@@ -48,11 +46,11 @@ class EffectiveDate(QDateEdit):
         self.setDisplayFormat("yyyy-MM-dd")
         self.today = today
         self.setMinimumDate(QDate(today.year, today.month, today.day))
-        self.setSpecialValueText(tr(_C, "today, at once"))
+        self.setSpecialValueText(translate("ScheduledPlans", "today, at once"))
         self.setDate(self.minimumDate())
         self.setToolTip(
-            tr(
-                _C,
+            translate(
+                "ScheduledPlans",
                 "The day the moves take effect. A later day (e.g. %1, the first of next month) "
                 "keeps the plan waiting: nobody moves and no SMS goes out before; it can be "
                 "cancelled until then.",
@@ -97,7 +95,7 @@ def release_on_open(window, ctx: AppContext, on_released) -> None:
         ),
         on_done=on_released,
         on_error=lambda exc: inform(
-            window, tr(_C, "Scheduled plans"), error_text(exc), warning=True
+            window, translate("ScheduledPlans", "Scheduled plans"), error_text(exc), warning=True
         ),
     )
 
@@ -107,14 +105,14 @@ def released_text(done: list[service.Released]) -> str:
     for r in done:
         if r.applied is not None:
             lines.append(
-                tr(_C, "Plan %1, from %2: applied, %3 moved.")
+                translate("ScheduledPlans", "Plan %1, from %2: applied, %3 moved.")
                 .replace("%1", str(r.id))
                 .replace("%2", r.effective_on.isoformat())
                 .replace("%3", customers(r.applied.customers_moved))
             )
         else:
             lines.append(
-                tr(_C, "Plan %1, from %2: not applied, it was overtaken: %3")
+                translate("ScheduledPlans", "Plan %1, from %2: not applied, it was overtaken: %3")
                 .replace("%1", str(r.id))
                 .replace("%2", r.effective_on.isoformat())
                 .replace("%3", error_text(r.refused) if r.refused is not None else "")
@@ -135,20 +133,44 @@ def _outcome(r: service.ScheduledInfo) -> str:
 
 def scheduled_columns() -> list[Column[service.ScheduledInfo]]:
     return [
-        Column("id", tr(_C, "No."), lambda r: r.id, numeric=True),
-        Column("effective_on", tr(_C, "Takes effect"), lambda r: r.effective_on),
-        Column("status", tr(_C, "Status"), _status, alert=lambda r: r.status == service.REFUSED),
-        Column("team", tr(_C, "Team"), lambda r: r.team_code or tr(_C, "branch")),
-        Column("grids", tr(_C, "Grids"), lambda r: r.grids, numeric=True),
-        Column("customers", tr(_C, "Single\ncustomers"), lambda r: r.customers, numeric=True),
-        Column("author", tr(_C, "By"), lambda r: r.author),
-        Column("created_at", tr(_C, "Scheduled at"), lambda r: local_text(r.created_at)),
+        Column("id", translate("ScheduledPlans", "No."), lambda r: r.id, numeric=True),
+        Column(
+            "effective_on", translate("ScheduledPlans", "Takes effect"), lambda r: r.effective_on
+        ),
+        Column(
+            "status",
+            translate("ScheduledPlans", "Status"),
+            _status,
+            alert=lambda r: r.status == service.REFUSED,
+        ),
+        Column(
+            "team",
+            translate("ScheduledPlans", "Team"),
+            lambda r: r.team_code or translate("ScheduledPlans", "branch"),
+        ),
+        Column("grids", translate("ScheduledPlans", "Grids"), lambda r: r.grids, numeric=True),
+        Column(
+            "customers",
+            translate("ScheduledPlans", "Single\ncustomers"),
+            lambda r: r.customers,
+            numeric=True,
+        ),
+        Column("author", translate("ScheduledPlans", "By"), lambda r: r.author),
+        Column(
+            "created_at",
+            translate("ScheduledPlans", "Scheduled at"),
+            lambda r: local_text(r.created_at),
+        ),
         Column(
             "note",
-            tr(_C, "Note"),
+            translate("ScheduledPlans", "Note"),
             lambda r: (
                 _outcome(r)
-                or (tr(_C, "change batch %1").replace("%1", str(r.batch_id)) if r.batch_id else "")
+                or (
+                    translate("ScheduledPlans", "change batch %1").replace("%1", str(r.batch_id))
+                    if r.batch_id
+                    else ""
+                )
             ),
             tooltip=_outcome,
         ),
@@ -251,7 +273,9 @@ class ScheduledDialog(QDialog):
 
 
 def scheduled_button(parent: QWidget) -> QPushButton:
-    button = QPushButton(tr(_C, "Scheduled…"), parent)
+    button = QPushButton(translate("ScheduledPlans", "Scheduled…"), parent)
     button.setObjectName("scheduled")
-    button.setToolTip(tr(_C, "Plans waiting for a later effective date, and those decided"))
+    button.setToolTip(
+        translate("ScheduledPlans", "Plans waiting for a later effective date, and those decided")
+    )
     return button

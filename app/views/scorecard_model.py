@@ -12,11 +12,10 @@ from PySide6.QtGui import QBrush, QColor
 
 from app.services.metrics.persistency import FEW_POLICIES
 from app.services.metrics.scorecard import MEASURES, Mark, Scorecard, ScorecardRow
-from app.views.i18n import tr
+from app.views.i18n import translate
 from app.views.labels import SPECIALIST_STATUSES, label, pct, yuan
 from app.views.table_models import Column, RowTableModel
 
-_C = "ScorecardPage"
 MET_BG, MET_FG = QBrush(QColor("#c6efce")), QBrush(QColor("#006100"))
 NOT_MET_BG, NOT_MET_FG = QBrush(QColor("#f8cbad")), QBrush(QColor("#9c0006"))
 FEW_FG = QBrush(QColor("#8c959f"))  # a rate on a few policies: shown, pale, not judged
@@ -24,11 +23,11 @@ FEW_FG = QBrush(QColor("#8c959f"))  # a rate on a few policies: shown, pale, not
 
 def measure_names() -> dict[str, str]:
     return {
-        "renewal": tr(_C, "Renewal\ncollected"),
-        "persistency": tr(_C, "13-month\npersistency"),
-        "tasks": tr(_C, "Tasks\non time"),
-        "contact": tr(_C, "First contact\non time"),
-        "equity": tr(_C, "Service\nequity"),
+        "renewal": translate("ScorecardPage", "Renewal\ncollected"),
+        "persistency": translate("ScorecardPage", "13-month\npersistency"),
+        "tasks": translate("ScorecardPage", "Tasks\non time"),
+        "contact": translate("ScorecardPage", "First contact\non time"),
+        "equity": translate("ScorecardPage", "Service\nequity"),
     }
 
 
@@ -36,32 +35,32 @@ def definitions(card: Scorecard | None) -> dict[str, str]:
     """What each figure counts, for the headers' tooltips."""
     grace = str(card.grace_days) if card else "60"
     return {
-        "renewal": tr(
-            _C,
+        "renewal": translate(
+            "ScorecardPage",
             "Renewal premiums (policy year 2 on) due in the month, for who served the customer "
             "on the due date: received within the %1-day grace period and by the as-of date "
             "(capped at the amount due), over the amount due. Rows still in their grace period "
             "are pending and left out.",
         ).replace("%1", grace),
-        "persistency": tr(
-            _C,
+        "persistency": translate(
+            "ScorecardPage",
             "13-month persistency, premium basis, of the policies whose second-year premium fell "
             "due in the month: the meeting workbook's figure by specialist.",
         ),
-        "tasks": tr(
-            _C,
+        "tasks": translate(
+            "ScorecardPage",
             "Tasks due in the month (cancelled ones left out), for who holds them: done on or "
             "before the due date, of those settled (done, failed, or past due). Tasks not yet "
             "due are pending.",
         ),
-        "contact": tr(
-            _C,
+        "contact": translate(
+            "ScorecardPage",
             "Customers who entered the pool in the 90 days to the month's end first contacted "
             "within the branch's target, of those settled: the roster's hand-off figure on the "
             "month's last day.",
         ),
-        "equity": tr(
-            _C,
+        "equity": translate(
+            "ScorecardPage",
             "Completion-rate gap of servicing and renewal tasks (365 days to the month's end) "
             "between customers who bought more and those who did not, in points. The standard "
             "is no flag.",
@@ -79,7 +78,7 @@ def value_text(mark: Mark, figure=None) -> str:
 def mark_text(mark: Mark) -> str:
     """The cell: a text mark, then the value (✓ met, ✗ not met, ⚠ flagged, "few")."""
     if mark.now.few:
-        return tr(_C, "%1 few").replace("%1", value_text(mark))
+        return translate("ScorecardPage", "%1 few").replace("%1", value_text(mark))
     if mark.met is None:
         return value_text(mark) if mark.now.pending or mark.now.value is not None else "—"
     if mark.measure == "equity":
@@ -94,51 +93,75 @@ def change_text(mark: Mark) -> str:
         return before
     points = f"{float(mark.change):+.1f}"
     # In points, as the header's tooltip says: "pts" on every cell took a laptop's room.
-    return tr(_C, "%1 (%2)").replace("%1", before).replace("%2", points)
+    return translate("ScorecardPage", "%1 (%2)").replace("%1", before).replace("%2", points)
 
 
 def n_of_m(mark: Mark) -> str:
     f = mark.now
     if mark.measure in ("renewal", "persistency"):
         text = (
-            tr(_C, "%1 of %2 due")
+            translate("ScorecardPage", "%1 of %2 due")
             .replace("%1", yuan(f.numerator))
             .replace("%2", yuan(f.denominator))
         )
-        unit = tr(_C, "rows") if mark.measure == "renewal" else tr(_C, "policies")
+        unit = (
+            translate("ScorecardPage", "rows")
+            if mark.measure == "renewal"
+            else translate("ScorecardPage", "policies")
+        )
         if f.policies is not None:
             text += " · " + (
-                tr(_C, "%1 rows settled") if mark.measure == "renewal" else tr(_C, "%1 policies")
+                translate("ScorecardPage", "%1 rows settled")
+                if mark.measure == "renewal"
+                else translate("ScorecardPage", "%1 policies")
             ).replace("%1", f"{f.policies:,}")
     elif mark.measure == "equity":
-        return tr(_C, "%1 servicing and renewal tasks compared").replace("%1", f"{f.denominator:,}")
+        return translate("ScorecardPage", "%1 servicing and renewal tasks compared").replace(
+            "%1", f"{f.denominator:,}"
+        )
     else:
         text = (
-            tr(_C, "%1 of %2").replace("%1", f"{f.numerator:,}").replace("%2", f"{f.denominator:,}")
+            translate("ScorecardPage", "%1 of %2")
+            .replace("%1", f"{f.numerator:,}")
+            .replace("%2", f"{f.denominator:,}")
         )
-        unit = tr(_C, "tasks") if mark.measure == "tasks" else tr(_C, "customers")
+        unit = (
+            translate("ScorecardPage", "tasks")
+            if mark.measure == "tasks"
+            else translate("ScorecardPage", "customers")
+        )
     if f.pending:
-        text += tr(_C, "; %1 %2 pending").replace("%1", f"{f.pending:,}").replace("%2", unit)
+        text += (
+            translate("ScorecardPage", "; %1 %2 pending")
+            .replace("%1", f"{f.pending:,}")
+            .replace("%2", unit)
+        )
     return text
 
 
 def verdict(mark: Mark) -> str:
     if mark.measure == "equity":
         if mark.met is None:
-            return tr(_C, "Too few tasks to compare: not judged")
-        return tr(_C, "No flag: met") if mark.met else tr(_C, "Flagged: not met")
+            return translate("ScorecardPage", "Too few tasks to compare: not judged")
+        return (
+            translate("ScorecardPage", "No flag: met")
+            if mark.met
+            else translate("ScorecardPage", "Flagged: not met")
+        )
     standard = f"{mark.standard}%"
     if mark.now.few:
         return (
-            tr(_C, "Fewer than %1 policies: too few to judge (standard %2)")
+            translate("ScorecardPage", "Fewer than %1 policies: too few to judge (standard %2)")
             .replace("%1", str(FEW_POLICIES))
             .replace("%2", standard)
         )
     if mark.met is None:
-        return tr(_C, "Nothing settled yet: not judged (standard %1)").replace("%1", standard)
+        return translate("ScorecardPage", "Nothing settled yet: not judged (standard %1)").replace(
+            "%1", standard
+        )
     if mark.met:
-        return tr(_C, "Met: standard %1").replace("%1", standard)
-    return tr(_C, "Not met: standard %1").replace("%1", standard)
+        return translate("ScorecardPage", "Met: standard %1").replace("%1", standard)
+    return translate("ScorecardPage", "Not met: standard %1").replace("%1", standard)
 
 
 def _mark_column(m: str, name: str, tip: str) -> Column:
@@ -167,32 +190,42 @@ def scorecard_columns(card: Scorecard | None) -> list[Column]:
     names, tips = measure_names(), definitions(card)
     before = card.previous.label if card else ""
     cols: list[Column] = [
-        Column("employee_no", tr(_C, "Employee\nno."), lambda r: r.employee_no),
-        Column("name", tr(_C, "Name"), lambda r: r.name),
-        Column("team", tr(_C, "Team"), lambda r: r.team_name),
-        Column("status", tr(_C, "Status"), lambda r: label(SPECIALIST_STATUSES, r.status)),
+        Column("employee_no", translate("ScorecardPage", "Employee\nno."), lambda r: r.employee_no),
+        Column("name", translate("ScorecardPage", "Name"), lambda r: r.name),
+        Column("team", translate("ScorecardPage", "Team"), lambda r: r.team_name),
+        Column(
+            "status",
+            translate("ScorecardPage", "Status"),
+            lambda r: label(SPECIALIST_STATUSES, r.status),
+        ),
     ]
     for m in MEASURES:
         cols.append(_mark_column(m, names[m], tips[m]))
         cols.append(
             Column(
                 f"{m}_before",
-                tr(_C, "%1\n(change)").replace("%1", before or tr(_C, "Previous")),
+                translate("ScorecardPage", "%1\n(change)").replace(
+                    "%1", before or translate("ScorecardPage", "Previous")
+                ),
                 _change_of(m),
                 text=lambda v: "",
                 numeric=True,
                 kind="number",
-                header_tip=tr(_C, "The previous month's value and the change, in points"),
+                header_tip=translate(
+                    "ScorecardPage", "The previous month's value and the change, in points"
+                ),
             )
         )
     cols.append(
         Column(
             "met",
-            tr(_C, "Standards\nmet"),
+            translate("ScorecardPage", "Standards\nmet"),
             lambda r: r.met,
             text=lambda v: "",
             numeric=True,
-            header_tip=tr(_C, "Standards met of the figures that could be judged"),
+            header_tip=translate(
+                "ScorecardPage", "Standards met of the figures that could be judged"
+            ),
         )
     )
     return cols

@@ -18,7 +18,7 @@ from app.services.people.auth import mask_id_number, mask_phone
 from app.views.calendar import local_text
 from app.views.context import AppContext
 from app.views.errors import error_text
-from app.views.i18n import tr
+from app.views.i18n import translate
 from app.views.labels import (
     ACTORS,
     ASSIGNMENT_REASONS,
@@ -33,8 +33,6 @@ from app.views.layout import content_width
 from app.views.table_export import install_table_export
 from app.views.table_models import Column, RowTableModel
 
-_C = "SpecialistDialog"
-
 
 def customer_columns(show_contact: bool) -> list[Column[roster_service.CustomerRow]]:
     phone = (lambda r: r.phone or "") if show_contact else (lambda r: mask_phone(r.phone))
@@ -42,28 +40,52 @@ def customer_columns(show_contact: bool) -> list[Column[roster_service.CustomerR
         (lambda r: r.id_number or "") if show_contact else (lambda r: mask_id_number(r.id_number))
     )
     return [
-        Column("customer_no", tr(_C, "Customer no."), lambda r: r.customer_no),
-        Column("name", tr(_C, "Name"), lambda r: r.name),
-        Column("phone", tr(_C, "Phone"), phone),
-        Column("id_number", tr(_C, "ID number"), ident),
-        Column("grid", tr(_C, "Grid"), lambda r: r.grid_code or "—"),
-        Column("pool", tr(_C, "Entered pool"), lambda r: r.pool_entered_on),
-        Column("step", tr(_C, "4-sell step"), lambda r: label(STEPS, r.step) if r.step else "—"),
-        Column("open", tr(_C, "Open tasks"), lambda r: r.open_tasks, numeric=True),
-        Column("address", tr(_C, "Address"), lambda r: r.address, tooltip=lambda r: r.address),
+        Column(
+            "customer_no", translate("SpecialistDialog", "Customer no."), lambda r: r.customer_no
+        ),
+        Column("name", translate("SpecialistDialog", "Name"), lambda r: r.name),
+        Column("phone", translate("SpecialistDialog", "Phone"), phone),
+        Column("id_number", translate("SpecialistDialog", "ID number"), ident),
+        Column("grid", translate("SpecialistDialog", "Grid"), lambda r: r.grid_code or "—"),
+        Column("pool", translate("SpecialistDialog", "Entered pool"), lambda r: r.pool_entered_on),
+        Column(
+            "step",
+            translate("SpecialistDialog", "4-sell step"),
+            lambda r: label(STEPS, r.step) if r.step else "—",
+        ),
+        Column(
+            "open",
+            translate("SpecialistDialog", "Open tasks"),
+            lambda r: r.open_tasks,
+            numeric=True,
+        ),
+        Column(
+            "address",
+            translate("SpecialistDialog", "Address"),
+            lambda r: r.address,
+            tooltip=lambda r: r.address,
+        ),
     ]
 
 
 def history_columns() -> list[Column[roster_service.HistoryRow]]:
-    what = {"customer": tr(_C, "Customer"), "grid": tr(_C, "Grid"), "task": tr(_C, "Task")}
+    what = {
+        "customer": translate("SpecialistDialog", "Customer"),
+        "grid": translate("SpecialistDialog", "Grid"),
+        "task": translate("SpecialistDialog", "Task"),
+    }
     return [
-        Column("at", tr(_C, "When"), lambda r: local_text(r.at)),
-        Column("what", tr(_C, "What"), lambda r: what.get(r.what, r.what)),
-        Column("subject", tr(_C, "Which"), lambda r: r.subject),
-        Column("from", tr(_C, "From"), lambda r: r.from_name or "—"),
-        Column("to", tr(_C, "To"), lambda r: r.to_name or "—"),
-        Column("reason", tr(_C, "Reason"), lambda r: label(ASSIGNMENT_REASONS, r.reason)),
-        Column("actor", tr(_C, "By"), lambda r: label(ACTORS, r.actor)),
+        Column("at", translate("SpecialistDialog", "When"), lambda r: local_text(r.at)),
+        Column("what", translate("SpecialistDialog", "What"), lambda r: what.get(r.what, r.what)),
+        Column("subject", translate("SpecialistDialog", "Which"), lambda r: r.subject),
+        Column("from", translate("SpecialistDialog", "From"), lambda r: r.from_name or "—"),
+        Column("to", translate("SpecialistDialog", "To"), lambda r: r.to_name or "—"),
+        Column(
+            "reason",
+            translate("SpecialistDialog", "Reason"),
+            lambda r: label(ASSIGNMENT_REASONS, r.reason),
+        ),
+        Column("actor", translate("SpecialistDialog", "By"), lambda r: label(ACTORS, r.actor)),
     ]
 
 

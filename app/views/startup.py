@@ -33,14 +33,12 @@ from app.services.people.auth import UserInfo
 from app.views.calendar import local_text
 from app.views.errors import error_text, message_text
 from app.views.first_run import FirstRunChoice
-from app.views.i18n import tr
+from app.views.i18n import translate
 from app.views.operations import BackgroundRunner
-
-_C = "startup"
 
 
 def _error(text: str) -> None:
-    QMessageBox.critical(None, tr(_C, "GridDesk cannot start"), text)
+    QMessageBox.critical(None, translate("startup", "GridDesk cannot start"), text)
 
 
 def open_database(flag: str | None, prefs) -> OpenedDatabase | None:
@@ -65,7 +63,7 @@ def open_database(flag: str | None, prefs) -> OpenedDatabase | None:
         return None
     except Exception as exc:  # cannot connect or prepare it: say where and why
         _error(
-            tr(_C, "Cannot open the database %1:").replace("%1", redact(url))
+            translate("startup", "Cannot open the database %1:").replace("%1", redact(url))
             + "\n"
             + error_text(exc)
         )
@@ -83,9 +81,9 @@ def open_database(flag: str | None, prefs) -> OpenedDatabase | None:
         answer = QMessageBox.question(
             None,
             "GridDesk",
-            tr(_C, "The database %1 holds no branch yet. Build the demo branch in it?").replace(
-                "%1", opened.label
-            ),
+            translate(
+                "startup", "The database %1 holds no branch yet. Build the demo branch in it?"
+            ).replace("%1", opened.label),
         )
         if answer != QMessageBox.StandardButton.Yes or not build_demo_with_progress(opened.Session):
             return None
@@ -110,7 +108,9 @@ def first_run(flag: str | None, prefs) -> FirstRunChoice | Literal[False] | None
         try:
             opened = opening.open_database(default_url(), creates=True)
         except Exception as exc:
-            _error(tr(_C, "The demo branch could not be built:") + "\n" + error_text(exc))
+            _error(
+                translate("startup", "The demo branch could not be built:") + "\n" + error_text(exc)
+            )
             return None
         assert opened.Session is not None
         try:
@@ -124,9 +124,9 @@ def first_run(flag: str | None, prefs) -> FirstRunChoice | Literal[False] | None
 def _confirm_migration(what: str, label: str) -> bool:
     """Ask whether to create ("create") or upgrade a shared database's tables."""
     question = (
-        tr(_C, "The database %1 has no GridDesk tables yet. Create them?")
+        translate("startup", "The database %1 has no GridDesk tables yet. Create them?")
         if what == "create"
-        else tr(_C, "The database %1 uses an older GridDesk schema. Upgrade it now?")
+        else translate("startup", "The database %1 uses an older GridDesk schema. Upgrade it now?")
     )
     answer = QMessageBox.question(None, "GridDesk", question.replace("%1", label))
     return answer == QMessageBox.StandardButton.Yes
@@ -145,7 +145,7 @@ def ask_password(url: str) -> str | None:
     text, ok = QInputDialog.getText(
         None,
         "GridDesk",
-        tr(_C, "Password for %1:").replace("%1", redact(url)),
+        translate("startup", "Password for %1:").replace("%1", redact(url)),
         QLineEdit.EchoMode.Password,
     )
     return text if ok else None
@@ -161,7 +161,9 @@ def build_demo_with_progress(Session: sessionmaker[Session]) -> bool:  # noqa: N
 
     outcome: dict[str, object] = {}
     loop = QEventLoop()
-    dialog = QProgressDialog(tr(_C, "Building the demo branch…"), tr(_C, "Cancel"), 0, 1000)
+    dialog = QProgressDialog(
+        translate("startup", "Building the demo branch…"), translate("startup", "Cancel"), 0, 1000
+    )
     dialog.setWindowTitle("GridDesk")
     dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
     dialog.setMinimumDuration(0)
@@ -188,7 +190,9 @@ def build_demo_with_progress(Session: sessionmaker[Session]) -> bool:  # noqa: N
     dialog.close()
     error = outcome.get("error")
     if isinstance(error, BaseException):
-        _error(tr(_C, "The demo branch could not be built:") + "\n" + error_text(error))
+        _error(
+            translate("startup", "The demo branch could not be built:") + "\n" + error_text(error)
+        )
         return False
     return "ok" in outcome
 
@@ -201,8 +205,8 @@ def demo_hint(Session: sessionmaker[Session]) -> str:  # noqa: N803
         is_demo = s.scalar(select(func.count()).select_from(Branch).where(Branch.code == "demo"))
     if not is_demo:
         return ""
-    return tr(
-        _C,
+    return translate(
+        "startup",
         "Demo users: senior (senior supervisor), supervisor, analyst; password demo1234.",
     )
 

@@ -39,7 +39,7 @@ from app.services.messages import Message
 from app.services.progress import check
 from app.views.calendar import py_date, zone
 from app.views.errors import show_error
-from app.views.i18n import tr
+from app.views.i18n import translate
 from app.views.operations import BackgroundRunner, JobState
 from app.views.table_models import (
     EXPORT_ROLE,
@@ -48,7 +48,6 @@ from app.views.table_models import (
     export_cell,
 )
 
-_C = "TableExport"
 _UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
 
 
@@ -218,14 +217,14 @@ class TableExporter(QObject):
         self.view = view
         self.name = name
         self.runner = runner
-        self.copy_action = QAction(tr(_C, "Copy"), view)
+        self.copy_action = QAction(translate("TableExport", "Copy"), view)
         self.copy_action.setShortcut(QKeySequence.StandardKey.Copy)
         self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.copy_action.triggered.connect(self.copy_selection)
         view.addAction(self.copy_action)
-        self.xlsx_action = QAction(tr(_C, "Export table as Excel…"), view)
+        self.xlsx_action = QAction(translate("TableExport", "Export table as Excel…"), view)
         self.xlsx_action.triggered.connect(lambda: self.export_table(suffix=".xlsx"))
-        self.csv_action = QAction(tr(_C, "Export table as CSV…"), view)
+        self.csv_action = QAction(translate("TableExport", "Export table as CSV…"), view)
         self.csv_action.triggered.connect(lambda: self.export_table(suffix=".csv"))
         view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         view.customContextMenuRequested.connect(self._show_menu)
@@ -271,9 +270,13 @@ class TableExporter(QObject):
         """Ask where to save; return the path chosen ('' when cancelled)."""
         start = str(save_folder() / default_file_name(self.name, suffix))
         filters = (
-            tr(_C, "Excel workbook (*.xlsx)") if suffix == ".xlsx" else tr(_C, "CSV, UTF-8 (*.csv)")
+            translate("TableExport", "Excel workbook (*.xlsx)")
+            if suffix == ".xlsx"
+            else translate("TableExport", "CSV, UTF-8 (*.csv)")
         )
-        path, _ = QFileDialog.getSaveFileName(self.view, tr(_C, "Export table"), start, filters)
+        path, _ = QFileDialog.getSaveFileName(
+            self.view, translate("TableExport", "Export table"), start, filters
+        )
         if path and Path(path).suffix.lower() != suffix:
             path += suffix
         return path
@@ -311,18 +314,20 @@ class TableExporter(QObject):
             on_done=self._written,
             on_error=self._failed,
             progress_parent=self.view.window(),
-            progress_title=tr(_C, "Exporting %1…").replace("%1", name),
+            progress_title=translate("TableExport", "Exporting %1…").replace("%1", name),
         )
         return target
 
     def _written(self, path: str) -> None:
         window = self.view.window()
         if isinstance(window, QMainWindow):
-            window.statusBar().showMessage(tr(_C, "Saved %1").replace("%1", path), 10_000)
+            window.statusBar().showMessage(
+                translate("TableExport", "Saved %1").replace("%1", path), 10_000
+            )
         self.exported.emit(path)
 
     def _failed(self, exc: BaseException) -> None:
-        show_error(self.view, tr(_C, "Export table"), exc)
+        show_error(self.view, translate("TableExport", "Export table"), exc)
 
 
 class _Half:

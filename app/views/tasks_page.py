@@ -34,15 +34,13 @@ from app.views.chips import SelectionChips
 from app.views.context import AppContext, call
 from app.views.errors import show_error
 from app.views.handoffs_view import LateHandoffsView
-from app.views.i18n import tr
+from app.views.i18n import translate
 from app.views.labels import TASK_KINDS, TASK_STATUSES, label
 from app.views.layout import fitted_width
 from app.views.pages import PageWidget
 from app.views.selection import Picked
 from app.views.table_export import install_table_export
 from app.views.table_models import Column, KeysetTableModel
-
-_C = "TasksPage"
 
 STATUS_CHOICES = {
     "open_any": OPEN_TASK_STATUSES,
@@ -57,26 +55,47 @@ def _dt(value) -> str:
 
 def task_columns() -> list[Column[task_service.TaskRow]]:
     return [
-        Column("task_no", tr(_C, "Task"), lambda r: r.task_no),
-        Column("kind", tr(_C, "Kind"), lambda r: label(TASK_KINDS, r.kind)),
+        Column("task_no", translate("TasksPage", "Task"), lambda r: r.task_no),
+        Column("kind", translate("TasksPage", "Kind"), lambda r: label(TASK_KINDS, r.kind)),
         Column(
             "status",
-            tr(_C, "Status"),
+            translate("TasksPage", "Status"),
             lambda r: label(TASK_STATUSES, r.status),
             alert=lambda r: r.overdue,
         ),
-        Column("customer", tr(_C, "Customer"), lambda r: f"{r.customer_name} ({r.customer_no})"),
-        Column("specialist", tr(_C, "Specialist"), lambda r: r.specialist_name or "—"),
-        Column("grid", tr(_C, "Grid"), lambda r: r.grid_code or "—"),
-        Column("due_date", tr(_C, "Due"), lambda r: r.due_date, alert=lambda r: r.overdue),
-        Column("created_at", tr(_C, "Created"), lambda r: r.created_at, text=_dt, kind="datetime"),
         Column(
-            "completed_at", tr(_C, "Completed"), lambda r: r.completed_at, text=_dt, kind="datetime"
+            "customer",
+            translate("TasksPage", "Customer"),
+            lambda r: f"{r.customer_name} ({r.customer_no})",
+        ),
+        Column(
+            "specialist", translate("TasksPage", "Specialist"), lambda r: r.specialist_name or "—"
+        ),
+        Column("grid", translate("TasksPage", "Grid"), lambda r: r.grid_code or "—"),
+        Column(
+            "due_date",
+            translate("TasksPage", "Due"),
+            lambda r: r.due_date,
+            alert=lambda r: r.overdue,
+        ),
+        Column(
+            "created_at",
+            translate("TasksPage", "Created"),
+            lambda r: r.created_at,
+            text=_dt,
+            kind="datetime",
+        ),
+        Column(
+            "completed_at",
+            translate("TasksPage", "Completed"),
+            lambda r: r.completed_at,
+            text=_dt,
+            kind="datetime",
         ),
         # The full outcome on hover: a long one is cut at the column's end.
         Column(
             "outcome",
-            tr(_C, "Outcome"),
+            translate("TasksPage", "Outcome"),
             lambda r: r.outcome or "",
             tooltip=lambda r: r.outcome or "",
         ),

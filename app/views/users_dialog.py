@@ -35,34 +35,34 @@ from app.services.people.accounts import (
 from app.views.calendar import local_text
 from app.views.context import AppContext, call
 from app.views.errors import error_text
-from app.views.i18n import tr
+from app.views.i18n import translate
 from app.views.labels import ROLES, label
 from app.views.layout import fit_columns
 from app.views.messages import ask, inform
 from app.views.table_models import ROW_ROLE, Column, RowTableModel
 
-_C = "UsersDialog"
-
 
 def _state(r: AccountRow) -> str:
     if not r.active:
-        return tr(_C, "Deactivated")
+        return translate("UsersDialog", "Deactivated")
     if r.locked(utcnow()):
-        return tr(_C, "Locked until %1").replace("%1", local_text(r.locked_until, "%H:%M"))
-    return tr(_C, "Active")
+        return translate("UsersDialog", "Locked until %1").replace(
+            "%1", local_text(r.locked_until, "%H:%M")
+        )
+    return translate("UsersDialog", "Active")
 
 
 def columns() -> list[Column[AccountRow]]:
     return [
-        Column("login", tr(_C, "User name"), lambda r: r.login),
-        Column("name", tr(_C, "Name"), lambda r: r.display_name),
-        Column("role", tr(_C, "Role"), lambda r: label(ROLES, r.role.value)),
-        Column("teams", tr(_C, "Teams"), lambda r: ", ".join(r.team_codes)),
-        Column("state", tr(_C, "State"), _state, alert=lambda r: not r.active),
+        Column("login", translate("UsersDialog", "User name"), lambda r: r.login),
+        Column("name", translate("UsersDialog", "Name"), lambda r: r.display_name),
+        Column("role", translate("UsersDialog", "Role"), lambda r: label(ROLES, r.role.value)),
+        Column("teams", translate("UsersDialog", "Teams"), lambda r: ", ".join(r.team_codes)),
+        Column("state", translate("UsersDialog", "State"), _state, alert=lambda r: not r.active),
         Column(
             "last_sign_in",
-            tr(_C, "Last sign-in"),
-            lambda r: local_text(r.last_sign_in) or tr(_C, "never"),
+            translate("UsersDialog", "Last sign-in"),
+            lambda r: local_text(r.last_sign_in) or translate("UsersDialog", "never"),
         ),
     ]
 
@@ -70,9 +70,11 @@ def columns() -> list[Column[AccountRow]]:
 def password_problem(password: str, again: str) -> str:
     """Return what is wrong with a new password typed twice ('' when nothing is)."""
     if len(password) < MIN_PASSWORD:
-        return tr(_C, "A password needs at least %1 characters.").replace("%1", str(MIN_PASSWORD))
+        return translate("UsersDialog", "A password needs at least %1 characters.").replace(
+            "%1", str(MIN_PASSWORD)
+        )
     if password != again:
-        return tr(_C, "The two passwords differ.")
+        return translate("UsersDialog", "The two passwords differ.")
     return ""
 
 

@@ -27,11 +27,10 @@ from app.services.progress import JobState
 from app.views.calendar import py_date
 from app.views.context import AppContext, call
 from app.views.export_parts import export_buttons, language_box, path_row, problem_label
-from app.views.i18n import tr
+from app.views.i18n import translate
 from app.views.table_export import save_folder
 
 FORMATS = (".pdf", ".xlsx")
-_C = "VisitListDialog"
 
 
 @dataclass(frozen=True)
@@ -218,10 +217,10 @@ def export_visits(
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
         request = dialog.request()
-    title = tr(_C, "Weekly visit list")
+    title = translate("VisitListDialog", "Weekly visit list")
 
     def done(result: ExportResult) -> None:
-        text = tr(_C, "Visit lists saved: %1").replace("%1", result.path)
+        text = translate("VisitListDialog", "Visit lists saved: %1").replace("%1", result.path)
         box = QMessageBox(QMessageBox.Icon.Information, title, text, parent=parent)
         box.setObjectName("visits_done")
         box.open()  # not modal to the app: the user may go on working
@@ -232,5 +231,5 @@ def export_visits(
         on_done=done,
         on_error=lambda exc: show_error(parent, title, exc),
         progress_parent=parent,
-        progress_title=tr(_C, "Writing the visit lists…"),
+        progress_title=translate("VisitListDialog", "Writing the visit lists…"),
     )
