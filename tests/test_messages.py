@@ -35,6 +35,7 @@ def _i18n_build():
     spec.loader.exec_module(module)
     return module
 
+
 # Where domain errors are raised: the services, and opening a database (with its URL).
 SOURCES = [*sorted((ROOT / "app" / "services").rglob("*.py")), ROOT / "app" / "opening.py"]
 SOURCES.append(ROOT / "app" / "db.py")
@@ -175,3 +176,12 @@ def test_a_message_is_stored_and_read_back_whole():
     lines = Message("import.failed", file="a.csv", problems=Lines(["x", "y"]))
     assert str(from_data(to_data(lines))) == "a.csv was not imported, nothing was changed:\nx\ny"
     assert from_data({"code": "no.such_code", "params": {}}) is None
+
+
+def test_arg_fills_qt_placeholders_in_one_pass():
+    from app.services.messages import arg
+
+    assert arg("Compare %1 and %2", "A %2", "B") == "Compare A %2 and B"
+    assert arg("%2 before %1", "x", "y") == "y before x"
+    assert arg("%1 of %10", "a") == "a of %10"  # no value: left as it is
+    assert arg("%1%", 12.5) == "12.5%"

@@ -30,6 +30,7 @@ from app.services.people.branches import (
 )
 from app.views.context import AppContext, call
 from app.views.errors import show_error
+from app.views.i18n import arg
 
 
 class BranchDialog(QDialog):
@@ -46,9 +47,7 @@ class BranchDialog(QDialog):
 
         head = QLabel(f"{settings.code} {settings.name}")
         head.setStyleSheet("font-weight: 600;")
-        grace = QLabel(
-            self.tr("%1 days after the due date").replace("%1", str(settings.grace_days))
-        )
+        grace = QLabel(arg(self.tr("%1 days after the due date"), str(settings.grace_days)))
         self.amount = QSpinBox()
         self.amount.setObjectName("max_amount")
         self.amount.setRange(1, min(LIMIT_CEILING_YUAN, 2**31 - 1))

@@ -31,7 +31,7 @@ from app.services.render import chart_data, charts
 from app.services.render.fonts import configure_matplotlib
 from app.views.context import AppContext
 from app.views.errors import show_error
-from app.views.i18n import translate
+from app.views.i18n import arg, translate
 from app.views.labels import STEPS, TASK_KINDS, label
 from app.views.pages import PageWidget
 from app.views.table_export import default_file_name, save_folder
@@ -248,10 +248,10 @@ class ChartsPage(PageWidget):
         newest, oldest = cohort_age_days(cohort, self.ctx.as_of)
         if newest >= YOUNG_COHORT_DAYS:
             return ""
-        return (
-            self.tr("These customers entered the pool %1–%2 days ago: the later steps take months")
-            .replace("%1", str(newest))
-            .replace("%2", str(oldest))
+        return arg(
+            self.tr("These customers entered the pool %1–%2 days ago: the later steps take months"),
+            str(newest),
+            str(oldest),
         )
 
     def _failed(self, exc: BaseException) -> None:
@@ -287,8 +287,8 @@ class ChartsPage(PageWidget):
                 pending_months=data.pending_months,
                 pending_label=self.tr("grace period running: only the policies past it count"),
                 few=FEW_POLICIES,
-                few_label=self.tr("fewer than %1 policies: too few to judge").replace(
-                    "%1", str(FEW_POLICIES)
+                few_label=arg(
+                    self.tr("fewer than %1 policies: too few to judge"), str(FEW_POLICIES)
                 ),
                 band_label=self.tr("95% range (Wilson)") if self.band.isChecked() else "",
             )
@@ -300,7 +300,7 @@ class ChartsPage(PageWidget):
                 cohort_size=data.cohort_size,
                 step_conversion=data.step_conversion,
                 title=f"{title} · {self.cohort.currentData()} · "
-                + self.tr("%1 customers").replace("%1", f"{data.cohort_size:,}"),
+                + arg(self.tr("%1 customers"), f"{data.cohort_size:,}"),
                 reached_label=self.tr("Share of the cohort that reached the step"),
                 reached_text=self.tr("%1 customers, %2 of the cohort"),
                 conversion_text=self.tr("%1 of those at the step before"),
@@ -332,8 +332,9 @@ class ChartsPage(PageWidget):
                 + self.tr("completion of service and renewal tasks, last 365 days"),
                 without_label=self.tr("customers never cross- or up-sold"),
                 with_label=self.tr("customers who reached cross-sell or up-sell"),
-                flag_note=self.tr("buyers served more than %1 points better").replace(
-                    "%1", f"{DEFAULT_THRESHOLD_POINTS:g}"
+                flag_note=arg(
+                    self.tr("buyers served more than %1 points better"),
+                    f"{DEFAULT_THRESHOLD_POINTS:g}",
                 ),
                 tasks_without=data.tasks_without,
                 tasks_with=data.tasks_with,
@@ -350,11 +351,12 @@ class ChartsPage(PageWidget):
             if months == 13
             else self.tr("25-month persistency by days from pool entry to first contact")
         )
-        note = self.tr("Policies due %1, premium basis").replace("%1", data.period)
+        note = arg(self.tr("Policies due %1, premium basis"), data.period)
         if data.pending:
-            note += " · " + self.tr(
-                "%1 policies still in their grace period are not counted yet"
-            ).replace("%1", f"{data.pending:,}")
+            note += " · " + arg(
+                self.tr("%1 policies still in their grace period are not counted yet"),
+                f"{data.pending:,}",
+            )
         names = band_names()
         charts.draw_handoff_persistency(
             self.figure,

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QToolButton, QWidget
 
-from app.views.i18n import translate
+from app.views.i18n import arg, translate
 from app.views.selection import Kind, Picked, Selection
 
 # A small rounded button, flat until hovered, so it reads as a tag and not as a command.
@@ -96,18 +96,19 @@ class SelectionChips(QWidget):
     def refresh(self, picked: Picked) -> None:
         """Show a chip for each part of ``picked`` this page follows."""
         texts: dict[Kind, str | None] = {
-            "grid": translate("SelectionChips", "Grid %1 ✕").replace("%1", picked.grid)
+            "grid": arg(translate("SelectionChips", "Grid %1 ✕"), picked.grid)
             if picked.grid
             else None,
             "specialist": None
             if picked.specialist_id is None
-            else translate("SelectionChips", "Specialist %1 ✕").replace(
-                "%1", _name(self._specialist_name, picked.specialist_id)
+            else arg(
+                translate("SelectionChips", "Specialist %1 ✕"),
+                _name(self._specialist_name, picked.specialist_id),
             ),
             "team": None
             if picked.team_id is None
-            else translate("SelectionChips", "Team %1 ✕").replace(
-                "%1", _name(self._team_name, picked.team_id)
+            else arg(
+                translate("SelectionChips", "Team %1 ✕"), _name(self._team_name, picked.team_id)
             ),
         }
         for kind, chip in self.chips.items():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.db import default_url, redact
-from app.views.i18n import translate
+from app.views.i18n import arg, translate
 
 
 def database_label(url: str) -> str:
@@ -21,8 +21,8 @@ def database_label(url: str) -> str:
         return url
     if parsed.get_backend_name() == "sqlite":
         return Path(parsed.database or url).name or url
-    return (
-        translate("MainWindow", "Shared database %1 on %2")
-        .replace("%1", parsed.database or "")
-        .replace("%2", parsed.host or "localhost")
+    return arg(
+        translate("MainWindow", "Shared database %1 on %2"),
+        parsed.database or "",
+        parsed.host or "localhost",
     )

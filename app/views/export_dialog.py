@@ -24,6 +24,7 @@ from app.services.people.auth import UserInfo
 from app.services.progress import JobState
 from app.views.context import AppContext, call
 from app.views.export_parts import export_buttons, language_box, path_row, problem_label
+from app.views.i18n import arg
 from app.views.table_export import save_folder
 
 
@@ -86,12 +87,12 @@ class ExportMeetingDialog(QDialog):
         self.scope.setObjectName("scope")
         teams = call(ctx, org.teams, branch_id=user.branch_id, team_ids=user.team_scope())
         if user.team_scope() is None:
-            self.scope.addItem(self.tr("Whole branch: %1").replace("%1", branch.name), "branch")
+            self.scope.addItem(arg(self.tr("Whole branch: %1"), branch.name), "branch")
         for team in teams:
-            self.scope.addItem(self.tr("Team: %1").replace("%1", team.name), f"team:{team.code}")
+            self.scope.addItem(arg(self.tr("Team: %1"), team.name), f"team:{team.code}")
         for sp in call(ctx, org.specialists, branch_id=user.branch_id, team_ids=user.team_scope()):
             self.scope.addItem(
-                self.tr("Specialist: %1").replace("%1", sp.label), f"specialist:{sp.employee_no}"
+                arg(self.tr("Specialist: %1"), sp.label), f"specialist:{sp.employee_no}"
             )
 
         self.language = language_box()

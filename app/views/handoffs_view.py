@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from app.services.metrics import handoff
 from app.views.errors import show_error
-from app.views.i18n import translate
+from app.views.i18n import arg, translate
 from app.views.layout import fit_columns
 from app.views.table_export import install_table_export
 from app.views.table_models import SORT_ROLE, Column, RowTableModel
@@ -119,9 +119,7 @@ class LateHandoffsView(QWidget):
         self.entered.setObjectName("entered")
         self.entered.addItem(self.tr("Entered the pool at any time"), None)
         for days in (30, 90, 365):
-            self.entered.addItem(
-                self.tr("Entered in the last %1 days").replace("%1", str(days)), days
-            )
+            self.entered.addItem(arg(self.tr("Entered in the last %1 days"), str(days)), days)
         self.targets = QLabel()
         self.targets.setObjectName("targets")
         self.model = RowTableModel(late_columns())
@@ -180,10 +178,14 @@ class LateHandoffsView(QWidget):
     def _show(self, loaded) -> None:
         targets, rows = loaded
         self.targets.setText(
-            self.tr("Targets from pool entry: SMS %1 d · first contact %2 d · first service %3 d")
-            .replace("%1", str(targets.sms_days))
-            .replace("%2", str(targets.contact_days))
-            .replace("%3", str(targets.service_days))
+            arg(
+                self.tr(
+                    "Targets from pool entry: SMS %1 d · first contact %2 d · first service %3 d"
+                ),
+                str(targets.sms_days),
+                str(targets.contact_days),
+                str(targets.service_days),
+            )
         )
         self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.proxy.sort(-1)
@@ -203,8 +205,9 @@ class LateHandoffsView(QWidget):
 
     def _show_count(self) -> None:
         self.count.setText(
-            self.tr("%1 customers late on a hand-off, oldest pool entry first").replace(
-                "%1", f"{self.proxy.rowCount():,}"
+            arg(
+                self.tr("%1 customers late on a hand-off, oldest pool entry first"),
+                f"{self.proxy.rowCount():,}",
             )
         )
 

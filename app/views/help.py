@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from app import __version__
 from app.licences import bundled_parts, user_guide
 from app.views.context import AppContext
-from app.views.i18n import translate
+from app.views.i18n import arg, translate
 
 
 def user_language() -> str:
@@ -70,22 +70,16 @@ class AboutDialog(QDialog):
         self.resize(820, 600)
         self.parts = bundled_parts()
         summary = QLabel(
-            "<b>GridDesk %1</b><br>".replace("%1", __version__)
+            arg("<b>GridDesk %1</b><br>", __version__)
             + self.tr(
                 "The branch supervisor's workbench for the community grid programme of orphan "
                 "policies."
             )
             + "<br><br>"
-            + self.tr("Database in use: %1").replace("%1", database_label(db_label))
+            + arg(self.tr("Database in use: %1"), database_label(db_label))
             + f"<br><code>{db_label}</code><br>"
-            + self.tr("Qt %1, Python %2")
-            .replace("%1", qVersion())
-            .replace("%2", platform.python_version())
-            + (
-                "<br>" + self.tr("Chinese font: %1").replace("%1", font_family)
-                if font_family
-                else ""
-            )
+            + arg(self.tr("Qt %1, Python %2"), qVersion(), platform.python_version())
+            + ("<br>" + arg(self.tr("Chinese font: %1"), font_family) if font_family else "")
         )
         summary.setObjectName("summary")
         summary.setWordWrap(True)
@@ -114,12 +108,12 @@ class AboutDialog(QDialog):
         if row < 0:
             return
         part = self.parts[row]
-        header = (
-            self.tr("%1 %2, used for %3. Licence: %4.")
-            .replace("%1", part.name)
-            .replace("%2", part.version)
-            .replace("%3", _part_use(part.use))
-            .replace("%4", part.licence)
+        header = arg(
+            self.tr("%1 %2, used for %3. Licence: %4."),
+            part.name,
+            part.version,
+            _part_use(part.use),
+            part.licence,
         )
         self.licence.setPlainText(header + "\n\n" + part.text())
 
@@ -139,18 +133,14 @@ def offline_copy_context(ctx, path: str, *, runner_parent) -> AppContext:
     if file.is_file() and not is_offline_copy(file) and not foreign_sqlite(file):
         # A live database: never opened (or migrated) from here.
         raise NotAnOfflineCopy(
-            translate("Help", "%1 is not an offline copy: open it with File ▸ Settings.").replace(
-                "%1", path
-            )
+            arg(translate("Help", "%1 is not an offline copy: open it with File ▸ Settings."), path)
         )
     opened = open_database(f"sqlite:///{file}")  # refuses a missing or a foreign file
     assert opened.Session is not None
     if opened.user is None or opened.snapshot_taken_at is None:  # a copy older than takers
         opened.Session.kw["bind"].dispose()
         raise NotAnOfflineCopy(
-            translate("Help", "%1 is not an offline copy: open it with File ▸ Settings.").replace(
-                "%1", path
-            )
+            arg(translate("Help", "%1 is not an offline copy: open it with File ▸ Settings."), path)
         )
     return AppContext(
         Session=opened.Session,

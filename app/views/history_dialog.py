@@ -20,7 +20,7 @@ from app.services.rebalance.batches import BatchRow, list_batches
 from app.views.calendar import local_text
 from app.views.context import AppContext, call
 from app.views.errors import error_text
-from app.views.i18n import translate
+from app.views.i18n import arg, translate
 from app.views.labels import customers, grids
 from app.views.layout import fit_columns
 from app.views.messages import inform, sms_outcome
@@ -29,22 +29,20 @@ from app.views.table_models import ROW_ROLE, Column, RowTableModel
 
 def _what(r: BatchRow) -> str:
     if r.kind == "handover":
-        return translate("HistoryDialog", "hand-over of %1").replace("%1", r.leaver)
+        return arg(translate("HistoryDialog", "hand-over of %1"), r.leaver)
     if r.kind == "intake":
-        return translate("HistoryDialog", "intake of agent %1").replace("%1", r.leaver)
+        return arg(translate("HistoryDialog", "intake of agent %1"), r.leaver)
     if r.kind == "reassign":
         return translate("HistoryDialog", "tasks reassigned")
     if r.kind == "import":
-        return translate("HistoryDialog", "history imported (%1 changes)").replace(
-            "%1", f"{r.events:,}"
-        )
+        return arg(translate("HistoryDialog", "history imported (%1 changes)"), f"{r.events:,}")
     return translate("HistoryDialog", "rebalance")
 
 
 def _state(r: BatchRow) -> str:
     if r.undone_at is None:
         return ""
-    return translate("HistoryDialog", "undone by %1").replace("%1", r.undone_by or "")
+    return arg(translate("HistoryDialog", "undone by %1"), r.undone_by or "")
 
 
 def _count(n: int) -> str:
@@ -187,11 +185,13 @@ class HistoryDialog(QDialog):
         inform(
             self,
             self.tr("Undo"),
-            self.tr("Change %1 undone: %2 and %3 are back; %4.")
-            .replace("%1", str(result.batch_id))
-            .replace("%2", customers(result.customers_restored))
-            .replace("%3", grids(result.grids_restored))
-            .replace("%4", sms_outcome(result.sms)),
+            arg(
+                self.tr("Change %1 undone: %2 and %3 are back; %4."),
+                str(result.batch_id),
+                customers(result.customers_restored),
+                grids(result.grids_restored),
+                sms_outcome(result.sms),
+            ),
         )
         self.undone.emit(result)
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
 from app.paths import I18N
+from app.services.messages import arg
+
+__all__ = ["LANGUAGES", "arg", "effective_language", "install_translators", "translate"]
 
 LANGUAGES = {"zh_CN": "简体中文", "en": "English"}
 

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.views.context import AppContext
-from app.views.i18n import translate
+from app.views.i18n import arg, translate
 
 
 def kind_labels() -> dict[str, str]:
@@ -106,12 +106,12 @@ def run_import(ctx: AppContext, kind: str, path: str, state):
 
 def result_text(result) -> str:
     """Say what an import did."""
-    return (
-        translate("ImportExtract", "%1: %2 rows imported (%3 new, %4 updated).")
-        .replace("%1", result.file)
-        .replace("%2", f"{result.rows:,}")
-        .replace("%3", f"{result.inserted:,}")
-        .replace("%4", f"{result.updated:,}")
+    return arg(
+        translate("ImportExtract", "%1: %2 rows imported (%3 new, %4 updated)."),
+        result.file,
+        f"{result.rows:,}",
+        f"{result.inserted:,}",
+        f"{result.updated:,}",
     )
 
 

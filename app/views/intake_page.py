@@ -29,6 +29,7 @@ from app.services.people import org
 from app.services.people.org import senior_supervisors
 from app.views.context import AppContext, call
 from app.views.errors import error_text, message_text, show_error
+from app.views.i18n import arg
 from app.views.intake_columns import agent_columns, unmatched_columns
 from app.views.labels import listed
 from app.views.layout import fit_columns
@@ -205,16 +206,22 @@ class IntakePage(PageWidget):
         seniors = call(self.ctx, senior_supervisors, branch_id=self.ctx.user.branch_id)
         who = listed(seniors) if seniors else self.tr("a senior supervisor")
         if self.ctx.user.sees_all_teams:
-            return self.tr(
-                "Only a senior supervisor runs intakes, files unmatched addresses (or marks them "
-                "outside coverage) and hands the SMS outbox to the gateway: ask %1. You see them "
-                "here as they stand."
-            ).replace("%1", who)
-        return self.tr(
-            "Intakes, the addresses matching no grid (and those outside coverage) and the SMS "
-            "outbox are the branch's, run by a senior supervisor (%1); customers reach your "
-            "team's queues once they have a grid and a specialist."
-        ).replace("%1", who)
+            return arg(
+                self.tr(
+                    "Only a senior supervisor runs intakes, files unmatched addresses (or marks them "
+                    "outside coverage) and hands the SMS outbox to the gateway: ask %1. You see them "
+                    "here as they stand."
+                ),
+                who,
+            )
+        return arg(
+            self.tr(
+                "Intakes, the addresses matching no grid (and those outside coverage) and the SMS "
+                "outbox are the branch's, run by a senior supervisor (%1); customers reach your "
+                "team's queues once they have a grid and a specialist."
+            ),
+            who,
+        )
 
     def activate(self) -> None:
         if not self._loaded:
@@ -246,19 +253,19 @@ class IntakePage(PageWidget):
     def _show(self, data) -> None:
         agents, queue, outbox, outside = data
         self.outbox_count.setText(
-            (
+            arg(
                 self.tr(
                     "%1 messages queued (%2 of them wait for a phone number), %5 with the "
                     "gateway, %3 sent, %4 failed"
                 )
                 if outbox.queued_without_phone
-                else self.tr("%1 messages queued, %5 with the gateway, %3 sent, %4 failed")
+                else self.tr("%1 messages queued, %5 with the gateway, %3 sent, %4 failed"),
+                f"{outbox.queued:,}",
+                f"{outbox.queued_without_phone:,}",
+                f"{outbox.sent:,}",
+                f"{outbox.failed:,}",
+                f"{outbox.exported:,}",
             )
-            .replace("%5", f"{outbox.exported:,}")
-            .replace("%1", f"{outbox.queued:,}")
-            .replace("%2", f"{outbox.queued_without_phone:,}")
-            .replace("%3", f"{outbox.sent:,}")
-            .replace("%4", f"{outbox.failed:,}")
         )
         self.agents.set_rows(agents)  # those with customers waiting first (the service's order)
         self._agent_selected()
@@ -268,16 +275,10 @@ class IntakePage(PageWidget):
         if new:
             self.queue_table.selectRow(new[0])
             self.queue_table.scrollTo(self.queue.index(new[0], 0))
-        self.queue_count.setText(
-            self.tr("%1 customers wait for a grid").replace("%1", f"{len(queue):,}")
-        )
+        self.queue_count.setText(arg(self.tr("%1 customers wait for a grid"), f"{len(queue):,}"))
         self.outside.set_rows(outside)
-        self.queue_tabs.setTabText(
-            0, self.tr("Waiting for a grid (%1)").replace("%1", f"{len(queue):,}")
-        )
-        self.queue_tabs.setTabText(
-            1, self.tr("Outside coverage (%1)").replace("%1", f"{len(outside):,}")
-        )
+        self.queue_tabs.setTabText(0, arg(self.tr("Waiting for a grid (%1)"), f"{len(queue):,}"))
+        self.queue_tabs.setTabText(1, arg(self.tr("Outside coverage (%1)"), f"{len(outside):,}"))
         for t in (self.agent_table, self.queue_table):
             fit_columns(t)
 
@@ -304,14 +305,15 @@ class IntakePage(PageWidget):
         ask(
             self,
             self.tr("Intake"),
-            question.replace("%1", f"{agent.waiting:,}")
-            .replace("%2", agent.name)
-            .replace("%3", agent.agent_code)
+            arg(question, f"{agent.waiting:,}", agent.name, agent.agent_code)
             + (
                 "\n\n"
-                + self.tr(
-                    "Customers of the agent with no policy in force stay out of the pool: %1."
-                ).replace("%1", f"{agent.no_policy_in_force:,}")
+                + arg(
+                    self.tr(
+                        "Customers of the agent with no policy in force stay out of the pool: %1."
+                    ),
+                    f"{agent.no_policy_in_force:,}",
+                )
                 if agent.no_policy_in_force
                 else ""
             ),
@@ -331,48 +333,56 @@ class IntakePage(PageWidget):
             on_done=self._intake_done,
             on_error=lambda exc: show_error(self, self.tr("Intake"), exc),
             progress_parent=self,
-            progress_title=self.tr("Intake of %1").replace("%1", agent.agent_code),
+            progress_title=arg(self.tr("Intake of %1"), agent.agent_code),
         )
 
     def _intake_done(self, result) -> None:
         inform(
             self,
             self.tr("Intake"),
-            self.tr(
-                "%1 customers entered the pool (%2 were in it already).\n"
-                "Matched by coordinates %3, by address %4, by rule %5; %6 wait for a grid.\n"
-                "%7; %8 tasks created."
+            arg(
+                self.tr(
+                    "%1 customers entered the pool (%2 were in it already).\n"
+                    "Matched by coordinates %3, by address %4, by rule %5; %6 wait for a grid.\n"
+                    "%7; %8 tasks created."
+                ),
+                f"{result.customers_entered:,}",
+                f"{result.already_in_pool:,}",
+                f"{result.matched_by_point:,}",
+                f"{result.matched_by_address:,}",
+                f"{result.matched_by_rule:,}",
+                f"{result.unmatched:,}",
+                sms_outcome(result.sms),
+                f"{result.tasks_created:,}",
             )
-            .replace("%1", f"{result.customers_entered:,}")
-            .replace("%2", f"{result.already_in_pool:,}")
-            .replace("%3", f"{result.matched_by_point:,}")
-            .replace("%4", f"{result.matched_by_address:,}")
-            .replace("%5", f"{result.matched_by_rule:,}")
-            .replace("%6", f"{result.unmatched:,}")
-            .replace("%7", sms_outcome(result.sms))
-            .replace("%8", f"{result.tasks_created:,}")
             + (
                 "\n"
-                + self.tr("SMS waiting for a phone number: %1.").replace(
-                    "%1", f"{result.sms_without_phone:,}"
+                + arg(
+                    self.tr("SMS waiting for a phone number: %1."), f"{result.sms_without_phone:,}"
                 )
                 if result.sms_without_phone
                 else ""
             )
             + (
                 "\n\n"
-                + self.tr(
-                    "In grids nobody covers, so without a specialist yet: %1. See the coverage "
-                    "gaps on the map, or give those grids an owner."
-                ).replace("%1", f"{result.without_specialist:,}")
+                + arg(
+                    self.tr(
+                        "In grids nobody covers, so without a specialist yet: %1. See the coverage "
+                        "gaps on the map, or give those grids an owner."
+                    ),
+                    f"{result.without_specialist:,}",
+                )
                 if result.without_specialist
                 else ""
             )
             + (
                 "\n\n"
-                + self.tr(
-                    "Customers of the agent with no policy in force stay out of the pool: %1."
-                ).replace("%1", f"{result.no_policy_in_force:,}")
+                + arg(
+                    self.tr(
+                        "Customers of the agent with no policy in force stay out of the pool: %1."
+                    ),
+                    f"{result.no_policy_in_force:,}",
+                )
                 if result.no_policy_in_force
                 else ""
             ),
@@ -471,24 +481,22 @@ class IntakePage(PageWidget):
             inform(
                 self,
                 self.tr("Intake"),
-                self.tr("This rule cannot be remembered: %1").replace(
-                    "%1", message_text(preview.refused)
-                ),
+                arg(self.tr("This rule cannot be remembered: %1"), message_text(preview.refused)),
                 warning=True,
             )
             return
         no_grid = self.tr("no grid")
         now_in = listed(f"{code or no_grid} ({n})" for code, n in preview.now_in)
-        text = (
+        text = arg(
             self.tr(
                 "Addresses containing '%1' will go to grid %2: %3 customers in the pool, %4 in "
                 "the branch (now in: %5). Remember this rule?"
-            )
-            .replace("%1", preview.pattern)
-            .replace("%2", preview.grid_code)
-            .replace("%3", str(preview.pool))
-            .replace("%4", str(preview.branch))
-            .replace("%5", now_in or "—")
+            ),
+            preview.pattern,
+            preview.grid_code,
+            str(preview.pool),
+            str(preview.branch),
+            now_in or "—",
         )
         ask(self, self.tr("Intake"), text, lambda: self._resolve(row, grid_id, rule))
 
@@ -554,7 +562,7 @@ class IntakePage(PageWidget):
         inform(
             self,
             self.tr("Export SMS outbox"),
-            text.replace("%1", path).replace("%2", f"{written:,}"),
+            arg(text, path, f"{written:,}"),
         )
 
     def import_outbox_results(self, path: str | None = None) -> None:
@@ -588,18 +596,20 @@ class IntakePage(PageWidget):
         )
 
     def _imported(self, result) -> None:
-        text = (
-            self.tr("%1: %2 rows read, %3 messages marked sent, %4 failed.")
-            .replace("%1", result.file)
-            .replace("%2", f"{result.rows:,}")
-            .replace("%3", f"{result.sent:,}")
-            .replace("%4", f"{result.failed:,}")
+        text = arg(
+            self.tr("%1: %2 rows read, %3 messages marked sent, %4 failed."),
+            result.file,
+            f"{result.rows:,}",
+            f"{result.sent:,}",
+            f"{result.failed:,}",
         )
         if result.unknown_ids:
             shown = ", ".join(str(i) for i in result.unknown_ids[:10])
-            text += "\n" + self.tr(
-                "%1 message ids are not in this database and were left alone: %2"
-            ).replace("%1", f"{len(result.unknown_ids):,}").replace("%2", shown)
+            text += "\n" + arg(
+                self.tr("%1 message ids are not in this database and were left alone: %2"),
+                f"{len(result.unknown_ids):,}",
+                shown,
+            )
         inform(self, self.tr("Import gateway results"), text)
         self.changed.emit(result.changes)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP
 
-from app.views.i18n import translate
+from app.views.i18n import arg, translate
 
 _C = "labels"
 
@@ -75,7 +75,7 @@ def listed(items) -> str:
 def counted(n: int, one: str, several: str) -> str:
     """Return a count in words: ``one`` when ``n`` is 1, else ``several``, their %1 the number
     ("1 move", "2 moves"; Chinese says both alike)."""
-    return (one if n == 1 else several).replace("%1", f"{n:,}")
+    return arg(one if n == 1 else several, f"{n:,}")
 
 
 def moves(n: int) -> str:

@@ -49,6 +49,7 @@ from app.views import labels
 from app.views.calendar import py_date
 from app.views.context import AppContext, call
 from app.views.errors import error_text
+from app.views.i18n import arg
 from app.views.labels import counted, listed, sentence_gap, yuan
 from app.views.layout import refit_side_by_side, share_by_content
 from app.views.leaving_texts import (
@@ -123,9 +124,7 @@ class LeavingDialog(QDialog):
         self._applied = False
         self.may_apply = ctx.user.may_reassign_tasks and not ctx.read_only
         self.setWindowTitle(
-            self.tr("Specialist leaves: %1 (%2)")
-            .replace("%1", leaver.name)
-            .replace("%2", leaver.employee_no)
+            arg(self.tr("Specialist leaves: %1 (%2)"), leaver.name, leaver.employee_no)
         )
         screen = self.screen()
         self.resize(fitted_size(screen.availableGeometry()) if screen else QSize(1150, 760))
@@ -294,23 +293,25 @@ class LeavingDialog(QDialog):
     def _show_impact(self, impact: LeavingImpact) -> None:
         due_before = sum(1 for t in impact.open_tasks if t.due_before_leaving)
         self.impact_text.setText(
-            self.tr(
-                "%1, %2 and %3 (%4 due before the leaving date); %5 of premium falls due in "
-                "the 90 days from the leaving date."
+            arg(
+                self.tr(
+                    "%1, %2 and %3 (%4 due before the leaving date); %5 of premium falls due in "
+                    "the 90 days from the leaving date."
+                ),
+                labels.grids(len(impact.grids)),
+                labels.customers(len(impact.customers)),
+                labels.open_tasks(len(impact.open_tasks)),
+                str(due_before),
+                yuan(impact.premium_due_90d_fen),
             )
-            .replace("%1", labels.grids(len(impact.grids)))
-            .replace("%2", labels.customers(len(impact.customers)))
-            .replace("%3", labels.open_tasks(len(impact.open_tasks)))
-            .replace("%4", str(due_before))
-            .replace("%5", yuan(impact.premium_due_90d_fen))
         )
         self.grids.set_rows(impact.grids)
         self.customers.set_rows(impact.customers)
         self.tasks.set_rows(impact.open_tasks)
         titles = (
-            self.tr("Grids (%1)").replace("%1", str(len(impact.grids))),
-            self.tr("Customers (%1)").replace("%1", str(len(impact.customers))),
-            self.tr("Open tasks (%1)").replace("%1", str(len(impact.open_tasks))),
+            arg(self.tr("Grids (%1)"), str(len(impact.grids))),
+            arg(self.tr("Customers (%1)"), str(len(impact.customers))),
+            arg(self.tr("Open tasks (%1)"), str(len(impact.open_tasks))),
         )
         for i, title in enumerate(titles):
             self.tabs.setTabText(i, title)
@@ -442,24 +443,20 @@ class LeavingDialog(QDialog):
         text = (
             self.tr("To %3: %1 and %2; %4 in all.") if singles else self.tr("To %3: %1; %4 in all.")
         )
-        text = (
-            text.replace("%1", labels.grids(grids))
-            .replace("%2", self._further(singles))
-            .replace(
-                "%3",
-                counted(
-                    len({m.to_no for m in plan.moves}),
-                    self.tr("%1 colleague"),
-                    self.tr("%1 colleagues"),
-                ),
-            )
-            .replace("%4", labels.customers(customers))
+        text = arg(
+            text,
+            labels.grids(grids),
+            self._further(singles),
+            counted(
+                len({m.to_no for m in plan.moves}),
+                self.tr("%1 colleague"),
+                self.tr("%1 colleagues"),
+            ),
+            labels.customers(customers),
         )
         over = [w.name for w in changes if w.over_capacity]
         if over:
-            text += sentence_gap() + self.tr("Above capacity afterwards: %1.").replace(
-                "%1", listed(over)
-            )
+            text += sentence_gap() + arg(self.tr("Above capacity afterwards: %1."), listed(over))
         self.proposal_text.setText(text)
         self.apply_button.setEnabled(self.may_apply and bool(plan.moves) and not self._applied)
 
@@ -477,23 +474,20 @@ class LeavingDialog(QDialog):
         if plan is None or not plan.moves or not self.apply_button.isEnabled():
             return
         grids, singles, customers = describe_counts(plan)
-        text = (
+        text = arg(
             self.tr(
                 "Hand over %1's work in one transaction?\n\n%2 and %3 go to their new owners: "
                 "%4; %5. Open tasks go with their customers."
-            )
-            .replace("%1", self.leaver.name)
-            .replace("%2", labels.grids(grids))
-            .replace("%3", self._further(singles))
-            .replace(
-                "%4",
-                counted(
-                    customers,
-                    self.tr("%1 customer gets a new specialist"),
-                    self.tr("%1 customers get a new specialist"),
-                ),
-            )
-            .replace("%5", sms_outcome(call(self.ctx, sms_preview, plan)))
+            ),
+            self.leaver.name,
+            labels.grids(grids),
+            self._further(singles),
+            counted(
+                customers,
+                self.tr("%1 customer gets a new specialist"),
+                self.tr("%1 customers get a new specialist"),
+            ),
+            sms_outcome(call(self.ctx, sms_preview, plan)),
         )
         text += "\n\n" + self.tr("Edit ▸ Undo (Ctrl+Z) in the main window puts everything back.")
         ask(self, self.tr("Apply handover"), text, self._apply_now, yes_text=self.tr("Apply"))
@@ -517,16 +511,18 @@ class LeavingDialog(QDialog):
         self.moves.editable = False
         self.give_row.setVisible(False)
         self.proposal_text.setText(
-            self.tr(
-                "Handed over: %1, %2 and %3 moved; %4. Edit ▸ Undo (Ctrl+Z) in the main "
-                "window puts everything back."
+            arg(
+                self.tr(
+                    "Handed over: %1, %2 and %3 moved; %4. Edit ▸ Undo (Ctrl+Z) in the main "
+                    "window puts everything back."
+                ),
+                labels.grids(result.grids_moved),
+                labels.customers(result.customers_moved),
+                labels.open_tasks(result.tasks_moved),
+                sms_outcome(result.sms),
             )
-            .replace("%1", labels.grids(result.grids_moved))
-            .replace("%2", labels.customers(result.customers_moved))
-            .replace("%3", labels.open_tasks(result.tasks_moved))
-            .replace("%4", sms_outcome(result.sms))
         )
-        what = self.tr("handover of %1").replace("%1", self.leaver.name)
+        what = arg(self.tr("handover of %1"), self.leaver.name)
         self.applied.emit(Applied(plan, result, what, self.leaving()))
         self.changed.emit(result.changes)
         self.load_impact()

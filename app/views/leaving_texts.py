@@ -4,7 +4,7 @@ its grids, customers and tasks tables."""
 from __future__ import annotations
 
 from app.services.rebalance.left_behind import Handover, LeftBehind
-from app.views.i18n import translate
+from app.views.i18n import arg, translate
 from app.views.labels import TASK_KINDS, TASK_STATUSES, label, listed, sentence_gap, yuan
 from app.views.table_models import Column
 
@@ -14,8 +14,9 @@ def left_behind_text(left: LeftBehind) -> str:
     parts = []
     if left.locked_grids:
         parts.append(
-            translate("LeavingDialog", "locked grids %1 (unlock or reassign them by hand)").replace(
-                "%1", listed(left.locked_grids)
+            arg(
+                translate("LeavingDialog", "locked grids %1 (unlock or reassign them by hand)"),
+                listed(left.locked_grids),
             )
         )
     counts = (  # how many, said of one, said of several
@@ -42,11 +43,12 @@ def left_behind_text(left: LeftBehind) -> str:
     )
     for n, one, several in counts:
         if n:
-            parts.append(one if n == 1 else several.replace("%1", f"{n:,}"))
+            parts.append(one if n == 1 else arg(several, f"{n:,}"))
     if not parts:
         return ""
-    return translate("LeavingDialog", "Not in the plan, to hand over by hand: %1.").replace(
-        "%1", translate("LeavingDialog", "; ").join(parts)
+    return arg(
+        translate("LeavingDialog", "Not in the plan, to hand over by hand: %1."),
+        translate("LeavingDialog", "; ").join(parts),
     )
 
 
@@ -62,9 +64,7 @@ def handover_left_text(handover: Handover, name_of: dict[str, str]) -> str:
                 "LeavingDialog", "%1 customers left behind are now in the plan, going to %2."
             )
         )
-        given = given.replace("%1", f"{handover.given:,}").replace(
-            "%2", name_of.get(handover.given_to, handover.given_to)
-        )
+        given = arg(given, f"{handover.given:,}", name_of.get(handover.given_to, handover.given_to))
     rest = left_behind_text(handover.left_behind)
     return sentence_gap().join(t for t in (given, rest) if t)
 

@@ -26,6 +26,7 @@ from app.services.changes import Changes, combined
 from app.settings import WindowState
 from app.views.context import AppContext
 from app.views.database_names import database_label
+from app.views.i18n import arg
 from app.views.labels import ROLES, label
 from app.views.pages import Factory, PageWidget
 
@@ -237,10 +238,13 @@ class MainWindow(QMainWindow):
             self._set_updating(False)
             text = error_text(exc)
             if dropped:
-                text = self.tr(
-                    "The figures could not be brought up to date (%1); the workbook asked "
-                    "for meanwhile was not written. Export it again."
-                ).replace("%1", text)
+                text = arg(
+                    self.tr(
+                        "The figures could not be brought up to date (%1); the workbook asked "
+                        "for meanwhile was not written. Export it again."
+                    ),
+                    text,
+                )
             self.statusBar().showMessage(text, 30000)
 
         maker = self.ctx.Session
@@ -278,15 +282,13 @@ class MainWindow(QMainWindow):
         self.user_label.setObjectName("user_label")
         db_text = database_label(self.ctx.db_label)  # a name people know; the address on hover
         if self.ctx.read_only:
-            db_text = (
-                self.tr("Offline snapshot (read-only) of %1: %2")
-                .replace("%1", self.ctx.snapshot_label)
-                .replace("%2", db_text)
+            db_text = arg(
+                self.tr("Offline snapshot (read-only) of %1: %2"), self.ctx.snapshot_label, db_text
             )
         self.db_label = QLabel(db_text)
         self.db_label.setObjectName("db_label")
         self.db_label.setToolTip(self.ctx.db_label)
-        as_of = QLabel(self.tr("As of %1").replace("%1", self.ctx.as_of.isoformat()))
+        as_of = QLabel(arg(self.tr("As of %1"), self.ctx.as_of.isoformat()))
         for w in (self.db_label, as_of, self.user_label):
             w.setStyleSheet("padding: 0 10px;")
             bar.addPermanentWidget(w)
@@ -460,9 +462,7 @@ class MainWindow(QMainWindow):
         if not started:
             self.show_error(
                 self.tr("Restart"),
-                self.tr("GridDesk could not start again (%1). Start it yourself.").replace(
-                    "%1", program
-                ),
+                arg(self.tr("GridDesk could not start again (%1). Start it yourself."), program),
             )
             return False
         self.close()
@@ -482,11 +482,13 @@ class MainWindow(QMainWindow):
             answer = QMessageBox.question(
                 self,
                 self.tr("Take offline"),
-                self.tr(
-                    "Copy %1 rows (about %2 MB) into a file on this computer for offline review?"
-                )
-                .replace("%1", f"{plan.total_rows:,}")
-                .replace("%2", f"{plan.estimated_bytes / 1e6:.0f}"),
+                arg(
+                    self.tr(
+                        "Copy %1 rows (about %2 MB) into a file on this computer for offline review?"
+                    ),
+                    f"{plan.total_rows:,}",
+                    f"{plan.estimated_bytes / 1e6:.0f}",
+                ),
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return
@@ -510,7 +512,7 @@ class MainWindow(QMainWindow):
                 state=state,
             ),
             on_done=lambda r: self.statusBar().showMessage(
-                self.tr("Snapshot saved: %1").replace("%1", r.path), 10000
+                arg(self.tr("Snapshot saved: %1"), r.path), 10000
             ),
             on_error=lambda exc: self.show_error(self.tr("Take offline"), exc),
             progress_parent=self,
@@ -556,7 +558,7 @@ class MainWindow(QMainWindow):
             )
 
     def _meeting_exported(self, result) -> None:
-        text = self.tr("Meeting workbook saved: %1").replace("%1", result.path)
+        text = arg(self.tr("Meeting workbook saved: %1"), result.path)
         self.statusBar().showMessage(text, 15000)
         box = QMessageBox(
             QMessageBox.Icon.Information, self.tr("Export meeting workbook"), text, parent=self

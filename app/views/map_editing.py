@@ -17,7 +17,7 @@ from app.services.rebalance.offers import GridOffer, read_grid_offers
 from app.services.rebalance.plan import Plan, PlanError
 from app.views.context import AppContext
 from app.views.errors import error_text
-from app.views.i18n import translate
+from app.views.i18n import arg, translate
 from app.views.map_selection import GridSelector
 from app.views.messages import inform
 from app.views.rebalance_models import MovesModel
@@ -173,7 +173,7 @@ class MapEditor(QWidget):
                 if len(codes) == 1
                 else translate("MapEditing", "%1 grids selected · %2 customers")
             )
-            text = text.replace("%1", str(len(codes))).replace("%2", f"{customers:,}")
+            text = arg(text, str(len(codes)), f"{customers:,}")
         self.label.setText(text)
         ready = self._editable() and bool(codes) and self._offers is not None
         self.give_button.setEnabled(ready)
@@ -220,13 +220,13 @@ class MapEditor(QWidget):
                 header = menu.addAction(self.team_names.get(team, team))
                 header.setFont(bold)
                 header.setEnabled(False)
-            text = (
-                translate("MapEditing", "%1 (%2) · workload %3 after · %4 / %5 customers")
-                .replace("%1", s.name)
-                .replace("%2", s.employee_no)
-                .replace("%3", f"{after[s.employee_no]:,.1f}")
-                .replace("%4", f"{customers[s.employee_no]:,}")
-                .replace("%5", f"{s.capacity:,}")
+            text = arg(
+                translate("MapEditing", "%1 (%2) · workload %3 after · %4 / %5 customers"),
+                s.name,
+                s.employee_no,
+                f"{after[s.employee_no]:,.1f}",
+                f"{customers[s.employee_no]:,}",
+                f"{s.capacity:,}",
             )
             if s.employee_no in sources.values():
                 text += " · " + translate("MapEditing", "gives them now")

@@ -35,7 +35,7 @@ from app.settings import Preferences
 from app.views.chips import SelectionChips
 from app.views.context import AppContext
 from app.views.errors import show_error
-from app.views.i18n import translate
+from app.views.i18n import arg, translate
 from app.views.pages import PageWidget
 from app.views.table_export import default_file_name, save_folder
 
@@ -461,7 +461,7 @@ class MapPage(PageWidget):
         return str(target)
 
     def _saved(self, path: str) -> None:
-        self.status.setText(self.tr("Saved %1").replace("%1", path))
+        self.status.setText(arg(self.tr("Saved %1"), path))
         self.saved.emit(path)
 
     # --- selection ---------------------------------------------------------------------------

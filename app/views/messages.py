@@ -50,11 +50,11 @@ def ask(
 def sms_outcome(counts) -> str:
     """Return what a change did (or will do) to the SMS outbox ("SMS: 12 queued, 3 replaced,
     1 withdrawn") in the user's language; ``counts`` is an app.services.customers.notify.SmsCounts."""
-    from app.views.i18n import translate
+    from app.views.i18n import arg, translate
 
-    return (
-        translate("sms", "SMS: %1 queued, %2 replaced, %3 withdrawn")
-        .replace("%1", f"{counts.queued:,}")
-        .replace("%2", f"{counts.replaced:,}")
-        .replace("%3", f"{counts.withdrawn:,}")
+    return arg(
+        translate("sms", "SMS: %1 queued, %2 replaced, %3 withdrawn"),
+        f"{counts.queued:,}",
+        f"{counts.replaced:,}",
+        f"{counts.withdrawn:,}",
     )

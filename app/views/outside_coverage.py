@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from app.views.calendar import local_text
 from app.views.context import AppContext
 from app.views.errors import show_error
-from app.views.i18n import translate
+from app.views.i18n import arg, translate
 from app.views.layout import fit_columns
 from app.views.table_export import install_table_export
 from app.views.table_models import ROW_ROLE, Column, RowTableModel
@@ -85,13 +85,16 @@ class OutsideCoverageDialog(QDialog):
         self.note_edit.setMaxLength(NOTE_LENGTH)
         self.note_edit.setPlaceholderText(translate("IntakePage", "e.g. 郫都区 has no grids yet"))
         intro = QLabel(
-            translate(
-                "IntakePage",
-                "Take %1 customers out of the queue of addresses matching no grid, into the "
-                "list of addresses outside coverage? They can be put back in the queue; a "
-                "grid drawn where they live takes them by itself at the next rematch or grid "
-                "import.",
-            ).replace("%1", f"{count:,}")
+            arg(
+                translate(
+                    "IntakePage",
+                    "Take %1 customers out of the queue of addresses matching no grid, into the "
+                    "list of addresses outside coverage? They can be put back in the queue; a "
+                    "grid drawn where they live takes them by itself at the next rematch or grid "
+                    "import.",
+                ),
+                f"{count:,}",
+            )
         )
         intro.setWordWrap(True)
         self.buttons = QDialogButtonBox(
@@ -208,8 +211,9 @@ class OutsideCoverageView(QWidget):
     def set_rows(self, rows: Sequence) -> None:
         self.model.set_rows(list(rows))
         self.count.setText(
-            translate("IntakePage", "%1 customers whose address is outside coverage").replace(
-                "%1", f"{len(rows):,}"
+            arg(
+                translate("IntakePage", "%1 customers whose address is outside coverage"),
+                f"{len(rows):,}",
             )
         )
         self.restore_button.setEnabled(False)

@@ -40,6 +40,7 @@ from app.views import labels
 from app.views.context import AppContext, call
 from app.views.errors import error_text
 from app.views.frontier_chart import FrontierChart
+from app.views.i18n import arg
 from app.views.labels import counted, listed
 from app.views.layout import refit_side_by_side, share_by_content
 from app.views.map_editing import MapEditor
@@ -472,7 +473,7 @@ class RebalancePage(PageWidget):
         except OSError as exc:
             inform(self, self.tr("Save plan"), error_text(exc), warning=True)
             return
-        self.summary.setText(self.tr("Plan saved to %1.").replace("%1", str(written)))
+        self.summary.setText(arg(self.tr("Plan saved to %1."), str(written)))
 
     def load_plan(self, path: str | None = None) -> None:
         """Show a plan read from a JSON file (asked for when ``path`` is None)."""
@@ -495,9 +496,7 @@ class RebalancePage(PageWidget):
             inform(
                 self,
                 self.tr("Load plan"),
-                self.tr("This plan was made for branch %1, not for yours.").replace(
-                    "%1", plan.branch_code
-                ),
+                arg(self.tr("This plan was made for branch %1, not for yours."), plan.branch_code),
                 warning=True,
             )
             return
@@ -539,7 +538,7 @@ class RebalancePage(PageWidget):
         )
 
     def _kept(self, info) -> None:
-        self.summary.setText(self.tr("Kept as scenario “%1”.").replace("%1", info.name))
+        self.summary.setText(arg(self.tr("Kept as scenario “%1”."), info.name))
         if self.scenarios_dialog is not None:
             self.scenarios_dialog.refresh()
 
@@ -563,35 +562,32 @@ class RebalancePage(PageWidget):
         if plan is None or not plan.moves or not self.apply_button.isEnabled():
             return
         grids, singles, customers = describe_counts(plan)
-        text = (
+        text = arg(
             self.tr(
                 "Apply this plan in one transaction?\n\n%1 and %2 change hands: %3; %4. Their "
                 "open tasks go with them; done tasks stay with who did them."
-            )
-            .replace("%1", labels.grids(grids))
-            .replace(
-                "%2",
-                counted(singles, self.tr("%1 single customer"), self.tr("%1 single customers")),
-            )
-            .replace(
-                "%3",
-                counted(
-                    customers,
-                    self.tr("%1 customer gets a new specialist"),
-                    self.tr("%1 customers get a new specialist"),
-                ),
-            )
-            .replace("%4", sms_outcome(call(self.ctx, sms_preview, plan)))
+            ),
+            labels.grids(grids),
+            counted(singles, self.tr("%1 single customer"), self.tr("%1 single customers")),
+            counted(
+                customers,
+                self.tr("%1 customer gets a new specialist"),
+                self.tr("%1 customers get a new specialist"),
+            ),
+            sms_outcome(call(self.ctx, sms_preview, plan)),
         )
         over = [w.name for w in workload_changes(plan) if w.over_capacity]
         if over:
-            text += "\n\n" + self.tr("Above capacity afterwards: %1.").replace("%1", listed(over))
+            text += "\n\n" + arg(self.tr("Above capacity afterwards: %1."), listed(over))
         if self.effective.later():
             day = self.effective.day()
-            text += "\n\n" + self.tr(
-                "It takes effect on %1: until then nobody moves and no SMS goes out, and "
-                "Scheduled… can cancel it."
-            ).replace("%1", day.isoformat())
+            text += "\n\n" + arg(
+                self.tr(
+                    "It takes effect on %1: until then nobody moves and no SMS goes out, and "
+                    "Scheduled… can cancel it."
+                ),
+                day.isoformat(),
+            )
             ask(
                 self,
                 self.tr("Apply plan"),
@@ -618,12 +614,14 @@ class RebalancePage(PageWidget):
     def _scheduled(self, info) -> None:
         self._update_buttons()
         self.summary.setText(
-            self.tr(
-                "Scheduled as plan %1, to take effect on %2: nobody moves and no SMS goes out "
-                "before. Scheduled… lists it and can cancel it."
+            arg(
+                self.tr(
+                    "Scheduled as plan %1, to take effect on %2: nobody moves and no SMS goes out "
+                    "before. Scheduled… lists it and can cancel it."
+                ),
+                str(info.id),
+                info.effective_on.isoformat(),
             )
-            .replace("%1", str(info.id))
-            .replace("%2", info.effective_on.isoformat())
         )
 
     def open_scheduled(self) -> QWidget:
@@ -652,13 +650,17 @@ class RebalancePage(PageWidget):
         self._applied_batch = result.batch_id
         self._update_buttons()
         self.summary.setText(
-            self.tr("Applied: %1, %2 and %3 moved; %4. Edit ▸ Undo (Ctrl+Z) puts everything back.")
-            .replace("%1", labels.grids(result.grids_moved))
-            .replace("%2", labels.customers(result.customers_moved))
-            .replace("%3", labels.open_tasks(result.tasks_moved))
-            .replace("%4", sms_outcome(result.sms))
+            arg(
+                self.tr(
+                    "Applied: %1, %2 and %3 moved; %4. Edit ▸ Undo (Ctrl+Z) puts everything back."
+                ),
+                labels.grids(result.grids_moved),
+                labels.customers(result.customers_moved),
+                labels.open_tasks(result.tasks_moved),
+                sms_outcome(result.sms),
+            )
         )
-        what = self.tr("rebalance (%1)").replace("%1", labels.moves(len(plan.moves)))
+        what = arg(self.tr("rebalance (%1)"), labels.moves(len(plan.moves)))
         self.applied.emit(Applied(plan, result, what))
         self.changed.emit(result.changes)
 

@@ -20,7 +20,7 @@ from app.services.mapping.moves import GridShape, MapMove, draw_moves_map, toolt
 from app.services.rebalance.editing import workload_changes
 from app.services.rebalance.plan import Plan
 from app.services.render.charts import WorkloadBar, draw_workload_comparison
-from app.views.i18n import translate
+from app.views.i18n import arg, translate
 
 if TYPE_CHECKING:
     from app.services.mapping.picking import GridPicker
@@ -72,11 +72,11 @@ def map_moves(plan: Plan, names: dict[str, str]) -> list[MapMove]:
             key = (m.grid_code, m.from_no, m.to_no)
             singles[key] = singles.get(key, 0) + 1
     for (code, a, b), n in singles.items():
-        text = (
-            translate("RebalancePage", "%1 customers: %2 → %3")
-            .replace("%1", str(n))
-            .replace("%2", names.get(a, a))
-            .replace("%3", names.get(b, b))
+        text = arg(
+            translate("RebalancePage", "%1 customers: %2 → %3"),
+            str(n),
+            names.get(a, a),
+            names.get(b, b),
         )
         out.append(MapMove(code, False, text))
     return out

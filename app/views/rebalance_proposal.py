@@ -13,7 +13,7 @@ from app.services.rebalance.disruption import MoveCosts
 from app.services.rebalance.editing import describe_counts, workload_changes
 from app.services.rebalance.plan import Plan
 from app.services.rebalance.workload import Weights
-from app.views.i18n import translate
+from app.views.i18n import arg, translate
 from app.views.labels import counted, listed, moves, sentence_gap
 from app.views.labels import customers as customer_count
 from app.views.labels import grids as grid_count
@@ -66,15 +66,15 @@ def solver_note(plan: Plan) -> str:
     """Say that a solver step failed while the plan was made ('' when none did)."""
     if not plan.solver_failures:
         return ""
-    return (
+    return arg(
         translate(
             "RebalancePage",
             "The exact solver failed in %1 step(s) (%2): this plan is what the search found "
             "without it, possibly less balanced. Propose again; if it repeats, tell whoever looks "
             "after GridDesk.",
-        )
-        .replace("%1", str(len(plan.solver_failures)))
-        .replace("%2", "; ".join(plan.solver_failures))
+        ),
+        str(len(plan.solver_failures)),
+        "; ".join(plan.solver_failures),
     )
 
 
@@ -82,25 +82,28 @@ def clock_note(plan: Plan) -> str:
     """Say that the time limit stopped part of the search ('' when it did not)."""
     if not plan.clock_stops:
         return ""
-    return translate(
-        "RebalancePage",
-        "The search stopped on its time limit (%1) before its work was done, as on a very slow "
-        "or busy computer: this plan may differ from one proposed again. Close other work and "
-        "propose again.",
-    ).replace("%1", ", ".join(plan.clock_stops))
+    return arg(
+        translate(
+            "RebalancePage",
+            "The search stopped on its time limit (%1) before its work was done, as on a very slow "
+            "or busy computer: this plan may differ from one proposed again. Close other work and "
+            "propose again.",
+        ),
+        ", ".join(plan.clock_stops),
+    )
 
 
 def plan_summary(plan: Plan) -> str:
     """Return the one-paragraph summary of a plan shown above its tables."""
     grids, singles, customers = describe_counts(plan)
-    text = (
+    text = arg(
         translate(
             "RebalancePage",
             "Largest workload %1 now, %2 after (no plan within these rules goes below %3).",
-        )
-        .replace("%1", f"{plan.before_max:,.1f}")
-        .replace("%2", f"{plan.after_max:,.1f}")
-        .replace("%3", f"{min(plan.lower_bound, plan.before_max):,.1f}")
+        ),
+        f"{plan.before_max:,.1f}",
+        f"{plan.after_max:,.1f}",
+        f"{min(plan.lower_bound, plan.before_max):,.1f}",
     )
     moves_text = (
         translate("RebalancePage", "%1: %2 and %3; %4.")
@@ -108,18 +111,15 @@ def plan_summary(plan: Plan) -> str:
         else translate("RebalancePage", "%1, all whole grids; %4.")
     )
     text += sentence_gap() + (
-        moves_text.replace("%1", moves(len(plan.moves)))
-        .replace("%2", grid_count(grids))
-        .replace(
-            "%3",
+        arg(
+            moves_text,
+            moves(len(plan.moves)),
+            grid_count(grids),
             counted(
                 singles,
                 translate("RebalancePage", "%1 single customer"),
                 translate("RebalancePage", "%1 single customers"),
             ),
-        )
-        .replace(
-            "%4",
             counted(
                 customers,
                 translate("RebalancePage", "%1 customer changes specialist"),
@@ -128,15 +128,17 @@ def plan_summary(plan: Plan) -> str:
         )
     )
     text += sentence_gap() + (
-        translate(
-            "RebalancePage",
-            "What it breaks: %1 customers re-contacted, %2 relationships broken (4-sell step 2 "
-            "or more), %3 SMS, disruption %4.",
+        arg(
+            translate(
+                "RebalancePage",
+                "What it breaks: %1 customers re-contacted, %2 relationships broken (4-sell step 2 "
+                "or more), %3 SMS, disruption %4.",
+            ),
+            f"{plan.customers_moved:,}",
+            f"{plan.relationships_broken:,}",
+            f"{plan.customers_moved:,}",
+            f"{plan.disruption:,.0f}",
         )
-        .replace("%1", f"{plan.customers_moved:,}")
-        .replace("%2", f"{plan.relationships_broken:,}")
-        .replace("%3", f"{plan.customers_moved:,}")
-        .replace("%4", f"{plan.disruption:,.0f}")
     )
     text += sentence_gap() + capacity_sentence(plan)
     if plan.solver_failures:
@@ -145,19 +147,22 @@ def plan_summary(plan: Plan) -> str:
         text += sentence_gap() + clock_note(plan)
     if plan.keep_from_step is not None:
         text += sentence_gap() + (
-            translate(
-                "RebalancePage",
-                "%1 customers at 4-sell step %2 or beyond stay with their specialist.",
+            arg(
+                translate(
+                    "RebalancePage",
+                    "%1 customers at 4-sell step %2 or beyond stay with their specialist.",
+                ),
+                f"{plan.step_locked:,}",
+                str(plan.keep_from_step),
             )
-            .replace("%1", f"{plan.step_locked:,}")
-            .replace("%2", str(plan.keep_from_step))
         )
     changes = workload_changes(plan)
     over = [w for w in changes if w.over_capacity]
     if over:
-        text += sentence_gap() + translate(
-            "RebalancePage", "Above capacity afterwards: %1."
-        ).replace("%1", listed(w.name for w in over))
+        text += sentence_gap() + arg(
+            translate("RebalancePage", "Above capacity afterwards: %1."),
+            listed(w.name for w in over),
+        )
     # Over capacity today and still after (the rules let a plan shed some of their customers
     # but do not force them under): the supervisor should know, the worst first.
     still = sorted(
@@ -166,20 +171,20 @@ def plan_summary(plan: Plan) -> str:
     )
     if still:
         names = [
-            translate("RebalancePage", "%1 (%2 / %3)")
-            .replace("%1", w.name)
-            .replace("%2", f"{w.customers_after:,}")
-            .replace("%3", f"{w.capacity:,}")
+            arg(
+                translate("RebalancePage", "%1 (%2 / %3)"),
+                w.name,
+                f"{w.customers_after:,}",
+                f"{w.capacity:,}",
+            )
             for w in still
         ]
         shown = listed(names[:STILL_OVER_NAMED])
         if len(names) > STILL_OVER_NAMED:
-            shown += " " + translate("RebalancePage", "and %1 more").replace(
-                "%1", str(len(names) - STILL_OVER_NAMED)
+            shown += " " + arg(
+                translate("RebalancePage", "and %1 more"), str(len(names) - STILL_OVER_NAMED)
             )
-        text += sentence_gap() + translate("RebalancePage", "Still above capacity: %1.").replace(
-            "%1", shown
-        )
+        text += sentence_gap() + arg(translate("RebalancePage", "Still above capacity: %1."), shown)
     return text
 
 
@@ -190,29 +195,33 @@ def capacity_sentence(plan: Plan) -> str:
     if plan.above_capacity == 0:
         return translate("RebalancePage", "Nobody ends above capacity.")
     if plan.capacity_short:
-        return (
+        return arg(
             translate(
                 "RebalancePage",
                 "Capacity falls short by %1 customers in total: the excess is shared in "
                 "proportion to capacity.",
-            )
-        ).replace("%1", f"{plan.capacity_short:,}")
-    return translate(
-        "RebalancePage",
-        "%1 customers stay above capacity although the team has room: more moves or a wider "
-        "reach would bring them within it.",
-    ).replace("%1", f"{plan.above_capacity:,}")
+            ),
+            f"{plan.capacity_short:,}",
+        )
+    return arg(
+        translate(
+            "RebalancePage",
+            "%1 customers stay above capacity although the team has room: more moves or a wider "
+            "reach would bring them within it.",
+        ),
+        f"{plan.above_capacity:,}",
+    )
 
 
 def point_label(plan: Plan, index: int, *, recommended: bool) -> str:
     """Return how the trade-off chooser names one plan of the proposal's frontier."""
     p = plan.frontier[index]
-    text = (
-        translate("RebalancePage", "Largest %1 · %2 · %3 · disruption %4")
-        .replace("%1", f"{p.after_max:,.1f}")
-        .replace("%2", moves(p.moves))
-        .replace("%3", customer_count(p.customers))
-        .replace("%4", f"{p.disruption:,.0f}")
+    text = arg(
+        translate("RebalancePage", "Largest %1 · %2 · %3 · disruption %4"),
+        f"{p.after_max:,.1f}",
+        moves(p.moves),
+        customer_count(p.customers),
+        f"{p.disruption:,.0f}",
     )
     if index == 0:
         text += " " + translate("RebalancePage", "(best balance)")

@@ -28,7 +28,7 @@ from app.services.people.auth import mask_phone
 from app.views.chips import SelectionChips
 from app.views.context import AppContext
 from app.views.errors import show_error
-from app.views.i18n import translate
+from app.views.i18n import arg, translate
 from app.views.labels import CONTRACT_TYPES, SPECIALIST_STATUSES, label, listed, pct
 from app.views.layout import fit_columns
 from app.views.pages import PageWidget
@@ -114,14 +114,16 @@ def roster_columns(show_contact: bool, as_of: date):
             kind="percent",
             pale=lambda r: r.persistency_policies < FEW_POLICIES,
             tooltip=_persistency_tip,
-            header_tip=translate(
-                "RosterPage",
-                "Premium basis, policies whose second-year premium fell due from %1 to %2 "
-                "(the last twelve whole months), attributed to who served them on the due date. "
-                "Policies still in their grace period are left out until it ends.",
-            )
-            .replace("%1", f"{year.start:%Y-%m}")
-            .replace("%2", f"{year.end:%Y-%m}"),
+            header_tip=arg(
+                translate(
+                    "RosterPage",
+                    "Premium basis, policies whose second-year premium fell due from %1 to %2 "
+                    "(the last twelve whole months), attributed to who served them on the due date. "
+                    "Policies still in their grace period are left out until it ends.",
+                ),
+                f"{year.start:%Y-%m}",
+                f"{year.end:%Y-%m}",
+            ),
         ),
         Column(
             "funnel",
@@ -129,14 +131,16 @@ def roster_columns(show_contact: bool, as_of: date):
             lambda r: r.conversion[1],
             text=lambda v: "",
             numeric=True,
-            header_tip=translate(
-                "RosterPage",
-                "Of the customers who entered the pool from %1 to %2 and whom the specialist "
-                "serves today: the share who have reached pre-sell, soft-sell, cross-sell and "
-                "up-sell",
-            )
-            .replace("%1", f"{year.start:%Y-%m}")
-            .replace("%2", f"{year.end:%Y-%m}"),
+            header_tip=arg(
+                translate(
+                    "RosterPage",
+                    "Of the customers who entered the pool from %1 to %2 and whom the specialist "
+                    "serves today: the share who have reached pre-sell, soft-sell, cross-sell and "
+                    "up-sell",
+                ),
+                f"{year.start:%Y-%m}",
+                f"{year.end:%Y-%m}",
+            ),
         ),
         Column(
             "activity",
@@ -145,14 +149,16 @@ def roster_columns(show_contact: bool, as_of: date):
             text=lambda v: f"{v:.1f}",
             numeric=True,
             kind="number",
-            header_tip=translate(
-                "RosterPage",
-                "Tasks completed per week, the mean of the last %1 whole weeks "
-                "(Monday to Sunday): %2 to %3. The meeting workbook lists these weeks one by one.",
-            )
-            .replace("%1", str(roster_service.WEEKS_AVERAGED))
-            .replace("%2", f"{first:%Y-%m-%d}")
-            .replace("%3", f"{last:%Y-%m-%d}"),
+            header_tip=arg(
+                translate(
+                    "RosterPage",
+                    "Tasks completed per week, the mean of the last %1 whole weeks "
+                    "(Monday to Sunday): %2 to %3. The meeting workbook lists these weeks one by one.",
+                ),
+                str(roster_service.WEEKS_AVERAGED),
+                f"{first:%Y-%m-%d}",
+                f"{last:%Y-%m-%d}",
+            ),
         ),
         Column(
             "contact_on_time",
@@ -162,15 +168,17 @@ def roster_columns(show_contact: bool, as_of: date):
             numeric=True,
             kind="percent",
             tooltip=_on_time_tip,
-            header_tip=translate(
-                "RosterPage",
-                "Of the customers who entered the pool from %1 to %2: the share first contacted "
-                "within the branch's target (File ▸ Branch settings), counted for the specialist "
-                "who had them when that was settled (the day of contact, or the target's last "
-                "day). Customers still within their target are left out until it passes.",
-            )
-            .replace("%1", f"{as_of - timedelta(days=ON_TIME_DAYS - 1):%Y-%m-%d}")
-            .replace("%2", f"{as_of:%Y-%m-%d}"),
+            header_tip=arg(
+                translate(
+                    "RosterPage",
+                    "Of the customers who entered the pool from %1 to %2: the share first contacted "
+                    "within the branch's target (File ▸ Branch settings), counted for the specialist "
+                    "who had them when that was settled (the day of contact, or the target's last "
+                    "day). Customers still within their target are left out until it passes.",
+                ),
+                f"{as_of - timedelta(days=ON_TIME_DAYS - 1):%Y-%m-%d}",
+                f"{as_of:%Y-%m-%d}",
+            ),
         ),
         Column(
             "equity",
@@ -179,22 +187,25 @@ def roster_columns(show_contact: bool, as_of: date):
             text=lambda v: "",
             numeric=True,
             alert=lambda r: r.equity_flag,
-            header_tip=translate(
-                "RosterPage",
-                "Completion rate of servicing and renewal tasks of the last 365 days: customers "
-                "who reached cross-sell or up-sell minus those who did not, in points. ⚠ when "
-                "the buyers are served more than %1 points better.",
-            ).replace("%1", f"{DEFAULT_THRESHOLD_POINTS:g}"),
+            header_tip=arg(
+                translate(
+                    "RosterPage",
+                    "Completion rate of servicing and renewal tasks of the last 365 days: customers "
+                    "who reached cross-sell or up-sell minus those who did not, in points. ⚠ when "
+                    "the buyers are served more than %1 points better.",
+                ),
+                f"{DEFAULT_THRESHOLD_POINTS:g}",
+            ),
         ),
     ], funnel
 
 
 def _persistency_tip(r) -> str:
     n = r.persistency_policies
-    text = translate("RosterPage", "On %1 policies").replace("%1", f"{n:,}")
+    text = arg(translate("RosterPage", "On %1 policies"), f"{n:,}")
     if n < FEW_POLICIES:
-        text += " · " + translate("RosterPage", "too few to judge (under %1): shown pale").replace(
-            "%1", str(FEW_POLICIES)
+        text += " · " + arg(
+            translate("RosterPage", "too few to judge (under %1): shown pale"), str(FEW_POLICIES)
         )
     return text
 
@@ -202,18 +213,19 @@ def _persistency_tip(r) -> str:
 def _on_time_tip(r) -> str:
     o = r.contact_on_time
     if o is None:
-        return translate(
-            "RosterPage", "No customer of the last %1 days of pool entries settled yet"
-        ).replace("%1", str(ON_TIME_DAYS))
-    return (
+        return arg(
+            translate("RosterPage", "No customer of the last %1 days of pool entries settled yet"),
+            str(ON_TIME_DAYS),
+        )
+    return arg(
         translate(
             "RosterPage",
             "%1 of %2 customers first contacted within %3 days; %4 still within the target",
-        )
-        .replace("%1", str(o.on_time))
-        .replace("%2", str(o.decided))
-        .replace("%3", str(o.target_days))
-        .replace("%4", str(o.open))
+        ),
+        str(o.on_time),
+        str(o.decided),
+        str(o.target_days),
+        str(o.open),
     )
 
 
@@ -237,9 +249,7 @@ class RosterModel(RowTableModel):
                 if r.equity_gap is None:
                     return "—"
                 points = round(float(r.equity_gap) * 100) or 0  # never "-0"
-                gap = translate("RosterPage", "%1 pts").replace(
-                    "%1", f"{points:+d}" if points else "0"
-                )
+                gap = arg(translate("RosterPage", "%1 pts"), f"{points:+d}" if points else "0")
                 return ("⚠ " + gap) if r.equity_flag else gap
         return super().data(index, role)
 
@@ -451,9 +461,11 @@ class RosterPage(PageWidget):
         self.unheld.setVisible(bool(unheld and unheld.open_tasks))
         if unheld and unheld.open_tasks:
             self.unheld.setText(
-                self.tr("Not in the table: %1 open tasks nobody holds, %2 overdue.")
-                .replace("%1", f"{unheld.open_tasks:,}")
-                .replace("%2", f"{unheld.overdue_tasks:,}")
+                arg(
+                    self.tr("Not in the table: %1 open tasks nobody holds, %2 overdue."),
+                    f"{unheld.open_tasks:,}",
+                    f"{unheld.overdue_tasks:,}",
+                )
                 + ' <a href="#unheld">'
                 + self.tr("Show them")
                 + "</a>"
@@ -462,11 +474,13 @@ class RosterPage(PageWidget):
     def _count(self) -> None:
         shown = [self.proxy.index(r, 0).data(ROW_ROLE) for r in range(self.proxy.rowCount())]
         self.status.setText(
-            self.tr("%1 of %2 specialists · %3 open tasks, %4 overdue")
-            .replace("%1", str(len(shown)))
-            .replace("%2", str(self.model.rowCount()))
-            .replace("%3", f"{sum(r.open_tasks for r in shown):,}")
-            .replace("%4", f"{sum(r.overdue_tasks for r in shown):,}")
+            arg(
+                self.tr("%1 of %2 specialists · %3 open tasks, %4 overdue"),
+                str(len(shown)),
+                str(self.model.rowCount()),
+                f"{sum(r.open_tasks for r in shown):,}",
+                f"{sum(r.overdue_tasks for r in shown):,}",
+            )
         )
 
     # --- following the window's selection -------------------------------------------------

@@ -34,7 +34,7 @@ from app.services.rebalance.scenarios import (
 )
 from app.views.context import AppContext
 from app.views.errors import error_text
-from app.views.i18n import translate
+from app.views.i18n import arg, translate
 from app.views.labels import counted
 from app.views.layout import fit_columns
 from app.views.messages import ask, inform
@@ -93,11 +93,9 @@ def settings_text(r: ScenarioInfo) -> str:
         else translate("Scenarios", "no move limit")
     ]
     if r.max_distance_km:
-        parts.append(translate("Scenarios", "within %1 km").replace("%1", f"{r.max_distance_km:g}"))
+        parts.append(arg(translate("Scenarios", "within %1 km"), f"{r.max_distance_km:g}"))
     if r.keep_from_step is not None:
-        parts.append(
-            translate("Scenarios", "step %1 and beyond kept").replace("%1", str(r.keep_from_step))
-        )
+        parts.append(arg(translate("Scenarios", "step %1 and beyond kept"), str(r.keep_from_step)))
     return ", ".join(parts)
 
 
@@ -206,7 +204,7 @@ class CompareDialog(QDialog):
         self.setObjectName("compare_dialog")
         self.comparison = c = comparison
         a, b = side_name(c.left.name), side_name(c.right.name)
-        self.setWindowTitle(self.tr("Compare %1 and %2").replace("%1", a).replace("%2", b))
+        self.setWindowTitle(arg(self.tr("Compare %1 and %2"), a, b))
         self.figures: RowTableModel[Figure] = RowTableModel(
             [
                 Column("what", "", lambda r: r.what),
@@ -485,8 +483,9 @@ class ScenariosDialog(QDialog):
         ask(
             self,
             self.tr("Delete scenario"),
-            self.tr("Delete scenario “%1”? Nothing it proposes was applied by keeping it.").replace(
-                "%1", name
+            arg(
+                self.tr("Delete scenario “%1”? Nothing it proposes was applied by keeping it."),
+                name,
             ),
             lambda: self._delete(name),
             yes_text=self.tr("Delete"),

@@ -25,7 +25,7 @@ from app.services.rebalance import scheduled as service
 from app.views.calendar import local_text, py_date
 from app.views.context import AppContext
 from app.views.errors import error_text, message_text
-from app.views.i18n import translate
+from app.views.i18n import arg, translate
 from app.views.labels import SCHEDULED_STATUSES, customers, label
 from app.views.messages import ask, inform
 from app.views.table_models import Column, RowTableModel
@@ -49,12 +49,15 @@ class EffectiveDate(QDateEdit):
         self.setSpecialValueText(translate("ScheduledPlans", "today, at once"))
         self.setDate(self.minimumDate())
         self.setToolTip(
-            translate(
-                "ScheduledPlans",
-                "The day the moves take effect. A later day (e.g. %1, the first of next month) "
-                "keeps the plan waiting: nobody moves and no SMS goes out before; it can be "
-                "cancelled until then.",
-            ).replace("%1", first_of_next_month(today).isoformat())
+            arg(
+                translate(
+                    "ScheduledPlans",
+                    "The day the moves take effect. A later day (e.g. %1, the first of next month) "
+                    "keeps the plan waiting: nobody moves and no SMS goes out before; it can be "
+                    "cancelled until then.",
+                ),
+                first_of_next_month(today).isoformat(),
+            )
         )
 
     def day(self) -> date:
@@ -105,17 +108,23 @@ def released_text(done: list[service.Released]) -> str:
     for r in done:
         if r.applied is not None:
             lines.append(
-                translate("ScheduledPlans", "Plan %1, from %2: applied, %3 moved.")
-                .replace("%1", str(r.id))
-                .replace("%2", r.effective_on.isoformat())
-                .replace("%3", customers(r.applied.customers_moved))
+                arg(
+                    translate("ScheduledPlans", "Plan %1, from %2: applied, %3 moved."),
+                    str(r.id),
+                    r.effective_on.isoformat(),
+                    customers(r.applied.customers_moved),
+                )
             )
         else:
             lines.append(
-                translate("ScheduledPlans", "Plan %1, from %2: not applied, it was overtaken: %3")
-                .replace("%1", str(r.id))
-                .replace("%2", r.effective_on.isoformat())
-                .replace("%3", error_text(r.refused) if r.refused is not None else "")
+                arg(
+                    translate(
+                        "ScheduledPlans", "Plan %1, from %2: not applied, it was overtaken: %3"
+                    ),
+                    str(r.id),
+                    r.effective_on.isoformat(),
+                    error_text(r.refused) if r.refused is not None else "",
+                )
             )
     return "\n\n".join(lines)
 
@@ -167,7 +176,7 @@ def scheduled_columns() -> list[Column[service.ScheduledInfo]]:
             lambda r: (
                 _outcome(r)
                 or (
-                    translate("ScheduledPlans", "change batch %1").replace("%1", str(r.batch_id))
+                    arg(translate("ScheduledPlans", "change batch %1"), str(r.batch_id))
                     if r.batch_id
                     else ""
                 )
@@ -241,10 +250,10 @@ class ScheduledDialog(QDialog):
         r = self.selected()
         if r is None or r.status != service.SCHEDULED:
             return
-        text = (
-            self.tr("Cancel plan %1, due to take effect on %2? Nobody has moved yet.")
-            .replace("%1", str(r.id))
-            .replace("%2", r.effective_on.isoformat())
+        text = arg(
+            self.tr("Cancel plan %1, due to take effect on %2? Nobody has moved yet."),
+            str(r.id),
+            r.effective_on.isoformat(),
         )
         ask(
             self,

@@ -12,7 +12,7 @@ from PySide6.QtGui import QBrush, QColor
 
 from app.services.metrics.persistency import FEW_POLICIES
 from app.services.metrics.scorecard import MEASURES, Mark, Scorecard, ScorecardRow
-from app.views.i18n import translate
+from app.views.i18n import arg, translate
 from app.views.labels import SPECIALIST_STATUSES, label, pct, yuan
 from app.views.table_models import Column, RowTableModel
 
@@ -35,13 +35,16 @@ def definitions(card: Scorecard | None) -> dict[str, str]:
     """What each figure counts, for the headers' tooltips."""
     grace = str(card.grace_days) if card else "60"
     return {
-        "renewal": translate(
-            "ScorecardPage",
-            "Renewal premiums (policy year 2 on) due in the month, for who served the customer "
-            "on the due date: received within the %1-day grace period and by the as-of date "
-            "(capped at the amount due), over the amount due. Rows still in their grace period "
-            "are pending and left out.",
-        ).replace("%1", grace),
+        "renewal": arg(
+            translate(
+                "ScorecardPage",
+                "Renewal premiums (policy year 2 on) due in the month, for who served the customer "
+                "on the due date: received within the %1-day grace period and by the as-of date "
+                "(capped at the amount due), over the amount due. Rows still in their grace period "
+                "are pending and left out.",
+            ),
+            grace,
+        ),
         "persistency": translate(
             "ScorecardPage",
             "13-month persistency, premium basis, of the policies whose second-year premium fell "
@@ -78,7 +81,7 @@ def value_text(mark: Mark, figure=None) -> str:
 def mark_text(mark: Mark) -> str:
     """The cell: a text mark, then the value (✓ met, ✗ not met, ⚠ flagged, "few")."""
     if mark.now.few:
-        return translate("ScorecardPage", "%1 few").replace("%1", value_text(mark))
+        return arg(translate("ScorecardPage", "%1 few"), value_text(mark))
     if mark.met is None:
         return value_text(mark) if mark.now.pending or mark.now.value is not None else "—"
     if mark.measure == "equity":
@@ -93,16 +96,14 @@ def change_text(mark: Mark) -> str:
         return before
     points = f"{float(mark.change):+.1f}"
     # In points, as the header's tooltip says: "pts" on every cell took a laptop's room.
-    return translate("ScorecardPage", "%1 (%2)").replace("%1", before).replace("%2", points)
+    return arg(translate("ScorecardPage", "%1 (%2)"), before, points)
 
 
 def n_of_m(mark: Mark) -> str:
     f = mark.now
     if mark.measure in ("renewal", "persistency"):
-        text = (
-            translate("ScorecardPage", "%1 of %2 due")
-            .replace("%1", yuan(f.numerator))
-            .replace("%2", yuan(f.denominator))
+        text = arg(
+            translate("ScorecardPage", "%1 of %2 due"), yuan(f.numerator), yuan(f.denominator)
         )
         unit = (
             translate("ScorecardPage", "rows")
@@ -110,32 +111,26 @@ def n_of_m(mark: Mark) -> str:
             else translate("ScorecardPage", "policies")
         )
         if f.policies is not None:
-            text += " · " + (
+            text += " · " + arg(
                 translate("ScorecardPage", "%1 rows settled")
                 if mark.measure == "renewal"
-                else translate("ScorecardPage", "%1 policies")
-            ).replace("%1", f"{f.policies:,}")
+                else translate("ScorecardPage", "%1 policies"),
+                f"{f.policies:,}",
+            )
     elif mark.measure == "equity":
-        return translate("ScorecardPage", "%1 servicing and renewal tasks compared").replace(
-            "%1", f"{f.denominator:,}"
+        return arg(
+            translate("ScorecardPage", "%1 servicing and renewal tasks compared"),
+            f"{f.denominator:,}",
         )
     else:
-        text = (
-            translate("ScorecardPage", "%1 of %2")
-            .replace("%1", f"{f.numerator:,}")
-            .replace("%2", f"{f.denominator:,}")
-        )
+        text = arg(translate("ScorecardPage", "%1 of %2"), f"{f.numerator:,}", f"{f.denominator:,}")
         unit = (
             translate("ScorecardPage", "tasks")
             if mark.measure == "tasks"
             else translate("ScorecardPage", "customers")
         )
     if f.pending:
-        text += (
-            translate("ScorecardPage", "; %1 %2 pending")
-            .replace("%1", f"{f.pending:,}")
-            .replace("%2", unit)
-        )
+        text += arg(translate("ScorecardPage", "; %1 %2 pending"), f"{f.pending:,}", unit)
     return text
 
 
@@ -150,18 +145,18 @@ def verdict(mark: Mark) -> str:
         )
     standard = f"{mark.standard}%"
     if mark.now.few:
-        return (
-            translate("ScorecardPage", "Fewer than %1 policies: too few to judge (standard %2)")
-            .replace("%1", str(FEW_POLICIES))
-            .replace("%2", standard)
+        return arg(
+            translate("ScorecardPage", "Fewer than %1 policies: too few to judge (standard %2)"),
+            str(FEW_POLICIES),
+            standard,
         )
     if mark.met is None:
-        return translate("ScorecardPage", "Nothing settled yet: not judged (standard %1)").replace(
-            "%1", standard
+        return arg(
+            translate("ScorecardPage", "Nothing settled yet: not judged (standard %1)"), standard
         )
     if mark.met:
-        return translate("ScorecardPage", "Met: standard %1").replace("%1", standard)
-    return translate("ScorecardPage", "Not met: standard %1").replace("%1", standard)
+        return arg(translate("ScorecardPage", "Met: standard %1"), standard)
+    return arg(translate("ScorecardPage", "Not met: standard %1"), standard)
 
 
 def _mark_column(m: str, name: str, tip: str) -> Column:
@@ -204,8 +199,9 @@ def scorecard_columns(card: Scorecard | None) -> list[Column]:
         cols.append(
             Column(
                 f"{m}_before",
-                translate("ScorecardPage", "%1\n(change)").replace(
-                    "%1", before or translate("ScorecardPage", "Previous")
+                arg(
+                    translate("ScorecardPage", "%1\n(change)"),
+                    before or translate("ScorecardPage", "Previous"),
                 ),
                 _change_of(m),
                 text=lambda v: "",

@@ -26,6 +26,7 @@ from app.services.people import org
 from app.services.periods import Period, add_months
 from app.views.context import AppContext
 from app.views.errors import show_error
+from app.views.i18n import arg
 from app.views.layout import fit_columns
 from app.views.pages import PageWidget
 from app.views.scorecard_model import ScorecardModel
@@ -149,22 +150,26 @@ class ScorecardPage(PageWidget):
         fit_columns(self.table)
         s = card.standards
         self.standards.setText(
-            self.tr(
-                "Standards: renewal collected ≥ %1%, 13-month persistency ≥ %2%, tasks on time "
-                "≥ %3%, first contact on time ≥ %4%, no service-equity flag. ✓ met, ✗ not met, "
-                "⚠ flagged; hover a cell for n of m."
+            arg(
+                self.tr(
+                    "Standards: renewal collected ≥ %1%, 13-month persistency ≥ %2%, tasks on time "
+                    "≥ %3%, first contact on time ≥ %4%, no service-equity flag. ✓ met, ✗ not met, "
+                    "⚠ flagged; hover a cell for n of m."
+                ),
+                str(s.renewal_pct),
+                str(s.persistency_pct),
+                str(s.tasks_pct),
+                str(s.contact_pct),
             )
-            .replace("%1", str(s.renewal_pct))
-            .replace("%2", str(s.persistency_pct))
-            .replace("%3", str(s.tasks_pct))
-            .replace("%4", str(s.contact_pct))
         )
         self.status.setText(
-            self.tr("%1 compared with %2, as of %3 · %4 specialists")
-            .replace("%1", card.month.label)
-            .replace("%2", card.previous.label)
-            .replace("%3", card.as_of.isoformat())
-            .replace("%4", str(len(card.rows)))
+            arg(
+                self.tr("%1 compared with %2, as of %3 · %4 specialists"),
+                card.month.label,
+                card.previous.label,
+                card.as_of.isoformat(),
+                str(len(card.rows)),
+            )
         )
         self.loaded.emit(card)
 
@@ -199,7 +204,7 @@ class ScorecardPage(PageWidget):
                 "scorecard_export",
                 self.ctx.read(job),
                 on_done=lambda result: self.status.setText(
-                    self.tr("Written: %1").replace("%1", result.path)
+                    arg(self.tr("Written: %1"), result.path)
                 ),
                 on_error=lambda exc: show_error(self, self.tr("Scorecard"), exc),
                 progress_parent=self,

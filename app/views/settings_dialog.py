@@ -25,7 +25,7 @@ from app.services.rebalance.disruption import MoveCosts
 from app.services.rebalance.workload import Weights
 from app.settings import Preferences
 from app.views.errors import error_text
-from app.views.i18n import LANGUAGES
+from app.views.i18n import LANGUAGES, arg
 
 
 class SettingsDialog(QDialog):
@@ -200,7 +200,7 @@ class SettingsDialog(QDialog):
             QMessageBox.warning(self, self.tr("Database"), error_text(exc))
             return
         QMessageBox.information(
-            self, self.tr("Database"), self.tr("Connected to %1.").replace("%1", redact(url))
+            self, self.tr("Database"), arg(self.tr("Connected to %1."), redact(url))
         )
 
     def save(self) -> None:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.services.people.auth import AccountLocked, SignInFailed, UserInfo, authenticate
+from app.views.i18n import arg
 
 
 class SignInDialog(QDialog):
@@ -45,7 +46,7 @@ class SignInDialog(QDialog):
         title.setStyleSheet("font-size: 16px; font-weight: 600;")
         from app.views.database_names import database_label
 
-        database = QLabel(self.tr("Database: %1").replace("%1", database_label(db_label)))
+        database = QLabel(arg(self.tr("Database: %1"), database_label(db_label)))
         database.setToolTip(db_label)
         database.setStyleSheet("font-size: 11px;")  # small, in the normal text colour: readable
         database.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -98,9 +99,12 @@ class SignInDialog(QDialog):
             return
         except AccountLocked as exc:
             self._fail(
-                self.tr(
-                    "Too many wrong passwords: this account is locked. Try again in %1 minutes."
-                ).replace("%1", str(exc.minutes))
+                arg(
+                    self.tr(
+                        "Too many wrong passwords: this account is locked. Try again in %1 minutes."
+                    ),
+                    str(exc.minutes),
+                )
             )
             return
         except Exception as exc:  # the server is gone, the schema is older: say so here

@@ -18,7 +18,7 @@ from app.services.people.auth import mask_id_number, mask_phone
 from app.views.calendar import local_text
 from app.views.context import AppContext
 from app.views.errors import error_text
-from app.views.i18n import translate
+from app.views.i18n import arg, translate
 from app.views.labels import (
     ACTORS,
     ASSIGNMENT_REASONS,
@@ -102,11 +102,9 @@ class SpecialistDialog(QDialog):
                     row.team_name,
                     label(CONTRACT_TYPES, row.contract_type),
                     label(SPECIALIST_STATUSES, row.status),
-                    self.tr("%1 customers of %2")
-                    .replace("%1", str(row.customers))
-                    .replace("%2", str(row.capacity)),
-                    self.tr("13-month persistency %1").replace("%1", pct(row.persistency_13)),
-                    self.tr("grids: %1").replace("%1", listed(row.grid_codes) or "—"),
+                    arg(self.tr("%1 customers of %2"), str(row.customers), str(row.capacity)),
+                    arg(self.tr("13-month persistency %1"), pct(row.persistency_13)),
+                    arg(self.tr("grids: %1"), listed(row.grid_codes) or "—"),
                 ]
             )
         )

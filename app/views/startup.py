@@ -33,7 +33,7 @@ from app.services.people.auth import UserInfo
 from app.views.calendar import local_text
 from app.views.errors import error_text, message_text
 from app.views.first_run import FirstRunChoice
-from app.views.i18n import translate
+from app.views.i18n import arg, translate
 from app.views.operations import BackgroundRunner
 
 
@@ -63,7 +63,7 @@ def open_database(flag: str | None, prefs) -> OpenedDatabase | None:
         return None
     except Exception as exc:  # cannot connect or prepare it: say where and why
         _error(
-            translate("startup", "Cannot open the database %1:").replace("%1", redact(url))
+            arg(translate("startup", "Cannot open the database %1:"), redact(url))
             + "\n"
             + error_text(exc)
         )
@@ -81,9 +81,12 @@ def open_database(flag: str | None, prefs) -> OpenedDatabase | None:
         answer = QMessageBox.question(
             None,
             "GridDesk",
-            translate(
-                "startup", "The database %1 holds no branch yet. Build the demo branch in it?"
-            ).replace("%1", opened.label),
+            arg(
+                translate(
+                    "startup", "The database %1 holds no branch yet. Build the demo branch in it?"
+                ),
+                opened.label,
+            ),
         )
         if answer != QMessageBox.StandardButton.Yes or not build_demo_with_progress(opened.Session):
             return None
@@ -128,7 +131,7 @@ def _confirm_migration(what: str, label: str) -> bool:
         if what == "create"
         else translate("startup", "The database %1 uses an older GridDesk schema. Upgrade it now?")
     )
-    answer = QMessageBox.question(None, "GridDesk", question.replace("%1", label))
+    answer = QMessageBox.question(None, "GridDesk", arg(question, label))
     return answer == QMessageBox.StandardButton.Yes
 
 
@@ -145,7 +148,7 @@ def ask_password(url: str) -> str | None:
     text, ok = QInputDialog.getText(
         None,
         "GridDesk",
-        translate("startup", "Password for %1:").replace("%1", redact(url)),
+        arg(translate("startup", "Password for %1:"), redact(url)),
         QLineEdit.EchoMode.Password,
     )
     return text if ok else None

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
 from app.services.rebalance.workload import step_locked
 from app.views.context import AppContext, call
+from app.views.i18n import arg
 from app.views.labels import STEPS, label
 
 
@@ -62,4 +63,4 @@ class StepLock(QWidget):
             keep_from_step=step,
             team_ids=self._team_ids,
         )
-        self.count.setText(self.tr("locks %1 customers").replace("%1", f"{n:,}"))
+        self.count.setText(arg(self.tr("locks %1 customers"), f"{n:,}"))

@@ -39,7 +39,7 @@ from app.services.messages import Message
 from app.services.progress import check
 from app.views.calendar import py_date, zone
 from app.views.errors import show_error
-from app.views.i18n import translate
+from app.views.i18n import arg, translate
 from app.views.operations import BackgroundRunner, JobState
 from app.views.table_models import (
     EXPORT_ROLE,
@@ -314,16 +314,14 @@ class TableExporter(QObject):
             on_done=self._written,
             on_error=self._failed,
             progress_parent=self.view.window(),
-            progress_title=translate("TableExport", "Exporting %1…").replace("%1", name),
+            progress_title=arg(translate("TableExport", "Exporting %1…"), name),
         )
         return target
 
     def _written(self, path: str) -> None:
         window = self.view.window()
         if isinstance(window, QMainWindow):
-            window.statusBar().showMessage(
-                translate("TableExport", "Saved %1").replace("%1", path), 10_000
-            )
+            window.statusBar().showMessage(arg(translate("TableExport", "Saved %1"), path), 10_000)
         self.exported.emit(path)
 
     def _failed(self, exc: BaseException) -> None:

@@ -34,7 +34,7 @@ from app.views.chips import SelectionChips
 from app.views.context import AppContext, call
 from app.views.errors import show_error
 from app.views.handoffs_view import LateHandoffsView
-from app.views.i18n import translate
+from app.views.i18n import arg, translate
 from app.views.labels import TASK_KINDS, TASK_STATUSES, label
 from app.views.layout import fitted_width
 from app.views.pages import PageWidget
@@ -131,7 +131,7 @@ class TasksPage(PageWidget):
         if user.team_scope() is None:  # tasks nobody holds belong to no team: the branch's
             self.scope.addItem(self.tr("Nobody (tasks no one holds)"), ("nobody", None))
         for t in self._teams:
-            self.scope.addItem(self.tr("Team: %1").replace("%1", t.name), ("team", t.id))
+            self.scope.addItem(arg(self.tr("Team: %1"), t.name), ("team", t.id))
         for sp in self._specialists:
             self.scope.addItem(sp.label, ("specialist", sp.id))
         self.kind = QComboBox()
@@ -337,7 +337,7 @@ class TasksPage(PageWidget):
                     header.resizeSection(c, need)
 
     def _show_count(self, n: int) -> None:
-        self.count.setText(self.tr("%1 tasks").replace("%1", f"{n:,}"))
+        self.count.setText(arg(self.tr("%1 tasks"), f"{n:,}"))
 
     def _fetch_page(self, after):
         f = self._filter or self.current_filter()
@@ -498,7 +498,7 @@ class ReassignDialog(QDialog):
         for sp in targets:
             self.target.addItem(sp.label, sp.id)
         form = QFormLayout(self)
-        form.addRow(QLabel(self.tr("Move %1 selected task(s) to:").replace("%1", str(count))))
+        form.addRow(QLabel(arg(self.tr("Move %1 selected task(s) to:"), str(count))))
         form.addRow(self.tr("Specialist"), self.target)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel

@@ -22,6 +22,7 @@ from app.services.rebalance.apply import ApplyResult, Leaving
 from app.services.rebalance.plan import Plan
 from app.views.context import AppContext
 from app.views.errors import error_text
+from app.views.i18n import arg
 from app.views.messages import inform, sms_outcome
 from app.views.operations import JobState
 
@@ -106,10 +107,10 @@ class ChangeHistory(QObject):
         self.undo_action.setEnabled(writable and self.stack.canUndo())
         self.redo_action.setEnabled(writable and self.stack.canRedo())
         self.undo_action.setText(
-            self.tr("&Undo %1").replace("%1", undo_text) if undo_text else self.tr("&Undo")
+            arg(self.tr("&Undo %1"), undo_text) if undo_text else self.tr("&Undo")
         )
         self.redo_action.setText(
-            self.tr("&Redo %1").replace("%1", redo_text) if redo_text else self.tr("&Redo")
+            arg(self.tr("&Redo %1"), redo_text) if redo_text else self.tr("&Redo")
         )
 
     def push_applied(self, applied: Applied) -> None:
@@ -134,7 +135,7 @@ class ChangeHistory(QObject):
             ),
             cmd,
             undoing=True,
-            title=self.tr("Undoing %1…").replace("%1", cmd.text()),
+            title=arg(self.tr("Undoing %1…"), cmd.text()),
         )
 
     def redo(self) -> None:
@@ -147,7 +148,7 @@ class ChangeHistory(QObject):
             apply_job(self.ctx, cmd.plan, cmd.leaving),
             cmd,
             undoing=False,
-            title=self.tr("Applying %1 again…").replace("%1", cmd.text()),
+            title=arg(self.tr("Applying %1 again…"), cmd.text()),
         )
 
     def _start(self, job, cmd: PlanCommand, *, undoing: bool, title: str) -> None:
@@ -166,15 +167,17 @@ class ChangeHistory(QObject):
         self._busy = False
         if undoing:
             self.stack.undo()
-            text = self.tr("Undone: %1. Customers, grids and open tasks are back; %2.").replace(
-                "%2", sms_outcome(result.sms)
+            text = arg(
+                self.tr("Undone: %1. Customers, grids and open tasks are back; %2."),
+                cmd.text(),
+                sms_outcome(result.sms),
             )
         else:
             cmd.batch_id = result.batch_id
             self.stack.redo()
-            text = self.tr("Applied again: %1.")
+            text = arg(self.tr("Applied again: %1."), cmd.text())
         self._update()
-        self._status(text.replace("%1", cmd.text()))
+        self._status(text)
         self.changed.emit(result.changes)
 
     def _refused(self, cmd: PlanCommand, exc: BaseException, *, undoing: bool) -> None:
@@ -192,7 +195,7 @@ class ChangeHistory(QObject):
         inform(
             self.window,
             self.tr("Undo") if undoing else self.tr("Redo"),
-            head.replace("%1", what) + "\n\n" + error_text(exc),
+            arg(head, what) + "\n\n" + error_text(exc),
             warning=True,
         )
 

@@ -35,7 +35,7 @@ from app.services.people.accounts import (
 from app.views.calendar import local_text
 from app.views.context import AppContext, call
 from app.views.errors import error_text
-from app.views.i18n import translate
+from app.views.i18n import arg, translate
 from app.views.labels import ROLES, label
 from app.views.layout import fit_columns
 from app.views.messages import ask, inform
@@ -46,9 +46,7 @@ def _state(r: AccountRow) -> str:
     if not r.active:
         return translate("UsersDialog", "Deactivated")
     if r.locked(utcnow()):
-        return translate("UsersDialog", "Locked until %1").replace(
-            "%1", local_text(r.locked_until, "%H:%M")
-        )
+        return arg(translate("UsersDialog", "Locked until %1"), local_text(r.locked_until, "%H:%M"))
     return translate("UsersDialog", "Active")
 
 
@@ -70,8 +68,8 @@ def columns() -> list[Column[AccountRow]]:
 def password_problem(password: str, again: str) -> str:
     """Return what is wrong with a new password typed twice ('' when nothing is)."""
     if len(password) < MIN_PASSWORD:
-        return translate("UsersDialog", "A password needs at least %1 characters.").replace(
-            "%1", str(MIN_PASSWORD)
+        return arg(
+            translate("UsersDialog", "A password needs at least %1 characters."), str(MIN_PASSWORD)
         )
     if password != again:
         return translate("UsersDialog", "The two passwords differ.")
@@ -212,9 +210,11 @@ class UsersDialog(QDialog):
         return ask(
             self,
             self.tr("Deactivate"),
-            self.tr("Deactivate %1 (%2)? They will no longer be able to sign in.")
-            .replace("%1", row.login)
-            .replace("%2", row.display_name),
+            arg(
+                self.tr("Deactivate %1 (%2)? They will no longer be able to sign in."),
+                row.login,
+                row.display_name,
+            ),
             lambda: self._change(
                 "deactivate",
                 lambda s: deactivate_account(s, actor=actor, login=row.login),
@@ -236,7 +236,7 @@ class UsersDialog(QDialog):
     def _changed(self, row: AccountRow, done_text: str) -> None:
         self.reload()
         self.select_login(row.login)
-        inform(self, self.tr("Users"), done_text.replace("%1", row.login))
+        inform(self, self.tr("Users"), arg(done_text, row.login))
         self.account_changed.emit(row)
 
     def _refused(self, exc: BaseException) -> None:
@@ -348,7 +348,7 @@ class NewPasswordDialog(QDialog):
         self.setWindowTitle(self.tr("Reset password"))
         self.password, self.again = _password_fields()
         form = QFormLayout()
-        form.addRow(self.tr("New password for %1").replace("%1", login), self.password)
+        form.addRow(arg(self.tr("New password for %1"), login), self.password)
         form.addRow(self.tr("Password again"), self.again)
         self.error = _error_label()
         buttons = QDialogButtonBox(

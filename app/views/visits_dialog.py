@@ -27,7 +27,7 @@ from app.services.progress import JobState
 from app.views.calendar import py_date
 from app.views.context import AppContext, call
 from app.views.export_parts import export_buttons, language_box, path_row, problem_label
-from app.views.i18n import translate
+from app.views.i18n import arg, translate
 from app.views.table_export import save_folder
 
 FORMATS = (".pdf", ".xlsx")
@@ -105,10 +105,10 @@ class VisitListDialog(QDialog):
         self.scope.setObjectName("scope")
         for sp in call(ctx, org.specialists, branch_id=user.branch_id, team_ids=user.team_scope()):
             if sp.employee_no == employee_no:
-                label = self.tr("Specialist: %1").replace("%1", sp.label)
+                label = arg(self.tr("Specialist: %1"), sp.label)
                 self.scope.addItem(label, f"specialist:{sp.employee_no}")
         for team in call(ctx, org.teams, branch_id=user.branch_id, team_ids=user.team_scope()):
-            label = self.tr("Every active specialist of team %1").replace("%1", team.name)
+            label = arg(self.tr("Every active specialist of team %1"), team.name)
             self.scope.addItem(label, f"team:{team.code}")
 
         self.format = QComboBox()
@@ -220,7 +220,7 @@ def export_visits(
     title = translate("VisitListDialog", "Weekly visit list")
 
     def done(result: ExportResult) -> None:
-        text = translate("VisitListDialog", "Visit lists saved: %1").replace("%1", result.path)
+        text = arg(translate("VisitListDialog", "Visit lists saved: %1"), result.path)
         box = QMessageBox(QMessageBox.Icon.Information, title, text, parent=parent)
         box.setObjectName("visits_done")
         box.open()  # not modal to the app: the user may go on working

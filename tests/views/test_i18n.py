@@ -211,3 +211,22 @@ def test_counts_are_singular_for_one_in_english_and_alike_in_chinese(qapp):
         for t in translators:
             qapp.removeTranslator(t)
         install_translators(qapp, "en")
+
+
+def test_sentences_are_filled_with_arg_not_one_placeholder_after_another():
+    """``text.replace("%1", a).replace("%2", b)`` fills a "%2" inside ``a`` again."""
+    wrong = []
+    for path in sorted((ROOT / "app").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "replace"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+                and node.args[0].value[:1] == "%"
+                and node.args[0].value[1:].isdigit()
+            ):
+                wrong.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert wrong == []

@@ -158,3 +158,18 @@ def test_a_kept_scenario_is_renamed_and_a_taken_name_refused(open_page, qtbot, d
     assert "exists already" in box.text()
     with demo_db() as s:
         assert set(s.scalars(select(Scenario.name))) == {"六步", "二月 两步"}
+
+
+def test_a_scenario_named_with_a_placeholder_keeps_its_name_in_the_titles(
+    open_page,  # noqa: F811
+    qtbot,
+):
+    """A supervisor may type "%2" into a scenario's name: the texts that show the name keep it
+    as typed rather than filling it with the next value."""
+    _w, page = open_page()
+    _keep(qtbot, page, "试 %2 方案")
+    dialog = _scenarios(qtbot, page)
+    dialog.select("试 %2 方案")
+    with qtbot.waitSignal(dialog.compared, timeout=10000) as shown:
+        dialog.compare_selected()
+    assert shown.args[0].windowTitle() == "Compare 试 %2 方案 and Today"

@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from app.services.messages import arg
 from app.services.metrics.activity import week_monday, week_span
 from app.services.metrics.rates import wilson_interval
 
@@ -191,11 +192,11 @@ def draw_funnel(
     days = list(median_days) or [None] * len(steps)
     rows = zip(bars, reached, widths, step_conversion, days, strict=True)
     for i, (bar, n, share, conv, d) in enumerate(rows):
-        lines = [reached_text.replace("%1", f"{n:,}").replace("%2", f"{share * 100:.1f}%")]
+        lines = [arg(reached_text, f"{n:,}", f"{share * 100:.1f}%")]
         if i and conv is not None:  # the first step's conversion is its share
-            lines.append(conversion_text.replace("%1", f"{conv * 100:.1f}%"))
+            lines.append(arg(conversion_text, f"{conv * 100:.1f}%"))
         if d is not None and median_text:
-            lines.append(median_text.replace("%1", f"{d:g}"))
+            lines.append(arg(median_text, f"{d:g}"))
         ax.annotate(
             "\n".join(lines),
             (bar.get_width(), bar.get_y() + bar.get_height() / 2),
@@ -247,7 +248,7 @@ def draw_activity(
         if short and until is not None and partial_text:
             monday = week_monday(weeks[x])
             days = str((until - monday).days + 1)
-            _note(ax, partial_text.replace("%1", days), (x, bottom[x]), "data", "center")
+            _note(ax, arg(partial_text, days), (x, bottom[x]), "data", "center")
     ax.set_xticks(range(len(weeks)))
     ax.set_xticklabels([week_span(w, until) for w in weeks], rotation=45, ha="right", fontsize=8)
     ax.set_ylabel(ylabel)
@@ -338,7 +339,7 @@ def draw_handoff_persistency(
         ax.bar([x], [h], width=0.6, color=colour, alpha=0.35 if n < few else 1.0)
     for x, rate, h, n in zip(xs, rates, heights, policies, strict=True):
         top = "—" if rate is None else f"{rate * 100:.1f}%"
-        text = f"{top}\n{count_text.replace('%1', f'{n:,}')}"
+        text = f"{top}\n{arg(count_text, f'{n:,}')}"
         if 0 < n < few and few_text:
             text += f"\n{few_text}"
         _note(ax, text, (x, h), "data", "center", colour=MUTED if n < few else "#24292f", size=9)
