@@ -21,7 +21,7 @@ from pathlib import Path
 from PIL import Image, ImageChops
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from app.services.exports.labels import Texts  # noqa: E402
+from app.services.words import Texts  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots" / "workbook.png"

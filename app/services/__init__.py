@@ -16,6 +16,8 @@ The parts, each a package with its own docstring:
 - ``render/`` (charts, the CJK font) and ``mapping/`` (the map page) draw.
 - ``database/``: the unit of work, the SQL both dialects share, PostgreSQL roles and policies.
 - ``demo/`` builds the demo branch.
+- ``words/``: the words of the files and the map, one catalogue per language (the screens'
+  words are Qt's, in resources/i18n).
 
 The kernel every part uses stays at the top: ``messages`` (the message codes and their
 templates), ``errors`` (domain errors carrying them), ``changes`` (what a write changed),

@@ -13,8 +13,8 @@ from export_demo import AS_OF, Demo
 from openpyxl import load_workbook
 
 from app.cli import main
-from app.services.exports.labels import Texts
 from app.services.exports.meeting import SHEET_KEYS
+from app.services.words import Texts
 
 
 @pytest.fixture(scope="module")

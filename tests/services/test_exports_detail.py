@@ -20,11 +20,11 @@ from sqlalchemy import func, select
 from app.models import Customer, Policy, Specialist, Task
 from app.services.exports import ExportError, resolve_scope
 from app.services.exports.detail import write_detail
-from app.services.exports.labels import Texts
 from app.services.exports.meeting import write_meeting_workbook
 from app.services.messages import Message
 from app.services.periods import Period
 from app.services.progress import Cancelled
+from app.services.words import Texts
 
 PHONE = re.compile(r"(?<!\d)1\d{10}(?!\d)")
 ID_NUMBER = re.compile(r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])")

@@ -16,7 +16,6 @@ from sqlalchemy import select
 
 from app.models import Customer, Team
 from app.services.exports import ExportError, ScopeError, resolve_scope
-from app.services.exports.labels import Texts
 from app.services.exports.meeting import SHEET_KEYS, write_meeting_workbook
 from app.services.exports.meeting_data import ACTIVITY_WEEKS, latest_complete_month
 from app.services.exports.sheets import Col, text_width
@@ -27,6 +26,7 @@ from app.services.metrics.funnel import funnel_report
 from app.services.metrics.persistency import persistency_with_yoy
 from app.services.periods import Period
 from app.services.progress import Cancelled
+from app.services.words import Texts
 
 PERIOD = Period.parse("2026-Q2")
 PHONE = re.compile(r"(?<!\d)1\d{10}(?!\d)")

@@ -177,7 +177,7 @@ def test_every_grid_is_on_the_page_with_its_tooltip():
 @pytest.mark.parametrize("measure", MEASURES)
 def test_legend_names_the_measure(measure, lang):
     page = build_map_html(three_grids(), measure=measure, lang=lang)
-    assert html.escape(labels(lang)[measure]) in page
+    assert html.escape(labels(lang)[f"map_{measure}"]) in page
     assert "griddesk.init(" in page
 
 

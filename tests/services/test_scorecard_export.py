@@ -19,11 +19,11 @@ from openpyxl import load_workbook
 
 from app.cli import main
 from app.services.exports import resolve_scope
-from app.services.exports.labels import Texts
 from app.services.exports.meeting import write_meeting_workbook
 from app.services.exports.meeting_data import latest_complete_month
 from app.services.exports.scorecard import FIRST_ROW, write_scorecard_workbook
 from app.services.metrics.scorecard import MEASURES, scorecard
+from app.services.words import Texts
 
 MONTH = latest_complete_month(AS_OF)  # 2026-08: every premium past its grace period
 

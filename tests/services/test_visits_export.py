@@ -16,9 +16,9 @@ from app.cli import main
 from app.models import Customer, Specialist, Team
 from app.models.enums import SpecialistStatus
 from app.services.exports import ExportError, resolve_scope
-from app.services.exports.visit_words import VisitTexts
 from app.services.exports.visits import TABLE_ROW, scope_specialists, write_visit_lists
 from app.services.visits.lists import build_visit_list, week_of
+from app.services.words import Texts
 
 WEEK = "2026-W47"  # 11-16 to 11-22; the demo's as-of date is Friday 11-20
 MONDAY = week_of(WEEK)
@@ -55,7 +55,7 @@ def _write(demo, path, ids, login=None):  # noqa: F811
 
 
 def _phones(ws) -> list[str]:
-    col = [c.value for c in ws[TABLE_ROW]].index(VisitTexts("zh_CN")["phone"]) + 1
+    col = [c.value for c in ws[TABLE_ROW]].index(Texts("zh_CN")["phone"]) + 1
     return [ws.cell(row=r, column=col).value for r in range(TABLE_ROW + 1, ws.max_row + 1)]
 
 

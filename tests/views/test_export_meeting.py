@@ -8,7 +8,7 @@ from PySide6.QtCore import QObject, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
-from app.services.exports.labels import Texts
+from app.services.words import Texts
 from app.views.export_dialog import ExportMeetingDialog, MeetingRequest
 from app.views.main_window import MainWindow
 

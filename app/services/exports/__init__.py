@@ -3,8 +3,8 @@ the detail export of customers, policies and tasks (``write_detail``, XLSX strea
 and the scope and masking rules they share. No Qt here."""
 
 from app.services.exports.files import ExportError, ExportResult
-from app.services.exports.labels import LANGS, Texts
 from app.services.exports.scope import ExportScope, ScopeError, find_branch, resolve_scope
+from app.services.words import LANGS, Texts
 
 __all__ = [
     "LANGS",

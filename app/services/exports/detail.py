@@ -29,7 +29,6 @@ from app.services.exports.files import (
     contact_masks,
     suffix_error,
 )
-from app.services.exports.labels import Texts
 from app.services.exports.scope import ExportScope
 from app.services.exports.sheets import FORMATS, Col, fit_width, text_width
 from app.services.files.inert import InertCsvWriter
@@ -37,6 +36,7 @@ from app.services.files.xlsx import Column, Print, book
 from app.services.messages import Message
 from app.services.people.auth import UserInfo
 from app.services.progress import JobState, NullState, check
+from app.services.words import Texts
 
 TABLES = ("customers", "policies", "tasks")
 YIELD_PER = 2_000

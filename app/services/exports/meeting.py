@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from app.models.enums import TaskKind
 from app.services.exports.files import ExportResult, atomic_target
-from app.services.exports.labels import Texts
 from app.services.exports.meeting_data import (
     ACTIVITY_WEEKS,
     MeetingData,
@@ -48,6 +47,7 @@ from app.services.metrics.persistency import FEW_POLICIES, PersistencyYoY
 from app.services.people.auth import UserInfo
 from app.services.periods import Period
 from app.services.progress import JobState, NullState, check
+from app.services.words import Texts
 
 SHEET_KEYS = (
     "sheet_cover",

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from app.services.exports.labels import Texts
 from app.services.exports.sheets import FELL_FONT, Col, write_table
 from app.services.files.xlsx_layout import Chart, Series, Sheet
+from app.services.words import Texts
 
 
 def handoff_sheet(ws: Sheet, data, t: Texts) -> int:

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from app.models import Branch, Specialist, Team
 from app.services.errors import DomainError
-from app.services.exports.labels import Texts
 from app.services.people.auth import UserInfo
+from app.services.words import Texts
 
 
 class ScopeError(DomainError, ValueError):

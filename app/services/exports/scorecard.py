@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from app.services.clock import branch_tz
 from app.services.exports.files import ExportResult, atomic_target, shows_contact_data
 from app.services.exports.scope import ExportScope
-from app.services.exports.scorecard_labels import ScorecardTexts
 from app.services.exports.sheets import (
     BOLD,
     FELL,
@@ -39,6 +38,7 @@ from app.services.metrics.scorecard import MEASURES, Mark, Scorecard, ScorecardR
 from app.services.people.auth import UserInfo
 from app.services.periods import Period
 from app.services.progress import JobState, NullState, check
+from app.services.words import Texts
 
 FIRST_ROW = 3  # the table's header row; a title line above it
 COLS_PER_MEASURE = 4  # value, met?, previous month, change
@@ -97,7 +97,7 @@ def write_scorecard_workbook(
     """Write the scorecard workbook of ``month`` for ``scope`` to ``target`` (all or nothing)
     and return where it went."""
     state = state or NullState()
-    t = ScorecardTexts(lang)
+    t = Texts(lang)
     state.report(0.1, Message("progress.scorecard"))
     data = collect_scorecard(session, month=month, as_of=as_of, scope=scope, user=user)
     check(state)
@@ -108,7 +108,7 @@ def write_scorecard_workbook(
     return ExportResult(str(target), tuple(sheets), len(data.card.rows))
 
 
-def render_scorecard(data: ScorecardData, path: Path, t: ScorecardTexts) -> list[str]:
+def render_scorecard(data: ScorecardData, path: Path, t: Texts) -> list[str]:
     """Write the workbook of ``data`` to ``path``; return its sheet names."""
     wb = LaidOutBook()
     cover = wb.add_sheet(t["sheet_cover"])
@@ -134,7 +134,7 @@ def sheet_names(teams: list[str], *, reserved: Sequence[str] = ()) -> list[str]:
     return [sheet_name(name, taken, fallback="team") for name in teams]
 
 
-def _cover(ws: Sheet, data: ScorecardData, t: ScorecardTexts, sheets: list[str]) -> None:
+def _cover(ws: Sheet, data: ScorecardData, t: Texts, sheets: list[str]) -> None:
     card = data.card
     ws.write(1, 1, t["sc_title"], TITLE_FONT)
     facts: list[tuple[str, object]] = [
@@ -161,7 +161,7 @@ def _cover(ws: Sheet, data: ScorecardData, t: ScorecardTexts, sheets: list[str])
     print_setup(ws, header_rows=None)
 
 
-def _standards_text(card: Scorecard, t: ScorecardTexts) -> list[str]:
+def _standards_text(card: Scorecard, t: Texts) -> list[str]:
     s = card.standards
     return [t[f"std_{m}"].format(pct=s.of(m)) for m in MEASURES[:4]] + [
         t["std_equity"].format(threshold=f"{card.equity_threshold:g}")
@@ -175,7 +175,7 @@ def _cover_block(ws: Sheet, row: int, title: str, lines: list[str]) -> int:
     return row + max(len(lines), 1)
 
 
-def _columns(t: ScorecardTexts) -> list[Col]:
+def _columns(t: Texts) -> list[Col]:
     cols = [Col(t["employee_no"]), Col(t["specialist"]), Col(t["sc_status"])]
     for m in MEASURES:
         kind = "points" if m == "equity" else "pct"
@@ -188,7 +188,7 @@ def _columns(t: ScorecardTexts) -> list[Col]:
     return [*cols, Col(t["sc_met_count"])]
 
 
-def _mark_text(mark: Mark, t: ScorecardTexts) -> str:
+def _mark_text(mark: Mark, t: Texts) -> str:
     if mark.now.few:
         return t["sc_few"].format(n=FEW_POLICIES)
     if mark.measure == "equity" and mark.met is not None:
@@ -196,7 +196,7 @@ def _mark_text(mark: Mark, t: ScorecardTexts) -> str:
     return {True: t["sc_met"], False: t["sc_not_met"], None: t["sc_none"]}[mark.met]
 
 
-def _line(r: ScorecardRow, t: ScorecardTexts) -> list[object]:
+def _line(r: ScorecardRow, t: Texts) -> list[object]:
     line: list[object] = [r.employee_no, r.name, t[f"sp_{r.status.value}"]]
     for mark in r.marks:
         line += [mark.now.value, _mark_text(mark, t), mark.before.value, mark.change]

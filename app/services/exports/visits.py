@@ -25,7 +25,6 @@ from app.services.exports.files import ExportResult, atomic_target
 from app.services.exports.scope import ExportScope
 from app.services.exports.sheets import BOLD, TITLE_FONT, WRAPPED, Col, write_table
 from app.services.exports.visit_words import (
-    VisitTexts,
     day_label,
     gathered_text,
     grid_text,
@@ -39,6 +38,7 @@ from app.services.messages import Message
 from app.services.people.auth import UserInfo
 from app.services.progress import JobState, NullState, check
 from app.services.visits.lists import MAX_PER_DAY, Stop, VisitList, build_visit_lists
+from app.services.words import Texts
 
 SUFFIXES = (".pdf", ".xlsx")
 # Fixed widths (narrow characters) of the long text columns, wrapped, so that a sheet prints one
@@ -62,7 +62,7 @@ def write_visit_lists(
     """Write the specialists' visit lists for the week to ``target`` (.pdf or .xlsx, all or
     nothing) and return where they went; rows are the customers listed."""
     state = state or NullState()
-    t = VisitTexts(lang)
+    t = Texts(lang)
     suffix = Path(target).suffix.lower()
     with atomic_target(target, suffixes=SUFFIXES) as partial:
         state.report(0.05, Message("progress.visit_lists"))
@@ -101,7 +101,7 @@ def specialist_sheet_name(vl: VisitList, taken: set[str]) -> str:
     return sheet_name(f"{vl.employee_no} {vl.specialist_name}", taken)
 
 
-def render_workbook(lists: Sequence[VisitList], path: Path, t: VisitTexts) -> list[str]:
+def render_workbook(lists: Sequence[VisitList], path: Path, t: Texts) -> list[str]:
     """Write the workbook to ``path``; return its sheet names."""
     wb = LaidOutBook()
     summary = wb.add_sheet(t["visits_sheet_summary"])
@@ -121,16 +121,16 @@ def _heading(ws: Sheet, title: str, lines: Sequence[str]) -> None:
     ws.write(2, 1, " · ".join(lines))
 
 
-def _week_text(vl: VisitList, t: VisitTexts) -> str:
+def _week_text(vl: VisitList, t: Texts) -> str:
     sunday = vl.week_monday + timedelta(days=6)
     return f"{t['visits_week']} {vl.week_label} ({vl.week_monday:%Y-%m-%d} – {sunday:%Y-%m-%d})"
 
 
-def _masking(vl: VisitList, t: VisitTexts) -> str:
+def _masking(vl: VisitList, t: Texts) -> str:
     return t["unmasked"] if vl.contact_data_shown else t["masked"]
 
 
-def _summary(ws: Sheet, lists: Sequence[VisitList], t: VisitTexts) -> None:
+def _summary(ws: Sheet, lists: Sequence[VisitList], t: Texts) -> None:
     first = lists[0] if lists else None
     facts = (
         [_week_text(first, t), f"{t['as_of']} {first.as_of}", _masking(first, t)] if first else []
@@ -165,7 +165,7 @@ def _summary(ws: Sheet, lists: Sequence[VisitList], t: VisitTexts) -> None:
     ws.printing.title_rows = (1, TABLE_ROW)
 
 
-def _specialist_sheet(ws: Sheet, vl: VisitList, t: VisitTexts) -> None:
+def _specialist_sheet(ws: Sheet, vl: VisitList, t: Texts) -> None:
     routes = "，".join(f"{day_label(d.day, t)} {km(d.route_m)}" for d in vl.days)
     _heading(
         ws,
@@ -204,7 +204,7 @@ def _specialist_sheet(ws: Sheet, vl: VisitList, t: VisitTexts) -> None:
     ws.printing.title_rows = (1, TABLE_ROW)
 
 
-def _row(day: str, order: int, s: Stop, t: VisitTexts) -> list[object]:
+def _row(day: str, order: int, s: Stop, t: Texts) -> list[object]:
     dues = [x.due_date for x in s.todos if x.due_date is not None]
     premium = sum(x.amount_fen or 0 for x in s.todos if x.what == "premium")
     return [

@@ -13,17 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app.services.exports.sheets import CLOSING, text_width
-from app.services.exports.visit_words import (
-    VisitTexts,
-    gathered_text,
-    grid_text,
-    km,
-    route_text,
-    todo_text,
-)
+from app.services.exports.visit_words import gathered_text, grid_text, km, route_text, todo_text
 from app.services.messages import Message
 from app.services.progress import JobState, NullState, check
 from app.services.visits.lists import Day, Stop, VisitList
+from app.services.words import Texts
 
 A4 = (8.27, 11.69)  # inches, portrait
 LEFT, RIGHT, TOP, BOTTOM = 0.45, 7.85, 10.95, 0.75  # the printed area, inches from bottom-left
@@ -45,7 +39,7 @@ COLUMNS = (
 def render_pdf(
     lists: Sequence[VisitList],
     path: Path,
-    t: VisitTexts,
+    t: Texts,
     *,
     per_day: int,
     state: JobState | None = None,
@@ -97,7 +91,7 @@ def _inch(fig, x: float, y: float, text: str, **kw) -> None:
     fig.text(x / A4[0], y / A4[1], text, va="top", ha="left", **kw)
 
 
-def _page(fig, vl: VisitList, day: Day, t: VisitTexts, *, page, per_day: int) -> None:
+def _page(fig, vl: VisitList, day: Day, t: Texts, *, page, per_day: int) -> None:
     y = TOP
     _inch(fig, LEFT, y, f"{t['visits_title']} · {vl.week_label}", fontsize=15, color="#1F3864")
     y -= 0.32
@@ -126,7 +120,7 @@ def _page(fig, vl: VisitList, day: Day, t: VisitTexts, *, page, per_day: int) ->
     fig.text(0.5, BOTTOM / 2 / A4[1], footer, ha="center", va="center", fontsize=7, color="#555")
 
 
-def _headers(t: VisitTexts) -> dict[str, str]:
+def _headers(t: Texts) -> dict[str, str]:
     return {
         "no": t["visits_order"],
         "customer": t["customer_name"],
@@ -137,7 +131,7 @@ def _headers(t: VisitTexts) -> dict[str, str]:
     }
 
 
-def _cells(i: int, s: Stop, t: VisitTexts) -> dict[str, list[str]]:
+def _cells(i: int, s: Stop, t: Texts) -> dict[str, list[str]]:
     cells = {
         "no": [str(i)],
         "customer": [s.name, s.customer_no],
@@ -152,7 +146,7 @@ def _cells(i: int, s: Stop, t: VisitTexts) -> dict[str, list[str]]:
     }
 
 
-def _table(fig, stops: Sequence[Stop], y: float, t: VisitTexts) -> float:
+def _table(fig, stops: Sequence[Stop], y: float, t: Texts) -> float:
     """Draw the header and the stops from ``y`` down; return where the table ends."""
     heads = _headers(t)
     for key, x, _w in COLUMNS:

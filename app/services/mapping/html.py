@@ -107,16 +107,16 @@ def build_map_html(
         folium.TileLayer(
             tiles=OSM_TILES,
             attr=OSM_ATTRIBUTION,
-            name=t["tiles_layer"],
+            name=t["map_tiles_layer"],
             max_zoom=MAX_ZOOM,
             # A tick box, so it can be switched off; tiles stay under the grids either way.
             overlay=True,
             control=True,
         ).add_to(m)
 
-    _Grids(name=t["grids_layer"]).add_to(m)
+    _Grids(name=t["map_grids_layer"]).add_to(m)
     if len(data.points) or points_later:
-        _CustomerLayer(name=t["customers_layer"], unmatched_from=matched).add_to(m)
+        _CustomerLayer(name=t["map_customers_layer"], unmatched_from=matched).add_to(m)
 
     folium.LayerControl(collapsed=True).add_to(m)
     _Init(

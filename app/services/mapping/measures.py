@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from app.services.mapping.data import GridRow, MapData
 from app.services.metrics.persistency import FEW_POLICIES
+from app.services.words import Texts
 
 MEASURES: tuple[str, ...] = ("persistency", "open_tasks", "load", "coverage")
 
@@ -29,77 +30,10 @@ UNCOVERED = "#d73027"
 UNSERVED = "#fdae61"
 COVERED = "#c7e9c0"
 
-LABELS: dict[str, dict[str, str]] = {
-    "zh_CN": {
-        "persistency": "13个月继续率（保费口径）",
-        "open_tasks": "专员未完成任务数",
-        "load": "专员客户数 / 服务上限",
-        "coverage": "覆盖缺口",
-        "no_data": "无数据",
-        "no_owner": "无专员",
-        "uncovered": "无在岗专员",
-        "unserved": "有客户未分配专员",
-        "covered": "已覆盖",
-        "grid": "网格",
-        "district": "区域",
-        "owner": "专员",
-        "team": "团队",
-        "customers": "网格客户",
-        "owner_load": "专员客户 / 上限",
-        "open_tasks_short": "专员未完成任务",
-        "persistency_short": "13个月继续率",
-        "unserved_short": "未分配专员的客户",
-        "unmatched_note": "未匹配网格的客户：{n}",
-        "outside_note": "地址不在覆盖范围的客户：{n}",
-        "grids_layer": "网格",
-        "customers_layer": "客户",
-        "tiles_layer": "在线底图",
-        "under": "不超过 {a}",
-        "between": "{a} – {b}",
-        "over": "高于 {a}",
-        "period": "检视期 {p}",
-        "few": "少量：不足 {n} 份保单，不参与配色",
-        "policies": "{n} 份保单",
-        "policies_few": "{n} 份保单，少量",
-    },
-    "en": {
-        "persistency": "13-month persistency (premium)",
-        "open_tasks": "Open tasks of the owner",
-        "load": "Owner's customers / capacity",
-        "coverage": "Coverage gaps",
-        "no_data": "No data",
-        "no_owner": "No owner",
-        "uncovered": "No active specialist",
-        "unserved": "Customers without a specialist",
-        "covered": "Covered",
-        "grid": "Grid",
-        "district": "District",
-        "owner": "Specialist",
-        "team": "Team",
-        "customers": "Customers in grid",
-        "owner_load": "Owner's customers / capacity",
-        "open_tasks_short": "Owner's open tasks",
-        "persistency_short": "13-month persistency",
-        "unserved_short": "Customers without a specialist",
-        "unmatched_note": "Customers matched to no grid: {n}",
-        "outside_note": "Customers whose address is outside coverage: {n}",
-        "grids_layer": "Grids",
-        "customers_layer": "Customers",
-        "tiles_layer": "Online base map",
-        "under": "up to {a}",
-        "between": "{a} – {b}",
-        "over": "over {a}",
-        "period": "Review period {p}",
-        "few": "Few: under {n} policies, not coloured",
-        "policies": "{n} policies",
-        "policies_few": "{n} policies, few",
-    },
-}
 
-
-def labels(lang: str) -> dict[str, str]:
-    """Return the label dictionary for a language code (Chinese for zh*, else English)."""
-    return LABELS["zh_CN" if lang.lower().startswith("zh") else "en"]
+def labels(lang: str) -> Texts:
+    """Return the map's words for a language code (Chinese for zh*, else English)."""
+    return Texts("zh_CN" if lang.lower().startswith("zh") else "en")
 
 
 @dataclass(frozen=True)
@@ -131,9 +65,9 @@ def colour_grids(data: MapData, *, measure: str, lang: str = "zh_CN") -> Colouri
     if measure not in MEASURES:
         raise ValueError(f"unknown map measure '{measure}': choose one of {', '.join(MEASURES)}")
     t = labels(lang)
-    notes = [t["unmatched_note"].format(n=data.unmatched)] if data.unmatched else []
+    notes = [t["map_unmatched_note"].format(n=data.unmatched)] if data.unmatched else []
     if data.outside_coverage:
-        notes.append(t["outside_note"].format(n=data.outside_coverage))
+        notes.append(t["map_outside_note"].format(n=data.outside_coverage))
     if measure == "persistency":
         values = {
             g.code: float(g.persistency_13)
@@ -144,15 +78,15 @@ def colour_grids(data: MapData, *, measure: str, lang: str = "zh_CN") -> Colouri
             g.code for g in data.grids if g.persistency_13 is not None and few_policies(g)
         )
         if data.persistency_period:
-            notes.insert(0, t["period"].format(p=data.persistency_period))
+            notes.insert(0, t["map_period"].format(p=data.persistency_period))
         return _gradient(
-            values, data, PERSISTENCY_COLOURS, t["persistency"], t, notes, percent=True, few=few
+            values, data, PERSISTENCY_COLOURS, t["map_persistency"], t, notes, percent=True, few=few
         )
     if measure == "open_tasks":
         values = {
             g.code: float(g.owner_open_tasks) for g in data.grids if g.owner_open_tasks is not None
         }
-        return _gradient(values, data, OPEN_TASK_COLOURS, t["open_tasks"], t, notes, floor=0.0)
+        return _gradient(values, data, OPEN_TASK_COLOURS, t["map_open_tasks"], t, notes, floor=0.0)
     if measure == "load":
         fills = {}
         for g in data.grids:
@@ -162,17 +96,17 @@ def colour_grids(data: MapData, *, measure: str, lang: str = "zh_CN") -> Colouri
         lower = None
         for upper, _colour in LOAD_BANDS:
             if lower is None:
-                band_labels.append(t["under"].format(a=_pct(upper)))
+                band_labels.append(t["map_under"].format(a=_pct(upper)))
             elif upper == float("inf"):
-                band_labels.append(t["over"].format(a=_pct(lower)))
+                band_labels.append(t["map_over"].format(a=_pct(lower)))
             else:
-                band_labels.append(t["between"].format(a=_pct(lower), b=_pct(upper)))
+                band_labels.append(t["map_between"].format(a=_pct(lower), b=_pct(upper)))
             lower = upper
         legend = Legend(
-            title=t["load"],
+            title=t["map_load"],
             kind="swatches",
             colours=tuple(c for _u, c in LOAD_BANDS) + (NO_DATA,),
-            labels=(*band_labels, t["no_owner"]),
+            labels=(*band_labels, t["map_no_owner"]),
             notes=tuple(notes),
         )
         return Colouring(fills, legend)
@@ -180,10 +114,10 @@ def colour_grids(data: MapData, *, measure: str, lang: str = "zh_CN") -> Colouri
     for g in data.grids:
         fills[g.code] = UNCOVERED if g.uncovered else UNSERVED if g.unserved else COVERED
     legend = Legend(
-        title=t["coverage"],
+        title=t["map_coverage"],
         kind="swatches",
         colours=(UNCOVERED, UNSERVED, COVERED),
-        labels=(t["uncovered"], t["unserved"], t["covered"]),
+        labels=(t["map_uncovered"], t["map_unserved"], t["map_covered"]),
         notes=tuple(notes),
     )
     return Colouring(fills, legend)
@@ -194,21 +128,21 @@ def _gradient(
     data: MapData,
     colours: tuple[str, ...],
     title: str,
-    t: dict[str, str],
+    t: Texts,
     notes: list[str],
     *,
     percent: bool = False,
     floor: float | None = None,
     few: frozenset[str] = frozenset(),
 ) -> Colouring:
-    few_label = t["few"].format(n=FEW_POLICIES) if few else None
+    few_label = t["map_few"].format(n=FEW_POLICIES) if few else None
     if not values:
         # Nothing to scale (e.g. no policy has reached its year-2 due date yet): say so.
         legend = Legend(
             title=title,
             kind="swatches",
             colours=(NO_DATA,) + ((FEW_FILL,) if few else ()),
-            labels=(t["no_data"],) + ((few_label,) if few_label else ()),
+            labels=(t["map_no_data"],) + ((few_label,) if few_label else ()),
             notes=tuple(notes),
         )
         return Colouring(
@@ -239,7 +173,7 @@ def _gradient(
         vmin=vmin,
         vmax=vmax,
         percent=percent,
-        no_data=t["no_data"] if len(values) + len(few) < len(data.grids) else None,
+        no_data=t["map_no_data"] if len(values) + len(few) < len(data.grids) else None,
         few=few_label,
         notes=tuple(notes),
     )
@@ -282,28 +216,28 @@ def tooltip_lines(g: GridRow, *, lang: str = "zh_CN") -> list[tuple[str, str]]:
     if g.owner_name:
         owner = f"{g.owner_name} ({g.owner_employee_no})" if g.owner_employee_no else g.owner_name
     if g.uncovered:
-        owner = f"{owner} · {t['uncovered']}" if g.owner_name else t["uncovered"]
+        owner = f"{owner} · {t['map_uncovered']}" if g.owner_name else t["map_uncovered"]
     lines = [
-        (t["grid"], f"{g.code} {g.name}"),
-        (t["district"], g.district or "—"),
-        (t["owner"], owner),
+        (t["map_grid"], f"{g.code} {g.name}"),
+        (t["map_district"], g.district or "—"),
+        (t["map_owner"], owner),
     ]
     if g.team_name:
-        lines.append((t["team"], g.team_name))
-    lines.append((t["customers"], str(g.customers)))
+        lines.append((t["map_team"], g.team_name))
+    lines.append((t["map_customers"], str(g.customers)))
     if g.unserved:
-        lines.append((t["unserved_short"], str(g.unserved)))
+        lines.append((t["map_unserved_short"], str(g.unserved)))
     if g.owner_customers is not None:
         cap = str(g.owner_capacity) if g.owner_capacity else "—"
         share = f" ({_pct(g.load)})" if g.load is not None else ""
-        lines.append((t["owner_load"], f"{g.owner_customers} / {cap}{share}"))
+        lines.append((t["map_owner_load"], f"{g.owner_customers} / {cap}{share}"))
     if g.owner_open_tasks is not None:
-        lines.append((t["open_tasks_short"], str(g.owner_open_tasks)))
+        lines.append((t["map_open_tasks_short"], str(g.owner_open_tasks)))
     persistency = "—"
     if g.persistency_13 is not None:
         persistency = _pct1(g.persistency_13)
         if g.persistency_policies is not None:
-            base = t["policies_few" if few_policies(g) else "policies"]
+            base = t["map_policies_few" if few_policies(g) else "map_policies"]
             persistency += f" ({base.format(n=f'{g.persistency_policies:,}')})"
-    lines.append((t["persistency_short"], persistency))
+    lines.append((t["map_persistency_short"], persistency))
     return lines
