@@ -94,7 +94,7 @@ def test_a_user_name_alone_is_never_trusted(demo, capsys, monkeypatch):
                 "--out",
                 "{tmp}/p.json",
             ],
-            "only for their own teams",
+            "sees only their own team",
         ),
     ],
 )

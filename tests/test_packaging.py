@@ -80,9 +80,11 @@ def test_the_spec_bundles_every_resource_folder_the_app_reads():
 
 def test_constraints_pin_every_dependency_ci_installs():
     """constraints.txt pins, to one version, every package pyproject.toml asks for (and the
-    test tools), so a fresh machine installs what CI tested; the README's commands use it."""
+    test tools, and PyInstaller, which .ci/package.sh builds with), so a fresh machine installs
+    what CI tested; the README's commands use it."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    wanted = project["dependencies"] + project["optional-dependencies"]["test"]
+    extras = project["optional-dependencies"]
+    wanted = project["dependencies"] + extras["test"] + extras["package"]
     names = {re.split(r"[\[<>=;! ]", d, maxsplit=1)[0].lower().replace("_", "-") for d in wanted}
     pins = {}
     for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines():

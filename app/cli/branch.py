@@ -34,9 +34,8 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
 
 
 def cmd_branch(args: argparse.Namespace) -> int:
-    from sqlalchemy import select
 
-    from app.models import Branch
+    from app.services.exports.scope import find_branch
     from app.services.people.branches import (
         SettingError,
         branch_settings,
@@ -50,28 +49,17 @@ def cmd_branch(args: argparse.Namespace) -> int:
     changing = args.max_amount is not None or targets is not None or standards is not None
     db = open_db(args, writes=changing)
     with db.Session() as s, s.begin():
-        stmt = select(Branch.id).order_by(Branch.id)
-        if args.branch:
-            stmt = stmt.where(Branch.code == args.branch)
-        elif db.user is not None:
-            stmt = stmt.where(Branch.id == db.user.branch_id)
-        ids = s.scalars(stmt).all()
-        if not ids:
-            raise CommandError(
-                f"there is no branch '{args.branch}'" if args.branch else "no branch yet"
-            )
-        if len(ids) > 1:
-            raise CommandError("this database holds several branches: say which (--branch CODE)")
+        branch_id = find_branch(s, args.branch, db.user)
         try:
             if args.max_amount is not None:
-                set_amount_limit(s, actor=db.user, branch_id=ids[0], yuan=args.max_amount)
+                set_amount_limit(s, actor=db.user, branch_id=branch_id, yuan=args.max_amount)
             if targets is not None:
-                set_handoff_targets(s, actor=db.user, branch_id=ids[0], targets=targets)
+                set_handoff_targets(s, actor=db.user, branch_id=branch_id, targets=targets)
             if standards is not None:
-                set_scorecard_standards(s, actor=db.user, branch_id=ids[0], standards=standards)
+                set_scorecard_standards(s, actor=db.user, branch_id=branch_id, standards=standards)
         except SettingError as exc:
             raise CommandError(str(exc)) from None
-        settings = branch_settings(s, ids[0])
+        settings = branch_settings(s, branch_id)
     print(f"branch          {settings.code} {settings.name}")
     print(f"grace period    {settings.grace_days} days")
     print(f"amount limit    {settings.max_amount_yuan:,} yuan per premium, due or receipt")

@@ -114,10 +114,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from sqlalchemy import select
 
     from app.cli.progress import TerminalProgress
-    from app.models import Branch
+    from app.services.exports.scope import find_branch
     from app.services.importer import KINDS, import_file
 
     if args.kind not in KINDS:
@@ -125,15 +124,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     db = open_db(args, writes=True)
     require(db.user, db.user is None or db.user.may_import, "import files")
     with db.Session() as s, s.begin():
-        branch_id = None
-        if args.branch:
-            branch_id = s.scalar(select(Branch.id).where(Branch.code == args.branch))
-            if branch_id is None:
-                raise CommandError(f"no branch with code '{args.branch}' in this database")
-        if branch_id is None and db.user is not None:
-            branch_id = db.user.branch_id
-        elif db.user is not None and branch_id != db.user.branch_id:
-            raise CommandError(f"{db.user.login} may not import into branch {args.branch}")
+        # Without a user or --branch, the importer takes the only branch (or makes one in an
+        # empty database).
+        branch_id = find_branch(s, args.branch, db.user) if args.branch or db.user else None
         result = import_file(
             s, args.kind, args.file, branch_id=branch_id, state=TerminalProgress(), actor=db.actor
         )
@@ -150,24 +143,14 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
     from app.cli.progress import TerminalProgress
-    from app.models import Branch, Team
+    from app.models import Team
+    from app.services.exports.scope import find_branch
     from app.services.files.snapshot import plan_snapshot, take_snapshot
 
     db = open_db(args, migrate_sqlite=False)
     engine, user = db.engine, db.user
     with db.Session() as s:
-        stmt = (
-            select(Branch.id)
-            if not args.branch
-            else select(Branch.id).where(Branch.code == args.branch)
-        )
-        ids = s.scalars(stmt).all()
-        if len(ids) != 1:
-            raise CommandError(
-                f"no branch with code '{args.branch}'"
-                if args.branch
-                else "say which branch: --branch CODE"
-            )
+        ids = [find_branch(s, args.branch, user)]
         team_ids = None
         if args.team:
             team_ids = s.scalars(

@@ -102,23 +102,18 @@ def cmd_intake(args: argparse.Namespace) -> int:
 
 
 def cmd_outbox(args: argparse.Namespace) -> int:
-    from sqlalchemy import select
 
-    from app.models import Branch
+    from app.services.exports.scope import find_branch
     from app.services.intake.outbox import export_outbox, import_outbox_results
 
     db = open_db(args, writes=True)  # an export marks what it wrote as handed over
     require(db.user, db.user is None or db.user.may_import, "hand the SMS outbox to the gateway")
     with db.Session() as s, s.begin():
         if args.action == "export":
-            branch_id = None if db.user is None else db.user.branch_id
-            if args.branch:
-                chosen = s.scalar(select(Branch.id).where(Branch.code == args.branch))
-                if chosen is None:
-                    raise CommandError(f"no branch with code '{args.branch}' in this database")
-                if db.user is not None and chosen != branch_id:
-                    raise CommandError(f"{db.user.login} may not export branch {args.branch}")
-                branch_id = chosen
+            # Without a user or --branch, every branch's messages; else the one branch.
+            branch_id = None
+            if args.branch or db.user is not None:
+                branch_id = find_branch(s, args.branch, db.user)
             n = export_outbox(s, args.out, status=args.status, branch_id=branch_id)
             print(f"{args.out}: {n} {args.status} messages written for the SMS gateway")
             return 0

@@ -14,7 +14,10 @@ def register(sub, common: argparse.ArgumentParser) -> Handlers:
     rebalance = sub.add_parser("rebalance", parents=[common], help="rebalance workloads")
     rsub = rebalance.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = rsub.add_parser("propose", parents=[common], help="write a rebalancing plan")
-    p.add_argument("--scope", default="branch", help="branch (default) or team:CODE")
+    p.add_argument(
+        "--scope",
+        help="branch or team:CODE (default: the branch, or a supervisor's own teams)",
+    )
     p.add_argument(
         "--max-moves",
         type=int,
@@ -227,10 +230,8 @@ def _weights(text: str):
 
 
 def cmd_rebalance(args: argparse.Namespace) -> int:
-    from sqlalchemy import select
-
     from app.config import settings_move_costs, settings_weights
-    from app.models import Branch, Team
+    from app.services.exports.scope import find_branch, resolve_scope
     from app.services.rebalance.apply import apply_plan, undo_batch
     from app.services.rebalance.make import make_plan
     from app.services.rebalance.plan_file import read_plan, write_plan
@@ -285,37 +286,18 @@ def cmd_rebalance(args: argparse.Namespace) -> int:
         )
         return 0
     with Session() as s:
-        branches = s.execute(select(Branch.id, Branch.code)).all()
-        chosen = [b for b in branches if args.branch in (None, b.code)]
-        if user is not None:
-            chosen = [b for b in chosen if b.id == user.branch_id]
-        if len(chosen) != 1:
+        # The one lookup every command uses: the user's branch (or the one with --branch, or
+        # the only one), then the scope, refused outside the user's teams.
+        branch_id = find_branch(s, args.branch, user)
+        target = resolve_scope(s, args.scope, branch_id=branch_id, user=user)
+        if target.kind == "specialist":
             raise CommandError(
-                f"no branch with code '{args.branch}' in this database"
-                if args.branch
-                else "the database holds no branch"
-                if not branches
-                else "the database holds several branches: choose one with --branch CODE"
+                f"--scope must be 'branch' or 'team:CODE' of a team, not '{args.scope}'"
             )
-        team_ids = None
-        if args.scope != "branch":
-            code = args.scope.removeprefix("team:")
-            team = s.scalar(
-                select(Team.id).where(Team.branch_id == chosen[0].id, Team.code == code)
-            )
-            if not args.scope.startswith("team:") or team is None:
-                raise CommandError(
-                    f"--scope must be 'branch' or 'team:CODE' of a team, not '{args.scope}'"
-                )
-            team_ids = [team]
-        if scope is not None and (team_ids is None or not set(team_ids) <= scope):
-            raise CommandError(
-                f"{user.login if user else ''} may propose only for their own teams: "
-                "--scope team:CODE"
-            )
+        team_ids = None if target.team_ids is None else sorted(target.team_ids)
         plan = make_plan(
             s,
-            branch_id=chosen[0].id,
+            branch_id=branch_id,
             as_of=args.as_of or db.today(),
             team_ids=team_ids,
             max_moves=args.max_moves or None,

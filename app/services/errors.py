@@ -56,7 +56,33 @@ REASONS = {
 }
 
 
-# How PostgreSQL and psycopg say that the server went away or cannot be reached.
+# What the database's own error codes mean. PostgreSQL words its messages in the server's
+# language (lc_messages: a branch server set up in Chinese says "关系 … 不存在"), so its errors are
+# read by SQLSTATE (psycopg's ``sqlstate``), class first; SQLite's by result code.
+_PG_STATES = {
+    "55P03": "locked",  # lock_not_available
+    "40P01": "locked",  # deadlock_detected
+    "57P01": "unreachable",  # admin_shutdown
+    "57P02": "unreachable",  # crash_shutdown
+    "57P03": "unreachable",  # cannot_connect_now (starting up, shutting down)
+    "25006": "read_only",  # read_only_sql_transaction
+    "42P01": "schema",  # undefined_table
+    "42703": "schema",  # undefined_column
+    "3F000": "schema",  # invalid_schema_name
+}
+_PG_CLASSES = {"08": "unreachable", "23": "integrity"}  # connection exception, integrity
+_SQLITE_CODES = {
+    5: "locked",
+    6: "locked",
+    8: "read_only",
+    11: "not_a_database",
+    26: "not_a_database",
+}
+# BUSY, LOCKED, READONLY, CORRUPT, NOTADB (primary result codes: the low byte of the extended)
+
+# Errors that carry no code: libpq's own connection failures (raised before any server spoke;
+# libpq's texts are English in the wheels GridDesk ships) and SQLite's generic SQLITE_ERROR,
+# whose texts SQLite never translates.
 _UNREACHABLE = (
     "connection refused",
     "connection failed",
@@ -81,13 +107,16 @@ def reason_code(exc: BaseException) -> str | None:
     from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError, ProgrammingError
     from sqlalchemy.orm.exc import StaleDataError
 
-    text = str(getattr(exc, "orig", None) or exc).lower()
+    orig = getattr(exc, "orig", None)
+    text = str(orig or exc).lower()
     if getattr(exc, "connection_invalidated", False):
         return "unreachable"
     if isinstance(exc, StaleDataError):
         return "stale"
-    if "can't locate revision" in text:
+    if "can't locate revision" in text:  # Alembic's own
         return "newer"
+    if by_code := _coded_reason(orig):
+        return by_code
     if isinstance(exc, IntegrityError):
         return "integrity"
     if isinstance(exc, (OperationalError, ProgrammingError, DatabaseError)):
@@ -101,4 +130,15 @@ def reason_code(exc: BaseException) -> str | None:
             return "schema"
         if "file is not a database" in text or "malformed" in text:
             return "not_a_database"
+    return None
+
+
+def _coded_reason(orig: object) -> str | None:
+    """Return the reason the driver's error code gives (None without a code, or another)."""
+    state = getattr(orig, "sqlstate", None)
+    if isinstance(state, str) and len(state) == 5:
+        return _PG_STATES.get(state) or _PG_CLASSES.get(state[:2])
+    code = getattr(orig, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return _SQLITE_CODES.get(code & 0xFF)
     return None

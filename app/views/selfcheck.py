@@ -43,9 +43,8 @@ def check_window(url: str, login: str, password: str, *, out: Path, timeout: flo
     import shiboken6
     from PySide6.QtWidgets import QApplication
 
-    from app.db import make_engine
+    from app.opening import open_database
     from app.paths import WEB
-    from app.services.database.unit_of_work import sessionmaker as session_factory
     from app.services.people.auth import authenticate
     from app.views.calendar import today
     from app.views.context import AppContext
@@ -60,7 +59,10 @@ def check_window(url: str, login: str, password: str, *, out: Path, timeout: flo
     cjk_font = install_cjk_font()
     if cjk_font is None:
         raise CheckFailed("no font for Chinese text")
-    Session = session_factory(make_engine(url))
+    # The one opener the app and every command use (an existing file only, migrated).
+    Session = open_database(url, writes=True).Session  # noqa: N806
+    if Session is None:
+        raise CheckFailed("the self-check signs in on a database it connects to itself")
     with Session() as s, s.begin():
         user = authenticate(s, login, password)
     ctx = AppContext(

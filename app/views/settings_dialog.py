@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from app import credentials
-from app.db import DatabaseUrlError, make_engine, normalise_url, redact
+from app.db import DatabaseUrlError, normalise_url, redact
+from app.opening import open_database
 from app.services.rebalance.disruption import MoveCosts
 from app.services.rebalance.workload import Weights
 from app.settings import Preferences
@@ -192,10 +193,13 @@ class SettingsDialog(QDialog):
                     self, self.tr("Database"), self.tr("The local database is always available.")
                 )
                 return
-            engine = make_engine(url)
-            with engine.connect():
-                pass
-            engine.dispose()
+            # As the app would open it (a missing file is reported, never created), without
+            # upgrading anything: only whether it can be opened.
+            opened = open_database(url, migrate_sqlite=False)
+            if opened.engine is not None:
+                with opened.engine.connect():
+                    pass
+                opened.engine.dispose()
         except Exception as exc:
             QMessageBox.warning(self, self.tr("Database"), error_text(exc))
             return

@@ -16,8 +16,8 @@ or any .ts editor); ``pyside6-lrelease`` compiles it into the ``.qm`` the app lo
 longer in the code are dropped from the .ts, and it records no source locations, so it changes
 only when a text does.
 
-The files GridDesk writes without Qt (workbooks, PDFs, the command line's tables) take their
-words from app/services/exports/labels.py, the one catalogue outside Qt.
+The files GridDesk writes without Qt (workbooks, PDFs, the map's legends) take their words from
+app/services/words/ (zh_CN.py, en.py), the one catalogue per language outside Qt.
 """
 
 from __future__ import annotations

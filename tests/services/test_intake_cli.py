@@ -14,6 +14,7 @@ from app.db import make_engine, migrate
 from app.models import Branch, Customer, DepartedAgent, Grid, Notification, Policy, Specialist, Team
 from app.models.enums import NotificationStatus, PaymentMode, PolicyStatus
 from app.services.database.unit_of_work import sessionmaker as session_factory
+from app.services.exports.scope import ScopeError
 
 
 @pytest.fixture
@@ -116,7 +117,7 @@ def test_outbox_commands_export_and_read_results(db, tmp_path, capsys):
     engine.dispose()
     # One message sent; the other was handed to the gateway, whose result has not come back.
     assert statuses == [NotificationStatus.EXPORTED, NotificationStatus.SENT]
-    with pytest.raises(CommandError, match="no branch with code 'XX'"):
+    with pytest.raises(ScopeError, match="no branch with code 'XX'"):
         cmd_outbox(
             argparse.Namespace(
                 db=db, action="export", out=str(out_file), status="queued", branch="XX"

@@ -121,7 +121,7 @@ def test_bad_scope_and_bad_plan_file_are_reported(db, tmp_path, capsys):
     url, _ = db
     out = str(tmp_path / "p.json")
     assert main(["--db", url, "rebalance", "propose", "--scope", "team:XX", "--out", out]) == 1
-    assert "--scope must be 'branch' or 'team:CODE'" in capsys.readouterr().err
+    assert "no team with code 'XX' in this branch" in capsys.readouterr().err
     bad = tmp_path / "bad.json"
     bad.write_text("[1, 2", encoding="utf-8")
     assert main(["--db", url, "rebalance", "apply", str(bad)]) == 1

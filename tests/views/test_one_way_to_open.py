@@ -114,3 +114,32 @@ def test_the_apps_refusal_reads_in_chinese(qapp, tmp_path, shown):
             qapp.removeTranslator(t)
     assert str(typo) in shown[0] and "没有数据库" in shown[0]
     assert not typo.exists()
+
+
+# Where an engine may be made other than through app.opening.open_database, and why.
+ENGINE_MAKERS = {
+    "app/db.py": "make_engine itself",
+    "app/opening.py": "the one opener",
+    "app/services/files/snapshot.py": "writes a new offline copy into a file of its own",
+    "app/cli/data.py": "init, on a database open_database has just created or upgraded",
+    "app/migrations/env.py": "Alembic run by hand without the app's engine (alembic upgrade)",
+}
+
+
+def test_nothing_else_opens_a_database_on_its_own():
+    """A window, a dialog or a command that made its own engine would skip the rules above."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    wrong = []
+    for path in sorted((root / "app").rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        if rel in ENGINE_MAKERS:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                if name in ("make_engine", "create_engine"):
+                    wrong.append(f"{rel}:{node.lineno}")
+    assert wrong == []

@@ -103,3 +103,29 @@ def test_the_database_hint_and_every_label_show_whole(qtbot):
             assert label.width() >= label.fontMetrics().horizontalAdvance(label.text()), (
                 label.text()
             )
+
+
+def test_testing_a_local_file_that_is_not_there_says_so_and_creates_nothing(qtbot, tmp_path):
+    """ "Test connection" opens the database the way the app would: a SQLite file that is not
+    there is reported, not silently created empty."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    dialog = SettingsDialog()
+    qtbot.addWidget(dialog)
+    missing = tmp_path / "nowhere.db"
+    dialog.database.setText(f"sqlite:///{missing}")
+    said: list[str] = []
+
+    def answer() -> None:
+        box = QApplication.activeModalWidget()
+        if box is None:
+            QTimer.singleShot(20, answer)
+            return
+        said.append(box.text())
+        box.close()
+
+    QTimer.singleShot(0, answer)
+    dialog.test_connection()
+    assert not missing.exists()
+    assert said and str(missing) in said[0] and "Connected" not in said[0]

@@ -28,7 +28,6 @@ from sqlalchemy import (
     Table,
     bindparam,
     delete,
-    event,
     func,
     insert,
     inspect,
@@ -38,7 +37,7 @@ from sqlalchemy import (
     text,
     type_coerce,
 )
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
 from app.models import Customer, FunnelDirty, FunnelMonth, Specialist
@@ -65,18 +64,6 @@ _STEPS = range(4)
 
 
 # -- writing -------------------------------------------------------------------------------------
-
-
-def install(maker: sessionmaker[Session]) -> None:
-    """Settle the cells before every commit of the sessions ``maker`` makes."""
-    event.listen(maker, "before_commit", _before_commit)
-
-
-def _before_commit(session: Session) -> None:
-    if session.in_nested_transaction():
-        return  # a savepoint: the outermost commit settles, and takes the lock only then
-    session.flush()  # the triggers log the keys of what the flush writes
-    settle(session)
 
 
 def pending(session: Session) -> bool:
