@@ -254,3 +254,30 @@ def test_services_are_laid_out_by_part_each_saying_what_it_owns():
     top = ast.get_docstring(ast.parse((services / "__init__.py").read_text(encoding="utf-8")))
     for part in sorted(p.name for p in services.iterdir() if (p / "__init__.py").exists()):
         assert f"{part}/" in (top or ""), part
+
+
+# Services that choose by database for a reason other than spelling SQL, and why.
+DIALECT_CHOICES = {
+    "app/services/database/sqlfuncs.py": "the one module that speaks either dialect",
+    "app/services/database/roles.py": "PostgreSQL's login roles and row-level security",
+    "app/services/database/unit_of_work.py": "SQLite's single writer: its marks by id",
+    "app/services/demo/bulk.py": "the demo's rows streamed with PostgreSQL's COPY",
+}
+
+
+def test_the_services_spell_dialect_sql_only_in_sqlfuncs():
+    """A service asks ``sqlfuncs.is_postgres`` or uses its expressions; only the modules above
+    look at the dialect themselves."""
+    wrong = []
+    for path in sorted((ROOT / "app" / "services").rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        if rel in DIALECT_CHOICES:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr == "dialect":
+                wrong.append(f"{rel}:{node.lineno}")
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                "sqlalchemy.dialects"
+            ):
+                wrong.append(f"{rel}:{node.lineno} imports {node.module}")
+    assert wrong == []

@@ -1,6 +1,7 @@
 """SQL that SQLite and PostgreSQL spell differently, as portable expressions: date arithmetic,
-branch-local days, hours between two times, grouped medians; and id lists cut to a size both
-take in one ``IN (...)``. The one place GridDesk speaks either dialect.
+branch-local days, hours between two times, grouped medians; id lists cut to a size both take
+in one ``IN (...)``; and the statements only one dialect has (PostgreSQL's advisory locks and
+``= ANY(array)``, each dialect's upsert). The one place GridDesk speaks either dialect.
 
 Times are stored as naive UTC. A branch's local calendar day is found with a fixed offset from
 UTC per branch (its offset today). That is exact for Asia/Shanghai, which has had no daylight
@@ -10,7 +11,7 @@ on summer days, a trade accepted to keep every derivation one set-based statemen
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,8 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    Table,
+    any_,
     case,
     func,
     literal,
@@ -220,3 +223,43 @@ def grouped_medians(session: Session, values: Select) -> dict[tuple, float]:
 def key_of(row: Sequence[Any], width: int) -> tuple:
     """Return the first ``width`` values of a result row as a dictionary key."""
     return tuple(row[:width])
+
+
+# -- statements only one dialect has ------------------------------------------------------------
+
+
+def is_postgres(session: Session) -> bool:
+    """Return True when ``session`` works on PostgreSQL (else SQLite)."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def lock_branches(session: Session, lock_class: int, branch_ids: Iterable[int]) -> None:
+    """On PostgreSQL, take one transaction-scoped advisory lock per branch, in order (so two
+    transactions locking the same branches take turns and never deadlock); on SQLite nothing:
+    a writer there holds the whole file from its BEGIN IMMEDIATE."""
+    if not is_postgres(session):
+        return
+    for branch in sorted(set(branch_ids)):
+        session.execute(select(func.pg_advisory_xact_lock(lock_class, branch)))
+
+
+def upsert(session: Session, table: Table) -> Any:
+    """Return ``INSERT INTO table`` in the session's dialect, which has
+    ``on_conflict_do_update`` (SQLite and PostgreSQL spell it alike, but each has its own)."""
+    if is_postgres(session):
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
+
+
+def one_of(session: Session, column: Any, values: list) -> ColumnElement[bool]:
+    """Return ``column IN values``; on PostgreSQL as ``= ANY(array)``, one parameter instead of
+    thousands (psycopg spent more time splitting those queries than the server running them)."""
+    if is_postgres(session):
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == any_(literal(values, ARRAY(column.type)))
+    return column.in_(values)

@@ -33,6 +33,7 @@ from sqlalchemy.orm import sessionmaker as SessionMaker  # noqa: N812
 
 from app.db import is_read_only, make_sessionmaker
 from app.models import PersistencyDirty
+from app.services.database.sqlfuncs import is_postgres
 from app.services.metrics import base_table, funnel_cells
 
 # Customers logged, above which a session that may defer leaves the base to a job after commit:
@@ -63,7 +64,7 @@ def _own(session: Session) -> ColumnElement[bool]:
     SQLite, one writer at a time, those above the largest id when the transaction began (none
     when it never began: it wrote nothing)."""
     d = PersistencyDirty
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         return d.tx == func.txid_current_if_assigned()
     floor = session.info.get(_FLOOR)
     return false() if floor is None else d.id > floor

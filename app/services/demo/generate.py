@@ -15,6 +15,7 @@ from app.models import Base, Branch, Team, User
 from app.models.base import utcnow
 from app.models.enums import AssignmentReason, GridStatus, Role
 from app.services.clock import local_date
+from app.services.database.sqlfuncs import is_postgres
 from app.services.demo.book import AgentPlan, BookWriter, agent_rows, plan_agents
 from app.services.demo.bulk import bulk_insert
 from app.services.demo.city import CITY, DISTRICTS, GridCell, build_grids
@@ -122,7 +123,7 @@ def _insert(session: Session, table: str, rows: list[dict[str, Any]], chunk: int
 
 def _sync_sequences(session: Session, ids: _Ids) -> None:
     """Move PostgreSQL's id sequences past the keys given explicitly (SQLite needs nothing)."""
-    if session.get_bind().dialect.name != "postgresql":
+    if not is_postgres(session):
         return
     for name in _TABLES:
         if ids.count(name):

@@ -34,10 +34,11 @@ from app.models import AssignmentEvent, Branch, ChangeBatch, Customer, Grid, Spe
 from app.models.base import utcnow
 from app.models.enums import AssignmentReason, SpecialistStatus
 from app.services.customers.history import IMPORT_KIND, counted
+from app.services.database.sqlfuncs import one_of
 from app.services.errors import NotAllowed
 from app.services.importer.kinds import FileReason
 from app.services.importer.scope import ids_in_branch
-from app.services.importer.store import LOOKUP_CHUNK, one_of, table_of
+from app.services.importer.store import LOOKUP_CHUNK, table_of
 from app.services.messages import Message
 
 if TYPE_CHECKING:

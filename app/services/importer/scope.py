@@ -15,7 +15,8 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.models import Customer, Policy, Task
-from app.services.importer.store import LOOKUP_CHUNK, lookup_ids, one_of
+from app.services.database.sqlfuncs import one_of
+from app.services.importer.store import LOOKUP_CHUNK, lookup_ids
 
 
 def in_branch(model: type, branch_id: int, *, inside: bool = True) -> ColumnElement[bool]:

@@ -12,9 +12,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, any_, bindparam, insert, literal, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
+
+from app.services.database.sqlfuncs import one_of
 
 LOOKUP_CHUNK = 2_000
 
@@ -42,14 +43,6 @@ class Saved:
 def table_of(model: type) -> Table:
     """Return the Core table of a mapped class."""
     return cast(Table, model.__table__)  # type: ignore[attr-defined]
-
-
-def one_of(session: Session, column, values: list):
-    """Return ``column IN values``; on PostgreSQL as ``= ANY(array)``, one parameter instead of
-    thousands (psycopg spent more time splitting those queries than the server running them)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(literal(values, ARRAY(column.type)))
-    return column.in_(values)
 
 
 def lookup_ids(session: Session, column, values: Iterable[Any], *, where=None) -> dict:

@@ -44,7 +44,14 @@ from app.models import (
 )
 from app.models.enums import TERMINATED_BY_EVENT, PaymentMode
 from app.services.customers.history import counted
-from app.services.database.sqlfuncs import branch_offsets, chunks, days_between, refresh_statistics
+from app.services.database.sqlfuncs import (
+    branch_offsets,
+    chunks,
+    days_between,
+    is_postgres,
+    lock_branches,
+    refresh_statistics,
+)
 from app.services.metrics import summary
 
 CHUNK = 2_000
@@ -137,7 +144,7 @@ def settle(
     if limit is not None:
         chosen = chosen.limit(limit)
     customers = list(session.scalars(chosen))
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         # The monthly cells these customers add to are shared with other settles of the same
         # branch: one lock per branch, taken in order, so two settles take turns (no deadlock).
         branches: set[int] = set()
@@ -145,8 +152,7 @@ def settle(
             branches.update(
                 session.scalars(select(Customer.branch_id).where(Customer.id.in_(chunk)).distinct())
             )
-        for branch in sorted(branches):
-            session.execute(select(func.pg_advisory_xact_lock(PG_LOCK_CLASS, branch)))
+        lock_branches(session, PG_LOCK_CLASS, branches)
     for chunk in _chunks(customers):
         session.execute(delete(d).where(*scope, d.customer_id.in_(chunk)))
     # What the marks watch (a customer's branch, grid, specialist and history) decides only

@@ -42,7 +42,7 @@ from sqlalchemy.types import NullType
 
 from app.models import Customer, FunnelDirty, FunnelMonth, Specialist
 from app.services.customers.steps import STEP_COLUMNS
-from app.services.database.sqlfuncs import days_between, month_of
+from app.services.database.sqlfuncs import days_between, is_postgres, lock_branches, month_of
 from app.services.periods import Period, PeriodError
 
 Key = tuple[int, int, str]  # (branch_id, specialist_key, entry_month)
@@ -76,14 +76,11 @@ def settle(session: Session) -> int:
     if not pending(session):
         return 0
     d = _DIRTY.c
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         # One lock per branch, taken in order: the second of two commits touching a branch's
         # cells waits until the first has committed, then reads the customers as they are.
         branches = sorted(session.scalars(select(d.branch_id).distinct()))
-        for branch in branches:
-            session.execute(
-                text("SELECT pg_advisory_xact_lock(:k, :b)"), {"k": PG_LOCK_CLASS, "b": branch}
-            )
+        lock_branches(session, PG_LOCK_CLASS, branches)
         found: Sequence[Any] = session.execute(
             text(
                 "WITH d AS (DELETE FROM funnel_dirty WHERE branch_id = ANY(:b) "

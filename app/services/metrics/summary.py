@@ -37,6 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from app.models import Branch, PersistencyBase, PersistencyMonth, Specialist
+from app.services.database.sqlfuncs import upsert
 
 GRAINS = {"S": PersistencyBase.specialist_id, "G": PersistencyBase.grid_id}
 _KEY = ("grain", "policy_year", "due_month", "branch_id", "key_id")
@@ -121,14 +122,7 @@ def _add(session: Session, before: Cells, after: Cells) -> None:
     if not rows:
         return
     table = cast(Table, PersistencyMonth.__table__)
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        stmt: Any = pg_insert(table)
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        stmt = sqlite_insert(table)
+    stmt = upsert(session, table)
     stmt = stmt.on_conflict_do_update(
         index_elements=list(_KEY),
         set_={"grace_days": stmt.excluded.grace_days}
