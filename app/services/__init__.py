@@ -6,8 +6,8 @@ The parts, each a package with its own docstring:
 - ``people/``: signing in, roles, accounts, teams and specialists, branch settings, the roster.
 - ``customers/``: a customer's 4-sell step, who served them when, the SMS that tells them.
 - ``tasks/``: the task queues and their pages.
-- ``intake/``: departed agents' customers into the pool, matched to grids; the unmatched queue;
-  a specialist who leaves.
+- ``intake/``: departed agents' customers into the pool, matched to grids; the unmatched queue.
+- ``leaving/``: a specialist who leaves: what they leave behind, the hand-over plan.
 - ``rebalance/``: plans that move grids between specialists, applied and undone.
 - ``visits/``: the weekly visit lists and their routes.
 - ``metrics/``: persistency, the funnel and every other figure, with the derived tables.

@@ -32,17 +32,17 @@ from PySide6.QtWidgets import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.models.enums import SpecialistStatus
-from app.services.intake.leaving import LeavingImpact, leaving_impact
-from app.services.people import org
-from app.services.progress import JobState
-from app.services.rebalance.apply import Leaving, sms_preview
-from app.services.rebalance.editing import describe_counts, workload_changes
-from app.services.rebalance.handover import make_handover_plan
-from app.services.rebalance.left_behind import (
+from app.services.leaving.handover import make_handover_plan
+from app.services.leaving.impact import LeavingImpact, leaving_impact
+from app.services.leaving.left_behind import (
     Handover,
     left_behind_targets,
     with_left_behind,
 )
+from app.services.people import org
+from app.services.progress import JobState
+from app.services.rebalance.apply import Leaving, sms_preview
+from app.services.rebalance.editing import describe_counts, workload_changes
 from app.services.rebalance.problem import SAFETY_LIMIT_S
 from app.settings import Preferences
 from app.views import labels

@@ -3,7 +3,7 @@ its grids, customers and tasks tables."""
 
 from __future__ import annotations
 
-from app.services.rebalance.left_behind import Handover, LeftBehind
+from app.services.leaving.left_behind import Handover, LeftBehind
 from app.views.i18n import arg, translate
 from app.views.labels import TASK_KINDS, TASK_STATUSES, label, listed, sentence_gap, yuan
 from app.views.table_models import Column

@@ -30,9 +30,9 @@ from app.models import AssignmentEvent, ChangeBatch, Customer, Grid, Notificatio
 from app.models.enums import NotificationStatus, Role, TaskStatus
 from app.services.errors import StaleData
 from app.services.importer import import_file
+from app.services.leaving.handover import make_handover_plan
 from app.services.people.auth import UserInfo
 from app.services.rebalance.apply import apply_plan
-from app.services.rebalance.handover import make_handover_plan
 from app.services.rebalance.workload import workloads
 from app.services.tasks.queue import TaskFilter, reassign_tasks, task_ids
 

@@ -39,7 +39,6 @@ from app.models.enums import (
 from app.services.errors import NotAllowed, NotFound, StaleData
 from app.services.intake import intake as intake_module
 from app.services.intake.intake import branch_today, intake_agent
-from app.services.intake.leaving import leaving_impact
 from app.services.intake.unmatched import (
     InvalidChoice,
     rematch_unmatched,
@@ -47,6 +46,7 @@ from app.services.intake.unmatched import (
     rule_preview,
     unmatched_queue,
 )
+from app.services.leaving.impact import leaving_impact
 
 LEFT_ON = date(2024, 3, 1)
 
@@ -593,8 +593,8 @@ def test_a_grid_that_changes_hands_during_an_intake_takes_the_new_customers_alon
 
     from sqlalchemy import text
 
+    from app.services.leaving.handover import make_handover_plan
     from app.services.rebalance.apply import apply_plan
-    from app.services.rebalance.handover import make_handover_plan
 
     if backend != "postgresql":
         pytest.skip(

@@ -23,5 +23,5 @@ def test_eight_sessions_lose_nothing_and_leave_nothing_hanging(backend, Session,
     # Each customer with their grid's owner. Two causes of a grid's customers ending apart from
     # it were found and closed (docs/reliability.md): a plan applied after the grid a single
     # customer was given to changed hands; and a hand-over that recorded that grid's version
-    # from a later read than its owner (test_rebalance_handover.py has a test for each).
+    # from a later read than its owner (test_leaving_handover.py has a test for each).
     assert figures.apart == []

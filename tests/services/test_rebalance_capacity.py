@@ -11,6 +11,7 @@ import pytest
 from factories import Factory
 from test_rebalance import AS_OF, persistency_ready  # noqa: F401 - fixture
 
+from app.services.leaving.handover import make_handover_plan
 from app.services.rebalance.capacity import (
     _fewest_above,
     _Pushes,
@@ -19,7 +20,6 @@ from app.services.rebalance.capacity import (
     fit_capacity,
 )
 from app.services.rebalance.editing import workload_changes
-from app.services.rebalance.handover import make_handover_plan
 from app.services.rebalance.make import make_plan
 from app.services.rebalance.optimise import build_problem, propose
 from app.services.rebalance.problem import GRID, GridItem, Problem, SpecialistItem

@@ -160,7 +160,7 @@ def test_assignment_history_shows_reasons_and_actors_in_words(qapp):
 
 
 def test_lists_and_counts_read_right_in_both_languages(qapp):
-    from app.services.rebalance.left_behind import LeftBehind
+    from app.services.leaving.left_behind import LeftBehind
     from app.views.labels import listed
     from app.views.leaving_texts import left_behind_text
 

@@ -1,5 +1,5 @@
-"""Intake of a departed agent's customers: grid matching, the unmatched queue, the SMS outbox,
-and what a leaving specialist leaves behind.
+"""Intake of a departed agent's customers: grid matching, the unmatched queue, the SMS outbox
+(a specialist who leaves is app.services.leaving).
 
 The modules are imported by their own names (``app.services.intake.outbox`` ...): importing
 this package does not load shapely or numpy.

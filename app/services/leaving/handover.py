@@ -28,11 +28,11 @@ from app.models import Branch, Customer, Grid, Specialist, Team
 from app.models.base import utcnow
 from app.services.database.sqlfuncs import chunks
 from app.services.errors import NotFound
+from app.services.leaving.left_behind import Handover, LeftBehind, customer_loads, tasks_staying
 from app.services.messages import Message
 from app.services.progress import JobState, NullState
 from app.services.rebalance.capacity import capacity_limits, fit_capacity
 from app.services.rebalance.followers import followers
-from app.services.rebalance.left_behind import Handover, LeftBehind, customer_loads, tasks_staying
 from app.services.rebalance.optimise import lp_bound
 from app.services.rebalance.plan import Plan, PlanError, PlanMove, PlanSpecialist, sequence
 from app.services.rebalance.problem import (

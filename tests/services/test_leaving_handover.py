@@ -20,6 +20,7 @@ from test_rebalance import (  # noqa: F401 - fixtures
 
 from app.models import AssignmentEvent, Customer, Grid, Specialist
 from app.models.enums import SpecialistStatus
+from app.services.leaving.handover import make_handover_plan
 from app.services.rebalance.apply import apply_plan, undo_batch
 from app.services.rebalance.editing import (
     allowed_targets,
@@ -27,7 +28,6 @@ from app.services.rebalance.editing import (
     edit_plan,
     workload_changes,
 )
-from app.services.rebalance.handover import make_handover_plan
 from app.services.rebalance.make import make_plan
 from app.services.rebalance.plan import PlanError
 
@@ -166,7 +166,7 @@ def _leave_some_behind(Session, city) -> None:  # noqa: F811, N803
 
 
 def test_customers_left_behind_are_given_to_a_team_member_applied_and_undone(Session, city):  # noqa: F811, N803
-    from app.services.rebalance.left_behind import with_left_behind
+    from app.services.leaving.left_behind import with_left_behind
 
     _leave_some_behind(Session, city)
     with Session() as s:
@@ -203,7 +203,7 @@ def test_customers_left_behind_are_given_to_a_team_member_applied_and_undone(Ses
 
 def test_customers_left_behind_go_only_to_someone_in_scope_and_never_to_the_leaver(Session, city):  # noqa: F811, N803
     from app.services.errors import NotAllowed
-    from app.services.rebalance.left_behind import left_behind_targets, with_left_behind
+    from app.services.leaving.left_behind import left_behind_targets, with_left_behind
 
     _leave_some_behind(Session, city)
     with Session() as s:
@@ -348,7 +348,7 @@ def test_a_grid_that_changes_hands_while_the_handover_is_planned_is_not_given_ba
     nothing changed. Here CD-01 goes from 王芳 (E1) to 李强 (E2) while 李强's hand-over is
     being planned, exactly between those reads; the apply must refuse the plan."""
     from app.services.errors import StaleData
-    from app.services.rebalance import handover
+    from app.services.leaving import handover
 
     def move_cd01_to_e2() -> None:
         with Session() as other, other.begin():

@@ -16,9 +16,9 @@ from test_rebalance import (  # noqa: F401 - fixtures
 
 from app.models import Customer
 from app.services.errors import StaleData
+from app.services.leaving.handover import make_handover_plan
+from app.services.leaving.left_behind import with_left_behind
 from app.services.rebalance.apply import apply_plan, undo_batch
-from app.services.rebalance.handover import make_handover_plan
-from app.services.rebalance.left_behind import with_left_behind
 
 
 def test_locked_customer_handed_over_stays_locked_and_undo_works(Session, city):  # noqa: F811, N803
