@@ -281,3 +281,22 @@ def test_the_services_spell_dialect_sql_only_in_sqlfuncs():
             ):
                 wrong.append(f"{rel}:{node.lineno} imports {node.module}")
     assert wrong == []
+
+
+def test_apply_and_undo_lock_rows_one_way():
+    """Applying a plan and undoing it lock grids, customers and tasks through one function
+    (``rebalance.changes.lock_rows``: id order, chunked), so neither can drift from the other."""
+    wrong = []
+    for name in ("apply.py", "undo.py"):
+        path = APP / "services" / "rebalance" / name
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "attr", None) == "with_for_update"
+                and any(
+                    k.arg == "of" and getattr(k.value, "id", None) in ("Grid", "Customer", "Task")
+                    for k in node.keywords
+                )
+            ):
+                wrong.append(f"{name}:{node.lineno}")
+    assert wrong == []

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from app.models import AssignmentEvent, Branch, ChangeBatch, Customer, Grid, Specialist, Task
 from app.models.base import utcnow
-from app.models.enums import OPEN_TASK_STATUSES, GridStatus, SpecialistStatus
+from app.models.enums import OPEN_TASK_STATUSES, SpecialistStatus
 from app.services.changes import Changes, some_if
 from app.services.clock import local_date
 from app.services.customers.history import effective_days
@@ -34,13 +34,15 @@ from app.services.intake.sms import SpecialistContact
 from app.services.messages import Message
 from app.services.rebalance.changes import (
     BATCH_KIND,
+    GRID_COLUMNS,
     Leaving,
     Person,
     Stale,
-    chunks,
+    check_grid,
     customer_columns,
     event,
     expire,
+    lock_rows,
     outside_scope,
     queue_sms,
     record_leaving,
@@ -262,16 +264,10 @@ def _lock_grids(
         for m in plan.moves
         if m.kind == CUSTOMER and m.grid_id in plan.grid_versions and m.grid_id not in grid_ids
     }
-    grids = {
-        r.id: r
-        for chunk in chunks(sorted({*grid_ids, *lived_in}))
-        for r in session.execute(
-            select(Grid.id, Grid.code, Grid.owner_id, Grid.locked, Grid.status, Grid.version)
-            .where(Grid.id.in_(chunk), Grid.branch_id == branch_id)
-            .order_by(Grid.id)
-            .with_for_update(of=Grid)
-        )
-    }
+    locked = lock_rows(
+        session, Grid, GRID_COLUMNS, Grid.id, {*grid_ids, *lived_in}, Grid.branch_id == branch_id
+    )
+    grids = {r.id: r for r in locked}
     stale_grids: set[int] = set()
     for m in grid_moves:
         g = grids.get(m.grid_id)
@@ -281,21 +277,9 @@ def _lock_grids(
             continue
         if g.code != m.grid_code:
             raise PlanError("plan.other_database_grids")
-        source = people[m.from_no]
-        if g.owner_id != source.id:
+        owner = people[m.from_no].id
+        if check_grid(stale, g, label=m.grid_code, owner=owner, after=plan.created_at):
             stale_grids.add(m.grid_id)
-            stale.reassigned(
-                "noun.grid",
-                m.grid_code,
-                column=AssignmentEvent.grid_id,
-                row_id=g.id,
-                after=plan.created_at,
-                now_id=g.owner_id,
-            )
-        elif g.locked:
-            stale.add("stale.grid_locked", grid=m.grid_code, since=stale.since)
-        elif g.status != GridStatus.ACTIVE:
-            stale.add("stale.grid_retired", grid=m.grid_code, since=stale.since)
     for gid, code in sorted(lived_in.items()):
         g = grids.pop(gid, None)
         if g is not None and g.version != plan.grid_versions[gid]:
@@ -413,24 +397,10 @@ def _lock_customers(
     session: Session, grid_ids: Sequence[int], planned: dict[int, Any]
 ) -> dict[int, Any]:
     """Lock and return the customers now in the given grids and those the plan names."""
-    found: dict[int, Any] = {}
-    for chunk in chunks(list(grid_ids)):
-        for r in session.execute(
-            select(*customer_columns())
-            .where(Customer.grid_id.in_(chunk))
-            .order_by(Customer.id)
-            .with_for_update(of=Customer)
-        ):
-            found[r.id] = r
-    rest = sorted(set(planned) - set(found))
-    for chunk in chunks(rest):
-        for r in session.execute(
-            select(*customer_columns())
-            .where(Customer.id.in_(chunk))
-            .order_by(Customer.id)
-            .with_for_update(of=Customer)
-        ):
-            found[r.id] = r
+    columns = customer_columns()
+    found = {r.id: r for r in lock_rows(session, Customer, columns, Customer.grid_id, grid_ids)}
+    rest = set(planned) - set(found)
+    found.update((r.id, r) for r in lock_rows(session, Customer, columns, Customer.id, rest))
     return found
 
 
@@ -439,17 +409,12 @@ def _lock_open_tasks(session: Session, holder: dict[int, int]) -> list[Any]:
     (customer id -> specialist id): the tasks that follow the customer."""
     tasks = []
     open_statuses = {s.value for s in OPEN_TASK_STATUSES}
-    for chunk in chunks(sorted(holder)):
-        # By customer only, so the customer index is used; closed ones are dropped here.
-        for r in session.execute(
-            select(Task.id, Task.customer_id, Task.specialist_id, Task.status, Task.version)
-            .where(Task.customer_id.in_(chunk))
-            .order_by(Task.id)
-            .with_for_update(of=Task)
-        ):
-            held = r.specialist_id is not None and r.specialist_id == holder[r.customer_id]
-            if held and str(r.status) in open_statuses:
-                tasks.append(r)
+    columns = (Task.id, Task.customer_id, Task.specialist_id, Task.status, Task.version)
+    # By customer only, so the customer index is used; closed ones are dropped here.
+    for r in lock_rows(session, Task, columns, Task.customer_id, holder):
+        held = r.specialist_id is not None and r.specialist_id == holder[r.customer_id]
+        if held and str(r.status) in open_statuses:
+            tasks.append(r)
     return tasks
 
 

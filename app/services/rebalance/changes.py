@@ -1,10 +1,11 @@
-"""What applying and undoing a rebalance share: the rows they read, the stale-data report,
-version-checked writes, history rows and the specialist-change SMS."""
+"""What applying and undoing a rebalance share: one lock-and-check (the rows locked in one
+order, each checked against who should hold it, the stale-data report), version-checked
+writes, history rows and the specialist-change SMS."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
@@ -14,9 +15,9 @@ from sqlalchemy import bindparam, desc, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from app.models import AssignmentEvent, ChangeBatch, Customer, Specialist
+from app.models import AssignmentEvent, ChangeBatch, Customer, Grid, Specialist
 from app.models.base import utcnow
-from app.models.enums import AssignmentReason, SpecialistStatus
+from app.models.enums import AssignmentReason, GridStatus, SpecialistStatus
 from app.services.changes import Changes, some_if
 from app.services.clock import branch_tz, local_date
 from app.services.customers.notify import SmsCounts, Told, tell_customers
@@ -261,6 +262,68 @@ class Stale:
         if more > 0:
             raise StaleData("stale.changes_more", changes=shown, more=more, advice=Message(advice))
         raise StaleData("stale.changes", changes=shown, advice=Message(advice))
+
+
+def lock_rows(
+    session: Session, model, columns: Sequence, key, keys: Iterable, *where
+) -> Iterator[Any]:
+    """Lock and yield the rows of ``model`` whose ``key`` is one of ``keys`` (``SELECT … FOR
+    UPDATE``), chunk by chunk and in id order: apply and undo lock grids, then customers, then
+    tasks, each in id order, so two writers take turns and never deadlock, and each row read
+    stays as read until the commit."""
+    for chunk in chunks(sorted(set(keys))):
+        yield from session.execute(
+            select(*columns)
+            .where(key.in_(chunk), *where)
+            .order_by(model.id)
+            .with_for_update(of=model)
+        )
+
+
+def check_holder(
+    stale: Stale,
+    what: str,
+    label: str,
+    *,
+    expected: int | None,
+    now: int | None,
+    column,
+    row_id: int,
+    after: datetime | int,
+) -> bool:
+    """Note in ``stale`` a grid, customer or task no longer held by whom the change expects
+    (``what``: a noun's code; ``after``: when the change was made, as a time or an event id);
+    return True when it changed hands."""
+    if now == expected:
+        return False
+    stale.reassigned(what, label, column=column, row_id=row_id, after=after, now_id=now)
+    return True
+
+
+GRID_COLUMNS = (Grid.id, Grid.code, Grid.owner_id, Grid.locked, Grid.status, Grid.version)
+
+
+def check_grid(
+    stale: Stale, g: Any, *, label: str, owner: int | None, after: datetime | int
+) -> bool:
+    """Note in ``stale`` a grid (a row of GRID_COLUMNS) that is no longer ``owner``'s, or is
+    locked or retired since; return True when it changed hands."""
+    if check_holder(
+        stale,
+        "noun.grid",
+        label,
+        expected=owner,
+        now=g.owner_id,
+        column=AssignmentEvent.grid_id,
+        row_id=g.id,
+        after=after,
+    ):
+        return True
+    if g.locked:
+        stale.add("stale.grid_locked", grid=label, since=stale.since)
+    elif g.status != GridStatus.ACTIVE:
+        stale.add("stale.grid_retired", grid=label, since=stale.since)
+    return False
 
 
 def customer_columns():

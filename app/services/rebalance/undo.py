@@ -21,14 +21,18 @@ from app.services.errors import NotAllowed, NotFound, StaleData
 from app.services.messages import Message
 from app.services.rebalance.changes import (
     BATCH_KIND,
+    GRID_COLUMNS,
     Person,
     Stale,
     UndoResult,
+    check_grid,
+    check_holder,
     chunks,
     close_batch,
     customer_columns,
     event,
     expire,
+    lock_rows,
     outside_scope,
     queue_sms,
     restore_leaving,
@@ -235,29 +239,10 @@ def _lock_grids(
     session: Session, grid_ev: dict[int, Any], stale: Stale, last_event: int
 ) -> dict[int, Any]:
     """Lock the grids the batch moved; note in ``stale`` those that changed since."""
-    grids = {
-        r.id: r
-        for chunk in chunks(sorted(grid_ev))
-        for r in session.execute(
-            select(Grid.id, Grid.code, Grid.owner_id, Grid.locked, Grid.version)
-            .where(Grid.id.in_(chunk))
-            .order_by(Grid.id)
-            .with_for_update(of=Grid)
-        )
-    }
+    grids = {r.id: r for r in lock_rows(session, Grid, GRID_COLUMNS, Grid.id, grid_ev)}
     for gid, e in grid_ev.items():
         g = grids[gid]
-        if g.owner_id != e.to_specialist_id:
-            stale.reassigned(
-                "noun.grid",
-                g.code,
-                column=AssignmentEvent.grid_id,
-                row_id=gid,
-                after=last_event,
-                now_id=g.owner_id,
-            )
-        elif g.locked:
-            stale.add("stale.grid_locked", grid=g.code, since=stale.since)
+        check_grid(stale, g, label=g.code, owner=e.to_specialist_id, after=last_event)
     return grids
 
 
@@ -299,28 +284,22 @@ def _lock_customers(
     left_at: dict[int, int],
 ) -> dict[int, Any]:
     """Lock the customers the batch moved; note in ``stale`` those that changed since."""
-    customers = {
-        r.id: r
-        for chunk in chunks(sorted(cust_ev))
-        for r in session.execute(
-            select(*customer_columns())
-            .where(Customer.id.in_(chunk))
-            .order_by(Customer.id)
-            .with_for_update(of=Customer)
-        )
-    }
+    columns = customer_columns()
+    customers = {r.id: r for r in lock_rows(session, Customer, columns, Customer.id, cust_ev)}
     for cid, e in cust_ev.items():
         c = customers[cid]
-        if c.specialist_id != e.to_specialist_id:
-            stale.reassigned(
-                "noun.customer",
-                c.customer_no,
-                column=AssignmentEvent.customer_id,
-                row_id=cid,
-                after=last_event,
-                now_id=c.specialist_id,
-            )
-        elif c.locked and c.version != left_at.get(cid):
+        if check_holder(
+            stale,
+            "noun.customer",
+            c.customer_no,
+            expected=e.to_specialist_id,
+            now=c.specialist_id,
+            column=AssignmentEvent.customer_id,
+            row_id=cid,
+            after=last_event,
+        ):
+            continue
+        if c.locked and c.version != left_at.get(cid):
             stale.add("stale.customer_locked", customer=c.customer_no, since=stale.since)
     return customers
 
@@ -331,31 +310,23 @@ def _lock_tasks(
     """Lock the tasks the batch moved; note in ``stale`` open ones that changed hands since;
     return the open ones to move back (with their former holder) and how many were closed
     since (they stay with who closed them)."""
-    tasks = {
-        r.id: r
-        for chunk in chunks(sorted(task_ev))
-        for r in session.execute(
-            select(Task.id, Task.task_no, Task.status, Task.specialist_id, Task.version)
-            .where(Task.id.in_(chunk))
-            .order_by(Task.id)
-            .with_for_update(of=Task)
-        )
-    }
+    columns = (Task.id, Task.task_no, Task.status, Task.specialist_id, Task.version)
+    tasks = {r.id: r for r in lock_rows(session, Task, columns, Task.id, task_ev)}
     kept = 0
     restore_tasks = []
     for tid, e in task_ev.items():
         t = tasks[tid]
         if TaskStatus(t.status) not in OPEN_TASK_STATUSES:
             kept += 1
-        elif t.specialist_id != e.to_specialist_id:
-            stale.reassigned(
-                "noun.task",
-                t.task_no,
-                column=AssignmentEvent.task_id,
-                row_id=tid,
-                after=last_event,
-                now_id=t.specialist_id,
-            )
-        else:
+        elif not check_holder(
+            stale,
+            "noun.task",
+            t.task_no,
+            expected=e.to_specialist_id,
+            now=t.specialist_id,
+            column=AssignmentEvent.task_id,
+            row_id=tid,
+            after=last_event,
+        ):
             restore_tasks.append((t, e.from_specialist_id))
     return restore_tasks, kept
