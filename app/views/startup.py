@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Literal
 
-from PySide6.QtCore import QEventLoop, Qt
+from PySide6.QtCore import QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -34,7 +34,11 @@ from app.views.calendar import local_text
 from app.views.errors import error_text, message_text
 from app.views.first_run import FirstRunChoice
 from app.views.i18n import arg, translate
-from app.views.operations import BackgroundRunner
+from app.views.operations import BackgroundRunner, warm_imports
+
+# What the first window needs beyond what signing in loaded: the window, its first page (the
+# map) and the map's page builder with folium.
+FIRST_WINDOW = ("app.views.main_window", "app.views.map_page", "app.services.mapping.html")
 
 
 def _error(text: str) -> None:
@@ -225,6 +229,10 @@ def sign_in(opened: OpenedDatabase, prefs) -> UserInfo | None:
         demo_hint="" if opened.Session is None else demo_hint(opened.Session),
         authenticate=partial(sign_in_as_database_role, opened) if opened.per_user else None,
     )
+    # While the user types, the first window's modules load (the window, the map page and
+    # folium, about half a second of imports): signed in, the window is built and the map drawn
+    # without waiting for them. Started once the dialog is up, so it does not delay it.
+    QTimer.singleShot(0, lambda: warm_imports(list(FIRST_WINDOW)))
     if dialog.exec() != QDialog.DialogCode.Accepted or dialog.user is None:
         return None
     prefs.last_login = dialog.user.login

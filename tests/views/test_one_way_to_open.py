@@ -143,3 +143,18 @@ def test_nothing_else_opens_a_database_on_its_own():
                 if name in ("make_engine", "create_engine"):
                     wrong.append(f"{rel}:{node.lineno}")
     assert wrong == []
+
+
+def test_what_loads_while_the_user_signs_in_is_what_the_first_window_needs():
+    """The modules warmed up behind the sign-in dialog exist (a wrong name would fail silently
+    there, and the window would wait for its imports again) and include the first page's."""
+    import importlib
+
+    from app.views.pages import page_factories
+    from app.views.startup import FIRST_WINDOW
+
+    for name in FIRST_WINDOW:
+        importlib.import_module(name)
+    first_page = page_factories()[0][0]
+    assert f"app.views.{first_page}_page" in FIRST_WINDOW
+    assert "app.views.main_window" in FIRST_WINDOW

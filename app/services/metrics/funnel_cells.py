@@ -20,9 +20,8 @@ from __future__ import annotations
 import weakref
 from collections.abc import Collection, Sequence
 from datetime import date
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import numpy as np
 from sqlalchemy import (
     Engine,
     Table,
@@ -45,13 +44,16 @@ from app.services.customers.steps import STEP_COLUMNS
 from app.services.database.sqlfuncs import days_between, is_postgres, lock_branches, month_of
 from app.services.periods import Period, PeriodError
 
+if TYPE_CHECKING:
+    import numpy as np
+
 Key = tuple[int, int, str]  # (branch_id, specialist_key, entry_month)
 Totals = dict[object, tuple[int, tuple[int, ...]]]
 Medians = dict[tuple[object, int], float]
 
 I16 = 32767
-DAY = np.dtype("<i2")  # days from pool entry to a step, as the cells store them
-COUNT = np.dtype("<i4")  # a cell's customers and reached counts
+DAY = "<i2"  # days from pool entry to a step, as the cells store them (a numpy dtype)
+COUNT = "<i4"  # a cell's customers and reached counts
 BUCKET_BITS = 4
 BUCKET = 1 << BUCKET_BITS  # days per period of the first pass of the medians
 DENSE_LIMIT = 8_000_000  # counts per slot and period held at once (64 MB)
@@ -183,6 +185,8 @@ def _insert(session: Session, cells: list[dict[str, Any]]) -> None:
 def build_cells(rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
     """Return the cells of customer rows (branch, specialist key, month, days to steps 1-4 or
     None), as dictionaries of ``funnel_month`` columns."""
+    import numpy as np  # loaded when the cells are read or written, not on start-up
+
     index: dict[Key, int] = {}
     cell = np.fromiter(
         (index.setdefault((r[0], r[1], r[2]), len(index)) for r in rows),
@@ -290,6 +294,8 @@ def _sum_cells(rows: Sequence[Sequence[Any]], *, grouped: bool) -> tuple[Totals,
     """Add up cells (group key, counts, days) per group; None when a cell holds no days for
     the customers it counts (days int16 cannot hold) or the counts per group and period would
     take more memory than reading the customers."""
+    import numpy as np  # loaded when the cells are read or written, not on start-up
+
     index: dict[object, int] = {} if grouped else {"all": 0}
     group = np.fromiter(
         (index.setdefault(r[0], len(index)) for r in rows), dtype=np.int64, count=len(rows)
@@ -332,6 +338,8 @@ def _middle_days(
     Two small counts instead of one per slot and day: customers per slot and BUCKET-day period,
     whose running count finds the period of each middle customer, then customers per day within
     those periods only."""
+    import numpy as np  # loaded when the cells are read or written, not on start-up
+
     low, high = int(days.min()), int(days.max())
     # The narrowest integers that hold the numbers, worked in place: allocating arrays as long
     # as the days is much of the cost here.
