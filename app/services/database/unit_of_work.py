@@ -124,7 +124,13 @@ def _before_commit(session: Session) -> None:
         session.info.get(_MAY_DEFER)
         and base_table.marked(session, DEFER_FROM, _own(session)) >= DEFER_FROM
     ):
-        funnel_cells.settle(session)
+        # On SQLite the funnel cells wait for the job too (1.3 against 3.9 s of commit for a
+        # 200-grid plan on `large`): while their marks are there, a funnel report reads the
+        # customers themselves (exact, slower), so nothing shows stale figures. On PostgreSQL
+        # the funnel marks are not kept per transaction, so any later commit would settle
+        # them, which a user may not do for another's customers: they are settled here.
+        if is_postgres(session):
+            funnel_cells.settle(session)
         session.info[_DEFERRED] = True
         session.info.pop(_FLOOR, None)
         return
