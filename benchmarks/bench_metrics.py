@@ -136,10 +136,10 @@ def refresh(Session, report: dict) -> None:  # noqa: N803
         s.rollback()
 
 
-def app_persistency(Session) -> dict:  # noqa: N803
+def app_persistency(Session, period: Period = YEAR) -> dict:  # noqa: N803
     with Session() as s:
         rows = persistency_report(
-            s, period=YEAR, as_of=AS_OF, by=("specialist", "cohort"), grace_days=GRACE
+            s, period=period, as_of=AS_OF, by=("specialist", "cohort"), grace_days=GRACE
         )
     return {
         r.group_key: (
@@ -199,6 +199,9 @@ LOADS = {
     + ", days_late, "
     + _days("terminated_on")
     + ", specialist_id FROM persistency_base WHERE policy_year = 2",
+    # The monthly cells the app reads for months whose grace period has passed.
+    "cells": "SELECT due_month, key_id, policies, persisting, premium_due_fen, "
+    "premium_received_fen FROM persistency_month WHERE grain = 'S' AND policy_year = 2",
 }
 COLUMNS = {
     "policy": ["id", "customer_id", "payment_mode", "status", "status_day"],
@@ -207,9 +210,10 @@ COLUMNS = {
     "ev": ["id", "customer_id", "at_us", "from_sp"],
     "base": ["policy_year", "due", "amount_due", "received", "recv", "days_late", "term",
              "specialist_id"],
+    "cells": ["due_month", "key_id", "policies", "persisting", "due_fen", "received_fen"],
 }  # fmt: skip
 DATES = {"status_day", "due", "recv", "entered", "d1", "d2", "d3", "d4", "term"}
-TEXT = {"payment_mode", "status"}
+TEXT = {"payment_mode", "status", "due_month"}
 NULL = -(2**62)  # stands for NULL in the integer arrays handed to DuckDB
 
 
@@ -287,17 +291,30 @@ def duck_persistency_raw(con) -> dict:
     return {(r[0], r[1]): tuple(int(v) for v in r[2:]) for r in con.execute(sql).fetchall()}
 
 
-def duck_persistency_base(con) -> dict:
-    """The same figures from the persistency_base rows."""
+def duck_persistency_base(con, period: Period = YEAR) -> dict:
+    """The same figures from the persistency_base rows (of ``period``)."""
     sql = f"""
     WITH flagged AS (
         SELECT specialist_id AS sp, strftime(due, '%Y-%m') AS month, amount_due, received,
                due + INTERVAL {GRACE} DAY <= DATE '{AS_OF}' AS mature,
                days_late IS NOT NULL AND days_late <= {GRACE} AND recv <= DATE '{AS_OF}'
                    AS in_grace
-        FROM base WHERE {PERIOD} AND (term IS NULL OR term >= due)
+        FROM base WHERE due BETWEEN DATE '{period.start}' AND DATE '{period.end}'
+            AND (term IS NULL OR term >= due)
     )
     SELECT sp, month, {AGGREGATE} FROM flagged GROUP BY sp, month
+    """
+    return {(r[0], r[1]): tuple(int(v) for v in r[2:]) for r in con.execute(sql).fetchall()}
+
+
+def duck_persistency_cells(con) -> dict:
+    """The same figures from the same monthly cells the app reads (every month of the last full
+    year is past its grace period, so the app reads only cells)."""
+    sql = f"""
+    SELECT nullif(key_id, 0), due_month, sum(policies), sum(persisting), 0, sum(due_fen),
+           sum(received_fen)
+    FROM cells WHERE due_month BETWEEN '{YEAR.start:%Y-%m}' AND '{YEAR.end:%Y-%m}'
+    GROUP BY key_id, due_month
     """
     return {(r[0], r[1]): tuple(int(v) for v in r[2:]) for r in con.execute(sql).fetchall()}
 
@@ -365,6 +382,17 @@ def main(argv: list[str] | None = None) -> int:
     (t_pers, pers), (t_base, base) = alternate(
         lambda: app_persistency(Session), lambda: duck_persistency_base(con), args.runs
     )
+    # The same cells: DuckDB adds up the monthly cells the app reads.
+    (t_pers2, _), (t_cells, cells_duck) = alternate(
+        lambda: app_persistency(Session), lambda: duck_persistency_cells(con), args.runs
+    )
+    # The current year: the months still in their grace period come from the base rows (the
+    # app mixes cells and base rows; DuckDB reads the base rows).
+    now = Period.parse(str(AS_OF.year))
+    app_persistency(Session, now)
+    (t_now, pers_now), (t_now_base, base_now) = alternate(
+        lambda: app_persistency(Session, now), lambda: duck_persistency_base(con, now), args.runs
+    )
     (t_funnel, funnel), (t_dfun, dfun) = alternate(
         lambda: app_funnel(Session), lambda: duck_funnel(con), args.runs
     )
@@ -376,6 +404,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     assert pers == raw, _diff(pers, raw)
     assert pers == base, _diff(pers, base)
+    assert pers == cells_duck, _diff(pers, cells_duck)
+    assert pers_now == base_now, _diff(pers_now, base_now)
     assert set(funnel) == set(dfun), "funnel groups differ"
     for k, (size, reached, med) in funnel.items():
         d_size, d_reached, d_med = dfun[k]
@@ -396,8 +426,17 @@ def main(argv: list[str] | None = None) -> int:
         f"({ms(t_fun_rows)} from the customers); DuckDB in memory {ms(t_dfun)}"
     )
     print(
-        f"GridDesk / DuckDB: persistency {t_pers / t_base:.2f} (against the base rows), "
-        f"funnel {t_funnel / t_dfun:.2f}"
+        f"persistency {YEAR}, the same monthly cells: GridDesk {ms(t_pers2)}, DuckDB {ms(t_cells)}"
+    )
+    print(
+        f"persistency {now} (months in their grace period from the base rows): GridDesk "
+        f"{ms(t_now)}, DuckDB from the base rows {ms(t_now_base)}"
+    )
+    print(
+        f"GridDesk / DuckDB: persistency {t_pers / t_raw:.2f} against the raw tables, "
+        f"{t_pers / t_base:.2f} against the base rows, {t_pers2 / t_cells:.2f} against the same "
+        f"cells; {now}: {t_now / t_now_base:.2f} against the base rows; funnel "
+        f"{t_funnel / t_dfun:.2f} (DuckDB from the customers)"
     )
     print(f"DuckDB load from the SQLite file: {ms(t_load)}; all figures agree to the fen")
     return 0
