@@ -63,12 +63,14 @@ class Labels:
                 "team": "(no team)",
             }.get(field, "(none)")
         if field == "grid":
-            return self.grids.get(key, str(key))
-        if field == "specialist":
-            return self.specialists.get(key, str(key))
-        if field == "team":
-            return self.teams.get(key, str(key))
-        return str(key)
+            found = self.grids.get(key)
+        elif field == "specialist":
+            found = self.specialists.get(key)
+        elif field == "team":
+            found = self.teams.get(key)
+        else:
+            return str(key)
+        return str(key) if found is None else found
 
 
 def check_field(by: str | None, allowed: tuple[str, ...]) -> None:

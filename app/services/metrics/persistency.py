@@ -138,6 +138,8 @@ def _aggregate(
     if cells is None:  # a cell written with another grace period: read the base rows
         return from_base(start)
     rest = from_base(covered + timedelta(days=1)) if covered < end else []
+    if not rest:
+        return cells  # one row per group already
     width = len(by)
     merged: dict[tuple, list[int]] = {}
     for r in [*cells, *rest]:
@@ -195,7 +197,9 @@ def _aggregate_base(
 
 
 def _row(key, label: str, counts: Sequence) -> PersistencyRow:
-    policies, persisting, pending, due, received = (int(v or 0) for v in counts)
+    policies, persisting, pending, due, received = counts
+    policies, persisting, pending = int(policies or 0), int(persisting or 0), int(pending or 0)
+    due, received = int(due or 0), int(received or 0)
     return PersistencyRow(
         group_key=key,
         group=label,
@@ -251,9 +255,15 @@ def persistency_report(
     labels = Labels.load(session, fields) if set(fields) & {"grid", "specialist", "team"} else None
     width = len(fields)
     out = []
+    named: dict[tuple[str, Any], str] = {}  # a specialist is in every month's row: named once
     for r in rows:
         keys = tuple(r[:width])
-        names = [_name(labels, f, k) for f, k in zip(fields, keys, strict=True)]
+        names = []
+        for f, k in zip(fields, keys, strict=True):
+            name = named.get((f, k))
+            if name is None:
+                name = named[(f, k)] = _name(labels, f, k)
+            names.append(name)
         key = keys[0] if width == 1 else keys
         out.append(_row(key, " · ".join(names), r[width:]))
     if fields == ["contact_band"]:  # the bands in their own order: 0-7 ... never

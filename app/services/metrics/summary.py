@@ -221,7 +221,9 @@ def aggregate(
         stmt = stmt.where(m.key_id.in_(list(specialist_ids)))
     if keys:
         stmt = stmt.group_by(*keys)
-    rows = [tuple(r) for r in session.execute(stmt)]
+    result = session.connection().execute(stmt)
+    rows = result.cursor.fetchall()  # the driver's tuples: a few thousand cells, no Row objects
+    result.close()
     if any(r[-1] for r in rows):
         return None
     return [r[:-1] for r in rows if keys or r[len(keys)] is not None]
