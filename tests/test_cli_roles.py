@@ -257,3 +257,32 @@ def test_an_imported_history_records_who_imported_it(demo, monkeypatch, capsys, 
             s.scalars(select(AssignmentEvent.actor).where(AssignmentEvent.batch_id == last.id))
         )
     assert (last.actor, actors) == ("senior", {"senior"})
+
+
+def test_a_supervisor_of_two_teams_proposes_for_one_team_at_a_time(tmp_path, capsys, monkeypatch):
+    """One plan over two teams would move grids between them, which a supervisor may not
+    apply: ``propose`` says to choose a team, and plans the team chosen."""
+    from app.db import make_engine, migrate
+    from app.models import User
+    from app.services.database.unit_of_work import sessionmaker as session_factory
+    from app.services.demo import build_demo
+
+    path = tmp_path / "two.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    Session = session_factory(engine)  # noqa: N806
+    with Session() as s, s.begin():
+        build_demo(s, size="small", seed=7)
+        sup = s.scalars(select(User).where(User.login == "supervisor")).one()
+        sup.teams = list(s.scalars(select(Team).order_by(Team.code).limit(2)))
+        codes = [t.code for t in sup.teams]
+    url = f"sqlite:///{path}"
+    out = tmp_path / "p.json"
+    sup = _as(monkeypatch, "supervisor")
+    propose = ["--db", url, *sup, "rebalance", "propose", "--as-of", AS_OF, "--out", str(out)]
+    _refused(capsys, propose, "leads several teams: propose for one of them with --scope team:")
+    assert not out.exists()
+    assert main([*propose, "--scope", f"team:{codes[0]}", "--pick", "balance"]) == 0
+    capsys.readouterr()
+    assert main(["--db", url, *sup, "rebalance", "apply", str(out)]) == 0
+    engine.dispose()

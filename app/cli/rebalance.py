@@ -295,6 +295,13 @@ def cmd_rebalance(args: argparse.Namespace) -> int:
                 f"--scope must be 'branch' or 'team:CODE' of a team, not '{args.scope}'"
             )
         team_ids = None if target.team_ids is None else sorted(target.team_ids)
+        if team_ids is not None and len(team_ids) > 1 and not cross:
+            # One plan over several teams would move grids between them, which only a senior
+            # supervisor may apply: a supervisor of several teams plans them one at a time.
+            raise CommandError(
+                f"{user.login if user else ''} leads several teams: propose for one of them "
+                "with --scope team:CODE"
+            )
         plan = make_plan(
             s,
             branch_id=branch_id,

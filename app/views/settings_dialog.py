@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from app import credentials
 from app.db import DatabaseUrlError, normalise_url, redact
-from app.opening import open_database
+from app.opening import check_url
 from app.services.rebalance.disruption import MoveCosts
 from app.services.rebalance.workload import Weights
 from app.settings import Preferences
@@ -193,13 +193,10 @@ class SettingsDialog(QDialog):
                     self, self.tr("Database"), self.tr("The local database is always available.")
                 )
                 return
-            # As the app would open it (a missing file is reported, never created), without
-            # upgrading anything: only whether it can be opened.
-            opened = open_database(url, migrate_sqlite=False)
-            if opened.engine is not None:
-                with opened.engine.connect():
-                    pass
-                opened.engine.dispose()
+            # Whether the app could reach it: a missing or foreign file is reported, never
+            # created; a server must answer (one that asks each person for their own password
+            # counts). Tables to create or upgrade are the app's to offer when it opens it.
+            check_url(url)
         except Exception as exc:
             QMessageBox.warning(self, self.tr("Database"), error_text(exc))
             return

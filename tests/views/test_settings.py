@@ -129,3 +129,12 @@ def test_testing_a_local_file_that_is_not_there_says_so_and_creates_nothing(qtbo
     dialog.test_connection()
     assert not missing.exists()
     assert said and str(missing) in said[0] and "Connected" not in said[0]
+
+    # A server nobody answers at is not "connected", whatever the URL's form (without a user
+    # name each person signs in as their own role, so the app itself does not connect first).
+    for url in ("postgresql+psycopg://127.0.0.1:1/nowhere", "postgresql+psycopg://u@127.0.0.1:1/x"):
+        said.clear()
+        dialog.database.setText(url)
+        QTimer.singleShot(0, answer)
+        dialog.test_connection()
+        assert said and "Connected" not in said[0], (url, said)
