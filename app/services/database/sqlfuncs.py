@@ -35,6 +35,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
+from app.db import is_sqlite
 from app.models import Branch
 from app.services.clock import branch_tz
 
@@ -229,8 +230,9 @@ def key_of(row: Sequence[Any], width: int) -> tuple:
 
 
 def is_postgres(session: Session) -> bool:
-    """Return True when ``session`` works on PostgreSQL (else SQLite)."""
-    return session.get_bind().dialect.name == "postgresql"
+    """Return True when ``session`` works on PostgreSQL (the other of the two: app.db's
+    is_sqlite is the one test of the dialect)."""
+    return not is_sqlite(session)
 
 
 def lock_branches(session: Session, lock_class: int, branch_ids: Iterable[int]) -> None:
