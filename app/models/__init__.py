@@ -9,7 +9,7 @@ from app.models.customers import (
     Policy,
     PremiumDue,
 )
-from app.models.derived import PersistencyDirty
+from app.models.derived import PersistencyDirty, PolicyDirty
 from app.models.funnel import FunnelDirty, FunnelMonth
 from app.models.geo import AddressRule, Grid
 from app.models.meta import SnapshotInfo
@@ -38,6 +38,7 @@ __all__ = [
     "Notification",
     "PersistencyBase",
     "PersistencyDirty",
+    "PolicyDirty",
     "PersistencyMonth",
     "Policy",
     "PremiumDue",

@@ -13,9 +13,16 @@ their assignment history (``app.services.customers.history``). Triggers append t
 The unit of work (``app.services.database.unit_of_work``) rewrites those customers' base rows, and with
 them the monthly cells, before the transaction commits. The triggers sit in the database, so no
 write path (a service, a command, a future one) can move a customer without the base knowing.
-Policies and premium dues are not watched here: the importer, their only writer, marks the
-policies it wrote itself (one mark per row of a million-row file would cost more than the
-refresh).
+Which base rows exist, and what they copy, comes from the policies and their premium dues: a
+second log, ``policy_dirty``, takes the id of every policy whose rows must be written again:
+
+- a policy's ``customer_id``, ``status``, ``status_date``, ``payment_mode`` or ``product``
+  changed, or the policy deleted;
+- a premium due of policy year 2 or 3 (:data:`BASE_YEARS`) written, changed or deleted.
+
+The same unit of work rewrites those policies' rows before the commit (the whole table when
+most policies are marked: a first import or the demo), so no writer of policies or dues (the
+importer, the demo, a script) refreshes anything itself.
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, create_with_schema
 
+# The policy years whose first due is a base row (13-month and 25-month persistency).
+BASE_YEARS = (2, 3)
 # The customer columns a base row copies or is attributed by.
 WATCHED = ("branch_id", "grid_id", "specialist_id")
 # The assignment event columns attribution reads.
@@ -47,6 +56,25 @@ class PersistencyDirty(Base):
 PG_TX_DEFAULT = "ALTER TABLE persistency_dirty ALTER COLUMN tx SET DEFAULT txid_current()"
 event.listen(
     PersistencyDirty.__table__, "after_create", DDL(PG_TX_DEFAULT).execute_if(dialect="postgresql")
+)
+
+
+class PolicyDirty(Base):
+    """A policy whose base rows must be written again (its dues or its own columns changed)."""
+
+    __tablename__ = "policy_dirty"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    policy_id: Mapped[int] = mapped_column(Integer)
+    # As persistency_dirty.tx: the transaction that wrote the mark, on PostgreSQL.
+    tx: Mapped[int | None] = mapped_column(BigInteger)
+
+
+PG_POLICY_TX_DEFAULT = "ALTER TABLE policy_dirty ALTER COLUMN tx SET DEFAULT txid_current()"
+event.listen(
+    PolicyDirty.__table__,
+    "after_create",
+    DDL(PG_POLICY_TX_DEFAULT).execute_if(dialect="postgresql"),
 )
 
 
@@ -168,3 +196,120 @@ def trigger_statements(dialect: str) -> list[str]:
 
 
 create_with_schema(trigger_statements, pg_functions=PG_FUNCTIONS)
+
+
+# -- the policies' log ----------------------------------------------------------------------------
+
+# The policy columns a base row copies; the premium due columns it copies or is chosen by.
+POLICY_WATCHED = ("customer_id", "status", "status_date", "payment_mode", "product")
+DUE_WATCHED = ("policy_id", "policy_year", "due_date", "amount_due_fen", "amount_received_fen",
+               "received_on")  # fmt: skip
+_YEARS = ", ".join(str(y) for y in BASE_YEARS)
+_POLICY_MARK = "INSERT INTO policy_dirty (policy_id) "
+
+SQLITE_POLICY_TRIGGERS = {
+    "policy_dirty_policy_update": (
+        f"CREATE TRIGGER policy_dirty_policy_update AFTER UPDATE OF {', '.join(POLICY_WATCHED)} "
+        "ON policy WHEN "
+        + " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in POLICY_WATCHED)
+        + f" BEGIN {_POLICY_MARK}VALUES (NEW.id); END"
+    ),
+    "policy_dirty_policy_delete": (
+        "CREATE TRIGGER policy_dirty_policy_delete AFTER DELETE ON policy "
+        f"BEGIN {_POLICY_MARK}VALUES (OLD.id); END"
+    ),
+    "policy_dirty_due_insert": (
+        "CREATE TRIGGER policy_dirty_due_insert AFTER INSERT ON premium_due "
+        f"WHEN NEW.policy_year IN ({_YEARS}) BEGIN {_POLICY_MARK}VALUES (NEW.policy_id); END"
+    ),
+    "policy_dirty_due_update": (
+        f"CREATE TRIGGER policy_dirty_due_update AFTER UPDATE OF {', '.join(DUE_WATCHED)} "
+        f"ON premium_due WHEN (OLD.policy_year IN ({_YEARS}) OR NEW.policy_year IN ({_YEARS})) "
+        "AND ("
+        + " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in DUE_WATCHED)
+        + f") BEGIN {_POLICY_MARK}VALUES (NEW.policy_id); "
+        f"{_POLICY_MARK}SELECT OLD.policy_id WHERE OLD.policy_id IS NOT NEW.policy_id; END"
+    ),
+    "policy_dirty_due_delete": (
+        "CREATE TRIGGER policy_dirty_due_delete AFTER DELETE ON premium_due "
+        f"WHEN OLD.policy_year IN ({_YEARS}) BEGIN {_POLICY_MARK}VALUES (OLD.policy_id); END"
+    ),
+}
+
+_PG_POLICY_CHANGED = _changed(POLICY_WATCHED)
+_PG_DUE_CHANGED = _changed(DUE_WATCHED)
+PG_POLICY_FUNCTIONS = {
+    "policy_dirty_policy": (
+        "CREATE FUNCTION policy_dirty_policy() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        "BEGIN\n"
+        "  IF TG_OP = 'DELETE' THEN\n"
+        f"    {_POLICY_MARK}SELECT id FROM old_rows;\n"
+        "  ELSE\n"
+        f"    {_POLICY_MARK}SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id\n"
+        f"      WHERE {_PG_POLICY_CHANGED};\n"
+        "  END IF;\n"
+        "  RETURN NULL;\n"
+        "END $$"
+    ),
+    "policy_dirty_due": (
+        "CREATE FUNCTION policy_dirty_due() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        "BEGIN\n"
+        "  IF TG_OP = 'INSERT' THEN\n"
+        f"    {_POLICY_MARK}SELECT DISTINCT policy_id FROM new_rows\n"
+        f"      WHERE policy_year IN ({_YEARS});\n"
+        "  ELSIF TG_OP = 'DELETE' THEN\n"
+        f"    {_POLICY_MARK}SELECT DISTINCT policy_id FROM old_rows\n"
+        f"      WHERE policy_year IN ({_YEARS});\n"
+        "  ELSE\n"
+        f"    {_POLICY_MARK}SELECT p FROM (\n"
+        "      SELECT o.policy_id AS p FROM old_rows o JOIN new_rows n ON n.id = o.id\n"
+        f"        WHERE {_PG_DUE_CHANGED}\n"
+        f"          AND (o.policy_year IN ({_YEARS}) OR n.policy_year IN ({_YEARS}))\n"
+        "      UNION SELECT n.policy_id FROM old_rows o JOIN new_rows n ON n.id = o.id\n"
+        f"        WHERE {_PG_DUE_CHANGED}\n"
+        f"          AND (o.policy_year IN ({_YEARS}) OR n.policy_year IN ({_YEARS}))\n"
+        "    ) changed;\n"
+        "  END IF;\n"
+        "  RETURN NULL;\n"
+        "END $$"
+    ),
+}
+PG_POLICY_TRIGGERS = {
+    "policy_dirty_policy_update": (
+        "CREATE TRIGGER policy_dirty_policy_update AFTER UPDATE ON policy "
+        "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows "
+        "FOR EACH STATEMENT EXECUTE FUNCTION policy_dirty_policy()"
+    ),
+    "policy_dirty_policy_delete": (
+        "CREATE TRIGGER policy_dirty_policy_delete AFTER DELETE ON policy "
+        "REFERENCING OLD TABLE AS old_rows "
+        "FOR EACH STATEMENT EXECUTE FUNCTION policy_dirty_policy()"
+    ),
+    "policy_dirty_due_insert": (
+        "CREATE TRIGGER policy_dirty_due_insert AFTER INSERT ON premium_due "
+        "REFERENCING NEW TABLE AS new_rows "
+        "FOR EACH STATEMENT EXECUTE FUNCTION policy_dirty_due()"
+    ),
+    "policy_dirty_due_update": (
+        "CREATE TRIGGER policy_dirty_due_update AFTER UPDATE ON premium_due "
+        "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows "
+        "FOR EACH STATEMENT EXECUTE FUNCTION policy_dirty_due()"
+    ),
+    "policy_dirty_due_delete": (
+        "CREATE TRIGGER policy_dirty_due_delete AFTER DELETE ON premium_due "
+        "REFERENCING OLD TABLE AS old_rows "
+        "FOR EACH STATEMENT EXECUTE FUNCTION policy_dirty_due()"
+    ),
+}
+
+
+def policy_trigger_statements(dialect: str) -> list[str]:
+    """Return the statements that create the policies' triggers on a database of ``dialect``."""
+    if dialect == "postgresql":
+        return [*PG_POLICY_FUNCTIONS.values(), *PG_POLICY_TRIGGERS.values()]
+    if dialect == "sqlite":
+        return list(SQLITE_POLICY_TRIGGERS.values())
+    raise ValueError(f"no policy triggers for {dialect}")
+
+
+create_with_schema(policy_trigger_statements, pg_functions=PG_POLICY_FUNCTIONS)

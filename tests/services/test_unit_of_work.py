@@ -5,7 +5,7 @@ are exactly what a full recompute gives once the transaction commits."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from migration_triggers import load_migration, sqlite_triggers
@@ -22,10 +22,13 @@ from app.models import (
     PersistencyBase,
     PersistencyDirty,
     PersistencyMonth,
+    Policy,
+    PolicyDirty,
+    PremiumDue,
     Specialist,
     derived,
 )
-from app.models.enums import AssignmentReason, SpecialistStatus
+from app.models.enums import AssignmentReason, PolicyStatus, SpecialistStatus
 from app.services.customers.history import IMPORT_KIND
 from app.services.database import unit_of_work
 from app.services.metrics import funnel_cells
@@ -87,6 +90,7 @@ def _recomputed(s: Session) -> dict[str, list[tuple]]:
 def _assert_exact(Session: sessionmaker) -> None:  # noqa: N803
     with Session() as s:
         assert s.scalar(select(func.count()).select_from(PersistencyDirty)) == 0
+        assert s.scalar(select(func.count()).select_from(PolicyDirty)) == 0
         now = _state(s)
         again = _recomputed(s)
     for table in now:
@@ -145,6 +149,66 @@ def test_a_writer_that_knows_nothing_of_the_derived_tables_keeps_them_exact(demo
             select(PersistencyBase.specialist_id).where(PersistencyBase.customer_id.in_(ids))
         ).all()
         assert target in attributed  # the change reached the base rows
+    _assert_exact(demo)
+
+
+def _paid_base_dues(s: Session, n: int) -> list[PremiumDue]:
+    """``n`` premium dues that are base rows (the first of years 2 and 3), paid, by policy id."""
+    b = PersistencyBase
+    return list(
+        s.scalars(
+            select(PremiumDue)
+            .join(
+                b,
+                (b.policy_id == PremiumDue.policy_id)
+                & (b.policy_year == PremiumDue.policy_year)
+                & (b.due_date == PremiumDue.due_date),
+            )
+            .where(PremiumDue.amount_received_fen > 0)
+            .order_by(PremiumDue.policy_id, PremiumDue.policy_year)
+            .limit(n)
+        )
+    )
+
+
+def test_a_writer_of_policies_and_dues_that_knows_nothing_of_the_base_keeps_it_exact(demo):
+    # A correction file read by a script, a future import kind: premiums reversed, a due
+    # moved to another day, a due written again, a policy ended by a claim. No refresh call.
+    with demo() as s, s.begin():
+        dues = _paid_base_dues(s, 12)
+        assert len(dues) == 12
+        reversed_ = [(d.policy_id, d.policy_year) for d in dues[:6]]
+        s.execute(
+            update(PremiumDue)
+            .where(PremiumDue.id.in_([d.id for d in dues[:6]]))
+            .values(amount_received_fen=0, received_on=None)
+        )
+        dues[6].due_date += timedelta(days=1)
+        gone = dues[7]
+        s.delete(gone)
+        s.flush()
+        s.add(
+            PremiumDue(
+                policy_id=gone.policy_id,
+                policy_year=gone.policy_year,
+                due_date=gone.due_date,
+                amount_due_fen=gone.amount_due_fen,
+                amount_received_fen=0,
+            )
+        )
+        claimed = s.get(Policy, dues[8].policy_id)
+        claimed.status = PolicyStatus.CLAIM
+        claimed.status_date = date(2026, 3, 1)
+    with demo() as s:
+        received = dict(
+            ((r.policy_id, r.policy_year), r.received_fen)
+            for r in s.execute(
+                select(PersistencyBase.policy_id, PersistencyBase.policy_year,
+                       PersistencyBase.received_fen)
+                .where(PersistencyBase.policy_id.in_([p for p, _ in reversed_]))
+            )
+        )  # fmt: skip
+        assert all(received[key] == 0 for key in reversed_)  # the change reached the base rows
     _assert_exact(demo)
 
 
@@ -255,13 +319,22 @@ def test_migration_and_models_create_the_same_triggers(tmp_path):
     assert len(triggers) == 5 and triggers == migrated
 
 
+def test_migration_and_models_create_the_same_policy_triggers(tmp_path):
+    migration = load_migration("0018_policy_dirty.py")
+    assert derived.policy_trigger_statements("sqlite") == migration._SQLITE
+    assert derived.policy_trigger_statements("postgresql") == migration._PG
+    triggers, migrated = sqlite_triggers(tmp_path, "policy_dirty")
+    assert len(triggers) == 5 and triggers == migrated
+
+
 @pytest.mark.pg_only
 def test_postgresql_has_the_statement_triggers(backend, _pg_engine):
     with _pg_engine.connect() as conn:
         found = conn.execute(
             text(
                 "SELECT tgname, tgrelid::regclass::text FROM pg_trigger "
-                "WHERE NOT tgisinternal AND tgname LIKE 'persistency%' ORDER BY tgname"
+                "WHERE NOT tgisinternal AND (tgname LIKE 'persistency%' "
+                "OR tgname LIKE 'policy_dirty%') ORDER BY tgname"
             )
         ).all()
     assert [tuple(r) for r in found] == [
@@ -270,6 +343,11 @@ def test_postgresql_has_the_statement_triggers(backend, _pg_engine):
         ("persistency_dirty_event_delete", "assignment_event"),
         ("persistency_dirty_event_insert", "assignment_event"),
         ("persistency_dirty_event_update", "assignment_event"),
+        ("policy_dirty_due_delete", "premium_due"),
+        ("policy_dirty_due_insert", "premium_due"),
+        ("policy_dirty_due_update", "premium_due"),
+        ("policy_dirty_policy_delete", "policy"),
+        ("policy_dirty_policy_update", "policy"),
     ]
 
 

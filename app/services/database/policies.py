@@ -367,6 +367,9 @@ def _cell_policies(g: Groups) -> list[str]:
             g.all,
             _seen("customer", "customer_id"),
         ),
+        # The policies whose base rows are stale: marked by the triggers of whoever wrote
+        # their dues (an import), settled by the same transaction.
+        p("policy_dirty_seen", "policy_dirty", "ALL", g.all, _seen("policy", "policy_id")),
         p("funnel_dirty_branch", "funnel_dirty", "ALL", g.readers, _BRANCH),
         p(
             "funnel_dirty_supervisor",

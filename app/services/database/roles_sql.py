@@ -200,6 +200,9 @@ _SUPERVISOR_WRITES = {
     "funnel_month": "INSERT, UPDATE, DELETE",
     "funnel_dirty": "INSERT, DELETE",
     "persistency_dirty": "INSERT, DELETE",
+    # A supervisor writes no policy or due; the job after a large change settles (deletes)
+    # the policies' marks it sees, whoever left them.
+    "policy_dirty": "DELETE",
     "rebalance_scenario": "INSERT, UPDATE, DELETE",
     "scheduled_plan": "INSERT, UPDATE (status, decided_at, decided_by, batch_id, outcome)",
 }

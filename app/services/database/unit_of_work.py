@@ -5,7 +5,8 @@ Two derived tables follow the customers:
 
 - the persistency base and its monthly cells (``app.services.metrics.base_table`` and
   ``summary``), stale for the customers ``app.models.derived``'s triggers log when a customer's
-  branch, grid or specialist changes or their assignment history does;
+  branch, grid or specialist changes or their assignment history does, and for the policies
+  they log when a policy or a premium due of years 2-3 is written;
 - the funnel cells (``app.services.metrics.funnel_cells``), stale for the (branch, specialist,
   month) keys ``app.models.funnel``'s triggers log when a customer's steps or specialist change.
 
@@ -27,12 +28,12 @@ transaction's marks, so nobody needs rights over another user's customers to com
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Engine, event, false, func, select
+from sqlalchemy import Engine, event, false, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker as SessionMaker  # noqa: N812
 
 from app.db import is_read_only, make_sessionmaker
-from app.models import PersistencyDirty
+from app.models import PersistencyDirty, PolicyDirty
 from app.services.database.sqlfuncs import is_postgres
 from app.services.metrics import base_table, funnel_cells
 
@@ -59,15 +60,16 @@ def deferred(session: Session) -> bool:
     return bool(session.info.get(_DEFERRED))
 
 
-def _own(session: Session) -> ColumnElement[bool]:
+def _own(session: Session) -> base_table.Marks:
     """The marks this session's transaction wrote: on PostgreSQL by their transaction id; on
-    SQLite, one writer at a time, those above the largest id when the transaction began (none
-    when it never began: it wrote nothing)."""
-    d = PersistencyDirty
+    SQLite, one writer at a time, those above each log's largest id when the transaction began
+    (none when it never began: it wrote nothing)."""
     if is_postgres(session):
-        return d.tx == func.txid_current_if_assigned()
-    floor = session.info.get(_FLOOR)
-    return false() if floor is None else d.id > floor
+        return lambda log: log.tx == func.txid_current_if_assigned()
+    floors = session.info.get(_FLOOR)
+    if floors is None:
+        return lambda log: false()
+    return lambda log: log.id > floors[log.__tablename__]
 
 
 def settle(session: Session) -> None:
@@ -107,12 +109,14 @@ def install(maker: SessionMaker[Session]) -> None:
 
 
 def _note_floor(session: Session, transaction, connection) -> None:
-    """On SQLite, note the largest mark when the transaction begins: the marks above it are
-    this transaction's (a unit of work holds the write lock from its BEGIN IMMEDIATE)."""
+    """On SQLite, note each log's largest mark when the transaction begins: the marks above it
+    are this transaction's (a unit of work holds the write lock from its BEGIN IMMEDIATE)."""
     if transaction.parent is not None or connection.dialect.name != "sqlite":
         return
-    d = PersistencyDirty
-    session.info[_FLOOR] = connection.execute(select(func.coalesce(func.max(d.id), 0))).scalar()
+    session.info[_FLOOR] = {
+        log.__tablename__: connection.execute(select(func.coalesce(func.max(log.id), 0))).scalar()
+        for log in (PersistencyDirty, PolicyDirty)
+    }
 
 
 def _before_commit(session: Session) -> None:

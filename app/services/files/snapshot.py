@@ -37,6 +37,7 @@ from app.models import (
     Grid,
     PersistencyDirty,
     Policy,
+    PolicyDirty,
     SnapshotInfo,
     Specialist,
     Task,
@@ -48,7 +49,7 @@ from app.services.errors import DomainError
 from app.services.files.atomic import atomic_path
 from app.services.messages import Message
 from app.services.metrics import funnel_cells, summary
-from app.services.metrics.base_table import refresh_attribution
+from app.services.metrics.base_table import refresh_attribution, refresh_persistency_base
 from app.services.people.auth import UserInfo, mask_id_number, mask_phone
 from app.services.progress import JobState, NullState, check
 
@@ -68,6 +69,7 @@ ROW_BYTES = {
 # written anew from the copied base rows (a team's snapshot holds only its own rows).
 SKIPPED = {
     "snapshot_info", "persistency_month", "funnel_month", "funnel_dirty", "persistency_dirty",
+    "policy_dirty",
 }  # fmt: skip
 
 
@@ -357,10 +359,17 @@ def _copy(
             # Customers whose base rows the source has not brought current yet (a large
             # change whose figures are still being updated): set again in the copy.
             stale = set(src.execute(select(PersistencyDirty.customer_id).distinct()).scalars())
+            stale_policies = set(src.execute(select(PolicyDirty.policy_id).distinct()).scalars())
             with OrmSession(bind=out) as cells:
-                # The marks the copy's own triggers wrote while the history went in name
-                # nothing stale: the base rows were copied as they are.
+                # The marks the copy's own triggers wrote while the history, policies and dues
+                # went in name nothing stale: the base rows were copied as they are.
                 cells.execute(delete(PersistencyDirty))
+                cells.execute(delete(PolicyDirty))
+                copied_policies = set(cells.scalars(select(Policy.id)))
+                if stale_policies & copied_policies:
+                    refresh_persistency_base(
+                        cells, policy_ids=sorted(stale_policies & copied_policies)
+                    )
                 copied_customers = set(cells.scalars(select(Customer.id)))
                 if stale & copied_customers:
                     refresh_attribution(cells, customer_ids=sorted(stale & copied_customers))

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Branch, Policy
+from app.models import Branch
 from app.services.clock import branch_tz
 from app.services.importer.context import Context
 from app.services.importer.problems import ImportFailed, ImportResult, Problem
@@ -149,26 +149,15 @@ BULK_ROWS = 10_000
 
 
 def _after_import(session: Session, kind: str, ctx: Context) -> None:
-    """Refresh what is derived from the imported rows: the persistency base after policies
-    and dues and after assignments (who served on each due date), the customers' 4-sell steps
-    after tasks."""
+    """Refresh what is derived from the imported rows and not kept by the unit of work: the
+    customers' 4-sell steps after tasks, and the matches of pool customers after grids."""
     if ctx.inserted + ctx.updated >= BULK_ROWS:
         from app.services.database.sqlfuncs import BULK_TABLES, refresh_statistics
 
         refresh_statistics(session, BULK_TABLES)
-    if kind in ("policies", "dues") and ctx.policy_ids:
-        from app.services.metrics.base_table import refresh_persistency_base
-
-        total = session.scalar(select(func.count()).select_from(Policy)) or 0
-        if len(ctx.policy_ids) * 2 >= total:
-            # A file touching most policies (the first load, a full nightly extract): one
-            # rebuild of the whole base is measured 28x faster than 100 chunks of ids on 200k
-            # policies, and gives the same rows.
-            refresh_persistency_base(session)
-        else:
-            refresh_persistency_base(session, policy_ids=ctx.policy_ids)
-    # Assignments need nothing here: the unit of work rewrites the base rows of every customer
-    # whose specialist or history they changed before the import commits.
+    # Policies, dues and assignments need nothing here: the unit of work rewrites the base rows
+    # of every policy whose dues or columns they changed, and sets again who served each
+    # customer whose specialist or history they changed, before the import commits.
     if kind == "tasks" and ctx.customer_ids:
         from app.services.customers.steps import recompute_steps
 

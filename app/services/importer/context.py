@@ -39,8 +39,7 @@ class Context:
     write: bool = True  # False once a problem was found: only check from then on
     inserted: int = 0
     updated: int = 0
-    # Written (inserted or changed): their derived data is refreshed after the import.
-    policy_ids: set[int] = field(default_factory=set)
+    # Customers whose tasks or assignments were written: their 4-sell steps are derived again.
     customer_ids: set[int] = field(default_factory=set)
     # Assignment rows held until the whole file is read (a timeline may span chunks):
     # {("customer" or "grid", id): {effective day: (specialist id or None, reason)}}.

@@ -234,9 +234,8 @@ def write_policies(ctx: Context, chunk: list[Pending]) -> list[RowProblem]:
         rows.append(row)
     if problems or not ctx.write:
         return problems
-    saved = save(ctx.session, POLICIES, rows, want_ids=True)
+    saved = save(ctx.session, POLICIES, rows)
     ctx.count(saved.inserted, saved.updated)
-    ctx.policy_ids.update(saved.ids[(r["policy_no"],)] for r in saved.written)
     return []
 
 
@@ -272,7 +271,6 @@ def write_dues(ctx: Context, chunk: list[Pending]) -> list[RowProblem]:
         return problems
     saved = save(ctx.session, DUES, rows)
     ctx.count(saved.inserted, saved.updated)
-    ctx.policy_ids.update(r["policy_id"] for r in saved.written)
     return []
 
 
