@@ -189,3 +189,34 @@ def test_a_signed_figure_with_a_unit_stays_as_shown_but_an_expression_does_not()
     assert csv_value("-3.5 个百分点") == "-3.5 个百分点"
     assert csv_value("+8 pts!A1") == "'+8 pts!A1"
     assert csv_value("-1+cmd") == "'-1+cmd"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "张三",
+        "  王\u3000芳 ",  # an ideographic space: kept as a space, then folded
+        "李\u200b四",  # zero width space (format): a space
+        "赵\u2028六",  # line separator
+        "钱\u00a0七",  # no-break space
+        "孙🙂八",
+        "=SUM(A1)",
+        "\u202e周九",  # right-to-left override (format)
+        "",
+    ],
+)
+def test_a_name_is_cleaned_the_same_whichever_way_it_is_read(name):
+    """clean_name reads a printable name at C speed and any other character by character:
+    both give what reading every character's category gives."""
+    import unicodedata
+
+    from app.services.files.inert import TRIGGERS
+    from app.services.intake.sms import _BRACKETS, NAME_LIMIT, clean_name
+
+    text = "".join(
+        " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in name
+    )
+    text = " ".join(text.translate(_BRACKETS).split())
+    while text and (text.startswith(TRIGGERS) or text[0] == " "):
+        text = text[1:]
+    assert clean_name(name) == text[:NAME_LIMIT].strip()
