@@ -258,6 +258,39 @@ def test_premium_due_read_once_gives_the_same_loads(session, city):
         grid_loads(session, branch_id=city["branch"], as_of=date(2026, 1, 1), due=due)
 
 
+def test_a_branchs_premium_due_is_summed_from_the_dues_index_alone(session, backend, city):
+    """Rebalancing reads the premium due in the window for the whole branch (341,000 dues on
+    the large demo): from the (policy year, due date) index alone, summed by policy, then each
+    policy by its id, not every due's row looked up in date order (2.6 s there, now 0.8 s)."""
+    if backend != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
+    from sqlalchemy import event
+
+    seen: list[tuple] = []
+
+    def keep(_conn, _cursor, statement, parameters, _context, _many):
+        if "premium_due" in statement:
+            seen.append((statement, parameters))
+
+    bind = session.get_bind()
+    event.listen(bind, "before_cursor_execute", keep)
+    try:
+        due_premium(session, branch_id=city["branch"], as_of=AS_OF)
+    finally:
+        event.remove(bind, "before_cursor_execute", keep)
+    statement, parameters = seen[-1]
+    plan = [
+        r[3]
+        for r in session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+    ]
+    on_dues = [p for p in plan if "premium_due" in p]
+    assert on_dues == [
+        "SEARCH premium_due USING COVERING INDEX ix_premium_due_year_date "
+        "(policy_year=? AND due_date>? AND due_date<?)"
+    ], plan
+    assert any("SEARCH policy USING INTEGER PRIMARY KEY" in p for p in plan), plan
+
+
 # --- plans ----------------------------------------------------------------------------------
 
 
