@@ -9,15 +9,17 @@ enum columns take their code strings."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Date, Enum, Table, insert
+from sqlalchemy import Date, Enum, Table, bindparam, insert, text
 from sqlalchemy.orm import Session
 
 from app.models.base import UTCDateTime
+from app.services.database.sqlfuncs import is_postgres
 
 Processor = Callable[[Any], Any] | None
 
@@ -97,3 +99,29 @@ def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
                 copy.write_row(value)
         return
     conn.execute(insert(table), rows)
+
+
+@contextmanager
+def indexes_suspended(session: Session, tables: Sequence[str]) -> Iterator[None]:
+    """On SQLite, drop the secondary indexes and the triggers of ``tables`` while the block
+    loads them, and create them again after it (indexes first): one sort per index instead of
+    a B-tree insert per row and index, and no trigger per row (the `city` demo 51 -> 30 s).
+
+    The triggers' logs are not written meanwhile: the caller derives everything they would
+    have marked afresh after the load. Within the caller's transaction, so a load that fails
+    rolls the schema back with the rows. PostgreSQL (rows streamed with COPY) is left as is."""
+    if is_postgres(session):
+        yield
+        return
+    names = ", ".join(f":t{i}" for i in range(len(tables)))
+    schema = session.execute(
+        text(
+            "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') "
+            f"AND sql IS NOT NULL AND tbl_name IN ({names}) ORDER BY type, name"
+        ).bindparams(*(bindparam(f"t{i}", t) for i, t in enumerate(tables)))
+    ).all()
+    for kind, name, _ in schema:
+        session.execute(text(f'DROP {kind.upper()} "{name}"'))
+    yield
+    for _, _, sql in sorted(schema, key=lambda row: row[0] != "index"):
+        session.execute(text(sql))

@@ -146,15 +146,33 @@ def build_demo(
     The same seed and as-of date give the same data; every date is relative to ``as_of``
     (default: today in Chengdu), so the demo always looks current. Raises ValueError when the
     database already holds the demo branch, and Cancelled when ``state`` asks to stop."""
-    summary = write_demo(session, size=size, seed=seed, as_of=as_of, state=state)
+    from app.services.demo.bulk import indexes_suspended
+
+    _spec(size)  # an unknown size is refused before the database is touched
+    with indexes_suspended(session, LOADED_TABLES):
+        summary = write_demo(session, size=size, seed=seed, as_of=as_of, state=state)
     refresh_derived(session, state=state)
     return summary
 
 
+# The tables the demo writes by the hundred thousand: their indexes and triggers wait for the
+# end of the load (indexes_suspended).
+LOADED_TABLES = ("customer", "policy", "premium_due", "task", "assignment_event", "notification")
+
+
+def _spec(size: str):
+    """Return the demo size's specification; raise ValueError for an unknown size."""
+    if size not in _SPECS:
+        raise ValueError(f"unknown demo size '{size}': choose one of {', '.join(SIZES)}")
+    return _SPECS[size]
+
+
 def refresh_derived(session: Session, *, state: JobState | None = None) -> None:
-    """Derive the customers' 4-sell steps and the persistency base from the rows written."""
+    """Derive the customers' 4-sell steps, the persistency base with its monthly cells and the
+    funnel cells from the rows written, whole (a load's triggers may not have logged them)."""
     from app.services.customers.steps import recompute_steps
     from app.services.database.sqlfuncs import BULK_TABLES, refresh_statistics
+    from app.services.metrics import funnel_cells
     from app.services.metrics.base_table import refresh_persistency_base
 
     state = state or NullState()
@@ -164,6 +182,7 @@ def refresh_derived(session: Session, *, state: JobState | None = None) -> None:
     check(state)
     state.report(0.93, Message("progress.refreshing_persistency"))
     refresh_persistency_base(session)
+    funnel_cells.rebuild(session)
     state.report(1.0, Message("progress.demo_ready"))
 
 
@@ -177,9 +196,7 @@ def write_demo(
 ) -> DemoSummary:
     """Return the summary of the demo rows written into ``session``, before anything derived
     from them (steps, persistency base) is refreshed: build_demo without its last stage."""
-    if size not in _SPECS:
-        raise ValueError(f"unknown demo size '{size}': choose one of {', '.join(SIZES)}")
-    spec = _SPECS[size]
+    spec = _spec(size)
     state = state or NullState()
     if session.scalar(select(Branch.id).where(Branch.code == DEMO_CODE)) is not None:
         raise ValueError(
