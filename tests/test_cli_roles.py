@@ -286,3 +286,28 @@ def test_a_supervisor_of_two_teams_proposes_for_one_team_at_a_time(tmp_path, cap
     capsys.readouterr()
     assert main(["--db", url, *sup, "rebalance", "apply", str(out)]) == 0
     engine.dispose()
+
+
+def test_an_offline_copy_of_a_team_not_yours_or_not_there_is_refused_by_name(
+    demo, tmp_path, capsys, monkeypatch
+):
+    """snapshot --team reads the team codes as every command does (resolve_scope): an unknown
+    code is named, and a supervisor cannot ask for another supervisor's team."""
+    url, Session = demo  # noqa: N806
+    out = tmp_path / "copy.sqlite"
+    with Session() as s:
+        codes = list(s.scalars(select(Team.code).order_by(Team.code)))
+    senior = ["--db", url, *_as(monkeypatch, "senior"), "snapshot", "--to", str(out)]
+    _refused(capsys, [*senior, "--team", "NOPE"], "no team with code 'NOPE' in this branch")
+    assert not out.exists()
+    from app.services.people.auth import authenticate
+
+    with Session() as s:
+        mine = authenticate(s, "supervisor", "demo1234").team_scope()
+        others = [c for c in codes if s.scalar(select(Team.id).where(Team.code == c)) not in mine]
+    assert others
+    supervisor = ["--db", url, *_as(monkeypatch, "supervisor"), "snapshot", "--to", str(out)]
+    _refused(
+        capsys, [*supervisor, "--team", others[0]], f"team '{others[0]}' is not one of your teams"
+    )
+    assert not out.exists()

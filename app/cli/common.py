@@ -201,13 +201,16 @@ def require(user: UserInfo | None, allowed: bool, what: str) -> None:
         raise CommandError(f"{user.login} ({user.role}) may not {what}")
 
 
-def only_branch(s) -> int:
-    """Return the id of the database's one branch (for commands run without a user)."""
-    from sqlalchemy import select
+def only_branch(s, user=None) -> int:
+    """Return the signed-in user's branch or, for a command run without a user, the database's
+    one branch (``find_branch``, for the commands that take no --branch)."""
+    from app.services.exports.scope import ScopeError, find_branch
 
-    from app.models import Branch
-
-    ids = s.scalars(select(Branch.id)).all()
-    if len(ids) != 1:
-        raise CommandError("the database holds several branches: sign in (--user) to choose yours")
-    return ids[0]
+    try:
+        return find_branch(s, None, user)
+    except ScopeError as exc:
+        if exc.code == "scope.branch_needed":
+            raise CommandError(
+                "the database holds several branches: sign in (--user) to choose yours"
+            ) from exc
+        raise

@@ -140,11 +140,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
-    from sqlalchemy import select
 
     from app.cli.progress import TerminalProgress
-    from app.models import Team
-    from app.services.exports.scope import find_branch
+    from app.services.exports.scope import find_branch, resolve_scope
     from app.services.files.snapshot import plan_snapshot, take_snapshot
 
     db = open_db(args, migrate_sqlite=False)
@@ -153,11 +151,16 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         ids = [find_branch(s, args.branch, user)]
         team_ids = None
         if args.team:
-            team_ids = s.scalars(
-                select(Team.id).where(Team.branch_id == ids[0], Team.code.in_(args.team))
-            ).all()
-            if len(team_ids) != len(set(args.team)):
-                raise CommandError(f"unknown team code among {', '.join(args.team)}")
+            team_ids = sorted(
+                {
+                    tid
+                    for code in args.team
+                    for tid in resolve_scope(
+                        s, f"team:{code}", branch_id=ids[0], user=user
+                    ).team_ids
+                    or ()
+                }
+            )
     if user is not None and ids[0] != user.branch_id:
         raise CommandError(f"{user.login} may not copy branch {args.branch}")
     plan = plan_snapshot(engine, branch_id=ids[0], user=user, team_ids=team_ids)

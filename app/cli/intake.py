@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from app.cli.common import CommandError, Handlers, open_db, parse_date, require
+from app.cli.common import CommandError, Handlers, only_branch, open_db, parse_date, require
 
 # Why an address is outside coverage (app.services.intake.coverage.REASONS, kept in step by a
 # test: the parser is built without importing the services).
@@ -149,7 +149,8 @@ def _unmatched_action(args: argparse.Namespace, action: str) -> int:
             db.user is None or db.user.may_move_across_teams,
             "file addresses matching no grid",
         )
-    branch_id = _branch_id(db)
+    with db.Session() as s:
+        branch_id = only_branch(s, db.user)
     if action == "unmatched":
         rows: list[tuple[str, ...]]
         header: tuple[str, ...]
@@ -226,21 +227,6 @@ def _unmatched_action(args: argparse.Namespace, action: str) -> int:
             coverage.restore_to_queue(s, customer_ids=ids, actor=db.actor, user=db.user)
             print(f"{len(ids)} addresses put back in the unmatched queue")
     return 0
-
-
-def _branch_id(db) -> int:
-    """The signed-in user's branch; with no users yet, the database's only branch."""
-    from sqlalchemy import select
-
-    from app.models import Branch
-
-    if db.user is not None:
-        return db.user.branch_id
-    with db.Session() as s:
-        ids = list(s.scalars(select(Branch.id).limit(2)))
-    if len(ids) != 1:
-        raise CommandError("this database holds no branch, or several: sign in with --user")
-    return ids[0]
 
 
 def _print_rows(header: tuple[str, ...], rows: list[tuple[str, ...]], fmt: str) -> None:

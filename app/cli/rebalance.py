@@ -127,7 +127,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     db = open_db(args)
     user = db.user
     with db.Session() as s:
-        branch_id = user.branch_id if user is not None else only_branch(s)
+        branch_id = only_branch(s, user)
         rows = list_batches(
             s,
             branch_id=branch_id,
@@ -169,7 +169,7 @@ def cmd_undo(args: argparse.Namespace) -> int:
 def _scenario(s, args: argparse.Namespace, user):
     from app.services.rebalance.scenarios import load_scenario
 
-    branch_id = user.branch_id if user is not None else only_branch(s)
+    branch_id = only_branch(s, user)
     scope = None if user is None else user.team_scope()
     return load_scenario(s, args.scenario, branch_id=branch_id, team_scope=scope)
 

@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return 0
     with db.Session() as s:
-        branch_id = user.branch_id if user is not None else only_branch(s)
+        branch_id = only_branch(s, user)
     if args.action == "rename":
         from app.services.rebalance.scenarios import rename_scenario
 

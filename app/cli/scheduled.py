@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         require(user, user is None or user.may_reassign_tasks, "cancel or release plans")
     scope = None if user is None else user.team_scope()
     with db.Session() as s:
-        branch_id = user.branch_id if user is not None else only_branch(s)
+        branch_id = only_branch(s, user)
     if args.action == "cancel":
         with db.Session() as s, s.begin():
             info = cancel_scheduled(
