@@ -44,3 +44,15 @@ def test_no_other_module_of_the_services_keeps_words_by_language():
                 if names & {"_ZH", "_EN"}:
                     wrong.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert wrong == []
+
+
+def test_a_group_is_named_by_its_key_never_by_matching_its_english_name():
+    """The group of customers with no team (key None) is worded in the workbook's language; a
+    team whose own name happens to look like the metrics' English placeholder keeps it."""
+    zh, en = Texts("zh_CN"), Texts("en")
+    assert zh.group("team", None, "(no team)") == "（无团队）"
+    assert zh.group("grid", None, "(no grid)") == "（无网格）"
+    assert zh.group("specialist", None, "(unassigned)") == "（未分配）"
+    assert en.group("team", None, "(no team)") == "(no team)"
+    assert zh.group("team", 7, "(none)") == "(none)"  # a real team, named so by its branch
+    assert zh.group("team", 8, "(no team)") == "(no team)"

@@ -195,7 +195,9 @@ def _persistency(
         r = yoy.current
         # Policies whose customer had no specialist on the due date: no team, no specialist.
         unserved = r.group_key is None and by in ("team", "specialist")
-        line: list[object] = [t["no_specialist_on_due"] if unserved else t.group(r.group)]
+        line: list[object] = [
+            t["no_specialist_on_due"] if unserved else t.group(by, r.group_key, r.group)
+        ]
         if by == "specialist":
             line.append(_team_of(r.group_key, people))
         line += [
@@ -337,7 +339,7 @@ def _funnel_specialists(ws: Sheet, data: MeetingData, t: Texts) -> int:
     cols += [Col(f"{t['median_days']} · {s}", "num1") for s in steps]
     values = [
         [
-            t.group(r.group),
+            t.group("specialist", r.group_key, r.group),
             _team_of(r.group_key, data.people),
             r.cohort_size,
             *r.reached,

@@ -34,6 +34,10 @@ class Texts:
         raw = str(getattr(value, "value", value))
         return self._words.get(f"{table}_{raw}", raw)
 
-    def group(self, name: str) -> str:
-        """Return a group name, translating the placeholders the metrics write in English."""
-        return self._words.get(name, name) if name.startswith("(") else name
+    def group(self, by: str | None, key: object, name: str) -> str:
+        """Return the name of a report's group: ``name`` as the metrics give it (a grid's,
+        specialist's or team's own name), or, for the group of no grid, specialist or team
+        (``key`` None), this language's word for it."""
+        if key is not None:
+            return name
+        return self._words.get(f"group_none_{by}", self._words["group_none"])

@@ -171,12 +171,11 @@ WORDS: dict[str, str] = {
     "reason_owner on leave": "owner on leave",
     "reason_owner left": "owner left",
     "whole_branch": "whole branch",
-    "(no grid)": "(no grid)",
-    "(unassigned)": "(unassigned)",
-    "(no team)": "(no team)",
-    "(unserved on the due date)": "(unserved on the due date)",
+    "group_none_grid": "(no grid)",
+    "group_none_specialist": "(unassigned)",
+    "group_none_team": "(no team)",
+    "group_none": "(none)",
     "no_specialist_on_due": "(unserved on the due date)",
-    "(none)": "(none)",
     "total": "Total",
     "kind_pre_sell": "Pre-sell",
     "kind_renewal_collection": "Renewal collection",
@@ -239,7 +238,6 @@ WORDS: dict[str, str] = {
     "def_renewal": (
         "Renewal premiums (policy year 2 on) due in the month, for who served the customer on "
         "the due date: received within the {grace}-day grace period and by the as-of date "
-        "(capped at the amount due) ÷ due; rows still in their grace period are pending, apart; "
         "policies ended by death or claim before the due date are left out."
     ),
     "def_persistency": (

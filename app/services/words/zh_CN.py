@@ -166,13 +166,12 @@ WORDS: dict[str, str] = {
     "reason_owner on leave": "负责人休假",
     "reason_owner left": "负责人离职",
     "whole_branch": "全机构",
-    # group names the metrics give in English
-    "(no grid)": "（无网格）",
-    "(unassigned)": "（未分配）",
-    "(no team)": "（无团队）",
-    "(unserved on the due date)": "（应缴日无专员服务）",
+    # a group whose key is none (customers with no grid, specialist or team)
+    "group_none_grid": "（无网格）",
+    "group_none_specialist": "（未分配）",
+    "group_none_team": "（无团队）",
+    "group_none": "（无）",
     "no_specialist_on_due": "（应缴日无专员服务）",
-    "(none)": "（无）",
     "total": "合计",
     # codes
     "kind_pre_sell": "建联加微",
