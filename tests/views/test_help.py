@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QAction, QTextDocument
 from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QTextBrowser
@@ -83,6 +84,7 @@ def test_about_gives_the_version_the_database_and_the_bundled_licences(qtbot, ma
     assert "GNU LESSER GENERAL PUBLIC LICENSE" in licence_text.toPlainText()
 
 
+@pytest.mark.slow  # over 10 s
 def test_an_offline_copy_opens_from_the_file_menu_read_only(qtbot, make_ctx, tmp_path):
     window = _window(qtbot, make_ctx)
     target = tmp_path / "offline.sqlite"

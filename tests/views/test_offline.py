@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from app.settings import Preferences
 from app.views.main_window import MainWindow
 from app.views.startup import open_database
 
 
+@pytest.mark.slow  # over 10 s
 def test_take_offline_then_open_the_snapshot_read_only(qtbot, make_ctx, tmp_path):
     window = MainWindow(make_ctx("senior"))
     qtbot.addWidget(window)

@@ -151,6 +151,7 @@ def test_dropping_or_redirecting_a_move_recomputes_the_after_loads(open_page):
     assert not page.moves.setData(page.moves.index(0, TO), move.from_no)
 
 
+@pytest.mark.slow  # over 10 s
 def test_apply_then_undo_and_redo_through_the_window(open_page, qtbot, demo_db):
     w, page = open_page()
     before_owners, before_customers = _owners(demo_db), _customers(demo_db)

@@ -4,6 +4,7 @@ listed and drawn, show one on the page, and apply it only while it is still curr
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtWidgets import QMessageBox
 from sqlalchemy import select
 from test_rebalance_page import _box, _confirm_apply, _owners, open_page  # noqa: F401
@@ -125,6 +126,7 @@ def test_a_scenario_against_today_and_shown_on_the_page_applies_only_while_curre
     assert _owners(demo_db) == owners
 
 
+@pytest.mark.slow  # over 10 s
 def test_a_supervisor_sees_only_their_teams_scenarios_and_an_analyst_keeps_none(
     open_page,  # noqa: F811
     qtbot,
