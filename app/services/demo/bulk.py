@@ -122,6 +122,17 @@ def indexes_suspended(session: Session, tables: Sequence[str]) -> Iterator[None]
     ).all()
     for kind, name, _ in schema:
         session.execute(text(f'DROP {kind.upper()} "{name}"'))
-    yield
-    for _, _, sql in sorted(schema, key=lambda row: row[0] != "index"):
-        session.execute(text(sql))
+    # A larger page cache while the rows go in and the indexes are sorted: fewer dirty pages
+    # spilled to the log and read back, fewer sort runs on disk.
+    cache = session.execute(text("PRAGMA cache_size")).scalar()
+    session.execute(text(f"PRAGMA cache_size = -{LOAD_CACHE_KIB}"))
+    try:
+        yield
+        for _, _, sql in sorted(schema, key=lambda row: row[0] != "index"):
+            session.execute(text(sql))
+    finally:
+        session.execute(text(f"PRAGMA cache_size = {int(cache)}"))
+
+
+# The page cache of a bulk load, KiB (SQLite's default is 2,000).
+LOAD_CACHE_KIB = 262_144
