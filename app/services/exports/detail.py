@@ -1,8 +1,8 @@
 """The detail export: the customers, policies and tasks of a scope, one row each, as an .xlsx
 (one sheet per table) or a .csv (one table).
 
-Rows stream from the database (``yield_per``) into openpyxl's write-only workbook or a CSV
-writer, so memory stays flat whatever the row count; the file is written beside the target
+Rows stream from the database (``yield_per``) into xlsxwriter's constant-memory workbook
+(``files.xlsx.book``) or a CSV writer, so memory stays flat whatever the row count; the file is written beside the target
 under a temporary name and renamed at the end (a failure leaves no half file).
 """
 
