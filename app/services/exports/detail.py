@@ -2,8 +2,9 @@
 (one sheet per table) or a .csv (one table).
 
 Rows stream from the database (``yield_per``) into xlsxwriter's constant-memory workbook
-(``files.xlsx.book``) or a CSV writer, so memory stays flat whatever the row count; the file is written beside the target
-under a temporary name and renamed at the end (a failure leaves no half file).
+(``files.xlsx.book``) or a CSV writer, so memory stays flat whatever the row count; the file
+is written beside the target under a temporary name and renamed at the end (a failure leaves
+no half file).
 """
 
 from __future__ import annotations
