@@ -124,7 +124,7 @@ def indexes_suspended(session: Session, tables: Sequence[str]) -> Iterator[None]
         session.execute(text(f'DROP {kind.upper()} "{name}"'))
     # A larger page cache while the rows go in and the indexes are sorted: fewer dirty pages
     # spilled to the log and read back, fewer sort runs on disk.
-    cache = session.execute(text("PRAGMA cache_size")).scalar()
+    cache = session.execute(text("PRAGMA cache_size")).scalar_one()
     session.execute(text(f"PRAGMA cache_size = -{LOAD_CACHE_KIB}"))
     try:
         yield
