@@ -53,6 +53,24 @@ def policy_years(session: Session) -> list[int]:
     return list(range(1, (session.scalar(select(func.max(PremiumDue.policy_year))) or 0) + 1))
 
 
+def window_by_policy(session: Session, as_of: date):
+    """The dues in ``as_of``'s window summed by policy (``policy_id``, ``fen``: what is still
+    to collect), read from the (policy year, due date) index alone; as a subquery. Join the
+    policy for its status and customer: read by policy, they come in id order rather than once
+    per due in date order (on `large`, 341,458 dues of 277,673 policies: 2.6 -> 0.8 s)."""
+    first, end = premium_window(as_of)
+    return (
+        select(PremiumDue.policy_id, outstanding().label("fen"))
+        .where(
+            PremiumDue.policy_year.in_(policy_years(session)),
+            PremiumDue.due_date >= first,
+            PremiumDue.due_date < end,
+        )
+        .group_by(PremiumDue.policy_id)
+        .subquery()
+    )
+
+
 def premium_due_by_customer(
     session: Session, customer_ids: Collection[int], as_of: date
 ) -> dict[int, int]:
