@@ -151,16 +151,11 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         ids = [find_branch(s, args.branch, user)]
         team_ids = None
         if args.team:
-            team_ids = sorted(
-                {
-                    tid
-                    for code in args.team
-                    for tid in resolve_scope(
-                        s, f"team:{code}", branch_id=ids[0], user=user
-                    ).team_ids
-                    or ()
-                }
-            )
+            found: set[int] = set()
+            for code in args.team:
+                scope = resolve_scope(s, f"team:{code}", branch_id=ids[0], user=user)
+                found |= scope.team_ids or set()
+            team_ids = sorted(found)
     if user is not None and ids[0] != user.branch_id:
         raise CommandError(f"{user.login} may not copy branch {args.branch}")
     plan = plan_snapshot(engine, branch_id=ids[0], user=user, team_ids=team_ids)

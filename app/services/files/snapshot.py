@@ -365,14 +365,16 @@ def _copy(
                 # went in name nothing stale: the base rows were copied as they are.
                 cells.execute(delete(PersistencyDirty))
                 cells.execute(delete(PolicyDirty))
-                copied_policies = set(cells.scalars(select(Policy.id)))
-                if stale_policies & copied_policies:
-                    refresh_persistency_base(
-                        cells, policy_ids=sorted(stale_policies & copied_policies)
-                    )
-                copied_customers = set(cells.scalars(select(Customer.id)))
-                if stale & copied_customers:
-                    refresh_attribution(cells, customer_ids=sorted(stale & copied_customers))
+                # The copy's ids are read only when something is stale (a million policies
+                # on a big city's branch).
+                if stale_policies:
+                    copied_policies = set(cells.scalars(select(Policy.id))) & stale_policies
+                    if copied_policies:
+                        refresh_persistency_base(cells, policy_ids=sorted(copied_policies))
+                if stale:
+                    copied_customers = set(cells.scalars(select(Customer.id))) & stale
+                    if copied_customers:
+                        refresh_attribution(cells, customer_ids=sorted(copied_customers))
                 summary.rebuild(cells)
                 funnel_cells.rebuild(cells)
                 cells.flush()
