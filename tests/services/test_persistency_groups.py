@@ -332,28 +332,18 @@ def test_a_period_is_read_from_the_base_index_alone(session, backend, by):
     base."""
     if backend != "sqlite":
         pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
+    from query_plans import last_plan
+
     from app.services.metrics import persistency
 
-    seen: list[tuple] = []
-
-    def keep(_conn, _cursor, statement, parameters, _context, _many):
-        if "persistency_base" in statement:
-            seen.append((statement, parameters))
-
-    bind = session.get_bind()
-    event.listen(bind, "before_cursor_execute", keep)
-    try:
-        persistency._aggregate_base(
+    plan = last_plan(
+        session,
+        "persistency_base",
+        lambda: persistency._aggregate_base(
             session, start=MARCH.start, end=MARCH.end, as_of=AS_OF, year=2, grace=60,
             by=[by] if by else [], branch_id=None, team_ids=None, specialist_ids=None,
-        )  # fmt: skip
-    finally:
-        event.remove(bind, "before_cursor_execute", keep)
-    statement, parameters = seen[-1]
-    plan = [
-        r[3]
-        for r in session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
-    ]
+        ),
+    )  # fmt: skip
     on_base = [p for p in plan if "persistency_base" in p]
     assert on_base == [
         "SEARCH persistency_base USING COVERING INDEX ix_persistency_base_year_date "

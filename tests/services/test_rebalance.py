@@ -264,25 +264,11 @@ def test_a_branchs_premium_due_is_summed_from_the_dues_index_alone(session, back
     policy by its id, not every due's row looked up in date order (2.6 s there, now 0.8 s)."""
     if backend != "sqlite":
         pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
-    from sqlalchemy import event
+    from query_plans import last_plan
 
-    seen: list[tuple] = []
-
-    def keep(_conn, _cursor, statement, parameters, _context, _many):
-        if "premium_due" in statement:
-            seen.append((statement, parameters))
-
-    bind = session.get_bind()
-    event.listen(bind, "before_cursor_execute", keep)
-    try:
-        due_premium(session, branch_id=city["branch"], as_of=AS_OF)
-    finally:
-        event.remove(bind, "before_cursor_execute", keep)
-    statement, parameters = seen[-1]
-    plan = [
-        r[3]
-        for r in session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
-    ]
+    plan = last_plan(
+        session, "premium_due", lambda: due_premium(session, branch_id=city["branch"], as_of=AS_OF)
+    )
     on_dues = [p for p in plan if "premium_due" in p]
     assert on_dues == [
         "SEARCH premium_due USING COVERING INDEX ix_premium_due_year_date "
